@@ -1,0 +1,124 @@
+import { canonicalJsonBytes, fromUtf8, parseJson } from '../encoding/index.ts';
+import { InputError, quote } from '../errors/index.ts';
+
+/** What was done. Codes never change meaning once shipped. */
+export const AUDIT_ACTIONS = [
+  'log.init',
+  'record.create',
+  'record.read',
+  'record.update',
+  'record.transition',
+  'record.erase',
+  'record.history',
+  'subject.list',
+  'subject.shred',
+  'key.create',
+  'key.rotate',
+  'key.rewrap',
+  'key.destroy',
+  'schema.register',
+  'policy.decision',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+/**
+ * One audit trail entry (FGMV-46 7.1.5). It never holds plaintext personal data: `subject` is a
+ * keyed pseudonym derived from the subject's data key, so shredding that key unlinks the entry,
+ * and `contentHash` is a salted commitment that only a reader of the sealed payload can check.
+ */
+export interface AuditEvent {
+  /** The principal that acted, e.g. `operator:cli` or `service:world-1`. */
+  readonly actor: string;
+  readonly action: AuditAction;
+  /** What was acted on, e.g. `record:rec_...@3`, `kek:2`, `schema:avatar.profile`. */
+  readonly resource: string;
+  /** The declared purpose of processing (purpose limitation). */
+  readonly purpose: string;
+  readonly outcome: AuditOutcome;
+  /** Milliseconds since the epoch. */
+  readonly time: number;
+  /** Keyed pseudonym of the data subject, when there is one. */
+  readonly subject?: string;
+  /** `sha256:` + base64url of a salted commitment to the content, when there is content. */
+  readonly contentHash?: string;
+  /** Small non-personal details (counts, versions, states). */
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A decoded entry with its format version. */
+export interface AuditEntry extends AuditEvent {
+  readonly v: 1;
+}
+
+const ACTOR_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const RESOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/=+-]{0,255}$/;
+const PURPOSE_RE = /^[a-z][a-z0-9._:-]{0,63}$/;
+const PSEUDONYM_RE = /^sp_[A-Za-z0-9_-]{22}$/;
+const HASH_RE = /^sha256:[A-Za-z0-9_-]{43}$/;
+const DETAIL_KEY_RE = /^[a-zA-Z][a-zA-Z0-9_]{0,31}$/;
+const MAX_DETAILS = 16;
+
+/** Checks a purpose string; purposes are short machine tokens such as `service-provision`. */
+export function isPurpose(value: unknown): value is string {
+  return typeof value === 'string' && PURPOSE_RE.test(value);
+}
+
+function check(ok: boolean, what: string, value: unknown): void {
+  if (!ok) throw new InputError('VERITY_E_INPUT_INVALID', `audit ${what} ${quote(value)} is not allowed`);
+}
+
+/** Validates an event; every field is checked so that nothing free-form reaches the log. */
+export function validateAuditEvent(e: AuditEvent): void {
+  check(typeof e.actor === 'string' && ACTOR_RE.test(e.actor), 'actor', e.actor);
+  check((AUDIT_ACTIONS as readonly string[]).includes(e.action), 'action', e.action);
+  check(typeof e.resource === 'string' && RESOURCE_RE.test(e.resource), 'resource', e.resource);
+  check(isPurpose(e.purpose), 'purpose', e.purpose);
+  check(e.outcome === 'success' || e.outcome === 'denied' || e.outcome === 'error', 'outcome', e.outcome);
+  check(Number.isSafeInteger(e.time) && e.time >= 0, 'time', e.time);
+  if (e.subject !== undefined) check(typeof e.subject === 'string' && PSEUDONYM_RE.test(e.subject), 'subject', e.subject);
+  if (e.contentHash !== undefined) check(typeof e.contentHash === 'string' && HASH_RE.test(e.contentHash), 'content hash', e.contentHash);
+  if (e.details !== undefined) {
+    const keys = Object.keys(e.details);
+    check(keys.length <= MAX_DETAILS, 'details count', keys.length);
+    for (const k of keys) {
+      const v = e.details[k];
+      check(DETAIL_KEY_RE.test(k), 'detail key', k);
+      check(
+        typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 128),
+        'detail value',
+        v,
+      );
+    }
+  }
+}
+
+/** Encodes an event as the log entry bytes: RFC 8785 canonical JSON with `v: 1`. */
+export function encodeAuditEntry(e: AuditEvent): Uint8Array {
+  validateAuditEvent(e);
+  const entry: AuditEntry = {
+    v: 1,
+    actor: e.actor,
+    action: e.action,
+    resource: e.resource,
+    purpose: e.purpose,
+    outcome: e.outcome,
+    time: e.time,
+    ...(e.subject === undefined ? {} : { subject: e.subject }),
+    ...(e.contentHash === undefined ? {} : { contentHash: e.contentHash }),
+    ...(e.details === undefined ? {} : { details: { ...e.details } }),
+  };
+  return canonicalJsonBytes(entry);
+}
+
+/** Decodes and validates a log entry written by `encodeAuditEntry` (attacker-controlled bytes). */
+export function decodeAuditEntry(bytes: Uint8Array): AuditEntry {
+  const v = parseJson(fromUtf8(bytes, 'audit entry'), { maxBytes: 0xffff, maxDepth: 4 }, 'audit entry');
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v['v'] !== 1) {
+    throw new InputError('VERITY_E_INPUT_MALFORMED', 'the log entry is not a version 1 audit entry');
+  }
+  const e = v as unknown as AuditEntry;
+  validateAuditEvent(e);
+  return e;
+}

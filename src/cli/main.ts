@@ -1,0 +1,521 @@
+/**
+ * The `verity` command. The only place (with the server, later) that reads the environment and
+ * files: it resolves the configuration once and hands explicit values to the libraries.
+ *
+ * Exit codes: 0 success; 1 the operation failed or a verification was invalid; 2 usage error or
+ * malformed input.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { decodeAuditEntry } from '../audit/index.ts';
+import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
+import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
+import { initDataDir, openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
+import type { KeySecret } from '../keys/index.ts';
+import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
+import { parseCheckpoint, openNote, parseVerifierKey } from '../note/index.ts';
+import type { LifecycleState } from '../store/index.ts';
+import { readInput, readStdin, out, outJson } from './io.ts';
+
+const USAGE = `usage: verity <command> [options]
+
+  init --data DIR [--postgres URL --pg-schema NAME] [--origin ORIGIN] [--strict-types]
+  start --data DIR                       open (or create) a store, verify it, keep enforcing retention
+  records put --data DIR --subject ID --type TYPE --purpose P [--id ID] [--category C]
+              [--sensitivity S] [--source SRC] [--captured] [--lineage ID,...] [--retain-until TIME] < data.json
+  records get --data DIR --purpose P [--version N] ID
+  records history --data DIR --purpose P ID
+  records list --data DIR --purpose P --subject ID [--limit N] [--after ID]
+  records transition --data DIR --purpose P --to STATE ID
+  records erase --data DIR --purpose P ID
+  records sweep --data DIR                 erase records past their retention deadline
+  subjects shred --data DIR --purpose P --subject ID [--no-rotate]
+  keys rotate --data DIR [--destroy-retired]
+  keys list --data DIR
+  types add --data DIR --type TYPE FILE|-   register the JSON Schema of a record type
+  types list --data DIR
+  log key --data DIR
+  log checkpoint --data DIR
+  log prove-inclusion --data DIR --index I [--size N]
+  log prove-consistency --data DIR --from M [--to N]
+  log entries --data DIR --from M [--to N]
+  log tile --data DIR PATH               a C2SP tlog-tiles resource, raw bytes on stdout
+  log verify --data DIR [--trusted CHECKPOINT_FILE]
+  log verify-note --key VKEY FILE|-
+  log verify-proof FILE|-
+
+Secrets come from the environment: VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE
+(32 random bytes, raw, hex or base64). --data may be given as VERITY_DATA.`;
+
+class UsageError extends InputError {}
+
+function usage(message: string): never {
+  throw new UsageError('VERITY_E_INPUT_INVALID', `${message}; run \`verity help\` for usage`);
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>, positionals = 0): { values: Values; positionals: string[] } {
+  let r: { values: Values; positionals: string[] };
+  try {
+    r = parseArgs({ args, options: { data: { type: 'string' }, ...options }, allowPositionals: true, strict: true }) as {
+      values: Values;
+      positionals: string[];
+    };
+  } catch (e) {
+    usage((e as Error).message.split('\n')[0]?.toLowerCase() ?? 'bad arguments');
+  }
+  if (r.positionals.length !== positionals) usage(`expected ${positionals} argument(s), got ${r.positionals.length}`);
+  return r;
+}
+
+function str(v: Values, name: string): string {
+  const x = v[name];
+  if (typeof x !== 'string' || x.length === 0) usage(`--${name} is required`);
+  return x;
+}
+
+function opt(v: Values, name: string): string | undefined {
+  const x = v[name];
+  return typeof x === 'string' ? x : undefined;
+}
+
+function int(v: Values, name: string, required: true): number;
+function int(v: Values, name: string, required: false): number | undefined;
+function int(v: Values, name: string, required: boolean): number | undefined {
+  const x = v[name];
+  if (x === undefined) {
+    if (required) usage(`--${name} is required`);
+    return undefined;
+  }
+  if (typeof x !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(x) || !Number.isSafeInteger(Number(x))) usage(`--${name} must be a non-negative integer`);
+  return Number(x);
+}
+
+function dataDir(v: Values): string {
+  const d = opt(v, 'data') ?? process.env['VERITY_DATA'];
+  if (d === undefined || d === '') usage('--data DIR is required (or set VERITY_DATA)');
+  return d;
+}
+
+async function secretFromEnv(): Promise<KeySecret> {
+  const env = process.env;
+  if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '') return { passphrase: env['VERITY_PASSPHRASE'] };
+  if (env['VERITY_PASSPHRASE_FILE']) {
+    const text = fromUtf8(await readInput(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(/\r?\n$/, '');
+    if (text === '') throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
+    return { passphrase: text };
+  }
+  if (env['VERITY_KEY_FILE']) {
+    const raw = await readInput(env['VERITY_KEY_FILE'], 4096);
+    if (raw.byteLength === 32) return { masterKey: raw };
+    const text = fromUtf8(raw, 'key file').trim();
+    const key = /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : fromBase64(text, 'key file');
+    if (key.byteLength !== 32) throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
+    return { masterKey: key };
+  }
+  throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'no key store secret: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE');
+}
+
+function actor(): string {
+  return 'operator:cli';
+}
+
+async function withVerity<T>(v: Values, fn: (x: Awaited<ReturnType<typeof openDataDir>>) => Promise<T>): Promise<T> {
+  const verity = await openDataDir(dataDir(v), { secret: await secretFromEnv() });
+  try {
+    return await fn(verity);
+  } finally {
+    await verity.close();
+  }
+}
+
+async function withLog<T>(v: Values, fn: (x: Awaited<ReturnType<typeof openDataDirReadOnly>>) => Promise<T>): Promise<T> {
+  const ro = await openDataDirReadOnly(dataDir(v));
+  try {
+    return await fn(ro);
+  } finally {
+    await ro.close();
+  }
+}
+
+async function cmdInit(args: string[]): Promise<number> {
+  const { values } = parse(args, { postgres: { type: 'string' }, 'pg-schema': { type: 'string' }, origin: { type: 'string' }, 'strict-types': { type: 'boolean' } });
+  const pg = opt(values, 'postgres');
+  const config = await initDataDir(dataDir(values), {
+    secret: await secretFromEnv(),
+    ...(pg === undefined ? {} : { postgres: { connectionString: pg, schema: opt(values, 'pg-schema') ?? 'verity' } }),
+    ...(opt(values, 'origin') === undefined ? {} : { origin: opt(values, 'origin') as string }),
+    unknownTypes: values['strict-types'] === true ? 'reject' : 'generic',
+  });
+  await outJson({ data: dataDir(values), origin: config.origin, verifierKey: config.verifierKey, store: config.store.kind });
+  return 0;
+}
+
+async function cmdRecords(sub: string | undefined, args: string[]): Promise<number> {
+  switch (sub) {
+    case 'put': {
+      const { values } = parse(args, {
+        subject: { type: 'string' },
+        type: { type: 'string' },
+        purpose: { type: 'string' },
+        id: { type: 'string' },
+        category: { type: 'string' },
+        sensitivity: { type: 'string' },
+        source: { type: 'string' },
+        captured: { type: 'boolean' },
+        lineage: { type: 'string' },
+        'retain-until': { type: 'string' },
+      });
+      const subject = str(values, 'subject');
+      const type = str(values, 'type');
+      const purpose = str(values, 'purpose');
+      const data = parseJson(await readStdin(), { maxBytes: 1024 * 1024, maxDepth: 32 }, 'record JSON on stdin');
+      const category = opt(values, 'category');
+      const sensitivity = opt(values, 'sensitivity');
+      const lineage = opt(values, 'lineage');
+      const r = await withVerity(values, (v) =>
+        v.vault.put({
+          actor: actor(),
+          subject,
+          type,
+          purpose,
+          data,
+          ...(opt(values, 'id') === undefined ? {} : { id: opt(values, 'id') as string }),
+          ...(category === undefined && sensitivity === undefined
+            ? {}
+            : { classification: { ...(category === undefined ? {} : { category }), ...(sensitivity === undefined ? {} : { sensitivity: sensitivity as 'public' }) } }),
+          ...(opt(values, 'source') === undefined ? {} : { source: opt(values, 'source') as string }),
+          ...(values['captured'] === true ? { origin: 'captured' as const } : {}),
+          ...(lineage === undefined ? {} : { lineage: lineage.split(',').filter((s) => s !== '') }),
+          ...(opt(values, 'retain-until') === undefined ? {} : { retainUntil: opt(values, 'retain-until') as string }),
+        }),
+      );
+      await outJson(r);
+      return 0;
+    }
+    case 'get': {
+      const { values, positionals } = parse(args, { purpose: { type: 'string' }, version: { type: 'string' } }, 1);
+      const version = int(values, 'version', false);
+      const r = await withVerity(values, (v) =>
+        v.vault.get(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose'), ...(version === undefined ? {} : { version }) }),
+      );
+      await outJson(r);
+      return 0;
+    }
+    case 'history': {
+      const { values, positionals } = parse(args, { purpose: { type: 'string' } }, 1);
+      await outJson(await withVerity(values, (v) => v.vault.history(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose') })));
+      return 0;
+    }
+    case 'list': {
+      const { values } = parse(args, { purpose: { type: 'string' }, subject: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' } });
+      const limit = int(values, 'limit', false);
+      const after = opt(values, 'after');
+      await outJson(
+        await withVerity(values, (v) =>
+          v.vault.listBySubject(str(values, 'subject'), {
+            actor: actor(),
+            purpose: str(values, 'purpose'),
+            ...(limit === undefined ? {} : { limit }),
+            ...(after === undefined ? {} : { after }),
+          }),
+        ),
+      );
+      return 0;
+    }
+    case 'transition': {
+      const { values, positionals } = parse(args, { purpose: { type: 'string' }, to: { type: 'string' } }, 1);
+      await outJson(
+        await withVerity(values, (v) => v.vault.transition(positionals[0] as string, str(values, 'to') as LifecycleState, { actor: actor(), purpose: str(values, 'purpose') })),
+      );
+      return 0;
+    }
+    case 'erase': {
+      const { values, positionals } = parse(args, { purpose: { type: 'string' } }, 1);
+      await outJson(await withVerity(values, (v) => v.vault.erase(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose') })));
+      return 0;
+    }
+    case 'sweep': {
+      const { values } = parse(args, {});
+      const erased = await withVerity(values, (v) => v.vault.sweepExpired({ actor: actor(), purpose: 'retention' }));
+      await outJson({ erased });
+      return 0;
+    }
+    default:
+      usage(`unknown command \`records ${sub ?? ''}\``);
+  }
+}
+
+async function cmdSubjects(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub !== 'shred') usage(`unknown command \`subjects ${sub ?? ''}\``);
+  const { values } = parse(args, { purpose: { type: 'string' }, subject: { type: 'string' }, 'no-rotate': { type: 'boolean' } });
+  const r = await withVerity(values, (v) =>
+    v.vault.shredSubject(str(values, 'subject'), { actor: actor(), purpose: str(values, 'purpose'), rotate: values['no-rotate'] !== true }),
+  );
+  await outJson(r);
+  return 0;
+}
+
+async function cmdKeys(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'rotate') {
+    const { values } = parse(args, { 'destroy-retired': { type: 'boolean' } });
+    await outJson(await withVerity(values, (v) => v.vault.rotateKeys({ actor: actor(), purpose: 'security', destroyRetired: values['destroy-retired'] === true })));
+    return 0;
+  }
+  if (sub === 'list') {
+    const { values } = parse(args, {});
+    await outJson(
+      await withVerity(values, async (v) => {
+        const counts = await v.store.reader.countSubjectKeysByKek();
+        return (await v.keys.listKeks()).map((k) => ({ ...k, createdAt: new Date(k.createdAt).toISOString(), subjectKeys: counts.get(k.version) ?? 0 }));
+      }),
+    );
+    return 0;
+  }
+  usage(`unknown command \`keys ${sub ?? ''}\``);
+}
+
+async function cmdTypes(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'add') {
+    const { values, positionals } = parse(args, { type: { type: 'string' } }, 1);
+    const schema = parseJson(await readInput(positionals[0] as string, 256 * 1024), { maxBytes: 256 * 1024, maxDepth: 64 }, 'schema');
+    await outJson(await withVerity(values, (v) => v.vault.registerSchema(str(values, 'type'), schema, { actor: actor(), purpose: 'administration' })));
+    return 0;
+  }
+  if (sub === 'list') {
+    const { values } = parse(args, {});
+    await outJson(
+      await withLog(values, async ({ store }) =>
+        (await store.reader.listSchemas()).map((s) => ({ type: s.type, createdAt: new Date(s.createdAt).toISOString(), schema: JSON.parse(s.schema) as unknown })),
+      ),
+    );
+    return 0;
+  }
+  usage(`unknown command \`types ${sub ?? ''}\``);
+}
+
+async function cmdLog(sub: string | undefined, args: string[]): Promise<number> {
+  switch (sub) {
+    case 'key': {
+      const { values } = parse(args, {});
+      const config = await withLog(values, async ({ config }) => config);
+      await out(config.verifierKey);
+      return 0;
+    }
+    case 'checkpoint': {
+      const { values } = parse(args, {});
+      // The note already ends with a newline: print it byte for byte.
+      const note = await withLog(values, ({ log }) => log.checkpoint());
+      await new Promise<void>((r, j) => process.stdout.write(note, (e) => (e ? j(e) : r())));
+      return 0;
+    }
+    case 'prove-inclusion': {
+      const { values } = parse(args, { index: { type: 'string' }, size: { type: 'string' } });
+      const index = int(values, 'index', true);
+      const size = int(values, 'size', false);
+      await outJson(await withLog(values, ({ log }) => log.inclusionProof(index, size)));
+      return 0;
+    }
+    case 'prove-consistency': {
+      const { values } = parse(args, { from: { type: 'string' }, to: { type: 'string' } });
+      const from = int(values, 'from', true);
+      const to = int(values, 'to', false);
+      await outJson(await withLog(values, ({ log }) => log.consistencyProof(from, to)));
+      return 0;
+    }
+    case 'entries': {
+      const { values } = parse(args, { from: { type: 'string' }, to: { type: 'string' } });
+      const from = int(values, 'from', true);
+      const rows = await withLog(values, async ({ log }) => {
+        const to = int(values, 'to', false) ?? Math.min((await log.head()).size, from + 100);
+        if (to - from > 10_000) usage('at most 10000 entries at a time');
+        return (await log.entries(from, to)).map((e, i) => {
+          try {
+            return { index: from + i, entry: decodeAuditEntry(e) };
+          } catch {
+            return { index: from + i, raw: toBase64(e) };
+          }
+        });
+      });
+      await outJson(rows);
+      return 0;
+    }
+    case 'tile': {
+      const { values, positionals } = parse(args, {}, 1);
+      const bytes = await withLog(values, ({ log }) => log.readTile(positionals[0] as string));
+      await new Promise<void>((r, j) => process.stdout.write(bytes, (e) => (e ? j(e) : r())));
+      return 0;
+    }
+    case 'verify': {
+      const { values } = parse(args, { trusted: { type: 'string' } });
+      return withLog(values, async ({ log, store, config }) => {
+        const report = await verifyLogStorage(store, log.verifier, config.origin);
+        const result: Record<string, unknown> = { valid: true, ...report };
+        const trusted = opt(values, 'trusted');
+        if (trusted !== undefined) {
+          const note = fromUtf8(await readInput(trusted, 64 * 1024), 'trusted checkpoint');
+          const trustedSize = parseCheckpoint(openNote(note, [log.verifier]).text).size;
+          const proof = trustedSize <= report.size ? (await log.consistencyProof(trustedSize)).proof.map((p) => fromBase64(p)) : [];
+          checkCheckpointAdvance(note, await log.checkpoint(), proof, log.verifier, config.origin);
+          result['consistentWith'] = trustedSize;
+        }
+        await outJson(result);
+        return 0;
+      });
+    }
+    case 'verify-note': {
+      const { values, positionals } = parse(args, { key: { type: 'string' } }, 1);
+      let verifier: ReturnType<typeof parseVerifierKey>;
+      try {
+        verifier = parseVerifierKey(str(values, 'key'));
+      } catch (e) {
+        throw new UsageError('VERITY_E_INPUT_MALFORMED', `--key: ${(e as Error).message}`);
+      }
+      const text = fromUtf8(await readInput(positionals[0] as string, 1024 * 1024), 'note');
+      let opened: ReturnType<typeof openNote>;
+      try {
+        opened = openNote(text, [verifier]);
+      } catch (e) {
+        if (isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID')) {
+          await outJson({ valid: false, reason: e.message });
+          return 1;
+        }
+        throw asMalformed(e);
+      }
+      let cp: ReturnType<typeof parseCheckpoint>;
+      try {
+        cp = parseCheckpoint(opened.text);
+      } catch (e) {
+        throw asMalformed(e);
+      }
+      await outJson({ valid: true, origin: cp.origin, size: cp.size, rootHash: toBase64(cp.rootHash), signer: verifier.name });
+      return 0;
+    }
+    case 'verify-proof': {
+      const { positionals } = parse(args, {}, 1);
+      const doc = parseJson(await readInput(positionals[0] as string), { maxBytes: 8 * 1024 * 1024, maxDepth: 8 }, 'proof input');
+      const cases = Array.isArray(doc) ? doc : [doc];
+      if (cases.length === 0 || cases.length > 100_000) throw new UsageError('VERITY_E_INPUT_MALFORMED', 'expected 1 to 100000 proof cases');
+      // Parse every case before printing anything: malformed input prints no verdicts.
+      const parsed = cases.map((c, i) => {
+        try {
+          return parseProofCase(c);
+        } catch (e) {
+          throw new UsageError('VERITY_E_INPUT_MALFORMED', `case ${i}: ${(e as Error).message}`);
+        }
+      });
+      let allValid = true;
+      const lines = parsed.map((c) => {
+        const r = checkProofCase(c);
+        if (r.valid) return 'valid';
+        allValid = false;
+        return `invalid: ${r.reason}`;
+      });
+      await out(lines.join('\n'));
+      return allValid ? 0 : 1;
+    }
+    default:
+      usage(`unknown command \`log ${sub ?? ''}\``);
+  }
+}
+
+function asMalformed(e: unknown): unknown {
+  if (isVerityError(e)) return new UsageError('VERITY_E_INPUT_MALFORMED', e.message, { cause: e });
+  return e;
+}
+
+async function cmdStart(args: string[]): Promise<number> {
+  const { values } = parse(args, { 'sweep-interval': { type: 'string' } });
+  const dir = dataDir(values);
+  const secret = await secretFromEnv();
+  try {
+    await readFile(`${dir}/verity.json`);
+  } catch {
+    await initDataDir(dir, { secret });
+    process.stderr.write(`verity: created a new embedded store in ${dir}\n`);
+  }
+  const v = await openDataDir(dir, { secret });
+  const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
+  const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
+  await out(
+    [
+      `Verity is running on the embedded store in ${dir}`,
+      `log origin:   ${v.config.origin}`,
+      `log key:      ${v.config.verifierKey}`,
+      `log size:     ${report.size} entries, verified (${report.tilesChecked} tiles checked)`,
+      'checkpoint:',
+      (await v.log.checkpoint()).trimEnd(),
+      '',
+      `try: echo '{"name":"Ada"}' | verity records put --data ${dir} --subject player-1 --type profile --purpose service-provision`,
+      'press Ctrl+C to stop',
+    ].join('\n'),
+  );
+  const sweep = async () => {
+    try {
+      const n = await v.vault.sweepExpired({ actor: 'system:retention', purpose: 'retention' });
+      if (n > 0) process.stderr.write(`verity: retention erased ${n} record(s)\n`);
+    } catch (e) {
+      process.stderr.write(`verity: retention sweep failed: ${(e as Error).message}\n`);
+    }
+  };
+  await sweep();
+  const timer = setInterval(() => void sweep(), interval);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(timer);
+  await v.close();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  switch (cmd) {
+    case 'init':
+      return cmdInit(argv.slice(1));
+    case 'start':
+      return cmdStart(argv.slice(1));
+    case 'records':
+      return cmdRecords(sub, rest);
+    case 'subjects':
+      return cmdSubjects(sub, rest);
+    case 'keys':
+      return cmdKeys(sub, rest);
+    case 'types':
+      return cmdTypes(sub, rest);
+    case 'log':
+      return cmdLog(sub, rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      await out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      usage(`unknown command ${JSON.stringify(cmd).slice(0, 40)}`);
+  }
+}
+
+function report(e: unknown): number {
+  if (isVerityError(e)) {
+    const err = e as VerityError;
+    process.stderr.write(`${JSON.stringify(err.toJSON())}\n`);
+    return err instanceof UsageError || err.code === 'VERITY_E_INPUT_MALFORMED' ? 2 : 1;
+  }
+  // Unexpected: print the message only (never stack-dumped secrets), code INTERNAL.
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${JSON.stringify({ error: { code: 'VERITY_E_INTERNAL', message: message.slice(0, 300) } })}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = report(e);
+  },
+);

@@ -1,0 +1,14 @@
+export {
+  bytesEqual,
+  concatBytes,
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  fromUtf8,
+  toBase64,
+  toBase64Url,
+  toHex,
+  utf8,
+} from './bytes.ts';
+export type { JsonLimits, JsonValue } from './json.ts';
+export { canonicalJson, canonicalJsonBytes, DEFAULT_JSON_LIMITS, parseJson } from './json.ts';

@@ -1,0 +1,51 @@
+/**
+ * The one table of Verity error codes. A code never changes meaning once it has shipped.
+ * `status` is the HTTP status an interface answers with; `area` groups codes by capability.
+ */
+export const ERROR_CODES = {
+  // input validation (any boundary)
+  VERITY_E_INPUT_INVALID: { status: 400, area: 'input' },
+  VERITY_E_INPUT_TOO_LARGE: { status: 413, area: 'input' },
+  VERITY_E_INPUT_MALFORMED: { status: 400, area: 'input' },
+  // configuration and environment
+  VERITY_E_CONFIG_INVALID: { status: 500, area: 'config' },
+  VERITY_E_DATA_DIR: { status: 500, area: 'config' },
+  // keys and envelopes
+  VERITY_E_KEY_PASSPHRASE: { status: 500, area: 'keys' },
+  VERITY_E_KEY_NOT_FOUND: { status: 404, area: 'keys' },
+  VERITY_E_KEY_DESTROYED: { status: 410, area: 'keys' },
+  VERITY_E_KEY_IN_USE: { status: 409, area: 'keys' },
+  VERITY_E_KEYSTORE_CORRUPT: { status: 500, area: 'keys' },
+  VERITY_E_ENVELOPE_INVALID: { status: 500, area: 'keys' },
+  // storage
+  VERITY_E_STORE_UNAVAILABLE: { status: 503, area: 'store' },
+  VERITY_E_STORE_CORRUPT: { status: 500, area: 'store' },
+  VERITY_E_STORE_CONFLICT: { status: 409, area: 'store' },
+  // transparency log
+  VERITY_E_LOG_PROOF_INVALID: { status: 422, area: 'log' },
+  VERITY_E_LOG_NOTE_INVALID: { status: 422, area: 'log' },
+  VERITY_E_LOG_SIGNATURE_INVALID: { status: 422, area: 'log' },
+  VERITY_E_LOG_CHECKPOINT_INVALID: { status: 422, area: 'log' },
+  VERITY_E_LOG_ROLLBACK: { status: 409, area: 'log' },
+  VERITY_E_LOG_FORK: { status: 409, area: 'log' },
+  VERITY_E_LOG_TAMPERED: { status: 500, area: 'log' },
+  VERITY_E_LOG_RANGE: { status: 404, area: 'log' },
+  // vault
+  VERITY_E_RECORD_NOT_FOUND: { status: 404, area: 'vault' },
+  VERITY_E_RECORD_ERASED: { status: 410, area: 'vault' },
+  VERITY_E_RECORD_SCHEMA: { status: 422, area: 'vault' },
+  VERITY_E_RECORD_TYPE_UNKNOWN: { status: 422, area: 'vault' },
+  VERITY_E_RECORD_STATE: { status: 409, area: 'vault' },
+  VERITY_E_SUBJECT_SHREDDED: { status: 410, area: 'vault' },
+  // generic
+  VERITY_E_INTERNAL: { status: 500, area: 'internal' },
+  VERITY_E_CLOSED: { status: 503, area: 'internal' },
+} as const satisfies Record<string, { status: number; area: string }>;
+
+/** Every stable Verity error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The HTTP status that belongs to a code. */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}

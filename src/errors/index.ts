@@ -1,0 +1,13 @@
+export type { ErrorCode } from './codes.ts';
+export { ERROR_CODES, httpStatusOf } from './codes.ts';
+export {
+  ConfigError,
+  InputError,
+  isVerityError,
+  KeyError,
+  LogError,
+  quote,
+  StoreError,
+  VaultError,
+  VerityError,
+} from './errors.ts';

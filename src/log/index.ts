@@ -1,0 +1,4 @@
+export { LogBatch, MAX_ENTRY_BYTES, TransparencyLog } from './log.ts';
+export type { ConsistencyProofCase, InclusionProofCase, LogOperation, LogOptions } from './log.ts';
+export { checkCheckpointAdvance, checkProofCase, MalformedCaseError, parseProofCase, verifyLogStorage } from './verify.ts';
+export type { CaseResult, ParsedCase, StorageReport } from './verify.ts';

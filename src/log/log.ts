@@ -1,0 +1,547 @@
+import { type Clock, systemClock } from '../clock/index.ts';
+import { bytesEqual, concatBytes, toBase64 } from '../encoding/index.ts';
+import { InputError, LogError, quote, StoreError } from '../errors/index.ts';
+import type { KeyStore } from '../keys/index.ts';
+import {
+  consistencyProof,
+  consistencyProofNodes,
+  EMPTY_ROOT,
+  encodeEntryBundle,
+  frontierAppend,
+  frontierRoot,
+  HASH_SIZE,
+  hashChildren,
+  hashLeaf,
+  inclusionProof,
+  inclusionProofNodes,
+  type NodeId,
+  parseTilePath,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+} from '../merkle/index.ts';
+import {
+  formatCheckpoint,
+  formatVerifierKey,
+  type NoteSigner,
+  type NoteVerifier,
+  parseVerifierKey,
+  signNote,
+} from '../note/index.ts';
+import type { LogHead, Store, StoredTile, StoreWriter } from '../store/index.ts';
+import { type ExpandedTile, expandTile, nodeFromTile, TileCache, widthNeededFor } from './tile-cache.ts';
+
+/** The largest entry the log accepts: C2SP entry bundles prefix each entry with a uint16 length. */
+export const MAX_ENTRY_BYTES = 0xffff;
+
+/** Options of a transparency log. */
+export interface LogOptions {
+  /** The checkpoint origin line, unique per log (C2SP tlog-checkpoint), e.g. `verity.example/abc`. */
+  readonly origin: string;
+  /** Name of the Ed25519 signing key in the KeyStore. */
+  readonly signingKey: string;
+  readonly clock?: Clock;
+  /** Most operations committed in one transaction (group commit). */
+  readonly maxBatch?: number;
+  /** Expanded tiles kept in memory for proof generation. */
+  readonly tileCacheSize?: number;
+}
+
+/** An inclusion proof in the shape `verity log verify-proof` reads. */
+export interface InclusionProofCase {
+  readonly type: 'inclusion';
+  readonly treeSize: number;
+  readonly leafIndex: number;
+  /** Standard base64 of the 32-byte leaf hash. */
+  readonly leafHash: string;
+  readonly rootHash: string;
+  readonly proof: string[];
+}
+
+/** A consistency proof in the shape `verity log verify-proof` reads. */
+export interface ConsistencyProofCase {
+  readonly type: 'consistency';
+  readonly size1: number;
+  readonly size2: number;
+  readonly root1: string;
+  readonly root2: string;
+  readonly proof: string[];
+}
+
+/**
+ * The entries one transaction appends. Indices are assigned as entries are added, so the rows
+ * written in the same transaction can name the log entry that records them.
+ */
+export class LogBatch {
+  readonly #start: number;
+  readonly #entries: Uint8Array[] = [];
+
+  /** @internal */
+  constructor(start: number) {
+    this.#start = start;
+  }
+
+  /** The index the next added entry gets. */
+  get nextIndex(): number {
+    return this.#start + this.#entries.length;
+  }
+
+  /** Adds an entry; returns its log index. */
+  add(entry: Uint8Array): number {
+    if (!(entry instanceof Uint8Array)) throw new TypeError('a log entry must be a Uint8Array');
+    if (entry.byteLength === 0 || entry.byteLength > MAX_ENTRY_BYTES) {
+      throw new InputError(
+        'VERITY_E_INPUT_TOO_LARGE',
+        `a log entry must hold 1 to ${MAX_ENTRY_BYTES} bytes, not ${entry.byteLength}`,
+      );
+    }
+    this.#entries.push(entry);
+    return this.#start + this.#entries.length - 1;
+  }
+
+  /** @internal */
+  get entries(): readonly Uint8Array[] {
+    return this.#entries;
+  }
+
+  /** @internal */
+  get start(): number {
+    return this.#start;
+  }
+}
+
+/** One unit of work committed by the log's group commit, inside a write transaction. */
+export type LogOperation<R> = (tx: StoreWriter, batch: LogBatch) => Promise<R> | R;
+
+interface Pending {
+  readonly op: LogOperation<unknown>;
+  readonly resolve: (v: { result: unknown; head: LogHead }) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface EdgeState {
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+  /** The right-edge tile of each level, as committed at `size`. */
+  readonly tiles: Map<number, StoredTile>;
+}
+
+function splitFrontier(bytes: Uint8Array): Uint8Array[] {
+  if (bytes.byteLength % HASH_SIZE !== 0) {
+    throw new StoreError('VERITY_E_STORE_CORRUPT', 'the stored log frontier is not a whole number of hashes');
+  }
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < bytes.byteLength; o += HASH_SIZE) out.push(bytes.subarray(o, o + HASH_SIZE));
+  return out;
+}
+
+/** The perfect subtrees whose roots, folded right to left, give the root of a tree of `size`. */
+function decomposition(size: number): NodeId[] {
+  const out: NodeId[] = [];
+  let offset = 0;
+  for (let h = 52; h >= 0; h--) {
+    const w = 2 ** h;
+    if (size - offset >= w) {
+      out.push({ height: h, index: offset / w });
+      offset += w;
+    }
+  }
+  return out;
+}
+
+const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * An append-only RFC 9162 Merkle tree over a Store, signed with C2SP checkpoints and laid out as
+ * C2SP tlog-tiles. Writers go through group commit: operations submitted in the same tick share one
+ * durable transaction, and each is acknowledged only once that transaction has committed.
+ *
+ * @example
+ * const log = await TransparencyLog.open(store, keys, { origin: 'verity.example/log', signingKey: 'log' });
+ * const { head } = await log.submit((tx, batch) => batch.add(entry));
+ * const proof = await log.inclusionProof(index);
+ */
+export class TransparencyLog {
+  readonly #store: Store;
+  readonly #signer: NoteSigner | undefined;
+  readonly #verifier: NoteVerifier;
+  readonly #origin: string;
+  readonly #clock: Clock;
+  readonly #maxBatch: number;
+  readonly #cache: TileCache;
+  #queue: Pending[] = [];
+  #flushing = false;
+  #closed = false;
+  #edge: EdgeState | undefined;
+  #idle: Promise<void> = Promise.resolve();
+  #idleResolve: (() => void) | undefined;
+
+  private constructor(store: Store, signer: NoteSigner | undefined, verifier: NoteVerifier, options: LogOptions) {
+    this.#store = store;
+    this.#signer = signer;
+    this.#origin = options.origin;
+    this.#verifier = verifier;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxBatch = options.maxBatch ?? 2048;
+    this.#cache = new TileCache(options.tileCacheSize ?? 8192);
+  }
+
+  /** Opens the log, creating its signing key and an empty signed tree on first use. */
+  static async open(store: Store, keys: KeyStore, options: LogOptions): Promise<TransparencyLog> {
+    if (!ORIGIN_RE.test(options.origin)) {
+      throw new RangeError(`log origin ${quote(options.origin)} must be 1 to 256 printable ASCII characters`);
+    }
+    const publicKey = await keys.ensureSigningKey(options.signingKey);
+    const signer: NoteSigner = {
+      name: options.origin,
+      publicKey,
+      sign: (message) => keys.sign(options.signingKey, message),
+    };
+    const verifier = parseVerifierKey(formatVerifierKey(signer.name, publicKey));
+    const log = new TransparencyLog(store, signer, verifier, options);
+    if ((await store.reader.getLogHead()) === undefined) {
+      await store.write(async (tx) => {
+        if ((await tx.getLogHead()) !== undefined) return;
+        await tx.putLogHead({
+          size: 0,
+          rootHash: EMPTY_ROOT,
+          frontier: new Uint8Array(0),
+          checkpoint: await log.#sign(0, EMPTY_ROOT),
+          updatedAt: log.#clock.now(),
+        });
+      });
+    }
+    return log;
+  }
+
+  /**
+   * Opens the log for reading only (proofs, tiles, checkpoints): needs no key store, only the
+   * log's public verifier key. Appending through it fails with VERITY_E_CLOSED.
+   */
+  static openReadOnly(store: Store, options: Omit<LogOptions, 'signingKey'> & { verifierKey: string }): TransparencyLog {
+    const verifier = parseVerifierKey(options.verifierKey);
+    const log = new TransparencyLog(store, undefined, verifier, { ...options, signingKey: '' });
+    log.#closed = true;
+    return log;
+  }
+
+  /** The checkpoint origin line. */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** The verifier key in C2SP signed-note format (`name+hash+base64key`). */
+  get verifierKey(): string {
+    return formatVerifierKey(this.#verifier.name, this.#verifier.publicKey);
+  }
+
+  /** A note verifier for this log's key. */
+  get verifier(): NoteVerifier {
+    return this.#verifier;
+  }
+
+  async #sign(size: number, rootHash: Uint8Array): Promise<string> {
+    if (this.#signer === undefined) throw new LogError('VERITY_E_CLOSED', 'this log was opened read-only');
+    return signNote(formatCheckpoint({ origin: this.#origin, size, rootHash }), [this.#signer]);
+  }
+
+  /**
+   * Runs `op` inside the next group-commit transaction. The promise resolves with the op's result
+   * and the log head once the transaction is durable; it rejects if the op throws (other ops of
+   * the same batch are retried on their own so one bad op cannot fail its neighbours).
+   */
+  submit<R>(op: LogOperation<R>): Promise<{ result: R; head: LogHead }> {
+    if (this.#closed) return Promise.reject(new LogError('VERITY_E_CLOSED', 'the log is closed or read-only; open it with its key store to write'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as Pending['resolve'], reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        this.#idle = new Promise((r) => {
+          this.#idleResolve = r;
+        });
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  /** Appends raw entries in one durable transaction; returns the first index and the new head. */
+  async append(entries: readonly Uint8Array[]): Promise<{ start: number; head: LogHead }> {
+    const { result, head } = await this.submit((_tx, batch) => {
+      let first = -1;
+      for (const e of entries) {
+        const i = batch.add(e);
+        if (first < 0) first = i;
+      }
+      return first;
+    });
+    return { start: result, head };
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        try {
+          await this.#run(batch);
+        } catch (e) {
+          if (batch.length === 1) {
+            batch[0]?.reject(e);
+            continue;
+          }
+          // One op failed the shared transaction: run each alone so only the culprit fails.
+          for (const p of batch) {
+            try {
+              await this.#run([p]);
+            } catch (e2) {
+              p.reject(e2);
+            }
+          }
+        }
+      }
+    } finally {
+      this.#flushing = false;
+      this.#idleResolve?.();
+    }
+  }
+
+  async #run(pending: readonly Pending[]): Promise<void> {
+    const results: unknown[] = [];
+    const committed = await this.#store.write(async (tx) => {
+      results.length = 0;
+      const head = await tx.getLogHead();
+      if (head === undefined) throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
+      const batch = new LogBatch(head.size);
+      for (const p of pending) results.push(await p.op(tx, batch));
+      return this.#commitBatch(tx, head, batch);
+    });
+    this.#onCommitted(committed);
+    pending.forEach((p, i) => {
+      p.resolve({ result: results[i], head: committed.head });
+    });
+  }
+
+  async #commitBatch(
+    tx: StoreWriter,
+    head: LogHead,
+    batch: LogBatch,
+  ): Promise<{ before: LogHead; head: LogHead; tiles: StoredTile[] }> {
+    const entries = batch.entries;
+    if (entries.length === 0) return { before: head, head, tiles: [] };
+    const leafHashes = entries.map(hashLeaf);
+    const r = frontierAppend(splitFrontier(head.frontier), head.size, leafHashes);
+    // Group the newly completed nodes at tile-bottom heights by tile (C2SP tlog-tiles: a tile at
+    // level L holds the nodes at height 8L).
+    const updates = new Map<string, { level: number; index: number; start: number; hashes: Uint8Array[] }>();
+    for (const c of r.completed) {
+      if (c.height % TILE_HEIGHT !== 0) continue;
+      const level = c.height / TILE_HEIGHT;
+      const index = Math.floor(c.index / TILE_WIDTH);
+      const key = `${level}/${index}`;
+      let u = updates.get(key);
+      if (u === undefined) {
+        u = { level, index, start: c.index % TILE_WIDTH, hashes: [] };
+        updates.set(key, u);
+      }
+      u.hashes.push(c.hash);
+    }
+    const tiles: StoredTile[] = [];
+    for (const u of updates.values()) {
+      const prefix = u.start === 0 ? new Uint8Array(0) : await this.#edgePrefix(tx, head, u.level, u.index, u.start);
+      tiles.push({ level: u.level, index: u.index, width: u.start + u.hashes.length, hashes: concatBytes(prefix, ...u.hashes) });
+    }
+    await tx.insertLogEntries(head.size, entries);
+    await tx.putTiles(tiles);
+    const rootHash = frontierRoot(r.frontier);
+    const next: LogHead = {
+      size: r.size,
+      rootHash,
+      frontier: concatBytes(...r.frontier),
+      checkpoint: await this.#sign(r.size, rootHash),
+      updatedAt: this.#clock.now(),
+    };
+    await tx.putLogHead(next);
+    return { before: head, head: next, tiles };
+  }
+
+  /** The first `width` hashes of the right-edge tile (level, index) as of `head`. */
+  async #edgePrefix(tx: StoreWriter, head: LogHead, level: number, index: number, width: number): Promise<Uint8Array> {
+    const edge = this.#edge;
+    // INVARIANT: the edge cache is only trusted for the exact head (size and root) it was committed
+    // at; a head produced by another process, or a rolled-back batch, never matches it.
+    if (edge !== undefined && edge.size === head.size && bytesEqual(edge.rootHash, head.rootHash)) {
+      const t = edge.tiles.get(level);
+      if (t !== undefined && t.index === index && t.width === width) return t.hashes;
+    }
+    const t = await tx.getTile(level, index);
+    if (t === undefined || t.width !== width || t.hashes.byteLength !== width * HASH_SIZE) {
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `stored tile ${level}/${index} has width ${t?.width ?? 'none'} but the log head implies ${width}; run \`verity log verify\``,
+      );
+    }
+    return t.hashes;
+  }
+
+  #onCommitted(c: { before: LogHead; head: LogHead; tiles: StoredTile[] }): void {
+    const prev = this.#edge;
+    const tiles =
+      prev !== undefined && prev.size === c.before.size && bytesEqual(prev.rootHash, c.before.rootHash)
+        ? new Map(prev.tiles)
+        : new Map<number, StoredTile>();
+    for (const t of c.tiles) {
+      const old = tiles.get(t.level);
+      if (old === undefined || t.index >= old.index) tiles.set(t.level, t);
+    }
+    this.#edge = { size: c.head.size, rootHash: c.head.rootHash, tiles };
+  }
+
+  /** The committed head. */
+  async head(): Promise<LogHead> {
+    const h = await this.#store.reader.getLogHead();
+    if (h === undefined) throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
+    return h;
+  }
+
+  /** The latest signed checkpoint note. */
+  async checkpoint(): Promise<string> {
+    return (await this.head()).checkpoint;
+  }
+
+  /** Entries [start, end). */
+  async entries(start: number, end: number): Promise<Uint8Array[]> {
+    const head = await this.head();
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > head.size) {
+      throw new LogError('VERITY_E_LOG_RANGE', `entries [${start}, ${end}) are outside the log of size ${head.size}`);
+    }
+    return this.#store.reader.getLogEntries(start, end);
+  }
+
+  async #tile(level: number, index: number, width: number): Promise<ExpandedTile> {
+    const cached = this.#cache.get(level, index, width);
+    if (cached !== undefined) return cached;
+    const t = await this.#store.reader.getTile(level, index);
+    if (t === undefined || t.width < width || t.hashes.byteLength !== t.width * HASH_SIZE) {
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `stored tile ${level}/${index} is missing or too narrow (need width ${width}); run \`verity log verify\``,
+      );
+    }
+    const e = expandTile(t);
+    this.#cache.put(e);
+    return e;
+  }
+
+  /** Loads what `ids` need and returns a synchronous node getter over them. */
+  async #nodes(ids: readonly NodeId[]): Promise<(id: NodeId) => Uint8Array> {
+    const tiles = new Map<string, ExpandedTile>();
+    for (const id of ids) {
+      const need = widthNeededFor(id);
+      const key = `${need.level}/${need.index}`;
+      const have = tiles.get(key);
+      if (have !== undefined && have.width >= need.width) continue;
+      tiles.set(key, await this.#tile(need.level, need.index, need.width));
+    }
+    return (id) => {
+      const need = widthNeededFor(id);
+      const t = tiles.get(`${need.level}/${need.index}`);
+      const h = t === undefined ? undefined : nodeFromTile(t, id);
+      if (h === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', `node ${id.height}/${id.index} is not stored`);
+      return h;
+    };
+  }
+
+  #checkSize(size: number, head: LogHead, what: string): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > head.size) {
+      throw new LogError('VERITY_E_LOG_RANGE', `${what} ${quote(size)} is outside the log of size ${head.size}`);
+    }
+  }
+
+  /** RFC 9162 root hash of the first `size` entries. */
+  async rootAt(size: number): Promise<Uint8Array> {
+    const head = await this.head();
+    this.#checkSize(size, head, 'tree size');
+    if (size === head.size) return head.rootHash;
+    if (size === 0) return EMPTY_ROOT;
+    const ids = decomposition(size);
+    const get = await this.#nodes(ids);
+    let root = get(ids[ids.length - 1] as NodeId);
+    for (let i = ids.length - 2; i >= 0; i--) root = hashChildren(get(ids[i] as NodeId), root);
+    return root;
+  }
+
+  /** RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: the head). */
+  async inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
+    const head = await this.head();
+    const n = size ?? head.size;
+    this.#checkSize(n, head, 'tree size');
+    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
+      throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
+    }
+    const leaf: NodeId = { height: 0, index };
+    const get = await this.#nodes([leaf, ...inclusionProofNodes(index, n)]);
+    const proof = inclusionProof(index, n, get);
+    const rootHash = n === head.size ? head.rootHash : await this.rootAt(n);
+    return {
+      type: 'inclusion',
+      treeSize: n,
+      leafIndex: index,
+      leafHash: toBase64(get(leaf)),
+      rootHash: toBase64(rootHash),
+      proof: proof.map(toBase64),
+      ...(n === head.size ? { checkpoint: head.checkpoint } : {}),
+    };
+  }
+
+  /** RFC 9162 consistency proof between the trees of `size1` and `size2` (default: the head). */
+  async consistencyProof(size1: number, size2?: number): Promise<ConsistencyProofCase> {
+    const head = await this.head();
+    const n = size2 ?? head.size;
+    this.#checkSize(n, head, 'tree size');
+    if (!Number.isSafeInteger(size1) || size1 < 0 || size1 > n) {
+      throw new LogError('VERITY_E_LOG_RANGE', `tree size ${quote(size1)} must be between 0 and ${n}`);
+    }
+    const get = await this.#nodes(consistencyProofNodes(size1, n));
+    const proof = consistencyProof(size1, n, get);
+    return {
+      type: 'consistency',
+      size1,
+      size2: n,
+      root1: toBase64(await this.rootAt(size1)),
+      root2: toBase64(n === head.size ? head.rootHash : await this.rootAt(n)),
+      proof: proof.map(toBase64),
+    };
+  }
+
+  /**
+   * Serves a C2SP tlog-tiles path (`tile/L/N[.p/W]` or `tile/entries/N[.p/W]`) of the committed
+   * tree. Full tiles are immutable; a partial tile is served only while the tree's edge covers it.
+   */
+  async readTile(path: string): Promise<Uint8Array> {
+    const p = parseTilePath(path);
+    const head = await this.head();
+    if (p.kind === 'entries') {
+      const start = p.index * TILE_WIDTH;
+      if (start + p.width > head.size) {
+        throw new LogError('VERITY_E_LOG_RANGE', `entry bundle ${quote(path)} is beyond the tree of size ${head.size}`);
+      }
+      return encodeEntryBundle(await this.#store.reader.getLogEntries(start, start + p.width));
+    }
+    const nodesAtLevel = Math.floor(head.size / TILE_WIDTH ** p.level);
+    if (p.index * TILE_WIDTH + p.width > nodesAtLevel) {
+      throw new LogError('VERITY_E_LOG_RANGE', `tile ${quote(path)} is beyond the tree of size ${head.size}`);
+    }
+    const t = await this.#tile(p.level, p.index, p.width);
+    return t.levels[0]?.slice(0, p.width * HASH_SIZE) ?? new Uint8Array(0);
+  }
+
+  /** Resolves once every operation submitted so far has been committed or rejected. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#idle;
+  }
+
+  /** Refuses new operations and waits for the pending ones. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    this.#cache.clear();
+  }
+}

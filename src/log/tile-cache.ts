@@ -1,0 +1,90 @@
+import { hashChildren, HASH_SIZE, type NodeId, TILE_HEIGHT, TILE_WIDTH, tileCoordsForNode } from '../merkle/index.ts';
+import type { StoredTile } from '../store/index.ts';
+
+/**
+ * A tile expanded into all of its internal levels: `levels[k]` holds the hashes of the complete
+ * nodes k levels above the tile's bottom row. Expanding costs at most 255 hashes once; after that
+ * any node inside the tile is a lookup, which is what keeps proof generation fast.
+ */
+export interface ExpandedTile {
+  readonly level: number;
+  readonly index: number;
+  readonly width: number;
+  readonly levels: readonly Uint8Array[];
+}
+
+/** Expands a stored tile's bottom row into every internal level. */
+export function expandTile(tile: StoredTile): ExpandedTile {
+  const levels: Uint8Array[] = [tile.hashes];
+  let below = tile.hashes;
+  let n = tile.width;
+  for (let k = 1; k < TILE_HEIGHT; k++) {
+    n >>>= 1;
+    const row = new Uint8Array(n * HASH_SIZE);
+    for (let i = 0; i < n; i++) {
+      const l = below.subarray(2 * i * HASH_SIZE, (2 * i + 1) * HASH_SIZE);
+      const r = below.subarray((2 * i + 1) * HASH_SIZE, (2 * i + 2) * HASH_SIZE);
+      row.set(hashChildren(l, r), i * HASH_SIZE);
+    }
+    levels.push(row);
+    below = row;
+  }
+  return { level: tile.level, index: tile.index, width: tile.width, levels };
+}
+
+/** The width a tile needs so that it contains `id`. */
+export function widthNeededFor(id: NodeId): { level: number; index: number; width: number } {
+  const c = tileCoordsForNode(id);
+  return { level: c.level, index: c.index, width: c.first + c.count };
+}
+
+/** Reads the hash of perfect node `id` out of its expanded tile, or undefined if not inside. */
+export function nodeFromTile(tile: ExpandedTile, id: NodeId): Uint8Array | undefined {
+  const c = tileCoordsForNode(id);
+  if (c.level !== tile.level || c.index !== tile.index || c.first + c.count > tile.width) return undefined;
+  const row = tile.levels[c.height];
+  if (row === undefined) return undefined;
+  const pos = c.first / c.count;
+  return row.subarray(pos * HASH_SIZE, (pos + 1) * HASH_SIZE);
+}
+
+/**
+ * A bounded LRU cache of expanded tiles. Full tiles are immutable, so caching them is always
+ * safe; a partial tile is replaced as soon as a wider version is loaded.
+ */
+export class TileCache {
+  readonly #max: number;
+  readonly #map = new Map<string, ExpandedTile>();
+
+  constructor(maxTiles: number) {
+    this.#max = maxTiles;
+  }
+
+  get(level: number, index: number, minWidth: number): ExpandedTile | undefined {
+    const key = `${level}/${index}`;
+    const t = this.#map.get(key);
+    if (t === undefined || t.width < minWidth) return undefined;
+    this.#map.delete(key);
+    this.#map.set(key, t);
+    return t;
+  }
+
+  put(tile: ExpandedTile): void {
+    const key = `${tile.level}/${tile.index}`;
+    const old = this.#map.get(key);
+    if (old !== undefined && old.width > tile.width) return;
+    this.#map.delete(key);
+    this.#map.set(key, tile);
+    while (this.#map.size > this.#max) {
+      const first = this.#map.keys().next();
+      if (first.done) break;
+      this.#map.delete(first.value);
+    }
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+export { TILE_WIDTH };

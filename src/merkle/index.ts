@@ -1,0 +1,31 @@
+export {
+  decodeEntryBundle,
+  encodeEntryBundle,
+  entryBundlePath,
+  MAX_BUNDLE_ENTRY,
+  parseTilePath,
+  subtreeRoot,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  tileCoordsForNode,
+  tilePath,
+} from './tiles.ts';
+export type { TileCoords, TilePath } from './tiles.ts';
+export {
+  consistencyProof,
+  consistencyProofNodes,
+  EMPTY_ROOT,
+  frontierAppend,
+  frontierRoot,
+  HASH_SIZE,
+  hashChildren,
+  hashLeaf,
+  inclusionProof,
+  inclusionProofNodes,
+  MAX_PROOF_HASHES,
+  rootFromInclusionProof,
+  rootFromLeaves,
+  verifyConsistency,
+  verifyInclusion,
+} from './tree.ts';
+export type { CompletedNode, NodeId } from './tree.ts';

@@ -1,0 +1,15 @@
+export { openPostgresStore } from './postgres.ts';
+export type { PostgresStoreOptions } from './postgres.ts';
+export { openSqliteStore } from './sqlite.ts';
+export type {
+  LifecycleState,
+  ListOptions,
+  LogHead,
+  RecordRow,
+  SchemaRow,
+  Store,
+  StoredTile,
+  StoreReader,
+  StoreWriter,
+  SubjectKeyRow,
+} from './types.ts';

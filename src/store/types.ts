@@ -1,0 +1,146 @@
+/**
+ * The storage contract every backend (SQLite embedded, PostgreSQL) implements, and that the
+ * shared conformance suite (`store-suite.ts`) checks. Storage knows rows, not meaning: it never
+ * sees plaintext payloads or keys, only sealed envelopes, wrapped keys, hashes and metadata.
+ */
+
+/** Lifecycle states of a record version (FGMV-46 6.2: creation, capture, storage, sharing, use). */
+export type LifecycleState = 'created' | 'captured' | 'stored' | 'shared' | 'used' | 'archived' | 'erased';
+
+/** The current head of the transparency log, updated atomically with every append. */
+export interface LogHead {
+  /** Number of entries in the tree. */
+  readonly size: number;
+  /** RFC 9162 root hash of the tree of `size` entries (32 bytes). */
+  readonly rootHash: Uint8Array;
+  /**
+   * The right edge of the tree (the compact range [0, size)): the roots of the perfect subtrees
+   * in the binary decomposition of `size`, largest first, concatenated (32 bytes each).
+   */
+  readonly frontier: Uint8Array;
+  /** The latest signed checkpoint note for exactly this size and root. */
+  readonly checkpoint: string;
+  /** Milliseconds since the epoch of the last update. */
+  readonly updatedAt: number;
+}
+
+/** One C2SP tlog tile: the hashes of nodes [256*index, 256*index + width) at tree level 8*level. */
+export interface StoredTile {
+  readonly level: number;
+  readonly index: number;
+  /** 1..256; 256 means the tile is full and immutable. */
+  readonly width: number;
+  /** width * 32 bytes. */
+  readonly hashes: Uint8Array;
+}
+
+/** One version of a sealed record as stored. */
+export interface RecordRow {
+  /** Opaque record id (`rec_` + base64url), the same across versions. */
+  readonly id: string;
+  /** 1, 2, 3, ... */
+  readonly version: number;
+  /** Keyed pseudonym of the data subject (never the plaintext subject id). */
+  readonly subjectRef: string;
+  readonly type: string;
+  readonly state: LifecycleState;
+  /** Non-secret metadata as canonical JSON text (classification, provenance, lineage, ...). */
+  readonly meta: string;
+  /** The sealed payload; null once the version is erased. */
+  readonly envelope: Uint8Array | null;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** Retention deadline in milliseconds since the epoch, or null for none. */
+  readonly retainUntil: number | null;
+  /** Index of the log entry that recorded this version's write. */
+  readonly logIndex: number;
+}
+
+/** A subject's data key, wrapped under a key-encryption key of the KeyStore. */
+export interface SubjectKeyRow {
+  readonly subjectRef: string;
+  readonly kekVersion: number;
+  readonly wrappedKey: Uint8Array;
+  readonly createdAt: number;
+}
+
+/** A registered JSON Schema for a record type. */
+export interface SchemaRow {
+  readonly type: string;
+  /** The JSON Schema as JSON text. */
+  readonly schema: string;
+  readonly createdAt: number;
+}
+
+/** Page of results with an opaque continuation. */
+export interface ListOptions {
+  readonly limit: number;
+  /** Return rows strictly after this key (for records by subject: the record id). */
+  readonly after?: string;
+}
+
+/** Read operations; inside a write transaction they see the transaction's own writes. */
+export interface StoreReader {
+  getMeta(key: string): Promise<string | undefined>;
+  getLogHead(): Promise<LogHead | undefined>;
+  /** Entries [start, end) in index order; throws VERITY_E_LOG_RANGE if any is missing. */
+  getLogEntries(start: number, end: number): Promise<Uint8Array[]>;
+  getTile(level: number, index: number): Promise<StoredTile | undefined>;
+  /** The given version, or the latest version when `version` is undefined. */
+  getRecord(id: string, version?: number): Promise<RecordRow | undefined>;
+  /** Every version of a record, oldest first. */
+  listRecordVersions(id: string): Promise<RecordRow[]>;
+  /** The latest version of each record of a subject, ordered by record id. */
+  listRecordsBySubject(subjectRef: string, options: ListOptions): Promise<RecordRow[]>;
+  /** Latest versions whose retention deadline is at or before `now`, not yet erased. */
+  listExpiredRecords(now: number, limit: number): Promise<RecordRow[]>;
+  getSubjectKey(subjectRef: string): Promise<SubjectKeyRow | undefined>;
+  /** Subject keys wrapped under a KEK version lower than `kekVersion`. */
+  listSubjectKeysBelow(kekVersion: number, limit: number): Promise<SubjectKeyRow[]>;
+  /** How many subject keys are wrapped under each KEK version. */
+  countSubjectKeysByKek(): Promise<Map<number, number>>;
+  getSchema(type: string): Promise<SchemaRow | undefined>;
+  listSchemas(): Promise<SchemaRow[]>;
+}
+
+/** Operations of one exclusive write transaction (one at a time across every process). */
+export interface StoreWriter extends StoreReader {
+  setMeta(key: string, value: string): Promise<void>;
+  /** Replaces the head (the row is created on first use). */
+  putLogHead(head: LogHead): Promise<void>;
+  /** Inserts entries at indices start, start+1, ...; fails if any index exists. */
+  insertLogEntries(start: number, entries: readonly Uint8Array[]): Promise<void>;
+  /** Inserts or replaces tiles (a tile only ever grows in width). */
+  putTiles(tiles: readonly StoredTile[]): Promise<void>;
+  /** Inserts new record versions; fails with VERITY_E_STORE_CONFLICT if (id, version) exists. */
+  insertRecords(rows: readonly RecordRow[]): Promise<void>;
+  /** Sets the lifecycle state of one version. */
+  setRecordState(id: string, version: number, state: LifecycleState): Promise<void>;
+  /** Drops the envelopes of every version of a record and marks them erased; returns how many. */
+  eraseRecord(id: string): Promise<number>;
+  /** Drops the envelopes of every record of a subject and marks them erased; returns how many versions. */
+  eraseSubjectRecords(subjectRef: string): Promise<number>;
+  /** Inserts a subject key unless one exists; returns the row that is stored afterwards. */
+  insertSubjectKey(row: SubjectKeyRow): Promise<SubjectKeyRow>;
+  /** Replaces the wrapping of existing subject keys (KEK rotation). */
+  updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void>;
+  /** Deletes a subject key (crypto-shredding); returns whether one existed. */
+  deleteSubjectKey(subjectRef: string): Promise<boolean>;
+  putSchema(row: SchemaRow): Promise<void>;
+}
+
+/** A storage backend. */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; idempotent and safe to run from several processes. */
+  migrate(): Promise<void>;
+  /** Reads outside any transaction: sees only committed data. */
+  readonly reader: StoreReader;
+  /**
+   * Runs `fn` in one exclusive, durable write transaction: at most one runs at a time across
+   * every process on the same database. When the returned promise resolves the transaction is
+   * committed and durable; when `fn` throws, nothing of it is kept.
+   */
+  write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+// The layering of docs/architecture.md, enforced: primitives import no capability, capabilities
+// import no interface, and nothing outside a folder reaches past its index.ts.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+
+const SRC = join(import.meta.dirname, '..', 'src');
+
+/** Lower numbers may not import higher ones. */
+const LAYERS: Record<string, number> = {
+  errors: 0,
+  encoding: 1,
+  clock: 1,
+  merkle: 2,
+  note: 2,
+  envelope: 2,
+  keys: 3,
+  store: 3,
+  audit: 3,
+  log: 4,
+  vault: 5,
+  verity: 6,
+  embedded: 7,
+  cli: 8,
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+}
+
+describe('architecture', () => {
+  const all = files(SRC);
+
+  it('every source folder has a layer and an index.ts', () => {
+    const folders = readdirSync(SRC, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    for (const f of folders) {
+      assert.ok(f in LAYERS, `src/${f} has no layer in this test and docs/architecture.md`);
+      assert.ok(all.includes(join(SRC, f, 'index.ts')), `src/${f} has no index.ts`);
+    }
+  });
+
+  it('dependencies point one way and only through index.ts', () => {
+    for (const file of all) {
+      if (file.endsWith('.test.ts')) continue;
+      const from = relative(SRC, file).split('/')[0] as string;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/from '(\.\.?\/[^']+)'/g)) {
+        const spec = m[1] as string;
+        const target = relative(SRC, join(file, '..', spec)).split('/');
+        const to = target[0] as string;
+        if (to === from) continue;
+        assert.ok((LAYERS[to] ?? 99) < (LAYERS[from] ?? -1), `${relative(SRC, file)} imports ${spec}: ${from} (layer ${LAYERS[from]}) may not depend on ${to} (layer ${LAYERS[to]})`);
+        assert.equal(target.slice(1).join('/'), 'index.ts', `${relative(SRC, file)} reaches past the public face of src/${to}: ${spec}`);
+      }
+    }
+  });
+
+  it('has no `export *` barrels', () => {
+    for (const file of all) assert.ok(!/export \* from/.test(readFileSync(file, 'utf8')), `${relative(SRC, file)} uses export *`);
+  });
+});

@@ -1,0 +1,180 @@
+// The CLI contract outside tools rely on, run end to end through bin/verity (the pinned runtime).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from './helpers/env.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'verity');
+const VECTORS = join(ROOT, 'test', 'vectors');
+const SUMDB_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function verity(args: string[], input?: string, env: Record<string, string> = {}): Run {
+  const r = spawnSync(BIN, args, {
+    input: input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase', ...env },
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(r: Run): Run {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+function hexToB64(h: string): string {
+  return Buffer.from(h, 'hex').toString('base64');
+}
+
+describe('verity CLI', () => {
+  let dir: string;
+  let data: string;
+  let cleanup: () => Promise<void>;
+  let rec: { id: string; version: number; logIndex: number };
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    data = join(dir, 'data');
+    const init = JSON.parse(ok(verity(['init', '--data', data])).stdout) as { verifierKey: string };
+    assert.match(init.verifierKey, /^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/);
+    rec = JSON.parse(ok(verity(['records', 'put', '--data', data, '--subject', 'player-7', '--type', 'profile', '--purpose', 'service-provision'], '{"name":"Ada","level":3}')).stdout);
+  });
+  after(() => cleanup());
+
+  it('init refuses a non-empty directory', () => {
+    const r = verity(['init', '--data', data]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /VERITY_E_DATA_DIR/);
+  });
+
+  it('records put prints id, version and logIndex; get prints data, meta and proof', () => {
+    assert.match(rec.id, /^rec_/);
+    assert.equal(rec.version, 1);
+    assert.ok(rec.logIndex >= 1);
+    const got = JSON.parse(ok(verity(['records', 'get', '--data', data, '--purpose', 'service-provision', rec.id])).stdout);
+    assert.deepEqual(got.data, { name: 'Ada', level: 3 });
+    assert.equal(got.meta.id, rec.id);
+    assert.equal(got.proof.leafIndex, rec.logIndex);
+    // The proof in a read is itself a verify-proof case.
+    const v = verity(['log', 'verify-proof', '-'], JSON.stringify(got.proof));
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(v.stdout.trim(), 'valid');
+  });
+
+  it('records put with an id writes a new version', () => {
+    const r = JSON.parse(ok(verity(['records', 'put', '--data', data, '--subject', 'player-7', '--type', 'profile', '--purpose', 'service-provision', '--id', rec.id], '{"name":"Ada","level":4}')).stdout);
+    assert.equal(r.version, 2);
+    const h = JSON.parse(ok(verity(['records', 'history', '--data', data, '--purpose', 'support', rec.id])).stdout);
+    assert.equal(h.length, 2);
+  });
+
+  it('refuses bad input with exit 2 and a typed error', () => {
+    let r = verity(['records', 'put', '--data', data, '--subject', 's', '--type', 'profile', '--purpose', 'service-provision'], '{not json');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /VERITY_E_INPUT_MALFORMED/);
+    r = verity(['records', 'put', '--data', data, '--subject', 's', '--type', 'profile'], '{}');
+    assert.equal(r.code, 2);
+    r = verity(['records', 'get', '--data', data, '--purpose', 'x', '--bogus', rec.id]);
+    assert.equal(r.code, 2);
+    r = verity(['records', 'get', '--data', data, '--purpose', 'service-provision', rec.id], '', { VERITY_PASSPHRASE: 'wrong passphrase' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /VERITY_E_KEY_PASSPHRASE/);
+    assert.ok(!r.stderr.includes('wrong passphrase'));
+  });
+
+  it('log key and log checkpoint agree, and verify-note checks them', async () => {
+    const key = ok(verity(['log', 'key', '--data', data], undefined, { VERITY_PASSPHRASE: '' })).stdout.trim();
+    const note = ok(verity(['log', 'checkpoint', '--data', data], undefined, { VERITY_PASSPHRASE: '' })).stdout;
+    const good = verity(['log', 'verify-note', '--key', key, '-'], note);
+    assert.equal(good.code, 0, good.stderr);
+    const info = JSON.parse(good.stdout);
+    assert.equal(info.valid, true);
+    assert.ok(info.size >= 3);
+    assert.match(info.rootHash, /^[A-Za-z0-9+/]{43}=$/);
+    assert.match(info.origin, /^verity\.local\//);
+    const tampered = note.replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) + 1}\n`);
+    assert.equal(verity(['log', 'verify-note', '--key', key, '-'], tampered).code, 1);
+    assert.equal(verity(['log', 'verify-note', '--key', key, '-'], 'garbage').code, 2);
+    assert.equal(verity(['log', 'verify-note', '--key', 'not a key', '-'], note).code, 2);
+    // Another log's key does not verify this note.
+    assert.equal(verity(['log', 'verify-note', '--key', SUMDB_KEY, '-'], note).code, 1);
+  });
+
+  it('verify-note accepts real Go checksum database checkpoints and refuses altered ones', () => {
+    for (const f of ['checkpoint-3935567.txt', 'checkpoint-6476701.txt']) {
+      const note = readFileSync(join(VECTORS, 'c2sp-signed-note', f), 'utf8');
+      const r = verity(['log', 'verify-note', '--key', SUMDB_KEY, '-'], note);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).origin, 'go.sum database tree');
+      const altered = note.replace('go.sum', 'go.sun');
+      assert.equal(verity(['log', 'verify-note', '--key', SUMDB_KEY, '-'], altered).code, 1);
+    }
+  });
+
+  it('prove-inclusion and prove-consistency print cases that verify-proof accepts', () => {
+    const inc = JSON.parse(ok(verity(['log', 'prove-inclusion', '--data', data, '--index', String(rec.logIndex)], undefined, { VERITY_PASSPHRASE: '' })).stdout);
+    assert.equal(inc.type, 'inclusion');
+    assert.equal(inc.leafIndex, rec.logIndex);
+    const con = JSON.parse(ok(verity(['log', 'prove-consistency', '--data', data, '--from', '1'])).stdout);
+    assert.equal(con.type, 'consistency');
+    assert.equal(con.size1, 1);
+    const both = verity(['log', 'verify-proof', '-'], JSON.stringify([inc, con]));
+    assert.equal(both.code, 0, both.stdout);
+    assert.deepEqual(both.stdout.trim().split('\n'), ['valid', 'valid']);
+    const bad = structuredClone(inc);
+    bad.leafIndex = inc.leafIndex === 0 ? 1 : 0;
+    const mixed = verity(['log', 'verify-proof', '-'], JSON.stringify([inc, bad, con]));
+    assert.equal(mixed.code, 1);
+    const lines = mixed.stdout.trim().split('\n');
+    assert.equal(lines[0], 'valid');
+    assert.match(lines[1] as string, /^invalid: /);
+    assert.equal(lines[2], 'valid');
+    const sized = JSON.parse(ok(verity(['log', 'prove-inclusion', '--data', data, '--index', '0', '--size', '2'])).stdout);
+    assert.equal(sized.treeSize, 2);
+    assert.equal(verity(['log', 'verify-proof', '-'], JSON.stringify(sized)).code, 0);
+    assert.equal(verity(['log', 'prove-inclusion', '--data', data, '--index', '999999']).code, 1);
+  });
+
+  it('verify-proof reads the RFC 6962 reference vectors and exits 2 on malformed input', () => {
+    const vec = JSON.parse(readFileSync(join(VECTORS, 'rfc9162', 'rfc6962-merkle.json'), 'utf8')) as {
+      leafInputs: string[];
+      roots: Record<string, string>;
+      inclusion: { leafIndex: number; treeSize: number; proof: string[] }[];
+      consistency: { size1: number; size2: number; proof: string[] }[];
+    };
+    const leafHash = (i: number) =>
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.from([0]), Buffer.from(vec.leafInputs[i] as string, 'hex')]))
+        .digest('base64');
+    const cases = [
+      ...vec.inclusion.map((c) => ({ type: 'inclusion', treeSize: c.treeSize, leafIndex: c.leafIndex, leafHash: leafHash(c.leafIndex), rootHash: hexToB64(vec.roots[String(c.treeSize)] as string), proof: c.proof.map(hexToB64) })),
+      ...vec.consistency.map((c) => ({ type: 'consistency', size1: c.size1, size2: c.size2, root1: hexToB64(vec.roots[String(c.size1)] as string), root2: hexToB64(vec.roots[String(c.size2)] as string), proof: c.proof.map(hexToB64), note: 'extra fields are ignored' })),
+    ];
+    const r = verity(['log', 'verify-proof', '-'], JSON.stringify(cases));
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.stdout.trim().split('\n').length, cases.length);
+    assert.equal(verity(['log', 'verify-proof', '-'], '{"type":"inclusion"}').code, 2);
+    assert.equal(verity(['log', 'verify-proof', '-'], 'nope').code, 2);
+    assert.equal(verity(['log', 'verify-proof', '-'], JSON.stringify([{ ...cases[0], proof: ['!!'] }])).code, 2);
+  });
+
+  it('log verify checks storage and consistency with a trusted checkpoint', async () => {
+    const note = ok(verity(['log', 'checkpoint', '--data', data])).stdout;
+    const trusted = join(dir, 'trusted.txt');
+    writeFileSync(trusted, note);
+    ok(verity(['records', 'put', '--data', data, '--subject', 'p2', '--type', 'profile', '--purpose', 'service-provision'], '{"a":1}'));
+    const r = JSON.parse(ok(verity(['log', 'verify', '--data', data, '--trusted', trusted])).stdout);
+    assert.equal(r.valid, true);
+  });
+});

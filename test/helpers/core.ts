@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { type Clock, systemClock } from '../../src/clock/index.ts';
+import { SoftwareKeyStore } from '../../src/keys/index.ts';
+import { openPostgresStore, openSqliteStore, type Store } from '../../src/store/index.ts';
+import { openVerity, type Verity } from '../../src/verity/index.ts';
+import { PG_URL, pgSchema, TEST_KDF, TEST_SECRET, tempDir } from './env.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
+
+/** A Verity core on a real backend with a real software key store, in a temp dir. */
+export interface TestCore extends Verity {
+  readonly dir: string;
+  readonly backend: Backend;
+  /** Opens another store on the same database (as a second process would). */
+  openStore(): Promise<Store>;
+  /** Closes and removes everything. */
+  dispose(): Promise<void>;
+}
+
+export async function makeCore(backend: Backend, options: { clock?: Clock; unknownTypes?: 'generic' | 'reject'; maxBatch?: number } = {}): Promise<TestCore> {
+  const { dir, cleanup } = await tempDir();
+  const pgs = backend === 'postgres' ? pgSchema() : undefined;
+  const openStore = (): Promise<Store> =>
+    backend === 'sqlite' ? openSqliteStore(join(dir, 'verity.db')) : openPostgresStore({ connectionString: PG_URL, schema: (pgs as { schema: string }).schema });
+  const clock = options.clock ?? systemClock;
+  const keys = await SoftwareKeyStore.create(join(dir, 'keys.json'), TEST_SECRET, { kdf: TEST_KDF, now: () => clock.now() });
+  const v = await openVerity({
+    store: await openStore(),
+    keys,
+    origin: 'verity.test/log',
+    clock,
+    unknownTypes: options.unknownTypes ?? 'generic',
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+  });
+  return {
+    ...v,
+    dir,
+    backend,
+    openStore,
+    async dispose() {
+      await v.close();
+      await pgs?.drop();
+      await cleanup();
+    },
+  };
+}
