@@ -48,7 +48,25 @@ describe('verity CLI', () => {
     data = join(dir, 'data');
     const init = JSON.parse(ok(verity(['init', '--data', data])).stdout) as { verifierKey: string };
     assert.match(init.verifierKey, /^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/);
-    rec = JSON.parse(ok(verity(['records', 'put', '--data', data, '--subject', 'player-7', '--type', 'profile', '--purpose', 'service-provision'], '{"name":"Ada","level":3}')).stdout);
+    rec = JSON.parse(
+      ok(
+        verity(
+          [
+            'records',
+            'put',
+            '--data',
+            data,
+            '--subject',
+            'player-7',
+            '--type',
+            'profile',
+            '--purpose',
+            'service-provision',
+          ],
+          '{"name":"Ada","level":3}',
+        ),
+      ).stdout,
+    );
   });
   after(() => cleanup());
 
@@ -62,7 +80,9 @@ describe('verity CLI', () => {
     assert.match(rec.id, /^rec_/);
     assert.equal(rec.version, 1);
     assert.ok(rec.logIndex >= 1);
-    const got = JSON.parse(ok(verity(['records', 'get', '--data', data, '--purpose', 'service-provision', rec.id])).stdout);
+    const got = JSON.parse(
+      ok(verity(['records', 'get', '--data', data, '--purpose', 'service-provision', rec.id])).stdout,
+    );
     assert.deepEqual(got.data, { name: 'Ada', level: 3 });
     assert.equal(got.meta.id, rec.id);
     assert.equal(got.proof.leafIndex, rec.logIndex);
@@ -73,21 +93,46 @@ describe('verity CLI', () => {
   });
 
   it('records put with an id writes a new version', () => {
-    const r = JSON.parse(ok(verity(['records', 'put', '--data', data, '--subject', 'player-7', '--type', 'profile', '--purpose', 'service-provision', '--id', rec.id], '{"name":"Ada","level":4}')).stdout);
+    const r = JSON.parse(
+      ok(
+        verity(
+          [
+            'records',
+            'put',
+            '--data',
+            data,
+            '--subject',
+            'player-7',
+            '--type',
+            'profile',
+            '--purpose',
+            'service-provision',
+            '--id',
+            rec.id,
+          ],
+          '{"name":"Ada","level":4}',
+        ),
+      ).stdout,
+    );
     assert.equal(r.version, 2);
     const h = JSON.parse(ok(verity(['records', 'history', '--data', data, '--purpose', 'support', rec.id])).stdout);
     assert.equal(h.length, 2);
   });
 
   it('refuses bad input with exit 2 and a typed error', () => {
-    let r = verity(['records', 'put', '--data', data, '--subject', 's', '--type', 'profile', '--purpose', 'service-provision'], '{not json');
+    let r = verity(
+      ['records', 'put', '--data', data, '--subject', 's', '--type', 'profile', '--purpose', 'service-provision'],
+      '{not json',
+    );
     assert.equal(r.code, 2);
     assert.match(r.stderr, /VERITY_E_INPUT_MALFORMED/);
     r = verity(['records', 'put', '--data', data, '--subject', 's', '--type', 'profile'], '{}');
     assert.equal(r.code, 2);
     r = verity(['records', 'get', '--data', data, '--purpose', 'x', '--bogus', rec.id]);
     assert.equal(r.code, 2);
-    r = verity(['records', 'get', '--data', data, '--purpose', 'service-provision', rec.id], '', { VERITY_PASSPHRASE: 'wrong passphrase' });
+    r = verity(['records', 'get', '--data', data, '--purpose', 'service-provision', rec.id], '', {
+      VERITY_PASSPHRASE: 'wrong passphrase',
+    });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /VERITY_E_KEY_PASSPHRASE/);
     assert.ok(!r.stderr.includes('wrong passphrase'));
@@ -123,7 +168,13 @@ describe('verity CLI', () => {
   });
 
   it('prove-inclusion and prove-consistency print cases that verify-proof accepts', () => {
-    const inc = JSON.parse(ok(verity(['log', 'prove-inclusion', '--data', data, '--index', String(rec.logIndex)], undefined, { VERITY_PASSPHRASE: '' })).stdout);
+    const inc = JSON.parse(
+      ok(
+        verity(['log', 'prove-inclusion', '--data', data, '--index', String(rec.logIndex)], undefined, {
+          VERITY_PASSPHRASE: '',
+        }),
+      ).stdout,
+    );
     assert.equal(inc.type, 'inclusion');
     assert.equal(inc.leafIndex, rec.logIndex);
     const con = JSON.parse(ok(verity(['log', 'prove-consistency', '--data', data, '--from', '1'])).stdout);
@@ -140,7 +191,9 @@ describe('verity CLI', () => {
     assert.equal(lines[0], 'valid');
     assert.match(lines[1] as string, /^invalid: /);
     assert.equal(lines[2], 'valid');
-    const sized = JSON.parse(ok(verity(['log', 'prove-inclusion', '--data', data, '--index', '0', '--size', '2'])).stdout);
+    const sized = JSON.parse(
+      ok(verity(['log', 'prove-inclusion', '--data', data, '--index', '0', '--size', '2'])).stdout,
+    );
     assert.equal(sized.treeSize, 2);
     assert.equal(verity(['log', 'verify-proof', '-'], JSON.stringify(sized)).code, 0);
     assert.equal(verity(['log', 'prove-inclusion', '--data', data, '--index', '999999']).code, 1);
@@ -158,8 +211,23 @@ describe('verity CLI', () => {
         .update(Buffer.concat([Buffer.from([0]), Buffer.from(vec.leafInputs[i] as string, 'hex')]))
         .digest('base64');
     const cases = [
-      ...vec.inclusion.map((c) => ({ type: 'inclusion', treeSize: c.treeSize, leafIndex: c.leafIndex, leafHash: leafHash(c.leafIndex), rootHash: hexToB64(vec.roots[String(c.treeSize)] as string), proof: c.proof.map(hexToB64) })),
-      ...vec.consistency.map((c) => ({ type: 'consistency', size1: c.size1, size2: c.size2, root1: hexToB64(vec.roots[String(c.size1)] as string), root2: hexToB64(vec.roots[String(c.size2)] as string), proof: c.proof.map(hexToB64), note: 'extra fields are ignored' })),
+      ...vec.inclusion.map((c) => ({
+        type: 'inclusion',
+        treeSize: c.treeSize,
+        leafIndex: c.leafIndex,
+        leafHash: leafHash(c.leafIndex),
+        rootHash: hexToB64(vec.roots[String(c.treeSize)] as string),
+        proof: c.proof.map(hexToB64),
+      })),
+      ...vec.consistency.map((c) => ({
+        type: 'consistency',
+        size1: c.size1,
+        size2: c.size2,
+        root1: hexToB64(vec.roots[String(c.size1)] as string),
+        root2: hexToB64(vec.roots[String(c.size2)] as string),
+        proof: c.proof.map(hexToB64),
+        note: 'extra fields are ignored',
+      })),
     ];
     const r = verity(['log', 'verify-proof', '-'], JSON.stringify(cases));
     assert.equal(r.code, 0, r.stdout);
@@ -173,7 +241,12 @@ describe('verity CLI', () => {
     const note = ok(verity(['log', 'checkpoint', '--data', data])).stdout;
     const trusted = join(dir, 'trusted.txt');
     writeFileSync(trusted, note);
-    ok(verity(['records', 'put', '--data', data, '--subject', 'p2', '--type', 'profile', '--purpose', 'service-provision'], '{"a":1}'));
+    ok(
+      verity(
+        ['records', 'put', '--data', data, '--subject', 'p2', '--type', 'profile', '--purpose', 'service-provision'],
+        '{"a":1}',
+      ),
+    );
     const r = JSON.parse(ok(verity(['log', 'verify', '--data', data, '--trusted', trusted])).stdout);
     assert.equal(r.valid, true);
   });

@@ -26,7 +26,9 @@ for (const backend of BACKENDS) {
           kdf: TEST_KDF,
           ...(pgs === undefined ? {} : { postgres: { connectionString: PG_URL, schema: pgs.schema } }),
         });
-        const child = spawn(NODE, [...NODE_FLAGS, WRITER, data, '1000000', '16', 'k'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(NODE, [...NODE_FLAGS, WRITER, data, '1000000', '16', 'k'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         const acks = new Map<string, number>();
         let lastCheckpoint: string | undefined;
         let buffer = '';

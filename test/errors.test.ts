@@ -8,12 +8,15 @@ import { ERROR_CODES, httpStatusOf, quote, VerityError } from '../src/errors/ind
 const ROOT = join(import.meta.dirname, '..');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
 }
 
 describe('error codes', () => {
   const used = new Set<string>();
-  for (const f of sources(join(ROOT, 'src'))) for (const m of readFileSync(f, 'utf8').matchAll(/VERITY_E_[A-Z0-9_]+/g)) used.add(m[0]);
+  for (const f of sources(join(ROOT, 'src')))
+    for (const m of readFileSync(f, 'utf8').matchAll(/VERITY_E_[A-Z0-9_]+/g)) used.add(m[0]);
   const docs = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8');
 
   it('every code used is in the table with an HTTP status', () => {
@@ -25,7 +28,8 @@ describe('error codes', () => {
   });
 
   it('every code in the table is documented', () => {
-    for (const c of Object.keys(ERROR_CODES)) assert.ok(docs.includes(`\`${c}\``), `${c} is missing from docs/errors.md`);
+    for (const c of Object.keys(ERROR_CODES))
+      assert.ok(docs.includes(`\`${c}\``), `${c} is missing from docs/errors.md`);
   });
 
   it('errors carry their code and serialize without stack or cause', () => {

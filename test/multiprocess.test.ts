@@ -17,7 +17,9 @@ const PER_PROCESS = 150;
 
 function runWriter(data: string, tag: string): Promise<{ acks: Map<string, number>; checkpoints: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [...NODE_FLAGS, WRITER, data, String(PER_PROCESS), '8', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(NODE, [...NODE_FLAGS, WRITER, data, String(PER_PROCESS), '8', tag], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let text = '';
     child.stdout.on('data', (c: Buffer) => {
       text += c.toString();
@@ -73,7 +75,9 @@ for (const backend of BACKENDS) {
             const proof = (await v.log.consistencyProof(a.size, b.size)).proof.map((p) => fromBase64(p));
             checkCheckpointAdvance(a.note, b.note, proof, v.log.verifier, v.config.origin);
           }
-          for (const r of results) for (const id of [...r.acks.keys()].slice(0, 20)) await v.vault.get(id, { actor: 'auditor:test', purpose: 'audit' });
+          for (const r of results)
+            for (const id of [...r.acks.keys()].slice(0, 20))
+              await v.vault.get(id, { actor: 'auditor:test', purpose: 'audit' });
         } finally {
           await v.close();
         }

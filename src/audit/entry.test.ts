@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fromUtf8, utf8 } from '../encoding/index.ts';
+import { canonicalJson, fromUtf8, utf8 } from '../encoding/index.ts';
 import { isVerityError, VerityError } from '../errors/index.ts';
-import { type AuditEvent, auditPseudonym, decodeAuditEntry, deriveSubkey, encodeAuditEntry } from './index.ts';
+import {
+  AUDIT_ACTIONS,
+  type AuditEvent,
+  auditPseudonym,
+  decodeAuditEntry,
+  deriveSubkey,
+  encodeAuditEntry,
+} from './index.ts';
 
 const base: AuditEvent = {
   actor: 'service:world-1',
@@ -38,8 +45,42 @@ describe('audit entries', () => {
       { details: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) },
       { time: -1 },
     ]) {
-      assert.throws(() => encodeAuditEntry({ ...base, ...over } as AuditEvent), (e) => isVerityError(e, 'VERITY_E_INPUT_INVALID'), JSON.stringify(over));
+      assert.throws(
+        () => encodeAuditEntry({ ...base, ...over } as AuditEvent),
+        (e) => isVerityError(e, 'VERITY_E_INPUT_INVALID'),
+        JSON.stringify(over),
+      );
     }
+  });
+
+  it('encodes exactly as the general RFC 8785 canonicalizer would', () => {
+    const token = fc.stringMatching(/^[a-z][a-z0-9._-]{0,20}$/);
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            actor: token,
+            action: fc.constantFrom(...AUDIT_ACTIONS),
+            resource: token,
+            purpose: token,
+            outcome: fc.constantFrom('success', 'denied', 'error'),
+            time: fc.nat(),
+            subject: fc.stringMatching(/^sp_[A-Za-z0-9_-]{22}$/),
+            contentHash: fc.stringMatching(/^sha256:[A-Za-z0-9_-]{43}$/),
+            details: fc.dictionary(
+              fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,8}$/),
+              fc.oneof(fc.string({ maxLength: 40 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()),
+              { maxKeys: 5 },
+            ),
+          },
+          { requiredKeys: ['actor', 'action', 'resource', 'purpose', 'outcome', 'time'] },
+        ),
+        (e) => {
+          const event = e as AuditEvent;
+          assert.equal(fromUtf8(encodeAuditEntry(event)), canonicalJson({ v: 1, ...event }));
+        },
+      ),
+    );
   });
 
   it('decoding arbitrary bytes only ever throws typed errors', () => {

@@ -26,7 +26,8 @@ export async function readInput(path: string, limit = MAX_INPUT_BYTES): Promise<
   } catch (cause) {
     throw new InputError('VERITY_E_INPUT_INVALID', `cannot read file ${quote(path)}`, { cause });
   }
-  if (b.byteLength > limit) throw new InputError('VERITY_E_INPUT_TOO_LARGE', `file ${quote(path)} is larger than ${limit} bytes`);
+  if (b.byteLength > limit)
+    throw new InputError('VERITY_E_INPUT_TOO_LARGE', `file ${quote(path)} is larger than ${limit} bytes`);
   return new Uint8Array(b);
 }
 

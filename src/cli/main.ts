@@ -8,14 +8,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { decodeAuditEntry } from '../audit/index.ts';
+import { initDataDir, openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
 import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
-import { initDataDir, openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
-import { parseCheckpoint, openNote, parseVerifierKey } from '../note/index.ts';
+import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
 import type { LifecycleState } from '../store/index.ts';
-import { readInput, readStdin, out, outJson } from './io.ts';
+import { out, outJson, readInput, readStdin } from './io.ts';
 
 const USAGE = `usage: verity <command> [options]
 
@@ -55,10 +55,19 @@ function usage(message: string): never {
 
 type Values = Record<string, string | boolean | undefined>;
 
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>, positionals = 0): { values: Values; positionals: string[] } {
+function parse(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean' }>,
+  positionals = 0,
+): { values: Values; positionals: string[] } {
   let r: { values: Values; positionals: string[] };
   try {
-    r = parseArgs({ args, options: { data: { type: 'string' }, ...options }, allowPositionals: true, strict: true }) as {
+    r = parseArgs({
+      args,
+      options: { data: { type: 'string' }, ...options },
+      allowPositionals: true,
+      strict: true,
+    }) as {
       values: Values;
       positionals: string[];
     };
@@ -88,7 +97,8 @@ function int(v: Values, name: string, required: boolean): number | undefined {
     if (required) usage(`--${name} is required`);
     return undefined;
   }
-  if (typeof x !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(x) || !Number.isSafeInteger(Number(x))) usage(`--${name} must be a non-negative integer`);
+  if (typeof x !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(x) || !Number.isSafeInteger(Number(x)))
+    usage(`--${name} must be a non-negative integer`);
   return Number(x);
 }
 
@@ -100,10 +110,15 @@ function dataDir(v: Values): string {
 
 async function secretFromEnv(): Promise<KeySecret> {
   const env = process.env;
-  if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '') return { passphrase: env['VERITY_PASSPHRASE'] };
+  if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '')
+    return { passphrase: env['VERITY_PASSPHRASE'] };
   if (env['VERITY_PASSPHRASE_FILE']) {
-    const text = fromUtf8(await readInput(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(/\r?\n$/, '');
-    if (text === '') throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
+    const text = fromUtf8(await readInput(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(
+      /\r?\n$/,
+      '',
+    );
+    if (text === '')
+      throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
     return { passphrase: text };
   }
   if (env['VERITY_KEY_FILE']) {
@@ -111,10 +126,14 @@ async function secretFromEnv(): Promise<KeySecret> {
     if (raw.byteLength === 32) return { masterKey: raw };
     const text = fromUtf8(raw, 'key file').trim();
     const key = /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : fromBase64(text, 'key file');
-    if (key.byteLength !== 32) throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
+    if (key.byteLength !== 32)
+      throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
     return { masterKey: key };
   }
-  throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'no key store secret: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE');
+  throw new ConfigError(
+    'VERITY_E_KEY_PASSPHRASE',
+    'no key store secret: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE',
+  );
 }
 
 function actor(): string {
@@ -130,7 +149,10 @@ async function withVerity<T>(v: Values, fn: (x: Awaited<ReturnType<typeof openDa
   }
 }
 
-async function withLog<T>(v: Values, fn: (x: Awaited<ReturnType<typeof openDataDirReadOnly>>) => Promise<T>): Promise<T> {
+async function withLog<T>(
+  v: Values,
+  fn: (x: Awaited<ReturnType<typeof openDataDirReadOnly>>) => Promise<T>,
+): Promise<T> {
   const ro = await openDataDirReadOnly(dataDir(v));
   try {
     return await fn(ro);
@@ -140,7 +162,12 @@ async function withLog<T>(v: Values, fn: (x: Awaited<ReturnType<typeof openDataD
 }
 
 async function cmdInit(args: string[]): Promise<number> {
-  const { values } = parse(args, { postgres: { type: 'string' }, 'pg-schema': { type: 'string' }, origin: { type: 'string' }, 'strict-types': { type: 'boolean' } });
+  const { values } = parse(args, {
+    postgres: { type: 'string' },
+    'pg-schema': { type: 'string' },
+    origin: { type: 'string' },
+    'strict-types': { type: 'boolean' },
+  });
   const pg = opt(values, 'postgres');
   const config = await initDataDir(dataDir(values), {
     secret: await secretFromEnv(),
@@ -148,7 +175,12 @@ async function cmdInit(args: string[]): Promise<number> {
     ...(opt(values, 'origin') === undefined ? {} : { origin: opt(values, 'origin') as string }),
     unknownTypes: values['strict-types'] === true ? 'reject' : 'generic',
   });
-  await outJson({ data: dataDir(values), origin: config.origin, verifierKey: config.verifierKey, store: config.store.kind });
+  await outJson({
+    data: dataDir(values),
+    origin: config.origin,
+    verifierKey: config.verifierKey,
+    store: config.store.kind,
+  });
   return 0;
 }
 
@@ -184,7 +216,12 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
           ...(opt(values, 'id') === undefined ? {} : { id: opt(values, 'id') as string }),
           ...(category === undefined && sensitivity === undefined
             ? {}
-            : { classification: { ...(category === undefined ? {} : { category }), ...(sensitivity === undefined ? {} : { sensitivity: sensitivity as 'public' }) } }),
+            : {
+                classification: {
+                  ...(category === undefined ? {} : { category }),
+                  ...(sensitivity === undefined ? {} : { sensitivity: sensitivity as 'public' }),
+                },
+              }),
           ...(opt(values, 'source') === undefined ? {} : { source: opt(values, 'source') as string }),
           ...(values['captured'] === true ? { origin: 'captured' as const } : {}),
           ...(lineage === undefined ? {} : { lineage: lineage.split(',').filter((s) => s !== '') }),
@@ -198,18 +235,31 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
       const { values, positionals } = parse(args, { purpose: { type: 'string' }, version: { type: 'string' } }, 1);
       const version = int(values, 'version', false);
       const r = await withVerity(values, (v) =>
-        v.vault.get(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose'), ...(version === undefined ? {} : { version }) }),
+        v.vault.get(positionals[0] as string, {
+          actor: actor(),
+          purpose: str(values, 'purpose'),
+          ...(version === undefined ? {} : { version }),
+        }),
       );
       await outJson(r);
       return 0;
     }
     case 'history': {
       const { values, positionals } = parse(args, { purpose: { type: 'string' } }, 1);
-      await outJson(await withVerity(values, (v) => v.vault.history(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose') })));
+      await outJson(
+        await withVerity(values, (v) =>
+          v.vault.history(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose') }),
+        ),
+      );
       return 0;
     }
     case 'list': {
-      const { values } = parse(args, { purpose: { type: 'string' }, subject: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' } });
+      const { values } = parse(args, {
+        purpose: { type: 'string' },
+        subject: { type: 'string' },
+        limit: { type: 'string' },
+        after: { type: 'string' },
+      });
       const limit = int(values, 'limit', false);
       const after = opt(values, 'after');
       await outJson(
@@ -227,13 +277,22 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
     case 'transition': {
       const { values, positionals } = parse(args, { purpose: { type: 'string' }, to: { type: 'string' } }, 1);
       await outJson(
-        await withVerity(values, (v) => v.vault.transition(positionals[0] as string, str(values, 'to') as LifecycleState, { actor: actor(), purpose: str(values, 'purpose') })),
+        await withVerity(values, (v) =>
+          v.vault.transition(positionals[0] as string, str(values, 'to') as LifecycleState, {
+            actor: actor(),
+            purpose: str(values, 'purpose'),
+          }),
+        ),
       );
       return 0;
     }
     case 'erase': {
       const { values, positionals } = parse(args, { purpose: { type: 'string' } }, 1);
-      await outJson(await withVerity(values, (v) => v.vault.erase(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose') })));
+      await outJson(
+        await withVerity(values, (v) =>
+          v.vault.erase(positionals[0] as string, { actor: actor(), purpose: str(values, 'purpose') }),
+        ),
+      );
       return 0;
     }
     case 'sweep': {
@@ -249,9 +308,17 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
 
 async function cmdSubjects(sub: string | undefined, args: string[]): Promise<number> {
   if (sub !== 'shred') usage(`unknown command \`subjects ${sub ?? ''}\``);
-  const { values } = parse(args, { purpose: { type: 'string' }, subject: { type: 'string' }, 'no-rotate': { type: 'boolean' } });
+  const { values } = parse(args, {
+    purpose: { type: 'string' },
+    subject: { type: 'string' },
+    'no-rotate': { type: 'boolean' },
+  });
   const r = await withVerity(values, (v) =>
-    v.vault.shredSubject(str(values, 'subject'), { actor: actor(), purpose: str(values, 'purpose'), rotate: values['no-rotate'] !== true }),
+    v.vault.shredSubject(str(values, 'subject'), {
+      actor: actor(),
+      purpose: str(values, 'purpose'),
+      rotate: values['no-rotate'] !== true,
+    }),
   );
   await outJson(r);
   return 0;
@@ -260,7 +327,11 @@ async function cmdSubjects(sub: string | undefined, args: string[]): Promise<num
 async function cmdKeys(sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'rotate') {
     const { values } = parse(args, { 'destroy-retired': { type: 'boolean' } });
-    await outJson(await withVerity(values, (v) => v.vault.rotateKeys({ actor: actor(), purpose: 'security', destroyRetired: values['destroy-retired'] === true })));
+    await outJson(
+      await withVerity(values, (v) =>
+        v.vault.rotateKeys({ actor: actor(), purpose: 'security', destroyRetired: values['destroy-retired'] === true }),
+      ),
+    );
     return 0;
   }
   if (sub === 'list') {
@@ -268,7 +339,11 @@ async function cmdKeys(sub: string | undefined, args: string[]): Promise<number>
     await outJson(
       await withVerity(values, async (v) => {
         const counts = await v.store.reader.countSubjectKeysByKek();
-        return (await v.keys.listKeks()).map((k) => ({ ...k, createdAt: new Date(k.createdAt).toISOString(), subjectKeys: counts.get(k.version) ?? 0 }));
+        return (await v.keys.listKeks()).map((k) => ({
+          ...k,
+          createdAt: new Date(k.createdAt).toISOString(),
+          subjectKeys: counts.get(k.version) ?? 0,
+        }));
       }),
     );
     return 0;
@@ -279,15 +354,27 @@ async function cmdKeys(sub: string | undefined, args: string[]): Promise<number>
 async function cmdTypes(sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'add') {
     const { values, positionals } = parse(args, { type: { type: 'string' } }, 1);
-    const schema = parseJson(await readInput(positionals[0] as string, 256 * 1024), { maxBytes: 256 * 1024, maxDepth: 64 }, 'schema');
-    await outJson(await withVerity(values, (v) => v.vault.registerSchema(str(values, 'type'), schema, { actor: actor(), purpose: 'administration' })));
+    const schema = parseJson(
+      await readInput(positionals[0] as string, 256 * 1024),
+      { maxBytes: 256 * 1024, maxDepth: 64 },
+      'schema',
+    );
+    await outJson(
+      await withVerity(values, (v) =>
+        v.vault.registerSchema(str(values, 'type'), schema, { actor: actor(), purpose: 'administration' }),
+      ),
+    );
     return 0;
   }
   if (sub === 'list') {
     const { values } = parse(args, {});
     await outJson(
       await withLog(values, async ({ store }) =>
-        (await store.reader.listSchemas()).map((s) => ({ type: s.type, createdAt: new Date(s.createdAt).toISOString(), schema: JSON.parse(s.schema) as unknown })),
+        (await store.reader.listSchemas()).map((s) => ({
+          type: s.type,
+          createdAt: new Date(s.createdAt).toISOString(),
+          schema: JSON.parse(s.schema) as unknown,
+        })),
       ),
     );
     return 0;
@@ -356,7 +443,8 @@ async function cmdLog(sub: string | undefined, args: string[]): Promise<number> 
         if (trusted !== undefined) {
           const note = fromUtf8(await readInput(trusted, 64 * 1024), 'trusted checkpoint');
           const trustedSize = parseCheckpoint(openNote(note, [log.verifier]).text).size;
-          const proof = trustedSize <= report.size ? (await log.consistencyProof(trustedSize)).proof.map((p) => fromBase64(p)) : [];
+          const proof =
+            trustedSize <= report.size ? (await log.consistencyProof(trustedSize)).proof.map((p) => fromBase64(p)) : [];
           checkCheckpointAdvance(note, await log.checkpoint(), proof, log.verifier, config.origin);
           result['consistentWith'] = trustedSize;
         }
@@ -389,14 +477,25 @@ async function cmdLog(sub: string | undefined, args: string[]): Promise<number> 
       } catch (e) {
         throw asMalformed(e);
       }
-      await outJson({ valid: true, origin: cp.origin, size: cp.size, rootHash: toBase64(cp.rootHash), signer: verifier.name });
+      await outJson({
+        valid: true,
+        origin: cp.origin,
+        size: cp.size,
+        rootHash: toBase64(cp.rootHash),
+        signer: verifier.name,
+      });
       return 0;
     }
     case 'verify-proof': {
       const { positionals } = parse(args, {}, 1);
-      const doc = parseJson(await readInput(positionals[0] as string), { maxBytes: 8 * 1024 * 1024, maxDepth: 8 }, 'proof input');
+      const doc = parseJson(
+        await readInput(positionals[0] as string),
+        { maxBytes: 8 * 1024 * 1024, maxDepth: 8 },
+        'proof input',
+      );
       const cases = Array.isArray(doc) ? doc : [doc];
-      if (cases.length === 0 || cases.length > 100_000) throw new UsageError('VERITY_E_INPUT_MALFORMED', 'expected 1 to 100000 proof cases');
+      if (cases.length === 0 || cases.length > 100_000)
+        throw new UsageError('VERITY_E_INPUT_MALFORMED', 'expected 1 to 100000 proof cases');
       // Parse every case before printing anything: malformed input prints no verdicts.
       const parsed = cases.map((c, i) => {
         try {

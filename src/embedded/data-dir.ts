@@ -18,7 +18,9 @@ export interface DataConfig {
   readonly origin: string;
   /** The log's public verifier key, so read-only commands need no passphrase. */
   readonly verifierKey: string;
-  readonly store: { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
+  readonly store:
+    | { readonly kind: 'sqlite'; readonly file: string }
+    | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
   readonly keystore: { readonly kind: 'software'; readonly file: string };
   readonly unknownTypes: 'generic' | 'reject';
   readonly createdAt: string;
@@ -58,18 +60,34 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
   await mkdir(abs, { recursive: true, mode: 0o700 });
   const existing = await readdir(abs);
   if (existing.length > 0) {
-    throw new ConfigError('VERITY_E_DATA_DIR', `data directory ${quote(dir)} is not empty; choose a new directory or remove it first`);
+    throw new ConfigError(
+      'VERITY_E_DATA_DIR',
+      `data directory ${quote(dir)} is not empty; choose a new directory or remove it first`,
+    );
   }
   await chmod(abs, 0o700);
   const origin = options.origin ?? `verity.local/${toBase64Url(randomBytes(9))}`;
-  if (!ORIGIN_RE.test(origin)) throw new ConfigError('VERITY_E_CONFIG_INVALID', `origin ${quote(origin)} must be 1 to 256 printable ASCII characters without spaces`);
+  if (!ORIGIN_RE.test(origin))
+    throw new ConfigError(
+      'VERITY_E_CONFIG_INVALID',
+      `origin ${quote(origin)} must be 1 to 256 printable ASCII characters without spaces`,
+    );
   const keysFile = 'keys.json';
   const keys = await SoftwareKeyStore.create(join(abs, keysFile), options.secret, {
     ...(options.kdf === undefined ? {} : { kdf: options.kdf }),
     ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
   });
-  const store: DataConfig['store'] = options.postgres === undefined ? { kind: 'sqlite', file: 'verity.db' } : { kind: 'postgres', ...options.postgres };
-  const draft = { format: DATA_FORMAT, origin, verifierKey: '', store, keystore: { kind: 'software', file: keysFile }, unknownTypes: options.unknownTypes ?? 'generic', createdAt: new Date().toISOString() } as const;
+  const store: DataConfig['store'] =
+    options.postgres === undefined ? { kind: 'sqlite', file: 'verity.db' } : { kind: 'postgres', ...options.postgres };
+  const draft = {
+    format: DATA_FORMAT,
+    origin,
+    verifierKey: '',
+    store,
+    keystore: { kind: 'software', file: keysFile },
+    unknownTypes: options.unknownTypes ?? 'generic',
+    createdAt: new Date().toISOString(),
+  } as const;
   const v = await openVerity({
     store: await openStore(abs, draft),
     keys,
@@ -95,7 +113,11 @@ export async function readDataConfig(dir: string): Promise<DataConfig> {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     if (cause instanceof ConfigError) throw cause;
-    throw new ConfigError('VERITY_E_DATA_DIR', `${quote(dir)} is not a Verity data directory; create one with \`verity init --data DIR\``, { cause });
+    throw new ConfigError(
+      'VERITY_E_DATA_DIR',
+      `${quote(dir)} is not a Verity data directory; create one with \`verity init --data DIR\``,
+      { cause },
+    );
   }
   const c = parseJson(text, { maxBytes: 64 * 1024, maxDepth: 4 }, CONFIG) as unknown as DataConfig;
   const ok =
@@ -105,12 +127,20 @@ export async function readDataConfig(dir: string): Promise<DataConfig> {
     typeof c.origin === 'string' &&
     ORIGIN_RE.test(c.origin) &&
     typeof c.verifierKey === 'string' &&
-    (c.store?.kind === 'sqlite' ? typeof c.store.file === 'string' && !c.store.file.includes('/') : c.store?.kind === 'postgres' && typeof c.store.connectionString === 'string' && typeof c.store.schema === 'string') &&
+    (c.store?.kind === 'sqlite'
+      ? typeof c.store.file === 'string' && !c.store.file.includes('/')
+      : c.store?.kind === 'postgres' &&
+        typeof c.store.connectionString === 'string' &&
+        typeof c.store.schema === 'string') &&
     c.keystore?.kind === 'software' &&
     typeof c.keystore.file === 'string' &&
     !c.keystore.file.includes('/') &&
     (c.unknownTypes === 'generic' || c.unknownTypes === 'reject');
-  if (!ok) throw new ConfigError('VERITY_E_CONFIG_INVALID', `${CONFIG} in ${quote(dir)} is not a valid ${DATA_FORMAT} configuration`);
+  if (!ok)
+    throw new ConfigError(
+      'VERITY_E_CONFIG_INVALID',
+      `${CONFIG} in ${quote(dir)} is not a valid ${DATA_FORMAT} configuration`,
+    );
   return c;
 }
 
@@ -138,13 +168,18 @@ export async function openDataDir(dir: string, options: OpenOptions): Promise<Ve
   });
   if (v.log.verifierKey !== config.verifierKey) {
     await v.close();
-    throw new ConfigError('VERITY_E_CONFIG_INVALID', `the log key in the key store differs from the one in ${CONFIG}; the data directory was tampered with`);
+    throw new ConfigError(
+      'VERITY_E_CONFIG_INVALID',
+      `the log key in the key store differs from the one in ${CONFIG}; the data directory was tampered with`,
+    );
   }
   return { ...v, config };
 }
 
 /** Opens only the log of a data directory, read-only, without the key store (public commands). */
-export async function openDataDirReadOnly(dir: string): Promise<{ config: DataConfig; store: Store; log: TransparencyLog; close(): Promise<void> }> {
+export async function openDataDirReadOnly(
+  dir: string,
+): Promise<{ config: DataConfig; store: Store; log: TransparencyLog; close(): Promise<void> }> {
   const abs = resolve(dir);
   const config = await readDataConfig(abs);
   const store = await openStore(abs, config);

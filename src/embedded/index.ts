@@ -1,2 +1,2 @@
-export { DATA_FORMAT, initDataDir, openDataDir, openDataDirReadOnly, readDataConfig } from './data-dir.ts';
 export type { DataConfig, InitOptions, OpenOptions } from './data-dir.ts';
+export { DATA_FORMAT, initDataDir, openDataDir, openDataDirReadOnly, readDataConfig } from './data-dir.ts';

@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { VerityError } from '../errors/index.ts';
-import { bytesEqual, canonicalJson, fromBase64, fromBase64Url, fromHex, fromUtf8, parseJson, toBase64, toBase64Url, toHex, utf8 } from './index.ts';
+import {
+  bytesEqual,
+  canonicalJson,
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  fromUtf8,
+  parseJson,
+  toBase64,
+  toBase64Url,
+  toHex,
+  utf8,
+} from './index.ts';
 
 describe('byte encodings', () => {
   it('round-trip base64, base64url and hex', () => {
@@ -33,15 +45,27 @@ describe('byte encodings', () => {
 
 describe('JSON at the boundary', () => {
   it('enforces size and depth limits before parsing', () => {
-    assert.throws(() => parseJson('[1,2,3]', { maxBytes: 3, maxDepth: 5 }), (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_TOO_LARGE');
+    assert.throws(
+      () => parseJson('[1,2,3]', { maxBytes: 3, maxDepth: 5 }),
+      (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_TOO_LARGE',
+    );
     const deep = `${'['.repeat(40)}${']'.repeat(40)}`;
-    assert.throws(() => parseJson(deep, { maxBytes: 1000, maxDepth: 32 }), (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_TOO_LARGE');
+    assert.throws(
+      () => parseJson(deep, { maxBytes: 1000, maxDepth: 32 }),
+      (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_TOO_LARGE',
+    );
     // Brackets inside strings do not count.
-    assert.deepEqual(parseJson(JSON.stringify({ s: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' }), { maxBytes: 1000, maxDepth: 2 }), { s: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' });
+    assert.deepEqual(
+      parseJson(JSON.stringify({ s: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' }), { maxBytes: 1000, maxDepth: 2 }),
+      { s: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' },
+    );
   });
 
   it('refuses __proto__ keys and malformed text with typed errors', () => {
-    assert.throws(() => parseJson('{"__proto__":{"x":1}}'), (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_MALFORMED');
+    assert.throws(
+      () => parseJson('{"__proto__":{"x":1}}'),
+      (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_MALFORMED',
+    );
     fc.assert(
       fc.property(fc.string(), (s) => {
         try {
@@ -56,7 +80,11 @@ describe('JSON at the boundary', () => {
   it('canonicalizes per RFC 8785', () => {
     // RFC 8785 section 3.2.2 and appendix examples: sorted keys, ES number serialization, minimal escapes.
     assert.equal(canonicalJson({ b: 1, a: [true, null, 'x'] }), '{"a":[true,null,"x"],"b":1}');
-    assert.equal(canonicalJson({ numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001] }), '{"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]}');
+    assert.equal(
+      // biome-ignore lint/correctness/noPrecisionLoss: RFC 8785 3.2.2.3 example: the literal must round to 333333333.3333333
+      canonicalJson({ numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001] }),
+      '{"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]}',
+    );
     assert.equal(canonicalJson({ string: '€$\u000f\nA\'B"\\\\"/' }), '{"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
     assert.equal(canonicalJson({ '\u20ac': 1, '\r': 2, '1': 3 }), '{"\\r":2,"1":3,"€":1}');
     assert.throws(() => canonicalJson(Number.NaN));

@@ -11,4 +11,5 @@ export {
   utf8,
 } from './bytes.ts';
 export type { JsonLimits, JsonValue } from './json.ts';
-export { canonicalJson, canonicalJsonBytes, DEFAULT_JSON_LIMITS, parseJson } from './json.ts';
+export { canonicalJson, canonicalJsonBytes, DEFAULT_JSON_LIMITS, jsonDepthExceeds, parseJson } from './json.ts';
+export { randomBytesSecure } from './random.ts';

@@ -16,10 +16,10 @@ export const DEFAULT_JSON_LIMITS: JsonLimits = Object.freeze({ maxBytes: 1024 * 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
- * Measures nesting depth of the JSON text without parsing it, so that a deeply nested document
+ * True when the JSON text nests arrays and objects deeper than `maxDepth`. Measures nesting depth of the JSON text without parsing it, so that a deeply nested document
  * is refused before JSON.parse recurses over it. Strings are skipped with their escapes.
  */
-function textDepthExceeds(text: string, maxDepth: number): boolean {
+export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -51,7 +51,7 @@ export function parseJson(
     });
   }
   const text = typeof input === 'string' ? input : fromUtf8(input, what);
-  if (textDepthExceeds(text, limits.maxDepth)) {
+  if (jsonDepthExceeds(text, limits.maxDepth)) {
     throw new InputError('VERITY_E_INPUT_TOO_LARGE', `${what} is nested deeper than ${limits.maxDepth} levels`, {
       details: { maxDepth: limits.maxDepth },
     });

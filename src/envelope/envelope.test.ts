@@ -36,14 +36,16 @@ describe('AES-256-GCM envelopes', () => {
       assert.throws(() => open(key, env, a), invalid);
     }
     assert.throws(() => open(new Uint8Array(randomBytes(32)), env, aad), invalid);
-    for (const n of [0, 1, 12, 28, env.byteLength - 1]) assert.throws(() => open(key, env.subarray(0, n), aad), invalid);
+    for (const n of [0, 1, 12, 28, env.byteLength - 1])
+      assert.throws(() => open(key, env.subarray(0, n), aad), invalid);
     assert.throws(() => seal(new Uint8Array(16), pt, aad), RangeError);
   });
 
   it('use a fresh nonce every time', () => {
     const key = new Uint8Array(randomBytes(32));
     const seen = new Set<string>();
-    for (let i = 0; i < 1000; i++) seen.add(Buffer.from(seal(key, new Uint8Array(1), new Uint8Array(0)).subarray(1, 13)).toString('hex'));
+    for (let i = 0; i < 1000; i++)
+      seen.add(Buffer.from(seal(key, new Uint8Array(1), new Uint8Array(0)).subarray(1, 13)).toString('hex'));
     assert.equal(seen.size, 1000);
   });
 

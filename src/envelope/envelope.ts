@@ -1,4 +1,6 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { randomBytesSecure } from '../encoding/index.ts';
 import { KeyError } from '../errors/index.ts';
 
 /** Format byte of version 1 envelopes: AES-256-GCM, 96-bit random nonce, 128-bit tag. */
@@ -33,8 +35,8 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): U
   if (plaintext.byteLength > MAX_PLAINTEXT) throw new RangeError(`plaintext larger than ${MAX_PLAINTEXT} bytes`);
   const out = new Uint8Array(ENVELOPE_OVERHEAD + plaintext.byteLength);
   out[0] = ENVELOPE_V1;
-  const nonce = out.subarray(1, 1 + NONCE);
-  randomFillSync(nonce);
+  const nonce = randomBytesSecure(NONCE);
+  out.set(nonce, 1);
   const c = createCipheriv('aes-256-gcm', keyObject(key), nonce, { authTagLength: TAG });
   c.setAAD(aad);
   const body = c.update(plaintext);
@@ -51,8 +53,14 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): U
  */
 export function open(key: Uint8Array, envelope: Uint8Array, aad: Uint8Array): Uint8Array {
   const k = keyObject(key);
-  const fail = (cause?: unknown) => new KeyError('VERITY_E_ENVELOPE_INVALID', 'the sealed data failed authentication: it was altered, or the key or bound context is wrong', cause === undefined ? undefined : { cause });
-  if (!(envelope instanceof Uint8Array) || envelope.byteLength < ENVELOPE_OVERHEAD || envelope[0] !== ENVELOPE_V1) throw fail();
+  const fail = (cause?: unknown) =>
+    new KeyError(
+      'VERITY_E_ENVELOPE_INVALID',
+      'the sealed data failed authentication: it was altered, or the key or bound context is wrong',
+      cause === undefined ? undefined : { cause },
+    );
+  if (!(envelope instanceof Uint8Array) || envelope.byteLength < ENVELOPE_OVERHEAD || envelope[0] !== ENVELOPE_V1)
+    throw fail();
   const nonce = envelope.subarray(1, 1 + NONCE);
   const tag = envelope.subarray(envelope.byteLength - TAG);
   const body = envelope.subarray(1 + NONCE, envelope.byteLength - TAG);
@@ -77,17 +85,14 @@ export function open(key: Uint8Array, envelope: Uint8Array, aad: Uint8Array): Ui
  * and its UTF-8 bytes, so that ("ab", "c") and ("a", "bc") never collide.
  */
 export function bindAad(domain: string, fields: readonly string[]): Uint8Array {
-  const enc = new TextEncoder();
-  const parts = [domain, ...fields].map((s) => enc.encode(s));
-  let n = 0;
-  for (const p of parts) n += 4 + p.byteLength;
-  const out = new Uint8Array(n);
-  const view = new DataView(out.buffer);
-  let o = 0;
-  for (const p of parts) {
-    view.setUint32(o, p.byteLength);
-    out.set(p, o + 4);
-    o += 4 + p.byteLength;
+  let n = 4 + Buffer.byteLength(domain, 'utf8');
+  for (const f of fields) n += 4 + Buffer.byteLength(f, 'utf8');
+  const out = Buffer.allocUnsafe(n);
+  let o = out.writeUInt32BE(Buffer.byteLength(domain, 'utf8'), 0);
+  o += out.write(domain, o, 'utf8');
+  for (const f of fields) {
+    o = out.writeUInt32BE(Buffer.byteLength(f, 'utf8'), o);
+    o += out.write(f, o, 'utf8');
   }
-  return out;
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

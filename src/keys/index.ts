@@ -1,3 +1,3 @@
-export { DEFAULT_KDF, SoftwareKeyStore } from './software.ts';
 export type { KdfParams, KeySecret, SoftwareKeyStoreOptions } from './software.ts';
+export { DEFAULT_KDF, SoftwareKeyStore } from './software.ts';
 export type { KekInfo, KekState, KeyStore, WrappedKey } from './types.ts';

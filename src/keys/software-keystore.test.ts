@@ -41,14 +41,18 @@ describe('software key store', () => {
     const text = await readFile(path, 'utf8');
     assert.ok(!text.includes(toBase64(key)));
     assert.ok(!text.includes(toBase64(pub)));
-    await assert.rejects(SoftwareKeyStore.create(path, SECRET, { kdf: KDF }), (e) => isVerityError(e, 'VERITY_E_CONFIG_INVALID'));
+    await assert.rejects(SoftwareKeyStore.create(path, SECRET, { kdf: KDF }), (e) =>
+      isVerityError(e, 'VERITY_E_CONFIG_INVALID'),
+    );
     await again.close();
   });
 
   it('refuses a wrong passphrase and a tampered file', async () => {
     const path = join(dir, 'b.json');
     await (await SoftwareKeyStore.create(path, SECRET, { kdf: KDF })).close();
-    await assert.rejects(SoftwareKeyStore.open(path, { passphrase: 'wrong' }), (e) => isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'));
+    await assert.rejects(SoftwareKeyStore.open(path, { passphrase: 'wrong' }), (e) =>
+      isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'),
+    );
     const orig = await readFile(path, 'utf8');
     const file = JSON.parse(orig);
     const sealed = Buffer.from(file.sealed, 'base64');
@@ -59,7 +63,9 @@ describe('software key store', () => {
     await assert.rejects(SoftwareKeyStore.open(path, SECRET), (e) => isVerityError(e));
     await writeFile(path, '{"format":"x"}');
     await assert.rejects(SoftwareKeyStore.open(path, SECRET), (e) => isVerityError(e, 'VERITY_E_KEYSTORE_CORRUPT'));
-    await assert.rejects(SoftwareKeyStore.open(join(dir, 'missing.json'), SECRET), (e) => isVerityError(e, 'VERITY_E_KEY_NOT_FOUND'));
+    await assert.rejects(SoftwareKeyStore.open(join(dir, 'missing.json'), SECRET), (e) =>
+      isVerityError(e, 'VERITY_E_KEY_NOT_FOUND'),
+    );
   });
 
   it('opens with a master key file instead of a passphrase', async () => {
@@ -70,7 +76,9 @@ describe('software key store', () => {
     await ks.close();
     const again = await SoftwareKeyStore.open(path, { masterKey });
     assert.deepEqual(await again.unwrapKey(wrapped, ctx), key);
-    await assert.rejects(SoftwareKeyStore.open(path, { masterKey: new Uint8Array(randomBytes(32)) }), (e) => isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'));
+    await assert.rejects(SoftwareKeyStore.open(path, { masterKey: new Uint8Array(randomBytes(32)) }), (e) =>
+      isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'),
+    );
     await assert.rejects(SoftwareKeyStore.open(path, SECRET), (e) => isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'));
   });
 
@@ -85,13 +93,21 @@ describe('software key store', () => {
     assert.deepEqual(await ks.unwrapKey(old.wrapped, ctx), old.key);
     assert.deepEqual(await ks.unwrapKey(fresh, ctx), old.key);
     await assert.rejects(ks.unwrapKey(fresh, utf8('subject-b')), (e) => isVerityError(e, 'VERITY_E_ENVELOPE_INVALID'));
-    await assert.rejects(ks.unwrapKey({ kekVersion: 1, bytes: fresh.bytes }, ctx), (e) => isVerityError(e, 'VERITY_E_ENVELOPE_INVALID'));
+    await assert.rejects(ks.unwrapKey({ kekVersion: 1, bytes: fresh.bytes }, ctx), (e) =>
+      isVerityError(e, 'VERITY_E_ENVELOPE_INVALID'),
+    );
     await assert.rejects(ks.destroyKek(2), (e) => isVerityError(e, 'VERITY_E_KEY_IN_USE'));
     const before = await readFile(path, 'utf8');
     await ks.destroyKek(1);
     assert.notEqual(await readFile(path, 'utf8'), before);
     await assert.rejects(ks.unwrapKey(old.wrapped, ctx), (e) => isVerityError(e, 'VERITY_E_KEY_DESTROYED'));
-    assert.deepEqual((await ks.listKeks()).map((k) => [k.version, k.state]), [[1, 'destroyed'], [2, 'active']]);
+    assert.deepEqual(
+      (await ks.listKeks()).map((k) => [k.version, k.state]),
+      [
+        [1, 'destroyed'],
+        [2, 'active'],
+      ],
+    );
     await ks.close();
     const reopened = await SoftwareKeyStore.open(path, SECRET);
     await assert.rejects(reopened.unwrapKey(old.wrapped, ctx), (e) => isVerityError(e, 'VERITY_E_KEY_DESTROYED'));
@@ -106,7 +122,13 @@ describe('software key store', () => {
     const w = await a.generateDataKey(ctx);
     assert.deepEqual(await b.unwrapKey(w.wrapped, ctx), w.key);
     assert.equal(await b.currentKekVersion(), 2);
-    await Promise.all([a.ensureSigningKey('s1'), b.ensureSigningKey('s2'), a.ensureMacKey('m1'), b.ensureMacKey('m2'), a.rotateKek()]);
+    await Promise.all([
+      a.ensureSigningKey('s1'),
+      b.ensureSigningKey('s2'),
+      a.ensureMacKey('m1'),
+      b.ensureMacKey('m2'),
+      a.rotateKek(),
+    ]);
     const c = await SoftwareKeyStore.open(path, SECRET);
     await c.sign('s1', utf8('x'));
     await c.sign('s2', utf8('x'));

@@ -1,4 +1,14 @@
-import { createHmac, createPrivateKey, createSecretKey, generateKeyPairSync, hkdfSync, type KeyObject, randomBytes, scryptSync, sign } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createSecretKey,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  scryptSync,
+  sign,
+} from 'node:crypto';
 import { open as fsOpen, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fromBase64, parseJson, toBase64, utf8 } from '../encoding/index.ts';
@@ -49,7 +59,8 @@ interface FileHeader {
 }
 
 function checkName(name: string): void {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) throw new RangeError(`key name ${quote(name)} must match ${NAME_RE}`);
+  if (typeof name !== 'string' || !NAME_RE.test(name))
+    throw new RangeError(`key name ${quote(name)} must match ${NAME_RE}`);
 }
 
 function headerAad(h: Omit<FileHeader, 'sealed'>): Uint8Array {
@@ -59,16 +70,37 @@ function headerAad(h: Omit<FileHeader, 'sealed'>): Uint8Array {
 function deriveFileKey(secret: KeySecret, kdf: FileHeader['kdf']): Uint8Array {
   const salt = fromBase64(kdf.salt, 'key file salt');
   if ('passphrase' in secret) {
-    if (kdf.name !== 'scrypt') throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'this key store is opened with a key file, not a passphrase; set VERITY_KEY_FILE');
-    if (typeof secret.passphrase !== 'string' || secret.passphrase.length === 0) throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the passphrase is empty');
+    if (kdf.name !== 'scrypt')
+      throw new KeyError(
+        'VERITY_E_KEY_PASSPHRASE',
+        'this key store is opened with a key file, not a passphrase; set VERITY_KEY_FILE',
+      );
+    if (typeof secret.passphrase !== 'string' || secret.passphrase.length === 0)
+      throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the passphrase is empty');
     const { N, r, p } = kdf;
-    if (![N, r, p].every(Number.isSafeInteger) || N < 2 || N > 2 ** 22 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) {
+    if (
+      ![N, r, p].every(Number.isSafeInteger) ||
+      N < 2 ||
+      N > 2 ** 22 ||
+      (N & (N - 1)) !== 0 ||
+      r < 1 ||
+      r > 32 ||
+      p < 1 ||
+      p > 16
+    ) {
       throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file has unusable scrypt parameters');
     }
-    return new Uint8Array(scryptSync(secret.passphrase.normalize('NFC'), salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }));
+    return new Uint8Array(
+      scryptSync(secret.passphrase.normalize('NFC'), salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }),
+    );
   }
-  if (kdf.name !== 'hkdf') throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'this key store is opened with a passphrase, not a key file; set VERITY_PASSPHRASE');
-  if (!(secret.masterKey instanceof Uint8Array) || secret.masterKey.byteLength !== 32) throw new RangeError('a master key has 32 bytes');
+  if (kdf.name !== 'hkdf')
+    throw new KeyError(
+      'VERITY_E_KEY_PASSPHRASE',
+      'this key store is opened with a passphrase, not a key file; set VERITY_PASSPHRASE',
+    );
+  if (!(secret.masterKey instanceof Uint8Array) || secret.masterKey.byteLength !== 32)
+    throw new RangeError('a master key has 32 bytes');
   return new Uint8Array(hkdfSync('sha256', secret.masterKey, salt, 'verity/keystore-file/v1', 32));
 }
 
@@ -93,7 +125,13 @@ export class SoftwareKeyStore implements KeyStore {
   #macs = new Map<string, KeyObject>();
   #closed = false;
 
-  private constructor(path: string, fileKey: Uint8Array, header: Omit<FileHeader, 'sealed'>, material: Material, now: () => number) {
+  private constructor(
+    path: string,
+    fileKey: Uint8Array,
+    header: Omit<FileHeader, 'sealed'>,
+    material: Material,
+    now: () => number,
+  ) {
     this.#path = path;
     this.#fileKey = fileKey;
     this.#header = header;
@@ -103,17 +141,31 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   /** Creates a new key file with KEK version 1. Refuses to overwrite an existing file. */
-  static async create(path: string, secret: KeySecret, options: SoftwareKeyStoreOptions = {}): Promise<SoftwareKeyStore> {
+  static async create(
+    path: string,
+    secret: KeySecret,
+    options: SoftwareKeyStoreOptions = {},
+  ): Promise<SoftwareKeyStore> {
     const now = options.now ?? Date.now;
     const salt = toBase64(randomBytes(16));
     const kdf = options.kdf ?? DEFAULT_KDF;
-    const header: Omit<FileHeader, 'sealed'> = { format: FORMAT, kdf: 'passphrase' in secret ? { name: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p, salt } : { name: 'hkdf', salt } };
+    const header: Omit<FileHeader, 'sealed'> = {
+      format: FORMAT,
+      kdf: 'passphrase' in secret ? { name: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p, salt } : { name: 'hkdf', salt },
+    };
     const fileKey = deriveFileKey(secret, header.kdf);
-    const material: Material = { keks: [{ version: 1, state: 'active', createdAt: now(), key: toBase64(randomBytes(32)) }], signing: {}, mac: {} };
+    const material: Material = {
+      keks: [{ version: 1, state: 'active', createdAt: now(), key: toBase64(randomBytes(32)) }],
+      signing: {},
+      mac: {},
+    };
     const ks = new SoftwareKeyStore(path, fileKey, header, material, now);
     try {
       await stat(path);
-      throw new ConfigError('VERITY_E_CONFIG_INVALID', `key file ${quote(path)} exists already; refusing to overwrite keys`);
+      throw new ConfigError(
+        'VERITY_E_CONFIG_INVALID',
+        `key file ${quote(path)} exists already; refusing to overwrite keys`,
+      );
     } catch (e) {
       if (isVerityError(e)) throw e;
     }
@@ -123,7 +175,11 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   /** Opens an existing key file. */
-  static async open(path: string, secret: KeySecret, options: Pick<SoftwareKeyStoreOptions, 'now'> = {}): Promise<SoftwareKeyStore> {
+  static async open(
+    path: string,
+    secret: KeySecret,
+    options: Pick<SoftwareKeyStoreOptions, 'now'> = {},
+  ): Promise<SoftwareKeyStore> {
     const header = await SoftwareKeyStore.#readHeader(path);
     const { sealed, ...h } = header;
     const fileKey = deriveFileKey(secret, h.kdf);
@@ -141,13 +197,17 @@ export class SoftwareKeyStore implements KeyStore {
       text = await readFile(path, 'utf8');
     } catch (cause) {
       if (isVerityError(cause)) throw cause;
-      throw new KeyError('VERITY_E_KEY_NOT_FOUND', `cannot read key file ${quote(path)}; run \`verity init\` first`, { cause });
+      throw new KeyError('VERITY_E_KEY_NOT_FOUND', `cannot read key file ${quote(path)}; run \`verity init\` first`, {
+        cause,
+      });
     }
     let h: FileHeader;
     try {
       h = parseJson(text, { maxBytes: MAX_FILE, maxDepth: 4 }, 'key file') as unknown as FileHeader;
     } catch (cause) {
-      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file is not valid JSON; restore it from a safe copy', { cause });
+      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file is not valid JSON; restore it from a safe copy', {
+        cause,
+      });
     }
     const kdfOk = h?.kdf?.name === 'scrypt' || h?.kdf?.name === 'hkdf';
     if (h?.format !== FORMAT || !kdfOk || typeof h.kdf.salt !== 'string' || typeof h.sealed !== 'string') {
@@ -165,13 +225,16 @@ export class SoftwareKeyStore implements KeyStore {
       // With a wrong secret and an intact file the two cases look the same; say both.
       throw new KeyError(
         firstOpen ? 'VERITY_E_KEY_PASSPHRASE' : 'VERITY_E_KEYSTORE_CORRUPT',
-        firstOpen ? 'the passphrase or key file does not open the key store (or the key file was altered); check the secret' : 'the key file was altered; restore it from a safe copy',
+        firstOpen
+          ? 'the passphrase or key file does not open the key store (or the key file was altered); check the secret'
+          : 'the key file was altered; restore it from a safe copy',
         { cause },
       );
     }
     const m = JSON.parse(new TextDecoder().decode(plain)) as Material;
     plain.fill(0);
-    if (!Array.isArray(m.keks) || typeof m.signing !== 'object' || typeof m.mac !== 'object') throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file content is not valid');
+    if (!Array.isArray(m.keks) || typeof m.signing !== 'object' || typeof m.mac !== 'object')
+      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file content is not valid');
     return m;
   }
 
@@ -181,10 +244,14 @@ export class SoftwareKeyStore implements KeyStore {
     for (const k of this.#material.keks) if (k.key !== null) this.#keks.set(k.version, fromBase64(k.key));
     for (const [name, s] of Object.entries(this.#material.signing)) {
       if (!this.#signers.has(name)) {
-        this.#signers.set(name, { key: createPrivateKey({ key: Buffer.from(s.privateKey, 'base64'), format: 'der', type: 'pkcs8' }), publicKey: fromBase64(s.publicKey) });
+        this.#signers.set(name, {
+          key: createPrivateKey({ key: Buffer.from(s.privateKey, 'base64'), format: 'der', type: 'pkcs8' }),
+          publicKey: fromBase64(s.publicKey),
+        });
       }
     }
-    for (const [name, k] of Object.entries(this.#material.mac)) if (!this.#macs.has(name)) this.#macs.set(name, createSecretKey(fromBase64(k)));
+    for (const [name, k] of Object.entries(this.#material.mac))
+      if (!this.#macs.has(name)) this.#macs.set(name, createSecretKey(fromBase64(k)));
   }
 
   async #write(): Promise<void> {
@@ -237,7 +304,11 @@ export class SoftwareKeyStore implements KeyStore {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const st = await stat(lock).catch(() => undefined);
         if (st !== undefined && Date.now() - st.mtimeMs > LOCK_STALE_MS) await rm(lock, { force: true });
-        if (Date.now() > deadline) throw new KeyError('VERITY_E_KEY_IN_USE', `the key file is locked by another process (${quote(lock)}); retry`);
+        if (Date.now() > deadline)
+          throw new KeyError(
+            'VERITY_E_KEY_IN_USE',
+            `the key file is locked by another process (${quote(lock)}); retry`,
+          );
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
       }
     }
@@ -266,7 +337,8 @@ export class SoftwareKeyStore implements KeyStore {
 
   #current(): KekRecord {
     const k = this.#material.keks.find((x) => x.state === 'active');
-    if (k === undefined) throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key store has no active key-encryption key');
+    if (k === undefined)
+      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key store has no active key-encryption key');
     return k;
   }
 
@@ -294,8 +366,13 @@ export class SoftwareKeyStore implements KeyStore {
   async destroyKek(version: number): Promise<void> {
     await this.#mutate((m) => {
       const k = m.keks.find((x) => x.version === version);
-      if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no key-encryption key version ${quote(version)}`);
-      if (k.state === 'active') throw new KeyError('VERITY_E_KEY_IN_USE', `key-encryption key ${version} is current; rotate before destroying it`);
+      if (k === undefined)
+        throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no key-encryption key version ${quote(version)}`);
+      if (k.state === 'active')
+        throw new KeyError(
+          'VERITY_E_KEY_IN_USE',
+          `key-encryption key ${version} is current; rotate before destroying it`,
+        );
       k.state = 'destroyed';
       k.key = null;
     });
@@ -303,7 +380,10 @@ export class SoftwareKeyStore implements KeyStore {
 
   #wrapWith(version: number, key: Uint8Array, context: Uint8Array): WrappedKey {
     const kek = this.#keks.get(version) as Uint8Array;
-    return { kekVersion: version, bytes: seal(kek, key, bindAad('verity/kek-wrap/v1', [String(version), toBase64(context)])) };
+    return {
+      kekVersion: version,
+      bytes: seal(kek, key, bindAad('verity/kek-wrap/v1', [String(version), toBase64(context)])),
+    };
   }
 
   async generateDataKey(context: Uint8Array): Promise<{ key: Uint8Array; wrapped: WrappedKey }> {
@@ -326,10 +406,17 @@ export class SoftwareKeyStore implements KeyStore {
       await this.#reload();
       rec = this.#material.keks.find((k) => k.version === wrapped.kekVersion);
     }
-    if (rec === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no key-encryption key version ${quote(wrapped.kekVersion)}`);
+    if (rec === undefined)
+      throw new KeyError(
+        'VERITY_E_KEY_NOT_FOUND',
+        `there is no key-encryption key version ${quote(wrapped.kekVersion)}`,
+      );
     const kek = this.#keks.get(rec.version);
     if (rec.state === 'destroyed' || kek === undefined) {
-      throw new KeyError('VERITY_E_KEY_DESTROYED', `key-encryption key ${rec.version} was destroyed; data wrapped under it is unrecoverable`);
+      throw new KeyError(
+        'VERITY_E_KEY_DESTROYED',
+        `key-encryption key ${rec.version} was destroyed; data wrapped under it is unrecoverable`,
+      );
     }
     return open(kek, wrapped.bytes, bindAad('verity/kek-wrap/v1', [String(rec.version), toBase64(context)]));
   }

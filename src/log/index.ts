@@ -1,4 +1,10 @@
-export { LogBatch, MAX_ENTRY_BYTES, TransparencyLog } from './log.ts';
 export type { ConsistencyProofCase, InclusionProofCase, LogOperation, LogOptions } from './log.ts';
-export { checkCheckpointAdvance, checkProofCase, MalformedCaseError, parseProofCase, verifyLogStorage } from './verify.ts';
+export { LogBatch, MAX_ENTRY_BYTES, TransparencyLog } from './log.ts';
 export type { CaseResult, ParsedCase, StorageReport } from './verify.ts';
+export {
+  checkCheckpointAdvance,
+  checkProofCase,
+  MalformedCaseError,
+  parseProofCase,
+  verifyLogStorage,
+} from './verify.ts';

@@ -48,7 +48,13 @@ for (const backend of BACKENDS) {
           const p = await core.log.inclusionProof(i, n);
           assert.equal(p.rootHash, toBase64(root));
           assert.equal(p.leafHash, toBase64(leaves[i] as Uint8Array));
-          verifyInclusion(leaves[i] as Uint8Array, i, n, p.proof.map((h) => fromBase64(h)), root);
+          verifyInclusion(
+            leaves[i] as Uint8Array,
+            i,
+            n,
+            p.proof.map((h) => fromBase64(h)),
+            root,
+          );
           assert.deepEqual(checkProofCase(parseProofCase(JSON.parse(JSON.stringify(p)))), { valid: true });
         }
       }
@@ -56,11 +62,28 @@ for (const backend of BACKENDS) {
 
     it('proves consistency between tree sizes', async () => {
       const size = leaves.length;
-      for (const [m, n] of [[1, 2], [3, 7], [255, 256], [256, 257], [100, 513], [1, size], [size - 1, size], [size, size], [0, size]] as const) {
+      for (const [m, n] of [
+        [1, 2],
+        [3, 7],
+        [255, 256],
+        [256, 257],
+        [100, 513],
+        [1, size],
+        [size - 1, size],
+        [size, size],
+        [0, size],
+      ] as const) {
         const p = await core.log.consistencyProof(m, n);
         assert.equal(p.root1, toBase64(rootFromLeaves(leaves.slice(0, m))));
         assert.equal(p.root2, toBase64(rootFromLeaves(leaves.slice(0, n))));
-        if (m > 0) verifyConsistency(m, n, p.proof.map((h) => fromBase64(h)), fromBase64(p.root1), fromBase64(p.root2));
+        if (m > 0)
+          verifyConsistency(
+            m,
+            n,
+            p.proof.map((h) => fromBase64(h)),
+            fromBase64(p.root1),
+            fromBase64(p.root2),
+          );
       }
     });
 
@@ -88,10 +111,14 @@ for (const backend of BACKENDS) {
       const before = (await core.log.head()).size;
       const results = await Promise.all(Array.from({ length: 500 }, (_, i) => core.log.append([utf8(`c-${i}`)])));
       const starts = results.map((r) => r.start).sort((a, b) => a - b);
-      assert.deepEqual(starts, Array.from({ length: 500 }, (_, i) => before + i));
+      assert.deepEqual(
+        starts,
+        Array.from({ length: 500 }, (_, i) => before + i),
+      );
       const heads = new Set(results.map((r) => r.head.size));
       assert.ok(heads.size < 50, `500 appends took ${heads.size} transactions`);
-      for (let i = 0; i < 500; i++) leaves.push(hashLeaf((await core.log.entries(before + i, before + i + 1))[0] as Uint8Array));
+      for (let i = 0; i < 500; i++)
+        leaves.push(hashLeaf((await core.log.entries(before + i, before + i + 1))[0] as Uint8Array));
       assert.deepEqual((await core.log.head()).rootHash, rootFromLeaves(leaves));
     });
 
@@ -121,7 +148,9 @@ for (const backend of BACKENDS) {
 
     it('refuses entries that are empty or too large for a C2SP entry bundle', async () => {
       await assert.rejects(core.log.append([new Uint8Array(0)]), (e) => isVerityError(e, 'VERITY_E_INPUT_TOO_LARGE'));
-      await assert.rejects(core.log.append([new Uint8Array(70_000)]), (e) => isVerityError(e, 'VERITY_E_INPUT_TOO_LARGE'));
+      await assert.rejects(core.log.append([new Uint8Array(70_000)]), (e) =>
+        isVerityError(e, 'VERITY_E_INPUT_TOO_LARGE'),
+      );
     });
 
     it('detects a rolled-back or forked checkpoint and a forged signature', async () => {
@@ -133,27 +162,53 @@ for (const backend of BACKENDS) {
       const proof = (await core.log.consistencyProof(oldSize)).proof.map((h) => fromBase64(h));
       checkCheckpointAdvance(old, cur, proof, core.log.verifier);
       // Rollback: the client trusted `cur`, the log now shows `old`.
-      assert.throws(() => checkCheckpointAdvance(cur, old, [], core.log.verifier), (e) => isVerityError(e, 'VERITY_E_LOG_ROLLBACK'));
+      assert.throws(
+        () => checkCheckpointAdvance(cur, old, [], core.log.verifier),
+        (e) => isVerityError(e, 'VERITY_E_LOG_ROLLBACK'),
+      );
       // Fork: the same key signs a different root for a larger size (a split view).
       const size = parseCheckpoint(cur.slice(0, cur.indexOf('\n\n') + 1)).size;
       const forkRoot = createHash('sha256').update('fork').digest();
-      const forked = await signNote(formatCheckpoint({ origin: 'verity.test/log', size: size + 1, rootHash: forkRoot }), [
-        { name: 'verity.test/log', publicKey: core.log.verifier.publicKey, sign: (m) => core.keys.sign('log-checkpoint', m) },
-      ]);
-      assert.throws(() => checkCheckpointAdvance(cur, forked, [forkRoot], core.log.verifier), (e) => isVerityError(e, 'VERITY_E_LOG_FORK'));
+      const forked = await signNote(
+        formatCheckpoint({ origin: 'verity.test/log', size: size + 1, rootHash: forkRoot }),
+        [
+          {
+            name: 'verity.test/log',
+            publicKey: core.log.verifier.publicKey,
+            sign: (m) => core.keys.sign('log-checkpoint', m),
+          },
+        ],
+      );
+      assert.throws(
+        () => checkCheckpointAdvance(cur, forked, [forkRoot], core.log.verifier),
+        (e) => isVerityError(e, 'VERITY_E_LOG_FORK'),
+      );
       const sameSizeFork = await signNote(formatCheckpoint({ origin: 'verity.test/log', size, rootHash: forkRoot }), [
-        { name: 'verity.test/log', publicKey: core.log.verifier.publicKey, sign: (m) => core.keys.sign('log-checkpoint', m) },
+        {
+          name: 'verity.test/log',
+          publicKey: core.log.verifier.publicKey,
+          sign: (m) => core.keys.sign('log-checkpoint', m),
+        },
       ]);
-      assert.throws(() => checkCheckpointAdvance(cur, sameSizeFork, [], core.log.verifier), (e) => isVerityError(e, 'VERITY_E_LOG_FORK'));
+      assert.throws(
+        () => checkCheckpointAdvance(cur, sameSizeFork, [], core.log.verifier),
+        (e) => isVerityError(e, 'VERITY_E_LOG_FORK'),
+      );
       // Forgery: one changed byte in the signed body.
       const forged = cur.replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) + 1}\n`);
-      assert.throws(() => checkCheckpointAdvance(cur, forged, [], core.log.verifier), (e) => isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID'));
+      assert.throws(
+        () => checkCheckpointAdvance(cur, forged, [], core.log.verifier),
+        (e) => isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID'),
+      );
     });
 
     it('opens read-only without keys and refuses to append', async () => {
       const store = await core.openStore();
       try {
-        const ro = TransparencyLog.openReadOnly(store, { origin: 'verity.test/log', verifierKey: core.log.verifierKey });
+        const ro = TransparencyLog.openReadOnly(store, {
+          origin: 'verity.test/log',
+          verifierKey: core.log.verifierKey,
+        });
         assert.equal(await ro.checkpoint(), await core.log.checkpoint());
         await assert.rejects(ro.append([utf8('x')]), (e) => isVerityError(e, 'VERITY_E_CLOSED'));
       } finally {
@@ -168,15 +223,36 @@ for (const backend of BACKENDS) {
       const bad = new Uint8Array(tile.hashes);
       bad[5 * 32] = (bad[5 * 32] as number) ^ 1;
       await core.store.write((tx) => tx.putTiles([{ ...tile, hashes: bad }]));
-      await assert.rejects(verifyLogStorage(core.store, core.log.verifier, 'verity.test/log'), (e) => isVerityError(e, 'VERITY_E_LOG_TAMPERED'));
+      await assert.rejects(verifyLogStorage(core.store, core.log.verifier, 'verity.test/log'), (e) =>
+        isVerityError(e, 'VERITY_E_LOG_TAMPERED'),
+      );
       const fresh = await core.openStore();
       try {
-        const ro = TransparencyLog.openReadOnly(fresh, { origin: 'verity.test/log', verifierKey: core.log.verifierKey });
+        const ro = TransparencyLog.openReadOnly(fresh, {
+          origin: 'verity.test/log',
+          verifierKey: core.log.verifierKey,
+        });
         const p = await ro.inclusionProof(5, size);
         const { checkpoint } = verifyCheckpoint(await ro.checkpoint(), core.log.verifier);
-        assert.throws(() => verifyInclusion(fromBase64(p.leafHash), 5, size, p.proof.map((h) => fromBase64(h)), checkpoint.rootHash));
+        assert.throws(() =>
+          verifyInclusion(
+            fromBase64(p.leafHash),
+            5,
+            size,
+            p.proof.map((h) => fromBase64(h)),
+            checkpoint.rootHash,
+          ),
+        );
         const p6 = await ro.inclusionProof(6, size);
-        assert.throws(() => verifyInclusion(leaves[6] as Uint8Array, 6, size, p6.proof.map((h) => fromBase64(h)), checkpoint.rootHash));
+        assert.throws(() =>
+          verifyInclusion(
+            leaves[6] as Uint8Array,
+            6,
+            size,
+            p6.proof.map((h) => fromBase64(h)),
+            checkpoint.rootHash,
+          ),
+        );
       } finally {
         await fresh.close();
       }
@@ -187,7 +263,9 @@ for (const backend of BACKENDS) {
       const root = new Uint8Array(head.rootHash);
       root[0] = (root[0] as number) ^ 1;
       await core.store.write((tx) => tx.putLogHead({ ...head, rootHash: root }));
-      await assert.rejects(verifyLogStorage(core.store, core.log.verifier, 'verity.test/log'), (e) => isVerityError(e, 'VERITY_E_LOG_TAMPERED'));
+      await assert.rejects(verifyLogStorage(core.store, core.log.verifier, 'verity.test/log'), (e) =>
+        isVerityError(e, 'VERITY_E_LOG_TAMPERED'),
+      );
       await core.store.write((tx) => tx.putLogHead(head));
       await verifyLogStorage(core.store, core.log.verifier, 'verity.test/log');
     });

@@ -149,6 +149,7 @@ function decomposition(size: number): NodeId[] {
 }
 
 const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
+const HEAD_REUSE_MS = 50;
 
 /**
  * An append-only RFC 9162 Merkle tree over a Store, signed with C2SP checkpoints and laid out as
@@ -173,6 +174,11 @@ export class TransparencyLog {
   #closed = false;
   #edge: EdgeState | undefined;
   #idle: Promise<void> = Promise.resolve();
+  /** The newest head this process saw, and when: proofs may use it for a short while. */
+  #recentHead: { head: LogHead; at: number } | undefined;
+  /** Hashes of right-edge (non-perfect) subtrees of the tree of `#edgeHashesSize` leaves. */
+  #edgeHashes = new Map<string, Uint8Array>();
+  #edgeHashesSize = -1;
   #idleResolve: (() => void) | undefined;
 
   private constructor(store: Store, signer: NoteSigner | undefined, verifier: NoteVerifier, options: LogOptions) {
@@ -217,7 +223,10 @@ export class TransparencyLog {
    * Opens the log for reading only (proofs, tiles, checkpoints): needs no key store, only the
    * log's public verifier key. Appending through it fails with VERITY_E_CLOSED.
    */
-  static openReadOnly(store: Store, options: Omit<LogOptions, 'signingKey'> & { verifierKey: string }): TransparencyLog {
+  static openReadOnly(
+    store: Store,
+    options: Omit<LogOptions, 'signingKey'> & { verifierKey: string },
+  ): TransparencyLog {
     const verifier = parseVerifierKey(options.verifierKey);
     const log = new TransparencyLog(store, undefined, verifier, { ...options, signingKey: '' });
     log.#closed = true;
@@ -250,7 +259,10 @@ export class TransparencyLog {
    * the same batch are retried on their own so one bad op cannot fail its neighbours).
    */
   submit<R>(op: LogOperation<R>): Promise<{ result: R; head: LogHead }> {
-    if (this.#closed) return Promise.reject(new LogError('VERITY_E_CLOSED', 'the log is closed or read-only; open it with its key store to write'));
+    if (this.#closed)
+      return Promise.reject(
+        new LogError('VERITY_E_CLOSED', 'the log is closed or read-only; open it with its key store to write'),
+      );
     return new Promise((resolve, reject) => {
       this.#queue.push({ op, resolve: resolve as Pending['resolve'], reject });
       if (!this.#flushing) {
@@ -308,7 +320,8 @@ export class TransparencyLog {
     const committed = await this.#store.write(async (tx) => {
       results.length = 0;
       const head = await tx.getLogHead();
-      if (head === undefined) throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
+      if (head === undefined)
+        throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
       const batch = new LogBatch(head.size);
       for (const p of pending) results.push(await p.op(tx, batch));
       return this.#commitBatch(tx, head, batch);
@@ -346,7 +359,12 @@ export class TransparencyLog {
     const tiles: StoredTile[] = [];
     for (const u of updates.values()) {
       const prefix = u.start === 0 ? new Uint8Array(0) : await this.#edgePrefix(tx, head, u.level, u.index, u.start);
-      tiles.push({ level: u.level, index: u.index, width: u.start + u.hashes.length, hashes: concatBytes(prefix, ...u.hashes) });
+      tiles.push({
+        level: u.level,
+        index: u.index,
+        width: u.start + u.hashes.length,
+        hashes: concatBytes(prefix, ...u.hashes),
+      });
     }
     await tx.insertLogEntries(head.size, entries);
     await tx.putTiles(tiles);
@@ -392,12 +410,30 @@ export class TransparencyLog {
       if (old === undefined || t.index >= old.index) tiles.set(t.level, t);
     }
     this.#edge = { size: c.head.size, rootHash: c.head.rootHash, tiles };
+    this.#noteHead(c.head);
+  }
+
+  #noteHead(head: LogHead): void {
+    if (this.#recentHead === undefined || head.size >= this.#recentHead.head.size)
+      this.#recentHead = { head, at: performance.now() };
+  }
+
+  /**
+   * A head at most HEAD_REUSE_MS old, for proofs: any committed head gives valid proofs, and
+   * re-reading the head for every proof doubled their cost. Callers that need the newest head
+   * (checkpoints) read it from the store.
+   */
+  async #proofHead(): Promise<LogHead> {
+    const r = this.#recentHead;
+    if (r !== undefined && performance.now() - r.at < HEAD_REUSE_MS) return r.head;
+    return this.head();
   }
 
   /** The committed head. */
   async head(): Promise<LogHead> {
     const h = await this.#store.reader.getLogHead();
     if (h === undefined) throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
+    this.#noteHead(h);
     return h;
   }
 
@@ -425,28 +461,51 @@ export class TransparencyLog {
         `stored tile ${level}/${index} is missing or too narrow (need width ${width}); run \`verity log verify\``,
       );
     }
-    const e = expandTile(t);
+    // INVARIANT: a stored tile only ever grows by appending, so a narrower cached expansion of it
+    // is a prefix of the wider one (verifyLogStorage checks stored tiles against the entries).
+    const e = expandTile(t, this.#cache.peek(level, index));
     this.#cache.put(e);
     return e;
   }
 
-  /** Loads what `ids` need and returns a synchronous node getter over them. */
+  /**
+   * Loads what `ids` need and returns a synchronous node getter over them. The proof builders ask
+   * for nodes in exactly the order their *Nodes functions list them, so the getter walks the list
+   * (checking each id) instead of hashing string keys: proof generation is a hot path.
+   */
   async #nodes(ids: readonly NodeId[]): Promise<(id: NodeId) => Uint8Array> {
-    const tiles = new Map<string, ExpandedTile>();
+    const hashes: Uint8Array[] = [];
+    let last: ExpandedTile | undefined;
     for (const id of ids) {
       const need = widthNeededFor(id);
-      const key = `${need.level}/${need.index}`;
-      const have = tiles.get(key);
-      if (have !== undefined && have.width >= need.width) continue;
-      tiles.set(key, await this.#tile(need.level, need.index, need.width));
-    }
-    return (id) => {
-      const need = widthNeededFor(id);
-      const t = tiles.get(`${need.level}/${need.index}`);
-      const h = t === undefined ? undefined : nodeFromTile(t, id);
+      let t = last;
+      if (t === undefined || t.level !== need.level || t.index !== need.index || t.width < need.width) {
+        t = await this.#tile(need.level, need.index, need.width);
+        last = t;
+      }
+      const h = nodeFromTile(t, id);
       if (h === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', `node ${id.height}/${id.index} is not stored`);
-      return h;
+      hashes.push(h);
+    }
+    let k = 0;
+    return (id) => {
+      const want = ids[k];
+      if (want !== undefined && want.height === id.height && want.index === id.index) return hashes[k++] as Uint8Array;
+      // Out-of-order request: find it (only the rare memo-hit path skips nodes).
+      const at = ids.findIndex((x) => x.height === id.height && x.index === id.index);
+      if (at < 0) throw new LogError('VERITY_E_LOG_TAMPERED', `node ${id.height}/${id.index} was not loaded`);
+      k = at + 1;
+      return hashes[at] as Uint8Array;
     };
+  }
+
+  /** Memo of right-edge subtree hashes for proofs in the tree of `size` leaves. */
+  #edgeMemo(size: number): Map<string, Uint8Array> {
+    if (this.#edgeHashesSize !== size) {
+      this.#edgeHashes = new Map();
+      this.#edgeHashesSize = size;
+    }
+    return this.#edgeHashes;
   }
 
   #checkSize(size: number, head: LogHead, what: string): void {
@@ -470,7 +529,7 @@ export class TransparencyLog {
 
   /** RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: the head). */
   async inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
-    const head = await this.head();
+    const head = size === undefined ? await this.#proofHead() : await this.head();
     const n = size ?? head.size;
     this.#checkSize(n, head, 'tree size');
     if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
@@ -478,7 +537,7 @@ export class TransparencyLog {
     }
     const leaf: NodeId = { height: 0, index };
     const get = await this.#nodes([leaf, ...inclusionProofNodes(index, n)]);
-    const proof = inclusionProof(index, n, get);
+    const proof = inclusionProof(index, n, get, this.#edgeMemo(n));
     const rootHash = n === head.size ? head.rootHash : await this.rootAt(n);
     return {
       type: 'inclusion',

@@ -1,4 +1,4 @@
-import { hashChildren, HASH_SIZE, type NodeId, TILE_HEIGHT, TILE_WIDTH, tileCoordsForNode } from '../merkle/index.ts';
+import { HASH_SIZE, hashChildren, type NodeId, TILE_HEIGHT, TILE_WIDTH, tileCoordsForNode } from '../merkle/index.ts';
 import type { StoredTile } from '../store/index.ts';
 
 /**
@@ -13,15 +13,27 @@ export interface ExpandedTile {
   readonly levels: readonly Uint8Array[];
 }
 
-/** Expands a stored tile's bottom row into every internal level. */
-export function expandTile(tile: StoredTile): ExpandedTile {
+/**
+ * Expands a stored tile's bottom row into every internal level. When `prior` is an expansion of a
+ * narrower version of the same tile (the tree's right edge, which grows with every append), its
+ * rows are reused and only the new nodes are hashed.
+ */
+export function expandTile(tile: StoredTile, prior?: ExpandedTile): ExpandedTile {
+  const reuse =
+    prior !== undefined && prior.level === tile.level && prior.index === tile.index && prior.width <= tile.width;
   const levels: Uint8Array[] = [tile.hashes];
   let below = tile.hashes;
   let n = tile.width;
   for (let k = 1; k < TILE_HEIGHT; k++) {
     n >>>= 1;
     const row = new Uint8Array(n * HASH_SIZE);
-    for (let i = 0; i < n; i++) {
+    let from = 0;
+    if (reuse) {
+      const old = prior.levels[k] as Uint8Array;
+      row.set(old.subarray(0, Math.min(old.byteLength, row.byteLength)));
+      from = Math.min(old.byteLength, row.byteLength) / HASH_SIZE;
+    }
+    for (let i = from; i < n; i++) {
       const l = below.subarray(2 * i * HASH_SIZE, (2 * i + 1) * HASH_SIZE);
       const r = below.subarray((2 * i + 1) * HASH_SIZE, (2 * i + 2) * HASH_SIZE);
       row.set(hashChildren(l, r), i * HASH_SIZE);
@@ -67,6 +79,11 @@ export class TileCache {
     this.#map.delete(key);
     this.#map.set(key, t);
     return t;
+  }
+
+  /** Any cached version of the tile, however narrow (for incremental expansion). */
+  peek(level: number, index: number): ExpandedTile | undefined {
+    return this.#map.get(`${level}/${index}`);
   }
 
   put(tile: ExpandedTile): void {

@@ -1,6 +1,15 @@
 import { bytesEqual, concatBytes, fromBase64, toBase64 } from '../encoding/index.ts';
 import { isVerityError, LogError, quote } from '../errors/index.ts';
-import { frontierAppend, frontierRoot, HASH_SIZE, hashLeaf, TILE_HEIGHT, TILE_WIDTH, verifyConsistency, verifyInclusion } from '../merkle/index.ts';
+import {
+  frontierAppend,
+  frontierRoot,
+  HASH_SIZE,
+  hashLeaf,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  verifyConsistency,
+  verifyInclusion,
+} from '../merkle/index.ts';
 import { type Checkpoint, type NoteVerifier, verifyCheckpoint } from '../note/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -20,32 +29,47 @@ function field(obj: Record<string, unknown>, name: string): unknown {
 function size(obj: Record<string, unknown>, name: string): number {
   const v = field(obj, name);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `field \`${name}\` must be a non-negative integer, not ${quote(v)}`);
+    throw new MalformedCaseError(
+      'VERITY_E_INPUT_MALFORMED',
+      `field \`${name}\` must be a non-negative integer, not ${quote(v)}`,
+    );
   }
   return v;
 }
 
 function hash(obj: Record<string, unknown>, name: string): Uint8Array {
   const v = field(obj, name);
-  if (typeof v !== 'string') throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `field \`${name}\` must be a base64 string`);
+  if (typeof v !== 'string')
+    throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `field \`${name}\` must be a base64 string`);
   const b = fromBase64(v, `field \`${name}\``);
   if (b.byteLength !== HASH_SIZE) {
-    throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `field \`${name}\` must decode to ${HASH_SIZE} bytes, not ${b.byteLength}`);
+    throw new MalformedCaseError(
+      'VERITY_E_INPUT_MALFORMED',
+      `field \`${name}\` must decode to ${HASH_SIZE} bytes, not ${b.byteLength}`,
+    );
   }
   return b;
 }
 
 function proofList(obj: Record<string, unknown>): Uint8Array[] {
   const v = field(obj, 'proof');
-  if (!Array.isArray(v)) throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', 'field `proof` must be an array of base64 strings');
+  if (!Array.isArray(v))
+    throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', 'field `proof` must be an array of base64 strings');
   if (v.length > MAX_PROOF_HASHES) {
-    throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `field \`proof\` has ${v.length} hashes; at most ${MAX_PROOF_HASHES}`);
+    throw new MalformedCaseError(
+      'VERITY_E_INPUT_MALFORMED',
+      `field \`proof\` has ${v.length} hashes; at most ${MAX_PROOF_HASHES}`,
+    );
   }
   return v.map((p, i) => {
-    if (typeof p !== 'string') throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `proof[${i}] must be a base64 string`);
+    if (typeof p !== 'string')
+      throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `proof[${i}] must be a base64 string`);
     const b = fromBase64(p, `proof[${i}]`);
     if (b.byteLength !== HASH_SIZE) {
-      throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `proof[${i}] must decode to ${HASH_SIZE} bytes, not ${b.byteLength}`);
+      throw new MalformedCaseError(
+        'VERITY_E_INPUT_MALFORMED',
+        `proof[${i}] must decode to ${HASH_SIZE} bytes, not ${b.byteLength}`,
+      );
     }
     return b;
   });
@@ -53,7 +77,14 @@ function proofList(obj: Record<string, unknown>): Uint8Array[] {
 
 /** A proof case with its fields decoded. */
 export type ParsedCase =
-  | { type: 'inclusion'; treeSize: number; leafIndex: number; leafHash: Uint8Array; rootHash: Uint8Array; proof: Uint8Array[] }
+  | {
+      type: 'inclusion';
+      treeSize: number;
+      leafIndex: number;
+      leafHash: Uint8Array;
+      rootHash: Uint8Array;
+      proof: Uint8Array[];
+    }
   | { type: 'consistency'; size1: number; size2: number; root1: Uint8Array; root2: Uint8Array; proof: Uint8Array[] };
 
 /**
@@ -86,7 +117,10 @@ export function parseProofCase(value: unknown): ParsedCase {
       proof: proofList(obj),
     };
   }
-  throw new MalformedCaseError('VERITY_E_INPUT_MALFORMED', `field \`type\` must be "inclusion" or "consistency", not ${quote(type)}`);
+  throw new MalformedCaseError(
+    'VERITY_E_INPUT_MALFORMED',
+    `field \`type\` must be "inclusion" or "consistency", not ${quote(type)}`,
+  );
 }
 
 /** Checks a parsed proof case; never throws for an invalid proof, only reports it. */

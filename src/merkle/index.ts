@@ -1,3 +1,4 @@
+export type { TileCoords, TilePath } from './tiles.ts';
 export {
   decodeEntryBundle,
   encodeEntryBundle,
@@ -10,7 +11,7 @@ export {
   tileCoordsForNode,
   tilePath,
 } from './tiles.ts';
-export type { TileCoords, TilePath } from './tiles.ts';
+export type { CompletedNode, NodeId } from './tree.ts';
 export {
   consistencyProof,
   consistencyProofNodes,
@@ -28,4 +29,3 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './tree.ts';
-export type { CompletedNode, NodeId } from './tree.ts';

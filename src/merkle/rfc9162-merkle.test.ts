@@ -26,7 +26,9 @@ import {
   verifyInclusion,
 } from './index.ts';
 
-const vectors = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'test', 'vectors', 'rfc9162', 'rfc6962-merkle.json'), 'utf8')) as {
+const vectors = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'test', 'vectors', 'rfc9162', 'rfc6962-merkle.json'), 'utf8'),
+) as {
   leafInputs: string[];
   roots: Record<string, string>;
   inclusion: { leafIndex: number; treeSize: number; proof: string[] }[];
@@ -70,7 +72,13 @@ describe('RFC 9162 reference vectors', () => {
       const sub = leaves.slice(0, c.treeSize);
       const proof = inclusionProof(c.leafIndex, c.treeSize, oracle(sub));
       assert.deepEqual(proof.map(toHex), c.proof, `inclusion ${c.leafIndex}/${c.treeSize}`);
-      verifyInclusion(leaves[c.leafIndex] as Uint8Array, c.leafIndex, c.treeSize, c.proof.map((h) => fromHex(h)), fromHex(vectors.roots[String(c.treeSize)] as string));
+      verifyInclusion(
+        leaves[c.leafIndex] as Uint8Array,
+        c.leafIndex,
+        c.treeSize,
+        c.proof.map((h) => fromHex(h)),
+        fromHex(vectors.roots[String(c.treeSize)] as string),
+      );
     }
   });
 
@@ -78,7 +86,13 @@ describe('RFC 9162 reference vectors', () => {
     for (const c of vectors.consistency) {
       const proof = consistencyProof(c.size1, c.size2, oracle(leaves.slice(0, c.size2)));
       assert.deepEqual(proof.map(toHex), c.proof, `consistency ${c.size1}/${c.size2}`);
-      verifyConsistency(c.size1, c.size2, c.proof.map((h) => fromHex(h)), fromHex(vectors.roots[String(c.size1)] as string), fromHex(vectors.roots[String(c.size2)] as string));
+      verifyConsistency(
+        c.size1,
+        c.size2,
+        c.proof.map((h) => fromHex(h)),
+        fromHex(vectors.roots[String(c.size1)] as string),
+        fromHex(vectors.roots[String(c.size2)] as string),
+      );
     }
   });
 });
@@ -98,7 +112,15 @@ describe('RFC 9162 proofs over random trees', () => {
         bad(() => verifyInclusion(leaves[i] as Uint8Array, i, n, proof, flip(root, mutation)));
         if (proof.length > 0) {
           const k = mutation % proof.length;
-          bad(() => verifyInclusion(leaves[i] as Uint8Array, i, n, proof.map((p, j) => (j === k ? flip(p, mutation) : p)), root));
+          bad(() =>
+            verifyInclusion(
+              leaves[i] as Uint8Array,
+              i,
+              n,
+              proof.map((p, j) => (j === k ? flip(p, mutation) : p)),
+              root,
+            ),
+          );
           bad(() => verifyInclusion(leaves[i] as Uint8Array, i, n, proof.slice(1), root));
         }
         bad(() => verifyInclusion(leaves[i] as Uint8Array, i, n, [...proof, root], root));
@@ -124,7 +146,15 @@ describe('RFC 9162 proofs over random trees', () => {
         bad(() => verifyConsistency(m, n, proof, r1, flip(r2, mutation)));
         if (proof.length > 0) {
           const k = mutation % proof.length;
-          bad(() => verifyConsistency(m, n, proof.map((p, j) => (j === k ? flip(p, mutation) : p)), r1, r2));
+          bad(() =>
+            verifyConsistency(
+              m,
+              n,
+              proof.map((p, j) => (j === k ? flip(p, mutation) : p)),
+              r1,
+              r2,
+            ),
+          );
           bad(() => verifyConsistency(m, n, proof.slice(0, -1), r1, r2));
         }
         if (m < n) bad(() => verifyConsistency(m, n, [...proof, r2], r1, r2));
@@ -139,9 +169,18 @@ describe('RFC 9162 proofs over random trees', () => {
     assert.deepEqual(consistencyProof(0, 5, oracle(leaves)), []);
     verifyConsistency(0, 5, [], EMPTY_ROOT, r);
     verifyConsistency(5, 5, [], r, r);
-    assert.throws(() => verifyConsistency(5, 5, [], r, flip(r)), (e) => isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'));
-    assert.throws(() => verifyConsistency(0, 5, [], r, r), (e) => isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'));
-    assert.throws(() => verifyConsistency(6, 5, [], r, r), (e) => isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'));
+    assert.throws(
+      () => verifyConsistency(5, 5, [], r, flip(r)),
+      (e) => isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'),
+    );
+    assert.throws(
+      () => verifyConsistency(0, 5, [], r, r),
+      (e) => isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'),
+    );
+    assert.throws(
+      () => verifyConsistency(6, 5, [], r, r),
+      (e) => isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'),
+    );
   });
 
   it('frontierAppend in random batches equals MTH and reports every completed node', () => {
@@ -169,7 +208,7 @@ describe('RFC 9162 proofs over random trees', () => {
     const get = oracle(leaves);
     const level0 = new Uint8Array(256 * 32);
     for (let t = 0; t < 4; t++) {
-      leaves.slice(t * 256, t * 256 + 256).forEach((l, i) => level0.set(l, i * 32));
+      for (let i = 0; i < 256; i++) level0.set(leaves[t * 256 + i] as Uint8Array, i * 32);
       for (let h = 0; h < 8; h++) {
         for (let i = (t * 256) / 2 ** h; i < ((t + 1) * 256) / 2 ** h; i += 3) {
           const c = tileCoordsForNode({ height: h, index: i });
@@ -180,8 +219,14 @@ describe('RFC 9162 proofs over random trees', () => {
       }
     }
     const c = tileCoordsForNode({ height: 9, index: 3 });
-    assert.deepEqual({ level: c.level, index: c.index, height: c.height, first: c.first, count: c.count }, { level: 1, index: 0, height: 1, first: 6, count: 2 });
-    assert.deepEqual(hashChildren(get({ height: 8, index: 2 }), get({ height: 8, index: 3 })), get({ height: 9, index: 1 }));
+    assert.deepEqual(
+      { level: c.level, index: c.index, height: c.height, first: c.first, count: c.count },
+      { level: 1, index: 0, height: 1, first: 6, count: 2 },
+    );
+    assert.deepEqual(
+      hashChildren(get({ height: 8, index: 2 }), get({ height: 8, index: 3 })),
+      get({ height: 9, index: 1 }),
+    );
   });
 
   it('needs O(log n) nodes for proofs even for huge trees', () => {

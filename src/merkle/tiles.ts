@@ -1,6 +1,6 @@
 import { InputError, quote } from '../errors/index.ts';
 import type { NodeId } from './tree.ts';
-import { hashChildren, HASH_SIZE } from './tree.ts';
+import { HASH_SIZE, hashChildren } from './tree.ts';
 
 /** C2SP tlog-tiles: a tile spans 8 levels of the tree. */
 export const TILE_HEIGHT = 8;
@@ -39,7 +39,9 @@ export function entryBundlePath(index: number, width?: number): string {
 }
 
 /** A parsed tlog-tiles path. `width` is 256 for a full tile. */
-export type TilePath = { kind: 'hash'; level: number; index: number; width: number } | { kind: 'entries'; index: number; width: number };
+export type TilePath =
+  | { kind: 'hash'; level: number; index: number; width: number }
+  | { kind: 'entries'; index: number; width: number };
 
 const PATH_RE = /^tile\/(entries|0|[1-9][0-9]?)\/((?:x[0-9]{3}\/){0,5}[0-9]{3})(?:\.p\/([1-9][0-9]{0,2}))?$/;
 
@@ -86,7 +88,8 @@ export function subtreeRoot(hashes: Uint8Array, first: number, count: number): U
   for (let i = 0; i < count; i++) level.push(hashes.subarray((first + i) * HASH_SIZE, (first + i + 1) * HASH_SIZE));
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(hashChildren(level[i] as Uint8Array, level[i + 1] as Uint8Array));
+    for (let i = 0; i < level.length; i += 2)
+      next.push(hashChildren(level[i] as Uint8Array, level[i + 1] as Uint8Array));
     level = next;
   }
   return level[0] as Uint8Array;
@@ -115,10 +118,13 @@ export function decodeEntryBundle(bytes: Uint8Array, maxEntries = TILE_WIDTH): U
   const out: Uint8Array[] = [];
   let o = 0;
   while (o < bytes.byteLength) {
-    if (out.length >= maxEntries) throw new InputError('VERITY_E_INPUT_MALFORMED', `entry bundle holds more than ${maxEntries} entries`);
-    if (o + 2 > bytes.byteLength) throw new InputError('VERITY_E_INPUT_MALFORMED', 'entry bundle ends inside a length prefix');
+    if (out.length >= maxEntries)
+      throw new InputError('VERITY_E_INPUT_MALFORMED', `entry bundle holds more than ${maxEntries} entries`);
+    if (o + 2 > bytes.byteLength)
+      throw new InputError('VERITY_E_INPUT_MALFORMED', 'entry bundle ends inside a length prefix');
     const len = ((bytes[o] as number) << 8) | (bytes[o + 1] as number);
-    if (o + 2 + len > bytes.byteLength) throw new InputError('VERITY_E_INPUT_MALFORMED', 'entry bundle entry runs past the end');
+    if (o + 2 + len > bytes.byteLength)
+      throw new InputError('VERITY_E_INPUT_MALFORMED', 'entry bundle entry runs past the end');
     out.push(bytes.subarray(o + 2, o + 2 + len));
     o += 2 + len;
   }

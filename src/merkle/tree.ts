@@ -78,10 +78,20 @@ function rangeNodes(start: number, end: number): NodeId[] {
   return out;
 }
 
-function rangeHash(start: number, end: number, getNode: (id: NodeId) => Uint8Array): Uint8Array {
+function rangeHash(
+  start: number,
+  end: number,
+  getNode: (id: NodeId) => Uint8Array,
+  memo?: Map<string, Uint8Array>,
+): Uint8Array {
   const nodes = rangeNodes(start, end);
+  if (nodes.length === 1) return getNode(nodes[0] as NodeId);
+  const key = `${start}-${end}`;
+  const cached = memo?.get(key);
+  if (cached !== undefined) return cached;
   let r = getNode(nodes[nodes.length - 1] as NodeId);
   for (let i = nodes.length - 2; i >= 0; i--) r = hashChildren(getNode(nodes[i] as NodeId), r);
+  memo?.set(key, r);
   return r;
 }
 
@@ -143,12 +153,20 @@ export function inclusionProofNodes(index: number, size: number): NodeId[] {
   return nodesOf(inclusionRanges(index, size));
 }
 
-/** RFC 9162 2.1.3.1: the inclusion proof of leaf `index` in the tree of `size` leaves. */
-export function inclusionProof(index: number, size: number, getNode: (id: NodeId) => Uint8Array): Uint8Array[] {
+/**
+ * RFC 9162 2.1.3.1: the inclusion proof of leaf `index` in the tree of `size` leaves. `memo`, if
+ * given, caches the hashes of right-edge subtrees; it must belong to this `size` and tree only.
+ */
+export function inclusionProof(
+  index: number,
+  size: number,
+  getNode: (id: NodeId) => Uint8Array,
+  memo?: Map<string, Uint8Array>,
+): Uint8Array[] {
   checkSize('index', index);
   checkSize('size', size);
   if (index >= size) throw new RangeError('index must be smaller than size');
-  return inclusionRanges(index, size).map(([a, b]) => rangeHash(a, b, getNode));
+  return inclusionRanges(index, size).map(([a, b]) => rangeHash(a, b, getNode, memo));
 }
 
 /** The perfect nodes `consistencyProof(size1, size2, ...)` will ask for. O(log n). */
@@ -186,9 +204,15 @@ function checkHashes(proof: readonly Uint8Array[], ...hashes: Uint8Array[]): voi
 }
 
 /** RFC 9162 2.1.3.2: the root an inclusion proof leads to. */
-export function rootFromInclusionProof(leafHash: Uint8Array, index: number, size: number, proof: readonly Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(
+  leafHash: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+): Uint8Array {
   checkHashes(proof, leafHash);
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || size < 0) throw invalid('index or size is not a non-negative integer');
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || size < 0)
+    throw invalid('index or size is not a non-negative integer');
   if (index >= size) throw invalid('index out of range');
   let fn = index;
   let sn = size - 1;
@@ -214,7 +238,13 @@ export function rootFromInclusionProof(leafHash: Uint8Array, index: number, size
 }
 
 /** RFC 9162 2.1.3.2: throws VERITY_E_LOG_PROOF_INVALID unless the proof shows the leaf in the tree. */
-export function verifyInclusion(leafHash: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(
+  leafHash: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): void {
   checkHashes([], root);
   const r = rootFromInclusionProof(leafHash, index, size, proof);
   if (!bytesEqual(r, root)) throw invalid('root mismatch');
@@ -224,9 +254,16 @@ export function verifyInclusion(leafHash: Uint8Array, index: number, size: numbe
  * RFC 9162 2.1.4.2: throws VERITY_E_LOG_PROOF_INVALID unless the tree of `size1` leaves with root
  * `root1` is a prefix of the tree of `size2` leaves with root `root2`.
  */
-export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): void {
   checkHashes(proof, root1, root2);
-  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < 0) throw invalid('sizes are not non-negative integers');
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < 0)
+    throw invalid('sizes are not non-negative integers');
   if (size1 > size2) throw invalid('size1 is larger than size2');
   if (size1 === size2) {
     if (proof.length !== 0) throw invalid('wrong proof length');
@@ -284,7 +321,8 @@ export function rootFromLeaves(leafHashes: readonly Uint8Array[]): Uint8Array {
   // largest power of two.
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(hashChildren(level[i] as Uint8Array, level[i + 1] as Uint8Array));
+    for (let i = 0; i + 1 < level.length; i += 2)
+      next.push(hashChildren(level[i] as Uint8Array, level[i + 1] as Uint8Array));
     if (level.length % 2 === 1) next.push(level[level.length - 1] as Uint8Array);
     level = next;
   }
@@ -342,4 +380,3 @@ export function frontierRoot(frontier: readonly Uint8Array[]): Uint8Array {
   for (let i = frontier.length - 2; i >= 0; i--) r = hashChildren(frontier[i] as Uint8Array, r);
   return r;
 }
-

@@ -8,7 +8,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { toHex } from '../encoding/index.ts';
 import { isVerityError, VerityError } from '../errors/index.ts';
-import { formatCheckpoint, formatVerifierKey, type NoteSigner, openNote, parseCheckpoint, parseVerifierKey, signNote, verifyCheckpoint } from './index.ts';
+import {
+  formatCheckpoint,
+  formatVerifierKey,
+  type NoteSigner,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  signNote,
+  verifyCheckpoint,
+} from './index.ts';
 
 const DIR = join(import.meta.dirname, '..', '..', 'test', 'vectors', 'c2sp-signed-note');
 const SUMDB_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
@@ -17,7 +26,12 @@ const NOTES = ['checkpoint-3935567.txt', 'checkpoint-6476701.txt'].map((f) => re
 function signer(name: string): NoteSigner & { vkey: string } {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
-  return { name, publicKey: raw, sign: async (m) => new Uint8Array(sign(null, m, privateKey)), vkey: formatVerifierKey(name, raw) };
+  return {
+    name,
+    publicKey: raw,
+    sign: async (m) => new Uint8Array(sign(null, m, privateKey)),
+    vkey: formatVerifierKey(name, raw),
+  };
 }
 
 describe('C2SP signed notes: Go checksum database checkpoints', () => {
@@ -56,7 +70,10 @@ describe('C2SP signed notes: Go checksum database checkpoints', () => {
 
   it('refuses a note without a known signer', () => {
     const other = signer('other.example');
-    assert.throws(() => openNote(NOTES[0] as string, [parseVerifierKey(other.vkey)]), (e) => isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID'));
+    assert.throws(
+      () => openNote(NOTES[0] as string, [parseVerifierKey(other.vkey)]),
+      (e) => isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID'),
+    );
   });
 });
 
@@ -64,13 +81,24 @@ describe('signing and opening notes', () => {
   it('round-trips a checkpoint signed by two keys', async () => {
     const a = signer('log.example/a');
     const b = signer('witness.example');
-    const body = formatCheckpoint({ origin: 'log.example/a', size: 42, rootHash: new Uint8Array(32).fill(7), extensions: ['ext line'] });
+    const body = formatCheckpoint({
+      origin: 'log.example/a',
+      size: 42,
+      rootHash: new Uint8Array(32).fill(7),
+      extensions: ['ext line'],
+    });
     const note = await signNote(body, [a, b]);
     const opened = openNote(note, [parseVerifierKey(a.vkey), parseVerifierKey(b.vkey)]);
     assert.equal(opened.text, body);
-    assert.deepEqual(opened.verified.map((s) => s.name), ['log.example/a', 'witness.example']);
+    assert.deepEqual(
+      opened.verified.map((s) => s.name),
+      ['log.example/a', 'witness.example'],
+    );
     const onlyA = openNote(note, [parseVerifierKey(a.vkey)]);
-    assert.deepEqual(onlyA.unverified.map((s) => s.name), ['witness.example']);
+    assert.deepEqual(
+      onlyA.unverified.map((s) => s.name),
+      ['witness.example'],
+    );
     const cp = parseCheckpoint(opened.text);
     assert.equal(cp.size, 42);
     assert.deepEqual(cp.extensions, ['ext line']);
@@ -81,19 +109,55 @@ describe('signing and opening notes', () => {
     const impostor = signer('log.example');
     const note = await signNote('hello\n', [impostor]);
     // Same name, different key hash: unknown signer.
-    assert.throws(() => openNote(note, [parseVerifierKey(a.vkey)]), (e) => isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID'));
-    for (const bad of ['', 'hello\n', 'hello\n\n', 'hello\n\nno dash\n', 'hello\n\n— log.example\n', 'hello\n\n— log.example !!\n', 'a\u0001\n\n— x AAAAAAA=\n']) {
-      assert.throws(() => openNote(bad, [parseVerifierKey(a.vkey)]), (e) => isVerityError(e, 'VERITY_E_LOG_NOTE_INVALID'), JSON.stringify(bad));
+    assert.throws(
+      () => openNote(note, [parseVerifierKey(a.vkey)]),
+      (e) => isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID'),
+    );
+    for (const bad of [
+      '',
+      'hello\n',
+      'hello\n\n',
+      'hello\n\nno dash\n',
+      'hello\n\n— log.example\n',
+      'hello\n\n— log.example !!\n',
+      'a\u0001\n\n— x AAAAAAA=\n',
+    ]) {
+      assert.throws(
+        () => openNote(bad, [parseVerifierKey(a.vkey)]),
+        (e) => isVerityError(e, 'VERITY_E_LOG_NOTE_INVALID'),
+        JSON.stringify(bad),
+      );
     }
     await assert.rejects(signNote('no newline', [a]), (e) => isVerityError(e, 'VERITY_E_LOG_NOTE_INVALID'));
   });
 
   it('refuses malformed verifier keys and checkpoints', () => {
-    for (const bad of ['', 'a+b', 'sum.golang.org+033de0af+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8', 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn9', 'a b+00000000+AA==']) {
-      assert.throws(() => parseVerifierKey(bad), (e) => isVerityError(e, 'VERITY_E_LOG_NOTE_INVALID'), bad);
+    for (const bad of [
+      '',
+      'a+b',
+      'sum.golang.org+033de0af+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
+      'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn9',
+      'a b+00000000+AA==',
+    ]) {
+      assert.throws(
+        () => parseVerifierKey(bad),
+        (e) => isVerityError(e, 'VERITY_E_LOG_NOTE_INVALID'),
+        bad,
+      );
     }
-    for (const bad of ['o\n1\n', 'o\n01\nAAAA\n', '\n1\n' + 'A'.repeat(43) + '=\n', 'o\n1\nAAAA\n', 'o\n1\n' + 'A'.repeat(43) + '=\n\n', 'o\n-1\n' + 'A'.repeat(43) + '=\n']) {
-      assert.throws(() => parseCheckpoint(bad), (e) => isVerityError(e, 'VERITY_E_LOG_CHECKPOINT_INVALID'), JSON.stringify(bad));
+    for (const bad of [
+      'o\n1\n',
+      'o\n01\nAAAA\n',
+      '\n1\n' + 'A'.repeat(43) + '=\n',
+      'o\n1\nAAAA\n',
+      'o\n1\n' + 'A'.repeat(43) + '=\n\n',
+      'o\n-1\n' + 'A'.repeat(43) + '=\n',
+    ]) {
+      assert.throws(
+        () => parseCheckpoint(bad),
+        (e) => isVerityError(e, 'VERITY_E_LOG_CHECKPOINT_INVALID'),
+        JSON.stringify(bad),
+      );
     }
   });
 

@@ -1,5 +1,6 @@
-export { formatCheckpoint, parseCheckpoint, verifyCheckpoint } from './checkpoint.ts';
 export type { Checkpoint } from './checkpoint.ts';
+export { formatCheckpoint, parseCheckpoint, verifyCheckpoint } from './checkpoint.ts';
+export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.ts';
 export {
   ALG_ED25519,
   formatVerifierKey,
@@ -11,4 +12,3 @@ export {
   parseVerifierKey,
   signNote,
 } from './note.ts';
-export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.ts';

@@ -35,7 +35,12 @@ export function isValidKeyName(name: string): boolean {
 
 /** C2SP signed-note key hash: first 4 bytes of SHA-256(name || "\n" || alg || publicKey). */
 export function keyHash(name: string, publicKey: Uint8Array): Uint8Array {
-  const h = createHash('sha256').update(name).update('\n').update(new Uint8Array([ALG_ED25519])).update(publicKey).digest();
+  const h = createHash('sha256')
+    .update(name)
+    .update('\n')
+    .update(new Uint8Array([ALG_ED25519]))
+    .update(publicKey)
+    .digest();
   return new Uint8Array(h.subarray(0, 4));
 }
 
@@ -75,7 +80,8 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   } catch (cause) {
     throw new LogError('VERITY_E_LOG_NOTE_INVALID', 'the verifier key is not valid base64', { cause });
   }
-  if (key.byteLength !== 33 || key[0] !== ALG_ED25519) throw malformed('the verifier key is not an Ed25519 key (algorithm 1, 32 bytes)');
+  if (key.byteLength !== 33 || key[0] !== ALG_ED25519)
+    throw malformed('the verifier key is not an Ed25519 key (algorithm 1, 32 bytes)');
   const publicKey = key.subarray(1);
   const kh = keyHash(name, publicKey);
   if (toHex(kh) !== hash) throw malformed('the verifier key hash does not match its name and key');
@@ -161,7 +167,8 @@ export function openNote(note: string, verifiers: readonly NoteVerifier[]): Open
     if (sp < 0) throw malformed('a signature line must be `— name signature`');
     const name = rest.slice(0, sp);
     const b64 = rest.slice(sp + 1);
-    if (!isValidKeyName(name) || b64 === '') throw malformed('a signature line has an invalid key name or no signature');
+    if (!isValidKeyName(name) || b64 === '')
+      throw malformed('a signature line has an invalid key name or no signature');
     let blob: Uint8Array;
     try {
       blob = fromBase64(b64, 'signature');
@@ -179,12 +186,18 @@ export function openNote(note: string, verifiers: readonly NoteVerifier[]): Open
       continue;
     }
     if (!v.verify(msg, blob.subarray(4))) {
-      throw new LogError('VERITY_E_LOG_SIGNATURE_INVALID', `the signature by ${quote(name)} does not verify: the note was altered or forged`);
+      throw new LogError(
+        'VERITY_E_LOG_SIGNATURE_INVALID',
+        `the signature by ${quote(name)} does not verify: the note was altered or forged`,
+      );
     }
     verified.push({ name, keyHash: new Uint8Array(hash) });
   }
   if (verified.length === 0) {
-    throw new LogError('VERITY_E_LOG_SIGNATURE_INVALID', 'the note is not signed by any expected key; check that you use the right verifier key');
+    throw new LogError(
+      'VERITY_E_LOG_SIGNATURE_INVALID',
+      'the note is not signed by any expected key; check that you use the right verifier key',
+    );
   }
   return { text, verified, unverified };
 }

@@ -1,5 +1,5 @@
-export { openPostgresStore } from './postgres.ts';
 export type { PostgresStoreOptions } from './postgres.ts';
+export { openPostgresStore } from './postgres.ts';
 export { openSqliteStore } from './sqlite.ts';
 export type {
   LifecycleState,

@@ -1,7 +1,26 @@
 import pg from 'pg';
 import { LogError, StoreError } from '../errors/index.ts';
-import { bytes, checkRange, conflict, type RecordColumns, type SubjectKeyColumns, toRecord, toSubjectKey } from './rows.ts';
-import type { LifecycleState, ListOptions, LogHead, RecordRow, SchemaRow, Store, StoredTile, StoreReader, StoreWriter, SubjectKeyRow } from './types.ts';
+import {
+  bytes,
+  checkRange,
+  conflict,
+  type RecordColumns,
+  type SubjectKeyColumns,
+  toRecord,
+  toSubjectKey,
+} from './rows.ts';
+import type {
+  LifecycleState,
+  ListOptions,
+  LogHead,
+  RecordRow,
+  SchemaRow,
+  Store,
+  StoredTile,
+  StoreReader,
+  StoreWriter,
+  SubjectKeyRow,
+} from './types.ts';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -73,31 +92,53 @@ class PgReader implements StoreReader {
     return (await this.q(`SELECT value FROM ${this.s}.meta WHERE key = $1`, [key])).rows[0]?.value;
   }
   async getLogHead(): Promise<LogHead | undefined> {
-    const r = (await this.q(`SELECT size, root_hash, frontier, checkpoint, updated_at FROM ${this.s}.log_head WHERE id = 1`)).rows[0];
+    const r = (
+      await this.q(`SELECT size, root_hash, frontier, checkpoint, updated_at FROM ${this.s}.log_head WHERE id = 1`)
+    ).rows[0];
     if (r === undefined) return undefined;
-    return { size: r.size, rootHash: bytes(r.root_hash), frontier: bytes(r.frontier), checkpoint: r.checkpoint, updatedAt: r.updated_at };
+    return {
+      size: r.size,
+      rootHash: bytes(r.root_hash),
+      frontier: bytes(r.frontier),
+      checkpoint: r.checkpoint,
+      updatedAt: r.updated_at,
+    };
   }
   async getLogEntries(start: number, end: number): Promise<Uint8Array[]> {
     checkRange(start, end);
-    const rows = (await this.q(`SELECT idx, data FROM ${this.s}.log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`, [start, end])).rows as { idx: number; data: Buffer }[];
+    const rows = (
+      await this.q(`SELECT idx, data FROM ${this.s}.log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`, [
+        start,
+        end,
+      ])
+    ).rows as { idx: number; data: Buffer }[];
     if (rows.length !== end - start || rows.some((r, i) => r.idx !== start + i)) {
       throw new LogError('VERITY_E_LOG_RANGE', `log entries [${start}, ${end}) are not all stored`);
     }
     return rows.map((r) => bytes(r.data));
   }
   async getTile(level: number, index: number): Promise<StoredTile | undefined> {
-    const r = (await this.q(`SELECT width, hashes FROM ${this.s}.log_tiles WHERE level = $1 AND idx = $2`, [level, index])).rows[0];
+    const r = (
+      await this.q(`SELECT width, hashes FROM ${this.s}.log_tiles WHERE level = $1 AND idx = $2`, [level, index])
+    ).rows[0];
     return r === undefined ? undefined : { level, index, width: r.width, hashes: bytes(r.hashes) };
   }
   async getRecord(id: string, version?: number): Promise<RecordRow | undefined> {
     const r =
       version === undefined
-        ? (await this.q(`SELECT ${RECORD_COLS} FROM ${this.s}.records WHERE id = $1 ORDER BY version DESC LIMIT 1`, [id])).rows[0]
-        : (await this.q(`SELECT ${RECORD_COLS} FROM ${this.s}.records WHERE id = $1 AND version = $2`, [id, version])).rows[0];
+        ? (
+            await this.q(`SELECT ${RECORD_COLS} FROM ${this.s}.records WHERE id = $1 ORDER BY version DESC LIMIT 1`, [
+              id,
+            ])
+          ).rows[0]
+        : (await this.q(`SELECT ${RECORD_COLS} FROM ${this.s}.records WHERE id = $1 AND version = $2`, [id, version]))
+            .rows[0];
     return r === undefined ? undefined : toRecord(r as RecordColumns);
   }
   async listRecordVersions(id: string): Promise<RecordRow[]> {
-    return (await this.q(`SELECT ${RECORD_COLS} FROM ${this.s}.records WHERE id = $1 ORDER BY version`, [id])).rows.map((r) => toRecord(r as RecordColumns));
+    return (await this.q(`SELECT ${RECORD_COLS} FROM ${this.s}.records WHERE id = $1 ORDER BY version`, [id])).rows.map(
+      (r) => toRecord(r as RecordColumns),
+    );
   }
   async listRecordsBySubject(subjectRef: string, o: ListOptions): Promise<RecordRow[]> {
     const rows = (
@@ -120,15 +161,29 @@ class PgReader implements StoreReader {
     return rows.map((r) => toRecord(r as RecordColumns));
   }
   async getSubjectKey(subjectRef: string): Promise<SubjectKeyRow | undefined> {
-    const r = (await this.q(`SELECT subject_ref, kek_version, wrapped_key, created_at FROM ${this.s}.subject_keys WHERE subject_ref = $1`, [subjectRef])).rows[0];
+    const r = (
+      await this.q(
+        `SELECT subject_ref, kek_version, wrapped_key, created_at FROM ${this.s}.subject_keys WHERE subject_ref = $1`,
+        [subjectRef],
+      )
+    ).rows[0];
     return r === undefined ? undefined : toSubjectKey(r as SubjectKeyColumns);
   }
   async listSubjectKeysBelow(kekVersion: number, limit: number): Promise<SubjectKeyRow[]> {
-    const rows = (await this.q(`SELECT subject_ref, kek_version, wrapped_key, created_at FROM ${this.s}.subject_keys WHERE kek_version < $1 ORDER BY subject_ref LIMIT $2`, [kekVersion, limit])).rows;
+    const rows = (
+      await this.q(
+        `SELECT subject_ref, kek_version, wrapped_key, created_at FROM ${this.s}.subject_keys WHERE kek_version < $1 ORDER BY subject_ref LIMIT $2`,
+        [kekVersion, limit],
+      )
+    ).rows;
     return rows.map((r) => toSubjectKey(r as SubjectKeyColumns));
   }
   async countSubjectKeysByKek(): Promise<Map<number, number>> {
-    const rows = (await this.q(`SELECT kek_version, COUNT(*)::bigint AS n FROM ${this.s}.subject_keys GROUP BY kek_version ORDER BY kek_version`)).rows as { kek_version: number; n: number }[];
+    const rows = (
+      await this.q(
+        `SELECT kek_version, COUNT(*)::bigint AS n FROM ${this.s}.subject_keys GROUP BY kek_version ORDER BY kek_version`,
+      )
+    ).rows as { kek_version: number; n: number }[];
     return new Map(rows.map((r) => [r.kek_version, r.n]));
   }
   async getSchema(type: string): Promise<SchemaRow | undefined> {
@@ -136,13 +191,20 @@ class PgReader implements StoreReader {
     return r === undefined ? undefined : { type: r.type, schema: r.schema, createdAt: r.created_at };
   }
   async listSchemas(): Promise<SchemaRow[]> {
-    return (await this.q(`SELECT type, schema, created_at FROM ${this.s}.schemas ORDER BY type`)).rows.map((r) => ({ type: r.type, schema: r.schema, createdAt: r.created_at }));
+    return (await this.q(`SELECT type, schema, created_at FROM ${this.s}.schemas ORDER BY type`)).rows.map((r) => ({
+      type: r.type,
+      schema: r.schema,
+      createdAt: r.created_at,
+    }));
   }
 }
 
 class PgWriter extends PgReader implements StoreWriter {
   async setMeta(key: string, value: string): Promise<void> {
-    await this.q(`INSERT INTO ${this.s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
+    await this.q(
+      `INSERT INTO ${this.s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [key, value],
+    );
   }
   async putLogHead(h: LogHead): Promise<void> {
     await this.q(
@@ -155,9 +217,17 @@ class PgWriter extends PgReader implements StoreWriter {
   async insertLogEntries(start: number, entries: readonly Uint8Array[]): Promise<void> {
     if (entries.length === 0) return;
     try {
-      await this.q(`INSERT INTO ${this.s}.log_entries (idx, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, [entries.map((_, i) => start + i), entries.map(buf)]);
+      await this.q(`INSERT INTO ${this.s}.log_entries (idx, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, [
+        entries.map((_, i) => start + i),
+        entries.map(buf),
+      ]);
     } catch (e) {
-      if (isUnique(e)) throw new StoreError('VERITY_E_STORE_CORRUPT', 'a log index is already taken: the log head is behind its entries', { cause: e });
+      if (isUnique(e))
+        throw new StoreError(
+          'VERITY_E_STORE_CORRUPT',
+          'a log index is already taken: the log head is behind its entries',
+          { cause: e },
+        );
       throw e;
     }
   }
@@ -169,7 +239,8 @@ class PgWriter extends PgReader implements StoreWriter {
          ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes WHERE ${this.s}.log_tiles.width <= excluded.width`,
         [t.level, t.index, t.width, buf(t.hashes)],
       );
-      if (r.rowCount === 0) throw new StoreError('VERITY_E_STORE_CORRUPT', `tile ${t.level}/${t.index} would shrink to ${t.width}`);
+      if (r.rowCount === 0)
+        throw new StoreError('VERITY_E_STORE_CORRUPT', `tile ${t.level}/${t.index} would shrink to ${t.width}`);
     }
   }
   async insertRecords(rows: readonly RecordRow[]): Promise<void> {
@@ -200,18 +271,24 @@ class PgWriter extends PgReader implements StoreWriter {
     await this.q(`UPDATE ${this.s}.records SET state = $1 WHERE id = $2 AND version = $3`, [state, id, version]);
   }
   async eraseRecord(id: string): Promise<number> {
-    return (await this.q(`UPDATE ${this.s}.records SET envelope = NULL, state = 'erased' WHERE id = $1`, [id])).rowCount ?? 0;
+    return (
+      (await this.q(`UPDATE ${this.s}.records SET envelope = NULL, state = 'erased' WHERE id = $1`, [id])).rowCount ?? 0
+    );
   }
   async eraseSubjectRecords(subjectRef: string): Promise<number> {
-    return (await this.q(`UPDATE ${this.s}.records SET envelope = NULL, state = 'erased' WHERE subject_ref = $1`, [subjectRef])).rowCount ?? 0;
+    return (
+      (
+        await this.q(`UPDATE ${this.s}.records SET envelope = NULL, state = 'erased' WHERE subject_ref = $1`, [
+          subjectRef,
+        ])
+      ).rowCount ?? 0
+    );
   }
   async insertSubjectKey(row: SubjectKeyRow): Promise<SubjectKeyRow> {
-    await this.q(`INSERT INTO ${this.s}.subject_keys (subject_ref, kek_version, wrapped_key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject_ref) DO NOTHING`, [
-      row.subjectRef,
-      row.kekVersion,
-      buf(row.wrappedKey),
-      row.createdAt,
-    ]);
+    await this.q(
+      `INSERT INTO ${this.s}.subject_keys (subject_ref, kek_version, wrapped_key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject_ref) DO NOTHING`,
+      [row.subjectRef, row.kekVersion, buf(row.wrappedKey), row.createdAt],
+    );
     return (await this.getSubjectKey(row.subjectRef)) as SubjectKeyRow;
   }
   async updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void> {
@@ -223,14 +300,15 @@ class PgWriter extends PgReader implements StoreWriter {
     );
   }
   async deleteSubjectKey(subjectRef: string): Promise<boolean> {
-    return ((await this.q(`DELETE FROM ${this.s}.subject_keys WHERE subject_ref = $1`, [subjectRef])).rowCount ?? 0) > 0;
+    return (
+      ((await this.q(`DELETE FROM ${this.s}.subject_keys WHERE subject_ref = $1`, [subjectRef])).rowCount ?? 0) > 0
+    );
   }
   async putSchema(row: SchemaRow): Promise<void> {
-    await this.q(`INSERT INTO ${this.s}.schemas (type, schema, created_at) VALUES ($1, $2, $3) ON CONFLICT (type) DO UPDATE SET schema = excluded.schema, created_at = excluded.created_at`, [
-      row.type,
-      row.schema,
-      row.createdAt,
-    ]);
+    await this.q(
+      `INSERT INTO ${this.s}.schemas (type, schema, created_at) VALUES ($1, $2, $3) ON CONFLICT (type) DO UPDATE SET schema = excluded.schema, created_at = excluded.created_at`,
+      [row.type, row.schema, row.createdAt],
+    );
   }
 }
 
@@ -242,7 +320,11 @@ function unavailable(options: PostgresStoreOptions, cause: unknown): StoreError 
   } catch {
     // never echo a connection string: it may hold a password
   }
-  return new StoreError('VERITY_E_STORE_UNAVAILABLE', `cannot reach PostgreSQL at ${where}; check that it runs and the connection settings`, { cause });
+  return new StoreError(
+    'VERITY_E_STORE_UNAVAILABLE',
+    `cannot reach PostgreSQL at ${where}; check that it runs and the connection settings`,
+    { cause },
+  );
 }
 
 function isConnectionError(e: unknown): boolean {

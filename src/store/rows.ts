@@ -2,7 +2,15 @@ import { StoreError } from '../errors/index.ts';
 import type { LifecycleState, RecordRow, SubjectKeyRow } from './types.ts';
 
 /** Lifecycle states the stores accept (a CHECK constraint in both schemas, too). */
-export const STATES: readonly LifecycleState[] = ['created', 'captured', 'stored', 'shared', 'used', 'archived', 'erased'];
+export const STATES: readonly LifecycleState[] = [
+  'created',
+  'captured',
+  'stored',
+  'shared',
+  'used',
+  'archived',
+  'erased',
+];
 
 /** A record row as a database driver returns it (snake_case columns). */
 export interface RecordColumns {
@@ -24,7 +32,8 @@ export function bytes(v: Uint8Array): Uint8Array {
 }
 
 export function toRecord(c: RecordColumns): RecordRow {
-  if (!STATES.includes(c.state as LifecycleState)) throw new StoreError('VERITY_E_STORE_CORRUPT', 'a stored record has an unknown lifecycle state');
+  if (!STATES.includes(c.state as LifecycleState))
+    throw new StoreError('VERITY_E_STORE_CORRUPT', 'a stored record has an unknown lifecycle state');
   return {
     id: c.id,
     version: c.version,
@@ -47,7 +56,12 @@ export interface SubjectKeyColumns {
 }
 
 export function toSubjectKey(c: SubjectKeyColumns): SubjectKeyRow {
-  return { subjectRef: c.subject_ref, kekVersion: c.kek_version, wrappedKey: bytes(c.wrapped_key), createdAt: c.created_at };
+  return {
+    subjectRef: c.subject_ref,
+    kekVersion: c.kek_version,
+    wrappedKey: bytes(c.wrapped_key),
+    createdAt: c.created_at,
+  };
 }
 
 export function conflict(what: string, cause: unknown): StoreError {
@@ -55,5 +69,6 @@ export function conflict(what: string, cause: unknown): StoreError {
 }
 
 export function checkRange(start: number, end: number): void {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) throw new RangeError('invalid log range');
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start)
+    throw new RangeError('invalid log range');
 }

@@ -1,8 +1,27 @@
 import { chmod, open as fsOpen } from 'node:fs/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { LogError, StoreError } from '../errors/index.ts';
-import { bytes, checkRange, conflict, type RecordColumns, type SubjectKeyColumns, toRecord, toSubjectKey } from './rows.ts';
-import type { LifecycleState, ListOptions, LogHead, RecordRow, SchemaRow, Store, StoredTile, StoreReader, StoreWriter, SubjectKeyRow } from './types.ts';
+import {
+  bytes,
+  checkRange,
+  conflict,
+  type RecordColumns,
+  type SubjectKeyColumns,
+  toRecord,
+  toSubjectKey,
+} from './rows.ts';
+import type {
+  LifecycleState,
+  ListOptions,
+  LogHead,
+  RecordRow,
+  SchemaRow,
+  Store,
+  StoredTile,
+  StoreReader,
+  StoreWriter,
+  SubjectKeyRow,
+} from './types.ts';
 
 // The schema. Record payloads are sealed envelopes; subject columns hold keyed pseudonyms.
 const DDL = `
@@ -65,18 +84,28 @@ class SqliteReader implements StoreReader {
       | { size: number; root_hash: Uint8Array; frontier: Uint8Array; checkpoint: string; updated_at: number }
       | undefined;
     if (r === undefined) return undefined;
-    return { size: r.size, rootHash: bytes(r.root_hash), frontier: bytes(r.frontier), checkpoint: r.checkpoint, updatedAt: r.updated_at };
+    return {
+      size: r.size,
+      rootHash: bytes(r.root_hash),
+      frontier: bytes(r.frontier),
+      checkpoint: r.checkpoint,
+      updatedAt: r.updated_at,
+    };
   }
   async getLogEntries(start: number, end: number): Promise<Uint8Array[]> {
     checkRange(start, end);
-    const rows = this.s.get('SELECT idx, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(start, end) as { idx: number; data: Uint8Array }[];
+    const rows = this.s
+      .get('SELECT idx, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx')
+      .all(start, end) as { idx: number; data: Uint8Array }[];
     if (rows.length !== end - start || rows.some((r, i) => r.idx !== start + i)) {
       throw new LogError('VERITY_E_LOG_RANGE', `log entries [${start}, ${end}) are not all stored`);
     }
     return rows.map((r) => bytes(r.data));
   }
   async getTile(level: number, index: number): Promise<StoredTile | undefined> {
-    const r = this.s.get('SELECT width, hashes FROM log_tiles WHERE level = ? AND idx = ?').get(level, index) as { width: number; hashes: Uint8Array } | undefined;
+    const r = this.s.get('SELECT width, hashes FROM log_tiles WHERE level = ? AND idx = ?').get(level, index) as
+      | { width: number; hashes: Uint8Array }
+      | undefined;
     return r === undefined ? undefined : { level, index, width: r.width, hashes: bytes(r.hashes) };
   }
   async getRecord(id: string, version?: number): Promise<RecordRow | undefined> {
@@ -88,7 +117,11 @@ class SqliteReader implements StoreReader {
     return r === undefined ? undefined : toRecord(r);
   }
   async listRecordVersions(id: string): Promise<RecordRow[]> {
-    return (this.s.get(`SELECT ${RECORD_COLS} FROM records WHERE id = ? ORDER BY version`).all(id) as unknown as RecordColumns[]).map(toRecord);
+    return (
+      this.s
+        .get(`SELECT ${RECORD_COLS} FROM records WHERE id = ? ORDER BY version`)
+        .all(id) as unknown as RecordColumns[]
+    ).map(toRecord);
   }
   async listRecordsBySubject(subjectRef: string, o: ListOptions): Promise<RecordRow[]> {
     const rows = this.s
@@ -109,25 +142,39 @@ class SqliteReader implements StoreReader {
     return rows.map(toRecord);
   }
   async getSubjectKey(subjectRef: string): Promise<SubjectKeyRow | undefined> {
-    const r = this.s.get('SELECT subject_ref, kek_version, wrapped_key, created_at FROM subject_keys WHERE subject_ref = ?').get(subjectRef) as SubjectKeyColumns | undefined;
+    const r = this.s
+      .get('SELECT subject_ref, kek_version, wrapped_key, created_at FROM subject_keys WHERE subject_ref = ?')
+      .get(subjectRef) as SubjectKeyColumns | undefined;
     return r === undefined ? undefined : toSubjectKey(r);
   }
   async listSubjectKeysBelow(kekVersion: number, limit: number): Promise<SubjectKeyRow[]> {
     const rows = this.s
-      .get('SELECT subject_ref, kek_version, wrapped_key, created_at FROM subject_keys WHERE kek_version < ? ORDER BY subject_ref LIMIT ?')
+      .get(
+        'SELECT subject_ref, kek_version, wrapped_key, created_at FROM subject_keys WHERE kek_version < ? ORDER BY subject_ref LIMIT ?',
+      )
       .all(kekVersion, limit) as unknown as SubjectKeyColumns[];
     return rows.map(toSubjectKey);
   }
   async countSubjectKeysByKek(): Promise<Map<number, number>> {
-    const rows = this.s.get('SELECT kek_version, COUNT(*) AS n FROM subject_keys GROUP BY kek_version ORDER BY kek_version').all() as { kek_version: number; n: number }[];
+    const rows = this.s
+      .get('SELECT kek_version, COUNT(*) AS n FROM subject_keys GROUP BY kek_version ORDER BY kek_version')
+      .all() as { kek_version: number; n: number }[];
     return new Map(rows.map((r) => [r.kek_version, r.n]));
   }
   async getSchema(type: string): Promise<SchemaRow | undefined> {
-    const r = this.s.get('SELECT type, schema, created_at FROM schemas WHERE type = ?').get(type) as { type: string; schema: string; created_at: number } | undefined;
+    const r = this.s.get('SELECT type, schema, created_at FROM schemas WHERE type = ?').get(type) as
+      | { type: string; schema: string; created_at: number }
+      | undefined;
     return r === undefined ? undefined : { type: r.type, schema: r.schema, createdAt: r.created_at };
   }
   async listSchemas(): Promise<SchemaRow[]> {
-    return (this.s.get('SELECT type, schema, created_at FROM schemas ORDER BY type').all() as { type: string; schema: string; created_at: number }[]).map((r) => ({
+    return (
+      this.s.get('SELECT type, schema, created_at FROM schemas ORDER BY type').all() as {
+        type: string;
+        schema: string;
+        created_at: number;
+      }[]
+    ).map((r) => ({
       type: r.type,
       schema: r.schema,
       createdAt: r.created_at,
@@ -137,7 +184,9 @@ class SqliteReader implements StoreReader {
 
 class SqliteWriter extends SqliteReader implements StoreWriter {
   async setMeta(key: string, value: string): Promise<void> {
-    this.s.get('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.s
+      .get('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
   async putLogHead(h: LogHead): Promise<void> {
     this.s
@@ -153,17 +202,28 @@ class SqliteWriter extends SqliteReader implements StoreWriter {
     try {
       for (let i = 0; i < entries.length; i++) st.run(start + i, entries[i] as Uint8Array);
     } catch (e) {
-      if (isConstraint(e)) throw new StoreError('VERITY_E_STORE_CORRUPT', 'a log index is already taken: the log head is behind its entries', { cause: e });
+      if (isConstraint(e))
+        throw new StoreError(
+          'VERITY_E_STORE_CORRUPT',
+          'a log index is already taken: the log head is behind its entries',
+          { cause: e },
+        );
       throw e;
     }
   }
   async putTiles(tiles: readonly StoredTile[]): Promise<void> {
     const get = this.s.get('SELECT width FROM log_tiles WHERE level = ? AND idx = ?');
-    const put = this.s.get('INSERT INTO log_tiles (level, idx, width, hashes) VALUES (?, ?, ?, ?) ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes');
+    const put = this.s.get(
+      'INSERT INTO log_tiles (level, idx, width, hashes) VALUES (?, ?, ?, ?) ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes',
+    );
     for (const t of tiles) {
       if (t.hashes.byteLength !== t.width * 32) throw new RangeError('tile hashes must be width * 32 bytes');
       const old = get.get(t.level, t.index) as { width: number } | undefined;
-      if (old !== undefined && old.width > t.width) throw new StoreError('VERITY_E_STORE_CORRUPT', `tile ${t.level}/${t.index} would shrink from ${old.width} to ${t.width}`);
+      if (old !== undefined && old.width > t.width)
+        throw new StoreError(
+          'VERITY_E_STORE_CORRUPT',
+          `tile ${t.level}/${t.index} would shrink from ${old.width} to ${t.width}`,
+        );
       put.run(t.level, t.index, t.width, t.hashes);
     }
   }
@@ -171,7 +231,18 @@ class SqliteWriter extends SqliteReader implements StoreWriter {
     const st = this.s.get(`INSERT INTO records (${RECORD_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const r of rows) {
       try {
-        st.run(r.id, r.version, r.subjectRef, r.type, r.state, r.meta, r.envelope, r.createdAt, r.retainUntil, r.logIndex);
+        st.run(
+          r.id,
+          r.version,
+          r.subjectRef,
+          r.type,
+          r.state,
+          r.meta,
+          r.envelope,
+          r.createdAt,
+          r.retainUntil,
+          r.logIndex,
+        );
       } catch (e) {
         if (isConstraint(e)) throw conflict(`record version ${r.id}@${r.version}`, e);
         throw e;
@@ -185,10 +256,16 @@ class SqliteWriter extends SqliteReader implements StoreWriter {
     return Number(this.s.get("UPDATE records SET envelope = NULL, state = 'erased' WHERE id = ?").run(id).changes);
   }
   async eraseSubjectRecords(subjectRef: string): Promise<number> {
-    return Number(this.s.get("UPDATE records SET envelope = NULL, state = 'erased' WHERE subject_ref = ?").run(subjectRef).changes);
+    return Number(
+      this.s.get("UPDATE records SET envelope = NULL, state = 'erased' WHERE subject_ref = ?").run(subjectRef).changes,
+    );
   }
   async insertSubjectKey(row: SubjectKeyRow): Promise<SubjectKeyRow> {
-    this.s.get('INSERT INTO subject_keys (subject_ref, kek_version, wrapped_key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (subject_ref) DO NOTHING').run(row.subjectRef, row.kekVersion, row.wrappedKey, row.createdAt);
+    this.s
+      .get(
+        'INSERT INTO subject_keys (subject_ref, kek_version, wrapped_key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (subject_ref) DO NOTHING',
+      )
+      .run(row.subjectRef, row.kekVersion, row.wrappedKey, row.createdAt);
     return (await this.getSubjectKey(row.subjectRef)) as SubjectKeyRow;
   }
   async updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void> {
@@ -199,7 +276,11 @@ class SqliteWriter extends SqliteReader implements StoreWriter {
     return Number(this.s.get('DELETE FROM subject_keys WHERE subject_ref = ?').run(subjectRef).changes) > 0;
   }
   async putSchema(row: SchemaRow): Promise<void> {
-    this.s.get('INSERT INTO schemas (type, schema, created_at) VALUES (?, ?, ?) ON CONFLICT (type) DO UPDATE SET schema = excluded.schema, created_at = excluded.created_at').run(row.type, row.schema, row.createdAt);
+    this.s
+      .get(
+        'INSERT INTO schemas (type, schema, created_at) VALUES (?, ?, ?) ON CONFLICT (type) DO UPDATE SET schema = excluded.schema, created_at = excluded.created_at',
+      )
+      .run(row.type, row.schema, row.createdAt);
   }
 }
 
@@ -218,11 +299,17 @@ export async function openSqliteStore(path: string, options: { busyTimeoutMs?: n
   let readerDb: DatabaseSync;
   try {
     writerDb = new DatabaseSync(path, { timeout: busy });
-    writerDb.exec(`PRAGMA busy_timeout = ${busy}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;`);
+    writerDb.exec(
+      `PRAGMA busy_timeout = ${busy}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;`,
+    );
     readerDb = new DatabaseSync(path, { timeout: busy });
-    readerDb.exec(`PRAGMA busy_timeout = ${busy}; PRAGMA query_only = ON;`);
+    readerDb.exec(`PRAGMA busy_timeout = ${busy}; PRAGMA query_only = ON; PRAGMA cache_size = -65536;`);
   } catch (cause) {
-    throw new StoreError('VERITY_E_STORE_UNAVAILABLE', 'cannot open the SQLite database; check the data directory and its permissions', { cause });
+    throw new StoreError(
+      'VERITY_E_STORE_UNAVAILABLE',
+      'cannot open the SQLite database; check the data directory and its permissions',
+      { cause },
+    );
   }
   const writer = new SqliteWriter(new Statements(writerDb));
   const reader = new SqliteReader(new Statements(readerDb));
@@ -257,7 +344,11 @@ export async function openSqliteStore(path: string, options: { busyTimeoutMs?: n
         } catch (e) {
           // A failed COMMIT may leave the transaction open (SQLITE_BUSY): never leave it so.
           if (writerDb.isTransaction) writerDb.exec('ROLLBACK');
-          throw new StoreError('VERITY_E_STORE_UNAVAILABLE', 'the SQLite commit failed; nothing of this write was kept', { cause: e });
+          throw new StoreError(
+            'VERITY_E_STORE_UNAVAILABLE',
+            'the SQLite commit failed; nothing of this write was kept',
+            { cause: e },
+          );
         }
         return result;
       };

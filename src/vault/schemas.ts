@@ -41,7 +41,11 @@ export class SchemaCompiler {
       return this.#ajv.compile(schema);
     } catch (cause) {
       const why = cause instanceof Error ? cause.message.slice(0, 160) : 'invalid schema';
-      throw new VaultError('VERITY_E_RECORD_SCHEMA', `the schema of type ${quote(type)} is not a valid JSON Schema: ${why}`, { cause });
+      throw new VaultError(
+        'VERITY_E_RECORD_SCHEMA',
+        `the schema of type ${quote(type)} is not a valid JSON Schema: ${why}`,
+        { cause },
+      );
     }
   }
 }
@@ -50,6 +54,10 @@ export class SchemaCompiler {
 export function validateAgainst(validate: ValidateFunction, data: unknown, type: string): void {
   if (validate(data)) return;
   const e = validate.errors?.[0];
-  const where = e?.instancePath === undefined || e.instancePath === '' ? 'the record' : `\`${e.instancePath.slice(0, 64)}\``;
-  throw new VaultError('VERITY_E_RECORD_SCHEMA', `${where} does not match the schema of type ${quote(type)}: ${e?.message ?? 'invalid'}`);
+  const where =
+    e?.instancePath === undefined || e.instancePath === '' ? 'the record' : `\`${e.instancePath.slice(0, 64)}\``;
+  throw new VaultError(
+    'VERITY_E_RECORD_SCHEMA',
+    `${where} does not match the schema of type ${quote(type)}: ${e?.message ?? 'invalid'}`,
+  );
 }

@@ -30,7 +30,12 @@ for (const backend of BACKENDS) {
     after(() => core.dispose());
 
     it('writes a sealed record and reads it back with a verified proof', async () => {
-      const w = await core.vault.put({ ...A, subject: 'player-1', type: 'avatar.profile', data: { name: 'Ada', level: 7 } });
+      const w = await core.vault.put({
+        ...A,
+        subject: 'player-1',
+        type: 'avatar.profile',
+        data: { name: 'Ada', level: 7 },
+      });
       assert.match(w.id, /^rec_[A-Za-z0-9_-]{22}$/);
       assert.equal(w.version, 1);
       const r = await core.vault.get(w.id, A);
@@ -46,7 +51,13 @@ for (const backend of BACKENDS) {
       assert.equal(checkpoint.size, r.proof.treeSize);
       const leaf = hashLeaf(fromBase64(r.proof.entry));
       assert.equal(toBase64(leaf), r.proof.leafHash);
-      verifyInclusion(leaf, w.logIndex, r.proof.treeSize, r.proof.proof.map((p) => fromBase64(p)), checkpoint.rootHash);
+      verifyInclusion(
+        leaf,
+        w.logIndex,
+        r.proof.treeSize,
+        r.proof.proof.map((p) => fromBase64(p)),
+        checkpoint.rootHash,
+      );
       const written = decodeAuditEntry(fromBase64(r.proof.entry));
       assert.equal(written.action, 'record.create');
       assert.equal(written.resource, `record:${w.id}@1`);
@@ -61,30 +72,64 @@ for (const backend of BACKENDS) {
 
     it('versions records and keeps history readable', async () => {
       const w1 = await core.vault.put({ ...A, subject: 'player-2', type: 'inventory', data: { items: ['sword'] } });
-      const w2 = await core.vault.put({ ...A, id: w1.id, subject: 'player-2', type: 'inventory', data: { items: ['sword', 'shield'] } });
+      const w2 = await core.vault.put({
+        ...A,
+        id: w1.id,
+        subject: 'player-2',
+        type: 'inventory',
+        data: { items: ['sword', 'shield'] },
+      });
       assert.equal(w2.version, 2);
       assert.deepEqual((await core.vault.get(w1.id, A)).data, { items: ['sword', 'shield'] });
       assert.deepEqual((await core.vault.get(w1.id, { ...A, version: 1 })).data, { items: ['sword'] });
       const h = await core.vault.history(w1.id, A);
-      assert.deepEqual(h.map((m) => m.version), [1, 2]);
-      await assert.rejects(core.vault.put({ ...A, id: w1.id, subject: 'player-3', type: 'inventory', data: {} }), code('VERITY_E_INPUT_INVALID'));
-      await assert.rejects(core.vault.put({ ...A, id: w1.id, subject: 'player-2', type: 'other', data: {} }), code('VERITY_E_INPUT_INVALID'));
+      assert.deepEqual(
+        h.map((m) => m.version),
+        [1, 2],
+      );
+      await assert.rejects(
+        core.vault.put({ ...A, id: w1.id, subject: 'player-3', type: 'inventory', data: {} }),
+        code('VERITY_E_INPUT_INVALID'),
+      );
+      await assert.rejects(
+        core.vault.put({ ...A, id: w1.id, subject: 'player-2', type: 'other', data: {} }),
+        code('VERITY_E_INPUT_INVALID'),
+      );
       const list = await core.vault.listBySubject('player-2', A);
-      assert.deepEqual(list.map((m) => [m.id, m.version]), [[w1.id, 2]]);
+      assert.deepEqual(
+        list.map((m) => [m.id, m.version]),
+        [[w1.id, 2]],
+      );
     });
 
     it('validates against registered schemas', async () => {
-      await core.vault.registerSchema('chat.message', { type: 'object', properties: { text: { type: 'string', maxLength: 10 } }, required: ['text'], additionalProperties: false }, A);
+      await core.vault.registerSchema(
+        'chat.message',
+        {
+          type: 'object',
+          properties: { text: { type: 'string', maxLength: 10 } },
+          required: ['text'],
+          additionalProperties: false,
+        },
+        A,
+      );
       await core.vault.put({ ...A, subject: 'p', type: 'chat.message', data: { text: 'hi' } });
-      await assert.rejects(core.vault.put({ ...A, subject: 'p', type: 'chat.message', data: { text: 'far too long for this' } }), code('VERITY_E_RECORD_SCHEMA'));
-      await assert.rejects(core.vault.put({ ...A, subject: 'p', type: 'chat.message', data: { txt: 'hi' } }), code('VERITY_E_RECORD_SCHEMA'));
+      await assert.rejects(
+        core.vault.put({ ...A, subject: 'p', type: 'chat.message', data: { text: 'far too long for this' } }),
+        code('VERITY_E_RECORD_SCHEMA'),
+      );
+      await assert.rejects(
+        core.vault.put({ ...A, subject: 'p', type: 'chat.message', data: { txt: 'hi' } }),
+        code('VERITY_E_RECORD_SCHEMA'),
+      );
       await assert.rejects(core.vault.registerSchema('bad', { type: 'nonsense' }, A), code('VERITY_E_RECORD_SCHEMA'));
       const r = await core.vault.put({ ...A, subject: 'p', type: 'chat.message', data: { text: 'ok' } });
       assert.match((await core.vault.get(r.id, A)).meta.schema, /^chat\.message@sha256:/);
     });
 
     it('validates input at the boundary with typed errors', async () => {
-      const put = (over: Record<string, unknown>) => core.vault.put({ ...A, subject: 's', type: 't', data: {}, ...over } as never);
+      const put = (over: Record<string, unknown>) =>
+        core.vault.put({ ...A, subject: 's', type: 't', data: {}, ...over } as never);
       await assert.rejects(put({ purpose: 'Not A Purpose' }), code('VERITY_E_INPUT_INVALID'));
       await assert.rejects(put({ subject: '' }), code('VERITY_E_INPUT_INVALID'));
       await assert.rejects(put({ subject: 'x'.repeat(300) }), code('VERITY_E_INPUT_INVALID'));
@@ -107,13 +152,27 @@ for (const backend of BACKENDS) {
       const data = { pos: [1, 2, 3] };
       const msg = utf8(`{"data":{"pos":[1,2,3]},"type":"position"}`);
       const value = toBase64(new Uint8Array(sign(null, msg, privateKey)));
-      const w = await core.vault.put({ ...A, subject: 'p', type: 'position', data, origin: 'captured', source: 'world:eu-1', signature: { alg: 'Ed25519', publicKey: pub, value } });
+      const w = await core.vault.put({
+        ...A,
+        subject: 'p',
+        type: 'position',
+        data,
+        origin: 'captured',
+        source: 'world:eu-1',
+        signature: { alg: 'Ed25519', publicKey: pub, value },
+      });
       const m = (await core.vault.get(w.id, A)).meta;
       assert.equal(m.origin, 'captured');
       assert.equal(m.provenance.source, 'world:eu-1');
       assert.equal(m.provenance.signature?.publicKey, pub);
       await assert.rejects(
-        core.vault.put({ ...A, subject: 'p', type: 'position', data: { pos: [1, 2, 4] }, signature: { alg: 'Ed25519', publicKey: pub, value } }),
+        core.vault.put({
+          ...A,
+          subject: 'p',
+          type: 'position',
+          data: { pos: [1, 2, 4] },
+          signature: { alg: 'Ed25519', publicKey: pub, value },
+        }),
         code('VERITY_E_INPUT_INVALID'),
       );
     });
@@ -145,31 +204,52 @@ for (const backend of BACKENDS) {
       const e = await core.vault.erase(w.id, A);
       assert.equal(e.versions, 1);
       await assert.rejects(core.vault.get(w.id, A), code('VERITY_E_RECORD_ERASED'));
-      await assert.rejects(core.vault.put({ ...A, id: w.id, subject: 'life', type: 'note', data: {} }), code('VERITY_E_RECORD_ERASED'));
+      await assert.rejects(
+        core.vault.put({ ...A, id: w.id, subject: 'life', type: 'note', data: {} }),
+        code('VERITY_E_RECORD_ERASED'),
+      );
       const entry = decodeAuditEntry((await core.log.entries(e.logIndex, e.logIndex + 1))[0] as Uint8Array);
       assert.equal(entry.action, 'record.erase');
     });
 
     it('keeps plaintext personal data out of the log and the stored rows', async () => {
       const subject = 'alice.secret@example.com';
-      const w = await core.vault.put({ ...A, subject, type: 'contact', data: { phone: '+44 20 7946 0958', email: subject } });
+      const w = await core.vault.put({
+        ...A,
+        subject,
+        type: 'contact',
+        data: { phone: '+44 20 7946 0958', email: subject },
+      });
       const head = await core.log.head();
       const all = Buffer.concat(await core.log.entries(0, head.size)).toString('latin1');
       assert.ok(!all.includes('alice'), 'subject id in the log');
       assert.ok(!all.includes('7946'), 'data in the log');
       const row = (await core.store.reader.getRecord(w.id))!;
-      const rowText = Buffer.concat([Buffer.from(row.meta), Buffer.from(row.subjectRef), Buffer.from(row.envelope!)]).toString('latin1');
+      const rowText = Buffer.concat([
+        Buffer.from(row.meta),
+        Buffer.from(row.subjectRef),
+        Buffer.from(row.envelope!),
+      ]).toString('latin1');
       assert.ok(!rowText.includes('alice') && !rowText.includes('7946'));
       if (backend === 'sqlite') {
         const file = (await readFile(join(core.dir, 'verity.db'))).toString('latin1');
-        const wal = await readFile(join(core.dir, 'verity.db-wal')).then((b) => b.toString('latin1'), () => '');
+        const wal = await readFile(join(core.dir, 'verity.db-wal')).then(
+          (b) => b.toString('latin1'),
+          () => '',
+        );
         assert.ok(!(file + wal).includes('alice') && !(file + wal).includes('7946'));
       }
     });
 
     it('rotates the KEK online while writes go on, then destroys the retired one', async () => {
-      const ids = await Promise.all(Array.from({ length: 30 }, (_, i) => core.vault.put({ ...A, subject: `rot-${i}`, type: 'note', data: { i } })));
-      const writes = Promise.all(Array.from({ length: 60 }, (_, i) => core.vault.put({ ...A, subject: `rot-during-${i % 20}`, type: 'note', data: { i } })));
+      const ids = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => core.vault.put({ ...A, subject: `rot-${i}`, type: 'note', data: { i } })),
+      );
+      const writes = Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          core.vault.put({ ...A, subject: `rot-during-${i % 20}`, type: 'note', data: { i } }),
+        ),
+      );
       const rotation = core.vault.rotateKeys({ ...A, batchSize: 7 });
       const [done, r] = await Promise.all([writes, rotation]);
       assert.equal(done.length, 60);
@@ -189,18 +269,25 @@ for (const backend of BACKENDS) {
       await core.vault.put({ ...A, id: s1.id, subject: 'leaver', type: 'note', data: { secret: 2 } });
       const s2 = await core.vault.put({ ...A, subject: 'leaver', type: 'note', data: { secret: 3 } });
       const keep = await core.vault.put({ ...A, subject: 'stayer', type: 'note', data: { ok: true } });
-      const pseudonym = decodeAuditEntry((await core.log.entries(s1.logIndex, s1.logIndex + 1))[0] as Uint8Array).subject;
+      const pseudonym = decodeAuditEntry(
+        (await core.log.entries(s1.logIndex, s1.logIndex + 1))[0] as Uint8Array,
+      ).subject;
       let backupDir: string | undefined;
       if (backend === 'sqlite') {
         // A backup taken before the shred (checkpointed WAL included).
         backupDir = join(core.dir, 'backup');
         await (await import('node:fs/promises')).mkdir(backupDir);
-        for (const f of ['verity.db', 'verity.db-wal']) await copyFile(join(core.dir, f), join(backupDir, f)).catch(() => undefined);
+        for (const f of ['verity.db', 'verity.db-wal'])
+          await copyFile(join(core.dir, f), join(backupDir, f)).catch(() => undefined);
       }
       const r = await core.vault.shredSubject('leaver', { actor: 'operator:test', purpose: 'erasure-request' });
       assert.equal(r.versions, 3);
       assert.ok(r.destroyedKeks.length >= 1);
-      for (const id of [s1.id, s2.id]) await assert.rejects(core.vault.get(id, A), (e) => isVerityError(e) && ['VERITY_E_RECORD_ERASED', 'VERITY_E_SUBJECT_SHREDDED'].includes(e.code));
+      for (const id of [s1.id, s2.id])
+        await assert.rejects(
+          core.vault.get(id, A),
+          (e) => isVerityError(e) && ['VERITY_E_RECORD_ERASED', 'VERITY_E_SUBJECT_SHREDDED'].includes(e.code),
+        );
       await assert.rejects(core.vault.get(s1.id, { ...A, version: 1 }), (e) => isVerityError(e));
       assert.deepEqual((await core.vault.get(keep.id, A)).data, { ok: true });
       const shredEntry = decodeAuditEntry((await core.log.entries(r.logIndex, r.logIndex + 1))[0] as Uint8Array);
@@ -208,13 +295,19 @@ for (const backend of BACKENDS) {
       assert.equal(shredEntry.subject, pseudonym);
       // New data for the same id gets a new key and a new, unlinkable pseudonym.
       const again = await core.vault.put({ ...A, subject: 'leaver', type: 'note', data: { fresh: true } });
-      const againEntry = decodeAuditEntry((await core.log.entries(again.logIndex, again.logIndex + 1))[0] as Uint8Array);
+      const againEntry = decodeAuditEntry(
+        (await core.log.entries(again.logIndex, again.logIndex + 1))[0] as Uint8Array,
+      );
       assert.notEqual(againEntry.subject, pseudonym);
       await assert.rejects(core.vault.shredSubject('nobody-here', A), code('VERITY_E_KEY_NOT_FOUND'));
       if (backupDir !== undefined) {
         // The backup still holds the wrapped key and ciphertext, but its KEK is destroyed.
         const keys = await SoftwareKeyStore.open(join(core.dir, 'keys.json'), TEST_SECRET);
-        const old = await openVerity({ store: await openSqliteStore(join(backupDir, 'verity.db')), keys, origin: 'verity.test/log' });
+        const old = await openVerity({
+          store: await openSqliteStore(join(backupDir, 'verity.db')),
+          keys,
+          origin: 'verity.test/log',
+        });
         try {
           await assert.rejects(old.vault.get(s1.id, A), code('VERITY_E_KEY_DESTROYED'));
         } finally {
@@ -230,8 +323,20 @@ describe('retention', () => {
     const clock = fixedClock(Date.parse('2026-01-01T00:00:00Z'));
     const core = await makeCore('sqlite', { clock });
     try {
-      const short = await core.vault.put({ ...A, subject: 'r', type: 'note', data: {}, retainUntil: '2026-01-02T00:00:00Z' });
-      const long = await core.vault.put({ ...A, subject: 'r', type: 'note', data: {}, retainUntil: '2027-01-01T00:00:00Z' });
+      const short = await core.vault.put({
+        ...A,
+        subject: 'r',
+        type: 'note',
+        data: {},
+        retainUntil: '2026-01-02T00:00:00Z',
+      });
+      const long = await core.vault.put({
+        ...A,
+        subject: 'r',
+        type: 'note',
+        data: {},
+        retainUntil: '2027-01-01T00:00:00Z',
+      });
       assert.equal(await core.vault.sweepExpired(A), 0);
       clock.set(Date.parse('2026-01-03T00:00:00Z'));
       assert.equal(await core.vault.sweepExpired(A), 1);
@@ -245,7 +350,10 @@ describe('retention', () => {
   it('refuses unknown types in strict mode', async () => {
     const core = await makeCore('sqlite', { unknownTypes: 'reject' });
     try {
-      await assert.rejects(core.vault.put({ ...A, subject: 'x', type: 'unregistered', data: {} }), code('VERITY_E_RECORD_TYPE_UNKNOWN'));
+      await assert.rejects(
+        core.vault.put({ ...A, subject: 'x', type: 'unregistered', data: {} }),
+        code('VERITY_E_RECORD_TYPE_UNKNOWN'),
+      );
     } finally {
       await core.dispose();
     }

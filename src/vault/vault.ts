@@ -1,5 +1,12 @@
-import { createHash, createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
-import { type AuditAction, auditPseudonym, decodeAuditEntry, deriveSubkey, encodeAuditEntry, isPurpose } from '../audit/index.ts';
+import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import {
+  type AuditAction,
+  auditPseudonym,
+  decodeAuditEntry,
+  deriveSubkey,
+  encodeAuditEntry,
+  isPurpose,
+} from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import {
   bytesEqual,
@@ -8,9 +15,10 @@ import {
   concatBytes,
   fromBase64,
   fromBase64Url,
-  fromUtf8,
   type JsonValue,
+  jsonDepthExceeds,
   parseJson,
+  randomBytesSecure,
   toBase64,
   toBase64Url,
   utf8,
@@ -22,8 +30,22 @@ import { type InclusionProofCase, type LogBatch, MAX_ENTRY_BYTES, type Transpare
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
 import type { LifecycleState, RecordRow, Store, StoreWriter, SubjectKeyRow } from '../store/index.ts';
-import { type Classification, type Provenance, type ProvenanceSignature, type RecordMeta, type Sensitivity, TRANSITIONS } from './model.ts';
-import { checkTypeName, GENERIC_SCHEMA, GENERIC_SCHEMA_ID, SchemaCompiler, schemaDigest, validateAgainst } from './schemas.ts';
+import {
+  type Classification,
+  type Provenance,
+  type ProvenanceSignature,
+  type RecordMeta,
+  type Sensitivity,
+  TRANSITIONS,
+} from './model.ts';
+import {
+  checkTypeName,
+  GENERIC_SCHEMA,
+  GENERIC_SCHEMA_ID,
+  SchemaCompiler,
+  schemaDigest,
+  validateAgainst,
+} from './schemas.ts';
 
 /** Name of the KeyStore MAC key that turns subject ids into storage references. */
 export const SUBJECT_INDEX_KEY = 'subject-index';
@@ -36,7 +58,11 @@ export interface VaultLimits {
   readonly maxLineage: number;
 }
 
-export const DEFAULT_VAULT_LIMITS: VaultLimits = Object.freeze({ maxDataBytes: 256 * 1024, maxDepth: 32, maxLineage: 64 });
+export const DEFAULT_VAULT_LIMITS: VaultLimits = Object.freeze({
+  maxDataBytes: 256 * 1024,
+  maxDepth: 32,
+  maxLineage: 64,
+});
 
 export interface VaultOptions {
   readonly clock?: Clock;
@@ -96,6 +122,8 @@ export interface ReadResult {
 interface SubjectKeys {
   readonly ref: string;
   readonly createdAt: number;
+  /** The `subjects.epoch` at which this key was last seen stored (see #ensureSubjectRow). */
+  epoch?: number;
   /** Row to insert when the key is new and not yet stored. */
   readonly pending?: SubjectKeyRow;
   readonly sealKey: Uint8Array;
@@ -130,16 +158,49 @@ const CATEGORY_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 const SOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
 const SUBJECT_CACHE = 10_000;
 
+// The base64url alphabet in ASCII order, so that ids sort by creation time as text.
+const SORTABLE_B64 = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A new record id: `rec_`, 8 characters of creation time in milliseconds (48 bits), 14 random
+ * characters (84 bits from the CSPRNG). Time-ordered ids make inserts append to the end of the
+ * database's indexes instead of splitting pages all over them.
+ */
+function newRecordId(now: number): string {
+  let out = 'rec_';
+  let t = Math.max(0, Math.floor(now));
+  const time: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    time.push(SORTABLE_B64[t % 64] as string);
+    t = Math.floor(t / 64);
+  }
+  out += time.reverse().join('');
+  const r = randomBytesSecure(14);
+  for (const b of r) out += SORTABLE_B64[b & 63];
+  return out;
+}
+
 function checkId(id: unknown): string {
   if (typeof id !== 'string' || !ID_RE.test(id)) {
-    throw new InputError('VERITY_E_INPUT_INVALID', `record id ${quote(id)} is not a Verity record id (rec_ followed by 22 base64url characters)`);
+    throw new InputError(
+      'VERITY_E_INPUT_INVALID',
+      `record id ${quote(id)} is not a Verity record id (rec_ followed by 22 base64url characters)`,
+    );
   }
   return id;
 }
 
 function checkSubject(subject: unknown): string {
-  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256 || /[\u0000-\u001f\u007f]/.test(subject)) {
-    throw new InputError('VERITY_E_INPUT_INVALID', 'the subject id must be 1 to 256 characters without control characters');
+  if (
+    typeof subject !== 'string' ||
+    subject.length === 0 ||
+    subject.length > 256 ||
+    /[\u0000-\u001f\u007f]/.test(subject)
+  ) {
+    throw new InputError(
+      'VERITY_E_INPUT_INVALID',
+      'the subject id must be 1 to 256 characters without control characters',
+    );
   }
   return subject;
 }
@@ -190,9 +251,14 @@ export class Vault {
   readonly #unknownTypes: 'generic' | 'reject';
   readonly #limits: VaultLimits;
   readonly #compiler = new SchemaCompiler();
-  readonly #validators = new Map<string, { id: string; validate: ReturnType<SchemaCompiler['compile']>; until: number }>();
+  readonly #validators = new Map<
+    string,
+    { id: string; validate: ReturnType<SchemaCompiler['compile']>; until: number }
+  >();
   readonly #refs = new Map<string, string>();
   readonly #subjects = new Map<string, SubjectKeys>();
+  readonly #batchEpoch = new WeakMap<LogBatch, number>();
+  #verifiedCheckpoint: { note: string; size: number; rootHash: Uint8Array } | undefined;
 
   constructor(store: Store, keys: KeyStore, log: TransparencyLog, options: VaultOptions = {}) {
     this.#store = store;
@@ -235,7 +301,10 @@ export class Vault {
   }
 
   async #unwrapRow(row: SubjectKeyRow): Promise<SubjectKeys> {
-    const key = await this.#keys.unwrapKey({ kekVersion: row.kekVersion, bytes: row.wrappedKey }, subjectKeyContext(row.subjectRef));
+    const key = await this.#keys.unwrapKey(
+      { kekVersion: row.kekVersion, bytes: row.wrappedKey },
+      subjectKeyContext(row.subjectRef),
+    );
     return this.#keysFrom(row.subjectRef, key, row.createdAt);
   }
 
@@ -252,7 +321,12 @@ export class Vault {
     if (!create) return undefined;
     const { key, wrapped } = await this.#keys.generateDataKey(subjectKeyContext(ref));
     const createdAt = this.#clock.now();
-    return this.#keysFrom(ref, key, createdAt, { subjectRef: ref, kekVersion: wrapped.kekVersion, wrappedKey: wrapped.bytes, createdAt });
+    return this.#keysFrom(ref, key, createdAt, {
+      subjectRef: ref,
+      kekVersion: wrapped.kekVersion,
+      wrappedKey: wrapped.bytes,
+      createdAt,
+    });
   }
 
   #cacheSubject(k: SubjectKeys): void {
@@ -266,9 +340,21 @@ export class Vault {
    * is a conflict; the caller retries with fresh keys.
    */
   async #ensureSubjectRow(tx: StoreWriter, batch: LogBatch, k: SubjectKeys, access: Access): Promise<void> {
+    // `subjects.epoch` grows whenever any subject key is deleted (shredding), in every process.
+    // A key seen stored at the current epoch is still stored: no row read needed. The epoch is
+    // read once per transaction.
+    let epoch = this.#batchEpoch.get(batch);
+    if (epoch === undefined) {
+      epoch = Number((await tx.getMeta('subjects.epoch')) ?? '0');
+      this.#batchEpoch.set(batch, epoch);
+    }
+    if (k.pending === undefined && k.epoch === epoch) return;
     const row = await tx.getSubjectKey(k.ref);
     if (row !== undefined) {
-      if (k.pending === undefined && row.createdAt === k.createdAt) return;
+      if (k.pending === undefined && row.createdAt === k.createdAt) {
+        k.epoch = epoch;
+        return;
+      }
       this.#subjects.delete(k.ref);
       throw keyConflict('the subject key changed while writing; retry');
     }
@@ -279,6 +365,7 @@ export class Vault {
     const minKek = Number((await tx.getMeta('kek.min')) ?? '0');
     if (k.pending.kekVersion < minKek) throw keyConflict('the key-encryption key was rotated while writing; retry');
     await tx.insertSubjectKey(k.pending);
+    k.epoch = epoch;
     batch.add(
       encodeAuditEntry({
         actor: access.actor,
@@ -301,11 +388,16 @@ export class Vault {
   // ---- schemas -----------------------------------------------------------------------------
 
   /** Registers (or replaces) the JSON Schema of a record type; audited. */
-  async registerSchema(type: string, schema: JsonValue, access: Access): Promise<{ type: string; schema: string; logIndex: number }> {
+  async registerSchema(
+    type: string,
+    schema: JsonValue,
+    access: Access,
+  ): Promise<{ type: string; schema: string; logIndex: number }> {
     checkTypeName(type);
     checkPurpose(access.purpose);
     const text = canonicalJson(schema);
-    if (utf8(text).byteLength > 256 * 1024) throw new InputError('VERITY_E_INPUT_TOO_LARGE', 'a schema may be at most 256 KiB');
+    if (utf8(text).byteLength > 256 * 1024)
+      throw new InputError('VERITY_E_INPUT_TOO_LARGE', 'a schema may be at most 256 KiB');
     this.#compiler.compile(schema, type);
     const digest = schemaDigest(schema);
     const { result } = await this.#log.submit(async (tx, batch) => {
@@ -334,7 +426,11 @@ export class Vault {
     let v: { id: string; validate: ReturnType<SchemaCompiler['compile']>; until: number };
     if (row !== undefined) {
       const schema = parseJson(row.schema, { maxBytes: 256 * 1024, maxDepth: 64 }, 'stored schema');
-      v = { id: `${type}@${schemaDigest(schema)}`, validate: this.#compiler.compile(schema, type), until: now + 60_000 };
+      v = {
+        id: `${type}@${schemaDigest(schema)}`,
+        validate: this.#compiler.compile(schema, type),
+        until: now + 60_000,
+      };
     } else if (this.#unknownTypes === 'generic') {
       v = { id: GENERIC_SCHEMA_ID, validate: this.#compiler.compile(GENERIC_SCHEMA, type), until: now + 5_000 };
     } else {
@@ -360,33 +456,55 @@ export class Vault {
     try {
       dataText = canonicalJson(input.data);
     } catch (cause) {
-      throw new InputError('VERITY_E_INPUT_INVALID', 'record data must be plain JSON (no undefined, functions or non-finite numbers)', { cause });
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        'record data must be plain JSON (no undefined, functions or non-finite numbers)',
+        { cause },
+      );
     }
     const dataBytes = utf8(dataText);
     if (dataBytes.byteLength > this.#limits.maxDataBytes) {
-      throw new InputError('VERITY_E_INPUT_TOO_LARGE', `record data is ${dataBytes.byteLength} bytes; the limit is ${this.#limits.maxDataBytes}`);
+      throw new InputError(
+        'VERITY_E_INPUT_TOO_LARGE',
+        `record data is ${dataBytes.byteLength} bytes; the limit is ${this.#limits.maxDataBytes}`,
+      );
     }
-    // Re-parse with depth limits: the caller's object could be arbitrarily nested.
-    parseJson(dataText, { maxBytes: this.#limits.maxDataBytes, maxDepth: this.#limits.maxDepth }, 'record data');
+    // The caller's object could be arbitrarily nested: measure its canonical text.
+    if (jsonDepthExceeds(dataText, this.#limits.maxDepth)) {
+      throw new InputError(
+        'VERITY_E_INPUT_TOO_LARGE',
+        `record data is nested deeper than ${this.#limits.maxDepth} levels`,
+      );
+    }
     let retainUntil: number | null = null;
     if (input.retainUntil !== undefined) {
       retainUntil = typeof input.retainUntil === 'number' ? input.retainUntil : Date.parse(input.retainUntil);
       if (!Number.isSafeInteger(retainUntil) || (retainUntil as number) < 0) {
-        throw new InputError('VERITY_E_INPUT_INVALID', `retention deadline ${quote(input.retainUntil)} is not an RFC 3339 time`);
+        throw new InputError(
+          'VERITY_E_INPUT_INVALID',
+          `retention deadline ${quote(input.retainUntil)} is not an RFC 3339 time`,
+        );
       }
     }
     const category = input.classification?.category ?? 'unclassified';
     const sensitivity = input.classification?.sensitivity ?? 'confidential';
-    if (!CATEGORY_RE.test(category)) throw new InputError('VERITY_E_INPUT_INVALID', `data category ${quote(category)} is not a valid token`);
+    if (!CATEGORY_RE.test(category))
+      throw new InputError('VERITY_E_INPUT_INVALID', `data category ${quote(category)} is not a valid token`);
     if (!SENSITIVITIES.includes(sensitivity)) {
-      throw new InputError('VERITY_E_INPUT_INVALID', `sensitivity ${quote(sensitivity)} must be one of ${SENSITIVITIES.join(', ')}`);
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `sensitivity ${quote(sensitivity)} must be one of ${SENSITIVITIES.join(', ')}`,
+      );
     }
     if (input.source !== undefined && !SOURCE_RE.test(input.source)) {
       throw new InputError('VERITY_E_INPUT_INVALID', `source ${quote(input.source)} is not a valid token`);
     }
     const lineage = [...(input.lineage ?? [])];
     if (lineage.length > this.#limits.maxLineage) {
-      throw new InputError('VERITY_E_INPUT_TOO_LARGE', `lineage names ${lineage.length} records; at most ${this.#limits.maxLineage}`);
+      throw new InputError(
+        'VERITY_E_INPUT_TOO_LARGE',
+        `lineage names ${lineage.length} records; at most ${this.#limits.maxLineage}`,
+      );
     }
     lineage.forEach(checkId);
     const origin = input.origin ?? 'created';
@@ -397,9 +515,21 @@ export class Vault {
     const provenance: Provenance = {
       creator: input.actor,
       ...(input.source === undefined ? {} : { source: input.source }),
-      ...(input.signature === undefined ? {} : { signature: { alg: 'Ed25519', publicKey: input.signature.publicKey, value: input.signature.value } }),
+      ...(input.signature === undefined
+        ? {}
+        : { signature: { alg: 'Ed25519', publicKey: input.signature.publicKey, value: input.signature.value } }),
     };
-    return { subject, type, purpose, dataBytes, retainUntil, classification: { category, sensitivity }, provenance, lineage, origin };
+    return {
+      subject,
+      type,
+      purpose,
+      dataBytes,
+      retainUntil,
+      classification: { category, sensitivity },
+      provenance,
+      lineage,
+      origin,
+    };
   }
 
   #checkSignature(type: string, dataText: string, sig: ProvenanceSignature): void {
@@ -420,13 +550,15 @@ export class Vault {
   async put(input: PutInput): Promise<PutResult> {
     const n = this.#normalizePut(input);
     const validator = await this.#validator(n.type);
-    validateAgainst(validator.validate, JSON.parse(fromUtf8(n.dataBytes)), n.type);
-    const id = input.id === undefined ? `rec_${toBase64Url(randomBytes(16))}` : checkId(input.id);
+    validateAgainst(validator.validate, input.data, n.type);
+    const id = input.id === undefined ? newRecordId(this.#clock.now()) : checkId(input.id);
     const ref = await this.subjectRef(n.subject);
     for (let attempt = 0; ; attempt++) {
       const k = (await this.#subjectKeys(ref, true)) as SubjectKeys;
       try {
-        const { result } = await this.#log.submit((tx, batch) => this.#putOp(tx, batch, k, id, input.id !== undefined, n, validator.id, input));
+        const { result } = await this.#log.submit((tx, batch) =>
+          this.#putOp(tx, batch, k, id, input.id !== undefined, n, validator.id, input),
+        );
         this.#committed(k);
         return result;
       } catch (e) {
@@ -450,14 +582,24 @@ export class Vault {
     let version = 1;
     if (isUpdate) {
       const prev = await tx.getRecord(id);
-      if (prev === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', `record ${quote(id)} does not exist; omit the id to create a record`);
-      if (prev.state === 'erased') throw new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} was erased and cannot get new versions`);
-      if (prev.subjectRef !== k.ref) throw new InputError('VERITY_E_INPUT_INVALID', `record ${quote(id)} belongs to another subject`);
-      if (prev.type !== n.type) throw new InputError('VERITY_E_INPUT_INVALID', `record ${quote(id)} has type ${quote(prev.type)}, not ${quote(n.type)}`);
+      if (prev === undefined)
+        throw new VaultError(
+          'VERITY_E_RECORD_NOT_FOUND',
+          `record ${quote(id)} does not exist; omit the id to create a record`,
+        );
+      if (prev.state === 'erased')
+        throw new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} was erased and cannot get new versions`);
+      if (prev.subjectRef !== k.ref)
+        throw new InputError('VERITY_E_INPUT_INVALID', `record ${quote(id)} belongs to another subject`);
+      if (prev.type !== n.type)
+        throw new InputError(
+          'VERITY_E_INPUT_INVALID',
+          `record ${quote(id)} has type ${quote(prev.type)}, not ${quote(n.type)}`,
+        );
       version = prev.version + 1;
     }
     const now = this.#clock.now();
-    const salt = randomBytes(16);
+    const salt = randomBytesSecure(16);
     const contentHash = contentCommitment(salt, n.dataBytes);
     const plaintext = concatBytes(
       utf8('{"data":'),
@@ -494,7 +636,8 @@ export class Vault {
         subjectRef: k.ref,
         type: n.type,
         state: 'stored',
-        meta: canonicalJson(meta),
+        // Metadata is stored, never hashed or signed: plain JSON is enough (and cheaper).
+        meta: JSON.stringify(meta),
         envelope,
         createdAt: now,
         retainUntil: n.retainUntil,
@@ -527,7 +670,12 @@ export class Vault {
     };
   }
 
-  async #audit(action: AuditAction, resource: string, access: Access, extra: { subject?: string; details?: Record<string, string | number | boolean> } = {}): Promise<number> {
+  async #audit(
+    action: AuditAction,
+    resource: string,
+    access: Access,
+    extra: { subject?: string; details?: Record<string, string | number | boolean> } = {},
+  ): Promise<number> {
     const { result } = await this.#log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
@@ -556,12 +704,25 @@ export class Vault {
       throw new InputError('VERITY_E_INPUT_INVALID', `version ${quote(access.version)} must be a positive integer`);
     }
     const row = await this.#store.reader.getRecord(id, access.version);
-    if (row === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', `record ${quote(id)}${access.version === undefined ? '' : ` version ${access.version}`} does not exist`);
-    if (row.state === 'erased' || row.envelope === null) throw new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} version ${row.version} was erased`);
+    if (row === undefined)
+      throw new VaultError(
+        'VERITY_E_RECORD_NOT_FOUND',
+        `record ${quote(id)}${access.version === undefined ? '' : ` version ${access.version}`} does not exist`,
+      );
+    if (row.state === 'erased' || row.envelope === null)
+      throw new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} version ${row.version} was erased`);
     const k = await this.#subjectKeys(row.subjectRef, false);
-    if (k === undefined) throw new VaultError('VERITY_E_SUBJECT_SHREDDED', `the keys of the subject of record ${quote(id)} were shredded; the data is gone`);
+    if (k === undefined)
+      throw new VaultError(
+        'VERITY_E_SUBJECT_SHREDDED',
+        `the keys of the subject of record ${quote(id)} were shredded; the data is gone`,
+      );
     const plaintext = this.#open(k, row);
-    const payload = parseJson(plaintext, { maxBytes: plaintext.byteLength, maxDepth: this.#limits.maxDepth + 2 }, 'sealed payload') as {
+    const payload = parseJson(
+      plaintext,
+      { maxBytes: plaintext.byteLength, maxDepth: this.#limits.maxDepth + 2 },
+      'sealed payload',
+    ) as {
       data: JsonValue;
       salt: string;
       subject: string;
@@ -570,7 +731,10 @@ export class Vault {
     const dataBytes = canonicalJsonBytes(payload.data);
     const salt = fromBase64Url(payload.salt, 'sealed salt');
     if (contentCommitment(salt, dataBytes) !== meta.contentHash) {
-      throw new LogError('VERITY_E_LOG_TAMPERED', `record ${quote(id)} version ${row.version} does not match its logged content commitment`);
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `record ${quote(id)} version ${row.version} does not match its logged content commitment`,
+      );
     }
     const readLogIndex = await this.#audit('record.read', `record:${id}@${row.version}`, access, {
       subject: k.pseudonym,
@@ -582,12 +746,20 @@ export class Vault {
 
   #open(k: SubjectKeys, row: RecordRow): Uint8Array {
     try {
-      return openEnvelope(k.sealKey, row.envelope as Uint8Array, recordAad(row.id, row.version, row.subjectRef, row.type));
+      return openEnvelope(
+        k.sealKey,
+        row.envelope as Uint8Array,
+        recordAad(row.id, row.version, row.subjectRef, row.type),
+      );
     } catch (cause) {
       if (isVerityError(cause, 'VERITY_E_ENVELOPE_INVALID')) {
-        throw new KeyError('VERITY_E_ENVELOPE_INVALID', `record ${quote(row.id)} version ${row.version} failed authentication: its ciphertext or metadata was altered`, {
-          cause,
-        });
+        throw new KeyError(
+          'VERITY_E_ENVELOPE_INVALID',
+          `record ${quote(row.id)} version ${row.version} failed authentication: its ciphertext or metadata was altered`,
+          {
+            cause,
+          },
+        );
       }
       throw cause;
     }
@@ -597,19 +769,41 @@ export class Vault {
   async #proveWrite(row: RecordRow, contentHash: string): Promise<RecordProof> {
     const p = await this.#log.inclusionProof(row.logIndex);
     const [entry] = await this.#log.entries(row.logIndex, row.logIndex + 1);
-    const tampered = (why: string) => new LogError('VERITY_E_LOG_TAMPERED', `the log entry of record ${quote(row.id)} version ${row.version} ${why}; run \`verity log verify\``);
+    const tampered = (why: string) =>
+      new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `the log entry of record ${quote(row.id)} version ${row.version} ${why}; run \`verity log verify\``,
+      );
     if (entry === undefined || entry.byteLength > MAX_ENTRY_BYTES) throw tampered('is missing');
     const leaf = hashLeaf(entry);
     if (!bytesEqual(leaf, fromBase64(p.leafHash))) throw tampered('does not hash to the stored leaf');
     const e = decodeAuditEntry(entry);
-    if (e.resource !== `record:${row.id}@${row.version}` || e.contentHash !== contentHash) throw tampered('names other content');
+    if (e.resource !== `record:${row.id}@${row.version}` || e.contentHash !== contentHash)
+      throw tampered('names other content');
     const checkpoint = p.checkpoint ?? (await this.#log.checkpoint());
-    const cp = verifyCheckpoint(checkpoint, this.#log.verifier, this.#log.origin).checkpoint;
+    // Many reads share one checkpoint (one per group commit): verify its signature once.
+    let cp = this.#verifiedCheckpoint;
+    if (cp === undefined || cp.note !== checkpoint) {
+      const c = verifyCheckpoint(checkpoint, this.#log.verifier, this.#log.origin).checkpoint;
+      cp = { note: checkpoint, size: c.size, rootHash: c.rootHash };
+      this.#verifiedCheckpoint = cp;
+    }
     try {
-      if (cp.size !== p.treeSize || !bytesEqual(cp.rootHash, fromBase64(p.rootHash))) throw new Error('checkpoint mismatch');
-      verifyInclusion(leaf, p.leafIndex, p.treeSize, p.proof.map((h) => fromBase64(h)), cp.rootHash);
+      if (cp.size !== p.treeSize || !bytesEqual(cp.rootHash, fromBase64(p.rootHash)))
+        throw new Error('checkpoint mismatch');
+      verifyInclusion(
+        leaf,
+        p.leafIndex,
+        p.treeSize,
+        p.proof.map((h) => fromBase64(h)),
+        cp.rootHash,
+      );
     } catch (cause) {
-      throw new LogError('VERITY_E_LOG_TAMPERED', `the inclusion proof of record ${quote(row.id)} version ${row.version} does not verify against the signed checkpoint; run \`verity log verify\``, { cause });
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `the inclusion proof of record ${quote(row.id)} version ${row.version} does not verify against the signed checkpoint; run \`verity log verify\``,
+        { cause },
+      );
     }
     return { ...p, checkpoint, entry: toBase64(entry) };
   }
@@ -630,10 +824,14 @@ export class Vault {
   async listBySubject(subject: string, access: Access & { limit?: number; after?: string }): Promise<RecordMeta[]> {
     checkPurpose(access.purpose);
     const limit = access.limit ?? 100;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new InputError('VERITY_E_INPUT_INVALID', 'limit must be 1 to 1000');
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
+      throw new InputError('VERITY_E_INPUT_INVALID', 'limit must be 1 to 1000');
     if (access.after !== undefined) checkId(access.after);
     const ref = await this.subjectRef(subject);
-    const rows = await this.#store.reader.listRecordsBySubject(ref, { limit, ...(access.after === undefined ? {} : { after: access.after }) });
+    const rows = await this.#store.reader.listRecordsBySubject(ref, {
+      limit,
+      ...(access.after === undefined ? {} : { after: access.after }),
+    });
     const k = await this.#subjectKeys(ref, false);
     await this.#audit('subject.list', 'subject:records', access, {
       ...(k === undefined ? {} : { subject: k.pseudonym }),
@@ -643,11 +841,18 @@ export class Vault {
   }
 
   /** Moves the latest version of a record to another lifecycle state (audited). */
-  async transition(id: string, to: LifecycleState, access: Access): Promise<{ id: string; version: number; from: LifecycleState; to: LifecycleState; logIndex: number }> {
+  async transition(
+    id: string,
+    to: LifecycleState,
+    access: Access,
+  ): Promise<{ id: string; version: number; from: LifecycleState; to: LifecycleState; logIndex: number }> {
     checkId(id);
     checkPurpose(access.purpose);
     if (!Object.hasOwn(TRANSITIONS, to) || to === 'erased') {
-      throw new InputError('VERITY_E_INPUT_INVALID', `state ${quote(to)} is not a lifecycle state you can move to (erase has its own command)`);
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `state ${quote(to)} is not a lifecycle state you can move to (erase has its own command)`,
+      );
     }
     const current = await this.#store.reader.getRecord(id);
     if (current === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', `record ${quote(id)} does not exist`);
@@ -656,7 +861,10 @@ export class Vault {
       const row = await tx.getRecord(id);
       if (row === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', `record ${quote(id)} does not exist`);
       if (!TRANSITIONS[row.state].includes(to)) {
-        throw new VaultError('VERITY_E_RECORD_STATE', `record ${quote(id)} is ${row.state} and cannot move to ${to}; allowed: ${TRANSITIONS[row.state].join(', ') || 'none'}`);
+        throw new VaultError(
+          'VERITY_E_RECORD_STATE',
+          `record ${quote(id)} is ${row.state} and cannot move to ${to}; allowed: ${TRANSITIONS[row.state].join(', ') || 'none'}`,
+        );
       }
       await tx.setRecordState(id, row.version, to);
       const logIndex = batch.add(
@@ -677,7 +885,10 @@ export class Vault {
   }
 
   /** Erases every version of a record: the sealed payloads are deleted, the erasure audited. */
-  async erase(id: string, access: Access & { reason?: 'request' | 'retention' }): Promise<{ id: string; versions: number; logIndex: number }> {
+  async erase(
+    id: string,
+    access: Access & { reason?: 'request' | 'retention' },
+  ): Promise<{ id: string; versions: number; logIndex: number }> {
     checkId(id);
     checkPurpose(access.purpose);
     const row = await this.#store.reader.getRecord(id);
@@ -716,14 +927,23 @@ export class Vault {
    * rotated and every retired KEK destroyed, so copies of the database made before (backups)
    * cannot unwrap the shredded key either.
    */
-  async shredSubject(subject: string, access: Access & { rotate?: boolean }): Promise<{ versions: number; logIndex: number; destroyedKeks: number[] }> {
+  async shredSubject(
+    subject: string,
+    access: Access & { rotate?: boolean },
+  ): Promise<{ versions: number; logIndex: number; destroyedKeks: number[] }> {
     checkPurpose(access.purpose);
     const ref = await this.subjectRef(subject);
     const k = await this.#subjectKeys(ref, false);
-    if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', 'this subject has no data key: nothing is stored for it, or it was shredded already');
+    if (k === undefined)
+      throw new KeyError(
+        'VERITY_E_KEY_NOT_FOUND',
+        'this subject has no data key: nothing is stored for it, or it was shredded already',
+      );
     const { result } = await this.#log.submit(async (tx, batch) => {
       const existed = await tx.deleteSubjectKey(ref);
       if (!existed) throw new KeyError('VERITY_E_KEY_NOT_FOUND', 'the subject was shredded already');
+      // Tell every process that cached subject keys must be checked against the store again.
+      await tx.setMeta('subjects.epoch', String(Number((await tx.getMeta('subjects.epoch')) ?? '0') + 1));
       const versions = await tx.eraseSubjectRecords(ref);
       const logIndex = batch.add(
         encodeAuditEntry({
@@ -741,7 +961,8 @@ export class Vault {
     });
     this.#subjects.delete(ref);
     k.sealKey.fill(0);
-    const destroyedKeks = access.rotate === false ? [] : (await this.rotateKeys({ ...access, destroyRetired: true })).destroyed;
+    const destroyedKeks =
+      access.rotate === false ? [] : (await this.rotateKeys({ ...access, destroyRetired: true })).destroyed;
     return { ...result, destroyedKeks };
   }
 
@@ -750,7 +971,9 @@ export class Vault {
    * key is re-wrapped under it in batches (payloads are not re-encrypted, reads and writes go on),
    * and with `destroyRetired` every retired KEK that no longer wraps anything is destroyed.
    */
-  async rotateKeys(access: Access & { destroyRetired?: boolean; batchSize?: number }): Promise<{ kekVersion: number; rewrapped: number; destroyed: number[] }> {
+  async rotateKeys(
+    access: Access & { destroyRetired?: boolean; batchSize?: number },
+  ): Promise<{ kekVersion: number; rewrapped: number; destroyed: number[] }> {
     checkPurpose(access.purpose);
     const batchSize = access.batchSize ?? 500;
     const kekVersion = await this.#keys.rotateKek();
@@ -769,7 +992,8 @@ export class Vault {
         const key = await this.#keys.unwrapKey({ kekVersion: row.kekVersion, bytes: row.wrappedKey }, ctx);
         const w = await this.#keys.wrapKey(key, ctx);
         key.fill(0);
-        if (w.kekVersion < kekVersion) throw new KeyError('VERITY_E_KEY_IN_USE', 'the key store did not switch to the new key-encryption key');
+        if (w.kekVersion < kekVersion)
+          throw new KeyError('VERITY_E_KEY_IN_USE', 'the key store did not switch to the new key-encryption key');
         updated.push({ ...row, kekVersion: w.kekVersion, wrappedKey: w.bytes });
       }
       const { result } = await this.#log.submit(async (tx, batch) => {
@@ -785,8 +1009,6 @@ export class Vault {
       });
       rewrapped += result;
       if (result === 0 && rows.length > 0) {
-        // Rows listed but none live: they were changed concurrently; loop again to re-read.
-        continue;
       }
     }
     const destroyed: number[] = [];

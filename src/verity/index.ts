@@ -59,7 +59,10 @@ export async function openVerity(options: VerityOptions): Promise<Verity> {
       );
     });
   }
-  const vault = await Vault.open(store, keys, log, { clock, ...(options.unknownTypes === undefined ? {} : { unknownTypes: options.unknownTypes }) });
+  const vault = await Vault.open(store, keys, log, {
+    clock,
+    ...(options.unknownTypes === undefined ? {} : { unknownTypes: options.unknownTypes }),
+  });
   let closed = false;
   return {
     store,

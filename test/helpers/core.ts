@@ -18,13 +18,21 @@ export interface TestCore extends Verity {
   dispose(): Promise<void>;
 }
 
-export async function makeCore(backend: Backend, options: { clock?: Clock; unknownTypes?: 'generic' | 'reject'; maxBatch?: number } = {}): Promise<TestCore> {
+export async function makeCore(
+  backend: Backend,
+  options: { clock?: Clock; unknownTypes?: 'generic' | 'reject'; maxBatch?: number } = {},
+): Promise<TestCore> {
   const { dir, cleanup } = await tempDir();
   const pgs = backend === 'postgres' ? pgSchema() : undefined;
   const openStore = (): Promise<Store> =>
-    backend === 'sqlite' ? openSqliteStore(join(dir, 'verity.db')) : openPostgresStore({ connectionString: PG_URL, schema: (pgs as { schema: string }).schema });
+    backend === 'sqlite'
+      ? openSqliteStore(join(dir, 'verity.db'))
+      : openPostgresStore({ connectionString: PG_URL, schema: (pgs as { schema: string }).schema });
   const clock = options.clock ?? systemClock;
-  const keys = await SoftwareKeyStore.create(join(dir, 'keys.json'), TEST_SECRET, { kdf: TEST_KDF, now: () => clock.now() });
+  const keys = await SoftwareKeyStore.create(join(dir, 'keys.json'), TEST_SECRET, {
+    kdf: TEST_KDF,
+    now: () => clock.now(),
+  });
   const v = await openVerity({
     store: await openStore(),
     keys,
