@@ -12,12 +12,13 @@ import {
   HASH_SIZE,
   hashChildren,
   hashLeaf,
-  inclusionProof,
-  inclusionProofNodes,
+  inclusionProofFromPlan,
   type NodeId,
   parseTilePath,
+  planInclusionProof,
   TILE_HEIGHT,
   TILE_WIDTH,
+  tileCoordsForNode,
 } from '../merkle/index.ts';
 import {
   formatCheckpoint,
@@ -28,7 +29,7 @@ import {
   signNote,
 } from '../note/index.ts';
 import type { LogHead, Store, StoredTile, StoreWriter } from '../store/index.ts';
-import { type ExpandedTile, expandTile, nodeFromTile, TileCache, widthNeededFor } from './tile-cache.ts';
+import { type ExpandedTile, expandTile, nodeFromTile, TileCache } from './tile-cache.ts';
 
 /** The largest entry the log accepts: C2SP entry bundles prefix each entry with a uint16 length. */
 export const MAX_ENTRY_BYTES = 0xffff;
@@ -477,13 +478,13 @@ export class TransparencyLog {
     const hashes: Uint8Array[] = [];
     let last: ExpandedTile | undefined;
     for (const id of ids) {
-      const need = widthNeededFor(id);
+      const c = tileCoordsForNode(id);
       let t = last;
-      if (t === undefined || t.level !== need.level || t.index !== need.index || t.width < need.width) {
-        t = await this.#tile(need.level, need.index, need.width);
+      if (t === undefined || t.level !== c.level || t.index !== c.index || t.width < c.first + c.count) {
+        t = await this.#tile(c.level, c.index, c.first + c.count);
         last = t;
       }
-      const h = nodeFromTile(t, id);
+      const h = nodeFromTile(t, c);
       if (h === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', `node ${id.height}/${id.index} is not stored`);
       hashes.push(h);
     }
@@ -536,8 +537,12 @@ export class TransparencyLog {
       throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
     }
     const leaf: NodeId = { height: 0, index };
-    const get = await this.#nodes([leaf, ...inclusionProofNodes(index, n)]);
-    const proof = inclusionProof(index, n, get, this.#edgeMemo(n));
+    // The leaf goes last: the getter then serves every node in the order it is asked for.
+    const plan = planInclusionProof(index, n);
+    const ids = plan.nodes;
+    ids.push(leaf);
+    const get = await this.#nodes(ids);
+    const proof = inclusionProofFromPlan(plan, get, this.#edgeMemo(n));
     const rootHash = n === head.size ? head.rootHash : await this.rootAt(n);
     return {
       type: 'inclusion',

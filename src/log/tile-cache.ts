@@ -1,4 +1,4 @@
-import { HASH_SIZE, hashChildren, type NodeId, TILE_HEIGHT, TILE_WIDTH, tileCoordsForNode } from '../merkle/index.ts';
+import { HASH_SIZE, hashChildren, TILE_HEIGHT, TILE_WIDTH, type TileCoords } from '../merkle/index.ts';
 import type { StoredTile } from '../store/index.ts';
 
 /**
@@ -44,15 +44,8 @@ export function expandTile(tile: StoredTile, prior?: ExpandedTile): ExpandedTile
   return { level: tile.level, index: tile.index, width: tile.width, levels };
 }
 
-/** The width a tile needs so that it contains `id`. */
-export function widthNeededFor(id: NodeId): { level: number; index: number; width: number } {
-  const c = tileCoordsForNode(id);
-  return { level: c.level, index: c.index, width: c.first + c.count };
-}
-
-/** Reads the hash of perfect node `id` out of its expanded tile, or undefined if not inside. */
-export function nodeFromTile(tile: ExpandedTile, id: NodeId): Uint8Array | undefined {
-  const c = tileCoordsForNode(id);
+/** Reads the hash of the node at `coords` out of its expanded tile, or undefined if not inside. */
+export function nodeFromTile(tile: ExpandedTile, c: TileCoords): Uint8Array | undefined {
   if (c.level !== tile.level || c.index !== tile.index || c.first + c.count > tile.width) return undefined;
   const row = tile.levels[c.height];
   if (row === undefined) return undefined;

@@ -11,7 +11,7 @@ export {
   tileCoordsForNode,
   tilePath,
 } from './tiles.ts';
-export type { CompletedNode, NodeId } from './tree.ts';
+export type { CompletedNode, InclusionPlan, NodeId } from './tree.ts';
 export {
   consistencyProof,
   consistencyProofNodes,
@@ -22,8 +22,10 @@ export {
   hashChildren,
   hashLeaf,
   inclusionProof,
+  inclusionProofFromPlan,
   inclusionProofNodes,
   MAX_PROOF_HASHES,
+  planInclusionProof,
   rootFromInclusionProof,
   rootFromLeaves,
   verifyConsistency,

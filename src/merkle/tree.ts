@@ -153,6 +153,33 @@ export function inclusionProofNodes(index: number, size: number): NodeId[] {
   return nodesOf(inclusionRanges(index, size));
 }
 
+/** An inclusion proof worked out but not yet hashed: the ranges of the proof and the nodes they need. */
+export interface InclusionPlan {
+  readonly index: number;
+  readonly size: number;
+  readonly ranges: readonly (readonly [number, number])[];
+  /** The perfect nodes to load, in the order `inclusionProofFromPlan` asks for them. */
+  readonly nodes: NodeId[];
+}
+
+/** Plans the inclusion proof of leaf `index` in the tree of `size` leaves (no hashing). */
+export function planInclusionProof(index: number, size: number): InclusionPlan {
+  checkSize('index', index);
+  checkSize('size', size);
+  if (index >= size) throw new RangeError('index must be smaller than size');
+  const ranges = inclusionRanges(index, size);
+  return { index, size, ranges, nodes: nodesOf(ranges) };
+}
+
+/** Hashes a planned inclusion proof (see `inclusionProof`). */
+export function inclusionProofFromPlan(
+  plan: InclusionPlan,
+  getNode: (id: NodeId) => Uint8Array,
+  memo?: Map<string, Uint8Array>,
+): Uint8Array[] {
+  return plan.ranges.map(([a, b]) => rangeHash(a, b, getNode, memo));
+}
+
 /**
  * RFC 9162 2.1.3.1: the inclusion proof of leaf `index` in the tree of `size` leaves. `memo`, if
  * given, caches the hashes of right-edge subtrees; it must belong to this `size` and tree only.

@@ -10,6 +10,7 @@ import { fixedClock } from '../clock/index.ts';
 import { fromBase64, toBase64, utf8 } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
 import { SoftwareKeyStore } from '../keys/index.ts';
+import { verifyLogStorage } from '../log/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
 import { openSqliteStore } from '../store/index.ts';
@@ -193,6 +194,23 @@ for (const backend of BACKENDS) {
       await core.store.write((tx) => tx.insertRecords([{ ...ra, version: 2, envelope: flipped }]));
       await assert.rejects(core.vault.get(a.id, A), code('VERITY_E_ENVELOPE_INVALID'));
       assert.deepEqual((await core.vault.get(a.id, { ...A, version: 1 })).data, { n: 'a' });
+    });
+
+    it('reports a tampered log entry instead of serving a proof over it', async () => {
+      const w = await core.vault.put({ ...A, subject: 'tamper', type: 'note', data: { t: 1 } });
+      const [original] = await core.log.entries(w.logIndex, w.logIndex + 1);
+      const forged = new TextEncoder().encode(
+        new TextDecoder().decode(original).replace('record.create', 'record.update'),
+      );
+      await core.corruptEntry(w.logIndex, forged);
+      await assert.rejects(core.vault.get(w.id, A), code('VERITY_E_LOG_TAMPERED'));
+      await assert.rejects(
+        verifyLogStorage(core.store, core.log.verifier, 'verity.test/log'),
+        code('VERITY_E_LOG_TAMPERED'),
+      );
+      await core.corruptEntry(w.logIndex, original as Uint8Array);
+      await core.vault.get(w.id, A);
+      await verifyLogStorage(core.store, core.log.verifier, 'verity.test/log');
     });
 
     it('moves records through lifecycle states and erases them', async () => {

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { type Clock, systemClock } from '../../src/clock/index.ts';
 import { SoftwareKeyStore } from '../../src/keys/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../../src/store/index.ts';
@@ -14,6 +16,8 @@ export interface TestCore extends Verity {
   readonly backend: Backend;
   /** Opens another store on the same database (as a second process would). */
   openStore(): Promise<Store>;
+  /** Overwrites a stored log entry behind Verity's back (tamper tests). */
+  corruptEntry(index: number, data: Uint8Array): Promise<void>;
   /** Closes and removes everything. */
   dispose(): Promise<void>;
 }
@@ -46,6 +50,27 @@ export async function makeCore(
     dir,
     backend,
     openStore,
+    async corruptEntry(index, data) {
+      if (backend === 'sqlite') {
+        const db = new DatabaseSync(join(dir, 'verity.db'));
+        try {
+          db.prepare('UPDATE log_entries SET data = ? WHERE idx = ?').run(data, index);
+        } finally {
+          db.close();
+        }
+        return;
+      }
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      try {
+        await c.query(`UPDATE ${(pgs as { schema: string }).schema}.log_entries SET data = $1 WHERE idx = $2`, [
+          Buffer.from(data),
+          index,
+        ]);
+      } finally {
+        await c.end();
+      }
+    },
     async dispose() {
       await v.close();
       await pgs?.drop();
