@@ -424,7 +424,7 @@ export class TransparencyLog {
    * re-reading the head for every proof doubled their cost. Callers that need the newest head
    * (checkpoints) read it from the store.
    */
-  async #proofHead(): Promise<LogHead> {
+  #proofHead(): LogHead | Promise<LogHead> {
     const r = this.#recentHead;
     if (r !== undefined && performance.now() - r.at < HEAD_REUSE_MS) return r.head;
     return this.head();
@@ -481,7 +481,10 @@ export class TransparencyLog {
       const c = tileCoordsForNode(id);
       let t = last;
       if (t === undefined || t.level !== c.level || t.index !== c.index || t.width < c.first + c.count) {
-        t = await this.#tile(c.level, c.index, c.first + c.count);
+        // Cached tiles are taken synchronously: an await per tile was a measurable share of a proof.
+        t =
+          this.#cache.get(c.level, c.index, c.first + c.count) ??
+          (await this.#tile(c.level, c.index, c.first + c.count));
         last = t;
       }
       const h = nodeFromTile(t, c);
