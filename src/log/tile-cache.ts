@@ -1,4 +1,4 @@
-import { HASH_SIZE, hashChildren, TILE_HEIGHT, TILE_WIDTH, type TileCoords } from '../merkle/index.ts';
+import { HASH_SIZE, hashChildren, TILE_HEIGHT, type TileCoords } from '../merkle/index.ts';
 import type { StoredTile } from '../store/index.ts';
 
 /**
@@ -54,47 +54,62 @@ export function nodeFromTile(tile: ExpandedTile, c: TileCoords): Uint8Array | un
 }
 
 /**
- * A bounded LRU cache of expanded tiles. Full tiles are immutable, so caching them is always
- * safe; a partial tile is replaced as soon as a wider version is loaded.
+ * A bounded cache of expanded tiles, least recently used out first. Full tiles are immutable, so
+ * caching them is always safe; a partial tile is replaced as soon as a wider version is loaded.
+ * Lookups sit on the proof hot path: they are one numeric Map lookup (a Map per level) and a
+ * counter bump, and eviction drops the least recently used quarter in one pass.
  */
 export class TileCache {
   readonly #max: number;
-  readonly #map = new Map<string, ExpandedTile>();
+  readonly #levels: Map<number, { tile: ExpandedTile; used: number }>[] = [];
+  #size = 0;
+  #tick = 0;
 
   constructor(maxTiles: number) {
-    this.#max = maxTiles;
+    this.#max = Math.max(1, maxTiles);
   }
 
   get(level: number, index: number, minWidth: number): ExpandedTile | undefined {
-    const key = `${level}/${index}`;
-    const t = this.#map.get(key);
-    if (t === undefined || t.width < minWidth) return undefined;
-    this.#map.delete(key);
-    this.#map.set(key, t);
-    return t;
+    const e = this.#levels[level]?.get(index);
+    if (e === undefined || e.tile.width < minWidth) return undefined;
+    e.used = ++this.#tick;
+    return e.tile;
   }
 
   /** Any cached version of the tile, however narrow (for incremental expansion). */
   peek(level: number, index: number): ExpandedTile | undefined {
-    return this.#map.get(`${level}/${index}`);
+    return this.#levels[level]?.get(index)?.tile;
   }
 
   put(tile: ExpandedTile): void {
-    const key = `${tile.level}/${tile.index}`;
-    const old = this.#map.get(key);
-    if (old !== undefined && old.width > tile.width) return;
-    this.#map.delete(key);
-    this.#map.set(key, tile);
-    while (this.#map.size > this.#max) {
-      const first = this.#map.keys().next();
-      if (first.done) break;
-      this.#map.delete(first.value);
+    let m = this.#levels[tile.level];
+    if (m === undefined) {
+      m = new Map();
+      this.#levels[tile.level] = m;
+    }
+    const old = m.get(tile.index);
+    if (old !== undefined && old.tile.width > tile.width) return;
+    if (old === undefined) this.#size++;
+    m.set(tile.index, { tile, used: ++this.#tick });
+    if (this.#size > this.#max) this.#evict();
+  }
+
+  #evict(): void {
+    const all: { level: number; index: number; used: number }[] = [];
+    this.#levels.forEach((m, level) => {
+      for (const [index, e] of m) all.push({ level, index, used: e.used });
+    });
+    all.sort((a, b) => a.used - b.used);
+    const drop = Math.max(1, Math.floor(all.length / 4));
+    for (let i = 0; i < drop; i++) {
+      const x = all[i] as { level: number; index: number };
+      this.#levels[x.level]?.delete(x.index);
+      this.#size--;
     }
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#levels.length = 0;
+    this.#size = 0;
   }
 }
-
-export { TILE_WIDTH };
