@@ -22,7 +22,8 @@ const LAYERS: Record<string, number> = {
   vault: 5,
   verity: 6,
   embedded: 7,
-  cli: 8,
+  server: 8,
+  cli: 9,
 };
 
 function files(dir: string): string[] {

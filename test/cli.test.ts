@@ -1,6 +1,6 @@
 // The CLI contract outside tools rely on, run end to end through bin/verity (the pinned runtime).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -235,6 +235,29 @@ describe('verity CLI', () => {
     assert.equal(verity(['log', 'verify-proof', '-'], '{"type":"inclusion"}').code, 2);
     assert.equal(verity(['log', 'verify-proof', '-'], 'nope').code, 2);
     assert.equal(verity(['log', 'verify-proof', '-'], JSON.stringify([{ ...cases[0], proof: ['!!'] }])).code, 2);
+  });
+
+  it('serve answers over HTTP on loopback and stops on SIGTERM; other hosts need TLS', async () => {
+    const child = spawn(BIN, ['serve', '--data', data, '--port', '0'], {
+      env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase' },
+    });
+    let text = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+        const m = /serving (http:\/\/\S+)/.exec(text);
+        if (m) resolve(m[1] as string);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
+    });
+    const key = (await (await fetch(`${url}/v1/log/key`)).text()).trim();
+    assert.equal(key, ok(verity(['log', 'key', '--data', data])).stdout.trim());
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const r = verity(['serve', '--data', data, '--host', '0.0.0.0', '--port', '0']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /VERITY_E_CONFIG_INVALID/);
   });
 
   it('log verify checks storage and consistency with a trusted checkpoint', async () => {

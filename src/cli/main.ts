@@ -14,13 +14,15 @@ import { ConfigError, InputError, isVerityError, type VerityError } from '../err
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
+import { buildServer } from '../server/index.ts';
 import type { LifecycleState } from '../store/index.ts';
 import { out, outJson, readInput, readStdin } from './io.ts';
 
 const USAGE = `usage: verity <command> [options]
 
   init --data DIR [--postgres URL --pg-schema NAME] [--origin ORIGIN] [--strict-types]
-  start --data DIR                       open (or create) a store, verify it, keep enforcing retention
+  start --data DIR [--host H] [--port P] open (or create) a store, verify it, serve HTTP, enforce retention
+  serve --data DIR [--host H] [--port P] serve the HTTP API (default 127.0.0.1:8080; plain HTTP on loopback only)
   records put --data DIR --subject ID --type TYPE --purpose P [--id ID] [--category C]
               [--sensitivity S] [--source SRC] [--captured] [--lineage ID,...] [--retain-until TIME] < data.json
   records get --data DIR --purpose P [--version N] ID
@@ -524,8 +526,65 @@ function asMalformed(e: unknown): unknown {
   return e;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Starts the HTTP interface on loopback (plain HTTP is refused anywhere else until TLS lands). */
+async function listen(
+  log: Parameters<typeof buildServer>[0]['log'],
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const app = buildServer({ log });
+  const url = await app.listen({ host, port });
+  return { url, close: () => app.close() };
+}
+
+function hostPort(values: Values): { host: string; port: number } {
+  const host = opt(values, 'host') ?? '127.0.0.1';
+  const port = int(values, 'port', false) ?? 8080;
+  if (port > 65535) usage('--port must be at most 65535');
+  if (!LOOPBACK.has(host)) {
+    throw new ConfigError(
+      'VERITY_E_CONFIG_INVALID',
+      `plain HTTP is only served on loopback; ${JSON.stringify(host).slice(0, 40)} needs TLS, which this version does not configure yet`,
+    );
+  }
+  return { host, port };
+}
+
+async function cmdServe(args: string[]): Promise<number> {
+  const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' } });
+  const { host, port } = hostPort(values);
+  const v = await openDataDir(dataDir(values), { secret: await secretFromEnv() });
+  const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
+  const server = await listen(v.log, host, port);
+  await out(
+    [
+      `Verity is serving ${server.url}`,
+      `log key:  ${v.config.verifierKey}`,
+      `log size: ${report.size} entries, verified`,
+    ].join('\n'),
+  );
+  await waitForSignal();
+  await server.close();
+  await v.close();
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
 async function cmdStart(args: string[]): Promise<number> {
-  const { values } = parse(args, { 'sweep-interval': { type: 'string' } });
+  const { values } = parse(args, {
+    'sweep-interval': { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+  });
+  const { host, port } = hostPort(values);
   const dir = dataDir(values);
   const secret = await secretFromEnv();
   try {
@@ -537,9 +596,11 @@ async function cmdStart(args: string[]): Promise<number> {
   const v = await openDataDir(dir, { secret });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
   const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
+  const server = await listen(v.log, host, port);
   await out(
     [
       `Verity is running on the embedded store in ${dir}`,
+      `serving:      ${server.url} (API description at ${server.url}/docs)`,
       `log origin:   ${v.config.origin}`,
       `log key:      ${v.config.verifierKey}`,
       `log size:     ${report.size} entries, verified (${report.tilesChecked} tiles checked)`,
@@ -560,12 +621,9 @@ async function cmdStart(args: string[]): Promise<number> {
   };
   await sweep();
   const timer = setInterval(() => void sweep(), interval);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await waitForSignal();
   clearInterval(timer);
+  await server.close();
   await v.close();
   return 0;
 }
@@ -577,6 +635,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdInit(argv.slice(1));
     case 'start':
       return cmdStart(argv.slice(1));
+    case 'serve':
+      return cmdServe(argv.slice(1));
     case 'records':
       return cmdRecords(sub, rest);
     case 'subjects':

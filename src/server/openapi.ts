@@ -1,0 +1,158 @@
+/**
+ * The OpenAPI 3.1 description of Verity's HTTP API, served at /openapi.json. `test/server.test.ts`
+ * checks that every route the server registers is described here and nothing else.
+ */
+const errorBody = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', pattern: '^VERITY_E_[A-Z0-9_]+$' },
+        message: { type: 'string' },
+        details: { type: 'object' },
+      },
+    },
+  },
+} as const;
+
+const errors = {
+  '400': {
+    description: 'Malformed or invalid input',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  '404': {
+    description: 'Outside the log',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+};
+
+const inclusionCase = {
+  type: 'object',
+  required: ['type', 'treeSize', 'leafIndex', 'leafHash', 'rootHash', 'proof'],
+  properties: {
+    type: { const: 'inclusion' },
+    treeSize: { type: 'integer', minimum: 1 },
+    leafIndex: { type: 'integer', minimum: 0 },
+    leafHash: { type: 'string', contentEncoding: 'base64' },
+    rootHash: { type: 'string', contentEncoding: 'base64' },
+    proof: { type: 'array', items: { type: 'string', contentEncoding: 'base64' } },
+    checkpoint: {
+      type: 'string',
+      description: 'The signed checkpoint whose root is rootHash (when treeSize is the current size).',
+    },
+  },
+} as const;
+
+const consistencyCase = {
+  type: 'object',
+  required: ['type', 'size1', 'size2', 'root1', 'root2', 'proof'],
+  properties: {
+    type: { const: 'consistency' },
+    size1: { type: 'integer', minimum: 0 },
+    size2: { type: 'integer', minimum: 0 },
+    root1: { type: 'string', contentEncoding: 'base64' },
+    root2: { type: 'string', contentEncoding: 'base64' },
+    proof: { type: 'array', items: { type: 'string', contentEncoding: 'base64' } },
+  },
+} as const;
+
+const int = (name: string, description: string, required: boolean) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+});
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Verity',
+    version: '0.1.0',
+    description:
+      'A trusted data layer for virtual worlds (ITU-T FGMV-46). The transparency log is public by design: its entries carry pseudonyms and commitments, never personal data, so anyone can verify it.',
+  },
+  paths: {
+    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up' } } } },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: the store answers and the log head is readable',
+        responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Text exposition format', content: { 'text/plain': {} } } },
+      },
+    },
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/docs': {
+      get: {
+        summary: 'A browsable page of this API',
+        responses: { '200': { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
+    '/v1/log/checkpoint': {
+      get: {
+        summary: 'The latest signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note)',
+        responses: { '200': { description: 'The note', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/v1/log/key': {
+      get: {
+        summary: "The log's verifier key in signed-note format (name+hash+base64key)",
+        responses: { '200': { description: 'The key', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/v1/log/proofs/inclusion': {
+      get: {
+        summary: 'RFC 9162 inclusion proof of an entry',
+        parameters: [int('index', 'Leaf index', true), int('size', 'Tree size (default: current)', false)],
+        responses: {
+          '200': { description: 'A verify-proof case', content: { 'application/json': { schema: inclusionCase } } },
+          ...errors,
+        },
+      },
+    },
+    '/v1/log/proofs/consistency': {
+      get: {
+        summary: 'RFC 9162 consistency proof between two tree sizes',
+        parameters: [int('from', 'Older tree size', true), int('to', 'Newer tree size (default: current)', false)],
+        responses: {
+          '200': { description: 'A verify-proof case', content: { 'application/json': { schema: consistencyCase } } },
+          ...errors,
+        },
+      },
+    },
+    '/v1/log/entries': {
+      get: {
+        summary: 'Decoded audit entries [from, to), at most 1000',
+        parameters: [int('from', 'First index', true), int('to', 'End index (exclusive)', false)],
+        responses: {
+          '200': { description: 'Entries', content: { 'application/json': { schema: { type: 'array' } } } },
+          ...errors,
+        },
+      },
+    },
+    '/tile/{path}': {
+      get: {
+        summary: 'C2SP tlog-tiles: hash tiles tile/L/N[.p/W] and entry bundles tile/entries/N[.p/W]',
+        parameters: [
+          {
+            name: 'path',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+            description: 'The rest of the tile path, e.g. 0/x001/234/067.p/5',
+          },
+        ],
+        responses: { '200': { description: 'Tile bytes', content: { 'application/octet-stream': {} } }, ...errors },
+      },
+    },
+  },
+  components: { schemas: { Error: errorBody } },
+} as const;
