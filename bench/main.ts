@@ -1,4 +1,5 @@
 // `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
+import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
 
 const json = process.argv.includes('--json');
@@ -8,9 +9,10 @@ const TARGETS: Record<string, string> = {
   sealedWritesPerSec: '>= 20000 and >= 50% of rawSqliteInsertsPerSec',
   logAppendsPerSec: '>= 100000',
   inclusionProofsPerSec: '>= 50000',
+  authzP99Micros: '< 100',
 };
 
-const figures: Figure[] = await benchCore(quick);
+const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick)];
 if (json) {
   const out: Record<string, number | string> = {};
   for (const f of figures) out[f.name] = Math.round(f.value * 1000) / 1000;

@@ -19,6 +19,7 @@ const LAYERS: Record<string, number> = {
   store: 3,
   audit: 3,
   log: 4,
+  access: 4,
   vault: 5,
   verity: 6,
   embedded: 7,

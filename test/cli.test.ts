@@ -260,6 +260,24 @@ describe('verity CLI', () => {
     assert.match(r.stderr, /VERITY_E_CONFIG_INVALID/);
   });
 
+  it('policy test runs a table of expected decisions against the data directory policies', () => {
+    const table = join(ROOT, 'test', 'fixtures', 'policies', 'default-table.json');
+    const r = ok(verity(['policy', 'test', '--data', data, table]));
+    assert.match(r.stdout, /14 passed, 0 failed/);
+    const wrong = JSON.parse(readFileSync(table, 'utf8')) as { expect: string }[];
+    (wrong[0] as { expect: string }).expect = 'deny';
+    const f = join(dir, 'wrong.json');
+    writeFileSync(f, JSON.stringify(wrong));
+    const bad = verity(['policy', 'test', '--data', data, f]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /^FAIL a player reads their own profile: expected deny, got allow$/m);
+    const p = join(dir, 'broken.cedar');
+    writeFileSync(p, 'permit(principal, action, resource is Verity::Record) when { resource.nope };');
+    const broken = verity(['policy', 'test', '--policies', p, table]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /VERITY_E_POLICY_INVALID/);
+  });
+
   it('log verify checks storage and consistency with a trusted checkpoint', async () => {
     const note = ok(verity(['log', 'checkpoint', '--data', data])).stdout;
     const trusted = join(dir, 'trusted.txt');

@@ -7,8 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
-import { initDataDir, openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
+import { initDataDir, openDataDir, openDataDirReadOnly, readPolicies } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
 import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
 import type { KeySecret } from '../keys/index.ts';
@@ -526,6 +527,29 @@ function asMalformed(e: unknown): unknown {
   return e;
 }
 
+async function cmdPolicy(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub !== 'test') usage(`unknown command \`policy ${sub ?? ''}\``);
+  const { values, positionals } = parse(args, { policies: { type: 'string' } }, 1);
+  const source =
+    opt(values, 'policies') ?? (opt(values, 'data') === undefined ? undefined : `${opt(values, 'data')}/policies`);
+  const engine = PolicyEngine.load(source === undefined ? DEFAULT_POLICIES : await readPolicies(source));
+  const table = parseJson(
+    await readInput(positionals[0] as string),
+    { maxBytes: 8 * 1024 * 1024, maxDepth: 10 },
+    'policy test table',
+  );
+  const results = runPolicyTable(engine, table);
+  const lines = results.map((r) =>
+    r.pass
+      ? `ok   ${r.name}`
+      : `FAIL ${r.name}: expected ${r.expected}, got ${r.actual}${r.errors.length > 0 ? ` (${r.errors.join('; ')})` : ''}`,
+  );
+  const failed = results.filter((r) => !r.pass).length;
+  lines.push(`policy set ${engine.policyHash}`, `${results.length - failed} passed, ${failed} failed`);
+  await out(lines.join('\n'));
+  return failed === 0 ? 0 : 1;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Starts the HTTP interface on loopback (plain HTTP is refused anywhere else until TLS lands). */
@@ -647,6 +671,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdTypes(sub, rest);
     case 'log':
       return cmdLog(sub, rest);
+    case 'policy':
+      return cmdPolicy(sub, rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DEFAULT_POLICIES } from '../access/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { parseJson, toBase64Url } from '../encoding/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
@@ -97,6 +98,8 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
   });
   const config: DataConfig = { ...draft, verifierKey: v.log.verifierKey };
   await v.close();
+  await mkdir(join(abs, 'policies'), { mode: 0o700 });
+  await writeFile(join(abs, 'policies', 'verity.cedar'), DEFAULT_POLICIES, { mode: 0o600, flag: 'wx' });
   const tmp = join(abs, `${CONFIG}.tmp`);
   await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   await rename(tmp, join(abs, CONFIG));
@@ -185,4 +188,29 @@ export async function openDataDirReadOnly(
   const store = await openStore(abs, config);
   const log = TransparencyLog.openReadOnly(store, { origin: config.origin, verifierKey: config.verifierKey });
   return { config, store, log, close: () => store.close() };
+}
+
+/**
+ * Reads a policy set: a `.cedar` file, or every `.cedar` file of a directory in name order (as the
+ * `policies/` folder of a data directory). At most 1 MiB in all.
+ */
+export async function readPolicies(path: string): Promise<string> {
+  const st = await stat(path).catch((cause: unknown) => {
+    throw new ConfigError('VERITY_E_CONFIG_INVALID', `cannot read policies at ${quote(path)}`, { cause });
+  });
+  const files = st.isDirectory()
+    ? (await readdir(path))
+        .filter((f) => f.endsWith('.cedar'))
+        .sort()
+        .map((f) => join(path, f))
+    : [path];
+  let total = 0;
+  const parts: string[] = [];
+  for (const f of files) {
+    const text = await readFile(f, 'utf8');
+    total += text.length;
+    if (total > 1024 * 1024) throw new ConfigError('VERITY_E_CONFIG_INVALID', 'the policies are larger than 1 MiB');
+    parts.push(text);
+  }
+  return parts.join('\n');
 }

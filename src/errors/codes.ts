@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   VERITY_E_RECORD_TYPE_UNKNOWN: { status: 422, area: 'vault' },
   VERITY_E_RECORD_STATE: { status: 409, area: 'vault' },
   VERITY_E_SUBJECT_SHREDDED: { status: 410, area: 'vault' },
+  // access control
+  VERITY_E_POLICY_INVALID: { status: 422, area: 'access' },
+  VERITY_E_ACCESS_DENIED: { status: 403, area: 'access' },
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },

@@ -1,0 +1,6 @@
+export type { AccessContext, Decision, PlayerRef, PrincipalRef, ResourceRef } from './engine.ts';
+export { PolicyEngine } from './engine.ts';
+export type { Action } from './schema.ts';
+export { ACTIONS, CEDAR_SCHEMA, DEFAULT_POLICIES } from './schema.ts';
+export type { PolicyCase, PolicyCaseResult } from './table.ts';
+export { runPolicyTable } from './table.ts';

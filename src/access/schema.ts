@@ -1,0 +1,102 @@
+/**
+ * The Cedar schema of Verity's authorization model (FGMV-46 7.1.4). Policies are validated against
+ * it (strict mode) before they are used, so a policy that names an attribute Verity never supplies
+ * is refused instead of silently never matching.
+ */
+export const CEDAR_SCHEMA = `
+namespace Verity {
+  // A player of a world.
+  entity Player;
+  // A world or platform service, allowed to write only its own record types.
+  entity Service = { recordTypes: Set<String> };
+  // People who run Verity.
+  entity Operator;
+  // People who check Verity from outside.
+  entity Auditor;
+  // The data of one player (a subject). A minor's data names the guardians who may read it.
+  // (Owner facts sit on the data itself so that one entity describes a request: each entity
+  // passed to Cedar costs more than evaluating all of Verity's policies.)
+  entity Subject = { owner: Player, ownerMinor: Bool, guardians: Set<Player> };
+  // A kind of record, e.g. avatar.profile.
+  entity RecordType;
+  // A sealed record.
+  entity Record = { owner: Player, ownerMinor: Bool, guardians: Set<Player>, type: String, category: String, sensitivity: String };
+  // The transparency log.
+  entity Log;
+
+  type RequestContext = {
+    // The declared purpose of processing (purpose limitation).
+    purpose: String,
+    // Consent for this purpose: "granted", "denied" or "unknown".
+    consent: String,
+    // Milliseconds since the epoch.
+    time: Long,
+    // Fraud and abuse risk of the request, 0 (none) to 100.
+    risk: Long,
+  };
+
+  action read, write, share, erase appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [Record, Subject],
+    context: RequestContext,
+  };
+  action administer appliesTo {
+    principal: [Operator, Service, Player, Auditor],
+    resource: [Log, RecordType, Subject, Record],
+    context: RequestContext,
+  };
+}
+`;
+
+/** Actions Verity authorizes. */
+export const ACTIONS = ['read', 'write', 'share', 'erase', 'administer'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** The default policy set written by `verity init` (policies/verity.cedar). */
+export const DEFAULT_POLICIES = `// Verity's default policies. Everything not permitted here is denied.
+
+// A player reads, writes, shares and erases their own records, for service provision or at their own request.
+@id("player-own-records")
+permit (
+  principal is Verity::Player,
+  action in [Verity::Action::"read", Verity::Action::"write", Verity::Action::"share", Verity::Action::"erase"],
+  resource is Verity::Record
+)
+when { resource.owner == principal && ["service-provision", "user-request"].contains(context.purpose) };
+
+// A guardian reads the records of a minor in their care.
+@id("guardian-reads-minor")
+permit (principal is Verity::Player, action == Verity::Action::"read", resource is Verity::Record)
+when { resource.ownerMinor && resource.guardians.contains(principal) && ["service-provision", "user-request"].contains(context.purpose) };
+
+// A world service reads and writes only its own record types, only to provide its service.
+@id("service-own-types")
+permit (
+  principal is Verity::Service,
+  action in [Verity::Action::"read", Verity::Action::"write"],
+  resource is Verity::Record
+)
+when { principal.recordTypes.contains(resource.type) && context.purpose == "service-provision" };
+
+// Operators administer the log and record types, and carry out erasure; they never read content.
+@id("operator-administers")
+permit (principal is Verity::Operator, action in [Verity::Action::"administer", Verity::Action::"erase"], resource);
+
+// Auditors read the log.
+@id("auditor-reads-log")
+permit (principal is Verity::Auditor, action == Verity::Action::"administer", resource is Verity::Log)
+when { context.purpose == "audit" };
+
+// Nothing goes through while the fraud risk of the request is high.
+@id("deny-high-risk")
+forbid (principal, action, resource) when { context.risk >= 80 };
+
+// Restricted data is never shared.
+@id("restricted-not-shared")
+forbid (principal, action == Verity::Action::"share", resource is Verity::Record)
+when { resource.sensitivity == "restricted" };
+
+// Consent, once refused, is final for the purpose it was refused for.
+@id("no-processing-without-consent")
+forbid (principal, action, resource is Verity::Record) when { context.consent == "denied" };
+`;

@@ -1,0 +1,131 @@
+import { Ajv } from 'ajv';
+import { InputError } from '../errors/index.ts';
+import type { AccessContext, PolicyEngine, PrincipalRef, ResourceRef } from './engine.ts';
+import { ACTIONS, type Action } from './schema.ts';
+
+/** One row of a policy test table (`verity policy test FILE`). */
+export interface PolicyCase {
+  readonly name?: string;
+  readonly principal: PrincipalRef;
+  readonly action: Action;
+  readonly resource: ResourceRef;
+  readonly context: Omit<AccessContext, 'time'> & { time?: number };
+  readonly expect: 'allow' | 'deny';
+}
+
+export interface PolicyCaseResult {
+  readonly name: string;
+  readonly expected: 'allow' | 'deny';
+  readonly actual: 'allow' | 'deny';
+  readonly pass: boolean;
+  readonly reasons: readonly string[];
+  readonly errors: readonly string[];
+}
+
+const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const ids = { type: 'array', maxItems: 1000, items: id } as const;
+const player = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id, minor: { type: 'boolean' }, guardians: ids },
+} as const;
+
+const TABLE_SCHEMA = {
+  type: 'array',
+  maxItems: 100_000,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['principal', 'action', 'resource', 'context', 'expect'],
+    properties: {
+      name: { type: 'string', maxLength: 200 },
+      principal: {
+        oneOf: [
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id'],
+            properties: { kind: { const: 'player' }, id, minor: { type: 'boolean' }, guardians: ids },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id', 'recordTypes'],
+            properties: { kind: { const: 'service' }, id, recordTypes: ids },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id'],
+            properties: { kind: { enum: ['operator', 'auditor'] }, id },
+          },
+        ],
+      },
+      action: { enum: [...ACTIONS] },
+      resource: {
+        oneOf: [
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id', 'owner', 'type', 'category', 'sensitivity'],
+            properties: { kind: { const: 'record' }, id, owner: player, type: id, category: id, sensitivity: id },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'owner'],
+            properties: { kind: { const: 'subject' }, owner: player },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id'],
+            properties: { kind: { const: 'recordType' }, id },
+          },
+          { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { const: 'log' } } },
+        ],
+      },
+      context: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['purpose'],
+        properties: {
+          purpose: { type: 'string', maxLength: 64 },
+          consent: { enum: ['granted', 'denied', 'unknown'] },
+          time: { type: 'integer' },
+          risk: { type: 'integer', minimum: 0, maximum: 100 },
+        },
+      },
+      expect: { enum: ['allow', 'deny'] },
+    },
+  },
+} as const;
+
+const validateTable = new Ajv({ strict: true, allErrors: false }).compile(TABLE_SCHEMA);
+
+/**
+ * Runs a table of expected decisions against a policy set. `rows` is untrusted JSON: it is
+ * checked against a schema first (VERITY_E_INPUT_INVALID says where it is wrong).
+ */
+export function runPolicyTable(engine: PolicyEngine, rows: unknown, now = Date.now()): PolicyCaseResult[] {
+  if (!validateTable(rows)) {
+    const e = validateTable.errors?.[0];
+    throw new InputError(
+      'VERITY_E_INPUT_INVALID',
+      `the policy test table is invalid at \`${e?.instancePath || '/'}\`: ${e?.message ?? 'invalid'}`,
+    );
+  }
+  return (rows as PolicyCase[]).map((c, i) => {
+    const d = engine.authorize(c.principal, c.action, c.resource, { ...c.context, time: c.context.time ?? now });
+    const actual = d.allowed ? 'allow' : 'deny';
+    return {
+      name: c.name ?? `case ${i}`,
+      expected: c.expect,
+      actual,
+      pass: actual === c.expect,
+      reasons: d.reasons,
+      errors: d.errors,
+    };
+  });
+}
