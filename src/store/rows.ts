@@ -1,8 +1,9 @@
-import { StoreError } from '../errors/index.ts';
-import type { LifecycleState, RecordRow, SubjectKeyRow } from './types.ts';
+// Shared by both backends: input checks, row mapping, transaction bookkeeping. Private to src/store.
+import { quote, StoreError, VerityError } from '../errors/index.ts';
+import type { LifecycleState, ListOptions, LogHead, RecordRow, SchemaRow, StoredTile, SubjectKeyRow } from './types.ts';
 
 /** Lifecycle states the stores accept (a CHECK constraint in both schemas, too). */
-export const STATES: readonly LifecycleState[] = [
+export const STATES: ReadonlySet<string> = new Set<LifecycleState>([
   'created',
   'captured',
   'stored',
@@ -10,7 +11,133 @@ export const STATES: readonly LifecycleState[] = [
   'used',
   'archived',
   'erased',
-];
+]);
+
+/**
+ * Version of the table layout written by `migrate()`, kept in `meta` under SCHEMA_VERSION_KEY.
+ * A store refuses a database with a higher version: its layout may mean something this code
+ * does not know.
+ */
+export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION_KEY = 'store.schema';
+
+/** Tile geometry of C2SP tlog-tiles: up to 256 hashes of 32 bytes. */
+export const TILE_WIDTH = 256;
+export const HASH_SIZE = 32;
+
+const INT32_MAX = 2 ** 31 - 1;
+
+// --- caller-input checks ------------------------------------------------------------------------
+// The stores are called by Verity's own layers, so a bad argument is a programming error: TypeError
+// or RangeError, thrown before any SQL runs. They also keep NaN and floats away from SQLite (which
+// would turn NaN into NULL, and NULL into a fresh rowid for INTEGER PRIMARY KEY).
+
+export function checkIndex(n: unknown, what: string): asserts n is number {
+  if (!Number.isSafeInteger(n) || (n as number) < 0)
+    throw new RangeError(`${what} must be a non-negative safe integer`);
+}
+
+/** Integers stored in BIGINT / INTEGER columns (timestamps may be negative). */
+export function checkInteger(n: unknown, what: string): asserts n is number {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${what} must be a safe integer`);
+}
+
+/** Integers stored in PostgreSQL INTEGER (int4) columns. */
+export function checkInt32(n: unknown, what: string, min: number, max = INT32_MAX): asserts n is number {
+  if (!Number.isInteger(n) || (n as number) < min || (n as number) > max)
+    throw new RangeError(`${what} must be an integer from ${min} to ${max}`);
+}
+
+export function checkLimit(n: unknown): asserts n is number {
+  if (!Number.isSafeInteger(n) || (n as number) < 0) throw new RangeError('limit must be a non-negative safe integer');
+}
+
+/**
+ * Text as both databases store it byte-exact: a string that is well-formed UTF-16 (a lone
+ * surrogate would come back as U+FFFD) without NUL (PostgreSQL text refuses it).
+ */
+export function checkText(s: unknown, what: string, nonEmpty = false): asserts s is string {
+  if (typeof s !== 'string' || !s.isWellFormed() || s.includes('\u0000') || (nonEmpty && s.length === 0))
+    throw new TypeError(`${what} must be ${nonEmpty ? 'non-empty ' : ''}well-formed text without NUL characters`);
+}
+
+export function checkBytes(b: unknown, what: string): asserts b is Uint8Array {
+  if (!(b instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
+}
+
+export function checkState(s: unknown): asserts s is LifecycleState {
+  if (typeof s !== 'string' || !STATES.has(s)) throw new RangeError(`lifecycle state ${quote(s)} is not known`);
+}
+
+export function checkRange(start: number, end: number): void {
+  checkIndex(start, 'log range start');
+  checkIndex(end, 'log range end');
+  if (end < start) throw new RangeError('log range end must not be below its start');
+}
+
+export function checkListOptions(o: ListOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError('list options must be an object');
+  checkLimit(o.limit);
+  if (o.after !== undefined) checkText(o.after, 'after');
+}
+
+export function checkHead(h: LogHead): void {
+  checkIndex(h.size, 'log size');
+  checkBytes(h.rootHash, 'root hash');
+  if (h.rootHash.byteLength !== HASH_SIZE) throw new RangeError('root hash must be 32 bytes');
+  checkBytes(h.frontier, 'frontier');
+  if (h.frontier.byteLength % HASH_SIZE !== 0) throw new RangeError('frontier must be a multiple of 32 bytes');
+  checkText(h.checkpoint, 'checkpoint');
+  checkInteger(h.updatedAt, 'updatedAt');
+}
+
+export function checkEntries(start: number, entries: readonly Uint8Array[]): void {
+  checkIndex(start, 'log index');
+  if (!Array.isArray(entries)) throw new TypeError('log entries must be an array');
+  checkIndex(start + entries.length, 'last log index');
+  for (const e of entries) checkBytes(e, 'a log entry');
+}
+
+export function checkTile(t: StoredTile): void {
+  checkInt32(t.level, 'tile level', 0, 63);
+  checkIndex(t.index, 'tile index');
+  checkInt32(t.width, 'tile width', 1, TILE_WIDTH);
+  checkBytes(t.hashes, 'tile hashes');
+  if (t.hashes.byteLength !== t.width * HASH_SIZE) throw new RangeError('tile hashes must be width * 32 bytes');
+}
+
+export function checkRecord(r: RecordRow): void {
+  checkText(r.id, 'record id', true);
+  checkInt32(r.version, 'record version', 1);
+  checkText(r.subjectRef, 'subject ref', true);
+  checkText(r.type, 'record type', true);
+  checkState(r.state);
+  checkText(r.meta, 'record meta');
+  if (r.envelope !== null) checkBytes(r.envelope, 'envelope');
+  checkInteger(r.createdAt, 'createdAt');
+  if (r.retainUntil !== null) checkInteger(r.retainUntil, 'retainUntil');
+  checkIndex(r.logIndex, 'log index');
+}
+
+export function checkSubjectKey(k: SubjectKeyRow): void {
+  checkText(k.subjectRef, 'subject ref', true);
+  checkInt32(k.kekVersion, 'kek version', 0);
+  checkBytes(k.wrappedKey, 'wrapped key');
+  checkInteger(k.createdAt, 'createdAt');
+}
+
+export function checkSchemaRow(s: SchemaRow): void {
+  checkText(s.type, 'record type', true);
+  checkText(s.schema, 'schema');
+  checkInteger(s.createdAt, 'createdAt');
+}
+
+export function checkRows<T>(rows: readonly T[], check: (row: T) => void): void {
+  if (!Array.isArray(rows)) throw new TypeError('rows must be an array');
+  for (const r of rows) check(r);
+}
+
+// --- row mapping ---------------------------------------------------------------------------------
 
 /** A record row as a database driver returns it (snake_case columns). */
 export interface RecordColumns {
@@ -26,14 +153,11 @@ export interface RecordColumns {
   log_index: number;
 }
 
-export function bytes(v: Uint8Array): Uint8Array {
-  // Drivers hand out Buffers; callers compare with Uint8Array, so normalize the prototype.
-  return Object.getPrototypeOf(v) === Uint8Array.prototype ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-}
+export const RECORD_COLS = 'id, version, subject_ref, type, state, meta, envelope, created_at, retain_until, log_index';
 
 export function toRecord(c: RecordColumns): RecordRow {
-  if (!STATES.includes(c.state as LifecycleState))
-    throw new StoreError('VERITY_E_STORE_CORRUPT', 'a stored record has an unknown lifecycle state');
+  // The CHECK constraint keeps unknown states out; a row that has one was written around the store.
+  if (!STATES.has(c.state)) throw corrupt('a stored record has an unknown lifecycle state');
   return {
     id: c.id,
     version: c.version,
@@ -41,7 +165,7 @@ export function toRecord(c: RecordColumns): RecordRow {
     type: c.type,
     state: c.state as LifecycleState,
     meta: c.meta,
-    envelope: c.envelope === null ? null : bytes(c.envelope),
+    envelope: c.envelope,
     createdAt: c.created_at,
     retainUntil: c.retain_until,
     logIndex: c.log_index,
@@ -55,20 +179,112 @@ export interface SubjectKeyColumns {
   created_at: number;
 }
 
+export const SUBJECT_KEY_COLS = 'subject_ref, kek_version, wrapped_key, created_at';
+
 export function toSubjectKey(c: SubjectKeyColumns): SubjectKeyRow {
-  return {
-    subjectRef: c.subject_ref,
-    kekVersion: c.kek_version,
-    wrappedKey: bytes(c.wrapped_key),
-    createdAt: c.created_at,
-  };
+  return { subjectRef: c.subject_ref, kekVersion: c.kek_version, wrappedKey: c.wrapped_key, createdAt: c.created_at };
 }
 
-export function conflict(what: string, cause: unknown): StoreError {
-  return new StoreError('VERITY_E_STORE_CONFLICT', `${what} exists already; retry with fresh values`, { cause });
+export interface SchemaColumns {
+  type: string;
+  schema: string;
+  created_at: number;
 }
 
-export function checkRange(start: number, end: number): void {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start)
-    throw new RangeError('invalid log range');
+export function toSchema(c: SchemaColumns): SchemaRow {
+  return { type: c.type, schema: c.schema, createdAt: c.created_at };
+}
+
+// --- errors --------------------------------------------------------------------------------------
+
+export function corrupt(message: string, cause?: unknown): StoreError {
+  return new StoreError('VERITY_E_STORE_CORRUPT', message, cause === undefined ? undefined : { cause });
+}
+
+export function unavailable(message: string, cause?: unknown): StoreError {
+  return new StoreError('VERITY_E_STORE_UNAVAILABLE', message, cause === undefined ? undefined : { cause });
+}
+
+export function closedError(): StoreError {
+  return new StoreError('VERITY_E_CLOSED', 'the store is closed; open it again');
+}
+
+export function tileRefused(level: number, index: number, width: number): StoreError {
+  return corrupt(
+    `tile ${level}/${index} would shrink to width ${width}: a stored tile only grows; run \`verity log verify\``,
+  );
+}
+
+export function logIndexTaken(cause: unknown): StoreError {
+  return corrupt('a log index is already taken: the log head is behind its entries; run `verity log verify`', cause);
+}
+
+export function newerSchema(found: string): StoreError {
+  return unavailable(
+    `the database has schema version ${quote(found)}, newer than ${SCHEMA_VERSION}; upgrade verity to use it`,
+  );
+}
+
+/** True for errors that describe a caller's mistake or are already Verity errors: pass them on. */
+export function isOwnError(e: unknown): boolean {
+  return e instanceof TypeError || e instanceof RangeError || e instanceof VerityError;
+}
+
+// --- transactions --------------------------------------------------------------------------------
+
+/**
+ * The life of one write transaction as its StoreWriter sees it.
+ *
+ * INVARIANT: a writer is usable only while its transaction is open; a StoreWriter kept past the end
+ * of `write()` would otherwise run statements outside any transaction (SQLite) or on a connection
+ * that another transaction now owns (PostgreSQL).
+ *
+ * INVARIANT: once a statement of the transaction has failed, the transaction is not committed even
+ * if `fn` catches the error. PostgreSQL aborts the transaction on any error anyway; SQLite would
+ * keep the earlier rows of a half-done batch. Both backends behave the same: `write()` rolls back
+ * and rejects with the first failure.
+ */
+export class TxState {
+  active = true;
+  failure: unknown = undefined;
+  hasFailed = false;
+
+  check(): void {
+    if (!this.active)
+      throw new TypeError('this transaction has ended; use the StoreWriter only inside its write() callback');
+    // The transaction is already doomed: report its first failure again.
+    if (this.hasFailed) throw this.failure;
+  }
+
+  /** Records the first failure; returns `e` for throwing. */
+  fail<E>(e: E): E {
+    if (!this.hasFailed) {
+      this.hasFailed = true;
+      this.failure = e;
+    }
+    return e;
+  }
+}
+
+/** A FIFO queue running one async task at a time (the in-process half of writer exclusion). */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const p = this.#tail.then(task);
+    this.#tail = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  /** Settles after every task queued so far. */
+  idle(): Promise<unknown> {
+    return this.#tail;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

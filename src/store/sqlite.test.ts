@@ -1,30 +1,122 @@
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/env.ts';
+import { isVerityError } from '../errors/index.ts';
 import { openSqliteStore } from './index.ts';
+import { inspectSqliteStore } from './sqlite.ts';
 import { storeConformanceSuite } from './store-suite.ts';
 
 storeConformanceSuite('sqlite', async () => {
   const { dir, cleanup } = await tempDir();
   const path = join(dir, 'verity.db');
-  return { store: await openSqliteStore(path), childArgs: ['sqlite', path], cleanup };
+  return { store: await openSqliteStore(path), child: { kind: 'sqlite', path }, cleanup };
 });
 
-it('sqlite runs in WAL mode in an owner-only file', async () => {
-  const { dir, cleanup } = await tempDir();
-  try {
+describe('sqlite store', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  it('writes durably: WAL, synchronous=FULL, foreign keys on, in owner-only files', async () => {
     const path = join(dir, 'v.db');
+    const store = await openSqliteStore(path);
+    try {
+      await store.migrate();
+      await store.write((tx) => tx.setMeta('k', 'v'));
+      assert.deepEqual(inspectSqliteStore(store), {
+        journalMode: 'wal',
+        synchronous: 2,
+        foreignKeys: 1,
+        // The writer waits for other processes with timers, never inside SQLite (see beginImmediate).
+        busyTimeout: 0,
+      });
+      assert.equal((await stat(path)).mode & 0o777, 0o600);
+      assert.equal((await stat(`${path}-wal`)).mode & 0o777, 0o600);
+      assert.equal((await stat(`${path}-shm`)).mode & 0o777, 0o600);
+    } finally {
+      await store.close();
+    }
+    // Committed data is in the file for any other connection once the store is closed.
+    const db = new DatabaseSync(path);
+    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
+    assert.deepEqual({ ...db.prepare("SELECT value FROM meta WHERE key = 'k'").get() }, { value: 'v' });
+    db.close();
+  });
+
+  it('keeps the mode of an existing file', async () => {
+    const path = join(dir, 'v.db');
+    await writeFile(path, '', { mode: 0o640 });
     const store = await openSqliteStore(path);
     await store.migrate();
     await store.close();
-    assert.equal((await stat(path)).mode & 0o777, 0o600);
-    const db = new DatabaseSync(path);
-    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
-    db.close();
-  } finally {
-    await cleanup();
-  }
+    assert.equal((await stat(path)).mode & 0o777, 0o640);
+  });
+
+  it('waits for a write lock held by another connection without blocking the event loop', async () => {
+    const path = join(dir, 'v.db');
+    const store = await openSqliteStore(path);
+    try {
+      await store.migrate();
+      await store.write((tx) => tx.setMeta('k', 'before'));
+      const other = new DatabaseSync(path);
+      other.exec("BEGIN IMMEDIATE; UPDATE meta SET value = 'other' WHERE key = 'k'");
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const w = store.write(async (tx) => {
+        await tx.setMeta('k', `${await tx.getMeta('k')}+store`);
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      // Reads go on meanwhile and see the last committed value.
+      assert.equal(await store.reader.getMeta('k'), 'before');
+      other.exec('COMMIT');
+      other.close();
+      await w;
+      clearInterval(timer);
+      assert.ok(ticks >= 10, `the event loop ran ${ticks} timer ticks while the write waited`);
+      assert.equal(await store.reader.getMeta('k'), 'other+store');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives up after busyTimeoutMs with VERITY_E_STORE_UNAVAILABLE', async () => {
+    const path = join(dir, 'v.db');
+    const store = await openSqliteStore(path, { busyTimeoutMs: 50 });
+    const other = new DatabaseSync(path);
+    try {
+      await store.migrate();
+      other.exec('BEGIN IMMEDIATE');
+      const t0 = performance.now();
+      await assert.rejects(
+        store.write((tx) => tx.setMeta('k', 'v')),
+        (e) => isVerityError(e, 'VERITY_E_STORE_UNAVAILABLE') && /busyTimeoutMs/.test(e.message),
+      );
+      assert.ok(performance.now() - t0 >= 45);
+      other.exec('ROLLBACK');
+      await store.write((tx) => tx.setMeta('k', 'v'));
+      assert.equal(await store.reader.getMeta('k'), 'v');
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('reports a damaged file and a missing directory as typed errors', async () => {
+    await assert.rejects(openSqliteStore(join(dir, 'missing', 'v.db')), (e) =>
+      isVerityError(e, 'VERITY_E_STORE_UNAVAILABLE'),
+    );
+    const junk = join(dir, 'junk.db');
+    await writeFile(junk, Buffer.alloc(8192, 'not a database '));
+    await assert.rejects(openSqliteStore(junk), (e) => isVerityError(e, 'VERITY_E_STORE_CORRUPT'));
+    await assert.rejects(openSqliteStore(':memory:'), TypeError);
+    await assert.rejects(openSqliteStore(join(dir, 'v.db'), { busyTimeoutMs: -1 }), RangeError);
+  });
 });

@@ -1,18 +1,39 @@
-// A child process for the conformance suite: N read-increment-write transactions on a meta
-// counter. Usage: store-counter.ts N sqlite PATH | N postgres URL SCHEMA
+// A child process of the conformance suite (store-suite.ts), not part of the store's API.
+// Usage: store-counter.ts SPEC COUNT
+//   SPEC   JSON {"kind":"sqlite","path":...} or {"kind":"postgres","connectionString":...,"schema":...}
+//   COUNT  read-increment-write transactions to run on meta `counter`
+// It migrates first (the suite starts several children at once on a fresh database, so this is
+// also a concurrent-migration test), yields to the event loop between each read and write so an
+// unserialized writer would lose updates, and prints `ack N` once transaction N has committed.
 import { openPostgresStore } from './postgres.ts';
 import { openSqliteStore } from './sqlite.ts';
+import type { Store } from './types.ts';
 
-const [n, kind, a, b] = process.argv.slice(2);
-const store =
-  kind === 'sqlite'
-    ? await openSqliteStore(a as string)
-    : await openPostgresStore({ connectionString: a as string, schema: b as string });
-for (let i = 0; i < Number(n); i++) {
-  await store.write(async (tx) => {
-    const v = Number(await tx.getMeta('counter'));
-    await new Promise((r) => setTimeout(r, 1));
-    await tx.setMeta('counter', String(v + 1));
-  });
+/** How a child reopens the database a suite target uses. */
+export type ChildSpec =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? '') as ChildSpec;
+  const count = Number(process.argv[3]);
+  const store: Store =
+    spec.kind === 'sqlite'
+      ? await openSqliteStore(spec.path)
+      : await openPostgresStore({ connectionString: spec.connectionString, schema: spec.schema, poolSize: 1 });
+  try {
+    await store.migrate();
+    for (let i = 1; i <= count; i++) {
+      await store.write(async (tx) => {
+        const n = Number((await tx.getMeta('counter')) ?? '0');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        await tx.setMeta('counter', String(n + 1));
+      });
+      process.stdout.write(`ack ${i}\n`);
+    }
+  } finally {
+    await store.close();
+  }
 }
-await store.close();
+
+if (import.meta.main) await main();
