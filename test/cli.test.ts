@@ -278,6 +278,30 @@ describe('verity CLI', () => {
     assert.match(broken.stderr, /VERITY_E_POLICY_INVALID/);
   });
 
+  it('tokens create prints a token once; list never shows secrets; revoke ends it', () => {
+    const token = ok(
+      verity([
+        'tokens',
+        'create',
+        '--data',
+        data,
+        '--principal',
+        'world-eu',
+        '--role',
+        'service',
+        '--record-types',
+        'profile,position',
+      ]),
+    ).stdout.trim();
+    assert.match(token, /^tok_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}$/);
+    const list = ok(verity(['tokens', 'list', '--data', data])).stdout;
+    assert.ok(!list.includes(token.split('.')[1] as string));
+    const info = (JSON.parse(list) as { id: string; recordTypes: string[] }[]).find((t) => token.startsWith(t.id));
+    assert.deepEqual(info?.recordTypes, ['profile', 'position']);
+    assert.equal(JSON.parse(ok(verity(['tokens', 'revoke', '--data', data, info?.id as string])).stdout).revoked, true);
+    assert.equal(verity(['tokens', 'create', '--data', data, '--principal', 'x', '--role', 'god']).code, 1);
+  });
+
   it('log verify checks storage and consistency with a trusted checkpoint', async () => {
     const note = ok(verity(['log', 'checkpoint', '--data', data])).stdout;
     const trusted = join(dir, 'trusted.txt');

@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = [
   'key.destroy',
   'schema.register',
   'policy.decision',
+  'token.create',
+  'token.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

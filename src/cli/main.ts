@@ -5,6 +5,8 @@
  * Exit codes: 0 success; 1 the operation failed or a verification was invalid; 2 usage error or
  * malformed input.
  */
+
+import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
@@ -15,6 +17,7 @@ import { ConfigError, InputError, isVerityError, type VerityError } from '../err
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
+import { Tokens } from '../principals/index.ts';
 import { buildServer } from '../server/index.ts';
 import type { LifecycleState } from '../store/index.ts';
 import { out, outJson, readInput, readStdin } from './io.ts';
@@ -527,6 +530,45 @@ function asMalformed(e: unknown): unknown {
   return e;
 }
 
+async function cmdTokens(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'create') {
+    const { values } = parse(args, {
+      principal: { type: 'string' },
+      role: { type: 'string' },
+      'record-types': { type: 'string' },
+      'ttl-days': { type: 'string' },
+    });
+    const days = int(values, 'ttl-days', false);
+    const types = opt(values, 'record-types');
+    const r = await withVerity(values, (v) =>
+      new Tokens(v.store, v.log).create({
+        principal: str(values, 'principal'),
+        role: str(values, 'role'),
+        ...(types === undefined ? {} : { recordTypes: types.split(',').filter((t) => t !== '') }),
+        ...(days === undefined ? {} : { ttlMs: days * 24 * 3600 * 1000 }),
+        actor: actor(),
+      }),
+    );
+    process.stderr.write(
+      `verity: token ${r.info.id} for ${r.info.role}:${r.info.principal}, expires ${r.info.expiresAt}${r.info.role === 'service' && r.info.recordTypes.length === 0 ? '; it owns no record types, so the default policies permit it nothing (add --record-types)' : ''}\n`,
+    );
+    await out(r.token);
+    return 0;
+  }
+  if (sub === 'list') {
+    const { values } = parse(args, {});
+    await outJson(await withVerity(values, (v) => new Tokens(v.store, v.log).list()));
+    return 0;
+  }
+  if (sub === 'revoke') {
+    const { values, positionals } = parse(args, {}, 1);
+    const found = await withVerity(values, (v) => new Tokens(v.store, v.log).revoke(positionals[0] as string, actor()));
+    await outJson({ revoked: found });
+    return found ? 0 : 1;
+  }
+  usage(`unknown command \`tokens ${sub ?? ''}\``);
+}
+
 async function cmdPolicy(sub: string | undefined, args: string[]): Promise<number> {
   if (sub !== 'test') usage(`unknown command \`policy ${sub ?? ''}\``);
   const { values, positionals } = parse(args, { policies: { type: 'string' } }, 1);
@@ -552,15 +594,41 @@ async function cmdPolicy(sub: string | undefined, args: string[]): Promise<numbe
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/** Starts the HTTP interface on loopback (plain HTTP is refused anywhere else until TLS lands). */
+/** Starts the HTTP interface (loopback only: plain HTTP is refused elsewhere until TLS lands). */
 async function listen(
-  log: Parameters<typeof buildServer>[0]['log'],
+  v: Awaited<ReturnType<typeof openDataDir>>,
+  dir: string,
   host: string,
   port: number,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const app = buildServer({ log });
+  const policyDir = `${dir}/policies`;
+  const engine = PolicyEngine.load(await readPolicies(policyDir));
+  // Policies are files: a change is picked up at once; an invalid set is refused and the last good one stays.
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(policyDir, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      readPolicies(policyDir)
+        .then((text) => {
+          engine.reload(text);
+          process.stderr.write(`verity: policies reloaded (${engine.policyHash})\n`);
+        })
+        .catch((e: unknown) => process.stderr.write(`verity: kept the last good policies: ${(e as Error).message}\n`));
+    }, 100);
+  });
+  const app = buildServer({
+    log: v.log,
+    records: { vault: v.vault, tokens: new Tokens(v.store, v.log), policies: () => engine },
+  });
   const url = await app.listen({ host, port });
-  return { url, close: () => app.close() };
+  return {
+    url,
+    close: async () => {
+      watcher.close();
+      clearTimeout(timer);
+      await app.close();
+    },
+  };
 }
 
 function hostPort(values: Values): { host: string; port: number } {
@@ -581,7 +649,7 @@ async function cmdServe(args: string[]): Promise<number> {
   const { host, port } = hostPort(values);
   const v = await openDataDir(dataDir(values), { secret: await secretFromEnv() });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
-  const server = await listen(v.log, host, port);
+  const server = await listen(v, dataDir(values), host, port);
   await out(
     [
       `Verity is serving ${server.url}`,
@@ -620,7 +688,7 @@ async function cmdStart(args: string[]): Promise<number> {
   const v = await openDataDir(dir, { secret });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
   const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
-  const server = await listen(v.log, host, port);
+  const server = await listen(v, dir, host, port);
   await out(
     [
       `Verity is running on the embedded store in ${dir}`,
@@ -673,6 +741,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdLog(sub, rest);
     case 'policy':
       return cmdPolicy(sub, rest);
+    case 'tokens':
+      return cmdTokens(sub, rest);
     case undefined:
     case 'help':
     case '--help':

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   VERITY_E_INPUT_INVALID: { status: 400, area: 'input' },
   VERITY_E_INPUT_TOO_LARGE: { status: 413, area: 'input' },
   VERITY_E_INPUT_MALFORMED: { status: 400, area: 'input' },
+  VERITY_E_INPUT_MEDIA_TYPE: { status: 415, area: 'input' },
   // configuration and environment
   VERITY_E_CONFIG_INVALID: { status: 500, area: 'config' },
   VERITY_E_DATA_DIR: { status: 500, area: 'config' },
@@ -40,6 +41,7 @@ export const ERROR_CODES = {
   // access control
   VERITY_E_POLICY_INVALID: { status: 422, area: 'access' },
   VERITY_E_ACCESS_DENIED: { status: 403, area: 'access' },
+  VERITY_E_UNAUTHENTICATED: { status: 401, area: 'access' },
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },

@@ -1,15 +1,18 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeAuditEntry } from '../audit/index.ts';
-import { toBase64 } from '../encoding/index.ts';
+import { parseJson, toBase64 } from '../encoding/index.ts';
 import { httpStatusOf, InputError, isVerityError, type VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { TILE_WIDTH } from '../merkle/index.ts';
 import { OPENAPI } from './openapi.ts';
+import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 
 /** What the HTTP interface serves. */
 export interface ServerOptions {
   readonly log: TransparencyLog;
+  /** When given, the authenticated and authorized record endpoints are served too. */
+  readonly records?: Omit<RecordRoutesOptions, 'log'>;
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
   /** Fastify logging (off by default; never logs bodies). */
@@ -22,10 +25,12 @@ const sizeParam = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGE
 
 function docsPage(): string {
   const rows = Object.entries(OPENAPI.paths)
-    .map(([path, ops]) => {
-      const op = (ops as { get: { summary: string } }).get;
-      return `<tr><td><code>GET ${path}</code></td><td>${op.summary.replace(/</g, '&lt;')}</td></tr>`;
-    })
+    .flatMap(([path, ops]) =>
+      Object.entries(ops as Record<string, { summary: string }>).map(
+        ([method, op]) =>
+          `<tr><td><code>${method.toUpperCase()} ${path}</code></td><td>${op.summary.replace(/</g, '&lt;')}</td></tr>`,
+      ),
+    )
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Verity API</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td{padding:.3rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}code{white-space:nowrap}</style></head>
@@ -88,6 +93,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         reply,
         new InputError('VERITY_E_INPUT_INVALID', `request ${String(e.message ?? 'is invalid').slice(0, 200)}`),
       );
+    if (e.statusCode === 415)
+      return sendError(reply, new InputError('VERITY_E_INPUT_MEDIA_TYPE', 'send the body as application/json'));
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return sendError(reply, new InputError('VERITY_E_INPUT_TOO_LARGE', 'the request body is too large'));
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
@@ -101,15 +108,32 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       .send({ error: { code: 'VERITY_E_INTERNAL', message: 'internal error; see the server log' } });
   });
   app.setNotFoundHandler((req, reply) => {
-    reply
-      .code(404)
-      .send({
-        error: {
-          code: 'VERITY_E_INPUT_INVALID',
-          message: `no route ${req.method} ${req.url.slice(0, 100).replace(/[^\x20-\x7e]/g, '?')}; see /openapi.json`,
-        },
-      });
+    reply.code(404).send({
+      error: {
+        code: 'VERITY_E_INPUT_INVALID',
+        message: `no route ${req.method} ${req.url.slice(0, 100).replace(/[^\x20-\x7e]/g, '?')}; see /openapi.json`,
+      },
+    });
   });
+
+  // JSON bodies go through Verity's own bounded parser: size and depth limits before parsing,
+  // `__proto__` keys refused.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(
+        null,
+        parseJson(
+          new Uint8Array(body as Buffer),
+          { maxBytes: options.bodyLimit ?? 1024 * 1024, maxDepth: 40 },
+          'request body',
+        ),
+      );
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  if (options.records !== undefined) registerRecordRoutes(app, { ...options.records, log });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -138,6 +138,73 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/records': {
+      post: {
+        summary:
+          'Write a sealed record (a new one, or a new version with `id`); authorized by Cedar for the stated purpose',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['subject', 'type', 'purpose', 'data'],
+                properties: {
+                  subject: { type: 'string' },
+                  type: { type: 'string' },
+                  purpose: { type: 'string' },
+                  data: { type: 'object' },
+                  id: { type: 'string' },
+                  origin: { enum: ['created', 'captured'] },
+                  classification: { type: 'object' },
+                  source: { type: 'string' },
+                  lineage: { type: 'array', items: { type: 'string' } },
+                  retainUntil: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': { description: 'Written and durable: `id`, `version`, `logIndex`, `contentHash`, `createdAt`' },
+          '401': {
+            description: 'No live token',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+          '403': {
+            description: 'Denied by the policies',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/v1/records/{id}': {
+      get: {
+        summary:
+          'Read a record: `data`, `meta` and the inclusion `proof` of its write; the read and the decision are logged',
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' } },
+          { name: 'purpose', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'version', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+        ],
+        responses: {
+          '200': { description: '`data`, `meta`, `proof`, `readLogIndex`' },
+          '401': {
+            description: 'No live token',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+          '403': {
+            description: 'Denied by the policies',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+          ...errors,
+        },
+      },
+    },
     '/tile/{path}': {
       get: {
         summary: 'C2SP tlog-tiles: hash tiles tile/L/N[.p/W] and entry bundles tile/entries/N[.p/W]',
@@ -154,5 +221,5 @@ export const OPENAPI = {
       },
     },
   },
-  components: { schemas: { Error: errorBody } },
+  components: { schemas: { Error: errorBody }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
 } as const;

@@ -13,4 +13,5 @@ export type {
   StoreReader,
   StoreWriter,
   SubjectKeyRow,
+  TokenRow,
 } from './types.ts';

@@ -18,6 +18,7 @@ import {
   checkSubjectKey,
   checkText,
   checkTile,
+  checkTokenRow,
   closedError,
   corrupt,
   isOwnError,
@@ -31,11 +32,14 @@ import {
   SerialQueue,
   SUBJECT_KEY_COLS,
   type SubjectKeyColumns,
+  TOKEN_COLS,
+  type TokenColumns,
   TxState,
   tileRefused,
   toRecord,
   toSchema,
   toSubjectKey,
+  toToken,
   unavailable,
 } from './rows.ts';
 import type {
@@ -49,6 +53,7 @@ import type {
   StoreReader,
   StoreWriter,
   SubjectKeyRow,
+  TokenRow,
 } from './types.ts';
 
 /** Options of {@link openPostgresStore}. */
@@ -143,6 +148,16 @@ CREATE TABLE IF NOT EXISTS ${s}.subject_keys (
 CREATE INDEX IF NOT EXISTS subject_keys_kek ON ${s}.subject_keys (kek_version, subject_ref);
 
 -- Registered JSON Schemas by record type.
+CREATE TABLE IF NOT EXISTS ${s}.tokens (
+  id          TEXT COLLATE "C" PRIMARY KEY,
+  secret_hash BYTEA NOT NULL CHECK (length(secret_hash) = 32),
+  principal   TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  scopes      TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  expires_at  BIGINT NOT NULL,
+  revoked_at  BIGINT
+);
 CREATE TABLE IF NOT EXISTS ${s}.schemas (
   type       TEXT COLLATE "C" PRIMARY KEY,
   schema     TEXT NOT NULL,
@@ -174,6 +189,10 @@ function statements(s: string) {
     listKeysBelow: `SELECT ${SUBJECT_KEY_COLS} FROM ${s}.subject_keys WHERE kek_version < $1::bigint
       ORDER BY kek_version, subject_ref LIMIT $2`,
     countKeys: `SELECT kek_version, count(*) AS n FROM ${s}.subject_keys GROUP BY kek_version ORDER BY kek_version`,
+    getToken: `SELECT ${TOKEN_COLS} FROM ${s}.tokens WHERE id = $1`,
+    listTokens: `SELECT ${TOKEN_COLS} FROM ${s}.tokens ORDER BY created_at DESC, id`,
+    insertToken: `INSERT INTO ${s}.tokens (${TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    revokeToken: `UPDATE ${s}.tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
     getSchema: `SELECT type, schema, created_at FROM ${s}.schemas WHERE type = $1`,
     listSchemas: `SELECT type, schema, created_at FROM ${s}.schemas ORDER BY type`,
 
@@ -498,6 +517,16 @@ class PgReader implements StoreReader {
   async listSchemas(): Promise<SchemaRow[]> {
     return ((await this.run('listSchemas')).rows as SchemaColumns[]).map(toSchema);
   }
+
+  async getToken(id: string): Promise<TokenRow | undefined> {
+    checkText(id, 'token id');
+    const r = (await this.run('getToken', [id])).rows[0];
+    return r === undefined ? undefined : toToken(r as TokenColumns);
+  }
+
+  async listTokens(): Promise<TokenRow[]> {
+    return ((await this.run('listTokens')).rows as TokenColumns[]).map(toToken);
+  }
 }
 
 class PgWriter extends PgReader implements StoreWriter {
@@ -672,6 +701,41 @@ class PgWriter extends PgReader implements StoreWriter {
     return this.#mutate(async () => {
       checkSchemaRow(row);
       await this.run('putSchema', [row.type, row.schema, row.createdAt]);
+    });
+  }
+
+  insertToken(row: TokenRow): Promise<void> {
+    return this.#mutate(async () => {
+      checkTokenRow(row);
+      await this.run(
+        'insertToken',
+        [
+          row.id,
+          Buffer.from(row.secretHash),
+          row.principal,
+          row.role,
+          row.scopes,
+          row.createdAt,
+          row.expiresAt,
+          row.revokedAt,
+        ],
+        {
+          map: (raw) =>
+            sqlstate(raw) === '23505'
+              ? new StoreError('VERITY_E_STORE_CONFLICT', `token ${quote(row.id)} exists already; create another`, {
+                  cause: raw,
+                })
+              : undefined,
+        },
+      );
+    });
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.#mutate(async () => {
+      checkText(id, 'token id');
+      checkInteger(at, 'at');
+      return ((await this.run('revokeToken', [at, id])).rowCount ?? 0) > 0;
     });
   }
 }

@@ -1,6 +1,15 @@
 // Shared by both backends: input checks, row mapping, transaction bookkeeping. Private to src/store.
 import { quote, StoreError, VerityError } from '../errors/index.ts';
-import type { LifecycleState, ListOptions, LogHead, RecordRow, SchemaRow, StoredTile, SubjectKeyRow } from './types.ts';
+import type {
+  LifecycleState,
+  ListOptions,
+  LogHead,
+  RecordRow,
+  SchemaRow,
+  StoredTile,
+  SubjectKeyRow,
+  TokenRow,
+} from './types.ts';
 
 /** Lifecycle states the stores accept (a CHECK constraint in both schemas, too). */
 export const STATES: ReadonlySet<string> = new Set<LifecycleState>([
@@ -132,6 +141,18 @@ export function checkSchemaRow(s: SchemaRow): void {
   checkInteger(s.createdAt, 'createdAt');
 }
 
+export function checkTokenRow(t: TokenRow): void {
+  checkText(t.id, 'token id', true);
+  if (!(t.secretHash instanceof Uint8Array) || t.secretHash.byteLength !== 32)
+    throw new RangeError('secretHash must be 32 bytes');
+  checkText(t.principal, 'principal', true);
+  checkText(t.role, 'role', true);
+  checkText(t.scopes, 'scopes');
+  checkInteger(t.createdAt, 'createdAt');
+  checkInteger(t.expiresAt, 'expiresAt');
+  if (t.revokedAt !== null) checkInteger(t.revokedAt, 'revokedAt');
+}
+
 export function checkRows<T>(rows: readonly T[], check: (row: T) => void): void {
   if (!Array.isArray(rows)) throw new TypeError('rows must be an array');
   for (const r of rows) check(r);
@@ -193,6 +214,36 @@ export interface SchemaColumns {
 
 export function toSchema(c: SchemaColumns): SchemaRow {
   return { type: c.type, schema: c.schema, createdAt: c.created_at };
+}
+
+export const TOKEN_COLS = 'id, secret_hash, principal, role, scopes, created_at, expires_at, revoked_at';
+
+export interface TokenColumns {
+  id: string;
+  secret_hash: Uint8Array;
+  principal: string;
+  role: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export function toToken(c: TokenColumns): TokenRow {
+  return {
+    id: c.id,
+    secretHash: bytesOf(c.secret_hash),
+    principal: c.principal,
+    role: c.role,
+    scopes: c.scopes,
+    createdAt: c.created_at,
+    expiresAt: c.expires_at,
+    revokedAt: c.revoked_at,
+  };
+}
+
+function bytesOf(v: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(v) === Uint8Array.prototype ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 // --- errors --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import {
   checkSubjectKey,
   checkText,
   checkTile,
+  checkTokenRow,
   closedError,
   corrupt,
   isOwnError,
@@ -31,11 +32,14 @@ import {
   SUBJECT_KEY_COLS,
   type SubjectKeyColumns,
   sleep,
+  TOKEN_COLS,
+  type TokenColumns,
   TxState,
   tileRefused,
   toRecord,
   toSchema,
   toSubjectKey,
+  toToken,
   unavailable,
 } from './rows.ts';
 import type {
@@ -49,6 +53,7 @@ import type {
   StoreReader,
   StoreWriter,
   SubjectKeyRow,
+  TokenRow,
 } from './types.ts';
 
 /** Options of {@link openSqliteStore}. */
@@ -132,6 +137,18 @@ CREATE TABLE IF NOT EXISTS subject_keys (
 CREATE INDEX IF NOT EXISTS subject_keys_kek ON subject_keys (kek_version, subject_ref);
 
 -- Registered JSON Schemas by record type.
+-- API tokens: the secret is never stored, only its SHA-256.
+CREATE TABLE IF NOT EXISTS tokens (
+  id          TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),
+  principal   TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  scopes      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+) STRICT;
+
 CREATE TABLE IF NOT EXISTS schemas (
   type       TEXT PRIMARY KEY,
   schema     TEXT NOT NULL,
@@ -160,6 +177,10 @@ const SQL = {
   listKeysBelow: `SELECT ${SUBJECT_KEY_COLS} FROM subject_keys WHERE kek_version < ?
     ORDER BY kek_version, subject_ref LIMIT ?`,
   countKeys: 'SELECT kek_version, COUNT(*) AS n FROM subject_keys GROUP BY kek_version ORDER BY kek_version',
+  getToken: `SELECT ${TOKEN_COLS} FROM tokens WHERE id = ?`,
+  listTokens: `SELECT ${TOKEN_COLS} FROM tokens ORDER BY created_at DESC, id`,
+  insertToken: `INSERT INTO tokens (${TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  revokeToken: 'UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
   getSchema: 'SELECT type, schema, created_at FROM schemas WHERE type = ?',
   listSchemas: 'SELECT type, schema, created_at FROM schemas ORDER BY type',
 
@@ -423,6 +444,16 @@ class SqliteReader implements StoreReader {
   async listSchemas(): Promise<SchemaRow[]> {
     return this.many<SchemaColumns>(SQL.listSchemas).map(toSchema);
   }
+
+  async getToken(id: string): Promise<TokenRow | undefined> {
+    checkText(id, 'token id');
+    const r = this.one<TokenColumns>(SQL.getToken, id);
+    return r === undefined ? undefined : toToken(r);
+  }
+
+  async listTokens(): Promise<TokenRow[]> {
+    return this.many<TokenColumns>(SQL.listTokens).map(toToken);
+  }
 }
 
 class SqliteWriter extends SqliteReader implements StoreWriter {
@@ -577,6 +608,37 @@ class SqliteWriter extends SqliteReader implements StoreWriter {
     this.#mutate(() => {
       checkSchemaRow(row);
       this.st(SQL.putSchema).run(row.type, row.schema, row.createdAt);
+    });
+  }
+
+  async insertToken(row: TokenRow): Promise<void> {
+    this.#mutate(() => {
+      checkTokenRow(row);
+      try {
+        this.st(SQL.insertToken).run(
+          row.id,
+          row.secretHash,
+          row.principal,
+          row.role,
+          row.scopes,
+          row.createdAt,
+          row.expiresAt,
+          row.revokedAt,
+        );
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        throw new StoreError('VERITY_E_STORE_CONFLICT', `token ${quote(row.id)} exists already; create another`, {
+          cause: e,
+        });
+      }
+    });
+  }
+
+  async revokeToken(id: string, at: number): Promise<boolean> {
+    return this.#mutate(() => {
+      checkText(id, 'token id');
+      checkInteger(at, 'at');
+      return Number(this.st(SQL.revokeToken).run(at, id).changes) > 0;
     });
   }
 }

@@ -615,6 +615,37 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
       });
     });
 
+    describe('tokens', () => {
+      it('stores tokens by id, refuses a duplicate, revokes once', async () => {
+        const t = {
+          id: 'tok_a',
+          secretHash: new Uint8Array(32).fill(5),
+          principal: 'world-eu',
+          role: 'service',
+          scopes: '{"recordTypes":["position"]}',
+          createdAt: 10,
+          expiresAt: 1000,
+          revokedAt: null,
+        };
+        assert.equal(await store.reader.getToken('tok_a'), undefined);
+        await store.write((tx) => tx.insertToken(t));
+        await store.write((tx) => tx.insertToken({ ...t, id: 'tok_b', createdAt: 20 }));
+        assert.deepEqual(await store.reader.getToken('tok_a'), t);
+        await assert.rejects(
+          store.write((tx) => tx.insertToken(t)),
+          (e) => isVerityError(e, 'VERITY_E_STORE_CONFLICT'),
+        );
+        assert.deepEqual(
+          (await store.reader.listTokens()).map((x) => x.id),
+          ['tok_b', 'tok_a'],
+        );
+        assert.equal(await store.write((tx) => tx.revokeToken('tok_a', 50)), true);
+        assert.equal(await store.write((tx) => tx.revokeToken('tok_a', 60)), true);
+        assert.equal((await store.reader.getToken('tok_a'))?.revokedAt, 50);
+        assert.equal(await store.write((tx) => tx.revokeToken('tok_nope', 60)), false);
+      });
+    });
+
     describe('transactions', () => {
       it('resolve with the callback value once committed; readers see only committed data', async () => {
         let release: () => void = () => undefined;

@@ -72,6 +72,24 @@ export interface SchemaRow {
   readonly createdAt: number;
 }
 
+/** An API token of a principal. Only a hash of its secret is stored, never the secret. */
+export interface TokenRow {
+  /** Public token id (`tok_` + base64url), the part of a token used to find it. */
+  readonly id: string;
+  /** SHA-256 of the token's secret part (32 bytes). */
+  readonly secretHash: Uint8Array;
+  /** The principal's name, e.g. `world-eu`. */
+  readonly principal: string;
+  /** `service`, `operator`, `auditor` or `player`. */
+  readonly role: string;
+  /** JSON text of the token's scopes (e.g. `{"recordTypes":["position"]}`). */
+  readonly scopes: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** When it was revoked, or null. */
+  readonly revokedAt: number | null;
+}
+
 /** Page of results with an opaque continuation. */
 export interface ListOptions {
   readonly limit: number;
@@ -101,6 +119,9 @@ export interface StoreReader {
   countSubjectKeysByKek(): Promise<Map<number, number>>;
   getSchema(type: string): Promise<SchemaRow | undefined>;
   listSchemas(): Promise<SchemaRow[]>;
+  getToken(id: string): Promise<TokenRow | undefined>;
+  /** Every token, newest first (secret hashes included; callers must not print them). */
+  listTokens(): Promise<TokenRow[]>;
 }
 
 /** Operations of one exclusive write transaction (one at a time across every process). */
@@ -127,6 +148,10 @@ export interface StoreWriter extends StoreReader {
   /** Deletes a subject key (crypto-shredding); returns whether one existed. */
   deleteSubjectKey(subjectRef: string): Promise<boolean>;
   putSchema(row: SchemaRow): Promise<void>;
+  /** Inserts a new token; VERITY_E_STORE_CONFLICT if the id exists. */
+  insertToken(row: TokenRow): Promise<void>;
+  /** Marks a token revoked at `at` (first revocation wins); returns whether it exists. */
+  revokeToken(id: string, at: number): Promise<boolean>;
 }
 
 /** A storage backend. */

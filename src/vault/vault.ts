@@ -808,6 +808,37 @@ export class Vault {
     return { ...p, checkpoint, entry: toBase64(entry) };
   }
 
+  /**
+   * What an authorization decision needs to know about a record, read without decrypting and
+   * without an audit entry (the decision itself is audited by the caller). Undefined when absent.
+   */
+  async describe(id: string): Promise<
+    | {
+        id: string;
+        version: number;
+        type: string;
+        subjectRef: string;
+        category: string;
+        sensitivity: string;
+        state: LifecycleState;
+      }
+    | undefined
+  > {
+    checkId(id);
+    const row = await this.#store.reader.getRecord(id);
+    if (row === undefined) return undefined;
+    const m = this.#meta(row);
+    return {
+      id,
+      version: row.version,
+      type: row.type,
+      subjectRef: row.subjectRef,
+      category: m.classification.category,
+      sensitivity: m.classification.sensitivity,
+      state: row.state,
+    };
+  }
+
   /** Metadata of every version of a record, oldest first (audited). */
   async history(id: string, access: Access): Promise<RecordMeta[]> {
     checkId(id);

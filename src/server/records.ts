@@ -1,0 +1,195 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Action, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { type Clock, systemClock } from '../clock/index.ts';
+import type { JsonValue } from '../encoding/index.ts';
+import { VaultError, VerityError } from '../errors/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import type { Principal, Tokens } from '../principals/index.ts';
+import type { Vault } from '../vault/index.ts';
+
+/** What the record endpoints need. */
+export interface RecordRoutesOptions {
+  readonly vault: Vault;
+  readonly log: TransparencyLog;
+  readonly tokens: Tokens;
+  /** Read at every request, so a reload takes effect at once. */
+  readonly policies: () => PolicyEngine;
+  readonly clock?: Clock;
+}
+
+const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
+const purpose = { type: 'string', pattern: `^${TOKEN}$` } as const;
+const recordId = { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' } as const;
+
+const putBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['subject', 'type', 'purpose', 'data'],
+  properties: {
+    subject: { type: 'string', minLength: 1, maxLength: 256 },
+    type: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,63}$' },
+    purpose,
+    data: { type: 'object' },
+    id: recordId,
+    origin: { enum: ['created', 'captured'] },
+    classification: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        category: { type: 'string', maxLength: 64 },
+        sensitivity: { enum: ['public', 'internal', 'confidential', 'restricted'] },
+      },
+    },
+    source: { type: 'string', maxLength: 128 },
+    lineage: { type: 'array', maxItems: 64, items: recordId },
+    retainUntil: { type: 'string', maxLength: 64 },
+  },
+} as const;
+
+interface PutBody {
+  subject: string;
+  type: string;
+  purpose: string;
+  data: JsonValue;
+  id?: string;
+  origin?: 'created' | 'captured';
+  classification?: { category?: string; sensitivity?: 'public' | 'internal' | 'confidential' | 'restricted' };
+  source?: string;
+  lineage?: string[];
+  retainUntil?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function cedarPrincipal(p: Principal): PrincipalRef {
+  return p.role === 'service'
+    ? { kind: 'service', id: p.name, recordTypes: p.recordTypes }
+    : { kind: p.role, id: p.name };
+}
+
+/**
+ * The record endpoints: authenticated by bearer token, authorized by Cedar with purpose
+ * limitation, and every decision — allow or deny — appended to the log with the hash of the
+ * policy set that made it.
+ */
+export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOptions): void {
+  const clock = o.clock ?? systemClock;
+
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    const h = req.headers.authorization;
+    if (typeof h !== 'string' || !h.startsWith('Bearer ')) {
+      throw new VerityError(
+        'VERITY_E_UNAUTHENTICATED',
+        'send `Authorization: Bearer TOKEN` with a token from `verity tokens create`',
+      );
+    }
+    req.principal = await o.tokens.authenticate(h.slice('Bearer '.length).trim());
+  };
+
+  const decide = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+  ): Promise<void> => {
+    const engine = o.policies();
+    const d = engine.authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
+    await o.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: p.actor,
+          action: 'policy.decision',
+          resource: label,
+          purpose: purposeText,
+          outcome: d.allowed ? 'success' : 'denied',
+          time: clock.now(),
+          details: {
+            action,
+            decision: d.allowed ? 'allow' : 'deny',
+            policy: d.policyHash,
+            ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
+          },
+        }),
+      ),
+    );
+    if (!d.allowed) {
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
+      );
+    }
+  };
+
+  app.post('/v1/records', { schema: { body: putBody }, preHandler: authenticate }, async (req, reply) => {
+    const p = req.principal as Principal;
+    const b = req.body as PutBody;
+    const subjectRef = await o.vault.subjectRef(b.subject);
+    const resource: ResourceRef = {
+      kind: 'record',
+      id: b.id ?? 'new',
+      owner: { id: subjectRef },
+      type: b.type,
+      category: b.classification?.category ?? 'unclassified',
+      sensitivity: b.classification?.sensitivity ?? 'confidential',
+    };
+    await decide(p, 'write', resource, b.id === undefined ? `record:new` : `record:${b.id}`, b.purpose);
+    const r = await o.vault.put({
+      actor: p.actor,
+      subject: b.subject,
+      type: b.type,
+      purpose: b.purpose,
+      data: b.data,
+      ...(b.id === undefined ? {} : { id: b.id }),
+      ...(b.origin === undefined ? {} : { origin: b.origin }),
+      ...(b.classification === undefined ? {} : { classification: b.classification }),
+      ...(b.source === undefined ? {} : { source: b.source }),
+      ...(b.lineage === undefined ? {} : { lineage: b.lineage }),
+      ...(b.retainUntil === undefined ? {} : { retainUntil: b.retainUntil }),
+    });
+    return reply.code(201).send(r);
+  });
+
+  app.get(
+    '/v1/records/:id',
+    {
+      schema: {
+        params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: recordId } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['purpose'],
+          properties: { purpose, version: { type: 'integer', minimum: 1, maximum: 2 ** 31 } },
+        },
+      },
+      preHandler: authenticate,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const { id } = req.params as { id: string };
+      const q = req.query as { purpose: string; version?: number };
+      const desc = await o.vault.describe(id);
+      // An absent record is decided like any other: callers learn nothing from a 404 they may not see.
+      const resource: ResourceRef = {
+        kind: 'record',
+        id,
+        owner: { id: desc?.subjectRef ?? 'absent' },
+        type: desc?.type ?? 'absent',
+        category: desc?.category ?? 'unclassified',
+        sensitivity: desc?.sensitivity ?? 'restricted',
+      };
+      await decide(p, 'read', resource, `record:${id}`, q.purpose);
+      if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
+      return o.vault.get(id, {
+        actor: p.actor,
+        purpose: q.purpose,
+        ...(q.version === undefined ? {} : { version: q.version }),
+      });
+    },
+  );
+}

@@ -1,0 +1,242 @@
+// Record endpoints: bearer tokens, Cedar decisions (every one logged with the policy hash),
+// purpose limitation, and abuse: each refused with the right status, nothing written, server up.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { decodeAuditEntry } from '../src/audit/index.ts';
+import { fixedClock } from '../src/clock/index.ts';
+import { checkProofCase, parseProofCase } from '../src/log/index.ts';
+import { Tokens } from '../src/principals/index.ts';
+import { buildServer } from '../src/server/index.ts';
+import { makeCore, type TestCore } from './helpers/core.ts';
+
+describe('record endpoints over HTTP', () => {
+  const clock = fixedClock(Date.parse('2026-06-01T00:00:00Z'));
+  let core: TestCore;
+  let app: ReturnType<typeof buildServer>;
+  let tokens: Tokens;
+  let world: string;
+  let chat: string;
+  let ops: string;
+  let engine: PolicyEngine;
+  const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+
+  before(async () => {
+    core = await makeCore('sqlite', { clock });
+    tokens = new Tokens(core.store, core.log, clock);
+    engine = PolicyEngine.load(DEFAULT_POLICIES);
+    app = buildServer({ log: core.log, records: { vault: core.vault, tokens, policies: () => engine, clock } });
+    await app.ready();
+    world = (
+      await tokens.create({
+        principal: 'world-eu',
+        role: 'service',
+        recordTypes: ['position', 'profile'],
+        actor: 'operator:test',
+      })
+    ).token;
+    chat = (
+      await tokens.create({ principal: 'chat', role: 'service', recordTypes: ['chat.message'], actor: 'operator:test' })
+    ).token;
+    ops = (await tokens.create({ principal: 'ops', role: 'operator', actor: 'operator:test' })).token;
+  });
+  after(async () => {
+    await app.close();
+    await core.dispose();
+  });
+
+  const put = (token: string | undefined, body: unknown, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: { ...(token === undefined ? {} : auth(token)), 'content-type': 'application/json', ...headers },
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('writes and reads a record, with a proof, for the permitted purpose', async () => {
+    const w = await put(world, {
+      subject: 'player-1',
+      type: 'profile',
+      purpose: 'service-provision',
+      data: { name: 'Ada' },
+    });
+    assert.equal(w.statusCode, 201, w.body);
+    const { id, version, logIndex } = w.json() as { id: string; version: number; logIndex: number };
+    assert.equal(version, 1);
+    const r = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(world) });
+    assert.equal(r.statusCode, 200, r.body);
+    const body = r.json();
+    assert.deepEqual(body.data, { name: 'Ada' });
+    assert.equal(body.meta.provenance.creator, 'service:world-eu');
+    assert.equal(body.proof.leafIndex, logIndex);
+    assert.deepEqual(checkProofCase(parseProofCase(body.proof)), { valid: true });
+  });
+
+  it('logs every decision, allow and deny, with the hash of the policy set', async () => {
+    const before = (await core.log.head()).size;
+    const denied = await put(chat, { subject: 'player-1', type: 'profile', purpose: 'service-provision', data: {} });
+    assert.equal(denied.statusCode, 403);
+    assert.equal(denied.json().error.code, 'VERITY_E_ACCESS_DENIED');
+    const after = (await core.log.head()).size;
+    assert.equal(after, before + 1, 'a denied write adds its decision and nothing else');
+    const e = decodeAuditEntry((await core.log.entries(before, after))[0] as Uint8Array);
+    assert.equal(e.action, 'policy.decision');
+    assert.equal(e.outcome, 'denied');
+    assert.equal(e.actor, 'service:chat');
+    assert.equal(e.details?.['policy'], engine.policyHash);
+    const ok = await put(world, {
+      subject: 'player-2',
+      type: 'position',
+      purpose: 'service-provision',
+      data: { x: 1 },
+    });
+    assert.equal(ok.statusCode, 201);
+    const entries = (await core.log.entries(after, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
+    assert.deepEqual(
+      entries.map((x) => x.action),
+      ['policy.decision', 'key.create', 'record.create'],
+    );
+    assert.equal(entries[0]?.outcome, 'success');
+  });
+
+  it('enforces purpose limitation and ownership of record types', async () => {
+    const w = await put(world, { subject: 'player-3', type: 'profile', purpose: 'service-provision', data: { a: 1 } });
+    const id = w.json().id as string;
+    const marketing = await app.inject({ url: `/v1/records/${id}?purpose=marketing`, headers: auth(world) });
+    assert.equal(marketing.statusCode, 403);
+    const otherService = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(chat) });
+    assert.equal(otherService.statusCode, 403);
+    const operator = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(ops) });
+    assert.equal(operator.statusCode, 403, 'operators never read content');
+    const absent = await app.inject({
+      url: '/v1/records/rec_AAAAAAAAAAAAAAAAAAAAAA?purpose=service-provision',
+      headers: auth(world),
+    });
+    assert.equal(absent.statusCode, 403, 'absent records are decided like any other');
+  });
+
+  it('refuses missing, malformed, unknown, revoked and expired tokens', async () => {
+    const body = { subject: 'p', type: 'profile', purpose: 'service-provision', data: {} };
+    for (const t of [
+      undefined,
+      'nope',
+      'tok_AAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      `${world.slice(0, -2)}xx`,
+    ]) {
+      const r = await put(t, body);
+      assert.equal(r.statusCode, 401, String(t));
+      assert.equal(r.json().error.code, 'VERITY_E_UNAUTHENTICATED');
+    }
+    const short = await tokens.create({
+      principal: 'temp',
+      role: 'service',
+      recordTypes: ['profile'],
+      ttlMs: 60_000,
+      actor: 'operator:test',
+    });
+    assert.equal((await put(short.token, body)).statusCode, 201);
+    clock.advance(61_000);
+    assert.equal((await put(short.token, body)).statusCode, 401);
+    const revoked = await tokens.create({
+      principal: 'gone',
+      role: 'service',
+      recordTypes: ['profile'],
+      actor: 'operator:test',
+    });
+    assert.equal((await put(revoked.token, body)).statusCode, 201);
+    assert.equal(await tokens.revoke(revoked.info.id, 'operator:test'), true);
+    assert.equal((await put(revoked.token, body)).statusCode, 401);
+    assert.ok(
+      !(await tokens.list()).some((t) => JSON.stringify(t).includes(revoked.token.split('.')[1] as string)),
+      'secrets are never listed',
+    );
+  });
+
+  it('refuses abusive requests without writing anything, and stays up', async () => {
+    const before = (await core.log.head()).size;
+    let deep = '{"a":1}';
+    for (let i = 0; i < 100; i++) deep = `{"d":${deep}}`;
+    const cases: [string, unknown, Record<string, string>, number, string][] = [
+      ['malformed JSON', '{"subject": ', {}, 400, 'VERITY_E_INPUT_MALFORMED'],
+      [
+        'huge body',
+        JSON.stringify({
+          subject: 'p',
+          type: 'profile',
+          purpose: 'service-provision',
+          data: { x: 'x'.repeat(2 * 1024 * 1024) },
+        }),
+        {},
+        413,
+        'VERITY_E_INPUT_TOO_LARGE',
+      ],
+      [
+        'deep nesting',
+        `{"subject":"p","type":"profile","purpose":"service-provision","data":${deep}}`,
+        {},
+        413,
+        'VERITY_E_INPUT_TOO_LARGE',
+      ],
+      [
+        'wrong content type',
+        'subject=p',
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        415,
+        'VERITY_E_INPUT_MEDIA_TYPE',
+      ],
+      [
+        'unknown field',
+        { subject: 'p', type: 'profile', purpose: 'service-provision', data: {}, admin: true },
+        {},
+        400,
+        'VERITY_E_INPUT_INVALID',
+      ],
+      [
+        'wrong type',
+        { subject: 'p', type: 'profile', purpose: 'service-provision', data: 'str' },
+        {},
+        400,
+        'VERITY_E_INPUT_INVALID',
+      ],
+      [
+        'prototype pollution',
+        '{"subject":"p","type":"profile","purpose":"service-provision","data":{"__proto__":{"admin":true}}}',
+        {},
+        400,
+        'VERITY_E_INPUT_MALFORMED',
+      ],
+      [
+        'bad purpose',
+        { subject: 'p', type: 'profile', purpose: "x' OR 1=1 --", data: {} },
+        {},
+        400,
+        'VERITY_E_INPUT_INVALID',
+      ],
+    ];
+    for (const [name, body, headers, status, code] of cases) {
+      const r = await put(world, body, headers);
+      assert.equal(r.statusCode, status, `${name}: ${r.body.slice(0, 200)}`);
+      assert.equal(r.json().error.code, code, name);
+    }
+    assert.equal((await core.log.head()).size, before, 'nothing was written');
+    const sqlish = await put(world, {
+      subject: "robert'); DROP TABLE records;--",
+      type: 'profile',
+      purpose: 'service-provision',
+      data: { q: "1' OR '1'='1" },
+    });
+    assert.equal(sqlish.statusCode, 201, 'SQL-looking strings are just data');
+    const id = sqlish.json().id as string;
+    const back = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(world) });
+    assert.equal(back.json().meta.subject, "robert'); DROP TABLE records;--");
+    for (const url of [
+      '/v1/records/../../etc/passwd?purpose=x',
+      '/v1/records/rec_x?purpose=service-provision',
+      `/v1/records/${id}?purpose=service-provision&extra=1`,
+    ]) {
+      const r = await app.inject({ url, headers: auth(world) });
+      assert.ok([400, 404].includes(r.statusCode), `${url}: ${r.statusCode}`);
+    }
+    assert.equal((await app.inject('/healthz')).statusCode, 200);
+  });
+});
