@@ -239,4 +239,89 @@ describe('record endpoints over HTTP', () => {
     }
     assert.equal((await app.inject('/healthz')).statusCode, 200);
   });
+
+  it('serves history, subject queries filtered per record, erasure, shredding and key rotation', async () => {
+    const w1 = (
+      await put(world, { subject: 'player-9', type: 'profile', purpose: 'service-provision', data: { v: 1 } })
+    ).json() as { id: string };
+    await put(world, { id: w1.id, subject: 'player-9', type: 'profile', purpose: 'service-provision', data: { v: 2 } });
+    await put(chat, { subject: 'player-9', type: 'chat.message', purpose: 'service-provision', data: { t: 'hi' } });
+    const h = await app.inject({ url: `/v1/records/${w1.id}/history?purpose=service-provision`, headers: auth(world) });
+    assert.equal(h.statusCode, 200);
+    assert.deepEqual(
+      (h.json() as { version: number }[]).map((m) => m.version),
+      [1, 2],
+    );
+    const q = await app.inject({
+      method: 'POST',
+      url: '/v1/records/query',
+      headers: auth(world),
+      payload: { subject: 'player-9', purpose: 'service-provision' },
+    });
+    assert.equal(q.statusCode, 200);
+    assert.deepEqual(
+      (q.json() as { type: string }[]).map((m) => m.type),
+      ['profile'],
+      'a service sees only its own record types of a subject',
+    );
+    assert.equal(
+      (
+        await app.inject({
+          method: 'DELETE',
+          url: `/v1/records/${w1.id}?purpose=service-provision`,
+          headers: auth(world),
+        })
+      ).statusCode,
+      403,
+      'services do not erase',
+    );
+    const erased = await app.inject({
+      method: 'DELETE',
+      url: `/v1/records/${w1.id}?purpose=erasure-request`,
+      headers: auth(ops),
+    });
+    assert.equal(erased.statusCode, 200, erased.body);
+    assert.equal(erased.json().versions, 2);
+    assert.equal(
+      (await app.inject({ url: `/v1/records/${w1.id}?purpose=service-provision`, headers: auth(world) })).statusCode,
+      410,
+    );
+    const shred = await app.inject({
+      method: 'POST',
+      url: '/v1/subjects/shred',
+      headers: auth(ops),
+      payload: { subject: 'player-9', purpose: 'erasure-request' },
+    });
+    assert.equal(shred.statusCode, 200, shred.body);
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/subjects/shred',
+          headers: auth(world),
+          payload: { subject: 'player-1', purpose: 'erasure-request' },
+        })
+      ).statusCode,
+      403,
+    );
+    const rot = await app.inject({
+      method: 'POST',
+      url: '/v1/keys/rotate',
+      headers: auth(ops),
+      payload: { purpose: 'security' },
+    });
+    assert.equal(rot.statusCode, 200, rot.body);
+    assert.ok(rot.json().kekVersion >= 2);
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/keys/rotate',
+          headers: auth(world),
+          payload: { purpose: 'security' },
+        })
+      ).statusCode,
+      403,
+    );
+  });
 });

@@ -59,6 +59,24 @@ const consistencyCase = {
   },
 } as const;
 
+const authErrors = {
+  '401': {
+    description: 'No live token',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  '403': {
+    description: 'Denied by the policies',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+};
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' },
+};
+const purposeParam = { name: 'purpose', in: 'query', required: true, schema: { type: 'string' } };
+
 const int = (name: string, description: string, required: boolean) => ({
   name,
   in: 'query',
@@ -182,6 +200,16 @@ export const OPENAPI = {
       },
     },
     '/v1/records/{id}': {
+      delete: {
+        summary: 'Erase every version of a record (authorized as an erase; audited)',
+        security: [{ bearer: [] }],
+        parameters: [idParam, purposeParam],
+        responses: {
+          '200': { description: 'Versions erased and the log index of the erasure' },
+          ...authErrors,
+          ...errors,
+        },
+      },
       get: {
         summary:
           'Read a record: `data`, `meta` and the inclusion `proof` of its write; the read and the decision are logged',
@@ -201,6 +229,86 @@ export const OPENAPI = {
             description: 'Denied by the policies',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
           },
+          ...errors,
+        },
+      },
+    },
+    '/v1/records/{id}/history': {
+      get: {
+        summary: 'Metadata of every version of a record (audited, authorized as a read)',
+        security: [{ bearer: [] }],
+        parameters: [idParam, purposeParam],
+        responses: { '200': { description: 'Versions, oldest first' }, ...authErrors, ...errors },
+      },
+    },
+    '/v1/records/query': {
+      post: {
+        summary:
+          "The latest version of each of a subject's records that the caller may read (the subject travels in the body, never in a URL)",
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['subject', 'purpose'],
+                properties: {
+                  subject: { type: 'string' },
+                  purpose: { type: 'string' },
+                  limit: { type: 'integer' },
+                  after: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+        responses: { '200': { description: 'Record metadata' }, ...authErrors, ...errors },
+      },
+    },
+    '/v1/subjects/shred': {
+      post: {
+        summary:
+          'Crypto-shred a subject: its data key and payloads are destroyed, then the KEK rotated and retired KEKs destroyed',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['subject', 'purpose'],
+                properties: { subject: { type: 'string' }, purpose: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'Versions erased, log index, destroyed KEK versions' },
+          ...authErrors,
+          ...errors,
+        },
+      },
+    },
+    '/v1/keys/rotate': {
+      post: {
+        summary: 'Rotate the key-encryption key online (re-wrap every data key); optionally destroy retired KEKs',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['purpose'],
+                properties: { purpose: { type: 'string' }, destroyRetired: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'New KEK version, keys re-wrapped, KEKs destroyed' },
+          ...authErrors,
           ...errors,
         },
       },

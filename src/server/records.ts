@@ -192,4 +192,167 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       });
     },
   );
+
+  const recordParams = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id'],
+    properties: { id: recordId },
+  } as const;
+  const purposeQuery = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['purpose'],
+    properties: { purpose },
+  } as const;
+
+  /** Authorizes `action` on an existing record (absent ones are decided like any other). */
+  const decideOnRecord = async (p: Principal, action: Action, id: string, purposeText: string) => {
+    const desc = await o.vault.describe(id);
+    await decide(
+      p,
+      action,
+      {
+        kind: 'record',
+        id,
+        owner: { id: desc?.subjectRef ?? 'absent' },
+        type: desc?.type ?? 'absent',
+        category: desc?.category ?? 'unclassified',
+        sensitivity: desc?.sensitivity ?? 'restricted',
+      },
+      `record:${id}`,
+      purposeText,
+    );
+    if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
+    return desc;
+  };
+
+  app.get(
+    '/v1/records/:id/history',
+    { schema: { params: recordParams, querystring: purposeQuery }, preHandler: authenticate },
+    async (req) => {
+      const p = req.principal as Principal;
+      const { id } = req.params as { id: string };
+      const { purpose: why } = req.query as { purpose: string };
+      await decideOnRecord(p, 'read', id, why);
+      return o.vault.history(id, { actor: p.actor, purpose: why });
+    },
+  );
+
+  app.delete(
+    '/v1/records/:id',
+    { schema: { params: recordParams, querystring: purposeQuery }, preHandler: authenticate },
+    async (req) => {
+      const p = req.principal as Principal;
+      const { id } = req.params as { id: string };
+      const { purpose: why } = req.query as { purpose: string };
+      await decideOnRecord(p, 'erase', id, why);
+      return o.vault.erase(id, { actor: p.actor, purpose: why });
+    },
+  );
+
+  // The subject travels in the body, never in a URL (URLs end up in access logs).
+  const subjectBody = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['subject', 'purpose'],
+    properties: {
+      subject: { type: 'string', minLength: 1, maxLength: 256 },
+      purpose,
+      limit: { type: 'integer', minimum: 1, maximum: 1000 },
+      after: recordId,
+    },
+  } as const;
+
+  app.post('/v1/records/query', { schema: { body: subjectBody }, preHandler: authenticate }, async (req) => {
+    const p = req.principal as Principal;
+    const b = req.body as { subject: string; purpose: string; limit?: number; after?: string };
+    const metas = await o.vault.listBySubject(b.subject, {
+      actor: p.actor,
+      purpose: b.purpose,
+      ...(b.limit === undefined ? {} : { limit: b.limit }),
+      ...(b.after === undefined ? {} : { after: b.after }),
+    });
+    const subjectRef = await o.vault.subjectRef(b.subject);
+    const engine = o.policies();
+    // Each record is decided on its own; only permitted ones are returned, and one entry logs the outcome.
+    const permitted = metas.filter(
+      (m) =>
+        engine.authorize(
+          cedarPrincipal(p),
+          'read',
+          {
+            kind: 'record',
+            id: m.id,
+            owner: { id: subjectRef },
+            type: m.type,
+            category: m.classification.category,
+            sensitivity: m.classification.sensitivity,
+          },
+          { purpose: b.purpose, time: clock.now() },
+        ).allowed,
+    );
+    await o.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: p.actor,
+          action: 'policy.decision',
+          resource: 'subject:records',
+          purpose: b.purpose,
+          outcome: permitted.length > 0 || metas.length === 0 ? 'success' : 'denied',
+          time: clock.now(),
+          details: { action: 'read', policy: engine.policyHash, permitted: permitted.length, candidates: metas.length },
+        }),
+      ),
+    );
+    return permitted;
+  });
+
+  app.post(
+    '/v1/subjects/shred',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['subject', 'purpose'],
+          properties: { subject: { type: 'string', minLength: 1, maxLength: 256 }, purpose },
+        },
+      },
+      preHandler: authenticate,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const b = req.body as { subject: string; purpose: string };
+      await decide(
+        p,
+        'erase',
+        { kind: 'subject', owner: { id: await o.vault.subjectRef(b.subject) } },
+        'subject:key',
+        b.purpose,
+      );
+      return o.vault.shredSubject(b.subject, { actor: p.actor, purpose: b.purpose });
+    },
+  );
+
+  app.post(
+    '/v1/keys/rotate',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['purpose'],
+          properties: { purpose, destroyRetired: { type: 'boolean' } },
+        },
+      },
+      preHandler: authenticate,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const b = req.body as { purpose: string; destroyRetired?: boolean };
+      await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose);
+      return o.vault.rotateKeys({ actor: p.actor, purpose: b.purpose, destroyRetired: b.destroyRetired === true });
+    },
+  );
 }
