@@ -25,6 +25,7 @@ const LAYERS: Record<string, number> = {
   verity: 6,
   embedded: 7,
   server: 8,
+  sdk: 8,
   cli: 9,
 };
 

@@ -33,6 +33,23 @@ function ok(r: Run): Run {
   return r;
 }
 
+/** Like verity() but without blocking the event loop (the server under test runs in this process's children). */
+function runAsync(args: string[], input = ''): Promise<Run> {
+  return new Promise((resolve) => {
+    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase' } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    c.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    c.stdin.end(input);
+  });
+}
+
 function hexToB64(h: string): string {
   return Buffer.from(h, 'hex').toString('base64');
 }
@@ -250,8 +267,41 @@ describe('verity CLI', () => {
       });
       child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
     });
-    const key = (await (await fetch(`${url}/v1/log/key`)).text()).trim();
-    assert.equal(key, ok(verity(['log', 'key', '--data', data])).stdout.trim());
+    try {
+      const key = (await (await fetch(`${url}/v1/log/key`)).text()).trim();
+      assert.equal(key, ok(verity(['log', 'key', '--data', data])).stdout.trim());
+      // The CLI through the server (SDK), with a token; reads verified client-side.
+      const token = ok(
+        verity([
+          'tokens',
+          'create',
+          '--data',
+          data,
+          '--principal',
+          'cli-test',
+          '--role',
+          'service',
+          '--record-types',
+          'profile',
+        ]),
+      ).stdout.trim();
+      const remote = ['--url', url, '--token', token, '--key', key];
+      const put = await runAsync(
+        ['records', 'put', ...remote, '--subject', 'player-r', '--type', 'profile', '--purpose', 'service-provision'],
+        '{"via":"http"}',
+      );
+      assert.equal(put.code, 0, put.stderr);
+      const id = (JSON.parse(put.stdout) as { id: string }).id;
+      const got = await runAsync(['records', 'get', ...remote, '--purpose', 'service-provision', id]);
+      assert.equal(got.code, 0, got.stderr);
+      assert.deepEqual(JSON.parse(got.stdout).data, { via: 'http' });
+      const denied = await runAsync(['records', 'get', ...remote, '--purpose', 'marketing', id]);
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /VERITY_E_ACCESS_DENIED/);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);

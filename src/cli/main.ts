@@ -18,6 +18,7 @@ import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
 import { Tokens } from '../principals/index.ts';
+import { VerityClient } from '../sdk/index.ts';
 import { buildServer } from '../server/index.ts';
 import type { LifecycleState } from '../store/index.ts';
 import { out, outJson, readInput, readStdin } from './io.ts';
@@ -27,6 +28,7 @@ const USAGE = `usage: verity <command> [options]
   init --data DIR [--postgres URL --pg-schema NAME] [--origin ORIGIN] [--strict-types]
   start --data DIR [--host H] [--port P] open (or create) a store, verify it, serve HTTP, enforce retention
   serve --data DIR [--host H] [--port P] serve the HTTP API (default 127.0.0.1:8080; plain HTTP on loopback only)
+  (records put|get also take --url URL [--token T] [--key VKEY] to go through a server, verified)
   records put --data DIR --subject ID --type TYPE --purpose P [--id ID] [--category C]
               [--sensitivity S] [--source SRC] [--captured] [--lineage ID,...] [--retain-until TIME] < data.json
   records get --data DIR --purpose P [--version N] ID
@@ -70,7 +72,7 @@ function parse(
   try {
     r = parseArgs({
       args,
-      options: { data: { type: 'string' }, ...options },
+      options: { data: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, ...options },
       allowPositionals: true,
       strict: true,
     }) as {
@@ -142,6 +144,21 @@ async function secretFromEnv(): Promise<KeySecret> {
   );
 }
 
+/**
+ * The SDK client when `--url` is given: the token from `--token` or VERITY_TOKEN, the log key
+ * (for verifying reads) from `--key` or VERITY_LOG_KEY.
+ */
+function sdkFor(values: Values): VerityClient | undefined {
+  const url = opt(values, 'url');
+  if (url === undefined) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) usage('--url must be an http(s) URL');
+  const token = opt(values, 'token') ?? process.env['VERITY_TOKEN'];
+  const key = opt(values, 'key') ?? process.env['VERITY_LOG_KEY'];
+  if (key === undefined || key === '')
+    usage('--key VKEY (or VERITY_LOG_KEY) is required with --url: reads are verified against the log key');
+  return new VerityClient({ url, verifierKey: key, ...(token === undefined ? {} : { token }) });
+}
+
 function actor(): string {
   return 'operator:cli';
 }
@@ -204,6 +221,7 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
         captured: { type: 'boolean' },
         lineage: { type: 'string' },
         'retain-until': { type: 'string' },
+        key: { type: 'string' },
       });
       const subject = str(values, 'subject');
       const type = str(values, 'type');
@@ -212,6 +230,12 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
       const category = opt(values, 'category');
       const sensitivity = opt(values, 'sensitivity');
       const lineage = opt(values, 'lineage');
+      const remote = sdkFor(values);
+      if (remote !== undefined) {
+        const id = opt(values, 'id');
+        await outJson(await remote.putRecord({ subject, type, purpose, data, ...(id === undefined ? {} : { id }) }));
+        return 0;
+      }
       const r = await withVerity(values, (v) =>
         v.vault.put({
           actor: actor(),
@@ -238,8 +262,26 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
       return 0;
     }
     case 'get': {
-      const { values, positionals } = parse(args, { purpose: { type: 'string' }, version: { type: 'string' } }, 1);
+      const { values, positionals } = parse(
+        args,
+        { purpose: { type: 'string' }, version: { type: 'string' }, key: { type: 'string' } },
+        1,
+      );
       const version = int(values, 'version', false);
+      const remote = sdkFor(values);
+      if (remote !== undefined) {
+        // Verified client-side: the proof, its signed checkpoint and the entry it proves.
+        const rec = await remote.getRecord(positionals[0] as string, {
+          purpose: str(values, 'purpose'),
+          ...(version === undefined ? {} : { version }),
+        });
+        await outJson({
+          data: rec.data,
+          meta: rec.meta,
+          verified: { treeSize: rec.checkpoint.size, origin: rec.checkpoint.origin },
+        });
+        return 0;
+      }
       const r = await withVerity(values, (v) =>
         v.vault.get(positionals[0] as string, {
           actor: actor(),

@@ -1,0 +1,220 @@
+import { decodeAuditEntry } from '../audit/index.ts';
+import { bytesEqual, fromBase64 } from '../encoding/index.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import { InputError, LogError, VerityError } from '../errors/index.ts';
+import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
+import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
+import { type Checkpoint, type NoteVerifier, parseVerifierKey, verifyCheckpoint } from '../note/index.ts';
+
+/** Where a client keeps the last checkpoint it trusted (memory by default; persist it to survive restarts). */
+export interface CheckpointStore {
+  load(): string | undefined | Promise<string | undefined>;
+  save(note: string): void | Promise<void>;
+}
+
+export interface VerityClientOptions {
+  /** Base URL of a Verity server, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Bearer token for the record endpoints. */
+  readonly token?: string;
+  /** The log's verifier key, obtained out of band (never from the server being checked). */
+  readonly verifierKey: string;
+  /** Expected checkpoint origin; default: the verifier key's name. */
+  readonly origin?: string;
+  readonly checkpoints?: CheckpointStore;
+  readonly fetch?: typeof fetch;
+}
+
+/** A record as read and verified by the client. */
+export interface VerifiedRecord {
+  readonly data: unknown;
+  readonly meta: {
+    readonly id: string;
+    readonly version: number;
+    readonly contentHash: string;
+    readonly logIndex: number;
+    readonly [k: string]: unknown;
+  };
+  /** The checkpoint the record's write was proven against (now the client's trusted one, or older). */
+  readonly checkpoint: Checkpoint;
+}
+
+class MemoryCheckpoints implements CheckpointStore {
+  #note: string | undefined;
+  load() {
+    return this.#note;
+  }
+  save(note: string) {
+    this.#note = note;
+  }
+}
+
+/**
+ * A typed client of Verity's HTTP API that trusts nothing it cannot check: every checkpoint must
+ * be signed by the configured key, every newer checkpoint must come with a consistency proof from
+ * the last one this client trusted (a forked or rolled-back log is refused), and every record read
+ * must come with an inclusion proof of its write entry, which must name that record version and
+ * its content commitment.
+ */
+export class VerityClient {
+  readonly #url: string;
+  readonly #token: string | undefined;
+  readonly #verifier: NoteVerifier;
+  readonly #origin: string;
+  readonly #store: CheckpointStore;
+  readonly #fetch: typeof fetch;
+
+  constructor(o: VerityClientOptions) {
+    this.#url = o.url.replace(/\/+$/, '');
+    this.#token = o.token;
+    this.#verifier = parseVerifierKey(o.verifierKey);
+    this.#origin = o.origin ?? this.#verifier.name;
+    this.#store = o.checkpoints ?? new MemoryCheckpoints();
+    this.#fetch = o.fetch ?? fetch;
+  }
+
+  async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (auth && this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await this.#fetch(`${this.#url}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) {
+      let code: ErrorCode = 'VERITY_E_INTERNAL';
+      let message = `the server answered ${res.status}`;
+      try {
+        const e = (await res.json()) as { error?: { code?: string; message?: string } };
+        if (typeof e.error?.code === 'string' && e.error.code.startsWith('VERITY_E_')) code = e.error.code as ErrorCode;
+        if (typeof e.error?.message === 'string') message = e.error.message.slice(0, 300);
+      } catch {
+        // not a Verity error body
+      }
+      throw new VerityError(code, message, { details: { status: res.status } });
+    }
+    return res;
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    return (await (await this.#request(method, path, body, auth)).json()) as T;
+  }
+
+  /** The checkpoint this client trusts now, if any. */
+  async trusted(): Promise<Checkpoint | undefined> {
+    const note = await this.#store.load();
+    return note === undefined ? undefined : verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+  }
+
+  /**
+   * Checks `note` against the trusted checkpoint: signed by the key, and proven consistent with it
+   * (the proof is fetched from the server). A newer one becomes the trusted one; an older one is
+   * refused as a rollback unless `allowOlder`, and even then must be a prefix of the trusted tree.
+   */
+  async #advance(note: string, allowOlder: boolean): Promise<Checkpoint> {
+    const next = verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+    const trustedNote = await this.#store.load();
+    if (trustedNote === undefined) {
+      await this.#store.save(note);
+      return next;
+    }
+    const trusted = verifyCheckpoint(trustedNote, this.#verifier, this.#origin).checkpoint;
+    if (next.size < trusted.size && !allowOlder) {
+      throw new LogError(
+        'VERITY_E_LOG_ROLLBACK',
+        `the log's latest checkpoint (size ${next.size}) is older than one this client trusted (size ${trusted.size}): it was rolled back`,
+      );
+    }
+    const [older, newer, olderNote, newerNote] =
+      next.size < trusted.size ? [next, trusted, note, trustedNote] : [trusted, next, trustedNote, note];
+    let proof: Uint8Array[] = [];
+    if (newer.size > older.size && older.size > 0) {
+      const c = parseProofCase(
+        await this.#json('GET', `/v1/log/proofs/consistency?from=${older.size}&to=${newer.size}`, undefined, false),
+      );
+      if (c.type !== 'consistency' || c.size1 !== older.size || c.size2 !== newer.size) {
+        throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the server sent a proof for other tree sizes');
+      }
+      proof = c.proof;
+    }
+    // A newer checkpoint must extend the trusted one; an older one (a lagging node) must be a
+    // prefix of it. Either way a fork or a rewrite is refused; the trusted checkpoint only grows.
+    checkCheckpointAdvance(olderNote, newerNote, proof, this.#verifier, this.#origin);
+    if (next.size > trusted.size) await this.#store.save(note);
+    return next;
+  }
+
+  /** Fetches, verifies and (when newer) trusts the latest checkpoint. */
+  async checkpoint(): Promise<Checkpoint> {
+    const note = await (await this.#request('GET', '/v1/log/checkpoint', undefined, false)).text();
+    return this.#advance(note, false);
+  }
+
+  /** Writes a record; resolves once it is durable on the server. */
+  async putRecord(input: {
+    subject: string;
+    type: string;
+    purpose: string;
+    data: unknown;
+    id?: string;
+  }): Promise<{ id: string; version: number; logIndex: number; contentHash: string }> {
+    return this.#json('POST', '/v1/records', input);
+  }
+
+  /**
+   * Reads a record and verifies it: the proof's checkpoint is signed and consistent with what this
+   * client trusted before; the write entry hashes to the proven leaf, names this record version and
+   * the content commitment in the metadata.
+   */
+  async getRecord(id: string, o: { purpose: string; version?: number }): Promise<VerifiedRecord> {
+    if (!/^rec_[A-Za-z0-9_-]{22}$/.test(id)) throw new InputError('VERITY_E_INPUT_INVALID', 'not a record id');
+    const q = new URLSearchParams({
+      purpose: o.purpose,
+      ...(o.version === undefined ? {} : { version: String(o.version) }),
+    });
+    const r = await this.#json<{
+      data: unknown;
+      meta: VerifiedRecord['meta'];
+      proof: { checkpoint?: unknown; entry?: unknown } & Record<string, unknown>;
+    }>('GET', `/v1/records/${id}?${q}`);
+    const tampered = (why: string) => new LogError('VERITY_E_LOG_TAMPERED', `record ${id}: ${why}`);
+    if (typeof r.proof?.checkpoint !== 'string' || typeof r.proof.entry !== 'string')
+      throw tampered('the answer carries no checkpoint or entry');
+    const c = parseProofCase(r.proof);
+    if (c.type !== 'inclusion') throw tampered('the proof is not an inclusion proof');
+    // A proof may come from a node a little behind another: older is fine if it is a prefix.
+    const cp = await this.#advance(r.proof.checkpoint, true);
+    if (cp.size !== c.treeSize || !bytesEqual(cp.rootHash, c.rootHash))
+      throw tampered('the proof is not for the signed checkpoint');
+    const entry = fromBase64(r.proof.entry, 'entry');
+    const leaf = hashLeaf(entry);
+    if (!bytesEqual(leaf, c.leafHash)) throw tampered('the entry does not hash to the proven leaf');
+    verifyInclusion(leaf, c.leafIndex, c.treeSize, c.proof, cp.rootHash);
+    const e = decodeAuditEntry(entry);
+    if (
+      c.leafIndex !== r.meta.logIndex ||
+      e.resource !== `record:${r.meta.id}@${r.meta.version}` ||
+      e.contentHash !== r.meta.contentHash ||
+      r.meta.id !== id
+    ) {
+      throw tampered('the proven entry names another record or content');
+    }
+    return { data: r.data, meta: r.meta, checkpoint: cp };
+  }
+
+  /** Metadata of every version of a record. */
+  history(id: string, purpose: string): Promise<unknown[]> {
+    return this.#json('GET', `/v1/records/${id}/history?${new URLSearchParams({ purpose })}`);
+  }
+
+  /** The subject's records the caller may read. */
+  query(subject: string, purpose: string): Promise<unknown[]> {
+    return this.#json('POST', '/v1/records/query', { subject, purpose });
+  }
+
+  /** Erases every version of a record. */
+  erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
+    return this.#json('DELETE', `/v1/records/${id}?${new URLSearchParams({ purpose })}`);
+  }
+}

@@ -1,0 +1,2 @@
+export type { CheckpointStore, VerifiedRecord, VerityClientOptions } from './client.ts';
+export { VerityClient } from './client.ts';
