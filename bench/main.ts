@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
 import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
+import { httpLoad, startServer } from './http.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -10,9 +11,34 @@ const TARGETS: Record<string, string> = {
   logAppendsPerSec: '>= 100000',
   inclusionProofsPerSec: '>= 50000',
   authzP99Micros: '< 100',
+  httpWritesPerSec: '>= 5000',
+  httpWriteP99Ms: '< 20',
 };
 
 const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick)];
+{
+  // HTTP: the server in a child process, the load from this one (both on this machine's 2 cores).
+  const server = await startServer();
+  try {
+    const r = await httpLoad({
+      url: server.url,
+      token: server.token,
+      count: quick ? 3000 : 15000,
+      seconds: quick ? 5 : 15,
+      concurrency: 64,
+    });
+    figures.push(
+      { name: 'httpWritesPerSec', value: r.writes.perSec, unit: 'writes/s' },
+      { name: 'httpWriteP50Ms', value: r.writes.p50Ms, unit: 'ms' },
+      { name: 'httpWriteP99Ms', value: r.writes.p99Ms, unit: 'ms' },
+      { name: 'httpReadsPerSec', value: r.reads.perSec, unit: 'reads/s' },
+      { name: 'httpReadP50Ms', value: r.reads.p50Ms, unit: 'ms' },
+      { name: 'httpReadP99Ms', value: r.reads.p99Ms, unit: 'ms' },
+    );
+  } finally {
+    await server.stop();
+  }
+}
 if (json) {
   const out: Record<string, number | string> = {};
   for (const f of figures) out[f.name] = Math.round(f.value * 1000) / 1000;
@@ -21,7 +47,8 @@ if (json) {
 } else {
   const w = Math.max(...figures.map((f) => f.name.length));
   for (const f of figures) {
-    const value = f.unit === 'ratio' ? f.value.toFixed(3) : Math.round(f.value).toLocaleString('en-US');
+    const value =
+      f.unit === 'ratio' || f.unit === 'ms' ? f.value.toFixed(3) : Math.round(f.value).toLocaleString('en-US');
     const target = TARGETS[f.name] === undefined ? '' : `   target ${TARGETS[f.name]}`;
     process.stdout.write(`${f.name.padEnd(w)}  ${value.padStart(12)} ${f.unit}${target}\n`);
   }

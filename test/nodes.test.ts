@@ -16,7 +16,9 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 
 function startNode(data: string): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--data', data, '--port', '0'], { env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase } });
+    const child = spawn(BIN, ['serve', '--data', data, '--port', '0'], {
+      env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
+    });
     let text = '';
     child.stdout?.on('data', (c: Buffer) => {
       text += c.toString();
@@ -37,9 +39,20 @@ describe('three nodes on one PostgreSQL database', () => {
     const nodes: { url: string; child: ChildProcess }[] = [];
     try {
       const data = join(dir, 'data');
-      await initDataDir(data, { secret: TEST_SECRET, kdf: TEST_KDF, postgres: { connectionString: PG_URL, schema: pgs.schema } });
+      await initDataDir(data, {
+        secret: TEST_SECRET,
+        kdf: TEST_KDF,
+        postgres: { connectionString: PG_URL, schema: pgs.schema },
+      });
       const admin = await openDataDir(data, { secret: TEST_SECRET });
-      const token = (await new Tokens(admin.store, admin.log).create({ principal: 'world', role: 'service', recordTypes: ['position'], actor: 'operator:test' })).token;
+      const token = (
+        await new Tokens(admin.store, admin.log).create({
+          principal: 'world',
+          role: 'service',
+          recordTypes: ['position'],
+          actor: 'operator:test',
+        })
+      ).token;
       const key = admin.log.verifierKey;
       const origin = admin.config.origin;
       await admin.close();
@@ -47,7 +60,12 @@ describe('three nodes on one PostgreSQL database', () => {
       const clients = nodes.map((n) => new VerityClient({ url: n.url, token, verifierKey: key, origin }));
       const written = await Promise.all(
         Array.from({ length: 150 }, (_, i) =>
-          (clients[i % 3] as VerityClient).putRecord({ subject: `p${i % 10}`, type: 'position', purpose: 'service-provision', data: { i } }),
+          (clients[i % 3] as VerityClient).putRecord({
+            subject: `p${i % 10}`,
+            type: 'position',
+            purpose: 'service-provision',
+            data: { i },
+          }),
         ),
       );
       assert.equal(new Set(written.map((w) => w.logIndex)).size, 150, 'two writes share a log index');
@@ -59,7 +77,9 @@ describe('three nodes on one PostgreSQL database', () => {
       }
       // Checkpoints of all nodes are consistent with each other.
       const notes = await Promise.all(nodes.map(async (n) => (await fetch(`${n.url}/v1/log/checkpoint`)).text()));
-      const sized = notes.map((note) => ({ note, size: parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size })).sort((a, b) => a.size - b.size);
+      const sized = notes
+        .map((note) => ({ note, size: parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size }))
+        .sort((a, b) => a.size - b.size);
       const check = await openDataDir(data, { secret: TEST_SECRET });
       try {
         for (let i = 1; i < sized.length; i++) {
@@ -76,7 +96,9 @@ describe('three nodes on one PostgreSQL database', () => {
       }
     } finally {
       for (const n of nodes) n.child.kill('SIGTERM');
-      await Promise.all(nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))));
+      await Promise.all(
+        nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))),
+      );
       await pgs.drop();
       await cleanup();
     }

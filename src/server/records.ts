@@ -97,10 +97,12 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     resource: ResourceRef,
     label: string,
     purposeText: string,
-  ): Promise<void> => {
+  ): Promise<{ logged: Promise<unknown> }> => {
     const engine = o.policies();
     const d = engine.authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
-    await o.log.submit((_tx, batch) =>
+    // The decision is queued before the operation it allows, so the log's FIFO group commit makes
+    // it durable no later than the operation; the request answers only once both are.
+    const logged = o.log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
           actor: p.actor,
@@ -118,12 +120,15 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
         }),
       ),
     );
+    logged.catch(() => undefined);
     if (!d.allowed) {
+      await logged;
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
         `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
       );
     }
+    return { logged };
   };
 
   app.post('/v1/records', { schema: { body: putBody }, preHandler: authenticate }, async (req, reply) => {
@@ -138,7 +143,13 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       category: b.classification?.category ?? 'unclassified',
       sensitivity: b.classification?.sensitivity ?? 'confidential',
     };
-    await decide(p, 'write', resource, b.id === undefined ? `record:new` : `record:${b.id}`, b.purpose);
+    const { logged } = await decide(
+      p,
+      'write',
+      resource,
+      b.id === undefined ? `record:new` : `record:${b.id}`,
+      b.purpose,
+    );
     const r = await o.vault.put({
       actor: p.actor,
       subject: b.subject,
@@ -152,6 +163,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       ...(b.lineage === undefined ? {} : { lineage: b.lineage }),
       ...(b.retainUntil === undefined ? {} : { retainUntil: b.retainUntil }),
     });
+    await logged;
     return reply.code(201).send(r);
   });
 
@@ -183,13 +195,20 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
         category: desc?.category ?? 'unclassified',
         sensitivity: desc?.sensitivity ?? 'restricted',
       };
-      await decide(p, 'read', resource, `record:${id}`, q.purpose);
-      if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
-      return o.vault.get(id, {
-        actor: p.actor,
-        purpose: q.purpose,
-        ...(q.version === undefined ? {} : { version: q.version }),
-      });
+      const { logged } = await decide(p, 'read', resource, `record:${id}`, q.purpose);
+      if (desc === undefined) {
+        await logged;
+        throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
+      }
+      const [, r] = await Promise.all([
+        logged,
+        o.vault.get(id, {
+          actor: p.actor,
+          purpose: q.purpose,
+          ...(q.version === undefined ? {} : { version: q.version }),
+        }),
+      ]);
+      return r;
     },
   );
 
@@ -209,7 +228,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
   /** Authorizes `action` on an existing record (absent ones are decided like any other). */
   const decideOnRecord = async (p: Principal, action: Action, id: string, purposeText: string) => {
     const desc = await o.vault.describe(id);
-    await decide(
+    const { logged } = await decide(
       p,
       action,
       {
@@ -223,6 +242,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       `record:${id}`,
       purposeText,
     );
+    await logged;
     if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
     return desc;
   };
@@ -324,13 +344,14 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     async (req) => {
       const p = req.principal as Principal;
       const b = req.body as { subject: string; purpose: string };
-      await decide(
+      const { logged } = await decide(
         p,
         'erase',
         { kind: 'subject', owner: { id: await o.vault.subjectRef(b.subject) } },
         'subject:key',
         b.purpose,
       );
+      await logged;
       return o.vault.shredSubject(b.subject, { actor: p.actor, purpose: b.purpose });
     },
   );
@@ -351,7 +372,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     async (req) => {
       const p = req.principal as Principal;
       const b = req.body as { purpose: string; destroyRetired?: boolean };
-      await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose);
+      await (await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose)).logged;
       return o.vault.rotateKeys({ actor: p.actor, purpose: b.purpose, destroyRetired: b.destroyRetired === true });
     },
   );

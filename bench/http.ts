@@ -1,0 +1,125 @@
+// HTTP load: bounded in count and time, against a Verity server on loopback. Used by
+// `npm run load` (printing throughput and latency percentiles) and by `npm run bench`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initDataDir, openDataDir } from '../src/embedded/index.ts';
+import { Tokens } from '../src/principals/index.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
+const SECRET = { passphrase: 'load test passphrase' };
+
+export interface LoadResult {
+  readonly ops: number;
+  readonly errors: number;
+  readonly perSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** Runs `op` with `concurrency` in flight until `count` ops or `seconds` have passed. */
+export async function drive(
+  count: number,
+  seconds: number,
+  concurrency: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<LoadResult> {
+  const lat: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count && performance.now() < deadline) {
+        const i = next++;
+        const t = performance.now();
+        const ok = await op(i).catch(() => false);
+        lat.push(performance.now() - t);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
+  return { ops: lat.length, errors, perSec: lat.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+}
+
+/** A server in a child process on a fresh embedded data directory, with a service token. */
+export async function startServer(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'verity-load-'));
+  const data = join(dir, 'data');
+  await initDataDir(data, { secret: SECRET, kdf: { N: 1024, r: 8, p: 1 } });
+  const v = await openDataDir(data, { secret: SECRET });
+  const token = (
+    await new Tokens(v.store, v.log).create({
+      principal: 'load',
+      role: 'service',
+      recordTypes: ['avatar.state'],
+      actor: 'operator:load',
+    })
+  ).token;
+  await v.close();
+  const child: ChildProcess = spawn(BIN, ['serve', '--data', data, '--port', '0'], {
+    env: { ...process.env, VERITY_PASSPHRASE: SECRET.passphrase },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+      const m = /serving (http:\/\/\S+)/.exec(text);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+  return {
+    url,
+    token,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sealed writes then reads over HTTP (authorization and audit included). */
+export async function httpLoad(o: {
+  url: string;
+  token: string;
+  count: number;
+  seconds: number;
+  concurrency: number;
+}): Promise<{ writes: LoadResult; reads: LoadResult }> {
+  const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' };
+  const ids: string[] = [];
+  const writes = await drive(o.count, o.seconds, o.concurrency, async (i) => {
+    const res = await fetch(`${o.url}/v1/records`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        subject: `player-${i % 500}`,
+        type: 'avatar.state',
+        purpose: 'service-provision',
+        data: { i, pos: [i, i, i], world: 'eu-1' },
+      }),
+    });
+    if (res.status !== 201) {
+      await res.arrayBuffer();
+      return false;
+    }
+    ids.push(((await res.json()) as { id: string }).id);
+    return true;
+  });
+  const reads = await drive(o.count, o.seconds, o.concurrency, async (i) => {
+    const res = await fetch(`${o.url}/v1/records/${ids[(i * 7919) % ids.length]}?purpose=service-provision`, {
+      headers,
+    });
+    await res.arrayBuffer();
+    return res.status === 200;
+  });
+  return { writes, reads };
+}

@@ -1,0 +1,35 @@
+// `npm run load [-- --url URL --token T] [--count N] [--seconds S] [--concurrency C]`: a bounded
+// load (count and time) against a Verity server on 127.0.0.1; without --url it starts one.
+import { parseArgs } from 'node:util';
+import { httpLoad, type LoadResult, startServer } from './http.ts';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    count: { type: 'string' },
+    seconds: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
+});
+const url = values.url;
+if (url !== undefined && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(url)) {
+  console.error('load: only servers on loopback (127.0.0.0/8, localhost, [::1]) are loaded');
+  process.exit(2);
+}
+const count = Math.min(Number(values.count ?? 20000), 1_000_000);
+const seconds = Math.min(Number(values.seconds ?? 20), 600);
+const concurrency = Math.min(Number(values.concurrency ?? 64), 1024);
+const server = url === undefined ? await startServer() : undefined;
+const target = server?.url ?? (url as string);
+const token = server?.token ?? values.token ?? process.env['VERITY_TOKEN'] ?? '';
+try {
+  const r = await httpLoad({ url: target, token, count, seconds, concurrency });
+  const line = (name: string, x: LoadResult) =>
+    `${name.padEnd(7)} ${String(x.ops).padStart(7)} ops  ${x.perSec.toFixed(0).padStart(6)}/s  p50 ${x.p50Ms.toFixed(2)} ms  p99 ${x.p99Ms.toFixed(2)} ms  errors ${x.errors}`;
+  console.log(`load against ${target} (concurrency ${concurrency}, at most ${count} ops or ${seconds} s each)`);
+  console.log(line('writes', r.writes));
+  console.log(line('reads', r.reads));
+} finally {
+  await server?.stop();
+}
