@@ -6,8 +6,9 @@
  * malformed input.
  */
 
+import { spawnSync } from 'node:child_process';
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
@@ -19,7 +20,7 @@ import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorag
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
 import { Tokens } from '../principals/index.ts';
 import { VerityClient } from '../sdk/index.ts';
-import { buildServer } from '../server/index.ts';
+import { buildServer, type ServerOptions } from '../server/index.ts';
 import type { LifecycleState } from '../store/index.ts';
 import { out, outJson, readInput, readStdin } from './io.ts';
 
@@ -27,7 +28,9 @@ const USAGE = `usage: verity <command> [options]
 
   init --data DIR [--postgres URL --pg-schema NAME] [--origin ORIGIN] [--strict-types]
   start --data DIR [--host H] [--port P] open (or create) a store, verify it, serve HTTP, enforce retention
-  serve --data DIR [--host H] [--port P] serve the HTTP API (default 127.0.0.1:8080; plain HTTP on loopback only)
+  serve --data DIR [--host H] [--port P] [--tls-cert F --tls-key F | --tls-self-signed] [--tls-client-ca F]
+                                         serve the API (default 127.0.0.1:8080; plain HTTP on loopback only,
+                                         HTTPS with a certificate, mutual TLS with a client CA)
   (records put|get also take --url URL [--token T] [--key VKEY] to go through a server, verified)
   records put --data DIR --subject ID --type TYPE --purpose P [--id ID] [--category C]
               [--sensitivity S] [--source SRC] [--captured] [--lineage ID,...] [--retain-until TIME] < data.json
@@ -642,6 +645,7 @@ async function listen(
   dir: string,
   host: string,
   port: number,
+  tls?: ServerOptions['tls'],
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
   const engine = PolicyEngine.load(await readPolicies(policyDir));
@@ -661,6 +665,7 @@ async function listen(
   const app = buildServer({
     log: v.log,
     records: { vault: v.vault, tokens: new Tokens(v.store, v.log), policies: () => engine },
+    ...(tls === undefined ? {} : { tls }),
   });
   const url = await app.listen({ host, port });
   return {
@@ -673,25 +678,99 @@ async function listen(
   };
 }
 
+const TLS_OPTIONS = {
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-client-ca': { type: 'string' },
+  'tls-self-signed': { type: 'boolean' },
+} as const;
+
 function hostPort(values: Values): { host: string; port: number } {
   const host = opt(values, 'host') ?? '127.0.0.1';
   const port = int(values, 'port', false) ?? 8080;
   if (port > 65535) usage('--port must be at most 65535');
-  if (!LOOPBACK.has(host)) {
+  const tls = opt(values, 'tls-cert') !== undefined || values['tls-self-signed'] === true;
+  if (!LOOPBACK.has(host) && !tls) {
     throw new ConfigError(
       'VERITY_E_CONFIG_INVALID',
-      `plain HTTP is only served on loopback; ${JSON.stringify(host).slice(0, 40)} needs TLS, which this version does not configure yet`,
+      `plain HTTP is only served on loopback; serve ${JSON.stringify(host).slice(0, 40)} with --tls-cert/--tls-key (or --tls-self-signed for development)`,
     );
   }
   return { host, port };
 }
 
+/**
+ * TLS material from the options: a configured certificate and key (PEM files), or a self-signed
+ * development certificate for localhost kept in DATA/tls/ (made once with the system's openssl).
+ */
+async function tlsFrom(values: Values, dir: string): Promise<ServerOptions['tls'] | undefined> {
+  const certFile = opt(values, 'tls-cert');
+  const keyFile = opt(values, 'tls-key');
+  const caFile = opt(values, 'tls-client-ca');
+  if ((certFile === undefined) !== (keyFile === undefined)) usage('--tls-cert and --tls-key go together');
+  const ca = caFile === undefined ? {} : { clientCa: Buffer.from(await readInput(caFile, 1024 * 1024)) };
+  if (certFile !== undefined && keyFile !== undefined) {
+    return {
+      cert: Buffer.from(await readInput(certFile, 1024 * 1024)),
+      key: Buffer.from(await readInput(keyFile, 1024 * 1024)),
+      ...ca,
+    };
+  }
+  if (values['tls-self-signed'] !== true) {
+    if (caFile !== undefined)
+      usage('--tls-client-ca needs a server certificate (--tls-cert/--tls-key or --tls-self-signed)');
+    return undefined;
+  }
+  const tlsDir = `${dir}/tls`;
+  const cert = `${tlsDir}/dev-cert.pem`;
+  const key = `${tlsDir}/dev-key.pem`;
+  try {
+    await readFile(cert);
+  } catch {
+    await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+    );
+    if (r.status !== 0)
+      throw new ConfigError(
+        'VERITY_E_CONFIG_INVALID',
+        `could not make a development certificate with openssl (${(r.stderr ?? String(r.error ?? '')).trim().slice(0, 120)}); pass --tls-cert and --tls-key`,
+      );
+    await chmod(key, 0o600);
+    process.stderr.write(
+      `verity: made a self-signed development certificate in ${tlsDir}; clients must trust ${cert}\n`,
+    );
+  }
+  return { cert: await readFile(cert), key: await readFile(key), ...ca };
+}
+
 async function cmdServe(args: string[]): Promise<number> {
-  const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' } });
+  const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, ...TLS_OPTIONS });
   const { host, port } = hostPort(values);
+  const tls = await tlsFrom(values, dataDir(values));
   const v = await openDataDir(dataDir(values), { secret: await secretFromEnv() });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
-  const server = await listen(v, dataDir(values), host, port);
+  const server = await listen(v, dataDir(values), host, port, tls);
   await out(
     [
       `Verity is serving ${server.url}`,
@@ -717,6 +796,7 @@ async function cmdStart(args: string[]): Promise<number> {
     'sweep-interval': { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
+    ...TLS_OPTIONS,
   });
   const { host, port } = hostPort(values);
   const dir = dataDir(values);
@@ -730,7 +810,7 @@ async function cmdStart(args: string[]): Promise<number> {
   const v = await openDataDir(dir, { secret });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
   const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
-  const server = await listen(v, dir, host, port);
+  const server = await listen(v, dir, host, port, await tlsFrom(values, dir));
   await out(
     [
       `Verity is running on the embedded store in ${dir}`,

@@ -17,6 +17,11 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Fastify logging (off by default; never logs bodies). */
   readonly logger?: boolean;
+  /**
+   * Serve HTTPS with this certificate and key (PEM). With `clientCa`, clients must present a
+   * certificate issued by it (mutual TLS for service-to-service calls).
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly clientCa?: string | Buffer };
 }
 
 const MAX_ENTRIES_PER_PAGE = 1000;
@@ -45,7 +50,18 @@ function docsPage(): string {
  */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { log } = options;
+  const tls = options.tls;
   const app = Fastify({
+    ...(tls === undefined
+      ? {}
+      : {
+          https: {
+            cert: tls.cert,
+            key: tls.key,
+            minVersion: 'TLSv1.2' as const,
+            ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+          },
+        }),
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Only the given host's own routes; no trailing-slash or case games.
