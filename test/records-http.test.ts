@@ -6,7 +6,7 @@ import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
 import { checkProofCase, parseProofCase } from '../src/log/index.ts';
-import { Tokens } from '../src/principals/index.ts';
+import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
@@ -25,7 +25,10 @@ describe('record endpoints over HTTP', () => {
     core = await makeCore('sqlite', { clock });
     tokens = new Tokens(core.store, core.log, clock);
     engine = PolicyEngine.load(DEFAULT_POLICIES);
-    app = buildServer({ log: core.log, records: { vault: core.vault, tokens, policies: () => engine, clock } });
+    app = buildServer({
+      log: core.log,
+      records: { vault: core.vault, tokens, sessions: new Sessions(core.keys, clock), policies: () => engine, clock },
+    });
     await app.ready();
     world = (
       await tokens.create({
@@ -322,6 +325,58 @@ describe('record endpoints over HTTP', () => {
         })
       ).statusCode,
       403,
+    );
+  });
+
+  it("lets a signed-in player read their own records, and no one else's", async () => {
+    const mine = (
+      await put(world, { subject: 'player-s', type: 'profile', purpose: 'service-provision', data: { me: true } })
+    ).json().id as string;
+    const theirs = (
+      await put(world, { subject: 'player-t', type: 'profile', purpose: 'service-provision', data: { me: false } })
+    ).json().id as string;
+    const opened = await app.inject({
+      method: 'POST',
+      url: '/v1/sessions',
+      headers: auth(world),
+      payload: { player: 'player-s', purpose: 'authentication', ttlSeconds: 60 },
+    });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const session = opened.json().token as string;
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/sessions',
+          headers: auth(ops),
+          payload: { player: 'player-s', purpose: 'authentication' },
+        })
+      ).statusCode,
+      403,
+    );
+    const own = await app.inject({ url: `/v1/records/${mine}?purpose=user-request`, headers: auth(session) });
+    assert.equal(own.statusCode, 200, own.body);
+    assert.deepEqual(own.json().data, { me: true });
+    assert.equal(
+      (await app.inject({ url: `/v1/records/${theirs}?purpose=user-request`, headers: auth(session) })).statusCode,
+      403,
+    );
+    const [h, pl, sig] = session.split('.') as [string, string, string];
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(pl, 'base64url').toString()), sub: 'x'.repeat(43) })).toString('base64url')}.${sig}`;
+    assert.equal(
+      (await app.inject({ url: `/v1/records/${mine}?purpose=user-request`, headers: auth(forged) })).statusCode,
+      401,
+    );
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${pl}.`;
+    assert.equal(
+      (await app.inject({ url: `/v1/records/${mine}?purpose=user-request`, headers: auth(none) })).statusCode,
+      401,
+    );
+    clock.advance(61_000);
+    assert.equal(
+      (await app.inject({ url: `/v1/records/${mine}?purpose=user-request`, headers: auth(session) })).statusCode,
+      401,
+      'an expired session is refused',
     );
   });
 });

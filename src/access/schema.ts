@@ -82,6 +82,16 @@ when { principal.recordTypes.contains(resource.type) && context.purpose == "serv
 @id("operator-administers")
 permit (principal is Verity::Operator, action in [Verity::Action::"administer", Verity::Action::"erase"], resource);
 
+// A platform service opens sessions for its players (it authenticated them).
+@id("service-opens-sessions")
+permit (principal is Verity::Service, action == Verity::Action::"administer", resource is Verity::Subject)
+when { context.purpose == "authentication" };
+
+// No one but a platform service speaks for a player: operators never open player sessions.
+@id("operators-never-impersonate")
+forbid (principal is Verity::Operator, action == Verity::Action::"administer", resource is Verity::Subject)
+when { context.purpose == "authentication" };
+
 // Auditors read the log.
 @id("auditor-reads-log")
 permit (principal is Verity::Auditor, action == Verity::Action::"administer", resource is Verity::Log)

@@ -54,7 +54,7 @@ export interface AuditEntry extends AuditEvent {
   readonly v: 1;
 }
 
-const ACTOR_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const ACTOR_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/_-]{0,127}$/;
 const RESOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/=+-]{0,255}$/;
 const PURPOSE_RE = /^[a-z][a-z0-9._:-]{0,63}$/;
 const PSEUDONYM_RE = /^sp_[A-Za-z0-9_-]{22}$/;

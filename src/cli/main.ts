@@ -18,7 +18,7 @@ import { ConfigError, InputError, isVerityError, type VerityError } from '../err
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
-import { Tokens } from '../principals/index.ts';
+import { Sessions, Tokens } from '../principals/index.ts';
 import { VerityClient } from '../sdk/index.ts';
 import { buildServer, type ServerOptions } from '../server/index.ts';
 import type { LifecycleState } from '../store/index.ts';
@@ -664,7 +664,12 @@ async function listen(
   });
   const app = buildServer({
     log: v.log,
-    records: { vault: v.vault, tokens: new Tokens(v.store, v.log), policies: () => engine },
+    records: {
+      vault: v.vault,
+      tokens: new Tokens(v.store, v.log),
+      sessions: new Sessions(v.keys),
+      policies: () => engine,
+    },
     ...(tls === undefined ? {} : { tls }),
   });
   const url = await app.listen({ host, port });

@@ -290,6 +290,32 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/sessions': {
+      post: {
+        summary:
+          'Open a short-lived session (EdDSA JWT) for a player the calling service authenticated; players then call with it as their bearer token',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['player', 'purpose'],
+                properties: {
+                  player: { type: 'string' },
+                  purpose: { type: 'string' },
+                  minor: { type: 'boolean' },
+                  guardians: { type: 'array', items: { type: 'string' } },
+                  ttlSeconds: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '`token` and `expiresAt`' }, ...authErrors, ...errors },
+      },
+    },
     '/v1/keys/rotate': {
       post: {
         summary: 'Rotate the key-encryption key online (re-wrap every data key); optionally destroy retired KEKs',

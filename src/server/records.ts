@@ -5,7 +5,7 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
 import { VaultError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { Principal, Tokens } from '../principals/index.ts';
+import type { Principal as ServicePrincipal, Sessions, Tokens } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
 
 /** What the record endpoints need. */
@@ -13,6 +13,8 @@ export interface RecordRoutesOptions {
   readonly vault: Vault;
   readonly log: TransparencyLog;
   readonly tokens: Tokens;
+  /** When given, players call with session tokens (`POST /v1/sessions` opens them). */
+  readonly sessions?: Sessions;
   /** Read at every request, so a reload takes effect at once. */
   readonly policies: () => PolicyEngine;
   readonly clock?: Clock;
@@ -60,6 +62,18 @@ interface PutBody {
   retainUntil?: string;
 }
 
+/** A signed-in player (session token): named by subject reference, never by id. */
+interface PlayerCaller {
+  readonly role: 'player';
+  readonly name: string;
+  readonly minor: boolean;
+  readonly guardians: readonly string[];
+  readonly recordTypes: readonly string[];
+  readonly actor: string;
+}
+
+type Principal = ServicePrincipal | PlayerCaller;
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
@@ -88,7 +102,20 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
         'send `Authorization: Bearer TOKEN` with a token from `verity tokens create`',
       );
     }
-    req.principal = await o.tokens.authenticate(h.slice('Bearer '.length).trim());
+    const token = h.slice('Bearer '.length).trim();
+    if (o.sessions !== undefined && token.split('.').length === 3) {
+      const s = await o.sessions.verify(token);
+      req.principal = {
+        role: 'player',
+        name: s.subjectRef,
+        minor: s.minor,
+        guardians: s.guardians,
+        recordTypes: [],
+        actor: `player:session-${s.id}`,
+      };
+      return;
+    }
+    req.principal = await o.tokens.authenticate(token);
   };
 
   const decide = async (
@@ -374,6 +401,47 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       const b = req.body as { purpose: string; destroyRetired?: boolean };
       await (await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose)).logged;
       return o.vault.rotateKeys({ actor: p.actor, purpose: b.purpose, destroyRetired: b.destroyRetired === true });
+    },
+  );
+
+  app.post(
+    '/v1/sessions',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['player', 'purpose'],
+          properties: {
+            player: { type: 'string', minLength: 1, maxLength: 256 },
+            purpose,
+            minor: { type: 'boolean' },
+            guardians: { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 256 } },
+            ttlSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+          },
+        },
+      },
+      preHandler: authenticate,
+    },
+    async (req, reply) => {
+      const p = req.principal as Principal;
+      if (o.sessions === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'sessions are not served here');
+      const b = req.body as {
+        player: string;
+        purpose: string;
+        minor?: boolean;
+        guardians?: string[];
+        ttlSeconds?: number;
+      };
+      const subjectRef = await o.vault.subjectRef(b.player);
+      const guardians = await Promise.all((b.guardians ?? []).map((g) => o.vault.subjectRef(g)));
+      const owner = { id: subjectRef, minor: b.minor === true, guardians };
+      await (await decide(p, 'administer', { kind: 'subject', owner }, 'subject:session', b.purpose)).logged;
+      const s = await o.sessions.issue(
+        { subjectRef, minor: b.minor === true, guardians, issuedFor: p.actor },
+        b.ttlSeconds,
+      );
+      return reply.code(201).send(s);
     },
   );
 }
