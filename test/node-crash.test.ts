@@ -2,33 +2,14 @@
 // readable and proof-verified by the SDK, whose trusted checkpoint (from before the crash) the
 // restarted node's log must extend.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { VerityClient } from '../src/sdk/index.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
-
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
-
-function startNode(data: string, port = 0): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--data', data, '--port', String(port)], {
-      env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
-    });
-    let text = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      text += c.toString();
-      const m = /serving (http:\/\/\S+)/.exec(text);
-      if (m) resolve({ url: m[1] as string, child });
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${text}`)));
-  });
-}
+import { startNode, stopNode } from './helpers/node.ts';
 
 describe('a node killed during load', () => {
   it('loses no acknowledged write', async () => {
@@ -93,11 +74,7 @@ describe('a node killed during load', () => {
       // The restarted node's newest checkpoint extends the one trusted before the crash.
       await client.checkpoint();
     } finally {
-      node?.child.kill('SIGTERM');
-      if (node !== undefined) {
-        const c = node.child;
-        await new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
-      }
+      if (node !== undefined) await stopNode(node.child);
       await cleanup();
     }
   });

@@ -1,7 +1,7 @@
 // Three Verity nodes (verity serve processes) on one PostgreSQL database, written to through all
 // of them at once: the log has no gap or fork, and the checkpoints of every node are consistent.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
@@ -11,26 +11,7 @@ import { parseCheckpoint } from '../src/note/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { VerityClient } from '../src/sdk/index.ts';
 import { PG_URL, pgSchema, TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
-
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
-
-function startNode(data: string): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--data', data, '--port', '0'], {
-      env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
-    });
-    let text = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      text += c.toString();
-      const m = /serving (http:\/\/\S+)/.exec(text);
-      if (m) resolve({ url: m[1] as string, child });
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${text}`)));
-  });
-}
+import { startNode, stopNode } from './helpers/node.ts';
 
 describe('three nodes on one PostgreSQL database', () => {
   it('write through all nodes at once; one gap-free, fork-free log; consistent checkpoints', async () => {
@@ -95,10 +76,7 @@ describe('three nodes on one PostgreSQL database', () => {
         await check.close();
       }
     } finally {
-      for (const n of nodes) n.child.kill('SIGTERM');
-      await Promise.all(
-        nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))),
-      );
+      await Promise.all(nodes.map((n) => stopNode(n.child)));
       await pgs.drop();
       await cleanup();
     }
