@@ -123,4 +123,24 @@ describe('Cedar policy engine', () => {
       VerityError,
     );
   });
+
+  it('caches decisions only while no policy reads the time, and forgets them on reload', () => {
+    const r: ResourceRef = {
+      kind: 'record',
+      id: 'r',
+      owner: { id: 'a' },
+      type: 't',
+      category: 'c',
+      sensitivity: 'internal',
+    };
+    const timed = PolicyEngine.load('permit(principal, action, resource) when { context.time < 1000 };');
+    assert.equal(timed.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'x', time: 0 }).allowed, true);
+    assert.equal(timed.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'x', time: 2000 }).allowed, false);
+    const e = PolicyEngine.load(DEFAULT_POLICIES);
+    const ask = () => e.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'service-provision', time: 1 });
+    assert.equal(ask().allowed, true);
+    assert.equal(ask(), ask(), 'a repeated request is answered from the cache');
+    e.reload(`${DEFAULT_POLICIES}\n@id("lockdown")\nforbid (principal, action, resource);`);
+    assert.equal(ask().allowed, false);
+  });
 });

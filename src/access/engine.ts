@@ -101,12 +101,20 @@ export class PolicyEngine {
   #text = '';
   readonly #prefix = `verity-${++instances}-${toBase64Url(randomBytes(6))}`;
   #version = 0;
+  readonly #cacheSize: number;
+  #cache = new Map<string, Decision>();
+  #cacheable = false;
 
-  private constructor() {}
+  private constructor(cacheSize: number) {
+    this.#cacheSize = cacheSize;
+  }
 
-  /** Parses and validates a policy set; throws VERITY_E_POLICY_INVALID saying why it is refused. */
-  static load(text: string): PolicyEngine {
-    const e = new PolicyEngine();
+  /**
+   * Parses and validates a policy set; throws VERITY_E_POLICY_INVALID saying why it is refused.
+   * `cacheSize` bounds the decision cache (0 turns it off).
+   */
+  static load(text: string, options: { cacheSize?: number } = {}): PolicyEngine {
+    const e = new PolicyEngine(options.cacheSize ?? 10_000);
     e.reload(text);
     return e;
   }
@@ -148,9 +156,13 @@ export class PolicyEngine {
     const pre = cedar.preparsePolicySet(id, { staticPolicies: policies });
     if (pre.type === 'failure')
       throw new VerityError('VERITY_E_POLICY_INVALID', `the policies could not be prepared: ${details(pre.errors)}`);
-    // INVARIANT: the three fields change together, after every check passed.
+    // INVARIANT: these fields change together, after every check passed.
     this.#setId = id;
     this.#text = text;
+    this.#cache = new Map();
+    // A decision is a pure function of the request and the policies, except for the clock: decisions
+    // are cached only while no policy mentions `time`.
+    this.#cacheable = this.#cacheSize > 0 && !/\btime\b/.test(text);
     this.#hash = `sha256:${toBase64Url(createHash('sha256').update(text).digest())}`;
   }
 
@@ -173,6 +185,29 @@ export class PolicyEngine {
       throw new InputError('VERITY_E_INPUT_INVALID', 'risk must be an integer from 0 to 100');
     if (!Number.isSafeInteger(context.time))
       throw new InputError('VERITY_E_INPUT_INVALID', 'time must be milliseconds since the epoch');
+    // The key holds every input of the decision but the time (see reload).
+    const key = this.#cacheable
+      ? JSON.stringify([principal, action, resource, context.purpose, context.consent ?? 'unknown', risk])
+      : '';
+    if (this.#cacheable) {
+      const hit = this.#cache.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const d = this.#decide(principal, action, resource, context, risk);
+    if (this.#cacheable && d.errors.length === 0) {
+      if (this.#cache.size >= this.#cacheSize) this.#cache.clear();
+      this.#cache.set(key, d);
+    }
+    return d;
+  }
+
+  #decide(
+    principal: PrincipalRef,
+    action: Action,
+    resource: ResourceRef,
+    context: AccessContext,
+    risk: number,
+  ): Decision {
     // Only entities with attributes a policy reads are passed: each one is parsed by Cedar on every
     // call, and that parsing is most of a decision's cost.
     const entities: cedar.EntityJson[] = [];
