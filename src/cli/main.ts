@@ -7,8 +7,8 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { watch } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { existsSync, watch } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
@@ -648,6 +648,12 @@ async function listen(
   tls?: ServerOptions['tls'],
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
+  if (!existsSync(policyDir)) {
+    // A data directory made before policies were files: give it the defaults, and say so.
+    await mkdir(policyDir, { recursive: true, mode: 0o700 });
+    await writeFile(`${policyDir}/verity.cedar`, DEFAULT_POLICIES, { mode: 0o600, flag: 'wx' });
+    process.stderr.write(`verity: wrote the default policies to ${policyDir}/verity.cedar\n`);
+  }
   const engine = PolicyEngine.load(await readPolicies(policyDir));
   // Policies are files: a change is picked up at once; an invalid set is refused and the last good one stays.
   let timer: NodeJS.Timeout | undefined;
