@@ -120,3 +120,21 @@ describe('sqlite store', () => {
     await assert.rejects(openSqliteStore(join(dir, 'v.db'), { busyTimeoutMs: -1 }), RangeError);
   });
 });
+
+it('sqlite refuses a database without a layout version (a pre-release layout)', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const path = `${dir}/old.db`;
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); CREATE TABLE records (id TEXT);');
+    db.close();
+    const store = await openSqliteStore(path);
+    try {
+      await assert.rejects(store.migrate(), (e) => isVerityError(e, 'VERITY_E_STORE_CORRUPT'));
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await cleanup();
+  }
+});

@@ -794,6 +794,15 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
             const found = (db.prepare(SQL.getMeta).get(SCHEMA_VERSION_KEY) as { value?: string } | undefined)?.value;
             if (found !== undefined && (!/^[1-9][0-9]{0,8}$/.test(found) || Number(found) > SCHEMA_VERSION))
               throw newerSchema(found);
+            if (
+              found === undefined &&
+              db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'records'").get() !== undefined
+            ) {
+              // Tables without a layout version come from a pre-release build: their columns may differ.
+              throw corrupt(
+                'this database has no layout version (a pre-release Verity made it); create a new data directory',
+              );
+            }
           }
           db.exec(DDL);
           db.prepare(SQL.setMeta).run(SCHEMA_VERSION_KEY, String(SCHEMA_VERSION));
