@@ -90,3 +90,21 @@ describe('JSON at the boundary', () => {
     assert.throws(() => canonicalJson(Number.NaN));
   });
 });
+
+describe('JSON __proto__ refusal', () => {
+  it('refuses the key spelled out or escaped', () => {
+    for (const t of [
+      '{"__proto__":1}',
+      '{"a":{"__proto__":{"x":1}}}',
+      '{"\\u005f_proto__":1}',
+      '{"__pr\\u006fto__":{}}',
+    ]) {
+      assert.throws(
+        () => parseJson(t),
+        (e) => e instanceof VerityError && e.code === 'VERITY_E_INPUT_MALFORMED',
+        t,
+      );
+    }
+    assert.deepEqual(parseJson('{"a":"\\u00e9","b":"__proto"}'), { a: 'é', b: '__proto' });
+  });
+});
