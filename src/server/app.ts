@@ -28,6 +28,16 @@ const MAX_ENTRIES_PER_PAGE = 1000;
 
 const sizeParam = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
+/** A query of one required and one optional log position or tree size, nothing else. */
+function sizeQuery(required: string, optional: string) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: [required],
+    properties: { [required]: sizeParam, [optional]: sizeParam },
+  } as const;
+}
+
 function docsPage(): string {
   const rows = Object.entries(OPENAPI.paths)
     .flatMap(([path, ops]) =>
@@ -171,67 +181,28 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       .send(await log.checkpoint()),
   );
   app.get('/v1/log/key', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(`${log.verifierKey}\n`));
-  app.get(
-    '/v1/log/proofs/inclusion',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['index'],
-          properties: { index: sizeParam, size: sizeParam },
-        },
-      },
-    },
-    async (req) => {
-      const q = req.query as { index: number; size?: number };
-      return log.inclusionProof(q.index, q.size);
-    },
-  );
-  app.get(
-    '/v1/log/proofs/consistency',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['from'],
-          properties: { from: sizeParam, to: sizeParam },
-        },
-      },
-    },
-    async (req) => {
-      const q = req.query as { from: number; to?: number };
-      return log.consistencyProof(q.from, q.to);
-    },
-  );
-  app.get(
-    '/v1/log/entries',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['from'],
-          properties: { from: sizeParam, to: sizeParam },
-        },
-      },
-    },
-    async (req) => {
-      const q = req.query as { from: number; to?: number };
-      const size = (await log.head()).size;
-      const to = q.to ?? Math.min(size, q.from + 100);
-      if (to - q.from > MAX_ENTRIES_PER_PAGE)
-        throw new InputError('VERITY_E_INPUT_TOO_LARGE', `at most ${MAX_ENTRIES_PER_PAGE} entries per request`);
-      return (await log.entries(q.from, to)).map((e, i) => {
-        try {
-          return { index: q.from + i, entry: decodeAuditEntry(e) };
-        } catch {
-          return { index: q.from + i, raw: toBase64(e) };
-        }
-      });
-    },
-  );
+  app.get('/v1/log/proofs/inclusion', { schema: { querystring: sizeQuery('index', 'size') } }, async (req) => {
+    const q = req.query as { index: number; size?: number };
+    return log.inclusionProof(q.index, q.size);
+  });
+  app.get('/v1/log/proofs/consistency', { schema: { querystring: sizeQuery('from', 'to') } }, async (req) => {
+    const q = req.query as { from: number; to?: number };
+    return log.consistencyProof(q.from, q.to);
+  });
+  app.get('/v1/log/entries', { schema: { querystring: sizeQuery('from', 'to') } }, async (req) => {
+    const q = req.query as { from: number; to?: number };
+    const size = (await log.head()).size;
+    const to = q.to ?? Math.min(size, q.from + 100);
+    if (to - q.from > MAX_ENTRIES_PER_PAGE)
+      throw new InputError('VERITY_E_INPUT_TOO_LARGE', `at most ${MAX_ENTRIES_PER_PAGE} entries per request`);
+    return (await log.entries(q.from, to)).map((e, i) => {
+      try {
+        return { index: q.from + i, entry: decodeAuditEntry(e) };
+      } catch {
+        return { index: q.from + i, raw: toBase64(e) };
+      }
+    });
+  });
   app.get('/tile/*', async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
     const path = `tile/${rest}`;
