@@ -11,6 +11,7 @@ const TARGETS: Record<string, string> = {
   logAppendsPerSec: '>= 100000',
   inclusionProofsPerSec: '>= 50000',
   authzP99Micros: '< 100',
+  authzEvaluatedP99Micros: '< 100',
   httpWritesPerSec: '>= 5000',
   httpWriteP99Ms: '< 20',
 };

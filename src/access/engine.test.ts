@@ -124,7 +124,7 @@ describe('Cedar policy engine', () => {
     );
   });
 
-  it('caches decisions only while no policy reads the time, and forgets them on reload', () => {
+  it('caches a decision under the inputs the applicable policies read, and forgets it on reload', () => {
     const r: ResourceRef = {
       kind: 'record',
       id: 'r',
@@ -140,7 +140,84 @@ describe('Cedar policy engine', () => {
     const ask = () => e.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'service-provision', time: 1 });
     assert.equal(ask().allowed, true);
     assert.equal(ask(), ask(), 'a repeated request is answered from the cache');
+    // A service's write does not depend on the record's id or owner under the default policies.
+    const svc: PrincipalRef = { kind: 'service', id: 'w', recordTypes: ['t'] };
+    const write = (id: string, owner: string) =>
+      e.authorize(svc, 'write', { ...r, id, owner: { id: owner } }, { purpose: 'service-provision', time: 1 });
+    assert.equal(write('r1', 'a'), write('r2', 'b'), 'one decision answers for every record of the type');
     e.reload(`${DEFAULT_POLICIES}\n@id("lockdown")\nforbid (principal, action, resource);`);
     assert.equal(ask().allowed, false);
+  });
+
+  it('decides through its plans and cache exactly as Cedar does with the whole set and request (property)', () => {
+    // Policies that read inputs in every way the key analysis must see: attributes, whole entities,
+    // ids in the head, attributes reached through expressions, `has`, `is`, and the time.
+    const POOL = [
+      'permit (principal is Verity::Player, action, resource is Verity::Record) when { resource.owner == principal };',
+      'permit (principal is Verity::Player, action == Verity::Action::"read", resource is Verity::Record) when { resource.guardians.contains(principal) };',
+      'permit (principal is Verity::Service, action in [Verity::Action::"read", Verity::Action::"write"], resource is Verity::Record) when { principal.recordTypes.contains(resource.type) };',
+      'permit (principal == Verity::Player::"p1", action, resource);',
+      'permit (principal, action, resource == Verity::Record::"r1");',
+      'forbid (principal, action, resource) when { context.risk >= 50 };',
+      'forbid (principal, action == Verity::Action::"share", resource is Verity::Record) when { resource.sensitivity == "restricted" };',
+      'permit (principal is Verity::Operator, action, resource) when { context.purpose == "audit" };',
+      'forbid (principal, action, resource is Verity::Record) when { (if context.risk > 10 then resource else resource).category == "c1" };',
+      'permit (principal, action, resource) when { principal is Verity::Service && context.consent == "granted" };',
+      'forbid (principal, action, resource) when { context.time == 1 || context.time == 3 };',
+      'permit (principal is Verity::Player, action == Verity::Action::"erase", resource is Verity::Record) when { resource.ownerMinor };',
+      'permit (principal, action, resource is Verity::Record) when { (if context.risk > 10 then resource else resource).category == "c2" };',
+      'permit (principal is Verity::Service, action, resource is Verity::Record) when { (if context.risk > 10 then principal else principal).recordTypes.contains("t2") };',
+    ];
+    const id = fc.constantFrom('p1', 'p2', 'p3');
+    const principal: fc.Arbitrary<PrincipalRef> = fc.oneof(
+      id.map((x) => ({ kind: 'player' as const, id: x })),
+      fc.record({
+        kind: fc.constant('service' as const),
+        id: fc.constantFrom('s1', 's2'),
+        recordTypes: fc.subarray(['t1', 't2']),
+      }),
+      id.map((x) => ({ kind: 'operator' as const, id: x })),
+    );
+    const resource: fc.Arbitrary<ResourceRef> = fc.oneof(
+      fc.record({
+        kind: fc.constant('record' as const),
+        id: fc.constantFrom('r1', 'r2'),
+        owner: fc.record({ id, minor: fc.boolean(), guardians: fc.subarray(['p1', 'p2', 'p3']) }),
+        type: fc.constantFrom('t1', 't2'),
+        category: fc.constantFrom('c1', 'c2'),
+        sensitivity: fc.constantFrom('internal', 'restricted'),
+      }),
+      id.map((x) => ({ kind: 'subject' as const, owner: { id: x } })),
+      fc.constant({ kind: 'log' as const }),
+    );
+    const request = fc.tuple(
+      principal,
+      fc.constantFrom('read', 'write', 'share', 'erase', 'administer' as const),
+      resource,
+      fc.record({
+        purpose: fc.constantFrom('audit', 'analytics'),
+        consent: fc.constantFrom('granted', 'denied', 'unknown' as const),
+        time: fc.integer({ min: 0, max: 3 }),
+        risk: fc.constantFrom(0, 20, 60),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.subarray(POOL, { minLength: 1 }),
+        fc.array(request, { minLength: 1, maxLength: 60 }),
+        (set, reqs) => {
+          const text = set.map((p, i) => `@id("p${i}")\n${p}`).join('\n');
+          const cached = PolicyEngine.load(text);
+          const plain = PolicyEngine.load(text, { reference: true });
+          for (const [p, a, r, c] of reqs) {
+            const want = plain.authorize(p, a, r, c);
+            const got = cached.authorize(p, a, r, c);
+            assert.equal(got.allowed, want.allowed);
+            assert.deepEqual([...got.reasons].sort(), [...want.reasons].sort());
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { toBase64Url } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
@@ -84,7 +84,211 @@ function details(errors: readonly { message: string }[]): string {
     .slice(0, 500);
 }
 
-let instances = 0;
+/** A scope constraint of a policy's head, as Cedar's JSON form gives it. */
+interface ScopeJson {
+  readonly op: 'All' | '==' | 'in' | 'is';
+  readonly entity?: Uid;
+  readonly entities?: readonly Uid[];
+  readonly entity_type?: string;
+  readonly in?: unknown;
+}
+
+/** What a policy can depend on: its head, and every input its conditions read. */
+interface PolicyReads {
+  readonly principal: ScopeJson;
+  readonly action: ScopeJson;
+  readonly resource: ScopeJson;
+  /**
+   * Inputs read: `principal#uid` (the entity's id), `principal.*` (every attribute),
+   * `principal.ATTR` (one attribute); the same for `resource` and `context`.
+   */
+  readonly slots: ReadonlySet<string>;
+}
+
+const VARS = new Set(['principal', 'resource', 'context', 'action']);
+
+/**
+ * The inputs a policy's conditions read, found by walking Cedar's JSON form of the policy. An
+ * attribute read straight off a variable (`resource.type`, `resource has type`) names that one
+ * attribute; any other use of a variable (`principal == resource.owner`, `principal is T`, an
+ * attribute read through an expression) counts as reading the whole entity: its id and every
+ * attribute. Conservative by construction: it may name more than a policy reads, never less.
+ *
+ * Hand-written because Cedar's own tooling offers no "which inputs does this policy read" query.
+ */
+function readsOf(node: unknown, out: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const x of node) readsOf(x, out);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  for (const op of ['.', 'has']) {
+    const access = o[op] as { left?: { Var?: unknown }; attr?: unknown } | undefined;
+    if (
+      access !== undefined &&
+      Object.keys(o).length === 1 &&
+      typeof access.left?.Var === 'string' &&
+      Object.keys(access.left).length === 1 &&
+      typeof access.attr === 'string'
+    ) {
+      out.add(`${access.left.Var}.${access.attr}`);
+      return;
+    }
+  }
+  if (typeof o['Var'] === 'string') {
+    // A whole variable: its id and all its attributes.
+    out.add(`${o['Var']}#uid`);
+    out.add(`${o['Var']}.*`);
+    return;
+  }
+  for (const v of Object.values(o)) readsOf(v, out);
+}
+
+function analyse(policy: string): PolicyReads {
+  const j = cedar.policyToJson(policy);
+  if (j.type === 'failure')
+    throw new VerityError('VERITY_E_POLICY_INVALID', `a policy cannot be analysed: ${details(j.errors)}`);
+  const json = j.json as unknown as {
+    principal: ScopeJson;
+    action: ScopeJson;
+    resource: ScopeJson;
+    conditions: unknown;
+  };
+  const slots = new Set<string>();
+  readsOf(json.conditions, slots);
+  // A head that names an entity (`==`, `in`) depends on the request's entity id.
+  for (const v of ['principal', 'resource'] as const) {
+    const sc = json[v];
+    if (sc.op === '==' || sc.op === 'in' || sc.in !== undefined) slots.add(`${v}#uid`);
+  }
+  for (const s of slots) {
+    const v = /^[a-z]+/.exec(s)?.[0] ?? '';
+    if (!VARS.has(v))
+      throw new VerityError('VERITY_E_POLICY_INVALID', `a policy reads an unknown variable ${quote(v)}`);
+  }
+  return { principal: json.principal, action: json.action, resource: json.resource, slots };
+}
+
+/** Whether a head constraint can match an entity of `type` (or, for actions, the action `id`). */
+function scopeMayMatch(sc: ScopeJson, type: string, id?: string): boolean {
+  switch (sc.op) {
+    case 'All':
+      return true;
+    case 'is':
+      return sc.entity_type === type;
+    case '==':
+      return sc.entity?.type === type && (id === undefined || sc.entity.id === id);
+    case 'in':
+      // Verity's entities have no parents: `in E` holds only for E itself.
+      if (id === undefined) return true;
+      return (sc.entities ?? (sc.entity === undefined ? [] : [sc.entity])).some((e) => e.id === id);
+    default:
+      return true;
+  }
+}
+
+/** The inputs of one Cedar request, in the shape the decision key reads them. */
+interface CedarRequest {
+  readonly p: Uid;
+  readonly pAttrs: Attrs;
+  readonly r: Uid;
+  readonly rAttrs: Attrs;
+  readonly context: Attrs;
+}
+
+type Attrs = Record<string, cedar.CedarValueJson>;
+
+const ABSENT = '\u0000absent';
+
+/** Verity's request as Cedar would take it whole: every entity with every attribute. */
+function cedarRequest(principal: PrincipalRef, resource: ResourceRef, context: Attrs): CedarRequest {
+  let pAttrs: Attrs = {};
+  const p =
+    principal.kind === 'service'
+      ? uid(TYPES.service, principal.id)
+      : uid(TYPES[principal.kind] as string, principal.id);
+  if (principal.kind === 'service') pAttrs = { recordTypes: [...principal.recordTypes] };
+  let r: Uid;
+  let rAttrs: Attrs = {};
+  switch (resource.kind) {
+    case 'record':
+      r = uid('Verity::Record', resource.id);
+      rAttrs = {
+        ...ownerAttrs(resource.owner),
+        type: resource.type,
+        category: resource.category,
+        sensitivity: resource.sensitivity,
+      };
+      break;
+    case 'subject':
+      r = uid('Verity::Subject', resource.owner.id);
+      rAttrs = ownerAttrs(resource.owner);
+      break;
+    case 'recordType':
+      r = uid('Verity::RecordType', resource.id);
+      break;
+    default:
+      r = uid('Verity::Log', 'log');
+  }
+  return { p, pAttrs, r, rAttrs, context };
+}
+
+/**
+ * How requests of one principal type, action and resource type are decided: by the policies that
+ * can apply to them (a subset pre-parsed in Cedar), fed only the inputs those policies read, and
+ * cached under those inputs. Cedar parses every entity and attribute of every call, and that
+ * parsing is most of a decision's cost.
+ */
+interface Plan {
+  /** Cedar's id of the pre-parsed subset; undefined when no policy can apply (deny). */
+  readonly setId: string | undefined;
+  /** The attributes to pass, by variable; `*` passes them all. */
+  readonly principal: readonly string[] | '*';
+  readonly resource: readonly string[] | '*';
+  readonly context: readonly string[] | '*';
+  /** The decision key's inputs in order, or null when the policies read the time (not cached). */
+  readonly slots: readonly string[] | null;
+}
+
+/** The attributes of `v` that `slots` read: all of them (`*`) or the named ones. */
+function attrsRead(slots: ReadonlySet<string>, v: string): readonly string[] | '*' {
+  if (slots.has(`${v}.*`)) return '*';
+  const out: string[] = [];
+  for (const s of slots) if (s.startsWith(`${v}.`)) out.push(s.slice(v.length + 1));
+  return out.sort();
+}
+
+function pick(attrs: Attrs, names: readonly string[] | '*'): Attrs {
+  if (names === '*') return attrs;
+  const out: Attrs = {};
+  for (const n of names) if (Object.hasOwn(attrs, n)) out[n] = attrs[n] as cedar.CedarValueJson;
+  return out;
+}
+
+/** Cedar's registry of pre-parsed sets cannot drop one; sets are named by content so each is registered once. */
+const registered = new Set<string>();
+
+function preparse(policies: Record<string, string>): string {
+  const id = `verity-${toBase64Url(createHash('sha256').update(JSON.stringify(policies)).digest())}`;
+  if (registered.has(id)) return id;
+  const pre = cedar.preparsePolicySet(id, { staticPolicies: policies });
+  if (pre.type === 'failure')
+    throw new VerityError('VERITY_E_POLICY_INVALID', `the policies could not be prepared: ${details(pre.errors)}`);
+  registered.add(id);
+  return id;
+}
+
+/** One validated policy set and what is derived from it; replaced whole on reload. */
+interface Loaded {
+  readonly text: string;
+  readonly hash: string;
+  readonly policies: ReadonlyMap<string, { readonly text: string; readonly reads: PolicyReads }>;
+  readonly plans: Map<string, Plan>;
+  readonly cache: Map<string, Decision>;
+  /** The whole set with every input (reference mode). */
+  readonly whole: Plan;
+}
 
 /**
  * Cedar authorization (`@cedar-policy/cedar-wasm`) over Verity's entity model. Default deny:
@@ -92,29 +296,28 @@ let instances = 0;
  * against the schema in strict mode before use; `reload` swaps the policy set atomically and keeps
  * the last good one when the new one is invalid.
  *
- * Cedar keeps pre-parsed policy sets in a registry inside its WebAssembly module; each engine and
- * each reload registers a fresh id, so engines never see each other's policies.
+ * Each request is decided by the policies whose heads can match its principal type, action and
+ * resource type, given only the inputs those policies read (see `readsOf`), and the decision is
+ * cached under exactly those inputs: the answer is Cedar's for the whole set and the whole request,
+ * at a fraction of the cost. A property test holds the two to the same decisions.
  */
 export class PolicyEngine {
-  #setId = '';
-  #hash = '';
-  #text = '';
-  readonly #prefix = `verity-${++instances}-${toBase64Url(randomBytes(6))}`;
-  #version = 0;
+  #loaded: Loaded | undefined;
   readonly #cacheSize: number;
-  #cache = new Map<string, Decision>();
-  #cacheable = false;
+  readonly #reference: boolean;
 
-  private constructor(cacheSize: number) {
-    this.#cacheSize = cacheSize;
+  private constructor(cacheSize: number, reference: boolean) {
+    this.#cacheSize = reference ? 0 : cacheSize;
+    this.#reference = reference;
   }
 
   /**
    * Parses and validates a policy set; throws VERITY_E_POLICY_INVALID saying why it is refused.
-   * `cacheSize` bounds the decision cache (0 turns it off).
+   * `cacheSize` bounds the decision cache (0 turns it off). `reference` decides every request with
+   * the whole set and every input, uncached: slower, and the yardstick the plans are tested against.
    */
-  static load(text: string, options: { cacheSize?: number } = {}): PolicyEngine {
-    const e = new PolicyEngine(options.cacheSize ?? 10_000);
+  static load(text: string, options: { cacheSize?: number; reference?: boolean } = {}): PolicyEngine {
+    const e = new PolicyEngine(options.cacheSize ?? 10_000, options.reference === true);
     e.reload(text);
     return e;
   }
@@ -129,16 +332,16 @@ export class PolicyEngine {
     if (parts.policy_templates.length > 0)
       throw new VerityError('VERITY_E_POLICY_INVALID', 'policy templates are not supported; write static policies');
     // Name each policy by its @id annotation, so decisions cite policies by the names people gave them.
-    const policies: Record<string, string> = {};
+    const named: Record<string, string> = {};
     parts.policies.forEach((p, i) => {
       const name = /@id\(\s*"([^"\\]{1,100})"\s*\)/.exec(p)?.[1] ?? `policy${i}`;
-      if (Object.hasOwn(policies, name))
+      if (Object.hasOwn(named, name))
         throw new VerityError('VERITY_E_POLICY_INVALID', `two policies share the id ${quote(name)}`);
-      policies[name] = p;
+      named[name] = p;
     });
     const v = cedar.validate({
       schema: CEDAR_SCHEMA,
-      policies: { staticPolicies: policies },
+      policies: { staticPolicies: named },
       validationSettings: { mode: 'strict' },
     });
     if (v.type === 'failure')
@@ -152,28 +355,33 @@ export class PolicyEngine {
           .slice(0, 500)}`,
       );
     }
-    const id = `${this.#prefix}-${++this.#version}`;
-    const pre = cedar.preparsePolicySet(id, { staticPolicies: policies });
-    if (pre.type === 'failure')
-      throw new VerityError('VERITY_E_POLICY_INVALID', `the policies could not be prepared: ${details(pre.errors)}`);
-    // INVARIANT: these fields change together, after every check passed.
-    this.#setId = id;
-    this.#text = text;
-    this.#cache = new Map();
-    // A decision is a pure function of the request and the policies, except for the clock: decisions
-    // are cached only while no policy mentions `time`.
-    this.#cacheable = this.#cacheSize > 0 && !/\btime\b/.test(text);
-    this.#hash = `sha256:${toBase64Url(createHash('sha256').update(text).digest())}`;
+    const policies = new Map(Object.entries(named).map(([name, t]) => [name, { text: t, reads: analyse(t) }]));
+    // The whole set must prepare now, or it is refused here rather than at a first request.
+    const whole: Plan = { setId: preparse(named), principal: '*', resource: '*', context: '*', slots: null };
+    // INVARIANT: one assignment swaps the policies, their plans and their cache together.
+    this.#loaded = {
+      text,
+      hash: `sha256:${toBase64Url(createHash('sha256').update(text).digest())}`,
+      policies,
+      plans: new Map(),
+      cache: new Map(),
+      whole,
+    };
+  }
+
+  get #current(): Loaded {
+    if (this.#loaded === undefined) throw new VerityError('VERITY_E_POLICY_INVALID', 'no policies are loaded');
+    return this.#loaded;
   }
 
   /** Hash of the policy text in force (logged with every decision). */
   get policyHash(): string {
-    return this.#hash;
+    return this.#current.hash;
   }
 
   /** The policy text in force. */
   get policyText(): string {
-    return this.#text;
+    return this.#current.text;
   }
 
   /** Decides one request. Never throws for a denial; throws only for malformed input. */
@@ -185,88 +393,97 @@ export class PolicyEngine {
       throw new InputError('VERITY_E_INPUT_INVALID', 'risk must be an integer from 0 to 100');
     if (!Number.isSafeInteger(context.time))
       throw new InputError('VERITY_E_INPUT_INVALID', 'time must be milliseconds since the epoch');
-    // The key holds every input of the decision but the time (see reload).
-    const key = this.#cacheable
-      ? JSON.stringify([principal, action, resource, context.purpose, context.consent ?? 'unknown', risk])
-      : '';
-    if (this.#cacheable) {
-      const hit = this.#cache.get(key);
+    const loaded = this.#current;
+    const req = cedarRequest(principal, resource, {
+      purpose: context.purpose,
+      consent: context.consent ?? 'unknown',
+      time: context.time,
+      risk,
+    });
+    const plan = this.#reference ? loaded.whole : this.#plan(loaded, req, action);
+    const key = this.#cacheSize > 0 && plan.slots !== null ? decisionKey(plan.slots, req, action) : undefined;
+    if (key !== undefined) {
+      const hit = loaded.cache.get(key);
       if (hit !== undefined) return hit;
     }
-    const d = this.#decide(principal, action, resource, context, risk);
-    if (this.#cacheable && d.errors.length === 0) {
-      if (this.#cache.size >= this.#cacheSize) this.#cache.clear();
-      this.#cache.set(key, d);
+    const d = decide(loaded.hash, plan, req, action);
+    if (key !== undefined && d.errors.length === 0) {
+      if (loaded.cache.size >= this.#cacheSize) loaded.cache.clear();
+      loaded.cache.set(key, d);
     }
     return d;
   }
 
-  #decide(
-    principal: PrincipalRef,
-    action: Action,
-    resource: ResourceRef,
-    context: AccessContext,
-    risk: number,
-  ): Decision {
-    // Only entities with attributes a policy reads are passed: each one is parsed by Cedar on every
-    // call, and that parsing is most of a decision's cost.
-    const entities: cedar.EntityJson[] = [];
-    let p: Uid;
-    switch (principal.kind) {
-      case 'service':
-        p = uid(TYPES.service, principal.id);
-        entities.push({ uid: p, attrs: { recordTypes: [...principal.recordTypes] }, parents: [] });
-        break;
-      default:
-        p = uid(TYPES[principal.kind], principal.id);
+  #plan(loaded: Loaded, req: CedarRequest, action: Action): Plan {
+    const head = `${req.p.type} ${action} ${req.r.type}`;
+    const known = loaded.plans.get(head);
+    if (known !== undefined) return known;
+    const subset: Record<string, string> = {};
+    const slots = new Set<string>();
+    for (const [name, { text, reads }] of loaded.policies) {
+      if (
+        scopeMayMatch(reads.principal, req.p.type) &&
+        scopeMayMatch(reads.action, 'Verity::Action', action) &&
+        scopeMayMatch(reads.resource, req.r.type)
+      ) {
+        subset[name] = text;
+        for (const x of reads.slots) slots.add(x);
+      }
     }
-    let r: Uid;
-    switch (resource.kind) {
-      case 'record':
-        r = uid('Verity::Record', resource.id);
-        entities.push({
-          uid: r,
-          attrs: {
-            ...ownerAttrs(resource.owner),
-            type: resource.type,
-            category: resource.category,
-            sensitivity: resource.sensitivity,
-          },
-          parents: [],
-        });
-        break;
-      case 'subject':
-        r = uid('Verity::Subject', resource.owner.id);
-        entities.push({ uid: r, attrs: ownerAttrs(resource.owner), parents: [] });
-        break;
-      case 'recordType':
-        r = uid('Verity::RecordType', resource.id);
-        break;
-      default:
-        r = uid('Verity::Log', 'log');
-    }
-    const answer = cedar.statefulIsAuthorized({
-      principal: p,
-      action: { type: 'Verity::Action', id: action },
-      resource: r,
-      context: { purpose: context.purpose, consent: context.consent ?? 'unknown', time: context.time, risk },
-      preparsedPolicySetId: this.#setId,
-      entities,
-    });
-    if (answer.type === 'failure') {
-      // A request Cedar cannot evaluate is denied (default deny), with the reason kept.
-      return {
-        allowed: false,
-        policyHash: this.#hash,
-        reasons: [],
-        errors: answer.errors.map((e) => e.message.slice(0, 200)),
-      };
-    }
-    return {
-      allowed: answer.response.decision === 'allow',
-      policyHash: this.#hash,
-      reasons: answer.response.diagnostics.reason,
-      errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`.slice(0, 200)),
+    const plan: Plan = {
+      setId: Object.keys(subset).length === 0 ? undefined : preparse(subset),
+      principal: attrsRead(slots, 'principal'),
+      resource: attrsRead(slots, 'resource'),
+      context: attrsRead(slots, 'context'),
+      slots: slots.has('context.time') || slots.has('context.*') ? null : [...slots].sort(),
     };
+    loaded.plans.set(head, plan);
+    return plan;
   }
+}
+
+/** The decision key: the head, then the value of every input the plan's policies read. */
+function decisionKey(slots: readonly string[], req: CedarRequest, action: Action): string {
+  const parts: unknown[] = [req.p.type, action, req.r.type];
+  for (const slot of slots) {
+    if (slot.startsWith('action')) continue; // the action is in the head
+    if (slot.endsWith('#uid')) {
+      parts.push(slot.startsWith('principal') ? req.p.id : req.r.id);
+      continue;
+    }
+    const dot = slot.indexOf('.');
+    const v = slot.slice(0, dot);
+    const attr = slot.slice(dot + 1);
+    const attrs = v === 'principal' ? req.pAttrs : v === 'resource' ? req.rAttrs : req.context;
+    parts.push(attr === '*' ? attrs : Object.hasOwn(attrs, attr) ? attrs[attr] : ABSENT);
+  }
+  return JSON.stringify(parts);
+}
+
+function decide(hash: string, plan: Plan, req: CedarRequest, action: Action): Decision {
+  // No policy can apply: Cedar's answer would be a deny with no reasons.
+  if (plan.setId === undefined) return { allowed: false, policyHash: hash, reasons: [], errors: [] };
+  const entities: cedar.EntityJson[] = [];
+  const pAttrs = pick(req.pAttrs, plan.principal);
+  if (Object.keys(pAttrs).length > 0) entities.push({ uid: req.p, attrs: pAttrs, parents: [] });
+  const rAttrs = pick(req.rAttrs, plan.resource);
+  if (Object.keys(rAttrs).length > 0) entities.push({ uid: req.r, attrs: rAttrs, parents: [] });
+  const answer = cedar.statefulIsAuthorized({
+    principal: req.p,
+    action: { type: 'Verity::Action', id: action },
+    resource: req.r,
+    context: pick(req.context, plan.context),
+    preparsedPolicySetId: plan.setId,
+    entities,
+  });
+  if (answer.type === 'failure') {
+    // A request Cedar cannot evaluate is denied (default deny), with the reason kept.
+    return { allowed: false, policyHash: hash, reasons: [], errors: answer.errors.map((e) => e.message.slice(0, 200)) };
+  }
+  return {
+    allowed: answer.response.decision === 'allow',
+    policyHash: hash,
+    reasons: answer.response.diagnostics.reason,
+    errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`.slice(0, 200)),
+  };
 }
