@@ -86,7 +86,7 @@ describe('record endpoints over HTTP', () => {
     assert.equal(e.action, 'policy.decision');
     assert.equal(e.outcome, 'denied');
     assert.equal(e.actor, 'service:chat');
-    assert.equal(e.details?.['policy'], engine.policyHash);
+    assert.equal(e.policy, engine.policyHash);
     const ok = await put(world, {
       subject: 'player-2',
       type: 'position',
@@ -95,11 +95,60 @@ describe('record endpoints over HTTP', () => {
     });
     assert.equal(ok.statusCode, 201);
     const entries = (await core.log.entries(after, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
+    // The allowed write's own entries record the decision: they carry the policy set's hash.
     assert.deepEqual(
-      entries.map((x) => x.action),
-      ['policy.decision', 'key.create', 'record.create'],
+      entries.map((x) => [x.action, x.outcome, x.policy]),
+      [
+        ['key.create', 'success', engine.policyHash],
+        ['record.create', 'success', engine.policyHash],
+      ],
     );
-    assert.equal(entries[0]?.outcome, 'success');
+    const id = ok.json().id as string;
+    const read = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(world) });
+    assert.equal(read.statusCode, 200);
+    const readEntry = decodeAuditEntry(
+      (await core.log.entries(read.json().readLogIndex, read.json().readLogIndex + 1))[0] as Uint8Array,
+    );
+    assert.deepEqual([readEntry.action, readEntry.policy], ['record.read', engine.policyHash]);
+  });
+
+  it('logs an allowed decision on its own when the operation then fails', async () => {
+    const before = (await core.log.head()).size;
+    // Allowed (the type is the service's own) but refused by the vault: no record has that id.
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: auth(world),
+      payload: {
+        subject: 'player-9',
+        type: 'position',
+        purpose: 'service-provision',
+        data: { x: 1 },
+        id: 'rec_AAAAAAAAAAAAAAAAAAAAAA',
+      },
+    });
+    assert.equal(bad.statusCode, 404, bad.body);
+    const entries = (await core.log.entries(before, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
+    assert.deepEqual(
+      entries.map((x) => [x.action, x.outcome, x.details?.['decision'], x.policy]),
+      [['policy.decision', 'success', 'allow', engine.policyHash]],
+    );
+    // An operator may erase any record; erasing an absent one is allowed, then fails: logged alone.
+    const operator = (
+      await new Tokens(core.store, core.log).create({ principal: 'ops', role: 'operator', actor: 'operator:test' })
+    ).token;
+    const before2 = (await core.log.head()).size;
+    const absent = await app.inject({
+      method: 'DELETE',
+      url: '/v1/records/rec_AAAAAAAAAAAAAAAAAAAAAA?purpose=erasure-request',
+      headers: auth(operator),
+    });
+    assert.equal(absent.statusCode, 404, absent.body);
+    const logged = (await core.log.entries(before2, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
+    assert.deepEqual(
+      logged.map((x) => [x.action, x.details?.['action'], x.details?.['decision']]),
+      [['policy.decision', 'erase', 'allow']],
+    );
   });
 
   it('enforces purpose limitation and ownership of record types', async () => {

@@ -40,6 +40,7 @@ describe('audit entries', () => {
       { purpose: 'because I want to' },
       { subject: 'alice' },
       { contentHash: 'md5:abc' },
+      { policy: 'permit all' },
       { action: 'record.peek' },
       { details: { note: 'x'.repeat(200) } },
       { details: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) },
@@ -67,6 +68,7 @@ describe('audit entries', () => {
             time: fc.nat(),
             subject: fc.stringMatching(/^sp_[A-Za-z0-9_-]{22}$/),
             contentHash: fc.stringMatching(/^sha256:[A-Za-z0-9_-]{43}$/),
+            policy: fc.stringMatching(/^sha256:[A-Za-z0-9_-]{43}$/),
             details: fc.dictionary(
               fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,8}$/),
               fc.oneof(fc.string({ maxLength: 40 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()),

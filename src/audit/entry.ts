@@ -47,6 +47,11 @@ export interface AuditEvent {
   readonly contentHash?: string;
   /** Small non-personal details (counts, versions, states). */
   readonly details?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * `sha256:` hash of the policy set whose decision allowed this operation, when an authorization
+   * decision allowed it: the entry then records that decision as well as the operation.
+   */
+  readonly policy?: string;
 }
 
 /** A decoded entry with its format version. */
@@ -83,6 +88,7 @@ export function validateAuditEvent(e: AuditEvent): void {
     check(typeof e.subject === 'string' && PSEUDONYM_RE.test(e.subject), 'subject', e.subject);
   if (e.contentHash !== undefined)
     check(typeof e.contentHash === 'string' && HASH_RE.test(e.contentHash), 'content hash', e.contentHash);
+  if (e.policy !== undefined) check(typeof e.policy === 'string' && HASH_RE.test(e.policy), 'policy', e.policy);
   if (e.details !== undefined) {
     const keys = Object.keys(e.details);
     check(keys.length <= MAX_DETAILS, 'details count', keys.length);
@@ -119,7 +125,9 @@ export function encodeAuditEntry(e: AuditEvent): Uint8Array {
       .map((k) => `${s(k)}:${s(d[k])}`)
       .join(',')}}`;
   }
-  out += `,"outcome":${s(e.outcome)},"purpose":${s(e.purpose)},"resource":${s(e.resource)}`;
+  out += `,"outcome":${s(e.outcome)}`;
+  if (e.policy !== undefined) out += `,"policy":${s(e.policy)}`;
+  out += `,"purpose":${s(e.purpose)},"resource":${s(e.resource)}`;
   if (e.subject !== undefined) out += `,"subject":${s(e.subject)}`;
   out += `,"time":${s(e.time)},"v":1}`;
   return utf8(out);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Action, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
+import type { Action, Decision, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
@@ -118,18 +118,9 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     req.principal = await o.tokens.authenticate(token);
   };
 
-  const decide = async (
-    p: Principal,
-    action: Action,
-    resource: ResourceRef,
-    label: string,
-    purposeText: string,
-  ): Promise<{ logged: Promise<unknown> }> => {
-    const engine = o.policies();
-    const d = engine.authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
-    // The decision is queued before the operation it allows, so the log's FIFO group commit makes
-    // it durable no later than the operation; the request answers only once both are.
-    const logged = o.log.submit((_tx, batch) =>
+  /** Appends the decision as its own audit entry. */
+  const logDecision = (p: Principal, action: Action, label: string, purposeText: string, d: Decision) =>
+    o.log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
           actor: p.actor,
@@ -138,24 +129,106 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
           purpose: purposeText,
           outcome: d.allowed ? 'success' : 'denied',
           time: clock.now(),
+          policy: d.policyHash,
           details: {
             action,
             decision: d.allowed ? 'allow' : 'deny',
-            policy: d.policyHash,
             ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
           },
         }),
       ),
     );
-    logged.catch(() => undefined);
+
+  /** Authorizes; a denial is logged and thrown. */
+  const authorizeOrDeny = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+  ): Promise<Decision> => {
+    const d = o.policies().authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
     if (!d.allowed) {
-      await logged;
+      await logDecision(p, action, label, purposeText, d);
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
         `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
       );
     }
+    return d;
+  };
+
+  /**
+   * Authorizes, then logs the decision as its own entry. It is queued before the operation it
+   * allows, so the log's FIFO group commit makes it durable no later than the operation; the
+   * request answers only once both are.
+   */
+  const decide = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+  ): Promise<{ logged: Promise<unknown> }> => {
+    const d = await authorizeOrDeny(p, action, resource, label, purposeText);
+    const logged = logDecision(p, action, label, purposeText, d);
+    logged.catch(() => undefined);
     return { logged };
+  };
+
+  /**
+   * Authorizes an operation whose own audit entries record the decision (they carry the policy
+   * hash, see `Access.policy`), so an allowed request costs one log entry, not two. When the
+   * operation fails after it was allowed, the decision is logged on its own: every decision, allow
+   * or deny, reaches the log.
+   */
+  const decided = async <T>(
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+    op: (policy: string) => Promise<T>,
+  ): Promise<T> => {
+    const d = await authorizeOrDeny(p, action, resource, label, purposeText);
+    try {
+      return await op(d.policyHash);
+    } catch (e) {
+      await logDecision(p, action, label, purposeText, d);
+      throw e;
+    }
+  };
+
+  /**
+   * Authorizes `action` on an existing record (absent ones are decided like any other), then runs
+   * `op` with the deciding policy set's hash for its audit entries.
+   */
+  const onRecord = async <T>(
+    p: Principal,
+    action: Action,
+    id: string,
+    purposeText: string,
+    op: (policy: string) => Promise<T>,
+  ): Promise<T> => {
+    const desc = await o.vault.describe(id);
+    return decided(
+      p,
+      action,
+      {
+        kind: 'record',
+        id,
+        owner: { id: desc?.subjectRef ?? 'absent' },
+        type: desc?.type ?? 'absent',
+        category: desc?.category ?? 'unclassified',
+        sensitivity: desc?.sensitivity ?? 'restricted',
+      },
+      `record:${id}`,
+      purposeText,
+      (policy) => {
+        if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
+        return op(policy);
+      },
+    );
   };
 
   app.post('/v1/records', { schema: { body: putBody }, preHandler: authenticate }, async (req, reply) => {
@@ -170,27 +243,28 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       category: b.classification?.category ?? 'unclassified',
       sensitivity: b.classification?.sensitivity ?? 'confidential',
     };
-    const { logged } = await decide(
+    const r = await decided(
       p,
       'write',
       resource,
       b.id === undefined ? `record:new` : `record:${b.id}`,
       b.purpose,
+      (policy) =>
+        o.vault.put({
+          actor: p.actor,
+          policy,
+          subject: b.subject,
+          type: b.type,
+          purpose: b.purpose,
+          data: b.data,
+          ...(b.id === undefined ? {} : { id: b.id }),
+          ...(b.origin === undefined ? {} : { origin: b.origin }),
+          ...(b.classification === undefined ? {} : { classification: b.classification }),
+          ...(b.source === undefined ? {} : { source: b.source }),
+          ...(b.lineage === undefined ? {} : { lineage: b.lineage }),
+          ...(b.retainUntil === undefined ? {} : { retainUntil: b.retainUntil }),
+        }),
     );
-    const r = await o.vault.put({
-      actor: p.actor,
-      subject: b.subject,
-      type: b.type,
-      purpose: b.purpose,
-      data: b.data,
-      ...(b.id === undefined ? {} : { id: b.id }),
-      ...(b.origin === undefined ? {} : { origin: b.origin }),
-      ...(b.classification === undefined ? {} : { classification: b.classification }),
-      ...(b.source === undefined ? {} : { source: b.source }),
-      ...(b.lineage === undefined ? {} : { lineage: b.lineage }),
-      ...(b.retainUntil === undefined ? {} : { retainUntil: b.retainUntil }),
-    });
-    await logged;
     return reply.code(201).send(r);
   });
 
@@ -212,30 +286,14 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       const p = req.principal as Principal;
       const { id } = req.params as { id: string };
       const q = req.query as { purpose: string; version?: number };
-      const desc = await o.vault.describe(id);
-      // An absent record is decided like any other: callers learn nothing from a 404 they may not see.
-      const resource: ResourceRef = {
-        kind: 'record',
-        id,
-        owner: { id: desc?.subjectRef ?? 'absent' },
-        type: desc?.type ?? 'absent',
-        category: desc?.category ?? 'unclassified',
-        sensitivity: desc?.sensitivity ?? 'restricted',
-      };
-      const { logged } = await decide(p, 'read', resource, `record:${id}`, q.purpose);
-      if (desc === undefined) {
-        await logged;
-        throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
-      }
-      const [, r] = await Promise.all([
-        logged,
+      return onRecord(p, 'read', id, q.purpose, (policy) =>
         o.vault.get(id, {
           actor: p.actor,
+          policy,
           purpose: q.purpose,
           ...(q.version === undefined ? {} : { version: q.version }),
         }),
-      ]);
-      return r;
+      );
     },
   );
 
@@ -252,28 +310,6 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     properties: { purpose },
   } as const;
 
-  /** Authorizes `action` on an existing record (absent ones are decided like any other). */
-  const decideOnRecord = async (p: Principal, action: Action, id: string, purposeText: string) => {
-    const desc = await o.vault.describe(id);
-    const { logged } = await decide(
-      p,
-      action,
-      {
-        kind: 'record',
-        id,
-        owner: { id: desc?.subjectRef ?? 'absent' },
-        type: desc?.type ?? 'absent',
-        category: desc?.category ?? 'unclassified',
-        sensitivity: desc?.sensitivity ?? 'restricted',
-      },
-      `record:${id}`,
-      purposeText,
-    );
-    await logged;
-    if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
-    return desc;
-  };
-
   app.get(
     '/v1/records/:id/history',
     { schema: { params: recordParams, querystring: purposeQuery }, preHandler: authenticate },
@@ -281,8 +317,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       const p = req.principal as Principal;
       const { id } = req.params as { id: string };
       const { purpose: why } = req.query as { purpose: string };
-      await decideOnRecord(p, 'read', id, why);
-      return o.vault.history(id, { actor: p.actor, purpose: why });
+      return onRecord(p, 'read', id, why, (policy) => o.vault.history(id, { actor: p.actor, policy, purpose: why }));
     },
   );
 
@@ -293,8 +328,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       const p = req.principal as Principal;
       const { id } = req.params as { id: string };
       const { purpose: why } = req.query as { purpose: string };
-      await decideOnRecord(p, 'erase', id, why);
-      return o.vault.erase(id, { actor: p.actor, purpose: why });
+      return onRecord(p, 'erase', id, why, (policy) => o.vault.erase(id, { actor: p.actor, policy, purpose: why }));
     },
   );
 
@@ -348,7 +382,8 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
           purpose: b.purpose,
           outcome: permitted.length > 0 || metas.length === 0 ? 'success' : 'denied',
           time: clock.now(),
-          details: { action: 'read', policy: engine.policyHash, permitted: permitted.length, candidates: metas.length },
+          policy: engine.policyHash,
+          details: { action: 'read', permitted: permitted.length, candidates: metas.length },
         }),
       ),
     );

@@ -77,6 +77,16 @@ export interface Access {
   readonly actor: string;
   /** The purpose of processing, e.g. `service-provision`. */
   readonly purpose: string;
+  /**
+   * Hash of the policy set whose decision allowed this access (from `PolicyEngine.policyHash`):
+   * the operation's audit entries then record the decision too.
+   */
+  readonly policy?: string;
+}
+
+/** The audit fields that name who acted under which authorization. */
+function by(access: Access): { actor: string; policy?: string } {
+  return access.policy === undefined ? { actor: access.actor } : { actor: access.actor, policy: access.policy };
 }
 
 /** Input of `Vault.put`. */
@@ -368,7 +378,7 @@ export class Vault {
     k.epoch = epoch;
     batch.add(
       encodeAuditEntry({
-        actor: access.actor,
+        ...by(access),
         action: 'key.create',
         resource: `kek:${k.pending.kekVersion}`,
         purpose: access.purpose,
@@ -404,7 +414,7 @@ export class Vault {
       await tx.putSchema({ type, schema: text, createdAt: this.#clock.now() });
       return batch.add(
         encodeAuditEntry({
-          actor: access.actor,
+          ...by(access),
           action: 'schema.register',
           resource: `schema:${type}`,
           purpose: access.purpose,
@@ -609,7 +619,7 @@ export class Vault {
     const envelope = seal(k.sealKey, plaintext, recordAad(id, version, k.ref, n.type));
     const logIndex = batch.add(
       encodeAuditEntry({
-        actor: access.actor,
+        ...by(access),
         action: version === 1 ? 'record.create' : 'record.update',
         resource: `record:${id}@${version}`,
         purpose: n.purpose,
@@ -679,7 +689,7 @@ export class Vault {
     const { result } = await this.#log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
-          actor: access.actor,
+          ...by(access),
           action,
           resource,
           purpose: access.purpose,
@@ -900,7 +910,7 @@ export class Vault {
       await tx.setRecordState(id, row.version, to);
       const logIndex = batch.add(
         encodeAuditEntry({
-          actor: access.actor,
+          ...by(access),
           action: 'record.transition',
           resource: `record:${id}@${row.version}`,
           purpose: access.purpose,
@@ -929,7 +939,7 @@ export class Vault {
       const versions = await tx.eraseRecord(id);
       const logIndex = batch.add(
         encodeAuditEntry({
-          actor: access.actor,
+          ...by(access),
           action: 'record.erase',
           resource: `record:${id}`,
           purpose: access.purpose,
@@ -978,7 +988,7 @@ export class Vault {
       const versions = await tx.eraseSubjectRecords(ref);
       const logIndex = batch.add(
         encodeAuditEntry({
-          actor: access.actor,
+          ...by(access),
           action: 'subject.shred',
           resource: 'subject:key',
           purpose: access.purpose,
@@ -1057,7 +1067,7 @@ export class Vault {
 
   #keyEvent(action: AuditAction, kekVersion: number, access: Access, details?: Record<string, number>): Uint8Array {
     return encodeAuditEntry({
-      actor: access.actor,
+      ...by(access),
       action,
       resource: `kek:${kekVersion}`,
       purpose: access.purpose,
