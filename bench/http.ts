@@ -98,12 +98,14 @@ export async function httpLoad(o: {
   count: number;
   seconds: number;
   concurrency: number;
+  /** Writes sent first and not measured, so that the figures are of a warmed-up server. */
+  warmup?: number;
 }): Promise<{ writes: LoadResult; reads: LoadResult }> {
   const pool = new Pool(o.url, { connections: o.concurrency, pipelining: 1 });
   const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' };
   const ids: string[] = [];
   try {
-    const writes = await drive(o.count, o.seconds, o.concurrency, async (i) => {
+    const write = async (i: number) => {
       const res = await pool.request({
         method: 'POST',
         path: '/v1/records',
@@ -121,7 +123,9 @@ export async function httpLoad(o: {
       }
       ids.push(((await res.body.json()) as { id: string }).id);
       return true;
-    });
+    };
+    if ((o.warmup ?? 0) > 0) await drive(o.warmup ?? 0, o.seconds, o.concurrency, write);
+    const writes = await drive(o.count, o.seconds, o.concurrency, write);
     const reads = await drive(o.count, o.seconds, o.concurrency, async (i) => {
       const res = await pool.request({
         method: 'GET',
