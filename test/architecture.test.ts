@@ -10,6 +10,7 @@ const SRC = join(import.meta.dirname, '..', 'src');
 /** Lower numbers may not import higher ones. */
 const LAYERS: Record<string, number> = {
   errors: 0,
+  platform: 0,
   encoding: 1,
   clock: 1,
   merkle: 2,

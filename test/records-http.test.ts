@@ -377,6 +377,68 @@ describe('record endpoints over HTTP', () => {
     );
   });
 
+  it("lets a guardian recorded by a platform service read a minor's records, until the guardianship ends", async () => {
+    const kidRecord = (
+      await put(world, { subject: 'kid-1', type: 'profile', purpose: 'service-provision', data: { age: 11 } })
+    ).json().id as string;
+    const sessionOf = async (player: string) => {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        headers: auth(world),
+        payload: { player, purpose: 'authentication', ttlSeconds: 600 },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      return r.json().token as string;
+    };
+    const parent = await sessionOf('parent-1');
+    const stranger = await sessionOf('stranger-1');
+    const read = async (session: string) =>
+      (await app.inject({ url: `/v1/records/${kidRecord}?purpose=user-request`, headers: auth(session) })).statusCode;
+    const declare = (token: string, minor: boolean, guardians: string[]) =>
+      app.inject({
+        method: 'PUT',
+        url: '/v1/subjects/guardianship',
+        headers: auth(token),
+        payload: { subject: 'kid-1', purpose: 'guardianship', minor, guardians },
+      });
+    assert.equal(await read(parent), 403, 'no guardianship recorded yet');
+    // A player cannot declare themselves a guardian.
+    assert.equal((await declare(parent, true, ['parent-1'])).statusCode, 403);
+    const before = (await core.log.head()).size;
+    const set = await declare(world, true, ['parent-1']);
+    assert.equal(set.statusCode, 200, set.body);
+    const entry = decodeAuditEntry(
+      (await core.log.entries(set.json().logIndex, set.json().logIndex + 1))[0] as Uint8Array,
+    );
+    assert.deepEqual(
+      [entry.action, entry.details?.['minor'], entry.details?.['guardians'], entry.policy],
+      ['subject.guardianship', true, 1, engine.policyHash],
+    );
+    // No subject id, guardian's or minor's, reaches the log in plain text.
+    for (const e of await core.log.entries(before, (await core.log.head()).size)) {
+      const text = new TextDecoder().decode(e);
+      assert.ok(!text.includes('kid-1') && !text.includes('parent-1'), text);
+    }
+    assert.equal(await read(parent), 200);
+    assert.equal(await read(stranger), 403);
+    // The guardian reads; they may not write or erase the minor's records.
+    assert.equal(
+      (
+        await app.inject({
+          method: 'DELETE',
+          url: `/v1/records/${kidRecord}?purpose=user-request`,
+          headers: auth(parent),
+        })
+      ).statusCode,
+      403,
+    );
+    // Coming of age ends it at once (decisions are cached on the owner facts, which changed).
+    assert.equal((await declare(world, false, [])).statusCode, 200);
+    assert.equal(await read(parent), 403);
+    assert.equal((await declare(world, true, ['kid-1'])).statusCode, 400, 'no one is their own guardian');
+  });
+
   it("lets a signed-in player read their own records, and no one else's", async () => {
     const mine = (
       await put(world, { subject: 'player-s', type: 'profile', purpose: 'service-provision', data: { me: true } })

@@ -2,13 +2,12 @@
 // forked or rolled-back log, a forged checkpoint and a tampered answer client-side.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { formatCheckpoint, signNote } from '../src/note/index.ts';
-import { Tokens } from '../src/principals/index.ts';
 import { VerityClient } from '../src/sdk/index.ts';
-import { buildServer, OPENAPI } from '../src/server/index.ts';
+import { type buildServer, OPENAPI } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { serveCore } from './helpers/server.ts';
 
 describe('SDK', () => {
   let core: TestCore;
@@ -17,23 +16,7 @@ describe('SDK', () => {
   let token: string;
   before(async () => {
     core = await makeCore('sqlite');
-    app = buildServer({
-      log: core.log,
-      records: {
-        vault: core.vault,
-        tokens: new Tokens(core.store, core.log),
-        policies: () => PolicyEngine.load(DEFAULT_POLICIES),
-      },
-    });
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    token = (
-      await new Tokens(core.store, core.log).create({
-        principal: 'world-eu',
-        role: 'service',
-        recordTypes: ['profile'],
-        actor: 'operator:test',
-      })
-    ).token;
+    ({ app, url, token } = await serveCore(core, { principal: 'world-eu', recordTypes: ['profile'] }));
   });
   after(async () => {
     await app.close();
@@ -188,6 +171,26 @@ describe('SDK', () => {
     }
   });
 
+  it('refuses a record whose data was altered after the write it was proven by', async () => {
+    const w = await client().putRecord({
+      subject: 'p9',
+      type: 'profile',
+      purpose: 'service-provision',
+      data: { n: 1 },
+    });
+    const altering: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes(`/v1/records/${w.id}?`)) return res;
+      const body = (await res.json()) as { data: { n: number } };
+      body.data.n = 2;
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    await assert.rejects(client(altering).getRecord(w.id, { purpose: 'service-provision' }), (e) =>
+      isVerityError(e, 'VERITY_E_LOG_TAMPERED'),
+    );
+    assert.deepEqual((await client().getRecord(w.id, { purpose: 'service-provision' })).data, { n: 1 });
+  });
+
   it('uses only endpoints the OpenAPI document describes', () => {
     for (const p of [
       '/v1/log/checkpoint',
@@ -196,6 +199,7 @@ describe('SDK', () => {
       '/v1/records/{id}',
       '/v1/records/{id}/history',
       '/v1/records/query',
+      '/v1/subjects/guardianship',
     ]) {
       assert.ok(Object.hasOwn(OPENAPI.paths, p), p);
     }

@@ -87,6 +87,11 @@ permit (principal is Verity::Operator, action in [Verity::Action::"administer", 
 permit (principal is Verity::Service, action == Verity::Action::"administer", resource is Verity::Subject)
 when { context.purpose == "authentication" };
 
+// A platform service records which players are minors and who their guardians are (it verified them).
+@id("service-records-guardianship")
+permit (principal is Verity::Service, action == Verity::Action::"administer", resource is Verity::Subject)
+when { context.purpose == "guardianship" };
+
 // No one but a platform service speaks for a player: operators never open player sessions.
 @id("operators-never-impersonate")
 forbid (principal is Verity::Operator, action == Verity::Action::"administer", resource is Verity::Subject)

@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'record.history',
   'subject.list',
   'subject.shred',
+  'subject.guardianship',
   'key.create',
   'key.rotate',
   'key.rewrap',

@@ -1,12 +1,12 @@
-import { createHmac, hkdfSync } from 'node:crypto';
-import { toBase64Url } from '../encoding/index.ts';
+import { toBase64Url, utf8 } from '../encoding/index.ts';
+import { hkdfSha256, hmacSha256 } from '../platform/index.ts';
 
 /**
  * Derives a purpose-bound subkey from a subject's data key (HKDF-SHA-256), so the same data key
  * never serves two algorithms: one subkey seals records, another derives audit pseudonyms.
  */
 export function deriveSubkey(dataKey: Uint8Array, info: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', dataKey, new Uint8Array(0), info, 32));
+  return hkdfSha256(dataKey, info, 32);
 }
 
 /**
@@ -16,6 +16,6 @@ export function deriveSubkey(dataKey: Uint8Array, info: string): Uint8Array {
  */
 export function auditPseudonym(dataKey: Uint8Array): string {
   const k = deriveSubkey(dataKey, 'verity/audit-pseudonym/v1');
-  const mac = createHmac('sha256', k).update('subject').digest();
+  const mac = hmacSha256(k, utf8('subject'));
   return `sp_${toBase64Url(mac.subarray(0, 16))}`;
 }

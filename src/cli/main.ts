@@ -41,6 +41,8 @@ const USAGE = `usage: verity <command> [options]
   records erase --data DIR --purpose P ID
   records sweep --data DIR                 erase records past their retention deadline
   subjects shred --data DIR --purpose P --subject ID [--no-rotate]
+  subjects guardianship --data DIR --subject ID [--minor] [--guardian ID]...
+                                         record a minor and their guardians (none: not a minor)
   keys rotate --data DIR [--destroy-retired]
   keys list --data DIR
   types add --data DIR --type TYPE FILE|-   register the JSON Schema of a record type
@@ -68,7 +70,7 @@ type Values = Record<string, string | boolean | undefined>;
 
 function parse(
   args: string[],
-  options: Record<string, { type: 'string' | 'boolean' }>,
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
   positionals = 0,
 ): { values: Values; positionals: string[] } {
   let r: { values: Values; positionals: string[] };
@@ -358,6 +360,24 @@ async function cmdRecords(sub: string | undefined, args: string[]): Promise<numb
 }
 
 async function cmdSubjects(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'guardianship') {
+    const { values } = parse(args, {
+      purpose: { type: 'string' },
+      subject: { type: 'string' },
+      minor: { type: 'boolean' },
+      guardian: { type: 'string', multiple: true },
+    });
+    const guardians = (values['guardian'] as string[] | undefined) ?? [];
+    const r = await withVerity(values, (v) =>
+      v.vault.setGuardianship(
+        str(values, 'subject'),
+        { minor: values['minor'] === true, guardians },
+        { actor: actor(), purpose: typeof values['purpose'] === 'string' ? values['purpose'] : 'guardianship' },
+      ),
+    );
+    await outJson(r);
+    return 0;
+  }
   if (sub !== 'shred') usage(`unknown command \`subjects ${sub ?? ''}\``);
   const { values } = parse(args, {
     purpose: { type: 'string' },

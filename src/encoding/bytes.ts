@@ -1,6 +1,5 @@
-import { Buffer } from 'node:buffer';
-import { timingSafeEqual } from 'node:crypto';
 import { InputError, quote } from '../errors/index.ts';
+import { constantTimeEqual, decodeBase64, decodeHex, encodeBase64, encodeHex } from '../platform/index.ts';
 
 const STD_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const URL_B64 = /^[A-Za-z0-9_-]*$/;
@@ -8,27 +7,27 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** Standard base64 (RFC 4648 section 4) with padding. */
 export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return encodeBase64(bytes, 'base64');
 }
 
 /**
  * Strict standard base64 decode: rejects non-alphabet characters, missing padding and
- * non-canonical trailing bits (Buffer.from would silently accept all of these).
+ * non-canonical trailing bits (Node's Buffer would silently accept all of these).
  */
 export function fromBase64(text: string, what = 'base64 value'): Uint8Array {
   if (typeof text !== 'string' || !STD_B64.test(text)) {
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} ${quote(text)} is not standard padded base64`);
   }
-  const out = Buffer.from(text, 'base64');
-  if (out.toString('base64') !== text) {
+  const out = decodeBase64(text, 'base64');
+  if (encodeBase64(out, 'base64') !== text) {
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} ${quote(text)} is not canonical base64`);
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return out;
 }
 
 /** Unpadded base64url (RFC 4648 section 5). */
 export function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  return encodeBase64(bytes, 'base64url');
 }
 
 /** Strict unpadded base64url decode. */
@@ -36,16 +35,16 @@ export function fromBase64Url(text: string, what = 'base64url value'): Uint8Arra
   if (typeof text !== 'string' || !URL_B64.test(text) || text.length % 4 === 1) {
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} ${quote(text)} is not unpadded base64url`);
   }
-  const out = Buffer.from(text, 'base64url');
-  if (out.toString('base64url') !== text) {
+  const out = decodeBase64(text, 'base64url');
+  if (encodeBase64(out, 'base64url') !== text) {
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} ${quote(text)} is not canonical base64url`);
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return out;
 }
 
 /** Lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return encodeHex(bytes);
 }
 
 /** Strict hex decode (even length, hex digits only). */
@@ -53,8 +52,7 @@ export function fromHex(text: string, what = 'hex value'): Uint8Array {
   if (typeof text !== 'string' || !HEX.test(text)) {
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} ${quote(text)} is not an even-length hex string`);
   }
-  const out = Buffer.from(text, 'hex');
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return decodeHex(text);
 }
 
 const encoder = new TextEncoder();
@@ -89,6 +87,5 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
 
 /** Constant-time equality for secrets, MACs and hashes (false when lengths differ). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  return timingSafeEqual(a, b);
+  return constantTimeEqual(a, b);
 }

@@ -1,20 +1,15 @@
-import { hash } from 'node:crypto';
 import { bytesEqual } from '../encoding/index.ts';
 import { LogError } from '../errors/index.ts';
+import { sha256 } from '../platform/index.ts';
 
 /** SHA-256 output size. */
 export const HASH_SIZE = 32;
 
 /** RFC 9162 2.1.1: the hash of an empty tree is the hash of the empty string. */
-export const EMPTY_ROOT: Uint8Array = new Uint8Array(hash('sha256', new Uint8Array(0), 'buffer'));
+export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 
 /** Most hashes a proof may carry: a tree of 2^64 leaves needs at most 2*64. */
 export const MAX_PROOF_HASHES = 128;
-
-function sha256(data: Uint8Array): Uint8Array {
-  const b = hash('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 /** RFC 9162 2.1.1: leaf hash = SHA-256(0x00 || data). */
 export function hashLeaf(data: Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
-import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { fromBase64, toBase64, toBase64Url, toHex, utf8 } from '../encoding/index.ts';
+import { fromBase64, toBase64, toHex, utf8 } from '../encoding/index.ts';
 import { LogError, quote } from '../errors/index.ts';
+import { ed25519Verifier, sha256 } from '../platform/index.ts';
 
 /** C2SP signed-note: algorithm byte of Ed25519 keys. */
 export const ALG_ED25519 = 0x01;
@@ -35,13 +35,12 @@ export function isValidKeyName(name: string): boolean {
 
 /** C2SP signed-note key hash: first 4 bytes of SHA-256(name || "\n" || alg || publicKey). */
 export function keyHash(name: string, publicKey: Uint8Array): Uint8Array {
-  const h = createHash('sha256')
-    .update(name)
-    .update('\n')
-    .update(new Uint8Array([ALG_ED25519]))
-    .update(publicKey)
-    .digest();
-  return new Uint8Array(h.subarray(0, 4));
+  const prefix = utf8(`${name}\n`);
+  const buf = new Uint8Array(prefix.byteLength + 1 + publicKey.byteLength);
+  buf.set(prefix, 0);
+  buf[prefix.byteLength] = ALG_ED25519;
+  buf.set(publicKey, prefix.byteLength + 1);
+  return sha256(buf).slice(0, 4);
 }
 
 /** The verifier key string `name+hash+base64(0x01 || publicKey)`. */
@@ -52,10 +51,6 @@ export function formatVerifierKey(name: string, publicKey: Uint8Array): string {
   key[0] = ALG_ED25519;
   key.set(publicKey, 1);
   return `${name}+${toHex(keyHash(name, publicKey))}+${toBase64(key)}`;
-}
-
-function ed25519Key(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(publicKey) }, format: 'jwk' });
 }
 
 function malformed(what: string): LogError {
@@ -85,9 +80,9 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   const publicKey = key.subarray(1);
   const kh = keyHash(name, publicKey);
   if (toHex(kh) !== hash) throw malformed('the verifier key hash does not match its name and key');
-  let ko: KeyObject;
+  let verify: (message: Uint8Array, signature: Uint8Array) => boolean;
   try {
-    ko = ed25519Key(publicKey);
+    verify = ed25519Verifier(publicKey);
   } catch (cause) {
     throw new LogError('VERITY_E_LOG_NOTE_INVALID', 'the verifier key is not a valid Ed25519 point', { cause });
   }
@@ -95,7 +90,7 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
     name,
     keyHash: kh,
     publicKey: new Uint8Array(publicKey),
-    verify: (message, signature) => signature.byteLength === 64 && verify(null, message, ko, signature),
+    verify,
   };
 }
 

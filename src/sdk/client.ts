@@ -1,5 +1,5 @@
-import { decodeAuditEntry } from '../audit/index.ts';
-import { bytesEqual, fromBase64 } from '../encoding/index.ts';
+import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
+import { bytesEqual, canonicalJsonBytes, fromBase64, fromBase64Url, type JsonValue } from '../encoding/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { InputError, LogError, VerityError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
@@ -70,7 +70,8 @@ export class VerityClient {
     this.#verifier = parseVerifierKey(o.verifierKey);
     this.#origin = o.origin ?? this.#verifier.name;
     this.#store = o.checkpoints ?? new MemoryCheckpoints();
-    this.#fetch = o.fetch ?? fetch;
+    // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
+    this.#fetch = o.fetch ?? ((input, init) => fetch(input, init));
   }
 
   async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
@@ -165,7 +166,8 @@ export class VerityClient {
   /**
    * Reads a record and verifies it: the proof's checkpoint is signed and consistent with what this
    * client trusted before; the write entry hashes to the proven leaf, names this record version and
-   * the content commitment in the metadata.
+   * the content commitment in the metadata; and the data with the returned salt recomputes that
+   * commitment, so data altered anywhere between the write and this read is refused.
    */
   async getRecord(id: string, o: { purpose: string; version?: number }): Promise<VerifiedRecord> {
     if (!/^rec_[A-Za-z0-9_-]{22}$/.test(id)) throw new InputError('VERITY_E_INPUT_INVALID', 'not a record id');
@@ -176,11 +178,15 @@ export class VerityClient {
     const r = await this.#json<{
       data: unknown;
       meta: VerifiedRecord['meta'];
-      proof: { checkpoint?: unknown; entry?: unknown } & Record<string, unknown>;
+      proof: { checkpoint?: unknown; entry?: unknown; contentSalt?: unknown } & Record<string, unknown>;
     }>('GET', `/v1/records/${id}?${q}`);
     const tampered = (why: string) => new LogError('VERITY_E_LOG_TAMPERED', `record ${id}: ${why}`);
-    if (typeof r.proof?.checkpoint !== 'string' || typeof r.proof.entry !== 'string')
-      throw tampered('the answer carries no checkpoint or entry');
+    if (
+      typeof r.proof?.checkpoint !== 'string' ||
+      typeof r.proof.entry !== 'string' ||
+      typeof r.proof.contentSalt !== 'string'
+    )
+      throw tampered('the answer carries no checkpoint, entry or content salt');
     const c = parseProofCase(r.proof);
     if (c.type !== 'inclusion') throw tampered('the proof is not an inclusion proof');
     // A proof may come from a node a little behind another: older is fine if it is a prefix.
@@ -200,6 +206,15 @@ export class VerityClient {
     ) {
       throw tampered('the proven entry names another record or content');
     }
+    // The data itself: it must be what the logged write committed to.
+    let dataBytes: Uint8Array;
+    try {
+      dataBytes = canonicalJsonBytes(r.data as JsonValue);
+    } catch {
+      throw tampered('the data is not JSON the write could have committed to');
+    }
+    if (contentCommitment(fromBase64Url(r.proof.contentSalt, 'content salt'), dataBytes) !== e.contentHash)
+      throw tampered('the data is not the content its logged write committed to');
     return { data: r.data, meta: r.meta, checkpoint: cp };
   }
 
@@ -211,6 +226,18 @@ export class VerityClient {
   /** The subject's records the caller may read. */
   query(subject: string, purpose: string): Promise<unknown[]> {
     return this.#json('POST', '/v1/records/query', { subject, purpose });
+  }
+
+  /**
+   * Records whether a subject is a minor and who their guardians are (subjects); the access
+   * policies read these facts about every record's owner.
+   */
+  setGuardianship(
+    subject: string,
+    facts: { minor: boolean; guardians: readonly string[] },
+    purpose = 'guardianship',
+  ): Promise<{ logIndex: number }> {
+    return this.#json('PUT', '/v1/subjects/guardianship', { subject, purpose, ...facts });
   }
 
   /** Erases every version of a record. */

@@ -266,6 +266,39 @@ export const OPENAPI = {
         responses: { '200': { description: 'Record metadata' }, ...authErrors, ...errors },
       },
     },
+    '/v1/subjects/guardianship': {
+      put: {
+        summary:
+          'Record whether a subject is a minor and who their guardians are (the owner facts the policies read); replaces what was recorded; audited',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['subject', 'purpose', 'minor', 'guardians'],
+                properties: {
+                  subject: { type: 'string', minLength: 1, maxLength: 256 },
+                  purpose: {
+                    type: 'string',
+                    description: 'the default policies allow platform services with `guardianship`',
+                  },
+                  minor: { type: 'boolean' },
+                  guardians: { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 256 } },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: '`logIndex` of the audit entry' },
+          ...authErrors,
+          ...errors,
+        },
+      },
+    },
     '/v1/subjects/shred': {
       post: {
         summary:

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Action, Decision, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
+import type { Action, Decision, PlayerRef, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
@@ -93,6 +93,12 @@ function cedarPrincipal(p: Principal): PrincipalRef {
  */
 export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOptions): void {
   const clock = o.clock ?? systemClock;
+
+  /** A subject as the policies see it: its reference, and whether it is a minor in whose care. */
+  const ownerOf = async (subjectRef: string): Promise<PlayerRef> => {
+    const f = await o.vault.subjectFacts(subjectRef);
+    return { id: subjectRef, minor: f.minor, guardians: f.guardians };
+  };
 
   const authenticate = async (req: FastifyRequest): Promise<void> => {
     const h = req.headers.authorization;
@@ -217,7 +223,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       {
         kind: 'record',
         id,
-        owner: { id: desc?.subjectRef ?? 'absent' },
+        owner: desc === undefined ? { id: 'absent' } : await ownerOf(desc.subjectRef),
         type: desc?.type ?? 'absent',
         category: desc?.category ?? 'unclassified',
         sensitivity: desc?.sensitivity ?? 'restricted',
@@ -234,11 +240,10 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
   app.post('/v1/records', { schema: { body: putBody }, preHandler: authenticate }, async (req, reply) => {
     const p = req.principal as Principal;
     const b = req.body as PutBody;
-    const subjectRef = await o.vault.subjectRef(b.subject);
     const resource: ResourceRef = {
       kind: 'record',
       id: b.id ?? 'new',
-      owner: { id: subjectRef },
+      owner: await ownerOf(await o.vault.subjectRef(b.subject)),
       type: b.type,
       category: b.classification?.category ?? 'unclassified',
       sensitivity: b.classification?.sensitivity ?? 'confidential',
@@ -354,7 +359,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       ...(b.limit === undefined ? {} : { limit: b.limit }),
       ...(b.after === undefined ? {} : { after: b.after }),
     });
-    const subjectRef = await o.vault.subjectRef(b.subject);
+    const owner = await ownerOf(await o.vault.subjectRef(b.subject));
     const engine = o.policies();
     // Each record is decided on its own; only permitted ones are returned, and one entry logs the outcome.
     const permitted = metas.filter(
@@ -365,7 +370,7 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
           {
             kind: 'record',
             id: m.id,
-            owner: { id: subjectRef },
+            owner,
             type: m.type,
             category: m.classification.category,
             sensitivity: m.classification.sensitivity,
@@ -409,12 +414,44 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
       const { logged } = await decide(
         p,
         'erase',
-        { kind: 'subject', owner: { id: await o.vault.subjectRef(b.subject) } },
+        { kind: 'subject', owner: await ownerOf(await o.vault.subjectRef(b.subject)) },
         'subject:key',
         b.purpose,
       );
       await logged;
       return o.vault.shredSubject(b.subject, { actor: p.actor, purpose: b.purpose });
+    },
+  );
+
+  app.put(
+    '/v1/subjects/guardianship',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['subject', 'purpose', 'minor', 'guardians'],
+          properties: {
+            subject: { type: 'string', minLength: 1, maxLength: 256 },
+            purpose,
+            minor: { type: 'boolean' },
+            guardians: { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 256 } },
+          },
+        },
+      },
+      preHandler: authenticate,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const b = req.body as { subject: string; purpose: string; minor: boolean; guardians: string[] };
+      const owner = await ownerOf(await o.vault.subjectRef(b.subject));
+      return decided(p, 'administer', { kind: 'subject', owner }, 'subject:guardianship', b.purpose, (policy) =>
+        o.vault.setGuardianship(
+          b.subject,
+          { minor: b.minor, guardians: b.guardians },
+          { actor: p.actor, policy, purpose: b.purpose },
+        ),
+      );
     },
   );
 

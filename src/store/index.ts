@@ -12,6 +12,7 @@ export type {
   StoredTile,
   StoreReader,
   StoreWriter,
+  SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
 } from './types.ts';

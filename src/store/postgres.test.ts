@@ -15,6 +15,16 @@ storeConformanceSuite('postgres', async () => {
     store: await openPostgresStore({ connectionString: PG_URL, schema }),
     child: { kind: 'postgres', connectionString: PG_URL, schema },
     cleanup: drop,
+    exec: async (sql: string) => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      try {
+        // The suite's table names are unqualified: resolve them in the store's schema.
+        await c.query(`SET search_path TO "${schema}"; ${sql}`);
+      } finally {
+        await c.end();
+      }
+    },
   };
 });
 

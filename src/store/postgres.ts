@@ -15,12 +15,14 @@ import {
   checkRows,
   checkSchemaRow,
   checkState,
+  checkSubjectFacts,
   checkSubjectKey,
   checkText,
   checkTile,
   checkTokenRow,
   closedError,
   corrupt,
+  guardiansText,
   isOwnError,
   logIndexTaken,
   newerSchema,
@@ -30,7 +32,9 @@ import {
   SCHEMA_VERSION_KEY,
   type SchemaColumns,
   SerialQueue,
+  SUBJECT_FACTS_COLS,
   SUBJECT_KEY_COLS,
+  type SubjectFactsColumns,
   type SubjectKeyColumns,
   TOKEN_COLS,
   type TokenColumns,
@@ -38,6 +42,7 @@ import {
   tileRefused,
   toRecord,
   toSchema,
+  toSubjectFacts,
   toSubjectKey,
   toToken,
   unavailable,
@@ -52,6 +57,7 @@ import type {
   StoredTile,
   StoreReader,
   StoreWriter,
+  SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
 } from './types.ts';
@@ -147,6 +153,16 @@ CREATE TABLE IF NOT EXISTS ${s}.subject_keys (
 -- KEK rotation walks the keys below a version in this order.
 CREATE INDEX IF NOT EXISTS subject_keys_kek ON ${s}.subject_keys (kek_version, subject_ref);
 
+-- Facts about a subject that authorization reads (layout version 2): whether the subject is a
+-- minor, and the subject refs of its guardians as a JSON array text, sorted, at most 16 (TEXT
+-- like the other JSON columns: read back exactly as written, parsed by the store as in SQLite).
+CREATE TABLE IF NOT EXISTS ${s}.subject_facts (
+  subject_ref TEXT COLLATE "C" PRIMARY KEY,
+  minor       BOOLEAN NOT NULL,
+  guardians   TEXT NOT NULL,
+  updated_at  BIGINT NOT NULL
+);
+
 -- Registered JSON Schemas by record type.
 CREATE TABLE IF NOT EXISTS ${s}.tokens (
   id          TEXT COLLATE "C" PRIMARY KEY,
@@ -189,6 +205,7 @@ function statements(s: string) {
     listKeysBelow: `SELECT ${SUBJECT_KEY_COLS} FROM ${s}.subject_keys WHERE kek_version < $1::bigint
       ORDER BY kek_version, subject_ref LIMIT $2`,
     countKeys: `SELECT kek_version, count(*) AS n FROM ${s}.subject_keys GROUP BY kek_version ORDER BY kek_version`,
+    getFacts: `SELECT ${SUBJECT_FACTS_COLS} FROM ${s}.subject_facts WHERE subject_ref = $1`,
     getToken: `SELECT ${TOKEN_COLS} FROM ${s}.tokens WHERE id = $1`,
     listTokens: `SELECT ${TOKEN_COLS} FROM ${s}.tokens ORDER BY created_at DESC, id`,
     insertToken: `INSERT INTO ${s}.tokens (${TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -230,6 +247,10 @@ function statements(s: string) {
     updateKeys: `UPDATE ${s}.subject_keys k SET kek_version = u.v, wrapped_key = substring($3::bytea FROM u.o FOR u.l)
       FROM unnest($1::text[], $2::int[], $4::int[], $5::int[]) AS u(r, v, o, l) WHERE k.subject_ref = u.r`,
     deleteKey: `DELETE FROM ${s}.subject_keys WHERE subject_ref = $1`,
+    putFacts: `INSERT INTO ${s}.subject_facts (${SUBJECT_FACTS_COLS}) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (subject_ref) DO UPDATE SET minor = excluded.minor, guardians = excluded.guardians,
+        updated_at = excluded.updated_at`,
+    deleteFacts: `DELETE FROM ${s}.subject_facts WHERE subject_ref = $1`,
     putSchema: `INSERT INTO ${s}.schemas (type, schema, created_at) VALUES ($1, $2, $3)
       ON CONFLICT (type) DO UPDATE SET schema = excluded.schema, created_at = excluded.created_at`,
   } as const;
@@ -508,6 +529,12 @@ class PgReader implements StoreReader {
     return new Map(rows.map((r) => [r.kek_version, r.n]));
   }
 
+  async getSubjectFacts(subjectRef: string): Promise<SubjectFactsRow | undefined> {
+    checkText(subjectRef, 'subject ref');
+    const r = (await this.run('getFacts', [subjectRef])).rows[0];
+    return r === undefined ? undefined : toSubjectFacts(r as SubjectFactsColumns);
+  }
+
   async getSchema(type: string): Promise<SchemaRow | undefined> {
     checkText(type, 'record type');
     const r = (await this.run('getSchema', [type])).rows[0];
@@ -694,6 +721,20 @@ class PgWriter extends PgReader implements StoreWriter {
     return this.#mutate(async () => {
       checkText(subjectRef, 'subject ref');
       return ((await this.run('deleteKey', [subjectRef])).rowCount ?? 0) > 0;
+    });
+  }
+
+  putSubjectFacts(row: SubjectFactsRow): Promise<void> {
+    return this.#mutate(async () => {
+      checkSubjectFacts(row);
+      await this.run('putFacts', [row.subjectRef, row.minor, guardiansText(row.guardians), row.updatedAt]);
+    });
+  }
+
+  deleteSubjectFacts(subjectRef: string): Promise<boolean> {
+    return this.#mutate(async () => {
+      checkText(subjectRef, 'subject ref');
+      return ((await this.run('deleteFacts', [subjectRef])).rowCount ?? 0) > 0;
     });
   }
 

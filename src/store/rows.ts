@@ -7,6 +7,7 @@ import type {
   RecordRow,
   SchemaRow,
   StoredTile,
+  SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
 } from './types.ts';
@@ -25,9 +26,12 @@ export const STATES: ReadonlySet<string> = new Set<LifecycleState>([
 /**
  * Version of the table layout written by `migrate()`, kept in `meta` under SCHEMA_VERSION_KEY.
  * A store refuses a database with a higher version: its layout may mean something this code
- * does not know.
+ * does not know. A lower version is upgraded in place: the DDL only ever adds tables and indexes
+ * (CREATE ... IF NOT EXISTS), so running it again brings an older layout up to date.
+ *
+ * 1: the initial layout. 2: adds `subject_facts`.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const SCHEMA_VERSION_KEY = 'store.schema';
 
 /** Tile geometry of C2SP tlog-tiles: up to 256 hashes of 32 bytes. */
@@ -135,6 +139,30 @@ export function checkSubjectKey(k: SubjectKeyRow): void {
   checkInteger(k.createdAt, 'createdAt');
 }
 
+/** Most guardians a subject may have (SubjectFactsRow.guardians). */
+export const MAX_GUARDIANS = 16;
+
+/**
+ * Guardians are in strictly increasing UTF-16 code unit order (the default order of
+ * Array.prototype.sort, and of `<` on strings): sorted and without duplicates.
+ */
+export function checkSubjectFacts(f: SubjectFactsRow): void {
+  checkText(f.subjectRef, 'subject ref', true);
+  if (typeof f.minor !== 'boolean') throw new TypeError('minor must be a boolean');
+  if (!Array.isArray(f.guardians)) throw new TypeError('guardians must be an array of subject refs');
+  if (f.guardians.length > MAX_GUARDIANS)
+    throw new RangeError(`a subject has at most ${MAX_GUARDIANS} guardians, not ${f.guardians.length}`);
+  let previous: string | undefined;
+  for (const g of f.guardians as unknown[]) {
+    checkText(g, 'guardian subject ref', true);
+    if (g === f.subjectRef) throw new RangeError('a subject cannot be its own guardian');
+    if (previous !== undefined && !(previous < g))
+      throw new RangeError('guardians must be sorted (Array.prototype.sort order) without duplicates');
+    previous = g;
+  }
+  checkIndex(f.updatedAt, 'updatedAt');
+}
+
 export function checkSchemaRow(s: SchemaRow): void {
   checkText(s.type, 'record type', true);
   checkText(s.schema, 'schema');
@@ -204,6 +232,46 @@ export const SUBJECT_KEY_COLS = 'subject_ref, kek_version, wrapped_key, created_
 
 export function toSubjectKey(c: SubjectKeyColumns): SubjectKeyRow {
   return { subjectRef: c.subject_ref, kekVersion: c.kek_version, wrappedKey: c.wrapped_key, createdAt: c.created_at };
+}
+
+export const SUBJECT_FACTS_COLS = 'subject_ref, minor, guardians, updated_at';
+
+/** A subject facts row as a driver returns it: `minor` is 0/1 from SQLite, a boolean from PostgreSQL. */
+export interface SubjectFactsColumns {
+  subject_ref: string;
+  minor: number | boolean;
+  /** JSON array text. */
+  guardians: string;
+  updated_at: number;
+}
+
+/** Encodes validated guardians for the `guardians` column (JSON array text). */
+export function guardiansText(guardians: readonly string[]): string {
+  return JSON.stringify(guardians);
+}
+
+/**
+ * Maps a stored row, checking it as a write would: a row that fails (unparsable guardians, an
+ * unsorted or oversized list, a minor flag that is not a boolean) was written around the store.
+ */
+export function toSubjectFacts(c: SubjectFactsColumns): SubjectFactsRow {
+  const bad = (cause: unknown) =>
+    corrupt('a stored subject facts row is malformed; the database was written around verity', cause);
+  let guardians: unknown;
+  try {
+    guardians = JSON.parse(c.guardians);
+  } catch (e) {
+    throw bad(e);
+  }
+  // SQLite returns 0 or 1 (its CHECK allows nothing else), PostgreSQL a boolean; anything else fails the check.
+  const minor = c.minor === 1 || c.minor === true ? true : c.minor === 0 || c.minor === false ? false : c.minor;
+  const row = { subjectRef: c.subject_ref, minor, guardians, updatedAt: c.updated_at } as SubjectFactsRow;
+  try {
+    checkSubjectFacts(row);
+  } catch (e) {
+    throw bad(e);
+  }
+  return row;
 }
 
 export interface SchemaColumns {

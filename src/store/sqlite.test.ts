@@ -12,7 +12,15 @@ import { storeConformanceSuite } from './store-suite.ts';
 storeConformanceSuite('sqlite', async () => {
   const { dir, cleanup } = await tempDir();
   const path = join(dir, 'verity.db');
-  return { store: await openSqliteStore(path), child: { kind: 'sqlite', path }, cleanup };
+  const exec = async (sql: string): Promise<void> => {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
+  return { store: await openSqliteStore(path), child: { kind: 'sqlite', path }, cleanup, exec };
 });
 
 describe('sqlite store', () => {

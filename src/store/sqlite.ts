@@ -14,12 +14,14 @@ import {
   checkRows,
   checkSchemaRow,
   checkState,
+  checkSubjectFacts,
   checkSubjectKey,
   checkText,
   checkTile,
   checkTokenRow,
   closedError,
   corrupt,
+  guardiansText,
   isOwnError,
   logIndexTaken,
   newerSchema,
@@ -29,7 +31,9 @@ import {
   SCHEMA_VERSION_KEY,
   type SchemaColumns,
   SerialQueue,
+  SUBJECT_FACTS_COLS,
   SUBJECT_KEY_COLS,
+  type SubjectFactsColumns,
   type SubjectKeyColumns,
   sleep,
   TOKEN_COLS,
@@ -38,6 +42,7 @@ import {
   tileRefused,
   toRecord,
   toSchema,
+  toSubjectFacts,
   toSubjectKey,
   toToken,
   unavailable,
@@ -52,6 +57,7 @@ import type {
   StoredTile,
   StoreReader,
   StoreWriter,
+  SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
 } from './types.ts';
@@ -136,6 +142,15 @@ CREATE TABLE IF NOT EXISTS subject_keys (
 -- KEK rotation walks the keys below a version in this order.
 CREATE INDEX IF NOT EXISTS subject_keys_kek ON subject_keys (kek_version, subject_ref);
 
+-- Facts about a subject that authorization reads (layout version 2): whether the subject is a
+-- minor, and the subject refs of its guardians as a JSON array text, sorted, at most 16.
+CREATE TABLE IF NOT EXISTS subject_facts (
+  subject_ref TEXT PRIMARY KEY,
+  minor       INTEGER NOT NULL CHECK (minor IN (0, 1)),
+  guardians   TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
 -- Registered JSON Schemas by record type.
 -- API tokens: the secret is never stored, only its SHA-256.
 CREATE TABLE IF NOT EXISTS tokens (
@@ -177,6 +192,7 @@ const SQL = {
   listKeysBelow: `SELECT ${SUBJECT_KEY_COLS} FROM subject_keys WHERE kek_version < ?
     ORDER BY kek_version, subject_ref LIMIT ?`,
   countKeys: 'SELECT kek_version, COUNT(*) AS n FROM subject_keys GROUP BY kek_version ORDER BY kek_version',
+  getFacts: `SELECT ${SUBJECT_FACTS_COLS} FROM subject_facts WHERE subject_ref = ?`,
   getToken: `SELECT ${TOKEN_COLS} FROM tokens WHERE id = ?`,
   listTokens: `SELECT ${TOKEN_COLS} FROM tokens ORDER BY created_at DESC, id`,
   insertToken: `INSERT INTO tokens (${TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -201,6 +217,10 @@ const SQL = {
   insertKey: `INSERT INTO subject_keys (${SUBJECT_KEY_COLS}) VALUES (?, ?, ?, ?) ON CONFLICT (subject_ref) DO NOTHING`,
   updateKey: 'UPDATE subject_keys SET kek_version = ?, wrapped_key = ? WHERE subject_ref = ?',
   deleteKey: 'DELETE FROM subject_keys WHERE subject_ref = ?',
+  putFacts: `INSERT INTO subject_facts (${SUBJECT_FACTS_COLS}) VALUES (?, ?, ?, ?)
+    ON CONFLICT (subject_ref) DO UPDATE SET minor = excluded.minor, guardians = excluded.guardians,
+      updated_at = excluded.updated_at`,
+  deleteFacts: 'DELETE FROM subject_facts WHERE subject_ref = ?',
   putSchema: `INSERT INTO schemas (type, schema, created_at) VALUES (?, ?, ?)
     ON CONFLICT (type) DO UPDATE SET schema = excluded.schema, created_at = excluded.created_at`,
 } as const;
@@ -435,6 +455,12 @@ class SqliteReader implements StoreReader {
     return new Map(rows.map((r) => [r.kek_version, r.n]));
   }
 
+  async getSubjectFacts(subjectRef: string): Promise<SubjectFactsRow | undefined> {
+    checkText(subjectRef, 'subject ref');
+    const r = this.one<SubjectFactsColumns>(SQL.getFacts, subjectRef);
+    return r === undefined ? undefined : toSubjectFacts(r);
+  }
+
   async getSchema(type: string): Promise<SchemaRow | undefined> {
     checkText(type, 'record type');
     const r = this.one<SchemaColumns>(SQL.getSchema, type);
@@ -601,6 +627,20 @@ class SqliteWriter extends SqliteReader implements StoreWriter {
     return this.#mutate(() => {
       checkText(subjectRef, 'subject ref');
       return Number(this.st(SQL.deleteKey).run(subjectRef).changes) > 0;
+    });
+  }
+
+  async putSubjectFacts(row: SubjectFactsRow): Promise<void> {
+    this.#mutate(() => {
+      checkSubjectFacts(row);
+      this.st(SQL.putFacts).run(row.subjectRef, row.minor ? 1 : 0, guardiansText(row.guardians), row.updatedAt);
+    });
+  }
+
+  async deleteSubjectFacts(subjectRef: string): Promise<boolean> {
+    return this.#mutate(() => {
+      checkText(subjectRef, 'subject ref');
+      return Number(this.st(SQL.deleteFacts).run(subjectRef).changes) > 0;
     });
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isVerityError } from '../errors/index.ts';
 import type { ChildSpec } from './store-counter.ts';
-import type { LogHead, RecordRow, Store, StoredTile, StoreWriter, SubjectKeyRow } from './types.ts';
+import type { LogHead, RecordRow, Store, StoredTile, StoreWriter, SubjectFactsRow, SubjectKeyRow } from './types.ts';
 
 /** A fresh, empty, not yet migrated database for one test. */
 export interface SuiteTarget {
@@ -15,6 +15,12 @@ export interface SuiteTarget {
   readonly cleanup: () => Promise<void>;
   /** How a child process opens the same database (cross-process tests). */
   readonly child: ChildSpec;
+  /**
+   * Runs SQL on the same database through a connection of its own, around the store (tests that
+   * simulate an older layout or rows a store would refuse to write). Unqualified table names are
+   * the store's own tables.
+   */
+  readonly exec: (sql: string) => Promise<void>;
 }
 
 const COUNTER = join(import.meta.dirname, 'store-counter.ts');
@@ -64,6 +70,10 @@ function record(id: string, version: number, over: Partial<RecordRow> = {}): Rec
 
 function key(subjectRef: string, kekVersion: number, over: Partial<SubjectKeyRow> = {}): SubjectKeyRow {
   return { subjectRef, kekVersion, wrappedKey: h(kekVersion + 40), createdAt: 1000 + kekVersion, ...over };
+}
+
+function facts(subjectRef: string, over: Partial<SubjectFactsRow> = {}): SubjectFactsRow {
+  return { subjectRef, minor: true, guardians: ['g1', 'g2'], updatedAt: 1_700_000_000_000, ...over };
 }
 
 const entry = (i: number): Uint8Array => new TextEncoder().encode(`entry ${i}`);
@@ -140,8 +150,35 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         await assert.rejects(x.store.reader.getMeta('k'), code('VERITY_E_STORE_UNAVAILABLE'));
         await Promise.all([x.store.migrate(), x.store.migrate(), x.store.migrate()]);
         await x.store.migrate();
-        assert.equal(await x.store.reader.getMeta('store.schema'), '1');
+        assert.equal(await x.store.reader.getMeta('store.schema'), '2');
         assert.equal(await x.store.reader.getLogHead(), undefined);
+      });
+
+      it('upgrades a layout version 1 database in place: adds subject_facts and keeps the data', async () => {
+        await store.write(async (tx) => {
+          await tx.setMeta('k', 'v');
+          await tx.insertSubjectKey(key('s1', 1));
+          await tx.insertRecords([record('rec_a', 1)]);
+        });
+        // What a version 1 migrate() left: the same tables but subject_facts, and version '1'.
+        await t.exec("DROP TABLE subject_facts; UPDATE meta SET value = '1' WHERE key = 'store.schema'");
+        assert.equal(await store.reader.getMeta('store.schema'), '1');
+        await assert.rejects(
+          store.write((tx) => tx.putSubjectFacts(facts('s1'))),
+          code('VERITY_E_STORE_UNAVAILABLE'),
+        );
+        await store.migrate();
+        assert.equal(await store.reader.getMeta('store.schema'), '2');
+        assert.equal(await store.reader.getMeta('k'), 'v');
+        assert.deepEqual(await store.reader.getSubjectKey('s1'), key('s1', 1));
+        assert.deepEqual(await store.reader.getRecord('rec_a'), record('rec_a', 1));
+        assert.equal(await store.reader.getSubjectFacts('s1'), undefined);
+        await store.write((tx) => tx.putSubjectFacts(facts('s1')));
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+        // Upgraded once; running it again changes nothing.
+        await store.migrate();
+        assert.equal(await store.reader.getMeta('store.schema'), '2');
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
       });
 
       it('refuses a database written by a newer layout', async () => {
@@ -595,6 +632,155 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
             [2, 1],
             [3, 2],
           ],
+        );
+      });
+    });
+
+    describe('subject facts', () => {
+      it('stores, reads back and replaces the facts of a subject', async () => {
+        assert.equal(await store.reader.getSubjectFacts('s1'), undefined);
+        await store.write(async (tx) => {
+          await tx.putSubjectFacts(facts('s1'));
+          assert.deepEqual(await tx.getSubjectFacts('s1'), facts('s1'), 'a transaction sees its own writes');
+        });
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+        // No guardians; guardians in code unit order (Array.prototype.sort), beyond ASCII.
+        const sorted = ['𝄞', 'ä', 'a', 'B', 'ref-ü €'].sort();
+        const many = Array.from({ length: 16 }, (_, i) => `g${String(i).padStart(2, '0')}`);
+        const rows = [
+          facts('s2', { minor: false, guardians: [], updatedAt: 0 }),
+          facts('s3', { guardians: sorted, updatedAt: 2 ** 53 - 1 }),
+          facts('s4', { guardians: many }),
+        ];
+        await store.write(async (tx) => {
+          for (const r of rows) await tx.putSubjectFacts(r);
+        });
+        for (const r of rows) assert.deepEqual(await store.reader.getSubjectFacts(r.subjectRef), r);
+        // Put again replaces every column, and only that subject's row.
+        const next = facts('s1', { minor: false, guardians: ['g3'], updatedAt: 1_700_000_000_001 });
+        await store.write((tx) => tx.putSubjectFacts(next));
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), next);
+        assert.deepEqual(await store.reader.getSubjectFacts('s2'), rows[0]);
+        await store.write((tx) => tx.putSubjectFacts(facts('s1')));
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+      });
+
+      it('deletes the facts of a subject and returns whether they existed', async () => {
+        await store.write(async (tx) => {
+          await tx.putSubjectFacts(facts('s1'));
+          await tx.putSubjectFacts(facts('s2'));
+        });
+        assert.equal(await store.write((tx) => tx.deleteSubjectFacts('s1')), true);
+        assert.equal(await store.reader.getSubjectFacts('s1'), undefined);
+        assert.equal(await store.write((tx) => tx.deleteSubjectFacts('s1')), false);
+        assert.equal(await store.write((tx) => tx.deleteSubjectFacts('s-none')), false);
+        assert.deepEqual(await store.reader.getSubjectFacts('s2'), facts('s2'));
+        await store.write((tx) => tx.putSubjectFacts(facts('s1')));
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+      });
+
+      it('refuses malformed facts with TypeError or RangeError and keeps the stored ones', async () => {
+        await store.write((tx) => tx.putSubjectFacts(facts('s1')));
+        const cases: [SubjectFactsRow, typeof TypeError | typeof RangeError][] = [
+          [facts('s1', { guardians: ['g2', 'g1'] }), RangeError],
+          [facts('s1', { guardians: ['g1', 'g1'] }), RangeError],
+          [facts('s1', { guardians: ['B', 'a', 'a'] }), RangeError],
+          [
+            facts('s1', { guardians: Array.from({ length: 17 }, (_, i) => `g${String(i).padStart(2, '0')}`) }),
+            RangeError,
+          ],
+          [facts('s1', { guardians: ['s1'] }), RangeError],
+          [facts('s1', { guardians: ['a', 's1', 'z'] }), RangeError],
+          [facts('s1', { minor: 1 as unknown as boolean }), TypeError],
+          [facts('s1', { minor: 'true' as unknown as boolean }), TypeError],
+          [facts('s1', { minor: undefined as unknown as boolean }), TypeError],
+          [facts('s1', { guardians: 'g1' as unknown as string[] }), TypeError],
+          [facts('s1', { guardians: [''] }), TypeError],
+          [facts('s1', { guardians: [42 as unknown as string] }), TypeError],
+          [facts('s1', { guardians: ['nul\u0000'] }), TypeError],
+          [facts(''), TypeError],
+          [facts('s1', { updatedAt: -1 }), RangeError],
+          [facts('s1', { updatedAt: 1.5 }), RangeError],
+          [facts('s1', { updatedAt: 2 ** 53 }), RangeError],
+        ];
+        for (const [bad, type] of cases) {
+          await assert.rejects(
+            store.write((tx) => tx.putSubjectFacts(bad)),
+            type,
+            JSON.stringify(bad),
+          );
+        }
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+        // A refused put dooms its transaction even when the callback catches the error.
+        await assert.rejects(
+          store.write(async (tx) => {
+            await tx.putSubjectFacts(facts('s2'));
+            await tx.putSubjectFacts(facts('s3', { guardians: ['s3'] })).catch(() => undefined);
+          }),
+          RangeError,
+        );
+        assert.equal(await store.reader.getSubjectFacts('s2'), undefined);
+        await assert.rejects(store.reader.getSubjectFacts(42 as unknown as string), TypeError);
+        await assert.rejects(
+          store.write((tx) => tx.deleteSubjectFacts(42 as unknown as string)),
+          TypeError,
+        );
+      });
+
+      it('keeps nothing of facts written in a transaction that throws', async () => {
+        await store.write(async (tx) => {
+          await tx.putSubjectFacts(facts('s1'));
+          await tx.putSubjectFacts(facts('s3'));
+        });
+        const boom = new Error('boom');
+        const seen = await store
+          .write(async (tx) => {
+            await tx.putSubjectFacts(facts('s1', { minor: false, guardians: [], updatedAt: 5 }));
+            await tx.putSubjectFacts(facts('s2'));
+            assert.equal(await tx.deleteSubjectFacts('s3'), true);
+            assert.equal(await tx.getSubjectFacts('s3'), undefined);
+            throw boom;
+          })
+          .catch((e: unknown) => e);
+        assert.equal(seen, boom);
+        assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+        assert.equal(await store.reader.getSubjectFacts('s2'), undefined);
+        assert.deepEqual(await store.reader.getSubjectFacts('s3'), facts('s3'));
+      });
+
+      it('reports stored facts written around the store as VERITY_E_STORE_CORRUPT', async () => {
+        // Guardians text and updated_at of rows no store would write; SELF is the row's own subject.
+        const cases: [string, number][] = [
+          ['not json', 0],
+          ['{"g1":true}', 0],
+          ['"g1"', 0],
+          ['["g2","g1"]', 0],
+          ['["g1","g1"]', 0],
+          ['["SELF"]', 0],
+          ['[1]', 0],
+          ['[""]', 0],
+          [JSON.stringify(Array.from({ length: 17 }, (_, i) => `g${String(i).padStart(2, '0')}`)), 0],
+          ['["g1"]', -1],
+        ];
+        const literal = (v: string): string => `'${v.replaceAll("'", "''")}'`;
+        await t.exec(
+          cases
+            .map(
+              ([g, at], i) =>
+                `INSERT INTO subject_facts (subject_ref, minor, guardians, updated_at)
+                 VALUES ('x${i}', '1', ${literal(g.replace('SELF', `x${i}`))}, ${at});`,
+            )
+            .join('\n'),
+        );
+        for (const [i, [g, at]] of cases.entries())
+          await assert.rejects(store.reader.getSubjectFacts(`x${i}`), code('VERITY_E_STORE_CORRUPT'), `${g} ${at}`);
+        // The same rows, well-formed, read back.
+        await t.exec(
+          `INSERT INTO subject_facts (subject_ref, minor, guardians, updated_at) VALUES ('ok', '0', '["g1"]', 7)`,
+        );
+        assert.deepEqual(
+          await store.reader.getSubjectFacts('ok'),
+          facts('ok', { minor: false, guardians: ['g1'], updatedAt: 7 }),
         );
       });
     });

@@ -64,6 +64,15 @@ export interface SubjectKeyRow {
   readonly createdAt: number;
 }
 
+/** Facts about a data subject that authorization reads: minority and guardians (by subject ref). */
+export interface SubjectFactsRow {
+  readonly subjectRef: string;
+  readonly minor: boolean;
+  /** Subject refs of the guardians, sorted, without duplicates; at most 16. */
+  readonly guardians: readonly string[];
+  readonly updatedAt: number;
+}
+
 /** A registered JSON Schema for a record type. */
 export interface SchemaRow {
   readonly type: string;
@@ -117,6 +126,7 @@ export interface StoreReader {
   listSubjectKeysBelow(kekVersion: number, limit: number): Promise<SubjectKeyRow[]>;
   /** How many subject keys are wrapped under each KEK version. */
   countSubjectKeysByKek(): Promise<Map<number, number>>;
+  getSubjectFacts(subjectRef: string): Promise<SubjectFactsRow | undefined>;
   getSchema(type: string): Promise<SchemaRow | undefined>;
   listSchemas(): Promise<SchemaRow[]>;
   getToken(id: string): Promise<TokenRow | undefined>;
@@ -147,6 +157,10 @@ export interface StoreWriter extends StoreReader {
   updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void>;
   /** Deletes a subject key (crypto-shredding); returns whether one existed. */
   deleteSubjectKey(subjectRef: string): Promise<boolean>;
+  /** Inserts or replaces the facts of a subject. */
+  putSubjectFacts(row: SubjectFactsRow): Promise<void>;
+  /** Deletes the facts of a subject; returns whether they existed. */
+  deleteSubjectFacts(subjectRef: string): Promise<boolean>;
   putSchema(row: SchemaRow): Promise<void>;
   /** Inserts a new token; VERITY_E_STORE_CONFLICT if the id exists. */
   insertToken(row: TokenRow): Promise<void>;

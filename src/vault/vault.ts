@@ -1,7 +1,8 @@
-import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import {
   type AuditAction,
   auditPseudonym,
+  contentCommitment,
   decodeAuditEntry,
   deriveSubkey,
   encodeAuditEntry,
@@ -46,6 +47,9 @@ import {
   schemaDigest,
   validateAgainst,
 } from './schemas.ts';
+
+/** Most guardians one subject may have (as the store allows). */
+const MAX_GUARDIANS = 16;
 
 /** Name of the KeyStore MAC key that turns subject ids into storage references. */
 export const SUBJECT_INDEX_KEY = 'subject-index';
@@ -119,6 +123,11 @@ export interface RecordProof extends InclusionProofCase {
   readonly checkpoint: string;
   /** Standard base64 of the log entry at `leafIndex` (its leaf hash is `leafHash`). */
   readonly entry: string;
+  /**
+   * Base64url of the salt of the entry's content commitment: with the data it recomputes the
+   * entry's `contentHash` (see `contentCommitment`), binding the data returned to the logged write.
+   */
+  readonly contentSalt: string;
 }
 
 export interface ReadResult {
@@ -227,11 +236,6 @@ function checkPurpose(purpose: unknown): string {
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
-}
-
-function contentCommitment(salt: Uint8Array, dataBytes: Uint8Array): string {
-  const h = createHash('sha256').update('verity/content/v1\n').update(salt).update(dataBytes).digest();
-  return `sha256:${toBase64Url(h)}`;
 }
 
 function recordAad(id: string, version: number, subjectRef: string, type: string): Uint8Array {
@@ -750,7 +754,7 @@ export class Vault {
       subject: k.pseudonym,
       details: { type: row.type },
     });
-    const proof = await this.#proveWrite(row, meta.contentHash);
+    const proof = { ...(await this.#proveWrite(row, meta.contentHash)), contentSalt: payload.salt };
     return { data: payload.data, meta, proof, readLogIndex };
   }
 
@@ -776,7 +780,7 @@ export class Vault {
   }
 
   /** Builds and checks the inclusion proof of the entry that recorded `row`'s write. */
-  async #proveWrite(row: RecordRow, contentHash: string): Promise<RecordProof> {
+  async #proveWrite(row: RecordRow, contentHash: string): Promise<Omit<RecordProof, 'contentSalt'>> {
     const p = await this.#log.inclusionProof(row.logIndex);
     const [entry] = await this.#log.entries(row.logIndex, row.logIndex + 1);
     const tampered = (why: string) =>
@@ -986,6 +990,7 @@ export class Vault {
       // Tell every process that cached subject keys must be checked against the store again.
       await tx.setMeta('subjects.epoch', String(Number((await tx.getMeta('subjects.epoch')) ?? '0') + 1));
       const versions = await tx.eraseSubjectRecords(ref);
+      await tx.deleteSubjectFacts(ref);
       const logIndex = batch.add(
         encodeAuditEntry({
           ...by(access),
@@ -1005,6 +1010,65 @@ export class Vault {
     const destroyedKeks =
       access.rotate === false ? [] : (await this.rotateKeys({ ...access, destroyRetired: true })).destroyed;
     return { ...result, destroyedKeks };
+  }
+
+  /**
+   * Records whether a subject is a minor and who their guardians are (other subjects), the facts
+   * the access policies read about a record's owner. Replaces what was recorded before; a subject
+   * who is not a minor and has no guardians has no facts kept. Audited (the entry names the subject
+   * by pseudonym and counts the guardians; guardians are stored only as subject references).
+   */
+  async setGuardianship(
+    subject: string,
+    facts: { readonly minor: boolean; readonly guardians: readonly string[] },
+    access: Access,
+  ): Promise<{ logIndex: number }> {
+    checkPurpose(access.purpose);
+    if (typeof facts?.minor !== 'boolean' || !Array.isArray(facts.guardians))
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        'guardianship needs `minor` (true or false) and `guardians` (a list)',
+      );
+    if (facts.guardians.length > MAX_GUARDIANS)
+      throw new InputError('VERITY_E_INPUT_INVALID', `a subject has at most ${MAX_GUARDIANS} guardians`);
+    const ref = await this.subjectRef(subject);
+    const guardians = [...new Set(await Promise.all(facts.guardians.map((g) => this.subjectRef(g))))].sort();
+    if (guardians.includes(ref))
+      throw new InputError('VERITY_E_INPUT_INVALID', 'a subject cannot be their own guardian');
+    for (let attempt = 0; ; attempt++) {
+      const k = (await this.#subjectKeys(ref, true)) as SubjectKeys;
+      try {
+        const { result } = await this.#log.submit(async (tx, batch) => {
+          await this.#ensureSubjectRow(tx, batch, k, access);
+          if (facts.minor || guardians.length > 0)
+            await tx.putSubjectFacts({ subjectRef: ref, minor: facts.minor, guardians, updatedAt: this.#clock.now() });
+          else await tx.deleteSubjectFacts(ref);
+          return batch.add(
+            encodeAuditEntry({
+              ...by(access),
+              action: 'subject.guardianship',
+              resource: 'subject:guardianship',
+              purpose: access.purpose,
+              outcome: 'success',
+              time: this.#clock.now(),
+              subject: k.pseudonym,
+              details: { minor: facts.minor, guardians: guardians.length },
+            }),
+          );
+        });
+        this.#committed(k);
+        return { logIndex: result };
+      } catch (e) {
+        if (attempt < 3 && isVerityError(e, 'VERITY_E_STORE_CONFLICT') && e.details?.['retry'] === true) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** What is recorded about a subject (by reference) for authorization: minority and guardians. */
+  async subjectFacts(subjectRef: string): Promise<{ minor: boolean; guardians: readonly string[] }> {
+    const f = await this.#store.reader.getSubjectFacts(subjectRef);
+    return f === undefined ? { minor: false, guardians: [] } : { minor: f.minor, guardians: f.guardians };
   }
 
   /**

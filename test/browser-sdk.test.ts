@@ -1,0 +1,146 @@
+// The SDK in a real browser (Debian's Chromium, driven by playwright-core): bundled for browsers
+// (esbuild, `browser` condition, so `#platform` is the @noble/WebCrypto one), it writes and reads
+// through a real Verity server and verifies signatures and proofs in the page, and it refuses a
+// tampered answer there as it does in Node.js.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { buildServer } from '../src/server/index.ts';
+import { makeCore, type TestCore } from './helpers/core.ts';
+import { serveCore } from './helpers/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** The SDK as a browser script defining `globalThis.Verity`. */
+async function bundleSdk(): Promise<string> {
+  const out = await build({
+    entryPoints: [join(import.meta.dirname, '..', 'src', 'sdk', 'index.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'Verity',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return (out.outputFiles[0] as { text: string }).text;
+}
+
+describe('SDK in a browser', () => {
+  let core: TestCore;
+  let app: ReturnType<typeof buildServer>;
+  let url: string;
+  let token: string;
+  let browser: Browser;
+  let page: Page;
+  let bundle: string;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
+    core = await makeCore('sqlite');
+    ({ app, url, token } = await serveCore(core, { principal: 'web-shop', recordTypes: ['profile'] }));
+    bundle = await bundleSdk();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    page = await browser.newPage();
+    // The page is served by Verity itself, so the SDK's requests are same-origin.
+    await page.goto(`${url}/docs`);
+    await page.addScriptTag({ content: bundle });
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await core?.dispose();
+  });
+
+  it('bundles without any Node.js module', () => {
+    assert.doesNotMatch(bundle, /require\("node:|from "node:|node:crypto|node:buffer/);
+    assert.match(bundle, /noble/);
+  });
+
+  it('writes, reads and verifies records and checkpoints in the page', async () => {
+    const result = await page.evaluate(
+      async ({ token, verifierKey }) => {
+        const { VerityClient } = (globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }).Verity;
+        const location = (globalThis as unknown as { location: { origin: string } }).location;
+        const c = new VerityClient({ url: location.origin, token, verifierKey, origin: 'verity.test/log' });
+        const first = await c.checkpoint();
+        const w = await c.putRecord({
+          subject: 'shopper-1',
+          type: 'profile',
+          purpose: 'service-provision',
+          data: { name: 'Ada', level: 7 },
+        });
+        const r = await c.getRecord(w.id, { purpose: 'service-provision' });
+        const later = await c.checkpoint();
+        return { data: r.data, first: first.size, proven: r.checkpoint.size, later: later.size, id: w.id };
+      },
+      { token, verifierKey: core.log.verifierKey },
+    );
+    assert.deepEqual(result.data, { name: 'Ada', level: 7 });
+    assert.ok(result.proven > result.first);
+    assert.ok(result.later >= result.proven);
+    // What the page verified is what the server holds.
+    assert.equal((await core.vault.describe(result.id))?.version, 1);
+  });
+
+  it('refuses, in the page, a record whose data was altered on the way', async () => {
+    const w = await core.vault.put({
+      actor: 'service:web-shop',
+      subject: 'shopper-2',
+      type: 'profile',
+      purpose: 'service-provision',
+      data: { name: 'Bo' },
+    });
+    await page.route(`**/v1/records/${w.id}?*`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { data: { name: string } };
+      body.data.name = 'Mallory';
+      await route.fulfill({ response: res, json: body });
+    });
+    const outcome = await page.evaluate(
+      async ({ token, verifierKey, id }) => {
+        const { VerityClient } = (globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }).Verity;
+        const location = (globalThis as unknown as { location: { origin: string } }).location;
+        const c = new VerityClient({ url: location.origin, token, verifierKey, origin: 'verity.test/log' });
+        try {
+          await c.getRecord(id, { purpose: 'service-provision' });
+          return 'accepted';
+        } catch (e) {
+          return String((e as { code?: string }).code);
+        }
+      },
+      { token, verifierKey: core.log.verifierKey, id: w.id },
+    );
+    assert.equal(outcome, 'VERITY_E_LOG_TAMPERED');
+  });
+
+  it('refuses, in the page, checkpoints signed by another key', async () => {
+    const other = await makeCore('sqlite');
+    try {
+      const outcome = await page.evaluate(
+        async ({ verifierKey }) => {
+          const { VerityClient } = (globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }).Verity;
+          const location = (globalThis as unknown as { location: { origin: string } }).location;
+          const c = new VerityClient({ url: location.origin, verifierKey, origin: 'verity.test/log' });
+          try {
+            await c.checkpoint();
+            return 'accepted';
+          } catch (e) {
+            return String((e as { code?: string }).code);
+          }
+        },
+        { verifierKey: other.log.verifierKey },
+      );
+      assert.match(outcome, /^VERITY_E_LOG_/);
+    } finally {
+      await other.dispose();
+    }
+  });
+});

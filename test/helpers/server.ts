@@ -1,0 +1,23 @@
+import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
+import { Tokens } from '../../src/principals/index.ts';
+import { buildServer } from '../../src/server/index.ts';
+import type { TestCore } from './core.ts';
+
+/** The HTTP interface over a test core, on loopback, with one service token for `recordTypes`. */
+export async function serveCore(
+  core: TestCore,
+  service: { principal: string; recordTypes: string[] },
+): Promise<{ app: ReturnType<typeof buildServer>; url: string; token: string }> {
+  const app = buildServer({
+    log: core.log,
+    records: {
+      vault: core.vault,
+      tokens: new Tokens(core.store, core.log),
+      policies: () => PolicyEngine.load(DEFAULT_POLICIES),
+    },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const token = (await new Tokens(core.store, core.log).create({ ...service, role: 'service', actor: 'operator:test' }))
+    .token;
+  return { app, url, token };
+}
