@@ -4,11 +4,15 @@
 // tampered answer there as it does in Node.js.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { buildServer } from '../src/server/index.ts';
+import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { Tokens } from '../src/principals/index.ts';
+import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { serveCore } from './helpers/server.ts';
 
@@ -119,6 +123,68 @@ describe('SDK in a browser', () => {
       { token, verifierKey: core.log.verifierKey, id: w.id },
     );
     assert.equal(outcome, 'VERITY_E_LOG_TAMPERED');
+  });
+
+  it('works from a page on another web origin only when the server allows that origin (CORS)', async () => {
+    // The platform's page: another origin (a different port), served by a plain HTTP server.
+    const site = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>world</title>');
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    const siteOrigin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    const open = buildServer({
+      log: core.log,
+      records: {
+        vault: core.vault,
+        tokens: new Tokens(core.store, core.log),
+        policies: () => PolicyEngine.load(DEFAULT_POLICIES),
+      },
+      corsOrigins: [siteOrigin],
+    });
+    const openUrl = await open.listen({ host: '127.0.0.1', port: 0 });
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${siteOrigin}/`);
+      await other.addScriptTag({ content: bundle });
+      const attempt = (server: string) =>
+        other.evaluate(
+          async ({ server, token, verifierKey }) => {
+            const { VerityClient } = (globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }).Verity;
+            const c = new VerityClient({ url: server, token, verifierKey, origin: 'verity.test/log' });
+            try {
+              const w = await c.putRecord({
+                subject: 'shopper-3',
+                type: 'profile',
+                purpose: 'service-provision',
+                data: {},
+              });
+              return (await c.getRecord(w.id, { purpose: 'service-provision' })).meta.id === w.id ? 'ok' : 'mismatch';
+            } catch (e) {
+              return `refused: ${(e as Error).name}`;
+            }
+          },
+          { server, token, verifierKey: core.log.verifierKey },
+        );
+      assert.equal(await attempt(openUrl), 'ok');
+      // The same call to a server that names no origins is blocked by the browser.
+      assert.equal(await attempt(url), 'refused: TypeError');
+      // Preflights name only the allowed origin.
+      const preflight = (origin: string) =>
+        fetch(`${openUrl}/v1/records`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization',
+          },
+        });
+      assert.equal((await preflight(siteOrigin)).headers.get('access-control-allow-origin'), siteOrigin);
+      assert.equal((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
+    } finally {
+      await other.close();
+      await open.close();
+      site.close();
+    }
   });
 
   it('refuses, in the page, checkpoints signed by another key', async () => {

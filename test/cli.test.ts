@@ -182,6 +182,10 @@ describe('verity CLI', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /VERITY_E_KEY_PASSPHRASE/);
     assert.ok(!r.stderr.includes('wrong passphrase'));
+    // A CORS origin must be exactly scheme://host[:port]; nothing is served otherwise.
+    r = verity(['serve', '--data', data, '--port', '0', '--cors-origin', 'https://play.example.com/app']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /VERITY_E_INPUT_INVALID.*scheme:\/\/host/);
   });
 
   it('log key and log checkpoint agree, and verify-note checks them', async () => {

@@ -20,7 +20,7 @@ import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorag
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
 import { Sessions, Tokens } from '../principals/index.ts';
 import { VerityClient } from '../sdk/index.ts';
-import { buildServer, type ServerOptions } from '../server/index.ts';
+import { buildServer, checkCorsOrigins, type ServerOptions } from '../server/index.ts';
 import type { LifecycleState } from '../store/index.ts';
 import { out, outJson, readInput, readStdin } from './io.ts';
 
@@ -29,8 +29,9 @@ const USAGE = `usage: verity <command> [options]
   init --data DIR [--postgres URL --pg-schema NAME] [--origin ORIGIN] [--strict-types]
   start --data DIR [--host H] [--port P] open (or create) a store, verify it, serve HTTP, enforce retention
   serve --data DIR [--host H] [--port P] [--tls-cert F --tls-key F | --tls-self-signed] [--tls-client-ca F]
-                                         serve the API (default 127.0.0.1:8080; plain HTTP on loopback only,
-                                         HTTPS with a certificate, mutual TLS with a client CA)
+        [--cors-origin URL]...           serve the API (default 127.0.0.1:8080; plain HTTP on loopback only,
+                                         HTTPS with a certificate, mutual TLS with a client CA; browsers on the
+                                         given web origins may call it)
   (records put|get also take --url URL [--token T] [--key VKEY] to go through a server, verified)
   records put --data DIR --subject ID --type TYPE --purpose P [--id ID] [--category C]
               [--sensitivity S] [--source SRC] [--captured] [--lineage ID,...] [--retain-until TIME] < data.json
@@ -666,6 +667,7 @@ async function listen(
   host: string,
   port: number,
   tls?: ServerOptions['tls'],
+  corsOrigins: readonly string[] = [],
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
   if (!existsSync(policyDir)) {
@@ -697,6 +699,7 @@ async function listen(
       policies: () => engine,
     },
     ...(tls === undefined ? {} : { tls }),
+    corsOrigins,
   });
   const url = await app.listen({ host, port });
   return {
@@ -710,6 +713,7 @@ async function listen(
 }
 
 const TLS_OPTIONS = {
+  'cors-origin': { type: 'string', multiple: true },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
@@ -795,13 +799,20 @@ async function tlsFrom(values: Values, dir: string): Promise<ServerOptions['tls'
   return { cert: await readFile(cert), key: await readFile(key), ...ca };
 }
 
+/** Web origins allowed to call from browsers (`--cors-origin`, repeatable), checked before anything opens. */
+function corsFrom(values: Values): string[] {
+  const raw = values['cors-origin'] as unknown;
+  return checkCorsOrigins(Array.isArray(raw) ? (raw as string[]) : []);
+}
+
 async function cmdServe(args: string[]): Promise<number> {
   const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, ...TLS_OPTIONS });
   const { host, port } = hostPort(values);
+  const cors = corsFrom(values);
   const tls = await tlsFrom(values, dataDir(values));
   const v = await openDataDir(dataDir(values), { secret: await secretFromEnv() });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
-  const server = await listen(v, dataDir(values), host, port, tls);
+  const server = await listen(v, dataDir(values), host, port, tls, cors);
   await out(
     [
       `Verity is serving ${server.url}`,
@@ -830,6 +841,7 @@ async function cmdStart(args: string[]): Promise<number> {
     ...TLS_OPTIONS,
   });
   const { host, port } = hostPort(values);
+  const cors = corsFrom(values);
   const dir = dataDir(values);
   const secret = await secretFromEnv();
   try {
@@ -841,7 +853,7 @@ async function cmdStart(args: string[]): Promise<number> {
   const v = await openDataDir(dir, { secret });
   const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
   const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
-  const server = await listen(v, dir, host, port, await tlsFrom(values, dir));
+  const server = await listen(v, dir, host, port, await tlsFrom(values, dir), cors);
   await out(
     [
       `Verity is running on the embedded store in ${dir}`,

@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeAuditEntry } from '../audit/index.ts';
@@ -22,6 +23,33 @@ export interface ServerOptions {
    * certificate issued by it (mutual TLS for service-to-service calls).
    */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly clientCa?: string | Buffer };
+  /**
+   * Web origins (`https://play.example.com`) whose pages may call this server from a browser
+   * (CORS). Exact origins only; none by default, so browsers refuse cross-origin calls.
+   */
+  readonly corsOrigins?: readonly string[];
+}
+
+const MAX_CORS_ORIGINS = 64;
+
+/** Checks CORS origins: each exactly `scheme://host[:port]`, http(s) only. */
+export function checkCorsOrigins(origins: readonly string[]): string[] {
+  if (origins.length > MAX_CORS_ORIGINS)
+    throw new InputError('VERITY_E_INPUT_INVALID', `at most ${MAX_CORS_ORIGINS} CORS origins`);
+  return origins.map((o) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(o);
+    } catch {
+      u = undefined;
+    }
+    if (u === undefined || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== o)
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `CORS origin ${JSON.stringify(o.slice(0, 100))} must be exactly scheme://host[:port], e.g. https://play.example.com`,
+      );
+    return o;
+  });
 }
 
 const MAX_ENTRIES_PER_PAGE = 1000;
@@ -78,6 +106,17 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 128 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
+
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    // Preflights and answers name only the listed origins; no cookies are ever involved (bearer tokens).
+    app.register(cors, {
+      origin: checkCorsOrigins(options.corsOrigins),
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
 
   // Metrics live in a registry of this server, not in a process-global one.
   const registry = new Registry();
