@@ -2,6 +2,7 @@
 // forked or rolled-back log, a forged checkpoint and a tampered answer client-side.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isVerityError } from '../src/errors/index.ts';
 import { formatCheckpoint, signNote } from '../src/note/index.ts';
 import { VerityClient } from '../src/sdk/index.ts';
@@ -189,6 +190,63 @@ describe('SDK', () => {
       isVerityError(e, 'VERITY_E_LOG_TAMPERED'),
     );
     assert.deepEqual((await client().getRecord(w.id, { purpose: 'service-provision' })).data, { n: 1 });
+  });
+
+  it("gets answers that match the OpenAPI document's response schemas", async () => {
+    const ajv = new Ajv2020({ strict: true, validateFormats: false });
+    const seen: { method: string; path: string; status: number; body: unknown }[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (res.headers.get('content-type')?.startsWith('application/json') === true) {
+        const u = new URL(String(input));
+        seen.push({
+          method: init?.method ?? 'GET',
+          path: u.pathname,
+          status: res.status,
+          body: await res.clone().json(),
+        });
+      }
+      return res;
+    };
+    const c = client(recording);
+    const w = await c.putRecord({ subject: 'p10', type: 'profile', purpose: 'service-provision', data: { n: 1 } });
+    await c.putRecord({ subject: 'p10', type: 'profile', purpose: 'service-provision', data: { n: 2 }, id: w.id });
+    await c.getRecord(w.id, { purpose: 'service-provision' });
+    await c.putRecord({ subject: 'p11', type: 'profile', purpose: 'service-provision', data: {} });
+    await c.checkpoint(); // newer than the trusted one: a consistency proof is fetched
+    await c.history(w.id, 'service-provision');
+    await c.query('p10', 'service-provision');
+    await c.erase(w.id, 'service-provision').catch(() => undefined); // a service may not erase: 403
+    const ops = new Set<string>();
+    for (const s of seen) {
+      const paths = Object.entries(OPENAPI.paths);
+      const entry =
+        paths.find(([template]) => template === s.path) ??
+        paths.find(([template]) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(s.path));
+      assert.ok(entry !== undefined, `${s.path} is not in the OpenAPI document`);
+      const op = (
+        entry[1] as Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+      )[s.method.toLowerCase()];
+      const schema = op?.responses[String(s.status)]?.content?.['application/json']?.schema;
+      assert.ok(schema !== undefined, `${s.method} ${entry[0]} ${s.status} has no JSON schema in the document`);
+      // Resolve the document's component references inside one schema.
+      const root = JSON.parse(JSON.stringify(schema).replaceAll('#/components/schemas/', '#/$defs/'));
+      const defs = JSON.parse(
+        JSON.stringify(OPENAPI.components.schemas).replaceAll('#/components/schemas/', '#/$defs/'),
+      );
+      const validate = ajv.compile({ ...root, $defs: defs });
+      assert.ok(validate(s.body), `${s.method} ${entry[0]} ${s.status}: ${ajv.errorsText(validate.errors)}`);
+      ops.add(`${s.method} ${entry[0]} ${s.status}`);
+    }
+    for (const want of [
+      'POST /v1/records 201',
+      'GET /v1/records/{id} 200',
+      'GET /v1/log/proofs/consistency 200',
+      'GET /v1/records/{id}/history 200',
+      'POST /v1/records/query 200',
+      'DELETE /v1/records/{id} 403',
+    ])
+      assert.ok(ops.has(want), `${want} was not exercised: ${[...ops].join(', ')}`);
   });
 
   it('uses only endpoints the OpenAPI document describes', () => {

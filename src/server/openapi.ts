@@ -46,6 +46,113 @@ const inclusionCase = {
   },
 } as const;
 
+const b64 = { type: 'string', contentEncoding: 'base64' } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** Response bodies of the record endpoints (the SDK's answers are checked against these). */
+const recordSchemas = {
+  PutResult: {
+    type: 'object',
+    required: ['id', 'version', 'logIndex', 'contentHash', 'createdAt'],
+    properties: {
+      id: { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' },
+      version: { type: 'integer', minimum: 1 },
+      logIndex: { type: 'integer', minimum: 0 },
+      contentHash: { type: 'string', pattern: '^sha256:[A-Za-z0-9_-]{43}$' },
+      createdAt: time,
+    },
+  },
+  RecordMeta: {
+    type: 'object',
+    required: [
+      'id',
+      'version',
+      'type',
+      'state',
+      'origin',
+      'classification',
+      'provenance',
+      'lineage',
+      'purpose',
+      'createdAt',
+      'retainUntil',
+      'contentHash',
+      'schema',
+      'logIndex',
+    ],
+    properties: {
+      id: { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' },
+      version: { type: 'integer', minimum: 1 },
+      type: { type: 'string' },
+      subject: { type: 'string', description: 'Only to callers who read the sealed payload' },
+      state: { enum: ['created', 'captured', 'stored', 'shared', 'used', 'archived', 'erased'] },
+      origin: { enum: ['created', 'captured'] },
+      classification: {
+        type: 'object',
+        required: ['category', 'sensitivity'],
+        properties: {
+          category: { type: 'string' },
+          sensitivity: { enum: ['public', 'internal', 'confidential', 'restricted'] },
+        },
+      },
+      provenance: {
+        type: 'object',
+        required: ['creator'],
+        properties: {
+          creator: { type: 'string' },
+          source: { type: 'string' },
+          signature: {
+            type: 'object',
+            required: ['alg', 'publicKey', 'value'],
+            properties: { alg: { const: 'Ed25519' }, publicKey: b64, value: b64 },
+          },
+        },
+      },
+      lineage: { type: 'array', items: { type: 'string' } },
+      purpose: { type: 'string' },
+      createdAt: time,
+      retainUntil: { anyOf: [time, { type: 'null' }] },
+      contentHash: { type: 'string', pattern: '^sha256:[A-Za-z0-9_-]{43}$' },
+      schema: { type: 'string' },
+      logIndex: { type: 'integer', minimum: 0 },
+    },
+  },
+  ReadResult: {
+    type: 'object',
+    required: ['data', 'meta', 'proof', 'readLogIndex'],
+    properties: {
+      data: { type: 'object' },
+      meta: ref('RecordMeta'),
+      proof: {
+        allOf: [
+          ref('InclusionProof'),
+          {
+            type: 'object',
+            required: ['checkpoint', 'entry', 'contentSalt'],
+            properties: {
+              entry: { ...b64, description: 'The log entry of the write (an audit entry)' },
+              contentSalt: {
+                type: 'string',
+                contentEncoding: 'base64url',
+                description: "With the data, recomputes the entry's contentHash",
+              },
+            },
+          },
+        ],
+      },
+      readLogIndex: { type: 'integer', minimum: 0 },
+    },
+  },
+  Erased: {
+    type: 'object',
+    required: ['versions', 'logIndex'],
+    properties: { versions: { type: 'integer', minimum: 0 }, logIndex: { type: 'integer', minimum: 0 } },
+  },
+  Logged: { type: 'object', required: ['logIndex'], properties: { logIndex: { type: 'integer', minimum: 0 } } },
+} as const;
+
 const consistencyCase = {
   type: 'object',
   required: ['type', 'size1', 'size2', 'root1', 'root2', 'proof'],
@@ -186,7 +293,7 @@ export const OPENAPI = {
           },
         },
         responses: {
-          '201': { description: 'Written and durable: `id`, `version`, `logIndex`, `contentHash`, `createdAt`' },
+          '201': { description: 'Written and durable', content: json(ref('PutResult')) },
           '401': {
             description: 'No live token',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -205,7 +312,7 @@ export const OPENAPI = {
         security: [{ bearer: [] }],
         parameters: [idParam, purposeParam],
         responses: {
-          '200': { description: 'Versions erased and the log index of the erasure' },
+          '200': { description: 'Versions erased and the log index of the erasure', content: json(ref('Erased')) },
           ...authErrors,
           ...errors,
         },
@@ -220,7 +327,10 @@ export const OPENAPI = {
           { name: 'version', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
         ],
         responses: {
-          '200': { description: '`data`, `meta`, `proof`, `readLogIndex`' },
+          '200': {
+            description: 'The data, its metadata and the inclusion proof of its write',
+            content: json(ref('ReadResult')),
+          },
           '401': {
             description: 'No live token',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -238,7 +348,11 @@ export const OPENAPI = {
         summary: 'Metadata of every version of a record (audited, authorized as a read)',
         security: [{ bearer: [] }],
         parameters: [idParam, purposeParam],
-        responses: { '200': { description: 'Versions, oldest first' }, ...authErrors, ...errors },
+        responses: {
+          '200': { description: 'Versions, oldest first', content: json({ type: 'array', items: ref('RecordMeta') }) },
+          ...authErrors,
+          ...errors,
+        },
       },
     },
     '/v1/records/query': {
@@ -263,7 +377,11 @@ export const OPENAPI = {
             },
           },
         },
-        responses: { '200': { description: 'Record metadata' }, ...authErrors, ...errors },
+        responses: {
+          '200': { description: 'Record metadata', content: json({ type: 'array', items: ref('RecordMeta') }) },
+          ...authErrors,
+          ...errors,
+        },
       },
     },
     '/v1/subjects/guardianship': {
@@ -293,7 +411,7 @@ export const OPENAPI = {
           },
         },
         responses: {
-          '200': { description: '`logIndex` of the audit entry' },
+          '200': { description: 'The log index of the audit entry', content: json(ref('Logged')) },
           ...authErrors,
           ...errors,
         },
@@ -388,5 +506,8 @@ export const OPENAPI = {
       },
     },
   },
-  components: { schemas: { Error: errorBody }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+  components: {
+    schemas: { Error: errorBody, InclusionProof: inclusionCase, ...recordSchemas },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+  },
 } as const;
