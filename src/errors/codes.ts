@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   VERITY_E_POLICY_INVALID: { status: 422, area: 'access' },
   VERITY_E_ACCESS_DENIED: { status: 403, area: 'access' },
   VERITY_E_UNAUTHENTICATED: { status: 401, area: 'access' },
+  // de-identification
+  VERITY_E_PRIVACY_BUDGET: { status: 403, area: 'privacy' },
+  VERITY_E_ANONYMITY_UNREACHABLE: { status: 422, area: 'privacy' },
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },
