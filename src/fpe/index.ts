@@ -1,0 +1,1 @@
+export { DEFAULT_ALPHABET, FF1, MAX_LENGTH, MAX_TWEAK_BYTES } from './ff1.ts';
