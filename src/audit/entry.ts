@@ -21,6 +21,14 @@ export const AUDIT_ACTIONS = [
   'policy.decision',
   'token.create',
   'token.revoke',
+  'deid.pseudonymize',
+  'deid.tokenize',
+  'deid.fpe.encrypt',
+  'deid.fpe.decrypt',
+  'deid.pii',
+  'deid.anonymize',
+  'dp.dataset',
+  'dp.query',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

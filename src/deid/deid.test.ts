@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { makeCore, type TestCore } from '../../test/helpers/core.ts';
+import { decodeAuditEntry } from '../audit/index.ts';
+import { isVerityError } from '../errors/index.ts';
+import { Deid, Pseudonymizer } from './index.ts';
+
+const access = { actor: 'service:analytics', purpose: 'analytics' };
+
+describe('pseudonymizer', () => {
+  it('computes HMAC-SHA-256 exactly as node:crypto does, for any value', () => {
+    const key = new Uint8Array(randomBytes(32));
+    const p = new Pseudonymizer(key, 3);
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (v) => {
+        assert.deepEqual(
+          new Uint8Array(p.mac(v)),
+          new Uint8Array(createHmac('sha256', key).update(v, 'utf8').digest()),
+        );
+        assert.match(p.pseudonym(v), /^p3_[A-Za-z0-9_-]{22}$/);
+      }),
+    );
+    assert.throws(
+      () => p.mac('x'.repeat(5000)),
+      (e) => isVerityError(e, 'VERITY_E_INPUT_TOO_LARGE'),
+    );
+  });
+});
+
+describe('de-identification over the vault, keys and log', () => {
+  let core: TestCore;
+  let deid: Deid;
+  before(async () => {
+    core = await makeCore('sqlite', { unknownTypes: 'reject' });
+    deid = new Deid(core);
+  });
+  after(async () => core.dispose());
+
+  it('links pseudonyms within a domain and nowhere else; rotation starts a new version', async () => {
+    const a = await deid.pseudonyms.pseudonymize('analytics', ['alice', 'bob', 'alice'], access);
+    assert.equal(a.pseudonyms[0], a.pseudonyms[2]);
+    assert.notEqual(a.pseudonyms[0], a.pseudonyms[1]);
+    const b = await deid.pseudonyms.pseudonymize('support', ['alice'], access);
+    assert.notEqual(b.pseudonyms[0], a.pseudonyms[0]);
+    // Another process with the same keys gives the same pseudonyms: the keys live in the KeyStore.
+    const again = await new Deid(core).pseudonyms.pseudonymize('analytics', ['alice'], access);
+    assert.equal(again.pseudonyms[0], a.pseudonyms[0]);
+    const r = await deid.pseudonyms.rotate('analytics', access);
+    assert.equal(r.version, 2);
+    const c = await deid.pseudonyms.pseudonymize('analytics', ['alice'], access);
+    assert.equal(c.version, 2);
+    assert.match(c.pseudonyms[0] as string, /^p2_/);
+    assert.notEqual(c.pseudonyms[0], a.pseudonyms[0]);
+    const e = decodeAuditEntry((await core.log.entries(a.logIndex, a.logIndex + 1))[0] as Uint8Array);
+    assert.deepEqual(
+      [e.action, e.resource, e.details],
+      ['deid.pseudonymize', 'pseudonym:analytics', { count: 3, version: 1 }],
+    );
+    await assert.rejects(deid.pseudonyms.pseudonymize('Bad Domain', ['x'], access), (x) =>
+      isVerityError(x, 'VERITY_E_INPUT_INVALID'),
+    );
+  });
+
+  it('tokenizes into the vault and detokenizes with an audited read; shredding ends it', async () => {
+    const before = (await core.log.head()).size;
+    const t = await deid.tokenize('player-42', 'alice@example.com', 'email', access);
+    assert.match(t.token, /^rec_/);
+    assert.equal(await deid.tokenDomain(t.token), 'email');
+    const d = await deid.detokenize(t.token, { ...access, purpose: 'fraud-prevention' });
+    assert.deepEqual([d.value, d.domain], ['alice@example.com', 'email']);
+    const read = decodeAuditEntry((await core.log.entries(d.logIndex, d.logIndex + 1))[0] as Uint8Array);
+    assert.deepEqual([read.action, read.purpose], ['record.read', 'fraud-prevention']);
+    for (const e of await core.log.entries(before, (await core.log.head()).size))
+      assert.ok(!new TextDecoder().decode(e).includes('alice'), 'no value or subject in the log');
+    await core.vault.shredSubject('player-42', { ...access, purpose: 'erasure-request', rotate: false });
+    await assert.rejects(deid.detokenize(t.token, access), (e) => isVerityError(e, 'VERITY_E_RECORD_ERASED'));
+    await assert.rejects(deid.detokenize('rec_AAAAAAAAAAAAAAAAAAAAAA', access), (e) =>
+      isVerityError(e, 'VERITY_E_RECORD_NOT_FOUND'),
+    );
+  });
+
+  it('FF1-encrypts under named KeyStore keys, keeping the format; decryption is audited', async () => {
+    const cards = ['4111111111111111', '5500005555555559'];
+    const enc = await deid.fpeEncrypt('cards', cards, { radix: 10 }, access);
+    assert.ok(enc.values.every((v, i) => /^\d{16}$/.test(v) && v !== cards[i]));
+    const dec = await deid.fpeDecrypt('cards', enc.values, { radix: 10 }, { ...access, purpose: 'fraud-prevention' });
+    assert.deepEqual(dec.values, cards);
+    const e = decodeAuditEntry((await core.log.entries(dec.logIndex, dec.logIndex + 1))[0] as Uint8Array);
+    assert.deepEqual([e.action, e.resource, e.details], ['deid.fpe.decrypt', 'fpe:cards', { count: 2 }]);
+    // Another key name, another cipher; an unknown key cannot decrypt.
+    const other = await deid.fpeEncrypt('phones', cards, { radix: 10 }, access);
+    assert.notDeepEqual(other.values, enc.values);
+    await assert.rejects(deid.fpeDecrypt('nope', enc.values, { radix: 10 }, access), (x) =>
+      isVerityError(x, 'VERITY_E_RECORD_NOT_FOUND'),
+    );
+  });
+});

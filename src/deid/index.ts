@@ -1,0 +1,3 @@
+export type { FpeOptions } from './deid.ts';
+export { Deid, TOKEN_TYPE } from './deid.ts';
+export { checkDomain, MAX_BATCH, MAX_VALUE_BYTES, Pseudonymizer, Pseudonyms } from './pseudonyms.ts';
