@@ -1,0 +1,168 @@
+import type { FastifyRequest } from 'fastify';
+import type { Action, Decision, PlayerRef, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { type Clock, systemClock } from '../clock/index.ts';
+import { VerityError } from '../errors/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import type { Principal as ServicePrincipal, Sessions, Tokens } from '../principals/index.ts';
+import type { Vault } from '../vault/index.ts';
+
+/** What the record endpoints need. */
+export interface RecordRoutesOptions {
+  readonly vault: Vault;
+  readonly log: TransparencyLog;
+  readonly tokens: Tokens;
+  /** When given, players call with session tokens (`POST /v1/sessions` opens them). */
+  readonly sessions?: Sessions;
+  /** Read at every request, so a reload takes effect at once. */
+  readonly policies: () => PolicyEngine;
+  readonly clock?: Clock;
+}
+
+/** A signed-in player (session token): named by subject reference, never by id. */
+interface PlayerCaller {
+  readonly role: 'player';
+  readonly name: string;
+  readonly minor: boolean;
+  readonly guardians: readonly string[];
+  readonly recordTypes: readonly string[];
+  readonly actor: string;
+}
+
+export type Principal = ServicePrincipal | PlayerCaller;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function cedarPrincipal(p: Principal): PrincipalRef {
+  return p.role === 'service'
+    ? { kind: 'service', id: p.name, recordTypes: p.recordTypes }
+    : { kind: p.role, id: p.name };
+}
+
+/**
+ * Authentication and authorization shared by every authenticated endpoint: bearer tokens (service
+ * API tokens or player sessions), Cedar decisions with purpose limitation, and the logging of every
+ * decision, allow or deny, with the hash of the policy set that made it.
+ */
+export function makeGate(o: RecordRoutesOptions) {
+  const clock = o.clock ?? systemClock;
+
+  /** A subject as the policies see it: its reference, and whether it is a minor in whose care. */
+  const ownerOf = async (subjectRef: string): Promise<PlayerRef> => {
+    const f = await o.vault.subjectFacts(subjectRef);
+    return { id: subjectRef, minor: f.minor, guardians: f.guardians };
+  };
+
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    const h = req.headers.authorization;
+    if (typeof h !== 'string' || !h.startsWith('Bearer ')) {
+      throw new VerityError(
+        'VERITY_E_UNAUTHENTICATED',
+        'send `Authorization: Bearer TOKEN` with a token from `verity tokens create`',
+      );
+    }
+    const token = h.slice('Bearer '.length).trim();
+    if (o.sessions !== undefined && token.split('.').length === 3) {
+      const s = await o.sessions.verify(token);
+      req.principal = {
+        role: 'player',
+        name: s.subjectRef,
+        minor: s.minor,
+        guardians: s.guardians,
+        recordTypes: [],
+        actor: `player:session-${s.id}`,
+      };
+      return;
+    }
+    req.principal = await o.tokens.authenticate(token);
+  };
+
+  /** Appends the decision as its own audit entry. */
+  const logDecision = (p: Principal, action: Action, label: string, purposeText: string, d: Decision) =>
+    o.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: p.actor,
+          action: 'policy.decision',
+          resource: label,
+          purpose: purposeText,
+          outcome: d.allowed ? 'success' : 'denied',
+          time: clock.now(),
+          policy: d.policyHash,
+          details: {
+            action,
+            decision: d.allowed ? 'allow' : 'deny',
+            ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
+          },
+        }),
+      ),
+    );
+
+  /** Authorizes; a denial is logged and thrown. */
+  const authorizeOrDeny = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+  ): Promise<Decision> => {
+    const d = o.policies().authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
+    if (!d.allowed) {
+      await logDecision(p, action, label, purposeText, d);
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
+      );
+    }
+    return d;
+  };
+
+  /**
+   * Authorizes, then logs the decision as its own entry. It is queued before the operation it
+   * allows, so the log's FIFO group commit makes it durable no later than the operation; the
+   * request answers only once both are.
+   */
+  const decide = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+  ): Promise<{ logged: Promise<unknown> }> => {
+    const d = await authorizeOrDeny(p, action, resource, label, purposeText);
+    const logged = logDecision(p, action, label, purposeText, d);
+    logged.catch(() => undefined);
+    return { logged };
+  };
+
+  /**
+   * Authorizes an operation whose own audit entries record the decision (they carry the policy
+   * hash, see `Access.policy`), so an allowed request costs one log entry, not two. When the
+   * operation fails after it was allowed, the decision is logged on its own: every decision, allow
+   * or deny, reaches the log.
+   */
+  const decided = async <T>(
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+    op: (policy: string) => Promise<T>,
+  ): Promise<T> => {
+    const d = await authorizeOrDeny(p, action, resource, label, purposeText);
+    try {
+      return await op(d.policyHash);
+    } catch (e) {
+      await logDecision(p, action, label, purposeText, d);
+      throw e;
+    }
+  };
+
+  return { clock, ownerOf, authenticate, logDecision, authorizeOrDeny, decide, decided, cedarPrincipal };
+}
+
+export type Gate = ReturnType<typeof makeGate>;
