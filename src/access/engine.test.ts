@@ -16,7 +16,7 @@ describe('Cedar policy engine', () => {
     const results = runPolicyTable(e, TABLE);
     for (const r of results)
       assert.ok(r.pass, `${r.name}: expected ${r.expected}, got ${r.actual} ${r.errors.join('; ')}`);
-    assert.equal(results.length, 19);
+    assert.equal(results.length, 25);
   });
 
   it('names the deciding policies and the policy set hash', () => {
@@ -50,7 +50,7 @@ describe('Cedar policy engine', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...principals),
-        fc.constantFrom('read', 'write', 'share', 'erase', 'administer' as const),
+        fc.constantFrom('read', 'write', 'share', 'erase', 'administer', 'deidentify', 'reidentify' as const),
         fc.string({ minLength: 1, maxLength: 20 }),
         (p, a, purpose) => {
           const r: ResourceRef = {
@@ -167,6 +167,7 @@ describe('Cedar policy engine', () => {
       'permit (principal is Verity::Player, action == Verity::Action::"erase", resource is Verity::Record) when { resource.ownerMinor };',
       'permit (principal, action, resource is Verity::Record) when { (if context.risk > 10 then resource else resource).category == "c2" };',
       'permit (principal is Verity::Service, action, resource is Verity::Record) when { (if context.risk > 10 then principal else principal).recordTypes.contains("t2") };',
+      'permit (principal is Verity::Service, action == Verity::Action::"reidentify", resource is Verity::DeidDomain) when { resource.kind == "token" && context.purpose == "audit" };',
     ];
     const id = fc.constantFrom('p1', 'p2', 'p3');
     const principal: fc.Arbitrary<PrincipalRef> = fc.oneof(
@@ -188,11 +189,16 @@ describe('Cedar policy engine', () => {
         sensitivity: fc.constantFrom('internal', 'restricted'),
       }),
       id.map((x) => ({ kind: 'subject' as const, owner: { id: x } })),
+      fc.record({
+        kind: fc.constant('deid' as const),
+        id: fc.constantFrom('analytics', 'email'),
+        domainKind: fc.constantFrom('pseudonym', 'token'),
+      }),
       fc.constant({ kind: 'log' as const }),
     );
     const request = fc.tuple(
       principal,
-      fc.constantFrom('read', 'write', 'share', 'erase', 'administer' as const),
+      fc.constantFrom('read', 'write', 'share', 'erase', 'administer', 'deidentify', 'reidentify' as const),
       resource,
       fc.record({
         purpose: fc.constantFrom('audit', 'analytics'),

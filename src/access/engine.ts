@@ -30,6 +30,8 @@ export type ResourceRef =
     }
   | { readonly kind: 'subject'; readonly owner: PlayerRef }
   | { readonly kind: 'recordType'; readonly id: string }
+  /** A de-identification domain: `kind` is pseudonym, token, fpe, dataset, pii or anonymize. */
+  | { readonly kind: 'deid'; readonly id: string; readonly domainKind: string }
   | { readonly kind: 'log' };
 
 /** The circumstances of a request. */
@@ -227,6 +229,10 @@ function cedarRequest(principal: PrincipalRef, resource: ResourceRef, context: A
       break;
     case 'recordType':
       r = uid('Verity::RecordType', resource.id);
+      break;
+    case 'deid':
+      r = uid('Verity::DeidDomain', `${resource.domainKind}:${resource.id}`);
+      rAttrs = { kind: resource.domainKind };
       break;
     default:
       r = uid('Verity::Log', 'log');

@@ -23,6 +23,9 @@ namespace Verity {
   entity Record = { owner: Player, ownerMinor: Bool, guardians: Set<Player>, type: String, category: String, sensitivity: String };
   // The transparency log.
   entity Log;
+  // A de-identification domain: a pseudonym domain, a token domain, an FF1 key, a private dataset,
+  // or one of the stateless tools (pii, anonymize); "kind" says which.
+  entity DeidDomain = { kind: String };
 
   type RequestContext = {
     // The declared purpose of processing (purpose limitation).
@@ -40,16 +43,23 @@ namespace Verity {
     resource: [Record, Subject],
     context: RequestContext,
   };
+  // De-identifying (pseudonyms, tokens, FF1 encryption, PII redaction, anonymization, private
+  // aggregates) and re-identifying (detokenizing, FF1 decryption).
+  action deidentify, reidentify appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [DeidDomain],
+    context: RequestContext,
+  };
   action administer appliesTo {
     principal: [Operator, Service, Player, Auditor],
-    resource: [Log, RecordType, Subject, Record],
+    resource: [Log, RecordType, Subject, Record, DeidDomain],
     context: RequestContext,
   };
 }
 `;
 
 /** Actions Verity authorizes. */
-export const ACTIONS = ['read', 'write', 'share', 'erase', 'administer'] as const;
+export const ACTIONS = ['read', 'write', 'share', 'erase', 'administer', 'deidentify', 'reidentify'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The default policy set written by `verity init` (policies/verity.cedar). */
@@ -96,6 +106,16 @@ when { context.purpose == "guardianship" };
 @id("operators-never-impersonate")
 forbid (principal is Verity::Operator, action == Verity::Action::"administer", resource is Verity::Subject)
 when { context.purpose == "authentication" };
+
+// Services de-identify data for their own service, analytics or research.
+@id("services-deidentify")
+permit (principal is Verity::Service, action == Verity::Action::"deidentify", resource is Verity::DeidDomain)
+when { ["service-provision", "analytics", "research"].contains(context.purpose) };
+
+// Re-identification (detokenizing, FF1 decryption) only to prevent fraud or meet a legal obligation.
+@id("reidentify-for-fraud-or-law")
+permit (principal is Verity::Service, action == Verity::Action::"reidentify", resource is Verity::DeidDomain)
+when { ["fraud-prevention", "legal-obligation"].contains(context.purpose) };
 
 // Auditors read the log.
 @id("auditor-reads-log")

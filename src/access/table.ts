@@ -83,6 +83,16 @@ const TABLE_SCHEMA = {
             required: ['kind', 'id'],
             properties: { kind: { const: 'recordType' }, id },
           },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id', 'domainKind'],
+            properties: {
+              kind: { const: 'deid' },
+              id,
+              domainKind: { enum: ['pseudonym', 'token', 'fpe', 'dataset', 'pii', 'anonymize'] },
+            },
+          },
           { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { const: 'log' } } },
         ],
       },
