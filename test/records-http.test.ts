@@ -210,6 +210,14 @@ describe('record endpoints over HTTP', () => {
     for (let i = 0; i < 100; i++) deep = `{"d":${deep}}`;
     const cases: [string, unknown, Record<string, string>, number, string][] = [
       ['malformed JSON', '{"subject": ', {}, 400, 'VERITY_E_INPUT_MALFORMED'],
+      // A number where the schema wants a string is refused, not converted.
+      [
+        'wrong type',
+        JSON.stringify({ subject: 12345, type: 'profile', purpose: 'service-provision', data: {} }),
+        {},
+        400,
+        'VERITY_E_INPUT_INVALID',
+      ],
       [
         'huge body',
         JSON.stringify({

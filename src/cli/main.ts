@@ -12,6 +12,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
+import { Deid } from '../deid/index.ts';
 import { initDataDir, openDataDir, openDataDirReadOnly, readPolicies } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
 import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
@@ -698,6 +699,7 @@ async function listen(
       sessions: new Sessions(v.keys),
       policies: () => engine,
     },
+    deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     ...(tls === undefined ? {} : { tls }),
     corsOrigins,
   });

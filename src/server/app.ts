@@ -1,11 +1,15 @@
 import cors from '@fastify/cors';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeAuditEntry } from '../audit/index.ts';
+import type { Deid } from '../deid/index.ts';
 import { parseJson, toBase64 } from '../encoding/index.ts';
 import { httpStatusOf, InputError, isVerityError, type VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { TILE_WIDTH } from '../merkle/index.ts';
+import { registerDeidRoutes } from './deid.ts';
+import { makeGate } from './gate.ts';
 import { OPENAPI } from './openapi.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 
@@ -14,6 +18,8 @@ export interface ServerOptions {
   readonly log: TransparencyLog;
   /** When given, the authenticated and authorized record endpoints are served too. */
   readonly records?: Omit<RecordRoutesOptions, 'log'>;
+  /** With `records`: the de-identification endpoints under /v1/deid/. */
+  readonly deid?: Deid;
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
   /** Fastify logging (off by default; never logs bodies). */
@@ -104,8 +110,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Only the given host's own routes; no trailing-slash or case games.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 128 },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
+  // JSON bodies are validated as sent (a number where a string belongs is refused, not converted);
+  // query strings and path parameters are text on the wire, so there numbers are converted.
+  const strict = new Ajv({ removeAdditional: false, coerceTypes: false, allErrors: false, strict: false });
+  const coercing = new Ajv({ removeAdditional: false, coerceTypes: true, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema as object),
+  );
 
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     // Preflights and answers name only the listed origins; no cookies are ever involved (bearer tokens).
@@ -198,7 +210,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       done(e as Error, undefined);
     }
   });
-  if (options.records !== undefined) registerRecordRoutes(app, { ...options.records, log });
+  if (options.records !== undefined) {
+    registerRecordRoutes(app, { ...options.records, log });
+    if (options.deid !== undefined) registerDeidRoutes(app, options.deid, makeGate({ ...options.records, log }));
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
