@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
 import { Deid } from '../deid/index.ts';
+import { FF1 } from '../fpe/index.ts';
 import { initDataDir, openDataDir, openDataDirReadOnly, readPolicies } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
 import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
@@ -43,6 +44,8 @@ const USAGE = `usage: verity <command> [options]
   records erase --data DIR --purpose P ID
   records sweep --data DIR                 erase records past their retention deadline
   subjects shred --data DIR --purpose P --subject ID [--no-rotate]
+  fpe encrypt|decrypt --key HEX [--tweak HEX] --radix N [--alphabet CHARS] VALUE
+                                         FF1 format-preserving encryption (NIST SP 800-38G)
   subjects guardianship --data DIR --subject ID [--minor] [--guardian ID]...
                                          record a minor and their guardians (none: not a minor)
   keys rotate --data DIR [--destroy-retired]
@@ -394,6 +397,25 @@ async function cmdSubjects(sub: string | undefined, args: string[]): Promise<num
     }),
   );
   await outJson(r);
+  return 0;
+}
+
+/**
+ * `verity fpe encrypt|decrypt --key HEX --tweak HEX --radix N [--alphabet CHARS] VALUE`: FF1 (NIST SP
+ * 800-38G) with a raw AES key, as in the NIST samples; prints the result. No store is opened.
+ */
+async function cmdFpe(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub !== 'encrypt' && sub !== 'decrypt') usage(`unknown command \`fpe ${sub ?? ''}\``);
+  const { values, positionals } = parse(
+    args,
+    { key: { type: 'string' }, tweak: { type: 'string' }, radix: { type: 'string' }, alphabet: { type: 'string' } },
+    1,
+  );
+  const key = fromHex(str(values, 'key'), '--key');
+  const tweak = fromHex(opt(values, 'tweak') ?? '', '--tweak');
+  const f = new FF1(key, int(values, 'radix', true), opt(values, 'alphabet'));
+  const value = positionals[0] as string;
+  await out(sub === 'encrypt' ? f.encrypt(value, tweak) : f.decrypt(value, tweak));
   return 0;
 }
 
@@ -900,6 +922,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdRecords(sub, rest);
     case 'subjects':
       return cmdSubjects(sub, rest);
+    case 'fpe':
+      return cmdFpe(sub, rest);
     case 'keys':
       return cmdKeys(sub, rest);
     case 'types':
