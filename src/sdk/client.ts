@@ -240,6 +240,51 @@ export class VerityClient {
     return this.#json('PUT', '/v1/subjects/guardianship', { subject, purpose, ...facts });
   }
 
+  // ---- de-identification (FGMV-46 7.1.3) ----------------------------------------------------
+
+  /** Keyed pseudonyms of `values` in `domain` (same value, same pseudonym, within the domain only). */
+  pseudonymize(
+    domain: string,
+    values: readonly string[],
+    purpose = 'analytics',
+  ): Promise<{ version: number; pseudonyms: string[]; logIndex: number }> {
+    return this.#json('POST', '/v1/deid/pseudonyms', { domain, purpose, values });
+  }
+
+  /** Replaces a subject's value by a random token (the value is sealed in the vault). */
+  tokenize(
+    subject: string,
+    value: string,
+    domain: string,
+    purpose = 'service-provision',
+  ): Promise<{ token: string; logIndex: number }> {
+    return this.#json('POST', '/v1/deid/tokens', { subject, domain, purpose, value });
+  }
+
+  /** The value behind a token (re-identification: needs a purpose the policies allow; audited). */
+  detokenize(token: string, purpose: string): Promise<{ value: string; domain: string; logIndex: number }> {
+    return this.#json('POST', '/v1/deid/tokens/detokenize', { token, purpose });
+  }
+
+  /** FF1 encryption (NIST SP 800-38G) of values under a named server-side key; `tweak` is hex. */
+  fpeEncrypt(
+    key: string,
+    values: readonly string[],
+    o: { radix: number; alphabet?: string; tweak?: string; purpose?: string },
+  ): Promise<{ values: string[]; logIndex: number }> {
+    const { purpose = 'service-provision', ...rest } = o;
+    return this.#json('POST', '/v1/deid/fpe/encrypt', { key, values, purpose, ...rest });
+  }
+
+  /** FF1 decryption (re-identification: needs a purpose the policies allow; audited). */
+  fpeDecrypt(
+    key: string,
+    values: readonly string[],
+    o: { radix: number; alphabet?: string; tweak?: string; purpose: string },
+  ): Promise<{ values: string[]; logIndex: number }> {
+    return this.#json('POST', '/v1/deid/fpe/decrypt', { key, values, ...o });
+  }
+
   /** Erases every version of a record. */
   erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
     return this.#json('DELETE', `/v1/records/${id}?${new URLSearchParams({ purpose })}`);

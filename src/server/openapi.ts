@@ -153,6 +153,46 @@ const recordSchemas = {
   Logged: { type: 'object', required: ['logIndex'], properties: { logIndex: { type: 'integer', minimum: 0 } } },
 } as const;
 
+const str = { type: 'string' } as const;
+const nat = { type: 'integer', minimum: 0 } as const;
+const deidDomain = { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,39}$' } as const;
+const fpeRequest = {
+  required: ['key', 'purpose', 'radix', 'values'],
+  properties: {
+    key: deidDomain,
+    purpose: str,
+    radix: { type: 'integer', minimum: 2, maximum: 65536 },
+    alphabet: str,
+    tweak: { type: 'string', description: 'hex' },
+    values: { type: 'array', minItems: 1, maxItems: 10000, items: str },
+  },
+} as const;
+const fpeResponse = {
+  type: 'object',
+  required: ['values', 'logIndex'],
+  properties: { values: { type: 'array', items: str }, logIndex: nat },
+} as const;
+
+/** A POST of the de-identification API: JSON in, JSON out, bearer token, Cedar-authorized. */
+function deidOp(
+  summary: string,
+  request: { required: readonly string[]; properties: object },
+  response: object,
+  status = '200',
+) {
+  return {
+    post: {
+      summary,
+      security: [{ bearer: [] }],
+      requestBody: {
+        required: true,
+        content: json({ type: 'object', additionalProperties: false, ...request }),
+      },
+      responses: { [status]: { description: 'Done', content: json(response) }, ...authErrors, ...errors },
+    },
+  };
+}
+
 const consistencyCase = {
   type: 'object',
   required: ['type', 'size1', 'size2', 'root1', 'root2', 'proof'],
@@ -467,6 +507,47 @@ export const OPENAPI = {
         responses: { '201': { description: '`token` and `expiresAt`' }, ...authErrors, ...errors },
       },
     },
+    '/v1/deid/pseudonyms': deidOp(
+      "Keyed pseudonyms (HMAC-SHA-256) of values in a domain, under the domain's current KeyStore key (authorized as deidentify)",
+      {
+        required: ['domain', 'purpose', 'values'],
+        properties: { domain: deidDomain, purpose: str, values: { type: 'array', maxItems: 100000, items: str } },
+      },
+      {
+        type: 'object',
+        required: ['version', 'pseudonyms', 'logIndex'],
+        properties: { version: nat, pseudonyms: { type: 'array', items: str }, logIndex: nat },
+      },
+    ),
+    '/v1/deid/pseudonyms/rotate': deidOp(
+      'Start a new key version for a pseudonym domain (authorized as administer)',
+      { required: ['domain', 'purpose'], properties: { domain: deidDomain, purpose: str } },
+      { type: 'object', required: ['version', 'logIndex'], properties: { version: nat, logIndex: nat } },
+    ),
+    '/v1/deid/tokens': deidOp(
+      "Replace a subject's value by a random token; the value is sealed in the vault (authorized as deidentify)",
+      {
+        required: ['subject', 'domain', 'purpose', 'value'],
+        properties: { subject: str, domain: deidDomain, purpose: str, value: str },
+      },
+      { type: 'object', required: ['token', 'logIndex'], properties: { token: str, logIndex: nat } },
+      '201',
+    ),
+    '/v1/deid/tokens/detokenize': deidOp(
+      'The value behind a token: an audited vault read (authorized as reidentify)',
+      { required: ['token', 'purpose'], properties: { token: str, purpose: str } },
+      {
+        type: 'object',
+        required: ['value', 'domain', 'logIndex'],
+        properties: { value: str, domain: str, logIndex: nat },
+      },
+    ),
+    '/v1/deid/fpe/encrypt': deidOp(
+      'FF1 format-preserving encryption (NIST SP 800-38G) under a named KeyStore key (authorized as deidentify)',
+      fpeRequest,
+      fpeResponse,
+    ),
+    '/v1/deid/fpe/decrypt': deidOp('FF1 decryption (authorized as reidentify; audited)', fpeRequest, fpeResponse),
     '/v1/keys/rotate': {
       post: {
         summary: 'Rotate the key-encryption key online (re-wrap every data key); optionally destroy retired KEKs',

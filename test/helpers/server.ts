@@ -1,4 +1,5 @@
 import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
+import { Deid } from '../../src/deid/index.ts';
 import { Tokens } from '../../src/principals/index.ts';
 import { buildServer } from '../../src/server/index.ts';
 import type { TestCore } from './core.ts';
@@ -15,6 +16,7 @@ export async function serveCore(
       tokens: new Tokens(core.store, core.log),
       policies: () => PolicyEngine.load(DEFAULT_POLICIES),
     },
+    deid: new Deid(core),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const token = (await new Tokens(core.store, core.log).create({ ...service, role: 'service', actor: 'operator:test' }))
