@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
 import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
+import { benchDeid } from './deid.ts';
 import { httpLoad, startServer } from './http.ts';
 
 const json = process.argv.includes('--json');
@@ -14,9 +15,10 @@ const TARGETS: Record<string, string> = {
   authzEvaluatedP99Micros: '< 100',
   httpWritesPerSec: '>= 5000',
   httpWriteP99Ms: '< 20',
+  pseudonymsPerSec: '>= 500000',
 };
 
-const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick)];
+const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick), ...(await benchDeid(quick))];
 {
   // HTTP: the server in a child process, the load from this one (both on this machine's 2 cores).
   const server = await startServer();
