@@ -126,15 +126,19 @@ export class FF1 {
     const radixU = this.#bigRadix ** BigInt(u);
     const radixV = this.#bigRadix ** BigInt(v);
     const ecb = createCipheriv(`${this.#algorithm}-ecb`, this.#key, null).setAutoPadding(false);
+    // PRF(P || Q) is AES-CBC-MAC with a zero IV: computed block by block with one ECB cipher, and
+    // P's block (the same in every round) encrypted once.
+    const pBlock = new Uint8Array(ecb.update(p));
+    const r = new Uint8Array(16);
     for (let step = 0; step < 10; step++) {
       const i = encrypting ? step : 9 - step;
       q[t + pad] = i;
       writeBig(q, t + pad + 1, bBytes, this.#num(encrypting ? b : a));
-      // R = PRF(P || Q): AES-CBC-MAC with a zero IV, i.e. the last CBC block.
-      const cbc = createCipheriv(`${this.#algorithm}-cbc`, this.#key, new Uint8Array(16)).setAutoPadding(false);
-      cbc.update(p);
-      const macInput = cbc.update(q);
-      const r = new Uint8Array(macInput.subarray(macInput.byteLength - 16));
+      r.set(pBlock);
+      for (let off = 0; off < q.byteLength; off += 16) {
+        for (let k = 0; k < 16; k++) r[k] = (r[k] as number) ^ (q[off + k] as number);
+        r.set(ecb.update(r));
+      }
       // S = the first d bytes of R || CIPH(R xor [1]) || CIPH(R xor [2]) || ...
       const blocks = Math.ceil(d / 16);
       const s = new Uint8Array(blocks * 16);
