@@ -150,6 +150,26 @@ describe('verity CLI', () => {
     assert.equal(bad.code, 2, bad.stderr);
   });
 
+  it('deid pseudonymizes lines, rotates the domain key, tokenizes and detokenizes', () => {
+    const ps = ok(verity(['deid', 'pseudonymize', '--data', data, '--domain', 'analytics'], 'ada\nbob\nada\n'))
+      .stdout.trim()
+      .split('\n');
+    assert.equal(ps.length, 3);
+    assert.equal(ps[0], ps[2]);
+    assert.match(ps[0] as string, /^p1_[A-Za-z0-9_-]{22}$/);
+    assert.equal(JSON.parse(ok(verity(['deid', 'rotate', '--data', data, '--domain', 'analytics'])).stdout).version, 2);
+    const again = ok(verity(['deid', 'pseudonymize', '--data', data, '--domain', 'analytics'], 'ada\n')).stdout.trim();
+    assert.match(again, /^p2_/);
+    const t = JSON.parse(
+      ok(verity(['deid', 'tokenize', '--data', data, '--subject', 'player-3', '--domain', 'email', 'ada@example.com']))
+        .stdout,
+    );
+    const d = JSON.parse(
+      ok(verity(['deid', 'detokenize', '--data', data, '--purpose', 'legal-obligation', t.token])).stdout,
+    );
+    assert.deepEqual([d.value, d.domain], ['ada@example.com', 'email']);
+  });
+
   it('records put with an id writes a new version', () => {
     const r = JSON.parse(
       ok(

@@ -13,10 +13,10 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
 import { Deid } from '../deid/index.ts';
-import { FF1 } from '../fpe/index.ts';
 import { initDataDir, openDataDir, openDataDirReadOnly, readPolicies } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
 import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
+import { FF1 } from '../fpe/index.ts';
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
@@ -44,6 +44,10 @@ const USAGE = `usage: verity <command> [options]
   records erase --data DIR --purpose P ID
   records sweep --data DIR                 erase records past their retention deadline
   subjects shred --data DIR --purpose P --subject ID [--no-rotate]
+  deid pseudonymize --data DIR --domain D [--purpose P] < values   one pseudonym per input line
+  deid rotate --data DIR --domain D      start a new pseudonym key version for the domain
+  deid tokenize --data DIR --subject ID --domain D VALUE     seal VALUE in the vault, print its token
+  deid detokenize --data DIR --purpose P TOKEN                the value behind a token (audited)
   fpe encrypt|decrypt --key HEX [--tweak HEX] --radix N [--alphabet CHARS] VALUE
                                          FF1 format-preserving encryption (NIST SP 800-38G)
   subjects guardianship --data DIR --subject ID [--minor] [--guardian ID]...
@@ -417,6 +421,64 @@ async function cmdFpe(sub: string | undefined, args: string[]): Promise<number> 
   const value = positionals[0] as string;
   await out(sub === 'encrypt' ? f.encrypt(value, tweak) : f.decrypt(value, tweak));
   return 0;
+}
+
+/** Non-empty lines of standard input (values to de-identify), at most 64 MiB. */
+async function stdinLines(): Promise<string[]> {
+  const text = fromUtf8(await readStdin(64 * 1024 * 1024), 'standard input');
+  return text.split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1);
+}
+
+/**
+ * `verity deid pseudonymize|rotate|tokenize|detokenize`: the de-identification toolkit on a data
+ * directory (keys in its KeyStore, every call audited in its log).
+ */
+async function cmdDeid(sub: string | undefined, args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { domain: { type: 'string' }, purpose: { type: 'string' }, subject: { type: 'string' } },
+    sub === 'tokenize' || sub === 'detokenize' ? 1 : 0,
+  );
+  const access = (fallback: string) => ({ actor: actor(), purpose: opt(values, 'purpose') ?? fallback });
+  switch (sub) {
+    case 'pseudonymize': {
+      // One value per line in, one pseudonym per line out, in order.
+      const lines = await stdinLines();
+      const r = await withVerity(values, (v) =>
+        new Deid(v).pseudonyms.pseudonymize(str(values, 'domain'), lines, access('analytics')),
+      );
+      await out(r.pseudonyms.join('\n'));
+      return 0;
+    }
+    case 'rotate': {
+      const r = await withVerity(values, (v) =>
+        new Deid(v).pseudonyms.rotate(str(values, 'domain'), access('key-management')),
+      );
+      await outJson(r);
+      return 0;
+    }
+    case 'tokenize': {
+      const r = await withVerity(values, (v) =>
+        new Deid(v).tokenize(
+          str(values, 'subject'),
+          positionals[0] as string,
+          str(values, 'domain'),
+          access('service-provision'),
+        ),
+      );
+      await outJson(r);
+      return 0;
+    }
+    case 'detokenize': {
+      const r = await withVerity(values, (v) =>
+        new Deid(v).detokenize(positionals[0] as string, access('legal-obligation')),
+      );
+      await outJson(r);
+      return 0;
+    }
+    default:
+      usage(`unknown command \`deid ${sub ?? ''}\``);
+  }
 }
 
 async function cmdKeys(sub: string | undefined, args: string[]): Promise<number> {
@@ -924,6 +986,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdSubjects(sub, rest);
     case 'fpe':
       return cmdFpe(sub, rest);
+    case 'deid':
+      return cmdDeid(sub, rest);
     case 'keys':
       return cmdKeys(sub, rest);
     case 'types':
