@@ -1,0 +1,10 @@
+export type { EvaluationReport, LabeledExample, TypeScore } from './evaluate.ts';
+export { evaluate } from './evaluate.ts';
+export type { Replacer } from './operators.ts';
+export { applyOperator, hashPii, mask, pseudonymizePii, redact } from './operators.ts';
+export type { Finding, PiiType } from './recognizers.ts';
+export { luhnValid, PII_TYPES } from './recognizers.ts';
+export type { ScanOptions } from './scan.ts';
+export { MAX_SCAN_CHARS, scan } from './scan.ts';
+export type { StreamOutput } from './stream.ts';
+export { PiiStream } from './stream.ts';

@@ -1,0 +1,497 @@
+import { isIPv6 } from 'node:net';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { getCountrySpecifications, isValidIBAN } from 'ibantools';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { sha256 } from '../platform/index.ts';
+import { dictionaries } from './dictionaries.ts';
+
+/** The entity types Verity detects (the names of the labeled corpus). */
+export const PII_TYPES = [
+  'EMAIL',
+  'PHONE',
+  'CREDIT_CARD',
+  'IBAN',
+  'IP_ADDRESS',
+  'URL',
+  'CRYPTO_WALLET',
+  'US_SSN',
+  'DATE_OF_BIRTH',
+  'PERSON',
+  'LOCATION',
+] as const;
+export type PiiType = (typeof PII_TYPES)[number];
+
+/** One detected entity: UTF-16 offsets into the text, end exclusive; score from 0 to 1. */
+export interface Finding {
+  readonly type: PiiType;
+  readonly start: number;
+  readonly end: number;
+  readonly score: number;
+}
+
+type Emit = (type: PiiType, start: number, end: number, score: number) => void;
+
+/** Characters already covered by a structured finding (cards, IBANs, e-mails, ...): 1, else 0. */
+export type Claimed = Uint8Array;
+
+function free(claimed: Claimed, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (claimed[i] !== 0) return false;
+  return true;
+}
+
+const URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`]+/gi;
+const IPV4 = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)/g;
+const HEXCOLON = /[0-9A-Fa-f:]/;
+const WORD = /\w/;
+const CARD = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])/g;
+const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b/g;
+const ETH = /\b0x[0-9a-fA-F]{40}\b/g;
+const BTC_BASE58 = /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g;
+const BTC_BECH32 = /\bbc1[02-9ac-hj-np-z]{11,71}\b/gi;
+const SSN = /(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])/g;
+const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w])/g;
+const MONTHS =
+  'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+const DATE = new RegExp(
+  `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}|\\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:${MONTHS})\\.?,? (?:19|20)\\d{2}|(?:19|20)\\d{2}-\\d{2}-\\d{2}|\\d{1,2}[/.]\\d{1,2}[/.](?:19|20)\\d{2})\\b`,
+  'gi',
+);
+const BIRTH_CUE =
+  /\b(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|né|née|nacid[oa])\b[^\n]{0,24}$/i;
+const TRAILING = /[.,;:!?)\]}'"]+$/;
+
+/** Luhn checksum (ISO/IEC 7812). */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** Issuer prefixes of the major card networks (a number that matches one scores higher). */
+function knownIssuer(d: string): boolean {
+  const two = Number(d.slice(0, 2));
+  const four = Number(d.slice(0, 4));
+  return (
+    d[0] === '4' ||
+    (two >= 51 && two <= 55) ||
+    (four >= 2221 && four <= 2720) ||
+    two === 34 ||
+    two === 37 ||
+    d.startsWith('6011') ||
+    d.startsWith('65') ||
+    (Number(d.slice(0, 3)) >= 644 && Number(d.slice(0, 3)) <= 649) ||
+    two === 35 ||
+    two === 36 ||
+    two === 38 ||
+    two === 30 ||
+    two === 62
+  );
+}
+
+function cards(text: string, emit: Emit): void {
+  CARD.lastIndex = 0;
+  for (let m = CARD.exec(text); m !== null; m = CARD.exec(text)) {
+    const raw = m[0];
+    const digits = raw.replace(/[ -]/g, '');
+    if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) continue;
+    // Separators, when present, must be consistent (one kind) and group the number sensibly.
+    const seps = raw.match(/[ -]/g);
+    if (seps !== null && (new Set(seps).size > 1 || raw.split(/[ -]/).some((g) => g.length < 3))) continue;
+    emit('CREDIT_CARD', m.index, m.index + raw.length, knownIssuer(digits) ? 0.95 : 0.7);
+  }
+}
+
+const IBAN_COUNTRIES = new Set(Object.keys(getCountrySpecifications()));
+
+/** ISO 13616 check digits: the IBAN, rearranged and read as a number, is 1 modulo 97 (ISO 7064). */
+function ibanChecksumValid(iban: string): boolean {
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rest = 0;
+  for (const c of moved) {
+    const code = c.charCodeAt(0);
+    const v = code <= 57 ? code - 48 : code - 55;
+    rest = v > 9 ? (rest * 100 + v) % 97 : (rest * 10 + v) % 97;
+  }
+  return rest === 1;
+}
+
+function ibans(text: string, emit: Emit): void {
+  IBAN.lastIndex = 0;
+  for (let m = IBAN.exec(text); m !== null; m = IBAN.exec(text)) {
+    // The match may run into a following word: try it whole, then one group shorter at a time.
+    let raw = m[0];
+    for (;;) {
+      const compact = raw.replace(/ /g, '');
+      if (
+        compact.length >= 15 &&
+        compact.length <= 34 &&
+        IBAN_COUNTRIES.has(compact.slice(0, 2)) &&
+        ibanChecksumValid(compact)
+      ) {
+        // Checksum right: an IBAN; with the country's account format right too, a surer one.
+        emit('IBAN', m.index, m.index + raw.length, isValidIBAN(compact) ? 0.95 : 0.85);
+        IBAN.lastIndex = m.index + raw.length;
+        break;
+      }
+      const cut = raw.lastIndexOf(' ');
+      if (cut < 6) break;
+      raw = raw.slice(0, cut);
+    }
+  }
+}
+
+function ipAddresses(text: string, emit: Emit): void {
+  IPV4.lastIndex = 0;
+  for (let m = IPV4.exec(text); m !== null; m = IPV4.exec(text)) {
+    const parts = m[0].split('.');
+    if (parts.every((p) => Number(p) <= 255 && (p.length === 1 || p[0] !== '0')))
+      emit('IP_ADDRESS', m.index, m.index + m[0].length, 0.9);
+  }
+  // IPv6: from each run of hex digits and colons around a colon, validated by node:net.
+  for (let c = text.indexOf(':'); c >= 0; ) {
+    let start = c;
+    while (start > 0 && HEXCOLON.test(text[start - 1] as string)) start--;
+    let end = c;
+    while (end < text.length && HEXCOLON.test(text[end] as string)) end++;
+    c = text.indexOf(':', end);
+    if (end - start < 6) continue;
+    if ((start > 0 && WORD.test(text[start - 1] as string)) || (end < text.length && WORD.test(text[end] as string)))
+      continue;
+    const s = text.slice(start, end);
+    // Clock times (19:30:05) are not addresses: demand a hex letter or at least four groups.
+    if (isIPv6(s) && (/[a-f]/i.test(s) || s.split(':').length >= 4)) emit('IP_ADDRESS', start, end, 0.85);
+  }
+}
+
+function urls(text: string, emit: Emit): void {
+  URL.lastIndex = 0;
+  for (let m = URL.exec(text); m !== null; m = URL.exec(text)) {
+    const raw = m[0].replace(TRAILING, '');
+    if (raw.length > 8) emit('URL', m.index, m.index + raw.length, 0.9);
+  }
+}
+
+const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
+const EMAIL_DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}/;
+
+/** E-mail addresses: found from each `@` outwards (a regex tried at every letter is ten times slower). */
+function emails(text: string, emit: Emit): void {
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && at - start < 64 && EMAIL_LOCAL.test(text[start - 1] as string)) start--;
+    while (start < at && !/[A-Za-z0-9]/.test(text[start] as string)) start++;
+    if (start === at) continue;
+    const domain = EMAIL_DOMAIN.exec(text.slice(at + 1, at + 256));
+    if (domain === null) continue;
+    let end = at + 1 + domain[0].length;
+    // The domain's last label ends at a word boundary.
+    if (end < text.length && /[A-Za-z0-9]/.test(text[end] as string)) continue;
+    while (text[end - 1] === '.') end--;
+    emit('EMAIL', start, end, 0.95);
+  }
+}
+
+/** EIP-55: a mixed-case address must carry the checksum of its Keccak-256 hash. */
+function eip55Valid(addr: string): boolean {
+  const hex = addr.slice(2);
+  if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) return true;
+  const h = keccak_256(new TextEncoder().encode(hex.toLowerCase()));
+  for (let i = 0; i < 40; i++) {
+    const nibble = ((h[i >> 1] as number) >> (i % 2 === 0 ? 4 : 0)) & 0xf;
+    const c = hex[i] as string;
+    if (/[a-f]/i.test(c) && nibble >= 8 !== (c === c.toUpperCase())) return false;
+  }
+  return true;
+}
+
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/** Base58Check (Bitcoin P2PKH/P2SH): 25 bytes whose last 4 are a double-SHA-256 checksum. */
+function base58CheckValid(s: string): boolean {
+  let n = 0n;
+  for (const c of s) {
+    const v = B58.indexOf(c);
+    if (v < 0) return false;
+    n = n * 58n + BigInt(v);
+  }
+  const bytes = new Uint8Array(25);
+  for (let i = 24; i >= 0; i--) {
+    bytes[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  if (n !== 0n) return false;
+  const check = sha256(sha256(bytes.subarray(0, 21)));
+  return check[0] === bytes[21] && check[1] === bytes[22] && check[2] === bytes[23] && check[3] === bytes[24];
+}
+
+const BECH32_CHARS = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+
+/** BIP 173 / BIP 350: the bech32 or bech32m checksum of a `bc1` address. */
+function bech32Valid(s: string): boolean {
+  const lower = s.toLowerCase();
+  const sep = lower.lastIndexOf('1');
+  const hrp = lower.slice(0, sep);
+  const data = [...lower.slice(sep + 1)].map((c) => BECH32_CHARS.indexOf(c));
+  if (data.some((d) => d < 0)) return false;
+  const G = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+  let chk = 1;
+  const values = [
+    ...[...hrp].map((c) => c.charCodeAt(0) >> 5),
+    0,
+    ...[...hrp].map((c) => c.charCodeAt(0) & 31),
+    ...data,
+  ];
+  for (const v of values) {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= G[i] as number;
+  }
+  return chk === 1 || chk === 0x2bc830a3;
+}
+
+function wallets(text: string, emit: Emit): void {
+  ETH.lastIndex = 0;
+  for (let m = ETH.exec(text); m !== null; m = ETH.exec(text))
+    if (eip55Valid(m[0])) emit('CRYPTO_WALLET', m.index, m.index + m[0].length, 0.95);
+  BTC_BASE58.lastIndex = 0;
+  for (let m = BTC_BASE58.exec(text); m !== null; m = BTC_BASE58.exec(text))
+    if (base58CheckValid(m[0])) emit('CRYPTO_WALLET', m.index, m.index + m[0].length, 0.9);
+  BTC_BECH32.lastIndex = 0;
+  for (let m = BTC_BECH32.exec(text); m !== null; m = BTC_BECH32.exec(text))
+    if (bech32Valid(m[0])) emit('CRYPTO_WALLET', m.index, m.index + m[0].length, 0.9);
+}
+
+function ssns(text: string, emit: Emit): void {
+  SSN.lastIndex = 0;
+  for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
+    const area = Number(m[1]);
+    // SSA rules: no area 000, 666 or 900-999, no group 00, no serial 0000.
+    if (area === 0 || area === 666 || area >= 900 || m[2] === '00' || m[3] === '0000') continue;
+    const cue = /\b(?:ssn|social security|ss#|tin)\b/i.test(text.slice(Math.max(0, m.index - 30), m.index));
+    emit('US_SSN', m.index, m.index + m[0].length, cue ? 0.95 : 0.75);
+  }
+}
+
+function phones(text: string, emit: Emit, claimed: Claimed): void {
+  PHONE.lastIndex = 0;
+  for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
+    const raw = m[0];
+    if (!free(claimed, m.index, m.index + raw.length)) continue;
+    const international = raw.startsWith('+');
+    const digits = raw.replace(/\D/g, '');
+    if (digits.length < (international ? 8 : 10) || digits.length > 15) continue;
+    const cue = /\b(?:call|text|phone|tel|mobile|cell|whatsapp|sms|ring|number|reach me|contact)\b/i.test(
+      text.slice(Math.max(0, m.index - 24), m.index),
+    );
+    // A number written the way phone numbers are written: +country code, (area code) or 3-3-4 groups.
+    const shaped = international || /^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(raw) || /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw);
+    if (!cue && !shaped) continue;
+    const parsed = parsePhoneNumberFromString(raw, international ? undefined : 'US');
+    if (parsed === undefined || !parsed.isPossible()) continue;
+    // Valid (an assigned range) scores higher than merely possible (the right length for its country).
+    emit('PHONE', m.index, m.index + raw.length, parsed.isValid() ? 0.95 : cue ? 0.85 : 0.7);
+  }
+}
+
+function dates(text: string, emit: Emit): void {
+  DATE.lastIndex = 0;
+  for (let m = DATE.exec(text); m !== null; m = DATE.exec(text)) {
+    const cue = BIRTH_CUE.test(text.slice(Math.max(0, m.index - 40), m.index));
+    emit('DATE_OF_BIRTH', m.index, m.index + m[0].length, cue ? 0.9 : 0.3);
+  }
+}
+
+/** The structured recognizers, each a pass of one or a few regular expressions with a validator. */
+export const STRUCTURED: readonly {
+  readonly types: readonly PiiType[];
+  readonly run: (t: string, e: Emit, claimed: Claimed) => void;
+  readonly needs?: RegExp;
+}[] = [
+  { types: ['EMAIL'], run: emails, needs: /@/ },
+  { types: ['URL'], run: urls, needs: /https?:\/\/|www\./i },
+  { types: ['CRYPTO_WALLET'], run: wallets, needs: /0x|\b[13bB]/ },
+  { types: ['IBAN'], run: ibans, needs: /[A-Z]{2}\d{2}/ },
+  { types: ['CREDIT_CARD'], run: cards, needs: /\d{4}/ },
+  { types: ['US_SSN'], run: ssns, needs: /\d{3}-\d{2}-/ },
+  { types: ['IP_ADDRESS'], run: ipAddresses, needs: /\d\.\d|:/ },
+  { types: ['DATE_OF_BIRTH'], run: dates, needs: /\d{4}/ },
+  { types: ['PHONE'], run: phones, needs: /\d{3}/ },
+];
+
+// ---- names and places ----------------------------------------------------------------------
+
+const CAP_RUN =
+  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|and|the|da|du|di|le|upon) )?(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
+const PERSON_BEFORE =
+  /\b(?:name is|name's|names|i am|i'm|im|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
+const PLACE_BEFORE =
+  /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
+const PERSON_AFTER = /^\s*(?:from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
+const STREET = /^\d{1,6} /;
+const TITLE = /^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|lady|lord)\.?$/i;
+
+function bare(word: string): string {
+  let end = word.length;
+  while (end > 0) {
+    const c = word.charCodeAt(end - 1);
+    if (c !== 46 && c !== 39 && c !== 0x2019) break;
+    end--;
+  }
+  return (end === word.length ? word : word.slice(0, end)).toLowerCase();
+}
+
+function isName(word: string, set: ReadonlySet<string>): boolean {
+  const w = bare(word);
+  if (w.length < 2) return false;
+  if (set.has(w)) return true;
+  // Hyphenated: every part a name (Kihn-Huel).
+  return w.includes('-') && w.split('-').every((p) => p.length >= 2 && set.has(p));
+}
+
+function isSuffix(word: string): boolean {
+  const d = dictionaries();
+  const w = word.toLowerCase();
+  return d.suffixes.has(w) || d.suffixes.has(`${w}.`) || d.suffixes.has(w.replace(/\.$/, ''));
+}
+
+let suffixIndex: Map<string, string[]> | undefined;
+
+/** The city suffixes that could end `word`, by its last two letters (a handful instead of all). */
+function suffixesEnding(word: string): readonly string[] {
+  if (suffixIndex === undefined) {
+    suffixIndex = new Map();
+    for (const s of dictionaries().citySuffixes) {
+      const key = s.slice(-2);
+      const list = suffixIndex.get(key) ?? [];
+      list.push(s);
+      suffixIndex.set(key, list);
+    }
+  }
+  return suffixIndex.get(word.slice(-2)) ?? [];
+}
+
+/** A town name: a known place, or a personal name with a town suffix (Botsfordfield, Hicklestad). */
+function townWord(word: string): boolean {
+  const d = dictionaries();
+  const w = bare(word);
+  if (d.places.has(w)) return true;
+  for (const part of w.split('-')) {
+    for (const suffix of suffixesEnding(part)) {
+      if (part.length > suffix.length + 2 && part.endsWith(suffix)) {
+        const stem = part.slice(0, -suffix.length);
+        for (const s of [stem, stem.slice(0, -1), `${stem}e`])
+          if (s.length >= 3 && (d.firstNames.has(s) || d.lastNames.has(s))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** How much `words` look like a person's name (0: not at all). */
+function personScore(words: readonly string[], cue: boolean): number {
+  const d = dictionaries();
+  let i = 0;
+  const titled = words.length > 1 && TITLE.test(words[0] as string);
+  if (titled || (words.length > 1 && d.prefixes.has((words[0] as string).toLowerCase()))) i = 1;
+  let end = words.length;
+  while (end - 1 > i && isSuffix(words[end - 1] as string)) end--;
+  const core = words.slice(i, end);
+  if (core.length === 0 || core.length > 4) return 0;
+  const given = isName(core[0] as string, d.firstNames);
+  const familyOk = core.slice(1).every((w) => isName(w, d.lastNames) || isName(w, d.firstNames));
+  const allNames = core.every((w) => isName(w, d.firstNames) || isName(w, d.lastNames));
+  if (given && familyOk) return core.length > 1 || cue || titled ? 0.9 : 0.6;
+  if (allNames) return cue || titled ? 0.8 : core.length > 1 ? 0.6 : 0;
+  return 0;
+}
+
+/** How much `words` look like a place (0: not at all). */
+function placeScore(words: readonly string[], cue: boolean): number {
+  const d = dictionaries();
+  const phrase = words.join(' ').replace(/,/g, '').replace(/\.$/, '').toLowerCase();
+  if (STREET.test(phrase)) return words.slice(1).some((w) => d.streetSuffixes.has(bare(w))) ? 0.9 : 0;
+  if (d.places.has(phrase)) return cue ? 0.95 : 0.8;
+  const first = words[0] as string;
+  const hasPrefix = words.length > 1 && d.cityPrefixes.has(first.toLowerCase());
+  const rest = hasPrefix ? words.slice(1) : words;
+  if (rest.length === 0 || rest.length > 3) return 0;
+  if (townWord(rest[rest.length - 1] as string)) return cue ? 0.9 : 0.75;
+  if (
+    hasPrefix &&
+    rest.length === 1 &&
+    (isName(rest[0] as string, d.firstNames) || isName(rest[0] as string, d.lastNames))
+  )
+    return cue ? 0.85 : 0.6;
+  return 0;
+}
+
+interface Judged {
+  readonly type: 'PERSON' | 'LOCATION';
+  readonly score: number;
+}
+
+function judge(run: string, text: string, start: number, end: number): Judged | undefined {
+  const words = run.split(/,? /).filter((w) => w.length > 0);
+  if (words.length === 0) return undefined;
+  // Dictionary scores first; the words around (read only when needed) decide between the two.
+  const person0 = personScore(words, false);
+  const place0 = placeScore(words, false);
+  const before = text.slice(Math.max(0, start - 24), start);
+  const placeCue = PLACE_BEFORE.test(before);
+  let personCue = false;
+  if (!placeCue && (person0 > 0 || place0 === 0))
+    personCue = PERSON_BEFORE.test(before) || PERSON_AFTER.test(text.slice(end, end + 16));
+  const person = personCue ? personScore(words, true) : person0;
+  const place = placeCue ? placeScore(words, true) : place0;
+  // The words around decide between a person and a place with the same name (Savannah, Henderson).
+  if (person > 0 && (personCue || person >= place))
+    return { type: 'PERSON', score: personCue ? Math.max(person, 0.85) : person };
+  if (place > 0) return { type: 'LOCATION', score: place };
+  // Unknown words where a name or a place is expected.
+  if (personCue && /name is|i'm|i am|name's/i.test(before) && words.length <= 3 && !/^\d/.test(run))
+    return { type: 'PERSON', score: 0.55 };
+  if (placeCue && /live in|living in|moved to|based in|born in|from/i.test(before) && words.length <= 4)
+    return { type: 'LOCATION', score: 0.55 };
+  return undefined;
+}
+
+/** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
+export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
+  const d = dictionaries();
+  CAP_RUN.lastIndex = 0;
+  for (let m = CAP_RUN.exec(text); m !== null; m = CAP_RUN.exec(text)) {
+    let run = m[0];
+    const start = m.index;
+    if (!free(claimed, start, start + run.length)) continue;
+    // Keep the final dot of an abbreviation (Jr., Sr.), drop a full stop.
+    if (run.endsWith('.')) {
+      const lastWord = run.slice(run.lastIndexOf(' ') + 1);
+      if (!isSuffix(lastWord) && !d.prefixes.has(lastWord.toLowerCase()) && !TITLE.test(lastWord))
+        run = run.slice(0, -1);
+    }
+    const j = judge(run, text, start, start + run.length);
+    if (j !== undefined) {
+      emit(j.type, start, start + run.length, j.score);
+      continue;
+    }
+    // "Name, Place" or "Street, Town": judge each side of a comma.
+    const comma = run.indexOf(', ');
+    if (comma > 0) {
+      const left = run.slice(0, comma);
+      const right = run.slice(comma + 2);
+      const jl = judge(left, text, start, start + left.length);
+      if (jl !== undefined) emit(jl.type, start, start + left.length, jl.score);
+      const jr = judge(right, text, start + comma + 2, start + run.length);
+      if (jr !== undefined) emit(jr.type, start + comma + 2, start + run.length, jr.score);
+    }
+  }
+}

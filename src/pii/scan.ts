@@ -1,0 +1,69 @@
+import { InputError } from '../errors/index.ts';
+import { type Finding, namesAndPlaces, PII_TYPES, type PiiType, STRUCTURED } from './recognizers.ts';
+
+/** Longest text one `scan` call takes (UTF-16 code units). */
+export const MAX_SCAN_CHARS = 1024 * 1024;
+
+export interface ScanOptions {
+  /** Only these types (default: all). */
+  readonly types?: readonly PiiType[];
+  /** Findings scored below this are dropped (default 0.5). */
+  readonly minScore?: number;
+}
+
+/**
+ * Finds personal data in free text (FGMV-46 7.1.3): e-mail addresses, phone numbers (validated by
+ * libphonenumber-js), payment cards (Luhn), IBANs (ISO 13616 checksum), IP addresses, URLs,
+ * crypto-wallet addresses (EIP-55, Base58Check, bech32), US SSNs (SSA ranges), dates of birth
+ * (a date near a birth cue) and person names and places (dictionaries of 77 locales plus nearby
+ * words). Findings are sorted by start and never overlap: where two overlap, the higher score
+ * wins, then the longer span.
+ */
+export function scan(text: string, options: ScanOptions = {}): Finding[] {
+  if (typeof text !== 'string') throw new InputError('VERITY_E_INPUT_INVALID', 'the text to scan must be a string');
+  if (text.length > MAX_SCAN_CHARS)
+    throw new InputError(
+      'VERITY_E_INPUT_TOO_LARGE',
+      `scan at most ${MAX_SCAN_CHARS} characters at a time; split the text`,
+    );
+  const minScore = options.minScore ?? 0.5;
+  const wanted = options.types === undefined ? undefined : new Set<string>(options.types);
+  if (wanted !== undefined)
+    for (const t of wanted)
+      if (!(PII_TYPES as readonly string[]).includes(t))
+        throw new InputError(
+          'VERITY_E_INPUT_INVALID',
+          `unknown PII type ${JSON.stringify(t)}; use ${PII_TYPES.join(', ')}`,
+        );
+  const found: Finding[] = [];
+  // Characters claimed by a structured finding: phone numbers and names are not looked for there.
+  const claimed = new Uint8Array(text.length);
+  const emit = (type: PiiType, start: number, end: number, score: number) => {
+    if (end <= start) return;
+    if (score >= 0.8 && type !== 'PHONE') claimed.fill(1, start, end);
+    if (score >= minScore && (wanted === undefined || wanted.has(type))) found.push({ type, start, end, score });
+  };
+  for (const r of STRUCTURED) {
+    if (wanted !== undefined && !r.types.some((t) => wanted.has(t))) continue;
+    if (r.needs !== undefined && !r.needs.test(text)) continue;
+    r.run(text, emit, claimed);
+  }
+  if (wanted === undefined || wanted.has('PERSON') || wanted.has('LOCATION')) namesAndPlaces(text, emit, claimed);
+  return resolve(found, text.length);
+}
+
+/** Non-overlapping findings: best first (score, then length), then in text order. */
+function resolve(found: Finding[], length: number): Finding[] {
+  if (found.length < 2) return found;
+  const byQuality = [...found].sort(
+    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const taken = new Uint8Array(length);
+  const kept: Finding[] = [];
+  next: for (const f of byQuality) {
+    for (let i = f.start; i < f.end; i++) if (taken[i] !== 0) continue next;
+    taken.fill(1, f.start, f.end);
+    kept.push(f);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
