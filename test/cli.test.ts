@@ -170,6 +170,51 @@ describe('verity CLI', () => {
     assert.deepEqual([d.value, d.domain], ['ada@example.com', 'email']);
   });
 
+  it('pii scan writes one line of entities per input line; pii redact the redacted text', () => {
+    const input = [
+      { text: 'dm Ada.Lovelace@example.com or text (415) 555-0132' },
+      { text: 'gg wp everyone' },
+      { text: 'wire it to DE89 3704 0044 0532 0130 00, thanks Grace Hopper' },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const out = ok(verity(['pii', 'scan'], `${input}\n`))
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(out.length, 3);
+    assert.deepEqual(
+      out[0].entities.map((e: { type: string; start: number; end: number }) => [e.type, e.start, e.end]),
+      [
+        ['EMAIL', 3, 27],
+        ['PHONE', 36, 50],
+      ],
+    );
+    assert.ok(out[0].entities.every((e: { score: number }) => e.score > 0 && e.score <= 1));
+    assert.deepEqual(out[1], { entities: [] });
+    assert.deepEqual(
+      out[2].entities.map((e: { type: string }) => e.type),
+      ['IBAN', 'PERSON'],
+    );
+    const red = JSON.parse(
+      ok(verity(['pii', 'redact'], `${JSON.stringify({ text: 'mail ada@example.com now' })}\n`)).stdout,
+    );
+    assert.equal(red.text, 'mail [EMAIL] now');
+    const bad = verity(['pii', 'scan'], '{"text": 1}\nnot json\n');
+    assert.equal(bad.code, 1);
+    const lines = bad.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.entities.length, l.error.code]),
+      [
+        [0, 'VERITY_E_INPUT_INVALID'],
+        [0, 'VERITY_E_INPUT_MALFORMED'],
+      ],
+    );
+  });
+
   it('records put with an id writes a new version', () => {
     const r = JSON.parse(
       ok(

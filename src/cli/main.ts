@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
@@ -20,6 +21,7 @@ import { FF1 } from '../fpe/index.ts';
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
 import { openNote, parseCheckpoint, parseVerifierKey } from '../note/index.ts';
+import { MAX_SCAN_CHARS, mask as maskPii, redact as redactPii, scan as scanPii } from '../pii/index.ts';
 import { Sessions, Tokens } from '../principals/index.ts';
 import { VerityClient } from '../sdk/index.ts';
 import { buildServer, checkCorsOrigins, type ServerOptions } from '../server/index.ts';
@@ -48,6 +50,8 @@ const USAGE = `usage: verity <command> [options]
   deid rotate --data DIR --domain D      start a new pseudonym key version for the domain
   deid tokenize --data DIR --subject ID --domain D VALUE     seal VALUE in the vault, print its token
   deid detokenize --data DIR --purpose P TOKEN                the value behind a token (audited)
+  pii scan [--min-score S] < lines.jsonl  {"text":...} per line in; {"entities":[{type,start,end,score}]} per line out
+  pii redact [--operator redact|mask]    the same, with the redacted "text"
   fpe encrypt|decrypt --key HEX [--tweak HEX] --radix N [--alphabet CHARS] VALUE
                                          FF1 format-preserving encryption (NIST SP 800-38G)
   subjects guardianship --data DIR --subject ID [--minor] [--guardian ID]...
@@ -479,6 +483,51 @@ async function cmdDeid(sub: string | undefined, args: string[]): Promise<number>
     default:
       usage(`unknown command \`deid ${sub ?? ''}\``);
   }
+}
+
+/**
+ * `verity pii scan` reads JSON Lines `{"text": ...}` on standard input and writes one JSON line per
+ * input line: `{"entities": [{type, start, end, score}]}` (UTF-16 offsets, end exclusive).
+ * `verity pii redact [--operator redact|mask]` writes `{"text": ..., "entities": [...]}` instead.
+ * Lines are processed as they arrive (live chat); a line that is not such JSON gets
+ * `{"entities": [], "error": {...}}` and the exit code is 1.
+ */
+async function cmdPii(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub !== 'scan' && sub !== 'redact') usage(`unknown command \`pii ${sub ?? ''}\``);
+  const { values } = parse(args, { operator: { type: 'string' }, 'min-score': { type: 'string' } });
+  const operator = opt(values, 'operator') ?? 'redact';
+  if (operator !== 'redact' && operator !== 'mask') usage('--operator is redact or mask');
+  const minScore = opt(values, 'min-score') === undefined ? 0.5 : Number(opt(values, 'min-score'));
+  if (!(minScore >= 0 && minScore <= 1)) usage('--min-score is a number from 0 to 1');
+  let failed = false;
+  const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    let result: unknown;
+    try {
+      const v = parseJson(line, { maxBytes: MAX_SCAN_CHARS * 4, maxDepth: 8 }, 'input line') as { text?: unknown };
+      if (typeof v !== 'object' || v === null || typeof v.text !== 'string')
+        throw new InputError('VERITY_E_INPUT_INVALID', 'each input line is a JSON object with a string "text"');
+      const found = scanPii(v.text, { minScore });
+      const entities = found.map((f) => ({
+        type: f.type,
+        start: f.start,
+        end: f.end,
+        score: Math.round(f.score * 1000) / 1000,
+      }));
+      result =
+        sub === 'scan'
+          ? { entities }
+          : { text: (operator === 'mask' ? maskPii(v.text, found) : redactPii(v.text, found)).text, entities };
+    } catch (e) {
+      failed = true;
+      const err = isVerityError(e)
+        ? (e as VerityError).toJSON().error
+        : { code: 'VERITY_E_INTERNAL', message: String(e) };
+      result = { entities: [], error: err };
+    }
+    if (!process.stdout.write(`${JSON.stringify(result)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+  }
+  return failed ? 1 : 0;
 }
 
 async function cmdKeys(sub: string | undefined, args: string[]): Promise<number> {
@@ -988,6 +1037,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdFpe(sub, rest);
     case 'deid':
       return cmdDeid(sub, rest);
+    case 'pii':
+      return cmdPii(sub, rest);
     case 'keys':
       return cmdKeys(sub, rest);
     case 'types':

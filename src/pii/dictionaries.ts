@@ -29,8 +29,10 @@ function strings(node: unknown, out: string[] = []): string[] {
 }
 
 // Common English words that are also given names or places in some locale: never names on their own.
+// Words that are also given names or places in some locale but are far more often plain words in
+// chat: never names or places on their own.
 const STOP = new Set(
-  'a i an and are as at be but by can do for from go gg have he her here his how if in is it its join just me my no not of on or our out see she so that the their them then there they this to up us was we what when where who will with you your lol brb new ok yes may will art mark bill rich sky dawn hope joy grace faith june april august summer autumn winter spring guild season raid world server card email mail name real thanks hey live next'.split(
+  'a i an and are as at be but by can do for from go gg have he her here his how if in is it its join just me my no not of on or our out see she so that the their them then there they this to up us was we what when where who will with you your lol brb ok yes guild season raid world server card email mail name real thanks hey live next player team game level boss'.split(
     ' ',
   ),
 );

@@ -411,6 +411,8 @@ function personScore(words: readonly string[], cue: boolean): number {
   const allNames = core.every((w) => isName(w, d.firstNames) || isName(w, d.lastNames));
   if (given && familyOk) return core.length > 1 || cue || titled ? 0.9 : 0.6;
   if (allNames) return cue || titled ? 0.8 : core.length > 1 ? 0.6 : 0;
+  // A known given name and capitalized family names the dictionaries lack, where a name is expected.
+  if (given && core.length <= 3 && (cue || titled)) return 0.75;
   return 0;
 }
 
@@ -450,9 +452,21 @@ function judge(run: string, text: string, start: number, end: number): Judged | 
   let personCue = false;
   if (!placeCue && (person0 > 0 || place0 === 0))
     personCue = PERSON_BEFORE.test(before) || PERSON_AFTER.test(text.slice(end, end + 16));
-  const person = personCue ? personScore(words, true) : person0;
-  const place = placeCue ? placeScore(words, true) : place0;
+  let person = personCue ? personScore(words, true) : person0;
+  let place = placeCue ? placeScore(words, true) : place0;
+  // One capitalized word opening a sentence, with no cue around it, is most often a plain word
+  // (Hope you win, May I join): not reported.
+  if (
+    words.length === 1 &&
+    !personCue &&
+    !placeCue &&
+    /(?:^|[.!?]\s*)$/.test(text.slice(Math.max(0, start - 3), start))
+  ) {
+    person = Math.min(person, 0.45);
+    place = Math.min(place, 0.45);
+  }
   // The words around decide between a person and a place with the same name (Savannah, Henderson).
+  if (place > 0 && placeCue) return { type: 'LOCATION', score: place };
   if (person > 0 && (personCue || person >= place))
     return { type: 'PERSON', score: personCue ? Math.max(person, 0.85) : person };
   if (place > 0) return { type: 'LOCATION', score: place };
