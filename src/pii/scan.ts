@@ -52,18 +52,35 @@ export function scan(text: string, options: ScanOptions = {}): Finding[] {
   return resolve(found, text.length);
 }
 
-/** Non-overlapping findings: best first (score, then length), then in text order. */
-function resolve(found: Finding[], length: number): Finding[] {
+/**
+ * Non-overlapping findings in text order: where findings overlap, the best (score, then length)
+ * of each overlapping cluster is kept, then the next best that overlaps none kept, and so on.
+ */
+function resolve(found: Finding[], _length: number): Finding[] {
   if (found.length < 2) return found;
-  const byQuality = [...found].sort(
-    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
-  );
-  const taken = new Uint8Array(length);
-  const kept: Finding[] = [];
-  next: for (const f of byQuality) {
-    for (let i = f.start; i < f.end; i++) if (taken[i] !== 0) continue next;
-    taken.fill(1, f.start, f.end);
-    kept.push(f);
+  found.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Finding[] = [];
+  let cluster: Finding[] = [];
+  let clusterEnd = -1;
+  const flush = () => {
+    if (cluster.length === 1) out.push(cluster[0] as Finding);
+    else if (cluster.length > 1) {
+      const kept: Finding[] = [];
+      const byQuality = cluster.sort(
+        (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
+      );
+      for (const f of byQuality) if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
+      out.push(...kept.sort((a, b) => a.start - b.start));
+    }
+    cluster = [];
+  };
+  for (const f of found) {
+    if (f.start >= clusterEnd) {
+      flush();
+      clusterEnd = f.end;
+    } else clusterEnd = Math.max(clusterEnd, f.end);
+    cluster.push(f);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  flush();
+  return out;
 }
