@@ -97,3 +97,51 @@ describe('de-identification over the vault, keys and log', () => {
     );
   });
 });
+
+describe('private datasets', () => {
+  let core: TestCore;
+  before(async () => {
+    core = await makeCore('sqlite');
+  });
+  after(async () => core.dispose());
+
+  it('answers noisy aggregates within a budget that persists, refusing past it with nothing spent', async () => {
+    const deid = new Deid(core);
+    const values = Array.from({ length: 2000 }, (_, i) => (i % 100) + 1);
+    await deid.datasets.create('session-minutes', values, { epsilon: 1, delta: 1e-6 }, access);
+    const c = await deid.datasets.query('session-minutes', { query: 'count', epsilon: 0.25 }, access);
+    assert.ok(Math.abs((c.value as number) - 2000) < 200, `noisy count ${c.value}`);
+    assert.equal(c.remainingEpsilon, 0.75);
+    const m = await deid.datasets.query(
+      'session-minutes',
+      { query: 'mean', epsilon: 0.25, lower: 0, upper: 100 },
+      access,
+    );
+    assert.ok(Math.abs((m.value as number) - 50.5) < 10, `noisy mean ${m.value}`);
+    assert.ok(Number.isInteger((m.value as number) / (m.granularity as number)), 'the answer lies on its grid');
+    // A fresh instance (another process) sees the same budget: it lives in the store.
+    const again = new Deid(core);
+    assert.equal((await again.datasets.remaining('session-minutes')).remainingEpsilon, 0.5);
+    await assert.rejects(
+      again.datasets.query('session-minutes', { query: 'histogram', epsilon: 0.75, edges: [0, 50, 101] }, access),
+      (e) => isVerityError(e, 'VERITY_E_PRIVACY_BUDGET'),
+    );
+    assert.equal((await again.datasets.remaining('session-minutes')).remainingEpsilon, 0.5, 'nothing was spent');
+    const q = await again.datasets.query(
+      'session-minutes',
+      { query: 'quantile', epsilon: 0.5, lower: 0, upper: 100, q: 0.5 },
+      access,
+    );
+    assert.ok(Math.abs((q.value as number) - 50) < 15, `noisy median ${q.value}`);
+    const e = decodeAuditEntry(
+      (await core.log.entries((await core.log.head()).size - 1, (await core.log.head()).size))[0] as Uint8Array,
+    );
+    assert.deepEqual(
+      [e.action, e.resource, e.details?.['query'], e.details?.['epsilon']],
+      ['dp.query', 'dataset:session-minutes', 'quantile', 0.5],
+    );
+    await assert.rejects(deid.datasets.create('session-minutes', [1], { epsilon: 9, delta: 0 }, access), (x) =>
+      isVerityError(x, 'VERITY_E_INPUT_INVALID'),
+    );
+  });
+});

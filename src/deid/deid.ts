@@ -7,6 +7,7 @@ import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Access, Vault } from '../vault/index.ts';
+import { PrivateDatasets } from './datasets.ts';
 import { checkDomain, Pseudonyms } from './pseudonyms.ts';
 
 /** The record type that holds tokenized values in the vault. */
@@ -36,6 +37,8 @@ export interface FpeOptions {
  */
 export class Deid {
   readonly pseudonyms: Pseudonyms;
+  /** Differentially private aggregates over datasets sealed in the vault, with persistent budgets. */
+  readonly datasets: PrivateDatasets;
   readonly #keys: KeyStore;
   readonly #store: Store;
   readonly #log: TransparencyLog;
@@ -50,6 +53,34 @@ export class Deid {
     this.#vault = o.vault;
     this.#clock = o.clock ?? systemClock;
     this.pseudonyms = new Pseudonyms(o);
+    this.datasets = new PrivateDatasets(o);
+  }
+
+  /**
+   * One audit entry for a stateless de-identification call (PII scan, anonymization): what was
+   * done, with counts only.
+   */
+  async audit(
+    action: 'deid.pii' | 'deid.anonymize',
+    resource: string,
+    details: Record<string, number>,
+    access: Access,
+  ): Promise<number> {
+    const { result } = await this.#log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: access.actor,
+          ...(access.policy === undefined ? {} : { policy: access.policy }),
+          action,
+          resource,
+          purpose: access.purpose,
+          outcome: 'success',
+          time: this.#clock.now(),
+          details,
+        }),
+      ),
+    );
+    return result;
   }
 
   // ---- tokens ------------------------------------------------------------------------------

@@ -27,7 +27,7 @@
 //     then an exact fraction computed with BigInts, so the sampler's variance matches ρ exactly.
 // The search itself (bisection on ρ, and on α through the derivative of the convex exponent, as in
 // Steinke's reference code cdp2adp.py) only affects how tight the result is.
-import { type Fraction, decompose, fractionOf, reduce } from './exact.ts';
+import { decompose, type Fraction, fractionOf, reduce } from './exact.ts';
 
 /** log of the CKS20 conversion bound at a given α > 1, with a conservative rounding margin added. */
 function logDeltaUpper(rho: number, epsilon: number, alpha: number): number {

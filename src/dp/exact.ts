@@ -70,15 +70,14 @@ export function reduce(num: bigint, den: bigint): Fraction {
 export function isqrt(n: bigint): bigint {
   if (n < 0n) throw new RangeError('isqrt of a negative number');
   if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n)))) + 1n; // a start at or above the root
+  if (n < 2n ** 52n) return BigInt(Math.floor(Math.sqrt(Number(n)))); // exact: n and its root are exact doubles
+  // Newton's method from a start above the root decreases monotonically to ⌊√n⌋.
+  let x = 1n << BigInt((bitLength(n) >> 1) + 1);
   for (;;) {
     const y = (x + n / x) >> 1n;
-    if (y >= x) break;
+    if (y >= x) return x;
     x = y;
   }
-  while (x * x > n) x -= 1n;
-  while ((x + 1n) * (x + 1n) <= n) x += 1n;
-  return x;
 }
 
 /** Number of bits of `n > 0` (⌊log2 n⌋ + 1); 0 for 0. */
@@ -130,9 +129,4 @@ export function fromDyadicFloor(k: bigint): number {
   const e = shift - 1074;
   if (e + 52 > 1023) return Number.MAX_VALUE;
   return Number(k >> BigInt(shift)) * pow2(e); // a 53-bit integer times a power of two: exact
-}
-
-/** Converts a BigInt to a double (rounded to nearest); the grid property needs only that it is an integer. */
-export function bigToNumber(k: bigint): number {
-  return Number(k);
 }

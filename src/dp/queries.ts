@@ -1,6 +1,8 @@
 // Differentially private aggregates over one numeric column (FGMV-46 7.1.3).
 //
-// Neighbouring datasets differ by adding or removing one record (one value). Each query is built
+// Neighbouring datasets differ by adding or removing one record (one value); every sensitivity
+// below is for that relation. (If one record may instead be replaced by another, a replacement is a
+// removal plus an addition, and each query's guarantee becomes (2ε, 2δ)-DP.) Each query is built
 // in two steps so that budget can be spent in between (engine.ts):
 //  1. a *spec* from the public parameters alone: validation, granularity, sensitivity and exact
 //     noise parameters. Nothing here reads the data, and every error is raised here;
@@ -17,21 +19,21 @@
 //
 // where R is the real-valued range that drives the sensitivity (sum: max(|lower|, |upper|); mean:
 // upper - lower) and ε is the budget of the noisy real-valued part. Then rounding moves a value by
-// at most g/2 ≤ 2^-21·R, and the noise (scale ≥ R/ε in real units) spans at least 2^20 grid
-// steps, so discretization is negligible next to the noise. Because the noise takes every integer
+// at most g/2 ≤ 2^-21·R, and the noise (its scale is sensitivity/ε, about R/ε in real units, or
+// (R/2)/ε for the mean's centred sum) spans 2^19 grid steps or more, so discretization is
+// negligible next to the noise. Because the noise takes every integer
 // value with positive probability and the decoder k ↦ k·g (mean: a rounding of the noisy ratio to
 // the grid, clamped to [L, H]) does not look at the data, every possible output is an exact
 // multiple of g whatever the input, and neighbouring inputs have exactly the same set of
 // reachable outputs: nothing in the low-order bits can depend on the true value (Mironov 2012).
-import { fractionOf } from './exact.ts';
-import { floorLog2, pow2 } from './exact.ts';
+import { floorLog2, fractionOf, pow2 } from './exact.ts';
 import { gaussianNoise, laplaceNoise, type NoiseSpec, permuteAndFlip, sampleNoise } from './mechanisms.ts';
 import {
   checkBounds,
   checkCandidates,
+  checkDelta,
   checkEdges,
   checkEpsilon,
-  checkDelta,
   checkOptions,
   checkQuantile,
   checkValues,
@@ -126,8 +128,6 @@ export interface SelectionSpec extends SpecBase {
   utilities(values: NumericColumn): { scores: bigint[]; den: bigint };
 }
 
-export type QuerySpec<T> = AdditiveSpec<T> | (T extends number ? SelectionSpec : never);
-
 interface ResolvedNoise {
   epsilon: number;
   delta: number;
@@ -145,7 +145,7 @@ function resolveNoise(o: Record<string, unknown>): ResolvedNoise {
     throw invalid("the laplace mechanism is pure ε-DP and spends no delta: omit delta, or choose mechanism 'gaussian'");
   }
   if (mechanism === 'gaussian' && delta === 0) {
-    throw invalid("the gaussian mechanism needs a delta with 0 < delta < 1 (for example 1e-6 or less than 1/n)");
+    throw invalid('the gaussian mechanism needs a delta with 0 < delta < 1 (for example 1e-6 or less than 1/n)');
   }
   return { epsilon, delta, mechanism };
 }
@@ -155,7 +155,8 @@ function noiseFor(r: ResolvedNoise, epsilon: number, delta: number, sensitivity:
   try {
     return gaussianNoise(epsilon, delta, sensitivity);
   } catch (e) {
-    if (e instanceof RangeError) throw invalid('no gaussian noise meets this epsilon and delta; raise epsilon or delta');
+    if (e instanceof RangeError)
+      throw invalid('no gaussian noise meets this epsilon and delta; raise epsilon or delta');
     throw e;
   }
 }
@@ -184,6 +185,16 @@ function gridBounds(lower: number, upper: number, g: number): { lo: number; hi: 
   return { lo, hi };
 }
 
+/**
+ * k·g as a double: an exact multiple of g (Number(k) is an integer, g a power of two). Beyond the
+ * double range, which noise never reaches in practice, it saturates at ±Number.MAX_VALUE, itself a
+ * multiple of every power of two up to 2^971.
+ */
+function onGrid(k: bigint, g: number): number {
+  const v = Number(k) * g;
+  return Number.isFinite(v) ? v : Math.sign(v) * Number.MAX_VALUE;
+}
+
 /** Σ (clamp(round(x/g), lo, hi) - offset), exactly. */
 function gridSum(values: NumericColumn, g: number, lo: number, hi: number, offset: number): bigint {
   const maxAbs = Math.max(Math.abs(lo - offset), Math.abs(hi - offset), 1);
@@ -193,7 +204,7 @@ function gridSum(values: NumericColumn, g: number, lo: number, hi: number, offse
   let inChunk = 0;
   for (let i = 0; i < values.length; i++) {
     const k = Math.round((values[i] as number) / g);
-    acc += (k < lo ? lo : k > hi ? hi : k) - offset;
+    acc += Math.min(Math.max(k, lo), hi) - offset;
     if (++inChunk === chunk) {
       total += BigInt(acc);
       acc = 0;
@@ -236,7 +247,7 @@ export function sumSpec(options: BoundedOptions): AdditiveSpec<number> {
     granularity: g,
     parts: [{ sensitivity, noise: noiseFor(r, r.epsilon, r.delta, sensitivity) }],
     statistics: (values) => [[gridSum(values, g, lo, hi, 0)]],
-    decode: (noisy) => Number(noisy[0]?.[0] as bigint) * g,
+    decode: (noisy) => onGrid(noisy[0]?.[0] as bigint, g),
   };
 }
 
@@ -273,7 +284,7 @@ export function meanSpec(options: BoundedOptions): AdditiveSpec<number> {
       const s = Number(noisy[0]?.[0] as bigint);
       const c = Number(noisy[1]?.[0] as bigint);
       const k = Math.round(mid + s / Math.max(c, 1));
-      return (k < lo ? lo : k > hi ? hi : k) * g;
+      return Math.min(Math.max(k, lo), hi) * g;
     },
   };
 }
@@ -312,7 +323,10 @@ export function histogramSpec(options: HistogramOptions): AdditiveSpec<number[]>
     parts: [{ sensitivity: 1n, noise: noiseFor(r, r.epsilon, r.delta, 1n) }],
     statistics: (values) => {
       const counts = new Float64Array(bins);
-      for (let i = 0; i < values.length; i++) counts[binOf(edges, values[i] as number)] += 1;
+      for (let i = 0; i < values.length; i++) {
+        const b = binOf(edges, values[i] as number);
+        counts[b] = (counts[b] as number) + 1;
+      }
       return [Array.from(counts, (c) => BigInt(c))];
     },
     decode: (noisy) => (noisy[0] as readonly bigint[]).map((c) => Number(c)),
@@ -337,12 +351,21 @@ export function quantileSpec(options: QuantileOptions): SelectionSpec {
   const { lower, upper } = checkBounds(o['lower'], o['upper']);
   const q = checkQuantile(o['q']);
   const max = checkCandidates(o['candidates']);
-  const countAt = (g: number) => Math.floor(upper / g) - Math.ceil(lower / g) + 1;
+  // ⌈x/g⌉ and ⌊x/g⌋, corrected for x/g underflowing to 0 when x is tiny (g is a power of two).
+  const ceilDiv = (x: number, g: number) => {
+    const k = Math.ceil(x / g);
+    return k * g < x ? k + 1 : k;
+  };
+  const floorDiv = (x: number, g: number) => {
+    const k = Math.floor(x / g);
+    return k * g > x ? k - 1 : k;
+  };
+  const countAt = (g: number) => floorDiv(upper, g) - ceilDiv(lower, g) + 1;
   let e = floorLog2(upper - lower) + 1; // 2^e > upper - lower: at most 2 multiples in range
   while (e - 1 >= -1022 && countAt(pow2(e - 1)) <= max) e -= 1;
   const g = pow2(e);
-  const k0 = Math.ceil(lower / g);
-  const k1 = Math.floor(upper / g);
+  const k0 = ceilDiv(lower, g);
+  const k1 = floorDiv(upper, g);
   if (Math.abs(k0) > MAX_GRID_INDEX || Math.abs(k1) > MAX_GRID_INDEX) {
     throw invalid('lower and upper are too far from zero for their width; subtract an offset from the data first');
   }
@@ -362,9 +385,9 @@ export function quantileSpec(options: QuantileOptions): SelectionSpec {
       const counts = new Float64Array(m);
       for (let i = 0; i < values.length; i++) {
         const x = values[i] as number;
-        const c = x < lower ? lower : x > upper ? upper : x;
-        const j = Math.ceil(c / g) - k0; // smallest candidate index with candidate ≥ c
-        if (j < m) counts[j < 0 ? 0 : j] += 1;
+        const c = Math.min(Math.max(x, lower), upper);
+        const j = Math.max(ceilDiv(c, g) - k0, 0); // smallest candidate index with candidate ≥ c
+        if (j < m) counts[j] = (counts[j] as number) + 1;
       }
       const target = qf.num * BigInt(values.length); // q·n·qd
       const scores: bigint[] = new Array(m);

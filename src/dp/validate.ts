@@ -18,7 +18,7 @@ export const MAX_BOUND = 1e18;
 /** A numeric column: a plain array of numbers or a Float64Array. */
 export type NumericColumn = readonly number[] | Float64Array;
 
-function invalid(message: string): InputError {
+export function invalid(message: string): InputError {
   return new InputError('VERITY_E_INPUT_INVALID', message);
 }
 
@@ -98,7 +98,12 @@ export function checkQuantile(q: unknown): number {
 
 export function checkCandidates(candidates: unknown): number {
   if (candidates === undefined) return DEFAULT_CANDIDATES;
-  if (typeof candidates !== 'number' || !Number.isInteger(candidates) || candidates < 2 || candidates > MAX_CANDIDATES) {
+  if (
+    typeof candidates !== 'number' ||
+    !Number.isInteger(candidates) ||
+    candidates < 2 ||
+    candidates > MAX_CANDIDATES
+  ) {
     throw invalid(`candidates must be an integer between 2 and ${MAX_CANDIDATES}, got ${quote(candidates)}`);
   }
   return candidates;
@@ -117,5 +122,3 @@ export function checkDatasetName(name: unknown): string {
   }
   return name;
 }
-
-export { invalid };

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResourceRef } from '../access/index.ts';
+import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
 import type { Deid } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
+import { mask, PII_TYPES, type PiiType, redact, scan } from '../pii/index.ts';
 import type { Gate, Principal } from './gate.ts';
 
 const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
@@ -125,6 +127,133 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
         (policy) => {
           if (d === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such token');
           return deid.detokenize(b.token, who(p, b.purpose, policy));
+        },
+      );
+    },
+  );
+
+  // PII detection and redaction of caller-supplied texts (nothing is stored; one audit entry per call).
+  app.post(
+    '/v1/deid/pii/scan',
+    {
+      schema: {
+        body: body(['purpose', 'texts'], {
+          purpose,
+          texts: { type: 'array', minItems: 1, maxItems: 10_000, items: { type: 'string', maxLength: 65_536 } },
+          operator: { enum: ['none', 'redact', 'mask'] },
+          types: { type: 'array', maxItems: PII_TYPES.length, items: { enum: [...PII_TYPES] } },
+          minScore: { type: 'number', minimum: 0, maximum: 1 },
+        }),
+      },
+      preHandler: authenticate,
+      bodyLimit: 16 * 1024 * 1024,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const b = req.body as {
+        purpose: string;
+        texts: string[];
+        operator?: 'none' | 'redact' | 'mask';
+        types?: PiiType[];
+        minScore?: number;
+      };
+      return decided(p, 'deidentify', deidResource('pii', 'scan'), 'pii:scan', b.purpose, async (policy) => {
+        const results = b.texts.map((text) => {
+          const found = scan(text, {
+            ...(b.types === undefined ? {} : { types: b.types }),
+            ...(b.minScore === undefined ? {} : { minScore: b.minScore }),
+          });
+          const entities = found.map((f) => ({ type: f.type, start: f.start, end: f.end, score: f.score }));
+          const op = b.operator ?? 'none';
+          return op === 'none'
+            ? { entities }
+            : { entities, text: (op === 'mask' ? mask(text, found) : redact(text, found)).text };
+        });
+        const count = results.reduce((n, r) => n + r.entities.length, 0);
+        const logIndex = await deid.audit(
+          'deid.pii',
+          'pii:scan',
+          { texts: b.texts.length, entities: count },
+          who(p, b.purpose, policy),
+        );
+        return { results, logIndex };
+      });
+    },
+  );
+
+  // k-anonymity with l-diversity of a caller-supplied table (nothing is stored; audited by size).
+  app.post(
+    '/v1/deid/anonymize',
+    {
+      schema: {
+        body: body(['purpose', 'columns', 'rows', 'quasiIdentifiers', 'hierarchies', 'k'], {
+          purpose,
+          columns: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 256 } },
+          rows: {
+            type: 'array',
+            maxItems: 1_000_000,
+            items: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 1024 } },
+          },
+          quasiIdentifiers: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'string' } },
+          sensitive: { type: 'string' },
+          hierarchies: {
+            type: 'object',
+            maxProperties: 32,
+            additionalProperties: {
+              type: 'array',
+              maxItems: 100_000,
+              items: { type: 'array', minItems: 2, maxItems: 32, items: { type: 'string', maxLength: 256 } },
+            },
+          },
+          k: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+          l: { type: 'integer', minimum: 1, maximum: 1000 },
+          maxSuppression: { type: 'number', minimum: 0, maximum: 1 },
+        }),
+      },
+      preHandler: authenticate,
+      bodyLimit: 64 * 1024 * 1024,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const b = req.body as {
+        purpose: string;
+        columns: string[];
+        rows: string[][];
+        quasiIdentifiers: string[];
+        sensitive?: string;
+        hierarchies: Record<string, string[][]>;
+        k: number;
+        l?: number;
+        maxSuppression?: number;
+      };
+      return decided(
+        p,
+        'deidentify',
+        deidResource('anonymize', 'table'),
+        'anonymize:table',
+        b.purpose,
+        async (policy) => {
+          const hierarchies: Record<string, Hierarchy> = {};
+          for (const [name, lines] of Object.entries(b.hierarchies))
+            hierarchies[name] = parseHierarchy(lines.map((cells) => cells.join('\u0001')).join('\n'), '\u0001');
+          const r = anonymize(
+            { columns: b.columns, rows: b.rows },
+            {
+              quasiIdentifiers: b.quasiIdentifiers,
+              hierarchies,
+              k: b.k,
+              ...(b.sensitive === undefined ? {} : { sensitive: b.sensitive }),
+              ...(b.l === undefined ? {} : { l: b.l }),
+              ...(b.maxSuppression === undefined ? {} : { maxSuppression: b.maxSuppression }),
+            },
+          );
+          const logIndex = await deid.audit(
+            'deid.anonymize',
+            'anonymize:table',
+            { rows: b.rows.length, k: r.report.k, l: r.report.l, suppressed: r.report.suppressed },
+            who(p, b.purpose, policy),
+          );
+          return { columns: b.columns, rows: r.rows, report: r.report, logIndex };
         },
       );
     },
