@@ -123,4 +123,57 @@ describe('de-identification over HTTP', () => {
     });
     assert.equal(bad.statusCode, 400);
   });
+
+  it('scans texts for PII and answers private aggregates until the budget is spent', async () => {
+    const scan = await post(service, '/v1/deid/pii/scan', {
+      purpose: 'service-provision',
+      texts: ['call me at +44 20 7946 0958', 'gg'],
+      operator: 'mask',
+    });
+    assert.equal(scan.statusCode, 200, scan.body);
+    assert.equal(scan.json().results[0].text, 'call me at *** ** **** 0958');
+    assert.equal((await post(service, '/v1/deid/pii/scan', { purpose: 'marketing', texts: ['x'] })).statusCode, 403);
+    const created = await post(service, '/v1/deid/datasets', {
+      name: 'playtime',
+      purpose: 'analytics',
+      values: Array.from({ length: 500 }, (_, i) => i % 60),
+      epsilon: 1,
+      delta: 0,
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const ok = await post(service, '/v1/deid/datasets/query', {
+      name: 'playtime',
+      purpose: 'analytics',
+      query: 'mean',
+      epsilon: 0.6,
+      lower: 0,
+      upper: 60,
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.ok(Math.abs(ok.json().value - 29.5) < 10);
+    const over = await post(service, '/v1/deid/datasets/query', {
+      name: 'playtime',
+      purpose: 'analytics',
+      query: 'count',
+      epsilon: 0.6,
+    });
+    assert.equal(over.statusCode, 403);
+    assert.equal(over.json().error.code, 'VERITY_E_PRIVACY_BUDGET');
+    // A query missing its bounds is refused before anything is spent.
+    const bad = await post(service, '/v1/deid/datasets/query', {
+      name: 'playtime',
+      purpose: 'analytics',
+      query: 'sum',
+      epsilon: 0.1,
+    });
+    assert.equal(bad.statusCode, 400, bad.body);
+    const left = await post(service, '/v1/deid/datasets/query', {
+      name: 'playtime',
+      purpose: 'analytics',
+      query: 'count',
+      epsilon: 0.4,
+    });
+    assert.equal(left.statusCode, 200, left.body);
+    assert.equal(left.json().remainingEpsilon, 0);
+  });
 });

@@ -226,6 +226,33 @@ describe('SDK', () => {
       (await c.fpeDecrypt('cards', enc.values, { radix: 10, tweak: '0a0b', purpose: 'legal-obligation' })).values,
       ['4111111111111111'],
     );
+    const pii = await c.scanPii(['mail ada@example.com', 'gg wp'], { operator: 'redact' });
+    assert.deepEqual(pii.results[0]?.text, 'mail [EMAIL]');
+    const an = await c.anonymize({
+      columns: ['age', 'illness'],
+      rows: [
+        ['31', 'flu'],
+        ['32', 'cold'],
+        ['33', 'flu'],
+        ['38', 'cold'],
+      ],
+      quasiIdentifiers: ['age'],
+      sensitive: 'illness',
+      hierarchies: {
+        age: [
+          ['31', '30-34', '*'],
+          ['32', '30-34', '*'],
+          ['33', '30-34', '*'],
+          ['38', '35-39', '*'],
+        ],
+      },
+      k: 2,
+      l: 2,
+    });
+    assert.ok((an.report['k'] as number) >= 2);
+    await c.createDataset('levels', [1, 2, 3, 4, 5, 6, 7, 8], { epsilon: 1, delta: 0 });
+    const dq = await c.queryDataset('levels', { query: 'count', epsilon: 0.5 });
+    assert.equal(dq.remainingEpsilon, 0.5);
     const ops = new Set<string>();
     for (const s of seen) {
       const paths = Object.entries(OPENAPI.paths);
@@ -259,6 +286,10 @@ describe('SDK', () => {
       'POST /v1/deid/tokens/detokenize 200',
       'POST /v1/deid/fpe/encrypt 200',
       'POST /v1/deid/fpe/decrypt 200',
+      'POST /v1/deid/pii/scan 200',
+      'POST /v1/deid/anonymize 200',
+      'POST /v1/deid/datasets 201',
+      'POST /v1/deid/datasets/query 200',
     ])
       assert.ok(ops.has(want), `${want} was not exercised: ${[...ops].join(', ')}`);
   });

@@ -285,6 +285,71 @@ export class VerityClient {
     return this.#json('POST', '/v1/deid/fpe/decrypt', { key, values, ...o });
   }
 
+  /** Personal data found in texts (and, with an operator, the redacted or masked texts). */
+  scanPii(
+    texts: readonly string[],
+    o: { purpose?: string; operator?: 'none' | 'redact' | 'mask'; types?: readonly string[]; minScore?: number } = {},
+  ): Promise<{
+    results: { text?: string; entities: { type: string; start: number; end: number; score: number }[] }[];
+    logIndex: number;
+  }> {
+    const { purpose = 'service-provision', ...rest } = o;
+    return this.#json('POST', '/v1/deid/pii/scan', { texts, purpose, ...rest });
+  }
+
+  /** k-anonymity with l-diversity of a table; hierarchies list each value then its generalizations up to `*`. */
+  anonymize(input: {
+    columns: readonly string[];
+    rows: readonly (readonly string[])[];
+    quasiIdentifiers: readonly string[];
+    hierarchies: Record<string, readonly (readonly string[])[]>;
+    k: number;
+    l?: number;
+    sensitive?: string;
+    maxSuppression?: number;
+    purpose?: string;
+  }): Promise<{ columns: string[]; rows: string[][]; report: Record<string, unknown>; logIndex: number }> {
+    const { purpose = 'analytics', ...rest } = input;
+    return this.#json('POST', '/v1/deid/anonymize', { purpose, ...rest });
+  }
+
+  /** Registers a numeric dataset (sealed in the vault) with a total privacy budget. */
+  createDataset(
+    name: string,
+    values: readonly number[],
+    budget: { epsilon: number; delta: number },
+    purpose = 'analytics',
+  ): Promise<{ name: string; logIndex: number }> {
+    return this.#json('POST', '/v1/deid/datasets', { name, values, purpose, ...budget });
+  }
+
+  /** A differentially private aggregate, charged to the dataset's budget. */
+  queryDataset(
+    name: string,
+    q: {
+      query: 'count' | 'sum' | 'mean' | 'histogram' | 'quantile';
+      epsilon: number;
+      delta?: number;
+      mechanism?: 'laplace' | 'gaussian';
+      lower?: number;
+      upper?: number;
+      edges?: readonly number[];
+      q?: number;
+      candidates?: number;
+    },
+    purpose = 'analytics',
+  ): Promise<{
+    value: number | number[];
+    epsilon: number;
+    delta: number;
+    mechanism: string;
+    granularity?: number;
+    remainingEpsilon: number;
+    remainingDelta: number;
+  }> {
+    return this.#json('POST', '/v1/deid/datasets/query', { name, purpose, ...q });
+  }
+
   /** Erases every version of a record. */
   erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
     return this.#json('DELETE', `/v1/records/${id}?${new URLSearchParams({ purpose })}`);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResourceRef } from '../access/index.ts';
 import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
-import type { Deid } from '../deid/index.ts';
+import type { Deid, DpQuery } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
 import { mask, PII_TYPES, type PiiType, redact, scan } from '../pii/index.ts';
@@ -255,6 +255,66 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
           );
           return { columns: b.columns, rows: r.rows, report: r.report, logIndex };
         },
+      );
+    },
+  );
+
+  // Differentially private aggregates over datasets sealed in the vault.
+  app.post(
+    '/v1/deid/datasets',
+    {
+      schema: {
+        body: body(['name', 'purpose', 'values', 'epsilon', 'delta'], {
+          name: domain,
+          purpose,
+          values: { type: 'array', minItems: 1, maxItems: 20_000, items: { type: 'number' } },
+          epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+          delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        }),
+      },
+      preHandler: authenticate,
+    },
+    async (req, reply) => {
+      const p = req.principal as Principal;
+      const b = req.body as { name: string; purpose: string; values: number[]; epsilon: number; delta: number };
+      const r = await decided(
+        p,
+        'deidentify',
+        deidResource('dataset', b.name),
+        `dataset:${b.name}`,
+        b.purpose,
+        (policy) =>
+          deid.datasets.create(b.name, b.values, { epsilon: b.epsilon, delta: b.delta }, who(p, b.purpose, policy)),
+      );
+      return reply.code(201).send(r);
+    },
+  );
+
+  app.post(
+    '/v1/deid/datasets/query',
+    {
+      schema: {
+        body: body(['name', 'purpose', 'query', 'epsilon'], {
+          name: domain,
+          purpose,
+          query: { enum: ['count', 'sum', 'mean', 'histogram', 'quantile'] },
+          epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+          delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+          mechanism: { enum: ['laplace', 'gaussian'] },
+          lower: { type: 'number' },
+          upper: { type: 'number' },
+          edges: { type: 'array', minItems: 2, maxItems: 10_001, items: { type: 'number' } },
+          q: { type: 'number', minimum: 0, maximum: 1 },
+          candidates: { type: 'integer', minimum: 2, maximum: 65_536 },
+        }),
+      },
+      preHandler: authenticate,
+    },
+    async (req) => {
+      const p = req.principal as Principal;
+      const { name, purpose: why, ...q } = req.body as { name: string; purpose: string } & DpQuery;
+      return decided(p, 'deidentify', deidResource('dataset', name), `dataset:${name}`, why, (policy) =>
+        deid.datasets.query(name, q as DpQuery, who(p, why, policy)),
       );
     },
   );

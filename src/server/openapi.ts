@@ -548,6 +548,158 @@ export const OPENAPI = {
       fpeResponse,
     ),
     '/v1/deid/fpe/decrypt': deidOp('FF1 decryption (authorized as reidentify; audited)', fpeRequest, fpeResponse),
+    '/v1/deid/pii/scan': deidOp(
+      'Find personal data in texts (type, UTF-16 span, score per entity), optionally redacted or masked (authorized as deidentify; nothing stored)',
+      {
+        required: ['purpose', 'texts'],
+        properties: {
+          purpose: str,
+          texts: { type: 'array', minItems: 1, maxItems: 10000, items: str },
+          operator: { enum: ['none', 'redact', 'mask'] },
+          types: { type: 'array', items: str },
+          minScore: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+      {
+        type: 'object',
+        required: ['results', 'logIndex'],
+        properties: {
+          results: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['entities'],
+              properties: {
+                text: str,
+                entities: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['type', 'start', 'end', 'score'],
+                    properties: { type: str, start: nat, end: nat, score: { type: 'number', minimum: 0, maximum: 1 } },
+                  },
+                },
+              },
+            },
+          },
+          logIndex: nat,
+        },
+      },
+    ),
+    '/v1/deid/anonymize': deidOp(
+      'k-anonymity with l-diversity of a table by generalization hierarchies, with re-identification risk and information loss (authorized as deidentify; nothing stored)',
+      {
+        required: ['purpose', 'columns', 'rows', 'quasiIdentifiers', 'hierarchies', 'k'],
+        properties: {
+          purpose: str,
+          columns: { type: 'array', items: str },
+          rows: { type: 'array', items: { type: 'array', items: str } },
+          quasiIdentifiers: { type: 'array', items: str },
+          sensitive: str,
+          hierarchies: {
+            type: 'object',
+            description: 'per quasi-identifier: one list per value, the value then its generalizations up to "*"',
+            additionalProperties: { type: 'array', items: { type: 'array', items: str } },
+          },
+          k: { type: 'integer', minimum: 1 },
+          l: { type: 'integer', minimum: 1 },
+          maxSuppression: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+      {
+        type: 'object',
+        required: ['columns', 'rows', 'report', 'logIndex'],
+        properties: {
+          columns: { type: 'array', items: str },
+          rows: { type: 'array', items: { type: 'array', items: str } },
+          report: {
+            type: 'object',
+            required: [
+              'k',
+              'l',
+              'classes',
+              'suppressed',
+              'prosecutor',
+              'journalist',
+              'marketer',
+              'generalizationIntensity',
+              'discernibility',
+            ],
+            properties: {
+              k: nat,
+              l: nat,
+              classes: nat,
+              suppressed: nat,
+              prosecutor: {
+                type: 'object',
+                required: ['highest', 'average', 'recordsAtRisk'],
+                properties: {
+                  highest: { type: 'number' },
+                  average: { type: 'number' },
+                  recordsAtRisk: { type: 'number' },
+                },
+              },
+              journalist: {
+                type: 'object',
+                required: ['highest', 'average'],
+                properties: { highest: { type: 'number' }, average: { type: 'number' } },
+              },
+              marketer: { type: 'number' },
+              generalizationIntensity: { type: 'number' },
+              discernibility: { type: 'number' },
+            },
+          },
+          logIndex: nat,
+        },
+      },
+    ),
+    '/v1/deid/datasets': deidOp(
+      'Register a numeric dataset, sealed in the vault, with a total privacy budget (authorized as deidentify)',
+      {
+        required: ['name', 'purpose', 'values', 'epsilon', 'delta'],
+        properties: {
+          name: deidDomain,
+          purpose: str,
+          values: { type: 'array', maxItems: 20000, items: { type: 'number' } },
+          epsilon: { type: 'number', exclusiveMinimum: 0 },
+          delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        },
+      },
+      { type: 'object', required: ['name', 'logIndex'], properties: { name: str, logIndex: nat } },
+      '201',
+    ),
+    '/v1/deid/datasets/query': deidOp(
+      "A differentially private count, sum, mean, histogram or quantile, charged to the dataset's budget (403 VERITY_E_PRIVACY_BUDGET past it)",
+      {
+        required: ['name', 'purpose', 'query', 'epsilon'],
+        properties: {
+          name: deidDomain,
+          purpose: str,
+          query: { enum: ['count', 'sum', 'mean', 'histogram', 'quantile'] },
+          epsilon: { type: 'number', exclusiveMinimum: 0 },
+          delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+          mechanism: { enum: ['laplace', 'gaussian'] },
+          lower: { type: 'number' },
+          upper: { type: 'number' },
+          edges: { type: 'array', items: { type: 'number' } },
+          q: { type: 'number', minimum: 0, maximum: 1 },
+          candidates: { type: 'integer', minimum: 2 },
+        },
+      },
+      {
+        type: 'object',
+        required: ['value', 'epsilon', 'delta', 'mechanism', 'remainingEpsilon', 'remainingDelta'],
+        properties: {
+          value: { anyOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' } }] },
+          epsilon: { type: 'number' },
+          delta: { type: 'number' },
+          mechanism: { enum: ['laplace', 'gaussian', 'exponential'] },
+          granularity: { type: 'number' },
+          remainingEpsilon: { type: 'number' },
+          remainingDelta: { type: 'number' },
+        },
+      },
+    ),
     '/v1/keys/rotate': {
       post: {
         summary: 'Rotate the key-encryption key online (re-wrap every data key); optionally destroy retired KEKs',
