@@ -24,6 +24,7 @@ function verity(args: string[], input?: string, env: Record<string, string> = {}
     encoding: 'utf8',
     env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase', ...env },
     timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -213,6 +214,55 @@ describe('verity CLI', () => {
         [0, 'VERITY_E_INPUT_MALFORMED'],
       ],
     );
+  });
+
+  it('anonymize releases the Adult data 5-anonymous and 2-diverse; dp answers within its budget', () => {
+    const dir = join(import.meta.dirname, 'fixtures', 'adult');
+    const qis = ['age', 'sex', 'race', 'marital-status', 'education', 'native-country', 'workclass', 'occupation'];
+    const r = verity([
+      'anonymize',
+      '--input',
+      join(dir, 'adult.csv'),
+      '--qi',
+      qis.join(','),
+      '--sensitive',
+      'salary-class',
+      '--k',
+      '5',
+      '--l',
+      '2',
+      ...qis.flatMap((q) => ['--hierarchy', `${q}=${join(dir, `adult_hierarchy_${q}.csv`)}`]),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stderr);
+    assert.ok(report.k >= 5 && report.l >= 2);
+    assert.equal(r.stdout.trim().split('\n').length, 30163);
+    const numbers = `${Array.from({ length: 300 }, (_, i) => i % 50).join('\n')}\n`;
+    ok(verity(['dp', 'create', '--data', data, '--name', 'kills', '--epsilon', '1'], numbers));
+    const q = JSON.parse(
+      ok(
+        verity([
+          'dp',
+          'query',
+          '--data',
+          data,
+          '--name',
+          'kills',
+          '--query',
+          'mean',
+          '--epsilon',
+          '0.7',
+          '--lower',
+          '0',
+          '--upper',
+          '50',
+        ]),
+      ).stdout,
+    );
+    assert.ok(Math.abs(q.value - 24.5) < 10, String(q.value));
+    const over = verity(['dp', 'query', '--data', data, '--name', 'kills', '--query', 'count', '--epsilon', '0.5']);
+    assert.equal(over.code, 1);
+    assert.match(over.stderr, /VERITY_E_PRIVACY_BUDGET/);
   });
 
   it('records put with an id writes a new version', () => {

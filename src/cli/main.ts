@@ -12,8 +12,9 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../access/index.ts';
+import { anonymize, type Hierarchy, parseHierarchy, parseTable } from '../anonymize/index.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
-import { Deid } from '../deid/index.ts';
+import { Deid, type DpQuery } from '../deid/index.ts';
 import { initDataDir, openDataDir, openDataDirReadOnly, readPolicies } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
 import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
@@ -50,6 +51,11 @@ const USAGE = `usage: verity <command> [options]
   deid rotate --data DIR --domain D      start a new pseudonym key version for the domain
   deid tokenize --data DIR --subject ID --domain D VALUE     seal VALUE in the vault, print its token
   deid detokenize --data DIR --purpose P TOKEN                the value behind a token (audited)
+  anonymize --input T.csv --qi A,B --k K [--l L --sensitive S] [--suppress F] --hierarchy COL=FILE...
+                                         k-anonymity with l-diversity; table on stdout, report on stderr
+  dp create --data DIR --name N --epsilon E [--delta D] < numbers    a private dataset with its budget
+  dp query --data DIR --name N --query count|sum|mean|histogram|quantile --epsilon E [--lower L --upper U
+           --edges A,B,... --q Q --delta D --mechanism laplace|gaussian]   a noisy answer, charged
   pii scan [--min-score S] < lines.jsonl  {"text":...} per line in; {"entities":[{type,start,end,score}]} per line out
   pii redact [--operator redact|mask]    the same, with the redacted "text"
   fpe encrypt|decrypt --key HEX [--tweak HEX] --radix N [--alphabet CHARS] VALUE
@@ -528,6 +534,109 @@ async function cmdPii(sub: string | undefined, args: string[]): Promise<number> 
     if (!process.stdout.write(`${JSON.stringify(result)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * `verity anonymize --input T.csv --hierarchy COL=FILE ... --qi A,B --k K [--l L --sensitive S]
+ * [--suppress F] [--separator ;]`: k-anonymity with l-diversity of a file; the released table on
+ * standard output, the report (risk and loss) on standard error as JSON. No store is opened.
+ */
+async function cmdAnonymize(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    input: { type: 'string' },
+    hierarchy: { type: 'string', multiple: true },
+    qi: { type: 'string' },
+    sensitive: { type: 'string' },
+    k: { type: 'string' },
+    l: { type: 'string' },
+    suppress: { type: 'string' },
+    separator: { type: 'string' },
+  });
+  const sep = opt(values, 'separator') ?? ';';
+  const table = parseTable(fromUtf8(await readInput(str(values, 'input'), 256 * 1024 * 1024), 'input'), sep);
+  const hierarchies: Record<string, Hierarchy> = {};
+  for (const spec of (values['hierarchy'] as unknown as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) usage('--hierarchy is COLUMN=FILE');
+    hierarchies[spec.slice(0, eq)] = parseHierarchy(
+      fromUtf8(await readInput(spec.slice(eq + 1), 64 * 1024 * 1024), 'hierarchy'),
+      sep,
+    );
+  }
+  const sensitive = opt(values, 'sensitive');
+  const l = int(values, 'l', false);
+  const suppress = opt(values, 'suppress');
+  const r = anonymize(table, {
+    quasiIdentifiers: str(values, 'qi').split(','),
+    hierarchies,
+    k: int(values, 'k', true),
+    ...(sensitive === undefined ? {} : { sensitive }),
+    ...(l === undefined ? {} : { l }),
+    ...(suppress === undefined ? {} : { maxSuppression: Number(suppress) }),
+  });
+  await out([table.columns.join(sep), ...r.rows.map((row) => row.join(sep))].join('\n'));
+  process.stderr.write(`${JSON.stringify(r.report)}\n`);
+  return 0;
+}
+
+/**
+ * `verity dp create --data DIR --name N --epsilon E [--delta D] < values` (one number per line) and
+ * `verity dp query --data DIR --name N --query count|sum|mean|histogram|quantile --epsilon E
+ * [--delta D --mechanism laplace|gaussian --lower L --upper U --edges A,B,C --q Q]`.
+ */
+async function cmdDp(sub: string | undefined, args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    name: { type: 'string' },
+    purpose: { type: 'string' },
+    epsilon: { type: 'string' },
+    delta: { type: 'string' },
+    query: { type: 'string' },
+    mechanism: { type: 'string' },
+    lower: { type: 'string' },
+    upper: { type: 'string' },
+    edges: { type: 'string' },
+    q: { type: 'string' },
+  });
+  const num = (name: string) => {
+    const v = opt(values, name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) usage(`--${name} must be a number`);
+    return n;
+  };
+  const access = { actor: actor(), purpose: opt(values, 'purpose') ?? 'analytics' };
+  if (sub === 'create') {
+    const lines = (await stdinLines()).filter((l) => l.trim().length > 0);
+    const numbers = lines.map((l) => {
+      const n = Number(l);
+      if (!Number.isFinite(n)) usage(`not a number: ${JSON.stringify(l.slice(0, 40))}`);
+      return n;
+    });
+    const r = await withVerity(values, (v) =>
+      new Deid(v).datasets.create(
+        str(values, 'name'),
+        numbers,
+        { epsilon: num('epsilon') ?? 1, delta: num('delta') ?? 0 },
+        access,
+      ),
+    );
+    await outJson(r);
+    return 0;
+  }
+  if (sub !== 'query') usage(`unknown command \`dp ${sub ?? ''}\``);
+  const q = {
+    query: str(values, 'query'),
+    epsilon: num('epsilon'),
+    ...(num('delta') === undefined ? {} : { delta: num('delta') }),
+    ...(opt(values, 'mechanism') === undefined ? {} : { mechanism: opt(values, 'mechanism') }),
+    ...(num('lower') === undefined ? {} : { lower: num('lower') }),
+    ...(num('upper') === undefined ? {} : { upper: num('upper') }),
+    ...(num('q') === undefined ? {} : { q: num('q') }),
+    ...(opt(values, 'edges') === undefined ? {} : { edges: (opt(values, 'edges') as string).split(',').map(Number) }),
+  } as unknown as DpQuery;
+  const r = await withVerity(values, (v) => new Deid(v).datasets.query(str(values, 'name'), q, access));
+  await outJson(r);
+  return 0;
 }
 
 async function cmdKeys(sub: string | undefined, args: string[]): Promise<number> {
@@ -1039,6 +1148,10 @@ async function main(argv: string[]): Promise<number> {
       return cmdDeid(sub, rest);
     case 'pii':
       return cmdPii(sub, rest);
+    case 'anonymize':
+      return cmdAnonymize([...(sub === undefined ? [] : [sub]), ...rest]);
+    case 'dp':
+      return cmdDp(sub, rest);
     case 'keys':
       return cmdKeys(sub, rest);
     case 'types':
