@@ -16,6 +16,7 @@ const TARGETS: Record<string, string> = {
   httpWritesPerSec: '>= 5000',
   httpWriteP99Ms: '< 20',
   pseudonymsPerSec: '>= 500000',
+  piiScanMBps: '>= 20',
 };
 
 const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick), ...(await benchDeid(quick))];
@@ -54,7 +55,9 @@ if (json) {
   const w = Math.max(...figures.map((f) => f.name.length));
   for (const f of figures) {
     const value =
-      f.unit === 'ratio' || f.unit === 'ms' ? f.value.toFixed(3) : Math.round(f.value).toLocaleString('en-US');
+      f.unit === 'ratio' || f.unit === 'ms' || f.unit === 'MB/s'
+        ? f.value.toFixed(3)
+        : Math.round(f.value).toLocaleString('en-US');
     const target = TARGETS[f.name] === undefined ? '' : `   target ${TARGETS[f.name]}`;
     process.stdout.write(`${f.name.padEnd(w)}  ${value.padStart(12)} ${f.unit}${target}\n`);
   }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { Deid } from '../src/deid/index.ts';
 import { fromBase64 } from '../src/encoding/index.ts';
 import { checkProofCase, parseProofCase } from '../src/log/index.ts';
 import { hashLeaf, tilePath } from '../src/merkle/index.ts';
@@ -102,6 +103,7 @@ describe('HTTP server', () => {
         tokens: new Tokens(core.store, core.log),
         policies: () => PolicyEngine.load(DEFAULT_POLICIES),
       },
+      deid: new Deid(core),
     });
     await full.ready();
     try {

@@ -41,11 +41,19 @@ export function evaluate(
 ): EvaluationReport {
   const counts: Record<string, { tp: number; fp: number; fn: number }> = {};
   for (const t of PII_TYPES) counts[t] = { tp: 0, fp: 0, fn: 0 };
+  const of = (type: string) => {
+    let c = counts[type];
+    if (c === undefined) {
+      c = { tp: 0, fp: 0, fn: 0 };
+      counts[type] = c;
+    }
+    return c;
+  };
   for (const ex of examples) {
     const found = scanner(ex.text);
     const matched = new Set<number>();
     for (const f of found) {
-      const c = (counts[f.type] ??= { tp: 0, fp: 0, fn: 0 });
+      const c = of(f.type);
       const hit = ex.entities.findIndex(
         (e, i) => !matched.has(i) && e.type === f.type && f.start < e.end && e.start < f.end,
       );
@@ -55,7 +63,7 @@ export function evaluate(
       } else c.fp++;
     }
     ex.entities.forEach((e, i) => {
-      if (!matched.has(i)) (counts[e.type] ??= { tp: 0, fp: 0, fn: 0 }).fn++;
+      if (!matched.has(i)) of(e.type).fn++;
     });
   }
   const perType: Record<string, TypeScore> = {};
