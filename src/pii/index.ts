@@ -2,6 +2,7 @@ export type { EvaluationReport, LabeledExample, TypeScore } from './evaluate.ts'
 export { evaluate } from './evaluate.ts';
 export type { Replacer } from './operators.ts';
 export { applyOperator, hashPii, mask, pseudonymizePii, redact } from './operators.ts';
+export { PiiPool } from './pool.ts';
 export type { Finding, PiiType } from './recognizers.ts';
 export { luhnValid, PII_TYPES } from './recognizers.ts';
 export type { ScanOptions } from './scan.ts';

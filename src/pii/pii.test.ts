@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isVerityError } from '../errors/index.ts';
-import { evaluate, hashPii, luhnValid, mask, PII_TYPES, PiiStream, pseudonymizePii, redact, scan } from './index.ts';
+import {
+  evaluate,
+  hashPii,
+  luhnValid,
+  mask,
+  PII_TYPES,
+  PiiPool,
+  PiiStream,
+  pseudonymizePii,
+  redact,
+  scan,
+} from './index.ts';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
   .trim()
@@ -148,5 +159,22 @@ describe('PII detection', () => {
       assert.ok(s.precision >= floor && s.recall >= floor, `${type}: precision ${s.precision}, recall ${s.recall}`);
     }
     assert.ok(r.overall.f1 >= 0.98, `overall F1 ${r.overall.f1}`);
+  });
+
+  it('scans in bulk on worker threads exactly as in place', async () => {
+    const texts = CORPUS.slice(0, 300).map((r) => r.text);
+    const pool = new PiiPool(2);
+    try {
+      assert.deepEqual(
+        await pool.scanMany(texts),
+        texts.map((t) => scan(t)).map((fs) => fs.map((f) => ({ ...f, score: Math.round(f.score * 1000) / 1000 }))),
+      );
+      assert.deepEqual(await pool.scanMany([]), []);
+      await assert.rejects(pool.scanMany(['x'.repeat(2 * 1024 * 1024)]), (e) =>
+        isVerityError(e, 'VERITY_E_INPUT_TOO_LARGE'),
+      );
+    } finally {
+      await pool.close();
+    }
   });
 });
