@@ -133,6 +133,22 @@ describe('de-identification over HTTP', () => {
     assert.equal(scan.statusCode, 200, scan.body);
     assert.equal(scan.json().results[0].text, 'call me at *** ** **** 0958');
     assert.equal((await post(service, '/v1/deid/pii/scan', { purpose: 'marketing', texts: ['x'] })).statusCode, 403);
+    const pseudo = await post(service, '/v1/deid/pii/scan', {
+      purpose: 'analytics',
+      texts: ['mail ada@example.com', 'ada@example.com again'],
+      operator: 'pseudonymize',
+      domain: 'analytics',
+    });
+    assert.equal(pseudo.statusCode, 200, pseudo.body);
+    const [a, b] = pseudo.json().results.map((r: { text: string }) => r.text) as [string, string];
+    const tag = /<EMAIL:(p\d+_[A-Za-z0-9_-]{22})>/;
+    assert.equal(tag.exec(a)?.[1], tag.exec(b)?.[1], 'the same address, the same pseudonym');
+    const hashed = await post(service, '/v1/deid/pii/scan', {
+      purpose: 'analytics',
+      texts: ['mail ada@example.com'],
+      operator: 'hash',
+    });
+    assert.match(hashed.json().results[0].text, /^mail <EMAIL:[A-Za-z0-9_-]{16}>$/);
     const created = await post(service, '/v1/deid/datasets', {
       name: 'playtime',
       purpose: 'analytics',

@@ -288,7 +288,13 @@ export class VerityClient {
   /** Personal data found in texts (and, with an operator, the redacted or masked texts). */
   scanPii(
     texts: readonly string[],
-    o: { purpose?: string; operator?: 'none' | 'redact' | 'mask'; types?: readonly string[]; minScore?: number } = {},
+    o: {
+      purpose?: string;
+      operator?: 'none' | 'redact' | 'mask' | 'hash' | 'pseudonymize';
+      domain?: string;
+      types?: readonly string[];
+      minScore?: number;
+    } = {},
   ): Promise<{
     results: { text?: string; entities: { type: string; start: number; end: number; score: number }[] }[];
     logIndex: number;

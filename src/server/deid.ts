@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResourceRef } from '../access/index.ts';
 import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
-import type { Deid, DpQuery } from '../deid/index.ts';
+import type { Deid, DpQuery, Pseudonymizer } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
-import { mask, PII_TYPES, type PiiType, redact, scan } from '../pii/index.ts';
+import { mask, PII_TYPES, type PiiType, pseudonymizePii, redact, scan } from '../pii/index.ts';
 import type { Gate, Principal } from './gate.ts';
 
 const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
@@ -140,7 +140,8 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
         body: body(['purpose', 'texts'], {
           purpose,
           texts: { type: 'array', minItems: 1, maxItems: 10_000, items: { type: 'string', maxLength: 65_536 } },
-          operator: { enum: ['none', 'redact', 'mask'] },
+          operator: { enum: ['none', 'redact', 'mask', 'hash', 'pseudonymize'] },
+          domain,
           types: { type: 'array', maxItems: PII_TYPES.length, items: { enum: [...PII_TYPES] } },
           minScore: { type: 'number', minimum: 0, maximum: 1 },
         }),
@@ -153,21 +154,36 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
       const b = req.body as {
         purpose: string;
         texts: string[];
-        operator?: 'none' | 'redact' | 'mask';
+        operator?: 'none' | 'redact' | 'mask' | 'hash' | 'pseudonymize';
+        domain?: string;
         types?: PiiType[];
         minScore?: number;
       };
       return decided(p, 'deidentify', deidResource('pii', 'scan'), 'pii:scan', b.purpose, async (policy) => {
+        const op = b.operator ?? 'none';
+        // hash: a keyed digest under the domain's KeyStore key (default "pii"), equal values stay
+        // equal; pseudonymize: the domain's pseudonym of each value, linkable with the same domain
+        // elsewhere (say, analytics).
+        const keyed =
+          op === 'hash' || op === 'pseudonymize' ? await deid.pseudonyms.pseudonymizer(b.domain ?? 'pii') : undefined;
         const results = b.texts.map((text) => {
           const found = scan(text, {
             ...(b.types === undefined ? {} : { types: b.types }),
             ...(b.minScore === undefined ? {} : { minScore: b.minScore }),
           });
           const entities = found.map((f) => ({ type: f.type, start: f.start, end: f.end, score: f.score }));
-          const op = b.operator ?? 'none';
-          return op === 'none'
-            ? { entities }
-            : { entities, text: (op === 'mask' ? mask(text, found) : redact(text, found)).text };
+          if (op === 'none') return { entities };
+          const out =
+            op === 'mask'
+              ? mask(text, found)
+              : op === 'redact'
+                ? redact(text, found)
+                : pseudonymizePii(text, found, (type, value) =>
+                    op === 'hash'
+                      ? `<${type}:${(keyed as Pseudonymizer).mac(`${type}\n${value}`).toString('base64url', 0, 12)}>`
+                      : `<${type}:${(keyed as Pseudonymizer).pseudonym(value)}>`,
+                  );
+          return { entities, text: out.text };
         });
         const count = results.reduce((n, r) => n + r.entities.length, 0);
         const logIndex = await deid.audit(

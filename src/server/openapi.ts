@@ -555,7 +555,8 @@ export const OPENAPI = {
         properties: {
           purpose: str,
           texts: { type: 'array', minItems: 1, maxItems: 10000, items: str },
-          operator: { enum: ['none', 'redact', 'mask'] },
+          operator: { enum: ['none', 'redact', 'mask', 'hash', 'pseudonymize'] },
+          domain: deidDomain,
           types: { type: 'array', items: str },
           minScore: { type: 'number', minimum: 0, maximum: 1 },
         },
