@@ -330,7 +330,7 @@ export const STRUCTURED: readonly {
 // ---- names and places ----------------------------------------------------------------------
 
 const CAP_RUN =
-  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|and|the|da|du|di|le|upon) )?(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
+  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
 const PERSON_BEFORE =
   /\b(?:name is|name's|names|i am|i'm|im|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
 const PLACE_BEFORE =
@@ -380,14 +380,43 @@ function suffixesEnding(word: string): readonly string[] {
 }
 
 /** A town name: a known place, or a personal name with a town suffix (Botsfordfield, Hicklestad). */
+const DIRECTIONS = new Set([
+  'north',
+  'east',
+  'west',
+  'south',
+  'new',
+  'lake',
+  'port',
+  'fort',
+  'saint',
+  'san',
+  'santa',
+  'st',
+  'mount',
+  'upper',
+  'lower',
+  'great',
+  'little',
+  'old',
+]);
+const INFIX = /^[\p{L}'’]+(?:-(?:under|over|le|upon|on|by|in|sur|en|am|an|bei)-[\p{L}'’-]+)+$/u;
+
 function townWord(word: string): boolean {
   const d = dictionaries();
   const w = bare(word);
   if (d.places.has(w)) return true;
+  // A town prefix on its own (Dutch Aalst, Wommels), but not a direction (North, New, Lake).
+  if (w.length >= 4 && d.cityPrefixes.has(w) && !DIRECTIONS.has(w)) return true;
+  // Name-infix-name towns (Tillman-le-Carter, Braun-upon-Denesik).
+  if (INFIX.test(w)) return true;
   for (const part of w.split('-')) {
     for (const suffix of suffixesEnding(part)) {
-      if (part.length > suffix.length + 2 && part.endsWith(suffix)) {
+      if (part.length >= suffix.length + 2 && part.endsWith(suffix)) {
         const stem = part.slice(0, -suffix.length);
+        // A town prefix and a town suffix in one word (Swedish Ekhult, Västköping, Haås).
+        if (d.cityPrefixes.has(stem)) return true;
+        if (part.length <= suffix.length + 2) continue;
         for (const s of [stem, stem.slice(0, -1), `${stem}e`])
           if (s.length >= 3 && (d.firstNames.has(s) || d.lastNames.has(s))) return true;
       }
@@ -426,8 +455,37 @@ function wordInfo(word: string): number {
   return f;
 }
 
+/** Lowercase name particles (van der, de los, da): part of a name, not names themselves. */
+const PARTICLES = new Set([
+  'van',
+  'von',
+  'der',
+  'den',
+  'de',
+  'del',
+  'della',
+  'di',
+  'da',
+  'do',
+  'dos',
+  'das',
+  'du',
+  'le',
+  'la',
+  'los',
+  'las',
+  'ten',
+  'ter',
+  'y',
+  'e',
+  'zu',
+  'bin',
+  'al',
+]);
+
 /** How much `words` look like a person's name (0: not at all). */
-function personScore(words: readonly string[], cue: boolean): number {
+function personScore(all: readonly string[], cue: boolean): number {
+  const words = all.length > 2 ? all.filter((w, idx) => idx === 0 || !PARTICLES.has(w)) : all;
   let i = 0;
   const titled = words.length > 1 && (wordInfo(words[0] as string) & PREFIX) !== 0;
   if (titled) i = 1;
@@ -513,6 +571,37 @@ function judge(run: string, text: string, start: number, end: number): Judged | 
   return undefined;
 }
 
+let multiwordSuffixes: Set<string> | undefined;
+
+/**
+ * The length of a lowercase town suffix of one to three words right after `at` (" do Norte",
+ * " a mare", " nell'emilia"), or 0.
+ */
+function townTail(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 32) return 0;
+  if (multiwordSuffixes === undefined) {
+    multiwordSuffixes = new Set();
+    for (const suffix of dictionaries().citySuffixes) {
+      const t = suffix.trim();
+      // Only suffixes written as separate words: lowercase words of letters.
+      if (t.length >= 3 && /^[\p{L}'’ ]+$/u.test(t) && (suffix.startsWith(' ') || t.includes(' ') || t.length >= 4))
+        multiwordSuffixes.add(t);
+    }
+  }
+  let end = at;
+  let best = 0;
+  for (let words = 0; words < 3; words++) {
+    const next = text.indexOf(' ', end + 1);
+    const stop = next < 0 ? text.length : next;
+    const candidate = text.slice(at + 1, stop).replace(/[.,!?;:]+$/, '');
+    if (!/^[\p{L}'’ ]+$/u.test(candidate)) break;
+    if (multiwordSuffixes.has(candidate.toLowerCase())) best = candidate.length + 1;
+    if (next < 0) break;
+    end = next;
+  }
+  return best;
+}
+
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
   const d = dictionaries();
@@ -526,6 +615,19 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
       const lastWord = run.slice(run.lastIndexOf(' ') + 1);
       if (!isSuffix(lastWord) && !d.prefixes.has(lastWord.toLowerCase()) && !TITLE.test(lastWord))
         run = run.slice(0, -1);
+    }
+    // Towns named by a name and a suffix of a word or more (Enzo do Descoberto, Belotti a mare).
+    const inner = run.search(/ (?:do|de|da|a|nell'|sul|sur|an|am|aan) /);
+    if (inner > 0 && townTail(run, inner) === run.length - inner) {
+      const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
+      emit('LOCATION', start, start + run.length, placeCue ? 0.9 : 0.7);
+      continue;
+    }
+    const tail = townTail(text, start + run.length);
+    if (tail > 0 && /^[\p{Lu}]/u.test(run) && !/\d/.test(run)) {
+      const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
+      emit('LOCATION', start, start + run.length + tail, placeCue ? 0.9 : 0.7);
+      continue;
     }
     const j = judge(run, text, start, start + run.length);
     if (j !== undefined) {
