@@ -12,7 +12,6 @@ const TARGETS: Record<string, string> = {
   logAppendsPerSec: '>= 100000',
   inclusionProofsPerSec: '>= 50000',
   authzP99Micros: '< 100',
-  authzEvaluatedP99Micros: '< 100',
   httpWritesPerSec: '>= 5000',
   httpWriteP99Ms: '< 20',
   pseudonymsPerSec: '>= 500000',
