@@ -1,8 +1,11 @@
 // The de-identification endpoints over HTTP: authorized by Cedar per purpose (re-identification
 // only for fraud prevention or a legal obligation), audited, and refusing what they should.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { parseTable } from '../src/anonymize/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { Deid } from '../src/deid/index.ts';
 import { Tokens } from '../src/principals/index.ts';
@@ -191,5 +194,33 @@ describe('de-identification over HTTP', () => {
     });
     assert.equal(left.statusCode, 200, left.body);
     assert.equal(left.json().remainingEpsilon, 0);
+  });
+
+  it('anonymizes the whole Adult table over HTTP (a body larger than the default limit)', async () => {
+    const dir = join(import.meta.dirname, 'fixtures', 'adult');
+    const table = parseTable(readFileSync(join(dir, 'adult.csv'), 'utf8'));
+    const qis = ['age', 'sex', 'race', 'marital-status'];
+    const hierarchies = Object.fromEntries(
+      qis.map((q) => [
+        q,
+        readFileSync(join(dir, `adult_hierarchy_${q}.csv`), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split(';')),
+      ]),
+    );
+    const r = await post(service, '/v1/deid/anonymize', {
+      purpose: 'research',
+      columns: table.columns,
+      rows: table.rows,
+      quasiIdentifiers: qis,
+      sensitive: 'salary-class',
+      hierarchies,
+      k: 10,
+      l: 2,
+    });
+    assert.equal(r.statusCode, 200, r.body.slice(0, 300));
+    assert.ok(r.json().report.k >= 10 && r.json().report.l >= 2);
+    assert.equal(r.json().rows.length, 30162);
   });
 });

@@ -196,16 +196,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // JSON bodies go through Verity's own bounded parser: size and depth limits before parsing,
   // `__proto__` keys refused.
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     try {
-      done(
-        null,
-        parseJson(
-          new Uint8Array(body as Buffer),
-          { maxBytes: options.bodyLimit ?? 1024 * 1024, maxDepth: 40 },
-          'request body',
-        ),
-      );
+      // The route's own limit when it sets one (bulk de-identification takes larger bodies).
+      const maxBytes = req.routeOptions.bodyLimit ?? options.bodyLimit ?? 1024 * 1024;
+      done(null, parseJson(new Uint8Array(body as Buffer), { maxBytes, maxDepth: 40 }, 'request body'));
     } catch (e) {
       done(e as Error, undefined);
     }
