@@ -534,8 +534,22 @@ interface Judged {
   readonly score: number;
 }
 
+/** The words of a run, without the commas between them. */
+function splitWords(run: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let i = 0; i <= run.length; i++) {
+    const c = i === run.length ? 32 : run.charCodeAt(i);
+    if (c === 32 || c === 44) {
+      if (i > from) out.push(run.slice(from, i));
+      from = i + 1;
+    }
+  }
+  return out;
+}
+
 function judge(run: string, text: string, start: number, end: number): Judged | undefined {
-  const words = run.split(/,? /).filter((w) => w.length > 0);
+  const words = splitWords(run);
   if (words.length === 0) return undefined;
   // Dictionary scores first; the words around (read only when needed) decide between the two.
   const person0 = personScore(words, false);
@@ -577,17 +591,29 @@ let multiwordSuffixes: Set<string> | undefined;
  * The length of a lowercase town suffix of one to three words right after `at` (" do Norte",
  * " a mare", " nell'emilia"), or 0.
  */
+let suffixFirstWords: Set<string> | undefined;
+
 function townTail(text: string, at: number): number {
   if (text.charCodeAt(at) !== 32) return 0;
-  if (multiwordSuffixes === undefined) {
+  if (multiwordSuffixes === undefined || suffixFirstWords === undefined) {
     multiwordSuffixes = new Set();
+    suffixFirstWords = new Set();
     for (const suffix of dictionaries().citySuffixes) {
       const t = suffix.trim();
-      // Only suffixes written as separate words: lowercase words of letters.
-      if (t.length >= 3 && /^[\p{L}'’ ]+$/u.test(t) && (suffix.startsWith(' ') || t.includes(' ') || t.length >= 4))
+      // Only suffixes written as separate words: words of letters.
+      if (t.length >= 3 && /^[\p{L}'’ ]+$/u.test(t) && (suffix.startsWith(' ') || t.includes(' ') || t.length >= 4)) {
         multiwordSuffixes.add(t);
+        suffixFirstWords.add(t.split(' ')[0] as string);
+      }
     }
   }
+  // Quick refusal: the next word must begin some suffix.
+  const firstEnd = text.indexOf(' ', at + 1);
+  const first = text
+    .slice(at + 1, firstEnd < 0 ? text.length : firstEnd)
+    .replace(/[.,!?;:]+$/, '')
+    .toLowerCase();
+  if (!suffixFirstWords.has(first)) return 0;
   let end = at;
   let best = 0;
   for (let words = 0; words < 3; words++) {
