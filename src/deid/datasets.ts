@@ -113,15 +113,25 @@ export class PrivateDatasets implements BudgetLedger {
       spentEpsilon: '0',
       spentDelta: '0',
     };
-    const { result } = await this.#log.submit(async (tx, batch) => {
-      if ((await tx.getMeta(metaKey(name))) !== undefined)
-        throw new InputError('VERITY_E_INPUT_INVALID', `dataset ${quote(name)} exists; use a new name`);
-      await tx.setMeta(metaKey(name), JSON.stringify(account));
-      return batch.add(
-        this.#entry(access, 'dp.dataset', name, { values: values.length, epsilon: total.epsilon, delta: total.delta }),
-      );
-    });
-    return { name, logIndex: result };
+    try {
+      const { result } = await this.#log.submit(async (tx, batch) => {
+        if ((await tx.getMeta(metaKey(name))) !== undefined)
+          throw new InputError('VERITY_E_INPUT_INVALID', `dataset ${quote(name)} exists; use a new name`);
+        await tx.setMeta(metaKey(name), JSON.stringify(account));
+        return batch.add(
+          this.#entry(access, 'dp.dataset', name, {
+            values: values.length,
+            epsilon: total.epsilon,
+            delta: total.delta,
+          }),
+        );
+      });
+      return { name, logIndex: result };
+    } catch (e) {
+      // Another process registered the name first: the values sealed for this attempt are erased.
+      await this.#vault.erase(r.id, access).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Answers one query with noise, charging its (epsilon, delta) to the dataset's budget first. */
