@@ -169,6 +169,15 @@ describe('verity CLI', () => {
       ok(verity(['deid', 'detokenize', '--data', data, '--purpose', 'legal-obligation', t.token])).stdout,
     );
     assert.deepEqual([d.value, d.domain], ['ada@example.com', 'email']);
+    const c = ok(
+      verity(['deid', 'fpe-encrypt', '--data', data, '--key', 'cards', '--radix', '10', '4111111111111111']),
+    ).stdout.trim();
+    assert.match(c, /^\d{16}$/);
+    assert.notEqual(c, '4111111111111111');
+    assert.equal(
+      ok(verity(['deid', 'fpe-decrypt', '--data', data, '--key', 'cards', '--radix', '10', c])).stdout.trim(),
+      '4111111111111111',
+    );
   });
 
   it('pii scan writes one line of entities per input line; pii redact the redacted text', () => {

@@ -51,6 +51,8 @@ const USAGE = `usage: verity <command> [options]
   deid rotate --data DIR --domain D      start a new pseudonym key version for the domain
   deid tokenize --data DIR --subject ID --domain D VALUE     seal VALUE in the vault, print its token
   deid detokenize --data DIR --purpose P TOKEN                the value behind a token (audited)
+  deid fpe-encrypt|fpe-decrypt --data DIR --key NAME --radix N [--tweak HEX] VALUE
+                                         FF1 under a named key in the data directory's KeyStore (audited)
   anonymize --input T.csv --qi A,B --k K [--l L --sensitive S] [--suppress F] --hierarchy COL=FILE...
                                          k-anonymity with l-diversity; table on stdout, report on stderr
   dp create --data DIR --name N --epsilon E [--delta D] < numbers    a private dataset with its budget
@@ -444,10 +446,19 @@ async function stdinLines(): Promise<string[]> {
  * directory (keys in its KeyStore, every call audited in its log).
  */
 async function cmdDeid(sub: string | undefined, args: string[]): Promise<number> {
+  const fpe = sub === 'fpe-encrypt' || sub === 'fpe-decrypt';
   const { values, positionals } = parse(
     args,
-    { domain: { type: 'string' }, purpose: { type: 'string' }, subject: { type: 'string' } },
-    sub === 'tokenize' || sub === 'detokenize' ? 1 : 0,
+    {
+      domain: { type: 'string' },
+      purpose: { type: 'string' },
+      subject: { type: 'string' },
+      key: { type: 'string' },
+      radix: { type: 'string' },
+      alphabet: { type: 'string' },
+      tweak: { type: 'string' },
+    },
+    sub === 'tokenize' || sub === 'detokenize' || fpe ? 1 : 0,
   );
   const access = (fallback: string) => ({ actor: actor(), purpose: opt(values, 'purpose') ?? fallback });
   switch (sub) {
@@ -484,6 +495,23 @@ async function cmdDeid(sub: string | undefined, args: string[]): Promise<number>
         new Deid(v).detokenize(positionals[0] as string, access('legal-obligation')),
       );
       await outJson(r);
+      return 0;
+    }
+    case 'fpe-encrypt':
+    case 'fpe-decrypt': {
+      // FF1 under a named key kept in the data directory's KeyStore; decryption is re-identification.
+      const o = {
+        radix: int(values, 'radix', true),
+        ...(opt(values, 'alphabet') === undefined ? {} : { alphabet: opt(values, 'alphabet') as string }),
+        ...(opt(values, 'tweak') === undefined ? {} : { tweak: fromHex(opt(values, 'tweak') as string, '--tweak') }),
+      };
+      const value = positionals[0] as string;
+      const r = await withVerity(values, (v) =>
+        sub === 'fpe-encrypt'
+          ? new Deid(v).fpeEncrypt(str(values, 'key'), [value], o, access('service-provision'))
+          : new Deid(v).fpeDecrypt(str(values, 'key'), [value], o, access('legal-obligation')),
+      );
+      await out(r.values[0] as string);
       return 0;
     }
     default:
