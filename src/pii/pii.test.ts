@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { getCountries, getCountryCallingCode, isPossiblePhoneNumber } from 'libphonenumber-js';
 import { isVerityError } from '../errors/index.ts';
 import {
   evaluate,
@@ -16,6 +17,7 @@ import {
   redact,
   scan,
 } from './index.ts';
+import { phonePossible } from './recognizers.ts';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
   .trim()
@@ -221,5 +223,28 @@ describe('PII detection', () => {
       const s = r.perType[type] as { precision: number; recall: number };
       assert.ok(s.precision >= 0.95 && s.recall >= 0.95, `${type}: ${JSON.stringify(s)}`);
     }
+  });
+
+  it('judges phone numbers exactly as libphonenumber-js does (the metadata shortcut changes no answer)', () => {
+    const codes = [...new Set(getCountries().map((c) => getCountryCallingCode(c)))];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...codes),
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 3, maxLength: 14 }),
+        fc.constantFrom('', ' ', '-'),
+        fc.boolean(),
+        (cc, nat, sep, international) => {
+          const digits = nat.join('');
+          const raw = international ? `+${cc}${sep}${digits}` : `${digits.slice(0, 3)}${sep}${digits.slice(3)}`;
+          const all = raw.replace(/\D/g, '');
+          assert.equal(
+            phonePossible(raw, all, international),
+            isPossiblePhoneNumber(raw, international ? undefined : 'US'),
+            raw,
+          );
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
