@@ -187,6 +187,34 @@ describe('SDK in a browser', () => {
     }
   });
 
+  it('keeps its trusted checkpoint in localStorage across page loads', async () => {
+    const trust = () =>
+      page.evaluate(
+        async ({ verifierKey }) => {
+          const { VerityClient, webStorageCheckpoints } = (
+            globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }
+          ).Verity;
+          const g = globalThis as unknown as { localStorage: Storage; location: { origin: string } };
+          const c = new VerityClient({
+            url: g.location.origin,
+            verifierKey,
+            origin: 'verity.test/log',
+            checkpoints: webStorageCheckpoints(g.localStorage),
+          });
+          const before = (await c.trusted())?.size ?? -1;
+          const now = (await c.checkpoint()).size;
+          return { before, now, stored: g.localStorage.getItem('verity.checkpoint')?.split('\n')[1] };
+        },
+        { verifierKey: core.log.verifierKey },
+      );
+    const first = await trust();
+    assert.equal(first.stored, String(first.now));
+    await page.reload();
+    await page.addScriptTag({ content: bundle });
+    const second = await trust();
+    assert.equal(second.before, first.now, 'the reloaded page remembers the checkpoint it trusted');
+  });
+
   it('refuses, in the page, checkpoints signed by another key', async () => {
     const other = await makeCore('sqlite');
     try {

@@ -39,6 +39,23 @@ export interface VerifiedRecord {
   readonly checkpoint: Checkpoint;
 }
 
+/** The subset of the Web Storage API a checkpoint store needs (`localStorage` in browsers). */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
+ * Keeps the trusted checkpoint in Web Storage (e.g. `localStorage`), so a page that reloads still
+ * refuses a log that was rolled back or forked since its last visit.
+ */
+export function webStorageCheckpoints(storage: KeyValueStorage, key = 'verity.checkpoint'): CheckpointStore {
+  return {
+    load: () => storage.getItem(key) ?? undefined,
+    save: (note: string) => storage.setItem(key, note),
+  };
+}
+
 class MemoryCheckpoints implements CheckpointStore {
   #note: string | undefined;
   load() {

@@ -1,2 +1,2 @@
-export type { CheckpointStore, VerifiedRecord, VerityClientOptions } from './client.ts';
-export { VerityClient } from './client.ts';
+export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
+export { VerityClient, webStorageCheckpoints } from './client.ts';
