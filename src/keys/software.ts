@@ -439,7 +439,12 @@ export class SoftwareKeyStore implements KeyStore {
 
   async sign(name: string, message: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
-    const s = this.#signers.get(name);
+    let s = this.#signers.get(name);
+    if (s === undefined) {
+      // Another process may have created it since this one read the key file.
+      await this.#refresh();
+      s = this.#signers.get(name);
+    }
     if (s === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no signing key ${quote(name)}`);
     return new Uint8Array(sign(null, message, s.key));
   }
@@ -455,7 +460,12 @@ export class SoftwareKeyStore implements KeyStore {
 
   async mac(name: string, data: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
-    const k = this.#macs.get(name);
+    let k = this.#macs.get(name);
+    if (k === undefined) {
+      // Another process may have created it since this one read the key file.
+      await this.#refresh();
+      k = this.#macs.get(name);
+    }
     if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no MAC key ${quote(name)}`);
     return new Uint8Array(createHmac('sha256', k).update(data).digest());
   }
