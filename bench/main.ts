@@ -1,23 +1,13 @@
 // `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
+import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { httpLoad, startServer } from './http.ts';
+import { judge } from './targets.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
-
-const TARGETS: Record<string, string> = {
-  sealedWritesPerSec: '>= 20000 and >= 50% of rawSqliteInsertsPerSec',
-  logAppendsPerSec: '>= 100000',
-  inclusionProofsPerSec: '>= 50000',
-  authzP99Micros: '< 100',
-  httpWritesPerSec: '>= 5000',
-  httpWriteP99Ms: '< 20',
-  pseudonymsPerSec: '>= 500000',
-  piiScanMBps: '>= 20',
-  piiScanOneThreadMBps: '>= 20',
-};
 
 const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick), ...(await benchDeid(quick))];
 {
@@ -46,11 +36,24 @@ const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick), .
     await server.stop();
   }
 }
+{
+  // What a browser-based world's client ships for the SDK package (packages/sdk).
+  await buildSdk();
+  const size = await sdkBrowserSize();
+  figures.push(
+    { name: 'sdkBrowserMinifiedBytes', value: size.minified, unit: 'bytes' },
+    { name: 'sdkBrowserGzipBytes', value: size.gzipped, unit: 'bytes' },
+  );
+}
+const verdicts = judge(figures);
+const missed = verdicts.filter((v) => !v.met).map((v) => v.name);
 if (json) {
   const out: Record<string, number | string> = {};
   for (const f of figures) out[f.name] = Math.round(f.value * 1000) / 1000;
   out['machine'] = `${(await import('node:os')).cpus().length} cores, node ${process.version}`;
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  const targets: Record<string, { target: string; met: boolean }> = {};
+  for (const v of verdicts) targets[v.name] = { target: v.target, met: v.met };
+  process.stdout.write(`${JSON.stringify({ ...out, targets, missed })}\n`);
 } else {
   const w = Math.max(...figures.map((f) => f.name.length));
   for (const f of figures) {
@@ -58,7 +61,13 @@ if (json) {
       f.unit === 'ratio' || f.unit === 'ms' || f.unit === 'MB/s'
         ? f.value.toFixed(3)
         : Math.round(f.value).toLocaleString('en-US');
-    const target = TARGETS[f.name] === undefined ? '' : `   target ${TARGETS[f.name]}`;
+    const v = verdicts.find((x) => x.name === f.name);
+    const target = v === undefined ? '' : `   target ${v.target}: ${v.met ? 'met' : 'MISSED'}`;
     process.stdout.write(`${f.name.padEnd(w)}  ${value.padStart(12)} ${f.unit}${target}\n`);
   }
+  process.stdout.write(
+    missed.length === 0
+      ? `all ${verdicts.length} targets met\n`
+      : `MISSED ${missed.length} of ${verdicts.length} targets: ${missed.join(', ')}\n`,
+  );
 }

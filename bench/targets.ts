@@ -1,0 +1,47 @@
+// The targets the issues set, each with the test of whether a run met it, so that the benchmark
+// marks a missed one instead of printing the target beside the figure and leaving the reader to
+// compare. A target may read other figures of the same run (ratios to the machine's raw limits).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Figure } from './core.ts';
+
+export interface Target {
+  readonly text: string;
+  readonly met: (value: number, figure: (name: string) => number | undefined) => boolean;
+}
+
+const atLeast = (n: number): Target => ({ text: `>= ${n}`, met: (v) => v >= n });
+const below = (n: number): Target => ({ text: `< ${n}`, met: (v) => v < n });
+const atMost = (n: number): Target => ({ text: `<= ${n}`, met: (v) => v <= n });
+
+const sdkBudget = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'packages', 'sdk', 'size-budget.json'), 'utf8')) as {
+    browserGzipBytes: number;
+  }
+).browserGzipBytes;
+
+export const TARGETS: Readonly<Record<string, Target>> = {
+  sealedWritesPerSec: {
+    text: '>= 20000 and >= 50% of rawSqliteInsertsPerSec',
+    met: (v, figure) => v >= 20000 && v >= 0.5 * (figure('rawSqliteInsertsPerSec') ?? Number.POSITIVE_INFINITY),
+  },
+  logAppendsPerSec: atLeast(100000),
+  inclusionProofsPerSec: atLeast(50000),
+  authzP99Micros: below(100),
+  httpWritesPerSec: atLeast(5000),
+  httpWriteP99Ms: below(20),
+  httpPgWritesVsSqlite: atLeast(0.5),
+  pseudonymsPerSec: atLeast(500000),
+  piiScanMBps: atLeast(20),
+  piiScanOneThreadMBps: atLeast(20),
+  sdkBrowserGzipBytes: atMost(sdkBudget),
+};
+
+/** Each figure that has a target, with whether this run met it. */
+export function judge(figures: readonly Figure[]): { name: string; target: string; met: boolean }[] {
+  const byName = new Map(figures.map((f) => [f.name, f.value]));
+  return figures.flatMap((f) => {
+    const t = TARGETS[f.name];
+    return t === undefined ? [] : [{ name: f.name, target: t.text, met: t.met(f.value, (n) => byName.get(n)) }];
+  });
+}
