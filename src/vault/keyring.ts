@@ -83,10 +83,8 @@ export class Keyring {
     return k;
   }
 
-  /** The subject's keys, freshly generated (not yet stored) when it has none. */
-  async #storedOrNew(ref: string): Promise<SubjectKeys> {
-    const k = await this.stored(ref);
-    if (k !== undefined) return k;
+  /** Fresh keys for a subject that has none (stored by `#ensureRow` in the write transaction). */
+  async #generate(ref: string): Promise<SubjectKeys> {
     const { key, wrapped } = await this.#ctx.keys.generateDataKey(subjectKeyContext(ref));
     const createdAt = this.#ctx.clock.now();
     return this.#keysFrom(ref, key, createdAt, {
@@ -120,12 +118,15 @@ export class Keyring {
     op: (tx: StoreWriter, batch: LogBatch, k: SubjectKeys) => Promise<R>,
   ): Promise<R> {
     for (let attempt = 0; ; attempt++) {
-      const k = await this.#storedOrNew(ref);
+      const k = (await this.stored(ref)) ?? (await this.#generate(ref));
       try {
-        const { result } = await this.#ctx.log.submit(async (tx, batch) => {
-          await this.#ensureRow(tx, batch, k, access);
-          return op(tx, batch, k);
-        });
+        // Steady state (a stored key already checked at this batch's epoch) skips the row check
+        // without an extra await: this is the sealed-write hot path.
+        const { result } = await this.#ctx.log.submit((tx, batch) =>
+          k.pending === undefined && k.epoch !== undefined && this.#batchEpoch.get(batch) === k.epoch
+            ? op(tx, batch, k)
+            : this.#ensureRow(tx, batch, k, access).then(() => op(tx, batch, k)),
+        );
         if (k.pending !== undefined) {
           const { pending: _, ...stored } = k;
           this.#cache(stored);
