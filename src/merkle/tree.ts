@@ -48,9 +48,11 @@ function splitPoint(n: number): number {
   return k;
 }
 
-// Indices and sizes may come from a request (a log server's query parameters): out of range is a
-// coded error the interface can answer with, never a bare RangeError.
-/** @internal The error of an index, size or tile coordinate outside the tree. */
+/**
+ * @internal The error of an index, size or tile coordinate outside the tree. These may come from a
+ * request (a log server's query parameters): a coded error the interface can answer with, never a
+ * bare RangeError.
+ */
 export function outOfRange(message: string): LogError {
   return new LogError('VERITY_E_LOG_RANGE', message);
 }
@@ -62,13 +64,15 @@ function checkSize(name: string, v: number): void {
 function checkIndex(index: number, size: number): void {
   checkSize('index', index);
   checkSize('size', size);
-  if (index >= size) throw outOfRange(`leaf index ${index} is outside the tree of size ${size}`);
+  if (index >= size)
+    throw outOfRange(`leaf index ${index} is outside the tree of size ${size}; ask for an index below the size`);
 }
 
 function checkSizes(size1: number, size2: number): void {
   checkSize('size1', size1);
   checkSize('size2', size2);
-  if (size1 > size2) throw outOfRange(`tree size ${size1} is larger than tree size ${size2}`);
+  if (size1 > size2)
+    throw outOfRange(`tree size ${size1} is larger than tree size ${size2}; give the smaller size first`);
 }
 
 /**
