@@ -32,6 +32,20 @@ describe('error codes', () => {
       assert.ok(docs.includes(`\`${c}\``), `${c} is missing from docs/errors.md`);
   });
 
+  it('a code is raised by one class: VERITY_E_KEY_PASSPHRASE only as KeyError', () => {
+    // `new SomeError(` then the code as the first argument, possibly on the next line.
+    const raised = new Map<string, Set<string>>();
+    for (const f of sources(join(ROOT, 'src'))) {
+      if (f.endsWith('.test.ts')) continue;
+      for (const m of readFileSync(f, 'utf8').matchAll(/new ([A-Za-z]+Error)\(\s*'(VERITY_E_[A-Z0-9_]+)'/g)) {
+        const classes = raised.get(m[2] as string) ?? new Set<string>();
+        classes.add(m[1] as string);
+        raised.set(m[2] as string, classes);
+      }
+    }
+    assert.deepEqual([...(raised.get('VERITY_E_KEY_PASSPHRASE') ?? [])], ['KeyError']);
+  });
+
   it('errors carry their code and serialize without stack or cause', () => {
     const e = new VerityError('VERITY_E_INPUT_INVALID', 'bad', { cause: new Error('secret detail') });
     assert.equal(e.name, 'VerityError');

@@ -17,7 +17,7 @@ import { decodeAuditEntry } from '../audit/index.ts';
 import { Deid, type DpQuery } from '../deid/index.ts';
 import { initDataDir, openDataDir, openDataDirReadOnly, readPolicies } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8, parseJson, toBase64 } from '../encoding/index.ts';
-import { ConfigError, InputError, isVerityError, type VerityError } from '../errors/index.ts';
+import { ConfigError, InputError, isVerityError, KeyError, type VerityError } from '../errors/index.ts';
 import { FF1 } from '../fpe/index.ts';
 import type { KeySecret } from '../keys/index.ts';
 import { checkCheckpointAdvance, checkProofCase, parseProofCase, verifyLogStorage } from '../log/index.ts';
@@ -151,8 +151,7 @@ async function secretFromEnv(): Promise<KeySecret> {
       /\r?\n$/,
       '',
     );
-    if (text === '')
-      throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
+    if (text === '') throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
     return { passphrase: text };
   }
   if (env['VERITY_KEY_FILE']) {
@@ -161,10 +160,10 @@ async function secretFromEnv(): Promise<KeySecret> {
     const text = fromUtf8(raw, 'key file').trim();
     const key = /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : fromBase64(text, 'key file');
     if (key.byteLength !== 32)
-      throw new ConfigError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
+      throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
     return { masterKey: key };
   }
-  throw new ConfigError(
+  throw new KeyError(
     'VERITY_E_KEY_PASSPHRASE',
     'no key store secret: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE',
   );

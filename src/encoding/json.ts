@@ -75,9 +75,23 @@ export function parseJson(
  * Throws on values JSON cannot represent (undefined, functions, non-finite numbers).
  */
 export function canonicalJson(value: unknown): string {
-  const out = canonicalize(value);
-  if (out === undefined) throw new TypeError('value cannot be canonicalized as JSON');
+  let out: string | undefined;
+  try {
+    out = canonicalize(value);
+  } catch (cause) {
+    throw notJson(cause);
+  }
+  if (out === undefined) throw notJson();
   return out;
+}
+
+// The value is often the caller's data (a record, a request body): a coded error, not a bare one.
+function notJson(cause?: unknown): InputError {
+  return new InputError(
+    'VERITY_E_INPUT_INVALID',
+    'the value cannot be written as JSON: remove undefined, functions, BigInt and non-finite numbers',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** RFC 8785 canonical bytes (UTF-8). */

@@ -48,6 +48,9 @@ export const ERROR_CODES = {
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },
+  // errors-cleanup: codes added when every error reachable from untrusted input got a code
+  VERITY_E_INPUT_EMPTY: { status: 400, area: 'input' },
+  // end errors-cleanup
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

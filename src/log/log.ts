@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock/index.ts';
 import { bytesEqual, concatBytes, toBase64 } from '../encoding/index.ts';
-import { InputError, LogError, quote, StoreError } from '../errors/index.ts';
+import { ConfigError, InputError, LogError, quote, StoreError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import {
   consistencyProof,
@@ -89,10 +89,11 @@ export class LogBatch {
   /** Adds an entry; returns its log index. */
   add(entry: Uint8Array): number {
     if (!(entry instanceof Uint8Array)) throw new TypeError('a log entry must be a Uint8Array');
-    if (entry.byteLength === 0 || entry.byteLength > MAX_ENTRY_BYTES) {
+    if (entry.byteLength === 0) throw new InputError('VERITY_E_INPUT_EMPTY', 'a log entry must hold at least one byte');
+    if (entry.byteLength > MAX_ENTRY_BYTES) {
       throw new InputError(
         'VERITY_E_INPUT_TOO_LARGE',
-        `a log entry must hold 1 to ${MAX_ENTRY_BYTES} bytes, not ${entry.byteLength}`,
+        `a log entry must hold at most ${MAX_ENTRY_BYTES} bytes, not ${entry.byteLength}`,
       );
     }
     this.#entries.push(entry);
@@ -195,7 +196,10 @@ export class TransparencyLog {
   /** Opens the log, creating its signing key and an empty signed tree on first use. */
   static async open(store: Store, keys: KeyStore, options: LogOptions): Promise<TransparencyLog> {
     if (!ORIGIN_RE.test(options.origin)) {
-      throw new RangeError(`log origin ${quote(options.origin)} must be 1 to 256 printable ASCII characters`);
+      throw new ConfigError(
+        'VERITY_E_CONFIG_INVALID',
+        `log origin ${quote(options.origin)} must be 1 to 256 printable ASCII characters; fix \`origin\` in the configuration`,
+      );
     }
     const publicKey = await keys.ensureSigningKey(options.signingKey);
     const signer: NoteSigner = {

@@ -1,6 +1,5 @@
 export type { TileCoords, TilePath } from './tiles.ts';
 export {
-  decodeEntryBundle,
   encodeEntryBundle,
   entryBundlePath,
   MAX_BUNDLE_ENTRY,

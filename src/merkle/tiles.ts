@@ -1,6 +1,6 @@
 import { InputError, quote } from '../errors/index.ts';
 import type { NodeId } from './tree.ts';
-import { HASH_SIZE, hashChildren } from './tree.ts';
+import { HASH_SIZE, hashChildren, outOfRange } from './tree.ts';
 
 /** C2SP tlog-tiles: a tile spans 8 levels of the tree. */
 export const TILE_HEIGHT = 8;
@@ -11,7 +11,7 @@ export const MAX_BUNDLE_ENTRY = 0xffff;
 
 /** C2SP tlog-tiles index encoding: 3-digit path elements, all but the last prefixed with `x`. */
 function encodeIndex(index: number): string {
-  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError('tile index must be a non-negative safe integer');
+  if (!Number.isSafeInteger(index) || index < 0) throw outOfRange('a tile index must be a non-negative safe integer');
   const parts: string[] = [];
   let n = index;
   do {
@@ -23,13 +23,13 @@ function encodeIndex(index: number): string {
 
 function suffix(width: number | undefined): string {
   if (width === undefined || width === TILE_WIDTH) return '';
-  if (!Number.isInteger(width) || width < 1 || width > TILE_WIDTH) throw new RangeError('tile width must be 1 to 256');
+  if (!Number.isInteger(width) || width < 1 || width > TILE_WIDTH) throw outOfRange('a tile width must be 1 to 256');
   return `.p/${width}`;
 }
 
 /** Path of a hash tile, e.g. `tile/0/x001/234/067` or `tile/1/000.p/5` (partial, width 5). */
 export function tilePath(level: number, index: number, width?: number): string {
-  if (!Number.isInteger(level) || level < 0 || level > 63) throw new RangeError('tile level must be 0 to 63');
+  if (!Number.isInteger(level) || level < 0 || level > 63) throw outOfRange('a tile level must be 0 to 63');
   return `tile/${level}/${encodeIndex(index)}${suffix(width)}`;
 }
 
@@ -109,24 +109,6 @@ export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
     out[o + 1] = e.byteLength & 0xff;
     out.set(e, o + 2);
     o += 2 + e.byteLength;
-  }
-  return out;
-}
-
-/** Decodes an entry bundle (attacker-controlled bytes): lengths are checked against what remains. */
-export function decodeEntryBundle(bytes: Uint8Array, maxEntries = TILE_WIDTH): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let o = 0;
-  while (o < bytes.byteLength) {
-    if (out.length >= maxEntries)
-      throw new InputError('VERITY_E_INPUT_MALFORMED', `entry bundle holds more than ${maxEntries} entries`);
-    if (o + 2 > bytes.byteLength)
-      throw new InputError('VERITY_E_INPUT_MALFORMED', 'entry bundle ends inside a length prefix');
-    const len = ((bytes[o] as number) << 8) | (bytes[o + 1] as number);
-    if (o + 2 + len > bytes.byteLength)
-      throw new InputError('VERITY_E_INPUT_MALFORMED', 'entry bundle entry runs past the end');
-    out.push(bytes.subarray(o + 2, o + 2 + len));
-    o += 2 + len;
   }
   return out;
 }

@@ -48,8 +48,31 @@ function splitPoint(n: number): number {
   return k;
 }
 
+/**
+ * @internal The error of an index, size or tile coordinate outside the tree. These may come from a
+ * request (a log server's query parameters): a coded error the interface can answer with, never a
+ * bare RangeError.
+ */
+export function outOfRange(message: string): LogError {
+  return new LogError('VERITY_E_LOG_RANGE', message);
+}
+
 function checkSize(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative safe integer`);
+  if (!Number.isSafeInteger(v) || v < 0) throw outOfRange(`${name} must be a non-negative safe integer`);
+}
+
+function checkIndex(index: number, size: number): void {
+  checkSize('index', index);
+  checkSize('size', size);
+  if (index >= size)
+    throw outOfRange(`leaf index ${index} is outside the tree of size ${size}; ask for an index below the size`);
+}
+
+function checkSizes(size1: number, size2: number): void {
+  checkSize('size1', size1);
+  checkSize('size2', size2);
+  if (size1 > size2)
+    throw outOfRange(`tree size ${size1} is larger than tree size ${size2}; give the smaller size first`);
 }
 
 /**
@@ -142,9 +165,7 @@ function nodesOf(ranges: [number, number][]): NodeId[] {
 
 /** The perfect nodes `inclusionProof(index, size, ...)` will ask for. O(log n). */
 export function inclusionProofNodes(index: number, size: number): NodeId[] {
-  checkSize('index', index);
-  checkSize('size', size);
-  if (index >= size) throw new RangeError('index must be smaller than size');
+  checkIndex(index, size);
   return nodesOf(inclusionRanges(index, size));
 }
 
@@ -159,9 +180,7 @@ export interface InclusionPlan {
 
 /** Plans the inclusion proof of leaf `index` in the tree of `size` leaves (no hashing). */
 export function planInclusionProof(index: number, size: number): InclusionPlan {
-  checkSize('index', index);
-  checkSize('size', size);
-  if (index >= size) throw new RangeError('index must be smaller than size');
+  checkIndex(index, size);
   const ranges = inclusionRanges(index, size);
   return { index, size, ranges, nodes: nodesOf(ranges) };
 }
@@ -185,17 +204,13 @@ export function inclusionProof(
   getNode: (id: NodeId) => Uint8Array,
   memo?: Map<string, Uint8Array>,
 ): Uint8Array[] {
-  checkSize('index', index);
-  checkSize('size', size);
-  if (index >= size) throw new RangeError('index must be smaller than size');
+  checkIndex(index, size);
   return inclusionRanges(index, size).map(([a, b]) => rangeHash(a, b, getNode, memo));
 }
 
 /** The perfect nodes `consistencyProof(size1, size2, ...)` will ask for. O(log n). */
 export function consistencyProofNodes(size1: number, size2: number): NodeId[] {
-  checkSize('size1', size1);
-  checkSize('size2', size2);
-  if (size1 > size2) throw new RangeError('size1 must not exceed size2');
+  checkSizes(size1, size2);
   if (size1 === 0 || size1 === size2) return [];
   return nodesOf(consistencyRanges(size1, size2));
 }
@@ -205,9 +220,7 @@ export function consistencyProofNodes(size1: number, size2: number): NodeId[] {
  * Empty when size1 is 0 (every tree extends the empty one) or equals size2.
  */
 export function consistencyProof(size1: number, size2: number, getNode: (id: NodeId) => Uint8Array): Uint8Array[] {
-  checkSize('size1', size1);
-  checkSize('size2', size2);
-  if (size1 > size2) throw new RangeError('size1 must not exceed size2');
+  checkSizes(size1, size2);
   if (size1 === 0 || size1 === size2) return [];
   return consistencyRanges(size1, size2).map(([a, b]) => rangeHash(a, b, getNode));
 }
@@ -218,7 +231,7 @@ function invalid(reason: string): LogError {
 
 // Every argument below may come from an attacker: sizes, lengths and hash widths are checked before use.
 function checkHashes(proof: readonly Uint8Array[], ...hashes: Uint8Array[]): void {
-  if (!Array.isArray(proof)) throw new TypeError('proof must be an array');
+  if (!Array.isArray(proof)) throw invalid('the proof is not a list of hashes');
   if (proof.length > MAX_PROOF_HASHES) throw invalid(`wrong proof length (${proof.length} hashes)`);
   for (const h of [...proof, ...hashes]) {
     if (!(h instanceof Uint8Array) || h.byteLength !== HASH_SIZE) throw invalid('a hash is not 32 bytes');

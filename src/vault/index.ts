@@ -1,5 +1,9 @@
+export type { Access, VaultLimits, VaultOptions } from './context.ts';
+export { DEFAULT_VAULT_LIMITS } from './context.ts';
+export { SUBJECT_INDEX_KEY } from './keyring.ts';
 export type { Classification, Provenance, ProvenanceSignature, RecordMeta, Sensitivity } from './model.ts';
 export { TRANSITIONS } from './model.ts';
+export type { ReadResult, RecordProof } from './read.ts';
 export { GENERIC_SCHEMA_ID } from './schemas.ts';
-export type { Access, PutInput, PutResult, ReadResult, RecordProof, VaultLimits, VaultOptions } from './vault.ts';
-export { DEFAULT_VAULT_LIMITS, SUBJECT_INDEX_KEY, Vault } from './vault.ts';
+export { Vault } from './vault.ts';
+export type { PutInput, PutResult } from './write.ts';

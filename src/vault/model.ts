@@ -1,3 +1,4 @@
+import { bindAad } from '../envelope/index.ts';
 import type { LifecycleState } from '../store/index.ts';
 
 /** How sensitive a record is (drives policy in later layers). */
@@ -65,3 +66,22 @@ export const TRANSITIONS: Readonly<Record<LifecycleState, readonly LifecycleStat
   archived: ['stored'],
   erased: [],
 });
+
+/** The metadata stored beside a record version's envelope (plain JSON: stored, never hashed or signed). */
+export interface StoredMeta {
+  readonly origin: 'created' | 'captured';
+  readonly classification: Classification;
+  readonly provenance: Provenance;
+  readonly lineage: readonly string[];
+  readonly purpose: string;
+  readonly contentHash: string;
+  readonly schema: string;
+}
+
+/**
+ * The additional data a record's envelope is sealed with: its identity, so that a ciphertext moved
+ * to another record, version, subject or type fails to open.
+ */
+export function recordAad(id: string, version: number, subjectRef: string, type: string): Uint8Array {
+  return bindAad('verity/record/v1', [id, String(version), subjectRef, type]);
+}

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { canonicalJson, type JsonValue, toBase64Url } from '../encoding/index.ts';
+import { canonicalJson, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
+import { type Access, auditEntry, checkPurpose, type VaultContext } from './context.ts';
 
 /** The schema applied to record types nobody registered, when the store allows them. */
 export const GENERIC_SCHEMA = Object.freeze({ type: 'object' });
@@ -60,4 +61,77 @@ export function validateAgainst(validate: ValidateFunction, data: unknown, type:
     'VERITY_E_RECORD_SCHEMA',
     `${where} does not match the schema of type ${quote(type)}: ${e?.message ?? 'invalid'}`,
   );
+}
+
+/** Largest schema, as canonical JSON. */
+const MAX_SCHEMA_BYTES = 256 * 1024;
+
+/** A type's compiled validator and the id (`TYPE@sha256:...`) of the schema it checks. */
+export interface TypeValidator {
+  readonly id: string;
+  readonly validate: ValidateFunction;
+}
+
+/**
+ * The record types' schemas: registered through the log, compiled once and cached for a minute
+ * (a schema registered by another process is picked up within that time).
+ */
+export class SchemaRegistry {
+  readonly #ctx: VaultContext;
+  readonly #unknownTypes: 'generic' | 'reject';
+  readonly #compiler = new SchemaCompiler();
+  readonly #validators = new Map<string, TypeValidator & { until: number }>();
+
+  constructor(ctx: VaultContext, unknownTypes: 'generic' | 'reject') {
+    this.#ctx = ctx;
+    this.#unknownTypes = unknownTypes;
+  }
+
+  /** Registers (or replaces) the JSON Schema of a record type; audited. */
+  async register(
+    type: string,
+    schema: JsonValue,
+    access: Access,
+  ): Promise<{ type: string; schema: string; logIndex: number }> {
+    checkTypeName(type);
+    checkPurpose(access.purpose);
+    const text = canonicalJson(schema);
+    if (utf8(text).byteLength > MAX_SCHEMA_BYTES)
+      throw new InputError('VERITY_E_INPUT_TOO_LARGE', 'a schema may be at most 256 KiB');
+    this.#compiler.compile(schema, type);
+    const digest = schemaDigest(schema);
+    const { clock } = this.#ctx;
+    const { result } = await this.#ctx.log.submit(async (tx, batch) => {
+      await tx.putSchema({ type, schema: text, createdAt: clock.now() });
+      return batch.add(auditEntry(clock, access, 'schema.register', `schema:${type}`, { contentHash: digest }));
+    });
+    this.#validators.delete(type);
+    return { type, schema: `${type}@${digest}`, logIndex: result };
+  }
+
+  /** The validator of a record type; VERITY_E_RECORD_TYPE_UNKNOWN when it has none and the vault is strict. */
+  async validator(type: string): Promise<TypeValidator> {
+    const now = this.#ctx.clock.now();
+    const cached = this.#validators.get(type);
+    if (cached !== undefined && cached.until > now) return cached;
+    const row = await this.#ctx.store.reader.getSchema(type);
+    let v: TypeValidator & { until: number };
+    if (row !== undefined) {
+      const schema = parseJson(row.schema, { maxBytes: MAX_SCHEMA_BYTES, maxDepth: 64 }, 'stored schema');
+      v = {
+        id: `${type}@${schemaDigest(schema)}`,
+        validate: this.#compiler.compile(schema, type),
+        until: now + 60_000,
+      };
+    } else if (this.#unknownTypes === 'generic') {
+      v = { id: GENERIC_SCHEMA_ID, validate: this.#compiler.compile(GENERIC_SCHEMA, type), until: now + 5_000 };
+    } else {
+      throw new VaultError(
+        'VERITY_E_RECORD_TYPE_UNKNOWN',
+        `record type ${quote(type)} has no registered schema; register one with \`verity types add\``,
+      );
+    }
+    this.#validators.set(type, v);
+    return v;
+  }
 }

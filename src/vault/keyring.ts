@@ -1,0 +1,236 @@
+// Subject keys: the storage reference of a subject id, the subject's data key (cached unwrapped,
+// checked against the store inside each write transaction) and online KEK rotation, which
+// re-wraps those keys. What changes here changes together: the key cache and what invalidates it.
+import { auditPseudonym, deriveSubkey } from '../audit/index.ts';
+import { toBase64Url, utf8 } from '../encoding/index.ts';
+import { isVerityError, KeyError, StoreError } from '../errors/index.ts';
+import type { LogBatch } from '../log/index.ts';
+import type { StoreWriter, SubjectKeyRow } from '../store/index.ts';
+import { type Access, auditEntry, checkPurpose, checkSubject, type VaultContext } from './context.ts';
+
+/** Name of the KeyStore MAC key that turns subject ids into storage references. */
+export const SUBJECT_INDEX_KEY = 'subject-index';
+
+const SUBJECT_CACHE = 10_000;
+
+/** A subject's unwrapped keys, derived from its data key (which is wiped once derived). */
+export interface SubjectKeys {
+  readonly ref: string;
+  readonly createdAt: number;
+  /** The `subjects.epoch` at which this key was last seen stored (see `#ensureRow`). */
+  epoch?: number;
+  /** Row to insert when the key is new and not yet stored. */
+  readonly pending?: SubjectKeyRow;
+  readonly sealKey: Uint8Array;
+  readonly pseudonym: string;
+}
+
+function subjectKeyContext(subjectRef: string): Uint8Array {
+  return utf8(`verity/subject-key/v1\n${subjectRef}`);
+}
+
+/** A conflict on the subject's key row: the write is retried with fresh keys. */
+function keyConflict(message: string): StoreError {
+  return new StoreError('VERITY_E_STORE_CONFLICT', message, { details: { retry: true } });
+}
+
+/** Subject references, subject data keys and their key-encryption keys. */
+export class Keyring {
+  readonly #ctx: VaultContext;
+  readonly #refs = new Map<string, string>();
+  readonly #subjects = new Map<string, SubjectKeys>();
+  readonly #batchEpoch = new WeakMap<LogBatch, number>();
+
+  constructor(ctx: VaultContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The storage reference of a subject id: a keyed pseudonym (HMAC-SHA-256), never the id itself. */
+  async subjectRef(subject: string): Promise<string> {
+    checkSubject(subject);
+    const cached = this.#refs.get(subject);
+    if (cached !== undefined) return cached;
+    const ref = toBase64Url(await this.#ctx.keys.mac(SUBJECT_INDEX_KEY, utf8(subject)));
+    if (this.#refs.size >= SUBJECT_CACHE) this.#refs.clear();
+    this.#refs.set(subject, ref);
+    return ref;
+  }
+
+  #keysFrom(ref: string, dataKey: Uint8Array, createdAt: number, pending?: SubjectKeyRow): SubjectKeys {
+    const k: SubjectKeys = {
+      ref,
+      createdAt,
+      sealKey: deriveSubkey(dataKey, 'verity/record-seal/v1'),
+      pseudonym: auditPseudonym(dataKey),
+      ...(pending === undefined ? {} : { pending }),
+    };
+    dataKey.fill(0);
+    return k;
+  }
+
+  /** The subject's stored keys (from cache or the store), or undefined when it has none (shredded). */
+  async stored(ref: string): Promise<SubjectKeys | undefined> {
+    const cached = this.#subjects.get(ref);
+    if (cached !== undefined && cached.pending === undefined) return cached;
+    const row = await this.#ctx.store.reader.getSubjectKey(ref);
+    if (row === undefined) return undefined;
+    const key = await this.#ctx.keys.unwrapKey(
+      { kekVersion: row.kekVersion, bytes: row.wrappedKey },
+      subjectKeyContext(row.subjectRef),
+    );
+    const k = this.#keysFrom(row.subjectRef, key, row.createdAt);
+    this.#cache(k);
+    return k;
+  }
+
+  /** Fresh keys for a subject that has none (stored by `#ensureRow` in the write transaction). */
+  async #generate(ref: string): Promise<SubjectKeys> {
+    const { key, wrapped } = await this.#ctx.keys.generateDataKey(subjectKeyContext(ref));
+    const createdAt = this.#ctx.clock.now();
+    return this.#keysFrom(ref, key, createdAt, {
+      subjectRef: ref,
+      kekVersion: wrapped.kekVersion,
+      wrappedKey: wrapped.bytes,
+      createdAt,
+    });
+  }
+
+  #cache(k: SubjectKeys): void {
+    if (this.#subjects.size >= SUBJECT_CACHE) this.#subjects.clear();
+    this.#subjects.set(k.ref, k);
+  }
+
+  /** Drops a subject's keys from the cache and wipes them (after shredding). */
+  forget(k: SubjectKeys): void {
+    this.#subjects.delete(k.ref);
+    k.sealKey.fill(0);
+  }
+
+  /**
+   * Runs `op` in a log transaction with the subject's keys, creating them when the subject has
+   * none. The key row is checked (or inserted) in the same transaction; when another process
+   * changed it meanwhile (shredded, created concurrently, KEK rotated) the write is retried with
+   * fresh keys, up to three times.
+   */
+  async write<R>(
+    ref: string,
+    access: Access,
+    op: (tx: StoreWriter, batch: LogBatch, k: SubjectKeys) => Promise<R>,
+  ): Promise<R> {
+    for (let attempt = 0; ; attempt++) {
+      const k = (await this.stored(ref)) ?? (await this.#generate(ref));
+      try {
+        // Steady state (a stored key already checked at this batch's epoch) skips the row check
+        // without an extra await: this is the sealed-write hot path.
+        const { result } = await this.#ctx.log.submit((tx, batch) =>
+          k.pending === undefined && k.epoch !== undefined && this.#batchEpoch.get(batch) === k.epoch
+            ? op(tx, batch, k)
+            : this.#ensureRow(tx, batch, k, access).then(() => op(tx, batch, k)),
+        );
+        if (k.pending !== undefined) {
+          const { pending: _, ...stored } = k;
+          this.#cache(stored);
+        }
+        return result;
+      } catch (e) {
+        if (attempt < 3 && isVerityError(e, 'VERITY_E_STORE_CONFLICT') && e.details?.['retry'] === true) continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Inside the write transaction: makes sure the subject's key row is the one `k` came from,
+   * inserting it when new. A row changed by another process (shredded, or created concurrently)
+   * is a conflict; the caller retries with fresh keys.
+   */
+  async #ensureRow(tx: StoreWriter, batch: LogBatch, k: SubjectKeys, access: Access): Promise<void> {
+    // `subjects.epoch` grows whenever any subject key is deleted (shredding), in every process.
+    // A key seen stored at the current epoch is still stored: no row read needed. The epoch is
+    // read once per transaction.
+    let epoch = this.#batchEpoch.get(batch);
+    if (epoch === undefined) {
+      epoch = Number((await tx.getMeta('subjects.epoch')) ?? '0');
+      this.#batchEpoch.set(batch, epoch);
+    }
+    if (k.pending === undefined && k.epoch === epoch) return;
+    const row = await tx.getSubjectKey(k.ref);
+    if (row !== undefined) {
+      if (k.pending === undefined && row.createdAt === k.createdAt) {
+        k.epoch = epoch;
+        return;
+      }
+      this.#subjects.delete(k.ref);
+      throw keyConflict('the subject key changed while writing; retry');
+    }
+    if (k.pending === undefined) {
+      this.#subjects.delete(k.ref);
+      throw keyConflict('the subject key was shredded while writing; retry');
+    }
+    const minKek = Number((await tx.getMeta('kek.min')) ?? '0');
+    if (k.pending.kekVersion < minKek) throw keyConflict('the key-encryption key was rotated while writing; retry');
+    await tx.insertSubjectKey(k.pending);
+    k.epoch = epoch;
+    batch.add(
+      auditEntry(this.#ctx.clock, access, 'key.create', `kek:${k.pending.kekVersion}`, { subject: k.pseudonym }),
+    );
+  }
+
+  /**
+   * Rotates the key-encryption key online: a new KEK version becomes current, every subject data
+   * key is re-wrapped under it in batches (payloads are not re-encrypted, reads and writes go on),
+   * and with `destroyRetired` every retired KEK that no longer wraps anything is destroyed.
+   */
+  async rotateKeys(
+    access: Access & { destroyRetired?: boolean; batchSize?: number },
+  ): Promise<{ kekVersion: number; rewrapped: number; destroyed: number[] }> {
+    checkPurpose(access.purpose);
+    const { store, keys, log, clock } = this.#ctx;
+    const batchSize = access.batchSize ?? 500;
+    const kekVersion = await keys.rotateKek();
+    await log.submit(async (tx, batch) => {
+      // From here on no transaction may store a subject key wrapped under an older version.
+      await tx.setMeta('kek.min', String(kekVersion));
+      batch.add(auditEntry(clock, access, 'key.rotate', `kek:${kekVersion}`));
+    });
+    let rewrapped = 0;
+    for (;;) {
+      const rows = await store.reader.listSubjectKeysBelow(kekVersion, batchSize);
+      if (rows.length === 0) break;
+      const updated: SubjectKeyRow[] = [];
+      for (const row of rows) {
+        const ctx = subjectKeyContext(row.subjectRef);
+        const key = await keys.unwrapKey({ kekVersion: row.kekVersion, bytes: row.wrappedKey }, ctx);
+        const w = await keys.wrapKey(key, ctx);
+        key.fill(0);
+        if (w.kekVersion < kekVersion)
+          throw new KeyError('VERITY_E_KEY_IN_USE', 'the key store did not switch to the new key-encryption key');
+        updated.push({ ...row, kekVersion: w.kekVersion, wrappedKey: w.bytes });
+      }
+      const { result } = await log.submit(async (tx, batch) => {
+        const live: SubjectKeyRow[] = [];
+        for (const u of updated) {
+          const cur = await tx.getSubjectKey(u.subjectRef);
+          // Skip keys shredded or replaced meanwhile (a replacement is wrapped under the new KEK,
+          // since `kek.min` forbids older ones, so the listing above never returns it again).
+          if (cur !== undefined && cur.createdAt === u.createdAt && cur.kekVersion < kekVersion) live.push(u);
+        }
+        await tx.updateSubjectKeys(live);
+        batch.add(auditEntry(clock, access, 'key.rewrap', `kek:${kekVersion}`, { details: { count: live.length } }));
+        return live.length;
+      });
+      rewrapped += result;
+    }
+    const destroyed: number[] = [];
+    if (access.destroyRetired === true) {
+      const counts = await store.reader.countSubjectKeysByKek();
+      for (const kek of await keys.listKeks()) {
+        if (kek.state !== 'retired' || (counts.get(kek.version) ?? 0) > 0) continue;
+        await keys.destroyKek(kek.version);
+        await log.submit((_tx, batch) => batch.add(auditEntry(clock, access, 'key.destroy', `kek:${kek.version}`)));
+        destroyed.push(kek.version);
+      }
+    }
+    return { kekVersion, rewrapped, destroyed };
+  }
+}

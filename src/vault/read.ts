@@ -1,0 +1,254 @@
+// The read path: a record opened with its subject's key, checked against its logged content
+// commitment, audited, and returned with an inclusion proof Verity verified first; plus the
+// metadata reads (describe, history, listing by subject).
+import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
+import {
+  bytesEqual,
+  canonicalJsonBytes,
+  fromBase64,
+  fromBase64Url,
+  type JsonValue,
+  parseJson,
+  toBase64,
+} from '../encoding/index.ts';
+import { open as openEnvelope } from '../envelope/index.ts';
+import { InputError, isVerityError, KeyError, LogError, quote, VaultError } from '../errors/index.ts';
+import { type InclusionProofCase, MAX_ENTRY_BYTES } from '../log/index.ts';
+import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
+import { verifyCheckpoint } from '../note/index.ts';
+import type { LifecycleState, RecordRow } from '../store/index.ts';
+import { type Access, audit, checkId, checkPurpose, recordNotFound, subjectOf, type VaultContext } from './context.ts';
+import type { Keyring, SubjectKeys } from './keyring.ts';
+import { type RecordMeta, recordAad, type StoredMeta } from './model.ts';
+
+/** A read inclusion proof: a `verify-proof` case plus what a client needs to check it end to end. */
+export interface RecordProof extends InclusionProofCase {
+  /** The signed checkpoint whose root is `rootHash`. */
+  readonly checkpoint: string;
+  /** Standard base64 of the log entry at `leafIndex` (its leaf hash is `leafHash`). */
+  readonly entry: string;
+  /**
+   * Base64url of the salt of the entry's content commitment: with the data it recomputes the
+   * entry's `contentHash` (see `contentCommitment`), binding the data returned to the logged write.
+   */
+  readonly contentSalt: string;
+}
+
+export interface ReadResult {
+  readonly data: JsonValue;
+  readonly meta: RecordMeta;
+  readonly proof: RecordProof;
+  /** The log index of the audit entry that recorded this read. */
+  readonly readLogIndex: number;
+}
+
+/** What an authorization decision needs to know about a record (see `Vault.describe`). */
+export interface RecordFacts {
+  readonly id: string;
+  readonly version: number;
+  readonly type: string;
+  readonly subjectRef: string;
+  readonly category: string;
+  readonly sensitivity: string;
+  readonly state: LifecycleState;
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function recordMeta(row: RecordRow, subject?: string): RecordMeta {
+  const m = parseJson(row.meta, { maxBytes: 1024 * 1024, maxDepth: 8 }, 'stored metadata') as unknown as StoredMeta;
+  return {
+    id: row.id,
+    version: row.version,
+    type: row.type,
+    ...(subject === undefined ? {} : { subject }),
+    state: row.state,
+    origin: m.origin,
+    classification: m.classification,
+    provenance: m.provenance,
+    lineage: m.lineage,
+    purpose: m.purpose,
+    createdAt: new Date(row.createdAt).toISOString(),
+    retainUntil: iso(row.retainUntil),
+    contentHash: m.contentHash,
+    schema: m.schema,
+    logIndex: row.logIndex,
+  };
+}
+
+function openRecord(k: SubjectKeys, row: RecordRow): Uint8Array {
+  try {
+    return openEnvelope(
+      k.sealKey,
+      row.envelope as Uint8Array,
+      recordAad(row.id, row.version, row.subjectRef, row.type),
+    );
+  } catch (cause) {
+    if (isVerityError(cause, 'VERITY_E_ENVELOPE_INVALID')) {
+      throw new KeyError(
+        'VERITY_E_ENVELOPE_INVALID',
+        `record ${quote(row.id)} version ${row.version} failed authentication: its ciphertext or metadata was altered`,
+        { cause },
+      );
+    }
+    throw cause;
+  }
+}
+
+/** Reads sealed records and their metadata. */
+export class RecordReader {
+  readonly #ctx: VaultContext;
+  readonly #keyring: Keyring;
+  #verifiedCheckpoint: { note: string; size: number; rootHash: Uint8Array } | undefined;
+
+  constructor(ctx: VaultContext, keyring: Keyring) {
+    this.#ctx = ctx;
+    this.#keyring = keyring;
+  }
+
+  /**
+   * Reads one version (default: the latest). The read is audited before the data is returned, and
+   * the returned proof shows that the version's write entry is in the signed log; Verity verifies
+   * that proof itself first, so a tampered store is reported instead of served.
+   */
+  async get(id: string, access: Access & { version?: number }): Promise<ReadResult> {
+    checkId(id);
+    checkPurpose(access.purpose);
+    if (access.version !== undefined && (!Number.isSafeInteger(access.version) || access.version < 1)) {
+      throw new InputError('VERITY_E_INPUT_INVALID', `version ${quote(access.version)} must be a positive integer`);
+    }
+    const row = await this.#ctx.store.reader.getRecord(id, access.version);
+    if (row === undefined) throw recordNotFound(id, access.version === undefined ? '' : ` version ${access.version}`);
+    if (row.state === 'erased' || row.envelope === null)
+      throw new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} version ${row.version} was erased`);
+    const k = await this.#keyring.stored(row.subjectRef);
+    if (k === undefined)
+      throw new VaultError(
+        'VERITY_E_SUBJECT_SHREDDED',
+        `the keys of the subject of record ${quote(id)} were shredded; the data is gone`,
+      );
+    const plaintext = openRecord(k, row);
+    const payload = parseJson(
+      plaintext,
+      { maxBytes: plaintext.byteLength, maxDepth: this.#ctx.limits.maxDepth + 2 },
+      'sealed payload',
+    ) as {
+      data: JsonValue;
+      salt: string;
+      subject: string;
+    };
+    const meta = recordMeta(row, payload.subject);
+    const dataBytes = canonicalJsonBytes(payload.data);
+    const salt = fromBase64Url(payload.salt, 'sealed salt');
+    if (contentCommitment(salt, dataBytes) !== meta.contentHash) {
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `record ${quote(id)} version ${row.version} does not match its logged content commitment`,
+      );
+    }
+    const readLogIndex = await audit(this.#ctx, access, 'record.read', `record:${id}@${row.version}`, {
+      subject: k.pseudonym,
+      details: { type: row.type },
+    });
+    const proof = { ...(await this.#proveWrite(row, meta.contentHash)), contentSalt: payload.salt };
+    return { data: payload.data, meta, proof, readLogIndex };
+  }
+
+  /** Builds and checks the inclusion proof of the entry that recorded `row`'s write. */
+  async #proveWrite(row: RecordRow, contentHash: string): Promise<Omit<RecordProof, 'contentSalt'>> {
+    const { log } = this.#ctx;
+    const p = await log.inclusionProof(row.logIndex);
+    const [entry] = await log.entries(row.logIndex, row.logIndex + 1);
+    const tampered = (why: string) =>
+      new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `the log entry of record ${quote(row.id)} version ${row.version} ${why}; run \`verity log verify\``,
+      );
+    if (entry === undefined || entry.byteLength > MAX_ENTRY_BYTES) throw tampered('is missing');
+    const leaf = hashLeaf(entry);
+    if (!bytesEqual(leaf, fromBase64(p.leafHash))) throw tampered('does not hash to the stored leaf');
+    const e = decodeAuditEntry(entry);
+    if (e.resource !== `record:${row.id}@${row.version}` || e.contentHash !== contentHash)
+      throw tampered('names other content');
+    const checkpoint = p.checkpoint ?? (await log.checkpoint());
+    // Many reads share one checkpoint (one per group commit): verify its signature once.
+    let cp = this.#verifiedCheckpoint;
+    if (cp === undefined || cp.note !== checkpoint) {
+      const c = verifyCheckpoint(checkpoint, log.verifier, log.origin).checkpoint;
+      cp = { note: checkpoint, size: c.size, rootHash: c.rootHash };
+      this.#verifiedCheckpoint = cp;
+    }
+    try {
+      if (cp.size !== p.treeSize || !bytesEqual(cp.rootHash, fromBase64(p.rootHash)))
+        throw new Error('checkpoint mismatch');
+      verifyInclusion(
+        leaf,
+        p.leafIndex,
+        p.treeSize,
+        p.proof.map((h) => fromBase64(h)),
+        cp.rootHash,
+      );
+    } catch (cause) {
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `the inclusion proof of record ${quote(row.id)} version ${row.version} does not verify against the signed checkpoint; run \`verity log verify\``,
+        { cause },
+      );
+    }
+    return { ...p, checkpoint, entry: toBase64(entry) };
+  }
+
+  /**
+   * What an authorization decision needs to know about a record, read without decrypting and
+   * without an audit entry (the decision itself is audited by the caller). Undefined when absent.
+   */
+  async describe(id: string): Promise<RecordFacts | undefined> {
+    checkId(id);
+    const row = await this.#ctx.store.reader.getRecord(id);
+    if (row === undefined) return undefined;
+    const m = recordMeta(row);
+    return {
+      id,
+      version: row.version,
+      type: row.type,
+      subjectRef: row.subjectRef,
+      category: m.classification.category,
+      sensitivity: m.classification.sensitivity,
+      state: row.state,
+    };
+  }
+
+  /** Metadata of every version of a record, oldest first (audited). */
+  async history(id: string, access: Access): Promise<RecordMeta[]> {
+    checkId(id);
+    checkPurpose(access.purpose);
+    const rows = await this.#ctx.store.reader.listRecordVersions(id);
+    const last = rows[rows.length - 1];
+    if (last === undefined) throw recordNotFound(id);
+    const k = await this.#keyring.stored(last.subjectRef);
+    await audit(this.#ctx, access, 'record.history', `record:${id}`, subjectOf(k));
+    return rows.map((r) => recordMeta(r));
+  }
+
+  /** Metadata of the latest version of each record of a subject (audited). */
+  async listBySubject(subject: string, access: Access & { limit?: number; after?: string }): Promise<RecordMeta[]> {
+    checkPurpose(access.purpose);
+    const limit = access.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
+      throw new InputError('VERITY_E_INPUT_INVALID', 'limit must be 1 to 1000');
+    if (access.after !== undefined) checkId(access.after);
+    const ref = await this.#keyring.subjectRef(subject);
+    const rows = await this.#ctx.store.reader.listRecordsBySubject(ref, {
+      limit,
+      ...(access.after === undefined ? {} : { after: access.after }),
+    });
+    const k = await this.#keyring.stored(ref);
+    await audit(this.#ctx, access, 'subject.list', 'subject:records', {
+      ...subjectOf(k),
+      details: { count: rows.length },
+    });
+    return rows.map((r) => recordMeta(r, subject));
+  }
+}
