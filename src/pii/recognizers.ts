@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bech32, bech32m, createBase58check } from '@scure/base';
 import { getCountrySpecifications, isValidIBAN } from 'ibantools';
 import { isPossiblePhoneNumber, Metadata } from 'libphonenumber-js';
 import { sha256 } from '../platform/index.ts';
@@ -213,10 +214,33 @@ function eip55Valid(addr: string): boolean {
   return true;
 }
 
+const base58check = createBase58check(sha256);
+
+/**
+ * Base58Check (Bitcoin P2PKH/P2SH): a version byte and a 20-byte hash under a 4-byte double-SHA-256
+ * checksum, canonically encoded (one leading `1` per leading zero byte).
+ */
+export function base58CheckValid(s: string): boolean {
+  try {
+    return base58check.decode(s).length === 21;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * BIP 173 / BIP 350: the bech32 or bech32m checksum of an address. Case is folded first: BIP 173
+ * calls a mixed-case address invalid, but one typed that way in chat is still someone's wallet.
+ */
+export function bech32Valid(s: string): boolean {
+  const lower = s.toLowerCase();
+  return bech32.decodeUnsafe(lower) !== undefined || bech32m.decodeUnsafe(lower) !== undefined;
+}
+
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 /** Base58Check (Bitcoin P2PKH/P2SH): 25 bytes whose last 4 are a double-SHA-256 checksum. */
-function base58CheckValid(s: string): boolean {
+export function oldBase58CheckValid(s: string): boolean {
   let n = 0n;
   for (const c of s) {
     const v = B58.indexOf(c);
@@ -236,7 +260,7 @@ function base58CheckValid(s: string): boolean {
 const BECH32_CHARS = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 
 /** BIP 173 / BIP 350: the bech32 or bech32m checksum of a `bc1` address. */
-function bech32Valid(s: string): boolean {
+export function oldBech32Valid(s: string): boolean {
   const lower = s.toLowerCase();
   const sep = lower.lastIndexOf('1');
   const hrp = lower.slice(0, sep);
