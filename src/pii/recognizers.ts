@@ -218,7 +218,8 @@ const base58check = createBase58check(sha256);
 
 /**
  * Base58Check (Bitcoin P2PKH/P2SH): a version byte and a 20-byte hash under a 4-byte double-SHA-256
- * checksum, canonically encoded (one leading `1` per leading zero byte).
+ * checksum, canonically encoded (one leading `1` per leading zero byte: a `1` too many or too few
+ * is no address).
  */
 export function base58CheckValid(s: string): boolean {
   try {
@@ -235,51 +236,6 @@ export function base58CheckValid(s: string): boolean {
 export function bech32Valid(s: string): boolean {
   const lower = s.toLowerCase();
   return bech32.decodeUnsafe(lower) !== undefined || bech32m.decodeUnsafe(lower) !== undefined;
-}
-
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-/** Base58Check (Bitcoin P2PKH/P2SH): 25 bytes whose last 4 are a double-SHA-256 checksum. */
-export function oldBase58CheckValid(s: string): boolean {
-  let n = 0n;
-  for (const c of s) {
-    const v = B58.indexOf(c);
-    if (v < 0) return false;
-    n = n * 58n + BigInt(v);
-  }
-  const bytes = new Uint8Array(25);
-  for (let i = 24; i >= 0; i--) {
-    bytes[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  if (n !== 0n) return false;
-  const check = sha256(sha256(bytes.subarray(0, 21)));
-  return check[0] === bytes[21] && check[1] === bytes[22] && check[2] === bytes[23] && check[3] === bytes[24];
-}
-
-const BECH32_CHARS = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-
-/** BIP 173 / BIP 350: the bech32 or bech32m checksum of a `bc1` address. */
-export function oldBech32Valid(s: string): boolean {
-  const lower = s.toLowerCase();
-  const sep = lower.lastIndexOf('1');
-  const hrp = lower.slice(0, sep);
-  const data = [...lower.slice(sep + 1)].map((c) => BECH32_CHARS.indexOf(c));
-  if (data.some((d) => d < 0)) return false;
-  const G = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-  let chk = 1;
-  const values = [
-    ...[...hrp].map((c) => c.charCodeAt(0) >> 5),
-    0,
-    ...[...hrp].map((c) => c.charCodeAt(0) & 31),
-    ...data,
-  ];
-  for (const v of values) {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= G[i] as number;
-  }
-  return chk === 1 || chk === 0x2bc830a3;
 }
 
 function wallets(text: string, emit: Emit): void {
@@ -406,7 +362,6 @@ const PERSON_BEFORE =
 const PLACE_BEFORE =
   /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
 const PERSON_AFTER = /^\s*(?:from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
-const STREET = /^\d{1,6} /;
 const TITLE = /^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|lady|lord)\.?$/i;
 
 function bare(word: string): string {
