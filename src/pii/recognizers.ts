@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bech32, bech32m, createBase58check } from '@scure/base';
 import { getCountrySpecifications, isValidIBAN } from 'ibantools';
@@ -61,7 +61,7 @@ const BIRTH_CUE =
   /\b(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|né|née|nacid[oa])\b[^\n]{0,24}$/i;
 const TRAILING = /[.,;:!?)\]}'"]+$/;
 
-/** Luhn checksum (ISO/IEC 7812). */
+/** Luhn checksum (ISO/IEC 7812). A dozen lines; no installed library offers it. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   let double = false;
@@ -113,7 +113,12 @@ function cards(text: string, emit: Emit): void {
 
 const IBAN_COUNTRIES = new Set(Object.keys(getCountrySpecifications()));
 
-/** ISO 13616 check digits: the IBAN, rearranged and read as a number, is 1 modulo 97 (ISO 7064). */
+/**
+ * ISO 13616 check digits: the IBAN, rearranged and read as a number, is 1 modulo 97 (ISO 7064).
+ * Hand-written because ibantools exports no checksum-only test (its `validateIBAN` reports a
+ * checksum error whenever the country's account format fails too), and the scanner wants the two
+ * apart: a right checksum in a wrong national format is still an IBAN, scored lower.
+ */
 function ibanChecksumValid(iban: string): boolean {
   const moved = iban.slice(4) + iban.slice(0, 4);
   let rest = 0;
@@ -153,9 +158,8 @@ function ibans(text: string, emit: Emit): void {
 function ipAddresses(text: string, emit: Emit): void {
   IPV4.lastIndex = 0;
   for (let m = IPV4.exec(text); m !== null; m = IPV4.exec(text)) {
-    const parts = m[0].split('.');
-    if (parts.every((p) => Number(p) <= 255 && (p.length === 1 || p[0] !== '0')))
-      emit('IP_ADDRESS', m.index, m.index + m[0].length, 0.9);
+    // node:net: four parts of 0 to 255, none with a leading zero.
+    if (isIPv4(m[0])) emit('IP_ADDRESS', m.index, m.index + m[0].length, 0.9);
   }
   // IPv6: from each run of hex digits and colons around a colon, validated by node:net.
   for (let c = text.indexOf(':'); c >= 0; ) {
@@ -201,7 +205,11 @@ function emails(text: string, emit: Emit): void {
   }
 }
 
-/** EIP-55: a mixed-case address must carry the checksum of its Keccak-256 hash. */
+/**
+ * EIP-55: a mixed-case address must carry the checksum of its Keccak-256 hash (@noble/hashes).
+ * The check itself is a few lines; the Ethereum libraries that have it (viem, ethers) are far too
+ * large a dependency for it.
+ */
 function eip55Valid(addr: string): boolean {
   const hex = addr.slice(2);
   if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) return true;
@@ -300,7 +308,8 @@ export function phonePossible(raw: string, digits: string, international: boolea
       if (lengths?.includes(digits.length - n) === true) return true;
       break;
     }
-  } else {
+  } else if (!digits.startsWith('011')) {
+    // (011 is the US international call prefix: the library reads what follows as a foreign number.)
     const national = digits.length === 11 && digits[0] === '1' ? digits.slice(1) : digits;
     if (lengthsOf('1')?.includes(national.length) === true && digits.length <= 11) return true;
   }
