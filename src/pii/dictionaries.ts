@@ -1,6 +1,11 @@
-import { allLocales } from '@faker-js/faker';
+// The name and place dictionaries of the PII scanner, loaded from data/names-places.jsonl: the
+// locale data of @faker-js/faker (77 locales, MIT; version, licence and the script that builds
+// the file are in data/README.md and the file's first line). Built once by
+// scripts/build-pii-dictionaries.ts; faker itself is never loaded at run time.
+import { readFileSync } from 'node:fs';
+import { VerityError } from '../errors/index.ts';
 
-/** Name and place dictionaries, built once from the locale data of @faker-js/faker (77 locales). */
+/** Name and place dictionaries, lowercase. */
 export interface Dictionaries {
   readonly firstNames: ReadonlySet<string>;
   readonly lastNames: ReadonlySet<string>;
@@ -8,27 +13,26 @@ export interface Dictionaries {
   readonly suffixes: ReadonlySet<string>;
   /** Multi-word and single-word country, state and city names, lowercase. */
   readonly places: ReadonlySet<string>;
-  /** Longest entry of `places`, in words. */
-  readonly placeWords: number;
   readonly cityPrefixes: ReadonlySet<string>;
   /** City suffixes (`ville`, `haven`, `stad`, ...), lowercase, longest first. */
   readonly citySuffixes: readonly string[];
   readonly streetSuffixes: ReadonlySet<string>;
 }
 
-let built: Dictionaries | undefined;
+/** The data file and the layout this loader reads (scripts/build-pii-dictionaries.ts writes both). */
+const DATA_FILE = new URL('./data/names-places.jsonl', import.meta.url);
+const FORMAT = 'verity-pii-dictionaries/1';
+const FIELDS = [
+  'firstNames',
+  'lastNames',
+  'prefixes',
+  'suffixes',
+  'places',
+  'cityPrefixes',
+  'citySuffixes',
+  'streetSuffixes',
+] as const;
 
-type Tree = string | readonly Tree[] | { readonly [k: string]: Tree };
-
-function strings(node: unknown, out: string[] = []): string[] {
-  if (typeof node === 'string') out.push(node);
-  else if (Array.isArray(node)) for (const x of node) strings(x, out);
-  else if (node !== null && typeof node === 'object')
-    for (const x of Object.values(node as Record<string, Tree>)) strings(x, out);
-  return out;
-}
-
-// Common English words that are also given names or places in some locale: never names on their own.
 // Words that are also given names or places in some locale but are far more often plain words in
 // chat: never names or places on their own.
 const STOP = new Set(
@@ -37,52 +41,69 @@ const STOP = new Set(
   ),
 );
 
-/** The dictionaries (built on first use, about 50 ms). */
+function damaged(why: string, cause?: unknown): VerityError {
+  return new VerityError(
+    'VERITY_E_INTERNAL',
+    `the PII dictionaries file src/pii/data/names-places.jsonl is damaged (${why}); restore it from the repository or rebuild it with scripts/build-pii-dictionaries.ts`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Parses the data file: a header line, then for each dictionary a line `{"field","count"}` and
+ * `count` lines of one JSON string each. Counts and the format are checked, so a truncated or
+ * hand-edited file fails loudly instead of scanning with words missing.
+ */
+export function parseDictionaryFile(text: string): Record<(typeof FIELDS)[number], string[]> {
+  try {
+    return parseLines(text.split('\n'));
+  } catch (e) {
+    throw e instanceof SyntaxError ? damaged('a line is not JSON', e) : e;
+  }
+}
+
+function parseLines(lines: string[]): Record<(typeof FIELDS)[number], string[]> {
+  if (lines.at(-1) === '') lines.pop();
+  const header = JSON.parse(lines[0] ?? '{}') as { format?: unknown };
+  if (header.format !== FORMAT) throw damaged(`format ${JSON.stringify(header.format)}, expected ${FORMAT}`);
+  const out: Partial<Record<string, string[]>> = {};
+  let i = 1;
+  while (i < lines.length) {
+    const head = JSON.parse(lines[i] as string) as { field?: unknown; count?: unknown };
+    const { field, count } = head;
+    if (typeof field !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
+      throw damaged(`line ${i + 1} is not a field header`);
+    // One JSON.parse for the whole field: its lines, joined, are one JSON array.
+    const values = JSON.parse(`[${lines.slice(i + 1, i + 1 + count).join(',')}]`) as unknown[];
+    if (values.length !== count || !values.every((v) => typeof v === 'string'))
+      throw damaged(`field ${field} does not hold ${count} strings`);
+    out[field] = values as string[];
+    i += 1 + count;
+  }
+  for (const f of FIELDS) if (out[f] === undefined) throw damaged(`field ${f} is missing`);
+  return out as Record<(typeof FIELDS)[number], string[]>;
+}
+
+let built: Dictionaries | undefined;
+
+/** The dictionaries (loaded on first use, about 30 ms). */
 export function dictionaries(): Dictionaries {
   if (built !== undefined) return built;
-  const first = new Set<string>();
-  const last = new Set<string>();
-  const prefixes = new Set<string>();
-  const suffixes = new Set<string>();
-  const places = new Set<string>();
-  const cityPrefixes = new Set<string>();
-  const citySuffixes = new Set<string>();
-  const streetSuffixes = new Set<string>();
-  const lower = (s: string) => s.toLowerCase();
-  for (const locale of Object.values(allLocales) as {
-    person?: Record<string, unknown>;
-    location?: Record<string, unknown>;
-  }[]) {
-    const p = locale.person ?? {};
-    const l = locale.location ?? {};
-    for (const s of strings(p['first_name'])) first.add(lower(s));
-    for (const s of strings(p['middle_name'])) first.add(lower(s));
-    for (const s of strings(p['last_name'])) last.add(lower(s));
-    for (const s of strings(p['prefix'])) prefixes.add(lower(s));
-    for (const s of strings(p['suffix'])) suffixes.add(lower(s));
-    for (const key of ['country', 'state', 'city_name', 'county'])
-      for (const s of strings(l[key])) places.add(lower(s));
-    for (const s of strings(l['city_prefix'])) cityPrefixes.add(lower(s));
-    for (const s of strings(l['city_suffix'])) if (s.length >= 2) citySuffixes.add(lower(s));
-    for (const s of strings(l['street_suffix'])) streetSuffixes.add(lower(s));
-  }
-  for (const s of STOP) {
-    first.delete(s);
-    last.delete(s);
-    places.delete(s);
-  }
-  let placeWords = 1;
-  for (const p of places) placeWords = Math.max(placeWords, p.split(' ').length);
+  const data = parseDictionaryFile(readFileSync(DATA_FILE, 'utf8'));
+  const words = (list: readonly string[]) => {
+    const set = new Set(list);
+    for (const s of STOP) set.delete(s);
+    return set;
+  };
   built = {
-    firstNames: first,
-    lastNames: last,
-    prefixes,
-    suffixes,
-    places,
-    placeWords: Math.min(placeWords, 6),
-    cityPrefixes,
-    citySuffixes: [...citySuffixes].sort((a, b) => b.length - a.length),
-    streetSuffixes,
+    firstNames: words(data.firstNames),
+    lastNames: words(data.lastNames),
+    prefixes: new Set(data.prefixes),
+    suffixes: new Set(data.suffixes),
+    places: words(data.places),
+    cityPrefixes: new Set(data.cityPrefixes),
+    citySuffixes: [...data.citySuffixes].sort((a, b) => b.length - a.length),
+    streetSuffixes: new Set(data.streetSuffixes),
   };
   return built;
 }

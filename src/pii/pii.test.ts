@@ -244,7 +244,9 @@ describe('PII detection', () => {
           );
         },
       ),
-      { numRuns: 5000 },
+      // 011 opens an international call from the US: the shortcut once took 011 3422418 for a
+      // national number (found by this property).
+      { numRuns: 5000, examples: [['1', [0, 1, 1, 3, 4, 2, 2, 4, 1, 8], ' ', false]] },
     );
   });
 });

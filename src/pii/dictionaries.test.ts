@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { buildDictionaryFile, DATA_FILE, fakerLicense, LICENSE_FILE } from '../../scripts/build-pii-dictionaries.ts';
+import { isVerityError } from '../errors/index.ts';
+import { parseDictionaryFile } from './dictionaries.ts';
+import { scan } from './index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+describe('PII dictionaries (data file built from faker locale data)', () => {
+  it('the data file is what the build script makes from the installed faker, with its licence beside it', () => {
+    const file = readFileSync(DATA_FILE, 'utf8');
+    assert.ok(
+      file === buildDictionaryFile(),
+      'src/pii/data/names-places.jsonl is stale: run `sh scripts/node.sh scripts/build-pii-dictionaries.ts`',
+    );
+    assert.equal(readFileSync(LICENSE_FILE, 'utf8'), fakerLicense());
+    const header = JSON.parse(file.slice(0, file.indexOf('\n'))) as Record<string, unknown>;
+    assert.equal(header['source'], '@faker-js/faker');
+    assert.equal(header['license'], 'MIT');
+  });
+
+  it('gives the same findings on the labeled chat corpus as the dictionaries built from faker at run time did', () => {
+    // Recorded with the dictionaries built from @faker-js/faker 10.6.0 in process, before the data
+    // file: the SHA-256 of [type, start, end, score] of every finding of every line (2,504 findings).
+    // A recognizer changed on purpose changes it too: then record the new digest, and the
+    // precision and recall floor in pii.test.ts must still hold.
+    const rows = readFileSync(join(ROOT, 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    const found = rows.map((t) => scan(t).map((f) => [f.type, f.start, f.end, f.score]));
+    assert.equal(found.flat().length, 2504);
+    assert.equal(
+      createHash('sha256').update(JSON.stringify(found)).digest('hex'),
+      'd19fbf68c00a2eb47c9d200292f2680d07a84046f7b6ad50cbd983d4c91d697a',
+    );
+  });
+
+  it('refuses a damaged data file with VERITY_E_INTERNAL instead of scanning with words missing', () => {
+    const good = readFileSync(DATA_FILE, 'utf8');
+    const lines = good.split('\n');
+    const damaged = [
+      '',
+      'not json\n',
+      good.replace('verity-pii-dictionaries/1', 'verity-pii-dictionaries/2'),
+      lines.slice(0, 1000).join('\n'), // truncated inside firstNames
+      lines.filter((l) => !l.includes('"field":"streetSuffixes"')).join('\n'), // a field header lost
+      good.replace('"alicia"', '"alicia","extra"'),
+      good.replace('"alicia"', '7'),
+      good.replace(/\{"field":"streetSuffixes".*\n(.*\n)*/, ''), // a whole field missing
+    ];
+    for (const text of damaged)
+      assert.throws(
+        () => parseDictionaryFile(text),
+        (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /names-places\.jsonl is damaged/.test((e as Error).message),
+        text.slice(0, 60),
+      );
+    assert.equal(parseDictionaryFile(good).firstNames.length, 25149);
+  });
+
+  it('no source file outside tests loads faker (a test-data generator, not a runtime dependency)', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+      );
+    const imports = /(?:from|import\(?)\s*['"]@faker-js\/faker/;
+    for (const f of files(join(ROOT, 'src')))
+      if (!f.endsWith('.test.ts')) assert.ok(!imports.test(readFileSync(f, 'utf8')), `${f} imports faker`);
+  });
+});

@@ -1,0 +1,348 @@
+// Person names and places: runs of capitalized words, judged by the name and place dictionaries
+// (dictionaries.ts) and by the words around them.
+import { dictionaries } from './dictionaries.ts';
+import { type Claimed, type Emit, free } from './recognizers.ts';
+
+const CAP_RUN =
+  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
+const PERSON_BEFORE =
+  /\b(?:name is|name's|names|i am|i'm|im|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
+const PLACE_BEFORE =
+  /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
+const PERSON_AFTER = /^\s*(?:from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
+const TITLE = /^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|lady|lord)\.?$/i;
+
+function bare(word: string): string {
+  let end = word.length;
+  while (end > 0) {
+    const c = word.charCodeAt(end - 1);
+    if (c !== 46 && c !== 39 && c !== 0x2019) break;
+    end--;
+  }
+  return (end === word.length ? word : word.slice(0, end)).toLowerCase();
+}
+
+function isName(word: string, set: ReadonlySet<string>): boolean {
+  const w = bare(word);
+  if (w.length < 2) return false;
+  if (set.has(w)) return true;
+  // Hyphenated: every part a name (Kihn-Huel).
+  return w.includes('-') && w.split('-').every((p) => p.length >= 2 && set.has(p));
+}
+
+function isSuffix(word: string): boolean {
+  const d = dictionaries();
+  const w = word.toLowerCase();
+  return d.suffixes.has(w) || d.suffixes.has(`${w}.`) || d.suffixes.has(w.replace(/\.$/, ''));
+}
+
+let suffixIndex: Map<string, string[]> | undefined;
+
+/** The city suffixes that could end `word`, by its last two letters (a handful instead of all). */
+function suffixesEnding(word: string): readonly string[] {
+  if (suffixIndex === undefined) {
+    suffixIndex = new Map();
+    for (const s of dictionaries().citySuffixes) {
+      const key = s.slice(-2);
+      const list = suffixIndex.get(key) ?? [];
+      list.push(s);
+      suffixIndex.set(key, list);
+    }
+  }
+  return suffixIndex.get(word.slice(-2)) ?? [];
+}
+
+/** Town prefixes that are directions or common words: no town on their own. */
+const DIRECTIONS = new Set([
+  'north',
+  'east',
+  'west',
+  'south',
+  'new',
+  'lake',
+  'port',
+  'fort',
+  'saint',
+  'san',
+  'santa',
+  'st',
+  'mount',
+  'upper',
+  'lower',
+  'great',
+  'little',
+  'old',
+]);
+const INFIX = /^[\p{L}'’]+(?:-(?:under|over|le|upon|on|by|in|sur|en|am|an|bei)-[\p{L}'’-]+)+$/u;
+
+/** A town name: a known place, or a personal name with a town suffix (Botsfordfield, Hicklestad). */
+function townWord(word: string): boolean {
+  const d = dictionaries();
+  const w = bare(word);
+  if (d.places.has(w)) return true;
+  // A town prefix on its own (Dutch Aalst, Wommels), but not a direction (North, New, Lake).
+  if (w.length >= 4 && d.cityPrefixes.has(w) && !DIRECTIONS.has(w)) return true;
+  // Name-infix-name towns (Tillman-le-Carter, Braun-upon-Denesik).
+  if (INFIX.test(w)) return true;
+  for (const part of w.split('-')) {
+    for (const suffix of suffixesEnding(part)) {
+      if (part.length >= suffix.length + 2 && part.endsWith(suffix)) {
+        const stem = part.slice(0, -suffix.length);
+        // A town prefix and a town suffix in one word (Swedish Ekhult, Västköping, Haås).
+        if (d.cityPrefixes.has(stem)) return true;
+        if (part.length <= suffix.length + 2) continue;
+        for (const s of [stem, stem.slice(0, -1), `${stem}e`])
+          if (s.length >= 3 && (d.firstNames.has(s) || d.lastNames.has(s))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// What the dictionaries say of one word, as bit flags; cached per distinct word (words recur, the
+// lookups and suffix checks need not).
+const FIRST = 1;
+const LAST = 2;
+const TOWN = 4;
+const CITY_PREFIX = 8;
+const STREET_SUFFIX = 16;
+const SUFFIX = 32;
+const PREFIX = 64;
+const WORD_CACHE_MAX = 200_000;
+const wordCache = new Map<string, number>();
+
+function wordInfo(word: string): number {
+  let f = wordCache.get(word);
+  if (f !== undefined) return f;
+  const d = dictionaries();
+  const lower = word.toLowerCase();
+  f = 0;
+  if (isName(word, d.firstNames)) f |= FIRST;
+  if (isName(word, d.lastNames)) f |= LAST;
+  if (townWord(word)) f |= TOWN;
+  if (d.cityPrefixes.has(lower)) f |= CITY_PREFIX;
+  if (d.streetSuffixes.has(bare(word))) f |= STREET_SUFFIX;
+  if (isSuffix(word)) f |= SUFFIX;
+  if (d.prefixes.has(lower) || TITLE.test(word)) f |= PREFIX;
+  if (wordCache.size >= WORD_CACHE_MAX) wordCache.clear();
+  wordCache.set(word, f);
+  return f;
+}
+
+/** Lowercase name particles (van der, de los, da): part of a name, not names themselves. */
+const PARTICLES = new Set([
+  'van',
+  'von',
+  'der',
+  'den',
+  'de',
+  'del',
+  'della',
+  'di',
+  'da',
+  'do',
+  'dos',
+  'das',
+  'du',
+  'le',
+  'la',
+  'los',
+  'las',
+  'ten',
+  'ter',
+  'y',
+  'e',
+  'zu',
+  'bin',
+  'al',
+]);
+
+/** How much `words` look like a person's name (0: not at all). */
+function personScore(all: readonly string[], cue: boolean): number {
+  const words = all.length > 2 ? all.filter((w, idx) => idx === 0 || !PARTICLES.has(w)) : all;
+  let i = 0;
+  const titled = words.length > 1 && (wordInfo(words[0] as string) & PREFIX) !== 0;
+  if (titled) i = 1;
+  let end = words.length;
+  while (end - 1 > i && (wordInfo(words[end - 1] as string) & SUFFIX) !== 0) end--;
+  const n = end - i;
+  if (n <= 0 || n > 4) return 0;
+  const given = (wordInfo(words[i] as string) & FIRST) !== 0;
+  let familyOk = true;
+  let allNames = given || (wordInfo(words[i] as string) & LAST) !== 0;
+  for (let j = i + 1; j < end; j++) {
+    const ok = (wordInfo(words[j] as string) & (FIRST | LAST)) !== 0;
+    familyOk &&= ok;
+    allNames &&= ok;
+  }
+  if (given && familyOk) return n > 1 || cue || titled ? 0.9 : 0.6;
+  if (allNames) return cue || titled ? 0.8 : n > 1 ? 0.6 : 0;
+  // A known given name and capitalized family names the dictionaries lack, where a name is expected.
+  if (given && n <= 3 && (cue || titled)) return 0.75;
+  return 0;
+}
+
+/** How much `words` look like a place (0: not at all). */
+function placeScore(words: readonly string[], cue: boolean): number {
+  const d = dictionaries();
+  const first = words[0] as string;
+  if (/^\d{1,6}$/.test(first)) {
+    for (let j = 1; j < words.length; j++) if ((wordInfo(words[j] as string) & STREET_SUFFIX) !== 0) return 0.9;
+    return 0;
+  }
+  if (words.length > 1) {
+    const phrase = words.join(' ').replace(/,/g, '').replace(/\.$/, '').toLowerCase();
+    if (d.places.has(phrase)) return cue ? 0.95 : 0.8;
+  }
+  const hasPrefix = words.length > 1 && (wordInfo(first) & CITY_PREFIX) !== 0;
+  const restLength = hasPrefix ? words.length - 1 : words.length;
+  if (restLength === 0 || restLength > 3) return 0;
+  const lastInfo = wordInfo(words[words.length - 1] as string);
+  if ((lastInfo & TOWN) !== 0) return cue ? 0.9 : 0.75;
+  if (hasPrefix && restLength === 1 && (lastInfo & (FIRST | LAST)) !== 0) return cue ? 0.85 : 0.6;
+  return 0;
+}
+
+interface Judged {
+  readonly type: 'PERSON' | 'LOCATION';
+  readonly score: number;
+}
+
+/** The words of a run, without the commas between them. */
+function splitWords(run: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let i = 0; i <= run.length; i++) {
+    const c = i === run.length ? 32 : run.charCodeAt(i);
+    if (c === 32 || c === 44) {
+      if (i > from) out.push(run.slice(from, i));
+      from = i + 1;
+    }
+  }
+  return out;
+}
+
+function judge(run: string, text: string, start: number, end: number): Judged | undefined {
+  const words = splitWords(run);
+  if (words.length === 0) return undefined;
+  // Dictionary scores first; the words around (read only when needed) decide between the two.
+  const person0 = personScore(words, false);
+  const place0 = placeScore(words, false);
+  const before = text.slice(Math.max(0, start - 24), start);
+  const placeCue = PLACE_BEFORE.test(before);
+  let personCue = false;
+  if (!placeCue && (person0 > 0 || place0 === 0))
+    personCue = PERSON_BEFORE.test(before) || PERSON_AFTER.test(text.slice(end, end + 16));
+  let person = personCue ? personScore(words, true) : person0;
+  let place = placeCue ? placeScore(words, true) : place0;
+  // One capitalized word opening a sentence, with no cue around it, is most often a plain word
+  // (Hope you win, May I join): not reported.
+  if (
+    words.length === 1 &&
+    !personCue &&
+    !placeCue &&
+    /(?:^|[.!?]\s*)$/.test(text.slice(Math.max(0, start - 3), start))
+  ) {
+    person = Math.min(person, 0.45);
+    place = Math.min(place, 0.45);
+  }
+  // The words around decide between a person and a place with the same name (Savannah, Henderson).
+  if (place > 0 && placeCue) return { type: 'LOCATION', score: place };
+  if (person > 0 && (personCue || person >= place))
+    return { type: 'PERSON', score: personCue ? Math.max(person, 0.85) : person };
+  if (place > 0) return { type: 'LOCATION', score: place };
+  // Unknown words where a name or a place is expected.
+  if (personCue && /name is|i'm|i am|name's/i.test(before) && words.length <= 3 && !/^\d/.test(run))
+    return { type: 'PERSON', score: 0.55 };
+  if (placeCue && /live in|living in|moved to|based in|born in|from/i.test(before) && words.length <= 4)
+    return { type: 'LOCATION', score: 0.55 };
+  return undefined;
+}
+
+// The town suffixes written as separate words, and their first words (built on first use).
+let multiwordSuffixes: Set<string> | undefined;
+let suffixFirstWords: Set<string> | undefined;
+
+/**
+ * The length of a lowercase town suffix of one to three words right after `at` (" do Norte",
+ * " a mare", " nell'emilia"), or 0.
+ */
+function townTail(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 32) return 0;
+  if (multiwordSuffixes === undefined || suffixFirstWords === undefined) {
+    multiwordSuffixes = new Set();
+    suffixFirstWords = new Set();
+    for (const suffix of dictionaries().citySuffixes) {
+      const t = suffix.trim();
+      // Only suffixes written as separate words: words of letters.
+      if (t.length >= 3 && /^[\p{L}'’ ]+$/u.test(t) && (suffix.startsWith(' ') || t.includes(' ') || t.length >= 4)) {
+        multiwordSuffixes.add(t);
+        suffixFirstWords.add(t.split(' ')[0] as string);
+      }
+    }
+  }
+  // Quick refusal: the next word must begin some suffix.
+  const firstEnd = text.indexOf(' ', at + 1);
+  const first = text
+    .slice(at + 1, firstEnd < 0 ? text.length : firstEnd)
+    .replace(/[.,!?;:]+$/, '')
+    .toLowerCase();
+  if (!suffixFirstWords.has(first)) return 0;
+  let end = at;
+  let best = 0;
+  for (let words = 0; words < 3; words++) {
+    const next = text.indexOf(' ', end + 1);
+    const stop = next < 0 ? text.length : next;
+    const candidate = text.slice(at + 1, stop).replace(/[.,!?;:]+$/, '');
+    if (!/^[\p{L}'’ ]+$/u.test(candidate)) break;
+    if (multiwordSuffixes.has(candidate.toLowerCase())) best = candidate.length + 1;
+    if (next < 0) break;
+    end = next;
+  }
+  return best;
+}
+
+/** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
+export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
+  const d = dictionaries();
+  CAP_RUN.lastIndex = 0;
+  for (let m = CAP_RUN.exec(text); m !== null; m = CAP_RUN.exec(text)) {
+    let run = m[0];
+    const start = m.index;
+    if (!free(claimed, start, start + run.length)) continue;
+    // Keep the final dot of an abbreviation (Jr., Sr.), drop a full stop.
+    if (run.endsWith('.')) {
+      const lastWord = run.slice(run.lastIndexOf(' ') + 1);
+      if (!isSuffix(lastWord) && !d.prefixes.has(lastWord.toLowerCase()) && !TITLE.test(lastWord))
+        run = run.slice(0, -1);
+    }
+    // Towns named by a name and a suffix of a word or more (Enzo do Descoberto, Belotti a mare).
+    const inner = run.search(/ (?:do|de|da|a|nell'|sul|sur|an|am|aan) /);
+    if (inner > 0 && townTail(run, inner) === run.length - inner) {
+      const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
+      emit('LOCATION', start, start + run.length, placeCue ? 0.9 : 0.7);
+      continue;
+    }
+    const tail = townTail(text, start + run.length);
+    if (tail > 0 && /^[\p{Lu}]/u.test(run) && !/\d/.test(run)) {
+      const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
+      emit('LOCATION', start, start + run.length + tail, placeCue ? 0.9 : 0.7);
+      continue;
+    }
+    const j = judge(run, text, start, start + run.length);
+    if (j !== undefined) {
+      emit(j.type, start, start + run.length, j.score);
+      continue;
+    }
+    // "Name, Place" or "Street, Town": judge each side of a comma.
+    const comma = run.indexOf(', ');
+    if (comma > 0) {
+      const left = run.slice(0, comma);
+      const right = run.slice(comma + 2);
+      const jl = judge(left, text, start, start + left.length);
+      if (jl !== undefined) emit(jl.type, start, start + left.length, jl.score);
+      const jr = judge(right, text, start + comma + 2, start + run.length);
+      if (jr !== undefined) emit(jr.type, start + comma + 2, start + run.length, jr.score);
+    }
+  }
+}
