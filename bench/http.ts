@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
 import { Tokens } from '../src/principals/index.ts';
@@ -48,11 +49,23 @@ export async function drive(
   return { ops: lat.length, errors, perSec: lat.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
 }
 
-/** A server in a child process on a fresh embedded data directory, with a service token. */
-export async function startServer(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+/**
+ * A server in a child process on a fresh data directory, with a service token. With `postgres` (a
+ * connection URL) its store is a fresh PostgreSQL schema of that database, dropped at stop.
+ */
+export async function startServer(
+  options: { postgres?: string } = {},
+): Promise<{ url: string; token: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'verity-load-'));
   const data = join(dir, 'data');
-  await initDataDir(data, { secret: SECRET, kdf: { N: 1024, r: 8, p: 1 } });
+  const pgSchema = `verity_load_${process.pid}_${Date.now()}`;
+  const postgres =
+    options.postgres === undefined ? undefined : { connectionString: options.postgres, schema: pgSchema };
+  await initDataDir(data, {
+    secret: SECRET,
+    kdf: { N: 1024, r: 8, p: 1 },
+    ...(postgres === undefined ? {} : { postgres }),
+  });
   const v = await openDataDir(data, { secret: SECRET });
   const token = (
     await new Tokens(v.store, v.log).create({
@@ -83,6 +96,11 @@ export async function startServer(): Promise<{ url: string; token: string; stop(
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       await rm(dir, { recursive: true, force: true });
+      if (postgres !== undefined) {
+        const c = new pg.Client({ connectionString: postgres.connectionString });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`).finally(() => c.end());
+      }
     },
   };
 }
