@@ -160,8 +160,11 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
           await tx.insertSubjectKey(key('s1', 1));
           await tx.insertRecords([record('rec_a', 1)]);
         });
-        // What a version 1 migrate() left: the same tables but subject_facts, and version '1'.
-        await t.exec("DROP TABLE subject_facts; UPDATE meta SET value = '1' WHERE key = 'store.schema'");
+        // What a version 1 migrate() left: the same tables but subject_facts, version '1', and no
+        // migrations table (the layout-number era had none).
+        await t.exec(
+          "DROP TABLE subject_facts; DROP TABLE verity_migrations; UPDATE meta SET value = '1' WHERE key = 'store.schema'",
+        );
         assert.equal(await store.reader.getMeta('store.schema'), '1');
         await assert.rejects(
           store.write((tx) => tx.putSubjectFacts(facts('s1'))),
@@ -183,7 +186,23 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
 
       it('refuses a database written by a newer layout', async () => {
         await store.write((tx) => tx.setMeta('store.schema', '99'));
-        await assert.rejects(store.migrate(), (e) => code('VERITY_E_STORE_UNAVAILABLE')(e) && /newer/.test(String(e)));
+        await assert.rejects(
+          store.migrate(),
+          (e) => code('VERITY_E_STORE_LAYOUT_NEWER')(e) && /upgrade verity/.test(String(e)),
+        );
+      });
+
+      it('records its migrations in order and refuses one it does not know', async () => {
+        const x = await another();
+        await x.store.migrate();
+        await x.exec("INSERT INTO verity_migrations (name, applied_at) VALUES ('9999_from_the_future', 0)");
+        await assert.rejects(
+          x.store.migrate(),
+          (e) => code('VERITY_E_STORE_LAYOUT_NEWER')(e) && /9999_from_the_future/.test(String(e)),
+        );
+        // A gap in the applied migrations is damage, not a newer layout.
+        await x.exec("DELETE FROM verity_migrations WHERE name <> '0002_subject_facts'");
+        await assert.rejects(x.store.migrate(), code('VERITY_E_STORE_CORRUPT'));
       });
     });
 
