@@ -2,8 +2,8 @@
 // (queries()). The few differences between the dialects are flags here (the SQLite subject tag) or
 // bulk statements of the PostgreSQL adapter (postgres-bulk.ts). Private to src/store.
 import { type ExpressionBuilder, sql } from 'kysely';
-import { arg, builder, type Compiled, compileAll, type DialectName } from './sql.ts';
 import type { Database } from './schema.ts';
+import { arg, builder, type Compiled, compileAll, type DialectName } from './sql.ts';
 
 export const RECORD_COLUMNS = [
   'id',

@@ -327,8 +327,8 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   /** Deferred mode: sends what is gathered and waits for every write sent; then the outcome is known. */
-  async settle(): Promise<void> {
-    if (this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
+  async settle(flush = true): Promise<void> {
+    if (flush && this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
     while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
   }
 
@@ -400,7 +400,11 @@ export class Writer extends Reader implements StoreWriter {
       const bulk = this.b.bulk;
       // ON CONFLICT cannot touch one row twice in a statement: a batch naming a tile twice goes
       // tile by tile, in order, so each step must grow the previous one.
-      if (bulk !== undefined && tiles.length > 1 && new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length) {
+      if (
+        bulk !== undefined &&
+        tiles.length > 1 &&
+        new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length
+      ) {
         for (const s of bulk.putTiles(tiles)) {
           await this.#send(s.q, s.values, undefined, (r) => {
             if (r.rows.length === s.rows) return undefined;

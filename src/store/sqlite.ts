@@ -8,7 +8,6 @@ import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, sleep, TxSta
 import type { Compiled } from './sql.ts';
 import type { Store, StoreWriter, WriteOptions } from './types.ts';
 
-
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
   /**
@@ -276,7 +275,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
               query: async (text, params) => {
                 const st = db.prepare(text);
                 const values = params as (null | number | string | Uint8Array)[];
-                return st.columns().length > 0 ? (st.all(...values) as Record<string, unknown>[]) : (st.run(...values), []);
+                return st.columns().length > 0
+                  ? (st.all(...values) as Record<string, unknown>[])
+                  : (st.run(...values), []);
               },
               hasTable: async (name) =>
                 db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !== undefined,

@@ -57,9 +57,7 @@ export const init: Migration = {
         .addColumn('subject_ref', 'text', (c) => t.key(c).notNull())
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) =>
-          c
-            .notNull()
-            .check(sql`state in ('created', 'captured', 'stored', 'shared', 'used', 'archived', 'erased')`),
+          c.notNull().check(sql`state in ('created', 'captured', 'stored', 'shared', 'used', 'archived', 'erased')`),
         )
         .addColumn('meta', 'text', (c) => c.notNull())
         .addColumn('envelope', t.bytes)

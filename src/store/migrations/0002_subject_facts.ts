@@ -11,7 +11,9 @@ export const subjectFacts: Migration = {
       db.schema
         .createTable('subject_facts')
         .addColumn('subject_ref', 'text', (c) => t.key(c).primaryKey())
-        .addColumn('minor', t.bool, (c) => (dialect === 'sqlite' ? c.notNull().check(sql`minor in (0, 1)`) : c.notNull()))
+        .addColumn('minor', t.bool, (c) =>
+          dialect === 'sqlite' ? c.notNull().check(sql`minor in (0, 1)`) : c.notNull(),
+        )
         .addColumn('guardians', 'text', (c) => c.notNull())
         .addColumn('updated_at', t.int64, (c) => c.notNull())
         .$call(t.table),
