@@ -5,7 +5,7 @@
 import { Buffer } from 'node:buffer';
 import { type Kysely, sql } from 'kysely';
 import { quote, StoreError } from '../errors/index.ts';
-import type { BulkWrites, Statement } from './reader-writer.ts';
+import type { BulkWrites, Statement } from './reader.ts';
 import type { Database } from './schema.ts';
 import { arg, bind, type Compiled, compile } from './sql.ts';
 import type { RecordRow, StoredTile, SubjectKeyRow } from './types.ts';

@@ -5,10 +5,11 @@ import { quote, StoreError } from '../errors/index.ts';
 import { runMigrations } from './migrator.ts';
 import { postgresBulk } from './postgres-bulk.ts';
 import { queries } from './queries.ts';
-import { type Backend, type Exec, Reader, type Result, Writer } from './reader-writer.ts';
+import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, TxState, unavailable } from './rows.ts';
 import { builder, type Compiled } from './sql.ts';
 import type { Store, StoreWriter, WriteOptions } from './types.ts';
+import { Writer } from './writer.ts';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {

@@ -5,7 +5,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import type { Database } from './schema.ts';
 import { arg, builder, type Compiled, compileAll, type DialectName } from './sql.ts';
 
-export const RECORD_COLUMNS = [
+const RECORD_COLUMNS = [
   'id',
   'version',
   'subject_ref',
@@ -17,9 +17,9 @@ export const RECORD_COLUMNS = [
   'retain_until',
   'log_index',
 ] as const;
-export const SUBJECT_KEY_COLUMNS = ['subject_ref', 'kek_version', 'wrapped_key', 'created_at'] as const;
-export const SUBJECT_FACTS_COLUMNS = ['subject_ref', 'minor', 'guardians', 'updated_at'] as const;
-export const TOKEN_COLUMNS = [
+const SUBJECT_KEY_COLUMNS = ['subject_ref', 'kek_version', 'wrapped_key', 'created_at'] as const;
+const SUBJECT_FACTS_COLUMNS = ['subject_ref', 'minor', 'guardians', 'updated_at'] as const;
+const TOKEN_COLUMNS = [
   'id',
   'secret_hash',
   'principal',

@@ -3,10 +3,11 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { quote, StoreError } from '../errors/index.ts';
 import { runMigrations } from './migrator.ts';
 import { queries } from './queries.ts';
-import { type Backend, type Exec, Reader, type Result, Writer } from './reader-writer.ts';
+import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, sleep, TxState, unavailable } from './rows.ts';
 import type { Compiled } from './sql.ts';
 import type { Store, StoreWriter, WriteOptions } from './types.ts';
+import { Writer } from './writer.ts';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
