@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import { type Kysely, sql } from 'kysely';
 import { quote, StoreError } from '../errors/index.ts';
 import type { BulkWrites, Statement } from './reader.ts';
+import { tileRefused } from './rows.ts';
 import type { Database } from './schema.ts';
 import { arg, bind, type Compiled, compile } from './sql.ts';
 import type { RecordRow, StoredTile, SubjectKeyRow } from './types.ts';
@@ -15,6 +16,10 @@ import type { RecordRow, StoredTile, SubjectKeyRow } from './types.ts';
  * the size), and a statement must stay far below PostgreSQL's 1 GiB message limit.
  */
 const MAX_STATEMENT_BYTES = 64 * 1024 * 1024;
+
+/** The text of the error by which the tiles statement refuses a tile that would shrink. */
+const TILE_REFUSED = 'verity: refused tile';
+const TILE_REFUSED_RE = /"verity: refused tile (\d+)\/(\d+) width (\d+)"/;
 
 /**
  * Packs byte strings into one parameter with 1-based offsets and lengths (-1 for NULL), which the
@@ -98,17 +103,24 @@ export function postgresBulk(db: Kysely<Database>, schema: string): BulkWrites {
       select ${arg('start')}::bigint + u.n - 1, substring(${arg('blob')}::bytea from u.o for u.l)
       from unnest(${arg('offsets')}::int[], ${arg('lengths')}::int[]) with ordinality as u(o, l, n)`,
   );
-  // INVARIANT: a stored tile never shrinks. The WHERE skips a narrower replacement; the writer
-  // sees the skipped tile missing from RETURNING and refuses.
+  // INVARIANT: a stored tile never shrinks. The WHERE skips a narrower replacement, and the final
+  // SELECT turns a skipped tile into an error of the statement itself (a cast of text that names
+  // the tile to integer fails with 22P02): the check is on the server, so a deferred write can
+  // send COMMIT right behind it, and a refusal aborts the transaction before COMMIT runs.
   const tiles = q(
     'bulkTiles',
-    sql`insert into ${t('log_tiles')} as t (level, idx, width, hashes)
-      select u.level, u.idx, u.width, substring(${arg('blob')}::bytea from u.o for u.l)
-      from unnest(${arg('levels')}::int[], ${arg('indices')}::bigint[], ${arg('widths')}::int[],
-        ${arg('offsets')}::int[], ${arg('lengths')}::int[]) as u(level, idx, width, o, l)
-      on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes
-      where excluded.width >= t.width
-      returning level, idx`,
+    sql`with u as (
+        select * from unnest(${arg('levels')}::int[], ${arg('indices')}::bigint[], ${arg('widths')}::int[],
+          ${arg('offsets')}::int[], ${arg('lengths')}::int[]) as u(level, idx, width, o, l)
+      ), w as (
+        insert into ${t('log_tiles')} as t (level, idx, width, hashes)
+        select u.level, u.idx, u.width, substring(${arg('blob')}::bytea from u.o for u.l) from u
+        on conflict (level, idx) do update set width = excluded.width, hashes = excluded.hashes
+        where excluded.width >= t.width
+        returning level, idx
+      )
+      select ('${sql.raw(TILE_REFUSED)} ' || u.level || '/' || u.idx || ' width ' || u.width)::int
+      from u where not exists (select 1 from w where w.level = u.level and w.idx = u.idx)`,
   );
   const records = q(
     'bulkRecords',
@@ -190,5 +202,10 @@ export function postgresBulk(db: Kysely<Database>, schema: string): BulkWrites {
       }));
     },
     recordConflict,
+    tileRefused(cause) {
+      const m = TILE_REFUSED_RE.exec(String((cause as { message?: unknown } | null)?.message ?? ''));
+      if ((cause as { code?: unknown } | null)?.code !== '22P02' || m === null) return undefined;
+      return tileRefused(Number(m[1]), Number(m[2]), Number(m[3]));
+    },
   };
 }

@@ -244,13 +244,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     "SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'";
 
   /**
-   * Runs `fn` in one locked transaction on the write connection; resolves once committed. With
-   * `deferred`, BEGIN is not waited for either: the first read, or the end, waits for it.
+   * Runs `fn` in one locked transaction on the write connection; resolves once committed. Deferred
+   * (pipelined), nothing is waited for on the way: BEGIN, the writes and COMMIT go out back to
+   * back, and the first read and the COMMIT are the only waits. That is safe because every failure
+   * of a deferred write is an error of its statement on the server (see Writer.#send), which aborts
+   * the transaction: PostgreSQL then answers the COMMIT with ROLLBACK.
    */
   const transaction = <T>(
     deferred: boolean,
     fn: (client: pg.PoolClient, tx: TxState) => Promise<T>,
-    settle: (flush: boolean) => Promise<void> = async () => undefined,
+    writer?: () => Writer | undefined,
   ): Promise<T> =>
     queue.run(async () => {
       let client: pg.PoolClient;
@@ -260,34 +263,34 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         throw fail(e);
       }
       let broken = false;
+      const tx = new TxState();
+      const sent: Promise<unknown>[] = [];
+      /** Waits for the answers of everything sent so far (they must not be read as a later one's). */
+      const settle = async (): Promise<void> => {
+        await Promise.all(sent);
+        await writer?.()?.settle();
+      };
       const rollback = async (): Promise<void> => {
+        await settle();
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
       };
-      const tx = new TxState();
       try {
-        const began = client.query(begin).then(
-          () => undefined,
-          (e: unknown) => {
+        sent.push(
+          client.query(begin).catch((e: unknown) => {
             broken = true;
             tx.fail(fail(e));
-          },
+          }),
         );
-        if (!deferred) {
-          await began;
-          if (tx.hasFailed) throw tx.failure;
-        }
+        if (!deferred) await settle();
         let result: T;
         try {
+          if (tx.hasFailed) throw tx.failure;
           result = await fn(client, tx);
-          await began;
-          await settle(true);
+          await writer?.()?.flush();
         } catch (e) {
           tx.active = false;
-          await began;
-          // Wait for what was sent (its answers must not be read as the ROLLBACK's); send nothing more.
-          await settle(false).catch(() => undefined);
           await rollback();
           throw e;
         }
@@ -296,9 +299,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           await rollback();
           throw tx.failure;
         }
+        const committing = client.query('COMMIT');
+        committing.catch(() => undefined);
+        await settle();
         let done: pg.QueryResult;
         try {
-          done = await client.query('COMMIT');
+          done = await committing;
         } catch (e) {
           broken = true;
           if (!isConnectionLoss(e)) throw fail(e);
@@ -309,11 +315,18 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           );
         }
         // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
-        if (done.command !== 'COMMIT')
+        if (done.command !== 'COMMIT') {
+          if (tx.hasFailed) throw tx.failure;
           throw new StoreError(
             'VERITY_E_INTERNAL',
             'postgresql rolled the transaction back at commit; retry the write',
           );
+        }
+        // INVARIANT: a failed write is never committed (see above); if one was, say so loudly.
+        if (tx.hasFailed)
+          throw new StoreError('VERITY_E_INTERNAL', 'a failed write was committed; run `verity log verify`', {
+            cause: tx.failure,
+          });
         return result;
       } finally {
         client.release(broken);
@@ -383,7 +396,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           writer = new Writer(backend, { query: (c, values, arrays) => run(client, c, values, arrays) }, tx, deferred);
           return fn(writer);
         },
-        (flush) => writer?.settle(flush) ?? Promise.resolve(),
+        () => writer,
       );
     },
 

@@ -62,8 +62,10 @@ export interface Statement {
  */
 export interface BulkWrites {
   insertEntries(start: number, entries: readonly Uint8Array[]): Statement[];
-  /** Its statements return the (level, idx) of every tile written: a missing one was refused. */
+  /** Its statements fail, on the server, when a tile would shrink: see tileRefused. */
   putTiles(tiles: readonly StoredTile[]): Statement[];
+  /** The tile refusal of a failed putTiles statement (VERITY_E_STORE_CORRUPT), else undefined. */
+  tileRefused(cause: unknown): StoreError | undefined;
   insertRecords(rows: readonly RecordRow[]): Statement[];
   updateKeys(rows: readonly SubjectKeyRow[]): Statement[];
   /** The conflict error of a failed multi-row record insert. */

@@ -932,6 +932,51 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         assert.equal(await store.reader.getMeta('after'), undefined);
       });
 
+      it('deferred: see their own writes, and report a failed write through write() with nothing kept', async () => {
+        const deferred = { deferred: true } as const;
+        await store.write((tx) => tx.insertRecords([record('rec_a', 1)]));
+        await store.write(async (tx) => {
+          await tx.setMeta('k', 'v');
+          await tx.insertRecords([record('rec_b', 1)]);
+          await tx.insertRecords([record('rec_c', 1), record('rec_c', 2)]);
+          assert.equal(await tx.getMeta('k'), 'v');
+          assert.deepEqual(ids(await tx.listRecordVersions('rec_c')), ['rec_c@1', 'rec_c@2']);
+          await tx.insertRecords([record('rec_d', 1)]);
+        }, deferred);
+        assert.deepEqual(await store.reader.getRecord('rec_d'), record('rec_d', 1));
+        assert.deepEqual(await store.reader.getRecord('rec_b'), record('rec_b', 1));
+        await store.write((tx) => tx.putTiles([tile(0, 0, 5)]), deferred);
+        const failing: [string, (tx: StoreWriter) => Promise<void>, (e: unknown) => boolean][] = [
+          [
+            'record conflict',
+            (tx) => tx.insertRecords([record('rec_e', 1), record('rec_a', 1)]),
+            code('VERITY_E_STORE_CONFLICT'),
+          ],
+          ['one-row conflict', (tx) => tx.insertRecords([record('rec_a', 1)]), code('VERITY_E_STORE_CONFLICT')],
+          ['taken log index', (tx) => tx.insertLogEntries(0, entries(0, 1)), code('VERITY_E_STORE_CORRUPT')],
+          ['shrinking tile', (tx) => tx.putTiles([tile(0, 0, 4)]), code('VERITY_E_STORE_CORRUPT')],
+          ['shrinking tiles', (tx) => tx.putTiles([tile(0, 9, 1), tile(0, 0, 3)]), code('VERITY_E_STORE_CORRUPT')],
+        ];
+        await store.write((tx) => tx.insertLogEntries(0, entries(0, 1)));
+        for (const [what, bad, expected] of failing) {
+          await assert.rejects(
+            store.write(async (tx) => {
+              await tx.setMeta('before', what);
+              await tx.insertRecords([record('rec_f', 1)]);
+              await bad(tx);
+              await tx.putLogHead(head(1));
+            }, deferred),
+            expected,
+            what,
+          );
+          assert.equal(await store.reader.getMeta('before'), undefined, what);
+          assert.equal(await store.reader.getRecord('rec_f'), undefined, what);
+          assert.equal(await store.reader.getLogHead(), undefined, what);
+        }
+        assert.deepEqual(await store.reader.getTile(0, 0), tile(0, 0, 5));
+        assert.equal(await store.reader.getTile(0, 9), undefined);
+      });
+
       it('refuse a StoreWriter used after its transaction ended', async () => {
         let leaked: StoreWriter | undefined;
         await store.write(async (tx) => {

@@ -37,8 +37,6 @@ import type {
   TokenRow,
 } from './types.ts';
 
-type Row = Record<string, unknown>;
-
 function recordConflict(r: RecordRow, cause: unknown): StoreError {
   return new StoreError(
     'VERITY_E_STORE_CONFLICT',
@@ -78,7 +76,11 @@ export class Writer extends Reader implements StoreWriter {
     return super.exec(q, args, arrays);
   }
 
-  /** Sends a write whose result only matters for success; `check` may turn a result into an error. */
+  /**
+   * Sends a write whose result only matters for success. Deferred, it does not wait, unless
+   * `check` must look at the result: a failure found here, not by the server, could not stop a
+   * COMMIT already sent behind it.
+   */
   async #send(q: Compiled, values: readonly unknown[], map?: MapError, check?: (r: Result) => unknown): Promise<void> {
     this.#tx.check();
     if (this.#records.length > 0 && q !== this.b.q.insertRecord) await this.#flushRecords();
@@ -92,9 +94,9 @@ export class Writer extends Reader implements StoreWriter {
     } catch (e) {
       throw this.#fail(e, map);
     }
-    if (this.#deferred && sent instanceof Promise) {
+    if (this.#deferred && check === undefined && sent instanceof Promise) {
       this.#pending.push(
-        sent.then(done).catch((e: unknown) => {
+        sent.catch((e: unknown) => {
           this.#fail(e, map);
         }),
       );
@@ -112,8 +114,13 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   /** Deferred mode: sends what is gathered and waits for every write sent; then the outcome is known. */
-  async settle(flush = true): Promise<void> {
-    if (flush && this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
+  /** Deferred mode: sends the gathered record versions (without waiting, like any deferred write). */
+  async flush(): Promise<void> {
+    if (this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
+  }
+
+  /** Deferred mode: waits for the outcome of every write sent; a failure is then in the TxState. */
+  async settle(): Promise<void> {
     while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
   }
 
@@ -183,21 +190,12 @@ export class Writer extends Reader implements StoreWriter {
       checkRows(tiles, checkTile);
       if (tiles.length === 0) return;
       const bulk = this.b.bulk;
-      // ON CONFLICT cannot touch one row twice in a statement: a batch naming a tile twice goes
-      // tile by tile, in order, so each step must grow the previous one.
-      if (
-        bulk !== undefined &&
-        tiles.length > 1 &&
-        new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length
-      ) {
-        for (const s of bulk.putTiles(tiles)) {
-          await this.#send(s.q, s.values, undefined, (r) => {
-            if (r.rows.length === s.rows) return undefined;
-            const written = new Set((r.rows as Row[]).map((x) => `${x['level']}/${x['idx']}`));
-            const t = tiles.find((x) => !written.has(`${x.level}/${x.index}`)) as StoredTile;
-            return tileRefused(t.level, t.index, t.width);
-          });
-        }
+      if (bulk !== undefined) {
+        // ON CONFLICT cannot touch one row twice in a statement: a batch naming a tile twice goes
+        // tile by tile, in order, so each step must grow the previous one.
+        const unique = new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length;
+        for (const g of unique ? [tiles] : tiles.map((t) => [t]))
+          for (const st of bulk.putTiles(g)) await this.#send(st.q, st.values, bulk.tileRefused);
         return;
       }
       const q = this.b.q.putTile;
