@@ -158,3 +158,32 @@ export async function httpLoad(o: {
     await pool.close();
   }
 }
+
+/**
+ * The same HTTP write load on a PostgreSQL store (a fresh schema of `postgresUrl`), as figures beside
+ * the SQLite figure of the same run: its writes per second and their ratio to SQLite's (target >= 0.5).
+ */
+export async function postgresHttpFigures(
+  postgresUrl: string,
+  sqliteWritesPerSec: number,
+  quick: boolean,
+): Promise<{ name: string; value: number; unit: string }[]> {
+  const server = await startServer({ postgres: postgresUrl });
+  try {
+    const r = await httpLoad({
+      url: server.url,
+      token: server.token,
+      count: quick ? 3000 : 15000,
+      seconds: quick ? 5 : 15,
+      concurrency: 24,
+      warmup: quick ? 500 : 2000,
+    });
+    return [
+      { name: 'httpPostgresWritesPerSec', value: r.writes.perSec, unit: 'writes/s' },
+      { name: 'httpPostgresWriteP99Ms', value: r.writes.p99Ms, unit: 'ms' },
+      { name: 'httpPostgresVsSqliteWrites', value: r.writes.perSec / sqliteWritesPerSec, unit: 'x' },
+    ];
+  } finally {
+    await server.stop();
+  }
+}

@@ -186,7 +186,12 @@ export interface WriteOptions {
 /** A storage backend. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** Creates or upgrades the schema; idempotent and safe to run from several processes. */
+  /**
+   * Brings the database to the layout of this code: applies, in order, the numbered migrations it
+   * lacks (an older layout is upgraded in place, each migration recorded in `verity_migrations` in
+   * its own transaction), and refuses with VERITY_E_STORE_LAYOUT_NEWER a database migrated by a
+   * newer Verity. Idempotent and safe to run from several processes at once.
+   */
   migrate(): Promise<void>;
   /** Reads outside any transaction: sees only committed data. */
   readonly reader: StoreReader;
