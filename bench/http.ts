@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
 import { Tokens } from '../src/principals/index.ts';
@@ -48,11 +49,23 @@ export async function drive(
   return { ops: lat.length, errors, perSec: lat.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
 }
 
-/** A server in a child process on a fresh embedded data directory, with a service token. */
-export async function startServer(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+/**
+ * A server in a child process on a fresh data directory, with a service token. With `postgres` (a
+ * connection URL) its store is a fresh PostgreSQL schema of that database, dropped at stop.
+ */
+export async function startServer(
+  options: { postgres?: string } = {},
+): Promise<{ url: string; token: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'verity-load-'));
   const data = join(dir, 'data');
-  await initDataDir(data, { secret: SECRET, kdf: { N: 1024, r: 8, p: 1 } });
+  const pgSchema = `verity_load_${process.pid}_${Date.now()}`;
+  const postgres =
+    options.postgres === undefined ? undefined : { connectionString: options.postgres, schema: pgSchema };
+  await initDataDir(data, {
+    secret: SECRET,
+    kdf: { N: 1024, r: 8, p: 1 },
+    ...(postgres === undefined ? {} : { postgres }),
+  });
   const v = await openDataDir(data, { secret: SECRET });
   const token = (
     await new Tokens(v.store, v.log).create({
@@ -83,6 +96,11 @@ export async function startServer(): Promise<{ url: string; token: string; stop(
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       await rm(dir, { recursive: true, force: true });
+      if (postgres !== undefined) {
+        const c = new pg.Client({ connectionString: postgres.connectionString });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`).finally(() => c.end());
+      }
     },
   };
 }
@@ -138,5 +156,34 @@ export async function httpLoad(o: {
     return { writes, reads };
   } finally {
     await pool.close();
+  }
+}
+
+/**
+ * The same HTTP write load on a PostgreSQL store (a fresh schema of `postgresUrl`), as figures beside
+ * the SQLite figure of the same run: its writes per second and their ratio to SQLite's (target >= 0.5).
+ */
+export async function postgresHttpFigures(
+  postgresUrl: string,
+  sqliteWritesPerSec: number,
+  quick: boolean,
+): Promise<{ name: string; value: number; unit: string }[]> {
+  const server = await startServer({ postgres: postgresUrl });
+  try {
+    const r = await httpLoad({
+      url: server.url,
+      token: server.token,
+      count: quick ? 3000 : 15000,
+      seconds: quick ? 5 : 15,
+      concurrency: 24,
+      warmup: quick ? 500 : 2000,
+    });
+    return [
+      { name: 'httpPostgresWritesPerSec', value: r.writes.perSec, unit: 'writes/s' },
+      { name: 'httpPostgresWriteP99Ms', value: r.writes.p99Ms, unit: 'ms' },
+      { name: 'httpPostgresVsSqliteWrites', value: r.writes.perSec / sqliteWritesPerSec, unit: 'x' },
+    ];
+  } finally {
+    await server.stop();
   }
 }

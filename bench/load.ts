@@ -1,5 +1,6 @@
-// `npm run load [-- --url URL --token T] [--count N] [--seconds S] [--concurrency C]`: a bounded
-// load (count and time) against a Verity server on 127.0.0.1; without --url it starts one. The first
+// `npm run load [-- --url URL --token T | --postgres URL] [--count N] [--seconds S] [--concurrency C]`: a
+// bounded load (count and time) against a Verity server on 127.0.0.1; without --url it starts one, on
+// SQLite, or with --postgres on a fresh schema of that PostgreSQL database (dropped afterwards). The first
 // writes (up to 2,000) warm the server up and are not measured.
 import { parseArgs } from 'node:util';
 import { httpLoad, type LoadResult, startServer } from './http.ts';
@@ -11,6 +12,7 @@ const { values } = parseArgs({
     count: { type: 'string' },
     seconds: { type: 'string' },
     concurrency: { type: 'string' },
+    postgres: { type: 'string' },
   },
 });
 const url = values.url;
@@ -21,7 +23,8 @@ if (url !== undefined && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+
 const count = Math.min(Number(values.count ?? 20000), 1_000_000);
 const seconds = Math.min(Number(values.seconds ?? 20), 600);
 const concurrency = Math.min(Number(values.concurrency ?? 24), 1024);
-const server = url === undefined ? await startServer() : undefined;
+const postgres = values.postgres;
+const server = url === undefined ? await startServer(postgres === undefined ? {} : { postgres }) : undefined;
 const target = server?.url ?? (url as string);
 const token = server?.token ?? values.token ?? process.env['VERITY_TOKEN'] ?? '';
 try {

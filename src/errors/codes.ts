@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   VERITY_E_STORE_UNAVAILABLE: { status: 503, area: 'store' },
   VERITY_E_STORE_CORRUPT: { status: 500, area: 'store' },
   VERITY_E_STORE_CONFLICT: { status: 409, area: 'store' },
+  // store
+  VERITY_E_STORE_LAYOUT_NEWER: { status: 503, area: 'store' },
   // transparency log
   VERITY_E_LOG_PROOF_INVALID: { status: 422, area: 'log' },
   VERITY_E_LOG_NOTE_INVALID: { status: 422, area: 'log' },

@@ -322,15 +322,20 @@ export class TransparencyLog {
 
   async #run(pending: readonly Pending[]): Promise<void> {
     const results: unknown[] = [];
-    const committed = await this.#store.write(async (tx) => {
-      results.length = 0;
-      const head = await tx.getLogHead();
-      if (head === undefined)
-        throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
-      const batch = new LogBatch(head.size);
-      for (const p of pending) results.push(await p.op(tx, batch));
-      return this.#commitBatch(tx, head, batch);
-    });
+    const committed = await this.#store.write(
+      async (tx) => {
+        results.length = 0;
+        const head = await tx.getLogHead();
+        if (head === undefined)
+          throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
+        const batch = new LogBatch(head.size);
+        for (const p of pending) results.push(await p.op(tx, batch));
+        return this.#commitBatch(tx, head, batch);
+      },
+      // Deferred: a failed statement rejects this write() as a whole, and #flush() then reruns each
+      // op alone, so the culprit still gets its own error.
+      { deferred: true },
+    );
     this.#onCommitted(committed);
     pending.forEach((p, i) => {
       p.resolve({ result: results[i], head: committed.head });

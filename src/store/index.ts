@@ -15,4 +15,5 @@ export type {
   SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
+  WriteOptions,
 } from './types.ts';

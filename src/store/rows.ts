@@ -23,15 +23,7 @@ export const STATES: ReadonlySet<string> = new Set<LifecycleState>([
   'erased',
 ]);
 
-/**
- * Version of the table layout written by `migrate()`, kept in `meta` under SCHEMA_VERSION_KEY.
- * A store refuses a database with a higher version: its layout may mean something this code
- * does not know. A lower version is upgraded in place: the DDL only ever adds tables and indexes
- * (CREATE ... IF NOT EXISTS), so running it again brings an older layout up to date.
- *
- * 1: the initial layout. 2: adds `subject_facts`.
- */
-export const SCHEMA_VERSION = 2;
+/** The `meta` key of the layout version (the number of migrations applied; see migrator.ts). */
 export const SCHEMA_VERSION_KEY = 'store.schema';
 
 /** Tile geometry of C2SP tlog-tiles: up to 256 hashes of 32 bytes. */
@@ -202,8 +194,6 @@ export interface RecordColumns {
   log_index: number;
 }
 
-export const RECORD_COLS = 'id, version, subject_ref, type, state, meta, envelope, created_at, retain_until, log_index';
-
 export function toRecord(c: RecordColumns): RecordRow {
   // The CHECK constraint keeps unknown states out; a row that has one was written around the store.
   if (!STATES.has(c.state)) throw corrupt('a stored record has an unknown lifecycle state');
@@ -228,13 +218,9 @@ export interface SubjectKeyColumns {
   created_at: number;
 }
 
-export const SUBJECT_KEY_COLS = 'subject_ref, kek_version, wrapped_key, created_at';
-
 export function toSubjectKey(c: SubjectKeyColumns): SubjectKeyRow {
   return { subjectRef: c.subject_ref, kekVersion: c.kek_version, wrappedKey: c.wrapped_key, createdAt: c.created_at };
 }
-
-export const SUBJECT_FACTS_COLS = 'subject_ref, minor, guardians, updated_at';
 
 /** A subject facts row as a driver returns it: `minor` is 0/1 from SQLite, a boolean from PostgreSQL. */
 export interface SubjectFactsColumns {
@@ -283,8 +269,6 @@ export interface SchemaColumns {
 export function toSchema(c: SchemaColumns): SchemaRow {
   return { type: c.type, schema: c.schema, createdAt: c.created_at };
 }
-
-export const TOKEN_COLS = 'id, secret_hash, principal, role, scopes, created_at, expires_at, revoked_at';
 
 export interface TokenColumns {
   id: string;
@@ -336,12 +320,6 @@ export function tileRefused(level: number, index: number, width: number): StoreE
 
 export function logIndexTaken(cause: unknown): StoreError {
   return corrupt('a log index is already taken: the log head is behind its entries; run `verity log verify`', cause);
-}
-
-export function newerSchema(found: string): StoreError {
-  return unavailable(
-    `the database has schema version ${quote(found)}, newer than ${SCHEMA_VERSION}; upgrade verity to use it`,
-  );
 }
 
 /** True for errors that describe a caller's mistake or are already Verity errors: pass them on. */

@@ -160,8 +160,11 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
           await tx.insertSubjectKey(key('s1', 1));
           await tx.insertRecords([record('rec_a', 1)]);
         });
-        // What a version 1 migrate() left: the same tables but subject_facts, and version '1'.
-        await t.exec("DROP TABLE subject_facts; UPDATE meta SET value = '1' WHERE key = 'store.schema'");
+        // What a version 1 migrate() left: the same tables but subject_facts, version '1', and no
+        // migrations table (the layout-number era had none).
+        await t.exec(
+          "DROP TABLE subject_facts; DROP TABLE verity_migrations; UPDATE meta SET value = '1' WHERE key = 'store.schema'",
+        );
         assert.equal(await store.reader.getMeta('store.schema'), '1');
         await assert.rejects(
           store.write((tx) => tx.putSubjectFacts(facts('s1'))),
@@ -183,7 +186,23 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
 
       it('refuses a database written by a newer layout', async () => {
         await store.write((tx) => tx.setMeta('store.schema', '99'));
-        await assert.rejects(store.migrate(), (e) => code('VERITY_E_STORE_UNAVAILABLE')(e) && /newer/.test(String(e)));
+        await assert.rejects(
+          store.migrate(),
+          (e) => code('VERITY_E_STORE_LAYOUT_NEWER')(e) && /upgrade verity/.test(String(e)),
+        );
+      });
+
+      it('records its migrations in order and refuses one it does not know', async () => {
+        const x = await another();
+        await x.store.migrate();
+        await x.exec("INSERT INTO verity_migrations (name, applied_at) VALUES ('9999_from_the_future', 0)");
+        await assert.rejects(
+          x.store.migrate(),
+          (e) => code('VERITY_E_STORE_LAYOUT_NEWER')(e) && /9999_from_the_future/.test(String(e)),
+        );
+        // A gap in the applied migrations is damage, not a newer layout.
+        await x.exec("DELETE FROM verity_migrations WHERE name <> '0002_subject_facts'");
+        await assert.rejects(x.store.migrate(), code('VERITY_E_STORE_CORRUPT'));
       });
     });
 
@@ -911,6 +930,51 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         assert.equal(seen, caught);
         assert.equal(await store.reader.getMeta('before'), undefined);
         assert.equal(await store.reader.getMeta('after'), undefined);
+      });
+
+      it('deferred: see their own writes, and report a failed write through write() with nothing kept', async () => {
+        const deferred = { deferred: true } as const;
+        await store.write((tx) => tx.insertRecords([record('rec_a', 1)]));
+        await store.write(async (tx) => {
+          await tx.setMeta('k', 'v');
+          await tx.insertRecords([record('rec_b', 1)]);
+          await tx.insertRecords([record('rec_c', 1), record('rec_c', 2)]);
+          assert.equal(await tx.getMeta('k'), 'v');
+          assert.deepEqual(ids(await tx.listRecordVersions('rec_c')), ['rec_c@1', 'rec_c@2']);
+          await tx.insertRecords([record('rec_d', 1)]);
+        }, deferred);
+        assert.deepEqual(await store.reader.getRecord('rec_d'), record('rec_d', 1));
+        assert.deepEqual(await store.reader.getRecord('rec_b'), record('rec_b', 1));
+        await store.write((tx) => tx.putTiles([tile(0, 0, 5)]), deferred);
+        const failing: [string, (tx: StoreWriter) => Promise<void>, (e: unknown) => boolean][] = [
+          [
+            'record conflict',
+            (tx) => tx.insertRecords([record('rec_e', 1), record('rec_a', 1)]),
+            code('VERITY_E_STORE_CONFLICT'),
+          ],
+          ['one-row conflict', (tx) => tx.insertRecords([record('rec_a', 1)]), code('VERITY_E_STORE_CONFLICT')],
+          ['taken log index', (tx) => tx.insertLogEntries(0, entries(0, 1)), code('VERITY_E_STORE_CORRUPT')],
+          ['shrinking tile', (tx) => tx.putTiles([tile(0, 0, 4)]), code('VERITY_E_STORE_CORRUPT')],
+          ['shrinking tiles', (tx) => tx.putTiles([tile(0, 9, 1), tile(0, 0, 3)]), code('VERITY_E_STORE_CORRUPT')],
+        ];
+        await store.write((tx) => tx.insertLogEntries(0, entries(0, 1)));
+        for (const [what, bad, expected] of failing) {
+          await assert.rejects(
+            store.write(async (tx) => {
+              await tx.setMeta('before', what);
+              await tx.insertRecords([record('rec_f', 1)]);
+              await bad(tx);
+              await tx.putLogHead(head(1));
+            }, deferred),
+            expected,
+            what,
+          );
+          assert.equal(await store.reader.getMeta('before'), undefined, what);
+          assert.equal(await store.reader.getRecord('rec_f'), undefined, what);
+          assert.equal(await store.reader.getLogHead(), undefined, what);
+        }
+        assert.deepEqual(await store.reader.getTile(0, 0), tile(0, 0, 5));
+        assert.equal(await store.reader.getTile(0, 9), undefined);
       });
 
       it('refuse a StoreWriter used after its transaction ended', async () => {

@@ -168,10 +168,30 @@ export interface StoreWriter extends StoreReader {
   revokeToken(id: string, at: number): Promise<boolean>;
 }
 
+/** Options of one write transaction. */
+export interface WriteOptions {
+  /**
+   * Lets the backend send the writes that return nothing (setMeta, putLogHead, insertLogEntries,
+   * putTiles, insertRecords, setRecordState, updateSubjectKeys, putSubjectFacts, putSchema,
+   * insertToken) without waiting for each outcome, and gather record inserts into one multi-row
+   * statement (PostgreSQL: no round trip per row inside the lock). Such a call may then resolve
+   * before its statement has run, and its failure is reported by `write()` instead: the
+   * transaction still rolls back as a whole and `write()` rejects with the first failure. Reads
+   * and writes that return a value still wait and see every earlier write. SQLite runs statements
+   * synchronously and ignores it. Default false.
+   */
+  readonly deferred?: boolean;
+}
+
 /** A storage backend. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** Creates or upgrades the schema; idempotent and safe to run from several processes. */
+  /**
+   * Brings the database to the layout of this code: applies, in order, the numbered migrations it
+   * lacks (an older layout is upgraded in place, each migration recorded in `verity_migrations` in
+   * its own transaction), and refuses with VERITY_E_STORE_LAYOUT_NEWER a database migrated by a
+   * newer Verity. Idempotent and safe to run from several processes at once.
+   */
   migrate(): Promise<void>;
   /** Reads outside any transaction: sees only committed data. */
   readonly reader: StoreReader;
@@ -180,6 +200,6 @@ export interface Store {
    * every process on the same database. When the returned promise resolves the transaction is
    * committed and durable; when `fn` throws, nothing of it is kept.
    */
-  write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: WriteOptions): Promise<T>;
   close(): Promise<void>;
 }

@@ -1,0 +1,244 @@
+// Every query of the store, written once with Kysely for both dialects and compiled once per store
+// (queries()). The few differences between the dialects are flags here (the SQLite subject tag) or
+// bulk statements of the PostgreSQL adapter (postgres-bulk.ts). Private to src/store.
+import { type ExpressionBuilder, sql } from 'kysely';
+import type { Database } from './schema.ts';
+import { arg, builder, type Compiled, compileAll, type DialectName } from './sql.ts';
+
+const RECORD_COLUMNS = [
+  'id',
+  'version',
+  'subject_ref',
+  'type',
+  'state',
+  'meta',
+  'envelope',
+  'created_at',
+  'retain_until',
+  'log_index',
+] as const;
+const SUBJECT_KEY_COLUMNS = ['subject_ref', 'kek_version', 'wrapped_key', 'created_at'] as const;
+const SUBJECT_FACTS_COLUMNS = ['subject_ref', 'minor', 'guardians', 'updated_at'] as const;
+const TOKEN_COLUMNS = [
+  'id',
+  'secret_hash',
+  'principal',
+  'role',
+  'scopes',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+] as const;
+
+const R = RECORD_COLUMNS.map((c) => `r.${c}` as const);
+
+/**
+ * "Latest version" is decided over all versions of the id, then filtered: a record lists under
+ * the subject of its latest version only (both dialects run the same query).
+ */
+function isLatest(eb: ExpressionBuilder<Database & { r: Database['records'] }, 'r'>) {
+  return eb(
+    'r.version',
+    '=',
+    eb
+      .selectFrom('records as v')
+      .select((v) => v.fn.max('v.version').as('m'))
+      .whereRef('v.id', '=', 'r.id'),
+  );
+}
+
+/** Builds and compiles the store's queries for a dialect (and PostgreSQL schema). */
+export function queries(dialect: DialectName, schema?: string) {
+  const db = builder(dialect, schema);
+  // SQLite keys the subject index on a 48-bit tag of subject_ref (see 0001_init).
+  const tagged = dialect === 'sqlite';
+  return compileAll({
+    getMeta: db.selectFrom('meta').select('value').where('key', '=', arg('key')),
+    getHead: db
+      .selectFrom('log_head')
+      .select(['size', 'root_hash', 'frontier', 'checkpoint', 'updated_at'])
+      .where('id', '=', 1),
+    getEntries: db
+      .selectFrom('log_entries')
+      .select('data')
+      .where('idx', '>=', arg('start'))
+      .where('idx', '<', arg('end'))
+      .orderBy('idx'),
+    getTile: db
+      .selectFrom('log_tiles')
+      .select(['width', 'hashes'])
+      .where('level', '=', arg('level'))
+      .where('idx', '=', arg('index')),
+    getLatest: db
+      .selectFrom('records')
+      .select(RECORD_COLUMNS)
+      .where('id', '=', arg('id'))
+      .orderBy('version', 'desc')
+      .limit(1),
+    getVersion: db
+      .selectFrom('records')
+      .select(RECORD_COLUMNS)
+      .where('id', '=', arg('id'))
+      .where('version', '=', arg('version')),
+    listVersions: db.selectFrom('records').select(RECORD_COLUMNS).where('id', '=', arg('id')).orderBy('version'),
+    listBySubject: db
+      .selectFrom('records as r')
+      .select(R)
+      .$if(tagged, (q) => q.where('r.subject_tag', '=', arg('tag')))
+      .where('r.subject_ref', '=', arg('subject'))
+      .where('r.id', '>', arg('after'))
+      .where(isLatest)
+      .orderBy('r.id')
+      .limit(arg('limit')),
+    listExpired: db
+      .selectFrom('records as r')
+      .select(R)
+      .where('r.retain_until', 'is not', null)
+      .where('r.retain_until', '<=', arg('now'))
+      .where('r.state', '<>', sql.lit('erased'))
+      .where(isLatest)
+      .orderBy('r.retain_until')
+      .orderBy('r.id')
+      .limit(arg('limit')),
+    getKey: db.selectFrom('subject_keys').select(SUBJECT_KEY_COLUMNS).where('subject_ref', '=', arg('subject')),
+    // The bound may exceed int4: compare as int8 (SQLite reads `bigint` as INTEGER).
+    listKeysBelow: db
+      .selectFrom('subject_keys')
+      .select(SUBJECT_KEY_COLUMNS)
+      .where((eb) => eb('kek_version', '<', eb.cast<number>(eb.val(arg<number>('kek')), 'bigint')))
+      .orderBy('kek_version')
+      .orderBy('subject_ref')
+      .limit(arg('limit')),
+    countKeys: db
+      .selectFrom('subject_keys')
+      .select((eb) => ['kek_version', eb.fn.countAll().as('n')])
+      .groupBy('kek_version')
+      .orderBy('kek_version'),
+    getFacts: db.selectFrom('subject_facts').select(SUBJECT_FACTS_COLUMNS).where('subject_ref', '=', arg('subject')),
+    getToken: db.selectFrom('tokens').select(TOKEN_COLUMNS).where('id', '=', arg('id')),
+    listTokens: db.selectFrom('tokens').select(TOKEN_COLUMNS).orderBy('created_at', 'desc').orderBy('id'),
+    getSchema: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).where('type', '=', arg('type')),
+    listSchemas: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).orderBy('type'),
+
+    setMeta: db
+      .insertInto('meta')
+      .values({ key: arg('key'), value: arg('value') })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: (eb) => eb.ref('excluded.value') })),
+    putHead: db
+      .insertInto('log_head')
+      .values({
+        id: 1,
+        size: arg('size'),
+        root_hash: arg('root'),
+        frontier: arg('frontier'),
+        checkpoint: arg('checkpoint'),
+        updated_at: arg('at'),
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          size: eb.ref('excluded.size'),
+          root_hash: eb.ref('excluded.root_hash'),
+          frontier: eb.ref('excluded.frontier'),
+          checkpoint: eb.ref('excluded.checkpoint'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      ),
+    insertEntry: db.insertInto('log_entries').values({ idx: arg('idx'), data: arg('data') }),
+    // INVARIANT: a stored tile never shrinks. The WHERE turns a narrower replacement into a no-op,
+    // which the writer sees as 0 changes and refuses.
+    putTile: db
+      .insertInto('log_tiles')
+      .values({ level: arg('level'), idx: arg('index'), width: arg('width'), hashes: arg('hashes') })
+      .onConflict((oc) =>
+        oc
+          .columns(['level', 'idx'])
+          .doUpdateSet((eb) => ({ width: eb.ref('excluded.width'), hashes: eb.ref('excluded.hashes') }))
+          .where((eb) => eb('excluded.width', '>=', eb.ref('log_tiles.width'))),
+      ),
+    insertRecord: db.insertInto('records').values({
+      id: arg('id'),
+      version: arg('version'),
+      subject_ref: arg('subject'),
+      type: arg('type'),
+      state: arg('state'),
+      meta: arg('meta'),
+      envelope: arg('envelope'),
+      created_at: arg('createdAt'),
+      retain_until: arg('retainUntil'),
+      log_index: arg('logIndex'),
+      ...(tagged ? { subject_tag: arg<number>('tag') } : {}),
+    }),
+    setState: db
+      .updateTable('records')
+      .set({ state: arg('state') })
+      .where('id', '=', arg('id'))
+      .where('version', '=', arg('version')),
+    eraseRecord: db
+      .updateTable('records')
+      .set({ envelope: sql.lit(null), state: sql.lit('erased') })
+      .where('id', '=', arg('id')),
+    eraseSubject: db
+      .updateTable('records')
+      .set({ envelope: sql.lit(null), state: sql.lit('erased') })
+      .$if(tagged, (q) => q.where('subject_tag', '=', arg('tag')))
+      .where('subject_ref', '=', arg('subject')),
+    insertKey: db
+      .insertInto('subject_keys')
+      .values({
+        subject_ref: arg('subject'),
+        kek_version: arg('kek'),
+        wrapped_key: arg('wrapped'),
+        created_at: arg('createdAt'),
+      })
+      .onConflict((oc) => oc.column('subject_ref').doNothing())
+      .returning(SUBJECT_KEY_COLUMNS),
+    updateKey: db
+      .updateTable('subject_keys')
+      .set({ kek_version: arg('kek'), wrapped_key: arg('wrapped') })
+      .where('subject_ref', '=', arg('subject')),
+    deleteKey: db.deleteFrom('subject_keys').where('subject_ref', '=', arg('subject')),
+    putFacts: db
+      .insertInto('subject_facts')
+      .values({
+        subject_ref: arg('subject'),
+        minor: arg('minor'),
+        guardians: arg('guardians'),
+        updated_at: arg('at'),
+      })
+      .onConflict((oc) =>
+        oc.column('subject_ref').doUpdateSet((eb) => ({
+          minor: eb.ref('excluded.minor'),
+          guardians: eb.ref('excluded.guardians'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      ),
+    deleteFacts: db.deleteFrom('subject_facts').where('subject_ref', '=', arg('subject')),
+    putSchema: db
+      .insertInto('schemas')
+      .values({ type: arg('type'), schema: arg('schema'), created_at: arg('createdAt') })
+      .onConflict((oc) =>
+        oc.column('type').doUpdateSet((eb) => ({
+          schema: eb.ref('excluded.schema'),
+          created_at: eb.ref('excluded.created_at'),
+        })),
+      ),
+    insertToken: db.insertInto('tokens').values({
+      id: arg('id'),
+      secret_hash: arg('hash'),
+      principal: arg('principal'),
+      role: arg('role'),
+      scopes: arg('scopes'),
+      created_at: arg('createdAt'),
+      expires_at: arg('expiresAt'),
+      revoked_at: arg('revokedAt'),
+    }),
+    revokeToken: db
+      .updateTable('tokens')
+      .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(arg<number>('at'))) }))
+      .where('id', '=', arg('id')),
+  });
+}
+
+/** The compiled queries of a store. */
+export type Queries = ReturnType<typeof queries>;
+export type { Compiled };

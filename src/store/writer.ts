@@ -1,0 +1,371 @@
+// The StoreWriter of both backends, over the compiled queries (queries.ts) and a backend's connection
+// (Exec). Private to src/store.
+import { quote, StoreError } from '../errors/index.ts';
+import { type Backend, type Exec, Reader, type Result, subjectTag } from './reader.ts';
+import {
+  checkEntries,
+  checkHead,
+  checkInt32,
+  checkInteger,
+  checkRecord,
+  checkRows,
+  checkSchemaRow,
+  checkState,
+  checkSubjectFacts,
+  checkSubjectKey,
+  checkText,
+  checkTile,
+  checkTokenRow,
+  corrupt,
+  guardiansText,
+  logIndexTaken,
+  type SubjectKeyColumns,
+  type TxState,
+  tileRefused,
+  toSubjectKey,
+} from './rows.ts';
+import { type Args, bind, type Compiled } from './sql.ts';
+import type {
+  LifecycleState,
+  LogHead,
+  RecordRow,
+  SchemaRow,
+  StoredTile,
+  StoreWriter,
+  SubjectFactsRow,
+  SubjectKeyRow,
+  TokenRow,
+} from './types.ts';
+
+function recordConflict(r: RecordRow, cause: unknown): StoreError {
+  return new StoreError(
+    'VERITY_E_STORE_CONFLICT',
+    `record ${quote(r.id)} version ${r.version} exists already; reread the record and retry`,
+    { cause, details: { id: r.id, version: r.version } },
+  );
+}
+
+/** Turns a raw driver failure of one statement into a specific Verity error (else the generic mapping applies). */
+type MapError = (raw: unknown) => StoreError | undefined;
+
+export class Writer extends Reader implements StoreWriter {
+  readonly #tx: TxState;
+  /**
+   * Deferred mode (see WriteOptions.deferred): writes that return nothing are sent without
+   * waiting for their outcome, and record versions are gathered into one multi-row insert sent
+   * before the next other statement. Failures doom the transaction; settle() waits for them all.
+   */
+  readonly #deferred: boolean;
+  #pending: Promise<unknown>[] = [];
+  #records: RecordRow[] = [];
+
+  constructor(b: Backend, x: Exec, tx: TxState, deferred: boolean) {
+    super(b, x);
+    this.#tx = tx;
+    this.#deferred = deferred;
+  }
+
+  protected override failed(e: unknown): unknown {
+    this.#tx.fail(this.b.translate(e));
+    return this.#tx.failure;
+  }
+
+  protected override async exec(q: Compiled, args: Args, arrays?: boolean): Promise<Result> {
+    this.#tx.check();
+    if (this.#records.length > 0) await this.#flushRecords();
+    return super.exec(q, args, arrays);
+  }
+
+  /**
+   * Sends a write whose result only matters for success. Deferred, it does not wait, unless
+   * `check` must look at the result: a failure found here, not by the server, could not stop a
+   * COMMIT already sent behind it.
+   */
+  async #send(q: Compiled, values: readonly unknown[], map?: MapError, check?: (r: Result) => unknown): Promise<void> {
+    this.#tx.check();
+    if (this.#records.length > 0 && q !== this.b.q.insertRecord) await this.#flushRecords();
+    const done = (r: Result): void => {
+      const e = check?.(r);
+      if (e !== undefined) throw e;
+    };
+    let sent: Result | Promise<Result>;
+    try {
+      sent = this.x.query(q, values);
+    } catch (e) {
+      throw this.#fail(e, map);
+    }
+    if (this.#deferred && check === undefined && sent instanceof Promise) {
+      this.#pending.push(
+        sent.catch((e: unknown) => {
+          this.#fail(e, map);
+        }),
+      );
+      return;
+    }
+    try {
+      done(await sent);
+    } catch (e) {
+      throw this.#fail(e, map);
+    }
+  }
+
+  #fail(e: unknown, map?: MapError): unknown {
+    return this.failed(map?.(e) ?? e);
+  }
+
+  /** Deferred mode: sends what is gathered and waits for every write sent; then the outcome is known. */
+  /** Deferred mode: sends the gathered record versions (without waiting, like any deferred write). */
+  async flush(): Promise<void> {
+    if (this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
+  }
+
+  /** Deferred mode: waits for the outcome of every write sent; a failure is then in the TxState. */
+  async settle(): Promise<void> {
+    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
+  }
+
+  async #flushRecords(): Promise<void> {
+    const rows = this.#records;
+    this.#records = [];
+    await this.#writeRecords(rows);
+  }
+
+  /** Runs one mutation; any failure, even a bad argument, dooms the transaction (see TxState). */
+  async #mutate<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (e) {
+      this.#tx.fail(e);
+      throw this.#tx.failure;
+    }
+  }
+
+  /** Runs a statement that reports how many rows it changed. */
+  async #changes(q: Compiled, args: Args): Promise<number> {
+    return (await this.exec(q, args)).changes;
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.#mutate(async () => {
+      checkText(key, 'meta key');
+      checkText(value, 'meta value');
+      await this.#send(this.b.q.setMeta, bind(this.b.q.setMeta, { key, value }));
+    });
+  }
+
+  putLogHead(head: LogHead): Promise<void> {
+    return this.#mutate(async () => {
+      checkHead(head);
+      const q = this.b.q.putHead;
+      await this.#send(
+        q,
+        bind(q, {
+          size: head.size,
+          root: this.b.bytes(head.rootHash),
+          frontier: this.b.bytes(head.frontier),
+          checkpoint: head.checkpoint,
+          at: head.updatedAt,
+        }),
+      );
+    });
+  }
+
+  insertLogEntries(start: number, entries: readonly Uint8Array[]): Promise<void> {
+    return this.#mutate(async () => {
+      checkEntries(start, entries);
+      if (entries.length === 0) return;
+      const taken: MapError = (raw) => (this.b.isUniqueViolation(raw) ? logIndexTaken(raw) : undefined);
+      if (this.b.bulk !== undefined && entries.length > 1) {
+        for (const s of this.b.bulk.insertEntries(start, entries)) await this.#send(s.q, s.values, taken);
+        return;
+      }
+      const q = this.b.q.insertEntry;
+      let idx = start;
+      for (const data of entries) await this.#send(q, bind(q, { idx: idx++, data: this.b.bytes(data) }), taken);
+    });
+  }
+
+  putTiles(tiles: readonly StoredTile[]): Promise<void> {
+    return this.#mutate(async () => {
+      checkRows(tiles, checkTile);
+      if (tiles.length === 0) return;
+      const bulk = this.b.bulk;
+      if (bulk !== undefined) {
+        // ON CONFLICT cannot touch one row twice in a statement: a batch naming a tile twice goes
+        // tile by tile, in order, so each step must grow the previous one.
+        const unique = new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length;
+        for (const g of unique ? [tiles] : tiles.map((t) => [t]))
+          for (const st of bulk.putTiles(g)) await this.#send(st.q, st.values, bulk.tileRefused);
+        return;
+      }
+      const q = this.b.q.putTile;
+      for (const t of tiles) {
+        const values = bind(q, { level: t.level, index: t.index, width: t.width, hashes: this.b.bytes(t.hashes) });
+        await this.#send(q, values, undefined, (r) =>
+          r.changes === 1 ? undefined : tileRefused(t.level, t.index, t.width),
+        );
+      }
+    });
+  }
+
+  insertRecords(rows: readonly RecordRow[]): Promise<void> {
+    return this.#mutate(async () => {
+      checkRows(rows, checkRecord);
+      if (this.#deferred) {
+        this.#tx.check();
+        for (const r of rows) this.#records.push(r);
+        return;
+      }
+      await this.#writeRecords(rows);
+    });
+  }
+
+  async #writeRecords(rows: readonly RecordRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const bulk = this.b.bulk;
+    if (bulk !== undefined && rows.length > 1) {
+      const map: MapError = (raw) => (this.b.isUniqueViolation(raw) ? bulk.recordConflict(raw) : undefined);
+      for (const s of bulk.insertRecords(rows)) await this.#send(s.q, s.values, map);
+      return;
+    }
+    const q = this.b.q.insertRecord;
+    for (const r of rows) {
+      const values = bind(q, {
+        id: r.id,
+        version: r.version,
+        subject: r.subjectRef,
+        type: r.type,
+        state: r.state,
+        meta: r.meta,
+        envelope: r.envelope === null ? null : this.b.bytes(r.envelope),
+        createdAt: r.createdAt,
+        retainUntil: r.retainUntil,
+        logIndex: r.logIndex,
+        tag: subjectTag(r.subjectRef),
+      });
+      await this.#send(q, values, (raw) => (this.b.isUniqueViolation(raw) ? recordConflict(r, raw) : undefined));
+    }
+  }
+
+  setRecordState(id: string, version: number, state: LifecycleState): Promise<void> {
+    return this.#mutate(async () => {
+      checkText(id, 'record id');
+      checkInt32(version, 'record version', 1);
+      checkState(state);
+      await this.#send(this.b.q.setState, bind(this.b.q.setState, { state, id, version }));
+    });
+  }
+
+  eraseRecord(id: string): Promise<number> {
+    return this.#mutate(async () => {
+      checkText(id, 'record id');
+      return this.#changes(this.b.q.eraseRecord, { id });
+    });
+  }
+
+  eraseSubjectRecords(subjectRef: string): Promise<number> {
+    return this.#mutate(async () => {
+      checkText(subjectRef, 'subject ref');
+      return this.#changes(this.b.q.eraseSubject, { tag: subjectTag(subjectRef), subject: subjectRef });
+    });
+  }
+
+  insertSubjectKey(row: SubjectKeyRow): Promise<SubjectKeyRow> {
+    return this.#mutate(async () => {
+      checkSubjectKey(row);
+      const inserted = await this.one<SubjectKeyColumns>(this.b.q.insertKey, {
+        subject: row.subjectRef,
+        kek: row.kekVersion,
+        wrapped: this.b.bytes(row.wrappedKey),
+        createdAt: row.createdAt,
+      });
+      const stored = inserted ?? (await this.one<SubjectKeyColumns>(this.b.q.getKey, { subject: row.subjectRef }));
+      if (stored === undefined) throw corrupt('a subject key vanished right after its insert');
+      return toSubjectKey(stored);
+    });
+  }
+
+  updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void> {
+    return this.#mutate(async () => {
+      checkRows(rows, checkSubjectKey);
+      if (rows.length === 0) return;
+      if (this.b.bulk !== undefined && rows.length > 1) {
+        for (const s of this.b.bulk.updateKeys(rows)) await this.#send(s.q, s.values);
+        return;
+      }
+      const q = this.b.q.updateKey;
+      for (const r of rows)
+        await this.#send(q, bind(q, { kek: r.kekVersion, wrapped: this.b.bytes(r.wrappedKey), subject: r.subjectRef }));
+    });
+  }
+
+  deleteSubjectKey(subjectRef: string): Promise<boolean> {
+    return this.#mutate(async () => {
+      checkText(subjectRef, 'subject ref');
+      return (await this.#changes(this.b.q.deleteKey, { subject: subjectRef })) > 0;
+    });
+  }
+
+  putSubjectFacts(row: SubjectFactsRow): Promise<void> {
+    return this.#mutate(async () => {
+      checkSubjectFacts(row);
+      const q = this.b.q.putFacts;
+      await this.#send(
+        q,
+        bind(q, {
+          subject: row.subjectRef,
+          minor: this.b.bool(row.minor),
+          guardians: guardiansText(row.guardians),
+          at: row.updatedAt,
+        }),
+      );
+    });
+  }
+
+  deleteSubjectFacts(subjectRef: string): Promise<boolean> {
+    return this.#mutate(async () => {
+      checkText(subjectRef, 'subject ref');
+      return (await this.#changes(this.b.q.deleteFacts, { subject: subjectRef })) > 0;
+    });
+  }
+
+  putSchema(row: SchemaRow): Promise<void> {
+    return this.#mutate(async () => {
+      checkSchemaRow(row);
+      const q = this.b.q.putSchema;
+      await this.#send(q, bind(q, { type: row.type, schema: row.schema, createdAt: row.createdAt }));
+    });
+  }
+
+  insertToken(row: TokenRow): Promise<void> {
+    return this.#mutate(async () => {
+      checkTokenRow(row);
+      const q = this.b.q.insertToken;
+      const values = bind(q, {
+        id: row.id,
+        hash: this.b.bytes(row.secretHash),
+        principal: row.principal,
+        role: row.role,
+        scopes: row.scopes,
+        createdAt: row.createdAt,
+        expiresAt: row.expiresAt,
+        revokedAt: row.revokedAt,
+      });
+      await this.#send(q, values, (raw) =>
+        this.b.isUniqueViolation(raw)
+          ? new StoreError('VERITY_E_STORE_CONFLICT', `token ${quote(row.id)} exists already; create another`, {
+              cause: raw,
+            })
+          : undefined,
+      );
+    });
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.#mutate(async () => {
+      checkText(id, 'token id');
+      checkInteger(at, 'at');
+      return (await this.#changes(this.b.q.revokeToken, { at, id })) > 0;
+    });
+  }
+}
