@@ -3,6 +3,7 @@
 // "unknown command".
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commandHelp, commandPath, groupHelp, mainHelp, synopsis } from '../src/cli/command.ts';
@@ -69,6 +70,16 @@ describe('verity help', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), policy && test && commandHelp(policy, test).trim());
     assert.equal(verity(['help', 'log']).stdout.includes('verity log verify-proof'), true);
+  });
+
+  it('each CLI module has one job: none is over 500 lines', () => {
+    const dir = join(import.meta.dirname, '..', 'src', 'cli');
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length >= GROUPS.length, files.join(' '));
+    for (const f of files) {
+      const lines = readFileSync(join(dir, f), 'utf8').split('\n').length;
+      assert.ok(lines <= 500, `src/cli/${f} has ${lines} lines`);
+    }
   });
 
   it('an unknown command or option is a usage error (exit 2) that points at the help', () => {
