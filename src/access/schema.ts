@@ -92,6 +92,18 @@ when { principal.recordTypes.contains(resource.type) && context.purpose == "serv
 @id("operator-administers")
 permit (principal is Verity::Operator, action in [Verity::Action::"administer", Verity::Action::"erase"], resource);
 
+// The local operator: the \`verity\` command on the data directory, run by whoever holds the key
+// store's secret (no API token can name this principal). It reads and writes records for the
+// purposes a player or service could, or for support and legal obligations; never for others, such
+// as marketing. Delete this policy to keep operators away from content on every path.
+@id("local-operator-records")
+permit (
+  principal == Verity::Operator::"local:cli",
+  action in [Verity::Action::"read", Verity::Action::"write"],
+  resource is Verity::Record
+)
+when { ["service-provision", "user-request", "support", "legal-obligation"].contains(context.purpose) };
+
 // A platform service opens sessions for its players (it authenticated them).
 @id("service-opens-sessions")
 permit (principal is Verity::Service, action == Verity::Action::"administer", resource is Verity::Subject)

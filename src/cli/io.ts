@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { fromUtf8 } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 
 /** Largest input the CLI reads from stdin or a file. */
@@ -41,4 +42,10 @@ export function out(text: string): Promise<void> {
 /** Prints a JSON value on stdout. */
 export function outJson(value: unknown): Promise<void> {
   return out(JSON.stringify(value, null, 2));
+}
+
+/** Non-empty lines of standard input (values to de-identify), at most 64 MiB. */
+export async function stdinLines(): Promise<string[]> {
+  const text = fromUtf8(await readStdin(64 * 1024 * 1024), 'standard input');
+  return text.split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1);
 }

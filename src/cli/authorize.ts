@@ -1,0 +1,137 @@
+/**
+ * Purpose limitation for local record commands. `verity records get --data DIR` holds the key
+ * store's secret, so the policies cannot stop a determined operator; they stop a mistaken one, and
+ * they make the local path answer as the server does: the same Cedar decision (principal
+ * `Verity::Operator::"local:cli"`, the policies in DIR/policies), logged the same way (an allowed
+ * operation's audit entry carries the policy hash; a denial gets a `policy.decision` entry).
+ */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Action,
+  DEFAULT_POLICIES,
+  type Decision,
+  type PlayerRef,
+  PolicyEngine,
+  type PrincipalRef,
+  type ResourceRef,
+} from '../access/index.ts';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { systemClock } from '../clock/index.ts';
+import { readPolicies } from '../embedded/index.ts';
+import { quote, VerityError } from '../errors/index.ts';
+import type { RecordMeta } from '../vault/index.ts';
+import { ACTOR, type Opened } from './common.ts';
+
+/**
+ * Who the local CLI is to the policies. The id holds a colon, which API token names cannot, so no
+ * HTTP caller is ever this principal.
+ */
+export const LOCAL_OPERATOR: PrincipalRef = { kind: 'operator', id: 'local:cli' };
+
+/** The policies in DIR/policies (the defaults for a directory made before policies were files). */
+export async function localPolicies(dir: string): Promise<PolicyEngine> {
+  const p = join(dir, 'policies');
+  return PolicyEngine.load(existsSync(p) ? await readPolicies(p) : DEFAULT_POLICIES);
+}
+
+/** Decisions for one local command on an open data directory. */
+export class LocalGate {
+  readonly #v: Opened;
+  readonly #engine: PolicyEngine;
+  readonly #dir: string;
+
+  constructor(v: Opened, engine: PolicyEngine, dir: string) {
+    this.#v = v;
+    this.#engine = engine;
+    this.#dir = dir;
+  }
+
+  /** A subject as the policies see it. */
+  async owner(subjectRef: string): Promise<PlayerRef> {
+    const f = await this.#v.vault.subjectFacts(subjectRef);
+    return { id: subjectRef, minor: f.minor, guardians: f.guardians };
+  }
+
+  /** An existing record as the policies see it (an absent one is decided like any other). */
+  async record(id: string): Promise<ResourceRef> {
+    const d = await this.#v.vault.describe(id);
+    return {
+      kind: 'record',
+      id,
+      owner: d === undefined ? { id: 'absent' } : await this.owner(d.subjectRef),
+      type: d?.type ?? 'absent',
+      category: d?.category ?? 'unclassified',
+      sensitivity: d?.sensitivity ?? 'restricted',
+    };
+  }
+
+  /** A record as its metadata describes it. */
+  recordOf(m: RecordMeta, owner: PlayerRef): ResourceRef {
+    return {
+      kind: 'record',
+      id: m.id,
+      owner,
+      type: m.type,
+      category: m.classification.category,
+      sensitivity: m.classification.sensitivity,
+    };
+  }
+
+  /** Decides without logging. */
+  decide(action: Action, resource: ResourceRef, purpose: string): Decision {
+    return this.#engine.authorize(LOCAL_OPERATOR, action, resource, { purpose, time: systemClock.now() });
+  }
+
+  /** Appends a decision as its own audit entry. */
+  async log(
+    action: Action,
+    label: string,
+    purpose: string,
+    outcome: boolean,
+    details: Readonly<Record<string, string | number | boolean>> = {},
+  ): Promise<void> {
+    await this.#v.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: ACTOR,
+          action: 'policy.decision',
+          resource: label,
+          purpose,
+          outcome: outcome ? 'success' : 'denied',
+          time: systemClock.now(),
+          policy: this.#engine.policyHash,
+          details: { action, decision: outcome ? 'allow' : 'deny', ...details },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Authorizes `op`: a denial is logged and thrown; an allowed operation's own audit entries carry
+   * the policy hash, and when it then fails the decision is logged on its own, as on the server.
+   */
+  async decided<T>(
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purpose: string,
+    op: (policy: string) => Promise<T>,
+  ): Promise<T> {
+    const d = this.decide(action, resource, purpose);
+    if (!d.allowed) {
+      await this.log(action, label, purpose, false);
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `the policies in ${quote(join(this.#dir, 'policies'))} do not permit the local operator (Verity::Operator::"local:cli") to ${action} this record for purpose ${quote(purpose)}; local commands are decided like HTTP requests (see the README, "Local reads")`,
+      );
+    }
+    try {
+      return await op(d.policyHash);
+    } catch (e) {
+      await this.log(action, label, purpose, true);
+      throw e;
+    }
+  }
+}

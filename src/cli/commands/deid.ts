@@ -1,0 +1,134 @@
+/**
+ * `verity deid ...`: the de-identification toolkit on a data directory (keys in its KeyStore,
+ * every call audited in its log).
+ */
+
+import { Deid } from '../../deid/index.ts';
+import { fromHex } from '../../encoding/index.ts';
+import type { Command, Group, OptionSpec, Values } from '../command.ts';
+import { ACTOR, DATA, int, opt, str, withVerity } from '../common.ts';
+import { out, outJson, stdinLines } from '../io.ts';
+
+function purposeOpt(fallback: string): Record<string, OptionSpec> {
+  return { purpose: { type: 'string', value: 'P', help: `the purpose (default ${fallback})` } };
+}
+
+function access(values: Values, fallback: string): { actor: string; purpose: string } {
+  return { actor: ACTOR, purpose: opt(values, 'purpose') ?? fallback };
+}
+
+const DOMAIN: Record<string, OptionSpec> = {
+  domain: { type: 'string', value: 'D', required: true, help: 'the pseudonym or token domain, e.g. analytics' },
+};
+
+const pseudonymize: Command = {
+  name: 'pseudonymize',
+  summary: 'one keyed pseudonym per input line, in order (the same value links within a domain only)',
+  options: { ...DATA, ...DOMAIN, ...purposeOpt('analytics') },
+  async run({ values }) {
+    // One value per line in, one pseudonym per line out, in order.
+    const lines = await stdinLines();
+    const r = await withVerity(values, (v) =>
+      new Deid(v).pseudonyms.pseudonymize(str(values, 'domain'), lines, access(values, 'analytics')),
+    );
+    await out(r.pseudonyms.join('\n'));
+    return 0;
+  },
+};
+
+const rotate: Command = {
+  name: 'rotate',
+  summary: 'start a new pseudonym key version for the domain',
+  options: { ...DATA, ...DOMAIN, ...purposeOpt('key-management') },
+  async run({ values }) {
+    await outJson(
+      await withVerity(values, (v) =>
+        new Deid(v).pseudonyms.rotate(str(values, 'domain'), access(values, 'key-management')),
+      ),
+    );
+    return 0;
+  },
+};
+
+const tokenize: Command = {
+  name: 'tokenize',
+  summary: 'seal VALUE in the vault and print its token',
+  options: {
+    ...DATA,
+    subject: { type: 'string', value: 'ID', required: true, help: 'the player the value belongs to' },
+    ...DOMAIN,
+    ...purposeOpt('service-provision'),
+  },
+  args: ['VALUE'],
+  async run({ values, positionals }) {
+    await outJson(
+      await withVerity(values, (v) =>
+        new Deid(v).tokenize(
+          str(values, 'subject'),
+          positionals[0] as string,
+          str(values, 'domain'),
+          access(values, 'service-provision'),
+        ),
+      ),
+    );
+    return 0;
+  },
+};
+
+const detokenize: Command = {
+  name: 'detokenize',
+  summary: 'the value behind a token (an audited re-identification)',
+  options: { ...DATA, ...purposeOpt('legal-obligation') },
+  args: ['TOKEN'],
+  async run({ values, positionals }) {
+    await outJson(
+      await withVerity(values, (v) =>
+        new Deid(v).detokenize(positionals[0] as string, access(values, 'legal-obligation')),
+      ),
+    );
+    return 0;
+  },
+};
+
+/** FF1 under a named key kept in the data directory's KeyStore; decryption is re-identification. */
+function fpeCommand(decrypt: boolean): Command {
+  const fallback = decrypt ? 'legal-obligation' : 'service-provision';
+  return {
+    name: decrypt ? 'fpe-decrypt' : 'fpe-encrypt',
+    summary: decrypt
+      ? 'FF1-decrypt VALUE under a named key (an audited re-identification)'
+      : "FF1-encrypt VALUE under a named key in the data directory's KeyStore (audited)",
+    options: {
+      ...DATA,
+      key: { type: 'string', value: 'NAME', required: true, help: 'the key name (made on first use)' },
+      radix: { type: 'string', value: 'N', required: true, help: 'the alphabet size, e.g. 10 for digits' },
+      alphabet: { type: 'string', value: 'CHARS', help: 'the alphabet (default 0-9a-z up to the radix)' },
+      tweak: { type: 'string', value: 'HEX', help: 'the FF1 tweak' },
+      ...purposeOpt(fallback),
+    },
+    args: ['VALUE'],
+    async run({ values, positionals }) {
+      const alphabet = opt(values, 'alphabet');
+      const tweak = opt(values, 'tweak');
+      const o = {
+        radix: int(values, 'radix', true),
+        ...(alphabet === undefined ? {} : { alphabet }),
+        ...(tweak === undefined ? {} : { tweak: fromHex(tweak, '--tweak') }),
+      };
+      const value = positionals[0] as string;
+      const r = await withVerity(values, (v) =>
+        decrypt
+          ? new Deid(v).fpeDecrypt(str(values, 'key'), [value], o, access(values, fallback))
+          : new Deid(v).fpeEncrypt(str(values, 'key'), [value], o, access(values, fallback)),
+      );
+      await out(r.values[0] as string);
+      return 0;
+    },
+  };
+}
+
+export const deid: Group = {
+  name: 'deid',
+  summary: 'de-identification with keys in the data directory: pseudonyms, vault tokens, FF1 (audited)',
+  commands: [pseudonymize, rotate, tokenize, detokenize, fpeCommand(false), fpeCommand(true)],
+};

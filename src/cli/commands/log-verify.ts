@@ -1,0 +1,177 @@
+/**
+ * `verity log verify-note` and `verity log verify-proof`: checks anyone can run without a data
+ * directory, given the log's verifier key.
+ */
+
+import { bytesEqual, fromBase64, fromUtf8, parseJson, toBase64 } from '../../encoding/index.ts';
+import { isVerityError } from '../../errors/index.ts';
+import { checkProofCase, type ParsedCase, parseProofCase } from '../../log/index.ts';
+import { hashLeaf } from '../../merkle/index.ts';
+import { type NoteVerifier, openNote, parseCheckpoint, parseVerifierKey, verifyCheckpoint } from '../../note/index.ts';
+import { type Command, type OptionSpec, UsageError, usage, type Values } from '../command.ts';
+import { opt } from '../common.ts';
+import { out, outJson, readInput } from '../io.ts';
+
+const KEY: Readonly<Record<string, OptionSpec>> = {
+  key: { type: 'string', value: 'VKEY', help: 'the log verifier key, name+hash+base64key (or VERITY_LOG_KEY)' },
+  'key-file': { type: 'string', value: 'FILE', help: 'read the verifier key from FILE' },
+};
+
+function asMalformed(e: unknown): unknown {
+  if (isVerityError(e)) return new UsageError('VERITY_E_INPUT_MALFORMED', e.message, { cause: e });
+  return e;
+}
+
+/** The verifier key from `--key`, `--key-file` or VERITY_LOG_KEY; undefined when none is given. */
+async function verifierFrom(values: Values): Promise<NoteVerifier | undefined> {
+  const file = opt(values, 'key-file');
+  if (file !== undefined && opt(values, 'key') !== undefined) usage('give --key or --key-file, not both');
+  const text =
+    file !== undefined
+      ? fromUtf8(await readInput(file, 4096), 'key file').trim()
+      : (opt(values, 'key') ?? process.env['VERITY_LOG_KEY']);
+  if (text === undefined || text === '') return undefined;
+  try {
+    return parseVerifierKey(text);
+  } catch (e) {
+    throw new UsageError('VERITY_E_INPUT_MALFORMED', `--key: ${(e as Error).message}`);
+  }
+}
+
+const verifyNote: Command = {
+  name: 'verify-note',
+  summary: 'check a signed checkpoint note (FILE, or - for stdin) against the log key',
+  options: { ...KEY },
+  args: ['FILE'],
+  async run({ values, positionals }) {
+    const verifier = await verifierFrom(values);
+    if (verifier === undefined) usage('--key is required', 'log verify-note');
+    const text = fromUtf8(await readInput(positionals[0] as string, 1024 * 1024), 'note');
+    let opened: ReturnType<typeof openNote>;
+    try {
+      opened = openNote(text, [verifier]);
+    } catch (e) {
+      if (isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID')) {
+        await outJson({ valid: false, reason: e.message });
+        return 1;
+      }
+      throw asMalformed(e);
+    }
+    let cp: ReturnType<typeof parseCheckpoint>;
+    try {
+      cp = parseCheckpoint(opened.text);
+    } catch (e) {
+      throw asMalformed(e);
+    }
+    await outJson({
+      valid: true,
+      origin: cp.origin,
+      size: cp.size,
+      rootHash: toBase64(cp.rootHash),
+      signer: verifier.name,
+    });
+    return 0;
+  },
+};
+
+/** A parsed case with the fields that bind it to the log: its signed checkpoint and (inclusion) its entry. */
+interface BoundCase {
+  readonly c: ParsedCase;
+  readonly checkpoint: unknown;
+  readonly entry: unknown;
+}
+
+/**
+ * Checks one case against the key: the checkpoint is signed by it and is the tree the proof is
+ * for (the inclusion proof's tree, the consistency proof's larger tree); an entry, when given,
+ * hashes to the proven leaf; then the Merkle path itself.
+ */
+function checkSigned(b: BoundCase, verifier: NoteVerifier): string | undefined {
+  const { c } = b;
+  const size = c.type === 'inclusion' ? c.treeSize : c.size2;
+  const root = c.type === 'inclusion' ? c.rootHash : c.root2;
+  if (typeof b.checkpoint !== 'string')
+    return `no signed checkpoint for tree size ${size} in the case (field \`checkpoint\`): nothing vouches for its root hash`;
+  let signed: ReturnType<typeof parseCheckpoint>;
+  try {
+    signed = verifyCheckpoint(b.checkpoint, verifier).checkpoint;
+  } catch (e) {
+    if (isVerityError(e)) return `the checkpoint does not verify with the key ${verifier.name}: ${e.message}`;
+    throw e;
+  }
+  if (signed.size !== size || !bytesEqual(signed.rootHash, root))
+    return `the signed checkpoint is for tree size ${signed.size}, not the proof's tree of size ${size} with its root`;
+  if (c.type === 'inclusion' && b.entry !== undefined) {
+    let leaf: Uint8Array;
+    try {
+      if (typeof b.entry !== 'string') throw new TypeError('not a string');
+      leaf = hashLeaf(fromBase64(b.entry, 'entry'));
+    } catch {
+      return 'field `entry` is not base64';
+    }
+    if (!bytesEqual(leaf, c.leafHash)) return 'the entry does not hash to the proven leaf';
+  }
+  const r = checkProofCase(c);
+  return r.valid ? undefined : r.reason;
+}
+
+const verifyProof: Command = {
+  name: 'verify-proof',
+  summary: 'check inclusion and consistency proofs (FILE, or - for stdin; one case or an array) against the log key',
+  details:
+    'Each case must carry the signed `checkpoint` of its tree (`log prove-inclusion`, `log prove-consistency`,\n' +
+    '`records get` and the server print it); `valid` means the signature and the Merkle path both check.\n' +
+    '--unsigned checks only the Merkle path against the root hashes in the input and prints `unsigned-valid`.',
+  options: {
+    ...KEY,
+    unsigned: { type: 'boolean', help: 'check only the Merkle paths (no key): never prints `valid`' },
+  },
+  args: ['FILE'],
+  async run({ values, positionals }) {
+    const verifier = await verifierFrom(values);
+    const unsigned = values['unsigned'] === true;
+    if (verifier !== undefined && unsigned) usage('give a key or --unsigned, not both', 'log verify-proof');
+    if (verifier === undefined && !unsigned)
+      usage(
+        'verify-proof needs the log verifier key to check the checkpoint signature: pass --key "$(verity log key --data DIR)", --key-file FILE or VERITY_LOG_KEY (a server serves it at /v1/log/key)',
+        'log verify-proof',
+      );
+    const doc = parseJson(
+      await readInput(positionals[0] as string),
+      { maxBytes: 8 * 1024 * 1024, maxDepth: 8 },
+      'proof input',
+    );
+    const cases = Array.isArray(doc) ? doc : [doc];
+    if (cases.length === 0 || cases.length > 100_000)
+      throw new UsageError('VERITY_E_INPUT_MALFORMED', 'expected 1 to 100000 proof cases');
+    // Parse every case before printing anything: malformed input prints no verdicts.
+    const parsed: BoundCase[] = cases.map((raw, i) => {
+      try {
+        const c = parseProofCase(raw);
+        const o = raw as Record<string, unknown>;
+        return {
+          c,
+          checkpoint: Object.hasOwn(o, 'checkpoint') ? o['checkpoint'] : undefined,
+          entry: Object.hasOwn(o, 'entry') ? o['entry'] : undefined,
+        };
+      } catch (e) {
+        throw new UsageError('VERITY_E_INPUT_MALFORMED', `case ${i}: ${(e as Error).message}`);
+      }
+    });
+    let allValid = true;
+    const lines = parsed.map((b) => {
+      const problem =
+        verifier === undefined
+          ? ((r) => (r.valid ? undefined : r.reason))(checkProofCase(b.c))
+          : checkSigned(b, verifier);
+      if (problem === undefined) return verifier === undefined ? 'unsigned-valid' : 'valid';
+      allValid = false;
+      return `invalid: ${problem}`;
+    });
+    await out(lines.join('\n'));
+    return allValid ? 0 : 1;
+  },
+};
+
+/** The log commands that need no data directory. */
+export const verifyCommands: readonly Command[] = [verifyNote, verifyProof];

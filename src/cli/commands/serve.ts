@@ -1,0 +1,135 @@
+/** `verity serve` and `verity start`: the HTTP API on a data directory. */
+
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { initDataDir, openDataDir } from '../../embedded/index.ts';
+import { verifyLogStorage } from '../../log/index.ts';
+import type { Command, Group, Values } from '../command.ts';
+import { DATA, dataDir, int, type Opened, secretFromEnv, shellPath } from '../common.ts';
+import { corsFrom, HTTP_OPTIONS, hostPort, listen, logSettings, tlsFrom } from '../http.ts';
+import { out } from '../io.ts';
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+/**
+ * Checks the options, opens the data directory, verifies its log and listens; closes the
+ * directory again when anything fails, so the command exits with its error.
+ */
+async function open(
+  values: Values,
+  create: boolean,
+): Promise<{ v: Opened; dir: string; size: number; tiles: number; server: Awaited<ReturnType<typeof listen>> }> {
+  const { host, port } = hostPort(values);
+  const corsOrigins = corsFrom(values);
+  const logs = logSettings(values);
+  const dir = dataDir(values);
+  const secret = await secretFromEnv(dir);
+  if (create && !existsSync(join(dir, 'verity.json'))) {
+    await initDataDir(dir, { secret });
+    process.stderr.write(`verity: created a new embedded store in ${dir}\n`);
+  }
+  const tls = await tlsFrom(values, dir);
+  const v = await openDataDir(dir, { secret });
+  try {
+    const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
+    const server = await listen(v, dir, { host, port, ...(tls === undefined ? {} : { tls }), corsOrigins, logs });
+    return { v, dir, size: report.size, tiles: report.tilesChecked, server };
+  } catch (e) {
+    await v.close();
+    throw e;
+  }
+}
+
+/** Where this checkout's `bin/verity` is, as a path the user can type from where they are. */
+function binPath(): string {
+  return shellPath(join(dirname(dirname(dirname(import.meta.dirname))), 'bin', 'verity'));
+}
+
+/**
+ * A command that works as printed from the current directory: the secret's file named in a
+ * variable (a passphrase given in VERITY_PASSPHRASE is already in the user's environment, or not
+ * ours to print), this checkout's `bin/verity`, and the data directory.
+ */
+export function tryHint(dir: string): string {
+  const env = process.env;
+  const secret =
+    env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== ''
+      ? ''
+      : env['VERITY_PASSPHRASE_FILE']
+        ? `VERITY_PASSPHRASE_FILE=${shellPath(env['VERITY_PASSPHRASE_FILE'])} `
+        : env['VERITY_KEY_FILE']
+          ? `VERITY_KEY_FILE=${shellPath(env['VERITY_KEY_FILE'])} `
+          : '';
+  return `try: echo '{"name":"Ada"}' | ${secret}${binPath()} records put --data ${shellPath(dir)} --subject player-1 --type profile --purpose service-provision`;
+}
+
+const serve: Command = {
+  name: '',
+  summary: 'serve the HTTP API of a data directory (plain HTTP on loopback only; HTTPS with a certificate)',
+  options: { ...DATA, ...HTTP_OPTIONS },
+  async run({ values }) {
+    const { v, size, server } = await open(values, false);
+    await out(
+      [
+        `Verity is serving ${server.url}`,
+        `log key:  ${v.config.verifierKey}`,
+        `log size: ${size} entries, verified`,
+      ].join('\n'),
+    );
+    await waitForSignal();
+    await server.close();
+    await v.close();
+    return 0;
+  },
+};
+
+const start: Command = {
+  name: '',
+  summary: 'open (or create) an embedded store, verify it, serve HTTP and enforce retention until Ctrl+C',
+  options: {
+    ...DATA,
+    'sweep-interval': { type: 'string', value: 'S', help: 'seconds between retention sweeps (default 60)' },
+    ...HTTP_OPTIONS,
+  },
+  async run({ values }) {
+    const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
+    const { v, dir, size, tiles, server } = await open(values, true);
+    await out(
+      [
+        `Verity is running on the embedded store in ${dir}`,
+        `serving:      ${server.url} (API description at ${server.url}/docs)`,
+        `log origin:   ${v.config.origin}`,
+        `log key:      ${v.config.verifierKey}`,
+        `log size:     ${size} entries, verified (${tiles} tiles checked)`,
+        'checkpoint:',
+        (await v.log.checkpoint()).trimEnd(),
+        '',
+        tryHint(dir),
+        'press Ctrl+C to stop',
+      ].join('\n'),
+    );
+    const sweep = async () => {
+      try {
+        const n = await v.vault.sweepExpired({ actor: 'system:retention', purpose: 'retention' });
+        if (n > 0) process.stderr.write(`verity: retention erased ${n} record(s)\n`);
+      } catch (e) {
+        process.stderr.write(`verity: retention sweep failed: ${(e as Error).message}\n`);
+      }
+    };
+    await sweep();
+    const timer = setInterval(() => void sweep(), interval);
+    await waitForSignal();
+    clearInterval(timer);
+    await server.close();
+    await v.close();
+    return 0;
+  },
+};
+
+export const serveGroup: Group = { name: 'serve', summary: 'the HTTP API', commands: [serve] };
+export const startGroup: Group = { name: 'start', summary: 'the embedded store, served', commands: [start] };

@@ -1,0 +1,178 @@
+/**
+ * What the commands share: reading option values, the data directory and the key store's secret
+ * from the environment (the CLI is, with the server's entry point, the only place that reads the
+ * environment), and opening a data directory for the length of one command.
+ */
+
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
+import { fromBase64, fromHex, fromUtf8 } from '../encoding/index.ts';
+import { KeyError } from '../errors/index.ts';
+import type { KeySecret } from '../keys/index.ts';
+import { VerityClient } from '../sdk/index.ts';
+import { type OptionSpec, usage, type Values } from './command.ts';
+import { readInput } from './io.ts';
+
+/** How local commands appear in the audit trail. */
+export const ACTOR = 'operator:cli';
+
+/** `--data DIR`, shared by every command on a data directory. */
+export const DATA: Readonly<Record<string, OptionSpec>> = {
+  data: { type: 'string', value: 'DIR', required: 'env', help: 'the data directory (or VERITY_DATA)' },
+};
+
+/** A string option's value, or undefined. */
+export function opt(v: Values, name: string): string | undefined {
+  const x = v[name];
+  return typeof x === 'string' ? x : undefined;
+}
+
+/** A string option that must be there. */
+export function str(v: Values, name: string): string {
+  const x = v[name];
+  if (typeof x !== 'string' || x.length === 0) usage(`--${name} is required`);
+  return x;
+}
+
+/** A repeatable string option's values. */
+export function list(v: Values, name: string): string[] {
+  const x = v[name];
+  return Array.isArray(x) ? x : typeof x === 'string' ? [x] : [];
+}
+
+/** A non-negative integer option. */
+export function int(v: Values, name: string, required: true): number;
+export function int(v: Values, name: string, required: false): number | undefined;
+export function int(v: Values, name: string, required: boolean): number | undefined {
+  const x = v[name];
+  if (x === undefined) {
+    if (required) usage(`--${name} is required`);
+    return undefined;
+  }
+  if (typeof x !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(x) || !Number.isSafeInteger(Number(x)))
+    usage(`--${name} must be a non-negative integer`);
+  return Number(x);
+}
+
+/** A finite number option. */
+export function num(v: Values, name: string): number | undefined {
+  const x = opt(v, name);
+  if (x === undefined) return undefined;
+  const n = Number(x);
+  if (x.trim() === '' || !Number.isFinite(n)) usage(`--${name} must be a number`);
+  return n;
+}
+
+/** `--data`, else VERITY_DATA. */
+export function dataDir(v: Values): string {
+  const d = opt(v, 'data') ?? process.env['VERITY_DATA'];
+  if (d === undefined || d === '') usage('--data DIR is required (or set VERITY_DATA)');
+  return d;
+}
+
+/** A path as a user at this shell would type it: relative to the working directory when inside it. */
+export function shellPath(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? resolve(path) : rel;
+}
+
+/**
+ * The development passphrase file `npm start` makes (`.verity/dev-passphrase` beside the default
+ * `.verity/data`), when one sits beside `dir`.
+ */
+export function devPassphraseFor(dir: string | undefined): string | undefined {
+  if (dir === undefined || dir === '') return undefined;
+  const f = join(dirname(resolve(dir)), 'dev-passphrase');
+  return existsSync(f) ? f : undefined;
+}
+
+/**
+ * The key store's secret from VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE. `dir`
+ * (the data directory) lets the error for a missing secret name the development passphrase file
+ * that `npm start` made for it.
+ */
+export async function secretFromEnv(dir?: string): Promise<KeySecret> {
+  const env = process.env;
+  if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '')
+    return { passphrase: env['VERITY_PASSPHRASE'] };
+  if (env['VERITY_PASSPHRASE_FILE']) {
+    const text = fromUtf8(await readInput(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(
+      /\r?\n$/,
+      '',
+    );
+    if (text === '') throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
+    return { passphrase: text };
+  }
+  if (env['VERITY_KEY_FILE']) {
+    const raw = await readInput(env['VERITY_KEY_FILE'], 4096);
+    if (raw.byteLength === 32) return { masterKey: raw };
+    const text = fromUtf8(raw, 'key file').trim();
+    const key = /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : fromBase64(text, 'key file');
+    if (key.byteLength !== 32)
+      throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
+    return { masterKey: key };
+  }
+  const dev = devPassphraseFor(dir ?? env['VERITY_DATA']);
+  throw new KeyError(
+    'VERITY_E_KEY_PASSPHRASE',
+    `no key store secret: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE${
+      dev === undefined
+        ? ''
+        : ` (\`npm start\` made this store with the development passphrase: prefix the command with VERITY_PASSPHRASE_FILE=${shellPath(dev)})`
+    }`,
+  );
+}
+
+/** Remote options of the record commands: through a server, with reads verified. */
+export const REMOTE: Readonly<Record<string, OptionSpec>> = {
+  url: { type: 'string', value: 'URL', help: 'go through the Verity server at URL instead of a data directory' },
+  token: { type: 'string', value: 'T', help: 'bearer token with --url (or VERITY_TOKEN)' },
+  key: {
+    type: 'string',
+    value: 'VKEY',
+    help: 'the log verifier key with --url (or VERITY_LOG_KEY): reads are verified against it',
+  },
+};
+
+/**
+ * The SDK client when `--url` is given: the token from `--token` or VERITY_TOKEN, the log key
+ * (for verifying reads) from `--key` or VERITY_LOG_KEY.
+ */
+export function sdkFor(values: Values): VerityClient | undefined {
+  const url = opt(values, 'url');
+  if (url === undefined) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) usage('--url must be an http(s) URL');
+  const token = opt(values, 'token') ?? process.env['VERITY_TOKEN'];
+  const key = opt(values, 'key') ?? process.env['VERITY_LOG_KEY'];
+  if (key === undefined || key === '')
+    usage('--key VKEY (or VERITY_LOG_KEY) is required with --url: reads are verified against the log key');
+  return new VerityClient({ url, verifierKey: key, ...(token === undefined ? {} : { token }) });
+}
+
+/** An open data directory. */
+export type Opened = Awaited<ReturnType<typeof openDataDir>>;
+
+/** Opens the data directory (with the secret) for the length of `fn`. */
+export async function withVerity<T>(v: Values, fn: (x: Opened) => Promise<T>): Promise<T> {
+  const dir = dataDir(v);
+  const verity = await openDataDir(dir, { secret: await secretFromEnv(dir) });
+  try {
+    return await fn(verity);
+  } finally {
+    await verity.close();
+  }
+}
+
+/** Opens the data directory's log and public configuration (no secret) for the length of `fn`. */
+export async function withLog<T>(
+  v: Values,
+  fn: (x: Awaited<ReturnType<typeof openDataDirReadOnly>>) => Promise<T>,
+): Promise<T> {
+  const ro = await openDataDirReadOnly(dataDir(v));
+  try {
+    return await fn(ro);
+  } finally {
+    await ro.close();
+  }
+}

@@ -1,0 +1,118 @@
+// The README's CLI examples run as printed: every ```sh line that calls `verity`, with bin/ on
+// PATH, in a scratch directory that has the repository's docs/ and test/ (the examples run from
+// the repository root), a test passphrase, and `rec_…` replaced by the last id a command printed.
+// Lines that talk to a server (`curl`, `--url`) run against `verity serve` on the same data
+// directory, its address put in place of http://127.0.0.1:8080 (left out when curl is missing).
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from './helpers/env.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/**
+ * The commands of the README's sh blocks that call `verity` (not the npm ones), continuation lines
+ * joined, comments and blanks dropped.
+ */
+function readmeCommands(markdown: string): string[] {
+  const commands: string[] = [];
+  for (const m of markdown.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    const lines = (m[1] as string)
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    if (lines.some((l) => /(^|[\s|(])verity\s/.test(l))) commands.push(...lines);
+  }
+  return commands;
+}
+
+/** Waits for `verity serve` to print its address. */
+function serving(c: ChildProcess): Promise<string> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    c.stdout?.on('data', (b: Buffer) => {
+      text += b.toString();
+      const m = /serving (http:\/\/\S+)/.exec(text);
+      if (m) resolve(m[1] as string);
+    });
+    c.once('exit', (code) => reject(new Error(`verity serve exited with ${code}: ${text}`)));
+  });
+}
+
+describe('README examples', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    symlinkSync(join(ROOT, 'docs'), join(dir, 'docs'));
+    symlinkSync(join(ROOT, 'test'), join(dir, 'test'));
+  });
+  after(() => cleanup());
+
+  it('every CLI example runs as printed', async () => {
+    const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(ROOT, 'bin')}:${process.env['PATH'] ?? ''}` };
+    for (const k of Object.keys(env)) if (k.startsWith('VERITY_') && k !== 'VERITY_TEST_PG') delete env[k];
+    let lastId: string | undefined;
+    let ran = 0;
+    const sh = (command: string) => {
+      const r = spawnSync('sh', ['-c', command], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `\`${command}\` exited ${r.status}: ${r.stderr}`);
+      // curl exits 0 on an HTTP error: the answer must not be one.
+      assert.doesNotMatch(r.stdout, /^\{"error":/, `\`${command}\` answered ${r.stdout}`);
+      const ids = r.stdout.match(/rec_[A-Za-z0-9_-]{22}/g);
+      if (ids !== null) lastId = ids[ids.length - 1];
+      ran++;
+      return r.stdout;
+    };
+    let server: ChildProcess | undefined;
+    let url: string | undefined;
+    const hasCurl = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].some((p) => existsSync(p));
+    try {
+      for (const printed of commands) {
+        let line = printed;
+        if (/\bcurl\b|--url\b/.test(line)) {
+          if (!hasCurl) continue;
+          if (url === undefined) {
+            server = spawn('verity', ['serve', '--data', './vault', '--port', '0'], { cwd: dir, env });
+            url = await serving(server);
+          }
+          line = line.replaceAll('http://127.0.0.1:8080', url);
+        }
+        if (line.includes('rec_…')) {
+          assert.ok(lastId !== undefined, `no record id printed before \`${printed}\``);
+          line = line.replaceAll('rec_…', lastId);
+        }
+        // Shell state the examples build up: exported settings and captured outputs.
+        const exported = /^export ([A-Z_]+)='([^']*)'$/.exec(line);
+        if (exported) {
+          env[exported[1] as string] = exported[2];
+          continue;
+        }
+        const captured = /^([A-Z_]+)=\$\((.*)\)$/.exec(line);
+        if (captured) {
+          env[captured[1] as string] = sh(captured[2] as string).trim();
+          continue;
+        }
+        // The one example that shows a refusal: it must refuse.
+        if (/--purpose marketing/.test(line)) {
+          const r = spawnSync('sh', ['-c', line], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+          assert.equal(r.status, 1, r.stderr);
+          assert.match(r.stderr, /VERITY_E_ACCESS_DENIED/);
+          continue;
+        }
+        sh(line);
+      }
+    } finally {
+      if (server !== undefined && server.exitCode === null) {
+        const exited = new Promise((resolve) => server?.once('exit', resolve));
+        server.kill('SIGTERM');
+        await exited;
+      }
+    }
+    assert.ok(ran >= (hasCurl ? 25 : 20), `only ${ran} examples ran`);
+  });
+});
