@@ -62,7 +62,11 @@ function invalid(message: string): InputError {
   return new InputError('VERITY_E_INPUT_INVALID', message);
 }
 
-/** Parses separator-delimited text without quoting (one row per line); refuses ragged rows. */
+/**
+ * Parses separator-delimited text without quoting (one row per line); refuses ragged rows. The
+ * format of ARX's tables and hierarchies (`;`, no quotes), for which a split is the whole parser:
+ * no CSV library is needed (nor installed).
+ */
 export function parseTable(text: string, separator = ';'): Table {
   const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines.length === 0) throw invalid('the table is empty; give a header line and rows');

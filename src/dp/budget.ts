@@ -48,7 +48,7 @@ function checkAmount(epsilon: unknown, delta: unknown, what: string): void {
   }
 }
 
-/** Runs async tasks one at a time per key, in call order. */
+/** Runs async tasks one at a time per key, in call order (no installed package has a keyed lock). */
 export class KeyedMutex {
   readonly #tails = new Map<string, Promise<void>>();
 

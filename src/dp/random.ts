@@ -1,6 +1,10 @@
 // Uniform integers and rational coin flips from the platform CSPRNG, without floating point and
 // without modulo bias: a draw takes just enough random bits to cover the range and is rejected
 // and redrawn when it falls outside (expected fewer than two tries).
+//
+// Hand-written: node:crypto's randomInt is the nearest library function, but it takes ranges below
+// 2^48 only (the samplers need BigInt ranges), is not on the web platform, and leaves the random
+// bytes it has consumed in its cache, where this file wipes them.
 import { randomFill } from '../platform/index.ts';
 import { bitLength } from './exact.ts';
 
