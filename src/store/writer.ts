@@ -1,7 +1,7 @@
 // The StoreWriter of both backends, over the compiled queries (queries.ts) and a backend's connection
 // (Exec). Private to src/store.
 import { quote, StoreError } from '../errors/index.ts';
-import { type Backend, type Exec, Reader, type Result, subjectTag } from './reader.ts';
+import { type Backend, type Exec, Reader, type Result, type Statement, subjectTag } from './reader.ts';
 import {
   checkEntries,
   checkHead,
@@ -48,6 +48,9 @@ function recordConflict(r: RecordRow, cause: unknown): StoreError {
 /** Turns a raw driver failure of one statement into a specific Verity error (else the generic mapping applies). */
 type MapError = (raw: unknown) => StoreError | undefined;
 
+/** Undefined when a write is done (or deferred), a promise when it must be waited for. */
+type Maybe = Promise<void> | undefined;
+
 export class Writer extends Reader implements StoreWriter {
   readonly #tx: TxState;
   /**
@@ -81,31 +84,45 @@ export class Writer extends Reader implements StoreWriter {
    * `check` must look at the result: a failure found here, not by the server, could not stop a
    * COMMIT already sent behind it.
    */
-  async #send(q: Compiled, values: readonly unknown[], map?: MapError, check?: (r: Result) => unknown): Promise<void> {
+  #send(q: Compiled, values: readonly unknown[], map?: MapError, check?: (r: Result) => unknown): Maybe {
     this.#tx.check();
-    if (this.#records.length > 0 && q !== this.b.q.insertRecord) await this.#flushRecords();
-    const done = (r: Result): void => {
-      const e = check?.(r);
-      if (e !== undefined) throw e;
-    };
+    if (this.#records.length > 0 && q !== this.b.q.insertRecord)
+      return this.#flushRecords().then(() => this.#send(q, values, map, check));
     let sent: Result | Promise<Result>;
     try {
       sent = this.x.query(q, values);
     } catch (e) {
       throw this.#fail(e, map);
     }
-    if (this.#deferred && check === undefined && sent instanceof Promise) {
+    // SQLite: done already, synchronously; nothing to wait for.
+    if (!(sent instanceof Promise)) return this.#checked(sent, check);
+    if (this.#deferred && check === undefined) {
       this.#pending.push(
         sent.catch((e: unknown) => {
           this.#fail(e, map);
         }),
       );
-      return;
+      return undefined;
     }
-    try {
-      done(await sent);
-    } catch (e) {
-      throw this.#fail(e, map);
+    return sent.then(
+      (r) => this.#checked(r, check),
+      (e: unknown) => {
+        throw this.#fail(e, map);
+      },
+    );
+  }
+
+  #checked(r: Result, check: ((r: Result) => unknown) | undefined): undefined {
+    const e = check?.(r);
+    if (e !== undefined) throw this.#fail(e);
+    return undefined;
+  }
+
+  /** Runs statements in order; waits only for those that must be waited for. */
+  async #sendAll(list: readonly Statement[], map?: MapError): Promise<void> {
+    for (const st of list) {
+      const p = this.#send(st.q, st.values, map);
+      if (p !== undefined) await p;
     }
   }
 
@@ -113,7 +130,6 @@ export class Writer extends Reader implements StoreWriter {
     return this.failed(map?.(e) ?? e);
   }
 
-  /** Deferred mode: sends what is gathered and waits for every write sent; then the outcome is known. */
   /** Deferred mode: sends the gathered record versions (without waiting, like any deferred write). */
   async flush(): Promise<void> {
     if (this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
@@ -130,13 +146,21 @@ export class Writer extends Reader implements StoreWriter {
     await this.#writeRecords(rows);
   }
 
-  /** Runs one mutation; any failure, even a bad argument, dooms the transaction (see TxState). */
-  async #mutate<T>(body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (e) {
+  /**
+   * Runs one mutation; any failure, even a bad argument, dooms the transaction (see TxState). A
+   * body that finished synchronously (SQLite) costs one settled promise, not a chain of them.
+   */
+  #mutate<T>(body: () => T | Promise<T>): Promise<T> {
+    const doom = (e: unknown): never => {
       this.#tx.fail(e);
       throw this.#tx.failure;
+    };
+    try {
+      const r = body();
+      return r instanceof Promise ? r.catch(doom) : Promise.resolve(r);
+    } catch (e) {
+      this.#tx.fail(e);
+      return Promise.reject(this.#tx.failure);
     }
   }
 
@@ -146,18 +170,18 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   setMeta(key: string, value: string): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkText(key, 'meta key');
       checkText(value, 'meta value');
-      await this.#send(this.b.q.setMeta, bind(this.b.q.setMeta, { key, value }));
+      return this.#send(this.b.q.setMeta, bind(this.b.q.setMeta, { key, value }));
     });
   }
 
   putLogHead(head: LogHead): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkHead(head);
       const q = this.b.q.putHead;
-      await this.#send(
+      return this.#send(
         q,
         bind(q, {
           size: head.size,
@@ -171,88 +195,107 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   insertLogEntries(start: number, entries: readonly Uint8Array[]): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkEntries(start, entries);
-      if (entries.length === 0) return;
+      if (entries.length === 0) return undefined;
       const taken: MapError = (raw) => (this.b.isUniqueViolation(raw) ? logIndexTaken(raw) : undefined);
-      if (this.b.bulk !== undefined && entries.length > 1) {
-        for (const s of this.b.bulk.insertEntries(start, entries)) await this.#send(s.q, s.values, taken);
-        return;
-      }
+      if (this.b.bulk !== undefined && entries.length > 1)
+        return this.#sendAll(this.b.bulk.insertEntries(start, entries), taken);
       const q = this.b.q.insertEntry;
-      let idx = start;
-      for (const data of entries) await this.#send(q, bind(q, { idx: idx++, data: this.b.bytes(data) }), taken);
+      return this.#each(entries, (data, i) =>
+        this.#send(q, bind(q, { idx: start + i, data: this.b.bytes(data) }), taken),
+      );
     });
   }
 
+  /** Runs `send` for each item in order, waiting only where a send returned a promise. */
+  #each<T>(items: readonly T[], send: (item: T, i: number) => Maybe): Maybe {
+    for (let i = 0; i < items.length; i++) {
+      const p = send(items[i] as T, i);
+      if (p !== undefined) return this.#eachAfter(p, items, send, i + 1);
+    }
+    return undefined;
+  }
+
+  async #eachAfter<T>(first: Promise<void>, items: readonly T[], send: (item: T, i: number) => Maybe, from: number) {
+    await first;
+    for (let i = from; i < items.length; i++) await send(items[i] as T, i);
+  }
+
   putTiles(tiles: readonly StoredTile[]): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkRows(tiles, checkTile);
-      if (tiles.length === 0) return;
+      if (tiles.length === 0) return undefined;
       const bulk = this.b.bulk;
       if (bulk !== undefined) {
         // ON CONFLICT cannot touch one row twice in a statement: a batch naming a tile twice goes
         // tile by tile, in order, so each step must grow the previous one.
         const unique = new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length;
-        for (const g of unique ? [tiles] : tiles.map((t) => [t]))
-          for (const st of bulk.putTiles(g)) await this.#send(st.q, st.values, bulk.tileRefused);
-        return;
-      }
-      const q = this.b.q.putTile;
-      for (const t of tiles) {
-        const values = bind(q, { level: t.level, index: t.index, width: t.width, hashes: this.b.bytes(t.hashes) });
-        await this.#send(q, values, undefined, (r) =>
-          r.changes === 1 ? undefined : tileRefused(t.level, t.index, t.width),
+        const groups = unique ? [tiles] : tiles.map((t) => [t]);
+        return this.#sendAll(
+          groups.flatMap((g) => bulk.putTiles(g)),
+          bulk.tileRefused,
         );
       }
+      const q = this.b.q.putTile;
+      return this.#each(tiles, (t) =>
+        this.#send(
+          q,
+          bind(q, { level: t.level, index: t.index, width: t.width, hashes: this.b.bytes(t.hashes) }),
+          undefined,
+          (r) => (r.changes === 1 ? undefined : tileRefused(t.level, t.index, t.width)),
+        ),
+      );
     });
   }
 
   insertRecords(rows: readonly RecordRow[]): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkRows(rows, checkRecord);
       if (this.#deferred) {
         this.#tx.check();
         for (const r of rows) this.#records.push(r);
-        return;
+        return undefined;
       }
-      await this.#writeRecords(rows);
+      return this.#writeRecords(rows);
     });
   }
 
-  async #writeRecords(rows: readonly RecordRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  #writeRecords(rows: readonly RecordRow[]): Maybe {
+    if (rows.length === 0) return undefined;
     const bulk = this.b.bulk;
-    if (bulk !== undefined && rows.length > 1) {
-      const map: MapError = (raw) => (this.b.isUniqueViolation(raw) ? bulk.recordConflict(raw) : undefined);
-      for (const s of bulk.insertRecords(rows)) await this.#send(s.q, s.values, map);
-      return;
-    }
+    if (bulk !== undefined && rows.length > 1)
+      return this.#sendAll(bulk.insertRecords(rows), (raw) =>
+        this.b.isUniqueViolation(raw) ? bulk.recordConflict(raw) : undefined,
+      );
     const q = this.b.q.insertRecord;
-    for (const r of rows) {
-      const values = bind(q, {
-        id: r.id,
-        version: r.version,
-        subject: r.subjectRef,
-        type: r.type,
-        state: r.state,
-        meta: r.meta,
-        envelope: r.envelope === null ? null : this.b.bytes(r.envelope),
-        createdAt: r.createdAt,
-        retainUntil: r.retainUntil,
-        logIndex: r.logIndex,
-        tag: subjectTag(r.subjectRef),
-      });
-      await this.#send(q, values, (raw) => (this.b.isUniqueViolation(raw) ? recordConflict(r, raw) : undefined));
-    }
+    return this.#each(rows, (r) =>
+      this.#send(
+        q,
+        bind(q, {
+          id: r.id,
+          version: r.version,
+          subject: r.subjectRef,
+          type: r.type,
+          state: r.state,
+          meta: r.meta,
+          envelope: r.envelope === null ? null : this.b.bytes(r.envelope),
+          createdAt: r.createdAt,
+          retainUntil: r.retainUntil,
+          logIndex: r.logIndex,
+          tag: subjectTag(r.subjectRef),
+        }),
+        (raw) => (this.b.isUniqueViolation(raw) ? recordConflict(r, raw) : undefined),
+      ),
+    );
   }
 
   setRecordState(id: string, version: number, state: LifecycleState): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkText(id, 'record id');
       checkInt32(version, 'record version', 1);
       checkState(state);
-      await this.#send(this.b.q.setState, bind(this.b.q.setState, { state, id, version }));
+      return this.#send(this.b.q.setState, bind(this.b.q.setState, { state, id, version }));
     });
   }
 
@@ -286,16 +329,14 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkRows(rows, checkSubjectKey);
-      if (rows.length === 0) return;
-      if (this.b.bulk !== undefined && rows.length > 1) {
-        for (const s of this.b.bulk.updateKeys(rows)) await this.#send(s.q, s.values);
-        return;
-      }
+      if (rows.length === 0) return undefined;
+      if (this.b.bulk !== undefined && rows.length > 1) return this.#sendAll(this.b.bulk.updateKeys(rows));
       const q = this.b.q.updateKey;
-      for (const r of rows)
-        await this.#send(q, bind(q, { kek: r.kekVersion, wrapped: this.b.bytes(r.wrappedKey), subject: r.subjectRef }));
+      return this.#each(rows, (r) =>
+        this.#send(q, bind(q, { kek: r.kekVersion, wrapped: this.b.bytes(r.wrappedKey), subject: r.subjectRef })),
+      );
     });
   }
 
@@ -307,10 +348,10 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   putSubjectFacts(row: SubjectFactsRow): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkSubjectFacts(row);
       const q = this.b.q.putFacts;
-      await this.#send(
+      return this.#send(
         q,
         bind(q, {
           subject: row.subjectRef,
@@ -330,15 +371,15 @@ export class Writer extends Reader implements StoreWriter {
   }
 
   putSchema(row: SchemaRow): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkSchemaRow(row);
       const q = this.b.q.putSchema;
-      await this.#send(q, bind(q, { type: row.type, schema: row.schema, createdAt: row.createdAt }));
+      return this.#send(q, bind(q, { type: row.type, schema: row.schema, createdAt: row.createdAt }));
     });
   }
 
   insertToken(row: TokenRow): Promise<void> {
-    return this.#mutate(async () => {
+    return this.#mutate(() => {
       checkTokenRow(row);
       const q = this.b.q.insertToken;
       const values = bind(q, {
@@ -351,7 +392,7 @@ export class Writer extends Reader implements StoreWriter {
         expiresAt: row.expiresAt,
         revokedAt: row.revokedAt,
       });
-      await this.#send(q, values, (raw) =>
+      return this.#send(q, values, (raw) =>
         this.b.isUniqueViolation(raw)
           ? new StoreError('VERITY_E_STORE_CONFLICT', `token ${quote(row.id)} exists already; create another`, {
               cause: raw,
