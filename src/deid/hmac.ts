@@ -2,16 +2,17 @@
 // key's precomputed inner and outer SHA-256 states (RFC 2104 section 4 allows it) and hashes each
 // value into reused buffers, two SHA-256 compressions for a short value.
 //
-// Hand-written for speed, measured on the bulk pseudonym path (Pseudonymizer.apply over values
-// like `player-123@example.com`, CPU time, best and median of 25 alternating runs on the 2-core
-// machine, 2026-11-27): this file 588k/s best, 463k/s median under load (1.1M/s on the idle
-// machine, the benchmark's pseudonymsPerSec); @noble/hashes' own midstate HMAC
-// (`hmac.create(sha256, key)`, `_cloneInto` per value, `digestInto` a reused buffer) 473k/s and
-// 336k/s, that is 0.73 to 0.80 of this file: it wipes its schedule and buffers after every
-// block and allocates per call, good hygiene that costs a fifth here; node:crypto's createHmac per
-// value 42k/s (its per-call overhead dwarfs hashing 20 bytes). SHA-256 is FIPS 180-4; every output
-// is checked against node:crypto's createHmac and @noble/hashes' hmac by property tests, and
-// against RFC 4231 (hmac.test.ts).
+// Hand-written for speed. Measured on the bulk pseudonym path (Pseudonymizer.apply over values
+// like `player-123@example.com`, CPU time, 25 alternating runs of 200,000 values each, three
+// sittings on the shared 2-core machine under load, 2026-11-27): this file 588k-709k/s best,
+// 463k-479k/s median; @noble/hashes' own midstate HMAC (`hmac.create(sha256, key)`, `_cloneInto`
+// a reused instance per value, `digestInto` a reused buffer) 421k-473k/s best, 316k-336k/s
+// median, 0.63 to 0.80 of this file and under the 500k/s target: it wipes its message schedule
+// after each update and digest and its buffers on each digest, and allocates state arrays and a
+// view per call: good hygiene that costs a fifth to a third here. node:crypto's createHmac per value: 38k-42k/s (its
+// per-call overhead dwarfs hashing 20 bytes). SHA-256 is FIPS 180-4; every output is checked
+// against node:crypto's createHmac and @noble/hashes' hmac by a property test, and against
+// RFC 4231 (hmac.test.ts).
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
