@@ -61,11 +61,11 @@ describe('HTTP server', () => {
       ['/v1/log/proofs/inclusion?index=99999999', 404, 'VERITY_E_LOG_RANGE'],
       ['/v1/log/entries?from=0&to=5000', 413, 'VERITY_E_INPUT_TOO_LARGE'],
       ['/tile/0/1', 400, 'VERITY_E_INPUT_MALFORMED'],
-      ['/tile/../../etc/passwd', 404, 'VERITY_E_INPUT_INVALID'],
+      ['/tile/../../etc/passwd', 404, 'VERITY_E_HTTP_ROUTE_NOT_FOUND'],
       ['/tile/0/..%2F..%2Fetc%2Fpasswd', 400, 'VERITY_E_INPUT_MALFORMED'],
       ['/tile/0/x000/001', 400, 'VERITY_E_INPUT_MALFORMED'],
       ['/tile/5/000', 404, 'VERITY_E_LOG_RANGE'],
-      ['/v1/records/../../etc/passwd', 404, 'VERITY_E_INPUT_INVALID'],
+      ['/v1/records/../../etc/passwd', 404, 'VERITY_E_HTTP_ROUTE_NOT_FOUND'],
       ["/v1/log/proofs/inclusion?index=1'%20OR%201=1", 400, 'VERITY_E_INPUT_INVALID'],
     ];
     for (const [url, status, code] of cases) {
