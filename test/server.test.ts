@@ -1,9 +1,13 @@
 // The HTTP interface: public transparency endpoints, typed errors, OpenAPI coverage, metrics.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { Deid } from '../src/deid/index.ts';
 import { fromBase64 } from '../src/encoding/index.ts';
+import { type ERROR_CODES, httpStatusOf } from '../src/errors/index.ts';
 import { checkProofCase, parseProofCase } from '../src/log/index.ts';
 import { hashLeaf, tilePath } from '../src/merkle/index.ts';
 import { parseVerifierKey, verifyCheckpoint } from '../src/note/index.ts';
@@ -164,5 +168,136 @@ describe('HTTP server', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+/** Sends raw bytes to a listening server and returns the status and JSON body of its answer. */
+async function raw(url: string, bytes: string): Promise<{ status: number; body: { error: { code: string } } }> {
+  const { hostname, port } = new URL(url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.on('data', (c) => {
+      text += c.toString('latin1');
+    });
+    socket.on('error', (e) => (text === '' ? reject(e) : resolve(text)));
+    socket.on('close', () => resolve(text));
+    socket.end(bytes);
+  });
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+  return { status, body: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) };
+}
+
+describe('HTTP errors, Fastify and Node ones included, in Verity shape', () => {
+  let core: TestCore;
+  let app: ReturnType<typeof buildServer>;
+  let url: string;
+  let token: string;
+  before(async () => {
+    core = await makeCore('sqlite');
+    const tokens = new Tokens(core.store, core.log);
+    app = buildServer({
+      log: core.log,
+      records: { vault: core.vault, tokens, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
+      bodyLimit: 64 * 1024,
+    });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    token = (await tokens.create({ principal: 'w', role: 'service', recordTypes: ['note'], actor: 'operator:test' }))
+      .token;
+  });
+  after(async () => {
+    await app.close();
+    await core.dispose();
+  });
+  const documented = readFileSync(join(import.meta.dirname, '..', 'docs', 'errors.md'), 'utf8');
+  const expectError = (r: { statusCode: number; body: string }, status: number, code: string, what: string) => {
+    assert.equal(r.statusCode, status, `${what}: ${r.body}`);
+    const body = JSON.parse(r.body) as { error: { code: string; message: string } };
+    assert.deepEqual(Object.keys(body), ['error'], what);
+    assert.equal(body.error.code, code, what);
+    assert.equal(typeof body.error.message, 'string', what);
+    assert.equal(httpStatusOf(code as keyof typeof ERROR_CODES), status, `${what}: the table's status`);
+    assert.ok(documented.includes(`\`${code}\``), `${code} is in docs/errors.md`);
+  };
+  const post = (payload: string, headers: Record<string, string>) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: { authorization: `Bearer ${token}`, ...headers },
+      payload,
+    });
+
+  it('answers Fastify refusals (404, 413, 415, malformed JSON, bad URL, long parameter) with a code', async () => {
+    expectError(await app.inject('/no/such/route'), 404, 'VERITY_E_HTTP_ROUTE_NOT_FOUND', 'unknown route');
+    expectError(
+      await app.inject({ method: 'PATCH', url: '/v1/records' }),
+      404,
+      'VERITY_E_HTTP_ROUTE_NOT_FOUND',
+      'unknown method (Fastify has no 405)',
+    );
+    expectError(
+      await post(JSON.stringify({ x: 'a'.repeat(100 * 1024) }), { 'content-type': 'application/json' }),
+      413,
+      'VERITY_E_INPUT_TOO_LARGE',
+      'body too large',
+    );
+    expectError(await post('hello', { 'content-type': 'text/plain' }), 415, 'VERITY_E_INPUT_MEDIA_TYPE', 'media type');
+    expectError(
+      await post('{"subject": ', { 'content-type': 'application/json' }),
+      400,
+      'VERITY_E_INPUT_MALFORMED',
+      'malformed JSON',
+    );
+    expectError(
+      await app.inject({
+        url: `/v1/records/${'a'.repeat(5000)}?purpose=x`,
+        headers: { authorization: `Bearer ${token}` },
+      }),
+      400,
+      'VERITY_E_INPUT_INVALID',
+      'a 5,000-character id',
+    );
+    expectError(await app.inject('/v1/records/%E0%A4%A?purpose=x'), 400, 'VERITY_E_INPUT_MALFORMED', 'bad URL');
+    expectError(await app.inject('/v1/log/proofs/inclusion?index=abc'), 400, 'VERITY_E_INPUT_INVALID', 'invalid query');
+  });
+
+  it("answers Node's HTTP parser refusals (414, 431, not HTTP) in the same shape", async () => {
+    const cases: [string, number, string][] = [
+      [
+        `GET /v1/log/entries?from=0&x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: h\r\n\r\n`,
+        414,
+        'VERITY_E_HTTP_URI_TOO_LONG',
+      ],
+      [
+        `GET /healthz HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`,
+        431,
+        'VERITY_E_HTTP_HEADERS_TOO_LARGE',
+      ],
+      ['NOT HTTP AT ALL\r\n\r\n', 400, 'VERITY_E_INPUT_MALFORMED'],
+    ];
+    for (const [bytes, status, code] of cases) {
+      const r = await raw(url, bytes);
+      expectError({ statusCode: r.status, body: JSON.stringify(r.body) }, status, code, bytes.slice(0, 30));
+    }
+    // A request that does not arrive in time (Node's headers timeout), on a real connection.
+    const { port } = new URL(url);
+    const accepted = new Promise<Socket>((resolve) => app.server.once('connection', resolve));
+    const client = connect(Number(port), '127.0.0.1');
+    let text = '';
+    client.on('data', (c) => {
+      text += c.toString('latin1');
+    });
+    const closed = new Promise((resolve) => client.on('close', resolve));
+    const timeout = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    app.server.emit('clientError', timeout, await accepted);
+    await closed;
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+    expectError(
+      { statusCode: status, body: text.slice(text.indexOf('\r\n\r\n') + 4) },
+      408,
+      'VERITY_E_HTTP_TIMEOUT',
+      'timeout',
+    );
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, 'the server stays up');
   });
 });

@@ -177,9 +177,9 @@ export function buildServer(options: ServerOptions): App {
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
 
-  // JSON bodies go through Verity's own bounded parser: size and depth limits before parsing,
-  // `__proto__` keys refused.
-  app.removeContentTypeParser(['application/json']);
+  // Bodies are JSON only (any other media type is a 415), through Verity's own bounded parser:
+  // size and depth limits before parsing, `__proto__` keys refused.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     try {
       // The route's own limit when it sets one (bulk de-identification takes larger bodies).

@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import type { Action, ResourceRef } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
-import type { JsonValue } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import {
@@ -10,6 +9,7 @@ import {
   body,
   Erased,
   Guardians,
+  JsonObject,
   Logged,
   nat,
   Origin,
@@ -71,7 +71,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     subject: Subject,
     type: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' }),
     purpose: Purpose,
-    data: Type.Object({}),
+    data: JsonObject,
     id: Type.Optional(RecordId),
     origin: Type.Optional(Origin),
     classification: Type.Optional(
@@ -121,7 +121,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
             subject: b.subject,
             type: b.type,
             purpose: b.purpose,
-            data: b.data as JsonValue,
+            data: b.data,
             ...(b.id === undefined ? {} : { id: b.id }),
             ...(b.origin === undefined ? {} : { origin: b.origin }),
             ...(b.classification === undefined ? {} : { classification: b.classification }),

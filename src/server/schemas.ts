@@ -11,7 +11,8 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import { type Static, type TProperties, type TSchema, Type } from 'typebox';
+import { type Static, type TProperties, type TSchema, type TUnsafe, Type } from 'typebox';
+import type { JsonValue } from '../encoding/index.ts';
 
 const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
 
@@ -32,25 +33,34 @@ const b64 = Type.String({ contentEncoding: 'base64' });
 const time = Type.String({ format: 'date-time' });
 const contentHash = Type.String({ pattern: '^sha256:[A-Za-z0-9_-]{43}$' });
 
+/** A schema that is a component of the document, under `id`. */
+function component<T extends TSchema>(id: string, schema: T): T & { readonly $id: string } {
+  return Object.assign(schema, { $id: id });
+}
+
+/** Any JSON object (a record's data). */
+export const JsonObject = Type.Unsafe<{ [key: string]: JsonValue }>({ type: 'object' });
+
 /** A JSON request body: exactly these properties (`Type.Optional` for the optional ones). */
 export function body<P extends TProperties>(properties: P, options: object = {}) {
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
 
 /** The one error body of every failure: `{"error":{"code","message"}}`. */
-export const ErrorBody = Type.Object(
-  {
+export const ErrorBody = component(
+  'Error',
+  Type.Object({
     error: Type.Object({
       code: Type.String({ pattern: '^VERITY_E_[A-Z0-9_]+$' }),
       message: Type.String(),
       details: Type.Optional(Type.Object({})),
     }),
-  },
-  { $id: 'Error' },
+  }),
 );
 
-export const InclusionProof = Type.Object(
-  {
+export const InclusionProof = component(
+  'InclusionProof',
+  Type.Object({
     type: Type.Literal('inclusion'),
     treeSize: Type.Integer({ minimum: 1 }),
     leafIndex: nat,
@@ -60,8 +70,7 @@ export const InclusionProof = Type.Object(
     checkpoint: Type.Optional(
       Type.String({ description: 'The signed checkpoint whose root is rootHash (when treeSize is the current size).' }),
     ),
-  },
-  { $id: 'InclusionProof' },
+  }),
 );
 
 export const ConsistencyProof = Type.Object({
@@ -73,9 +82,9 @@ export const ConsistencyProof = Type.Object({
   proof: Type.Array(b64),
 });
 
-export const PutResult = Type.Object(
-  { id: RecordId, version: Type.Integer({ minimum: 1 }), logIndex: nat, contentHash, createdAt: time },
-  { $id: 'PutResult' },
+export const PutResult = component(
+  'PutResult',
+  Type.Object({ id: RecordId, version: Type.Integer({ minimum: 1 }), logIndex: nat, contentHash, createdAt: time }),
 );
 
 /** How sensitive a record is. */
@@ -83,8 +92,9 @@ export const Sensitivity = Type.Enum(['public', 'internal', 'confidential', 'res
 /** How a record's data entered the lifecycle. */
 export const Origin = Type.Enum(['created', 'captured']);
 
-export const RecordMeta = Type.Object(
-  {
+export const RecordMeta = component(
+  'RecordMeta',
+  Type.Object({
     id: RecordId,
     version: Type.Integer({ minimum: 1 }),
     type: Type.String(),
@@ -104,13 +114,13 @@ export const RecordMeta = Type.Object(
     contentHash,
     schema: Type.String(),
     logIndex: nat,
-  },
-  { $id: 'RecordMeta' },
+  }),
 );
 
-export const ReadResult = Type.Object(
-  {
-    data: Type.Object({}),
+export const ReadResult = component(
+  'ReadResult',
+  Type.Object({
+    data: JsonObject,
     meta: ref(RecordMeta),
     proof: Type.Intersect([
       ref(InclusionProof),
@@ -124,12 +134,11 @@ export const ReadResult = Type.Object(
       }),
     ]),
     readLogIndex: nat,
-  },
-  { $id: 'ReadResult' },
+  }),
 );
 
-export const Erased = Type.Object({ id: RecordId, versions: nat, logIndex: nat }, { $id: 'Erased' });
-export const Logged = Type.Object({ logIndex: nat }, { $id: 'Logged' });
+export const Erased = component('Erased', Type.Object({ id: RecordId, versions: nat, logIndex: nat }));
+export const Logged = component('Logged', Type.Object({ logIndex: nat }));
 
 /** Every schema that is a component of the document, registered once with `addSchema`. */
 export const COMPONENTS: readonly TSchema[] = [
@@ -143,8 +152,8 @@ export const COMPONENTS: readonly TSchema[] = [
 ];
 
 /** A reference to a component, typed as the component (TypeBox types a bare `$ref` as unknown). */
-export function ref<T extends TSchema>(schema: T): T {
-  return Type.Unsafe<Static<T>>(Type.Ref((schema as { $id?: string }).$id as string)) as unknown as T;
+export function ref<T extends TSchema & { $id: string }>(schema: T): TUnsafe<Static<T>> {
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id));
 }
 
 const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
@@ -165,8 +174,8 @@ export const authErrors = {
 export const logErrors = { ...inputErrors, 404: errorRef('Outside the log') };
 
 /** A success answer with a JSON body. */
-export function ok<T extends TSchema>(schema: T, description: string): T {
-  return Type.Unsafe<Static<T>>({ ...schema, description }) as unknown as T;
+export function ok<T extends TSchema>(schema: T, description: string): TUnsafe<Static<T>> {
+  return Type.Unsafe<Static<T>>({ ...schema, description });
 }
 
 /** A success answer whose body is not JSON (documented by media type). */
