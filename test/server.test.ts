@@ -12,7 +12,7 @@ import { checkProofCase, parseProofCase } from '../src/log/index.ts';
 import { hashLeaf, tilePath } from '../src/merkle/index.ts';
 import { parseVerifierKey, verifyCheckpoint } from '../src/note/index.ts';
 import { Tokens } from '../src/principals/index.ts';
-import { buildServer } from '../src/server/index.ts';
+import { buildServer, type LogOptions } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 const A = { actor: 'operator:test', purpose: 'service-provision' };
@@ -299,5 +299,144 @@ describe('HTTP errors, Fastify and Node ones included, in Verity shape', () => {
       'timeout',
     );
     assert.equal((await fetch(`${url}/healthz`)).status, 200, 'the server stays up');
+  });
+});
+
+describe('server log', () => {
+  let core: TestCore;
+  let tokens: Tokens;
+  let token: string;
+  before(async () => {
+    core = await makeCore('sqlite');
+    tokens = new Tokens(core.store, core.log);
+    token = (await tokens.create({ principal: 'w', role: 'service', recordTypes: ['note'], actor: 'operator:test' }))
+      .token;
+  });
+  after(async () => {
+    await core.dispose();
+  });
+  /** A server whose log lines are captured. */
+  const logged = (logging: LogOptions = {}, log = core.log) => {
+    const lines: string[] = [];
+    const app = buildServer({
+      log,
+      records: { vault: core.vault, tokens, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
+      logging: { ...logging, destination: { write: (l: string) => lines.push(l) } },
+    });
+    const json = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { app, lines, json };
+  };
+  const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+
+  it('writes one line per request: method, route pattern, status, duration, principal kind; no token, subject or body', async () => {
+    const { app, lines, json } = logged();
+    try {
+      const subject = 'subject-never-logged-7f3a';
+      const secret = 'body-never-logged-9c2e';
+      const w = await app.inject({
+        method: 'POST',
+        url: '/v1/records',
+        headers: auth(token),
+        payload: { subject, type: 'note', purpose: 'service-provision', data: { secret } },
+      });
+      assert.equal(w.statusCode, 201, w.body);
+      const id = w.json().id as string;
+      const r = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(token) });
+      assert.equal(r.statusCode, 200);
+      await app.inject({
+        method: 'POST',
+        url: '/v1/records/query',
+        headers: auth(token),
+        payload: { subject, purpose: 'service-provision' },
+      });
+      await app.inject('/healthz');
+      const requests = json().filter((l) => l['msg'] === 'request');
+      assert.equal(requests.length, 4, lines.join(''));
+      const [put, get, , health] = requests;
+      assert.deepEqual(
+        [put?.['method'], put?.['route'], put?.['status'], put?.['principal']],
+        ['POST', '/v1/records', 201, 'service'],
+      );
+      assert.deepEqual([get?.['route'], get?.['status']], ['/v1/records/:id', 200]);
+      assert.equal(health?.['principal'], 'none');
+      for (const l of requests) {
+        assert.equal(typeof l['ms'], 'number');
+        assert.equal(typeof l['reqId'], 'string');
+        assert.equal(l['level'], 30);
+      }
+      const all = lines.join('');
+      for (const never of [token, token.split('.').at(-1) as string, subject, secret, id, 'service-provision'])
+        assert.ok(!all.includes(never), `the log holds ${never.slice(0, 12)}…`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('logs authentication failures with their reason, at most N a second, counting the rest', async () => {
+    const { app, lines, json } = logged({ authFailuresPerSecond: 3 });
+    try {
+      const bogus = 'vt_AAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+      for (let i = 0; i < 10; i++) {
+        const r = await app.inject({ url: '/v1/records/rec_AAAAAAAAAAAAAAAAAAAAAA?purpose=x', headers: auth(bogus) });
+        assert.equal(r.statusCode, 401);
+      }
+      const first = json().filter((l) => l['msg'] === 'authentication failed');
+      assert.equal(first.length, 3, lines.join(''));
+      assert.equal(first[0]?.['route'], '/v1/records/:id');
+      assert.match(String(first[0]?.['reason']), /bearer token/);
+      assert.equal(first[0]?.['level'], 40);
+      // The suppressed ones are counted once the second is over.
+      await new Promise((r) => setTimeout(r, 1100));
+      const summary = json().find((l) => l['msg'] === 'authentication failures suppressed');
+      assert.equal(summary?.['suppressed'], 7, lines.join(''));
+      assert.ok(!lines.join('').includes(bogus.slice(3)), 'the token is never logged');
+      // Missing header: its own reason.
+      await app.inject({ method: 'POST', url: '/v1/records', payload: {} });
+      assert.match(String(json().at(-2)?.['reason']), /send `Authorization: Bearer TOKEN`/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('logs start, stop, and a 500 with its stack under the request id the answer names', async () => {
+    // A log whose reads fail unexpectedly (only what /v1/log/entries and the metrics touch).
+    const broken = {
+      head: async () => core.log.head(),
+      entries: async () => {
+        throw new TypeError('disk on fire');
+      },
+    } as unknown as typeof core.log;
+    const { app, json } = logged({}, broken);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const r = await app.inject('/v1/log/entries?from=0&to=1').finally(() => app.close());
+    assert.equal(r.statusCode, 500);
+    const body = r.json() as { error: { code: string; message: string; details: { requestId: string } } };
+    assert.equal(body.error.code, 'VERITY_E_INTERNAL');
+    const id = body.error.details.requestId;
+    assert.ok(body.error.message.includes(`see the server log, request id ${id}`), body.error.message);
+    const failure = json().find((l) => l['msg'] === 'request failed');
+    assert.equal(failure?.['reqId'], id);
+    assert.equal(failure?.['level'], 50);
+    assert.match(String((failure?.['err'] as { stack?: string })?.stack), /TypeError: disk on fire\n\s+at /);
+    assert.ok(!JSON.stringify(body).includes('disk on fire'), 'the answer keeps the cause to the log');
+    const msgs = json().map((l) => String(l['msg']));
+    assert.ok(
+      msgs.some((m) => m.startsWith('Server listening at http://127.0.0.1:')),
+      msgs.join('|'),
+    );
+    assert.equal(msgs.at(-1), 'server stopped');
+  });
+
+  it('takes a level and a human-readable format', async () => {
+    const quiet = logged({ level: 'warn' });
+    await quiet.app.inject('/healthz');
+    await quiet.app.close();
+    assert.deepEqual(quiet.lines, [], 'warn: no request lines');
+    const pretty = logged({ format: 'pretty' });
+    await pretty.app.inject('/healthz');
+    await pretty.app.close();
+    const line = pretty.lines.find((l) => l.includes('request')) ?? '';
+    assert.throws(() => JSON.parse(line));
+    assert.match(line, /INFO: request .*"route":"\/healthz"/);
   });
 });
