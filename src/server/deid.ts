@@ -6,7 +6,7 @@ import { fromHex } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
 import { mask, PII_TYPES, pseudonymizePii, redact, scan } from '../pii/index.ts';
 import type { Gate, Principal } from './gate.ts';
-import { type App, authErrors, body, Domain, nat, Purpose, RecordId, Subject } from './schemas.ts';
+import { type App, body, bodyErrors, Domain, nat, Purpose, RecordId, Subject } from './schemas.ts';
 
 const str = Type.String();
 const num = Type.Number();
@@ -79,7 +79,7 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
     answer: R,
     bodyLimit?: number,
   ) => ({
-    schema: { summary, security: [{ bearer: [] }], body: request, response: { ...answer, ...authErrors } },
+    schema: { summary, security: [{ bearer: [] }], body: request, response: { ...answer, ...bodyErrors } },
     onRequest: authenticate,
     ...(bodyLimit === undefined ? {} : { bodyLimit }),
   });

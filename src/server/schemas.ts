@@ -170,6 +170,8 @@ export const authErrors = {
   ...inputErrors,
   404: errorRef('No such record, token or dataset'),
 };
+/** Answers of an authenticated route that takes a JSON body. */
+export const bodyErrors = { ...authErrors, 415: errorRef('The body is not application/json') };
 /** Answers of a public route that reads the log. */
 export const logErrors = { ...inputErrors, 404: errorRef('Outside the log') };
 
