@@ -75,6 +75,35 @@ describe('record endpoints over HTTP', () => {
     assert.deepEqual(checkProofCase(parseProofCase(body.proof)), { valid: true });
   });
 
+  it('authenticates before it validates: an unauthenticated bad request gets 401, not 400', async () => {
+    const cases: [string | undefined, unknown, Record<string, string>][] = [
+      [undefined, { bogus: true }, {}],
+      [undefined, '{"subject": ', {}],
+      [undefined, 'plain text', { 'content-type': 'text/plain' }],
+      [undefined, { data: 'x'.repeat(2 * 1024 * 1024) }, {}],
+      ['vt_not-a-token', { bogus: true }, {}],
+    ];
+    for (const [token, body, headers] of cases) {
+      const r = await put(token, body, headers);
+      assert.equal(r.statusCode, 401, r.body);
+      assert.equal(r.json().error.code, 'VERITY_E_UNAUTHENTICATED');
+    }
+    const get = await app.inject({ url: '/v1/records/not-an-id?evil=1' });
+    assert.equal(get.statusCode, 401, get.body);
+  });
+
+  it('tells a service whose token has no record types how to give it some', async () => {
+    const bare = (await tokens.create({ principal: 'bare', role: 'service', actor: 'operator:test' })).token;
+    const r = await put(bare, { subject: 'player-1', type: 'profile', purpose: 'service-provision', data: {} });
+    assert.equal(r.statusCode, 403, r.body);
+    assert.equal(r.json().error.code, 'VERITY_E_ACCESS_DENIED');
+    assert.match(r.json().error.message, /has no record types/);
+    assert.match(r.json().error.message, /`verity tokens create \.\.\. --role service --record-types /);
+    // A service with record types, denied for another reason, is not told about record types.
+    const other = await put(chat, { subject: 'player-1', type: 'profile', purpose: 'service-provision', data: {} });
+    assert.doesNotMatch(other.json().error.message, /record types/);
+  });
+
   it('logs every decision, allow and deny, with the hash of the policy set', async () => {
     const before = (await core.log.head()).size;
     const denied = await put(chat, { subject: 'player-1', type: 'profile', purpose: 'service-provision', data: {} });

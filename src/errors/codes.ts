@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   // de-identification
   VERITY_E_PRIVACY_BUDGET: { status: 403, area: 'privacy' },
   VERITY_E_ANONYMITY_UNREACHABLE: { status: 422, area: 'privacy' },
+  // http
+  VERITY_E_HTTP_ROUTE_NOT_FOUND: { status: 404, area: 'http' },
+  VERITY_E_HTTP_TIMEOUT: { status: 408, area: 'http' },
+  VERITY_E_HTTP_URI_TOO_LONG: { status: 414, area: 'http' },
+  VERITY_E_HTTP_HEADERS_TOO_LARGE: { status: 431, area: 'http' },
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },

@@ -1,17 +1,20 @@
 import cors from '@fastify/cors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { decodeAuditEntry } from '../audit/index.ts';
 import type { Deid } from '../deid/index.ts';
-import { parseJson, toBase64 } from '../encoding/index.ts';
-import { httpStatusOf, InputError, isVerityError, type VerityError } from '../errors/index.ts';
+import { parseJson } from '../encoding/index.ts';
+import { InputError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import { TILE_WIDTH } from '../merkle/index.ts';
 import { registerDeidRoutes } from './deid.ts';
+import { registerDocRoutes, registerOpenApi } from './docs.ts';
+import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
 import { makeGate } from './gate.ts';
-import { OPENAPI } from './openapi.ts';
+import { registerLogRoutes } from './log-routes.ts';
+import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
+import type { App } from './schemas.ts';
 
 /** What the HTTP interface serves. */
 export interface ServerOptions {
@@ -22,8 +25,11 @@ export interface ServerOptions {
   readonly deid?: Deid;
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
-  /** Fastify logging (off by default; never logs bodies). */
-  readonly logger?: boolean;
+  /**
+   * The server log (structured JSON through pino; see `LogOptions`). Absent: no log at all, as
+   * for a server embedded in tests.
+   */
+  readonly logging?: LogOptions;
   /**
    * Serve HTTPS with this certificate and key (PEM). With `clientCa`, clients must present a
    * certificate issued by it (mutual TLS for service-to-service calls).
@@ -58,66 +64,68 @@ export function checkCorsOrigins(origins: readonly string[]): string[] {
   });
 }
 
-const MAX_ENTRIES_PER_PAGE = 1000;
-
-const sizeParam = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
-
-/** A query of one required and one optional log position or tree size, nothing else. */
-function sizeQuery(required: string, optional: string) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: [required],
-    properties: { [required]: sizeParam, [optional]: sizeParam },
-  } as const;
-}
-
-function docsPage(): string {
-  const rows = Object.entries(OPENAPI.paths)
-    .flatMap(([path, ops]) =>
-      Object.entries(ops as Record<string, { summary: string }>).map(
-        ([method, op]) =>
-          `<tr><td><code>${method.toUpperCase()} ${path}</code></td><td>${op.summary.replace(/</g, '&lt;')}</td></tr>`,
-      ),
-    )
-    .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Verity API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td{padding:.3rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}code{white-space:nowrap}</style></head>
-<body><h1>Verity API</h1><p>${OPENAPI.info.description}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
-<table>${rows}</table></body></html>`;
-}
-
 /**
- * Builds the HTTP interface (Fastify) over the core. Routes are declared with JSON Schemas that
- * Fastify enforces: unknown query parameters, wrong types and oversized bodies are refused with a
- * typed error body before any handler runs.
+ * Builds the HTTP interface (Fastify) over the core. Each route's TypeBox schema is its whole
+ * contract: it validates the request (unknown query parameters, wrong types and oversized bodies
+ * are refused with a typed error before any handler runs), types the handler, and is the route's
+ * entry in the OpenAPI 3.1 document at /openapi.json. Authenticated routes check the token first,
+ * so an unauthenticated caller gets 401 whatever it sent.
+ *
+ * @example
+ * ```ts
+ * const app = buildServer({ log, records: { vault, tokens, policies: () => engine }, logging: { level: 'info' } });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ * ```
  */
-export function buildServer(options: ServerOptions): FastifyInstance {
+export function buildServer(options: ServerOptions): App {
   const { log } = options;
   const tls = options.tls;
-  const app = Fastify({
-    ...(tls === undefined
-      ? {}
-      : {
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const common = {
+    logger: loggerConfig(options.logging),
+    // One line per request is ours (onResponse below): with the route pattern, never the raw URL.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIds(),
+    bodyLimit,
+    // Only the given host's own routes; no trailing-slash or case games.
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's and Node's own refusals, in Verity's error shape.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
+    // While closing, requests already on a connection are answered normally (then the connection
+    // closes), rather than with a 503 in Fastify's own shape.
+    return503OnClosing: false,
+  } satisfies FastifyServerOptions;
+  // HTTPS serves the same routes: its server is an http.Server to Fastify's types.
+  const fastify: FastifyInstance =
+    tls === undefined
+      ? Fastify(common)
+      : Fastify({
+          ...common,
           https: {
             cert: tls.cert,
             key: tls.key,
             minVersion: 'TLSv1.2' as const,
             ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
           },
-        }),
-    logger: options.logger ?? false,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Only the given host's own routes; no trailing-slash or case games.
-    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 128 },
-  });
+        });
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // JSON bodies are validated as sent (a number where a string belongs is refused, not converted);
   // query strings and path parameters are text on the wire, so there numbers are converted.
-  const strict = new Ajv({ removeAdditional: false, coerceTypes: false, allErrors: false, strict: false });
+  const strict = new Ajv({
+    removeAdditional: false,
+    coerceTypes: false,
+    allErrors: false,
+    strict: false,
+    discriminator: true,
+  });
   const coercing = new Ajv({ removeAdditional: false, coerceTypes: true, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema as object),
   );
+  // Response schemas document the answers; bodies are still written by JSON.stringify, so no field
+  // a schema does not name is ever dropped and answers stay byte for byte what the core returns.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     // Preflights and answers name only the listed origins; no cookies are ever involved (bearer tokens).
@@ -154,117 +162,73 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       this.set((await log.head()).size);
     },
   });
+  const logRequests = logsRequests(options.logging);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-  });
-
-  const sendError = (reply: FastifyReply, e: VerityError) =>
-    reply.code(httpStatusOf(e.code)).type('application/json').send(e.toJSON());
-  app.setErrorHandler((err, _req, reply) => {
-    if (isVerityError(err)) return sendError(reply, err);
-    const e = err as { validation?: unknown; statusCode?: number; code?: string; message?: string };
-    if (e.validation !== undefined)
-      return sendError(
-        reply,
-        new InputError('VERITY_E_INPUT_INVALID', `request ${String(e.message ?? 'is invalid').slice(0, 200)}`),
+    // The route pattern, never the URL: ids and purposes stay out of the log.
+    if (logRequests)
+      req.log.info(
+        {
+          method: req.method,
+          route,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+          principal: req.principal?.role ?? 'none',
+        },
+        'request',
       );
-    if (e.statusCode === 415)
-      return sendError(reply, new InputError('VERITY_E_INPUT_MEDIA_TYPE', 'send the body as application/json'));
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return sendError(reply, new InputError('VERITY_E_INPUT_TOO_LARGE', 'the request body is too large'));
-    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-      return sendError(
-        reply,
-        new InputError('VERITY_E_INPUT_MALFORMED', String(e.message ?? 'bad request').slice(0, 200)),
-      );
-    }
-    return reply
-      .code(500)
-      .send({ error: { code: 'VERITY_E_INTERNAL', message: 'internal error; see the server log' } });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({
-      error: {
-        code: 'VERITY_E_INPUT_INVALID',
-        message: `no route ${req.method} ${req.url.slice(0, 100).replace(/[^\x20-\x7e]/g, '?')}; see /openapi.json`,
-      },
-    });
-  });
+  app.addHook('onClose', async () => app.log.info('server stopped'));
 
-  // JSON bodies go through Verity's own bounded parser: size and depth limits before parsing,
-  // `__proto__` keys refused.
-  app.removeContentTypeParser(['application/json']);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+
+  // Bodies are JSON only (any other media type is a 415), through Verity's own bounded parser:
+  // size and depth limits before parsing, `__proto__` keys refused.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     try {
       // The route's own limit when it sets one (bulk de-identification takes larger bodies).
-      const maxBytes = req.routeOptions.bodyLimit ?? options.bodyLimit ?? 1024 * 1024;
+      const maxBytes = req.routeOptions.bodyLimit ?? bodyLimit;
       done(null, parseJson(new Uint8Array(body as Buffer), { maxBytes, maxDepth: 40 }, 'request body'));
     } catch (e) {
       done(e as Error, undefined);
     }
   });
-  if (options.records !== undefined) {
-    registerRecordRoutes(app, { ...options.records, log });
-    if (options.deid !== undefined) registerDeidRoutes(app, options.deid, makeGate({ ...options.records, log }));
-  }
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      const head = await log.head();
-      return { status: 'ready', logSize: head.size };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable' });
+  registerOpenApi(app);
+  // Routes in a plugin registered after the OpenAPI one, so that it sees every one of them.
+  app.register(async (scope) => {
+    const routes = scope.withTypeProvider<TypeBoxTypeProvider>();
+    if (options.records !== undefined) {
+      const onAuthFailure = authFailureLogger(app.log, options.logging?.authFailuresPerSecond ?? 10);
+      const gate = makeGate(
+        { ...options.records, log },
+        { onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched') },
+      );
+      registerRecordRoutes(routes, { ...options.records, log }, gate);
+      if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
     }
-  });
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  app.get('/openapi.json', async () => OPENAPI);
-  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
-
-  app.get('/v1/log/checkpoint', async (_req, reply) =>
-    reply
-      .type('text/plain; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(await log.checkpoint()),
-  );
-  app.get('/v1/log/key', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(`${log.verifierKey}\n`));
-  app.get('/v1/log/proofs/inclusion', { schema: { querystring: sizeQuery('index', 'size') } }, async (req) => {
-    const q = req.query as { index: number; size?: number };
-    return log.inclusionProof(q.index, q.size);
-  });
-  app.get('/v1/log/proofs/consistency', { schema: { querystring: sizeQuery('from', 'to') } }, async (req) => {
-    const q = req.query as { from: number; to?: number };
-    return log.consistencyProof(q.from, q.to);
-  });
-  app.get('/v1/log/entries', { schema: { querystring: sizeQuery('from', 'to') } }, async (req) => {
-    const q = req.query as { from: number; to?: number };
-    const size = (await log.head()).size;
-    const to = q.to ?? Math.min(size, q.from + 100);
-    if (to - q.from > MAX_ENTRIES_PER_PAGE)
-      throw new InputError('VERITY_E_INPUT_TOO_LARGE', `at most ${MAX_ENTRIES_PER_PAGE} entries per request`);
-    return (await log.entries(q.from, to)).map((e, i) => {
-      try {
-        return { index: q.from + i, entry: decodeAuditEntry(e) };
-      } catch {
-        return { index: q.from + i, raw: toBase64(e) };
-      }
-    });
-  });
-  app.get('/tile/*', async (req, reply) => {
-    const rest = (req.params as { '*': string })['*'];
-    const path = `tile/${rest}`;
-    const bytes = await log.readTile(path);
-    // Full tiles never change (C2SP tlog-tiles): cache them for good. Partial ones grow.
-    const full =
-      !path.includes('.p/') &&
-      bytes.byteLength > 0 &&
-      (path.startsWith('tile/entries/') || bytes.byteLength === TILE_WIDTH * 32);
-    return reply
-      .type('application/octet-stream')
-      .header('cache-control', full ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+    routes.get(
+      '/readyz',
+      { schema: { summary: 'Readiness: the store answers and the log head is readable' } },
+      async (_req, reply) => {
+        try {
+          const head = await log.head();
+          return { status: 'ready', logSize: head.size };
+        } catch {
+          return reply.code(503).send({ status: 'unavailable' });
+        }
+      },
+    );
+    routes.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+    registerDocRoutes(routes);
+    registerLogRoutes(routes, log);
   });
   return app;
 }

@@ -1,28 +1,64 @@
-import type { FastifyInstance } from 'fastify';
+import { type Static, type TSchema, Type } from 'typebox';
 import type { ResourceRef } from '../access/index.ts';
 import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
-import type { Deid, DpQuery, Pseudonymizer } from '../deid/index.ts';
+import type { Deid, Pseudonymizer } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
-import { mask, PII_TYPES, type PiiType, pseudonymizePii, redact, scan } from '../pii/index.ts';
+import { mask, PII_TYPES, pseudonymizePii, redact, scan } from '../pii/index.ts';
 import type { Gate, Principal } from './gate.ts';
+import { type App, body, bodyErrors, Domain, nat, Purpose, RecordId, Subject } from './schemas.ts';
 
-const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
-const purpose = { type: 'string', pattern: `^${TOKEN}$` } as const;
-const domain = { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,39}$' } as const;
-const recordId = { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' } as const;
+const str = Type.String();
+const num = Type.Number();
 
-function body(required: string[], properties: Record<string, unknown>) {
-  return { type: 'object', additionalProperties: false, required, properties } as const;
-}
+const fpeBody = body({
+  key: Domain,
+  purpose: Purpose,
+  radix: Type.Integer({ minimum: 2, maximum: 65536 }),
+  alphabet: Type.Optional(Type.String({ minLength: 2, maxLength: 65536 })),
+  tweak: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{2}){0,256}$', description: 'hex' })),
+  values: Type.Array(Type.String({ maxLength: 4096 }), { minItems: 1, maxItems: 10_000 }),
+});
+const fpeAnswer = Type.Object({ values: Type.Array(str), logIndex: nat });
 
-const fpeBody = body(['key', 'purpose', 'radix', 'values'], {
-  key: domain,
-  purpose,
-  radix: { type: 'integer', minimum: 2, maximum: 65536 },
-  alphabet: { type: 'string', minLength: 2, maxLength: 65536 },
-  tweak: { type: 'string', pattern: '^([0-9a-fA-F]{2}){0,256}$' },
-  values: { type: 'array', minItems: 1, maxItems: 10_000, items: { type: 'string', maxLength: 4096 } },
+// A differentially private query: one body per kind of query, each requiring what that query needs.
+const epsilon = Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 });
+const dpFields = {
+  name: Domain,
+  purpose: Purpose,
+  epsilon,
+  delta: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+  mechanism: Type.Optional(Type.Enum(['laplace', 'gaussian'])),
+  lower: Type.Optional(num),
+  upper: Type.Optional(num),
+  edges: Type.Optional(Type.Array(num, { minItems: 2, maxItems: 10_001 })),
+  q: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  candidates: Type.Optional(Type.Integer({ minimum: 2, maximum: 65_536 })),
+};
+const dpCount = body({ ...dpFields, query: Type.Literal('count') });
+const dpBounded = body({ ...dpFields, query: Type.Enum(['sum', 'mean']), lower: num, upper: num });
+const dpHistogram = body({
+  ...dpFields,
+  query: Type.Literal('histogram'),
+  edges: Type.Array(num, { minItems: 2, maxItems: 10_001 }),
+});
+const dpQuantile = body({
+  ...dpFields,
+  query: Type.Literal('quantile'),
+  lower: num,
+  upper: num,
+  q: Type.Number({ minimum: 0, maximum: 1 }),
+});
+type DpBody =
+  | Static<typeof dpCount>
+  | Static<typeof dpBounded>
+  | Static<typeof dpHistogram>
+  | Static<typeof dpQuantile>;
+// oneOf with a discriminator (OpenAPI's, and Ajv's for errors that name what the query misses).
+const dpQuery = Type.Unsafe<DpBody>({
+  type: 'object',
+  discriminator: { propertyName: 'query' },
+  oneOf: [dpCount, dpBounded, dpHistogram, dpQuantile],
 });
 
 function deidResource(domainKind: string, id: string): ResourceRef {
@@ -33,26 +69,36 @@ function deidResource(domainKind: string, id: string): ResourceRef {
  * The de-identification endpoints (FGMV-46 7.1.3) under `/v1/deid/`: each is authorized by Cedar as
  * `deidentify` or `reidentify` on a de-identification domain for the stated purpose, and audited.
  */
-export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate): void {
-  const { authenticate, decided } = gate;
+export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
+  const { authenticate, principalOf, decided } = gate;
   const who = (p: Principal, why: string, policy: string) => ({ actor: p.actor, purpose: why, policy });
+  /** A POST of the de-identification API: bearer token, Cedar-authorized, JSON in and out. */
+  const op = <B extends TSchema, R extends { 200: TSchema } | { 201: TSchema }>(
+    summary: string,
+    request: B,
+    answer: R,
+    bodyLimit?: number,
+  ) => ({
+    schema: { summary, security: [{ bearer: [] }], body: request, response: { ...answer, ...bodyErrors } },
+    onRequest: authenticate,
+    ...(bodyLimit === undefined ? {} : { bodyLimit }),
+  });
 
   app.post(
     '/v1/deid/pseudonyms',
-    {
-      schema: {
-        body: body(['domain', 'purpose', 'values'], {
-          domain,
-          purpose,
-          values: { type: 'array', maxItems: 100_000, items: { type: 'string', maxLength: 4096 } },
-        }),
-      },
-      preHandler: authenticate,
-      bodyLimit: 16 * 1024 * 1024,
-    },
+    op(
+      "Keyed pseudonyms (HMAC-SHA-256) of values in a domain, under the domain's current KeyStore key (authorized as deidentify)",
+      body({
+        domain: Domain,
+        purpose: Purpose,
+        values: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 100_000 }),
+      }),
+      { 200: Type.Object({ version: nat, pseudonyms: Type.Array(str), logIndex: nat }) },
+      16 * 1024 * 1024,
+    ),
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as { domain: string; purpose: string; values: string[] };
+      const p = principalOf(req);
+      const b = req.body;
       const r = await decided(
         p,
         'deidentify',
@@ -67,10 +113,14 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
 
   app.post(
     '/v1/deid/pseudonyms/rotate',
-    { schema: { body: body(['domain', 'purpose'], { domain, purpose }) }, preHandler: authenticate },
+    op(
+      'Start a new key version for a pseudonym domain (authorized as administer)',
+      body({ domain: Domain, purpose: Purpose }),
+      { 200: Type.Object({ version: nat, logIndex: nat }) },
+    ),
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as { domain: string; purpose: string };
+      const p = principalOf(req);
+      const b = req.body;
       return decided(
         p,
         'administer',
@@ -84,20 +134,19 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
 
   app.post(
     '/v1/deid/tokens',
-    {
-      schema: {
-        body: body(['subject', 'domain', 'purpose', 'value'], {
-          subject: { type: 'string', minLength: 1, maxLength: 256 },
-          domain,
-          purpose,
-          value: { type: 'string', minLength: 1, maxLength: 4096 },
-        }),
-      },
-      preHandler: authenticate,
-    },
+    op(
+      "Replace a subject's value by a random token; the value is sealed in the vault (authorized as deidentify)",
+      body({
+        subject: Subject,
+        domain: Domain,
+        purpose: Purpose,
+        value: Type.String({ minLength: 1, maxLength: 4096 }),
+      }),
+      { 201: Type.Object({ token: str, logIndex: nat }) },
+    ),
     async (req, reply) => {
-      const p = req.principal as Principal;
-      const b = req.body as { subject: string; domain: string; purpose: string; value: string };
+      const p = principalOf(req);
+      const b = req.body;
       const r = await decided(
         p,
         'deidentify',
@@ -112,10 +161,14 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
 
   app.post(
     '/v1/deid/tokens/detokenize',
-    { schema: { body: body(['token', 'purpose'], { token: recordId, purpose }) }, preHandler: authenticate },
+    op(
+      'The value behind a token: an audited vault read (authorized as reidentify)',
+      body({ token: RecordId, purpose: Purpose }),
+      { 200: Type.Object({ value: str, domain: str, logIndex: nat }) },
+    ),
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as { token: string; purpose: string };
+      const p = principalOf(req);
+      const b = req.body;
       // An unknown token is decided like any other: callers learn nothing from a 404 they may not see.
       const d = await deid.tokenDomain(b.token);
       return decided(
@@ -133,32 +186,30 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
   );
 
   // PII detection and redaction of caller-supplied texts (nothing is stored; one audit entry per call).
+  const entity = Type.Object({ type: str, start: nat, end: nat, score: Type.Number({ minimum: 0, maximum: 1 }) });
   app.post(
     '/v1/deid/pii/scan',
-    {
-      schema: {
-        body: body(['purpose', 'texts'], {
-          purpose,
-          texts: { type: 'array', minItems: 1, maxItems: 10_000, items: { type: 'string', maxLength: 65_536 } },
-          operator: { enum: ['none', 'redact', 'mask', 'hash', 'pseudonymize'] },
-          domain,
-          types: { type: 'array', maxItems: PII_TYPES.length, items: { enum: [...PII_TYPES] } },
-          minScore: { type: 'number', minimum: 0, maximum: 1 },
+    op(
+      'Find personal data in texts (type, UTF-16 span, score per entity), optionally redacted or masked (authorized as deidentify; nothing stored)',
+      body({
+        purpose: Purpose,
+        texts: Type.Array(Type.String({ maxLength: 65_536 }), { minItems: 1, maxItems: 10_000 }),
+        operator: Type.Optional(Type.Enum(['none', 'redact', 'mask', 'hash', 'pseudonymize'])),
+        domain: Type.Optional(Domain),
+        types: Type.Optional(Type.Array(Type.Enum([...PII_TYPES]), { maxItems: PII_TYPES.length })),
+        minScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+      }),
+      {
+        200: Type.Object({
+          results: Type.Array(Type.Object({ text: Type.Optional(str), entities: Type.Array(entity) })),
+          logIndex: nat,
         }),
       },
-      preHandler: authenticate,
-      bodyLimit: 16 * 1024 * 1024,
-    },
+      16 * 1024 * 1024,
+    ),
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as {
-        purpose: string;
-        texts: string[];
-        operator?: 'none' | 'redact' | 'mask' | 'hash' | 'pseudonymize';
-        domain?: string;
-        types?: PiiType[];
-        minScore?: number;
-      };
+      const p = principalOf(req);
+      const b = req.body;
       return decided(p, 'deidentify', deidResource('pii', 'scan'), 'pii:scan', b.purpose, async (policy) => {
         const op = b.operator ?? 'none';
         // hash: a keyed digest under the domain's KeyStore key (default "pii"), equal values stay
@@ -198,50 +249,53 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
   );
 
   // k-anonymity with l-diversity of a caller-supplied table (nothing is stored; audited by size).
+  const cells = (max: number) => Type.Array(Type.String({ maxLength: max }), { maxItems: 256 });
+  const ratio = Type.Number({ minimum: 0, maximum: 1 });
   app.post(
     '/v1/deid/anonymize',
-    {
-      schema: {
-        body: body(['purpose', 'columns', 'rows', 'quasiIdentifiers', 'hierarchies', 'k'], {
-          purpose,
-          columns: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 256 } },
-          rows: {
-            type: 'array',
-            maxItems: 1_000_000,
-            items: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 1024 } },
-          },
-          quasiIdentifiers: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'string' } },
-          sensitive: { type: 'string' },
-          hierarchies: {
-            type: 'object',
+    op(
+      'k-anonymity with l-diversity of a table by generalization hierarchies, with re-identification risk and information loss (authorized as deidentify; nothing stored)',
+      body({
+        purpose: Purpose,
+        columns: Type.Array(Type.String({ maxLength: 256 }), { minItems: 1, maxItems: 256 }),
+        rows: Type.Array(cells(1024), { maxItems: 1_000_000 }),
+        quasiIdentifiers: Type.Array(str, { minItems: 1, maxItems: 32 }),
+        sensitive: Type.Optional(str),
+        hierarchies: Type.Record(
+          Type.String(),
+          Type.Array(Type.Array(Type.String({ maxLength: 256 }), { minItems: 2, maxItems: 32 }), { maxItems: 100_000 }),
+          {
             maxProperties: 32,
-            additionalProperties: {
-              type: 'array',
-              maxItems: 100_000,
-              items: { type: 'array', minItems: 2, maxItems: 32, items: { type: 'string', maxLength: 256 } },
-            },
+            description: 'per quasi-identifier: one list per value, the value then its generalizations up to "*"',
           },
-          k: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-          l: { type: 'integer', minimum: 1, maximum: 1000 },
-          maxSuppression: { type: 'number', minimum: 0, maximum: 1 },
+        ),
+        k: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        l: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+        maxSuppression: Type.Optional(ratio),
+      }),
+      {
+        200: Type.Object({
+          columns: Type.Array(str),
+          rows: Type.Array(Type.Array(str)),
+          report: Type.Object({
+            k: nat,
+            l: nat,
+            classes: nat,
+            suppressed: nat,
+            prosecutor: Type.Object({ highest: num, average: num, recordsAtRisk: num }),
+            journalist: Type.Object({ highest: num, average: num }),
+            marketer: num,
+            generalizationIntensity: num,
+            discernibility: num,
+          }),
+          logIndex: nat,
         }),
       },
-      preHandler: authenticate,
-      bodyLimit: 64 * 1024 * 1024,
-    },
+      64 * 1024 * 1024,
+    ),
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as {
-        purpose: string;
-        columns: string[];
-        rows: string[][];
-        quasiIdentifiers: string[];
-        sensitive?: string;
-        hierarchies: Record<string, string[][]>;
-        k: number;
-        l?: number;
-        maxSuppression?: number;
-      };
+      const p = principalOf(req);
+      const b = req.body;
       return decided(
         p,
         'deidentify',
@@ -278,21 +332,20 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
   // Differentially private aggregates over datasets sealed in the vault.
   app.post(
     '/v1/deid/datasets',
-    {
-      schema: {
-        body: body(['name', 'purpose', 'values', 'epsilon', 'delta'], {
-          name: domain,
-          purpose,
-          values: { type: 'array', minItems: 1, maxItems: 20_000, items: { type: 'number' } },
-          epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
-          delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-        }),
-      },
-      preHandler: authenticate,
-    },
+    op(
+      'Register a numeric dataset, sealed in the vault, with a total privacy budget (authorized as deidentify)',
+      body({
+        name: Domain,
+        purpose: Purpose,
+        values: Type.Array(num, { minItems: 1, maxItems: 20_000 }),
+        epsilon,
+        delta: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+      }),
+      { 201: Type.Object({ name: str, logIndex: nat }) },
+    ),
     async (req, reply) => {
-      const p = req.principal as Principal;
-      const b = req.body as { name: string; purpose: string; values: number[]; epsilon: number; delta: number };
+      const p = principalOf(req);
+      const b = req.body;
       const r = await decided(
         p,
         'deidentify',
@@ -308,55 +361,55 @@ export function registerDeidRoutes(app: FastifyInstance, deid: Deid, gate: Gate)
 
   app.post(
     '/v1/deid/datasets/query',
-    {
-      schema: {
-        body: body(['name', 'purpose', 'query', 'epsilon'], {
-          name: domain,
-          purpose,
-          query: { enum: ['count', 'sum', 'mean', 'histogram', 'quantile'] },
-          epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
-          delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-          mechanism: { enum: ['laplace', 'gaussian'] },
-          lower: { type: 'number' },
-          upper: { type: 'number' },
-          edges: { type: 'array', minItems: 2, maxItems: 10_001, items: { type: 'number' } },
-          q: { type: 'number', minimum: 0, maximum: 1 },
-          candidates: { type: 'integer', minimum: 2, maximum: 65_536 },
+    op(
+      "A differentially private count, sum, mean, histogram or quantile, charged to the dataset's budget (403 VERITY_E_PRIVACY_BUDGET past it)",
+      dpQuery,
+      {
+        200: Type.Object({
+          value: Type.Union([num, Type.Array(num)]),
+          epsilon: num,
+          delta: num,
+          mechanism: Type.Enum(['laplace', 'gaussian', 'exponential']),
+          granularity: Type.Optional(num),
+          remainingEpsilon: num,
+          remainingDelta: num,
         }),
       },
-      preHandler: authenticate,
-    },
+    ),
     async (req) => {
-      const p = req.principal as Principal;
-      const { name, purpose: why, ...q } = req.body as { name: string; purpose: string } & DpQuery;
+      const p = principalOf(req);
+      const { name, purpose: why, ...q } = req.body;
       return decided(p, 'deidentify', deidResource('dataset', name), `dataset:${name}`, why, (policy) =>
-        deid.datasets.query(name, q as DpQuery, who(p, why, policy)),
+        deid.datasets.query(name, q, who(p, why, policy)),
       );
     },
   );
 
   for (const direction of ['encrypt', 'decrypt'] as const) {
-    app.post(`/v1/deid/fpe/${direction}`, { schema: { body: fpeBody }, preHandler: authenticate }, async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as {
-        key: string;
-        purpose: string;
-        radix: number;
-        alphabet?: string;
-        tweak?: string;
-        values: string[];
-      };
-      const o = {
-        radix: b.radix,
-        ...(b.alphabet === undefined ? {} : { alphabet: b.alphabet }),
-        ...(b.tweak === undefined ? {} : { tweak: fromHex(b.tweak, 'tweak') }),
-      };
-      const action = direction === 'encrypt' ? 'deidentify' : 'reidentify';
-      return decided(p, action, deidResource('fpe', b.key), `fpe:${b.key}`, b.purpose, (policy) =>
+    app.post(
+      `/v1/deid/fpe/${direction}`,
+      op(
         direction === 'encrypt'
-          ? deid.fpeEncrypt(b.key, b.values, o, who(p, b.purpose, policy))
-          : deid.fpeDecrypt(b.key, b.values, o, who(p, b.purpose, policy)),
-      );
-    });
+          ? 'FF1 format-preserving encryption (NIST SP 800-38G) under a named KeyStore key (authorized as deidentify)'
+          : 'FF1 decryption (authorized as reidentify; audited)',
+        fpeBody,
+        { 200: fpeAnswer },
+      ),
+      async (req) => {
+        const p = principalOf(req);
+        const b = req.body;
+        const o = {
+          radix: b.radix,
+          ...(b.alphabet === undefined ? {} : { alphabet: b.alphabet }),
+          ...(b.tweak === undefined ? {} : { tweak: fromHex(b.tweak, 'tweak') }),
+        };
+        const action = direction === 'encrypt' ? 'deidentify' : 'reidentify';
+        return decided(p, action, deidResource('fpe', b.key), `fpe:${b.key}`, b.purpose, (policy) =>
+          direction === 'encrypt'
+            ? deid.fpeEncrypt(b.key, b.values, o, who(p, b.purpose, policy))
+            : deid.fpeDecrypt(b.key, b.values, o, who(p, b.purpose, policy)),
+        );
+      },
+    );
   }
 }

@@ -19,6 +19,12 @@ export interface RecordRoutesOptions {
   readonly clock?: Clock;
 }
 
+/** What the gate reports besides its answers. */
+export interface GateHooks {
+  /** An authentication failed: the reason is the error's message (fixed text, never the token). */
+  readonly onAuthFailure?: (reason: string, req: FastifyRequest) => void;
+}
+
 /** A signed-in player (session token): named by subject reference, never by id. */
 interface PlayerCaller {
   readonly role: 'player';
@@ -48,7 +54,7 @@ function cedarPrincipal(p: Principal): PrincipalRef {
  * API tokens or player sessions), Cedar decisions with purpose limitation, and the logging of every
  * decision, allow or deny, with the hash of the policy set that made it.
  */
-export function makeGate(o: RecordRoutesOptions) {
+export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
   const clock = o.clock ?? systemClock;
 
   /** A subject as the policies see it: its reference, and whether it is a minor in whose care. */
@@ -57,7 +63,7 @@ export function makeGate(o: RecordRoutesOptions) {
     return { id: subjectRef, minor: f.minor, guardians: f.guardians };
   };
 
-  const authenticate = async (req: FastifyRequest): Promise<void> => {
+  const identify = async (req: FastifyRequest): Promise<void> => {
     const h = req.headers.authorization;
     if (typeof h !== 'string' || !h.startsWith('Bearer ')) {
       throw new VerityError(
@@ -79,6 +85,26 @@ export function makeGate(o: RecordRoutesOptions) {
       return;
     }
     req.principal = await o.tokens.authenticate(token);
+  };
+
+  /**
+   * Authenticates the bearer token. Run as the route's `onRequest` hook: before the body is read
+   * or validated, so an unauthenticated caller learns nothing about the request's shape (401, not 400).
+   */
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    try {
+      await identify(req);
+    } catch (e) {
+      if (e instanceof VerityError && e.code === 'VERITY_E_UNAUTHENTICATED') hooks.onAuthFailure?.(e.message, req);
+      throw e;
+    }
+  };
+
+  /** The principal `authenticate` found (every gated route runs it first). */
+  const principalOf = (req: FastifyRequest): Principal => {
+    if (req.principal === undefined)
+      throw new VerityError('VERITY_E_UNAUTHENTICATED', 'no principal was authenticated');
+    return req.principal;
   };
 
   /** Appends the decision as its own audit entry. */
@@ -115,7 +141,9 @@ export function makeGate(o: RecordRoutesOptions) {
       await logDecision(p, action, label, purposeText, d);
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
-        `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
+        resource.kind === 'record' && p.role === 'service' && p.recordTypes.length === 0
+          ? `the token of ${p.actor} has no record types, so the policies permit it nothing; create one with \`verity tokens create ... --role service --record-types TYPE[,TYPE...]\``
+          : `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
       );
     }
     return d;
@@ -162,7 +190,7 @@ export function makeGate(o: RecordRoutesOptions) {
     }
   };
 
-  return { clock, ownerOf, authenticate, logDecision, authorizeOrDeny, decide, decided, cedarPrincipal };
+  return { clock, ownerOf, authenticate, principalOf, logDecision, authorizeOrDeny, decide, decided, cedarPrincipal };
 }
 
 export type Gate = ReturnType<typeof makeGate>;

@@ -1,3 +1,4 @@
 export type { ServerOptions } from './app.ts';
 export { buildServer, checkCorsOrigins } from './app.ts';
-export { OPENAPI } from './openapi.ts';
+export type { LogFormat, LogLevel, LogOptions } from './logging.ts';
+export { LOG_FORMATS, LOG_LEVELS } from './logging.ts';

@@ -1,61 +1,40 @@
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { Action, ResourceRef } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
-import type { JsonValue } from '../encoding/index.ts';
 import { VaultError } from '../errors/index.ts';
-import { makeGate, type Principal, type RecordRoutesOptions } from './gate.ts';
+import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
+import {
+  type App,
+  authErrors,
+  body,
+  bodyErrors,
+  Erased,
+  Guardians,
+  JsonObject,
+  Logged,
+  nat,
+  Origin,
+  ok,
+  Purpose,
+  PutResult,
+  ReadResult,
+  RecordId,
+  RecordMeta,
+  ref,
+  Sensitivity,
+  Subject,
+} from './schemas.ts';
 
 export type { RecordRoutesOptions } from './gate.ts';
-
-const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
-const purpose = { type: 'string', pattern: `^${TOKEN}$` } as const;
-const recordId = { type: 'string', pattern: '^rec_[A-Za-z0-9_-]{22}$' } as const;
-
-const putBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['subject', 'type', 'purpose', 'data'],
-  properties: {
-    subject: { type: 'string', minLength: 1, maxLength: 256 },
-    type: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,63}$' },
-    purpose,
-    data: { type: 'object' },
-    id: recordId,
-    origin: { enum: ['created', 'captured'] },
-    classification: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        category: { type: 'string', maxLength: 64 },
-        sensitivity: { enum: ['public', 'internal', 'confidential', 'restricted'] },
-      },
-    },
-    source: { type: 'string', maxLength: 128 },
-    lineage: { type: 'array', maxItems: 64, items: recordId },
-    retainUntil: { type: 'string', maxLength: 64 },
-  },
-} as const;
-
-interface PutBody {
-  subject: string;
-  type: string;
-  purpose: string;
-  data: JsonValue;
-  id?: string;
-  origin?: 'created' | 'captured';
-  classification?: { category?: string; sensitivity?: 'public' | 'internal' | 'confidential' | 'restricted' };
-  source?: string;
-  lineage?: string[];
-  retainUntil?: string;
-}
 
 /**
  * The record endpoints: authenticated by bearer token, authorized by Cedar with purpose
  * limitation, and every decision — allow or deny — appended to the log with the hash of the
  * policy set that made it.
  */
-export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOptions): void {
-  const { clock, ownerOf, authenticate, decide, decided, cedarPrincipal } = makeGate(o);
+export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gate): void {
+  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal } = gate;
+  const secured = { security: [{ bearer: [] }] };
 
   /**
    * Authorizes `action` on an existing record (absent ones are decided like any other), then runs
@@ -89,60 +68,99 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     );
   };
 
-  app.post('/v1/records', { schema: { body: putBody }, preHandler: authenticate }, async (req, reply) => {
-    const p = req.principal as Principal;
-    const b = req.body as PutBody;
-    const resource: ResourceRef = {
-      kind: 'record',
-      id: b.id ?? 'new',
-      owner: await ownerOf(await o.vault.subjectRef(b.subject)),
-      type: b.type,
-      category: b.classification?.category ?? 'unclassified',
-      sensitivity: b.classification?.sensitivity ?? 'confidential',
-    };
-    const r = await decided(
-      p,
-      'write',
-      resource,
-      b.id === undefined ? `record:new` : `record:${b.id}`,
-      b.purpose,
-      (policy) =>
-        o.vault.put({
-          actor: p.actor,
-          policy,
-          subject: b.subject,
-          type: b.type,
-          purpose: b.purpose,
-          data: b.data,
-          ...(b.id === undefined ? {} : { id: b.id }),
-          ...(b.origin === undefined ? {} : { origin: b.origin }),
-          ...(b.classification === undefined ? {} : { classification: b.classification }),
-          ...(b.source === undefined ? {} : { source: b.source }),
-          ...(b.lineage === undefined ? {} : { lineage: b.lineage }),
-          ...(b.retainUntil === undefined ? {} : { retainUntil: b.retainUntil }),
-        }),
-    );
-    return reply.code(201).send(r);
+  const putBody = body({
+    subject: Subject,
+    type: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' }),
+    purpose: Purpose,
+    data: JsonObject,
+    id: Type.Optional(RecordId),
+    origin: Type.Optional(Origin),
+    classification: Type.Optional(
+      body({
+        category: Type.Optional(Type.String({ maxLength: 64 })),
+        sensitivity: Type.Optional(Sensitivity),
+      }),
+    ),
+    source: Type.Optional(Type.String({ maxLength: 128 })),
+    lineage: Type.Optional(Type.Array(RecordId, { maxItems: 64 })),
+    retainUntil: Type.Optional(Type.String({ maxLength: 64, description: 'RFC 3339 date-time' })),
   });
+
+  app.post(
+    '/v1/records',
+    {
+      schema: {
+        summary:
+          'Write a sealed record (a new one, or a new version with `id`); authorized by Cedar for the stated purpose',
+        ...secured,
+        body: putBody,
+        response: { 201: ok(ref(PutResult), 'Written and durable'), ...bodyErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const b = req.body;
+      const resource: ResourceRef = {
+        kind: 'record',
+        id: b.id ?? 'new',
+        owner: await ownerOf(await o.vault.subjectRef(b.subject)),
+        type: b.type,
+        category: b.classification?.category ?? 'unclassified',
+        sensitivity: b.classification?.sensitivity ?? 'confidential',
+      };
+      const r = await decided(
+        p,
+        'write',
+        resource,
+        b.id === undefined ? `record:new` : `record:${b.id}`,
+        b.purpose,
+        (policy) =>
+          o.vault.put({
+            actor: p.actor,
+            policy,
+            subject: b.subject,
+            type: b.type,
+            purpose: b.purpose,
+            data: b.data,
+            ...(b.id === undefined ? {} : { id: b.id }),
+            ...(b.origin === undefined ? {} : { origin: b.origin }),
+            ...(b.classification === undefined ? {} : { classification: b.classification }),
+            ...(b.source === undefined ? {} : { source: b.source }),
+            ...(b.lineage === undefined ? {} : { lineage: b.lineage }),
+            ...(b.retainUntil === undefined ? {} : { retainUntil: b.retainUntil }),
+          }),
+      );
+      return reply.code(201).send(r);
+    },
+  );
+
+  const recordParams = Type.Object({ id: RecordId }, { additionalProperties: false });
+  const purposeQuery = Type.Object({ purpose: Purpose }, { additionalProperties: false });
 
   app.get(
     '/v1/records/:id',
     {
       schema: {
-        params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: recordId } },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['purpose'],
-          properties: { purpose, version: { type: 'integer', minimum: 1, maximum: 2 ** 31 } },
+        summary:
+          'Read a record: `data`, `meta` and the inclusion `proof` of its write; the read and the decision are logged',
+        ...secured,
+        params: recordParams,
+        querystring: Type.Object(
+          { purpose: Purpose, version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 31 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: ok(ref(ReadResult), 'The data, its metadata and the inclusion proof of its write'),
+          ...authErrors,
         },
       },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (req) => {
-      const p = req.principal as Principal;
-      const { id } = req.params as { id: string };
-      const q = req.query as { purpose: string; version?: number };
+      const p = principalOf(req);
+      const { id } = req.params;
+      const q = req.query;
       return onRecord(p, 'read', id, q.purpose, (policy) =>
         o.vault.get(id, {
           actor: p.actor,
@@ -154,115 +172,130 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     },
   );
 
-  const recordParams = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['id'],
-    properties: { id: recordId },
-  } as const;
-  const purposeQuery = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['purpose'],
-    properties: { purpose },
-  } as const;
-
   app.get(
     '/v1/records/:id/history',
-    { schema: { params: recordParams, querystring: purposeQuery }, preHandler: authenticate },
+    {
+      schema: {
+        summary: 'Metadata of every version of a record (audited, authorized as a read)',
+        ...secured,
+        params: recordParams,
+        querystring: purposeQuery,
+        response: { 200: ok(Type.Array(ref(RecordMeta)), 'Versions, oldest first'), ...authErrors },
+      },
+      onRequest: authenticate,
+    },
     async (req) => {
-      const p = req.principal as Principal;
-      const { id } = req.params as { id: string };
-      const { purpose: why } = req.query as { purpose: string };
+      const p = principalOf(req);
+      const { id } = req.params;
+      const why = req.query.purpose;
       return onRecord(p, 'read', id, why, (policy) => o.vault.history(id, { actor: p.actor, policy, purpose: why }));
     },
   );
 
   app.delete(
     '/v1/records/:id',
-    { schema: { params: recordParams, querystring: purposeQuery }, preHandler: authenticate },
+    {
+      schema: {
+        summary: 'Erase every version of a record (authorized as an erase; audited)',
+        ...secured,
+        params: recordParams,
+        querystring: purposeQuery,
+        response: { 200: ok(ref(Erased), 'Versions erased and the log index of the erasure'), ...authErrors },
+      },
+      onRequest: authenticate,
+    },
     async (req) => {
-      const p = req.principal as Principal;
-      const { id } = req.params as { id: string };
-      const { purpose: why } = req.query as { purpose: string };
+      const p = principalOf(req);
+      const { id } = req.params;
+      const why = req.query.purpose;
       return onRecord(p, 'erase', id, why, (policy) => o.vault.erase(id, { actor: p.actor, policy, purpose: why }));
     },
   );
 
-  // The subject travels in the body, never in a URL (URLs end up in access logs).
-  const subjectBody = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['subject', 'purpose'],
-    properties: {
-      subject: { type: 'string', minLength: 1, maxLength: 256 },
-      purpose,
-      limit: { type: 'integer', minimum: 1, maximum: 1000 },
-      after: recordId,
-    },
-  } as const;
-
-  app.post('/v1/records/query', { schema: { body: subjectBody }, preHandler: authenticate }, async (req) => {
-    const p = req.principal as Principal;
-    const b = req.body as { subject: string; purpose: string; limit?: number; after?: string };
-    const metas = await o.vault.listBySubject(b.subject, {
-      actor: p.actor,
-      purpose: b.purpose,
-      ...(b.limit === undefined ? {} : { limit: b.limit }),
-      ...(b.after === undefined ? {} : { after: b.after }),
-    });
-    const owner = await ownerOf(await o.vault.subjectRef(b.subject));
-    const engine = o.policies();
-    // Each record is decided on its own; only permitted ones are returned, and one entry logs the outcome.
-    const permitted = metas.filter(
-      (m) =>
-        engine.authorize(
-          cedarPrincipal(p),
-          'read',
-          {
-            kind: 'record',
-            id: m.id,
-            owner,
-            type: m.type,
-            category: m.classification.category,
-            sensitivity: m.classification.sensitivity,
-          },
-          { purpose: b.purpose, time: clock.now() },
-        ).allowed,
-    );
-    await o.log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: p.actor,
-          action: 'policy.decision',
-          resource: 'subject:records',
-          purpose: b.purpose,
-          outcome: permitted.length > 0 || metas.length === 0 ? 'success' : 'denied',
-          time: clock.now(),
-          policy: engine.policyHash,
-          details: { action: 'read', permitted: permitted.length, candidates: metas.length },
+  app.post(
+    '/v1/records/query',
+    {
+      schema: {
+        summary:
+          "The latest version of each of a subject's records that the caller may read (the subject travels in the body, never in a URL)",
+        ...secured,
+        body: body({
+          subject: Subject,
+          purpose: Purpose,
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          after: Type.Optional(RecordId),
         }),
-      ),
-    );
-    return permitted;
-  });
+        response: { 200: ok(Type.Array(ref(RecordMeta)), 'Record metadata'), ...bodyErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const b = req.body;
+      const metas = await o.vault.listBySubject(b.subject, {
+        actor: p.actor,
+        purpose: b.purpose,
+        ...(b.limit === undefined ? {} : { limit: b.limit }),
+        ...(b.after === undefined ? {} : { after: b.after }),
+      });
+      const owner = await ownerOf(await o.vault.subjectRef(b.subject));
+      const engine = o.policies();
+      // Each record is decided on its own; only permitted ones are returned, and one entry logs the outcome.
+      const permitted = metas.filter(
+        (m) =>
+          engine.authorize(
+            cedarPrincipal(p),
+            'read',
+            {
+              kind: 'record',
+              id: m.id,
+              owner,
+              type: m.type,
+              category: m.classification.category,
+              sensitivity: m.classification.sensitivity,
+            },
+            { purpose: b.purpose, time: clock.now() },
+          ).allowed,
+      );
+      await o.log.submit((_tx, batch) =>
+        batch.add(
+          encodeAuditEntry({
+            actor: p.actor,
+            action: 'policy.decision',
+            resource: 'subject:records',
+            purpose: b.purpose,
+            outcome: permitted.length > 0 || metas.length === 0 ? 'success' : 'denied',
+            time: clock.now(),
+            policy: engine.policyHash,
+            details: { action: 'read', permitted: permitted.length, candidates: metas.length },
+          }),
+        ),
+      );
+      return permitted;
+    },
+  );
 
   app.post(
     '/v1/subjects/shred',
     {
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['subject', 'purpose'],
-          properties: { subject: { type: 'string', minLength: 1, maxLength: 256 }, purpose },
+        summary:
+          'Crypto-shred a subject: its data key and payloads are destroyed, then the KEK rotated and retired KEKs destroyed',
+        ...secured,
+        body: body({ subject: Subject, purpose: Purpose }),
+        response: {
+          200: Type.Object(
+            { versions: nat, logIndex: nat, destroyedKeks: Type.Array(nat) },
+            { description: 'Versions erased, log index, destroyed KEK versions' },
+          ),
+          ...bodyErrors,
         },
       },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as { subject: string; purpose: string };
+      const p = principalOf(req);
+      const b = req.body;
       const { logged } = await decide(
         p,
         'erase',
@@ -279,23 +312,25 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     '/v1/subjects/guardianship',
     {
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['subject', 'purpose', 'minor', 'guardians'],
-          properties: {
-            subject: { type: 'string', minLength: 1, maxLength: 256 },
-            purpose,
-            minor: { type: 'boolean' },
-            guardians: { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 256 } },
-          },
-        },
+        summary:
+          'Record whether a subject is a minor and who their guardians are (the owner facts the policies read); replaces what was recorded; audited',
+        ...secured,
+        body: body({
+          subject: Subject,
+          purpose: Type.String({
+            ...Purpose,
+            description: 'the default policies allow platform services with `guardianship`',
+          }),
+          minor: Type.Boolean(),
+          guardians: Guardians,
+        }),
+        response: { 200: ok(ref(Logged), 'The log index of the audit entry'), ...bodyErrors },
       },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as { subject: string; purpose: string; minor: boolean; guardians: string[] };
+      const p = principalOf(req);
+      const b = req.body;
       const owner = await ownerOf(await o.vault.subjectRef(b.subject));
       return decided(p, 'administer', { kind: 'subject', owner }, 'subject:guardianship', b.purpose, (policy) =>
         o.vault.setGuardianship(
@@ -311,18 +346,22 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     '/v1/keys/rotate',
     {
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['purpose'],
-          properties: { purpose, destroyRetired: { type: 'boolean' } },
+        summary: 'Rotate the key-encryption key online (re-wrap every data key); optionally destroy retired KEKs',
+        ...secured,
+        body: body({ purpose: Purpose, destroyRetired: Type.Optional(Type.Boolean()) }),
+        response: {
+          200: Type.Object(
+            { kekVersion: nat, rewrapped: nat, destroyed: Type.Array(nat) },
+            { description: 'New KEK version, keys re-wrapped, KEKs destroyed' },
+          ),
+          ...bodyErrors,
         },
       },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (req) => {
-      const p = req.principal as Principal;
-      const b = req.body as { purpose: string; destroyRetired?: boolean };
+      const p = principalOf(req);
+      const b = req.body;
       await (await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose)).logged;
       return o.vault.rotateKeys({ actor: p.actor, purpose: b.purpose, destroyRetired: b.destroyRetired === true });
     },
@@ -332,31 +371,30 @@ export function registerRecordRoutes(app: FastifyInstance, o: RecordRoutesOption
     '/v1/sessions',
     {
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['player', 'purpose'],
-          properties: {
-            player: { type: 'string', minLength: 1, maxLength: 256 },
-            purpose,
-            minor: { type: 'boolean' },
-            guardians: { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 256 } },
-            ttlSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
-          },
+        summary:
+          'Open a short-lived session (EdDSA JWT) for a player the calling service authenticated; players then call with it as their bearer token',
+        ...secured,
+        body: body({
+          player: Subject,
+          purpose: Purpose,
+          minor: Type.Optional(Type.Boolean()),
+          guardians: Type.Optional(Guardians),
+          ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+        }),
+        response: {
+          201: Type.Object(
+            { token: Type.String(), expiresAt: Type.Integer({ description: 'Unix seconds' }) },
+            { description: 'The session token and when it expires' },
+          ),
+          ...bodyErrors,
         },
       },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (req, reply) => {
-      const p = req.principal as Principal;
+      const p = principalOf(req);
       if (o.sessions === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'sessions are not served here');
-      const b = req.body as {
-        player: string;
-        purpose: string;
-        minor?: boolean;
-        guardians?: string[];
-        ttlSeconds?: number;
-      };
+      const b = req.body;
       const subjectRef = await o.vault.subjectRef(b.player);
       const guardians = await Promise.all((b.guardians ?? []).map((g) => o.vault.subjectRef(g)));
       const owner = { id: subjectRef, minor: b.minor === true, guardians };
