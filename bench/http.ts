@@ -81,11 +81,17 @@ export async function startServer(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
+    // The server logs a line per request on standard output: keep reading (a full pipe would stall
+    // it) but look only at what came before the address.
+    let text: string | undefined = '';
     child.stdout?.on('data', (c: Buffer) => {
+      if (text === undefined) return;
       text += c.toString();
       const m = /serving (http:\/\/\S+)/.exec(text);
-      if (m) resolve(m[1] as string);
+      if (m) {
+        text = undefined;
+        resolve(m[1] as string);
+      }
     });
     child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
   });

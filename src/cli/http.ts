@@ -11,7 +11,15 @@ import { Deid } from '../deid/index.ts';
 import { readPolicies } from '../embedded/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
 import { Sessions, Tokens } from '../principals/index.ts';
-import { buildServer, checkCorsOrigins, type ServerOptions } from '../server/index.ts';
+import {
+  buildServer,
+  checkCorsOrigins,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  type ServerOptions,
+} from '../server/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
 import { int, list, type Opened, opt } from './common.ts';
 import { readInput } from './io.ts';
@@ -32,19 +40,15 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     multiple: true,
     help: 'a web origin whose pages may call the API from browsers (repeatable)',
   },
-  // Server logs: the flags and their environment variables are resolved here (`logSettings`); the
-  // server's logger takes them once it has one.
+  // Server logs (JSON lines on standard output by default): resolved once by `logSettings`.
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
   'log-format': { type: 'string', value: 'FMT', help: 'log format (or VERITY_LOG_FORMAT): json or pretty' },
 };
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const LOG_FORMATS = ['json', 'pretty'] as const;
-
 /** Log level and format from `--log-level`/`--log-format`, else VERITY_LOG_LEVEL/VERITY_LOG_FORMAT. */
 export interface LogSettings {
-  readonly level: (typeof LOG_LEVELS)[number] | undefined;
-  readonly format: (typeof LOG_FORMATS)[number] | undefined;
+  readonly level: LogLevel | undefined;
+  readonly format: LogFormat | undefined;
 }
 
 /** Resolves and checks the log settings once, at start. */
@@ -55,7 +59,7 @@ export function logSettings(values: Values): LogSettings {
     usage(`--log-level (or VERITY_LOG_LEVEL) is one of ${LOG_LEVELS.join(', ')}, not ${quote(level)}`);
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format))
     usage(`--log-format (or VERITY_LOG_FORMAT) is json or pretty, not ${quote(format)}`);
-  return { level: level as LogSettings['level'], format: format as LogSettings['format'] };
+  return { level: level as LogLevel | undefined, format: format as LogFormat | undefined };
 }
 
 /** Host and port, refusing plain HTTP anywhere but loopback. */
@@ -206,7 +210,10 @@ export async function listen(
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
-    // Server logging: pass `o.logs` (level, format) here once buildServer takes them.
+    logging: {
+      ...(o.logs.level === undefined ? {} : { level: o.logs.level }),
+      ...(o.logs.format === undefined ? {} : { format: o.logs.format }),
+    },
   });
   const close = async () => {
     watcher.close();
