@@ -108,6 +108,36 @@ describe('postgres store', () => {
     });
   });
 
+  it('reads ahead in deferred writes only what the reads would see', async () => {
+    await withStore(async (store, _raw, schema) => {
+      const other = await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 1 });
+      try {
+        const deferred = { deferred: true } as const;
+        const step = (value: string) =>
+          store.write(async (tx) => {
+            const seen = [await tx.getMeta('k'), await tx.getMeta('n')];
+            await tx.setMeta('k', value);
+            seen.push(await tx.getMeta('k'));
+            return seen;
+          }, deferred);
+        await store.write((tx) => tx.setMeta('n', '1'));
+        assert.deepEqual(await step('a'), [undefined, '1', 'a']);
+        // Read ahead now: k and n. Another process changes both between two transactions.
+        await other.write(async (tx) => {
+          await tx.setMeta('k', 'other');
+          await tx.setMeta('n', '2');
+        });
+        assert.deepEqual(await step('b'), ['other', '2', 'b']);
+        assert.deepEqual(await step('c'), ['b', '2', 'c']);
+        // A read-ahead the transaction does not use (it reads nothing) costs nothing else.
+        await store.write((tx) => tx.setMeta('n', '3'), deferred);
+        assert.deepEqual(await step('d'), ['c', '3', 'd']);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   it('refuses integers beyond 2^53 written around the store, and returns bytea as plain Uint8Array', async () => {
     await withStore(async (store, raw, schema) => {
       await store.write((tx) => tx.insertLogEntries(0, [new Uint8Array([1, 2, 3])]));

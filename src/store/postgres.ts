@@ -9,7 +9,7 @@ import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, TxState, unavailable } from './rows.ts';
 import { builder, type Compiled } from './sql.ts';
 import type { Store, StoreWriter, WriteOptions } from './types.ts';
-import { Writer } from './writer.ts';
+import { type ReadAhead, readKey, Writer } from './writer.ts';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -230,6 +230,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const queue = new SerialQueue();
   let closed = false;
+  /** The reads of the last deferred transaction before its first write (see ReadAhead). */
+  let lastReads: ReadAhead['made'] = [];
 
   const readExec: Exec = {
     query: (c, values, arrays) => {
@@ -252,7 +254,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
    */
   const transaction = <T>(
     deferred: boolean,
-    fn: (client: pg.PoolClient, tx: TxState) => Promise<T>,
+    fn: (client: pg.PoolClient, tx: TxState, readAhead: ReadAhead | undefined) => Promise<T>,
     writer?: () => Writer | undefined,
   ): Promise<T> =>
     queue.run(async () => {
@@ -284,10 +286,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           }),
         );
         if (!deferred) await settle();
+        const readAhead: ReadAhead | undefined = deferred ? { sent: new Map(), made: [] } : undefined;
+        for (const r of readAhead === undefined ? [] : lastReads) {
+          const p = run(client, r.q, r.values, false);
+          // An unused read that failed has aborted the transaction: report its own error.
+          sent.push(p.catch((e: unknown) => tx.fail(fail(e))));
+          readAhead?.sent.set(readKey(r.q, r.values) as string, p);
+        }
         let result: T;
         try {
           if (tx.hasFailed) throw tx.failure;
-          result = await fn(client, tx);
+          result = await fn(client, tx, readAhead);
           await writer?.()?.flush();
         } catch (e) {
           tx.active = false;
@@ -327,6 +336,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           throw new StoreError('VERITY_E_INTERNAL', 'a failed write was committed; run `verity log verify`', {
             cause: tx.failure,
           });
+        if (readAhead !== undefined) lastReads = readAhead.made;
         return result;
       } finally {
         client.release(broken);
@@ -392,8 +402,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       let writer: Writer | undefined;
       return transaction(
         deferred,
-        (client, tx) => {
-          writer = new Writer(backend, { query: (c, values, arrays) => run(client, c, values, arrays) }, tx, deferred);
+        (client, tx, readAhead) => {
+          const exec: Exec = { query: (c, values, arrays) => run(client, c, values, arrays) };
+          writer = new Writer(backend, exec, tx, deferred, readAhead);
           return fn(writer);
         },
         () => writer,

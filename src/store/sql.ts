@@ -30,6 +30,8 @@ export interface Compiled {
   readonly consts: readonly unknown[];
   /** Whether it returns rows (a SELECT, or a statement with RETURNING). */
   readonly returnsRows: boolean;
+  /** Whether it only reads (a plain SELECT). */
+  readonly readOnly: boolean;
 }
 
 /** Named arguments of a compiled query. */
@@ -67,7 +69,14 @@ export function compile(name: string, query: Compilable | RawBuilder<unknown>, d
     names.push(isArg ? p.slice(MARK.length) : undefined);
     consts.push(isArg ? undefined : p);
   }
-  return { name, sql: c.sql, names, consts, returnsRows: /^\s*(select|with)\b|\breturning\b/i.test(c.sql) };
+  return {
+    name,
+    sql: c.sql,
+    names,
+    consts,
+    returnsRows: /^\s*(select|with)\b|\breturning\b/i.test(c.sql),
+    readOnly: /^\s*select\b/i.test(c.sql),
+  };
 }
 
 /** Compiles every query of a table of built queries. */

@@ -48,6 +48,28 @@ function recordConflict(r: RecordRow, cause: unknown): StoreError {
 /** Turns a raw driver failure of one statement into a specific Verity error (else the generic mapping applies). */
 type MapError = (raw: unknown) => StoreError | undefined;
 
+/**
+ * Read-ahead of a deferred PostgreSQL transaction: the reads the previous one made before its first
+ * write (the log head, `subjects.epoch`), sent again right behind BEGIN and the write lock, so that
+ * they cost no round trip of their own inside the lock. A result is used only by an identical read
+ * made before this transaction sent any write: every Verity writer holds the same lock, so nothing
+ * else can commit between the read-ahead and that read, and it sees what the read would see.
+ */
+export interface ReadAhead {
+  /** Results of the reads sent behind BEGIN, by readKey(); each is taken at most once. */
+  readonly sent: Map<string, Promise<Result>>;
+  /** The reads this transaction made before its first write: the next one's read-ahead. */
+  readonly made: { q: Compiled; values: readonly unknown[] }[];
+}
+
+const MAX_READ_AHEAD = 4;
+
+/** The key of a read for the read-ahead; undefined when a value is not a plain string or number. */
+export function readKey(q: Compiled, values: readonly unknown[]): string | undefined {
+  for (const v of values) if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  return `${q.name}\u0000${JSON.stringify(values)}`;
+}
+
 /** Undefined when a write is done (or deferred), a promise when it must be waited for. */
 type Maybe = Promise<void> | undefined;
 
@@ -62,10 +84,15 @@ export class Writer extends Reader implements StoreWriter {
   #pending: Promise<unknown>[] = [];
   #records: RecordRow[] = [];
 
-  constructor(b: Backend, x: Exec, tx: TxState, deferred: boolean) {
+  readonly #readAhead: ReadAhead | undefined;
+  /** Whether a statement that may write was sent: read-ahead results are valid only before. */
+  #wrote = false;
+
+  constructor(b: Backend, x: Exec, tx: TxState, deferred: boolean, readAhead?: ReadAhead) {
     super(b, x);
     this.#tx = tx;
     this.#deferred = deferred;
+    this.#readAhead = readAhead;
   }
 
   protected override failed(e: unknown): unknown {
@@ -76,6 +103,24 @@ export class Writer extends Reader implements StoreWriter {
   protected override async exec(q: Compiled, args: Args, arrays?: boolean): Promise<Result> {
     this.#tx.check();
     if (this.#records.length > 0) await this.#flushRecords();
+    const ra = this.#readAhead;
+    if (!q.readOnly) this.#wrote = true;
+    else if (ra !== undefined && !this.#wrote && arrays !== true) {
+      const values = bind(q, args);
+      const key = readKey(q, values);
+      if (key !== undefined) {
+        if (ra.made.length < MAX_READ_AHEAD) ra.made.push({ q, values });
+        const sent = ra.sent.get(key);
+        if (sent !== undefined) {
+          ra.sent.delete(key);
+          try {
+            return await sent;
+          } catch (e) {
+            throw this.failed(e);
+          }
+        }
+      }
+    }
     return super.exec(q, args, arrays);
   }
 
@@ -86,6 +131,7 @@ export class Writer extends Reader implements StoreWriter {
    */
   #send(q: Compiled, values: readonly unknown[], map?: MapError, check?: (r: Result) => unknown): Maybe {
     this.#tx.check();
+    this.#wrote = true;
     if (this.#records.length > 0 && q !== this.b.q.insertRecord)
       return this.#flushRecords().then(() => this.#send(q, values, map, check));
     let sent: Result | Promise<Result>;
