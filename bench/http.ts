@@ -166,17 +166,15 @@ export async function httpLoad(o: {
 }
 
 /**
- * The same HTTP write load on a PostgreSQL store (a fresh schema of `postgresUrl`), as figures beside
- * the SQLite figure of the same run: its writes per second and their ratio to SQLite's (target >= 0.5).
+ * The benchmark's HTTP figure: a server on a fresh store (SQLite, or PostgreSQL when `postgres` is
+ * given) in a child process, the load from this one, both on this machine's cores. 24 requests in
+ * flight fill the group commits on 2 cores; more only lengthen the queues (measured here: 16 → 5.5k/s
+ * p99 10 ms, 24 → 6.6k/s p99 12 ms, 64 → 6.4k/s p99 28 ms).
  */
-export async function postgresHttpFigures(
-  postgresUrl: string,
-  sqliteWritesPerSec: number,
-  quick: boolean,
-): Promise<{ name: string; value: number; unit: string }[]> {
-  const server = await startServer({ postgres: postgresUrl });
+export async function measureHttp(quick: boolean, postgres?: string): ReturnType<typeof httpLoad> {
+  const server = await startServer(postgres === undefined ? {} : { postgres });
   try {
-    const r = await httpLoad({
+    return await httpLoad({
       url: server.url,
       token: server.token,
       count: quick ? 3000 : 15000,
@@ -184,11 +182,6 @@ export async function postgresHttpFigures(
       concurrency: 24,
       warmup: quick ? 500 : 2000,
     });
-    return [
-      { name: 'httpPostgresWritesPerSec', value: r.writes.perSec, unit: 'writes/s' },
-      { name: 'httpPostgresWriteP99Ms', value: r.writes.p99Ms, unit: 'ms' },
-      { name: 'httpPostgresVsSqliteWrites', value: r.writes.perSec / sqliteWritesPerSec, unit: 'x' },
-    ];
   } finally {
     await server.stop();
   }

@@ -3,7 +3,7 @@ import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
-import { httpLoad, startServer } from './http.ts';
+import { measureHttp } from './http.ts';
 import { judge } from './targets.ts';
 
 const json = process.argv.includes('--json');
@@ -11,30 +11,21 @@ const quick = process.argv.includes('--quick');
 
 const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick), ...(await benchDeid(quick))];
 {
-  // HTTP: the server in a child process, the load from this one (both on this machine's 2 cores).
-  const server = await startServer();
-  try {
-    const r = await httpLoad({
-      url: server.url,
-      token: server.token,
-      count: quick ? 3000 : 15000,
-      seconds: quick ? 5 : 15,
-      // 24 requests in flight fill the group commits on 2 cores; more only lengthen the queues
-      // (measured here: 16 → 5.5k/s p99 10 ms, 24 → 6.6k/s p99 12 ms, 64 → 6.4k/s p99 28 ms).
-      concurrency: 24,
-      warmup: quick ? 500 : 2000,
-    });
-    figures.push(
-      { name: 'httpWritesPerSec', value: r.writes.perSec, unit: 'writes/s' },
-      { name: 'httpWriteP50Ms', value: r.writes.p50Ms, unit: 'ms' },
-      { name: 'httpWriteP99Ms', value: r.writes.p99Ms, unit: 'ms' },
-      { name: 'httpReadsPerSec', value: r.reads.perSec, unit: 'reads/s' },
-      { name: 'httpReadP50Ms', value: r.reads.p50Ms, unit: 'ms' },
-      { name: 'httpReadP99Ms', value: r.reads.p99Ms, unit: 'ms' },
-    );
-  } finally {
-    await server.stop();
-  }
+  // HTTP on SQLite, then the same load on PostgreSQL, in the same run.
+  const r = await measureHttp(quick);
+  const p = await measureHttp(quick, process.env['VERITY_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test');
+  figures.push(
+    { name: 'httpWritesPerSec', value: r.writes.perSec, unit: 'writes/s' },
+    { name: 'httpWriteP50Ms', value: r.writes.p50Ms, unit: 'ms' },
+    { name: 'httpWriteP99Ms', value: r.writes.p99Ms, unit: 'ms' },
+    { name: 'httpReadsPerSec', value: r.reads.perSec, unit: 'reads/s' },
+    { name: 'httpReadP50Ms', value: r.reads.p50Ms, unit: 'ms' },
+    { name: 'httpReadP99Ms', value: r.reads.p99Ms, unit: 'ms' },
+    { name: 'httpPgWritesPerSec', value: p.writes.perSec, unit: 'writes/s' },
+    { name: 'httpPgWriteP99Ms', value: p.writes.p99Ms, unit: 'ms' },
+    { name: 'httpPgReadsPerSec', value: p.reads.perSec, unit: 'reads/s' },
+    { name: 'httpPgWritesVsSqlite', value: p.writes.perSec / r.writes.perSec, unit: 'ratio' },
+  );
 }
 {
   // What a browser-based world's client ships for the SDK package (packages/sdk).
