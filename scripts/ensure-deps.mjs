@@ -2,8 +2,8 @@
 // and `npm test`, so that both work on a fresh clone without a separate install step:
 //  1. Verity needs Node.js 24 or newer. When npm's own Node.js is older, the pinned runtime package
 //     for this platform is installed from runtime/package-lock.json (integrity-checked by npm ci;
-//     scripts/runtime.sh then finds it). macOS on Apple silicon has no such package: there Node.js 24
-//     must be on PATH.
+//     scripts/runtime.sh then finds it). macOS on Apple silicon has no such package: there it takes
+//     Node.js 24 on PATH, or the x64 package under Rosetta 2.
 //  2. The locked dependencies are installed when missing or stale, by npm running on Node.js 24, so
 //     that packages which need Node.js 22+ resolve and install without engine warnings.
 import { execFileSync } from 'node:child_process';
@@ -23,7 +23,11 @@ function readJson(file) {
 function runtimeBinDir() {
   if (Number(process.versions.node.split('.')[0]) >= NEEDED_MAJOR) return '';
   const dir = join(root, 'runtime');
-  const pkg = `node-${process.platform}-${process.arch}`;
+  // macOS on Apple silicon: the registry has no Node.js 24 package for arm64, so the x64 one is
+  // installed (npm's --cpu override) and runs under Rosetta 2.
+  const rosetta = process.platform === 'darwin' && process.arch === 'arm64';
+  const cpu = rosetta ? 'x64' : process.arch;
+  const pkg = `node-${process.platform}-${cpu}`;
   const want = readJson(join(dir, 'package-lock.json')).packages?.[`node_modules/${pkg}`];
   if (!want) {
     console.error(
@@ -34,7 +38,9 @@ function runtimeBinDir() {
   const installed = join(dir, 'node_modules', pkg, 'package.json');
   if (!existsSync(installed) || readJson(installed).version !== want.version) {
     console.error(`verity: installing the pinned Node.js runtime (${pkg} ${want.version})...`);
-    execFileSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+    if (rosetta) console.error('verity: (the x64 build, which runs under Rosetta 2; or put Node.js 24 on PATH)');
+    const args = ['ci', '--no-audit', '--no-fund', '--loglevel=error', ...(rosetta ? ['--cpu=x64'] : [])];
+    execFileSync(npm, args, { cwd: dir, stdio: 'inherit' });
   }
   return join(dir, 'node_modules', pkg, 'bin');
 }

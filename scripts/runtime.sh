@@ -10,6 +10,9 @@ verity_runtime() {
   case $(uname -m) in x86_64 | amd64) cpu=x64 ;; aarch64 | arm64) cpu=arm64 ;; *) cpu=unknown ;; esac
   NODE="$root/runtime/node_modules/node-$os-$cpu/bin/node"
   [ -x "$NODE" ] && return 0
+  # macOS on Apple silicon: the x64 runtime under Rosetta 2 (no arm64 package exists for Node.js 24).
+  NODE="$root/runtime/node_modules/node-$os-x64/bin/node"
+  [ "$os" = darwin ] && [ -x "$NODE" ] && return 0
   if command -v node >/dev/null 2>&1; then
     major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
     if [ "$major" -ge 24 ] 2>/dev/null; then NODE=$(command -v node); return 0; fi
