@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  ABSENT_OWNER,
   type Action,
   DEFAULT_POLICIES,
   type Decision,
@@ -16,6 +17,7 @@ import {
   PolicyEngine,
   type PrincipalRef,
   type ResourceRef,
+  recordResource,
 } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { systemClock } from '../clock/index.ts';
@@ -57,26 +59,12 @@ export class LocalGate {
   /** An existing record as the policies see it (an absent one is decided like any other). */
   async record(id: string): Promise<ResourceRef> {
     const d = await this.#v.vault.describe(id);
-    return {
-      kind: 'record',
-      id,
-      owner: d === undefined ? { id: 'absent' } : await this.owner(d.subjectRef),
-      type: d?.type ?? 'absent',
-      category: d?.category ?? 'unclassified',
-      sensitivity: d?.sensitivity ?? 'restricted',
-    };
+    return recordResource(id, d === undefined ? ABSENT_OWNER : await this.owner(d.subjectRef), d);
   }
 
   /** A record as its metadata describes it. */
   recordOf(m: RecordMeta, owner: PlayerRef): ResourceRef {
-    return {
-      kind: 'record',
-      id: m.id,
-      owner,
-      type: m.type,
-      category: m.classification.category,
-      sensitivity: m.classification.sensitivity,
-    };
+    return recordResource(m.id, owner, { type: m.type, ...m.classification });
   }
 
   /** Decides without logging. */

@@ -1,5 +1,6 @@
-export type { ConsistencyProofCase, InclusionProofCase, LogOperation, LogOptions } from './log.ts';
-export { LogBatch, MAX_ENTRY_BYTES, TransparencyLog } from './log.ts';
+export type { ConsistencyProofCase, InclusionProofCase, LogOperation, LogOptions } from './batch.ts';
+export { LogBatch, MAX_ENTRY_BYTES } from './batch.ts';
+export { TransparencyLog } from './log.ts';
 export type { CaseResult, ParsedCase, StorageReport } from './verify.ts';
 export {
   checkCheckpointAdvance,

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { Action, ResourceRef } from '../access/index.ts';
+import { ABSENT_OWNER, type Action, type ResourceRef, recordResource } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { VaultError } from '../errors/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
@@ -51,14 +51,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     return decided(
       p,
       action,
-      {
-        kind: 'record',
-        id,
-        owner: desc === undefined ? { id: 'absent' } : await ownerOf(desc.subjectRef),
-        type: desc?.type ?? 'absent',
-        category: desc?.category ?? 'unclassified',
-        sensitivity: desc?.sensitivity ?? 'restricted',
-      },
+      recordResource(id, desc === undefined ? ABSENT_OWNER : await ownerOf(desc.subjectRef), desc),
       `record:${id}`,
       purposeText,
       (policy) => {
@@ -246,14 +239,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
           engine.authorize(
             cedarPrincipal(p),
             'read',
-            {
-              kind: 'record',
-              id: m.id,
-              owner,
-              type: m.type,
-              category: m.classification.category,
-              sensitivity: m.classification.sensitivity,
-            },
+            recordResource(m.id, owner, { type: m.type, ...m.classification }),
             { purpose: b.purpose, time: clock.now() },
           ).allowed,
       );

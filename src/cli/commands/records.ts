@@ -134,24 +134,36 @@ const get: Command = {
   },
 };
 
-const history: Command = {
-  name: 'history',
-  summary: 'the metadata of every version of a record',
-  options: { ...DATA, ...PURPOSE },
-  args: ['ID'],
-  async run({ values, positionals }) {
-    const id = positionals[0] as string;
-    const purpose = str(values, 'purpose');
-    await outJson(
-      await gated(values, async (v, gate) =>
-        gate.decided('read', await gate.record(id), `record:${id}`, purpose, (policy) =>
-          v.vault.history(id, { actor: ACTOR, policy, purpose }),
+/** A command on one record by id, decided by the policies as `action` and then run by `op`. */
+function recordCommand(
+  name: string,
+  summary: string,
+  action: 'read' | 'erase',
+  op: (v: Opened, id: string, o: { actor: string; policy: string; purpose: string }) => Promise<unknown>,
+): Command {
+  return {
+    name,
+    summary,
+    options: { ...DATA, ...PURPOSE },
+    args: ['ID'],
+    async run({ values, positionals }) {
+      const id = positionals[0] as string;
+      const purpose = str(values, 'purpose');
+      await outJson(
+        await gated(values, async (v, gate) =>
+          gate.decided(action, await gate.record(id), `record:${id}`, purpose, (policy) =>
+            op(v, id, { actor: ACTOR, policy, purpose }),
+          ),
         ),
-      ),
-    );
-    return 0;
-  },
-};
+      );
+      return 0;
+    },
+  };
+}
+
+const history = recordCommand('history', 'the metadata of every version of a record', 'read', (v, id, o) =>
+  v.vault.history(id, o),
+);
 
 const listCmd: Command = {
   name: 'list',
@@ -207,24 +219,12 @@ const transition: Command = {
   },
 };
 
-const erase: Command = {
-  name: 'erase',
-  summary: 'erase a record (every version); decided by the policies like a DELETE',
-  options: { ...DATA, ...PURPOSE },
-  args: ['ID'],
-  async run({ values, positionals }) {
-    const id = positionals[0] as string;
-    const purpose = str(values, 'purpose');
-    await outJson(
-      await gated(values, async (v, gate) =>
-        gate.decided('erase', await gate.record(id), `record:${id}`, purpose, (policy) =>
-          v.vault.erase(id, { actor: ACTOR, policy, purpose }),
-        ),
-      ),
-    );
-    return 0;
-  },
-};
+const erase = recordCommand(
+  'erase',
+  'erase a record (every version); decided by the policies like a DELETE',
+  'erase',
+  (v, id, o) => v.vault.erase(id, o),
+);
 
 const sweep: Command = {
   name: 'sweep',
