@@ -74,7 +74,7 @@ export function queries(dialect: DialectName, schema?: string) {
       .select(RECORD_COLUMNS)
       .where('id', '=', arg('id'))
       .orderBy('version', 'desc')
-      .limit(1),
+      .limit(sql.lit(1)),
     getVersion: db
       .selectFrom('records')
       .select(RECORD_COLUMNS)
