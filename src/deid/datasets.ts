@@ -1,4 +1,3 @@
-import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import {
   type BoundedOptions,
@@ -16,7 +15,7 @@ import type { JsonValue } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store, StoreWriter } from '../store/index.ts';
-import type { Access, Vault } from '../vault/index.ts';
+import { type Access, auditEntry, type Vault } from '../vault/index.ts';
 import { checkDomain } from './pseudonyms.ts';
 
 /** The record type that holds a private dataset's values, sealed in the vault. */
@@ -214,15 +213,6 @@ export class PrivateDatasets implements BudgetLedger {
   }
 
   #entry(access: Access, action: 'dp.dataset' | 'dp.query', name: string, details: Record<string, string | number>) {
-    return encodeAuditEntry({
-      actor: access.actor,
-      ...(access.policy === undefined ? {} : { policy: access.policy }),
-      action,
-      resource: `dataset:${name}`,
-      purpose: access.purpose,
-      outcome: 'success',
-      time: this.#clock.now(),
-      details,
-    });
+    return auditEntry(this.#clock, access, action, `dataset:${name}`, { details });
   }
 }

@@ -1,4 +1,3 @@
-import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { type JsonValue, utf8 } from '../encoding/index.ts';
 import { InputError, isVerityError, quote, VaultError } from '../errors/index.ts';
@@ -6,7 +5,7 @@ import { FF1 } from '../fpe/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
-import type { Access, Vault } from '../vault/index.ts';
+import { type Access, auditEntry, type Vault } from '../vault/index.ts';
 import { PrivateDatasets } from './datasets.ts';
 import { checkDomain, Pseudonyms } from './pseudonyms.ts';
 
@@ -67,18 +66,7 @@ export class Deid {
     access: Access,
   ): Promise<number> {
     const { result } = await this.#log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action,
-          resource,
-          purpose: access.purpose,
-          outcome: 'success',
-          time: this.#clock.now(),
-          details,
-        }),
-      ),
+      batch.add(auditEntry(this.#clock, access, action, resource, { details })),
     );
     return result;
   }
@@ -182,18 +170,7 @@ export class Deid {
 
   async #auditFpe(action: 'deid.fpe.encrypt' | 'deid.fpe.decrypt', key: string, count: number, access: Access) {
     const { result } = await this.#log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action,
-          resource: `fpe:${key}`,
-          purpose: access.purpose,
-          outcome: 'success',
-          time: this.#clock.now(),
-          details: { count },
-        }),
-      ),
+      batch.add(auditEntry(this.#clock, access, action, `fpe:${key}`, { details: { count } })),
     );
     return result;
   }

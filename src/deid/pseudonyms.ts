@@ -1,12 +1,11 @@
 import { Buffer } from 'node:buffer';
-import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { utf8 } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
-import type { Access } from '../vault/index.ts';
+import { type Access, auditEntry } from '../vault/index.ts';
 import { MidstateHmac } from './hmac.ts';
 
 const DOMAIN_RE = /^[a-z][a-z0-9._-]{0,39}$/;
@@ -129,14 +128,7 @@ export class Pseudonyms {
     const pseudonyms = p.apply(values);
     const { result } = await this.#log.submit((_tx, batch) =>
       batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action: 'deid.pseudonymize',
-          resource: `pseudonym:${domain}`,
-          purpose: access.purpose,
-          outcome: 'success',
-          time: this.#clock.now(),
+        auditEntry(this.#clock, access, 'deid.pseudonymize', `pseudonym:${domain}`, {
           details: { version: p.version, count: values.length },
         }),
       ),
@@ -155,16 +147,7 @@ export class Pseudonyms {
         if (now + 1 !== next) return undefined; // another process rotated first: try again
         await tx.setMeta(metaKey(domain), String(next));
         return batch.add(
-          encodeAuditEntry({
-            actor: access.actor,
-            ...(access.policy === undefined ? {} : { policy: access.policy }),
-            action: 'key.rotate',
-            resource: `pseudonym:${domain}`,
-            purpose: access.purpose,
-            outcome: 'success',
-            time: this.#clock.now(),
-            details: { version: next },
-          }),
+          auditEntry(this.#clock, access, 'key.rotate', `pseudonym:${domain}`, { details: { version: next } }),
         );
       });
       if (result !== undefined) return { version: next, logIndex: result };

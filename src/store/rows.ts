@@ -1,5 +1,6 @@
 // Shared by both backends: input checks, row mapping, transaction bookkeeping. Private to src/store.
 import { quote, StoreError, VerityError } from '../errors/index.ts';
+import type { RecordsTable, SubjectKeysTable } from './schema.ts';
 import type {
   LifecycleState,
   ListOptions,
@@ -180,19 +181,8 @@ export function checkRows<T>(rows: readonly T[], check: (row: T) => void): void 
 
 // --- row mapping ---------------------------------------------------------------------------------
 
-/** A record row as a database driver returns it (snake_case columns). */
-export interface RecordColumns {
-  id: string;
-  version: number;
-  subject_ref: string;
-  type: string;
-  state: string;
-  meta: string;
-  envelope: Uint8Array | null;
-  created_at: number;
-  retain_until: number | null;
-  log_index: number;
-}
+/** A record row as a database driver returns it (snake_case columns; no SQLite subject tag). */
+export type RecordColumns = Omit<RecordsTable, 'subject_tag'>;
 
 export function toRecord(c: RecordColumns): RecordRow {
   // The CHECK constraint keeps unknown states out; a row that has one was written around the store.
@@ -211,12 +201,7 @@ export function toRecord(c: RecordColumns): RecordRow {
   };
 }
 
-export interface SubjectKeyColumns {
-  subject_ref: string;
-  kek_version: number;
-  wrapped_key: Uint8Array;
-  created_at: number;
-}
+export type SubjectKeyColumns = SubjectKeysTable;
 
 export function toSubjectKey(c: SubjectKeyColumns): SubjectKeyRow {
   return { subjectRef: c.subject_ref, kekVersion: c.kek_version, wrappedKey: c.wrapped_key, createdAt: c.created_at };

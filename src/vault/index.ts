@@ -1,5 +1,5 @@
 export type { Access, VaultLimits, VaultOptions } from './context.ts';
-export { DEFAULT_VAULT_LIMITS } from './context.ts';
+export { auditEntry, DEFAULT_VAULT_LIMITS } from './context.ts';
 export { SUBJECT_INDEX_KEY } from './keyring.ts';
 export type { Classification, Provenance, ProvenanceSignature, RecordMeta, Sensitivity } from './model.ts';
 export { TRANSITIONS } from './model.ts';
