@@ -1,6 +1,6 @@
 // Shared by both backends: input checks, row mapping, transaction bookkeeping. Private to src/store.
 import { quote, StoreError, VerityError } from '../errors/index.ts';
-import type { RecordsTable, SubjectKeysTable } from './schema.ts';
+import type { RecordsTable, SchemasTable, SubjectFactsTable, SubjectKeysTable, TokensTable } from './schema.ts';
 import type {
   LifecycleState,
   ListOptions,
@@ -208,13 +208,7 @@ export function toSubjectKey(c: SubjectKeyColumns): SubjectKeyRow {
 }
 
 /** A subject facts row as a driver returns it: `minor` is 0/1 from SQLite, a boolean from PostgreSQL. */
-export interface SubjectFactsColumns {
-  subject_ref: string;
-  minor: number | boolean;
-  /** JSON array text. */
-  guardians: string;
-  updated_at: number;
-}
+export type SubjectFactsColumns = SubjectFactsTable;
 
 /** Encodes validated guardians for the `guardians` column (JSON array text). */
 export function guardiansText(guardians: readonly string[]): string {
@@ -245,26 +239,13 @@ export function toSubjectFacts(c: SubjectFactsColumns): SubjectFactsRow {
   return row;
 }
 
-export interface SchemaColumns {
-  type: string;
-  schema: string;
-  created_at: number;
-}
+export type SchemaColumns = SchemasTable;
 
 export function toSchema(c: SchemaColumns): SchemaRow {
   return { type: c.type, schema: c.schema, createdAt: c.created_at };
 }
 
-export interface TokenColumns {
-  id: string;
-  secret_hash: Uint8Array;
-  principal: string;
-  role: string;
-  scopes: string;
-  created_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-}
+export type TokenColumns = TokensTable;
 
 export function toToken(c: TokenColumns): TokenRow {
   return {
