@@ -14,6 +14,7 @@ const LAYERS: Record<string, number> = {
   encoding: 1,
   clock: 1,
   merkle: 2,
+  smt: 2,
   pii: 2,
   anonymize: 2,
   dp: 2,

@@ -162,19 +162,19 @@ describe('CLI stumbles', () => {
     assert.equal(put.code, 1);
     // The denial is in the log, with the policy set's hash, as the server logs it.
     const entries = JSON.parse(ok(verity(['log', 'entries', '--data', data, '--from', '0'])).stdout) as {
-      entry: { action: string; actor: string; outcome: string; purpose: string; policy?: string; resource: string };
+      entry?: { action: string; actor: string; outcome: string; purpose: string; policy?: string; resource: string };
     }[];
-    const denial = entries.find((x) => x.entry.action === 'policy.decision' && x.entry.resource === `record:${id}`);
-    assert.equal(denial?.entry.outcome, 'denied');
-    assert.equal(denial?.entry.actor, 'operator:cli');
-    assert.equal(denial?.entry.purpose, 'marketing');
-    assert.match(denial?.entry.policy ?? '', /^sha256:/);
+    const denial = entries.find((x) => x.entry?.action === 'policy.decision' && x.entry?.resource === `record:${id}`);
+    assert.equal(denial?.entry?.outcome, 'denied');
+    assert.equal(denial?.entry?.actor, 'operator:cli');
+    assert.equal(denial?.entry?.purpose, 'marketing');
+    assert.match(denial?.entry?.policy ?? '', /^sha256:/);
     // An allowed read's own audit entry carries the policy hash.
     ok(verity(['records', 'get', '--data', data, '--purpose', 'service-provision', id]));
     const all = JSON.parse(ok(verity(['log', 'entries', '--data', data, '--from', '0'])).stdout) as {
-      entry: { action: string; policy?: string };
+      entry?: { action: string; policy?: string };
     }[];
-    assert.match(all.findLast((x) => x.entry.action === 'record.read')?.entry.policy ?? '', /^sha256:/);
+    assert.match(all.findLast((x) => x.entry?.action === 'record.read')?.entry?.policy ?? '', /^sha256:/);
   });
 
   it('without a secret, the error names the variables and the development passphrase file', async () => {

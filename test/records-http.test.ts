@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
-import { checkProofCase, parseProofCase } from '../src/log/index.ts';
+import { checkProofCase, decodeStateEntry, parseProofCase } from '../src/log/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
@@ -123,7 +123,10 @@ describe('record endpoints over HTTP', () => {
       data: { x: 1 },
     });
     assert.equal(ok.statusCode, 201);
-    const entries = (await core.log.entries(after, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
+    const written = await core.log.entries(after, (await core.log.head()).size);
+    // The transaction ends with its state entry (the subject key and the record it changed).
+    assert.deepEqual(decodeStateEntry(written.at(-1) as Uint8Array)?.changes.length, 2);
+    const entries = written.slice(0, -1).map((b) => decodeAuditEntry(b));
     // The allowed write's own entries record the decision: they carry the policy set's hash.
     assert.deepEqual(
       entries.map((x) => [x.action, x.outcome, x.policy]),

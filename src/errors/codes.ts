@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   VERITY_E_LOG_ROLLBACK: { status: 409, area: 'log' },
   VERITY_E_LOG_FORK: { status: 409, area: 'log' },
   VERITY_E_LOG_TAMPERED: { status: 500, area: 'log' },
+  VERITY_E_STATE_TAMPERED: { status: 500, area: 'log' },
+  VERITY_E_STATE_PROOF_INVALID: { status: 422, area: 'log' },
   VERITY_E_LOG_RANGE: { status: 404, area: 'log' },
   // vault
   VERITY_E_RECORD_NOT_FOUND: { status: 404, area: 'vault' },

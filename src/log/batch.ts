@@ -98,6 +98,8 @@ export interface Pending {
 export interface EdgeState {
   readonly size: number;
   readonly rootHash: Uint8Array;
+  /** The signed checkpoint committed with it. */
+  readonly checkpoint: string;
   /** The right-edge tile of each level, as committed at `size`. */
   readonly tiles: Map<number, StoredTile>;
 }

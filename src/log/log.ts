@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock/index.ts';
 import { bytesEqual, concatBytes, toBase64 } from '../encoding/index.ts';
-import { ConfigError, InputError, LogError, quote, StoreError } from '../errors/index.ts';
+import { ConfigError, LogError, quote, StoreError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import {
   consistencyProof,
@@ -27,7 +27,9 @@ import {
   type NoteVerifier,
   parseVerifierKey,
   signNote,
+  verifyCheckpoint,
 } from '../note/index.ts';
+import { formatStateExtension, stateRootFromExtensions } from '../smt/index.ts';
 import type { LogHead, Store, StoredTile, StoreWriter } from '../store/index.ts';
 import {
   type ConsistencyProofCase,
@@ -40,6 +42,7 @@ import {
   type Pending,
   splitFrontier,
 } from './batch.ts';
+import { encodeStateEntries } from './state-entry.ts';
 import { type ExpandedTile, expandTile, nodeFromTile, TileCache } from './tile-cache.ts';
 
 const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
@@ -101,14 +104,16 @@ export class TransparencyLog {
     };
     const verifier = parseVerifierKey(formatVerifierKey(signer.name, publicKey));
     const log = new TransparencyLog(store, signer, verifier, options);
+    anchorStore(store, verifier, options.origin);
     if ((await store.reader.getLogHead()) === undefined) {
       await store.write(async (tx) => {
         if ((await tx.getLogHead()) !== undefined) return;
+        const state = await tx.commitState(undefined);
         await tx.putLogHead({
           size: 0,
           rootHash: EMPTY_ROOT,
           frontier: new Uint8Array(0),
-          checkpoint: await log.#sign(0, EMPTY_ROOT),
+          checkpoint: await log.#sign(0, EMPTY_ROOT, state.root),
           updatedAt: log.#clock.now(),
         });
       });
@@ -126,6 +131,7 @@ export class TransparencyLog {
   ): TransparencyLog {
     const verifier = parseVerifierKey(options.verifierKey);
     const log = new TransparencyLog(store, undefined, verifier, { ...options, signingKey: '' });
+    anchorStore(store, verifier, options.origin);
     log.#closed = true;
     return log;
   }
@@ -145,9 +151,10 @@ export class TransparencyLog {
     return this.#verifier;
   }
 
-  async #sign(size: number, rootHash: Uint8Array): Promise<string> {
+  async #sign(size: number, rootHash: Uint8Array, stateRoot: Uint8Array): Promise<string> {
     if (this.#signer === undefined) throw new LogError('VERITY_E_CLOSED', 'this log was opened read-only');
-    return signNote(formatCheckpoint({ origin: this.#origin, size, rootHash }), [this.#signer]);
+    const extensions = [formatStateExtension(stateRoot)];
+    return signNote(formatCheckpoint({ origin: this.#origin, size, rootHash, extensions }), [this.#signer]);
   }
 
   /**
@@ -220,6 +227,7 @@ export class TransparencyLog {
         const head = await tx.getLogHead();
         if (head === undefined)
           throw new StoreError('VERITY_E_STORE_CORRUPT', 'the log head is missing; run `verity init`');
+        this.#checkHead(head);
         const batch = new LogBatch(head.size);
         for (const p of pending) results.push(await p.op(tx, batch));
         return this.#commitBatch(tx, head, batch);
@@ -239,6 +247,8 @@ export class TransparencyLog {
     head: LogHead,
     batch: LogBatch,
   ): Promise<{ before: LogHead; head: LogHead; tiles: StoredTile[] }> {
+    const state = await tx.commitState(head);
+    for (const e of encodeStateEntries(state)) batch.add(e);
     const entries = batch.entries;
     if (entries.length === 0) return { before: head, head, tiles: [] };
     const leafHashes = entries.map(hashLeaf);
@@ -275,11 +285,49 @@ export class TransparencyLog {
       size: r.size,
       rootHash,
       frontier: concatBytes(...r.frontier),
-      checkpoint: await this.#sign(r.size, rootHash),
+      checkpoint: await this.#sign(r.size, rootHash, state.root),
       updatedAt: this.#clock.now(),
     };
     await tx.putLogHead(next);
     return { before: head, head: next, tiles };
+  }
+
+  /**
+   * A writer checks the head before it appends: its checkpoint verifies with the log's key and
+   * names exactly the head's size and root, and its right edge leads to that root. Else one more
+   * append would sign a tampered head and bury the evidence. A head this process committed itself
+   * (the edge cache) is known good.
+   */
+  #checkHead(head: LogHead): void {
+    const bad = (what: string) =>
+      new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `the stored log head ${what}; run \`verity log verify\` before writing again`,
+      );
+    // The right edge is what the append builds on: check it always (about 20 hashes).
+    if (
+      decomposition(head.size).length * HASH_SIZE !== head.frontier.byteLength ||
+      !bytesEqual(frontierRoot(splitFrontier(head.frontier)), head.rootHash)
+    )
+      throw bad('has a right edge that does not lead to its root');
+    const edge = this.#edge;
+    if (
+      edge !== undefined &&
+      edge.size === head.size &&
+      bytesEqual(edge.rootHash, head.rootHash) &&
+      edge.checkpoint === head.checkpoint
+    )
+      return;
+    let size: number;
+    let root: Uint8Array;
+    try {
+      const { checkpoint } = verifyCheckpoint(head.checkpoint, this.#verifier, this.#origin);
+      size = checkpoint.size;
+      root = checkpoint.rootHash;
+    } catch {
+      throw bad('has a checkpoint that does not verify with the log key');
+    }
+    if (size !== head.size || !bytesEqual(root, head.rootHash)) throw bad('differs from its signed checkpoint');
   }
 
   /** The first `width` hashes of the right-edge tile (level, index) as of `head`. */
@@ -311,7 +359,7 @@ export class TransparencyLog {
       const old = tiles.get(t.level);
       if (old === undefined || t.index >= old.index) tiles.set(t.level, t);
     }
-    this.#edge = { size: c.head.size, rootHash: c.head.rootHash, tiles };
+    this.#edge = { size: c.head.size, rootHash: c.head.rootHash, checkpoint: c.head.checkpoint, tiles };
     this.#noteHead(c.head);
   }
 
@@ -512,4 +560,9 @@ export class TransparencyLog {
     await this.flush();
     this.#cache.clear();
   }
+}
+
+/** Makes the store read checkpoints with the log's key: rows are checked against signed state roots. */
+function anchorStore(store: Store, verifier: NoteVerifier, origin: string): void {
+  store.anchor((note) => stateRootFromExtensions(verifyCheckpoint(note, verifier, origin).checkpoint.extensions));
 }

@@ -1,5 +1,5 @@
 import { bytesEqual, concatBytes, fromBase64, toBase64 } from '../encoding/index.ts';
-import { isVerityError, LogError, quote } from '../errors/index.ts';
+import { isVerityError, LogError, quote, StoreError } from '../errors/index.ts';
 import {
   frontierAppend,
   frontierRoot,
@@ -11,7 +11,9 @@ import {
   verifyInclusion,
 } from '../merkle/index.ts';
 import { type Checkpoint, type NoteVerifier, verifyCheckpoint } from '../note/index.ts';
+import { stateRootFromExtensions } from '../smt/index.ts';
 import type { Store } from '../store/index.ts';
+import { StateReplay } from './state-verify.ts';
 
 /** Proof lists longer than this are refused before any hashing (a 2^64 tree needs 128). */
 const MAX_PROOF_HASHES = 128;
@@ -178,6 +180,10 @@ export interface StorageReport {
   readonly size: number;
   readonly rootHash: string;
   readonly tilesChecked: number;
+  /** The state map rebuilt from the log's state entries (base64), when the log has any. */
+  readonly stateRoot?: string;
+  /** Rows checked against the rebuilt map. */
+  readonly stateRows?: number;
 }
 
 /**
@@ -186,6 +192,7 @@ export interface StorageReport {
  * linear in the log size; memory is one tile per level.
  */
 export async function verifyLogStorage(store: Store, verifier: NoteVerifier, origin: string): Promise<StorageReport> {
+  const replay = new StateReplay();
   const head = await store.reader.getLogHead();
   if (head === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', 'the log head is missing');
   let cp: Checkpoint;
@@ -220,6 +227,7 @@ export async function verifyLogStorage(store: Store, verifier: NoteVerifier, ori
   while (n < head.size) {
     const end = Math.min(head.size, n + CHUNK);
     const entries = await store.reader.getLogEntries(n, end);
+    for (let i = 0; i < entries.length; i++) await replay.add(entries[i] as Uint8Array, n + i);
     const r = frontierAppend(frontier, n, entries.map(hashLeaf));
     for (const c of r.completed) {
       if (c.height % TILE_HEIGHT !== 0) continue;
@@ -248,5 +256,39 @@ export async function verifyLogStorage(store: Store, verifier: NoteVerifier, ori
   if (!bytesEqual(f, head.frontier)) {
     throw new LogError('VERITY_E_LOG_TAMPERED', 'the stored frontier differs from the one recomputed from the entries');
   }
-  return { size: head.size, rootHash: toBase64(root), tilesChecked };
+  // The state map: the one the log's state entries build must be the one the checkpoint commits
+  // to, and the store's rows must be what it holds.
+  const signedState = stateRootFromExtensions(cp.extensions);
+  if (signedState === undefined) {
+    if (replay.started)
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        'the signed checkpoint commits to no state map although the log has one',
+      );
+    return { size: head.size, rootHash: toBase64(root), tilesChecked };
+  }
+  if (!bytesEqual(signedState, replay.root))
+    throw new LogError(
+      'VERITY_E_LOG_TAMPERED',
+      'the state map rebuilt from the log differs from the one the checkpoint signs',
+    );
+  const differences = await replay.compare(store);
+  if (differences.length > 0) {
+    const shown = differences
+      .slice(0, 5)
+      .map((d) => `${d.table} ${quote(d.row)} ${d.found}`)
+      .join(', ');
+    throw new StoreError(
+      'VERITY_E_STATE_TAMPERED',
+      `${differences.length}${differences.length >= 1000 ? '+' : ''} stored row(s) differ from the state map the log builds: ${shown}${differences.length > 5 ? ', …' : ''}; restore from a backup`,
+      { details: { differences } },
+    );
+  }
+  return {
+    size: head.size,
+    rootHash: toBase64(root),
+    tilesChecked,
+    stateRoot: toBase64(replay.root),
+    stateRows: replay.values.size,
+  };
 }

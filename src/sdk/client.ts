@@ -5,6 +5,7 @@ import { InputError, LogError, VerityError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import { type Checkpoint, type NoteVerifier, parseVerifierKey, verifyCheckpoint } from '../note/index.ts';
+import { stateRootFromExtensions, verifyRecordState } from '../smt/index.ts';
 
 /** Where a client keeps the last checkpoint it trusted (memory by default; persist it to survive restarts). */
 export interface CheckpointStore {
@@ -37,6 +38,8 @@ export interface VerifiedRecord {
   };
   /** The checkpoint the record's write was proven against (now the client's trusted one, or older). */
   readonly checkpoint: Checkpoint;
+  /** What the state map of that checkpoint holds for it: the record's current version, or the superseded version asked for. */
+  readonly state: 'current' | 'version';
 }
 
 /** The subset of the Web Storage API a checkpoint store needs (`localStorage` in browsers). */
@@ -103,14 +106,19 @@ export class VerityClient {
     if (!res.ok) {
       let code: ErrorCode = 'VERITY_E_INTERNAL';
       let message = `the server answered ${res.status}`;
+      let state: unknown;
       try {
-        const e = (await res.json()) as { error?: { code?: string; message?: string } };
+        const e = (await res.json()) as { error?: { code?: string; message?: string; details?: { state?: unknown } } };
         if (typeof e.error?.code === 'string' && e.error.code.startsWith('VERITY_E_')) code = e.error.code as ErrorCode;
         if (typeof e.error?.message === 'string') message = e.error.message.slice(0, 300);
+        state = e.error?.details?.state;
       } catch {
         // not a Verity error body
       }
-      throw new VerityError(code, message, { details: { status: res.status } });
+      // A refusal's state proof (unknown or erased record) is kept for the caller to check, unverified.
+      throw new VerityError(code, message, {
+        details: { status: res.status, ...(state === undefined ? {} : { state }) },
+      });
     }
     return res;
   }
@@ -192,11 +200,16 @@ export class VerityClient {
       purpose: o.purpose,
       ...(o.version === undefined ? {} : { version: String(o.version) }),
     });
-    const r = await this.#json<{
+    let r: {
       data: unknown;
       meta: VerifiedRecord['meta'];
       proof: { checkpoint?: unknown; entry?: unknown; contentSalt?: unknown } & Record<string, unknown>;
-    }>('GET', `/v1/records/${id}?${q}`);
+    };
+    try {
+      r = await this.#json('GET', `/v1/records/${id}?${q}`);
+    } catch (e) {
+      throw await this.#provenRefusal(e, id, o.version);
+    }
     const tampered = (why: string) => new LogError('VERITY_E_LOG_TAMPERED', `record ${id}: ${why}`);
     if (
       typeof r.proof?.checkpoint !== 'string' ||
@@ -232,7 +245,58 @@ export class VerityClient {
     }
     if (contentCommitment(fromBase64Url(r.proof.contentSalt, 'content salt'), dataBytes) !== e.contentHash)
       throw tampered('the data is not the content its logged write committed to');
-    return { data: r.data, meta: r.meta, checkpoint: cp };
+    // And that this is the record's current version (or the version asked for) in the state map
+    // the same checkpoint commits to: a stale or rolled-back row is refused.
+    const stateRoot = stateRootFromExtensions(cp.extensions);
+    if (stateRoot === undefined) throw tampered('the checkpoint commits to no state map');
+    const st = verifyRecordState(r.proof['state'], stateRoot, id, o.version);
+    if (st.kind === 'absent' || st.kind === 'erased')
+      throw tampered(`the state map shows the record ${st.kind === 'absent' ? 'absent' : 'erased'}`);
+    if (o.version === undefined && st.kind !== 'current') throw tampered('the version read is not the current one');
+    let stored: { contentHash?: unknown };
+    try {
+      stored = JSON.parse(st.fields.meta) as { contentHash?: unknown };
+    } catch {
+      throw tampered('the state map holds metadata that is not JSON');
+    }
+    if (
+      st.fields.version !== r.meta.version ||
+      st.fields.logIndex !== r.meta.logIndex ||
+      st.fields.type !== r.meta.type ||
+      stored.contentHash !== r.meta.contentHash
+    )
+      throw tampered('the metadata is not what the state map holds');
+    return { data: r.data, meta: r.meta, checkpoint: cp, state: st.kind };
+  }
+
+  /**
+   * An unknown or erased record is a claim the server must prove: its answer carries a state proof
+   * under a signed checkpoint (consistent with what this client trusts) that the map holds no such
+   * record, or holds it erased. A refusal without one, or with one that shows otherwise, is refused.
+   */
+  async #provenRefusal(e: unknown, id: string, version: number | undefined): Promise<unknown> {
+    if (!(e instanceof VerityError)) return e;
+    const want =
+      e.code === 'VERITY_E_RECORD_NOT_FOUND' ? 'absent' : e.code === 'VERITY_E_RECORD_ERASED' ? 'erased' : undefined;
+    if (want === undefined) return e;
+    const p = e.details?.['state'] as { checkpoint?: unknown } | undefined;
+    const unproven = (why: string) =>
+      new LogError('VERITY_E_STATE_PROOF_INVALID', `the server says record ${id} is ${want} but ${why}`);
+    if (typeof p?.checkpoint !== 'string') return unproven('does not prove it');
+    const cp = await this.#advance(p.checkpoint, true);
+    const root = stateRootFromExtensions(cp.extensions);
+    if (root === undefined) return unproven('its checkpoint commits to no state map');
+    const scope = (p as { scope?: unknown }).scope;
+    const found = verifyRecordState(p, root, id, scope === 'version' ? version : undefined);
+    // A version above the current one does not exist either.
+    const shows =
+      found.kind !== 'absent' && found.kind !== 'erased' && version !== undefined && found.fields.version < version
+        ? 'absent'
+        : found.kind;
+    if (shows !== want) return unproven(`its state proof shows it ${found.kind}`);
+    return new VerityError(e.code, `${e.message} (proven by the state map at tree size ${cp.size})`, {
+      details: { status: e.details?.['status'], proven: found.kind },
+    });
   }
 
   /** Metadata of every version of a record. */

@@ -1,8 +1,6 @@
 import { type TProperties, Type } from 'typebox';
-import { decodeAuditEntry } from '../audit/index.ts';
-import { toBase64 } from '../encoding/index.ts';
 import { InputError } from '../errors/index.ts';
-import type { TransparencyLog } from '../log/index.ts';
+import { describeEntry, type TransparencyLog } from '../log/index.ts';
 import { TILE_WIDTH } from '../merkle/index.ts';
 import { type App, ConsistencyProof, InclusionProof, logErrors, media, ok, ref } from './schemas.ts';
 
@@ -78,7 +76,13 @@ export function registerLogRoutes(app: App, log: TransparencyLog): void {
               Type.Object({
                 index: Type.Integer({ minimum: 0 }),
                 entry: Type.Optional(Type.Object({}, { description: 'The decoded audit entry' })),
-                raw: Type.Optional(Type.String({ contentEncoding: 'base64', description: 'An entry that is not one' })),
+                state: Type.Optional(
+                  Type.Object(
+                    {},
+                    { description: 'The state-map changes a transaction recorded (keys and values, base64)' },
+                  ),
+                ),
+                raw: Type.Optional(Type.String({ contentEncoding: 'base64', description: 'An entry that is neither' })),
               }),
             ),
             'Entries',
@@ -93,13 +97,7 @@ export function registerLogRoutes(app: App, log: TransparencyLog): void {
       const to = req.query.to ?? Math.min(size, from + 100);
       if (to - from > MAX_ENTRIES_PER_PAGE)
         throw new InputError('VERITY_E_INPUT_TOO_LARGE', `at most ${MAX_ENTRIES_PER_PAGE} entries per request`);
-      return (await log.entries(from, to)).map((e, i) => {
-        try {
-          return { index: from + i, entry: decodeAuditEntry(e) };
-        } catch {
-          return { index: from + i, raw: toBase64(e) };
-        }
-      });
+      return (await log.entries(from, to)).map((e, i) => describeEntry(e, from + i));
     },
   );
   app.get(

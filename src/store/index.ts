@@ -2,13 +2,20 @@ export type { PostgresStoreOptions } from './postgres.ts';
 export { openPostgresStore } from './postgres.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
 export { openSqliteStore } from './sqlite.ts';
+export { proveState } from './state.ts';
 export type {
+  CheckpointAnchor,
   LifecycleState,
   ListOptions,
   LogHead,
   RecordRow,
+  RowReader,
+  ScanOptions,
   SchemaRow,
+  StateCommit,
+  StateNodeRow,
   Store,
+  StoredFact,
   StoredTile,
   StoreReader,
   StoreWriter,

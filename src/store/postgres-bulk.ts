@@ -9,7 +9,7 @@ import type { BulkWrites, Statement } from './reader.ts';
 import { tileRefused } from './rows.ts';
 import type { Database } from './schema.ts';
 import { arg, bind, type Compiled, compile } from './sql.ts';
-import type { RecordRow, StoredTile, SubjectKeyRow } from './types.ts';
+import type { RecordRow, StateNodeRow, StoredTile, SubjectKeyRow } from './types.ts';
 
 /**
  * Most bytes of bytea values sent in one bulk statement: bytea arrays travel as hex text (twice
@@ -141,6 +141,15 @@ export function postgresBulk(db: Kysely<Database>, schema: string): BulkWrites {
         as u(r, v, o, l)
       where k.subject_ref = u.r`,
   );
+  // The last write of a position wins (ON CONFLICT cannot touch one row twice in a statement).
+  const nodes = q(
+    'bulkNodes',
+    sql`insert into ${t('state_nodes')} (pos, node)
+      select substring(${arg('posBlob')}::bytea from u.po for u.pl), substring(${arg('blob')}::bytea from u.o for u.l)
+      from unnest(${arg('posOffsets')}::int[], ${arg('posLengths')}::int[], ${arg('offsets')}::int[], ${arg('lengths')}::int[])
+        as u(po, pl, o, l)
+      on conflict (pos) do update set node = excluded.node`,
+  );
   const packed = (values: readonly (Uint8Array | null)[]) => {
     const [blob, offsets, lengths] = pack(values);
     return { blob, offsets, lengths };
@@ -200,6 +209,20 @@ export function postgresBulk(db: Kysely<Database>, schema: string): BulkWrites {
         }),
         rows: g.length,
       }));
+    },
+    putStateNodes(list) {
+      const last = new Map<string, StateNodeRow>();
+      for (const n of list) last.set(Buffer.from(n.pos).toString('latin1'), n);
+      return chunks([...last.values()], (n) => n.node.byteLength + n.pos.byteLength).map(
+        (g: readonly StateNodeRow[]) => {
+          const [posBlob, posOffsets, posLengths] = pack(g.map((n) => n.pos));
+          return {
+            q: nodes,
+            values: bind(nodes, { posBlob, posOffsets, posLengths, ...packed(g.map((n) => n.node)) }),
+            rows: g.length,
+          };
+        },
+      );
     },
     recordConflict,
     tileRefused(cause) {

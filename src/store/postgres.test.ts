@@ -4,10 +4,9 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { PG_URL, pgSchema } from '../../test/helpers/env.ts';
 import { isVerityError } from '../errors/index.ts';
-import { openPostgresStore } from './index.ts';
-import { inspectPostgresStore } from './postgres.ts';
+import { inspectPostgresStore, openPostgresRowStore as openPostgresStore } from './postgres.ts';
 import { storeConformanceSuite } from './store-suite.ts';
-import type { Store } from './types.ts';
+import type { RowStore as Store } from './types.ts';
 
 storeConformanceSuite('postgres', async () => {
   const { schema, drop } = pgSchema();

@@ -8,7 +8,8 @@ import { queries } from './queries.ts';
 import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, TxState, unavailable } from './rows.ts';
 import { builder, type Compiled } from './sql.ts';
-import type { Store, StoreWriter, WriteOptions } from './types.ts';
+import { authenticate } from './state.ts';
+import type { RowStore, RowWriter, Store, WriteOptions } from './types.ts';
 import { type ReadAhead, readKey, Writer } from './writer.ts';
 
 /** Options of {@link openPostgresStore}. */
@@ -142,13 +143,13 @@ interface Internals {
   readonly lockKey: string;
 }
 
-const internalsOf = new WeakMap<Store, Internals>();
+const internalsOf = new WeakMap<object, Internals>();
 
 /**
  * What a write transaction of the store sees, for tests of the durability settings.
  * @internal Not exported from the package index.
  */
-export function inspectPostgresStore(store: Store): Internals {
+export function inspectPostgresStore(store: object): Internals {
   const i = internalsOf.get(store);
   if (i === undefined) throw new TypeError('not a postgres store');
   return i;
@@ -176,6 +177,18 @@ export function inspectPostgresStore(store: Store): Internals {
  * ```
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const rows = await openPostgresRowStore(options);
+  const store = authenticate(rows);
+  internalsOf.set(store, internalsOf.get(rows) as Internals);
+  return store;
+}
+
+/**
+ * The backend's rows without the state map: for the store's own conformance suite only (a write
+ * through it is not committed to the map, so the authenticated store would refuse its rows).
+ * @internal Not exported from the package index.
+ */
+export async function openPostgresRowStore(options: PostgresStoreOptions): Promise<RowStore> {
   if (typeof options?.connectionString !== 'string' || options.connectionString === '')
     throw new TypeError('the postgres store needs a connection string');
   const schema = options.schema ?? 'verity';
@@ -343,7 +356,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
     });
 
-  const store: Store = {
+  const store: RowStore = {
     kind: 'postgres',
     reader: new Reader(backend, readExec),
 
@@ -396,7 +409,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
     },
 
-    write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: WriteOptions): Promise<T> {
+    write<T>(fn: (tx: RowWriter) => Promise<T>, options?: WriteOptions): Promise<T> {
       if (closed) return Promise.reject(closedError());
       const deferred = options?.deferred === true;
       let writer: Writer | undefined;

@@ -120,6 +120,52 @@ export function queries(dialect: DialectName, schema?: string) {
     getSchema: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).where('type', '=', arg('type')),
     listSchemas: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).orderBy('type'),
 
+    // Nodes of the state map by position, 8 or 64 at a time (shorter lists are padded with a
+    // position no node has: the empty blob).
+    getNodes8: db
+      .selectFrom('state_nodes')
+      .select(['pos', 'node'])
+      .where(
+        'pos',
+        'in',
+        Array.from({ length: 8 }, (_, i) => arg<Uint8Array>(`p${i}`)),
+      ),
+    getNodes64: db
+      .selectFrom('state_nodes')
+      .select(['pos', 'node'])
+      .where(
+        'pos',
+        'in',
+        Array.from({ length: 64 }, (_, i) => arg<Uint8Array>(`p${i}`)),
+      ),
+    hasNodes: db.selectFrom('state_nodes').select('pos').limit(sql.lit(1)),
+    // Every row of a table in key order, a page at a time: state-map rebuilds and checks.
+    scanRecords: db
+      .selectFrom('records')
+      .select(RECORD_COLUMNS)
+      .where((eb) =>
+        eb.or([
+          eb('id', '>', arg('after')),
+          eb.and([eb('id', '=', arg('after')), eb('version', '>', arg('afterVersion'))]),
+        ]),
+      )
+      .orderBy('id')
+      .orderBy('version')
+      .limit(arg('limit')),
+    scanKeys: db
+      .selectFrom('subject_keys')
+      .select(SUBJECT_KEY_COLUMNS)
+      .where('subject_ref', '>', arg('after'))
+      .orderBy('subject_ref')
+      .limit(arg('limit')),
+    scanFacts: db
+      .selectFrom('subject_facts')
+      .select(SUBJECT_FACTS_COLUMNS)
+      .where('subject_ref', '>', arg('after'))
+      .orderBy('subject_ref')
+      .limit(arg('limit')),
+    listMeta: db.selectFrom('meta').select(['key', 'value']).orderBy('key'),
+
     setMeta: db
       .insertInto('meta')
       .values({ key: arg('key'), value: arg('value') })
@@ -232,6 +278,10 @@ export function queries(dialect: DialectName, schema?: string) {
       expires_at: arg('expiresAt'),
       revoked_at: arg('revokedAt'),
     }),
+    putNode: db
+      .insertInto('state_nodes')
+      .values({ pos: arg('pos'), node: arg('node') })
+      .onConflict((oc) => oc.column('pos').doUpdateSet({ node: (eb) => eb.ref('excluded.node') })),
     revokeToken: db
       .updateTable('tokens')
       .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(arg<number>('at'))) }))

@@ -26,9 +26,11 @@ import type {
   ListOptions,
   LogHead,
   RecordRow,
+  RowReader,
+  ScanOptions,
   SchemaRow,
+  StateNodeRow,
   StoredTile,
-  StoreReader,
   SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
@@ -68,6 +70,7 @@ export interface BulkWrites {
   tileRefused(cause: unknown): StoreError | undefined;
   insertRecords(rows: readonly RecordRow[]): Statement[];
   updateKeys(rows: readonly SubjectKeyRow[]): Statement[];
+  putStateNodes(nodes: readonly StateNodeRow[]): Statement[];
   /** The conflict error of a failed multi-row record insert. */
   recordConflict(cause: unknown): StoreError;
 }
@@ -92,7 +95,7 @@ export function subjectTag(subjectRef: string): number {
   return t;
 }
 
-export class Reader implements StoreReader {
+export class Reader implements RowReader {
   protected readonly b: Backend;
   protected readonly x: Exec;
 
@@ -237,4 +240,46 @@ export class Reader implements StoreReader {
   async listTokens(): Promise<TokenRow[]> {
     return (await this.many<TokenColumns>(this.b.q.listTokens)).map(toToken);
   }
+
+  async listMeta(): Promise<{ key: string; value: string }[]> {
+    return this.many<{ key: string; value: string }>(this.b.q.listMeta);
+  }
+
+  async scanRecords(options: ScanOptions): Promise<RecordRow[]> {
+    checkLimit(options.limit);
+    const args = { after: options.after ?? '', afterVersion: options.afterVersion ?? 0, limit: options.limit };
+    return (await this.many<RecordColumns>(this.b.q.scanRecords, args)).map(toRecord);
+  }
+
+  async scanSubjectKeys(options: ScanOptions): Promise<SubjectKeyRow[]> {
+    checkLimit(options.limit);
+    const args = { after: options.after ?? '', limit: options.limit };
+    return (await this.many<SubjectKeyColumns>(this.b.q.scanKeys, args)).map(toSubjectKey);
+  }
+
+  async scanSubjectFacts(options: ScanOptions): Promise<SubjectFactsRow[]> {
+    checkLimit(options.limit);
+    const args = { after: options.after ?? '', limit: options.limit };
+    return (await this.many<SubjectFactsColumns>(this.b.q.scanFacts, args)).map(toSubjectFacts);
+  }
+
+  async getStateNodes(positions: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    const found = new Map<string, Uint8Array>();
+    for (let i = 0; i < positions.length; ) {
+      const size = positions.length - i <= 8 ? 8 : 64;
+      const q = size === 8 ? this.b.q.getNodes8 : this.b.q.getNodes64;
+      const args: Record<string, unknown> = {};
+      for (let k = 0; k < size; k++) args[`p${k}`] = this.b.bytes(positions[i + k] ?? NO_POSITION);
+      for (const r of await this.many<{ pos: Uint8Array; node: Uint8Array }>(q, args)) found.set(posKey(r.pos), r.node);
+      i += size;
+    }
+    return positions.map((p) => found.get(posKey(p)));
+  }
+}
+
+/** A position no state-map node has (every position starts with its depth byte). */
+const NO_POSITION = new Uint8Array(0);
+
+function posKey(p: Uint8Array): string {
+  return String.fromCharCode(...p);
 }

@@ -76,6 +76,12 @@ export interface SchemasTable {
   created_at: number;
 }
 
+/** Nodes of the state map (src/smt): position -> encoded node. */
+export interface StateNodesTable {
+  pos: Uint8Array;
+  node: Uint8Array;
+}
+
 /** The migrations applied to this database, by name (`0001_init`, ...): the store owns this table. */
 export interface MigrationsTable {
   name: string;
@@ -92,5 +98,6 @@ export interface Database {
   subject_facts: SubjectFactsTable;
   tokens: TokensTable;
   schemas: SchemasTable;
+  state_nodes: StateNodesTable;
   verity_migrations: MigrationsTable;
 }

@@ -5,8 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/env.ts';
 import { isVerityError } from '../errors/index.ts';
-import { openSqliteStore } from './index.ts';
-import { inspectSqliteStore } from './sqlite.ts';
+import { inspectSqliteStore, openSqliteRowStore as openSqliteStore } from './sqlite.ts';
 import { storeConformanceSuite } from './store-suite.ts';
 
 storeConformanceSuite('sqlite', async () => {

@@ -6,7 +6,8 @@ import { queries } from './queries.ts';
 import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, sleep, TxState, unavailable } from './rows.ts';
 import type { Compiled } from './sql.ts';
-import type { Store, StoreWriter, WriteOptions } from './types.ts';
+import { authenticate } from './state.ts';
+import type { RowStore, RowWriter, Store, WriteOptions } from './types.ts';
 import { Writer } from './writer.ts';
 
 /** Options of {@link openSqliteStore}. */
@@ -166,13 +167,13 @@ async function beginImmediate(db: DatabaseSync, timeoutMs: number): Promise<void
   }
 }
 
-const writerOf = new WeakMap<Store, DatabaseSync>();
+const writerOf = new WeakMap<object, DatabaseSync>();
 
 /**
  * The writer connection's settings, for tests that check the durability configuration.
  * @internal Not exported from the package index.
  */
-export function inspectSqliteStore(store: Store): {
+export function inspectSqliteStore(store: object): {
   journalMode: string;
   synchronous: number;
   foreignKeys: number;
@@ -218,6 +219,18 @@ function cannotOpen(path: string, cause: unknown): StoreError {
  * ```
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const rows = await openSqliteRowStore(path, options);
+  const store = authenticate(rows);
+  writerOf.set(store, writerOf.get(rows) as DatabaseSync);
+  return store;
+}
+
+/**
+ * The backend's rows without the state map: for the store's own conformance suite only (a write
+ * through it is not committed to the map, so the authenticated store would refuse its rows).
+ * @internal Not exported from the package index.
+ */
+export async function openSqliteRowStore(path: string, options: SqliteStoreOptions = {}): Promise<RowStore> {
   if (typeof path !== 'string' || path === '' || path === ':memory:' || path.startsWith('file:'))
     throw new TypeError('the sqlite store needs a file path (not `:memory:` and not a uri)');
   const busy = options.busyTimeoutMs ?? 30_000;
@@ -260,7 +273,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const queue = new SerialQueue();
   let closed = false;
 
-  const store: Store = {
+  const store: RowStore = {
     kind: 'sqlite',
     reader: new Reader(backend, readerConn),
 
@@ -294,7 +307,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     },
 
     // Writes are synchronous statements: there is nothing to defer (WriteOptions.deferred).
-    write<T>(fn: (tx: StoreWriter) => Promise<T>, _options?: WriteOptions): Promise<T> {
+    write<T>(fn: (tx: RowWriter) => Promise<T>, _options?: WriteOptions): Promise<T> {
       if (closed) return Promise.reject(closedError());
       return queue.run(async () => {
         await beginImmediate(db, busy);

@@ -5,9 +5,9 @@
 // It migrates first (the suite starts several children at once on a fresh database, so this is
 // also a concurrent-migration test), yields to the event loop between each read and write so an
 // unserialized writer would lose updates, and prints `ack N` once transaction N has committed.
-import { openPostgresStore } from './postgres.ts';
-import { openSqliteStore } from './sqlite.ts';
-import type { Store } from './types.ts';
+import { openPostgresRowStore as openPostgresStore } from './postgres.ts';
+import { openSqliteRowStore as openSqliteStore } from './sqlite.ts';
+import type { RowStore as Store } from './types.ts';
 
 /** How a child reopens the database a suite target uses. */
 export type ChildSpec =

@@ -106,7 +106,27 @@ export interface ListOptions {
   readonly after?: string;
 }
 
-/** Read operations; inside a write transaction they see the transaction's own writes. */
+/** A node of the state map to store at a position (src/smt). */
+export interface StateNodeRow {
+  readonly pos: Uint8Array;
+  readonly node: Uint8Array;
+}
+
+/** A page of a table scan: rows after a key, in key order. */
+export interface ScanOptions {
+  readonly limit: number;
+  /** The last key of the previous page (records: the id), or undefined for the first page. */
+  readonly after?: string;
+  /** Records: the last version of the previous page's last id. */
+  readonly afterVersion?: number;
+}
+
+/**
+ * Read operations; inside a write transaction they see the transaction's own writes. Every row a
+ * read returns (records, subject keys and facts, schemas, tokens, settings) has been checked
+ * against the state map committed in the latest signed checkpoint: a row changed, deleted or added
+ * outside Verity is refused with VERITY_E_STATE_TAMPERED naming it.
+ */
 export interface StoreReader {
   getMeta(key: string): Promise<string | undefined>;
   getLogHead(): Promise<LogHead | undefined>;
@@ -132,6 +152,16 @@ export interface StoreReader {
   getToken(id: string): Promise<TokenRow | undefined>;
   /** Every token, newest first (secret hashes included; callers must not print them). */
   listTokens(): Promise<TokenRow[]>;
+  /** Every setting, by key. */
+  listMeta(): Promise<{ key: string; value: string }[]>;
+  /** Record versions in (id, version) order, a page at a time. */
+  scanRecords(options: ScanOptions): Promise<RecordRow[]>;
+  /** Subject keys in subject-ref order, a page at a time. */
+  scanSubjectKeys(options: ScanOptions): Promise<SubjectKeyRow[]>;
+  /** Subject facts in subject-ref order, a page at a time. */
+  scanSubjectFacts(options: ScanOptions): Promise<SubjectFactsRow[]>;
+  /** Stored state-map nodes at `positions` (undefined where none); unverified bytes. */
+  getStateNodes(positions: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
 }
 
 /** Operations of one exclusive write transaction (one at a time across every process). */
@@ -166,7 +196,30 @@ export interface StoreWriter extends StoreReader {
   insertToken(row: TokenRow): Promise<void>;
   /** Marks a token revoked at `at` (first revocation wins); returns whether it exists. */
   revokeToken(id: string, at: number): Promise<boolean>;
+  /** Inserts or replaces state-map nodes. */
+  putStateNodes(nodes: readonly StateNodeRow[]): Promise<void>;
+  /**
+   * Applies this transaction's changes of protected rows to the state map whose root `head`'s
+   * checkpoint commits to: stores the new nodes and returns the new root and the changes (for the
+   * log's state entry). The log calls it once per transaction, before it signs the checkpoint.
+   */
+  commitState(head: LogHead | undefined): Promise<StateCommit>;
 }
+
+/** What one transaction did to the state map. */
+export interface StateCommit {
+  /** The map's root after the transaction. */
+  readonly root: Uint8Array;
+  /** The keys changed and their new values, in a canonical order (by key). */
+  readonly changes: readonly { readonly key: Uint8Array; readonly value: Uint8Array }[];
+}
+
+/**
+ * Reads a signed checkpoint for the store: verifies its signature and returns the state root its
+ * extension line commits to (undefined for a checkpoint written before the state map existed).
+ * Throws when the signature does not verify.
+ */
+export type CheckpointAnchor = (checkpoint: string) => Uint8Array | undefined;
 
 /** Options of one write transaction. */
 export interface WriteOptions {
@@ -201,5 +254,35 @@ export interface Store {
    * committed and durable; when `fn` throws, nothing of it is kept.
    */
   write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: WriteOptions): Promise<T>;
+  /**
+   * Sets how the store reads checkpoints: the log sets one that verifies the log's signature, so
+   * that reads check rows against a state root only a holder of the signing key could have made.
+   * Until then checkpoints are parsed without their signature.
+   */
+  anchor(read: CheckpointAnchor): void;
+  /**
+   * Every protected row's map key and digest as stored, unchecked (the check that lists every row
+   * differing from the map, `verity log verify`, must see a tampered row rather than stop at it).
+   */
+  storedState(): AsyncIterable<StoredFact>;
   close(): Promise<void>;
+}
+
+/** One protected row: its table, its id (for messages), its state-map key and digest. */
+export interface StoredFact {
+  readonly table: string;
+  readonly id: string;
+  readonly key: Uint8Array;
+  /** undefined: the row is absent. */
+  readonly value: Uint8Array | undefined;
+}
+
+/** A store's rows without the state map (what each backend implements; state.ts adds the map). */
+export type RowReader = Omit<StoreReader, never>;
+/** A backend's write transaction, before the state map is added. */
+export type RowWriter = Omit<StoreWriter, 'commitState'>;
+/** A backend (SQLite, PostgreSQL) before the state map is added. */
+export interface RowStore extends Omit<Store, 'reader' | 'write' | 'anchor' | 'storedState'> {
+  readonly reader: RowReader;
+  write<T>(fn: (tx: RowWriter) => Promise<T>, options?: WriteOptions): Promise<T>;
 }

@@ -29,9 +29,10 @@ import type {
   LifecycleState,
   LogHead,
   RecordRow,
+  RowWriter,
   SchemaRow,
+  StateNodeRow,
   StoredTile,
-  StoreWriter,
   SubjectFactsRow,
   SubjectKeyRow,
   TokenRow,
@@ -73,7 +74,7 @@ export function readKey(q: Compiled, values: readonly unknown[]): string | undef
 /** Undefined when a write is done (or deferred), a promise when it must be waited for. */
 type Maybe = Promise<void> | undefined;
 
-export class Writer extends Reader implements StoreWriter {
+export class Writer extends Reader implements RowWriter {
   readonly #tx: TxState;
   /**
    * Deferred mode (see WriteOptions.deferred): writes that return nothing are sent without
@@ -445,6 +446,15 @@ export class Writer extends Reader implements StoreWriter {
             })
           : undefined,
       );
+    });
+  }
+
+  putStateNodes(nodes: readonly StateNodeRow[]): Promise<void> {
+    return this.#mutate(() => {
+      if (nodes.length === 0) return undefined;
+      if (this.b.bulk !== undefined && nodes.length > 1) return this.#sendAll(this.b.bulk.putStateNodes(nodes));
+      const q = this.b.q.putNode;
+      return this.#each(nodes, (n) => this.#send(q, bind(q, { pos: this.b.bytes(n.pos), node: this.b.bytes(n.node) })));
     });
   }
 

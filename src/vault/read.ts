@@ -16,7 +16,17 @@ import { InputError, isVerityError, KeyError, LogError, quote, VaultError } from
 import { type InclusionProofCase, MAX_ENTRY_BYTES } from '../log/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
-import type { LifecycleState, RecordRow } from '../store/index.ts';
+import { sha256 } from '../platform/index.ts';
+import {
+  type RecordStateJson,
+  type RecordStateProof,
+  recordStateKey,
+  recordStateValue,
+  recordVersionStateKey,
+  stateProofToBase64,
+  stateRootFromExtensions,
+} from '../smt/index.ts';
+import { type LifecycleState, proveState, type RecordRow } from '../store/index.ts';
 import { type Access, audit, checkId, checkPurpose, recordNotFound, subjectOf, type VaultContext } from './context.ts';
 import type { Keyring, SubjectKeys } from './keyring.ts';
 import { type RecordMeta, recordAad, type StoredMeta } from './model.ts';
@@ -32,6 +42,8 @@ export interface RecordProof extends InclusionProofCase {
    * entry's `contentHash` (see `contentCommitment`), binding the data returned to the logged write.
    */
   readonly contentSalt: string;
+  /** That this version is the record's current one (or the superseded version asked for), under the state root of `checkpoint`. */
+  readonly state: RecordStateProof;
 }
 
 export interface ReadResult {
@@ -101,7 +113,9 @@ function openRecord(k: SubjectKeys, row: RecordRow): Uint8Array {
 export class RecordReader {
   readonly #ctx: VaultContext;
   readonly #keyring: Keyring;
-  #verifiedCheckpoint: { note: string; size: number; rootHash: Uint8Array } | undefined;
+  #verifiedCheckpoint:
+    | { note: string; size: number; rootHash: Uint8Array; stateRoot: Uint8Array | undefined }
+    | undefined;
 
   constructor(ctx: VaultContext, keyring: Keyring) {
     this.#ctx = ctx;
@@ -120,9 +134,14 @@ export class RecordReader {
       throw new InputError('VERITY_E_INPUT_INVALID', `version ${quote(access.version)} must be a positive integer`);
     }
     const row = await this.#ctx.store.reader.getRecord(id, access.version);
-    if (row === undefined) throw recordNotFound(id, access.version === undefined ? '' : ` version ${access.version}`);
-    if (row.state === 'erased' || row.envelope === null)
-      throw new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} version ${row.version} was erased`);
+    if (row === undefined) {
+      const e = recordNotFound(id, access.version === undefined ? '' : ` version ${access.version}`);
+      throw await this.#withState(e, id, access.version);
+    }
+    if (row.state === 'erased' || row.envelope === null) {
+      const e = new VaultError('VERITY_E_RECORD_ERASED', `record ${quote(id)} version ${row.version} was erased`);
+      throw await this.#withState(e, id, access.version);
+    }
     const k = await this.#keyring.stored(row.subjectRef);
     if (k === undefined)
       throw new VaultError(
@@ -152,14 +171,82 @@ export class RecordReader {
       subject: k.pseudonym,
       details: { type: row.type },
     });
-    const proof = { ...(await this.#proveWrite(row, meta.contentHash)), contentSalt: payload.salt };
-    return { data: payload.data, meta, proof, readLogIndex };
+    let proof = await this.#proveWrite(row, meta.contentHash);
+    let state = await this.#proveState(proof.checkpoint, row, access.version !== undefined);
+    if (state === undefined) {
+      // The row is newer than the checkpoint the proof used: prove both at the current head.
+      proof = await this.#proveWrite(row, meta.contentHash, (await this.#ctx.log.head()).size);
+      state = await this.#proveState(proof.checkpoint, row, access.version !== undefined);
+      if (state === undefined)
+        throw new LogError(
+          'VERITY_E_STATE_TAMPERED',
+          `record ${quote(id)} is not in the state map of the latest checkpoint`,
+        );
+    }
+    return { data: payload.data, meta, proof: { ...proof, contentSalt: payload.salt, state }, readLogIndex };
+  }
+
+  /** The checkpoint's signature checked once, and its roots. */
+  #checkpoint(note: string): { size: number; rootHash: Uint8Array; stateRoot: Uint8Array | undefined } {
+    const { log } = this.#ctx;
+    let cp = this.#verifiedCheckpoint;
+    if (cp === undefined || cp.note !== note) {
+      const c = verifyCheckpoint(note, log.verifier, log.origin).checkpoint;
+      cp = { note, size: c.size, rootHash: c.rootHash, stateRoot: stateRootFromExtensions(c.extensions) };
+      this.#verifiedCheckpoint = cp;
+    }
+    return cp;
+  }
+
+  /**
+   * The state proof of `row` under the checkpoint's state root: under the record's key when it is
+   * the current version, else under the version's key. Undefined when the map there does not hold
+   * this row (the checkpoint predates the row).
+   */
+  async #proveState(checkpoint: string, row: RecordRow, versionAsked: boolean): Promise<RecordStateProof | undefined> {
+    const root = this.#checkpoint(checkpoint).stateRoot;
+    if (root === undefined) return undefined;
+    const value = recordStateValue(stateFields(row));
+    const current = await proveState(this.#ctx.store, root, recordStateKey(row.id));
+    if (current.value !== undefined && bytesEqual(current.value, value))
+      return { checkpoint, scope: 'current', proof: stateProofToBase64(current.proof), record: stateJson(row) };
+    if (!versionAsked) return undefined;
+    const old = await proveState(this.#ctx.store, root, recordVersionStateKey(row.id, row.version));
+    if (old.value !== undefined && bytesEqual(old.value, value))
+      return { checkpoint, scope: 'version', proof: stateProofToBase64(old.proof), record: stateJson(row) };
+    return undefined;
+  }
+
+  /**
+   * Adds to a refusal (unknown or erased record) the proof of it under the latest checkpoint: the
+   * record's absence from the state map, or its erased row.
+   */
+  async #withState(e: VaultError, id: string, version: number | undefined): Promise<VaultError> {
+    const checkpoint = await this.#ctx.log.checkpoint();
+    const root = this.#checkpoint(checkpoint).stateRoot;
+    if (root === undefined) return e;
+    const latest = await this.#ctx.store.reader.getRecord(id);
+    const useVersion = version !== undefined && latest !== undefined && latest.version !== version;
+    const key = useVersion ? recordVersionStateKey(id, version) : recordStateKey(id);
+    const row = useVersion ? await this.#ctx.store.reader.getRecord(id, version) : latest;
+    const p = await proveState(this.#ctx.store, root, key);
+    const state: RecordStateProof = {
+      checkpoint,
+      scope: useVersion ? 'version' : 'current',
+      proof: stateProofToBase64(p.proof),
+      ...(row === undefined || p.value === undefined ? {} : { record: stateJson(row) }),
+    };
+    return new VaultError(e.code, e.message, { details: { ...(e.details ?? {}), state } });
   }
 
   /** Builds and checks the inclusion proof of the entry that recorded `row`'s write. */
-  async #proveWrite(row: RecordRow, contentHash: string): Promise<Omit<RecordProof, 'contentSalt'>> {
+  async #proveWrite(
+    row: RecordRow,
+    contentHash: string,
+    size?: number,
+  ): Promise<Omit<RecordProof, 'contentSalt' | 'state'>> {
     const { log } = this.#ctx;
-    const p = await log.inclusionProof(row.logIndex);
+    const p = await log.inclusionProof(row.logIndex, size);
     const [entry] = await log.entries(row.logIndex, row.logIndex + 1);
     const tampered = (why: string) =>
       new LogError(
@@ -174,12 +261,7 @@ export class RecordReader {
       throw tampered('names other content');
     const checkpoint = p.checkpoint ?? (await log.checkpoint());
     // Many reads share one checkpoint (one per group commit): verify its signature once.
-    let cp = this.#verifiedCheckpoint;
-    if (cp === undefined || cp.note !== checkpoint) {
-      const c = verifyCheckpoint(checkpoint, log.verifier, log.origin).checkpoint;
-      cp = { note: checkpoint, size: c.size, rootHash: c.rootHash };
-      this.#verifiedCheckpoint = cp;
-    }
+    const cp = this.#checkpoint(checkpoint);
     try {
       if (cp.size !== p.treeSize || !bytesEqual(cp.rootHash, fromBase64(p.rootHash)))
         throw new Error('checkpoint mismatch');
@@ -251,4 +333,24 @@ export class RecordReader {
     });
     return rows.map((r) => recordMeta(r, subject));
   }
+}
+
+function stateFields(r: RecordRow) {
+  return { ...r, envelopeHash: r.envelope === null ? null : sha256(r.envelope) };
+}
+
+/** A row as a state proof carries it. */
+function stateJson(r: RecordRow): RecordStateJson {
+  return {
+    id: r.id,
+    version: r.version,
+    subjectRef: r.subjectRef,
+    type: r.type,
+    state: r.state,
+    meta: r.meta,
+    envelopeHash: r.envelope === null ? null : toBase64(sha256(r.envelope)),
+    createdAt: r.createdAt,
+    retainUntil: r.retainUntil,
+    logIndex: r.logIndex,
+  };
 }

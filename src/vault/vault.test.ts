@@ -178,22 +178,23 @@ for (const backend of BACKENDS) {
       );
     });
 
-    it('binds each ciphertext to its record: a moved or altered envelope fails to open', async () => {
+    it('refuses a moved or altered envelope: the state map catches it before the envelope is opened', async () => {
       const a = await core.vault.put({ ...A, subject: 'mover', type: 'note', data: { n: 'a' } });
       const b = await core.vault.put({ ...A, subject: 'mover', type: 'note', data: { n: 'b' } });
       const ra = (await core.store.reader.getRecord(a.id))!;
       const rb = (await core.store.reader.getRecord(b.id))!;
-      // Move a's envelope onto b (same subject, same key): the AAD binding must refuse it.
-      await core.store.write(async (tx) => {
-        await tx.eraseRecord(b.id);
-        await tx.insertRecords([{ ...rb, version: 2, envelope: ra.envelope }]);
-      });
-      await assert.rejects(core.vault.get(b.id, A), code('VERITY_E_ENVELOPE_INVALID'));
+      // Move a's envelope onto b (same subject, same key), behind Verity's back.
+      await core.sql('UPDATE t.records SET envelope = ? WHERE id = ? AND version = ?', [ra.envelope, b.id, 1]);
+      await assert.rejects(core.vault.get(b.id, A), code('VERITY_E_STATE_TAMPERED'));
       const flipped = new Uint8Array(ra.envelope!);
       flipped[flipped.length - 20] = (flipped[flipped.length - 20] as number) ^ 0x80;
-      await core.store.write((tx) => tx.insertRecords([{ ...ra, version: 2, envelope: flipped }]));
-      await assert.rejects(core.vault.get(a.id, A), code('VERITY_E_ENVELOPE_INVALID'));
-      assert.deepEqual((await core.vault.get(a.id, { ...A, version: 1 })).data, { n: 'a' });
+      await core.sql('UPDATE t.records SET envelope = ? WHERE id = ? AND version = ?', [flipped, a.id, 1]);
+      await assert.rejects(core.vault.get(a.id, A), code('VERITY_E_STATE_TAMPERED'));
+      // Put back, both read again.
+      await core.sql('UPDATE t.records SET envelope = ? WHERE id = ? AND version = ?', [ra.envelope, a.id, 1]);
+      await core.sql('UPDATE t.records SET envelope = ? WHERE id = ? AND version = ?', [rb.envelope, b.id, 1]);
+      assert.deepEqual((await core.vault.get(a.id, A)).data, { n: 'a' });
+      assert.deepEqual((await core.vault.get(b.id, A)).data, { n: 'b' });
     });
 
     it('reports a tampered log entry instead of serving a proof over it', async () => {

@@ -18,6 +18,11 @@ export interface TestCore extends Verity {
   openStore(): Promise<Store>;
   /** Overwrites a stored log entry behind Verity's back (tamper tests). */
   corruptEntry(index: number, data: Uint8Array): Promise<void>;
+  /**
+   * Runs SQL on the database behind Verity's back, as an attacker holding it would: `?` placeholders,
+   * tables named `t.NAME` (the PostgreSQL schema is filled in). Returns the rows.
+   */
+  sql(statement: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Closes and removes everything. */
   dispose(): Promise<void>;
 }
@@ -45,32 +50,39 @@ export async function makeCore(
     unknownTypes: options.unknownTypes ?? 'generic',
     ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
   });
+  const sql = async (statement: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> => {
+    if (backend === 'sqlite') {
+      const db = new DatabaseSync(join(dir, 'verity.db'));
+      try {
+        const st = db.prepare(statement.replace(/\bt\./g, ''));
+        const values = params as (null | number | string | Uint8Array)[];
+        return st.columns().length > 0 ? (st.all(...values) as Record<string, unknown>[]) : (st.run(...values), []);
+      } finally {
+        db.close();
+      }
+    }
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      let n = 0;
+      const text = statement
+        .replace(/\bt\./g, `${(pgs as { schema: string }).schema}.`)
+        .replace(/\?/g, () => `$${++n}`);
+      const values = params.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : v));
+      return (await c.query(text, values)).rows as Record<string, unknown>[];
+    } finally {
+      await c.end();
+    }
+  };
   return {
     ...v,
     dir,
     backend,
     openStore,
     async corruptEntry(index, data) {
-      if (backend === 'sqlite') {
-        const db = new DatabaseSync(join(dir, 'verity.db'));
-        try {
-          db.prepare('UPDATE log_entries SET data = ? WHERE idx = ?').run(data, index);
-        } finally {
-          db.close();
-        }
-        return;
-      }
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        await c.query(`UPDATE ${(pgs as { schema: string }).schema}.log_entries SET data = $1 WHERE idx = $2`, [
-          Buffer.from(data),
-          index,
-        ]);
-      } finally {
-        await c.end();
-      }
+      await sql('UPDATE t.log_entries SET data = ? WHERE idx = ?', [data, index]);
     },
+    sql,
     async dispose() {
       await v.close();
       await pgs?.drop();

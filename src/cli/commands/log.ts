@@ -1,8 +1,7 @@
 /** `verity log ...`: the signed transparency log of a data directory (read-only: no secret needed). */
 
-import { decodeAuditEntry } from '../../audit/index.ts';
 import { fromBase64, fromUtf8, toBase64 } from '../../encoding/index.ts';
-import { checkCheckpointAdvance, verifyLogStorage } from '../../log/index.ts';
+import { checkCheckpointAdvance, describeEntry, verifyLogStorage } from '../../log/index.ts';
 import { openNote, parseCheckpoint } from '../../note/index.ts';
 import { type Command, type Group, usage } from '../command.ts';
 import { DATA, int, opt, withLog } from '../common.ts';
@@ -85,13 +84,7 @@ const entries: Command = {
     const rows = await withLog(values, async ({ log }) => {
       const to = int(values, 'to', false) ?? Math.min((await log.head()).size, from + 100);
       if (to - from > 10_000) usage('at most 10000 entries at a time', 'log entries');
-      return (await log.entries(from, to)).map((e, i) => {
-        try {
-          return { index: from + i, entry: decodeAuditEntry(e) };
-        } catch {
-          return { index: from + i, raw: toBase64(e) };
-        }
-      });
+      return (await log.entries(from, to)).map((e, i) => describeEntry(e, from + i));
     });
     await outJson(rows);
     return 0;

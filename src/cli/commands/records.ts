@@ -120,7 +120,7 @@ const get: Command = {
       await outJson({
         data: rec.data,
         meta: rec.meta,
-        verified: { treeSize: rec.checkpoint.size, origin: rec.checkpoint.origin },
+        verified: { treeSize: rec.checkpoint.size, origin: rec.checkpoint.origin, state: rec.state },
       });
       return 0;
     }

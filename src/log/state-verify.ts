@@ -1,0 +1,120 @@
+// The state map rebuilt from the log alone (its state entries), checked against every state root
+// the log recorded and against the store's rows: `verity log verify` and `verifyLogStorage`.
+import { decodeAuditEntry } from '../audit/index.ts';
+import { bytesEqual, fromHex, toHex } from '../encoding/index.ts';
+import { LogError } from '../errors/index.ts';
+import {
+  EMPTY_STATE_ROOT,
+  recordStateKey,
+  recordVersionStateKey,
+  STATE_TOMBSTONE,
+  type StateChange,
+  StateTree,
+} from '../smt/index.ts';
+import type { Store } from '../store/index.ts';
+import { decodeStateEntry } from './state-entry.ts';
+
+/** A row of the store that the map rebuilt from the log disagrees with. */
+export interface StateDifference {
+  readonly table: string;
+  /** The row's id where the store or the log names it, else its map key (hex). */
+  readonly row: string;
+  readonly found: 'changed' | 'deleted' | 'added';
+}
+
+/** Rebuilds the map entry by entry; each transaction's changes must lead to the root it recorded. */
+export class StateReplay {
+  readonly #tree = new StateTree({ cacheSize: 0 });
+  readonly #nodes = new Map<string, Uint8Array>();
+  readonly #source = {
+    getStateNodes: async (ps: readonly Uint8Array[]) => ps.map((p) => this.#nodes.get(toHex(p))),
+  };
+  readonly values = new Map<string, StateChange>();
+  /** Names of keys, from the record ids the audit entries mention. */
+  readonly names = new Map<string, string>();
+  #pending: StateChange[] = [];
+  #root = EMPTY_STATE_ROOT;
+  #started = false;
+
+  /** The root after the last complete transaction. */
+  get root(): Uint8Array {
+    return this.#root;
+  }
+
+  /** Whether any state entry was seen (a log written before the state map has none). */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  async add(entry: Uint8Array, index: number): Promise<void> {
+    const s = decodeStateEntry(entry);
+    if (s === undefined) {
+      this.#name(entry);
+      return;
+    }
+    this.#started = true;
+    this.#pending.push(...s.changes);
+    if (s.part < s.parts) return;
+    const u = await this.#tree.update(this.#source, this.#root, this.#pending);
+    for (const w of u.writes) this.#nodes.set(toHex(w.pos), w.node);
+    for (const c of this.#pending) this.values.set(toHex(c.key), c);
+    this.#pending = [];
+    this.#root = u.root;
+    if (!bytesEqual(u.root, s.root))
+      throw new LogError(
+        'VERITY_E_LOG_TAMPERED',
+        `the state entry at index ${index} records a state root its changes do not lead to`,
+      );
+  }
+
+  #name(entry: Uint8Array): void {
+    let resource: string;
+    try {
+      resource = decodeAuditEntry(entry).resource;
+    } catch {
+      return;
+    }
+    const m = /^record:(rec_[A-Za-z0-9_-]+)@(\d+)$/.exec(resource);
+    if (m === null) return;
+    const id = m[1] as string;
+    const v = Number(m[2]);
+    this.names.set(toHex(recordStateKey(id)), id);
+    this.names.set(toHex(recordVersionStateKey(id, v)), `${id}@${v}`);
+  }
+
+  /** Every row of the store that the rebuilt map disagrees with (at most `limit`). */
+  async compare(store: Store, limit = 1000): Promise<StateDifference[]> {
+    const out: StateDifference[] = [];
+    const seen = new Set<string>();
+    for await (const f of store.storedState()) {
+      const k = toHex(f.key);
+      seen.add(k);
+      const mapped = this.values.get(k)?.value;
+      const absent = mapped === undefined || bytesEqual(mapped, STATE_TOMBSTONE);
+      if (absent) out.push({ table: f.table, row: f.id, found: 'added' });
+      else if (f.value === undefined || !bytesEqual(mapped, f.value))
+        out.push({ table: f.table, row: f.id, found: 'changed' });
+      if (out.length >= limit) return out;
+    }
+    // The map's own nodes: each one the log builds must be stored as built (an extra node at an
+    // unused position is unreachable from the signed root, so harmless).
+    const positions = [...this.#nodes.keys()];
+    for (let i = 0; i < positions.length; i += 64) {
+      const part = positions.slice(i, i + 64);
+      const stored = await store.reader.getStateNodes(part.map((h) => fromHex(h)));
+      part.forEach((h, j) => {
+        const s = stored[j];
+        if (s === undefined || !bytesEqual(s, this.#nodes.get(h) as Uint8Array))
+          out.push({ table: 'state_nodes', row: h, found: s === undefined ? 'deleted' : 'changed' });
+      });
+      if (out.length >= limit) return out;
+    }
+    for (const [k, c] of this.values) {
+      if (seen.has(k) || bytesEqual(c.value, STATE_TOMBSTONE)) continue;
+      const name = this.names.get(k);
+      out.push({ table: name === undefined ? 'unknown' : 'records', row: name ?? k, found: 'deleted' });
+      if (out.length >= limit) return out;
+    }
+    return out;
+  }
+}

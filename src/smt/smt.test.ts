@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { isVerityError } from '../errors/index.ts';
+import { sha256 } from '../platform/index.ts';
+import {
+  decodeStateProof,
+  EMPTY_STATE_ROOT,
+  encodeStateProof,
+  keyBit,
+  type StateChange,
+  type StateNodeSource,
+  StateTree,
+  stateKey,
+  stateLeafHash,
+  stateNodeHash,
+  stateProofFromBase64,
+  stateProofToBase64,
+  verifyStateProof,
+} from './index.ts';
+
+/** The compact sparse Merkle tree root, straight from its definition. */
+function referenceRoot(entries: readonly StateChange[], depth = 0): Uint8Array {
+  if (entries.length === 0) return EMPTY_STATE_ROOT;
+  if (entries.length === 1) return stateLeafHash(entries[0]!.key, entries[0]!.value);
+  const l = entries.filter((e) => keyBit(e.key, depth) === 0);
+  const r = entries.filter((e) => keyBit(e.key, depth) === 1);
+  return stateNodeHash(referenceRoot(l, depth + 1), referenceRoot(r, depth + 1));
+}
+
+/** Nodes in memory, as a store keeps them. */
+class MemorySource implements StateNodeSource {
+  readonly rows = new Map<string, Uint8Array>();
+  reads = 0;
+  async getStateNodes(positions: readonly Uint8Array[]) {
+    this.reads++;
+    return positions.map((p) => this.rows.get(Buffer.from(p).toString('hex')));
+  }
+  apply(writes: readonly { pos: Uint8Array; node: Uint8Array }[]) {
+    for (const w of writes) this.rows.set(Buffer.from(w.pos).toString('hex'), w.node);
+  }
+}
+
+const key = (i: number) => stateKey('test', String(i));
+const val = (i: number, v = 0) => sha256(new TextEncoder().encode(`${i}/${v}`));
+
+async function build(batches: StateChange[][], tree = new StateTree(), src = new MemorySource()) {
+  let root = EMPTY_STATE_ROOT;
+  for (const b of batches) {
+    const u = await tree.update(src, root, b);
+    src.apply(u.writes);
+    u.commit();
+    root = u.root;
+  }
+  return { root, src, tree };
+}
+
+describe('state map (compact sparse Merkle tree)', () => {
+  it('its root is the compact sparse Merkle tree root of its entries, batch after batch', async () => {
+    const all = new Map<string, StateChange>();
+    const batches: StateChange[][] = [];
+    for (let b = 0; b < 6; b++) {
+      const batch: StateChange[] = [];
+      for (let i = 0; i < 40 * (b + 1); i++) {
+        const k = (i * 7 + b * 13) % 300;
+        if (batch.some((c) => c.key === key(k) || Buffer.compare(c.key, key(k)) === 0)) continue;
+        const c = { key: key(k), value: val(k, b) };
+        batch.push(c);
+        all.set(String(k), c);
+      }
+      batches.push(batch);
+    }
+    const { root, src } = await build(batches);
+    assert.deepEqual(root, referenceRoot([...all.values()]));
+    // A fresh tree (cold cache) proves every key and the absence of others.
+    const cold = new StateTree();
+    for (const [k, c] of all) {
+      const p = await cold.prove(src, root, c.key);
+      assert.deepEqual(p.value, c.value, `key ${k}`);
+      assert.deepEqual(verifyStateProof(root, c.key, p.proof), c.value);
+      assert.deepEqual(verifyStateProof(root, c.key, decodeStateProof(encodeStateProof(p.proof))), c.value);
+    }
+    for (let k = 300; k < 340; k++) {
+      const p = await cold.prove(src, root, key(k));
+      assert.equal(p.value, undefined);
+      assert.equal(verifyStateProof(root, key(k), stateProofFromBase64(stateProofToBase64(p.proof))), undefined);
+    }
+  });
+
+  it('matches the reference for any set of keys and values (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 })),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        async (pairs, parts) => {
+          const byKey = new Map<string, StateChange>();
+          for (const [k, v] of pairs) byKey.set(Buffer.from(k).toString('hex'), { key: k, value: v });
+          const entries = [...byKey.values()];
+          const size = Math.ceil(entries.length / parts) || 1;
+          const batches: StateChange[][] = [];
+          for (let i = 0; i < entries.length; i += size) batches.push(entries.slice(i, i + size));
+          const { root, src } = await build(batches);
+          assert.deepEqual(root, referenceRoot(entries));
+          for (const e of entries) {
+            const p = await new StateTree().prove(src, root, e.key);
+            assert.deepEqual(verifyStateProof(root, e.key, p.proof), e.value);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps keys that share long prefixes apart', async () => {
+    const base = key(1);
+    const entries: StateChange[] = [];
+    for (let i = 0; i < 8; i++) {
+      const k = Uint8Array.from(base);
+      k[31] = i; // the same first 31 bytes: paths 248 bits deep
+      entries.push({ key: k, value: val(i) });
+    }
+    const { root, src } = await build([entries.slice(0, 3), entries.slice(3)]);
+    assert.deepEqual(root, referenceRoot(entries));
+    const p = await new StateTree().prove(src, root, entries[5]!.key);
+    assert.ok(p.proof.siblings.length > 240);
+    assert.deepEqual(verifyStateProof(root, entries[5]!.key, p.proof), entries[5]!.value);
+  });
+
+  it('overwrites a value without changing the other keys', async () => {
+    const first = Array.from({ length: 50 }, (_, i) => ({ key: key(i), value: val(i) }));
+    const { root: r1, src, tree } = await build([first]);
+    const u = await tree.update(src, r1, [{ key: key(7), value: val(7, 1) }]);
+    src.apply(u.writes);
+    u.commit();
+    assert.deepEqual(u.root, referenceRoot(first.map((c, i) => (i === 7 ? { key: c.key, value: val(7, 1) } : c))));
+    assert.deepEqual((await tree.prove(src, u.root, key(7))).value, val(7, 1));
+    assert.deepEqual((await tree.prove(src, u.root, key(8))).value, val(8));
+  });
+
+  it('refuses a proof that does not lead to the root, and malformed encodings with a code', async () => {
+    const { root, src } = await build([Array.from({ length: 30 }, (_, i) => ({ key: key(i), value: val(i) }))]);
+    const p = await new StateTree().prove(src, root, key(3));
+    assert.throws(
+      () => verifyStateProof(root, key(3), { ...p.proof, terminal: { kind: 'leaf', key: key(3), value: val(4) } }),
+      {
+        code: 'VERITY_E_STATE_PROOF_INVALID',
+      },
+    );
+    assert.throws(() => verifyStateProof(root, key(4), p.proof), { code: 'VERITY_E_STATE_PROOF_INVALID' });
+    assert.throws(() => verifyStateProof(root, key(3), { ...p.proof, terminal: { kind: 'empty' } }), {
+      code: 'VERITY_E_STATE_PROOF_INVALID',
+    });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+        try {
+          const q = decodeStateProof(bytes);
+          verifyStateProof(root, key(3), q);
+        } catch (e) {
+          assert.ok(isVerityError(e, 'VERITY_E_STATE_PROOF_INVALID'), String(e));
+        }
+      }),
+    );
+    // Every single-bit flip of a valid encoding is refused or proves nothing different.
+    const enc = encodeStateProof(p.proof);
+    for (let i = 0; i < enc.length * 8; i += 7) {
+      const bad = Uint8Array.from(enc);
+      bad[i >> 3] = (bad[i >> 3] as number) ^ (1 << (i & 7));
+      assert.throws(() => verifyStateProof(root, key(3), decodeStateProof(bad)), {
+        code: 'VERITY_E_STATE_PROOF_INVALID',
+      });
+    }
+  });
+
+  it('catches a changed or deleted node row at use', async () => {
+    const { root, src } = await build([Array.from({ length: 500 }, (_, i) => ({ key: key(i), value: val(i) }))]);
+    const [pos] = [...src.rows.keys()].filter((p) => p.startsWith('02'));
+    assert.ok(pos !== undefined);
+    const changed = new MemorySource();
+    for (const [p, n] of src.rows)
+      changed.rows.set(p, p === pos ? Uint8Array.from(n, (b, i) => (i === 40 ? b ^ 1 : b)) : n);
+    const deleted = new MemorySource();
+    for (const [p, n] of src.rows) if (p !== pos) deleted.rows.set(p, n);
+    let caught = 0;
+    for (const s of [changed, deleted]) {
+      for (let i = 0; i < 500; i++) {
+        try {
+          await new StateTree().prove(s, root, key(i));
+        } catch (e) {
+          assert.ok(isVerityError(e, 'VERITY_E_STATE_TAMPERED'), String(e));
+          caught++;
+          break;
+        }
+      }
+    }
+    assert.equal(caught, 2);
+    await assert.rejects(
+      new StateTree().update(
+        deleted,
+        root,
+        Array.from({ length: 500 }, (_, i) => ({ key: key(i), value: val(i, 2) })),
+      ),
+      {
+        code: 'VERITY_E_STATE_TAMPERED',
+      },
+    );
+  });
+
+  it('reads a cold path in one query per eight levels, an update in one query per level', async () => {
+    const { root, src } = await build([Array.from({ length: 5000 }, (_, i) => ({ key: key(i), value: val(i) }))]);
+    src.reads = 0;
+    await new StateTree().prove(src, root, key(17));
+    assert.ok(src.reads <= 2, `${src.reads} reads`);
+    src.reads = 0;
+    await new StateTree().update(
+      src,
+      root,
+      Array.from({ length: 100 }, (_, i) => ({ key: key(i * 31), value: val(i, 3) })),
+    );
+    assert.ok(src.reads <= 6, `${src.reads} reads`);
+  });
+});

@@ -1,0 +1,216 @@
+// The tamper suite: an attacker holding the database changes every column of every table, one at a
+// time, deletes rows and adds copies. Each change must be caught at use or by the full check
+// (`verity log verify`: verifyLogStorage), or be one that docs/architecture.md lists as carrying
+// nothing to protect. Both databases.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isVerityError } from '../src/errors/index.ts';
+import { verifyLogStorage } from '../src/log/index.ts';
+import { Tokens } from '../src/principals/index.ts';
+import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
+
+const ORIGIN = 'verity.test/log';
+const A = { actor: 'service:world', purpose: 'service-provision' };
+
+/** Columns that carry nothing a read or a decision uses (docs/architecture.md, "What the state map does not hold"). */
+const UNPROTECTED = new Set([
+  'log_head.updated_at',
+  'verity_migrations.applied_at',
+  // The SQLite index key of a subject's records: a changed tag hides a record from its subject's
+  // listing (listing completeness is not proven yet), it cannot change what is read.
+  'records.subject_tag',
+]);
+
+/** `WHERE a = ? AND b = ?` and its values, for a primary key. */
+function where(key: Record<string, unknown>): [string, unknown[]] {
+  return [
+    Object.keys(key)
+      .map((c) => `${c} = ?`)
+      .join(' AND '),
+    Object.values(key),
+  ];
+}
+
+/** A changed value of the same type (bytes flipped, numbers moved, text extended). */
+function changed(table: string, column: string, v: unknown): unknown {
+  if (v instanceof Uint8Array) {
+    const c = Uint8Array.from(v);
+    c[c.length - 1] = (c[c.length - 1] as number) ^ 1;
+    return c;
+  }
+  if (typeof v === 'boolean') return !v;
+  if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) {
+    if (table === 'subject_facts' && column === 'minor') return Number(v) === 1 ? 0 : 1;
+    return Number(v) + 7;
+  }
+  if (v === null) return 4_102_444_800_000;
+  if (column === 'state') return v === 'archived' ? 'used' : 'archived';
+  // A list gains an element (e.g. an attacker adds themselves as a guardian); an object text an extra space.
+  if (typeof v === 'string' && v.startsWith('['))
+    return JSON.stringify([...(JSON.parse(v) as string[]), 'z'.repeat(43)]);
+  if (typeof v === 'string' && v.startsWith('{')) return `${v} `;
+  return `${String(v)}x`;
+}
+
+async function caught(core: TestCore, use: () => Promise<unknown>): Promise<string> {
+  const codes: string[] = [];
+  try {
+    await use();
+  } catch (e) {
+    if (isVerityError(e)) codes.push(`use:${e.code}`);
+    else throw e;
+  }
+  try {
+    await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
+  } catch (e) {
+    if (isVerityError(e)) codes.push(`verify:${e.code}`);
+    else throw e;
+  }
+  return codes.join(' ');
+}
+
+for (const backend of BACKENDS) {
+  describe(`tamper suite on ${backend}`, () => {
+    let core: TestCore;
+    let rec: string;
+    let old: string;
+    let token: string;
+    const pk: Record<string, Record<string, unknown>> = {};
+
+    before(async () => {
+      core = await makeCore(backend);
+      const w1 = await core.vault.put({ ...A, subject: 'p1', type: 'note', data: { n: 1 } });
+      await core.vault.put({ ...A, id: w1.id, subject: 'p1', type: 'note', data: { n: 2 } });
+      rec = w1.id;
+      old = (await core.vault.put({ ...A, subject: 'p2', type: 'note', data: { n: 3 } })).id;
+      await core.vault.put({
+        ...A,
+        subject: 'gone',
+        type: 'note',
+        data: { n: 4 },
+        retainUntil: '2999-01-01T00:00:00Z',
+      });
+      await core.vault.shredSubject('gone', A);
+      await core.vault.setGuardianship('p2', { minor: true, guardians: ['p1'] }, { ...A, purpose: 'guardianship' });
+      await core.vault.registerSchema('note', { type: 'object' }, A);
+      const t = await new Tokens(core.store, core.log).create({
+        principal: 'world',
+        role: 'service',
+        recordTypes: ['note'],
+        actor: 'operator:test',
+      });
+      token = t.info.id;
+      const ref = await core.vault.subjectRef('p1');
+      const ref2 = await core.vault.subjectRef('p2');
+      pk['records'] = { id: rec, version: 2 };
+      pk['records@1'] = { id: rec, version: 1 };
+      pk['subject_keys'] = { subject_ref: ref };
+      pk['subject_facts'] = { subject_ref: ref2 };
+      pk['schemas'] = { type: 'note' };
+      pk['tokens'] = { id: token };
+      pk['meta'] = { key: 'subjects.epoch' };
+      pk['log_head'] = { id: 1 };
+      pk['log_entries'] = { idx: (await core.log.head()).size - 1 };
+      pk['log_tiles'] = { level: 0, idx: 0 };
+      pk['state_nodes'] = { pos: Uint8Array.of(0) };
+      pk['verity_migrations'] = { name: '0001_init' };
+      await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
+    });
+    after(() => core.dispose());
+
+    /** What would use each table's row. */
+    const uses: Record<string, () => Promise<unknown>> = {
+      records: () => core.vault.get(rec, A),
+      'records@1': () => core.vault.get(rec, { ...A, version: 1 }),
+      subject_keys: () => core.vault.get(rec, A),
+      subject_facts: async () => core.vault.subjectFacts(await core.vault.subjectRef('p2')),
+      schemas: () => core.vault.put({ ...A, subject: 'p3', type: 'note', data: { n: 5 } }),
+      tokens: () => new Tokens(core.store, core.log).list(),
+      meta: () => core.store.reader.getMeta('subjects.epoch'),
+      log_head: () => core.vault.put({ ...A, subject: 'p4', type: 'note', data: { n: 6 } }),
+      log_entries: () => core.log.inclusionProof(0),
+      log_tiles: () => core.log.inclusionProof(0),
+      state_nodes: () => core.vault.get(old, A),
+      verity_migrations: async () => {
+        const s = await core.openStore();
+        try {
+          await s.migrate();
+        } finally {
+          await s.close();
+        }
+      },
+    };
+
+    it('catches a change of any column of any table, one at a time', async () => {
+      const missed: string[] = [];
+      for (const [name, key] of Object.entries(pk)) {
+        const table = name.split('@')[0] as string;
+        const [w, params] = where(key);
+        const [row] = await core.sql(`SELECT * FROM t.${table} WHERE ${w}`, params);
+        assert.ok(row !== undefined, `no ${name} row`);
+        for (const [column, value] of Object.entries(row)) {
+          if (UNPROTECTED.has(`${table}.${column}`)) continue;
+          const to = changed(table, column, value);
+          try {
+            await core.sql(`UPDATE t.${table} SET ${column} = ? WHERE ${w}`, [to, ...params]);
+          } catch (e) {
+            // A CHECK or type constraint refused the change: the database protects that column.
+            if (/constraint|check|invalid input|out of range/i.test(String(e))) continue;
+            throw e;
+          }
+          const found = await caught(core, uses[name] as () => Promise<unknown>);
+          // Put it back (where the column is part of the key, the row is now found by the new value).
+          const [w2, params2] = where(column in key ? { ...key, [column]: to } : key);
+          await core.sql(`UPDATE t.${table} SET ${column} = ? WHERE ${w2}`, [value, ...params2]);
+          if (found === '') missed.push(`${table}.${column}`);
+          await verifyLogStorage(core.store, core.log.verifier, ORIGIN).catch((e) => {
+            throw new Error(`after ${table}.${column}: ${e}`);
+          });
+        }
+        await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
+      }
+      assert.deepEqual(missed, []);
+    });
+
+    it('catches a deleted row of any table, and a copy added under another key', async () => {
+      const missed: string[] = [];
+      for (const [name, key] of Object.entries(pk)) {
+        const table = name.split('@')[0] as string;
+        if (table === 'verity_migrations' || table === 'log_head') continue;
+        const [w, params] = where(key);
+        const [row] = await core.sql(`SELECT * FROM t.${table} WHERE ${w}`, params);
+        const cols = Object.keys(row as object);
+        const insert = (r: Record<string, unknown>) =>
+          core.sql(
+            `INSERT INTO t.${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+            cols.map((c) => r[c]),
+          );
+        await core.sql(`DELETE FROM t.${table} WHERE ${w}`, params);
+        const deleted = await caught(core, uses[name] as () => Promise<unknown>);
+        await insert(row as Record<string, unknown>);
+        if (deleted === '') missed.push(`deleted ${name}`);
+        // A copy under another primary key (where the table has one that is text).
+        const copyKey = {
+          records: 'id',
+          subject_keys: 'subject_ref',
+          subject_facts: 'subject_ref',
+          schemas: 'type',
+          tokens: 'id',
+          meta: 'key',
+        }[table];
+        if (copyKey !== undefined && name !== 'records@1') {
+          const copy = {
+            ...(row as Record<string, unknown>),
+            [copyKey]: `${String((row as Record<string, unknown>)[copyKey])}y`,
+          };
+          await insert(copy);
+          const added = await caught(core, async () => undefined);
+          await core.sql(`DELETE FROM t.${table} WHERE ${copyKey} = ?`, [copy[copyKey]]);
+          if (added === '') missed.push(`copied ${name}`);
+        }
+        await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
+      }
+      assert.deepEqual(missed, []);
+    });
+  });
+}
