@@ -8,6 +8,8 @@ export type {
   LogHead,
   RecordRow,
   SchemaRow,
+  SessionFilter,
+  SessionRow,
   Store,
   StoredTile,
   StoreReader,

@@ -9,14 +9,17 @@ import {
   checkLimit,
   checkListOptions,
   checkRange,
+  checkSessionFilter,
   checkText,
   type RecordColumns,
   type SchemaColumns,
+  type SessionColumns,
   type SubjectFactsColumns,
   type SubjectKeyColumns,
   type TokenColumns,
   toRecord,
   toSchema,
+  toSession,
   toSubjectFacts,
   toSubjectKey,
   toToken,
@@ -27,6 +30,8 @@ import type {
   LogHead,
   RecordRow,
   SchemaRow,
+  SessionFilter,
+  SessionRow,
   StoredTile,
   StoreReader,
   SubjectFactsRow,
@@ -236,5 +241,27 @@ export class Reader implements StoreReader {
 
   async listTokens(): Promise<TokenRow[]> {
     return (await this.many<TokenColumns>(this.b.q.listTokens)).map(toToken);
+  }
+
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    checkText(id, 'session id');
+    const r = await this.one<SessionColumns>(this.b.q.getSession, { id });
+    return r === undefined ? undefined : toSession(r);
+  }
+
+  async listActiveSessions(now: number, filter: SessionFilter, options: ListOptions): Promise<SessionRow[]> {
+    checkInteger(now, 'now');
+    checkSessionFilter(filter);
+    checkListOptions(options);
+    if (options.limit === 0) return [];
+    const args = { now, after: options.after ?? '', limit: options.limit };
+    const q = this.b.q;
+    const rows =
+      filter.subjectRef !== undefined
+        ? await this.many<SessionColumns>(q.listSubjectSessions, { ...args, subject: filter.subjectRef })
+        : filter.openerTokenId !== undefined
+          ? await this.many<SessionColumns>(q.listOpenerSessions, { ...args, opener: filter.openerTokenId })
+          : await this.many<SessionColumns>(q.listSessions, args);
+    return rows.map(toSession);
   }
 }

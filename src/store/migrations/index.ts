@@ -2,8 +2,9 @@
 // it works with type stripping and bundling). Append new ones; never edit or reorder a shipped one.
 import { init } from './0001_init.ts';
 import { subjectFacts } from './0002_subject_facts.ts';
+import { sessions } from './0003_sessions.ts';
 import type { Migration } from './context.ts';
 
-export const MIGRATIONS: readonly Migration[] = [init, subjectFacts];
+export const MIGRATIONS: readonly Migration[] = [init, subjectFacts, sessions];
 export type { Migration, MigrationContext } from './context.ts';
 export { columnTypes } from './context.ts';
