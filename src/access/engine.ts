@@ -11,12 +11,20 @@ export interface PlayerRef {
   readonly guardians?: readonly string[];
 }
 
-/** Who asks. */
+/**
+ * Who asks. A player is a session: `recordTypes` are those of the service that opened it. A
+ * token's `capabilities` (session.open, session.revoke, guardianship.set) are granted explicitly;
+ * absent means none.
+ */
 export type PrincipalRef =
-  | ({ readonly kind: 'player' } & PlayerRef)
-  | { readonly kind: 'service'; readonly id: string; readonly recordTypes: readonly string[] }
-  | { readonly kind: 'operator'; readonly id: string }
-  | { readonly kind: 'auditor'; readonly id: string };
+  | { readonly kind: 'player'; readonly id: string; readonly recordTypes?: readonly string[] }
+  | {
+      readonly kind: 'service';
+      readonly id: string;
+      readonly recordTypes: readonly string[];
+      readonly capabilities?: readonly string[];
+    }
+  | { readonly kind: 'operator' | 'auditor'; readonly id: string; readonly capabilities?: readonly string[] };
 
 /** What is asked for. */
 export type ResourceRef =
@@ -29,6 +37,8 @@ export type ResourceRef =
       readonly sensitivity: string;
     }
   | { readonly kind: 'subject'; readonly owner: PlayerRef }
+  /** A player session: its id, its player, and the name of the service that opened it. */
+  | { readonly kind: 'session'; readonly id: string; readonly owner: PlayerRef; readonly openedBy: string }
   | { readonly kind: 'recordType'; readonly id: string }
   /** A de-identification domain: `kind` is pseudonym, token, fpe, dataset, pii or anonymize. */
   | { readonly kind: 'deid'; readonly id: string; readonly domainKind: string }
@@ -205,12 +215,13 @@ const ABSENT = '\u0000absent';
 
 /** Verity's request as Cedar would take it whole: every entity with every attribute. */
 function cedarRequest(principal: PrincipalRef, resource: ResourceRef, context: Attrs): CedarRequest {
-  let pAttrs: Attrs = {};
-  const p =
-    principal.kind === 'service'
-      ? uid(TYPES.service, principal.id)
-      : uid(TYPES[principal.kind] as string, principal.id);
-  if (principal.kind === 'service') pAttrs = { recordTypes: [...principal.recordTypes] };
+  const p = uid(TYPES[principal.kind], principal.id);
+  const pAttrs: Attrs =
+    principal.kind === 'player'
+      ? { recordTypes: [...(principal.recordTypes ?? [])] }
+      : principal.kind === 'service'
+        ? { recordTypes: [...principal.recordTypes], capabilities: [...(principal.capabilities ?? [])] }
+        : { capabilities: [...(principal.capabilities ?? [])] };
   let r: Uid;
   let rAttrs: Attrs = {};
   switch (resource.kind) {
@@ -226,6 +237,13 @@ function cedarRequest(principal: PrincipalRef, resource: ResourceRef, context: A
     case 'subject':
       r = uid('Verity::Subject', resource.owner.id);
       rAttrs = ownerAttrs(resource.owner);
+      break;
+    case 'session':
+      r = uid('Verity::Session', resource.id);
+      rAttrs = {
+        owner: { __entity: uid(TYPES.player, resource.owner.id) },
+        openedBy: { __entity: uid(TYPES.service, resource.openedBy) },
+      };
       break;
     case 'recordType':
       r = uid('Verity::RecordType', resource.id);
