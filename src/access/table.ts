@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { InputError } from '../errors/index.ts';
-import type { AccessContext, PolicyEngine, PrincipalRef, ResourceRef } from './engine.ts';
+import type { AccessContext, PolicyEngine } from './engine.ts';
+import type { PrincipalRef, ResourceRef } from './entities.ts';
 import { ACTIONS, type Action } from './schema.ts';
 
 /** One row of a policy test table (`verity policy test FILE`). */
