@@ -25,6 +25,12 @@ function stream(n: number, prefix = ''): Request[] {
     sensitivity: 'confidential',
   });
   const world: PrincipalRef = { kind: 'service', id: `${prefix}world-eu`, recordTypes: ['position', 'inventory'] };
+  // Players are sessions: they reach the record types of the service that opened them.
+  const session = (id: string): PrincipalRef => ({
+    kind: 'player',
+    id,
+    recordTypes: ['avatar.profile', 'chat.message'],
+  });
   const out: Request[] = [];
   for (let i = 0; i < n; i++) {
     const id = `${prefix}rec-${i}`;
@@ -38,20 +44,16 @@ function stream(n: number, prefix = ''): Request[] {
         break;
       case 1: {
         const player = `${prefix}player-${i % 2000}`;
-        out.push([{ kind: 'player', id: player }, 'read', record(id, player, 'avatar.profile')]);
+        out.push([session(player), 'read', record(id, player, 'avatar.profile')]);
         break;
       }
       case 2: {
         const kid = `${prefix}kid-${i % 300}`;
-        out.push([{ kind: 'player', id: `parent-${kid}` }, 'read', record(id, kid, 'chat.message', true)]);
+        out.push([session(`parent-${kid}`), 'read', record(id, kid, 'chat.message', true)]);
         break;
       }
       default:
-        out.push([
-          { kind: 'player', id: `${prefix}mallory` },
-          'read',
-          record(id, `${prefix}player-${i % 2000}`, 'avatar.profile'),
-        ]);
+        out.push([session(`${prefix}mallory`), 'read', record(id, `${prefix}player-${i % 2000}`, 'avatar.profile')]);
     }
   }
   return out;

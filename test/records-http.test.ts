@@ -27,7 +27,13 @@ describe('record endpoints over HTTP', () => {
     engine = PolicyEngine.load(DEFAULT_POLICIES);
     app = buildServer({
       log: core.log,
-      records: { vault: core.vault, tokens, sessions: new Sessions(core.keys, clock), policies: () => engine, clock },
+      records: {
+        vault: core.vault,
+        tokens,
+        sessions: new Sessions({ keys: core.keys, store: core.store, log: core.log, clock }),
+        policies: () => engine,
+        clock,
+      },
     });
     await app.ready();
     world = (
@@ -35,6 +41,7 @@ describe('record endpoints over HTTP', () => {
         principal: 'world-eu',
         role: 'service',
         recordTypes: ['position', 'profile'],
+        capabilities: ['session.open', 'guardianship.set'],
         actor: 'operator:test',
       })
     ).token;
@@ -440,7 +447,13 @@ describe('record endpoints over HTTP', () => {
         method: 'PUT',
         url: '/v1/subjects/guardianship',
         headers: auth(token),
-        payload: { subject: 'kid-1', purpose: 'guardianship', minor, guardians },
+        payload: {
+          subject: 'kid-1',
+          purpose: 'guardianship',
+          minor,
+          guardians,
+          evidence: { kind: minor ? 'parental-consent' : 'age-verification', reference: 'case-17' },
+        },
       });
     assert.equal(await read(parent), 403, 'no guardianship recorded yet');
     // A player cannot declare themselves a guardian.

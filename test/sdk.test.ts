@@ -17,7 +17,11 @@ describe('SDK', () => {
   let token: string;
   before(async () => {
     core = await makeCore('sqlite');
-    ({ app, url, token } = await serveCore(core, { principal: 'world-eu', recordTypes: ['profile'] }));
+    ({ app, url, token } = await serveCore(core, {
+      principal: 'world-eu',
+      recordTypes: ['profile'],
+      capabilities: ['session.open', 'guardianship.set'],
+    }));
   });
   after(async () => {
     await app.close();
@@ -260,6 +264,15 @@ describe('SDK', () => {
     await c.createDataset('levels', [1, 2, 3, 4, 5, 6, 7, 8], { epsilon: 1, delta: 0 });
     const dq = await c.queryDataset('levels', { query: 'count', epsilon: 0.5 });
     assert.equal(dq.remainingEpsilon, 0.5);
+    await c.setGuardianship(
+      'kid-9',
+      { minor: true, guardians: ['mum-9'] },
+      { kind: 'parental-consent', reference: 'f-1' },
+    );
+    const s1 = await c.openSession('mum-9', { ttlSeconds: 60 });
+    await c.openSession('mum-9');
+    assert.deepEqual(await c.revokeSession(s1.id), { revoked: 1 });
+    assert.deepEqual(await c.revokeSessions({ subject: 'mum-9' }), { revoked: 1 });
     const ops = new Set<string>();
     const OPENAPI = await openapi();
     for (const s of seen) {
@@ -298,6 +311,10 @@ describe('SDK', () => {
       'POST /v1/deid/anonymize 200',
       'POST /v1/deid/datasets 201',
       'POST /v1/deid/datasets/query 200',
+      'PUT /v1/subjects/guardianship 200',
+      'POST /v1/sessions 201',
+      'DELETE /v1/sessions/{id} 200',
+      'POST /v1/sessions/revoke 200',
     ])
       assert.ok(ops.has(want), `${want} was not exercised: ${[...ops].join(', ')}`);
   });

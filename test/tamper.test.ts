@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isVerityError } from '../src/errors/index.ts';
 import { verifyLogStorage } from '../src/log/index.ts';
-import { Tokens } from '../src/principals/index.ts';
+import { Sessions, Tokens } from '../src/principals/index.ts';
 import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
 
 const ORIGIN = 'verity.test/log';
@@ -75,6 +75,7 @@ for (const backend of BACKENDS) {
     let rec: string;
     let old: string;
     let token: string;
+    let session: string;
     const pk: Record<string, Record<string, unknown>> = {};
 
     before(async () => {
@@ -91,15 +92,27 @@ for (const backend of BACKENDS) {
         retainUntil: '2999-01-01T00:00:00Z',
       });
       await core.vault.shredSubject('gone', A);
-      await core.vault.setGuardianship('p2', { minor: true, guardians: ['p1'] }, { ...A, purpose: 'guardianship' });
+      await core.vault.setGuardianship(
+        'p2',
+        { minor: true, guardians: [await core.vault.subjectRef('p1')] },
+        { kind: 'parental-consent', reference: 'form-17' },
+        { ...A, purpose: 'guardianship' },
+      );
       await core.vault.registerSchema('note', { type: 'object' }, A);
-      const t = await new Tokens(core.store, core.log).create({
+      const tokens = new Tokens(core.store, core.log);
+      const t = await tokens.create({
         principal: 'world',
         role: 'service',
         recordTypes: ['note'],
         actor: 'operator:test',
       });
       token = t.info.id;
+      const sessions = new Sessions({ keys: core.keys, store: core.store, log: core.log });
+      const opened = await sessions.open(await tokens.authenticate(t.token), await core.vault.subjectRef('p1'), {
+        actor: 'service:world',
+        purpose: 'session',
+      });
+      session = opened.id;
       const ref = await core.vault.subjectRef('p1');
       const ref2 = await core.vault.subjectRef('p2');
       pk['records'] = { id: rec, version: 2 };
@@ -108,6 +121,7 @@ for (const backend of BACKENDS) {
       pk['subject_facts'] = { subject_ref: ref2 };
       pk['schemas'] = { type: 'note' };
       pk['tokens'] = { id: token };
+      pk['sessions'] = { id: session };
       pk['meta'] = { key: 'subjects.epoch' };
       pk['log_head'] = { id: 1 };
       pk['log_entries'] = { idx: (await core.log.head()).size - 1 };
@@ -126,6 +140,7 @@ for (const backend of BACKENDS) {
       subject_facts: async () => core.vault.subjectFacts(await core.vault.subjectRef('p2')),
       schemas: () => core.vault.put({ ...A, subject: 'p3', type: 'note', data: { n: 5 } }),
       tokens: () => new Tokens(core.store, core.log).list(),
+      sessions: () => new Sessions({ keys: core.keys, store: core.store, log: core.log }).get(session),
       meta: () => core.store.reader.getMeta('subjects.epoch'),
       log_head: () => core.vault.put({ ...A, subject: 'p4', type: 'note', data: { n: 6 } }),
       log_entries: () => core.log.inclusionProof(0),
@@ -191,6 +206,7 @@ for (const backend of BACKENDS) {
         if (deleted === '') missed.push(`deleted ${name}`);
         // A copy under another primary key (where the table has one that is text).
         const copyKey = {
+          sessions: 'id',
           records: 'id',
           subject_keys: 'subject_ref',
           subject_facts: 'subject_ref',

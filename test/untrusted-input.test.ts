@@ -1,6 +1,7 @@
 // Every error that input from outside can cause carries a code: one test per kind of boundary
 // (log query parameters and tile paths, proofs and notes handed to verifiers, differential-privacy
-// query parameters, record data), each through the library function the interface calls.
+// query parameters, record data, session tokens and ids, guardianship evidence), each through the
+// library function the interface calls.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +24,8 @@ import {
   verifyInclusion,
 } from '../src/merkle/index.ts';
 import { formatVerifierKey, openNote, parseCheckpoint, parseVerifierKey, verifyCheckpoint } from '../src/note/index.ts';
+import { Sessions } from '../src/principals/index.ts';
+import { GUARDIANSHIP_EVIDENCE } from '../src/vault/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 function code(c: string) {
@@ -226,5 +229,85 @@ describe('record data and log entries', () => {
     } finally {
       await core.dispose();
     }
+  });
+});
+
+describe('session tokens, session ids and guardianship evidence', () => {
+  let core: TestCore;
+  let sessions: Sessions;
+  before(async () => {
+    core = await makeCore('sqlite');
+    sessions = new Sessions(core);
+  });
+  after(() => core.dispose());
+
+  it('any bearer text, JWT-shaped or not, is VERITY_E_UNAUTHENTICATED as a session', async () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const part = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.base64String({ maxLength: 60 }),
+      fc.jsonValue().map(b64),
+      fc.constant(b64({ alg: 'EdDSA', typ: 'JWT' })),
+      fc.constant(b64({ alg: 'none' })),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.tuple(part, part, part).map((p) => p.join('.')),
+        ),
+        async (token) => {
+          await assert.rejects(sessions.authenticate(token), code('VERITY_E_UNAUTHENTICATED'));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('any session id either passes the check or is VERITY_E_INPUT_INVALID', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 40 }), anyParam), async (id) => {
+        await codedIfThrows(() => sessions.get(id as string));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('guardianship evidence is checked before anything is written: anything else is VERITY_E_INPUT_INVALID', async () => {
+    const access = { actor: 'service:test', purpose: 'guardianship' };
+    const facts = { minor: true, guardians: ['g-1'] };
+    const size = (await core.log.head()).size;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ kind: fc.string({ maxLength: 30 }), reference: fc.string({ maxLength: 300 }) }),
+          fc.record({
+            kind: fc.constant('court-order'),
+            reference: fc.oneof(fc.constant(''), fc.string({ minLength: 257, maxLength: 300 })),
+          }),
+        ),
+        async (evidence) => {
+          await assert.rejects(
+            core.vault.setGuardianship('s-1', facts, evidence as never, access),
+            code('VERITY_E_INPUT_INVALID'),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+    assert.equal((await core.log.head()).size, size, 'nothing was written');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...GUARDIANSHIP_EVIDENCE),
+        fc.string({ minLength: 1, maxLength: 256 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s)),
+        async (kind, reference) => {
+          const { logIndex } = await core.vault.setGuardianship('s-1', facts, { kind, reference }, access);
+          const text = new TextDecoder().decode((await core.log.entries(logIndex, logIndex + 1))[0]);
+          assert.ok(reference.length < 12 || !text.includes(reference), 'the reference itself is never logged');
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isVerityError, VerityError } from '../errors/index.ts';
-import { DEFAULT_POLICIES, PolicyEngine, type PrincipalRef, type ResourceRef, runPolicyTable } from './index.ts';
+import {
+  ACTIONS,
+  DEFAULT_POLICIES,
+  PolicyEngine,
+  type PrincipalRef,
+  type ResourceRef,
+  runPolicyTable,
+} from './index.ts';
 
 const TABLE = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'policies', 'default-table.json'), 'utf8'),
@@ -16,13 +23,13 @@ describe('Cedar policy engine', () => {
     const results = runPolicyTable(e, TABLE);
     for (const r of results)
       assert.ok(r.pass, `${r.name}: expected ${r.expected}, got ${r.actual} ${r.errors.join('; ')}`);
-    assert.equal(results.length, 25);
+    assert.equal(results.length, 45);
   });
 
   it('names the deciding policies and the policy set hash', () => {
     const e = PolicyEngine.load(DEFAULT_POLICIES);
     const d = e.authorize(
-      { kind: 'player', id: 'a' },
+      { kind: 'player', id: 'a', recordTypes: ['t'] },
       'read',
       { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
       { purpose: 'service-provision', time: 1 },
@@ -31,7 +38,7 @@ describe('Cedar policy engine', () => {
     assert.deepEqual(d.reasons, ['player-own-records']);
     assert.match(d.policyHash, /^sha256:[A-Za-z0-9_-]{43}$/);
     const high = e.authorize(
-      { kind: 'player', id: 'a' },
+      { kind: 'player', id: 'a', recordTypes: ['t'] },
       'read',
       { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
       { purpose: 'service-provision', time: 1, risk: 95 },
@@ -50,7 +57,7 @@ describe('Cedar policy engine', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...principals),
-        fc.constantFrom('read', 'write', 'share', 'erase', 'administer', 'deidentify', 'reidentify' as const),
+        fc.constantFrom(...ACTIONS),
         fc.string({ minLength: 1, maxLength: 20 }),
         (p, a, purpose) => {
           const r: ResourceRef = {
@@ -83,7 +90,7 @@ describe('Cedar policy engine', () => {
       assert.equal(e.policyHash, hash);
     }
     const d = e.authorize(
-      { kind: 'player', id: 'a' },
+      { kind: 'player', id: 'a', recordTypes: ['t'] },
       'read',
       { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
       { purpose: 'service-provision', time: 1 },
@@ -137,7 +144,11 @@ describe('Cedar policy engine', () => {
     assert.equal(timed.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'x', time: 0 }).allowed, true);
     assert.equal(timed.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'x', time: 2000 }).allowed, false);
     const e = PolicyEngine.load(DEFAULT_POLICIES);
-    const ask = () => e.authorize({ kind: 'player', id: 'a' }, 'read', r, { purpose: 'service-provision', time: 1 });
+    const ask = () =>
+      e.authorize({ kind: 'player', id: 'a', recordTypes: ['t'] }, 'read', r, {
+        purpose: 'service-provision',
+        time: 1,
+      });
     assert.equal(ask().allowed, true);
     assert.equal(ask(), ask(), 'a repeated request is answered from the cache');
     // A service's write does not depend on the record's id or owner under the default policies.
@@ -168,16 +179,24 @@ describe('Cedar policy engine', () => {
       'permit (principal, action, resource is Verity::Record) when { (if context.risk > 10 then resource else resource).category == "c2" };',
       'permit (principal is Verity::Service, action, resource is Verity::Record) when { (if context.risk > 10 then principal else principal).recordTypes.contains("t2") };',
       'permit (principal is Verity::Service, action == Verity::Action::"reidentify", resource is Verity::DeidDomain) when { resource.kind == "token" && context.purpose == "audit" };',
+      'permit (principal is Verity::Player, action, resource is Verity::Record) when { principal.recordTypes.contains(resource.type) };',
+      'permit (principal is Verity::Service, action == Verity::Action::"revokeSession", resource is Verity::Session) when { resource.openedBy == principal };',
+      'permit (principal is Verity::Operator, action, resource) when { principal.capabilities.contains("c1") };',
+      'forbid (principal is Verity::Service, action == Verity::Action::"openSession", resource) when { !principal.capabilities.contains("c2") };',
+      'permit (principal, action == Verity::Action::"openSession", resource is Verity::Subject) when { resource.owner == Verity::Player::"p1" };',
+      'forbid (principal, action, resource is Verity::Session) when { resource.owner == Verity::Player::"p2" };',
     ];
     const id = fc.constantFrom('p1', 'p2', 'p3');
+    const capabilities = fc.subarray(['c1', 'c2']);
     const principal: fc.Arbitrary<PrincipalRef> = fc.oneof(
-      id.map((x) => ({ kind: 'player' as const, id: x })),
+      fc.record({ kind: fc.constant('player' as const), id, recordTypes: fc.subarray(['t1', 't2']) }),
       fc.record({
         kind: fc.constant('service' as const),
         id: fc.constantFrom('s1', 's2'),
         recordTypes: fc.subarray(['t1', 't2']),
+        capabilities,
       }),
-      id.map((x) => ({ kind: 'operator' as const, id: x })),
+      fc.record({ kind: fc.constant('operator' as const), id, capabilities }),
     );
     const resource: fc.Arbitrary<ResourceRef> = fc.oneof(
       fc.record({
@@ -190,6 +209,12 @@ describe('Cedar policy engine', () => {
       }),
       id.map((x) => ({ kind: 'subject' as const, owner: { id: x } })),
       fc.record({
+        kind: fc.constant('session' as const),
+        id: fc.constantFrom('x1', 'x2'),
+        owner: fc.record({ id }),
+        openedBy: fc.constantFrom('s1', 's2'),
+      }),
+      fc.record({
         kind: fc.constant('deid' as const),
         id: fc.constantFrom('analytics', 'email'),
         domainKind: fc.constantFrom('pseudonym', 'token'),
@@ -198,7 +223,7 @@ describe('Cedar policy engine', () => {
     );
     const request = fc.tuple(
       principal,
-      fc.constantFrom('read', 'write', 'share', 'erase', 'administer', 'deidentify', 'reidentify' as const),
+      fc.constantFrom(...ACTIONS),
       resource,
       fc.record({
         purpose: fc.constantFrom('audit', 'analytics'),

@@ -2,37 +2,9 @@ import { createHash } from 'node:crypto';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { toBase64Url } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
+import type { PrincipalRef, ResourceRef } from './entities.ts';
+import { type Attrs, type CedarRequest, cedarRequest, type Uid } from './entities.ts';
 import { ACTIONS, type Action, CEDAR_SCHEMA } from './schema.ts';
-
-/** A player as the policies see them. */
-export interface PlayerRef {
-  readonly id: string;
-  readonly minor?: boolean;
-  readonly guardians?: readonly string[];
-}
-
-/** Who asks. */
-export type PrincipalRef =
-  | ({ readonly kind: 'player' } & PlayerRef)
-  | { readonly kind: 'service'; readonly id: string; readonly recordTypes: readonly string[] }
-  | { readonly kind: 'operator'; readonly id: string }
-  | { readonly kind: 'auditor'; readonly id: string };
-
-/** What is asked for. */
-export type ResourceRef =
-  | {
-      readonly kind: 'record';
-      readonly id: string;
-      readonly owner: PlayerRef;
-      readonly type: string;
-      readonly category: string;
-      readonly sensitivity: string;
-    }
-  | { readonly kind: 'subject'; readonly owner: PlayerRef }
-  | { readonly kind: 'recordType'; readonly id: string }
-  /** A de-identification domain: `kind` is pseudonym, token, fpe, dataset, pii or anonymize. */
-  | { readonly kind: 'deid'; readonly id: string; readonly domainKind: string }
-  | { readonly kind: 'log' };
 
 /** The circumstances of a request. */
 export interface AccessContext {
@@ -54,30 +26,7 @@ export interface Decision {
   readonly errors: readonly string[];
 }
 
-type Uid = { type: string; id: string };
-
-const TYPES = {
-  player: 'Verity::Player',
-  service: 'Verity::Service',
-  operator: 'Verity::Operator',
-  auditor: 'Verity::Auditor',
-} as const;
-const ID_MAX = 256;
-
-function uid(type: string, id: string): Uid {
-  if (typeof id !== 'string' || id.length === 0 || id.length > ID_MAX)
-    throw new InputError('VERITY_E_INPUT_INVALID', `an entity id must have 1 to ${ID_MAX} characters`);
-  return { type, id };
-}
-
-/** The owner facts every resource about a player's data carries (see the schema). */
-function ownerAttrs(p: PlayerRef): Record<string, cedar.CedarValueJson> {
-  return {
-    owner: { __entity: uid(TYPES.player, p.id) },
-    ownerMinor: p.minor === true,
-    guardians: p.minor === true ? (p.guardians ?? []).map((g) => ({ __entity: uid(TYPES.player, g) })) : [],
-  };
-}
+const ABSENT = '\u0000absent';
 
 function details(errors: readonly { message: string }[]): string {
   return errors
@@ -188,56 +137,6 @@ function scopeMayMatch(sc: ScopeJson, type: string, id?: string): boolean {
     default:
       return true;
   }
-}
-
-/** The inputs of one Cedar request, in the shape the decision key reads them. */
-interface CedarRequest {
-  readonly p: Uid;
-  readonly pAttrs: Attrs;
-  readonly r: Uid;
-  readonly rAttrs: Attrs;
-  readonly context: Attrs;
-}
-
-type Attrs = Record<string, cedar.CedarValueJson>;
-
-const ABSENT = '\u0000absent';
-
-/** Verity's request as Cedar would take it whole: every entity with every attribute. */
-function cedarRequest(principal: PrincipalRef, resource: ResourceRef, context: Attrs): CedarRequest {
-  let pAttrs: Attrs = {};
-  const p =
-    principal.kind === 'service'
-      ? uid(TYPES.service, principal.id)
-      : uid(TYPES[principal.kind] as string, principal.id);
-  if (principal.kind === 'service') pAttrs = { recordTypes: [...principal.recordTypes] };
-  let r: Uid;
-  let rAttrs: Attrs = {};
-  switch (resource.kind) {
-    case 'record':
-      r = uid('Verity::Record', resource.id);
-      rAttrs = {
-        ...ownerAttrs(resource.owner),
-        type: resource.type,
-        category: resource.category,
-        sensitivity: resource.sensitivity,
-      };
-      break;
-    case 'subject':
-      r = uid('Verity::Subject', resource.owner.id);
-      rAttrs = ownerAttrs(resource.owner);
-      break;
-    case 'recordType':
-      r = uid('Verity::RecordType', resource.id);
-      break;
-    case 'deid':
-      r = uid('Verity::DeidDomain', `${resource.domainKind}:${resource.id}`);
-      rAttrs = { kind: resource.domainKind };
-      break;
-    default:
-      r = uid('Verity::Log', 'log');
-  }
-  return { p, pAttrs, r, rAttrs, context };
 }
 
 /**

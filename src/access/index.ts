@@ -1,5 +1,6 @@
-export type { AccessContext, Decision, PlayerRef, PrincipalRef, ResourceRef } from './engine.ts';
+export type { AccessContext, Decision } from './engine.ts';
 export { PolicyEngine } from './engine.ts';
+export type { PlayerRef, PrincipalRef, ResourceRef } from './entities.ts';
 export type { RecordFacts } from './resources.ts';
 export { ABSENT_OWNER, recordResource } from './resources.ts';
 export type { Action } from './schema.ts';

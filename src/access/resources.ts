@@ -1,4 +1,4 @@
-import type { PlayerRef, ResourceRef } from './engine.ts';
+import type { PlayerRef, ResourceRef } from './entities.ts';
 
 /** What the policies read of a record: its type and classification (vault metadata has these). */
 export interface RecordFacts {

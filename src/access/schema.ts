@@ -5,14 +5,17 @@
  */
 export const CEDAR_SCHEMA = `
 namespace Verity {
-  // A player of a world.
-  entity Player;
-  // A world or platform service, allowed to write only its own record types.
-  entity Service = { recordTypes: Set<String> };
+  // A player of a world. As a principal (a session), the record types the service that opened the
+  // session owns: a session reaches no more of the player's records than its opener could.
+  entity Player = { recordTypes: Set<String> };
+  // A world or platform service, allowed to write only its own record types. Capabilities are
+  // granted explicitly to its token (session.open, session.revoke, guardianship.set), never implied
+  // by the role.
+  entity Service = { recordTypes: Set<String>, capabilities: Set<String> };
   // People who run Verity.
-  entity Operator;
+  entity Operator = { capabilities: Set<String> };
   // People who check Verity from outside.
-  entity Auditor;
+  entity Auditor = { capabilities: Set<String> };
   // The data of one player (a subject). A minor's data names the guardians who may read it.
   // (Owner facts sit on the data itself so that one entity describes a request: each entity
   // passed to Cedar costs more than evaluating all of Verity's policies.)
@@ -21,6 +24,8 @@ namespace Verity {
   entity RecordType;
   // A sealed record.
   entity Record = { owner: Player, ownerMinor: Bool, guardians: Set<Player>, type: String, category: String, sensitivity: String };
+  // A player session: whose it is, and the service that opened it.
+  entity Session = { owner: Player, openedBy: Service };
   // The transparency log.
   entity Log;
   // A de-identification domain: a pseudonym domain, a token domain, an FF1 key, a private dataset,
@@ -55,29 +60,63 @@ namespace Verity {
     resource: [Log, RecordType, Subject, Record, DeidDomain],
     context: RequestContext,
   };
+  // Opening a session for a player (speaking for them), and recording whether a player is a minor
+  // and who their guardians are (letting others read their records).
+  action openSession, setGuardianship appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [Subject],
+    context: RequestContext,
+  };
+  // Ending a player session before it expires.
+  action revokeSession appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [Session],
+    context: RequestContext,
+  };
 }
 `;
 
 /** Actions Verity authorizes. */
-export const ACTIONS = ['read', 'write', 'share', 'erase', 'administer', 'deidentify', 'reidentify'] as const;
+export const ACTIONS = [
+  'read',
+  'write',
+  'share',
+  'erase',
+  'administer',
+  'deidentify',
+  'reidentify',
+  'openSession',
+  'setGuardianship',
+  'revokeSession',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The default policy set written by `verity init` (policies/verity.cedar). */
 export const DEFAULT_POLICIES = `// Verity's default policies. Everything not permitted here is denied.
 
-// A player reads, writes, shares and erases their own records, for service provision or at their own request.
+// A player reads, writes, shares and erases their own records, for service provision or at their
+// own request, of the record types the service that opened their session owns.
 @id("player-own-records")
 permit (
   principal is Verity::Player,
   action in [Verity::Action::"read", Verity::Action::"write", Verity::Action::"share", Verity::Action::"erase"],
   resource is Verity::Record
 )
-when { resource.owner == principal && ["service-provision", "user-request"].contains(context.purpose) };
+when {
+  resource.owner == principal &&
+  principal.recordTypes.contains(resource.type) &&
+  ["service-provision", "user-request"].contains(context.purpose)
+};
 
-// A guardian reads the records of a minor in their care.
+// A guardian reads the records of a minor in their care (of the types their session's opener owns).
 @id("guardian-reads-minor")
 permit (principal is Verity::Player, action == Verity::Action::"read", resource is Verity::Record)
-when { resource.ownerMinor && resource.guardians.contains(principal) && ["service-provision", "user-request"].contains(context.purpose) };
+when {
+  resource.ownerMinor &&
+  resource.guardians.contains(principal) &&
+  principal.recordTypes.contains(resource.type) &&
+  ["service-provision", "user-request"].contains(context.purpose)
+};
 
 // A world service reads and writes only its own record types, only to provide its service.
 @id("service-own-types")
@@ -87,6 +126,21 @@ permit (
   resource is Verity::Record
 )
 when { principal.recordTypes.contains(resource.type) && context.purpose == "service-provision" };
+
+// Vault tokens (records of type verity.token) are re-identification: their values are reached only
+// by detokenizing (reidentify, below: fraud prevention or a legal obligation), never as records.
+@id("vault-tokens-only-by-detokenizing")
+forbid (
+  principal,
+  action in [Verity::Action::"read", Verity::Action::"write", Verity::Action::"share"],
+  resource is Verity::Record
+)
+when { resource.type == "verity.token" };
+
+// A player session never touches vault tokens at all.
+@id("sessions-never-touch-vault-tokens")
+forbid (principal is Verity::Player, action, resource is Verity::Record)
+when { resource.type == "verity.token" };
 
 // Operators administer the log and record types, and carry out erasure; they never read content.
 @id("operator-administers")
@@ -104,20 +158,39 @@ permit (
 )
 when { ["service-provision", "user-request", "support", "legal-obligation"].contains(context.purpose) };
 
-// A platform service opens sessions for its players (it authenticated them).
+// A platform service whose token was granted session.open opens sessions for the players it
+// authenticated.
 @id("service-opens-sessions")
-permit (principal is Verity::Service, action == Verity::Action::"administer", resource is Verity::Subject)
-when { context.purpose == "authentication" };
-
-// A platform service records which players are minors and who their guardians are (it verified them).
-@id("service-records-guardianship")
-permit (principal is Verity::Service, action == Verity::Action::"administer", resource is Verity::Subject)
-when { context.purpose == "guardianship" };
+permit (principal is Verity::Service, action == Verity::Action::"openSession", resource is Verity::Subject)
+when { principal.capabilities.contains("session.open") && context.purpose == "authentication" };
 
 // No one but a platform service speaks for a player: operators never open player sessions.
 @id("operators-never-impersonate")
-forbid (principal is Verity::Operator, action == Verity::Action::"administer", resource is Verity::Subject)
-when { context.purpose == "authentication" };
+forbid (principal is Verity::Operator, action == Verity::Action::"openSession", resource);
+
+// A platform service whose token was granted guardianship.set records which players are minors and
+// who their guardians are (it verified them, and cites its evidence).
+@id("service-records-guardianship")
+permit (principal is Verity::Service, action == Verity::Action::"setGuardianship", resource is Verity::Subject)
+when { principal.capabilities.contains("guardianship.set") && context.purpose == "guardianship" };
+
+// Operators never decide who reads a minor's records, even when a token says otherwise.
+@id("operators-never-set-guardianship")
+forbid (principal is Verity::Operator, action == Verity::Action::"setGuardianship", resource);
+
+// A service ends the sessions it opened.
+@id("openers-revoke-their-sessions")
+permit (principal is Verity::Service, action == Verity::Action::"revokeSession", resource is Verity::Session)
+when { resource.openedBy == principal };
+
+// A service or operator whose token was granted session.revoke ends any session.
+@id("service-revokes-sessions")
+permit (principal is Verity::Service, action == Verity::Action::"revokeSession", resource is Verity::Session)
+when { principal.capabilities.contains("session.revoke") };
+
+@id("operator-revokes-sessions")
+permit (principal is Verity::Operator, action == Verity::Action::"revokeSession", resource is Verity::Session)
+when { principal.capabilities.contains("session.revoke") };
 
 // Services de-identify data for their own service, analytics or research.
 @id("services-deidentify")

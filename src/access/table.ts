@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { InputError } from '../errors/index.ts';
-import type { AccessContext, PolicyEngine, PrincipalRef, ResourceRef } from './engine.ts';
+import type { AccessContext, PolicyEngine } from './engine.ts';
+import type { PrincipalRef, ResourceRef } from './entities.ts';
 import { ACTIONS, type Action } from './schema.ts';
 
 /** One row of a policy test table (`verity policy test FILE`). */
@@ -46,19 +47,19 @@ const TABLE_SCHEMA = {
             type: 'object',
             additionalProperties: false,
             required: ['kind', 'id'],
-            properties: { kind: { const: 'player' }, id, minor: { type: 'boolean' }, guardians: ids },
+            properties: { kind: { const: 'player' }, id, recordTypes: ids },
           },
           {
             type: 'object',
             additionalProperties: false,
             required: ['kind', 'id', 'recordTypes'],
-            properties: { kind: { const: 'service' }, id, recordTypes: ids },
+            properties: { kind: { const: 'service' }, id, recordTypes: ids, capabilities: ids },
           },
           {
             type: 'object',
             additionalProperties: false,
             required: ['kind', 'id'],
-            properties: { kind: { enum: ['operator', 'auditor'] }, id },
+            properties: { kind: { enum: ['operator', 'auditor'] }, id, capabilities: ids },
           },
         ],
       },
@@ -76,6 +77,12 @@ const TABLE_SCHEMA = {
             additionalProperties: false,
             required: ['kind', 'owner'],
             properties: { kind: { const: 'subject' }, owner: player },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'id', 'owner', 'openedBy'],
+            properties: { kind: { const: 'session' }, id, owner: player, openedBy: id },
           },
           {
             type: 'object',

@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'policy.decision',
   'token.create',
   'token.revoke',
+  'session.open',
+  'session.revoke',
   'deid.pseudonymize',
   'deid.tokenize',
   'deid.fpe.encrypt',

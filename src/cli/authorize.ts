@@ -24,7 +24,8 @@ import { systemClock } from '../clock/index.ts';
 import { readPolicies } from '../embedded/index.ts';
 import { quote, VerityError } from '../errors/index.ts';
 import type { RecordMeta } from '../vault/index.ts';
-import { ACTOR, type Opened } from './common.ts';
+import type { Values } from './command.ts';
+import { ACTOR, dataDir, type Opened, withVerity } from './common.ts';
 
 /**
  * Who the local CLI is to the policies. The id holds a colon, which API token names cannot, so no
@@ -36,6 +37,18 @@ export const LOCAL_OPERATOR: PrincipalRef = { kind: 'operator', id: 'local:cli' 
 export async function localPolicies(dir: string): Promise<PolicyEngine> {
   const p = join(dir, 'policies');
   return PolicyEngine.load(existsSync(p) ? await readPolicies(p) : DEFAULT_POLICIES);
+}
+
+/** What a refusal of the local operator adds, for actions the default policies never allow it. */
+const NEVER_LOCAL: Partial<Record<Action, string>> = {
+  setGuardianship:
+    'guardianship is recorded by a platform service whose token was granted `guardianship.set` (`PUT /v1/subjects/guardianship`); the default policies never let an operator record it (see the README, "Guardianship")',
+};
+
+/** Runs `fn` on the data directory with the local policy gate. */
+export function gated<T>(values: Values, fn: (v: Opened, gate: LocalGate) => Promise<T>): Promise<T> {
+  const dir = dataDir(values);
+  return withVerity(values, async (v) => fn(v, new LocalGate(v, await localPolicies(dir), dir)));
 }
 
 /** Decisions for one local command on an open data directory. */
@@ -112,7 +125,7 @@ export class LocalGate {
       await this.log(action, label, purpose, false);
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
-        `the policies in ${quote(join(this.#dir, 'policies'))} do not permit the local operator (Verity::Operator::"local:cli") to ${action} this record for purpose ${quote(purpose)}; local commands are decided like HTTP requests (see the README, "Local reads")`,
+        `the policies in ${quote(join(this.#dir, 'policies'))} do not permit the local operator (Verity::Operator::"local:cli") to ${action} this ${resource.kind} for purpose ${quote(purpose)}; ${NEVER_LOCAL[action] ?? 'local commands are decided like HTTP requests (see the README, "Local reads")'}`,
       );
     }
     try {

@@ -204,7 +204,7 @@ export async function listen(
     records: {
       vault: v.vault,
       tokens: new Tokens(v.store, v.log),
-      sessions: new Sessions(v.keys),
+      sessions: new Sessions({ keys: v.keys, store: v.store, log: v.log }),
       policies: () => engine,
     },
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),

@@ -12,6 +12,7 @@ import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { records } from './commands/records.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
+import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
 import { tokens } from './commands/tokens.ts';
 import { types } from './commands/types.ts';
@@ -25,6 +26,7 @@ export const GROUPS: readonly Group[] = [
   keys,
   types,
   tokens,
+  sessions,
   policy,
   log,
   deid,

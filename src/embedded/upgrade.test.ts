@@ -1,5 +1,5 @@
 // A store of layout version 2, written by the Verity of that time (test/fixtures/store-layout-2),
-// opened by today's code: upgraded in place to the numbered migrations, records read back, log
+// opened by today's code: upgraded in place to the numbered migrations (sessions added), records read back, log
 // verified; a store migrated past what this code knows is refused. Needs PostgreSQL for its half.
 import assert from 'node:assert/strict';
 import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
@@ -32,7 +32,7 @@ async function copyFixture(name: string, dir: string): Promise<string> {
 async function checkUpgraded(data: string, ids: Expect): Promise<void> {
   const v = await openDataDir(data, { secret: SECRET });
   try {
-    assert.equal(await v.store.reader.getMeta('store.schema'), '3');
+    assert.equal(await v.store.reader.getMeta('store.schema'), '4');
     const first = await v.vault.get(ids.first, ACCESS);
     assert.deepEqual(first.data, { pos: [7, 8, 9], world: 'eu-1' });
     assert.equal(first.meta.version, 2);
@@ -43,6 +43,18 @@ async function checkUpgraded(data: string, ids: Expect): Promise<void> {
       minor: true,
       guardians: [await v.vault.subjectRef('player-1')],
     });
+    // The sessions table (added by layout 3) is there.
+    const session = {
+      id: 'AAAAAAAAAAAAAAAA',
+      subjectRef: await v.vault.subjectRef('player-1'),
+      openerTokenId: 'tok_AAAAAAAAAAAA',
+      opener: 'service:platform',
+      createdAt: 1,
+      expiresAt: 2,
+      revokedAt: null,
+    };
+    await v.log.submit((tx) => tx.insertSession(session));
+    assert.deepEqual(await v.store.reader.getSession(session.id), session);
     const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
     assert.ok(report.size >= 7, `log size ${report.size}`);
     // And it takes new writes.
@@ -75,11 +87,11 @@ describe('a store of layout version 2', () => {
       await checkUpgraded(data, { first: 'rec_-P7Rt6uDM6PREWdqWcCzNA', second: 'rec_-P7Rt7pXqfMk_Jg0-99GjI' });
       assert.deepEqual(
         peek('SELECT name FROM verity_migrations ORDER BY name').map((r) => r['name']),
-        ['0001_init', '0002_subject_facts', '0003_state_map'],
+        ['0001_init', '0002_subject_facts', '0003_sessions', '0004_state_map'],
       );
       // A migration this code does not know: refused, and the store is left as it is.
       const db = new DatabaseSync(file);
-      db.exec("INSERT INTO verity_migrations VALUES ('0004_from_a_newer_verity', 0)");
+      db.exec("INSERT INTO verity_migrations VALUES ('0005_from_a_newer_verity', 0)");
       db.close();
       await assert.rejects(openDataDir(data, { secret: SECRET }), newer);
     } finally {
@@ -104,9 +116,9 @@ describe('a store of layout version 2', () => {
       await checkUpgraded(data, { first: 'rec_-P7RtH468V_poojcB8cuB8', second: 'rec_-P7RtISVJoO7flSMg_tUs7' });
       assert.deepEqual(
         (await c.query(`SELECT name FROM ${schema}.verity_migrations ORDER BY name`)).rows.map((r) => r.name),
-        ['0001_init', '0002_subject_facts', '0003_state_map'],
+        ['0001_init', '0002_subject_facts', '0003_sessions', '0004_state_map'],
       );
-      await c.query(`INSERT INTO ${schema}.verity_migrations VALUES ('0004_from_a_newer_verity', 0)`);
+      await c.query(`INSERT INTO ${schema}.verity_migrations VALUES ('0005_from_a_newer_verity', 0)`);
       await assert.rejects(openDataDir(data, { secret: SECRET }), newer);
     } finally {
       await c.end();

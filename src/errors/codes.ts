@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   VERITY_E_POLICY_INVALID: { status: 422, area: 'access' },
   VERITY_E_ACCESS_DENIED: { status: 403, area: 'access' },
   VERITY_E_UNAUTHENTICATED: { status: 401, area: 'access' },
+  VERITY_E_SESSION_NOT_FOUND: { status: 404, area: 'access' },
   // de-identification
   VERITY_E_PRIVACY_BUDGET: { status: 403, area: 'privacy' },
   VERITY_E_ANONYMITY_UNREACHABLE: { status: 422, area: 'privacy' },

@@ -1,44 +1,102 @@
 import { importJWK, jwtVerify } from 'jose';
+import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { randomBytesSecure, toBase64Url, utf8 } from '../encoding/index.ts';
-import { InputError, VerityError } from '../errors/index.ts';
+import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import type { SessionRow, Store, StoreWriter } from '../store/index.ts';
+import { livePrincipal, type Principal } from './tokens.ts';
 
 /** Name of the KeyStore key that signs player sessions. */
 export const SESSION_KEY = 'session-signing';
 const ISSUER = 'verity';
 const AUDIENCE = 'verity-api';
 const MAX_TTL_S = 3600;
+/** Record types no session reaches: vault tokens are re-identification (detokenizing only). */
+const NEVER_IN_SESSIONS: ReadonlySet<string> = new Set(['verity.token']);
+/** Most sessions one bulk revocation reads at a time. */
+const PAGE = 500;
 
-/** A signed-in player, as a session token states it. */
+/** A signed-in player, as a live session (checked against its row and its opener's token) states it. */
 export interface PlayerSession {
-  /** The player's subject reference (a keyed pseudonym, never the player id). */
-  readonly subjectRef: string;
-  readonly minor: boolean;
-  /** Subject references of the player's guardians. */
-  readonly guardians: readonly string[];
-  /** The service that opened the session. */
-  readonly issuedFor: string;
-  readonly expiresAt: number;
   /** Random session id (names the player in the audit trail: unlinkable across sessions). */
   readonly id: string;
+  /** The player's subject reference (a keyed pseudonym, never the player id). */
+  readonly subjectRef: string;
+  /** The service whose token opened the session, as that token is now. */
+  readonly opener: Principal;
+  /** The record types the session reaches: its opener's, never vault tokens. */
+  readonly recordTypes: readonly string[];
+  readonly expiresAt: number;
+}
+
+/** Public facts about a session (never its token). */
+export interface SessionInfo {
+  readonly id: string;
+  readonly subjectRef: string;
+  readonly openerTokenId: string;
+  readonly opener: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+}
+
+/** Who opens or revokes, why, and the policy set that allowed it (recorded in the audit entry). */
+export interface SessionAccess {
+  readonly actor: string;
+  readonly purpose: string;
+  readonly policy?: string;
 }
 
 const REF_RE = /^[A-Za-z0-9_-]{43}$/;
+const ID_RE = /^[A-Za-z0-9_-]{16}$/;
+
+function unauthenticated(message: string): VerityError {
+  return new VerityError('VERITY_E_UNAUTHENTICATED', message);
+}
+
+/** Checks a session id (attacker-controlled on every interface). */
+export function checkSessionId(id: unknown): string {
+  if (typeof id !== 'string' || !ID_RE.test(id))
+    throw new InputError('VERITY_E_INPUT_INVALID', `${quote(id)} is not a session id (16 base64url characters)`);
+  return id;
+}
+
+function info(r: SessionRow): SessionInfo {
+  return {
+    id: r.id,
+    subjectRef: r.subjectRef,
+    openerTokenId: r.openerTokenId,
+    opener: r.opener,
+    createdAt: new Date(r.createdAt).toISOString(),
+    expiresAt: new Date(r.expiresAt).toISOString(),
+    revokedAt: r.revokedAt === null ? null : new Date(r.revokedAt).toISOString(),
+  };
+}
 
 /**
- * Short-lived end-user sessions: compact JWS (EdDSA) tokens signed by a KeyStore key, so the
- * private key never leaves the key store (an HSM later). Claims carry only pseudonyms. Verified
- * with `jose` (algorithm pinned to EdDSA, issuer, audience and expiry checked).
+ * Player sessions (FGMV-46 7.1.4, 7.1.6): short-lived compact JWS (EdDSA) tokens signed by a
+ * KeyStore key (the private key never leaves the key store), naming the player by pseudonym only,
+ * each backed by a row of the store. A session is opened only by a platform service (the policies
+ * demand the `session.open` capability) and reaches no more than its opener could: the opener's
+ * record types, never vault tokens. Every request made with a session reads its row and its
+ * opener's token (nothing is cached): a revocation of the session, of its player's sessions, of its
+ * opener's sessions, or of the opener's token is effective on the next request, on every node.
+ * Every opening and revocation is audited, naming the session id and who opened or revoked it.
  */
 export class Sessions {
   readonly #keys: KeyStore;
+  readonly #store: Store;
+  readonly #log: TransparencyLog;
   readonly #clock: Clock;
   #publicKey: Awaited<ReturnType<typeof importJWK>> | undefined;
 
-  constructor(keys: KeyStore, clock: Clock = systemClock) {
-    this.#keys = keys;
-    this.#clock = clock;
+  constructor(o: { keys: KeyStore; store: Store; log: TransparencyLog; clock?: Clock }) {
+    this.#keys = o.keys;
+    this.#store = o.store;
+    this.#log = o.log;
+    this.#clock = o.clock ?? systemClock;
   }
 
   async #verifyKey() {
@@ -49,39 +107,97 @@ export class Sessions {
     return this.#publicKey;
   }
 
-  /** Opens a session for a player (called by a trusted service); valid for at most an hour. */
-  async issue(
-    s: Omit<PlayerSession, 'expiresAt' | 'id'>,
+  #entry(access: SessionAccess, action: 'session.open' | 'session.revoke', id: string, details: AuditEvent['details']) {
+    return encodeAuditEntry({
+      actor: access.actor,
+      ...(access.policy === undefined ? {} : { policy: access.policy }),
+      action,
+      resource: `session:${id}`,
+      purpose: access.purpose,
+      outcome: 'success',
+      time: this.#clock.now(),
+      ...(details === undefined ? {} : { details }),
+    });
+  }
+
+  /**
+   * Opens a session for a player whom the opening service authenticated; valid for at most an hour.
+   * Its row and its audit entry (the session id, the opener's token id; never the player) are
+   * written in one transaction, before the token is handed out.
+   */
+  async open(
+    opener: Principal,
+    subjectRef: string,
+    access: SessionAccess,
     ttlSeconds = 900,
-  ): Promise<{ token: string; expiresAt: number }> {
-    if (!REF_RE.test(s.subjectRef) || !s.guardians.every((g) => REF_RE.test(g)) || s.guardians.length > 16) {
-      throw new InputError('VERITY_E_INPUT_INVALID', 'a session names players by subject reference');
-    }
+  ): Promise<{ id: string; token: string; expiresAt: number; logIndex: number }> {
+    if (opener.role !== 'service')
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        'only a platform service (a service token granted `session.open`) opens player sessions',
+      );
+    if (!REF_RE.test(subjectRef))
+      throw new InputError('VERITY_E_INPUT_INVALID', 'a session names its player by subject reference');
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_S)
       throw new InputError('VERITY_E_INPUT_INVALID', `a session lasts 1 to ${MAX_TTL_S} seconds`);
     await this.#verifyKey();
     const now = Math.floor(this.#clock.now() / 1000);
-    const header = { alg: 'EdDSA', typ: 'JWT' };
+    const id = toBase64Url(randomBytesSecure(12));
     const payload = {
       iss: ISSUER,
       aud: AUDIENCE,
-      sub: s.subjectRef,
+      sub: subjectRef,
       iat: now,
       exp: now + ttlSeconds,
-      jti: toBase64Url(randomBytesSecure(12)),
-      minor: s.minor,
-      guardians: s.guardians,
-      azp: s.issuedFor,
+      jti: id,
+      azp: opener.actor,
     };
-    const input = `${toBase64Url(utf8(JSON.stringify(header)))}.${toBase64Url(utf8(JSON.stringify(payload)))}`;
+    const input = `${toBase64Url(utf8(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' })))}.${toBase64Url(utf8(JSON.stringify(payload)))}`;
     const sig = await this.#keys.sign(SESSION_KEY, utf8(input));
-    return { token: `${input}.${toBase64Url(sig)}`, expiresAt: (now + ttlSeconds) * 1000 };
+    const expiresAt = (now + ttlSeconds) * 1000;
+    const { result: logIndex } = await this.#log.submit(async (tx, batch) => {
+      await tx.insertSession({
+        id,
+        subjectRef,
+        openerTokenId: opener.tokenId,
+        opener: opener.actor,
+        createdAt: now * 1000,
+        expiresAt,
+        revokedAt: null,
+      });
+      return batch.add(this.#entry(access, 'session.open', id, { token: opener.tokenId, ttl: ttlSeconds }));
+    });
+    return { id, token: `${input}.${toBase64Url(sig)}`, expiresAt, logIndex };
   }
 
-  /** Verifies a session token (attacker-controlled); throws VERITY_E_UNAUTHENTICATED when not live. */
-  async verify(token: string): Promise<PlayerSession> {
+  /**
+   * Checks a session token (attacker-controlled): its signature, then its row (known, not revoked,
+   * not expired) and its opener's token (not revoked, not expired). Throws VERITY_E_UNAUTHENTICATED
+   * when any of them is not live.
+   */
+  async authenticate(token: string): Promise<PlayerSession> {
+    const { id, sub } = await this.#verify(token);
+    const now = this.#clock.now();
+    const row = await this.#store.reader.getSession(id);
+    if (row === undefined || row.subjectRef !== sub)
+      throw unauthenticated('the session is not known here; open a new session');
+    if (row.revokedAt !== null) throw unauthenticated('the session was revoked; open a new session');
+    if (now >= row.expiresAt) throw unauthenticated('the session has expired; open a new session');
+    const t = await this.#store.reader.getToken(row.openerTokenId);
+    if (t === undefined) throw unauthenticated('the token that opened the session is gone; open a new session');
+    const opener = livePrincipal(t, now, 'the token that opened the session');
+    return {
+      id,
+      subjectRef: row.subjectRef,
+      opener,
+      recordTypes: opener.recordTypes.filter((x) => !NEVER_IN_SESSIONS.has(x)),
+      expiresAt: row.expiresAt,
+    };
+  }
+
+  async #verify(token: string): Promise<{ id: string; sub: string }> {
     if (typeof token !== 'string' || token.length > 4096)
-      throw new VerityError('VERITY_E_UNAUTHENTICATED', 'the session token is malformed');
+      throw unauthenticated('the session token is malformed; open a new session');
     try {
       const { payload } = await jwtVerify(token, await this.#verifyKey(), {
         algorithms: ['EdDSA'],
@@ -89,30 +205,107 @@ export class Sessions {
         audience: AUDIENCE,
         currentDate: new Date(this.#clock.now()),
       });
-      const sub = payload.sub;
-      const guardians = payload['guardians'];
-      if (
-        typeof sub !== 'string' ||
-        !REF_RE.test(sub) ||
-        !Array.isArray(guardians) ||
-        !guardians.every((g) => typeof g === 'string' && REF_RE.test(g))
-      ) {
+      const { sub, jti } = payload;
+      if (typeof sub !== 'string' || !REF_RE.test(sub) || typeof jti !== 'string' || !ID_RE.test(jti))
         throw new Error('claims');
-      }
-      if (typeof payload.jti !== 'string' || !/^[A-Za-z0-9_-]{16}$/.test(payload.jti)) throw new Error('jti');
-      return {
-        subjectRef: sub,
-        minor: payload['minor'] === true,
-        guardians: guardians as string[],
-        issuedFor: String(payload['azp'] ?? '').slice(0, 128),
-        expiresAt: (payload.exp ?? 0) * 1000,
-        id: payload.jti,
-      };
+      return { id: jti, sub };
     } catch {
-      throw new VerityError(
-        'VERITY_E_UNAUTHENTICATED',
-        'the session token is not valid or has expired; open a new session',
-      );
+      throw unauthenticated('the session token is not valid or has expired; open a new session');
     }
   }
+
+  /** A session's public facts (revoked and expired ones too). */
+  async get(id: string): Promise<SessionInfo | undefined> {
+    const r = await this.#store.reader.getSession(checkSessionId(id));
+    return r === undefined ? undefined : info(r);
+  }
+
+  /** The row of a session, for authorization before revoking it. */
+  row(id: string): Promise<SessionRow | undefined> {
+    return this.#store.reader.getSession(checkSessionId(id));
+  }
+
+  /** Active sessions (not revoked, not expired): all, one player's, or those one token opened. */
+  async list(
+    filter: { subjectRef?: string; openerTokenId?: string },
+    page: { limit: number; after?: string },
+  ): Promise<SessionInfo[]> {
+    if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 10_000)
+      throw new InputError('VERITY_E_INPUT_INVALID', 'list 1 to 10000 sessions at a time');
+    const after = page.after === undefined ? {} : { after: checkSessionId(page.after) };
+    const rows = await this.#store.reader.listActiveSessions(this.#clock.now(), filter, {
+      limit: page.limit,
+      ...after,
+    });
+    return rows.map(info);
+  }
+
+  /**
+   * Revokes one session: effective on the next request made with it. Audited when it was live;
+   * false when there is no such session.
+   */
+  async revoke(id: string, access: SessionAccess): Promise<boolean> {
+    checkSessionId(id);
+    const now = this.#clock.now();
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const r = await tx.getSession(id);
+      if (r === undefined) return false;
+      if (r.revokedAt === null) {
+        await tx.revokeSession(id, now);
+        batch.add(this.#entry(access, 'session.revoke', id, { by: 'id' }));
+      }
+      return true;
+    });
+    return result;
+  }
+
+  /**
+   * Revokes the active sessions of a player (`subjectRef`) or of an opener's token (`openerTokenId`)
+   * that `permit` allows (all by default), in one transaction with one audit entry per session.
+   * Returns the ids revoked and how many `permit` refused.
+   */
+  async revokeAll(
+    filter: { subjectRef: string } | { openerTokenId: string },
+    access: SessionAccess,
+    permit: (s: SessionRow) => boolean = () => true,
+  ): Promise<{ revoked: string[]; refused: number }> {
+    const now = this.#clock.now();
+    const by = 'subjectRef' in filter ? 'subject' : 'opener';
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const revoked: string[] = [];
+      let refused = 0;
+      for (let after = ''; ; ) {
+        const rows = await tx.listActiveSessions(now, filter, { limit: PAGE, after });
+        for (const r of rows) {
+          if (!permit(r)) refused++;
+          else revoked.push(r.id);
+        }
+        if (rows.length < PAGE) break;
+        after = (rows[rows.length - 1] as SessionRow).id;
+      }
+      await revokeIds(tx, filter, revoked, refused, now);
+      for (const id of revoked) batch.add(this.#entry(access, 'session.revoke', id, { by }));
+      return { revoked, refused };
+    });
+    return result;
+  }
+}
+
+/** Revokes the listed sessions: in one statement when none was refused, else one by one. */
+async function revokeIds(
+  tx: StoreWriter,
+  filter: { subjectRef: string } | { openerTokenId: string },
+  ids: readonly string[],
+  refused: number,
+  now: number,
+): Promise<void> {
+  if (ids.length === 0) return;
+  if (refused > 0) {
+    for (const id of ids) await tx.revokeSession(id, now);
+    return;
+  }
+  // Every active session was listed and permitted: the bulk statement revokes exactly those
+  // (the write lock is held, so no session was opened in between).
+  if ('subjectRef' in filter) await tx.revokeSubjectSessions(filter.subjectRef, now);
+  else await tx.revokeOpenerSessions(filter.openerTokenId, now);
 }

@@ -10,12 +10,29 @@ import type { Store, TokenRow } from '../store/index.ts';
 export const TOKEN_ROLES = ['service', 'operator', 'auditor'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
+/**
+ * Capabilities a token is granted explicitly (`verity tokens create --capability C`), never implied
+ * by its role, and the roles that may hold each: opening player sessions and recording guardianship
+ * speak for players, so only platform services may; revoking sessions only takes access away.
+ */
+export const CAPABILITIES = {
+  'session.open': ['service'],
+  'session.revoke': ['service', 'operator'],
+  'guardianship.set': ['service'],
+} as const satisfies Record<string, readonly TokenRole[]>;
+export type Capability = keyof typeof CAPABILITIES;
+
+/** Vault tokens: no API token owns the type; their values are reached only by detokenizing. */
+const VAULT_TOKEN_TYPE = 'verity.token';
+
 /** An authenticated caller. */
 export interface Principal {
   readonly name: string;
   readonly role: TokenRole;
   /** For services: the record types they own. */
   readonly recordTypes: readonly string[];
+  /** What the token was granted explicitly (see CAPABILITIES). */
+  readonly capabilities: readonly Capability[];
   readonly tokenId: string;
   /** How the principal appears in the audit trail, e.g. `service:world-eu`. */
   readonly actor: string;
@@ -27,6 +44,7 @@ export interface TokenInfo {
   readonly principal: string;
   readonly role: TokenRole;
   readonly recordTypes: readonly string[];
+  readonly capabilities: readonly Capability[];
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly revokedAt: string | null;
@@ -38,6 +56,13 @@ const TYPE_RE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const TOKEN_RE = /^(tok_[A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 const MAX_TTL_MS = 366 * 24 * 3600 * 1000;
 
+/** Checks a token id (`tok_` and 12 base64url characters). */
+export function checkTokenId(id: unknown): string {
+  if (typeof id !== 'string' || !/^tok_[A-Za-z0-9_-]{12}$/.test(id))
+    throw new InputError('VERITY_E_INPUT_INVALID', `${quote(id)} is not a token id (tok_ and 12 base64url characters)`);
+  return id;
+}
+
 function unauthenticated(message: string): VerityError {
   return new VerityError('VERITY_E_UNAUTHENTICATED', message);
 }
@@ -46,11 +71,64 @@ function hashSecret(secret: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(secret).digest());
 }
 
+/** What a token's scopes say (JSON text in the row; anything unknown in it is ignored). */
+function scopesOf(r: TokenRow): { recordTypes: string[]; capabilities: Capability[] } {
+  const s = parseJson(r.scopes, { maxBytes: 64 * 1024, maxDepth: 3 }, 'token scopes') as {
+    recordTypes?: unknown;
+    capabilities?: unknown;
+  };
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
+  return {
+    recordTypes: strings(s.recordTypes),
+    capabilities: strings(s.capabilities).filter((c): c is Capability => Object.hasOwn(CAPABILITIES, c)),
+  };
+}
+
+/**
+ * The principal of a stored token if it is live at `now` (not revoked, not expired); throws
+ * VERITY_E_UNAUTHENTICATED otherwise. `what` names the token in the message.
+ */
+export function livePrincipal(row: TokenRow, now: number, what = 'the bearer token'): Principal {
+  if (row.revokedAt !== null) throw unauthenticated(`${what} was revoked`);
+  if (now >= row.expiresAt) throw unauthenticated(`${what} has expired; create a new one`);
+  const role = row.role as TokenRole;
+  const scopes = scopesOf(row);
+  return {
+    name: row.principal,
+    role,
+    recordTypes: scopes.recordTypes,
+    capabilities: scopes.capabilities,
+    tokenId: row.id,
+    actor: `${role}:${row.principal}`,
+  };
+}
+
+/** Checks the capabilities asked for a token of `role`. */
+function checkCapabilities(role: TokenRole, asked: readonly string[]): Capability[] {
+  if (asked.length > 16) throw new InputError('VERITY_E_INPUT_INVALID', 'a token has at most 16 capabilities');
+  const out = new Set<Capability>();
+  for (const c of asked) {
+    if (!Object.hasOwn(CAPABILITIES, c))
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `capability ${quote(c)} is not one of ${Object.keys(CAPABILITIES).join(', ')}`,
+      );
+    const roles: readonly TokenRole[] = CAPABILITIES[c as Capability];
+    if (!roles.includes(role))
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `capability ${quote(c)} is for ${roles.join(' or ')} tokens, not ${role} tokens`,
+      );
+    out.add(c as Capability);
+  }
+  return [...out].sort();
+}
+
 /**
  * API tokens of service principals (FGMV-46 7.1.4): random 256-bit secrets, stored only as SHA-256
- * hashes, scoped (role and record types), expiring and revocable. Creation and revocation are
- * audited. Checking a token reads the store every time, so a revocation takes effect at once, on
- * every node.
+ * hashes, scoped (role, record types and capabilities granted explicitly), expiring and revocable.
+ * Creation and revocation are audited; revoking a token revokes the player sessions it opened.
+ * Checking a token reads the store every time, so a revocation takes effect at once, on every node.
  */
 export class Tokens {
   readonly #store: Store;
@@ -68,6 +146,7 @@ export class Tokens {
     principal: string;
     role: string;
     recordTypes?: readonly string[];
+    capabilities?: readonly string[];
     ttlMs?: number;
     actor: string;
   }): Promise<{ token: string; info: TokenInfo }> {
@@ -86,6 +165,12 @@ export class Tokens {
       throw new InputError('VERITY_E_INPUT_INVALID', 'record types must be at most 100 valid type names');
     if (input.role !== 'service' && recordTypes.length > 0)
       throw new InputError('VERITY_E_INPUT_INVALID', 'only service tokens carry record types');
+    if (recordTypes.includes(VAULT_TOKEN_TYPE))
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `no token owns the type \`${VAULT_TOKEN_TYPE}\`: vault tokens are reached only by detokenizing (\`POST /v1/deid/tokens/detokenize\`)`,
+      );
+    const capabilities = checkCapabilities(input.role as TokenRole, [...(input.capabilities ?? [])]);
     const ttl = input.ttlMs ?? 90 * 24 * 3600 * 1000;
     if (!Number.isSafeInteger(ttl) || ttl < 1000 || ttl > MAX_TTL_MS)
       throw new InputError('VERITY_E_INPUT_INVALID', 'a token lives from 1 second to 366 days');
@@ -97,7 +182,7 @@ export class Tokens {
       secretHash: hashSecret(secret),
       principal: input.principal,
       role: input.role,
-      scopes: JSON.stringify({ recordTypes }),
+      scopes: JSON.stringify({ recordTypes, capabilities }),
       createdAt: now,
       expiresAt: now + ttl,
       revokedAt: null,
@@ -112,7 +197,7 @@ export class Tokens {
           purpose: 'administration',
           outcome: 'success',
           time: now,
-          details: { role: input.role },
+          details: { role: input.role, ...(capabilities.length > 0 ? { capabilities: capabilities.join(',') } : {}) },
         }),
       );
     });
@@ -120,21 +205,16 @@ export class Tokens {
   }
 
   #info(r: TokenRow): TokenInfo {
+    const scopes = scopesOf(r);
     return {
       id: r.id,
       principal: r.principal,
       role: r.role as TokenRole,
-      recordTypes: this.#scopes(r).recordTypes,
+      recordTypes: scopes.recordTypes,
+      capabilities: scopes.capabilities,
       createdAt: new Date(r.createdAt).toISOString(),
       expiresAt: new Date(r.expiresAt).toISOString(),
       revokedAt: r.revokedAt === null ? null : new Date(r.revokedAt).toISOString(),
-    };
-  }
-
-  #scopes(r: TokenRow): { recordTypes: string[] } {
-    const s = parseJson(r.scopes, { maxBytes: 64 * 1024, maxDepth: 3 }, 'token scopes') as { recordTypes?: unknown };
-    return {
-      recordTypes: Array.isArray(s.recordTypes) ? s.recordTypes.filter((t): t is string => typeof t === 'string') : [],
     };
   }
 
@@ -146,26 +226,23 @@ export class Tokens {
     // Hash before looking at the row, so unknown and wrong tokens take the same path.
     const given = hashSecret(m[2] as string);
     if (row === undefined || !bytesEqual(given, row.secretHash)) throw unauthenticated('the bearer token is not valid');
-    if (row.revokedAt !== null) throw unauthenticated('the bearer token was revoked');
-    if (this.#clock.now() >= row.expiresAt) throw unauthenticated('the bearer token has expired; create a new one');
-    const role = row.role as TokenRole;
-    return {
-      name: row.principal,
-      role,
-      recordTypes: this.#scopes(row).recordTypes,
-      tokenId: row.id,
-      actor: `${role}:${row.principal}`,
-    };
+    return livePrincipal(row, this.#clock.now());
   }
 
-  /** Revokes a token at once (audited). */
+  /** A token's public facts (never its secret), or undefined when there is no such token. */
+  async get(id: string): Promise<TokenInfo | undefined> {
+    const r = await this.#store.reader.getToken(checkTokenId(id));
+    return r === undefined ? undefined : this.#info(r);
+  }
+
+  /** Revokes a token at once, and every player session it opened (audited, with how many). */
   async revoke(id: string, actor: string): Promise<boolean> {
-    if (!/^tok_[A-Za-z0-9_-]{12}$/.test(id))
-      throw new InputError('VERITY_E_INPUT_INVALID', `${quote(id)} is not a token id`);
+    checkTokenId(id);
     const now = this.#clock.now();
     const { result } = await this.#log.submit(async (tx, batch) => {
       const found = await tx.revokeToken(id, now);
-      if (found)
+      if (found) {
+        const sessions = await tx.revokeOpenerSessions(id, now);
         batch.add(
           encodeAuditEntry({
             actor,
@@ -174,8 +251,10 @@ export class Tokens {
             purpose: 'security',
             outcome: 'success',
             time: now,
+            details: { sessions },
           }),
         );
+      }
       return found;
     });
     return result;

@@ -310,15 +310,42 @@ export class VerityClient {
   }
 
   /**
-   * Records whether a subject is a minor and who their guardians are (subjects); the access
-   * policies read these facts about every record's owner.
+   * Records whether a subject is a minor and who their guardians are (subjects), citing the
+   * evidence (kind: parental-consent, court-order, guardianship-document or age-verification; the
+   * log keeps its hash); the access policies read these facts about every record's owner. The
+   * default policies allow it to a service token granted `guardianship.set`.
    */
   setGuardianship(
     subject: string,
     facts: { minor: boolean; guardians: readonly string[] },
+    evidence: { kind: string; reference: string },
     purpose = 'guardianship',
   ): Promise<{ logIndex: number }> {
-    return this.#json('PUT', '/v1/subjects/guardianship', { subject, purpose, ...facts });
+    return this.#json('PUT', '/v1/subjects/guardianship', { subject, purpose, ...facts, evidence });
+  }
+
+  // ---- player sessions (a platform service's token granted `session.open`) -------------------
+
+  /** Opens a session for a player the calling service authenticated: its id, its token, its expiry (ms). */
+  openSession(
+    player: string,
+    o: { purpose?: string; ttlSeconds?: number } = {},
+  ): Promise<{ id: string; token: string; expiresAt: number }> {
+    return this.#json('POST', '/v1/sessions', {
+      player,
+      purpose: o.purpose ?? 'authentication',
+      ...(o.ttlSeconds === undefined ? {} : { ttlSeconds: o.ttlSeconds }),
+    });
+  }
+
+  /** Revokes one session (the caller opened it, or holds `session.revoke`). */
+  revokeSession(id: string): Promise<{ revoked: number }> {
+    return this.#json('DELETE', `/v1/sessions/${encodeURIComponent(id)}`);
+  }
+
+  /** Revokes a player's sessions, or those one token opened, as far as the policies allow. */
+  revokeSessions(which: { subject: string } | { opener: string }): Promise<{ revoked: number }> {
+    return this.#json('POST', '/v1/sessions/revoke', which);
   }
 
   // ---- de-identification (FGMV-46 7.1.3) ----------------------------------------------------

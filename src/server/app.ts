@@ -15,6 +15,7 @@ import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import type { App } from './schemas.ts';
+import { registerSessionRoutes } from './sessions.ts';
 
 /** What the HTTP interface serves. */
 export interface ServerOptions {
@@ -209,6 +210,8 @@ export function buildServer(options: ServerOptions): App {
         { onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched') },
       );
       registerRecordRoutes(routes, { ...options.records, log }, gate);
+      if (options.records.sessions !== undefined)
+        registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));

@@ -4,7 +4,7 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { Principal as ServicePrincipal, Sessions, Tokens } from '../principals/index.ts';
+import type { Capability, Principal as ServicePrincipal, Sessions, Tokens } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
 
 /** What the record endpoints need. */
@@ -28,11 +28,12 @@ export interface GateHooks {
 /** A signed-in player (session token): named by subject reference, never by id. */
 interface PlayerCaller {
   readonly role: 'player';
+  /** The player's subject reference. */
   readonly name: string;
-  readonly minor: boolean;
-  readonly guardians: readonly string[];
+  /** The record types of the session's opener (never vault tokens). */
   readonly recordTypes: readonly string[];
   readonly actor: string;
+  readonly sessionId: string;
 }
 
 export type Principal = ServicePrincipal | PlayerCaller;
@@ -44,9 +45,32 @@ declare module 'fastify' {
 }
 
 function cedarPrincipal(p: Principal): PrincipalRef {
-  return p.role === 'service'
-    ? { kind: 'service', id: p.name, recordTypes: p.recordTypes }
-    : { kind: p.role, id: p.name };
+  switch (p.role) {
+    case 'player':
+      return { kind: 'player', id: p.name, recordTypes: p.recordTypes };
+    case 'service':
+      return { kind: 'service', id: p.name, recordTypes: p.recordTypes, capabilities: p.capabilities };
+    default:
+      return { kind: p.role, id: p.name, capabilities: p.capabilities };
+  }
+}
+
+/** The capability the default policies want for an action, when it needs one. */
+const NEEDS: Partial<Record<Action, Capability>> = {
+  openSession: 'session.open',
+  setGuardianship: 'guardianship.set',
+};
+
+/** What a denial says: what to do next, when it is something the caller's token lacks. */
+function denial(p: Principal, action: Action, resource: ResourceRef, purposeText: string): string {
+  const cap = NEEDS[action];
+  if (cap !== undefined && p.role !== 'player' && !p.capabilities.includes(cap))
+    return `the token of ${p.actor} was not granted \`${cap}\`, so the policies do not permit it to ${action}; a service needs a token made with \`verity tokens create ... --role service --capability ${cap}\``;
+  if (resource.kind === 'record' && p.role === 'service' && p.recordTypes.length === 0)
+    return `the token of ${p.actor} has no record types, so the policies permit it nothing; create one with \`verity tokens create ... --role service --record-types TYPE[,TYPE...]\``;
+  const what =
+    resource.kind === 'session' ? 'this session' : resource.kind === 'subject' ? 'this subject' : 'this record';
+  return `the policies do not permit ${p.actor} to ${action} ${what} for purpose \`${purposeText}\``;
 }
 
 /**
@@ -73,14 +97,14 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     }
     const token = h.slice('Bearer '.length).trim();
     if (o.sessions !== undefined && token.split('.').length === 3) {
-      const s = await o.sessions.verify(token);
+      // Signature, then the session's row and its opener's token: a revocation is seen at once.
+      const s = await o.sessions.authenticate(token);
       req.principal = {
         role: 'player',
         name: s.subjectRef,
-        minor: s.minor,
-        guardians: s.guardians,
-        recordTypes: [],
+        recordTypes: s.recordTypes,
         actor: `player:session-${s.id}`,
+        sessionId: s.id,
       };
       return;
     }
@@ -139,12 +163,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     const d = o.policies().authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
     if (!d.allowed) {
       await logDecision(p, action, label, purposeText, d);
-      throw new VerityError(
-        'VERITY_E_ACCESS_DENIED',
-        resource.kind === 'record' && p.role === 'service' && p.recordTypes.length === 0
-          ? `the token of ${p.actor} has no record types, so the policies permit it nothing; create one with \`verity tokens create ... --role service --record-types TYPE[,TYPE...]\``
-          : `the policies do not permit ${p.actor} to ${action} this record for purpose \`${purposeText}\``,
-      );
+      throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
     }
     return d;
   };

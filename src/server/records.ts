@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { ABSENT_OWNER, type Action, type ResourceRef, recordResource } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { VaultError } from '../errors/index.ts';
+import { GUARDIANSHIP_EVIDENCE } from '../vault/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import {
   type App,
@@ -299,16 +300,26 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     {
       schema: {
         summary:
-          'Record whether a subject is a minor and who their guardians are (the owner facts the policies read); replaces what was recorded; audited',
+          'Record whether a subject is a minor and who their guardians are (the owner facts the policies read), citing the evidence; replaces what was recorded; audited with the evidence kind and hash. The default policies allow it only to a service token granted `guardianship.set`, for the purpose `guardianship`, never to an operator',
         ...secured,
         body: body({
           subject: Subject,
           purpose: Type.String({
             ...Purpose,
-            description: 'the default policies allow platform services with `guardianship`',
+            description: 'the default policies allow `guardianship` only',
           }),
           minor: Type.Boolean(),
           guardians: Guardians,
+          evidence: body({
+            kind: Type.Enum([...GUARDIANSHIP_EVIDENCE]),
+            reference: Type.String({
+              minLength: 1,
+              maxLength: 256,
+              pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+              description:
+                'where the citing service keeps the evidence (a form or case number, never personal data); the log keeps only its hash',
+            }),
+          }),
         }),
         response: { 200: ok(ref(Logged), 'The log index of the audit entry'), ...bodyErrors },
       },
@@ -318,12 +329,12 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const p = principalOf(req);
       const b = req.body;
       const owner = await ownerOf(await o.vault.subjectRef(b.subject));
-      return decided(p, 'administer', { kind: 'subject', owner }, 'subject:guardianship', b.purpose, (policy) =>
-        o.vault.setGuardianship(
-          b.subject,
-          { minor: b.minor, guardians: b.guardians },
-          { actor: p.actor, policy, purpose: b.purpose },
-        ),
+      return decided(p, 'setGuardianship', { kind: 'subject', owner }, 'subject:guardianship', b.purpose, (policy) =>
+        o.vault.setGuardianship(b.subject, { minor: b.minor, guardians: b.guardians }, b.evidence, {
+          actor: p.actor,
+          policy,
+          purpose: b.purpose,
+        }),
       );
     },
   );
@@ -350,46 +361,6 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const b = req.body;
       await (await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose)).logged;
       return o.vault.rotateKeys({ actor: p.actor, purpose: b.purpose, destroyRetired: b.destroyRetired === true });
-    },
-  );
-
-  app.post(
-    '/v1/sessions',
-    {
-      schema: {
-        summary:
-          'Open a short-lived session (EdDSA JWT) for a player the calling service authenticated; players then call with it as their bearer token',
-        ...secured,
-        body: body({
-          player: Subject,
-          purpose: Purpose,
-          minor: Type.Optional(Type.Boolean()),
-          guardians: Type.Optional(Guardians),
-          ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-        }),
-        response: {
-          201: Type.Object(
-            { token: Type.String(), expiresAt: Type.Integer({ description: 'Unix seconds' }) },
-            { description: 'The session token and when it expires' },
-          ),
-          ...bodyErrors,
-        },
-      },
-      onRequest: authenticate,
-    },
-    async (req, reply) => {
-      const p = principalOf(req);
-      if (o.sessions === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'sessions are not served here');
-      const b = req.body;
-      const subjectRef = await o.vault.subjectRef(b.player);
-      const guardians = await Promise.all((b.guardians ?? []).map((g) => o.vault.subjectRef(g)));
-      const owner = { id: subjectRef, minor: b.minor === true, guardians };
-      await (await decide(p, 'administer', { kind: 'subject', owner }, 'subject:session', b.purpose)).logged;
-      const s = await o.sessions.issue(
-        { subjectRef, minor: b.minor === true, guardians, issuedFor: p.actor },
-        b.ttlSeconds,
-      );
-      return reply.code(201).send(s);
     },
   );
 }

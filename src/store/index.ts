@@ -12,6 +12,8 @@ export type {
   RowReader,
   ScanOptions,
   SchemaRow,
+  SessionFilter,
+  SessionRow,
   StateCommit,
   StateNodeRow,
   Store,

@@ -30,6 +30,16 @@ const TOKEN_COLUMNS = [
   'revoked_at',
 ] as const;
 
+const SESSION_COLUMNS = [
+  'id',
+  'subject_ref',
+  'opener_token',
+  'opener',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+] as const;
+
 const R = RECORD_COLUMNS.map((c) => `r.${c}` as const);
 
 /**
@@ -45,6 +55,16 @@ function isLatest(eb: ExpressionBuilder<Database & { r: Database['records'] }, '
       .select((v) => v.fn.max('v.version').as('m'))
       .whereRef('v.id', '=', 'r.id'),
   );
+}
+
+/** Sessions neither revoked nor expired at `now`, from session id `after` on. */
+function activeSessions(db: ReturnType<typeof builder>) {
+  return db
+    .selectFrom('sessions')
+    .select(SESSION_COLUMNS)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', arg('now'))
+    .where('id', '>', arg('after'));
 }
 
 /** Builds and compiles the store's queries for a dialect (and PostgreSQL schema). */
@@ -117,6 +137,10 @@ export function queries(dialect: DialectName, schema?: string) {
     getFacts: db.selectFrom('subject_facts').select(SUBJECT_FACTS_COLUMNS).where('subject_ref', '=', arg('subject')),
     getToken: db.selectFrom('tokens').select(TOKEN_COLUMNS).where('id', '=', arg('id')),
     listTokens: db.selectFrom('tokens').select(TOKEN_COLUMNS).orderBy('created_at', 'desc').orderBy('id'),
+    getSession: db.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', arg('id')),
+    listSessions: activeSessions(db).orderBy('id').limit(arg('limit')),
+    listSubjectSessions: activeSessions(db).where('subject_ref', '=', arg('subject')).orderBy('id').limit(arg('limit')),
+    listOpenerSessions: activeSessions(db).where('opener_token', '=', arg('opener')).orderBy('id').limit(arg('limit')),
     getSchema: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).where('type', '=', arg('type')),
     listSchemas: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).orderBy('type'),
 
@@ -165,6 +189,12 @@ export function queries(dialect: DialectName, schema?: string) {
       .orderBy('subject_ref')
       .limit(arg('limit')),
     listMeta: db.selectFrom('meta').select(['key', 'value']).orderBy('key'),
+    scanSessions: db
+      .selectFrom('sessions')
+      .select(SESSION_COLUMNS)
+      .where('id', '>', arg('after'))
+      .orderBy('id')
+      .limit(arg('limit')),
 
     setMeta: db
       .insertInto('meta')
@@ -286,6 +316,29 @@ export function queries(dialect: DialectName, schema?: string) {
       .updateTable('tokens')
       .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(arg<number>('at'))) }))
       .where('id', '=', arg('id')),
+    insertSession: db.insertInto('sessions').values({
+      id: arg('id'),
+      subject_ref: arg('subject'),
+      opener_token: arg('opener'),
+      opener: arg('principal'),
+      created_at: arg('createdAt'),
+      expires_at: arg('expiresAt'),
+      revoked_at: arg('revokedAt'),
+    }),
+    revokeSession: db
+      .updateTable('sessions')
+      .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(arg<number>('at'))) }))
+      .where('id', '=', arg('id')),
+    revokeSubjectSessions: db
+      .updateTable('sessions')
+      .set({ revoked_at: arg('at') })
+      .where('subject_ref', '=', arg('subject'))
+      .where('revoked_at', 'is', null),
+    revokeOpenerSessions: db
+      .updateTable('sessions')
+      .set({ revoked_at: arg('at') })
+      .where('opener_token', '=', arg('opener'))
+      .where('revoked_at', 'is', null),
   });
 }
 

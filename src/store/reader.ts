@@ -9,14 +9,17 @@ import {
   checkLimit,
   checkListOptions,
   checkRange,
+  checkSessionFilter,
   checkText,
   type RecordColumns,
   type SchemaColumns,
+  type SessionColumns,
   type SubjectFactsColumns,
   type SubjectKeyColumns,
   type TokenColumns,
   toRecord,
   toSchema,
+  toSession,
   toSubjectFacts,
   toSubjectKey,
   toToken,
@@ -29,6 +32,8 @@ import type {
   RowReader,
   ScanOptions,
   SchemaRow,
+  SessionFilter,
+  SessionRow,
   StateNodeRow,
   StoredTile,
   SubjectFactsRow,
@@ -241,6 +246,28 @@ export class Reader implements RowReader {
     return (await this.many<TokenColumns>(this.b.q.listTokens)).map(toToken);
   }
 
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    checkText(id, 'session id');
+    const r = await this.one<SessionColumns>(this.b.q.getSession, { id });
+    return r === undefined ? undefined : toSession(r);
+  }
+
+  async listActiveSessions(now: number, filter: SessionFilter, options: ListOptions): Promise<SessionRow[]> {
+    checkInteger(now, 'now');
+    checkSessionFilter(filter);
+    checkListOptions(options);
+    if (options.limit === 0) return [];
+    const args = { now, after: options.after ?? '', limit: options.limit };
+    const q = this.b.q;
+    const rows =
+      filter.subjectRef !== undefined
+        ? await this.many<SessionColumns>(q.listSubjectSessions, { ...args, subject: filter.subjectRef })
+        : filter.openerTokenId !== undefined
+          ? await this.many<SessionColumns>(q.listOpenerSessions, { ...args, opener: filter.openerTokenId })
+          : await this.many<SessionColumns>(q.listSessions, args);
+    return rows.map(toSession);
+  }
+
   async listMeta(): Promise<{ key: string; value: string }[]> {
     return this.many<{ key: string; value: string }>(this.b.q.listMeta);
   }
@@ -261,6 +288,12 @@ export class Reader implements RowReader {
     checkLimit(options.limit);
     const args = { after: options.after ?? '', limit: options.limit };
     return (await this.many<SubjectFactsColumns>(this.b.q.scanFacts, args)).map(toSubjectFacts);
+  }
+
+  async scanSessions(options: ScanOptions): Promise<SessionRow[]> {
+    checkLimit(options.limit);
+    const args = { after: options.after ?? '', limit: options.limit };
+    return (await this.many<SessionColumns>(this.b.q.scanSessions, args)).map(toSession);
   }
 
   async getStateNodes(positions: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {

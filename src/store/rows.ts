@@ -1,12 +1,21 @@
 // Shared by both backends: input checks, row mapping, transaction bookkeeping. Private to src/store.
 import { quote, StoreError, VerityError } from '../errors/index.ts';
-import type { RecordsTable, SchemasTable, SubjectFactsTable, SubjectKeysTable, TokensTable } from './schema.ts';
+import type {
+  RecordsTable,
+  SchemasTable,
+  SessionsTable,
+  SubjectFactsTable,
+  SubjectKeysTable,
+  TokensTable,
+} from './schema.ts';
 import type {
   LifecycleState,
   ListOptions,
   LogHead,
   RecordRow,
   SchemaRow,
+  SessionFilter,
+  SessionRow,
   StoredTile,
   SubjectFactsRow,
   SubjectKeyRow,
@@ -174,6 +183,25 @@ export function checkTokenRow(t: TokenRow): void {
   if (t.revokedAt !== null) checkInteger(t.revokedAt, 'revokedAt');
 }
 
+export function checkSessionRow(s: SessionRow): void {
+  checkText(s.id, 'session id', true);
+  checkText(s.subjectRef, 'subject ref', true);
+  checkText(s.openerTokenId, 'opener token id', true);
+  checkText(s.opener, 'opener', true);
+  checkInteger(s.createdAt, 'createdAt');
+  checkInteger(s.expiresAt, 'expiresAt');
+  if (s.expiresAt <= s.createdAt) throw new RangeError('a session must expire after it was created');
+  if (s.revokedAt !== null) checkInteger(s.revokedAt, 'revokedAt');
+}
+
+export function checkSessionFilter(f: SessionFilter): void {
+  if (typeof f !== 'object' || f === null) throw new TypeError('a session filter must be an object');
+  if (f.subjectRef !== undefined) checkText(f.subjectRef, 'subject ref', true);
+  if (f.openerTokenId !== undefined) checkText(f.openerTokenId, 'opener token id', true);
+  if (f.subjectRef !== undefined && f.openerTokenId !== undefined)
+    throw new TypeError('list the sessions of a subject or of an opener, not both');
+}
+
 export function checkRows<T>(rows: readonly T[], check: (row: T) => void): void {
   if (!Array.isArray(rows)) throw new TypeError('rows must be an array');
   for (const r of rows) check(r);
@@ -254,6 +282,20 @@ export function toToken(c: TokenColumns): TokenRow {
     principal: c.principal,
     role: c.role,
     scopes: c.scopes,
+    createdAt: c.created_at,
+    expiresAt: c.expires_at,
+    revokedAt: c.revoked_at,
+  };
+}
+
+export type SessionColumns = SessionsTable;
+
+export function toSession(c: SessionColumns): SessionRow {
+  return {
+    id: c.id,
+    subjectRef: c.subject_ref,
+    openerTokenId: c.opener_token,
+    opener: c.opener,
     createdAt: c.created_at,
     expiresAt: c.expires_at,
     revokedAt: c.revoked_at,

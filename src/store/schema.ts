@@ -70,6 +70,16 @@ export interface TokensTable {
   revoked_at: number | null;
 }
 
+export interface SessionsTable {
+  id: string;
+  subject_ref: string;
+  opener_token: string;
+  opener: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface SchemasTable {
   type: string;
   schema: string;
@@ -97,6 +107,7 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   subject_facts: SubjectFactsTable;
   tokens: TokensTable;
+  sessions: SessionsTable;
   schemas: SchemasTable;
   state_nodes: StateNodesTable;
   verity_migrations: MigrationsTable;

@@ -29,6 +29,8 @@ import type {
   RowWriter,
   ScanOptions,
   SchemaRow,
+  SessionFilter,
+  SessionRow,
   StateCommit,
   StateNodeRow,
   Store,
@@ -55,6 +57,7 @@ const keyOf = {
   facts: (ref: string) => stateKey('subject-facts', ref),
   schema: (type: string) => stateKey('schema', type),
   token: (id: string) => stateKey('token', id),
+  session: (id: string) => stateKey('session', id),
   meta: (key: string) => stateKey('meta', key),
 };
 
@@ -123,6 +126,26 @@ function tokenFact(id: string, r: TokenRow | undefined): Fact {
   };
 }
 
+function sessionFact(id: string, r: SessionRow | undefined): Fact {
+  return {
+    table: 'sessions',
+    id,
+    key: keyOf.session(id),
+    value:
+      r === undefined
+        ? undefined
+        : stateDigest('session', [
+            r.id,
+            r.subjectRef,
+            r.openerTokenId,
+            r.opener,
+            r.createdAt,
+            r.expiresAt,
+            r.revokedAt,
+          ]),
+  };
+}
+
 /**
  * Settings the store keeps for itself (`store.schema`, the layout number its migrator writes outside
  * any log transaction): not in the map. The migrator checks them against `verity_migrations`.
@@ -179,6 +202,12 @@ async function* storedFacts(reader: RowReader, page = 1000): AsyncGenerator<Fact
     for (const r of rows) yield factsFact(r.subjectRef, r);
     if (rows.length < page) break;
     after = (rows[rows.length - 1] as SubjectFactsRow).subjectRef;
+  }
+  for (let after: string | undefined; ; ) {
+    const rows = await reader.scanSessions({ limit: page, ...(after ? { after } : {}) });
+    for (const r of rows) yield sessionFact(r.id, r);
+    if (rows.length < page) break;
+    after = (rows[rows.length - 1] as SessionRow).id;
   }
   for (const r of await reader.listSchemas()) yield schemaFact(r.type, r);
   for (const r of await reader.listTokens()) yield tokenFact(r.id, r);
@@ -441,6 +470,24 @@ class VerifiedReader implements StoreReader {
     );
   }
 
+  getSession(id: string): Promise<SessionRow | undefined> {
+    return this.#checked(
+      () => this.#inner.getSession(id),
+      (r) => [sessionFact(id, r)],
+    );
+  }
+
+  listActiveSessions(now: number, filter: SessionFilter, options: ListOptions): Promise<SessionRow[]> {
+    return this.#checked(
+      () => this.#inner.listActiveSessions(now, filter, options),
+      (rows) => rows.map((r) => sessionFact(r.id, r)),
+    );
+  }
+
+  scanSessions(options: ScanOptions): Promise<SessionRow[]> {
+    return this.#inner.scanSessions(options);
+  }
+
   listMeta(): Promise<{ key: string; value: string }[]> {
     return this.#checked(
       () => this.#inner.listMeta(),
@@ -642,6 +689,23 @@ class StateWriter implements StoreWriter {
     );
   }
 
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    const r = await this.#tx.getSession(id);
+    return this.#check(r, [sessionFact(id, r)]);
+  }
+
+  async listActiveSessions(now: number, filter: SessionFilter, options: ListOptions): Promise<SessionRow[]> {
+    const rows = await this.#tx.listActiveSessions(now, filter, options);
+    return this.#check(
+      rows,
+      rows.map((r) => sessionFact(r.id, r)),
+    );
+  }
+
+  scanSessions(options: ScanOptions): Promise<SessionRow[]> {
+    return this.#tx.scanSessions(options);
+  }
+
   async listMeta(): Promise<{ key: string; value: string }[]> {
     const rows = await this.#tx.listMeta();
     return this.#check(rows, metaFacts(rows));
@@ -787,6 +851,43 @@ class StateWriter implements StoreWriter {
     const existed = await this.#tx.revokeToken(id, at);
     if (existed) this.#set(tokenFact(id, await this.#tx.getToken(id)));
     return existed;
+  }
+
+  async insertSession(row: SessionRow): Promise<void> {
+    await this.#tx.insertSession(row);
+    this.#set(sessionFact(row.id, row));
+  }
+
+  async revokeSession(id: string, at: number): Promise<boolean> {
+    const existed = await this.#tx.revokeSession(id, at);
+    if (existed) this.#set(sessionFact(id, await this.#tx.getSession(id)));
+    return existed;
+  }
+
+  revokeSubjectSessions(subjectRef: string, at: number): Promise<number> {
+    return this.#revokeAll({ subjectRef }, () => this.#tx.revokeSubjectSessions(subjectRef, at));
+  }
+
+  revokeOpenerSessions(openerTokenId: string, at: number): Promise<number> {
+    return this.#revokeAll({ openerTokenId }, () => this.#tx.revokeOpenerSessions(openerTokenId, at));
+  }
+
+  /** Revokes many sessions in one statement, then records the rows it changed. */
+  async #revokeAll(filter: SessionFilter, revoke: () => Promise<number>): Promise<number> {
+    // The rows it will change: every one of the filter not yet revoked (expired ones too).
+    const ids: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.#tx.listActiveSessions(Number.MIN_SAFE_INTEGER, filter, {
+        limit: 1000,
+        ...(after ? { after } : {}),
+      });
+      for (const r of page) ids.push(r.id);
+      if (page.length < 1000) break;
+      after = (page[page.length - 1] as SessionRow).id;
+    }
+    const n = await revoke();
+    for (const id of ids) this.#set(sessionFact(id, await this.#tx.getSession(id)));
+    return n;
   }
 
   putStateNodes(nodes: readonly StateNodeRow[]): Promise<void> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isVerityError } from '../errors/index.ts';
 import type { ChildSpec } from './store-counter.ts';
+import { sessionConformance } from './store-suite-sessions.ts';
 import type {
   LogHead,
   RecordRow,
@@ -158,11 +159,11 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         await assert.rejects(x.store.reader.getMeta('k'), code('VERITY_E_STORE_UNAVAILABLE'));
         await Promise.all([x.store.migrate(), x.store.migrate(), x.store.migrate()]);
         await x.store.migrate();
-        assert.equal(await x.store.reader.getMeta('store.schema'), '3');
+        assert.equal(await x.store.reader.getMeta('store.schema'), '4');
         assert.equal(await x.store.reader.getLogHead(), undefined);
       });
 
-      it('upgrades a layout version 1 database in place: adds subject_facts and the state map and keeps the data', async () => {
+      it('upgrades a layout version 1 database in place: adds subject_facts, sessions and the state map, keeps the data', async () => {
         await store.write(async (tx) => {
           await tx.setMeta('k', 'v');
           await tx.insertSubjectKey(key('s1', 1));
@@ -171,7 +172,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         // What a version 1 migrate() left: the same tables but subject_facts, version '1', and no
         // migrations table (the layout-number era had none).
         await t.exec(
-          "DROP TABLE subject_facts; DROP TABLE state_nodes; DROP TABLE verity_migrations; UPDATE meta SET value = '1' WHERE key = 'store.schema'",
+          "DROP TABLE subject_facts; DROP TABLE sessions; DROP TABLE state_nodes; DROP TABLE verity_migrations; UPDATE meta SET value = '1' WHERE key = 'store.schema'",
         );
         assert.equal(await store.reader.getMeta('store.schema'), '1');
         await assert.rejects(
@@ -179,16 +180,17 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
           code('VERITY_E_STORE_UNAVAILABLE'),
         );
         await store.migrate();
-        assert.equal(await store.reader.getMeta('store.schema'), '3');
+        assert.equal(await store.reader.getMeta('store.schema'), '4');
         assert.equal(await store.reader.getMeta('k'), 'v');
         assert.deepEqual(await store.reader.getSubjectKey('s1'), key('s1', 1));
         assert.deepEqual(await store.reader.getRecord('rec_a'), record('rec_a', 1));
         assert.equal(await store.reader.getSubjectFacts('s1'), undefined);
         await store.write((tx) => tx.putSubjectFacts(facts('s1')));
         assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
+        assert.deepEqual(await store.reader.listActiveSessions(0, {}, { limit: 10 }), []);
         // Upgraded once; running it again changes nothing.
         await store.migrate();
-        assert.equal(await store.reader.getMeta('store.schema'), '3');
+        assert.equal(await store.reader.getMeta('store.schema'), '4');
         assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
       });
 
@@ -858,6 +860,12 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         assert.equal(await store.write((tx) => tx.revokeToken('tok_nope', 60)), false);
       });
     });
+
+    describe('sessions', () =>
+      sessionConformance(
+        () => store,
+        () => t.exec,
+      ));
 
     describe('transactions', () => {
       it('resolve with the callback value once committed; readers see only committed data', async () => {

@@ -99,6 +99,29 @@ export interface TokenRow {
   readonly revokedAt: number | null;
 }
 
+/** A player session: the state behind a session token, checked on every request made with it. */
+export interface SessionRow {
+  /** The session id (the session token's `jti`). */
+  readonly id: string;
+  /** Keyed pseudonym of the player (never the player id). */
+  readonly subjectRef: string;
+  /** Id of the API token that opened the session. */
+  readonly openerTokenId: string;
+  /** That token's principal as the audit trail names it, e.g. `service:platform`. */
+  readonly opener: string;
+  readonly createdAt: number;
+  /** After `createdAt`. */
+  readonly expiresAt: number;
+  /** When it was revoked, or null. */
+  readonly revokedAt: number | null;
+}
+
+/** Which active sessions to list: all, one player's, or those one token opened (not both). */
+export interface SessionFilter {
+  readonly subjectRef?: string;
+  readonly openerTokenId?: string;
+}
+
 /** Page of results with an opaque continuation. */
 export interface ListOptions {
   readonly limit: number;
@@ -160,8 +183,13 @@ export interface StoreReader {
   scanSubjectKeys(options: ScanOptions): Promise<SubjectKeyRow[]>;
   /** Subject facts in subject-ref order, a page at a time. */
   scanSubjectFacts(options: ScanOptions): Promise<SubjectFactsRow[]>;
+  /** Sessions (revoked and expired ones too) in id order, a page at a time. */
+  scanSessions(options: ScanOptions): Promise<SessionRow[]>;
   /** Stored state-map nodes at `positions` (undefined where none); unverified bytes. */
   getStateNodes(positions: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+  getSession(id: string): Promise<SessionRow | undefined>;
+  /** Sessions not revoked and expiring after `now`, by id (`after`: a session id). */
+  listActiveSessions(now: number, filter: SessionFilter, options: ListOptions): Promise<SessionRow[]>;
 }
 
 /** Operations of one exclusive write transaction (one at a time across every process). */
@@ -204,6 +232,14 @@ export interface StoreWriter extends StoreReader {
    * log's state entry). The log calls it once per transaction, before it signs the checkpoint.
    */
   commitState(head: LogHead | undefined): Promise<StateCommit>;
+  /** Inserts a new session; VERITY_E_STORE_CONFLICT if the id exists. */
+  insertSession(row: SessionRow): Promise<void>;
+  /** Marks a session revoked at `at` (first revocation wins); returns whether it exists. */
+  revokeSession(id: string, at: number): Promise<boolean>;
+  /** Marks every session of a subject not yet revoked as revoked at `at`; returns how many. */
+  revokeSubjectSessions(subjectRef: string, at: number): Promise<number>;
+  /** Marks every session a token opened not yet revoked as revoked at `at`; returns how many. */
+  revokeOpenerSessions(openerTokenId: string, at: number): Promise<number>;
 }
 
 /** What one transaction did to the state map. */
@@ -226,7 +262,7 @@ export interface WriteOptions {
   /**
    * Lets the backend send the writes that return nothing (setMeta, putLogHead, insertLogEntries,
    * putTiles, insertRecords, setRecordState, updateSubjectKeys, putSubjectFacts, putSchema,
-   * insertToken) without waiting for each outcome, and gather record inserts into one multi-row
+   * insertToken, insertSession) without waiting for each outcome, and gather record inserts into one multi-row
    * statement (PostgreSQL: no round trip per row inside the lock). Such a call may then resolve
    * before its statement has run, and its failure is reported by `write()` instead: the
    * transaction still rolls back as a whole and `write()` rejects with the first failure. Reads

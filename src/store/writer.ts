@@ -10,6 +10,7 @@ import {
   checkRecord,
   checkRows,
   checkSchemaRow,
+  checkSessionRow,
   checkState,
   checkSubjectFacts,
   checkSubjectKey,
@@ -31,6 +32,7 @@ import type {
   RecordRow,
   RowWriter,
   SchemaRow,
+  SessionRow,
   StateNodeRow,
   StoredTile,
   SubjectFactsRow,
@@ -459,10 +461,50 @@ export class Writer extends Reader implements RowWriter {
   }
 
   revokeToken(id: string, at: number): Promise<boolean> {
+    return this.#revoke(this.b.q.revokeToken, 'token id', 'id', id, at).then((n) => n > 0);
+  }
+
+  insertSession(row: SessionRow): Promise<void> {
+    return this.#mutate(() => {
+      checkSessionRow(row);
+      const q = this.b.q.insertSession;
+      const values = bind(q, {
+        id: row.id,
+        subject: row.subjectRef,
+        opener: row.openerTokenId,
+        principal: row.opener,
+        createdAt: row.createdAt,
+        expiresAt: row.expiresAt,
+        revokedAt: row.revokedAt,
+      });
+      return this.#send(q, values, (raw) =>
+        this.b.isUniqueViolation(raw)
+          ? new StoreError('VERITY_E_STORE_CONFLICT', `session ${quote(row.id)} exists already; open another`, {
+              cause: raw,
+            })
+          : undefined,
+      );
+    });
+  }
+
+  revokeSession(id: string, at: number): Promise<boolean> {
+    return this.#revoke(this.b.q.revokeSession, 'session id', 'id', id, at).then((n) => n > 0);
+  }
+
+  revokeSubjectSessions(subjectRef: string, at: number): Promise<number> {
+    return this.#revoke(this.b.q.revokeSubjectSessions, 'subject ref', 'subject', subjectRef, at);
+  }
+
+  revokeOpenerSessions(openerTokenId: string, at: number): Promise<number> {
+    return this.#revoke(this.b.q.revokeOpenerSessions, 'opener token id', 'opener', openerTokenId, at);
+  }
+
+  /** Runs a revocation statement (`key` names its one text argument); returns the rows it changed. */
+  #revoke(q: Compiled, what: string, key: string, value: string, at: number): Promise<number> {
     return this.#mutate(async () => {
-      checkText(id, 'token id');
+      checkText(value, what);
       checkInteger(at, 'at');
-      return (await this.#changes(this.b.q.revokeToken, { at, id })) > 0;
+      return this.#changes(q, { [key]: value, at });
     });
   }
 }

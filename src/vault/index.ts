@@ -5,5 +5,7 @@ export type { Classification, Provenance, ProvenanceSignature, RecordMeta, Sensi
 export { TRANSITIONS } from './model.ts';
 export type { ReadResult, RecordProof } from './read.ts';
 export { GENERIC_SCHEMA_ID } from './schemas.ts';
+export type { GuardianshipEvidence } from './subjects.ts';
+export { GUARDIANSHIP_EVIDENCE } from './subjects.ts';
 export { Vault } from './vault.ts';
 export type { PutInput, PutResult } from './write.ts';

@@ -1,10 +1,52 @@
 // Facts about subjects that access policies read about a record's owner: minority and guardians.
-import { InputError } from '../errors/index.ts';
+import { createHash } from 'node:crypto';
+import { canonicalJsonBytes, toBase64Url } from '../encoding/index.ts';
+import { InputError, quote } from '../errors/index.ts';
 import { type Access, auditEntry, checkPurpose, type VaultContext } from './context.ts';
 import type { Keyring } from './keyring.ts';
 
 /** Most guardians one subject may have (as the store allows). */
 const MAX_GUARDIANS = 16;
+
+/** What a guardianship record may cite as its grounds. */
+export const GUARDIANSHIP_EVIDENCE = [
+  'parental-consent',
+  'court-order',
+  'guardianship-document',
+  'age-verification',
+] as const;
+
+/**
+ * The evidence a guardianship record cites: its kind, and a reference to it in the citing service's
+ * own records (a form or case number, never personal data). The log keeps only the kind and a hash.
+ */
+export interface GuardianshipEvidence {
+  readonly kind: (typeof GUARDIANSHIP_EVIDENCE)[number];
+  readonly reference: string;
+}
+
+const MAX_REFERENCE = 256;
+
+/** Checks evidence (untrusted input) and returns the hash the log keeps of it. */
+export function evidenceHash(e: unknown): string {
+  const ev = e as Partial<GuardianshipEvidence> | null | undefined;
+  if (
+    typeof ev !== 'object' ||
+    ev === null ||
+    Object.keys(ev).some((k) => k !== 'kind' && k !== 'reference') ||
+    !(GUARDIANSHIP_EVIDENCE as readonly unknown[]).includes(ev.kind) ||
+    typeof ev.reference !== 'string' ||
+    ev.reference.length === 0 ||
+    ev.reference.length > MAX_REFERENCE ||
+    /[\u0000-\u001f\u007f]/.test(ev.reference)
+  )
+    throw new InputError(
+      'VERITY_E_INPUT_INVALID',
+      `guardianship needs \`evidence\`: {kind, reference} with kind one of ${GUARDIANSHIP_EVIDENCE.join(', ')} and a reference of 1 to ${MAX_REFERENCE} characters (kind given: ${quote(ev?.kind)})`,
+    );
+  const bytes = canonicalJsonBytes({ kind: ev.kind, reference: ev.reference });
+  return `sha256:${toBase64Url(createHash('sha256').update(bytes).digest())}`;
+}
 
 /** Records and reads guardianship. */
 export class SubjectFacts {
@@ -17,17 +59,20 @@ export class SubjectFacts {
   }
 
   /**
-   * Records whether a subject is a minor and who their guardians are (other subjects). Replaces
-   * what was recorded before; a subject who is not a minor and has no guardians has no facts kept.
-   * Audited (the entry names the subject by pseudonym and counts the guardians; guardians are
-   * stored only as subject references).
+   * Records whether a subject is a minor and who their guardians are (other subjects), citing the
+   * evidence for it. Replaces what was recorded before; a subject who is not a minor and has no
+   * guardians has no facts kept. Audited: the entry names the subject by pseudonym, counts the
+   * guardians (stored only as subject references), and keeps the evidence's kind and a SHA-256 of
+   * the evidence (canonical JSON of kind and reference), never the reference itself.
    */
   async setGuardianship(
     subject: string,
     facts: { readonly minor: boolean; readonly guardians: readonly string[] },
+    evidence: GuardianshipEvidence,
     access: Access,
   ): Promise<{ logIndex: number }> {
     checkPurpose(access.purpose);
+    const evidenceDigest = evidenceHash(evidence);
     if (typeof facts?.minor !== 'boolean' || !Array.isArray(facts.guardians))
       throw new InputError(
         'VERITY_E_INPUT_INVALID',
@@ -48,7 +93,12 @@ export class SubjectFacts {
       return batch.add(
         auditEntry(clock, access, 'subject.guardianship', 'subject:guardianship', {
           subject: k.pseudonym,
-          details: { minor: facts.minor, guardians: guardians.length },
+          details: {
+            minor: facts.minor,
+            guardians: guardians.length,
+            evidenceKind: evidence.kind,
+            evidence: evidenceDigest,
+          },
         }),
       );
     });

@@ -10,7 +10,7 @@ import { Lifecycle } from './lifecycle.ts';
 import type { RecordMeta } from './model.ts';
 import { type ReadResult, type RecordFacts, RecordReader } from './read.ts';
 import { SchemaRegistry } from './schemas.ts';
-import { SubjectFacts } from './subjects.ts';
+import { type GuardianshipEvidence, SubjectFacts } from './subjects.ts';
 import { type PutInput, type PutResult, RecordWriter } from './write.ts';
 
 /**
@@ -149,14 +149,16 @@ export class Vault {
 
   /**
    * Records whether a subject is a minor and who their guardians are (other subjects), the facts
-   * the access policies read about a record's owner (audited).
+   * the access policies read about a record's owner, citing the evidence for them (audited with the
+   * evidence's kind and hash). Callers authorize it first (`setGuardianship` in the policies).
    */
   setGuardianship(
     subject: string,
     facts: { readonly minor: boolean; readonly guardians: readonly string[] },
+    evidence: GuardianshipEvidence,
     access: Access,
   ): Promise<{ logIndex: number }> {
-    return this.#subjects.setGuardianship(subject, facts, access);
+    return this.#subjects.setGuardianship(subject, facts, evidence, access);
   }
 
   /** What is recorded about a subject (by reference) for authorization: minority and guardians. */

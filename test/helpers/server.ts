@@ -1,19 +1,23 @@
 import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
 import { Deid } from '../../src/deid/index.ts';
-import { Tokens } from '../../src/principals/index.ts';
+import { Sessions, Tokens } from '../../src/principals/index.ts';
 import { buildServer } from '../../src/server/index.ts';
 import type { TestCore } from './core.ts';
 
-/** The HTTP interface over a test core, on loopback, with one service token for `recordTypes`. */
+/**
+ * The HTTP interface over a test core, on loopback, with player sessions, and one service token for
+ * `recordTypes` (and `capabilities`).
+ */
 export async function serveCore(
   core: TestCore,
-  service: { principal: string; recordTypes: string[] },
+  service: { principal: string; recordTypes: string[]; capabilities?: string[] },
 ): Promise<{ app: ReturnType<typeof buildServer>; url: string; token: string }> {
   const app = buildServer({
     log: core.log,
     records: {
       vault: core.vault,
       tokens: new Tokens(core.store, core.log),
+      sessions: new Sessions(core),
       policies: () => PolicyEngine.load(DEFAULT_POLICIES),
     },
     deid: new Deid(core),

@@ -2,22 +2,15 @@
 
 import { parseJson } from '../../encoding/index.ts';
 import type { LifecycleState } from '../../store/index.ts';
-import { LocalGate, localPolicies } from '../authorize.ts';
+import { gated } from '../authorize.ts';
 import type { Command, Group, Values } from '../command.ts';
 import { usage } from '../command.ts';
-import { ACTOR, DATA, dataDir, int, type Opened, opt, REMOTE, sdkFor, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, int, type Opened, opt, REMOTE, sdkFor, str, withVerity } from '../common.ts';
 import { outJson, readInput, readStdin } from '../io.ts';
 
 const PURPOSE = {
   purpose: { type: 'string', value: 'P', required: true, help: 'the purpose of processing (checked by the policies)' },
 } as const;
-
-/** Runs `fn` on the data directory with the local policy gate. */
-function gated<T>(values: Values, fn: (v: Opened, gate: LocalGate) => Promise<T>): Promise<T> {
-  return withVerity(values, async (v) =>
-    fn(v, new LocalGate(v, await localPolicies(dataDir(values)), dataDir(values))),
-  );
-}
 
 /** The record's JSON: from `--file`, else from standard input, which must not be a terminal. */
 async function recordInput(values: Values): Promise<Uint8Array> {

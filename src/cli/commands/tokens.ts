@@ -1,8 +1,8 @@
 /** `verity tokens ...`: API tokens of the principals that call the server. */
 
-import { Tokens } from '../../principals/index.ts';
+import { CAPABILITIES, Tokens } from '../../principals/index.ts';
 import type { Command, Group } from '../command.ts';
-import { ACTOR, DATA, int, opt, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, int, list, opt, str, withVerity } from '../common.ts';
 import { out, outJson } from '../io.ts';
 
 const create: Command = {
@@ -17,22 +17,32 @@ const create: Command = {
       value: 'T,...',
       help: 'the record types a service owns (without them the default policies permit it no record)',
     },
+    capability: {
+      type: 'string',
+      value: 'C',
+      multiple: true,
+      help: `grant a capability, never implied by the role (repeatable): ${Object.entries(CAPABILITIES)
+        .map(([c, roles]) => `${c} (${roles.join(', ')})`)
+        .join(', ')}`,
+    },
     'ttl-days': { type: 'string', value: 'N', help: 'lifetime in days (default 90, at most 366)' },
   },
   async run({ values }) {
     const days = int(values, 'ttl-days', false);
     const types = opt(values, 'record-types');
+    const capabilities = list(values, 'capability').flatMap((c) => c.split(',').filter((x) => x !== ''));
     const r = await withVerity(values, (v) =>
       new Tokens(v.store, v.log).create({
         principal: str(values, 'principal'),
         role: str(values, 'role'),
         ...(types === undefined ? {} : { recordTypes: types.split(',').filter((t) => t !== '') }),
+        capabilities,
         ...(days === undefined ? {} : { ttlMs: days * 24 * 3600 * 1000 }),
         actor: ACTOR,
       }),
     );
     process.stderr.write(
-      `verity: token ${r.info.id} for ${r.info.role}:${r.info.principal}, expires ${r.info.expiresAt}${r.info.role === 'service' && r.info.recordTypes.length === 0 ? '; it owns no record types, so the default policies permit it nothing (add --record-types)' : ''}\n`,
+      `verity: token ${r.info.id} for ${r.info.role}:${r.info.principal}${r.info.capabilities.length > 0 ? ` with ${r.info.capabilities.join(', ')}` : ''}, expires ${r.info.expiresAt}${r.info.role === 'service' && r.info.recordTypes.length === 0 ? '; it owns no record types, so the default policies permit it nothing (add --record-types)' : ''}\n`,
     );
     await out(r.token);
     return 0;
@@ -51,7 +61,7 @@ const listTokens: Command = {
 
 const revoke: Command = {
   name: 'revoke',
-  summary: 'end a token at once, on every node (exit 1 when there is no such token)',
+  summary: 'end a token at once, on every node, and the player sessions it opened (exit 1 when there is no such token)',
   options: { ...DATA },
   args: ['TOKEN_ID'],
   async run({ values, positionals }) {

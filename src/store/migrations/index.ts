@@ -2,9 +2,10 @@
 // it works with type stripping and bundling). Append new ones; never edit or reorder a shipped one.
 import { init } from './0001_init.ts';
 import { subjectFacts } from './0002_subject_facts.ts';
-import { stateMap } from './0003_state_map.ts';
+import { sessions } from './0003_sessions.ts';
+import { stateMap } from './0004_state_map.ts';
 import type { Migration } from './context.ts';
 
-export const MIGRATIONS: readonly Migration[] = [init, subjectFacts, stateMap];
+export const MIGRATIONS: readonly Migration[] = [init, subjectFacts, sessions, stateMap];
 export type { Migration, MigrationContext } from './context.ts';
 export { columnTypes } from './context.ts';
