@@ -6,7 +6,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import { InputError } from '../errors/index.ts';
+import { identifierProblem } from '../encoding/index.ts';
+import { InputError, quote } from '../errors/index.ts';
 
 /** A usage error (exit code 2). */
 export class UsageError extends InputError {}
@@ -29,6 +30,11 @@ export interface OptionSpec {
    * from the environment instead (the command checks).
    */
   readonly required?: boolean | 'env';
+  /**
+   * The value names something (a subject, a purpose, a record type, ...): it must be an identifier
+   * as `checkIdentifier` defines (well-formed Unicode in NFC, nothing invisible), else a usage error.
+   */
+  readonly identifier?: boolean;
 }
 
 /** Option values as parsed. */
@@ -151,6 +157,11 @@ export function parseCommand(g: Group, c: Command, args: readonly string[]): Inv
   for (const [name, o] of Object.entries(c.options)) {
     const v = r.values[name];
     if (o.required === true && (v === undefined || v === '')) usage(`--${name} is required`, where);
+    if (o.identifier === true && v !== undefined)
+      for (const one of Array.isArray(v) ? v : [v]) {
+        const problem = typeof one === 'string' ? identifierProblem(one) : undefined;
+        if (problem !== undefined) usage(`--${name} ${quote(one)} ${problem}`, where);
+      }
   }
   return { values: r.values, positionals: r.positionals };
 }

@@ -9,7 +9,13 @@ import { ACTOR, DATA, dataDir, int, type Opened, opt, REMOTE, sdkFor, str, withV
 import { outJson, readInput, readStdin } from '../io.ts';
 
 const PURPOSE = {
-  purpose: { type: 'string', value: 'P', required: true, help: 'the purpose of processing (checked by the policies)' },
+  purpose: {
+    type: 'string',
+    value: 'P',
+    identifier: true,
+    required: true,
+    help: 'the purpose of processing (checked by the policies)',
+  },
 } as const;
 
 /** Runs `fn` on the data directory with the local policy gate. */
@@ -36,8 +42,14 @@ const put: Command = {
   summary: 'seal a new record, or a new version with --id; the JSON data comes on stdin or from --file',
   options: {
     ...DATA,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player the record is about' },
-    type: { type: 'string', value: 'TYPE', required: true, help: 'the record type, e.g. avatar.profile' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player the record is about' },
+    type: {
+      type: 'string',
+      value: 'TYPE',
+      identifier: true,
+      required: true,
+      help: 'the record type, e.g. avatar.profile',
+    },
     ...PURPOSE,
     file: { type: 'string', value: 'FILE', help: "the record's JSON from FILE (- for stdin) instead of stdin" },
     id: { type: 'string', value: 'ID', help: 'write a new version of this record' },
@@ -171,7 +183,7 @@ const listCmd: Command = {
   options: {
     ...DATA,
     ...PURPOSE,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player' },
     limit: { type: 'string', value: 'N', help: 'at most N records (1 to 1000, default 100)' },
     after: { type: 'string', value: 'ID', help: 'the page after this record id' },
   },

@@ -9,8 +9,14 @@ const shred: Command = {
   summary: 'crypto-shred a subject: destroy their key, so every record of theirs is unreadable',
   options: {
     ...DATA,
-    purpose: { type: 'string', value: 'P', required: true, help: 'the purpose, e.g. erasure-request' },
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player' },
+    purpose: {
+      type: 'string',
+      value: 'P',
+      identifier: true,
+      required: true,
+      help: 'the purpose, e.g. erasure-request',
+    },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player' },
     'no-rotate': { type: 'boolean', help: 'do not rotate the key-encryption key afterwards' },
   },
   async run({ values }) {
@@ -31,10 +37,16 @@ const guardianship: Command = {
   summary: 'record a minor and their guardians (no --minor: not a minor); audited by pseudonym only',
   options: {
     ...DATA,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player' },
     minor: { type: 'boolean', help: 'the player is a minor' },
-    guardian: { type: 'string', value: 'ID', multiple: true, help: 'a guardian of the minor (repeatable)' },
-    purpose: { type: 'string', value: 'P', help: 'the purpose (default guardianship)' },
+    guardian: {
+      type: 'string',
+      value: 'ID',
+      identifier: true,
+      multiple: true,
+      help: 'a guardian of the minor (repeatable)',
+    },
+    purpose: { type: 'string', value: 'P', identifier: true, help: 'the purpose (default guardianship)' },
   },
   async run({ values }) {
     const r = await withVerity(values, (v) =>
