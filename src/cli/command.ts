@@ -134,11 +134,26 @@ export function mainHelp(groups: readonly Group[], footer: string): string {
 }
 
 /**
+ * Options refused with a reason rather than as unknown: a secret on the command line is visible
+ * to every user of the machine in the process list (and lands in shell history).
+ */
+const REFUSED: Readonly<Record<string, string>> = {
+  token:
+    'a token on the command line shows in the process list: set VERITY_TOKEN or pass --token-file FILE (a file holding the token)',
+};
+
+/**
  * Parses a command's arguments against its declaration: unknown options, a missing required one
  * and the wrong number of arguments are usage errors naming the command's help.
  */
 export function parseCommand(g: Group, c: Command, args: readonly string[]): Invocation {
   const where = commandPath(g, c);
+  const end = args.indexOf('--');
+  for (const a of end === -1 ? args : args.slice(0, end)) {
+    const name = /^--([^=]+)/.exec(a)?.[1];
+    const why = name === undefined || name in c.options || !Object.hasOwn(REFUSED, name) ? undefined : REFUSED[name];
+    if (why !== undefined) usage(`--${name} is not accepted: ${why}`, where);
+  }
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const [name, o] of Object.entries(c.options))
     options[name] = { type: o.type, ...(o.multiple === true ? { multiple: true } : {}) };

@@ -265,7 +265,7 @@ export class VerityClient {
   }
 
   /** Metadata of every version of a record. */
-  history(id: string, purpose: string): Promise<unknown[]> {
+  async history(id: string, purpose: string): Promise<unknown[]> {
     return this.#json('GET', `/v1/records/${id}/history?${query({ purpose })}`);
   }
 
@@ -403,7 +403,7 @@ export class VerityClient {
   }
 
   /** Erases every version of a record. */
-  erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
+  async erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
     return this.#json('DELETE', `/v1/records/${id}?${query({ purpose })}`);
   }
 }

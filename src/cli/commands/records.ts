@@ -72,7 +72,7 @@ const put: Command = {
     const lineage = opt(values, 'lineage');
     const source = opt(values, 'source');
     const retainUntil = opt(values, 'retain-until');
-    const remote = sdkFor(values);
+    const remote = await sdkFor(values);
     if (remote !== undefined) {
       await outJson(await remote.putRecord({ subject, type, purpose, data, ...(id === undefined ? {} : { id }) }));
       return 0;
@@ -125,7 +125,7 @@ const get: Command = {
     const id = positionals[0] as string;
     const purpose = str(values, 'purpose');
     const version = int(values, 'version', false);
-    const remote = sdkFor(values);
+    const remote = await sdkFor(values);
     if (remote !== undefined) {
       // Verified client-side: the proof, its signed checkpoint and the entry it proves.
       const rec = await remote.getRecord(id, { purpose, ...(version === undefined ? {} : { version }) });
