@@ -1,5 +1,6 @@
 /** `verity records ...`: sealed records on a data directory, or through a server with `--url`. */
 
+import { listingResource } from '../../access/index.ts';
 import { parseJson } from '../../encoding/index.ts';
 import type { LifecycleState } from '../../store/index.ts';
 import { LocalGate, localPolicies } from '../authorize.ts';
@@ -193,20 +194,28 @@ const listCmd: Command = {
     const limit = int(values, 'limit', false);
     const after = opt(values, 'after');
     const permitted = await gated(values, async (v, gate) => {
-      const metas = await v.vault.listBySubject(subject, {
+      const owner = await gate.owner(await v.vault.subjectRef(subject));
+      // As over HTTP: each record decided on its own, every decision before anything about the
+      // subject is logged, and a query that may read none of them decided as one read (see
+      // `listingResource`): denied, it is refused and logged as a denial.
+      return v.vault.listBySubject(subject, {
         actor: ACTOR,
         purpose,
+        policy: gate.policyHash,
         ...(limit === undefined ? {} : { limit }),
         ...(after === undefined ? {} : { after }),
+        decide: {
+          permit: (m) => gate.decide('read', gate.recordOf(m, owner), purpose).allowed,
+          none: (start) =>
+            gate.decided(
+              'read',
+              listingResource(owner, after, start),
+              'subject:records',
+              purpose,
+              async () => undefined,
+            ),
+        },
       });
-      const owner = await gate.owner(await v.vault.subjectRef(subject));
-      // Each record is decided on its own, as over HTTP; one entry logs the outcome.
-      const ok = metas.filter((m) => gate.decide('read', gate.recordOf(m, owner), purpose).allowed);
-      await gate.log('read', 'subject:records', purpose, ok.length > 0 || metas.length === 0, {
-        permitted: ok.length,
-        candidates: metas.length,
-      });
-      return ok;
     });
     await outJson(permitted);
     return 0;
