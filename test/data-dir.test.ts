@@ -17,10 +17,10 @@ import {
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import type { Clock } from '../src/clock/index.ts';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
-import { postgresSchemaExists } from '../src/store/index.ts';
 import { NODE, NODE_FLAGS, PG_URL, pgSchema, TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -48,6 +48,17 @@ function verity(args: string[], env: Record<string, string> = {}, input = ''): R
 function ok(r: Run): Run {
   assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
   return r;
+}
+
+/** Whether a PostgreSQL schema exists (asked directly, not through Verity). */
+async function schemaExists(schema: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return ((await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount ?? 0) > 0;
+  } finally {
+    await c.end();
+  }
 }
 
 const errorOf = (r: Run) =>
@@ -160,8 +171,8 @@ describe('data directory setup', () => {
   for (const backend of ['sqlite', 'postgres'] as const) {
     it(`${backend}: init failing at any step leaves nothing behind, and the next attempt works`, async () => {
       const data = join(dir, `steps-${backend}`, 'data');
-      const pg = backend === 'postgres' ? pgSchema() : undefined;
-      const postgres = pg === undefined ? {} : { postgres: { connectionString: PG_URL, schema: pg.schema } };
+      const pgs = backend === 'postgres' ? pgSchema() : undefined;
+      const postgres = pgs === undefined ? {} : { postgres: { connectionString: PG_URL, schema: pgs.schema } };
       try {
         let succeeded = false;
         for (let step = 1; !succeeded; step++) {
@@ -180,8 +191,8 @@ describe('data directory setup', () => {
           } catch (e) {
             assert.match(String(e), new RegExp(`clock failure at step ${step}`));
             assert.equal(existsSync(dirname(data)), false, `step ${step} left ${dirname(data)}`);
-            if (pg !== undefined)
-              assert.equal(await postgresSchemaExists({ connectionString: PG_URL, schema: pg.schema }), false);
+            if (pgs !== undefined)
+              assert.equal(await schemaExists(pgs.schema), false, `step ${step} left the schema`);
           }
         }
         const v = await openDataDir(data, { secret: TEST_SECRET });
@@ -194,7 +205,7 @@ describe('data directory setup', () => {
           isVerityError(e, 'VERITY_E_DATA_DIR'),
         );
       } finally {
-        await pg?.drop();
+        await pgs?.drop();
       }
     });
   }
