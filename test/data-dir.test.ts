@@ -191,8 +191,7 @@ describe('data directory setup', () => {
           } catch (e) {
             assert.match(String(e), new RegExp(`clock failure at step ${step}`));
             assert.equal(existsSync(dirname(data)), false, `step ${step} left ${dirname(data)}`);
-            if (pgs !== undefined)
-              assert.equal(await schemaExists(pgs.schema), false, `step ${step} left the schema`);
+            if (pgs !== undefined) assert.equal(await schemaExists(pgs.schema), false, `step ${step} left the schema`);
           }
         }
         const v = await openDataDir(data, { secret: TEST_SECRET });
