@@ -8,8 +8,9 @@ data=${VERITY_DATA:-$root/.verity/data}
 if [ -z "${VERITY_PASSPHRASE:-}" ] && [ -z "${VERITY_PASSPHRASE_FILE:-}" ] && [ -z "${VERITY_KEY_FILE:-}" ]; then
   pass="$root/.verity/dev-passphrase"
   if [ ! -f "$pass" ]; then
-    mkdir -p "$root/.verity"
-    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$pass")
+    # Owner-only whatever the umask: the directory holds the passphrase (and, by default, the data).
+    (umask 077 && mkdir -p "$root/.verity" && chmod 700 "$root/.verity" &&
+      head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$pass" && chmod 600 "$pass")
   fi
   echo "verity: using the development passphrase in .verity/dev-passphrase; set VERITY_PASSPHRASE for real data" >&2
   export VERITY_PASSPHRASE_FILE="$pass"

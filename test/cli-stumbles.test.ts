@@ -153,8 +153,9 @@ describe('CLI stumbles', () => {
     assert.equal(e.code, 'VERITY_E_ACCESS_DENIED');
     assert.match(e.message, /local operator.*purpose `marketing`/);
     assert.equal(verity(['records', 'history', '--data', data, '--purpose', 'marketing', id]).code, 1);
-    const listed = ok(verity(['records', 'list', '--data', data, '--purpose', 'marketing', '--subject', 'p1']));
-    assert.deepEqual(JSON.parse(listed.stdout), []);
+    const listed = verity(['records', 'list', '--data', data, '--purpose', 'marketing', '--subject', 'p1']);
+    assert.equal(listed.code, 1, listed.stdout);
+    assert.equal(JSON.parse(listed.stderr).error.code, 'VERITY_E_ACCESS_DENIED');
     const put = verity(
       ['records', 'put', '--data', data, '--subject', 'p1', '--type', 'profile', '--purpose', 'marketing'],
       '{"name":"Ada"}',

@@ -35,9 +35,9 @@ function ok(r: Run): Run {
 }
 
 /** Like verity() but without blocking the event loop (the server under test runs in this process's children). */
-function runAsync(args: string[], input = ''): Promise<Run> {
+function runAsync(args: string[], input = '', env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase' } });
+    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase', ...env } });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (b: Buffer) => {
@@ -432,14 +432,38 @@ describe('verity CLI', () => {
           'profile',
         ]),
       ).stdout.trim();
-      const remote = ['--url', url, '--token', token, '--key', key];
+      // The token never on the command line (the process list shows it): from a file, or VERITY_TOKEN.
+      const tokenFile = join(dir, 'token');
+      writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+      const remote = ['--url', url, '--token-file', tokenFile, '--key', key];
+      for (const given of [['--token', token], [`--token=${token}`]]) {
+        const refused = await runAsync([
+          'records',
+          'get',
+          '--url',
+          url,
+          ...given,
+          '--key',
+          key,
+          '--purpose',
+          'p',
+          'rec_x',
+        ]);
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, /set VERITY_TOKEN or pass --token-file FILE/);
+        assert.ok(!refused.stderr.includes(token), 'the token is not echoed');
+      }
       const put = await runAsync(
         ['records', 'put', ...remote, '--subject', 'player-r', '--type', 'profile', '--purpose', 'service-provision'],
         '{"via":"http"}',
       );
       assert.equal(put.code, 0, put.stderr);
       const id = (JSON.parse(put.stdout) as { id: string }).id;
-      const got = await runAsync(['records', 'get', ...remote, '--purpose', 'service-provision', id]);
+      const got = await runAsync(
+        ['records', 'get', '--url', url, '--key', key, '--purpose', 'service-provision', id],
+        '',
+        { VERITY_TOKEN: token },
+      );
       assert.equal(got.code, 0, got.stderr);
       assert.deepEqual(JSON.parse(got.stdout).data, { via: 'http' });
       const denied = await runAsync(['records', 'get', ...remote, '--purpose', 'marketing', id]);

@@ -183,6 +183,34 @@ describe('SDK', () => {
     }
   });
 
+  it('refuses identifiers with lone surrogates or outside NFC before anything is sent', async () => {
+    const sent: string[] = [];
+    const c = client((input, init) => {
+      sent.push(String(input));
+      return fetch(input, init);
+    });
+    const invalid = (m: RegExp) => (e: unknown) => isVerityError(e, 'VERITY_E_INPUT_INVALID') && m.test(String(e));
+    for (const subject of ['victim\ud800', 'victim\udfff'])
+      await assert.rejects(
+        c.putRecord({ subject, type: 'profile', purpose: 'service-provision', data: {} }),
+        invalid(/lone surrogate/),
+      );
+    await assert.rejects(c.query('jose\u0301', 'service-provision'), invalid(/normalize to NFC/));
+    await assert.rejects(c.query('ad\u200ba', 'service-provision'), invalid(/U\+200B/));
+    await assert.rejects(
+      c.setGuardianship(
+        'kid',
+        { minor: true, guardians: ['mum\ud800'] },
+        { kind: 'parental-consent', reference: 'f-1' },
+      ),
+      invalid(/guardian id/),
+    );
+    await assert.rejects(c.history('rec_AAAAAAAAAAAAAAAAAAAAAA', 'service\u200b'), invalid(/purpose/));
+    assert.deepEqual(sent, []);
+    await c.putRecord({ subject: 'victim\ufffd', type: 'profile', purpose: 'service-provision', data: {} });
+    assert.equal(sent.length, 1);
+  });
+
   it('refuses a record whose data was altered after the write it was proven by', async () => {
     const w = await client().putRecord({
       subject: 'p9',

@@ -94,7 +94,7 @@ for (const backend of BACKENDS) {
       await core.vault.shredSubject('gone', A);
       await core.vault.setGuardianship(
         'p2',
-        { minor: true, guardians: [await core.vault.subjectRef('p1')] },
+        { minor: true, guardians: ['p1'] },
         { kind: 'parental-consent', reference: 'form-17' },
         { ...A, purpose: 'guardianship' },
       );

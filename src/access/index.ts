@@ -2,7 +2,7 @@ export type { AccessContext, Decision } from './engine.ts';
 export { PolicyEngine } from './engine.ts';
 export type { PlayerRef, PrincipalRef, ResourceRef } from './entities.ts';
 export type { RecordFacts } from './resources.ts';
-export { ABSENT_OWNER, recordResource } from './resources.ts';
+export { ABSENT_OWNER, listingResource, recordResource } from './resources.ts';
 export type { Action } from './schema.ts';
 export { ACTIONS, CEDAR_SCHEMA, DEFAULT_POLICIES } from './schema.ts';
 export type { PolicyCase, PolicyCaseResult } from './table.ts';

@@ -22,5 +22,19 @@ export function recordResource(id: string, owner: PlayerRef, facts: RecordFacts 
   };
 }
 
+/**
+ * What a subject query that may read none of the subject's records is decided as: the record it
+ * pages after, when that is one of the subject's (`start`, its facts), else an absent record of the
+ * subject. So paging to the end of what one may read answers `[]`, and a query about another's
+ * records is denied whether or not they have any.
+ */
+export function listingResource(
+  owner: PlayerRef,
+  after: string | undefined,
+  start: RecordFacts | undefined,
+): ResourceRef {
+  return recordResource(after ?? 'subject:records', owner, start);
+}
+
 /** The owner of an absent record. */
 export const ABSENT_OWNER: PlayerRef = Object.freeze({ id: 'absent' });

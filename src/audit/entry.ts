@@ -72,7 +72,8 @@ export interface AuditEntry extends AuditEvent {
 
 const ACTOR_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/_-]{0,127}$/;
 const RESOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/=+-]{0,255}$/;
-const PURPOSE_RE = /^[a-z][a-z0-9._:-]{0,63}$/;
+/** What a purpose looks like: a short machine token such as `service-provision`. */
+export const PURPOSE_RE = /^[a-z][a-z0-9._:-]{0,63}$/;
 const PSEUDONYM_RE = /^sp_[A-Za-z0-9_-]{22}$/;
 const HASH_RE = /^sha256:[A-Za-z0-9_-]{43}$/;
 const DETAIL_KEY_RE = /^[a-zA-Z][a-zA-Z0-9_]{0,31}$/;

@@ -1,4 +1,11 @@
 export { contentCommitment } from './commitment.ts';
 export type { AuditAction, AuditEntry, AuditEvent, AuditOutcome } from './entry.ts';
-export { AUDIT_ACTIONS, decodeAuditEntry, encodeAuditEntry, isPurpose, validateAuditEvent } from './entry.ts';
+export {
+  AUDIT_ACTIONS,
+  decodeAuditEntry,
+  encodeAuditEntry,
+  isPurpose,
+  PURPOSE_RE,
+  validateAuditEvent,
+} from './entry.ts';
 export { auditPseudonym, deriveSubkey } from './pseudonym.ts';

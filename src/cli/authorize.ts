@@ -63,6 +63,11 @@ export class LocalGate {
     this.#dir = dir;
   }
 
+  /** The hash of the policy set that decides. */
+  get policyHash(): string {
+    return this.#engine.policyHash;
+  }
+
   /** A subject as the policies see it. */
   async owner(subjectRef: string): Promise<PlayerRef> {
     const f = await this.#v.vault.subjectFacts(subjectRef);

@@ -6,7 +6,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import { InputError } from '../errors/index.ts';
+import { identifierProblem } from '../encoding/index.ts';
+import { InputError, quote } from '../errors/index.ts';
 
 /** A usage error (exit code 2). */
 export class UsageError extends InputError {}
@@ -29,6 +30,11 @@ export interface OptionSpec {
    * from the environment instead (the command checks).
    */
   readonly required?: boolean | 'env';
+  /**
+   * The value names something (a subject, a purpose, a record type, ...): it must be an identifier
+   * as `checkIdentifier` defines (well-formed Unicode in NFC, nothing invisible), else a usage error.
+   */
+  readonly identifier?: boolean;
 }
 
 /** Option values as parsed. */
@@ -128,11 +134,26 @@ export function mainHelp(groups: readonly Group[], footer: string): string {
 }
 
 /**
+ * Options refused with a reason rather than as unknown: a secret on the command line is visible
+ * to every user of the machine in the process list (and lands in shell history).
+ */
+const REFUSED: Readonly<Record<string, string>> = {
+  token:
+    'a token on the command line shows in the process list: set VERITY_TOKEN or pass --token-file FILE (a file holding the token)',
+};
+
+/**
  * Parses a command's arguments against its declaration: unknown options, a missing required one
  * and the wrong number of arguments are usage errors naming the command's help.
  */
 export function parseCommand(g: Group, c: Command, args: readonly string[]): Invocation {
   const where = commandPath(g, c);
+  const end = args.indexOf('--');
+  for (const a of end === -1 ? args : args.slice(0, end)) {
+    const name = /^--([^=]+)/.exec(a)?.[1];
+    const why = name === undefined || name in c.options || !Object.hasOwn(REFUSED, name) ? undefined : REFUSED[name];
+    if (why !== undefined) usage(`--${name} is not accepted: ${why}`, where);
+  }
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const [name, o] of Object.entries(c.options))
     options[name] = { type: o.type, ...(o.multiple === true ? { multiple: true } : {}) };
@@ -151,6 +172,11 @@ export function parseCommand(g: Group, c: Command, args: readonly string[]): Inv
   for (const [name, o] of Object.entries(c.options)) {
     const v = r.values[name];
     if (o.required === true && (v === undefined || v === '')) usage(`--${name} is required`, where);
+    if (o.identifier === true && v !== undefined)
+      for (const one of Array.isArray(v) ? v : [v]) {
+        const problem = typeof one === 'string' ? identifierProblem(one) : undefined;
+        if (problem !== undefined) usage(`--${name} ${quote(one)} ${problem}`, where);
+      }
   }
   return { values: r.values, positionals: r.positionals };
 }

@@ -127,7 +127,11 @@ export async function secretFromEnv(dir?: string): Promise<KeySecret> {
 /** Remote options of the record commands: through a server, with reads verified. */
 export const REMOTE: Readonly<Record<string, OptionSpec>> = {
   url: { type: 'string', value: 'URL', help: 'go through the Verity server at URL instead of a data directory' },
-  token: { type: 'string', value: 'T', help: 'bearer token with --url (or VERITY_TOKEN)' },
+  'token-file': {
+    type: 'string',
+    value: 'FILE',
+    help: 'the bearer token with --url, read from FILE (or set VERITY_TOKEN; never on the command line)',
+  },
   key: {
     type: 'string',
     value: 'VKEY',
@@ -136,14 +140,26 @@ export const REMOTE: Readonly<Record<string, OptionSpec>> = {
 };
 
 /**
- * The SDK client when `--url` is given: the token from `--token` or VERITY_TOKEN, the log key
+ * The bearer token for `--url`: from `--token-file FILE` (one line) or VERITY_TOKEN, never from
+ * the command line, where every user of the machine sees it in the process list.
+ */
+async function tokenFrom(values: Values): Promise<string | undefined> {
+  const file = opt(values, 'token-file');
+  if (file === undefined) return process.env['VERITY_TOKEN'] || undefined;
+  const text = fromUtf8(await readInput(file, 4096), 'token file').trim();
+  if (text === '' || /\s/.test(text)) usage(`--token-file ${file} must hold one token on one line`);
+  return text;
+}
+
+/**
+ * The SDK client when `--url` is given: the token from `--token-file` or VERITY_TOKEN, the log key
  * (for verifying reads) from `--key` or VERITY_LOG_KEY.
  */
-export function sdkFor(values: Values): VerityClient | undefined {
+export async function sdkFor(values: Values): Promise<VerityClient | undefined> {
   const url = opt(values, 'url');
   if (url === undefined) return undefined;
   if (!/^https?:\/\/[^\s]+$/.test(url)) usage('--url must be an http(s) URL');
-  const token = opt(values, 'token') ?? process.env['VERITY_TOKEN'];
+  const token = await tokenFrom(values);
   const key = opt(values, 'key') ?? process.env['VERITY_LOG_KEY'];
   if (key === undefined || key === '')
     usage('--key VKEY (or VERITY_LOG_KEY) is required with --url: reads are verified against the log key');

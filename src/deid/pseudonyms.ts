@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { utf8 } from '../encoding/index.ts';
-import { InputError, quote } from '../errors/index.ts';
+import { checkIdentifier, utf8 } from '../encoding/index.ts';
+import { InputError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
@@ -15,12 +15,11 @@ export const MAX_VALUE_BYTES = 4096;
 export const MAX_BATCH = 1_000_000;
 
 export function checkDomain(domain: unknown, what = 'domain'): string {
-  if (typeof domain !== 'string' || !DOMAIN_RE.test(domain))
-    throw new InputError(
-      'VERITY_E_INPUT_INVALID',
-      `${what} ${quote(domain)} must be 1 to 40 lowercase letters, digits and \`._-\`, starting with a letter`,
-    );
-  return domain;
+  return checkIdentifier(domain, what, {
+    maxLength: 40,
+    pattern: DOMAIN_RE,
+    hint: '1 to 40 lowercase letters, digits and `._-`, starting with a letter',
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 // Parameter validation for the differential-privacy layer. Every check runs before any budget is
 // spent or any data is read, and fails with VERITY_E_INPUT_INVALID and a message that says what to do.
+import { checkIdentifier } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 
 /** Most values a column may hold. */
@@ -117,8 +118,5 @@ export function checkOptions(options: unknown): Record<string, unknown> {
 }
 
 export function checkDatasetName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-    throw invalid(`dataset must be a non-empty string of at most 256 characters, got ${quote(name)}`);
-  }
-  return name;
+  return checkIdentifier(name, 'dataset name');
 }

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_POLICIES } from '../access/index.ts';
 import type { Clock } from '../clock/index.ts';
-import { parseJson, toBase64Url } from '../encoding/index.ts';
-import { ConfigError, quote } from '../errors/index.ts';
+import { parseJson } from '../encoding/index.ts';
+import { ConfigError, KeyError, quote } from '../errors/index.ts';
 import { type KeySecret, SoftwareKeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
@@ -22,6 +21,11 @@ export interface DataConfig {
   readonly store:
     | { readonly kind: 'sqlite'; readonly file: string }
     | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
+  /**
+   * The key file: a path relative to the data directory, or absolute. New data directories keep
+   * it outside themselves (`../NAME.keys/keys.json` by default), so that a copy of the data
+   * directory alone cannot decrypt anything; older ones have `keys.json` inside.
+   */
   readonly keystore: { readonly kind: 'software'; readonly file: string };
   readonly unknownTypes: 'generic' | 'reject';
   readonly createdAt: string;
@@ -29,6 +33,8 @@ export interface DataConfig {
 
 export interface InitOptions {
   readonly secret: KeySecret;
+  /** Where the key file goes (default `keys.json` in the sibling directory `DIR.keys/`); never inside DIR. */
+  readonly keystore?: string;
   /** Use PostgreSQL instead of the embedded SQLite file. */
   readonly postgres?: { readonly connectionString: string; readonly schema: string };
   readonly origin?: string;
@@ -44,66 +50,17 @@ export interface OpenOptions {
   readonly maxBatch?: number;
 }
 
-const CONFIG = 'verity.json';
-const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
+export const CONFIG = 'verity.json';
+export const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
 
-async function openStore(dir: string, config: DataConfig): Promise<Store> {
-  if (config.store.kind === 'sqlite') return openSqliteStore(join(dir, config.store.file));
-  return openPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema });
+/** The key file of a data directory, as its configuration names it. */
+export function keystorePath(dir: string, config: DataConfig): string {
+  return resolve(dir, config.keystore.file);
 }
 
-/**
- * Creates a data directory: the sealed key file, the store (an embedded SQLite file by default),
- * the signed empty log with its first entry, and `verity.json`. Refuses a non-empty directory.
- */
-export async function initDataDir(dir: string, options: InitOptions): Promise<DataConfig> {
-  const abs = resolve(dir);
-  await mkdir(abs, { recursive: true, mode: 0o700 });
-  const existing = await readdir(abs);
-  if (existing.length > 0) {
-    throw new ConfigError(
-      'VERITY_E_DATA_DIR',
-      `data directory ${quote(dir)} is not empty; choose a new directory or remove it first`,
-    );
-  }
-  await chmod(abs, 0o700);
-  const origin = options.origin ?? `verity.local/${toBase64Url(randomBytes(9))}`;
-  if (!ORIGIN_RE.test(origin))
-    throw new ConfigError(
-      'VERITY_E_CONFIG_INVALID',
-      `origin ${quote(origin)} must be 1 to 256 printable ASCII characters without spaces`,
-    );
-  const keysFile = 'keys.json';
-  const keys = await SoftwareKeyStore.create(join(abs, keysFile), options.secret, {
-    ...(options.kdf === undefined ? {} : { kdf: options.kdf }),
-    ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
-  });
-  const store: DataConfig['store'] =
-    options.postgres === undefined ? { kind: 'sqlite', file: 'verity.db' } : { kind: 'postgres', ...options.postgres };
-  const draft = {
-    format: DATA_FORMAT,
-    origin,
-    verifierKey: '',
-    store,
-    keystore: { kind: 'software', file: keysFile },
-    unknownTypes: options.unknownTypes ?? 'generic',
-    createdAt: new Date().toISOString(),
-  } as const;
-  const v = await openVerity({
-    store: await openStore(abs, draft),
-    keys,
-    origin,
-    unknownTypes: draft.unknownTypes,
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-  });
-  const config: DataConfig = { ...draft, verifierKey: v.log.verifierKey };
-  await v.close();
-  await mkdir(join(abs, 'policies'), { mode: 0o700 });
-  await writeFile(join(abs, 'policies', 'verity.cedar'), DEFAULT_POLICIES, { mode: 0o600, flag: 'wx' });
-  const tmp = join(abs, `${CONFIG}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  await rename(tmp, join(abs, CONFIG));
-  return config;
+export async function openStore(dir: string, config: DataConfig): Promise<Store> {
+  if (config.store.kind === 'sqlite') return openSqliteStore(join(dir, config.store.file));
+  return openPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema });
 }
 
 /** Reads and checks `verity.json` of a data directory. */
@@ -137,7 +94,9 @@ export async function readDataConfig(dir: string): Promise<DataConfig> {
         typeof c.store.schema === 'string') &&
     c.keystore?.kind === 'software' &&
     typeof c.keystore.file === 'string' &&
-    !c.keystore.file.includes('/') &&
+    c.keystore.file.length > 0 &&
+    c.keystore.file.length <= 4096 &&
+    !c.keystore.file.includes('\u0000') &&
     (c.unknownTypes === 'generic' || c.unknownTypes === 'reject');
   if (!ok)
     throw new ConfigError(
@@ -151,7 +110,13 @@ export async function readDataConfig(dir: string): Promise<DataConfig> {
 export async function openDataDir(dir: string, options: OpenOptions): Promise<Verity & { config: DataConfig }> {
   const abs = resolve(dir);
   const config = await readDataConfig(abs);
-  const keys = await SoftwareKeyStore.open(join(abs, config.keystore.file), options.secret, {
+  const keysFile = keystorePath(abs, config);
+  if (!existsSync(keysFile))
+    throw new KeyError(
+      'VERITY_E_KEY_NOT_FOUND',
+      `the key file ${quote(keysFile)} that ${CONFIG} names is missing; it is kept apart from the data directory (see the README, "Backups"): restore it there from its own backup`,
+    );
+  const keys = await SoftwareKeyStore.open(keysFile, options.secret, {
     ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
   });
   let store: Store;

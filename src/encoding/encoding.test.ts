@@ -108,3 +108,64 @@ describe('JSON __proto__ refusal', () => {
     assert.deepEqual(parseJson('{"a":"\\u00e9","b":"__proto"}'), { a: 'é', b: '__proto' });
   });
 });
+
+describe('JSON duplicate keys', () => {
+  const dup = (e: unknown) =>
+    e instanceof VerityError && e.code === 'VERITY_E_INPUT_MALFORMED' && /twice/.test(e.message);
+
+  /** A key spelled with every character as a \u escape: the same key to JSON, other bytes. */
+  const escaped = (k: string) =>
+    `"${[...k].map((c) => [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')).join('')}"`;
+
+  it('refuses an object with a key twice, spelled out or escaped, at any depth', () => {
+    for (const t of [
+      '{"a":1,"a":1}',
+      '{"a":1,"b":2,"a":3}',
+      '{"x":{"a":1,"a":2}}',
+      '[[[{"a":[{"b":0,"b":0}]}]]]',
+      '{"a":1,"\\u0061":2}',
+      '{"\\"":1,"\\u0022":2}',
+      '{"":1,"":2}',
+      '{"a" : 1 , "a" : 2}',
+    ])
+      assert.throws(() => parseJson(t), dup, t);
+    // Equal keys in different objects, and keys that only look alike, are different keys.
+    assert.deepEqual(parseJson('{"a":{"a":1},"b":[{"a":2},{"a":3}]}'), { a: { a: 1 }, b: [{ a: 2 }, { a: 3 }] });
+    assert.deepEqual(parseJson('{"a":1,"A":2,"a ":3,"\\u00e9":4,"e\\u0301":5}'), {
+      a: 1,
+      A: 2,
+      'a ': 3,
+      é: 4,
+      'e\u0301': 5,
+    });
+    assert.deepEqual(parseJson('{"s":"a:b","t":"{\\"a\\":1,\\"a\\":2}"}'), { s: 'a:b', t: '{"a":1,"a":2}' });
+  });
+
+  it('property: any JSON text with a key twice in some object is refused; JSON.stringify output never is', () => {
+    const key = fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__');
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { minLength: 1, maxLength: 5 }),
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.nat(),
+        fc.boolean(),
+        fc.array(fc.constantFrom('array', 'object'), { maxLength: 6 }),
+        (keys, value, pick, esc, wrappers) => {
+          const k = keys[pick % keys.length] as string;
+          const members = keys.map((x) => `${JSON.stringify(x)}:${JSON.stringify(value)}`);
+          members.splice(pick % (members.length + 1), 0, `${esc ? escaped(k) : JSON.stringify(k)}:null`);
+          let text = `{${members.join(',')}}`;
+          for (const w of wrappers) text = w === 'array' ? `[1,${text},{"z":0}]` : `{"w":${text},"y":[]}`;
+          assert.throws(() => parseJson(text), dup, text);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+        const text = JSON.stringify(v);
+        assert.deepEqual(parseJson(text), JSON.parse(text));
+      }),
+    );
+  });
+});

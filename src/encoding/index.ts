@@ -10,6 +10,8 @@ export {
   toHex,
   utf8,
 } from './bytes.ts';
+export type { IdentifierRule } from './identifier.ts';
+export { checkIdentifier, identifierProblem, isIdentifier } from './identifier.ts';
 export type { JsonLimits, JsonValue } from './json.ts';
 export { canonicalJson, canonicalJsonBytes, DEFAULT_JSON_LIMITS, jsonDepthExceeds, parseJson } from './json.ts';
 export { randomBytesSecure } from './random.ts';

@@ -1,5 +1,5 @@
 import canonicalize from 'canonicalize';
-import { InputError } from '../errors/index.ts';
+import { InputError, quote } from '../errors/index.ts';
 import { fromUtf8, utf8 } from './bytes.ts';
 
 /** Hard caps for JSON accepted at a boundary. */
@@ -35,9 +35,70 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   return false;
 }
 
+/** Object members in valid JSON text: its colons outside strings. */
+function membersInText(text: string): number {
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x3a) n++;
+  }
+  return n;
+}
+
+/** Object members in a parsed value (where a key came twice, JSON.parse kept one). */
+function membersInValue(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += membersInValue(x);
+  else
+    for (const k in v) {
+      n++;
+      n += membersInValue((v as Record<string, unknown>)[k]);
+    }
+  return n;
+}
+
+/** The first key that some object of valid JSON text holds twice (keys compared after unescaping). */
+function firstDuplicateKey(text: string): string | undefined {
+  const stack: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) stack.push(new Set());
+    else if (c === 0x5b) stack.push(null);
+    else if (c === 0x7d || c === 0x5d) stack.pop();
+    else if (c === 0x22) {
+      let j = i + 1;
+      let escaped = false;
+      for (; text.charCodeAt(j) !== 0x22; j++) {
+        if (text.charCodeAt(j) === 0x5c) {
+          escaped = true;
+          j++;
+        }
+      }
+      let k = j + 1;
+      while (k < text.length && /\s/.test(text.charAt(k))) k++;
+      const keys = stack[stack.length - 1];
+      if (text.charCodeAt(k) === 0x3a && keys !== undefined && keys !== null) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
+
 /**
- * Parses untrusted JSON with size and depth limits. Duplicate-key handling follows JSON.parse
- * (last wins); `__proto__` keys are refused so that a parsed object can never alter prototypes.
+ * Parses untrusted JSON with size and depth limits. An object that holds a key twice is refused
+ * (I-JSON, RFC 7493: JSON.parse would silently keep the last, so two readers of the same text
+ * could see different values); `__proto__` keys are refused so that a parsed object can never
+ * alter prototypes.
  */
 export function parseJson(
   input: string | Uint8Array,
@@ -56,18 +117,30 @@ export function parseJson(
       details: { maxDepth: limits.maxDepth },
     });
   }
+  let value: JsonValue;
   try {
     // A reviver makes JSON.parse several times slower, so it runs only when the text could hold a
     // `__proto__` key at all: spelled out, or hidden behind a \u escape.
-    if (!text.includes('__proto__') && !text.includes('\\u')) return JSON.parse(text) as JsonValue;
-    return JSON.parse(text, (key, value: unknown) => {
-      if (key === '__proto__') throw new SyntaxError('the key `__proto__` is not allowed');
-      return value;
-    }) as JsonValue;
+    value =
+      !text.includes('__proto__') && !text.includes('\\u')
+        ? (JSON.parse(text) as JsonValue)
+        : (JSON.parse(text, (key, v: unknown) => {
+            if (key === '__proto__') throw new SyntaxError('the key `__proto__` is not allowed');
+            return v;
+          }) as JsonValue);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message.slice(0, 120) : 'syntax error';
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is not valid JSON (${detail.toLowerCase()})`, { cause });
   }
+  // Counting first (cheap): fewer members parsed than written means some key came twice.
+  if (typeof value === 'object' && value !== null && membersInValue(value) !== membersInText(text)) {
+    const key = firstDuplicateKey(text) ?? '';
+    throw new InputError(
+      'VERITY_E_INPUT_MALFORMED',
+      `${what} has the key ${quote(key)} twice in one object; send each key once`,
+    );
+  }
+  return value;
 }
 
 /**

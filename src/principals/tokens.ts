@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { bytesEqual, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
+import { bytesEqual, checkIdentifier, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store, TokenRow } from '../store/index.ts';
@@ -150,11 +150,10 @@ export class Tokens {
     ttlMs?: number;
     actor: string;
   }): Promise<{ token: string; info: TokenInfo }> {
-    if (!NAME_RE.test(input.principal))
-      throw new InputError(
-        'VERITY_E_INPUT_INVALID',
-        `principal name ${quote(input.principal)} must be lowercase letters, digits and \`._-\``,
-      );
+    checkIdentifier(input.principal, 'principal name', {
+      pattern: NAME_RE,
+      hint: '1 to 64 lowercase letters, digits and `._-`, starting with a letter or digit',
+    });
     if (!(TOKEN_ROLES as readonly string[]).includes(input.role))
       throw new InputError(
         'VERITY_E_INPUT_INVALID',

@@ -1,5 +1,12 @@
 import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
-import { bytesEqual, canonicalJsonBytes, fromBase64, fromBase64Url, type JsonValue } from '../encoding/index.ts';
+import {
+  bytesEqual,
+  canonicalJsonBytes,
+  checkIdentifier,
+  fromBase64,
+  fromBase64Url,
+  type JsonValue,
+} from '../encoding/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { InputError, LogError, VerityError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
@@ -59,6 +66,27 @@ export function webStorageCheckpoints(storage: KeyValueStorage, key = 'verity.ch
   };
 }
 
+/** Fields of request bodies that name something (a subject, a purpose, a domain, ...). */
+const NAMED = ['subject', 'player', 'type', 'purpose', 'domain', 'name', 'key'] as const;
+
+/**
+ * Checks the identifiers of a request before it leaves (see `checkIdentifier`): a lone surrogate
+ * or an unnormalized id is refused here, not silently rewritten on the way to the server.
+ */
+function checkNames(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const b = body as Record<string, unknown>;
+  for (const k of NAMED)
+    if (typeof b[k] === 'string') checkIdentifier(b[k], k === 'subject' || k === 'player' ? 'subject id' : k);
+  if (Array.isArray(b['guardians'])) for (const g of b['guardians']) checkIdentifier(g, 'guardian id');
+}
+
+/** A query string of identifiers (a purpose, a version), each checked first. */
+function query(params: Record<string, string>): URLSearchParams {
+  for (const [k, v] of Object.entries(params)) checkIdentifier(v, k);
+  return new URLSearchParams(params);
+}
+
 class MemoryCheckpoints implements CheckpointStore {
   #note: string | undefined;
   load() {
@@ -95,6 +123,7 @@ export class VerityClient {
   }
 
   async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
+    checkNames(body);
     const headers: Record<string, string> = {};
     if (auth && this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -196,7 +225,7 @@ export class VerityClient {
    */
   async getRecord(id: string, o: { purpose: string; version?: number }): Promise<VerifiedRecord> {
     if (!/^rec_[A-Za-z0-9_-]{22}$/.test(id)) throw new InputError('VERITY_E_INPUT_INVALID', 'not a record id');
-    const q = new URLSearchParams({
+    const q = query({
       purpose: o.purpose,
       ...(o.version === undefined ? {} : { version: String(o.version) }),
     });
@@ -300,8 +329,8 @@ export class VerityClient {
   }
 
   /** Metadata of every version of a record. */
-  history(id: string, purpose: string): Promise<unknown[]> {
-    return this.#json('GET', `/v1/records/${id}/history?${new URLSearchParams({ purpose })}`);
+  async history(id: string, purpose: string): Promise<unknown[]> {
+    return this.#json('GET', `/v1/records/${id}/history?${query({ purpose })}`);
   }
 
   /** The subject's records the caller may read. */
@@ -465,7 +494,7 @@ export class VerityClient {
   }
 
   /** Erases every version of a record. */
-  erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
-    return this.#json('DELETE', `/v1/records/${id}?${new URLSearchParams({ purpose })}`);
+  async erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
+    return this.#json('DELETE', `/v1/records/${id}?${query({ purpose })}`);
   }
 }

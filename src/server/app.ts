@@ -1,11 +1,11 @@
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Deid } from '../deid/index.ts';
-import { parseJson } from '../encoding/index.ts';
-import { InputError } from '../errors/index.ts';
+import { isIdentifier, parseJson } from '../encoding/index.ts';
+import { InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
@@ -14,7 +14,7 @@ import { makeGate } from './gate.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
-import type { App } from './schemas.ts';
+import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 
 /** What the HTTP interface serves. */
@@ -65,6 +65,41 @@ export function checkCorsOrigins(origins: readonly string[]): string[] {
   });
 }
 
+/** Digits only: no sign, no leading zero (but `0` itself), no exponent, point, hex or white space. */
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * The validator of a query string or path parameters: a value that the schema types as a number
+ * must be written as a strict decimal (`index=0x10`, `1e1`, `+1`, `01` or ` 1` would otherwise be
+ * read as numbers), and becomes one; everything is then validated strictly, without coercion.
+ */
+function textValidator(ajv: Ajv, schema: object) {
+  const validate = ajv.compile(schema);
+  const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const numeric = Object.keys(props).filter((k) => props[k]?.type === 'integer' || props[k]?.type === 'number');
+  const run = (data: unknown) => {
+    if (typeof data === 'object' && data !== null)
+      for (const k of numeric) {
+        const o = data as Record<string, unknown>;
+        const v = o[k];
+        if (v === undefined) continue;
+        if (typeof v !== 'string' || !DECIMAL.test(v))
+          return {
+            error: new InputError(
+              'VERITY_E_INPUT_INVALID',
+              `parameter ${quote(k)} must be a decimal integer (digits only: no sign, leading zero, hex or exponent)`,
+            ),
+          };
+        o[k] = Number(v);
+      }
+    const ok = validate(data);
+    run.errors = validate.errors ?? null;
+    return ok;
+  };
+  run.errors = null as ErrorObject[] | null;
+  return run;
+}
+
 /**
  * Builds the HTTP interface (Fastify) over the core. Each route's TypeBox schema is its whole
  * contract: it validates the request (unknown query parameters, wrong types and oversized bodies
@@ -112,7 +147,8 @@ export function buildServer(options: ServerOptions): App {
         });
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // JSON bodies are validated as sent (a number where a string belongs is refused, not converted);
-  // query strings and path parameters are text on the wire, so there numbers are converted.
+  // query strings and path parameters are text on the wire: there a number must be written as a
+  // strict decimal (see `textValidator`) and is converted before the same strict validation.
   const strict = new Ajv({
     removeAdditional: false,
     coerceTypes: false,
@@ -120,9 +156,9 @@ export function buildServer(options: ServerOptions): App {
     strict: false,
     discriminator: true,
   });
-  const coercing = new Ajv({ removeAdditional: false, coerceTypes: true, allErrors: false, strict: false });
+  strict.addFormat(IDENTIFIER_FORMAT, { type: 'string', validate: isIdentifier });
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema as object),
+    httpPart === 'body' ? strict.compile(schema as object) : textValidator(strict, schema as object),
   );
   // Response schemas document the answers; bodies are still written by JSON.stringify, so no field
   // a schema does not name is ever dropped and answers stay byte for byte what the core returns.

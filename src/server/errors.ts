@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { httpStatusOf, InputError, isVerityError, VerityError } from '../errors/index.ts';
+import { IDENTIFIER_FORMAT } from './schemas.ts';
 
 /**
  * Every error a client can receive, Fastify's and Node's own included, in Verity's one shape
@@ -19,8 +20,14 @@ export function sendError(reply: FastifyReply, e: VerityError): FastifyReply {
 
 /** A failure of Fastify's request handling (parsing, validation, routing) as a Verity error. */
 function fromFastify(e: FastifyError & { validation?: unknown }): VerityError | undefined {
-  if (e.validation !== undefined)
-    return new InputError('VERITY_E_INPUT_INVALID', `request ${printable(e.message ?? 'is invalid', 200)}`);
+  if (e.validation !== undefined) {
+    const first = (e.validation as { keyword?: string; params?: { format?: string } }[])[0];
+    const why =
+      first?.keyword === 'format' && first.params?.format === IDENTIFIER_FORMAT
+        ? ': an identifier must be well-formed Unicode in NFC (normalize to NFC), without control, zero-width or default-ignorable characters or white space at either end'
+        : '';
+    return new InputError('VERITY_E_INPUT_INVALID', `request ${printable(e.message ?? 'is invalid', 200)}${why}`);
+  }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new InputError('VERITY_E_INPUT_MEDIA_TYPE', 'send the body as application/json');

@@ -88,14 +88,15 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
   };
 
   const identify = async (req: FastifyRequest): Promise<void> => {
-    const h = req.headers.authorization;
-    if (typeof h !== 'string' || !h.startsWith('Bearer ')) {
+    // RFC 7235: the scheme is case-insensitive (`bearer`, `BEARER`), then one or more spaces.
+    const m = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+    if (m === null) {
       throw new VerityError(
         'VERITY_E_UNAUTHENTICATED',
         'send `Authorization: Bearer TOKEN` with a token from `verity tokens create`',
       );
     }
-    const token = h.slice('Bearer '.length).trim();
+    const token = m[1] as string;
     if (o.sessions !== undefined && token.split('.').length === 3) {
       // Signature, then the session's row and its opener's token: a revocation is seen at once.
       const s = await o.sessions.authenticate(token);

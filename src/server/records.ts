@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
-import { ABSENT_OWNER, type Action, type ResourceRef, recordResource } from '../access/index.ts';
-import { encodeAuditEntry } from '../audit/index.ts';
+import { ABSENT_OWNER, type Action, listingResource, type ResourceRef, recordResource } from '../access/index.ts';
 import { VaultError } from '../errors/index.ts';
 import { GUARDIANSHIP_EVIDENCE } from '../vault/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
@@ -34,7 +33,7 @@ export type { RecordRoutesOptions } from './gate.ts';
  * policy set that made it.
  */
 export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gate): void {
-  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal } = gate;
+  const { clock, ownerOf, authenticate, principalOf, authorizeOrDeny, decide, decided, cedarPrincipal } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   /**
@@ -226,39 +225,29 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     async (req) => {
       const p = principalOf(req);
       const b = req.body;
-      const metas = await o.vault.listBySubject(b.subject, {
-        actor: p.actor,
-        purpose: b.purpose,
-        ...(b.limit === undefined ? {} : { limit: b.limit }),
-        ...(b.after === undefined ? {} : { after: b.after }),
-      });
       const owner = await ownerOf(await o.vault.subjectRef(b.subject));
       const engine = o.policies();
-      // Each record is decided on its own; only permitted ones are returned, and one entry logs the outcome.
-      const permitted = metas.filter(
-        (m) =>
-          engine.authorize(
-            cedarPrincipal(p),
-            'read',
-            recordResource(m.id, owner, { type: m.type, ...m.classification }),
-            { purpose: b.purpose, time: clock.now() },
-          ).allowed,
-      );
-      await o.log.submit((_tx, batch) =>
-        batch.add(
-          encodeAuditEntry({
-            actor: p.actor,
-            action: 'policy.decision',
-            resource: 'subject:records',
-            purpose: b.purpose,
-            outcome: permitted.length > 0 || metas.length === 0 ? 'success' : 'denied',
-            time: clock.now(),
-            policy: engine.policyHash,
-            details: { action: 'read', permitted: permitted.length, candidates: metas.length },
-          }),
-        ),
-      );
-      return permitted;
+      const who = cedarPrincipal(p);
+      // Every record is decided on its own, before anything about the subject is logged; a query
+      // that may read none of them is decided as a read of the record it pages after (or of an
+      // absent record of the subject): denied, it is a 403 logged like every other denial.
+      return o.vault.listBySubject(b.subject, {
+        actor: p.actor,
+        purpose: b.purpose,
+        policy: engine.policyHash,
+        ...(b.limit === undefined ? {} : { limit: b.limit }),
+        ...(b.after === undefined ? {} : { after: b.after }),
+        decide: {
+          permit: (m) =>
+            engine.authorize(who, 'read', recordResource(m.id, owner, { type: m.type, ...m.classification }), {
+              purpose: b.purpose,
+              time: clock.now(),
+            }).allowed,
+          none: async (start) => {
+            await authorizeOrDeny(p, 'read', listingResource(owner, b.after, start), 'subject:records', b.purpose);
+          },
+        },
+      });
     },
   );
 

@@ -20,8 +20,13 @@ const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
 export const Purpose = Type.String({ pattern: `^${TOKEN}$` });
 /** A record id (also the shape of a de-identification token). */
 export const RecordId = Type.String({ pattern: '^rec_[A-Za-z0-9_-]{22}$' });
+/**
+ * The format of identifiers a caller names (see `checkIdentifier`): well-formed Unicode in NFC,
+ * without control, zero-width or default-ignorable characters.
+ */
+export const IDENTIFIER_FORMAT = 'verity-identifier';
 /** A subject (player) as the caller names it; it travels in bodies, never in URLs. */
-export const Subject = Type.String({ minLength: 1, maxLength: 256 });
+export const Subject = Type.String({ minLength: 1, maxLength: 256, format: IDENTIFIER_FORMAT });
 /** A de-identification domain or key name. */
 export const Domain = Type.String({ pattern: '^[a-z][a-z0-9._-]{0,39}$' });
 /** Guardians of a minor, named like subjects. */

@@ -1,5 +1,5 @@
 export type { PostgresStoreOptions } from './postgres.ts';
-export { openPostgresStore } from './postgres.ts';
+export { dropPostgresSchema, openPostgresStore, postgresSchemaExists } from './postgres.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
 export { openSqliteStore } from './sqlite.ts';
 export { proveState } from './state.ts';

@@ -455,3 +455,42 @@ async function run(
   const r = await on.query(config);
   return { rows: r.rows, changes: r.rowCount ?? 0 };
 }
+
+// --- for `verity init`: all or nothing ------------------------------------------------------------
+
+async function withClient<T>(options: PostgresStoreOptions, fn: (c: pg.Client, schema: string) => Promise<T>) {
+  const schema = options.schema ?? 'verity';
+  if (!SCHEMA_RE.test(schema) || schema.startsWith('pg_'))
+    throw new RangeError(`postgresql schema ${quote(schema)} must be a plain lowercase identifier`);
+  const c = new pg.Client({
+    connectionString: options.connectionString,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+  });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    return await fn(c, schema);
+  } catch (e) {
+    throw translate(e, hostOf(options.connectionString));
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Whether the store's PostgreSQL schema exists at all. */
+export function postgresSchemaExists(options: PostgresStoreOptions): Promise<boolean> {
+  return withClient(
+    options,
+    async (c, schema) => ((await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount ?? 0) > 0,
+  );
+}
+
+/**
+ * Drops the store's PostgreSQL schema and everything in it. Only for a schema that a `verity init`
+ * created itself and could not finish, so that a retry starts from nothing.
+ */
+export function dropPostgresSchema(options: PostgresStoreOptions): Promise<void> {
+  return withClient(options, async (c, schema) => {
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+}

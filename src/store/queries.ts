@@ -255,7 +255,12 @@ export function queries(dialect: DialectName, schema?: string) {
       .where('id', '=', arg('id')),
     eraseSubject: db
       .updateTable('records')
-      .set({ envelope: sql.lit(null), state: sql.lit('erased') })
+      .set({
+        envelope: sql.lit(null),
+        state: sql.lit('erased'),
+        subject_ref: arg('unlinked'),
+        ...(tagged ? { subject_tag: arg<number>('unlinkedTag') } : {}),
+      })
       .$if(tagged, (q) => q.where('subject_tag', '=', arg('tag')))
       .where('subject_ref', '=', arg('subject')),
     insertKey: db

@@ -594,6 +594,41 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         assert.deepEqual(await store.reader.getRecord('rec_c'), record('rec_c', 1, { subjectRef: 'ref-b' }));
         assert.equal(await store.write((tx) => tx.eraseSubjectRecords('ref-none')), 0);
       });
+
+      it("unlinks a subject's erased records from it: no row carries its reference afterwards", async () => {
+        await store.write((tx) =>
+          tx.insertRecords([
+            record('rec_a', 1),
+            record('rec_a', 2),
+            record('rec_b', 1),
+            record('rec_c', 1, { subjectRef: 'ref-b' }),
+          ]),
+        );
+        assert.equal(await store.write((tx) => tx.eraseSubjectRecords('ref-a')), 3);
+        assert.deepEqual(await store.reader.listRecordsBySubject('ref-a', { limit: 10 }), []);
+        const rows = [
+          ...(await store.reader.listRecordVersions('rec_a')),
+          ...(await store.reader.listRecordVersions('rec_b')),
+        ];
+        assert.equal(rows.length, 3);
+        const fresh = rows[0]?.subjectRef as string;
+        assert.match(fresh, /^[A-Za-z0-9_-]{43}$/);
+        for (const r of rows) {
+          assert.equal(r.subjectRef, fresh);
+          assert.equal(r.state, 'erased');
+          assert.equal(r.envelope, null);
+        }
+        // The rows are found under the fresh reference only (SQLite: its subject tag was rewritten too).
+        assert.deepEqual(
+          (await store.reader.listRecordsBySubject(fresh, { limit: 10 })).map((r) => `${r.id}@${r.version}`),
+          ['rec_a@2', 'rec_b@1'],
+        );
+        assert.deepEqual(await store.reader.getRecord('rec_c'), record('rec_c', 1, { subjectRef: 'ref-b' }));
+        // Each erasure draws its own reference: two shredded subjects do not share one.
+        await store.write((tx) => tx.eraseSubjectRecords('ref-b'));
+        const other = (await store.reader.getRecord('rec_c'))?.subjectRef;
+        assert.ok(other !== undefined && other !== fresh && other !== 'ref-b');
+      });
     });
 
     describe('subject keys', () => {

@@ -207,7 +207,11 @@ export interface StoreWriter extends StoreReader {
   setRecordState(id: string, version: number, state: LifecycleState): Promise<void>;
   /** Drops the envelopes of every version of a record and marks them erased; returns how many. */
   eraseRecord(id: string): Promise<number>;
-  /** Drops the envelopes of every record of a subject and marks them erased; returns how many versions. */
+  /**
+   * Drops the envelopes of every record of a subject, marks them erased and unlinks them from the
+   * subject: they are given one fresh random reference (the same for all of them, known to no one),
+   * so that afterwards no row carries `subjectRef`; returns how many versions.
+   */
   eraseSubjectRecords(subjectRef: string): Promise<number>;
   /** Inserts a subject key unless one exists; returns the row that is stored afterwards. */
   insertSubjectKey(row: SubjectKeyRow): Promise<SubjectKeyRow>;

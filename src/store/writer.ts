@@ -1,5 +1,6 @@
 // The StoreWriter of both backends, over the compiled queries (queries.ts) and a backend's connection
 // (Exec). Private to src/store.
+import { randomBytes } from 'node:crypto';
 import { quote, StoreError } from '../errors/index.ts';
 import { type Backend, type Exec, Reader, type Result, type Statement, subjectTag } from './reader.ts';
 import {
@@ -358,7 +359,15 @@ export class Writer extends Reader implements RowWriter {
   eraseSubjectRecords(subjectRef: string): Promise<number> {
     return this.#mutate(async () => {
       checkText(subjectRef, 'subject ref');
-      return this.#changes(this.b.q.eraseSubject, { tag: subjectTag(subjectRef), subject: subjectRef });
+      // A fresh reference of the same shape as a keyed one (256 random bits, base64url), which no
+      // subject id maps to: the erased rows no longer lead to their subject, nor it to them.
+      const unlinked = randomBytes(32).toString('base64url');
+      return this.#changes(this.b.q.eraseSubject, {
+        tag: subjectTag(subjectRef),
+        subject: subjectRef,
+        unlinked,
+        unlinkedTag: subjectTag(unlinked),
+      });
     });
   }
 

@@ -1,7 +1,8 @@
 // What every part of the vault shares: the injected outside world, the limits, who acts and why,
 // the checks of ids and purposes at the boundary, and the one way an audit entry is built.
-import { type AuditAction, type AuditEvent, encodeAuditEntry, isPurpose } from '../audit/index.ts';
+import { type AuditAction, type AuditEvent, encodeAuditEntry, PURPOSE_RE } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
+import { checkIdentifier } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
@@ -108,31 +109,22 @@ export function checkId(id: unknown): string {
   return id;
 }
 
-/** Checks a subject id: 1 to 256 characters, no control characters. */
+/**
+ * Checks a subject id: 1 to 256 characters of well-formed Unicode in NFC, without control,
+ * zero-width or default-ignorable characters (see `checkIdentifier`), so that two ids that differ
+ * never share a subject reference.
+ */
 export function checkSubject(subject: unknown): string {
-  if (
-    typeof subject !== 'string' ||
-    subject.length === 0 ||
-    subject.length > 256 ||
-    /[\u0000-\u001f\u007f]/.test(subject)
-  ) {
-    throw new InputError(
-      'VERITY_E_INPUT_INVALID',
-      'the subject id must be 1 to 256 characters without control characters',
-    );
-  }
-  return subject;
+  return checkIdentifier(subject, 'subject id');
 }
 
 /** Checks a purpose of processing. */
 export function checkPurpose(purpose: unknown): string {
-  if (!isPurpose(purpose)) {
-    throw new InputError(
-      'VERITY_E_INPUT_INVALID',
-      `purpose ${quote(purpose)} must be a short token of lowercase letters, digits and \`._:-\` (e.g. \`service-provision\`)`,
-    );
-  }
-  return purpose;
+  return checkIdentifier(purpose, 'purpose', {
+    maxLength: 64,
+    pattern: PURPOSE_RE,
+    hint: 'a short token of lowercase letters, digits and `._:-` (e.g. `service-provision`)',
+  });
 }
 
 /** The error of a record id that names nothing. */

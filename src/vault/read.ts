@@ -65,6 +65,23 @@ export interface RecordFacts {
   readonly state: LifecycleState;
 }
 
+/**
+ * How a caller decides which of a subject's records a listing returns (see `listBySubject`): every
+ * decision is made before anything about the subject is logged.
+ */
+export interface ListDecision {
+  /** Whether the caller may read this record. */
+  permit(m: RecordMeta): boolean;
+  /**
+   * Called when the listing permits no record: throws to refuse the whole query (the caller logs
+   * its denial). `after` describes the record the page starts after, when that is the subject's.
+   */
+  none(after: RecordFacts | undefined): Promise<void>;
+}
+
+/** Most records one listing looks at while it looks for permitted ones. */
+const MAX_SCAN = 10_000;
+
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -314,24 +331,51 @@ export class RecordReader {
     return rows.map((r) => recordMeta(r));
   }
 
-  /** Metadata of the latest version of each record of a subject (audited). */
-  async listBySubject(subject: string, access: Access & { limit?: number; after?: string }): Promise<RecordMeta[]> {
+  /**
+   * Metadata of the latest version of each record of a subject, in id order after `after`, at most
+   * `limit` (audited). With `decide`, only the records it permits, looking further than one page
+   * for them; when it permits none, `decide.none` refuses the query or lets it answer nothing. The
+   * audit entry is written only after every decision, and counts what is returned.
+   */
+  async listBySubject(
+    subject: string,
+    access: Access & { limit?: number; after?: string; decide?: ListDecision },
+  ): Promise<RecordMeta[]> {
     checkPurpose(access.purpose);
     const limit = access.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
       throw new InputError('VERITY_E_INPUT_INVALID', 'limit must be 1 to 1000');
     if (access.after !== undefined) checkId(access.after);
+    const { decide } = access;
     const ref = await this.#keyring.subjectRef(subject);
-    const rows = await this.#ctx.store.reader.listRecordsBySubject(ref, {
-      limit,
-      ...(access.after === undefined ? {} : { after: access.after }),
-    });
+    const listed: RecordMeta[] = [];
+    let after = access.after;
+    // Looking for permitted records, read pages of at least 100 (no more than needed otherwise).
+    const page = decide === undefined ? limit : Math.max(limit, 100);
+    for (let scanned = 0; scanned < MAX_SCAN; ) {
+      const rows = await this.#ctx.store.reader.listRecordsBySubject(ref, {
+        limit: page,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const r of rows) {
+        const m = recordMeta(r, subject);
+        if (decide === undefined || decide.permit(m)) listed.push(m);
+        if (listed.length === limit) break;
+      }
+      scanned += rows.length;
+      if (decide === undefined || listed.length === limit || rows.length < page) break;
+      after = rows[rows.length - 1]?.id;
+    }
+    if (decide !== undefined && listed.length === 0) {
+      const start = access.after === undefined ? undefined : await this.describe(access.after);
+      await decide.none(start?.subjectRef === ref ? start : undefined);
+    }
     const k = await this.#keyring.stored(ref);
     await audit(this.#ctx, access, 'subject.list', 'subject:records', {
       ...subjectOf(k),
-      details: { count: rows.length },
+      details: { count: listed.length },
     });
-    return rows.map((r) => recordMeta(r, subject));
+    return listed;
   }
 }
 

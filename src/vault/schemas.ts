@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { canonicalJson, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
+import { canonicalJson, checkIdentifier, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
 import { type Access, auditEntry, checkPurpose, type VaultContext } from './context.ts';
 
@@ -12,13 +12,11 @@ const TYPE_RE = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 /** Checks a record type name: lowercase letters, digits, `_ . -`, at most 64, starting with a letter. */
 export function checkTypeName(type: unknown): string {
-  if (typeof type !== 'string' || !TYPE_RE.test(type)) {
-    throw new InputError(
-      'VERITY_E_INPUT_INVALID',
-      `record type ${quote(type)} must be 1 to 64 lowercase letters, digits, \`_\`, \`.\` or \`-\`, starting with a letter`,
-    );
-  }
-  return type;
+  return checkIdentifier(type, 'record type', {
+    maxLength: 64,
+    pattern: TYPE_RE,
+    hint: '1 to 64 lowercase letters, digits, `_`, `.` or `-`, starting with a letter',
+  });
 }
 
 /** `sha256:` + base64url digest of a schema's canonical JSON: names the exact schema a record was checked with. */

@@ -8,7 +8,7 @@ import { Erasure } from './erasure.ts';
 import { Keyring, SUBJECT_INDEX_KEY } from './keyring.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { RecordMeta } from './model.ts';
-import { type ReadResult, type RecordFacts, RecordReader } from './read.ts';
+import { type ListDecision, type ReadResult, type RecordFacts, RecordReader } from './read.ts';
 import { SchemaRegistry } from './schemas.ts';
 import { type GuardianshipEvidence, SubjectFacts } from './subjects.ts';
 import { type PutInput, type PutResult, RecordWriter } from './write.ts';
@@ -108,8 +108,15 @@ export class Vault {
     return this.#reader.history(id, access);
   }
 
-  /** Metadata of the latest version of each record of a subject (audited). */
-  listBySubject(subject: string, access: Access & { limit?: number; after?: string }): Promise<RecordMeta[]> {
+  /**
+   * Metadata of the latest version of each record of a subject (audited). With `decide`, only the
+   * records the caller may read; every decision comes before the audit entry, which counts only
+   * what is returned (see `ListDecision`).
+   */
+  listBySubject(
+    subject: string,
+    access: Access & { limit?: number; after?: string; decide?: ListDecision },
+  ): Promise<RecordMeta[]> {
     return this.#reader.listBySubject(subject, access);
   }
 

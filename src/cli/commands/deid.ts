@@ -10,7 +10,7 @@ import { ACTOR, DATA, int, opt, str, withVerity } from '../common.ts';
 import { out, outJson, stdinLines } from '../io.ts';
 
 function purposeOpt(fallback: string): Record<string, OptionSpec> {
-  return { purpose: { type: 'string', value: 'P', help: `the purpose (default ${fallback})` } };
+  return { purpose: { type: 'string', value: 'P', identifier: true, help: `the purpose (default ${fallback})` } };
 }
 
 function access(values: Values, fallback: string): { actor: string; purpose: string } {
@@ -18,7 +18,13 @@ function access(values: Values, fallback: string): { actor: string; purpose: str
 }
 
 const DOMAIN: Record<string, OptionSpec> = {
-  domain: { type: 'string', value: 'D', required: true, help: 'the pseudonym or token domain, e.g. analytics' },
+  domain: {
+    type: 'string',
+    value: 'D',
+    identifier: true,
+    required: true,
+    help: 'the pseudonym or token domain, e.g. analytics',
+  },
 };
 
 const pseudonymize: Command = {
@@ -55,7 +61,7 @@ const tokenize: Command = {
   summary: 'seal VALUE in the vault and print its token',
   options: {
     ...DATA,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player the value belongs to' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player the value belongs to' },
     ...DOMAIN,
     ...purposeOpt('service-provision'),
   },
@@ -100,7 +106,13 @@ function fpeCommand(decrypt: boolean): Command {
       : "FF1-encrypt VALUE under a named key in the data directory's KeyStore (audited)",
     options: {
       ...DATA,
-      key: { type: 'string', value: 'NAME', required: true, help: 'the key name (made on first use)' },
+      key: {
+        type: 'string',
+        value: 'NAME',
+        identifier: true,
+        required: true,
+        help: 'the key name (made on first use)',
+      },
       radix: { type: 'string', value: 'N', required: true, help: 'the alphabet size, e.g. 10 for digits' },
       alphabet: { type: 'string', value: 'CHARS', help: 'the alphabet (default 0-9a-z up to the radix)' },
       tweak: { type: 'string', value: 'HEX', help: 'the FF1 tweak' },

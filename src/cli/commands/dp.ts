@@ -8,8 +8,8 @@ import { outJson, stdinLines } from '../io.ts';
 
 const COMMON: Record<string, OptionSpec> = {
   ...DATA,
-  name: { type: 'string', value: 'N', required: true, help: 'the dataset' },
-  purpose: { type: 'string', value: 'P', help: 'the purpose (default analytics)' },
+  name: { type: 'string', value: 'N', identifier: true, required: true, help: 'the dataset' },
+  purpose: { type: 'string', value: 'P', identifier: true, help: 'the purpose (default analytics)' },
 };
 
 function access(values: Values): { actor: string; purpose: string } {

@@ -1,5 +1,6 @@
 /** `verity records ...`: sealed records on a data directory, or through a server with `--url`. */
 
+import { listingResource } from '../../access/index.ts';
 import { parseJson } from '../../encoding/index.ts';
 import type { LifecycleState } from '../../store/index.ts';
 import { gated } from '../authorize.ts';
@@ -9,7 +10,13 @@ import { ACTOR, DATA, int, type Opened, opt, REMOTE, sdkFor, str, withVerity } f
 import { outJson, readInput, readStdin } from '../io.ts';
 
 const PURPOSE = {
-  purpose: { type: 'string', value: 'P', required: true, help: 'the purpose of processing (checked by the policies)' },
+  purpose: {
+    type: 'string',
+    value: 'P',
+    identifier: true,
+    required: true,
+    help: 'the purpose of processing (checked by the policies)',
+  },
 } as const;
 
 /** The record's JSON: from `--file`, else from standard input, which must not be a terminal. */
@@ -29,8 +36,14 @@ const put: Command = {
   summary: 'seal a new record, or a new version with --id; the JSON data comes on stdin or from --file',
   options: {
     ...DATA,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player the record is about' },
-    type: { type: 'string', value: 'TYPE', required: true, help: 'the record type, e.g. avatar.profile' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player the record is about' },
+    type: {
+      type: 'string',
+      value: 'TYPE',
+      identifier: true,
+      required: true,
+      help: 'the record type, e.g. avatar.profile',
+    },
     ...PURPOSE,
     file: { type: 'string', value: 'FILE', help: "the record's JSON from FILE (- for stdin) instead of stdin" },
     id: { type: 'string', value: 'ID', help: 'write a new version of this record' },
@@ -53,7 +66,7 @@ const put: Command = {
     const lineage = opt(values, 'lineage');
     const source = opt(values, 'source');
     const retainUntil = opt(values, 'retain-until');
-    const remote = sdkFor(values);
+    const remote = await sdkFor(values);
     if (remote !== undefined) {
       await outJson(await remote.putRecord({ subject, type, purpose, data, ...(id === undefined ? {} : { id }) }));
       return 0;
@@ -106,7 +119,7 @@ const get: Command = {
     const id = positionals[0] as string;
     const purpose = str(values, 'purpose');
     const version = int(values, 'version', false);
-    const remote = sdkFor(values);
+    const remote = await sdkFor(values);
     if (remote !== undefined) {
       // Verified client-side: the proof, its signed checkpoint and the entry it proves.
       const rec = await remote.getRecord(id, { purpose, ...(version === undefined ? {} : { version }) });
@@ -164,7 +177,7 @@ const listCmd: Command = {
   options: {
     ...DATA,
     ...PURPOSE,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player' },
     limit: { type: 'string', value: 'N', help: 'at most N records (1 to 1000, default 100)' },
     after: { type: 'string', value: 'ID', help: 'the page after this record id' },
   },
@@ -174,20 +187,28 @@ const listCmd: Command = {
     const limit = int(values, 'limit', false);
     const after = opt(values, 'after');
     const permitted = await gated(values, async (v, gate) => {
-      const metas = await v.vault.listBySubject(subject, {
+      const owner = await gate.owner(await v.vault.subjectRef(subject));
+      // As over HTTP: each record decided on its own, every decision before anything about the
+      // subject is logged, and a query that may read none of them decided as one read (see
+      // `listingResource`): denied, it is refused and logged as a denial.
+      return v.vault.listBySubject(subject, {
         actor: ACTOR,
         purpose,
+        policy: gate.policyHash,
         ...(limit === undefined ? {} : { limit }),
         ...(after === undefined ? {} : { after }),
+        decide: {
+          permit: (m) => gate.decide('read', gate.recordOf(m, owner), purpose).allowed,
+          none: (start) =>
+            gate.decided(
+              'read',
+              listingResource(owner, after, start),
+              'subject:records',
+              purpose,
+              async () => undefined,
+            ),
+        },
       });
-      const owner = await gate.owner(await v.vault.subjectRef(subject));
-      // Each record is decided on its own, as over HTTP; one entry logs the outcome.
-      const ok = metas.filter((m) => gate.decide('read', gate.recordOf(m, owner), purpose).allowed);
-      await gate.log('read', 'subject:records', purpose, ok.length > 0 || metas.length === 0, {
-        permitted: ok.length,
-        candidates: metas.length,
-      });
-      return ok;
     });
     await outJson(permitted);
     return 0;

@@ -11,8 +11,14 @@ const shred: Command = {
   summary: 'crypto-shred a subject: destroy their key, so every record of theirs is unreadable',
   options: {
     ...DATA,
-    purpose: { type: 'string', value: 'P', required: true, help: 'the purpose, e.g. erasure-request' },
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player' },
+    purpose: {
+      type: 'string',
+      value: 'P',
+      identifier: true,
+      required: true,
+      help: 'the purpose, e.g. erasure-request',
+    },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player' },
     'no-rotate': { type: 'boolean', help: 'do not rotate the key-encryption key afterwards' },
   },
   async run({ values }) {
@@ -34,9 +40,15 @@ const guardianship: Command = {
     'record a minor and their guardians, citing the evidence (no --minor: not a minor); decided by the policies, which refuse operators by default',
   options: {
     ...DATA,
-    subject: { type: 'string', value: 'ID', required: true, help: 'the player' },
+    subject: { type: 'string', value: 'ID', identifier: true, required: true, help: 'the player' },
     minor: { type: 'boolean', help: 'the player is a minor' },
-    guardian: { type: 'string', value: 'ID', multiple: true, help: 'a guardian of the minor (repeatable)' },
+    guardian: {
+      type: 'string',
+      value: 'ID',
+      identifier: true,
+      multiple: true,
+      help: 'a guardian of the minor (repeatable)',
+    },
     'evidence-kind': {
       type: 'string',
       value: 'KIND',
@@ -49,7 +61,7 @@ const guardianship: Command = {
       required: true,
       help: 'where that evidence is kept (a form or case number, never personal data); the log keeps its hash',
     },
-    purpose: { type: 'string', value: 'P', help: 'the purpose (default guardianship)' },
+    purpose: { type: 'string', value: 'P', identifier: true, help: 'the purpose (default guardianship)' },
   },
   details:
     'Decided by the policies in DIR/policies as the local operator (Verity::Operator::"local:cli") and logged, like the\n' +

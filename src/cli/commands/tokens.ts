@@ -10,7 +10,13 @@ const create: Command = {
   summary: 'make an API token; it is printed once, on stdout, and stored only as a hash',
   options: {
     ...DATA,
-    principal: { type: 'string', value: 'NAME', required: true, help: 'who the token speaks for, e.g. world-eu' },
+    principal: {
+      type: 'string',
+      value: 'NAME',
+      identifier: true,
+      required: true,
+      help: 'who the token speaks for, e.g. world-eu',
+    },
     role: { type: 'string', value: 'ROLE', required: true, help: 'service, operator or auditor' },
     'record-types': {
       type: 'string',

@@ -8,7 +8,10 @@ import { outJson, readInput } from '../io.ts';
 const add: Command = {
   name: 'add',
   summary: 'register the JSON Schema of a record type (from FILE, or - for stdin)',
-  options: { ...DATA, type: { type: 'string', value: 'TYPE', required: true, help: 'the record type' } },
+  options: {
+    ...DATA,
+    type: { type: 'string', value: 'TYPE', required: true, identifier: true, help: 'the record type' },
+  },
   args: ['FILE'],
   async run({ values, positionals }) {
     const schema = parseJson(
