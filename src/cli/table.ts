@@ -15,6 +15,7 @@ import { serveGroup, startGroup } from './commands/serve.ts';
 import { subjects } from './commands/subjects.ts';
 import { tokens } from './commands/tokens.ts';
 import { types } from './commands/types.ts';
+import { witness } from './commands/witness.ts';
 
 export const GROUPS: readonly Group[] = [
   init,
@@ -27,6 +28,7 @@ export const GROUPS: readonly Group[] = [
   tokens,
   policy,
   log,
+  witness,
   deid,
   fpe,
   pii,

@@ -1,15 +1,17 @@
 import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
 import { Deid } from '../../src/deid/index.ts';
 import { Tokens } from '../../src/principals/index.ts';
-import { buildServer } from '../../src/server/index.ts';
+import { buildServer, type ServerOptions } from '../../src/server/index.ts';
 import type { TestCore } from './core.ts';
 
 /** The HTTP interface over a test core, on loopback, with one service token for `recordTypes`. */
 export async function serveCore(
   core: TestCore,
   service: { principal: string; recordTypes: string[] },
+  extra: Partial<ServerOptions> = {},
 ): Promise<{ app: ReturnType<typeof buildServer>; url: string; token: string }> {
   const app = buildServer({
+    ...extra,
     log: core.log,
     records: {
       vault: core.vault,
