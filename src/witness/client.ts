@@ -43,20 +43,20 @@ function checkUrl(url: string): string {
 export function parseWitnessEndpoint(text: string): WitnessEndpoint {
   if (typeof text !== 'string' || text.length > 2048)
     throw new WitnessError('VERITY_E_WITNESS_KEY_INVALID', 'a witness must be given as URL=KEY');
-  let lastError: unknown;
+  let firstError: unknown;
   for (let i = text.indexOf('='); i >= 0; i = text.indexOf('=', i + 1)) {
     try {
       const key = text.slice(i + 1);
       parseCosignerKey(key);
       return { url: checkUrl(text.slice(0, i)), key };
     } catch (e) {
-      lastError = e;
+      firstError ??= e;
     }
   }
   throw new WitnessError(
     'VERITY_E_WITNESS_KEY_INVALID',
     `witness ${quote(text)} is not URL=KEY (the key as \`verity witness key\` prints it)${
-      lastError instanceof Error ? `: ${lastError.message}` : ''
+      firstError instanceof Error ? `: ${firstError.message}` : ''
     }`,
   );
 }
@@ -122,9 +122,15 @@ export class WitnessClient {
       });
       text = await readLimited(res, MAX_RESPONSE_BYTES);
     } catch (cause) {
+      // fetch says "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause.
+      const c = cause as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+      const why =
+        c.name === 'TimeoutError'
+          ? `no answer in ${this.#timeoutMs} ms`
+          : (c.cause?.code ?? c.cause?.message ?? c.message);
       throw new WitnessError(
         'VERITY_E_WITNESS_UNAVAILABLE',
-        `${this.label} is unreachable: ${String((cause as Error)?.message ?? cause).slice(0, 120)}`,
+        `${this.label} is unreachable (${String(why).slice(0, 120)})`,
         { cause, details: { witness: this.key.name, url: this.url } },
       );
     }

@@ -2,7 +2,7 @@
 // created 0600 and refused when others can read it) and `witness.db` (its state).
 
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { fromBase64, parseJson, toBase64 } from '../encoding/index.ts';
@@ -44,6 +44,7 @@ export function initWitnessDir(dir: string, name: string): string {
     const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_ED25519.length);
     writeFileSync(join(dir, KEY), `${toBase64(seed)}\n`, { mode: 0o600, flag: 'wx' });
     WitnessState.open(join(dir, STATE)).close();
+    chmodSync(join(dir, STATE), 0o600);
     // Written last: a directory with witness.json is a complete witness.
     writeFileSync(join(dir, CONFIG), `${JSON.stringify({ version: 1, name }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     return openWitnessDir(dir).verifierKey;

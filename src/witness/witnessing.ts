@@ -259,7 +259,9 @@ export class Witnessing {
   cosigned(): string | undefined {
     const s = this.#served;
     if (s === undefined) return undefined;
-    return addCosignatures(s.note, [...s.lines.values()].flat());
+    // In the order the witnesses are configured, whichever answered first.
+    const lines = [...s.lines.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, l]) => l);
+    return addCosignatures(s.note, lines);
   }
 
   /** Stops the background work; requests in flight finish on their own. */
