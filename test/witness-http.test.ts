@@ -126,6 +126,9 @@ describe('witness server (HTTP)', () => {
       assert.equal(r.status, status, r.text);
       assert.equal((JSON.parse(r.text) as { error: { code: string } }).error.code, code);
     }
+    const get = await fetch(`${w.url}/add-checkpoint`);
+    assert.equal(get.status, 404);
+    assert.match(await get.text(), /VERITY_E_HTTP_ROUTE_NOT_FOUND.*POST \/add-checkpoint/);
     const about = await (await fetch(`${w.url}/`)).text();
     assert.match(about, new RegExp(`key ${w.key.replaceAll('+', '\\+')}`));
     assert.match(about, /log log\.example\/http 9/);

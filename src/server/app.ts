@@ -76,6 +76,7 @@ export function checkCorsOrigins(origins: readonly string[]): string[] {
 /**
  * A Fastify instance with what every Verity HTTP server shares: its logger and request ids, strict
  * routing, errors in Verity's shape (Fastify's and Node's own included), and HTTPS when given TLS.
+ * Each server sets its own not-found answer.
  */
 export function newFastify(o: {
   bodyLimit: number;
@@ -112,7 +113,6 @@ export function newFastify(o: {
           },
         });
   fastify.setErrorHandler(handleError);
-  fastify.setNotFoundHandler(handleNotFound);
   return fastify;
 }
 
@@ -134,6 +134,7 @@ export function buildServer(options: ServerOptions): App {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const fastify = newFastify({ bodyLimit, logging: options.logging, tls: options.tls });
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.setNotFoundHandler(handleNotFound);
   const witnessing = options.witnesses === undefined ? undefined : startWitnessing(app, log, options.witnesses);
   // JSON bodies are validated as sent (a number where a string belongs is refused, not converted);
   // query strings and path parameters are text on the wire, so there numbers are converted.

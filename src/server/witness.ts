@@ -3,7 +3,7 @@
 // `text/x.tlog.size`. Bodies are read as bytes whatever their media type, up to a small limit.
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isVerityError } from '../errors/index.ts';
+import { isVerityError, VerityError } from '../errors/index.ts';
 import { MAX_REQUEST_BYTES, SIZE_MEDIA_TYPE, type Witness } from '../witness/index.ts';
 import { newFastify, type ServerOptions } from './app.ts';
 import { sendError } from './errors.ts';
@@ -52,6 +52,15 @@ export function buildWitnessServer(o: WitnessServerOptions): FastifyInstance {
       throw e;
     }
   });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      reply,
+      new VerityError(
+        'VERITY_E_HTTP_ROUTE_NOT_FOUND',
+        `no route ${req.method} ${req.url.slice(0, 100).replace(/[^\x20-\x7e]/g, '?')}; a witness answers POST /add-checkpoint`,
+      ),
+    ),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   // Who this witness is, and what it follows (public: cosignatures are public statements).
   app.get('/', async (_req, reply) =>

@@ -109,8 +109,13 @@ export class WitnessClient {
     return new WitnessError(code, `${this.label} ${what}`, { details: { witness: this.key.name, url: this.url } });
   }
 
-  /** One add-checkpoint request: `note` with `oldSize` and its consistency proof. */
-  async addCheckpoint(note: string, oldSize: number, proof: readonly string[]): Promise<AddCheckpointResult> {
+  /** One add-checkpoint request: `note` with `oldSize` and its consistency proof; `signal` cancels it. */
+  async addCheckpoint(
+    note: string,
+    oldSize: number,
+    proof: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<AddCheckpointResult> {
     let res: Response;
     let text: string;
     try {
@@ -118,7 +123,10 @@ export class WitnessClient {
         method: 'POST',
         headers: { 'content-type': 'text/plain; charset=utf-8' },
         body: formatAddCheckpoint({ oldSize, proof, note }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal:
+          signal === undefined
+            ? AbortSignal.timeout(this.#timeoutMs)
+            : AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)]),
       });
       text = await readLimited(res, MAX_RESPONSE_BYTES);
     } catch (cause) {
@@ -206,7 +214,13 @@ export class WitnessClient {
    * Throws VERITY_E_WITNESS_ROLLBACK when the witness cosigned a larger tree than `size` (the
    * log's store went back), VERITY_E_WITNESS_FORK when its tree is not a prefix of the log's.
    */
-  async submit(note: string, size: number, knownSize: number, prove: Prover): Promise<{ lines: readonly string[] }> {
+  async submit(
+    note: string,
+    size: number,
+    knownSize: number,
+    prove: Prover,
+    signal?: AbortSignal,
+  ): Promise<{ lines: readonly string[] }> {
     let old = knownSize;
     for (let attempt = 0; attempt < 3; attempt++) {
       if (old > size)
@@ -216,7 +230,7 @@ export class WitnessClient {
           { details: { witness: this.key.name, url: this.url, witnessSize: old, logSize: size } },
         );
       const proof = old === 0 || old === size ? [] : await prove(old, size);
-      const r = await this.addCheckpoint(note, old, proof);
+      const r = await this.addCheckpoint(note, old, proof, signal);
       if (r.kind === 'cosigned') return { lines: r.lines };
       if (r.size === old) {
         if (old === size)

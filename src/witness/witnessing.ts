@@ -97,6 +97,8 @@ export class Witnessing {
   #unsubscribe: (() => void) | undefined;
   #poll: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Cancels the requests in flight when closing. */
+  readonly #abort = new AbortController();
 
   constructor(log: WitnessedLog, o: WitnessingOptions) {
     this.#log = log;
@@ -197,6 +199,7 @@ export class Witnessing {
       },
       (e: unknown) => {
         w.inFlight = false;
+        if (this.#closed) return;
         const error = e instanceof VerityError ? e : new VerityError('VERITY_E_INTERNAL', String(e).slice(0, 200));
         const unavailable = error.code === 'VERITY_E_WITNESS_UNAVAILABLE';
         // Report a witness going down once, and every refusal (a rollback or fork is news).
@@ -227,7 +230,7 @@ export class Witnessing {
 
   async #submit(w: Worker, i: number, h: Head): Promise<void> {
     const prove = async (from: number, to: number) => (await this.#log.consistencyProof(from, to)).proof;
-    const { lines } = await w.client.submit(h.checkpoint, h.size, w.known, prove);
+    const { lines } = await w.client.submit(h.checkpoint, h.size, w.known, prove, this.#abort.signal);
     w.known = h.size;
     w.cosignedSize = h.size;
     w.delay = 0;
@@ -264,9 +267,10 @@ export class Witnessing {
     return addCosignatures(s.note, lines);
   }
 
-  /** Stops the background work; requests in flight finish on their own. */
+  /** Stops the background work and cancels the requests in flight. */
   close(): void {
     this.#closed = true;
+    this.#abort.abort();
     this.#unsubscribe?.();
     clearInterval(this.#poll);
     for (const w of this.#workers) clearTimeout(w.retry);
