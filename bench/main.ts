@@ -5,11 +5,17 @@ import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
 import { judge } from './targets.ts';
+import { benchWitness } from './witness.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 
-const figures: Figure[] = [...(await benchCore(quick)), ...benchAccess(quick), ...(await benchDeid(quick))];
+const figures: Figure[] = [
+  ...(await benchCore(quick)),
+  ...benchAccess(quick),
+  ...(await benchDeid(quick)),
+  ...(await benchWitness(quick)),
+];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.
   const r = await measureHttp(quick);

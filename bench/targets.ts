@@ -35,6 +35,8 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   piiScanMBps: atLeast(20),
   piiScanOneThreadMBps: atLeast(20),
   sdkBrowserGzipBytes: atMost(sdkBudget),
+  // Witness cosigning at least 1,000 checkpoints/s (the whole add-checkpoint path, durable).
+  witnessCosignPerSec: atLeast(1000),
 };
 
 /** Each figure that has a target, with whether this run met it. */

@@ -3,6 +3,8 @@
 // the repository root), a test passphrase, and `rec_…` replaced by the last id a command printed.
 // Lines that talk to a server (`curl`, `--url`) run against `verity serve` on the same data
 // directory, its address put in place of http://127.0.0.1:8080 (left out when curl is missing).
+// A line that ends in `&` (a server the examples start) runs in the background on a free port
+// (`--port 0`), and its address replaces http://127.0.0.1:PORT in the lines after it.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
@@ -70,11 +72,32 @@ describe('README examples', () => {
     };
     let server: ChildProcess | undefined;
     let url: string | undefined;
+    const background: ChildProcess[] = [];
+    const addresses = new Map<string, string>();
     const hasCurl = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].some((p) => existsSync(p));
     try {
       for (const printed of commands) {
         let line = printed;
+        for (const [printedAddress, actual] of addresses) line = line.replaceAll(printedAddress, actual);
+        const bg = /^(.*?)\s*&$/.exec(line);
+        if (bg) {
+          const port = /--port (\d+)/.exec(bg[1] as string)?.[1];
+          assert.ok(port !== undefined, `\`${printed}\` runs in the background without --port`);
+          const child = spawn('sh', ['-c', `exec ${(bg[1] as string).replace(`--port ${port}`, '--port 0')}`], {
+            cwd: dir,
+            env,
+          });
+          background.push(child);
+          addresses.set(`http://127.0.0.1:${port}`, await serving(child));
+          ran++;
+          continue;
+        }
         if (/\bcurl\b|--url\b/.test(line)) {
+          if (/\bcurl\b/.test(line) && !hasCurl) continue;
+          if (/127\.0\.0\.1:(?!8080)\d+/.test(printed)) {
+            sh(line);
+            continue;
+          }
           if (!hasCurl) continue;
           if (url === undefined) {
             server = spawn('verity', ['serve', '--data', './vault', '--port', '0'], { cwd: dir, env });
@@ -107,9 +130,10 @@ describe('README examples', () => {
         sh(line);
       }
     } finally {
-      if (server !== undefined && server.exitCode === null) {
-        const exited = new Promise((resolve) => server?.once('exit', resolve));
-        server.kill('SIGTERM');
+      for (const c of [...background.reverse(), ...(server === undefined ? [] : [server])]) {
+        if (c.exitCode !== null || c.signalCode !== null) continue;
+        const exited = new Promise((resolve) => c.once('exit', resolve));
+        c.kill('SIGTERM');
         await exited;
       }
     }

@@ -20,6 +20,7 @@ import {
   type LogLevel,
   type ServerOptions,
 } from '../server/index.ts';
+import { parseWitnessEndpoint, type WitnessingOptions } from '../witness/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
 import { int, list, type Opened, opt } from './common.ts';
 import { readInput } from './io.ts';
@@ -45,6 +46,55 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'log-format': { type: 'string', value: 'FMT', help: 'log format (or VERITY_LOG_FORMAT): json or pretty' },
 };
 
+/** The witness options of `serve` and `start`. */
+export const WITNESS_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  witness: {
+    type: 'string',
+    value: 'URL=KEY',
+    multiple: true,
+    help: 'a witness (URL prefix and its `verity witness key`) to send checkpoints to (repeatable)',
+  },
+  'witness-quorum': {
+    type: 'string',
+    value: 'K',
+    help: 'start only when K witnesses cosign the current checkpoint; serve checkpoints K cosigned (default 0)',
+  },
+};
+
+/**
+ * The witnesses from `--witness URL=KEY` and `--witness-quorum K`. What they answer while the
+ * server starts goes to `say` (afterwards, to the server log only: call `started()`).
+ */
+export function witnessesFrom(
+  values: Values,
+  say: (line: string) => void,
+): { options: WitnessingOptions; started(): void } | undefined {
+  const witnesses = list(values, 'witness').map(parseWitnessEndpoint);
+  const quorum = int(values, 'witness-quorum', false) ?? 0;
+  if (witnesses.length === 0) {
+    if (quorum > 0) usage('--witness-quorum needs --witness URL=KEY');
+    return undefined;
+  }
+  if (quorum > witnesses.length)
+    usage(`--witness-quorum ${quorum} is more than the ${witnesses.length} witnesses given`);
+  let starting = true;
+  const options: WitnessingOptions = {
+    witnesses,
+    quorum,
+    onEvent(e) {
+      if (!starting) return;
+      if (e.type === 'cosigned') say(`witness ${e.witness} cosigned the checkpoint of size ${e.size}`);
+      else if (e.type === 'unavailable') say(`${e.error.message}; retrying it in the background`);
+    },
+  };
+  return {
+    options,
+    started: () => {
+      starting = false;
+    },
+  };
+}
+
 /** Log level and format from `--log-level`/`--log-format`, else VERITY_LOG_LEVEL/VERITY_LOG_FORMAT. */
 export interface LogSettings {
   readonly level: LogLevel | undefined;
@@ -63,9 +113,9 @@ export function logSettings(values: Values): LogSettings {
 }
 
 /** Host and port, refusing plain HTTP anywhere but loopback. */
-export function hostPort(values: Values): { host: string; port: number } {
+export function hostPort(values: Values, defaultPort = 8080): { host: string; port: number } {
   const host = opt(values, 'host') ?? '127.0.0.1';
-  const port = int(values, 'port', false) ?? 8080;
+  const port = int(values, 'port', false) ?? defaultPort;
   if (port > 65535) usage('--port must be at most 65535');
   const tls = opt(values, 'tls-cert') !== undefined || values['tls-self-signed'] === true;
   if (!LOOPBACK.has(host) && !tls) {
@@ -146,7 +196,7 @@ export async function tlsFrom(values: Values, dir: string): Promise<ServerOption
 }
 
 /** Why a socket could not be opened, as a typed error that says what to do. */
-function listenError(e: unknown, host: string, port: number): unknown {
+export function listenError(e: unknown, host: string, port: number): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE')
     return new ConfigError(
@@ -176,7 +226,14 @@ function listenError(e: unknown, host: string, port: number): unknown {
 export async function listen(
   v: Opened,
   dir: string,
-  o: { host: string; port: number; tls?: ServerOptions['tls']; corsOrigins: readonly string[]; logs: LogSettings },
+  o: {
+    host: string;
+    port: number;
+    tls?: ServerOptions['tls'];
+    corsOrigins: readonly string[];
+    logs: LogSettings;
+    witnesses?: WitnessingOptions;
+  },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
   if (!existsSync(policyDir)) {
@@ -210,6 +267,7 @@ export async function listen(
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
+    ...(o.witnesses === undefined ? {} : { witnesses: o.witnesses }),
     logging: {
       ...(o.logs.level === undefined ? {} : { level: o.logs.level }),
       ...(o.logs.format === undefined ? {} : { format: o.logs.format }),

@@ -49,3 +49,11 @@ export async function stdinLines(): Promise<string[]> {
   const text = fromUtf8(await readStdin(64 * 1024 * 1024), 'standard input');
   return text.split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1);
 }
+
+/** Resolves at the first SIGINT or SIGTERM (servers stop cleanly on Ctrl+C). */
+export function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

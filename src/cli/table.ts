@@ -16,6 +16,7 @@ import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
 import { tokens } from './commands/tokens.ts';
 import { types } from './commands/types.ts';
+import { witness } from './commands/witness.ts';
 
 export const GROUPS: readonly Group[] = [
   init,
@@ -29,6 +30,7 @@ export const GROUPS: readonly Group[] = [
   sessions,
   policy,
   log,
+  witness,
   deid,
   fpe,
   pii,

@@ -61,6 +61,20 @@ export const ERROR_CODES = {
   // errors-cleanup: codes added when every error reachable from untrusted input got a code
   VERITY_E_INPUT_EMPTY: { status: 400, area: 'input' },
   // end errors-cleanup
+  // witnesses (C2SP tlog-witness, tlog-cosignature)
+  VERITY_E_WITNESS_KEY_INVALID: { status: 400, area: 'witness' },
+  VERITY_E_WITNESS_REQUEST_INVALID: { status: 400, area: 'witness' },
+  VERITY_E_WITNESS_SIGNATURE_INVALID: { status: 403, area: 'witness' },
+  VERITY_E_WITNESS_LOG_UNKNOWN: { status: 404, area: 'witness' },
+  VERITY_E_WITNESS_CONFLICT: { status: 409, area: 'witness' },
+  VERITY_E_WITNESS_PROOF_INVALID: { status: 422, area: 'witness' },
+  VERITY_E_WITNESS_QUORUM: { status: 422, area: 'witness' },
+  VERITY_E_WITNESS_ROLLBACK: { status: 409, area: 'witness' },
+  VERITY_E_WITNESS_FORK: { status: 409, area: 'witness' },
+  VERITY_E_WITNESS_REFUSED: { status: 502, area: 'witness' },
+  VERITY_E_WITNESS_RESPONSE_INVALID: { status: 502, area: 'witness' },
+  VERITY_E_WITNESS_UNAVAILABLE: { status: 503, area: 'witness' },
+  VERITY_E_WITNESS_DIR: { status: 500, area: 'witness' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

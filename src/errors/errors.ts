@@ -58,6 +58,8 @@ export class StoreError extends VerityError {}
 export class LogError extends VerityError {}
 /** Sealed records: not found, erased, schema, lifecycle. */
 export class VaultError extends VerityError {}
+/** Witnesses and cosignatures: refused checkpoints, unreachable witnesses, a missing quorum. */
+export class WitnessError extends VerityError {}
 
 /** True when `e` is a VerityError, optionally with the given code. */
 export function isVerityError(e: unknown, code?: ErrorCode): e is VerityError {

@@ -10,4 +10,5 @@ export {
   StoreError,
   VaultError,
   VerityError,
+  WitnessError,
 } from './errors.ts';

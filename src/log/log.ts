@@ -77,6 +77,7 @@ export class TransparencyLog {
   #edgeHashes = new Map<string, Uint8Array>();
   #edgeHashesSize = -1;
   #idleResolve: (() => void) | undefined;
+  readonly #headListeners = new Set<(head: LogHead) => void>();
 
   private constructor(store: Store, signer: NoteSigner | undefined, verifier: NoteVerifier, options: LogOptions) {
     this.#store = store;
@@ -361,6 +362,18 @@ export class TransparencyLog {
     }
     this.#edge = { size: c.head.size, rootHash: c.head.rootHash, checkpoint: c.head.checkpoint, tiles };
     this.#noteHead(c.head);
+    // Listeners run on the write path: a failing one is ignored, the commit stands.
+    for (const l of c.head === c.before ? [] : this.#headListeners) {
+      try {
+        l(c.head);
+      } catch {}
+    }
+  }
+
+  /** Calls `listener` with each head this process commits, right after commit; returns its removal. */
+  onHead(listener: (head: LogHead) => void): () => void {
+    this.#headListeners.add(listener);
+    return () => void this.#headListeners.delete(listener);
   }
 
   #noteHead(head: LogHead): void {

@@ -8,10 +8,17 @@ import {
   type JsonValue,
 } from '../encoding/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { InputError, LogError, VerityError } from '../errors/index.ts';
+import { InputError, isVerityError, LogError, VerityError, WitnessError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
-import { type Checkpoint, type NoteVerifier, parseVerifierKey, verifyCheckpoint } from '../note/index.ts';
+import {
+  type Checkpoint,
+  type NoteVerifier,
+  parseCosignerKey,
+  parseVerifierKey,
+  verifyCheckpoint,
+  verifyCosignedCheckpoint,
+} from '../note/index.ts';
 import { stateRootFromExtensions, verifyRecordState } from '../smt/index.ts';
 
 /** Where a client keeps the last checkpoint it trusted (memory by default; persist it to survive restarts). */
@@ -31,6 +38,13 @@ export interface VerityClientOptions {
   readonly origin?: string;
   readonly checkpoints?: CheckpointStore;
   readonly fetch?: typeof fetch;
+  /**
+   * Witnesses to rely on (C2SP tlog-witness): every checkpoint this client trusts must carry valid
+   * cosignatures by at least `quorum` of these cosigner keys (`verity witness key`), so a log that
+   * shows this client a view its witnesses did not see is refused. A record read waits up to
+   * `waitMs` (default 5000) for a cosigned checkpoint that covers its write.
+   */
+  readonly witnesses?: { readonly keys: readonly string[]; readonly quorum: number; readonly waitMs?: number };
 }
 
 /** A record as read and verified by the client. */
@@ -87,6 +101,13 @@ function query(params: Record<string, string>): URLSearchParams {
   return new URLSearchParams(params);
 }
 
+/** The witness keys a client relies on, parsed. */
+interface Witnesses {
+  readonly keys: NoteVerifier[];
+  readonly quorum: number;
+  readonly waitMs: number;
+}
+
 class MemoryCheckpoints implements CheckpointStore {
   #note: string | undefined;
   load() {
@@ -111,6 +132,7 @@ export class VerityClient {
   readonly #origin: string;
   readonly #store: CheckpointStore;
   readonly #fetch: typeof fetch;
+  readonly #witnesses: Witnesses | undefined;
 
   constructor(o: VerityClientOptions) {
     this.#url = o.url.replace(/\/+$/, '');
@@ -120,6 +142,16 @@ export class VerityClient {
     this.#store = o.checkpoints ?? new MemoryCheckpoints();
     // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
     this.#fetch = o.fetch ?? ((input, init) => fetch(input, init));
+    const w = o.witnesses;
+    if (w !== undefined) {
+      const keys = w.keys.map(parseCosignerKey);
+      if (!Number.isSafeInteger(w.quorum) || w.quorum < 1 || w.quorum > keys.length)
+        throw new InputError(
+          'VERITY_E_INPUT_INVALID',
+          `the witness quorum must be between 1 and the ${keys.length} keys`,
+        );
+      this.#witnesses = { keys, quorum: w.quorum, waitMs: w.waitMs ?? 5000 };
+    }
   }
 
   async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
@@ -200,10 +232,55 @@ export class VerityClient {
     return next;
   }
 
-  /** Fetches, verifies and (when newer) trusts the latest checkpoint. */
+  /**
+   * Fetches, verifies and (when newer) trusts the latest checkpoint; with witnesses, the newest
+   * one they cosigned (refused without the quorum: VERITY_E_WITNESS_QUORUM).
+   */
   async checkpoint(): Promise<Checkpoint> {
+    if (this.#witnesses !== undefined) return this.#advance(await this.#cosigned(), false);
     const note = await (await this.#request('GET', '/v1/log/checkpoint', undefined, false)).text();
     return this.#advance(note, false);
+  }
+
+  /** The server's newest cosigned checkpoint, checked for the witness quorum. */
+  async #cosigned(): Promise<string> {
+    const w = this.#witnesses as Witnesses;
+    const note = await (await this.#request('GET', '/checkpoint', undefined, false)).text();
+    verifyCosignedCheckpoint(note, { log: this.#verifier, cosigners: w.keys, quorum: w.quorum, origin: this.#origin });
+    return note;
+  }
+
+  /**
+   * The newest cosigned checkpoint once it covers entry `index` (waiting up to the witnesses'
+   * `waitMs`), with the leaf proven included in it; it becomes the trusted checkpoint.
+   */
+  async #witnessedInclusion(leaf: Uint8Array, index: number): Promise<Checkpoint> {
+    const w = this.#witnesses as Witnesses;
+    const deadline = Date.now() + w.waitMs;
+    for (;;) {
+      let note: string | undefined;
+      try {
+        note = await this.#cosigned();
+      } catch (e) {
+        if (!isVerityError(e, 'VERITY_E_WITNESS_QUORUM') || Date.now() >= deadline) throw e;
+      }
+      const cp = note === undefined ? undefined : verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+      if (note !== undefined && cp !== undefined && cp.size > index) {
+        const c = parseProofCase(
+          await this.#json('GET', `/v1/log/proofs/inclusion?index=${index}&size=${cp.size}`, undefined, false),
+        );
+        if (c.type !== 'inclusion' || c.treeSize !== cp.size || c.leafIndex !== index)
+          throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the server sent a proof for another entry or tree');
+        verifyInclusion(leaf, index, cp.size, c.proof, cp.rootHash);
+        return this.#advance(note, true);
+      }
+      if (Date.now() >= deadline)
+        throw new WitnessError(
+          'VERITY_E_WITNESS_QUORUM',
+          `entry ${index} is not yet in a checkpoint cosigned by ${w.quorum} witness(es) (the newest has size ${cp?.size ?? 0}); try again later`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Writes a record; resolves once it is durable on the server. */
@@ -248,14 +325,20 @@ export class VerityClient {
       throw tampered('the answer carries no checkpoint, entry or content salt');
     const c = parseProofCase(r.proof);
     if (c.type !== 'inclusion') throw tampered('the proof is not an inclusion proof');
-    // A proof may come from a node a little behind another: older is fine if it is a prefix.
-    const cp = await this.#advance(r.proof.checkpoint, true);
-    if (cp.size !== c.treeSize || !bytesEqual(cp.rootHash, c.rootHash))
-      throw tampered('the proof is not for the signed checkpoint');
     const entry = fromBase64(r.proof.entry, 'entry');
     const leaf = hashLeaf(entry);
     if (!bytesEqual(leaf, c.leafHash)) throw tampered('the entry does not hash to the proven leaf');
-    verifyInclusion(leaf, c.leafIndex, c.treeSize, c.proof, cp.rootHash);
+    let cp: Checkpoint;
+    if (this.#witnesses === undefined) {
+      // A proof may come from a node a little behind another: older is fine if it is a prefix.
+      cp = await this.#advance(r.proof.checkpoint, true);
+      if (cp.size !== c.treeSize || !bytesEqual(cp.rootHash, c.rootHash))
+        throw tampered('the proof is not for the signed checkpoint');
+      verifyInclusion(leaf, c.leafIndex, c.treeSize, c.proof, cp.rootHash);
+    } else {
+      // Only a checkpoint the witnesses cosigned is trusted: the write is proven in one.
+      cp = await this.#witnessedInclusion(leaf, c.leafIndex);
+    }
     const e = decodeAuditEntry(entry);
     if (
       c.leafIndex !== r.meta.logIndex ||
@@ -276,7 +359,15 @@ export class VerityClient {
       throw tampered('the data is not the content its logged write committed to');
     // And that this is the record's current version (or the version asked for) in the state map
     // the same checkpoint commits to: a stale or rolled-back row is refused.
-    const stateRoot = stateRootFromExtensions(cp.extensions);
+    // The state proof comes with its own checkpoint (the server's latest when it answered; with
+    // witnesses the read's proof may use an older, cosigned one): signed and consistent too.
+    const sp = r.proof['state'] as { checkpoint?: unknown } | undefined;
+    if (typeof sp?.checkpoint !== 'string') throw tampered('the answer carries no state proof');
+    const scp =
+      sp.checkpoint === r.proof.checkpoint && this.#witnesses === undefined
+        ? cp
+        : await this.#advance(sp.checkpoint, true);
+    const stateRoot = stateRootFromExtensions(scp.extensions);
     if (stateRoot === undefined) throw tampered('the checkpoint commits to no state map');
     const st = verifyRecordState(r.proof['state'], stateRoot, id, o.version);
     if (st.kind === 'absent' || st.kind === 'erased')

@@ -7,6 +7,7 @@ import type { Deid } from '../deid/index.ts';
 import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
@@ -41,6 +42,14 @@ export interface ServerOptions {
    * (CORS). Exact origins only; none by default, so browsers refuse cross-origin calls.
    */
   readonly corsOrigins?: readonly string[];
+  /**
+   * The log's witnesses (C2SP tlog-witness): the server sends them every new checkpoint in the
+   * background and serves the newest cosigned one at `/checkpoint`. When it starts (`listen`,
+   * `ready`) it submits its current checkpoint first, and refuses to start when a witness saw a
+   * larger tree (rolled-back store) or one its tree does not extend (forked store), or when fewer
+   * than `quorum` witnesses cosigned.
+   */
+  readonly witnesses?: WitnessingOptions;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -101,28 +110,22 @@ function textValidator(ajv: Ajv, schema: object) {
 }
 
 /**
- * Builds the HTTP interface (Fastify) over the core. Each route's TypeBox schema is its whole
- * contract: it validates the request (unknown query parameters, wrong types and oversized bodies
- * are refused with a typed error before any handler runs), types the handler, and is the route's
- * entry in the OpenAPI 3.1 document at /openapi.json. Authenticated routes check the token first,
- * so an unauthenticated caller gets 401 whatever it sent.
- *
- * @example
- * ```ts
- * const app = buildServer({ log, records: { vault, tokens, policies: () => engine }, logging: { level: 'info' } });
- * await app.listen({ host: '127.0.0.1', port: 8080 });
- * ```
+ * A Fastify instance with what every Verity HTTP server shares: its logger and request ids, strict
+ * routing, errors in Verity's shape (Fastify's and Node's own included), and HTTPS when given TLS.
+ * Each server sets its own not-found answer.
  */
-export function buildServer(options: ServerOptions): App {
-  const { log } = options;
-  const tls = options.tls;
-  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+export function newFastify(o: {
+  bodyLimit: number;
+  logging: LogOptions | undefined;
+  tls: ServerOptions['tls'] | undefined;
+}): FastifyInstance {
+  const tls = o.tls;
   const common = {
-    logger: loggerConfig(options.logging),
+    logger: loggerConfig(o.logging),
     // One line per request is ours (onResponse below): with the route pattern, never the raw URL.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIds(),
-    bodyLimit,
+    bodyLimit: o.bodyLimit,
     // Only the given host's own routes; no trailing-slash or case games.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's and Node's own refusals, in Verity's error shape.
@@ -145,7 +148,30 @@ export function buildServer(options: ServerOptions): App {
             ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
           },
         });
+  fastify.setErrorHandler(handleError);
+  return fastify;
+}
+
+/**
+ * Builds the HTTP interface (Fastify) over the core. Each route's TypeBox schema is its whole
+ * contract: it validates the request (unknown query parameters, wrong types and oversized bodies
+ * are refused with a typed error before any handler runs), types the handler, and is the route's
+ * entry in the OpenAPI 3.1 document at /openapi.json. Authenticated routes check the token first,
+ * so an unauthenticated caller gets 401 whatever it sent.
+ *
+ * @example
+ * ```ts
+ * const app = buildServer({ log, records: { vault, tokens, policies: () => engine }, logging: { level: 'info' } });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ * ```
+ */
+export function buildServer(options: ServerOptions): App {
+  const { log } = options;
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const fastify = newFastify({ bodyLimit, logging: options.logging, tls: options.tls });
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.setNotFoundHandler(handleNotFound);
+  const witnessing = options.witnesses === undefined ? undefined : startWitnessing(app, log, options.witnesses);
   // JSON bodies are validated as sent (a number where a string belongs is refused, not converted);
   // query strings and path parameters are text on the wire: there a number must be written as a
   // strict decimal (see `textValidator`) and is converted before the same strict validation.
@@ -199,6 +225,16 @@ export function buildServer(options: ServerOptions): App {
       this.set((await log.head()).size);
     },
   });
+  if (witnessing !== undefined)
+    new Gauge({
+      name: 'verity_witness_cosigned_size',
+      help: 'Tree size each witness last cosigned (-1: none yet)',
+      labelNames: ['witness'],
+      registers: [registry],
+      collect() {
+        for (const w of witnessing.witnesses) this.set({ witness: w.name }, w.cosignedSize);
+      },
+    });
   const logRequests = logsRequests(options.logging);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -218,9 +254,6 @@ export function buildServer(options: ServerOptions): App {
       );
   });
   app.addHook('onClose', async () => app.log.info('server stopped'));
-
-  app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
 
   // Bodies are JSON only (any other media type is a 415), through Verity's own bounded parser:
   // size and depth limits before parsing, `__proto__` keys refused.
@@ -267,7 +300,32 @@ export function buildServer(options: ServerOptions): App {
       reply.type(registry.contentType).send(await registry.metrics()),
     );
     registerDocRoutes(routes);
-    registerLogRoutes(routes, log);
+    registerLogRoutes(routes, log, witnessing);
   });
   return app;
+}
+
+/**
+ * The witnesses of a server: their start-up check runs before it listens (a refusal fails
+ * `listen`), their events go to its log, and they stop with it.
+ */
+function startWitnessing(app: App, log: TransparencyLog, o: WitnessingOptions): Witnessing {
+  const w = new Witnessing(log, {
+    ...o,
+    onEvent: (e) => {
+      if (e.type === 'cosigned')
+        app.log.debug({ event: 'witness.cosigned', witness: e.witness, size: e.size }, 'cosigned');
+      else
+        app.log[e.type === 'refused' ? 'error' : 'warn'](
+          { event: `witness.${e.type}`, witness: e.witness, url: e.url, code: e.error.code },
+          e.error.message,
+        );
+      o.onEvent?.(e);
+    },
+  });
+  app.addHook('onReady', async () => {
+    await w.start();
+  });
+  app.addHook('onClose', async () => w.close());
+  return w;
 }

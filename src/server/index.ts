@@ -2,3 +2,5 @@ export type { ServerOptions } from './app.ts';
 export { buildServer, checkCorsOrigins } from './app.ts';
 export type { LogFormat, LogLevel, LogOptions } from './logging.ts';
 export { LOG_FORMATS, LOG_LEVELS } from './logging.ts';
+export type { WitnessServerOptions } from './witness.ts';
+export { buildWitnessServer } from './witness.ts';

@@ -2,6 +2,8 @@ import { type TProperties, Type } from 'typebox';
 import { InputError } from '../errors/index.ts';
 import { describeEntry, type TransparencyLog } from '../log/index.ts';
 import { TILE_WIDTH } from '../merkle/index.ts';
+import { parseCheckpoint, splitNote } from '../note/index.ts';
+import type { Witnessing } from '../witness/index.ts';
 import { type App, ConsistencyProof, InclusionProof, logErrors, media, ok, ref } from './schemas.ts';
 
 const MAX_ENTRIES_PER_PAGE = 1000;
@@ -10,8 +12,29 @@ const MAX_ENTRIES_PER_PAGE = 1000;
 const position = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
 const query = <P extends TProperties>(properties: P) => Type.Object(properties, { additionalProperties: false });
 
-/** The public transparency endpoints: checkpoint, key, proofs, entries and C2SP tiles. */
-export function registerLogRoutes(app: App, log: TransparencyLog): void {
+/** The size of a signed checkpoint note (one this server made). */
+const sizeOf = (note: string) => parseCheckpoint(splitNote(note).text).size;
+
+/**
+ * The public transparency endpoints: checkpoint, key, proofs, entries and C2SP tiles; with
+ * witnesses, the newest cosigned checkpoint at `/checkpoint`.
+ */
+export function registerLogRoutes(app: App, log: TransparencyLog, witnessing?: Witnessing): void {
+  app.get(
+    '/checkpoint',
+    {
+      schema: {
+        summary:
+          'C2SP tlog-tiles checkpoint: with witnesses, the newest checkpoint they cosigned, their C2SP tlog-cosignatures after the log signature; else the latest',
+        response: { 200: media('text/plain', 'The note', { type: 'string' }) },
+      },
+    },
+    async (_req, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(witnessing?.cosigned() ?? (await log.checkpoint())),
+  );
   app.get(
     '/v1/log/checkpoint',
     {
@@ -48,7 +71,12 @@ export function registerLogRoutes(app: App, log: TransparencyLog): void {
         response: { 200: ok(ref(InclusionProof), 'A verify-proof case'), ...logErrors },
       },
     },
-    async (req) => log.inclusionProof(req.query.index, req.query.size),
+    async (req) => {
+      const proof = await log.inclusionProof(req.query.index, req.query.size);
+      // A proof for the tree the witnesses cosigned carries their checkpoint.
+      const cosigned = witnessing?.cosigned();
+      return cosigned !== undefined && sizeOf(cosigned) === proof.treeSize ? { ...proof, checkpoint: cosigned } : proof;
+    },
   );
   app.get(
     '/v1/log/proofs/consistency',

@@ -1,7 +1,7 @@
 import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
 import { Deid } from '../../src/deid/index.ts';
 import { Sessions, Tokens } from '../../src/principals/index.ts';
-import { buildServer } from '../../src/server/index.ts';
+import { buildServer, type ServerOptions } from '../../src/server/index.ts';
 import type { TestCore } from './core.ts';
 
 /**
@@ -11,8 +11,10 @@ import type { TestCore } from './core.ts';
 export async function serveCore(
   core: TestCore,
   service: { principal: string; recordTypes: string[]; capabilities?: string[] },
+  extra: Partial<ServerOptions> = {},
 ): Promise<{ app: ReturnType<typeof buildServer>; url: string; token: string }> {
   const app = buildServer({
+    ...extra,
     log: core.log,
     records: {
       vault: core.vault,

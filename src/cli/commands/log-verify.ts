@@ -7,15 +7,66 @@ import { bytesEqual, fromBase64, fromUtf8, parseJson, toBase64 } from '../../enc
 import { isVerityError } from '../../errors/index.ts';
 import { checkProofCase, type ParsedCase, parseProofCase } from '../../log/index.ts';
 import { hashLeaf } from '../../merkle/index.ts';
-import { type NoteVerifier, openNote, parseCheckpoint, parseVerifierKey, verifyCheckpoint } from '../../note/index.ts';
+import {
+  type Checkpoint,
+  type NoteVerifier,
+  parseCosignerKey,
+  parseVerifierKey,
+  type VerifiedCosignature,
+  verifyCheckpoint,
+  verifyCosignedCheckpoint,
+} from '../../note/index.ts';
 import { type Command, type OptionSpec, UsageError, usage, type Values } from '../command.ts';
-import { opt } from '../common.ts';
+import { int, list, opt } from '../common.ts';
 import { out, outJson, readInput } from '../io.ts';
 
 const KEY: Readonly<Record<string, OptionSpec>> = {
   key: { type: 'string', value: 'VKEY', help: 'the log verifier key, name+hash+base64key (or VERITY_LOG_KEY)' },
   'key-file': { type: 'string', value: 'FILE', help: 'read the verifier key from FILE' },
 };
+
+/** Witness options of the verify commands: a checkpoint must carry K valid cosignatures. */
+const WITNESSES: Readonly<Record<string, OptionSpec>> = {
+  'witness-key': {
+    type: 'string',
+    value: 'VKEY',
+    multiple: true,
+    help: 'a witness cosigner key (`verity witness key`); the checkpoint must be cosigned (repeatable)',
+  },
+  quorum: { type: 'string', value: 'K', help: 'valid cosignatures required, of the witness keys (default: all)' },
+};
+
+/** The witness keys and quorum given, or undefined when none. */
+function witnessesFrom(values: Values, where: string): { keys: NoteVerifier[]; quorum: number } | undefined {
+  const keys = list(values, 'witness-key').map((k) => {
+    try {
+      return parseCosignerKey(k);
+    } catch (e) {
+      throw new UsageError('VERITY_E_INPUT_MALFORMED', `--witness-key: ${(e as Error).message}`);
+    }
+  });
+  const quorum = int(values, 'quorum', false);
+  if (keys.length === 0) {
+    if (quorum !== undefined) usage('--quorum needs --witness-key', where);
+    return undefined;
+  }
+  if (quorum !== undefined && (quorum < 1 || quorum > keys.length))
+    usage(`--quorum must be between 1 and the ${keys.length} witness keys given`, where);
+  return { keys, quorum: quorum ?? keys.length };
+}
+
+/**
+ * Verifies a checkpoint note with the log key and, when witness keys are given, their quorum of
+ * cosignatures (typed errors as `verifyCheckpoint` and `verifyCosignedCheckpoint` throw them).
+ */
+function verifyWitnessed(
+  note: string,
+  verifier: NoteVerifier,
+  w: { keys: NoteVerifier[]; quorum: number } | undefined,
+): { checkpoint: Checkpoint; cosignatures?: VerifiedCosignature[] } {
+  if (w === undefined) return verifyCheckpoint(note, verifier);
+  return verifyCosignedCheckpoint(note, { log: verifier, cosigners: w.keys, quorum: w.quorum });
+}
 
 function asMalformed(e: unknown): unknown {
   if (isVerityError(e)) return new UsageError('VERITY_E_INPUT_MALFORMED', e.message, { cause: e });
@@ -40,35 +91,37 @@ async function verifierFrom(values: Values): Promise<NoteVerifier | undefined> {
 
 const verifyNote: Command = {
   name: 'verify-note',
-  summary: 'check a signed checkpoint note (FILE, or - for stdin) against the log key',
-  options: { ...KEY },
+  summary: 'check a signed checkpoint note (FILE, or - for stdin) against the log key, and its witnesses',
+  options: { ...KEY, ...WITNESSES },
   args: ['FILE'],
   async run({ values, positionals }) {
     const verifier = await verifierFrom(values);
     if (verifier === undefined) usage('--key is required', 'log verify-note');
+    const witnesses = witnessesFrom(values, 'log verify-note');
     const text = fromUtf8(await readInput(positionals[0] as string, 1024 * 1024), 'note');
-    let opened: ReturnType<typeof openNote>;
+    let r: ReturnType<typeof verifyWitnessed>;
     try {
-      opened = openNote(text, [verifier]);
+      r = verifyWitnessed(text, verifier, witnesses);
     } catch (e) {
-      if (isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID')) {
+      // A signature or cosignature problem is a verdict; a note that is not one is malformed input.
+      if (isVerityError(e, 'VERITY_E_LOG_SIGNATURE_INVALID') || isVerityError(e, 'VERITY_E_WITNESS_QUORUM')) {
         await outJson({ valid: false, reason: e.message });
         return 1;
       }
       throw asMalformed(e);
     }
-    let cp: ReturnType<typeof parseCheckpoint>;
-    try {
-      cp = parseCheckpoint(opened.text);
-    } catch (e) {
-      throw asMalformed(e);
-    }
+    const cp = r.checkpoint;
     await outJson({
       valid: true,
       origin: cp.origin,
       size: cp.size,
       rootHash: toBase64(cp.rootHash),
       signer: verifier.name,
+      ...(r.cosignatures === undefined
+        ? {}
+        : {
+            cosigners: r.cosignatures.map((c) => ({ name: c.name, time: new Date(c.timestamp * 1000).toISOString() })),
+          }),
     });
     return 0;
   },
@@ -86,16 +139,21 @@ interface BoundCase {
  * for (the inclusion proof's tree, the consistency proof's larger tree); an entry, when given,
  * hashes to the proven leaf; then the Merkle path itself.
  */
-function checkSigned(b: BoundCase, verifier: NoteVerifier): string | undefined {
+function checkSigned(
+  b: BoundCase,
+  verifier: NoteVerifier,
+  witnesses: { keys: NoteVerifier[]; quorum: number } | undefined,
+): string | undefined {
   const { c } = b;
   const size = c.type === 'inclusion' ? c.treeSize : c.size2;
   const root = c.type === 'inclusion' ? c.rootHash : c.root2;
   if (typeof b.checkpoint !== 'string')
     return `no signed checkpoint for tree size ${size} in the case (field \`checkpoint\`): nothing vouches for its root hash`;
-  let signed: ReturnType<typeof parseCheckpoint>;
+  let signed: Checkpoint;
   try {
-    signed = verifyCheckpoint(b.checkpoint, verifier).checkpoint;
+    signed = verifyWitnessed(b.checkpoint, verifier, witnesses).checkpoint;
   } catch (e) {
+    if (isVerityError(e, 'VERITY_E_WITNESS_QUORUM')) return e.message;
     if (isVerityError(e)) return `the checkpoint does not verify with the key ${verifier.name}: ${e.message}`;
     throw e;
   }
@@ -124,12 +182,16 @@ const verifyProof: Command = {
     '--unsigned checks only the Merkle path against the root hashes in the input and prints `unsigned-valid`.',
   options: {
     ...KEY,
+    ...WITNESSES,
     unsigned: { type: 'boolean', help: 'check only the Merkle paths (no key): never prints `valid`' },
   },
   args: ['FILE'],
   async run({ values, positionals }) {
     const verifier = await verifierFrom(values);
+    const witnesses = witnessesFrom(values, 'log verify-proof');
     const unsigned = values['unsigned'] === true;
+    if (witnesses !== undefined && unsigned)
+      usage('--witness-key checks signatures: not with --unsigned', 'log verify-proof');
     if (verifier !== undefined && unsigned) usage('give a key or --unsigned, not both', 'log verify-proof');
     if (verifier === undefined && !unsigned)
       usage(
@@ -163,7 +225,7 @@ const verifyProof: Command = {
       const problem =
         verifier === undefined
           ? ((r) => (r.valid ? undefined : r.reason))(checkProofCase(b.c))
-          : checkSigned(b, verifier);
+          : checkSigned(b, verifier, witnesses);
       if (problem === undefined) return verifier === undefined ? 'unsigned-valid' : 'valid';
       allValid = false;
       return `invalid: ${problem}`;

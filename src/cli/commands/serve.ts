@@ -6,15 +6,17 @@ import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogStorage } from '../../log/index.ts';
 import type { Command, Group, Values } from '../command.ts';
 import { DATA, dataDir, int, type Opened, secretFromEnv, shellPath } from '../common.ts';
-import { corsFrom, HTTP_OPTIONS, hostPort, listen, logSettings, tlsFrom } from '../http.ts';
-import { out } from '../io.ts';
-
-function waitForSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-}
+import {
+  corsFrom,
+  HTTP_OPTIONS,
+  hostPort,
+  listen,
+  logSettings,
+  tlsFrom,
+  WITNESS_OPTIONS,
+  witnessesFrom,
+} from '../http.ts';
+import { out, waitForSignal } from '../io.ts';
 
 /**
  * Checks the options, opens the data directory, verifies its log and listens; closes the
@@ -27,6 +29,7 @@ async function open(
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
   const logs = logSettings(values);
+  const witnesses = witnessesFrom(values, (line) => process.stderr.write(`verity: ${line}\n`));
   const dir = dataDir(values);
   const secret = await secretFromEnv(dir);
   if (create && !existsSync(join(dir, 'verity.json'))) {
@@ -37,7 +40,15 @@ async function open(
   const v = await openDataDir(dir, { secret });
   try {
     const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
-    const server = await listen(v, dir, { host, port, ...(tls === undefined ? {} : { tls }), corsOrigins, logs });
+    const server = await listen(v, dir, {
+      host,
+      port,
+      ...(tls === undefined ? {} : { tls }),
+      corsOrigins,
+      logs,
+      ...(witnesses === undefined ? {} : { witnesses: witnesses.options }),
+    });
+    witnesses?.started();
     return { v, dir, size: report.size, tiles: report.tilesChecked, server };
   } catch (e) {
     await v.close();
@@ -71,7 +82,7 @@ export function tryHint(dir: string): string {
 const serve: Command = {
   name: '',
   summary: 'serve the HTTP API of a data directory (plain HTTP on loopback only; HTTPS with a certificate)',
-  options: { ...DATA, ...HTTP_OPTIONS },
+  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS },
   async run({ values }) {
     const { v, size, server } = await open(values, false);
     await out(
@@ -95,6 +106,7 @@ const start: Command = {
     ...DATA,
     'sweep-interval': { type: 'string', value: 'S', help: 'seconds between retention sweeps (default 60)' },
     ...HTTP_OPTIONS,
+    ...WITNESS_OPTIONS,
   },
   async run({ values }) {
     const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
