@@ -4,11 +4,12 @@ export { type DescribedEntry, describeEntry } from './describe.ts';
 export { TransparencyLog } from './log.ts';
 export { decodeStateEntry, encodeStateEntries, type StateEntry } from './state-entry.ts';
 export { type StateDifference, StateReplay } from './state-verify.ts';
-export type { CaseResult, ParsedCase, StorageReport } from './verify.ts';
+export type { CaseResult, HeadReport, ParsedCase, StorageReport } from './verify.ts';
 export {
   checkCheckpointAdvance,
   checkProofCase,
   MalformedCaseError,
   parseProofCase,
+  verifyLogHead,
   verifyLogStorage,
 } from './verify.ts';

@@ -11,8 +11,11 @@ import {
   verifyInclusion,
 } from '../merkle/index.ts';
 import { type Checkpoint, type NoteVerifier, verifyCheckpoint } from '../note/index.ts';
-import { stateRootFromExtensions } from '../smt/index.ts';
+import { EMPTY_STATE_ROOT, StateNode, stateRootFromExtensions } from '../smt/index.ts';
 import type { Store } from '../store/index.ts';
+import { decomposition, splitFrontier } from './batch.ts';
+import type { TransparencyLog } from './log.ts';
+import { decodeStateEntry } from './state-entry.ts';
 import { StateReplay } from './state-verify.ts';
 
 /** Proof lists longer than this are refused before any hashing (a 2^64 tree needs 128). */
@@ -184,6 +187,86 @@ export interface StorageReport {
   readonly stateRoot?: string;
   /** Rows checked against the rebuilt map. */
   readonly stateRows?: number;
+}
+
+/** What the start-up check of a log head found. */
+export interface HeadReport {
+  readonly size: number;
+  readonly rootHash: string;
+  /** The state map's root the checkpoint commits to (base64), when it commits to one. */
+  readonly stateRoot?: string;
+}
+
+/**
+ * The check a server makes before it serves, in time that does not grow with the log: the stored
+ * head's checkpoint verifies with the log key and names the head's size and root; its right edge
+ * leads to that root; the newest entry is proven in the tree from the stored tiles (the path along
+ * the right edge); the newest state entry records the state root the checkpoint commits to, and
+ * the map's root node is stored as that root. Everything older is checked at use (each row against
+ * the map, each proof against the root) and in full by `verifyLogStorage` (`verity log verify`).
+ * Rollbacks and forks of the whole store are caught by witnesses. Throws VERITY_E_LOG_TAMPERED or
+ * VERITY_E_STATE_TAMPERED.
+ */
+export async function verifyLogHead(log: TransparencyLog, store: Store): Promise<HeadReport> {
+  const head = await store.reader.getLogHead();
+  if (head === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', 'the log head is missing');
+  let cp: Checkpoint;
+  try {
+    cp = verifyCheckpoint(head.checkpoint, log.verifier, log.origin).checkpoint;
+  } catch (cause) {
+    throw new LogError('VERITY_E_LOG_TAMPERED', 'the stored checkpoint does not verify with the log key', { cause });
+  }
+  const tampered = (what: string) =>
+    new LogError('VERITY_E_LOG_TAMPERED', `the stored log head ${what}; run \`verity log verify\``);
+  if (cp.size !== head.size || !bytesEqual(cp.rootHash, head.rootHash)) throw tampered('differs from its checkpoint');
+  if (
+    decomposition(head.size).length * HASH_SIZE !== head.frontier.byteLength ||
+    !bytesEqual(frontierRoot(splitFrontier(head.frontier)), head.rootHash)
+  )
+    throw tampered('has a right edge that does not lead to its root');
+  const stateRoot = stateRootFromExtensions(cp.extensions);
+  if (head.size > 0) {
+    const last = head.size - 1;
+    const [entry] = await store.reader.getLogEntries(last, head.size);
+    const p = await log.inclusionProof(last, head.size);
+    try {
+      verifyInclusion(
+        hashLeaf(entry as Uint8Array),
+        last,
+        head.size,
+        p.proof.map((h) => fromBase64(h)),
+        head.rootHash,
+      );
+    } catch (cause) {
+      throw new LogError('VERITY_E_LOG_TAMPERED', 'the newest entry is not proven in the stored tree', { cause });
+    }
+    // The newest state entry, within the last transaction's entries (a transaction ends with them).
+    if (stateRoot !== undefined) {
+      let found: Uint8Array | undefined;
+      for (let i = last; i >= Math.max(0, head.size - 4096) && found === undefined; i -= 64) {
+        const from = Math.max(0, i - 63);
+        const page = await store.reader.getLogEntries(from, i + 1);
+        for (let j = page.length - 1; j >= 0 && found === undefined; j--)
+          found = decodeStateEntry(page[j] as Uint8Array)?.root;
+      }
+      if (found !== undefined && !bytesEqual(found, stateRoot))
+        throw tampered('commits to a state root its newest state entry does not record');
+    }
+  }
+  if (stateRoot !== undefined && !bytesEqual(stateRoot, EMPTY_STATE_ROOT)) {
+    const [node] = await store.reader.getStateNodes([new Uint8Array(1)]);
+    if (node === undefined || !bytesEqual(StateNode.decode(node).hash, stateRoot))
+      throw new StoreError(
+        'VERITY_E_STATE_TAMPERED',
+        "the state map's root node is not the root the checkpoint commits to; run `verity log verify --data`",
+        { details: { table: 'state_nodes' } },
+      );
+  }
+  return {
+    size: head.size,
+    rootHash: toBase64(head.rootHash),
+    ...(stateRoot === undefined ? {} : { stateRoot: toBase64(stateRoot) }),
+  };
 }
 
 /**

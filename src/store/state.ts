@@ -260,10 +260,26 @@ class Guard {
   /** The root a checkpoint commits to, through the anchor (memoized: a signature check each is costly). */
   rootOf(checkpoint: string): Uint8Array | undefined {
     if (this.#anchored.has(checkpoint)) return this.#anchored.get(checkpoint);
-    const root = this.anchor(checkpoint);
+    let root: Uint8Array | undefined;
+    try {
+      root = this.anchor(checkpoint);
+    } catch (cause) {
+      throw new StoreError(
+        'VERITY_E_STATE_TAMPERED',
+        'the stored checkpoint does not verify with the log key, so no row can be checked; run `verity log verify`',
+        { cause, details: { table: 'log_head' } },
+      );
+    }
     if (this.#anchored.size >= 64) this.#anchored.clear();
     this.#anchored.set(checkpoint, root);
     return root;
+  }
+
+  /** A head this process just committed, with the state root it computed: trusted as is. */
+  committed(head: LogHead, root: Uint8Array): void {
+    if (this.#anchored.size >= 64) this.#anchored.clear();
+    this.#anchored.set(head.checkpoint, root);
+    this.note(head);
   }
 
   setAnchor(a: CheckpointAnchor): void {
@@ -272,18 +288,31 @@ class Guard {
     this.#trusted = undefined;
   }
 
-  /** Notes a head (read, or just committed by this process). */
-  note(head: LogHead): Trusted {
-    const t = { checkpoint: head.checkpoint, root: this.rootOf(head.checkpoint), at: performance.now() };
+  /** Notes a head (read, or just committed by this process); its checkpoint is checked when used. */
+  note(head: LogHead): void {
+    if (this.#trusted?.checkpoint !== head.checkpoint) this.#trusted = undefined;
+    this.#latest = { checkpoint: head.checkpoint, at: performance.now() };
+  }
+
+  #latest: { checkpoint: string; at: number } | undefined;
+
+  #use(checkpoint: string): Trusted {
+    const t = { checkpoint, root: this.rootOf(checkpoint), at: performance.now() };
     this.#trusted = t;
     return t;
   }
 
   async trusted(reader: RowReader, fresh: boolean): Promise<Trusted | undefined> {
-    const t = this.#trusted;
-    if (!fresh && t !== undefined && performance.now() - t.at < HEAD_REUSE_MS) return t;
+    if (!fresh) {
+      const t = this.#trusted;
+      if (t !== undefined && performance.now() - t.at < HEAD_REUSE_MS) return t;
+      const l = this.#latest;
+      if (l !== undefined && performance.now() - l.at < HEAD_REUSE_MS) return this.#use(l.checkpoint);
+    }
     const head = await reader.getLogHead();
-    return head === undefined ? undefined : this.note(head);
+    if (head === undefined) return undefined;
+    this.note(head);
+    return this.#use(head.checkpoint);
   }
 
   /** Checks facts under `root`; returns the first that fails and how. */
@@ -735,7 +764,11 @@ class StateWriter implements StoreWriter {
     this.#set(metaFact(key, value));
   }
 
+  /** The head this transaction writes (noted as trusted once committed). */
+  newHead: LogHead | undefined;
+
   putLogHead(head: LogHead): Promise<void> {
+    this.newHead = head;
     return this.#tx.putLogHead(head);
   }
 
@@ -939,6 +972,7 @@ export function authenticate(inner: RowStore): Store {
         return r;
       }, options);
       w?.update?.commit();
+      if (w?.newHead !== undefined && w.update !== undefined) guard.committed(w.newHead, w.update.root);
       return result;
     },
     close: () => inner.close(),
