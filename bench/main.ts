@@ -4,6 +4,7 @@ import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
+import { benchState } from './state.ts';
 import { judge } from './targets.ts';
 import { benchWitness } from './witness.ts';
 

@@ -36,8 +36,11 @@ const READ_AHEAD = 8;
 
 /** A cache key from the first 128 bits of a node hash (a hit is then compared in full). */
 function hashId(h: Uint8Array): string {
-  const v = new DataView(h.buffer, h.byteOffset, 16);
-  return `${v.getUint32(0)}.${v.getUint32(4)}.${v.getUint32(8)}.${v.getUint32(12)}`;
+  const a = ((h[0] as number) << 24) | ((h[1] as number) << 16) | ((h[2] as number) << 8) | (h[3] as number);
+  const b = ((h[4] as number) << 24) | ((h[5] as number) << 16) | ((h[6] as number) << 8) | (h[7] as number);
+  const c = ((h[8] as number) << 24) | ((h[9] as number) << 16) | ((h[10] as number) << 8) | (h[11] as number);
+  const d = ((h[12] as number) << 24) | ((h[13] as number) << 16) | ((h[14] as number) << 8) | (h[15] as number);
+  return `${a},${b},${c},${d}`;
 }
 
 function tampered(pos: Uint8Array, what: string): StoreError {
@@ -73,19 +76,17 @@ export class StateTree {
   }
 
   #cached(hash: Uint8Array): StateNode | undefined {
-    const id = hashId(hash);
-    const n = this.#cache.get(id);
-    if (n !== undefined && bytesEqual(n.hash, hash)) {
-      this.#cache.delete(id);
-      this.#cache.set(id, n);
-    }
+    const n = this.#cache.get(hashId(hash));
     return n !== undefined && bytesEqual(n.hash, hash) ? n : undefined;
   }
 
   #remember(node: StateNode): void {
+    if (this.#max === 0) return;
     this.#cache.set(hashId(node.hash), node);
+    // Bounded: past the limit the older half goes (Map iterates in insertion order), which costs
+    // O(1) a node on average; the nodes near the root are re-inserted by every update anyway.
     if (this.#cache.size > this.#max) {
-      let drop = this.#cache.size - this.#max;
+      let drop = this.#cache.size - (this.#max >> 1);
       for (const k of this.#cache.keys()) {
         if (drop-- <= 0) break;
         this.#cache.delete(k);
