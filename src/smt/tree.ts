@@ -170,28 +170,27 @@ export class StateTree {
     let level: Item[] = [top];
     while (level.length > 0) {
       const next: Item[] = [];
-      const loads: { item: Omit<Item, 'node'>; hash: Uint8Array }[] = [];
+      const loads: { item: Omit<Item, 'node'>; hash: Uint8Array; hit: StateNode | undefined }[] = [];
       for (const it of level) {
-        const groups = new Map<number, StateChange[]>();
+        const groups: (StateChange[] | undefined)[] = new Array(16);
         for (const c of it.changes) {
           const s = keyNibble(c.key, it.depth);
-          const g = groups.get(s);
-          if (g === undefined) groups.set(s, [c]);
+          const g = groups[s];
+          if (g === undefined) groups[s] = [c];
           else g.push(c);
         }
-        for (const [slot, g] of groups) {
+        for (let slot = 0; slot < 16; slot++) {
+          const g = groups[slot];
+          if (g === undefined) continue;
+          const first = g[0] as StateChange;
           const child = it.node.child(slot);
-          const base = {
-            depth: it.depth + 1,
-            pos: statePosition((g[0] as StateChange).key, it.depth + 1),
-            parent: it,
-            slot,
-          };
+          if (g.length === 1 && (child === undefined || (child.kind === 'leaf' && bytesEqual(child.key, first.key)))) {
+            it.node.set(slot, { kind: 'leaf', key: first.key, value: first.value });
+            continue;
+          }
+          const base = { depth: it.depth + 1, pos: statePosition(first.key, it.depth + 1), parent: it, slot };
           if (child?.kind === 'node') {
-            loads.push({ item: { ...base, changes: g }, hash: child.hash });
-          } else if (g.length === 1 && (child === undefined || bytesEqual(child.key, (g[0] as StateChange).key))) {
-            const c = g[0] as StateChange;
-            it.node.set(slot, { kind: 'leaf', key: c.key, value: c.value });
+            loads.push({ item: { ...base, changes: g }, hash: child.hash, hit: this.#cached(child.hash) });
           } else {
             if (it.depth + 1 >= MAX_NODE_DEPTH) throw new RangeError('two state keys are equal');
             // The slot's leaf (if any, and not overwritten) moves down with the new keys.
@@ -204,11 +203,11 @@ export class StateTree {
         }
       }
       if (loads.length > 0) {
-        const missing = loads.filter((l) => this.#cached(l.hash) === undefined);
+        const missing = loads.filter((l) => l.hit === undefined);
         const rows = missing.length === 0 ? [] : await source.getStateNodes(missing.map((l) => l.item.pos));
         const fetched = new Map(missing.map((l, i) => [l, rows[i]]));
         for (const l of loads) {
-          const node = this.#cached(l.hash) ?? this.#verified(fetched.get(l), l.item.pos, l.hash);
+          const node = l.hit ?? this.#verified(fetched.get(l), l.item.pos, l.hash);
           next.push({ ...l.item, node: node.clone() });
         }
       }

@@ -12,37 +12,55 @@ export const STATE_TOMBSTONE: Uint8Array = sha256(utf8('verity/state/v1/tombston
 export type StateField = string | number | boolean | null | Uint8Array;
 
 const enc = new TextEncoder();
+const PREFIX = new Map<string, Uint8Array>();
 
 /**
  * SHA-256 over the kind and each column, each column as a type byte (0 null, 1 text, 2 integer,
  * 3 bytes, 4 boolean) and a 4-byte big-endian length before its bytes: no two rows share an input.
+ * Written into one buffer (text with `encodeInto`): a digest is taken for every row read and written.
  */
 export function stateDigest(kind: string, fields: readonly StateField[]): Uint8Array {
-  const parts: Uint8Array[] = [enc.encode(`verity/state/v1/${kind}\u0000`)];
-  let len = (parts[0] as Uint8Array).byteLength;
+  let prefix = PREFIX.get(kind);
+  if (prefix === undefined) {
+    prefix = enc.encode(`verity/state/v1/${kind}\u0000`);
+    PREFIX.set(kind, prefix);
+  }
+  let max = prefix.byteLength;
   for (const f of fields) {
+    max += 5;
+    if (typeof f === 'string') max += f.length * 3;
+    else if (typeof f === 'number') max += 24;
+    else if (f instanceof Uint8Array) max += f.byteLength;
+    else if (f !== null) max += 1;
+  }
+  const buf = new Uint8Array(max);
+  const view = new DataView(buf.buffer);
+  buf.set(prefix, 0);
+  let at = prefix.byteLength;
+  for (const f of fields) {
+    const head = at;
+    at += 5;
     let type: number;
-    let body: Uint8Array;
-    if (f === null) [type, body] = [0, new Uint8Array(0)];
-    else if (typeof f === 'string') [type, body] = [1, enc.encode(f)];
-    else if (typeof f === 'number') {
+    if (f === null) type = 0;
+    else if (typeof f === 'string') {
+      type = 1;
+      at += enc.encodeInto(f, buf.subarray(at)).written;
+    } else if (typeof f === 'number') {
       if (!Number.isSafeInteger(f)) throw new RangeError('a state field number must be a safe integer');
-      [type, body] = [2, enc.encode(String(f))];
-    } else if (typeof f === 'boolean') [type, body] = [4, Uint8Array.of(f ? 1 : 0)];
-    else [type, body] = [3, f];
-    const head = new Uint8Array(5);
-    head[0] = type;
-    new DataView(head.buffer).setUint32(1, body.byteLength);
-    parts.push(head, body);
-    len += 5 + body.byteLength;
+      type = 2;
+      at += enc.encodeInto(String(f), buf.subarray(at)).written;
+    } else if (typeof f === 'boolean') {
+      type = 4;
+      buf[at++] = f ? 1 : 0;
+    } else {
+      type = 3;
+      buf.set(f, at);
+      at += f.byteLength;
+    }
+    buf[head] = type;
+    view.setUint32(head + 1, at - head - 5);
   }
-  const all = new Uint8Array(len);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.byteLength;
-  }
-  return sha256(all);
+  return sha256(buf.subarray(0, at));
 }
 
 /** The columns of a record version that the map commits to (the envelope by its SHA-256). */
