@@ -211,6 +211,60 @@ describe('SDK', () => {
     assert.equal(sent.length, 1);
   });
 
+  it('checks that a read is the current version, and that a refusal proves the absence or erasure it claims', async () => {
+    const c = client();
+    const w1 = await c.putRecord({ subject: 'p-state', type: 'profile', purpose: 'service-provision', data: { v: 1 } });
+    await c.putRecord({ id: w1.id, subject: 'p-state', type: 'profile', purpose: 'service-provision', data: { v: 2 } });
+    const r = await c.getRecord(w1.id, { purpose: 'service-provision' });
+    assert.equal(r.state, 'current');
+    assert.equal((await c.getRecord(w1.id, { purpose: 'service-provision', version: 1 })).state, 'version');
+    // A server passing off version 1 as the current one: its state proof shows it superseded.
+    const stale: typeof fetch = async (input, init) => {
+      if (!String(input).includes(`/v1/records/${w1.id}?`) || String(input).includes('version='))
+        return fetch(input, init);
+      return fetch(`${String(input)}&version=1`, init);
+    };
+    await assert.rejects(client(stale).getRecord(w1.id, { purpose: 'service-provision' }), (e) =>
+      isVerityError(e, 'VERITY_E_STATE_PROOF_INVALID'),
+    );
+    // A state proof altered on the way.
+    const altered: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes(`/v1/records/${w1.id}?`)) return res;
+      const body = (await res.json()) as { proof: { state: { proof: string; record: { meta: string } } } };
+      body.proof.state.record.meta = body.proof.state.record.meta.replace('confidential', 'public');
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    await assert.rejects(client(altered).getRecord(w1.id, { purpose: 'service-provision' }), (e) =>
+      isVerityError(e, 'VERITY_E_STATE_PROOF_INVALID'),
+    );
+    // An erased record: the refusal carries the proof of its erased row, and is refused without it.
+    // (An unknown id is decided as an absent record first, so a service learns nothing of it: 403.)
+    const gone = await c.putRecord({
+      subject: 'p-state',
+      type: 'profile',
+      purpose: 'service-provision',
+      data: { v: 3 },
+    });
+    await core.vault.erase(gone.id, { actor: 'operator:test', purpose: 'erasure-request' });
+    await assert.rejects(c.getRecord(gone.id, { purpose: 'service-provision' }), (e) => {
+      return isVerityError(e, 'VERITY_E_RECORD_ERASED') && e.details?.['proven'] === 'erased';
+    });
+    const stripped: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (res.ok || !String(input).includes('/v1/records/rec_')) return res;
+      const body = (await res.json()) as { error: { details?: unknown } };
+      delete body.error.details;
+      return new Response(JSON.stringify(body), {
+        status: res.status,
+        headers: { 'content-type': 'application/json' },
+      });
+    };
+    await assert.rejects(client(stripped).getRecord(gone.id, { purpose: 'service-provision' }), (e) =>
+      isVerityError(e, 'VERITY_E_STATE_PROOF_INVALID'),
+    );
+  });
+
   it('refuses a record whose data was altered after the write it was proven by', async () => {
     const w = await client().putRecord({
       subject: 'p9',
