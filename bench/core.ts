@@ -25,7 +25,11 @@ async function rate(ms: number, fn: () => Promise<number> | number): Promise<num
 }
 
 /** Runs `total` async operations with `concurrency` in flight; returns operations per second. */
-async function concurrent(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+export async function concurrent(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(

@@ -13,6 +13,7 @@ const quick = process.argv.includes('--quick');
 
 const figures: Figure[] = [
   ...(await benchCore(quick)),
+  ...(await benchState(quick)),
   ...benchAccess(quick),
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),

@@ -12,20 +12,9 @@ import { EMPTY_STATE_ROOT, encodeStateProof, StateTree, stateKey } from '../src/
 import { openSqliteRowStore } from '../src/store/sqlite.ts';
 import { authenticate } from '../src/store/state.ts';
 import { openVerity, type Verity } from '../src/verity/index.ts';
-import type { Figure } from './core.ts';
+import { concurrent, type Figure } from './core.ts';
 
 const ACCESS = { actor: 'service:bench', purpose: 'service-provision' };
-
-async function concurrent(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await op(next++);
-    }),
-  );
-  return total / ((performance.now() - t0) / 1000);
-}
 
 async function core(dir: string, name: string, baseline: boolean): Promise<Verity> {
   const keys = await SoftwareKeyStore.create(
@@ -63,31 +52,23 @@ async function mapGrowth(sizes: readonly number[]): Promise<Figure[]> {
   let root = EMPTY_STATE_ROOT;
   let n = 0;
   const out: Figure[] = [];
+  /** Adds 1,000 keys. */
+  const grow = async () => {
+    const batch = Array.from({ length: 1000 }, (_, j) => ({
+      key: stateKey('record', `r${n + j}`),
+      value: sha256(Uint8Array.of(j)),
+    }));
+    const u = await tree.update(source, root, batch);
+    for (const w of u.writes) rows.set(String.fromCharCode(...w.pos), w.node);
+    u.commit();
+    root = u.root;
+    n += 1000;
+  };
   for (const size of sizes) {
-    while (n < size - 10_000) {
-      const batch = Array.from({ length: 1000 }, (_, j) => ({
-        key: stateKey('record', `r${n + j}`),
-        value: sha256(Uint8Array.of(j)),
-      }));
-      const u = await tree.update(source, root, batch);
-      for (const w of u.writes) rows.set(String.fromCharCode(...w.pos), w.node);
-      u.commit();
-      root = u.root;
-      n += 1000;
-    }
+    while (n < size - 10_000) await grow();
     // The last 10,000 keys, timed: what one more key costs at this size.
     const t0 = performance.now();
-    for (let b = 0; b < 10; b++) {
-      const batch = Array.from({ length: 1000 }, (_, j) => ({
-        key: stateKey('record', `r${n + j}`),
-        value: sha256(Uint8Array.of(j)),
-      }));
-      const u = await tree.update(source, root, batch);
-      for (const w of u.writes) rows.set(String.fromCharCode(...w.pos), w.node);
-      u.commit();
-      root = u.root;
-      n += 1000;
-    }
+    for (let b = 0; b < 10; b++) await grow();
     const micros = ((performance.now() - t0) * 1000) / 10_000;
     let max = 0;
     let sum = 0;
