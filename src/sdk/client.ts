@@ -191,7 +191,7 @@ export class VerityClient {
   /** The checkpoint this client trusts now, if any. */
   async trusted(): Promise<Checkpoint | undefined> {
     const note = await this.#store.load();
-    return note === undefined ? undefined : verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+    return note === undefined ? undefined : this.#verify(note);
   }
 
   /**
@@ -199,14 +199,29 @@ export class VerityClient {
    * (the proof is fetched from the server). A newer one becomes the trusted one; an older one is
    * refused as a rollback unless `allowOlder`, and even then must be a prefix of the trusted tree.
    */
+  /** Checkpoints whose signature this client verified, by their exact text (a signature check each costs ~0.1 ms). */
+  readonly #verified = new Map<string, Checkpoint>();
+
+  /** Verifies a signed checkpoint with this client's key, once per distinct text. */
+  #verify(note: string): Checkpoint {
+    const hit = this.#verified.get(note);
+    if (hit !== undefined) return hit;
+    const cp = verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+    if (this.#verified.size >= 32) this.#verified.clear();
+    this.#verified.set(note, cp);
+    return cp;
+  }
+
   async #advance(note: string, allowOlder: boolean): Promise<Checkpoint> {
-    const next = verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+    const next = this.#verify(note);
     const trustedNote = await this.#store.load();
     if (trustedNote === undefined) {
       await this.#store.save(note);
       return next;
     }
-    const trusted = verifyCheckpoint(trustedNote, this.#verifier, this.#origin).checkpoint;
+    // The very checkpoint this client trusts: nothing to prove.
+    if (trustedNote === note) return next;
+    const trusted = this.#verify(trustedNote);
     if (next.size < trusted.size && !allowOlder) {
       throw new LogError(
         'VERITY_E_LOG_ROLLBACK',
