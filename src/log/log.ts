@@ -44,6 +44,7 @@ import {
 } from './batch.ts';
 import { encodeStateEntries } from './state-entry.ts';
 import { type ExpandedTile, expandTile, nodeFromTile, TileCache } from './tile-cache.ts';
+import { checkStoredHead } from './verify.ts';
 
 const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
 const HEAD_REUSE_MS = 50;
@@ -300,35 +301,13 @@ export class TransparencyLog {
    * (the edge cache) is known good.
    */
   #checkHead(head: LogHead): void {
-    const bad = (what: string) =>
-      new LogError(
-        'VERITY_E_LOG_TAMPERED',
-        `the stored log head ${what}; run \`verity log verify\` before writing again`,
-      );
-    // The right edge is what the append builds on: check it always (about 20 hashes).
-    if (
-      decomposition(head.size).length * HASH_SIZE !== head.frontier.byteLength ||
-      !bytesEqual(frontierRoot(splitFrontier(head.frontier)), head.rootHash)
-    )
-      throw bad('has a right edge that does not lead to its root');
     const edge = this.#edge;
-    if (
+    const own =
       edge !== undefined &&
       edge.size === head.size &&
       bytesEqual(edge.rootHash, head.rootHash) &&
-      edge.checkpoint === head.checkpoint
-    )
-      return;
-    let size: number;
-    let root: Uint8Array;
-    try {
-      const { checkpoint } = verifyCheckpoint(head.checkpoint, this.#verifier, this.#origin);
-      size = checkpoint.size;
-      root = checkpoint.rootHash;
-    } catch {
-      throw bad('has a checkpoint that does not verify with the log key');
-    }
-    if (size !== head.size || !bytesEqual(root, head.rootHash)) throw bad('differs from its signed checkpoint');
+      edge.checkpoint === head.checkpoint;
+    checkStoredHead(head, this.#verifier, this.#origin, 'run `verity log verify` before writing again', !own);
   }
 
   /** The first `width` hashes of the right-edge tile (level, index) as of `head`. */

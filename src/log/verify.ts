@@ -12,7 +12,7 @@ import {
 } from '../merkle/index.ts';
 import { type Checkpoint, type NoteVerifier, verifyCheckpoint } from '../note/index.ts';
 import { EMPTY_STATE_ROOT, StateNode, stateRootFromExtensions } from '../smt/index.ts';
-import type { Store } from '../store/index.ts';
+import type { LogHead, Store } from '../store/index.ts';
 import { decomposition, splitFrontier } from './batch.ts';
 import type { TransparencyLog } from './log.ts';
 import { decodeStateEntry } from './state-entry.ts';
@@ -189,6 +189,42 @@ export interface StorageReport {
   readonly stateRows?: number;
 }
 
+/**
+ * The stored head's own consistency: its right edge (frontier) has the shape its size implies and
+ * leads to its root, and (unless `signed` is false) its checkpoint verifies with the log key and
+ * names exactly its size and root. Throws VERITY_E_LOG_TAMPERED, saying what to run (`hint`).
+ * Returns the signed checkpoint when it was checked.
+ */
+export function checkStoredHead(
+  head: LogHead,
+  verifier: NoteVerifier,
+  origin: string,
+  hint = 'run `verity log verify`',
+  signed = true,
+): Checkpoint | undefined {
+  const tampered = (what: string, cause?: unknown) =>
+    new LogError(
+      'VERITY_E_LOG_TAMPERED',
+      `the stored log head ${what}; ${hint}`,
+      cause === undefined ? undefined : { cause },
+    );
+  // About 20 hashes: cheap enough for every append, which builds on this edge.
+  if (
+    decomposition(head.size).length * HASH_SIZE !== head.frontier.byteLength ||
+    !bytesEqual(frontierRoot(splitFrontier(head.frontier)), head.rootHash)
+  )
+    throw tampered('has a right edge that does not lead to its root');
+  if (!signed) return undefined;
+  let cp: Checkpoint;
+  try {
+    cp = verifyCheckpoint(head.checkpoint, verifier, origin).checkpoint;
+  } catch (cause) {
+    throw tampered('has a checkpoint that does not verify with the log key', cause);
+  }
+  if (cp.size !== head.size || !bytesEqual(cp.rootHash, head.rootHash)) throw tampered('differs from its checkpoint');
+  return cp;
+}
+
 /** What the start-up check of a log head found. */
 export interface HeadReport {
   readonly size: number;
@@ -210,20 +246,9 @@ export interface HeadReport {
 export async function verifyLogHead(log: TransparencyLog, store: Store): Promise<HeadReport> {
   const head = await store.reader.getLogHead();
   if (head === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', 'the log head is missing');
-  let cp: Checkpoint;
-  try {
-    cp = verifyCheckpoint(head.checkpoint, log.verifier, log.origin).checkpoint;
-  } catch (cause) {
-    throw new LogError('VERITY_E_LOG_TAMPERED', 'the stored checkpoint does not verify with the log key', { cause });
-  }
+  const cp = checkStoredHead(head, log.verifier, log.origin) as Checkpoint;
   const tampered = (what: string) =>
     new LogError('VERITY_E_LOG_TAMPERED', `the stored log head ${what}; run \`verity log verify\``);
-  if (cp.size !== head.size || !bytesEqual(cp.rootHash, head.rootHash)) throw tampered('differs from its checkpoint');
-  if (
-    decomposition(head.size).length * HASH_SIZE !== head.frontier.byteLength ||
-    !bytesEqual(frontierRoot(splitFrontier(head.frontier)), head.rootHash)
-  )
-    throw tampered('has a right edge that does not lead to its root');
   const stateRoot = stateRootFromExtensions(cp.extensions);
   if (head.size > 0) {
     const last = head.size - 1;
@@ -278,15 +303,7 @@ export async function verifyLogStorage(store: Store, verifier: NoteVerifier, ori
   const replay = new StateReplay();
   const head = await store.reader.getLogHead();
   if (head === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', 'the log head is missing');
-  let cp: Checkpoint;
-  try {
-    cp = verifyCheckpoint(head.checkpoint, verifier, origin).checkpoint;
-  } catch (cause) {
-    throw new LogError('VERITY_E_LOG_TAMPERED', 'the stored checkpoint does not verify with the log key', { cause });
-  }
-  if (cp.size !== head.size || !bytesEqual(cp.rootHash, head.rootHash)) {
-    throw new LogError('VERITY_E_LOG_TAMPERED', 'the stored checkpoint does not match the stored log head');
-  }
+  const cp = checkStoredHead(head, verifier, origin) as Checkpoint;
   // Expected tile contents, rebuilt level by level as nodes complete.
   const pending = new Map<number, { index: number; hashes: Uint8Array[] }>();
   let tilesChecked = 0;

@@ -128,12 +128,6 @@ export class StateNode {
     return this.#children[slot];
   }
 
-  /** Filled slots. */
-  get size(): number {
-    this.#settle();
-    return this.#count[1] as number;
-  }
-
   set(slot: number, child: StateChild): void {
     this.#children[slot] = child;
     this.#dirty |= 1 << slot;

@@ -96,11 +96,6 @@ export class StateTree {
     }
   }
 
-  /** Forgets every cached node (tests; after a restore). */
-  clear(): void {
-    this.#cache.clear();
-  }
-
   #verified(bytes: Uint8Array | undefined, pos: Uint8Array, expected: Uint8Array): StateNode {
     if (bytes === undefined) throw tampered(pos, 'is missing');
     const node = StateNode.decode(bytes);

@@ -16,7 +16,6 @@ import { InputError, isVerityError, KeyError, LogError, quote, VaultError } from
 import { type InclusionProofCase, MAX_ENTRY_BYTES } from '../log/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
-import { sha256 } from '../platform/index.ts';
 import {
   type RecordStateJson,
   type RecordStateProof,
@@ -26,7 +25,7 @@ import {
   stateProofToBase64,
   stateRootFromExtensions,
 } from '../smt/index.ts';
-import { type LifecycleState, proveState, type RecordRow } from '../store/index.ts';
+import { type LifecycleState, proveState, type RecordRow, recordStateFields } from '../store/index.ts';
 import { type Access, audit, checkId, checkPurpose, recordNotFound, subjectOf, type VaultContext } from './context.ts';
 import type { Keyring, SubjectKeys } from './keyring.ts';
 import { type RecordMeta, recordAad, type StoredMeta } from './model.ts';
@@ -223,7 +222,7 @@ export class RecordReader {
   async #proveState(checkpoint: string, row: RecordRow, versionAsked: boolean): Promise<RecordStateProof | undefined> {
     const root = this.#checkpoint(checkpoint).stateRoot;
     if (root === undefined) return undefined;
-    const value = recordStateValue(stateFields(row));
+    const value = recordStateValue(recordStateFields(row));
     const current = await proveState(this.#ctx.store, root, recordStateKey(row.id));
     if (current.value !== undefined && bytesEqual(current.value, value))
       return { checkpoint, scope: 'current', proof: stateProofToBase64(current.proof), record: stateJson(row) };
@@ -379,22 +378,7 @@ export class RecordReader {
   }
 }
 
-function stateFields(r: RecordRow) {
-  return { ...r, envelopeHash: r.envelope === null ? null : sha256(r.envelope) };
-}
-
-/** A row as a state proof carries it. */
 function stateJson(r: RecordRow): RecordStateJson {
-  return {
-    id: r.id,
-    version: r.version,
-    subjectRef: r.subjectRef,
-    type: r.type,
-    state: r.state,
-    meta: r.meta,
-    envelopeHash: r.envelope === null ? null : toBase64(sha256(r.envelope)),
-    createdAt: r.createdAt,
-    retainUntil: r.retainUntil,
-    logIndex: r.logIndex,
-  };
+  const f = recordStateFields(r);
+  return { ...f, envelopeHash: f.envelopeHash === null ? null : toBase64(f.envelopeHash) };
 }
