@@ -113,6 +113,18 @@ for (const backend of BACKENDS) {
         purpose: 'session',
       });
       session = opened.id;
+      // A capability's state document (passkeys, issuers, credentials use the objects table).
+      await core.log.submit(async (tx, batch) => {
+        await tx.putObject({
+          kind: 'test.doc',
+          id: 'o1',
+          owner: await core.vault.subjectRef('p1'),
+          body: '{"counter":1}',
+          version: 1,
+          updatedAt: 1_700_000_000_000,
+        });
+        return batch.add(new TextEncoder().encode('{"test":"object"}'));
+      });
       const ref = await core.vault.subjectRef('p1');
       const ref2 = await core.vault.subjectRef('p2');
       pk['records'] = { id: rec, version: 2 };
@@ -122,6 +134,7 @@ for (const backend of BACKENDS) {
       pk['schemas'] = { type: 'note' };
       pk['tokens'] = { id: token };
       pk['sessions'] = { id: session };
+      pk['objects'] = { kind: 'test.doc', id: 'o1' };
       pk['meta'] = { key: 'subjects.epoch' };
       pk['log_head'] = { id: 1 };
       pk['log_entries'] = { idx: (await core.log.head()).size - 1 };
@@ -141,6 +154,7 @@ for (const backend of BACKENDS) {
       schemas: () => core.vault.put({ ...A, subject: 'p3', type: 'note', data: { n: 5 } }),
       tokens: () => new Tokens(core.store, core.log).list(),
       sessions: () => new Sessions({ keys: core.keys, store: core.store, log: core.log }).get(session),
+      objects: () => core.store.reader.getObject('test.doc', 'o1'),
       meta: () => core.store.reader.getMeta('subjects.epoch'),
       log_head: () => core.vault.put({ ...A, subject: 'p4', type: 'note', data: { n: 6 } }),
       log_entries: () => core.log.inclusionProof(0),
@@ -207,6 +221,7 @@ for (const backend of BACKENDS) {
         // A copy under another primary key (where the table has one that is text).
         const copyKey = {
           sessions: 'id',
+          objects: 'id',
           records: 'id',
           subject_keys: 'subject_ref',
           subject_facts: 'subject_ref',

@@ -32,7 +32,7 @@ async function copyFixture(name: string, dir: string): Promise<string> {
 async function checkUpgraded(data: string, ids: Expect): Promise<void> {
   const v = await openDataDir(data, { secret: SECRET });
   try {
-    assert.equal(await v.store.reader.getMeta('store.schema'), '4');
+    assert.equal(await v.store.reader.getMeta('store.schema'), '5');
     const first = await v.vault.get(ids.first, ACCESS);
     assert.deepEqual(first.data, { pos: [7, 8, 9], world: 'eu-1' });
     assert.equal(first.meta.version, 2);
@@ -87,7 +87,7 @@ describe('a store of layout version 2', () => {
       await checkUpgraded(data, { first: 'rec_-P7Rt6uDM6PREWdqWcCzNA', second: 'rec_-P7Rt7pXqfMk_Jg0-99GjI' });
       assert.deepEqual(
         peek('SELECT name FROM verity_migrations ORDER BY name').map((r) => r['name']),
-        ['0001_init', '0002_subject_facts', '0003_sessions', '0004_state_map'],
+        ['0001_init', '0002_subject_facts', '0003_sessions', '0004_state_map', '0005_objects'],
       );
       // A migration this code does not know: refused, and the store is left as it is.
       const db = new DatabaseSync(file);
@@ -116,7 +116,7 @@ describe('a store of layout version 2', () => {
       await checkUpgraded(data, { first: 'rec_-P7RtH468V_poojcB8cuB8', second: 'rec_-P7RtISVJoO7flSMg_tUs7' });
       assert.deepEqual(
         (await c.query(`SELECT name FROM ${schema}.verity_migrations ORDER BY name`)).rows.map((r) => r.name),
-        ['0001_init', '0002_subject_facts', '0003_sessions', '0004_state_map'],
+        ['0001_init', '0002_subject_facts', '0003_sessions', '0004_state_map', '0005_objects'],
       );
       await c.query(`INSERT INTO ${schema}.verity_migrations VALUES ('0005_from_a_newer_verity', 0)`);
       await assert.rejects(openDataDir(data, { secret: SECRET }), newer);

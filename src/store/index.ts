@@ -9,6 +9,7 @@ export type {
   LifecycleState,
   ListOptions,
   LogHead,
+  ObjectRow,
   RecordRow,
   RowReader,
   ScanOptions,

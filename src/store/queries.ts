@@ -40,6 +40,8 @@ const SESSION_COLUMNS = [
   'revoked_at',
 ] as const;
 
+const OBJECT_COLUMNS = ['kind', 'id', 'owner', 'body', 'version', 'updated_at'] as const;
+
 const R = RECORD_COLUMNS.map((c) => `r.${c}` as const);
 
 /**
@@ -141,6 +143,26 @@ export function queries(dialect: DialectName, schema?: string) {
     listSessions: activeSessions(db).orderBy('id').limit(arg('limit')),
     listSubjectSessions: activeSessions(db).where('subject_ref', '=', arg('subject')).orderBy('id').limit(arg('limit')),
     listOpenerSessions: activeSessions(db).where('opener_token', '=', arg('opener')).orderBy('id').limit(arg('limit')),
+    getObject: db
+      .selectFrom('objects')
+      .select(OBJECT_COLUMNS)
+      .where('kind', '=', arg('kind'))
+      .where('id', '=', arg('id')),
+    listObjects: db
+      .selectFrom('objects')
+      .select(OBJECT_COLUMNS)
+      .where('kind', '=', arg('kind'))
+      .where('id', '>', arg('after'))
+      .orderBy('id')
+      .limit(arg('limit')),
+    listOwnerObjects: db
+      .selectFrom('objects')
+      .select(OBJECT_COLUMNS)
+      .where('kind', '=', arg('kind'))
+      .where('owner', '=', arg('owner'))
+      .where('id', '>', arg('after'))
+      .orderBy('id')
+      .limit(arg('limit')),
     getSchema: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).where('type', '=', arg('type')),
     listSchemas: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).orderBy('type'),
 
@@ -193,6 +215,15 @@ export function queries(dialect: DialectName, schema?: string) {
       .selectFrom('sessions')
       .select(SESSION_COLUMNS)
       .where('id', '>', arg('after'))
+      .orderBy('id')
+      .limit(arg('limit')),
+    scanObjects: db
+      .selectFrom('objects')
+      .select(OBJECT_COLUMNS)
+      .where((eb) =>
+        eb.or([eb('kind', '>', arg('after')), eb.and([eb('kind', '=', arg('after')), eb('id', '>', arg('afterId'))])]),
+      )
+      .orderBy('kind')
       .orderBy('id')
       .limit(arg('limit')),
 
@@ -344,6 +375,22 @@ export function queries(dialect: DialectName, schema?: string) {
       .set({ revoked_at: arg('at') })
       .where('opener_token', '=', arg('opener'))
       .where('revoked_at', 'is', null),
+    insertObject: db.insertInto('objects').values({
+      kind: arg('kind'),
+      id: arg('id'),
+      owner: arg('owner'),
+      body: arg('body'),
+      version: arg('version'),
+      updated_at: arg('at'),
+    }),
+    // Compare and set: replaces only the version the writer read.
+    replaceObject: db
+      .updateTable('objects')
+      .set({ owner: arg('owner'), body: arg('body'), version: arg('version'), updated_at: arg('at') })
+      .where('kind', '=', arg('kind'))
+      .where('id', '=', arg('id'))
+      .where('version', '=', arg('previous')),
+    deleteObject: db.deleteFrom('objects').where('kind', '=', arg('kind')).where('id', '=', arg('id')),
   });
 }
 

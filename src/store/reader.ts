@@ -8,15 +8,19 @@ import {
   checkInteger,
   checkLimit,
   checkListOptions,
+  checkObjectId,
+  checkObjectKind,
   checkRange,
   checkSessionFilter,
   checkText,
+  type ObjectColumns,
   type RecordColumns,
   type SchemaColumns,
   type SessionColumns,
   type SubjectFactsColumns,
   type SubjectKeyColumns,
   type TokenColumns,
+  toObject,
   toRecord,
   toSchema,
   toSession,
@@ -28,6 +32,7 @@ import { type Args, bind, type Compiled, type DialectName } from './sql.ts';
 import type {
   ListOptions,
   LogHead,
+  ObjectRow,
   RecordRow,
   RowReader,
   ScanOptions,
@@ -266,6 +271,32 @@ export class Reader implements RowReader {
           ? await this.many<SessionColumns>(q.listOpenerSessions, { ...args, opener: filter.openerTokenId })
           : await this.many<SessionColumns>(q.listSessions, args);
     return rows.map(toSession);
+  }
+
+  async getObject(kind: string, id: string): Promise<ObjectRow | undefined> {
+    checkObjectKind(kind);
+    checkObjectId(id);
+    const r = await this.one<ObjectColumns>(this.b.q.getObject, { kind, id });
+    return r === undefined ? undefined : toObject(r);
+  }
+
+  async listObjects(kind: string, owner: string | undefined, options: ListOptions): Promise<ObjectRow[]> {
+    checkObjectKind(kind);
+    if (owner !== undefined) checkText(owner, 'object owner');
+    checkListOptions(options);
+    if (options.limit === 0) return [];
+    const args = { kind, after: options.after ?? '', limit: options.limit };
+    const rows =
+      owner === undefined
+        ? await this.many<ObjectColumns>(this.b.q.listObjects, args)
+        : await this.many<ObjectColumns>(this.b.q.listOwnerObjects, { ...args, owner });
+    return rows.map(toObject);
+  }
+
+  async scanObjects(options: ScanOptions): Promise<ObjectRow[]> {
+    checkLimit(options.limit);
+    const args = { after: options.after ?? '', afterId: options.afterId ?? '', limit: options.limit };
+    return (await this.many<ObjectColumns>(this.b.q.scanObjects, args)).map(toObject);
   }
 
   async listMeta(): Promise<{ key: string; value: string }[]> {

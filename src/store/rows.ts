@@ -1,6 +1,7 @@
 // Shared by both backends: input checks, row mapping, transaction bookkeeping. Private to src/store.
 import { quote, StoreError, VerityError } from '../errors/index.ts';
 import type {
+  ObjectsTable,
   RecordsTable,
   SchemasTable,
   SessionsTable,
@@ -12,6 +13,7 @@ import type {
   LifecycleState,
   ListOptions,
   LogHead,
+  ObjectRow,
   RecordRow,
   SchemaRow,
   SessionFilter,
@@ -194,6 +196,34 @@ export function checkSessionRow(s: SessionRow): void {
   if (s.revokedAt !== null) checkInteger(s.revokedAt, 'revokedAt');
 }
 
+/** Kinds of objects: lowercase names a capability chooses (`passkey`, `oidc.issuer`, ...). */
+const OBJECT_KIND_RE = /^[a-z][a-z0-9.-]{0,63}$/;
+/** The largest object document (a status list of a million credentials compresses well below it). */
+export const MAX_OBJECT_BYTES = 1 << 20;
+
+export function checkObjectKind(kind: unknown): asserts kind is string {
+  if (typeof kind !== 'string' || !OBJECT_KIND_RE.test(kind))
+    throw new TypeError('an object kind must be 1 to 64 lowercase letters, digits, `.` or `-`, starting with a letter');
+}
+
+export function checkObjectId(id: unknown): asserts id is string {
+  checkText(id, 'object id', true);
+  if (id.length > 512) throw new RangeError('an object id must be at most 512 characters');
+}
+
+export function checkObjectRow(o: ObjectRow): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError('an object row must be an object');
+  checkObjectKind(o.kind);
+  checkObjectId(o.id);
+  checkText(o.owner, 'object owner');
+  if (o.owner.length > 512) throw new RangeError('an object owner must be at most 512 characters');
+  checkText(o.body, 'object body');
+  if (o.body.length > MAX_OBJECT_BYTES || new TextEncoder().encode(o.body).byteLength > MAX_OBJECT_BYTES)
+    throw new RangeError(`an object body must be at most ${MAX_OBJECT_BYTES} bytes`);
+  if (!Number.isSafeInteger(o.version) || o.version < 1) throw new RangeError('an object version must be 1 or more');
+  checkInteger(o.updatedAt, 'updatedAt');
+}
+
 export function checkSessionFilter(f: SessionFilter): void {
   if (typeof f !== 'object' || f === null) throw new TypeError('a session filter must be an object');
   if (f.subjectRef !== undefined) checkText(f.subjectRef, 'subject ref', true);
@@ -285,6 +315,19 @@ export function toToken(c: TokenColumns): TokenRow {
     createdAt: c.created_at,
     expiresAt: c.expires_at,
     revokedAt: c.revoked_at,
+  };
+}
+
+export type ObjectColumns = ObjectsTable;
+
+export function toObject(c: ObjectColumns): ObjectRow {
+  return {
+    kind: c.kind,
+    id: c.id,
+    owner: c.owner,
+    body: c.body,
+    version: Number(c.version),
+    updatedAt: Number(c.updated_at),
   };
 }
 

@@ -80,6 +80,16 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+/** Capabilities' state documents (passkeys, issuers, credentials, ...), see ObjectRow. */
+export interface ObjectsTable {
+  kind: string;
+  id: string;
+  owner: string;
+  body: string;
+  version: number;
+  updated_at: number;
+}
+
 export interface SchemasTable {
   type: string;
   schema: string;
@@ -108,6 +118,7 @@ export interface Database {
   subject_facts: SubjectFactsTable;
   tokens: TokensTable;
   sessions: SessionsTable;
+  objects: ObjectsTable;
   schemas: SchemasTable;
   state_nodes: StateNodesTable;
   verity_migrations: MigrationsTable;

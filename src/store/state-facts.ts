@@ -10,6 +10,7 @@ import {
   stateKey,
 } from '../smt/index.ts';
 import type {
+  ObjectRow,
   RecordRow,
   RowReader,
   SchemaRow,
@@ -49,6 +50,7 @@ export const keyOf = {
   token: (id: string) => stateKey('token', id),
   session: (id: string) => stateKey('session', id),
   meta: (key: string) => stateKey('meta', key),
+  object: (kind: string, id: string) => stateKey(`object.${kind}`, id),
 };
 
 export function latestFact(id: string, r: RecordRow | undefined): Fact {
@@ -136,6 +138,15 @@ export function sessionFact(id: string, r: SessionRow | undefined): Fact {
   };
 }
 
+export function objectFact(kind: string, id: string, r: ObjectRow | undefined): Fact {
+  return {
+    table: 'objects',
+    id: `${kind}/${id}`,
+    key: keyOf.object(kind, id),
+    value: r === undefined ? undefined : stateDigest('object', [r.kind, r.id, r.owner, r.body, r.version, r.updatedAt]),
+  };
+}
+
 /**
  * Settings the store keeps for itself (`store.schema`, the layout number its migrator writes outside
  * any log transaction): not in the map. The migrator checks them against `verity_migrations`.
@@ -200,6 +211,13 @@ export async function* storedFacts(reader: RowReader, page = 1000): AsyncGenerat
     page,
   ))
     yield sessionFact(r.id, r);
+  for (let after: { kind: string; id: string } | undefined; ; ) {
+    const rows = await reader.scanObjects({ limit: page, ...(after ? { after: after.kind, afterId: after.id } : {}) });
+    for (const r of rows) yield objectFact(r.kind, r.id, r);
+    const last = rows[rows.length - 1];
+    if (rows.length < page || last === undefined) break;
+    after = { kind: last.kind, id: last.id };
+  }
   for (const r of await reader.listSchemas()) yield schemaFact(r.type, r);
   for (const r of await reader.listTokens()) yield tokenFact(r.id, r);
   for (const f of metaFacts(await reader.listMeta())) yield f;

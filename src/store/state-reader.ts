@@ -6,6 +6,7 @@ import { type Guard, MAX_ATTEMPTS, tampered, unboundCheck } from './state-guard.
 import type {
   ListOptions,
   LogHead,
+  ObjectRow,
   RecordRow,
   RowReader,
   ScanOptions,
@@ -185,6 +186,24 @@ export class VerifiedReader implements StoreReader {
 
   scanSessions(options: ScanOptions): Promise<SessionRow[]> {
     return this.#inner.scanSessions(options);
+  }
+
+  getObject(kind: string, id: string): Promise<ObjectRow | undefined> {
+    return this.#checked(
+      () => this.#inner.getObject(kind, id),
+      (r) => [F.objectFact(kind, id, r)],
+    );
+  }
+
+  listObjects(kind: string, owner: string | undefined, options: ListOptions): Promise<ObjectRow[]> {
+    return this.#checked(
+      () => this.#inner.listObjects(kind, owner, options),
+      (rows) => rows.map((r) => F.objectFact(r.kind, r.id, r)),
+    );
+  }
+
+  scanObjects(options: ScanOptions): Promise<ObjectRow[]> {
+    return this.#inner.scanObjects(options);
   }
 
   listMeta(): Promise<{ key: string; value: string }[]> {

@@ -9,6 +9,7 @@ import type {
   LifecycleState,
   ListOptions,
   LogHead,
+  ObjectRow,
   RecordRow,
   RowWriter,
   ScanOptions,
@@ -190,6 +191,23 @@ export class StateWriter implements StoreWriter {
     return this.#tx.scanSessions(options);
   }
 
+  async getObject(kind: string, id: string): Promise<ObjectRow | undefined> {
+    const r = await this.#tx.getObject(kind, id);
+    return this.#check(r, [F.objectFact(kind, id, r)]);
+  }
+
+  async listObjects(kind: string, owner: string | undefined, options: ListOptions): Promise<ObjectRow[]> {
+    const rows = await this.#tx.listObjects(kind, owner, options);
+    return this.#check(
+      rows,
+      rows.map((r) => F.objectFact(r.kind, r.id, r)),
+    );
+  }
+
+  scanObjects(options: ScanOptions): Promise<ObjectRow[]> {
+    return this.#tx.scanObjects(options);
+  }
+
   async listMeta(): Promise<{ key: string; value: string }[]> {
     const rows = await this.#tx.listMeta();
     return this.#check(rows, F.metaFacts(rows));
@@ -355,6 +373,17 @@ export class StateWriter implements StoreWriter {
 
   revokeOpenerSessions(openerTokenId: string, at: number): Promise<number> {
     return this.#revokeAll({ openerTokenId }, () => this.#tx.revokeOpenerSessions(openerTokenId, at));
+  }
+
+  async putObject(row: ObjectRow): Promise<void> {
+    await this.#tx.putObject(row);
+    this.#set(F.objectFact(row.kind, row.id, row));
+  }
+
+  async deleteObject(kind: string, id: string): Promise<boolean> {
+    const existed = await this.#tx.deleteObject(kind, id);
+    if (existed) this.#set(F.objectFact(kind, id, undefined));
+    return existed;
   }
 
   /** Revokes many sessions in one statement, then records the rows it changed. */

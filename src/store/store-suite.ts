@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isVerityError } from '../errors/index.ts';
 import type { ChildSpec } from './store-counter.ts';
+import { objectConformance } from './store-suite-objects.ts';
 import { sessionConformance } from './store-suite-sessions.ts';
 import type {
   LogHead,
@@ -159,11 +160,11 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         await assert.rejects(x.store.reader.getMeta('k'), code('VERITY_E_STORE_UNAVAILABLE'));
         await Promise.all([x.store.migrate(), x.store.migrate(), x.store.migrate()]);
         await x.store.migrate();
-        assert.equal(await x.store.reader.getMeta('store.schema'), '4');
+        assert.equal(await x.store.reader.getMeta('store.schema'), '5');
         assert.equal(await x.store.reader.getLogHead(), undefined);
       });
 
-      it('upgrades a layout version 1 database in place: adds subject_facts, sessions and the state map, keeps the data', async () => {
+      it('upgrades a layout version 1 database in place: adds subject_facts, sessions, the state map and objects, keeps the data', async () => {
         await store.write(async (tx) => {
           await tx.setMeta('k', 'v');
           await tx.insertSubjectKey(key('s1', 1));
@@ -172,7 +173,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         // What a version 1 migrate() left: the same tables but subject_facts, version '1', and no
         // migrations table (the layout-number era had none).
         await t.exec(
-          "DROP TABLE subject_facts; DROP TABLE sessions; DROP TABLE state_nodes; DROP TABLE verity_migrations; UPDATE meta SET value = '1' WHERE key = 'store.schema'",
+          "DROP TABLE subject_facts; DROP TABLE sessions; DROP TABLE state_nodes; DROP TABLE objects; DROP TABLE verity_migrations; UPDATE meta SET value = '1' WHERE key = 'store.schema'",
         );
         assert.equal(await store.reader.getMeta('store.schema'), '1');
         await assert.rejects(
@@ -180,7 +181,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
           code('VERITY_E_STORE_UNAVAILABLE'),
         );
         await store.migrate();
-        assert.equal(await store.reader.getMeta('store.schema'), '4');
+        assert.equal(await store.reader.getMeta('store.schema'), '5');
         assert.equal(await store.reader.getMeta('k'), 'v');
         assert.deepEqual(await store.reader.getSubjectKey('s1'), key('s1', 1));
         assert.deepEqual(await store.reader.getRecord('rec_a'), record('rec_a', 1));
@@ -188,9 +189,10 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         await store.write((tx) => tx.putSubjectFacts(facts('s1')));
         assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
         assert.deepEqual(await store.reader.listActiveSessions(0, {}, { limit: 10 }), []);
+        assert.deepEqual(await store.reader.listObjects('passkey', undefined, { limit: 10 }), []);
         // Upgraded once; running it again changes nothing.
         await store.migrate();
-        assert.equal(await store.reader.getMeta('store.schema'), '4');
+        assert.equal(await store.reader.getMeta('store.schema'), '5');
         assert.deepEqual(await store.reader.getSubjectFacts('s1'), facts('s1'));
       });
 
@@ -901,6 +903,8 @@ export function storeConformanceSuite(name: string, open: () => Promise<SuiteTar
         () => store,
         () => t.exec,
       ));
+
+    describe('objects', () => objectConformance(() => store));
 
     describe('transactions', () => {
       it('resolve with the callback value once committed; readers see only committed data', async () => {

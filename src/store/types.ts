@@ -116,6 +116,27 @@ export interface SessionRow {
   readonly revokedAt: number | null;
 }
 
+/**
+ * One piece of a capability's state that has no table of its own (passkeys, identity issuers,
+ * credentials and their status lists, DID keys, ...): a JSON document under a kind and an id,
+ * optionally owned (listed by owner). Like every protected row, it is bound to the state map: a
+ * changed, deleted or added object is refused at use.
+ */
+export interface ObjectRow {
+  /** What it is, e.g. `passkey` or `oidc.issuer`: lowercase letters, digits, `.` and `-`, 1 to 64. */
+  readonly kind: string;
+  /** Its id within the kind (1 to 512 characters of well-formed text). */
+  readonly id: string;
+  /** Whom it belongs to (for instance a subject ref), '' for none: objects are listed by owner. */
+  readonly owner: string;
+  /** The document: JSON text, at most 1 MiB. */
+  readonly body: string;
+  /** 1 when created, one more at every replacement (optimistic concurrency). */
+  readonly version: number;
+  /** Milliseconds since the epoch of the last write. */
+  readonly updatedAt: number;
+}
+
 /** Which active sessions to list: all, one player's, or those one token opened (not both). */
 export interface SessionFilter {
   readonly subjectRef?: string;
@@ -142,6 +163,8 @@ export interface ScanOptions {
   readonly after?: string;
   /** Records: the last version of the previous page's last id. */
   readonly afterVersion?: number;
+  /** Objects: the last id of the previous page (`after` is then its kind). */
+  readonly afterId?: string;
 }
 
 /**
@@ -190,6 +213,11 @@ export interface StoreReader {
   getSession(id: string): Promise<SessionRow | undefined>;
   /** Sessions not revoked and expiring after `now`, by id (`after`: a session id). */
   listActiveSessions(now: number, filter: SessionFilter, options: ListOptions): Promise<SessionRow[]>;
+  getObject(kind: string, id: string): Promise<ObjectRow | undefined>;
+  /** Objects of a kind (of one owner when `owner` is given), by id (`after`: an object id). */
+  listObjects(kind: string, owner: string | undefined, options: ListOptions): Promise<ObjectRow[]>;
+  /** Objects in (kind, id) order, a page at a time. */
+  scanObjects(options: ScanOptions): Promise<ObjectRow[]>;
 }
 
 /** Operations of one exclusive write transaction (one at a time across every process). */
@@ -244,6 +272,14 @@ export interface StoreWriter extends StoreReader {
   revokeSubjectSessions(subjectRef: string, at: number): Promise<number>;
   /** Marks every session a token opened not yet revoked as revoked at `at`; returns how many. */
   revokeOpenerSessions(openerTokenId: string, at: number): Promise<number>;
+  /**
+   * Creates an object (`row.version` 1) or replaces version `row.version - 1` of it; throws
+   * VERITY_E_STORE_CONFLICT when it exists already (creating) or its stored version is another
+   * (replacing): reread it and retry.
+   */
+  putObject(row: ObjectRow): Promise<void>;
+  /** Deletes an object; returns whether it existed. */
+  deleteObject(kind: string, id: string): Promise<boolean>;
 }
 
 /** What one transaction did to the state map. */

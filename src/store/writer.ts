@@ -8,6 +8,9 @@ import {
   checkHead,
   checkInt32,
   checkInteger,
+  checkObjectId,
+  checkObjectKind,
+  checkObjectRow,
   checkRecord,
   checkRows,
   checkSchemaRow,
@@ -30,6 +33,7 @@ import { type Args, bind, type Compiled } from './sql.ts';
 import type {
   LifecycleState,
   LogHead,
+  ObjectRow,
   RecordRow,
   RowWriter,
   SchemaRow,
@@ -506,6 +510,43 @@ export class Writer extends Reader implements RowWriter {
 
   revokeOpenerSessions(openerTokenId: string, at: number): Promise<number> {
     return this.#revoke(this.b.q.revokeOpenerSessions, 'opener token id', 'opener', openerTokenId, at);
+  }
+
+  putObject(row: ObjectRow): Promise<void> {
+    return this.#mutate(() => {
+      checkObjectRow(row);
+      const conflict = () =>
+        new StoreError(
+          'VERITY_E_STORE_CONFLICT',
+          row.version === 1
+            ? `${row.kind} ${quote(row.id)} exists already; reread it and retry`
+            : `${row.kind} ${quote(row.id)} is not at version ${row.version - 1} any more; reread it and retry`,
+          { details: { kind: row.kind, id: row.id } },
+        );
+      const values = {
+        kind: row.kind,
+        id: row.id,
+        owner: row.owner,
+        body: row.body,
+        version: row.version,
+        at: row.updatedAt,
+      };
+      if (row.version === 1) {
+        const q = this.b.q.insertObject;
+        return this.#send(q, bind(q, values), (raw) => (this.b.isUniqueViolation(raw) ? conflict() : undefined));
+      }
+      return this.#changes(this.b.q.replaceObject, { ...values, previous: row.version - 1 }).then((n) => {
+        if (n !== 1) throw conflict();
+      });
+    });
+  }
+
+  deleteObject(kind: string, id: string): Promise<boolean> {
+    return this.#mutate(async () => {
+      checkObjectKind(kind);
+      checkObjectId(id);
+      return (await this.#changes(this.b.q.deleteObject, { kind, id })) > 0;
+    });
   }
 
   /** Runs a revocation statement (`key` names its one text argument); returns the rows it changed. */
