@@ -5,7 +5,7 @@ import { randomBytesSecure, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { SessionRow, Store, StoreWriter } from '../store/index.ts';
+import type { ObjectRow, SessionRow, Store, StoreWriter } from '../store/index.ts';
 import { livePrincipal, type Principal } from './tokens.ts';
 
 /** Name of the KeyStore key that signs player sessions. */
@@ -24,11 +24,52 @@ export interface PlayerSession {
   readonly id: string;
   /** The player's subject reference (a keyed pseudonym, never the player id). */
   readonly subjectRef: string;
-  /** The service whose token opened the session, as that token is now. */
-  readonly opener: Principal;
+  /** How the session was opened: vouched for by a service, or signed in by the player themselves. */
+  readonly method: SessionMethod;
+  /** The service whose token opened the session, as that token is now (undefined for a sign-in). */
+  readonly opener: Principal | undefined;
   /** The record types the session reaches: its opener's, never vault tokens. */
   readonly recordTypes: readonly string[];
   readonly expiresAt: number;
+}
+
+/** `service`: a platform service vouched for the player; `passkey`, `oidc`: the player signed in. */
+export type SessionMethod = 'service' | 'passkey' | 'oidc';
+
+/**
+ * A player's own sign-in (no service vouching): the state object that vouches for the session (the
+ * passkey, or the identity provider whose ID token was presented). It is read on every request made
+ * with the session: once its document has a `revokedAt` at or before now, or it is gone, the
+ * session is refused. An object with an owner vouches only for that owner's sessions.
+ */
+export interface SignIn {
+  readonly method: 'passkey' | 'oidc';
+  readonly via: { readonly kind: string; readonly id: string };
+}
+
+/** The opener column of a signed-in session: `object:<kind>/<id>` of what vouches for it. */
+const VIA_PREFIX = 'object:';
+
+/** Reads `object:<kind>/<id>` back; undefined for a token id. */
+function viaOf(opener: string): { kind: string; id: string } | undefined {
+  if (!opener.startsWith(VIA_PREFIX)) return undefined;
+  const rest = opener.slice(VIA_PREFIX.length);
+  const slash = rest.indexOf('/');
+  return slash < 1 ? undefined : { kind: rest.slice(0, slash), id: rest.slice(slash + 1) };
+}
+
+/** Whether a vouching object still vouches for `subjectRef` at `now`. */
+function vouches(o: ObjectRow | undefined, subjectRef: string, now: number): boolean {
+  if (o === undefined || (o.owner !== '' && o.owner !== subjectRef)) return false;
+  let body: unknown;
+  try {
+    body = JSON.parse(o.body);
+  } catch {
+    return false;
+  }
+  if (typeof body !== 'object' || body === null) return false;
+  const revokedAt = (body as { revokedAt?: unknown }).revokedAt;
+  return revokedAt === undefined || revokedAt === null || (typeof revokedAt === 'number' && revokedAt > now);
 }
 
 /** Public facts about a session (never its token). */
@@ -40,6 +81,14 @@ export interface SessionInfo {
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly revokedAt: string | null;
+}
+
+/** A session just opened: its token (handed out once) and the log index of its opening. */
+export interface OpenedSession {
+  readonly id: string;
+  readonly token: string;
+  readonly expiresAt: number;
+  readonly logIndex: number;
 }
 
 /** Who opens or revokes, why, and the policy set that allowed it (recorded in the audit entry). */
@@ -90,13 +139,25 @@ export class Sessions {
   readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
+  readonly #signInRecordTypes: readonly string[];
   #publicKey: Awaited<ReturnType<typeof importJWK>> | undefined;
 
-  constructor(o: { keys: KeyStore; store: Store; log: TransparencyLog; clock?: Clock }) {
+  /**
+   * `signInRecordTypes`: the record types a session the player signed in themselves reaches (their
+   * own records of those types; none by default, never vault tokens).
+   */
+  constructor(o: {
+    keys: KeyStore;
+    store: Store;
+    log: TransparencyLog;
+    clock?: Clock;
+    signInRecordTypes?: readonly string[];
+  }) {
     this.#keys = o.keys;
     this.#store = o.store;
     this.#log = o.log;
     this.#clock = o.clock ?? systemClock;
+    this.#signInRecordTypes = (o.signInRecordTypes ?? []).filter((t) => !NEVER_IN_SESSIONS.has(t));
   }
 
   async #verifyKey() {
@@ -125,17 +186,60 @@ export class Sessions {
    * Its row and its audit entry (the session id, the opener's token id; never the player) are
    * written in one transaction, before the token is handed out.
    */
-  async open(
-    opener: Principal,
-    subjectRef: string,
-    access: SessionAccess,
-    ttlSeconds = 900,
-  ): Promise<{ id: string; token: string; expiresAt: number; logIndex: number }> {
+  async open(opener: Principal, subjectRef: string, access: SessionAccess, ttlSeconds = 900): Promise<OpenedSession> {
     if (opener.role !== 'service')
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
         'only a platform service (a service token granted `session.open`) opens player sessions',
       );
+    return this.#open(subjectRef, ttlSeconds, opener.actor, async (tx, batch, row) => {
+      await tx.insertSession({ ...row, openerTokenId: opener.tokenId, opener: opener.actor });
+      return batch.add(this.#entry(access, 'session.open', row.id, { token: opener.tokenId, ttl: ttlSeconds }));
+    });
+  }
+
+  /**
+   * Opens a session for a player who signed in themselves (a passkey assertion or an ID token that
+   * the caller has verified): `signIn.via` names the state object that vouches for it, checked in
+   * the same transaction and on every request made with the session. The audit entry names the
+   * session and the method, never the player or the passkey (sessions stay unlinkable in the log).
+   */
+  async openSignedIn(
+    subjectRef: string,
+    signIn: SignIn,
+    access: Omit<SessionAccess, 'actor'>,
+    ttlSeconds = 900,
+  ): Promise<OpenedSession> {
+    if (signIn.method !== 'passkey' && signIn.method !== 'oidc')
+      throw new TypeError('a sign-in is by `passkey` or `oidc`');
+    const opener = `${VIA_PREFIX}${signIn.via.kind}/${signIn.via.id}`;
+    return this.#open(subjectRef, ttlSeconds, `signin:${signIn.method}`, async (tx, batch, row) => {
+      const o = await tx.getObject(signIn.via.kind, signIn.via.id);
+      if (!vouches(o, subjectRef, this.#clock.now()))
+        throw unauthenticated(
+          `the ${signIn.method === 'passkey' ? 'passkey' : 'identity provider'} is not live here; sign in again`,
+        );
+      await tx.insertSession({ ...row, openerTokenId: opener, opener: `signin:${signIn.method}` });
+      return batch.add(
+        this.#entry({ ...access, actor: `player:session-${row.id}` }, 'session.open', row.id, {
+          method: signIn.method,
+          ttl: ttlSeconds,
+        }),
+      );
+    });
+  }
+
+  /** Signs a session token and writes its row and entry (`write`) in one log transaction. */
+  async #open(
+    subjectRef: string,
+    ttlSeconds: number,
+    azp: string,
+    write: (
+      tx: StoreWriter,
+      batch: { add(entry: Uint8Array): number },
+      row: Omit<SessionRow, 'openerTokenId' | 'opener'>,
+    ) => Promise<number>,
+  ): Promise<OpenedSession> {
     if (!REF_RE.test(subjectRef))
       throw new InputError('VERITY_E_INPUT_INVALID', 'a session names its player by subject reference');
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_S)
@@ -150,23 +254,14 @@ export class Sessions {
       iat: now,
       exp: now + ttlSeconds,
       jti: id,
-      azp: opener.actor,
+      azp,
     };
     const input = `${toBase64Url(utf8(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' })))}.${toBase64Url(utf8(JSON.stringify(payload)))}`;
     const sig = await this.#keys.sign(SESSION_KEY, utf8(input));
     const expiresAt = (now + ttlSeconds) * 1000;
-    const { result: logIndex } = await this.#log.submit(async (tx, batch) => {
-      await tx.insertSession({
-        id,
-        subjectRef,
-        openerTokenId: opener.tokenId,
-        opener: opener.actor,
-        createdAt: now * 1000,
-        expiresAt,
-        revokedAt: null,
-      });
-      return batch.add(this.#entry(access, 'session.open', id, { token: opener.tokenId, ttl: ttlSeconds }));
-    });
+    const { result: logIndex } = await this.#log.submit((tx, batch) =>
+      write(tx, batch, { id, subjectRef, createdAt: now * 1000, expiresAt, revokedAt: null }),
+    );
     return { id, token: `${input}.${toBase64Url(sig)}`, expiresAt, logIndex };
   }
 
@@ -183,12 +278,27 @@ export class Sessions {
       throw unauthenticated('the session is not known here; open a new session');
     if (row.revokedAt !== null) throw unauthenticated('the session was revoked; open a new session');
     if (now >= row.expiresAt) throw unauthenticated('the session has expired; open a new session');
+    const via = viaOf(row.openerTokenId);
+    if (via !== undefined) {
+      const method = row.opener === 'signin:passkey' ? 'passkey' : row.opener === 'signin:oidc' ? 'oidc' : undefined;
+      if (method === undefined || !vouches(await this.#store.reader.getObject(via.kind, via.id), row.subjectRef, now))
+        throw unauthenticated('what signed this session in was revoked; sign in again');
+      return {
+        id,
+        subjectRef: row.subjectRef,
+        method,
+        opener: undefined,
+        recordTypes: this.#signInRecordTypes,
+        expiresAt: row.expiresAt,
+      };
+    }
     const t = await this.#store.reader.getToken(row.openerTokenId);
     if (t === undefined) throw unauthenticated('the token that opened the session is gone; open a new session');
     const opener = livePrincipal(t, now, 'the token that opened the session');
     return {
       id,
       subjectRef: row.subjectRef,
+      method: 'service',
       opener,
       recordTypes: opener.recordTypes.filter((x) => !NEVER_IN_SESSIONS.has(x)),
       expiresAt: row.expiresAt,
