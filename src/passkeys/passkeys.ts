@@ -15,20 +15,20 @@ import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { OpenedSession, Sessions } from '../principals/index.ts';
 import type { ObjectRow, Store, StoreWriter } from '../store/index.ts';
-import { type CheckedChallenge, Challenges } from './challenges.ts';
+import { Challenges, type CheckedChallenge } from './challenges.ts';
 import { type PasskeyConfig, type ResolvedPasskeyConfig, resolvePasskeyConfig } from './config.ts';
 import { type FailureReason, FailureTally } from './failures.ts';
 import { isLive, PASSKEY_KIND, type PasskeyBody, type PasskeyInfo, passkeyBody, passkeyInfo } from './record.ts';
 import {
   makeRecoveryCodes,
   matchCode,
+  newTicket,
   parseTicket,
   RECOVERY_KIND,
   type RecoveryBody,
   sameDigest,
   sha256,
   TICKET_KIND,
-  newTicket,
 } from './recovery.ts';
 import { verifyAssertion, verifyRegistration } from './verify.ts';
 
@@ -59,7 +59,7 @@ export interface SessionRef {
 export interface Registered {
   readonly id: string;
   readonly hardware: boolean;
-  readonly recoveryCodes?: readonly string[];
+  readonly recoveryCodes?: string[];
 }
 
 /** One active session of a player, as they see it. */
