@@ -31,6 +31,12 @@ export const AUDIT_ACTIONS = [
   'deid.anonymize',
   'dp.dataset',
   'dp.query',
+  'passkey.register',
+  'passkey.revoke',
+  'passkey.stepup',
+  'passkey.recovery',
+  'passkey.counter',
+  'passkey.failure',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -75,6 +75,17 @@ export const ERROR_CODES = {
   VERITY_E_WITNESS_RESPONSE_INVALID: { status: 502, area: 'witness' },
   VERITY_E_WITNESS_UNAVAILABLE: { status: 503, area: 'witness' },
   VERITY_E_WITNESS_DIR: { status: 500, area: 'witness' },
+  // passkeys (WebAuthn Level 3, FIDO MDS3)
+  VERITY_E_PASSKEY_CHALLENGE: { status: 401, area: 'passkey' },
+  VERITY_E_PASSKEY_INVALID: { status: 401, area: 'passkey' },
+  VERITY_E_PASSKEY_UNKNOWN: { status: 401, area: 'passkey' },
+  VERITY_E_PASSKEY_COUNTER: { status: 401, area: 'passkey' },
+  VERITY_E_PASSKEY_RECOVERY: { status: 401, area: 'passkey' },
+  VERITY_E_PASSKEY_AUTHENTICATOR: { status: 403, area: 'passkey' },
+  VERITY_E_PASSKEY_EXISTS: { status: 409, area: 'passkey' },
+  VERITY_E_PASSKEY_LIMIT: { status: 409, area: 'passkey' },
+  VERITY_E_PASSKEY_NOT_FOUND: { status: 404, area: 'passkey' },
+  VERITY_E_PASSKEY_METADATA: { status: 422, area: 'passkey' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

@@ -203,17 +203,21 @@ export class Sessions {
    * the caller has verified): `signIn.via` names the state object that vouches for it, checked in
    * the same transaction and on every request made with the session. The audit entry names the
    * session and the method, never the player or the passkey (sessions stay unlinkable in the log).
+   * `within` runs first in the same transaction (consuming a challenge, updating a signature
+   * counter), so that the sign-in and its session commit together or not at all.
    */
   async openSignedIn(
     subjectRef: string,
     signIn: SignIn,
     access: Omit<SessionAccess, 'actor'>,
     ttlSeconds = 900,
+    within?: (tx: StoreWriter) => Promise<void>,
   ): Promise<OpenedSession> {
     if (signIn.method !== 'passkey' && signIn.method !== 'oidc')
       throw new TypeError('a sign-in is by `passkey` or `oidc`');
     const opener = `${VIA_PREFIX}${signIn.via.kind}/${signIn.via.id}`;
     return this.#open(subjectRef, ttlSeconds, `signin:${signIn.method}`, async (tx, batch, row) => {
+      if (within !== undefined) await within(tx);
       const o = await tx.getObject(signIn.via.kind, signIn.via.id);
       if (!vouches(o, subjectRef, this.#clock.now()))
         throw unauthenticated(

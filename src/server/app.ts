@@ -7,6 +7,7 @@ import type { Deid } from '../deid/index.ts';
 import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import type { Passkeys } from '../passkeys/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
@@ -14,6 +15,7 @@ import { handleClientError, handleError, handleFrameworkError, handleNotFound, M
 import { makeGate } from './gate.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
+import { registerPasskeyRoutes } from './passkeys.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
@@ -50,6 +52,8 @@ export interface ServerOptions {
    * than `quorum` witnesses cosigned.
    */
   readonly witnesses?: WitnessingOptions;
+  /** With `records` and its sessions: passkey registration, sign-in and step-up (/v1/passkeys, /v1/signin/passkey). */
+  readonly passkeys?: Passkeys;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -281,6 +285,8 @@ export function buildServer(options: ServerOptions): App {
       registerRecordRoutes(routes, { ...options.records, log }, gate);
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
+      if (options.passkeys !== undefined && options.records.sessions !== undefined)
+        registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));

@@ -1,0 +1,11 @@
+export type { CheckedChallenge } from './challenges.ts';
+export { CHALLENGE_KIND } from './challenges.ts';
+export type { PasskeyConfig, PasskeyOperation, ResolvedPasskeyConfig } from './config.ts';
+export { PASSKEY_OPERATIONS, resolvePasskeyConfig } from './config.ts';
+export type { OwnSession, Registered, Registrant, SessionRef } from './passkeys.ts';
+export { Passkeys, STEP_UP_KIND } from './passkeys.ts';
+export type { Verdict } from './policy.ts';
+export { AuthenticatorPolicy, MAX_BLOB_BYTES } from './policy.ts';
+export type { PasskeyBody, PasskeyInfo } from './record.ts';
+export { PASSKEY_KIND } from './record.ts';
+export { isTicket, RECOVERY_CODES, RECOVERY_KIND, TICKET_KIND } from './recovery.ts';

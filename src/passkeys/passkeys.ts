@@ -1,0 +1,677 @@
+import {
+  type AuthenticationResponseJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { type Clock, systemClock } from '../clock/index.ts';
+import { fromBase64Url, toBase64Url, utf8 } from '../encoding/index.ts';
+import { isVerityError, VerityError } from '../errors/index.ts';
+import type { KeyStore } from '../keys/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import type { OpenedSession, Sessions } from '../principals/index.ts';
+import type { ObjectRow, Store, StoreWriter } from '../store/index.ts';
+import { Challenges, type CheckedChallenge } from './challenges.ts';
+import { type PasskeyConfig, type ResolvedPasskeyConfig, resolvePasskeyConfig } from './config.ts';
+import { type FailureReason, FailureTally } from './failures.ts';
+import { isLive, PASSKEY_KIND, type PasskeyBody, type PasskeyInfo, passkeyBody, passkeyInfo } from './record.ts';
+import {
+  makeRecoveryCodes,
+  matchCode,
+  newTicket,
+  parseTicket,
+  RECOVERY_KIND,
+  type RecoveryBody,
+  sameDigest,
+  sha256,
+  TICKET_KIND,
+} from './recovery.ts';
+import { verifyAssertion, verifyRegistration } from './verify.ts';
+
+/** Object kind of a session's last step-up (id: the session id, owner: the subject ref). */
+export const STEP_UP_KIND = 'session.step-up';
+/** KeyStore MAC key that derives WebAuthn user handles from subject refs. */
+const USER_HANDLE_KEY = 'passkey-user-handle';
+/** How long a recovery ticket may be used to register a new passkey (ms). */
+const TICKET_TTL_MS = 10 * 60_000;
+const CREDENTIAL_ID_RE = /^[A-Za-z0-9_-]{16,512}$/;
+const PURPOSE = 'authentication';
+
+/**
+ * Who registers a passkey: a player in a live session, or a player holding a recovery ticket (which
+ * registers one passkey and does nothing else).
+ */
+export type Registrant =
+  | { readonly via: 'session'; readonly subjectRef: string; readonly sessionId: string }
+  | { readonly via: 'recovery'; readonly subjectRef: string; readonly ticket: string };
+
+/** A player session as the passkey operations need it. */
+export interface SessionRef {
+  readonly subjectRef: string;
+  readonly sessionId: string;
+}
+
+/** What a registration returns: the passkey, and recovery codes the first time (shown once). */
+export interface Registered {
+  readonly id: string;
+  readonly hardware: boolean;
+  readonly recoveryCodes?: string[];
+}
+
+/** One active session of a player, as they see it. */
+export interface OwnSession {
+  readonly id: string;
+  readonly method: string;
+  /** The passkey that opened it, when one did. */
+  readonly passkey: string | null;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly current: boolean;
+}
+
+function fail(code: 'VERITY_E_PASSKEY_UNKNOWN' | 'VERITY_E_PASSKEY_INVALID', message: string): VerityError {
+  return new VerityError(code, message);
+}
+
+const REASONS: Record<string, FailureReason> = {
+  VERITY_E_PASSKEY_CHALLENGE: 'challenge',
+  VERITY_E_PASSKEY_INVALID: 'invalid',
+  VERITY_E_PASSKEY_UNKNOWN: 'unknown',
+  VERITY_E_PASSKEY_COUNTER: 'counter',
+  VERITY_E_PASSKEY_AUTHENTICATOR: 'authenticator',
+  VERITY_E_PASSKEY_RECOVERY: 'recovery',
+};
+
+/**
+ * Passkeys (WebAuthn Level 3 through `@simplewebauthn/server`; FGMV-46 7.1.6): registration,
+ * sign-in (discoverable or with allowed credentials), step-up, devices and sessions of a player,
+ * recovery codes. Every piece of identity state (passkeys, consumed challenges, recovery codes and
+ * tickets, step-ups, sessions) is an authenticated state object written through the log with its
+ * audit entry; entries name sessions, never players, passkeys or credential ids.
+ */
+export class Passkeys {
+  readonly config: ResolvedPasskeyConfig;
+  readonly #store: Store;
+  readonly #log: TransparencyLog;
+  readonly #keys: KeyStore;
+  readonly #sessions: Sessions;
+  readonly #clock: Clock;
+  readonly #challenges: Challenges;
+  readonly #failures: FailureTally;
+
+  constructor(o: {
+    store: Store;
+    log: TransparencyLog;
+    keys: KeyStore;
+    sessions: Sessions;
+    config: PasskeyConfig;
+    clock?: Clock;
+    /** Failed ceremonies are aggregated into one log entry per window (ms; default 10 s). */
+    failureWindowMs?: number;
+  }) {
+    this.config = resolvePasskeyConfig(o.config);
+    this.#store = o.store;
+    this.#log = o.log;
+    this.#keys = o.keys;
+    this.#sessions = o.sessions;
+    this.#clock = o.clock ?? systemClock;
+    const now = () => this.#clock.now();
+    this.#challenges = new Challenges(o.keys, this.config.challengeTtlMs, now);
+    this.#failures = new FailureTally(o.log, now, o.failureWindowMs);
+  }
+
+  /** Writes the pending failure counts to the log (call before closing the log). */
+  close(): Promise<unknown> {
+    return this.#failures.flush();
+  }
+
+  async #tallied<T>(ceremony: 'signin' | 'register' | 'stepup' | 'recovery', run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      this.#failures.note(ceremony, (isVerityError(e) && REASONS[e.code]) || 'other');
+      throw e;
+    }
+  }
+
+  async #userHandle(subjectRef: string): Promise<Uint8Array> {
+    await this.#keys.ensureMacKey(USER_HANDLE_KEY);
+    return this.#keys.mac(USER_HANDLE_KEY, utf8(subjectRef));
+  }
+
+  #binding(r: Registrant): string {
+    return r.via === 'session' ? `${r.subjectRef}\u0000session:${r.sessionId}` : `${r.subjectRef}\u0000recovery`;
+  }
+
+  /** The player's passkeys (revoked ones too), oldest id first; at most `maxPasskeys` plus revoked. */
+  async #rows(subjectRef: string): Promise<ObjectRow[]> {
+    return this.#store.reader.listObjects(PASSKEY_KIND, subjectRef, { limit: 256 });
+  }
+
+  // --- registration -------------------------------------------------------------------------
+
+  /** Creation options for a new passkey of the registrant (its existing ones excluded). */
+  async registrationOptions(r: Registrant): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const { challenge } = await this.#challenges.issue('register', this.#binding(r));
+    const rows = await this.#rows(r.subjectRef);
+    return generateRegistrationOptions({
+      rpName: this.config.rpName,
+      rpID: this.config.rpId,
+      userName: 'player',
+      userDisplayName: 'player',
+      userID: (await this.#userHandle(r.subjectRef)) as Uint8Array<ArrayBuffer>,
+      challenge: fromBase64Url(challenge) as Uint8Array<ArrayBuffer>,
+      timeout: this.config.challengeTtlMs,
+      // Direct attestation, so that the authenticator policy can tell hardware-backed authenticators.
+      attestationType: 'direct',
+      excludeCredentials: rows.map((o) => ({ id: o.id })),
+      authenticatorSelection: { residentKey: 'required', userVerification: this.config.userVerification },
+      supportedAlgorithmIDs: [-7, -8, -257],
+    });
+  }
+
+  /**
+   * Verifies a registration response (challenge, origin, RP id, user verification, attestation)
+   * and stores the passkey for the registrant, consuming the challenge (and the recovery ticket)
+   * in the same transaction. The first passkey of a player comes with recovery codes.
+   */
+  register(r: Registrant, response: RegistrationResponseJSON, deviceName = 'passkey'): Promise<Registered> {
+    return this.#tallied('register', async () => {
+      if (r.via === 'recovery') await this.#liveTicket(r.ticket, r.subjectRef);
+      let checked: CheckedChallenge | undefined;
+      const binding = this.#binding(r);
+      const info = await verifyRegistration({
+        response,
+        checkChallenge: async (c) => {
+          checked = await this.#challenges.check(c, 'register', binding);
+        },
+        origins: this.config.origins,
+        rpId: this.config.rpId,
+        requireUserVerification: this.config.userVerification === 'required',
+      });
+      const now = this.#clock.now();
+      const cred = info.credential;
+      if (!CREDENTIAL_ID_RE.test(cred.id))
+        throw fail('VERITY_E_PASSKEY_INVALID', 'the credential id is not 16 to 512 base64url characters');
+      const x5c = attestationChain(info.attestationObject);
+      const verdict = this.config.policy?.judge(info.aaguid, x5c, now) ?? { hardware: false };
+      const body: PasskeyBody = {
+        publicKey: toBase64Url(cred.publicKey),
+        counter: cred.counter,
+        transports: (cred.transports ?? []).slice(0, 8),
+        aaguid: info.aaguid,
+        fmt: info.fmt,
+        multiDevice: info.credentialDeviceType === 'multiDevice',
+        backedUp: info.credentialBackedUp,
+        hardware: verdict.hardware,
+        userHandle: toBase64Url(await this.#userHandle(r.subjectRef)),
+        deviceName: cleanName(deviceName),
+        createdAt: now,
+        lastUsedAt: null,
+        revokedAt: null,
+        flagged: null,
+      };
+      const recovery = await makeRecoveryCodes(this.#keys, r.subjectRef, now);
+      const { result } = await this.#log.submit(async (tx, batch) => {
+        await this.#challenges.consume(tx, checked as CheckedChallenge);
+        if (r.via === 'recovery') await this.#useTicket(tx, r.ticket);
+        if ((await tx.getObject(PASSKEY_KIND, cred.id)) !== undefined)
+          throw new VerityError('VERITY_E_PASSKEY_EXISTS', 'this passkey is registered already; sign in with it');
+        const mine = await tx.listObjects(PASSKEY_KIND, r.subjectRef, { limit: 256 });
+        const live = mine.filter((o) => {
+          const b = passkeyBody(o);
+          return b !== undefined && isLive(b, now);
+        });
+        if (live.length >= this.config.maxPasskeys)
+          throw new VerityError(
+            'VERITY_E_PASSKEY_LIMIT',
+            `a player holds at most ${this.config.maxPasskeys} passkeys; revoke one first`,
+          );
+        await tx.putObject({
+          kind: PASSKEY_KIND,
+          id: cred.id,
+          owner: r.subjectRef,
+          body: JSON.stringify(body),
+          version: 1,
+          updatedAt: now,
+        });
+        const first = (await tx.getObject(RECOVERY_KIND, r.subjectRef)) === undefined;
+        if (first)
+          await tx.putObject({
+            kind: RECOVERY_KIND,
+            id: r.subjectRef,
+            owner: r.subjectRef,
+            body: JSON.stringify(recovery.body),
+            version: 1,
+            updatedAt: now,
+          });
+        batch.add(
+          encodeAuditEntry({
+            actor: r.via === 'session' ? `player:session-${r.sessionId}` : 'player:recovery',
+            action: 'passkey.register',
+            resource: 'passkey:device',
+            purpose: PURPOSE,
+            outcome: 'success',
+            time: now,
+            details: { fmt: info.fmt, hardware: verdict.hardware, via: r.via, recoveryCodes: first },
+          }),
+        );
+        return first;
+      });
+      return {
+        id: cred.id,
+        hardware: verdict.hardware,
+        ...(result ? { recoveryCodes: recovery.codes } : {}),
+      };
+    });
+  }
+
+  // --- sign-in and step-up ------------------------------------------------------------------
+
+  /**
+   * Request options for signing in: discoverable (no list: the authenticator offers the player's
+   * passkeys for this site) or restricted to credential ids the client remembers. Issuing options
+   * writes nothing.
+   */
+  async signInOptions(credentialIds: readonly string[] = []): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { challenge } = await this.#challenges.issue('signin', '');
+    return generateAuthenticationOptions({
+      rpID: this.config.rpId,
+      challenge: fromBase64Url(challenge) as Uint8Array<ArrayBuffer>,
+      timeout: this.config.challengeTtlMs,
+      userVerification: this.config.userVerification,
+      allowCredentials: credentialIds.slice(0, 16).map((id) => ({ id })),
+    });
+  }
+
+  /**
+   * Verifies a sign-in assertion and opens a session for the passkey's owner: the challenge is
+   * consumed, the counter updated (compare-and-set) and the session opened in one transaction.
+   */
+  signIn(response: AuthenticationResponseJSON, purpose = PURPOSE): Promise<OpenedSession & { passkey: string }> {
+    return this.#tallied('signin', async () => {
+      const a = await this.#assert(response, 'signin', '', undefined);
+      const s = await this.#sessions.openSignedIn(
+        a.row.owner,
+        { method: 'passkey', via: { kind: PASSKEY_KIND, id: a.row.id } },
+        { purpose },
+        this.config.sessionTtlSeconds,
+        (tx) => a.commit(tx),
+      );
+      return { ...s, passkey: a.row.id };
+    });
+  }
+
+  /** Request options for a step-up in a session: the player's own live passkeys only. */
+  async stepUpOptions(s: SessionRef): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { challenge } = await this.#challenges.issue('step-up', `${s.subjectRef}\u0000${s.sessionId}`);
+    const now = this.#clock.now();
+    const ids = (await this.#rows(s.subjectRef)).filter((o) => {
+      const b = passkeyBody(o);
+      return b !== undefined && isLive(b, now);
+    });
+    return generateAuthenticationOptions({
+      rpID: this.config.rpId,
+      challenge: fromBase64Url(challenge) as Uint8Array<ArrayBuffer>,
+      timeout: this.config.challengeTtlMs,
+      userVerification: 'required',
+      allowCredentials: ids.map((o) => ({ id: o.id })),
+    });
+  }
+
+  /**
+   * A fresh assertion by one of the session's player's passkeys (user verified, whatever the
+   * default): records the step-up on the session (`session.step-up` object) for the policies'
+   * `stepUp` context. Returns its time.
+   */
+  stepUp(s: SessionRef, response: AuthenticationResponseJSON): Promise<{ stepUpAt: number; hardware: boolean }> {
+    return this.#tallied('stepup', async () => {
+      const a = await this.#assert(response, 'step-up', `${s.subjectRef}\u0000${s.sessionId}`, s.subjectRef);
+      const now = this.#clock.now();
+      await this.#log.submit(async (tx, batch) => {
+        await a.commit(tx);
+        const prev = await tx.getObject(STEP_UP_KIND, s.sessionId);
+        await tx.putObject({
+          kind: STEP_UP_KIND,
+          id: s.sessionId,
+          owner: s.subjectRef,
+          body: JSON.stringify({ stepUpAt: now, hardware: a.body.hardware }),
+          version: (prev?.version ?? 0) + 1,
+          updatedAt: now,
+        });
+        return batch.add(
+          encodeAuditEntry({
+            actor: `player:session-${s.sessionId}`,
+            action: 'passkey.stepup',
+            resource: `session:${s.sessionId}`,
+            purpose: PURPOSE,
+            outcome: 'success',
+            time: now,
+            details: { hardware: a.body.hardware },
+          }),
+        );
+      });
+      return { stepUpAt: now, hardware: a.body.hardware };
+    });
+  }
+
+  /** When the session last stepped up with a passkey (ms), if it did. */
+  async stepUpAt(sessionId: string): Promise<number | undefined> {
+    const o = await this.#store.reader.getObject(STEP_UP_KIND, sessionId);
+    if (o === undefined) return undefined;
+    const t = (JSON.parse(o.body) as { stepUpAt?: unknown }).stepUpAt;
+    return typeof t === 'number' ? t : undefined;
+  }
+
+  /**
+   * Verifies an assertion against its stored passkey (live, of `owner` when given), refusing a
+   * counter regression (the passkey is then flagged and its sessions end). Returns what to write
+   * in the transaction that acts on it.
+   */
+  async #assert(
+    response: AuthenticationResponseJSON,
+    purpose: 'signin' | 'step-up',
+    binding: string,
+    owner: string | undefined,
+  ): Promise<{ row: ObjectRow; body: PasskeyBody; commit: (tx: StoreWriter) => Promise<void> }> {
+    const id = response?.id;
+    if (typeof id !== 'string' || !CREDENTIAL_ID_RE.test(id) || response.rawId !== id)
+      throw fail('VERITY_E_PASSKEY_INVALID', 'the response names no well-formed credential id; try again');
+    const row = await this.#store.reader.getObject(PASSKEY_KIND, id);
+    const body = row === undefined ? undefined : passkeyBody(row);
+    const now = this.#clock.now();
+    if (row === undefined || body === undefined || !isLive(body, now) || (owner !== undefined && row.owner !== owner))
+      throw fail('VERITY_E_PASSKEY_UNKNOWN', 'this passkey is not registered here or was revoked; use another one');
+    const handle = response.response?.userHandle;
+    if (handle !== undefined && handle !== null && handle !== body.userHandle)
+      throw fail('VERITY_E_PASSKEY_INVALID', 'the response names another player than its passkey; try again');
+    let checked: CheckedChallenge | undefined;
+    const info = await verifyAssertion({
+      response,
+      checkChallenge: async (c) => {
+        checked = await this.#challenges.check(c, purpose, binding);
+      },
+      origins: this.config.origins,
+      rpId: this.config.rpId,
+      requireUserVerification: purpose === 'step-up' || this.config.userVerification === 'required',
+      credential: { id, publicKey: fromBase64Url(body.publicKey), transports: body.transports },
+    });
+    // A replayed assertion is refused for its spent challenge before its counter is looked at:
+    // only a fresh answer to an unused challenge is evidence of a clone (else replaying an old
+    // assertion would get a player's passkey revoked).
+    await this.#challenges.unused(this.#store.reader, checked as CheckedChallenge);
+    // WebAuthn 7.2 step 22: a counter that did not grow (when either is non-zero) signals a clone.
+    if ((info.newCounter > 0 || body.counter > 0) && info.newCounter <= body.counter) {
+      await this.#flag(row, body, checked as CheckedChallenge, now);
+      throw new VerityError(
+        'VERITY_E_PASSKEY_COUNTER',
+        'this passkey’s signature counter went backwards, so it may have been cloned: it is now revoked; sign in with another passkey or a recovery code',
+      );
+    }
+    this.config.policy?.check(purpose, body);
+    return {
+      row,
+      body,
+      commit: async (tx) => {
+        await this.#challenges.consume(tx, checked as CheckedChallenge);
+        // Compare-and-set: a concurrent use of the same passkey makes one of the two fail.
+        const next: PasskeyBody = {
+          ...body,
+          counter: info.newCounter,
+          lastUsedAt: now,
+          backedUp: info.credentialBackedUp,
+        };
+        await tx.putObject({ ...row, body: JSON.stringify(next), version: row.version + 1, updatedAt: now });
+      },
+    };
+  }
+
+  /** Takes a passkey whose counter went backwards out of use (ending its sessions), audited. */
+  async #flag(row: ObjectRow, body: PasskeyBody, c: CheckedChallenge, now: number): Promise<void> {
+    const flagged: PasskeyBody = { ...body, revokedAt: now, flagged: 'counter-regression' };
+    await this.#log
+      .submit(async (tx, batch) => {
+        await this.#challenges.consume(tx, c);
+        await tx.putObject({ ...row, body: JSON.stringify(flagged), version: row.version + 1, updatedAt: now });
+        return batch.add(
+          encodeAuditEntry({
+            actor: 'player:anonymous',
+            action: 'passkey.counter',
+            resource: 'passkey:device',
+            purpose: 'security',
+            outcome: 'denied',
+            time: now,
+            details: { flagged: 'counter-regression' },
+          }),
+        );
+      })
+      .catch(() => undefined);
+  }
+
+  // --- devices, sessions, recovery ------------------------------------------------------------
+
+  /** The player's passkeys (revoked and flagged ones too). */
+  async list(subjectRef: string): Promise<PasskeyInfo[]> {
+    const out: PasskeyInfo[] = [];
+    for (const o of await this.#rows(subjectRef)) {
+      const b = passkeyBody(o);
+      if (b !== undefined) out.push(passkeyInfo(o.id, b));
+    }
+    return out;
+  }
+
+  /**
+   * Revokes one of the player's passkeys: every session it opened ends on its next request, on
+   * every node (the session reads its passkey). Throws VERITY_E_PASSKEY_NOT_FOUND for a passkey
+   * that is not theirs.
+   */
+  async revoke(subjectRef: string, id: string): Promise<void> {
+    const now = this.#clock.now();
+    await this.#log.submit(async (tx, batch) => {
+      const o = await tx.getObject(PASSKEY_KIND, id);
+      const b = o === undefined ? undefined : passkeyBody(o);
+      if (o === undefined || b === undefined || o.owner !== subjectRef)
+        throw new VerityError(
+          'VERITY_E_PASSKEY_NOT_FOUND',
+          'you have no such passkey; list yours with GET /v1/passkeys',
+        );
+      if (b.revokedAt !== null && b.revokedAt <= now) return -1;
+      await tx.putObject({
+        ...o,
+        body: JSON.stringify({ ...b, revokedAt: now }),
+        version: o.version + 1,
+        updatedAt: now,
+      });
+      // `player:self`, not the acting session: naming it would link it to this device's sessions.
+      return batch.add(
+        encodeAuditEntry({
+          actor: 'player:self',
+          action: 'passkey.revoke',
+          resource: 'passkey:device',
+          purpose: 'security',
+          outcome: 'success',
+          time: now,
+        }),
+      );
+    });
+  }
+
+  /** The player's active sessions, with the passkey that opened each (sessions of revoked ones left out). */
+  async sessions(s: SessionRef): Promise<OwnSession[]> {
+    const now = this.#clock.now();
+    const out: OwnSession[] = [];
+    for (const x of await this.#sessions.list({ subjectRef: s.subjectRef }, { limit: 200 })) {
+      const m = /^object:passkey\/(.+)$/.exec(x.openerTokenId);
+      const passkey = m === null ? null : (m[1] as string);
+      if (passkey !== null) {
+        const o = await this.#store.reader.getObject(PASSKEY_KIND, passkey);
+        const b = o === undefined ? undefined : passkeyBody(o);
+        if (b === undefined || !isLive(b, now)) continue;
+      }
+      out.push({
+        id: x.id,
+        method: x.opener.startsWith('signin:') ? x.opener.slice(7) : 'service',
+        passkey,
+        createdAt: x.createdAt,
+        expiresAt: x.expiresAt,
+        current: x.id === s.sessionId,
+      });
+    }
+    return out;
+  }
+
+  /** Revokes one of the player's own sessions (VERITY_E_SESSION_NOT_FOUND for anyone else's). */
+  async revokeSession(subjectRef: string, id: string): Promise<void> {
+    const row = await this.#sessions.row(id);
+    if (row === undefined || row.subjectRef !== subjectRef)
+      throw new VerityError(
+        'VERITY_E_SESSION_NOT_FOUND',
+        'you have no such session; list yours with GET /v1/passkeys/sessions',
+      );
+    // `player:self`: the entry names the revoked session only, not the one revoking it.
+    await this.#sessions.revoke(id, { actor: 'player:self', purpose: 'security' });
+  }
+
+  /** New recovery codes for the player (the old ones stop working); shown once. */
+  async newRecoveryCodes(subjectRef: string): Promise<string[]> {
+    const now = this.#clock.now();
+    const fresh = await makeRecoveryCodes(this.#keys, subjectRef, now);
+    await this.#log.submit(async (tx, batch) => {
+      const prev = await tx.getObject(RECOVERY_KIND, subjectRef);
+      await tx.putObject({
+        kind: RECOVERY_KIND,
+        id: subjectRef,
+        owner: subjectRef,
+        body: JSON.stringify(fresh.body),
+        version: (prev?.version ?? 0) + 1,
+        updatedAt: now,
+      });
+      return batch.add(
+        encodeAuditEntry({
+          actor: 'player:self',
+          action: 'passkey.recovery',
+          resource: 'passkey:recovery-codes',
+          purpose: 'security',
+          outcome: 'success',
+          time: now,
+          details: { renewed: true },
+        }),
+      );
+    });
+    return fresh.codes;
+  }
+
+  /**
+   * Spends one recovery code of the player: returns a ticket that registers one new passkey within
+   * ten minutes and does nothing else. Throws VERITY_E_PASSKEY_RECOVERY (the same for an unknown
+   * player, a wrong code and a used one).
+   */
+  recover(subjectRef: string, code: string): Promise<{ ticket: string; expiresAt: number }> {
+    return this.#tallied('recovery', async () => {
+      const wrong = new VerityError(
+        'VERITY_E_PASSKEY_RECOVERY',
+        'the recovery code is not valid or was used; check it and try again',
+      );
+      const o = await this.#store.reader.getObject(RECOVERY_KIND, subjectRef);
+      if (o === undefined || o.owner !== subjectRef) throw wrong;
+      const body = JSON.parse(o.body) as RecoveryBody;
+      const i = await matchCode(this.#keys, subjectRef, body, code);
+      if (i < 0) throw wrong;
+      const now = this.#clock.now();
+      const t = newTicket();
+      const expiresAt = now + TICKET_TTL_MS;
+      await this.#log.submit(async (tx, batch) => {
+        const codes = body.codes.map((c, j) => (j === i ? { ...c, usedAt: now } : c));
+        // Compare-and-set: two concurrent uses of the same code cannot both succeed.
+        await tx.putObject({ ...o, body: JSON.stringify({ ...body, codes }), version: o.version + 1, updatedAt: now });
+        await tx.putObject({
+          kind: TICKET_KIND,
+          id: t.handle,
+          owner: subjectRef,
+          body: JSON.stringify({ secretHash: t.secretHash, expiresAt }),
+          version: 1,
+          updatedAt: now,
+        });
+        return batch.add(
+          encodeAuditEntry({
+            actor: `player:recovery-${t.handle}`,
+            action: 'passkey.recovery',
+            resource: 'passkey:recovery-codes',
+            purpose: 'security',
+            outcome: 'success',
+            time: now,
+            details: { remaining: codes.filter((c) => c.usedAt === null).length },
+          }),
+        );
+      });
+      return { ticket: t.token, expiresAt };
+    });
+  }
+
+  /** The player a live recovery ticket (attacker-controlled) belongs to; VERITY_E_UNAUTHENTICATED otherwise. */
+  async ticketHolder(token: string): Promise<string> {
+    const { handle } = parseTicket(token);
+    const o = await this.#store.reader.getObject(TICKET_KIND, handle);
+    if (o === undefined)
+      throw new VerityError('VERITY_E_UNAUTHENTICATED', 'the recovery ticket is not valid; use a recovery code again');
+    await this.#liveTicket(token, o.owner);
+    return o.owner;
+  }
+
+  async #liveTicket(token: string, subjectRef: string, tx?: StoreWriter): Promise<ObjectRow> {
+    const { handle, secret } = parseTicket(token);
+    const o = await (tx ?? this.#store.reader).getObject(TICKET_KIND, handle);
+    const b = o === undefined ? undefined : (JSON.parse(o.body) as { secretHash?: string; expiresAt?: number });
+    if (
+      o === undefined ||
+      b === undefined ||
+      o.owner !== subjectRef ||
+      typeof b.secretHash !== 'string' ||
+      !sameDigest(b.secretHash, sha256(secret)) ||
+      typeof b.expiresAt !== 'number' ||
+      this.#clock.now() >= b.expiresAt
+    )
+      throw new VerityError(
+        'VERITY_E_UNAUTHENTICATED',
+        'the recovery ticket is not valid or has expired; use a recovery code again',
+      );
+    return o;
+  }
+
+  /** Spends a ticket in the registering transaction: a ticket registers one passkey. */
+  async #useTicket(tx: StoreWriter, token: string): Promise<void> {
+    const o = await tx.getObject(TICKET_KIND, parseTicket(token).handle);
+    if (o === undefined)
+      throw new VerityError(
+        'VERITY_E_UNAUTHENTICATED',
+        'the recovery ticket was used already; use a recovery code again',
+      );
+    await this.#liveTicket(token, o.owner, tx);
+    await tx.deleteObject(TICKET_KIND, o.id);
+  }
+}
+
+/** A device name as shown in listings: printable, at most 64 characters. */
+function cleanName(name: string): string {
+  const s = String(name)
+    .replace(/[\p{C}]/gu, '')
+    .trim()
+    .slice(0, 64);
+  return s.length > 0 ? s : 'passkey';
+}
+
+/** The attestation certificate chain (DER, leaf first), when the statement has one. */
+function attestationChain(attestationObject: Uint8Array): Uint8Array[] | undefined {
+  try {
+    const x5c = decodeAttestationObject(attestationObject as Uint8Array<ArrayBuffer>)
+      .get('attStmt')
+      .get('x5c');
+    return Array.isArray(x5c) ? (x5c as Uint8Array[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
