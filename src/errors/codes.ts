@@ -75,6 +75,10 @@ export const ERROR_CODES = {
   VERITY_E_WITNESS_RESPONSE_INVALID: { status: 502, area: 'witness' },
   VERITY_E_WITNESS_UNAVAILABLE: { status: 503, area: 'witness' },
   VERITY_E_WITNESS_DIR: { status: 500, area: 'witness' },
+  // risk scoring and step-up authentication
+  VERITY_E_RISK_EVENT_INVALID: { status: 400, area: 'risk' },
+  VERITY_E_RISK_MODEL_INVALID: { status: 422, area: 'risk' },
+  VERITY_E_STEP_UP_REQUIRED: { status: 401, area: 'access' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

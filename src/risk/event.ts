@@ -85,7 +85,9 @@ export function toRiskEvent(value: unknown): RiskEvent {
   const time = timeOf(o['time']);
   const lat = coordinate(o, 'lat', 90);
   const lon = coordinate(o, 'lon', 180);
-  const s = o['success'];
+  // Spellings of a boolean that exporters use are read as one; anything else is an error.
+  const raw = o['success'];
+  const s = raw === 'true' || raw === 1 ? true : raw === 'false' || raw === 0 ? false : raw;
   if (s !== undefined && s !== null && typeof s !== 'boolean') bad('success must be true or false');
   const action = (id(o, 'action') ?? 'login').toLowerCase().replace(/[\s-]+/g, '_');
   const ev: {

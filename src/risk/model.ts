@@ -92,26 +92,43 @@ export function fitLogistic(
 ): { intercept: number; coefficients: number[]; iterations: number } {
   if (options.nonNegative !== true) return newton(rows, labels, options);
   const d = (rows[0] as Float64Array | undefined)?.length ?? 0;
+  // An active-set method: drop the most negative coefficient and refit; once none is negative,
+  // bring back a dropped column whose gradient at zero says the fit wants it positive (the KKT
+  // condition of the bound), until neither happens. Bounded: at most 4·d refits.
   let active = Array.from({ length: d }, (_, k) => k);
-  for (;;) {
+  let last: { intercept: number; coefficients: number[]; iterations: number } | undefined;
+  for (let round = 0; round < 4 * d + 1; round++) {
     const cols = active;
     const fit = newton(
       rows.map((r) => Float64Array.from(cols, (k) => r[k] as number)),
       labels,
       options,
     );
+    const coefficients = new Array<number>(d).fill(0);
+    cols.forEach((k, j) => {
+      coefficients[k] = fit.coefficients[j] as number;
+    });
+    last = { intercept: fit.intercept, coefficients, iterations: fit.iterations };
     let worst = -1;
-    for (let j = 0; j < cols.length; j++)
-      if ((fit.coefficients[j] as number) < 0 && (worst < 0 || fit.coefficients[j]! < fit.coefficients[worst]!)) worst = j;
-    if (worst < 0) {
-      const coefficients = new Array<number>(d).fill(0);
-      cols.forEach((k, j) => {
-        coefficients[k] = fit.coefficients[j] as number;
-      });
-      return { intercept: fit.intercept, coefficients, iterations: fit.iterations };
+    for (const k of cols) if (coefficients[k]! < 0 && (worst < 0 || coefficients[k]! < coefficients[worst]!)) worst = k;
+    if (worst >= 0) {
+      active = cols.filter((k) => k !== worst);
+      continue;
     }
-    active = cols.filter((_, j) => j !== worst);
+    const grad = new Float64Array(d);
+    rows.forEach((r, i) => {
+      let z = fit.intercept;
+      for (const k of cols) z += coefficients[k]! * r[k]!;
+      const res = (options.weights === undefined ? 1 : options.weights[i]!) * (labels[i]! - sigmoid(z));
+      for (let k = 0; k < d; k++) grad[k]! += res * r[k]!;
+    });
+    let best = -1;
+    for (let k = 0; k < d; k++)
+      if (!cols.includes(k) && grad[k]! > 1e-7 * rows.length && (best < 0 || grad[k]! > grad[best]!)) best = k;
+    if (best < 0) return last;
+    active = [...cols, best].sort((a, b) => a - b);
   }
+  return last as { intercept: number; coefficients: number[]; iterations: number };
 }
 
 function newton(
