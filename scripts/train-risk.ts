@@ -5,6 +5,7 @@
  *   sh scripts/node.sh scripts/train-risk.ts           # train, write the model, print the figures
  *   sh scripts/node.sh scripts/train-risk.ts --check   # train and fail if the shipped file differs
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -66,15 +67,19 @@ export function evaluate(model: LogisticModel, events: readonly LabeledEvent[]):
 }
 
 if (import.meta.main) {
-  const path = join(import.meta.dirname, '..', 'src', 'risk', 'model.json');
+  const root = join(import.meta.dirname, '..');
+  const path = join(root, 'src', 'risk', 'model.json');
   const model = train();
-  const text = `${JSON.stringify(model, null, 2)}\n`;
   if (process.argv.includes('--check')) {
-    if (readFileSync(path, 'utf8') !== text) {
+    if (JSON.stringify(JSON.parse(readFileSync(path, 'utf8'))) !== JSON.stringify(model)) {
       process.stderr.write('src/risk/model.json differs from a fresh training run\n');
       process.exit(1);
     }
-  } else writeFileSync(path, text);
+  } else {
+    writeFileSync(path, `${JSON.stringify(model, null, 2)}\n`);
+    // The repository's formatter owns the file's layout.
+    spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', path], { stdio: 'ignore' });
+  }
   const held = evaluate(model, generateEvents(HELD_OUT));
   const unseen = evaluate(model, generateEvents(UNSEEN));
   process.stdout.write(

@@ -402,7 +402,8 @@ function decisionKey(slots: readonly string[], req: CedarRequest, action: Action
 
 function decide(hash: string, plan: Plan, req: CedarRequest, action: Action): Decision {
   // No policy can apply: Cedar's answer would be a deny with no reasons.
-  if (plan.setId === undefined) return { allowed: false, policyHash: hash, reasons: [], errors: [], stepUpRequired: false };
+  if (plan.setId === undefined)
+    return { allowed: false, policyHash: hash, reasons: [], errors: [], stepUpRequired: false };
   const entities: cedar.EntityJson[] = [];
   const pAttrs = pick(req.pAttrs, plan.principal);
   if (Object.keys(pAttrs).length > 0) entities.push({ uid: req.p, attrs: pAttrs, parents: [] });

@@ -276,7 +276,8 @@ export class FeatureState {
     // Habits need a history before a departure from them means anything.
     const hour = new Date(t).getUTCHours();
     if (u !== undefined && u.count >= 5) {
-      const near = (u.hours[(hour + 23) % 24] as number) + (u.hours[hour] as number) + (u.hours[(hour + 1) % 24] as number);
+      const near =
+        (u.hours[(hour + 23) % 24] as number) + (u.hours[hour] as number) + (u.hours[(hour + 1) % 24] as number);
       set(1 - (near + 0.5) / (u.count + 1));
       set(1 - ((u.actions.get(e.action) ?? 0) + 0.5) / (u.count + 1));
     } else {

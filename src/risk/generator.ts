@@ -126,7 +126,8 @@ export function generateEvents(options: GeneratorOptions): LabeledEvent[] {
   const end = start + days * DAY;
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
-  const ipv4 = () => `${Math.floor(r() * 223) + 1}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 254) + 1}`;
+  const ipv4 = () =>
+    `${Math.floor(r() * 223) + 1}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 254) + 1}`;
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const out: { t: number; n: number; e: LabeledEvent }[] = [];
   let seq = 0;
@@ -200,7 +201,7 @@ export function generateEvents(options: GeneratorOptions): LabeledEvent[] {
     for (let day = 0; day < days; day++) {
       const n = Math.floor(u.rate + r());
       for (let s = 0; s < n; s++) {
-        let t = start + day * DAY + (((u.peakHour + gauss() * 2.5) % 24) + 24) % 24 * HOUR + r() * HOUR;
+        let t = start + day * DAY + ((((u.peakHour + gauss() * 2.5) % 24) + 24) % 24) * HOUR + r() * HOUR;
         if (t <= last) t = last + 10 * MIN + r() * HOUR;
         if (t >= newPhoneAt && !switched) {
           u.devices = [`dev-${hex(10)}`, ...u.devices];
@@ -241,7 +242,11 @@ export function generateEvents(options: GeneratorOptions): LabeledEvent[] {
           t += 1000 + r() * 15000;
           const user = r() < 0.8 ? victim().id : `u-${hex(6)}`;
           const ok = r() < 0.04;
-          emit(t, { user, ...a, device, authenticator: 'password', action: 'login', success: ok }, 'credential_stuffing');
+          emit(
+            t,
+            { user, ...a, device, authenticator: 'password', action: 'login', success: ok },
+            'credential_stuffing',
+          );
           if (ok) emit(t + 4000, { user, ...a, device, action: 'view', success: true }, 'credential_stuffing');
         }
       }
@@ -272,7 +277,11 @@ export function generateEvents(options: GeneratorOptions): LabeledEvent[] {
         const device = `dev-${hex(10)}`;
         let s = t + 60_000 + r() * 20 * MIN;
         for (let k = 1 + Math.floor(r() * 3); k > 0; k--) {
-          emit(s, { user: u.id, ...a, device, action: pick(['view', 'transfer', 'trade', 'profile_update']), success: true }, 'session_hijack');
+          emit(
+            s,
+            { user: u.id, ...a, device, action: pick(['view', 'transfer', 'trade', 'profile_update']), success: true },
+            'session_hijack',
+          );
           s += 20_000 + r() * 120_000;
         }
       }
@@ -283,10 +292,18 @@ export function generateEvents(options: GeneratorOptions): LabeledEvent[] {
         const where = u === undefined ? attackerAt(pick(CODES)) : homeOf(u);
         const device = u === undefined ? `dev-${hex(10)}` : pick(u.devices);
         let t = when();
-        emit(t, { user: id, ...where, device, authenticator: u?.auth ?? 'password', action: 'login', success: true }, 'bot_velocity');
+        emit(
+          t,
+          { user: id, ...where, device, authenticator: u?.auth ?? 'password', action: 'login', success: true },
+          'bot_velocity',
+        );
         for (let k = 30 + Math.floor(r() * 120); k > 0; k--) {
           t += 300 + r() * 2500;
-          emit(t, { user: id, ...where, device, action: pick(['trade', 'view', 'chat', 'gift']), success: true }, 'bot_velocity');
+          emit(
+            t,
+            { user: id, ...where, device, action: pick(['trade', 'view', 'chat', 'gift']), success: true },
+            'bot_velocity',
+          );
         }
       }
     } else {
@@ -298,7 +315,11 @@ export function generateEvents(options: GeneratorOptions): LabeledEvent[] {
           const u = victim();
           const a = attackerAt(u.home);
           const ok = r() < 0.03;
-          emit(t, { user: u.id, ...a, device: `dev-${hex(10)}`, authenticator: 'password', action: 'login', success: ok }, 'low_and_slow_stuffing');
+          emit(
+            t,
+            { user: u.id, ...a, device: `dev-${hex(10)}`, authenticator: 'password', action: 'login', success: ok },
+            'low_and_slow_stuffing',
+          );
         }
       }
       // Takeover from a neighbouring country at the victim's usual hour, right password first time.

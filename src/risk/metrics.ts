@@ -9,10 +9,11 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<boolean>): n
     let j = i;
     while (j < idx.length && scores[idx[j]!] === scores[idx[i]!]) j++;
     const rank = (i + 1 + j) / 2; // average 1-based rank of the tie group
-    for (let k = i; k < j; k++) if (labels[idx[k]!]) {
-      pos++;
-      rankSum += rank;
-    }
+    for (let k = i; k < j; k++)
+      if (labels[idx[k]!]) {
+        pos++;
+        rankSum += rank;
+      }
     i = j;
   }
   const neg = idx.length - pos;

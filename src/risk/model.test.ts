@@ -17,11 +17,16 @@ const REF = JSON.parse(
   fits: Record<string, { intercept: number; coefficients: number[] }>;
 };
 
-function close(actual: { intercept: number; coefficients: number[] }, want: { intercept: number; coefficients: number[] }) {
+function close(
+  actual: { intercept: number; coefficients: number[] },
+  want: { intercept: number; coefficients: number[] },
+) {
   assert.ok(Math.abs(actual.intercept - want.intercept) < 1e-6, `intercept ${actual.intercept} != ${want.intercept}`);
-  actual.coefficients.forEach((c, k) =>
-    assert.ok(Math.abs(c - (want.coefficients[k] as number)) < 1e-6, `coefficient ${k}: ${c} != ${want.coefficients[k]}`),
-  );
+  for (const [k, c] of actual.coefficients.entries())
+    assert.ok(
+      Math.abs(c - (want.coefficients[k] as number)) < 1e-6,
+      `coefficient ${k}: ${c} != ${want.coefficients[k]}`,
+    );
 }
 
 describe('logistic regression', () => {
@@ -74,7 +79,12 @@ describe('logistic regression', () => {
     const z = m.intercept + c.reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(p - sigmoid(z)) < 1e-12);
     for (let k = 0; k < x.length; k++)
-      assert.ok(Math.abs((c[k] as number) - ((m.coefficients[k] as number) * ((x[k] as number) - (m.mean[k] as number))) / (m.scale[k] as number)) < 1e-12);
+      assert.ok(
+        Math.abs(
+          (c[k] as number) -
+            ((m.coefficients[k] as number) * ((x[k] as number) - (m.mean[k] as number))) / (m.scale[k] as number),
+        ) < 1e-12,
+      );
   });
 
   it('refuses a model that does not fit this version (VERITY_E_RISK_MODEL_INVALID)', () => {
@@ -88,7 +98,10 @@ describe('logistic regression', () => {
       { ...m, intercept: Number.NaN },
       { ...m, scale: m.scale.map(() => 0) },
     ])
-      assert.throws(() => checkModel(bad, FEATURES), (e) => isVerityError(e, 'VERITY_E_RISK_MODEL_INVALID'));
+      assert.throws(
+        () => checkModel(bad, FEATURES),
+        (e) => isVerityError(e, 'VERITY_E_RISK_MODEL_INVALID'),
+      );
     assert.equal(checkModel(JSON.parse(JSON.stringify(m)), FEATURES).intercept, m.intercept);
   });
 });

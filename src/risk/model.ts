@@ -90,7 +90,7 @@ export function fitLogistic(
   labels: ArrayLike<number>,
   options: FitOptions = {},
 ): { intercept: number; coefficients: number[]; iterations: number } {
-  if (options.nonNegative !== true) return newton(rows, labels, options);
+  if (options.nonNegative !== true) return newton(rows, labels, options, undefined);
   const d = (rows[0] as Float64Array | undefined)?.length ?? 0;
   // An active-set method: drop the most negative coefficient and refit; once none is negative,
   // bring back a dropped column whose gradient at zero says the fit wants it positive (the KKT
@@ -99,10 +99,13 @@ export function fitLogistic(
   let last: { intercept: number; coefficients: number[]; iterations: number } | undefined;
   for (let round = 0; round < 4 * d + 1; round++) {
     const cols = active;
+    // Warm start from the last fit: a refit moves little, and Newton converges in a few steps.
+    const start = Float64Array.from([last?.intercept ?? 0, ...cols.map((k) => last?.coefficients[k] ?? 0)]);
     const fit = newton(
       rows.map((r) => Float64Array.from(cols, (k) => r[k] as number)),
       labels,
       options,
+      start,
     );
     const coefficients = new Array<number>(d).fill(0);
     cols.forEach((k, j) => {
@@ -135,6 +138,7 @@ function newton(
   rows: readonly Float64Array[],
   labels: ArrayLike<number>,
   options: FitOptions,
+  start: Float64Array | undefined,
 ): { intercept: number; coefficients: number[]; iterations: number } {
   const n = rows.length;
   if (n === 0 || labels.length !== n) throw new RangeError('rows and labels must be non-empty and of equal length');
@@ -143,7 +147,7 @@ function newton(
   const maxIterations = options.maxIterations ?? 50;
   const tolerance = options.tolerance ?? 1e-10;
   // Parameter 0 is the intercept; 1..d the coefficients.
-  const beta = new Float64Array(d + 1);
+  const beta = start ?? new Float64Array(d + 1);
   let it = 0;
   for (; it < maxIterations; it++) {
     const grad = new Float64Array(d + 1);
@@ -233,7 +237,8 @@ export function predict(model: LogisticModel, x: Float64Array, contributions?: F
   let z = model.intercept;
   const d = x.length;
   for (let k = 0; k < d; k++) {
-    const c = ((model.coefficients[k] as number) * ((x[k] as number) - (model.mean[k] as number))) / (model.scale[k] as number);
+    const c =
+      ((model.coefficients[k] as number) * ((x[k] as number) - (model.mean[k] as number))) / (model.scale[k] as number);
     if (contributions !== undefined) contributions[k] = c;
     z += c;
   }

@@ -5,8 +5,8 @@
 
 import { parseEventLine, type RiskEvent, toRiskEvent } from './event.ts';
 import { FEATURES, type FeatureLimits, FeatureState } from './features.ts';
-import { checkModel, type LogisticModel, predict } from './model.ts';
 import shipped from './model.json' with { type: 'json' };
+import { checkModel, type LogisticModel, predict } from './model.ts';
 
 /** A score and why. */
 export interface RiskResult {

@@ -64,7 +64,11 @@ const score: Command = {
   ].join('\n'),
   options: {
     input: { type: 'string', value: 'FILE', help: 'read events from FILE instead of stdin' },
-    model: { type: 'string', value: 'FILE', help: 'a model retrained with scripts/train-risk.ts (default: the shipped one)' },
+    model: {
+      type: 'string',
+      value: 'FILE',
+      help: 'a model retrained with scripts/train-risk.ts (default: the shipped one)',
+    },
     strict: { type: 'boolean', help: 'stop at the first malformed line' },
   },
   async run({ values }) {
@@ -87,14 +91,23 @@ const score: Command = {
         let outLine: string;
         try {
           if (tooLong)
-            throw new InputError('VERITY_E_RISK_EVENT_INVALID', `an event line is longer than ${MAX_EVENT_LINE} characters`);
+            throw new InputError(
+              'VERITY_E_RISK_EVENT_INVALID',
+              `an event line is longer than ${MAX_EVENT_LINE} characters`,
+            );
           outLine = JSON.stringify(scorer.scoreLine(text));
         } catch (e) {
           if (!isVerityError(e, 'VERITY_E_RISK_EVENT_INVALID')) throw e;
           bad++;
           const located = new InputError('VERITY_E_RISK_EVENT_INVALID', `line ${n}: ${e.message}`);
-          if (strict) throw located;
           outLine = JSON.stringify(located.toJSON());
+          if (strict) {
+            // Malformed input: exit 2, as for usage errors (main maps only its own codes to 2).
+            await write(buffer);
+            buffer = '';
+            process.stderr.write(`${outLine}\n`);
+            return 2;
+          }
         }
         buffer += `${outLine}\n`;
         if (buffer.length >= 64 * 1024) {
@@ -114,9 +127,13 @@ function parseModel(text: string): LogisticModel {
   try {
     return JSON.parse(text) as LogisticModel;
   } catch (cause) {
-    throw new InputError('VERITY_E_RISK_MODEL_INVALID', 'the model file is not JSON; retrain it with scripts/train-risk.ts', {
-      cause,
-    });
+    throw new InputError(
+      'VERITY_E_RISK_MODEL_INVALID',
+      'the model file is not JSON; retrain it with scripts/train-risk.ts',
+      {
+        cause,
+      },
+    );
   }
 }
 
