@@ -4,6 +4,7 @@ import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
+import { benchRisk } from './risk.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
 import { benchWitness } from './witness.ts';
@@ -16,6 +17,7 @@ const figures: Figure[] = [
   ...benchAccess(quick),
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),
+  ...benchRisk(quick),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.
