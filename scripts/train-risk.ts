@@ -21,7 +21,10 @@ import {
   standardisation,
 } from '../src/risk/index.ts';
 
-export const TRAINING = { seed: 1, users: 400, days: 14, campaigns: 20, l2: 1 } as const;
+// l2: the strongest penalty (of 1, 30, 300, 1000, 3000, 10000) that keeps held-out precision at 90%
+// recall within 5 points of the best: strong shrinkage spreads weight over redundant signals, which
+// an attack unlike the generator's does not all avoid at once (docs/decisions.md D62).
+export const TRAINING = { seed: 1, users: 400, days: 14, campaigns: 20, l2: 3000 } as const;
 /** The held-out split: the same generator, other seeds (other users, addresses and campaigns). */
 export const HELD_OUT = { seed: 2, users: 400, days: 14, campaigns: 20 } as const;
 export const UNSEEN = { seed: 3, users: 400, days: 14, campaigns: 20, unseen: true } as const;

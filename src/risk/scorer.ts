@@ -10,7 +10,7 @@ import { checkModel, type LogisticModel, predict } from './model.ts';
 
 /** A score and why. */
 export interface RiskResult {
-  /** Probability-like risk from 0 (none) to 1, rounded to 4 decimals. */
+  /** Probability-like risk from 0 (none) to 1. */
   readonly score: number;
   /** Feature names (never personal data) that raised the score most, largest first. */
   readonly reasons: readonly string[];
@@ -78,7 +78,8 @@ export class RiskScorer {
       top.sort((a, b) => (c[b] as number) - (c[a] as number) || a - b);
       if (top.length > this.#maxReasons) top.pop();
     }
-    return { score: Math.round(p * 10_000) / 10_000, reasons: top.map((k) => FEATURES[k] as string) };
+    // Not rounded: ranking needs the resolution (rounding ties most events at 0 or 1).
+    return { score: p, reasons: top.map((k) => FEATURES[k] as string) };
   }
 }
 

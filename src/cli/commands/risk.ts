@@ -81,6 +81,10 @@ const score: Command = {
     const path = opt(values, 'input');
     const stream = path === undefined || path === '-' ? process.stdin : createReadStream(path);
     const strict = values['strict'] === true;
+    // A reader that stops early (`| head`) ends the run quietly, as for any filter.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+    });
     let n = 0;
     let bad = 0;
     let buffer = '';
