@@ -66,8 +66,12 @@ function coordinate(o: Record<string, unknown>, name: string, limit: number): nu
 function timeOf(v: unknown): number {
   let t: number;
   if (typeof v === 'number') t = Math.abs(v) < 1e11 ? v * 1000 : v;
-  else if (typeof v === 'string' && v.length <= 40 && ISO.test(v)) t = Date.parse(v);
-  else bad('time must be an ISO 8601 date-time or a number of (milli)seconds since the epoch');
+  else if (typeof v === 'string' && v.length <= 40 && ISO.test(v)) {
+    // A date-time without an offset is UTC here (Date.parse would read it in the machine's zone,
+    // and the same input must score the same everywhere).
+    const m = ISO.exec(v) as RegExpExecArray;
+    t = Date.parse(m[1] !== undefined && m[4] === undefined ? `${v}Z` : v);
+  } else bad('time must be an ISO 8601 date-time or a number of (milli)seconds since the epoch');
   if (!Number.isFinite(t) || Math.abs(t) > MAX_TIME) bad('time is out of range');
   return Math.round(t);
 }

@@ -331,7 +331,8 @@ export class FeatureState {
     // attacker's failed tries must not teach the scorer that their device is familiar.
     if (!failed) {
       u.count++;
-      u.hours[new Date(t).getUTCHours()] = (u.hours[new Date(t).getUTCHours()] as number) + 1;
+      const hour = new Date(t).getUTCHours();
+      u.hours[hour] = (u.hours[hour] as number) + 1;
       if (e.device !== undefined) firstSeen(u.devices, e.device, t, 16);
       if (e.authenticator !== undefined) firstSeen(u.authenticators, e.authenticator, t, 8);
       if (e.country !== undefined) firstSeen(u.countries, e.country, t, 16);

@@ -40,6 +40,9 @@ describe('malformed risk events', () => {
     const c = toRiskEvent({ time: '2026-01-01T01:00:00+01:00', user: 'a', success: 1, lat: 48.8, lon: 2.3 });
     assert.deepEqual(a, b);
     assert.deepEqual(b, c);
+    // No offset: UTC, whatever the machine's time zone.
+    assert.equal(toRiskEvent({ time: '2026-01-01T00:00', user: 'a' }).time, Date.UTC(2026, 0, 1));
+    assert.equal(toRiskEvent({ time: '2026-01-01 00:00:00.5', user: 'a' }).time, Date.UTC(2026, 0, 1) + 500);
     assert.equal(a.action, 'login');
     // A lone coordinate is dropped (only pairs mean a place); unknown fields are ignored.
     assert.equal(toRiskEvent({ time: 1, user: 'a', lat: 3, extra: { deep: [1] } }).lat, undefined);
