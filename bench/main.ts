@@ -5,6 +5,7 @@ import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
 import { benchPasskeys } from './passkeys.ts';
+import { benchRisk } from './risk.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
 import { benchWitness } from './witness.ts';
@@ -18,6 +19,7 @@ const figures: Figure[] = [
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),
   ...(await benchPasskeys(quick)),
+  ...benchRisk(quick),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -48,6 +48,9 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   },
   // Witness cosigning at least 1,000 checkpoints/s (the whole add-checkpoint path, durable).
   witnessCosignPerSec: atLeast(1000),
+  // Issue 11: risk scoring under 1 ms per event at p99; ROC AUC at least 0.95 on the held-out split.
+  riskScoreP99Micros: below(1000),
+  riskHeldOutRocAuc: atLeast(0.95),
 };
 
 /** Each figure that has a target, with whether this run met it. */

@@ -26,6 +26,7 @@ const LAYERS: Record<string, number> = {
   audit: 3,
   log: 4,
   access: 4,
+  risk: 4,
   witness: 4,
   principals: 5,
   vault: 5,

@@ -11,8 +11,13 @@ export interface AccessContext {
   readonly purpose: string;
   readonly consent?: 'granted' | 'denied' | 'unknown';
   readonly time: number;
-  /** 0 to 100. */
+  /** 0 to 100 (a risk score as a percentage, see `policyRisk` of src/risk). Default 0. */
   readonly risk?: number;
+  /**
+   * True when the caller verified a fresh strong authentication of the principal (a passkey
+   * assertion within the last few minutes) for this request. Default false.
+   */
+  readonly stepUp?: boolean;
 }
 
 /** The outcome of one authorization. */
@@ -24,6 +29,25 @@ export interface Decision {
   readonly reasons: readonly string[];
   /** Policy evaluation errors (a policy that errors does not apply: default deny holds). */
   readonly errors: readonly string[];
+  /**
+   * Denied, but the same request with a fresh strong authentication (`stepUp: true`) would be
+   * allowed: answer VERITY_E_STEP_UP_REQUIRED rather than a plain deny (see `enforceDecision`).
+   */
+  readonly stepUpRequired: boolean;
+}
+
+/**
+ * Throws for a denial: VERITY_E_STEP_UP_REQUIRED (401) when a fresh passkey assertion would turn it
+ * into an allow, VERITY_E_ACCESS_DENIED (403) otherwise. `denied` is the message of a plain deny.
+ */
+export function enforceDecision(d: Decision, denied: string): void {
+  if (d.allowed) return;
+  if (d.stepUpRequired)
+    throw new VerityError(
+      'VERITY_E_STEP_UP_REQUIRED',
+      'this request is risky: authenticate again with a passkey, then retry with the step-up recorded',
+    );
+  throw new VerityError('VERITY_E_ACCESS_DENIED', denied);
 }
 
 const ABSENT = '\u0000absent';
@@ -296,6 +320,8 @@ export class PolicyEngine {
     const risk = context.risk ?? 0;
     if (!Number.isInteger(risk) || risk < 0 || risk > 100)
       throw new InputError('VERITY_E_INPUT_INVALID', 'risk must be an integer from 0 to 100');
+    const stepUp = context.stepUp ?? false;
+    if (typeof stepUp !== 'boolean') throw new InputError('VERITY_E_INPUT_INVALID', 'stepUp must be true or false');
     if (!Number.isSafeInteger(context.time))
       throw new InputError('VERITY_E_INPUT_INVALID', 'time must be milliseconds since the epoch');
     const loaded = this.#current;
@@ -304,8 +330,17 @@ export class PolicyEngine {
       consent: context.consent ?? 'unknown',
       time: context.time,
       risk,
+      stepUp,
     });
     const plan = this.#reference ? loaded.whole : this.#plan(loaded, req, action);
+    const d = this.#decide(loaded, plan, req, action);
+    // A deny the policies tie to the step-up: would a fresh strong authentication allow it?
+    if (d.allowed || stepUp || (plan.context !== '*' && !plan.context.includes('stepUp'))) return d;
+    const again = this.#decide(loaded, plan, { ...req, context: { ...req.context, stepUp: true } }, action);
+    return again.allowed ? { ...d, stepUpRequired: true } : d;
+  }
+
+  #decide(loaded: Loaded, plan: Plan, req: CedarRequest, action: Action): Decision {
     const key = this.#cacheSize > 0 && plan.slots !== null ? decisionKey(plan.slots, req, action) : undefined;
     if (key !== undefined) {
       const hit = loaded.cache.get(key);
@@ -367,7 +402,8 @@ function decisionKey(slots: readonly string[], req: CedarRequest, action: Action
 
 function decide(hash: string, plan: Plan, req: CedarRequest, action: Action): Decision {
   // No policy can apply: Cedar's answer would be a deny with no reasons.
-  if (plan.setId === undefined) return { allowed: false, policyHash: hash, reasons: [], errors: [] };
+  if (plan.setId === undefined)
+    return { allowed: false, policyHash: hash, reasons: [], errors: [], stepUpRequired: false };
   const entities: cedar.EntityJson[] = [];
   const pAttrs = pick(req.pAttrs, plan.principal);
   if (Object.keys(pAttrs).length > 0) entities.push({ uid: req.p, attrs: pAttrs, parents: [] });
@@ -383,12 +419,19 @@ function decide(hash: string, plan: Plan, req: CedarRequest, action: Action): De
   });
   if (answer.type === 'failure') {
     // A request Cedar cannot evaluate is denied (default deny), with the reason kept.
-    return { allowed: false, policyHash: hash, reasons: [], errors: answer.errors.map((e) => e.message.slice(0, 200)) };
+    return {
+      allowed: false,
+      policyHash: hash,
+      reasons: [],
+      errors: answer.errors.map((e) => e.message.slice(0, 200)),
+      stepUpRequired: false,
+    };
   }
   return {
     allowed: answer.response.decision === 'allow',
     policyHash: hash,
     reasons: answer.response.diagnostics.reason,
     errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`.slice(0, 200)),
+    stepUpRequired: false,
   };
 }

@@ -39,8 +39,12 @@ namespace Verity {
     consent: String,
     // Milliseconds since the epoch.
     time: Long,
-    // Fraud and abuse risk of the request, 0 (none) to 100.
+    // Fraud and abuse risk of the request, 0 (none) to 100: the risk scorer's score (0 to 1) as a
+    // percentage, rounded down (src/risk, policyRisk).
     risk: Long,
+    // A fresh strong authentication backs the request: the caller verified a passkey assertion of
+    // this principal within the last few minutes. False when not said.
+    stepUp: Bool,
   };
 
   action read, write, share, erase appliesTo {
@@ -207,9 +211,15 @@ when { ["fraud-prevention", "legal-obligation"].contains(context.purpose) };
 permit (principal is Verity::Auditor, action == Verity::Action::"administer", resource is Verity::Log)
 when { context.purpose == "audit" };
 
-// Nothing goes through while the fraud risk of the request is high.
+// Nothing goes through while the fraud risk of the request is very high (a score of 0.9 or more).
 @id("deny-high-risk")
-forbid (principal, action, resource) when { context.risk >= 80 };
+forbid (principal, action, resource) when { context.risk >= 90 };
+
+// A risky request (a score of 0.7 or more) goes through only with a fresh strong authentication (a
+// passkey assertion in the last minutes); without one it is refused with VERITY_E_STEP_UP_REQUIRED.
+// Change 70 to ask for a step-up more or less often.
+@id("step-up-high-risk")
+forbid (principal, action, resource) when { context.risk >= 70 && context.risk < 90 && !context.stepUp };
 
 // Restricted data is never shared.
 @id("restricted-not-shared")

@@ -11,13 +11,14 @@ export interface PolicyCase {
   readonly action: Action;
   readonly resource: ResourceRef;
   readonly context: Omit<AccessContext, 'time'> & { time?: number };
-  readonly expect: 'allow' | 'deny';
+  /** `step-up`: denied, and a fresh strong authentication (`stepUp: true`) would allow it. */
+  readonly expect: 'allow' | 'deny' | 'step-up';
 }
 
 export interface PolicyCaseResult {
   readonly name: string;
-  readonly expected: 'allow' | 'deny';
-  readonly actual: 'allow' | 'deny';
+  readonly expected: 'allow' | 'deny' | 'step-up';
+  readonly actual: 'allow' | 'deny' | 'step-up';
   readonly pass: boolean;
   readonly reasons: readonly string[];
   readonly errors: readonly string[];
@@ -112,9 +113,10 @@ const TABLE_SCHEMA = {
           consent: { enum: ['granted', 'denied', 'unknown'] },
           time: { type: 'integer' },
           risk: { type: 'integer', minimum: 0, maximum: 100 },
+          stepUp: { type: 'boolean' },
         },
       },
-      expect: { enum: ['allow', 'deny'] },
+      expect: { enum: ['allow', 'deny', 'step-up'] },
     },
   },
 } as const;
@@ -135,7 +137,7 @@ export function runPolicyTable(engine: PolicyEngine, rows: unknown, now = Date.n
   }
   return (rows as PolicyCase[]).map((c, i) => {
     const d = engine.authorize(c.principal, c.action, c.resource, { ...c.context, time: c.context.time ?? now });
-    const actual = d.allowed ? 'allow' : 'deny';
+    const actual = d.allowed ? 'allow' : d.stepUpRequired ? 'step-up' : 'deny';
     return {
       name: c.name ?? `case ${i}`,
       expected: c.expect,

@@ -11,6 +11,7 @@ import { log } from './commands/log.ts';
 import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { records } from './commands/records.ts';
+import { risk } from './commands/risk.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
 import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
@@ -36,6 +37,7 @@ export const GROUPS: readonly Group[] = [
   pii,
   anonymize,
   dp,
+  risk,
 ];
 
 /** Printed under `verity help`. */

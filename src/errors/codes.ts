@@ -86,6 +86,10 @@ export const ERROR_CODES = {
   VERITY_E_PASSKEY_LIMIT: { status: 409, area: 'passkey' },
   VERITY_E_PASSKEY_NOT_FOUND: { status: 404, area: 'passkey' },
   VERITY_E_PASSKEY_METADATA: { status: 422, area: 'passkey' },
+  // risk scoring and step-up authentication
+  VERITY_E_RISK_EVENT_INVALID: { status: 400, area: 'risk' },
+  VERITY_E_RISK_MODEL_INVALID: { status: 422, area: 'risk' },
+  VERITY_E_STEP_UP_REQUIRED: { status: 401, area: 'access' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */
