@@ -31,6 +31,12 @@ export const AUDIT_ACTIONS = [
   'deid.anonymize',
   'dp.dataset',
   'dp.query',
+  'oidc.issuer.add',
+  'oidc.issuer.update',
+  'oidc.issuer.remove',
+  'oidc.jwks.fetch',
+  'oidc.nonce',
+  'oidc.signin',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

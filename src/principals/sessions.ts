@@ -45,6 +45,11 @@ export type SessionMethod = 'service' | 'passkey' | 'oidc';
 export interface SignIn {
   readonly method: 'passkey' | 'oidc';
   readonly via: { readonly kind: string; readonly id: string };
+  /**
+   * Run inside the opening transaction, before the session row is written: consumes what must be
+   * used once (a nonce, a challenge) and may add entries; throwing aborts the opening.
+   */
+  readonly within?: (tx: StoreWriter, batch: { add(entry: Uint8Array): number }, sessionId: string) => Promise<void>;
 }
 
 /** The opener column of a signed-in session: `object:<kind>/<id>` of what vouches for it. */
@@ -219,6 +224,7 @@ export class Sessions {
         throw unauthenticated(
           `the ${signIn.method === 'passkey' ? 'passkey' : 'identity provider'} is not live here; sign in again`,
         );
+      await signIn.within?.(tx, batch, row.id);
       await tx.insertSession({ ...row, openerTokenId: opener, opener: `signin:${signIn.method}` });
       return batch.add(
         this.#entry({ ...access, actor: `player:session-${row.id}` }, 'session.open', row.id, {
