@@ -31,6 +31,7 @@ const LAYERS: Record<string, number> = {
   vault: 5,
   verity: 6,
   deid: 6,
+  oidc: 6,
   embedded: 7,
   server: 8,
   sdk: 8,

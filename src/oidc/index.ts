@@ -5,6 +5,7 @@ export {
   ISSUER_KIND,
   issuerConfig,
   JWKS_KIND,
+  MAX_JWKS_BYTES,
   parseJwks,
   SUPPORTED_ALGORITHMS,
 } from './config.ts';

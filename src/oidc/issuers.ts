@@ -31,12 +31,12 @@ export interface IssuerInfo {
   readonly name: string;
   readonly issuer: string;
   readonly clientId: string;
-  readonly algorithms: readonly string[];
+  readonly algorithms: string[];
   readonly jwksUri: string | null;
-  readonly keys: readonly { kid: string | null; kty: string; alg: string | null }[];
+  readonly keys: { kid: string | null; kty: string; alg: string | null }[];
   /** When the keys were last fetched from `jwksUri` (ISO 8601), or null. */
   readonly keysFetchedAt: string | null;
-  readonly trustedAudiences: readonly string[];
+  readonly trustedAudiences: string[];
   readonly subjectClaim: string;
   readonly namespace: string;
   readonly clockSkewSeconds: number;
@@ -94,7 +94,7 @@ function info(name: string, row: ObjectRow, fetched: ObjectRow | undefined): Iss
     name,
     issuer: c.issuer,
     clientId: c.clientId,
-    algorithms: c.algorithms,
+    algorithms: [...c.algorithms],
     jwksUri: c.jwksUri,
     keys: keys.map((k) => ({
       kid: typeof k.kid === 'string' ? k.kid : null,
@@ -102,7 +102,7 @@ function info(name: string, row: ObjectRow, fetched: ObjectRow | undefined): Iss
       alg: typeof k['alg'] === 'string' ? k['alg'] : null,
     })),
     keysFetchedAt: f === undefined ? null : new Date(f.fetchedAt).toISOString(),
-    trustedAudiences: c.trustedAudiences,
+    trustedAudiences: [...c.trustedAudiences],
     subjectClaim: c.subjectClaim,
     namespace: c.namespace,
     clockSkewSeconds: c.clockSkewSeconds,

@@ -14,6 +14,7 @@ import { handleClientError, handleError, handleFrameworkError, handleNotFound, M
 import { makeGate } from './gate.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
+import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
@@ -50,6 +51,8 @@ export interface ServerOptions {
    * than `quorum` witnesses cosigned.
    */
   readonly witnesses?: WitnessingOptions;
+  /** With `records`: platform sign-in with OpenID Connect (/v1/signin/oidc) and trusted issuers (/v1/issuers). */
+  readonly oidc?: OidcRoutesOptions;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -282,6 +285,7 @@ export function buildServer(options: ServerOptions): App {
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
+      if (options.oidc !== undefined) registerOidcRoutes(routes, options.oidc, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(
