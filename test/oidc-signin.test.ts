@@ -122,6 +122,17 @@ describe('OpenID Connect sign-in', () => {
         claimsAt(clock.now(), { iss: 'https://beta.example', aud: CLIENT, sub: 'alice', nonce: ok.nonce }),
       ),
     );
+    // A subject too long for a player id (namespace, colon and 250 characters) is refused as such.
+    const n3 = await signin.nonce('beta');
+    const long = signWithNode(
+      k,
+      claimsAt(clock.now(), { iss: 'https://beta.example', aud: CLIENT, sub: 'x'.repeat(252), nonce: n3.nonce }),
+    );
+    await assert.rejects(signin.signIn('beta', long), (e: unknown) => {
+      assert.ok(isVerityError(e, 'VERITY_E_OIDC_TOKEN_INVALID'));
+      assert.doesNotMatch(e.message, /xxxx/);
+      return true;
+    });
     // Two issuers' `alice` are two players.
     assert.equal(s.player, 'beta:alice');
     assert.notEqual((await sessions.authenticate(s.token)).subjectRef, await core.vault.subjectRef('acme:alice'));

@@ -7,7 +7,7 @@ import type { Store } from '../store/index.ts';
 import { ISSUER_KIND } from './config.ts';
 import type { Issuers } from './issuers.ts';
 import type { Nonces } from './nonces.ts';
-import { validateIdToken } from './verify.ts';
+import { IdTokenError, validateIdToken } from './verify.ts';
 
 /** A session a player opened by signing in with an ID token. */
 export interface OidcSession extends OpenedSession {
@@ -20,6 +20,7 @@ export interface OidcSession extends OpenedSession {
 const PURPOSE = 'authentication';
 const ACTOR = 'signin:oidc';
 const KID_RE = /^[\x21-\x7e]{1,64}$/;
+const MAX_PLAYER_ID = 256;
 
 /** The player id of an issuer's subject: `<namespace>:<subject>`, so two issuers' players never collide. */
 export function playerIdOf(namespace: string, subject: string): string {
@@ -92,6 +93,10 @@ export class OidcSignIn {
     // Refused before any write when it cannot succeed; consumed below, in the opening transaction.
     await this.#nonces.check(this.#store.reader, t.nonce, name);
     const player = playerIdOf(issuer.config.namespace, t.subject);
+    // Player ids are at most 256 characters (the vault's identifier rule); say so as a token refusal
+    // rather than echo the player id back in an input error.
+    if (player.length > MAX_PLAYER_ID)
+      throw new IdTokenError('sub', 'the ID token was refused: its subject is too long for a player id here');
     const subjectRef = await this.#subjectRef(player);
     // A session never outlives the token that opened it.
     const ttl = Math.max(1, Math.min(ttlSeconds, Math.floor((t.expiresAt - this.#clock.now()) / 1000)));
