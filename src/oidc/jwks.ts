@@ -1,6 +1,9 @@
 // Fetching an issuer's JWK Set (RFC 7517 5) from its `jwks_uri`: the only network call of this
 // capability, through a fetch function the caller injects (the server passes the platform's fetch,
 // tests a local identity provider). Everything it returns is attacker-controlled until checked.
+// Not jose's createRemoteJWKSet: its cache lives in one process's memory, and Verity keeps the keys
+// it verifies with in the authenticated state (see Issuers), so that every node uses, and every
+// sign-in's log entry names, the same stored set.
 import { VerityError } from '../errors/index.ts';
 import { type JwkSet, MAX_JWKS_BYTES, parseJwks } from './config.ts';
 
