@@ -33,6 +33,7 @@ const LAYERS: Record<string, number> = {
   verity: 6,
   deid: 6,
   passkeys: 6,
+  oidc: 6,
   embedded: 7,
   server: 8,
   sdk: 8,

@@ -41,6 +41,8 @@ export type ResourceRef =
   | { readonly kind: 'recordType'; readonly id: string }
   /** A de-identification domain: `kind` is pseudonym, token, fpe, dataset, pii or anonymize. */
   | { readonly kind: 'deid'; readonly id: string; readonly domainKind: string }
+  /** An identity provider trusted for sign-in, by its name. */
+  | { readonly kind: 'issuer'; readonly id: string }
   | { readonly kind: 'log' };
 
 export type Uid = { type: string; id: string };
@@ -117,6 +119,9 @@ export function cedarRequest(principal: PrincipalRef, resource: ResourceRef, con
     case 'deid':
       r = uid('Verity::DeidDomain', `${resource.domainKind}:${resource.id}`);
       rAttrs = { kind: resource.domainKind };
+      break;
+    case 'issuer':
+      r = uid('Verity::IdentityIssuer', resource.id);
       break;
     default:
       r = uid('Verity::Log', 'log');

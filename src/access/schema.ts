@@ -31,6 +31,8 @@ namespace Verity {
   // A de-identification domain: a pseudonym domain, a token domain, an FF1 key, a private dataset,
   // or one of the stateless tools (pii, anonymize); "kind" says which.
   entity DeidDomain = { kind: String };
+  // An identity provider trusted for platform sign-in (OpenID Connect), by its name in Verity.
+  entity IdentityIssuer;
 
   type RequestContext = {
     // The declared purpose of processing (purpose limitation).
@@ -71,6 +73,12 @@ namespace Verity {
     resource: [Subject],
     context: RequestContext,
   };
+  // Adding, listing, rotating the keys of and removing the identity providers players sign in with.
+  action manageIssuers appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [IdentityIssuer],
+    context: RequestContext,
+  };
   // Ending a player session before it expires.
   action revokeSession appliesTo {
     principal: [Player, Service, Operator, Auditor],
@@ -92,6 +100,7 @@ export const ACTIONS = [
   'openSession',
   'setGuardianship',
   'revokeSession',
+  'manageIssuers',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -195,6 +204,16 @@ when { principal.capabilities.contains("session.revoke") };
 @id("operator-revokes-sessions")
 permit (principal is Verity::Operator, action == Verity::Action::"revokeSession", resource is Verity::Session)
 when { principal.capabilities.contains("session.revoke") };
+
+// Whoever's token was granted issuer.manage (an operator or a platform service) decides which
+// identity providers players sign in with; no role implies it.
+@id("operator-manages-issuers")
+permit (principal is Verity::Operator, action == Verity::Action::"manageIssuers", resource is Verity::IdentityIssuer)
+when { principal.capabilities.contains("issuer.manage") && context.purpose == "administration" };
+
+@id("service-manages-issuers")
+permit (principal is Verity::Service, action == Verity::Action::"manageIssuers", resource is Verity::IdentityIssuer)
+when { principal.capabilities.contains("issuer.manage") && context.purpose == "administration" };
 
 // Services de-identify data for their own service, analytics or research.
 @id("services-deidentify")

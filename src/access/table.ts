@@ -94,6 +94,12 @@ const TABLE_SCHEMA = {
           {
             type: 'object',
             additionalProperties: false,
+            required: ['kind', 'id'],
+            properties: { kind: { const: 'issuer' }, id },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
             required: ['kind', 'id', 'domainKind'],
             properties: {
               kind: { const: 'deid' },

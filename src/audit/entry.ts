@@ -37,6 +37,12 @@ export const AUDIT_ACTIONS = [
   'passkey.recovery',
   'passkey.counter',
   'passkey.failure',
+  'oidc.issuer.add',
+  'oidc.issuer.update',
+  'oidc.issuer.remove',
+  'oidc.jwks.fetch',
+  'oidc.nonce',
+  'oidc.signin',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -10,6 +10,7 @@ import { DEFAULT_POLICIES, PolicyEngine } from '../access/index.ts';
 import { Deid } from '../deid/index.ts';
 import { readPolicies } from '../embedded/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
+import { Issuers, Nonces, OidcSignIn } from '../oidc/index.ts';
 import { Sessions, Tokens } from '../principals/index.ts';
 import {
   buildServer,
@@ -40,6 +41,11 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: 'URL',
     multiple: true,
     help: 'a web origin whose pages may call the API from browsers (repeatable)',
+  },
+  'signin-record-types': {
+    type: 'string',
+    value: 'T1,T2',
+    help: 'the record types a player who signed in themselves (OpenID Connect) reaches: their own only',
   },
   // Server logs (JSON lines on standard output by default): resolved once by `logSettings`.
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
@@ -233,6 +239,7 @@ export async function listen(
     corsOrigins: readonly string[];
     logs: LogSettings;
     witnesses?: WitnessingOptions;
+    signInRecordTypes?: readonly string[];
   },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
@@ -256,13 +263,32 @@ export async function listen(
         .catch((e: unknown) => process.stderr.write(`verity: kept the last good policies: ${(e as Error).message}\n`));
     }, 100);
   });
+  const sessions = new Sessions({
+    keys: v.keys,
+    store: v.store,
+    log: v.log,
+    signInRecordTypes: o.signInRecordTypes ?? [],
+  });
+  // Platform sign-in: JWK Sets are fetched with the platform's fetch (the one network call of it).
+  const issuers = new Issuers({ store: v.store, log: v.log, sessions, fetch: (url, init) => fetch(url, init) });
   const app = buildServer({
     log: v.log,
     records: {
       vault: v.vault,
       tokens: new Tokens(v.store, v.log),
-      sessions: new Sessions({ keys: v.keys, store: v.store, log: v.log }),
+      sessions,
       policies: () => engine,
+    },
+    oidc: {
+      issuers,
+      signIn: new OidcSignIn({
+        issuers,
+        nonces: new Nonces({ log: v.log }),
+        sessions,
+        store: v.store,
+        log: v.log,
+        subjectRef: (p) => v.vault.subjectRef(p),
+      }),
     },
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     ...(o.tls === undefined ? {} : { tls: o.tls }),

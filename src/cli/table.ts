@@ -6,6 +6,7 @@ import { deid } from './commands/deid.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
 import { init } from './commands/init.ts';
+import { issuers } from './commands/issuers.ts';
 import { keys } from './commands/keys.ts';
 import { log } from './commands/log.ts';
 import { pii } from './commands/pii.ts';
@@ -29,6 +30,7 @@ export const GROUPS: readonly Group[] = [
   types,
   tokens,
   sessions,
+  issuers,
   policy,
   log,
   witness,

@@ -47,6 +47,13 @@ export const ERROR_CODES = {
   VERITY_E_ACCESS_DENIED: { status: 403, area: 'access' },
   VERITY_E_UNAUTHENTICATED: { status: 401, area: 'access' },
   VERITY_E_SESSION_NOT_FOUND: { status: 404, area: 'access' },
+  // platform sign-in (OpenID Connect)
+  VERITY_E_OIDC_TOKEN_INVALID: { status: 401, area: 'oidc' },
+  VERITY_E_OIDC_NONCE_INVALID: { status: 401, area: 'oidc' },
+  VERITY_E_OIDC_ISSUER_NOT_TRUSTED: { status: 401, area: 'oidc' },
+  VERITY_E_OIDC_ISSUER_NOT_FOUND: { status: 404, area: 'oidc' },
+  VERITY_E_OIDC_ISSUER_EXISTS: { status: 409, area: 'oidc' },
+  VERITY_E_OIDC_JWKS_UNAVAILABLE: { status: 503, area: 'oidc' },
   // de-identification
   VERITY_E_PRIVACY_BUDGET: { status: 403, area: 'privacy' },
   VERITY_E_ANONYMITY_UNREACHABLE: { status: 422, area: 'privacy' },

@@ -297,10 +297,9 @@ export class Passkeys {
       const a = await this.#assert(response, 'signin', '', undefined);
       const s = await this.#sessions.openSignedIn(
         a.row.owner,
-        { method: 'passkey', via: { kind: PASSKEY_KIND, id: a.row.id } },
+        { method: 'passkey', via: { kind: PASSKEY_KIND, id: a.row.id }, within: (tx) => a.commit(tx) },
         { purpose },
         this.config.sessionTtlSeconds,
-        (tx) => a.commit(tx),
       );
       return { ...s, passkey: a.row.id };
     });

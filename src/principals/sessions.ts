@@ -45,6 +45,12 @@ export type SessionMethod = 'service' | 'passkey' | 'oidc';
 export interface SignIn {
   readonly method: 'passkey' | 'oidc';
   readonly via: { readonly kind: string; readonly id: string };
+  /**
+   * Run first inside the opening transaction, before the vouching object is checked and the session
+   * row is written: consumes what must be used once (a nonce, a challenge), may update the vouching
+   * object (a signature counter) and add entries; throwing aborts the opening.
+   */
+  readonly within?: (tx: StoreWriter, batch: { add(entry: Uint8Array): number }, sessionId: string) => Promise<void>;
 }
 
 /** The opener column of a signed-in session: `object:<kind>/<id>` of what vouches for it. */
@@ -203,21 +209,20 @@ export class Sessions {
    * the caller has verified): `signIn.via` names the state object that vouches for it, checked in
    * the same transaction and on every request made with the session. The audit entry names the
    * session and the method, never the player or the passkey (sessions stay unlinkable in the log).
-   * `within` runs first in the same transaction (consuming a challenge, updating a signature
-   * counter), so that the sign-in and its session commit together or not at all.
+   * `signIn.within` runs first in the same transaction (consuming a challenge or a nonce, updating
+   * a signature counter), so that the sign-in and its session commit together or not at all.
    */
   async openSignedIn(
     subjectRef: string,
     signIn: SignIn,
     access: Omit<SessionAccess, 'actor'>,
     ttlSeconds = 900,
-    within?: (tx: StoreWriter) => Promise<void>,
   ): Promise<OpenedSession> {
     if (signIn.method !== 'passkey' && signIn.method !== 'oidc')
       throw new TypeError('a sign-in is by `passkey` or `oidc`');
     const opener = `${VIA_PREFIX}${signIn.via.kind}/${signIn.via.id}`;
     return this.#open(subjectRef, ttlSeconds, `signin:${signIn.method}`, async (tx, batch, row) => {
-      if (within !== undefined) await within(tx);
+      await signIn.within?.(tx, batch, row.id);
       const o = await tx.getObject(signIn.via.kind, signIn.via.id);
       if (!vouches(o, subjectRef, this.#clock.now()))
         throw unauthenticated(

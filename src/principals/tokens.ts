@@ -19,6 +19,7 @@ export const CAPABILITIES = {
   'session.open': ['service'],
   'session.revoke': ['service', 'operator'],
   'guardianship.set': ['service'],
+  'issuer.manage': ['service', 'operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

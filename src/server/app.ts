@@ -16,6 +16,7 @@ import { makeGate } from './gate.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { registerPasskeyRoutes } from './passkeys.ts';
+import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   readonly witnesses?: WitnessingOptions;
   /** With `records` and its sessions: passkey registration, sign-in and step-up (/v1/passkeys, /v1/signin/passkey). */
   readonly passkeys?: Passkeys;
+  /** With `records`: platform sign-in with OpenID Connect (/v1/signin/oidc) and trusted issuers (/v1/issuers). */
+  readonly oidc?: OidcRoutesOptions;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -288,6 +291,7 @@ export function buildServer(options: ServerOptions): App {
       if (options.passkeys !== undefined && options.records.sessions !== undefined)
         registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
+      if (options.oidc !== undefined) registerOidcRoutes(routes, options.oidc, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
-import type { Command, Group, Values } from '../command.ts';
-import { DATA, dataDir, int, type Opened, secretFromEnv, shellPath } from '../common.ts';
+import { type Command, type Group, usage, type Values } from '../command.ts';
+import { DATA, dataDir, int, list, type Opened, secretFromEnv, shellPath } from '../common.ts';
 import {
   corsFrom,
   HTTP_OPTIONS,
@@ -30,6 +30,9 @@ async function open(
   const corsOrigins = corsFrom(values);
   const logs = logSettings(values);
   const witnesses = witnessesFrom(values, (line) => process.stderr.write(`verity: ${line}\n`));
+  const signInRecordTypes = list(values, 'signin-record-types').flatMap((t) => t.split(','));
+  if (!signInRecordTypes.every((t) => /^[a-z][a-z0-9_.-]{0,63}$/.test(t)))
+    usage('--signin-record-types takes record types separated by commas, e.g. profile,inventory');
   const dir = dataDir(values);
   const secret = await secretFromEnv(dir);
   if (create && !existsSync(join(dir, 'verity.json'))) {
@@ -48,6 +51,7 @@ async function open(
       ...(tls === undefined ? {} : { tls }),
       corsOrigins,
       logs,
+      signInRecordTypes,
       ...(witnesses === undefined ? {} : { witnesses: witnesses.options }),
     });
     witnesses?.started();
