@@ -11,6 +11,14 @@ import { Deid } from '../deid/index.ts';
 import { readPolicies } from '../embedded/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../oidc/index.ts';
+import {
+  AuthenticatorPolicy,
+  PASSKEY_OPERATIONS,
+  type PasskeyConfig,
+  type PasskeyOperation,
+  Passkeys,
+  resolvePasskeyConfig,
+} from '../passkeys/index.ts';
 import { Sessions, Tokens } from '../principals/index.ts';
 import {
   buildServer,
@@ -45,7 +53,27 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'signin-record-types': {
     type: 'string',
     value: 'T1,T2',
-    help: 'the record types a player who signed in themselves (OpenID Connect) reaches: their own only',
+    help: 'the record types a player who signed in themselves (passkey or OpenID Connect) reaches: their own only',
+  },
+  // Passkeys (WebAuthn): on when a relying party id is given.
+  'passkey-rp-id': { type: 'string', value: 'DOMAIN', help: 'serve passkey sign-in for this relying party id' },
+  'passkey-origin': {
+    type: 'string',
+    value: 'URL',
+    multiple: true,
+    help: 'a web origin whose pages run passkey ceremonies (repeatable; https, or http://localhost)',
+  },
+  'passkey-rp-name': { type: 'string', value: 'NAME', help: 'the name authenticators show (default Verity)' },
+  'passkey-mds-blob': {
+    type: 'string',
+    value: 'F',
+    help: 'a FIDO MDS3 metadata blob (JWT) for the authenticator policy',
+  },
+  'passkey-mds-root': { type: 'string', value: 'F', help: 'the root certificate (PEM) the MDS3 blob is signed under' },
+  'passkey-hardware-for': {
+    type: 'string',
+    value: 'OPS',
+    help: 'operations that demand a hardware-backed authenticator: signin,step-up (with --passkey-mds-blob)',
   },
   // Server logs (JSON lines on standard output by default): resolved once by `logSettings`.
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
@@ -240,6 +268,7 @@ export async function listen(
     logs: LogSettings;
     witnesses?: WitnessingOptions;
     signInRecordTypes?: readonly string[];
+    passkeys?: PasskeyConfig;
   },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
@@ -271,8 +300,13 @@ export async function listen(
   });
   // Platform sign-in: JWK Sets are fetched with the platform's fetch (the one network call of it).
   const issuers = new Issuers({ store: v.store, log: v.log, sessions, fetch: (url, init) => fetch(url, init) });
+  const passkeys =
+    o.passkeys === undefined
+      ? undefined
+      : new Passkeys({ store: v.store, log: v.log, keys: v.keys, sessions, config: o.passkeys });
   const app = buildServer({
     log: v.log,
+    ...(passkeys === undefined ? {} : { passkeys }),
     records: {
       vault: v.vault,
       tokens: new Tokens(v.store, v.log),
@@ -303,6 +337,8 @@ export async function listen(
     watcher.close();
     clearTimeout(timer);
     await app.close();
+    // The failure counts not yet written go to the log before it closes.
+    await passkeys?.close();
   };
   try {
     const url = await app.listen({ host: o.host, port: o.port });
@@ -311,4 +347,47 @@ export async function listen(
     await close().catch(() => undefined);
     throw listenError(e, o.host, o.port);
   }
+}
+
+/**
+ * The passkey configuration of `serve` and `start` (undefined without `--passkey-rp-id`): origins,
+ * and the authenticator policy of a FIDO MDS3 blob verified against its root at start-up.
+ */
+export async function passkeysFrom(values: Values): Promise<PasskeyConfig | undefined> {
+  const rpId = opt(values, 'passkey-rp-id');
+  const origins = list(values, 'passkey-origin');
+  const blobFile = opt(values, 'passkey-mds-blob');
+  const rootFile = opt(values, 'passkey-mds-root');
+  const hardware = opt(values, 'passkey-hardware-for');
+  if (rpId === undefined) {
+    if (origins.length > 0 || blobFile !== undefined || rootFile !== undefined || hardware !== undefined)
+      usage('the passkey options need --passkey-rp-id DOMAIN');
+    return undefined;
+  }
+  if (origins.length === 0) usage('give the web origin of your sign-in page with --passkey-origin URL');
+  if ((blobFile === undefined) !== (rootFile === undefined))
+    usage('--passkey-mds-blob and --passkey-mds-root go together');
+  const hardwareFor = (hardware ?? '').split(',').filter((x) => x !== '');
+  for (const op of hardwareFor)
+    if (!PASSKEY_OPERATIONS.includes(op as PasskeyOperation))
+      usage(`--passkey-hardware-for takes ${PASSKEY_OPERATIONS.join(', ')} separated by commas`);
+  if (hardwareFor.length > 0 && blobFile === undefined)
+    usage('--passkey-hardware-for needs the metadata of --passkey-mds-blob to know what is hardware');
+  const policy =
+    blobFile === undefined || rootFile === undefined
+      ? undefined
+      : await AuthenticatorPolicy.fromBlob(await readFile(blobFile, 'utf8'), {
+          rootPem: await readFile(rootFile, 'utf8'),
+          hardwareFor: hardwareFor as PasskeyOperation[],
+          now: Date.now(),
+        });
+  const config = {
+    rpId,
+    rpName: opt(values, 'passkey-rp-name') ?? 'Verity',
+    origins,
+    ...(policy === undefined ? {} : { policy }),
+  };
+  // Refused here, before the data directory is opened, with what to fix.
+  resolvePasskeyConfig(config);
+  return config;
 }

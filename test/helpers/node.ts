@@ -5,9 +5,13 @@ import { TEST_SECRET } from './env.ts';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'verity');
 
 /** Starts `verity serve` on a data directory (port 0: any free port); resolves with its URL. */
-export function startNode(data: string, port = 0): Promise<{ url: string; child: ChildProcess }> {
+export function startNode(
+  data: string,
+  port = 0,
+  extra: readonly string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--data', data, '--port', String(port)], {
+    const child = spawn(BIN, ['serve', '--data', data, '--port', String(port), ...extra], {
       env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
     });
     let text = '';

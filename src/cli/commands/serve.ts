@@ -12,6 +12,7 @@ import {
   hostPort,
   listen,
   logSettings,
+  passkeysFrom,
   tlsFrom,
   WITNESS_OPTIONS,
   witnessesFrom,
@@ -33,6 +34,7 @@ async function open(
   const signInRecordTypes = list(values, 'signin-record-types').flatMap((t) => t.split(','));
   if (!signInRecordTypes.every((t) => /^[a-z][a-z0-9_.-]{0,63}$/.test(t)))
     usage('--signin-record-types takes record types separated by commas, e.g. profile,inventory');
+  const passkeys = await passkeysFrom(values);
   const dir = dataDir(values);
   const secret = await secretFromEnv(dir);
   if (create && !existsSync(join(dir, 'verity.json'))) {
@@ -52,6 +54,7 @@ async function open(
       corsOrigins,
       logs,
       signInRecordTypes,
+      ...(passkeys === undefined ? {} : { passkeys }),
       ...(witnesses === undefined ? {} : { witnesses: witnesses.options }),
     });
     witnesses?.started();
