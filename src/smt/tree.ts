@@ -180,19 +180,21 @@ export class StateTree {
           const g = groups[slot];
           if (g === undefined) continue;
           const first = g[0] as StateChange;
-          const child = it.node.child(slot);
-          if (g.length === 1 && (child === undefined || (child.kind === 'leaf' && bytesEqual(child.key, first.key)))) {
-            it.node.set(slot, { kind: 'leaf', key: first.key, value: first.value });
+          const kind = it.node.slotKind(slot);
+          if (g.length === 1 && (kind === 0 || it.node.holdsKey(slot, first.key))) {
+            it.node.setLeaf(slot, first.key, first.value);
             continue;
           }
           const base = { depth: it.depth + 1, pos: statePosition(first.key, it.depth + 1), parent: it, slot };
-          if (child?.kind === 'node') {
-            loads.push({ item: { ...base, changes: g }, hash: child.hash, hit: this.#cached(child.hash) });
+          if (kind === 2) {
+            const hash = (it.node.child(slot) as { hash: Uint8Array }).hash;
+            loads.push({ item: { ...base, changes: g }, hash, hit: this.#cached(hash) });
           } else {
             if (it.depth + 1 >= MAX_NODE_DEPTH) throw new RangeError('two state keys are equal');
             // The slot's leaf (if any, and not overwritten) moves down with the new keys.
+            const child = kind === 1 ? it.node.child(slot) : undefined;
             const moved =
-              child !== undefined && !g.some((c) => bytesEqual(c.key, child.key))
+              child?.kind === 'leaf' && !g.some((c) => bytesEqual(c.key, child.key))
                 ? [{ key: child.key, value: child.value }]
                 : [];
             next.push({ ...base, node: StateNode.empty(), changes: [...moved, ...g] });
@@ -216,7 +218,7 @@ export class StateTree {
     for (let i = items.length - 1; i >= 0; i--) {
       const it = items[i] as Item;
       writes.push({ pos: it.pos, node: it.node.encode() });
-      it.parent?.node.set(it.slot, { kind: 'node', hash: it.node.hash });
+      it.parent?.node.setNode(it.slot, it.node.hash);
     }
     const nodes = items.map((it) => it.node);
     return {
