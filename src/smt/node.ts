@@ -208,6 +208,15 @@ export class StateNode {
     this.#root = undefined;
   }
 
+  /** Whether this node's hash is `h`. */
+  hashEquals(h: Uint8Array): boolean {
+    this.#settle();
+    const b = this.#b;
+    const at = this.#o + HEAP + 32;
+    for (let j = 0; j < 32; j++) if (b[at + j] !== h[j]) return false;
+    return true;
+  }
+
   /** The hash of the binary subtree this node roots. */
   get hash(): Uint8Array {
     this.#settle();
@@ -260,10 +269,10 @@ export class StateNode {
   }
 
   /**
-   * Walks `key`'s path through this node (at nibble depth `depth`), pushing the siblings it passes:
-   * returns where the path ends, or the slot of the deeper node it continues in.
+   * Walks `key`'s path through this node (at nibble depth `depth`), pushing the siblings it passes
+   * (when asked for): returns where the path ends, or the slot of the deeper node it continues in.
    */
-  walk(key: Uint8Array, depth: number, siblings: Uint8Array[]): StateTerminal | number {
+  walk(key: Uint8Array, depth: number, siblings: Uint8Array[] | undefined): StateTerminal | number {
     this.#settle();
     const b = this.#b;
     const o = this.#o;
@@ -272,8 +281,10 @@ export class StateNode {
       if (b[o + COUNT + i] === 0) return { kind: 'empty' };
       if (b[o + LEAF + i]) return this.#onlyLeaf(i);
       const bit = keyBit(key, 4 * depth + j);
-      const sib = o + HEAP + 32 * (2 * i + 1 - bit);
-      siblings.push(b.slice(sib, sib + 32));
+      if (siblings !== undefined) {
+        const sib = o + HEAP + 32 * (2 * i + 1 - bit);
+        siblings.push(b.slice(sib, sib + 32));
+      }
       i = 2 * i + bit;
     }
     const c = this.child(i - 16);
