@@ -120,30 +120,42 @@ export class StateNode {
 
   /** The stored form: u16 slot bitmap, then per filled slot 0x01 key value, or 0x02 hash. */
   encode(): Uint8Array {
+    const out = new Uint8Array(this.encodedLength());
+    this.encodeInto(out, 0);
+    return out;
+  }
+
+  /** Bytes of the stored form. */
+  encodedLength(): number {
     const b = this.#b;
     const o = this.#o;
-    let map = 0;
     let len = 2;
     for (let s = 0; s < 16; s++) {
       const k = b[o + KIND + s];
-      if (k === EMPTY) continue;
-      map |= 0x8000 >> s;
-      len += k === LEAF_SLOT ? 65 : 33;
+      if (k !== EMPTY) len += k === LEAF_SLOT ? 65 : 33;
     }
-    const out = new Uint8Array(len);
-    out[0] = map >> 8;
-    out[1] = map & 0xff;
-    let at = 2;
+    return len;
+  }
+
+  /** Writes the stored form into `out` at `at` (room for encodedLength() bytes); returns where it ends. */
+  encodeInto(out: Uint8Array, start: number): number {
+    const b = this.#b;
+    const o = this.#o;
+    let map = 0;
+    let at = start + 2;
     for (let s = 0; s < 16; s++) {
       const k = b[o + KIND + s] as number;
       if (k === EMPTY) continue;
+      map |= 0x8000 >> s;
       const n = k === LEAF_SLOT ? 64 : 32;
       out[at] = k;
       const from = o + SLOTS + 64 * s;
       for (let j = 0; j < n; j++) out[at + 1 + j] = b[from + j] as number;
       at += 1 + n;
     }
-    return out;
+    out[start] = map >> 8;
+    out[start + 1] = map & 0xff;
+    return at;
   }
 
   /** A copy to change (nodes in caches are shared and never changed in place). */

@@ -231,11 +231,21 @@ export class StateTree {
       level = next;
     }
     // Deepest first: each node's hash is known before its parent's slot is set.
-    const writes: StateNodeWrite[] = [];
     for (let i = items.length - 1; i >= 0; i--) {
       const it = items[i] as Item;
-      writes.push({ pos: it.pos, node: it.node.encode() });
       it.parent?.node.setNode(it.slot, it.node.hash);
+    }
+    // The stored forms side by side in one buffer (one allocation, not one per node).
+    let total = 0;
+    for (const it of items) total += it.node.encodedLength();
+    const buf = new Uint8Array(total);
+    const writes: StateNodeWrite[] = [];
+    let at = 0;
+    for (let i = items.length - 1; i >= 0; i--) {
+      const it = items[i] as Item;
+      const end = it.node.encodeInto(buf, at);
+      writes.push({ pos: it.pos, node: buf.subarray(at, end) });
+      at = end;
     }
     const nodes = items.map((it) => it.node);
     return {
