@@ -9,6 +9,7 @@ import {
   encodeStateProof,
   keyBit,
   type StateChange,
+  StateNode,
   type StateNodeSource,
   StateTree,
   stateDigest,
@@ -115,6 +116,26 @@ describe('state map (compact sparse Merkle tree)', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('leaves the nodes of earlier roots as they were (cached nodes are copied, never changed)', async () => {
+    const tree = new StateTree();
+    const src = new MemorySource();
+    const first = Array.from({ length: 200 }, (_, i) => ({ key: key(i), value: val(i) }));
+    const a = await build([first], tree, src);
+    const second = Array.from({ length: 150 }, (_, i) => ({ key: key(i * 2), value: val(i * 2, 1) }));
+    const u = await tree.update(src, a.root, second);
+    src.apply(u.writes);
+    u.commit();
+    // The same warm tree still proves the first root's values, and the second's.
+    for (let i = 0; i < 200; i++) {
+      const old = await tree.prove(src, a.root, key(i));
+      assert.deepEqual(verifyStateProof(a.root, key(i), old.proof), val(i));
+      const now = await tree.prove(src, u.root, key(i));
+      assert.deepEqual(now.value, i % 2 === 0 && i < 300 ? val(i, 1) : val(i));
+    }
+    // Every stored node decodes to one that encodes to the same bytes.
+    for (const w of u.writes) assert.deepEqual(StateNode.decode(w.node).encode(), w.node);
   });
 
   it('keeps keys that share long prefixes apart', async () => {

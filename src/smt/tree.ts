@@ -3,7 +3,7 @@ import { bytesEqual, toHex } from '../encoding/index.ts';
 import { StoreError } from '../errors/index.ts';
 import { EMPTY_STATE_ROOT, keyNibble, STATE_HASH_SIZE } from './hash.ts';
 import { MAX_NODE_DEPTH, StateNode, statePosition } from './node.ts';
-import type { StateProof } from './proof.ts';
+import type { StateProof, StateTerminal } from './proof.ts';
 
 /** Where the nodes live (a store's `state_nodes` table). Rows are untrusted until hashed. */
 export interface StateNodeSource {
@@ -34,13 +34,15 @@ export interface StateUpdate {
 /** How many levels a proof's cache miss reads in one query. */
 const READ_AHEAD = 8;
 
-/** A cache key from the first 128 bits of a node hash (a hit is then compared in full). */
-function hashId(h: Uint8Array): string {
-  const a = ((h[0] as number) << 24) | ((h[1] as number) << 16) | ((h[2] as number) << 8) | (h[3] as number);
-  const b = ((h[4] as number) << 24) | ((h[5] as number) << 16) | ((h[6] as number) << 8) | (h[7] as number);
-  const c = ((h[8] as number) << 24) | ((h[9] as number) << 16) | ((h[10] as number) << 8) | (h[11] as number);
-  const d = ((h[12] as number) << 24) | ((h[13] as number) << 16) | ((h[14] as number) << 8) | (h[15] as number);
-  return `${a},${b},${c},${d}`;
+/**
+ * A cache key from the first 48 bits of a node hash, as a number (no string to build and hash for
+ * each lookup): a hit is compared in full, and two hashes sharing a key only cost a miss.
+ */
+function hashId(h: Uint8Array): number {
+  return (
+    (((h[0] as number) << 16) | ((h[1] as number) << 8) | (h[2] as number)) * 0x1000000 +
+    (((h[3] as number) << 16) | ((h[4] as number) << 8) | (h[5] as number))
+  );
 }
 
 function tampered(pos: Uint8Array, what: string): StoreError {
@@ -68,7 +70,7 @@ interface Item {
  * root) names.
  */
 export class StateTree {
-  readonly #cache = new Map<string, StateNode>();
+  readonly #cache = new Map<number, StateNode>();
   readonly #max: number;
 
   constructor(options: { cacheSize?: number } = {}) {
@@ -79,7 +81,7 @@ export class StateTree {
 
   #cached(hash: Uint8Array): StateNode | undefined {
     const n = this.#cache.get(hashId(hash));
-    return n !== undefined && bytesEqual(n.hash, hash) ? n : undefined;
+    return n !== undefined && n.hashEquals(hash) ? n : undefined;
   }
 
   #remember(node: StateNode): void {
@@ -99,7 +101,7 @@ export class StateTree {
   #verified(bytes: Uint8Array | undefined, pos: Uint8Array, expected: Uint8Array): StateNode {
     if (bytes === undefined) throw tampered(pos, 'is missing');
     const node = StateNode.decode(bytes);
-    if (!bytesEqual(node.hash, expected)) throw tampered(pos, 'does not match the hash its parent commits to');
+    if (!node.hashEquals(expected)) throw tampered(pos, 'does not match the hash its parent commits to');
     this.#remember(node);
     return node;
   }
@@ -121,16 +123,31 @@ export class StateTree {
     root: Uint8Array,
     key: Uint8Array,
   ): Promise<{ value: Uint8Array | undefined; proof: StateProof }> {
-    if (key.byteLength !== STATE_HASH_SIZE) throw new RangeError('a state key has 32 bytes');
     const siblings: Uint8Array[] = [];
+    const terminal = await this.#path(source, root, key, siblings);
+    const value = terminal.kind === 'leaf' && bytesEqual(terminal.key, key) ? terminal.value : undefined;
+    return { value, proof: { siblings, terminal } };
+  }
+
+  /** `key`'s value under `root` (undefined when absent), without a proof: a check of a row read. */
+  async get(source: StateNodeSource, root: Uint8Array, key: Uint8Array): Promise<Uint8Array | undefined> {
+    const terminal = await this.#path(source, root, key, undefined);
+    return terminal.kind === 'leaf' && bytesEqual(terminal.key, key) ? terminal.value : undefined;
+  }
+
+  /** Walks `key`'s path from a trusted root to where it ends, through verified nodes only. */
+  async #path(
+    source: StateNodeSource,
+    root: Uint8Array,
+    key: Uint8Array,
+    siblings: Uint8Array[] | undefined,
+  ): Promise<StateTerminal> {
+    if (key.byteLength !== STATE_HASH_SIZE) throw new RangeError('a state key has 32 bytes');
     let node = await this.#root(source, root);
     let ahead = new Map<number, Uint8Array | undefined>();
     for (let depth = 0; ; depth++) {
       const r = node.walk(key, depth, siblings);
-      if (typeof r !== 'number') {
-        const value = r.kind === 'leaf' && bytesEqual(r.key, key) ? r.value : undefined;
-        return { value, proof: { siblings, terminal: r } };
-      }
+      if (typeof r !== 'number') return r;
       const child = node.child(r);
       if (child?.kind !== 'node' || depth + 1 >= MAX_NODE_DEPTH) throw new Error('unreachable: walk ended in a slot');
       const hit = this.#cached(child.hash);
@@ -180,19 +197,21 @@ export class StateTree {
           const g = groups[slot];
           if (g === undefined) continue;
           const first = g[0] as StateChange;
-          const child = it.node.child(slot);
-          if (g.length === 1 && (child === undefined || (child.kind === 'leaf' && bytesEqual(child.key, first.key)))) {
-            it.node.set(slot, { kind: 'leaf', key: first.key, value: first.value });
+          const kind = it.node.slotKind(slot);
+          if (g.length === 1 && (kind === 0 || it.node.holdsKey(slot, first.key))) {
+            it.node.setLeaf(slot, first.key, first.value);
             continue;
           }
           const base = { depth: it.depth + 1, pos: statePosition(first.key, it.depth + 1), parent: it, slot };
-          if (child?.kind === 'node') {
-            loads.push({ item: { ...base, changes: g }, hash: child.hash, hit: this.#cached(child.hash) });
+          if (kind === 2) {
+            const hash = (it.node.child(slot) as { hash: Uint8Array }).hash;
+            loads.push({ item: { ...base, changes: g }, hash, hit: this.#cached(hash) });
           } else {
             if (it.depth + 1 >= MAX_NODE_DEPTH) throw new RangeError('two state keys are equal');
             // The slot's leaf (if any, and not overwritten) moves down with the new keys.
+            const child = kind === 1 ? it.node.child(slot) : undefined;
             const moved =
-              child !== undefined && !g.some((c) => bytesEqual(c.key, child.key))
+              child?.kind === 'leaf' && !g.some((c) => bytesEqual(c.key, child.key))
                 ? [{ key: child.key, value: child.value }]
                 : [];
             next.push({ ...base, node: StateNode.empty(), changes: [...moved, ...g] });
@@ -212,11 +231,21 @@ export class StateTree {
       level = next;
     }
     // Deepest first: each node's hash is known before its parent's slot is set.
-    const writes: StateNodeWrite[] = [];
     for (let i = items.length - 1; i >= 0; i--) {
       const it = items[i] as Item;
-      writes.push({ pos: it.pos, node: it.node.encode() });
-      it.parent?.node.set(it.slot, { kind: 'node', hash: it.node.hash });
+      it.parent?.node.setNode(it.slot, it.node.hash);
+    }
+    // The stored forms side by side in one buffer (one allocation, not one per node).
+    let total = 0;
+    for (const it of items) total += it.node.encodedLength();
+    const buf = new Uint8Array(total);
+    const writes: StateNodeWrite[] = [];
+    let at = 0;
+    for (let i = items.length - 1; i >= 0; i--) {
+      const it = items[i] as Item;
+      const end = it.node.encodeInto(buf, at);
+      writes.push({ pos: it.pos, node: buf.subarray(at, end) });
+      at = end;
     }
     const nodes = items.map((it) => it.node);
     return {

@@ -115,7 +115,7 @@ export class Guard {
   ): Promise<{ fact: Fact; found: 'changed' | 'deleted' | 'added' } | undefined> {
     for (const f of facts) {
       const s = staged?.get(toHex(f.key));
-      const mapped = s !== undefined ? s.value : (await this.tree.prove(source, root, f.key)).value;
+      const mapped = s !== undefined ? s.value : await this.tree.get(source, root, f.key);
       const absent = mapped === undefined || bytesEqual(mapped, STATE_TOMBSTONE);
       if (f.value === undefined) {
         if (!absent) return { fact: f, found: 'deleted' };
