@@ -157,9 +157,27 @@ export function parseCommand(g: Group, c: Command, args: readonly string[]): Inv
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const [name, o] of Object.entries(c.options))
     options[name] = { type: o.type, ...(o.multiple === true ? { multiple: true } : {}) };
+  // A value of a string option that starts with `-` (a base64url session or token id such as
+  // `-Xc3...`) is the option's value, not another option: parseArgs would call it ambiguous.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') {
+      joined.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    const isOption = (x: string) =>
+      x === '--' || x === '--help' || (x.startsWith('--') && Object.hasOwn(c.options, x.slice(2).split('=')[0] ?? ''));
+    if (name !== undefined && c.options[name]?.type === 'string' && next?.startsWith('-') && !isOption(next)) {
+      joined.push(`${a}=${next}`);
+      i++;
+    } else joined.push(a);
+  }
   let r: { values: Values; positionals: string[] };
   try {
-    r = parseArgs({ args: [...args], options, allowPositionals: true, strict: true }) as typeof r;
+    r = parseArgs({ args: joined, options, allowPositionals: true, strict: true }) as typeof r;
   } catch (e) {
     usage((e as Error).message.split('\n')[0]?.toLowerCase() ?? 'bad arguments', where);
   }
