@@ -28,6 +28,8 @@ const LAYERS: Record<string, number> = {
   access: 4,
   witness: 4,
   principals: 5,
+  did: 5,
+  vc: 6,
   vault: 5,
   verity: 6,
   deid: 6,

@@ -16,6 +16,7 @@ import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
 import { tokens } from './commands/tokens.ts';
 import { types } from './commands/types.ts';
+import { vc } from './commands/vc.ts';
 import { witness } from './commands/witness.ts';
 
 export const GROUPS: readonly Group[] = [
@@ -36,6 +37,7 @@ export const GROUPS: readonly Group[] = [
   pii,
   anonymize,
   dp,
+  vc,
 ];
 
 /** Printed under `verity help`. */
