@@ -31,6 +31,14 @@ export const AUDIT_ACTIONS = [
   'deid.anonymize',
   'dp.dataset',
   'dp.query',
+  'did.create',
+  'did.rotate',
+  'credential.issue',
+  'credential.revoke',
+  'credential.suspend',
+  'credential.reinstate',
+  'issuer.trust',
+  'issuer.distrust',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

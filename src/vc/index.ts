@@ -1,3 +1,5 @@
+export type { CredentialAccess, CredentialRecord, CredentialType, IssueRequest } from './credentials.ts';
+export { CREDENTIAL_KIND, CREDENTIAL_TYPES, Credentials, STATUS_LIST_KIND } from './credentials.ts';
 export type { Disclosable, DisclosureFrame, IssueSdJwtOptions, JwsSigner, KeyBindingInput } from './issue.ts';
 export { issueSdJwt, listDisclosures, presentSdJwt } from './issue.ts';
 export type { JwsAlgorithm, VerifiedJws } from './jws.ts';
@@ -22,3 +24,7 @@ export {
   signStatusListToken,
   statusReference,
 } from './status-list.ts';
+export type { IssuerKey, TrustedIssuer } from './trust.ts';
+export { keyByKid, TRUSTED_ISSUER_KIND, TrustList } from './trust.ts';
+export type { PresentationPolicy, VerifiedPresentation } from './verifier.ts';
+export { PresentationVerifier } from './verifier.ts';
