@@ -12,6 +12,7 @@ import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
 import { makeGate } from './gate.ts';
+import { type IdentityRoutesOptions, registerIdentityRoutes } from './identity.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
@@ -25,6 +26,8 @@ export interface ServerOptions {
   readonly records?: Omit<RecordRoutesOptions, 'log'>;
   /** With `records`: the de-identification endpoints under /v1/deid/. */
   readonly deid?: Deid;
+  /** With `records`: DIDs and verifiable credentials (did:web documents, status lists, issuing, verifying). */
+  readonly identity?: IdentityRoutesOptions;
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
   /**
@@ -282,6 +285,7 @@ export function buildServer(options: ServerOptions): App {
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
+      if (options.identity !== undefined) registerIdentityRoutes(routes, options.identity, options.records.vault, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -59,6 +59,8 @@ function cedarPrincipal(p: Principal): PrincipalRef {
 const NEEDS: Partial<Record<Action, Capability>> = {
   openSession: 'session.open',
   setGuardianship: 'guardianship.set',
+  issueCredential: 'credential.issue',
+  revokeCredential: 'credential.revoke',
 };
 
 /** What a denial says: what to do next, when it is something the caller's token lacks. */

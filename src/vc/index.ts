@@ -2,7 +2,7 @@ export type { CredentialAccess, CredentialRecord, CredentialType, IssueRequest }
 export { CREDENTIAL_KIND, CREDENTIAL_TYPES, Credentials, STATUS_LIST_KIND } from './credentials.ts';
 export type { Disclosable, DisclosureFrame, IssueSdJwtOptions, JwsSigner, KeyBindingInput } from './issue.ts';
 export { issueSdJwt, listDisclosures, presentSdJwt } from './issue.ts';
-export type { JwsAlgorithm, VerifiedJws } from './jws.ts';
+export type { JwsAlgorithm, PrivateCryptoKey, VerifiedJws } from './jws.ts';
 export {
   algorithmOf,
   cryptoKeySigner,
