@@ -39,9 +39,9 @@ describe('draft-ietf-oauth-status-list vectors', () => {
         async (bits, vals) => {
           const b = bits as 1 | 2 | 4 | 8;
           const list = new StatusList(b, vals.length);
-          vals.forEach((x, i) => list.set(i, x % (1 << b)));
+          for (const [i, x] of vals.entries()) list.set(i, x % (1 << b));
           const back = await StatusList.decode(await list.encode());
-          vals.forEach((x, i) => assert.equal(back.get(i), x % (1 << b)));
+          for (const [i, x] of vals.entries()) assert.equal(back.get(i), x % (1 << b));
         },
       ),
       { numRuns: 30 },
