@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { type DidFetch, DidWebIdentities, resolveDid, verificationKey } from '../src/did/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
+import { createPresentation, disclosable } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import {
   Credentials,
@@ -29,7 +30,7 @@ describe('identity over HTTP (sqlite)', () => {
   let fetchDid: DidFetch;
   let issuerToken: string;
   let plainToken: string;
-  let holder: { jwk: JWK; sign: (b: Uint8Array) => Promise<Uint8Array> };
+  let holder: { jwk: JWK; sign: (b: Uint8Array) => Promise<Uint8Array>; key: PrivateCryptoKey };
 
   before(async () => {
     core = await makeCore('sqlite');
@@ -80,6 +81,7 @@ describe('identity over HTTP (sqlite)', () => {
     holder = {
       jwk: (await exportJWK(kp.publicKey)) as JWK,
       sign: cryptoKeySigner(kp.privateKey as PrivateCryptoKey, 'EdDSA'),
+      key: kp.privateKey as PrivateCryptoKey,
     };
   });
   after(async () => {
@@ -157,7 +159,12 @@ describe('identity over HTTP (sqlite)', () => {
       purpose: 'identity',
       claims: { tier: 'gold' },
     });
-    const p = await present(r.json().sdJwt, ['tier']);
+    // The SDK's holder helper makes the presentation.
+    assert.deepEqual(
+      disclosable(r.json().sdJwt).map((d) => d.name),
+      ['tier'],
+    );
+    const p = await createPresentation(r.json().sdJwt, ['tier'], { privateKey: holder.key, alg: 'EdDSA', ...KB });
     const ids = new DidWebIdentities({ keys: other.keys, store: other.store, log: other.log, host: 'verifier.test' });
     const trust = new TrustList({ store: other.store, log: other.log, fetch: fetchDid });
     const verifier = new PresentationVerifier({

@@ -3,6 +3,7 @@
 import type { Group } from './command.ts';
 import { anonymize } from './commands/anonymize.ts';
 import { deid } from './commands/deid.ts';
+import { did } from './commands/did.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
 import { init } from './commands/init.ts';
@@ -37,6 +38,7 @@ export const GROUPS: readonly Group[] = [
   pii,
   anonymize,
   dp,
+  did,
   vc,
 ];
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import type { Command, Group, Values } from '../command.ts';
-import { DATA, dataDir, int, type Opened, secretFromEnv, shellPath } from '../common.ts';
+import { DATA, dataDir, int, type Opened, opt, secretFromEnv, shellPath } from '../common.ts';
 import {
   corsFrom,
   HTTP_OPTIONS,
@@ -49,6 +49,7 @@ async function open(
       corsOrigins,
       logs,
       ...(witnesses === undefined ? {} : { witnesses: witnesses.options }),
+      ...(opt(values, 'did-host') === undefined ? {} : { didHost: opt(values, 'did-host') as string }),
     });
     witnesses?.started();
     return { v, dir, size: report.size, server };
