@@ -21,6 +21,7 @@ const LAYERS: Record<string, number> = {
   fpe: 2,
   note: 2,
   envelope: 2,
+  sdjwt: 2,
   keys: 3,
   store: 3,
   audit: 3,

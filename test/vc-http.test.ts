@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { type DidFetch, DidWebIdentities, resolveDid, verificationKey } from '../src/did/index.ts';
+import { isVerityError } from '../src/errors/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
-import { createPresentation, disclosable } from '../src/sdk/index.ts';
+import { CredentialsClient, createPresentation, disclosable } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import {
   Credentials,
@@ -122,8 +123,12 @@ describe('identity over HTTP (sqlite)', () => {
     const v = await post('/v1/presentations/verify', plainToken, { presentation: p, ...KB });
     assert.equal(v.statusCode, 200, v.body);
     assert.equal(v.json().claims.age_over_18, true);
-    const wrongNonce = await post('/v1/presentations/verify', plainToken, { presentation: p, ...KB, nonce: 'other' });
-    assert.equal(wrongNonce.json().error.code, 'VERITY_E_VC_KEY_BINDING_INVALID');
+    // Through the SDK's client, over the socket:
+    const client = new CredentialsClient({ url: base, token: plainToken });
+    assert.equal((await client.verify(p, KB)).claims['age_over_18'], true);
+    await assert.rejects(client.verify(p, { ...KB, nonce: 'other' }), (e: unknown) =>
+      isVerityError(e, 'VERITY_E_VC_KEY_BINDING_INVALID'),
+    );
     const status = await app.inject({ url: `/v1/status-lists/${credential.list}` });
     assert.equal(status.headers['content-type'], 'application/statuslist+jwt');
     assert.equal((await post(`/v1/credentials/${credential.id}/revoke`, plainToken, {})).statusCode, 403);

@@ -603,39 +603,4 @@ export class VerityClient {
   async erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
     return this.#json('DELETE', `/v1/records/${id}?${query({ purpose })}`);
   }
-
-  /**
-   * Asks Verity for an SD-JWT VC bound to `holderJwk` (a service names the `player`; a player
-   * session asks for its own membership credential). Keep the returned SD-JWT in the wallet.
-   */
-  async issueCredential(input: {
-    type: 'over-18' | 'verified-creator' | 'membership';
-    holderJwk: JsonValue;
-    purpose: string;
-    player?: string;
-    claims?: Record<string, JsonValue>;
-    evidence?: { ageOver18: boolean };
-    ttlSeconds?: number;
-  }): Promise<{ sdJwt: string; credential: { id: string; type: string; vct: string; status: string } }> {
-    return this.#json('POST', '/v1/credentials', input);
-  }
-
-  /** Revokes, suspends or reinstates a credential Verity issued (a token granted `credential.revoke`). */
-  async setCredentialStatus(
-    id: string,
-    verb: 'revoke' | 'suspend' | 'reinstate',
-  ): Promise<{ id: string; status: string }> {
-    return this.#json('POST', `/v1/credentials/${encodeURIComponent(id)}/${verb}`, {});
-  }
-
-  /**
-   * Has the server verify a presentation (issuer trusted, disclosures, key binding to `audience` and
-   * `nonce`, status list entry); answers the disclosed claims or throws the reason as a VerityError.
-   */
-  async verifyPresentation(
-    presentation: string,
-    o: { audience?: string; nonce?: string; requireKeyBinding?: boolean } = {},
-  ): Promise<{ issuer: string; vct: string; keyBound: boolean; claims: Record<string, JsonValue> }> {
-    return this.#json('POST', '/v1/presentations/verify', { presentation, ...o });
-  }
 }

@@ -1,5 +1,5 @@
-import type { JWK } from 'jose';
 import type { JsonValue } from '../encoding/index.ts';
+import { type ErrorCode, VerityError } from '../errors/index.ts';
 import {
   cryptoKeySigner,
   type Disclosable,
@@ -7,14 +7,13 @@ import {
   listDisclosures,
   type PrivateCryptoKey,
   presentSdJwt,
-  type VerifiedSdJwt,
-  verifySdJwt,
-} from '../vc/index.ts';
+} from '../sdjwt/index.ts';
 
 /**
- * Holder and verifier helpers of the SDK, with no server involved: list what a credential can
- * disclose, present chosen disclosures with a Key Binding JWT signed by the holder's WebCrypto key,
- * and verify a presentation offline with an issuer key (RFC 9901, strict).
+ * Holder helpers of the SDK, with no server involved: list what a credential can disclose, and
+ * present chosen disclosures with a Key Binding JWT signed by the holder's WebCrypto key.
+ * Verification is the server's (`CredentialsClient.verify`) or `verity vc verify`'s: the SDK
+ * carries no JWS verifier (jose) so that its browser build stays within its size budget.
  */
 
 /** Every claim the holder could disclose, with where it lands (`path`) and its value. */
@@ -64,19 +63,56 @@ export function createPresentation(
   );
 }
 
-/** Verifies a presentation offline with the issuer's public key (no status list check). */
-export function verifyPresentationOffline(
-  presentation: string,
-  issuerKey: JWK,
-  o: { audience?: string; nonce?: string; requireKeyBinding?: boolean; now?: number } = {},
-): Promise<VerifiedSdJwt> {
-  return verifySdJwt(presentation, {
-    issuerKey,
-    keyBinding: {
-      ...(o.requireKeyBinding === undefined ? {} : { required: o.requireKeyBinding }),
-      ...(o.audience === undefined ? {} : { audience: o.audience }),
-      ...(o.nonce === undefined ? {} : { nonce: o.nonce }),
-    },
-    ...(o.now === undefined ? {} : { now: o.now }),
-  });
+/**
+ * Credentials over HTTP (kept apart from VerityClient so that a client that only reads records does
+ * not carry it): issue (a service names the `player`; a player session asks for its own membership
+ * credential), revoke, suspend or reinstate, and have the server verify a presentation.
+ */
+export class CredentialsClient {
+  readonly #url: string;
+  readonly #token: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(o: { url: string; token: string; fetch?: typeof fetch }) {
+    this.#url = o.url.replace(/\/$/, '');
+    this.#token = o.token;
+    this.#fetch = o.fetch ?? fetch;
+  }
+
+  async #post<T>(path: string, body: unknown): Promise<T> {
+    const r = await this.#fetch(`${this.#url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const v = (await r.json()) as { error?: { code: ErrorCode; message: string } };
+    if (!r.ok) throw new VerityError(v.error?.code ?? 'VERITY_E_INTERNAL', v.error?.message ?? `HTTP ${r.status}`);
+    return v as T;
+  }
+
+  /** Asks for an SD-JWT VC bound to `holderJwk`; keep the returned SD-JWT in the wallet. */
+  issue(input: {
+    type: 'over-18' | 'verified-creator' | 'membership';
+    holderJwk: JsonValue;
+    purpose: string;
+    player?: string;
+    claims?: Record<string, JsonValue>;
+    evidence?: { ageOver18: boolean };
+    ttlSeconds?: number;
+  }): Promise<{ sdJwt: string; credential: { id: string; type: string; vct: string; status: string } }> {
+    return this.#post('/v1/credentials', input);
+  }
+
+  /** Revokes, suspends or reinstates a credential Verity issued (a token granted `credential.revoke`). */
+  setStatus(id: string, verb: 'revoke' | 'suspend' | 'reinstate'): Promise<{ id: string; status: string }> {
+    return this.#post(`/v1/credentials/${encodeURIComponent(id)}/${verb}`, {});
+  }
+
+  /** Has the server verify a presentation; answers the disclosed claims or throws the reason. */
+  verify(
+    presentation: string,
+    o: { audience?: string; nonce?: string; requireKeyBinding?: boolean } = {},
+  ): Promise<{ issuer: string; vct: string; keyBound: boolean; claims: Record<string, JsonValue> }> {
+    return this.#post('/v1/presentations/verify', { presentation, ...o });
+  }
 }

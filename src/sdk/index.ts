@@ -1,3 +1,3 @@
 export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
 export { VerityClient, webStorageCheckpoints } from './client.ts';
-export { createPresentation, disclosable, verifyPresentationOffline } from './credentials.ts';
+export { CredentialsClient, createPresentation, disclosable } from './credentials.ts';

@@ -5,11 +5,16 @@ import type { DidWebIdentities } from '../did/index.ts';
 import { fromBase64Url, type JsonValue, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { CredentialError, InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import {
+  type DisclosureFrame,
+  issueSdJwt,
+  publicJwk,
+  SD_JWT_VC_TYP,
+  STATUS,
+  StatusList,
+  signStatusListToken,
+} from '../sdjwt/index.ts';
 import type { Store, StoreWriter } from '../store/index.ts';
-import { type DisclosureFrame, issueSdJwt } from './issue.ts';
-import { publicJwk } from './jws.ts';
-import { SD_JWT_VC_TYP } from './sd-jwt-vc.ts';
-import { STATUS, StatusList, signStatusListToken } from './status-list.ts';
 
 /** Object kinds: issued credentials (metadata only, never claims) and status lists. */
 export const CREDENTIAL_KIND = 'vc.credential';

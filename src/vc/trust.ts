@@ -6,8 +6,8 @@ import { type DidFetch, resolveDid, verificationKey } from '../did/index.ts';
 import { type JsonValue, parseJson, toHex, utf8 } from '../encoding/index.ts';
 import { CredentialError, InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import { publicJwk } from '../sdjwt/index.ts';
 import type { Store } from '../store/index.ts';
-import { publicJwk } from './jws.ts';
 
 /** Object kind of the trust list: one object per trusted issuer, by `iss`. */
 export const TRUSTED_ISSUER_KIND = 'vc.trusted-issuer';

@@ -3,11 +3,16 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { type DidWebIdentities, verificationKey } from '../did/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
 import { CredentialError, isVerityError, quote } from '../errors/index.ts';
+import {
+  checkSdJwtVcClaims,
+  checkStatus,
+  decodeJwsUnverified,
+  decodeSdJwtUnverified,
+  SD_JWT_VC_TYPES,
+  statusReference,
+  verifySdJwt,
+} from '../sdjwt/index.ts';
 import type { Credentials } from './credentials.ts';
-import { decodeJwsUnverified } from './jws.ts';
-import { decodeSdJwtUnverified, verifySdJwt } from './sd-jwt.ts';
-import { checkSdJwtVcClaims, SD_JWT_VC_TYPES } from './sd-jwt-vc.ts';
-import { checkStatus, statusReference } from './status-list.ts';
 import type { IssuerKey, TrustList } from './trust.ts';
 
 /** What a verifier asks of a presentation. */
