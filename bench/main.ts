@@ -6,6 +6,7 @@ import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
+import { benchVc } from './vc.ts';
 import { benchWitness } from './witness.ts';
 
 const json = process.argv.includes('--json');
@@ -16,6 +17,7 @@ const figures: Figure[] = [
   ...benchAccess(quick),
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),
+  ...(await benchVc(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -134,7 +134,7 @@ export async function verifyJws(jws: string, jwk: JWK, what: string, types?: rea
     );
   let key: Awaited<ReturnType<typeof importJWK>>;
   try {
-    key = await importJWK(jwk, alg);
+    key = await importCached(jwk, alg);
   } catch (cause) {
     throw new CredentialError('VERITY_E_VC_INVALID', `the key for ${what} is not a valid public JWK`, { cause });
   }
@@ -144,6 +144,22 @@ export async function verifyJws(jws: string, jwk: JWK, what: string, types?: rea
     throw new CredentialError('VERITY_E_VC_SIGNATURE_INVALID', `${what} signature does not verify`, { cause });
   }
   return { header, payload, alg };
+}
+
+/** Imported public keys by their JWK text: importing costs more than verifying. Bounded, public keys only. */
+const KEY_CACHE = new Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+const KEY_CACHE_MAX = 512;
+
+function importCached(jwk: JWK, alg: JwsAlgorithm): ReturnType<typeof importJWK> {
+  const id = `${alg} ${jwk.kty} ${jwk.crv} ${jwk.x} ${jwk.y ?? ''}`;
+  let k = KEY_CACHE.get(id);
+  if (k === undefined) {
+    k = importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(jwk.y === undefined ? {} : { y: jwk.y }) } as JWK, alg);
+    k.catch(() => KEY_CACHE.delete(id));
+    if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.delete(KEY_CACHE.keys().next().value as string);
+    KEY_CACHE.set(id, k);
+  }
+  return k;
 }
 
 /** Signs `header.payload` (JSON objects) with `sign`, giving a compact JWS. */
