@@ -169,3 +169,32 @@ describe('SD-JWT refusals', () => {
       );
   });
 });
+
+describe('SD-JWT untrusted input', () => {
+  it('property: any text, and any JSON as payload and disclosures, verifies or fails with a code', async () => {
+    const enc = (x: unknown) => toBase64Url(utf8(JSON.stringify(x)));
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), async (text) => {
+        await assert.rejects(verifySdJwt(text, { issuerKey: issuerE.jwk, now: NOW }), (e: unknown) => isVerityError(e));
+      }),
+      { numRuns: 200 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 }),
+        async (payload, ds) => {
+          const jwt = await signJws({ alg: 'EdDSA' }, { _sd: [], payload } as Record<string, unknown>, issuerE.sign);
+          const text = `${jwt}~${ds.map((d) => `${enc(d)}~`).join('')}`;
+          try {
+            await verifySdJwt(text, { issuerKey: issuerE.jwk, now: NOW });
+            assert.equal(ds.length, 0);
+          } catch (e) {
+            assert.ok(isVerityError(e), String(e));
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
