@@ -8,6 +8,7 @@ import { benchPasskeys } from './passkeys.ts';
 import { benchRisk } from './risk.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
+import { benchVc } from './vc.ts';
 import { benchWitness } from './witness.ts';
 
 const json = process.argv.includes('--json');
@@ -20,6 +21,7 @@ const figures: Figure[] = [
   ...(await benchWitness(quick)),
   ...(await benchPasskeys(quick)),
   ...benchRisk(quick),
+  ...(await benchVc(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -79,6 +79,12 @@ namespace Verity {
     resource: [IdentityIssuer],
     context: RequestContext,
   };
+  // Issuing a verifiable credential about a subject (SD-JWT VC), and revoking or suspending one.
+  action issueCredential, revokeCredential appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [Subject],
+    context: RequestContext,
+  };
   // Ending a player session before it expires.
   action revokeSession appliesTo {
     principal: [Player, Service, Operator, Auditor],
@@ -101,6 +107,8 @@ export const ACTIONS = [
   'setGuardianship',
   'revokeSession',
   'manageIssuers',
+  'issueCredential',
+  'revokeCredential',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -214,6 +222,29 @@ when { principal.capabilities.contains("issuer.manage") && context.purpose == "a
 @id("service-manages-issuers")
 permit (principal is Verity::Service, action == Verity::Action::"manageIssuers", resource is Verity::IdentityIssuer)
 when { principal.capabilities.contains("issuer.manage") && context.purpose == "administration" };
+// A platform service whose token was granted credential.issue issues credentials about players it
+// knows, attesting the facts they carry (an over-18 credential needs its age evidence).
+@id("service-issues-credentials")
+permit (principal is Verity::Service, action == Verity::Action::"issueCredential", resource is Verity::Subject)
+when { principal.capabilities.contains("credential.issue") && context.purpose == "identity" };
+
+// A player asks for their own credentials (a membership of the platform that opened their session).
+@id("player-own-credentials")
+permit (principal is Verity::Player, action == Verity::Action::"issueCredential", resource is Verity::Subject)
+when { resource.owner == principal && context.purpose == "user-request" };
+
+// A service or operator whose token was granted credential.revoke revokes and suspends credentials.
+@id("service-revokes-credentials")
+permit (principal is Verity::Service, action == Verity::Action::"revokeCredential", resource is Verity::Subject)
+when { principal.capabilities.contains("credential.revoke") };
+
+@id("operator-revokes-credentials")
+permit (principal is Verity::Operator, action == Verity::Action::"revokeCredential", resource is Verity::Subject)
+when { principal.capabilities.contains("credential.revoke") };
+
+// Operators never vouch for a player: they issue no credentials.
+@id("operators-never-issue-credentials")
+forbid (principal is Verity::Operator, action == Verity::Action::"issueCredential", resource);
 
 // Services de-identify data for their own service, analytics or research.
 @id("services-deidentify")

@@ -43,6 +43,14 @@ export const AUDIT_ACTIONS = [
   'oidc.jwks.fetch',
   'oidc.nonce',
   'oidc.signin',
+  'did.create',
+  'did.rotate',
+  'credential.issue',
+  'credential.revoke',
+  'credential.suspend',
+  'credential.reinstate',
+  'issuer.trust',
+  'issuer.distrust',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -32,6 +32,7 @@ import {
 import { parseWitnessEndpoint, type WitnessingOptions } from '../witness/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
 import { int, list, type Opened, opt } from './common.ts';
+import { DID_HOST, identityServices } from './identity.ts';
 import { readInput } from './io.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -78,6 +79,7 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   // Server logs (JSON lines on standard output by default): resolved once by `logSettings`.
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
   'log-format': { type: 'string', value: 'FMT', help: 'log format (or VERITY_LOG_FORMAT): json or pretty' },
+  ...DID_HOST,
 };
 
 /** The witness options of `serve` and `start`. */
@@ -269,6 +271,8 @@ export async function listen(
     witnesses?: WitnessingOptions;
     signInRecordTypes?: readonly string[];
     passkeys?: PasskeyConfig;
+    /** The host[:port] of Verity's did:web (default: the address it listens on). */
+    didHost?: string;
   },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
@@ -325,6 +329,7 @@ export async function listen(
       }),
     },
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
+    identity: identityServices(v, o.didHost ?? `${o.host}:${o.port}`),
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
     ...(o.witnesses === undefined ? {} : { witnesses: o.witnesses }),

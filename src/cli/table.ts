@@ -3,6 +3,7 @@
 import type { Group } from './command.ts';
 import { anonymize } from './commands/anonymize.ts';
 import { deid } from './commands/deid.ts';
+import { did } from './commands/did.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
 import { init } from './commands/init.ts';
@@ -18,6 +19,7 @@ import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
 import { tokens } from './commands/tokens.ts';
 import { types } from './commands/types.ts';
+import { vc } from './commands/vc.ts';
 import { witness } from './commands/witness.ts';
 
 export const GROUPS: readonly Group[] = [
@@ -40,6 +42,8 @@ export const GROUPS: readonly Group[] = [
   anonymize,
   dp,
   risk,
+  did,
+  vc,
 ];
 
 /** Printed under `verity help`. */

@@ -97,6 +97,24 @@ export const ERROR_CODES = {
   VERITY_E_RISK_EVENT_INVALID: { status: 400, area: 'risk' },
   VERITY_E_RISK_MODEL_INVALID: { status: 422, area: 'risk' },
   VERITY_E_STEP_UP_REQUIRED: { status: 401, area: 'access' },
+  // decentralized identifiers (did:key, did:web)
+  VERITY_E_DID_INVALID: { status: 400, area: 'did' },
+  VERITY_E_DID_UNSUPPORTED: { status: 422, area: 'did' },
+  VERITY_E_DID_NOT_FOUND: { status: 404, area: 'did' },
+  VERITY_E_DID_RESOLUTION_FAILED: { status: 502, area: 'did' },
+  // verifiable credentials (SD-JWT VC, Token Status List)
+  VERITY_E_VC_INVALID: { status: 422, area: 'vc' },
+  VERITY_E_VC_SIGNATURE_INVALID: { status: 422, area: 'vc' },
+  VERITY_E_VC_DISCLOSURE_INVALID: { status: 422, area: 'vc' },
+  VERITY_E_VC_KEY_BINDING_INVALID: { status: 422, area: 'vc' },
+  VERITY_E_VC_ALG_UNSUPPORTED: { status: 422, area: 'vc' },
+  VERITY_E_VC_EXPIRED: { status: 422, area: 'vc' },
+  VERITY_E_VC_REVOKED: { status: 422, area: 'vc' },
+  VERITY_E_VC_SUSPENDED: { status: 422, area: 'vc' },
+  VERITY_E_VC_ISSUER_UNTRUSTED: { status: 403, area: 'vc' },
+  VERITY_E_VC_STATUS_UNAVAILABLE: { status: 502, area: 'vc' },
+  VERITY_E_VC_NOT_FOUND: { status: 404, area: 'vc' },
+  VERITY_E_VC_EVIDENCE_REQUIRED: { status: 422, area: 'vc' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

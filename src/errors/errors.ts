@@ -65,3 +65,7 @@ export class WitnessError extends VerityError {}
 export function isVerityError(e: unknown, code?: ErrorCode): e is VerityError {
   return e instanceof VerityError && (code === undefined || e.code === code);
 }
+/** Decentralized identifiers: malformed DIDs, unsupported methods, failed resolution. */
+export class DidError extends VerityError {}
+/** Verifiable credentials: invalid SD-JWTs and key binding, refused issuers, revoked credentials. */
+export class CredentialError extends VerityError {}

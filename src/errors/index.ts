@@ -2,6 +2,8 @@ export type { ErrorCode } from './codes.ts';
 export { ERROR_CODES, httpStatusOf } from './codes.ts';
 export {
   ConfigError,
+  CredentialError,
+  DidError,
   InputError,
   isVerityError,
   KeyError,

@@ -20,6 +20,8 @@ export const CAPABILITIES = {
   'session.revoke': ['service', 'operator'],
   'guardianship.set': ['service'],
   'issuer.manage': ['service', 'operator'],
+  'credential.issue': ['service'],
+  'credential.revoke': ['service', 'operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -13,10 +13,11 @@ import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
 import { makeGate } from './gate.ts';
+import { type IdentityRoutesOptions, registerIdentityRoutes } from './identity.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
-import { registerPasskeyRoutes } from './passkeys.ts';
 import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
+import { registerPasskeyRoutes } from './passkeys.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
@@ -28,6 +29,8 @@ export interface ServerOptions {
   readonly records?: Omit<RecordRoutesOptions, 'log'>;
   /** With `records`: the de-identification endpoints under /v1/deid/. */
   readonly deid?: Deid;
+  /** With `records`: DIDs and verifiable credentials (did:web documents, status lists, issuing, verifying). */
+  readonly identity?: IdentityRoutesOptions;
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
   /**
@@ -292,6 +295,7 @@ export function buildServer(options: ServerOptions): App {
         registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
       if (options.oidc !== undefined) registerOidcRoutes(routes, options.oidc, gate);
+      if (options.identity !== undefined) registerIdentityRoutes(routes, options.identity, options.records.vault, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -60,6 +60,8 @@ const NEEDS: Partial<Record<Action, Capability>> = {
   openSession: 'session.open',
   setGuardianship: 'guardianship.set',
   manageIssuers: 'issuer.manage',
+  issueCredential: 'credential.issue',
+  revokeCredential: 'credential.revoke',
 };
 
 /** What a denial says: what to do next, when it is something the caller's token lacks. */

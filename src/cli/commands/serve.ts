@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { type Command, type Group, usage, type Values } from '../command.ts';
-import { DATA, dataDir, int, list, type Opened, secretFromEnv, shellPath } from '../common.ts';
+import { DATA, dataDir, int, list, type Opened, opt, secretFromEnv, shellPath } from '../common.ts';
 import {
   corsFrom,
   HTTP_OPTIONS,
@@ -56,6 +56,7 @@ async function open(
       signInRecordTypes,
       ...(passkeys === undefined ? {} : { passkeys }),
       ...(witnesses === undefined ? {} : { witnesses: witnesses.options }),
+      ...(opt(values, 'did-host') === undefined ? {} : { didHost: opt(values, 'did-host') as string }),
     });
     witnesses?.started();
     return { v, dir, size: report.size, server };
