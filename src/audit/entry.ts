@@ -31,6 +31,9 @@ export const AUDIT_ACTIONS = [
   'deid.anonymize',
   'dp.dataset',
   'dp.query',
+  'privacy.policy',
+  'privacy.region',
+  'consent.record',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

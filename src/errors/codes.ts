@@ -75,6 +75,13 @@ export const ERROR_CODES = {
   VERITY_E_WITNESS_RESPONSE_INVALID: { status: 502, area: 'witness' },
   VERITY_E_WITNESS_UNAVAILABLE: { status: 503, area: 'witness' },
   VERITY_E_WITNESS_DIR: { status: 500, area: 'witness' },
+  // privacy policy as code and consent
+  VERITY_E_POLICY_DOCUMENT_INVALID: { status: 422, area: 'privacy' },
+  VERITY_E_POLICY_UNKNOWN_PURPOSE: { status: 400, area: 'privacy' },
+  VERITY_E_POLICY_UNKNOWN_CATEGORY: { status: 400, area: 'privacy' },
+  VERITY_E_POLICY_VERSION_CONFLICT: { status: 409, area: 'privacy' },
+  VERITY_E_CONSENT_REQUIRED: { status: 403, area: 'privacy' },
+  VERITY_E_CONSENT_OPTED_OUT: { status: 403, area: 'privacy' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

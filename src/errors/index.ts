@@ -6,6 +6,7 @@ export {
   isVerityError,
   KeyError,
   LogError,
+  PrivacyError,
   quote,
   StoreError,
   VaultError,
