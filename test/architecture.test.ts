@@ -29,6 +29,8 @@ const LAYERS: Record<string, number> = {
   witness: 4,
   principals: 5,
   vault: 5,
+  consent: 5,
+  privacy: 6,
   verity: 6,
   deid: 6,
   embedded: 7,

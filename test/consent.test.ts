@@ -5,14 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeAuditEntry } from '../src/audit/index.ts';
+import { verifyConsentProofs } from '../src/consent/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
-import {
-  DEFAULT_PRIVACY_POLICY,
-  Privacy,
-  PrivacyPolicy,
-  proveConsents,
-  verifyConsentProofs,
-} from '../src/privacy/index.ts';
+import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy, proveConsents } from '../src/privacy/index.ts';
 import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
 
 const policy = PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY);

@@ -19,6 +19,8 @@ export const CAPABILITIES = {
   'session.open': ['service'],
   'session.revoke': ['service', 'operator'],
   'guardianship.set': ['service'],
+  // Recording and reading players' consent and declared region (the player's own session needs none).
+  'consent.record': ['service'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

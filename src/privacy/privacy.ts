@@ -3,11 +3,7 @@
 // state object written in the same transaction as its log entry.
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
-import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
-import type { TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, Store, StoreReader } from '../store/index.ts';
-import type { PrivacyPolicy, Regime } from './policy.ts';
+import type { ConsentProofs } from '../consent/index.ts';
 import {
   CONSENT_KIND,
   CONSENT_STATUSES,
@@ -23,7 +19,13 @@ import {
   POLICY_KIND,
   REGION_RE,
   SUBJECT_KIND,
-} from './records.ts';
+} from '../consent/index.ts';
+import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
+import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import type { ObjectRow, Store, StoreReader } from '../store/index.ts';
+import type { PrivacyPolicy, Regime } from './policy.ts';
+import { proveConsents } from './prove.ts';
 
 /** Who acts (named in the log entry). */
 export interface PrivacyAccess {
@@ -271,6 +273,14 @@ export class Privacy {
   async consents(subjectRef: string): Promise<ConsentRecord[]> {
     const rows = await this.#store.reader.listObjects(CONSENT_KIND, checkRef(subjectRef), { limit: MAX_CONSENTS });
     return rows.map((r) => checkRecord(JSON.parse(r.body)));
+  }
+
+  /**
+   * A player's consents with their evidence against the latest signed checkpoint: each current state
+   * with its state proof, every change with its inclusion proof (check with `verifyConsentProofs`).
+   */
+  prove(subjectRef: string): Promise<ConsentProofs> {
+    return proveConsents(this.#store, this.#log, checkRef(subjectRef), this.#policy.version);
   }
 
   /**

@@ -1,13 +1,14 @@
 // The server side of consent evidence: a player's consents and their history, each proven against
 // one signed checkpoint (see proof.ts for what a client checks).
+
+import type { ConsentProofs, ProvenChange, ProvenObject } from '../consent/index.ts';
+import { CONSENT_KIND, checkHistoryItem, HISTORY_KIND } from '../consent/index.ts';
 import { toBase64 } from '../encoding/index.ts';
 import { LogError, StoreError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
 import { stateKey, stateProofToBase64, stateRootFromExtensions } from '../smt/index.ts';
 import { proveState, type Store } from '../store/index.ts';
-import type { ConsentProofs, ProvenChange, ProvenObject } from './proof.ts';
-import { CONSENT_KIND, checkHistoryItem, HISTORY_KIND } from './records.ts';
 
 const MAX_CONSENTS = 512;
 const MAX_HISTORY = 5000;

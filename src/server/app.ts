@@ -8,6 +8,7 @@ import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
+import { registerConsentRoutes } from './consent.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
@@ -282,6 +283,8 @@ export function buildServer(options: ServerOptions): App {
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
+      if (options.records.privacy !== undefined)
+        registerConsentRoutes(routes, { ...options.records, log }, options.records.privacy, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(
