@@ -2,6 +2,7 @@
 
 import type { Group } from './command.ts';
 import { anonymize } from './commands/anonymize.ts';
+import { consent } from './commands/consent.ts';
 import { deid } from './commands/deid.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
@@ -10,6 +11,7 @@ import { keys } from './commands/keys.ts';
 import { log } from './commands/log.ts';
 import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
+import { privacyPolicy } from './commands/privacy-policy.ts';
 import { records } from './commands/records.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
 import { sessions } from './commands/sessions.ts';
@@ -29,6 +31,8 @@ export const GROUPS: readonly Group[] = [
   tokens,
   sessions,
   policy,
+  privacyPolicy,
+  consent,
   log,
   witness,
   deid,
