@@ -334,6 +334,20 @@ export class PrivacyPolicy {
     return this.legalBasis(purpose, regime, category).consent;
   }
 
+  /**
+   * The consent mode of a purpose when it is the same under every regime (no need to know the
+   * player's regime), else `mixed`. Special categories aside.
+   */
+  uniformMode(purpose: string): ConsentMode | 'mixed' {
+    const modes = new Set(this.regimes.map((r) => this.consentMode(purpose, r)));
+    return modes.size === 1 ? [...modes][0] : 'mixed';
+  }
+
+  /** Whether the category is a special one (GDPR Art. 9): consent to it is asked for on its own. */
+  isSpecial(category: string | undefined): boolean {
+    return category !== undefined && this.document.categories[category]?.special === true;
+  }
+
   /** Whether consent never bears on the purpose, under any regime: decisions then read no consent. */
   consentFree(purpose: string): boolean {
     return this.#consentFree.has(purpose);

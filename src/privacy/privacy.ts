@@ -399,18 +399,23 @@ export class Privacy {
     o: { category?: string; gpc?: boolean; action?: string } = {},
   ): Promise<ConsentAnswer> {
     const policy = this.#policy;
-    const selling = policy.saleOrSharing(purpose) !== undefined || o.action === 'share';
-    const special = o.category !== undefined && policy.document.categories[o.category]?.special === true;
+    const gpcSelling = o.gpc === true && (policy.saleOrSharing(purpose) !== undefined || o.action === 'share');
+    const special = policy.isSpecial(o.category);
     // Most traffic: consent bears on the purpose nowhere; no read at all.
-    if (policy.consentFree(purpose) && !special && !(selling && o.gpc === true)) return { consent: 'unknown' };
+    if (policy.consentFree(purpose) && !special && !gpcSelling) return { consent: 'unknown' };
     if (!policy.hasPurpose(purpose)) return { consent: 'unknown' };
-    const regime = policy.regimeFor(await this.regionOf(subjectRef));
-    const g: Regime = policy.regime(regime);
-    if (selling && o.gpc === true && g.honoursGpc === true) return { consent: 'denied', because: 'opted-out' };
-    const mode = policy.consentMode(purpose, regime, o.category);
-    let latest: ConsentRecord | undefined;
-    if (o.category !== undefined) latest = await this.consent(subjectRef, purpose, o.category);
-    latest ??= await this.consent(subjectRef, purpose);
+    // The player's regime is read only when it matters (the purpose's mode differs between regimes,
+    // a special category, or a GPC signal): a decision reads one object in the common case.
+    const uniform = special || gpcSelling ? 'mixed' : policy.uniformMode(purpose);
+    let mode = uniform === 'mixed' ? undefined : uniform;
+    if (uniform === 'mixed') {
+      const regime = policy.regimeFor(await this.regionOf(subjectRef));
+      const g: Regime = policy.regime(regime);
+      if (gpcSelling && g.honoursGpc === true) return { consent: 'denied', because: 'opted-out' };
+      mode = policy.consentMode(purpose, regime, o.category);
+    }
+    // Consent to a special category is its own (GDPR Art. 9(2)(a)); otherwise per purpose.
+    const latest = await this.consent(subjectRef, purpose, special ? o.category : undefined);
     if (mode === 'opt-in')
       return latest?.status === 'given' ? { consent: 'granted' } : { consent: 'denied', because: 'required' };
     if (mode === 'opt-out' && latest !== undefined && latest.status !== 'given')
