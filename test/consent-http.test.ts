@@ -8,7 +8,7 @@ import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { verifyConsentProofs } from '../src/consent/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
-import { VerityClient } from '../src/sdk/index.ts';
+import { ConsentClient, VerityClient } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
 
@@ -193,11 +193,13 @@ for (const backend of BACKENDS) {
 
     it('the SDK records consent and checks the evidence of every consent and change', async () => {
       const token = await session('eve');
-      const sdk = new VerityClient({ url, token, verifierKey: core.log.verifierKey });
-      const r = await sdk.recordConsent({ purpose: 'personalisation', status: 'given', method: 'web-form' });
+      const sdk = new ConsentClient(new VerityClient({ url, token, verifierKey: core.log.verifierKey }), {
+        sessionToken: token,
+      });
+      const r = await sdk.record({ purpose: 'personalisation', status: 'given', method: 'web-form' });
       assert.equal(r.record.status, 'given');
-      await sdk.recordConsent({ purpose: 'personalisation', status: 'withdrawn' });
-      const mine = await sdk.consents();
+      await sdk.record({ purpose: 'personalisation', status: 'withdrawn' });
+      const mine = await sdk.list();
       const p = mine.consents.find((c) => c.record.purpose === 'personalisation');
       assert.equal(p?.record.status, 'withdrawn');
       assert.equal(p?.history.length, 2);

@@ -164,7 +164,12 @@ export class LocalGate {
     const d = this.decide(action, resource, purpose, consent);
     if (!d.allowed) {
       await this.log(action, label, purpose, false);
-      if (consent.consent === 'denied' && d.reasons.includes('no-processing-without-consent'))
+      // Consent is named as the reason only when it decided: with it, the policies would allow.
+      if (
+        consent.consent === 'denied' &&
+        d.reasons.includes('no-processing-without-consent') &&
+        this.decide(action, resource, purpose, { consent: 'granted' }).allowed
+      )
         throw new PrivacyError(
           consent.because === 'opted-out' ? 'VERITY_E_CONSENT_OPTED_OUT' : 'VERITY_E_CONSENT_REQUIRED',
           `purpose ${quote(purpose)} rests on the player's consent, which is not given (or they opted out); record it with \`verity consent grant\``,

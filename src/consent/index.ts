@@ -2,7 +2,7 @@
 // change of it are, and `verifyConsentProofs`. No store and no policy here, so the SDK can take it
 // into a browser; src/privacy records and proves consents on the server.
 export type { ConsentProofs, ProvenChange, ProvenObject, VerifiedConsent } from './proof.ts';
-export { objectStateValue, verifyConsentProofs } from './proof.ts';
+export { objectStateValue, verifyConsentAnswer, verifyConsentProofs } from './proof.ts';
 export type { ConsentChange, ConsentHistoryItem, ConsentRecord, ConsentStatus } from './records.ts';
 export {
   CONSENT_KIND,

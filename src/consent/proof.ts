@@ -86,10 +86,21 @@ export function verifyConsentProofs(
 ): { checkpoint: Checkpoint; consents: VerifiedConsent[] } {
   if (typeof answer !== 'object' || answer === null || typeof answer.checkpoint !== 'string')
     throw tampered('the answer carries no checkpoint');
+  return verifyConsentAnswer(answer, subjectRef, verifyCheckpoint(answer.checkpoint, verifier, origin).checkpoint);
+}
+
+/**
+ * `verifyConsentProofs` against `cp`, the answer's checkpoint already checked by the caller (its
+ * signature, and its consistency with what the caller trusts).
+ */
+export function verifyConsentAnswer(
+  answer: ConsentProofs,
+  subjectRef: string,
+  cp: Checkpoint,
+): { checkpoint: Checkpoint; consents: VerifiedConsent[] } {
   if (answer.subjectRef !== subjectRef) throw tampered('the answer is about another player');
   if (!Array.isArray(answer.consents) || !Array.isArray(answer.history)) throw tampered('the answer is malformed');
   if (answer.consents.length > MAX_ITEMS || answer.history.length > MAX_ITEMS) throw tampered('the answer is too long');
-  const cp = verifyCheckpoint(answer.checkpoint, verifier, origin).checkpoint;
   const root = stateRootFromExtensions(cp.extensions);
   if (root === undefined) throw tampered('the checkpoint commits to no state map');
   const byConsent = new Map<string, ConsentHistoryItem[]>();

@@ -105,8 +105,50 @@ export function changeCommitment(c: ConsentChange, salt: Uint8Array): string {
   return contentCommitment(salt, changeBytes(c));
 }
 
-const isInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+// The checks of what is stored or received (attacker-controlled when a client reads it from a
+// server), as tables of field checks: compact, because the SDK ships them to browsers.
+type Check = (v: unknown) => boolean;
+const str =
+  (max: number, re?: RegExp): Check =>
+  (v) =>
+    typeof v === 'string' && v.length > 0 && v.length <= max && (re === undefined || re.test(v));
+const nat: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const orNull =
+  (c: Check): Check =>
+  (v) =>
+    v === null || c(v);
+const STATE: Record<string, Check> = {
+  consentId: str(26, CONSENT_ID_RE),
+  subjectRef: str(43, REF_RE),
+  purpose: str(64),
+  category: orNull(str(64)),
+  status: (v) => (CONSENT_STATUSES as readonly unknown[]).includes(v),
+  policyVersion: str(64),
+  method: str(32, METHOD_RE),
+  regime: str(64),
+};
+const CHANGE: Record<string, Check> = { ...STATE, at: nat };
+const RECORD: Record<string, Check> = {
+  ...STATE,
+  givenAt: orNull(nat),
+  withdrawnAt: orNull(nat),
+  changes: nat,
+  logIndex: nat,
+  updatedAt: nat,
+};
+const ITEM: Record<string, Check> = { change: (v) => typeof v === 'object', salt: str(22), logIndex: nat };
+
+/** A copy of the checked fields of `v`, or VERITY_E_INPUT_INVALID naming the first bad one. */
+function checked<T>(v: unknown, spec: Record<string, Check>, what: string): T {
+  if (typeof v !== 'object' || v === null) throw bad(`${what} is not an object`);
+  const out: Record<string, unknown> = {};
+  for (const [k, c] of Object.entries(spec)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (!c(x)) throw bad(`${what} has a bad ${k} ${quote(x)}`);
+    out[k] = x;
+  }
+  return out as T;
+}
 
 function bad(what: string): InputError {
   return new InputError('VERITY_E_INPUT_INVALID', `a stored or received consent ${what}`);
@@ -114,64 +156,17 @@ function bad(what: string): InputError {
 
 /** Checks a change (attacker-controlled when a client reads it from a server). */
 export function checkChange(v: unknown): ConsentChange {
-  if (typeof v !== 'object' || v === null) throw bad('change is not an object');
-  const o = v as Record<string, unknown>;
-  if (
-    !isStr(o['consentId'], 26) ||
-    !CONSENT_ID_RE.test(o['consentId']) ||
-    !isStr(o['subjectRef'], 43) ||
-    !REF_RE.test(o['subjectRef']) ||
-    !isStr(o['purpose'], 64) ||
-    !(o['category'] === null || isStr(o['category'], 64)) ||
-    !(CONSENT_STATUSES as readonly unknown[]).includes(o['status']) ||
-    !isInt(o['at']) ||
-    !isStr(o['policyVersion'], 64) ||
-    !isStr(o['method'], 32) ||
-    !METHOD_RE.test(o['method']) ||
-    !isStr(o['regime'], 64)
-  )
-    throw bad('change has missing or mistyped fields');
-  return {
-    consentId: o['consentId'] as string,
-    subjectRef: o['subjectRef'] as string,
-    purpose: o['purpose'] as string,
-    category: o['category'] as string | null,
-    status: o['status'] as ConsentStatus,
-    at: o['at'] as number,
-    policyVersion: o['policyVersion'] as string,
-    method: o['method'] as string,
-    regime: o['regime'] as string,
-  };
+  return checked(v, CHANGE, 'change');
 }
 
 /** Checks a current-state body. */
 export function checkRecord(v: unknown): ConsentRecord {
-  if (typeof v !== 'object' || v === null) throw bad('record is not an object');
-  const o = v as Record<string, unknown>;
-  const { at: _at, ...rest } = checkChange({ ...o, at: o['updatedAt'] });
-  if (
-    !(o['givenAt'] === null || isInt(o['givenAt'])) ||
-    !(o['withdrawnAt'] === null || isInt(o['withdrawnAt'])) ||
-    !isInt(o['changes']) ||
-    !isInt(o['logIndex'])
-  )
-    throw bad('record has missing or mistyped fields');
-  return {
-    ...rest,
-    givenAt: o['givenAt'] as number | null,
-    withdrawnAt: o['withdrawnAt'] as number | null,
-    changes: o['changes'] as number,
-    logIndex: o['logIndex'] as number,
-    updatedAt: o['updatedAt'] as number,
-  };
+  return checked(v, RECORD, 'record');
 }
 
 /** Checks a history body. */
 export function checkHistoryItem(v: unknown): ConsentHistoryItem {
-  if (typeof v !== 'object' || v === null) throw bad('history item is not an object');
-  const o = v as Record<string, unknown>;
-  const change = checkChange(o['change']);
-  if (!isStr(o['salt'], 64) || !isInt(o['logIndex'])) throw bad('history item has missing or mistyped fields');
-  if (fromBase64Url(o['salt'] as string).byteLength !== 16) throw bad(`salt ${quote(o['salt'])} is not 16 bytes`);
-  return { change, salt: o['salt'] as string, logIndex: o['logIndex'] as number };
+  const item = checked<ConsentHistoryItem>(v, ITEM, 'history item');
+  if (fromBase64Url(item.salt).byteLength !== 16) throw bad('salt is not 16 bytes');
+  return { ...item, change: checkChange(item.change) };
 }

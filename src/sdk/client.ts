@@ -1,18 +1,10 @@
 import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
 import {
-  type ConsentProofs,
-  type ConsentRecord,
-  type ConsentStatus,
-  type VerifiedConsent,
-  verifyConsentProofs,
-} from '../consent/index.ts';
-import {
   bytesEqual,
   canonicalJsonBytes,
   checkIdentifier,
   fromBase64,
   fromBase64Url,
-  fromUtf8,
   type JsonValue,
 } from '../encoding/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
@@ -613,52 +605,18 @@ export class VerityClient {
   }
 
   /**
-   * Records a change of consent (FGMV-46 7.4.1): a player's session records its own; a service
-   * granted `consent.record` names the player in `subject`. Decisions read it at once.
+   * A JSON call to any endpoint of the API with this client's token (for helpers built on the
+   * client, such as `ConsentClient`): what it answers is not checked here.
    */
-  async recordConsent(input: {
-    subject?: string;
-    purpose: string;
-    category?: string;
-    status: ConsentStatus;
-    method?: string;
-    policyVersion?: string;
-    region?: string;
-  }): Promise<{ record: ConsentRecord; logIndex: number }> {
-    return this.#json('POST', '/v1/consent', input);
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#json<T>(method, path, body);
   }
 
   /**
-   * A player's consents, checked: the signed checkpoint (consistent with the one this client
-   * trusts), the state proof of every current state, and the inclusion proof of every change of
-   * each, whose last is its current state. Without `subject`: the session's own player (the answer
-   * must be about the player the session token names); with it: a service granted `consent.record`.
+   * Checks a checkpoint an answer carries: signed by the log's key and consistent with the one this
+   * client trusts (which it advances when newer).
    */
-  async consents(
-    subject?: string,
-  ): Promise<{ subjectRef: string; policyVersion: string; consents: VerifiedConsent[] }> {
-    const answer =
-      subject === undefined
-        ? await this.#json<ConsentProofs>('GET', '/v1/consent')
-        : await this.#json<ConsentProofs>('POST', '/v1/consent/query', { subject });
-    const claimed = subject === undefined ? sessionSubject(this.#token) : undefined;
-    const ref = claimed ?? answer?.subjectRef;
-    if (typeof ref !== 'string') throw new LogError('VERITY_E_STATE_PROOF_INVALID', 'the answer names no player');
-    const checked = verifyConsentProofs(answer, ref, this.#verifier, this.#origin);
-    // Signed is not enough: the checkpoint must be consistent with the one this client trusts.
-    await this.#advance(answer.checkpoint, true);
-    return { subjectRef: ref, policyVersion: answer.policyVersion, consents: checked.consents };
-  }
-}
-
-/** The subject reference a player session token names (its `sub`), read without verifying it. */
-function sessionSubject(token: string | undefined): string | undefined {
-  const part = token?.split('.')[1];
-  if (part === undefined) return undefined;
-  try {
-    const sub = (JSON.parse(fromUtf8(fromBase64Url(part, 'session token'), 'session token')) as { sub?: unknown }).sub;
-    return typeof sub === 'string' && /^[A-Za-z0-9_-]{43}$/.test(sub) ? sub : undefined;
-  } catch {
-    return undefined;
+  verifiedCheckpoint(note: string): Promise<Checkpoint> {
+    return this.#advance(note, true);
   }
 }

@@ -1,2 +1,3 @@
 export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
 export { VerityClient, webStorageCheckpoints } from './client.ts';
+export { ConsentClient } from './consent.ts';

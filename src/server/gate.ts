@@ -223,7 +223,19 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     });
     if (!d.allowed) {
       await logDecision(p, action, label, purposeText, d);
-      if (consent.consent === 'denied' && d.reasons.includes(CONSENT_POLICY)) throw consentDenial(consent, purposeText);
+      // Consent is named as the reason only when it decided: with it, the policies would allow.
+      if (
+        consent.consent === 'denied' &&
+        d.reasons.includes(CONSENT_POLICY) &&
+        o
+          .policies()
+          .authorize(cedarPrincipal(p), action, resource, {
+            purpose: purposeText,
+            consent: 'granted',
+            time: clock.now(),
+          }).allowed
+      )
+        throw consentDenial(consent, purposeText);
       throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
     }
     return d;
