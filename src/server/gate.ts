@@ -227,13 +227,11 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
       if (
         consent.consent === 'denied' &&
         d.reasons.includes(CONSENT_POLICY) &&
-        o
-          .policies()
-          .authorize(cedarPrincipal(p), action, resource, {
-            purpose: purposeText,
-            consent: 'granted',
-            time: clock.now(),
-          }).allowed
+        o.policies().authorize(cedarPrincipal(p), action, resource, {
+          purpose: purposeText,
+          consent: 'granted',
+          time: clock.now(),
+        }).allowed
       )
         throw consentDenial(consent, purposeText);
       throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
