@@ -251,6 +251,11 @@ export async function listen(
   // new version is stored and logged.
   const privacy = await openPrivacy(v, dir, { actor: 'operator:cli' });
   const engine = PolicyEngine.load(await readPolicies(policyDir));
+  const undeclared = privacy.policy.undeclaredPurposesIn(engine.policyText);
+  if (undeclared.length > 0)
+    process.stderr.write(
+      `verity: the Cedar policies name purposes the privacy policy does not declare (requests for them are refused): ${undeclared.join(', ')}\n`,
+    );
   // Policies are files: a change is picked up at once; an invalid set is refused and the last good one stays.
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(policyDir, () => {

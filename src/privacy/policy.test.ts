@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { DEFAULT_POLICIES } from '../access/index.ts';
 import { isVerityError } from '../errors/index.ts';
 import { DEFAULT_PRIVACY_POLICY, POLICY_SCHEMA, PrivacyPolicy } from './index.ts';
 
@@ -119,6 +120,16 @@ describe('privacy policy documents', () => {
     assert.deepEqual(policy.regime('gdpr').deadline, { respondWithin: 'P1M', extendableBy: 'P2M' });
     assert.deepEqual(policy.regime('ccpa').deadline, { respondWithin: 'P45D', extendableBy: 'P45D' });
     assert.deepEqual(policy.regime('lgpd').deadline, { respondWithin: 'P15D', extendableBy: null });
+  });
+
+  it('the default Cedar policies name only purposes the default privacy policy declares', async () => {
+    assert.deepEqual(policy.undeclaredPurposesIn(DEFAULT_POLICIES), []);
+    assert.deepEqual(
+      policy.undeclaredPurposesIn(
+        'when { ["support", "telepathy"].contains(context.purpose) || context.purpose == "x" }',
+      ),
+      ['telepathy', 'x'],
+    );
   });
 
   it('answers legal bases and consent modes per regime; special categories need explicit consent', () => {

@@ -363,6 +363,18 @@ export class PrivacyPolicy {
     return this.#purposes.filter((p) => this.saleOrSharing(p) !== undefined);
   }
 
+  /**
+   * The purposes a Cedar policy set compares `context.purpose` with (`== "P"`, `["P", ...].contains(
+   * context.purpose)`) that this policy does not declare: such a policy can never apply.
+   */
+  undeclaredPurposesIn(cedar: string): string[] {
+    const named = new Set<string>();
+    for (const m of cedar.matchAll(/context\.purpose\s*==\s*"([^"]{1,64})"/g)) named.add(m[1] as string);
+    for (const m of cedar.matchAll(/\[([^\]]{0,2000})\]\s*\.contains\(\s*context\.purpose\s*\)/g))
+      for (const q of (m[1] as string).matchAll(/"([^"]{1,64})"/g)) named.add(q[1] as string);
+    return [...named].filter((p) => !this.hasPurpose(p)).sort();
+  }
+
   /** A compact DPV term as a full IRI (`dpv:Consent` -> `https://w3id.org/dpv#Consent`). */
   iri(term: string): string {
     const i = term.indexOf(':');
