@@ -35,7 +35,13 @@ for (const backend of BACKENDS) {
         log: core.log,
         policy: PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY),
       });
-      const engine = PolicyEngine.load(DEFAULT_POLICIES);
+      // The defaults, and an advertising network that may read profiles for sale (CCPA: until the
+      // player opts out).
+      const engine = PolicyEngine.load(`${DEFAULT_POLICIES}
+@id("adnet-reads-for-sale")
+permit (principal == Verity::Service::"adnet", action == Verity::Action::"read", resource is Verity::Record)
+when { principal.recordTypes.contains(resource.type) && context.purpose == "data-sale" };
+`);
       app = buildServer({
         log: core.log,
         records: {
@@ -56,6 +62,7 @@ for (const backend of BACKENDS) {
       await make('world', ['avatar.profile']);
       await make('consents', [], ['consent.record']);
       await make('platform', ['avatar.profile'], ['session.open']);
+      await make('adnet', ['avatar.profile']);
     });
     after(async () => {
       await app.close();
@@ -168,9 +175,9 @@ for (const backend of BACKENDS) {
       assert.equal(sale?.record.method, 'gpc-signal');
       assert.equal(sale?.record.status, 'refused');
       assert.ok(v.consents.some((c) => c.record.purpose === 'targeted-advertising'));
-      // A service's request carrying the header (relayed from the player's browser) cannot sell.
-      const w = t['world'] as string;
-      const put = await post(w, '/v1/records', {
+      // A service's request carrying the header (relayed from the player's browser) cannot sell,
+      // where the same request without it may (CCPA: sale stands until the player opts out).
+      const put = await post(t['world'] as string, '/v1/records', {
         subject: 'dee',
         type: 'avatar.profile',
         purpose: 'service-provision',
@@ -183,12 +190,31 @@ for (const backend of BACKENDS) {
         region: 'US-CA',
       });
       const id = (put.json() as { id: string }).id;
-      const sold = await app.inject({
-        url: `/v1/records/${id}?purpose=data-sale`,
-        headers: auth(w, { 'sec-gpc': '1' }),
-      });
+      const adnet = t['adnet'] as string;
+      const sell = (headers: Record<string, string>) =>
+        app.inject({ url: `/v1/records/${id}?purpose=data-sale`, headers: auth(adnet, headers) });
+      assert.equal((await sell({})).statusCode, 200);
+      const sold = await sell({ 'sec-gpc': '1' });
       assert.equal(sold.statusCode, 403);
       assert.equal(code(sold), 'VERITY_E_CONSENT_OPTED_OUT');
+      // A player not under CCPA (GDPR by default) never gave consent to sale: refused as such.
+      const put2 = await post(t['world'] as string, '/v1/records', {
+        subject: 'eu-player',
+        type: 'avatar.profile',
+        purpose: 'service-provision',
+        data: {},
+      });
+      const eu = await app.inject({
+        url: `/v1/records/${(put2.json() as { id: string }).id}?purpose=data-sale`,
+        headers: auth(adnet),
+      });
+      assert.equal(code(eu), 'VERITY_E_CONSENT_REQUIRED');
+      // An operator of the world (no permit for sale at all) is refused by the policies, not consent.
+      const world = await app.inject({
+        url: `/v1/records/${id}?purpose=data-sale`,
+        headers: auth(t['world'] as string),
+      });
+      assert.equal(code(world), 'VERITY_E_ACCESS_DENIED');
     });
 
     it('the SDK records consent and checks the evidence of every consent and change', async () => {
