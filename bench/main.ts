@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
 import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
+import { benchConsent } from './consent.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
@@ -17,6 +18,7 @@ const quick = process.argv.includes('--quick');
 const figures: Figure[] = [
   ...(await benchCore(quick)),
   ...benchAccess(quick),
+  ...(await benchConsent(quick)),
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),
   ...(await benchPasskeys(quick)),

@@ -33,6 +33,8 @@ const LAYERS: Record<string, number> = {
   did: 5,
   vc: 6,
   vault: 5,
+  consent: 5,
+  privacy: 6,
   verity: 6,
   deid: 6,
   passkeys: 6,

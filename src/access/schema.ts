@@ -37,7 +37,7 @@ namespace Verity {
   type RequestContext = {
     // The declared purpose of processing (purpose limitation).
     purpose: String,
-    // Consent for this purpose: "granted", "denied" or "unknown".
+    // Consent for this purpose: "granted", "denied", or "unknown" (consent does not bear on it).
     consent: String,
     // Milliseconds since the epoch.
     time: Long,
@@ -139,14 +139,18 @@ when {
   ["service-provision", "user-request"].contains(context.purpose)
 };
 
-// A world service reads and writes only its own record types, only to provide its service.
+// A world service reads and writes only its own record types, to provide its service or, with the
+// player's consent (the privacy policy says personalisation rests on it), to personalise it.
 @id("service-own-types")
 permit (
   principal is Verity::Service,
   action in [Verity::Action::"read", Verity::Action::"write"],
   resource is Verity::Record
 )
-when { principal.recordTypes.contains(resource.type) && context.purpose == "service-provision" };
+when {
+  principal.recordTypes.contains(resource.type) &&
+  ["service-provision", "personalisation"].contains(context.purpose)
+};
 
 // Vault tokens (records of type verity.token) are re-identification: their values are reached only
 // by detokenizing (reidentify, below: fraud prevention or a legal obligation), never as records.
@@ -276,7 +280,9 @@ forbid (principal, action, resource) when { context.risk >= 70 && context.risk <
 forbid (principal, action == Verity::Action::"share", resource is Verity::Record)
 when { resource.sensitivity == "restricted" };
 
-// Consent, once refused, is final for the purpose it was refused for.
+// Consent, once refused or withdrawn, is final for the purpose it was refused for. Verity sets
+// context.consent from the player's consent records, for purposes that rest on consent under the
+// player's regime (the privacy policy), at the time of each decision.
 @id("no-processing-without-consent")
 forbid (principal, action, resource is Verity::Record) when { context.consent == "denied" };
 `;

@@ -51,6 +51,9 @@ export const AUDIT_ACTIONS = [
   'credential.reinstate',
   'issuer.trust',
   'issuer.distrust',
+  'privacy.policy',
+  'privacy.region',
+  'consent.record',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -21,8 +21,9 @@ import {
 } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { systemClock } from '../clock/index.ts';
-import { readPolicies } from '../embedded/index.ts';
-import { quote, VerityError } from '../errors/index.ts';
+import { openPrivacy, readPolicies } from '../embedded/index.ts';
+import { PrivacyError, quote, VerityError } from '../errors/index.ts';
+import type { ConsentAnswer, Privacy } from '../privacy/index.ts';
 import type { RecordMeta } from '../vault/index.ts';
 import type { Values } from './command.ts';
 import { ACTOR, dataDir, type Opened, withVerity } from './common.ts';
@@ -48,7 +49,9 @@ const NEVER_LOCAL: Partial<Record<Action, string>> = {
 /** Runs `fn` on the data directory with the local policy gate. */
 export function gated<T>(values: Values, fn: (v: Opened, gate: LocalGate) => Promise<T>): Promise<T> {
   const dir = dataDir(values);
-  return withVerity(values, async (v) => fn(v, new LocalGate(v, await localPolicies(dir), dir)));
+  return withVerity(values, async (v) =>
+    fn(v, new LocalGate(v, await localPolicies(dir), dir, await openPrivacy(v, dir, { actor: ACTOR }))),
+  );
 }
 
 /** Decisions for one local command on an open data directory. */
@@ -56,11 +59,34 @@ export class LocalGate {
   readonly #v: Opened;
   readonly #engine: PolicyEngine;
   readonly #dir: string;
+  readonly #privacy: Privacy;
 
-  constructor(v: Opened, engine: PolicyEngine, dir: string) {
+  constructor(v: Opened, engine: PolicyEngine, dir: string, privacy: Privacy) {
     this.#v = v;
     this.#engine = engine;
     this.#dir = dir;
+    this.#privacy = privacy;
+  }
+
+  /** The purpose, or VERITY_E_POLICY_UNKNOWN_PURPOSE listing those of the data directory's privacy policy. */
+  checkPurpose(purpose: string): string {
+    return this.#privacy.policy.checkPurpose(purpose);
+  }
+
+  /** The data category, or VERITY_E_POLICY_UNKNOWN_CATEGORY listing the privacy policy's. */
+  checkCategory(category: string): string {
+    return this.#privacy.policy.checkCategory(category);
+  }
+
+  /** The consent a decision about a player's record or subject reads (at decision time). */
+  async consent(action: Action, resource: ResourceRef, purpose: string): Promise<ConsentAnswer> {
+    this.checkPurpose(purpose);
+    if ((resource.kind !== 'record' && resource.kind !== 'subject') || !/^[A-Za-z0-9_-]{43}$/.test(resource.owner.id))
+      return { consent: 'unknown' };
+    return this.#privacy.consentFor(resource.owner.id, purpose, {
+      ...(resource.kind === 'record' ? { category: resource.category } : {}),
+      action,
+    });
   }
 
   /** The hash of the policy set that decides. */
@@ -85,9 +111,18 @@ export class LocalGate {
     return recordResource(m.id, owner, { type: m.type, ...m.classification });
   }
 
-  /** Decides without logging. */
-  decide(action: Action, resource: ResourceRef, purpose: string): Decision {
-    return this.#engine.authorize(LOCAL_OPERATOR, action, resource, { purpose, time: systemClock.now() });
+  /** Decides without logging, with the consent read for it (`consent`). */
+  decide(
+    action: Action,
+    resource: ResourceRef,
+    purpose: string,
+    consent: ConsentAnswer = { consent: 'unknown' },
+  ): Decision {
+    return this.#engine.authorize(LOCAL_OPERATOR, action, resource, {
+      purpose,
+      consent: consent.consent,
+      time: systemClock.now(),
+    });
   }
 
   /** Appends a decision as its own audit entry. */
@@ -125,9 +160,20 @@ export class LocalGate {
     purpose: string,
     op: (policy: string) => Promise<T>,
   ): Promise<T> {
-    const d = this.decide(action, resource, purpose);
+    const consent = await this.consent(action, resource, purpose);
+    const d = this.decide(action, resource, purpose, consent);
     if (!d.allowed) {
       await this.log(action, label, purpose, false);
+      // Consent is named as the reason only when it decided: with it, the policies would allow.
+      if (
+        consent.consent === 'denied' &&
+        d.reasons.includes('no-processing-without-consent') &&
+        this.decide(action, resource, purpose, { consent: 'granted' }).allowed
+      )
+        throw new PrivacyError(
+          consent.because === 'opted-out' ? 'VERITY_E_CONSENT_OPTED_OUT' : 'VERITY_E_CONSENT_REQUIRED',
+          `purpose ${quote(purpose)} rests on the player's consent, which is not given (or they opted out); record it with \`verity consent grant\``,
+        );
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
         `the policies in ${quote(join(this.#dir, 'policies'))} do not permit the local operator (Verity::Operator::"local:cli") to ${action} this ${resource.kind} for purpose ${quote(purpose)}; ${NEVER_LOCAL[action] ?? 'local commands are decided like HTTP requests (see the README, "Local reads")'}`,

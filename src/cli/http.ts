@@ -8,7 +8,7 @@ import { existsSync, watch } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { DEFAULT_POLICIES, PolicyEngine } from '../access/index.ts';
 import { Deid } from '../deid/index.ts';
-import { readPolicies } from '../embedded/index.ts';
+import { defaultPrivacyPolicyText, openPrivacy, PRIVACY_POLICY_FILE, readPolicies } from '../embedded/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../oidc/index.ts';
 import {
@@ -282,7 +282,20 @@ export async function listen(
     await writeFile(`${policyDir}/verity.cedar`, DEFAULT_POLICIES, { mode: 0o600, flag: 'wx' });
     process.stderr.write(`verity: wrote the default policies to ${policyDir}/verity.cedar\n`);
   }
+  const privacyFile = `${policyDir}/${PRIVACY_POLICY_FILE}`;
+  if (!existsSync(privacyFile)) {
+    await writeFile(privacyFile, defaultPrivacyPolicyText(), { mode: 0o600, flag: 'wx' });
+    process.stderr.write(`verity: wrote the default privacy policy to ${privacyFile}\n`);
+  }
+  // An invalid privacy policy stops the start (the error names the file and the JSON pointer); a
+  // new version is stored and logged.
+  const privacy = await openPrivacy(v, dir, { actor: 'operator:cli' });
   const engine = PolicyEngine.load(await readPolicies(policyDir));
+  const undeclared = privacy.policy.undeclaredPurposesIn(engine.policyText);
+  if (undeclared.length > 0)
+    process.stderr.write(
+      `verity: the Cedar policies name purposes the privacy policy does not declare (requests for them are refused): ${undeclared.join(', ')}\n`,
+    );
   // Policies are files: a change is picked up at once; an invalid set is refused and the last good one stays.
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(policyDir, () => {
@@ -316,6 +329,7 @@ export async function listen(
       tokens: new Tokens(v.store, v.log),
       sessions,
       policies: () => engine,
+      privacy,
     },
     oidc: {
       issuers,

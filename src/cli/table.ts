@@ -2,6 +2,7 @@
 
 import type { Group } from './command.ts';
 import { anonymize } from './commands/anonymize.ts';
+import { consent } from './commands/consent.ts';
 import { deid } from './commands/deid.ts';
 import { did } from './commands/did.ts';
 import { dp } from './commands/dp.ts';
@@ -12,6 +13,7 @@ import { keys } from './commands/keys.ts';
 import { log } from './commands/log.ts';
 import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
+import { privacyPolicy } from './commands/privacy-policy.ts';
 import { records } from './commands/records.ts';
 import { risk } from './commands/risk.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
@@ -34,6 +36,8 @@ export const GROUPS: readonly Group[] = [
   sessions,
   issuers,
   policy,
+  privacyPolicy,
+  consent,
   log,
   witness,
   deid,

@@ -3,9 +3,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
-import { ConfigError, KeyError, quote } from '../errors/index.ts';
+import { ConfigError, isVerityError, KeyError, PrivacyError, quote } from '../errors/index.ts';
 import { type KeySecret, SoftwareKeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
+import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
 import { openVerity, type Verity } from '../verity/index.ts';
 
@@ -178,4 +179,61 @@ export async function readPolicies(path: string): Promise<string> {
     parts.push(text);
   }
   return parts.join('\n');
+}
+
+/** The privacy policy file of a data directory, beside the Cedar policies. */
+export const PRIVACY_POLICY_FILE = 'privacy-policy.json';
+
+/** The default privacy policy as `verity init` writes it. */
+export function defaultPrivacyPolicyText(): string {
+  return `${JSON.stringify(DEFAULT_PRIVACY_POLICY, null, 2)}\n`;
+}
+
+/**
+ * Reads and checks a privacy policy file (at most 1 MiB); an invalid one is refused with
+ * VERITY_E_POLICY_DOCUMENT_INVALID naming the file and the JSON pointer of the fault.
+ */
+export async function readPrivacyPolicy(file: string): Promise<PrivacyPolicy> {
+  const st = await stat(file).catch((cause: unknown) => {
+    throw new ConfigError('VERITY_E_CONFIG_INVALID', `cannot read the privacy policy at ${quote(file)}`, { cause });
+  });
+  if (st.size > 1024 * 1024)
+    throw new PrivacyError(
+      'VERITY_E_POLICY_DOCUMENT_INVALID',
+      `the privacy policy ${quote(file)} is larger than 1 MiB`,
+    );
+  const text = await readFile(file);
+  try {
+    return PrivacyPolicy.parse(new Uint8Array(text));
+  } catch (e) {
+    if (isVerityError(e, 'VERITY_E_POLICY_DOCUMENT_INVALID'))
+      throw new PrivacyError('VERITY_E_POLICY_DOCUMENT_INVALID', `${quote(file)}: ${e.message}`, {
+        ...(e.details === undefined ? {} : { details: { ...e.details } }),
+      });
+    throw e;
+  }
+}
+
+/** The privacy policy of a data directory (DIR/policies/privacy-policy.json; the default without one). */
+export async function dataDirPrivacyPolicy(dir: string): Promise<PrivacyPolicy> {
+  const file = join(resolve(dir), 'policies', PRIVACY_POLICY_FILE);
+  return existsSync(file) ? readPrivacyPolicy(file) : PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY);
+}
+
+/**
+ * The privacy capability of an open data directory: its policy checked, and installed (stored and
+ * logged) when it is a new version.
+ */
+export async function openPrivacy(
+  v: Pick<Verity, 'store' | 'log'>,
+  dir: string,
+  options: { clock?: Clock; actor?: string } = {},
+): Promise<Privacy> {
+  return Privacy.open({
+    store: v.store,
+    log: v.log,
+    policy: await dataDirPrivacyPolicy(dir),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.actor === undefined ? {} : { actor: options.actor }),
+  });
 }

@@ -11,9 +11,19 @@ import type { Clock } from '../clock/index.ts';
 import { toBase64Url } from '../encoding/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
 import { SoftwareKeyStore } from '../keys/index.ts';
+import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { dropPostgresSchema, postgresSchemaExists } from '../store/index.ts';
 import { openVerity } from '../verity/index.ts';
-import { CONFIG, DATA_FORMAT, type DataConfig, type InitOptions, ORIGIN_RE, openStore } from './data-dir.ts';
+import {
+  CONFIG,
+  DATA_FORMAT,
+  type DataConfig,
+  defaultPrivacyPolicyText,
+  type InitOptions,
+  ORIGIN_RE,
+  openStore,
+  PRIVACY_POLICY_FILE,
+} from './data-dir.ts';
 
 const KEYS_FILE = 'keys.json';
 
@@ -126,12 +136,20 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
     close = () => v.close();
+    // The privacy policy's first version, installed and logged from the start.
+    await Privacy.open({
+      store: opened,
+      log: v.log,
+      policy: PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
     const config: DataConfig = { ...draft, verifierKey: v.log.verifierKey };
     close = undefined;
     await v.close();
     await mkdir(join(stage, 'policies'), { mode: 0o700 });
     await chmod(join(stage, 'policies'), 0o700);
     await writeSecret(join(stage, 'policies', 'verity.cedar'), DEFAULT_POLICIES);
+    await writeSecret(join(stage, 'policies', PRIVACY_POLICY_FILE), defaultPrivacyPolicyText());
     await writeSecret(join(stage, CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 
     // Into place: the key file first (never over an existing one), then the data directory.

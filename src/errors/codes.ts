@@ -115,6 +115,13 @@ export const ERROR_CODES = {
   VERITY_E_VC_STATUS_UNAVAILABLE: { status: 502, area: 'vc' },
   VERITY_E_VC_NOT_FOUND: { status: 404, area: 'vc' },
   VERITY_E_VC_EVIDENCE_REQUIRED: { status: 422, area: 'vc' },
+  // privacy policy as code and consent
+  VERITY_E_POLICY_DOCUMENT_INVALID: { status: 422, area: 'privacy' },
+  VERITY_E_POLICY_UNKNOWN_PURPOSE: { status: 400, area: 'privacy' },
+  VERITY_E_POLICY_UNKNOWN_CATEGORY: { status: 400, area: 'privacy' },
+  VERITY_E_POLICY_VERSION_CONFLICT: { status: 409, area: 'privacy' },
+  VERITY_E_CONSENT_REQUIRED: { status: 403, area: 'privacy' },
+  VERITY_E_CONSENT_OPTED_OUT: { status: 403, area: 'privacy' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

@@ -58,6 +58,8 @@ export class StoreError extends VerityError {}
 export class LogError extends VerityError {}
 /** Sealed records: not found, erased, schema, lifecycle. */
 export class VaultError extends VerityError {}
+/** Privacy policy documents, purposes and categories, and consent. */
+export class PrivacyError extends VerityError {}
 /** Witnesses and cosignatures: refused checkpoints, unreachable witnesses, a missing quorum. */
 export class WitnessError extends VerityError {}
 

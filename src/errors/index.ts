@@ -8,6 +8,7 @@ export {
   isVerityError,
   KeyError,
   LogError,
+  PrivacyError,
   quote,
   StoreError,
   VaultError,

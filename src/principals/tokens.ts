@@ -22,6 +22,8 @@ export const CAPABILITIES = {
   'issuer.manage': ['service', 'operator'],
   'credential.issue': ['service'],
   'credential.revoke': ['service', 'operator'],
+  // Recording and reading players' consent and declared region (the player's own session needs none).
+  'consent.record': ['service'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

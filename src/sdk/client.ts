@@ -603,4 +603,20 @@ export class VerityClient {
   async erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
     return this.#json('DELETE', `/v1/records/${id}?${query({ purpose })}`);
   }
+
+  /**
+   * A JSON call to any endpoint of the API with this client's token (for helpers built on the
+   * client, such as `ConsentClient`): what it answers is not checked here.
+   */
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#json<T>(method, path, body);
+  }
+
+  /**
+   * Checks a checkpoint an answer carries: signed by the log's key and consistent with the one this
+   * client trusts (which it advances when newer).
+   */
+  verifiedCheckpoint(note: string): Promise<Checkpoint> {
+    return this.#advance(note, true);
+  }
 }

@@ -1,3 +1,4 @@
 export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
 export { VerityClient, webStorageCheckpoints } from './client.ts';
+export { ConsentClient } from './consent.ts';
 export { CredentialsClient, createPresentation, disclosable } from './credentials.ts';

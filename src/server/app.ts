@@ -9,6 +9,7 @@ import { InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
+import { registerConsentRoutes } from './consent.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
@@ -296,6 +297,8 @@ export function buildServer(options: ServerOptions): App {
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
       if (options.oidc !== undefined) registerOidcRoutes(routes, options.oidc, gate);
       if (options.identity !== undefined) registerIdentityRoutes(routes, options.identity, options.records.vault, gate);
+      if (options.records.privacy !== undefined)
+        registerConsentRoutes(routes, { ...options.records, log }, options.records.privacy, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

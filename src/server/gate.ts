@@ -2,9 +2,10 @@ import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, PlayerRef, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { VerityError } from '../errors/index.ts';
+import { PrivacyError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Capability, Principal as ServicePrincipal, Sessions, Tokens } from '../principals/index.ts';
+import type { ConsentAnswer, Privacy } from '../privacy/index.ts';
 import type { Vault } from '../vault/index.ts';
 
 /** What the record endpoints need. */
@@ -16,6 +17,12 @@ export interface RecordRoutesOptions {
   readonly sessions?: Sessions;
   /** Read at every request, so a reload takes effect at once. */
   readonly policies: () => PolicyEngine;
+  /**
+   * The privacy policy and consent (FGMV-46 7.4.1): when given, purposes (and record categories)
+   * outside the policy are refused at the boundary, decisions read consent when they are made, and
+   * `Sec-GPC: 1` counts as an opt-out of sale and sharing; the consent endpoints are served.
+   */
+  readonly privacy?: Privacy;
   readonly clock?: Clock;
 }
 
@@ -36,7 +43,10 @@ interface PlayerCaller {
   readonly sessionId: string;
 }
 
-export type Principal = ServicePrincipal | PlayerCaller;
+/** Who calls, and whether their request carried a Global Privacy Control signal (`Sec-GPC: 1`). */
+export type Principal = (ServicePrincipal | PlayerCaller) & { readonly gpc?: boolean };
+
+const SUBJECT_REF_RE = /^[A-Za-z0-9_-]{43}$/;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,6 +86,22 @@ function denial(p: Principal, action: Action, resource: ResourceRef, purposeText
   return `the policies do not permit ${p.actor} to ${action} ${what} for purpose \`${purposeText}\``;
 }
 
+/** The default policy that turns a denied consent into a denial. */
+const CONSENT_POLICY = 'no-processing-without-consent';
+
+/** A denial because of consent, with what to do next. */
+function consentDenial(c: ConsentAnswer, purposeText: string): VerityError {
+  return c.because === 'opted-out'
+    ? new PrivacyError(
+        'VERITY_E_CONSENT_OPTED_OUT',
+        `the player opted out of the sale and sharing of their data (a Global Privacy Control signal or a recorded opt-out); nothing is processed for purpose \`${purposeText}\` or shared`,
+      )
+    : new PrivacyError(
+        'VERITY_E_CONSENT_REQUIRED',
+        `purpose \`${purposeText}\` rests on the player's consent, which is not given (never given, withdrawn or refused); record it first with \`POST /v1/consent\``,
+      );
+}
+
 /**
  * Authentication and authorization shared by every authenticated endpoint: bearer tokens (service
  * API tokens or player sessions), Cedar decisions with purpose limitation, and the logging of every
@@ -100,19 +126,26 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
       );
     }
     const token = m[1] as string;
+    // Global Privacy Control: the header's only valid value is `1` (GPC specification 3.1).
+    const gpc = req.headers['sec-gpc'] === '1';
     if (o.sessions !== undefined && token.split('.').length === 3) {
       // Signature, then the session's row and its opener's token: a revocation is seen at once.
       const s = await o.sessions.authenticate(token);
+      const actor = `player:session-${s.id}`;
       req.principal = {
         role: 'player',
         name: s.subjectRef,
         recordTypes: s.recordTypes,
-        actor: `player:session-${s.id}`,
+        actor,
         sessionId: s.id,
+        ...(gpc ? { gpc } : {}),
       };
+      // The player's own user agent sent the signal: it is recorded as their opt-out (once).
+      if (gpc && o.privacy !== undefined) await o.privacy.honourGpc(s.subjectRef, { actor });
       return;
     }
-    req.principal = await o.tokens.authenticate(token);
+    const principal = await o.tokens.authenticate(token);
+    req.principal = gpc ? { ...principal, gpc } : principal;
   };
 
   /**
@@ -156,6 +189,27 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
       ),
     );
 
+  /**
+   * The purpose checked against the privacy policy, and the consent the decision reads (at decision
+   * time, from the store) for a player's record or subject; `unknown` when consent does not bear.
+   */
+  const consentOf = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    purposeText: string,
+  ): Promise<ConsentAnswer> => {
+    if (o.privacy === undefined) return { consent: 'unknown' };
+    o.privacy.policy.checkPurpose(purposeText);
+    if (resource.kind !== 'record' && resource.kind !== 'subject') return { consent: 'unknown' };
+    if (!SUBJECT_REF_RE.test(resource.owner.id)) return { consent: 'unknown' };
+    return o.privacy.consentFor(resource.owner.id, purposeText, {
+      ...(resource.kind === 'record' ? { category: resource.category } : {}),
+      ...(p.gpc === true ? { gpc: true } : {}),
+      action,
+    });
+  };
+
   /** Authorizes; a denial is logged and thrown. */
   const authorizeOrDeny = async (
     p: Principal,
@@ -164,9 +218,25 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     label: string,
     purposeText: string,
   ): Promise<Decision> => {
-    const d = o.policies().authorize(cedarPrincipal(p), action, resource, { purpose: purposeText, time: clock.now() });
+    const consent = await consentOf(p, action, resource, purposeText);
+    const d = o.policies().authorize(cedarPrincipal(p), action, resource, {
+      purpose: purposeText,
+      consent: consent.consent,
+      time: clock.now(),
+    });
     if (!d.allowed) {
       await logDecision(p, action, label, purposeText, d);
+      // Consent is named as the reason only when it decided: with it, the policies would allow.
+      if (
+        consent.consent === 'denied' &&
+        d.reasons.includes(CONSENT_POLICY) &&
+        o.policies().authorize(cedarPrincipal(p), action, resource, {
+          purpose: purposeText,
+          consent: 'granted',
+          time: clock.now(),
+        }).allowed
+      )
+        throw consentDenial(consent, purposeText);
       throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
     }
     return d;
@@ -213,7 +283,18 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     }
   };
 
-  return { clock, ownerOf, authenticate, principalOf, logDecision, authorizeOrDeny, decide, decided, cedarPrincipal };
+  return {
+    clock,
+    ownerOf,
+    authenticate,
+    principalOf,
+    logDecision,
+    authorizeOrDeny,
+    consentOf,
+    decide,
+    decided,
+    cedarPrincipal,
+  };
 }
 
 export type Gate = ReturnType<typeof makeGate>;

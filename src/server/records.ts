@@ -33,7 +33,8 @@ export type { RecordRoutesOptions } from './gate.ts';
  * policy set that made it.
  */
 export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gate): void {
-  const { clock, ownerOf, authenticate, principalOf, authorizeOrDeny, decide, decided, cedarPrincipal } = gate;
+  const { clock, ownerOf, authenticate, principalOf, authorizeOrDeny, consentOf, decide, decided, cedarPrincipal } =
+    gate;
   const secured = { security: [{ bearer: [] }] };
 
   /**
@@ -94,6 +95,8 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     async (req, reply) => {
       const p = principalOf(req);
       const b = req.body;
+      // Record categories come from the privacy policy, like purposes.
+      if (b.classification?.category !== undefined) o.privacy?.policy.checkCategory(b.classification.category);
       const resource: ResourceRef = {
         kind: 'record',
         id: b.id ?? 'new',
@@ -228,6 +231,21 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const owner = await ownerOf(await o.vault.subjectRef(b.subject));
       const engine = o.policies();
       const who = cedarPrincipal(p);
+      // Consent is read once for the query, before any decision: per category for the special
+      // categories (they need their own), else for the purpose.
+      const consentFor = async (category: string) =>
+        (
+          await consentOf(
+            p,
+            'read',
+            recordResource('subject:records', owner, { type: 'absent', category, sensitivity: 'restricted' }),
+            b.purpose,
+          )
+        ).consent;
+      const baseConsent = await consentFor('unclassified');
+      const special = new Map<string, string>();
+      for (const [c, def] of Object.entries(o.privacy?.policy.document.categories ?? {}))
+        if (def.special === true) special.set(c, await consentFor(c));
       // Every record is decided on its own, before anything about the subject is logged; a query
       // that may read none of them is decided as a read of the record it pages after (or of an
       // absent record of the subject): denied, it is a 403 logged like every other denial.
@@ -241,6 +259,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
           permit: (m) =>
             engine.authorize(who, 'read', recordResource(m.id, owner, { type: m.type, ...m.classification }), {
               purpose: b.purpose,
+              consent: (special.get(m.classification.category) ?? baseConsent) as 'granted' | 'denied' | 'unknown',
               time: clock.now(),
             }).allowed,
           none: async (start) => {

@@ -75,8 +75,9 @@ const put: Command = {
       category === undefined && sensitivity === undefined
         ? undefined
         : { ...(category === undefined ? {} : { category }), ...(sensitivity === undefined ? {} : { sensitivity }) };
-    const r = await gated(values, async (v, gate) =>
-      gate.decided(
+    const r = await gated(values, async (v, gate) => {
+      if (category !== undefined) gate.checkCategory(category);
+      return gate.decided(
         'write',
         {
           kind: 'record',
@@ -103,8 +104,8 @@ const put: Command = {
             ...(lineage === undefined ? {} : { lineage: lineage.split(',').filter((s) => s !== '') }),
             ...(retainUntil === undefined ? {} : { retainUntil }),
           }),
-      ),
-    );
+      );
+    });
     await outJson(r);
     return 0;
   },
@@ -188,6 +189,8 @@ const listCmd: Command = {
     const after = opt(values, 'after');
     const permitted = await gated(values, async (v, gate) => {
       const owner = await gate.owner(await v.vault.subjectRef(subject));
+      // Consent is read once for the listing (purpose-wide), before any decision.
+      const consent = await gate.consent('read', { kind: 'subject', owner }, purpose);
       // As over HTTP: each record decided on its own, every decision before anything about the
       // subject is logged, and a query that may read none of them decided as one read (see
       // `listingResource`): denied, it is refused and logged as a denial.
@@ -198,7 +201,7 @@ const listCmd: Command = {
         ...(limit === undefined ? {} : { limit }),
         ...(after === undefined ? {} : { after }),
         decide: {
-          permit: (m) => gate.decide('read', gate.recordOf(m, owner), purpose).allowed,
+          permit: (m) => gate.decide('read', gate.recordOf(m, owner), purpose, consent).allowed,
           none: (start) =>
             gate.decided(
               'read',
