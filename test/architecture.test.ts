@@ -31,6 +31,8 @@ const LAYERS: Record<string, number> = {
   vault: 5,
   verity: 6,
   deid: 6,
+  reports: 6,
+  incidents: 7,
   embedded: 7,
   server: 8,
   sdk: 8,

@@ -31,6 +31,11 @@ export const AUDIT_ACTIONS = [
   'deid.anonymize',
   'dp.dataset',
   'dp.query',
+  'report.access',
+  'incident.open',
+  'incident.assess',
+  'incident.notify',
+  'incident.close',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

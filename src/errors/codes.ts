@@ -75,6 +75,15 @@ export const ERROR_CODES = {
   VERITY_E_WITNESS_RESPONSE_INVALID: { status: 502, area: 'witness' },
   VERITY_E_WITNESS_UNAVAILABLE: { status: 503, area: 'witness' },
   VERITY_E_WITNESS_DIR: { status: 500, area: 'witness' },
+  // access reports and privacy labels (FGMV-46 7.1.5, 7.4.2)
+  VERITY_E_REPORT_MALFORMED: { status: 400, area: 'reports' },
+  VERITY_E_REPORT_INVALID: { status: 422, area: 'reports' },
+  VERITY_E_REPORT_INDEX_INCOMPLETE: { status: 500, area: 'reports' },
+  VERITY_E_REPORT_TYPE_UNKNOWN: { status: 404, area: 'reports' },
+  // incident register (GDPR Art. 33)
+  VERITY_E_INCIDENT_NOT_FOUND: { status: 404, area: 'incidents' },
+  VERITY_E_INCIDENT_STATE: { status: 409, area: 'incidents' },
+  VERITY_E_INCIDENT_SCAN_LIMIT: { status: 422, area: 'incidents' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

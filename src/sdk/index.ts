@@ -1,2 +1,4 @@
 export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
 export { VerityClient, webStorageCheckpoints } from './client.ts';
+export type { VerifiedAccessReport, VerifyAccessReportOptions } from './reports.ts';
+export { parseAccessReport, verifyAccessReport } from './reports.ts';
