@@ -19,6 +19,8 @@ export const CAPABILITIES = {
   'session.open': ['service'],
   'session.revoke': ['service', 'operator'],
   'guardianship.set': ['service'],
+  'report.access': ['service', 'operator'],
+  'incident.manage': ['service', 'operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

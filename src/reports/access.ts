@@ -2,7 +2,14 @@
 // them, each with its RFC 9162 inclusion proof against one signed (and, with witnesses, cosigned)
 // checkpoint, so the subject can check every line without trusting the server.
 
-import { type AuditEntry, encodeAuditEntry } from '../audit/index.ts';
+import {
+  ACCESS_REPORT_FORMAT,
+  type AccessReport,
+  type AccessReportHeader,
+  type AccessReportLine,
+  type AuditEntry,
+  encodeAuditEntry,
+} from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { toBase64 } from '../encoding/index.ts';
 import { InputError, LogError, quote, ReportError } from '../errors/index.ts';
@@ -10,7 +17,6 @@ import type { TransparencyLog } from '../log/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
-import { ACCESS_REPORT_FORMAT, type AccessReport, type AccessReportHeader, type AccessReportLine } from './format.ts';
 import { defaultLegalBases, type LegalBasis, type LegalBasisSource, legalBasisOf } from './legal.ts';
 import { auditEntryOf, SubjectIndex } from './subject-index.ts';
 

@@ -3,15 +3,9 @@
 // the privacy policy (purposes mapped to legal bases per regime, consent records) can supply them;
 // the defaults below describe the purposes Verity's default policies name today.
 
-/** The six lawful bases of GDPR Art. 6(1), plus `unknown` for a purpose nobody mapped. */
-export type LegalBasisKind =
-  | 'consent'
-  | 'contract'
-  | 'legal-obligation'
-  | 'vital-interests'
-  | 'public-task'
-  | 'legitimate-interests'
-  | 'unknown';
+import type { LegalBasisKind } from '../audit/index.ts';
+
+export type { LegalBasisKind };
 
 /** The legal basis of a purpose: its kind, and the W3C DPV term naming it (GDPR extension). */
 export interface LegalBasis {

@@ -2,7 +2,14 @@
 // (and witness cosignatures), then every line's inclusion proof against it, and that each line
 // says what its proven entry says. Pure: no network, the trust material passed in explicitly.
 
-import { type AuditEntry, decodeAuditEntry } from '../audit/index.ts';
+import {
+  type AccessReport,
+  type AccessReportHeader,
+  type AccessReportLine,
+  type AuditEntry,
+  decodeAuditEntry,
+  ACCESS_REPORT_FORMAT as FORMAT,
+} from '../audit/index.ts';
 import { bytesEqual, fromBase64 } from '../encoding/index.ts';
 import { InputError, isVerityError, ReportError } from '../errors/index.ts';
 import { parseProofCase } from '../log/index.ts';
@@ -15,10 +22,7 @@ import {
   verifyCheckpoint,
   verifyCosignedCheckpoint,
 } from '../note/index.ts';
-import type { AccessReport, AccessReportHeader, AccessReportLine } from '../reports/index.ts';
 
-/** The `report` field a header must carry. */
-const FORMAT = 'verity.access-report/v1';
 /** Most lines a report given to the verifier may have (a page holds at most 50,000). */
 const MAX_LINES = 100_000;
 /** Largest report text read (a 50,000-line page is about 75 MB). */

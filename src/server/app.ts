@@ -6,7 +6,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Deid } from '../deid/index.ts';
 import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
+import { IncidentRegister } from '../incidents/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSource } from '../reports/index.ts';
+import type { Store } from '../store/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
@@ -15,6 +18,7 @@ import { makeGate } from './gate.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
+import { registerReportRoutes } from './reports.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 
@@ -25,6 +29,13 @@ export interface ServerOptions {
   readonly records?: Omit<RecordRoutesOptions, 'log'>;
   /** With `records`: the de-identification endpoints under /v1/deid/. */
   readonly deid?: Deid;
+  /**
+   * With `records`: access reports, privacy labels and the incident register (/v1/reports/,
+   * /v1/incidents). Reports are proven against the newest cosigned checkpoint when the server has
+   * witnesses. `legalBases` and `labels` wire in the privacy policy (defaults: the purposes of the
+   * default policies, nothing declared).
+   */
+  readonly reports?: { readonly store: Store; readonly legalBases?: LegalBasisSource; readonly labels?: LabelPolicy };
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
   /**
@@ -282,6 +293,23 @@ export function buildServer(options: ServerOptions): App {
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
+      const r = options.reports;
+      if (r !== undefined) {
+        const legalBases = r.legalBases ?? defaultLegalBases();
+        const clock = options.records.clock;
+        const reports = new AccessReports(r.store, log, options.records.vault, {
+          legalBases,
+          ...(clock === undefined ? {} : { clock }),
+          ...(witnessing === undefined ? {} : { checkpoint: async () => witnessing.cosigned() }),
+        });
+        const incidents = new IncidentRegister(r.store, log, reports.index, clock === undefined ? {} : { clock });
+        registerReportRoutes(
+          routes,
+          { ...options.records, log },
+          { store: r.store, reports, incidents, legalBases, ...(r.labels === undefined ? {} : { labels: r.labels }) },
+          gate,
+        );
+      }
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -59,6 +59,7 @@ function cedarPrincipal(p: Principal): PrincipalRef {
 const NEEDS: Partial<Record<Action, Capability>> = {
   openSession: 'session.open',
   setGuardianship: 'guardianship.set',
+  manageIncidents: 'incident.manage',
 };
 
 /** What a denial says: what to do next, when it is something the caller's token lacks. */

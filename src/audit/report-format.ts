@@ -1,8 +1,17 @@
-// The shape of an access report, as the server and `verity report access` write it and the SDK
-// (`verifyAccessReport`) and `verity log verify-proof` read it. Types only, and the format name:
-// the SDK imports them without pulling in the code that builds reports.
+// The shape of an access report (a subject's part of the audit trail, each line with its proof), as
+// the server and `verity report access` write it and the SDK (`verifyAccessReport`) and `verity log
+// verify-proof` read it. Here, beside the audit entry, so that verifiers import the shape without
+// the code that builds reports (src/reports).
 
-import type { LegalBasisKind } from './legal.ts';
+/** The six lawful bases of GDPR Art. 6(1), plus `unknown` for a purpose nobody mapped. */
+export type LegalBasisKind =
+  | 'consent'
+  | 'contract'
+  | 'legal-obligation'
+  | 'vital-interests'
+  | 'public-task'
+  | 'legitimate-interests'
+  | 'unknown';
 
 /** The `report` field of an access report's header line. */
 export const ACCESS_REPORT_FORMAT = 'verity.access-report/v1';
