@@ -5,12 +5,14 @@ import { anonymize } from './commands/anonymize.ts';
 import { deid } from './commands/deid.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
+import { incidents } from './commands/incidents.ts';
 import { init } from './commands/init.ts';
 import { keys } from './commands/keys.ts';
 import { log } from './commands/log.ts';
 import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { records } from './commands/records.ts';
+import { report } from './commands/report.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
 import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
@@ -31,6 +33,8 @@ export const GROUPS: readonly Group[] = [
   policy,
   log,
   witness,
+  report,
+  incidents,
   deid,
   fpe,
   pii,
