@@ -3,6 +3,7 @@ import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
+import { benchReports } from './reports.ts';
 import { measureHttp } from './http.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
@@ -16,6 +17,7 @@ const figures: Figure[] = [
   ...benchAccess(quick),
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),
+  ...(await benchReports(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -265,6 +265,7 @@ export async function listen(
       policies: () => engine,
     },
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
+    reports: { store: v.store },
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
     ...(o.witnesses === undefined ? {} : { witnesses: o.witnesses }),

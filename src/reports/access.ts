@@ -13,7 +13,7 @@ import {
 import { type Clock, systemClock } from '../clock/index.ts';
 import { toBase64 } from '../encoding/index.ts';
 import { InputError, LogError, quote, ReportError } from '../errors/index.ts';
-import type { TransparencyLog } from '../log/index.ts';
+import type { InclusionProofCase, TransparencyLog } from '../log/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -24,7 +24,10 @@ import { auditEntryOf, SubjectIndex } from './subject-index.ts';
 export const MAX_REPORT_LINES = 50_000;
 /** Lines per page unless asked otherwise. */
 export const DEFAULT_REPORT_LINES = 10_000;
+/** Lines read and proven together. */
 const FETCH = 256;
+/** Their entries are read in one range when it spans at most this many entries, else one by one. */
+const MAX_SPAN = 16_384;
 
 /** Who asks for a report and why (logged as a `report.access` entry naming the subject). */
 export interface ReportAccess {
@@ -115,15 +118,20 @@ export class AccessReports {
     const bases: Record<string, LegalBasis> = {};
     for (let k = 0; k < selected.length; k += FETCH) {
       const part = selected.slice(k, k + FETCH);
-      for (const index of part) {
-        const [bytes] = await this.#store.reader.getLogEntries(index, index + 1);
-        const e = auditEntryOf(bytes as Uint8Array);
+      // One read for the part's span of the log (a subject's entries are spread, but near in time).
+      const first = part[0] as number;
+      const end = (part[part.length - 1] as number) + 1;
+      const span = end - first <= MAX_SPAN ? await this.#store.reader.getLogEntries(first, end) : undefined;
+      const proofs = await this.#log.inclusionProofs(part, cp.size);
+      for (const [j, index] of part.entries()) {
+        const bytes = (span?.[index - first] ??
+          (await this.#store.reader.getLogEntries(index, index + 1))[0]) as Uint8Array;
+        const e = auditEntryOf(bytes);
         if (e === undefined)
           throw new LogError('VERITY_E_LOG_TAMPERED', `log entry ${index} of the subject index is not an audit entry`);
-        const proof = await this.#log.inclusionProof(index, cp.size);
         const basis = legalBasisOf(this.#bases, e.purpose);
         bases[e.purpose] = basis;
-        lines.push(reportLine(index, bytes as Uint8Array, e, proof, basis));
+        lines.push(reportLine(index, bytes, e, proofs[j] as InclusionProofCase, basis));
       }
     }
     const more = pageIndices.length > selected.length;
