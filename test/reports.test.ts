@@ -3,6 +3,7 @@
 // checkpoint, a tampered line or proof is refused, and a shredded subject's report is empty.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { DEFAULT_POLICIES, PolicyEngine, recordResource } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
@@ -189,6 +190,49 @@ for (const backend of BACKENDS) {
       } finally {
         await stranger.dispose();
       }
+    });
+
+    it('refuses any single changed field of any line (property)', async () => {
+      const r = await reports.build(await ref('player-a'), { actor: 'operator:dpo', purpose: 'user-request' });
+      const key = { verifierKey: core.log.verifierKey };
+      const FIELDS = [
+        'index',
+        'leafIndex',
+        'treeSize',
+        'leafHash',
+        'rootHash',
+        'entry',
+        'time',
+        'actor',
+        'action',
+        'resource',
+        'recordType',
+        'purpose',
+        'legalBasis',
+        'outcome',
+        'proof',
+      ] as const;
+      fc.assert(
+        fc.property(
+          fc.nat(r.lines.length - 1),
+          fc.constantFrom(...FIELDS),
+          fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.base64String({ minLength: 44, maxLength: 44 })),
+          (i, field, value) => {
+            const line = r.lines[i] as unknown as Record<string, unknown>;
+            const changed =
+              field === 'proof'
+                ? { ...line, proof: (line['proof'] as string[]).map((p, k) => (k === 0 ? String(value) : p)) }
+                : { ...line, [field]: value };
+            if (JSON.stringify(changed) === JSON.stringify(line)) return;
+            const lines = r.lines.map((l, k) => (k === i ? changed : l));
+            assert.throws(
+              () => verifyAccessReport({ header: r.header, lines }, key),
+              (e) => isVerityError(e),
+            );
+          },
+        ),
+        { numRuns: 200 },
+      );
     });
 
     it('after a shred the subject has no report, and the index keeps nothing of them', async () => {
