@@ -6,6 +6,7 @@ import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { measureHttp } from './http.ts';
 import { benchPasskeys } from './passkeys.ts';
+import { benchReports } from './reports.ts';
 import { benchRisk } from './risk.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
@@ -24,6 +25,7 @@ const figures: Figure[] = [
   ...(await benchPasskeys(quick)),
   ...benchRisk(quick),
   ...(await benchVc(quick)),
+  ...(await benchReports(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

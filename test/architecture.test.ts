@@ -39,6 +39,8 @@ const LAYERS: Record<string, number> = {
   deid: 6,
   passkeys: 6,
   oidc: 6,
+  reports: 6,
+  incidents: 7,
   embedded: 7,
   server: 8,
   sdk: 8,

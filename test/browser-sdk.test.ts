@@ -54,7 +54,11 @@ describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is mis
 
   before(async () => {
     core = await makeCore('sqlite');
-    ({ app, url, token } = await serveCore(core, { principal: 'web-shop', recordTypes: ['profile'] }));
+    ({ app, url, token } = await serveCore(
+      core,
+      { principal: 'web-shop', recordTypes: ['profile'] },
+      { reports: { store: core.store } },
+    ));
     bundle = await bundleSdk();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -222,6 +226,51 @@ describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is mis
     await page.addScriptTag({ content: bundle });
     const second = await trust();
     assert.equal(second.before, first.now, 'the reloaded page remembers the checkpoint it trusted');
+  });
+
+  it("verifies a player's access report in the page, and refuses it altered", async () => {
+    await core.vault.put({
+      actor: 'service:web-shop',
+      subject: 'shopper-9',
+      type: 'profile',
+      purpose: 'service-provision',
+      data: { name: 'Cy' },
+    });
+    const dpo = (
+      await new Tokens(core.store, core.log).create({
+        principal: 'dpo',
+        role: 'operator',
+        capabilities: ['report.access'],
+        actor: 'operator:test',
+      })
+    ).token;
+    const result = await page.evaluate(
+      async ({ token, verifierKey }) => {
+        const { VerityClient, verifyAccessReport } = (
+          globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }
+        ).Verity;
+        const location = (globalThis as unknown as { location: { origin: string } }).location;
+        const c = new VerityClient({ url: location.origin, token, verifierKey, origin: 'verity.test/log' });
+        const r = await c.accessReport({ subject: 'shopper-9' });
+        const raw = (await (
+          await fetch(`${location.origin}/v1/reports/access?purpose=user-request&subject=shopper-9`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json()) as { header: unknown; lines: { actor: string }[] };
+        (raw.lines[1] as { actor: string }).actor = 'service:someone-else';
+        let altered = 'accepted';
+        try {
+          verifyAccessReport(raw, { verifierKey });
+        } catch (e) {
+          altered = String((e as { code?: string }).code);
+        }
+        return { actions: r.entries.map((e) => e.action), size: r.checkpoint.size, altered };
+      },
+      { token: dpo, verifierKey: core.log.verifierKey },
+    );
+    assert.deepEqual(result.actions, ['key.create', 'record.create', 'report.access']);
+    assert.ok(result.size > 0);
+    assert.equal(result.altered, 'VERITY_E_REPORT_INVALID');
   });
 
   it('refuses, in the page, checkpoints signed by another key', async () => {

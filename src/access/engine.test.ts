@@ -23,7 +23,7 @@ describe('Cedar policy engine', () => {
     const results = runPolicyTable(e, TABLE);
     for (const r of results)
       assert.ok(r.pass, `${r.name}: expected ${r.expected}, got ${r.actual} ${r.errors.join('; ')}`);
-    assert.equal(results.length, 52);
+    assert.equal(results.length, 61);
   });
 
   it('names the deciding policies and the policy set hash', () => {

@@ -91,6 +91,18 @@ namespace Verity {
     resource: [Session],
     context: RequestContext,
   };
+  // Reading a subject's access report: every log entry about their data, each with its proof.
+  action reportAccess appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [Subject],
+    context: RequestContext,
+  };
+  // Keeping the incident register (personal data breaches, GDPR Art. 33 and 34).
+  action manageIncidents appliesTo {
+    principal: [Player, Service, Operator, Auditor],
+    resource: [Log],
+    context: RequestContext,
+  };
 }
 `;
 
@@ -109,6 +121,8 @@ export const ACTIONS = [
   'manageIssuers',
   'issueCredential',
   'revokeCredential',
+  'reportAccess',
+  'manageIncidents',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -259,6 +273,36 @@ when { ["service-provision", "analytics", "research"].contains(context.purpose) 
 @id("reidentify-for-fraud-or-law")
 permit (principal is Verity::Service, action == Verity::Action::"reidentify", resource is Verity::DeidDomain)
 when { ["fraud-prevention", "legal-obligation"].contains(context.purpose) };
+
+// A player reads their own access report (GDPR Art. 15): who touched their data, when and why.
+@id("player-own-access-report")
+permit (principal is Verity::Player, action == Verity::Action::"reportAccess", resource is Verity::Subject)
+when { resource.owner == principal };
+
+// A service or operator whose token was granted report.access reads a player's access report, to
+// answer the player's request or a legal obligation.
+@id("service-access-reports")
+permit (principal is Verity::Service, action == Verity::Action::"reportAccess", resource is Verity::Subject)
+when {
+  principal.capabilities.contains("report.access") &&
+  ["user-request", "legal-obligation"].contains(context.purpose)
+};
+
+@id("operator-access-reports")
+permit (principal is Verity::Operator, action == Verity::Action::"reportAccess", resource is Verity::Subject)
+when {
+  principal.capabilities.contains("report.access") &&
+  ["user-request", "legal-obligation"].contains(context.purpose)
+};
+
+// A service or operator whose token was granted incident.manage keeps the incident register.
+@id("service-manages-incidents")
+permit (principal is Verity::Service, action == Verity::Action::"manageIncidents", resource is Verity::Log)
+when { principal.capabilities.contains("incident.manage") };
+
+@id("operator-manages-incidents")
+permit (principal is Verity::Operator, action == Verity::Action::"manageIncidents", resource is Verity::Log)
+when { principal.capabilities.contains("incident.manage") };
 
 // Auditors read the log.
 @id("auditor-reads-log")

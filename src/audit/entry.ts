@@ -54,6 +54,11 @@ export const AUDIT_ACTIONS = [
   'privacy.policy',
   'privacy.region',
   'consent.record',
+  'report.access',
+  'incident.open',
+  'incident.assess',
+  'incident.notify',
+  'incident.close',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -9,3 +9,5 @@ export {
   validateAuditEvent,
 } from './entry.ts';
 export { auditPseudonym, deriveSubkey } from './pseudonym.ts';
+export type { AccessReport, AccessReportHeader, AccessReportLine, LegalBasisKind } from './report-format.ts';
+export { ACCESS_REPORT_FORMAT } from './report-format.ts';

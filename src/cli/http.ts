@@ -344,6 +344,7 @@ export async function listen(
     },
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     identity: identityServices(v, o.didHost ?? `${o.host}:${o.port}`),
+    reports: { store: v.store },
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
     ...(o.witnesses === undefined ? {} : { witnesses: o.witnesses }),

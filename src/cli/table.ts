@@ -7,6 +7,7 @@ import { deid } from './commands/deid.ts';
 import { did } from './commands/did.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
+import { incidents } from './commands/incidents.ts';
 import { init } from './commands/init.ts';
 import { issuers } from './commands/issuers.ts';
 import { keys } from './commands/keys.ts';
@@ -15,6 +16,7 @@ import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { privacyPolicy } from './commands/privacy-policy.ts';
 import { records } from './commands/records.ts';
+import { report } from './commands/report.ts';
 import { risk } from './commands/risk.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
 import { sessions } from './commands/sessions.ts';
@@ -40,6 +42,8 @@ export const GROUPS: readonly Group[] = [
   consent,
   log,
   witness,
+  report,
+  incidents,
   deid,
   fpe,
   pii,

@@ -122,6 +122,15 @@ export const ERROR_CODES = {
   VERITY_E_POLICY_VERSION_CONFLICT: { status: 409, area: 'privacy' },
   VERITY_E_CONSENT_REQUIRED: { status: 403, area: 'privacy' },
   VERITY_E_CONSENT_OPTED_OUT: { status: 403, area: 'privacy' },
+  // access reports and privacy labels (FGMV-46 7.1.5, 7.4.2)
+  VERITY_E_REPORT_MALFORMED: { status: 400, area: 'reports' },
+  VERITY_E_REPORT_INVALID: { status: 422, area: 'reports' },
+  VERITY_E_REPORT_INDEX_INCOMPLETE: { status: 500, area: 'reports' },
+  VERITY_E_REPORT_TYPE_UNKNOWN: { status: 404, area: 'reports' },
+  // incident register (GDPR Art. 33)
+  VERITY_E_INCIDENT_NOT_FOUND: { status: 404, area: 'incidents' },
+  VERITY_E_INCIDENT_STATE: { status: 409, area: 'incidents' },
+  VERITY_E_INCIDENT_SCAN_LIMIT: { status: 422, area: 'incidents' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

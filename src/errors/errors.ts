@@ -63,6 +63,11 @@ export class PrivacyError extends VerityError {}
 /** Witnesses and cosignatures: refused checkpoints, unreachable witnesses, a missing quorum. */
 export class WitnessError extends VerityError {}
 
+/** Access reports and privacy labels: malformed or unverifiable reports, an incomplete index. */
+export class ReportError extends VerityError {}
+/** The incident register: unknown incidents, changes its status does not allow, scans too large. */
+export class IncidentError extends VerityError {}
+
 /** True when `e` is a VerityError, optionally with the given code. */
 export function isVerityError(e: unknown, code?: ErrorCode): e is VerityError {
   return e instanceof VerityError && (code === undefined || e.code === code);

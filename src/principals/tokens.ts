@@ -24,6 +24,8 @@ export const CAPABILITIES = {
   'credential.revoke': ['service', 'operator'],
   // Recording and reading players' consent and declared region (the player's own session needs none).
   'consent.record': ['service'],
+  'report.access': ['service', 'operator'],
+  'incident.manage': ['service', 'operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

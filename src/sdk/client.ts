@@ -1,4 +1,4 @@
-import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
+import { type AccessReport, contentCommitment, decodeAuditEntry } from '../audit/index.ts';
 import {
   bytesEqual,
   canonicalJsonBytes,
@@ -20,6 +20,7 @@ import {
   verifyCosignedCheckpoint,
 } from '../note/index.ts';
 import { stateRootFromExtensions, verifyRecordState } from '../smt/index.ts';
+import { type VerifiedAccessReport, verifyAccessReport } from './reports.ts';
 
 /** Where a client keeps the last checkpoint it trusted (memory by default; persist it to survive restarts). */
 export interface CheckpointStore {
@@ -133,8 +134,10 @@ export class VerityClient {
   readonly #store: CheckpointStore;
   readonly #fetch: typeof fetch;
   readonly #witnesses: Witnesses | undefined;
+  readonly #options: VerityClientOptions;
 
   constructor(o: VerityClientOptions) {
+    this.#options = o;
     this.#url = o.url.replace(/\/+$/, '');
     this.#token = o.token;
     this.#verifier = parseVerifierKey(o.verifierKey);
@@ -597,6 +600,88 @@ export class VerityClient {
     remainingDelta: number;
   }> {
     return this.#json('POST', '/v1/deid/datasets/query', { name, purpose, ...q });
+  }
+
+  // ---- access reports, privacy labels, incidents (FGMV-46 7.1.5, 7.4.2) ---------------------
+
+  /**
+   * An access report, verified: a player session's own (no `subject`), or a subject's with a token
+   * granted `report.access`. Every line's inclusion proof is checked against the report's
+   * checkpoint, which must be signed by the log key (and cosigned by the witnesses this client
+   * relies on) and consistent with the checkpoint this client trusts (see `verifyAccessReport`).
+   */
+  async accessReport(
+    o: { purpose?: string; subject?: string; after?: number; limit?: number } = {},
+  ): Promise<VerifiedAccessReport> {
+    const params: Record<string, string> = { purpose: o.purpose ?? 'user-request' };
+    if (o.subject !== undefined) params['subject'] = o.subject;
+    for (const k of ['after', 'limit'] as const) {
+      const v = o[k];
+      if (v !== undefined) {
+        if (!Number.isSafeInteger(v)) throw new InputError('VERITY_E_INPUT_INVALID', `\`${k}\` must be an integer`);
+        params[k] = String(v);
+      }
+    }
+    const report = await this.#json<AccessReport>('GET', `/v1/reports/access?${new URLSearchParams(params)}`);
+    const w = this.#options.witnesses;
+    const verified = verifyAccessReport(report, {
+      verifierKey: this.#options.verifierKey,
+      origin: this.#origin,
+      ...(w === undefined ? {} : { witnesses: { keys: w.keys, quorum: w.quorum } }),
+    });
+    // A report proven against a checkpoint off the log this client saw (a fork) is refused.
+    await this.#advance(verified.header.checkpoint, true);
+    return verified;
+  }
+
+  /** A record type's privacy label (JSON). */
+  privacyLabel(type: string): Promise<Record<string, unknown>> {
+    checkIdentifier(type, 'type');
+    return this.#json('GET', `/v1/reports/labels/${encodeURIComponent(type)}`);
+  }
+
+  /** Records a personal data breach (a token granted `incident.manage`); times in ms since the epoch. */
+  openIncident(input: {
+    description: string;
+    categories: readonly string[];
+    detectedAt?: number;
+    awareAt?: number;
+    affected?: { from: number; to: number; recordTypes?: string[]; actors?: string[]; actions?: string[] };
+  }): Promise<Record<string, unknown> & { id: string; deadline: number; overdue: boolean }> {
+    return this.#json('POST', '/v1/incidents', input);
+  }
+
+  /** The incidents (`overdue` for those past their 72-hour deadline without notifying the authority). */
+  listIncidents(o: { status?: 'open' | 'notified' | 'closed'; overdue?: boolean } = {}): Promise<unknown[]> {
+    const p = new URLSearchParams();
+    if (o.status !== undefined) p.set('status', o.status);
+    if (o.overdue !== undefined) p.set('overdue', String(o.overdue));
+    return this.#json('GET', `/v1/incidents?${p}`);
+  }
+
+  /** One incident and its clock. */
+  getIncident(id: string): Promise<Record<string, unknown>> {
+    return this.#json('GET', `/v1/incidents/${encodeURIComponent(id)}`);
+  }
+
+  /** Records a notification sent (to the authority or the subjects) and its evidence. */
+  notifyIncident(
+    id: string,
+    n: {
+      to: 'authority' | 'subjects';
+      reference: string;
+      at?: number;
+      evidenceHash?: string;
+      subjects?: number;
+      delayReason?: string;
+    },
+  ): Promise<Record<string, unknown>> {
+    return this.#json('POST', `/v1/incidents/${encodeURIComponent(id)}/notifications`, n);
+  }
+
+  /** Closes an incident. */
+  closeIncident(id: string, c: { resolution: string; notRequired?: string }): Promise<Record<string, unknown>> {
+    return this.#json('POST', `/v1/incidents/${encodeURIComponent(id)}/close`, c);
   }
 
   /** Erases every version of a record. */

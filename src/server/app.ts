@@ -6,8 +6,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Deid } from '../deid/index.ts';
 import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
+import { IncidentRegister } from '../incidents/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
+import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSource } from '../reports/index.ts';
+import type { Store } from '../store/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerConsentRoutes } from './consent.ts';
 import { registerDeidRoutes } from './deid.ts';
@@ -20,6 +23,7 @@ import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, request
 import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { registerPasskeyRoutes } from './passkeys.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
+import { registerReportRoutes } from './reports.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 
@@ -32,6 +36,13 @@ export interface ServerOptions {
   readonly deid?: Deid;
   /** With `records`: DIDs and verifiable credentials (did:web documents, status lists, issuing, verifying). */
   readonly identity?: IdentityRoutesOptions;
+  /**
+   * With `records`: access reports, privacy labels and the incident register (/v1/reports/,
+   * /v1/incidents). Reports are proven against the newest cosigned checkpoint when the server has
+   * witnesses. `legalBases` and `labels` wire in the privacy policy (defaults: the purposes of the
+   * default policies, nothing declared).
+   */
+  readonly reports?: { readonly store: Store; readonly legalBases?: LegalBasisSource; readonly labels?: LabelPolicy };
   /** Largest request body accepted (bytes). */
   readonly bodyLimit?: number;
   /**
@@ -299,6 +310,23 @@ export function buildServer(options: ServerOptions): App {
       if (options.identity !== undefined) registerIdentityRoutes(routes, options.identity, options.records.vault, gate);
       if (options.records.privacy !== undefined)
         registerConsentRoutes(routes, { ...options.records, log }, options.records.privacy, gate);
+      const r = options.reports;
+      if (r !== undefined) {
+        const legalBases = r.legalBases ?? defaultLegalBases();
+        const clock = options.records.clock;
+        const reports = new AccessReports(r.store, log, options.records.vault, {
+          legalBases,
+          ...(clock === undefined ? {} : { clock }),
+          ...(witnessing === undefined ? {} : { checkpoint: async () => witnessing.cosigned() }),
+        });
+        const incidents = new IncidentRegister(r.store, log, reports.index, clock === undefined ? {} : { clock });
+        registerReportRoutes(
+          routes,
+          { ...options.records, log },
+          { store: r.store, reports, incidents, legalBases, ...(r.labels === undefined ? {} : { labels: r.labels }) },
+          gate,
+        );
+      }
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -72,6 +72,7 @@ const NEEDS: Partial<Record<Action, Capability>> = {
   manageIssuers: 'issuer.manage',
   issueCredential: 'credential.issue',
   revokeCredential: 'credential.revoke',
+  manageIncidents: 'incident.manage',
 };
 
 /** What a denial says: what to do next, when it is something the caller's token lacks. */

@@ -69,6 +69,15 @@ export class Vault {
     return this.#keyring.subjectRef(subject);
   }
 
+  /**
+   * The audit-trail pseudonym of the subject with storage reference `subjectRef` (what its log
+   * entries carry in `subject`), or undefined when the subject has no data key: nothing was ever
+   * stored for it, or it was shredded, and then its entries can no longer be linked to it.
+   */
+  async auditPseudonym(subjectRef: string): Promise<string | undefined> {
+    return (await this.#keyring.stored(subjectRef))?.pseudonym;
+  }
+
   /** Registers (or replaces) the JSON Schema of a record type; audited. */
   registerSchema(
     type: string,

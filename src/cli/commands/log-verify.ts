@@ -3,6 +3,7 @@
  * directory, given the log's verifier key.
  */
 
+import { ACCESS_REPORT_FORMAT } from '../../audit/index.ts';
 import { bytesEqual, fromBase64, fromUtf8, parseJson, toBase64 } from '../../encoding/index.ts';
 import { isVerityError } from '../../errors/index.ts';
 import { checkProofCase, type ParsedCase, parseProofCase } from '../../log/index.ts';
@@ -173,12 +174,68 @@ function checkSigned(
   return r.valid ? undefined : r.reason;
 }
 
+/** Largest input of verify-proof: a JSON document (at most 8 MiB) or JSON lines (an access report). */
+const MAX_LINES_INPUT = 256 * 1024 * 1024;
+const MAX_JSON_INPUT = 8 * 1024 * 1024;
+/** Stands for an access report's header line among the cases. */
+const HEADER = Symbol('header');
+
+/**
+ * The cases of verify-proof's input: one JSON case or an array of them, or JSON lines of cases
+ * (an access report: its header's `checkpoint` is then the checkpoint of every case lacking one).
+ */
+function proofCases(input: Uint8Array): { cases: unknown[]; checkpoint: unknown } {
+  const text = fromUtf8(input, 'proof input').trim();
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  // One JSON document (pretty-printed or not), else JSON lines.
+  let whole: unknown;
+  let wholeError: unknown;
+  if (input.byteLength <= MAX_JSON_INPUT) {
+    try {
+      whole = parseJson(input, { maxBytes: MAX_JSON_INPUT, maxDepth: 8 }, 'proof input');
+    } catch (e) {
+      wholeError = e;
+    }
+  }
+  if (wholeError === undefined && whole !== undefined) {
+    if (isReportHeader(whole)) return { cases: [HEADER], checkpoint: whole['checkpoint'] };
+    return { cases: Array.isArray(whole) ? whole : [whole], checkpoint: undefined };
+  }
+  if (lines.length <= 1) {
+    if (wholeError !== undefined) throw wholeError;
+    throw new UsageError('VERITY_E_INPUT_TOO_LARGE', `a JSON proof input is at most ${MAX_JSON_INPUT} bytes`);
+  }
+  if (lines.length > 100_001) throw new UsageError('VERITY_E_INPUT_MALFORMED', 'expected 1 to 100000 proof cases');
+  const docs = lines.map((l, i) => {
+    try {
+      return parseJson(l, { maxBytes: 1024 * 1024, maxDepth: 8 }, `line ${i + 1}`);
+    } catch (e) {
+      throw new UsageError('VERITY_E_INPUT_MALFORMED', (e as Error).message);
+    }
+  });
+  const first = docs[0];
+  if (isReportHeader(first)) return { cases: [HEADER, ...docs.slice(1)], checkpoint: first['checkpoint'] };
+  return { cases: docs, checkpoint: undefined };
+}
+
+function isReportHeader(v: unknown): v is Record<string, unknown> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    (v as Record<string, unknown>)['report'] === ACCESS_REPORT_FORMAT &&
+    typeof (v as Record<string, unknown>)['checkpoint'] === 'string'
+  );
+}
+
 const verifyProof: Command = {
   name: 'verify-proof',
   summary: 'check inclusion and consistency proofs (FILE, or - for stdin; one case or an array) against the log key',
   details:
     'Each case must carry the signed `checkpoint` of its tree (`log prove-inclusion`, `log prove-consistency`,\n' +
     '`records get` and the server print it); `valid` means the signature and the Merkle path both check.\n' +
+    'JSON lines are read too: an access report (`report access`) gets one verdict per line, its header\n' +
+    "first (the report's checkpoint, which the lines after it are proven against).\n" +
     '--unsigned checks only the Merkle path against the root hashes in the input and prints `unsigned-valid`.',
   options: {
     ...KEY,
@@ -198,22 +255,19 @@ const verifyProof: Command = {
         'verify-proof needs the log verifier key to check the checkpoint signature: pass --key "$(verity log key --data DIR)", --key-file FILE or VERITY_LOG_KEY (a server serves it at /v1/log/key)',
         'log verify-proof',
       );
-    const doc = parseJson(
-      await readInput(positionals[0] as string),
-      { maxBytes: 8 * 1024 * 1024, maxDepth: 8 },
-      'proof input',
-    );
-    const cases = Array.isArray(doc) ? doc : [doc];
+    const input = await readInput(positionals[0] as string, MAX_LINES_INPUT);
+    const { cases, checkpoint } = proofCases(input);
     if (cases.length === 0 || cases.length > 100_000)
       throw new UsageError('VERITY_E_INPUT_MALFORMED', 'expected 1 to 100000 proof cases');
     // Parse every case before printing anything: malformed input prints no verdicts.
-    const parsed: BoundCase[] = cases.map((raw, i) => {
+    const parsed: (BoundCase | 'header')[] = cases.map((raw, i) => {
+      if (raw === HEADER) return 'header';
       try {
         const c = parseProofCase(raw);
         const o = raw as Record<string, unknown>;
         return {
           c,
-          checkpoint: Object.hasOwn(o, 'checkpoint') ? o['checkpoint'] : undefined,
+          checkpoint: Object.hasOwn(o, 'checkpoint') ? o['checkpoint'] : checkpoint,
           entry: Object.hasOwn(o, 'entry') ? o['entry'] : undefined,
         };
       } catch (e) {
@@ -222,6 +276,18 @@ const verifyProof: Command = {
     });
     let allValid = true;
     const lines = parsed.map((b) => {
+      if (b === 'header') {
+        // An access report's header: its checkpoint, which every line after it is proven against.
+        if (verifier === undefined) return 'unsigned-valid';
+        try {
+          verifyWitnessed(checkpoint as string, verifier, witnesses);
+          return 'valid';
+        } catch (e) {
+          if (!isVerityError(e)) throw e;
+          allValid = false;
+          return `invalid: the report's checkpoint does not verify: ${e.message}`;
+        }
+      }
       const problem =
         verifier === undefined
           ? ((r) => (r.valid ? undefined : r.reason))(checkProofCase(b.c))
