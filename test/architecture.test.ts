@@ -29,6 +29,8 @@ const LAYERS: Record<string, number> = {
   witness: 4,
   principals: 5,
   vault: 5,
+  rights: 5.5,
+  retention: 5.5,
   verity: 6,
   deid: 6,
   embedded: 7,

@@ -58,6 +58,10 @@ export class StoreError extends VerityError {}
 export class LogError extends VerityError {}
 /** Sealed records: not found, erased, schema, lifecycle. */
 export class VaultError extends VerityError {}
+/** Data-subject rights: requests, their deadlines, restriction and objection, bundles, processors. */
+export class RightsError extends VerityError {}
+/** Retention rules and runs. */
+export class RetentionError extends VerityError {}
 /** Witnesses and cosignatures: refused checkpoints, unreachable witnesses, a missing quorum. */
 export class WitnessError extends VerityError {}
 

@@ -7,6 +7,8 @@ export {
   KeyError,
   LogError,
   quote,
+  RetentionError,
+  RightsError,
   StoreError,
   VaultError,
   VerityError,
