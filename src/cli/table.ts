@@ -11,6 +11,7 @@ import { log } from './commands/log.ts';
 import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { records } from './commands/records.ts';
+import { retention, rights } from './commands/rights.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
 import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
@@ -24,6 +25,8 @@ export const GROUPS: readonly Group[] = [
   serveGroup,
   records,
   subjects,
+  rights,
+  retention,
   keys,
   types,
   tokens,

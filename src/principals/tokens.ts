@@ -19,6 +19,12 @@ export const CAPABILITIES = {
   'session.open': ['service'],
   'session.revoke': ['service', 'operator'],
   'guardianship.set': ['service'],
+  // Carrying out data-subject requests for any subject, extending and refusing them.
+  'rights.manage': ['service', 'operator'],
+  // Registering the processors that are told of rectifications, erasures and restrictions.
+  'processor.manage': ['service', 'operator'],
+  // Running retention on demand.
+  'retention.run': ['operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

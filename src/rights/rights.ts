@@ -8,7 +8,14 @@ import type { TransparencyLog } from '../log/index.ts';
 import type { RecordStateProof } from '../smt/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
-import { BUNDLE_FORMAT, type BundlePayload, type ExportedRecord, signBundle, verifyBundle } from './bundle.ts';
+import {
+  BUNDLE_FORMAT,
+  type BundlePayload,
+  type ExportedRecord,
+  exportKeyJwk,
+  signBundle,
+  verifyBundle,
+} from './bundle.ts';
 import { defaultRegimePolicy, type RegimePolicy } from './deadlines.ts';
 import { MAX_RESTRICTED, OBJECTION_EXEMPT, readLimits, writeLimits } from './limits.ts';
 import { checkRequestId, type RightsRequest } from './model.ts';
@@ -91,6 +98,11 @@ export class Rights {
     this.#reports = o.accessReports;
     this.requests = new RequestBook(this.#ctx);
     this.processors = new Processors({ store: o.store, log: o.log, keys: o.keys, clock: o.clock });
+  }
+
+  /** The public key portability bundles are signed with (JWK). */
+  exportKey(): Promise<{ kty: 'OKP'; crv: 'Ed25519'; x: string }> {
+    return exportKeyJwk(this.#keys);
   }
 
   /** Files a request (see `RequestBook.file`). */

@@ -16,6 +16,7 @@ import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
+import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
 import { registerSessionRoutes } from './sessions.ts';
 
 /** What the HTTP interface serves. */
@@ -23,6 +24,8 @@ export interface ServerOptions {
   readonly log: TransparencyLog;
   /** When given, the authenticated and authorized record endpoints are served too. */
   readonly records?: Omit<RecordRoutesOptions, 'log'>;
+  /** With `records`: data-subject rights and retention under /v1/rights/ and /v1/retention/. */
+  readonly rights?: RightsRoutesOptions;
   /** With `records`: the de-identification endpoints under /v1/deid/. */
   readonly deid?: Deid;
   /** Largest request body accepted (bytes). */
@@ -282,6 +285,7 @@ export function buildServer(options: ServerOptions): App {
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
+      if (options.rights !== undefined) registerRightsRoutes(routes, { ...options.records, log }, options.rights, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(
