@@ -2,10 +2,11 @@
 // what happens to them then (erased, or anonymized: the kept fields copied to a record of no one
 // and the original erased). A run finds what has run out, reports it (a dry run stops there) and
 // acts record by record, every action audited by the vault, the run summed up in the log.
+
+import { encodeAuditEntry } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { type JsonValue, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
-import { encodeAuditEntry } from '../audit/index.ts';
-import { RetentionError, isVerityError } from '../errors/index.ts';
+import { isVerityError, RetentionError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { RecordRow, Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -258,7 +259,15 @@ export class Retention {
       }
       let anonymizedAs: string | undefined;
       if (action === 'anonymize') {
-        anonymizedAs = await this.#anonymize(d.row, d.rule?.keep ?? []);
+        try {
+          anonymizedAs = await this.#anonymize(d.row, d.rule?.keep ?? []);
+        } catch (e) {
+          // The vault refused to read it for retention: restricted, and this run was not told.
+          if (!isVerityError(e, 'VERITY_E_RIGHTS_RESTRICTED')) throw e;
+          skipped++;
+          actions.push({ ...base, action: 'skip', skipped: 'restricted at the subject\u2019s request' });
+          continue;
+        }
         if (anonymizedAs !== undefined) anonymized++;
       }
       const e = await this.#vault.erase(d.row.id, { actor: ACTOR, purpose: PURPOSE, reason: 'retention' });

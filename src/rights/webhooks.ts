@@ -16,11 +16,11 @@ const ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 const SECRET_RE = /^whsec_([A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{22}==|[A-Za-z0-9+/]{32,88}={0,2})$/;
 
 /** The headers of a signed webhook. */
-export interface WebhookHeaders {
+export type WebhookHeaders = {
   readonly 'webhook-id': string;
   readonly 'webhook-timestamp': string;
   readonly 'webhook-signature': string;
-}
+};
 
 /** A `whsec_` secret from raw key bytes (24 to 64 bytes, as the specification asks). */
 export function webhookSecret(key: Uint8Array): string {

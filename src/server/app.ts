@@ -15,8 +15,8 @@ import { makeGate } from './gate.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
-import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
+import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 
 /** What the HTTP interface serves. */

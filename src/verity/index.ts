@@ -2,9 +2,9 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
-import type { Store } from '../store/index.ts';
 import { Retention, type RetentionRules } from '../retention/index.ts';
-import { type AccessReportLink, limitsGuard, type RegimePolicy, readLimits, Rights } from '../rights/index.ts';
+import { type AccessReportLink, limitsGuard, type RegimePolicy, Rights, readLimits } from '../rights/index.ts';
+import type { Store } from '../store/index.ts';
 import { Vault, type VaultOptions } from '../vault/index.ts';
 
 /** Name of the KeyStore signing key that signs the log's checkpoints. */
