@@ -126,7 +126,7 @@ export interface RetentionReport {
   readonly erased: number;
   readonly anonymized: number;
   readonly skipped: number;
-  /** The run's summary entry (not for a dry run). */
+  /** The run's summary entry (not for a dry run, nor for a run that found nothing). */
   readonly logIndex?: number;
 }
 
@@ -283,7 +283,8 @@ export class Retention {
       anonymized,
       skipped,
     };
-    if (dryRun) return report;
+    // A run that found nothing leaves no entry (a scheduler runs every minute).
+    if (dryRun || actions.length === 0) return report;
     const { result } = await this.#log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
