@@ -1,8 +1,9 @@
 /** `verity rights ...` and `verity retention ...`: data-subject requests and retention on a data directory. */
 
+import { systemClock } from '../../clock/index.ts';
 import { fromUtf8, parseJson } from '../../encoding/index.ts';
 import { Retention, tableRules } from '../../retention/index.ts';
-import { REASON_KINDS, RIGHT_TYPES, type RightType } from '../../rights/index.ts';
+import { REASON_KINDS, RIGHT_TYPES, type RightType, readLimits } from '../../rights/index.ts';
 import { type Command, type Group, usage } from '../command.ts';
 import { ACTOR, DATA, list, opt, str, withVerity } from '../common.ts';
 import { outJson, readInput } from '../io.ts';
@@ -213,7 +214,15 @@ const run: Command = {
     const r = await withVerity(values, (v) =>
       (rules === undefined
         ? v.retention
-        : new Retention({ store: v.store, vault: v.vault, log: v.log, clock: { now: () => Date.now() }, rules })
+        : new Retention({
+            store: v.store,
+            vault: v.vault,
+            log: v.log,
+            clock: systemClock,
+            rules,
+            // Records restricted at their subject's request are held back, as in every run.
+            held: async (ref, id) => (await readLimits(v.store, ref)).restricted.includes(id),
+          })
       ).run({ dryRun: values['dry-run'] === true }),
     );
     await outJson(r);
