@@ -35,6 +35,8 @@ const LAYERS: Record<string, number> = {
   vault: 5,
   consent: 5,
   privacy: 6,
+  rights: 5.5,
+  retention: 5.5,
   verity: 6,
   deid: 6,
   passkeys: 6,

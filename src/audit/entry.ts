@@ -59,6 +59,20 @@ export const AUDIT_ACTIONS = [
   'incident.assess',
   'incident.notify',
   'incident.close',
+  'rights.request',
+  'rights.extend',
+  'rights.progress',
+  'rights.complete',
+  'rights.refuse',
+  'rights.limit',
+  'rights.enforce',
+  'rights.export',
+  'rights.import',
+  'processor.register',
+  'processor.remove',
+  'processor.notify',
+  'processor.ack',
+  'retention.run',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -345,6 +345,7 @@ export async function listen(
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     identity: identityServices(v, o.didHost ?? `${o.host}:${o.port}`),
     reports: { store: v.store },
+    rights: { rights: v.rights, retention: v.retention },
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
     ...(o.witnesses === undefined ? {} : { witnesses: o.witnesses }),
@@ -353,7 +354,15 @@ export async function listen(
       ...(o.logs.format === undefined ? {} : { format: o.logs.format }),
     },
   });
+  // Processors' notifications go out in the background, retried with growing delays.
+  const notifier = setInterval(() => {
+    v.rights.processors
+      .deliver()
+      .catch((e: unknown) => process.stderr.write(`verity: processor notifications: ${(e as Error).message}\n`));
+  }, 30_000);
+  notifier.unref();
   const close = async () => {
+    clearInterval(notifier);
     watcher.close();
     clearTimeout(timer);
     await app.close();

@@ -17,6 +17,7 @@ import { policy } from './commands/policy.ts';
 import { privacyPolicy } from './commands/privacy-policy.ts';
 import { records } from './commands/records.ts';
 import { report } from './commands/report.ts';
+import { retention, rights } from './commands/rights.ts';
 import { risk } from './commands/risk.ts';
 import { serveGroup, startGroup } from './commands/serve.ts';
 import { sessions } from './commands/sessions.ts';
@@ -32,6 +33,8 @@ export const GROUPS: readonly Group[] = [
   serveGroup,
   records,
   subjects,
+  rights,
+  retention,
   keys,
   types,
   tokens,

@@ -131,6 +131,18 @@ export const ERROR_CODES = {
   VERITY_E_INCIDENT_NOT_FOUND: { status: 404, area: 'incidents' },
   VERITY_E_INCIDENT_STATE: { status: 409, area: 'incidents' },
   VERITY_E_INCIDENT_SCAN_LIMIT: { status: 422, area: 'incidents' },
+  // data-subject rights
+  VERITY_E_RIGHTS_REQUEST_NOT_FOUND: { status: 404, area: 'rights' },
+  VERITY_E_RIGHTS_REQUEST_STATE: { status: 409, area: 'rights' },
+  VERITY_E_RIGHTS_EXTENSION_REFUSED: { status: 409, area: 'rights' },
+  VERITY_E_RIGHTS_REGIME_UNKNOWN: { status: 400, area: 'rights' },
+  VERITY_E_RIGHTS_RESTRICTED: { status: 403, area: 'rights' },
+  VERITY_E_RIGHTS_OBJECTED: { status: 403, area: 'rights' },
+  VERITY_E_RIGHTS_BUNDLE_INVALID: { status: 422, area: 'rights' },
+  VERITY_E_RIGHTS_PROCESSOR_NOT_FOUND: { status: 404, area: 'rights' },
+  VERITY_E_RIGHTS_WEBHOOK_SIGNATURE: { status: 401, area: 'rights' },
+  // retention
+  VERITY_E_RETENTION_RULES_INVALID: { status: 400, area: 'retention' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

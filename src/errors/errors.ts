@@ -60,6 +60,10 @@ export class LogError extends VerityError {}
 export class VaultError extends VerityError {}
 /** Privacy policy documents, purposes and categories, and consent. */
 export class PrivacyError extends VerityError {}
+/** Data-subject rights: requests, their deadlines, restriction and objection, bundles, processors. */
+export class RightsError extends VerityError {}
+/** Retention rules and runs. */
+export class RetentionError extends VerityError {}
 /** Witnesses and cosignatures: refused checkpoints, unreachable witnesses, a missing quorum. */
 export class WitnessError extends VerityError {}
 

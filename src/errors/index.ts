@@ -12,6 +12,8 @@ export {
   PrivacyError,
   quote,
   ReportError,
+  RetentionError,
+  RightsError,
   StoreError,
   VaultError,
   VerityError,

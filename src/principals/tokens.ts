@@ -26,6 +26,12 @@ export const CAPABILITIES = {
   'consent.record': ['service'],
   'report.access': ['service', 'operator'],
   'incident.manage': ['service', 'operator'],
+  // Carrying out data-subject requests for any subject, extending and refusing them.
+  'rights.manage': ['service', 'operator'],
+  // Registering the processors that are told of rectifications, erasures and restrictions.
+  'processor.manage': ['service', 'operator'],
+  // Running retention on demand.
+  'retention.run': ['operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -684,6 +684,79 @@ export class VerityClient {
     return this.#json('POST', `/v1/incidents/${encodeURIComponent(id)}/close`, c);
   }
 
+  /**
+   * Checks the proof that a record is erased (an erasure request's tombstone): under a signed
+   * checkpoint consistent with what this client trusts, the state map holds the record erased.
+   * Throws VERITY_E_STATE_PROOF_INVALID otherwise.
+   */
+  async verifyErasure(id: string, state: unknown): Promise<{ treeSize: number }> {
+    const p = state as { checkpoint?: unknown } | undefined;
+    const bad = (why: string) =>
+      new LogError('VERITY_E_STATE_PROOF_INVALID', `the erasure of record ${id} is not proven: ${why}`);
+    if (typeof p?.checkpoint !== 'string') throw bad('no state proof');
+    const cp = await this.#advance(p.checkpoint, true);
+    const root = stateRootFromExtensions(cp.extensions);
+    if (root === undefined) throw bad('its checkpoint commits to no state map');
+    const found = verifyRecordState(p, root, id);
+    if (found.kind !== 'erased') throw bad(`the state map shows it ${found.kind}`);
+    return { treeSize: cp.size };
+  }
+
+  /** Files a data-subject request (a player: about themselves; a `rights.manage` token: `subject` and `identity`). */
+  fileRightsRequest(input: {
+    type: string;
+    subject?: string;
+    regime?: string;
+    identity?: { evidenceKind: string; evidenceRef?: string };
+    scope?: { purposes?: string[]; records?: string[] };
+  }): Promise<Record<string, unknown> & { id: string; deadline: string; status: string }> {
+    return this.#json('POST', '/v1/rights/requests', input);
+  }
+
+  /** A data-subject request with its notifications. */
+  rightsRequest(id: string): Promise<Record<string, unknown> & { id: string; status: string }> {
+    return this.#json('GET', `/v1/rights/requests/${encodeURIComponent(id)}`);
+  }
+
+  /** Data-subject requests (`overdue`: the open ones past their deadline). */
+  rightsRequests(o: { overdue?: boolean } = {}): Promise<Record<string, unknown>[]> {
+    return this.#json('GET', `/v1/rights/requests${o.overdue === true ? '?overdue=true' : ''}`);
+  }
+
+  /** Carries a data-subject request out and completes it (see `POST /v1/rights/requests/{id}/execute`). */
+  executeRightsRequest(id: string, input: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    return this.#json('POST', `/v1/rights/requests/${encodeURIComponent(id)}/execute`, input);
+  }
+
+  /** Extends a request's deadline, or refuses the request, for a reason. */
+  decideRightsRequest(
+    id: string,
+    op: 'extend' | 'refuse',
+    why: { reason: string; note?: string },
+  ): Promise<Record<string, unknown>> {
+    return this.#json('POST', `/v1/rights/requests/${encodeURIComponent(id)}/${op}`, why);
+  }
+
+  /** The key this server signs portability bundles with (fetch it once, from a source you trust). */
+  rightsExportKey(): Promise<{ kty: 'OKP'; crv: 'Ed25519'; x: string }> {
+    return this.#json('GET', '/v1/rights/export-key', undefined, false);
+  }
+
+  /** Imports another Verity's portability bundle for `subject`. */
+  importRightsBundle(input: {
+    bundle: string;
+    exporterKey: { kty: 'OKP'; crv: 'Ed25519'; x: string };
+    subject: string;
+    purpose: string;
+  }): Promise<{ imported: { from: string; id: string; logIndex: number }[]; logIndex: number }> {
+    return this.#json('POST', '/v1/rights/import', input);
+  }
+
+  /** Runs retention (`dryRun`: report only). */
+  runRetention(o: { dryRun?: boolean } = {}): Promise<Record<string, unknown>> {
+    return this.#json('POST', '/v1/retention/run', o);
+  }
+
   /** Erases every version of a record. */
   async erase(id: string, purpose: string): Promise<{ versions: number; logIndex: number }> {
     return this.#json('DELETE', `/v1/records/${id}?${query({ purpose })}`);

@@ -24,6 +24,7 @@ import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { registerPasskeyRoutes } from './passkeys.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { registerReportRoutes } from './reports.ts';
+import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 
@@ -32,6 +33,8 @@ export interface ServerOptions {
   readonly log: TransparencyLog;
   /** When given, the authenticated and authorized record endpoints are served too. */
   readonly records?: Omit<RecordRoutesOptions, 'log'>;
+  /** With `records`: data-subject rights and retention under /v1/rights/ and /v1/retention/. */
+  readonly rights?: RightsRoutesOptions;
   /** With `records`: the de-identification endpoints under /v1/deid/. */
   readonly deid?: Deid;
   /** With `records`: DIDs and verifiable credentials (did:web documents, status lists, issuing, verifying). */
@@ -327,6 +330,7 @@ export function buildServer(options: ServerOptions): App {
           gate,
         );
       }
+      if (options.rights !== undefined) registerRightsRoutes(routes, { ...options.records, log }, options.rights, gate);
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -22,8 +22,31 @@ export const DEFAULT_VAULT_LIMITS: VaultLimits = Object.freeze({
   maxLineage: 64,
 });
 
+/**
+ * What a read or write of a subject's record is checked against besides the access policies: limits
+ * the subject set on processing (restriction, objection; see `src/rights`). Throws to refuse.
+ */
+export interface ProcessingGuard {
+  check(use: ProcessingUse): Promise<void>;
+}
+
+/** One use of a subject's data, as a `ProcessingGuard` sees it. */
+export interface ProcessingUse {
+  readonly op: 'read' | 'write';
+  readonly subjectRef: string;
+  /** The subject's pseudonym in the log, when the subject has a key. */
+  readonly pseudonym: string | undefined;
+  /** The record; undefined for a new one. */
+  readonly recordId: string | undefined;
+  readonly type: string;
+  readonly actor: string;
+  readonly purpose: string;
+}
+
 export interface VaultOptions {
   readonly clock?: Clock;
+  /** Checked before every record read and write (see `ProcessingGuard`). */
+  readonly guard?: ProcessingGuard;
   /** What to do with a record type that has no registered schema. Default `reject`. */
   readonly unknownTypes?: 'generic' | 'reject';
   readonly limits?: Partial<VaultLimits>;
@@ -49,6 +72,7 @@ export interface VaultContext {
   readonly log: TransparencyLog;
   readonly clock: Clock;
   readonly limits: VaultLimits;
+  readonly guard: ProcessingGuard | undefined;
 }
 
 /** The optional fields of an audit entry a vault operation fills in (`time` defaults to now). */

@@ -56,8 +56,15 @@ export class Erasure {
     subject: string,
     access: Access & { rotate?: boolean },
   ): Promise<{ versions: number; logIndex: number; destroyedKeks: number[] }> {
+    return this.shredRef(await this.#keyring.subjectRef(subject), access);
+  }
+
+  /** `shredSubject` by subject reference. */
+  async shredRef(
+    ref: string,
+    access: Access & { rotate?: boolean },
+  ): Promise<{ versions: number; logIndex: number; destroyedKeks: number[] }> {
     checkPurpose(access.purpose);
-    const ref = await this.#keyring.subjectRef(subject);
     const k = await this.#keyring.stored(ref);
     if (k === undefined)
       throw new KeyError(

@@ -1,4 +1,4 @@
-export type { Access, VaultLimits, VaultOptions } from './context.ts';
+export type { Access, ProcessingGuard, ProcessingUse, VaultLimits, VaultOptions } from './context.ts';
 export { auditEntry, DEFAULT_VAULT_LIMITS } from './context.ts';
 export { SUBJECT_INDEX_KEY } from './keyring.ts';
 export type { Classification, Provenance, ProvenanceSignature, RecordMeta, Sensitivity } from './model.ts';

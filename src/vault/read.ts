@@ -164,6 +164,15 @@ export class RecordReader {
         'VERITY_E_SUBJECT_SHREDDED',
         `the keys of the subject of record ${quote(id)} were shredded; the data is gone`,
       );
+    await this.#ctx.guard?.check({
+      op: 'read',
+      subjectRef: row.subjectRef,
+      pseudonym: k.pseudonym,
+      recordId: id,
+      type: row.type,
+      actor: access.actor,
+      purpose: access.purpose,
+    });
     const plaintext = openRecord(k, row);
     const payload = parseJson(
       plaintext,
@@ -253,6 +262,23 @@ export class RecordReader {
       ...(row === undefined || p.value === undefined ? {} : { record: stateJson(row) }),
     };
     return new VaultError(e.code, e.message, { details: { ...(e.details ?? {}), state } });
+  }
+
+  /** What the state map of the latest checkpoint holds for a record now (its tombstone once erased), proven. */
+  async stateOf(id: string): Promise<RecordStateProof> {
+    checkId(id);
+    const checkpoint = await this.#ctx.log.checkpoint();
+    const root = this.#checkpoint(checkpoint).stateRoot;
+    if (root === undefined)
+      throw new LogError('VERITY_E_STATE_TAMPERED', 'the latest checkpoint commits to no state map');
+    const row = await this.#ctx.store.reader.getRecord(id);
+    const p = await proveState(this.#ctx.store, root, recordStateKey(id));
+    return {
+      checkpoint,
+      scope: 'current',
+      proof: stateProofToBase64(p.proof),
+      ...(row === undefined || p.value === undefined ? {} : { record: stateJson(row) }),
+    };
   }
 
   /** Builds and checks the inclusion proof of the entry that recorded `row`'s write. */

@@ -2,6 +2,7 @@ import { systemClock } from '../clock/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import type { RecordStateProof } from '../smt/index.ts';
 import type { LifecycleState, Store } from '../store/index.ts';
 import { type Access, DEFAULT_VAULT_LIMITS, type VaultContext, type VaultOptions } from './context.ts';
 import { Erasure } from './erasure.ts';
@@ -48,6 +49,7 @@ export class Vault {
       log,
       clock: options.clock ?? systemClock,
       limits: { ...DEFAULT_VAULT_LIMITS, ...options.limits },
+      guard: options.guard,
     };
     this.#schemas = new SchemaRegistry(ctx, options.unknownTypes ?? 'reject');
     this.#keyring = new Keyring(ctx);
@@ -144,6 +146,27 @@ export class Vault {
     access: Access & { reason?: 'request' | 'retention' },
   ): Promise<{ id: string; versions: number; logIndex: number }> {
     return this.#erasure.erase(id, access);
+  }
+
+  /**
+   * The proof, under the latest signed checkpoint, of what the state map holds for a record now: its
+   * current row (an erased one is its tombstone), or its absence.
+   */
+  stateOf(id: string): Promise<RecordStateProof> {
+    return this.#reader.stateOf(id);
+  }
+
+  /** The log pseudonym of a subject (by reference), or undefined when it has no key (none yet, or shredded). */
+  async pseudonymOf(subjectRef: string): Promise<string | undefined> {
+    return (await this.#keyring.stored(subjectRef))?.pseudonym;
+  }
+
+  /** `shredSubject` for a subject known by its reference only (a player session names no subject id). */
+  shredSubjectRef(
+    subjectRef: string,
+    access: Access & { rotate?: boolean },
+  ): Promise<{ versions: number; logIndex: number; destroyedKeks: number[] }> {
+    return this.#erasure.shredRef(subjectRef, access);
   }
 
   /** Erases records whose retention deadline has passed (audited one by one). */

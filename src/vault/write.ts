@@ -123,6 +123,17 @@ export class RecordWriter {
     validateAgainst(validator.validate, input.data, n.type);
     const id = input.id === undefined ? newRecordId(this.#ctx.clock.now()) : checkId(input.id);
     const ref = await this.#keyring.subjectRef(n.subject);
+    const guard = this.#ctx.guard;
+    if (guard !== undefined)
+      await guard.check({
+        op: 'write',
+        subjectRef: ref,
+        pseudonym: (await this.#keyring.stored(ref))?.pseudonym,
+        recordId: input.id,
+        type: n.type,
+        actor: input.actor,
+        purpose: n.purpose,
+      });
     return this.#keyring.write(ref, input, (tx, batch, k) =>
       this.#putOp(tx, batch, k, id, input.id !== undefined, n, validator.id, input),
     );

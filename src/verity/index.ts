@@ -2,6 +2,8 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
+import { Retention, type RetentionRules } from '../retention/index.ts';
+import { type AccessReportLink, limitsGuard, type RegimePolicy, Rights, readLimits } from '../rights/index.ts';
 import type { Store } from '../store/index.ts';
 import { Vault, type VaultOptions } from '../vault/index.ts';
 
@@ -16,6 +18,12 @@ export interface VerityOptions {
   readonly clock?: Clock;
   readonly unknownTypes?: VaultOptions['unknownTypes'];
   readonly maxBatch?: number;
+  /** The regime of each subject and its deadlines (default: GDPR for everyone). */
+  readonly regimes?: RegimePolicy;
+  /** Retention per record type and category (default: each record's own deadline). */
+  readonly retention?: RetentionRules;
+  /** Where a subject's access report is (linked from the answer to an access request). */
+  readonly accessReports?: AccessReportLink;
 }
 
 /** A running Verity core: storage, keys, the transparency log and the vault over them. */
@@ -24,6 +32,10 @@ export interface Verity {
   readonly keys: KeyStore;
   readonly log: TransparencyLog;
   readonly vault: Vault;
+  /** Data-subject requests, processors, restriction and objection. */
+  readonly rights: Rights;
+  /** Retention runs. */
+  readonly retention: Retention;
   /** Waits for pending writes, then closes the log, the store and the key store. */
   close(): Promise<void>;
 }
@@ -61,7 +73,26 @@ export async function openVerity(options: VerityOptions): Promise<Verity> {
   }
   const vault = await Vault.open(store, keys, log, {
     clock,
+    // Restriction and objection bind every read and write, whatever interface it comes through.
+    guard: limitsGuard(store, log, clock),
     ...(options.unknownTypes === undefined ? {} : { unknownTypes: options.unknownTypes }),
+  });
+  const rights = new Rights({
+    store,
+    log,
+    keys,
+    vault,
+    clock,
+    ...(options.regimes === undefined ? {} : { regimes: options.regimes }),
+    ...(options.accessReports === undefined ? {} : { accessReports: options.accessReports }),
+  });
+  const retention = new Retention({
+    store,
+    vault,
+    log,
+    clock,
+    held: async (ref, id) => (await readLimits(store, ref)).restricted.includes(id),
+    ...(options.retention === undefined ? {} : { rules: options.retention }),
   });
   let closed = false;
   return {
@@ -69,6 +100,8 @@ export async function openVerity(options: VerityOptions): Promise<Verity> {
     keys,
     log,
     vault,
+    rights,
+    retention,
     async close() {
       if (closed) return;
       closed = true;

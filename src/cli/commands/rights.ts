@@ -1,0 +1,237 @@
+/** `verity rights ...` and `verity retention ...`: data-subject requests and retention on a data directory. */
+
+import { systemClock } from '../../clock/index.ts';
+import { fromUtf8, parseJson } from '../../encoding/index.ts';
+import { Retention, tableRules } from '../../retention/index.ts';
+import { REASON_KINDS, RIGHT_TYPES, type RightType, readLimits } from '../../rights/index.ts';
+import { type Command, type Group, usage } from '../command.ts';
+import { ACTOR, DATA, list, opt, str, withVerity } from '../common.ts';
+import { outJson, readInput } from '../io.ts';
+
+const ID = { type: 'string', value: 'ID', required: true, help: 'the request id (rr_...)' } as const;
+
+const request: Command = {
+  name: 'request',
+  summary: 'file a data-subject request; prints it as JSON with its legal deadline and the regime it comes from',
+  options: {
+    ...DATA,
+    subject: { type: 'string', value: 'S', identifier: true, required: true, help: 'the player' },
+    type: { type: 'string', value: 'T', required: true, help: `the right: ${RIGHT_TYPES.join('|')}` },
+    regime: { type: 'string', value: 'R', help: 'gdpr (default), ccpa or lgpd' },
+    'evidence-kind': {
+      type: 'string',
+      value: 'K',
+      help: 'how the operator verified the requester: account-login, document-check, knowledge-check, in-person (default), authorized-agent',
+    },
+    'evidence-ref': { type: 'string', value: 'REF', help: 'where that evidence is kept (the log keeps its hash)' },
+    purpose: {
+      type: 'string',
+      value: 'P',
+      multiple: true,
+      identifier: true,
+      help: 'objection: a purpose objected to (repeatable)',
+    },
+  },
+  details: 'Filed as the local operator (operator:cli), the identity check recorded as an operator verification.',
+  async run({ values }) {
+    const type = str(values, 'type');
+    if (!(RIGHT_TYPES as readonly string[]).includes(type))
+      usage(`--type must be one of ${RIGHT_TYPES.join(', ')}`, 'rights request');
+    const purposes = list(values, 'purpose');
+    const ref = opt(values, 'evidence-ref');
+    const r = await withVerity(values, async (v) =>
+      v.rights.file({
+        type: type as RightType,
+        subjectRef: await v.vault.subjectRef(str(values, 'subject')),
+        identity: {
+          method: 'operator',
+          evidenceKind: opt(values, 'evidence-kind') ?? 'in-person',
+          ...(ref === undefined ? {} : { evidenceRef: ref }),
+        },
+        actor: ACTOR,
+        ...(opt(values, 'regime') === undefined ? {} : { regime: opt(values, 'regime') as string }),
+        ...(purposes.length === 0 ? {} : { scope: { purposes } }),
+      }),
+    );
+    await outJson(r);
+    return 0;
+  },
+};
+
+const listCmd: Command = {
+  name: 'list',
+  summary: 'list data-subject requests (--overdue: open ones past their deadline)',
+  options: {
+    ...DATA,
+    overdue: { type: 'boolean', help: 'only the open requests past their deadline' },
+    subject: { type: 'string', value: 'S', identifier: true, help: 'only the requests of this player' },
+  },
+  async run({ values }) {
+    const r = await withVerity(values, async (v) => {
+      if (values['overdue'] === true) return v.rights.requests.overdue();
+      const s = opt(values, 'subject');
+      return v.rights.requests.list({
+        limit: 1000,
+        ...(s === undefined ? {} : { subjectRef: await v.vault.subjectRef(s) }),
+      });
+    });
+    await outJson(r);
+    return 0;
+  },
+};
+
+const show: Command = {
+  name: 'show',
+  summary: 'one request: status, deadline, extensions, identity check, evidence, processor notifications',
+  options: { ...DATA, id: ID },
+  async run({ values }) {
+    const r = await withVerity(values, async (v) => {
+      const req = await v.rights.requests.get(str(values, 'id'));
+      return { ...req, notifications: await v.rights.processors.notificationsOf(req.id) };
+    });
+    await outJson(r);
+    return 0;
+  },
+};
+
+const REASON = {
+  reason: { type: 'string', value: 'R', required: true, help: `why: ${REASON_KINDS.join(', ')}` },
+  note: { type: 'string', value: 'TEXT', help: 'a note kept with the request (the log keeps its hash)' },
+} as const;
+
+const extend: Command = {
+  name: 'extend',
+  summary: 'extend the deadline as the regime allows, for a logged reason',
+  options: { ...DATA, id: ID, ...REASON },
+  async run({ values }) {
+    const r = await withVerity(values, (v) =>
+      v.rights.requests.extend(str(values, 'id'), { reason: str(values, 'reason'), note: opt(values, 'note') }, ACTOR),
+    );
+    await outJson(r);
+    return 0;
+  },
+};
+
+const refuse: Command = {
+  name: 'refuse',
+  summary: 'refuse a request, for a logged reason',
+  options: { ...DATA, id: ID, ...REASON },
+  async run({ values }) {
+    const r = await withVerity(values, (v) =>
+      v.rights.requests.refuse(str(values, 'id'), { reason: str(values, 'reason'), note: opt(values, 'note') }, ACTOR),
+    );
+    await outJson(r);
+    return 0;
+  },
+};
+
+const complete: Command = {
+  name: 'complete',
+  summary:
+    'carry a request out and complete it (access: export and summary; portability: a signed bundle; erasure: tombstone proofs; ...)',
+  options: {
+    ...DATA,
+    id: ID,
+    mode: { type: 'string', value: 'M', help: 'erasure: shred (default) or records' },
+    corrections: {
+      type: 'string',
+      value: 'FILE',
+      help: 'rectification: a JSON file [{"id": "rec_...", "data": {...}}] (- for stdin)',
+    },
+    record: { type: 'string', value: 'ID', multiple: true, help: 'restriction: a record restricted (default: all)' },
+  },
+  async run({ values }) {
+    const mode = opt(values, 'mode');
+    if (mode !== undefined && mode !== 'shred' && mode !== 'records')
+      usage('--mode is shred or records', 'rights complete');
+    const file = opt(values, 'corrections');
+    const corrections =
+      file === undefined
+        ? undefined
+        : (parseJson(
+            fromUtf8(await readInput(file, 8 * 1024 * 1024), 'corrections'),
+            { maxBytes: 8 * 1024 * 1024, maxDepth: 40 },
+            'corrections',
+          ) as never);
+    const records = list(values, 'record');
+    const r = await withVerity(values, (v) =>
+      v.rights.execute(
+        str(values, 'id'),
+        {
+          ...(mode === undefined ? {} : { mode: mode as 'shred' | 'records' }),
+          ...(corrections === undefined ? {} : { corrections }),
+          ...(records.length === 0 ? {} : { records }),
+        },
+        ACTOR,
+      ),
+    );
+    await outJson(r);
+    return 0;
+  },
+};
+
+const notify: Command = {
+  name: 'notify',
+  summary: 'deliver the processors\u2019 pending notifications now (the server does it every 30 s)',
+  options: { ...DATA },
+  async run({ values }) {
+    await outJson(await withVerity(values, (v) => v.rights.processors.deliver()));
+    return 0;
+  },
+};
+
+export const rights: Group = {
+  name: 'rights',
+  summary: 'data-subject requests: access, portability, rectification, erasure, restriction, objection',
+  commands: [request, listCmd, show, extend, refuse, complete, notify],
+};
+
+const run: Command = {
+  name: 'run',
+  summary: 'erase or anonymize what has run out (--dry-run: only report what would happen)',
+  options: {
+    ...DATA,
+    'dry-run': { type: 'boolean', help: 'report only; change nothing' },
+    rules: {
+      type: 'string',
+      value: 'FILE',
+      help: 'retention rules {types: {TYPE: {afterDays, action, keep?}}, categories: {...}} (default: records\u2019 own deadlines)',
+    },
+  },
+  async run({ values }) {
+    const file = opt(values, 'rules');
+    const rules =
+      file === undefined
+        ? undefined
+        : tableRules(
+            parseJson(
+              fromUtf8(await readInput(file, 1024 * 1024), 'rules'),
+              { maxBytes: 1024 * 1024, maxDepth: 8 },
+              'rules',
+            ),
+            file.slice(0, 100),
+          );
+    const r = await withVerity(values, (v) =>
+      (rules === undefined
+        ? v.retention
+        : new Retention({
+            store: v.store,
+            vault: v.vault,
+            log: v.log,
+            clock: systemClock,
+            rules,
+            // Records restricted at their subject's request are held back, as in every run.
+            held: async (ref, id) => (await readLimits(v.store, ref)).restricted.includes(id),
+          })
+      ).run({ dryRun: values['dry-run'] === true }),
+    );
+    await outJson(r);
+    return 0;
+  },
+};
+
+export const retention: Group = {
+  name: 'retention',
+  summary: 'retention: erase or anonymize records whose time has run out',
+  commands: [run],
+};

@@ -1,0 +1,16 @@
+export type { BundlePayload, ExportedRecord } from './bundle.ts';
+export { BUNDLE_FORMAT, EXPORT_KEY, exportKeyJwk, verifyBundle } from './bundle.ts';
+export type { RegimePolicy, RegimeRules, Span } from './deadlines.ts';
+export { addSpan, DEFAULT_REGIMES, deadlineOf, defaultRegimePolicy, extendedDeadline } from './deadlines.ts';
+export type { ProcessingLimits } from './limits.ts';
+export { LIMITS_KIND, limitsGuard, OBJECTION_EXEMPT, RESTRICTION_EXEMPT, readLimits } from './limits.ts';
+export type { Extension, IdentityCheck, ReasonKind, RequestStatus, RightsRequest, RightType } from './model.ts';
+export { checkRequestId, REASON_KINDS, REQUEST_KIND, RIGHT_TYPES } from './model.ts';
+export type { Notification, NotificationStatus, Processor } from './processors.ts';
+export { checkWebhookUrl, MAX_ATTEMPTS, NOTIFICATION_KIND, PROCESSOR_KIND, Processors } from './processors.ts';
+export type { FileInput } from './requests.ts';
+export { RequestBook, RIGHTS_PURPOSE } from './requests.ts';
+export type { AccessReportLink, ExecuteInput, ExecuteResult, RightsOptions } from './rights.ts';
+export { Rights } from './rights.ts';
+export type { WebhookHeaders } from './webhooks.ts';
+export { signWebhook, verifyWebhook, WEBHOOK_TOLERANCE_MS, webhookSecret } from './webhooks.ts';

@@ -1,0 +1,382 @@
+import { Type } from 'typebox';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { VerityError } from '../errors/index.ts';
+import type { Capability } from '../principals/index.ts';
+import type { Retention } from '../retention/index.ts';
+import { REASON_KINDS, RIGHT_TYPES, type Rights, type RightsRequest } from '../rights/index.ts';
+import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
+import { type App, authErrors, body, bodyErrors, JsonObject, Purpose, RecordId, Subject } from './schemas.ts';
+
+/** What the rights endpoints need besides the record endpoints' options. */
+export interface RightsRoutesOptions {
+  readonly rights: Rights;
+  readonly retention: Retention;
+}
+
+const RequestId = Type.String({ pattern: '^rr_[A-Za-z0-9_-]{22}$' });
+const ProcessorId = Type.String({ pattern: '^prc_[A-Za-z0-9_-]{16}$' });
+const Answer = Type.Unsafe<object>({ type: 'object' });
+const Reason = body({
+  reason: Type.Enum([...REASON_KINDS]),
+  note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+});
+
+/**
+ * Data-subject rights and retention over HTTP. A player files and carries out their own requests
+ * with their session (the session is the identity check); a service or operator does so for any
+ * subject only with a token granted `rights.manage` (recording how it verified the requester), and
+ * alone extends and refuses requests; `processor.manage` registers processors; `retention.run` runs
+ * retention. Capabilities are checked here, granted explicitly, never implied by a role; a refusal
+ * is logged. Processors acknowledge notifications with requests signed by their webhook secret.
+ */
+export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: RightsRoutesOptions, gate: Gate): void {
+  const { clock, authenticate, principalOf } = gate;
+  const { rights, retention } = r;
+  const secured = { security: [{ bearer: [] }] };
+
+  /** Refuses (and logs) a caller whose token lacks `cap`. */
+  const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
+    if (p.role !== 'player' && p.capabilities.includes(cap)) return;
+    await o.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: p.actor,
+          action: 'policy.decision',
+          resource: label,
+          purpose: 'data-subject-rights',
+          outcome: 'denied',
+          time: clock.now(),
+          details: { action: cap, decision: 'deny' },
+        }),
+      ),
+    );
+    throw new VerityError(
+      'VERITY_E_ACCESS_DENIED',
+      `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,
+    );
+  };
+
+  /** A request the caller may see: a player only their own (others' are "not found"). */
+  const visible = async (p: Principal, id: string): Promise<RightsRequest> => {
+    const req = await rights.requests.get(id);
+    if (p.role === 'player') {
+      if (req.subjectRef !== p.name)
+        throw new VerityError('VERITY_E_RIGHTS_REQUEST_NOT_FOUND', 'there is no such rights request of yours');
+      return req;
+    }
+    await need(p, 'rights.manage', `rights:${id}`);
+    return req;
+  };
+
+  app.post(
+    '/v1/rights/requests',
+    {
+      schema: {
+        summary:
+          'File a data-subject request (access, portability, rectification, erasure, restriction, objection): answered with its legal deadline. A player files their own with their session; a token granted `rights.manage` files for `subject`, recording how it verified the requester',
+        ...secured,
+        body: body({
+          type: Type.Enum([...RIGHT_TYPES]),
+          subject: Type.Optional(Subject),
+          regime: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' })),
+          identity: Type.Optional(
+            body({
+              evidenceKind: Type.String({ maxLength: 32 }),
+              evidenceRef: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+            }),
+          ),
+          scope: Type.Optional(
+            body({
+              purposes: Type.Optional(Type.Array(Purpose, { maxItems: 16 })),
+              records: Type.Optional(Type.Array(RecordId, { maxItems: 1000 })),
+            }),
+          ),
+        }),
+        response: { 201: Answer, ...bodyErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const b = req.body;
+      let subjectRef: string;
+      let identity: Parameters<Rights['file']>[0]['identity'];
+      if (p.role === 'player') {
+        if (b.subject !== undefined)
+          throw new VerityError(
+            'VERITY_E_ACCESS_DENIED',
+            'a player files requests about themselves only: omit `subject`',
+          );
+        subjectRef = p.name;
+        identity = { method: 'session' };
+      } else {
+        await need(p, 'rights.manage', 'rights:new');
+        if (b.subject === undefined || b.identity === undefined)
+          throw new VerityError(
+            'VERITY_E_INPUT_INVALID',
+            'give `subject` and `identity` ({evidenceKind, evidenceRef?}: how the requester was verified)',
+          );
+        subjectRef = await o.vault.subjectRef(b.subject);
+        identity = {
+          method: 'operator',
+          evidenceKind: b.identity.evidenceKind,
+          ...(b.identity.evidenceRef === undefined ? {} : { evidenceRef: b.identity.evidenceRef }),
+        };
+      }
+      const filed = await rights.file({
+        type: b.type,
+        subjectRef,
+        identity,
+        actor: p.actor,
+        ...(b.regime === undefined ? {} : { regime: b.regime }),
+        ...(b.scope === undefined ? {} : { scope: b.scope }),
+      });
+      return reply.code(201).send(filed);
+    },
+  );
+
+  app.get(
+    '/v1/rights/requests',
+    {
+      schema: {
+        summary:
+          'List requests (`rights.manage`): all, or only the overdue ones (open past their deadline); a player lists their own',
+        ...secured,
+        querystring: Type.Object(
+          { overdue: Type.Optional(Type.Enum(['true', 'false'])) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Answer), ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      if (p.role === 'player') return rights.requests.list({ subjectRef: p.name, limit: 1000 });
+      await need(p, 'rights.manage', 'rights:list');
+      return req.query.overdue === 'true' ? rights.requests.overdue() : rights.requests.list({ limit: 1000 });
+    },
+  );
+
+  const idParams = Type.Object({ id: RequestId }, { additionalProperties: false });
+
+  app.get(
+    '/v1/rights/requests/:id',
+    {
+      schema: {
+        summary: 'A request: status, deadline, extensions, identity check, completion evidence (log indices)',
+        ...secured,
+        params: idParams,
+        response: { 200: Answer, ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const found = await visible(p, req.params.id);
+      return { ...found, notifications: await rights.processors.notificationsOf(found.id) };
+    },
+  );
+
+  for (const op of ['extend', 'refuse'] as const)
+    app.post(
+      `/v1/rights/requests/:id/${op}`,
+      {
+        schema: {
+          summary:
+            op === 'extend'
+              ? 'Extend the deadline as the regime allows (GDPR: two more months; CCPA: 45 more days, once), for a logged reason (`rights.manage`)'
+              : 'Refuse a request for a logged reason (`rights.manage`)',
+          ...secured,
+          params: idParams,
+          body: Reason,
+          response: { 200: Answer, ...bodyErrors },
+        },
+        onRequest: authenticate,
+      },
+      async (req) => {
+        const p = principalOf(req);
+        await need(p, 'rights.manage', `rights:${req.params.id}`);
+        return rights.requests[op](req.params.id, req.body, p.actor);
+      },
+    );
+
+  app.post(
+    '/v1/rights/requests/:id/execute',
+    {
+      schema: {
+        summary:
+          "Carry a request out and complete it: access (export and summary), portability (a signed bundle), rectification (`corrections`), erasure (`mode`: shred or records; answered with each tombstone's state proof), restriction (`records`), objection (`purposes`). The subject (session) or `rights.manage`",
+        ...secured,
+        params: idParams,
+        body: body({
+          corrections: Type.Optional(
+            Type.Array(body({ id: RecordId, data: JsonObject }), { minItems: 1, maxItems: 100 }),
+          ),
+          mode: Type.Optional(Type.Enum(['shred', 'records'])),
+          purposes: Type.Optional(Type.Array(Purpose, { minItems: 1, maxItems: 16 })),
+          records: Type.Optional(Type.Array(RecordId, { maxItems: 1000 })),
+        }),
+        response: { 200: Answer, ...bodyErrors },
+      },
+      bodyLimit: 8 * 1024 * 1024,
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await visible(p, req.params.id);
+      return rights.execute(req.params.id, req.body, p.actor);
+    },
+  );
+
+  app.get(
+    '/v1/rights/export-key',
+    {
+      schema: {
+        summary:
+          'The public key (JWK, Ed25519) portability bundles are signed with: an importing Verity needs it, obtained from a source it trusts',
+      },
+    },
+    async () => rights.exportKey(),
+  );
+
+  app.post(
+    '/v1/rights/import',
+    {
+      schema: {
+        summary:
+          "Import another Verity's portability bundle for a subject of this one (`rights.manage`): the signature, every inclusion proof and content commitment are verified first; nothing is written from a bundle that fails",
+        ...secured,
+        body: body({
+          bundle: Type.String({ maxLength: 32 * 1024 * 1024 }),
+          exporterKey: body({
+            kty: Type.Literal('OKP'),
+            crv: Type.Literal('Ed25519'),
+            x: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+          }),
+          subject: Subject,
+          purpose: Purpose,
+        }),
+        response: { 200: Answer, ...bodyErrors },
+      },
+      bodyLimit: 33 * 1024 * 1024,
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await need(p, 'rights.manage', 'rights:import');
+      const b = req.body;
+      return rights.importBundle(b.bundle, {
+        exporterKey: b.exporterKey,
+        subject: b.subject,
+        purpose: b.purpose,
+        actor: p.actor,
+      });
+    },
+  );
+
+  app.post(
+    '/v1/rights/processors',
+    {
+      schema: {
+        summary:
+          'Register a processor and its webhook URL (`processor.manage`): answered once with its Standard Webhooks secret (`whsec_...`)',
+        ...secured,
+        body: body({
+          name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
+          url: Type.String({ maxLength: 2048 }),
+        }),
+        response: { 201: Answer, ...bodyErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      await need(p, 'processor.manage', 'processor:new');
+      return reply.code(201).send(await rights.processors.register(req.body, p.actor));
+    },
+  );
+
+  app.get(
+    '/v1/rights/processors',
+    {
+      schema: {
+        summary: 'The live processors (`processor.manage`)',
+        ...secured,
+        response: { 200: Type.Array(Answer), ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      await need(principalOf(req), 'processor.manage', 'processor:list');
+      return (await rights.processors.list()).map(({ nonce: _n, ...p }) => p);
+    },
+  );
+
+  app.delete(
+    '/v1/rights/processors/:id',
+    {
+      schema: {
+        summary: 'Remove a processor (`processor.manage`): it gets no more notifications',
+        ...secured,
+        params: Type.Object({ id: ProcessorId }, { additionalProperties: false }),
+        response: { 200: Answer, ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await need(p, 'processor.manage', `processor:${req.params.id}`);
+      await rights.processors.remove(req.params.id, p.actor);
+      return { removed: req.params.id };
+    },
+  );
+
+  app.post(
+    '/v1/retention/run',
+    {
+      schema: {
+        summary:
+          'Run retention now (`retention.run`): erase or anonymize what has run out; with `dryRun`, only report what would happen',
+        ...secured,
+        body: body({
+          dryRun: Type.Optional(Type.Boolean()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+        }),
+        response: { 200: Answer, ...bodyErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await need(p, 'retention.run', 'retention:run');
+      return retention.run({
+        ...(req.body.dryRun === undefined ? {} : { dryRun: req.body.dryRun }),
+        ...(req.body.limit === undefined ? {} : { limit: req.body.limit }),
+      });
+    },
+  );
+
+  // The acknowledgement is verified over the exact bytes sent: this scope reads JSON bodies as text.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 4096 }, (_req, text, done) =>
+      done(null, text),
+    );
+    scope.post(
+      '/v1/rights/processors/:id/ack',
+      {
+        schema: {
+          summary:
+            'A processor acknowledges a notification: `{"notification": "msg_..."}` signed as Standard Webhooks describe (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with its own secret; recorded and logged',
+          params: Type.Object({ id: ProcessorId }, { additionalProperties: false }),
+        },
+      },
+      async (req) => {
+        const { id } = req.params as { id: string };
+        const n = await rights.processors.acknowledge(id, req.headers, req.body as string);
+        return { notification: n.id, status: n.status, acknowledgedAt: n.acknowledgedAt };
+      },
+    );
+  });
+}
