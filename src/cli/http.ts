@@ -20,6 +20,7 @@ import {
   resolvePasskeyConfig,
 } from '../passkeys/index.ts';
 import { Sessions, Tokens } from '../principals/index.ts';
+import { RiskScorer } from '../risk/index.ts';
 import {
   buildServer,
   checkCorsOrigins,
@@ -314,6 +315,9 @@ export async function listen(
     store: v.store,
     log: v.log,
     signInRecordTypes: o.signInRecordTypes ?? [],
+    // Every passkey and OpenID Connect sign-in is scored by the shipped model (docs/risk.md); the
+    // score is signed into the session and read by the policies (step-up from 70, denial from 90).
+    scorer: new RiskScorer(),
   });
   // Platform sign-in: JWK Sets are fetched with the platform's fetch (the one network call of it).
   const issuers = new Issuers({ store: v.store, log: v.log, sessions, fetch: (url, init) => fetch(url, init) });

@@ -2,7 +2,7 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { isVerityError, quote, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { OpenedSession, Sessions } from '../principals/index.ts';
+import type { OpenedSession, Sessions, SignInContext } from '../principals/index.ts';
 import type { Store } from '../store/index.ts';
 import { ISSUER_KIND } from './config.ts';
 import type { Issuers } from './issuers.ts';
@@ -75,17 +75,29 @@ export class OidcSignIn {
    * VERITY_E_OIDC_TOKEN_INVALID, VERITY_E_OIDC_NONCE_INVALID or VERITY_E_OIDC_ISSUER_NOT_TRUSTED, and is
    * logged (which issuer, which rule; never the token or the player).
    */
-  async signIn(issuer: string, idToken: unknown, ttlSeconds = 900): Promise<OidcSession> {
+  async signIn(issuer: string, idToken: unknown, ttlSeconds = 900, context?: SignInContext): Promise<OidcSession> {
     try {
-      return await this.#signIn(issuer, idToken, ttlSeconds);
+      return await this.#signIn(issuer, idToken, ttlSeconds, context);
     } catch (e) {
+      // A refused token counts towards the next sign-ins' risk (failures per address).
+      if (typeof issuer === 'string' && issuer.length <= 64)
+        this.#sessions.signInFailed(undefined, {
+          method: 'oidc',
+          via: { kind: ISSUER_KIND, id: issuer },
+          ...(context === undefined ? {} : { context }),
+        });
       if (isVerityError(e) && e.code !== 'VERITY_E_CLOSED' && e.code !== 'VERITY_E_STORE_UNAVAILABLE')
         await this.#logFailure(issuer, e).catch(() => undefined);
       throw e;
     }
   }
 
-  async #signIn(name: string, idToken: unknown, ttlSeconds: number): Promise<OidcSession> {
+  async #signIn(
+    name: string,
+    idToken: unknown,
+    ttlSeconds: number,
+    context: SignInContext | undefined,
+  ): Promise<OidcSession> {
     const issuer = await this.#issuers.live(name);
     if (issuer === undefined) throw untrusted(name);
     const keys = await this.#issuers.resolver(name, issuer);
@@ -105,6 +117,7 @@ export class OidcSignIn {
       {
         method: 'oidc',
         via: { kind: ISSUER_KIND, id: name },
+        ...(context === undefined ? {} : { context }),
         within: async (tx, batch, sessionId) => {
           await this.#nonces.consume(tx, t.nonce, name);
           batch.add(

@@ -13,7 +13,12 @@ import { fromBase64Url, toBase64Url, utf8 } from '../encoding/index.ts';
 import { isVerityError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { OpenedSession, Sessions } from '../principals/index.ts';
+import { type OpenedSession, type Sessions, type SignInContext, STEP_UP_KIND } from '../principals/index.ts';
+
+// A session's last step-up is the object kind STEP_UP_KIND of src/principals (id: the session id,
+// owner: the subject ref), which the decisions read.
+export { STEP_UP_KIND };
+
 import type { ObjectRow, Store, StoreWriter } from '../store/index.ts';
 import { Challenges, type CheckedChallenge } from './challenges.ts';
 import { type PasskeyConfig, type ResolvedPasskeyConfig, resolvePasskeyConfig } from './config.ts';
@@ -32,8 +37,6 @@ import {
 } from './recovery.ts';
 import { verifyAssertion, verifyRegistration } from './verify.ts';
 
-/** Object kind of a session's last step-up (id: the session id, owner: the subject ref). */
-export const STEP_UP_KIND = 'session.step-up';
 /** KeyStore MAC key that derives WebAuthn user handles from subject refs. */
 const USER_HANDLE_KEY = 'passkey-user-handle';
 /** How long a recovery ticket may be used to register a new passkey (ms). */
@@ -292,12 +295,29 @@ export class Passkeys {
    * Verifies a sign-in assertion and opens a session for the passkey's owner: the challenge is
    * consumed, the counter updated (compare-and-set) and the session opened in one transaction.
    */
-  signIn(response: AuthenticationResponseJSON, purpose = PURPOSE): Promise<OpenedSession & { passkey: string }> {
+  signIn(
+    response: AuthenticationResponseJSON,
+    purpose = PURPOSE,
+    context?: SignInContext,
+  ): Promise<OpenedSession & { passkey: string }> {
     return this.#tallied('signin', async () => {
-      const a = await this.#assert(response, 'signin', '', undefined);
+      const a = await this.#assert(response, 'signin', '', undefined).catch((e: unknown) => {
+        // A refused assertion counts towards the next sign-ins' risk (failures per address).
+        this.#sessions.signInFailed(undefined, {
+          method: 'passkey',
+          via: { kind: PASSKEY_KIND, id: 'unknown' },
+          ...(context === undefined ? {} : { context }),
+        });
+        throw e;
+      });
       const s = await this.#sessions.openSignedIn(
         a.row.owner,
-        { method: 'passkey', via: { kind: PASSKEY_KIND, id: a.row.id }, within: (tx) => a.commit(tx) },
+        {
+          method: 'passkey',
+          via: { kind: PASSKEY_KIND, id: a.row.id },
+          within: (tx) => a.commit(tx),
+          ...(context === undefined ? {} : { context }),
+        },
         { purpose },
         this.config.sessionTtlSeconds,
       );

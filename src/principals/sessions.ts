@@ -5,6 +5,7 @@ import { randomBytesSecure, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import { sha256 } from '../platform/index.ts';
 import type { ObjectRow, SessionRow, Store, StoreWriter } from '../store/index.ts';
 import { livePrincipal, type Principal } from './tokens.ts';
 
@@ -31,7 +32,31 @@ export interface PlayerSession {
   /** The record types the session reaches: its opener's, never vault tokens. */
   readonly recordTypes: readonly string[];
   readonly expiresAt: number;
+  /**
+   * The risk of the sign-in that opened the session, 0 to 100 (a percentage of the risk model's
+   * score; 0 for sessions a service vouched for, or when no model scores sign-ins). Carried in the
+   * signed token, it reaches the access decisions' context as `risk`.
+   */
+  readonly risk: number;
 }
+
+/** Where a sign-in came from, for its risk score (never stored or logged as such). */
+export interface SignInContext {
+  /** The client's address as the server saw it. */
+  readonly ip?: string;
+  /** The client's User-Agent header (only a digest of it is scored, as the device). */
+  readonly userAgent?: string;
+}
+
+/** What scores a sign-in (src/risk's RiskScorer): `score` 0..1 from the events before it. */
+export interface SignInScorer {
+  score(event: unknown): { readonly score: number };
+}
+
+/** The object a passkey step-up writes for its session (kind, id = the session id; `stepUpAt` ms). */
+export const STEP_UP_KIND = 'session.step-up';
+/** How long a step-up counts for the decisions that demand one (ms). */
+export const STEP_UP_WINDOW_MS = 5 * 60_000;
 
 /** `service`: a platform service vouched for the player; `passkey`, `oidc`: the player signed in. */
 export type SessionMethod = 'service' | 'passkey' | 'oidc';
@@ -51,6 +76,8 @@ export interface SignIn {
    * object (a signature counter) and add entries; throwing aborts the opening.
    */
   readonly within?: (tx: StoreWriter, batch: { add(entry: Uint8Array): number }, sessionId: string) => Promise<void>;
+  /** Where the sign-in came from: scored when the sessions have a scorer. */
+  readonly context?: SignInContext;
 }
 
 /** The opener column of a signed-in session: `object:<kind>/<id>` of what vouches for it. */
@@ -146,6 +173,7 @@ export class Sessions {
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
   readonly #signInRecordTypes: readonly string[];
+  readonly #scorer: SignInScorer | undefined;
   #publicKey: Awaited<ReturnType<typeof importJWK>> | undefined;
 
   /**
@@ -158,7 +186,10 @@ export class Sessions {
     log: TransparencyLog;
     clock?: Clock;
     signInRecordTypes?: readonly string[];
+    /** Scores each sign-in (its features kept in memory: see docs/risk.md). */
+    scorer?: SignInScorer;
   }) {
+    this.#scorer = o.scorer;
     this.#keys = o.keys;
     this.#store = o.store;
     this.#log = o.log;
@@ -198,7 +229,7 @@ export class Sessions {
         'VERITY_E_ACCESS_DENIED',
         'only a platform service (a service token granted `session.open`) opens player sessions',
       );
-    return this.#open(subjectRef, ttlSeconds, opener.actor, async (tx, batch, row) => {
+    return this.#open(subjectRef, ttlSeconds, opener.actor, 0, async (tx, batch, row) => {
       await tx.insertSession({ ...row, openerTokenId: opener.tokenId, opener: opener.actor });
       return batch.add(this.#entry(access, 'session.open', row.id, { token: opener.tokenId, ttl: ttlSeconds }));
     });
@@ -221,7 +252,8 @@ export class Sessions {
     if (signIn.method !== 'passkey' && signIn.method !== 'oidc')
       throw new TypeError('a sign-in is by `passkey` or `oidc`');
     const opener = `${VIA_PREFIX}${signIn.via.kind}/${signIn.via.id}`;
-    return this.#open(subjectRef, ttlSeconds, `signin:${signIn.method}`, async (tx, batch, row) => {
+    const risk = this.#score(subjectRef, signIn, true);
+    return this.#open(subjectRef, ttlSeconds, `signin:${signIn.method}`, risk, async (tx, batch, row) => {
       await signIn.within?.(tx, batch, row.id);
       const o = await tx.getObject(signIn.via.kind, signIn.via.id);
       if (!vouches(o, subjectRef, this.#clock.now()))
@@ -233,9 +265,67 @@ export class Sessions {
         this.#entry({ ...access, actor: `player:session-${row.id}` }, 'session.open', row.id, {
           method: signIn.method,
           ttl: ttlSeconds,
+          ...(this.#scorer === undefined ? {} : { risk }),
         }),
       );
     });
+  }
+
+  /**
+   * The risk of a sign-in (0 to 100), or 0 without a scorer. The event names the player by subject
+   * ref and the device by a digest of its User-Agent; the scorer keeps its features in memory.
+   */
+  #score(subjectRef: string, signIn: SignIn, success: boolean): number {
+    if (this.#scorer === undefined) return 0;
+    const c = signIn.context ?? {};
+    const event = {
+      time: this.#clock.now(),
+      user: subjectRef,
+      action: 'signin',
+      success,
+      authenticator: `${signIn.method}:${toBase64Url(sha256(utf8(`${signIn.via.kind}/${signIn.via.id}`))).slice(0, 16)}`,
+      ...(c.ip === undefined ? {} : { ip: c.ip.slice(0, 64) }),
+      ...(c.userAgent === undefined
+        ? {}
+        : { device: toBase64Url(sha256(utf8(c.userAgent.slice(0, 512)))).slice(0, 16) }),
+    };
+    const { score } = this.#scorer.score(event);
+    return Number.isFinite(score) ? Math.min(100, Math.max(0, Math.floor(score * 100))) : 100;
+  }
+
+  /**
+   * Feeds a failed sign-in to the scorer (failed attempts and velocity per player and address count
+   * towards the next sign-ins' scores). `subjectRef` when the failure names a player.
+   */
+  signInFailed(subjectRef: string | undefined, signIn: Omit<SignIn, 'within'>): void {
+    if (this.#scorer === undefined) return;
+    try {
+      this.#score(subjectRef ?? 'unknown', signIn as SignIn, false);
+    } catch {
+      // A failure that cannot be scored (malformed context) changes nothing.
+    }
+  }
+
+  /**
+   * When the session last stepped up with a fresh strong authentication (a passkey assertion),
+   * from its `session.step-up` object (checked against the state map), or undefined.
+   */
+  async stepUpAt(sessionId: string): Promise<number | undefined> {
+    const o = await this.#store.reader.getObject(STEP_UP_KIND, checkSessionId(sessionId));
+    if (o === undefined) return undefined;
+    try {
+      const t = (JSON.parse(o.body) as { stepUpAt?: unknown }).stepUpAt;
+      return typeof t === 'number' ? t : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the session stepped up within the last STEP_UP_WINDOW_MS. */
+  async steppedUp(sessionId: string): Promise<boolean> {
+    const at = await this.stepUpAt(sessionId);
+    const now = this.#clock.now();
+    return at !== undefined && at <= now && now - at <= STEP_UP_WINDOW_MS;
   }
 
   /** Signs a session token and writes its row and entry (`write`) in one log transaction. */
@@ -243,6 +333,7 @@ export class Sessions {
     subjectRef: string,
     ttlSeconds: number,
     azp: string,
+    risk: number,
     write: (
       tx: StoreWriter,
       batch: { add(entry: Uint8Array): number },
@@ -264,6 +355,8 @@ export class Sessions {
       exp: now + ttlSeconds,
       jti: id,
       azp,
+      // The sign-in's risk, signed with the session: the decisions read it from the token.
+      ...(risk > 0 ? { rsk: risk } : {}),
     };
     const input = `${toBase64Url(utf8(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' })))}.${toBase64Url(utf8(JSON.stringify(payload)))}`;
     const sig = await this.#keys.sign(SESSION_KEY, utf8(input));
@@ -280,7 +373,7 @@ export class Sessions {
    * when any of them is not live.
    */
   async authenticate(token: string): Promise<PlayerSession> {
-    const { id, sub } = await this.#verify(token);
+    const { id, sub, risk } = await this.#verify(token);
     const now = this.#clock.now();
     const row = await this.#store.reader.getSession(id);
     if (row === undefined || row.subjectRef !== sub)
@@ -299,6 +392,7 @@ export class Sessions {
         opener: undefined,
         recordTypes: this.#signInRecordTypes,
         expiresAt: row.expiresAt,
+        risk,
       };
     }
     const t = await this.#store.reader.getToken(row.openerTokenId);
@@ -311,10 +405,11 @@ export class Sessions {
       opener,
       recordTypes: opener.recordTypes.filter((x) => !NEVER_IN_SESSIONS.has(x)),
       expiresAt: row.expiresAt,
+      risk,
     };
   }
 
-  async #verify(token: string): Promise<{ id: string; sub: string }> {
+  async #verify(token: string): Promise<{ id: string; sub: string; risk: number }> {
     if (typeof token !== 'string' || token.length > 4096)
       throw unauthenticated('the session token is malformed; open a new session');
     try {
@@ -324,10 +419,12 @@ export class Sessions {
         audience: AUDIENCE,
         currentDate: new Date(this.#clock.now()),
       });
-      const { sub, jti } = payload;
+      const { sub, jti, rsk } = payload;
       if (typeof sub !== 'string' || !REF_RE.test(sub) || typeof jti !== 'string' || !ID_RE.test(jti))
         throw new Error('claims');
-      return { id: jti, sub };
+      if (rsk !== undefined && (!Number.isInteger(rsk) || (rsk as number) < 0 || (rsk as number) > 100))
+        throw new Error('claims');
+      return { id: jti, sub, risk: (rsk as number | undefined) ?? 0 };
     } catch {
       throw unauthenticated('the session token is not valid or has expired; open a new session');
     }

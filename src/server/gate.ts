@@ -4,7 +4,13 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { PrivacyError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { Capability, Principal as ServicePrincipal, Sessions, Tokens } from '../principals/index.ts';
+import type {
+  Capability,
+  Principal as ServicePrincipal,
+  Sessions,
+  SignInContext,
+  Tokens,
+} from '../principals/index.ts';
 import type { ConsentAnswer, Privacy } from '../privacy/index.ts';
 import type { Vault } from '../vault/index.ts';
 
@@ -41,6 +47,8 @@ interface PlayerCaller {
   readonly recordTypes: readonly string[];
   readonly actor: string;
   readonly sessionId: string;
+  /** The risk of the sign-in that opened the session, 0 to 100 (from its signed token). */
+  readonly risk: number;
 }
 
 /** Who calls, and whether their request carried a Global Privacy Control signal (`Sec-GPC: 1`). */
@@ -74,6 +82,12 @@ const NEEDS: Partial<Record<Action, Capability>> = {
   revokeCredential: 'credential.revoke',
   manageIncidents: 'incident.manage',
 };
+
+/** Where a sign-in request came from, for its risk score (the address and the User-Agent). */
+export function signInContext(req: FastifyRequest): SignInContext {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip, ...(typeof ua === 'string' ? { userAgent: ua } : {}) };
+}
 
 /** What a denial says: what to do next, when it is something the caller's token lacks. */
 function denial(p: Principal, action: Action, resource: ResourceRef, purposeText: string): string {
@@ -139,6 +153,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         recordTypes: s.recordTypes,
         actor,
         sessionId: s.id,
+        risk: s.risk,
         ...(gpc ? { gpc } : {}),
       };
       // The player's own user agent sent the signal: it is recorded as their opt-out (once).
@@ -220,11 +235,13 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     purposeText: string,
   ): Promise<Decision> => {
     const consent = await consentOf(p, action, resource, purposeText);
-    const d = o.policies().authorize(cedarPrincipal(p), action, resource, {
-      purpose: purposeText,
-      consent: consent.consent,
-      time: clock.now(),
-    });
+    // The sign-in's risk reaches the policies; a fresh step-up (a passkey assertion recorded on the
+    // session) is read only when the decision turns on it.
+    const risk = p.role === 'player' ? p.risk : 0;
+    const context = { purpose: purposeText, consent: consent.consent, time: clock.now(), risk };
+    let d = o.policies().authorize(cedarPrincipal(p), action, resource, context);
+    if (!d.allowed && d.stepUpRequired && p.role === 'player' && (await o.sessions?.steppedUp(p.sessionId)))
+      d = o.policies().authorize(cedarPrincipal(p), action, resource, { ...context, stepUp: true });
     if (!d.allowed) {
       await logDecision(p, action, label, purposeText, d);
       // Consent is named as the reason only when it decided: with it, the policies would allow.
@@ -238,6 +255,11 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         }).allowed
       )
         throw consentDenial(consent, purposeText);
+      if (d.stepUpRequired)
+        throw new VerityError(
+          'VERITY_E_STEP_UP_REQUIRED',
+          'this session signed in with a high risk score: step up with a passkey (POST /v1/passkeys/step-up), then retry',
+        );
       throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
     }
     return d;

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { type IssuerInput, type Issuers, MAX_ID_TOKEN_LENGTH, type OidcSignIn } from '../oidc/index.ts';
-import type { Gate } from './gate.ts';
+import { type Gate, signInContext } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors, JsonObject, nat, ok } from './schemas.ts';
 
 const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
@@ -111,7 +111,7 @@ export function registerOidcRoutes(app: App, o: OidcRoutesOptions, gate: Gate): 
     },
     async (req, reply) => {
       const b = req.body;
-      const s = await o.signIn.signIn(b.issuer, b.idToken, b.ttlSeconds);
+      const s = await o.signIn.signIn(b.issuer, b.idToken, b.ttlSeconds, signInContext(req));
       return reply
         .code(201)
         .send({ id: s.id, token: s.token, expiresAt: s.expiresAt, issuer: s.issuer, player: s.player });

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { isTicket, type Passkeys, type Registrant } from '../passkeys/index.ts';
 import type { Vault } from '../vault/index.ts';
-import type { Gate } from './gate.ts';
+import { type Gate, signInContext } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors, ok, Purpose, Subject } from './schemas.ts';
 
 const s = (maxLength: number) => Type.String({ maxLength });
@@ -151,7 +151,11 @@ export function registerPasskeyRoutes(app: App, passkeys: Passkeys, vault: Vault
     },
     async (req, reply) => {
       const b = req.body;
-      const r = await passkeys.signIn(b.credential as unknown as AuthenticationResponseJSON, b.purpose);
+      const r = await passkeys.signIn(
+        b.credential as unknown as AuthenticationResponseJSON,
+        b.purpose,
+        signInContext(req),
+      );
       return reply.code(201).send({ id: r.id, token: r.token, expiresAt: r.expiresAt, passkey: r.passkey });
     },
   );

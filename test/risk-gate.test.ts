@@ -1,0 +1,182 @@
+// The risk of a sign-in reaches the access decisions: the score of a passkey sign-in is signed into
+// the session token; over HTTP a high score demands a step-up (VERITY_E_STEP_UP_REQUIRED, 401) that a
+// fresh passkey assertion on the session satisfies, a very high one is denied, a low one passes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { fromBase64Url } from '../src/encoding/index.ts';
+import { Passkeys } from '../src/passkeys/index.ts';
+import { Sessions, Tokens } from '../src/principals/index.ts';
+import { RiskScorer } from '../src/risk/index.ts';
+import { buildServer } from '../src/server/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { SoftAuthenticator } from './helpers/authenticator.ts';
+import { makeCore, type TestCore } from './helpers/core.ts';
+
+const ORIGIN = 'https://play.example.com';
+
+/** A scorer whose next answers the test sets: the plumbing under test, not the model. */
+class SetScorer {
+  next = 0;
+  readonly seen: Record<string, unknown>[] = [];
+  score(event: unknown): { score: number } {
+    this.seen.push(event as Record<string, unknown>);
+    return { score: this.next };
+  }
+}
+
+describe('sign-in risk in access decisions', () => {
+  let core: TestCore;
+  let sessions: Sessions;
+  let passkeys: Passkeys;
+  let app: ReturnType<typeof buildServer>;
+  let url: string;
+  const scorer = new SetScorer();
+  const device = new SoftAuthenticator();
+  let credId: string;
+  let record: string;
+
+  before(async () => {
+    core = await makeCore('sqlite');
+    sessions = new Sessions({
+      keys: core.keys,
+      store: core.store as Store,
+      log: core.log,
+      signInRecordTypes: ['profile'],
+      scorer,
+    });
+    passkeys = new Passkeys({
+      store: core.store as Store,
+      log: core.log,
+      keys: core.keys,
+      sessions,
+      config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN] },
+    });
+    const tokens = new Tokens(core.store, core.log);
+    app = buildServer({
+      log: core.log,
+      records: { vault: core.vault, tokens, sessions, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
+      passkeys,
+    });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const alice = await core.vault.subjectRef('alice');
+    record = (
+      await core.vault.put({
+        actor: 'service:game',
+        purpose: 'service-provision',
+        subject: 'alice',
+        type: 'profile',
+        data: { name: 'Alice' },
+      })
+    ).id;
+    // Alice's passkey, registered in a session a service opened for her.
+    const svc = await tokens.authenticate(
+      (
+        await tokens.create({
+          principal: 'game',
+          role: 'service',
+          recordTypes: ['profile'],
+          capabilities: ['session.open'],
+          actor: 'operator:test',
+        })
+      ).token,
+    );
+    const first = await sessions.open(svc, alice, { actor: svc.actor, purpose: 'authentication' });
+    const r = { via: 'session' as const, subjectRef: alice, sessionId: first.id };
+    credId = (await passkeys.register(r, device.create(await passkeys.registrationOptions(r), { origin: ORIGIN }))).id;
+  });
+  after(async () => {
+    await app?.close();
+    await passkeys?.close();
+    await core?.dispose();
+  });
+
+  /** Signs Alice in by passkey over HTTP with the scorer answering `score`. */
+  const signIn = async (score: number) => {
+    scorer.next = score;
+    const options = (await (
+      await fetch(`${url}/v1/signin/passkey/options`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      })
+    ).json()) as PublicKeyCredentialRequestOptionsJSON;
+    const res = await fetch(`${url}/v1/signin/passkey`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'test-browser/1.0' },
+      body: JSON.stringify({ credential: device.get(options, { origin: ORIGIN, credentialId: credId }) }),
+    });
+    assert.equal(res.status, 201);
+    return (await res.json()) as { id: string; token: string };
+  };
+  const read = (token: string) =>
+    fetch(`${url}/v1/records/${record}?purpose=service-provision`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('signs the sign-in risk into the session token and scores the device by a digest only', async () => {
+    const s = await signIn(0.42);
+    const claims = JSON.parse(new TextDecoder().decode(fromBase64Url(s.token.split('.')[1] as string)));
+    assert.equal(claims.rsk, 42);
+    const event = scorer.seen.at(-1) as Record<string, unknown>;
+    assert.equal(event['action'], 'signin');
+    assert.equal(event['success'], true);
+    assert.equal(typeof event['ip'], 'string');
+    assert.notEqual(event['device'], 'test-browser/1.0');
+    assert.equal((await read(s.token)).status, 200);
+    // A changed risk claim breaks the token's signature.
+    const [h, , sig] = s.token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims, rsk: 0 })).toString('base64url');
+    assert.equal((await read(`${h}.${forged}.${sig}`)).status, 401);
+  });
+
+  it('a high score demands a step-up, which a fresh passkey assertion on the session gives', async () => {
+    const s = await signIn(0.8);
+    const refused = await read(s.token);
+    assert.equal(refused.status, 401);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'VERITY_E_STEP_UP_REQUIRED');
+    const auth = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+    const options = (await (
+      await fetch(`${url}/v1/passkeys/step-up/options`, { method: 'POST', headers: auth, body: '{}' })
+    ).json()) as PublicKeyCredentialRequestOptionsJSON;
+    const up = await fetch(`${url}/v1/passkeys/step-up`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ credential: device.get(options, { origin: ORIGIN, credentialId: credId }) }),
+    });
+    assert.equal(up.status, 200, await up.clone().text());
+    assert.equal((await read(s.token)).status, 200);
+  });
+
+  it('a very high score is denied even after a step-up, and a failed sign-in is scored as a failure', async () => {
+    const s = await signIn(0.95);
+    const refused = await read(s.token);
+    assert.equal(refused.status, 403);
+    const before = scorer.seen.length;
+    const bad = await fetch(`${url}/v1/signin/passkey`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        credential: device.get({ challenge: 'AAAA', rpId: 'play.example.com' } as never, {
+          origin: ORIGIN,
+          credentialId: credId,
+        }),
+      }),
+    });
+    assert.equal(bad.status, 401);
+    assert.equal(scorer.seen.length, before + 1);
+    assert.equal((scorer.seen.at(-1) as Record<string, unknown>)['success'], false);
+  });
+
+  it('the shipped model scores a sign-in without error (its score lands in the token)', async () => {
+    const real = new RiskScorer();
+    const r = real.score({
+      time: Date.now(),
+      user: 'u1',
+      ip: '203.0.113.9',
+      device: 'd1',
+      action: 'signin',
+      success: true,
+    });
+    assert.ok(r.score >= 0 && r.score <= 1);
+  });
+});
