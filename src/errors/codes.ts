@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   VERITY_E_INPUT_TOO_LARGE: { status: 413, area: 'input' },
   VERITY_E_INPUT_MALFORMED: { status: 400, area: 'input' },
   VERITY_E_INPUT_MEDIA_TYPE: { status: 415, area: 'input' },
+  VERITY_E_RATE_LIMITED: { status: 429, area: 'input' },
   // configuration and environment
   VERITY_E_CONFIG_INVALID: { status: 500, area: 'config' },
   VERITY_E_DATA_DIR: { status: 500, area: 'config' },

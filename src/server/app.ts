@@ -18,6 +18,7 @@ import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
 import { makeGate } from './gate.ts';
 import { type IdentityRoutesOptions, registerIdentityRoutes } from './identity.ts';
+import { AddressLimiter, DEFAULT_SIGNIN_LIMIT, type SignInLimit } from './limiter.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
@@ -75,6 +76,11 @@ export interface ServerOptions {
   readonly passkeys?: Passkeys;
   /** With `records`: platform sign-in with OpenID Connect (/v1/signin/oidc) and trusted issuers (/v1/issuers). */
   readonly oidc?: OidcRoutesOptions;
+  /**
+   * Requests per client address and window on the public sign-in routes that write to the log
+   * (OpenID Connect nonces and sign-ins, passkey sign-ins and recovery); default 120 a minute.
+   */
+  readonly signInLimit?: SignInLimit;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -304,12 +310,13 @@ export function buildServer(options: ServerOptions): App {
         { onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched') },
       );
       registerRecordRoutes(routes, { ...options.records, log }, gate);
+      const signInLimit = new AddressLimiter(options.signInLimit ?? DEFAULT_SIGNIN_LIMIT).hook();
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.passkeys !== undefined && options.records.sessions !== undefined)
-        registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate);
+        registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate, signInLimit);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
-      if (options.oidc !== undefined) registerOidcRoutes(routes, options.oidc, gate);
+      if (options.oidc !== undefined) registerOidcRoutes(routes, options.oidc, gate, signInLimit);
       if (options.identity !== undefined) registerIdentityRoutes(routes, options.identity, options.records.vault, gate);
       if (options.records.privacy !== undefined)
         registerConsentRoutes(routes, { ...options.records, log }, options.records.privacy, gate);

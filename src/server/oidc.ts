@@ -1,8 +1,9 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { type IssuerInput, type Issuers, MAX_ID_TOKEN_LENGTH, type OidcSignIn } from '../oidc/index.ts';
 import { type Gate, signInContext } from './gate.ts';
-import { type App, authErrors, body, bodyErrors, inputErrors, JsonObject, nat, ok } from './schemas.ts';
+import { type App, authErrors, body, bodyErrors, inputErrors, JsonObject, nat, ok, rateLimited } from './schemas.ts';
 
 const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
 
@@ -50,6 +51,7 @@ const signInErrors = {
   401: errorRef('The ID token, its nonce or its issuer was refused (the message says which rule)'),
   415: errorRef('The body is not application/json'),
   503: errorRef('The issuer’s keys could not be fetched'),
+  ...rateLimited,
 };
 
 /**
@@ -58,13 +60,20 @@ const signInErrors = {
  * Trusted issuers are managed by principals whose token was granted `issuer.manage` (never implied
  * by a role), as the policies decide; every change is audited.
  */
-export function registerOidcRoutes(app: App, o: OidcRoutesOptions, gate: Gate): void {
+/** `limit`: the per-address hook of the public routes that write to the log (nonce, sign-in). */
+export function registerOidcRoutes(
+  app: App,
+  o: OidcRoutesOptions,
+  gate: Gate,
+  limit: (req: FastifyRequest, reply: FastifyReply) => Promise<void>,
+): void {
   const { authenticate, principalOf, decide, decided } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   app.post(
     '/v1/signin/oidc/nonce',
     {
+      onRequest: limit,
       schema: {
         summary:
           'Get a nonce for signing in with OpenID Connect: pass it to the identity provider as the authentication request’s `nonce`; it is used once, within minutes',
@@ -84,6 +93,7 @@ export function registerOidcRoutes(app: App, o: OidcRoutesOptions, gate: Gate): 
   app.post(
     '/v1/signin/oidc',
     {
+      onRequest: limit,
       schema: {
         summary:
           'Sign a player in with an ID token from a trusted issuer (OpenID Connect Core 3.1.3.7 validation; its `nonce` must be one Verity issued). The session reaches the player’s own records only, and ends once the issuer is removed. The default way players get a session',

@@ -1,11 +1,11 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { isTicket, type Passkeys, type Registrant } from '../passkeys/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { type Gate, signInContext } from './gate.ts';
-import { type App, authErrors, body, bodyErrors, inputErrors, ok, Purpose, Subject } from './schemas.ts';
+import { type App, authErrors, body, bodyErrors, inputErrors, ok, Purpose, rateLimited, Subject } from './schemas.ts';
 
 const s = (maxLength: number) => Type.String({ maxLength });
 const b64u = (maxLength: number) => Type.String({ maxLength, pattern: '^[A-Za-z0-9_-]*={0,2}$' });
@@ -47,7 +47,16 @@ const secured = { security: [{ bearer: [] }] };
  * by ownership here: a player manages nothing but their own identity state). The registration
  * routes also take a recovery ticket (`Bearer rcv....`), which no other route accepts.
  */
-export function registerPasskeyRoutes(app: App, passkeys: Passkeys, vault: Vault, gate: Gate): void {
+/**
+ * `limit`: the per-address hook of the sign-in routes that write to the log (sign-in, recovery).
+ */
+export function registerPasskeyRoutes(
+  app: App,
+  passkeys: Passkeys,
+  vault: Vault,
+  gate: Gate,
+  limit: (req: FastifyRequest, reply: FastifyReply) => Promise<void>,
+): void {
   const { authenticate, principalOf } = gate;
   const registrants = new WeakMap<FastifyRequest, Registrant>();
 
@@ -138,6 +147,7 @@ export function registerPasskeyRoutes(app: App, passkeys: Passkeys, vault: Vault
   app.post(
     '/v1/signin/passkey',
     {
+      onRequest: limit,
       schema: {
         summary:
           "Sign in with a passkey assertion: a session for the passkey's player, reaching their own records of the sign-in record types; it ends when the passkey is revoked",
@@ -146,6 +156,7 @@ export function registerPasskeyRoutes(app: App, passkeys: Passkeys, vault: Vault
           201: Type.Object({ ...Session.properties, passkey: Type.String() }),
           ...inputErrors,
           401: authErrors[401],
+          ...rateLimited,
         },
       },
     },
@@ -163,6 +174,7 @@ export function registerPasskeyRoutes(app: App, passkeys: Passkeys, vault: Vault
   app.post(
     '/v1/signin/passkey/recover',
     {
+      onRequest: limit,
       schema: {
         summary:
           'Spend one recovery code: a ticket (10 minutes) that registers one new passkey through /v1/passkeys/register and is accepted nowhere else',
@@ -171,6 +183,7 @@ export function registerPasskeyRoutes(app: App, passkeys: Passkeys, vault: Vault
           201: Type.Object({ ticket: Type.String(), expiresAt: Type.Integer() }),
           ...inputErrors,
           401: authErrors[401],
+          ...rateLimited,
         },
       },
     },

@@ -169,6 +169,11 @@ export const inputErrors = {
   413: errorRef('The body or a range is larger than its limit'),
 };
 /** Answers of an authenticated, Cedar-authorized route. */
+/** The answer of a public sign-in endpoint to an address over its limit (src/server/limiter.ts). */
+export const rateLimited = {
+  429: errorRef('Too many sign-in requests from this address: wait as the Retry-After header says'),
+};
+
 export const authErrors = {
   401: errorRef('No live token'),
   403: errorRef('Denied by the policies'),
