@@ -2,33 +2,17 @@
 // process serves: `verity issuers add` is used by the server's next sign-in, `rotate` replaces the
 // keys (a dropped key is refused at once), `remove` ends the sessions the issuer signed in.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initDataDir } from '../src/embedded/index.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 import { claimsAt, jwksOf, makeKey, signWithNode, type TestKey } from './helpers/idp.ts';
-import { startNode, stopNode } from './helpers/node.ts';
+import { runVerity, startNode, stopNode } from './helpers/node.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 const ISS = 'https://id.example.org';
 
-function verity(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    c.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    c.once('exit', (code) => resolve({ code, stdout, stderr }));
-    c.stdin.end();
-  });
-}
+const verity = runVerity;
 
 describe('verity issuers', () => {
   let dir: string;

@@ -3,38 +3,16 @@
 // data directory is seen by the server on the next request (no cache outlives it), and the local
 // operator does not record guardianship unless a policy written for it says so.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initDataDir } from '../src/embedded/index.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
-import { startNode, stopNode } from './helpers/node.ts';
+import { runVerity, startNode, stopNode, type VerityRun } from './helpers/node.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
+type Run = VerityRun;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `verity` without blocking the event loop (the server runs in another process). */
-function verity(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    c.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    c.once('exit', (code) => resolve({ code, stdout, stderr }));
-    c.stdin.end();
-  });
-}
+const verity = runVerity;
 
 async function ok(r: Promise<Run>): Promise<Run> {
   const x = await r;

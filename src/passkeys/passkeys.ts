@@ -378,12 +378,9 @@ export class Passkeys {
     });
   }
 
-  /** When the session last stepped up with a passkey (ms), if it did. */
-  async stepUpAt(sessionId: string): Promise<number | undefined> {
-    const o = await this.#store.reader.getObject(STEP_UP_KIND, sessionId);
-    if (o === undefined) return undefined;
-    const t = (JSON.parse(o.body) as { stepUpAt?: unknown }).stepUpAt;
-    return typeof t === 'number' ? t : undefined;
+  /** When the session last stepped up with a passkey (ms), if it did (read as the decisions read it). */
+  stepUpAt(sessionId: string): Promise<number | undefined> {
+    return this.#sessions.stepUpAt(sessionId);
   }
 
   /**

@@ -32,3 +32,27 @@ export async function stopNode(child: ChildProcess, signal: NodeJS.Signals = 'SI
   if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
 }
+
+/** What a `verity` run printed and how it exited. */
+export interface VerityRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `verity ARGS` without blocking the event loop (a server may run in this process's tests). */
+export function runVerity(args: readonly string[]): Promise<VerityRun> {
+  return new Promise((resolve) => {
+    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    c.once('exit', (code) => resolve({ code, stdout, stderr }));
+    c.stdin.end();
+  });
+}

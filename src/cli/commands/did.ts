@@ -1,6 +1,6 @@
 /** `verity did show|rotate`: Verity's own did:web identities on a data directory. */
 
-import type { Command, Group, Values } from '../command.ts';
+import type { Command, Group } from '../command.ts';
 import { ACTOR, DATA, opt, withVerity } from '../common.ts';
 import { DID_HOST, didHost, identityServices } from '../identity.ts';
 import { outJson } from '../io.ts';
@@ -9,45 +9,46 @@ const PATH = {
   path: { type: 'string', value: 'NAME', help: 'an identity under a path (did:web:HOST:NAME), e.g. a service' },
 } as const;
 
-function didOf(values: Values, ids: ReturnType<typeof identityServices>['identities']): string {
-  const path = opt(values, 'path');
-  return ids.didFor(path === undefined ? [] : [path]);
+/**
+ * A command on one did:web identity (made with its first key if absent): `change` acts on it, then
+ * its DID document is printed.
+ */
+function identityCommand(
+  name: string,
+  summary: string,
+  change: (ids: ReturnType<typeof identityServices>['identities'], did: string) => Promise<unknown>,
+): Command {
+  return {
+    name,
+    summary,
+    options: { ...DATA, ...DID_HOST, ...PATH },
+    async run({ values }) {
+      await outJson(
+        await withVerity(values, async (v) => {
+          const { identities } = identityServices(v, didHost(values));
+          const path = opt(values, 'path');
+          const did = identities.didFor(path === undefined ? [] : [path]);
+          await identities.ensure(did, { actor: ACTOR });
+          await change(identities, did);
+          return identities.document(did);
+        }),
+      );
+      return 0;
+    },
+  };
 }
 
-const show: Command = {
-  name: 'show',
-  summary: 'the DID document of a did:web identity (created with its first key if absent)',
-  options: { ...DATA, ...DID_HOST, ...PATH },
-  async run({ values }) {
-    await outJson(
-      await withVerity(values, async (v) => {
-        const { identities } = identityServices(v, didHost(values));
-        const did = didOf(values, identities);
-        await identities.ensure(did, { actor: ACTOR });
-        return identities.document(did);
-      }),
-    );
-    return 0;
-  },
-};
+const show = identityCommand(
+  'show',
+  'the DID document of a did:web identity (created with its first key if absent)',
+  async () => undefined,
+);
 
-const rotate: Command = {
-  name: 'rotate',
-  summary: 'rotate the key of a did:web identity: the old key is kept, marked retired, for what it signed',
-  options: { ...DATA, ...DID_HOST, ...PATH },
-  async run({ values }) {
-    await outJson(
-      await withVerity(values, async (v) => {
-        const { identities } = identityServices(v, didHost(values));
-        const did = didOf(values, identities);
-        await identities.ensure(did, { actor: ACTOR });
-        await identities.rotate(did, { actor: ACTOR });
-        return identities.document(did);
-      }),
-    );
-    return 0;
-  },
-};
+const rotate = identityCommand(
+  'rotate',
+  'rotate the key of a did:web identity: the old key is kept, marked retired, for what it signed',
+  (ids, did) => ids.rotate(did, { actor: ACTOR }),
+);
 
 export const did: Group = {
   name: 'did',
