@@ -82,6 +82,32 @@ describe('record endpoints over HTTP', () => {
     assert.deepEqual(checkProofCase(parseProofCase(body.proof)), { valid: true });
   });
 
+  it('decides a read of an older version on that version, not on the latest', async () => {
+    // Versions may differ in classification: a policy that keeps restricted data from being read
+    // must see the restriction of the version actually read.
+    const strict = PolicyEngine.load(
+      `${DEFAULT_POLICIES}\nforbid (principal, action == Verity::Action::"read", resource is Verity::Record) when { resource.sensitivity == "restricted" };`,
+    );
+    const before = engine;
+    engine = strict;
+    try {
+      const base = { subject: 'player-versions', type: 'profile', purpose: 'service-provision' };
+      const v1 = await put(world, { ...base, data: { n: 1 }, classification: { sensitivity: 'restricted' } });
+      assert.equal(v1.statusCode, 201, v1.body);
+      const { id } = v1.json() as { id: string };
+      const v2 = await put(world, { ...base, id, data: { n: 2 }, classification: { sensitivity: 'internal' } });
+      assert.equal(v2.statusCode, 201, v2.body);
+      const latest = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(world) });
+      assert.equal(latest.statusCode, 200, latest.body);
+      assert.deepEqual(latest.json().data, { n: 2 });
+      const old = await app.inject({ url: `/v1/records/${id}?purpose=service-provision&version=1`, headers: auth(world) });
+      assert.equal(old.statusCode, 403, old.body);
+      assert.equal(old.json().error.code, 'VERITY_E_ACCESS_DENIED');
+    } finally {
+      engine = before;
+    }
+  });
+
   it('authenticates before it validates: an unauthenticated bad request gets 401, not 400', async () => {
     const cases: [string | undefined, unknown, Record<string, string>][] = [
       [undefined, { bogus: true }, {}],

@@ -102,8 +102,19 @@ export class LocalGate {
 
   /** An existing record as the policies see it (an absent one is decided like any other). */
   async record(id: string): Promise<ResourceRef> {
-    const d = await this.#v.vault.describe(id);
-    return recordResource(id, d === undefined ? ABSENT_OWNER : await this.owner(d.subjectRef), d);
+    return (await this.recordVersion(id)).resource;
+  }
+
+  /**
+   * A version of a record (the latest when `version` is undefined) as the policies see it, and
+   * which version that is: a read is decided on, and then reads, that one version.
+   */
+  async recordVersion(id: string, version?: number): Promise<{ resource: ResourceRef; version: number | undefined }> {
+    const d = await this.#v.vault.describe(id, version);
+    return {
+      resource: recordResource(id, d === undefined ? ABSENT_OWNER : await this.owner(d.subjectRef), d),
+      version: d?.version,
+    };
   }
 
   /** A record as its metadata describes it. */

@@ -196,7 +196,13 @@ export class TransparencyLog {
 
   async #flush(): Promise<void> {
     try {
+      let first = true;
       while (this.#queue.length > 0) {
+        // Between batches, one turn of the event loop: requests whose bytes arrived while the last
+        // batch committed (SQLite commits on the event loop) reach the queue and share the next
+        // commit, instead of following it one small batch at a time (D97).
+        if (!first && this.#queue.length < this.#maxBatch) await new Promise<void>((r) => setImmediate(r));
+        first = false;
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
           await this.#run(batch);

@@ -46,9 +46,12 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     action: Action,
     id: string,
     purposeText: string,
-    op: (policy: string) => Promise<T>,
+    op: (policy: string, version: number) => Promise<T>,
+    version?: number,
   ): Promise<T> => {
-    const desc = await o.vault.describe(id);
+    // The decision and the operation see one version: the one asked for, else the latest at the
+    // time of the decision (a version written after it is not read under a decision made before).
+    const desc = await o.vault.describe(id, version);
     return decided(
       p,
       action,
@@ -57,7 +60,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       purposeText,
       (policy) => {
         if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
-        return op(policy);
+        return op(policy, desc.version);
       },
     );
   };
@@ -157,13 +160,13 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const p = principalOf(req);
       const { id } = req.params;
       const q = req.query;
-      return onRecord(p, 'read', id, q.purpose, (policy) =>
-        o.vault.get(id, {
-          actor: p.actor,
-          policy,
-          purpose: q.purpose,
-          ...(q.version === undefined ? {} : { version: q.version }),
-        }),
+      return onRecord(
+        p,
+        'read',
+        id,
+        q.purpose,
+        (policy, version) => o.vault.get(id, { actor: p.actor, policy, purpose: q.purpose, version }),
+        q.version,
       );
     },
   );

@@ -328,9 +328,12 @@ export class RecordReader {
    * What an authorization decision needs to know about a record, read without decrypting and
    * without an audit entry (the decision itself is audited by the caller). Undefined when absent.
    */
-  async describe(id: string): Promise<RecordFacts | undefined> {
+  async describe(id: string, version?: number): Promise<RecordFacts | undefined> {
     checkId(id);
-    const row = await this.#ctx.store.reader.getRecord(id);
+    if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+      throw new InputError('VERITY_E_INPUT_INVALID', `version ${quote(version)} must be a positive integer`);
+    }
+    const row = await this.#ctx.store.reader.getRecord(id, version);
     if (row === undefined) return undefined;
     const m = recordMeta(row);
     return {

@@ -109,9 +109,11 @@ export class Vault {
   /**
    * What an authorization decision needs to know about a record, read without decrypting and
    * without an audit entry (the decision itself is audited by the caller). Undefined when absent.
+   * With `version`, that version: versions may differ in classification, so a read of an older
+   * version is decided on that version's metadata, and then reads that very version.
    */
-  describe(id: string): Promise<RecordFacts | undefined> {
-    return this.#reader.describe(id);
+  describe(id: string, version?: number): Promise<RecordFacts | undefined> {
+    return this.#reader.describe(id, version);
   }
 
   /** Metadata of every version of a record, oldest first (audited). */

@@ -131,11 +131,14 @@ const get: Command = {
       });
       return 0;
     }
-    const r = await gated(values, async (v, gate) =>
-      gate.decided('read', await gate.record(id), `record:${id}`, purpose, (policy) =>
-        v.vault.get(id, { actor: ACTOR, policy, purpose, ...(version === undefined ? {} : { version }) }),
-      ),
-    );
+    const r = await gated(values, async (v, gate) => {
+      // Decided on the version it reads (versions may differ in classification).
+      const target = await gate.recordVersion(id, version);
+      const read = target.version ?? version;
+      return gate.decided('read', target.resource, `record:${id}`, purpose, (policy) =>
+        v.vault.get(id, { actor: ACTOR, policy, purpose, ...(read === undefined ? {} : { version: read }) }),
+      );
+    });
     await outJson(r);
     return 0;
   },
