@@ -79,28 +79,30 @@ export function registerWebRoutes(app: App, o: WebOptions | undefined): void {
   } catch {
     index = undefined;
   }
-  const hide = { hide: true } as const;
 
-  app.get('/trust', { schema: { ...hide, summary: 'The Trust Center' } }, async (_req, reply) =>
+  app.get('/trust', { schema: { summary: 'The Trust Center: redirects to /trust/' } }, async (_req, reply) =>
     secure(reply).redirect('/trust/', 301),
   );
-  app.get('/trust/', { schema: { ...hide, summary: 'The Trust Center' } }, async (_req, reply) => {
-    if (index === undefined)
-      throw new VerityError(
-        'VERITY_E_TRUST_CENTER_UNBUILT',
-        'the trust center is not built: run `npm run build:web` (npm start and npm test build it), then restart',
-      );
-    return secure(reply)
-      .type(TYPES['.html'] as string)
-      .header('cache-control', 'no-cache')
-      .send(index);
-  });
+  app.get(
+    '/trust/',
+    { schema: { summary: 'The Trust Center (HTML page, strict Content Security Policy)' } },
+    async (_req, reply) => {
+      if (index === undefined)
+        throw new VerityError(
+          'VERITY_E_TRUST_CENTER_UNBUILT',
+          'the trust center is not built: run `npm run build:web` (npm start and npm test build it), then restart',
+        );
+      return secure(reply)
+        .type(TYPES['.html'] as string)
+        .header('cache-control', 'no-cache')
+        .send(index);
+    },
+  );
   app.get(
     '/trust/assets/:name',
     {
       schema: {
-        ...hide,
-        summary: 'A Trust Center asset',
+        summary: 'A Trust Center asset (content-hashed name, cached for a year)',
         params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }) }),
       },
     },
