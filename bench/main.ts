@@ -10,6 +10,7 @@ import { benchReports } from './reports.ts';
 import { benchRisk } from './risk.ts';
 import { benchState } from './state.ts';
 import { judge } from './targets.ts';
+import { benchTrustCenter } from './trust-center.ts';
 import { benchVc } from './vc.ts';
 import { benchWitness } from './witness.ts';
 
@@ -26,6 +27,8 @@ const figures: Figure[] = [
   ...benchRisk(quick),
   ...(await benchVc(quick)),
   ...(await benchReports(quick)),
+  // In Chromium: skipped (with a note) where Debian's chromium is not installed.
+  ...(await benchTrustCenter(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -64,3 +64,15 @@ if (stale()) {
   if (bin) env.PATH = `${bin}${delimiter}${process.env.PATH ?? ''}`;
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
 }
+
+// 3. The Trust Center (src/web) is built into dist/web, which `verity serve` serves at /trust/
+//    (D105): fast (esbuild, well under a second) and deterministic, so it is never stale.
+if (!process.env.VERITY_SKIP_WEB_BUILD) {
+  const env = { ...process.env };
+  if (bin) env.PATH = `${bin}${delimiter}${process.env.PATH ?? ''}`;
+  execFileSync('sh', [join(root, 'scripts', 'node.sh'), join(root, 'scripts', 'build-web.ts')], {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  });
+}

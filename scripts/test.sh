@@ -7,6 +7,7 @@ root=$(dirname "$(dirname "$(readlink -f "$0")")")
 cd "$root"
 echo "== typecheck (tsc)"
 node_modules/.bin/tsc -p .
+node_modules/.bin/tsc -p src/web
 echo "== lint and format (biome)"
 node_modules/.bin/biome check --diagnostic-level=error .
 echo "== tests (node --test)"

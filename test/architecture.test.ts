@@ -47,11 +47,13 @@ const LAYERS: Record<string, number> = {
   server: 8,
   sdk: 8,
   cli: 9,
+  // The Trust Center (a browser app): it may use the SDK, never the server's or the core's insides.
+  web: 9,
 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+    d.isDirectory() ? files(join(dir, d.name)) : /\.tsx?$/.test(d.name) ? [join(dir, d.name)] : [],
   );
 }
 
@@ -88,6 +90,19 @@ describe('architecture', () => {
           target.slice(1).join('/'),
           'index.ts',
           `${relative(SRC, file)} reaches past the public face of src/${to}: ${spec}`,
+        );
+      }
+    }
+  });
+
+  it('the Trust Center (src/web) reaches Verity only through the SDK', () => {
+    for (const file of all.filter((f) => relative(SRC, f).startsWith('web/'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/from '(\.\.?\/[^']+)'/g)) {
+        const to = relative(SRC, join(file, '..', m[1] as string)).split('/')[0];
+        assert.ok(
+          to === 'web' || to === 'sdk',
+          `${relative(SRC, file)} imports ${m[1]}: the web app may use only the SDK`,
         );
       }
     }

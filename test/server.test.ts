@@ -122,7 +122,7 @@ describe('HTTP server', () => {
       for (const [path, ops] of Object.entries(doc.paths)) {
         for (const method of Object.keys(ops)) {
           documented++;
-          const url = path.replace('/tile/{path}', '/tile/*').replace('{id}', ':id');
+          const url = path.replace('/tile/{path}', '/tile/*').replace(/\{(\w+)\}/g, ':$1');
           assert.ok(
             full.hasRoute({ method: method.toUpperCase() as 'GET', url }),
             `${method} ${path} is documented but not served`,

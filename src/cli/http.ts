@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 /**
  * Serving HTTP from the CLI: the policies of the data directory (reloaded when their files
  * change), TLS material, CORS origins, and the listening socket.
@@ -349,6 +350,8 @@ export async function listen(
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
     identity: identityServices(v, o.didHost ?? `${o.host}:${o.port}`),
     reports: { store: v.store },
+    // The Trust Center as `npm start`/`npm test` (or `npm run build:web`) built it.
+    web: { dir: join(import.meta.dirname, '..', '..', 'dist', 'web') },
     rights: { rights: v.rights, retention: v.retention },
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,

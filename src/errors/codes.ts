@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   VERITY_E_HTTP_TIMEOUT: { status: 408, area: 'http' },
   VERITY_E_HTTP_URI_TOO_LONG: { status: 414, area: 'http' },
   VERITY_E_HTTP_HEADERS_TOO_LARGE: { status: 431, area: 'http' },
+  VERITY_E_TRUST_CENTER_UNBUILT: { status: 503, area: 'http' },
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },

@@ -32,6 +32,8 @@ export const CAPABILITIES = {
   'processor.manage': ['service', 'operator'],
   // Running retention on demand.
   'retention.run': ['operator'],
+  // Reading the Trust Center's operations overview (policy versions, keys, witnesses' progress).
+  'trust.read': ['operator', 'auditor'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -10,7 +10,7 @@ import {
 import type { ErrorCode } from '../errors/index.ts';
 import { InputError, isVerityError, LogError, VerityError, WitnessError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
-import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
+import { entryBundlePath, hashLeaf, TILE_WIDTH, verifyInclusion } from '../merkle/index.ts';
 import {
   type Checkpoint,
   type NoteVerifier,
@@ -768,6 +768,52 @@ export class VerityClient {
    */
   call<T>(method: string, path: string, body?: unknown): Promise<T> {
     return this.#json<T>(method, path, body);
+  }
+
+  /**
+   * Proves one log entry here, for an auditor: its bytes are taken from the C2SP entry bundle that
+   * holds it (not from a decoded copy), hashed to their leaf, and proven included in the trusted
+   * checkpoint (fetched and checked for consistency first) by the server's RFC 9162 inclusion proof.
+   * Answers the decoded entry when it is an audit entry (else `undefined`) and the tree size.
+   */
+  async proveEntry(index: number): Promise<{ index: number; treeSize: number; leafHash: Uint8Array; entry: unknown }> {
+    if (!Number.isSafeInteger(index) || index < 0) throw new InputError('VERITY_E_INPUT_INVALID', 'not an entry index');
+    const cp = await this.checkpoint();
+    if (index >= cp.size)
+      throw new InputError('VERITY_E_INPUT_INVALID', `entry ${index} is beyond the log's ${cp.size} entries`);
+    const bundleIndex = Math.floor(index / TILE_WIDTH);
+    const full = (bundleIndex + 1) * TILE_WIDTH <= cp.size;
+    const width = full ? TILE_WIDTH : cp.size - bundleIndex * TILE_WIDTH;
+    const bytes = new Uint8Array(
+      await (
+        await this.#request('GET', `/${entryBundlePath(bundleIndex, full ? undefined : width)}`, undefined, false)
+      ).arrayBuffer(),
+    );
+    // Attacker-controlled: walk the uint16 length prefixes with bounds checks.
+    let at = 0;
+    let entry: Uint8Array | undefined;
+    for (let i = 0; i <= index % TILE_WIDTH; i++) {
+      if (at + 2 > bytes.byteLength) throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the entry bundle is truncated');
+      const len = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+      if (at + 2 + len > bytes.byteLength)
+        throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the entry bundle is truncated');
+      if (i === index % TILE_WIDTH) entry = bytes.subarray(at + 2, at + 2 + len);
+      at += 2 + len;
+    }
+    const leaf = hashLeaf(entry as Uint8Array);
+    const c = parseProofCase(
+      await this.#json('GET', `/v1/log/proofs/inclusion?index=${index}&size=${cp.size}`, undefined, false),
+    );
+    if (c.type !== 'inclusion' || c.treeSize !== cp.size || c.leafIndex !== index)
+      throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the server sent a proof for another entry or tree');
+    verifyInclusion(leaf, index, cp.size, c.proof, cp.rootHash);
+    let decoded: unknown;
+    try {
+      decoded = decodeAuditEntry(entry as Uint8Array);
+    } catch {
+      decoded = undefined;
+    }
+    return { index, treeSize: cp.size, leafHash: leaf, entry: decoded };
   }
 
   /**

@@ -2,5 +2,12 @@ export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOpti
 export { VerityClient, webStorageCheckpoints } from './client.ts';
 export { ConsentClient } from './consent.ts';
 export { CredentialsClient, createPresentation, disclosable } from './credentials.ts';
-export type { VerifiedAccessReport, VerifyAccessReportOptions } from './reports.ts';
-export { parseAccessReport, verifyAccessReport } from './reports.ts';
+export type {
+  InspectedAccessReport,
+  InspectedLine,
+  VerifiedAccessReport,
+  VerifyAccessReportOptions,
+} from './reports.ts';
+export { inspectAccessReport, parseAccessReport, verifyAccessReport } from './reports.ts';
+export type { TrustAttribute, TrustEvidence, TrustFinding, TrustStatus } from './trust.ts';
+export { TRUST_ATTRIBUTES, trustReport, verifyProvenance } from './trust.ts';

@@ -11,7 +11,7 @@ import {
   ACCESS_REPORT_FORMAT as FORMAT,
 } from '../audit/index.ts';
 import { bytesEqual, fromBase64 } from '../encoding/index.ts';
-import { InputError, isVerityError, ReportError } from '../errors/index.ts';
+import { InputError, isVerityError, ReportError, VerityError } from '../errors/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import {
   type Checkpoint,
@@ -110,26 +110,37 @@ export function parseAccessReport(input: string | AccessReport | unknown): { hea
   return { header: input['header'], lines: input['lines'] as unknown[] };
 }
 
+/** The outcome of one line of an inspected report. */
+export type InspectedLine =
+  | { readonly ok: true; readonly line: AccessReportLine; readonly entry: AuditEntry }
+  | { readonly ok: false; readonly line: unknown; readonly error: VerityError };
+
+/** An access report inspected line by line (see `inspectAccessReport`). */
+export interface InspectedAccessReport {
+  readonly checkpoint: Checkpoint;
+  readonly header: AccessReportHeader;
+  /** One result per line, in order: each verified on its own. */
+  readonly results: readonly InspectedLine[];
+  /** Lines that failed. */
+  readonly failed: number;
+  /** The witnesses whose cosignatures verified (with `witnesses`). */
+  readonly cosignatures?: readonly VerifiedCosignature[];
+}
+
 /**
- * Verifies an access report (from `GET /v1/reports/access` or `verity report access`): its
- * checkpoint is signed by the log key (and, with `witnesses`, cosigned by a quorum of them); every
- * line's entry hashes to its proven leaf and is included in that checkpoint's tree (RFC 9162);
- * every line names the report's subject, states exactly its entry's fields and the legal basis the
- * header's table gives its purpose; indices strictly ascend. Throws VERITY_E_REPORT_MALFORMED,
- * VERITY_E_REPORT_INVALID, VERITY_E_LOG_PROOF_INVALID, VERITY_E_LOG_SIGNATURE_INVALID or
- * VERITY_E_WITNESS_QUORUM. What it cannot show: that no entry of the subject was left out (D86).
- *
- * @example
- * ```ts
- * const text = execFileSync('verity', ['report', 'access', '--data', dir, '--subject', 'player-1'], { encoding: 'utf8' });
- * const r = verifyAccessReport(text, { verifierKey });
- * console.log(r.lines.length, 'lines proven in tree', r.checkpoint.size);
- * ```
+ * Verifies an access report like `verifyAccessReport`, but line by line: the header and its
+ * checkpoint must verify (else it throws, as a report without a trusted checkpoint proves nothing),
+ * then every line is checked on its own and its result kept, so a page can mark each line verified
+ * and name exactly the lines whose proofs fail instead of refusing the whole report.
  */
-export function verifyAccessReport(
+export function inspectAccessReport(input: string | AccessReport | unknown, o: VerifyAccessReportOptions) {
+  return inspect(input, o).report;
+}
+
+function inspect(
   input: string | AccessReport | unknown,
   o: VerifyAccessReportOptions,
-): VerifiedAccessReport {
+): { report: InspectedAccessReport; firstLoopError: VerityError | undefined } {
   const verifier = parseVerifierKey(o.verifierKey);
   const { header, lines } = parseAccessReport(input);
   if (!isObject(header) || header['report'] !== FORMAT) throw malformed(`the first line is not a ${FORMAT} header`);
@@ -159,14 +170,16 @@ export function verifyAccessReport(
   }
   if (header['treeSize'] !== checkpoint.size) throw invalid('the header names another tree size than its checkpoint');
   if (subject === null && lines.length > 0) throw invalid('lines follow a header that names no subject');
-  const entries: AuditEntry[] = [];
+  const results: InspectedLine[] = [];
   /** Records that lines naming the subject name; and lines naming only a record, to check against them. */
   const records = new Set<string>();
-  const recordOnly: { at: string; record: string }[] = [];
+  const recordOnly: { n: number; at: string; record: string }[] = [];
   let last = -1;
+  let failed = 0;
+  let firstLoopError: VerityError | undefined;
   /** Decoded hashes by their base64 text: lines near each other share most of their proof's nodes. */
   const hashes = new Map<string, Uint8Array>();
-  lines.forEach((raw, n) => {
+  const checkLine = (raw: unknown, n: number): AuditEntry => {
     const at = `line ${n + 2}`;
     if (!isObject(raw)) throw malformed(`${at} is not a JSON object`);
     let c: { treeSize: number; leafIndex: number; leafHash: Uint8Array; rootHash: Uint8Array; proof: Uint8Array[] };
@@ -201,7 +214,7 @@ export function verifyAccessReport(
       // An entry naming no subject is about one of the subject's records (a decision, a denied
       // read): the line must name a record that a line naming the subject names too.
       if (e.subject !== undefined || record === undefined) throw invalid(`${at}: the entry is about another subject`);
-      recordOnly.push({ at, record });
+      recordOnly.push({ n, at, record });
     }
     const type = e.details?.['type'];
     const basis = bases[e.purpose];
@@ -217,17 +230,82 @@ export function verifyAccessReport(
       throw invalid(`${at}: its fields differ from its proven entry`);
     if (!isObject(basis) || raw['legalBasis'] !== basis['basis'])
       throw invalid(`${at}: its legal basis differs from the report's table for purpose \`${e.purpose}\``);
-    entries.push(e);
+    return e;
+  };
+  lines.forEach((raw, n) => {
+    try {
+      results.push({ ok: true, line: raw as AccessReportLine, entry: checkLine(raw, n) });
+    } catch (e) {
+      const error = e instanceof VerityError ? e : invalid(`line ${n + 2} could not be checked`);
+      firstLoopError ??= error;
+      failed++;
+      results.push({ ok: false, line: raw, error });
+    }
   });
   // On a later page (`after` set) the subject's line naming the record may be on an earlier page.
   if (header['after'] === -1)
     for (const r of recordOnly)
-      if (!records.has(r.record)) throw invalid(`${r.at}: it names a record no line of the subject names`);
+      if (!records.has(r.record)) {
+        const prior = results[r.n];
+        if (prior?.ok === true) {
+          failed++;
+          results[r.n] = {
+            ok: false,
+            line: prior.line,
+            error: invalid(`${r.at}: it names a record no line of the subject names`),
+          };
+        }
+      }
   return {
-    checkpoint,
-    header: header as unknown as AccessReportHeader,
-    lines: lines as AccessReportLine[],
+    report: {
+      checkpoint,
+      header: header as unknown as AccessReportHeader,
+      results,
+      failed,
+      ...(cosignatures === undefined ? {} : { cosignatures }),
+    },
+    firstLoopError,
+  };
+}
+
+/**
+ * Verifies an access report (from `GET /v1/reports/access` or `verity report access`): its
+ * checkpoint is signed by the log key (and, with `witnesses`, cosigned by a quorum of them); every
+ * line's entry hashes to its proven leaf and is included in that checkpoint's tree (RFC 9162);
+ * every line names the report's subject, states exactly its entry's fields and the legal basis the
+ * header's table gives its purpose; indices strictly ascend. Throws VERITY_E_REPORT_MALFORMED,
+ * VERITY_E_REPORT_INVALID, VERITY_E_LOG_PROOF_INVALID, VERITY_E_LOG_SIGNATURE_INVALID or
+ * VERITY_E_WITNESS_QUORUM. What it cannot show: that no entry of the subject was left out (D86).
+ *
+ * @example
+ * ```ts
+ * const text = execFileSync('verity', ['report', 'access', '--data', dir, '--subject', 'player-1'], { encoding: 'utf8' });
+ * const r = verifyAccessReport(text, { verifierKey });
+ * console.log(r.lines.length, 'lines proven in tree', r.checkpoint.size);
+ * ```
+ */
+export function verifyAccessReport(
+  input: string | AccessReport | unknown,
+  o: VerifyAccessReportOptions,
+): VerifiedAccessReport {
+  const { report, firstLoopError } = inspect(input, o);
+  // The first line that failed its own checks; else the first that names a record no line of the
+  // subject names (checked once every line was read).
+  if (firstLoopError !== undefined) throw firstLoopError;
+  const bad = report.results.find((r) => !r.ok);
+  if (bad !== undefined && !bad.ok) throw bad.error;
+  const lines: AccessReportLine[] = [];
+  const entries: AuditEntry[] = [];
+  for (const r of report.results)
+    if (r.ok) {
+      lines.push(r.line);
+      entries.push(r.entry);
+    }
+  return {
+    checkpoint: report.checkpoint,
+    header: report.header,
+    lines,
     entries,
-    ...(cosignatures === undefined ? {} : { cosignatures }),
+    ...(report.cosignatures === undefined ? {} : { cosignatures: report.cosignatures }),
   };
 }

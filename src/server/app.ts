@@ -28,6 +28,8 @@ import { registerReportRoutes } from './reports.ts';
 import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
+import { registerTrustRoutes } from './trust.ts';
+import { registerWebRoutes, type WebOptions } from './web.ts';
 
 /** What the HTTP interface serves. */
 export interface ServerOptions {
@@ -81,6 +83,12 @@ export interface ServerOptions {
    * (OpenID Connect nonces and sign-ins, passkey sign-ins and recovery); default 120 a minute.
    */
   readonly signInLimit?: SignInLimit;
+  /**
+   * The built Trust Center (`scripts/build-web.ts`), served at `/trust/` with a strict Content
+   * Security Policy; without it `/trust/` answers 503 saying how to build it. With `records`, the
+   * read routes it needs are served under `/v1/trust/`.
+   */
+  readonly web?: WebOptions;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -338,6 +346,17 @@ export function buildServer(options: ServerOptions): App {
         );
       }
       if (options.rights !== undefined) registerRightsRoutes(routes, { ...options.records, log }, options.rights, gate);
+      registerTrustRoutes(
+        routes,
+        { ...options.records, log },
+        {
+          ...(witnessing === undefined ? {} : { witnessing }),
+          witnessKeys: options.witnesses?.witnesses.map((w) => w.key) ?? [],
+          quorum: options.witnesses?.quorum ?? 0,
+          legalBases: options.reports?.legalBases ?? defaultLegalBases(),
+        },
+        gate,
+      );
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(
@@ -356,6 +375,7 @@ export function buildServer(options: ServerOptions): App {
       reply.type(registry.contentType).send(await registry.metrics()),
     );
     registerDocRoutes(routes);
+    registerWebRoutes(routes, options.web);
     registerLogRoutes(routes, log, witnessing);
   });
   return app;

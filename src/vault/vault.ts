@@ -1,6 +1,6 @@
 import { systemClock } from '../clock/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
-import type { KeyStore } from '../keys/index.ts';
+import type { KekInfo, KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { RecordStateProof } from '../smt/index.ts';
 import type { LifecycleState, Store } from '../store/index.ts';
@@ -41,6 +41,8 @@ export class Vault {
   readonly #erasure: Erasure;
   readonly #lifecycle: Lifecycle;
   readonly #subjects: SubjectFacts;
+  readonly #keys: KeyStore;
+  readonly #store: Store;
 
   constructor(store: Store, keys: KeyStore, log: TransparencyLog, options: VaultOptions = {}) {
     const ctx: VaultContext = {
@@ -58,6 +60,8 @@ export class Vault {
     this.#erasure = new Erasure(ctx, this.#keyring);
     this.#lifecycle = new Lifecycle(ctx, this.#keyring, this.#erasure);
     this.#subjects = new SubjectFacts(ctx, this.#keyring);
+    this.#keys = keys;
+    this.#store = store;
   }
 
   /** Prepares the keys the vault needs. */
@@ -78,6 +82,24 @@ export class Vault {
    */
   async auditPseudonym(subjectRef: string): Promise<string | undefined> {
     return (await this.#keyring.stored(subjectRef))?.pseudonym;
+  }
+
+  /**
+   * The key state a subject's records are sealed under, as evidence for a trust report: the
+   * version of the key-encryption key that wraps the subject's data key and that KEK's state, or
+   * undefined when the subject has no data key (none yet, or shredded). Reads no record.
+   */
+  async keyEvidence(subjectRef: string): Promise<{ kekVersion: number; kekState: KekInfo['state'] } | undefined> {
+    // The row, checked against the state map by the store's reader like every row it returns.
+    const k = await this.#store.reader.getSubjectKey(subjectRef);
+    if (k === undefined) return undefined;
+    const kek = (await this.#keys.listKeks()).find((x) => x.version === k.kekVersion);
+    return { kekVersion: k.kekVersion, kekState: kek?.state ?? 'destroyed' };
+  }
+
+  /** The key-encryption keys and their states (versions, no key material). */
+  keks(): Promise<readonly KekInfo[]> {
+    return this.#keys.listKeks();
   }
 
   /** Registers (or replaces) the JSON Schema of a record type; audited. */

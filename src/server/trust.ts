@@ -1,0 +1,153 @@
+import { Type } from 'typebox';
+import { ABSENT_OWNER, recordResource } from '../access/index.ts';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { VaultError, VerityError } from '../errors/index.ts';
+import type { Capability } from '../principals/index.ts';
+import type { LegalBasisSource } from '../reports/index.ts';
+import type { Witnessing } from '../witness/index.ts';
+import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
+import { type App, authErrors, ok, Purpose, RecordId } from './schemas.ts';
+
+/** What the Trust Center's read routes need besides the record routes' options. */
+export interface TrustRoutesOptions {
+  /** The server's witnesses, when it has any: their keys are trust anchors, their progress health. */
+  readonly witnessing?: Witnessing;
+  readonly witnessKeys?: readonly string[];
+  readonly quorum?: number;
+  readonly legalBases?: LegalBasisSource;
+}
+
+const Answer = Type.Object({}, { additionalProperties: true });
+
+/**
+ * The read routes the Trust Center (`/trust`) needs and no other route answers: the trust anchors
+ * a browser pins (public, like `/v1/log/key`), the evidence of a record's trust report that only
+ * the server can measure (key state, the policy decision), and the operators' overview (policy in
+ * force and its versions, key-encryption keys, witnesses' progress), granted by `trust.read`.
+ */
+export function registerTrustRoutes(app: App, o: RecordRoutesOptions, t: TrustRoutesOptions, gate: Gate): void {
+  const { authenticate, principalOf, ownerOf, decide, consentOf } = gate;
+  const secured = { security: [{ bearer: [] }] };
+
+  app.get(
+    '/v1/trust/anchors',
+    {
+      schema: {
+        summary:
+          "The trust anchors a browser pins on first use: the log's verifier key, the witnesses' cosigner keys and the quorum the server requires. Public, like the key and the checkpoint; compare them with `verity log key` and `verity witness key` out of band",
+        response: {
+          200: Type.Object({
+            logKey: Type.String(),
+            witnesses: Type.Array(Type.Object({ name: Type.String(), key: Type.String() })),
+            quorum: Type.Integer({ minimum: 0 }),
+          }),
+        },
+      },
+    },
+    async () => ({
+      logKey: o.log.verifierKey,
+      witnesses: (t.witnessKeys ?? []).map((key) => ({ name: key.split('+')[0] ?? key, key })),
+      quorum: t.quorum ?? 0,
+    }),
+  );
+
+  app.get(
+    '/v1/trust/records/:id',
+    {
+      schema: {
+        summary:
+          "The evidence of a record's trust report that only the server can measure: the key-encryption key that wraps its subject's data key and that key's state, and the policy decision for reading it for `purpose` (with its legal basis and the consent it read). Authorized and logged as a read of the record; the proofs are checked by the caller from `GET /v1/records/{id}`",
+        ...secured,
+        params: Type.Object({ id: RecordId }, { additionalProperties: false }),
+        querystring: Type.Object({ purpose: Purpose }, { additionalProperties: false }),
+        response: { 200: ok(Answer, 'The evidence'), ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const { id } = req.params;
+      const purpose = req.query.purpose;
+      const desc = await o.vault.describe(id);
+      const owner = desc === undefined ? ABSENT_OWNER : await ownerOf(desc.subjectRef);
+      const resource = recordResource(id, owner, desc);
+      const { logged } = await decide(p, 'read', resource, `record:${id}`, purpose);
+      await logged;
+      if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
+      const keys = await o.vault.keyEvidence(desc.subjectRef);
+      const consent = await consentOf(p, 'read', resource, purpose);
+      return {
+        id,
+        algorithm: 'AES-256-GCM',
+        kekVersion: keys?.kekVersion ?? null,
+        kekState: keys?.kekState ?? 'none',
+        decision: { allowed: true, policyHash: o.policies().policyHash, purpose },
+        legalBasis: t.legalBases?.basisOf(purpose)?.basis ?? null,
+        consent: consent.consent,
+      };
+    },
+  );
+
+  /** A capability check whose decision, allow or deny, is logged. */
+  const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
+    const allowed = p.role !== 'player' && p.capabilities.includes(cap);
+    await o.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: p.actor,
+          action: 'policy.decision',
+          resource: label,
+          purpose: 'audit',
+          outcome: allowed ? 'success' : 'denied',
+          time: gate.clock.now(),
+          details: { action: cap, decision: allowed ? 'allow' : 'deny' },
+        }),
+      ),
+    );
+    if (!allowed)
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `this needs a token granted \`${cap}\`: create one with \`verity tokens create ... --role operator --capability ${cap}\``,
+      );
+  };
+
+  app.get(
+    '/v1/trust/operations',
+    {
+      schema: {
+        summary:
+          "The operators' overview (`trust.read`): the log's size, the access policy set in force (its hash), the privacy policy in force and every installed version, the key-encryption keys and their states, and each witness's progress (the tree size it last cosigned, how far behind the log it is)",
+        ...secured,
+        response: { 200: ok(Answer, 'The overview'), ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await need(p, 'trust.read', 'trust:operations');
+      const head = await o.log.head();
+      const privacy = o.privacy;
+      return {
+        log: { size: head.size, origin: o.log.verifierKey.split('+')[0] ?? '' },
+        policy: {
+          access: { hash: o.policies().policyHash },
+          privacy:
+            privacy === undefined
+              ? null
+              : {
+                  version: privacy.policy.version,
+                  installed: (await privacy.installedVersions()).sort((a, b) => a.installedAt - b.installedAt),
+                },
+        },
+        keks: await o.vault.keks(),
+        witnesses: (t.witnessing?.witnesses ?? []).map((w) => ({
+          name: w.name,
+          url: w.url,
+          cosignedSize: w.cosignedSize,
+          behind: w.cosignedSize < 0 ? head.size : Math.max(0, head.size - w.cosignedSize),
+        })),
+        quorum: t.quorum ?? 0,
+      };
+    },
+  );
+}

@@ -1,0 +1,118 @@
+// Small shared pieces: the page frame, the states every page has (loading, empty, error, failed
+// verification), the verified mark, and a hook that loads data for a page.
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { describe } from './api.ts';
+
+export function Page(p: { title: string; intro?: string; children: ComponentChildren }) {
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        {p.title}
+      </h1>
+      {p.intro === undefined ? null : <p class="intro">{p.intro}</p>}
+      {p.children}
+    </section>
+  );
+}
+
+export function Loading(p: { what: string }) {
+  return (
+    <p class="state loading" role="status" aria-live="polite">
+      Loading {p.what}…
+    </p>
+  );
+}
+
+export function Empty(p: { children: ComponentChildren }) {
+  return <p class="state empty">{p.children}</p>;
+}
+
+export function ErrorState(p: { error: unknown; retry?: () => void }) {
+  return (
+    <div class="state error" role="alert">
+      <p>
+        <strong>Could not load this.</strong> {describe(p.error)}
+      </p>
+      {p.retry === undefined ? null : (
+        <button type="button" onClick={p.retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A proof failed: said loudly, in words, never only by colour. */
+export function Alarm(p: { title: string; children: ComponentChildren }) {
+  return (
+    <div class="alarm" role="alert" data-testid="alarm">
+      <p>
+        <strong>⚠ {p.title}</strong>
+      </p>
+      {p.children}
+    </div>
+  );
+}
+
+export function Verified(p: { ok: boolean; label?: string }) {
+  return p.ok ? (
+    <span class="mark ok" data-verified="true">
+      ✓ {p.label ?? 'verified'}
+    </span>
+  ) : (
+    <span class="mark bad" data-verified="false">
+      ✗ {p.label ?? 'failed'}
+    </span>
+  );
+}
+
+export type Load<T> =
+  | { readonly state: 'loading' }
+  | { readonly state: 'error'; readonly error: unknown }
+  | { readonly state: 'done'; readonly value: T };
+
+/** Runs `f` when the page opens (and on `reload`). */
+export function useLoad<T>(f: () => Promise<T>, deps: readonly unknown[] = []): [Load<T>, () => void] {
+  const [s, set] = useState<Load<T>>({ state: 'loading' });
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    set({ state: 'loading' });
+    f().then(
+      (value) => live && set({ state: 'done', value }),
+      (error: unknown) => live && set({ state: 'error', error }),
+    );
+    return () => {
+      live = false;
+    };
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
+  }, [n, ...deps]);
+  return [s, useCallback(() => setN((x) => x + 1), [])];
+}
+
+/** Renders a load: its loading and error states, or `done` with the value. */
+export function Loaded<T>(p: { load: Load<T>; what: string; retry?: () => void; done: (v: T) => ComponentChildren }) {
+  if (p.load.state === 'loading') return <Loading what={p.what} />;
+  if (p.load.state === 'error')
+    return <ErrorState error={p.load.error} {...(p.retry === undefined ? {} : { retry: p.retry })} />;
+  return <>{p.done(p.load.value)}</>;
+}
+
+export function fmtTime(t: number | string | null | undefined): string {
+  if (t === null || t === undefined) return '—';
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+/** Saves text as a file the person downloads (a blob URL: nothing leaves the browser). */
+export function download(name: string, text: string, type = 'application/json'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
