@@ -110,9 +110,9 @@ describe('OSCAL compliance evidence', () => {
     const broken = structuredClone(a.document) as {
       'assessment-results': { uuid: string; results: { findings: { target: { status: { state: string } } }[] }[] };
     };
-    (
-      broken['assessment-results'].results[0]?.findings[0] as { target: { status: { state: string } } }
-    ).target.status.state = 'mostly';
+    const first = broken['assessment-results'].results[0]?.findings[0];
+    assert.ok(first);
+    first.target.status.state = 'mostly';
     assert.equal(validateResults(broken), false);
     const noUuid = structuredClone(a.document) as { 'assessment-results': Record<string, unknown> };
     delete noUuid['assessment-results']['uuid'];
