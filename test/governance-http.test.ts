@@ -236,7 +236,10 @@ for (const backend of BACKENDS)
       proposal = r.json().id;
       assert.equal(r.json().status, 'open');
       assert.equal(r.json().change.version, '1.1.0');
-      assert.equal((await call('GET', `/v1/governance/proposals/${proposal}`, undefined)).json().id, proposal);
+      const shown = (await call('GET', `/v1/governance/proposals/${proposal}`, undefined)).json();
+      assert.equal(shown.id, proposal);
+      assert.equal(shown.change.document.version, '1.1.0');
+      assert.ok(shown.change.document.purposes['community-events']);
     });
 
     it('only verified persons vote, once each, whichever proof they bring', async () => {

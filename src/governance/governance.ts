@@ -21,6 +21,8 @@ import { CHOICES, type Choice, MAX_TALLY_VOTES, type ProvenEntry, type TallyEvid
 export const PROPOSAL_KIND = 'governance.proposal';
 export const VOTE_KIND = 'governance.vote';
 export const FEEDBACK_KIND = 'governance.feedback';
+/** The document a proposal would enact, kept apart so that votes read a small proposal. */
+export const CHANGE_KIND = 'governance.change';
 /** The KeyStore MAC key voter pseudonyms are derived under. */
 export const VOTER_KEY = 'governance-voter';
 const PURPOSE = 'governance';
@@ -39,12 +41,11 @@ export interface Proposal {
   readonly id: string;
   readonly title: string;
   readonly rationale: string;
-  /** What it changes: a new privacy policy version (the document, in RFC 8785 form). */
+  /** What it changes: a new privacy policy version (the document itself: `change(id)`). */
   readonly change: {
     readonly kind: 'privacy-policy';
     readonly version: string;
     readonly hash: string;
-    readonly document: string;
   };
   /** The role it was proposed in. */
   readonly proposedAs: Role;
@@ -146,6 +147,7 @@ export class Governance {
   readonly #verifier: PresentationVerifier | undefined;
   readonly #credentials: Credentials | undefined;
   readonly #audience: string | undefined;
+  #macReady: Promise<void> | undefined;
 
   constructor(o: {
     store: Store;
@@ -276,7 +278,7 @@ export class Governance {
       id,
       title,
       rationale,
-      change: { kind: 'privacy-policy', version: policy.version, hash: policy.hash, document: policy.canonical },
+      change: { kind: 'privacy-policy', version: policy.version, hash: policy.hash },
       proposedAs: access.role,
       governance: { version: d.version, hash: this.#docHash },
       status: 'open',
@@ -300,7 +302,17 @@ export class Governance {
         governance: this.#docHash,
       },
       contentHash: policy.hash,
+      // The document is its own object: votes read the proposal, which stays small.
+      document: policy.canonical,
     });
+  }
+
+  /** The privacy policy document a proposal would enact (RFC 8785 JSON). */
+  async change(id: string): Promise<string> {
+    const row = await this.#store.reader.getObject(CHANGE_KIND, checkProposalId(id));
+    if (row === undefined)
+      throw new GovernanceError('VERITY_E_GOVERNANCE_NOT_FOUND', `there is no proposal ${quote(id)}`);
+    return (JSON.parse(row.body) as { document: string }).document;
   }
 
   /** One proposal. */
@@ -395,7 +407,12 @@ export class Governance {
 
   /** The voter's pseudonym for one proposal: unlinkable across proposals, stable within one. */
   async #tag(proposal: string, personKey: string): Promise<string> {
-    await this.#keys.ensureMacKey(VOTER_KEY);
+    // Once per instance: concurrent first votes would each write the key file otherwise.
+    this.#macReady ??= this.#keys.ensureMacKey(VOTER_KEY).catch((e: unknown) => {
+      this.#macReady = undefined;
+      throw e;
+    });
+    await this.#macReady;
     return toBase64Url(await this.#keys.mac(VOTER_KEY, utf8(`verity/governance/voter/v1\n${proposal}\n${personKey}`)));
   }
 
@@ -554,7 +571,7 @@ export class Governance {
         'VERITY_E_GOVERNANCE_TIMELOCK',
         `proposal ${proposal.id} is in its timelock until ${new Date(proposal.enactAfter).toISOString()}`,
       );
-    const policy = PrivacyPolicy.parse(proposal.change.document);
+    const policy = PrivacyPolicy.parse(await this.change(proposal.id));
     if (policy.hash !== proposal.change.hash)
       throw new GovernanceError('VERITY_E_GOVERNANCE_STATE', 'the proposal’s document does not match its hash');
     let out: Proposal | undefined;
@@ -691,6 +708,7 @@ export class Governance {
       details: Record<string, string | number | boolean>;
       contentHash?: string;
       tally?: (logIndex: number) => NonNullable<Proposal['tally']>;
+      document?: string;
     },
   ): Promise<Proposal> {
     const { result } = await this.#log.submit(async (tx, batch) => {
@@ -720,6 +738,15 @@ export class Governance {
         version: (prev?.version ?? 0) + 1,
         updatedAt: p.updatedAt,
       });
+      if (o.document !== undefined)
+        await tx.putObject({
+          kind: CHANGE_KIND,
+          id: next.id,
+          owner: '',
+          body: JSON.stringify({ document: o.document }),
+          version: 1,
+          updatedAt: p.updatedAt,
+        });
       return p;
     });
     return result;

@@ -181,12 +181,15 @@ export function registerGovernanceRoutes(
     '/v1/governance/proposals/:id',
     {
       schema: {
-        summary: 'One proposal and where it stands (public)',
+        summary: 'One proposal and where it stands, with the privacy policy document it would enact (public)',
         params: idParams,
         response: { 200: Answer, ...inputErrors },
       },
     },
-    async (req) => governance.get(req.params.id),
+    async (req) => {
+      const p = await governance.get(req.params.id);
+      return { ...p, change: { ...p.change, document: JSON.parse(await governance.change(p.id)) as object } };
+    },
   );
 
   app.get(
