@@ -628,7 +628,14 @@ export class Governance {
     const access: GovernanceAccess = { actor: 'system:governance', role: 'operator' };
     const closed: string[] = [];
     const enacted: string[] = [];
-    for (const p of await this.list({ limit: PAGE })) {
+    const due: Proposal[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.list({ limit: PAGE, ...(after === undefined ? {} : { after }) });
+      due.push(...page.filter((p) => p.status === 'open' || p.status === 'adopted'));
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]?.id;
+    }
+    for (const p of due) {
       try {
         if (p.status === 'open' && now >= p.closesAt) {
           await this.close(p.id, access);
