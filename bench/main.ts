@@ -4,6 +4,7 @@ import { benchAccess } from './access.ts';
 import { benchConsent } from './consent.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
+import { benchGovernance } from './governance.ts';
 import { measureHttp } from './http.ts';
 import { benchPasskeys } from './passkeys.ts';
 import { benchReports } from './reports.ts';
@@ -29,6 +30,7 @@ const figures: Figure[] = [
   ...(await benchReports(quick)),
   // In Chromium: skipped (with a note) where Debian's chromium is not installed.
   ...(await benchTrustCenter(quick)),
+  ...(await benchGovernance(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -43,6 +43,8 @@ const LAYERS: Record<string, number> = {
   oidc: 6,
   reports: 6,
   incidents: 7,
+  governance: 7,
+  oscal: 7.5,
   embedded: 7,
   server: 8,
   sdk: 8,

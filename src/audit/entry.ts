@@ -73,6 +73,13 @@ export const AUDIT_ACTIONS = [
   'processor.notify',
   'processor.ack',
   'retention.run',
+  'governance.feedback',
+  'governance.propose',
+  'governance.vote',
+  'governance.tally',
+  'governance.cancel',
+  'governance.enact',
+  'compliance.assess',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

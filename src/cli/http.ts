@@ -11,6 +11,7 @@ import { DEFAULT_POLICIES, PolicyEngine } from '../access/index.ts';
 import { Deid } from '../deid/index.ts';
 import { defaultPrivacyPolicyText, openPrivacy, PRIVACY_POLICY_FILE, readPolicies } from '../embedded/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
+import { Governance } from '../governance/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../oidc/index.ts';
 import {
   AuthenticatorPolicy,
@@ -326,9 +327,21 @@ export async function listen(
     o.passkeys === undefined
       ? undefined
       : new Passkeys({ store: v.store, log: v.log, keys: v.keys, sessions, config: o.passkeys });
+  const identity = identityServices(v, o.didHost ?? `${o.host}:${o.port}`);
+  // Community governance over the privacy policy in force; votes by passkey sign-ins, or by
+  // membership credentials whose key binding names Verity's own did:web as the audience.
+  const governance = new Governance({
+    store: v.store,
+    log: v.log,
+    keys: v.keys,
+    privacy,
+    credentials: { verifier: identity.verifier, issued: identity.credentials, audience: identity.issuer },
+  });
   const app = buildServer({
     log: v.log,
     ...(passkeys === undefined ? {} : { passkeys }),
+    governance,
+    compliance: { store: v.store, keys: v.keys, privacy, rights: v.rights, retention: v.retention, governance },
     records: {
       vault: v.vault,
       tokens: new Tokens(v.store, v.log),
@@ -348,7 +361,7 @@ export async function listen(
       }),
     },
     deid: new Deid({ keys: v.keys, store: v.store, log: v.log, vault: v.vault }),
-    identity: identityServices(v, o.didHost ?? `${o.host}:${o.port}`),
+    identity,
     reports: { store: v.store },
     // The Trust Center as `npm start`/`npm test` (or `npm run build:web`) built it.
     web: { dir: join(import.meta.dirname, '..', '..', 'dist', 'web') },
@@ -366,6 +379,12 @@ export async function listen(
     v.rights.processors
       .deliver()
       .catch((e: unknown) => process.stderr.write(`verity: processor notifications: ${(e as Error).message}\n`));
+    // Votes whose period is over are tallied and adopted changes enacted after their timelock; a
+    // version another node enacted is taken up here.
+    governance
+      .tick()
+      .then(() => privacy.refresh())
+      .catch((e: unknown) => process.stderr.write(`verity: governance: ${(e as Error).message}\n`));
   }, 30_000);
   notifier.unref();
   const close = async () => {

@@ -7,6 +7,7 @@ import { deid } from './commands/deid.ts';
 import { did } from './commands/did.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
+import { compliance, governance } from './commands/governance.ts';
 import { incidents } from './commands/incidents.ts';
 import { init } from './commands/init.ts';
 import { issuers } from './commands/issuers.ts';
@@ -47,6 +48,8 @@ export const GROUPS: readonly Group[] = [
   witness,
   report,
   incidents,
+  compliance,
+  governance,
   deid,
   fpe,
   pii,

@@ -145,6 +145,14 @@ export const ERROR_CODES = {
   VERITY_E_RIGHTS_WEBHOOK_SIGNATURE: { status: 401, area: 'rights' },
   // retention
   VERITY_E_RETENTION_RULES_INVALID: { status: 400, area: 'retention' },
+  // community governance (FGMV-46 7.4.3, 7.4.5)
+  VERITY_E_GOVERNANCE_NOT_FOUND: { status: 404, area: 'governance' },
+  VERITY_E_GOVERNANCE_STATE: { status: 409, area: 'governance' },
+  VERITY_E_GOVERNANCE_ROLE: { status: 403, area: 'governance' },
+  VERITY_E_GOVERNANCE_VOTER_UNVERIFIED: { status: 403, area: 'governance' },
+  VERITY_E_GOVERNANCE_ALREADY_VOTED: { status: 409, area: 'governance' },
+  VERITY_E_GOVERNANCE_TIMELOCK: { status: 409, area: 'governance' },
+  VERITY_E_GOVERNANCE_TALLY_INVALID: { status: 422, area: 'governance' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

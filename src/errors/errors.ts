@@ -71,6 +71,8 @@ export class WitnessError extends VerityError {}
 export class ReportError extends VerityError {}
 /** The incident register: unknown incidents, changes its status does not allow, scans too large. */
 export class IncidentError extends VerityError {}
+/** Community governance: proposals, votes, tallies and their enactment. */
+export class GovernanceError extends VerityError {}
 
 /** True when `e` is a VerityError, optionally with the given code. */
 export function isVerityError(e: unknown, code?: ErrorCode): e is VerityError {

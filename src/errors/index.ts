@@ -4,6 +4,7 @@ export {
   ConfigError,
   CredentialError,
   DidError,
+  GovernanceError,
   IncidentError,
   InputError,
   isVerityError,

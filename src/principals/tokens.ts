@@ -34,6 +34,12 @@ export const CAPABILITIES = {
   'retention.run': ['operator'],
   // Reading the Trust Center's operations overview (policy versions, keys, witnesses' progress).
   'trust.read': ['operator', 'auditor'],
+  // Reading compliance evidence (OSCAL assessment results over the checks run against the store).
+  'compliance.read': ['auditor', 'operator'],
+  // Speaking in community governance as a partner platform (feedback, proposals).
+  'governance.partner': ['service'],
+  // The operator's part in governance: closing votes, cancelling in the timelock, enacting.
+  'governance.operate': ['operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

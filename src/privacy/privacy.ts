@@ -22,9 +22,9 @@ import {
 } from '../consent/index.ts';
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
-import type { TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, Store, StoreReader } from '../store/index.ts';
-import type { PrivacyPolicy, Regime } from './policy.ts';
+import type { LogBatch, TransparencyLog } from '../log/index.ts';
+import type { ObjectRow, Store, StoreReader, StoreWriter } from '../store/index.ts';
+import { PrivacyPolicy, type Regime } from './policy.ts';
 import { proveConsents } from './prove.ts';
 
 /** Who acts (named in the log entry). */
@@ -100,7 +100,8 @@ export class Privacy {
   readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
-  readonly #policy: PrivacyPolicy;
+  // Replaced when a governance proposal is enacted (`enact`) or another node enacted one (`refresh`).
+  #policy: PrivacyPolicy;
 
   private constructor(store: Store, log: TransparencyLog, clock: Clock, policy: PrivacyPolicy) {
     this.#store = store;
@@ -131,6 +132,15 @@ export class Privacy {
     const policy = this.#policy;
     const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
     if (cur?.['hash'] === policy.hash) return;
+    // A version the community enacted (D120) stays in force when Verity restarts on a file that
+    // holds an older, already installed version: only a new version in the file replaces it.
+    if (typeof cur?.['enactedBy'] === 'string') {
+      const known = body(await this.#store.reader.getObject(POLICY_KIND, `v/${policy.version}`));
+      if (known?.['hash'] === policy.hash) {
+        await this.refresh();
+        return;
+      }
+    }
     await this.#log.submit(async (tx, batch) => {
       const now = this.#clock.now();
       const id = `v/${policy.version}`;
@@ -179,6 +189,104 @@ export class Privacy {
         updatedAt: now,
       });
     });
+  }
+
+  /**
+   * Reads the policy in force from the state (`privacy.policy/current`) and takes it up when it is
+   * not the one this node holds: a version enacted through governance on another node reaches this
+   * one here. Returns the version in force.
+   */
+  async refresh(): Promise<string> {
+    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
+    if (cur === undefined || cur['hash'] === this.#policy.hash) return this.#policy.version;
+    const text = await this.installedDocument(String(cur['version']));
+    if (text === undefined) return this.#policy.version;
+    const next = PrivacyPolicy.parse(text);
+    if (next.hash !== cur['hash'])
+      throw new PrivacyError(
+        'VERITY_E_POLICY_VERSION_CONFLICT',
+        `the stored privacy policy version ${quote(next.version)} does not match the hash in force; run \`verity log verify\``,
+      );
+    this.#policy = next;
+    return next.version;
+  }
+
+  /**
+   * Installs `policy` as a new version and puts it in force at once, in one transaction with its
+   * `privacy.policy` entry (details name the governance proposal that enacted it). The version must
+   * be new. The caller (governance) writes its own step in the same transaction through `tx`.
+   */
+  async enact(
+    policy: PrivacyPolicy,
+    access: PrivacyAccess & { readonly proposal: string },
+    inTx?: (tx: StoreWriter, batch: LogBatch, logIndex: number) => Promise<void>,
+  ): Promise<InstalledPolicy> {
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const now = this.#clock.now();
+      const id = `v/${policy.version}`;
+      if ((await tx.getObject(POLICY_KIND, id)) !== undefined)
+        throw new PrivacyError(
+          'VERITY_E_POLICY_VERSION_CONFLICT',
+          `privacy policy version ${quote(policy.version)} is installed already; a proposal must bring a new version`,
+        );
+      const current = await tx.getObject(POLICY_KIND, CURRENT);
+      const logIndex = batch.add(
+        encodeAuditEntry({
+          actor: access.actor,
+          action: 'privacy.policy',
+          resource: `privacy-policy:${policy.version}`,
+          purpose: 'accountability',
+          outcome: 'success',
+          time: now,
+          contentHash: policy.hash,
+          details: { version: policy.version, installed: true, proposal: access.proposal },
+        }),
+      );
+      await tx.putObject({
+        kind: POLICY_KIND,
+        id,
+        owner: '',
+        body: JSON.stringify({
+          version: policy.version,
+          hash: policy.hash,
+          installedAt: now,
+          logIndex,
+          document: policy.canonical,
+        }),
+        version: 1,
+        updatedAt: now,
+      });
+      await tx.putObject({
+        kind: POLICY_KIND,
+        id: CURRENT,
+        owner: '',
+        body: JSON.stringify({
+          version: policy.version,
+          hash: policy.hash,
+          since: now,
+          logIndex,
+          enactedBy: access.proposal,
+        }),
+        version: (current?.version ?? 0) + 1,
+        updatedAt: now,
+      });
+      if (inTx !== undefined) await inTx(tx, batch, logIndex);
+      return { version: policy.version, hash: policy.hash, installedAt: now, logIndex };
+    });
+    this.#policy = policy;
+    return result;
+  }
+
+  /** The pointer to the version in force: its version, hash, log index, and the proposal that enacted it. */
+  async inForce(): Promise<{ version: string; hash: string; logIndex: number; enactedBy?: string } | undefined> {
+    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
+    if (cur === undefined) return undefined;
+    return {
+      version: String(cur['version']),
+      hash: String(cur['hash']),
+      logIndex: Number(cur['logIndex']),
+      ...(typeof cur['enactedBy'] === 'string' ? { enactedBy: cur['enactedBy'] } : {}),
+    };
   }
 
   /** Every installed version, by version (installed versions are never removed). */

@@ -6,8 +6,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Deid } from '../deid/index.ts';
 import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
+import type { Governance } from '../governance/index.ts';
 import { IncidentRegister } from '../incidents/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
+import type { AssessmentSources } from '../oscal/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
 import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSource } from '../reports/index.ts';
 import type { Store } from '../store/index.ts';
@@ -17,6 +19,7 @@ import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
 import { handleClientError, handleError, handleFrameworkError, handleNotFound, MAX_PARAM_LENGTH } from './errors.ts';
 import { makeGate } from './gate.ts';
+import { registerComplianceRoutes, registerGovernanceRoutes } from './governance.ts';
 import { type IdentityRoutesOptions, registerIdentityRoutes } from './identity.ts';
 import { AddressLimiter, DEFAULT_SIGNIN_LIMIT, type SignInLimit } from './limiter.ts';
 import { registerLogRoutes } from './log-routes.ts';
@@ -89,6 +92,17 @@ export interface ServerOptions {
    * read routes it needs are served under `/v1/trust/`.
    */
   readonly web?: WebOptions;
+  /**
+   * With `records`: community governance (/v1/governance/): the governance document, feedback,
+   * proposals, votes of verified persons, tallies with proofs, timelocked enactment.
+   */
+  readonly governance?: Governance;
+  /**
+   * With `records`: compliance evidence as OSCAL assessment results (/v1/compliance/), the checks
+   * run over these sources (the log, the server's witnesses and, with `reports`, its incident
+   * register are added).
+   */
+  readonly compliance?: Omit<AssessmentSources, 'log' | 'witnesses'>;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -329,6 +343,7 @@ export function buildServer(options: ServerOptions): App {
       if (options.records.privacy !== undefined)
         registerConsentRoutes(routes, { ...options.records, log }, options.records.privacy, gate);
       const r = options.reports;
+      let incidents: IncidentRegister | undefined;
       if (r !== undefined) {
         const legalBases = r.legalBases ?? defaultLegalBases();
         const clock = options.records.clock;
@@ -337,7 +352,7 @@ export function buildServer(options: ServerOptions): App {
           ...(clock === undefined ? {} : { clock }),
           ...(witnessing === undefined ? {} : { checkpoint: async () => witnessing.cosigned() }),
         });
-        const incidents = new IncidentRegister(r.store, log, reports.index, clock === undefined ? {} : { clock });
+        incidents = new IncidentRegister(r.store, log, reports.index, clock === undefined ? {} : { clock });
         registerReportRoutes(
           routes,
           { ...options.records, log },
@@ -357,6 +372,23 @@ export function buildServer(options: ServerOptions): App {
         },
         gate,
       );
+      if (options.governance !== undefined)
+        registerGovernanceRoutes(routes, { ...options.records, log }, options.governance, gate, signInLimit);
+      const c = options.compliance;
+      if (c !== undefined)
+        registerComplianceRoutes(
+          routes,
+          { ...options.records, log },
+          {
+            ...c,
+            log,
+            ...(c.incidents === undefined && incidents !== undefined ? { incidents } : {}),
+            ...(witnessing === undefined
+              ? {}
+              : { witnesses: { quorum: options.witnesses?.quorum ?? 0, list: () => witnessing.witnesses } }),
+          },
+          gate,
+        );
     }
     routes.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
     routes.get(

@@ -7,6 +7,7 @@ import type { TransparencyLog } from '../log/index.ts';
 import type {
   Capability,
   Principal as ServicePrincipal,
+  SessionMethod,
   Sessions,
   SignInContext,
   Tokens,
@@ -49,6 +50,8 @@ interface PlayerCaller {
   readonly sessionId: string;
   /** The risk of the sign-in that opened the session, 0 to 100 (from its signed token). */
   readonly risk: number;
+  /** How the session was opened: a service vouched for it, or the player signed in (passkey, OpenID Connect). */
+  readonly method: SessionMethod;
 }
 
 /** Who calls, and whether their request carried a Global Privacy Control signal (`Sec-GPC: 1`). */
@@ -154,6 +157,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         actor,
         sessionId: s.id,
         risk: s.risk,
+        method: s.method,
         ...(gpc ? { gpc } : {}),
       };
       // The player's own user agent sent the signal: it is recorded as their opt-out (once).

@@ -19,6 +19,8 @@ import type { Store, StoreWriter } from '../store/index.ts';
 /** Object kinds: issued credentials (metadata only, never claims) and status lists. */
 export const CREDENTIAL_KIND = 'vc.credential';
 export const STATUS_LIST_KIND = 'vc.status-list';
+/** The index from a status list entry to the credential (and its subject) it was allocated to. */
+export const STATUS_ENTRY_KIND = 'vc.status-entry';
 
 /** The credentials Verity issues, their `vct`, and which claims are selectively disclosable. */
 export const CREDENTIAL_TYPES = {
@@ -251,6 +253,16 @@ export class Credentials {
         version: 1,
         updatedAt: now,
       });
+      // The status entry names its credential, so that a verifier of a presentation can find the
+      // person behind it (one person, one vote: D118) without a scan. Entries are never reused.
+      await tx.putObject({
+        kind: STATUS_ENTRY_KIND,
+        id: `${list.id}/${idx}`,
+        owner: req.subjectRef,
+        body: JSON.stringify({ credential: id }),
+        version: 1,
+        updatedAt: now,
+      });
       batch.add(
         encodeAuditEntry({
           actor: access.actor,
@@ -279,6 +291,22 @@ export class Credentials {
       { alg: 'EdDSA', typ: SD_JWT_VC_TYP, kid: signer.kid, sign: signer.sign, decoys: 2 },
     );
     return { sdJwt, credential: result };
+  }
+
+  /**
+   * The credential Verity issued with the status entry `idx` of the list at `uri` (a status
+   * reference read from a verified presentation), or undefined when the entry is not Verity's or
+   * predates the index.
+   */
+  async byStatus(uri: string, idx: number): Promise<CredentialRecord | undefined> {
+    const prefix = this.statusUri('');
+    if (typeof uri !== 'string' || !uri.startsWith(prefix) || !Number.isSafeInteger(idx) || idx < 0) return undefined;
+    const list = uri.slice(prefix.length);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(list)) return undefined;
+    const row = await this.#store.reader.getObject(STATUS_ENTRY_KIND, `${list}/${idx}`);
+    if (row === undefined) return undefined;
+    const c = (parseJson(row.body) as { credential?: unknown }).credential;
+    return typeof c === 'string' ? this.get(c) : undefined;
   }
 
   async get(id: string): Promise<CredentialRecord | undefined> {

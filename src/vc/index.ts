@@ -42,7 +42,7 @@ export {
   verifySdJwt,
 } from '../sdjwt/index.ts';
 export type { CredentialAccess, CredentialRecord, CredentialType, IssueRequest } from './credentials.ts';
-export { CREDENTIAL_KIND, CREDENTIAL_TYPES, Credentials, STATUS_LIST_KIND } from './credentials.ts';
+export { CREDENTIAL_KIND, CREDENTIAL_TYPES, Credentials, STATUS_ENTRY_KIND, STATUS_LIST_KIND } from './credentials.ts';
 export type { IssuerKey, TrustedIssuer } from './trust.ts';
 export { keyByKid, TRUSTED_ISSUER_KIND, TrustList } from './trust.ts';
 export type { PresentationPolicy, VerifiedPresentation } from './verifier.ts';
