@@ -167,6 +167,41 @@ describe('sign-in risk in access decisions', () => {
     assert.equal((scorer.seen.at(-1) as Record<string, unknown>)['success'], false);
   });
 
+  it('scores a sensitive operation on its own: a low-risk session erasing from a risky request must step up', async () => {
+    const s = await signIn(0.1);
+    const before = scorer.seen.length;
+    // A read is not a sensitive operation: not scored, allowed at the sign-in's risk.
+    scorer.next = 0.8;
+    assert.equal((await read(s.token)).status, 200);
+    assert.equal(scorer.seen.length, before);
+    // An erasure is scored with the request's address and a digest of its User-Agent.
+    const erase = await fetch(`${url}/v1/records/${record}?purpose=user-request`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${s.token}`, 'user-agent': 'another-browser/2.0' },
+    });
+    assert.equal(erase.status, 401);
+    const body = (await erase.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'VERITY_E_STEP_UP_REQUIRED');
+    assert.match(body.error.message, /this erase scored a high risk/);
+    const event = scorer.seen.at(-1) as Record<string, unknown>;
+    assert.equal(scorer.seen.length, before + 1);
+    assert.equal(event['action'], 'data_delete');
+    assert.equal(typeof event['ip'], 'string');
+    assert.equal(typeof event['device'], 'string');
+    assert.notEqual(event['device'], 'another-browser/2.0');
+    // The denial is in the log with the operation's score.
+    const head = await core.log.head();
+    const last = new TextDecoder().decode((await core.store.reader.getLogEntries(head.size - 1, head.size))[0]);
+    assert.match(last, /"risk":80/);
+    // Scored low, the same erasure goes through.
+    scorer.next = 0.05;
+    const ok = await fetch(`${url}/v1/records/${record}?purpose=user-request`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${s.token}` },
+    });
+    assert.equal(ok.status, 200, await ok.text());
+  });
+
   it('the shipped model scores a sign-in without error (its score lands in the token)', async () => {
     const real = new RiskScorer();
     const r = real.score({

@@ -294,6 +294,28 @@ export class Sessions {
   }
 
   /**
+   * The risk of a sensitive operation in a signed-in session (0 to 100), or 0 without a scorer: the
+   * same model and per-player features as the sign-ins, fed the operation (`action`, a name the
+   * model reads, e.g. `data_delete`) with the address and a digest of the User-Agent it came from,
+   * so a session that moves to a new device or address, or speeds up, is scored at the operation.
+   */
+  scoreOperation(subjectRef: string, action: string, context: SignInContext): number {
+    if (this.#scorer === undefined) return 0;
+    const event = {
+      time: this.#clock.now(),
+      user: subjectRef,
+      action,
+      success: true,
+      ...(context.ip === undefined ? {} : { ip: context.ip.slice(0, 64) }),
+      ...(context.userAgent === undefined
+        ? {}
+        : { device: toBase64Url(sha256(utf8(context.userAgent.slice(0, 512)))).slice(0, 16) }),
+    };
+    const { score } = this.#scorer.score(event);
+    return Number.isFinite(score) ? Math.min(100, Math.max(0, Math.floor(score * 100))) : 100;
+  }
+
+  /**
    * Feeds a failed sign-in to the scorer (failed attempts and velocity per player and address count
    * towards the next sign-ins' scores). `subjectRef` when the failure names a player.
    */

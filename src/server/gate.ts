@@ -52,7 +52,21 @@ interface PlayerCaller {
   readonly risk: number;
   /** How the session was opened: a service vouched for it, or the player signed in (passkey, OpenID Connect). */
   readonly method: SessionMethod;
+  /** Where this request came from (address, User-Agent): a sensitive operation is scored with it. */
+  readonly context: SignInContext;
 }
+
+/**
+ * The operations scored on their own when a signed-in player asks for them, under the names the
+ * risk model reads as sensitive (deleting, exporting, tokens): the session's sign-in score alone
+ * would let a stolen session erase or export a player's data at its sign-in's low risk.
+ */
+const SENSITIVE_OPERATIONS: Partial<Record<Action, string>> = {
+  erase: 'data_delete',
+  share: 'data_export',
+  reportAccess: 'history_export',
+  revokeSession: 'session_token_revoke',
+};
 
 /** Who calls, and whether their request carried a Global Privacy Control signal (`Sec-GPC: 1`). */
 export type Principal = (ServicePrincipal | PlayerCaller) & { readonly gpc?: boolean };
@@ -158,6 +172,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         sessionId: s.id,
         risk: s.risk,
         method: s.method,
+        context: signInContext(req),
         ...(gpc ? { gpc } : {}),
       };
       // The player's own user agent sent the signal: it is recorded as their opt-out (once).
@@ -189,7 +204,14 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
   };
 
   /** Appends the decision as its own audit entry. */
-  const logDecision = (p: Principal, action: Action, label: string, purposeText: string, d: Decision) =>
+  const logDecision = (
+    p: Principal,
+    action: Action,
+    label: string,
+    purposeText: string,
+    d: Decision,
+    operationRisk?: number,
+  ) =>
     o.log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
@@ -204,6 +226,8 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
             action,
             decision: d.allowed ? 'allow' : 'deny',
             ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
+            // The score of a sensitive operation, when it was scored (docs/risk.md).
+            ...(operationRisk === undefined ? {} : { risk: operationRisk }),
           },
         }),
       ),
@@ -241,13 +265,19 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     const consent = await consentOf(p, action, resource, purposeText);
     // The sign-in's risk reaches the policies; a fresh step-up (a passkey assertion recorded on the
     // session) is read only when the decision turns on it.
-    const risk = p.role === 'player' ? p.risk : 0;
+    let risk = p.role === 'player' ? p.risk : 0;
+    const sensitive = SENSITIVE_OPERATIONS[action];
+    const operationRisk =
+      p.role === 'player' && sensitive !== undefined && o.sessions !== undefined
+        ? o.sessions.scoreOperation(p.name, sensitive, p.context)
+        : undefined;
+    if (operationRisk !== undefined) risk = Math.max(risk, operationRisk);
     const context = { purpose: purposeText, consent: consent.consent, time: clock.now(), risk };
     let d = o.policies().authorize(cedarPrincipal(p), action, resource, context);
     if (!d.allowed && d.stepUpRequired && p.role === 'player' && (await o.sessions?.steppedUp(p.sessionId)))
       d = o.policies().authorize(cedarPrincipal(p), action, resource, { ...context, stepUp: true });
     if (!d.allowed) {
-      await logDecision(p, action, label, purposeText, d);
+      await logDecision(p, action, label, purposeText, d, operationRisk);
       // Consent is named as the reason only when it decided: with it, the policies would allow.
       if (
         consent.consent === 'denied' &&
@@ -262,7 +292,9 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
       if (d.stepUpRequired)
         throw new VerityError(
           'VERITY_E_STEP_UP_REQUIRED',
-          'this session signed in with a high risk score: step up with a passkey (POST /v1/passkeys/step-up), then retry',
+          p.role === 'player' && operationRisk !== undefined && operationRisk > p.risk
+            ? `this ${action} scored a high risk (a new device or address, or an unusual pace): step up with a passkey (POST /v1/passkeys/step-up), then retry`
+            : 'this session signed in with a high risk score: step up with a passkey (POST /v1/passkeys/step-up), then retry',
         );
       throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
     }
