@@ -2,6 +2,8 @@ export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOpti
 export { VerityClient, webStorageCheckpoints } from './client.ts';
 export { ConsentClient } from './consent.ts';
 export { CredentialsClient, createPresentation, disclosable } from './credentials.ts';
+export type { SignedIn } from './identity.ts';
+export { IdentityClient } from './identity.ts';
 export type {
   InspectedAccessReport,
   InspectedLine,
