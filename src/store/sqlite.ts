@@ -273,9 +273,14 @@ export async function openSqliteRowStore(path: string, options: SqliteStoreOptio
   const queue = new SerialQueue();
   let closed = false;
 
+  const dataVersion = readerDb.prepare('PRAGMA data_version');
   const store: RowStore = {
     kind: 'sqlite',
     reader: new Reader(backend, readerConn),
+    dataVersion: () => {
+      if (readerConn.closed) throw closedError();
+      return Number((dataVersion.get() as { data_version: number | bigint }).data_version);
+    },
 
     migrate(): Promise<void> {
       if (closed) return Promise.reject(closedError());

@@ -1,5 +1,6 @@
 // Reads outside a transaction, each row checked against the map under the latest trusted root.
 // Private to src/store.
+import { toHex } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
 import * as F from './state-facts.ts';
 import { type Guard, MAX_ATTEMPTS, tampered, unboundCheck } from './state-guard.ts';
@@ -19,13 +20,97 @@ import type {
   SubjectKeyRow,
   TokenRow,
 } from './types.ts';
+
+/** Most rows the memo of verified rows holds before it starts again (D99). */
+const MEMO_MAX = 16_384;
+
 export class VerifiedReader implements StoreReader {
   readonly #inner: RowReader;
   readonly #guard: Guard;
+  readonly #dataVersion: (() => number) | undefined;
+  /**
+   * Rows verified against the map since the database last changed (D99): by state key, valid while
+   * the backend's data version is `#memoVersion`. Own writes re-validate it, minus the keys they
+   * changed (`afterWrite`); any other change empties it.
+   */
+  readonly #memo = new Map<string, unknown>();
+  /** The memo's entries by the state key (hex) their rows sit under, for own writes to forget. */
+  readonly #memoByKey = new Map<string, string>();
+  #memoVersion: number | undefined;
+  /** The head (checkpoint) the database held at `#memoVersion`, when an own write established it. */
+  #memoHead: string | undefined;
 
-  constructor(inner: RowReader, guard: Guard) {
+  constructor(inner: RowReader, guard: Guard, dataVersion?: () => number) {
     this.#inner = inner;
     this.#guard = guard;
+    this.#dataVersion = dataVersion;
+  }
+
+  /**
+   * A point read through the memo: served from it while nothing committed since it was verified,
+   * else read and checked (and remembered, when nothing committed meanwhile either).
+   */
+  async #memoized<T>(name: string, key: () => Uint8Array, read: () => Promise<T>): Promise<T> {
+    if (this.#dataVersion === undefined || this.#guard.off) return read();
+    const v = this.#dataVersion();
+    if (v !== this.#memoVersion) {
+      this.#forget();
+      this.#memoVersion = v;
+      this.#memoHead = undefined;
+    }
+    if (this.#memo.has(name)) return this.#memo.get(name) as T;
+    const row = await read();
+    // INVARIANT: remembered only if no commit (ours included) landed between the version read and
+    // now: the row is then the database's state at version v, checked against the map.
+    if (this.#memoVersion === v && this.#dataVersion() === v) {
+      if (this.#memo.size >= MEMO_MAX) this.#forget();
+      this.#memo.set(name, row);
+      this.#memoByKey.set(toHex(key()), name);
+    }
+    return row;
+  }
+
+  #forget(): void {
+    this.#memo.clear();
+    this.#memoByKey.clear();
+  }
+
+  /**
+   * After a write of this process: when the database's version right after it belongs to a head
+   * that is the one this write committed (so no other writer committed in between), the memo stays
+   * valid at that version but for the state keys the write changed; otherwise it is emptied.
+   */
+  async afterWrite(
+    changed: Iterable<string> | undefined,
+    base: LogHead | undefined,
+    head: LogHead | undefined,
+  ): Promise<void> {
+    if (this.#dataVersion === undefined) return;
+    const known = this.#memoHead;
+    let v: number;
+    try {
+      v = this.#dataVersion();
+    } catch {
+      this.#forget();
+      this.#memoVersion = undefined;
+      this.#memoHead = undefined;
+      return;
+    }
+    // The head read after `v` is the one this write signed: the database at `v` is that head.
+    const now = changed !== undefined && head !== undefined ? await this.#inner.getLogHead() : undefined;
+    const settled = now !== undefined && head !== undefined && now.checkpoint === head.checkpoint;
+    // INVARIANT: the memo carries over only when this write started from the very head it was
+    // valid at (no other commit before it) and ended at the head read after `v` (none after it).
+    if (settled && known !== undefined && base !== undefined && base.checkpoint === known) {
+      for (const k of changed ?? []) {
+        const name = this.#memoByKey.get(k);
+        if (name === undefined) continue;
+        this.#memo.delete(name);
+        this.#memoByKey.delete(k);
+      }
+    } else this.#forget();
+    this.#memoVersion = v;
+    this.#memoHead = settled ? head?.checkpoint : undefined;
   }
 
   /**
@@ -136,9 +221,14 @@ export class VerifiedReader implements StoreReader {
   }
 
   getSubjectFacts(subjectRef: string): Promise<SubjectFactsRow | undefined> {
-    return this.#checked(
-      () => this.#inner.getSubjectFacts(subjectRef),
-      (r) => [F.factsFact(subjectRef, r)],
+    return this.#memoized(
+      `f\u0000${subjectRef}`,
+      () => F.keyOf.facts(subjectRef),
+      () =>
+        this.#checked(
+          () => this.#inner.getSubjectFacts(subjectRef),
+          (r) => [F.factsFact(subjectRef, r)],
+        ),
     );
   }
 
@@ -157,9 +247,14 @@ export class VerifiedReader implements StoreReader {
   }
 
   getToken(id: string): Promise<TokenRow | undefined> {
-    return this.#checked(
-      () => this.#inner.getToken(id),
-      (r) => [F.tokenFact(id, r)],
+    return this.#memoized(
+      `t\u0000${id}`,
+      () => F.keyOf.token(id),
+      () =>
+        this.#checked(
+          () => this.#inner.getToken(id),
+          (r) => [F.tokenFact(id, r)],
+        ),
     );
   }
 
@@ -171,9 +266,14 @@ export class VerifiedReader implements StoreReader {
   }
 
   getSession(id: string): Promise<SessionRow | undefined> {
-    return this.#checked(
-      () => this.#inner.getSession(id),
-      (r) => [F.sessionFact(id, r)],
+    return this.#memoized(
+      `s\u0000${id}`,
+      () => F.keyOf.session(id),
+      () =>
+        this.#checked(
+          () => this.#inner.getSession(id),
+          (r) => [F.sessionFact(id, r)],
+        ),
     );
   }
 
@@ -189,9 +289,14 @@ export class VerifiedReader implements StoreReader {
   }
 
   getObject(kind: string, id: string): Promise<ObjectRow | undefined> {
-    return this.#checked(
-      () => this.#inner.getObject(kind, id),
-      (r) => [F.objectFact(kind, id, r)],
+    return this.#memoized(
+      `o\u0000${kind}\u0000${id}`,
+      () => F.keyOf.object(kind, id),
+      () =>
+        this.#checked(
+          () => this.#inner.getObject(kind, id),
+          (r) => [F.objectFact(kind, id, r)],
+        ),
     );
   }
 

@@ -47,6 +47,11 @@ export class StateWriter implements StoreWriter {
     return this.#changes.size > 0;
   }
 
+  /** The state keys (hex) this transaction changed. */
+  changedKeys(): Iterable<string> {
+    return this.#changes.keys();
+  }
+
   #set(f: F.Fact): void {
     if (this.#guard.off) return;
     if (this.committed)
@@ -239,6 +244,8 @@ export class StateWriter implements StoreWriter {
 
   /** The head this transaction writes (noted as trusted once committed). */
   newHead: LogHead | undefined;
+  /** The head this transaction started from (the one its state commit builds on). */
+  baseHead: LogHead | undefined;
 
   putLogHead(head: LogHead): Promise<void> {
     this.newHead = head;
@@ -404,6 +411,7 @@ export class StateWriter implements StoreWriter {
 
   async commitState(head: LogHead | undefined): Promise<StateCommit> {
     if (this.committed) throw new TypeError('the state map was already committed in this transaction');
+    this.baseHead = head;
     if (this.#guard.off) {
       this.committed = true;
       return { root: EMPTY_STATE_ROOT, changes: [] };

@@ -17,26 +17,34 @@ import type { RowStore, Store, StoreWriter, WriteOptions } from './types.ts';
  */
 export function authenticate(inner: RowStore, options: { baseline?: boolean } = {}): Store {
   const guard = new Guard();
+  const reader = new VerifiedReader(inner.reader, guard, inner.dataVersion?.bind(inner));
   // @internal The baseline of `npm run bench` (the same writes without the map); never exported
   // from the store's index, so no deployment can turn the map off.
   guard.off = options.baseline === true;
   const store: Store = {
     kind: inner.kind,
-    reader: new VerifiedReader(inner.reader, guard),
+    reader,
     migrate: () => inner.migrate(),
     anchor: (read) => guard.setAnchor(read),
     storedState: () => storedFacts(inner.reader),
     async write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: WriteOptions): Promise<T> {
       let w: StateWriter | undefined;
-      const result = await inner.write(async (tx) => {
-        w = new StateWriter(tx, guard);
-        const r = await fn(w);
-        if (w.changed && !w.committed)
-          throw new TypeError('a write changed protected rows without committing the state map: write through the log');
-        return r;
-      }, options);
+      let result: T;
+      try {
+        result = await inner.write(async (tx) => {
+          w = new StateWriter(tx, guard);
+          const r = await fn(w);
+          if (w.changed && !w.committed)
+            throw new TypeError('a write changed protected rows without committing the state map: write through the log');
+          return r;
+        }, options);
+      } catch (e) {
+        await reader.afterWrite(undefined, undefined, undefined);
+        throw e;
+      }
       w?.update?.commit();
       if (w?.newHead !== undefined && w.update !== undefined) guard.committed(w.newHead, w.update.root);
+      await reader.afterWrite(w?.committed === true ? w.changedKeys() : undefined, w?.baseHead, w?.newHead);
       return result;
     },
     close: () => inner.close(),

@@ -360,5 +360,11 @@ export type RowWriter = Omit<StoreWriter, 'commitState'>;
 /** A backend (SQLite, PostgreSQL) before the state map is added. */
 export interface RowStore extends Omit<Store, 'reader' | 'write' | 'anchor' | 'storedState'> {
   readonly reader: RowReader;
+  /**
+   * A number that changes whenever a transaction commits to the database, by any connection of any
+   * process (SQLite's `PRAGMA data_version` on the reader's connection, which counts this process's
+   * own writer too); undefined where the backend has none (PostgreSQL). See D99.
+   */
+  dataVersion?(): number;
   write<T>(fn: (tx: RowWriter) => Promise<T>, options?: WriteOptions): Promise<T>;
 }
