@@ -100,6 +100,8 @@ export class Privacy {
   readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
+  /** Consent records parsed from the rows the store served (the same row object while unchanged). */
+  readonly #parsed = new WeakMap<object, ConsentRecord>();
   // Replaced when a governance proposal is enacted (`enact`) or another node enacted one (`refresh`).
   #policy: PrivacyPolicy;
 
@@ -374,7 +376,14 @@ export class Privacy {
       CONSENT_KIND,
       consentObjectId(checkRef(subjectRef), purpose, category),
     );
-    return row === undefined ? undefined : checkRecord(JSON.parse(row.body));
+    if (row === undefined) return undefined;
+    // The store serves an unchanged row as the same frozen object (D99): parse it once.
+    let parsed = this.#parsed.get(row);
+    if (parsed === undefined) {
+      parsed = Object.freeze(checkRecord(JSON.parse(row.body)));
+      this.#parsed.set(row, parsed);
+    }
+    return parsed;
   }
 
   /** Every consent of a player (current states), by purpose. */

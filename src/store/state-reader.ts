@@ -64,7 +64,8 @@ export class VerifiedReader implements StoreReader {
     // now: the row is then the database's state at version v, checked against the map.
     if (this.#memoVersion === v && this.#dataVersion() === v) {
       if (this.#memo.size >= MEMO_MAX) this.#forget();
-      this.#memo.set(name, row);
+      // Shared by every later caller: frozen, so no caller can change what the next one reads.
+      this.#memo.set(name, typeof row === 'object' && row !== null ? Object.freeze(row) : row);
       this.#memoByKey.set(toHex(key()), name);
     }
     return row;
