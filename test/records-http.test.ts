@@ -100,7 +100,10 @@ describe('record endpoints over HTTP', () => {
       const latest = await app.inject({ url: `/v1/records/${id}?purpose=service-provision`, headers: auth(world) });
       assert.equal(latest.statusCode, 200, latest.body);
       assert.deepEqual(latest.json().data, { n: 2 });
-      const old = await app.inject({ url: `/v1/records/${id}?purpose=service-provision&version=1`, headers: auth(world) });
+      const old = await app.inject({
+        url: `/v1/records/${id}?purpose=service-provision&version=1`,
+        headers: auth(world),
+      });
       assert.equal(old.statusCode, 403, old.body);
       assert.equal(old.json().error.code, 'VERITY_E_ACCESS_DENIED');
     } finally {
