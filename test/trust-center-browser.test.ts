@@ -318,8 +318,10 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : `${CHR
     await accessible('history');
     await shot('history');
 
-    // The record's trust report: nine attributes, each with measured evidence.
+    // The record's trust report: nine attributes, each with measured evidence. The record sits
+    // under its own classification category (its metadata), its type within.
     await go('#/data', 'My data');
+    await page.locator(`[data-category="profile"] [data-type="avatar.profile"] [data-record="${record}"]`).waitFor();
     const card = page.locator(`[data-record="${record}"]`);
     await card.getByRole('button', { name: 'Check trust' }).click();
     const report = card.getByTestId('trust-report');
@@ -467,6 +469,19 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : `${CHR
     await page.getByRole('button', { name: 'Search the log' }).click();
     await page.getByRole('button', { name: 'Verify entry 1', exact: true }).click();
     await page.locator('tr[data-index="1"] [data-verified=true]').waitFor();
+    // Consistency between any two tree sizes, proven up to the signed checkpoint in the page.
+    await page.getByLabel('From size').fill('3');
+    await page.getByLabel('To size').fill('7');
+    await page.getByRole('button', { name: 'Verify consistency' }).click();
+    const range = page.getByTestId('consistency-result');
+    await range.waitFor();
+    assert.match((await range.textContent()) ?? '', /tree of 3 entries .* prefix of the tree of 7 entries/);
+    await page.getByLabel('From size').fill('9');
+    await page.getByRole('button', { name: 'Verify consistency' }).click();
+    await page.getByTestId('consistency-error').waitFor();
+    await page.getByLabel('From size').fill('3');
+    await page.getByRole('button', { name: 'Verify consistency' }).click();
+    await range.waitFor();
     await accessible('audit');
     await shot('audit');
 
