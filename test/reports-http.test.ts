@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
+import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
 import { VerityClient, verifyAccessReport } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
@@ -156,5 +157,59 @@ describe('access reports and incidents over HTTP', () => {
     const closed = await post(`/v1/incidents/${i.id}/notifications`, { to: 'subjects', reference: 'r' });
     assert.equal(closed.status, 409);
     assert.equal((await post('/v1/incidents/inc_AAAAAAAAAAAAAAAAAAAAAA/close', { resolution: 'r' })).status, 404);
+  });
+});
+
+describe('the incident register under the default privacy policy', () => {
+  let core: TestCore;
+  let app: ReturnType<typeof buildServer>;
+
+  before(async () => {
+    core = await makeCore('sqlite');
+    // As `verity serve` runs it: every purpose is checked against the privacy policy in force.
+    const privacy = await Privacy.open({
+      store: core.store,
+      log: core.log,
+      policy: PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY),
+    });
+    app = buildServer({
+      log: core.log,
+      records: {
+        vault: core.vault,
+        tokens: new Tokens(core.store, core.log),
+        sessions: new Sessions(core),
+        policies: () => PolicyEngine.load(DEFAULT_POLICIES),
+        privacy,
+      },
+      reports: { store: core.store },
+    });
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+    await core.dispose();
+  });
+
+  it('lists, opens and reads incidents for breach notification, a legal obligation (GDPR Art. 33, 34)', async () => {
+    const { token } = await new Tokens(core.store, core.log).create({
+      principal: 'dpo',
+      role: 'operator',
+      recordTypes: [],
+      capabilities: ['incident.manage'],
+      actor: 'operator:test',
+    });
+    const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+    const empty = await call('GET', '/v1/incidents');
+    assert.equal(empty.statusCode, 200, empty.body);
+    assert.deepEqual(empty.json(), []);
+    const opened = await call('POST', '/v1/incidents', { description: 'a token leaked', categories: [] });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const id = (opened.json() as { id: string }).id;
+    assert.equal((await call('GET', `/v1/incidents/${id}`)).statusCode, 200);
+    assert.equal(
+      PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY).checkPurpose('breach-notification'),
+      'breach-notification',
+    );
   });
 });

@@ -61,6 +61,29 @@ describe('SDK', () => {
     assert.ok((await c.checkpoint()).size > r.checkpoint.size);
   });
 
+  it('proves consistency between any two tree sizes up to the signed checkpoint, and refuses a forged proof', async () => {
+    const c = client();
+    await c.putRecord({ subject: 'p9', type: 'profile', purpose: 'service-provision', data: { n: 1 } });
+    const n = (await c.checkpoint()).size;
+    const r = await c.proveConsistency(1, n - 1);
+    assert.deepEqual(r.root1, await core.log.rootAt(1));
+    assert.deepEqual(r.root2, await core.log.rootAt(n - 1));
+    assert.deepEqual((await c.proveConsistency(0, n)).root2, (await core.log.head()).rootHash);
+    await assert.rejects(c.proveConsistency(2, 1), (e) => isVerityError(e, 'VERITY_E_LOG_RANGE'));
+    await assert.rejects(c.proveConsistency(0, n + 1_000), (e) => isVerityError(e, 'VERITY_E_LOG_RANGE'));
+    // A server that names another root for the upper size is caught by the proof to the checkpoint.
+    const forged: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes('/v1/log/proofs/consistency')) return res;
+      const body = (await res.json()) as { root1: string };
+      body.root1 = `${body.root1[0] === 'A' ? 'B' : 'A'}${body.root1.slice(1)}`;
+      return Response.json(body);
+    };
+    await assert.rejects(client(forged).proveConsistency(1, n - 1), (e) =>
+      isVerityError(e, 'VERITY_E_LOG_PROOF_INVALID'),
+    );
+  });
+
   it('refuses a rolled-back log', async () => {
     const old = await core.log.checkpoint();
     const stale: typeof fetch = async (input, init) =>

@@ -196,7 +196,8 @@ export function encodeAuditEntry(e: AuditEvent): Uint8Array {
 
 /** Decodes and validates a log entry written by `encodeAuditEntry` (attacker-controlled bytes). */
 export function decodeAuditEntry(bytes: Uint8Array): AuditEntry {
-  const v = parseJson(fromUtf8(bytes, 'audit entry'), { maxBytes: 0xffff, maxDepth: 4 }, 'audit entry');
+  // The bytes go in as they are: parseJson decodes them once (a string would be re-encoded to be measured).
+  const v = parseJson(bytes, { maxBytes: 0xffff, maxDepth: 4 }, 'audit entry');
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v['v'] !== 1) {
     throw new InputError('VERITY_E_INPUT_MALFORMED', 'the log entry is not a version 1 audit entry');
   }

@@ -1,3 +1,4 @@
+export { InclusionBatchVerifier } from './batch-verify.ts';
 export type { TileCoords, TilePath } from './tiles.ts';
 export {
   encodeEntryBundle,

@@ -59,8 +59,20 @@ export function randomFill<T extends Uint8Array>(buf: T): T {
   return buf;
 }
 
+/** The native base64 of Uint8Array (TC39, in browsers since 2025), where the browser has it. */
+const native = Uint8Array as unknown as {
+  fromBase64?: (text: string, o: { alphabet: 'base64' | 'base64url'; lastChunkHandling: 'loose' }) => Uint8Array;
+};
+const nativeTo = Uint8Array.prototype as unknown as {
+  toBase64?: (this: Uint8Array, o: { alphabet: 'base64' | 'base64url'; omitPadding: boolean }) => string;
+};
+
 /** Base64 (`base64`, padded) or base64url (`base64url`, unpadded) text of `bytes`. */
 export function encodeBase64(bytes: Uint8Array, alphabet: 'base64' | 'base64url'): string {
+  // The native encoder is several times faster than btoa over a binary string (access reports
+  // decode and re-encode thousands of entries to check their canonical form).
+  if (nativeTo.toBase64 !== undefined)
+    return nativeTo.toBase64.call(bytes, { alphabet, omitPadding: alphabet === 'base64url' });
   let bin = '';
   for (let i = 0; i < bytes.byteLength; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   const b64 = btoa(bin);
@@ -69,6 +81,7 @@ export function encodeBase64(bytes: Uint8Array, alphabet: 'base64' | 'base64url'
 
 /** Decodes text already checked to be of the alphabet (callers check canonical form). */
 export function decodeBase64(text: string, alphabet: 'base64' | 'base64url'): Uint8Array {
+  if (native.fromBase64 !== undefined) return native.fromBase64(text, { alphabet, lastChunkHandling: 'loose' });
   let b64 = text;
   if (alphabet === 'base64url') {
     b64 = text.replace(/-/g, '+').replace(/_/g, '/');

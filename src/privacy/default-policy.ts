@@ -233,6 +233,12 @@ export const DEFAULT_PRIVACY_POLICY = {
       description: "carrying out a player's request to erase",
       legalBasis: LEGAL,
     },
+    'breach-notification': {
+      dpv: 'dpv:IncidentReportingCommunication',
+      description:
+        'recording personal data breaches and notifying the supervisory authority and the players affected (GDPR Art. 33 and 34)',
+      legalBasis: LEGAL,
+    },
     analytics: {
       dpv: 'dpv:ServiceOptimisation',
       description: 'de-identified analytics to improve the world',

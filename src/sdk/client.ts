@@ -10,7 +10,7 @@ import {
 import type { ErrorCode } from '../errors/index.ts';
 import { InputError, isVerityError, LogError, VerityError, WitnessError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
-import { entryBundlePath, hashLeaf, TILE_WIDTH, verifyInclusion } from '../merkle/index.ts';
+import { entryBundlePath, hashLeaf, TILE_WIDTH, verifyConsistency, verifyInclusion } from '../merkle/index.ts';
 import {
   type Checkpoint,
   type NoteVerifier,
@@ -768,6 +768,44 @@ export class VerityClient {
    */
   call<T>(method: string, path: string, body?: unknown): Promise<T> {
     return this.#json<T>(method, path, body);
+  }
+
+  /**
+   * Proves, for an auditor, that the log's tree of `size1` entries is a prefix of its tree of
+   * `size2` entries (RFC 9162 consistency), and that the tree of `size2` is a prefix of the latest
+   * checkpoint this client trusts (fetched and checked first), so both roots it answers are roots
+   * of the signed log. Compare them with checkpoints of those sizes kept elsewhere. Throws
+   * VERITY_E_LOG_RANGE for sizes outside 0 <= size1 <= size2 <= the checkpoint's size and
+   * VERITY_E_LOG_PROOF_INVALID when a proof fails.
+   */
+  async proveConsistency(
+    size1: number,
+    size2: number,
+  ): Promise<{ size1: number; size2: number; root1: Uint8Array; root2: Uint8Array; checkpoint: Checkpoint }> {
+    const cp = await this.checkpoint();
+    if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size1 > size2 || size2 > cp.size)
+      throw new LogError(
+        'VERITY_E_LOG_RANGE',
+        `the sizes must satisfy 0 <= from <= to <= ${cp.size} (the latest checkpoint's size)`,
+      );
+    const prove = async (a: number, b: number) => {
+      const c = parseProofCase(
+        await this.#json('GET', `/v1/log/proofs/consistency?from=${a}&to=${b}`, undefined, false),
+      );
+      if (c.type !== 'consistency' || c.size1 !== a || c.size2 !== b)
+        throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the server sent a proof for other tree sizes');
+      verifyConsistency(a, b, c.proof, c.root1, c.root2);
+      return c;
+    };
+    // size2 -> the signed checkpoint first: it binds the root of size2 to a signature.
+    const upper = size2 === cp.size ? undefined : await prove(size2, cp.size);
+    if (upper !== undefined && !bytesEqual(upper.root2, cp.rootHash))
+      throw new LogError('VERITY_E_LOG_PROOF_INVALID', 'the proof leads to another root than the signed checkpoint');
+    const root2 = upper?.root1 ?? cp.rootHash;
+    const lower = await prove(size1, size2);
+    if (!bytesEqual(lower.root2, root2))
+      throw new LogError('VERITY_E_LOG_PROOF_INVALID', `the two proofs name different roots for size ${size2}`);
+    return { size1, size2, root1: lower.root1, root2, checkpoint: cp };
   }
 
   /**

@@ -12,7 +12,7 @@ import {
 } from '../audit/index.ts';
 import { bytesEqual, fromBase64 } from '../encoding/index.ts';
 import { InputError, isVerityError, ReportError, VerityError } from '../errors/index.ts';
-import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
+import { hashLeaf, InclusionBatchVerifier } from '../merkle/index.ts';
 import {
   type Checkpoint,
   parseCosignerKey,
@@ -78,7 +78,11 @@ function parseLine(raw: Record<string, unknown>, cache: Map<string, Uint8Array>)
     leafIndex: leafIndex as number,
     leafHash: hashOf(raw['leafHash'], '`leafHash`', cache),
     rootHash: hashOf(raw['rootHash'], '`rootHash`', cache),
-    proof: proof.map((p, i) => hashOf(p, `proof[${i}]`, cache)),
+    // Decoded only where hashed (see InclusionBatchVerifier): most lines share most of their path.
+    proof: proof.map((p, i) => {
+      if (typeof p !== 'string') throw malformed(`proof[${i}] is not a base64 string`);
+      return p;
+    }),
   };
 }
 
@@ -179,10 +183,18 @@ function inspect(
   let firstLoopError: VerityError | undefined;
   /** Decoded hashes by their base64 text: lines near each other share most of their proof's nodes. */
   const hashes = new Map<string, Uint8Array>();
+  // Every line is proven against the one signed root: each tree node is hashed once for all lines.
+  const paths = new InclusionBatchVerifier<string>(checkpoint.size, checkpoint.rootHash, (p, i) => {
+    try {
+      return hashOf(p, `proof[${i}]`, hashes);
+    } catch (e) {
+      throw isVerityError(e) ? new ReportError('VERITY_E_REPORT_MALFORMED', e.message) : e;
+    }
+  });
   const checkLine = (raw: unknown, n: number): AuditEntry => {
     const at = `line ${n + 2}`;
     if (!isObject(raw)) throw malformed(`${at} is not a JSON object`);
-    let c: { treeSize: number; leafIndex: number; leafHash: Uint8Array; rootHash: Uint8Array; proof: Uint8Array[] };
+    let c: { treeSize: number; leafIndex: number; leafHash: Uint8Array; rootHash: Uint8Array; proof: string[] };
     let entryBytes: Uint8Array;
     try {
       if (raw['type'] !== 'inclusion') throw malformed(`${at} is not an inclusion proof`);
@@ -201,7 +213,13 @@ function inspect(
     const leaf = hashLeaf(entryBytes);
     if (!bytesEqual(leaf, c.leafHash)) throw invalid(`${at}: the entry does not hash to the proven leaf`);
     // The proof, against the signed root (not the line's copy of it, though they were compared).
-    verifyInclusion(leaf, c.leafIndex, c.treeSize, c.proof, checkpoint.rootHash);
+    try {
+      paths.verify(leaf, c.leafIndex, c.proof);
+    } catch (e) {
+      if (e instanceof ReportError && e.code === 'VERITY_E_REPORT_MALFORMED')
+        throw malformed(`${at}: ${e.message.replace(/^access report: /, '')}`);
+      throw e;
+    }
     let e: AuditEntry;
     try {
       e = decodeAuditEntry(entryBytes);

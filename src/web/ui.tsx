@@ -2,7 +2,7 @@
 // verification), the verified mark, and a hook that loads data for a page.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { describe } from './api.ts';
+import { ApiError, describe } from './api.ts';
 
 export function Page(p: { title: string; intro?: string; children: ComponentChildren }) {
   return (
@@ -28,17 +28,49 @@ export function Empty(p: { children: ComponentChildren }) {
   return <p class="state empty">{p.children}</p>;
 }
 
+/** Codes of checks made in this browser (signatures, cosignatures, proofs) that failed. */
+const FAILED_CHECKS = new Set([
+  'VERITY_E_LOG_CHECKPOINT_INVALID',
+  'VERITY_E_LOG_FORK',
+  'VERITY_E_LOG_NOTE_INVALID',
+  'VERITY_E_LOG_PROOF_INVALID',
+  'VERITY_E_LOG_ROLLBACK',
+  'VERITY_E_LOG_SIGNATURE_INVALID',
+  'VERITY_E_REPORT_INVALID',
+  'VERITY_E_WITNESS_QUORUM',
+  'VERITY_E_WITNESS_SIGNATURE_INVALID',
+]);
+
+/** The code of a failed check made here (not an error the server answered), if it is one. */
+export function failedCheck(e: unknown): string | undefined {
+  if (e instanceof ApiError) return undefined;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && FAILED_CHECKS.has(code) ? code : undefined;
+}
+
 export function ErrorState(p: { error: unknown; retry?: () => void }) {
+  const retry =
+    p.retry === undefined ? null : (
+      <button type="button" onClick={p.retry}>
+        Try again
+      </button>
+    );
+  // What the server sent did not verify here: an alarm, not a mere load error.
+  if (failedCheck(p.error) !== undefined)
+    return (
+      <Alarm title="What this server sent does not verify">
+        <p>
+          {describe(p.error)} ({failedCheck(p.error)}). Do not rely on what it shows, and tell the operator.
+        </p>
+        {retry}
+      </Alarm>
+    );
   return (
     <div class="state error" role="alert">
       <p>
         <strong>Could not load this.</strong> {describe(p.error)}
       </p>
-      {p.retry === undefined ? null : (
-        <button type="button" onClick={p.retry}>
-          Try again
-        </button>
-      )}
+      {retry}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, describe, trust } from '../api.ts';
-import { Alarm, Empty, Page, Verified } from '../ui.tsx';
+import { Alarm, Empty, failedCheck, Page, Verified } from '../ui.tsx';
 
 interface Entry {
   index: number;
@@ -8,7 +8,8 @@ interface Entry {
   state?: unknown;
 }
 
-type Check = { ok: boolean; text: string };
+/** A check's outcome; `alarm` when a proof or signature failed (not a mere bad input). */
+type Check = { ok: boolean; text: string; alarm?: boolean };
 
 export function AuditPage() {
   const [from, setFrom] = useState('0');
@@ -17,6 +18,31 @@ export function AuditPage() {
   const [error, setError] = useState<string | undefined>();
   const [checks, setChecks] = useState<Record<number, Check>>({});
   const [cp, setCp] = useState<Check | undefined>();
+  const [size1, setSize1] = useState('');
+  const [size2, setSize2] = useState('');
+  const [range, setRange] = useState<Check | undefined>();
+
+  const consistency = async (e: Event) => {
+    e.preventDefault();
+    const a = Number(size1.trim());
+    const b = size2.trim() === '' ? undefined : Number(size2.trim());
+    if (size1.trim() === '' || !Number.isSafeInteger(a) || a < 0 || (b !== undefined && !Number.isSafeInteger(b))) {
+      setRange({ ok: false, text: 'the tree sizes are whole numbers, 0 or more (leave "to" empty for the latest)' });
+      return;
+    }
+    try {
+      const t = await trust();
+      const to = b ?? (await t.client.checkpoint()).size;
+      const r = await t.client.proveConsistency(a, to);
+      const hex = (x: Uint8Array) => Array.from(x, (v) => v.toString(16).padStart(2, '0')).join('');
+      setRange({
+        ok: true,
+        text: `the tree of ${r.size1} entries (root ${hex(r.root1)}) is a prefix of the tree of ${r.size2} entries (root ${hex(r.root2)}), itself a prefix of the signed checkpoint of ${r.checkpoint.size} entries`,
+      });
+    } catch (err) {
+      setRange({ ok: false, text: describe(err), alarm: failedCheck(err) !== undefined });
+    }
+  };
 
   const search = async (e: Event) => {
     e.preventDefault();
@@ -94,6 +120,38 @@ export function AuditPage() {
           </Alarm>
         )}
       </div>
+      <form class="card inline" onSubmit={consistency}>
+        <h2>Consistency between two tree sizes</h2>
+        <label for="size1">From size</label>
+        <input
+          id="size1"
+          inputMode="numeric"
+          value={size1}
+          onInput={(e) => setSize1((e.target as HTMLInputElement).value)}
+        />
+        <label for="size2">To size</label>
+        <input
+          id="size2"
+          inputMode="numeric"
+          placeholder="latest"
+          value={size2}
+          onInput={(e) => setSize2((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit">Verify consistency</button>
+        {range === undefined ? null : range.ok ? (
+          <p data-testid="consistency-result" class="wide">
+            <Verified ok={true} /> {range.text}
+          </p>
+        ) : range.alarm === true ? (
+          <Alarm title="Consistency does not verify">
+            <p data-testid="consistency-error">{range.text}</p>
+          </Alarm>
+        ) : (
+          <p class="state error wide" role="alert" data-testid="consistency-error">
+            {range.text}
+          </p>
+        )}
+      </form>
       <form class="card inline" onSubmit={search}>
         <label for="from">From entry</label>
         <input

@@ -164,9 +164,9 @@ function RecordCard(p: { r: RecordSummary; h: History }) {
   };
   return (
     <article class="card record" data-record={p.r.id}>
-      <h3>
+      <h4>
         {p.r.type} <span class="muted mono">{p.r.id}</span>
-      </h3>
+      </h4>
       <p>
         State: <span class="tag">{p.r.state}</span> · {p.r.versions} version{p.r.versions === 1 ? '' : 's'} · last:{' '}
         {p.r.events.at(-1)?.action} {fmtTime(p.r.events.at(-1)?.time)}
@@ -220,18 +220,59 @@ function RecordCard(p: { r: RecordSummary; h: History }) {
   );
 }
 
+/** Most records whose category is read for one view (each is a verified, logged read). */
+const MAX_CLASSIFIED = 200;
+
+interface DataView {
+  readonly h: History;
+  /** Each record's own classification category, from its verified metadata (`undefined`: not read). */
+  readonly category: ReadonlyMap<string, string>;
+}
+
+/**
+ * The verified history, then each record's category from its own metadata (a verified read, for
+ * `user-request`: the player looking at their own data), a few at a time, newest records first.
+ */
+async function loadData(): Promise<DataView> {
+  const h = await loadHistory();
+  const t = await trust();
+  const rs = recordsOf(h).filter((r) => r.state !== 'erased');
+  const chosen = rs.slice(-MAX_CLASSIFIED);
+  const category = new Map<string, string>();
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < chosen.length; i = next++) {
+      const r = chosen[i] as RecordSummary;
+      try {
+        const got = await t.client.getRecord(r.id, { purpose: 'user-request' });
+        const c = (got.meta as { classification?: { category?: unknown } }).classification?.category;
+        if (typeof c === 'string') category.set(r.id, c);
+      } catch {
+        // Left out of the categories: shown under "not read" with its type.
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return { h, category };
+}
+
 export function DataPage() {
-  const [load, retry] = useLoad(loadHistory);
+  const [load, retry] = useLoad(loadData);
   return (
-    <Page title="My data" intro="Your records by category, each with its lifecycle as the signed log proves it.">
+    <Page
+      title="My data"
+      intro="Your records by category (each record's own classification), each with its lifecycle as the signed log proves it."
+    >
       <Loaded
         load={load}
         what="your data"
         retry={retry}
-        done={(h) => {
+        done={({ h, category }) => {
           const rs = recordsOf(h);
           if (rs.length === 0) return <Empty>Verity holds no records about you.</Empty>;
-          const types = [...new Set(rs.map((r) => r.type))].sort();
+          const groupOf = (r: RecordSummary) =>
+            category.get(r.id) ?? (r.state === 'erased' ? 'erased' : 'not read here');
+          const groups = [...new Set(rs.map(groupOf))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
           return (
             <>
               <p>
@@ -240,22 +281,36 @@ export function DataPage() {
                   label={h.report.failed === 0 ? 'history verified' : 'history has failed lines'}
                 />
               </p>
-              {types.map((t) => (
-                <section key={t} aria-label={t}>
-                  <h2>{t}</h2>
-                  <div class="cards">
-                    {rs
-                      .filter((r) => r.type === t)
-                      .map((r) => (
-                        <RecordCard key={r.id} r={r} h={h} />
-                      ))}
-                  </div>
-                </section>
-              ))}
+              {groups.map((g) => {
+                const inGroup = rs.filter((r) => groupOf(r) === g);
+                const types = [...new Set(inGroup.map((r) => r.type))].sort();
+                return (
+                  <section key={g} aria-labelledby={`cat-${g}`} data-category={g}>
+                    <h2 id={`cat-${g}`}>{g === 'erased' ? 'Erased' : g === 'not read here' ? 'Not read here' : g}</h2>
+                    {types.map((ty) => (
+                      <div key={ty} data-type={ty}>
+                        <h3>{ty}</h3>
+                        <div class="cards">
+                          {inGroup
+                            .filter((r) => r.type === ty)
+                            .map((r) => (
+                              <RecordCard key={r.id} r={r} h={h} />
+                            ))}
+                        </div>
+                      </div>
+                    ))}
+                  </section>
+                );
+              })}
             </>
           );
         }}
       />
     </Page>
   );
+}
+
+/** Categories first, then records not read here, then erased ones. */
+function rank(g: string): number {
+  return g === 'erased' ? 2 : g === 'not read here' ? 1 : 0;
 }

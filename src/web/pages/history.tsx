@@ -102,6 +102,7 @@ export function HistoryPage() {
                 data-lines={n}
                 data-failed={r.failed}
                 data-verify-ms={Math.round(h.verifyMs)}
+                data-fetch-ms={Math.round(h.fetchMs)}
               >
                 <p>
                   <Verified
