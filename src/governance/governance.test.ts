@@ -8,9 +8,9 @@ import { makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { fixedClock } from '../clock/index.ts';
 import { isVerityError } from '../errors/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
+import { type TallyEvidence, verifyTally } from '../tally/index.ts';
 import { DEFAULT_GOVERNANCE, governanceDocument, governanceHash, ROLES, rolesWith } from './document.ts';
 import { Governance } from './governance.ts';
-import { type TallyEvidence, verifyTally } from './tally.ts';
 
 const HOUR = 3_600_000;
 const op = { actor: 'operator:test', role: 'operator' as const };

@@ -14,9 +14,16 @@ import type { TransparencyLog } from '../log/index.ts';
 import { sha256 } from '../platform/index.ts';
 import { type Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import type { ObjectRow, Store } from '../store/index.ts';
+import {
+  CHOICES,
+  type Choice,
+  MAX_TALLY_VOTES,
+  type ProvenEntry,
+  type TallyEvidence,
+  votesHash,
+} from '../tally/index.ts';
 import { CREDENTIAL_TYPES, type Credentials, type PresentationVerifier, statusReference } from '../vc/index.ts';
 import { DEFAULT_GOVERNANCE, type GovernanceDocument, governanceHash, type Role, requireRight } from './document.ts';
-import { CHOICES, type Choice, MAX_TALLY_VOTES, type ProvenEntry, type TallyEvidence, votesHash } from './tally.ts';
 
 export const PROPOSAL_KIND = 'governance.proposal';
 export const VOTE_KIND = 'governance.vote';
@@ -190,6 +197,28 @@ export class Governance {
         return 'creator';
     }
     return 'player';
+  }
+
+  /**
+   * The privacy policy in force (what a proposal would change): its version, hash and document, and
+   * the log entry that put it in force with the proposal that enacted it, when one did.
+   */
+  async policyInForce(): Promise<{
+    version: string;
+    hash: string;
+    document: object;
+    logIndex: number | null;
+    enactedBy: string | null;
+  }> {
+    const p = this.#privacy.policy;
+    const pointer = await this.#privacy.inForce();
+    return {
+      version: p.version,
+      hash: p.hash,
+      document: JSON.parse(p.canonical) as object,
+      logIndex: pointer?.hash === p.hash ? pointer.logIndex : null,
+      enactedBy: pointer?.hash === p.hash ? (pointer.enactedBy ?? null) : null,
+    };
   }
 
   // --- feedback ------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+export type { Choice, ProvenEntry, TallyEvidence, TallyInspection, VerifiedTally } from '../tally/index.ts';
+export { CHOICES, inspectTally, MAX_TALLY_VOTES, verifyTally, votesHash } from '../tally/index.ts';
 export type { GovernanceDocument, Right, Role } from './document.ts';
 export { DEFAULT_GOVERNANCE, governanceDocument, governanceHash, RIGHTS, ROLES, rolesWith } from './document.ts';
 export type { Feedback, GovernanceAccess, Proposal, ProposalStatus, VoterProof } from './governance.ts';
@@ -10,5 +12,3 @@ export {
   VOTER_KEY,
   voteNonce,
 } from './governance.ts';
-export type { Choice, ProvenEntry, TallyEvidence, VerifiedTally } from './tally.ts';
-export { CHOICES, MAX_TALLY_VOTES, verifyTally, votesHash } from './tally.ts';

@@ -84,6 +84,18 @@ export function registerGovernanceRoutes(
     async () => governance.document,
   );
 
+  app.get(
+    '/v1/governance/policy',
+    {
+      schema: {
+        summary:
+          'The privacy policy in force, which proposals change: its version, hash and document, and the log entry that put it in force with the proposal that enacted it (public)',
+        response: { 200: Answer },
+      },
+    },
+    async () => governance.policyInForce(),
+  );
+
   app.post(
     '/v1/governance/feedback',
     {

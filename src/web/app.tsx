@@ -6,22 +6,25 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Auth, api, describe, loadAuth, resetTrust, saveAuth } from './api.ts';
 import { AuditPage } from './pages/audit.tsx';
+import { GovernancePage } from './pages/community.tsx';
+import { CompliancePage } from './pages/compliance.tsx';
 import { DataPage } from './pages/data.tsx';
 import { HistoryPage } from './pages/history.tsx';
 import { ConsentPage, DevicePage, RequestsPage } from './pages/player.tsx';
-import { IncidentsPage, OperationsPage, QueuePage, RetentionPage, Unavailable } from './pages/staff.tsx';
+import { IncidentsPage, OperationsPage, QueuePage, RetentionPage } from './pages/staff.tsx';
 import { Page } from './ui.tsx';
 
 interface Route {
   readonly path: string;
   readonly label: string;
-  readonly group: 'player' | 'operator' | 'auditor';
+  /** `community`: every stakeholder (players, creators, partner platforms, operators). */
+  readonly group: 'player' | 'community' | 'operator' | 'auditor';
   readonly view: (a: Auth) => preact.ComponentChild;
 }
 
 /**
- * Every page. Pages whose API another part of Verity serves (governance, OSCAL export) probe it and
- * say "not available on this server" when it answers 404, so they can be filled in later.
+ * Every page. Pages whose API a server may not serve (governance, OSCAL export) say "not available
+ * on this server" when their route answers 404.
  */
 const ROUTES: readonly Route[] = [
   { path: 'data', label: 'My data', group: 'player', view: () => <DataPage /> },
@@ -29,13 +32,13 @@ const ROUTES: readonly Route[] = [
   { path: 'consent', label: 'Consent', group: 'player', view: () => <ConsentPage /> },
   { path: 'requests', label: 'My requests', group: 'player', view: () => <RequestsPage /> },
   { path: 'device', label: 'Passkeys', group: 'player', view: () => <DevicePage /> },
-  { path: 'governance', label: 'Governance', group: 'player', view: () => <Unavailable kind="governance" /> },
+  { path: 'governance', label: 'Governance', group: 'community', view: (a) => <GovernancePage auth={a} /> },
   { path: 'operations', label: 'Policy, keys, witnesses', group: 'operator', view: () => <OperationsPage /> },
   { path: 'queue', label: 'Rights requests', group: 'operator', view: () => <QueuePage /> },
   { path: 'incidents', label: 'Incidents', group: 'operator', view: () => <IncidentsPage /> },
   { path: 'retention', label: 'Retention', group: 'operator', view: () => <RetentionPage /> },
   { path: 'audit', label: 'Log and proofs', group: 'auditor', view: () => <AuditPage /> },
-  { path: 'oscal', label: 'Compliance export', group: 'auditor', view: () => <Unavailable kind="oscal" /> },
+  { path: 'oscal', label: 'Compliance export', group: 'auditor', view: () => <CompliancePage /> },
 ];
 
 function currentPath(): string {
@@ -43,7 +46,9 @@ function currentPath(): string {
 }
 
 function visible(a: Auth): readonly Route[] {
-  return ROUTES.filter((r) => (a.kind === 'player' ? r.group === 'player' : r.group !== 'player'));
+  return ROUTES.filter((r) =>
+    r.group === 'community' ? true : a.kind === 'player' ? r.group === 'player' : r.group !== 'player',
+  );
 }
 
 function SignIn(p: { onSignedIn: (a: Auth) => void }) {

@@ -274,10 +274,10 @@ export function RetentionPage() {
 const PROBES = {
   governance: {
     title: 'Governance',
-    path: '/v1/governance/proposals',
+    path: '/v1/governance',
     what: 'community proposals, votes and their timelock',
   },
-  oscal: { title: 'Compliance export', path: '/v1/oscal/assessment-results', what: 'the OSCAL compliance export' },
+  oscal: { title: 'Compliance export', path: '/v1/compliance/oscal', what: 'the OSCAL compliance export' },
 } as const;
 
 /** A page whose API this server may not serve: it says so plainly when the route answers 404. */

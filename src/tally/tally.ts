@@ -3,7 +3,8 @@
 // proof against one signed checkpoint. `verifyTally` checks the checkpoint's signature, every
 // proof, that each vote is about this proposal, cast before voting closed, by a voter pseudonym
 // seen once, and that the recount equals the published counts and the hash of the set of votes.
-// It reads no store: an auditor runs it on what `GET /v1/governance/proposals/{id}/tally` served.
+// It reads no store and no server-side module, so the SDK ships it to browsers: an auditor or a
+// player runs it on what `GET /v1/governance/proposals/{id}/tally` served.
 
 import { type AuditEntry, decodeAuditEntry } from '../audit/index.ts';
 import { canonicalJson, fromBase64, toBase64Url, utf8 } from '../encoding/index.ts';
@@ -124,4 +125,66 @@ export function verifyTally(ev: TallyEvidence, verifierKey: string): VerifiedTal
   const outcome = d['outcome'];
   if (outcome !== 'adopted' && outcome !== 'rejected') throw bad('the tally names no outcome');
   return { proposal: ev.proposal, ...counts, outcome, treeSize: size };
+}
+
+/** Each entry of a tally's evidence checked on its own, for a reader who wants to see which one failed. */
+export interface TallyInspection {
+  /** The checkpoint's signature with the verifier key. */
+  readonly checkpoint: { readonly ok: boolean; readonly size?: number; readonly error?: string };
+  readonly entries: readonly {
+    readonly index: number;
+    readonly role: 'proposal' | 'vote' | 'tally';
+    /** Proven included in the checkpoint and decoded as an audit entry. */
+    readonly ok: boolean;
+    readonly error?: string;
+    readonly entry?: AuditEntry;
+  }[];
+  /** The recount, when the whole evidence verifies (`verifyTally`). */
+  readonly result?: VerifiedTally;
+  /** Why the whole evidence does not verify (the first fault `verifyTally` names). */
+  readonly error?: string;
+}
+
+/**
+ * Checks a tally's evidence entry by entry (each inclusion proof, each entry decoded) and then as a
+ * whole with `verifyTally`; never throws on what the evidence holds. A page shows each vote's mark
+ * from it, and calls the tally verified only when `result` is set.
+ */
+export function inspectTally(ev: TallyEvidence, verifierKey: string): TallyInspection {
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  if (typeof ev !== 'object' || ev === null || !Array.isArray(ev.votes) || ev.votes.length > MAX_TALLY_VOTES)
+    return { checkpoint: { ok: false, error: 'malformed evidence' }, entries: [], error: 'malformed evidence' };
+  let cp: { size: number; rootHash: Uint8Array } | undefined;
+  let checkpoint: TallyInspection['checkpoint'];
+  try {
+    cp = verifyCheckpoint(String(ev.checkpoint), parseVerifierKey(verifierKey)).checkpoint;
+    checkpoint = { ok: true, size: cp.size };
+  } catch (e) {
+    checkpoint = { ok: false, error: message(e) };
+  }
+  const one = (p: ProvenEntry | undefined, role: 'proposal' | 'vote' | 'tally') => {
+    const index = typeof p?.index === 'number' ? p.index : -1;
+    try {
+      if (p === undefined || !Number.isSafeInteger(p.index) || !Array.isArray(p.proof) || p.proof.length > 64)
+        throw new Error('the entry is malformed');
+      const bytes = fromBase64(String(p.entry), 'the entry');
+      if (cp === undefined) throw new Error('the checkpoint does not verify');
+      verifyInclusion(
+        hashLeaf(bytes),
+        p.index,
+        cp.size,
+        p.proof.map((h) => fromBase64(String(h), 'a proof hash')),
+        cp.rootHash,
+      );
+      return { index, role, ok: true, entry: decodeAuditEntry(bytes) };
+    } catch (e) {
+      return { index, role, ok: false, error: message(e) };
+    }
+  };
+  const entries = [one(ev.proposed, 'proposal'), ...ev.votes.map((v) => one(v, 'vote')), one(ev.tally, 'tally')];
+  try {
+    return { checkpoint, entries, result: verifyTally(ev, verifierKey) };
+  } catch (e) {
+    return { checkpoint, entries, error: message(e) };
+  }
 }
