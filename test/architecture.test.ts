@@ -44,6 +44,7 @@ const LAYERS: Record<string, number> = {
   reports: 6,
   incidents: 7,
   governance: 7,
+  tally: 4,
   oscal: 7.5,
   embedded: 7,
   server: 8,

@@ -73,6 +73,18 @@ describe('governance', () => {
     assert.deepEqual([t.yes, t.no, t.abstain, t.outcome], [2, 1, 0, 'adopted']);
   });
 
+  it('refuses evidence with a part missing or out of range with its own code, never a TypeError', () => {
+    const invalid = (e: unknown) => isVerityError(e, 'VERITY_E_GOVERNANCE_TALLY_INVALID');
+    const { proposed: _p, ...noProposal } = evidence;
+    assert.throws(() => verifyTally(noProposal as unknown as TallyEvidence, core.log.verifierKey), invalid);
+    assert.throws(
+      () => verifyTally({ ...evidence, votes: [null] } as unknown as TallyEvidence, core.log.verifierKey),
+      invalid,
+    );
+    const far = { ...evidence, tally: { ...evidence.tally, index: 10 ** 12 } };
+    assert.throws(() => verifyTally(far as TallyEvidence, core.log.verifierKey), invalid);
+  });
+
   it('refuses evidence with any one character changed (property)', () => {
     const text = JSON.stringify(evidence);
     fc.assert(

@@ -74,10 +74,12 @@ export function verifyTally(ev: TallyEvidence, verifierKey: string): VerifiedTal
     size = checkpoint.size;
     root = checkpoint.rootHash;
   } catch (e) {
-    if (isVerityError(e)) throw bad(`the checkpoint: ${e.message}`);
-    throw e;
+    // Attacker-controlled input: whatever fails in it (a RangeError from the Merkle checks
+    // included) makes the evidence invalid, under one code.
+    throw bad(`the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
   }
   const open = (p: ProvenEntry, what: string): AuditEntry => {
+    if (typeof p !== 'object' || p === null) throw bad(`${what} is missing`);
     try {
       if (!Number.isSafeInteger(p.index) || !Array.isArray(p.proof) || p.proof.length > 64)
         throw bad(`${what} is malformed`);
@@ -87,8 +89,7 @@ export function verifyTally(ev: TallyEvidence, verifierKey: string): VerifiedTal
       return decodeAuditEntry(bytes);
     } catch (e) {
       if (isVerityError(e, 'VERITY_E_GOVERNANCE_TALLY_INVALID')) throw e;
-      if (isVerityError(e)) throw bad(`${what} at ${String(p.index)}: ${e.message}`);
-      throw e;
+      throw bad(`${what} at ${String(p.index).slice(0, 24)}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
   const resource = `governance-proposal:${ev.proposal}`;
