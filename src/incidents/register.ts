@@ -9,7 +9,7 @@ import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { IncidentError, InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { SubjectIndex } from '../reports/index.ts';
-import type { ObjectRow, Store } from '../store/index.ts';
+import { nextObject, type ObjectRow, type Store } from '../store/index.ts';
 import { type AffectedQuery, type AffectedSubjects, findAffected } from './affected.ts';
 
 /** GDPR Art. 33(1): notify the supervisory authority within 72 hours of becoming aware. */
@@ -341,14 +341,7 @@ export class IncidentRegister {
         logIndices: [...(next.logIndices ?? []), logIndex],
       };
       // Compare-and-set on the version read: a concurrent change fails this one (VERITY_E_STORE_CONFLICT).
-      await tx.putObject({
-        kind: KIND,
-        id: next.id,
-        owner: '',
-        body: JSON.stringify(incident),
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: incident.updatedAt,
-      });
+      await tx.putObject(nextObject(prev, { kind: KIND, id: next.id, doc: incident, updatedAt: incident.updatedAt }));
       return incident;
     });
     return this.view(result);

@@ -14,7 +14,7 @@ import {
   StatusList,
   signStatusListToken,
 } from '../sdjwt/index.ts';
-import type { Store, StoreWriter } from '../store/index.ts';
+import { nextObject, type Store, type StoreWriter } from '../store/index.ts';
 
 /** Object kinds: issued credentials (metadata only, never claims) and status lists. */
 export const CREDENTIAL_KIND = 'vc.credential';
@@ -170,14 +170,9 @@ export class Credentials {
         used: toBase64Url(new Uint8Array(LIST_SIZE / 8)),
         allocated: 0,
       };
-      await tx.putObject({
-        kind: STATUS_LIST_KIND,
-        id: 'open',
-        owner: '',
-        body: JSON.stringify({ id }),
-        version: (open?.version ?? 0) + 1,
-        updatedAt: this.#clock.now(),
-      });
+      await tx.putObject(
+        nextObject(open, { kind: STATUS_LIST_KIND, id: 'open', doc: { id }, updatedAt: this.#clock.now() }),
+      );
     }
     const used = fromBase64Url(body.used);
     // Random allocation (draft-ietf-oauth-status-list 12.2): an index says nothing about issuance order.
