@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, PlayerRef, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
-import { encodeAuditEntry } from '../audit/index.ts';
+import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { PrivacyError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
@@ -184,8 +184,15 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     return req.principal;
   };
 
-  /** Appends the decision as its own audit entry. */
-  const logDecision = (p: Principal, action: Action, label: string, purposeText: string, d: Decision) =>
+  /** Appends a `policy.decision` audit entry: what was decided, by which policy text when one decided. */
+  const logOutcome = (
+    p: Principal,
+    label: string,
+    purposeText: string,
+    outcome: 'success' | 'denied',
+    details: NonNullable<AuditEvent['details']>,
+    policy?: string,
+  ) =>
     o.log.submit((_tx, batch) =>
       batch.add(
         encodeAuditEntry({
@@ -193,16 +200,27 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
           action: 'policy.decision',
           resource: label,
           purpose: purposeText,
-          outcome: d.allowed ? 'success' : 'denied',
+          outcome,
           time: clock.now(),
-          policy: d.policyHash,
-          details: {
-            action,
-            decision: d.allowed ? 'allow' : 'deny',
-            ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
-          },
+          ...(policy === undefined ? {} : { policy }),
+          details,
         }),
       ),
+    );
+
+  /** Appends the decision as its own audit entry. */
+  const logDecision = (p: Principal, action: Action, label: string, purposeText: string, d: Decision) =>
+    logOutcome(
+      p,
+      label,
+      purposeText,
+      d.allowed ? 'success' : 'denied',
+      {
+        action,
+        decision: d.allowed ? 'allow' : 'deny',
+        ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
+      },
+      d.policyHash,
     );
 
   /**
@@ -311,6 +329,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     ownerOf,
     authenticate,
     principalOf,
+    logOutcome,
     logDecision,
     authorizeOrDeny,
     consentOf,
