@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors as joseErrors } from 'jose';
-import { type AuditAction, encodeAuditEntry } from '../audit/index.ts';
+import { type AuditAction, encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
@@ -141,16 +141,7 @@ export class Issuers {
   }
 
   #entry(access: IssuerAccess, action: AuditAction, name: string, details: Record<string, string | number | boolean>) {
-    return encodeAuditEntry({
-      actor: access.actor,
-      ...(access.policy === undefined ? {} : { policy: access.policy }),
-      action,
-      resource: `issuer:${name}`,
-      purpose: access.purpose,
-      outcome: 'success',
-      time: this.#clock.now(),
-      details,
-    });
+    return encodeSuccessEntry(access, { action, resource: `issuer:${name}`, time: this.#clock.now(), details });
   }
 
   #fetcher(): FetchLike {

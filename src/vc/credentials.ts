@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { encodeAuditEntry } from '../audit/index.ts';
+import { encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { DidWebIdentities } from '../did/index.ts';
 import { fromBase64Url, type JsonValue, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
@@ -247,16 +247,15 @@ export class Credentials {
         updatedAt: now,
       });
       batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action: 'credential.issue',
-          resource: `credential:${id}`,
-          purpose: 'identity',
-          outcome: 'success',
-          time: now,
-          details: { type: req.type, list: list.id },
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose: 'identity' },
+          {
+            action: 'credential.issue',
+            resource: `credential:${id}`,
+            time: now,
+            details: { type: req.type, list: list.id },
+          },
+        ),
       );
       return record;
     });
@@ -326,21 +325,20 @@ export class Credentials {
       const next: CredentialRecord = { ...rec, status };
       await tx.putObject({ ...row, body: JSON.stringify(next), version: row.version + 1, updatedAt: now });
       batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action:
-            status === 'revoked'
-              ? 'credential.revoke'
-              : status === 'suspended'
-                ? 'credential.suspend'
-                : 'credential.reinstate',
-          resource: `credential:${id}`,
-          purpose: 'identity',
-          outcome: 'success',
-          time: now,
-          details: { type: rec.type },
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose: 'identity' },
+          {
+            action:
+              status === 'revoked'
+                ? 'credential.revoke'
+                : status === 'suspended'
+                  ? 'credential.suspend'
+                  : 'credential.reinstate',
+            resource: `credential:${id}`,
+            time: now,
+            details: { type: rec.type },
+          },
+        ),
       );
       return next;
     });
