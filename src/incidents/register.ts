@@ -3,7 +3,7 @@
 // from awareness, and the notifications sent with their evidence. Every change is one log
 // transaction: the new document and its audit entry together.
 
-import { encodeAuditEntry, isPurpose } from '../audit/index.ts';
+import { encodeSuccessEntry, isPurpose } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { IncidentError, InputError, quote } from '../errors/index.ts';
@@ -323,17 +323,16 @@ export class IncidentRegister {
     if (!isPurpose(purpose)) throw new InputError('VERITY_E_INPUT_INVALID', `purpose ${quote(purpose)} is not allowed`);
     const { result } = await this.#log.submit(async (tx, batch) => {
       const logIndex = batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          action,
-          resource: `incident:${next.id}`,
-          purpose,
-          outcome: 'success',
-          time: this.#clock.now(),
-          details,
-          ...(extra.contentHash === undefined ? {} : { contentHash: extra.contentHash }),
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose },
+          {
+            action,
+            resource: `incident:${next.id}`,
+            time: this.#clock.now(),
+            details,
+            ...(extra.contentHash === undefined ? {} : { contentHash: extra.contentHash }),
+          },
+        ),
       );
       const incident: Incident = {
         ...next,
