@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { isVerityError, VerityError } from '../errors/index.ts';
 import {
   ACTIONS,
+  type AccessContext,
   DEFAULT_POLICIES,
   PolicyEngine,
   type PrincipalRef,
@@ -16,6 +17,15 @@ import {
 const TABLE = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'policies', 'default-table.json'), 'utf8'),
 ) as unknown;
+
+/** Player `a` reads its own record of type `t`. */
+const readOwn = (e: PolicyEngine, context: AccessContext) =>
+  e.authorize(
+    { kind: 'player', id: 'a', recordTypes: ['t'] },
+    'read',
+    { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
+    context,
+  );
 
 describe('Cedar policy engine', () => {
   it('decides the default policy table as expected', () => {
@@ -28,21 +38,11 @@ describe('Cedar policy engine', () => {
 
   it('names the deciding policies and the policy set hash', () => {
     const e = PolicyEngine.load(DEFAULT_POLICIES);
-    const d = e.authorize(
-      { kind: 'player', id: 'a', recordTypes: ['t'] },
-      'read',
-      { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
-      { purpose: 'service-provision', time: 1 },
-    );
+    const d = readOwn(e, { purpose: 'service-provision', time: 1 });
     assert.equal(d.allowed, true);
     assert.deepEqual(d.reasons, ['player-own-records']);
     assert.match(d.policyHash, /^sha256:[A-Za-z0-9_-]{43}$/);
-    const high = e.authorize(
-      { kind: 'player', id: 'a', recordTypes: ['t'] },
-      'read',
-      { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
-      { purpose: 'service-provision', time: 1, risk: 95 },
-    );
+    const high = readOwn(e, { purpose: 'service-provision', time: 1, risk: 95 });
     assert.deepEqual([high.allowed, high.reasons], [false, ['deny-high-risk']]);
   });
 
@@ -89,12 +89,7 @@ describe('Cedar policy engine', () => {
       );
       assert.equal(e.policyHash, hash);
     }
-    const d = e.authorize(
-      { kind: 'player', id: 'a', recordTypes: ['t'] },
-      'read',
-      { kind: 'record', id: 'r', owner: { id: 'a' }, type: 't', category: 'c', sensitivity: 'internal' },
-      { purpose: 'service-provision', time: 1 },
-    );
+    const d = readOwn(e, { purpose: 'service-provision', time: 1 });
     assert.equal(d.allowed, true);
     e.reload('forbid(principal, action, resource);');
     assert.notEqual(e.policyHash, hash);

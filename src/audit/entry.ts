@@ -167,6 +167,30 @@ export function validateAuditEvent(e: AuditEvent): void {
   }
 }
 
+/** Who did an operation and why: the actor, the purpose, and the policy set whose decision allowed it, if one did. */
+export interface AuditAccess {
+  readonly actor: string;
+  readonly purpose: string;
+  readonly policy?: string | undefined;
+}
+
+/**
+ * Encodes the entry of a successful operation done by `access`: its actor and purpose, and its
+ * policy when a decision allowed it (an entry without one says no decision was made).
+ */
+export function encodeSuccessEntry(
+  access: AuditAccess,
+  e: Omit<AuditEvent, 'actor' | 'purpose' | 'policy' | 'outcome'>,
+): Uint8Array {
+  return encodeAuditEntry({
+    actor: access.actor,
+    purpose: access.purpose,
+    ...(access.policy === undefined ? {} : { policy: access.policy }),
+    outcome: 'success',
+    ...e,
+  });
+}
+
 /**
  * Encodes an event as the log entry bytes: RFC 8785 canonical JSON with `v: 1`.
  *

@@ -1,9 +1,10 @@
 export { contentCommitment } from './commitment.ts';
-export type { AuditAction, AuditEntry, AuditEvent, AuditOutcome } from './entry.ts';
+export type { AuditAccess, AuditAction, AuditEntry, AuditEvent, AuditOutcome } from './entry.ts';
 export {
   AUDIT_ACTIONS,
   decodeAuditEntry,
   encodeAuditEntry,
+  encodeSuccessEntry,
   isPurpose,
   PURPOSE_RE,
   validateAuditEvent,

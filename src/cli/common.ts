@@ -12,7 +12,7 @@ import { KeyError } from '../errors/index.ts';
 import type { KeySecret } from '../keys/index.ts';
 import { VerityClient } from '../sdk/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
-import { readInput } from './io.ts';
+import { outJson, readInput } from './io.ts';
 
 /** How local commands appear in the audit trail. */
 export const ACTOR = 'operator:cli';
@@ -191,4 +191,22 @@ export async function withLog<T>(
   } finally {
     await ro.close();
   }
+}
+
+/**
+ * A command's ending: prints as JSON what `fn` answers with the data directory open (the secret
+ * read), then exit status 0.
+ */
+export async function printWithVerity(v: Values, fn: (x: Opened) => Promise<unknown>): Promise<number> {
+  await outJson(await withVerity(v, fn));
+  return 0;
+}
+
+/** Like printWithVerity, over the data directory's log and public configuration only (no secret). */
+export async function printWithLog(
+  v: Values,
+  fn: (x: Awaited<ReturnType<typeof openDataDirReadOnly>>) => Promise<unknown>,
+): Promise<number> {
+  await outJson(await withLog(v, fn));
+  return 0;
 }

@@ -1,12 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { JWK } from 'jose';
-import { encodeAuditEntry } from '../audit/index.ts';
+import { encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { parseJson, toBase64Url, toHex, utf8 } from '../encoding/index.ts';
 import { DidError, quote } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, Store } from '../store/index.ts';
+import { nextObject, type ObjectRow, type Store } from '../store/index.ts';
 import type { DidDocument } from './key.ts';
 import { didWebDocument, didWebFor } from './web.ts';
 
@@ -107,25 +107,17 @@ export class DidWebIdentities {
   ) {
     const now = this.#clock.now();
     await this.#log.submit(async (tx, batch) => {
-      await tx.putObject({
-        kind: DID_WEB_KIND,
-        id: id.did,
-        owner: '',
-        body: JSON.stringify(id),
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      await tx.putObject(nextObject(prev, { kind: DID_WEB_KIND, id: id.did, doc: id, updatedAt: now }));
       return batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action,
-          resource: `did:${current(id).keyName.split('.')[1]}`,
-          purpose: 'identity',
-          outcome: 'success',
-          time: now,
-          details: { kid: current(id).kid, keys: id.keys.length },
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose: 'identity' },
+          {
+            action,
+            resource: `did:${current(id).keyName.split('.')[1]}`,
+            time: now,
+            details: { kid: current(id).kid, keys: id.keys.length },
+          },
+        ),
       );
     });
   }

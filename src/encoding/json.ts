@@ -16,11 +16,14 @@ export const DEFAULT_JSON_LIMITS: JsonLimits = Object.freeze({ maxBytes: 1024 * 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
- * True when the JSON text nests arrays and objects deeper than `maxDepth`. Measures nesting depth of the JSON text without parsing it, so that a deeply nested document
- * is refused before JSON.parse recurses over it. Strings are skipped with their escapes.
+ * One pass over JSON text outside its strings (their escapes skipped): the number of object members
+ * it writes (its colons), or -1 as soon as arrays and objects nest deeper than `maxDepth`. It reads
+ * the text without parsing it, so that a deeply nested document is refused before JSON.parse
+ * recurses over it.
  */
-export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+function scanText(text: string, maxDepth: number): number {
   let depth = 0;
+  let members = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -28,26 +31,17 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
       if (c === 0x5c) i++;
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
+    else if (c === 0x3a) members++;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) return true;
+      if (++depth > maxDepth) return -1;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
-  return false;
+  return members;
 }
 
-/** Object members in valid JSON text: its colons outside strings. */
-function membersInText(text: string): number {
-  let n = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x3a) n++;
-  }
-  return n;
+/** True when the JSON text nests arrays and objects deeper than `maxDepth` (see scanText). */
+export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+  return scanText(text, maxDepth) < 0;
 }
 
 /** Object members in a parsed value (where a key came twice, JSON.parse kept one). */
@@ -112,7 +106,8 @@ export function parseJson(
     });
   }
   const text = typeof input === 'string' ? input : fromUtf8(input, what);
-  if (jsonDepthExceeds(text, limits.maxDepth)) {
+  const members = scanText(text, limits.maxDepth);
+  if (members < 0) {
     throw new InputError('VERITY_E_INPUT_TOO_LARGE', `${what} is nested deeper than ${limits.maxDepth} levels`, {
       details: { maxDepth: limits.maxDepth },
     });
@@ -133,7 +128,7 @@ export function parseJson(
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is not valid JSON (${detail.toLowerCase()})`, { cause });
   }
   // Counting first (cheap): fewer members parsed than written means some key came twice.
-  if (typeof value === 'object' && value !== null && membersInValue(value) !== membersInText(text)) {
+  if (typeof value === 'object' && value !== null && membersInValue(value) !== members) {
     const key = firstDuplicateKey(text) ?? '';
     throw new InputError(
       'VERITY_E_INPUT_MALFORMED',

@@ -3,13 +3,13 @@
 // from awareness, and the notifications sent with their evidence. Every change is one log
 // transaction: the new document and its audit entry together.
 
-import { encodeAuditEntry, isPurpose } from '../audit/index.ts';
+import { encodeSuccessEntry, isPurpose } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { IncidentError, InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { SubjectIndex } from '../reports/index.ts';
-import type { ObjectRow, Store } from '../store/index.ts';
+import { nextObject, type ObjectRow, type Store } from '../store/index.ts';
 import { type AffectedQuery, type AffectedSubjects, findAffected } from './affected.ts';
 
 /** GDPR Art. 33(1): notify the supervisory authority within 72 hours of becoming aware. */
@@ -323,17 +323,16 @@ export class IncidentRegister {
     if (!isPurpose(purpose)) throw new InputError('VERITY_E_INPUT_INVALID', `purpose ${quote(purpose)} is not allowed`);
     const { result } = await this.#log.submit(async (tx, batch) => {
       const logIndex = batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          action,
-          resource: `incident:${next.id}`,
-          purpose,
-          outcome: 'success',
-          time: this.#clock.now(),
-          details,
-          ...(extra.contentHash === undefined ? {} : { contentHash: extra.contentHash }),
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose },
+          {
+            action,
+            resource: `incident:${next.id}`,
+            time: this.#clock.now(),
+            details,
+            ...(extra.contentHash === undefined ? {} : { contentHash: extra.contentHash }),
+          },
+        ),
       );
       const incident: Incident = {
         ...next,
@@ -341,14 +340,7 @@ export class IncidentRegister {
         logIndices: [...(next.logIndices ?? []), logIndex],
       };
       // Compare-and-set on the version read: a concurrent change fails this one (VERITY_E_STORE_CONFLICT).
-      await tx.putObject({
-        kind: KIND,
-        id: next.id,
-        owner: '',
-        body: JSON.stringify(incident),
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: incident.updatedAt,
-      });
+      await tx.putObject(nextObject(prev, { kind: KIND, id: next.id, doc: incident, updatedAt: incident.updatedAt }));
       return incident;
     });
     return this.view(result);

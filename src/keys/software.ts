@@ -438,15 +438,21 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   async sign(name: string, message: Uint8Array): Promise<Uint8Array> {
+    const s = await this.#loaded(this.#signers, name, 'signing');
+    return new Uint8Array(sign(null, message, s.key));
+  }
+
+  /** The key `name` of `keys` (signing or MAC), or VERITY_E_KEY_NOT_FOUND. */
+  async #loaded<K>(keys: ReadonlyMap<string, K>, name: string, what: string): Promise<K> {
     this.#checkOpen();
-    let s = this.#signers.get(name);
-    if (s === undefined) {
+    let k = keys.get(name);
+    if (k === undefined) {
       // Another process may have created it since this one read the key file.
       await this.#refresh();
-      s = this.#signers.get(name);
+      k = keys.get(name);
     }
-    if (s === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no signing key ${quote(name)}`);
-    return new Uint8Array(sign(null, message, s.key));
+    if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no ${what} key ${quote(name)}`);
+    return k;
   }
 
   async ensureMacKey(name: string): Promise<void> {
@@ -459,14 +465,7 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   async mac(name: string, data: Uint8Array): Promise<Uint8Array> {
-    this.#checkOpen();
-    let k = this.#macs.get(name);
-    if (k === undefined) {
-      // Another process may have created it since this one read the key file.
-      await this.#refresh();
-      k = this.#macs.get(name);
-    }
-    if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no MAC key ${quote(name)}`);
+    const k = await this.#loaded(this.#macs, name, 'MAC');
     return new Uint8Array(createHmac('sha256', k).update(data).digest());
   }
 

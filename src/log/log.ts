@@ -483,26 +483,9 @@ export class TransparencyLog {
     const head = size === undefined ? await this.#proofHead() : await this.head();
     const n = size ?? head.size;
     this.#checkSize(n, head, 'tree size');
-    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
-      throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
-    }
-    const leaf: NodeId = { height: 0, index };
-    // The leaf goes last: the getter then serves every node in the order it is asked for.
-    const plan = planInclusionProof(index, n);
-    const ids = plan.nodes;
-    ids.push(leaf);
-    const get = await this.#nodes(ids);
-    const proof = inclusionProofFromPlan(plan, get, this.#edgeMemo(n));
-    const rootHash = n === head.size ? head.rootHash : await this.rootAt(n);
-    return {
-      type: 'inclusion',
-      treeSize: n,
-      leafIndex: index,
-      leafHash: toBase64(get(leaf)),
-      rootHash: toBase64(rootHash),
-      proof: proof.map(toBase64),
-      ...(n === head.size ? { checkpoint: head.checkpoint } : {}),
-    };
+    const rootHash = toBase64(n === head.size ? head.rootHash : await this.rootAt(n));
+    const proof = await this.#inclusion(index, n, rootHash, this.#edgeMemo(n));
+    return n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof;
   }
 
   /**
@@ -516,26 +499,35 @@ export class TransparencyLog {
     const rootHash = toBase64(n === head.size ? head.rootHash : await this.rootAt(n));
     const memo = this.#edgeMemo(n);
     const out: InclusionProofCase[] = [];
-    for (const index of indices) {
-      if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
-        throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
-      }
-      const leaf: NodeId = { height: 0, index };
-      const plan = planInclusionProof(index, n);
-      const ids = plan.nodes;
-      ids.push(leaf);
-      const get = await this.#nodes(ids);
-      const proof = inclusionProofFromPlan(plan, get, memo);
-      out.push({
-        type: 'inclusion',
-        treeSize: n,
-        leafIndex: index,
-        leafHash: toBase64(get(leaf)),
-        rootHash,
-        proof: proof.map(toBase64),
-      });
-    }
+    for (const index of indices) out.push(await this.#inclusion(index, n, rootHash, memo));
     return out;
+  }
+
+  /** The inclusion proof of entry `index` in the tree of `n` entries (`n` checked) with root `rootHash`. */
+  async #inclusion(
+    index: number,
+    n: number,
+    rootHash: string,
+    memo: Map<string, Uint8Array>,
+  ): Promise<InclusionProofCase> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
+      throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
+    }
+    const leaf: NodeId = { height: 0, index };
+    // The leaf goes last: the getter then serves every node in the order it is asked for.
+    const plan = planInclusionProof(index, n);
+    const ids = plan.nodes;
+    ids.push(leaf);
+    const get = await this.#nodes(ids);
+    const proof = inclusionProofFromPlan(plan, get, memo);
+    return {
+      type: 'inclusion',
+      treeSize: n,
+      leafIndex: index,
+      leafHash: toBase64(get(leaf)),
+      rootHash,
+      proof: proof.map(toBase64),
+    };
   }
 
   /** RFC 9162 consistency proof between the trees of `size1` and `size2` (default: the head). */

@@ -1,11 +1,11 @@
 import { createLocalJWKSet, errors as joseErrors } from 'jose';
-import { type AuditAction, encodeAuditEntry } from '../audit/index.ts';
+import { type AuditAction, encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Sessions } from '../principals/index.ts';
-import type { ObjectRow, Store, StoreReader } from '../store/index.ts';
+import { nextObject, type ObjectRow, type Store, type StoreReader } from '../store/index.ts';
 import {
   checkIssuerName,
   checkJwks,
@@ -141,16 +141,7 @@ export class Issuers {
   }
 
   #entry(access: IssuerAccess, action: AuditAction, name: string, details: Record<string, string | number | boolean>) {
-    return encodeAuditEntry({
-      actor: access.actor,
-      ...(access.policy === undefined ? {} : { policy: access.policy }),
-      action,
-      resource: `issuer:${name}`,
-      purpose: access.purpose,
-      outcome: 'success',
-      time: this.#clock.now(),
-      details,
-    });
+    return encodeSuccessEntry(access, { action, resource: `issuer:${name}`, time: this.#clock.now(), details });
   }
 
   #fetcher(): FetchLike {
@@ -194,26 +185,11 @@ export class Issuers {
           'VERITY_E_OIDC_ISSUER_EXISTS',
           `issuer ${quote(clash[0])} already names its players ${config.namespace}:...; give another --namespace`,
         );
-      await tx.putObject({
-        kind: ISSUER_KIND,
-        id: name,
-        owner: '',
-        body: JSON.stringify(config),
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      await tx.putObject(nextObject(prev, { kind: ISSUER_KIND, id: name, doc: config, updatedAt: now }));
       const keys = await tx.getObject(JWKS_KIND, name);
       if (fetched !== undefined) {
-        const body: FetchedKeys = { uri: config.jwksUri as string, fetchedAt: now, jwks: fetched };
-        const version = (keys?.version ?? 0) + 1;
-        await tx.putObject({
-          kind: JWKS_KIND,
-          id: name,
-          owner: '',
-          body: JSON.stringify(body),
-          version,
-          updatedAt: now,
-        });
+        const doc: FetchedKeys = { uri: config.jwksUri as string, fetchedAt: now, jwks: fetched };
+        await tx.putObject(nextObject(keys, { kind: JWKS_KIND, id: name, doc, updatedAt: now }));
       } else if (keys !== undefined) await tx.deleteObject(JWKS_KIND, name);
       return batch.add(
         this.#entry(access, 'oidc.issuer.add', name, {
@@ -323,19 +299,14 @@ export class Issuers {
       const now = this.#clock.now();
       const { result } = await this.#log.submit(async (tx, batch) => {
         const prev = await tx.getObject(JWKS_KIND, name);
-        const body: FetchedKeys = { uri: c.jwksUri as string, fetchedAt: now, jwks };
-        const version = (prev?.version ?? 0) + 1;
-        await tx.putObject({
-          kind: JWKS_KIND,
-          id: name,
-          owner: '',
-          body: JSON.stringify(body),
-          version,
-          updatedAt: now,
-        });
+        const doc: FetchedKeys = { uri: c.jwksUri as string, fetchedAt: now, jwks };
+        const row = nextObject(prev, { kind: JWKS_KIND, id: name, doc, updatedAt: now });
+        await tx.putObject(row);
         const changed = prev === undefined || JSON.stringify(fetchedOf(prev).jwks) !== JSON.stringify(jwks);
-        batch.add(this.#entry(access, 'oidc.jwks.fetch', name, { keys: jwks.keys.length, changed, version }));
-        return version;
+        batch.add(
+          this.#entry(access, 'oidc.jwks.fetch', name, { keys: jwks.keys.length, changed, version: row.version }),
+        );
+        return row.version;
       });
       return { jwks, source: `${JWKS_KIND}/${name}@${result}` };
     })().finally(() => this.#inflight.delete(name));

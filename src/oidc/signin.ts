@@ -1,4 +1,4 @@
-import { encodeAuditEntry } from '../audit/index.ts';
+import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { isVerityError, quote, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
@@ -121,19 +121,11 @@ export class OidcSignIn {
         within: async (tx, batch, sessionId) => {
           await this.#nonces.consume(tx, t.nonce, name);
           batch.add(
-            encodeAuditEntry({
-              actor: ACTOR,
-              action: 'oidc.signin',
-              resource: `issuer:${name}`,
-              purpose: PURPOSE,
-              outcome: 'success',
-              time: this.#clock.now(),
-              details: {
-                session: sessionId,
-                alg: t.alg,
-                keys: keys.used(),
-                ...(t.kid !== undefined && KID_RE.test(t.kid) ? { kid: t.kid } : {}),
-              },
+            this.#entry(name, 'success', {
+              session: sessionId,
+              alg: t.alg,
+              keys: keys.used(),
+              ...(t.kid !== undefined && KID_RE.test(t.kid) ? { kid: t.kid } : {}),
             }),
           );
         },
@@ -144,21 +136,24 @@ export class OidcSignIn {
     return { ...s, issuer: name, player };
   }
 
+  /** The audit entry of a sign-in through issuer `name`. */
+  #entry(name: string, outcome: 'success' | 'denied', details: NonNullable<AuditEvent['details']>): Uint8Array {
+    return encodeAuditEntry({
+      actor: ACTOR,
+      action: 'oidc.signin',
+      resource: `issuer:${name}`,
+      purpose: PURPOSE,
+      outcome,
+      time: this.#clock.now(),
+      details,
+    });
+  }
+
   async #logFailure(issuer: unknown, e: VerityError): Promise<void> {
     const name = typeof issuer === 'string' && /^[a-z0-9][a-z0-9-]{0,31}$/.test(issuer) ? issuer : 'unknown';
     const reason = e.details?.['reason'];
     await this.#log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: ACTOR,
-          action: 'oidc.signin',
-          resource: `issuer:${name}`,
-          purpose: PURPOSE,
-          outcome: 'denied',
-          time: this.#clock.now(),
-          details: { code: e.code, ...(typeof reason === 'string' ? { reason } : {}) },
-        }),
-      ),
+      batch.add(this.#entry(name, 'denied', { code: e.code, ...(typeof reason === 'string' ? { reason } : {}) })),
     );
   }
 }

@@ -19,7 +19,7 @@ import { type OpenedSession, type Sessions, type SignInContext, STEP_UP_KIND } f
 // owner: the subject ref), which the decisions read.
 export { STEP_UP_KIND };
 
-import type { ObjectRow, Store, StoreWriter } from '../store/index.ts';
+import { nextObject, type ObjectRow, type Store, type StoreWriter } from '../store/index.ts';
 import { Challenges, type CheckedChallenge } from './challenges.ts';
 import { type PasskeyConfig, type ResolvedPasskeyConfig, resolvePasskeyConfig } from './config.ts';
 import { type FailureReason, FailureTally } from './failures.ts';
@@ -354,14 +354,15 @@ export class Passkeys {
       await this.#log.submit(async (tx, batch) => {
         await a.commit(tx);
         const prev = await tx.getObject(STEP_UP_KIND, s.sessionId);
-        await tx.putObject({
-          kind: STEP_UP_KIND,
-          id: s.sessionId,
-          owner: s.subjectRef,
-          body: JSON.stringify({ stepUpAt: now, hardware: a.body.hardware }),
-          version: (prev?.version ?? 0) + 1,
-          updatedAt: now,
-        });
+        await tx.putObject(
+          nextObject(prev, {
+            kind: STEP_UP_KIND,
+            id: s.sessionId,
+            owner: s.subjectRef,
+            doc: { stepUpAt: now, hardware: a.body.hardware },
+            updatedAt: now,
+          }),
+        );
         return batch.add(
           encodeAuditEntry({
             actor: `player:session-${s.sessionId}`,
@@ -558,14 +559,9 @@ export class Passkeys {
     const fresh = await makeRecoveryCodes(this.#keys, subjectRef, now);
     await this.#log.submit(async (tx, batch) => {
       const prev = await tx.getObject(RECOVERY_KIND, subjectRef);
-      await tx.putObject({
-        kind: RECOVERY_KIND,
-        id: subjectRef,
-        owner: subjectRef,
-        body: JSON.stringify(fresh.body),
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      await tx.putObject(
+        nextObject(prev, { kind: RECOVERY_KIND, id: subjectRef, owner: subjectRef, doc: fresh.body, updatedAt: now }),
+      );
       return batch.add(
         encodeAuditEntry({
           actor: 'player:self',

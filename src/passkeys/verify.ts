@@ -34,33 +34,53 @@ function invalid(e: unknown): VerityError {
   });
 }
 
-/** Verifies a registration response (attestation included); throws VERITY_E_PASSKEY_INVALID. */
-export async function verifyRegistration(o: {
-  response: RegistrationResponseJSON;
+/** What both ceremonies check: the challenge (through the caller), origins, RP id and user verification. */
+interface Expected {
   checkChallenge: (c: string) => Promise<void>;
   origins: readonly string[];
   rpId: string;
   requireUserVerification: boolean;
-}): Promise<NonNullable<VerifiedRegistrationResponse['registrationInfo']>> {
-  let r: VerifiedRegistrationResponse;
+}
+
+/** The library's options for the checks both ceremonies share. */
+function expected(o: Expected, type: 'webauthn.create' | 'webauthn.get') {
+  return {
+    expectedChallenge: async (c: string) => {
+      await o.checkChallenge(c);
+      return true;
+    },
+    expectedOrigin: [...o.origins],
+    expectedRPID: o.rpId,
+    expectedType: type,
+    requireUserVerification: o.requireUserVerification,
+  };
+}
+
+/** Runs a library verification, its errors mapped to VERITY_E_PASSKEY_INVALID. */
+async function verified<T extends { verified: boolean }>(run: () => Promise<T>): Promise<T> {
+  let r: T;
   try {
-    r = await verifyRegistrationResponse({
-      response: o.response,
-      expectedChallenge: async (c) => {
-        await o.checkChallenge(c);
-        return true;
-      },
-      expectedOrigin: [...o.origins],
-      expectedRPID: o.rpId,
-      expectedType: 'webauthn.create',
-      requireUserPresence: true,
-      requireUserVerification: o.requireUserVerification,
-      supportedAlgorithmIDs: ALGORITHMS,
-    });
+    r = await run();
   } catch (e) {
     throw invalid(e);
   }
-  if (!r.verified || r.registrationInfo === undefined) throw invalid(undefined);
+  if (!r.verified) throw invalid(undefined);
+  return r;
+}
+
+/** Verifies a registration response (attestation included); throws VERITY_E_PASSKEY_INVALID. */
+export async function verifyRegistration(
+  o: Expected & { response: RegistrationResponseJSON },
+): Promise<NonNullable<VerifiedRegistrationResponse['registrationInfo']>> {
+  const r = await verified(() =>
+    verifyRegistrationResponse({
+      response: o.response,
+      ...expected(o, 'webauthn.create'),
+      requireUserPresence: true,
+      supportedAlgorithmIDs: ALGORITHMS,
+    }),
+  );
+  if (r.registrationInfo === undefined) throw invalid(undefined);
   return r.registrationInfo;
 }
 
@@ -68,36 +88,23 @@ export async function verifyRegistration(o: {
  * Verifies an assertion's signature, origin, RP id, type and flags against a stored public key.
  * The counter is left to the caller (it flags a regression), so the library sees counter 0.
  */
-export async function verifyAssertion(o: {
-  response: AuthenticationResponseJSON;
-  checkChallenge: (c: string) => Promise<void>;
-  origins: readonly string[];
-  rpId: string;
-  requireUserVerification: boolean;
-  credential: { id: string; publicKey: Uint8Array; transports: readonly string[] };
-}): Promise<VerifiedAuthenticationResponse['authenticationInfo']> {
-  let r: VerifiedAuthenticationResponse;
-  try {
-    r = await verifyAuthenticationResponse({
+export async function verifyAssertion(
+  o: Expected & {
+    response: AuthenticationResponseJSON;
+    credential: { id: string; publicKey: Uint8Array; transports: readonly string[] };
+  },
+): Promise<VerifiedAuthenticationResponse['authenticationInfo']> {
+  const r = await verified(() =>
+    verifyAuthenticationResponse({
       response: o.response,
-      expectedChallenge: async (c) => {
-        await o.checkChallenge(c);
-        return true;
-      },
-      expectedOrigin: [...o.origins],
-      expectedRPID: o.rpId,
-      expectedType: 'webauthn.get',
-      requireUserVerification: o.requireUserVerification,
+      ...expected(o, 'webauthn.get'),
       credential: {
         id: o.credential.id,
         publicKey: o.credential.publicKey as Uint8Array<ArrayBuffer>,
         counter: 0,
         transports: [...o.credential.transports] as never,
       },
-    });
-  } catch (e) {
-    throw invalid(e);
-  }
-  if (!r.verified) throw invalid(undefined);
+    }),
+  );
   return r.authenticationInfo;
 }

@@ -1,5 +1,5 @@
 import { importJWK, jwtVerify } from 'jose';
-import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
+import { type AuditEvent, encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { randomBytesSecure, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
@@ -206,13 +206,9 @@ export class Sessions {
   }
 
   #entry(access: SessionAccess, action: 'session.open' | 'session.revoke', id: string, details: AuditEvent['details']) {
-    return encodeAuditEntry({
-      actor: access.actor,
-      ...(access.policy === undefined ? {} : { policy: access.policy }),
+    return encodeSuccessEntry(access, {
       action,
       resource: `session:${id}`,
-      purpose: access.purpose,
-      outcome: 'success',
       time: this.#clock.now(),
       ...(details === undefined ? {} : { details }),
     });

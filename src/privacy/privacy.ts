@@ -23,7 +23,7 @@ import {
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, Store, StoreReader, StoreWriter } from '../store/index.ts';
+import { nextObject, type ObjectRow, type Store, type StoreReader, type StoreWriter } from '../store/index.ts';
 import { PrivacyPolicy, type Regime } from './policy.ts';
 import { proveConsents } from './prove.ts';
 
@@ -182,14 +182,14 @@ export class Privacy {
           version: 1,
           updatedAt: now,
         });
-      await tx.putObject({
-        kind: POLICY_KIND,
-        id: CURRENT,
-        owner: '',
-        body: JSON.stringify({ version: policy.version, hash: policy.hash, since: now, logIndex }),
-        version: (current?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      await tx.putObject(
+        nextObject(current, {
+          kind: POLICY_KIND,
+          id: CURRENT,
+          doc: { version: policy.version, hash: policy.hash, since: now, logIndex },
+          updatedAt: now,
+        }),
+      );
     });
   }
 
@@ -357,14 +357,15 @@ export class Privacy {
           details: { regime, policyVersion: this.#policy.version },
         }),
       );
-      await tx.putObject({
-        kind: SUBJECT_KIND,
-        id: subjectRef,
-        owner: subjectRef,
-        body: JSON.stringify({ id: sid, region, regime, declaredAt: now, logIndex }),
-        version: (row?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      await tx.putObject(
+        nextObject(row, {
+          kind: SUBJECT_KIND,
+          id: subjectRef,
+          owner: subjectRef,
+          doc: { id: sid, region, regime, declaredAt: now, logIndex },
+          updatedAt: now,
+        }),
+      );
       return logIndex;
     });
     return { regime, logIndex: result };
@@ -486,14 +487,9 @@ export class Privacy {
             logIndex,
             updatedAt: now,
           };
-          await tx.putObject({
-            kind: CONSENT_KIND,
-            id,
-            owner: subjectRef,
-            body: JSON.stringify(record),
-            version: (row?.version ?? 0) + 1,
-            updatedAt: now,
-          });
+          await tx.putObject(
+            nextObject(row, { kind: CONSENT_KIND, id, owner: subjectRef, doc: record, updatedAt: now }),
+          );
           return { record, logIndex };
         });
         return result;

@@ -8,7 +8,7 @@ import {
   type AccessReportHeader,
   type AccessReportLine,
   type AuditEntry,
-  encodeAuditEntry,
+  encodeSuccessEntry,
 } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { toBase64 } from '../encoding/index.ts';
@@ -88,15 +88,11 @@ export class AccessReports {
     const now = this.#clock.now();
     const { result: own, indexedTo } = await this.index.catchUp((_tx, batch) =>
       batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
+        encodeSuccessEntry(access, {
           action: 'report.access',
           resource: 'subject:access-report',
-          purpose: access.purpose,
-          outcome: 'success',
           time: now,
           ...(pseudonym === undefined ? {} : { subject: pseudonym }),
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
         }),
       ),
     );

@@ -15,7 +15,7 @@
 
 import { type AuditEntry, decodeAuditEntry } from '../audit/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, StoreReader, StoreWriter } from '../store/index.ts';
+import { nextObject, type ObjectRow, type StoreReader, type StoreWriter } from '../store/index.ts';
 
 /** Indices per `report.entries` object (about 10 KB of JSON each). */
 export const CHUNK = 1024;
@@ -66,7 +66,7 @@ async function put(
   doc: unknown,
   now: number,
 ): Promise<void> {
-  await tx.putObject({ kind, id, owner, body: JSON.stringify(doc), version: (prev?.version ?? 0) + 1, updatedAt: now });
+  await tx.putObject(nextObject(prev, { kind, id, owner, doc, updatedAt: now }));
 }
 
 /** The subject index (see the file comment). */

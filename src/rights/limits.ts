@@ -6,7 +6,7 @@ import type { Clock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
 import { RightsError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { Store, StoreWriter } from '../store/index.ts';
+import { nextObject, type Store, type StoreWriter } from '../store/index.ts';
 import type { ProcessingGuard, ProcessingUse } from '../vault/index.ts';
 
 export const LIMITS_KIND = 'rights.limits';
@@ -65,14 +65,9 @@ export async function writeLimits(
   const next = change(row === undefined ? NONE : limitsOf(row.body));
   if (next.restricted.length > MAX_RESTRICTED || next.objections.length > MAX_OBJECTIONS)
     throw new RangeError('too many restricted records or objections for one subject');
-  await tx.putObject({
-    kind: LIMITS_KIND,
-    id: subjectRef,
-    owner: subjectRef,
-    body: JSON.stringify(next),
-    version: (row?.version ?? 0) + 1,
-    updatedAt: now,
-  });
+  await tx.putObject(
+    nextObject(row, { kind: LIMITS_KIND, id: subjectRef, owner: subjectRef, doc: next, updatedAt: now }),
+  );
   return next;
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, PlayerRef, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
-import { encodeAuditEntry } from '../audit/index.ts';
+import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { PrivacyError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
@@ -203,6 +203,30 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     return req.principal;
   };
 
+  /** Appends a `policy.decision` audit entry: what was decided, by which policy text when one decided. */
+  const logOutcome = (
+    p: Principal,
+    label: string,
+    purposeText: string,
+    outcome: 'success' | 'denied',
+    details: NonNullable<AuditEvent['details']>,
+    policy?: string,
+  ) =>
+    o.log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: p.actor,
+          action: 'policy.decision',
+          resource: label,
+          purpose: purposeText,
+          outcome,
+          time: clock.now(),
+          ...(policy === undefined ? {} : { policy }),
+          details,
+        }),
+      ),
+    );
+
   /** Appends the decision as its own audit entry. */
   const logDecision = (
     p: Principal,
@@ -212,25 +236,19 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     d: Decision,
     operationRisk?: number,
   ) =>
-    o.log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: p.actor,
-          action: 'policy.decision',
-          resource: label,
-          purpose: purposeText,
-          outcome: d.allowed ? 'success' : 'denied',
-          time: clock.now(),
-          policy: d.policyHash,
-          details: {
-            action,
-            decision: d.allowed ? 'allow' : 'deny',
-            ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
-            // The score of a sensitive operation, when it was scored (docs/risk.md).
-            ...(operationRisk === undefined ? {} : { risk: operationRisk }),
-          },
-        }),
-      ),
+    logOutcome(
+      p,
+      label,
+      purposeText,
+      d.allowed ? 'success' : 'denied',
+      {
+        action,
+        decision: d.allowed ? 'allow' : 'deny',
+        ...(d.reasons.length > 0 ? { reasons: d.reasons.join(',').slice(0, 128) } : {}),
+        // The score of a sensitive operation, when it was scored (docs/risk.md).
+        ...(operationRisk === undefined ? {} : { risk: operationRisk }),
+      },
+      d.policyHash,
     );
 
   /**
@@ -347,6 +365,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     ownerOf,
     authenticate,
     principalOf,
+    logOutcome,
     logDecision,
     authorizeOrDeny,
     consentOf,

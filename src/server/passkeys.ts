@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { type TString, Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { isTicket, type Passkeys, type Registrant } from '../passkeys/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -206,21 +206,35 @@ export function registerPasskeyRoutes(
     async (req) => ({ passkeys: await passkeys.list(player(req).subjectRef) }),
   );
 
-  app.delete(
-    '/v1/passkeys/:id',
-    {
-      schema: {
-        summary: 'Revoke one of your passkeys: every session it opened ends at its next request, on every node',
-        ...secured,
-        params: Type.Object({ id: CredentialId }, { additionalProperties: false }),
-        response: { 200: Type.Object({ revoked: Type.Boolean() }), ...authErrors },
+  /** `DELETE path` (`path` ends with `:id`): the calling player revokes one of its own; `{ revoked: true }`. */
+  const revokeRoute = (
+    path: string,
+    summary: string,
+    id: TString,
+    revoke: (subjectRef: string, id: string) => Promise<unknown>,
+  ) =>
+    app.delete(
+      path,
+      {
+        schema: {
+          summary,
+          ...secured,
+          params: Type.Object({ id }, { additionalProperties: false }),
+          response: { 200: Type.Object({ revoked: Type.Boolean() }), ...authErrors },
+        },
+        onRequest: authenticate,
       },
-      onRequest: authenticate,
-    },
-    async (req) => {
-      await passkeys.revoke(player(req).subjectRef, req.params.id);
-      return { revoked: true };
-    },
+      async (req) => {
+        await revoke(player(req).subjectRef, req.params.id);
+        return { revoked: true };
+      },
+    );
+
+  revokeRoute(
+    '/v1/passkeys/:id',
+    'Revoke one of your passkeys: every session it opened ends at its next request, on every node',
+    CredentialId,
+    (subjectRef, id) => passkeys.revoke(subjectRef, id),
   );
 
   app.get(
@@ -236,21 +250,8 @@ export function registerPasskeyRoutes(
     async (req) => ({ sessions: await passkeys.sessions(player(req)) }),
   );
 
-  app.delete(
-    '/v1/passkeys/sessions/:id',
-    {
-      schema: {
-        summary: 'Revoke one of your sessions',
-        ...secured,
-        params: Type.Object({ id: SessionId }, { additionalProperties: false }),
-        response: { 200: Type.Object({ revoked: Type.Boolean() }), ...authErrors },
-      },
-      onRequest: authenticate,
-    },
-    async (req) => {
-      await passkeys.revokeSession(player(req).subjectRef, req.params.id);
-      return { revoked: true };
-    },
+  revokeRoute('/v1/passkeys/sessions/:id', 'Revoke one of your sessions', SessionId, (subjectRef, id) =>
+    passkeys.revokeSession(subjectRef, id),
   );
 
   app.post(

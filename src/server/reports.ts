@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import type { IncidentRegister } from '../incidents/index.ts';
@@ -206,6 +207,25 @@ export function registerReportRoutes(app: App, o: RecordRoutesOptions, a: Accoun
 
   const idParams = Type.Object({ id: IncidentId }, { additionalProperties: false });
 
+  /**
+   * A change of incident `:id`: decided (manageIncidents) for the body's purpose (by default
+   * breach notification), then done by `op` with the rest of the body.
+   */
+  const changeIncident = <B extends { purpose?: string }, T>(
+    req: FastifyRequest & { readonly params: { readonly id: string }; readonly body: B },
+    op: (
+      id: string,
+      rest: Omit<B, 'purpose'>,
+      access: { actor: string; purpose: string; policy: string },
+    ) => Promise<T>,
+  ): Promise<T> => {
+    const p = principalOf(req);
+    const { purpose = PURPOSE, ...rest } = req.body;
+    return decided(p, 'manageIncidents', manage, `incident:${req.params.id}`, purpose, (policy) =>
+      op(req.params.id, rest, { actor: p.actor, purpose, policy }),
+    );
+  };
+
   app.get(
     '/v1/incidents/:id',
     {
@@ -236,13 +256,7 @@ export function registerReportRoutes(app: App, o: RecordRoutesOptions, a: Accoun
       },
       onRequest: authenticate,
     },
-    async (req) => {
-      const p = principalOf(req);
-      const { purpose = PURPOSE, ...q } = req.body;
-      return decided(p, 'manageIncidents', manage, `incident:${req.params.id}`, purpose, (policy) =>
-        a.incidents.assess(req.params.id, q, { actor: p.actor, purpose, policy }),
-      );
-    },
+    async (req) => changeIncident(req, (id, q, access) => a.incidents.assess(id, q, access)),
   );
 
   app.post(
@@ -266,13 +280,7 @@ export function registerReportRoutes(app: App, o: RecordRoutesOptions, a: Accoun
       },
       onRequest: authenticate,
     },
-    async (req) => {
-      const p = principalOf(req);
-      const { purpose = PURPOSE, ...n } = req.body;
-      return decided(p, 'manageIncidents', manage, `incident:${req.params.id}`, purpose, (policy) =>
-        a.incidents.notify(req.params.id, n, { actor: p.actor, purpose, policy }),
-      );
-    },
+    async (req) => changeIncident(req, (id, n, access) => a.incidents.notify(id, n, access)),
   );
 
   app.post(
@@ -288,12 +296,6 @@ export function registerReportRoutes(app: App, o: RecordRoutesOptions, a: Accoun
       },
       onRequest: authenticate,
     },
-    async (req) => {
-      const p = principalOf(req);
-      const { purpose = PURPOSE, ...c } = req.body;
-      return decided(p, 'manageIncidents', manage, `incident:${req.params.id}`, purpose, (policy) =>
-        a.incidents.close(req.params.id, c, { actor: p.actor, purpose, policy }),
-      );
-    },
+    async (req) => changeIncident(req, (id, c, access) => a.incidents.close(id, c, access)),
   );
 }

@@ -1,5 +1,4 @@
 import { Type } from 'typebox';
-import { encodeAuditEntry } from '../audit/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Retention } from '../retention/index.ts';
@@ -30,26 +29,14 @@ const Reason = body({
  * is logged. Processors acknowledge notifications with requests signed by their webhook secret.
  */
 export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: RightsRoutesOptions, gate: Gate): void {
-  const { clock, authenticate, principalOf } = gate;
+  const { authenticate, principalOf, logOutcome } = gate;
   const { rights, retention } = r;
   const secured = { security: [{ bearer: [] }] };
 
   /** Refuses (and logs) a caller whose token lacks `cap`. */
   const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
     if (p.role !== 'player' && p.capabilities.includes(cap)) return;
-    await o.log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: p.actor,
-          action: 'policy.decision',
-          resource: label,
-          purpose: 'data-subject-rights',
-          outcome: 'denied',
-          time: clock.now(),
-          details: { action: cap, decision: 'deny' },
-        }),
-      ),
-    );
+    await logOutcome(p, label, 'data-subject-rights', 'denied', { action: cap, decision: 'deny' });
     throw new VerityError(
       'VERITY_E_ACCESS_DENIED',
       `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,

@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import { ABSENT_OWNER, type ResourceRef } from '../access/index.ts';
-import { encodeAuditEntry } from '../audit/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { Sessions } from '../principals/index.ts';
 import type { SessionRow } from '../store/index.ts';
@@ -30,7 +29,7 @@ function sessionResource(id: string, r: Pick<SessionRow, 'subjectRef' | 'opener'
  * opening and revocation is audited; every decision, allow or deny, is logged.
  */
 export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions: Sessions, gate: Gate): void {
-  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal } = gate;
+  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal, logOutcome } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   app.post(
@@ -141,19 +140,13 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
         return { revoked: 0 };
       }
       if (r.refused > 0) {
-        await o.log.submit((_tx, batch) =>
-          batch.add(
-            encodeAuditEntry({
-              actor: p.actor,
-              action: 'policy.decision',
-              resource: label,
-              purpose: PURPOSE,
-              outcome: 'denied',
-              time: clock.now(),
-              policy: engine.policyHash,
-              details: { action: 'revokeSession', decision: 'deny', permitted: r.revoked.length, refused: r.refused },
-            }),
-          ),
+        await logOutcome(
+          p,
+          label,
+          PURPOSE,
+          'denied',
+          { action: 'revokeSession', decision: 'deny', permitted: r.revoked.length, refused: r.refused },
+          engine.policyHash,
         );
         if (r.revoked.length === 0)
           throw new VerityError(

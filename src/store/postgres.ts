@@ -223,6 +223,14 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
       // An idle connection died (server restart); the pool drops it and the next query reconnects.
     });
   const fail = (e: unknown): unknown => translate(e, where);
+  /** A connection of `pool`, its failure a typed store error. */
+  const connect = async (pool: pg.Pool): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (e) {
+      throw fail(e);
+    }
+  };
   try {
     await readPool.query('SELECT 1');
   } catch (e) {
@@ -271,12 +279,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
     writer?: () => Writer | undefined,
   ): Promise<T> =>
     queue.run(async () => {
-      let client: pg.PoolClient;
-      try {
-        client = await writePool.connect();
-      } catch (e) {
-        throw fail(e);
-      }
+      const client = await connect(writePool);
       let broken = false;
       const tx = new TxState();
       const sent: Promise<unknown>[] = [];
@@ -362,12 +365,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
 
     async migrate(): Promise<void> {
       if (closed) throw closedError();
-      let c: pg.PoolClient;
-      try {
-        c = await readPool.connect();
-      } catch (e) {
-        throw fail(e);
-      }
+      const c = await connect(readPool);
       let broken = false;
       try {
         // A session lock, not the write lock: DDL of concurrent migrations (CREATE ... races on

@@ -1,7 +1,7 @@
 // Every query of the store, written once with Kysely for both dialects and compiled once per store
 // (queries()). The few differences between the dialects are flags here (the SQLite subject tag) or
 // bulk statements of the PostgreSQL adapter (postgres-bulk.ts). Private to src/store.
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder, type StringReference, sql } from 'kysely';
 import type { Database } from './schema.ts';
 import { arg, builder, type Compiled, compileAll, type DialectName } from './sql.ts';
 
@@ -67,6 +67,31 @@ function activeSessions(db: ReturnType<typeof builder>) {
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', arg('now'))
     .where('id', '>', arg('after'));
+}
+
+/**
+ * The SET list of an upsert that keeps the new row: `c = excluded.c` for each column. (`never`
+ * like arg(): the reference stands for a value of whatever type the column has.)
+ */
+function takeExcluded<C extends string>(...columns: readonly C[]): Record<C, RawBuilder<never>> {
+  return Object.fromEntries(columns.map((c) => [c, sql.ref<never>(`excluded.${c}`)])) as Record<C, RawBuilder<never>>;
+}
+
+/** A page of rows in `key` order: `limit` of them, from the first with a key above `after`. */
+function pageAfter<TB extends keyof Database, O>(key: StringReference<Database, TB>) {
+  return (q: SelectQueryBuilder<Database, TB, O>) => q.where(key, '>', arg('after')).orderBy(key).limit(arg('limit'));
+}
+
+/** The state-map nodes at `n` positions, named p0 to p(n-1). */
+function getNodes(db: ReturnType<typeof builder>, n: number) {
+  return db
+    .selectFrom('state_nodes')
+    .select(['pos', 'node'])
+    .where(
+      'pos',
+      'in',
+      Array.from({ length: n }, (_, i) => arg<Uint8Array>(`p${i}`)),
+    );
 }
 
 /** Builds and compiles the store's queries for a dialect (and PostgreSQL schema). */
@@ -148,42 +173,20 @@ export function queries(dialect: DialectName, schema?: string) {
       .select(OBJECT_COLUMNS)
       .where('kind', '=', arg('kind'))
       .where('id', '=', arg('id')),
-    listObjects: db
-      .selectFrom('objects')
-      .select(OBJECT_COLUMNS)
-      .where('kind', '=', arg('kind'))
-      .where('id', '>', arg('after'))
-      .orderBy('id')
-      .limit(arg('limit')),
+    listObjects: db.selectFrom('objects').select(OBJECT_COLUMNS).where('kind', '=', arg('kind')).$call(pageAfter('id')),
     listOwnerObjects: db
       .selectFrom('objects')
       .select(OBJECT_COLUMNS)
       .where('kind', '=', arg('kind'))
       .where('owner', '=', arg('owner'))
-      .where('id', '>', arg('after'))
-      .orderBy('id')
-      .limit(arg('limit')),
+      .$call(pageAfter('id')),
     getSchema: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).where('type', '=', arg('type')),
     listSchemas: db.selectFrom('schemas').select(['type', 'schema', 'created_at']).orderBy('type'),
 
     // Nodes of the state map by position, 8 or 64 at a time (shorter lists are padded with a
     // position no node has: the empty blob).
-    getNodes8: db
-      .selectFrom('state_nodes')
-      .select(['pos', 'node'])
-      .where(
-        'pos',
-        'in',
-        Array.from({ length: 8 }, (_, i) => arg<Uint8Array>(`p${i}`)),
-      ),
-    getNodes64: db
-      .selectFrom('state_nodes')
-      .select(['pos', 'node'])
-      .where(
-        'pos',
-        'in',
-        Array.from({ length: 64 }, (_, i) => arg<Uint8Array>(`p${i}`)),
-      ),
+    getNodes8: getNodes(db, 8),
+    getNodes64: getNodes(db, 64),
     hasNodes: db.selectFrom('state_nodes').select('pos').limit(sql.lit(1)),
     // Every row of a table in key order, a page at a time: state-map rebuilds and checks.
     scanRecords: db
@@ -198,25 +201,10 @@ export function queries(dialect: DialectName, schema?: string) {
       .orderBy('id')
       .orderBy('version')
       .limit(arg('limit')),
-    scanKeys: db
-      .selectFrom('subject_keys')
-      .select(SUBJECT_KEY_COLUMNS)
-      .where('subject_ref', '>', arg('after'))
-      .orderBy('subject_ref')
-      .limit(arg('limit')),
-    scanFacts: db
-      .selectFrom('subject_facts')
-      .select(SUBJECT_FACTS_COLUMNS)
-      .where('subject_ref', '>', arg('after'))
-      .orderBy('subject_ref')
-      .limit(arg('limit')),
+    scanKeys: db.selectFrom('subject_keys').select(SUBJECT_KEY_COLUMNS).$call(pageAfter('subject_ref')),
+    scanFacts: db.selectFrom('subject_facts').select(SUBJECT_FACTS_COLUMNS).$call(pageAfter('subject_ref')),
     listMeta: db.selectFrom('meta').select(['key', 'value']).orderBy('key'),
-    scanSessions: db
-      .selectFrom('sessions')
-      .select(SESSION_COLUMNS)
-      .where('id', '>', arg('after'))
-      .orderBy('id')
-      .limit(arg('limit')),
+    scanSessions: db.selectFrom('sessions').select(SESSION_COLUMNS).$call(pageAfter('id')),
     scanObjects: db
       .selectFrom('objects')
       .select(OBJECT_COLUMNS)
@@ -230,7 +218,7 @@ export function queries(dialect: DialectName, schema?: string) {
     setMeta: db
       .insertInto('meta')
       .values({ key: arg('key'), value: arg('value') })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: (eb) => eb.ref('excluded.value') })),
+      .onConflict((oc) => oc.column('key').doUpdateSet(takeExcluded('value'))),
     putHead: db
       .insertInto('log_head')
       .values({
@@ -242,13 +230,7 @@ export function queries(dialect: DialectName, schema?: string) {
         updated_at: arg('at'),
       })
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          size: eb.ref('excluded.size'),
-          root_hash: eb.ref('excluded.root_hash'),
-          frontier: eb.ref('excluded.frontier'),
-          checkpoint: eb.ref('excluded.checkpoint'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
+        oc.column('id').doUpdateSet(takeExcluded('size', 'root_hash', 'frontier', 'checkpoint', 'updated_at')),
       ),
     insertEntry: db.insertInto('log_entries').values({ idx: arg('idx'), data: arg('data') }),
     // INVARIANT: a stored tile never shrinks. The WHERE turns a narrower replacement into a no-op,
@@ -259,7 +241,7 @@ export function queries(dialect: DialectName, schema?: string) {
       .onConflict((oc) =>
         oc
           .columns(['level', 'idx'])
-          .doUpdateSet((eb) => ({ width: eb.ref('excluded.width'), hashes: eb.ref('excluded.hashes') }))
+          .doUpdateSet(takeExcluded('width', 'hashes'))
           .where((eb) => eb('excluded.width', '>=', eb.ref('log_tiles.width'))),
       ),
     insertRecord: db.insertInto('records').values({
@@ -317,23 +299,12 @@ export function queries(dialect: DialectName, schema?: string) {
         guardians: arg('guardians'),
         updated_at: arg('at'),
       })
-      .onConflict((oc) =>
-        oc.column('subject_ref').doUpdateSet((eb) => ({
-          minor: eb.ref('excluded.minor'),
-          guardians: eb.ref('excluded.guardians'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      ),
+      .onConflict((oc) => oc.column('subject_ref').doUpdateSet(takeExcluded('minor', 'guardians', 'updated_at'))),
     deleteFacts: db.deleteFrom('subject_facts').where('subject_ref', '=', arg('subject')),
     putSchema: db
       .insertInto('schemas')
       .values({ type: arg('type'), schema: arg('schema'), created_at: arg('createdAt') })
-      .onConflict((oc) =>
-        oc.column('type').doUpdateSet((eb) => ({
-          schema: eb.ref('excluded.schema'),
-          created_at: eb.ref('excluded.created_at'),
-        })),
-      ),
+      .onConflict((oc) => oc.column('type').doUpdateSet(takeExcluded('schema', 'created_at'))),
     insertToken: db.insertInto('tokens').values({
       id: arg('id'),
       secret_hash: arg('hash'),
@@ -347,7 +318,7 @@ export function queries(dialect: DialectName, schema?: string) {
     putNode: db
       .insertInto('state_nodes')
       .values({ pos: arg('pos'), node: arg('node') })
-      .onConflict((oc) => oc.column('pos').doUpdateSet({ node: (eb) => eb.ref('excluded.node') })),
+      .onConflict((oc) => oc.column('pos').doUpdateSet(takeExcluded('node'))),
     revokeToken: db
       .updateTable('tokens')
       .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(arg<number>('at'))) }))

@@ -403,9 +403,14 @@ export class Writer extends Reader implements RowWriter {
   }
 
   deleteSubjectKey(subjectRef: string): Promise<boolean> {
+    return this.#deleteOfSubject(this.b.q.deleteKey, subjectRef);
+  }
+
+  /** Runs a delete of one subject's row (`q` takes `subject`): whether there was one. */
+  #deleteOfSubject(q: Compiled, subjectRef: string): Promise<boolean> {
     return this.#mutate(async () => {
       checkText(subjectRef, 'subject ref');
-      return (await this.#changes(this.b.q.deleteKey, { subject: subjectRef })) > 0;
+      return (await this.#changes(q, { subject: subjectRef })) > 0;
     });
   }
 
@@ -426,10 +431,7 @@ export class Writer extends Reader implements RowWriter {
   }
 
   deleteSubjectFacts(subjectRef: string): Promise<boolean> {
-    return this.#mutate(async () => {
-      checkText(subjectRef, 'subject ref');
-      return (await this.#changes(this.b.q.deleteFacts, { subject: subjectRef })) > 0;
-    });
+    return this.#deleteOfSubject(this.b.q.deleteFacts, subjectRef);
   }
 
   putSchema(row: SchemaRow): Promise<void> {

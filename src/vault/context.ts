@@ -1,6 +1,6 @@
 // What every part of the vault shares: the injected outside world, the limits, who acts and why,
 // the checks of ids and purposes at the boundary, and the one way an audit entry is built.
-import { type AuditAction, type AuditEvent, encodeAuditEntry, PURPOSE_RE } from '../audit/index.ts';
+import { type AuditAction, type AuditEvent, encodeSuccessEntry, PURPOSE_RE } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { checkIdentifier } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
@@ -89,16 +89,7 @@ export function auditEntry(
   resource: string,
   extra?: AuditExtra,
 ): Uint8Array {
-  return encodeAuditEntry({
-    actor: access.actor,
-    ...(access.policy === undefined ? {} : { policy: access.policy }),
-    action,
-    resource,
-    purpose: access.purpose,
-    outcome: 'success',
-    time: clock.now(),
-    ...extra,
-  });
+  return encodeSuccessEntry(access, { action, resource, time: clock.now(), ...extra });
 }
 
 /** Appends one audit entry on its own (no other change in the transaction); resolves to its index. */

@@ -181,8 +181,8 @@ export class Vault {
   }
 
   /** The log pseudonym of a subject (by reference), or undefined when it has no key (none yet, or shredded). */
-  async pseudonymOf(subjectRef: string): Promise<string | undefined> {
-    return (await this.#keyring.stored(subjectRef))?.pseudonym;
+  pseudonymOf(subjectRef: string): Promise<string | undefined> {
+    return this.auditPseudonym(subjectRef);
   }
 
   /** `shredSubject` for a subject known by its reference only (a player session names no subject id). */

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { encodeAuditEntry } from '../audit/index.ts';
+import { encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { DidWebIdentities } from '../did/index.ts';
 import { fromBase64Url, type JsonValue, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
@@ -14,7 +14,7 @@ import {
   StatusList,
   signStatusListToken,
 } from '../sdjwt/index.ts';
-import type { Store, StoreWriter } from '../store/index.ts';
+import { nextObject, type Store, type StoreWriter } from '../store/index.ts';
 
 /** Object kinds: issued credentials (metadata only, never claims) and status lists. */
 export const CREDENTIAL_KIND = 'vc.credential';
@@ -172,14 +172,9 @@ export class Credentials {
         used: toBase64Url(new Uint8Array(LIST_SIZE / 8)),
         allocated: 0,
       };
-      await tx.putObject({
-        kind: STATUS_LIST_KIND,
-        id: 'open',
-        owner: '',
-        body: JSON.stringify({ id }),
-        version: (open?.version ?? 0) + 1,
-        updatedAt: this.#clock.now(),
-      });
+      await tx.putObject(
+        nextObject(open, { kind: STATUS_LIST_KIND, id: 'open', doc: { id }, updatedAt: this.#clock.now() }),
+      );
     }
     const used = fromBase64Url(body.used);
     // Random allocation (draft-ietf-oauth-status-list 12.2): an index says nothing about issuance order.
@@ -264,16 +259,15 @@ export class Credentials {
         updatedAt: now,
       });
       batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action: 'credential.issue',
-          resource: `credential:${id}`,
-          purpose: 'identity',
-          outcome: 'success',
-          time: now,
-          details: { type: req.type, list: list.id },
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose: 'identity' },
+          {
+            action: 'credential.issue',
+            resource: `credential:${id}`,
+            time: now,
+            details: { type: req.type, list: list.id },
+          },
+        ),
       );
       return record;
     });
@@ -359,21 +353,20 @@ export class Credentials {
       const next: CredentialRecord = { ...rec, status };
       await tx.putObject({ ...row, body: JSON.stringify(next), version: row.version + 1, updatedAt: now });
       batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          ...(access.policy === undefined ? {} : { policy: access.policy }),
-          action:
-            status === 'revoked'
-              ? 'credential.revoke'
-              : status === 'suspended'
-                ? 'credential.suspend'
-                : 'credential.reinstate',
-          resource: `credential:${id}`,
-          purpose: 'identity',
-          outcome: 'success',
-          time: now,
-          details: { type: rec.type },
-        }),
+        encodeSuccessEntry(
+          { ...access, purpose: 'identity' },
+          {
+            action:
+              status === 'revoked'
+                ? 'credential.revoke'
+                : status === 'suspended'
+                  ? 'credential.suspend'
+                  : 'credential.reinstate',
+            resource: `credential:${id}`,
+            time: now,
+            details: { type: rec.type },
+          },
+        ),
       );
       return next;
     });

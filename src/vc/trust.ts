@@ -7,7 +7,7 @@ import { type JsonValue, parseJson, toHex, utf8 } from '../encoding/index.ts';
 import { CredentialError, InputError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { publicJwk } from '../sdjwt/index.ts';
-import type { Store } from '../store/index.ts';
+import { nextObject, type Store } from '../store/index.ts';
 
 /** Object kind of the trust list: one object per trusted issuer, by `iss`. */
 export const TRUSTED_ISSUER_KIND = 'vc.trusted-issuer';
@@ -91,14 +91,7 @@ export class TrustList {
     };
     await this.#log.submit(async (tx, batch) => {
       const prev = await tx.getObject(TRUSTED_ISSUER_KIND, input.iss);
-      await tx.putObject({
-        kind: TRUSTED_ISSUER_KIND,
-        id: input.iss,
-        owner: '',
-        body: JSON.stringify(issuer),
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      await tx.putObject(nextObject(prev, { kind: TRUSTED_ISSUER_KIND, id: input.iss, doc: issuer, updatedAt: now }));
       return batch.add(
         encodeAuditEntry({
           actor,

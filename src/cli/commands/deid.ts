@@ -6,8 +6,8 @@
 import { Deid } from '../../deid/index.ts';
 import { fromHex } from '../../encoding/index.ts';
 import type { Command, Group, OptionSpec, Values } from '../command.ts';
-import { ACTOR, DATA, int, opt, str, withVerity } from '../common.ts';
-import { out, outJson, stdinLines } from '../io.ts';
+import { ACTOR, DATA, int, opt, printWithVerity, str, withVerity } from '../common.ts';
+import { out, stdinLines } from '../io.ts';
 
 function purposeOpt(fallback: string): Record<string, OptionSpec> {
   return { purpose: { type: 'string', value: 'P', identifier: true, help: `the purpose (default ${fallback})` } };
@@ -47,12 +47,9 @@ const rotate: Command = {
   summary: 'start a new pseudonym key version for the domain',
   options: { ...DATA, ...DOMAIN, ...purposeOpt('key-management') },
   async run({ values }) {
-    await outJson(
-      await withVerity(values, (v) =>
-        new Deid(v).pseudonyms.rotate(str(values, 'domain'), access(values, 'key-management')),
-      ),
+    return printWithVerity(values, (v) =>
+      new Deid(v).pseudonyms.rotate(str(values, 'domain'), access(values, 'key-management')),
     );
-    return 0;
   },
 };
 
@@ -67,17 +64,14 @@ const tokenize: Command = {
   },
   args: ['VALUE'],
   async run({ values, positionals }) {
-    await outJson(
-      await withVerity(values, (v) =>
-        new Deid(v).tokenize(
-          str(values, 'subject'),
-          positionals[0] as string,
-          str(values, 'domain'),
-          access(values, 'service-provision'),
-        ),
+    return printWithVerity(values, (v) =>
+      new Deid(v).tokenize(
+        str(values, 'subject'),
+        positionals[0] as string,
+        str(values, 'domain'),
+        access(values, 'service-provision'),
       ),
     );
-    return 0;
   },
 };
 
@@ -87,12 +81,9 @@ const detokenize: Command = {
   options: { ...DATA, ...purposeOpt('legal-obligation') },
   args: ['TOKEN'],
   async run({ values, positionals }) {
-    await outJson(
-      await withVerity(values, (v) =>
-        new Deid(v).detokenize(positionals[0] as string, access(values, 'legal-obligation')),
-      ),
+    return printWithVerity(values, (v) =>
+      new Deid(v).detokenize(positionals[0] as string, access(values, 'legal-obligation')),
     );
-    return 0;
   },
 };
 

@@ -1,9 +1,8 @@
 /** `verity did show|rotate`: Verity's own did:web identities on a data directory. */
 
 import type { Command, Group } from '../command.ts';
-import { ACTOR, DATA, opt, withVerity } from '../common.ts';
+import { ACTOR, DATA, opt, printWithVerity } from '../common.ts';
 import { DID_HOST, didHost, identityServices } from '../identity.ts';
-import { outJson } from '../io.ts';
 
 const PATH = {
   path: { type: 'string', value: 'NAME', help: 'an identity under a path (did:web:HOST:NAME), e.g. a service' },
@@ -23,17 +22,14 @@ function identityCommand(
     summary,
     options: { ...DATA, ...DID_HOST, ...PATH },
     async run({ values }) {
-      await outJson(
-        await withVerity(values, async (v) => {
-          const { identities } = identityServices(v, didHost(values));
-          const path = opt(values, 'path');
-          const did = identities.didFor(path === undefined ? [] : [path]);
-          await identities.ensure(did, { actor: ACTOR });
-          await change(identities, did);
-          return identities.document(did);
-        }),
-      );
-      return 0;
+      return printWithVerity(values, async (v) => {
+        const { identities } = identityServices(v, didHost(values));
+        const path = opt(values, 'path');
+        const did = identities.didFor(path === undefined ? [] : [path]);
+        await identities.ensure(did, { actor: ACTOR });
+        await change(identities, did);
+        return identities.document(did);
+      });
     },
   };
 }

@@ -3,8 +3,8 @@
 import type { DpQuery } from '../../deid/index.ts';
 import { Deid } from '../../deid/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
-import { ACTOR, DATA, num, opt, str, withVerity } from '../common.ts';
-import { outJson, stdinLines } from '../io.ts';
+import { ACTOR, DATA, num, opt, printWithVerity, str } from '../common.ts';
+import { stdinLines } from '../io.ts';
 
 const COMMON: Record<string, OptionSpec> = {
   ...DATA,
@@ -31,7 +31,7 @@ const create: Command = {
       if (!Number.isFinite(n)) usage(`not a number: ${JSON.stringify(l.slice(0, 40))}`, 'dp create');
       return n;
     });
-    const r = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       new Deid(v).datasets.create(
         str(values, 'name'),
         numbers,
@@ -39,8 +39,6 @@ const create: Command = {
         access(values),
       ),
     );
-    await outJson(r);
-    return 0;
   },
 };
 
@@ -72,8 +70,7 @@ const query: Command = {
       ...(n('q') === undefined ? {} : { q: n('q') }),
       ...(edges === undefined ? {} : { edges: edges.split(',').map(Number) }),
     } as unknown as DpQuery;
-    await outJson(await withVerity(values, (v) => new Deid(v).datasets.query(str(values, 'name'), q, access(values))));
-    return 0;
+    return printWithVerity(values, (v) => new Deid(v).datasets.query(str(values, 'name'), q, access(values)));
   },
 };
 

@@ -5,8 +5,8 @@ import { toBase64Url } from '../../encoding/index.ts';
 import { type AffectedQuery, IncidentRegister, type IncidentStatus } from '../../incidents/index.ts';
 import { AccessReports } from '../../reports/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
-import { ACTOR, DATA, int, list, type Opened, opt, str, withVerity } from '../common.ts';
-import { outJson, readInput } from '../io.ts';
+import { ACTOR, DATA, int, list, type Opened, opt, printWithVerity, str } from '../common.ts';
+import { readInput } from '../io.ts';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -92,7 +92,7 @@ const open: Command = {
     const detectedAt = timeOpt(values, 'detected-at', where);
     const awareAt = timeOpt(values, 'aware-at', where) ?? detectedAt;
     const affected = windowFrom(values, where, false);
-    const i = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       registerOf(v).open(
         {
           description: str(values, 'description'),
@@ -104,8 +104,6 @@ const open: Command = {
         access,
       ),
     );
-    await outJson(i);
-    return 0;
   },
 };
 
@@ -115,8 +113,7 @@ const assess: Command = {
   options: { ...DATA, ...ID, ...WINDOW },
   async run({ values }) {
     const q = windowFrom(values, 'incidents assess', true) as AffectedQuery;
-    await outJson(await withVerity(values, (v) => registerOf(v).assess(str(values, 'id'), q, access)));
-    return 0;
+    return printWithVerity(values, (v) => registerOf(v).assess(str(values, 'id'), q, access));
   },
 };
 
@@ -132,15 +129,13 @@ const listCmd: Command = {
     const status = opt(values, 'status');
     if (status !== undefined && !['open', 'notified', 'closed'].includes(status))
       usage('--status must be open, notified or closed', 'incidents list');
-    const rows = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       registerOf(v).list({
         ...(status === undefined ? {} : { status: status as IncidentStatus }),
         overdue: values['overdue'] === true,
         limit: 1000,
       }),
     );
-    await outJson(rows);
-    return 0;
   },
 };
 
@@ -149,8 +144,7 @@ const show: Command = {
   summary: 'one incident: affected subjects, notifications and evidence, its clock',
   options: { ...DATA, ...ID },
   async run({ values }) {
-    await outJson(await withVerity(values, (v) => registerOf(v).get(str(values, 'id'))));
-    return 0;
+    return printWithVerity(values, (v) => registerOf(v).get(str(values, 'id')));
   },
 };
 
@@ -190,7 +184,7 @@ const notify: Command = {
     const at = timeOpt(values, 'at', where);
     const subjects = int(values, 'subjects', false);
     const delayReason = opt(values, 'delay-reason');
-    const i = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       registerOf(v).notify(
         str(values, 'id'),
         {
@@ -204,8 +198,6 @@ const notify: Command = {
         access,
       ),
     );
-    await outJson(i);
-    return 0;
   },
 };
 
@@ -220,15 +212,13 @@ const close: Command = {
   },
   async run({ values }) {
     const notRequired = opt(values, 'not-required');
-    const i = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       registerOf(v).close(
         str(values, 'id'),
         { resolution: str(values, 'resolution'), ...(notRequired === undefined ? {} : { notRequired }) },
         access,
       ),
     );
-    await outJson(i);
-    return 0;
   },
 };
 

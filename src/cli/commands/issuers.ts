@@ -4,8 +4,8 @@ import { parseJson } from '../../encoding/index.ts';
 import { type IssuerInput, Issuers, MAX_JWKS_BYTES } from '../../oidc/index.ts';
 import { Sessions } from '../../principals/index.ts';
 import type { Command, Group, Values } from '../command.ts';
-import { ACTOR, DATA, int, list, type Opened, opt, str, withVerity } from '../common.ts';
-import { outJson, readInput } from '../io.ts';
+import { ACTOR, DATA, int, list, type Opened, opt, printWithVerity, str } from '../common.ts';
+import { readInput } from '../io.ts';
 
 const ACCESS = { actor: ACTOR, purpose: 'administration' };
 const NAME = { type: 'string', value: 'NAME', required: true, help: 'the issuer’s short name in Verity' } as const;
@@ -81,8 +81,7 @@ const add: Command = {
       ...optional('clockSkewSeconds', skew),
       ...optional('maxTokenAgeSeconds', age),
     };
-    await outJson(await withVerity(values, (v) => issuersOf(v).add(input, ACCESS)));
-    return 0;
+    return printWithVerity(values, (v) => issuersOf(v).add(input, ACCESS));
   },
 };
 
@@ -95,8 +94,7 @@ const listCmd: Command = {
   summary: 'the trusted identity providers, with their keys by id',
   options: { ...DATA, all: { type: 'boolean', help: 'removed ones too' } },
   async run({ values }) {
-    await outJson(await withVerity(values, (v) => issuersOf(v).list(values['all'] === true)));
-    return 0;
+    return printWithVerity(values, (v) => issuersOf(v).list(values['all'] === true));
   },
 };
 
@@ -105,8 +103,7 @@ const remove: Command = {
   summary: 'stop trusting an identity provider: every session it signed in ends at once, on every node',
   options: { ...DATA, name: NAME },
   async run({ values }) {
-    await outJson(await withVerity(values, (v) => issuersOf(v).remove(str(values, 'name'), ACCESS)));
-    return 0;
+    return printWithVerity(values, (v) => issuersOf(v).remove(str(values, 'name'), ACCESS));
   },
 };
 
@@ -121,8 +118,7 @@ const rotate: Command = {
   details: 'A key left out of the new set is refused from then on.',
   async run({ values }) {
     const jwks = await jwksFile(values);
-    await outJson(await withVerity(values, (v) => issuersOf(v).rotate(str(values, 'name'), jwks, ACCESS)));
-    return 0;
+    return printWithVerity(values, (v) => issuersOf(v).rotate(str(values, 'name'), jwks, ACCESS));
   },
 };
 

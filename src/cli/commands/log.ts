@@ -4,7 +4,7 @@ import { fromBase64, fromUtf8, toBase64 } from '../../encoding/index.ts';
 import { checkCheckpointAdvance, describeEntry, verifyLogStorage } from '../../log/index.ts';
 import { openNote, parseCheckpoint } from '../../note/index.ts';
 import { type Command, type Group, usage } from '../command.ts';
-import { DATA, int, opt, withLog } from '../common.ts';
+import { DATA, int, opt, printWithLog, withLog } from '../common.ts';
 import { out, outJson, readInput } from '../io.ts';
 import { verifyCommands } from './log-verify.ts';
 
@@ -44,8 +44,7 @@ const proveInclusion: Command = {
   async run({ values }) {
     const index = int(values, 'index', true);
     const size = int(values, 'size', false);
-    await outJson(await withLog(values, ({ log }) => log.inclusionProof(index, size)));
-    return 0;
+    return printWithLog(values, ({ log }) => log.inclusionProof(index, size));
   },
 };
 
@@ -60,14 +59,12 @@ const proveConsistency: Command = {
   async run({ values }) {
     const from = int(values, 'from', true);
     const to = int(values, 'to', false);
-    const proof = await withLog(values, async ({ log }) => {
+    return printWithLog(values, async ({ log }) => {
       const c = await log.consistencyProof(from, to);
       // The checkpoint that signs the larger tree, so `verify-proof` can check who vouches for it.
       const head = await log.head();
       return head.size === c.size2 && toBase64(head.rootHash) === c.root2 ? { ...c, checkpoint: head.checkpoint } : c;
     });
-    await outJson(proof);
-    return 0;
   },
 };
 
@@ -81,13 +78,11 @@ const entries: Command = {
   },
   async run({ values }) {
     const from = int(values, 'from', true);
-    const rows = await withLog(values, async ({ log }) => {
+    return printWithLog(values, async ({ log }) => {
       const to = int(values, 'to', false) ?? Math.min((await log.head()).size, from + 100);
       if (to - from > 10_000) usage('at most 10000 entries at a time', 'log entries');
       return (await log.entries(from, to)).map((e, i) => describeEntry(e, from + i));
     });
-    await outJson(rows);
-    return 0;
   },
 };
 

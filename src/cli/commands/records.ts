@@ -6,7 +6,7 @@ import type { LifecycleState } from '../../store/index.ts';
 import { gated } from '../authorize.ts';
 import type { Command, Group, Values } from '../command.ts';
 import { usage } from '../command.ts';
-import { ACTOR, DATA, int, type Opened, opt, REMOTE, sdkFor, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, int, type Opened, opt, printWithVerity, REMOTE, sdkFor, str, withVerity } from '../common.ts';
 import { outJson, readInput, readStdin } from '../io.ts';
 
 const PURPOSE = {
@@ -227,15 +227,12 @@ const transition: Command = {
   options: { ...DATA, ...PURPOSE, to: { type: 'string', value: 'STATE', required: true, help: 'the new state' } },
   args: ['ID'],
   async run({ values, positionals }) {
-    await outJson(
-      await withVerity(values, (v) =>
-        v.vault.transition(positionals[0] as string, str(values, 'to') as LifecycleState, {
-          actor: ACTOR,
-          purpose: str(values, 'purpose'),
-        }),
-      ),
+    return printWithVerity(values, (v) =>
+      v.vault.transition(positionals[0] as string, str(values, 'to') as LifecycleState, {
+        actor: ACTOR,
+        purpose: str(values, 'purpose'),
+      }),
     );
-    return 0;
   },
 };
 

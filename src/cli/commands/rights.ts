@@ -5,7 +5,7 @@ import { fromUtf8, parseJson } from '../../encoding/index.ts';
 import { Retention, tableRules } from '../../retention/index.ts';
 import { REASON_KINDS, RIGHT_TYPES, type RightType, readLimits } from '../../rights/index.ts';
 import { type Command, type Group, usage } from '../command.ts';
-import { ACTOR, DATA, list, opt, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, list, opt, printWithVerity, str, withVerity } from '../common.ts';
 import { outJson, readInput } from '../io.ts';
 
 const ID = { type: 'string', value: 'ID', required: true, help: 'the request id (rr_...)' } as const;
@@ -39,7 +39,7 @@ const request: Command = {
       usage(`--type must be one of ${RIGHT_TYPES.join(', ')}`, 'rights request');
     const purposes = list(values, 'purpose');
     const ref = opt(values, 'evidence-ref');
-    const r = await withVerity(values, async (v) =>
+    return printWithVerity(values, async (v) =>
       v.rights.file({
         type: type as RightType,
         subjectRef: await v.vault.subjectRef(str(values, 'subject')),
@@ -53,8 +53,6 @@ const request: Command = {
         ...(purposes.length === 0 ? {} : { scope: { purposes } }),
       }),
     );
-    await outJson(r);
-    return 0;
   },
 };
 
@@ -67,7 +65,7 @@ const listCmd: Command = {
     subject: { type: 'string', value: 'S', identifier: true, help: 'only the requests of this player' },
   },
   async run({ values }) {
-    const r = await withVerity(values, async (v) => {
+    return printWithVerity(values, async (v) => {
       if (values['overdue'] === true) return v.rights.requests.overdue();
       const s = opt(values, 'subject');
       return v.rights.requests.list({
@@ -75,8 +73,6 @@ const listCmd: Command = {
         ...(s === undefined ? {} : { subjectRef: await v.vault.subjectRef(s) }),
       });
     });
-    await outJson(r);
-    return 0;
   },
 };
 
@@ -85,12 +81,10 @@ const show: Command = {
   summary: 'one request: status, deadline, extensions, identity check, evidence, processor notifications',
   options: { ...DATA, id: ID },
   async run({ values }) {
-    const r = await withVerity(values, async (v) => {
+    return printWithVerity(values, async (v) => {
       const req = await v.rights.requests.get(str(values, 'id'));
       return { ...req, notifications: await v.rights.processors.notificationsOf(req.id) };
     });
-    await outJson(r);
-    return 0;
   },
 };
 
@@ -99,31 +93,22 @@ const REASON = {
   note: { type: 'string', value: 'TEXT', help: 'a note kept with the request (the log keeps its hash)' },
 } as const;
 
-const extend: Command = {
-  name: 'extend',
-  summary: 'extend the deadline as the regime allows, for a logged reason',
-  options: { ...DATA, id: ID, ...REASON },
-  async run({ values }) {
-    const r = await withVerity(values, (v) =>
-      v.rights.requests.extend(str(values, 'id'), { reason: str(values, 'reason'), note: opt(values, 'note') }, ACTOR),
-    );
-    await outJson(r);
-    return 0;
-  },
-};
+/** `extend` and `refuse`: a step on one request, for a logged reason. */
+function forReason(name: 'extend' | 'refuse', summary: string): Command {
+  return {
+    name,
+    summary,
+    options: { ...DATA, id: ID, ...REASON },
+    async run({ values }) {
+      return printWithVerity(values, (v) =>
+        v.rights.requests[name](str(values, 'id'), { reason: str(values, 'reason'), note: opt(values, 'note') }, ACTOR),
+      );
+    },
+  };
+}
 
-const refuse: Command = {
-  name: 'refuse',
-  summary: 'refuse a request, for a logged reason',
-  options: { ...DATA, id: ID, ...REASON },
-  async run({ values }) {
-    const r = await withVerity(values, (v) =>
-      v.rights.requests.refuse(str(values, 'id'), { reason: str(values, 'reason'), note: opt(values, 'note') }, ACTOR),
-    );
-    await outJson(r);
-    return 0;
-  },
-};
+const extend = forReason('extend', 'extend the deadline as the regime allows, for a logged reason');
+const refuse = forReason('refuse', 'refuse a request, for a logged reason');
 
 const complete: Command = {
   name: 'complete',
@@ -154,7 +139,7 @@ const complete: Command = {
             'corrections',
           ) as never);
     const records = list(values, 'record');
-    const r = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       v.rights.execute(
         str(values, 'id'),
         {
@@ -165,8 +150,6 @@ const complete: Command = {
         ACTOR,
       ),
     );
-    await outJson(r);
-    return 0;
   },
 };
 
@@ -175,8 +158,7 @@ const notify: Command = {
   summary: 'deliver the processors\u2019 pending notifications now (the server does it every 30 s)',
   options: { ...DATA },
   async run({ values }) {
-    await outJson(await withVerity(values, (v) => v.rights.processors.deliver()));
-    return 0;
+    return printWithVerity(values, (v) => v.rights.processors.deliver());
   },
 };
 

@@ -2,7 +2,7 @@
 
 import { checkSessionId, Sessions } from '../../principals/index.ts';
 import { type Command, type Group, usage, type Values } from '../command.ts';
-import { ACTOR, DATA, int, type Opened, opt, withVerity } from '../common.ts';
+import { ACTOR, DATA, int, type Opened, opt, printWithVerity, withVerity } from '../common.ts';
 import { outJson } from '../io.ts';
 
 const WHICH = {
@@ -39,14 +39,12 @@ const list: Command = {
   async run({ values }) {
     const limit = int(values, 'limit', false) ?? 100;
     const after = opt(values, 'after');
-    const r = await withVerity(values, async (v) =>
+    return printWithVerity(values, async (v) =>
       sessionsOf(v).list((await filterOf(values, v, 'sessions list')) ?? {}, {
         limit,
         ...(after === undefined ? {} : { after }),
       }),
     );
-    await outJson(r);
-    return 0;
   },
 };
 

@@ -3,7 +3,7 @@
 import { GUARDIANSHIP_EVIDENCE, type GuardianshipEvidence } from '../../vault/index.ts';
 import { gated } from '../authorize.ts';
 import { type Command, type Group, usage } from '../command.ts';
-import { ACTOR, DATA, list, opt, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, list, opt, printWithVerity, str } from '../common.ts';
 import { outJson } from '../io.ts';
 
 const shred: Command = {
@@ -22,15 +22,13 @@ const shred: Command = {
     'no-rotate': { type: 'boolean', help: 'do not rotate the key-encryption key afterwards' },
   },
   async run({ values }) {
-    const r = await withVerity(values, (v) =>
+    return printWithVerity(values, (v) =>
       v.vault.shredSubject(str(values, 'subject'), {
         actor: ACTOR,
         purpose: str(values, 'purpose'),
         rotate: values['no-rotate'] !== true,
       }),
     );
-    await outJson(r);
-    return 0;
   },
 };
 

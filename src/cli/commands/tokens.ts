@@ -2,7 +2,7 @@
 
 import { CAPABILITIES, Tokens } from '../../principals/index.ts';
 import type { Command, Group } from '../command.ts';
-import { ACTOR, DATA, int, list, opt, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, int, list, opt, printWithVerity, str, withVerity } from '../common.ts';
 import { out, outJson } from '../io.ts';
 
 const create: Command = {
@@ -60,8 +60,7 @@ const listTokens: Command = {
   summary: 'the tokens (never their secrets)',
   options: { ...DATA },
   async run({ values }) {
-    await outJson(await withVerity(values, (v) => new Tokens(v.store, v.log).list()));
-    return 0;
+    return printWithVerity(values, (v) => new Tokens(v.store, v.log).list());
   },
 };
 

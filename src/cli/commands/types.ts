@@ -2,8 +2,8 @@
 
 import { parseJson } from '../../encoding/index.ts';
 import type { Command, Group } from '../command.ts';
-import { ACTOR, DATA, str, withLog, withVerity } from '../common.ts';
-import { outJson, readInput } from '../io.ts';
+import { ACTOR, DATA, printWithLog, printWithVerity, str } from '../common.ts';
+import { readInput } from '../io.ts';
 
 const add: Command = {
   name: 'add',
@@ -19,12 +19,9 @@ const add: Command = {
       { maxBytes: 256 * 1024, maxDepth: 64 },
       'schema',
     );
-    await outJson(
-      await withVerity(values, (v) =>
-        v.vault.registerSchema(str(values, 'type'), schema, { actor: ACTOR, purpose: 'administration' }),
-      ),
+    return printWithVerity(values, (v) =>
+      v.vault.registerSchema(str(values, 'type'), schema, { actor: ACTOR, purpose: 'administration' }),
     );
-    return 0;
   },
 };
 
@@ -33,16 +30,13 @@ const listTypes: Command = {
   summary: 'the registered record types and their schemas (no secret needed)',
   options: { ...DATA },
   async run({ values }) {
-    await outJson(
-      await withLog(values, async ({ store }) =>
-        (await store.reader.listSchemas()).map((s) => ({
-          type: s.type,
-          createdAt: new Date(s.createdAt).toISOString(),
-          schema: JSON.parse(s.schema) as unknown,
-        })),
-      ),
+    return printWithLog(values, async ({ store }) =>
+      (await store.reader.listSchemas()).map((s) => ({
+        type: s.type,
+        createdAt: new Date(s.createdAt).toISOString(),
+        schema: JSON.parse(s.schema) as unknown,
+      })),
     );
-    return 0;
   },
 };
 

@@ -14,7 +14,7 @@ import {
   verifySdJwt,
 } from '../../vc/index.ts';
 import type { Command, Group } from '../command.ts';
-import { ACTOR, DATA, int, opt, str, withVerity } from '../common.ts';
+import { ACTOR, DATA, int, opt, printWithVerity, str, withVerity } from '../common.ts';
 import { DID_HOST, didHost, identityServices } from '../identity.ts';
 import { out, outJson, readInput, readStdin } from '../io.ts';
 
@@ -148,14 +148,11 @@ function statusCommand(name: 'revoke' | 'suspend' | 'reinstate', status: 'revoke
     options: { ...DATA, ...DID_HOST },
     args: ['ID'],
     async run({ values, positionals }) {
-      await outJson(
-        await withVerity(values, (v) =>
-          identityServices(v, didHost(values)).credentials.setStatus(positionals[0] as string, status, {
-            actor: ACTOR,
-          }),
-        ),
+      return printWithVerity(values, (v) =>
+        identityServices(v, didHost(values)).credentials.setStatus(positionals[0] as string, status, {
+          actor: ACTOR,
+        }),
       );
-      return 0;
     },
   };
 }
@@ -180,14 +177,11 @@ const trust: Command = {
             parseJson(await readInput(file, 256 * 1024), { maxBytes: 256 * 1024, maxDepth: 8 }, 'issuer key'),
           );
     const did = opt(values, 'did');
-    await outJson(
-      await withVerity(values, async (v) => {
-        const t = identityServices(v, didHost(values)).trust;
-        if (values['remove'] === true) return { removed: await t.distrust(iss, ACTOR) };
-        return t.trust({ iss, ...(jwks === undefined ? {} : { jwks }), ...(did === undefined ? {} : { did }) }, ACTOR);
-      }),
-    );
-    return 0;
+    return printWithVerity(values, async (v) => {
+      const t = identityServices(v, didHost(values)).trust;
+      if (values['remove'] === true) return { removed: await t.distrust(iss, ACTOR) };
+      return t.trust({ iss, ...(jwks === undefined ? {} : { jwks }), ...(did === undefined ? {} : { did }) }, ACTOR);
+    });
   },
 };
 
