@@ -84,6 +84,24 @@ function isConflict(e: unknown): boolean {
   return e instanceof StoreError && e.code === 'VERITY_E_STORE_CONFLICT';
 }
 
+/** The state object of an installed policy version (written once: versions are immutable). */
+function versionObject(id: string, policy: PrivacyPolicy, now: number, logIndex: number): ObjectRow {
+  return {
+    kind: POLICY_KIND,
+    id,
+    owner: '',
+    body: JSON.stringify({
+      version: policy.version,
+      hash: policy.hash,
+      installedAt: now,
+      logIndex,
+      document: policy.canonical,
+    }),
+    version: 1,
+    updatedAt: now,
+  };
+}
+
 /**
  * Privacy policy versions, declared regions and consent (FGMV-46 7.4.1). Construct with `open`,
  * which installs the policy given (a new version is stored and logged; an installed version with
@@ -167,21 +185,7 @@ export class Privacy {
           details: { version: policy.version, installed: known === undefined },
         }),
       );
-      if (known === undefined)
-        await tx.putObject({
-          kind: POLICY_KIND,
-          id,
-          owner: '',
-          body: JSON.stringify({
-            version: policy.version,
-            hash: policy.hash,
-            installedAt: now,
-            logIndex,
-            document: policy.canonical,
-          }),
-          version: 1,
-          updatedAt: now,
-        });
+      if (known === undefined) await tx.putObject(versionObject(id, policy, now, logIndex));
       await tx.putObject(
         nextObject(current, {
           kind: POLICY_KIND,
@@ -244,34 +248,15 @@ export class Privacy {
           details: { version: policy.version, installed: true, proposal: access.proposal },
         }),
       );
-      await tx.putObject({
-        kind: POLICY_KIND,
-        id,
-        owner: '',
-        body: JSON.stringify({
-          version: policy.version,
-          hash: policy.hash,
-          installedAt: now,
-          logIndex,
-          document: policy.canonical,
+      await tx.putObject(versionObject(id, policy, now, logIndex));
+      await tx.putObject(
+        nextObject(current, {
+          kind: POLICY_KIND,
+          id: CURRENT,
+          doc: { version: policy.version, hash: policy.hash, since: now, logIndex, enactedBy: access.proposal },
+          updatedAt: now,
         }),
-        version: 1,
-        updatedAt: now,
-      });
-      await tx.putObject({
-        kind: POLICY_KIND,
-        id: CURRENT,
-        owner: '',
-        body: JSON.stringify({
-          version: policy.version,
-          hash: policy.hash,
-          since: now,
-          logIndex,
-          enactedBy: access.proposal,
-        }),
-        version: (current?.version ?? 0) + 1,
-        updatedAt: now,
-      });
+      );
       if (inTx !== undefined) await inTx(tx, batch, logIndex);
       return { version: policy.version, hash: policy.hash, installedAt: now, logIndex };
     });
