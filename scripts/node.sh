@@ -3,6 +3,14 @@
 root=$(dirname "$(dirname "$(readlink -f "$0")")")
 . "$root/scripts/runtime.sh"
 verity_runtime "$root"
+# Node's on-disk compile cache: a `verity` process starts in about half the time once its modules
+# were compiled (measured: 1.6 s to 0.7-0.9 s for `verity help`). Kept inside this checkout (never a
+# shared temporary folder another user could write cached code into); where it cannot be written,
+# Node runs without it.
+if [ -z "${NODE_COMPILE_CACHE:-}" ] && [ -d "$root/node_modules" ]; then
+  NODE_COMPILE_CACHE="$root/node_modules/.cache/verity-compile"
+  export NODE_COMPILE_CACHE
+fi
 # A larger young generation: Verity allocates many short-lived buffers per request, and fewer
 # scavenges measured about 5% more sealed writes per second.
 exec "$NODE" --max-semi-space-size=16 --disable-warning=ExperimentalWarning "$@"
