@@ -35,7 +35,9 @@ export function authenticate(inner: RowStore, options: { baseline?: boolean } = 
           w = new StateWriter(tx, guard);
           const r = await fn(w);
           if (w.changed && !w.committed)
-            throw new TypeError('a write changed protected rows without committing the state map: write through the log');
+            throw new TypeError(
+              'a write changed protected rows without committing the state map: write through the log',
+            );
           return r;
         }, options);
       } catch (e) {
