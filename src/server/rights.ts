@@ -271,7 +271,7 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
           records: Type.Optional(Type.Array(RecordId, { minItems: 1, maxItems: 1000 })),
           purposes: Type.Optional(Type.Array(Purpose, { minItems: 1, maxItems: 16 })),
           reason: Type.String({ minLength: 1, maxLength: 500 }),
-          informedAt: Type.Optional(Type.String({ format: 'date-time' })),
+          informedAt: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'RFC 3339 date-time' })),
         }),
         response: { 200: Answer, ...bodyErrors },
       },
