@@ -48,6 +48,68 @@ describe('verity rights and retention (command line)', () => {
   });
   after(() => cleanup());
 
+  it('lifts a restriction and withdraws an objection (verity rights lift)', async () => {
+    const v = await openDataDir(data, { secret: TEST_SECRET });
+    let rec: string;
+    try {
+      rec = (
+        await v.vault.put({
+          actor: 'operator:test',
+          purpose: 'service-provision',
+          subject: 'player-9',
+          type: 'avatar.profile',
+          data: { name: 'Bo' },
+        })
+      ).id;
+    } finally {
+      await v.close();
+    }
+    const base = ['--data', data, '--subject', 'player-9'];
+    const restriction = verity(['rights', 'request', ...base, '--type', 'restriction']);
+    verity(['rights', 'complete', '--data', data, '--id', restriction.id]);
+    const objection = verity(['rights', 'request', ...base, '--type', 'objection', '--purpose', 'marketing']);
+    assert.deepEqual(verity(['rights', 'complete', '--data', data, '--id', objection.id]).limits, {
+      restricted: 1,
+      objections: ['marketing'],
+    });
+    const lift = (args: string[]) =>
+      spawnSync(BIN, ['rights', 'lift', ...base, ...args], {
+        env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
+        encoding: 'utf8',
+      });
+    // Art. 18(3): the operator says when the subject was informed before a restriction is lifted.
+    const uninformed = lift(['--record', rec, '--reason', 'court order ended']);
+    assert.notEqual(uninformed.status, 0);
+    assert.match(uninformed.stderr, /18\(3\)/);
+    const done = verity([
+      'rights',
+      'lift',
+      ...base,
+      '--record',
+      rec,
+      '--purpose',
+      'marketing',
+      '--reason',
+      'court order ended',
+      '--informed-at',
+      '2020-01-01T00:00:00Z',
+    ]);
+    assert.match(done.lift.id, /^lf_/);
+    assert.deepEqual(done.limits, { restricted: 0, objections: [] });
+    assert.deepEqual(done.lift.ends.sort(), [restriction.id, objection.id].sort());
+    assert.deepEqual(verity(['rights', 'show', '--data', data, '--id', restriction.id]).lifts, [done.lift.id]);
+    const twice = lift(['--purpose', 'marketing', '--reason', 'again']);
+    assert.notEqual(twice.status, 0);
+    assert.match(twice.stderr, /VERITY_E_RIGHTS_NOT_IN_FORCE/);
+    const w = await openDataDir(data, { secret: TEST_SECRET });
+    try {
+      const r = await w.vault.get(rec, { actor: 'operator:test', purpose: 'marketing' });
+      assert.deepEqual(r.data, { name: 'Bo' });
+    } finally {
+      await w.close();
+    }
+  });
+
   it('files, shows, carries out and lists requests; erasure keeps the log verifiable', () => {
     const access = verity(['rights', 'request', '--data', data, '--subject', 'player-7', '--type', 'access']);
     assert.match(access.id, /^rr_/);

@@ -1,7 +1,8 @@
 // Data-subject rights end to end through the HTTP API, on SQLite and PostgreSQL: each right filed,
 // carried out and completed with its evidence; the erasure's tombstones proven to the SDK while the
 // whole log still verifies; a portability bundle imported by a second Verity (a tampered one
-// refused); processors notified by signed webhooks and acknowledging; deadlines extended and
+// refused); processors notified by signed webhooks and acknowledging; restrictions lifted and
+// objections withdrawn (by the subject or rights.manage only); deadlines extended and
 // overdue requests listed; a retention run (the dry run changes nothing).
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -12,7 +13,7 @@ import { fixedClock } from '../src/clock/index.ts';
 import { verifyLogStorage } from '../src/log/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { Retention, tableRules } from '../src/retention/index.ts';
-import { signWebhook, verifyWebhook } from '../src/rights/index.ts';
+import { reasonCommitment, signWebhook, verifyWebhook } from '../src/rights/index.ts';
 import { VerityClient } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
@@ -307,6 +308,131 @@ for (const backend of BACKENDS)
         }
       });
       assert.ok(entries.some((e) => e.action === 'rights.enforce' && e.outcome === 'denied'));
+    });
+
+    it('lift: a restriction lifted by rights.manage for a reason (the subject informed first), the read allowed again, logged by pseudonym and commitment, processors told', async () => {
+      const rec = await put('player-l', { name: 'Lou' });
+      const restriction = await file('player-l', 'restriction');
+      await execute(restriction.id);
+      const read = () => call(app, 'GET', `/v1/records/${rec}?purpose=service-provision`, world);
+      assert.equal((await read()).json().error.code, 'VERITY_E_RIGHTS_RESTRICTED');
+      const reg = await call(app, 'POST', '/v1/rights/processors', manager, { name: 'lift-crm', url: hookUrl });
+      assert.equal(reg.statusCode, 201, reg.body);
+      const { processor, secret } = reg.json();
+      const reason = 'Lou asked by mail on 30 May, ticket 991';
+      const ask = { subject: 'player-l', records: [rec], reason, informedAt: '2026-05-31T10:00:00Z' };
+      // Default deny: a token without rights.manage lifts nothing.
+      const denied = await call(app, 'POST', '/v1/rights/limits/lift', world, ask);
+      assert.equal(denied.statusCode, 403, denied.body);
+      assert.match(denied.json().error.message, /rights\.manage/);
+      assert.equal((await read()).statusCode, 403);
+      // Art. 18(3): the controller says when the subject was informed.
+      const { informedAt: _i, ...uninformed } = ask;
+      const no = await call(app, 'POST', '/v1/rights/limits/lift', manager, uninformed);
+      assert.equal(no.statusCode, 400, no.body);
+      assert.match(no.json().error.message, /18\(3\)/);
+      const size = (await core.log.head()).size;
+      const res = await call(app, 'POST', '/v1/rights/limits/lift', manager, ask);
+      assert.equal(res.statusCode, 200, res.body);
+      const { lift, limits, notifications } = res.json();
+      assert.equal(limits.restricted, 0);
+      assert.deepEqual(lift.ends, [restriction.id]);
+      assert.equal(lift.by, 'controller');
+      assert.equal(lift.informedAt, '2026-05-31T10:00:00.000Z');
+      assert.ok(notifications.length >= 1);
+      const again = await read();
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(again.json().data.name, 'Lou');
+      // Lifting what is no longer in force is refused, saying what is.
+      const twice = await call(app, 'POST', '/v1/rights/limits/lift', manager, ask);
+      assert.equal(twice.statusCode, 409, twice.body);
+      assert.equal(twice.json().error.code, 'VERITY_E_RIGHTS_NOT_IN_FORCE');
+      assert.match(twice.json().error.message, /0 restricted record/);
+      // One rights.lift entry: the subject by pseudonym, the reason only as a salted commitment.
+      const raw = (await core.log.entries(size, (await core.log.head()).size)).filter((e) => {
+        try {
+          return decodeAuditEntry(e).action === 'rights.lift';
+        } catch {
+          return false;
+        }
+      });
+      assert.equal(raw.length, 1);
+      const entry = decodeAuditEntry(raw[0] as Uint8Array);
+      const ref = await core.vault.subjectRef('player-l');
+      assert.equal(entry.subject, await core.vault.pseudonymOf(ref));
+      assert.equal(entry.details?.['reason'], lift.reasonCommitment);
+      assert.equal(entry.details?.['reasonLength'], reason.length);
+      assert.equal(
+        lift.reasonCommitment,
+        reasonCommitment(Buffer.from(lift.reasonSalt, 'base64url'), reason),
+        'the subject can check the commitment',
+      );
+      const text = Buffer.from(raw[0] as Uint8Array).toString('latin1');
+      assert.ok(!text.includes('ticket 991') && !text.includes('player-l'), 'no plaintext reason or subject id');
+      // The restriction request names the lift that ended it.
+      const shown = (await call(app, 'GET', `/v1/rights/requests/${restriction.id}`, manager)).json();
+      assert.deepEqual(shown.lifts, [lift.id]);
+      // The processor gets a signed rights.lift webhook.
+      const mine = (await core.rights.processors.notificationsOf(lift.id)).find((n) => n.processor === processor.id);
+      assert.ok(mine !== undefined);
+      await core.rights.processors.deliver();
+      const got = received.find((r) => r.headers['webhook-id'] === mine.id);
+      assert.ok(got !== undefined, 'the processor received the lift');
+      assert.equal(verifyWebhook(secret, got.headers as Record<string, string>, got.body, clock.now()), mine.id);
+      const event = JSON.parse(got.body);
+      assert.equal(event.type, 'rights.lift');
+      assert.deepEqual(event.data.records, [rec]);
+      assert.ok(!got.body.includes('ticket 991'));
+      await call(app, 'DELETE', `/v1/rights/processors/${processor.id}`, manager);
+    });
+
+    it('lift: the subject withdraws their own objection with their session; the read is allowed again', async () => {
+      const rec = await put('player-w', { name: 'Wren' });
+      const s = await call(app, 'POST', '/v1/sessions', world, { player: 'player-w', purpose: 'authentication' });
+      assert.equal(s.statusCode, 201, s.body);
+      const session = s.json().token as string;
+      const f = await call(app, 'POST', '/v1/rights/requests', session, {
+        type: 'objection',
+        scope: { purposes: ['service-provision'] },
+      });
+      assert.equal(f.statusCode, 201, f.body);
+      await execute(f.json().id, {}, session);
+      const read = () => call(app, 'GET', `/v1/records/${rec}?purpose=service-provision`, world);
+      assert.equal((await read()).json().error.code, 'VERITY_E_RIGHTS_OBJECTED');
+      const limits = (await call(app, 'GET', '/v1/rights/limits', session)).json();
+      assert.deepEqual(limits.objections, ['service-provision']);
+      // A player lifts nobody else's limits.
+      const other = await call(app, 'POST', '/v1/rights/limits/lift', session, {
+        subject: 'player-l',
+        purposes: ['service-provision'],
+        reason: 'not mine',
+      });
+      assert.equal(other.statusCode, 403, other.body);
+      const res = await call(app, 'POST', '/v1/rights/limits/lift', session, {
+        purposes: ['service-provision'],
+        reason: 'I changed my mind',
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().lift.by, 'subject');
+      assert.deepEqual(res.json().limits.objections, []);
+      const ok = await read();
+      assert.equal(ok.statusCode, 200, ok.body);
+      const after = (await call(app, 'GET', '/v1/rights/limits', session)).json();
+      assert.deepEqual(after.objections, []);
+      assert.deepEqual(after.requests, []);
+      assert.deepEqual(
+        after.lifts.map((l: { id: string }) => l.id),
+        [res.json().lift.id],
+      );
+      const mine = (await call(app, 'GET', '/v1/rights/requests', session)).json() as {
+        id: string;
+        lifts?: string[];
+      }[];
+      assert.deepEqual(mine.find((r) => r.id === f.json().id)?.lifts, [res.json().lift.id]);
+      // The manager reads any subject's limits; a token without rights.manage does not.
+      const seen = await call(app, 'GET', '/v1/rights/limits?subject=player-w', manager);
+      assert.equal(seen.json().lifts.length, 1);
+      assert.equal((await call(app, 'GET', '/v1/rights/limits?subject=player-w', world)).statusCode, 403);
     });
 
     it('erasure: no version can be read, the SDK checks each tombstone, and the log still verifies', async () => {

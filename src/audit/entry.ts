@@ -65,6 +65,7 @@ export const AUDIT_ACTIONS = [
   'rights.complete',
   'rights.refuse',
   'rights.limit',
+  'rights.lift',
   'rights.enforce',
   'rights.export',
   'rights.import',

@@ -140,6 +140,7 @@ export const ERROR_CODES = {
   VERITY_E_RIGHTS_REGIME_UNKNOWN: { status: 400, area: 'rights' },
   VERITY_E_RIGHTS_RESTRICTED: { status: 403, area: 'rights' },
   VERITY_E_RIGHTS_OBJECTED: { status: 403, area: 'rights' },
+  VERITY_E_RIGHTS_NOT_IN_FORCE: { status: 409, area: 'rights' },
   VERITY_E_RIGHTS_BUNDLE_INVALID: { status: 422, area: 'rights' },
   VERITY_E_RIGHTS_PROCESSOR_NOT_FOUND: { status: 404, area: 'rights' },
   VERITY_E_RIGHTS_WEBHOOK_SIGNATURE: { status: 401, area: 'rights' },

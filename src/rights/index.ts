@@ -2,6 +2,8 @@ export type { BundlePayload, ExportedRecord } from './bundle.ts';
 export { BUNDLE_FORMAT, EXPORT_KEY, exportKeyJwk, verifyBundle } from './bundle.ts';
 export type { RegimePolicy, RegimeRules, Span } from './deadlines.ts';
 export { addSpan, DEFAULT_REGIMES, deadlineOf, defaultRegimePolicy, extendedDeadline } from './deadlines.ts';
+export type { Lift, LiftInput, LiftResult } from './lift.ts';
+export { LIFT_KIND, MAX_LIFT_RECORDS, reasonCommitment } from './lift.ts';
 export type { ProcessingLimits } from './limits.ts';
 export { LIMITS_KIND, limitsGuard, OBJECTION_EXEMPT, RESTRICTION_EXEMPT, readLimits } from './limits.ts';
 export type { Extension, IdentityCheck, ReasonKind, RequestStatus, RightsRequest, RightType } from './model.ts';

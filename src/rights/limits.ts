@@ -39,7 +39,8 @@ export interface ProcessingLimits {
 
 const NONE: ProcessingLimits = Object.freeze({ restricted: [], objections: [], requests: [] });
 
-function limitsOf(body: string): ProcessingLimits {
+/** A stored `rights.limits` body, read back. */
+export function limitsOf(body: string): ProcessingLimits {
   const v = parseJson(body, { maxBytes: 1024 * 1024, maxDepth: 4 }, 'processing limits') as Partial<ProcessingLimits>;
   return {
     restricted: Array.isArray(v.restricted) ? v.restricted : [],

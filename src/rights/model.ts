@@ -77,6 +77,8 @@ export interface RightsRequest {
   readonly filedBy: string;
   /** Log index of the entry that recorded its receipt. */
   readonly logIndex: number;
+  /** restriction and objection: the lifts (`lf_...`, `rights.lift` objects) that ended what it set. */
+  readonly lifts?: readonly string[];
 }
 
 export const REQUEST_KIND = 'rights.request';

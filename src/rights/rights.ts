@@ -17,7 +17,8 @@ import {
   verifyBundle,
 } from './bundle.ts';
 import { defaultRegimePolicy, type RegimePolicy } from './deadlines.ts';
-import { MAX_RESTRICTED, OBJECTION_EXEMPT, readLimits, writeLimits } from './limits.ts';
+import { type Lift, type LiftInput, type LiftResult, liftLimits, liftsOf } from './lift.ts';
+import { MAX_RESTRICTED, OBJECTION_EXEMPT, type ProcessingLimits, readLimits, writeLimits } from './limits.ts';
 import { checkRequestId, type RightsRequest } from './model.ts';
 import { Processors } from './processors.ts';
 import { type FileInput, RequestBook, RIGHTS_PURPOSE, type RightsContext, rightsEntry } from './requests.ts';
@@ -331,6 +332,23 @@ export class Rights {
       },
     );
     return { ...out, request, ...(notifications.length > 0 ? { notifications } : {}) };
+  }
+
+  /**
+   * Lifts a restriction (GDPR Art. 18(3)) and/or withdraws an objection (Art. 21) of one subject,
+   * for a reason: the limits, a `rights.lift` notice object the subject can read, the requests it
+   * ends (their `lifts`), one notification per processor (`rights.lift`) and a `rights.lift` audit
+   * entry (the subject by pseudonym, the reason as a salted commitment and its length) in one
+   * transaction. Who may ask is the caller's to check (the subject, or `rights.manage`).
+   */
+  lift(input: LiftInput, actor: string): Promise<LiftResult> {
+    return liftLimits(this.#ctx, this.processors, input, actor);
+  }
+
+  /** The limits in force for a subject, and the lifts that ended earlier ones. */
+  async limitsOf(subjectRef: string): Promise<ProcessingLimits & { readonly lifts: readonly Lift[] }> {
+    const l = await readLimits(this.#ctx.store, subjectRef);
+    return { ...l, lifts: await liftsOf(this.#ctx, subjectRef) };
   }
 
   /**

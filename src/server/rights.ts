@@ -216,6 +216,72 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
     },
   );
 
+  /** The subject a limits route is about: a player's own (no `subject`), else `rights.manage` and `subject`. */
+  const limitsSubject = async (p: Principal, subject: string | undefined, label: string): Promise<string> => {
+    if (p.role === 'player') {
+      if (subject !== undefined)
+        throw new VerityError(
+          'VERITY_E_ACCESS_DENIED',
+          'a player sees and lifts their own limits only: omit `subject`',
+        );
+      return p.name;
+    }
+    await need(p, 'rights.manage', label);
+    if (subject === undefined) throw new VerityError('VERITY_E_INPUT_INVALID', 'give `subject`');
+    return o.vault.subjectRef(subject);
+  };
+
+  app.get(
+    '/v1/rights/limits',
+    {
+      schema: {
+        summary:
+          "The limits in force for a subject (records restricted, purposes objected to, the requests that set them) and the lifts that ended earlier ones: a player's own with their session, any subject's with `rights.manage`",
+        ...secured,
+        querystring: Type.Object({ subject: Type.Optional(Subject) }, { additionalProperties: false }),
+        response: { 200: Answer, ...authErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => rights.limitsOf(await limitsSubject(principalOf(req), req.query.subject, 'rights:limits')),
+  );
+
+  app.post(
+    '/v1/rights/limits/lift',
+    {
+      schema: {
+        summary:
+          'Lift a restriction of `records` (GDPR Art. 18(3)) and/or withdraw an objection to `purposes` (Art. 21), for a `reason` (the log keeps a salted commitment of it): the subject with their session, or `rights.manage` for `subject`, giving `informedAt` (when the subject was told) to lift a restriction. Processors are notified (`rights.lift`)',
+        ...secured,
+        body: body({
+          subject: Type.Optional(Subject),
+          records: Type.Optional(Type.Array(RecordId, { minItems: 1, maxItems: 1000 })),
+          purposes: Type.Optional(Type.Array(Purpose, { minItems: 1, maxItems: 16 })),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+          informedAt: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'RFC 3339 date-time' })),
+        }),
+        response: { 200: Answer, ...bodyErrors },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const b = req.body;
+      const subjectRef = await limitsSubject(p, b.subject, 'rights:lift');
+      return rights.lift(
+        {
+          subjectRef,
+          by: p.role === 'player' ? 'subject' : 'controller',
+          reason: b.reason,
+          ...(b.records === undefined ? {} : { records: b.records }),
+          ...(b.purposes === undefined ? {} : { purposes: b.purposes }),
+          ...(b.informedAt === undefined ? {} : { informedAt: b.informedAt }),
+        },
+        p.actor,
+      );
+    },
+  );
+
   app.get(
     '/v1/rights/export-key',
     {

@@ -153,6 +153,58 @@ const complete: Command = {
   },
 };
 
+const lift: Command = {
+  name: 'lift',
+  summary:
+    'lift a restriction of records and/or withdraw an objection to purposes, for a reason; prints the lift as JSON',
+  options: {
+    ...DATA,
+    subject: { type: 'string', value: 'S', identifier: true, required: true, help: 'the player' },
+    record: { type: 'string', value: 'ID', multiple: true, help: 'a restricted record to release (repeatable)' },
+    purpose: {
+      type: 'string',
+      value: 'P',
+      multiple: true,
+      identifier: true,
+      help: 'a purpose whose objection is withdrawn (repeatable)',
+    },
+    reason: {
+      type: 'string',
+      value: 'TEXT',
+      required: true,
+      help: 'why (kept in the state; the log keeps a salted hash)',
+    },
+    'informed-at': {
+      type: 'string',
+      value: 'TIME',
+      help: 'when the subject was told the restriction would be lifted (ISO 8601; needed with --record, GDPR Art. 18(3))',
+    },
+  },
+  details:
+    'Lifted as the local operator (operator:cli), the controller: lifting a restriction needs --informed-at. The requests it ends name it; processors are notified.',
+  async run({ values }) {
+    const records = list(values, 'record');
+    const purposes = list(values, 'purpose');
+    if (records.length === 0 && purposes.length === 0) usage('give --record or --purpose', 'rights lift');
+    const informedAt = opt(values, 'informed-at');
+    const r = await withVerity(values, async (v) =>
+      v.rights.lift(
+        {
+          subjectRef: await v.vault.subjectRef(str(values, 'subject')),
+          by: 'controller',
+          reason: str(values, 'reason'),
+          ...(records.length === 0 ? {} : { records }),
+          ...(purposes.length === 0 ? {} : { purposes }),
+          ...(informedAt === undefined ? {} : { informedAt }),
+        },
+        ACTOR,
+      ),
+    );
+    await outJson(r);
+    return 0;
+  },
+};
+
 const notify: Command = {
   name: 'notify',
   summary: 'deliver the processors\u2019 pending notifications now (the server does it every 30 s)',
@@ -165,7 +217,7 @@ const notify: Command = {
 export const rights: Group = {
   name: 'rights',
   summary: 'data-subject requests: access, portability, rectification, erasure, restriction, objection',
-  commands: [request, listCmd, show, extend, refuse, complete, notify],
+  commands: [request, listCmd, show, extend, refuse, complete, lift, notify],
 };
 
 const run: Command = {
