@@ -67,7 +67,9 @@ export function buildCorpus(): { tune: Example[]; heldback: Example[] } {
   const country = (lang: string): Filled => {
     const k = pick(places(lang).countries);
     const m = /^(the |der )(.*)$/.exec(k);
-    return m === null ? { value: k, type: 'LOCATION' } : { pre: m[1], value: m[2] as string, type: 'LOCATION' };
+    return m === null
+      ? { value: k, type: 'LOCATION' }
+      : { pre: m[1] as string, value: m[2] as string, type: 'LOCATION' };
   };
   const address = (lang: string): string => {
     const p = places(lang);

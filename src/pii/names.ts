@@ -2,6 +2,7 @@
 // (dictionaries.ts) and by the words around them.
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './recognizers.ts';
+import { taggedSpans } from './tagger.ts';
 
 const CAP_RUN =
   /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
@@ -304,6 +305,18 @@ function townTail(text: string, at: number): number {
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
+  capitalRuns(text, emit, claimed);
+  // The tagger's findings beside the rules': where both find one, the better-scored wins.
+  for (const s of taggedSpans(text)) {
+    if (!free(claimed, s.start, s.end)) continue;
+    emit(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
+  }
+}
+
+/** Tagger margins are mapped to scores from 0.5 (a margin of 0) to 0.85. */
+const TAGGER_SCALE = 40;
+
+function capitalRuns(text: string, emit: Emit, claimed: Claimed): void {
   const d = dictionaries();
   CAP_RUN.lastIndex = 0;
   for (let m = CAP_RUN.exec(text); m !== null; m = CAP_RUN.exec(text)) {

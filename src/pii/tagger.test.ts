@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { MODEL_PATH, train } from '../../scripts/train-pii-tagger.ts';
+import { isVerityError } from '../errors/index.ts';
+import { scan } from './index.ts';
+import { parseModel, serializeModel, taggedSpans } from './tagger.ts';
+
+const found = (text: string) => scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+
+describe('PII name and place tagger (D100)', () => {
+  it('the shipped weights are what the training script makes (deterministic, seeded)', () => {
+    const shipped = readFileSync(MODEL_PATH, 'utf8');
+    const meta = JSON.parse(shipped) as Record<string, unknown>;
+    const rebuilt = serializeModel(train(), {
+      trainedBy: meta['trainedBy'],
+      seed: meta['seed'],
+      sentences: meta['sentences'],
+      epochs: meta['epochs'],
+      source: meta['source'],
+      license: meta['license'],
+    });
+    assert.ok(
+      rebuilt === shipped,
+      'src/pii/data/tagger.jsonl is stale: run `sh scripts/node.sh scripts/train-pii-tagger.ts`',
+    );
+  });
+
+  it('finds names in lists, after greetings and in lower case, and places after prepositions', () => {
+    assert.deepEqual(found('hey its maria lopez from the clan'), [['PERSON', 'maria lopez']]);
+    assert.ok(found('Anna, Peter and Julia are online').filter(([t]) => t === 'PERSON').length >= 2);
+    assert.ok(found('we moved from bangalore to portland').some(([t, v]) => t === 'LOCATION' && v === 'portland'));
+    // Spans stay inside the text and never start inside a word.
+    for (const s of taggedSpans('Hi Diane, tell Jonas i said hi')) assert.ok(s.start >= 0 && s.end > s.start);
+  });
+
+  it('refuses damaged weights with VERITY_E_INTERNAL', () => {
+    const good = readFileSync(MODEL_PATH, 'utf8');
+    for (const bad of ['', 'not json', '{}', good.replace('verity-pii-tagger/1', 'verity-pii-tagger/9')])
+      assert.throws(
+        () => parseModel(bad),
+        (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /tagger\.jsonl are damaged/.test((e as Error).message),
+      );
+  });
+});
