@@ -41,6 +41,9 @@ export interface Example {
   structure: number;
 }
 
+/** Slots that carry personal data: a structure with one of them is a positive structure. */
+const POSITIVE_SLOT = /\{(?:P[23]?|F[23]?|L|C2?|K|A|PH|E|CC|IB|IP|IP6P?|U|W|S|D)\}/;
+
 /** A filled slot: text before the entity, the entity, text after (e.g. "the " Philippines). */
 type Filled = { pre?: string; value: string; type?: string; post?: string };
 
@@ -460,9 +463,7 @@ export function buildCorpus(): { tune: Example[]; heldback: Example[] } {
     return s.slice(0, w.index) + changed + s.slice((w.index as number) + word.length);
   };
 
-  const positives = STRUCTURES.map((s, i) => ({ s, i })).filter(({ s }) =>
-    /\{(?:P[23]?|F[23]?|L|C2?|K|A|PH|E|CC|IB|IP|IP6P?|U|W|S|D)\}/.test(s[2]),
-  );
+  const positives = STRUCTURES.map((s, i) => ({ s, i })).filter(({ s }) => POSITIVE_SLOT.test(s[2]));
   const positive = new Set(positives.map((x) => x.i));
   const negatives = STRUCTURES.map((s, i) => ({ s, i })).filter((x) => !positive.has(x.i));
   const all: Example[] = [];
@@ -493,8 +494,41 @@ export function buildCorpus(): { tune: Example[]; heldback: Example[] } {
     }
     all.push({ text, entities, lang, register, structure: i });
   }
-  // A fixed split: every other message of the seeded sequence is held back.
-  return { tune: all.filter((_, k) => k % 2 === 0), heldback: all.filter((_, k) => k % 2 === 1) };
+  // The split is by structure (D104): a structure's messages all fall in one half, so no sentence
+  // shape looked at while tuning is scored in the held-back half.
+  const held = heldBackStructures();
+  return { tune: all.filter((e) => !held.has(e.structure)), heldback: all.filter((e) => held.has(e.structure)) };
+}
+
+/**
+ * The structures (indices into STRUCTURES) whose messages form the held-back half. Stratified so
+ * both halves see every slot kind, language and register: structures are dealt rarest slot first,
+ * each to the half that has so far fewer of its slots, language and register (ties by index).
+ */
+export function heldBackStructures(): Set<number> {
+  const keysOf = (i: number): string[] => {
+    const [lang, register, structure] = STRUCTURES[i] as (typeof STRUCTURES)[number];
+    const slots = [...structure.matchAll(/\{([A-Z0-9]+?)\d?\}/g)].map((m) => `slot ${m[1]}`);
+    return [...new Set(slots), `lang ${lang}`, `register ${register}`, POSITIVE_SLOT.test(structure) ? 'pii' : 'none'];
+  };
+  const total = new Map<string, number>();
+  for (let i = 0; i < STRUCTURES.length; i++) for (const k of keysOf(i)) total.set(k, (total.get(k) ?? 0) + 1);
+  const rarest = (i: number) => Math.min(...keysOf(i).map((k) => total.get(k) as number));
+  const order = STRUCTURES.map((_, i) => i).sort((a, b) => rarest(a) - rarest(b) || a - b);
+  const count = [new Map<string, number>(), new Map<string, number>()];
+  const held = new Set<number>();
+  for (const i of order) {
+    const keys = keysOf(i);
+    const load = (half: number) =>
+      keys.reduce((sum, k) => sum + ((count[half] as Map<string, number>).get(k) ?? 0) / (total.get(k) as number), 0);
+    const a = load(0);
+    const b = load(1);
+    const half = a < b ? 0 : b < a ? 1 : i % 2;
+    if (half === 1) held.add(i);
+    for (const k of keys)
+      (count[half] as Map<string, number>).set(k, ((count[half] as Map<string, number>).get(k) ?? 0) + 1);
+  }
+  return held;
 }
 
 if (import.meta.main) {
