@@ -307,7 +307,7 @@ function townTail(text: string, at: number): number {
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
   capitalRuns(text, emit, claimed);
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
-  for (const s of taggedSpans(text)) {
+  for (const s of process.env.NOTAG ? [] : taggedSpans(text)) {
     if (!free(claimed, s.start, s.end)) continue;
     emit(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }

@@ -24,7 +24,24 @@ const PLACE_PART = 8;
 const TITLE = 16;
 const STREET = 32;
 const COMMON = 64;
-const CUE = 128;
+/** Words after which a person's name often follows (greetings, thanks, titles, verbs of talking to). */
+const P_BEFORE = 128;
+/** Words that often follow a person's name (said, says, wants, joined, ...). */
+const P_AFTER = 256;
+/** Words after which a place often follows (prepositions of place, live, moved, born in). */
+const L_BEFORE = 512;
+/** Conjunctions that continue a list (and, und, et, y, e, &). */
+const CONJ = 1024;
+/** Field labels announcing a name (Name, Nom, Nombre, Nome, customer, client). */
+const LABEL_P = 2048;
+/** Field labels announcing a place (City, Ville, Stadt, Ciudad, Cidade, Location, Country). */
+const LABEL_L = 4096;
+/** Game vocabulary: ranks, tiers, zone and item nouns (no person nor place on their own). */
+const GAME = 8192;
+/** Months, days, seasons and virtue words that are also given names (May, August, Grace). */
+const AMBIG = 16384;
+/** Cues strong enough to make an unknown lower-case word next to them a candidate (hey, tell, said). */
+const STRONG = 32768;
 
 /**
  * Plain words of chat in the five languages the scanner reads (and chat slang): a word here is
@@ -37,11 +54,47 @@ const COMMON_WORDS =
   'el los las una unos y es yo tú él ella nosotros con por para en sin pero o que qué quien mi mis tu tus su sus del al lo le se sí hola gracias hoy mañana noche muy bien todo todos ya soy eres está están estoy ' +
   'o os um uma e é eu você ele ela nós com por para em no na nos nas mas ou que meu minha seu sua do da dos das ao oi obrigado hoje amanhã noite muito bem tudo sou está estou vai bora';
 
-/** Words that announce a name or a place nearby in the five languages (also learnt from context). */
-const CUE_WORDS =
-  'mr mrs ms miss dr prof sir madam madame mme mlle monsieur herr frau señor señora sr sra don doña senhor senhora dear hi hey hello hallo salut bonjour hola oi olá name named called from in at to near live lives living moved born aus nach wohne wohnt bei de à chez vivo moro em';
+/**
+ * Context words of the five languages by what they announce: written by hand as classes, so that
+ * the tagger learns "after a greeting" once rather than once per greeting.
+ */
+const CUE_CLASSES: readonly (readonly [number, string])[] = [
+  [
+    P_BEFORE,
+    'mr mrs ms miss mx dr prof sir madam madame mme mlle monsieur herr frau señor señora sr sra srta don doña senhor senhora sra dona dear hi hey hello heya hiya yo hallo moin servus salut coucou bonjour bonsoir hola buenas oi olá ola ciao thanks thank thx ty cheers danke merci gracias obrigado obrigada valeu grazie ask tell call contact meet invite ping dm message email text told asked with by per cc attn congrats welcome love miss named called customer client cliente kunde kundin user player agent member mate friend buddy bro sis brother sister cousin wife husband boyfriend girlfriend son daughter mom dad mum uncle aunt coach captain boss colleague neighbour neighbor freund freundin bruder schwester ami amie frère sœur soeur cousin cousine amigo amiga hermano hermana primo prima irmão irmã mit avec con com para pour für an',
+  ],
+  [
+    P_AFTER,
+    'said says say told asked wants wanted joined left sent paid carried wrote writes replied called texted thinks thought is was will would has had just can could did does got gets plays played streams sagt sagte meinte schrieb hat ist will kommt dit a écrit veut est dice dijo escribió quiere está es diz disse escreveu quer está é',
+  ],
+  [
+    L_BEFORE,
+    'in at from near to into around outside live lives living lived moved move moving born based located visiting visit trip flying fly flew drove driving aus nach bei wohne wohnt lebe lebt nahe à au aux en vers près habite vis vit né née desde hacia cerca vivo vive nací nacido nacida em no na do da perto moro mora nasci nascido nascida',
+  ],
+  [CONJ, 'and und et y e & or oder ou o plus'],
+  [
+    STRONG,
+    'hi hey hello heya hiya yo hallo moin servus salut coucou bonjour hola oi olá ola ciao thanks thx ty cheers danke merci gracias obrigado obrigada valeu grazie tell ask ping dm invite congrats welcome mr mrs ms dr herr frau madame monsieur señor señora senhor senhora dear brother sister cousin wife husband boyfriend girlfriend bruder schwester frère sœur hermano hermana irmão irmã primo prima said says told asked wants sagt sagte dit dice dijo diz disse',
+  ],
+  [
+    LABEL_P,
+    'name names fullname vorname nachname nom prénom prenom nombre apellido apellidos nome sobrenome titular holder owner recipient beneficiary empfänger destinataire destinatario',
+  ],
+  [
+    LABEL_L,
+    'city town location country address addr wohnort ort stadt land adresse anschrift ville pays ciudad país pais dirección direccion localidad cidade endereço endereco morada región region state province provincia hometown residence',
+  ],
+  [
+    GAME,
+    'iron bronze silver gold platinum diamond emerald ruby sapphire master grandmaster challenger champion legend legendary mythic elite immortal radiant ascendant heroic epic rare tier rank division league elo mmr ii iii iv vi vii viii ix keep temple caverns cavern cave hollow citadel mines mine crypt sanctum dungeon fortress tower spire vault catacombs ruins depths peaks peak pass gate gates hold reach marsh mire woods grove halls hall throne arena raid realm sword staff shield blade bow axe dagger armor armour helm ring amulet potion scroll tome relic skin mount pet build loadout patch season event quest',
+  ],
+  [
+    AMBIG,
+    'january february march april may june july august september october november december januar februar märz mai juni juli oktober dezember janvier février mars avril juin juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre janeiro fevereiro março maio junho julho setembro outubro novembro dezembro monday tuesday wednesday thursday friday saturday sunday spring summer autumn fall winter grace hope faith joy charity patience prudence honor honour glory destiny liberty justice harmony serenity trinity dawn sunny rich frank bill mark pride amber ruby jade crystal storm rain river sky star sunshine honey king',
+  ],
+];
 
-let dictFlags: Map<number, number> | undefined;
+let dictFlags: FlagTable | undefined;
 
 /** FNV-1a over the lower-cased UTF-16 code units of `s` (the same hash the tokenizer computes). */
 export function wordHash(s: string): number {
@@ -50,26 +103,67 @@ export function wordHash(s: string): number {
   return h >>> 0;
 }
 
-// Lower-casing and case tests for Latin letters, precomputed (chat in the five languages is Latin).
-const LOWER = new Uint16Array(0x250);
-const IS_UPPER = new Uint8Array(0x250);
-const IS_LETTER = new Uint8Array(0x250);
-for (let c = 0; c < 0x250; c++) {
+// Character classes and lower-casing, precomputed over the Latin, Greek, Cyrillic and other
+// alphabetic blocks below U+3000 (chat in the five languages is Latin): one table read a character
+// in the tokenizer's loop instead of a Unicode regular expression or a function call.
+const TABLE_SIZE = 0x3000;
+const LOWER = new Uint16Array(TABLE_SIZE);
+/** Bit 1: a letter; bit 2: an upper-case letter; bit 4: glue (digits, an address's symbols). */
+const CLASS = new Uint8Array(TABLE_SIZE);
+const C_LETTER = 1;
+const C_UPPER = 2;
+const C_GLUE = 4;
+for (let c = 0; c < TABLE_SIZE; c++) {
   const s = String.fromCharCode(c);
   const l = s.toLowerCase();
   LOWER[c] = l.length === 1 ? l.charCodeAt(0) : c;
-  IS_UPPER[c] = l !== s && l.length === 1 ? 1 : 0;
-  IS_LETTER[c] = /\p{L}/u.test(s) ? 1 : 0;
+  let k = /\p{L}/u.test(s) && !(c >= 0x2000 && c <= 0x2bff) ? C_LETTER : 0;
+  if (k !== 0 && l !== s && l.length === 1) k |= C_UPPER;
+  CLASS[c] = k;
 }
+for (const c of '0123456789@_/\\#$%&=+*<>~^`|') CLASS[c.charCodeAt(0)] = C_GLUE;
 function lower(c: number): number {
-  return c < 0x250 ? (LOWER[c] as number) : c;
+  return c < TABLE_SIZE ? (LOWER[c] as number) : c;
 }
 function isLetter(c: number): boolean {
-  return c < 0x250 ? IS_LETTER[c] === 1 : c >= 0x370 && (c < 0x2000 || c > 0x2bff) && c !== 0x2019;
+  return c < TABLE_SIZE ? ((CLASS[c] as number) & C_LETTER) !== 0 : c !== 0x2019 && c >= 0x3040;
+}
+
+/**
+ * Dictionary flags by word hash: one open-addressing table in an Int32Array, each slot the hash's
+ * top 16 bits and the word's 16 flag bits (a compact table stays in cache). The slot index comes
+ * from the hash's low bits, so a match checks over 30 bits of the hash. 0 marks an empty slot.
+ */
+class FlagTable {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  constructor(entries: Map<number, number>) {
+    let size = 1024;
+    while (size < entries.size * 2) size <<= 1;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    for (const [h, f] of entries) {
+      const tag = (h & 0xffff0000) | 0 || 0x10000;
+      let i = (h ^ (h >>> 13)) & this.mask;
+      while (this.slots[i] !== 0 && ((this.slots[i] as number) & ~0xffff) !== tag) i = (i + 1) & this.mask;
+      this.slots[i] = tag | ((this.slots[i] as number) & 0xffff) | f;
+    }
+  }
+  get(h: number): number {
+    const tag = (h & 0xffff0000) | 0 || 0x10000;
+    const slots = this.slots;
+    let i = (h ^ (h >>> 13)) & this.mask;
+    for (;;) {
+      const v = slots[i] as number;
+      if (v === 0) return 0;
+      if ((v & ~0xffff) === tag) return v & 0xffff;
+      i = (i + 1) & this.mask;
+    }
+  }
 }
 
 /** The dictionary flags of each known word, by its hash (built on first use). */
-function flagsTable(): Map<number, number> {
+function flagsTable(): FlagTable {
   if (dictFlags !== undefined) return dictFlags;
   const d = dictionaries();
   const m = new Map<number, number>();
@@ -87,9 +181,9 @@ function flagsTable(): Map<number, number> {
   for (const w of d.prefixes) add(w.replace(/\.$/, ''), TITLE);
   for (const w of d.streetSuffixes) add(w, STREET);
   for (const w of COMMON_WORDS.split(' ')) if (w !== '') add(w, COMMON);
-  for (const w of CUE_WORDS.split(' ')) add(w, CUE);
-  dictFlags = m;
-  return m;
+  for (const [f, words] of CUE_CLASSES) for (const w of words.split(' ')) add(w, f);
+  dictFlags = new FlagTable(m);
+  return dictFlags;
 }
 
 /** The tokens of a text: word offsets, hashes and shapes, in typed arrays (reused across calls). */
@@ -101,7 +195,9 @@ export interface Tokens {
   suffix: Int32Array;
   /** 0 lower, 1 Capitalized, 2 UPPER, 3 other (mixed, single letter). */
   shape: Uint8Array;
-  flags: Uint8Array;
+  flags: Uint16Array;
+  /** The first mark after the word: 0 none or space, 1 comma, 2 sentence end, 3 colon, 4 bracket or dash, 5 other. */
+  after: Uint8Array;
   /** What separates the word from the one before: 0 space, 1 comma, 2 sentence end or start, 3 other. */
   gap: Uint8Array;
 }
@@ -109,7 +205,7 @@ export interface Tokens {
 function grow(t: Tokens, n: number): void {
   if (n <= t.start.length) return;
   const size = Math.max(n, t.start.length * 2);
-  const g = <A extends Int32Array | Uint8Array>(a: A, make: (n: number) => A): A => {
+  const g = <A extends Int32Array | Uint16Array | Uint8Array>(a: A, make: (n: number) => A): A => {
     const b = make(size);
     b.set(a);
     return b;
@@ -119,7 +215,8 @@ function grow(t: Tokens, n: number): void {
   t.hash = g(t.hash, (k) => new Int32Array(k));
   t.suffix = g(t.suffix, (k) => new Int32Array(k));
   t.shape = g(t.shape, (k) => new Uint8Array(k));
-  t.flags = g(t.flags, (k) => new Uint8Array(k));
+  t.flags = g(t.flags, (k) => new Uint16Array(k));
+  t.after = g(t.after, (k) => new Uint8Array(k));
   t.gap = g(t.gap, (k) => new Uint8Array(k));
 }
 
@@ -130,26 +227,58 @@ const shared: Tokens = {
   hash: new Int32Array(1024),
   suffix: new Int32Array(1024),
   shape: new Uint8Array(1024),
-  flags: new Uint8Array(1024),
+  flags: new Uint16Array(1024),
+  after: new Uint8Array(1024),
   gap: new Uint8Array(1024),
 };
 
-const GLUE = new Uint8Array(128);
-for (const c of '0123456789@_/\\#$%&=+*<>~^`|') GLUE[c.charCodeAt(0)] = 1;
-
 /** Splits `text` into words (letters with inner apostrophes, hyphens and dots) in one pass. */
 export function tokenize(text: string, t: Tokens = shared): Tokens {
-  const table = flagsTable();
+  // At most one word per two characters (a letter and a separator), plus one.
+  grow(t, (text.length >> 1) + 2);
+  // The loop is a function of its own that touches no object property: a property write after a
+  // long loop made V8 throw the optimized code away on every call.
+  t.n = words(text, flagsTable(), t.start, t.end, t.hash, t.suffix, t.shape, t.flags, t.after, t.gap);
+  return t;
+}
+
+function words(
+  text: string,
+  table: FlagTable,
+  start: Int32Array,
+  end: Int32Array,
+  hash: Int32Array,
+  suffix: Int32Array,
+  shape: Uint8Array,
+  flags: Uint16Array,
+  after: Uint8Array,
+  gaps: Uint8Array,
+): number {
+  const len = text.length;
   let n = 0;
   let i = 0;
-  const len = text.length;
   let gap = 2;
+  let prevGlue = false;
   while (i < len) {
     const c = text.charCodeAt(i);
-    if (!isLetter(c)) {
+    const cls = c < TABLE_SIZE ? (CLASS[c] as number) : c !== 0x2019 && c >= 0x3040 ? C_LETTER : 0;
+    if ((cls & C_LETTER) === 0) {
+      // The first mark after a word (a label's colon, a list's comma).
+      if (n > 0 && after[n - 1] === 0 && c !== 32)
+        after[n - 1] =
+          c === 44
+            ? 1
+            : c === 58
+              ? 3
+              : c === 46 || c === 33 || c === 63 || c === 10
+                ? 2
+                : c === 40 || c === 45 || c === 0x2014 || c === 0x2013 || c === 124
+                  ? 4
+                  : 5;
       if (c === 44) gap = gap === 2 ? 2 : 1;
       else if (c === 46 || c === 33 || c === 63 || c === 10 || c === 58 || c === 124 || c === 59) gap = 2;
       else if (c !== 32 && gap === 0) gap = 3;
+      prevGlue = cls === C_GLUE;
       i++;
       continue;
     }
@@ -162,10 +291,11 @@ export function tokenize(text: string, t: Tokens = shared): Tokens {
     let s3 = 0;
     while (i < len) {
       const d = text.charCodeAt(i);
-      if (isLetter(d)) {
-        if (d < 0x250 && IS_UPPER[d] === 1) uppers++;
+      const k = d < TABLE_SIZE ? (CLASS[d] as number) : d !== 0x2019 && d >= 0x3040 ? C_LETTER : 0;
+      if ((k & C_LETTER) !== 0) {
+        uppers += k >> 1;
         letters++;
-        const l = lower(d);
+        const l = d < TABLE_SIZE ? (LOWER[d] as number) : d;
         h = Math.imul(h ^ l, 0x01000193);
         s3 = s2;
         s2 = s1;
@@ -176,34 +306,52 @@ export function tokenize(text: string, t: Tokens = shared): Tokens {
         i++;
       } else break;
     }
-    grow(t, n + 1);
-    t.start[n] = s;
-    t.end[n] = i;
+    start[n] = s;
+    end[n] = i;
     const hh = h >>> 0;
-    t.hash[n] = hh;
-    t.suffix[n] = (s3 << 20) ^ (s2 << 10) ^ s1;
+    hash[n] = hh;
+    suffix[n] = (s3 << 20) ^ (s2 << 10) ^ s1;
     const first = text.charCodeAt(s);
-    const cap = first < 0x250 && IS_UPPER[first] === 1;
-    t.shape[n] = uppers === 0 ? 0 : cap && uppers === 1 && letters > 1 ? 1 : uppers === letters && letters > 1 ? 2 : 3;
+    const cap = first < TABLE_SIZE && ((CLASS[first] as number) & C_UPPER) !== 0;
     // Letters glued to digits or to an address's symbols (wallets, handles, hashes) are no word.
-    const before = s > 0 ? text.charCodeAt(s - 1) : 32;
-    const after = i < len ? text.charCodeAt(i) : 32;
-    if (GLUE[before & 0x7f] === 1 && before < 0x80) t.shape[n] = 4;
-    if (GLUE[after & 0x7f] === 1 && after < 0x80) t.shape[n] = 4;
-    t.flags[n] = table.get(hh) ?? 0;
-    t.gap[n] = gap;
+    const next = i < len ? text.charCodeAt(i) : 32;
+    shape[n] =
+      prevGlue || (next < 0x80 && CLASS[next] === C_GLUE)
+        ? 4
+        : uppers === 0
+          ? 0
+          : cap && letters > 1 && (uppers === 1 || uppers < letters - 1)
+            ? 1
+            : uppers === letters && letters > 1
+              ? 2
+              : 3;
+    flags[n] = table.get(hh);
+    after[n] = 0;
+    gaps[n] = gap;
     gap = 0;
+    prevGlue = false;
     n++;
   }
-  t.n = n;
-  return t;
+  return n;
 }
 
-/** Whether the tagger looks at token `k`: capitalized, or a dictionary name or place not a plain word. */
+/**
+ * Whether the tagger looks at token `k`: a capitalized word that is no plain word or acronym, a
+ * dictionary name or place that is no plain chat word, or an unknown lower-case word right after
+ * a cue (tell barnaby, moved to cork) or before one (orla said).
+ */
 export function candidate(t: Tokens, k: number): boolean {
   const f = t.flags[k] as number;
-  if (t.shape[k] === 4 || ((f & COMMON) !== 0 && t.shape[k] === 0)) return false;
-  return t.shape[k] !== 0 || (f & (FIRST | LAST | PLACE | PLACE_PART)) !== 0;
+  const shape = t.shape[k] as number;
+  if (shape === 4) return false;
+  if ((f & COMMON) !== 0 && (f & (FIRST | LAST | PLACE)) === 0) return false;
+  if (shape !== 0) return true;
+  if ((f & COMMON) !== 0) return false;
+  if ((f & (FIRST | LAST | PLACE | PLACE_PART)) !== 0) return true;
+  if ((f & (GAME | AMBIG | P_BEFORE | P_AFTER | L_BEFORE | CONJ | LABEL_P | LABEL_L)) !== 0) return false;
+  const pf = k > 0 && t.gap[k] !== 2 ? (t.flags[k - 1] as number) : 0;
+  const nf = k + 1 < t.n && t.gap[k + 1] === 0 ? (t.flags[k + 1] as number) : 0;
+  return ((pf | nf) & STRONG) !== 0 || (pf & (LABEL_P | LABEL_L)) !== 0;
 }
 
 function mix(template: number, value: number): number {
@@ -214,15 +362,22 @@ function mix(template: number, value: number): number {
 }
 
 /** Up to this many features per token. */
-export const MAX_FEATURES = 32;
+export const MAX_FEATURES = 40;
 
-/** The feature indices of token `k` given the previous token's tag, written into `out`; returns the count. */
-export function features(t: Tokens, k: number, prevTag: number, out: Int32Array): number {
+/** Dictionary bits that get a feature of their own (with the word's shape and gap). */
+const OWN_BITS = FIRST | LAST | PLACE | PLACE_PART | TITLE | STREET | GAME | AMBIG;
+
+/**
+ * The feature indices of token `k` given the tags of the two tokens before it, written into
+ * `out`; returns the count.
+ */
+export function features(t: Tokens, k: number, prevTag: number, prev2Tag: number, out: Int32Array): number {
   const n = t.n;
   const w = t.hash[k] as number;
   const shape = t.shape[k] as number;
   const flags = t.flags[k] as number;
   const gap = t.gap[k] as number;
+  const after = t.after[k] as number;
   const pw = k > 0 ? (t.hash[k - 1] as number) : 1;
   const nw = k + 1 < n ? (t.hash[k + 1] as number) : 2;
   const pw2 = k > 1 ? (t.hash[k - 2] as number) : 3;
@@ -231,21 +386,25 @@ export function features(t: Tokens, k: number, prevTag: number, out: Int32Array)
   const nshape = k + 1 < n ? (t.shape[k + 1] as number) : 7;
   const pflags = k > 0 ? (t.flags[k - 1] as number) : 0;
   const nflags = k + 1 < n ? (t.flags[k + 1] as number) : 0;
+  const p2flags = k > 1 ? (t.flags[k - 2] as number) : 0;
   const ngap = k + 1 < n ? (t.gap[k + 1] as number) : 2;
+  const pgap = k > 0 ? (t.gap[k - 1] as number) : 2;
   const len = (t.end[k] as number) - (t.start[k] as number);
+  const cues = P_BEFORE | P_AFTER | L_BEFORE | CONJ | LABEL_P | LABEL_L | STRONG;
   let c = 0;
   out[c++] = mix(0, 0);
   out[c++] = mix(1, w);
-  out[c++] = mix(2, shape | (gap << 3));
+  out[c++] = mix(2, shape | (gap << 3) | (after << 6));
   out[c++] = mix(3, t.suffix[k] as number);
-  out[c++] = mix(4, flags | (shape << 8));
-  for (let b = 0; b < 8; b++) if ((flags & (1 << b)) !== 0) out[c++] = mix(5, b | (shape << 4) | (gap << 8));
+  out[c++] = mix(4, flags | (shape << 16));
+  const own = flags & OWN_BITS;
+  for (let b = 0; b < 15; b++) if ((own & (1 << b)) !== 0) out[c++] = mix(5, b | (shape << 4) | (gap << 8));
   out[c++] = mix(6, pw);
   out[c++] = mix(7, nw);
   out[c++] = mix(8, pw2);
   out[c++] = mix(9, nw2);
-  out[c++] = mix(10, pflags | (pshape << 8) | (gap << 12));
-  out[c++] = mix(11, nflags | (nshape << 8) | (ngap << 12));
+  out[c++] = mix(10, pflags | (pshape << 16) | (gap << 20));
+  out[c++] = mix(11, nflags | (nshape << 16) | (ngap << 20));
   out[c++] = mix(12, prevTag);
   out[c++] = mix(13, prevTag | (shape << 4) | (gap << 8));
   out[c++] = mix(14, pw ^ Math.imul(shape + 1, 0x27d4eb2d));
@@ -254,7 +413,16 @@ export function features(t: Tokens, k: number, prevTag: number, out: Int32Array)
   out[c++] = mix(17, (t.suffix[k] as number) & 0xfffff);
   out[c++] = mix(18, pw ^ Math.imul(pw2, 31));
   out[c++] = mix(19, nw ^ Math.imul(nw2, 31));
-  out[c++] = mix(20, prevTag | (pflags << 4) | (flags << 12));
+  out[c++] = mix(20, prevTag | ((pflags & 0xff) << 4) | ((flags & 0xff) << 12));
+  // The context as classes: the cue before (one or two words back), the cue after, and a list
+  // continued over a comma or a conjunction (the tag two words back).
+  out[c++] = mix(21, (pflags & cues) | (shape << 16) | (gap << 20));
+  out[c++] = mix(22, (p2flags & cues) | ((pflags & COMMON) << 10) | (shape << 18) | (pgap << 22));
+  out[c++] = mix(23, (nflags & cues) | (shape << 16) | (after << 20));
+  out[c++] = mix(24, prev2Tag | ((pflags & CONJ) !== 0 ? 4 : 0) | (gap << 3) | (shape << 6) | (prevTag << 10));
+  out[c++] = mix(25, (flags & (FIRST | LAST | PLACE | PLACE_PART)) | ((pflags & cues) << 4) | (shape << 24));
+  out[c++] = mix(26, (flags & (FIRST | LAST | PLACE | PLACE_PART)) | ((nflags & cues) << 4) | (shape << 24));
+  out[c++] = mix(27, after | (ngap << 3) | (nshape << 6) | (shape << 9) | (gap << 12));
   return c;
 }
 
@@ -328,8 +496,15 @@ const feats = new Int32Array(MAX_FEATURES);
 const scores = new Float64Array(NC);
 
 /** The class scores of token `k` (into `scores`), returns the best class. */
-export function classify(m: Model, t: Tokens, k: number, prevTag: number, out: Float64Array = scores): number {
-  const c = features(t, k, prevTag, feats);
+export function classify(
+  m: Model,
+  t: Tokens,
+  k: number,
+  prevTag: number,
+  prev2Tag: number,
+  out: Float64Array = scores,
+): number {
+  const c = features(t, k, prevTag, prev2Tag, feats);
   out.fill(0);
   const w = m.weights;
   for (let i = 0; i < c; i++) {
@@ -344,19 +519,22 @@ export function classify(m: Model, t: Tokens, k: number, prevTag: number, out: F
 /** Tags every token (0 for tokens that are not candidates), greedy left to right, into `tags`. */
 export function tagTokens(m: Model, t: Tokens, tags: Uint8Array, margins?: Float64Array): void {
   let prev = 0;
+  let prev2 = 0;
   for (let k = 0; k < t.n; k++) {
     if (!candidate(t, k)) {
       tags[k] = 0;
+      prev2 = prev;
       prev = 0;
       continue;
     }
-    const y = classify(m, t, k, prev);
+    const y = classify(m, t, k, prev, prev2);
     tags[k] = y;
     if (margins !== undefined) {
       let second = Number.NEGATIVE_INFINITY;
       for (let z = 0; z < NC; z++) if (z !== y) second = Math.max(second, scores[z] as number);
       margins[k] = (scores[y] as number) - second;
     }
+    prev2 = prev;
     prev = y;
   }
 }
@@ -453,4 +631,21 @@ function joinable(text: string, t: Tokens, a: number, b: number): boolean {
 }
 
 /** Internal: the flag bits, for the training script. */
-export const FLAGS = { FIRST, LAST, PLACE, PLACE_PART, TITLE, STREET, COMMON, CUE } as const;
+export const FLAGS = {
+  FIRST,
+  LAST,
+  PLACE,
+  PLACE_PART,
+  TITLE,
+  STREET,
+  COMMON,
+  STRONG,
+  P_BEFORE,
+  P_AFTER,
+  L_BEFORE,
+  CONJ,
+  LABEL_P,
+  LABEL_L,
+  GAME,
+  AMBIG,
+} as const;
