@@ -2,7 +2,7 @@
 // (dictionaries.ts) and by the words around them.
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './recognizers.ts';
-import { taggedSpans } from './tagger.ts';
+import { FLAGS, taggedSpans, wordFlags } from './tagger.ts';
 
 const CAP_RUN =
   /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
@@ -305,12 +305,103 @@ function townTail(text: string, at: number): number {
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
-  capitalRuns(text, emit, claimed);
+  const checked: Emit = (type, start, end, score) => {
+    const t = lastLook(text, type, start, end);
+    if (t !== undefined) emit(t, start, end, score);
+  };
+  capitalRuns(text, checked, claimed);
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
-  for (const s of process.env.NOTAG ? [] : taggedSpans(text)) {
+  for (const s of taggedSpans(text)) {
     if (!free(claimed, s.start, s.end)) continue;
-    emit(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
+    checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
+}
+
+const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
+
+/**
+ * The last look at a name or place from the rules or the tagger (D103), by class of look-alike:
+ * returns the type to report, or undefined to drop it. A word before a colon is a form's label
+ * (Ville :, Born:); a lone all-caps word is an acronym (IBAN, SSN), no person; game vocabulary
+ * (a rank with or without its division, a zone or item noun closing the span) is no person nor
+ * place; a month, season or virtue word alone is a name only right after a strong cue (hey Grace);
+ * a lone lower-case family name needs a strong cue too (chat is full of words some family is
+ * named after); a name right after a street word is part of an address.
+ */
+function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number) {
+  if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
+  let at = end;
+  while (at < text.length && text.charCodeAt(at) === 32) at++;
+  // A label's colon is followed by a space or the end (not a smiley's ":)").
+  if (text.charCodeAt(at) === 58 && at - end <= 1 && (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))))
+    return undefined;
+  const span = text.slice(start, end);
+  const words = splitWords(span);
+  const lastWord = words[words.length - 1] as string;
+  const lastFlags = wordFlags(bare(lastWord));
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord)) {
+    if (words.length > 1 || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+  }
+  // The word before the span, and its flags.
+  let b = start - 1;
+  while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  let a = b;
+  while (a >= 0 && /[\p{L}'’.]/u.test(text.charAt(a))) a--;
+  const before = b >= 0 ? wordFlags(text.slice(a + 1, b + 1).replace(/\.$/, '')) : 0;
+  if (words.length === 1) {
+    const w = words[0] as string;
+    const f = wordFlags(bare(w));
+    if (type === 'PERSON' && w.length > 1 && w === w.toUpperCase() && w !== w.toLowerCase()) return undefined;
+    // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
+    const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
+    const strong =
+      (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
+      (follow !== null &&
+        ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
+          ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
+    if ((f & FLAGS.AMBIG) !== 0 && !strong) return undefined;
+    if (type === 'PERSON' && w === w.toLowerCase() && (f & FLAGS.FIRST) === 0 && !strong) return undefined;
+  }
+  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
+  if (type === 'PERSON') {
+    const prev = text.slice(a + 1, b + 1).toLowerCase();
+    // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
+    if (/(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(text.slice(Math.max(0, start - 40), start)))
+      return undefined;
+    if (titlePair(text, start, end, prev, (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
+  }
+  return type;
+}
+
+/**
+ * Whether the span is one side of a title made of two capitalized words and a conjunction
+ * ("Salt and Pepper fan", "Dungeons and Dragons fan"): the pair is followed by a plain lower-case
+ * word that is no verb of what people do. `prevEnd` is where the word before the conjunction ends
+ * when the span follows a conjunction (else -1).
+ */
+function titlePair(text: string, start: number, end: number, prev: string, prevEnd: number): boolean {
+  const capitalAt = (i: number) => /\p{Lu}/u.test(text.charAt(i));
+  let pairEnd = -1;
+  if (prevEnd >= 0 && prev !== '') {
+    // Span is the second side: the word before the conjunction must be capitalized.
+    let w = prevEnd;
+    while (w >= 0 && text.charCodeAt(w) === 32) w--;
+    let ws = w;
+    while (ws > 0 && /\p{L}/u.test(text.charAt(ws - 1))) ws--;
+    if (w < 0 || !capitalAt(ws)) return false;
+    pairEnd = end;
+  } else {
+    const m = /^ (?:and|und|et|y|e|&) (\p{Lu}[\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
+    if (m === null) return false;
+    pairEnd = end + m[0].length;
+  }
+  // A given name on either side makes it a pair of people (Marigold and Eamon).
+  const pair = text.slice(prevEnd >= 0 ? Math.max(0, prevEnd - 30) : start, pairEnd);
+  for (const w of pair.split(/[^\p{L}'’-]+/u)) if (w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0) return false;
+  const next = /^ (\p{Ll}[\p{L}'’-]*)/u.exec(text.slice(pairEnd, pairEnd + 30));
+  if (next === null) return false;
+  const f = wordFlags(next[1] as string);
+  return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
 }
 
 /** Tagger margins are mapped to scores from 0.5 (a margin of 0) to 0.85. */

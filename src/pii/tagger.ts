@@ -546,7 +546,7 @@ const PARTICLE_HASHES = new Set(
 
 /** Least margins for a span (measured on the tuning half of the evaluation corpus, D100). */
 export const MIN_MARGIN = 12;
-export const MIN_MARGIN_LOWER = 16;
+export const MIN_MARGIN_LOWER = 12;
 
 let tagBuf = new Uint8Array(1024);
 let marginBuf = new Float64Array(1024);
@@ -630,7 +630,12 @@ function joinable(text: string, t: Tokens, a: number, b: number): boolean {
   );
 }
 
-/** Internal: the flag bits, for the training script. */
+/** The dictionary and cue flags of one word (FLAGS bits). */
+export function wordFlags(word: string): number {
+  return flagsTable().get(wordHash(word));
+}
+
+/** Internal: the flag bits, for the training script and the rules' last look. */
 export const FLAGS = {
   FIRST,
   LAST,
