@@ -2,7 +2,7 @@
 // (dictionaries.ts) and by the words around them.
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './recognizers.ts';
-import { FLAGS, taggedSpans, wordFlags } from './tagger.ts';
+import { FLAGS, letterAt, taggedSpans, wordFlags } from './tagger.ts';
 
 const CAP_RUN =
   /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
@@ -305,9 +305,16 @@ function townTail(text: string, at: number): number {
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
+  // The rules and the tagger often report the same span: look at it once.
+  const looked = new Map<number, PiiTypeOrNone>();
   const checked: Emit = (type, start, end, score) => {
-    const t = lastLook(text, type, start, end);
-    if (t !== undefined) emit(t, start, end, score);
+    const key = (start * 4096 + (end - start)) * 2 + (type === 'PERSON' ? 1 : 0);
+    let t = looked.get(key);
+    if (t === undefined) {
+      t = lastLook(text, type, start, end) ?? 'NONE';
+      looked.set(key, t);
+    }
+    if (t !== 'NONE') emit(t, start, end, score);
   };
   capitalRuns(text, checked, claimed);
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
@@ -316,6 +323,8 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
     checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
 }
+
+type PiiTypeOrNone = Parameters<Emit>[0] | 'NONE';
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
 
@@ -335,40 +344,46 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
   // A label's colon is followed by a space or the end (not a smiley's ":)").
   if (text.charCodeAt(at) === 58 && at - end <= 1 && (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))))
     return undefined;
-  const span = text.slice(start, end);
-  const words = splitWords(span);
-  const lastWord = words[words.length - 1] as string;
+  // The last word (bounded by a space or a comma) and whether there is more than one.
+  let ls = end - 1;
+  while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
+  const single = ls === start;
+  const lastWord = text.slice(ls, end);
   const lastFlags = wordFlags(bare(lastWord));
   if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord)) {
-    if (words.length > 1 || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+    if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
   }
   // The word before the span, and its flags.
   let b = start - 1;
   while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  // An abbreviation's dot (Mrs. Whitcombe).
+  if (b > 0 && text.charCodeAt(b) === 46 && letterAt(text, b - 1)) b--;
   let a = b;
-  while (a >= 0 && /[\p{L}'’.]/u.test(text.charAt(a))) a--;
-  const before = b >= 0 ? wordFlags(text.slice(a + 1, b + 1).replace(/\.$/, '')) : 0;
-  if (words.length === 1) {
-    const w = words[0] as string;
-    const f = wordFlags(bare(w));
-    if (type === 'PERSON' && w.length > 1 && w === w.toUpperCase() && w !== w.toLowerCase()) return undefined;
-    // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
-    const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
-    const strong =
-      (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
-      (follow !== null &&
-        ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
-          ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
-    if ((f & FLAGS.AMBIG) !== 0 && !strong) return undefined;
-    if (type === 'PERSON' && w === w.toLowerCase() && (f & FLAGS.FIRST) === 0 && !strong) return undefined;
+  while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
+  const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
+  if (single) {
+    const w = lastWord;
+    const f = lastFlags;
+    const lower = w === w.toLowerCase();
+    if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
+    if ((f & FLAGS.AMBIG) !== 0 || (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0)) {
+      // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
+      const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
+      const strong =
+        (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
+        (follow !== null &&
+          ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
+            ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
+      if (!strong) return undefined;
+    }
   }
   if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
   if (type === 'PERSON') {
-    const prev = text.slice(a + 1, b + 1).toLowerCase();
     // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
-    if (/(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(text.slice(Math.max(0, start - 40), start)))
-      return undefined;
-    if (titlePair(text, start, end, prev, (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
+    const lead = text.slice(Math.max(0, start - 40), start);
+    if (/the /i.test(lead) && /(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(lead)) return undefined;
+    if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
+      if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
   }
   return type;
 }
