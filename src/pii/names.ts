@@ -2,7 +2,7 @@
 // (dictionaries.ts) and by the words around them.
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './recognizers.ts';
-import { FLAGS, letterAt, taggedSpans, wordFlags } from './tagger.ts';
+import { FLAGS, letterAt, type TaggedSpan, taggedSpans, wordFlags } from './tagger.ts';
 
 const CAP_RUN =
   /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
@@ -316,9 +316,10 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
     }
     if (t !== 'NONE') emit(t, start, end, score);
   };
-  capitalRuns(text, checked, claimed);
+  const spans = taggedSpans(text);
+  capitalRuns(text, checked, claimed, spans);
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
-  for (const s of taggedSpans(text)) {
+  for (const s of spans) {
     if (!free(claimed, s.start, s.end)) continue;
     checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
@@ -422,8 +423,12 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
 /** Tagger margins are mapped to scores from 0.5 (a margin of 0) to 0.85. */
 const TAGGER_SCALE = 40;
 
-function capitalRuns(text: string, emit: Emit, claimed: Claimed): void {
+/** A tagger span this sure, over exactly a run's words, spares the rules judging the run. */
+const SURE_MARGIN = 12;
+
+function capitalRuns(text: string, emit: Emit, claimed: Claimed, tagged: readonly TaggedSpan[]): void {
   const d = dictionaries();
+  let next = 0;
   CAP_RUN.lastIndex = 0;
   for (let m = CAP_RUN.exec(text); m !== null; m = CAP_RUN.exec(text)) {
     let run = m[0];
@@ -448,6 +453,10 @@ function capitalRuns(text: string, emit: Emit, claimed: Claimed): void {
       emit('LOCATION', start, start + run.length + tail, placeCue ? 0.9 : 0.7);
       continue;
     }
+    // The tagger found exactly this run, and is sure: its finding stands, the rules need not judge.
+    while (next < tagged.length && (tagged[next] as TaggedSpan).end <= start) next++;
+    const t = tagged[next];
+    if (t !== undefined && t.start === start && t.end === start + run.length && t.score >= SURE_MARGIN) continue;
     const j = judge(run, text, start, start + run.length);
     if (j !== undefined) {
       emit(j.type, start, start + run.length, j.score);

@@ -122,6 +122,9 @@ for (let c = 0; c < TABLE_SIZE; c++) {
   CLASS[c] = k;
 }
 for (const c of '0123456789@_/\\#$%&=+*<>~^`|') CLASS[c.charCodeAt(0)] = C_GLUE;
+/** Lower-case code unit << 3 | class bits, one load a character. */
+const INFO = new Uint32Array(TABLE_SIZE);
+for (let c = 0; c < TABLE_SIZE; c++) INFO[c] = ((LOWER[c] as number) << 3) | (CLASS[c] as number);
 function lower(c: number): number {
   return c < TABLE_SIZE ? (LOWER[c] as number) : c;
 }
@@ -255,30 +258,35 @@ function words(
   gaps: Uint8Array,
 ): number {
   const len = text.length;
+  const info = INFO;
   let n = 0;
   let i = 0;
   let gap = 2;
   let prevGlue = false;
+  let open = false;
   while (i < len) {
     const c = text.charCodeAt(i);
-    const cls = c < TABLE_SIZE ? (CLASS[c] as number) : c !== 0x2019 && c >= 0x3040 ? C_LETTER : 0;
-    if ((cls & C_LETTER) === 0) {
-      // The first mark after a word (a label's colon, a list's comma).
-      if (n > 0 && after[n - 1] === 0 && c !== 32)
-        after[n - 1] =
-          c === 44
-            ? 1
-            : c === 58
-              ? 3
-              : c === 46 || c === 33 || c === 63 || c === 10
-                ? 2
-                : c === 40 || c === 45 || c === 0x2014 || c === 0x2013 || c === 124
-                  ? 4
-                  : 5;
-      if (c === 44) gap = gap === 2 ? 2 : 1;
-      else if (c === 46 || c === 33 || c === 63 || c === 10 || c === 58 || c === 124 || c === 59) gap = 2;
-      else if (c !== 32 && gap === 0) gap = 3;
-      prevGlue = cls === C_GLUE;
+    const x = c < TABLE_SIZE ? (info[c] as number) : c !== 0x2019 && c >= 0x3040 ? (c << 3) | C_LETTER : 0;
+    if ((x & C_LETTER) === 0) {
+      if (c !== 32) {
+        if (open) {
+          open = false;
+          after[n - 1] =
+            c === 44
+              ? 1
+              : c === 58
+                ? 3
+                : c === 46 || c === 33 || c === 63 || c === 10
+                  ? 2
+                  : c === 40 || c === 45 || c === 0x2014 || c === 0x2013 || c === 124
+                    ? 4
+                    : 5;
+        }
+        if (c === 44) gap = gap === 2 ? 2 : 1;
+        else if (c === 46 || c === 33 || c === 63 || c === 10 || c === 58 || c === 124 || c === 59) gap = 2;
+        else if (gap === 0) gap = 3;
+      }
+      prevGlue = (x & C_GLUE) !== 0;
       i++;
       continue;
     }
@@ -289,38 +297,41 @@ function words(
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    while (i < len) {
+    let y = x;
+    for (;;) {
+      uppers += (y >> 1) & 1;
+      letters++;
+      const l = y >> 3;
+      h = Math.imul(h ^ l, 0x01000193);
+      s3 = s2;
+      s2 = s1;
+      s1 = l;
+      i++;
+      if (i >= len) break;
       const d = text.charCodeAt(i);
-      const k = d < TABLE_SIZE ? (CLASS[d] as number) : d !== 0x2019 && d >= 0x3040 ? C_LETTER : 0;
-      if ((k & C_LETTER) !== 0) {
-        uppers += k >> 1;
-        letters++;
-        const l = d < TABLE_SIZE ? (LOWER[d] as number) : d;
-        h = Math.imul(h ^ l, 0x01000193);
-        s3 = s2;
-        s2 = s1;
-        s1 = l;
-        i++;
-      } else if ((d === 39 || d === 0x2019 || d === 45) && i + 1 < len && isLetter(text.charCodeAt(i + 1))) {
+      y = d < TABLE_SIZE ? (info[d] as number) : d !== 0x2019 && d >= 0x3040 ? (d << 3) | C_LETTER : 0;
+      if ((y & C_LETTER) !== 0) continue;
+      if ((d === 39 || d === 0x2019 || d === 45) && i + 1 < len && isLetter(text.charCodeAt(i + 1))) {
         h = Math.imul(h ^ d, 0x01000193);
         i++;
-      } else break;
+        const e = text.charCodeAt(i);
+        y = e < TABLE_SIZE ? (info[e] as number) : (e << 3) | C_LETTER;
+        continue;
+      }
+      break;
     }
     start[n] = s;
     end[n] = i;
     const hh = h >>> 0;
     hash[n] = hh;
     suffix[n] = (s3 << 20) ^ (s2 << 10) ^ s1;
-    const first = text.charCodeAt(s);
-    const cap = first < TABLE_SIZE && ((CLASS[first] as number) & C_UPPER) !== 0;
-    // Letters glued to digits or to an address's symbols (wallets, handles, hashes) are no word.
     const next = i < len ? text.charCodeAt(i) : 32;
     shape[n] =
-      prevGlue || (next < 0x80 && CLASS[next] === C_GLUE)
+      prevGlue || (next < 0x80 && ((info[next] as number) & C_GLUE) !== 0)
         ? 4
         : uppers === 0
           ? 0
-          : cap && letters > 1 && (uppers === 1 || uppers < letters - 1)
+          : (x & C_UPPER) !== 0 && letters > 1 && (uppers === 1 || uppers < letters - 1)
             ? 1
             : uppers === letters && letters > 1
               ? 2
@@ -330,6 +341,7 @@ function words(
     gaps[n] = gap;
     gap = 0;
     prevGlue = false;
+    open = true;
     n++;
   }
   return n;
@@ -548,6 +560,14 @@ export function tagTokens(m: Model, t: Tokens, tags: Uint8Array, margins?: Float
   }
 }
 
+/** A name or place the tagger found: offsets into the text, and its weakest token's margin. */
+export interface TaggedSpan {
+  readonly type: 'PERSON' | 'LOCATION';
+  readonly start: number;
+  readonly end: number;
+  readonly score: number;
+}
+
 /** Name particles joined into a name between two tagged words (Luis de Souza, van der Berg). */
 const PARTICLE_HASHES = new Set(
   'de da do dos das del della di van von der den du le la y e bin al ten ter zu'.split(' ').map(wordHash),
@@ -565,9 +585,7 @@ let marginBuf = new Float64Array(1024);
  * tag (joined over spaces, an initial's dot and name particles), each with a score from its weakest
  * token's margin.
  */
-export function taggedSpans(
-  text: string,
-): { type: 'PERSON' | 'LOCATION'; start: number; end: number; score: number }[] {
+export function taggedSpans(text: string): TaggedSpan[] {
   const t = tokenize(text);
   if (tagBuf.length < t.n) {
     tagBuf = new Uint8Array(t.start.length);
@@ -575,7 +593,7 @@ export function taggedSpans(
   }
   const m = model();
   tagTokens(m, t, tagBuf, marginBuf);
-  const out: { type: 'PERSON' | 'LOCATION'; start: number; end: number; score: number }[] = [];
+  const out: TaggedSpan[] = [];
   for (let k = 0; k < t.n; k++) {
     const y = tagBuf[k] as number;
     if (y === 0) continue;
