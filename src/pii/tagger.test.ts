@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { MODEL_PATH, train } from '../../scripts/train-pii-tagger.ts';
 import { isVerityError } from '../errors/index.ts';
 import { scan } from './index.ts';
-import { parseModel, serializeModel, taggedSpans } from './tagger.ts';
+import { CAP_RUN, capitalRunMatches } from './names.ts';
+import { parseModel, serializeModel, taggedSpans, tokenize } from './tagger.ts';
 
 const found = (text: string) => scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
 
@@ -32,6 +34,46 @@ describe('PII name and place tagger (D100)', () => {
     assert.ok(found('we moved from bangalore to portland').some(([t, v]) => t === 'LOCATION' && v === 'portland'));
     // Spans stay inside the text and never start inside a word.
     for (const s of taggedSpans('Hi Diane, tell Jonas i said hi')) assert.ok(s.start >= 0 && s.end > s.start);
+  });
+
+  it('finds the runs of capitalized words from the tokens exactly as a scan of the whole text does', () => {
+    const pieces = [
+      'Anna',
+      'de',
+      'and',
+      'the',
+      ' ',
+      ' ',
+      ', ',
+      '. ',
+      "l'",
+      'dell’',
+      "O'",
+      'Éa',
+      'x',
+      '12',
+      '1234567',
+      '-',
+      '@',
+      '#',
+      '_',
+      '/',
+      'MAIN',
+      'Rd.',
+      'é',
+      '\u0301',
+      'Ü',
+      '\n',
+      'Street',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 24 }), (parts) => {
+        const text = parts.join('');
+        const whole = [...text.matchAll(CAP_RUN)].map((m) => [m.index, m[0]]);
+        assert.deepEqual(capitalRunMatches(text, tokenize(text)), whole);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('refuses damaged weights with VERITY_E_INTERNAL', () => {

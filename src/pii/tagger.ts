@@ -585,8 +585,7 @@ let marginBuf = new Float64Array(1024);
  * tag (joined over spaces, an initial's dot and name particles), each with a score from its weakest
  * token's margin.
  */
-export function taggedSpans(text: string): TaggedSpan[] {
-  const t = tokenize(text);
+export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpan[] {
   if (tagBuf.length < t.n) {
     tagBuf = new Uint8Array(t.start.length);
     marginBuf = new Float64Array(t.start.length);
@@ -660,6 +659,12 @@ function joinable(text: string, t: Tokens, a: number, b: number): boolean {
 /** Whether the character at `i` of `text` is a letter (the tokenizer's table). */
 export function letterAt(text: string, i: number): boolean {
   return isLetter(text.charCodeAt(i));
+}
+
+/** Whether the character at `i` of `text` is an upper-case letter (below U+3000). */
+export function upperAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < TABLE_SIZE && ((CLASS[c] as number) & C_UPPER) !== 0;
 }
 
 /** The dictionary and cue flags of one word (FLAGS bits). */
