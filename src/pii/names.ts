@@ -309,13 +309,16 @@ function townTail(text: string, at: number): number {
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
   // The rules and the tagger often report the same span: look at it once.
-  const looked = new Map<number, PiiTypeOrNone>();
+  // Keyed by start and type (small integers), the value is the end and the answer.
+  const looked = new Map<number, number>();
   const checked: Emit = (type, start, end, score) => {
-    const key = (start * 4096 + (end - start)) * 2 + (type === 'PERSON' ? 1 : 0);
-    let t = looked.get(key);
-    if (t === undefined) {
+    const key = start * 2 + (type === 'PERSON' ? 1 : 0);
+    const seen = looked.get(key);
+    let t: PiiTypeOrNone;
+    if (seen !== undefined && seen >> 2 === end) t = ANSWERS[seen & 3] as PiiTypeOrNone;
+    else {
       t = lastLook(text, type, start, end) ?? 'NONE';
-      looked.set(key, t);
+      looked.set(key, end * 4 + ANSWERS.indexOf(t));
     }
     if (t !== 'NONE') emit(t, start, end, score);
   };
@@ -330,6 +333,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
 }
 
 type PiiTypeOrNone = Parameters<Emit>[0] | 'NONE';
+const ANSWERS: readonly PiiTypeOrNone[] = ['NONE', 'PERSON', 'LOCATION'];
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
 
@@ -469,6 +473,7 @@ export function capitalRunMatches(text: string, t: Tokens): [number, string][] {
     if (end <= done) continue;
     if (start >= done && upperAt(text, start)) tryAt(start, true);
     // A capital after an apostrophe inside a word (l'Alpe, dell'Emilia) may open a run too.
+    if (t.apos[k] === 0) continue;
     for (let j = Math.max(start + 1, done - 1); j < end - 1; j++) {
       const c = text.charCodeAt(j);
       if ((c === 39 || c === 0x2019) && j + 1 >= done && upperAt(text, j + 1)) tryAt(j + 1, false);

@@ -199,6 +199,8 @@ export interface Tokens {
   /** 0 lower, 1 Capitalized, 2 UPPER, 3 other (mixed, single letter). */
   shape: Uint8Array;
   flags: Uint16Array;
+  /** 1 when the word has an apostrophe inside (l'Alpe, O'Brien). */
+  apos: Uint8Array;
   /** The first mark after the word: 0 none or space, 1 comma, 2 sentence end, 3 colon, 4 bracket or dash, 5 other. */
   after: Uint8Array;
   /** What separates the word from the one before: 0 space, 1 comma, 2 sentence end or start, 3 other. */
@@ -220,6 +222,7 @@ function grow(t: Tokens, n: number): void {
   t.shape = g(t.shape, (k) => new Uint8Array(k));
   t.flags = g(t.flags, (k) => new Uint16Array(k));
   t.after = g(t.after, (k) => new Uint8Array(k));
+  t.apos = g(t.apos, (k) => new Uint8Array(k));
   t.gap = g(t.gap, (k) => new Uint8Array(k));
 }
 
@@ -232,6 +235,7 @@ const shared: Tokens = {
   shape: new Uint8Array(1024),
   flags: new Uint16Array(1024),
   after: new Uint8Array(1024),
+  apos: new Uint8Array(1024),
   gap: new Uint8Array(1024),
 };
 
@@ -241,7 +245,7 @@ export function tokenize(text: string, t: Tokens = shared): Tokens {
   grow(t, (text.length >> 1) + 2);
   // The loop is a function of its own that touches no object property: a property write after a
   // long loop made V8 throw the optimized code away on every call.
-  t.n = words(text, flagsTable(), t.start, t.end, t.hash, t.suffix, t.shape, t.flags, t.after, t.gap);
+  t.n = words(text, flagsTable(), t.start, t.end, t.hash, t.suffix, t.shape, t.flags, t.after, t.apos, t.gap);
   return t;
 }
 
@@ -255,6 +259,7 @@ function words(
   shape: Uint8Array,
   flags: Uint16Array,
   after: Uint8Array,
+  apos: Uint8Array,
   gaps: Uint8Array,
 ): number {
   const len = text.length;
@@ -297,6 +302,7 @@ function words(
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
+    let quote = 0;
     let y = x;
     for (;;) {
       uppers += (y >> 1) & 1;
@@ -312,6 +318,7 @@ function words(
       y = d < TABLE_SIZE ? (info[d] as number) : d !== 0x2019 && d >= 0x3040 ? (d << 3) | C_LETTER : 0;
       if ((y & C_LETTER) !== 0) continue;
       if ((d === 39 || d === 0x2019 || d === 45) && i + 1 < len && isLetter(text.charCodeAt(i + 1))) {
+        if (d !== 45) quote = 1;
         h = Math.imul(h ^ d, 0x01000193);
         i++;
         const e = text.charCodeAt(i);
@@ -338,6 +345,7 @@ function words(
               : 3;
     flags[n] = table.get(hh);
     after[n] = 0;
+    apos[n] = quote;
     gaps[n] = gap;
     gap = 0;
     prevGlue = false;
