@@ -74,6 +74,8 @@ const FRAMES: readonly string[] = [
   'is {F} streaming tonight',
   "{P}'s stream starts at 8",
   "that was {F}'s idea",
+  "{P}'s payment failed twice",
+  'anyone seen {F} or {F} today',
   'my brother {F} plays too',
   'my cousin {F} moved to {C}',
   'my friend {P} from {C} joined',
@@ -161,6 +163,8 @@ const FRAMES: readonly string[] = [
   'Stadt: {C}',
   'mit freundlichen Grüßen, {P}',
   'Ich heiße {F} und wohne in {C}',
+  'ich bin {F} aus {C}',
+  "{P}'s Konto wurde gesperrt",
   // French.
   'salut {F} ça va?',
   'merci {F}',
@@ -179,6 +183,7 @@ const FRAMES: readonly string[] = [
   'Nom : {P}, Ville : {C}',
   'Ville : {C}',
   "je m'appelle {P}",
+  'je suis {F}, de {C}',
   'cordialement, {P}',
   // Spanish.
   'hola {F}, qué tal?',
@@ -196,6 +201,7 @@ const FRAMES: readonly string[] = [
   'El cliente {P} pide un reembolso',
   'Nombre: {P}, Ciudad: {C}',
   'me llamo {P}',
+  'soy {F}, de {C}',
   'saludos, {P}',
   // Portuguese.
   'oi {F}, tudo bem?',
@@ -214,6 +220,7 @@ const FRAMES: readonly string[] = [
   'O cliente {P} pediu reembolso',
   'Nome: {P}, Cidade: {C}',
   'me chamo {P}',
+  'sou o {F} de {C}',
   'abraços, {P}',
   // Look-alikes: capitalized words that are no name or place.
   '{X} is the best',

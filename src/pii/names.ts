@@ -360,7 +360,13 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
   const lastWord = text.slice(ls, end);
   const lastFlags = wordFlags(bare(lastWord));
   if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord)) {
-    if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+    // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
+    let fe = start;
+    while (fe < end && letterAt(text, fe)) fe++;
+    const firstFlags = wordFlags(text.slice(start, fe));
+    const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
+    if (!(given && type === 'PERSON' && ROMAN.test(lastWord) && lastWord === lastWord.toUpperCase()))
+      if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
   }
   // The word before the span, and its flags.
   let b = start - 1;

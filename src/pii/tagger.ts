@@ -61,7 +61,7 @@ const COMMON_WORDS =
 const CUE_CLASSES: readonly (readonly [number, string])[] = [
   [
     P_BEFORE,
-    'mr mrs ms miss mx dr prof sir madam madame mme mlle monsieur herr frau señor señora sr sra srta don doña senhor senhora sra dona dear hi hey hello heya hiya yo hallo moin servus salut coucou bonjour bonsoir hola buenas oi olá ola ciao thanks thank thx ty cheers danke merci gracias obrigado obrigada valeu grazie ask tell call contact meet invite ping dm message email text told asked with by per cc attn congrats welcome love miss named called customer client cliente kunde kundin user player agent member mate friend buddy bro sis brother sister cousin wife husband boyfriend girlfriend son daughter mom dad mum uncle aunt coach captain boss colleague neighbour neighbor freund freundin bruder schwester ami amie frère sœur soeur cousin cousine amigo amiga hermano hermana primo prima irmão irmã mit avec con com para pour für an',
+    'am bin suis soy sou heiße heisse llamo chamo appelle mr mrs ms miss mx dr prof sir madam madame mme mlle monsieur herr frau señor señora sr sra srta don doña senhor senhora sra dona dear hi hey hello heya hiya yo hallo moin servus salut coucou bonjour bonsoir hola buenas oi olá ola ciao thanks thank thx ty cheers danke merci gracias obrigado obrigada valeu grazie ask tell call contact meet invite ping dm message email text told asked with by per cc attn congrats welcome love miss named called customer client cliente kunde kundin user player agent member mate friend buddy bro sis brother sister cousin wife husband boyfriend girlfriend son daughter mom dad mum uncle aunt coach captain boss colleague neighbour neighbor freund freundin bruder schwester ami amie frère sœur soeur cousin cousine amigo amiga hermano hermana primo prima irmão irmã mit avec con com para pour für an',
   ],
   [
     P_AFTER,
@@ -318,7 +318,12 @@ function words(
       y = d < TABLE_SIZE ? (info[d] as number) : d !== 0x2019 && d >= 0x3040 ? (d << 3) | C_LETTER : 0;
       if ((y & C_LETTER) !== 0) continue;
       if ((d === 39 || d === 0x2019 || d === 45) && i + 1 < len && isLetter(text.charCodeAt(i + 1))) {
-        if (d !== 45) quote = 1;
+        if (d !== 45) {
+          // A possessive 's closes a capitalized word before it (Whitcombe's: the name is Whitcombe).
+          const after = i + 2 < len ? text.charCodeAt(i + 2) : 32;
+          if ((x & C_UPPER) !== 0 && (text.charCodeAt(i + 1) | 0x20) === 115 && !isLetter(after)) break;
+          quote = 1;
+        }
         h = Math.imul(h ^ d, 0x01000193);
         i++;
         const e = text.charCodeAt(i);
@@ -600,6 +605,7 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
   }
   const m = model();
   tagTokens(m, t, tagBuf, marginBuf);
+  continueLists(t, tagBuf, marginBuf);
   const out: TaggedSpan[] = [];
   for (let k = 0; k < t.n; k++) {
     const y = tagBuf[k] as number;
@@ -634,7 +640,7 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
     let lowers = 0;
     for (let j = k; j <= end; j++)
       if (t.shape[j] === 0) lowers++;
-      else if (t.shape[j] === 1) caps++;
+      else if (t.shape[j] === 1 || (end > k && initial(text, t, j))) caps++;
     const odd = caps + lowers <= end - k || (caps > 0 && lowers > 0 && !PARTICLE_HASHES.has(t.hash[k + 1] as number));
     if (odd || margin < (caps === 0 ? MIN_MARGIN_LOWER : MIN_MARGIN)) {
       k = end;
@@ -649,6 +655,29 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
     k = end;
   }
   return out;
+}
+
+/**
+ * Lists of names: a capitalized word joined by a comma or a conjunction to a person the tagger
+ * found (Zebedee and Marigold, Anna, Peter) is a person too, with the other's margin. The greedy
+ * pass reads left to right and so cannot see the name after the conjunction.
+ */
+function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void {
+  for (let k = t.n - 3; k >= 0; k--) {
+    if (tags[k] !== 0 || tags[k + 2] !== 1 || t.shape[k] !== 1) continue;
+    const f = t.flags[k] as number;
+    if ((f & (COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L)) !== 0 || (f & PLACE) !== 0) continue;
+    const conj = (t.flags[k + 1] as number) & CONJ;
+    if (conj === 0 || t.shape[k + 1] !== 0 || t.gap[k + 2] !== 0) continue;
+    tags[k] = 1;
+    margins[k] = margins[k + 2] as number;
+  }
+}
+
+/** An initial: one capital letter and a dot (the N. of Jasper N. Mayhew). */
+function initial(text: string, t: Tokens, j: number): boolean {
+  const e = t.end[j] as number;
+  return e - (t.start[j] as number) === 1 && text.charCodeAt(e) === 46 && upperAt(text, e - 1);
 }
 
 /** Two adjacent tokens join when only a space, or an initial's dot and a space, lie between them. */
