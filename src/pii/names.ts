@@ -308,19 +308,9 @@ function townTail(text: string, at: number): number {
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
-  // The rules and the tagger often report the same span: look at it once.
-  // Keyed by start and type (small integers), the value is the end and the answer.
-  const looked = new Map<number, number>();
   const checked: Emit = (type, start, end, score) => {
-    const key = start * 2 + (type === 'PERSON' ? 1 : 0);
-    const seen = looked.get(key);
-    let t: PiiTypeOrNone;
-    if (seen !== undefined && seen >> 2 === end) t = ANSWERS[seen & 3] as PiiTypeOrNone;
-    else {
-      t = lastLook(text, type, start, end) ?? 'NONE';
-      looked.set(key, end * 4 + ANSWERS.indexOf(t));
-    }
-    if (t !== 'NONE') emit(t, start, end, score);
+    const t = lastLook(text, type, start, end);
+    if (t !== undefined) emit(t, start, end, score);
   };
   const tokens = tokenize(text);
   const spans = taggedSpans(text, tokens);
@@ -331,9 +321,6 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
     checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
 }
-
-type PiiTypeOrNone = Parameters<Emit>[0] | 'NONE';
-const ANSWERS: readonly PiiTypeOrNone[] = ['NONE', 'PERSON', 'LOCATION'];
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
 

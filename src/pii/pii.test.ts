@@ -246,7 +246,15 @@ describe('PII detection', () => {
       ),
       // 011 opens an international call from the US: the shortcut once took 011 3422418 for a
       // national number (found by this property).
-      { numRuns: 5000, examples: [['1', [0, 1, 1, 3, 4, 2, 2, 4, 1, 8], ' ', false]] },
+      // A calling code several countries share (+44, +290) is judged by the lengths all of them allow.
+      {
+        numRuns: 5000,
+        examples: [
+          ['1', [0, 1, 1, 3, 4, 2, 2, 4, 1, 8], ' ', false],
+          ['44', [7, 0, 6, 4, 2, 6, 0, 8, 5, 3], ' ', true],
+          ['290', [8, 0, 0, 0, 0], '', true],
+        ],
+      },
     );
   });
 });

@@ -321,6 +321,16 @@ function lengthsOf(callingCode: string): readonly number[] | null {
     if (countries.length === 1 || callingCode === '1') {
       PHONE_META.selectNumberingPlan(callingCode === '1' ? 'US' : (countries[0] as string));
       l = PHONE_META.numberingPlan.possibleLengths();
+    } else if (countries.length > 1) {
+      // A calling code shared by several countries (+44: GB, GG, IM, JE): the lengths every one of
+      // them allows, whichever the library picks for the number (the property test agrees).
+      let common: number[] | undefined;
+      for (const c of countries) {
+        PHONE_META.selectNumberingPlan(c);
+        const own = PHONE_META.numberingPlan.possibleLengths();
+        common = common === undefined ? [...own] : common.filter((n) => own.includes(n));
+      }
+      l = common ?? null;
     } else l = null;
     possibleLengths.set(callingCode, l);
   }

@@ -663,14 +663,20 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
  * pass reads left to right and so cannot see the name after the conjunction.
  */
 function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void {
-  for (let k = t.n - 3; k >= 0; k--) {
-    if (tags[k] !== 0 || tags[k + 2] !== 1 || t.shape[k] !== 1) continue;
-    const f = t.flags[k] as number;
-    if ((f & (COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L)) !== 0 || (f & PLACE) !== 0) continue;
-    const conj = (t.flags[k + 1] as number) & CONJ;
-    if (conj === 0 || t.shape[k + 1] !== 0 || t.gap[k + 2] !== 0) continue;
-    tags[k] = 1;
-    margins[k] = margins[k + 2] as number;
+  for (let j = t.n - 1; j >= 2; j--) {
+    if (tags[j] !== 1) continue;
+    // Walk left over "A, B and" as long as the list goes on.
+    let r = j;
+    while (r >= 2) {
+      const k = r - 2;
+      if (tags[k] !== 0 || t.shape[k] !== 1) break;
+      const f = t.flags[k] as number;
+      if ((f & (COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L | PLACE)) !== 0) break;
+      if (((t.flags[r - 1] as number) & CONJ) === 0 || t.shape[r - 1] !== 0 || t.gap[r] !== 0) break;
+      tags[k] = 1;
+      margins[k] = margins[r] as number;
+      r = k;
+    }
   }
 }
 
