@@ -427,6 +427,8 @@ const TAGGER_SCALE = 40;
 /** A tagger span this sure, over exactly a run's words, spares the rules judging the run. */
 const SURE_MARGIN = 12;
 
+const ASTRAL_UPPER = /(?=\p{Lu})[\u{10000}-\u{10FFFF}]/u;
+
 /** CAP_RUN tried at one position only (the tokens say where a run can begin). */
 export { CAP_RUN };
 
@@ -439,6 +441,9 @@ const CAP_RUN_AT = new RegExp(CAP_RUN.source, 'uy');
  * the whole text with it (a property test holds the two together), for a fraction of the time.
  */
 export function capitalRunMatches(text: string, t: Tokens): [number, string][] {
+  // Capitals outside the basic plane (styled nicknames: 𝐀𝐧𝐧𝐚) are surrogate pairs the tokenizer
+  // does not read as letters: such a text is scanned whole.
+  if (ASTRAL_UPPER.test(text)) return [...text.matchAll(CAP_RUN)].map((m) => [m.index, m[0]]);
   const out: [number, string][] = [];
   let done = 0;
   const tryAt = (at: number, first: boolean) => {

@@ -65,6 +65,12 @@ describe('PII name and place tagger (D100)', () => {
       'Ü',
       '\n',
       'Street',
+      '😀',
+      '𝐀',
+      'Ａ',
+      '\uD800',
+      '\uDC00',
+      '’s',
     ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 24 }), (parts) => {

@@ -125,11 +125,15 @@ for (const c of '0123456789@_/\\#$%&=+*<>~^`|') CLASS[c.charCodeAt(0)] = C_GLUE;
 /** Lower-case code unit << 3 | class bits, one load a character. */
 const INFO = new Uint32Array(TABLE_SIZE);
 for (let c = 0; c < TABLE_SIZE; c++) INFO[c] = ((LOWER[c] as number) << 3) | (CLASS[c] as number);
+/** Above the table, everything but CJK punctuation and surrogates (emoji) counts as a letter. */
+function highLetter(c: number): boolean {
+  return c >= 0x3040 && (c < 0xd800 || c > 0xdfff);
+}
 function lower(c: number): number {
   return c < TABLE_SIZE ? (LOWER[c] as number) : c;
 }
 function isLetter(c: number): boolean {
-  return c < TABLE_SIZE ? ((CLASS[c] as number) & C_LETTER) !== 0 : c !== 0x2019 && c >= 0x3040;
+  return c < TABLE_SIZE ? ((CLASS[c] as number) & C_LETTER) !== 0 : highLetter(c);
 }
 
 /**
@@ -303,7 +307,7 @@ function words(
   let open = false;
   while (i < len) {
     const c = text[i] as number;
-    const x = c < TABLE_SIZE ? (info[c] as number) : c !== 0x2019 && c >= 0x3040 ? (c << 3) | C_LETTER : 0;
+    const x = c < TABLE_SIZE ? (info[c] as number) : highLetter(c) ? (c << 3) | C_LETTER : 0;
     if ((x & C_LETTER) === 0) {
       if (c !== 32) {
         if (open) {
@@ -347,7 +351,7 @@ function words(
       i++;
       if (i >= len) break;
       const d = text[i] as number;
-      y = d < TABLE_SIZE ? (info[d] as number) : d !== 0x2019 && d >= 0x3040 ? (d << 3) | C_LETTER : 0;
+      y = d < TABLE_SIZE ? (info[d] as number) : highLetter(d) ? (d << 3) | C_LETTER : 0;
       if ((y & C_LETTER) !== 0) continue;
       if ((d === 39 || d === 0x2019 || d === 45) && i + 1 < len && isLetter(text[i + 1] as number)) {
         if (d !== 45) {
@@ -736,11 +740,13 @@ export function letterAt(text: string, i: number): boolean {
   return isLetter(text.charCodeAt(i));
 }
 
-/** Whether the character at `i` of `text` is an upper-case letter (below U+3000). */
+/** Whether the character at `i` of `text` is an upper-case letter. */
 export function upperAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
-  return c < TABLE_SIZE && ((CLASS[c] as number) & C_UPPER) !== 0;
+  if (c < TABLE_SIZE) return ((CLASS[c] as number) & C_UPPER) !== 0;
+  return UPPER.test(String.fromCodePoint(text.codePointAt(i) as number));
 }
+const UPPER = /^\p{Lu}/u;
 
 /** The dictionary and cue flags of one word (FLAGS bits). */
 export function wordFlags(word: string): number {
