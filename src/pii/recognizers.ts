@@ -113,13 +113,17 @@ function knownIssuer(d: string): boolean {
 
 const CARD_CUE =
   /\b(?:card|cc|visa|master ?card|amex|discover|karte|kreditkarte|carte|tarjeta|cart[aã]o|paid|pay|charged|debit|credit)\b[^\n]{0,16}$/iu;
+const CARD_CUE_AFTER =
+  /^[^\n\d]{0,12}\b(?:card|cc|visa|master ?card|amex|karte|kreditkarte|carte|tarjeta|cart[aã]o)\b/iu;
 const ORDER_CUE =
   /\b(?:order|orders|invoice|ticket|ref|reference|tracking|bestellung|rechnung|auftrag|commande|facture|pedido|factura|fatura|nota)\b[^\n]{0,12}$/iu;
 
-function cards(text: string, emit: Emit): void {
+function cards(text: string, emit: Emit, claimed: Claimed): void {
   CARD.lastIndex = 0;
   for (let m = CARD.exec(text); m !== null; m = CARD.exec(text)) {
     const raw = m[0];
+    // Digits inside an IBAN (or another finding already made) are not a card of their own.
+    if (!free(claimed, m.index, m.index + raw.length)) continue;
     const digits = raw.replace(/[ -]/g, '');
     if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) continue;
     // Separators, when present, must be consistent (one kind) and group the number sensibly.
@@ -128,11 +132,15 @@ function cards(text: string, emit: Emit): void {
     // One number in ten passes Luhn by chance: an order or invoice number (after `#` or an order
     // word) is not a card unless a card word says so; nor is one no card network issues without one.
     const before = text.slice(Math.max(0, m.index - 28), m.index);
-    const cardCue = CARD_CUE.test(before);
+    const end = m.index + raw.length;
+    // A card word before the number, or right after it ("4000 ... (visa)", "... on my card").
+    const cardCue = CARD_CUE.test(before) || CARD_CUE_AFTER.test(text.slice(end, end + 20));
     if (!cardCue && (before.endsWith('#') || ORDER_CUE.test(before))) continue;
     const issuer = knownIssuer(digits);
-    if (!issuer && !cardCue) continue;
-    emit('CREDIT_CARD', m.index, m.index + raw.length, issuer ? 0.95 : 0.7);
+    // Sixteen digits in four groups of four are written the way cards are, whoever issued them.
+    const cardShaped = digits.length === 16 && /^\d{4}([ -])\d{4}\1\d{4}\1\d{4}$/.test(raw);
+    if (!issuer && !cardCue && !cardShaped) continue;
+    emit('CREDIT_CARD', m.index, end, issuer ? 0.95 : 0.7);
   }
 }
 
@@ -379,7 +387,8 @@ function phones(text: string, emit: Emit, claimed: Claimed): void {
     const international = raw.startsWith('+');
     const digits = raw.replace(/\D/g, '');
     if (digits.length < (international ? 8 : 9) || digits.length > 15) continue;
-    const cue = PHONE_CUE.test(text.slice(Math.max(0, m.index - 32), m.index));
+    const lead = text.slice(Math.max(0, m.index - 32), m.index);
+    const cue = PHONE_CUE.test(lead) || typedCue(lead, PHONE_WORDS, 3);
     // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
     // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
     const shaped =
@@ -399,12 +408,81 @@ function phones(text: string, emit: Emit, claimed: Claimed): void {
   }
 }
 
+/** Birth and phone cue words, for cues typed with one slip (bron, bday as bady, númreo). */
+const BIRTH_WORDS = [
+  'born',
+  'birthday',
+  'bday',
+  'birth',
+  'birthdate',
+  'geboren',
+  'geburtstag',
+  'geburtsdatum',
+  'naissance',
+  'nacido',
+  'nacida',
+  'nacimiento',
+  'cumpleaños',
+  'nascido',
+  'nascida',
+  'nascimento',
+  'aniversário',
+];
+const PHONE_WORDS = [
+  'number',
+  'phone',
+  'mobile',
+  'handy',
+  'handynummer',
+  'nummer',
+  'telefon',
+  'numéro',
+  'portable',
+  'número',
+  'móvil',
+  'celular',
+  'telefone',
+  'whatsapp',
+];
+
+/**
+ * Whether one of the last `words` words of `s` is one of `cues` typed with at most one slip (a
+ * letter dropped, added, changed, or two swapped; Damerau-Levenshtein distance 1). Chat misspells
+ * its cue words; a slip needs a word of three letters or more and a cue of four or more.
+ */
+export function typedCue(s: string, cues: readonly string[], words: number): boolean {
+  const ws = s
+    .toLowerCase()
+    .split(/[^\p{L}]+/u)
+    .filter((w) => w.length >= 3);
+  for (const w of ws.slice(-words)) for (const c of cues) if (c.length >= 4 && oneSlip(w, c)) return true;
+  return false;
+}
+
+/** Damerau-Levenshtein distance at most 1 (hand-written: a dozen lines, called on short words). */
+function oneSlip(a: string, b: string): boolean {
+  if (a === b) return true;
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > 1) return false;
+  let i = 0;
+  while (i < la && i < lb && a[i] === b[i]) i++;
+  if (la === lb) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true;
+    return i + 1 < la && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  }
+  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
 function dates(text: string, emit: Emit): void {
   DATE.lastIndex = 0;
   for (let m = DATE.exec(text); m !== null; m = DATE.exec(text)) {
     const end = m.index + m[0].length;
     const cue =
-      BIRTH_CUE.test(text.slice(Math.max(0, m.index - 40), m.index)) || BIRTH_AFTER.test(text.slice(end, end + 14));
+      BIRTH_CUE.test(text.slice(Math.max(0, m.index - 40), m.index)) ||
+      BIRTH_AFTER.test(text.slice(end, end + 14)) ||
+      typedCue(text.slice(Math.max(0, m.index - 28), m.index), BIRTH_WORDS, 4) ||
+      typedCue(text.slice(end, end + 14), BIRTH_WORDS, 2);
     // A two-digit year (3/4/85) is a date of birth only with a cue; anything else without one is a
     // low-score candidate, dropped by the default threshold.
     emit('DATE_OF_BIRTH', m.index, end, cue ? 0.9 : 0.3);
