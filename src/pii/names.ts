@@ -368,7 +368,7 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
     const f = lastFlags;
     const lower = w === w.toLowerCase();
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
-    if ((f & FLAGS.AMBIG) !== 0 || (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0)) {
+    if ((f & FLAGS.AMBIG) !== 0 || (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)) {
       // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
       const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
       const strong =

@@ -609,7 +609,7 @@ export function tagTokens(m: Model, t: Tokens, tags: Uint8Array, margins?: Float
   }
 }
 
-/** A name or place the tagger found: offsets into the text, and its weakest token's margin. */
+/** A name or place the tagger found: offsets into the text, and its tokens' mean margin. */
 export interface TaggedSpan {
   readonly type: 'PERSON' | 'LOCATION';
   readonly start: number;
@@ -631,8 +631,8 @@ let marginBuf = new Float64Array(1024);
 
 /**
  * Person names and places found by the tagger in `text`: spans of consecutive tokens with the same
- * tag (joined over spaces, an initial's dot and name particles), each with a score from its weakest
- * token's margin.
+ * tag (joined over spaces, an initial's dot and name particles), each with a score from its tokens'
+ * mean margin.
  */
 export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpan[] {
   if (tagBuf.length < t.n) {
@@ -648,11 +648,15 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
     if (y === 0) continue;
     let end = k;
     let margin = marginBuf[k] as number;
+    let total = margin;
+    let words = 1;
     for (;;) {
       const next = end + 1;
       if (next < t.n && tagBuf[next] === y && joinable(text, t, end, next)) {
         end = next;
         margin = Math.min(margin, marginBuf[next] as number);
+        total += marginBuf[next] as number;
+        words++;
         continue;
       }
       // Over one particle: both sides tagged alike.
@@ -666,10 +670,15 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
       ) {
         end = next + 1;
         margin = Math.min(margin, marginBuf[next + 1] as number);
+        total += marginBuf[next + 1] as number;
+        words++;
         continue;
       }
       break;
     }
+    // A name of several words is as sure as its words on average (a surname the tagger is sure of
+    // carries a given name it is not: Tariq Grabowska).
+    if (words > 1) margin = total / words;
     // A lone all-caps word or letter (IBAN, V) is an acronym or a rank, and a lower-case word
     // needs a clear margin: chat is full of plain words some dictionary lists as a name.
     let caps = 0;
@@ -699,13 +708,34 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
  * pass reads left to right and so cannot see the name after the conjunction.
  */
 function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void {
-  for (let j = t.n - 1; j >= 2; j--) {
+  const plain = COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L | PLACE | CONJ | STRONG;
+  for (let j = t.n - 1; j >= 0; j--) {
     if (tags[j] !== 1) continue;
+    // Lower-case chat: "linnea and cormac carried": an unknown word after the conjunction, followed
+    // by what people do.
+    const k2 = j + 2;
+    if (
+      k2 < t.n &&
+      tags[k2] === 0 &&
+      t.shape[k2] === 0 &&
+      ((t.flags[k2] as number) & plain) === 0 &&
+      ((t.flags[j + 1] as number) & CONJ) !== 0 &&
+      t.gap[j + 1] === 0 &&
+      t.gap[k2] === 0 &&
+      k2 + 1 < t.n &&
+      t.gap[k2 + 1] === 0 &&
+      ((t.flags[k2 + 1] as number) & (P_AFTER | STRONG)) !== 0
+    ) {
+      tags[k2] = 1;
+      margins[k2] = margins[j] as number;
+    }
     // Walk left over "A, B and" as long as the list goes on.
+    // A pair in lower case is a list of people when what follows it is what people do.
+    const doing = j + 1 < t.n && ((t.flags[j + 1] as number) & (P_AFTER | STRONG)) !== 0 && t.gap[j + 1] === 0;
     let r = j;
     while (r >= 2) {
       const k = r - 2;
-      if (tags[k] !== 0 || t.shape[k] !== 1) break;
+      if (tags[k] !== 0 || !(t.shape[k] === 1 || (t.shape[k] === 0 && doing))) break;
       const f = t.flags[k] as number;
       if ((f & (COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L | PLACE)) !== 0) break;
       if (((t.flags[r - 1] as number) & CONJ) === 0 || t.shape[r - 1] !== 0 || t.gap[r] !== 0) break;
