@@ -7,12 +7,14 @@
 // Training data is generated here, from the sentence frames below (written for training only,
 // apart from the evaluation corpus's structures in scripts/pii-eval-source.ts) filled with the
 // scanner's own name and place dictionaries (src/pii/data/names-places.jsonl, from faker's MIT
-// locale data) and with look-alike words written here. No labeled corpus is read.
+// locale data), the world's larger cities (src/pii/data/cities.jsonl, GeoNames) and with look-alike
+// words written here. No labeled corpus is read.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dictionaries } from '../src/pii/dictionaries.ts';
 import {
   candidate,
+  cities,
   FEATURE_BITS,
   features,
   MAX_FEATURES,
@@ -351,7 +353,9 @@ function generate(): Sentence[] {
   // Sorted so that the order (and so the model) depends only on the dictionaries' contents.
   const firsts = [...d.firstNames].filter((w) => /^[\p{L}'-]{2,}$/u.test(w)).sort();
   const lasts = [...d.lastNames].filter((w) => /^[\p{L}' -]{2,}$/u.test(w)).sort();
-  const places = [...d.places].filter((w) => /^[\p{L}' .-]{3,}$/u.test(w) && w.split(' ').length <= 3).sort();
+  const places = [...new Set([...d.places, ...cities()])]
+    .filter((w) => /^[\p{L}' .-]{3,}$/u.test(w) && w.split(' ').length <= 3)
+    .sort();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const out: Sentence[] = [];
   for (let n = 0; n < SENTENCES; n++) {
@@ -470,8 +474,9 @@ if (import.meta.main) {
       sentences: SENTENCES,
       epochs: EPOCHS,
       source:
-        'frames in scripts/train-pii-tagger.ts filled from src/pii/data/names-places.jsonl (faker locale data, MIT)',
-      license: 'MIT (dictionary words from @faker-js/faker); frames and weights Apache-2.0 as Verity',
+        'frames in scripts/train-pii-tagger.ts filled from src/pii/data/names-places.jsonl (faker locale data, MIT) and src/pii/data/cities.jsonl (GeoNames, CC BY 4.0)',
+      license:
+        'MIT (dictionary words from @faker-js/faker); city names from GeoNames (CC BY 4.0); frames and weights Apache-2.0 as Verity',
     }),
   );
   process.stdout.write(`wrote ${MODEL_PATH}\n`);

@@ -103,7 +103,10 @@ describe('PII detection', () => {
     assert.ok(typedCue('bday is', ['bday'], 2) && typedCue('bady is', ['bday'], 2) && typedCue('bonr in', ['born'], 2));
     assert.ok(typedCue('mi númreo es', ['número'], 3) && typedCue('meine hndynummer ist', ['handynummer'], 3));
     assert.ok(!typedCue('the bar is', ['born'], 1) && !typedCue('bored', ['born'], 1) && !typedCue('bn', ['born'], 1));
-    assert.deepEqual(types('bron in leeds, bday 1992-01-28'), [['DATE_OF_BIRTH', '1992-01-28']]);
+    assert.deepEqual(types('bron in leeds, bday 1992-01-28'), [
+      ['LOCATION', 'leeds'],
+      ['DATE_OF_BIRTH', '1992-01-28'],
+    ]);
     assert.deepEqual(types('compte fr61 2579 7679 6395 7429 6344 389.'), [
       ['IBAN', 'fr61 2579 7679 6395 7429 6344 389'],
     ]);

