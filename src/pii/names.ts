@@ -441,29 +441,39 @@ const CAP_RUN_AT = new RegExp(CAP_RUN.source, 'uy');
  * the whole text with it (a property test holds the two together), for a fraction of the time.
  */
 export function capitalRunMatches(text: string, t: Tokens): [number, string][] {
+  const out: [number, string][] = [];
+  forEachCapitalRun(text, t, (start, end) => out.push([start, text.slice(start, end)]));
+  return out;
+}
+
+/** Calls `visit` with the start and end of each run of capitalized words, in text order. */
+function forEachCapitalRun(text: string, t: Tokens, visit: (start: number, end: number) => void): void {
   // Capitals outside the basic plane (styled nicknames: 𝐀𝐧𝐧𝐚) are surrogate pairs the tokenizer
   // does not read as letters: such a text is scanned whole.
-  if (ASTRAL_UPPER.test(text)) return [...text.matchAll(CAP_RUN)].map((m) => [m.index, m[0]]);
-  const out: [number, string][] = [];
+  if (ASTRAL_UPPER.test(text)) {
+    for (const m of text.matchAll(CAP_RUN)) visit(m.index, m.index + m[0].length);
+    return;
+  }
   let done = 0;
+  // `test` on the sticky pattern, its end read from lastIndex: no match object per run.
   const tryAt = (at: number, first: boolean) => {
-    let m: RegExpExecArray | null = null;
+    let from = -1;
     // A house number of up to six digits and a space before the word may open the run.
     if (first && at >= 2 && text.charCodeAt(at - 1) === 32) {
       let b = at - 2;
       while (b >= 0 && b >= at - 8 && isDigit(text.charCodeAt(b))) b--;
       if (b < at - 2 && b >= done - 1) {
         CAP_RUN_AT.lastIndex = b + 1;
-        m = CAP_RUN_AT.exec(text);
+        if (CAP_RUN_AT.test(text)) from = b + 1;
       }
     }
-    if (m === null) {
+    if (from < 0) {
       CAP_RUN_AT.lastIndex = at;
-      m = CAP_RUN_AT.exec(text);
+      if (!CAP_RUN_AT.test(text)) return;
+      from = at;
     }
-    if (m === null) return;
-    done = m.index + m[0].length;
-    out.push([m.index, m[0]]);
+    done = CAP_RUN_AT.lastIndex;
+    visit(from, done);
   };
   for (let k = 0; k < t.n; k++) {
     const start = t.start[k] as number;
@@ -477,15 +487,15 @@ export function capitalRunMatches(text: string, t: Tokens): [number, string][] {
       if ((c === 39 || c === 0x2019) && j + 1 >= done && upperAt(text, j + 1)) tryAt(j + 1, false);
     }
   }
-  return out;
 }
 
 /** The runs of capitalized words, judged. */
 function capitalRuns(text: string, emit: Emit, claimed: Claimed, tagged: readonly TaggedSpan[], t: Tokens): void {
   const d = dictionaries();
   let next = 0;
-  for (const [start, run] of capitalRunMatches(text, t))
-    next = judgeRun(text, run, start, emit, claimed, tagged, next, d);
+  forEachCapitalRun(text, t, (start, end) => {
+    next = judgeRun(text, text.slice(start, end), start, emit, claimed, tagged, next, d);
+  });
 }
 
 function isDigit(c: number): boolean {
