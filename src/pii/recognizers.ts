@@ -379,16 +379,26 @@ function nationalPossible(raw: string): boolean {
   return false;
 }
 
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 function phones(text: string, emit: Emit, claimed: Claimed): void {
   PHONE.lastIndex = 0;
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
     const raw = m[0];
     if (!free(claimed, m.index, m.index + raw.length)) continue;
     const international = raw.startsWith('+');
+    // Most numbers in chat are too short or too long to be a phone number: counted before copied.
+    let count = 0;
+    for (let i = 0; i < raw.length; i++) if (isDigitCode(raw.charCodeAt(i))) count++;
+    if (count < (international ? 8 : 9) || count > 15) continue;
     const digits = raw.replace(/\D/g, '');
-    if (digits.length < (international ? 8 : 9) || digits.length > 15) continue;
-    const lead = text.slice(Math.max(0, m.index - 32), m.index);
-    const cue = PHONE_CUE.test(lead) || typedCue(lead, PHONE_WORDS, 3);
+    // The cue word before it is read only where it decides (international numbers score 0.9 anyway).
+    const hasCue = () => {
+      const lead = text.slice(Math.max(0, m.index - 32), m.index);
+      return PHONE_CUE.test(lead) || typedCue(lead, PHONE_WORDS, 3);
+    };
     // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
     // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
     const shaped =
@@ -398,12 +408,14 @@ function phones(text: string, emit: Emit, claimed: Claimed): void {
       /^0\d(?:[ .]\d\d){4}$/.test(raw) ||
       /^0\d{3,4} \d{6,8}$/.test(raw) ||
       /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw);
-    if (!cue && !shaped) continue;
+    let cue = international ? false : shaped ? undefined : hasCue();
+    if (cue === false && !shaped) continue;
     // libphonenumber-js checks the country code and the length its numbering plan allows. (Whether
     // the range is assigned, `isValid`, costs three times as much and games invent numbers anyway.)
     // A national number is tried as a US number, then as one of the countries whose chat the
     // scanner reads.
     if (!phonePossible(raw, digits, international) && (international || !nationalPossible(raw))) continue;
+    cue ??= hasCue();
     emit('PHONE', m.index, m.index + raw.length, cue || international ? 0.9 : 0.8);
   }
 }
@@ -451,13 +463,22 @@ const PHONE_WORDS = [
  * its cue words; a slip needs a word of three letters or more and a cue of four or more.
  */
 export function typedCue(s: string, cues: readonly string[], words: number): boolean {
-  const ws = s
-    .toLowerCase()
-    .split(/[^\p{L}]+/u)
-    .filter((w) => w.length >= 3);
-  for (const w of ws.slice(-words)) for (const c of cues) if (c.length >= 4 && oneSlip(w, c)) return true;
+  // The last `words` words of three letters or more, read from the end without splitting.
+  let end = s.length;
+  for (let seen = 0; seen < words && end > 0; ) {
+    while (end > 0 && !LETTER.test(s.charAt(end - 1))) end--;
+    let start = end;
+    while (start > 0 && LETTER.test(s.charAt(start - 1))) start--;
+    if (end - start >= 3) {
+      seen++;
+      const w = s.slice(start, end).toLowerCase();
+      for (const c of cues) if (c.length >= 4 && Math.abs(c.length - w.length) <= 1 && oneSlip(w, c)) return true;
+    }
+    end = start;
+  }
   return false;
 }
+const LETTER = /\p{L}/u;
 
 /** Damerau-Levenshtein distance at most 1 (hand-written: a dozen lines, called on short words). */
 function oneSlip(a: string, b: string): boolean {
