@@ -429,9 +429,10 @@ const SURE_MARGIN = 12;
 
 const ASTRAL_UPPER = /(?=\p{Lu})[\u{10000}-\u{10FFFF}]/u;
 
-/** CAP_RUN tried at one position only (the tokens say where a run can begin). */
+/** The pattern of a run of capitalized words (exported for the test that holds the two scans together). */
 export { CAP_RUN };
 
+/** CAP_RUN tried at one position only (the tokens say where a run can begin). */
 const CAP_RUN_AT = new RegExp(CAP_RUN.source, 'uy');
 
 /**

@@ -1,9 +1,11 @@
 // The statistical part of the name and place finder (D100): an averaged-perceptron token tagger
-// (O, PERSON, LOCATION) over hashed features of word identity, shape, case, suffix, neighbours and
-// dictionary flags. Hand-written rather than a library because it must be cheap on chat text (one
-// pass over the characters, integer feature hashes, a typed-array weight table, scored only on
-// candidate tokens) and its weights must be a small data file rebuilt deterministically
-// (scripts/train-pii-tagger.ts); the NLP packages on npm ship neither.
+// (O, PERSON, LOCATION) over hashed features of word identity, shape, case, suffix, neighbours,
+// dictionary flags and the classes of the words around (greetings, speech verbs, place words,
+// labels, conjunctions, game and month words in five languages; D103). Hand-written rather than a
+// library because it must be cheap on chat text (one pass over the text's code units, integer
+// feature hashes, 16-bit weights in a typed array, scored only on candidate tokens) and its
+// weights must be a small data file rebuilt deterministically (scripts/train-pii-tagger.ts); the
+// NLP packages on npm ship neither. The tokens are shared with the dictionary rules (names.ts).
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
 import { dictionaries } from './dictionaries.ts';
