@@ -15,6 +15,7 @@ import { evaluate, PiiPool, scan } from '../src/pii/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { openVerity } from '../src/verity/index.ts';
 import type { Figure } from './core.ts';
+import { benchPiiQuality } from './pii.ts';
 
 const ACCESS = { actor: 'service:bench', purpose: 'analytics' };
 const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures');
@@ -39,6 +40,7 @@ async function benchPii(quick: boolean): Promise<Figure[]> {
     );
   }
   figures.push({ name: 'piiOverallF1', value: report.overall.f1, unit: 'ratio' });
+  figures.push(...(await benchPiiQuality(quick)));
   const text = `${rows.map((r) => r.text).join('\n')}\n`;
   let big = '';
   while (big.length < (quick ? 2e6 : 8e6)) big += text;

@@ -27,7 +27,8 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
     // Recorded with the dictionaries built from @faker-js/faker 10.6.0 in process, before the data
     // file: the SHA-256 of [type, start, end, score] of every finding of every line (2,504 findings).
     // A recognizer changed on purpose changes it too: then record the new digest, and the
-    // precision and recall floor in pii.test.ts must still hold.
+    // precision and recall floor in pii.test.ts must still hold. Recorded again for issue 14 (the
+    // tagger of D100 and the wider structured recognizers): the same 2,504 findings, some scores moved.
     const rows = readFileSync(join(ROOT, 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -36,7 +37,7 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
     assert.equal(found.flat().length, 2504);
     assert.equal(
       createHash('sha256').update(JSON.stringify(found)).digest('hex'),
-      'd19fbf68c00a2eb47c9d200292f2680d07a84046f7b6ad50cbd983d4c91d697a',
+      '486165f8e5f59f41d894551f9bfe75db417ccc230e31f0507476b80c16de158e',
     );
   });
 

@@ -2,6 +2,7 @@
 // (dictionaries.ts) and by the words around them.
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './recognizers.ts';
+import { FLAGS, letterAt, type TaggedSpan, type Tokens, taggedSpans, tokenize, upperAt, wordFlags } from './tagger.ts';
 
 const CAP_RUN =
   /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
@@ -267,6 +268,8 @@ let suffixFirstWords: Set<string> | undefined;
  * The length of a lowercase town suffix of one to three words right after `at` (" do Norte",
  * " a mare", " nell'emilia"), or 0.
  */
+const TRAILING_MARKS = '.,!?;:';
+
 function townTail(text: string, at: number): number {
   if (text.charCodeAt(at) !== 32) return 0;
   if (multiwordSuffixes === undefined || suffixFirstWords === undefined) {
@@ -283,10 +286,11 @@ function townTail(text: string, at: number): number {
   }
   // Quick refusal: the next word must begin some suffix.
   const firstEnd = text.indexOf(' ', at + 1);
-  const first = text
-    .slice(at + 1, firstEnd < 0 ? text.length : firstEnd)
-    .replace(/[.,!?;:]+$/, '')
-    .toLowerCase();
+  let e = firstEnd < 0 ? text.length : firstEnd;
+  while (e > at + 1 && TRAILING_MARKS.includes(text.charAt(e - 1))) e--;
+  // Suffixes begin with a word of letters (do, a, sul).
+  if (e === at + 1 || !letterAt(text, at + 1)) return 0;
+  const first = text.slice(at + 1, e).toLowerCase();
   if (!suffixFirstWords.has(first)) return 0;
   let end = at;
   let best = 0;
@@ -304,35 +308,251 @@ function townTail(text: string, at: number): number {
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
+  const checked: Emit = (type, start, end, score) => {
+    const t = lastLook(text, type, start, end);
+    if (t !== undefined) emit(t, start, end, score);
+  };
+  const tokens = tokenize(text);
+  const spans = taggedSpans(text, tokens);
+  capitalRuns(text, checked, claimed, spans, tokens);
+  // The tagger's findings beside the rules': where both find one, the better-scored wins.
+  for (const s of spans) {
+    if (!free(claimed, s.start, s.end)) continue;
+    checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
+  }
+}
+
+const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
+
+/**
+ * The last look at a name or place from the rules or the tagger (D103), by class of look-alike:
+ * returns the type to report, or undefined to drop it. A word before a colon is a form's label
+ * (Ville :, Born:); a lone all-caps word is an acronym (IBAN, SSN), no person; game vocabulary
+ * (a rank with or without its division, a zone or item noun closing the span) is no person nor
+ * place; a month, season or virtue word alone is a name only right after a strong cue (hey Grace);
+ * a lone lower-case family name needs a strong cue too (chat is full of words some family is
+ * named after); a name right after a street word is part of an address.
+ */
+function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number) {
+  if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
+  let at = end;
+  while (at < text.length && text.charCodeAt(at) === 32) at++;
+  // A label's colon is followed by a space or the end (not a smiley's ":)").
+  if (text.charCodeAt(at) === 58 && at - end <= 1 && (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))))
+    return undefined;
+  // The last word (bounded by a space or a comma) and whether there is more than one.
+  let ls = end - 1;
+  while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
+  const single = ls === start;
+  const lastWord = text.slice(ls, end);
+  const lastFlags = wordFlags(bare(lastWord));
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord)) {
+    // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
+    let fe = start;
+    while (fe < end && letterAt(text, fe)) fe++;
+    const firstFlags = wordFlags(text.slice(start, fe));
+    const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
+    if (!(given && type === 'PERSON' && ROMAN.test(lastWord) && lastWord === lastWord.toUpperCase()))
+      if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+  }
+  // The word before the span, and its flags.
+  let b = start - 1;
+  while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  // An abbreviation's dot (Mrs. Whitcombe).
+  if (b > 0 && text.charCodeAt(b) === 46 && letterAt(text, b - 1)) b--;
+  let a = b;
+  while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
+  const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
+  if (single) {
+    const w = lastWord;
+    const f = lastFlags;
+    const lower = w === w.toLowerCase();
+    if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
+    if ((f & FLAGS.AMBIG) !== 0 || (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)) {
+      // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
+      const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
+      const strong =
+        (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
+        (follow !== null &&
+          ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
+            ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
+      if (!strong) return undefined;
+    }
+  }
+  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
+  if (type === 'PERSON') {
+    // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
+    const lead = text.slice(Math.max(0, start - 40), start);
+    if (/the /i.test(lead) && /(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(lead)) return undefined;
+    if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
+      if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
+  }
+  return type;
+}
+
+/**
+ * Whether the span is one side of a title made of two capitalized words and a conjunction
+ * ("Salt and Pepper fan", "Dungeons and Dragons fan"): the pair is followed by a plain lower-case
+ * word that is no verb of what people do. `prevEnd` is where the word before the conjunction ends
+ * when the span follows a conjunction (else -1).
+ */
+function titlePair(text: string, start: number, end: number, prev: string, prevEnd: number): boolean {
+  const capitalAt = (i: number) => /\p{Lu}/u.test(text.charAt(i));
+  let pairEnd = -1;
+  if (prevEnd >= 0 && prev !== '') {
+    // Span is the second side: the word before the conjunction must be capitalized.
+    let w = prevEnd;
+    while (w >= 0 && text.charCodeAt(w) === 32) w--;
+    let ws = w;
+    while (ws > 0 && /\p{L}/u.test(text.charAt(ws - 1))) ws--;
+    if (w < 0 || !capitalAt(ws)) return false;
+    pairEnd = end;
+  } else {
+    const m = /^ (?:and|und|et|y|e|&) (\p{Lu}[\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
+    if (m === null) return false;
+    pairEnd = end + m[0].length;
+  }
+  // A given name on either side makes it a pair of people (Marigold and Eamon).
+  const pair = text.slice(prevEnd >= 0 ? Math.max(0, prevEnd - 30) : start, pairEnd);
+  for (const w of pair.split(/[^\p{L}'’-]+/u)) if (w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0) return false;
+  const next = /^ (\p{Ll}[\p{L}'’-]*)/u.exec(text.slice(pairEnd, pairEnd + 30));
+  if (next === null) return false;
+  const f = wordFlags(next[1] as string);
+  return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
+}
+
+/** Tagger margins are mapped to scores from 0.5 (a margin of 0) to 0.85. */
+const TAGGER_SCALE = 40;
+
+/** A tagger span this sure, over exactly a run's words, spares the rules judging the run. */
+const SURE_MARGIN = 12;
+
+const ASTRAL_UPPER = /(?=\p{Lu})[\u{10000}-\u{10FFFF}]/u;
+
+/** The pattern of a run of capitalized words (exported for the test that holds the two scans together). */
+export { CAP_RUN };
+
+/** CAP_RUN tried at one position only (the tokens say where a run can begin). */
+const CAP_RUN_AT = new RegExp(CAP_RUN.source, 'uy');
+
+/**
+ * The runs of capitalized words (CAP_RUN's matches, as [start, text]). Where a run can begin comes
+ * from the tagger's tokens (a word with a capital first letter, the house number before one, a
+ * capital after an elided article), and CAP_RUN is tried there only: the same runs as a scan of
+ * the whole text with it (a property test holds the two together), for a fraction of the time.
+ */
+export function capitalRunMatches(text: string, t: Tokens): [number, string][] {
+  const out: [number, string][] = [];
+  forEachCapitalRun(text, t, (start, end) => out.push([start, text.slice(start, end)]));
+  return out;
+}
+
+/** Calls `visit` with the start and end of each run of capitalized words, in text order. */
+function forEachCapitalRun(text: string, t: Tokens, visit: (start: number, end: number) => void): void {
+  // Capitals outside the basic plane (styled nicknames: 𝐀𝐧𝐧𝐚) are surrogate pairs the tokenizer
+  // does not read as letters: such a text is scanned whole.
+  if (ASTRAL_UPPER.test(text)) {
+    for (const m of text.matchAll(CAP_RUN)) visit(m.index, m.index + m[0].length);
+    return;
+  }
+  let done = 0;
+  // `test` on the sticky pattern, its end read from lastIndex: no match object per run.
+  const tryAt = (at: number, first: boolean) => {
+    let from = -1;
+    // A house number of up to six digits and a space before the word may open the run.
+    if (first && at >= 2 && text.charCodeAt(at - 1) === 32) {
+      let b = at - 2;
+      while (b >= 0 && b >= at - 8 && isDigit(text.charCodeAt(b))) b--;
+      if (b < at - 2 && b >= done - 1) {
+        CAP_RUN_AT.lastIndex = b + 1;
+        if (CAP_RUN_AT.test(text)) from = b + 1;
+      }
+    }
+    if (from < 0) {
+      CAP_RUN_AT.lastIndex = at;
+      if (!CAP_RUN_AT.test(text)) return;
+      from = at;
+    }
+    done = CAP_RUN_AT.lastIndex;
+    visit(from, done);
+  };
+  for (let k = 0; k < t.n; k++) {
+    const start = t.start[k] as number;
+    const end = t.end[k] as number;
+    if (end <= done) continue;
+    if (start >= done && upperAt(text, start)) tryAt(start, true);
+    // A capital after an apostrophe inside a word (l'Alpe, dell'Emilia) may open a run too.
+    if (t.apos[k] === 0) continue;
+    for (let j = Math.max(start + 1, done - 1); j < end - 1; j++) {
+      const c = text.charCodeAt(j);
+      if ((c === 39 || c === 0x2019) && j + 1 >= done && upperAt(text, j + 1)) tryAt(j + 1, false);
+    }
+  }
+}
+
+/** The runs of capitalized words, judged. */
+function capitalRuns(text: string, emit: Emit, claimed: Claimed, tagged: readonly TaggedSpan[], t: Tokens): void {
   const d = dictionaries();
-  CAP_RUN.lastIndex = 0;
-  for (let m = CAP_RUN.exec(text); m !== null; m = CAP_RUN.exec(text)) {
-    let run = m[0];
-    const start = m.index;
-    if (!free(claimed, start, start + run.length)) continue;
+  let next = 0;
+  forEachCapitalRun(text, t, (start, end) => {
+    next = judgeRun(text, text.slice(start, end), start, emit, claimed, tagged, next, d);
+  });
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Judges one run; returns the index of the first tagged span not before it. */
+function judgeRun(
+  text: string,
+  found: string,
+  start: number,
+  emit: Emit,
+  claimed: Claimed,
+  tagged: readonly TaggedSpan[],
+  from: number,
+  d: ReturnType<typeof dictionaries>,
+): number {
+  let next = from;
+  let run = found;
+  {
+    if (!free(claimed, start, start + run.length)) return next;
     // Keep the final dot of an abbreviation (Jr., Sr.), drop a full stop.
     if (run.endsWith('.')) {
       const lastWord = run.slice(run.lastIndexOf(' ') + 1);
       if (!isSuffix(lastWord) && !d.prefixes.has(lastWord.toLowerCase()) && !TITLE.test(lastWord))
         run = run.slice(0, -1);
     }
+    // The tagger found exactly this run, and is sure: its finding stands, the rules need not judge
+    // it (unless a town's suffix follows: Belotti a mare).
+    while (next < tagged.length && (tagged[next] as TaggedSpan).end <= start) next++;
+    const sure = tagged[next];
+    if (
+      sure !== undefined &&
+      sure.start === start &&
+      sure.end === start + run.length &&
+      sure.score >= SURE_MARGIN &&
+      townTail(text, start + run.length) === 0
+    )
+      return next;
     // Towns named by a name and a suffix of a word or more (Enzo do Descoberto, Belotti a mare).
-    const inner = run.search(/ (?:do|de|da|a|nell'|sul|sur|an|am|aan) /);
+    const inner = run.indexOf(' ') < 0 ? -1 : run.search(/ (?:do|de|da|a|nell'|sul|sur|an|am|aan) /);
     if (inner > 0 && townTail(run, inner) === run.length - inner) {
       const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
       emit('LOCATION', start, start + run.length, placeCue ? 0.9 : 0.7);
-      continue;
+      return next;
     }
     const tail = townTail(text, start + run.length);
     if (tail > 0 && /^[\p{Lu}]/u.test(run) && !/\d/.test(run)) {
       const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
       emit('LOCATION', start, start + run.length + tail, placeCue ? 0.9 : 0.7);
-      continue;
+      return next;
     }
     const j = judge(run, text, start, start + run.length);
     if (j !== undefined) {
       emit(j.type, start, start + run.length, j.score);
-      continue;
+      return next;
     }
     // "Name, Place" or "Street, Town": judge each side of a comma.
     const comma = run.indexOf(', ');
@@ -345,4 +565,5 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
       if (jr !== undefined) emit(jr.type, start + comma + 2, start + run.length, jr.score);
     }
   }
+  return next;
 }

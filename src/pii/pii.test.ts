@@ -17,7 +17,7 @@ import {
   redact,
   scan,
 } from './index.ts';
-import { phonePossible } from './recognizers.ts';
+import { phonePossible, typedCue } from './recognizers.ts';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
   .trim()
@@ -97,6 +97,23 @@ describe('PII detection', () => {
         },
       ),
     );
+  });
+
+  it('reads cue words typed with one slip, keeps an IBAN whole, and takes card cues after the number', () => {
+    assert.ok(typedCue('bday is', ['bday'], 2) && typedCue('bady is', ['bday'], 2) && typedCue('bonr in', ['born'], 2));
+    assert.ok(typedCue('mi númreo es', ['número'], 3) && typedCue('meine hndynummer ist', ['handynummer'], 3));
+    assert.ok(!typedCue('the bar is', ['born'], 1) && !typedCue('bored', ['born'], 1) && !typedCue('bn', ['born'], 1));
+    assert.deepEqual(types('bron in leeds, bday 1992-01-28'), [
+      ['LOCATION', 'leeds'],
+      ['DATE_OF_BIRTH', '1992-01-28'],
+    ]);
+    assert.deepEqual(types('compte fr61 2579 7679 6395 7429 6344 389.'), [
+      ['IBAN', 'fr61 2579 7679 6395 7429 6344 389'],
+    ]);
+    // A number no known network issues: a card when a card word follows it, or when it is grouped as cards are.
+    assert.deepEqual(types('7000 1234 5678 9010 was the card'), [['CREDIT_CARD', '7000 1234 5678 9010']]);
+    assert.deepEqual(types('ok 7000-1234-5678-9010'), [['CREDIT_CARD', '7000-1234-5678-9010']]);
+    assert.deepEqual(types('ref 7000123456789010'), []);
   });
 
   it('redacts, masks, hashes and pseudonymizes only the findings', () => {
@@ -246,7 +263,15 @@ describe('PII detection', () => {
       ),
       // 011 opens an international call from the US: the shortcut once took 011 3422418 for a
       // national number (found by this property).
-      { numRuns: 5000, examples: [['1', [0, 1, 1, 3, 4, 2, 2, 4, 1, 8], ' ', false]] },
+      // A calling code several countries share (+44, +290) is judged by the lengths all of them allow.
+      {
+        numRuns: 5000,
+        examples: [
+          ['1', [0, 1, 1, 3, 4, 2, 2, 4, 1, 8], ' ', false],
+          ['44', [7, 0, 6, 4, 2, 6, 0, 8, 5, 3], ' ', true],
+          ['290', [8, 0, 0, 0, 0], '', true],
+        ],
+      },
     );
   });
 });

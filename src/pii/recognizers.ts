@@ -49,20 +49,29 @@ const IPV4 = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)/g;
 const HEXCOLON = /[0-9A-Fa-f:]/;
 const WORD = /\w/;
 const CARD = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])/g;
-const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b/g;
+// Upper or lower case (typed in chat); the checks run on the upper-cased text.
+const IBAN = /\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}\b/g;
 const ETH = /\b0x[0-9a-fA-F]{40}\b/g;
 const BTC_BASE58 = /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g;
 const BTC_BECH32 = /\bbc1[02-9ac-hj-np-z]{11,71}\b/gi;
-const SSN = /(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])/g;
-const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w])/g;
+// Dashes, or spaces (the spaced form only near an SSN cue: it looks like a phone number otherwise).
+const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
+const PHONE =
+  /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(0\) ?)?\d{1,4}|(?:\(\d{2,4}\)[ .-]?)?\d{2,5})(?:[ .-]?\d{2,8}){1,4}(?![\w])/g;
 const MONTHS =
   'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+// Month names of the five languages the scanner reads (English, German, French, Spanish,
+// Portuguese), for dates written out ("14. Mai 1968", "3 mars 1981", "5 de mayo de 1980").
+const MONTHS_INTL =
+  'januar|februar|märz|maerz|mai|juni|juli|oktober|dezember|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro';
 const DATE = new RegExp(
-  `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}|\\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:${MONTHS})\\.?,? (?:19|20)\\d{2}|(?:19|20)\\d{2}-\\d{2}-\\d{2}|\\d{1,2}[/.]\\d{1,2}[/.](?:19|20)\\d{2})\\b`,
+  `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}|\\d{1,2}(?:st|nd|rd|th|\\.)? (?:of |de )?(?:${MONTHS}|${MONTHS_INTL})\\.?,? (?:de )?(?:19|20)\\d{2}|\\d{1,2}-(?:${MONTHS})-(?:19|20)?\\d{2}|(?:19|20)\\d{2}-\\d{2}-\\d{2}|\\d{1,2}([/.-])\\d{1,2}\\1(?:19|20)\\d{2}|\\d{1,2}([/.])\\d{1,2}\\2\\d{2})\\b`,
   'gi',
 );
 const BIRTH_CUE =
-  /\b(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|né|née|nacid[oa])\b[^\n]{0,24}$/i;
+  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|nacimiento|cumpleaños|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?)(?![\p{L}\d])[^\n]{0,24}$/iu;
+// A cue after the date ("am 3. Mai 1970 geboren"): the German and Dutch word order.
+const BIRTH_AFTER = /^[^\n.!?]{0,3}\b(?:geboren|born|geb\.)/i;
 const TRAILING = /[.,;:!?)\]}'"]+$/;
 
 /** Luhn checksum (ISO/IEC 7812). A dozen lines; no installed library offers it. */
@@ -102,16 +111,36 @@ function knownIssuer(d: string): boolean {
   );
 }
 
-function cards(text: string, emit: Emit): void {
+const CARD_CUE =
+  /\b(?:card|cc|visa|master ?card|amex|discover|karte|kreditkarte|carte|tarjeta|cart[aã]o|paid|pay|charged|debit|credit)\b[^\n]{0,16}$/iu;
+const CARD_CUE_AFTER =
+  /^[^\n\d]{0,12}\b(?:card|cc|visa|master ?card|amex|karte|kreditkarte|carte|tarjeta|cart[aã]o)\b/iu;
+const ORDER_CUE =
+  /\b(?:order|orders|invoice|ticket|ref|reference|tracking|bestellung|rechnung|auftrag|commande|facture|pedido|factura|fatura|nota)\b[^\n]{0,12}$/iu;
+
+function cards(text: string, emit: Emit, claimed: Claimed): void {
   CARD.lastIndex = 0;
   for (let m = CARD.exec(text); m !== null; m = CARD.exec(text)) {
     const raw = m[0];
+    // Digits inside an IBAN (or another finding already made) are not a card of their own.
+    if (!free(claimed, m.index, m.index + raw.length)) continue;
     const digits = raw.replace(/[ -]/g, '');
     if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) continue;
     // Separators, when present, must be consistent (one kind) and group the number sensibly.
     const seps = raw.match(/[ -]/g);
     if (seps !== null && (new Set(seps).size > 1 || raw.split(/[ -]/).some((g) => g.length < 3))) continue;
-    emit('CREDIT_CARD', m.index, m.index + raw.length, knownIssuer(digits) ? 0.95 : 0.7);
+    // One number in ten passes Luhn by chance: an order or invoice number (after `#` or an order
+    // word) is not a card unless a card word says so; nor is one no card network issues without one.
+    const before = text.slice(Math.max(0, m.index - 28), m.index);
+    const end = m.index + raw.length;
+    // A card word before the number, or right after it ("4000 ... (visa)", "... on my card").
+    const cardCue = CARD_CUE.test(before) || CARD_CUE_AFTER.test(text.slice(end, end + 20));
+    if (!cardCue && (before.endsWith('#') || ORDER_CUE.test(before))) continue;
+    const issuer = knownIssuer(digits);
+    // Sixteen digits in four groups of four are written the way cards are, whoever issued them.
+    const cardShaped = digits.length === 16 && /^\d{4}([ -])\d{4}\1\d{4}\1\d{4}$/.test(raw);
+    if (!issuer && !cardCue && !cardShaped) continue;
+    emit('CREDIT_CARD', m.index, end, issuer ? 0.95 : 0.7);
   }
 }
 
@@ -140,7 +169,7 @@ function ibans(text: string, emit: Emit): void {
     // The match may run into a following word: try it whole, then one group shorter at a time.
     let raw = m[0];
     for (;;) {
-      const compact = raw.replace(/ /g, '');
+      const compact = raw.replace(/ /g, '').toUpperCase();
       if (
         compact.length >= 15 &&
         compact.length <= 34 &&
@@ -175,7 +204,16 @@ function ipAddresses(text: string, emit: Emit): void {
     if (end - start < 6) continue;
     if ((start > 0 && WORD.test(text[start - 1] as string)) || (end < text.length && WORD.test(text[end] as string)))
       continue;
-    const s = text.slice(start, end);
+    let s = text.slice(start, end);
+    // An address followed by a port without brackets (2001:db8:…:7334:443): nine groups, the
+    // last a decimal port; the address is the first eight.
+    if (!isIPv6(s)) {
+      const port = /:(\d{1,5})$/.exec(s);
+      if (port !== null && s.split(':').length === 9) {
+        s = s.slice(0, port.index);
+        end = start + s.length;
+      }
+    }
     // Clock times (19:30:05) are not addresses: demand a hex letter or at least four groups.
     if (isIPv6(s) && (/[a-f]/i.test(s) || s.split(':').length >= 4)) emit('IP_ADDRESS', start, end, 0.85);
   }
@@ -267,8 +305,9 @@ function ssns(text: string, emit: Emit): void {
   for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
     const area = Number(m[1]);
     // SSA rules: no area 000, 666 or 900-999, no group 00, no serial 0000.
-    if (area === 0 || area === 666 || area >= 900 || m[2] === '00' || m[3] === '0000') continue;
+    if (area === 0 || area === 666 || area >= 900 || m[3] === '00' || m[4] === '0000') continue;
     const cue = /\b(?:ssn|social security|ss#|tin)\b/i.test(text.slice(Math.max(0, m.index - 30), m.index));
+    if (m[2] === ' ' && !cue) continue;
     emit('US_SSN', m.index, m.index + m[0].length, cue ? 0.95 : 0.75);
   }
 }
@@ -290,6 +329,16 @@ function lengthsOf(callingCode: string): readonly number[] | null {
     if (countries.length === 1 || callingCode === '1') {
       PHONE_META.selectNumberingPlan(callingCode === '1' ? 'US' : (countries[0] as string));
       l = PHONE_META.numberingPlan.possibleLengths();
+    } else if (countries.length > 1) {
+      // A calling code shared by several countries (+44: GB, GG, IM, JE): the lengths every one of
+      // them allows, whichever the library picks for the number (the property test agrees).
+      let common: number[] | undefined;
+      for (const c of countries) {
+        PHONE_META.selectNumberingPlan(c);
+        const own = PHONE_META.numberingPlan.possibleLengths();
+        common = common === undefined ? [...own] : common.filter((n) => own.includes(n));
+      }
+      l = common ?? null;
     } else l = null;
     possibleLengths.set(callingCode, l);
   }
@@ -320,32 +369,144 @@ export function phonePossible(raw: string, digits: string, international: boolea
   return isPossiblePhoneNumber(raw, international ? undefined : 'US');
 }
 
+const PHONE_CUE =
+  /\b(?:call|text|phone|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|celular|telefone|me liga|liga|no)\b[^\n\d]{0,14}$/iu;
+/** Countries tried for a national number (no +country code) that is not a possible US number. */
+const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'BE', 'MX', 'AR', 'IN', 'AU'] as const;
+
+function nationalPossible(raw: string): boolean {
+  for (const c of NATIONAL) if (isPossiblePhoneNumber(raw, c)) return true;
+  return false;
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 function phones(text: string, emit: Emit, claimed: Claimed): void {
   PHONE.lastIndex = 0;
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
     const raw = m[0];
     if (!free(claimed, m.index, m.index + raw.length)) continue;
     const international = raw.startsWith('+');
+    // Most numbers in chat are too short or too long to be a phone number: counted before copied.
+    let count = 0;
+    for (let i = 0; i < raw.length; i++) if (isDigitCode(raw.charCodeAt(i))) count++;
+    if (count < (international ? 8 : 9) || count > 15) continue;
     const digits = raw.replace(/\D/g, '');
-    if (digits.length < (international ? 8 : 10) || digits.length > 15) continue;
-    const cue = /\b(?:call|text|phone|tel|mobile|cell|whatsapp|sms|ring|number|reach me|contact)\b/i.test(
-      text.slice(Math.max(0, m.index - 24), m.index),
-    );
-    // A number written the way phone numbers are written: +country code, (area code) or 3-3-4 groups.
-    const shaped = international || /^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(raw) || /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw);
-    if (!cue && !shaped) continue;
+    // The cue word before it is read only where it decides (international numbers score 0.9 anyway).
+    const hasCue = () => {
+      const lead = text.slice(Math.max(0, m.index - 32), m.index);
+      return PHONE_CUE.test(lead) || typedCue(lead, PHONE_WORDS, 3);
+    };
+    // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
+    // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
+    const shaped =
+      international ||
+      /^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(raw) ||
+      /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw) ||
+      /^0\d(?:[ .]\d\d){4}$/.test(raw) ||
+      /^0\d{3,4} \d{6,8}$/.test(raw) ||
+      /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw);
+    let cue = international ? false : shaped ? undefined : hasCue();
+    if (cue === false && !shaped) continue;
     // libphonenumber-js checks the country code and the length its numbering plan allows. (Whether
     // the range is assigned, `isValid`, costs three times as much and games invent numbers anyway.)
-    if (!phonePossible(raw, digits, international)) continue;
+    // A national number is tried as a US number, then as one of the countries whose chat the
+    // scanner reads.
+    if (!phonePossible(raw, digits, international) && (international || !nationalPossible(raw))) continue;
+    cue ??= hasCue();
     emit('PHONE', m.index, m.index + raw.length, cue || international ? 0.9 : 0.8);
   }
+}
+
+/** Birth and phone cue words, for cues typed with one slip (bron, bday as bady, númreo). */
+const BIRTH_WORDS = [
+  'born',
+  'birthday',
+  'bday',
+  'birth',
+  'birthdate',
+  'geboren',
+  'geburtstag',
+  'geburtsdatum',
+  'naissance',
+  'nacido',
+  'nacida',
+  'nacimiento',
+  'cumpleaños',
+  'nascido',
+  'nascida',
+  'nascimento',
+  'aniversário',
+];
+const PHONE_WORDS = [
+  'number',
+  'phone',
+  'mobile',
+  'handy',
+  'handynummer',
+  'nummer',
+  'telefon',
+  'numéro',
+  'portable',
+  'número',
+  'móvil',
+  'celular',
+  'telefone',
+  'whatsapp',
+];
+
+/**
+ * Whether one of the last `words` words of `s` is one of `cues` typed with at most one slip (a
+ * letter dropped, added, changed, or two swapped; Damerau-Levenshtein distance 1). Chat misspells
+ * its cue words; a slip needs a word of three letters or more and a cue of four or more.
+ */
+export function typedCue(s: string, cues: readonly string[], words: number): boolean {
+  // The last `words` words of three letters or more, read from the end without splitting.
+  let end = s.length;
+  for (let seen = 0; seen < words && end > 0; ) {
+    while (end > 0 && !LETTER.test(s.charAt(end - 1))) end--;
+    let start = end;
+    while (start > 0 && LETTER.test(s.charAt(start - 1))) start--;
+    if (end - start >= 3) {
+      seen++;
+      const w = s.slice(start, end).toLowerCase();
+      for (const c of cues) if (c.length >= 4 && Math.abs(c.length - w.length) <= 1 && oneSlip(w, c)) return true;
+    }
+    end = start;
+  }
+  return false;
+}
+const LETTER = /\p{L}/u;
+
+/** Damerau-Levenshtein distance at most 1 (hand-written: a dozen lines, called on short words). */
+function oneSlip(a: string, b: string): boolean {
+  if (a === b) return true;
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > 1) return false;
+  let i = 0;
+  while (i < la && i < lb && a[i] === b[i]) i++;
+  if (la === lb) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true;
+    return i + 1 < la && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  }
+  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
 function dates(text: string, emit: Emit): void {
   DATE.lastIndex = 0;
   for (let m = DATE.exec(text); m !== null; m = DATE.exec(text)) {
-    const cue = BIRTH_CUE.test(text.slice(Math.max(0, m.index - 40), m.index));
-    emit('DATE_OF_BIRTH', m.index, m.index + m[0].length, cue ? 0.9 : 0.3);
+    const end = m.index + m[0].length;
+    const cue =
+      BIRTH_CUE.test(text.slice(Math.max(0, m.index - 40), m.index)) ||
+      BIRTH_AFTER.test(text.slice(end, end + 14)) ||
+      typedCue(text.slice(Math.max(0, m.index - 28), m.index), BIRTH_WORDS, 4) ||
+      typedCue(text.slice(end, end + 14), BIRTH_WORDS, 2);
+    // A two-digit year (3/4/85) is a date of birth only with a cue; anything else without one is a
+    // low-score candidate, dropped by the default threshold.
+    emit('DATE_OF_BIRTH', m.index, end, cue ? 0.9 : 0.3);
   }
 }
 
@@ -358,10 +519,10 @@ export const STRUCTURED: readonly {
   { types: ['EMAIL'], run: emails, needs: /@/ },
   { types: ['URL'], run: urls, needs: /https?:\/\/|www\./i },
   { types: ['CRYPTO_WALLET'], run: wallets, needs: /0x|\b[13bB]/ },
-  { types: ['IBAN'], run: ibans, needs: /[A-Z]{2}\d{2}/ },
+  { types: ['IBAN'], run: ibans, needs: /[A-Za-z]{2}\d{2}/ },
   { types: ['CREDIT_CARD'], run: cards, needs: /\d{4}/ },
-  { types: ['US_SSN'], run: ssns, needs: /\d{3}-\d{2}-/ },
+  { types: ['US_SSN'], run: ssns, needs: /\d{3}[- ]\d{2}[- ]/ },
   { types: ['IP_ADDRESS'], run: ipAddresses, needs: /\d\.\d|:/ },
-  { types: ['DATE_OF_BIRTH'], run: dates, needs: /\d{4}/ },
-  { types: ['PHONE'], run: phones, needs: /\d{3}/ },
+  { types: ['DATE_OF_BIRTH'], run: dates, needs: /\d[/.-]?\d/ },
+  { types: ['PHONE'], run: phones, needs: /\d\d/ },
 ];
