@@ -13,3 +13,4 @@ export {
   verifyLogHead,
   verifyLogStorage,
 } from './verify.ts';
+export { listOpsHistory, noteOpsHistory, type OpsHistoryKind } from './ops-history.ts';
