@@ -23,7 +23,9 @@ function idOf(index: number): string {
 
 /** Notes, in the transaction that logs it, that entry `index` is an operation of `kind`. */
 export async function noteOpsHistory(tx: StoreWriter, kind: OpsHistoryKind, index: number, now: number): Promise<void> {
-  await tx.putObject(nextObject(undefined, { kind: KIND, id: idOf(index), owner: kind, doc: { index }, updatedAt: now }));
+  await tx.putObject(
+    nextObject(undefined, { kind: KIND, id: idOf(index), owner: kind, doc: { index }, updatedAt: now }),
+  );
 }
 
 /**
