@@ -44,7 +44,13 @@ for (const backend of BACKENDS)
       });
       const make = async (name: string, role: 'operator' | 'auditor' | 'service', capabilities: string[]) => {
         tok[name] = (
-          await tokens.create({ principal: name, role, recordTypes: role === 'service' ? ['profile'] : [], capabilities, actor: 'operator:test' })
+          await tokens.create({
+            principal: name,
+            role,
+            recordTypes: role === 'service' ? ['profile'] : [],
+            capabilities,
+            actor: 'operator:test',
+          })
         ).token;
       };
       await make('ops', 'operator', ['trust.read', 'retention.run']);
@@ -127,7 +133,7 @@ for (const backend of BACKENDS)
 
       // One changed byte of an entry: that entry, and only it, fails.
       const bytes = fromBase64(first.entries[1].entry, 'entry');
-      bytes[bytes.length - 2] ^= 1;
+      bytes[bytes.length - 2] = (bytes[bytes.length - 2] as number) ^ 1;
       first.entries[1].entry = toBase64(bytes);
       const bad = inspectProvenEntries(first, { verifierKey });
       assert.equal(bad.failed, 1);

@@ -7,7 +7,9 @@
 //
 // Entries logged before this index existed are not listed (the log still holds them).
 
-import { nextObject, type StoreReader, type StoreWriter } from '../store/index.ts';
+// Types only: this module is reachable from the SDK's browser bundle through log/index.ts, which
+// must not pull in the store's drivers.
+import type { StoreReader, StoreWriter } from '../store/index.ts';
 
 /** The kinds of operation the history lists. */
 export type OpsHistoryKind = 'retention' | 'rotation';
@@ -23,9 +25,10 @@ function idOf(index: number): string {
 
 /** Notes, in the transaction that logs it, that entry `index` is an operation of `kind`. */
 export async function noteOpsHistory(tx: StoreWriter, kind: OpsHistoryKind, index: number, now: number): Promise<void> {
-  await tx.putObject(
-    nextObject(undefined, { kind: KIND, id: idOf(index), owner: kind, doc: { index }, updatedAt: now }),
-  );
+  // A new object (version 1, as `nextObject` would make it): an index is noted once, by the
+  // transaction that logged it.
+  const doc = JSON.stringify({ index });
+  await tx.putObject({ kind: KIND, id: idOf(index), owner: kind, body: doc, version: 1, updatedAt: now });
 }
 
 /**
