@@ -7,15 +7,8 @@ import { type AuditEntry, decodeAuditEntry } from '../audit/index.ts';
 import { fromBase64 } from '../encoding/index.ts';
 import { InputError, LogError, VerityError } from '../errors/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
-import {
-  type Checkpoint,
-  parseCosignerKey,
-  parseVerifierKey,
-  type VerifiedCosignature,
-  verifyCheckpoint,
-  verifyCosignedCheckpoint,
-} from '../note/index.ts';
-import type { VerifyAccessReportOptions } from './reports.ts';
+import { type Checkpoint, parseVerifierKey, type VerifiedCosignature } from '../note/index.ts';
+import { checkNote, type VerifyAccessReportOptions } from './reports.ts';
 
 /** Most entries one answer given to the verifier may carry. */
 const MAX_ENTRIES = 1000;
@@ -65,48 +58,21 @@ export function inspectProvenEntries(input: unknown, o: VerifyAccessReportOption
   if (typeof note !== 'string') throw malformed('no checkpoint');
   if (!Array.isArray(entries) || entries.length > MAX_ENTRIES)
     throw malformed(`\`entries\` is not a list of at most ${MAX_ENTRIES}`);
-  const origin = o.origin ?? verifier.name;
-  let checkpoint: Checkpoint;
-  let cosignatures: VerifiedCosignature[] | undefined;
-  if (o.witnesses !== undefined) {
-    const r = verifyCosignedCheckpoint(note, {
-      log: verifier,
-      cosigners: o.witnesses.keys.map(parseCosignerKey),
-      quorum: o.witnesses.quorum,
-      origin,
-    });
-    checkpoint = r.checkpoint;
-    cosignatures = r.cosignatures;
-  } else {
-    checkpoint = verifyCheckpoint(note, verifier, origin).checkpoint;
-  }
+  const { checkpoint, cosignatures } = checkNote(note, verifier, o);
   let failed = 0;
-  const results = entries.map((raw: unknown, n): InspectedEntry => {
-    const index = isObject(raw) && Number.isSafeInteger(raw['index']) ? (raw['index'] as number) : -1;
+  const results = entries.map((raw: unknown): InspectedEntry => {
+    const r = isObject(raw) ? raw : {};
+    const index = Number.isSafeInteger(r['index']) ? (r['index'] as number) : -1;
     try {
-      // Attacker-controlled: shapes and sizes checked before anything is decoded or hashed.
-      if (!isObject(raw) || index < 0) throw malformed(`entry ${n} has no index`);
-      const proof = raw['proof'];
-      if (typeof raw['entry'] !== 'string') throw malformed(`entry ${index} has no bytes`);
-      if (!Array.isArray(proof) || proof.length > MAX_PROOF)
-        throw malformed(`entry ${index}: the proof is not a list of at most ${MAX_PROOF} hashes`);
-      const bytes = fromBase64(raw['entry'], 'entry');
-      const path = proof.map((h, i) => {
-        if (typeof h !== 'string') throw malformed(`entry ${index}: proof[${i}] is not base64`);
-        const b = fromBase64(h, `proof[${i}]`);
-        if (b.byteLength !== 32) throw malformed(`entry ${index}: proof[${i}] is not a 32-byte hash`);
-        return b;
-      });
-      if (index >= checkpoint.size)
-        throw new LogError('VERITY_E_LOG_PROOF_INVALID', `entry ${index} is beyond the checkpoint's tree`);
+      // Attacker-controlled: the shape and the proof's length checked before anything is decoded;
+      // verifyInclusion checks the index against the tree and every hash's size (RFC 9162 2.1.3.2).
+      const proof = r['proof'];
+      if (index < 0 || typeof r['entry'] !== 'string' || !Array.isArray(proof) || proof.length > MAX_PROOF)
+        throw malformed(`entry ${index} is not { index, entry, proof }`);
+      const bytes = fromBase64(r['entry'], 'entry');
+      const path = proof.map((h) => fromBase64(String(h), 'proof'));
       verifyInclusion(hashLeaf(bytes), index, checkpoint.size, path, checkpoint.rootHash);
-      let entry: AuditEntry;
-      try {
-        entry = decodeAuditEntry(bytes);
-      } catch {
-        throw new LogError('VERITY_E_LOG_PROOF_INVALID', `the proven entry ${index} is not an audit entry`);
-      }
-      return { ok: true, index, entry };
+      return { ok: true, index, entry: decodeAuditEntry(bytes) };
     } catch (e) {
       failed++;
       const error =
