@@ -508,6 +508,34 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : `${CHR
     await go('#/retention', 'Retention');
     await page.getByRole('button', { name: 'Report a dry run' }).click();
     await page.locator('pre.json').waitFor();
+
+    // A real retention run and a key rotation: each listed with its proof verified in the page.
+    await core.vault.put({
+      actor: 'service:world',
+      purpose: 'service-provision',
+      subject: 'bo',
+      type: 'avatar.profile',
+      data: { name: 'Bo', colour: 'red' },
+      retainUntil: new Date(Date.now() - 1000).toISOString(),
+    });
+    const run = await call('POST', '/v1/retention/run', t['operator'], {});
+    assert.equal(run.status, 200, run.text);
+    assert.ok((run.json['erased'] as number) >= 1);
+    const rot = await call('POST', '/v1/keys/rotate', t['operator'], { purpose: 'security' });
+    assert.equal(rot.status, 200, rot.text);
+    await cosignedUpToHead();
+    await go('#/operations', 'Policy, keys, witnesses');
+    const rotated = page.locator('[data-testid=ops-rotation] tbody tr').first();
+    await rotated.locator('[data-verified=true]').waitFor();
+    assert.match((await rotated.textContent()) ?? '', new RegExp(`v${rot.json['kekVersion']} made current`));
+    await accessible('operations with rotations');
+    await go('#/retention', 'Retention');
+    const ran = page.locator(`[data-testid=ops-retention] tr[data-index="${run.json['logIndex']}"]`);
+    await ran.locator('[data-verified=true]').waitFor();
+    assert.match((await ran.textContent()) ?? '', /1 erased, 0 anonymized, 0 skipped/);
+    assert.equal(await page.locator('[data-testid=ops-retention] [data-verified=false]').count(), 0);
+    await accessible('retention');
+    await shot('retention');
   });
 
   it('works with the keyboard only', async () => {

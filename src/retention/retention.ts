@@ -7,7 +7,7 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { type JsonValue, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { isVerityError, RetentionError } from '../errors/index.ts';
-import type { TransparencyLog } from '../log/index.ts';
+import { noteOpsHistory, type TransparencyLog } from '../log/index.ts';
 import type { RecordRow, Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 
@@ -285,8 +285,8 @@ export class Retention {
     };
     // A run that found nothing leaves no entry (a scheduler runs every minute).
     if (dryRun || actions.length === 0) return report;
-    const { result } = await this.#log.submit((_tx, batch) =>
-      batch.add(
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const index = batch.add(
         encodeAuditEntry({
           actor: ACTOR,
           action: 'retention.run',
@@ -296,8 +296,11 @@ export class Retention {
           time: now,
           details: { erased, anonymized, skipped, rules: this.#rules.source.slice(0, 128) },
         }),
-      ),
-    );
+      );
+      // The operators' history of runs (GET /v1/trust/operations/history) reads this, not the log.
+      await noteOpsHistory(tx, 'retention', index, now);
+      return index;
+    });
     return { ...report, logIndex: result };
   }
 

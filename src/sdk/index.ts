@@ -2,6 +2,8 @@ export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOpti
 export { VerityClient, webStorageCheckpoints } from './client.ts';
 export { ConsentClient } from './consent.ts';
 export { CredentialsClient, createPresentation, disclosable } from './credentials.ts';
+export type { InspectedEntries, InspectedEntry } from './entries.ts';
+export { inspectProvenEntries } from './entries.ts';
 export type { Choice, ProvenEntry, TallyEvidence, TallyInspection, VerifiedTally } from './governance.ts';
 export { CHOICES, inspectTally, verifyTally, votesHash } from './governance.ts';
 export type { SignedIn } from './identity.ts';

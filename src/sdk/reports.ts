@@ -15,6 +15,7 @@ import { InputError, isVerityError, ReportError, VerityError } from '../errors/i
 import { hashLeaf, InclusionBatchVerifier } from '../merkle/index.ts';
 import {
   type Checkpoint,
+  type NoteVerifier,
   parseCosignerKey,
   parseVerifierKey,
   type VerifiedCosignature,
@@ -47,6 +48,26 @@ export interface VerifiedAccessReport {
   readonly entries: readonly AuditEntry[];
   /** The witnesses whose cosignatures verified (with `witnesses`). */
   readonly cosignatures?: readonly VerifiedCosignature[];
+}
+
+/**
+ * A checkpoint signed by the log key and, with `witnesses`, cosigned by a quorum of them. Shared
+ * by the verifiers of this SDK that take a checkpoint with their evidence.
+ */
+export function checkNote(
+  note: string,
+  verifier: NoteVerifier,
+  o: VerifyAccessReportOptions,
+): { checkpoint: Checkpoint; cosignatures?: VerifiedCosignature[] } {
+  const origin = o.origin ?? verifier.name;
+  return o.witnesses === undefined
+    ? verifyCheckpoint(note, verifier, origin)
+    : verifyCosignedCheckpoint(note, {
+        log: verifier,
+        cosigners: o.witnesses.keys.map(parseCosignerKey),
+        quorum: o.witnesses.quorum,
+        origin,
+      });
 }
 
 /** RFC 9162 proofs of trees below 2^64 leaves have at most 64 hashes. */
@@ -157,21 +178,7 @@ function inspect(
   if (!isObject(bases)) throw malformed('the header has no legal basis table');
   if (header['lines'] !== lines.length)
     throw invalid(`the header counts ${String(header['lines'])} lines but ${lines.length} follow`);
-  let checkpoint: Checkpoint;
-  let cosignatures: VerifiedCosignature[] | undefined;
-  const origin = o.origin ?? verifier.name;
-  if (o.witnesses !== undefined) {
-    const r = verifyCosignedCheckpoint(note, {
-      log: verifier,
-      cosigners: o.witnesses.keys.map(parseCosignerKey),
-      quorum: o.witnesses.quorum,
-      origin,
-    });
-    checkpoint = r.checkpoint;
-    cosignatures = r.cosignatures;
-  } else {
-    checkpoint = verifyCheckpoint(note, verifier, origin).checkpoint;
-  }
+  const { checkpoint, cosignatures } = checkNote(note, verifier, o);
   if (header['treeSize'] !== checkpoint.size) throw invalid('the header names another tree size than its checkpoint');
   if (subject === null && lines.length > 0) throw invalid('lines follow a header that names no subject');
   const results: InspectedLine[] = [];

@@ -369,6 +369,7 @@ export function buildServer(options: ServerOptions): App {
           witnessKeys: options.witnesses?.witnesses.map((w) => w.key) ?? [],
           quorum: options.witnesses?.quorum ?? 0,
           legalBases: options.reports?.legalBases ?? defaultLegalBases(),
+          ...(r === undefined ? {} : { store: r.store }),
         },
         gate,
       );

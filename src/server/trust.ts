@@ -1,12 +1,16 @@
 import { Type } from 'typebox';
 import { ABSENT_OWNER, recordResource } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
-import { VaultError, VerityError } from '../errors/index.ts';
+import { toBase64 } from '../encoding/index.ts';
+import { LogError, VaultError, VerityError } from '../errors/index.ts';
+import { listOpsHistory } from '../log/index.ts';
+import { verifyCheckpoint } from '../note/index.ts';
 import type { Capability } from '../principals/index.ts';
-import type { LegalBasisSource } from '../reports/index.ts';
+import { auditEntryOf, type LegalBasisSource } from '../reports/index.ts';
+import type { Store } from '../store/index.ts';
 import type { Witnessing } from '../witness/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
-import { type App, authErrors, ok, Purpose, RecordId } from './schemas.ts';
+import { type App, authErrors, nat, ok, Purpose, RecordId } from './schemas.ts';
 
 /** What the Trust Center's read routes need besides the record routes' options. */
 export interface TrustRoutesOptions {
@@ -15,7 +19,24 @@ export interface TrustRoutesOptions {
   readonly witnessKeys?: readonly string[];
   readonly quorum?: number;
   readonly legalBases?: LegalBasisSource;
+  /** The store whose operations history index lists retention runs and key rotations. */
+  readonly store?: Store;
 }
+
+/** Most entries one page of the operations history carries (each with its inclusion proof). */
+const MAX_HISTORY_PAGE = 100;
+
+/** What each kind of the operations history lists: its audit action, and a resource it must name. */
+const HISTORY = {
+  retention: { action: 'retention.run', resource: /^retention:run$/ },
+  rotation: { action: 'key.rotate', resource: /^kek:[0-9]{1,15}$/ },
+} as const;
+
+const ProvenEntry = Type.Object({
+  index: nat,
+  entry: Type.String({ contentEncoding: 'base64', description: 'The entry bytes' }),
+  proof: Type.Array(Type.String({ contentEncoding: 'base64' }), { maxItems: 64 }),
+});
 
 const Answer = Type.Object({}, { additionalProperties: true });
 
@@ -147,6 +168,81 @@ export function registerTrustRoutes(app: App, o: RecordRoutesOptions, t: TrustRo
           behind: w.cosignedSize < 0 ? head.size : Math.max(0, head.size - w.cosignedSize),
         })),
         quorum: t.quorum ?? 0,
+      };
+    },
+  );
+
+  const store = t.store;
+  if (store === undefined) return;
+  app.get(
+    '/v1/trust/operations/history',
+    {
+      schema: {
+        summary:
+          "The operators' history (`trust.read`) of retention runs (`kind=retention`) or key-encryption-key rotations (`kind=rotation`), newest first: each run's log entry with its inclusion proof against the signed checkpoint given (cosigned by the witnesses when the server has them), to verify where it is read. Read from an index written with each run, never by scanning the log; page with `before` (the `next` of the previous page)",
+        ...secured,
+        querystring: Type.Object(
+          {
+            kind: Type.Union([Type.Literal('retention'), Type.Literal('rotation')]),
+            before: Type.Optional(nat),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HISTORY_PAGE, default: 20 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object(
+            {
+              kind: Type.String(),
+              checkpoint: Type.String({ description: 'The signed checkpoint every proof leads to' }),
+              treeSize: nat,
+              entries: Type.Array(ProvenEntry),
+              pending: Type.Integer({
+                minimum: 0,
+                description: 'Newer entries of this page not yet in the checkpoint (witnesses still to cosign)',
+              }),
+              next: Type.Union([nat, Type.Null()], { description: 'The `before` of the next (older) page, if any' }),
+            },
+            { description: 'Proven entries, newest first' },
+          ),
+          ...authErrors,
+        },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const p = principalOf(req);
+      await need(p, 'trust.read', 'trust:operations');
+      const { kind } = req.query;
+      const limit = req.query.limit ?? 20;
+      const listed = await listOpsHistory(store.reader, kind, {
+        limit: limit + 1,
+        ...(req.query.before === undefined ? {} : { before: req.query.before }),
+      });
+      const page = listed.slice(0, limit);
+      const note = t.witnessing?.cosigned() ?? (await o.log.checkpoint());
+      const cp = verifyCheckpoint(note, o.log.verifier, o.log.origin).checkpoint;
+      const proven = page.filter((i) => i < cp.size);
+      const proofs = await o.log.inclusionProofs(proven, cp.size);
+      const want = HISTORY[kind];
+      const entries = [];
+      for (const [k, index] of proven.entries()) {
+        const bytes = (await o.log.entries(index, index + 1))[0] as Uint8Array;
+        const e = auditEntryOf(bytes);
+        // INVARIANT: the index names only entries its writer logged; anything else is tampering.
+        if (e === undefined || e.action !== want.action || !want.resource.test(e.resource))
+          throw new LogError(
+            'VERITY_E_LOG_TAMPERED',
+            `log entry ${index} of the operations history is not a ${kind} entry; run \`verity log verify\``,
+          );
+        entries.push({ index, entry: toBase64(bytes), proof: proofs[k]?.proof ?? [] });
+      }
+      return {
+        kind,
+        checkpoint: note,
+        treeSize: cp.size,
+        entries,
+        pending: page.length - proven.length,
+        next: listed.length > limit ? (page[page.length - 1] as number) : null,
       };
     },
   );

@@ -4,7 +4,7 @@
 import { auditPseudonym, deriveSubkey } from '../audit/index.ts';
 import { toBase64Url, utf8 } from '../encoding/index.ts';
 import { isVerityError, KeyError, StoreError } from '../errors/index.ts';
-import type { LogBatch } from '../log/index.ts';
+import { type LogBatch, noteOpsHistory } from '../log/index.ts';
 import type { StoreWriter, SubjectKeyRow } from '../store/index.ts';
 import { type Access, auditEntry, checkPurpose, checkSubject, type VaultContext } from './context.ts';
 
@@ -191,7 +191,9 @@ export class Keyring {
     await log.submit(async (tx, batch) => {
       // From here on no transaction may store a subject key wrapped under an older version.
       await tx.setMeta('kek.min', String(kekVersion));
-      batch.add(auditEntry(clock, access, 'key.rotate', `kek:${kekVersion}`));
+      const index = batch.add(auditEntry(clock, access, 'key.rotate', `kek:${kekVersion}`));
+      // The operators' history of rotations (GET /v1/trust/operations/history) reads this, not the log.
+      await noteOpsHistory(tx, 'rotation', index, clock.now());
     });
     let rewrapped = 0;
     for (;;) {

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
+import type { InspectedEntry } from '../../sdk/index.ts';
 import { ApiError, api } from '../api.ts';
-import { Empty, fmtTime, Loaded, Page, useLoad } from '../ui.tsx';
+import { loadOpsHistory, type OpsKind } from '../ops-history.ts';
+import { Alarm, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
 
 interface Operations {
   log: { size: number; origin: string };
@@ -14,6 +16,120 @@ interface Operations {
   keks: { version: number; state: string; createdAt: number }[];
   witnesses: { name: string; url: string; cosignedSize: number; behind: number }[];
   quorum: number;
+}
+
+/** What one verified entry of the operations history did, in words. */
+function opsSummary(kind: OpsKind, r: InspectedEntry): string {
+  if (!r.ok) return '—';
+  const d = r.entry.details ?? {};
+  if (kind === 'rotation') return `key-encryption key v${r.entry.resource.slice('kek:'.length)} made current`;
+  const n = (k: string) => (typeof d[k] === 'number' ? d[k] : 0);
+  return `${n('erased')} erased, ${n('anonymized')} anonymized, ${n('skipped')} skipped`;
+}
+
+const OPS_WORDS = {
+  retention: {
+    title: 'Past retention runs',
+    one: 'run',
+    none: 'No retention run has erased or anonymized anything yet.',
+  },
+  rotation: { title: 'Key rotations', one: 'rotation', none: 'No key-encryption key has been rotated yet.' },
+} as const;
+
+/**
+ * The history of retention runs or key rotations, newest first, each entry's inclusion proof
+ * checked in this browser against the signed (and cosigned) checkpoint.
+ */
+export function OpsHistoryTable(p: { kind: OpsKind }) {
+  const [cursors, setCursors] = useState<number[]>([]);
+  const before = cursors.at(-1);
+  const [load, retry] = useLoad(() => loadOpsHistory(p.kind, before), [p.kind, before]);
+  const w = OPS_WORDS[p.kind];
+  return (
+    <section aria-labelledby={`ops-${p.kind}`} data-testid={`ops-${p.kind}`}>
+      <h2 id={`ops-${p.kind}`}>{w.title}</h2>
+      <Loaded
+        load={load}
+        what={`and verifying the ${w.one}s`}
+        retry={retry}
+        done={(h) => {
+          const rs = h.inspected.results;
+          const failed = rs.filter((r) => !r.ok);
+          return (
+            <>
+              {failed.length === 0 ? null : (
+                <Alarm title={`${failed.length} ${w.one}${failed.length === 1 ? '' : 's'} failed verification`}>
+                  <p>What the server showed is not what its signed log holds: do not rely on it.</p>
+                  <ul>
+                    {failed.slice(0, 5).map((f) => (
+                      <li key={f.index}>{f.ok ? '' : f.error.message}</li>
+                    ))}
+                  </ul>
+                </Alarm>
+              )}
+              {h.consistent.ok ? null : (
+                <Alarm title="The log is not consistent with what this browser saw before">
+                  <p>{h.consistent.why}</p>
+                </Alarm>
+              )}
+              {h.pending > 0 ? (
+                <p class="muted">
+                  {h.pending} newer {w.one}
+                  {h.pending === 1 ? '' : 's'} await the next checkpoint (the witnesses cosign it shortly).
+                </p>
+              ) : null}
+              {rs.length === 0 ? (
+                <Empty>{before === undefined ? w.none : 'No older entry.'}</Empty>
+              ) : (
+                <table>
+                  <caption>
+                    Newest first, each proven in the checkpoint of {h.inspected.checkpoint.size.toLocaleString('en')}{' '}
+                    entries
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">When</th>
+                      <th scope="col">By</th>
+                      <th scope="col">What</th>
+                      <th scope="col">Log entry</th>
+                      <th scope="col">Proof</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {rs.map((r) => (
+                      <tr key={r.index} data-index={r.index}>
+                        <th scope="row">{r.ok ? fmtTime(r.entry.time) : '—'}</th>
+                        <td>{r.ok ? r.entry.actor : '—'}</td>
+                        <td>{opsSummary(p.kind, r)}</td>
+                        <td>{r.index}</td>
+                        <td>
+                          <Verified ok={r.ok} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+              {before === undefined && h.next === null ? null : (
+                <p>
+                  {before === undefined ? null : (
+                    <button type="button" onClick={() => setCursors([])}>
+                      Newest {w.one}s
+                    </button>
+                  )}{' '}
+                  {h.next === null ? null : (
+                    <button type="button" onClick={() => setCursors((c) => [...c, h.next as number])}>
+                      Older {w.one}s
+                    </button>
+                  )}
+                </p>
+              )}
+            </>
+          );
+        }}
+      />
+    </section>
+  );
 }
 
 export function OperationsPage() {
@@ -85,6 +201,7 @@ export function OperationsPage() {
                 </tbody>
               </table>
             )}
+            <OpsHistoryTable kind="rotation" />
             <h2>Witnesses (quorum {o.quorum})</h2>
             {o.witnesses.length === 0 ? (
               <Empty>This server has no witnesses: its checkpoints are signed by the log only.</Empty>
@@ -249,7 +366,10 @@ export function RetentionPage() {
     }
   };
   return (
-    <Page title="Retention" intro="What has run out of its retention period, and what a run would erase or anonymize.">
+    <Page
+      title="Retention"
+      intro="What has run out of its retention period, what a run would erase or anonymize, and the runs that did, each proven in the signed log."
+    >
       <button type="button" class="primary" onClick={dry}>
         Report a dry run
       </button>
@@ -266,6 +386,7 @@ export function RetentionPage() {
           done={(v) => <pre class="json">{JSON.stringify(v, null, 2)}</pre>}
         />
       )}
+      <OpsHistoryTable kind="retention" />
     </Page>
   );
 }
