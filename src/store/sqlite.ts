@@ -274,12 +274,14 @@ export async function openSqliteRowStore(path: string, options: SqliteStoreOptio
   let closed = false;
 
   const dataVersion = readerDb.prepare('PRAGMA data_version');
+  // Asked before every memoized read (D99): an array, not an object with a named property, per call.
+  dataVersion.setReturnArrays(true);
   const store: RowStore = {
     kind: 'sqlite',
     reader: new Reader(backend, readerConn),
     dataVersion: () => {
       if (readerConn.closed) throw closedError();
-      return Number((dataVersion.get() as { data_version: number | bigint }).data_version);
+      return Number((dataVersion.get() as unknown as [number | bigint])[0]);
     },
 
     migrate(): Promise<void> {
