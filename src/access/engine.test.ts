@@ -180,6 +180,9 @@ describe('Cedar policy engine', () => {
       'forbid (principal is Verity::Service, action == Verity::Action::"openSession", resource) when { !principal.capabilities.contains("c2") };',
       'permit (principal, action == Verity::Action::"openSession", resource is Verity::Subject) when { resource.owner == Verity::Player::"p1" };',
       'forbid (principal, action, resource is Verity::Session) when { resource.owner == Verity::Player::"p2" };',
+      // Step-up: a forbid that a fresh passkey lifts, and a permit that asks for one.
+      'forbid (principal, action, resource) when { context.risk >= 70 && context.risk < 90 && !context.stepUp };',
+      'permit (principal is Verity::Player, action == Verity::Action::"share", resource is Verity::Record) when { context.stepUp };',
     ];
     const id = fc.constantFrom('p1', 'p2', 'p3');
     const capabilities = fc.subarray(['c1', 'c2']);
@@ -224,7 +227,7 @@ describe('Cedar policy engine', () => {
         purpose: fc.constantFrom('audit', 'analytics'),
         consent: fc.constantFrom('granted', 'denied', 'unknown' as const),
         time: fc.integer({ min: 0, max: 3 }),
-        risk: fc.constantFrom(0, 20, 60),
+        risk: fc.constantFrom(0, 20, 60, 75, 95),
       }),
     );
     fc.assert(
@@ -239,6 +242,7 @@ describe('Cedar policy engine', () => {
             const want = plain.authorize(p, a, r, c);
             const got = cached.authorize(p, a, r, c);
             assert.equal(got.allowed, want.allowed);
+            assert.equal(got.stepUpRequired, want.stepUpRequired);
             assert.deepEqual([...got.reasons].sort(), [...want.reasons].sort());
           }
         },

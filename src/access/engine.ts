@@ -78,6 +78,12 @@ interface PolicyReads {
    * `principal.ATTR` (one attribute); the same for `resource` and `context`.
    */
   readonly slots: ReadonlySet<string>;
+  readonly effect: 'permit' | 'forbid';
+}
+
+/** Whether a policy reads the step-up (`context.stepUp`, or the whole context). */
+function readsStepUp(r: PolicyReads): boolean {
+  return r.slots.has('context.stepUp') || r.slots.has('context.*') || r.slots.has('context#uid');
 }
 
 const VARS = new Set(['principal', 'resource', 'context', 'action']);
@@ -125,6 +131,7 @@ function analyse(policy: string): PolicyReads {
   if (j.type === 'failure')
     throw new VerityError('VERITY_E_POLICY_INVALID', `a policy cannot be analysed: ${details(j.errors)}`);
   const json = j.json as unknown as {
+    effect: 'permit' | 'forbid';
     principal: ScopeJson;
     action: ScopeJson;
     resource: ScopeJson;
@@ -142,7 +149,7 @@ function analyse(policy: string): PolicyReads {
     if (!VARS.has(v))
       throw new VerityError('VERITY_E_POLICY_INVALID', `a policy reads an unknown variable ${quote(v)}`);
   }
-  return { principal: json.principal, action: json.action, resource: json.resource, slots };
+  return { principal: json.principal, action: json.action, resource: json.resource, slots, effect: json.effect };
 }
 
 /** Whether a head constraint can match an entity of `type` (or, for actions, the action `id`). */
@@ -178,6 +185,11 @@ interface Plan {
   readonly context: readonly string[] | '*';
   /** The decision key's inputs in order, or null when the policies read the time (not cached). */
   readonly slots: readonly string[] | null;
+  /**
+   * Whether a step-up could turn a deny into an allow: some permit reads the step-up, or these
+   * forbids (by id) read it and one of them made the deny. `all`: assume it could (reference mode).
+   */
+  readonly stepUp: { readonly permits: boolean; readonly forbids: ReadonlySet<string> } | 'all';
 }
 
 /** The attributes of `v` that `slots` read: all of them (`*`) or the named ones. */
@@ -286,7 +298,14 @@ export class PolicyEngine {
     }
     const policies = new Map(Object.entries(named).map(([name, t]) => [name, { text: t, reads: analyse(t) }]));
     // The whole set must prepare now, or it is refused here rather than at a first request.
-    const whole: Plan = { setId: preparse(named), principal: '*', resource: '*', context: '*', slots: null };
+    const whole: Plan = {
+      setId: preparse(named),
+      principal: '*',
+      resource: '*',
+      context: '*',
+      slots: null,
+      stepUp: 'all',
+    };
     // INVARIANT: one assignment swaps the policies, their plans and their cache together.
     this.#loaded = {
       text,
@@ -334,8 +353,12 @@ export class PolicyEngine {
     });
     const plan = this.#reference ? loaded.whole : this.#plan(loaded, req, action);
     const d = this.#decide(loaded, plan, req, action);
-    // A deny the policies tie to the step-up: would a fresh strong authentication allow it?
+    // A deny the policies tie to the step-up: would a fresh strong authentication allow it? Only a
+    // permit that reads the step-up, or a forbid that reads it and made this deny, could change
+    // the answer; any other deny stands without a second evaluation.
     if (d.allowed || stepUp || (plan.context !== '*' && !plan.context.includes('stepUp'))) return d;
+    const su = plan.stepUp;
+    if (su !== 'all' && !su.permits && !d.reasons.some((r) => su.forbids.has(r))) return d;
     const again = this.#decide(loaded, plan, { ...req, context: { ...req.context, stepUp: true } }, action);
     return again.allowed ? { ...d, stepUpRequired: true } : d;
   }
@@ -360,6 +383,8 @@ export class PolicyEngine {
     if (known !== undefined) return known;
     const subset: Record<string, string> = {};
     const slots = new Set<string>();
+    let stepUpPermits = false;
+    const stepUpForbids = new Set<string>();
     for (const [name, { text, reads }] of loaded.policies) {
       if (
         scopeMayMatch(reads.principal, req.p.type) &&
@@ -368,6 +393,10 @@ export class PolicyEngine {
       ) {
         subset[name] = text;
         for (const x of reads.slots) slots.add(x);
+        if (readsStepUp(reads)) {
+          if (reads.effect === 'permit') stepUpPermits = true;
+          else stepUpForbids.add(name);
+        }
       }
     }
     const plan: Plan = {
@@ -376,6 +405,7 @@ export class PolicyEngine {
       resource: attrsRead(slots, 'resource'),
       context: attrsRead(slots, 'context'),
       slots: slots.has('context.time') || slots.has('context.*') ? null : [...slots].sort(),
+      stepUp: { permits: stepUpPermits, forbids: stepUpForbids },
     };
     loaded.plans.set(head, plan);
     return plan;
