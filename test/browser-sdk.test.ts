@@ -3,7 +3,6 @@
 // through a real Verity server and verifies signatures and proofs in the page, and it refuses a
 // tampered answer there as it does in Node.js.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,10 +12,9 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { serveCore } from './helpers/server.ts';
-
-const CHROMIUM = process.env['VERITY_CHROMIUM'] ?? '/usr/bin/chromium';
 
 /** The SDK as a browser script defining `globalThis.Verity`. */
 async function bundleSdk(): Promise<string> {
@@ -35,15 +33,11 @@ async function bundleSdk(): Promise<string> {
 
 // Without Chromium the suite is skipped and this one test fails, saying what to install (a `before`
 // hook that throws would leave the tests cancelled with "fail 0" in the summary).
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 it('finds the browser the browser tests need', () => {
-  assert.ok(
-    HAVE_CHROMIUM,
-    `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; .ci/run does)`,
-  );
+  assert.ok(HAVE_CHROMIUM, CHROMIUM_MISSING);
 });
 
-describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
+describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING }, () => {
   let core: TestCore;
   let app: ReturnType<typeof buildServer>;
   let url: string;
@@ -63,7 +57,7 @@ describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is mis
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     page = await browser.newPage();
     // The page is served by Verity itself, so the SDK's requests are same-origin.

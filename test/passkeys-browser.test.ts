@@ -5,24 +5,19 @@
 // back. (Chromium refuses itself to make a credential for an RP id its origin does not own, so a
 // wrong RP id is refused in test/passkeys.test.ts, by a software authenticator.)
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { Passkeys } from '../src/passkeys/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import type { Store } from '../src/store/index.ts';
+import { addAuthenticator, CHROMIUM_MISSING, HAVE_CHROMIUM, launchChromium, webAuthn } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { tempDir } from './helpers/env.ts';
 
-const CHROMIUM = process.env['VERITY_CHROMIUM'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 it('finds the browser the passkey tests need', () => {
-  assert.ok(
-    HAVE_CHROMIUM,
-    `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; .ci/run does)`,
-  );
+  assert.ok(HAVE_CHROMIUM, CHROMIUM_MISSING);
 });
 
 type Json = Record<string, unknown>;
@@ -45,7 +40,7 @@ async function ceremony(page: Page, kind: 'create' | 'get', options: Json, rpId?
   );
 }
 
-describe('passkeys in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
+describe('passkeys in a browser', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING }, () => {
   let core: TestCore;
   let app: ReturnType<typeof buildServer>;
   let base: string;
@@ -110,33 +105,10 @@ describe('passkeys in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} i
     ).token;
     const dir = await tempDir('verity-chromium-');
     cleanup = dir.cleanup;
-    context = await chromium.launchPersistentContext(dir.dir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(dir.dir));
     await page.goto(`${base}/healthz`);
-    cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
+    cdp = await webAuthn(context, page);
+    authenticatorId = await addAuthenticator(cdp);
   });
   after(async () => {
     await context?.close();

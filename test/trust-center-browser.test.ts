@@ -7,12 +7,11 @@
 // main page go to artifacts/screenshots/ (build artifacts, git-ignored).
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axe from 'axe-core';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.ts';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { toBase64, utf8 } from '../src/encoding/index.ts';
@@ -22,23 +21,26 @@ import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/i
 import { buildServer, buildWitnessServer } from '../src/server/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { initWitnessDir, openWitnessDir } from '../src/witness/index.ts';
+import {
+  addAuthenticator,
+  CHROMIUM_MISSING,
+  HAVE_CHROMIUM,
+  launchChromium,
+  seriousViolations,
+  webAuthn,
+} from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { tempDir } from './helpers/env.ts';
 
-const CHROMIUM = process.env['VERITY_CHROMIUM'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SHOTS = join(import.meta.dirname, '..', 'artifacts', 'screenshots');
 
 it('finds the browser the Trust Center tests need', () => {
-  assert.ok(
-    HAVE_CHROMIUM,
-    `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; .ci/run does)`,
-  );
+  assert.ok(HAVE_CHROMIUM, CHROMIUM_MISSING);
 });
 
 type Json = Record<string, unknown>;
 
-describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
+describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING }, () => {
   let core: TestCore;
   let app: ReturnType<typeof buildServer>;
   let base: string;
@@ -103,17 +105,7 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : `${CHR
 
   /** axe-core in the page: no serious or critical violation. */
   const accessible = async (what: string) => {
-    const r = (await page.evaluate(async () => {
-      // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page's globals
-      const a = (globalThis as any).axe;
-      const res = await a.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } });
-      return res.violations.map((v: { id: string; impact: string; nodes: unknown[] }) => ({
-        id: v.id,
-        impact: v.impact,
-        n: v.nodes.length,
-      }));
-    })) as { id: string; impact: string; n: number }[];
-    const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const bad = await seriousViolations(page);
     assert.deepEqual(bad, [], `${what}: ${JSON.stringify(bad)}`);
   };
 
@@ -225,37 +217,13 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : `${CHR
     assert.equal(c.status, 201, c.text);
     assert.equal((await call('GET', `/v1/records/${record}?purpose=personalisation`, t['world'])).status, 200);
 
-    context = await chromium.launchPersistentContext(join(dir.dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(join(dir.dir, 'profile'), { viewport: { width: 1100, height: 900 } }));
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
     });
     page.on('pageerror', (e) => violations.push(`page error: ${e.message}`));
-    cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    cdp = await webAuthn(context, page);
+    await addAuthenticator(cdp);
   });
   after(async () => {
     await context?.close();

@@ -11,12 +11,11 @@
 // JSON. axe-core: no serious or critical violation on the new pages. Screenshots go to
 // artifacts/screenshots/.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axe from 'axe-core';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.ts';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
@@ -26,11 +25,17 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import type { Store } from '../src/store/index.ts';
+import {
+  addAuthenticator,
+  CHROMIUM_MISSING,
+  HAVE_CHROMIUM,
+  launchChromium,
+  seriousViolations,
+  webAuthn,
+} from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { tempDir } from './helpers/env.ts';
 
-const CHROMIUM = process.env['VERITY_CHROMIUM'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SHOTS = join(import.meta.dirname, '..', 'artifacts', 'screenshots');
 const HOUR = 3_600_000;
 
@@ -48,7 +53,7 @@ function nextPolicy(): Json {
 }
 
 describe('governance and compliance in the Trust Center', {
-  skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing`,
+  skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING,
 }, () => {
   // The governance clock only: the test moves it past the voting period and the timelock.
   const clock = fixedClock(Date.now());
@@ -84,17 +89,7 @@ describe('governance and compliance in the Trust Center', {
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const accessible = async (what: string) => {
     await page.evaluate(axe.source);
-    const r = (await page.evaluate(async () => {
-      // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page's globals
-      const a = (globalThis as any).axe;
-      const res = await a.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } });
-      return res.violations.map((v: { id: string; impact: string; nodes: unknown[] }) => ({
-        id: v.id,
-        impact: v.impact,
-        n: v.nodes.length,
-      }));
-    })) as { id: string; impact: string; n: number }[];
-    const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const bad = await seriousViolations(page);
     assert.deepEqual(bad, [], `${what}: ${JSON.stringify(bad)}`);
   };
   const go = async (hash: string, heading: string) => {
@@ -124,18 +119,7 @@ describe('governance and compliance in the Trust Center', {
   const passkeyPlayer = async (name: string) => {
     if (authenticator !== undefined)
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: authenticator });
-    authenticator = (
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      })
-    ).authenticatorId;
+    authenticator = await addAuthenticator(cdp);
     const s = await call('POST', '/v1/sessions', t['platform'], { player: name, purpose: 'authentication' });
     assert.equal(s.status, 201, s.text);
     // A new document: a hash change alone would keep the signed-in player of the page before.
@@ -215,28 +199,15 @@ describe('governance and compliance in the Trust Center', {
     assert.equal(r.status, 201, r.text);
     proposal = r.json['id'] as string;
 
-    context = await chromium.launchPersistentContext(join(dir.dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
+    ({ context, page } = await launchChromium(join(dir.dir, 'profile'), {
       viewport: { width: 1100, height: 900 },
       acceptDownloads: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    }));
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
     });
     page.on('pageerror', (e) => violations.push(`page error: ${e.message}`));
-    cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
+    cdp = await webAuthn(context, page);
   });
   after(async () => {
     await context?.close();
