@@ -286,6 +286,24 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : CHROMI
     await accessible('history');
     await shot('history');
 
+    // The same history on a phone-sized screen: it verifies as on a desktop, and nothing is wider
+    // than the screen (no sideways scrolling).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await go('#/data', 'My data');
+    await go('#/history', 'Access history');
+    await page.getByTestId('history-summary').waitFor();
+    assert.equal(await page.getByTestId('history-summary').getAttribute('data-failed'), '0');
+    const overflow = await page.evaluate(() => {
+      const d = (
+        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+      ).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+    assert.ok(overflow <= 0, `the history is ${overflow} px wider than a phone's screen`);
+    await accessible('history on a phone');
+    await shot('history-phone');
+    await page.setViewportSize({ width: 1100, height: 900 });
+
     // The record's trust report: nine attributes, each with measured evidence. The record sits
     // under its own classification category (its metadata), its type within.
     await go('#/data', 'My data');
