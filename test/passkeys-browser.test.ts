@@ -15,6 +15,7 @@ import type { Store } from '../src/store/index.ts';
 import { addAuthenticator, CHROMIUM_MISSING, HAVE_CHROMIUM, launchChromium, webAuthn } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { tempDir } from './helpers/env.ts';
+import { httpCall } from './helpers/server.ts';
 
 it('finds the browser the passkey tests need', () => {
   assert.ok(HAVE_CHROMIUM, CHROMIUM_MISSING);
@@ -53,15 +54,8 @@ describe('passkeys in a browser', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSI
   let passkeys: Passkeys;
 
   const call = async (method: string, path: string, body?: Json, token?: string) => {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: r.status, json: (await r.json()) as Json };
+    const r = await httpCall(base, method, path, token, body);
+    return { status: r.status, json: r.json };
   };
 
   const signIn = async (credential: Json) => call('POST', '/v1/signin/passkey', { credential });

@@ -4,17 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { fromBase64Url } from '../src/encoding/index.ts';
-import { Passkeys } from '../src/passkeys/index.ts';
-import { Sessions, Tokens } from '../src/principals/index.ts';
+import type { Passkeys } from '../src/passkeys/index.ts';
+import type { Sessions } from '../src/principals/index.ts';
 import { RiskScorer } from '../src/risk/index.ts';
-import { buildServer } from '../src/server/index.ts';
-import type { Store } from '../src/store/index.ts';
+import type { buildServer } from '../src/server/index.ts';
 import { SoftAuthenticator } from './helpers/authenticator.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { PASSKEY_ORIGIN, servePasskeys } from './helpers/server.ts';
 
-const ORIGIN = 'https://play.example.com';
+const ORIGIN = PASSKEY_ORIGIN;
 
 /** A scorer whose next answers the test sets: the plumbing under test, not the model. */
 class SetScorer {
@@ -39,27 +38,8 @@ describe('sign-in risk in access decisions', () => {
 
   before(async () => {
     core = await makeCore('sqlite');
-    sessions = new Sessions({
-      keys: core.keys,
-      store: core.store as Store,
-      log: core.log,
-      signInRecordTypes: ['profile'],
-      scorer,
-    });
-    passkeys = new Passkeys({
-      store: core.store as Store,
-      log: core.log,
-      keys: core.keys,
-      sessions,
-      config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN] },
-    });
-    const tokens = new Tokens(core.store, core.log);
-    app = buildServer({
-      log: core.log,
-      records: { vault: core.vault, tokens, sessions, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
-      passkeys,
-    });
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    let vouch: (player: string) => Promise<{ id: string }>;
+    ({ app, url, sessions, passkeys, vouch } = await servePasskeys(core, { scorer }));
     const alice = await core.vault.subjectRef('alice');
     record = (
       await core.vault.put({
@@ -71,18 +51,7 @@ describe('sign-in risk in access decisions', () => {
       })
     ).id;
     // Alice's passkey, registered in a session a service opened for her.
-    const svc = await tokens.authenticate(
-      (
-        await tokens.create({
-          principal: 'game',
-          role: 'service',
-          recordTypes: ['profile'],
-          capabilities: ['session.open'],
-          actor: 'operator:test',
-        })
-      ).token,
-    );
-    const first = await sessions.open(svc, alice, { actor: svc.actor, purpose: 'authentication' });
+    const first = await vouch('alice');
     const r = { via: 'session' as const, subjectRef: alice, sessionId: first.id };
     credId = (await passkeys.register(r, device.create(await passkeys.registrationOptions(r), { origin: ORIGIN }))).id;
   });

@@ -3,17 +3,15 @@
 // answered (or refused) as the HTTP API says.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
-import { Passkeys } from '../src/passkeys/index.ts';
-import { Sessions, Tokens } from '../src/principals/index.ts';
+import type { Passkeys } from '../src/passkeys/index.ts';
 import { IdentityClient } from '../src/sdk/index.ts';
-import { buildServer } from '../src/server/index.ts';
-import type { Store } from '../src/store/index.ts';
+import type { buildServer } from '../src/server/index.ts';
 import { SoftAuthenticator } from './helpers/authenticator.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { PASSKEY_ORIGIN, servePasskeys } from './helpers/server.ts';
 
-const ORIGIN = 'https://play.example.com';
+const ORIGIN = PASSKEY_ORIGIN;
 
 describe('SDK identity client', () => {
   let core: TestCore;
@@ -25,41 +23,10 @@ describe('SDK identity client', () => {
 
   before(async () => {
     core = await makeCore('sqlite');
-    const sessions = new Sessions({
-      keys: core.keys,
-      store: core.store as Store,
-      log: core.log,
-      signInRecordTypes: ['profile'],
-    });
-    passkeys = new Passkeys({
-      store: core.store as Store,
-      log: core.log,
-      keys: core.keys,
-      sessions,
-      config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN] },
-    });
-    const tokens = new Tokens(core.store, core.log);
-    app = buildServer({
-      log: core.log,
-      records: { vault: core.vault, tokens, sessions, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
-      passkeys,
-    });
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    const svc = await tokens.authenticate(
-      (
-        await tokens.create({
-          principal: 'game',
-          role: 'service',
-          recordTypes: ['profile'],
-          capabilities: ['session.open'],
-          actor: 'operator:test',
-        })
-      ).token,
-    );
+    let vouch: (player: string) => Promise<{ token: string }>;
+    ({ app, url, passkeys, vouch } = await servePasskeys(core));
     // The first session a platform service opened, in which the player registers a passkey.
-    opened = (
-      await sessions.open(svc, await core.vault.subjectRef('alice'), { actor: svc.actor, purpose: 'authentication' })
-    ).token;
+    opened = (await vouch('alice')).token;
   });
   after(async () => {
     await app?.close();

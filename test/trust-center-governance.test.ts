@@ -35,6 +35,7 @@ import {
 } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { tempDir } from './helpers/env.ts';
+import { httpCall } from './helpers/server.ts';
 
 const SHOTS = join(import.meta.dirname, '..', 'artifacts', 'screenshots');
 const HOUR = 3_600_000;
@@ -70,22 +71,7 @@ describe('governance and compliance in the Trust Center', {
   let proposal = '';
   const violations: string[] = [];
 
-  const call = async (method: string, path: string, token?: string, body?: Json) => {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return {
-      status: r.status,
-      text,
-      json: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : {}) as Json,
-    };
-  };
+  const call = (method: string, path: string, token?: string, body?: Json) => httpCall(base, method, path, token, body);
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const accessible = async (what: string) => {
     await page.evaluate(axe.source);

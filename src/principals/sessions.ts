@@ -272,20 +272,27 @@ export class Sessions {
    * ref and the device by a digest of its User-Agent; the scorer keeps its features in memory.
    */
   #score(subjectRef: string, signIn: SignIn, success: boolean): number {
+    const via = `${signIn.method}:${toBase64Url(sha256(utf8(`${signIn.via.kind}/${signIn.via.id}`))).slice(0, 16)}`;
+    return this.#scoreEvent(subjectRef, 'signin', success, signIn.context ?? {}, via);
+  }
+
+  /**
+   * One event to the scorer (0 to 100; 0 without a scorer, 100 for a score that is not a number):
+   * the player by subject ref, the address bounded, the device by a digest of its User-Agent.
+   */
+  #scoreEvent(subjectRef: string, action: string, success: boolean, c: SignInContext, authenticator?: string): number {
     if (this.#scorer === undefined) return 0;
-    const c = signIn.context ?? {};
-    const event = {
+    const { score } = this.#scorer.score({
       time: this.#clock.now(),
       user: subjectRef,
-      action: 'signin',
+      action,
       success,
-      authenticator: `${signIn.method}:${toBase64Url(sha256(utf8(`${signIn.via.kind}/${signIn.via.id}`))).slice(0, 16)}`,
+      ...(authenticator === undefined ? {} : { authenticator }),
       ...(c.ip === undefined ? {} : { ip: c.ip.slice(0, 64) }),
       ...(c.userAgent === undefined
         ? {}
         : { device: toBase64Url(sha256(utf8(c.userAgent.slice(0, 512)))).slice(0, 16) }),
-    };
-    const { score } = this.#scorer.score(event);
+    });
     return Number.isFinite(score) ? Math.min(100, Math.max(0, Math.floor(score * 100))) : 100;
   }
 
@@ -296,19 +303,7 @@ export class Sessions {
    * so a session that moves to a new device or address, or speeds up, is scored at the operation.
    */
   scoreOperation(subjectRef: string, action: string, context: SignInContext): number {
-    if (this.#scorer === undefined) return 0;
-    const event = {
-      time: this.#clock.now(),
-      user: subjectRef,
-      action,
-      success: true,
-      ...(context.ip === undefined ? {} : { ip: context.ip.slice(0, 64) }),
-      ...(context.userAgent === undefined
-        ? {}
-        : { device: toBase64Url(sha256(utf8(context.userAgent.slice(0, 512)))).slice(0, 16) }),
-    };
-    const { score } = this.#scorer.score(event);
-    return Number.isFinite(score) ? Math.min(100, Math.max(0, Math.floor(score * 100))) : 100;
+    return this.#scoreEvent(subjectRef, action, true, context);
   }
 
   /**

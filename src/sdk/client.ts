@@ -20,6 +20,7 @@ import {
   verifyCosignedCheckpoint,
 } from '../note/index.ts';
 import { stateRootFromExtensions, verifyRecordState } from '../smt/index.ts';
+import { request } from './http.ts';
 import { type VerifiedAccessReport, verifyAccessReport } from './reports.ts';
 
 /** Where a client keeps the last checkpoint it trusted (memory by default; persist it to survive restarts). */
@@ -157,34 +158,9 @@ export class VerityClient {
     }
   }
 
-  async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
+  #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
     checkNames(body);
-    const headers: Record<string, string> = {};
-    if (auth && this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await this.#fetch(`${this.#url}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!res.ok) {
-      let code: ErrorCode = 'VERITY_E_INTERNAL';
-      let message = `the server answered ${res.status}`;
-      let state: unknown;
-      try {
-        const e = (await res.json()) as { error?: { code?: string; message?: string; details?: { state?: unknown } } };
-        if (typeof e.error?.code === 'string' && e.error.code.startsWith('VERITY_E_')) code = e.error.code as ErrorCode;
-        if (typeof e.error?.message === 'string') message = e.error.message.slice(0, 300);
-        state = e.error?.details?.state;
-      } catch {
-        // not a Verity error body
-      }
-      // A refusal's state proof (unknown or erased record) is kept for the caller to check, unverified.
-      throw new VerityError(code, message, {
-        details: { status: res.status, ...(state === undefined ? {} : { state }) },
-      });
-    }
-    return res;
+    return request({ url: this.#url, token: this.#token, fetch: this.#fetch }, method, path, body, auth);
   }
 
   async #json<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {

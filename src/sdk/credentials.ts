@@ -1,5 +1,4 @@
 import type { JsonValue } from '../encoding/index.ts';
-import { type ErrorCode, VerityError } from '../errors/index.ts';
 import {
   cryptoKeySigner,
   type Disclosable,
@@ -8,6 +7,7 @@ import {
   type PrivateCryptoKey,
   presentSdJwt,
 } from '../sdjwt/index.ts';
+import { type Endpoint, requestJson } from './http.ts';
 
 /**
  * Holder helpers of the SDK, with no server involved: list what a credential can disclose, and
@@ -69,25 +69,14 @@ export function createPresentation(
  * credential), revoke, suspend or reinstate, and have the server verify a presentation.
  */
 export class CredentialsClient {
-  readonly #url: string;
-  readonly #token: string;
-  readonly #fetch: typeof fetch;
+  readonly #at: Endpoint;
 
   constructor(o: { url: string; token: string; fetch?: typeof fetch }) {
-    this.#url = o.url.replace(/\/$/, '');
-    this.#token = o.token;
-    this.#fetch = o.fetch ?? fetch;
+    this.#at = { url: o.url.replace(/\/$/, ''), token: o.token, fetch: o.fetch ?? fetch };
   }
 
-  async #post<T>(path: string, body: unknown): Promise<T> {
-    const r = await this.#fetch(`${this.#url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const v = (await r.json()) as { error?: { code: ErrorCode; message: string } };
-    if (!r.ok) throw new VerityError(v.error?.code ?? 'VERITY_E_INTERNAL', v.error?.message ?? `HTTP ${r.status}`);
-    return v as T;
+  #post<T>(path: string, body: unknown): Promise<T> {
+    return requestJson<T>(this.#at, 'POST', path, body);
   }
 
   /** Asks for an SD-JWT VC bound to `holderJwk`; keep the returned SD-JWT in the wallet. */

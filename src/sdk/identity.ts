@@ -1,5 +1,5 @@
 import type { JsonValue } from '../encoding/index.ts';
-import { type ErrorCode, VerityError } from '../errors/index.ts';
+import { type Endpoint, requestJson } from './http.ts';
 
 /**
  * A player's identity over HTTP (FGMV-46 7.1.6): sign in with a passkey or with the platform's
@@ -18,33 +18,19 @@ import { type ErrorCode, VerityError } from '../errors/index.ts';
  * await mine.passkeys();
  */
 export class IdentityClient {
-  readonly #url: string;
-  readonly #token: string | undefined;
-  readonly #fetch: typeof fetch;
+  readonly #at: Endpoint;
 
   constructor(o: { url: string; token?: string; fetch?: typeof fetch }) {
-    this.#url = o.url.replace(/\/$/, '');
-    this.#token = o.token;
-    this.#fetch = o.fetch ?? fetch;
+    this.#at = { url: o.url.replace(/\/$/, ''), token: o.token, fetch: o.fetch ?? fetch };
   }
 
   /** The same client acting in a session (the token a sign-in answered). */
   withSession(token: string): IdentityClient {
-    return new IdentityClient({ url: this.#url, token, fetch: this.#fetch });
+    return new IdentityClient({ url: this.#at.url, token, fetch: this.#at.fetch });
   }
 
-  async #call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const r = await this.#fetch(`${this.#url}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const v = (await r.json()) as { error?: { code: ErrorCode; message: string } };
-    if (!r.ok) throw new VerityError(v.error?.code ?? 'VERITY_E_INTERNAL', v.error?.message ?? `HTTP ${r.status}`);
-    return v as T;
+  #call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(this.#at, method, path, body);
   }
 
   /** Request options for a passkey sign-in: discoverable, or limited to credential ids the client remembers. */

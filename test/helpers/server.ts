@@ -1,5 +1,6 @@
 import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
 import { Deid } from '../../src/deid/index.ts';
+import { Passkeys } from '../../src/passkeys/index.ts';
 import { Sessions, Tokens } from '../../src/principals/index.ts';
 import { buildServer, type ServerOptions } from '../../src/server/index.ts';
 import type { TestCore } from './core.ts';
@@ -28,4 +29,83 @@ export async function serveCore(
   const token = (await new Tokens(core.store, core.log).create({ ...service, role: 'service', actor: 'operator:test' }))
     .token;
   return { app, url, token };
+}
+
+/** What `httpCall` answers: the status, headers, body text and the body as JSON (`{}` when not JSON). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+/** One JSON request to a server under test, with a bearer token when given. */
+export async function httpCall(
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<HttpAnswer> {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await r.text();
+  const json = (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : {}) as Record<string, unknown>;
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+/** The origin and RP id of the passkey servers tests start. */
+export const PASSKEY_ORIGIN = 'https://play.example.com';
+
+/**
+ * The HTTP interface with passkeys (RP `play.example.com`), signed-in sessions reaching `profile`
+ * records, the default policies, on loopback; and a platform service `game` granted `session.open`
+ * for `profile`, which vouches for the first session a player registers a passkey in.
+ */
+export async function servePasskeys(
+  core: TestCore,
+  o: { scorer?: ConstructorParameters<typeof Sessions>[0]['scorer'] } = {},
+) {
+  const sessions = new Sessions({
+    keys: core.keys,
+    store: core.store,
+    log: core.log,
+    signInRecordTypes: ['profile'],
+    ...(o.scorer === undefined ? {} : { scorer: o.scorer }),
+  });
+  const passkeys = new Passkeys({
+    store: core.store,
+    log: core.log,
+    keys: core.keys,
+    sessions,
+    config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [PASSKEY_ORIGIN] },
+  });
+  const tokens = new Tokens(core.store, core.log);
+  const app = buildServer({
+    log: core.log,
+    records: { vault: core.vault, tokens, sessions, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
+    passkeys,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const service = await tokens.authenticate(
+    (
+      await tokens.create({
+        principal: 'game',
+        role: 'service',
+        recordTypes: ['profile'],
+        capabilities: ['session.open'],
+        actor: 'operator:test',
+      })
+    ).token,
+  );
+  /** A session the service opens for `player` (to register a first passkey in). */
+  const vouch = async (player: string) =>
+    sessions.open(service, await core.vault.subjectRef(player), { actor: service.actor, purpose: 'authentication' });
+  return { app, url, sessions, passkeys, tokens, service, vouch };
 }
