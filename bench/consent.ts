@@ -9,24 +9,14 @@ import { SoftwareKeyStore } from '../src/keys/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { openVerity } from '../src/verity/index.ts';
-import type { Figure } from './core.ts';
+import { benchVerity, type Figure } from './core.ts';
 
 const pct = (times: Float64Array, q: number) =>
   (times[Math.min(times.length - 1, Math.floor(q * times.length))] as number) * 1000;
 
 export async function benchConsent(quick: boolean): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-consent-'));
-  const keys = await SoftwareKeyStore.create(
-    join(dir, 'keys.json'),
-    { passphrase: 'bench' },
-    { kdf: { N: 1024, r: 8, p: 1 } },
-  );
-  const v = await openVerity({
-    store: await openSqliteStore(join(dir, 'v.db')),
-    keys,
-    origin: 'verity.bench/consent',
-    unknownTypes: 'generic',
-  });
+  const v = await benchVerity(dir, 'consent', { unknownTypes: 'generic' });
   try {
     const privacy = await Privacy.open({
       store: v.store,

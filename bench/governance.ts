@@ -16,34 +16,12 @@ import { assess } from '../src/oscal/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { openVerity } from '../src/verity/index.ts';
-import { concurrent, type Figure } from './core.ts';
-
-/** SHA-256 of 64-byte inputs per second, for about `ms`. */
-function rawSha256PerSec(ms: number): number {
-  const buf = new Uint8Array(64).fill(7);
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    for (let i = 0; i < 1000; i++) createHash('sha256').update(buf).digest();
-    n += 1000;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
+import { benchVerity, concurrent, type Figure, rawSha256PerSec } from './core.ts';
 
 export async function benchGovernance(quick: boolean): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-governance-'));
   const clock = fixedClock(Date.now());
-  const keys = await SoftwareKeyStore.create(
-    join(dir, 'keys.json'),
-    { passphrase: 'bench' },
-    { kdf: { N: 1024, r: 8, p: 1 } },
-  );
-  const v = await openVerity({
-    store: await openSqliteStore(join(dir, 'verity.db')),
-    keys,
-    origin: 'verity.bench/governance',
-    clock,
-  });
+  const v = await benchVerity(dir, 'governance', { clock });
   try {
     const privacy = await Privacy.open({
       store: v.store,

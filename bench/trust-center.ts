@@ -14,7 +14,7 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { openVerity } from '../src/verity/index.ts';
-import { concurrent, type Figure } from './core.ts';
+import { benchVerity, concurrent, type Figure } from './core.ts';
 
 const CHROMIUM = process.env['VERITY_CHROMIUM'] ?? '/usr/bin/chromium';
 
@@ -24,17 +24,7 @@ export async function benchTrustCenter(quick: boolean): Promise<Figure[]> {
     return [];
   }
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-trust-'));
-  const keys = await SoftwareKeyStore.create(
-    join(dir, 'keys.json'),
-    { passphrase: 'bench' },
-    { kdf: { N: 1024, r: 8, p: 1 } },
-  );
-  const v = await openVerity({
-    store: await openSqliteStore(join(dir, 'verity.db')),
-    keys,
-    origin: 'verity.bench/trust',
-    unknownTypes: 'generic',
-  });
+  const v = await benchVerity(dir, 'trust', { unknownTypes: 'generic' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
