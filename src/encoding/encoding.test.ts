@@ -162,10 +162,15 @@ describe('JSON duplicate keys', () => {
       { numRuns: 500 },
     );
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
-        const text = JSON.stringify(v);
-        assert.deepEqual(parseJson(text), JSON.parse(text));
-      }),
+      // `__proto__` as a key is refused on purpose (prototype pollution), so values with one are not
+      // what this property is about; the generator produced one now and then (a flaky run).
+      fc.property(
+        fc.jsonValue({ maxDepth: 6 }).filter((v) => !JSON.stringify(v).includes('"__proto__":')),
+        (v) => {
+          const text = JSON.stringify(v);
+          assert.deepEqual(parseJson(text), JSON.parse(text));
+        },
+      ),
     );
   });
 });
