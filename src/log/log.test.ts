@@ -122,6 +122,28 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await core.log.head()).rootHash, rootFromLeaves(leaves));
     });
 
+    it('keeps proofs at the head right as the head moves (kept root and node texts never go stale)', async () => {
+      // Proofs at the head reuse the root's text and the text of high perfect nodes: each append
+      // must give proofs against the new root, and nodes kept from earlier sizes must still verify.
+      for (let step = 0; step < 3; step++) {
+        const { head } = await core.log.append([utf8(`moving-${step}`)]);
+        leaves.push(hashLeaf(utf8(`moving-${step}`)));
+        const root = rootFromLeaves(leaves);
+        for (const i of [0, 255, 256, 511, leaves.length - 1]) {
+          const p = await core.log.inclusionProof(i);
+          assert.equal(p.treeSize, head.size);
+          assert.equal(p.rootHash, toBase64(root));
+          verifyInclusion(
+            leaves[i] as Uint8Array,
+            i,
+            p.treeSize,
+            p.proof.map((h) => fromBase64(h)),
+            root,
+          );
+        }
+      }
+    });
+
     it('fails only the operation that throws, not its batch neighbours', async () => {
       const before = (await core.log.head()).size;
       const ok1 = core.log.append([utf8('ok-1')]);

@@ -48,6 +48,9 @@ import { checkStoredHead } from './verify.ts';
 
 const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
 const HEAD_REUSE_MS = 50;
+/** Perfect nodes from this height up have their base64 text kept (see Log.#proofText). */
+const PROOF_TEXT_MIN_HEIGHT = 8;
+const PROOF_TEXT_MAX = 1 << 17;
 
 /**
  * An append-only RFC 9162 Merkle tree over a Store, signed with C2SP checkpoints and laid out as
@@ -77,6 +80,17 @@ export class TransparencyLog {
   /** Hashes of right-edge (non-perfect) subtrees of the tree of `#edgeHashesSize` leaves. */
   #edgeHashes = new Map<string, Uint8Array>();
   #edgeHashesSize = -1;
+  /**
+   * Base64 text of perfect subtree hashes at least PROOF_TEXT_MIN_HEIGHT high, keyed by height and
+   * index. A perfect subtree of an append-only tree never changes, so an entry never goes stale;
+   * proofs at random leaves share these upper nodes, and encoding 32 bytes was about a fifth of a
+   * proof's cost. At most size / 256 entries exist; the map is emptied if it ever holds more than
+   * PROOF_TEXT_MAX.
+   */
+  #proofText = new Map<number, string>();
+  /** The base64 of the root of the tree of `#rootTextSize` leaves. */
+  #rootText = '';
+  #rootTextOfHash: Uint8Array = new Uint8Array(0);
   #idleResolve: (() => void) | undefined;
   readonly #headListeners = new Set<(head: LogHead) => void>();
 
@@ -483,7 +497,7 @@ export class TransparencyLog {
     const head = size === undefined ? await this.#proofHead() : await this.head();
     const n = size ?? head.size;
     this.#checkSize(n, head, 'tree size');
-    const rootHash = toBase64(n === head.size ? head.rootHash : await this.rootAt(n));
+    const rootHash = n === head.size ? this.#rootTextOf(head.rootHash) : toBase64(await this.rootAt(n));
     const proof = await this.#inclusion(index, n, rootHash, this.#edgeMemo(n));
     return n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof;
   }
@@ -520,14 +534,44 @@ export class TransparencyLog {
     ids.push(leaf);
     const get = await this.#nodes(ids);
     const proof = inclusionProofFromPlan(plan, get, memo);
+    const text: string[] = new Array(proof.length);
+    for (let i = 0; i < proof.length; i++)
+      text[i] = this.#nodeText(plan.ranges[i] as readonly [number, number], proof[i] as Uint8Array);
     return {
       type: 'inclusion',
       treeSize: n,
       leafIndex: index,
       leafHash: toBase64(get(leaf)),
       rootHash,
-      proof: proof.map(toBase64),
+      proof: text,
     };
+  }
+
+  /** The base64 of a proof element: the hash of the range [a, b), kept when a high perfect node. */
+  #nodeText([a, b]: readonly [number, number], hash: Uint8Array): string {
+    const w = b - a;
+    const height = Math.log2(w);
+    // A range of a power-of-two width starting at a multiple of it is a perfect node.
+    if (height < PROOF_TEXT_MIN_HEIGHT || !Number.isInteger(height) || a % w !== 0) return toBase64(hash);
+    // INVARIANT: heights stay below 64 and indices below 2^46 (sizes are safe integers), so
+    // index * 64 + height is an exact, collision-free key.
+    const key = (a / w) * 64 + height;
+    let t = this.#proofText.get(key);
+    if (t === undefined) {
+      if (this.#proofText.size >= PROOF_TEXT_MAX) this.#proofText.clear();
+      t = toBase64(hash);
+      this.#proofText.set(key, t);
+    }
+    return t;
+  }
+
+  /** The base64 of a root hash, kept for the last root asked (the head's, on the proof path). */
+  #rootTextOf(root: Uint8Array): string {
+    if (!bytesEqual(this.#rootTextOfHash, root)) {
+      this.#rootText = toBase64(root);
+      this.#rootTextOfHash = root.slice();
+    }
+    return this.#rootText;
   }
 
   /** RFC 9162 consistency proof between the trees of `size1` and `size2` (default: the head). */
