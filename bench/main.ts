@@ -6,6 +6,7 @@ import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
 import { benchGovernance } from './governance.ts';
 import { measureHttp } from './http.ts';
+import { benchKeyProcess } from './keyproc.ts';
 import { benchPasskeys } from './passkeys.ts';
 import { benchReports } from './reports.ts';
 import { benchRisk } from './risk.ts';
@@ -24,6 +25,7 @@ const figures: Figure[] = [
   ...(await benchConsent(quick)),
   ...(await benchDeid(quick)),
   ...(await benchWitness(quick)),
+  ...(await benchKeyProcess(quick)),
   ...(await benchPasskeys(quick)),
   ...benchRisk(quick),
   ...(await benchVc(quick)),

@@ -23,6 +23,7 @@ const LAYERS: Record<string, number> = {
   envelope: 2,
   sdjwt: 2,
   keys: 3,
+  keyproc: 3.5,
   store: 3,
   audit: 3,
   log: 4,

@@ -4,15 +4,14 @@
  * environment), and opening a data directory for the length of one command.
  */
 
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
-import { fromBase64, fromHex, fromUtf8 } from '../encoding/index.ts';
-import { KeyError } from '../errors/index.ts';
-import type { KeySecret } from '../keys/index.ts';
+import { fromUtf8 } from '../encoding/index.ts';
+import { secretFromEnv } from '../keyproc/index.ts';
 import { VerityClient } from '../sdk/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
 import { outJson, readInput } from './io.ts';
+
+export { devPassphraseFor, secretFromEnv, shellPath } from '../keyproc/index.ts';
 
 /** How local commands appear in the audit trail. */
 export const ACTOR = 'operator:cli';
@@ -69,59 +68,6 @@ export function dataDir(v: Values): string {
   const d = opt(v, 'data') ?? process.env['VERITY_DATA'];
   if (d === undefined || d === '') usage('--data DIR is required (or set VERITY_DATA)');
   return d;
-}
-
-/** A path as a user at this shell would type it: relative to the working directory when inside it. */
-export function shellPath(path: string): string {
-  const rel = relative(process.cwd(), resolve(path));
-  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? resolve(path) : rel;
-}
-
-/**
- * The development passphrase file `npm start` makes (`.verity/dev-passphrase` beside the default
- * `.verity/data`), when one sits beside `dir`.
- */
-export function devPassphraseFor(dir: string | undefined): string | undefined {
-  if (dir === undefined || dir === '') return undefined;
-  const f = join(dirname(resolve(dir)), 'dev-passphrase');
-  return existsSync(f) ? f : undefined;
-}
-
-/**
- * The key store's secret from VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE. `dir`
- * (the data directory) lets the error for a missing secret name the development passphrase file
- * that `npm start` made for it.
- */
-export async function secretFromEnv(dir?: string): Promise<KeySecret> {
-  const env = process.env;
-  if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '')
-    return { passphrase: env['VERITY_PASSPHRASE'] };
-  if (env['VERITY_PASSPHRASE_FILE']) {
-    const text = fromUtf8(await readInput(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(
-      /\r?\n$/,
-      '',
-    );
-    if (text === '') throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the file named by VERITY_PASSPHRASE_FILE is empty');
-    return { passphrase: text };
-  }
-  if (env['VERITY_KEY_FILE']) {
-    const raw = await readInput(env['VERITY_KEY_FILE'], 4096);
-    if (raw.byteLength === 32) return { masterKey: raw };
-    const text = fromUtf8(raw, 'key file').trim();
-    const key = /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : fromBase64(text, 'key file');
-    if (key.byteLength !== 32)
-      throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the key file must hold 32 bytes (raw, hex or base64)');
-    return { masterKey: key };
-  }
-  const dev = devPassphraseFor(dir ?? env['VERITY_DATA']);
-  throw new KeyError(
-    'VERITY_E_KEY_PASSPHRASE',
-    `no key store secret: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE${
-      dev === undefined
-        ? ''
-        : ` (\`npm start\` made this store with the development passphrase: prefix the command with VERITY_PASSPHRASE_FILE=${shellPath(dev)})`
-    }`,
-  );
 }
 
 /** Remote options of the record commands: through a server, with reads verified. */

@@ -1,35 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { fromUtf8 } from '../encoding/index.ts';
-import { InputError, quote } from '../errors/index.ts';
+import { InputError } from '../errors/index.ts';
+import { readBounded, readStdinBounded } from '../keyproc/index.ts';
 
 /** Largest input the CLI reads from stdin or a file. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
 /** Reads all of stdin (bounded). */
-export async function readStdin(limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of process.stdin) {
-    const b = chunk as Buffer;
-    n += b.byteLength;
-    if (n > limit) throw new InputError('VERITY_E_INPUT_TOO_LARGE', `standard input is larger than ${limit} bytes`);
-    chunks.push(b);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+export function readStdin(limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
+  return readStdinBounded(limit);
 }
 
 /** Reads a file, or stdin for `-` (bounded). */
-export async function readInput(path: string, limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  if (path === '-') return readStdin(limit);
-  let b: Buffer;
-  try {
-    b = await readFile(path);
-  } catch (cause) {
-    throw new InputError('VERITY_E_INPUT_INVALID', `cannot read file ${quote(path)}`, { cause });
-  }
-  if (b.byteLength > limit)
-    throw new InputError('VERITY_E_INPUT_TOO_LARGE', `file ${quote(path)} is larger than ${limit} bytes`);
-  return new Uint8Array(b);
+export function readInput(path: string, limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
+  return readBounded(path, limit);
 }
 
 /** Writes a line to stdout, waiting for it to drain (so piped output is never cut at exit). */

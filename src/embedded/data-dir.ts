@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
 import { ConfigError, isVerityError, KeyError, PrivacyError, quote } from '../errors/index.ts';
-import { type KeySecret, SoftwareKeyStore } from '../keys/index.ts';
+import { KeyProcess, type KeyProcessOptions } from '../keyproc/index.ts';
+import { type KeySecret, type KeyStore, SoftwareKeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
@@ -46,7 +47,13 @@ export interface InitOptions {
 }
 
 export interface OpenOptions {
-  readonly secret: KeySecret;
+  /** The key store's secret; absent with `keyProcess`, whose process reads it from its own environment. */
+  readonly secret?: KeySecret;
+  /**
+   * Keep the keys in a separate key process (src/keyproc, FGMV-46 7.3.4): this process then never
+   * holds the secret, a KEK or the log's signing key.
+   */
+  readonly keyProcess?: KeyProcessOptions;
   readonly clock?: Clock;
   readonly maxBatch?: number;
 }
@@ -117,9 +124,15 @@ export async function openDataDir(dir: string, options: OpenOptions): Promise<Ve
       'VERITY_E_KEY_NOT_FOUND',
       `the key file ${quote(keysFile)} that ${CONFIG} names is missing; it is kept apart from the data directory (see the README, "Backups"): restore it there from its own backup`,
     );
-  const keys = await SoftwareKeyStore.open(keysFile, options.secret, {
-    ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
-  });
+  let keys: KeyStore;
+  if (options.keyProcess !== undefined) {
+    keys = await KeyProcess.start({ kind: 'software', file: keysFile, dataDir: abs }, options.keyProcess);
+  } else {
+    if (options.secret === undefined) throw new TypeError('openDataDir needs the secret or keyProcess');
+    keys = await SoftwareKeyStore.open(keysFile, options.secret, {
+      ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
+    });
+  }
   let store: Store;
   try {
     store = await openStore(abs, config);

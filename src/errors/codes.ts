@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   VERITY_E_KEY_DESTROYED: { status: 410, area: 'keys' },
   VERITY_E_KEY_IN_USE: { status: 409, area: 'keys' },
   VERITY_E_KEYSTORE_CORRUPT: { status: 500, area: 'keys' },
+  VERITY_E_KEY_PROCESS_DOWN: { status: 503, area: 'keys' },
   VERITY_E_ENVELOPE_INVALID: { status: 500, area: 'keys' },
   // storage
   VERITY_E_STORE_UNAVAILABLE: { status: 503, area: 'store' },

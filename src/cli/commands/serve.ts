@@ -3,8 +3,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
+import type { KeySecret } from '../../keys/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
-import { type Command, type Group, usage, type Values } from '../command.ts';
+import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { DATA, dataDir, int, list, type Opened, opt, secretFromEnv, shellPath } from '../common.ts';
 import {
   corsFrom,
@@ -36,13 +37,31 @@ async function open(
     usage('--signin-record-types takes record types separated by commas, e.g. profile,inventory');
   const passkeys = await passkeysFrom(values);
   const dir = dataDir(values);
-  const secret = await secretFromEnv(dir);
-  if (create && !existsSync(join(dir, 'verity.json'))) {
+  const keyProcess = values['key-process'] === true;
+  const creating = create && !existsSync(join(dir, 'verity.json'));
+  // With a key process this process reads the secret only to create a store; the key process
+  // reads it from its own environment.
+  const secret = keyProcess && !creating ? undefined : await secretFromEnv(dir);
+  if (creating && secret !== undefined) {
     await initDataDir(dir, { secret });
     process.stderr.write(`verity: created a new embedded store in ${dir}\n`);
   }
   const tls = await tlsFrom(values, dir);
-  const v = await openDataDir(dir, { secret });
+  const v = await openDataDir(
+    dir,
+    keyProcess
+      ? {
+          keyProcess: {
+            onEvent: (e) =>
+              process.stderr.write(
+                e.type === 'down'
+                  ? `verity: the key process stopped (${e.reason}); writes fail until it is back, restarting it\n`
+                  : 'verity: the key process is back\n',
+              ),
+          },
+        }
+      : { secret: secret as KeySecret },
+  );
   try {
     // Constant time: the head, its right edge, the newest entry and the state root. Each row is
     // checked against the state map at use; `verity log verify` recomputes everything.
@@ -65,6 +84,14 @@ async function open(
     throw e;
   }
 }
+
+/** `--key-process`, of `verity serve` and `verity start`. */
+const KEY_PROCESS_OPTION: Readonly<Record<string, OptionSpec>> = {
+  'key-process': {
+    type: 'boolean',
+    help: 'keep the keys in a separate key process: this one never holds the secret, a KEK or the log key',
+  },
+};
 
 /** Where this checkout's `bin/verity` is, as a path the user can type from where they are. */
 function binPath(): string {
@@ -92,7 +119,7 @@ export function tryHint(dir: string): string {
 const serve: Command = {
   name: '',
   summary: 'serve the HTTP API of a data directory (plain HTTP on loopback only; HTTPS with a certificate)',
-  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS },
+  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS, ...KEY_PROCESS_OPTION },
   async run({ values }) {
     const { v, size, server } = await open(values, false);
     await out(
@@ -117,6 +144,7 @@ const start: Command = {
     'sweep-interval': { type: 'string', value: 'S', help: 'seconds between retention sweeps (default 60)' },
     ...HTTP_OPTIONS,
     ...WITNESS_OPTIONS,
+    ...KEY_PROCESS_OPTION,
   },
   async run({ values }) {
     const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;

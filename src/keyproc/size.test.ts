@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../../test/helpers/env.ts';
+import { keyProcessBudget, measureImports, measureKeyProcess } from './size.ts';
+
+describe('key process size', () => {
+  it('stays within the budget written in the repository, and loads none of the HTTP side', () => {
+    const size = measureKeyProcess();
+    const budget = keyProcessBudget();
+    assert.ok(
+      size.ownLines <= budget.ownLines,
+      `the key process loads ${size.ownLines} lines of Verity's code; the budget is ${budget.ownLines}`,
+    );
+    assert.ok(
+      size.dependencyLines <= budget.dependencyLines,
+      `the key process loads ${size.dependencyLines} lines of dependencies; the budget is ${budget.dependencyLines}`,
+    );
+    assert.ok(size.own.has(join('src', 'keys', 'software.ts')));
+    for (const file of size.own.keys())
+      assert.ok(
+        !/^src\/(server|vault|store|log|access|sdk|web|embedded|verity)\//.test(file),
+        `the key process loads ${file}`,
+      );
+  });
+
+  describe('the import walk', () => {
+    let dir: string;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      ({ dir, cleanup } = await tempDir());
+      writeFileSync(
+        join(dir, 'a.ts'),
+        "import { b } from './b.ts';\nimport type { T } from './t.ts';\nimport 'node:fs';\n\nexport const a = b;\n",
+      );
+      writeFileSync(join(dir, 'b.ts'), "export { c } from './c.ts';\nexport const b = 1;\n");
+      writeFileSync(join(dir, 'c.ts'), 'export const c = 2;\n// a comment line counts\n');
+      writeFileSync(join(dir, 't.ts'), 'export type T = number;\n'.repeat(50));
+    });
+    after(() => cleanup());
+
+    it('counts the files an entry imports, re-exports included, type-only imports and built-ins left out', () => {
+      const s = measureImports(join(dir, 'a.ts'), dir);
+      assert.deepEqual([...s.own].sort(), [
+        ['a.ts', 4],
+        ['b.ts', 2],
+        ['c.ts', 2],
+      ]);
+      assert.equal(s.ownLines, 8);
+      assert.equal(s.dependencyLines, 0);
+    });
+  });
+});
