@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { ABSENT_OWNER, type Action, listingResource, type ResourceRef, recordResource } from '../access/index.ts';
 import { VaultError } from '../errors/index.ts';
-import { GUARDIANSHIP_EVIDENCE } from '../vault/index.ts';
+import { GUARDIANSHIP_EVIDENCE, type RecordFacts } from '../vault/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import {
   type App,
@@ -46,7 +46,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     action: Action,
     id: string,
     purposeText: string,
-    op: (policy: string, version: number) => Promise<T>,
+    op: (policy: string, version: number, facts: RecordFacts) => Promise<T>,
     version?: number,
   ): Promise<T> => {
     // The decision and the operation see one version: the one asked for, else the latest at the
@@ -60,7 +60,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       purposeText,
       (policy) => {
         if (desc === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such record');
-        return op(policy, desc.version);
+        return op(policy, desc.version, desc);
       },
     );
   };
@@ -165,7 +165,8 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
         'read',
         id,
         q.purpose,
-        (policy, version) => o.vault.get(id, { actor: p.actor, policy, purpose: q.purpose, version }),
+        // The row read for the decision is the row read: one read, one state check.
+        (policy, version, facts) => o.vault.get(id, { actor: p.actor, policy, purpose: q.purpose, version, facts }),
         q.version,
       );
     },

@@ -54,6 +54,13 @@ export interface ReadResult {
 }
 
 /** What an authorization decision needs to know about a record (see `Vault.describe`). */
+/**
+ * The row behind each RecordFacts `describe` returned, so that `get` given those facts reads the
+ * same version row once instead of twice (an HTTP read decides on the facts, then reads). Keyed by
+ * the facts object: gone when the caller drops it.
+ */
+const describedRows = new WeakMap<RecordFacts, RecordRow>();
+
 export interface RecordFacts {
   readonly id: string;
   readonly version: number;
@@ -143,13 +150,18 @@ export class RecordReader {
    * the returned proof shows that the version's write entry is in the signed log; Verity verifies
    * that proof itself first, so a tampered store is reported instead of served.
    */
-  async get(id: string, access: Access & { version?: number }): Promise<ReadResult> {
+  async get(id: string, access: Access & { version?: number; facts?: RecordFacts }): Promise<ReadResult> {
     checkId(id);
     checkPurpose(access.purpose);
     if (access.version !== undefined && (!Number.isSafeInteger(access.version) || access.version < 1)) {
       throw new InputError('VERITY_E_INPUT_INVALID', `version ${quote(access.version)} must be a positive integer`);
     }
-    const row = await this.#ctx.store.reader.getRecord(id, access.version);
+    // The row `describe` read (and checked against the state map) for the decision: read once.
+    const described = access.facts === undefined ? undefined : describedRows.get(access.facts);
+    const row =
+      described !== undefined && described.id === id && (access.version ?? described.version) === described.version
+        ? described
+        : await this.#ctx.store.reader.getRecord(id, access.version);
     if (row === undefined) {
       const e = recordNotFound(id, access.version === undefined ? '' : ` version ${access.version}`);
       throw await this.#withState(e, id, access.version);
@@ -336,7 +348,7 @@ export class RecordReader {
     const row = await this.#ctx.store.reader.getRecord(id, version);
     if (row === undefined) return undefined;
     const m = recordMeta(row);
-    return {
+    const facts: RecordFacts = {
       id,
       version: row.version,
       type: row.type,
@@ -345,6 +357,8 @@ export class RecordReader {
       sensitivity: m.classification.sensitivity,
       state: row.state,
     };
+    describedRows.set(facts, row);
+    return facts;
   }
 
   /** Metadata of every version of a record, oldest first (audited). */

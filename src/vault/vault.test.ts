@@ -103,6 +103,34 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('reads the row a decision was made on once, and only for the record and version it describes', async () => {
+      const w1 = await core.vault.put({ ...A, subject: 'player-2', type: 'inventory', data: { n: 1 } });
+      await core.vault.put({ ...A, id: w1.id, subject: 'player-2', type: 'inventory', data: { n: 2 } });
+      const other = await core.vault.put({ ...A, subject: 'player-3', type: 'inventory', data: { n: 3 } });
+      const facts = await core.vault.describe(w1.id, 1);
+      assert.ok(facts !== undefined);
+      const reader = core.store.reader;
+      const original = reader.getRecord.bind(reader);
+      let reads = 0;
+      reader.getRecord = (id, version) => {
+        reads++;
+        return original(id, version);
+      };
+      try {
+        assert.deepEqual((await core.vault.get(w1.id, { ...A, version: 1, facts })).data, { n: 1 });
+        assert.equal(reads, 0, 'the described row is read again');
+        // Facts of another record or version never stand in for the row asked for.
+        assert.deepEqual((await core.vault.get(other.id, { ...A, facts })).data, { n: 3 });
+        assert.deepEqual((await core.vault.get(w1.id, { ...A, version: 2, facts })).data, { n: 2 });
+        assert.equal(reads, 2);
+        // A look-alike object is not a described row.
+        assert.deepEqual((await core.vault.get(w1.id, { ...A, version: 1, facts: { ...facts } })).data, { n: 1 });
+        assert.equal(reads, 3);
+      } finally {
+        reader.getRecord = original;
+      }
+    });
+
     it('validates against registered schemas', async () => {
       await core.vault.registerSchema(
         'chat.message',

@@ -124,7 +124,7 @@ export class Vault {
    * the returned proof shows that the version's write entry is in the signed log; Verity verifies
    * that proof itself first, so a tampered store is reported instead of served.
    */
-  get(id: string, access: Access & { version?: number }): Promise<ReadResult> {
+  get(id: string, access: Access & { version?: number; facts?: RecordFacts }): Promise<ReadResult> {
     return this.#reader.get(id, access);
   }
 
