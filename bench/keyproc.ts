@@ -47,7 +47,7 @@ async function run(
 
 export async function benchKeyProcess(quick: boolean): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-keyproc-'));
-  // The key process reads the secret from its environment, as under `verity serve --key-process`.
+  // The key process reads the secret from its environment, as under `verity serve`.
   process.env['VERITY_PASSPHRASE'] = PASSPHRASE;
   const writes = quick ? 4000 : 20_000;
   try {

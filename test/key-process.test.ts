@@ -1,4 +1,4 @@
-// `verity serve --key-process` (FGMV-46 7.3.4): the HTTP process runs beside a key process that
+// `verity serve` and its key process (FGMV-46 7.3.4): the HTTP process runs beside a key process that
 // holds every key; if the key process dies, writes are refused (503, VERITY_E_KEY_PROCESS_DOWN)
 // rather than acknowledged, and they succeed again once it is back.
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ function keyProcessPids(pid: number): number[] {
   return rows.filter((r) => below.has(r.pid) && r.args.includes('keyproc/child.ts')).map((r) => r.pid);
 }
 
-describe('verity serve --key-process', () => {
+describe('verity serve with its key process', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let server: ChildProcess;
@@ -62,7 +62,7 @@ describe('verity serve --key-process', () => {
     ]).trim();
     // The server's own environment has the secret only because the key process inherits it; the
     // server process itself does not read it (see openDataDir's keyProcess).
-    server = spawn(BIN, ['serve', '--data', data, '--port', '0', '--key-process'], {
+    server = spawn(BIN, ['serve', '--data', data, '--port', '0'], {
       env: { ...process.env, VERITY_PASSPHRASE: PASSPHRASE },
     });
     server.stderr?.on('data', (c: Buffer) => {
@@ -121,5 +121,34 @@ describe('verity serve --key-process', () => {
     assert.notEqual(now[0], pids[0]);
     assert.match(stderr, /the key process stopped .*restarting it/);
     assert.match(stderr, /the key process is back/);
+  });
+
+  it('opens the key store in its own process with --in-process-keys', async () => {
+    const data = join(dir, 'data');
+    const own = spawn(BIN, ['serve', '--data', data, '--port', '0', '--in-process-keys'], {
+      env: { ...process.env, VERITY_PASSPHRASE: PASSPHRASE },
+    });
+    try {
+      let text = '';
+      const at = await new Promise<string>((resolve, reject) => {
+        own.stdout?.on('data', (c: Buffer) => {
+          text += c.toString();
+          const m = /serving (http:\/\/\S+)/.exec(text);
+          if (m) resolve(m[1] as string);
+        });
+        own.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
+      });
+      assert.deepEqual(keyProcessPids(own.pid as number), []);
+      const r = await fetch(`${at}/v1/records`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: 'player-3', type: 'profile', purpose: 'service-provision', data: {} }),
+      });
+      assert.equal(r.status, 201, await r.text());
+    } finally {
+      const exited = new Promise((r) => own.once('exit', r));
+      own.kill('SIGTERM');
+      await exited;
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { fromUtf8 } from '../encoding/index.ts';
 import { InputError } from '../errors/index.ts';
-import { readBounded, readStdinBounded } from '../keyproc/index.ts';
+import { readFileBounded, readStdinBounded } from '../keyproc/index.ts';
 
 /** Largest input the CLI reads from stdin or a file. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
@@ -12,7 +12,7 @@ export function readStdin(limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
 
 /** Reads a file, or stdin for `-` (bounded). */
 export function readInput(path: string, limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  return readBounded(path, limit);
+  return readFileBounded(path, limit);
 }
 
 /** Writes a line to stdout, waiting for it to drain (so piped output is never cut at exit). */

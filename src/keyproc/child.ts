@@ -98,7 +98,7 @@ async function answer(keys: KeyStore, calls: readonly Call[]): Promise<Result[]>
 
 async function main(): Promise<void> {
   if (process.send === undefined) {
-    process.stderr.write('verity key process: start it through `verity serve --key-process`, not by hand\n');
+    process.stderr.write('verity key process: `verity serve` starts it; it is not run by hand\n');
     process.exit(2);
   }
   let keys: KeyStore | undefined;

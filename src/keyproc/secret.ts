@@ -25,7 +25,7 @@ export async function readStdinBounded(limit: number): Promise<Uint8Array> {
 }
 
 /** A file, or standard input for `-`, of at most `limit` bytes. */
-export async function readBounded(path: string, limit: number): Promise<Uint8Array> {
+export async function readFileBounded(path: string, limit: number): Promise<Uint8Array> {
   if (path === '-') return readStdinBounded(limit);
   let b: Buffer;
   try {
@@ -64,7 +64,7 @@ export async function secretFromEnv(dir?: string): Promise<KeySecret> {
   if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '')
     return { passphrase: env['VERITY_PASSPHRASE'] };
   if (env['VERITY_PASSPHRASE_FILE']) {
-    const text = fromUtf8(await readBounded(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(
+    const text = fromUtf8(await readFileBounded(env['VERITY_PASSPHRASE_FILE'], 4096), 'passphrase file').replace(
       /\r?\n$/,
       '',
     );
@@ -72,7 +72,7 @@ export async function secretFromEnv(dir?: string): Promise<KeySecret> {
     return { passphrase: text };
   }
   if (env['VERITY_KEY_FILE']) {
-    const raw = await readBounded(env['VERITY_KEY_FILE'], 4096);
+    const raw = await readFileBounded(env['VERITY_KEY_FILE'], 4096);
     if (raw.byteLength === 32) return { masterKey: raw };
     const text = fromUtf8(raw, 'key file').trim();
     const key = /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : fromBase64(text, 'key file');

@@ -37,7 +37,7 @@ async function open(
     usage('--signin-record-types takes record types separated by commas, e.g. profile,inventory');
   const passkeys = await passkeysFrom(values);
   const dir = dataDir(values);
-  const keyProcess = values['key-process'] === true;
+  const keyProcess = values['in-process-keys'] !== true;
   const creating = create && !existsSync(join(dir, 'verity.json'));
   // With a key process this process reads the secret only to create a store; the key process
   // reads it from its own environment.
@@ -85,11 +85,11 @@ async function open(
   }
 }
 
-/** `--key-process`, of `verity serve` and `verity start`. */
+/** `--in-process-keys`, of `verity serve` and `verity start`. */
 const KEY_PROCESS_OPTION: Readonly<Record<string, OptionSpec>> = {
-  'key-process': {
+  'in-process-keys': {
     type: 'boolean',
-    help: 'keep the keys in a separate key process: this one never holds the secret, a KEK or the log key',
+    help: 'open the key store in the server process instead of a separate key process (the default keeps the secret, the KEKs and the log key out of the process that parses HTTP)',
   },
 };
 
