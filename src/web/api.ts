@@ -65,6 +65,16 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return (type.includes('json') ? await res.json() : await res.text()) as T;
 }
 
+/** A GET of a part of Verity this server may not serve: undefined when the route answers 404. */
+export async function probe<T>(path: string): Promise<T | undefined> {
+  try {
+    return await api<T>('GET', path);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.code === 'VERITY_E_HTTP_ROUTE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
 /** The trust anchors this browser pinned on first use (TOFU), and the client that checks with them. */
 export interface Trust {
   readonly logKey: string;

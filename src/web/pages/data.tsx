@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { type TrustEvidence, type TrustFinding, trustReport, verifyProvenance } from '../../sdk/index.ts';
 import { api, describe, loadAuth, trust } from '../api.ts';
 import { type History, loadHistory } from '../history.ts';
-import { Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { ColumnHeads, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
 
 interface RecordSummary {
   readonly id: string;
@@ -61,13 +61,7 @@ function TrustReport(p: { findings: readonly TrustFinding[] }) {
   return (
     <table class="trust" data-testid="trust-report">
       <caption>Trust report (FGMV-46 6.2)</caption>
-      <thead>
-        <tr>
-          <th scope="col">Attribute</th>
-          <th scope="col">Result</th>
-          <th scope="col">Measured from</th>
-        </tr>
-      </thead>
+      <ColumnHeads names={['Attribute', 'Result', 'Measured from']} />
       <tbody>
         {p.findings.map((f) => (
           <tr key={f.attribute} data-attribute={f.attribute} data-status={f.status}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { InspectedLine } from '../../sdk/index.ts';
 import { loadHistory } from '../history.ts';
-import { Alarm, Empty, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { Empty, Loaded, Page, ProofAlarms, useLoad, Verified } from '../ui.tsx';
 
 /** Row height in CSS pixels (style.css `.row`): the list renders only the rows in view. */
 const ROW = 48;
@@ -93,7 +93,6 @@ export function HistoryPage() {
         done={(h) => {
           const r = h.report;
           const n = r.results.length;
-          const failed = r.results.filter((x) => !x.ok);
           return (
             <>
               <div
@@ -114,24 +113,10 @@ export function HistoryPage() {
                   {Math.round(h.verifyMs)} ms.
                 </p>
               </div>
-              {failed.length === 0 ? null : (
-                <Alarm title={`${failed.length} line${failed.length === 1 ? '' : 's'} failed verification`}>
-                  <p>
-                    What the server showed for these lines is not what its signed log holds. Do not rely on them, and
-                    tell the operator (or your data protection authority).
-                  </p>
-                  <ul>
-                    {failed.slice(0, 5).map((f) => (
-                      <li key={f.ok ? '' : f.error.message}>{f.ok ? '' : f.error.message}</li>
-                    ))}
-                  </ul>
-                </Alarm>
-              )}
-              {h.consistent.ok ? null : (
-                <Alarm title="The log is not consistent with what this browser saw before">
-                  <p>{h.consistent.why}</p>
-                </Alarm>
-              )}
+              <ProofAlarms results={r.results} one="line" consistent={h.consistent}>
+                What the server showed for these lines is not what its signed log holds. Do not rely on them, and tell
+                the operator (or your data protection authority).
+              </ProofAlarms>
               {n === 0 ? <Empty>Nothing has been done with your data yet.</Empty> : <Lines results={r.results} />}
             </>
           );

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { InspectedEntry } from '../../sdk/index.ts';
-import { ApiError, api } from '../api.ts';
+import { api } from '../api.ts';
 import { loadOpsHistory, type OpsKind } from '../ops-history.ts';
-import { Alarm, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { ColumnHeads, Empty, fmtTime, Loaded, Page, ProofAlarms, useLoad, Verified } from '../ui.tsx';
 
 interface Operations {
   log: { size: number; origin: string };
@@ -54,24 +54,11 @@ export function OpsHistoryTable(p: { kind: OpsKind }) {
         retry={retry}
         done={(h) => {
           const rs = h.inspected.results;
-          const failed = rs.filter((r) => !r.ok);
           return (
             <>
-              {failed.length === 0 ? null : (
-                <Alarm title={`${failed.length} ${w.one}${failed.length === 1 ? '' : 's'} failed verification`}>
-                  <p>What the server showed is not what its signed log holds: do not rely on it.</p>
-                  <ul>
-                    {failed.slice(0, 5).map((f) => (
-                      <li key={f.index}>{f.ok ? '' : f.error.message}</li>
-                    ))}
-                  </ul>
-                </Alarm>
-              )}
-              {h.consistent.ok ? null : (
-                <Alarm title="The log is not consistent with what this browser saw before">
-                  <p>{h.consistent.why}</p>
-                </Alarm>
-              )}
+              <ProofAlarms results={rs} one={w.one} consistent={h.consistent}>
+                What the server showed is not what its signed log holds: do not rely on it.
+              </ProofAlarms>
               {h.pending > 0 ? (
                 <p class="muted">
                   {h.pending} newer {w.one}
@@ -86,15 +73,7 @@ export function OpsHistoryTable(p: { kind: OpsKind }) {
                     Newest first, each proven in the checkpoint of {h.inspected.checkpoint.size.toLocaleString('en')}{' '}
                     entries
                   </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">By</th>
-                      <th scope="col">What</th>
-                      <th scope="col">Log entry</th>
-                      <th scope="col">Proof</th>
-                    </tr>
-                  </thead>
+                  <ColumnHeads names={['When', 'By', 'What', 'Log entry', 'Proof']} />
                   <tbody>
                     {rs.map((r) => (
                       <tr key={r.index} data-index={r.index}>
@@ -181,14 +160,7 @@ export function OperationsPage() {
             ) : (
               <table>
                 <caption>Installed versions, oldest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Version</th>
-                    <th scope="col">Installed</th>
-                    <th scope="col">Log entry</th>
-                    <th scope="col">Hash</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['Version', 'Installed', 'Log entry', 'Hash']} />
                 <tbody>
                   {o.policy.privacy.installed.map((v) => (
                     <tr key={v.version}>
@@ -208,13 +180,7 @@ export function OperationsPage() {
             ) : (
               <table>
                 <caption>Each witness's progress</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Witness</th>
-                    <th scope="col">Last cosigned size</th>
-                    <th scope="col">Behind the log</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['Witness', 'Last cosigned size', 'Behind the log']} />
                 <tbody>
                   {o.witnesses.map((w) => (
                     <tr key={w.name} data-witness={w.name}>
@@ -267,14 +233,7 @@ export function QueuePage() {
           ) : (
             <table>
               <caption>Requests by deadline</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Deadline</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Id', 'Type', 'Status', 'Deadline']} />
               <tbody>
                 {[...rs]
                   .sort((a, b) => Date.parse(a.deadline) - Date.parse(b.deadline))
@@ -322,13 +281,7 @@ export function IncidentsPage() {
           ) : (
             <table>
               <caption>Incidents</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Incident</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Authority deadline</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Incident', 'Status', 'Authority deadline']} />
               <tbody>
                 {is.map((i) => (
                   <tr key={i.id}>
@@ -387,48 +340,6 @@ export function RetentionPage() {
         />
       )}
       <OpsHistoryTable kind="retention" />
-    </Page>
-  );
-}
-
-/** Where each page that another part of Verity serves finds its API. */
-const PROBES = {
-  governance: {
-    title: 'Governance',
-    path: '/v1/governance',
-    what: 'community proposals, votes and their timelock',
-  },
-  oscal: { title: 'Compliance export', path: '/v1/compliance/oscal', what: 'the OSCAL compliance export' },
-} as const;
-
-/** A page whose API this server may not serve: it says so plainly when the route answers 404. */
-export function Unavailable(p: { kind: keyof typeof PROBES }) {
-  const probe = PROBES[p.kind];
-  const [load, retry] = useLoad(async () => {
-    try {
-      return { available: true as const, value: await api<unknown>('GET', probe.path) };
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404 && e.code === 'VERITY_E_HTTP_ROUTE_NOT_FOUND')
-        return { available: false as const };
-      throw e;
-    }
-  }, [p.kind]);
-  return (
-    <Page title={probe.title}>
-      <Loaded
-        load={load}
-        what={probe.what}
-        retry={retry}
-        done={(r) =>
-          r.available ? (
-            <pre class="json">{JSON.stringify(r.value, null, 2)}</pre>
-          ) : (
-            <p class="state empty" data-testid="unavailable">
-              {probe.title} is not available on this server: it does not serve {probe.what}.
-            </p>
-          )
-        }
-      />
     </Page>
   );
 }
