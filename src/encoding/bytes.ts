@@ -105,7 +105,8 @@ export async function readBounded(
     if (done) break;
     n += value.byteLength;
     if (n > limit) {
-      await reader.cancel();
+      // The limit is the error to report, not a failure to cancel.
+      await reader.cancel().catch(() => undefined);
       throw tooLarge();
     }
     chunks.push(value);
