@@ -23,7 +23,14 @@ import {
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import { nextObject, type ObjectRow, type Store, type StoreReader, type StoreWriter } from '../store/index.ts';
+import {
+  newObject,
+  nextObject,
+  type ObjectRow,
+  type Store,
+  type StoreReader,
+  type StoreWriter,
+} from '../store/index.ts';
 import { PrivacyPolicy, type Regime } from './policy.ts';
 import { proveConsents } from './prove.ts';
 
@@ -86,20 +93,12 @@ function isConflict(e: unknown): boolean {
 
 /** The state object of an installed policy version (written once: versions are immutable). */
 function versionObject(policy: PrivacyPolicy, now: number, logIndex: number): ObjectRow {
-  return {
+  return newObject({
     kind: POLICY_KIND,
     id: `v/${policy.version}`,
-    owner: '',
-    body: JSON.stringify({
-      version: policy.version,
-      hash: policy.hash,
-      installedAt: now,
-      logIndex,
-      document: policy.canonical,
-    }),
-    version: 1,
+    doc: { version: policy.version, hash: policy.hash, installedAt: now, logIndex, document: policy.canonical },
     updatedAt: now,
-  };
+  });
 }
 
 /**
@@ -468,14 +467,15 @@ export class Privacy {
             }),
           );
           const n = (prev?.changes ?? 0) + 1;
-          await tx.putObject({
-            kind: HISTORY_KIND,
-            id: historyObjectId(change.consentId, n),
-            owner: subjectRef,
-            body: JSON.stringify({ change, salt: toBase64Url(salt), logIndex }),
-            version: 1,
-            updatedAt: now,
-          });
+          await tx.putObject(
+            newObject({
+              kind: HISTORY_KIND,
+              id: historyObjectId(change.consentId, n),
+              owner: subjectRef,
+              doc: { change, salt: toBase64Url(salt), logIndex },
+              updatedAt: now,
+            }),
+          );
           const record: ConsentRecord = {
             consentId: change.consentId,
             subjectRef,
