@@ -202,6 +202,22 @@ export function Loaded<T>(p: { load: Load<T>; what: string; retry?: () => void; 
   return <>{p.done(p.load.value)}</>;
 }
 
+/** A page that is one load: its title and intro, then the load's states, or `done` with the value. */
+export function LoadedPage<T>(p: {
+  title: string;
+  intro: string;
+  load: () => Promise<T>;
+  what: string;
+  done: (v: T) => ComponentChildren;
+}) {
+  const [load, retry] = useLoad(p.load);
+  return (
+    <Page title={p.title} intro={p.intro}>
+      <Loaded load={load} what={p.what} retry={retry} done={p.done} />
+    </Page>
+  );
+}
+
 export function fmtTime(t: number | string | null | undefined): string {
   if (t === null || t === undefined) return '—';
   const d = new Date(t);

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { InspectedEntry } from '../../sdk/index.ts';
 import { api } from '../api.ts';
 import { loadOpsHistory, type OpsKind } from '../ops-history.ts';
-import { ColumnHeads, Empty, fmtTime, Loaded, Page, ProofAlarms, useLoad, Verified } from '../ui.tsx';
+import { ColumnHeads, Empty, fmtTime, Loaded, LoadedPage, Page, ProofAlarms, useLoad, Verified } from '../ui.tsx';
 
 interface Operations {
   log: { size: number; origin: string };
@@ -112,94 +112,89 @@ export function OpsHistoryTable(p: { kind: OpsKind }) {
 }
 
 export function OperationsPage() {
-  const [load, retry] = useLoad(() => api<Operations>('GET', '/v1/trust/operations'));
   return (
-    <Page
+    <LoadedPage
       title="Policy, keys, witnesses"
       intro="What is in force now, and the health of what the log's trust rests on."
-    >
-      <Loaded
-        load={load}
-        what="the operations overview"
-        retry={retry}
-        done={(o) => (
-          <>
-            <div class="cards">
-              <div class="card">
-                <h2>Policy in force</h2>
-                <dl>
-                  <dt>Access policy set</dt>
-                  <dd class="mono">{o.policy.access.hash}</dd>
-                  <dt>Privacy policy</dt>
-                  <dd>{o.policy.privacy?.version ?? 'none configured'}</dd>
-                  <dt>Log</dt>
-                  <dd>
-                    {o.log.origin}, {o.log.size.toLocaleString('en')} entries
-                  </dd>
-                </dl>
-              </div>
-              <div class="card">
-                <h2>Key-encryption keys</h2>
-                {o.keks.length === 0 ? (
-                  <Empty>No key yet.</Empty>
-                ) : (
-                  <ul>
-                    {o.keks.map((k) => (
-                      <li key={k.version}>
-                        v{k.version} <span class={`tag ${k.state}`}>{k.state}</span>{' '}
-                        <span class="muted">created {fmtTime(k.createdAt)}</span>
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </div>
+      load={() => api<Operations>('GET', '/v1/trust/operations')}
+      what="the operations overview"
+      done={(o) => (
+        <>
+          <div class="cards">
+            <div class="card">
+              <h2>Policy in force</h2>
+              <dl>
+                <dt>Access policy set</dt>
+                <dd class="mono">{o.policy.access.hash}</dd>
+                <dt>Privacy policy</dt>
+                <dd>{o.policy.privacy?.version ?? 'none configured'}</dd>
+                <dt>Log</dt>
+                <dd>
+                  {o.log.origin}, {o.log.size.toLocaleString('en')} entries
+                </dd>
+              </dl>
             </div>
-            <h2>Privacy policy versions</h2>
-            {o.policy.privacy === null || o.policy.privacy.installed.length === 0 ? (
-              <Empty>No privacy policy version is installed.</Empty>
-            ) : (
-              <table>
-                <caption>Installed versions, oldest first</caption>
-                <ColumnHeads names={['Version', 'Installed', 'Log entry', 'Hash']} />
-                <tbody>
-                  {o.policy.privacy.installed.map((v) => (
-                    <tr key={v.version}>
-                      <th scope="row">{v.version}</th>
-                      <td>{fmtTime(v.installedAt)}</td>
-                      <td>{v.logIndex}</td>
-                      <td class="mono">{v.hash.slice(0, 24)}…</td>
-                    </tr>
+            <div class="card">
+              <h2>Key-encryption keys</h2>
+              {o.keks.length === 0 ? (
+                <Empty>No key yet.</Empty>
+              ) : (
+                <ul>
+                  {o.keks.map((k) => (
+                    <li key={k.version}>
+                      v{k.version} <span class={`tag ${k.state}`}>{k.state}</span>{' '}
+                      <span class="muted">created {fmtTime(k.createdAt)}</span>
+                    </li>
                   ))}
-                </tbody>
-              </table>
-            )}
-            <OpsHistoryTable kind="rotation" />
-            <h2>Witnesses (quorum {o.quorum})</h2>
-            {o.witnesses.length === 0 ? (
-              <Empty>This server has no witnesses: its checkpoints are signed by the log only.</Empty>
-            ) : (
-              <table>
-                <caption>Each witness's progress</caption>
-                <ColumnHeads names={['Witness', 'Last cosigned size', 'Behind the log']} />
-                <tbody>
-                  {o.witnesses.map((w) => (
-                    <tr key={w.name} data-witness={w.name}>
-                      <th scope="row">{w.name}</th>
-                      <td>{w.cosignedSize < 0 ? 'none yet' : w.cosignedSize}</td>
-                      <td>
-                        <span class={`tag ${w.behind === 0 ? 'given' : 'withdrawn'}`}>
-                          {w.behind === 0 ? 'up to date' : `${w.behind} entries`}
-                        </span>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </>
-        )}
-      />
-    </Page>
+                </ul>
+              )}
+            </div>
+          </div>
+          <h2>Privacy policy versions</h2>
+          {o.policy.privacy === null || o.policy.privacy.installed.length === 0 ? (
+            <Empty>No privacy policy version is installed.</Empty>
+          ) : (
+            <table>
+              <caption>Installed versions, oldest first</caption>
+              <ColumnHeads names={['Version', 'Installed', 'Log entry', 'Hash']} />
+              <tbody>
+                {o.policy.privacy.installed.map((v) => (
+                  <tr key={v.version}>
+                    <th scope="row">{v.version}</th>
+                    <td>{fmtTime(v.installedAt)}</td>
+                    <td>{v.logIndex}</td>
+                    <td class="mono">{v.hash.slice(0, 24)}…</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <OpsHistoryTable kind="rotation" />
+          <h2>Witnesses (quorum {o.quorum})</h2>
+          {o.witnesses.length === 0 ? (
+            <Empty>This server has no witnesses: its checkpoints are signed by the log only.</Empty>
+          ) : (
+            <table>
+              <caption>Each witness's progress</caption>
+              <ColumnHeads names={['Witness', 'Last cosigned size', 'Behind the log']} />
+              <tbody>
+                {o.witnesses.map((w) => (
+                  <tr key={w.name} data-witness={w.name}>
+                    <th scope="row">{w.name}</th>
+                    <td>{w.cosignedSize < 0 ? 'none yet' : w.cosignedSize}</td>
+                    <td>
+                      <span class={`tag ${w.behind === 0 ? 'given' : 'withdrawn'}`}>
+                        {w.behind === 0 ? 'up to date' : `${w.behind} entries`}
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    />
   );
 }
 
