@@ -136,6 +136,29 @@ export function trust(): Promise<Trust> {
   return cached;
 }
 
+/** What the SDK checks a signed checkpoint with: the pinned log key, and the witnesses when a quorum is set. */
+export function checkWith(t: Trust): {
+  verifierKey: string;
+  witnesses?: { keys: string[]; quorum: number };
+} {
+  return {
+    verifierKey: t.logKey,
+    ...(t.quorum > 0 ? { witnesses: { keys: t.witnesses.map((w) => w.key), quorum: t.quorum } } : {}),
+  };
+}
+
+/** Whether a checkpoint extends (or is) the one this browser pinned before: another history is caught here. */
+export type Consistency = { readonly ok: true } | { readonly ok: false; readonly why: string };
+
+export async function consistency(t: Trust, checkpoint: string): Promise<Consistency> {
+  try {
+    await t.client.verifiedCheckpoint(checkpoint);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, why: describe(e) };
+  }
+}
+
 /** Forgets the client (a new sign-in carries another token); the pinned anchors stay. */
 export function resetTrust(): void {
   cached = undefined;

@@ -6,7 +6,7 @@
 import './community.css';
 import { useEffect, useState } from 'preact/hooks';
 import { inspectTally, type TallyEvidence, type TallyInspection } from '../../sdk/index.ts';
-import { ApiError, type Auth, api, describe, loadAuth, probe, trust } from '../api.ts';
+import { ApiError, type Auth, api, type Consistency, consistency, describe, loadAuth, probe, trust } from '../api.ts';
 import {
   Alarm,
   ColumnHeads,
@@ -404,14 +404,7 @@ function TallyCheck(p: { proposal: Proposal; mine: MyVote | undefined }) {
     const inspection = inspectTally(ev, t.logKey);
     // The checkpoint must also extend (or be a prefix of) the one this browser already trusts: a
     // server showing this page another history than it showed before is caught here.
-    let consistent: { ok: boolean; error?: string };
-    try {
-      await t.client.verifiedCheckpoint(String(ev.checkpoint));
-      consistent = { ok: true };
-    } catch (e) {
-      consistent = { ok: false, error: describe(e) };
-    }
-    return { inspection, consistent };
+    return { inspection, consistent: await consistency(t, String(ev.checkpoint)) };
   }, [p.proposal.id]);
   const published = p.proposal.tally;
   return (
@@ -431,7 +424,7 @@ function TallyCheck(p: { proposal: Proposal; mine: MyVote | undefined }) {
 
 function TallyView(p: {
   i: TallyInspection;
-  consistent: { ok: boolean; error?: string };
+  consistent: Consistency;
   published: Proposal['tally'];
   mine: MyVote | undefined;
 }) {
@@ -444,8 +437,8 @@ function TallyView(p: {
       {ok ? null : (
         <Alarm title="The published result does not verify">
           <p>
-            {i.error ?? p.consistent.error ?? 'a check failed'}. Do not rely on this result; the entries that failed are
-            marked below.
+            {i.error ?? (p.consistent.ok ? undefined : p.consistent.why) ?? 'a check failed'}. Do not rely on this
+            result; the entries that failed are marked below.
           </p>
         </Alarm>
       )}
@@ -476,7 +469,7 @@ function TallyView(p: {
         <li>
           <Verified ok={p.consistent.ok} label={p.consistent.ok ? 'consistent' : 'inconsistent'} /> it is consistent
           with the checkpoint this browser trusted before
-          {p.consistent.error === undefined ? '' : `: ${p.consistent.error}`}
+          {p.consistent.ok ? '' : `: ${p.consistent.why}`}
         </li>
       </ul>
       <table data-testid="tally-votes">
