@@ -74,6 +74,10 @@ export function fromUtf8(bytes: Uint8Array, what = 'text'): string {
 
 /** Concatenates byte arrays. */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  return joinBytes(parts);
+}
+
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.byteLength;
   const out = new Uint8Array(n);
@@ -83,6 +87,31 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
     off += p.byteLength;
   }
   return out;
+}
+
+/**
+ * Reads a stream to its end as one byte array, refusing more than `limit` bytes: past it the
+ * stream is cancelled and `tooLarge()` thrown, so an answer is never held whole before it is refused.
+ */
+export async function readBounded(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > limit) {
+      // The limit is the error to report, not a failure to cancel.
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return joinBytes(chunks);
 }
 
 /** Constant-time equality for secrets, MACs and hashes (false when lengths differ). */

@@ -10,6 +10,7 @@ import {
   fromHex,
   fromUtf8,
   parseJson,
+  readBounded,
   toBase64,
   toBase64Url,
   toHex,
@@ -40,6 +41,49 @@ describe('byte encodings', () => {
     assert.equal(bytesEqual(utf8('abc'), utf8('abc')), true);
     assert.equal(bytesEqual(utf8('abc'), utf8('abd')), false);
     assert.equal(bytesEqual(utf8('abc'), utf8('ab')), false);
+  });
+});
+
+describe('bounded stream reads', () => {
+  /** A stream of `chunks` that records whether it was cancelled (and can fail the cancel). */
+  function source(chunks: Uint8Array[], failCancel = false) {
+    const seen = { cancelled: false, pulled: 0 };
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        pull(c) {
+          const next = chunks[seen.pulled++];
+          if (next === undefined) c.close();
+          else c.enqueue(next);
+        },
+        cancel() {
+          seen.cancelled = true;
+          if (failCancel) throw new Error('cancel failed');
+        },
+        // Pulled only when read: `pulled` counts the chunks the reader asked for.
+      },
+      { highWaterMark: 0 },
+    );
+    return { reader: stream.getReader(), seen };
+  }
+  const tooLarge = () => new RangeError('too large');
+
+  it('joins the chunks of a stream up to the limit', async () => {
+    const { reader } = source([utf8('ab'), utf8(''), utf8('cde')]);
+    assert.deepEqual(await readBounded(reader, 5, tooLarge), utf8('abcde'));
+    assert.deepEqual(await readBounded(source([]).reader, 0, tooLarge), new Uint8Array(0));
+  });
+
+  it('refuses a stream past the limit, cancelling it before reading the rest', async () => {
+    const { reader, seen } = source([utf8('abc'), utf8('def'), utf8('ghi')]);
+    await assert.rejects(readBounded(reader, 5, tooLarge), /too large/);
+    assert.equal(seen.cancelled, true);
+    assert.equal(seen.pulled, 2);
+  });
+
+  it('reports the limit even when cancelling fails', async () => {
+    const { reader, seen } = source([utf8('abcdef')], true);
+    await assert.rejects(readBounded(reader, 5, tooLarge), /too large/);
+    assert.equal(seen.cancelled, true);
   });
 });
 

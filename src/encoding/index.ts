@@ -5,6 +5,7 @@ export {
   fromBase64Url,
   fromHex,
   fromUtf8,
+  readBounded,
   toBase64,
   toBase64Url,
   toHex,

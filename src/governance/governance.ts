@@ -13,7 +13,7 @@ import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { sha256 } from '../platform/index.ts';
 import { type Privacy, PrivacyPolicy } from '../privacy/index.ts';
-import type { ObjectRow, Store } from '../store/index.ts';
+import { newObject, type ObjectRow, type Store } from '../store/index.ts';
 import {
   CHOICES,
   type Choice,
@@ -251,14 +251,9 @@ export class Governance {
         }),
       );
       const f: Feedback = { id, role: access.role, topic, policyVersion, text: body, at: now, logIndex };
-      await tx.putObject({
-        kind: FEEDBACK_KIND,
-        id,
-        owner: '',
-        body: JSON.stringify({ ...f, salt: toBase64Url(salt) }),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(
+        newObject({ kind: FEEDBACK_KIND, id, doc: { ...f, salt: toBase64Url(salt) }, updatedAt: now }),
+      );
       return f;
     });
     return result;
@@ -484,14 +479,15 @@ export class Governance {
           details: { voter, choice, via: person.via, role: person.role },
         }),
       );
-      await tx.putObject({
-        kind: VOTE_KIND,
-        id: `${id}/${voter}`,
-        owner: id,
-        body: JSON.stringify({ proposal: id, voter, choice, via: person.via, at: now, logIndex }),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(
+        newObject({
+          kind: VOTE_KIND,
+          id: `${id}/${voter}`,
+          owner: id,
+          doc: { proposal: id, voter, choice, via: person.via, at: now, logIndex },
+          updatedAt: now,
+        }),
+      );
       return { proposal: id, voter, choice, logIndex };
     });
     return result;
@@ -775,14 +771,9 @@ export class Governance {
         updatedAt: p.updatedAt,
       });
       if (o.document !== undefined)
-        await tx.putObject({
-          kind: CHANGE_KIND,
-          id: next.id,
-          owner: '',
-          body: JSON.stringify({ document: o.document }),
-          version: 1,
-          updatedAt: p.updatedAt,
-        });
+        await tx.putObject(
+          newObject({ kind: CHANGE_KIND, id: next.id, doc: { document: o.document }, updatedAt: p.updatedAt }),
+        );
       return p;
     });
     return result;

@@ -4,6 +4,7 @@
 // Not jose's createRemoteJWKSet: its cache lives in one process's memory, and Verity keeps the keys
 // it verifies with in the authenticated state (see Issuers), so that every node uses, and every
 // sign-in's log entry names, the same stored set.
+import { readBounded } from '../encoding/index.ts';
 import { VerityError } from '../errors/index.ts';
 import { type JwkSet, MAX_JWKS_BYTES, parseJwks } from './config.ts';
 
@@ -28,21 +29,8 @@ function unavailable(message: string, cause?: unknown): VerityError {
 async function readCapped(res: Response, max: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > max) throw unavailable(`the JWK Set is larger than ${max} bytes`);
-  const reader = res.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw unavailable(`the JWK Set is larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+  if (res.body === null) return new Uint8Array();
+  return readBounded(res.body.getReader(), max, () => unavailable(`the JWK Set is larger than ${max} bytes`));
 }
 
 /**

@@ -4,7 +4,7 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, StoreReader, StoreWriter } from '../store/index.ts';
+import { newObject, type ObjectRow, type StoreReader, type StoreWriter } from '../store/index.ts';
 
 /** The state-object kind of an issued, unused nonce (id: its expiry and the SHA-256 of the nonce). */
 export const NONCE_KIND = 'oidc.nonce';
@@ -72,14 +72,7 @@ export class Nonces {
         await tx.deleteObject(NONCE_KIND, old.id);
         swept++;
       }
-      await tx.putObject({
-        kind: NONCE_KIND,
-        id,
-        owner: '',
-        body: JSON.stringify({ issuer, expiresAt }),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(newObject({ kind: NONCE_KIND, id, doc: { issuer, expiresAt }, updatedAt: now }));
       return batch.add(
         encodeAuditEntry({
           actor: 'signin:oidc',

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { concatBytes, fromBase64Url, randomBytesSecure, toBase64Url, utf8 } from '../encoding/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
-import type { StoreReader, StoreWriter } from '../store/index.ts';
+import { newObject, type StoreReader, type StoreWriter } from '../store/index.ts';
 
 /** KeyStore MAC key that authenticates challenges. */
 export const CHALLENGE_KEY = 'passkey-challenge';
@@ -102,14 +102,9 @@ export class Challenges {
     if (now >= c.expiresAt) throw refused('the challenge has expired; ask for new options and try again');
     if ((await tx.getObject(CHALLENGE_KIND, c.nonce)) !== undefined)
       throw refused('the challenge was used already; ask for new options and try again');
-    await tx.putObject({
-      kind: CHALLENGE_KIND,
-      id: c.nonce,
-      owner: '',
-      body: JSON.stringify({ expiresAt: c.expiresAt }),
-      version: 1,
-      updatedAt: now,
-    });
+    await tx.putObject(
+      newObject({ kind: CHALLENGE_KIND, id: c.nonce, doc: { expiresAt: c.expiresAt }, updatedAt: now }),
+    );
     // Nonces are random, so the ones after this one are a random sample: deleting the expired
     // ones among them keeps the table near (rate x lifetime) without a sweeper.
     for (const o of await tx.listObjects(CHALLENGE_KIND, '', { limit: PRUNE, after: c.nonce })) {

@@ -19,7 +19,7 @@ import { type OpenedSession, type Sessions, type SignInContext, STEP_UP_KIND } f
 // owner: the subject ref), which the decisions read.
 export { STEP_UP_KIND };
 
-import { nextObject, type ObjectRow, type Store, type StoreWriter } from '../store/index.ts';
+import { newObject, nextObject, type ObjectRow, type Store, type StoreWriter } from '../store/index.ts';
 import { Challenges, type CheckedChallenge } from './challenges.ts';
 import { type PasskeyConfig, type ResolvedPasskeyConfig, resolvePasskeyConfig } from './config.ts';
 import { type FailureReason, FailureTally } from './failures.ts';
@@ -234,24 +234,20 @@ export class Passkeys {
             'VERITY_E_PASSKEY_LIMIT',
             `a player holds at most ${this.config.maxPasskeys} passkeys; revoke one first`,
           );
-        await tx.putObject({
-          kind: PASSKEY_KIND,
-          id: cred.id,
-          owner: r.subjectRef,
-          body: JSON.stringify(body),
-          version: 1,
-          updatedAt: now,
-        });
+        await tx.putObject(
+          newObject({ kind: PASSKEY_KIND, id: cred.id, owner: r.subjectRef, doc: body, updatedAt: now }),
+        );
         const first = (await tx.getObject(RECOVERY_KIND, r.subjectRef)) === undefined;
         if (first)
-          await tx.putObject({
-            kind: RECOVERY_KIND,
-            id: r.subjectRef,
-            owner: r.subjectRef,
-            body: JSON.stringify(recovery.body),
-            version: 1,
-            updatedAt: now,
-          });
+          await tx.putObject(
+            newObject({
+              kind: RECOVERY_KIND,
+              id: r.subjectRef,
+              owner: r.subjectRef,
+              doc: recovery.body,
+              updatedAt: now,
+            }),
+          );
         batch.add(
           encodeAuditEntry({
             actor: r.via === 'session' ? `player:session-${r.sessionId}` : 'player:recovery',
@@ -600,14 +596,15 @@ export class Passkeys {
         const codes = body.codes.map((c, j) => (j === i ? { ...c, usedAt: now } : c));
         // Compare-and-set: two concurrent uses of the same code cannot both succeed.
         await tx.putObject({ ...o, body: JSON.stringify({ ...body, codes }), version: o.version + 1, updatedAt: now });
-        await tx.putObject({
-          kind: TICKET_KIND,
-          id: t.handle,
-          owner: subjectRef,
-          body: JSON.stringify({ secretHash: t.secretHash, expiresAt }),
-          version: 1,
-          updatedAt: now,
-        });
+        await tx.putObject(
+          newObject({
+            kind: TICKET_KIND,
+            id: t.handle,
+            owner: subjectRef,
+            doc: { secretHash: t.secretHash, expiresAt },
+            updatedAt: now,
+          }),
+        );
         return batch.add(
           encodeAuditEntry({
             actor: `player:recovery-${t.handle}`,

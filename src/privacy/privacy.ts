@@ -23,7 +23,14 @@ import {
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import { nextObject, type ObjectRow, type Store, type StoreReader, type StoreWriter } from '../store/index.ts';
+import {
+  newObject,
+  nextObject,
+  type ObjectRow,
+  type Store,
+  type StoreReader,
+  type StoreWriter,
+} from '../store/index.ts';
 import { PrivacyPolicy, type Regime } from './policy.ts';
 import { proveConsents } from './prove.ts';
 
@@ -85,21 +92,65 @@ function isConflict(e: unknown): boolean {
 }
 
 /** The state object of an installed policy version (written once: versions are immutable). */
-function versionObject(id: string, policy: PrivacyPolicy, now: number, logIndex: number): ObjectRow {
-  return {
+function versionObject(policy: PrivacyPolicy, now: number, logIndex: number): ObjectRow {
+  return newObject({
     kind: POLICY_KIND,
-    id,
-    owner: '',
-    body: JSON.stringify({
-      version: policy.version,
-      hash: policy.hash,
-      installedAt: now,
-      logIndex,
-      document: policy.canonical,
-    }),
-    version: 1,
+    id: `v/${policy.version}`,
+    doc: { version: policy.version, hash: policy.hash, installedAt: now, logIndex, document: policy.canonical },
     updatedAt: now,
-  };
+  });
+}
+
+/**
+ * Puts `policy` in force in a log transaction: its `privacy.policy` entry, its version object when
+ * the version is new, and the pointer to the version in force (naming the enacting proposal, if
+ * any). Returns the entry's log index.
+ */
+async function putInForce(
+  tx: StoreWriter,
+  batch: LogBatch,
+  o: {
+    actor: string;
+    policy: PrivacyPolicy;
+    now: number;
+    current: ObjectRow | undefined;
+    isNew: boolean;
+    proposal?: string;
+  },
+): Promise<number> {
+  const { policy, now } = o;
+  const logIndex = batch.add(
+    encodeAuditEntry({
+      actor: o.actor,
+      action: 'privacy.policy',
+      resource: `privacy-policy:${policy.version}`,
+      purpose: 'accountability',
+      outcome: 'success',
+      time: now,
+      contentHash: policy.hash,
+      details: {
+        version: policy.version,
+        installed: o.isNew,
+        ...(o.proposal === undefined ? {} : { proposal: o.proposal }),
+      },
+    }),
+  );
+  if (o.isNew) await tx.putObject(versionObject(policy, now, logIndex));
+  await tx.putObject(
+    nextObject(o.current, {
+      kind: POLICY_KIND,
+      id: CURRENT,
+      doc: {
+        version: policy.version,
+        hash: policy.hash,
+        since: now,
+        logIndex,
+        ...(o.proposal === undefined ? {} : { enactedBy: o.proposal }),
+      },
+      updatedAt: now,
+    }),
+  );
+  return logIndex;
 }
 
 /**
@@ -173,27 +224,7 @@ export class Privacy {
         );
       const current = await tx.getObject(POLICY_KIND, CURRENT);
       if (body(current)?.['hash'] === policy.hash) return;
-      const logIndex = batch.add(
-        encodeAuditEntry({
-          actor,
-          action: 'privacy.policy',
-          resource: `privacy-policy:${policy.version}`,
-          purpose: 'accountability',
-          outcome: 'success',
-          time: now,
-          contentHash: policy.hash,
-          details: { version: policy.version, installed: known === undefined },
-        }),
-      );
-      if (known === undefined) await tx.putObject(versionObject(id, policy, now, logIndex));
-      await tx.putObject(
-        nextObject(current, {
-          kind: POLICY_KIND,
-          id: CURRENT,
-          doc: { version: policy.version, hash: policy.hash, since: now, logIndex },
-          updatedAt: now,
-        }),
-      );
+      await putInForce(tx, batch, { actor, policy, now, current, isNew: known === undefined });
     });
   }
 
@@ -236,27 +267,14 @@ export class Privacy {
           `privacy policy version ${quote(policy.version)} is installed already; a proposal must bring a new version`,
         );
       const current = await tx.getObject(POLICY_KIND, CURRENT);
-      const logIndex = batch.add(
-        encodeAuditEntry({
-          actor: access.actor,
-          action: 'privacy.policy',
-          resource: `privacy-policy:${policy.version}`,
-          purpose: 'accountability',
-          outcome: 'success',
-          time: now,
-          contentHash: policy.hash,
-          details: { version: policy.version, installed: true, proposal: access.proposal },
-        }),
-      );
-      await tx.putObject(versionObject(id, policy, now, logIndex));
-      await tx.putObject(
-        nextObject(current, {
-          kind: POLICY_KIND,
-          id: CURRENT,
-          doc: { version: policy.version, hash: policy.hash, since: now, logIndex, enactedBy: access.proposal },
-          updatedAt: now,
-        }),
-      );
+      const logIndex = await putInForce(tx, batch, {
+        actor: access.actor,
+        policy,
+        now,
+        current,
+        isNew: true,
+        proposal: access.proposal,
+      });
       if (inTx !== undefined) await inTx(tx, batch, logIndex);
       return { version: policy.version, hash: policy.hash, installedAt: now, logIndex };
     });
@@ -449,14 +467,15 @@ export class Privacy {
             }),
           );
           const n = (prev?.changes ?? 0) + 1;
-          await tx.putObject({
-            kind: HISTORY_KIND,
-            id: historyObjectId(change.consentId, n),
-            owner: subjectRef,
-            body: JSON.stringify({ change, salt: toBase64Url(salt), logIndex }),
-            version: 1,
-            updatedAt: now,
-          });
+          await tx.putObject(
+            newObject({
+              kind: HISTORY_KIND,
+              id: historyObjectId(change.consentId, n),
+              owner: subjectRef,
+              doc: { change, salt: toBase64Url(salt), logIndex },
+              updatedAt: now,
+            }),
+          );
           const record: ConsentRecord = {
             consentId: change.consentId,
             subjectRef,

@@ -9,7 +9,7 @@ import { parseJson, randomBytesSecure, toBase64Url, utf8 } from '../encoding/ind
 import { InputError, quote, RightsError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, Store, StoreWriter } from '../store/index.ts';
+import { newObject, type ObjectRow, type Store, type StoreWriter } from '../store/index.ts';
 import { signWebhook, verifyWebhook, webhookSecret } from './webhooks.ts';
 
 export const PROCESSOR_KIND = 'rights.processor';
@@ -212,14 +212,7 @@ export class Processors {
         nextAttemptAt: now,
         logIndices: [],
       };
-      await tx.putObject({
-        kind: NOTIFICATION_KIND,
-        id,
-        owner: request,
-        body: JSON.stringify(n),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(newObject({ kind: NOTIFICATION_KIND, id, owner: request, doc: n, updatedAt: now }));
       ids.push(id);
     }
     return ids;

@@ -4,7 +4,7 @@ import { type AuditAction, encodeAuditEntry } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { InputError, quote, RightsError } from '../errors/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import type { Store, StoreWriter } from '../store/index.ts';
+import { newObject, type Store, type StoreWriter } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { deadlineOf, extendedDeadline, type RegimePolicy, type RegimeRules } from './deadlines.ts';
 import {
@@ -152,14 +152,7 @@ export class RequestBook {
         filedBy: input.actor,
         logIndex,
       };
-      await tx.putObject({
-        kind: REQUEST_KIND,
-        id,
-        owner: input.subjectRef,
-        body: JSON.stringify(r),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(newObject({ kind: REQUEST_KIND, id, owner: input.subjectRef, doc: r, updatedAt: now }));
       return r;
     });
     return result;

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { fromBase64Url, type JsonValue, toBase64Url } from '../encoding/index.ts';
+import { fromBase64Url, type JsonValue, readBounded, toBase64Url } from '../encoding/index.ts';
 import { CredentialError, quote } from '../errors/index.ts';
 import { type JwsAlgorithm, signJws, verifyJws } from './jws.ts';
 
@@ -98,26 +98,12 @@ async function pump(
   const writer = stream.writable.getWriter();
   const written = writer.write(input as Uint8Array<ArrayBuffer>).then(() => writer.close());
   written.catch(() => {});
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  const reader = stream.readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > limit) {
-      await reader.cancel();
-      throw new CredentialError('VERITY_E_VC_INVALID', `the status list decompresses to more than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
+  const out = await readBounded(
+    stream.readable.getReader(),
+    limit,
+    () => new CredentialError('VERITY_E_VC_INVALID', `the status list decompresses to more than ${limit} bytes`),
+  );
   await written;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
   return out;
 }
 

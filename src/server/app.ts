@@ -373,13 +373,11 @@ export function buildServer(options: ServerOptions): App {
         },
         gate,
       );
-      if (options.governance !== undefined)
-        registerGovernanceRoutes(routes, { ...options.records, log }, options.governance, gate, signInLimit);
+      if (options.governance !== undefined) registerGovernanceRoutes(routes, options.governance, gate, signInLimit);
       const c = options.compliance;
       if (c !== undefined)
         registerComplianceRoutes(
           routes,
-          { ...options.records, log },
           {
             ...c,
             log,

@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { encodeAuditEntry } from '../audit/index.ts';
 import { GovernanceError } from '../errors/index.ts';
 import { CHOICES, type Governance, type GovernanceAccess, type Role } from '../governance/index.ts';
 import type { Assessment, AssessmentSources } from '../oscal/index.ts';
 import { assess, oscalCatalog } from '../oscal/index.ts';
 import type { Capability } from '../principals/index.ts';
-import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
+import type { Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors } from './schemas.ts';
 
 const ProposalId = Type.String({ pattern: '^gp_[A-Za-z0-9_-]{22}$' });
@@ -15,27 +14,8 @@ const Answer = Type.Unsafe<object>({ type: 'object' });
 const idParams = Type.Object({ id: ProposalId }, { additionalProperties: false });
 
 /** Logs a refusal for want of a capability and answers 403 (as the rights routes do). */
-async function refuse(
-  o: RecordRoutesOptions,
-  gate: Gate,
-  p: Principal,
-  cap: Capability,
-  label: string,
-  purpose: string,
-): Promise<never> {
-  await o.log.submit((_tx, batch) =>
-    batch.add(
-      encodeAuditEntry({
-        actor: p.actor,
-        action: 'policy.decision',
-        resource: label,
-        purpose,
-        outcome: 'denied',
-        time: gate.clock.now(),
-        details: { action: cap, decision: 'deny' },
-      }),
-    ),
-  );
+async function refuse(gate: Gate, p: Principal, cap: Capability, label: string, purpose: string): Promise<never> {
+  await gate.logOutcome(p, label, purpose, 'denied', { action: cap, decision: 'deny' });
   throw new GovernanceError(
     'VERITY_E_GOVERNANCE_ROLE',
     p.role === 'player'
@@ -54,7 +34,6 @@ async function refuse(
  */
 export function registerGovernanceRoutes(
   app: App,
-  o: RecordRoutesOptions,
   governance: Governance,
   gate: Gate,
   limit: (req: FastifyRequest, reply: FastifyReply) => Promise<void>,
@@ -69,7 +48,7 @@ export function registerGovernanceRoutes(
       return { actor: p.actor, role: 'partner' };
     if (p.role === 'operator' && p.capabilities.includes('governance.operate'))
       return { actor: p.actor, role: 'operator' satisfies Role };
-    return refuse(o, gate, p, p.role === 'service' ? 'governance.partner' : 'governance.operate', label, 'governance');
+    return refuse(gate, p, p.role === 'service' ? 'governance.partner' : 'governance.operate', label, 'governance');
   };
 
   app.get(
@@ -313,17 +292,12 @@ export function registerGovernanceRoutes(
  * against the live store on each request, and the control catalog they assess. Tokens granted
  * `compliance.read` (auditors, operators), never a player.
  */
-export function registerComplianceRoutes(
-  app: App,
-  o: RecordRoutesOptions,
-  sources: AssessmentSources,
-  gate: Gate,
-): void {
+export function registerComplianceRoutes(app: App, sources: AssessmentSources, gate: Gate): void {
   const { authenticate, principalOf } = gate;
   const secured = { security: [{ bearer: [] }] };
   const need = async (p: Principal, label: string) => {
     if (p.role !== 'player' && p.capabilities.includes('compliance.read')) return;
-    await refuse(o, gate, p, 'compliance.read', label, 'accountability');
+    await refuse(gate, p, 'compliance.read', label, 'accountability');
   };
 
   app.get(

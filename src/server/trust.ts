@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import { ABSENT_OWNER, recordResource } from '../access/index.ts';
-import { encodeAuditEntry } from '../audit/index.ts';
 import { toBase64 } from '../encoding/index.ts';
 import { LogError, VaultError, VerityError } from '../errors/index.ts';
 import { listOpsHistory } from '../log/index.ts';
@@ -47,7 +46,7 @@ const Answer = Type.Object({}, { additionalProperties: true });
  * force and its versions, key-encryption keys, witnesses' progress), granted by `trust.read`.
  */
 export function registerTrustRoutes(app: App, o: RecordRoutesOptions, t: TrustRoutesOptions, gate: Gate): void {
-  const { authenticate, principalOf, ownerOf, decide, consentOf } = gate;
+  const { authenticate, principalOf, ownerOf, decide, consentOf, logOutcome } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   app.get(
@@ -112,19 +111,10 @@ export function registerTrustRoutes(app: App, o: RecordRoutesOptions, t: TrustRo
   /** A capability check whose decision, allow or deny, is logged. */
   const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
     const allowed = p.role !== 'player' && p.capabilities.includes(cap);
-    await o.log.submit((_tx, batch) =>
-      batch.add(
-        encodeAuditEntry({
-          actor: p.actor,
-          action: 'policy.decision',
-          resource: label,
-          purpose: 'audit',
-          outcome: allowed ? 'success' : 'denied',
-          time: gate.clock.now(),
-          details: { action: cap, decision: allowed ? 'allow' : 'deny' },
-        }),
-      ),
-    );
+    await logOutcome(p, label, 'audit', allowed ? 'success' : 'denied', {
+      action: cap,
+      decision: allowed ? 'allow' : 'deny',
+    });
     if (!allowed)
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',

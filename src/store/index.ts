@@ -1,4 +1,4 @@
-export { nextObject } from './objects.ts';
+export { newObject, nextObject } from './objects.ts';
 export type { PostgresStoreOptions } from './postgres.ts';
 export { dropPostgresSchema, openPostgresStore, postgresSchemaExists } from './postgres.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';

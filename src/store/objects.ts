@@ -20,3 +20,8 @@ export function nextObject(
     updatedAt: o.updatedAt,
   };
 }
+
+/** The row of a new object (version 1): the store refuses it when the object exists already. */
+export function newObject(o: { kind: string; id: string; owner?: string; doc: unknown; updatedAt: number }): ObjectRow {
+  return nextObject(undefined, o);
+}

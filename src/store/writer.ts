@@ -53,6 +53,12 @@ function recordConflict(r: RecordRow, cause: unknown): StoreError {
   );
 }
 
+/** A row whose key is taken already: a conflict that says what to do next. */
+function existsAlready(what: string, id: string, next: string): (cause: unknown) => StoreError {
+  return (cause) =>
+    new StoreError('VERITY_E_STORE_CONFLICT', `${what} ${quote(id)} exists already; ${next}`, { cause });
+}
+
 /** Turns a raw driver failure of one statement into a specific Verity error (else the generic mapping applies). */
 type MapError = (raw: unknown) => StoreError | undefined;
 
@@ -130,6 +136,11 @@ export class Writer extends Reader implements RowWriter {
       }
     }
     return super.exec(q, args, arrays);
+  }
+
+  /** Maps a unique-key violation to `conflict`; the driver's other failures take the generic mapping. */
+  #unique(conflict: (cause: unknown) => StoreError): MapError {
+    return (raw) => (this.b.isUniqueViolation(raw) ? conflict(raw) : undefined);
   }
 
   /**
@@ -252,7 +263,7 @@ export class Writer extends Reader implements RowWriter {
     return this.#mutate(() => {
       checkEntries(start, entries);
       if (entries.length === 0) return undefined;
-      const taken: MapError = (raw) => (this.b.isUniqueViolation(raw) ? logIndexTaken(raw) : undefined);
+      const taken = this.#unique(logIndexTaken);
       if (this.b.bulk !== undefined && entries.length > 1)
         return this.#sendAll(this.b.bulk.insertEntries(start, entries), taken);
       const q = this.b.q.insertEntry;
@@ -319,8 +330,9 @@ export class Writer extends Reader implements RowWriter {
     if (rows.length === 0) return undefined;
     const bulk = this.b.bulk;
     if (bulk !== undefined && rows.length > 1)
-      return this.#sendAll(bulk.insertRecords(rows), (raw) =>
-        this.b.isUniqueViolation(raw) ? bulk.recordConflict(raw) : undefined,
+      return this.#sendAll(
+        bulk.insertRecords(rows),
+        this.#unique((raw) => bulk.recordConflict(raw)),
       );
     const q = this.b.q.insertRecord;
     return this.#each(rows, (r) =>
@@ -339,7 +351,7 @@ export class Writer extends Reader implements RowWriter {
           logIndex: r.logIndex,
           tag: subjectTag(r.subjectRef),
         }),
-        (raw) => (this.b.isUniqueViolation(raw) ? recordConflict(r, raw) : undefined),
+        this.#unique((raw) => recordConflict(r, raw)),
       ),
     );
   }
@@ -456,13 +468,7 @@ export class Writer extends Reader implements RowWriter {
         expiresAt: row.expiresAt,
         revokedAt: row.revokedAt,
       });
-      return this.#send(q, values, (raw) =>
-        this.b.isUniqueViolation(raw)
-          ? new StoreError('VERITY_E_STORE_CONFLICT', `token ${quote(row.id)} exists already; create another`, {
-              cause: raw,
-            })
-          : undefined,
-      );
+      return this.#send(q, values, this.#unique(existsAlready('token', row.id, 'create another')));
     });
   }
 
@@ -492,13 +498,7 @@ export class Writer extends Reader implements RowWriter {
         expiresAt: row.expiresAt,
         revokedAt: row.revokedAt,
       });
-      return this.#send(q, values, (raw) =>
-        this.b.isUniqueViolation(raw)
-          ? new StoreError('VERITY_E_STORE_CONFLICT', `session ${quote(row.id)} exists already; open another`, {
-              cause: raw,
-            })
-          : undefined,
-      );
+      return this.#send(q, values, this.#unique(existsAlready('session', row.id, 'open another')));
     });
   }
 
@@ -535,7 +535,7 @@ export class Writer extends Reader implements RowWriter {
       };
       if (row.version === 1) {
         const q = this.b.q.insertObject;
-        return this.#send(q, bind(q, values), (raw) => (this.b.isUniqueViolation(raw) ? conflict() : undefined));
+        return this.#send(q, bind(q, values), this.#unique(conflict));
       }
       return this.#changes(this.b.q.replaceObject, { ...values, previous: row.version - 1 }).then((n) => {
         if (n !== 1) throw conflict();

@@ -14,7 +14,7 @@ import {
   StatusList,
   signStatusListToken,
 } from '../sdjwt/index.ts';
-import { nextObject, type Store, type StoreWriter } from '../store/index.ts';
+import { newObject, nextObject, type Store, type StoreWriter } from '../store/index.ts';
 
 /** Object kinds: issued credentials (metadata only, never claims) and status lists. */
 export const CREDENTIAL_KIND = 'vc.credential';
@@ -240,24 +240,18 @@ export class Credentials {
         expiresAt: (iat + ttl) * 1000,
         status: 'valid',
       };
-      await tx.putObject({
-        kind: CREDENTIAL_KIND,
-        id,
-        owner: req.subjectRef,
-        body: JSON.stringify(record),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(newObject({ kind: CREDENTIAL_KIND, id, owner: req.subjectRef, doc: record, updatedAt: now }));
       // The status entry names its credential, so that a verifier of a presentation can find the
       // person behind it (one person, one vote: D118) without a scan. Entries are never reused.
-      await tx.putObject({
-        kind: STATUS_ENTRY_KIND,
-        id: `${list.id}/${idx}`,
-        owner: req.subjectRef,
-        body: JSON.stringify({ credential: id }),
-        version: 1,
-        updatedAt: now,
-      });
+      await tx.putObject(
+        newObject({
+          kind: STATUS_ENTRY_KIND,
+          id: `${list.id}/${idx}`,
+          owner: req.subjectRef,
+          doc: { credential: id },
+          updatedAt: now,
+        }),
+      );
       batch.add(
         encodeSuccessEntry(
           { ...access, purpose: 'identity' },

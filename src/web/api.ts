@@ -65,6 +65,16 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return (type.includes('json') ? await res.json() : await res.text()) as T;
 }
 
+/** A GET of a part of Verity this server may not serve: undefined when the route answers 404. */
+export async function probe<T>(path: string): Promise<T | undefined> {
+  try {
+    return await api<T>('GET', path);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.code === 'VERITY_E_HTTP_ROUTE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
 /** The trust anchors this browser pinned on first use (TOFU), and the client that checks with them. */
 export interface Trust {
   readonly logKey: string;
@@ -124,6 +134,29 @@ export function trust(): Promise<Trust> {
     };
   })();
   return cached;
+}
+
+/** What the SDK checks a signed checkpoint with: the pinned log key, and the witnesses when a quorum is set. */
+export function checkWith(t: Trust): {
+  verifierKey: string;
+  witnesses?: { keys: string[]; quorum: number };
+} {
+  return {
+    verifierKey: t.logKey,
+    ...(t.quorum > 0 ? { witnesses: { keys: t.witnesses.map((w) => w.key), quorum: t.quorum } } : {}),
+  };
+}
+
+/** Whether a checkpoint extends (or is) the one this browser pinned before: another history is caught here. */
+export type Consistency = { readonly ok: true } | { readonly ok: false; readonly why: string };
+
+export async function consistency(t: Trust, checkpoint: string): Promise<Consistency> {
+  try {
+    await t.client.verifiedCheckpoint(checkpoint);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, why: describe(e) };
+  }
 }
 
 /** Forgets the client (a new sign-in carries another token); the pinned anchors stay. */

@@ -3,12 +3,12 @@
 // it (hashes shared between neighbouring lines are decoded once), and the checkpoint proven
 // consistent with the one this browser pinned. Each line keeps its own result.
 import { type InspectedAccessReport, inspectAccessReport } from '../sdk/index.ts';
-import { api, trust } from './api.ts';
+import { api, type Consistency, checkWith, consistency, trust } from './api.ts';
 
 export interface History {
   readonly report: InspectedAccessReport;
   /** The report's checkpoint extends (or is) the one this browser pinned before. */
-  readonly consistent: { ok: true } | { ok: false; why: string };
+  readonly consistent: Consistency;
   readonly fetchMs: number;
   readonly verifyMs: number;
   readonly cosigned: number;
@@ -22,16 +22,8 @@ export async function loadHistory(): Promise<History> {
   const t0 = performance.now();
   const raw = await api<unknown>('GET', `/v1/reports/access?purpose=user-request&limit=${LIMIT}`);
   const t1 = performance.now();
-  const report = inspectAccessReport(raw, {
-    verifierKey: t.logKey,
-    ...(t.quorum > 0 ? { witnesses: { keys: t.witnesses.map((w) => w.key), quorum: t.quorum } } : {}),
-  });
-  let consistent: History['consistent'] = { ok: true };
-  try {
-    await t.client.verifiedCheckpoint(report.header.checkpoint);
-  } catch (e) {
-    consistent = { ok: false, why: e instanceof Error ? e.message : String(e) };
-  }
+  const report = inspectAccessReport(raw, checkWith(t));
+  const consistent = await consistency(t, report.header.checkpoint);
   const t2 = performance.now();
   return {
     report,

@@ -2,13 +2,13 @@
 // signature (and witnesses' cosignatures) once, every entry's inclusion proof against it, and the
 // checkpoint proven consistent with the one this browser pinned. Each entry keeps its own result.
 import { type InspectedEntries, inspectProvenEntries } from '../sdk/index.ts';
-import { api, trust } from './api.ts';
+import { api, type Consistency, checkWith, consistency, trust } from './api.ts';
 
 export type OpsKind = 'retention' | 'rotation';
 
 export interface OpsHistory {
   readonly inspected: InspectedEntries;
-  readonly consistent: { ok: true } | { ok: false; why: string };
+  readonly consistent: Consistency;
   /** Newer entries the checkpoint does not cover yet. */
   readonly pending: number;
   /** The cursor of the next (older) page, if any. */
@@ -24,16 +24,8 @@ export async function loadOpsHistory(kind: OpsKind, before?: number): Promise<Op
     'GET',
     `/v1/trust/operations/history?kind=${kind}&limit=${LIMIT}${before === undefined ? '' : `&before=${before}`}`,
   );
-  const inspected = inspectProvenEntries(raw, {
-    verifierKey: t.logKey,
-    ...(t.quorum > 0 ? { witnesses: { keys: t.witnesses.map((w) => w.key), quorum: t.quorum } } : {}),
-  });
-  let consistent: OpsHistory['consistent'] = { ok: true };
-  try {
-    await t.client.verifiedCheckpoint(String((raw as { checkpoint?: unknown }).checkpoint));
-  } catch (e) {
-    consistent = { ok: false, why: e instanceof Error ? e.message : String(e) };
-  }
+  const inspected = inspectProvenEntries(raw, checkWith(t));
+  const consistent = await consistency(t, String((raw as { checkpoint?: unknown }).checkpoint));
   return {
     inspected,
     consistent,

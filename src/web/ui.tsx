@@ -1,5 +1,5 @@
 // Small shared pieces: the page frame, the states every page has (loading, empty, error, failed
-// verification), the verified mark, and a hook that loads data for a page.
+// verification), the verified mark, table headings, and a hook that loads data for a page.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, describe } from './api.ts';
@@ -75,6 +75,15 @@ export function ErrorState(p: { error: unknown; retry?: () => void }) {
   );
 }
 
+/** Said where this server does not serve a part of Verity (its route answered 404). */
+export function NotServed(p: { title: string; what: string }) {
+  return (
+    <p class="state empty" data-testid="unavailable">
+      {p.title} is not available on this server: it does not serve {p.what}.
+    </p>
+  );
+}
+
 /** A proof failed: said loudly, in words, never only by colour. */
 export function Alarm(p: { title: string; children: ComponentChildren }) {
   return (
@@ -87,6 +96,53 @@ export function Alarm(p: { title: string; children: ComponentChildren }) {
   );
 }
 
+/**
+ * The alarms of a list checked in this browser: its items whose proofs failed (the first five
+ * named, after `children`: what to do), and a checkpoint not consistent with the one seen before.
+ */
+export function ProofAlarms(p: {
+  results: readonly ({ readonly ok: true } | { readonly ok: false; readonly error: { readonly message: string } })[];
+  /** What one item is called (`line`, `run`). */
+  one: string;
+  consistent: { readonly ok: true } | { readonly ok: false; readonly why: string };
+  children: ComponentChildren;
+}) {
+  const failed = p.results.flatMap((r, at) => (r.ok ? [] : [{ at, message: r.error.message }]));
+  return (
+    <>
+      {failed.length === 0 ? null : (
+        <Alarm title={`${failed.length} ${p.one}${failed.length === 1 ? '' : 's'} failed verification`}>
+          <p>{p.children}</p>
+          <ul>
+            {failed.slice(0, 5).map((f) => (
+              <li key={f.at}>{f.message}</li>
+            ))}
+          </ul>
+        </Alarm>
+      )}
+      {p.consistent.ok ? null : (
+        <Alarm title="The log is not consistent with what this browser saw before">
+          <p>{p.consistent.why}</p>
+        </Alarm>
+      )}
+    </>
+  );
+}
+
+/** What came of an action: a status once it is done, an alert when it failed. */
+export interface Outcome {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+export function OutcomeNote(p: { outcome: Outcome | undefined }) {
+  return p.outcome === undefined ? null : (
+    <p class={p.outcome.ok ? 'state done' : 'state error'} role={p.outcome.ok ? 'status' : 'alert'}>
+      {p.outcome.text}
+    </p>
+  );
+}
+
 export function Verified(p: { ok: boolean; label?: string }) {
   return p.ok ? (
     <span class="mark ok" data-verified="true">
@@ -96,6 +152,21 @@ export function Verified(p: { ok: boolean; label?: string }) {
     <span class="mark bad" data-verified="false">
       ✗ {p.label ?? 'failed'}
     </span>
+  );
+}
+
+/** A table's header row: one column heading per name. */
+export function ColumnHeads(p: { names: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {p.names.map((n) => (
+          <th scope="col" key={n}>
+            {n}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
 
@@ -129,6 +200,22 @@ export function Loaded<T>(p: { load: Load<T>; what: string; retry?: () => void; 
   if (p.load.state === 'error')
     return <ErrorState error={p.load.error} {...(p.retry === undefined ? {} : { retry: p.retry })} />;
   return <>{p.done(p.load.value)}</>;
+}
+
+/** A page that is one load: its title and intro, then the load's states, or `done` with the value. */
+export function LoadedPage<T>(p: {
+  title: string;
+  intro: string;
+  load: () => Promise<T>;
+  what: string;
+  done: (v: T) => ComponentChildren;
+}) {
+  const [load, retry] = useLoad(p.load);
+  return (
+    <Page title={p.title} intro={p.intro}>
+      <Loaded load={load} what={p.what} retry={retry} done={p.done} />
+    </Page>
+  );
 }
 
 export function fmtTime(t: number | string | null | undefined): string {

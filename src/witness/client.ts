@@ -2,7 +2,7 @@
 // from the size the witness last cosigned (learned from its 409 answers), checks the cosignature
 // it returns, and turns refusals into what they mean for the log: rolled back, forked, refused.
 
-import { fromUtf8 } from '../encoding/index.ts';
+import { fromUtf8, readBounded } from '../encoding/index.ts';
 import { isVerityError, quote, WitnessError } from '../errors/index.ts';
 import { isLineBy, type NoteVerifier, openNote, parseCosignerKey, splitNote } from '../note/index.ts';
 import { formatAddCheckpoint, MAX_RESPONSE_BYTES, parseSizeBody, SIZE_MEDIA_TYPE } from './protocol.ts';
@@ -62,27 +62,10 @@ export function parseWitnessEndpoint(text: string): WitnessEndpoint {
 }
 
 async function readLimited(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (reader !== undefined) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel();
-        throw new RangeError(`the answer is larger than ${max} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.byteLength;
-  }
+  const all =
+    res.body === null
+      ? new Uint8Array(0)
+      : await readBounded(res.body.getReader(), max, () => new RangeError(`the answer is larger than ${max} bytes`));
   return fromUtf8(all, 'witness answer');
 }
 

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, describe, trust } from '../api.ts';
-import { Alarm, Empty, failedCheck, Page, Verified } from '../ui.tsx';
+import { Alarm, ColumnHeads, Empty, failedCheck, Page, Verified } from '../ui.tsx';
 
 interface Entry {
   index: number;
@@ -176,13 +176,7 @@ export function AuditPage() {
           <caption>
             Entries {entries[0]?.index} to {entries.at(-1)?.index}
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Index</th>
-              <th scope="col">Entry</th>
-              <th scope="col">Proof</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Index', 'Entry', 'Proof']} />
           <tbody>
             {entries.map((x) => {
               const c = checks[x.index];

@@ -6,8 +6,20 @@
 import './community.css';
 import { useEffect, useState } from 'preact/hooks';
 import { inspectTally, type TallyEvidence, type TallyInspection } from '../../sdk/index.ts';
-import { ApiError, type Auth, api, describe, loadAuth, trust } from '../api.ts';
-import { Alarm, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { ApiError, type Auth, api, type Consistency, consistency, describe, loadAuth, probe, trust } from '../api.ts';
+import {
+  Alarm,
+  ColumnHeads,
+  Empty,
+  fmtTime,
+  Loaded,
+  NotServed,
+  type Outcome,
+  OutcomeNote,
+  Page,
+  useLoad,
+  Verified,
+} from '../ui.tsx';
 
 interface Role {
   description: string;
@@ -86,16 +98,6 @@ function useSelected(): string | undefined {
   return id;
 }
 
-/** Loads a public governance read, or says the server serves no governance (404 on the route). */
-async function probe<T>(path: string): Promise<T | undefined> {
-  try {
-    return await api<T>('GET', path);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404 && e.code === 'VERITY_E_HTTP_ROUTE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
 export function GovernancePage(p: { auth: Auth }) {
   const selected = useSelected();
   const [n, setN] = useState(0);
@@ -120,10 +122,7 @@ export function GovernancePage(p: { auth: Auth }) {
         retry={reload}
         done={(v) =>
           v === undefined ? (
-            <p class="state empty" data-testid="unavailable">
-              Governance is not available on this server: it does not serve community proposals, votes and their
-              timelock.
-            </p>
+            <NotServed title="Governance" what="community proposals, votes and their timelock" />
           ) : (
             <>
               {selected === undefined ? null : (
@@ -169,13 +168,7 @@ function DocumentCard(p: { doc: GovernanceDoc }) {
       </dl>
       <table>
         <caption>Stakeholders and their rights</caption>
-        <thead>
-          <tr>
-            <th scope="col">Role</th>
-            <th scope="col">Who</th>
-            <th scope="col">Rights</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Role', 'Who', 'Rights']} />
         <tbody>
           {Object.entries(d.roles).map(([name, r]) => (
             <tr key={name} data-role={name}>
@@ -220,14 +213,7 @@ function Proposals(p: { list: Proposal[]; selected: string | undefined }) {
       ) : (
         <table data-testid="proposals">
           <caption>Every proposal, with where it stands</caption>
-          <thead>
-            <tr>
-              <th scope="col">Proposal</th>
-              <th scope="col">Changes</th>
-              <th scope="col">Status</th>
-              <th scope="col">Voting closes</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Proposal', 'Changes', 'Status', 'Voting closes']} />
           <tbody>
             {p.list.map((x) => (
               <tr key={x.id} data-proposal={x.id}>
@@ -360,7 +346,7 @@ function Change(p: { proposal: Proposal; inForce: InForce }) {
 }
 
 function VoteBox(p: { proposal: Proposal; auth: Auth; mine: MyVote | undefined; onVoted: () => void }) {
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | undefined>();
+  const [msg, setMsg] = useState<Outcome | undefined>();
   const [busy, setBusy] = useState(false);
   if (p.mine !== undefined)
     return (
@@ -405,11 +391,7 @@ function VoteBox(p: { proposal: Proposal; auth: Auth; mine: MyVote | undefined; 
           </button>
         ))}
       </div>
-      {msg === undefined ? null : (
-        <p class="state error" role="alert">
-          {msg.text}
-        </p>
-      )}
+      <OutcomeNote outcome={msg} />
     </fieldset>
   );
 }
@@ -422,14 +404,7 @@ function TallyCheck(p: { proposal: Proposal; mine: MyVote | undefined }) {
     const inspection = inspectTally(ev, t.logKey);
     // The checkpoint must also extend (or be a prefix of) the one this browser already trusts: a
     // server showing this page another history than it showed before is caught here.
-    let consistent: { ok: boolean; error?: string };
-    try {
-      await t.client.verifiedCheckpoint(String(ev.checkpoint));
-      consistent = { ok: true };
-    } catch (e) {
-      consistent = { ok: false, error: describe(e) };
-    }
-    return { inspection, consistent };
+    return { inspection, consistent: await consistency(t, String(ev.checkpoint)) };
   }, [p.proposal.id]);
   const published = p.proposal.tally;
   return (
@@ -449,7 +424,7 @@ function TallyCheck(p: { proposal: Proposal; mine: MyVote | undefined }) {
 
 function TallyView(p: {
   i: TallyInspection;
-  consistent: { ok: boolean; error?: string };
+  consistent: Consistency;
   published: Proposal['tally'];
   mine: MyVote | undefined;
 }) {
@@ -462,8 +437,8 @@ function TallyView(p: {
       {ok ? null : (
         <Alarm title="The published result does not verify">
           <p>
-            {i.error ?? p.consistent.error ?? 'a check failed'}. Do not rely on this result; the entries that failed are
-            marked below.
+            {i.error ?? (p.consistent.ok ? undefined : p.consistent.why) ?? 'a check failed'}. Do not rely on this
+            result; the entries that failed are marked below.
           </p>
         </Alarm>
       )}
@@ -494,19 +469,12 @@ function TallyView(p: {
         <li>
           <Verified ok={p.consistent.ok} label={p.consistent.ok ? 'consistent' : 'inconsistent'} /> it is consistent
           with the checkpoint this browser trusted before
-          {p.consistent.error === undefined ? '' : `: ${p.consistent.error}`}
+          {p.consistent.ok ? '' : `: ${p.consistent.why}`}
         </li>
       </ul>
       <table data-testid="tally-votes">
         <caption>Every vote, by per-proposal pseudonym, with its inclusion proof checked</caption>
-        <thead>
-          <tr>
-            <th scope="col">Log entry</th>
-            <th scope="col">Voter (pseudonym)</th>
-            <th scope="col">Choice</th>
-            <th scope="col">Proof</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Log entry', 'Voter (pseudonym)', 'Choice', 'Proof']} />
         <tbody>
           {votes.map((v) => {
             const d = v.entry?.details ?? {};
@@ -600,13 +568,7 @@ function Timelock(p: { proposal: Proposal }) {
               ) : null}
               <table data-testid="proposal-entries">
                 <caption>Every step of the proposal in the log</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Log entry</th>
-                    <th scope="col">Step</th>
-                    <th scope="col">Proof</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['Log entry', 'Step', 'Proof']} />
                 <tbody>
                   {ps.map((q) => (
                     <tr key={q.index} data-index={q.index} data-action={q.action}>
@@ -629,7 +591,7 @@ function Timelock(p: { proposal: Proposal }) {
 }
 
 function OperatorSteps(p: { proposal: Proposal; onDone: () => void }) {
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | undefined>();
+  const [msg, setMsg] = useState<Outcome | undefined>();
   const step = async (what: 'close' | 'enact') => {
     setMsg(undefined);
     try {
@@ -652,11 +614,7 @@ function OperatorSteps(p: { proposal: Proposal; onDone: () => void }) {
           Enact after the timelock
         </button>
       )}
-      {msg === undefined ? null : (
-        <p class={msg.ok ? 'state done' : 'state error'} role={msg.ok ? 'status' : 'alert'}>
-          {msg.text}
-        </p>
-      )}
+      <OutcomeNote outcome={msg} />
     </div>
   );
 }
@@ -664,7 +622,7 @@ function OperatorSteps(p: { proposal: Proposal; onDone: () => void }) {
 function FeedbackForm(p: { policy: InForce; proposals: Proposal[] }) {
   const [topic, setTopic] = useState('general');
   const [text, setText] = useState('');
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | undefined>();
+  const [msg, setMsg] = useState<Outcome | undefined>();
   const topics = [
     'general',
     ...Object.keys(p.policy.document.purposes ?? {}),
@@ -710,11 +668,7 @@ function FeedbackForm(p: { policy: InForce; proposals: Proposal[] }) {
       <button type="submit" class="primary">
         Send feedback
       </button>
-      {msg === undefined ? null : (
-        <p class={msg.ok ? 'state done' : 'state error'} role={msg.ok ? 'status' : 'alert'}>
-          {msg.text}
-        </p>
-      )}
+      <OutcomeNote outcome={msg} />
     </form>
   );
 }
@@ -723,7 +677,7 @@ function ProposeForm(p: { auth: Auth; policy: InForce; onProposed: () => void })
   const [title, setTitle] = useState('');
   const [rationale, setRationale] = useState('');
   const [policy, setPolicy] = useState(() => JSON.stringify(p.policy.document, null, 2));
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | undefined>();
+  const [msg, setMsg] = useState<Outcome | undefined>();
   const send = async (e: Event) => {
     e.preventDefault();
     setMsg(undefined);
@@ -781,11 +735,7 @@ function ProposeForm(p: { auth: Auth; policy: InForce; onProposed: () => void })
           Propose
         </button>
       </form>
-      {msg === undefined ? null : (
-        <p class={msg.ok ? 'state done' : 'state error'} role={msg.ok ? 'status' : 'alert'}>
-          {msg.text}
-        </p>
-      )}
+      <OutcomeNote outcome={msg} />
     </details>
   );
 }

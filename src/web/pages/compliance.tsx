@@ -5,8 +5,8 @@
 // download, and the control catalog.
 import './community.css';
 import { useState } from 'preact/hooks';
-import { ApiError, api, describe, trust } from '../api.ts';
-import { Alarm, download, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { describe, probe, trust } from '../api.ts';
+import { Alarm, ColumnHeads, download, Empty, fmtTime, Loaded, NotServed, Page, useLoad, Verified } from '../ui.tsx';
 
 interface Prop {
   name: string;
@@ -58,18 +58,9 @@ function checkpointOf(r: Results): string | undefined {
   return new TextDecoder().decode(Uint8Array.from(atob(v), (c) => c.charCodeAt(0)));
 }
 
-async function load(path: string): Promise<unknown | undefined> {
-  try {
-    return await api<unknown>('GET', path);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404 && e.code === 'VERITY_E_HTTP_ROUTE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
 export function CompliancePage() {
   const [results, retry] = useLoad(async () => {
-    const r = (await load('/v1/compliance/oscal')) as Results | undefined;
+    const r = await probe<Results>('/v1/compliance/oscal');
     if (r === undefined) return undefined;
     const note = checkpointOf(r);
     const size = Number(prop(r['assessment-results'].results[0]?.props, 'tree-size'));
@@ -98,9 +89,7 @@ export function CompliancePage() {
         retry={retry}
         done={(v) =>
           v === undefined ? (
-            <p class="state empty" data-testid="unavailable">
-              Compliance export is not available on this server: it does not serve the OSCAL compliance export.
-            </p>
+            <NotServed title="Compliance export" what="the OSCAL compliance export" />
           ) : (
             <Assessment r={v.r} checkpoint={v.checkpoint} />
           )
@@ -144,13 +133,7 @@ function Assessment(p: { r: Results; checkpoint: { ok: boolean; text: string } }
       </div>
       <table data-testid="findings">
         <caption>Findings per control</caption>
-        <thead>
-          <tr>
-            <th scope="col">Control</th>
-            <th scope="col">Status</th>
-            <th scope="col">Evidence</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Control', 'Status', 'Evidence']} />
         <tbody>
           {run.findings.map((f) => {
             const control = f.target['target-id'].replace(/_smt$/, '');
@@ -236,7 +219,7 @@ function ObservationItem(p: { o: Observation }) {
 }
 
 function CatalogView() {
-  const [cat, retry] = useLoad(async () => (await load('/v1/compliance/catalog')) as Catalog | undefined);
+  const [cat, retry] = useLoad(() => probe<Catalog>('/v1/compliance/catalog'));
   return (
     <section aria-labelledby="catalog">
       <h2 id="catalog">The control catalog</h2>

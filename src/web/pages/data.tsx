@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { type TrustEvidence, type TrustFinding, trustReport, verifyProvenance } from '../../sdk/index.ts';
 import { api, describe, loadAuth, trust } from '../api.ts';
 import { type History, loadHistory } from '../history.ts';
-import { Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { ColumnHeads, Empty, fmtTime, LoadedPage, Verified } from '../ui.tsx';
 
 interface RecordSummary {
   readonly id: string;
@@ -61,13 +61,7 @@ function TrustReport(p: { findings: readonly TrustFinding[] }) {
   return (
     <table class="trust" data-testid="trust-report">
       <caption>Trust report (FGMV-46 6.2)</caption>
-      <thead>
-        <tr>
-          <th scope="col">Attribute</th>
-          <th scope="col">Result</th>
-          <th scope="col">Measured from</th>
-        </tr>
-      </thead>
+      <ColumnHeads names={['Attribute', 'Result', 'Measured from']} />
       <tbody>
         {p.findings.map((f) => (
           <tr key={f.attribute} data-attribute={f.attribute} data-status={f.status}>
@@ -257,56 +251,50 @@ async function loadData(): Promise<DataView> {
 }
 
 export function DataPage() {
-  const [load, retry] = useLoad(loadData);
   return (
-    <Page
+    <LoadedPage
       title="My data"
       intro="Your records by category (each record's own classification), each with its lifecycle as the signed log proves it."
-    >
-      <Loaded
-        load={load}
-        what="your data"
-        retry={retry}
-        done={({ h, category }) => {
-          const rs = recordsOf(h);
-          if (rs.length === 0) return <Empty>Verity holds no records about you.</Empty>;
-          const groupOf = (r: RecordSummary) =>
-            category.get(r.id) ?? (r.state === 'erased' ? 'erased' : 'not read here');
-          const groups = [...new Set(rs.map(groupOf))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-          return (
-            <>
-              <p>
-                <Verified
-                  ok={h.report.failed === 0}
-                  label={h.report.failed === 0 ? 'history verified' : 'history has failed lines'}
-                />
-              </p>
-              {groups.map((g) => {
-                const inGroup = rs.filter((r) => groupOf(r) === g);
-                const types = [...new Set(inGroup.map((r) => r.type))].sort();
-                return (
-                  <section key={g} aria-labelledby={`cat-${g}`} data-category={g}>
-                    <h2 id={`cat-${g}`}>{g === 'erased' ? 'Erased' : g === 'not read here' ? 'Not read here' : g}</h2>
-                    {types.map((ty) => (
-                      <div key={ty} data-type={ty}>
-                        <h3>{ty}</h3>
-                        <div class="cards">
-                          {inGroup
-                            .filter((r) => r.type === ty)
-                            .map((r) => (
-                              <RecordCard key={r.id} r={r} h={h} />
-                            ))}
-                        </div>
+      load={loadData}
+      what="your data"
+      done={({ h, category }) => {
+        const rs = recordsOf(h);
+        if (rs.length === 0) return <Empty>Verity holds no records about you.</Empty>;
+        const groupOf = (r: RecordSummary) => category.get(r.id) ?? (r.state === 'erased' ? 'erased' : 'not read here');
+        const groups = [...new Set(rs.map(groupOf))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+        return (
+          <>
+            <p>
+              <Verified
+                ok={h.report.failed === 0}
+                label={h.report.failed === 0 ? 'history verified' : 'history has failed lines'}
+              />
+            </p>
+            {groups.map((g) => {
+              const inGroup = rs.filter((r) => groupOf(r) === g);
+              const types = [...new Set(inGroup.map((r) => r.type))].sort();
+              return (
+                <section key={g} aria-labelledby={`cat-${g}`} data-category={g}>
+                  <h2 id={`cat-${g}`}>{g === 'erased' ? 'Erased' : g === 'not read here' ? 'Not read here' : g}</h2>
+                  {types.map((ty) => (
+                    <div key={ty} data-type={ty}>
+                      <h3>{ty}</h3>
+                      <div class="cards">
+                        {inGroup
+                          .filter((r) => r.type === ty)
+                          .map((r) => (
+                            <RecordCard key={r.id} r={r} h={h} />
+                          ))}
                       </div>
-                    ))}
-                  </section>
-                );
-              })}
-            </>
-          );
-        }}
-      />
-    </Page>
+                    </div>
+                  ))}
+                </section>
+              );
+            })}
+          </>
+        );
+      }}
+    />
   );
 }
 

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { InspectedLine } from '../../sdk/index.ts';
 import { loadHistory } from '../history.ts';
-import { Alarm, Empty, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { Empty, LoadedPage, ProofAlarms, Verified } from '../ui.tsx';
 
 /** Row height in CSS pixels (style.css `.row`): the list renders only the rows in view. */
 const ROW = 48;
@@ -80,63 +80,43 @@ function Lines(p: { results: readonly InspectedLine[] }) {
 }
 
 export function HistoryPage() {
-  const [load, retry] = useLoad(loadHistory);
   return (
-    <Page
+    <LoadedPage
       title="Access history"
       intro="Every time your data was written, read, shared or refused: each line is proven in the signed log, checked here in your browser."
-    >
-      <Loaded
-        load={load}
-        what="and verifying your access history"
-        retry={retry}
-        done={(h) => {
-          const r = h.report;
-          const n = r.results.length;
-          const failed = r.results.filter((x) => !x.ok);
-          return (
-            <>
-              <div
-                class="summary"
-                data-testid="history-summary"
-                data-lines={n}
-                data-failed={r.failed}
-                data-verify-ms={Math.round(h.verifyMs)}
-                data-fetch-ms={Math.round(h.fetchMs)}
-              >
-                <p>
-                  <Verified
-                    ok={r.failed === 0 && h.consistent.ok}
-                    label={r.failed === 0 && h.consistent.ok ? 'all verified' : 'verification failed'}
-                  />{' '}
-                  {n.toLocaleString('en')} lines checked against checkpoint {r.checkpoint.size.toLocaleString('en')}
-                  {h.cosigned > 0 ? `, cosigned by ${h.cosigned} witness${h.cosigned === 1 ? '' : 'es'}` : ''} in{' '}
-                  {Math.round(h.verifyMs)} ms.
-                </p>
-              </div>
-              {failed.length === 0 ? null : (
-                <Alarm title={`${failed.length} line${failed.length === 1 ? '' : 's'} failed verification`}>
-                  <p>
-                    What the server showed for these lines is not what its signed log holds. Do not rely on them, and
-                    tell the operator (or your data protection authority).
-                  </p>
-                  <ul>
-                    {failed.slice(0, 5).map((f) => (
-                      <li key={f.ok ? '' : f.error.message}>{f.ok ? '' : f.error.message}</li>
-                    ))}
-                  </ul>
-                </Alarm>
-              )}
-              {h.consistent.ok ? null : (
-                <Alarm title="The log is not consistent with what this browser saw before">
-                  <p>{h.consistent.why}</p>
-                </Alarm>
-              )}
-              {n === 0 ? <Empty>Nothing has been done with your data yet.</Empty> : <Lines results={r.results} />}
-            </>
-          );
-        }}
-      />
-    </Page>
+      load={loadHistory}
+      what="and verifying your access history"
+      done={(h) => {
+        const r = h.report;
+        const n = r.results.length;
+        return (
+          <>
+            <div
+              class="summary"
+              data-testid="history-summary"
+              data-lines={n}
+              data-failed={r.failed}
+              data-verify-ms={Math.round(h.verifyMs)}
+              data-fetch-ms={Math.round(h.fetchMs)}
+            >
+              <p>
+                <Verified
+                  ok={r.failed === 0 && h.consistent.ok}
+                  label={r.failed === 0 && h.consistent.ok ? 'all verified' : 'verification failed'}
+                />{' '}
+                {n.toLocaleString('en')} lines checked against checkpoint {r.checkpoint.size.toLocaleString('en')}
+                {h.cosigned > 0 ? `, cosigned by ${h.cosigned} witness${h.cosigned === 1 ? '' : 'es'}` : ''} in{' '}
+                {Math.round(h.verifyMs)} ms.
+              </p>
+            </div>
+            <ProofAlarms results={r.results} one="line" consistent={h.consistent}>
+              What the server showed for these lines is not what its signed log holds. Do not rely on them, and tell the
+              operator (or your data protection authority).
+            </ProofAlarms>
+            {n === 0 ? <Empty>Nothing has been done with your data yet.</Empty> : <Lines results={r.results} />}
+          </>
+        );
+      }}
+    />
   );
 }

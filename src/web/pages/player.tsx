@@ -1,7 +1,19 @@
 import { useState } from 'preact/hooks';
 import { ConsentClient } from '../../sdk/index.ts';
 import { api, describe, loadAuth, trust } from '../api.ts';
-import { Alarm, download, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import {
+  Alarm,
+  ColumnHeads,
+  download,
+  Empty,
+  fmtTime,
+  Loaded,
+  type Outcome,
+  OutcomeNote,
+  Page,
+  useLoad,
+  Verified,
+} from '../ui.tsx';
 
 export function ConsentPage() {
   const [busy, setBusy] = useState<string | undefined>();
@@ -50,15 +62,7 @@ export function ConsentPage() {
               <caption>
                 Your consents under policy {c.policyVersion} <Verified ok={true} label="proofs verified" />
               </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Purpose</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Since</th>
-                  <th scope="col">Changes</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Purpose', 'Status', 'Since', 'Changes', 'Action']} />
               <tbody>
                 {c.consents.map(({ record: r, history }) => (
                   <tr key={r.consentId} data-purpose={r.purpose}>
@@ -119,7 +123,7 @@ function daysLeft(deadline: string): string {
 
 export function RequestsPage() {
   const [type, setType] = useState<string>('access');
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | undefined>();
+  const [msg, setMsg] = useState<Outcome | undefined>();
   const [proofs, setProofs] = useState<{ id: string; ok: boolean; text: string }[]>([]);
   const [load, reload] = useLoad(() => api<RightsRequest[]>('GET', '/v1/rights/requests'));
   const file = async (e: Event) => {
@@ -181,11 +185,7 @@ export function RequestsPage() {
           File request
         </button>
       </form>
-      {msg === undefined ? null : (
-        <p class={msg.ok ? 'state done' : 'state error'} role={msg.ok ? 'status' : 'alert'}>
-          {msg.text}
-        </p>
-      )}
+      <OutcomeNote outcome={msg} />
       {proofs.length === 0 ? null : (
         <section aria-label="Erasure proof" data-testid="erasure-proof">
           <h2>Erasure proof</h2>
@@ -214,14 +214,7 @@ export function RequestsPage() {
           ) : (
             <table>
               <caption>Your requests and their legal deadlines</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Request</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Deadline</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Request', 'Status', 'Deadline', 'Action']} />
               <tbody>
                 {rs.map((r) => (
                   <tr key={r.id} data-request={r.type}>
@@ -254,7 +247,7 @@ export function RequestsPage() {
 }
 
 export function DevicePage() {
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | undefined>();
+  const [msg, setMsg] = useState<Outcome | undefined>();
   const [codes, setCodes] = useState<string[] | undefined>();
   const [load, reload] = useLoad(() =>
     api<{ passkeys: { id: string; deviceName?: string; createdAt?: number; lastUsedAt?: number }[] }>(
@@ -287,11 +280,7 @@ export function DevicePage() {
       <button type="button" class="primary" onClick={register}>
         Register a passkey on this device
       </button>
-      {msg === undefined ? null : (
-        <p class={msg.ok ? 'state done' : 'state error'} role={msg.ok ? 'status' : 'alert'}>
-          {msg.text}
-        </p>
-      )}
+      <OutcomeNote outcome={msg} />
       {codes === undefined ? null : (
         <div class="card">
           <h2>Recovery codes</h2>

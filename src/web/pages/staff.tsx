@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { InspectedEntry } from '../../sdk/index.ts';
-import { ApiError, api } from '../api.ts';
+import { api } from '../api.ts';
 import { loadOpsHistory, type OpsKind } from '../ops-history.ts';
-import { Alarm, Empty, fmtTime, Loaded, Page, useLoad, Verified } from '../ui.tsx';
+import { ColumnHeads, Empty, fmtTime, Loaded, LoadedPage, Page, ProofAlarms, useLoad, Verified } from '../ui.tsx';
 
 interface Operations {
   log: { size: number; origin: string };
@@ -54,24 +54,11 @@ export function OpsHistoryTable(p: { kind: OpsKind }) {
         retry={retry}
         done={(h) => {
           const rs = h.inspected.results;
-          const failed = rs.filter((r) => !r.ok);
           return (
             <>
-              {failed.length === 0 ? null : (
-                <Alarm title={`${failed.length} ${w.one}${failed.length === 1 ? '' : 's'} failed verification`}>
-                  <p>What the server showed is not what its signed log holds: do not rely on it.</p>
-                  <ul>
-                    {failed.slice(0, 5).map((f) => (
-                      <li key={f.index}>{f.ok ? '' : f.error.message}</li>
-                    ))}
-                  </ul>
-                </Alarm>
-              )}
-              {h.consistent.ok ? null : (
-                <Alarm title="The log is not consistent with what this browser saw before">
-                  <p>{h.consistent.why}</p>
-                </Alarm>
-              )}
+              <ProofAlarms results={rs} one={w.one} consistent={h.consistent}>
+                What the server showed is not what its signed log holds: do not rely on it.
+              </ProofAlarms>
               {h.pending > 0 ? (
                 <p class="muted">
                   {h.pending} newer {w.one}
@@ -86,15 +73,7 @@ export function OpsHistoryTable(p: { kind: OpsKind }) {
                     Newest first, each proven in the checkpoint of {h.inspected.checkpoint.size.toLocaleString('en')}{' '}
                     entries
                   </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">By</th>
-                      <th scope="col">What</th>
-                      <th scope="col">Log entry</th>
-                      <th scope="col">Proof</th>
-                    </tr>
-                  </thead>
+                  <ColumnHeads names={['When', 'By', 'What', 'Log entry', 'Proof']} />
                   <tbody>
                     {rs.map((r) => (
                       <tr key={r.index} data-index={r.index}>
@@ -133,107 +112,89 @@ export function OpsHistoryTable(p: { kind: OpsKind }) {
 }
 
 export function OperationsPage() {
-  const [load, retry] = useLoad(() => api<Operations>('GET', '/v1/trust/operations'));
   return (
-    <Page
+    <LoadedPage
       title="Policy, keys, witnesses"
       intro="What is in force now, and the health of what the log's trust rests on."
-    >
-      <Loaded
-        load={load}
-        what="the operations overview"
-        retry={retry}
-        done={(o) => (
-          <>
-            <div class="cards">
-              <div class="card">
-                <h2>Policy in force</h2>
-                <dl>
-                  <dt>Access policy set</dt>
-                  <dd class="mono">{o.policy.access.hash}</dd>
-                  <dt>Privacy policy</dt>
-                  <dd>{o.policy.privacy?.version ?? 'none configured'}</dd>
-                  <dt>Log</dt>
-                  <dd>
-                    {o.log.origin}, {o.log.size.toLocaleString('en')} entries
-                  </dd>
-                </dl>
-              </div>
-              <div class="card">
-                <h2>Key-encryption keys</h2>
-                {o.keks.length === 0 ? (
-                  <Empty>No key yet.</Empty>
-                ) : (
-                  <ul>
-                    {o.keks.map((k) => (
-                      <li key={k.version}>
-                        v{k.version} <span class={`tag ${k.state}`}>{k.state}</span>{' '}
-                        <span class="muted">created {fmtTime(k.createdAt)}</span>
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </div>
+      load={() => api<Operations>('GET', '/v1/trust/operations')}
+      what="the operations overview"
+      done={(o) => (
+        <>
+          <div class="cards">
+            <div class="card">
+              <h2>Policy in force</h2>
+              <dl>
+                <dt>Access policy set</dt>
+                <dd class="mono">{o.policy.access.hash}</dd>
+                <dt>Privacy policy</dt>
+                <dd>{o.policy.privacy?.version ?? 'none configured'}</dd>
+                <dt>Log</dt>
+                <dd>
+                  {o.log.origin}, {o.log.size.toLocaleString('en')} entries
+                </dd>
+              </dl>
             </div>
-            <h2>Privacy policy versions</h2>
-            {o.policy.privacy === null || o.policy.privacy.installed.length === 0 ? (
-              <Empty>No privacy policy version is installed.</Empty>
-            ) : (
-              <table>
-                <caption>Installed versions, oldest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Version</th>
-                    <th scope="col">Installed</th>
-                    <th scope="col">Log entry</th>
-                    <th scope="col">Hash</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {o.policy.privacy.installed.map((v) => (
-                    <tr key={v.version}>
-                      <th scope="row">{v.version}</th>
-                      <td>{fmtTime(v.installedAt)}</td>
-                      <td>{v.logIndex}</td>
-                      <td class="mono">{v.hash.slice(0, 24)}…</td>
-                    </tr>
+            <div class="card">
+              <h2>Key-encryption keys</h2>
+              {o.keks.length === 0 ? (
+                <Empty>No key yet.</Empty>
+              ) : (
+                <ul>
+                  {o.keks.map((k) => (
+                    <li key={k.version}>
+                      v{k.version} <span class={`tag ${k.state}`}>{k.state}</span>{' '}
+                      <span class="muted">created {fmtTime(k.createdAt)}</span>
+                    </li>
                   ))}
-                </tbody>
-              </table>
-            )}
-            <OpsHistoryTable kind="rotation" />
-            <h2>Witnesses (quorum {o.quorum})</h2>
-            {o.witnesses.length === 0 ? (
-              <Empty>This server has no witnesses: its checkpoints are signed by the log only.</Empty>
-            ) : (
-              <table>
-                <caption>Each witness's progress</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Witness</th>
-                    <th scope="col">Last cosigned size</th>
-                    <th scope="col">Behind the log</th>
+                </ul>
+              )}
+            </div>
+          </div>
+          <h2>Privacy policy versions</h2>
+          {o.policy.privacy === null || o.policy.privacy.installed.length === 0 ? (
+            <Empty>No privacy policy version is installed.</Empty>
+          ) : (
+            <table>
+              <caption>Installed versions, oldest first</caption>
+              <ColumnHeads names={['Version', 'Installed', 'Log entry', 'Hash']} />
+              <tbody>
+                {o.policy.privacy.installed.map((v) => (
+                  <tr key={v.version}>
+                    <th scope="row">{v.version}</th>
+                    <td>{fmtTime(v.installedAt)}</td>
+                    <td>{v.logIndex}</td>
+                    <td class="mono">{v.hash.slice(0, 24)}…</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {o.witnesses.map((w) => (
-                    <tr key={w.name} data-witness={w.name}>
-                      <th scope="row">{w.name}</th>
-                      <td>{w.cosignedSize < 0 ? 'none yet' : w.cosignedSize}</td>
-                      <td>
-                        <span class={`tag ${w.behind === 0 ? 'given' : 'withdrawn'}`}>
-                          {w.behind === 0 ? 'up to date' : `${w.behind} entries`}
-                        </span>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </>
-        )}
-      />
-    </Page>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <OpsHistoryTable kind="rotation" />
+          <h2>Witnesses (quorum {o.quorum})</h2>
+          {o.witnesses.length === 0 ? (
+            <Empty>This server has no witnesses: its checkpoints are signed by the log only.</Empty>
+          ) : (
+            <table>
+              <caption>Each witness's progress</caption>
+              <ColumnHeads names={['Witness', 'Last cosigned size', 'Behind the log']} />
+              <tbody>
+                {o.witnesses.map((w) => (
+                  <tr key={w.name} data-witness={w.name}>
+                    <th scope="row">{w.name}</th>
+                    <td>{w.cosignedSize < 0 ? 'none yet' : w.cosignedSize}</td>
+                    <td>
+                      <span class={`tag ${w.behind === 0 ? 'given' : 'withdrawn'}`}>
+                        {w.behind === 0 ? 'up to date' : `${w.behind} entries`}
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    />
   );
 }
 
@@ -267,14 +228,7 @@ export function QueuePage() {
           ) : (
             <table>
               <caption>Requests by deadline</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Deadline</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Id', 'Type', 'Status', 'Deadline']} />
               <tbody>
                 {[...rs]
                   .sort((a, b) => Date.parse(a.deadline) - Date.parse(b.deadline))
@@ -322,13 +276,7 @@ export function IncidentsPage() {
           ) : (
             <table>
               <caption>Incidents</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Incident</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Authority deadline</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Incident', 'Status', 'Authority deadline']} />
               <tbody>
                 {is.map((i) => (
                   <tr key={i.id}>
@@ -387,48 +335,6 @@ export function RetentionPage() {
         />
       )}
       <OpsHistoryTable kind="retention" />
-    </Page>
-  );
-}
-
-/** Where each page that another part of Verity serves finds its API. */
-const PROBES = {
-  governance: {
-    title: 'Governance',
-    path: '/v1/governance',
-    what: 'community proposals, votes and their timelock',
-  },
-  oscal: { title: 'Compliance export', path: '/v1/compliance/oscal', what: 'the OSCAL compliance export' },
-} as const;
-
-/** A page whose API this server may not serve: it says so plainly when the route answers 404. */
-export function Unavailable(p: { kind: keyof typeof PROBES }) {
-  const probe = PROBES[p.kind];
-  const [load, retry] = useLoad(async () => {
-    try {
-      return { available: true as const, value: await api<unknown>('GET', probe.path) };
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404 && e.code === 'VERITY_E_HTTP_ROUTE_NOT_FOUND')
-        return { available: false as const };
-      throw e;
-    }
-  }, [p.kind]);
-  return (
-    <Page title={probe.title}>
-      <Loaded
-        load={load}
-        what={probe.what}
-        retry={retry}
-        done={(r) =>
-          r.available ? (
-            <pre class="json">{JSON.stringify(r.value, null, 2)}</pre>
-          ) : (
-            <p class="state empty" data-testid="unavailable">
-              {probe.title} is not available on this server: it does not serve {probe.what}.
-            </p>
-          )
-        }
-      />
     </Page>
   );
 }
