@@ -161,6 +161,7 @@ export const ERROR_CODES = {
   VERITY_E_UPDATE_UNREACHABLE: { status: 503, area: 'updates' },
   VERITY_E_UPDATE_CONTENT_INVALID: { status: 422, area: 'updates' },
   VERITY_E_UPDATE_NO_PREVIOUS: { status: 409, area: 'updates' },
+  VERITY_E_UPDATE_BUSY: { status: 409, area: 'updates' },
   VERITY_E_UPDATE_ADVISORIES_INVALID: { status: 400, area: 'updates' },
 } as const satisfies Record<string, { status: number; area: string }>;
 

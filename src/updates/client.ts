@@ -315,7 +315,11 @@ export class Updates {
    * Refreshes, downloads and verifies every target of the newest snapshot, checks their content,
    * and makes them the current set, logged as `update.apply`. Nothing changes when any step fails.
    */
-  async apply(): Promise<ApplyResult> {
+  apply(): Promise<ApplyResult> {
+    return this.#locked(() => this.#apply());
+  }
+
+  async #apply(): Promise<ApplyResult> {
     const updater = await this.#refresh();
     const { snapshot, targets } = await this.#trusted();
     const version = snapshot.signed.version;
@@ -336,7 +340,6 @@ export class Updates {
       };
     const files = new Map<string, Uint8Array>();
     for (const t of list) {
-      checkTargetPath(t.path);
       try {
         const info = await updater.getTargetInfo(t.path);
         if (info === undefined) throw new Error(`target ${t.path} is not in the trusted targets`);
@@ -370,7 +373,11 @@ export class Updates {
    * Makes the set before the current one current again (logged as `update.rollback`); the
    * rolled-back snapshot version and older ones are then held back from `apply`.
    */
-  async rollback(): Promise<{ from: string; to: string; logIndex: number }> {
+  rollback(): Promise<{ from: string; to: string; logIndex: number }> {
+    return this.#locked(() => this.#rollback());
+  }
+
+  async #rollback(): Promise<{ from: string; to: string; logIndex: number }> {
     const state = await this.#state();
     const to = state.previous.at(-1);
     if (state.current === null || to === undefined)
@@ -400,6 +407,35 @@ export class Updates {
       previous: state.previous,
       heldBack: state.heldBack,
     };
+  }
+
+  /**
+   * One apply or rollback at a time per data directory, across processes (a server's timer and a
+   * command): DIR/updates/lock holds the owner's process id; a lock whose process is gone is taken over.
+   */
+  async #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.#root, 'lock');
+    await mkdir(this.#root, { recursive: true, mode: 0o700 });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeFile(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+        const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+        if (Number.isSafeInteger(pid) && pid > 0 && alive(pid))
+          throw new UpdateError(
+            'VERITY_E_UPDATE_BUSY',
+            `process ${pid} is applying or rolling back an update in this data directory; try again when it is done`,
+          );
+        await unlink(lock).catch(() => undefined);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 
   async #writeState(s: State): Promise<void> {
@@ -515,6 +551,16 @@ export class Updates {
   }
 }
 
+/** Whether a process with this id runs (signal 0 checks without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The targets of trusted targets metadata, as manifest entries (sha256 required). */
 function entries(targets: Metadata<Targets>): ManifestEntry[] {
   const out: ManifestEntry[] = [];
@@ -522,6 +568,15 @@ function entries(targets: Metadata<Targets>): ManifestEntry[] {
   if (all.length > MAX_TARGETS)
     throw new UpdateError('VERITY_E_UPDATE_CONTENT_INVALID', `the repository lists more than ${MAX_TARGETS} targets`);
   for (const t of all) {
+    try {
+      checkTargetPath(t.path);
+    } catch (cause) {
+      throw new UpdateError(
+        'VERITY_E_UPDATE_CONTENT_INVALID',
+        `the repository lists ${quote(t.path)}, which is not a target Verity applies; nothing was applied`,
+        { cause },
+      );
+    }
     const sha256 = t.hashes['sha256'];
     if (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256))
       throw new UpdateError('VERITY_E_UPDATE_CONTENT_INVALID', `target ${quote(t.path)} has no SHA-256 hash`);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it, mock } from 'node:test';
-import { Metadata, MetadataKind, type Root, type Targets } from '@tufjs/models';
+import { Metadata, MetadataKind, type Root, TargetFile, type Targets } from '@tufjs/models';
 import { makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { tempDir } from '../../test/helpers/env.ts';
 import { PASS, type Rig, refused, signedShort, tufRig, utf8 } from '../../test/helpers/tuf.ts';
@@ -170,6 +170,17 @@ describe('updates over TUF', () => {
     await assert.rejects(r.updates.rollback(), (e: unknown) => isVerityError(e, 'VERITY_E_UPDATE_NO_PREVIOUS'));
   });
 
+  it('applies or rolls back one at a time: a live lock holder refuses, a dead one is taken over', async () => {
+    const lock = join(r.core.dir, 'updates', 'lock');
+    await writeFile(lock, String(process.pid));
+    await assert.rejects(r.updates.rollback(), (e: unknown) => isVerityError(e, 'VERITY_E_UPDATE_BUSY'));
+    await assert.rejects(r.updates.apply(), (e: unknown) => isVerityError(e, 'VERITY_E_UPDATE_BUSY'));
+    // A process id far above Linux's pid_max: no such process.
+    await writeFile(lock, '99999999');
+    assert.equal((await r.updates.apply()).reason, 'held back after a rollback');
+    assert.ok(!existsSync(lock));
+  });
+
   it('refuses content that does not load, and applies nothing', async () => {
     const before = await r.updates.status();
     await r.repo.addTargets([{ path: 'policies/broken.cedar', data: utf8('permit (principal, action') }]);
@@ -177,6 +188,20 @@ describe('updates over TUF', () => {
     assert.deepEqual(await r.updates.status(), before);
     assert.ok(!existsSync(join(r.core.dir, 'policies', 'broken.cedar')));
     await r.repo.removeTargets(['policies/broken.cedar']);
+    // A path the tooling refuses, signed by hand: the client refuses it too.
+    const { targets } = await r.repo.current();
+    const next = Metadata.fromJSON(MetadataKind.Targets, {
+      signatures: [],
+      signed: { ...(targets.signed.toJSON() as object), version: targets.signed.version + 1 },
+    } as never) as Metadata<Targets>;
+    next.signed.addTarget(new TargetFile({ path: 'bin/run.sh', length: 1, hashes: { sha256: '0'.repeat(64) } }));
+    await r.repo.signRole(next, 'targets');
+    await r.repo.publishSignedTargets(next);
+    await assert.rejects(
+      r.updates.apply(),
+      (e: unknown) => isVerityError(e, 'VERITY_E_UPDATE_CONTENT_INVALID') && /bin\/run\.sh/.test(e.message),
+    );
+    await r.repo.removeTargets(['bin/run.sh']);
   });
 });
 
