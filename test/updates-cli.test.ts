@@ -2,14 +2,17 @@
 // HTTP, trusted by a data directory, applied, its timestamp key rotated, rolled back; and the
 // refusal of a repository without its passphrase.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES } from '../src/access/index.ts';
-import { tempDir } from './helpers/env.ts';
-import { runVerity, type VerityRun } from './helpers/node.ts';
+import { TEST_SECRET, tempDir } from './helpers/env.ts';
+import { runVerity, stopNode, type VerityRun } from './helpers/node.ts';
 import { serveDir } from './helpers/static-server.ts';
 import { PASS } from './helpers/tuf.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 
 function ok(r: VerityRun): VerityRun {
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -92,6 +95,31 @@ describe('verity updates', () => {
     const none = await runVerity(['updates', 'rollback', '--data', data]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /VERITY_E_UPDATE_NO_PREVIOUS/);
+  });
+
+  it('`verity start --update-interval` applies a new version at start, and the server reloads the policies', async () => {
+    const repo = join(dir, 'repo');
+    const data = join(dir, 'data');
+    const newest = `${DEFAULT_POLICIES}\n// the newest version\n`;
+    const policy = join(dir, 'newest.cedar');
+    await writeFile(policy, newest);
+    ok(await runVerity(['updates', 'repo-add', '--repo', repo, '--path', 'policies/verity.cedar', policy]));
+    const child = spawn(BIN, ['start', '--data', data, '--port', '0', '--update-interval', '3600'], {
+      env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
+    });
+    try {
+      let err = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (b: Buffer) => {
+          err += b.toString();
+          if (/applied update s\d+/.test(err) && /policies reloaded/.test(err)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`start exited with ${code}: ${err}`)));
+      });
+      assert.equal(await readFile(join(data, 'policies', 'verity.cedar'), 'utf8'), newest);
+    } finally {
+      await stopNode(child);
+    }
   });
 
   it('refuses to sign without the repository passphrase', async () => {
