@@ -142,7 +142,7 @@ export function tufError(e: unknown, step: string): UpdateError {
   const unreachable =
     name === 'DownloadHTTPError' ||
     (e instanceof TypeError && /fetch failed/.test(message)) ||
-    /DownloadHTTPError|fetch failed|ECONNREFUSED/.test(message);
+    /DownloadHTTPError|Failed to download|fetch failed|ECONNREFUSED/.test(message);
   const text = `${name}: ${message}`.replace(/\s+/g, ' ').slice(0, 240);
   return unreachable
     ? new UpdateError(

@@ -90,6 +90,26 @@ describe('TUF conformance cases', () => {
       assert.equal(t['snapshot'], 2);
     }));
 
+  it('test_rollback.py::test_targets_rollback (basic)', () =>
+    withRig(async (r) => {
+      const v1 = (await r.repo.current()).targets;
+      await r.repo.resign(); // targets 2, snapshot 2, timestamp 2
+      await r.updates.check();
+      await r.repo.publishSignedTargets(v1); // targets 1 again, snapshot 3, timestamp 3
+      await refused(r.updates.check(), /version 1 of targets\.json is less than current version 2/);
+      const t = await trustedVersions(r.core);
+      assert.equal(t['snapshot'], 2);
+      assert.equal(t['targets'], 2);
+    }));
+
+  it('test_basic.py::test_snapshot_404', () =>
+    withRig(async (r) => {
+      await r.updates.check();
+      await r.repo.publishTimestamp(2); // names a snapshot 2 that is not published
+      await assert.rejects(r.updates.check(), (e: unknown) => isVerityError(e, 'VERITY_E_UPDATE_UNREACHABLE'));
+      assert.deepEqual(await trustedVersions(r.core), { ...ALL_ONE, timestamp: 2 });
+    }));
+
   it('test_expiration.py::test_timestamp_expired', () =>
     withRig(async (r) => {
       await r.updates.check();
@@ -170,6 +190,23 @@ describe('TUF conformance cases', () => {
         await r.updates.check();
         assert.equal((await trustedVersions(r.core))['root'], 1 + c.steps.length);
       }, c.init));
+
+  // test_updater_key_rotations.py::test_non_root_rotations: each non-root role's keys replaced
+  // (a new root names them), then a 2-of-3 threshold for each; the client follows every step.
+  it('test_updater_key_rotations.py::test_non_root_rotations', () =>
+    withRig(async (r) => {
+      await r.updates.check();
+      for (const role of ['timestamp', 'snapshot', 'targets'] as const) {
+        const [old] = (await r.repo.root()).signed.roles[role]?.keyIDs ?? [];
+        await r.repo.rotateKeys(role, { remove: [old as string], add: 1 });
+        await r.updates.check();
+        await r.repo.rotateKeys(role, { add: 2, threshold: 2 });
+        await r.updates.check();
+      }
+      const root = await r.repo.root();
+      assert.equal((await trustedVersions(r.core))['root'], root.signed.version);
+      for (const role of ['timestamp', 'snapshot', 'targets']) assert.equal(root.signed.roles[role]?.threshold, 2);
+    }));
 
   it('test_file_download.py::test_repository_substitutes_target_file', () =>
     withRig(async (r) => {
