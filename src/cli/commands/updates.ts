@@ -4,7 +4,6 @@
  * `rollback`, `status`). docs/updates.md walks through both.
  */
 
-import { readFile } from 'node:fs/promises';
 import { fromUtf8 } from '../../encoding/index.ts';
 import { UpdateError } from '../../errors/index.ts';
 import { ROLES, type Role, TufRepository, Updates } from '../../updates/index.ts';
@@ -190,7 +189,7 @@ const trust: Command = {
   async run({ values }) {
     const url = str(values, 'url').replace(/\/+$/, '');
     const r = await Updates.trust(dataDir(values), {
-      root: new Uint8Array(await readFile(str(values, 'root'))),
+      root: await readInput(str(values, 'root'), 512 * 1024),
       metadataUrl: `${url}/metadata/`,
       targetsUrl: `${url}/targets/`,
       replace: values['replace'] === true,
