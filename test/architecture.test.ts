@@ -48,6 +48,7 @@ const LAYERS: Record<string, number> = {
   tally: 4,
   oscal: 7.5,
   embedded: 7,
+  updates: 7,
   server: 8,
   sdk: 8,
   cli: 9,

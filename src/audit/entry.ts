@@ -81,6 +81,8 @@ export const AUDIT_ACTIONS = [
   'governance.cancel',
   'governance.enact',
   'compliance.assess',
+  'update.apply',
+  'update.rollback',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

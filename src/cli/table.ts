@@ -5,6 +5,7 @@ import { anonymize } from './commands/anonymize.ts';
 import { consent } from './commands/consent.ts';
 import { deid } from './commands/deid.ts';
 import { did } from './commands/did.ts';
+import { doctorGroup } from './commands/doctor.ts';
 import { dp } from './commands/dp.ts';
 import { fpe } from './commands/fpe.ts';
 import { compliance, governance } from './commands/governance.ts';
@@ -25,6 +26,7 @@ import { sessions } from './commands/sessions.ts';
 import { subjects } from './commands/subjects.ts';
 import { tokens } from './commands/tokens.ts';
 import { types } from './commands/types.ts';
+import { updates } from './commands/updates.ts';
 import { vc } from './commands/vc.ts';
 import { witness } from './commands/witness.ts';
 
@@ -58,6 +60,8 @@ export const GROUPS: readonly Group[] = [
   risk,
   did,
   vc,
+  updates,
+  doctorGroup,
 ];
 
 /** Printed under `verity help`. */

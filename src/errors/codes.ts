@@ -155,6 +155,15 @@ export const ERROR_CODES = {
   VERITY_E_GOVERNANCE_ALREADY_VOTED: { status: 409, area: 'governance' },
   VERITY_E_GOVERNANCE_TIMELOCK: { status: 409, area: 'governance' },
   VERITY_E_GOVERNANCE_TALLY_INVALID: { status: 422, area: 'governance' },
+  // updates and patches (FGMV-46 7.3.5)
+  VERITY_E_UPDATE_REPOSITORY: { status: 400, area: 'updates' },
+  VERITY_E_UPDATE_NOT_CONFIGURED: { status: 409, area: 'updates' },
+  VERITY_E_UPDATE_REFUSED: { status: 422, area: 'updates' },
+  VERITY_E_UPDATE_UNREACHABLE: { status: 503, area: 'updates' },
+  VERITY_E_UPDATE_CONTENT_INVALID: { status: 422, area: 'updates' },
+  VERITY_E_UPDATE_NO_PREVIOUS: { status: 409, area: 'updates' },
+  VERITY_E_UPDATE_BUSY: { status: 409, area: 'updates' },
+  VERITY_E_UPDATE_ADVISORIES_INVALID: { status: 400, area: 'updates' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

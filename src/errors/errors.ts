@@ -82,3 +82,5 @@ export function isVerityError(e: unknown, code?: ErrorCode): e is VerityError {
 export class DidError extends VerityError {}
 /** Verifiable credentials: invalid SD-JWTs and key binding, refused issuers, revoked credentials. */
 export class CredentialError extends VerityError {}
+/** Updates and patches: TUF repositories, refused or unreachable updates, their content, advisories. */
+export class UpdateError extends VerityError {}

@@ -16,6 +16,7 @@ export {
   RetentionError,
   RightsError,
   StoreError,
+  UpdateError,
   VaultError,
   VerityError,
   WitnessError,

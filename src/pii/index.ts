@@ -1,3 +1,4 @@
+export { parseDictionaryFile } from './dictionaries.ts';
 export type { EvaluationReport, LabeledExample, TypeScore } from './evaluate.ts';
 export { evaluate } from './evaluate.ts';
 export type { Replacer } from './operators.ts';

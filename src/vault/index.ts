@@ -4,7 +4,7 @@ export { SUBJECT_INDEX_KEY } from './keyring.ts';
 export type { Classification, Provenance, ProvenanceSignature, RecordMeta, Sensitivity } from './model.ts';
 export { TRANSITIONS } from './model.ts';
 export type { ListDecision, ReadResult, RecordFacts, RecordProof } from './read.ts';
-export { GENERIC_SCHEMA_ID } from './schemas.ts';
+export { GENERIC_SCHEMA_ID, SchemaCompiler } from './schemas.ts';
 export type { GuardianshipEvidence } from './subjects.ts';
 export { GUARDIANSHIP_EVIDENCE } from './subjects.ts';
 export { Vault } from './vault.ts';

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import type { KeySecret } from '../../keys/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
+import { Updates } from '../../updates/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { DATA, dataDir, int, list, type Opened, opt, secretFromEnv, shellPath } from '../common.ts';
 import {
@@ -142,12 +143,19 @@ const start: Command = {
   options: {
     ...DATA,
     'sweep-interval': { type: 'string', value: 'S', help: 'seconds between retention sweeps (default 60)' },
+    'update-interval': {
+      type: 'string',
+      value: 'S',
+      help: 'apply verified updates from the trusted repository at start and every S seconds (`verity updates trust`)',
+    },
     ...HTTP_OPTIONS,
     ...WITNESS_OPTIONS,
     ...KEY_PROCESS_OPTION,
   },
   async run({ values }) {
     const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
+    const updateEvery = int(values, 'update-interval', false);
+    if (updateEvery !== undefined && updateEvery < 60) usage('--update-interval takes 60 seconds or more', 'start');
     const { v, dir, size, server } = await open(values, true);
     await out(
       [
@@ -174,13 +182,41 @@ const start: Command = {
     };
     await sweep();
     const timer = setInterval(() => void sweep(), interval);
+    const updates = startUpdates(updateEvery, v, dir);
     await waitForSignal();
     clearInterval(timer);
+    if (updates !== undefined) clearInterval(updates);
     await server.close();
     await v.close();
     return 0;
   },
 };
+
+/**
+ * With `--update-interval S`: `verity updates apply` at start and every S seconds (D156). A refused
+ * or unreachable update is reported and changes nothing; an applied one reaches the server through
+ * DIR/policies (reloaded on change) and the store's schemas.
+ */
+function startUpdates(seconds: number | undefined, v: Opened, dir: string): NodeJS.Timeout | undefined {
+  if (seconds === undefined) return undefined;
+  const updates = new Updates({ dir, log: v.log, vault: v.vault, store: v.store, actor: 'operator:updates' });
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const r = await updates.apply();
+      if (r.applied)
+        process.stderr.write(`verity: applied update ${r.set} (${r.targets} target(s), log entry ${r.logIndex})\n`);
+    } catch (e) {
+      process.stderr.write(`verity: update not applied: ${(e as Error).message}\n`);
+    } finally {
+      running = false;
+    }
+  };
+  void run();
+  return setInterval(() => void run(), seconds * 1000);
+}
 
 export const serveGroup: Group = { name: 'serve', summary: 'the HTTP API', commands: [serve] };
 export const startGroup: Group = { name: 'start', summary: 'the embedded store, served', commands: [start] };
