@@ -143,6 +143,9 @@ function isLetter(c: number): boolean {
  * top 16 bits and the word's 16 flag bits (a compact table stays in cache). The slot index comes
  * from the hash's low bits, so a match checks over 30 bits of the hash. 0 marks an empty slot.
  */
+/** Entries of the flag table's cache of recent words (a power of two). */
+const RECENT = 4096;
+
 class FlagTable {
   private readonly slots: Int32Array;
   private readonly mask: number;
@@ -158,16 +161,33 @@ class FlagTable {
       this.slots[i] = tag | ((this.slots[i] as number) & 0xffff) | f;
     }
   }
+  /**
+   * The flags of recent words by hash, direct-mapped (a few kilobytes in the fastest cache): the
+   * table itself is over a megabyte, and the words of chat repeat (the, you, lol): most lookups
+   * end here instead of in a cache miss. -1 marks an empty entry.
+   */
+  private readonly recentHash = new Int32Array(RECENT);
+  private readonly recentFlags = new Int32Array(RECENT).fill(-1);
   get(h: number): number {
+    const r = (h ^ (h >>> 16)) & (RECENT - 1);
+    const seen = this.recentFlags[r] as number;
+    if (seen >= 0 && this.recentHash[r] === (h | 0)) return seen;
     const tag = (h & 0xffff0000) | 0 || 0x10000;
     const slots = this.slots;
     let i = (h ^ (h >>> 13)) & this.mask;
+    let f = 0;
     for (;;) {
       const v = slots[i] as number;
-      if (v === 0) return 0;
-      if ((v & ~0xffff) === tag) return v & 0xffff;
+      if (v === 0) break;
+      if ((v & ~0xffff) === tag) {
+        f = v & 0xffff;
+        break;
+      }
       i = (i + 1) & this.mask;
     }
+    this.recentHash[r] = h;
+    this.recentFlags[r] = f;
+    return f;
   }
 }
 
