@@ -67,11 +67,13 @@ const CUE_CLASSES: readonly (readonly [number, string])[] = [
   ],
   [
     P_AFTER,
-    'said says say told asked wants wanted joined left sent paid carried wrote writes replied called texted thinks thought is was will would has had just can could did does got gets plays played streams sagt sagte meinte schrieb hat ist will kommt dit a écrit veut est dice dijo escribió quiere está es diz disse escreveu quer está é',
+    'said says say told asked wants wanted joined left sent paid carried wrote writes replied called texted thinks thought is was will would has had just can could did does got gets plays played streams sagt sagte meinte schrieb hat ist will kommt dit a écrit veut est dice dijo escribió quiere está es diz disse escreveu quer está é ' +
+      // What two people do (the verb after a pair: Anna und Jonas kommen, Léa et Hugo sont partis).
+      'are were have went kommen sind haben waren gehen sont ont étaient vont viennent están fueron tienen são estão foram vão têm',
   ],
   [
     L_BEFORE,
-    'in at from near to into around outside live lives living lived moved move moving born based located visiting visit trip flying fly flew drove driving aus nach bei wohne wohnt lebe lebt nahe à au aux en vers près habite vis vit né née desde hacia cerca vivo vive nací nacido nacida em no na do da perto moro mora nasci nascido nascida',
+    'in at from frm near to into around outside live lives living lived moved move moving born based located visiting visit trip flying fly flew drove driving aus nach bei wohne wohnt lebe lebt nahe à au aux en vers près habite vis vit né née desde hacia cerca vivo vive nací nacido nacida em no na do da perto moro mora nasci nascido nascida',
   ],
   [CONJ, 'and und et y e & or oder ou o plus'],
   [
@@ -717,6 +719,23 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
         words++;
         continue;
       }
+      // Over a middle initial the tagger left out (U., I., A.: letters that are words of chat too),
+      // between two words tagged alike: Rowan U. Marchbanks.
+      if (
+        y === 1 &&
+        next + 1 < t.n &&
+        tagBuf[next] === 0 &&
+        tagBuf[next + 1] === y &&
+        initial(text, t, next) &&
+        joinable(text, t, end, next) &&
+        joinable(text, t, next, next + 1)
+      ) {
+        end = next + 1;
+        margin = Math.min(margin, marginBuf[next + 1] as number);
+        total += marginBuf[next + 1] as number;
+        words++;
+        continue;
+      }
       // Over one particle: both sides tagged alike.
       if (
         next + 1 < t.n &&
@@ -790,15 +809,16 @@ function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void
     // Walk left over "A, B and" as long as the list goes on.
     // A pair in lower case is a list of people when what follows it is what people do.
     const doing = j + 1 < t.n && ((t.flags[j + 1] as number) & (P_AFTER | STRONG)) !== 0 && t.gap[j + 1] === 0;
+    // A word the tagger already took for a person, with too small a margin, joins the list too.
     let r = j;
     while (r >= 2) {
       const k = r - 2;
-      if (tags[k] !== 0 || !(t.shape[k] === 1 || (t.shape[k] === 0 && doing))) break;
+      if (tags[k] === 2 || !(t.shape[k] === 1 || (t.shape[k] === 0 && doing))) break;
       const f = t.flags[k] as number;
       if ((f & (COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L | PLACE)) !== 0) break;
       if (((t.flags[r - 1] as number) & CONJ) === 0 || t.shape[r - 1] !== 0 || t.gap[r] !== 0) break;
+      margins[k] = tags[k] === 1 ? Math.max(margins[k] as number, margins[r] as number) : (margins[r] as number);
       tags[k] = 1;
-      margins[k] = margins[r] as number;
       r = k;
     }
   }
