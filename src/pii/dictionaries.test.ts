@@ -29,6 +29,8 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
     // A recognizer changed on purpose changes it too: then record the new digest, and the
     // precision and recall floor in pii.test.ts must still hold. Recorded again for issue 14 (the
     // tagger of D100 and the wider structured recognizers): the same 2,504 findings, some scores moved.
+    // Again for street addresses as one place (D140) and the classes of D142-D143, retrained: the
+    // same count, street addresses scored 0.95 as one span.
     const rows = readFileSync(join(ROOT, 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -37,7 +39,7 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
     assert.equal(found.flat().length, 2504);
     assert.equal(
       createHash('sha256').update(JSON.stringify(found)).digest('hex'),
-      '486165f8e5f59f41d894551f9bfe75db417ccc230e31f0507476b80c16de158e',
+      '977f8871812f74cccce69fbbfbd0d55e9074915de66b31db940e45a9b7337ded',
     );
   });
 

@@ -1,5 +1,6 @@
 // Person names and places: runs of capitalized words, judged by the name and place dictionaries
 // (dictionaries.ts) and by the words around them.
+import { addresses } from './addresses.ts';
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './recognizers.ts';
 import { FLAGS, letterAt, type TaggedSpan, type Tokens, taggedSpans, tokenize, upperAt, wordFlags } from './tagger.ts';
@@ -313,6 +314,8 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
     if (t !== undefined) emit(t, start, end, score);
   };
   const tokens = tokenize(text);
+  // Street addresses first, as one place each: the rules and the tagger see their pieces.
+  addresses(text, tokens, emit, claimed);
   const spans = taggedSpans(text, tokens);
   capitalRuns(text, checked, claimed, spans, tokens);
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
@@ -380,6 +383,8 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
     }
   }
   if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
+  if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
+  if (type === 'LOCATION' && loot(text, start, end)) return undefined;
   if (type === 'PERSON') {
     // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
     const lead = text.slice(Math.max(0, start - 40), start);
@@ -389,6 +394,45 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
   }
   return type;
 }
+
+/** Teams of a company in five languages: someone "in billing" is a person there, no place. */
+const DEPARTMENT =
+  /^ (?:in|from|at|of|im|in der|aus der|de|du|au|en|em|no|na|do|da|del) (?:the |der |la |le |el |o |a )?(?:billing|payments?|support|sales|accounts?|accounting|finance|shipping|logistics|legal|compliance|security|marketing|hr|engineering|returns|refunds|fraud|risk|operations|ops|onboarding|customer service|customer care|helpdesk|help desk|buchhaltung|vertrieb|kundendienst|kundenservice|versand|rechtsabteilung|zahlungen|facturation|comptabilité|paiements|service client|expédition|juridique|facturación|pagos|soporte|ventas|contabilidad|envíos|atención al cliente|cobrança|faturamento|pagamentos|suporte|vendas|financeiro|expedição|atendimento)(?![\p{L}])/iu;
+/** Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X". */
+const HANDED =
+  /(?:^|[^\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado) (?:from|to|by|von|an|à|par|por|a|para|de|pelo|pela) $/iu;
+
+/**
+ * Whether a place is a person by what is said around it (D142): the words after put it in a
+ * company's team (X in billing), or work is handed to or from it (forwarded from X) and the span
+ * is not a place every word of which the dictionaries know.
+ */
+function handedOver(text: string, start: number, end: number): boolean {
+  if (DEPARTMENT.test(text.slice(end, end + 32))) return true;
+  if (!HANDED.test(text.slice(Math.max(0, start - 40), start))) return false;
+  return text
+    .slice(start, end)
+    .split(/[ ,]+/)
+    .some((w) => w !== '' && (wordFlags(bare(w)) & FLAGS.PLACE) === 0);
+}
+
+/** What game items do and what players do to them (the X drops, looted the X). */
+const ITEM_AFTER = /^ (?:drops|dropped|dropping|spawns|procs|stacks|droppt|dropa|dropou|dropea|dropeó)(?![\p{L}])/iu;
+const ITEM_BEFORE =
+  /(?:^|[^\p{L}])(?:dropped|looted|farmed|crafted|equipped|rolled|upgraded|enchanted|traded|gedroppt|gelootet|looté|dropeé|dropei) the $/iu;
+
+/**
+ * Whether a place after "the" is a game item named after one (D143): the Sierra Nevada drops from
+ * the boss, looted the Kilimanjaro. Places with "the" (the Netherlands) are not what drops.
+ */
+function loot(text: string, start: number, end: number): boolean {
+  const lead = text.slice(Math.max(0, start - 24), start);
+  if (!/(?:^|[^\p{L}])the $/iu.test(lead)) return false;
+  return ITEM_AFTER.test(text.slice(end, end + 12)) || ITEM_BEFORE.test(lead);
+}
+
+/** Object pronouns of the five languages (us, me, them, uns, nous, nos, nós). */
+const OBJECTS = new Set('us me him her them uns mich dich ihn sie nous moi lui les nos me los las nós eles'.split(' '));
 
 /**
  * Whether the span is one side of a title made of two capitalized words and a conjunction
@@ -412,11 +456,17 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
     if (m === null) return false;
     pairEnd = end + m[0].length;
   }
-  // A given name on either side makes it a pair of people (Marigold and Eamon).
+  // Given names on both sides make it a pair of people (Marigold and Eamon); one given name is not
+  // enough, titles are made of plain words some people are named after (Rock and Stone fan).
   const pair = text.slice(prevEnd >= 0 ? Math.max(0, prevEnd - 30) : start, pairEnd);
-  for (const w of pair.split(/[^\p{L}'’-]+/u)) if (w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0) return false;
-  const next = /^ (\p{Ll}[\p{L}'’-]*)/u.exec(text.slice(pairEnd, pairEnd + 30));
+  const sides = pair.split(/ (?:and|und|et|y|e|&) /u);
+  const given = (side: string | undefined) =>
+    side !== undefined && side.split(/[^\p{L}'’-]+/u).some((w) => w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0);
+  if (sides.length === 2 && given(sides[0]) && given(sides[1])) return false;
+  const next = /^ (\p{Ll}[\p{L}'’-]*)(?: (\p{L}+))?/u.exec(text.slice(pairEnd, pairEnd + 40));
   if (next === null) return false;
+  // A word done to someone after it is a verb, misspelt or not (carrid us, trug uns): people.
+  if (next[2] !== undefined && OBJECTS.has(next[2].toLowerCase())) return false;
   const f = wordFlags(next[1] as string);
   return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
 }

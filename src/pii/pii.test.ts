@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { countrySpecs, isValidIBAN } from 'ibantools';
 import { getCountries, getCountryCallingCode, isPossiblePhoneNumber } from 'libphonenumber-js';
 import { isVerityError } from '../errors/index.ts';
 import {
@@ -17,7 +18,7 @@ import {
   redact,
   scan,
 } from './index.ts';
-import { phonePossible, typedCue } from './recognizers.ts';
+import { ibanChecksumValid, ibanFormatValid, phonePossible, typedCue } from './recognizers.ts';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
   .trim()
@@ -92,6 +93,9 @@ describe('PII detection', () => {
           while (!luhnValid(`${body}${check}`)) check++;
           const number = `${body}${check}`;
           const written = sep === '' ? number : (number.match(/.{4}/g) as string[]).join(sep);
+          // The checksum reads the digits only, grouped or not.
+          assert.ok(luhnValid(written));
+          assert.ok(!luhnValid(`${written.slice(0, -1)}${(check + 1) % 10}`));
           const text = `paid with ${written} yesterday`;
           assert.deepEqual(types(text), [['CREDIT_CARD', written]]);
         },
@@ -273,5 +277,51 @@ describe('PII detection', () => {
         ],
       },
     );
+  });
+
+  it('judges an IBAN with a right checksum exactly as ibantools does (its formats compiled once)', () => {
+    const countries = Object.keys(countrySpecs);
+    const mod97 = (s: string) => {
+      let rest = 0;
+      for (const c of s) rest = (rest * (c <= '9' ? 10 : 100) + Number.parseInt(c, 36)) % 97;
+      return rest;
+    };
+    const checked: string[] = [];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...countries),
+        fc.array(fc.constantFrom(...'0123456789012345678901234567890123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'), {
+          minLength: 10,
+          maxLength: 32,
+        }),
+        fc.integer({ min: -1, max: 1 }),
+        fc.constantFrom('right', '00', '01', '99'),
+        (country, chars, slack, digits) => {
+          // The country's length (or one off), and check digits that make the ISO 7064 sum right
+          // (or the three two-digit values that can never be the computed ones).
+          const length = (countrySpecs[country]?.chars ?? 20) - 4 + slack;
+          const bban = chars.join('').padEnd(length, '0').slice(0, Math.max(1, length));
+          const check = digits === 'right' ? String(98 - mod97(`${bban}${country}00`)).padStart(2, '0') : digits;
+          const iban = `${country}${check}${bban}`;
+          if (!ibanChecksumValid(iban)) return;
+          checked.push(iban);
+          assert.equal(ibanFormatValid(iban), isValidIBAN(iban), iban);
+        },
+      ),
+      { numRuns: 5000, examples: [['DE', [...'370400440532013000'], 0, 'right']] },
+    );
+    assert.ok(checked.some((i) => isValidIBAN(i)) && checked.some((i) => !isValidIBAN(i)));
+    // Check digits 99, 00 and 01 pass ISO 7064 where 02, 97 and 98 do, yet ibantools refuses them.
+    const other: Record<string, string> = { '02': '99', '97': '00', '98': '01' };
+    const seen = new Set<string>();
+    for (let account = 0; seen.size < 3; account++) {
+      const bban = `37040044${String(account).padStart(10, '0')}`;
+      const check = String(98 - mod97(`${bban}DE00`)).padStart(2, '0');
+      const alt = other[check];
+      if (alt === undefined || seen.has(check)) continue;
+      seen.add(check);
+      assert.ok(isValidIBAN(`DE${check}${bban}`) && ibanChecksumValid(`DE${alt}${bban}`));
+      assert.equal(ibanFormatValid(`DE${alt}${bban}`), false, `DE${alt}${bban}`);
+    }
   });
 });

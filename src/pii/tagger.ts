@@ -67,11 +67,13 @@ const CUE_CLASSES: readonly (readonly [number, string])[] = [
   ],
   [
     P_AFTER,
-    'said says say told asked wants wanted joined left sent paid carried wrote writes replied called texted thinks thought is was will would has had just can could did does got gets plays played streams sagt sagte meinte schrieb hat ist will kommt dit a écrit veut est dice dijo escribió quiere está es diz disse escreveu quer está é',
+    'said says say told asked wants wanted joined left sent paid carried wrote writes replied called texted thinks thought is was will would has had just can could did does got gets plays played streams sagt sagte meinte schrieb hat ist will kommt dit a écrit veut est dice dijo escribió quiere está es diz disse escreveu quer está é ' +
+      // What two people do (the verb after a pair: Anna und Jonas kommen, Léa et Hugo sont partis).
+      'are were have went kommen sind haben waren gehen sont ont étaient vont viennent están fueron tienen são estão foram vão têm',
   ],
   [
     L_BEFORE,
-    'in at from near to into around outside live lives living lived moved move moving born based located visiting visit trip flying fly flew drove driving aus nach bei wohne wohnt lebe lebt nahe à au aux en vers près habite vis vit né née desde hacia cerca vivo vive nací nacido nacida em no na do da perto moro mora nasci nascido nascida',
+    'in at from frm near to into around outside live lives living lived moved move moving born based located visiting visit trip flying fly flew drove driving aus nach bei wohne wohnt lebe lebt nahe à au aux en vers près habite vis vit né née desde hacia cerca vivo vive nací nacido nacida em no na do da perto moro mora nasci nascido nascida',
   ],
   [CONJ, 'and und et y e & or oder ou o plus'],
   [
@@ -143,6 +145,9 @@ function isLetter(c: number): boolean {
  * top 16 bits and the word's 16 flag bits (a compact table stays in cache). The slot index comes
  * from the hash's low bits, so a match checks over 30 bits of the hash. 0 marks an empty slot.
  */
+/** Entries of the flag table's cache of recent words (a power of two). */
+const RECENT = 4096;
+
 class FlagTable {
   private readonly slots: Int32Array;
   private readonly mask: number;
@@ -158,16 +163,33 @@ class FlagTable {
       this.slots[i] = tag | ((this.slots[i] as number) & 0xffff) | f;
     }
   }
+  /**
+   * The flags of recent words by hash, direct-mapped (a few kilobytes in the fastest cache): the
+   * table itself is over a megabyte, and the words of chat repeat (the, you, lol): most lookups
+   * end here instead of in a cache miss. -1 marks an empty entry.
+   */
+  private readonly recentHash = new Int32Array(RECENT);
+  private readonly recentFlags = new Int32Array(RECENT).fill(-1);
   get(h: number): number {
+    const r = (h ^ (h >>> 16)) & (RECENT - 1);
+    const seen = this.recentFlags[r] as number;
+    if (seen >= 0 && this.recentHash[r] === (h | 0)) return seen;
     const tag = (h & 0xffff0000) | 0 || 0x10000;
     const slots = this.slots;
     let i = (h ^ (h >>> 13)) & this.mask;
+    let f = 0;
     for (;;) {
       const v = slots[i] as number;
-      if (v === 0) return 0;
-      if ((v & ~0xffff) === tag) return v & 0xffff;
+      if (v === 0) break;
+      if ((v & ~0xffff) === tag) {
+        f = v & 0xffff;
+        break;
+      }
       i = (i + 1) & this.mask;
     }
+    this.recentHash[r] = h;
+    this.recentFlags[r] = f;
+    return f;
   }
 }
 
@@ -697,6 +719,23 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
         words++;
         continue;
       }
+      // Over a middle initial the tagger left out (U., I., A.: letters that are words of chat too),
+      // between two words tagged alike: Rowan U. Marchbanks.
+      if (
+        y === 1 &&
+        next + 1 < t.n &&
+        tagBuf[next] === 0 &&
+        tagBuf[next + 1] === y &&
+        initial(text, t, next) &&
+        joinable(text, t, end, next) &&
+        joinable(text, t, next, next + 1)
+      ) {
+        end = next + 1;
+        margin = Math.min(margin, marginBuf[next + 1] as number);
+        total += marginBuf[next + 1] as number;
+        words++;
+        continue;
+      }
       // Over one particle: both sides tagged alike.
       if (
         next + 1 < t.n &&
@@ -770,15 +809,16 @@ function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void
     // Walk left over "A, B and" as long as the list goes on.
     // A pair in lower case is a list of people when what follows it is what people do.
     const doing = j + 1 < t.n && ((t.flags[j + 1] as number) & (P_AFTER | STRONG)) !== 0 && t.gap[j + 1] === 0;
+    // A word the tagger already took for a person, with too small a margin, joins the list too.
     let r = j;
     while (r >= 2) {
       const k = r - 2;
-      if (tags[k] !== 0 || !(t.shape[k] === 1 || (t.shape[k] === 0 && doing))) break;
+      if (tags[k] === 2 || !(t.shape[k] === 1 || (t.shape[k] === 0 && doing))) break;
       const f = t.flags[k] as number;
       if ((f & (COMMON | GAME | AMBIG | P_BEFORE | L_BEFORE | LABEL_P | LABEL_L | PLACE)) !== 0) break;
       if (((t.flags[r - 1] as number) & CONJ) === 0 || t.shape[r - 1] !== 0 || t.gap[r] !== 0) break;
+      margins[k] = tags[k] === 1 ? Math.max(margins[k] as number, margins[r] as number) : (margins[r] as number);
       tags[k] = 1;
-      margins[k] = margins[r] as number;
       r = k;
     }
   }
