@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from './env.ts';
+
+const run = promisify(execFile);
+
+/** Where Debian (and most distributions) install SoftHSM2's PKCS#11 module. */
+export const SOFTHSM_MODULE =
+  [
+    '/usr/lib/softhsm/libsofthsm2.so',
+    '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
+    '/usr/lib64/pkcs11/libsofthsm2.so',
+  ].find((p) => existsSync(p)) ?? '/usr/lib/softhsm/libsofthsm2.so';
+
+export const TEST_PIN = '1234-test-pin';
+
+export interface SoftHsm {
+  readonly dir: string;
+  readonly module: string;
+  /** Initializes a new token in a free slot; its user PIN is `pin`. */
+  initToken(label: string, pin?: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A SoftHSM2 of its own for one test file: a temporary token directory and configuration, named by
+ * SOFTHSM2_CONF for this process and the softhsm2-util it runs (never the system's token directory).
+ * SoftHSM2 reads the configuration when the module initializes, which Verity does when the first
+ * key store on it opens; so one test file has one SoftHSM2.
+ */
+export async function softHsm(): Promise<SoftHsm> {
+  const { dir, cleanup } = await tempDir('verity-softhsm-');
+  const tokens = join(dir, 'tokens');
+  await mkdir(tokens, { mode: 0o700 });
+  const conf = join(dir, 'softhsm2.conf');
+  await writeFile(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  process.env['SOFTHSM2_CONF'] = conf;
+  return {
+    dir,
+    module: SOFTHSM_MODULE,
+    async initToken(label, pin = TEST_PIN) {
+      await run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], {
+        env: { ...process.env, SOFTHSM2_CONF: conf },
+      });
+    },
+    cleanup,
+  };
+}
+
+type P11 = typeof import('pkcs11js');
+
+/**
+ * Runs `fn` in a session of its own on the token, logged in as the user, through the PKCS#11
+ * module directly: for tests that look at what a key store left in the token. Call it while no
+ * key store is open on the module (PKCS#11 initializes once per process).
+ */
+export function withToken<T>(
+  module: string,
+  label: string,
+  pin: string,
+  fn: (mod: InstanceType<P11['PKCS11']>, session: Buffer, p11: P11) => T,
+): T {
+  const p11 = createRequire(import.meta.url)('pkcs11js') as P11;
+  const mod = new p11.PKCS11();
+  mod.load(module);
+  mod.C_Initialize();
+  try {
+    const slot = mod.C_GetSlotList(true).find((s) => mod.C_GetTokenInfo(s).label.trimEnd() === label);
+    if (slot === undefined) throw new Error(`no token ${label}`);
+    const session = mod.C_OpenSession(slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION);
+    mod.C_Login(session, p11.CKU_USER, pin);
+    try {
+      return fn(mod, session, p11);
+    } finally {
+      mod.C_CloseSession(session);
+    }
+  } finally {
+    mod.C_Finalize();
+    mod.close();
+  }
+}
+
+/** Labels of the token objects of class `cls` (CKO_*). */
+export function labels(mod: InstanceType<P11['PKCS11']>, session: Buffer, p11: P11, cls: number): string[] {
+  mod.C_FindObjectsInit(session, [{ type: p11.CKA_CLASS, value: cls }]);
+  const hs = mod.C_FindObjects(session, 10_000);
+  mod.C_FindObjectsFinal(session);
+  return hs.map((h) => String(mod.C_GetAttributeValue(session, h, [{ type: p11.CKA_LABEL }])[0]?.value ?? '')).sort();
+}
