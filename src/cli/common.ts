@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
+import { openDataDir, openDataDirReadOnly, readDataConfig, type StoreSecret } from '../embedded/index.ts';
 import { fromBase64, fromHex, fromUtf8 } from '../encoding/index.ts';
 import { KeyError } from '../errors/index.ts';
 import type { KeySecret } from '../keys/index.ts';
@@ -124,6 +124,27 @@ export async function secretFromEnv(dir?: string): Promise<KeySecret> {
   );
 }
 
+/**
+ * The PIN of an HSM key store, from VERITY_HSM_PIN or the file VERITY_HSM_PIN_FILE names (one
+ * line); never from the command line, and never printed.
+ */
+export async function pinFromEnv(): Promise<{ pin: string }> {
+  const env = process.env;
+  if (env['VERITY_HSM_PIN'] !== undefined && env['VERITY_HSM_PIN'] !== '') return { pin: env['VERITY_HSM_PIN'] };
+  if (env['VERITY_HSM_PIN_FILE']) {
+    const pin = fromUtf8(await readInput(env['VERITY_HSM_PIN_FILE'], 1024), 'PIN file').replace(/\r?\n$/, '');
+    if (pin === '') throw new KeyError('VERITY_E_HSM_PIN', 'the file named by VERITY_HSM_PIN_FILE is empty');
+    return { pin };
+  }
+  throw new KeyError('VERITY_E_HSM_PIN', 'this key store is in an HSM: set VERITY_HSM_PIN or VERITY_HSM_PIN_FILE');
+}
+
+/** The secret that opens the key store of data directory `dir`: a PIN for an HSM, otherwise the key file's secret. */
+export async function storeSecretFor(dir: string): Promise<StoreSecret> {
+  const kind = existsSync(join(dir, 'verity.json')) ? (await readDataConfig(dir)).keystore.kind : 'software';
+  return kind === 'pkcs11' ? pinFromEnv() : secretFromEnv(dir);
+}
+
 /** Remote options of the record commands: through a server, with reads verified. */
 export const REMOTE: Readonly<Record<string, OptionSpec>> = {
   url: { type: 'string', value: 'URL', help: 'go through the Verity server at URL instead of a data directory' },
@@ -172,7 +193,7 @@ export type Opened = Awaited<ReturnType<typeof openDataDir>>;
 /** Opens the data directory (with the secret) for the length of `fn`. */
 export async function withVerity<T>(v: Values, fn: (x: Opened) => Promise<T>): Promise<T> {
   const dir = dataDir(v);
-  const verity = await openDataDir(dir, { secret: await secretFromEnv(dir) });
+  const verity = await openDataDir(dir, { secret: await storeSecretFor(dir) });
   try {
     return await fn(verity);
   } finally {

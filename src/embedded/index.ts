@@ -1,10 +1,11 @@
-export type { DataConfig, InitOptions, OpenOptions } from './data-dir.ts';
+export type { DataConfig, HsmConfig, InitOptions, OpenOptions, StoreSecret } from './data-dir.ts';
 export {
   DATA_FORMAT,
   dataDirPrivacyPolicy,
   defaultPrivacyPolicyText,
   openDataDir,
   openDataDirReadOnly,
+  openKeyStore,
   openPrivacy,
   PRIVACY_POLICY_FILE,
   readDataConfig,

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { type Command, type Group, usage, type Values } from '../command.ts';
-import { DATA, dataDir, int, list, type Opened, opt, secretFromEnv, shellPath } from '../common.ts';
+import { DATA, dataDir, int, list, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
 import {
   corsFrom,
   HTTP_OPTIONS,
@@ -36,7 +36,7 @@ async function open(
     usage('--signin-record-types takes record types separated by commas, e.g. profile,inventory');
   const passkeys = await passkeysFrom(values);
   const dir = dataDir(values);
-  const secret = await secretFromEnv(dir);
+  const secret = await storeSecretFor(dir);
   if (create && !existsSync(join(dir, 'verity.json'))) {
     await initDataDir(dir, { secret });
     process.stderr.write(`verity: created a new embedded store in ${dir}\n`);
