@@ -3,72 +3,30 @@
 // crypto-shredding that holds even against a full copy of the data directory made before it,
 // since no key of any kind is in the data directory or beside it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { tempDir } from './helpers/env.ts';
-import { type SoftHsm, softHsm, TEST_PIN } from './helpers/softhsm.ts';
+import { describe, it } from 'node:test';
+import { type CliRun, errorOf, hsmFixture, ok, TEST_PIN, verityCli } from './helpers/softhsm.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 const TOKEN = 'verity-data';
+const f = hsmFixture(TOKEN);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** The CLI with the token's PIN from a file (or as `env` says) and no other Verity secret. */
+function verity(args: string[], env: Record<string, string> = {}, input = ''): CliRun {
+  return verityCli(args, { VERITY_HSM_PIN_FILE: f.pinFile, ...env }, input);
 }
-
-let hsm: SoftHsm;
-let dir: string;
-let cleanup: () => Promise<void>;
-let pinFile: string;
-before(async () => {
-  hsm = await softHsm();
-  await hsm.initToken(TOKEN);
-  ({ dir, cleanup } = await tempDir());
-  pinFile = join(dir, 'pin');
-  writeFileSync(pinFile, `${TEST_PIN}\n`, { mode: 0o600 });
-});
-after(async () => {
-  await cleanup();
-  await hsm.cleanup();
-});
-
-/** The CLI with the token's PIN from a file and no other Verity secret. */
-function verity(args: string[], env: Record<string, string> = {}, input = ''): Run {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith('VERITY_')) delete e[k];
-  const r = spawnSync(BIN, args, {
-    input,
-    encoding: 'utf8',
-    env: { ...e, VERITY_HSM_PIN_FILE: pinFile, ...env },
-    timeout: 60_000,
-  });
-  // The PIN is never printed, whatever happens.
-  assert.ok(!r.stdout.includes(TEST_PIN) && !r.stderr.includes(TEST_PIN), 'the PIN was printed');
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Run): Run {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r;
-}
-
-const errorOf = (r: Run) =>
-  JSON.parse(r.stderr.trim().split('\n').pop() as string).error as { code: string; message: string };
 
 const PUT = ['records', 'put', '--subject', 'p1', '--type', 'profile', '--purpose', 'service-provision'];
 const GET = ['records', 'get', '--purpose', 'service-provision'];
 
 describe('data directory with an HSM key store', () => {
   it('init keeps every key in the token: verity.json names the module and token, no key file is made', () => {
-    const data = join(dir, 'init', 'data');
+    const data = join(f.dir, 'init', 'data');
     const made = JSON.parse(
-      ok(verity(['init', '--data', data, '--hsm-module', hsm.module, '--hsm-token', TOKEN])).stdout,
+      ok(verity(['init', '--data', data, '--hsm-module', f.hsm.module, '--hsm-token', TOKEN])).stdout,
     );
     assert.equal(made.keystore.kind, 'pkcs11');
-    assert.deepEqual(readdirSync(join(dir, 'init')), ['data']);
+    assert.deepEqual(readdirSync(join(f.dir, 'init')), ['data']);
     const config = JSON.parse(readFileSync(join(data, 'verity.json'), 'utf8'));
     assert.deepEqual(Object.keys(config.keystore).sort(), ['kind', 'module', 'namespace', 'token']);
     assert.match(config.keystore.namespace, /^verity-[0-9a-f]{12}$/);
@@ -89,20 +47,20 @@ describe('data directory with an HSM key store', () => {
     assert.equal(errorOf(verity([...GET, '--data', data, id])).code, 'VERITY_E_HSM_TOKEN_NOT_FOUND');
     writeFileSync(join(data, 'verity.json'), JSON.stringify(config));
     // Half an HSM configuration is a usage error.
-    const half = verity(['init', '--data', join(dir, 'init', 'other'), '--hsm-token', TOKEN]);
+    const half = verity(['init', '--data', join(f.dir, 'init', 'other'), '--hsm-token', TOKEN]);
     assert.equal(half.code, 2);
   });
 
   it('a full copy of the data directory made before a shred cannot decrypt the shredded subject', () => {
-    const data = join(dir, 'shred', 'data');
-    ok(verity(['init', '--data', data, '--hsm-module', hsm.module, '--hsm-token', TOKEN]));
+    const data = join(f.dir, 'shred', 'data');
+    ok(verity(['init', '--data', data, '--hsm-module', f.hsm.module, '--hsm-token', TOKEN]));
     const gone = JSON.parse(ok(verity([...PUT, '--data', data], {}, '{"secret":"bye"}')).stdout).id as string;
     const stays = JSON.parse(
       ok(verity([...PUT.map((a) => (a === 'p1' ? 'p2' : a)), '--data', data], {}, '{"ok":true}')).stdout,
     ).id as string;
     // Everything: the database, its configuration, the policies. With a software key store the
     // key file would have to be copied too; here there is nothing else to copy.
-    const backup = join(dir, 'shred', 'backup');
+    const backup = join(f.dir, 'shred', 'backup');
     cpSync(data, backup, { recursive: true });
     ok(verity([...GET, '--data', backup, gone]));
     ok(verity(['subjects', 'shred', '--data', data, '--subject', 'p1', '--purpose', 'erasure-request']));

@@ -13,3 +13,5 @@ export {
   readPrivacyPolicy,
 } from './data-dir.ts';
 export { initDataDir } from './init.ts';
+export type { MigrateOptions, MigrateResult } from './migrate.ts';
+export { migrateKeyStore } from './migrate.ts';

@@ -78,9 +78,9 @@ describe('PKCS#11 key store in SoftHSM2', () => {
       labels(mod, session, p11, p11.CKO_DATA).filter((l) => l.startsWith('shred/')),
     ]);
     assert.equal(keys.length, 1);
-    assert.match(keys[0] as string, /^shred\/kek\/2\/\d+$/);
+    assert.match(keys[0] as string, /^shred\/kek\/2$/);
     assert.equal(data.length, 1);
-    assert.match(data[0] as string, /^shred\/kek\/1\/\d+$/);
+    assert.match(data[0] as string, /^shred\/kek\/1$/);
     const again = await Pkcs11KeyStore.open(opts('shred'));
     await assert.rejects(again.unwrapKey(w.wrapped, utf8('s')), (e) => isVerityError(e, 'VERITY_E_KEY_DESTROYED'));
     await again.close();

@@ -1,9 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { toBase64 } from '../encoding/index.ts';
+import { toBase64, toBase64Url } from '../encoding/index.ts';
 import { bindAad } from '../envelope/index.ts';
 import { KeyError, quote, type VerityError } from '../errors/index.ts';
-import type { KekInfo, KeyStore, WrappedKey } from './types.ts';
+import type { KekInfo, KeyStore, NamedKeys, WrappedKey } from './types.ts';
 
 type P11 = typeof import('pkcs11js');
 type Module = InstanceType<P11['PKCS11']>;
@@ -83,6 +83,11 @@ function hsmError(e: unknown, what: string): VerityError {
 function checkName(name: string): void {
   if (typeof name !== 'string' || !NAME_RE.test(name))
     throw new RangeError(`key name ${quote(name)} must match ${NAME_RE}`);
+}
+
+/** A fresh message to check an imported key with. */
+function utf8Probe(): Buffer {
+  return Buffer.concat([Buffer.from('verity/key-import-check/v1\n'), randomBytes(16)]);
 }
 
 function sha256(s: string): Buffer {
@@ -172,10 +177,10 @@ interface KekObject {
  * with the KEK version and the subject context as additional authenticated data. Signing keys are
  * Ed25519 (CKM_EDDSA), MAC keys generic secrets used with CKM_SHA256_HMAC.
  *
- * State lives in the token alone, in object labels: `NS/kek/VERSION/CREATED` for a KEK (the
- * highest version is current, the others retired), a data object with the same label as a
- * tombstone for a destroyed one (C_DestroyObject removes the key itself), `NS/sign/NAME` and
- * `NS/mac/NAME`. So a copy of the data directory, however complete, holds no key at all.
+ * State lives in the token alone, in object labels: `NS/kek/VERSION` for a KEK (the highest
+ * version is current, the others retired; its CKA_ID begins with its creation time), a data object
+ * with the same label as a tombstone for a destroyed one (C_DestroyObject removes the key itself),
+ * `NS/sign/NAME` and `NS/mac/NAME`. So a copy of the data directory, however complete, holds no key at all.
  *
  * PKCS#11 calls are synchronous: with a network HSM, a slow call blocks the event loop.
  */
@@ -200,8 +205,14 @@ export class Pkcs11KeyStore implements KeyStore {
     this.#now = now;
   }
 
-  /** Creates the store in the token with KEK version 1. Refuses when the namespace holds keys already. */
-  static async create(options: Pkcs11KeyStoreOptions): Promise<Pkcs11KeyStore> {
+  /**
+   * Creates the store in the token with KEK version 1 (or `firstKekVersion`, above the versions of
+   * a store migrated from). Refuses when the namespace holds keys already.
+   */
+  static async create(options: Pkcs11KeyStoreOptions & { firstKekVersion?: number }): Promise<Pkcs11KeyStore> {
+    const first = options.firstKekVersion ?? 1;
+    if (!Number.isSafeInteger(first) || first < 1 || first > 999_999_999)
+      throw new RangeError('firstKekVersion is an integer from 1 to 999999999');
     const ks = Pkcs11KeyStore.#connect(options);
     try {
       ks.#scan();
@@ -210,7 +221,7 @@ export class Pkcs11KeyStore implements KeyStore {
           'VERITY_E_KEY_IN_USE',
           `the token holds a key store ${quote(ks.#ns)} already; open it, or choose another namespace`,
         );
-      ks.#newKek(1);
+      ks.#newKek(first);
       return ks;
     } catch (e) {
       await ks.close();
@@ -337,11 +348,14 @@ export class Pkcs11KeyStore implements KeyStore {
     });
   }
 
-  /** Parses `NS/kek/VERSION/CREATED`; undefined for any other label. */
-  #parseKekLabel(label: string): { version: number; createdAt: number } | undefined {
-    const m = /^([^/]+)\/kek\/([1-9][0-9]{0,8})\/([0-9]{1,15})$/.exec(label);
-    if (m === null || m[1] !== this.#ns) return undefined;
-    return { version: Number(m[2]), createdAt: Number(m[3]) };
+  /** Parses `NS/kek/VERSION`; undefined for any other label. */
+  #parseKekLabel(label: string): number | undefined {
+    const m = /^([^/]+)\/kek\/([1-9][0-9]{0,8})$/.exec(label);
+    return m === null || m[1] !== this.#ns ? undefined : Number(m[2]);
+  }
+
+  #kekLabel(version: number): string {
+    return `${this.#ns}/kek/${version}`;
   }
 
   /** Reads the KEKs and tombstones of this namespace from the token. */
@@ -353,8 +367,12 @@ export class Pkcs11KeyStore implements KeyStore {
       { type: p11.CKA_KEY_TYPE, value: p11.CKK_AES },
       { type: p11.CKA_TOKEN, value: true },
     ])) {
-      const v = this.#parseKekLabel(this.#label(h));
-      if (v !== undefined) keks.push({ ...v, handle: h, id: this.#id(h) });
+      const version = this.#parseKekLabel(this.#label(h));
+      if (version === undefined) continue;
+      // CKA_ID: the creation time (8 bytes, big-endian milliseconds), then 16 random bytes.
+      const id = this.#id(h);
+      const createdAt = id.length === 24 ? Number(id.readBigUInt64BE(0)) : 0;
+      keks.push({ version, createdAt, handle: h, id });
     }
     const destroyed = new Map<number, number>();
     for (const h of this.#find([
@@ -362,8 +380,14 @@ export class Pkcs11KeyStore implements KeyStore {
       { type: p11.CKA_APPLICATION, value: 'verity' },
       { type: p11.CKA_TOKEN, value: true },
     ])) {
-      const v = this.#parseKekLabel(this.#label(h));
-      if (v !== undefined) destroyed.set(v.version, v.createdAt);
+      const version = this.#parseKekLabel(this.#label(h));
+      if (version === undefined) continue;
+      const value = this.#call(
+        'C_GetAttributeValue',
+        (mod) => mod.C_GetAttributeValue(this.#session, h, [{ type: p11.CKA_VALUE }])[0]?.value,
+      );
+      const createdAt = Number(String(value ?? '').replace(/^destroyed:/, ''));
+      destroyed.set(version, Number.isSafeInteger(createdAt) ? createdAt : 0);
     }
     // Of two objects for one version (two processes rotating at once), the lower CKA_ID wins;
     // see #newKek. A version with a tombstone is destroyed even if its key object survived a crash.
@@ -382,21 +406,20 @@ export class Pkcs11KeyStore implements KeyStore {
   /** Generates KEK `version` in the token; if another process made the same version meanwhile, retries with the next. */
   #newKek(version: number): number {
     for (let v = version; ; v++) {
-      const id = randomBytes(16);
+      const id = Buffer.alloc(24);
+      id.writeBigUInt64BE(BigInt(this.#now()), 0);
+      randomBytes(16).copy(id, 8);
       this.#call('C_GenerateKey', (mod, p11) =>
         mod.C_GenerateKey(this.#session, { mechanism: p11.CKM_AES_KEY_GEN }, [
           { type: p11.CKA_CLASS, value: p11.CKO_SECRET_KEY },
           { type: p11.CKA_KEY_TYPE, value: p11.CKK_AES },
           { type: p11.CKA_VALUE_LEN, value: 32 },
-          { type: p11.CKA_TOKEN, value: true },
-          { type: p11.CKA_PRIVATE, value: true },
-          { type: p11.CKA_SENSITIVE, value: true },
-          { type: p11.CKA_EXTRACTABLE, value: false },
+          ...this.#kept(),
           { type: p11.CKA_ENCRYPT, value: true },
           { type: p11.CKA_DECRYPT, value: true },
           { type: p11.CKA_WRAP, value: false },
           { type: p11.CKA_UNWRAP, value: false },
-          { type: p11.CKA_LABEL, value: `${this.#ns}/kek/${v}/${this.#now()}` },
+          { type: p11.CKA_LABEL, value: this.#kekLabel(v) },
           { type: p11.CKA_ID, value: id },
         ]),
       );
@@ -408,6 +431,26 @@ export class Pkcs11KeyStore implements KeyStore {
         this.#call('C_DestroyObject', (mod) => mod.C_DestroyObject(this.#session, h));
       this.#scan();
     }
+  }
+
+  /** The attributes of every secret this store keeps: a token object, behind the PIN, never readable or exportable. */
+  #kept(): { type: number; value: boolean }[] {
+    const p11 = this.#l.p11;
+    return [
+      { type: p11.CKA_TOKEN, value: true },
+      { type: p11.CKA_PRIVATE, value: true },
+      { type: p11.CKA_SENSITIVE, value: true },
+      { type: p11.CKA_EXTRACTABLE, value: false },
+    ];
+  }
+
+  #kekTemplate(version: number) {
+    const p11 = this.#l.p11;
+    return [
+      { type: p11.CKA_CLASS, value: p11.CKO_SECRET_KEY },
+      { type: p11.CKA_TOKEN, value: true },
+      { type: p11.CKA_LABEL, value: this.#kekLabel(version) },
+    ];
   }
 
   #findKekById(id: Buffer): Handle[] {
@@ -460,8 +503,8 @@ export class Pkcs11KeyStore implements KeyStore {
         { type: p11.CKA_TOKEN, value: true },
         { type: p11.CKA_PRIVATE, value: true },
         { type: p11.CKA_APPLICATION, value: 'verity' },
-        { type: p11.CKA_LABEL, value: `${this.#ns}/kek/${k.version}/${k.createdAt}` },
-        { type: p11.CKA_VALUE, value: Buffer.from('destroyed') },
+        { type: p11.CKA_LABEL, value: this.#kekLabel(k.version) },
+        { type: p11.CKA_VALUE, value: Buffer.from(`destroyed:${k.createdAt}`) },
       ]),
     );
     for (const h of this.#findKekById(k.id))
@@ -489,7 +532,10 @@ export class Pkcs11KeyStore implements KeyStore {
   async wrapKey(key: Uint8Array, context: Uint8Array): Promise<WrappedKey> {
     this.#checkOpen();
     if (key.byteLength !== 32) throw new RangeError('a data key has 32 bytes');
-    this.#scan();
+    // Still current unless a next version exists (another instance rotated): one exact-label
+    // lookup instead of a scan of every object.
+    const cached = this.#keks.at(-1);
+    if (cached === undefined || this.#find(this.#kekTemplate(cached.version + 1)).length > 0) this.#scan();
     const kek = this.#current();
     // A random 96-bit IV per wrap, as in the software store: rotate the KEK well before 2^32 wraps.
     const iv = randomBytes(IV);
@@ -619,11 +665,8 @@ export class Pkcs11KeyStore implements KeyStore {
           { type: p11.CKA_ID, value: id },
         ],
         [
-          { type: p11.CKA_TOKEN, value: true },
+          ...this.#kept(),
           { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
-          { type: p11.CKA_PRIVATE, value: true },
-          { type: p11.CKA_SENSITIVE, value: true },
-          { type: p11.CKA_EXTRACTABLE, value: false },
           { type: p11.CKA_SIGN, value: true },
           { type: p11.CKA_LABEL, value: label },
           { type: p11.CKA_ID, value: id },
@@ -658,10 +701,7 @@ export class Pkcs11KeyStore implements KeyStore {
         { type: p11.CKA_CLASS, value: p11.CKO_SECRET_KEY },
         { type: p11.CKA_KEY_TYPE, value: p11.CKK_GENERIC_SECRET },
         { type: p11.CKA_VALUE_LEN, value: 32 },
-        { type: p11.CKA_TOKEN, value: true },
-        { type: p11.CKA_PRIVATE, value: true },
-        { type: p11.CKA_SENSITIVE, value: true },
-        { type: p11.CKA_EXTRACTABLE, value: false },
+        ...this.#kept(),
         { type: p11.CKA_SIGN, value: true },
         { type: p11.CKA_VERIFY, value: true },
         { type: p11.CKA_LABEL, value: `${this.#ns}/mac/${name}` },
@@ -679,6 +719,96 @@ export class Pkcs11KeyStore implements KeyStore {
       mod.C_SignInit(this.#session, { mechanism: p11.CKM_SHA256_HMAC }, h);
       return new Uint8Array(mod.C_Sign(this.#session, Buffer.from(data), Buffer.alloc(32)));
     });
+  }
+
+  /** The names of the signing keys (with their public keys) and MAC keys of this store in the token. */
+  async namedKeys(): Promise<{ signing: { name: string; publicKey: Uint8Array }[]; mac: string[] }> {
+    const p11 = this.#l.p11;
+    const names = (cls: number, kind: string) => {
+      const prefix = `${this.#ns}/${kind}/`;
+      const out = new Set<string>();
+      for (const h of this.#find([
+        { type: p11.CKA_CLASS, value: cls },
+        { type: p11.CKA_TOKEN, value: true },
+      ])) {
+        const l = this.#label(h);
+        if (l.startsWith(prefix) && NAME_RE.test(l.slice(prefix.length))) out.add(l.slice(prefix.length));
+      }
+      return [...out].sort();
+    };
+    const signing = names(p11.CKO_PRIVATE_KEY, 'sign').map((name) => ({
+      name,
+      publicKey: (this.#loadSigner(name) as { publicKey: Uint8Array }).publicKey,
+    }));
+    return { signing, mac: names(p11.CKO_SECRET_KEY, 'mac') };
+  }
+
+  /**
+   * Imports named signing and MAC keys from a software key store (`verity keys migrate`), as
+   * sensitive, non-extractable token objects; keys of the same name already here must be the same
+   * keys. Each is checked after import: a signature verifies under the given public key, a MAC
+   * equals the one computed with the given key.
+   */
+  async importNamedKeys(keys: NamedKeys): Promise<void> {
+    this.#checkOpen();
+    const p11 = this.#l.p11;
+    const probe = utf8Probe();
+    for (const k of keys.signing) {
+      checkName(k.name);
+      if (k.seed.byteLength !== 32 || k.publicKey.byteLength !== 32)
+        throw new RangeError('an Ed25519 key has 32 bytes');
+      const label = `${this.#ns}/sign/${k.name}`;
+      if ((this.#signers.get(k.name) ?? this.#loadSigner(k.name)) === undefined) {
+        const id = randomBytes(16);
+        this.#call('C_CreateObject', (mod) => {
+          mod.C_CreateObject(this.#session, [
+            { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
+            { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+            { type: p11.CKA_TOKEN, value: true },
+            { type: p11.CKA_EC_PARAMS, value: ED25519_PARAMS },
+            { type: p11.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, 0x20]), k.publicKey]) },
+            { type: p11.CKA_VERIFY, value: true },
+            { type: p11.CKA_LABEL, value: label },
+            { type: p11.CKA_ID, value: id },
+          ]);
+          mod.C_CreateObject(this.#session, [
+            { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
+            { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+            ...this.#kept(),
+            { type: p11.CKA_SIGN, value: true },
+            { type: p11.CKA_EC_PARAMS, value: ED25519_PARAMS },
+            { type: p11.CKA_VALUE, value: Buffer.from(k.seed) },
+            { type: p11.CKA_LABEL, value: label },
+            { type: p11.CKA_ID, value: id },
+          ]);
+        });
+      }
+      const s = this.#loadSigner(k.name) as { publicKey: Uint8Array };
+      const pub = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(k.publicKey) }, format: 'jwk' });
+      if (!timingSafeEqual(s.publicKey, k.publicKey) || !verify(null, probe, pub, await this.sign(k.name, probe)))
+        throw new KeyError('VERITY_E_KEY_IN_USE', `the token holds another signing key named ${quote(k.name)}`);
+    }
+    for (const k of keys.mac) {
+      checkName(k.name);
+      if (k.key.byteLength !== 32) throw new RangeError('a MAC key has 32 bytes');
+      if ((this.#macs.get(k.name) ?? this.#loadMac(k.name)) === undefined) {
+        this.#call('C_CreateObject', (mod) =>
+          mod.C_CreateObject(this.#session, [
+            { type: p11.CKA_CLASS, value: p11.CKO_SECRET_KEY },
+            { type: p11.CKA_KEY_TYPE, value: p11.CKK_GENERIC_SECRET },
+            ...this.#kept(),
+            { type: p11.CKA_SIGN, value: true },
+            { type: p11.CKA_VERIFY, value: true },
+            { type: p11.CKA_VALUE, value: Buffer.from(k.key) },
+            { type: p11.CKA_LABEL, value: `${this.#ns}/mac/${k.name}` },
+            { type: p11.CKA_ID, value: randomBytes(16) },
+          ]),
+        );
+      }
+      const want = createHmac('sha256', k.key).update(probe).digest();
+      if (!timingSafeEqual(await this.mac(k.name, probe), want))
+        throw new KeyError('VERITY_E_KEY_IN_USE', `the token holds another MAC key named ${quote(k.name)}`);
+    }
   }
 
   async close(): Promise<void> {

@@ -101,6 +101,9 @@ export function keyStoreConformance(kind: string, h: KeyStoreHarness): void {
           [3, 'active'],
         ],
       );
+      // Creation times survive destruction and reopening.
+      const times = (await reopened.listKeks()).map((k) => k.createdAt);
+      assert.ok(times.every((t) => Number.isSafeInteger(t) && t > Date.parse('2020-01-01')));
       await reopened.close();
     });
 

@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { tempDir } from './env.ts';
 
@@ -90,4 +92,55 @@ export function labels(mod: InstanceType<P11['PKCS11']>, session: Buffer, p11: P
   const hs = mod.C_FindObjects(session, 10_000);
   mod.C_FindObjectsFinal(session);
   return hs.map((h) => String(mod.C_GetAttributeValue(session, h, [{ type: p11.CKA_LABEL }])[0]?.value ?? '')).sort();
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'verity');
+
+/**
+ * bin/verity with no VERITY_ variable but those in `env` (SOFTHSM2_CONF is kept); fails the test
+ * if the PIN appears in anything it prints.
+ */
+export function verityCli(args: string[], env: Record<string, string>, input = ''): CliRun {
+  const e: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(e)) if (k.startsWith('VERITY_')) delete e[k];
+  const r = spawnSync(BIN, args, { input, encoding: 'utf8', env: { ...e, ...env }, timeout: 120_000 });
+  assert.ok(!r.stdout.includes(TEST_PIN) && !r.stderr.includes(TEST_PIN), 'the PIN was printed');
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function ok(r: CliRun): CliRun {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+/** The error code and message of a failed command. */
+export const errorOf = (r: CliRun) =>
+  JSON.parse(r.stderr.trim().split('\n').pop() as string).error as { code: string; message: string };
+
+/**
+ * For a test file of CLI runs: a SoftHSM2 with token `token`, a temporary folder and a file in it
+ * holding the PIN, made before the tests and removed after.
+ */
+export function hsmFixture(token: string): { hsm: SoftHsm; dir: string; pinFile: string } {
+  const f = {} as { hsm: SoftHsm; dir: string; pinFile: string; cleanup: () => Promise<void> };
+  before(async () => {
+    f.hsm = await softHsm();
+    await f.hsm.initToken(token);
+    const t = await tempDir();
+    f.dir = t.dir;
+    f.cleanup = t.cleanup;
+    f.pinFile = join(f.dir, 'pin');
+    await writeFile(f.pinFile, `${TEST_PIN}\n`, { mode: 0o600 });
+  });
+  after(async () => {
+    await f.cleanup?.();
+    await f.hsm?.cleanup();
+  });
+  return f;
 }

@@ -2,9 +2,28 @@
 
 import { resolve } from 'node:path';
 import { initDataDir } from '../../embedded/index.ts';
-import { type Command, type Group, usage, type Values } from '../command.ts';
+import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { DATA, dataDir, opt, pinFromEnv, secretFromEnv, shellPath } from '../common.ts';
 import { outJson } from '../io.ts';
+
+/** Where a PKCS#11 token is, for `init` and `keys migrate`. */
+export const HSM_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  'hsm-module': {
+    type: 'string',
+    value: 'PATH',
+    help: 'keep the keys in a PKCS#11 token: the module (or VERITY_HSM_MODULE), e.g. /usr/lib/softhsm/libsofthsm2.so',
+  },
+  'hsm-token': {
+    type: 'string',
+    value: 'LABEL',
+    help: "the token's label (or VERITY_HSM_TOKEN); the PIN from VERITY_HSM_PIN or VERITY_HSM_PIN_FILE",
+  },
+  'hsm-namespace': {
+    type: 'string',
+    value: 'NAME',
+    help: 'prefix of the key labels in the token (default verity-RANDOM)',
+  },
+};
 
 /** The HSM options of `init`, from the command line or VERITY_HSM_MODULE and VERITY_HSM_TOKEN; undefined for a key file. */
 export function hsmFrom(values: Values): { module: string; token: string; namespace?: string } | undefined {
@@ -36,21 +55,7 @@ const command: Command = {
       value: 'FILE',
       help: 'where the key file goes (default DIR.keys/keys.json; always outside DIR; back it up apart from DIR)',
     },
-    'hsm-module': {
-      type: 'string',
-      value: 'PATH',
-      help: 'keep the keys in a PKCS#11 token: the module (or VERITY_HSM_MODULE), e.g. /usr/lib/softhsm/libsofthsm2.so',
-    },
-    'hsm-token': {
-      type: 'string',
-      value: 'LABEL',
-      help: "the token's label (or VERITY_HSM_TOKEN); the PIN from VERITY_HSM_PIN or VERITY_HSM_PIN_FILE",
-    },
-    'hsm-namespace': {
-      type: 'string',
-      value: 'NAME',
-      help: 'prefix of the key labels in the token (default verity-RANDOM)',
-    },
+    ...HSM_OPTIONS,
     'strict-types': { type: 'boolean', help: 'refuse records of a type with no registered schema' },
   },
   async run({ values }) {
