@@ -81,9 +81,26 @@ describe('PKCS#11 key store in SoftHSM2', () => {
     assert.match(keys[0] as string, /^shred\/kek\/2$/);
     assert.equal(data.length, 1);
     assert.match(data[0] as string, /^shred\/kek\/1$/);
+    // A key left behind by a crash between the tombstone and C_DestroyObject is not used, and a
+    // second destroy removes it.
+    withToken(hsm.module, TOKEN, TEST_PIN, (mod, session, p11) =>
+      mod.C_GenerateKey(session, { mechanism: p11.CKM_AES_KEY_GEN }, [
+        { type: p11.CKA_CLASS, value: p11.CKO_SECRET_KEY },
+        { type: p11.CKA_KEY_TYPE, value: p11.CKK_AES },
+        { type: p11.CKA_VALUE_LEN, value: 32 },
+        { type: p11.CKA_TOKEN, value: true },
+        { type: p11.CKA_LABEL, value: 'shred/kek/1' },
+      ]),
+    );
     const again = await Pkcs11KeyStore.open(opts('shred'));
     await assert.rejects(again.unwrapKey(w.wrapped, utf8('s')), (e) => isVerityError(e, 'VERITY_E_KEY_DESTROYED'));
+    assert.equal((await again.listKeks()).find((k) => k.version === 1)?.state, 'destroyed');
+    await again.destroyKek(1);
     await again.close();
+    const left = withToken(hsm.module, TOKEN, TEST_PIN, (mod, session, p11) =>
+      labels(mod, session, p11, p11.CKO_SECRET_KEY).filter((l) => l.startsWith('shred/')),
+    );
+    assert.deepEqual(left, ['shred/kek/2']);
   });
 
   it('refuses a wrong or missing PIN, a missing token, a missing module, and an absent store', async () => {

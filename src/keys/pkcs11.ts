@@ -488,7 +488,12 @@ export class Pkcs11KeyStore implements KeyStore {
     this.#scan();
     const k = this.#keks.find((x) => x.version === version);
     if (k === undefined) {
-      if (this.#destroyed.has(version)) return;
+      if (this.#destroyed.has(version)) {
+        // A crash after the tombstone may have left the key itself: finish the job.
+        for (const h of this.#find(this.#kekTemplate(version)))
+          this.#call('C_DestroyObject', (mod) => mod.C_DestroyObject(this.#session, h));
+        return;
+      }
       throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no key-encryption key version ${quote(version)}`);
     }
     if (k === this.#current())

@@ -79,6 +79,7 @@ export function keyStoreConformance(kind: string, h: KeyStoreHarness): void {
       await assert.rejects(ks.destroyKek(2), (e) => isVerityError(e, 'VERITY_E_KEY_IN_USE'));
       await assert.rejects(ks.destroyKek(7), (e) => isVerityError(e, 'VERITY_E_KEY_NOT_FOUND'));
       await ks.destroyKek(1);
+      await ks.destroyKek(1); // again: nothing is left to do
       await assert.rejects(ks.unwrapKey(old.wrapped, ctx), (e) => isVerityError(e, 'VERITY_E_KEY_DESTROYED'));
       assert.deepEqual(
         (await ks.listKeks()).map((k) => [k.version, k.state]),
