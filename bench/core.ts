@@ -52,6 +52,18 @@ export function rawSha256PerSec(ms: number): number {
   return n / ((performance.now() - start) / 1000);
 }
 
+/** Calls `f` (after 50 warm-up calls) for about `ms` milliseconds; returns calls per second. */
+export async function callsPerSec(ms: number, f: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 50; i++) await f();
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < 20; i++) await f();
+    n += 20;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
 /** Runs `fn` repeatedly for about `ms` milliseconds; returns operations per second. */
 async function rate(ms: number, fn: () => Promise<number> | number): Promise<number> {
   const start = performance.now();

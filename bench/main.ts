@@ -7,6 +7,7 @@ import { benchDeid } from './deid.ts';
 import { benchGovernance } from './governance.ts';
 import { measureHttp } from './http.ts';
 import { benchKeyProcess } from './keyproc.ts';
+import { benchKeys } from './keys.ts';
 import { benchPasskeys } from './passkeys.ts';
 import { benchReports } from './reports.ts';
 import { benchRisk } from './risk.ts';
@@ -21,6 +22,7 @@ const quick = process.argv.includes('--quick');
 
 const figures: Figure[] = [
   ...(await benchCore(quick)),
+  ...(await benchKeys(quick)),
   ...benchAccess(quick),
   ...(await benchConsent(quick)),
   ...(await benchDeid(quick)),

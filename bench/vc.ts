@@ -13,20 +13,9 @@ import {
   presentSdJwt,
   verifySdJwt,
 } from '../src/sdjwt/index.ts';
-import type { Figure } from './core.ts';
+import { type Figure, callsPerSec as rate } from './core.ts';
 
 const KB = { audience: 'https://verifier.example', nonce: 'bench-nonce' };
-
-async function rate(ms: number, f: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 50; i++) await f();
-  const start = performance.now();
-  let n = 0;
-  while (performance.now() - start < ms) {
-    for (let i = 0; i < 20; i++) await f();
-    n += 20;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
 
 async function presentation(alg: JwsAlgorithm): Promise<{ p: string; issuerKey: JWK; now: number }> {
   const issuer = await generateKeyPair(alg, { extractable: true });

@@ -62,6 +62,11 @@ if (stale()) {
   console.error('verity: installing locked dependencies (npm ci)...');
   const env = { ...process.env };
   if (bin) env.PATH = `${bin}${delimiter}${process.env.PATH ?? ''}`;
+  // pkcs11js (the PKCS#11 key store) is a native N-API addon that node-gyp builds at install:
+  // give it the headers of the Node.js that runs Verity, so that it never tries to download them.
+  const nodeDir = bin ? dirname(bin) : dirname(dirname(process.execPath));
+  if (!env.npm_config_nodedir && existsSync(join(nodeDir, 'include', 'node', 'node_api.h')))
+    env.npm_config_nodedir = nodeDir;
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
 }
 

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'key.create',
   'key.rotate',
   'key.rewrap',
+  'key.migrate',
   'key.destroy',
   'schema.register',
   'policy.decision',

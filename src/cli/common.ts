@@ -4,14 +4,16 @@
  * environment), and opening a data directory for the length of one command.
  */
 
-import { openDataDir, openDataDirReadOnly } from '../embedded/index.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDataDir, openDataDirReadOnly, readDataConfig, type StoreSecret } from '../embedded/index.ts';
 import { fromUtf8 } from '../encoding/index.ts';
-import { secretFromEnv } from '../keyproc/index.ts';
+import { pinFromEnv, secretFromEnv } from '../keyproc/index.ts';
 import { VerityClient } from '../sdk/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
 import { outJson, readInput } from './io.ts';
 
-export { devPassphraseFor, secretFromEnv, shellPath } from '../keyproc/index.ts';
+export { devPassphraseFor, pinFromEnv, secretFromEnv, shellPath } from '../keyproc/index.ts';
 
 /** How local commands appear in the audit trail. */
 export const ACTOR = 'operator:cli';
@@ -70,6 +72,12 @@ export function dataDir(v: Values): string {
   return d;
 }
 
+/** The secret that opens the key store of data directory `dir`: a PIN for an HSM, otherwise the key file's secret. */
+export async function storeSecretFor(dir: string): Promise<StoreSecret> {
+  const kind = existsSync(join(dir, 'verity.json')) ? (await readDataConfig(dir)).keystore.kind : 'software';
+  return kind === 'pkcs11' ? pinFromEnv() : secretFromEnv(dir);
+}
+
 /** Remote options of the record commands: through a server, with reads verified. */
 export const REMOTE: Readonly<Record<string, OptionSpec>> = {
   url: { type: 'string', value: 'URL', help: 'go through the Verity server at URL instead of a data directory' },
@@ -118,7 +126,7 @@ export type Opened = Awaited<ReturnType<typeof openDataDir>>;
 /** Opens the data directory (with the secret) for the length of `fn`. */
 export async function withVerity<T>(v: Values, fn: (x: Opened) => Promise<T>): Promise<T> {
   const dir = dataDir(v);
-  const verity = await openDataDir(dir, { secret: await secretFromEnv(dir) });
+  const verity = await openDataDir(dir, { secret: await storeSecretFor(dir) });
   try {
     return await fn(verity);
   } finally {

@@ -66,6 +66,7 @@ export const GROUPS: readonly Group[] = [
 
 /** Printed under `verity help`. */
 export const HELP_FOOTER = `Secrets come from the environment: VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE
-(32 random bytes, raw, hex or base64). --data may be given as VERITY_DATA.
+(32 random bytes, raw, hex or base64); for keys in an HSM, the PIN from VERITY_HSM_PIN or
+VERITY_HSM_PIN_FILE. --data may be given as VERITY_DATA.
 Exit codes: 0 success; 1 the operation failed or a verification was invalid; 2 usage error or
 malformed input. Errors are printed on stderr as {"error":{"code":"VERITY_E_...","message":...}}.`;

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
 import { ConfigError, isVerityError, KeyError, PrivacyError, quote } from '../errors/index.ts';
-import { KeyProcess, type KeyProcessOptions } from '../keyproc/index.ts';
-import { type KeySecret, type KeyStore, SoftwareKeyStore } from '../keys/index.ts';
+import { KeyProcess, type KeyProcessOptions, type KeyProcessStoreSpec } from '../keyproc/index.ts';
+import { type KeySecret, type KeyStore, Pkcs11KeyStore, SoftwareKeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
@@ -28,13 +28,30 @@ export interface DataConfig {
    * it outside themselves (`../NAME.keys/keys.json` by default), so that a copy of the data
    * directory alone cannot decrypt anything; older ones have `keys.json` inside.
    */
-  readonly keystore: { readonly kind: 'software'; readonly file: string };
+  readonly keystore: { readonly kind: 'software'; readonly file: string } | HsmConfig;
   readonly unknownTypes: 'generic' | 'reject';
   readonly createdAt: string;
 }
 
+/**
+ * A key store in a PKCS#11 token (D131): the module's path and the token's label are configuration,
+ * kept in `verity.json`; the PIN is a secret and comes from the environment or a file.
+ */
+export interface HsmConfig {
+  readonly kind: 'pkcs11';
+  readonly module: string;
+  readonly token: string;
+  /** Prefix of this data directory's object labels in the token. */
+  readonly namespace: string;
+}
+
+/** The secret that opens a key store: the software key file's passphrase or master key, or an HSM's PIN. */
+export type StoreSecret = KeySecret | { readonly pin: string };
+
 export interface InitOptions {
-  readonly secret: KeySecret;
+  readonly secret: StoreSecret;
+  /** Keep the keys in a PKCS#11 token instead of a key file (`secret` is then the PIN). */
+  readonly hsm?: Omit<HsmConfig, 'kind' | 'namespace'> & { readonly namespace?: string };
   /** Where the key file goes (default `keys.json` in the sibling directory `DIR.keys/`); never inside DIR. */
   readonly keystore?: string;
   /** Use PostgreSQL instead of the embedded SQLite file. */
@@ -48,7 +65,7 @@ export interface InitOptions {
 
 export interface OpenOptions {
   /** The key store's secret; absent with `keyProcess`, whose process reads it from its own environment. */
-  readonly secret?: KeySecret;
+  readonly secret?: StoreSecret;
   /**
    * Keep the keys in a separate key process (src/keyproc, FGMV-46 7.3.4): this process then never
    * holds the secret, a KEK or the log's signing key.
@@ -61,9 +78,67 @@ export interface OpenOptions {
 export const CONFIG = 'verity.json';
 export const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
 
-/** The key file of a data directory, as its configuration names it. */
-export function keystorePath(dir: string, config: DataConfig): string {
+/** The key file of a data directory with a software key store, as its configuration names it. */
+export function keystorePath(dir: string, config: DataConfig & { keystore: { kind: 'software' } }): string {
   return resolve(dir, config.keystore.file);
+}
+
+const HSM_NAMESPACE_RE = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+
+function validKeystore(k: DataConfig['keystore'] | undefined): boolean {
+  if (k?.kind === 'software')
+    return typeof k.file === 'string' && k.file.length > 0 && k.file.length <= 4096 && !k.file.includes('\u0000');
+  return (
+    k?.kind === 'pkcs11' &&
+    typeof k.module === 'string' &&
+    k.module.length > 0 &&
+    k.module.length <= 4096 &&
+    !k.module.includes('\u0000') &&
+    typeof k.token === 'string' &&
+    k.token.length > 0 &&
+    k.token.length <= 32 &&
+    typeof k.namespace === 'string' &&
+    HSM_NAMESPACE_RE.test(k.namespace)
+  );
+}
+
+function hsmOptions(k: HsmConfig, secret: StoreSecret) {
+  if (!('pin' in secret))
+    throw new KeyError(
+      'VERITY_E_HSM_PIN',
+      'this data directory keeps its keys in an HSM: set VERITY_HSM_PIN or VERITY_HSM_PIN_FILE',
+    );
+  return { module: k.module, tokenLabel: k.token, pin: secret.pin, namespace: k.namespace };
+}
+
+/**
+ * Opens the key store a data directory's configuration names: the key file (which must exist, kept
+ * apart from the data directory) or the PKCS#11 token.
+ */
+export async function openKeyStore(
+  dir: string,
+  config: DataConfig,
+  secret: StoreSecret,
+  clock?: Clock,
+): Promise<KeyStore> {
+  const now = clock === undefined ? {} : { now: () => clock.now() };
+  const k = config.keystore;
+  if (k.kind === 'pkcs11') return Pkcs11KeyStore.open({ ...hsmOptions(k, secret), ...now });
+  const keysFile = existingKeyFile(dir, k.file);
+  if ('pin' in secret)
+    throw new KeyError(
+      'VERITY_E_KEY_PASSPHRASE',
+      'this data directory keeps its keys in a key file: set VERITY_PASSPHRASE, VERITY_PASSPHRASE_FILE or VERITY_KEY_FILE',
+    );
+  return SoftwareKeyStore.open(keysFile, secret, now);
+}
+
+/** Creates the key store of a new data directory in the PKCS#11 token `k`. */
+export function createHsmKeyStore(k: HsmConfig, secret: StoreSecret, clock?: Clock): Promise<Pkcs11KeyStore> {
+  return Pkcs11KeyStore.create({
+    ...hsmOptions(k, secret),
+    ...(clock === undefined ? {} : { now: () => clock.now() }),
+  });
 }
 
 export async function openStore(dir: string, config: DataConfig): Promise<Store> {
@@ -100,11 +175,7 @@ export async function readDataConfig(dir: string): Promise<DataConfig> {
       : c.store?.kind === 'postgres' &&
         typeof c.store.connectionString === 'string' &&
         typeof c.store.schema === 'string') &&
-    c.keystore?.kind === 'software' &&
-    typeof c.keystore.file === 'string' &&
-    c.keystore.file.length > 0 &&
-    c.keystore.file.length <= 4096 &&
-    !c.keystore.file.includes('\u0000') &&
+    validKeystore(c.keystore) &&
     (c.unknownTypes === 'generic' || c.unknownTypes === 'reject');
   if (!ok)
     throw new ConfigError(
@@ -114,25 +185,37 @@ export async function readDataConfig(dir: string): Promise<DataConfig> {
   return c;
 }
 
+/** The key file `verity.json` names (relative to `dir`), which must exist: it is kept apart from `dir`. */
+function existingKeyFile(dir: string, file: string): string {
+  const path = resolve(dir, file);
+  if (!existsSync(path))
+    throw new KeyError(
+      'VERITY_E_KEY_NOT_FOUND',
+      `the key file ${quote(path)} that ${CONFIG} names is missing; it is kept apart from the data directory (see the README, "Backups"): restore it there from its own backup`,
+    );
+  return path;
+}
+
+/** What the key process opens for a data directory: its key file, or its token (the PIN it reads itself). */
+function keyProcessSpec(dir: string, config: DataConfig): KeyProcessStoreSpec {
+  const k = config.keystore;
+  if (k.kind === 'pkcs11') return { kind: 'pkcs11', module: k.module, token: k.token, namespace: k.namespace };
+  return { kind: 'software', file: existingKeyFile(dir, k.file), dataDir: dir };
+}
+
+function secretOf(options: OpenOptions): StoreSecret {
+  if (options.secret === undefined) throw new TypeError('openDataDir needs the secret or keyProcess');
+  return options.secret;
+}
+
 /** Opens a data directory with its key store: everything, writes included. */
 export async function openDataDir(dir: string, options: OpenOptions): Promise<Verity & { config: DataConfig }> {
   const abs = resolve(dir);
   const config = await readDataConfig(abs);
-  const keysFile = keystorePath(abs, config);
-  if (!existsSync(keysFile))
-    throw new KeyError(
-      'VERITY_E_KEY_NOT_FOUND',
-      `the key file ${quote(keysFile)} that ${CONFIG} names is missing; it is kept apart from the data directory (see the README, "Backups"): restore it there from its own backup`,
-    );
-  let keys: KeyStore;
-  if (options.keyProcess !== undefined) {
-    keys = await KeyProcess.start({ kind: 'software', file: keysFile, dataDir: abs }, options.keyProcess);
-  } else {
-    if (options.secret === undefined) throw new TypeError('openDataDir needs the secret or keyProcess');
-    keys = await SoftwareKeyStore.open(keysFile, options.secret, {
-      ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
-    });
-  }
+  const keys =
+    options.keyProcess !== undefined
+      ? await KeyProcess.start(keyProcessSpec(abs, config), options.keyProcess)
+      : await openKeyStore(abs, config, secretOf(options), options.clock);
   let store: Store;
   try {
     store = await openStore(abs, config);

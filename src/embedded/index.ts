@@ -1,10 +1,11 @@
-export type { DataConfig, InitOptions, OpenOptions } from './data-dir.ts';
+export type { DataConfig, HsmConfig, InitOptions, OpenOptions, StoreSecret } from './data-dir.ts';
 export {
   DATA_FORMAT,
   dataDirPrivacyPolicy,
   defaultPrivacyPolicyText,
   openDataDir,
   openDataDirReadOnly,
+  openKeyStore,
   openPrivacy,
   PRIVACY_POLICY_FILE,
   readDataConfig,
@@ -12,3 +13,5 @@ export {
   readPrivacyPolicy,
 } from './data-dir.ts';
 export { initDataDir } from './init.ts';
+export type { MigrateOptions, MigrateResult } from './migrate.ts';
+export { migrateKeyStore } from './migrate.ts';

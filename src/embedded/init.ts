@@ -10,15 +10,17 @@ import { DEFAULT_POLICIES } from '../access/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { toBase64Url } from '../encoding/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
-import { SoftwareKeyStore } from '../keys/index.ts';
+import { type KeyStore, SoftwareKeyStore } from '../keys/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { dropPostgresSchema, postgresSchemaExists } from '../store/index.ts';
 import { openVerity } from '../verity/index.ts';
 import {
   CONFIG,
+  createHsmKeyStore,
   DATA_FORMAT,
   type DataConfig,
   defaultPrivacyPolicyText,
+  type HsmConfig,
   type InitOptions,
   ORIGIN_RE,
   openStore,
@@ -72,6 +74,17 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
       'VERITY_E_DATA_DIR',
       `data directory ${quote(dir)} is not empty; choose a new directory or remove it first`,
     );
+  const hsm: HsmConfig | undefined =
+    options.hsm === undefined
+      ? undefined
+      : {
+          kind: 'pkcs11',
+          module: options.hsm.module,
+          token: options.hsm.token,
+          namespace: options.hsm.namespace ?? `verity-${randomBytes(6).toString('hex')}`,
+        };
+  if (hsm !== undefined && options.keystore !== undefined)
+    throw new ConfigError('VERITY_E_CONFIG_INVALID', 'choose a key file or an HSM, not both');
   const ownKeyDir = options.keystore === undefined;
   const keysPath = ownKeyDir ? join(`${abs}.keys`, KEYS_FILE) : resolve(options.keystore as string);
   if (keysPath === abs || keysPath.startsWith(abs + sep))
@@ -79,7 +92,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
       'VERITY_E_CONFIG_INVALID',
       `the key file ${quote(keysPath)} must be outside the data directory, so that a copy of the data directory alone cannot decrypt it`,
     );
-  if (existsSync(keysPath) || (ownKeyDir && !(await isEmptyOrAbsent(dirname(keysPath)))))
+  if (hsm === undefined && (existsSync(keysPath) || (ownKeyDir && !(await isEmptyOrAbsent(dirname(keysPath))))))
     throw new ConfigError(
       'VERITY_E_DATA_DIR',
       `${quote(ownKeyDir ? dirname(keysPath) : keysPath)} exists already; choose a new data directory (or --keystore FILE), or remove it first`,
@@ -95,18 +108,27 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
     // Staged next to where they go (same file system, so the renames are atomic); mkdtemp makes 0700.
     const stage = await mkdtemp(join(parent, `.${basename(abs)}.init-`));
     remove(stage);
-    const keyHome = ownKeyDir ? parent : dirname(keysPath);
-    if (!ownKeyDir) {
-      const madeKeyHome = await makeDir(keyHome);
-      if (madeKeyHome !== undefined) remove(madeKeyHome);
+    let keyStage = '';
+    let keys: KeyStore;
+    if (hsm !== undefined) {
+      // In the token, under a namespace of its own. A failed init leaves these objects behind,
+      // under a namespace that nothing names.
+      keys = await createHsmKeyStore(hsm, options.secret, options.clock);
+    } else {
+      if ('pin' in options.secret)
+        throw new ConfigError('VERITY_E_CONFIG_INVALID', 'a key file is opened with a passphrase or key, not a PIN');
+      const keyHome = ownKeyDir ? parent : dirname(keysPath);
+      if (!ownKeyDir) {
+        const madeKeyHome = await makeDir(keyHome);
+        if (madeKeyHome !== undefined) remove(madeKeyHome);
+      }
+      keyStage = await mkdtemp(join(keyHome, `.${basename(ownKeyDir ? dirname(keysPath) : keysPath)}.init-`));
+      remove(keyStage);
+      keys = await SoftwareKeyStore.create(join(keyStage, KEYS_FILE), options.secret, {
+        ...(options.kdf === undefined ? {} : { kdf: options.kdf }),
+        ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
+      });
     }
-    const keyStage = await mkdtemp(join(keyHome, `.${basename(ownKeyDir ? dirname(keysPath) : keysPath)}.init-`));
-    remove(keyStage);
-
-    const keys = await SoftwareKeyStore.create(join(keyStage, KEYS_FILE), options.secret, {
-      ...(options.kdf === undefined ? {} : { kdf: options.kdf }),
-      ...(options.clock === undefined ? {} : { now: () => (options.clock as Clock).now() }),
-    });
     close = () => keys.close();
     const store: DataConfig['store'] =
       options.postgres === undefined
@@ -122,7 +144,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
       verifierKey: '',
       store,
       // Relative to the data directory when Verity chose the place, so the pair can move together.
-      keystore: { kind: 'software', file: ownKeyDir ? relative(abs, keysPath) : keysPath },
+      keystore: hsm ?? { kind: 'software', file: ownKeyDir ? relative(abs, keysPath) : keysPath },
       unknownTypes: options.unknownTypes ?? 'generic',
       createdAt: new Date().toISOString(),
     } as const;
@@ -153,7 +175,9 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
     await writeSecret(join(stage, CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 
     // Into place: the key file first (never over an existing one), then the data directory.
-    if (ownKeyDir) {
+    if (hsm !== undefined) {
+      // The keys are in the token already.
+    } else if (ownKeyDir) {
       await rename(keyStage, dirname(keysPath));
       remove(dirname(keysPath));
     } else {

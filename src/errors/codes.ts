@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   VERITY_E_KEYSTORE_CORRUPT: { status: 500, area: 'keys' },
   VERITY_E_KEY_PROCESS_DOWN: { status: 503, area: 'keys' },
   VERITY_E_ENVELOPE_INVALID: { status: 500, area: 'keys' },
+  VERITY_E_HSM_MODULE: { status: 500, area: 'keys' },
+  VERITY_E_HSM_TOKEN_NOT_FOUND: { status: 503, area: 'keys' },
+  VERITY_E_HSM_PIN: { status: 500, area: 'keys' },
+  VERITY_E_HSM_FAILED: { status: 502, area: 'keys' },
   // storage
   VERITY_E_STORE_UNAVAILABLE: { status: 503, area: 'store' },
   VERITY_E_STORE_CORRUPT: { status: 500, area: 'store' },

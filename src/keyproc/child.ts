@@ -8,17 +8,18 @@
  */
 
 import { InputError, isVerityError } from '../errors/index.ts';
-import { type KeyStore, SoftwareKeyStore } from '../keys/index.ts';
+import { type KeyStore, Pkcs11KeyStore, SoftwareKeyStore } from '../keys/index.ts';
 import {
   type Call,
   type Failure,
   type FromKeyProcess,
   KEY_OPS,
   KEY_PROCESS_LIMITS,
+  type KeyProcessStoreSpec,
   type Result,
   type ToKeyProcess,
 } from './protocol.ts';
-import { secretFromEnv } from './secret.ts';
+import { pinFromEnv, secretFromEnv } from './secret.ts';
 
 function send(m: FromKeyProcess): void {
   process.send?.(m);
@@ -96,6 +97,20 @@ async function answer(keys: KeyStore, calls: readonly Call[]): Promise<Result[]>
   return out;
 }
 
+/** Opens the key store the HTTP process named, with the secret from this process's environment. */
+async function openStore(spec: KeyProcessStoreSpec): Promise<KeyStore> {
+  if (spec?.kind === 'software' && typeof spec.file === 'string')
+    return SoftwareKeyStore.open(spec.file, await secretFromEnv(spec.dataDir));
+  if (spec?.kind === 'pkcs11' && typeof spec.module === 'string' && typeof spec.token === 'string')
+    return Pkcs11KeyStore.open({
+      module: spec.module,
+      tokenLabel: spec.token,
+      namespace: spec.namespace,
+      pin: (await pinFromEnv()).pin,
+    });
+  throw bad('unknown key store');
+}
+
 async function main(): Promise<void> {
   if (process.send === undefined) {
     process.stderr.write('verity key process: `verity serve` starts it; it is not run by hand\n');
@@ -107,8 +122,7 @@ async function main(): Promise<void> {
     queue = queue.then(async () => {
       if (m.t === 'open' && keys === undefined) {
         try {
-          if (m.store?.kind !== 'software' || typeof m.store.file !== 'string') throw bad('unknown key store');
-          keys = await SoftwareKeyStore.open(m.store.file, await secretFromEnv(m.store.dataDir));
+          keys = await openStore(m.store);
           send({ t: 'ready', kind: keys.kind });
         } catch (e) {
           send({ t: 'failed', error: failure(e) });

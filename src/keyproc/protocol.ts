@@ -23,14 +23,27 @@ export const KEY_OPS = [
 ] as const;
 export type KeyOp = (typeof KEY_OPS)[number];
 
-/** How the key process opens its key store: the key file; the secret it reads from its own environment. */
-export interface KeyProcessStoreSpec {
-  readonly kind: 'software';
-  /** The key file (absolute path). */
-  readonly file: string;
-  /** The data directory, to name the development passphrase file in an error. */
-  readonly dataDir?: string;
-}
+/**
+ * How the key process opens its key store: the key file, or a PKCS#11 token; the secret (the
+ * passphrase, or the token's PIN) it reads from its own environment.
+ */
+export type KeyProcessStoreSpec =
+  | {
+      readonly kind: 'software';
+      /** The key file (absolute path). */
+      readonly file: string;
+      /** The data directory, to name the development passphrase file in an error. */
+      readonly dataDir?: string;
+    }
+  | {
+      readonly kind: 'pkcs11';
+      /** The PKCS#11 module's path. */
+      readonly module: string;
+      /** The token's label. */
+      readonly token: string;
+      /** The label prefix of this store's objects. */
+      readonly namespace: string;
+    };
 
 export interface OpenMessage {
   readonly t: 'open';

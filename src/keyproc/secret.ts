@@ -90,3 +90,18 @@ export async function secretFromEnv(dir?: string): Promise<KeySecret> {
     }`,
   );
 }
+
+/**
+ * The PIN of an HSM key store, from VERITY_HSM_PIN or the file VERITY_HSM_PIN_FILE names (one
+ * line); never from the command line, and never printed.
+ */
+export async function pinFromEnv(): Promise<{ pin: string }> {
+  const env = process.env;
+  if (env['VERITY_HSM_PIN'] !== undefined && env['VERITY_HSM_PIN'] !== '') return { pin: env['VERITY_HSM_PIN'] };
+  if (env['VERITY_HSM_PIN_FILE']) {
+    const pin = fromUtf8(await readFileBounded(env['VERITY_HSM_PIN_FILE'], 1024), 'PIN file').replace(/\r?\n$/, '');
+    if (pin === '') throw new KeyError('VERITY_E_HSM_PIN', 'the file named by VERITY_HSM_PIN_FILE is empty');
+    return { pin };
+  }
+  throw new KeyError('VERITY_E_HSM_PIN', 'this key store is in an HSM: set VERITY_HSM_PIN or VERITY_HSM_PIN_FILE');
+}

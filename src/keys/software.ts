@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fromBase64, parseJson, toBase64, utf8 } from '../encoding/index.ts';
 import { bindAad, open, seal } from '../envelope/index.ts';
 import { ConfigError, isVerityError, KeyError, quote } from '../errors/index.ts';
-import type { KekInfo, KekState, KeyStore, WrappedKey } from './types.ts';
+import type { KekInfo, KekState, KeyStore, NamedKeys, WrappedKey } from './types.ts';
 
 /** Where the key store's secret comes from (the CLI reads it from the environment). */
 export type KeySecret = { readonly passphrase: string } | { readonly masterKey: Uint8Array };
@@ -467,6 +467,24 @@ export class SoftwareKeyStore implements KeyStore {
   async mac(name: string, data: Uint8Array): Promise<Uint8Array> {
     const k = await this.#loaded(this.#macs, name, 'MAC');
     return new Uint8Array(createHmac('sha256', k).update(data).digest());
+  }
+
+  /**
+   * The named signing and MAC keys in plaintext, for `verity keys migrate` into an HSM only; the
+   * caller wipes them once imported.
+   */
+  async exportNamedKeys(): Promise<NamedKeys> {
+    this.#checkOpen();
+    await this.#refresh();
+    const signing = Object.entries(this.#material.signing).map(([name, s]) => {
+      const der = fromBase64(s.privateKey);
+      // PKCS#8 of an Ed25519 key (RFC 8410): 16 bytes of header, then the 32-byte seed.
+      if (der.byteLength !== 48)
+        throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', `signing key ${quote(name)} is not Ed25519`);
+      return { name, seed: der.subarray(16), publicKey: fromBase64(s.publicKey) };
+    });
+    const mac = Object.entries(this.#material.mac).map(([name, k]) => ({ name, key: fromBase64(k) }));
+    return { signing, mac };
   }
 
   async close(): Promise<void> {

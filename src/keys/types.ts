@@ -52,3 +52,15 @@ export interface KeyStore {
   mac(name: string, data: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
+
+/**
+ * Named signing and MAC keys in plaintext, as a software key store holds them: what `verity keys
+ * migrate` imports into an HSM so that the log's key, pseudonyms and subject references stay the
+ * same. Nothing else handles these values.
+ */
+export interface NamedKeys {
+  /** Ed25519: the 32-byte private seed and the 32-byte public key. */
+  readonly signing: readonly { readonly name: string; readonly seed: Uint8Array; readonly publicKey: Uint8Array }[];
+  /** HMAC-SHA-256 keys of 32 bytes. */
+  readonly mac: readonly { readonly name: string; readonly key: Uint8Array }[];
+}

@@ -4,6 +4,7 @@
 import { auditPseudonym, deriveSubkey } from '../audit/index.ts';
 import { toBase64Url, utf8 } from '../encoding/index.ts';
 import { isVerityError, KeyError, StoreError } from '../errors/index.ts';
+import type { KeyStore } from '../keys/index.ts';
 import { type LogBatch, noteOpsHistory } from '../log/index.ts';
 import type { StoreWriter, SubjectKeyRow } from '../store/index.ts';
 import { type Access, auditEntry, checkPurpose, checkSubject, type VaultContext } from './context.ts';
@@ -195,6 +196,63 @@ export class Keyring {
       // The operators' history of rotations (GET /v1/trust/operations/history) reads this, not the log.
       await noteOpsHistory(tx, 'rotation', index, clock.now());
     });
+    const rewrapped = await this.#rewrapBelow(kekVersion, keys, keys, batchSize, access);
+    const destroyed: number[] = [];
+    if (access.destroyRetired === true) {
+      const counts = await store.reader.countSubjectKeysByKek();
+      for (const kek of await keys.listKeks()) {
+        if (kek.state !== 'retired' || (counts.get(kek.version) ?? 0) > 0) continue;
+        await keys.destroyKek(kek.version);
+        await log.submit((_tx, batch) => batch.add(auditEntry(clock, access, 'key.destroy', `kek:${kek.version}`)));
+        destroyed.push(kek.version);
+      }
+    }
+    return { kekVersion, rewrapped, destroyed };
+  }
+
+  /**
+   * Moves every subject key to another key store (`verity keys migrate`): each is unwrapped by the
+   * current store and wrapped by `target`, in batches, each batch logged. `target`'s current KEK
+   * version must be above every version of the current store, so that a row's version says which
+   * store wrapped it; `kek.min` then refuses writes under the old store until the data directory
+   * names the new one. Run it with the data directory otherwise idle.
+   */
+  async migrateKeys(
+    target: KeyStore,
+    access: Access & { batchSize?: number },
+  ): Promise<{ kekVersion: number; rewrapped: number }> {
+    checkPurpose(access.purpose);
+    const { keys, log, clock } = this.#ctx;
+    const kekVersion = await target.currentKekVersion();
+    const sourceTop = Math.max(0, ...(await keys.listKeks()).map((k) => k.version));
+    if (kekVersion <= sourceTop)
+      throw new KeyError(
+        'VERITY_E_KEY_IN_USE',
+        `the new key store's current key-encryption key (${kekVersion}) must be above every version of the current one (${sourceTop})`,
+      );
+    // Not in the operators' rotation history, which lists `key.rotate` entries only.
+    await log.submit(async (tx, batch) => {
+      await tx.setMeta('kek.min', String(kekVersion));
+      batch.add(
+        auditEntry(clock, access, 'key.migrate', `kek:${kekVersion}`, {
+          details: { from: keys.kind, to: target.kind },
+        }),
+      );
+    });
+    this.#subjects.clear();
+    const rewrapped = await this.#rewrapBelow(kekVersion, keys, target, access.batchSize ?? 500, access);
+    return { kekVersion, rewrapped };
+  }
+
+  /** Re-wraps every subject key below `kekVersion`: unwrapped by `from`, wrapped by `to` (the same store for a rotation). */
+  async #rewrapBelow(
+    kekVersion: number,
+    from: KeyStore,
+    to: KeyStore,
+    batchSize: number,
+    access: Access,
+  ): Promise<number> {
+    const { store, log, clock } = this.#ctx;
     let rewrapped = 0;
     for (;;) {
       const rows = await store.reader.listSubjectKeysBelow(kekVersion, batchSize);
@@ -202,8 +260,8 @@ export class Keyring {
       const updated: SubjectKeyRow[] = [];
       for (const row of rows) {
         const ctx = subjectKeyContext(row.subjectRef);
-        const key = await keys.unwrapKey({ kekVersion: row.kekVersion, bytes: row.wrappedKey }, ctx);
-        const w = await keys.wrapKey(key, ctx);
+        const key = await from.unwrapKey({ kekVersion: row.kekVersion, bytes: row.wrappedKey }, ctx);
+        const w = await to.wrapKey(key, ctx);
         key.fill(0);
         if (w.kekVersion < kekVersion)
           throw new KeyError('VERITY_E_KEY_IN_USE', 'the key store did not switch to the new key-encryption key');
@@ -223,16 +281,6 @@ export class Keyring {
       });
       rewrapped += result;
     }
-    const destroyed: number[] = [];
-    if (access.destroyRetired === true) {
-      const counts = await store.reader.countSubjectKeysByKek();
-      for (const kek of await keys.listKeks()) {
-        if (kek.state !== 'retired' || (counts.get(kek.version) ?? 0) > 0) continue;
-        await keys.destroyKek(kek.version);
-        await log.submit((_tx, batch) => batch.add(auditEntry(clock, access, 'key.destroy', `kek:${kek.version}`)));
-        destroyed.push(kek.version);
-      }
-    }
-    return { kekVersion, rewrapped, destroyed };
+    return rewrapped;
   }
 }

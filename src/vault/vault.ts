@@ -239,4 +239,12 @@ export class Vault {
   ): Promise<{ kekVersion: number; rewrapped: number; destroyed: number[] }> {
     return this.#keyring.rotateKeys(access);
   }
+
+  /** Moves every subject data key to another key store (see Keyring.migrateKeys). */
+  migrateKeys(
+    target: KeyStore,
+    access: Access & { batchSize?: number },
+  ): Promise<{ kekVersion: number; rewrapped: number }> {
+    return this.#keyring.migrateKeys(target, access);
+  }
 }

@@ -1,7 +1,10 @@
 /** `verity keys ...`: the key store's key-encryption keys. */
 
-import type { Command, Group } from '../command.ts';
-import { ACTOR, DATA, printWithVerity } from '../common.ts';
+import { migrateKeyStore } from '../../embedded/index.ts';
+import { type Command, type Group, usage } from '../command.ts';
+import { ACTOR, DATA, dataDir, opt, pinFromEnv, printWithVerity, secretFromEnv, storeSecretFor } from '../common.ts';
+import { outJson } from '../io.ts';
+import { HSM_OPTIONS, hsmFrom } from './init.ts';
 
 const rotate: Command = {
   name: 'rotate',
@@ -30,4 +33,48 @@ const listKeys: Command = {
   },
 };
 
-export const keys: Group = { name: 'keys', summary: 'key-encryption keys', commands: [rotate, listKeys] };
+const migrate: Command = {
+  name: 'migrate',
+  summary: 'move the keys to an HSM or back to a key file, re-wrapping every subject key (logged)',
+  options: {
+    ...DATA,
+    to: { type: 'string', value: 'hsm|software', help: 'where the keys go' },
+    ...HSM_OPTIONS,
+    keystore: {
+      type: 'string',
+      value: 'FILE',
+      help: 'with --to software: the key file that holds the named keys already (the one the data directory came from)',
+    },
+  },
+  async run({ values }) {
+    const dir = dataDir(values);
+    const to = opt(values, 'to');
+    if (to !== 'hsm' && to !== 'software') usage('--to hsm or --to software');
+    const secret = await storeSecretFor(dir);
+    let target: Parameters<typeof migrateKeyStore>[1]['to'];
+    if (to === 'hsm') {
+      const hsm = hsmFrom(values);
+      if (hsm === undefined) usage('--to hsm needs --hsm-module PATH and --hsm-token LABEL');
+      target = { kind: 'pkcs11', ...hsm, ...(await pinFromEnv()) };
+    } else {
+      const file = opt(values, 'keystore');
+      if (file === undefined) usage('--to software needs --keystore FILE');
+      target = { kind: 'software', file, secret: await secretFromEnv(dir) };
+    }
+    const r = await migrateKeyStore(dir, { secret, to: target, actor: ACTOR });
+    await outJson({
+      ...r,
+      note:
+        r.from === 'software'
+          ? 'the old key file still holds every key: delete it and its backups once the data directory opens with the HSM'
+          : "the token still holds the old store's objects: remove them once the data directory opens with the key file",
+    });
+    return 0;
+  },
+};
+
+export const keys: Group = {
+  name: 'keys',
+  summary: 'key-encryption keys, and where the keys are kept',
+  commands: [rotate, listKeys, migrate],
+};

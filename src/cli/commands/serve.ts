@@ -7,7 +7,7 @@ import type { KeySecret } from '../../keys/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { Updates } from '../../updates/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
-import { DATA, dataDir, int, list, type Opened, opt, secretFromEnv, shellPath } from '../common.ts';
+import { DATA, dataDir, int, list, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
 import {
   corsFrom,
   HTTP_OPTIONS,
@@ -42,7 +42,7 @@ async function open(
   const creating = create && !existsSync(join(dir, 'verity.json'));
   // With a key process this process reads the secret only to create a store; the key process
   // reads it from its own environment.
-  const secret = keyProcess && !creating ? undefined : await secretFromEnv(dir);
+  const secret = keyProcess && !creating ? undefined : await storeSecretFor(dir);
   if (creating && secret !== undefined) {
     await initDataDir(dir, { secret });
     process.stderr.write(`verity: created a new embedded store in ${dir}\n`);
