@@ -2,6 +2,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Attester } from '../../attestation/index.ts';
+import { bootMeasurement } from '../../boot/index.ts';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { type Command, type Group, usage, type Values } from '../command.ts';
@@ -18,6 +20,7 @@ import {
   witnessesFrom,
 } from '../http.ts';
 import { out, waitForSignal } from '../io.ts';
+import { RELEASE_OPTIONS } from './release.ts';
 
 /**
  * Checks the options, opens the data directory, verifies its log and listens; closes the
@@ -26,7 +29,13 @@ import { out, waitForSignal } from '../io.ts';
 async function open(
   values: Values,
   create: boolean,
-): Promise<{ v: Opened; dir: string; size: number; server: Awaited<ReturnType<typeof listen>> }> {
+): Promise<{
+  v: Opened;
+  dir: string;
+  size: number;
+  server: Awaited<ReturnType<typeof listen>>;
+  attester: Attester | undefined;
+}> {
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
   const logs = logSettings(values);
@@ -47,7 +56,20 @@ async function open(
     // Constant time: the head, its right edge, the newest entry and the state root. Each row is
     // checked against the state map at use; `verity log verify` recomputes everything.
     const report = await verifyLogHead(v.log, v.store);
+    // Secure boot (src/boot/bootstrap.ts) checked every file before this code loaded: the measured
+    // boot goes into the log as one entry, and /v1/attestation signs evidence of it.
+    const measurement = bootMeasurement();
+    const attester =
+      measurement === undefined
+        ? undefined
+        : await Attester.start({
+            log: v.log,
+            keys: v.keys,
+            measurement,
+            runtime: `node ${process.version} ${process.platform}-${process.arch}`,
+          });
     const server = await listen(v, dir, {
+      ...(attester === undefined ? {} : { attestation: attester }),
       host,
       port,
       ...(tls === undefined ? {} : { tls }),
@@ -59,11 +81,21 @@ async function open(
       ...(opt(values, 'did-host') === undefined ? {} : { didHost: opt(values, 'did-host') as string }),
     });
     witnesses?.started();
-    return { v, dir, size: report.size, server };
+    return { v, dir, size: report.size, server, attester };
   } catch (e) {
     await v.close();
     throw e;
   }
+}
+
+/** What secure boot measured, when it ran: the measurement clients pin, and the attestation key. */
+function secureBootLines(attester: Attester | undefined): string[] {
+  const m = bootMeasurement();
+  if (attester === undefined || m === undefined) return [];
+  return [
+    `secure boot:  release ${m.version} verified against its signed manifest; measurement ${m.value} (log entry ${attester.bootEntry})`,
+    `attestation:  ${attester.attestationKey} (GET /v1/attestation?nonce=...)`,
+  ];
 }
 
 /** Where this checkout's `bin/verity` is, as a path the user can type from where they are. */
@@ -92,14 +124,15 @@ export function tryHint(dir: string): string {
 const serve: Command = {
   name: '',
   summary: 'serve the HTTP API of a data directory (plain HTTP on loopback only; HTTPS with a certificate)',
-  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS },
+  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS, ...RELEASE_OPTIONS },
   async run({ values }) {
-    const { v, size, server } = await open(values, false);
+    const { v, size, server, attester } = await open(values, false);
     await out(
       [
         `Verity is serving ${server.url}`,
         `log key:  ${v.config.verifierKey}`,
         `log size: ${size} entries, verified`,
+        ...secureBootLines(attester),
       ].join('\n'),
     );
     await waitForSignal();
@@ -117,10 +150,11 @@ const start: Command = {
     'sweep-interval': { type: 'string', value: 'S', help: 'seconds between retention sweeps (default 60)' },
     ...HTTP_OPTIONS,
     ...WITNESS_OPTIONS,
+    ...RELEASE_OPTIONS,
   },
   async run({ values }) {
     const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
-    const { v, dir, size, server } = await open(values, true);
+    const { v, dir, size, server, attester } = await open(values, true);
     await out(
       [
         `Verity is running on the embedded store in ${dir}`,
