@@ -3,11 +3,11 @@
 // `verity start` and `verity serve` with a pinned release root key (`--release-root FILE` or
 // VERITY_RELEASE_ROOT=FILE) check the signed release manifest before any other Verity module or
 // dependency is imported: its signature by the root key, the hash of every file it lists, no file
-// added in the directories it covers. Any failure stops the process (exit 1) with a
-// boot error code (VERITY_E_BOOT_FILE_CHANGED, ...) naming the file. Once the check passed, a module load hook keeps checking
-// every file Node.js loads against the manifest, on the very bytes it compiles (a file swapped after
-// the check, or one the manifest does not list, is refused). Without a root key, Verity starts as it
-// always did (development).
+// added in the directories it covers. Any failure stops the process (exit 1) with a boot error
+// code (VERITY_E_BOOT_FILE_CHANGED, ...) naming the file. Once the check passed, a module load hook
+// keeps checking every file Node.js loads against the manifest, on the very bytes it compiles (a
+// file swapped after the check, or one the manifest does not list, is refused). Without a root
+// key, Verity starts as it always did (development).
 //
 // INVARIANT: this module and those it imports statically use Node.js built-ins only.
 

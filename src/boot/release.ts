@@ -387,8 +387,7 @@ export function collectRelease(o: CollectOptions): ReleaseManifest {
     covers.push({ group, path });
     for (const p of walk(resolvePath(path, o.root, o.data), path)) add(group, p);
   };
-  const exists = (path: string) => fileOnDisk(join(o.root, path)) !== undefined || dirExists(join(o.root, path));
-  for (const d of ['bin', 'scripts', 'src', 'dist']) if (exists(d)) cover('code', d);
+  for (const d of ['bin', 'scripts', 'src', 'dist']) if (dirExists(join(o.root, d))) cover('code', d);
   for (const f of ['package.json', 'package-lock.json']) add('code', f);
   for (const d of productionPackages(readFileSync(join(o.root, 'package-lock.json'), 'utf8')))
     if (dirExists(join(o.root, d))) cover('dependencies', d);
