@@ -2,18 +2,18 @@
 // code and production dependencies, copied to a temporary directory) signed with `verity release
 // sign`, a server started from it with the pinned root key, and its refusals to start on each kind
 // of tampering (a changed, added or missing file, a changed policy, a changed manifest, a wrong
-// root key), checked on the spawned process's exit status and message. Then the SDK's attestation
+// root key, a module loaded that the manifest does not list), checked on the spawned process's exit status and message. Then the SDK's attestation
 // over HTTP: accepted with the reference value, refused for a stale nonce, a wrong key, an unknown
 // measurement and altered evidence.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { appendFileSync, cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { initDataDir, openDataDirReadOnly } from '../src/embedded/index.ts';
-import { formatVerifierKey } from '../src/note/index.ts';
+import { formatVerifierKey, signNote } from '../src/note/index.ts';
 import { attest, newNonce, verifyAttestation } from '../src/sdk/index.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 import { runVerity, stopNode, type VerityRun } from './helpers/node.ts';
@@ -175,6 +175,27 @@ describe('secure boot and remote attestation', () => {
     const file = join(tmp.dir, 'garbage.pub');
     writeFileSync(file, 'not a key\n');
     await refuses('VERITY_E_BOOT_ROOT_INVALID', undefined, ['--release-root', file]);
+  });
+
+  it('refuses a module the manifest does not list when Node.js loads it (the load hook)', async () => {
+    // A manifest signed by the root key that neither covers src/ nor lists src/cli/main.ts: the
+    // check before loading passes, and the load hook refuses the module when the CLI imports it.
+    const note = readFileSync(join(release, 'verity-release.note'), 'utf8');
+    const text = note
+      .slice(0, note.lastIndexOf('\n\n') + 1)
+      .split('\n')
+      .filter((l) => l !== 'cover code src' && !/^file code [0-9a-f]{64} src\/cli\/main\.ts$/.test(l))
+      .join('\n');
+    const key = createPrivateKey(readFileSync(join(tmp.dir, 'root.key')));
+    const raw = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12));
+    const signer = {
+      name: 'verity-release',
+      publicKey: raw,
+      sign: async (m: Uint8Array) => new Uint8Array(sign(null, m, key)),
+    };
+    const file = join(tmp.dir, 'partial.note');
+    writeFileSync(file, await signNote(text, [signer]));
+    await refuses('VERITY_E_BOOT_UNMEASURED', 'src/cli/main.ts', ['--release-manifest', file]);
   });
 
   it('starts the signed release, logs the measured boot and attests it to the SDK over HTTP', async () => {
