@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
 import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
+import { benchBoot } from './boot.ts';
 import { benchConsent } from './consent.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
@@ -35,6 +36,7 @@ const figures: Figure[] = [
   // In Chromium: skipped (with a note) where Debian's chromium is not installed.
   ...(await benchTrustCenter(quick)),
   ...(await benchGovernance(quick)),
+  ...(await benchBoot(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -7,7 +7,13 @@ verity_runtime "$root"
 # were compiled (measured: 1.6 s to 0.7-0.9 s for `verity help`). Kept inside this checkout (never a
 # shared temporary folder another user could write cached code into); where it cannot be written,
 # Node runs without it.
-if [ -z "${NODE_COMPILE_CACHE:-}" ] && [ -d "$root/node_modules" ]; then
+# Not with secure boot (a release root key pinned): cached code is not covered by the release
+# manifest, so the cache is off for that process even where the environment turned it on.
+cache=yes
+[ -n "${VERITY_RELEASE_ROOT:-}" ] && cache=no
+for a in "$@"; do case $a in --release-root | --release-root=*) cache=no ;; esac; done
+[ "$cache" = no ] && unset NODE_COMPILE_CACHE
+if [ "$cache" = yes ] && [ -z "${NODE_COMPILE_CACHE:-}" ] && [ -d "$root/node_modules" ]; then
   NODE_COMPILE_CACHE="$root/node_modules/.cache/verity-compile"
   export NODE_COMPILE_CACHE
 fi

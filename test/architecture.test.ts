@@ -13,6 +13,8 @@ const LAYERS: Record<string, number> = {
   platform: 0,
   encoding: 1,
   clock: 1,
+  // Secure boot's check runs before anything else loads: Node.js built-ins only.
+  boot: 1,
   merkle: 2,
   smt: 2,
   pii: 2,
@@ -35,6 +37,7 @@ const LAYERS: Record<string, number> = {
   vc: 6,
   vault: 5,
   consent: 5,
+  attestation: 5,
   privacy: 6,
   rights: 5.5,
   retention: 5.5,

@@ -3,6 +3,7 @@
 // crypto-shredding that holds even against a full copy of the data directory made before it,
 // since no key of any kind is in the data directory or beside it.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -70,5 +71,54 @@ describe('data directory with an HSM key store', () => {
     assert.ok(!r.stderr.includes('bye'));
     // Other subjects were re-wrapped under the new KEK: the live directory still reads them.
     assert.deepEqual(JSON.parse(ok(verity([...GET, '--data', data, stays])).stdout).data, { ok: true });
+  });
+
+  it('verity serve opens the token in its key process, which reads the PIN from its own environment', async () => {
+    const data = join(f.dir, 'serve', 'data');
+    ok(verity(['init', '--data', data, '--hsm-module', f.hsm.module, '--hsm-token', TOKEN]));
+    const token = ok(
+      verity([
+        'tokens',
+        'create',
+        '--data',
+        data,
+        '--principal',
+        'world',
+        '--role',
+        'service',
+        '--record-types',
+        'profile',
+      ]),
+    ).stdout.trim();
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('VERITY_')) delete env[k];
+    const server = spawn(join(import.meta.dirname, '..', 'bin', 'verity'), ['serve', '--data', data, '--port', '0'], {
+      env: { ...env, VERITY_HSM_PIN_FILE: f.pinFile },
+    });
+    let text = '';
+    server.stderr.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        server.stdout.on('data', (c: Buffer) => {
+          text += c.toString();
+          const m = /serving (http:\/\/\S+)/.exec(text);
+          if (m) resolve(m[1] as string);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
+      });
+      const r = await fetch(`${url}/v1/records`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: 'p9', type: 'profile', purpose: 'service-provision', data: { n: 9 } }),
+      });
+      assert.equal(r.status, 201, await r.text());
+      assert.ok(!text.includes(TEST_PIN), 'the PIN was printed');
+    } finally {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
   });
 });

@@ -4,6 +4,7 @@ import { InputError, quote } from '../errors/index.ts';
 /** What was done. Codes never change meaning once shipped. */
 export const AUDIT_ACTIONS = [
   'log.init',
+  'boot.measure',
   'record.create',
   'record.read',
   'record.update',

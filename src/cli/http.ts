@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Attester } from '../attestation/index.ts';
 /**
  * Serving HTTP from the CLI: the policies of the data directory (reloaded when their files
  * change), TLS material, CORS origins, and the listening socket.
@@ -276,6 +277,8 @@ export async function listen(
     passkeys?: PasskeyConfig;
     /** The host[:port] of Verity's did:web (default: the address it listens on). */
     didHost?: string;
+    /** Secure boot: the attester of the measured boot; the policies it measured are not reloaded. */
+    attestation?: Attester;
   },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const policyDir = `${dir}/policies`;
@@ -304,6 +307,12 @@ export async function listen(
   const watcher = watch(policyDir, () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
+      if (o.attestation !== undefined) {
+        process.stderr.write(
+          'verity: kept the policies secure boot measured; sign a new release and restart to change them\n',
+        );
+        return;
+      }
       readPolicies(policyDir)
         .then((text) => {
           engine.reload(text);
@@ -369,6 +378,7 @@ export async function listen(
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     corsOrigins: o.corsOrigins,
     ...(o.witnesses === undefined ? {} : { witnesses: o.witnesses }),
+    ...(o.attestation === undefined ? {} : { attestation: o.attestation }),
     logging: {
       ...(o.logs.level === undefined ? {} : { level: o.logs.level }),
       ...(o.logs.format === undefined ? {} : { format: o.logs.format }),

@@ -18,6 +18,7 @@ import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { privacyPolicy } from './commands/privacy-policy.ts';
 import { records } from './commands/records.ts';
+import { release } from './commands/release.ts';
 import { report } from './commands/report.ts';
 import { retention, rights } from './commands/rights.ts';
 import { risk } from './commands/risk.ts';
@@ -48,6 +49,7 @@ export const GROUPS: readonly Group[] = [
   consent,
   log,
   witness,
+  release,
   report,
   incidents,
   compliance,

@@ -72,6 +72,19 @@ export const ERROR_CODES = {
   // generic
   VERITY_E_INTERNAL: { status: 500, area: 'internal' },
   VERITY_E_CLOSED: { status: 503, area: 'internal' },
+  // secure boot and remote attestation (FGMV-46 7.3.3)
+  VERITY_E_BOOT_ROOT_INVALID: { status: 500, area: 'boot' },
+  VERITY_E_BOOT_MANIFEST_INVALID: { status: 500, area: 'boot' },
+  VERITY_E_BOOT_SIGNATURE_INVALID: { status: 500, area: 'boot' },
+  VERITY_E_BOOT_FILE_CHANGED: { status: 500, area: 'boot' },
+  VERITY_E_BOOT_FILE_ADDED: { status: 500, area: 'boot' },
+  VERITY_E_BOOT_FILE_MISSING: { status: 500, area: 'boot' },
+  VERITY_E_BOOT_UNMEASURED: { status: 500, area: 'boot' },
+  VERITY_E_ATTESTATION_UNAVAILABLE: { status: 503, area: 'boot' },
+  VERITY_E_ATTESTATION_INVALID: { status: 422, area: 'boot' },
+  VERITY_E_ATTESTATION_NONCE: { status: 422, area: 'boot' },
+  VERITY_E_ATTESTATION_MEASUREMENT: { status: 422, area: 'boot' },
+  VERITY_E_ATTESTATION_KEY: { status: 422, area: 'boot' },
   // errors-cleanup: codes added when every error reachable from untrusted input got a code
   VERITY_E_INPUT_EMPTY: { status: 400, area: 'input' },
   // end errors-cleanup

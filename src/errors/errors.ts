@@ -66,6 +66,8 @@ export class RightsError extends VerityError {}
 export class RetentionError extends VerityError {}
 /** Witnesses and cosignatures: refused checkpoints, unreachable witnesses, a missing quorum. */
 export class WitnessError extends VerityError {}
+/** Remote attestation: evidence that is malformed, stale, unknown or signed by the wrong key. */
+export class AttestationError extends VerityError {}
 
 /** Access reports and privacy labels: malformed or unverifiable reports, an incomplete index. */
 export class ReportError extends VerityError {}

@@ -1,6 +1,7 @@
 export type { ErrorCode } from './codes.ts';
 export { ERROR_CODES, httpStatusOf } from './codes.ts';
 export {
+  AttestationError,
   ConfigError,
   CredentialError,
   DidError,

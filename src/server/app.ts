@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Attester } from '../attestation/index.ts';
 import type { Deid } from '../deid/index.ts';
 import { isIdentifier, parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
@@ -14,6 +15,7 @@ import type { Passkeys } from '../passkeys/index.ts';
 import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSource } from '../reports/index.ts';
 import type { Store } from '../store/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
+import { registerAttestationRoutes } from './attestation.ts';
 import { registerConsentRoutes } from './consent.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
@@ -103,6 +105,8 @@ export interface ServerOptions {
    * register are added).
    */
   readonly compliance?: Omit<AssessmentSources, 'log' | 'witnesses'>;
+  /** Secure boot's measurement and its evidence at /v1/attestation (absent: that route answers 503). */
+  readonly attestation?: Attester;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -408,6 +412,7 @@ export function buildServer(options: ServerOptions): App {
     registerDocRoutes(routes);
     registerWebRoutes(routes, options.web);
     registerLogRoutes(routes, log, witnessing);
+    registerAttestationRoutes(routes, options.attestation);
   });
   return app;
 }

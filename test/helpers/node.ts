@@ -40,10 +40,18 @@ export interface VerityRun {
   stderr: string;
 }
 
-/** Runs `verity ARGS` without blocking the event loop (a server may run in this process's tests). */
-export function runVerity(args: readonly string[]): Promise<VerityRun> {
+/**
+ * Runs `verity ARGS` without blocking the event loop (a server may run in this process's tests);
+ * `o.bin` and `o.env` run another copy of Verity in another environment.
+ */
+export function runVerity(
+  args: readonly string[],
+  o: { bin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<VerityRun> {
   return new Promise((resolve) => {
-    const c = spawn(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase } });
+    const c = spawn(o.bin ?? BIN, args, {
+      env: o.env ?? { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (b: Buffer) => {

@@ -2,8 +2,10 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Attester } from '../../attestation/index.ts';
+import { bootMeasurement } from '../../boot/index.ts';
+import type { StoreSecret } from '../../embedded/index.ts';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
-import type { KeySecret } from '../../keys/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { Updates } from '../../updates/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
@@ -20,6 +22,7 @@ import {
   witnessesFrom,
 } from '../http.ts';
 import { out, waitForSignal } from '../io.ts';
+import { RELEASE_OPTIONS } from './release.ts';
 
 /**
  * Checks the options, opens the data directory, verifies its log and listens; closes the
@@ -28,7 +31,13 @@ import { out, waitForSignal } from '../io.ts';
 async function open(
   values: Values,
   create: boolean,
-): Promise<{ v: Opened; dir: string; size: number; server: Awaited<ReturnType<typeof listen>> }> {
+): Promise<{
+  v: Opened;
+  dir: string;
+  size: number;
+  server: Awaited<ReturnType<typeof listen>>;
+  attester: Attester | undefined;
+}> {
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
   const logs = logSettings(values);
@@ -61,13 +70,26 @@ async function open(
               ),
           },
         }
-      : { secret: secret as KeySecret },
+      : { secret: secret as StoreSecret },
   );
   try {
     // Constant time: the head, its right edge, the newest entry and the state root. Each row is
     // checked against the state map at use; `verity log verify` recomputes everything.
     const report = await verifyLogHead(v.log, v.store);
+    // Secure boot (src/boot/bootstrap.ts) checked every file before this code loaded: the measured
+    // boot goes into the log as one entry, and /v1/attestation signs evidence of it.
+    const measurement = bootMeasurement();
+    const attester =
+      measurement === undefined
+        ? undefined
+        : await Attester.start({
+            log: v.log,
+            keys: v.keys,
+            measurement,
+            runtime: `node ${process.version} ${process.platform}-${process.arch}`,
+          });
     const server = await listen(v, dir, {
+      ...(attester === undefined ? {} : { attestation: attester }),
       host,
       port,
       ...(tls === undefined ? {} : { tls }),
@@ -79,7 +101,7 @@ async function open(
       ...(opt(values, 'did-host') === undefined ? {} : { didHost: opt(values, 'did-host') as string }),
     });
     witnesses?.started();
-    return { v, dir, size: report.size, server };
+    return { v, dir, size: report.size, server, attester };
   } catch (e) {
     await v.close();
     throw e;
@@ -93,6 +115,16 @@ const KEY_PROCESS_OPTION: Readonly<Record<string, OptionSpec>> = {
     help: 'open the key store in the server process instead of a separate key process (the default keeps the secret, the KEKs and the log key out of the process that parses HTTP)',
   },
 };
+
+/** What secure boot measured, when it ran: the measurement clients pin, and the attestation key. */
+function secureBootLines(attester: Attester | undefined): string[] {
+  const m = bootMeasurement();
+  if (attester === undefined || m === undefined) return [];
+  return [
+    `secure boot:  release ${m.version} verified against its signed manifest; measurement ${m.value} (log entry ${attester.bootEntry})`,
+    `attestation:  ${attester.attestationKey} (GET /v1/attestation?nonce=...)`,
+  ];
+}
 
 /** Where this checkout's `bin/verity` is, as a path the user can type from where they are. */
 function binPath(): string {
@@ -120,14 +152,15 @@ export function tryHint(dir: string): string {
 const serve: Command = {
   name: '',
   summary: 'serve the HTTP API of a data directory (plain HTTP on loopback only; HTTPS with a certificate)',
-  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS, ...KEY_PROCESS_OPTION },
+  options: { ...DATA, ...HTTP_OPTIONS, ...WITNESS_OPTIONS, ...KEY_PROCESS_OPTION, ...RELEASE_OPTIONS },
   async run({ values }) {
-    const { v, size, server } = await open(values, false);
+    const { v, size, server, attester } = await open(values, false);
     await out(
       [
         `Verity is serving ${server.url}`,
         `log key:  ${v.config.verifierKey}`,
         `log size: ${size} entries, verified`,
+        ...secureBootLines(attester),
       ].join('\n'),
     );
     await waitForSignal();
@@ -151,12 +184,13 @@ const start: Command = {
     ...HTTP_OPTIONS,
     ...WITNESS_OPTIONS,
     ...KEY_PROCESS_OPTION,
+    ...RELEASE_OPTIONS,
   },
   async run({ values }) {
     const interval = (int(values, 'sweep-interval', false) ?? 60) * 1000;
     const updateEvery = int(values, 'update-interval', false);
     if (updateEvery !== undefined && updateEvery < 60) usage('--update-interval takes 60 seconds or more', 'start');
-    const { v, dir, size, server } = await open(values, true);
+    const { v, dir, size, server, attester } = await open(values, true);
     await out(
       [
         `Verity is running on the embedded store in ${dir}`,
