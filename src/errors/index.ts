@@ -10,6 +10,7 @@ export {
   isVerityError,
   KeyError,
   LogError,
+  MlsError,
   PrivacyError,
   quote,
   ReportError,
