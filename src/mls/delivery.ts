@@ -273,7 +273,7 @@ export class MlsDelivery {
       if (!chosen.doc.lastResort) {
         await tx.deleteObject(KEY_PACKAGE_KIND, chosen.row.id);
         await tx.putObject(
-          newObject({ kind: CLAIM_KIND, id: chosen.row.id, owner: player, doc: { at: now }, updatedAt: now }),
+          newObject({ kind: CLAIM_KIND, id: chosen.row.id, owner: player, doc: { at: now, claimer }, updatedAt: now }),
         );
       }
       this.#entry(batch, 'mls.keypackage.claim', `mls.keypackage:${chosen.row.id}`, {
@@ -337,7 +337,7 @@ export class MlsDelivery {
    * is refused with VERITY_E_MLS_STALE_EPOCH, so a room never forks. The commit is queued for every
    * other member (the removed ones too, so they learn it); the Welcome, if any, for each new member,
    * found by the KeyPackage references it is encrypted to, which must be KeyPackages this service
-   * handed out. `removes` names the players the commit removes: the service cannot read a commit's
+   * handed out to the committer (or last-resort ones). `removes` names the players the commit removes: the service cannot read a commit's
    * proposals (it is encrypted), so the committer states them.
    */
   async commit(
@@ -361,6 +361,8 @@ export class MlsDelivery {
       for (const ref of welcome?.refs ?? []) {
         const claim = await tx.getObject(CLAIM_KIND, ref);
         if (claim !== undefined) {
+          if (parse<{ claimer: string }>(claim).claimer !== player)
+            throw invalid('the Welcome is encrypted to a KeyPackage another player claimed');
           await tx.deleteObject(CLAIM_KIND, ref);
           added.push({ player: claim.owner, ref });
           continue;
@@ -488,16 +490,21 @@ export class MlsDelivery {
   }
 
   /**
-   * Drops queued messages past retention and claims no Welcome used within it, at most `limit` of
-   * each kind scanned per call (run it from the retention job). Returns how many were dropped.
+   * Drops queued messages past retention, claims no Welcome used within it and KeyPackages past
+   * their lifetime, at most `limit` of each kind scanned per call (run it from the retention job).
+   * Returns how many were dropped.
    */
   async sweep(limit = 1000): Promise<number> {
-    const oldest = this.#clock.now() - this.#retentionMs;
+    const now = this.#clock.now();
+    const oldest = now - this.#retentionMs;
     const { result } = await this.#log.submit(async (tx, batch) => {
       let n = 0;
-      for (const kind of [QUEUE_KIND, CLAIM_KIND])
-        for (const r of await tx.listObjects(kind, undefined, { limit }))
-          if (r.updatedAt <= oldest && (await tx.deleteObject(kind, r.id))) n++;
+      for (const kind of [QUEUE_KIND, CLAIM_KIND, KEY_PACKAGE_KIND])
+        for (const r of await tx.listObjects(kind, undefined, { limit })) {
+          const gone =
+            kind === KEY_PACKAGE_KIND ? parse<KeyPackageDoc>(r).notAfter * 1000 < now : r.updatedAt <= oldest;
+          if (gone && (await tx.deleteObject(kind, r.id))) n++;
+        }
       this.#entry(batch, 'retention.run', 'mls.queue', { dropped: n });
       return n;
     });

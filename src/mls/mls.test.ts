@@ -236,6 +236,21 @@ for (const backend of BACKENDS) {
         assert.equal(again.lastResort, true);
       }
       assert.deepEqual(await ds.keyPackageCount('dave'), { available: 0, lastResort: true });
+      // A Welcome may use only KeyPackages handed out to its committer: Bob cannot add Dave with
+      // the one Alice claimed, nor with one never published here.
+      const erin = await newClient(impl, 'erin');
+      for (const kp of [decodeKeyPackage(first.keyPackage), erin.publicPackage]) {
+        const res = await createCommit(
+          { state: bobState, cipherSuite: impl },
+          { extraProposals: [{ proposalType: 'add', add: { keyPackage: kp } }] },
+        );
+        const welcome = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: res.welcome! });
+        await assert.rejects(
+          ds.commit('bob', groupId, { commit: encodeMlsMessage(res.commit), welcome }),
+          code('VERITY_E_MLS_MESSAGE_INVALID'),
+        );
+      }
+      assert.equal((await ds.room(groupId))?.epoch, 2);
       // The same KeyPackage cannot be published again; a player with none has nothing to claim.
       await assert.rejects(
         ds.publishKeyPackage('dave', kpBytes(dave.publicPackage)),
