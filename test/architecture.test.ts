@@ -52,6 +52,7 @@ const LAYERS: Record<string, number> = {
   oscal: 7.5,
   embedded: 7,
   updates: 7,
+  mls: 7,
   server: 8,
   sdk: 8,
   cli: 9,

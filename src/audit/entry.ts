@@ -85,6 +85,12 @@ export const AUDIT_ACTIONS = [
   'compliance.assess',
   'update.apply',
   'update.rollback',
+  'mls.keypackage.publish',
+  'mls.keypackage.claim',
+  'mls.room.create',
+  'mls.commit',
+  'mls.message',
+  'mls.ack',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

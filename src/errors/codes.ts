@@ -181,6 +181,16 @@ export const ERROR_CODES = {
   VERITY_E_UPDATE_NO_PREVIOUS: { status: 409, area: 'updates' },
   VERITY_E_UPDATE_BUSY: { status: 409, area: 'updates' },
   VERITY_E_UPDATE_ADVISORIES_INVALID: { status: 400, area: 'updates' },
+  // end-to-end encrypted rooms (MLS, RFC 9420): the delivery and authentication service
+  VERITY_E_MLS_MESSAGE_INVALID: { status: 422, area: 'mls' },
+  VERITY_E_MLS_CIPHERSUITE: { status: 422, area: 'mls' },
+  VERITY_E_MLS_CREDENTIAL: { status: 403, area: 'mls' },
+  VERITY_E_MLS_KEY_PACKAGE_LIMIT: { status: 409, area: 'mls' },
+  VERITY_E_MLS_NO_KEY_PACKAGE: { status: 404, area: 'mls' },
+  VERITY_E_MLS_ROOM_NOT_FOUND: { status: 404, area: 'mls' },
+  VERITY_E_MLS_ROOM_EXISTS: { status: 409, area: 'mls' },
+  VERITY_E_MLS_NOT_MEMBER: { status: 403, area: 'mls' },
+  VERITY_E_MLS_STALE_EPOCH: { status: 409, area: 'mls' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

@@ -86,3 +86,5 @@ export class DidError extends VerityError {}
 export class CredentialError extends VerityError {}
 /** Updates and patches: TUF repositories, refused or unreachable updates, their content, advisories. */
 export class UpdateError extends VerityError {}
+/** End-to-end encrypted rooms (MLS): refused KeyPackages and credentials, stale epochs, non-members. */
+export class MlsError extends VerityError {}

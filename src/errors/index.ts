@@ -11,6 +11,7 @@ export {
   isVerityError,
   KeyError,
   LogError,
+  MlsError,
   PrivacyError,
   quote,
   ReportError,

@@ -1,0 +1,513 @@
+// The MLS delivery and authentication service (RFC 9420 3, FGMV-46 7.2.1): Verity stores and
+// forwards KeyPackages, commits, Welcomes and application messages it cannot read. Everything an
+// access decision depends on is authenticated state (objects bound to the signed log's state map):
+//   kind `mls.keypackage`  id KEYPACKAGEREF       owner PLAYER  a published, unclaimed KeyPackage
+//   kind `mls.claim`       id KEYPACKAGEREF       owner PLAYER  a claimed one, until a Welcome uses it
+//   kind `mls.room`        id GROUPID (base64url)               epoch, members, message sequence
+//   kind `mls.queue`       id PLAYER/GROUPID/SEQ  owner PLAYER  a message waiting for a member
+// Every change is one transaction with one audit entry that names neither players nor groups (a
+// room is named by a hash of its group id) and carries no message.
+import { createHash } from 'node:crypto';
+import type { CiphersuiteName } from 'ts-mls';
+import { encodeAuditEntry } from '../audit/index.ts';
+import { type Clock, systemClock } from '../clock/index.ts';
+import { fromBase64Url, parseJson, toBase64Url } from '../encoding/index.ts';
+import { InputError, MlsError, quote } from '../errors/index.ts';
+import type { LogBatch, TransparencyLog } from '../log/index.ts';
+import { newObject, nextObject, type ObjectRow, type Store, type StoreReader } from '../store/index.ts';
+import {
+  checkKeyPackage,
+  DEFAULT_CIPHERSUITES,
+  decodeMessage,
+  invalid,
+  type MessageHeader,
+  messageHeader,
+  welcomeRecipients,
+} from './wire.ts';
+
+export const KEY_PACKAGE_KIND = 'mls.keypackage';
+export const CLAIM_KIND = 'mls.claim';
+export const ROOM_KIND = 'mls.room';
+export const QUEUE_KIND = 'mls.queue';
+/** The purpose every MLS entry is logged under. */
+export const MLS_PURPOSE = 'communication';
+const ACTOR = 'service:mls';
+const DAY = 86_400_000;
+/** A player id as the caller's authentication gives it: no `/`, so queue ids split unambiguously. */
+const PLAYER_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+const MAX_GROUP_ID = 64;
+const MAX_MEMBERS = 1000;
+const MAX_FETCH = 500;
+const SEQ_DIGITS = 12;
+
+/** The room's state (the `mls.room` object's body). */
+export interface Room {
+  /** Base64url of the MLS group id. */
+  readonly groupId: string;
+  /** The epoch a commit must be for: advanced by one at every accepted commit. */
+  readonly epoch: number;
+  /** Player ids of the members, in the order they joined. */
+  readonly members: readonly string[];
+  /** The sequence number of the latest message queued in the room. */
+  readonly seq: number;
+  readonly createdAt: number;
+}
+
+/** A message waiting in a member's queue. */
+export interface QueuedMessage {
+  /** What to acknowledge it with. */
+  readonly id: string;
+  readonly groupId: string;
+  readonly seq: number;
+  readonly type: 'commit' | 'welcome' | 'application';
+  /** The epoch it was sent in (for a Welcome: the epoch it joins). */
+  readonly epoch: number;
+  /** The MLS message as sent (opaque to Verity). */
+  readonly message: Uint8Array;
+  readonly at: number;
+}
+
+export interface MlsDeliveryOptions {
+  readonly store: Store;
+  readonly log: TransparencyLog;
+  readonly clock?: Clock;
+  /** Ciphersuites accepted (default: the mandatory X25519, AES-128-GCM, SHA-256, Ed25519). */
+  readonly ciphersuites?: readonly CiphersuiteName[];
+  /** Days a queued message waits for its member before it is dropped (default 30, 1 to 366). */
+  readonly retentionDays?: number;
+  /** Unclaimed KeyPackages kept per player, last resort aside (default 100). */
+  readonly maxKeyPackages?: number;
+}
+
+interface KeyPackageDoc {
+  readonly keyPackage: string;
+  readonly ciphersuite: CiphersuiteName;
+  readonly lastResort: boolean;
+  readonly notAfter: number;
+  readonly publishedAt: number;
+}
+
+interface QueueDoc {
+  readonly groupId: string;
+  readonly seq: number;
+  readonly type: QueuedMessage['type'];
+  readonly epoch: number;
+  readonly message: string;
+  readonly at: number;
+}
+
+function checkPlayer(player: unknown): string {
+  if (typeof player !== 'string' || !PLAYER_RE.test(player))
+    throw new InputError(
+      'VERITY_E_INPUT_INVALID',
+      `player id ${quote(player)} is not 1 to 128 letters, digits or ._:@-`,
+    );
+  return player;
+}
+
+function checkGroupId(groupId: unknown): string {
+  if (!(groupId instanceof Uint8Array) || groupId.byteLength === 0 || groupId.byteLength > MAX_GROUP_ID)
+    throw new InputError('VERITY_E_INPUT_INVALID', `a group id is 1 to ${MAX_GROUP_ID} bytes`);
+  return toBase64Url(groupId);
+}
+
+/** The log's name of a room: a hash of its group id, so the public log does not carry the id. */
+function roomResource(groupId: string): string {
+  return `mls.room:${createHash('sha256').update(groupId).digest('base64url').slice(0, 22)}`;
+}
+
+function parse<T>(row: ObjectRow): T {
+  return parseJson(row.body, { maxBytes: 1024 * 1024, maxDepth: 4 }, row.kind) as T;
+}
+
+function roomNotFound(): MlsError {
+  return new MlsError('VERITY_E_MLS_ROOM_NOT_FOUND', 'no room has this group id; create it first');
+}
+
+function notMember(what: string): MlsError {
+  return new MlsError('VERITY_E_MLS_NOT_MEMBER', `${what} is not a member of the room; join from a Welcome first`);
+}
+
+/** The header of a commit or application message for the room `groupId`, checked. */
+function groupMessage(bytes: Uint8Array, type: 'commit' | 'application', groupId: string): MessageHeader {
+  const h = messageHeader(bytes, `${type} message`);
+  if (h.contentType !== type) throw invalid(`the ${type} message is a ${h.contentType} message`);
+  if (toBase64Url(h.groupId) !== groupId) throw invalid(`the ${type} message is for another group`);
+  return h;
+}
+
+function queueId(player: string, groupId: string, seq: number): string {
+  return `${player}/${groupId}/${String(seq).padStart(SEQ_DIGITS, '0')}`;
+}
+
+/**
+ * The delivery service of end-to-end encrypted rooms. Callers pass the player id the caller is
+ * authenticated as (a session's player); the service never sees a plaintext.
+ */
+export class MlsDelivery {
+  readonly #store: Store;
+  readonly #log: TransparencyLog;
+  readonly #clock: Clock;
+  readonly #suites: readonly CiphersuiteName[];
+  readonly #retentionMs: number;
+  readonly #maxKeyPackages: number;
+
+  constructor(o: MlsDeliveryOptions) {
+    this.#store = o.store;
+    this.#log = o.log;
+    this.#clock = o.clock ?? systemClock;
+    this.#suites = o.ciphersuites ?? DEFAULT_CIPHERSUITES;
+    const days = o.retentionDays ?? 30;
+    if (!Number.isInteger(days) || days < 1 || days > 366) throw new RangeError('retention is 1 to 366 days');
+    this.#retentionMs = days * DAY;
+    this.#maxKeyPackages = o.maxKeyPackages ?? 100;
+    if (!Number.isInteger(this.#maxKeyPackages) || this.#maxKeyPackages < 1 || this.#maxKeyPackages > 10_000)
+      throw new RangeError('a player keeps 1 to 10000 KeyPackages');
+  }
+
+  #entry(
+    batch: LogBatch,
+    action: Parameters<typeof encodeAuditEntry>[0]['action'],
+    resource: string,
+    details: Record<string, number | boolean | string>,
+  ): number {
+    return batch.add(
+      encodeAuditEntry({
+        actor: ACTOR,
+        action,
+        resource,
+        purpose: MLS_PURPOSE,
+        outcome: 'success',
+        time: this.#clock.now(),
+        details,
+      }),
+    );
+  }
+
+  /**
+   * Publishes a KeyPackage (an encoded MLSMessage of wire format `mls_key_package`) of `player`.
+   * A last-resort package replaces the player's previous one and is handed out without being
+   * consumed when no other is left. Throws VERITY_E_MLS_CREDENTIAL when its credential is not
+   * `player`'s or its signatures do not verify.
+   */
+  async publishKeyPackage(
+    player: string,
+    bytes: Uint8Array,
+    o: { lastResort?: boolean } = {},
+  ): Promise<{ ref: string }> {
+    checkPlayer(player);
+    const lastResort = o.lastResort === true;
+    const { keyPackage } = decodeMessage(bytes, 'mls_key_package', 'KeyPackage');
+    const now = this.#clock.now();
+    const kp = await checkKeyPackage(keyPackage, player, this.#suites, now);
+    const doc: KeyPackageDoc = {
+      keyPackage: toBase64Url(bytes),
+      ciphersuite: kp.ciphersuite,
+      lastResort,
+      notAfter: kp.notAfter,
+      publishedAt: now,
+    };
+    await this.#log.submit(async (tx, batch) => {
+      // A KeyPackage is used once: one published again (the same ref) while it is stored or claimed
+      // is refused.
+      if (
+        (await tx.getObject(KEY_PACKAGE_KIND, kp.ref)) !== undefined ||
+        (await tx.getObject(CLAIM_KIND, kp.ref)) !== undefined
+      )
+        throw invalid('the KeyPackage was published already; generate a new one');
+      const mine = await tx.listObjects(KEY_PACKAGE_KIND, player, { limit: this.#maxKeyPackages + 2 });
+      let replaced = 0;
+      if (lastResort) {
+        for (const r of mine)
+          if (parse<KeyPackageDoc>(r).lastResort) {
+            await tx.deleteObject(KEY_PACKAGE_KIND, r.id);
+            replaced++;
+          }
+      } else if (mine.filter((r) => !parse<KeyPackageDoc>(r).lastResort).length >= this.#maxKeyPackages)
+        throw new MlsError(
+          'VERITY_E_MLS_KEY_PACKAGE_LIMIT',
+          `the player has ${this.#maxKeyPackages} unclaimed KeyPackages already; publish more once some are claimed`,
+        );
+      await tx.putObject(newObject({ kind: KEY_PACKAGE_KIND, id: kp.ref, owner: player, doc, updatedAt: now }));
+      return this.#entry(batch, 'mls.keypackage.publish', `mls.keypackage:${kp.ref}`, { lastResort, replaced });
+    });
+    return { ref: kp.ref };
+  }
+
+  /** How many unclaimed KeyPackages `player` has, and whether a last-resort one. */
+  async keyPackageCount(player: string): Promise<{ available: number; lastResort: boolean }> {
+    checkPlayer(player);
+    const now = this.#clock.now();
+    const rows = await this.#store.reader.listObjects(KEY_PACKAGE_KIND, player, { limit: this.#maxKeyPackages + 2 });
+    const docs = rows.map((r) => parse<KeyPackageDoc>(r)).filter((d) => d.notAfter * 1000 >= now);
+    return { available: docs.filter((d) => !d.lastResort).length, lastResort: docs.some((d) => d.lastResort) };
+  }
+
+  /**
+   * Claims one KeyPackage of `player` for adding them to a room: an ordinary one is consumed in
+   * the same transaction (handed out once), the last-resort one only when none is left, and kept.
+   */
+  async claimKeyPackage(
+    claimer: string,
+    player: string,
+  ): Promise<{ ref: string; keyPackage: Uint8Array; lastResort: boolean }> {
+    checkPlayer(claimer);
+    checkPlayer(player);
+    const now = this.#clock.now();
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const rows = await tx.listObjects(KEY_PACKAGE_KIND, player, { limit: this.#maxKeyPackages + 2 });
+      let lastResort: { row: ObjectRow; doc: KeyPackageDoc } | undefined;
+      let pick: { row: ObjectRow; doc: KeyPackageDoc } | undefined;
+      for (const row of rows) {
+        const doc = parse<KeyPackageDoc>(row);
+        if (doc.notAfter * 1000 < now) continue;
+        if (doc.lastResort) lastResort = { row, doc };
+        else if (pick === undefined) pick = { row, doc };
+      }
+      const chosen = pick ?? lastResort;
+      if (chosen === undefined)
+        throw new MlsError(
+          'VERITY_E_MLS_NO_KEY_PACKAGE',
+          'the player has no KeyPackage left; ask them to publish more',
+        );
+      if (!chosen.doc.lastResort) {
+        await tx.deleteObject(KEY_PACKAGE_KIND, chosen.row.id);
+        await tx.putObject(
+          newObject({ kind: CLAIM_KIND, id: chosen.row.id, owner: player, doc: { at: now, claimer }, updatedAt: now }),
+        );
+      }
+      this.#entry(batch, 'mls.keypackage.claim', `mls.keypackage:${chosen.row.id}`, {
+        lastResort: chosen.doc.lastResort,
+      });
+      return {
+        ref: chosen.row.id,
+        keyPackage: fromBase64Url(chosen.doc.keyPackage),
+        lastResort: chosen.doc.lastResort,
+      };
+    });
+    return result;
+  }
+
+  /** Opens a room for a group `creator` created (epoch 0, `creator` its one member). */
+  async createRoom(creator: string, groupIdBytes: Uint8Array): Promise<Room> {
+    checkPlayer(creator);
+    const groupId = checkGroupId(groupIdBytes);
+    const now = this.#clock.now();
+    const room: Room = { groupId, epoch: 0, members: [creator], seq: 0, createdAt: now };
+    await this.#log.submit(async (tx, batch) => {
+      if ((await tx.getObject(ROOM_KIND, groupId)) !== undefined)
+        throw new MlsError('VERITY_E_MLS_ROOM_EXISTS', 'a room with this group id exists already; choose another');
+      await tx.putObject(newObject({ kind: ROOM_KIND, id: groupId, doc: room, updatedAt: now }));
+      return this.#entry(batch, 'mls.room.create', roomResource(groupId), { epoch: 0 });
+    });
+    return room;
+  }
+
+  /** The room's state as authenticated (refused with VERITY_E_STATE_TAMPERED when its row was altered). */
+  async room(groupIdBytes: Uint8Array): Promise<Room | undefined> {
+    const row = await this.#store.reader.getObject(ROOM_KIND, checkGroupId(groupIdBytes));
+    return row === undefined ? undefined : parse<Room>(row);
+  }
+
+  /**
+   * The room, read in the transaction, when `player` is a member and the message `h` is for its
+   * current epoch: the one place the access decision of commits and messages is taken.
+   */
+  async #current(
+    reader: StoreReader,
+    groupId: string,
+    player: string,
+    h: MessageHeader,
+  ): Promise<{ row: ObjectRow; room: Room }> {
+    const row = await reader.getObject(ROOM_KIND, groupId);
+    if (row === undefined) throw roomNotFound();
+    const room = parse<Room>(row);
+    if (!room.members.includes(player)) throw notMember(`the ${h.contentType === 'commit' ? 'committer' : 'sender'}`);
+    if (h.epoch !== room.epoch)
+      throw new MlsError(
+        'VERITY_E_MLS_STALE_EPOCH',
+        `the ${h.contentType} is for epoch ${h.epoch} but the room is at epoch ${room.epoch}; process the queued commit first`,
+      );
+    return { row, room };
+  }
+
+  /**
+   * Accepts a commit of `player` for the room's current epoch and advances it, in one
+   * compare-and-set of the room: of two commits for the same epoch the first wins and the second
+   * is refused with VERITY_E_MLS_STALE_EPOCH, so a room never forks. The commit is queued for every
+   * other member (the removed ones too, so they learn it); the Welcome, if any, for each new member,
+   * found by the KeyPackage references it is encrypted to, which must be KeyPackages this service
+   * handed out to the committer (or last-resort ones). `removes` names the players the commit removes: the service cannot read a commit's
+   * proposals (it is encrypted), so the committer states them.
+   */
+  async commit(
+    player: string,
+    groupIdBytes: Uint8Array,
+    input: { commit: Uint8Array; welcome?: Uint8Array; removes?: readonly string[] },
+  ): Promise<{ epoch: number; added: number; removed: number }> {
+    checkPlayer(player);
+    const groupId = checkGroupId(groupIdBytes);
+    const h = groupMessage(input.commit, 'commit', groupId);
+    const removes = [...new Set((input.removes ?? []).map(checkPlayer))];
+    const welcome = input.welcome === undefined ? undefined : welcomeRecipients(input.welcome);
+    if (welcome !== undefined && !this.#suites.includes(welcome.ciphersuite))
+      throw new MlsError('VERITY_E_MLS_CIPHERSUITE', `ciphersuite ${quote(welcome.ciphersuite)} is not allowed here`);
+    const now = this.#clock.now();
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const { row, room } = await this.#current(tx, groupId, player, h);
+      for (const r of removes)
+        if (r === player || !room.members.includes(r)) throw notMember(`a removed player (${quote(r)})`);
+      const added: { player: string; ref: string }[] = [];
+      for (const ref of welcome?.refs ?? []) {
+        const claim = await tx.getObject(CLAIM_KIND, ref);
+        if (claim !== undefined) {
+          if (parse<{ claimer: string }>(claim).claimer !== player)
+            throw invalid('the Welcome is encrypted to a KeyPackage another player claimed');
+          await tx.deleteObject(CLAIM_KIND, ref);
+          added.push({ player: claim.owner, ref });
+          continue;
+        }
+        const kp = await tx.getObject(KEY_PACKAGE_KIND, ref);
+        if (kp === undefined || !parse<KeyPackageDoc>(kp).lastResort)
+          throw invalid('the Welcome is encrypted to a KeyPackage this service did not hand out');
+        added.push({ player: kp.owner, ref });
+      }
+      const members = room.members.filter((m) => !removes.includes(m));
+      for (const a of added) {
+        if (members.includes(a.player)) throw invalid('the Welcome adds a player who is a member already');
+        members.push(a.player);
+      }
+      if (members.length > MAX_MEMBERS) throw invalid(`a room has at most ${MAX_MEMBERS} members`);
+      let seq = room.seq;
+      const commitSeq = ++seq;
+      for (const m of room.members)
+        if (m !== player)
+          await this.#enqueue(tx, m, {
+            groupId,
+            seq: commitSeq,
+            type: 'commit',
+            epoch: h.epoch,
+            message: input.commit,
+            at: now,
+          });
+      if (input.welcome !== undefined) {
+        const welcomeSeq = ++seq;
+        for (const a of added)
+          await this.#enqueue(tx, a.player, {
+            groupId,
+            seq: welcomeSeq,
+            type: 'welcome',
+            epoch: h.epoch + 1,
+            message: input.welcome,
+            at: now,
+          });
+      }
+      const next: Room = { ...room, epoch: h.epoch + 1, members, seq };
+      await tx.putObject(nextObject(row, { kind: ROOM_KIND, id: groupId, doc: next, updatedAt: now }));
+      this.#entry(batch, 'mls.commit', roomResource(groupId), {
+        epoch: next.epoch,
+        added: added.length,
+        removed: removes.length,
+        members: members.length,
+      });
+      return { epoch: next.epoch, added: added.length, removed: removes.length };
+    });
+    return result;
+  }
+
+  /**
+   * Fans an application message of `player` out to every other member of the room. It must be for
+   * the room's current epoch (VERITY_E_MLS_STALE_EPOCH otherwise: its members have moved on).
+   */
+  async send(
+    player: string,
+    groupIdBytes: Uint8Array,
+    message: Uint8Array,
+  ): Promise<{ seq: number; delivered: number }> {
+    checkPlayer(player);
+    const groupId = checkGroupId(groupIdBytes);
+    const h = groupMessage(message, 'application', groupId);
+    const now = this.#clock.now();
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      const { row, room } = await this.#current(tx, groupId, player, h);
+      const seq = room.seq + 1;
+      let delivered = 0;
+      for (const m of room.members)
+        if (m !== player) {
+          await this.#enqueue(tx, m, { groupId, seq, type: 'application', epoch: h.epoch, message, at: now });
+          delivered++;
+        }
+      await tx.putObject(nextObject(row, { kind: ROOM_KIND, id: groupId, doc: { ...room, seq }, updatedAt: now }));
+      this.#entry(batch, 'mls.message', roomResource(groupId), { epoch: h.epoch, delivered });
+      return { seq, delivered };
+    });
+    return result;
+  }
+
+  async #enqueue(
+    tx: Parameters<Parameters<TransparencyLog['submit']>[0]>[0],
+    member: string,
+    m: Omit<QueueDoc, 'message'> & { message: Uint8Array },
+  ): Promise<void> {
+    const doc: QueueDoc = { ...m, message: toBase64Url(m.message) };
+    await tx.putObject(
+      newObject({ kind: QUEUE_KIND, id: queueId(member, m.groupId, m.seq), owner: member, doc, updatedAt: m.at }),
+    );
+  }
+
+  /** The messages waiting for `player`, by room and order sent; those past retention are left out. */
+  async fetch(player: string, o: { limit?: number } = {}): Promise<QueuedMessage[]> {
+    checkPlayer(player);
+    const limit = o.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FETCH)
+      throw new InputError('VERITY_E_INPUT_INVALID', `a fetch returns 1 to ${MAX_FETCH} messages`);
+    const oldest = this.#clock.now() - this.#retentionMs;
+    const rows = await this.#store.reader.listObjects(QUEUE_KIND, player, { limit });
+    return rows
+      .map((r) => ({ id: r.id, doc: parse<QueueDoc>(r) }))
+      .filter(({ doc }) => doc.at > oldest)
+      .map(({ id, doc }) => ({ ...doc, id, message: fromBase64Url(doc.message) }));
+  }
+
+  /**
+   * Acknowledges messages `player` fetched: they are deleted. Returns how many were there (an id
+   * of another player's queue is refused; one acknowledged already is not counted).
+   */
+  async ack(player: string, ids: readonly string[]): Promise<number> {
+    checkPlayer(player);
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_FETCH)
+      throw new InputError('VERITY_E_INPUT_INVALID', `acknowledge 1 to ${MAX_FETCH} messages at a time`);
+    for (const id of ids)
+      if (typeof id !== 'string' || !id.startsWith(`${player}/`) || id.length > 300)
+        throw new InputError('VERITY_E_INPUT_INVALID', 'a message id acknowledged is one from your own queue');
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      let n = 0;
+      for (const id of new Set(ids)) if (await tx.deleteObject(QUEUE_KIND, id)) n++;
+      this.#entry(batch, 'mls.ack', 'mls.queue', { acknowledged: n });
+      return n;
+    });
+    return result;
+  }
+
+  /**
+   * Drops queued messages past retention, claims no Welcome used within it and KeyPackages past
+   * their lifetime, at most `limit` of each kind scanned per call (run it from the retention job).
+   * Returns how many were dropped.
+   */
+  async sweep(limit = 1000): Promise<number> {
+    const now = this.#clock.now();
+    const oldest = now - this.#retentionMs;
+    const { result } = await this.#log.submit(async (tx, batch) => {
+      let n = 0;
+      for (const kind of [QUEUE_KIND, CLAIM_KIND, KEY_PACKAGE_KIND])
+        for (const r of await tx.listObjects(kind, undefined, { limit })) {
+          const gone =
+            kind === KEY_PACKAGE_KIND ? parse<KeyPackageDoc>(r).notAfter * 1000 < now : r.updatedAt <= oldest;
+          if (gone && (await tx.deleteObject(kind, r.id))) n++;
+        }
+      this.#entry(batch, 'retention.run', 'mls.queue', { dropped: n });
+      return n;
+    });
+    return result;
+  }
+}
