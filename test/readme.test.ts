@@ -54,7 +54,9 @@ describe('README examples', () => {
   });
   after(() => cleanup());
 
-  it('every CLI example runs as printed', async () => {
+  // One test runs the whole README in order (later examples use what earlier ones made): well over a
+  // hundred CLI processes, so it gets more than the suite's default five minutes on a busy machine.
+  it('every CLI example runs as printed', { timeout: 900_000 }, async () => {
     const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(ROOT, 'bin')}:${process.env['PATH'] ?? ''}` };
     for (const k of Object.keys(env)) if (k.startsWith('VERITY_') && k !== 'VERITY_TEST_PG') delete env[k];
