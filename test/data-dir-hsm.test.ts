@@ -3,10 +3,10 @@
 // crypto-shredding that holds even against a full copy of the data directory made before it,
 // since no key of any kind is in the data directory or beside it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { spawnServe } from './helpers/server.ts';
 import { type CliRun, errorOf, hsmFixture, ok, TEST_PIN, verityCli } from './helpers/softhsm.ts';
 
 const TOKEN = 'verity-data';
@@ -92,33 +92,17 @@ describe('data directory with an HSM key store', () => {
     ).stdout.trim();
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('VERITY_')) delete env[k];
-    const server = spawn(join(import.meta.dirname, '..', 'bin', 'verity'), ['serve', '--data', data, '--port', '0'], {
-      env: { ...env, VERITY_HSM_PIN_FILE: f.pinFile },
-    });
-    let text = '';
-    server.stderr.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
+    const server = await spawnServe(['--data', data, '--port', '0'], { ...env, VERITY_HSM_PIN_FILE: f.pinFile });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        server.stdout.on('data', (c: Buffer) => {
-          text += c.toString();
-          const m = /serving (http:\/\/\S+)/.exec(text);
-          if (m) resolve(m[1] as string);
-        });
-        server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
-      });
-      const r = await fetch(`${url}/v1/records`, {
+      const r = await fetch(`${server.url}/v1/records`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ subject: 'p9', type: 'profile', purpose: 'service-provision', data: { n: 9 } }),
       });
       assert.equal(r.status, 201, await r.text());
-      assert.ok(!text.includes(TEST_PIN), 'the PIN was printed');
+      assert.ok(!server.output().includes(TEST_PIN), 'the PIN was printed');
     } finally {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
+      await server.stop();
     }
   });
 });

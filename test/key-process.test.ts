@@ -2,16 +2,18 @@
 // holds every key; if the key process dies, writes are refused (503, VERITY_E_KEY_PROCESS_DOWN)
 // rather than acknowledged, and they succeed again once it is back.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from './helpers/env.ts';
+import { type ServeProcess, spawnServe } from './helpers/server.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 const PASSPHRASE = 'key process test passphrase';
+const ENV = { ...process.env, VERITY_PASSPHRASE: PASSPHRASE };
 
-function verity(args: string[], env: Record<string, string> = {}): string {
-  const r = spawnSync(BIN, args, { env: { ...process.env, VERITY_PASSPHRASE: PASSPHRASE, ...env }, encoding: 'utf8' });
+function verity(args: string[]): string {
+  const r = spawnSync(BIN, args, { env: ENV, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
@@ -40,13 +42,12 @@ function keyProcessPids(pid: number): number[] {
 describe('verity serve with its key process', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
-  let server: ChildProcess;
-  let url: string;
+  let data: string;
+  let server: ServeProcess;
   let token: string;
-  let stderr = '';
   before(async () => {
     ({ dir, cleanup } = await tempDir());
-    const data = join(dir, 'data');
+    data = join(dir, 'data');
     verity(['init', '--data', data]);
     token = verity([
       'tokens',
@@ -60,34 +61,16 @@ describe('verity serve with its key process', () => {
       '--record-types',
       'profile',
     ]).trim();
-    // The server's own environment has the secret only because the key process inherits it; the
-    // server process itself does not read it (see openDataDir's keyProcess).
-    server = spawn(BIN, ['serve', '--data', data, '--port', '0'], {
-      env: { ...process.env, VERITY_PASSPHRASE: PASSPHRASE },
-    });
-    server.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    let text = '';
-    url = await new Promise<string>((resolve, reject) => {
-      server.stdout?.on('data', (c: Buffer) => {
-        text += c.toString();
-        const m = /serving (http:\/\/\S+)/.exec(text);
-        if (m) resolve(m[1] as string);
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text} ${stderr}`)));
-    });
+    // The server's environment has the secret only because the key process inherits it; the
+    // server process itself does not read it (openDataDir's keyProcess).
+    server = await spawnServe(['--data', data, '--port', '0'], ENV);
   });
   after(async () => {
-    if (server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     await cleanup();
   });
 
-  const put = (subject: string) =>
+  const put = (url: string, subject: string) =>
     fetch(`${url}/v1/records`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -95,60 +78,43 @@ describe('verity serve with its key process', () => {
     });
 
   it('writes through the key process, refuses writes while it is down, and recovers', async () => {
-    const first = await put('player-1');
+    const first = await put(server.url, 'player-1');
     assert.equal(first.status, 201, await first.text());
-    const pids = keyProcessPids(server.pid as number);
+    const pid = server.child.pid as number;
+    const pids = keyProcessPids(pid);
     assert.equal(pids.length, 1, 'one key process runs below the server');
     process.kill(pids[0] as number, 'SIGKILL');
     // Until it is back, no write is acknowledged: each needs the log's signing key.
-    for (let i = 0; i < 100 && !stderr.includes('the key process stopped'); i++)
+    for (let i = 0; i < 100 && !server.output().includes('the key process stopped'); i++)
       await new Promise((r) => setTimeout(r, 20));
-    const refused = await put('player-down');
+    const refused = await put(server.url, 'player-down');
     assert.equal(refused.status, 503);
     const body = (await refused.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'VERITY_E_KEY_PROCESS_DOWN');
     assert.match(body.error.message, /not acknowledged/);
     let back: Response | undefined;
     for (let i = 0; i < 100; i++) {
-      back = await put('player-2');
+      back = await put(server.url, 'player-2');
       if (back.status === 201) break;
       await back.arrayBuffer();
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(back?.status, 201);
-    const now = keyProcessPids(server.pid as number);
+    const now = keyProcessPids(pid);
     assert.equal(now.length, 1);
     assert.notEqual(now[0], pids[0]);
-    assert.match(stderr, /the key process stopped .*restarting it/);
-    assert.match(stderr, /the key process is back/);
+    assert.match(server.output(), /the key process stopped .*restarting it/);
+    assert.match(server.output(), /the key process is back/);
   });
 
   it('opens the key store in its own process with --in-process-keys', async () => {
-    const data = join(dir, 'data');
-    const own = spawn(BIN, ['serve', '--data', data, '--port', '0', '--in-process-keys'], {
-      env: { ...process.env, VERITY_PASSPHRASE: PASSPHRASE },
-    });
+    const own = await spawnServe(['--data', data, '--port', '0', '--in-process-keys'], ENV);
     try {
-      let text = '';
-      const at = await new Promise<string>((resolve, reject) => {
-        own.stdout?.on('data', (c: Buffer) => {
-          text += c.toString();
-          const m = /serving (http:\/\/\S+)/.exec(text);
-          if (m) resolve(m[1] as string);
-        });
-        own.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
-      });
-      assert.deepEqual(keyProcessPids(own.pid as number), []);
-      const r = await fetch(`${at}/v1/records`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ subject: 'player-3', type: 'profile', purpose: 'service-provision', data: {} }),
-      });
+      assert.deepEqual(keyProcessPids(own.child.pid as number), []);
+      const r = await put(own.url, 'player-3');
       assert.equal(r.status, 201, await r.text());
     } finally {
-      const exited = new Promise((r) => own.once('exit', r));
-      own.kill('SIGTERM');
-      await exited;
+      await own.stop();
     }
   });
 });

@@ -13,7 +13,7 @@ export interface CodeSize {
 }
 
 const IMPORT_RE =
-  /(?:^|[\s;}])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+  /(?:^|[\s;}])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function lines(text: string): number {
   let n = 0;
@@ -43,7 +43,7 @@ export function measureImports(entry: string, root: string): CodeSize {
     else own.set(rel, lines(text));
     const require = createRequire(file);
     for (const m of text.matchAll(IMPORT_RE)) {
-      const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
+      const spec = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5];
       if (spec === undefined || spec.startsWith('node:')) continue;
       if (/^\s*(?:import|export)\s+type\s/.test(m[0].trimStart().replace(/^[;}]/, ''))) continue;
       if (spec.startsWith('.')) {

@@ -4,6 +4,7 @@ import { toBase64, toBase64Url } from '../encoding/index.ts';
 import { bindAad } from '../envelope/index.ts';
 import { KeyError, quote, type VerityError } from '../errors/index.ts';
 import type { KekInfo, KeyStore, NamedKeys, WrappedKey } from './types.ts';
+import { freshDataKey, kekWrapAad } from './wrap.ts';
 
 type P11 = typeof import('pkcs11js');
 type Module = InstanceType<P11['PKCS11']>;
@@ -526,12 +527,11 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   #aad(version: number, context: Uint8Array): Uint8Array {
-    return bindAad('verity/kek-wrap/v1', [String(version), toBase64(context)]);
+    return kekWrapAad(version, context);
   }
 
-  async generateDataKey(context: Uint8Array): Promise<{ key: Uint8Array; wrapped: WrappedKey }> {
-    const key = new Uint8Array(randomBytes(32));
-    return { key, wrapped: await this.wrapKey(key, context) };
+  generateDataKey(context: Uint8Array): Promise<{ key: Uint8Array; wrapped: WrappedKey }> {
+    return freshDataKey((key) => this.wrapKey(key, context));
   }
 
   async wrapKey(key: Uint8Array, context: Uint8Array): Promise<WrappedKey> {

@@ -15,6 +15,7 @@ import { fromBase64, parseJson, toBase64, utf8 } from '../encoding/index.ts';
 import { bindAad, open, seal } from '../envelope/index.ts';
 import { ConfigError, isVerityError, KeyError, quote } from '../errors/index.ts';
 import type { KekInfo, KekState, KeyStore, NamedKeys, WrappedKey } from './types.ts';
+import { freshDataKey, kekWrapAad } from './wrap.ts';
 
 /** Where the key store's secret comes from (the CLI reads it from the environment). */
 export type KeySecret = { readonly passphrase: string } | { readonly masterKey: Uint8Array };
@@ -382,13 +383,12 @@ export class SoftwareKeyStore implements KeyStore {
     const kek = this.#keks.get(version) as Uint8Array;
     return {
       kekVersion: version,
-      bytes: seal(kek, key, bindAad('verity/kek-wrap/v1', [String(version), toBase64(context)])),
+      bytes: seal(kek, key, kekWrapAad(version, context)),
     };
   }
 
-  async generateDataKey(context: Uint8Array): Promise<{ key: Uint8Array; wrapped: WrappedKey }> {
-    const key = new Uint8Array(randomBytes(32));
-    return { key, wrapped: await this.wrapKey(key, context) };
+  generateDataKey(context: Uint8Array): Promise<{ key: Uint8Array; wrapped: WrappedKey }> {
+    return freshDataKey((key) => this.wrapKey(key, context));
   }
 
   async wrapKey(key: Uint8Array, context: Uint8Array): Promise<WrappedKey> {
@@ -418,7 +418,7 @@ export class SoftwareKeyStore implements KeyStore {
         `key-encryption key ${rec.version} was destroyed; data wrapped under it is unrecoverable`,
       );
     }
-    return open(kek, wrapped.bytes, bindAad('verity/kek-wrap/v1', [String(rec.version), toBase64(context)]));
+    return open(kek, wrapped.bytes, kekWrapAad(rec.version, context));
   }
 
   async ensureSigningKey(name: string): Promise<Uint8Array> {

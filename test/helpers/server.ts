@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { DEFAULT_POLICIES, PolicyEngine } from '../../src/access/index.ts';
 import { Deid } from '../../src/deid/index.ts';
 import { Passkeys } from '../../src/passkeys/index.ts';
@@ -108,4 +110,42 @@ export async function servePasskeys(
   const vouch = async (player: string) =>
     sessions.open(service, await core.vault.subjectRef(player), { actor: service.actor, purpose: 'authentication' });
   return { app, url, sessions, passkeys, tokens, service, vouch };
+}
+
+/** `bin/verity serve` started as a process, once it printed its address. */
+export interface ServeProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything it printed so far (standard output and error). */
+  output(): string;
+  /** SIGTERM, then waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `bin/verity serve ARGS` with `env` as its whole environment and waits for its address. */
+export async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const child = spawn(join(import.meta.dirname, '..', '..', 'bin', 'verity'), ['serve', ...args], { env });
+  let text = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+      const m = /serving (http:\/\/\S+)/.exec(text);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
+  });
+  return {
+    url,
+    child,
+    output: () => text,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
