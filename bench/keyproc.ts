@@ -15,17 +15,16 @@ import { concurrent, type Figure } from './core.ts';
 const ACCESS = { actor: 'service:bench', purpose: 'service-provision' };
 const PASSPHRASE = 'bench passphrase';
 
-async function run(
+/**
+ * Sealed writes over `keys` on a fresh SQLite store: 2,000 new subjects (a data key and a pseudonym
+ * MAC each), then `writes` for those subjects (a checkpoint signature per group commit).
+ */
+export async function sealedWritesWith(
+  keys: KeyStore,
   dir: string,
   name: string,
-  remote: boolean,
   writes: number,
 ): Promise<{ existing: number; fresh: number }> {
-  const file = join(dir, `${name}.keys.json`);
-  await (await SoftwareKeyStore.create(file, { passphrase: PASSPHRASE }, { kdf: { N: 1024, r: 8, p: 1 } })).close();
-  const keys: KeyStore = remote
-    ? await KeyProcess.start({ kind: 'software', file })
-    : await SoftwareKeyStore.open(file, { passphrase: PASSPHRASE });
   const v = await openVerity({
     store: await openSqliteStore(join(dir, `${name}.db`)),
     keys,
@@ -43,6 +42,20 @@ async function run(
   } finally {
     await v.close();
   }
+}
+
+async function run(
+  dir: string,
+  name: string,
+  remote: boolean,
+  writes: number,
+): Promise<{ existing: number; fresh: number }> {
+  const file = join(dir, `${name}.keys.json`);
+  await (await SoftwareKeyStore.create(file, { passphrase: PASSPHRASE }, { kdf: { N: 1024, r: 8, p: 1 } })).close();
+  const keys: KeyStore = remote
+    ? await KeyProcess.start({ kind: 'software', file })
+    : await SoftwareKeyStore.open(file, { passphrase: PASSPHRASE });
+  return sealedWritesWith(keys, dir, name, writes);
 }
 
 export async function benchKeyProcess(quick: boolean): Promise<Figure[]> {

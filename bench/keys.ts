@@ -10,6 +10,7 @@ import { type KeyStore, Pkcs11KeyStore, SoftwareKeyStore } from '../src/keys/ind
 import { tempDir } from '../test/helpers/env.ts';
 import { SOFTHSM_MODULE, softHsm, TEST_PIN } from '../test/helpers/softhsm.ts';
 import { callsPerSec, type Figure } from './core.ts';
+import { sealedWritesWith } from './keyproc.ts';
 
 async function measure(name: string, ks: KeyStore, ms: number): Promise<Figure[]> {
   const ctx = utf8('verity/subject-key/v1\nbench-subject');
@@ -27,12 +28,14 @@ async function measure(name: string, ks: KeyStore, ms: number): Promise<Figure[]
 
 export async function benchKeys(quick: boolean): Promise<Figure[]> {
   const ms = quick ? 300 : 1500;
+  const writes = quick ? 4000 : 20_000;
   const { dir, cleanup } = await tempDir('verity-bench-keys-');
   const figures: Figure[] = [];
   try {
     const sw = await SoftwareKeyStore.create(join(dir, 'keys.json'), { masterKey: new Uint8Array(32).fill(1) });
     figures.push(...(await measure('softwareKeyStore', sw, ms)));
-    await sw.close();
+    // Sealed writes with the keys in the key file, then (below) the same writes with them in the token.
+    const swWrites = await sealedWritesWith(sw, dir, 'software', writes);
     if (!existsSync(SOFTHSM_MODULE)) {
       process.stderr.write('bench: SoftHSM2 is not installed (apt-get install softhsm2): PKCS#11 figures skipped\n');
       return figures;
@@ -42,7 +45,13 @@ export async function benchKeys(quick: boolean): Promise<Figure[]> {
       await hsm.initToken('bench');
       const ks = await Pkcs11KeyStore.create({ module: hsm.module, tokenLabel: 'bench', pin: TEST_PIN });
       figures.push(...(await measure('softHsm2KeyStore', ks, ms)));
-      await ks.close();
+      const hsmWrites = await sealedWritesWith(ks, dir, 'softhsm2', writes);
+      figures.push(
+        { name: 'softHsm2SealedWritesPerSec', value: hsmWrites.existing, unit: 'writes/s' },
+        { name: 'softwareKeysSealedWritesPerSec', value: swWrites.existing, unit: 'writes/s' },
+        { name: 'softHsm2WritesVsSoftware', value: hsmWrites.existing / swWrites.existing, unit: 'ratio' },
+        { name: 'softHsm2NewSubjectWritesVsSoftware', value: hsmWrites.fresh / swWrites.fresh, unit: 'ratio' },
+      );
     } finally {
       await hsm.cleanup();
     }
