@@ -34,7 +34,10 @@ describe('key process size', () => {
         join(dir, 'a.ts'),
         "import { b } from './b.ts';\nimport type { T } from './t.ts';\nimport 'node:fs';\n\nexport const a = b;\n",
       );
-      writeFileSync(join(dir, 'b.ts'), "export { c } from './c.ts';\nexport const b = createRequire(import.meta.url)('./d.cjs');\n");
+      writeFileSync(
+        join(dir, 'b.ts'),
+        "export { c } from './c.ts';\nexport const b = createRequire(import.meta.url)('./d.cjs');\n",
+      );
       writeFileSync(join(dir, 'c.ts'), 'export const c = 2;\n// a comment line counts\n');
       // A module loaded on demand through createRequire counts too (the PKCS#11 addon's wrapper is).
       writeFileSync(join(dir, 'd.cjs'), 'module.exports = 1;\n\nexports.x = 2;\n');
