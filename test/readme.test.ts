@@ -7,7 +7,7 @@
 // (`--port 0`), and its address replaces http://127.0.0.1:PORT in the lines after it.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from './helpers/env.ts';
@@ -60,6 +60,14 @@ describe('README examples', () => {
     const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(ROOT, 'bin')}:${process.env['PATH'] ?? ''}` };
     for (const k of Object.keys(env)) if (k.startsWith('VERITY_') && k !== 'VERITY_TEST_PG') delete env[k];
+    // SoftHSM2 tokens go to the scratch directory even before the README's own SOFTHSM2_CONF
+    // (an example that missed it would otherwise leave a token in the system's token directory).
+    mkdirSync(join(dir, '.softhsm', 'tokens'), { recursive: true });
+    writeFileSync(
+      join(dir, '.softhsm', 'softhsm2.conf'),
+      `directories.tokendir = ${join(dir, '.softhsm', 'tokens')}\n`,
+    );
+    env['SOFTHSM2_CONF'] = join(dir, '.softhsm', 'softhsm2.conf');
     let lastId: string | undefined;
     let ran = 0;
     const sh = (command: string) => {
@@ -112,12 +120,12 @@ describe('README examples', () => {
           line = line.replaceAll('rec_…', lastId);
         }
         // Shell state the examples build up: exported settings and captured outputs.
-        const exported = /^export ([A-Z_]+)='([^']*)'$/.exec(line);
+        const exported = /^export ([A-Z_][A-Z0-9_]*)='([^']*)'$/.exec(line);
         if (exported) {
           env[exported[1] as string] = exported[2];
           continue;
         }
-        const captured = /^([A-Z_]+)=\$\((.*)\)$/.exec(line);
+        const captured = /^([A-Z_][A-Z0-9_]*)=\$\((.*)\)$/.exec(line);
         if (captured) {
           env[captured[1] as string] = sh(captured[2] as string).trim();
           continue;

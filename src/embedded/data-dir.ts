@@ -212,17 +212,22 @@ function secretOf(options: OpenOptions): StoreSecret {
 export async function openDataDir(dir: string, options: OpenOptions): Promise<Verity & { config: DataConfig }> {
   const abs = resolve(dir);
   const config = await readDataConfig(abs);
-  const keys =
+  // The key store (a key process starting, a token opening) and the database open side by side.
+  const [k, s] = await Promise.allSettled([
     options.keyProcess !== undefined
-      ? await KeyProcess.start(keyProcessSpec(abs, config), options.keyProcess)
-      : await openKeyStore(abs, config, secretOf(options), options.clock);
-  let store: Store;
-  try {
-    store = await openStore(abs, config);
-  } catch (e) {
-    await keys.close();
-    throw e;
+      ? KeyProcess.start(keyProcessSpec(abs, config), options.keyProcess)
+      : openKeyStore(abs, config, secretOf(options), options.clock),
+    openStore(abs, config),
+  ]);
+  if (k.status === 'rejected' || s.status === 'rejected') {
+    await Promise.allSettled([
+      k.status === 'fulfilled' ? k.value.close() : undefined,
+      s.status === 'fulfilled' ? s.value.close() : undefined,
+    ]);
+    throw k.status === 'rejected' ? k.reason : (s as PromiseRejectedResult).reason;
   }
+  const keys = k.value;
+  const store: Store = s.value;
   const v = await openVerity({
     store,
     keys,

@@ -1,7 +1,6 @@
 /** `verity doctor`: the installed dependencies against security advisories in the OSV format. */
 
 import { join } from 'node:path';
-import { installedFromLock, MAX_ADVISORY_BYTES, matchAdvisories, parseAdvisories } from '../../updates/index.ts';
 import type { Command, Group } from '../command.ts';
 import { opt, str } from '../common.ts';
 import { out, outJson, readInput } from '../io.ts';
@@ -20,6 +19,10 @@ const doctor: Command = {
     json: { type: 'boolean', help: 'print the findings as JSON' },
   },
   async run({ values }) {
+    // Loaded here: its semver library would otherwise load with every command of the CLI.
+    const { installedFromLock, MAX_ADVISORY_BYTES, matchAdvisories, parseAdvisories } = await import(
+      '../../updates/index.ts'
+    );
     const advisories = parseAdvisories(await readInput(str(values, 'advisories'), MAX_ADVISORY_BYTES));
     const installed = installedFromLock(await readInput(opt(values, 'lock') ?? LOCK, 64 * 1024 * 1024));
     const findings = matchAdvisories(installed, advisories);

@@ -7,7 +7,6 @@ import { bootMeasurement } from '../../boot/index.ts';
 import type { StoreSecret } from '../../embedded/index.ts';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
-import { Updates } from '../../updates/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { DATA, dataDir, int, list, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
 import {
@@ -216,7 +215,7 @@ const start: Command = {
     };
     await sweep();
     const timer = setInterval(() => void sweep(), interval);
-    const updates = startUpdates(updateEvery, v, dir);
+    const updates = await startUpdates(updateEvery, v, dir);
     await waitForSignal();
     clearInterval(timer);
     if (updates !== undefined) clearInterval(updates);
@@ -231,8 +230,10 @@ const start: Command = {
  * or unreachable update is reported and changes nothing; an applied one reaches the server through
  * DIR/policies (reloaded on change) and the store's schemas.
  */
-function startUpdates(seconds: number | undefined, v: Opened, dir: string): NodeJS.Timeout | undefined {
+async function startUpdates(seconds: number | undefined, v: Opened, dir: string): Promise<NodeJS.Timeout | undefined> {
   if (seconds === undefined) return undefined;
+  // Loaded only with --update-interval: its TUF libraries would otherwise load with every command.
+  const { Updates } = await import('../../updates/index.ts');
   const updates = new Updates({ dir, log: v.log, vault: v.vault, store: v.store, actor: 'operator:updates' });
   let running = false;
   const run = async () => {
