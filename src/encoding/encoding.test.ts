@@ -187,24 +187,27 @@ describe('JSON duplicate keys', () => {
 
   it('property: any JSON text with a key twice in some object is refused; JSON.stringify output never is', () => {
     const key = fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__');
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(key, { minLength: 1, maxLength: 5 }),
-        fc.jsonValue({ maxDepth: 3 }),
-        fc.nat(),
-        fc.boolean(),
-        fc.array(fc.constantFrom('array', 'object'), { maxLength: 6 }),
-        (keys, value, pick, esc, wrappers) => {
-          const k = keys[pick % keys.length] as string;
-          const members = keys.map((x) => `${JSON.stringify(x)}:${JSON.stringify(value)}`);
-          members.splice(pick % (members.length + 1), 0, `${esc ? escaped(k) : JSON.stringify(k)}:null`);
-          let text = `{${members.join(',')}}`;
-          for (const w of wrappers) text = w === 'array' ? `[1,${text},{"z":0}]` : `{"w":${text},"y":[]}`;
-          assert.throws(() => parseJson(text), dup, text);
-        },
-      ),
-      { numRuns: 500 },
-    );
+    // First the seed that once found an escaped duplicate V8's JSON.parse kept after a hundred
+    // earlier parses (it failed before the escaped-text scan), then a random one.
+    for (const seed of [-1231944825, undefined])
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(key, { minLength: 1, maxLength: 5 }),
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.nat(),
+          fc.boolean(),
+          fc.array(fc.constantFrom('array', 'object'), { maxLength: 6 }),
+          (keys, value, pick, esc, wrappers) => {
+            const k = keys[pick % keys.length] as string;
+            const members = keys.map((x) => `${JSON.stringify(x)}:${JSON.stringify(value)}`);
+            members.splice(pick % (members.length + 1), 0, `${esc ? escaped(k) : JSON.stringify(k)}:null`);
+            let text = `{${members.join(',')}}`;
+            for (const w of wrappers) text = w === 'array' ? `[1,${text},{"z":0}]` : `{"w":${text},"y":[]}`;
+            assert.throws(() => parseJson(text), dup, text);
+          },
+        ),
+        seed === undefined ? { numRuns: 500 } : { numRuns: 500, seed },
+      );
     fc.assert(
       // `__proto__` as a key is refused on purpose (prototype pollution), so values with one are not
       // what this property is about; the generator produced one now and then (a flaky run).
