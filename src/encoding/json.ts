@@ -128,9 +128,9 @@ export function parseJson(
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is not valid JSON (${detail.toLowerCase()})`, { cause });
   }
   // Counting first (cheap): fewer members parsed than written means some key came twice. Text with
-  // \u escapes is scanned key by key instead: V8's JSON.parse with a reviver was seen to keep both
-  // members of an escaped duplicate now and then (a property test caught it), so the count is not
-  // trusted there; escapes are rare, so the scan costs ordinary traffic nothing.
+  // \u escapes is scanned key by key instead: Node 24's JSON.parse was seen to decode an escaped
+  // key wrongly after some earlier parses (`"\u0068"` read as a backslash), which hid a duplicate
+  // from the count (a property test caught it). Escapes are rare, so ordinary traffic pays nothing.
   const escapes = text.includes('\\u');
   const duplicate = escapes
     ? firstDuplicateKey(text)
