@@ -187,14 +187,17 @@ describe('JSON duplicate keys', () => {
 
   it('property: any JSON text with a key twice in some object is refused; JSON.stringify output never is', () => {
     const key = fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__');
+    // `__proto__` anywhere in the text is refused on purpose before keys are counted (prototype
+    // pollution), with its own message, so values holding one are not what this property is about.
+    const value = fc.jsonValue({ maxDepth: 3 }).filter((v) => !JSON.stringify(v).includes('"__proto__":'));
     // First the seed that once found an escaped duplicate hidden by JSON.parse decoding the escaped
-    // key wrongly after a hundred earlier parses (it failed before the escaped-text scan), then a
-    // random one.
-    for (const seed of [-1231944825, undefined])
+    // key wrongly after a hundred earlier parses (it failed before the escaped-text scan), then the
+    // seed whose value held a `__proto__` key (it failed before the filter above), then a random one.
+    for (const seed of [-1231944825, -1649462884, undefined])
       fc.assert(
         fc.property(
           fc.uniqueArray(key, { minLength: 1, maxLength: 5 }),
-          fc.jsonValue({ maxDepth: 3 }),
+          value,
           fc.nat(),
           fc.boolean(),
           fc.array(fc.constantFrom('array', 'object'), { maxLength: 6 }),
