@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { isVerityError, VerityError } from '../errors/index.ts';
 import {
@@ -13,6 +14,7 @@ import {
   type ResourceRef,
   runPolicyTable,
 } from './index.ts';
+import { TABLE_SCHEMA } from './table.ts';
 
 const TABLE = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'policies', 'default-table.json'), 'utf8'),
@@ -28,6 +30,13 @@ const readOwn = (e: PolicyEngine, context: AccessContext) =>
   );
 
 describe('Cedar policy engine', () => {
+  it("the decision table's schema is a valid JSON Schema in strict mode (checked here, not at every start)", () => {
+    const ajv = new Ajv({ strict: true });
+    assert.equal(ajv.validateSchema(TABLE_SCHEMA), true, JSON.stringify(ajv.errors));
+    assert.doesNotThrow(() => ajv.compile(TABLE_SCHEMA));
+    assert.equal(ajv.validateSchema({ type: 'text' }), false);
+  });
+
   it('decides the default policy table as expected', () => {
     const e = PolicyEngine.load(DEFAULT_POLICIES);
     const results = runPolicyTable(e, TABLE);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { DEFAULT_POLICIES } from '../access/index.ts';
 import { isVerityError } from '../errors/index.ts';
@@ -53,6 +54,14 @@ describe('privacy policy documents', () => {
     assert.match(policy.hash, /^sha256:[A-Za-z0-9_-]{43}$/);
     // Every term is a DPV IRI under a declared prefix.
     assert.equal(policy.iri('dpv:ServiceProvision'), 'https://w3id.org/dpv#ServiceProvision');
+  });
+
+  it('its schema is a valid JSON Schema in strict mode (checked here, not at every start)', () => {
+    const ajv = new Ajv({ strict: true });
+    assert.equal(ajv.validateSchema(POLICY_SCHEMA), true, JSON.stringify(ajv.errors));
+    assert.doesNotThrow(() => ajv.compile(POLICY_SCHEMA));
+    // The check can fail: a schema with an unknown type is refused.
+    assert.equal(ajv.validateSchema({ type: 'text' }), false);
   });
 
   it('docs/examples hold the default policy and its schema as shipped', () => {

@@ -2,7 +2,7 @@
 // schema cannot check (regimes, categories, purposes, recipients and DPV prefixes named in one
 // place and declared in another). Immutable once parsed; the questions decisions ask of it are
 // answered from tables built once here.
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { canonicalJson, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
 import { isVerityError, PrivacyError, quote } from '../errors/index.ts';
 import { sha256 } from '../platform/index.ts';
@@ -88,7 +88,17 @@ export interface PrivacyPolicyDocument {
 export type ConsentMode = 'opt-in' | 'opt-out' | undefined;
 
 const MAX_BYTES = 1024 * 1024;
-const validateSchema = new Ajv({ strict: true, allErrors: false }).compile(POLICY_SCHEMA);
+let compiled: ValidateFunction | undefined;
+
+/**
+ * The policy document's validator, compiled at first use. The schema is Verity's own constant,
+ * checked against the JSON Schema meta-schema by a test (policy.test.ts) rather than at every start:
+ * compiling the meta-schema was the largest part of every CLI command's start.
+ */
+function policyValidator(): ValidateFunction {
+  compiled ??= new Ajv({ strict: true, allErrors: false, validateSchema: false }).compile(POLICY_SCHEMA);
+  return compiled;
+}
 
 function invalid(pointer: string, message: string): PrivacyError {
   return new PrivacyError(
@@ -226,8 +236,9 @@ export class PrivacyPolicy {
       if (isVerityError(e)) throw invalid('', e.message);
       throw e;
     }
-    if (!validateSchema(value)) {
-      const e = validateSchema.errors?.[0];
+    const validate = policyValidator();
+    if (!validate(value)) {
+      const e = validate.errors?.[0];
       const extra =
         e?.keyword === 'additionalProperties'
           ? ` (${quote((e.params as { additionalProperty?: string }).additionalProperty)})`

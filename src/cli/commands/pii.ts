@@ -7,7 +7,6 @@
 import { createInterface } from 'node:readline';
 import { parseJson } from '../../encoding/index.ts';
 import { InputError, isVerityError } from '../../errors/index.ts';
-import { MAX_SCAN_CHARS, mask as maskPii, redact as redactPii, scan as scanPii } from '../../pii/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { num, opt } from '../common.ts';
 
@@ -20,6 +19,8 @@ async function scanLines(values: Values, redact: boolean): Promise<number> {
   if (operator !== 'redact' && operator !== 'mask') usage('--operator is redact or mask', 'pii redact');
   const minScore = num(values, 'min-score') ?? 0.5;
   if (!(minScore >= 0 && minScore <= 1)) usage('--min-score is a number from 0 to 1');
+  // The scanner and its dictionaries load with this command only, not with every other command.
+  const { MAX_SCAN_CHARS, mask: maskPii, redact: redactPii, scan: scanPii } = await import('../../pii/index.ts');
   let failed = false;
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {

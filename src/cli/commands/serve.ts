@@ -2,24 +2,15 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Attester } from '../../attestation/index.ts';
+import type { Attester } from '../../attestation/index.ts';
 import { bootMeasurement } from '../../boot/index.ts';
 import type { StoreSecret } from '../../embedded/index.ts';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { DATA, dataDir, int, list, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
-import {
-  corsFrom,
-  HTTP_OPTIONS,
-  hostPort,
-  listen,
-  logSettings,
-  passkeysFrom,
-  tlsFrom,
-  WITNESS_OPTIONS,
-  witnessesFrom,
-} from '../http.ts';
+import type { listen } from '../http.ts';
+import { HTTP_OPTIONS, WITNESS_OPTIONS } from '../http-options.ts';
 import { out, waitForSignal } from '../io.ts';
 import { RELEASE_OPTIONS } from './release.ts';
 
@@ -37,6 +28,9 @@ async function open(
   server: Awaited<ReturnType<typeof listen>>;
   attester: Attester | undefined;
 }> {
+  // Loaded here, not at the top: the server and its libraries are most of the CLI's start time,
+  // and every other command (and every help text) goes without them.
+  const { corsFrom, hostPort, listen, logSettings, passkeysFrom, tlsFrom, witnessesFrom } = await import('../http.ts');
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
   const logs = logSettings(values);
@@ -81,7 +75,7 @@ async function open(
     const attester =
       measurement === undefined
         ? undefined
-        : await Attester.start({
+        : await (await import('../../attestation/index.ts')).Attester.start({
             log: v.log,
             keys: v.keys,
             measurement,

@@ -1,11 +1,10 @@
 /** `verity witness ...`: an independent C2SP tlog-witness that cosigns the checkpoints of logs it follows. */
 
 import { toBase64 } from '../../encoding/index.ts';
-import { buildWitnessServer } from '../../server/index.ts';
 import { initWitnessDir, openWitnessDir, type Witness } from '../../witness/index.ts';
 import type { Command, Group, OptionSpec, Values } from '../command.ts';
 import { str } from '../common.ts';
-import { HTTP_OPTIONS, hostPort, listenError, logSettings, tlsFrom } from '../http.ts';
+import { HTTP_OPTIONS } from '../http-options.ts';
 import { out, outJson, waitForSignal } from '../io.ts';
 
 const DIR: Readonly<Record<string, OptionSpec>> = {
@@ -97,6 +96,11 @@ const serve: Command = {
     ...fromHttp('tls-cert', 'tls-key', 'log-level', 'log-format'),
   },
   async run({ values }) {
+    // The server is loaded only by the commands that serve (see src/cli/http-options.ts).
+    const [{ hostPort, listenError, logSettings, tlsFrom }, { buildWitnessServer }] = await Promise.all([
+      import('../http.ts'),
+      import('../../server/index.ts'),
+    ]);
     const where = hostPort(values, 9001);
     const logs = logSettings(values);
     const dir = str(values, 'dir');
