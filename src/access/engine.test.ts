@@ -30,6 +30,13 @@ const readOwn = (e: PolicyEngine, context: AccessContext) =>
   );
 
 describe('Cedar policy engine', () => {
+  it("the shipped default policies pass Cedar's strict validation (skipped at start for that exact text)", () => {
+    // One character more makes the text another set, which is validated as any operator's set is.
+    assert.doesNotThrow(() => PolicyEngine.load(`${DEFAULT_POLICIES}\n`));
+    const broken = DEFAULT_POLICIES.replace('principal.recordTypes', 'principal.recordTypez');
+    assert.notEqual(broken, DEFAULT_POLICIES);
+    assert.throws(() => PolicyEngine.load(broken), /do not match Verity's schema/);
+  });
   it("the decision table's schema is a valid JSON Schema in strict mode (checked here, not at every start)", () => {
     const ajv = new Ajv({ strict: true });
     assert.equal(ajv.validateSchema(TABLE_SCHEMA), true, JSON.stringify(ajv.errors));

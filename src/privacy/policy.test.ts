@@ -60,6 +60,8 @@ describe('privacy policy documents', () => {
     const ajv = new Ajv({ strict: true });
     assert.equal(ajv.validateSchema(POLICY_SCHEMA), true, JSON.stringify(ajv.errors));
     assert.doesNotThrow(() => ajv.compile(POLICY_SCHEMA));
+    // The shipped default is not run through the validator at start: it is checked here.
+    assert.equal(ajv.validate(POLICY_SCHEMA, DEFAULT_PRIVACY_POLICY), true, JSON.stringify(ajv.errors));
     // The check can fail: a schema with an unknown type is refused.
     assert.equal(ajv.validateSchema({ type: 'text' }), false);
   });
