@@ -110,6 +110,20 @@ for (const backend of BACKENDS) {
       assert.equal((await app.inject({ method: 'POST', url: '/v1/mls/identity', payload: {} })).statusCode, 401);
     });
 
+    it('documents every MLS route in the OpenAPI document, each authenticated', async () => {
+      const doc = (await app.inject('/openapi.json')).json() as {
+        paths: Record<string, Record<string, { summary?: string; security?: unknown[] }>>;
+      };
+      const ops = Object.entries(doc.paths)
+        .filter(([p]) => p.startsWith('/v1/mls/'))
+        .flatMap(([p, o]) => Object.entries(o).map(([m, op]) => ({ at: `${m} ${p}`, op })));
+      assert.equal(ops.length, 14, ops.map((o) => o.at).join(', '));
+      for (const { at, op } of ops) {
+        assert.ok((op.summary ?? '').length > 20, `${at} has no summary`);
+        assert.ok((op.security ?? []).length > 0, `${at} is not marked authenticated`);
+      }
+    });
+
     it('publishes KeyPackages of the player only: one naming another identity is refused', async () => {
       await bob.publishKeyPackages(2);
       await carol.publishKeyPackages(1, { lastResort: true });
