@@ -151,6 +151,37 @@ for (const backend of BACKENDS) {
       assert.equal(errorCode(bad), 'VERITY_E_MLS_MESSAGE_INVALID');
     });
 
+    it('refuses malformed input at the boundary', async () => {
+      const a = t['alice'] as string;
+      const cases: [string, 'GET' | 'POST', string, object | undefined, string][] = [
+        ['non-canonical base64url', 'POST', '/v1/mls/rooms', { groupId: 'AB' }, 'VERITY_E_INPUT_MALFORMED'],
+        ['an unknown field', 'POST', '/v1/mls/rooms', { groupId: 'AAAA', extra: 1 }, 'VERITY_E_INPUT_INVALID'],
+        ['a group id too long', 'GET', `/v1/mls/rooms/${'A'.repeat(87)}`, undefined, 'VERITY_E_INPUT_INVALID'],
+        ['no such room', 'GET', '/v1/mls/rooms/AAAA', undefined, 'VERITY_E_MLS_NOT_MEMBER'],
+        [
+          'not MLS',
+          'POST',
+          '/v1/mls/rooms/AAAA/messages',
+          { epoch: 0, message: 'AAAA' },
+          'VERITY_E_MLS_MESSAGE_INVALID',
+        ],
+        [
+          'a negative epoch',
+          'POST',
+          '/v1/mls/rooms/AAAA/commits',
+          { epoch: -1, commit: 'AAAA' },
+          'VERITY_E_INPUT_INVALID',
+        ],
+        ['claim naming nobody', 'POST', '/v1/mls/keypackages/claim', {}, 'VERITY_E_INPUT_INVALID'],
+        ['ack of another queue', 'POST', '/v1/mls/queue/ack', { ids: ['bob/x/1'] }, 'VERITY_E_INPUT_INVALID'],
+        ['a report reason unknown', 'POST', '/v1/mls/reports', { reason: 'boring' }, 'VERITY_E_INPUT_INVALID'],
+      ];
+      for (const [what, method, path, payload, want] of cases) {
+        const r = await inject(a, method, path, payload);
+        assert.equal(errorCode(r), want, `${what}: ${r.body}`);
+      }
+    });
+
     it('builds a room of three: add through claimed KeyPackages, join from the Welcome, send and receive', async () => {
       room = await alice.createRoom();
       assert.equal(await alice.add(room, [{ player: 'bob' }, { identity: carol.identity }]), 1);

@@ -168,7 +168,10 @@ for (const backend of BACKENDS) {
       const sent = await post(impl, bobState, 'hello room');
       bobState = sent.state;
       const bytes = sent.bytes;
-      assert.equal((await ds.send('bob', groupId, bytes)).delivered, 2);
+      // The epoch stated beside a message must be its header's; an application message is no proposal.
+      await assert.rejects(ds.send('bob', groupId, bytes, { epoch: 0 }), code('VERITY_E_MLS_MESSAGE_INVALID'));
+      await assert.rejects(ds.propose('bob', groupId, bytes), code('VERITY_E_MLS_MESSAGE_INVALID'));
+      assert.equal((await ds.send('bob', groupId, bytes, { epoch: 1 })).delivered, 2);
       assert.deepEqual(await ds.fetch('bob'), []);
       for (const [who, state] of [
         ['alice', aliceState],
