@@ -104,6 +104,24 @@ for (const backend of BACKENDS) {
         assert.equal(r.statusCode, 403);
         assert.equal(errorCode(r), 'VERITY_E_ACCESS_DENIED');
       }
+      // The relay reads Alice's queue for her; the service without the capability does not.
+      const queue = await inject(t['relay'] as string, 'POST', '/v1/mls/queue', { subject: 'alice' });
+      assert.deepEqual(queue.json(), { messages: [] });
+      const refused = await inject(t['plain'] as string, 'POST', '/v1/mls/queue', { subject: 'alice' });
+      assert.equal(errorCode(refused), 'VERITY_E_ACCESS_DENIED');
+      const logged = (await core.store.reader.getLogEntries(0, (await core.log.head()).size)).flatMap((e) => {
+        try {
+          return [decodeAuditEntry(e)];
+        } catch {
+          return [];
+        }
+      });
+      assert.ok(
+        logged.some((e) => e.action === 'policy.decision' && e.resource === 'mls:fetch' && e.outcome === 'denied'),
+        'the refusal is logged',
+      );
+      const missing = await inject(t['relay'] as string, 'POST', '/v1/mls/queue', {});
+      assert.equal(errorCode(missing), 'VERITY_E_INPUT_INVALID');
       // A player acts as themselves only.
       const r = await inject(t['alice'] as string, 'POST', '/v1/mls/identity', { subject: 'bob' });
       assert.equal(errorCode(r), 'VERITY_E_INPUT_INVALID');
