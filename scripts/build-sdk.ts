@@ -1,7 +1,8 @@
 // Builds the @verity/sdk package (packages/sdk) from src/sdk: an ESM build for browsers (the
 // `browser` condition of `#platform`: @noble and WebCrypto) and one for Node.js (node:crypto), both
 // with the package's dependencies left external for the client's own bundler, and TypeScript
-// declarations. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
+// declarations. End-to-end encrypted rooms (`@verity/sdk/mls`, on ts-mls) are a second entry point
+// built the same way, so the main entry does not grow by the MLS library. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
 // with its dependencies, minified and gzipped.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,32 +14,38 @@ import ts from 'typescript';
 const ROOT = join(import.meta.dirname, '..');
 export const SDK_PACKAGE = join(ROOT, 'packages', 'sdk');
 const ENTRY = join(ROOT, 'src', 'sdk', 'index.ts');
-const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize'];
+const MLS_ENTRY = join(ROOT, 'src', 'sdk', 'mls.ts');
+const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls'];
 
-/** Writes packages/sdk/dist: browser.js, node.js and types/. */
+/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js and types/. */
 export async function buildSdk(): Promise<void> {
   const dist = join(SDK_PACKAGE, 'dist');
   await rm(dist, { recursive: true, force: true });
-  const common: BuildOptions = {
-    entryPoints: [ENTRY],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    logLevel: 'silent',
-  };
-  await build({
-    ...common,
-    platform: 'browser',
-    outfile: join(dist, 'browser.js'),
-    external: EXTERNAL.map((e) => `${e}*`),
-  });
-  await build({
-    ...common,
-    platform: 'node',
-    outfile: join(dist, 'node.js'),
-    external: [...EXTERNAL.map((e) => `${e}*`), 'node:*'],
-  });
-  const program = ts.createProgram([ENTRY], {
+  for (const [entry, prefix] of [
+    [ENTRY, ''],
+    [MLS_ENTRY, 'mls-'],
+  ] as const) {
+    const common: BuildOptions = {
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      logLevel: 'silent',
+    };
+    await build({
+      ...common,
+      platform: 'browser',
+      outfile: join(dist, `${prefix}browser.js`),
+      external: EXTERNAL.map((e) => `${e}*`),
+    });
+    await build({
+      ...common,
+      platform: 'node',
+      outfile: join(dist, `${prefix}node.js`),
+      external: [...EXTERNAL.map((e) => `${e}*`), 'node:*'],
+    });
+  }
+  const program = ts.createProgram([ENTRY, MLS_ENTRY], {
     target: ts.ScriptTarget.ES2024,
     lib: ['lib.es2024.d.ts'],
     module: ts.ModuleKind.NodeNext,

@@ -38,6 +38,8 @@ describe('@verity/sdk package', () => {
     // The package's own dependencies, as npm would install them beside it.
     await symlink(join(ROOT, 'node_modules', '@noble'), join(modules, '@noble'));
     await symlink(join(ROOT, 'node_modules', 'canonicalize'), join(modules, 'canonicalize'));
+    await symlink(join(ROOT, 'node_modules', 'ts-mls'), join(modules, 'ts-mls'));
+    await symlink(join(ROOT, 'node_modules', '@hpke'), join(modules, '@hpke'));
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'world-client', type: 'module', private: true }));
   });
   after(async () => {
@@ -50,6 +52,28 @@ describe('@verity/sdk package', () => {
     for (const f of files) assert.match(f, /^(dist\/|package\.json$|README\.md$)/, f);
     const interfaces = files.filter((f) => /^dist\/types\/(server|cli|vault|embedded|deid|access)\//.test(f));
     assert.deepEqual(interfaces, [], 'no server-side module in the package');
+  });
+
+  it('keeps end-to-end encrypted rooms in their own entry point, which loads ts-mls and nothing server-side', async () => {
+    assert.ok(files.includes('dist/mls-browser.js') && files.includes('dist/mls-node.js'));
+    assert.ok(files.includes('dist/types/sdk/mls.d.ts'));
+    for (const build of ['mls-browser.js', 'mls-node.js']) {
+      const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');
+      const imports = [...code.matchAll(/from ["']([^"']+)["']/g)].map((m) => m[1]);
+      assert.ok(imports.includes('ts-mls'), `${build} does not load ts-mls`);
+      for (const i of imports)
+        assert.match(i ?? '', /^(@noble\/|ts-mls(\/|$)|node:(crypto|buffer)$)/, `${build} imports ${i}`);
+    }
+    for (const build of ['browser.js', 'node.js']) {
+      const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');
+      assert.ok(!code.includes('ts-mls'), `the main entry ${build} loads ts-mls`);
+    }
+    const script = join(dir, 'rooms.mjs');
+    await writeFile(
+      script,
+      `import { MemoryMlsStorage, MlsClient, frankingCommitment } from '@verity/sdk/mls';\nconsole.log(typeof MlsClient.open, new MemoryMlsStorage().keys().length, frankingCommitment(new Uint8Array(32), new Uint8Array(0)).length);\n`,
+    );
+    assert.equal(execFileSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' }).trim(), 'function 0 32');
   });
 
   it('loads no server-side dependency', async () => {

@@ -133,6 +133,11 @@ describe('TLS', () => {
         ca: readFileSync(join(data, 'tls', 'dev-cert.pem')),
       });
       assert.equal(r.status, 200);
+      // It serves end-to-end encrypted rooms too.
+      const docs = await get(`${url.replace('127.0.0.1', 'localhost')}/openapi.json`, {
+        ca: readFileSync(join(data, 'tls', 'dev-cert.pem')),
+      });
+      assert.ok(JSON.parse(docs.body).paths['/v1/mls/rooms/{groupId}/messages'] !== undefined);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

@@ -91,6 +91,9 @@ export const AUDIT_ACTIONS = [
   'mls.commit',
   'mls.message',
   'mls.ack',
+  'mls.proposal',
+  'mls.report',
+  'mls.moderate',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

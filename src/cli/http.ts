@@ -13,6 +13,7 @@ import { Deid } from '../deid/index.ts';
 import { defaultPrivacyPolicyText, openPrivacy, PRIVACY_POLICY_FILE, readPolicies } from '../embedded/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
 import { Governance } from '../governance/index.ts';
+import { MlsDelivery, MlsReports } from '../mls/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../oidc/index.ts';
 import {
   AuthenticatorPolicy,
@@ -286,8 +287,14 @@ export async function listen(
     privacy,
     credentials: { verifier: identity.verifier, issued: identity.credentials, audience: identity.issuer },
   });
+  // End-to-end encrypted rooms: Verity delivers what it cannot read and stamps franking commitments.
+  const mls = {
+    delivery: new MlsDelivery({ store: v.store, log: v.log, keys: v.keys }),
+    reports: new MlsReports({ store: v.store, log: v.log, keys: v.keys }),
+  };
   const app = buildServer({
     log: v.log,
+    mls,
     ...(passkeys === undefined ? {} : { passkeys }),
     governance,
     compliance: { store: v.store, keys: v.keys, privacy, rights: v.rights, retention: v.retention, governance },
@@ -337,8 +344,14 @@ export async function listen(
       .catch((e: unknown) => process.stderr.write(`verity: governance: ${(e as Error).message}\n`));
   }, 30_000);
   notifier.unref();
+  // Queued MLS messages past their retention, unused claims and expired KeyPackages, hourly.
+  const sweeper = setInterval(() => {
+    mls.delivery.sweep().catch((e: unknown) => process.stderr.write(`verity: mls sweep: ${(e as Error).message}\n`));
+  }, 3_600_000);
+  sweeper.unref();
   const close = async () => {
     clearInterval(notifier);
+    clearInterval(sweeper);
     watcher.close();
     clearTimeout(timer);
     await app.close();

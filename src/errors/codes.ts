@@ -191,6 +191,8 @@ export const ERROR_CODES = {
   VERITY_E_MLS_ROOM_EXISTS: { status: 409, area: 'mls' },
   VERITY_E_MLS_NOT_MEMBER: { status: 403, area: 'mls' },
   VERITY_E_MLS_STALE_EPOCH: { status: 409, area: 'mls' },
+  VERITY_E_MLS_REPORT_FORGED: { status: 422, area: 'mls' },
+  VERITY_E_MLS_REPORT_NOT_FOUND: { status: 404, area: 'mls' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

@@ -5,6 +5,8 @@
 //   kind `mls.claim`       id KEYPACKAGEREF       owner PLAYER  a claimed one, until a Welcome uses it
 //   kind `mls.room`        id GROUPID (base64url)               epoch, members, message sequence
 //   kind `mls.queue`       id PLAYER/GROUPID/SEQ  owner PLAYER  a message waiting for a member
+// With a KeyStore, application messages must carry a franking commitment (franking.ts), which the
+// service stamps for each recipient as it queues the message.
 // Every change is one transaction with one audit entry that names neither players nor groups (a
 // room is named by a hash of its group id) and carries no message.
 import { createHash } from 'node:crypto';
@@ -13,8 +15,10 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { fromBase64Url, parseJson, toBase64Url } from '../encoding/index.ts';
 import { InputError, MlsError, quote } from '../errors/index.ts';
+import type { KeyStore } from '../keys/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
 import { newObject, nextObject, type ObjectRow, type Store, type StoreReader } from '../store/index.ts';
+import { FRANKING_KEY, readCommitment, stampInput } from './franking.ts';
 import {
   checkKeyPackage,
   DEFAULT_CIPHERSUITES,
@@ -59,12 +63,20 @@ export interface QueuedMessage {
   readonly id: string;
   readonly groupId: string;
   readonly seq: number;
-  readonly type: 'commit' | 'welcome' | 'application';
+  readonly type: 'commit' | 'welcome' | 'application' | 'proposal';
   /** The epoch it was sent in (for a Welcome: the epoch it joins). */
   readonly epoch: number;
   /** The MLS message as sent (opaque to Verity). */
   readonly message: Uint8Array;
   readonly at: number;
+  /** Who sent it (the member's identity), for a commit, proposal or application message. */
+  readonly sender?: string;
+  /**
+   * An application message's franking: its commitment (base64url, from the message's
+   * authenticated data) and the service's stamp of it for this recipient (base64url). A report
+   * hands both back with the plaintext and its franking key.
+   */
+  readonly franking?: { readonly commitment: string; readonly stamp: string };
 }
 
 export interface MlsDeliveryOptions {
@@ -77,6 +89,12 @@ export interface MlsDeliveryOptions {
   readonly retentionDays?: number;
   /** Unclaimed KeyPackages kept per player, last resort aside (default 100). */
   readonly maxKeyPackages?: number;
+  /**
+   * The key store whose MAC key (`mls-franking`) stamps franking commitments: when given, every
+   * application message must carry a commitment (franking.ts) and is stamped for each recipient,
+   * so that it can be reported (MlsReports).
+   */
+  readonly keys?: KeyStore;
 }
 
 interface KeyPackageDoc {
@@ -94,6 +112,8 @@ interface QueueDoc {
   readonly epoch: number;
   readonly message: string;
   readonly at: number;
+  readonly sender?: string;
+  readonly franking?: { readonly commitment: string; readonly stamp: string };
 }
 
 function checkPlayer(player: unknown): string {
@@ -129,10 +149,18 @@ function notMember(what: string): MlsError {
 }
 
 /** The header of a commit or application message for the room `groupId`, checked. */
-function groupMessage(bytes: Uint8Array, type: 'commit' | 'application', groupId: string): MessageHeader {
+function groupMessage(
+  bytes: Uint8Array,
+  type: 'commit' | 'application' | 'proposal',
+  groupId: string,
+  epoch: number | undefined,
+): MessageHeader {
   const h = messageHeader(bytes, `${type} message`);
   if (h.contentType !== type) throw invalid(`the ${type} message is a ${h.contentType} message`);
   if (toBase64Url(h.groupId) !== groupId) throw invalid(`the ${type} message is for another group`);
+  // The epoch the sender states beside the message must be the one it was made in.
+  if (epoch !== undefined && epoch !== h.epoch)
+    throw invalid(`the ${type} message is for epoch ${h.epoch}, not the epoch ${epoch} stated beside it`);
   return h;
 }
 
@@ -151,6 +179,8 @@ export class MlsDelivery {
   readonly #suites: readonly CiphersuiteName[];
   readonly #retentionMs: number;
   readonly #maxKeyPackages: number;
+  readonly #keys: KeyStore | undefined;
+  #macReady: Promise<void> | undefined;
 
   constructor(o: MlsDeliveryOptions) {
     this.#store = o.store;
@@ -161,6 +191,7 @@ export class MlsDelivery {
     if (!Number.isInteger(days) || days < 1 || days > 366) throw new RangeError('retention is 1 to 366 days');
     this.#retentionMs = days * DAY;
     this.#maxKeyPackages = o.maxKeyPackages ?? 100;
+    this.#keys = o.keys;
     if (!Number.isInteger(this.#maxKeyPackages) || this.#maxKeyPackages < 1 || this.#maxKeyPackages > 10_000)
       throw new RangeError('a player keeps 1 to 10000 KeyPackages');
   }
@@ -343,11 +374,11 @@ export class MlsDelivery {
   async commit(
     player: string,
     groupIdBytes: Uint8Array,
-    input: { commit: Uint8Array; welcome?: Uint8Array; removes?: readonly string[] },
+    input: { commit: Uint8Array; welcome?: Uint8Array; removes?: readonly string[]; epoch?: number },
   ): Promise<{ epoch: number; added: number; removed: number }> {
     checkPlayer(player);
     const groupId = checkGroupId(groupIdBytes);
-    const h = groupMessage(input.commit, 'commit', groupId);
+    const h = groupMessage(input.commit, 'commit', groupId, input.epoch);
     const removes = [...new Set((input.removes ?? []).map(checkPlayer))];
     const welcome = input.welcome === undefined ? undefined : welcomeRecipients(input.welcome);
     if (welcome !== undefined && !this.#suites.includes(welcome.ciphersuite))
@@ -389,6 +420,7 @@ export class MlsDelivery {
             epoch: h.epoch,
             message: input.commit,
             at: now,
+            sender: player,
           });
       if (input.welcome !== undefined) {
         const welcomeSeq = ++seq;
@@ -417,16 +449,45 @@ export class MlsDelivery {
 
   /**
    * Fans an application message of `player` out to every other member of the room. It must be for
-   * the room's current epoch (VERITY_E_MLS_STALE_EPOCH otherwise: its members have moved on).
+   * the room's current epoch (VERITY_E_MLS_STALE_EPOCH otherwise: its members have moved on). With
+   * a key store it must carry a franking commitment, which is stamped for each recipient.
    */
-  async send(
+  send(
     player: string,
     groupIdBytes: Uint8Array,
     message: Uint8Array,
+    o: { epoch?: number } = {},
+  ): Promise<{ seq: number; delivered: number }> {
+    return this.#fanOut(player, groupIdBytes, message, 'application', o.epoch);
+  }
+
+  /**
+   * Fans a proposal of `player` (a handshake message that is not a commit, e.g. a member's proposal
+   * to remove themselves) out to every other member, for the room's current epoch; a later commit
+   * includes it. It changes neither the epoch nor the membership.
+   */
+  propose(
+    player: string,
+    groupIdBytes: Uint8Array,
+    message: Uint8Array,
+    o: { epoch?: number } = {},
+  ): Promise<{ seq: number; delivered: number }> {
+    return this.#fanOut(player, groupIdBytes, message, 'proposal', o.epoch);
+  }
+
+  async #fanOut(
+    player: string,
+    groupIdBytes: Uint8Array,
+    message: Uint8Array,
+    type: 'application' | 'proposal',
+    epoch: number | undefined,
   ): Promise<{ seq: number; delivered: number }> {
     checkPlayer(player);
     const groupId = checkGroupId(groupIdBytes);
-    const h = groupMessage(message, 'application', groupId);
+    const h = groupMessage(message, type, groupId, epoch);
+    const commitment =
+      type === 'application' && this.#keys !== undefined ? toBase64Url(readCommitment(h.authenticatedData)) : undefined;
+    if (commitment !== undefined) await this.#macKey();
     const now = this.#clock.now();
     const { result } = await this.#log.submit(async (tx, batch) => {
       const { row, room } = await this.#current(tx, groupId, player, h);
@@ -434,14 +495,49 @@ export class MlsDelivery {
       let delivered = 0;
       for (const m of room.members)
         if (m !== player) {
-          await this.#enqueue(tx, m, { groupId, seq, type: 'application', epoch: h.epoch, message, at: now });
+          const franking =
+            commitment === undefined
+              ? undefined
+              : {
+                  commitment,
+                  stamp: await this.#stamp({ commitment, sender: player, groupId, recipient: m, seq, at: now }),
+                };
+          await this.#enqueue(tx, m, {
+            groupId,
+            seq,
+            type,
+            epoch: h.epoch,
+            message,
+            at: now,
+            sender: player,
+            ...(franking === undefined ? {} : { franking }),
+          });
           delivered++;
         }
       await tx.putObject(nextObject(row, { kind: ROOM_KIND, id: groupId, doc: { ...room, seq }, updatedAt: now }));
-      this.#entry(batch, 'mls.message', roomResource(groupId), { epoch: h.epoch, delivered });
+      this.#entry(batch, type === 'application' ? 'mls.message' : 'mls.proposal', roomResource(groupId), {
+        epoch: h.epoch,
+        delivered,
+      });
       return { seq, delivered };
     });
     return result;
+  }
+
+  /** The stamp key, created once per instance (concurrent first messages would each create it). */
+  #macKey(): Promise<void> {
+    const keys = this.#keys;
+    if (keys === undefined) return Promise.resolve();
+    this.#macReady ??= keys.ensureMacKey(FRANKING_KEY).catch((e: unknown) => {
+      this.#macReady = undefined;
+      throw e;
+    });
+    return this.#macReady;
+  }
+
+  async #stamp(s: Parameters<typeof stampInput>[0]): Promise<string> {
+    const keys = this.#keys as KeyStore;
+    return toBase64Url(await keys.mac(FRANKING_KEY, stampInput(s)));
   }
 
   async #enqueue(

@@ -168,7 +168,10 @@ for (const backend of BACKENDS) {
       const sent = await post(impl, bobState, 'hello room');
       bobState = sent.state;
       const bytes = sent.bytes;
-      assert.equal((await ds.send('bob', groupId, bytes)).delivered, 2);
+      // The epoch stated beside a message must be its header's; an application message is no proposal.
+      await assert.rejects(ds.send('bob', groupId, bytes, { epoch: 0 }), code('VERITY_E_MLS_MESSAGE_INVALID'));
+      await assert.rejects(ds.propose('bob', groupId, bytes), code('VERITY_E_MLS_MESSAGE_INVALID'));
+      assert.equal((await ds.send('bob', groupId, bytes, { epoch: 1 })).delivered, 2);
       assert.deepEqual(await ds.fetch('bob'), []);
       for (const [who, state] of [
         ['alice', aliceState],
@@ -186,6 +189,32 @@ for (const backend of BACKENDS) {
       // Someone outside the room cannot post to it, nor acknowledge another's queue.
       await assert.rejects(ds.send('mallory', groupId, bytes), code('VERITY_E_MLS_NOT_MEMBER'));
       await assert.rejects(ds.ack('mallory', ['alice/x/1']), code('VERITY_E_INPUT_INVALID'));
+    });
+
+    it('with a key store: refuses an application message without a franking commitment, stamps one with it', async () => {
+      const franked = new MlsDelivery({ store: core.store, log: core.log, keys: core.keys });
+      const plain = await post(impl, bobState, 'not franked');
+      await assert.rejects(franked.send('bob', groupId, plain.bytes), code('VERITY_E_MLS_MESSAGE_INVALID'));
+      const aad = new Uint8Array(33).fill(7);
+      aad[0] = 1;
+      const sent = await createApplicationMessage(bobState, text.encode('franked'), impl, aad);
+      bobState = sent.newState;
+      const bytes = encodeMlsMessage({
+        version: 'mls10',
+        wireformat: 'mls_private_message',
+        privateMessage: sent.privateMessage,
+      });
+      assert.equal((await franked.send('bob', groupId, bytes)).delivered, 2);
+      const stamps = new Set<string>();
+      for (const who of ['alice', 'carol']) {
+        const [m] = await franked.fetch(who);
+        assert.equal(m?.franking?.commitment, Buffer.from(aad.slice(1)).toString('base64url'));
+        assert.match(m?.franking?.stamp ?? '', /^[A-Za-z0-9_-]{43}$/);
+        stamps.add(m?.franking?.stamp as string);
+        assert.equal(m?.sender, 'bob');
+        await franked.ack(who, [(m as { id: string }).id]);
+      }
+      assert.equal(stamps.size, 2, 'each recipient has a stamp of their own');
     });
 
     it('accepts one of two conflicting commits and refuses the other as stale: the room does not fork', async () => {

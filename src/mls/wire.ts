@@ -112,6 +112,8 @@ export interface MessageHeader {
   readonly groupId: Uint8Array;
   readonly epoch: number;
   readonly contentType: 'commit' | 'application' | 'proposal';
+  /** The clear authenticated_data (for an application message: the franking commitment). */
+  readonly authenticatedData: Uint8Array;
 }
 
 /**
@@ -134,9 +136,15 @@ export function messageHeader(bytes: Uint8Array, what: string): MessageHeader {
           groupId: m.publicMessage.content.groupId,
           epoch: m.publicMessage.content.epoch,
           contentType: m.publicMessage.content.contentType,
+          authenticatedData: m.publicMessage.content.authenticatedData,
         };
   if (h.epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`the ${what}'s epoch is out of range`);
-  return { groupId: h.groupId, epoch: Number(h.epoch), contentType: h.contentType };
+  return {
+    groupId: h.groupId,
+    epoch: Number(h.epoch),
+    contentType: h.contentType,
+    authenticatedData: h.authenticatedData,
+  };
 }
 
 /** The KeyPackage references (base64url) a Welcome is encrypted to, and its ciphersuite. */

@@ -40,6 +40,11 @@ export const CAPABILITIES = {
   'governance.partner': ['service'],
   // The operator's part in governance: closing votes, cancelling in the timelock, enacting.
   'governance.operate': ['operator'],
+  // Acting in end-to-end encrypted rooms for a player the service names (a game server relaying
+  // for its clients); the player's own session needs none. The service never holds MLS keys.
+  'mls.deliver': ['service'],
+  // Reading the moderation queue of abuse reports (PII-redacted) and acting on them.
+  'mls.moderate': ['service', 'operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

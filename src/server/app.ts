@@ -26,6 +26,7 @@ import { type IdentityRoutesOptions, registerIdentityRoutes } from './identity.t
 import { AddressLimiter, DEFAULT_SIGNIN_LIMIT, type SignInLimit } from './limiter.ts';
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
+import { type MlsRoutesOptions, registerMlsRoutes } from './mls.ts';
 import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { registerPasskeyRoutes } from './passkeys.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
@@ -105,6 +106,11 @@ export interface ServerOptions {
    * register are added).
    */
   readonly compliance?: Omit<AssessmentSources, 'log' | 'witnesses'>;
+  /**
+   * With `records`: end-to-end encrypted rooms (/v1/mls/): Verity as MLS delivery and
+   * authentication service, and the moderation queue of verified abuse reports.
+   */
+  readonly mls?: MlsRoutesOptions;
   /** Secure boot's measurement and its evidence at /v1/attestation (absent: that route answers 503). */
   readonly attestation?: Attester;
 }
@@ -378,6 +384,7 @@ export function buildServer(options: ServerOptions): App {
         gate,
       );
       if (options.governance !== undefined) registerGovernanceRoutes(routes, options.governance, gate, signInLimit);
+      if (options.mls !== undefined) registerMlsRoutes(routes, options.mls, options.records.vault, gate);
       const c = options.compliance;
       if (c !== undefined)
         registerComplianceRoutes(

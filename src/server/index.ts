@@ -5,5 +5,6 @@ export type { SignInLimit } from './limiter.ts';
 export { AddressLimiter, DEFAULT_SIGNIN_LIMIT } from './limiter.ts';
 export type { LogFormat, LogLevel, LogOptions } from './logging.ts';
 export { LOG_FORMATS, LOG_LEVELS } from './logging.ts';
+export type { MlsRoutesOptions } from './mls.ts';
 export type { WitnessServerOptions } from './witness.ts';
 export { buildWitnessServer } from './witness.ts';

@@ -1,0 +1,507 @@
+// The SDK's client of end-to-end encrypted rooms (MLS, RFC 9420, on ts-mls with the noble crypto
+// provider, so the same code runs in Node.js and browsers). Private keys and group secrets stay in
+// the client: the server sees KeyPackages, commits, Welcomes and ciphertexts only. Every
+// application message is franked (the server's src/mls/franking.ts describes the scheme): the
+// plaintext travels as [1] || franking key || body, the commitment HMAC-SHA-256(key, domain ||
+// body) in the message's authenticated data, so a recipient can prove an abusive message to the
+// service. The client's state (KeyPackages' private parts, each group's state) is kept in a
+// storage the caller gives, so a client restarts where it stopped. A separate entry point
+// (`@verity/sdk/mls`): the main SDK bundle does not carry ts-mls.
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  type CiphersuiteImpl,
+  type CiphersuiteName,
+  type ClientState,
+  createApplicationMessage,
+  createCommit,
+  createGroup,
+  createProposal,
+  decodeGroupState,
+  decodeMlsMessage,
+  defaultCapabilities,
+  defaultLifetime,
+  emptyPskIndex,
+  encodeGroupState,
+  encodeMlsMessage,
+  generateKeyPackage,
+  getCiphersuiteFromName,
+  getCiphersuiteImpl,
+  joinGroup,
+  type KeyPackage,
+  type MLSMessage,
+  nobleCryptoProvider,
+  type PrivateKeyPackage,
+  type Proposal,
+  processPrivateMessage,
+} from 'ts-mls';
+import { defaultClientConfig } from 'ts-mls/clientConfig.js';
+import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
+import { VerityError } from '../errors/index.ts';
+import { type Endpoint, requestJson } from './http.ts';
+
+/** Where the client keeps its private state: bytes by key (a file, a database, IndexedDB). */
+export interface MlsStorage {
+  get(key: string): Promise<Uint8Array | undefined>;
+  set(key: string, value: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/** An in-memory `MlsStorage` (for tests, or a client that keeps nothing across restarts). */
+export class MemoryMlsStorage implements MlsStorage {
+  readonly #m = new Map<string, Uint8Array>();
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const v = this.#m.get(key);
+    return v === undefined ? undefined : v.slice();
+  }
+  async set(key: string, value: Uint8Array): Promise<void> {
+    this.#m.set(key, value.slice());
+  }
+  async delete(key: string): Promise<void> {
+    this.#m.delete(key);
+  }
+  /** Every key held (to look for what must not be there). */
+  keys(): string[] {
+    return [...this.#m.keys()];
+  }
+}
+
+export interface MlsClientOptions {
+  /** The Verity server, e.g. `https://verity.example`. */
+  readonly url: string;
+  /** The player's session token. */
+  readonly token: string;
+  readonly storage: MlsStorage;
+  readonly fetch?: typeof fetch;
+  /** Default: the mandatory MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519. */
+  readonly ciphersuite?: CiphersuiteName;
+}
+
+/** A message the client received and decrypted. */
+export interface ReceivedMessage {
+  readonly groupId: string;
+  readonly seq: number;
+  readonly at: number;
+  /** The sender's identity. */
+  readonly sender: string;
+  readonly text: string;
+  /** What `report` reveals to the service; keep it while the message may be reported. */
+  readonly franking: { readonly stamp: string; readonly frankingKey: string; readonly body: string };
+}
+
+/** What `receive` did with each queued message. */
+export type Received =
+  | { readonly type: 'message'; readonly message: ReceivedMessage }
+  | { readonly type: 'joined'; readonly groupId: string; readonly epoch: number }
+  | { readonly type: 'commit'; readonly groupId: string; readonly epoch: number; readonly removed: boolean }
+  | { readonly type: 'proposal'; readonly groupId: string }
+  | { readonly type: 'refused'; readonly groupId: string; readonly seq: number; readonly reason: string };
+
+interface Queued {
+  id: string;
+  groupId: string;
+  seq: number;
+  type: 'commit' | 'welcome' | 'application' | 'proposal';
+  epoch: number;
+  message: string;
+  at: number;
+  sender?: string;
+  franking?: { commitment: string; stamp: string };
+}
+
+const FRANKING_VERSION = 1;
+const FRANKING_BYTES = 32;
+const DOMAIN = new TextEncoder().encode('verity/mls/franking/v1\n');
+const INDEX_KEY = 'mls/groups';
+const text = new TextEncoder();
+
+/** The franking commitment: HMAC-SHA-256(key, domain || body), as the service recomputes it. */
+export function frankingCommitment(key: Uint8Array, body: Uint8Array): Uint8Array {
+  const d = new Uint8Array(DOMAIN.length + body.length);
+  d.set(DOMAIN);
+  d.set(body, DOMAIN.length);
+  return hmac(sha256, key, d);
+}
+
+function b64u(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function unb64u(s: string): Uint8Array {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
+}
+
+function decode(bytes: Uint8Array): MLSMessage {
+  const m = decodeMlsMessage(bytes, 0);
+  if (m === undefined || m[1] !== bytes.length)
+    throw new VerityError('VERITY_E_MLS_MESSAGE_INVALID', 'a queued message is not one MLS message');
+  return m[0];
+}
+
+/** The identity in a leaf's basic credential (what Verity checks KeyPackages against). */
+function identityOf(leaf: { credential: { credentialType: string } }): string | undefined {
+  const c = leaf.credential as { credentialType: string; identity?: Uint8Array };
+  return c.credentialType === 'basic' && c.identity !== undefined ? new TextDecoder().decode(c.identity) : undefined;
+}
+
+interface StoredKeyPackage {
+  readonly publicPackage: string;
+  readonly init: string;
+  readonly hpke: string;
+  readonly signature: string;
+  readonly lastResort: boolean;
+}
+
+/**
+ * A player's end-to-end encrypted rooms, through a Verity server.
+ *
+ * @example
+ * ```ts
+ * const alice = await MlsClient.open({ url, token: aliceSession, storage });
+ * const room = await alice.createRoom();
+ * await alice.add(room, [{ player: 'bob' }]);
+ * await alice.send(room, 'hello');
+ * for (const r of await bob.receive()) if (r.type === 'message') console.log(r.message.text);
+ * ```
+ */
+export class MlsClient {
+  readonly #at: Endpoint;
+  readonly #storage: MlsStorage;
+  readonly #impl: CiphersuiteImpl;
+  readonly #states = new Map<string, ClientState>();
+  /** The identity this client's credentials name (the player's subject reference). */
+  readonly identity: string;
+
+  private constructor(at: Endpoint, storage: MlsStorage, impl: CiphersuiteImpl, identity: string) {
+    this.#at = at;
+    this.#storage = storage;
+    this.#impl = impl;
+    this.identity = identity;
+  }
+
+  /** Opens the client: asks the server for the player's MLS identity, restores saved groups. */
+  static async open(o: MlsClientOptions): Promise<MlsClient> {
+    const at: Endpoint = { url: o.url.replace(/\/+$/, ''), token: o.token, fetch: o.fetch ?? globalThis.fetch };
+    const suite = o.ciphersuite ?? 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
+    const impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite), nobleCryptoProvider);
+    const { identity } = await requestJson<{ identity: string }>(at, 'POST', '/v1/mls/identity', {});
+    const c = new MlsClient(at, o.storage, impl, identity);
+    for (const g of await c.#index()) {
+      const bytes = await o.storage.get(`mls/group/${g}`);
+      if (bytes === undefined) continue;
+      const decoded = decodeGroupState(bytes, 0);
+      if (decoded === undefined)
+        throw new VerityError('VERITY_E_MLS_MESSAGE_INVALID', 'a saved group state is corrupt');
+      // decodeGroupState leaves the client configuration out: the defaults, as the state was made with.
+      c.#states.set(g, { ...decoded[0], clientConfig: defaultClientConfig });
+    }
+    return c;
+  }
+
+  async #index(): Promise<string[]> {
+    const raw = await this.#storage.get(INDEX_KEY);
+    return raw === undefined ? [] : (JSON.parse(new TextDecoder().decode(raw)) as string[]);
+  }
+
+  async #save(groupId: string, state: ClientState | undefined): Promise<void> {
+    const index = new Set(await this.#index());
+    if (state === undefined) {
+      this.#states.delete(groupId);
+      index.delete(groupId);
+      await this.#storage.delete(`mls/group/${groupId}`);
+    } else {
+      this.#states.set(groupId, state);
+      index.add(groupId);
+      await this.#storage.set(`mls/group/${groupId}`, encodeGroupState(state));
+    }
+    await this.#storage.set(INDEX_KEY, text.encode(JSON.stringify([...index])));
+  }
+
+  #state(groupId: string): ClientState {
+    const s = this.#states.get(groupId);
+    if (s === undefined)
+      throw new VerityError('VERITY_E_MLS_NOT_MEMBER', 'this client is not in the room; join it from a Welcome first');
+    return s;
+  }
+
+  async #newKeyPackage(): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
+    const cred = { credentialType: 'basic' as const, identity: text.encode(this.identity) };
+    return generateKeyPackage(cred, defaultCapabilities(), defaultLifetime, [], this.#impl);
+  }
+
+  /**
+   * Generates `count` KeyPackages, keeps their private keys in the storage and publishes them, so
+   * that others can add this player to rooms; `lastResort` publishes one that is handed out when
+   * no other is left.
+   */
+  async publishKeyPackages(count = 1, o: { lastResort?: boolean } = {}): Promise<string[]> {
+    const refs: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const kp = await this.#newKeyPackage();
+      const ref = b64u(await makeKeyPackageRef(kp.publicPackage, this.#impl.hash));
+      const encoded = encodeMlsMessage({
+        version: 'mls10',
+        wireformat: 'mls_key_package',
+        keyPackage: kp.publicPackage,
+      });
+      const stored: StoredKeyPackage = {
+        publicPackage: b64u(encoded),
+        init: b64u(kp.privatePackage.initPrivateKey),
+        hpke: b64u(kp.privatePackage.hpkePrivateKey),
+        signature: b64u(kp.privatePackage.signaturePrivateKey),
+        lastResort: o.lastResort === true,
+      };
+      // Kept before publishing: a Welcome may arrive for it at once.
+      await this.#storage.set(`mls/keypackage/${ref}`, text.encode(JSON.stringify(stored)));
+      await requestJson(this.#at, 'POST', '/v1/mls/keypackages', {
+        keyPackage: b64u(encoded),
+        ...(o.lastResort === true ? { lastResort: true } : {}),
+      });
+      refs.push(ref);
+    }
+    return refs;
+  }
+
+  /** Creates a group and its room on the server, with this client its one member; returns its id (base64url). */
+  async createRoom(groupId: Uint8Array = crypto.getRandomValues(new Uint8Array(32))): Promise<string> {
+    const kp = await this.#newKeyPackage();
+    const state = await createGroup(groupId, kp.publicPackage, kp.privatePackage, [], this.#impl);
+    const id = b64u(groupId);
+    await requestJson(this.#at, 'POST', '/v1/mls/rooms', { groupId: id });
+    await this.#save(id, state);
+    return id;
+  }
+
+  /** The members of a room as this client's group state knows them (identities). */
+  members(groupId: string): string[] {
+    return this.#state(groupId)
+      .ratchetTree.flatMap((n) => (n?.nodeType === 'leaf' ? [identityOf(n.leaf)] : []))
+      .filter((x): x is string => x !== undefined);
+  }
+
+  /** The leaf index of a member, by identity. */
+  #leafOf(state: ClientState, identity: string): number {
+    const i = state.ratchetTree.findIndex((n) => n?.nodeType === 'leaf' && identityOf(n.leaf) === identity);
+    if (i < 0) throw new VerityError('VERITY_E_MLS_NOT_MEMBER', 'no member of the room has this identity');
+    return i / 2;
+  }
+
+  /** Identities removed by proposals received and not yet committed (a commit includes them). */
+  #pendingRemovals(state: ClientState): string[] {
+    const out: string[] = [];
+    for (const p of Object.values(state.unappliedProposals))
+      if (p.proposal.proposalType === 'remove') {
+        const node = state.ratchetTree[p.proposal.remove.removed * 2];
+        const id = node?.nodeType === 'leaf' ? identityOf(node.leaf) : undefined;
+        if (id !== undefined) out.push(id);
+      }
+    return out;
+  }
+
+  /**
+   * Commits `proposals` (and any received ones) for the room's current epoch, posts the commit
+   * and the Welcome for new members, and moves to the next epoch once the server accepted it.
+   * VERITY_E_MLS_STALE_EPOCH: another member's commit came first; `receive()`, then try again.
+   */
+  async #commit(groupId: string, proposals: Proposal[], removes: string[]): Promise<number> {
+    const state = this.#state(groupId);
+    const res = await createCommit(
+      { state, cipherSuite: this.#impl },
+      { extraProposals: proposals, ratchetTreeExtension: true },
+    );
+    const allRemoved = [...new Set([...removes, ...this.#pendingRemovals(state)])];
+    const out = await requestJson<{ epoch: number }>(this.#at, 'POST', `/v1/mls/rooms/${groupId}/commits`, {
+      epoch: Number(state.groupContext.epoch),
+      commit: b64u(encodeMlsMessage(res.commit)),
+      ...(res.welcome === undefined
+        ? {}
+        : { welcome: b64u(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: res.welcome })) }),
+      ...(allRemoved.length === 0 ? {} : { removes: allRemoved }),
+    });
+    await this.#save(groupId, res.newState);
+    return out.epoch;
+  }
+
+  /** Adds players (by player id or by identity): claims a KeyPackage of each, commits, sends the Welcome. */
+  async add(groupId: string, players: readonly ({ player: string } | { identity: string })[]): Promise<number> {
+    const proposals: Proposal[] = [];
+    for (const p of players) {
+      const c = await requestJson<{ keyPackage: string }>(this.#at, 'POST', '/v1/mls/keypackages/claim', p);
+      const m = decode(unb64u(c.keyPackage));
+      if (m.wireformat !== 'mls_key_package')
+        throw new VerityError('VERITY_E_MLS_MESSAGE_INVALID', 'the server handed out something else than a KeyPackage');
+      proposals.push({ proposalType: 'add', add: { keyPackage: m.keyPackage } });
+    }
+    return this.#commit(groupId, proposals, []);
+  }
+
+  /** Removes members by identity. */
+  async remove(groupId: string, identities: readonly string[]): Promise<number> {
+    const state = this.#state(groupId);
+    const proposals: Proposal[] = identities.map((id) => ({
+      proposalType: 'remove',
+      remove: { removed: this.#leafOf(state, id) },
+    }));
+    return this.#commit(groupId, proposals, [...identities]);
+  }
+
+  /** Updates this member's keys (a commit with a fresh path: post-compromise security). */
+  update(groupId: string): Promise<number> {
+    return this.#commit(groupId, [], []);
+  }
+
+  /**
+   * Leaves a room: proposes this member's removal (a member cannot commit their own), which the
+   * next commit of another member carries out, and forgets the group.
+   */
+  async leave(groupId: string): Promise<void> {
+    const state = this.#state(groupId);
+    const p = await createProposal(
+      state,
+      false,
+      { proposalType: 'remove', remove: { removed: this.#leafOf(state, this.identity) } },
+      this.#impl,
+    );
+    await requestJson(this.#at, 'POST', `/v1/mls/rooms/${groupId}/proposals`, {
+      epoch: Number(state.groupContext.epoch),
+      proposal: b64u(encodeMlsMessage(p.message)),
+    });
+    await this.#save(groupId, undefined);
+  }
+
+  /** Sends a text message to the room, franked so that a recipient can report it. */
+  async send(groupId: string, message: string): Promise<{ seq: number; delivered: number }> {
+    const state = this.#state(groupId);
+    const body = text.encode(message);
+    const key = crypto.getRandomValues(new Uint8Array(FRANKING_BYTES));
+    const content = new Uint8Array(1 + FRANKING_BYTES + body.length);
+    content[0] = FRANKING_VERSION;
+    content.set(key, 1);
+    content.set(body, 1 + FRANKING_BYTES);
+    const aad = new Uint8Array(1 + FRANKING_BYTES);
+    aad[0] = FRANKING_VERSION;
+    aad.set(frankingCommitment(key, body), 1);
+    const sent = await createApplicationMessage(state, content, this.#impl, aad);
+    const bytes = encodeMlsMessage({
+      version: 'mls10',
+      wireformat: 'mls_private_message',
+      privateMessage: sent.privateMessage,
+    });
+    // The sender's ratchet moved: saved before sending, so a restart never reuses a key.
+    await this.#save(groupId, sent.newState);
+    return requestJson(this.#at, 'POST', `/v1/mls/rooms/${groupId}/messages`, {
+      epoch: Number(state.groupContext.epoch),
+      message: b64u(bytes),
+    });
+  }
+
+  /**
+   * Fetches the queue, processes each message in order (joins from Welcomes, applies commits and
+   * proposals, decrypts messages and checks their franking), saves the new states and
+   * acknowledges what it processed.
+   */
+  async receive(o: { limit?: number } = {}): Promise<Received[]> {
+    const { messages } = await requestJson<{ messages: Queued[] }>(this.#at, 'POST', '/v1/mls/queue', {
+      ...(o.limit === undefined ? {} : { limit: o.limit }),
+    });
+    const out: Received[] = [];
+    const done: string[] = [];
+    for (const q of messages) {
+      try {
+        out.push(await this.#process(q));
+      } catch (e) {
+        out.push({ type: 'refused', groupId: q.groupId, seq: q.seq, reason: (e as Error).message.slice(0, 200) });
+      }
+      done.push(q.id);
+    }
+    if (done.length > 0) await requestJson(this.#at, 'POST', '/v1/mls/queue/ack', { ids: done });
+    return out;
+  }
+
+  async #process(q: Queued): Promise<Received> {
+    const m = decode(unb64u(q.message));
+    if (q.type === 'welcome') {
+      if (m.wireformat !== 'mls_welcome') throw new Error('not a Welcome');
+      for (const s of m.welcome.secrets) {
+        const ref = b64u(s.newMember);
+        const raw = await this.#storage.get(`mls/keypackage/${ref}`);
+        if (raw === undefined) continue;
+        const k = JSON.parse(new TextDecoder().decode(raw)) as StoredKeyPackage;
+        const pub = decode(unb64u(k.publicPackage));
+        if (pub.wireformat !== 'mls_key_package') throw new Error('a saved KeyPackage is corrupt');
+        const state = await joinGroup(
+          m.welcome,
+          pub.keyPackage,
+          { initPrivateKey: unb64u(k.init), hpkePrivateKey: unb64u(k.hpke), signaturePrivateKey: unb64u(k.signature) },
+          emptyPskIndex,
+          this.#impl,
+        );
+        // A KeyPackage is used once; the last-resort one stays for the next Welcome.
+        if (!k.lastResort) await this.#storage.delete(`mls/keypackage/${ref}`);
+        await this.#save(q.groupId, state);
+        return { type: 'joined', groupId: q.groupId, epoch: Number(state.groupContext.epoch) };
+      }
+      throw new Error('the Welcome is for none of this client’s KeyPackages');
+    }
+    if (m.wireformat !== 'mls_private_message') throw new Error('not a PrivateMessage');
+    const state = this.#state(q.groupId);
+    const r = await processPrivateMessage(state, m.privateMessage, emptyPskIndex, this.#impl);
+    if (q.type === 'commit') {
+      const removed = r.newState.groupActiveState.kind === 'removedFromGroup';
+      await this.#save(q.groupId, removed ? undefined : r.newState);
+      // A removed member's state stays at the old epoch: the room's new one is the commit's next.
+      return { type: 'commit', groupId: q.groupId, epoch: q.epoch + 1, removed };
+    }
+    await this.#save(q.groupId, r.newState);
+    if (q.type === 'proposal') return { type: 'proposal', groupId: q.groupId };
+    if (r.kind !== 'applicationMessage') throw new Error('not an application message');
+    // The franking: the plaintext must open the commitment the service stamped, else the message
+    // could not be reported, and is dropped.
+    const content = r.message;
+    const aad = m.privateMessage.authenticatedData;
+    if (content.length < 1 + FRANKING_BYTES || content[0] !== FRANKING_VERSION || q.franking === undefined)
+      throw new Error('the message is not franked');
+    const key = content.slice(1, 1 + FRANKING_BYTES);
+    const body = content.slice(1 + FRANKING_BYTES);
+    const c = frankingCommitment(key, body);
+    if (aad.length !== 1 + FRANKING_BYTES || !equal(aad.slice(1), c) || !equal(unb64u(q.franking.commitment), c))
+      throw new Error('the message does not open its franking commitment');
+    return {
+      type: 'message',
+      message: {
+        groupId: q.groupId,
+        seq: q.seq,
+        at: q.at,
+        sender: q.sender ?? '',
+        text: new TextDecoder().decode(body),
+        franking: { stamp: q.franking.stamp, frankingKey: b64u(key), body: b64u(body) },
+      },
+    };
+  }
+
+  /** Reports an abusive message to the service's moderators, revealing its plaintext and franking key. */
+  report(m: ReceivedMessage, reason: string): Promise<{ id: string; redacted: number }> {
+    return requestJson(this.#at, 'POST', '/v1/mls/reports', {
+      groupId: m.groupId,
+      seq: m.seq,
+      at: m.at,
+      sender: m.sender,
+      stamp: m.franking.stamp,
+      body: m.franking.body,
+      frankingKey: m.franking.frankingKey,
+      reason,
+    });
+  }
+}
