@@ -61,6 +61,20 @@ export function validateAgainst(validate: ValidateFunction, data: unknown, type:
   );
 }
 
+let generic: ValidateFunction | undefined;
+
+/**
+ * The generic schema's validator. It is Verity's own constant, so it is compiled without first
+ * compiling the JSON Schema meta-schema (most of the cost of a command's first record); every
+ * registered schema still is checked against the meta-schema.
+ */
+function genericValidator(): ValidateFunction {
+  generic ??= new Ajv({ strict: true, allErrors: false, validateFormats: false, validateSchema: false }).compile(
+    GENERIC_SCHEMA,
+  );
+  return generic;
+}
+
 /** Largest schema, as canonical JSON. */
 const MAX_SCHEMA_BYTES = 256 * 1024;
 
@@ -122,7 +136,7 @@ export class SchemaRegistry {
         until: now + 60_000,
       };
     } else if (this.#unknownTypes === 'generic') {
-      v = { id: GENERIC_SCHEMA_ID, validate: this.#compiler.compile(GENERIC_SCHEMA, type), until: now + 5_000 };
+      v = { id: GENERIC_SCHEMA_ID, validate: genericValidator(), until: now + 5_000 };
     } else {
       throw new VaultError(
         'VERITY_E_RECORD_TYPE_UNKNOWN',

@@ -3,6 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import { BACKENDS, makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { TEST_SECRET } from '../../test/helpers/env.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
@@ -15,6 +16,7 @@ import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import { verifyCheckpoint } from '../note/index.ts';
 import { openSqliteStore } from '../store/index.ts';
 import { openVerity } from '../verity/index.ts';
+import { GENERIC_SCHEMA } from './schemas.ts';
 
 const A = { actor: 'operator:test', purpose: 'service-provision' };
 
@@ -404,5 +406,16 @@ describe('retention', () => {
     } finally {
       await core.dispose();
     }
+  });
+});
+
+describe('generic record schema', () => {
+  it('is a valid JSON Schema in strict mode (checked here, not at start) and admits objects only', () => {
+    const ajv = new Ajv({ strict: true });
+    assert.equal(ajv.validateSchema(GENERIC_SCHEMA), true, JSON.stringify(ajv.errors));
+    const validate = ajv.compile(GENERIC_SCHEMA);
+    assert.equal(validate({ name: 'Ada' }), true);
+    assert.equal(validate([1]), false);
+    assert.equal(validate('text'), false);
   });
 });
