@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { Attester } from '../src/attestation/index.ts';
+import { manifestText, measure, type ReleaseManifest } from '../src/boot/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
@@ -45,13 +47,25 @@ describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING },
   let browser: Browser;
   let page: Page;
   let bundle: string;
+  let attester: Attester;
+  let measurement: string;
 
   before(async () => {
     core = await makeCore('sqlite');
+    // A measured boot of a small release manifest (secure boot itself is tested end to end, on a
+    // signed release of this checkout, in test/secure-boot.test.ts): here the page appraises it.
+    const manifest: ReleaseManifest = {
+      version: '0.0.0-browser-test',
+      covers: [{ group: 'code', path: 'src' }],
+      files: [{ path: 'src/verity/index.ts', group: 'code', kind: 'file', digest: 'ab'.repeat(32) }],
+    };
+    const m = measure(manifestText(manifest), manifest);
+    measurement = m.value;
+    attester = await Attester.start({ log: core.log, keys: core.keys, measurement: m, runtime: 'node test' });
     ({ app, url, token } = await serveCore(
       core,
       { principal: 'web-shop', recordTypes: ['profile'] },
-      { reports: { store: core.store } },
+      { reports: { store: core.store }, attestation: attester },
     ));
     bundle = await bundleSdk();
     browser = await chromium.launch({
@@ -99,6 +113,43 @@ describe('SDK in a browser', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING },
     assert.ok(result.later >= result.proven);
     // What the page verified is what the server holds.
     assert.equal((await core.vault.describe(result.id))?.version, 1);
+  });
+
+  it('appraises the server in the page before it sends a record, and sends nothing to an unknown measurement', async () => {
+    const outcome = await page.evaluate(
+      async ({ token, verifierKey, attestationKey, measurement }) => {
+        const { VerityClient, pinnedAttestation } = (
+          globalThis as unknown as { Verity: typeof import('../src/sdk/index.ts') }
+        ).Verity;
+        const location = (globalThis as unknown as { location: { origin: string } }).location;
+        const client = (referenceValues: string[]) =>
+          new VerityClient({
+            url: location.origin,
+            token,
+            verifierKey,
+            origin: 'verity.test/log',
+            attestation: { appraise: pinnedAttestation({ referenceValues, verifierKey: attestationKey }) },
+          });
+        const record = { subject: 'shopper-att', type: 'profile', purpose: 'service-provision', data: { name: 'Cy' } };
+        const ok = await client([measurement]).putRecord(record);
+        let refused = 'sent';
+        try {
+          await client(['cd'.repeat(32)]).putRecord({ ...record, subject: 'shopper-unattested' });
+        } catch (e) {
+          refused = String((e as { code?: string }).code);
+        }
+        return { id: ok.id, refused };
+      },
+      { token, verifierKey: core.log.verifierKey, attestationKey: attester.attestationKey, measurement },
+    );
+    assert.equal(outcome.refused, 'VERITY_E_ATTESTATION_MEASUREMENT');
+    assert.equal((await core.vault.describe(outcome.id))?.version, 1);
+    // The refused record never reached the server.
+    const listed = await core.vault.listBySubject('shopper-unattested', {
+      actor: 'operator:test',
+      purpose: 'service-provision',
+    });
+    assert.equal(listed.length, 0);
   });
 
   it('refuses, in the page, a record whose data was altered on the way', async () => {

@@ -27,3 +27,29 @@ export async function attest(url: string, o: AttestOptions): Promise<Evidence> {
   );
   return verifyAttestation(await res.json(), { ...o, nonce });
 }
+
+/** Where the client appraises: its server, its fetch, and the log key it pinned (the evidence must name it). */
+export interface AppraisalTarget {
+  readonly url: string;
+  readonly fetch: typeof fetch;
+  readonly logKey: string;
+}
+
+/** An appraisal `VerityClient` runs before it sends anything sensitive (its `attestation` option). */
+export type Appraiser = (at: AppraisalTarget) => Promise<Evidence>;
+
+/**
+ * Pins reference values and an attestation key for `VerityClient`'s `attestation` option. (A
+ * function the client is given, so that only applications that pin attestation ship its code.)
+ *
+ * @example
+ * ```ts
+ * const client = new VerityClient({
+ *   url, token, verifierKey: LOG_KEY,
+ *   attestation: { appraise: pinnedAttestation({ referenceValues: [MEASUREMENT], verifierKey: ATTESTATION_KEY }) },
+ * });
+ * ```
+ */
+export function pinnedAttestation(o: Omit<AttestOptions, 'fetch' | 'logKey'>): Appraiser {
+  return ({ url, fetch, logKey }) => attest(url, { ...o, logKey, fetch });
+}

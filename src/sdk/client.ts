@@ -20,6 +20,7 @@ import {
   verifyCosignedCheckpoint,
 } from '../note/index.ts';
 import { stateRootFromExtensions, verifyRecordState } from '../smt/index.ts';
+import type { Appraiser } from './attestation.ts';
 import { request } from './http.ts';
 import { type VerifiedAccessReport, verifyAccessReport } from './reports.ts';
 
@@ -47,6 +48,15 @@ export interface VerityClientOptions {
    * `waitMs` (default 5000) for a cosigned checkpoint that covers its write.
    */
   readonly witnesses?: { readonly keys: readonly string[]; readonly quorum: number; readonly waitMs?: number };
+  /**
+   * Remote attestation (RFC 9334, the SDK as verifier and relying party): before the first request
+   * that carries data or the token, and again once the appraisal is older than `reattestAfterMs`
+   * (default 5 minutes), `appraise` (`pinnedAttestation({ referenceValues, verifierKey })`) asks
+   * the server for evidence with a fresh nonce and appraises it; the evidence must also name this
+   * client's log key. A server that fails is sent nothing: the request rejects with the
+   * attestation error (VERITY_E_ATTESTATION_MEASUREMENT, ...), and the next request asks again.
+   */
+  readonly attestation?: { readonly appraise: Appraiser; readonly reattestAfterMs?: number };
 }
 
 /** A record as read and verified by the client. */
@@ -158,9 +168,31 @@ export class VerityClient {
     }
   }
 
-  #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
+  async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
     checkNames(body);
+    // INVARIANT: with attestation pinned, nothing sensitive (a body, the token) leaves before the
+    // server's evidence is appraised; public reads (checkpoints, proofs) need no appraisal.
+    if (body !== undefined || (auth && this.#token !== undefined)) await this.#attested();
     return request({ url: this.#url, token: this.#token, fetch: this.#fetch }, method, path, body, auth);
+  }
+
+  #appraisal: { readonly at: number; readonly evidence: Promise<unknown> } | undefined;
+
+  /** Appraises the server's evidence when attestation is pinned and the last appraisal is stale. */
+  #attested(): Promise<unknown> | undefined {
+    const o = this.#options.attestation;
+    if (o === undefined) return undefined;
+    const now = Date.now();
+    const current = this.#appraisal;
+    if (current !== undefined && now - current.at < (o.reattestAfterMs ?? 5 * 60_000)) return current.evidence;
+    const evidence = o.appraise({ url: this.#url, fetch: this.#fetch, logKey: this.#options.verifierKey });
+    const appraisal = { at: now, evidence };
+    this.#appraisal = appraisal;
+    // A failed appraisal is not kept: the next request asks again with a fresh nonce.
+    evidence.catch(() => {
+      if (this.#appraisal === appraisal) this.#appraisal = undefined;
+    });
+    return evidence;
   }
 
   async #json<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {

@@ -1,7 +1,7 @@
 export type { AttestationAnswer, Evidence, VerifyAttestationOptions } from '../attestation/index.ts';
 export { newNonce, verifyAttestation } from '../attestation/index.ts';
-export type { AttestOptions } from './attestation.ts';
-export { attest } from './attestation.ts';
+export type { AppraisalTarget, Appraiser, AttestOptions } from './attestation.ts';
+export { attest, pinnedAttestation } from './attestation.ts';
 export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
 export { VerityClient, webStorageCheckpoints } from './client.ts';
 export { ConsentClient } from './consent.ts';
