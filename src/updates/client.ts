@@ -23,7 +23,7 @@ import { Updater } from 'tuf-js';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { canonicalJson, canonicalJsonBytes, type JsonValue, parseJson, toBase64Url } from '../encoding/index.ts';
-import { quote, UpdateError } from '../errors/index.ts';
+import { isVerityError, quote, UpdateError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -316,7 +316,45 @@ export class Updates {
    * and makes them the current set, logged as `update.apply`. Nothing changes when any step fails.
    */
   apply(): Promise<ApplyResult> {
-    return this.#locked(() => this.#apply());
+    return this.#locked(async () => {
+      try {
+        const r = await this.#apply();
+        this.#lastRefusal = undefined;
+        return r;
+      } catch (e) {
+        await this.#refused(e);
+        throw e;
+      }
+    });
+  }
+
+  #lastRefusal: string | undefined;
+
+  /**
+   * A refused update (bad signature, rollback, freeze, mix-and-match, invalid content) is logged as
+   * `update.apply` with outcome `denied` and the error code only: what a repository tried is on
+   * record, not just on the console. The same refusal again (a timer asking every minute) is logged
+   * once; an unreachable repository is not a refusal and is not logged.
+   */
+  async #refused(e: unknown): Promise<void> {
+    if (!isVerityError(e, 'VERITY_E_UPDATE_REFUSED') && !isVerityError(e, 'VERITY_E_UPDATE_CONTENT_INVALID')) return;
+    const digest = toBase64Url(createHash('sha256').update(`${e.code}\n${e.message}`).digest());
+    if (this.#lastRefusal === digest) return;
+    this.#lastRefusal = digest;
+    await this.#log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor: this.#actor,
+          action: 'update.apply',
+          resource: 'update:refused',
+          purpose: 'security',
+          outcome: 'denied',
+          time: this.#clock.now(),
+          contentHash: `sha256:${digest}`,
+          details: { code: e.code },
+        }),
+      ),
+    );
   }
 
   async #apply(): Promise<ApplyResult> {

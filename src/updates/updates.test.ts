@@ -88,7 +88,17 @@ describe('updates over TUF', () => {
     await r.repo.publishTimestamp();
     assert.equal(`s${(await r.updates.check()).snapshot}`, first);
     await writeFile(join(r.repo.metadataDir, 'timestamp.json'), older);
+    const size = (await r.core.log.head()).size;
     await refused(r.updates.apply(), /timestamp version \d+ is less than current version/);
+    // The refusal is on record: one denied entry with the code, no text of the repository's.
+    const [entry] = await lastEntries(r.core, 1);
+    assert.equal(entry?.action, 'update.apply');
+    assert.equal(entry?.outcome, 'denied');
+    assert.equal(entry?.resource, 'update:refused');
+    assert.deepEqual(entry?.details, { code: 'VERITY_E_UPDATE_REFUSED' });
+    // The same refusal again (a timer asking every minute) is logged once.
+    await refused(r.updates.apply(), /timestamp version \d+ is less than current version/);
+    assert.equal((await r.core.log.head()).size, size + 1);
     await r.repo.publishTimestamp();
   });
 
