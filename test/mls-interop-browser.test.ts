@@ -92,7 +92,16 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
   let room: string;
 
   /** Calls a method of the OpenMLS member (Bob) in the page. */
-  type Methods = 'publishKeyPackages' | 'members' | 'epoch' | 'send' | 'add' | 'remove' | 'update' | 'receive';
+  type Methods =
+    | 'served'
+    | 'publishKeyPackages'
+    | 'members'
+    | 'epoch'
+    | 'send'
+    | 'add'
+    | 'remove'
+    | 'update'
+    | 'receive';
   const bob = <M extends Methods>(method: M, ...args: Parameters<OpenMlsMember[M]>) =>
     page.evaluate(
       ({ method, args }) =>
@@ -238,6 +247,10 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
 
   it('survives an update by either side', async () => {
     await bob('update', room);
+    assert.deepEqual(
+      (await bob('served')).map((c) => [c.added, c.removed]),
+      [[0, 0]],
+    );
     const a1 = await alice.receive();
     assert.deepEqual(refused(a1), []);
     assert.deepEqual(
@@ -276,6 +289,14 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
       ['carol, added by OpenMLS'],
     );
     await bob('remove', room, carol.identity);
+    // The service accepted both of core-crypto's commits and took the membership from them.
+    assert.deepEqual(
+      (await bob('served')).map((c) => [c.added, c.removed]),
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
     const removed = await carol.receive();
     assert.ok(
       removed.some((r) => r.type === 'commit' && r.removed),
