@@ -307,7 +307,9 @@ for (const backend of BACKENDS) {
     it('refuses forged reports: altered plaintext, another sender, another room, another recipient', async () => {
       const m = fromAlice as ReceivedMessage;
       const c = fromCarol as ReceivedMessage;
-      const altered = { ...m, franking: { ...m.franking, body: Buffer.from('write to nobody').toString('base64url') } };
+      const [mf, cf] = [m.franking, c.franking];
+      assert.ok(mf !== undefined && cf !== undefined, 'messages in a franked room carry their opening');
+      const altered = { ...m, franking: { ...mf, body: Buffer.from('write to nobody').toString('base64url') } };
       const forgeries: [MlsClient, ReceivedMessage][] = [
         [bob, altered],
         [bob, { ...m, sender: carol.identity }],
@@ -316,7 +318,7 @@ for (const backend of BACKENDS) {
         // Carol's message to Bob, with its valid opening, reported by Alice (not its recipient).
         [alice, c],
         // Carol's opening put on Alice's message.
-        [bob, { ...m, franking: { ...m.franking, frankingKey: c.franking.frankingKey } }],
+        [bob, { ...m, franking: { ...mf, frankingKey: cf.frankingKey } }],
       ];
       for (const [who, f] of forgeries)
         await assert.rejects(who.report(f, 'harassment'), code('VERITY_E_MLS_REPORT_FORGED'));

@@ -6,7 +6,10 @@
 //   kind `mls.room`        id GROUPID (base64url)               epoch, members, message sequence
 //   kind `mls.queue`       id PLAYER/GROUPID/SEQ  owner PLAYER  a message waiting for a member
 // With a KeyStore, application messages must carry a franking commitment (franking.ts), which the
-// service stamps for each recipient as it queues the message.
+// service stamps for each recipient as it queues the message, unless the room was opened with
+// franking off (a room with a member whose MLS library cannot set authenticated data, such as
+// Wire's core-crypto): there a message without a commitment is relayed unstamped, and cannot be
+// reported; one with a commitment is still checked and stamped.
 // Every change is one transaction with one audit entry that names neither players nor groups (a
 // room is named by a hash of its group id) and carries no message.
 import { createHash } from 'node:crypto';
@@ -55,6 +58,11 @@ export interface Room {
   /** The sequence number of the latest message queued in the room. */
   readonly seq: number;
   readonly createdAt: number;
+  /**
+   * `false` when the room was opened with franking off: application messages without a franking
+   * commitment are relayed (unstamped, so they cannot be reported). Absent means required.
+   */
+  readonly franking?: false;
 }
 
 /** A message waiting in a member's queue. */
@@ -319,17 +327,31 @@ export class MlsDelivery {
     return result;
   }
 
-  /** Opens a room for a group `creator` created (epoch 0, `creator` its one member). */
-  async createRoom(creator: string, groupIdBytes: Uint8Array): Promise<Room> {
+  /**
+   * Opens a room for a group `creator` created (epoch 0, `creator` its one member). With
+   * `franking: false` its application messages may come without a franking commitment (recorded in
+   * the room and in the log entry; it cannot be changed later).
+   */
+  async createRoom(creator: string, groupIdBytes: Uint8Array, o: { franking?: boolean } = {}): Promise<Room> {
     checkPlayer(creator);
     const groupId = checkGroupId(groupIdBytes);
     const now = this.#clock.now();
-    const room: Room = { groupId, epoch: 0, members: [creator], seq: 0, createdAt: now };
+    const room: Room = {
+      groupId,
+      epoch: 0,
+      members: [creator],
+      seq: 0,
+      createdAt: now,
+      ...(o.franking === false ? { franking: false as const } : {}),
+    };
     await this.#log.submit(async (tx, batch) => {
       if ((await tx.getObject(ROOM_KIND, groupId)) !== undefined)
         throw new MlsError('VERITY_E_MLS_ROOM_EXISTS', 'a room with this group id exists already; choose another');
       await tx.putObject(newObject({ kind: ROOM_KIND, id: groupId, doc: room, updatedAt: now }));
-      return this.#entry(batch, 'mls.room.create', roomResource(groupId), { epoch: 0 });
+      return this.#entry(batch, 'mls.room.create', roomResource(groupId), {
+        epoch: 0,
+        franking: room.franking !== false,
+      });
     });
     return room;
   }
@@ -450,7 +472,8 @@ export class MlsDelivery {
   /**
    * Fans an application message of `player` out to every other member of the room. It must be for
    * the room's current epoch (VERITY_E_MLS_STALE_EPOCH otherwise: its members have moved on). With
-   * a key store it must carry a franking commitment, which is stamped for each recipient.
+   * a key store it must carry a franking commitment, which is stamped for each recipient, unless
+   * the room was opened with franking off; there a commitment, when carried, is stamped all the same.
    */
   send(
     player: string,
@@ -485,12 +508,15 @@ export class MlsDelivery {
     checkPlayer(player);
     const groupId = checkGroupId(groupIdBytes);
     const h = groupMessage(message, type, groupId, epoch);
+    const franked = type === 'application' && this.#keys !== undefined;
+    // Authenticated data that is there must be a commitment; none at all is decided by the room.
     const commitment =
-      type === 'application' && this.#keys !== undefined ? toBase64Url(readCommitment(h.authenticatedData)) : undefined;
+      franked && h.authenticatedData.byteLength > 0 ? toBase64Url(readCommitment(h.authenticatedData)) : undefined;
     if (commitment !== undefined) await this.#macKey();
     const now = this.#clock.now();
     const { result } = await this.#log.submit(async (tx, batch) => {
       const { row, room } = await this.#current(tx, groupId, player, h);
+      if (franked && commitment === undefined && room.franking !== false) readCommitment(h.authenticatedData);
       const seq = room.seq + 1;
       let delivered = 0;
       for (const m of room.members)
@@ -518,6 +544,7 @@ export class MlsDelivery {
       this.#entry(batch, type === 'application' ? 'mls.message' : 'mls.proposal', roomResource(groupId), {
         epoch: h.epoch,
         delivered,
+        ...(franked ? { franked: commitment !== undefined } : {}),
       });
       return { seq, delivered };
     });

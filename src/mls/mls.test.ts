@@ -125,6 +125,28 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await ds.keyPackageCount('mallory'), { available: 0, lastResort: false });
     });
 
+    it("takes a device-qualified client id (`<uuid>:<device>@<identity>`, core-crypto's form) as the player's, never another's", async () => {
+      const device = '6d9f1b2a-1111-4222-8333-444455556666:1f';
+      const own = await newClient(impl, 'frank', `${device}@frank`);
+      await ds.publishKeyPackage('frank', kpBytes(own.publicPackage));
+      assert.deepEqual(await ds.keyPackageCount('frank'), { available: 1, lastResort: false });
+      for (const identity of [
+        `${device}@bob`,
+        `${device}@frank@bob`,
+        `${device.toUpperCase()}@frank`,
+        `not-a-uuid:1f@frank`,
+        `${device}:@frank`,
+        `${device}@`,
+      ]) {
+        const other = await newClient(impl, 'frank', identity);
+        await assert.rejects(
+          ds.publishKeyPackage('frank', kpBytes(other.publicPackage)),
+          code('VERITY_E_MLS_CREDENTIAL'),
+          identity,
+        );
+      }
+    });
+
     it('builds a room: claims, commit and Welcome through the service, members in the room state', async () => {
       aliceState = await createGroup(groupId, alice.publicPackage, alice.privatePackage, [], impl);
       await ds.createRoom('alice', groupId);
@@ -215,6 +237,42 @@ for (const backend of BACKENDS) {
         await franked.ack(who, [(m as { id: string }).id]);
       }
       assert.equal(stamps.size, 2, 'each recipient has a stamp of their own');
+    });
+
+    it('in a room opened with franking off: relays a message without authenticated data unstamped, never a malformed one', async () => {
+      const franked = new MlsDelivery({ store: core.store, log: core.log, keys: core.keys });
+      const solo = text.encode(`solo-${backend}`);
+      const soloKp = await newClient(impl, 'alice');
+      let state = await createGroup(solo, soloKp.publicPackage, soloKp.privatePackage, [], impl);
+      const room = await franked.createRoom('alice', solo, { franking: false });
+      assert.equal(room.franking, false);
+      const plain = await post(impl, state, 'from a library that cannot frank');
+      state = plain.state;
+      assert.deepEqual(await franked.send('alice', solo, plain.bytes), { seq: 1, delivered: 0 });
+      // Authenticated data that is there must still be a commitment.
+      const bad = await createApplicationMessage(state, text.encode('x'), impl, text.encode('not a commitment'));
+      const badBytes = encodeMlsMessage({
+        version: 'mls10',
+        wireformat: 'mls_private_message',
+        privateMessage: bad.privateMessage,
+      });
+      await assert.rejects(franked.send('alice', solo, badBytes), code('VERITY_E_MLS_MESSAGE_INVALID'));
+      // The room's default stays franking required, recorded in the log.
+      const other = text.encode(`franked-${backend}`);
+      assert.equal((await franked.createRoom('alice', other)).franking, undefined);
+      const entries = (await core.store.reader.getLogEntries(0, (await core.log.head()).size)).flatMap((e) => {
+        try {
+          return [decodeAuditEntry(e)];
+        } catch {
+          return [];
+        }
+      });
+      const creates = entries.filter((e) => e.action === 'mls.room.create').slice(-2);
+      assert.deepEqual(
+        creates.map((e) => e.details?.['franking']),
+        [false, true],
+      );
+      assert.equal(entries.filter((e) => e.action === 'mls.message').at(-1)?.details?.['franked'], false);
     });
 
     it('accepts one of two conflicting commits and refuses the other as stale: the room does not fork', async () => {

@@ -59,6 +59,23 @@ export function decodeMessage<W extends MLSMessage['wireformat']>(
   return m as Extract<MLSMessage, { wireformat: W }>;
 }
 
+/**
+ * A device-qualified client id, `<uuid>:<device, hex>@<identity>` (the form Wire's core-crypto,
+ * OpenMLS inside, gives every basic credential): the identity is the part after `@`. Anchored and
+ * bounded, so nothing else parses as one.
+ */
+const CLIENT_ID_RE =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{1,16}@([A-Za-z0-9._:@-]{1,128})$/;
+
+/**
+ * The player identity a basic credential's identity names: the identity itself, or the identity of
+ * a device-qualified client id (`<uuid>:<device>@<identity>`). The SDK reads credentials the same
+ * way (src/sdk/mls.ts `playerIdentity`).
+ */
+export function playerIdentity(credentialIdentity: string): string {
+  return CLIENT_ID_RE.exec(credentialIdentity)?.[1] ?? credentialIdentity;
+}
+
 /** What the service keeps of a checked KeyPackage. */
 export interface CheckedKeyPackage {
   /** Base64url of its KeyPackageRef (RFC 9420 5.2). */
@@ -70,7 +87,8 @@ export interface CheckedKeyPackage {
 
 /**
  * Checks a KeyPackage as the authentication service: an allowed ciphersuite, a basic credential
- * whose identity is `player` (the player the caller is authenticated as), valid signatures of the
+ * whose identity is `player` (the player the caller is authenticated as), or a device-qualified
+ * client id of `player` (`playerIdentity`), valid signatures of the
  * leaf node and of the package (so the signature key in the credential's leaf is the one that
  * signed it), and a lifetime that covers `nowMs`.
  */
@@ -96,7 +114,7 @@ export async function checkKeyPackage(
     throw refuse('names an identity that is not UTF-8 text');
   }
   // Not constant-time: the identity and the player id are public to the room, not secrets.
-  if (identity !== player) throw refuse('names another identity than the player publishing it');
+  if (playerIdentity(identity) !== player) throw refuse('names another identity than the player publishing it');
   const impl = await suiteImpl(kp.cipherSuite);
   const signed =
     (await verifyLeafNodeSignatureKeyPackage(leaf, impl.signature)) && (await verifyKeyPackage(kp, impl.signature));

@@ -34,6 +34,7 @@ import {
   type PrivateKeyPackage,
   type Proposal,
   processPrivateMessage,
+  processPublicMessage,
 } from 'ts-mls';
 import { defaultClientConfig } from 'ts-mls/clientConfig.js';
 import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
@@ -75,6 +76,20 @@ export interface MlsClientOptions {
   readonly fetch?: typeof fetch;
   /** Default: the mandatory MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519. */
   readonly ciphersuite?: CiphersuiteName;
+  /**
+   * Send commits and proposals as PublicMessages (signed, not encrypted) rather than
+   * PrivateMessages: what members on OpenMLS through Wire's core-crypto take (its default wire
+   * policy accepts handshake messages in the clear only). Application messages are always
+   * encrypted. Default false.
+   */
+  readonly publicHandshake?: boolean;
+  /**
+   * Name this client in its credentials by a device-qualified client id,
+   * `<uuid>:<device, hex>@<identity>` (drawn once and kept in the storage), rather than by the
+   * identity alone: Wire's core-crypto refuses messages from members whose credential is not of
+   * that form. The service reads either as the player. Default false.
+   */
+  readonly clientId?: boolean;
 }
 
 /** A message the client received and decrypted. */
@@ -85,8 +100,12 @@ export interface ReceivedMessage {
   /** The sender's identity. */
   readonly sender: string;
   readonly text: string;
-  /** What `report` reveals to the service; keep it while the message may be reported. */
-  readonly franking: { readonly stamp: string; readonly frankingKey: string; readonly body: string };
+  /**
+   * What `report` reveals to the service; keep it while the message may be reported. Absent for a
+   * message sent without franking, which only a room opened with `franking: false` relays: such a
+   * message cannot be reported.
+   */
+  readonly franking?: { readonly stamp: string; readonly frankingKey: string; readonly body: string };
 }
 
 /** What `receive` did with each queued message. */
@@ -113,6 +132,14 @@ const FRANKING_VERSION = 1;
 const FRANKING_BYTES = 32;
 const DOMAIN = new TextEncoder().encode('verity/mls/franking/v1\n');
 const INDEX_KEY = 'mls/groups';
+const CLIENT_ID_KEY = 'mls/client-id';
+
+/** A device id as core-crypto prints one: lowercase hex without leading zeros. */
+function deviceHex(bytes: Uint8Array): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n.toString(16);
+}
 const text = new TextEncoder();
 
 /** The franking commitment: HMAC-SHA-256(key, domain || body), as the service recomputes it. */
@@ -150,6 +177,19 @@ function decode(bytes: Uint8Array): MLSMessage {
   return m[0];
 }
 
+/**
+ * The player identity a credential identity names: the identity itself, or the identity of a
+ * device-qualified client id `<uuid>:<device, hex>@<identity>` (the form Wire's core-crypto gives
+ * every credential), as the service reads it (src/mls/wire.ts).
+ */
+export function playerIdentity(credentialIdentity: string): string {
+  return (
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{1,16}@([A-Za-z0-9._:@-]{1,128})$/.exec(
+      credentialIdentity,
+    )?.[1] ?? credentialIdentity
+  );
+}
+
 /** The identity in a leaf's basic credential (what Verity checks KeyPackages against). */
 function identityOf(leaf: { credential: { credentialType: string } }): string | undefined {
   const c = leaf.credential as { credentialType: string; identity?: Uint8Array };
@@ -181,14 +221,28 @@ export class MlsClient {
   readonly #storage: MlsStorage;
   readonly #impl: CiphersuiteImpl;
   readonly #states = new Map<string, ClientState>();
+  readonly #publicHandshake: boolean;
+  /** What this client's credentials name: the identity, or a client id of it. */
+  readonly #credentialIdentity: string;
+  /** Rooms whose authenticated state says franking is off (read once, when a message needs it). */
+  readonly #unfranked = new Map<string, Promise<boolean>>();
   /** The identity this client's credentials name (the player's subject reference). */
   readonly identity: string;
 
-  private constructor(at: Endpoint, storage: MlsStorage, impl: CiphersuiteImpl, identity: string) {
+  private constructor(
+    at: Endpoint,
+    storage: MlsStorage,
+    impl: CiphersuiteImpl,
+    identity: string,
+    publicHandshake: boolean,
+    credentialIdentity: string,
+  ) {
     this.#at = at;
     this.#storage = storage;
     this.#impl = impl;
     this.identity = identity;
+    this.#publicHandshake = publicHandshake;
+    this.#credentialIdentity = credentialIdentity;
   }
 
   /** Opens the client: asks the server for the player's MLS identity, restores saved groups. */
@@ -197,7 +251,17 @@ export class MlsClient {
     const suite = o.ciphersuite ?? 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
     const impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite), nobleCryptoProvider);
     const { identity } = await requestJson<{ identity: string }>(at, 'POST', '/v1/mls/identity', {});
-    const c = new MlsClient(at, o.storage, impl, identity);
+    let credentialIdentity = identity;
+    if (o.clientId === true) {
+      const saved = await o.storage.get(CLIENT_ID_KEY);
+      const prefix =
+        saved === undefined
+          ? `${crypto.randomUUID()}:${deviceHex(crypto.getRandomValues(new Uint8Array(8)))}`
+          : new TextDecoder().decode(saved);
+      if (saved === undefined) await o.storage.set(CLIENT_ID_KEY, text.encode(prefix));
+      credentialIdentity = `${prefix}@${identity}`;
+    }
+    const c = new MlsClient(at, o.storage, impl, identity, o.publicHandshake === true, credentialIdentity);
     for (const g of await c.#index()) {
       const bytes = await o.storage.get(`mls/group/${g}`);
       if (bytes === undefined) continue;
@@ -237,7 +301,7 @@ export class MlsClient {
   }
 
   async #newKeyPackage(): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
-    const cred = { credentialType: 'basic' as const, identity: text.encode(this.identity) };
+    const cred = { credentialType: 'basic' as const, identity: text.encode(this.#credentialIdentity) };
     return generateKeyPackage(cred, defaultCapabilities(), defaultLifetime, [], this.#impl);
   }
 
@@ -274,12 +338,23 @@ export class MlsClient {
     return refs;
   }
 
-  /** Creates a group and its room on the server, with this client its one member; returns its id (base64url). */
-  async createRoom(groupId: Uint8Array = crypto.getRandomValues(new Uint8Array(32))): Promise<string> {
+  /**
+   * Creates a group and its room on the server, with this client its one member; returns its id
+   * (base64url). `franking: false` opens a room whose messages may come unfranked (from members
+   * whose MLS library cannot frank); such messages cannot be reported. This client franks its own
+   * messages either way.
+   */
+  async createRoom(
+    groupId: Uint8Array = crypto.getRandomValues(new Uint8Array(32)),
+    o: { franking?: boolean } = {},
+  ): Promise<string> {
     const kp = await this.#newKeyPackage();
     const state = await createGroup(groupId, kp.publicPackage, kp.privatePackage, [], this.#impl);
     const id = b64u(groupId);
-    await requestJson(this.#at, 'POST', '/v1/mls/rooms', { groupId: id });
+    await requestJson(this.#at, 'POST', '/v1/mls/rooms', {
+      groupId: id,
+      ...(o.franking === false ? { franking: false } : {}),
+    });
     await this.#save(id, state);
     return id;
   }
@@ -291,9 +366,12 @@ export class MlsClient {
       .filter((x): x is string => x !== undefined);
   }
 
-  /** The leaf index of a member, by identity. */
+  /** The leaf index of a member, by credential identity or by the player identity it names. */
   #leafOf(state: ClientState, identity: string): number {
-    const i = state.ratchetTree.findIndex((n) => n?.nodeType === 'leaf' && identityOf(n.leaf) === identity);
+    const i = state.ratchetTree.findIndex((n) => {
+      const id = n?.nodeType === 'leaf' ? identityOf(n.leaf) : undefined;
+      return id !== undefined && (id === identity || playerIdentity(id) === identity);
+    });
     if (i < 0) throw new VerityError('VERITY_E_MLS_NOT_MEMBER', 'no member of the room has this identity');
     return i / 2;
   }
@@ -305,7 +383,7 @@ export class MlsClient {
       if (p.proposal.proposalType === 'remove') {
         const node = state.ratchetTree[p.proposal.remove.removed * 2];
         const id = node?.nodeType === 'leaf' ? identityOf(node.leaf) : undefined;
-        if (id !== undefined) out.push(id);
+        if (id !== undefined) out.push(playerIdentity(id));
       }
     return out;
   }
@@ -319,7 +397,7 @@ export class MlsClient {
     const state = this.#state(groupId);
     const res = await createCommit(
       { state, cipherSuite: this.#impl },
-      { extraProposals: proposals, ratchetTreeExtension: true },
+      { extraProposals: proposals, ratchetTreeExtension: true, wireAsPublicMessage: this.#publicHandshake },
     );
     const allRemoved = [...new Set([...removes, ...this.#pendingRemovals(state)])];
     const out = await requestJson<{ epoch: number }>(this.#at, 'POST', `/v1/mls/rooms/${groupId}/commits`, {
@@ -347,14 +425,14 @@ export class MlsClient {
     return this.#commit(groupId, proposals, []);
   }
 
-  /** Removes members by identity. */
+  /** Removes members by identity (a player identity, or a credential identity as `members` lists it). */
   async remove(groupId: string, identities: readonly string[]): Promise<number> {
     const state = this.#state(groupId);
     const proposals: Proposal[] = identities.map((id) => ({
       proposalType: 'remove',
       remove: { removed: this.#leafOf(state, id) },
     }));
-    return this.#commit(groupId, proposals, [...identities]);
+    return this.#commit(groupId, proposals, identities.map(playerIdentity));
   }
 
   /** Updates this member's keys (a commit with a fresh path: post-compromise security). */
@@ -370,7 +448,7 @@ export class MlsClient {
     const state = this.#state(groupId);
     const p = await createProposal(
       state,
-      false,
+      this.#publicHandshake,
       { proposalType: 'remove', remove: { removed: this.#leafOf(state, this.identity) } },
       this.#impl,
     );
@@ -455,9 +533,16 @@ export class MlsClient {
       }
       throw new Error('the Welcome is for none of this client’s KeyPackages');
     }
-    if (m.wireformat !== 'mls_private_message') throw new Error('not a PrivateMessage');
     const state = this.#state(q.groupId);
-    const r = await processPrivateMessage(state, m.privateMessage, emptyPskIndex, this.#impl);
+    let r: Awaited<ReturnType<typeof processPrivateMessage>>;
+    if (m.wireformat === 'mls_public_message') {
+      // A commit or proposal sent in the clear (signed and membership-tagged; RFC 9420 6.2), as
+      // OpenMLS members send them. Application messages are only ever PrivateMessages.
+      if (q.type === 'application') throw new Error('an application message in the clear');
+      r = { kind: 'newState', ...(await processPublicMessage(state, m.publicMessage, emptyPskIndex, this.#impl)) };
+    } else if (m.wireformat === 'mls_private_message')
+      r = await processPrivateMessage(state, m.privateMessage, emptyPskIndex, this.#impl);
+    else throw new Error('not a PrivateMessage or PublicMessage');
     if (q.type === 'commit') {
       const removed = r.newState.groupActiveState.kind === 'removedFromGroup';
       await this.#save(q.groupId, removed ? undefined : r.newState);
@@ -467,10 +552,24 @@ export class MlsClient {
     await this.#save(q.groupId, r.newState);
     if (q.type === 'proposal') return { type: 'proposal', groupId: q.groupId };
     if (r.kind !== 'applicationMessage') throw new Error('not an application message');
-    // The franking: the plaintext must open the commitment the service stamped, else the message
-    // could not be reported, and is dropped.
+    if (m.wireformat !== 'mls_private_message') throw new Error('not a PrivateMessage');
     const content = r.message;
     const aad = m.privateMessage.authenticatedData;
+    // A message without franking (no authenticated data, no stamp) is taken only in a room whose
+    // authenticated state says franking is off; it cannot be reported.
+    if (aad.length === 0 && q.franking === undefined && (await this.#frankingOff(q.groupId)))
+      return {
+        type: 'message',
+        message: {
+          groupId: q.groupId,
+          seq: q.seq,
+          at: q.at,
+          sender: q.sender ?? '',
+          text: new TextDecoder().decode(content),
+        },
+      };
+    // The franking: the plaintext must open the commitment the service stamped, else the message
+    // could not be reported, and is dropped.
     if (content.length < 1 + FRANKING_BYTES || content[0] !== FRANKING_VERSION || q.franking === undefined)
       throw new Error('the message is not franked');
     const key = content.slice(1, 1 + FRANKING_BYTES);
@@ -491,8 +590,26 @@ export class MlsClient {
     };
   }
 
+  /** Whether the room's authenticated state says franking is off (asked once per room). */
+  #frankingOff(groupId: string): Promise<boolean> {
+    let p = this.#unfranked.get(groupId);
+    if (p === undefined) {
+      p = requestJson<{ franking?: boolean }>(this.#at, 'GET', `/v1/mls/rooms/${groupId}`).then(
+        (room) => room.franking === false,
+      );
+      p.catch(() => this.#unfranked.delete(groupId));
+      this.#unfranked.set(groupId, p);
+    }
+    return p;
+  }
+
   /** Reports an abusive message to the service's moderators, revealing its plaintext and franking key. */
-  report(m: ReceivedMessage, reason: string): Promise<{ id: string; redacted: number }> {
+  async report(m: ReceivedMessage, reason: string): Promise<{ id: string; redacted: number }> {
+    if (m.franking === undefined)
+      throw new VerityError(
+        'VERITY_E_MLS_MESSAGE_INVALID',
+        'the message was sent without franking (its room has franking off), so it cannot be reported',
+      );
     return requestJson(this.#at, 'POST', '/v1/mls/reports', {
       groupId: m.groupId,
       seq: m.seq,

@@ -47,6 +47,7 @@ const RoomBody = Type.Object(
     ),
     seq: nat,
     createdAt: nat,
+    franking: Type.Optional(Type.Literal(false, { description: 'present when the room was opened with franking off' })),
   },
   { description: 'the room as authenticated state' },
 );
@@ -192,16 +193,22 @@ export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, g
     '/v1/mls/rooms',
     {
       schema: {
-        summary: 'Open a room for an MLS group the caller created: epoch 0, the caller its one member',
+        summary:
+          'Open a room for an MLS group the caller created: epoch 0, the caller its one member. `franking: false` lets its application messages come without a franking commitment (for members whose MLS library cannot set authenticated data); those cannot be reported',
         ...secured,
-        body: body({ ...As, groupId: GroupId }),
+        body: body({
+          ...As,
+          groupId: GroupId,
+          franking: Type.Optional(Type.Boolean({ description: 'default true: every message must be franked' })),
+        }),
         response: { 201: RoomBody, ...bodyErrors },
       },
       onRequest: authenticate,
     },
     async (req, reply) => {
       const who = await identityOf(principalOf(req), req.body.subject, 'mls:room');
-      return reply.code(201).send(await delivery.createRoom(who, bytes(req.body.groupId, 'groupId')));
+      const franking = req.body.franking === false ? { franking: false } : {};
+      return reply.code(201).send(await delivery.createRoom(who, bytes(req.body.groupId, 'groupId'), franking));
     },
   );
 
@@ -295,7 +302,7 @@ export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, g
     {
       schema: {
         summary:
-          "Post an application message (a PrivateMessage) for the room's current epoch, fanned out to every other member's queue. Its authenticated data must carry the sender's franking commitment (the SDK's MlsClient does this), which the service stamps for each recipient",
+          "Post an application message (a PrivateMessage) for the room's current epoch, fanned out to every other member's queue. Its authenticated data must carry the sender's franking commitment (the SDK's MlsClient does this), which the service stamps for each recipient; in a room opened with `franking: false` a message may carry none (it is relayed unstamped)",
         ...secured,
         params: groupParams,
         body: body({ ...As, epoch: Epoch, message: Message('the application message') }),
