@@ -118,7 +118,8 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
     // ---- the licence check on every change of owner ----
 
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
-        from = _ownerOf(tokenId);
+        // OpenZeppelin's checks first (owner, approval), so an unauthorized caller learns only that.
+        from = super._update(to, tokenId, auth);
         if (to != address(0)) {
             Licence storage l = _licences[_licenceOf[tokenId]];
             if (from != address(0) && !l.resale) {
@@ -127,7 +128,6 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
             }
             if (!l.commercialUse && _commercial[to]) revert LicenceForbidsCommercialUse(tokenId, to);
         }
-        from = super._update(to, tokenId, auth);
         // A new owner takes the token without its previous rental (as ERC-4907's reference does).
         if (from != to && _rentals[tokenId].user != address(0)) {
             delete _rentals[tokenId];
