@@ -329,6 +329,39 @@ export class ChainClient {
       );
   }
 
+  /**
+   * Forgets the nonces counted locally: the next send of each account reads its nonce from the
+   * chain again. Needed after a reorganization dropped sent transactions.
+   */
+  resetNonces(): void {
+    for (const q of this.#queues.values()) q.next = undefined;
+  }
+
+  /** Development chains only (in-process, Hardhat node, anvil): a snapshot of the chain state. */
+  async snapshot(): Promise<Hex> {
+    try {
+      return (await this.public.request({ method: 'evm_snapshot' } as never)) as Hex;
+    } catch (e) {
+      throw toChainError(e, 'evm_snapshot');
+    }
+  }
+
+  /**
+   * Development chains only: goes back to a snapshot, the blocks after it dropped (a reorganization
+   * as the chain's readers see it). The local nonces are reset.
+   */
+  async revertTo(snapshot: Hex): Promise<void> {
+    let ok: unknown;
+    try {
+      ok = await this.public.request({ method: 'evm_revert', params: [snapshot] } as never);
+    } catch (e) {
+      throw toChainError(e, 'evm_revert');
+    }
+    this.resetNonces();
+    if (ok !== true)
+      throw new ChainError('VERITY_E_CHAIN_REVERTED', `the chain did not revert to snapshot ${quote(snapshot)}`);
+  }
+
   /** Closes the connection (the in-process chain is discarded). */
   async close(): Promise<void> {
     await this.#onClose();

@@ -1,0 +1,168 @@
+// Verity's contracts over JSON-RPC against a real node on loopback (`hardhat node`, started here and
+// stopped after): a trade of a licensed good under a data-sharing agreement, a checkpoint anchored and
+// checked, a reorganization (snapshot and revert), and the node going away.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { keccak256, toBytes } from 'viem';
+import {
+  type AgreementTerms,
+  ChainClient,
+  deployContracts,
+  devAccounts,
+  itemId,
+  VerityContracts,
+} from '../src/chain/index.ts';
+import { isVerityError } from '../src/errors/index.ts';
+import { verifyCheckpoint } from '../src/note/index.ts';
+import { makeCore, type TestCore } from './helpers/core.ts';
+import { NODE } from './helpers/env.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+/** Starts `hardhat node` on a loopback port and resolves once it serves JSON-RPC. */
+async function startNode(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const cli = join(ROOT, 'node_modules', 'hardhat', 'dist', 'src', 'cli.js');
+  const child = spawn(NODE, [cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const started = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Started HTTP')) resolve();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('exit', (c) => reject(new Error(`hardhat node exited (${c}): ${out.slice(-500)}`)));
+  });
+  await started;
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+describe('chain: Verity contracts on a JSON-RPC node on loopback', () => {
+  let node: { url: string; child: ChildProcess };
+  let chain: ChainClient;
+  let v: VerityContracts;
+  let core: TestCore;
+  const accounts = devAccounts(10);
+  const role = (i: number) => accounts[i] as (typeof accounts)[number];
+  const [admin, anchorer, minter, licensor] = [role(0), role(1), role(2), role(3)];
+  const [player, platform, creator, other, shop] = [role(4), role(5), role(6), role(7), role(8)];
+
+  before(async () => {
+    [node, core] = await Promise.all([startNode(), makeCore('sqlite')]);
+    chain = await ChainClient.connect(node.url, accounts, { pollingMs: 5 });
+    v = new VerityContracts(chain, await deployContracts(chain, { admin, anchorer, minter, licensor }));
+  });
+  after(async () => {
+    await chain?.close();
+    if (node && node.child.exitCode === null && node.child.signalCode === null) {
+      node.child.kill('SIGTERM');
+      await once(node.child, 'exit');
+    }
+    await core?.dispose();
+  });
+
+  it('runs a trade of a licensed good under a data-sharing agreement, and anchors the log', async () => {
+    // 1. The player and the platform sign a data-sharing agreement (EIP-712); the platform submits it.
+    const now = (await chain.public.getBlock()).timestamp;
+    const terms: AgreementTerms = {
+      subject: player.address,
+      recipient: platform.address,
+      purposes: [itemId('marketplace')],
+      categories: [itemId('inventory')],
+      expiry: now + 86_400n,
+      conditionsHash: keccak256(toBytes('marketplace conditions v1')),
+      salt: keccak256(toBytes('trade-1')),
+    };
+    const typed = v.agreementTypedData(terms);
+    const { id } = await v.createAgreement(
+      platform,
+      terms,
+      await player.signTypedData(typed),
+      await platform.signTypedData(typed),
+    );
+    assert.equal(await v.permits(id, itemId('marketplace'), itemId('inventory')), true);
+
+    // 2. A licensed good: personal use, resale allowed; a shop is a commercial account.
+    await v.defineLicence(licensor, 1n, {
+      commercialUse: false,
+      modification: true,
+      resale: true,
+      uri: 'ar://cbe-personal',
+    });
+    await v.setCommercial(licensor, shop.address, true);
+    const { tokenId } = await v.mint(minter, creator.address, creator.address, 1n, 750);
+    await v.transfer(creator, creator.address, player.address, tokenId);
+    assert.equal(await v.ownerOf(tokenId), player.address);
+    assert.deepEqual(await v.royaltyInfo(tokenId, 1_000_000n), { receiver: creator.address, amount: 75_000n });
+    // A transfer the licence does not allow is refused, and changes nothing.
+    await assert.rejects(
+      v.transfer(player, player.address, shop.address, tokenId),
+      code('VERITY_E_CHAIN_LICENCE_REFUSED'),
+    );
+    assert.equal(await v.ownerOf(tokenId), player.address);
+    await v.transfer(player, player.address, other.address, tokenId);
+
+    // 3. The player revokes; the next check before a data read sees it.
+    await v.revokeAgreement(player, id);
+    assert.equal(await v.permits(id, itemId('marketplace'), itemId('inventory')), false);
+
+    // 4. Verity's log checkpoint anchored and checked.
+    await core.log.append([new TextEncoder().encode('trade')]);
+    const { checkpoint } = verifyCheckpoint(await core.log.checkpoint(), core.log.verifier, core.log.origin);
+    await v.anchorCheckpoint(anchorer, checkpoint);
+    assert.equal((await v.verifyAnchored(checkpoint)).treeSize, checkpoint.size);
+  });
+
+  it('assigns nonces in order to concurrent sends from one account', async () => {
+    const minted = await Promise.all(
+      Array.from({ length: 8 }, () => v.mint(minter, player.address, creator.address, 1n, 0)),
+    );
+    assert.equal(new Set(minted.map((m) => m.tokenId)).size, 8);
+  });
+
+  it('sees a reorganization: an anchor in dropped blocks is gone, and the sender goes on', async () => {
+    const cp = { origin: 'verity.test/reorg', size: 4, rootHash: new Uint8Array(32).fill(4), extensions: [] };
+    await v.anchorCheckpoint(anchorer, cp);
+    const snap = await chain.snapshot();
+    const later = { ...cp, size: 9, rootHash: new Uint8Array(32).fill(9) };
+    await v.anchorCheckpoint(anchorer, later);
+    assert.equal((await v.verifyAnchored(later)).treeSize, 9);
+    await chain.revertTo(snap);
+    await assert.rejects(v.verifyAnchored(later), code('VERITY_E_CHAIN_NOT_ANCHORED'));
+    assert.equal((await v.latestAnchor(cp.origin))?.treeSize, 4);
+    // Another root for size 9 can now be anchored on the new branch: why readers wait for confirmations.
+    const fork = { ...later, rootHash: new Uint8Array(32).fill(10) };
+    await v.anchorCheckpoint(anchorer, fork);
+    await assert.rejects(v.verifyAnchored(later), code('VERITY_E_CHAIN_ANCHOR_MISMATCH'));
+  });
+
+  it('says the node is unavailable once it is gone', async () => {
+    node.child.kill('SIGTERM');
+    await once(node.child, 'exit');
+    await assert.rejects(v.latestAnchor('verity.test/reorg'), code('VERITY_E_CHAIN_UNAVAILABLE'));
+    await assert.rejects(
+      v.anchorCheckpoint(anchorer, { origin: 'x', size: 1, rootHash: new Uint8Array(32).fill(1), extensions: [] }),
+      code('VERITY_E_CHAIN_UNAVAILABLE'),
+    );
+  });
+});
