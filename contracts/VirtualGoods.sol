@@ -35,19 +35,24 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         uint64 expires;
     }
 
-    mapping(uint256 licenceId => Licence) private _licences;
-    mapping(uint256 tokenId => uint256 licenceId) private _licenceOf;
-    mapping(uint256 tokenId => address creator) private _creators;
+    /// @dev A token's creator and licence in one storage slot: one write at mint, one read per transfer.
+    struct Good {
+        address creator;
+        uint96 licenceId;
+    }
+
+    mapping(uint96 licenceId => Licence) private _licences;
+    mapping(uint256 tokenId => Good) private _goods;
     mapping(uint256 tokenId => Rental) private _rentals;
     mapping(address account => bool) private _commercial;
     uint256 private _nextTokenId = 1;
 
-    event LicenceDefined(uint256 indexed licenceId, bool commercialUse, bool modification, bool resale, string uri);
+    event LicenceDefined(uint96 indexed licenceId, bool commercialUse, bool modification, bool resale, string uri);
     event CommercialAccountSet(address indexed account, bool commercial);
-    event GoodMinted(uint256 indexed tokenId, address indexed creator, uint256 indexed licenceId, uint96 royaltyBps);
+    event GoodMinted(uint256 indexed tokenId, address indexed creator, uint96 indexed licenceId, uint96 royaltyBps);
 
-    error LicenceUnknown(uint256 licenceId);
-    error LicenceExists(uint256 licenceId);
+    error LicenceUnknown(uint96 licenceId);
+    error LicenceExists(uint96 licenceId);
     error LicenceForbidsResale(uint256 tokenId, address from, address to);
     error LicenceForbidsCommercialUse(uint256 tokenId, address account);
     error RoyaltyTooHigh(uint96 royaltyBps);
@@ -64,7 +69,7 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
     // ---- licences ----
 
     /// @notice Defines a licence once; its terms never change afterwards (tokens refer to it by id).
-    function defineLicence(uint256 licenceId, bool commercialUse, bool modification, bool resale, string calldata uri)
+    function defineLicence(uint96 licenceId, bool commercialUse, bool modification, bool resale, string calldata uri)
         external
         onlyRole(LICENSOR_ROLE)
     {
@@ -79,7 +84,7 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         emit CommercialAccountSet(account, commercial);
     }
 
-    function licence(uint256 licenceId) external view returns (Licence memory) {
+    function licence(uint96 licenceId) external view returns (Licence memory) {
         return _licences[licenceId];
     }
 
@@ -88,17 +93,17 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
     }
 
     /// @notice A token's licence id, licence terms and creator.
-    function licenceOf(uint256 tokenId) external view returns (uint256 licenceId, Licence memory terms, address creator) {
+    function licenceOf(uint256 tokenId) external view returns (uint96 licenceId, Licence memory terms, address creator) {
         _requireOwned(tokenId);
-        licenceId = _licenceOf[tokenId];
-        return (licenceId, _licences[licenceId], _creators[tokenId]);
+        Good memory g = _goods[tokenId];
+        return (g.licenceId, _licences[g.licenceId], g.creator);
     }
 
     // ---- minting ----
 
     /// @notice Mints the next token to `to`, created by `creator`, under a defined licence, with the
     /// creator as royalty receiver at `royaltyBps`. Returns the token id.
-    function mint(address to, address creator, uint256 licenceId, uint96 royaltyBps)
+    function mint(address to, address creator, uint96 licenceId, uint96 royaltyBps)
         external
         onlyRole(MINTER_ROLE)
         returns (uint256 tokenId)
@@ -108,8 +113,7 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps);
         tokenId = _nextTokenId++;
         // State first, then the mint (which checks the licence in _update); no receiver callback.
-        _licenceOf[tokenId] = licenceId;
-        _creators[tokenId] = creator;
+        _goods[tokenId] = Good(creator, licenceId);
         _setTokenRoyalty(tokenId, creator, royaltyBps);
         _mint(to, tokenId);
         emit GoodMinted(tokenId, creator, licenceId, royaltyBps);
@@ -121,10 +125,10 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         // OpenZeppelin's checks first (owner, approval), so an unauthorized caller learns only that.
         from = super._update(to, tokenId, auth);
         if (to != address(0)) {
-            Licence storage l = _licences[_licenceOf[tokenId]];
-            if (from != address(0) && !l.resale) {
-                address creator = _creators[tokenId];
-                if (from != creator && to != creator) revert LicenceForbidsResale(tokenId, from, to);
+            Good memory g = _goods[tokenId];
+            Licence storage l = _licences[g.licenceId];
+            if (from != address(0) && !l.resale && from != g.creator && to != g.creator) {
+                revert LicenceForbidsResale(tokenId, from, to);
             }
             if (!l.commercialUse && _commercial[to]) revert LicenceForbidsCommercialUse(tokenId, to);
         }
@@ -141,7 +145,7 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
     function setUser(uint256 tokenId, address user, uint64 expires) external {
         address owner = _requireOwned(tokenId);
         if (!_isAuthorized(owner, msg.sender, tokenId)) revert NotOwnerNorApproved(tokenId, msg.sender);
-        if (user != address(0) && _commercial[user] && !_licences[_licenceOf[tokenId]].commercialUse) {
+        if (user != address(0) && _commercial[user] && !_licences[_goods[tokenId].licenceId].commercialUse) {
             revert LicenceForbidsCommercialUse(tokenId, user);
         }
         _rentals[tokenId] = Rental(user, expires);

@@ -2,10 +2,6 @@
 // stopped after): a trade of a licensed good under a data-sharing agreement, a checkpoint anchored and
 // checked, a reorganization (snapshot and revert), and the node going away.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keccak256, toBytes } from 'viem';
 import {
@@ -18,47 +14,13 @@ import {
 } from '../src/chain/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { verifyCheckpoint } from '../src/note/index.ts';
+import { type LoopbackNode, startLoopbackNode } from './helpers/chain-node.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
-import { NODE } from './helpers/env.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-/** Starts `hardhat node` on a loopback port and resolves once it serves JSON-RPC. */
-async function startNode(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const cli = join(ROOT, 'node_modules', 'hardhat', 'dist', 'src', 'cli.js');
-  const child = spawn(NODE, [cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const started = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Started HTTP')) resolve();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.once('exit', (c) => reject(new Error(`hardhat node exited (${c}): ${out.slice(-500)}`)));
-  });
-  await started;
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
 describe('chain: Verity contracts on a JSON-RPC node on loopback', () => {
-  let node: { url: string; child: ChildProcess };
+  let node: LoopbackNode;
   let chain: ChainClient;
   let v: VerityContracts;
   let core: TestCore;
@@ -68,16 +30,13 @@ describe('chain: Verity contracts on a JSON-RPC node on loopback', () => {
   const [player, platform, creator, other, shop] = [role(4), role(5), role(6), role(7), role(8)];
 
   before(async () => {
-    [node, core] = await Promise.all([startNode(), makeCore('sqlite')]);
+    [node, core] = await Promise.all([startLoopbackNode(), makeCore('sqlite')]);
     chain = await ChainClient.connect(node.url, accounts, { pollingMs: 5 });
     v = new VerityContracts(chain, await deployContracts(chain, { admin, anchorer, minter, licensor }));
   });
   after(async () => {
     await chain?.close();
-    if (node && node.child.exitCode === null && node.child.signalCode === null) {
-      node.child.kill('SIGTERM');
-      await once(node.child, 'exit');
-    }
+    await node?.stop();
     await core?.dispose();
   });
 
@@ -157,8 +116,7 @@ describe('chain: Verity contracts on a JSON-RPC node on loopback', () => {
   });
 
   it('says the node is unavailable once it is gone', async () => {
-    node.child.kill('SIGTERM');
-    await once(node.child, 'exit');
+    await node.stop();
     await assert.rejects(v.latestAnchor('verity.test/reorg'), code('VERITY_E_CHAIN_UNAVAILABLE'));
     await assert.rejects(
       v.anchorCheckpoint(anchorer, { origin: 'x', size: 1, rootHash: new Uint8Array(32).fill(1), extensions: [] }),

@@ -44,9 +44,9 @@ contract VirtualGoodsTest is Test {
     address internal constant ALICE = address(0xA1);
     address internal constant BOB = address(0xB0);
     address internal constant SHOP = address(0x5409);
-    uint256 internal constant PERSONAL_NO_RESALE = 1; // no commercial use, no resale
-    uint256 internal constant PERSONAL = 2; // no commercial use, resale allowed
-    uint256 internal constant COMMERCIAL = 3; // everything allowed
+    uint96 internal constant PERSONAL_NO_RESALE = 1; // no commercial use, no resale
+    uint96 internal constant PERSONAL = 2; // no commercial use, resale allowed
+    uint96 internal constant COMMERCIAL = 3; // everything allowed
 
     function setUp() public {
         goods = new VirtualGoods(ADMIN, MINTER, LICENSOR);
@@ -59,7 +59,7 @@ contract VirtualGoodsTest is Test {
         vm.warp(1_800_000_000);
     }
 
-    function mintTo(address to, uint256 licenceId) internal returns (uint256) {
+    function mintTo(address to, uint96 licenceId) internal returns (uint256) {
         vm.prank(MINTER);
         return goods.mint(to, CREATOR, licenceId, 500);
     }
@@ -67,7 +67,7 @@ contract VirtualGoodsTest is Test {
     function testMintCarriesLicenceAndRoyalty() public {
         uint256 id = mintTo(ALICE, PERSONAL);
         assertEqA(goods.ownerOf(id), ALICE, "owner");
-        (uint256 licenceId, VirtualGoods.Licence memory l, address creator) = goods.licenceOf(id);
+        (uint96 licenceId, VirtualGoods.Licence memory l, address creator) = goods.licenceOf(id);
         assertEqU(licenceId, PERSONAL, "licence id");
         assertTrue(l.resale && l.modification && !l.commercialUse, "flags");
         assertEqA(creator, CREATOR, "creator");

@@ -393,7 +393,7 @@ export class VerityContracts {
   }
 }
 
-const GOOD_MINTED = keccak256(toBytes('GoodMinted(uint256,address,uint256,uint96)'));
+const GOOD_MINTED = keccak256(toBytes('GoodMinted(uint256,address,uint96,uint96)'));
 
 function checkTerms(t: AgreementTerms): void {
   for (const [what, list] of [
