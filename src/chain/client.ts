@@ -169,8 +169,19 @@ export class ChainClient {
    * funded, every transaction mined at once. The embedded default when no chain is configured.
    */
   static async inProcess(options: ChainClientOptions & { accounts?: number } = {}): Promise<ChainClient> {
-    // Loaded on first use only: Hardhat is large, and a configured JSON-RPC chain never needs it.
-    const { createHardhatRuntimeEnvironment } = await import('hardhat/hre');
+    // Loaded on first use only: Hardhat is large (a development dependency, D187), and a configured
+    // JSON-RPC chain never needs it.
+    let hardhat: typeof import('hardhat/hre');
+    try {
+      hardhat = await import('hardhat/hre');
+    } catch (e) {
+      throw new ChainError(
+        'VERITY_E_CHAIN_UNAVAILABLE',
+        'the in-process chain needs the `hardhat` package (a development dependency): install it, or configure a chain url',
+        { cause: e },
+      );
+    }
+    const { createHardhatRuntimeEnvironment } = hardhat;
     // Hardhat wants a project root with a package.json; its own package is one (nothing is written there).
     const root = new URL('.', import.meta.resolve('hardhat/package.json')).pathname;
     const hre = await createHardhatRuntimeEnvironment({}, {}, root);
