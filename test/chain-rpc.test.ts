@@ -3,18 +3,10 @@
 // checked, a reorganization (snapshot and revert), and the node going away.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { keccak256, toBytes } from 'viem';
-import {
-  type AgreementTerms,
-  ChainClient,
-  deployContracts,
-  devAccounts,
-  itemId,
-  VerityContracts,
-} from '../src/chain/index.ts';
+import { ChainClient, deployContracts, devAccounts, VerityContracts } from '../src/chain/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
-import { verifyCheckpoint } from '../src/note/index.ts';
 import { type LoopbackNode, startLoopbackNode } from './helpers/chain-node.ts';
+import { runTrade } from './helpers/chain-trade.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
@@ -27,7 +19,7 @@ describe('chain: Verity contracts on a JSON-RPC node on loopback', () => {
   const accounts = devAccounts(10);
   const role = (i: number) => accounts[i] as (typeof accounts)[number];
   const [admin, anchorer, minter, licensor] = [role(0), role(1), role(2), role(3)];
-  const [player, platform, creator, other, shop] = [role(4), role(5), role(6), role(7), role(8)];
+  const [player, creator] = [role(4), role(6)];
 
   before(async () => {
     [node, core] = await Promise.all([startLoopbackNode(), makeCore('sqlite')]);
@@ -41,55 +33,7 @@ describe('chain: Verity contracts on a JSON-RPC node on loopback', () => {
   });
 
   it('runs a trade of a licensed good under a data-sharing agreement, and anchors the log', async () => {
-    // 1. The player and the platform sign a data-sharing agreement (EIP-712); the platform submits it.
-    const now = (await chain.public.getBlock()).timestamp;
-    const terms: AgreementTerms = {
-      subject: player.address,
-      recipient: platform.address,
-      purposes: [itemId('marketplace')],
-      categories: [itemId('inventory')],
-      expiry: now + 86_400n,
-      conditionsHash: keccak256(toBytes('marketplace conditions v1')),
-      salt: keccak256(toBytes('trade-1')),
-    };
-    const typed = v.agreementTypedData(terms);
-    const { id } = await v.createAgreement(
-      platform,
-      terms,
-      await player.signTypedData(typed),
-      await platform.signTypedData(typed),
-    );
-    assert.equal(await v.permits(id, itemId('marketplace'), itemId('inventory')), true);
-
-    // 2. A licensed good: personal use, resale allowed; a shop is a commercial account.
-    await v.defineLicence(licensor, 1n, {
-      commercialUse: false,
-      modification: true,
-      resale: true,
-      uri: 'ar://cbe-personal',
-    });
-    await v.setCommercial(licensor, shop.address, true);
-    const { tokenId } = await v.mint(minter, creator.address, creator.address, 1n, 750);
-    await v.transfer(creator, creator.address, player.address, tokenId);
-    assert.equal(await v.ownerOf(tokenId), player.address);
-    assert.deepEqual(await v.royaltyInfo(tokenId, 1_000_000n), { receiver: creator.address, amount: 75_000n });
-    // A transfer the licence does not allow is refused, and changes nothing.
-    await assert.rejects(
-      v.transfer(player, player.address, shop.address, tokenId),
-      code('VERITY_E_CHAIN_LICENCE_REFUSED'),
-    );
-    assert.equal(await v.ownerOf(tokenId), player.address);
-    await v.transfer(player, player.address, other.address, tokenId);
-
-    // 3. The player revokes; the next check before a data read sees it.
-    await v.revokeAgreement(player, id);
-    assert.equal(await v.permits(id, itemId('marketplace'), itemId('inventory')), false);
-
-    // 4. Verity's log checkpoint anchored and checked.
-    await core.log.append([new TextEncoder().encode('trade')]);
-    const { checkpoint } = verifyCheckpoint(await core.log.checkpoint(), core.log.verifier, core.log.origin);
-    await v.anchorCheckpoint(anchorer, checkpoint);
-    assert.equal((await v.verifyAnchored(checkpoint)).treeSize, checkpoint.size);
+    await runTrade(v, core.log, 1n);
   });
 
   it('assigns nonces in order to concurrent sends from one account', async () => {

@@ -1,7 +1,8 @@
 // Verity's contracts on the in-process EVM (Hardhat's EDR): one chain shared by the whole file.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Hex, keccak256, toBytes } from 'viem';
+import { type Hex, keccak256, type LocalAccount, toBytes } from 'viem';
+import { runTrade } from '../../test/helpers/chain-trade.ts';
 import { makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { isVerityError } from '../errors/index.ts';
 import { parseCheckpoint, verifyCheckpoint } from '../note/index.ts';
@@ -18,7 +19,12 @@ describe('chain: Verity contracts on the in-process EVM', () => {
   // Roles: 0 admin, 1 anchorer, 2 minter, 3 licensor; 4 player (subject), 5 recipient, 6 creator, 7 other, 8 shop.
   before(async () => {
     chain = await ChainClient.inProcess();
-    const [admin, anchorer, minter, licensor] = chain.accounts as [any, any, any, any];
+    const [admin, anchorer, minter, licensor] = chain.accounts as [
+      LocalAccount,
+      LocalAccount,
+      LocalAccount,
+      LocalAccount,
+    ];
     v = new VerityContracts(chain, await deployContracts(chain, { admin, anchorer, minter, licensor }));
     core = await makeCore('sqlite');
   });
@@ -194,6 +200,10 @@ describe('chain: Verity contracts on the in-process EVM', () => {
         Array.from({ length: 12 }, (_, i) => Math.min(...nonces) + i),
       );
     });
+  });
+
+  it('runs a trade of a licensed good under a data-sharing agreement, and anchors the log', async () => {
+    await runTrade(v, core.log, 100n);
   });
 
   it('attach checks that the contracts are deployed', async () => {
