@@ -206,6 +206,37 @@ describe('chain: Verity contracts on the in-process EVM', () => {
     await runTrade(v, core.log, 100n);
   });
 
+  it('refuses malformed input before anything is sent', async () => {
+    const before = await chain.public.getTransactionCount({ address: a()[2]!.address });
+    const h = keccak256(toBytes('x'));
+    await assert.rejects(async () => v.permits('0x1234' as Hex, h, h), RangeError);
+    await assert.rejects(async () => v.revokeAgreement(a()[4]!, `${h}00` as Hex), RangeError);
+    await assert.rejects(async () => v.mint(a()[2]!, a()[4]!.address, a()[6]!.address, 2n, 10_001), RangeError);
+    await assert.rejects(async () => v.mint(a()[2]!, a()[4]!.address, a()[6]!.address, 2n, 1.5), RangeError);
+    await assert.rejects(
+      async () =>
+        v.defineLicence(a()[3]!, 9n, { commercialUse: true, modification: true, resale: true, uri: 'x'.repeat(513) }),
+      RangeError,
+    );
+    const cp = { origin: 'verity.test/bad', size: 0, rootHash: new Uint8Array(32), extensions: [] };
+    await assert.rejects(async () => v.anchorCheckpoint(a()[1]!, cp), RangeError);
+    await assert.rejects(
+      async () => v.anchorCheckpoint(a()[1]!, { ...cp, size: 1, rootHash: new Uint8Array(31) }),
+      RangeError,
+    );
+    assert.throws(() => itemId(''), RangeError);
+    assert.throws(() => itemId('p'.repeat(129)), RangeError);
+    await assert.rejects(ChainClient.connect('ws://127.0.0.1:1', []), RangeError);
+    await assert.rejects(ChainClient.connect('not a url', []), RangeError);
+    // A well-formed but unknown licence reaches the contract and is refused there, typed.
+    await assert.rejects(
+      v.mint(a()[2]!, a()[4]!.address, a()[6]!.address, 999n, 0),
+      (e) =>
+        code('VERITY_E_CHAIN_REVERTED')(e) && (e as { details: { error: string } }).details.error === 'LicenceUnknown',
+    );
+    assert.equal(await chain.public.getTransactionCount({ address: a()[2]!.address }), before, 'nothing was sent');
+  });
+
   it('attach checks that the contracts are deployed', async () => {
     await VerityContracts.attach(chain, v.addresses);
     await assert.rejects(
