@@ -2,6 +2,7 @@
 import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
 import { benchBoot } from './boot.ts';
+import { benchChain } from './chain.ts';
 import { benchConsent } from './consent.ts';
 import { benchCore, type Figure } from './core.ts';
 import { benchDeid } from './deid.ts';
@@ -37,6 +38,8 @@ const figures: Figure[] = [
   ...(await benchTrustCenter(quick)),
   ...(await benchGovernance(quick)),
   ...(await benchBoot(quick)),
+  // Gas per contract operation beside OpenZeppelin's plain ERC-721; tx/s in process and on loopback.
+  ...(await benchChain(quick)),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

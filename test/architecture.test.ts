@@ -53,6 +53,7 @@ const LAYERS: Record<string, number> = {
   embedded: 7,
   updates: 7,
   mls: 7,
+  chain: 5,
   server: 8,
   sdk: 8,
   cli: 9,

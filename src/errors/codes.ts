@@ -193,6 +193,17 @@ export const ERROR_CODES = {
   VERITY_E_MLS_STALE_EPOCH: { status: 409, area: 'mls' },
   VERITY_E_MLS_REPORT_FORGED: { status: 422, area: 'mls' },
   VERITY_E_MLS_REPORT_NOT_FOUND: { status: 404, area: 'mls' },
+  // smart contracts and digital assets (an EVM chain, D180-D186)
+  VERITY_E_CHAIN_UNAVAILABLE: { status: 503, area: 'chain' },
+  VERITY_E_CHAIN_NOT_DEPLOYED: { status: 404, area: 'chain' },
+  VERITY_E_CHAIN_NOT_AUTHORIZED: { status: 403, area: 'chain' },
+  VERITY_E_CHAIN_LICENCE_REFUSED: { status: 403, area: 'chain' },
+  VERITY_E_CHAIN_AGREEMENT_INVALID: { status: 422, area: 'chain' },
+  VERITY_E_CHAIN_CONFLICT: { status: 409, area: 'chain' },
+  VERITY_E_CHAIN_ANCHOR_STALE: { status: 409, area: 'chain' },
+  VERITY_E_CHAIN_NOT_ANCHORED: { status: 404, area: 'chain' },
+  VERITY_E_CHAIN_ANCHOR_MISMATCH: { status: 422, area: 'chain' },
+  VERITY_E_CHAIN_REVERTED: { status: 422, area: 'chain' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

@@ -88,3 +88,5 @@ export class CredentialError extends VerityError {}
 export class UpdateError extends VerityError {}
 /** End-to-end encrypted rooms (MLS): refused KeyPackages and credentials, stale epochs, non-members. */
 export class MlsError extends VerityError {}
+/** Smart contracts on an EVM chain: an unreachable node, refused or reverted transactions, anchors that do not match. */
+export class ChainError extends VerityError {}

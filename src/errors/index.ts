@@ -2,6 +2,7 @@ export type { ErrorCode } from './codes.ts';
 export { ERROR_CODES, httpStatusOf } from './codes.ts';
 export {
   AttestationError,
+  ChainError,
   ConfigError,
   CredentialError,
   DidError,

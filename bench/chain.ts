@@ -1,0 +1,146 @@
+// Smart contracts: gas per mint, transfer (with the licence check, and OpenZeppelin's plain ERC-721
+// without it), rental, agreement and anchor, in the same run; transactions per second on the
+// in-process chain (Hardhat's EDR) and on a `hardhat node` on loopback, one sender, one by one.
+import { keccak256, type LocalAccount, toBytes } from 'viem';
+import {
+  ChainClient,
+  deployContracts,
+  deployPlainGoods,
+  devAccounts,
+  itemId,
+  PlainGoods,
+  VerityContracts,
+} from '../src/chain/index.ts';
+import { startLoopbackNode } from '../test/helpers/chain-node.ts';
+import type { Figure } from './core.ts';
+
+async function setUp(chain: ChainClient): Promise<VerityContracts> {
+  const [admin, anchorer, minter, licensor] = chain.accounts as LocalAccount[];
+  const v = new VerityContracts(
+    chain,
+    await deployContracts(chain, {
+      admin: admin as LocalAccount,
+      anchorer: anchorer as LocalAccount,
+      minter: minter as LocalAccount,
+      licensor: licensor as LocalAccount,
+    }),
+  );
+  await v.defineLicence(licensor as LocalAccount, 1n, {
+    commercialUse: false,
+    modification: true,
+    resale: true,
+    uri: 'ar://cbe-personal',
+  });
+  return v;
+}
+
+/** Anchors `n` checkpoints one after another; returns transactions per second. */
+async function anchorRate(v: VerityContracts, n: number, origin: string): Promise<number> {
+  const anchorer = v.chain.accounts[1] as LocalAccount;
+  const start = performance.now();
+  for (let i = 1; i <= n; i++)
+    await v.anchorCheckpoint(anchorer, { origin, size: i, rootHash: new Uint8Array(32).fill(i % 255), extensions: [] });
+  return n / ((performance.now() - start) / 1000);
+}
+
+export async function benchChain(quick: boolean): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const chain = await ChainClient.inProcess();
+  try {
+    const v = await setUp(chain);
+    const [, anchorer, minter, , player, platform, creator, other] = chain.accounts as LocalAccount[];
+    const a = (x: LocalAccount | undefined) => x as LocalAccount;
+
+    // Mints and transfers: VirtualGoods (licence check in _update) beside the plain ERC-721.
+    const plain = await deployPlainGoods(chain, a(minter));
+    const plainMint = () =>
+      chain.write(a(minter), { address: plain, abi: PlainGoods.abi, functionName: 'mint', args: [a(player).address] });
+    // Two tokens of each to the same holder, the second measured and then transferred, so that both
+    // contracts pay the same storage costs (a balance from 1 to 2 at mint, from 2 to 1 at transfer).
+    await plainMint();
+    const plainMinted = await plainMint();
+    const plainTransfer = await chain.write(a(player), {
+      address: plain,
+      abi: PlainGoods.abi,
+      functionName: 'transferFrom',
+      args: [a(player).address, a(other).address, 2n],
+    });
+    const m1 = await v.mint(a(minter), a(player).address, a(creator).address, 1n, 500);
+    const m2 = await v.mint(a(minter), a(player).address, a(creator).address, 1n, 500);
+    const transfer = await v.transfer(a(player), a(player).address, a(other).address, m2.tokenId);
+    const until = (await chain.public.getBlock()).timestamp + 3600n;
+    const rent = await v.rent(a(player), m1.tokenId, a(platform).address, until);
+    figures.push(
+      { name: 'chainGasMintGood', value: Number(m2.receipt.gasUsed), unit: 'gas' },
+      { name: 'chainGasMintPlainErc721', value: Number(plainMinted.gasUsed), unit: 'gas' },
+      { name: 'chainGasTransferLicensed', value: Number(transfer.gasUsed), unit: 'gas' },
+      { name: 'chainGasTransferPlainErc721', value: Number(plainTransfer.gasUsed), unit: 'gas' },
+      { name: 'chainGasRental', value: Number(rent.gasUsed), unit: 'gas' },
+    );
+
+    // An agreement (both EIP-712 signatures checked on chain, one purpose, two categories).
+    const terms = {
+      subject: a(player).address,
+      recipient: a(platform).address,
+      purposes: [itemId('analytics')],
+      categories: [itemId('gameplay'), itemId('telemetry')],
+      expiry: until,
+      conditionsHash: keccak256(toBytes('conditions')),
+      salt: keccak256(toBytes('bench')),
+    };
+    const typed = v.agreementTypedData(terms);
+    const created = await v.createAgreement(
+      a(platform),
+      terms,
+      await a(player).signTypedData(typed),
+      await a(platform).signTypedData(typed),
+    );
+    figures.push({ name: 'chainGasAgreement', value: Number(created.receipt.gasUsed), unit: 'gas' });
+
+    // Anchors: the first of a log, then a later one (the steady state).
+    const first = await v.anchorCheckpoint(a(anchorer), {
+      origin: 'verity.bench/gas',
+      size: 1,
+      rootHash: new Uint8Array(32).fill(1),
+      extensions: [],
+    });
+    const next = await v.anchorCheckpoint(a(anchorer), {
+      origin: 'verity.bench/gas',
+      size: 2,
+      rootHash: new Uint8Array(32).fill(2),
+      extensions: [],
+    });
+    figures.push(
+      { name: 'chainGasAnchorFirst', value: Number(first.gasUsed), unit: 'gas' },
+      { name: 'chainGasAnchor', value: Number(next.gasUsed), unit: 'gas' },
+    );
+    figures.push({
+      name: 'chainInProcessAnchorsPerSec',
+      value: await anchorRate(v, quick ? 100 : 500, 'verity.bench/rate'),
+      unit: 'tx/s',
+    });
+  } finally {
+    await chain.close();
+  }
+
+  const node = await startLoopbackNode();
+  try {
+    const remote = await ChainClient.connect(node.url, devAccounts(4), { pollingMs: 2 });
+    const v = await setUp(remote);
+    figures.push({
+      name: 'chainLoopbackAnchorsPerSec',
+      value: await anchorRate(v, quick ? 50 : 200, 'verity.bench/rate'),
+      unit: 'tx/s',
+    });
+  } finally {
+    await node.stop();
+  }
+  return figures;
+}
+
+if (import.meta.main) {
+  for (const f of await benchChain(process.argv.includes('--quick')))
+    process.stdout.write(
+      `${f.name.padEnd(30)} ${Math.round(f.value).toLocaleString('en-US').padStart(10)} ${f.unit}\n`,
+    );
+}
