@@ -1,8 +1,10 @@
 // Classes of errors in names and places found on the tuning half of the evaluation corpus
-// (docs/pii-corpus.md, D140-D143), each checked on sentences written for this test.
+// (docs/pii-corpus.md, D140-D143, D205-D209), each checked on sentences written for this test.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { scan } from './index.ts';
+
+const all = (text: string) => scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
 
 const found = (text: string) =>
   scan(text)
@@ -73,5 +75,74 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('the Costa Rica drops from the dragon'), []);
     assert.deepEqual(found('crafted the Costa Rica yesterday'), []);
     assert.deepEqual(found('we flew to the Philippines in may'), [['LOCATION', 'Philippines']]);
+  });
+
+  it('drops services, addressees, virtues, holidays and game zones of five languages (D205)', () => {
+    assert.deepEqual(found('you can pay with Revolut or Zelle'), []);
+    assert.deepEqual(found('obrigado galera, valeu mesmo'), []);
+    assert.deepEqual(found('Paciencia es todo, amigos'), []);
+    assert.deepEqual(found('feliz Natal a todos'), []);
+    assert.deepEqual(found('la Cripta Sombría está rota otra vez'), []);
+    assert.deepEqual(found('wir farmen heute im Nebeltempel'), []);
+    assert.deepEqual(found('the new Marco Polo skin is out'), []);
+    assert.deepEqual(found('the Lisbon map is bugged'), []);
+    assert.deepEqual(found('Dungeons and Dragons night on friday'), []);
+    // The same words where a person or a place is meant.
+    assert.deepEqual(found('hola Paciencia, te uniste?'), [['PERSON', 'Paciencia']]);
+    assert.deepEqual(found('she moved to Natal last year'), [['LOCATION', 'Natal']]);
+    assert.deepEqual(found('Leonie and Matthias are online'), [
+      ['PERSON', 'Leonie'],
+      ['PERSON', 'Matthias'],
+    ]);
+  });
+
+  it('reports a lone lower-case name or place only next to a word about people or places (D206)', () => {
+    assert.deepEqual(found('endlich gold erreicht, dnke an alle'), []);
+    assert.deepEqual(found('sold it, works fine now'), []);
+    assert.deepEqual(found('gg maria'), [['PERSON', 'maria']]);
+    assert.deepEqual(found('where is fatima'), [['PERSON', 'fatima']]);
+    assert.deepEqual(found('name: henrietta'), [['PERSON', 'henrietta']]);
+    assert.deepEqual(found('moved to cork in june'), [['LOCATION', 'cork']]);
+  });
+
+  it('reads cue words typed with one slip: pairs, greetings and game items (D207)', () => {
+    assert.deepEqual(found('Ottilie und Hartmut komen später'), [
+      ['PERSON', 'Ottilie'],
+      ['PERSON', 'Hartmut'],
+    ]);
+    assert.deepEqual(found('just lootd the Costa Rica in the vault'), []);
+    assert.deepEqual(found('thnaks Ysolde for the carry'), [['PERSON', 'Ysolde']]);
+    // A word that is no slip of a greeting opens no name.
+    assert.deepEqual(found('sold Ysolde bracers for cheap'), []);
+  });
+
+  it('tells people from places by a word about people and by a family name (D208)', () => {
+    assert.deepEqual(found('Contact Orlando Pryce-Whitlock at the front desk'), [['PERSON', 'Orlando Pryce-Whitlock']]);
+    assert.deepEqual(found('ticket from Jordan Price about the login'), [['PERSON', 'Jordan Price']]);
+    // Saying who one is, in five languages, names a person even where a town has the name.
+    assert.deepEqual(found('Ich bin Salem, 31, aus Kiel'), [
+      ['PERSON', 'Salem'],
+      ['LOCATION', 'Kiel'],
+    ]);
+    assert.deepEqual(found("I'm in Paris now"), [['LOCATION', 'Paris']]);
+    // The other side of a pair with the speaker, before what people do.
+    assert.deepEqual(found('me and zeb were late again'), [['PERSON', 'zeb']]);
+    assert.deepEqual(found('me and the boys were late again'), []);
+    // A town's prefix keeps a place a place (Lake Brown).
+    assert.deepEqual(found('just moved to Lake Brown'), [['LOCATION', 'Lake Brown']]);
+    assert.deepEqual(found('Lieferung an Kastanienallee 3 in 10435 Berlin'), [
+      ['LOCATION', 'Kastanienallee 3 in 10435 Berlin'],
+    ]);
+    assert.deepEqual(found('Calle de Alcalá 45, 3º B, 28014 Madrid'), [
+      ['LOCATION', 'Calle de Alcalá 45, 3º B, 28014 Madrid'],
+    ]);
+  });
+
+  it('drops order numbers read as phone numbers and versions read as addresses (D209)', () => {
+    assert.deepEqual(all('my order number is 79927398713'), []);
+    assert.deepEqual(all('version 10.2.3.4 is live'), []);
+    assert.deepEqual(all('call me on 0781 2275916 about the order'), [['PHONE', '0781 2275916']]);
+    assert.deepEqual(all('my number is 2025550143'), [['PHONE', '2025550143']]);
+    assert.deepEqual(all('server at 10.2.3.4 is down'), [['IP_ADDRESS', '10.2.3.4']]);
   });
 });

@@ -2,13 +2,26 @@
 // (dictionaries.ts) and by the words around them.
 import { addresses } from './addresses.ts';
 import { dictionaries } from './dictionaries.ts';
-import { type Claimed, type Emit, free } from './recognizers.ts';
-import { FLAGS, letterAt, type TaggedSpan, type Tokens, taggedSpans, tokenize, upperAt, wordFlags } from './tagger.ts';
+import { type Claimed, type Emit, free, typedCue } from './recognizers.ts';
+import {
+  cueWords,
+  FLAGS,
+  letterAt,
+  type TaggedSpan,
+  type Tokens,
+  taggedSpans,
+  tokenize,
+  upperAt,
+  wordFlags,
+} from './tagger.ts';
 
 const CAP_RUN =
   /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:,? (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2}(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
+/** Saying who one is, in the five languages (my name is, ich bin, je suis, soy, eu sou). */
+const SELF_INTRO =
+  /(?:name is|i'm|i am|name's|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|moi c'est|soy|me llamo|mi nombre es|eu sou|sou o|sou a|me chamo|meu nome é)\s*$/i;
 const PERSON_BEFORE =
-  /\b(?:name is|name's|names|i am|i'm|im|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
+  /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
 const PLACE_BEFORE =
   /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
 const PERSON_AFTER = /^\s*(?:from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
@@ -248,13 +261,16 @@ function judge(run: string, text: string, start: number, end: number): Judged | 
     person = Math.min(person, 0.45);
     place = Math.min(place, 0.45);
   }
+  // Saying who one is names a person, even one named like a town (Ich bin Salem, 31).
+  if (!placeCue && words.length <= 3 && !/^\d/.test(run) && SELF_INTRO.test(before))
+    return { type: 'PERSON', score: Math.max(person, 0.8) };
   // The words around decide between a person and a place with the same name (Savannah, Henderson).
   if (place > 0 && placeCue) return { type: 'LOCATION', score: place };
   if (person > 0 && (personCue || person >= place))
     return { type: 'PERSON', score: personCue ? Math.max(person, 0.85) : person };
   if (place > 0) return { type: 'LOCATION', score: place };
   // Unknown words where a name or a place is expected.
-  if (personCue && /name is|i'm|i am|name's/i.test(before) && words.length <= 3 && !/^\d/.test(run))
+  if (personCue && SELF_INTRO.test(before) && words.length <= 3 && !/^\d/.test(run))
     return { type: 'PERSON', score: 0.55 };
   if (placeCue && /live in|living in|moved to|based in|born in|from/i.test(before) && words.length <= 4)
     return { type: 'LOCATION', score: 0.55 };
@@ -323,6 +339,71 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
     if (!free(claimed, s.start, s.end)) continue;
     checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
+  typedGreeting(text, tokens, checked, claimed);
+  meAnd(text, tokens, checked, claimed);
+}
+
+/** The speaker in the five languages, as one side of a pair (me and X, ich und X, moi et X). */
+const SPEAKER = new Set('me i ich moi yo eu'.split(' '));
+
+/**
+ * "me and X are ...": the other side of a pair with the speaker, followed by what people do, is a
+ * person whatever the dictionaries say of X (D208). A plain, game, month or place word is not.
+ */
+function meAnd(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  for (let k = 1; k + 2 < t.n; k++) {
+    if (((t.flags[k] as number) & FLAGS.CONJ) === 0 || t.gap[k] !== 0 || t.gap[k + 1] !== 0 || t.gap[k + 2] !== 0)
+      continue;
+    if (!SPEAKER.has(text.slice(t.start[k - 1] as number, t.end[k - 1] as number).toLowerCase())) continue;
+    const f = t.flags[k + 1] as number;
+    const plain = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE | FLAGS.CONJ | FLAGS.P_BEFORE | FLAGS.L_BEFORE;
+    if ((f & plain) !== 0 || t.shape[k + 1] === 2 || t.shape[k + 1] === 3) continue;
+    if (((t.flags[k + 2] as number) & FLAGS.P_AFTER) === 0) continue;
+    const s = t.start[k + 1] as number;
+    const e = t.end[k + 1] as number;
+    if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
+}
+
+/** Greetings, thanks and "tell" that open a message before a name. */
+const GREETINGS =
+  'hello hola hallo hiya heya salut coucou bonjour bonsoir olá thanks thank cheers danke merci gracias obrigado obrigada valeu grazie tell ping invite congrats welcome'.split(
+    ' ',
+  );
+
+/**
+ * Whether `typed` is `word` with one letter dropped or two neighbours swapped (tll, hoal, thnaks):
+ * the slips of fast typing. A changed or added letter is not taken: it makes other words (sold, hell).
+ */
+function droppedOrSwapped(typed: string, word: string): boolean {
+  if (typed.length === word.length - 1) {
+    for (let i = 0; i < word.length; i++) if (word.slice(0, i) + word.slice(i + 1) === typed) return true;
+    return false;
+  }
+  if (typed.length !== word.length || typed === word) return false;
+  let i = 0;
+  while (typed[i] === word[i]) i++;
+  return typed[i] === word[i + 1] && typed[i + 1] === word[i] && typed.slice(i + 2) === word.slice(i + 2);
+}
+
+/**
+ * A message opened by a greeting or "tell" typed with a slip (hoal, tll, thnaks), then a name the
+ * dictionaries know: the tagger reads the cue by its spelling and misses the name after it (D207).
+ */
+function typedGreeting(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  if (t.n < 2 || (t.start[0] as number) > 2) return;
+  const e0 = t.end[0] as number;
+  const len = e0 - (t.start[0] as number);
+  if (len < 3 || len > 7 || ((t.flags[0] as number) & ~FLAGS.PLACE_PART) !== 0 || t.gap[1] !== 0) return;
+  // The name: capitalized, or a word the dictionaries know as a name; no plain or game word.
+  const f1 = t.flags[1] as number;
+  if ((f1 & ~(FLAGS.FIRST | FLAGS.LAST | FLAGS.PLACE_PART)) !== 0) return;
+  if (t.shape[1] !== 1 && (f1 & (FLAGS.FIRST | FLAGS.LAST | FLAGS.PLACE_PART)) === 0) return;
+  const typed = text.slice(t.start[0] as number, e0).toLowerCase();
+  if (!GREETINGS.some((g) => droppedOrSwapped(typed, g))) return;
+  const s1 = t.start[1] as number;
+  const e1 = t.end[1] as number;
+  if (free(claimed, s1, e1)) emit('PERSON', s1, e1, 0.8);
 }
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
@@ -349,7 +430,12 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
   const single = ls === start;
   const lastWord = text.slice(ls, end);
   const lastFlags = wordFlags(bare(lastWord));
-  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord)) {
+  // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere.
+  if (single && SERVICES.has(bare(lastWord))) return undefined;
+  // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
+  if (single && ADDRESSEES.has(bare(lastWord))) return undefined;
+  if (gameZone(text, start, end, single, lastWord)) return undefined;
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(bare(lastWord))) {
     // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
     let fe = start;
     while (fe < end && letterAt(text, fe)) fe++;
@@ -371,7 +457,30 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
     const f = lastFlags;
     const lower = w === w.toLowerCase();
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
-    if ((f & FLAGS.AMBIG) !== 0 || (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)) {
+    // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
+    // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
+    if (type === 'PERSON' && lower) {
+      const after = /^,? ?(\p{L}+)/u.exec(text.slice(end, end + 24));
+      const af = after === null ? 0 : wordFlags((after[1] as string).toLowerCase());
+      const people = FLAGS.P_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
+      if (
+        (before & people) === 0 &&
+        !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase()) &&
+        (af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
+        ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
+        !labelled(text, start) &&
+        !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)
+      )
+        return undefined;
+    }
+    // A holiday that is also a town (feliz Natal) is a place only after a word about places.
+    if (type === 'LOCATION' && HOLIDAYS.has(bare(w)) && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
+      return undefined;
+    if (
+      (f & FLAGS.AMBIG) !== 0 ||
+      VIRTUES.has(bare(w)) ||
+      (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
+    ) {
       // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
       const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
       const strong =
@@ -383,16 +492,109 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
     }
   }
   if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
+  if (type === 'LOCATION') {
+    // A lower-case span whose last word no dictionary knows as a place needs a word about places before it
+    // (moved to cork): read as a place elsewhere it is a plain word (tel, works).
+    const span = text.slice(start, end);
+    if (span === span.toLowerCase() && (lastFlags & FLAGS.PLACE) === 0)
+      if ((before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 && !PLACE_AFTER.test(text.slice(end, end + 12)))
+        return undefined;
+    // Right after a word about people (contact, customer, cliente) and not ending in a known
+    // place: a person whose given name is also a town (Contact Tariq Grabowska at ...).
+    if (
+      !single &&
+      (before & FLAGS.P_BEFORE) !== 0 &&
+      (before & FLAGS.L_BEFORE) === 0 &&
+      (lastFlags & FLAGS.PLACE) === 0
+    )
+      return 'PERSON';
+    // A given name and a family name no place list knows (from Jordan Price): a person.
+    if (!single && (lastFlags & (FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === FLAGS.LAST) {
+      let fe = start;
+      while (fe < end && letterAt(text, fe)) fe++;
+      const first = text.slice(start, fe);
+      // A town's prefix opening it (North, Lake) keeps it a place.
+      if (
+        fe < end &&
+        text.charCodeAt(fe) === 32 &&
+        (wordFlags(bare(first)) & FLAGS.FIRST) !== 0 &&
+        (wordInfo(first) & CITY_PREFIX) === 0
+      )
+        return 'PERSON';
+    }
+  }
   if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
   if (type === 'LOCATION' && loot(text, start, end)) return undefined;
+  // "the Paris map", "Tokyo skin": a map or an item of a game named after a place.
+  if (type === 'LOCATION' && NAMED_PLACE_THING.test(text.slice(end, end + 12))) return undefined;
   if (type === 'PERSON') {
     // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
     const lead = text.slice(Math.max(0, start - 40), start);
     if (/the /i.test(lead) && /(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(lead)) return undefined;
+    // "the Santa Claus event", "Harry Potter skin": a game thing named after someone.
+    if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
     if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
       if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
   }
   return type;
+}
+
+/**
+ * Payment services, platforms and stores named in chat and support text: capitalized like names
+ * (Venmo, Revolut, Wise), never a person or a place on their own.
+ */
+const SERVICES = new Set(
+  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix'.split(
+    ' ',
+  ),
+);
+
+/** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
+const RANKS = new Set(
+  'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina'.split(' '),
+);
+
+/** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
+const ADDRESSEES = new Set(
+  'galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam'.split(
+    ' ',
+  ),
+);
+
+/** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
+const VIRTUES = new Set(
+  'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité'.split(
+    ' ',
+  ),
+);
+
+/** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
+const HOLIDAYS = new Set(
+  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost'.split(' '),
+);
+
+/** Zone nouns that open a dungeon's name in French, Spanish, Portuguese (la Cripta Oscura). */
+const ZONE_FIRST = new Set(
+  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines'.split(
+    ' ',
+  ),
+);
+/** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
+const ZONE_COMPOUND = /(?:tempel|höhle|gruft|festung|verlies|katakomben|ruinen|minen)$/;
+
+/**
+ * Whether a span names a game's zone by its noun: a Romance zone noun opening a span of several
+ * words (la Cripta Oscura, o Templo Perdido), or one German compound ending in one (Schattentempel).
+ */
+function gameZone(text: string, start: number, end: number, single: boolean, lastWord: string): boolean {
+  if (single) {
+    const w = lastWord.toLowerCase();
+    const m = ZONE_COMPOUND.exec(w);
+    return m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0;
+  }
+  let fe = start;
+  while (fe < end && letterAt(text, fe)) fe++;
+  return ZONE_FIRST.has(text.slice(start, fe).toLowerCase());
 }
 
 /** Teams of a company in five languages: someone "in billing" is a person there, no place. */
@@ -421,6 +623,10 @@ const ITEM_AFTER = /^ (?:drops|dropped|dropping|spawns|procs|stacks|droppt|dropa
 const ITEM_BEFORE =
   /(?:^|[^\p{L}])(?:dropped|looted|farmed|crafted|equipped|rolled|upgraded|enchanted|traded|gedroppt|gelootet|looté|dropeé|dropei) the $/iu;
 
+/** ITEM_BEFORE's verbs, to read typed with a slip. */
+const ITEM_VERBS =
+  'dropped looted farmed crafted equipped upgraded enchanted traded gedroppt gelootet looté dropeé dropei'.split(' ');
+
 /**
  * Whether a place after "the" is a game item named after one (D143): the Sierra Nevada drops from
  * the boss, looted the Kilimanjaro. Places with "the" (the Netherlands) are not what drops.
@@ -428,8 +634,46 @@ const ITEM_BEFORE =
 function loot(text: string, start: number, end: number): boolean {
   const lead = text.slice(Math.max(0, start - 24), start);
   if (!/(?:^|[^\p{L}])the $/iu.test(lead)) return false;
-  return ITEM_AFTER.test(text.slice(end, end + 12)) || ITEM_BEFORE.test(lead);
+  if (ITEM_AFTER.test(text.slice(end, end + 12)) || ITEM_BEFORE.test(lead)) return true;
+  // The verb typed with a slip (dopped the X, lootd the X).
+  return typedCue(lead.slice(0, -4), ITEM_VERBS, 1);
 }
+
+/** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
+const NAMED_THING =
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album)(?![\p{L}])/iu;
+
+/** Nouns that follow a place's name (cebu area, the leeds side). */
+const PLACE_AFTER =
+  /^,? (?:area|region|city|town|side|suburbs?|district|gegend|umgebung|raum|région|coin|zona|región|região|área|lado)(?![\p{L}])/iu;
+
+const NAMED_PLACE_THING = /^ (?:maps?|skins?|mount|pet|emote|outfit|costume)(?![\p{L}])/iu;
+
+/** Plain nouns of chat that follow a title (Dungeons and Dragons night, Salt and Pepper fan). */
+const TITLE_NOUNS = new Set(
+  'night nights game games time day week team server match round update stream chat lobby party fan fans mode map maps skin skins set sets collab crossover expansion dlc movie show series book run runs ost soundtrack abend nacht spiel soirée partie jeu noche partida juego noite jogo'.split(
+    ' ',
+  ),
+);
+
+/** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
+const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid'.split(' '));
+
+/** Whether a form's person label and its colon come right before `start` (name: anna). */
+function labelled(text: string, start: number): boolean {
+  const m = /(\p{L}+) ?: ?$/u.exec(text.slice(Math.max(0, start - 16), start));
+  return m !== null && (wordFlags((m[1] as string).toLowerCase()) & FLAGS.LABEL_P) !== 0;
+}
+
+let greetings: readonly string[] | undefined;
+/** Words before a name (P_BEFORE and STRONG cues of four letters or more), to read typed with a slip. */
+function greetingWords(): readonly string[] {
+  greetings ??= [...cueWords(FLAGS.P_BEFORE), ...cueWords(FLAGS.STRONG)].filter((w) => w.length >= 4);
+  return greetings;
+}
+
+/** What people do after their names (P_AFTER cue words of four letters or more), built on first use. */
+let doingWords: readonly string[] | undefined;
 
 /** Object pronouns of the five languages (us, me, them, uns, nous, nos, nós). */
 const OBJECTS = new Set('us me him her them uns mich dich ihn sie nous moi lui les nos me los las nós eles'.split(' '));
@@ -468,6 +712,13 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
   // A word done to someone after it is a verb, misspelt or not (carrid us, trug uns): people.
   if (next[2] !== undefined && OBJECTS.has(next[2].toLowerCase())) return false;
   const f = wordFlags(next[1] as string);
+  // What people do, typed with one slip (kommn, carred): a pair of people.
+  if ((f & FLAGS.COMMON) === 0) {
+    doingWords ??= cueWords(FLAGS.P_AFTER).filter((w) => w.length >= 4);
+    if (typedCue(next[1] as string, doingWords, 1)) return false;
+  }
+  // What a title names (a game, its patch or event, a night of it, a fan of it) before plain words.
+  if ((f & FLAGS.GAME) !== 0 || TITLE_NOUNS.has((next[1] as string).toLowerCase())) return true;
   return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
 }
 

@@ -242,11 +242,17 @@ function ibans(text: string, emit: Emit): void {
   }
 }
 
+/** Words that name a version right before it (version, patch, build, v). */
+const VERSION_CUE = /(?:\b(?:version|versión|versão|ver|patch|build|release|update|client|firmware|v)\.? ?|\bv)$/i;
+
 function ipAddresses(text: string, emit: Emit): void {
   IPV4.lastIndex = 0;
   for (let m = IPV4.exec(text); m !== null; m = IPV4.exec(text)) {
     // node:net: four parts of 0 to 255, none with a leading zero.
-    if (isIPv4(m[0])) emit('IP_ADDRESS', m.index, m.index + m[0].length, 0.9);
+    if (!isIPv4(m[0])) continue;
+    // A version of four parts (version 10.2.3.4, patch v1.2.0.5) is no address.
+    if (VERSION_CUE.test(text.slice(Math.max(0, m.index - 12), m.index))) continue;
+    emit('IP_ADDRESS', m.index, m.index + m[0].length, 0.9);
   }
   // IPv6: from each run of hex digits and colons around a colon, validated by node:net.
   for (let c = text.indexOf(':'); c >= 0; ) {
@@ -461,6 +467,9 @@ function phones(text: string, emit: Emit, claimed: Claimed): void {
       /^0\d(?:[ .]\d\d){4}$/.test(raw) ||
       /^0\d{3,4} \d{6,8}$/.test(raw) ||
       /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw);
+    // A number named as an order's, an invoice's or a ticket's ("order number 79927398713") is no
+    // phone number unless it is written as one.
+    if (!shaped && ORDER_CUE.test(text.slice(Math.max(0, m.index - 32), m.index))) continue;
     let cue = international ? false : shaped ? undefined : hasCue();
     if (cue === false && !shaped) continue;
     // libphonenumber-js checks the country code and the length its numbering plan allows. (Whether

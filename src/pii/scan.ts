@@ -50,7 +50,28 @@ export function scan(text: string, options: ScanOptions = {}): Finding[] {
     r.run(text, emit, claimed);
   }
   if (wanted === undefined || wanted.has('PERSON') || wanted.has('LOCATION')) namesAndPlaces(text, emit, claimed);
-  return resolve(found, text.length);
+  return joinAddresses(resolve(found, text.length), text);
+}
+
+/** What may lie between a street address and its town: commas, a flat, a postcode, "in" (D205). */
+const ADDRESS_GAP =
+  /^[ ,]*(?:(?:\d{1,6}(?:-\d{3,4})?|\d{1,3}[º°ª]?(?: ?[A-Za-z])?|[A-Z]{1,2}\d{1,2}[A-Z]? ?\d[A-Z]{2}|in|im|en|em|à)[ ,]+)*$/;
+
+/**
+ * A street address and the town right after it as one place (Kastanienallee 3 in 10435 Berlin,
+ * Calle de Alcalá 45, 3º B, 28014 Madrid): the address patterns may stop before a flat or a town
+ * written in lower case, and the town is then found alone, a second finding for one address.
+ */
+function joinAddresses(found: Finding[], text: string): Finding[] {
+  for (let i = found.length - 2; i >= 0; i--) {
+    const a = found[i] as Finding;
+    const b = found[i + 1] as Finding;
+    if (a.type !== 'LOCATION' || b.type !== 'LOCATION' || b.start - a.end > 24) continue;
+    if (!/\d/.test(text.slice(a.start, a.end))) continue;
+    if (!ADDRESS_GAP.test(text.slice(a.end, b.start))) continue;
+    found.splice(i, 2, { type: 'LOCATION', start: a.start, end: b.end, score: Math.max(a.score, b.score) });
+  }
+  return found;
 }
 
 /**

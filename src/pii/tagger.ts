@@ -856,6 +856,13 @@ export function upperAt(text: string, i: number): boolean {
 }
 const UPPER = /^\p{Lu}/u;
 
+/** The cue words of one class (a FLAGS bit), as written in CUE_CLASSES. */
+export function cueWords(flag: number): readonly string[] {
+  const out: string[] = [];
+  for (const [f, words] of CUE_CLASSES) if (f === flag) out.push(...words.split(' '));
+  return out;
+}
+
 /** The dictionary and cue flags of one word (FLAGS bits). */
 export function wordFlags(word: string): number {
   return flagsTable().get(wordHash(word));
