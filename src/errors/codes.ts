@@ -193,6 +193,9 @@ export const ERROR_CODES = {
   VERITY_E_MLS_STALE_EPOCH: { status: 409, area: 'mls' },
   VERITY_E_MLS_REPORT_FORGED: { status: 422, area: 'mls' },
   VERITY_E_MLS_REPORT_NOT_FOUND: { status: 404, area: 'mls' },
+  // key transparency alarms, raised by clients (the SDK's MlsClient) against what the service showed
+  VERITY_E_MLS_KEY_UNPROVEN: { status: 502, area: 'mls' },
+  VERITY_E_MLS_SPLIT_VIEW: { status: 502, area: 'mls' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */
