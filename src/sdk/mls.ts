@@ -230,7 +230,12 @@ export class MlsClient {
 
   /** Opens the client: asks the server for the player's MLS identity, restores saved groups. */
   static async open(o: MlsClientOptions): Promise<MlsClient> {
-    const at: Endpoint = { url: o.url.replace(/\/+$/, ''), token: o.token, fetch: o.fetch ?? globalThis.fetch };
+    // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
+    const at: Endpoint = {
+      url: o.url.replace(/\/+$/, ''),
+      token: o.token,
+      fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    };
     const suite = o.ciphersuite ?? 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
     const impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite), nobleCryptoProvider);
     const { identity } = await requestJson<{ identity: string }>(at, 'POST', '/v1/mls/identity', {});
@@ -615,3 +620,6 @@ export class MlsClient {
     });
   }
 }
+
+export { IndexedDbMlsStorage } from './mls-idb.ts';
+export type { KeyTransparencyOptions, ShownKey } from './mls-keys.ts';
