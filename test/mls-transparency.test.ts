@@ -30,11 +30,12 @@ import { MlsDelivery, MlsReports } from '../src/mls/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient } from '../src/sdk/mls.ts';
 import { KeyTransparency } from '../src/sdk/mls-keys.ts';
-import { buildServer } from '../src/server/index.ts';
+import { buildServer, buildWitnessServer } from '../src/server/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { openVerity, type Verity } from '../src/verity/index.ts';
+import { initWitnessDir, openWitnessDir } from '../src/witness/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
-import { TEST_SECRET } from './helpers/env.ts';
+import { TEST_SECRET, tempDir } from './helpers/env.ts';
 
 const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
 const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
@@ -54,8 +55,9 @@ function lyingFetch(rewrite: { current: Rewrite | undefined }): typeof fetch {
   };
 }
 
-function serverOf(core: Verity) {
+function serverOf(core: Verity, witnesses?: Parameters<typeof buildServer>[0]['witnesses']) {
   return buildServer({
+    ...(witnesses === undefined ? {} : { witnesses }),
     log: core.log,
     records: {
       vault: core.vault,
@@ -72,6 +74,12 @@ function serverOf(core: Verity) {
 }
 
 describe('mls key transparency (sqlite)', () => {
+  /** A player's one signature key, as their proven entry holds it. */
+  const signatureKeyOf = async (identity: string): Promise<Uint8Array> => {
+    const [row] = await core.sql('SELECT body FROM t.objects WHERE kind = ? AND id = ?', ['mls.keys', identity]);
+    const [key] = (JSON.parse(String(row?.['body'])) as { signatureKeys: string[] }).signatureKeys;
+    return Buffer.from(key as string, 'base64url');
+  };
   let core: TestCore;
   let app: ReturnType<typeof buildServer>;
   let url: string;
@@ -282,6 +290,47 @@ describe('mls key transparency (sqlite)', () => {
     assert.equal(alarms.length, before + 1);
     assert.equal(alarms.at(-1)?.details?.['identity'], identity);
     assert.throws(() => carol.members(toBase64Url(groupId)), code('VERITY_E_MLS_NOT_MEMBER'));
+  });
+
+  it('with witnesses: keys are proven under a checkpoint that extends the one they cosigned', async () => {
+    const { dir, cleanup } = await tempDir('verity-mls-witness-');
+    initWitnessDir(join(dir, 'w1'), 'witness.example/kt1');
+    initWitnessDir(join(dir, 'w2'), 'witness.example/kt2');
+    const witness = openWitnessDir(join(dir, 'w1'));
+    const stranger = openWitnessDir(join(dir, 'w2'));
+    witness.addLog(core.log.verifierKey);
+    const wapp = buildWitnessServer({ witness });
+    const wurl = await wapp.listen({ host: '127.0.0.1', port: 0 });
+    const witnessed = serverOf(core, { witnesses: [{ url: wurl, key: witness.verifierKey }] });
+    try {
+      const at = await witnessed.listen({ host: '127.0.0.1', port: 0 });
+      await bob.publishKeyPackages(1);
+      // Wait until the witness cosigned a checkpoint.
+      for (let i = 0; ; i++) {
+        const note = await (await fetch(`${at}/checkpoint`)).text();
+        if (note.includes('witness.example/kt1')) break;
+        assert.ok(i < 200, 'the witness cosigned nothing');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const shown = [{ identity: carol.identity, signatureKey: await signatureKeyOf(carol.identity) }];
+      const kt = new KeyTransparency(
+        { url: at, token: t['alice'] as string, fetch },
+        { verifierKey: core.log.verifierKey, witnesses: { keys: [witness.verifierKey], quorum: 1 } },
+      );
+      await kt.check(shown);
+      // A client relying on a witness that never cosigned this log refuses it.
+      const strict = new KeyTransparency(
+        { url: at, token: t['alice'] as string, fetch },
+        { verifierKey: core.log.verifierKey, witnesses: { keys: [stranger.verifierKey], quorum: 1 } },
+      );
+      await assert.rejects(strict.check(shown), code('VERITY_E_WITNESS_QUORUM'));
+    } finally {
+      await witnessed.close();
+      await wapp.close();
+      witness.close();
+      stranger.close();
+      await cleanup();
+    }
   });
 
   it('finds a split view: a forked log shows one member a substituted key, and the members compare checkpoints', async () => {
