@@ -24,7 +24,16 @@ import {
 } from 'ts-mls';
 import { BACKENDS, makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
+import { toBase64Url } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
+import { verifyCheckpoint } from '../note/index.ts';
+import {
+  stateDigest,
+  stateKey,
+  stateProofFromBase64,
+  stateRootFromExtensions,
+  verifyStateProof,
+} from '../smt/index.ts';
 import { MlsDelivery, ROOM_KIND } from './index.ts';
 import { suiteImpl } from './wire.ts';
 
@@ -290,6 +299,51 @@ for (const backend of BACKENDS) {
         code('VERITY_E_MLS_MESSAGE_INVALID'),
       );
       await assert.rejects(ds.claimKeyPackage('alice', 'erin'), code('VERITY_E_MLS_NO_KEY_PACKAGE'));
+    });
+
+    it("keeps each player's signature keys and unclaimed KeyPackage references in a proven key entry", async () => {
+      const entry = async (player: string) => {
+        const proofs = await ds.keyProofs([player]);
+        const [e] = proofs.entries;
+        assert.ok(e?.object !== undefined);
+        const root = stateRootFromExtensions(
+          verifyCheckpoint(proofs.checkpoint, core.log.verifier).checkpoint.extensions,
+        );
+        const value = verifyStateProof(
+          root as Uint8Array,
+          stateKey('object.mls.keys', player),
+          stateProofFromBase64(e.proof),
+        );
+        const o = e.object;
+        assert.deepEqual(value, stateDigest('object', ['mls.keys', o.id, o.owner, o.body, o.version, o.updatedAt]));
+        return JSON.parse(o.body) as { identity: string; signatureKeys: string[]; keyPackages: string[] };
+      };
+      const key = (c: Client) => toBase64Url(c.publicPackage.leafNode.signaturePublicKey);
+      const frank = await newClient(impl, 'frank');
+      const frankLast = await newClient(impl, 'frank');
+      const a = await ds.publishKeyPackage('frank', kpBytes(frank.publicPackage));
+      const b = await ds.publishKeyPackage('frank', kpBytes(frankLast.publicPackage), { lastResort: true });
+      assert.deepEqual(await entry('frank'), {
+        identity: 'frank',
+        signatureKeys: [key(frank), key(frankLast)],
+        keyPackages: [a.ref, b.ref],
+      });
+      // A claim drops its reference; the last-resort one stays until replaced.
+      await ds.claimKeyPackage('alice', 'frank');
+      await ds.claimKeyPackage('alice', 'frank');
+      assert.deepEqual((await entry('frank')).keyPackages, [b.ref]);
+      const frankNext = await newClient(impl, 'frank');
+      const c = await ds.publishKeyPackage('frank', kpBytes(frankNext.publicPackage), { lastResort: true });
+      assert.deepEqual((await entry('frank')).keyPackages, [c.ref]);
+      // A key bound without a KeyPackage to claim; once only. Another player's is refused.
+      const own = await newClient(impl, 'frank');
+      await ds.registerKey('frank', kpBytes(own.publicPackage));
+      await ds.registerKey('frank', kpBytes(own.publicPackage));
+      assert.deepEqual((await entry('frank')).signatureKeys, [key(frank), key(frankLast), key(frankNext), key(own)]);
+      await assert.rejects(ds.registerKey('frank', kpBytes(alice.publicPackage)), code('VERITY_E_MLS_CREDENTIAL'));
+      // A player with no entry: the proof shows the map holds none.
+      const none = (await ds.keyProofs(['nobody'])).entries[0];
+      assert.equal(none?.object, undefined);
     });
 
     it('logs every change without player ids, group ids or messages', async () => {
