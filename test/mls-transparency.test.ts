@@ -292,6 +292,71 @@ describe('mls key transparency (sqlite)', () => {
     assert.throws(() => carol.members(toBase64Url(groupId)), code('VERITY_E_MLS_NOT_MEMBER'));
   });
 
+  it('refuses a commit that adds a member whose key the log never bound, and keeps the old epoch', async () => {
+    // Mallory binds her key this time, so Carol joins her room; then Mallory's commit adds a ghost.
+    const { identity } = (await post(t['mallory'] as string, '/v1/mls/identity', {})).json as { identity: string };
+    const mine = await generateKeyPackage(
+      { credentialType: 'basic', identity: text.encode(identity) },
+      defaultCapabilities(),
+      defaultLifetime,
+      [],
+      impl,
+    );
+    const kpMessage = (kp: typeof mine.publicPackage) =>
+      toBase64Url(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: kp }));
+    assert.equal(
+      (await post(t['mallory'] as string, '/v1/mls/keys', { keyPackage: kpMessage(mine.publicPackage) })).status,
+      200,
+    );
+    const groupId = crypto.getRandomValues(new Uint8Array(32));
+    const gid = toBase64Url(groupId);
+    let state = await createGroup(groupId, mine.publicPackage, mine.privatePackage, [], impl);
+    await post(t['mallory'] as string, '/v1/mls/rooms', { groupId: gid });
+    const claim = (await post(t['mallory'] as string, '/v1/mls/keypackages/claim', { identity: carol.identity }))
+      .json as { keyPackage: string };
+    const kp = decodeMlsMessage(Buffer.from(claim.keyPackage, 'base64url'), 0)?.[0];
+    assert.ok(kp?.wireformat === 'mls_key_package');
+    const add = await createCommit(
+      { state, cipherSuite: impl },
+      { extraProposals: [{ proposalType: 'add', add: { keyPackage: kp.keyPackage } }], ratchetTreeExtension: true },
+    );
+    state = add.newState;
+    await post(t['mallory'] as string, `/v1/mls/rooms/${gid}/commits`, {
+      epoch: 0,
+      commit: toBase64Url(encodeMlsMessage(add.commit)),
+      welcome: toBase64Url(
+        encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: add.welcome as never }),
+      ),
+    });
+    const [joined] = await carol.receive();
+    assert.equal(joined?.type, 'joined', JSON.stringify(joined));
+    const ghost = await generateKeyPackage(
+      { credentialType: 'basic', identity: text.encode('ghost') },
+      defaultCapabilities(),
+      defaultLifetime,
+      [],
+      impl,
+    );
+    const sneak = await createCommit(
+      { state, cipherSuite: impl },
+      { extraProposals: [{ proposalType: 'add', add: { keyPackage: ghost.publicPackage } }] },
+    );
+    assert.equal(
+      (
+        await post(t['mallory'] as string, `/v1/mls/rooms/${gid}/commits`, {
+          epoch: 1,
+          commit: toBase64Url(encodeMlsMessage(sneak.commit)),
+        })
+      ).status,
+      200,
+    );
+    const [got] = await carol.receive();
+    assert.equal(got?.type === 'refused' ? got.code : got?.type, 'VERITY_E_MLS_KEY_UNPROVEN');
+    assert.equal(alarms.at(-1)?.details?.['identity'], 'ghost');
+    // Carol did not move to the epoch that holds the ghost.
+    assert.deepEqual(carol.members(gid), [identity, carol.identity]);
+  });
+
   it('with witnesses: keys are proven under a checkpoint that extends the one they cosigned', async () => {
     const { dir, cleanup } = await tempDir('verity-mls-witness-');
     initWitnessDir(join(dir, 'w1'), 'witness.example/kt1');
