@@ -3,7 +3,8 @@
 // with --quick): an add, an update and a remove commit and their processing by another member; a
 // newcomer's join from a Welcome (with the ratchet tree in it); encrypting and decrypting one
 // application message; the fan-out of one franked message to every member through the delivery
-// service (SQLite, stamps for each recipient). With --mls-full, how add, update, process and join
+// service (SQLite, stamps for each recipient); the key transparency entries of every member proven
+// by the service and checked as the SDK checks them on a join. With --mls-full, how add, update, process and join
 // grow from 100 to 1,000 members. Printed beside raw Ed25519 signature and X25519 times of the same
 // run (WebCrypto's, which the noble provider calls where the platform has them: an application
 // message costs one signature, an update commit one HPKE encryption per node of its copath's
@@ -38,7 +39,15 @@ import {
   processPrivateMessage,
 } from 'ts-mls';
 import { MlsDelivery } from '../src/mls/index.ts';
+import { verifyCheckpoint } from '../src/note/index.ts';
 import { frankingCommitment } from '../src/sdk/mls.ts';
+import {
+  stateDigest,
+  stateKey,
+  stateProofFromBase64,
+  stateRootFromExtensions,
+  verifyStateProof,
+} from '../src/smt/index.ts';
 import { benchVerity, type Figure } from './core.ts';
 
 const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
@@ -103,6 +112,11 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
         m.id,
         encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: m.kp.publicPackage }),
       );
+    // The creator binds the key of its group's leaf, as the SDK does.
+    await delivery.registerKey(
+      creator.id,
+      encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: creator.kp.publicPackage }),
+    );
     await delivery.createRoom(creator.id, groupId);
     for (const m of rest) await delivery.claimKeyPackage(creator.id, m.id);
   }
@@ -298,6 +312,30 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
     const t2 = performance.now();
     for (let i = 0; i < rounds; i++) delivered += (await delivery.send(r.creator, r.groupId, msg)).delivered;
     const fanOutMs = (performance.now() - t2) / rounds;
+    // Key transparency: the entries of every member proven under the checkpoint (the service's
+    // work), then checked as the SDK checks them on a join (each proof to the state root, each
+    // object's digest), best of three.
+    const identities = Array.from({ length: n }, (_, i) => `m${i}`);
+    let ktServeMs = Number.POSITIVE_INFINITY;
+    let ktVerifyMs = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < 3; k++) {
+      const [proofs, ms] = await time(() => delivery.keyProofs(identities));
+      ktServeMs = Math.min(ktServeMs, ms);
+      const t3 = performance.now();
+      const root = stateRootFromExtensions(verifyCheckpoint(proofs.checkpoint, v.log.verifier).checkpoint.extensions);
+      for (const e of proofs.entries) {
+        const value = verifyStateProof(
+          root as Uint8Array,
+          stateKey('object.mls.keys', e.identity),
+          stateProofFromBase64(e.proof),
+        );
+        const o = e.object;
+        if (o === undefined || value === undefined) throw new Error('a member has no key entry');
+        const d = stateDigest('object', ['mls.keys', o.id, o.owner, o.body, o.version, o.updatedAt]);
+        if (Buffer.compare(Buffer.from(d), Buffer.from(value)) !== 0) throw new Error('a key entry does not verify');
+      }
+      ktVerifyMs = Math.min(ktVerifyMs, performance.now() - t3);
+    }
     const raw = await rawCurves(300);
     const rawInserts = rawSqliteInsertsPerSec(dir);
     const deliveriesPerSec = delivered / ((fanOutMs * rounds) / 1000);
@@ -313,6 +351,8 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
       { name: 'mlsAddAllInOneCommitMs', value: r.fillMs, unit: 'ms' },
       { name: 'mlsEncryptMs', value: encryptMs, unit: 'ms' },
       { name: 'mlsDecryptMs', value: decryptMs, unit: 'ms' },
+      { name: 'mlsKeyProofsServeMs', value: ktServeMs, unit: 'ms' },
+      { name: 'mlsKeyProofsVerifyMs', value: ktVerifyMs, unit: 'ms' },
       { name: 'mlsFanOutMs', value: fanOutMs, unit: 'ms' },
       { name: 'mlsFanOutsPerSec', value: 1000 / fanOutMs, unit: 'messages/s' },
       { name: 'mlsFanOutDeliveriesPerSec', value: deliveriesPerSec, unit: 'deliveries/s' },
