@@ -120,7 +120,7 @@ describe('mls key transparency (sqlite)', () => {
         actor: 'operator:test',
       })
     ).token;
-    for (const player of ['alice', 'bob', 'carol', 'mallory']) {
+    for (const player of ['alice', 'bob', 'carol', 'mallory', 'dave']) {
       const r = await post(t['platform'] as string, '/v1/sessions', { player, purpose: 'authentication' });
       assert.equal(r.status, 201);
       t[player] = (r.json as { token: string }).token;
@@ -399,6 +399,19 @@ describe('mls key transparency (sqlite)', () => {
   });
 
   it('finds a split view: a forked log shows one member a substituted key, and the members compare checkpoints', async () => {
+    // Dave's client will be shown the fork for its key lookups and proofs, the rest from the real
+    // service: a service that shows two members two logs. Alice adds him to a room first.
+    const forked: { url: string | undefined } = { url: undefined };
+    const daveFetch: typeof fetch = (input, init) => {
+      const u = new URL(String(input));
+      const toFork =
+        forked.url !== undefined && (u.pathname === '/v1/mls/keys/lookup' || u.pathname.startsWith('/v1/log/proofs/'));
+      return fetch(toFork ? `${forked.url}${u.pathname}${u.search}` : u, init);
+    };
+    const dave = await open('dave', url, daveFetch);
+    await dave.publishKeyPackages(1);
+    const shared = await alice.createRoom();
+    await alice.add(shared, [{ identity: dave.identity }]);
     // The operator forks the log: a copy of the database and the key file, the same log key.
     await core.sql(`VACUUM INTO '${join(core.dir, 'fork.db')}'`);
     await copyFile(join(core.dir, 'keys.json'), join(core.dir, 'fork-keys.json'));
@@ -446,6 +459,31 @@ describe('mls key transparency (sqlite)', () => {
       await assert.rejects(aliceKt.consistent(aliceView, daveView), code('VERITY_E_MLS_SPLIT_VIEW'));
       await assert.rejects(alice.crossCheck(daveView), code('VERITY_E_MLS_SPLIT_VIEW'));
       assert.equal(alarms.at(-1)?.code, 'VERITY_E_MLS_SPLIT_VIEW');
+      // In the room: Dave joins under the fork's proofs; Alice, on the real log, adds Carol and
+      // speaks. Her message carries her view of the log, signed; Dave's client finds it is not
+      // one log with the one it was shown, and raises the alarm by itself.
+      forked.url = forkUrl;
+      const [joined] = await dave.receive();
+      assert.equal(joined?.type, 'joined', JSON.stringify(joined));
+      await alice.add(shared, [{ identity: carol.identity }]);
+      await alice.send(shared, 'hello dave');
+      const before = alarms.length;
+      const got = await dave.receive();
+      assert.deepEqual(
+        got.map((r) => (r.type === 'refused' ? r.code : r.type)),
+        ['commit', 'VERITY_E_MLS_SPLIT_VIEW'],
+      );
+      assert.equal(alarms.length, before + 1);
+      assert.equal(alarms.at(-1)?.details?.['sender'], alice.identity);
+      // On one log, the same exchange raises nothing: Bob reads Alice's view and his agree.
+      const quiet = alarms.length;
+      await alice.send(room, 'one log');
+      const ok = await bob.receive();
+      assert.deepEqual(
+        ok.map((r) => (r.type === 'message' ? r.message.text : r.type)),
+        ['one log'],
+      );
+      assert.equal(alarms.length, quiet);
       // A client that trusted the real log and is later shown the fork refuses it by itself.
       const switched = new KeyTransparency(
         { url: forkUrl, token: t['carol'] as string, fetch },

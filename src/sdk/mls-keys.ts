@@ -10,6 +10,7 @@
 import { bytesEqual } from '../encoding/index.ts';
 import { isVerityError, MlsError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
+import { verifyConsistency } from '../merkle/index.ts';
 import {
   type Checkpoint,
   type NoteVerifier,
@@ -176,6 +177,73 @@ export class KeyTransparency {
         { older: olderNote, newer: newerNote, cause: (cause as Error).message?.slice(0, 200) },
       );
     }
+  }
+
+  /** Views of the log other members showed that were proven consistent with this client's (size:root). */
+  readonly #seenViews = new Set<string>();
+
+  /**
+   * This client's view of the log to show other members (D179): the size (8 bytes, big-endian)
+   * and root hash of the checkpoint it trusts; undefined before it trusts one.
+   */
+  async view(): Promise<Uint8Array | undefined> {
+    const note = await this.#store.load();
+    if (note === undefined) return undefined;
+    const cp = this.#verify(note);
+    const out = new Uint8Array(40);
+    new DataView(out.buffer).setBigUint64(0, BigInt(cp.size));
+    out.set(cp.rootHash, 8);
+    return out;
+  }
+
+  /**
+   * Compares another member's view of the log (from `view()`, carried in their signed message)
+   * with this client's: the same size must have the same root, and the smaller tree must be a
+   * prefix of the larger (a consistency proof fetched from the server). VERITY_E_MLS_SPLIT_VIEW
+   * otherwise: the service shows the two members different logs.
+   */
+  async compareView(view: Uint8Array, context: { groupId?: string; sender?: string } = {}): Promise<void> {
+    if (view.length !== 40)
+      return this.alarm('VERITY_E_MLS_SPLIT_VIEW', 'a member showed a malformed view of the log', context);
+    const size = Number(new DataView(view.buffer, view.byteOffset, 8).getBigUint64(0));
+    const root = view.slice(8);
+    const id = `${size}:${b64u(root)}`;
+    const mine = await this.#store.load();
+    if (mine === undefined || this.#seenViews.has(id)) return;
+    const cp = this.#verify(mine);
+    const split = (why: string): never =>
+      this.alarm('VERITY_E_MLS_SPLIT_VIEW', `another member was shown a different log: ${why}`, {
+        ...context,
+        theirs: { size, root: b64u(root) },
+        mine: { size: cp.size, root: b64u(cp.rootHash) },
+      });
+    if (!Number.isSafeInteger(size)) split('its size is out of range');
+    if (size === cp.size) {
+      if (!bytesEqual(root, cp.rootHash)) split('the same size with another root');
+    } else {
+      const [s1, s2, r1, r2] = size < cp.size ? [size, cp.size, root, cp.rootHash] : [cp.size, size, cp.rootHash, root];
+      try {
+        let proof: Uint8Array[] = [];
+        if (s1 > 0) {
+          const res = await request(
+            this.#at,
+            'GET',
+            `/v1/log/proofs/consistency?from=${s1}&to=${s2}`,
+            undefined,
+            false,
+          );
+          const c = parseProofCase(await res.json());
+          if (c.type !== 'consistency' || c.size1 !== s1 || c.size2 !== s2) throw new Error('a proof for other sizes');
+          proof = c.proof;
+        }
+        verifyConsistency(s1, s2, proof, r1, r2);
+      } catch (cause) {
+        if (isVerityError(cause, 'VERITY_E_MLS_SPLIT_VIEW')) throw cause;
+        split('the two trees are not one log');
+      }
+    }
+    if (this.#seenViews.size > 1024) this.#seenViews.clear();
+    this.#seenViews.add(id);
   }
 
   /** With witnesses: the newest checkpoint they cosigned, checked, and proven consistent with `note`. */

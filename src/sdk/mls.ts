@@ -495,9 +495,13 @@ export class MlsClient {
     content[0] = FRANKING_VERSION;
     content.set(key, 1);
     content.set(body, 1 + FRANKING_BYTES);
-    const aad = new Uint8Array(1 + FRANKING_BYTES);
+    // The commitment, then this client's view of the log (D179): recipients compare it with theirs,
+    // so a service showing members different logs (and so possibly different keys) is found.
+    const view = await this.#kt.view();
+    const aad = new Uint8Array(1 + FRANKING_BYTES + (view?.length ?? 0));
     aad[0] = FRANKING_VERSION;
     aad.set(frankingCommitment(key, body), 1);
+    if (view !== undefined) aad.set(view, 1 + FRANKING_BYTES);
     const sent = await createApplicationMessage(state, content, this.#impl, aad);
     const bytes = encodeMlsMessage({
       version: 'mls10',
@@ -591,8 +595,15 @@ export class MlsClient {
     const key = content.slice(1, 1 + FRANKING_BYTES);
     const body = content.slice(1 + FRANKING_BYTES);
     const c = frankingCommitment(key, body);
-    if (aad.length !== 1 + FRANKING_BYTES || !equal(aad.slice(1), c) || !equal(unb64u(q.franking.commitment), c))
+    if (
+      (aad.length !== 1 + FRANKING_BYTES && aad.length !== 1 + FRANKING_BYTES + 40) ||
+      !equal(aad.slice(1, 1 + FRANKING_BYTES), c) ||
+      !equal(unb64u(q.franking.commitment), c)
+    )
       throw new Error('the message does not open its franking commitment');
+    // The sender's view of the log, signed with the message: it must be one log with this client's.
+    if (aad.length > 1 + FRANKING_BYTES)
+      await this.#kt.compareView(aad.slice(1 + FRANKING_BYTES), { groupId: q.groupId, sender: q.sender ?? '' });
     return {
       type: 'message',
       message: {
