@@ -634,3 +634,4 @@ export class MlsClient {
 
 export { IndexedDbMlsStorage } from './mls-idb.ts';
 export type { KeyTransparencyOptions, ShownKey } from './mls-keys.ts';
+export { KeyTransparency } from './mls-keys.ts';
