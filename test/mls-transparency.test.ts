@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   createCommit,
   createGroup,
@@ -232,6 +233,56 @@ describe('mls key transparency (sqlite)', () => {
         rewrite.current = undefined;
       }
     }
+  });
+
+  it('refuses any lookup answer altered in its entry, proof or checkpoint (property)', async () => {
+    const shown = [{ identity: carol.identity, signatureKey: await signatureKeyOf(carol.identity) }];
+    const original = (await post(t['alice'] as string, '/v1/mls/keys/lookup', { identities: [carol.identity] }))
+      .json as unknown as {
+      checkpoint: string;
+      entries: { identity: string; object: { body: string }; proof: string }[];
+    };
+    const serve =
+      (answer: unknown): typeof fetch =>
+      async (input, init) =>
+        new URL(String(input)).pathname === '/v1/mls/keys/lookup'
+          ? new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json' } })
+          : fetch(input, init);
+    const kt = (f: typeof fetch) =>
+      new KeyTransparency({ url, token: t['alice'] as string, fetch: f }, { verifierKey: core.log.verifierKey });
+    // The answer as served verifies.
+    await kt(serve(original)).check(shown);
+    const flip = (text: string, at: number, by: number) =>
+      text.slice(0, at) + String.fromCharCode(((text.charCodeAt(at) - 32 + by) % 95) + 32) + text.slice(at + 1);
+    const [entry] = original.entries;
+    assert.ok(entry !== undefined);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('body', 'proof', 'checkpoint'),
+        fc.nat(),
+        fc.integer({ min: 1, max: 94 }),
+        async (field, pos, by) => {
+          let answer: unknown;
+          if (field === 'body') {
+            const body = flip(entry.object.body, pos % entry.object.body.length, by);
+            answer = { ...original, entries: [{ ...entry, object: { ...entry.object, body } }] };
+          } else if (field === 'proof') {
+            const bytes = Buffer.from(entry.proof, 'base64');
+            bytes[pos % bytes.length] = ((bytes[pos % bytes.length] as number) + by) % 256;
+            answer = { ...original, entries: [{ ...entry, proof: bytes.toString('base64') }] };
+          } else {
+            // The checkpoint's text before its signature.
+            const end = original.checkpoint.indexOf('\n\n');
+            answer = { ...original, checkpoint: flip(original.checkpoint, pos % end, by) };
+          }
+          await assert.rejects(
+            kt(serve(answer)).check(shown),
+            (e) => isVerityError(e) && ['VERITY_E_MLS_KEY_UNPROVEN', 'VERITY_E_MLS_SPLIT_VIEW'].includes(e.code),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('refuses to serve a key entry whose row was altered in the database', async () => {
