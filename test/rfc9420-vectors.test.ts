@@ -13,7 +13,11 @@ import {
   decodeMlsMessage,
   encodeMlsMessage,
   getCiphersuiteImpl,
+  joinGroup,
+  makePskIndex,
   nobleCryptoProvider,
+  processPrivateMessage,
+  processPublicMessage,
 } from 'ts-mls';
 import { decodeAuthenticatedContent } from 'ts-mls/authenticatedContent.js';
 import { type CiphersuiteId, getCiphersuiteFromId } from 'ts-mls/crypto/ciphersuite.js';
@@ -25,6 +29,7 @@ import { decodeGroupContext } from 'ts-mls/groupContext.js';
 import { verifyGroupInfoConfirmationTag, verifyGroupInfoSignature } from 'ts-mls/groupInfo.js';
 import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { initializeEpoch, mlsExporter } from 'ts-mls/keySchedule.js';
+import { decodeRatchetTree } from 'ts-mls/ratchetTree.js';
 import { createSecretTree, deriveKey, deriveNonce, ratchetUntil } from 'ts-mls/secretTree.js';
 import { createConfirmedHash, createInterimHash } from 'ts-mls/transcriptHash.js';
 import {
@@ -324,6 +329,75 @@ describe('RFC 9420 test vectors (mls-implementations) through ts-mls and the nob
       }
       assert.ok(refused);
     });
+  });
+
+  type Passive = {
+    cipher_suite: number;
+    external_psks: { psk_id: string; psk: string }[];
+    key_package: string;
+    signature_priv: string;
+    encryption_priv: string;
+    init_priv: string;
+    welcome: string;
+    ratchet_tree: string | null;
+    initial_epoch_authenticator: string;
+    epochs: { proposals: string[]; commit: string; epoch_authenticator: string }[];
+  };
+
+  /** A passive client of the vector `v`: joined from its Welcome as MlsClient joins (joinGroup). */
+  async function passiveJoin(v: Passive, cs: CiphersuiteImpl) {
+    const kp = decodeMlsMessage(hex(v.key_package), 0)?.[0];
+    const w = decodeMlsMessage(hex(v.welcome), 0)?.[0];
+    assert.ok(kp?.wireformat === 'mls_key_package' && w?.wireformat === 'mls_welcome');
+    const psks = new Map(v.external_psks.map((p) => [p.psk_id, hex(p.psk)]));
+    const pskIndex = {
+      findPsk: (id: { psktype: string; pskId?: Uint8Array }) =>
+        id.psktype === 'external' && id.pskId !== undefined ? psks.get(toHex(id.pskId)) : undefined,
+    } as Parameters<typeof joinGroup>[3];
+    const tree = v.ratchet_tree === null ? undefined : decodeRatchetTree(hex(v.ratchet_tree), 0)?.[0];
+    const keys = {
+      initPrivateKey: hex(v.init_priv),
+      hpkePrivateKey: hex(v.encryption_priv),
+      signaturePrivateKey: hex(v.signature_priv),
+    };
+    const state = await joinGroup(w.welcome, kp.keyPackage, keys, pskIndex, cs, tree);
+    assert.equal(toHex(state.keySchedule.epochAuthenticator), v.initial_epoch_authenticator);
+    return { state, pskIndex };
+  }
+
+  it('passive-client-welcome: a passive client joins from the Welcome with MlsClient’s joinGroup, to the same epoch authenticator', async () => {
+    const vectors = load<Passive[]>('passive-client-welcome');
+    assert.ok(vectors.some((v) => v.ratchet_tree === null) && vectors.some((v) => v.external_psks.length > 0));
+    await each(vectors, async (v, cs) => {
+      await passiveJoin(v, cs);
+    });
+  });
+
+  it('passive-client-handling-commit: proposals and commits processed as MlsClient processes them, epoch by epoch', async () => {
+    const vectors = load<Passive[]>('passive-client-handling-commit');
+    let epochs = 0;
+    await each(vectors, async (v, cs) => {
+      let { state } = await passiveJoin(v, cs);
+      const external = Object.fromEntries(
+        v.external_psks.map((p) => [Buffer.from(p.psk_id, 'hex').toString('base64'), hex(p.psk)]),
+      );
+      for (const [n, e] of v.epochs.entries()) {
+        for (const bytes of [...e.proposals, e.commit]) {
+          // External PSKs, and resumption PSKs of this group's epochs (ts-mls's index of both).
+          const pskIndex = makePskIndex(state, external);
+          const m = decodeMlsMessage(hex(bytes), 0)?.[0];
+          assert.ok(m !== undefined);
+          if (m.wireformat === 'mls_public_message')
+            state = (await processPublicMessage(state, m.publicMessage, pskIndex, cs)).newState;
+          else if (m.wireformat === 'mls_private_message')
+            state = (await processPrivateMessage(state, m.privateMessage, pskIndex, cs)).newState;
+          else assert.fail(`epoch ${n}: a ${m.wireformat}`);
+        }
+        assert.equal(toHex(state.keySchedule.epochAuthenticator), e.epoch_authenticator, `epoch ${n}`);
+        epochs++;
+      }
+    });
+    assert.ok(epochs >= 13);
   });
 
   it('messages: every MLSMessage decodes and encodes back to the same bytes', () => {
