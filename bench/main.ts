@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --quick]`: prints Verity's figures beside the machine's raw limits.
+// `npm run bench [-- --json] [-- --quick] [-- --mls-full]`: prints Verity's figures beside the machine's raw limits.
 import { buildSdk, sdkBrowserSize } from '../scripts/build-sdk.ts';
 import { benchAccess } from './access.ts';
 import { benchBoot } from './boot.ts';
@@ -10,6 +10,7 @@ import { benchGovernance } from './governance.ts';
 import { measureHttp } from './http.ts';
 import { benchKeyProcess } from './keyproc.ts';
 import { benchKeys } from './keys.ts';
+import { benchMls } from './mls.ts';
 import { benchPasskeys } from './passkeys.ts';
 import { benchReports } from './reports.ts';
 import { benchRisk } from './risk.ts';
@@ -40,6 +41,8 @@ const figures: Figure[] = [
   ...(await benchBoot(quick)),
   // Gas per contract operation beside OpenZeppelin's plain ERC-721; tx/s in process and on loopback.
   ...(await benchChain(quick)),
+  // Issue 16: MLS rooms of 500 members (100 with --quick); --mls-full adds growth from 100 to 1,000.
+  ...(await benchMls(quick, process.argv.includes('--mls-full'))),
 ];
 {
   // HTTP on SQLite, then the same load on PostgreSQL, in the same run.

@@ -84,7 +84,7 @@ for (const backend of BACKENDS) {
         t[player] = (r.json() as { token: string }).token;
       }
       const open = (who: 'alice' | 'bob' | 'carol') =>
-        MlsClient.open({ url, token: t[who] as string, storage: storage[who] });
+        MlsClient.open({ url, token: t[who] as string, storage: storage[who], verifierKey: core.log.verifierKey });
       [alice, bob, carol] = await Promise.all([open('alice'), open('bob'), open('carol')]);
     });
     after(async () => {
@@ -135,7 +135,7 @@ for (const backend of BACKENDS) {
       const ops = Object.entries(doc.paths)
         .filter(([p]) => p.startsWith('/v1/mls/'))
         .flatMap(([p, o]) => Object.entries(o).map(([m, op]) => ({ at: `${m} ${p}`, op })));
-      assert.equal(ops.length, 14, ops.map((o) => o.at).join(', '));
+      assert.equal(ops.length, 16, ops.map((o) => o.at).join(', '));
       for (const { at, op } of ops) {
         assert.ok((op.summary ?? '').length > 20, `${at} has no summary`);
         assert.ok((op.security ?? []).length > 0, `${at} is not marked authenticated`);
@@ -228,7 +228,12 @@ for (const backend of BACKENDS) {
     });
 
     it('restores a client from its saved state and carries on', async () => {
-      bob = await MlsClient.open({ url, token: t['bob'] as string, storage: storage.bob });
+      bob = await MlsClient.open({
+        url,
+        token: t['bob'] as string,
+        storage: storage.bob,
+        verifierKey: core.log.verifierKey,
+      });
       assert.deepEqual(bob.members(room), [alice.identity, bob.identity, carol.identity]);
       await carol.send(room, KNOWN[1] as string);
       const got = await bob.receive();

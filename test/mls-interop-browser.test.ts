@@ -170,6 +170,7 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
         url,
         token: t[who] as string,
         storage: new MemoryMlsStorage(),
+        verifierKey: core.log.verifierKey,
         publicHandshake: true,
         clientId: true,
       });
@@ -346,6 +347,7 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
     const dave = await MlsClient.open({
       url,
       token: t['dave'] as string,
+      verifierKey: core.log.verifierKey,
       storage: new MemoryMlsStorage(),
       clientId: true,
     });

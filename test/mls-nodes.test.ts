@@ -43,6 +43,7 @@ describe('mls rooms across two nodes on one PostgreSQL database', () => {
         actor: 'operator:test',
       })
     ).token;
+    const verifierKey = admin.log.verifierKey;
     await admin.close();
     for (let i = 0; i < 2; i++) nodes.push(await startNode(data));
     const on = { alice: 0, bob: 1, carol: 1 } as const;
@@ -55,7 +56,7 @@ describe('mls rooms across two nodes on one PostgreSQL database', () => {
       });
       assert.equal(res.status, 201, await res.clone().text());
       const { token } = (await res.json()) as { token: string };
-      c[player] = await MlsClient.open({ url, token, storage: new MemoryMlsStorage() });
+      c[player] = await MlsClient.open({ url, token, storage: new MemoryMlsStorage(), verifierKey });
     }
   });
   after(async () => {

@@ -86,6 +86,7 @@ export const AUDIT_ACTIONS = [
   'update.apply',
   'update.rollback',
   'mls.keypackage.publish',
+  'mls.keys.register',
   'mls.keypackage.claim',
   'mls.room.create',
   'mls.commit',

@@ -5,6 +5,8 @@
 //   kind `mls.claim`       id KEYPACKAGEREF       owner PLAYER  a claimed one, until a Welcome uses it
 //   kind `mls.room`        id GROUPID (base64url)               epoch, members, message sequence
 //   kind `mls.queue`       id PLAYER/GROUPID/SEQ  owner PLAYER  a message waiting for a member
+//   kind `mls.keys`        id PLAYER              owner PLAYER  key transparency: the player's
+//                          signature keys and unclaimed KeyPackage references (transparency.ts)
 // With a KeyStore, application messages must carry a franking commitment (franking.ts), which the
 // service stamps for each recipient as it queues the message, unless the room was opened with
 // franking off (a room with a member whose MLS library cannot set authenticated data, such as
@@ -20,8 +22,16 @@ import { fromBase64Url, parseJson, toBase64Url } from '../encoding/index.ts';
 import { InputError, MlsError, quote } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import { newObject, nextObject, type ObjectRow, type Store, type StoreReader } from '../store/index.ts';
+import {
+  newObject,
+  nextObject,
+  type ObjectRow,
+  type Store,
+  type StoreReader,
+  type StoreWriter,
+} from '../store/index.ts';
 import { FRANKING_KEY, readCommitment, stampInput } from './franking.ts';
+import { KEYS_KIND, type KeyProofs, proveKeys } from './transparency.ts';
 import {
   checkKeyPackage,
   DEFAULT_CIPHERSUITES,
@@ -36,6 +46,8 @@ export const KEY_PACKAGE_KIND = 'mls.keypackage';
 export const CLAIM_KIND = 'mls.claim';
 export const ROOM_KIND = 'mls.room';
 export const QUEUE_KIND = 'mls.queue';
+/** Signature keys kept per player (the oldest dropped past it). */
+export const MAX_SIGNATURE_KEYS = 64;
 /** The purpose every MLS entry is logged under. */
 export const MLS_PURPOSE = 'communication';
 const ACTOR = 'service:mls';
@@ -122,6 +134,47 @@ interface QueueDoc {
   readonly at: number;
   readonly sender?: string;
   readonly franking?: { readonly commitment: string; readonly stamp: string };
+}
+
+/** The body of a `mls.keys` object: what key transparency proves about a player. */
+export interface KeyEntry {
+  /** The identity (player id) the keys are bound to: the object's id. */
+  readonly identity: string;
+  /** Signature public keys (base64url), oldest first: each one signed a KeyPackage naming the identity. */
+  readonly signatureKeys: readonly string[];
+  /** References (base64url) of the player's KeyPackages published and not yet claimed. */
+  readonly keyPackages: readonly string[];
+}
+
+/**
+ * The player's key entry changed by `change` in the transaction: a new signature key appended
+ * (the oldest dropped past MAX_SIGNATURE_KEYS), KeyPackage references added or removed.
+ */
+async function updateKeys(
+  tx: StoreWriter,
+  player: string,
+  change: { key?: string; addRef?: string; dropRefs?: readonly string[] },
+  now: number,
+): Promise<void> {
+  const row = await tx.getObject(KEYS_KIND, player);
+  const prev: KeyEntry =
+    row === undefined ? { identity: player, signatureKeys: [], keyPackages: [] } : parse<KeyEntry>(row);
+  let signatureKeys = [...prev.signatureKeys];
+  if (change.key !== undefined && !signatureKeys.includes(change.key))
+    signatureKeys = [...signatureKeys, change.key].slice(-MAX_SIGNATURE_KEYS);
+  const drop = new Set(change.dropRefs ?? []);
+  const keyPackages = prev.keyPackages.filter((r) => !drop.has(r));
+  if (change.addRef !== undefined && !keyPackages.includes(change.addRef)) keyPackages.push(change.addRef);
+  if (
+    row !== undefined &&
+    signatureKeys.length === prev.signatureKeys.length &&
+    signatureKeys.every((k, i) => k === prev.signatureKeys[i]) &&
+    keyPackages.length === prev.keyPackages.length &&
+    keyPackages.every((r, i) => r === prev.keyPackages[i])
+  )
+    return;
+  const doc: KeyEntry = { identity: player, signatureKeys, keyPackages };
+  await tx.putObject(nextObject(row, { kind: KEYS_KIND, id: player, owner: player, doc, updatedAt: now }));
 }
 
 function checkPlayer(player: unknown): string {
@@ -268,9 +321,38 @@ export class MlsDelivery {
           `the player has ${this.#maxKeyPackages} unclaimed KeyPackages already; publish more once some are claimed`,
         );
       await tx.putObject(newObject({ kind: KEY_PACKAGE_KIND, id: kp.ref, owner: player, doc, updatedAt: now }));
+      const dropped = lastResort ? mine.filter((r) => parse<KeyPackageDoc>(r).lastResort).map((r) => r.id) : [];
+      await updateKeys(tx, player, { key: kp.signatureKey, addRef: kp.ref, dropRefs: dropped }, now);
       return this.#entry(batch, 'mls.keypackage.publish', `mls.keypackage:${kp.ref}`, { lastResort, replaced });
     });
     return { ref: kp.ref };
+  }
+
+  /**
+   * Binds a signature key to `player` in their key entry without publishing a KeyPackage to claim:
+   * `bytes` is a KeyPackage (checked as `publishKeyPackage` checks one, so signed by the key) whose
+   * signature key the player uses elsewhere, for instance in a group they create. Idempotent.
+   */
+  async registerKey(player: string, bytes: Uint8Array): Promise<{ signatureKey: string }> {
+    checkPlayer(player);
+    const { keyPackage } = decodeMessage(bytes, 'mls_key_package', 'KeyPackage');
+    const now = this.#clock.now();
+    const kp = await checkKeyPackage(keyPackage, player, this.#suites, now);
+    await this.#log.submit(async (tx, batch) => {
+      await updateKeys(tx, player, { key: kp.signatureKey }, now);
+      return this.#entry(batch, 'mls.keys.register', 'mls.keys', {});
+    });
+    return { signatureKey: kp.signatureKey };
+  }
+
+  /**
+   * The key entries of `identities` (signature keys and unclaimed KeyPackage references), each
+   * with its state proof under the latest signed checkpoint: what a client checks the keys members
+   * show in a room against (key transparency, transparency.ts).
+   */
+  keyProofs(identities: readonly string[]): Promise<KeyProofs> {
+    for (const i of identities) checkPlayer(i);
+    return proveKeys(this.#store, this.#log, identities);
   }
 
   /** How many unclaimed KeyPackages `player` has, and whether a last-resort one. */
@@ -311,6 +393,7 @@ export class MlsDelivery {
         );
       if (!chosen.doc.lastResort) {
         await tx.deleteObject(KEY_PACKAGE_KIND, chosen.row.id);
+        await updateKeys(tx, player, { dropRefs: [chosen.row.id] }, now);
         await tx.putObject(
           newObject({ kind: CLAIM_KIND, id: chosen.row.id, owner: player, doc: { at: now, claimer }, updatedAt: now }),
         );
@@ -626,7 +709,10 @@ export class MlsDelivery {
         for (const r of await tx.listObjects(kind, undefined, { limit })) {
           const gone =
             kind === KEY_PACKAGE_KIND ? parse<KeyPackageDoc>(r).notAfter * 1000 < now : r.updatedAt <= oldest;
-          if (gone && (await tx.deleteObject(kind, r.id))) n++;
+          if (gone && (await tx.deleteObject(kind, r.id))) {
+            n++;
+            if (kind === KEY_PACKAGE_KIND) await updateKeys(tx, r.owner, { dropRefs: [r.id] }, now);
+          }
         }
       this.#entry(batch, 'retention.run', 'mls.queue', { dropped: n });
       return n;

@@ -29,17 +29,26 @@ export function commitment(nf: Uint8Array, body: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac('sha256', nf).update(DOMAIN).update(body).digest());
 }
 
+/** Bytes of the sender's view of the log that may follow the commitment: tree size (8) and root (32). */
+export const LOG_VIEW_BYTES = 40;
+
 /**
  * The commitment an application message carries in its authenticated_data: the version byte and
- * 32 bytes. Attacker-controlled: anything else is refused.
+ * 32 bytes, optionally followed by the sender's view of the log (the size and root hash of the
+ * checkpoint their client trusts, D179), which the service does not read. Attacker-controlled:
+ * anything else is refused.
  */
 export function readCommitment(authenticatedData: Uint8Array): Uint8Array {
-  if (authenticatedData.byteLength !== 1 + FRANKING_BYTES || authenticatedData[0] !== FRANKING_VERSION)
+  const n = authenticatedData.byteLength;
+  if (
+    (n !== 1 + FRANKING_BYTES && n !== 1 + FRANKING_BYTES + LOG_VIEW_BYTES) ||
+    authenticatedData[0] !== FRANKING_VERSION
+  )
     throw new MlsError(
       'VERITY_E_MLS_MESSAGE_INVALID',
       'the application message carries no franking commitment in its authenticated data; send it with the SDK (MlsClient.send), which commits to the plaintext so that it can be reported',
     );
-  return authenticatedData.slice(1);
+  return authenticatedData.slice(1, 1 + FRANKING_BYTES);
 }
 
 /** What a stamp binds: the commitment, who sent it, in which room, to whom, its sequence and time. */

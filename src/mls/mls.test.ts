@@ -24,7 +24,16 @@ import {
 } from 'ts-mls';
 import { BACKENDS, makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
+import { toBase64Url } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
+import { verifyCheckpoint } from '../note/index.ts';
+import {
+  stateDigest,
+  stateKey,
+  stateProofFromBase64,
+  stateRootFromExtensions,
+  verifyStateProof,
+} from '../smt/index.ts';
 import { MlsDelivery, ROOM_KIND } from './index.ts';
 import { suiteImpl } from './wire.ts';
 
@@ -127,20 +136,20 @@ for (const backend of BACKENDS) {
 
     it("takes a device-qualified client id (`<uuid>:<device>@<identity>`, core-crypto's form) as the player's, never another's", async () => {
       const device = '6d9f1b2a-1111-4222-8333-444455556666:1f';
-      const own = await newClient(impl, 'frank', `${device}@frank`);
-      await ds.publishKeyPackage('frank', kpBytes(own.publicPackage));
-      assert.deepEqual(await ds.keyPackageCount('frank'), { available: 1, lastResort: false });
+      const own = await newClient(impl, 'gwen', `${device}@gwen`);
+      await ds.publishKeyPackage('gwen', kpBytes(own.publicPackage));
+      assert.deepEqual(await ds.keyPackageCount('gwen'), { available: 1, lastResort: false });
       for (const identity of [
         `${device}@bob`,
-        `${device}@frank@bob`,
-        `${device.toUpperCase()}@frank`,
-        `not-a-uuid:1f@frank`,
-        `${device}:@frank`,
+        `${device}@gwen@bob`,
+        `${device.toUpperCase()}@gwen`,
+        `not-a-uuid:1f@gwen`,
+        `${device}:@gwen`,
         `${device}@`,
       ]) {
-        const other = await newClient(impl, 'frank', identity);
+        const other = await newClient(impl, 'gwen', identity);
         await assert.rejects(
-          ds.publishKeyPackage('frank', kpBytes(other.publicPackage)),
+          ds.publishKeyPackage('gwen', kpBytes(other.publicPackage)),
           code('VERITY_E_MLS_CREDENTIAL'),
           identity,
         );
@@ -348,6 +357,51 @@ for (const backend of BACKENDS) {
         code('VERITY_E_MLS_MESSAGE_INVALID'),
       );
       await assert.rejects(ds.claimKeyPackage('alice', 'erin'), code('VERITY_E_MLS_NO_KEY_PACKAGE'));
+    });
+
+    it("keeps each player's signature keys and unclaimed KeyPackage references in a proven key entry", async () => {
+      const entry = async (player: string) => {
+        const proofs = await ds.keyProofs([player]);
+        const [e] = proofs.entries;
+        assert.ok(e?.object !== undefined);
+        const root = stateRootFromExtensions(
+          verifyCheckpoint(proofs.checkpoint, core.log.verifier).checkpoint.extensions,
+        );
+        const value = verifyStateProof(
+          root as Uint8Array,
+          stateKey('object.mls.keys', player),
+          stateProofFromBase64(e.proof),
+        );
+        const o = e.object;
+        assert.deepEqual(value, stateDigest('object', ['mls.keys', o.id, o.owner, o.body, o.version, o.updatedAt]));
+        return JSON.parse(o.body) as { identity: string; signatureKeys: string[]; keyPackages: string[] };
+      };
+      const key = (c: Client) => toBase64Url(c.publicPackage.leafNode.signaturePublicKey);
+      const frank = await newClient(impl, 'frank');
+      const frankLast = await newClient(impl, 'frank');
+      const a = await ds.publishKeyPackage('frank', kpBytes(frank.publicPackage));
+      const b = await ds.publishKeyPackage('frank', kpBytes(frankLast.publicPackage), { lastResort: true });
+      assert.deepEqual(await entry('frank'), {
+        identity: 'frank',
+        signatureKeys: [key(frank), key(frankLast)],
+        keyPackages: [a.ref, b.ref],
+      });
+      // A claim drops its reference; the last-resort one stays until replaced.
+      await ds.claimKeyPackage('alice', 'frank');
+      await ds.claimKeyPackage('alice', 'frank');
+      assert.deepEqual((await entry('frank')).keyPackages, [b.ref]);
+      const frankNext = await newClient(impl, 'frank');
+      const c = await ds.publishKeyPackage('frank', kpBytes(frankNext.publicPackage), { lastResort: true });
+      assert.deepEqual((await entry('frank')).keyPackages, [c.ref]);
+      // A key bound without a KeyPackage to claim; once only. Another player's is refused.
+      const own = await newClient(impl, 'frank');
+      await ds.registerKey('frank', kpBytes(own.publicPackage));
+      await ds.registerKey('frank', kpBytes(own.publicPackage));
+      assert.deepEqual((await entry('frank')).signatureKeys, [key(frank), key(frankLast), key(frankNext), key(own)]);
+      await assert.rejects(ds.registerKey('frank', kpBytes(alice.publicPackage)), code('VERITY_E_MLS_CREDENTIAL'));
+      // A player with no entry: the proof shows the map holds none.
+      const none = (await ds.keyProofs(['nobody'])).entries[0];
+      assert.equal(none?.object, undefined);
     });
 
     it('logs every change without player ids, group ids or messages', async () => {

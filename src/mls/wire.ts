@@ -83,6 +83,8 @@ export interface CheckedKeyPackage {
   readonly ciphersuite: CiphersuiteName;
   /** Seconds since the epoch after which it may no longer be used. */
   readonly notAfter: number;
+  /** Base64url of the leaf's signature public key, which signed the package. */
+  readonly signatureKey: string;
 }
 
 /**
@@ -122,7 +124,12 @@ export async function checkKeyPackage(
   const now = BigInt(Math.floor(nowMs / 1000));
   if (leaf.lifetime.notBefore > now || leaf.lifetime.notAfter < now) throw refuse('is outside its lifetime');
   const ref = toBase64Url(await makeKeyPackageRef(kp, impl.hash));
-  return { ref, ciphersuite: kp.cipherSuite, notAfter: Number(leaf.lifetime.notAfter) };
+  return {
+    ref,
+    ciphersuite: kp.cipherSuite,
+    notAfter: Number(leaf.lifetime.notAfter),
+    signatureKey: toBase64Url(leaf.signaturePublicKey),
+  };
 }
 
 /** The clear header of a commit or application message: its group, epoch and content type. */

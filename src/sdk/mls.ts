@@ -24,7 +24,7 @@ import {
   emptyPskIndex,
   encodeGroupState,
   encodeMlsMessage,
-  generateKeyPackage,
+  generateKeyPackageWithKey,
   getCiphersuiteFromName,
   getCiphersuiteImpl,
   joinGroup,
@@ -38,8 +38,9 @@ import {
 } from 'ts-mls';
 import { defaultClientConfig } from 'ts-mls/clientConfig.js';
 import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
-import { VerityError } from '../errors/index.ts';
+import { isVerityError, VerityError } from '../errors/index.ts';
 import { type Endpoint, requestJson } from './http.ts';
+import { KeyTransparency, type KeyTransparencyOptions, type ShownKey } from './mls-keys.ts';
 
 /** Where the client keeps its private state: bytes by key (a file, a database, IndexedDB). */
 export interface MlsStorage {
@@ -67,7 +68,7 @@ export class MemoryMlsStorage implements MlsStorage {
   }
 }
 
-export interface MlsClientOptions {
+export interface MlsClientOptions extends KeyTransparencyOptions {
   /** The Verity server, e.g. `https://verity.example`. */
   readonly url: string;
   /** The player's session token. */
@@ -114,7 +115,14 @@ export type Received =
   | { readonly type: 'joined'; readonly groupId: string; readonly epoch: number }
   | { readonly type: 'commit'; readonly groupId: string; readonly epoch: number; readonly removed: boolean }
   | { readonly type: 'proposal'; readonly groupId: string }
-  | { readonly type: 'refused'; readonly groupId: string; readonly seq: number; readonly reason: string };
+  | {
+      readonly type: 'refused';
+      readonly groupId: string;
+      readonly seq: number;
+      readonly reason: string;
+      /** The error code, e.g. a key transparency alarm (VERITY_E_MLS_KEY_UNPROVEN, VERITY_E_MLS_SPLIT_VIEW). */
+      readonly code?: string;
+    };
 
 interface Queued {
   id: string;
@@ -140,6 +148,7 @@ function deviceHex(bytes: Uint8Array): string {
   for (const b of bytes) n = (n << 8n) | BigInt(b);
   return n.toString(16);
 }
+const SIGNATURE_KEY = 'mls/signature';
 const text = new TextEncoder();
 
 /** The franking commitment: HMAC-SHA-256(key, domain || body), as the service recomputes it. */
@@ -196,6 +205,32 @@ function identityOf(leaf: { credential: { credentialType: string } }): string | 
   return c.credentialType === 'basic' && c.identity !== undefined ? new TextDecoder().decode(c.identity) : undefined;
 }
 
+/** Every member's key as a group state shows it: the identity in each leaf's credential and its signature key. */
+function shownKeys(state: ClientState): ShownKey[] {
+  const out: ShownKey[] = [];
+  for (const n of state.ratchetTree)
+    if (n?.nodeType === 'leaf') {
+      const identity = identityOf(n.leaf);
+      if (identity === undefined)
+        throw new VerityError('VERITY_E_MLS_KEY_UNPROVEN', 'a member of the room has no basic credential');
+      // A device-qualified client id (core-crypto's form, D195) is its player's key entry.
+      out.push({ identity: playerIdentity(identity), signatureKey: n.leaf.signaturePublicKey });
+    }
+  return out;
+}
+
+/** The keys `after` shows that `before` did not (members added, or leaves whose signature key changed). */
+function newKeys(before: ClientState, after: ClientState): ShownKey[] {
+  const seen = new Set(shownKeys(before).map((k) => `${k.identity} ${b64u(k.signatureKey)}`));
+  return shownKeys(after).filter((k) => !seen.has(`${k.identity} ${b64u(k.signatureKey)}`));
+}
+
+interface StoredSignatureKey {
+  readonly publicKey: string;
+  readonly signKey: string;
+  readonly registered: boolean;
+}
+
 interface StoredKeyPackage {
   readonly publicPackage: string;
   readonly init: string;
@@ -226,6 +261,8 @@ export class MlsClient {
   readonly #credentialIdentity: string;
   /** Rooms whose authenticated state says franking is off (read once, when a message needs it). */
   readonly #unfranked = new Map<string, Promise<boolean>>();
+  readonly #kt: KeyTransparency;
+  #signature: { publicKey: Uint8Array; signKey: Uint8Array } | undefined;
   /** The identity this client's credentials name (the player's subject reference). */
   readonly identity: string;
 
@@ -236,6 +273,7 @@ export class MlsClient {
     identity: string,
     publicHandshake: boolean,
     credentialIdentity: string,
+    kt: KeyTransparency,
   ) {
     this.#at = at;
     this.#storage = storage;
@@ -243,11 +281,17 @@ export class MlsClient {
     this.identity = identity;
     this.#publicHandshake = publicHandshake;
     this.#credentialIdentity = credentialIdentity;
+    this.#kt = kt;
   }
 
   /** Opens the client: asks the server for the player's MLS identity, restores saved groups. */
   static async open(o: MlsClientOptions): Promise<MlsClient> {
-    const at: Endpoint = { url: o.url.replace(/\/+$/, ''), token: o.token, fetch: o.fetch ?? globalThis.fetch };
+    // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
+    const at: Endpoint = {
+      url: o.url.replace(/\/+$/, ''),
+      token: o.token,
+      fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    };
     const suite = o.ciphersuite ?? 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
     const impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite), nobleCryptoProvider);
     const { identity } = await requestJson<{ identity: string }>(at, 'POST', '/v1/mls/identity', {});
@@ -261,7 +305,16 @@ export class MlsClient {
       if (saved === undefined) await o.storage.set(CLIENT_ID_KEY, text.encode(prefix));
       credentialIdentity = `${prefix}@${identity}`;
     }
-    const c = new MlsClient(at, o.storage, impl, identity, o.publicHandshake === true, credentialIdentity);
+    const c = new MlsClient(
+      at,
+      o.storage,
+      impl,
+      identity,
+      o.publicHandshake === true,
+      credentialIdentity,
+      new KeyTransparency(at, o),
+    );
+    await c.#signatureKey();
     for (const g of await c.#index()) {
       const bytes = await o.storage.get(`mls/group/${g}`);
       if (bytes === undefined) continue;
@@ -272,6 +325,53 @@ export class MlsClient {
       c.#states.set(g, { ...decoded[0], clientConfig: defaultClientConfig });
     }
     return c;
+  }
+
+  /**
+   * The client's signature key pair (one per client, in every KeyPackage and group it makes), made
+   * on first use and bound to the identity in the key transparency entry before anything uses it.
+   */
+  async #signatureKey(): Promise<{ publicKey: Uint8Array; signKey: Uint8Array }> {
+    if (this.#signature !== undefined) return this.#signature;
+    const raw = await this.#storage.get(SIGNATURE_KEY);
+    let stored: StoredSignatureKey;
+    if (raw === undefined) {
+      const k = await this.#impl.signature.keygen();
+      stored = { publicKey: b64u(k.publicKey), signKey: b64u(k.signKey), registered: false };
+      await this.#storage.set(SIGNATURE_KEY, text.encode(JSON.stringify(stored)));
+    } else stored = JSON.parse(new TextDecoder().decode(raw)) as StoredSignatureKey;
+    this.#signature = { publicKey: unb64u(stored.publicKey), signKey: unb64u(stored.signKey) };
+    if (!stored.registered) {
+      const kp = await this.#newKeyPackage();
+      await requestJson(this.#at, 'POST', '/v1/mls/keys', {
+        keyPackage: b64u(
+          encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: kp.publicPackage }),
+        ),
+      });
+      await this.#storage.set(SIGNATURE_KEY, text.encode(JSON.stringify({ ...stored, registered: true })));
+    }
+    return this.#signature;
+  }
+
+  /** The signed checkpoint this client trusts (its view of the log), to compare with other members'. */
+  async checkpoint(): Promise<string | undefined> {
+    return this.#kt.trusted();
+  }
+
+  /**
+   * Compares this client's view of the log with another member's (the checkpoint text their
+   * `checkpoint()` gave, passed over any channel, e.g. the room itself): both must be signed by the
+   * log key and one must extend the other. VERITY_E_MLS_SPLIT_VIEW when the service showed the two
+   * members different logs, so possibly different keys.
+   */
+  async crossCheck(other: string): Promise<void> {
+    const mine = await this.#kt.trusted();
+    if (mine !== undefined) await this.#kt.consistent(mine, other);
+  }
+
+  /** Checks the keys of every member of a room against the key entries the log proves (D175). */
+  verifyMembers(groupId: string): Promise<void> {
+    return this.#kt.check(shownKeys(this.#state(groupId)), { groupId });
   }
 
   async #index(): Promise<string[]> {
@@ -302,7 +402,8 @@ export class MlsClient {
 
   async #newKeyPackage(): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
     const cred = { credentialType: 'basic' as const, identity: text.encode(this.#credentialIdentity) };
-    return generateKeyPackage(cred, defaultCapabilities(), defaultLifetime, [], this.#impl);
+    const key = this.#signature ?? (await this.#signatureKey());
+    return generateKeyPackageWithKey(cred, defaultCapabilities(), defaultLifetime, [], key, this.#impl);
   }
 
   /**
@@ -416,10 +517,30 @@ export class MlsClient {
   async add(groupId: string, players: readonly ({ player: string } | { identity: string })[]): Promise<number> {
     const proposals: Proposal[] = [];
     for (const p of players) {
-      const c = await requestJson<{ keyPackage: string }>(this.#at, 'POST', '/v1/mls/keypackages/claim', p);
+      const c = await requestJson<{ keyPackage: string; identity: string }>(
+        this.#at,
+        'POST',
+        '/v1/mls/keypackages/claim',
+        p,
+      );
       const m = decode(unb64u(c.keyPackage));
       if (m.wireformat !== 'mls_key_package')
         throw new VerityError('VERITY_E_MLS_MESSAGE_INVALID', 'the server handed out something else than a KeyPackage');
+      const identity = identityOf(m.keyPackage.leafNode);
+      // A device-qualified client id (D195) names its player's key entry.
+      const player = identity === undefined ? undefined : playerIdentity(identity);
+      if (
+        player === undefined ||
+        player !== c.identity ||
+        ('identity' in p && p.identity !== identity && p.identity !== player)
+      )
+        this.#kt.alarm('VERITY_E_MLS_KEY_UNPROVEN', 'the server handed out a KeyPackage of another identity', {
+          groupId,
+        });
+      // Key transparency: the newcomer's signature key must be in their proven key entry.
+      await this.#kt.check([{ identity: c.identity, signatureKey: m.keyPackage.leafNode.signaturePublicKey }], {
+        groupId,
+      });
       proposals.push({ proposalType: 'add', add: { keyPackage: m.keyPackage } });
     }
     return this.#commit(groupId, proposals, []);
@@ -468,9 +589,13 @@ export class MlsClient {
     content[0] = FRANKING_VERSION;
     content.set(key, 1);
     content.set(body, 1 + FRANKING_BYTES);
-    const aad = new Uint8Array(1 + FRANKING_BYTES);
+    // The commitment, then this client's view of the log (D179): recipients compare it with theirs,
+    // so a service showing members different logs (and so possibly different keys) is found.
+    const view = await this.#kt.view();
+    const aad = new Uint8Array(1 + FRANKING_BYTES + (view?.length ?? 0));
     aad[0] = FRANKING_VERSION;
     aad.set(frankingCommitment(key, body), 1);
+    if (view !== undefined) aad.set(view, 1 + FRANKING_BYTES);
     const sent = await createApplicationMessage(state, content, this.#impl, aad);
     const bytes = encodeMlsMessage({
       version: 'mls10',
@@ -500,7 +625,13 @@ export class MlsClient {
       try {
         out.push(await this.#process(q));
       } catch (e) {
-        out.push({ type: 'refused', groupId: q.groupId, seq: q.seq, reason: (e as Error).message.slice(0, 200) });
+        out.push({
+          type: 'refused',
+          groupId: q.groupId,
+          seq: q.seq,
+          reason: (e as Error).message.slice(0, 200),
+          ...(isVerityError(e) ? { code: e.code } : {}),
+        });
       }
       done.push(q.id);
     }
@@ -526,6 +657,8 @@ export class MlsClient {
           emptyPskIndex,
           this.#impl,
         );
+        // Key transparency: every member's key is checked before the room is joined.
+        await this.#kt.check(shownKeys(state), { groupId: q.groupId });
         // A KeyPackage is used once; the last-resort one stays for the next Welcome.
         if (!k.lastResort) await this.#storage.delete(`mls/keypackage/${ref}`);
         await this.#save(q.groupId, state);
@@ -545,6 +678,8 @@ export class MlsClient {
     else throw new Error('not a PrivateMessage or PublicMessage');
     if (q.type === 'commit') {
       const removed = r.newState.groupActiveState.kind === 'removedFromGroup';
+      // Key transparency: members added and leaves whose signature key changed, before the new epoch is kept.
+      if (!removed) await this.#kt.check(newKeys(state, r.newState), { groupId: q.groupId });
       await this.#save(q.groupId, removed ? undefined : r.newState);
       // A removed member's state stays at the old epoch: the room's new one is the commit's next.
       return { type: 'commit', groupId: q.groupId, epoch: q.epoch + 1, removed };
@@ -575,8 +710,15 @@ export class MlsClient {
     const key = content.slice(1, 1 + FRANKING_BYTES);
     const body = content.slice(1 + FRANKING_BYTES);
     const c = frankingCommitment(key, body);
-    if (aad.length !== 1 + FRANKING_BYTES || !equal(aad.slice(1), c) || !equal(unb64u(q.franking.commitment), c))
+    if (
+      (aad.length !== 1 + FRANKING_BYTES && aad.length !== 1 + FRANKING_BYTES + 40) ||
+      !equal(aad.slice(1, 1 + FRANKING_BYTES), c) ||
+      !equal(unb64u(q.franking.commitment), c)
+    )
       throw new Error('the message does not open its franking commitment');
+    // The sender's view of the log, signed with the message: it must be one log with this client's.
+    if (aad.length > 1 + FRANKING_BYTES)
+      await this.#kt.compareView(aad.slice(1 + FRANKING_BYTES), { groupId: q.groupId, sender: q.sender ?? '' });
     return {
       type: 'message',
       message: {
@@ -622,3 +764,7 @@ export class MlsClient {
     });
   }
 }
+
+export { IndexedDbMlsStorage } from './mls-idb.ts';
+export type { KeyTransparencyOptions, ShownKey } from './mls-keys.ts';
+export { KeyTransparency } from './mls-keys.ts';

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { fromBase64Url, toBase64Url } from '../encoding/index.ts';
 import { InputError, MlsError, VerityError } from '../errors/index.ts';
 import {
+  MAX_KEY_LOOKUP,
   MAX_MESSAGE_BYTES,
   MAX_REPORT_BYTES,
   type MlsDelivery,
@@ -186,6 +187,75 @@ export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, g
       const identity = b.identity ?? (await vault.subjectRef(b.player as string));
       const c = await delivery.claimKeyPackage(who, identity);
       return { ref: c.ref, keyPackage: toBase64Url(c.keyPackage), lastResort: c.lastResort, identity };
+    },
+  );
+
+  app.post(
+    '/v1/mls/keys',
+    {
+      schema: {
+        summary:
+          "Bind a signature key to the caller in their key transparency entry without publishing a KeyPackage to claim: `keyPackage` is one signed by that key and naming the caller (checked as a published one), e.g. the caller's leaf in a group they create",
+        ...secured,
+        body: body({ ...As, keyPackage: Message('a KeyPackage signed by the key') }),
+        response: {
+          200: Type.Object(
+            { signatureKey: Type.String({ description: 'the signature public key bound, base64url' }) },
+            { description: 'Bound' },
+          ),
+          ...bodyErrors,
+        },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      const b = req.body;
+      const who = await identityOf(principalOf(req), b.subject, 'mls:keys');
+      return delivery.registerKey(who, bytes(b.keyPackage, 'keyPackage'));
+    },
+  );
+
+  app.post(
+    '/v1/mls/keys/lookup',
+    {
+      schema: {
+        summary:
+          'Key transparency: the key entries of members by identity (their signature keys and unclaimed KeyPackage references, `mls.keys` objects), each with its state proof under the latest signed checkpoint, or the proof that there is none. A client checks the keys members show in a room against them',
+        ...secured,
+        body: body({
+          ...As,
+          identities: Type.Array(Identity, { minItems: 1, maxItems: MAX_KEY_LOOKUP, uniqueItems: true }),
+        }),
+        response: {
+          200: Type.Object(
+            {
+              checkpoint: Type.String({ description: 'the signed checkpoint everything is proven against' }),
+              entries: Type.Array(
+                Type.Object({
+                  identity: Identity,
+                  object: Type.Optional(
+                    Type.Object({
+                      id: Type.String(),
+                      owner: Type.String(),
+                      body: Type.String({ description: 'the entry (JSON: identity, signatureKeys, keyPackages)' }),
+                      version: nat,
+                      updatedAt: nat,
+                    }),
+                  ),
+                  proof: Type.String({ description: 'the compact state proof, base64' }),
+                }),
+              ),
+            },
+            { description: 'The entries with their proofs' },
+          ),
+          ...bodyErrors,
+        },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      await identityOf(principalOf(req), req.body.subject, 'mls:keys');
+      return delivery.keyProofs(req.body.identities);
     },
   );
 
