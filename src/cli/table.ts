@@ -14,6 +14,7 @@ import { init } from './commands/init.ts';
 import { issuers } from './commands/issuers.ts';
 import { keys } from './commands/keys.ts';
 import { log } from './commands/log.ts';
+import { mls } from './commands/mls.ts';
 import { pii } from './commands/pii.ts';
 import { policy } from './commands/policy.ts';
 import { privacyPolicy } from './commands/privacy-policy.ts';
@@ -52,6 +53,7 @@ export const GROUPS: readonly Group[] = [
   release,
   report,
   incidents,
+  mls,
   compliance,
   governance,
   deid,
