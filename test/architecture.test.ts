@@ -35,6 +35,7 @@ const LAYERS: Record<string, number> = {
   principals: 5,
   did: 5,
   vc: 6,
+  provenance: 6,
   vault: 5,
   consent: 5,
   attestation: 5,

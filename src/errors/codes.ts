@@ -204,6 +204,10 @@ export const ERROR_CODES = {
   VERITY_E_CHAIN_NOT_ANCHORED: { status: 404, area: 'chain' },
   VERITY_E_CHAIN_ANCHOR_MISMATCH: { status: 422, area: 'chain' },
   VERITY_E_CHAIN_REVERTED: { status: 422, area: 'chain' },
+  // provenance of creations (D202)
+  VERITY_E_PROVENANCE_INVALID: { status: 422, area: 'provenance' },
+  VERITY_E_PROVENANCE_CONTENT: { status: 422, area: 'provenance' },
+  VERITY_E_PROVENANCE_CREATOR: { status: 422, area: 'provenance' },
   // key transparency alarms, raised by clients (the SDK's MlsClient) against what the service showed
   VERITY_E_MLS_KEY_UNPROVEN: { status: 502, area: 'mls' },
   VERITY_E_MLS_SPLIT_VIEW: { status: 502, area: 'mls' },

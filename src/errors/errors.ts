@@ -90,3 +90,5 @@ export class UpdateError extends VerityError {}
 export class MlsError extends VerityError {}
 /** Smart contracts on an EVM chain: an unreachable node, refused or reverted transactions, anchors that do not match. */
 export class ChainError extends VerityError {}
+/** Provenance of creations: manifests that do not verify, content that does not match, forged creators. */
+export class ProvenanceError extends VerityError {}

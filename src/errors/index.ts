@@ -14,6 +14,7 @@ export {
   LogError,
   MlsError,
   PrivacyError,
+  ProvenanceError,
   quote,
   ReportError,
   RetentionError,
