@@ -55,6 +55,7 @@ export class CreationProvenance {
     const put = await this.#vault.put({
       actor: i.actor,
       purpose: i.purpose,
+      ...(i.policy === undefined ? {} : { policy: i.policy }),
       subject: i.subject,
       type: PROVENANCE_RECORD_TYPE,
       data: data as unknown as Parameters<Vault['put']>[0]['data'],

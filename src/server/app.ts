@@ -29,6 +29,7 @@ import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, request
 import { type MlsRoutesOptions, registerMlsRoutes } from './mls.ts';
 import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { registerPasskeyRoutes } from './passkeys.ts';
+import { registerProvenanceRoutes } from './provenance.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { registerReportRoutes } from './reports.ts';
 import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
@@ -342,6 +343,7 @@ export function buildServer(options: ServerOptions): App {
         { onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched') },
       );
       registerRecordRoutes(routes, { ...options.records, log }, gate);
+      registerProvenanceRoutes(routes, { ...options.records, log }, gate);
       const signInLimit = new AddressLimiter(options.signInLimit ?? DEFAULT_SIGNIN_LIMIT).hook();
       if (options.records.sessions !== undefined)
         registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
