@@ -193,7 +193,7 @@ export const ERROR_CODES = {
   VERITY_E_MLS_STALE_EPOCH: { status: 409, area: 'mls' },
   VERITY_E_MLS_REPORT_FORGED: { status: 422, area: 'mls' },
   VERITY_E_MLS_REPORT_NOT_FOUND: { status: 404, area: 'mls' },
-  // smart contracts and digital assets (an EVM chain, D180-D186)
+  // smart contracts and digital assets (an EVM chain, D180-D186, D210-D216)
   VERITY_E_CHAIN_UNAVAILABLE: { status: 503, area: 'chain' },
   VERITY_E_CHAIN_NOT_DEPLOYED: { status: 404, area: 'chain' },
   VERITY_E_CHAIN_NOT_AUTHORIZED: { status: 403, area: 'chain' },
@@ -204,6 +204,9 @@ export const ERROR_CODES = {
   VERITY_E_CHAIN_NOT_ANCHORED: { status: 404, area: 'chain' },
   VERITY_E_CHAIN_ANCHOR_MISMATCH: { status: 422, area: 'chain' },
   VERITY_E_CHAIN_REVERTED: { status: 422, area: 'chain' },
+  // Verity's index of the chain (D210-D213)
+  VERITY_E_CHAIN_REORG_TOO_DEEP: { status: 409, area: 'chain' },
+  VERITY_E_CHAIN_NOT_INDEXED: { status: 404, area: 'chain' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */
