@@ -4,6 +4,7 @@
 // One chain for the whole file; each backend indexes it from block 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { type Hex, keccak256, type LocalAccount, toBytes } from 'viem';
 import { BACKENDS, makeCore, type TestCore } from '../../test/helpers/core.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
@@ -13,6 +14,7 @@ import {
   type AgreementTerms,
   ChainClient,
   ChainIndexer,
+  type ChainProofs,
   ChainState,
   chainObjectId,
   deployContracts,
@@ -111,7 +113,7 @@ for (const backend of BACKENDS) {
       const r = await ix.sync();
       assert.ok(r.applied > 0 && r.ranges >= 1);
       assert.equal(r.rewound, 0);
-      assert.equal(r.blockNumber, Number(await chain.public.getBlockNumber()));
+      assert.equal(r.blockNumber, Number(await chain.public.getBlockNumber({ cacheTime: 0 })));
 
       const good = await state.good(tokenId.toString());
       assert.equal(good.value.owner, acct(4).address.toLowerCase());
@@ -140,6 +142,35 @@ for (const backend of BACKENDS) {
         })),
       };
       assert.throws(() => verifyChainProofs(forged, core.log.verifier), code('VERITY_E_STATE_PROOF_INVALID'));
+      // Any one change of a proven answer (the body, the version, the id, the proof) is refused.
+      const ev = good.evidence;
+      fc.assert(
+        fc.property(
+          fc.nat({ max: ev.rows.length - 1 }),
+          fc.constantFrom('body', 'version', 'id', 'proof', 'absent'),
+          fc.nat(),
+          (i, field, n) => {
+            const rows = ev.rows.map((x) => ({ ...x, row: x.row && { ...x.row } }));
+            const r = rows[i]!;
+            const row = r.row!;
+            if (field === 'body') {
+              const k = n % row.body.length;
+              row.body = row.body.slice(0, k) + (row.body[k] === 'a' ? 'b' : 'a') + row.body.slice(k + 1);
+            } else if (field === 'version') row.version += 1 + (n % 5);
+            else if (field === 'id') r.id = `${r.id}0`;
+            else if (field === 'absent') r.row = null;
+            else {
+              const p = Buffer.from(r.proof, 'base64');
+              if (p.length === 0) return;
+              p[n % p.length]! ^= 1 << (n % 8);
+              r.proof = p.toString('base64');
+            }
+            const tampered: ChainProofs = { checkpoint: ev.checkpoint, rows };
+            assert.throws(() => verifyChainProofs(tampered, core.log.verifier, core.log.origin));
+          },
+        ),
+        { numRuns: 60 },
+      );
 
       const an = await state.anchor(originHash(core.log.origin), cp.size);
       assert.equal(an.tx, anchored.transactionHash);
@@ -208,7 +239,7 @@ for (const backend of BACKENDS) {
       await ix.sync();
       const { id } = await agree();
       const r = await ix.sync();
-      assert.equal(r.blockNumber, Number(await chain.public.getBlockNumber()) - 1);
+      assert.equal(r.blockNumber, Number(await chain.public.getBlockNumber({ cacheTime: 0 })) - 1);
       await assert.rejects(state.agreement(id), code('VERITY_E_CHAIN_NOT_INDEXED'));
       await mine();
       await ix.sync();
@@ -235,7 +266,7 @@ for (const backend of BACKENDS) {
       await mine();
       const r = await ix.sync();
       assert.ok(r.rewound >= 1, 'rewound');
-      assert.equal(r.blockNumber, Number(await chain.public.getBlockNumber()));
+      assert.equal(r.blockNumber, Number(await chain.public.getBlockNumber({ cacheTime: 0 })));
       await assert.rejects(state.agreement(dropped), code('VERITY_E_CHAIN_NOT_INDEXED'));
       assert.equal((await state.agreementPermits({ ...q(), purpose: 'marketing' })).allowed, false);
       const g = await state.good(tokenId.toString());
@@ -282,7 +313,7 @@ for (const backend of BACKENDS) {
       await mine();
       const r2 = await ix.sync();
       assert.equal(r2.rewound, 0);
-      assert.equal(r2.blockNumber, Number(await chain.public.getBlockNumber()) - 2);
+      assert.equal(r2.blockNumber, Number(await chain.public.getBlockNumber({ cacheTime: 0 })) - 2);
       await assert.rejects(state.agreement(id), code('VERITY_E_CHAIN_NOT_INDEXED'));
     });
 

@@ -335,7 +335,8 @@ export class ChainIndexer {
     }
     let head: number;
     try {
-      head = Number(await pub.getBlockNumber());
+      // Not the client's cached number: a pass right after a block must see it.
+      head = Number(await pub.getBlockNumber({ cacheTime: 0 }));
     } catch (e) {
       throw toChainError(e, 'reading the block number');
     }
