@@ -18,6 +18,8 @@ import {
   VerityContracts,
   verifyChainProofs,
 } from '../src/chain/index.ts';
+import { chainFrom } from '../src/cli/http.ts';
+import { isVerityError } from '../src/errors/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
@@ -182,5 +184,31 @@ describe('chain over HTTP', () => {
       '/v1/chain/anchor',
     ])
       assert.ok(doc.paths[p], p);
+  });
+
+  it('reads `verity serve --chain` options: off by default, checked when given', () => {
+    assert.equal(chainFrom({}), undefined);
+    assert.deepEqual(chainFrom({ chain: 'in-process' }), { url: 'in-process' });
+    const a = `0x${'1'.repeat(40)}`;
+    assert.deepEqual(
+      chainFrom({ chain: 'http://127.0.0.1:8545', 'chain-contracts': `${a},${a},${a}`, 'chain-confirmations': '6' }),
+      {
+        url: 'http://127.0.0.1:8545',
+        contracts: { anchor: a, agreements: a, goods: a },
+        confirmations: 6,
+      },
+    );
+    const refused = (values: Record<string, string>) =>
+      assert.throws(
+        () => chainFrom(values),
+        (e) => isVerityError(e) && e.code === 'VERITY_E_INPUT_INVALID',
+      );
+    refused({ 'chain-contracts': `${a},${a},${a}` });
+    refused({ chain: 'ws://127.0.0.1:8545', 'chain-contracts': `${a},${a},${a}` });
+    refused({ chain: 'http://127.0.0.1:8545' });
+    refused({ chain: 'http://127.0.0.1:8545', 'chain-contracts': `${a},${a}` });
+    refused({ chain: 'in-process', 'chain-contracts': `${a},${a},${a}` });
+    refused({ chain: 'in-process', 'chain-confirmations': '-1' });
+    refused({ chain: 'in-process', 'chain-confirmations': '5000' });
   });
 });
