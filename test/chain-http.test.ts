@@ -44,7 +44,7 @@ describe('chain over HTTP', () => {
     app = buildServer({
       log: core.log,
       records: { vault: core.vault, tokens: t, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
-      chain: { state: new ChainState(core.store, core.log, chain.chain.id), contracts: v, anchorer: acct(1) },
+      chain: { state: new ChainState(core.store, core.log, chain.chain.id), contracts: v, anchorer: acct(1), indexer },
     });
     await app.ready();
     const make = async (name: string, role: 'service' | 'operator' | 'auditor', capabilities: string[]) =>

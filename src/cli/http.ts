@@ -497,6 +497,7 @@ async function startChain(
     routes: {
       state: new c.ChainState(v.store, v.log, client.chain.id),
       contracts,
+      indexer,
       ...(anchorer === undefined ? {} : { anchorer }),
     },
     async close() {

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { LocalAccount } from 'viem';
 import { anchorLatestCheckpoint, type ChainState, type VerityContracts } from '../chain/index.ts';
 import type { Clock } from '../clock/index.ts';
-import { ChainError, VerityError } from '../errors/index.ts';
+import { ChainError, isVerityError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Gate, Principal } from './gate.ts';
@@ -17,6 +17,8 @@ export interface ChainRoutesOptions {
   readonly contracts?: VerityContracts;
   readonly anchorer?: LocalAccount;
   readonly clock?: Clock;
+  /** The background indexer, whose last error the status reports (a node away, a reorganization too deep). */
+  readonly indexer?: { readonly lastError: unknown };
 }
 
 const PURPOSE = 'chain-read';
@@ -84,7 +86,14 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
         ...secured,
         response: {
           200: ok(
-            Type.Object({ chainId: nat, cursor: Type.Union([Doc, Type.Null()]), evidence: Evidence }),
+            Type.Object({
+              chainId: nat,
+              cursor: Type.Union([Doc, Type.Null()]),
+              lastError: Type.Union([Type.String({ pattern: '^VERITY_E_[A-Z0-9_]+$' }), Type.Null()], {
+                description: "The code of the background indexer's last failure, null once a pass succeeds",
+              }),
+              evidence: Evidence,
+            }),
             'The cursor',
           ),
           ...authErrors,
@@ -95,7 +104,13 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
     async (req) => {
       await need(principalOf(req), 'chain.read', chainLabel);
       const s = await c.state.status();
-      return { chainId: c.state.chainId, cursor: s.cursor as Record<string, unknown> | null, evidence: s.evidence };
+      const e = c.indexer?.lastError;
+      return {
+        chainId: c.state.chainId,
+        cursor: s.cursor as Record<string, unknown> | null,
+        lastError: e === undefined ? null : isVerityError(e) ? e.code : 'VERITY_E_INTERNAL',
+        evidence: s.evidence,
+      };
     },
   );
 
