@@ -39,7 +39,7 @@ describe('chain over HTTP', () => {
       chain,
       await deployContracts(chain, { admin: acct(0), anchorer: acct(1), minter: acct(2), licensor: acct(3) }),
     );
-    indexer = new ChainIndexer(core.store, core.log, v, { confirmations: 0 });
+    indexer = new ChainIndexer(core.store, core.log, v, { confirmations: 0, idleCommitMs: 0 });
     const t = new Tokens(core.store, core.log);
     app = buildServer({
       log: core.log,

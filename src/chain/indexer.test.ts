@@ -92,7 +92,8 @@ for (const backend of BACKENDS) {
     after(async () => {
       await core.dispose();
     });
-    const indexer = (confirmations = 0) => new ChainIndexer(core.store, core.log, v, { confirmations });
+    const indexer = (confirmations = 0) =>
+      new ChainIndexer(core.store, core.log, v, { confirmations, idleCommitMs: 0 });
 
     it('indexes goods, licences, agreements and anchors with the proof of the state and the transaction', async () => {
       const { tokenId, receipt: minted } = await v.mint(acct(2), acct(6).address, acct(6).address, 1n, 500);
@@ -232,6 +233,34 @@ for (const backend of BACKENDS) {
       verifyChainProofs(no.evidence!, core.log.verifier, core.log.origin);
       assert.equal((await state.agreement(id)).value.revoked, true);
       await assert.rejects(state.agreementPermits({ ...q(), subject: 'nobody' }), code('VERITY_E_INPUT_INVALID'));
+    });
+
+    it('commits a range without events only once the cursor is old enough', async () => {
+      let now = Date.now();
+      const ix = new ChainIndexer(core.store, core.log, v, {
+        confirmations: 0,
+        idleCommitMs: 60_000,
+        clock: { now: () => now },
+      });
+      await ix.sync();
+      const cursor = await ix.cursor();
+      const size = (await core.log.head()).size;
+      await mine();
+      await mine();
+      const idle = await ix.sync();
+      assert.equal(idle.applied, 0);
+      assert.equal(idle.blockNumber, cursor!.blockNumber);
+      assert.equal((await core.log.head()).size, size, 'no entry for empty blocks');
+      // An event: the range from the older cursor, empty blocks included, is applied at once.
+      const { id } = await agree();
+      const r = await ix.sync();
+      assert.equal(r.applied, 3);
+      assert.equal((await state.agreement(id)).value.id, id);
+      // Empty blocks again, and the cursor gets old: committed.
+      await mine();
+      assert.equal((await ix.sync()).applied, 0);
+      now += 60_000;
+      assert.equal((await ix.sync()).applied, 1);
     });
 
     it('applies a block only once it is the confirmation depth deep', async () => {

@@ -120,6 +120,12 @@ export interface IndexerOptions {
   readonly maxRange?: number;
   /** How many blocks back a reorganization can be rewound (undo records kept). Default 256. */
   readonly reorgWindow?: number;
+  /**
+   * A last range without any event of the contracts is committed only once the cursor is older
+   * than this (ms; default 60 000; 0: always), so a chain of frequent empty blocks does not add a
+   * log entry every pass. Until then the next pass reads from the older cursor again.
+   */
+  readonly idleCommitMs?: number;
   /** Who the audit entries name. Default `service:chain-indexer`. */
   readonly actor?: string;
   /** The purpose the audit entries name. Default `chain-index`. */
@@ -230,6 +236,7 @@ export class ChainIndexer {
   readonly #fromBlock: number;
   readonly #maxRange: number;
   readonly #window: number;
+  readonly #idleCommitMs: number;
   readonly #actor: string;
   readonly #purpose: string;
   readonly #retries: number;
@@ -251,6 +258,7 @@ export class ChainIndexer {
     this.#fromBlock = intOption(options.fromBlock, 0, 0, Number.MAX_SAFE_INTEGER, 'fromBlock');
     this.#maxRange = intOption(options.maxRange, 1000, 1, 100_000, 'maxRange');
     this.#window = intOption(options.reorgWindow, 256, 1, 100_000, 'reorgWindow');
+    this.#idleCommitMs = intOption(options.idleCommitMs, 60_000, 0, 86_400_000, 'idleCommitMs');
     this.#retries = intOption(options.retries, 5, 0, 100, 'retries');
     this.#backoffMs = intOption(options.backoffMs, 200, 1, 600_000, 'backoffMs');
     this.#maxBackoffMs = intOption(options.maxBackoffMs, 30_000, 1, 3_600_000, 'maxBackoffMs');
@@ -346,7 +354,8 @@ export class ChainIndexer {
       const from = Math.max(at.blockNumber + 1, this.#fromBlock);
       if (from > target) break;
       const to = Math.min(target, from + this.#maxRange - 1);
-      const next = await this.#applyRange(at, from, to);
+      const next = await this.#applyRange(at, from, to, to === target);
+      if (next === 'idle') break;
       if (next === undefined) {
         // The chain moved under the range (a reorganization while reading): rewind, then go on.
         rewound += await this.#rewind(at);
@@ -399,8 +408,16 @@ export class ChainIndexer {
     }
   }
 
-  /** Reads a range and applies it in one log transaction; undefined when the chain moved meanwhile. */
-  async #applyRange(at: ChainCursor, from: number, to: number): Promise<ChainCursor | undefined> {
+  /**
+   * Reads a range and applies it in one log transaction; undefined when the chain moved meanwhile,
+   * `idle` when it is the last range, holds no event and the cursor is recent (`idleCommitMs`).
+   */
+  async #applyRange(
+    at: ChainCursor,
+    from: number,
+    to: number,
+    last: boolean,
+  ): Promise<ChainCursor | undefined | 'idle'> {
     const pub = this.#contracts.chain.public;
     let logs: Log[];
     let toHash: Hex | undefined;
@@ -429,6 +446,13 @@ export class ChainIndexer {
       )
     )
       return undefined;
+    if (
+      last &&
+      logs.length === 0 &&
+      to - from + 1 < this.#maxRange &&
+      this.#clock.now() - at.updatedAt < this.#idleCommitMs
+    )
+      return 'idle';
     logs.sort((x, y) => Number(x.blockNumber) - Number(y.blockNumber) || (x.logIndex ?? 0) - (y.logIndex ?? 0));
     const chainId = this.chainId;
     const now = this.#clock.now();
