@@ -263,6 +263,23 @@ for (const backend of BACKENDS) {
       assert.equal((await ix.sync()).applied, 1);
     });
 
+    it('two indexers on one store (as two processes would) apply each block once', async () => {
+      const [one, two] = [indexer(), indexer()];
+      const { id } = await agree(['racing']);
+      const { tokenId } = await v.mint(acct(2), acct(7).address, acct(6).address, 1n, 0);
+      await v.transfer(acct(7), acct(7).address, acct(4).address, tokenId);
+      const size = (await core.log.head()).size;
+      const [a, b] = await Promise.all([one.syncWithRetry(), two.syncWithRetry()]);
+      assert.equal(a.blockNumber, b.blockNumber);
+      assert.equal(a.applied + b.applied, 3, 'each block applied by one of them');
+      const entries = (await core.log.entries(size, (await core.log.head()).size)).map((x) =>
+        new TextDecoder().decode(x),
+      );
+      assert.equal(entries.filter((e) => e.includes('"chain.index"')).length, a.ranges + b.ranges);
+      assert.equal((await state.agreement(id)).value.purposes.length, 1);
+      assert.equal((await state.good(tokenId.toString())).value.owner, acct(4).address.toLowerCase());
+    });
+
     it('applies a block only once it is the confirmation depth deep', async () => {
       const ix = indexer(1);
       await ix.sync();

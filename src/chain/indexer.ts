@@ -289,15 +289,25 @@ export class ChainIndexer {
     return run;
   }
 
-  /** `sync`, retried with exponential backoff while the node is unavailable; the last error is thrown. */
+  /**
+   * `sync`, retried with exponential backoff while the node is unavailable, and at once when another
+   * pass (another process on the same store) moved the cursor first; the last error is thrown.
+   */
   async syncWithRetry(): Promise<SyncResult> {
     let pause = this.#backoffMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.sync();
       } catch (e) {
-        if (!(isVerityError(e) && e.code === 'VERITY_E_CHAIN_UNAVAILABLE') || attempt >= this.#retries || this.#stopped)
+        const c = isVerityError(e) ? e.code : undefined;
+        const raced = c === 'VERITY_E_CHAIN_CONFLICT' || c === 'VERITY_E_STORE_CONFLICT';
+        if (
+          (c !== 'VERITY_E_CHAIN_UNAVAILABLE' && !raced) ||
+          attempt >= Math.max(this.#retries, raced ? 3 : 0) ||
+          this.#stopped
+        )
           throw e;
+        if (raced) continue;
         await new Promise((r) => setTimeout(r, pause));
         pause = Math.min(pause * 2, this.#maxBackoffMs);
       }
