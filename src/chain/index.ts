@@ -42,13 +42,5 @@ export {
   type SyncResult,
   UNDO_KIND,
 } from './indexer.ts';
-export {
-  type AgreementDecision,
-  type ChainProofs,
-  ChainState,
-  itemOf,
-  type ProvenChainRow,
-  type ProvenRead,
-  proveChainRows,
-  verifyChainProofs,
-} from './state.ts';
+export { type ChainProofs, MAX_PROVEN_ROWS, type ProvenChainRow, verifyChainProofs } from './proof.ts';
+export { type AgreementDecision, ChainState, itemOf, type ProvenRead, proveChainRows } from './state.ts';

@@ -7,15 +7,8 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { bytesEqual } from '../encoding/index.ts';
 import { ChainError, InputError, LogError, quote, StoreError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import { type NoteVerifier, verifyCheckpoint } from '../note/index.ts';
-import {
-  stateDigest,
-  stateKey,
-  stateProofFromBase64,
-  stateProofToBase64,
-  stateRootFromExtensions,
-  verifyStateProof,
-} from '../smt/index.ts';
+import { verifyCheckpoint } from '../note/index.ts';
+import { stateKey, stateProofToBase64, stateRootFromExtensions } from '../smt/index.ts';
 import { type ObjectRow, proveState, type Store } from '../store/index.ts';
 import { itemId } from './contracts.ts';
 import {
@@ -33,22 +26,7 @@ import {
   MAX_PAIR_AGREEMENTS,
   PAIR_KIND,
 } from './indexer.ts';
-
-/** One row of the state with its proof (absent rows carry the proof of their absence). */
-export interface ProvenChainRow {
-  readonly kind: string;
-  readonly id: string;
-  /** null: the state map holds no such row. */
-  readonly row: { owner: string; body: string; version: number; updatedAt: number } | null;
-  /** Base64 of the compact state proof of `object.KIND` + id. */
-  readonly proof: string;
-}
-
-/** Rows proven against one signed checkpoint. */
-export interface ChainProofs {
-  readonly checkpoint: string;
-  readonly rows: readonly ProvenChainRow[];
-}
+import { type ChainProofs, chainRowValue, MAX_PROVEN_ROWS, type ProvenChainRow } from './proof.ts';
 
 /** The answer of an agreement check. */
 export interface AgreementDecision {
@@ -65,7 +43,6 @@ export interface AgreementDecision {
 
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const HEX32_RE = /^0x[0-9a-fA-F]{64}$/;
-const MAX_ROWS = 128;
 
 function address(v: unknown, what: string): Hex {
   if (typeof v !== 'string' || !ADDRESS_RE.test(v))
@@ -90,11 +67,6 @@ function hex32(v: unknown, what: string): Hex {
   return v.toLowerCase() as Hex;
 }
 
-/** The state digest of an object row (as src/store commits to it). */
-function objectValue(kind: string, id: string, r: NonNullable<ProvenChainRow['row']>): Uint8Array {
-  return stateDigest('object', [kind, id, r.owner, r.body, r.version, r.updatedAt]);
-}
-
 function notIndexed(what: string): ChainError {
   return new ChainError(
     'VERITY_E_CHAIN_NOT_INDEXED',
@@ -111,7 +83,7 @@ export async function proveChainRows(
   log: TransparencyLog,
   keys: readonly { kind: string; id: string }[],
 ): Promise<ChainProofs> {
-  if (keys.length > MAX_ROWS) throw new RangeError(`at most ${MAX_ROWS} rows are proven at once`);
+  if (keys.length > MAX_PROVEN_ROWS) throw new RangeError(`at most ${MAX_PROVEN_ROWS} rows are proven at once`);
   for (let attempt = 0; attempt < 5; attempt++) {
     const head = await log.head();
     const root = stateRootFromExtensions(
@@ -127,7 +99,9 @@ export async function proveChainRows(
       const p = await proveState(store, root, stateKey(`object.${kind}`, id));
       const row = r === undefined ? null : { owner: r.owner, body: r.body, version: r.version, updatedAt: r.updatedAt };
       const same =
-        row === null ? p.value === undefined : p.value !== undefined && bytesEqual(p.value, objectValue(kind, id, row));
+        row === null
+          ? p.value === undefined
+          : p.value !== undefined && bytesEqual(p.value, chainRowValue(kind, id, row));
       if (!same) {
         moved = true;
         break;
@@ -138,32 +112,6 @@ export async function proveChainRows(
     return { checkpoint: head.checkpoint, rows };
   }
   throw new StoreError('VERITY_E_STORE_UNAVAILABLE', 'the log kept changing while chain state was proven; retry');
-}
-
-/**
- * Checks proven rows against the log's key (client side: no store): the checkpoint's signature and
- * each row's state proof (present as sent, or absent). Returns the checked rows by `kind id`.
- */
-export function verifyChainProofs(
-  answer: ChainProofs,
-  verifier: NoteVerifier,
-  origin?: string,
-): Map<string, ProvenChainRow['row']> {
-  const cp = verifyCheckpoint(answer.checkpoint, verifier, origin).checkpoint;
-  const root = stateRootFromExtensions(cp.extensions);
-  const bad = (why: string) => new LogError('VERITY_E_STATE_PROOF_INVALID', `chain state proof invalid: ${why}`);
-  if (root === undefined) throw bad('the checkpoint commits to no state map');
-  if (!Array.isArray(answer.rows) || answer.rows.length > MAX_ROWS) throw bad('the answer is malformed');
-  const out = new Map<string, ProvenChainRow['row']>();
-  for (const r of answer.rows) {
-    const value = verifyStateProof(root, stateKey(`object.${r.kind}`, r.id), stateProofFromBase64(r.proof));
-    if (
-      r.row === null ? value !== undefined : value === undefined || !bytesEqual(value, objectValue(r.kind, r.id, r.row))
-    )
-      throw bad(`the state map does not hold ${r.kind} ${r.id} as sent`);
-    out.set(`${r.kind} ${r.id}`, r.row);
-  }
-  return out;
 }
 
 /** What a read answers: the indexed state, where it came from, and its proof. */
