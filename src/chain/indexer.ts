@@ -154,6 +154,8 @@ const EVENTS_ABI = [...CheckpointAnchor.abi, ...DataSharingAgreement.abi, ...Vir
 ) as Abi;
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 const MAX_URI = 512;
+/** Reorganizations seen while reading ranges before a pass gives up (the next pass starts again). */
+const MAX_MOVES = 8;
 
 function lower(a: string): Hex {
   return a.toLowerCase() as Hex;
@@ -360,6 +362,7 @@ export class ChainIndexer {
     }
     const target = head - this.confirmations;
     let at = cursor ?? this.#initialCursor();
+    let moved = 0;
     while (at.blockNumber < target) {
       const from = Math.max(at.blockNumber + 1, this.#fromBlock);
       if (from > target) break;
@@ -367,8 +370,14 @@ export class ChainIndexer {
       const next = await this.#applyRange(at, from, to, to === target);
       if (next === 'idle') break;
       if (next === undefined) {
-        // The chain moved under the range (a reorganization while reading): rewind, then go on.
-        rewound += await this.#rewind(at);
+        // The chain moved under the range (a reorganization while reading): rewind when something
+        // applied may be gone, then read again; a chain that never holds still ends the pass.
+        if (++moved > MAX_MOVES)
+          throw new ChainError(
+            'VERITY_E_CHAIN_CONFLICT',
+            'the chain kept reorganizing while it was read; run the pass again',
+          );
+        if (at.blockHash !== null) rewound += await this.#rewind(at);
         at = (await this.cursor()) ?? this.#initialCursor();
         continue;
       }
