@@ -263,6 +263,19 @@ for (const backend of BACKENDS) {
       assert.equal((await ix.sync()).applied, 1);
     });
 
+    it('halves a range with more events than one transaction takes', async () => {
+      const ix = new ChainIndexer(core.store, core.log, v, { confirmations: 0, idleCommitMs: 0, maxRangeEvents: 2 });
+      await ix.sync();
+      // Three mints: two events each (Transfer, GoodMinted), one block each.
+      const minted = [];
+      for (let i = 0; i < 3; i++) minted.push((await v.mint(acct(2), acct(7).address, acct(6).address, 1n, 0)).tokenId);
+      const r = await ix.sync();
+      assert.equal(r.applied, 3);
+      assert.equal(r.ranges, 3, 'one block per range');
+      for (const t of minted)
+        assert.equal((await state.good(t.toString())).value.creator, acct(6).address.toLowerCase());
+    });
+
     it('two indexers on one store (as two processes would) apply each block once', async () => {
       const [one, two] = [indexer(), indexer()];
       const { id } = await agree(['racing']);

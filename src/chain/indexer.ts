@@ -118,6 +118,11 @@ export interface IndexerOptions {
   readonly fromBlock?: number;
   /** Most blocks one log transaction applies. Default 1000. */
   readonly maxRange?: number;
+  /**
+   * Most contract events one range applies (default 500, so its undo record stays far below the
+   * 1 MiB of an object): a range with more is halved, down to one block.
+   */
+  readonly maxRangeEvents?: number;
   /** How many blocks back a reorganization can be rewound (undo records kept). Default 256. */
   readonly reorgWindow?: number;
   /**
@@ -239,6 +244,7 @@ export class ChainIndexer {
   readonly #maxRange: number;
   readonly #window: number;
   readonly #idleCommitMs: number;
+  readonly #maxRangeEvents: number;
   readonly #actor: string;
   readonly #purpose: string;
   readonly #retries: number;
@@ -260,6 +266,7 @@ export class ChainIndexer {
     this.#fromBlock = intOption(options.fromBlock, 0, 0, Number.MAX_SAFE_INTEGER, 'fromBlock');
     this.#maxRange = intOption(options.maxRange, 1000, 1, 100_000, 'maxRange');
     this.#window = intOption(options.reorgWindow, 256, 1, 100_000, 'reorgWindow');
+    this.#maxRangeEvents = intOption(options.maxRangeEvents, 500, 1, 5000, 'maxRangeEvents');
     this.#idleCommitMs = intOption(options.idleCommitMs, 60_000, 0, 86_400_000, 'idleCommitMs');
     this.#retries = intOption(options.retries, 5, 0, 100, 'retries');
     this.#backoffMs = intOption(options.backoffMs, 200, 1, 600_000, 'backoffMs');
@@ -363,12 +370,18 @@ export class ChainIndexer {
     const target = head - this.confirmations;
     let at = cursor ?? this.#initialCursor();
     let moved = 0;
+    let span = this.#maxRange;
     while (at.blockNumber < target) {
       const from = Math.max(at.blockNumber + 1, this.#fromBlock);
       if (from > target) break;
-      const to = Math.min(target, from + this.#maxRange - 1);
+      const to = Math.min(target, from + span - 1);
       const next = await this.#applyRange(at, from, to, to === target);
       if (next === 'idle') break;
+      if (next === 'split') {
+        // Too many events for one transaction (and one undo record): half the blocks.
+        span = Math.max(1, Math.floor((to - from + 1) / 2));
+        continue;
+      }
       if (next === undefined) {
         // The chain moved under the range (a reorganization while reading): rewind when something
         // applied may be gone, then read again; a chain that never holds still ends the pass.
@@ -429,14 +442,15 @@ export class ChainIndexer {
 
   /**
    * Reads a range and applies it in one log transaction; undefined when the chain moved meanwhile,
-   * `idle` when it is the last range, holds no event and the cursor is recent (`idleCommitMs`).
+   * `idle` when it is the last range, holds no event and the cursor is recent (`idleCommitMs`),
+   * `split` when it holds too many events for one transaction.
    */
   async #applyRange(
     at: ChainCursor,
     from: number,
     to: number,
     last: boolean,
-  ): Promise<ChainCursor | undefined | 'idle'> {
+  ): Promise<ChainCursor | undefined | 'idle' | 'split'> {
     const pub = this.#contracts.chain.public;
     let logs: Log[];
     let toHash: Hex | undefined;
@@ -465,6 +479,7 @@ export class ChainIndexer {
       )
     )
       return undefined;
+    if (logs.length > this.#maxRangeEvents && to > from) return 'split';
     if (
       last &&
       logs.length === 0 &&
