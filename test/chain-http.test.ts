@@ -129,6 +129,8 @@ describe('chain over HTTP', () => {
 
     const s = await call('GET', '/v1/chain/status', tokens.reader);
     assert.equal(s.status, 200);
+    assert.equal(s.json.lastError, null);
+    assert.equal(s.json.head, Number(await chain.public.getBlockNumber({ cacheTime: 0 })));
     assert.equal(
       (s.json.cursor as { blockNumber: number }).blockNumber,
       Number(await chain.public.getBlockNumber({ cacheTime: 0 })),

@@ -82,13 +82,16 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
     {
       schema: {
         summary:
-          "How far Verity's index of the chain goes (`chain.read`): the indexer's cursor (last applied block number and hash, the contracts) with its state proof",
+          "How far Verity's index of the chain goes (`chain.read`): the indexer's cursor (last applied block number and hash, the contracts) with its state proof, the chain's head as the node says it, and the background indexer's last error",
         ...secured,
         response: {
           200: ok(
             Type.Object({
               chainId: nat,
               cursor: Type.Union([Doc, Type.Null()]),
+              head: Type.Union([nat, Type.Null()], {
+                description: "The chain's latest block number as its node says now (unproven; null when unreachable)",
+              }),
               lastError: Type.Union([Type.String({ pattern: '^VERITY_E_[A-Z0-9_]+$' }), Type.Null()], {
                 description: "The code of the background indexer's last failure, null once a pass succeeds",
               }),
@@ -105,9 +108,16 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
       await need(principalOf(req), 'chain.read', chainLabel);
       const s = await c.state.status();
       const e = c.indexer?.lastError;
+      let head: number | null = null;
+      try {
+        if (c.contracts !== undefined) head = Number(await c.contracts.chain.public.getBlockNumber({ cacheTime: 0 }));
+      } catch {
+        head = null;
+      }
       return {
         chainId: c.state.chainId,
         cursor: s.cursor as Record<string, unknown> | null,
+        head,
         lastError: e === undefined ? null : isVerityError(e) ? e.code : 'VERITY_E_INTERNAL',
         evidence: s.evidence,
       };
