@@ -349,6 +349,29 @@ for (const backend of BACKENDS) {
       await assert.rejects(state.agreement(gone), code('VERITY_E_CHAIN_NOT_INDEXED'));
     });
 
+    it('a revocation in dropped blocks is rewound with them: the chain no longer holds it', async () => {
+      const ix = indexer(0);
+      const { id } = await agree(['support'], ['voice']);
+      await ix.sync();
+      const ask = { ...q(), purpose: 'support', category: 'voice' };
+      assert.equal((await state.agreementPermits(ask)).allowed, true);
+      const snap = await chain.snapshot();
+      await v.revokeAgreement(acct(4), id);
+      await ix.sync();
+      assert.equal((await state.agreementPermits(ask)).allowed, false);
+      await chain.revertTo(snap);
+      await mine();
+      await mine();
+      const r = await ix.sync();
+      assert.equal(r.rewound, 1);
+      assert.equal((await state.agreement(id)).value.revoked, false);
+      assert.equal((await state.agreementPermits(ask)).allowed, true, 'as the chain says now');
+      // Revoked again on the surviving branch: refused once indexed.
+      await v.revokeAgreement(acct(4), id);
+      await ix.sync();
+      assert.equal((await state.agreementPermits(ask)).allowed, false);
+    });
+
     it('with confirmations, a block that is later dropped is never applied', async () => {
       const ix = indexer(2);
       await mine();
