@@ -1,9 +1,17 @@
 // Smart contracts: gas per mint, transfer (with the licence check, and OpenZeppelin's plain ERC-721
 // without it), rental, agreement and anchor, in the same run; transactions per second on the
-// in-process chain (Hardhat's EDR) and on a `hardhat node` on loopback, one sender, one by one.
+// in-process chain (Hardhat's EDR) and on a `hardhat node` on loopback, one sender, one by one;
+// the indexer's lag from a mined revocation to a proven agreement check that refuses (in process,
+// confirmation depth 0, SQLite).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { keccak256, type LocalAccount, toBytes } from 'viem';
 import {
+  type AgreementTerms,
   ChainClient,
+  ChainIndexer,
+  ChainState,
   deployContracts,
   deployPlainGoods,
   devAccounts,
@@ -12,7 +20,7 @@ import {
   VerityContracts,
 } from '../src/chain/index.ts';
 import { startLoopbackNode } from '../test/helpers/chain-node.ts';
-import type { Figure } from './core.ts';
+import { benchVerity, type Figure } from './core.ts';
 
 async function setUp(chain: ChainClient): Promise<VerityContracts> {
   const [admin, anchorer, minter, licensor] = chain.accounts as LocalAccount[];
@@ -41,6 +49,58 @@ async function anchorRate(v: VerityContracts, n: number, origin: string): Promis
   for (let i = 1; i <= n; i++)
     await v.anchorCheckpoint(anchorer, { origin, size: i, rootHash: new Uint8Array(32).fill(i % 255), extensions: [] });
   return n / ((performance.now() - start) / 1000);
+}
+
+/**
+ * Median milliseconds from a revocation's receipt to an indexed, proven agreement check that
+ * refuses: one indexer pass (read the range, one log transaction) and the check with its proofs.
+ */
+async function indexerLagMs(v: VerityContracts, rounds: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'verity-bench-'));
+  const core = await benchVerity(dir, 'chain-index');
+  try {
+    const ix = new ChainIndexer(core.store, core.log, v, { confirmations: 0, idleCommitMs: 0 });
+    const state = new ChainState(core.store, core.log, v.chain.chain.id);
+    await ix.sync();
+    const [, , , , player, platform] = v.chain.accounts as LocalAccount[];
+    const subject = player as LocalAccount;
+    const recipient = platform as LocalAccount;
+    const lags: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const now = (await v.chain.public.getBlock()).timestamp;
+      const terms: AgreementTerms = {
+        subject: subject.address,
+        recipient: recipient.address,
+        purposes: [itemId('lag')],
+        categories: [itemId('gameplay')],
+        expiry: now + 3600n,
+        conditionsHash: keccak256(toBytes('conditions')),
+        salt: keccak256(toBytes(`lag ${i}`)),
+      };
+      const typed = v.agreementTypedData(terms);
+      const { id } = await v.createAgreement(
+        recipient,
+        terms,
+        await subject.signTypedData(typed),
+        await recipient.signTypedData(typed),
+      );
+      await ix.sync();
+      await v.revokeAgreement(subject, id);
+      const start = performance.now();
+      await ix.sync();
+      const d = await state.agreementPermits(
+        { subject: subject.address, recipient: recipient.address, purpose: 'lag', category: 'gameplay' },
+        { prove: true },
+      );
+      lags.push(performance.now() - start);
+      if (d.allowed) throw new Error('the revoked agreement still permits');
+    }
+    lags.sort((x, y) => x - y);
+    return lags[Math.floor(lags.length / 2)] as number;
+  } finally {
+    await core.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function benchChain(quick: boolean): Promise<Figure[]> {
@@ -114,6 +174,7 @@ export async function benchChain(quick: boolean): Promise<Figure[]> {
       { name: 'chainGasAnchorFirst', value: Number(first.gasUsed), unit: 'gas' },
       { name: 'chainGasAnchor', value: Number(next.gasUsed), unit: 'gas' },
     );
+    figures.push({ name: 'chainIndexerLagMs', value: await indexerLagMs(v, quick ? 5 : 20), unit: 'ms' });
     figures.push({
       name: 'chainInProcessAnchorsPerSec',
       value: await anchorRate(v, quick ? 100 : 500, 'verity.bench/rate'),

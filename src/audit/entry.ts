@@ -95,6 +95,9 @@ export const AUDIT_ACTIONS = [
   'mls.proposal',
   'mls.report',
   'mls.moderate',
+  'chain.index',
+  'chain.rewind',
+  'chain.anchor',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,5 +1,7 @@
 // Smart contracts and digital assets on an EVM chain (FGMV-46 7.2.2, 7.2.4): checkpoint anchors,
 // data-sharing agreements, virtual goods with licences, royalties and rental.
+
+export { type AnchoredCheckpoint, anchorLatestCheckpoint } from './anchor.ts';
 export { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualGoods } from './artifacts.ts';
 export {
   ChainClient,
@@ -22,3 +24,23 @@ export {
   originHash,
   VerityContracts,
 } from './contracts.ts';
+export {
+  AGREEMENT_KIND,
+  ANCHOR_KIND,
+  type ChainCursor,
+  ChainIndexer,
+  CURSOR_KIND,
+  chainObjectId,
+  GOOD_KIND,
+  type IndexedAgreement,
+  type IndexedAnchor,
+  type IndexedGood,
+  type IndexedLicence,
+  type IndexerOptions,
+  LICENCE_KIND,
+  PAIR_KIND,
+  type SyncResult,
+  UNDO_KIND,
+} from './indexer.ts';
+export { type ChainProofs, MAX_PROVEN_ROWS, type ProvenChainRow, verifyChainProofs } from './proof.ts';
+export { type AgreementDecision, ChainState, itemOf, type ProvenRead, proveChainRows } from './state.ts';

@@ -50,6 +50,22 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
   'log-format': { type: 'string', value: 'FMT', help: 'log format (or VERITY_LOG_FORMAT): json or pretty' },
   ...DID_HOST,
+  // Verity's view of a chain (off unless given): contract events indexed into the authenticated state.
+  chain: {
+    type: 'string',
+    value: 'URL',
+    help: 'index an EVM chain: `in-process` (a development chain in this process, contracts deployed at start) or a JSON-RPC URL (with --chain-contracts)',
+  },
+  'chain-contracts': {
+    type: 'string',
+    value: 'A,B,C',
+    help: 'the addresses of the CheckpointAnchor, DataSharingAgreement and VirtualGoods contracts on --chain URL',
+  },
+  'chain-confirmations': {
+    type: 'string',
+    value: 'N',
+    help: 'blocks a block must be deep before it is indexed (default 2; 0 for `in-process`)',
+  },
 };
 
 /** The witness options of `serve` and `start`. */

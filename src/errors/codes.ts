@@ -193,7 +193,7 @@ export const ERROR_CODES = {
   VERITY_E_MLS_STALE_EPOCH: { status: 409, area: 'mls' },
   VERITY_E_MLS_REPORT_FORGED: { status: 422, area: 'mls' },
   VERITY_E_MLS_REPORT_NOT_FOUND: { status: 404, area: 'mls' },
-  // smart contracts and digital assets (an EVM chain, D180-D186)
+  // smart contracts and digital assets (an EVM chain, D180-D186, D210-D216)
   VERITY_E_CHAIN_UNAVAILABLE: { status: 503, area: 'chain' },
   VERITY_E_CHAIN_NOT_DEPLOYED: { status: 404, area: 'chain' },
   VERITY_E_CHAIN_NOT_AUTHORIZED: { status: 403, area: 'chain' },
@@ -211,6 +211,9 @@ export const ERROR_CODES = {
   // key transparency alarms, raised by clients (the SDK's MlsClient) against what the service showed
   VERITY_E_MLS_KEY_UNPROVEN: { status: 502, area: 'mls' },
   VERITY_E_MLS_SPLIT_VIEW: { status: 502, area: 'mls' },
+  // Verity's index of the chain (D210-D213)
+  VERITY_E_CHAIN_REORG_TOO_DEEP: { status: 409, area: 'chain' },
+  VERITY_E_CHAIN_NOT_INDEXED: { status: 404, area: 'chain' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

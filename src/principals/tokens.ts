@@ -45,6 +45,10 @@ export const CAPABILITIES = {
   'mls.deliver': ['service'],
   // Reading the moderation queue of abuse reports (PII-redacted) and acting on them.
   'mls.moderate': ['service', 'operator'],
+  // Reading Verity's index of the chain (agreements, goods, anchors with their proofs, agreement checks).
+  'chain.read': ['service', 'operator', 'auditor'],
+  // Anchoring the log's latest checkpoint on chain on demand.
+  'chain.anchor': ['operator'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -16,6 +16,7 @@ import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSour
 import type { Store } from '../store/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerAttestationRoutes } from './attestation.ts';
+import { type ChainRoutesOptions, registerChainRoutes } from './chain.ts';
 import { registerConsentRoutes } from './consent.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
@@ -112,6 +113,11 @@ export interface ServerOptions {
    * authentication service, and the moderation queue of verified abuse reports.
    */
   readonly mls?: MlsRoutesOptions;
+  /**
+   * With `records`: Verity's view of the chain (/v1/chain/): agreements, goods and anchors from the
+   * authenticated state with their proofs (`chain.read`), anchoring on demand (`chain.anchor`).
+   */
+  readonly chain?: Omit<ChainRoutesOptions, 'log'>;
   /** Secure boot's measurement and its evidence at /v1/attestation (absent: that route answers 503). */
   readonly attestation?: Attester;
 }
@@ -387,6 +393,7 @@ export function buildServer(options: ServerOptions): App {
       );
       if (options.governance !== undefined) registerGovernanceRoutes(routes, options.governance, gate, signInLimit);
       if (options.mls !== undefined) registerMlsRoutes(routes, options.mls, options.records.vault, gate);
+      if (options.chain !== undefined) registerChainRoutes(routes, { ...options.chain, log }, gate);
       const c = options.compliance;
       if (c !== undefined)
         registerComplianceRoutes(

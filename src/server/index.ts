@@ -1,5 +1,6 @@
 export type { ServerOptions } from './app.ts';
 export { buildServer, checkCorsOrigins } from './app.ts';
+export type { ChainRoutesOptions } from './chain.ts';
 export type { IdentityRoutesOptions } from './identity.ts';
 export type { SignInLimit } from './limiter.ts';
 export { AddressLimiter, DEFAULT_SIGNIN_LIMIT } from './limiter.ts';

@@ -30,7 +30,10 @@ async function open(
 }> {
   // Loaded here, not at the top: the server and its libraries are most of the CLI's start time,
   // and every other command (and every help text) goes without them.
-  const { corsFrom, hostPort, listen, logSettings, passkeysFrom, tlsFrom, witnessesFrom } = await import('../http.ts');
+  const { chainFrom, corsFrom, hostPort, listen, logSettings, passkeysFrom, tlsFrom, witnessesFrom } = await import(
+    '../http.ts'
+  );
+  const chain = chainFrom(values);
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
   const logs = logSettings(values);
@@ -92,6 +95,7 @@ async function open(
       ...(passkeys === undefined ? {} : { passkeys }),
       ...(witnesses === undefined ? {} : { witnesses: witnesses.options }),
       ...(opt(values, 'did-host') === undefined ? {} : { didHost: opt(values, 'did-host') as string }),
+      ...(chain === undefined ? {} : { chain }),
     });
     witnesses?.started();
     return { v, dir, size: report.size, server, attester };
