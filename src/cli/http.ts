@@ -35,7 +35,7 @@ import {
   type ServerOptions,
 } from '../server/index.ts';
 import { parseWitnessEndpoint, type WitnessingOptions } from '../witness/index.ts';
-import { type OptionSpec, usage, type Values } from './command.ts';
+import { usage, type Values } from './command.ts';
 import { int, list, type Opened, opt } from './common.ts';
 import { identityServices } from './identity.ts';
 import { readInput } from './io.ts';
