@@ -1,4 +1,4 @@
-import { fromUtf8, parseJson, utf8 } from '../encoding/index.ts';
+import { parseJson, utf8 } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 
 /** What was done. Codes never change meaning once shipped. */

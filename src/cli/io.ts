@@ -1,5 +1,4 @@
 import { fromUtf8 } from '../encoding/index.ts';
-import { InputError } from '../errors/index.ts';
 import { readFileBounded, readStdinBounded } from '../keyproc/index.ts';
 
 /** Largest input the CLI reads from stdin or a file. */

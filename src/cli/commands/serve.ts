@@ -195,6 +195,7 @@ const start: Command = {
         `log origin:   ${v.config.origin}`,
         `log key:      ${v.config.verifierKey}`,
         `log size:     ${size} entries; head, right edge and state root verified (\`verity log verify\` checks every entry)`,
+        ...secureBootLines(attester),
         'checkpoint:',
         (await v.log.checkpoint()).trimEnd(),
         '',
