@@ -92,7 +92,7 @@ export class Privacy {
     this.#store = store;
     this.#log = log;
     this.#clock = clock;
-    this.#versions = new PolicyVersions(store, log, clock);
+    this.#versions = new PolicyVersions({ store, log, clock });
     this.#policy = policy;
   }
 

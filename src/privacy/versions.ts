@@ -93,14 +93,11 @@ async function putInForce(
 
 /** The installed policy versions and the one in force. */
 export class PolicyVersions {
-  readonly #store: Store;
-  readonly #log: TransparencyLog;
-  readonly #clock: Clock;
+  /** The store, the log and the clock of the `Privacy` that owns these versions. */
+  readonly #c: { readonly store: Store; readonly log: TransparencyLog; readonly clock: Clock };
 
-  constructor(store: Store, log: TransparencyLog, clock: Clock) {
-    this.#store = store;
-    this.#log = log;
-    this.#clock = clock;
+  constructor(c: { readonly store: Store; readonly log: TransparencyLog; readonly clock: Clock }) {
+    this.#c = c;
   }
 
   /**
@@ -109,16 +106,16 @@ export class PolicyVersions {
    * `policy` is an installed, older one: then answers `enacted` (the caller takes up that one).
    */
   async install(policy: PrivacyPolicy, actor: string): Promise<'in-force' | 'enacted'> {
-    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
+    const cur = body(await this.#c.store.reader.getObject(POLICY_KIND, CURRENT));
     if (cur?.['hash'] === policy.hash) return 'in-force';
     // A version the community enacted (D120) stays in force when Verity restarts on a file that
     // holds an older, already installed version: only a new version in the file replaces it.
     if (typeof cur?.['enactedBy'] === 'string') {
-      const known = body(await this.#store.reader.getObject(POLICY_KIND, `v/${policy.version}`));
+      const known = body(await this.#c.store.reader.getObject(POLICY_KIND, `v/${policy.version}`));
       if (known?.['hash'] === policy.hash) return 'enacted';
     }
-    await this.#log.submit(async (tx, batch) => {
-      const now = this.#clock.now();
+    await this.#c.log.submit(async (tx, batch) => {
+      const now = this.#c.clock.now();
       const id = `v/${policy.version}`;
       const known = await tx.getObject(POLICY_KIND, id);
       const knownBody = body(known);
@@ -139,7 +136,7 @@ export class PolicyVersions {
    * `held`: a version enacted through governance on another node reaches this one here.
    */
   async inForceIfNot(held: string): Promise<PrivacyPolicy | undefined> {
-    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
+    const cur = body(await this.#c.store.reader.getObject(POLICY_KIND, CURRENT));
     if (cur === undefined || cur['hash'] === held) return undefined;
     const text = await this.installedDocument(String(cur['version']));
     if (text === undefined) return undefined;
@@ -162,8 +159,8 @@ export class PolicyVersions {
     access: { readonly actor: string; readonly proposal: string },
     inTx?: (tx: StoreWriter, batch: LogBatch, logIndex: number) => Promise<void>,
   ): Promise<InstalledPolicy> {
-    const { result } = await this.#log.submit(async (tx, batch) => {
-      const now = this.#clock.now();
+    const { result } = await this.#c.log.submit(async (tx, batch) => {
+      const now = this.#c.clock.now();
       const id = `v/${policy.version}`;
       if ((await tx.getObject(POLICY_KIND, id)) !== undefined)
         throw new PrivacyError(
@@ -187,7 +184,7 @@ export class PolicyVersions {
 
   /** The pointer to the version in force: its version, hash, log index, and the proposal that enacted it. */
   async inForce(): Promise<{ version: string; hash: string; logIndex: number; enactedBy?: string } | undefined> {
-    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
+    const cur = body(await this.#c.store.reader.getObject(POLICY_KIND, CURRENT));
     if (cur === undefined) return undefined;
     return {
       version: String(cur['version']),
@@ -199,7 +196,7 @@ export class PolicyVersions {
 
   /** Every installed version, by version (installed versions are never removed). */
   async installedVersions(): Promise<InstalledPolicy[]> {
-    const rows = await this.#store.reader.listObjects(POLICY_KIND, '', { limit: 1000 });
+    const rows = await this.#c.store.reader.listObjects(POLICY_KIND, '', { limit: 1000 });
     return rows
       .filter((r) => r.id.startsWith('v/'))
       .map((r) => {
@@ -215,7 +212,7 @@ export class PolicyVersions {
 
   /** The text of an installed version, or undefined. */
   async installedDocument(version: string): Promise<string | undefined> {
-    const b = body(await this.#store.reader.getObject(POLICY_KIND, `v/${version}`));
+    const b = body(await this.#c.store.reader.getObject(POLICY_KIND, `v/${version}`));
     return typeof b?.['document'] === 'string' ? b['document'] : undefined;
   }
 }
