@@ -1,24 +1,15 @@
 import { type Clock, systemClock } from '../clock/index.ts';
-import { bytesEqual, concatBytes, toBase64 } from '../encoding/index.ts';
+import { bytesEqual, concatBytes } from '../encoding/index.ts';
 import { ConfigError, LogError, quote, StoreError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import {
-  consistencyProof,
-  consistencyProofNodes,
   EMPTY_ROOT,
-  encodeEntryBundle,
   frontierAppend,
   frontierRoot,
   HASH_SIZE,
-  hashChildren,
   hashLeaf,
-  inclusionProofFromPlan,
-  type NodeId,
-  parseTilePath,
-  planInclusionProof,
   TILE_HEIGHT,
   TILE_WIDTH,
-  tileCoordsForNode,
 } from '../merkle/index.ts';
 import {
   formatCheckpoint,
@@ -33,7 +24,6 @@ import { formatStateExtension, stateRootFromExtensions } from '../smt/index.ts';
 import type { LogHead, Store, StoredTile, StoreWriter } from '../store/index.ts';
 import {
   type ConsistencyProofCase,
-  decomposition,
   type EdgeState,
   type InclusionProofCase,
   LogBatch,
@@ -42,15 +32,13 @@ import {
   type Pending,
   splitFrontier,
 } from './batch.ts';
+import { ProofReader } from './proofs.ts';
 import { encodeStateEntries } from './state-entry.ts';
-import { type ExpandedTile, expandTile, nodeFromTile, TileCache } from './tile-cache.ts';
+import { TileCache } from './tile-cache.ts';
 import { checkStoredHead } from './verify.ts';
 
 const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
 const HEAD_REUSE_MS = 50;
-/** Perfect nodes from this height up have their base64 text kept (see Log.#proofText). */
-const PROOF_TEXT_MIN_HEIGHT = 8;
-const PROOF_TEXT_MAX = 1 << 17;
 
 /**
  * An append-only RFC 9162 Merkle tree over a Store, signed with C2SP checkpoints and laid out as
@@ -70,6 +58,7 @@ export class TransparencyLog {
   readonly #clock: Clock;
   readonly #maxBatch: number;
   readonly #cache: TileCache;
+  readonly #proofs: ProofReader;
   #queue: Pending[] = [];
   #flushing = false;
   #closed = false;
@@ -77,20 +66,6 @@ export class TransparencyLog {
   #idle: Promise<void> = Promise.resolve();
   /** The newest head this process saw, and when: proofs may use it for a short while. */
   #recentHead: { head: LogHead; at: number } | undefined;
-  /** Hashes of right-edge (non-perfect) subtrees of the tree of `#edgeHashesSize` leaves. */
-  #edgeHashes = new Map<string, Uint8Array>();
-  #edgeHashesSize = -1;
-  /**
-   * Base64 text of perfect subtree hashes at least PROOF_TEXT_MIN_HEIGHT high, keyed by height and
-   * index. A perfect subtree of an append-only tree never changes, so an entry never goes stale;
-   * proofs at random leaves share these upper nodes, and encoding 32 bytes was about a fifth of a
-   * proof's cost. At most size / 256 entries exist; the map is emptied if it ever holds more than
-   * PROOF_TEXT_MAX.
-   */
-  #proofText = new Map<number, string>();
-  /** The base64 of the root of the tree of `#rootTextSize` leaves. */
-  #rootText = '';
-  #rootTextOfHash: Uint8Array = new Uint8Array(0);
   #idleResolve: (() => void) | undefined;
   readonly #headListeners = new Set<(head: LogHead) => void>();
 
@@ -102,6 +77,7 @@ export class TransparencyLog {
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatch ?? 2048;
     this.#cache = new TileCache(options.tileCacheSize ?? 8192);
+    this.#proofs = new ProofReader(store, this.#cache, { head: () => this.head(), proofHead: () => this.#proofHead() });
   }
 
   /** Opens the log, creating its signing key and an empty signed tree on first use. */
@@ -413,207 +389,35 @@ export class TransparencyLog {
     return this.#store.reader.getLogEntries(start, end);
   }
 
-  async #tile(level: number, index: number, width: number): Promise<ExpandedTile> {
-    const cached = this.#cache.get(level, index, width);
-    if (cached !== undefined) return cached;
-    const t = await this.#store.reader.getTile(level, index);
-    if (t === undefined || t.width < width || t.hashes.byteLength !== t.width * HASH_SIZE) {
-      throw new LogError(
-        'VERITY_E_LOG_TAMPERED',
-        `stored tile ${level}/${index} is missing or too narrow (need width ${width}); run \`verity log verify\``,
-      );
-    }
-    // INVARIANT: a stored tile only ever grows by appending, so a narrower cached expansion of it
-    // is a prefix of the wider one (verifyLogStorage checks stored tiles against the entries).
-    const e = expandTile(t, this.#cache.peek(level, index));
-    this.#cache.put(e);
-    return e;
-  }
-
-  /**
-   * Loads what `ids` need and returns a synchronous node getter over them. The proof builders ask
-   * for nodes in exactly the order their *Nodes functions list them, so the getter walks the list
-   * (checking each id) instead of hashing string keys: proof generation is a hot path.
-   */
-  async #nodes(ids: readonly NodeId[]): Promise<(id: NodeId) => Uint8Array> {
-    const hashes: Uint8Array[] = [];
-    let last: ExpandedTile | undefined;
-    for (const id of ids) {
-      const c = tileCoordsForNode(id);
-      let t = last;
-      if (t === undefined || t.level !== c.level || t.index !== c.index || t.width < c.first + c.count) {
-        // Cached tiles are taken synchronously: an await per tile was a measurable share of a proof.
-        t =
-          this.#cache.get(c.level, c.index, c.first + c.count) ??
-          (await this.#tile(c.level, c.index, c.first + c.count));
-        last = t;
-      }
-      const h = nodeFromTile(t, c);
-      if (h === undefined) throw new LogError('VERITY_E_LOG_TAMPERED', `node ${id.height}/${id.index} is not stored`);
-      hashes.push(h);
-    }
-    let k = 0;
-    return (id) => {
-      const want = ids[k];
-      if (want !== undefined && want.height === id.height && want.index === id.index) return hashes[k++] as Uint8Array;
-      // Out-of-order request: find it (only the rare memo-hit path skips nodes).
-      const at = ids.findIndex((x) => x.height === id.height && x.index === id.index);
-      if (at < 0) throw new LogError('VERITY_E_LOG_TAMPERED', `node ${id.height}/${id.index} was not loaded`);
-      k = at + 1;
-      return hashes[at] as Uint8Array;
-    };
-  }
-
-  /** Memo of right-edge subtree hashes for proofs in the tree of `size` leaves. */
-  #edgeMemo(size: number): Map<string, Uint8Array> {
-    if (this.#edgeHashesSize !== size) {
-      this.#edgeHashes = new Map();
-      this.#edgeHashesSize = size;
-    }
-    return this.#edgeHashes;
-  }
-
-  #checkSize(size: number, head: LogHead, what: string): void {
-    if (!Number.isSafeInteger(size) || size < 0 || size > head.size) {
-      throw new LogError('VERITY_E_LOG_RANGE', `${what} ${quote(size)} is outside the log of size ${head.size}`);
-    }
-  }
-
   /** RFC 9162 root hash of the first `size` entries. */
-  async rootAt(size: number): Promise<Uint8Array> {
-    const head = await this.head();
-    this.#checkSize(size, head, 'tree size');
-    if (size === head.size) return head.rootHash;
-    if (size === 0) return EMPTY_ROOT;
-    const ids = decomposition(size);
-    const get = await this.#nodes(ids);
-    let root = get(ids[ids.length - 1] as NodeId);
-    for (let i = ids.length - 2; i >= 0; i--) root = hashChildren(get(ids[i] as NodeId), root);
-    return root;
+  rootAt(size: number): Promise<Uint8Array> {
+    return this.#proofs.rootAt(size);
   }
 
   /** RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: the head). */
-  async inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
-    const head = size === undefined ? await this.#proofHead() : await this.head();
-    const n = size ?? head.size;
-    this.#checkSize(n, head, 'tree size');
-    const rootHash = n === head.size ? this.#rootTextOf(head.rootHash) : toBase64(await this.rootAt(n));
-    const proof = await this.#inclusion(index, n, rootHash, this.#edgeMemo(n));
-    return n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof;
+  inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
+    return this.#proofs.inclusionProof(index, size);
   }
 
   /**
    * RFC 9162 inclusion proofs of several entries in the one tree of `size` (default: the head),
    * reading the head and the root once for all of them (access reports prove thousands of lines).
    */
-  async inclusionProofs(indices: readonly number[], size?: number): Promise<InclusionProofCase[]> {
-    const head = await this.head();
-    const n = size ?? head.size;
-    this.#checkSize(n, head, 'tree size');
-    const rootHash = toBase64(n === head.size ? head.rootHash : await this.rootAt(n));
-    const memo = this.#edgeMemo(n);
-    const out: InclusionProofCase[] = [];
-    for (const index of indices) out.push(await this.#inclusion(index, n, rootHash, memo));
-    return out;
-  }
-
-  /** The inclusion proof of entry `index` in the tree of `n` entries (`n` checked) with root `rootHash`. */
-  async #inclusion(
-    index: number,
-    n: number,
-    rootHash: string,
-    memo: Map<string, Uint8Array>,
-  ): Promise<InclusionProofCase> {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
-      throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
-    }
-    const leaf: NodeId = { height: 0, index };
-    // The leaf goes last: the getter then serves every node in the order it is asked for.
-    const plan = planInclusionProof(index, n);
-    const ids = plan.nodes;
-    ids.push(leaf);
-    const get = await this.#nodes(ids);
-    const proof = inclusionProofFromPlan(plan, get, memo);
-    const text: string[] = new Array(proof.length);
-    for (let i = 0; i < proof.length; i++)
-      text[i] = this.#nodeText(plan.ranges[i] as readonly [number, number], proof[i] as Uint8Array);
-    return {
-      type: 'inclusion',
-      treeSize: n,
-      leafIndex: index,
-      leafHash: toBase64(get(leaf)),
-      rootHash,
-      proof: text,
-    };
-  }
-
-  /** The base64 of a proof element: the hash of the range [a, b), kept when a high perfect node. */
-  #nodeText([a, b]: readonly [number, number], hash: Uint8Array): string {
-    const w = b - a;
-    const height = Math.log2(w);
-    // A range of a power-of-two width starting at a multiple of it is a perfect node.
-    if (height < PROOF_TEXT_MIN_HEIGHT || !Number.isInteger(height) || a % w !== 0) return toBase64(hash);
-    // INVARIANT: heights stay below 64 and indices below 2^46 (sizes are safe integers), so
-    // index * 64 + height is an exact, collision-free key.
-    const key = (a / w) * 64 + height;
-    let t = this.#proofText.get(key);
-    if (t === undefined) {
-      if (this.#proofText.size >= PROOF_TEXT_MAX) this.#proofText.clear();
-      t = toBase64(hash);
-      this.#proofText.set(key, t);
-    }
-    return t;
-  }
-
-  /** The base64 of a root hash, kept for the last root asked (the head's, on the proof path). */
-  #rootTextOf(root: Uint8Array): string {
-    if (!bytesEqual(this.#rootTextOfHash, root)) {
-      this.#rootText = toBase64(root);
-      this.#rootTextOfHash = root.slice();
-    }
-    return this.#rootText;
+  inclusionProofs(indices: readonly number[], size?: number): Promise<InclusionProofCase[]> {
+    return this.#proofs.inclusionProofs(indices, size);
   }
 
   /** RFC 9162 consistency proof between the trees of `size1` and `size2` (default: the head). */
-  async consistencyProof(size1: number, size2?: number): Promise<ConsistencyProofCase> {
-    const head = await this.head();
-    const n = size2 ?? head.size;
-    this.#checkSize(n, head, 'tree size');
-    if (!Number.isSafeInteger(size1) || size1 < 0 || size1 > n) {
-      throw new LogError('VERITY_E_LOG_RANGE', `tree size ${quote(size1)} must be between 0 and ${n}`);
-    }
-    const get = await this.#nodes(consistencyProofNodes(size1, n));
-    const proof = consistencyProof(size1, n, get);
-    return {
-      type: 'consistency',
-      size1,
-      size2: n,
-      root1: toBase64(await this.rootAt(size1)),
-      root2: toBase64(n === head.size ? head.rootHash : await this.rootAt(n)),
-      proof: proof.map(toBase64),
-    };
+  consistencyProof(size1: number, size2?: number): Promise<ConsistencyProofCase> {
+    return this.#proofs.consistencyProof(size1, size2);
   }
 
   /**
    * Serves a C2SP tlog-tiles path (`tile/L/N[.p/W]` or `tile/entries/N[.p/W]`) of the committed
    * tree. Full tiles are immutable; a partial tile is served only while the tree's edge covers it.
    */
-  async readTile(path: string): Promise<Uint8Array> {
-    const p = parseTilePath(path);
-    const head = await this.head();
-    if (p.kind === 'entries') {
-      const start = p.index * TILE_WIDTH;
-      if (start + p.width > head.size) {
-        throw new LogError('VERITY_E_LOG_RANGE', `entry bundle ${quote(path)} is beyond the tree of size ${head.size}`);
-      }
-      return encodeEntryBundle(await this.#store.reader.getLogEntries(start, start + p.width));
-    }
-    const nodesAtLevel = Math.floor(head.size / TILE_WIDTH ** p.level);
-    if (p.index * TILE_WIDTH + p.width > nodesAtLevel) {
-      throw new LogError('VERITY_E_LOG_RANGE', `tile ${quote(path)} is beyond the tree of size ${head.size}`);
-    }
-    const t = await this.#tile(p.level, p.index, p.width);
-    return t.levels[0]?.slice(0, p.width * HASH_SIZE) ?? new Uint8Array(0);
+  readTile(path: string): Promise<Uint8Array> {
+    return this.#proofs.readTile(path);
   }
 
   /** Resolves once every operation submitted so far has been committed or rejected. */

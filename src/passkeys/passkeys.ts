@@ -19,29 +19,19 @@ import { type OpenedSession, type Sessions, type SignInContext, STEP_UP_KIND } f
 // owner: the subject ref), which the decisions read.
 export { STEP_UP_KIND };
 
-import { newObject, nextObject, type ObjectRow, type Store, type StoreWriter } from '../store/index.ts';
+import { newObject, nextObject, type Store } from '../store/index.ts';
+import { AccountRecovery } from './account-recovery.ts';
+import { Assertions, CREDENTIAL_ID_RE, fail } from './assertion.ts';
 import { Challenges, type CheckedChallenge } from './challenges.ts';
 import { type PasskeyConfig, type ResolvedPasskeyConfig, resolvePasskeyConfig } from './config.ts';
+import { Devices, type OwnSession, type SessionRef } from './devices.ts';
 import { type FailureReason, FailureTally } from './failures.ts';
-import { isLive, PASSKEY_KIND, type PasskeyBody, type PasskeyInfo, passkeyBody, passkeyInfo } from './record.ts';
-import {
-  makeRecoveryCodes,
-  matchCode,
-  newTicket,
-  parseTicket,
-  RECOVERY_KIND,
-  type RecoveryBody,
-  sameDigest,
-  sha256,
-  TICKET_KIND,
-} from './recovery.ts';
-import { verifyAssertion, verifyRegistration } from './verify.ts';
+import { isLive, PASSKEY_KIND, type PasskeyBody, type PasskeyInfo, passkeyBody } from './record.ts';
+import { makeRecoveryCodes, RECOVERY_KIND } from './recovery.ts';
+import { verifyRegistration } from './verify.ts';
 
 /** KeyStore MAC key that derives WebAuthn user handles from subject refs. */
 const USER_HANDLE_KEY = 'passkey-user-handle';
-/** How long a recovery ticket may be used to register a new passkey (ms). */
-const TICKET_TTL_MS = 10 * 60_000;
-const CREDENTIAL_ID_RE = /^[A-Za-z0-9_-]{16,512}$/;
 const PURPOSE = 'authentication';
 
 /**
@@ -52,32 +42,11 @@ export type Registrant =
   | { readonly via: 'session'; readonly subjectRef: string; readonly sessionId: string }
   | { readonly via: 'recovery'; readonly subjectRef: string; readonly ticket: string };
 
-/** A player session as the passkey operations need it. */
-export interface SessionRef {
-  readonly subjectRef: string;
-  readonly sessionId: string;
-}
-
 /** What a registration returns: the passkey, and recovery codes the first time (shown once). */
 export interface Registered {
   readonly id: string;
   readonly hardware: boolean;
   readonly recoveryCodes?: string[];
-}
-
-/** One active session of a player, as they see it. */
-export interface OwnSession {
-  readonly id: string;
-  readonly method: string;
-  /** The passkey that opened it, when one did. */
-  readonly passkey: string | null;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly current: boolean;
-}
-
-function fail(code: 'VERITY_E_PASSKEY_UNKNOWN' | 'VERITY_E_PASSKEY_INVALID', message: string): VerityError {
-  return new VerityError(code, message);
 }
 
 const REASONS: Record<string, FailureReason> = {
@@ -98,13 +67,15 @@ const REASONS: Record<string, FailureReason> = {
  */
 export class Passkeys {
   readonly config: ResolvedPasskeyConfig;
-  readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #keys: KeyStore;
   readonly #sessions: Sessions;
   readonly #clock: Clock;
   readonly #challenges: Challenges;
   readonly #failures: FailureTally;
+  readonly #assertions: Assertions;
+  readonly #devices: Devices;
+  readonly #recovery: AccountRecovery;
 
   constructor(o: {
     store: Store;
@@ -117,7 +88,6 @@ export class Passkeys {
     failureWindowMs?: number;
   }) {
     this.config = resolvePasskeyConfig(o.config);
-    this.#store = o.store;
     this.#log = o.log;
     this.#keys = o.keys;
     this.#sessions = o.sessions;
@@ -125,6 +95,12 @@ export class Passkeys {
     const now = () => this.#clock.now();
     this.#challenges = new Challenges(o.keys, this.config.challengeTtlMs, now);
     this.#failures = new FailureTally(o.log, now, o.failureWindowMs);
+    const { store, log, keys, sessions } = o;
+    const clock = this.#clock;
+    this.#assertions = new Assertions({ store, log, clock, challenges: this.#challenges, config: this.config });
+    const c = { store, log, keys, sessions, clock };
+    this.#devices = new Devices(c);
+    this.#recovery = new AccountRecovery(c);
   }
 
   /** Writes the pending failure counts to the log (call before closing the log). */
@@ -150,17 +126,12 @@ export class Passkeys {
     return r.via === 'session' ? `${r.subjectRef}\u0000session:${r.sessionId}` : `${r.subjectRef}\u0000recovery`;
   }
 
-  /** The player's passkeys (revoked ones too), oldest id first; at most `maxPasskeys` plus revoked. */
-  async #rows(subjectRef: string): Promise<ObjectRow[]> {
-    return this.#store.reader.listObjects(PASSKEY_KIND, subjectRef, { limit: 256 });
-  }
-
   // --- registration -------------------------------------------------------------------------
 
   /** Creation options for a new passkey of the registrant (its existing ones excluded). */
   async registrationOptions(r: Registrant): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const { challenge } = await this.#challenges.issue('register', this.#binding(r));
-    const rows = await this.#rows(r.subjectRef);
+    const rows = await this.#devices.rows(r.subjectRef);
     return generateRegistrationOptions({
       rpName: this.config.rpName,
       rpID: this.config.rpId,
@@ -184,7 +155,7 @@ export class Passkeys {
    */
   register(r: Registrant, response: RegistrationResponseJSON, deviceName = 'passkey'): Promise<Registered> {
     return this.#tallied('register', async () => {
-      if (r.via === 'recovery') await this.#liveTicket(r.ticket, r.subjectRef);
+      if (r.via === 'recovery') await this.#recovery.liveTicket(r.ticket, r.subjectRef);
       let checked: CheckedChallenge | undefined;
       const binding = this.#binding(r);
       const info = await verifyRegistration({
@@ -221,7 +192,7 @@ export class Passkeys {
       const recovery = await makeRecoveryCodes(this.#keys, r.subjectRef, now);
       const { result } = await this.#log.submit(async (tx, batch) => {
         await this.#challenges.consume(tx, checked as CheckedChallenge);
-        if (r.via === 'recovery') await this.#useTicket(tx, r.ticket);
+        if (r.via === 'recovery') await this.#recovery.useTicket(tx, r.ticket);
         if ((await tx.getObject(PASSKEY_KIND, cred.id)) !== undefined)
           throw new VerityError('VERITY_E_PASSKEY_EXISTS', 'this passkey is registered already; sign in with it');
         const mine = await tx.listObjects(PASSKEY_KIND, r.subjectRef, { limit: 256 });
@@ -297,7 +268,7 @@ export class Passkeys {
     context?: SignInContext,
   ): Promise<OpenedSession & { passkey: string }> {
     return this.#tallied('signin', async () => {
-      const a = await this.#assert(response, 'signin', '', undefined).catch((e: unknown) => {
+      const a = await this.#assertions.check(response, 'signin', '', undefined).catch((e: unknown) => {
         // A refused assertion counts towards the next sign-ins' risk (failures per address).
         this.#sessions.signInFailed(undefined, {
           method: 'passkey',
@@ -325,7 +296,7 @@ export class Passkeys {
   async stepUpOptions(s: SessionRef): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const { challenge } = await this.#challenges.issue('step-up', `${s.subjectRef}\u0000${s.sessionId}`);
     const now = this.#clock.now();
-    const ids = (await this.#rows(s.subjectRef)).filter((o) => {
+    const ids = (await this.#devices.rows(s.subjectRef)).filter((o) => {
       const b = passkeyBody(o);
       return b !== undefined && isLive(b, now);
     });
@@ -345,7 +316,7 @@ export class Passkeys {
    */
   stepUp(s: SessionRef, response: AuthenticationResponseJSON): Promise<{ stepUpAt: number; hardware: boolean }> {
     return this.#tallied('stepup', async () => {
-      const a = await this.#assert(response, 'step-up', `${s.subjectRef}\u0000${s.sessionId}`, s.subjectRef);
+      const a = await this.#assertions.check(response, 'step-up', `${s.subjectRef}\u0000${s.sessionId}`, s.subjectRef);
       const now = this.#clock.now();
       await this.#log.submit(async (tx, batch) => {
         await a.commit(tx);
@@ -380,101 +351,11 @@ export class Passkeys {
     return this.#sessions.stepUpAt(sessionId);
   }
 
-  /**
-   * Verifies an assertion against its stored passkey (live, of `owner` when given), refusing a
-   * counter regression (the passkey is then flagged and its sessions end). Returns what to write
-   * in the transaction that acts on it.
-   */
-  async #assert(
-    response: AuthenticationResponseJSON,
-    purpose: 'signin' | 'step-up',
-    binding: string,
-    owner: string | undefined,
-  ): Promise<{ row: ObjectRow; body: PasskeyBody; commit: (tx: StoreWriter) => Promise<void> }> {
-    const id = response?.id;
-    if (typeof id !== 'string' || !CREDENTIAL_ID_RE.test(id) || response.rawId !== id)
-      throw fail('VERITY_E_PASSKEY_INVALID', 'the response names no well-formed credential id; try again');
-    const row = await this.#store.reader.getObject(PASSKEY_KIND, id);
-    const body = row === undefined ? undefined : passkeyBody(row);
-    const now = this.#clock.now();
-    if (row === undefined || body === undefined || !isLive(body, now) || (owner !== undefined && row.owner !== owner))
-      throw fail('VERITY_E_PASSKEY_UNKNOWN', 'this passkey is not registered here or was revoked; use another one');
-    const handle = response.response?.userHandle;
-    if (handle !== undefined && handle !== null && handle !== body.userHandle)
-      throw fail('VERITY_E_PASSKEY_INVALID', 'the response names another player than its passkey; try again');
-    let checked: CheckedChallenge | undefined;
-    const info = await verifyAssertion({
-      response,
-      checkChallenge: async (c) => {
-        checked = await this.#challenges.check(c, purpose, binding);
-      },
-      origins: this.config.origins,
-      rpId: this.config.rpId,
-      requireUserVerification: purpose === 'step-up' || this.config.userVerification === 'required',
-      credential: { id, publicKey: fromBase64Url(body.publicKey), transports: body.transports },
-    });
-    // A replayed assertion is refused for its spent challenge before its counter is looked at:
-    // only a fresh answer to an unused challenge is evidence of a clone (else replaying an old
-    // assertion would get a player's passkey revoked).
-    await this.#challenges.unused(this.#store.reader, checked as CheckedChallenge);
-    // WebAuthn 7.2 step 22: a counter that did not grow (when either is non-zero) signals a clone.
-    if ((info.newCounter > 0 || body.counter > 0) && info.newCounter <= body.counter) {
-      await this.#flag(row, body, checked as CheckedChallenge, now);
-      throw new VerityError(
-        'VERITY_E_PASSKEY_COUNTER',
-        'this passkey’s signature counter went backwards, so it may have been cloned: it is now revoked; sign in with another passkey or a recovery code',
-      );
-    }
-    this.config.policy?.check(purpose, body);
-    return {
-      row,
-      body,
-      commit: async (tx) => {
-        await this.#challenges.consume(tx, checked as CheckedChallenge);
-        // Compare-and-set: a concurrent use of the same passkey makes one of the two fail.
-        const next: PasskeyBody = {
-          ...body,
-          counter: info.newCounter,
-          lastUsedAt: now,
-          backedUp: info.credentialBackedUp,
-        };
-        await tx.putObject({ ...row, body: JSON.stringify(next), version: row.version + 1, updatedAt: now });
-      },
-    };
-  }
-
-  /** Takes a passkey whose counter went backwards out of use (ending its sessions), audited. */
-  async #flag(row: ObjectRow, body: PasskeyBody, c: CheckedChallenge, now: number): Promise<void> {
-    const flagged: PasskeyBody = { ...body, revokedAt: now, flagged: 'counter-regression' };
-    await this.#log
-      .submit(async (tx, batch) => {
-        await this.#challenges.consume(tx, c);
-        await tx.putObject({ ...row, body: JSON.stringify(flagged), version: row.version + 1, updatedAt: now });
-        return batch.add(
-          encodeAuditEntry({
-            actor: 'player:anonymous',
-            action: 'passkey.counter',
-            resource: 'passkey:device',
-            purpose: 'security',
-            outcome: 'denied',
-            time: now,
-            details: { flagged: 'counter-regression' },
-          }),
-        );
-      })
-      .catch(() => undefined);
-  }
-
   // --- devices, sessions, recovery ------------------------------------------------------------
 
   /** The player's passkeys (revoked and flagged ones too). */
-  async list(subjectRef: string): Promise<PasskeyInfo[]> {
-    const out: PasskeyInfo[] = [];
-    for (const o of await this.#rows(subjectRef)) {
-      const b = passkeyBody(o);
-      if (b !== undefined) out.push(passkeyInfo(o.id, b));
-    }
-    return out;
+  list(subjectRef: string): Promise<PasskeyInfo[]> {
+    return this.#devices.list(subjectRef);
   }
 
   /**
@@ -482,95 +363,23 @@ export class Passkeys {
    * every node (the session reads its passkey). Throws VERITY_E_PASSKEY_NOT_FOUND for a passkey
    * that is not theirs.
    */
-  async revoke(subjectRef: string, id: string): Promise<void> {
-    const now = this.#clock.now();
-    await this.#log.submit(async (tx, batch) => {
-      const o = await tx.getObject(PASSKEY_KIND, id);
-      const b = o === undefined ? undefined : passkeyBody(o);
-      if (o === undefined || b === undefined || o.owner !== subjectRef)
-        throw new VerityError(
-          'VERITY_E_PASSKEY_NOT_FOUND',
-          'you have no such passkey; list yours with GET /v1/passkeys',
-        );
-      if (b.revokedAt !== null && b.revokedAt <= now) return -1;
-      await tx.putObject({
-        ...o,
-        body: JSON.stringify({ ...b, revokedAt: now }),
-        version: o.version + 1,
-        updatedAt: now,
-      });
-      // `player:self`, not the acting session: naming it would link it to this device's sessions.
-      return batch.add(
-        encodeAuditEntry({
-          actor: 'player:self',
-          action: 'passkey.revoke',
-          resource: 'passkey:device',
-          purpose: 'security',
-          outcome: 'success',
-          time: now,
-        }),
-      );
-    });
+  revoke(subjectRef: string, id: string): Promise<void> {
+    return this.#devices.revoke(subjectRef, id);
   }
 
   /** The player's active sessions, with the passkey that opened each (sessions of revoked ones left out). */
-  async sessions(s: SessionRef): Promise<OwnSession[]> {
-    const now = this.#clock.now();
-    const out: OwnSession[] = [];
-    for (const x of await this.#sessions.list({ subjectRef: s.subjectRef }, { limit: 200 })) {
-      const m = /^object:passkey\/(.+)$/.exec(x.openerTokenId);
-      const passkey = m === null ? null : (m[1] as string);
-      if (passkey !== null) {
-        const o = await this.#store.reader.getObject(PASSKEY_KIND, passkey);
-        const b = o === undefined ? undefined : passkeyBody(o);
-        if (b === undefined || !isLive(b, now)) continue;
-      }
-      out.push({
-        id: x.id,
-        method: x.opener.startsWith('signin:') ? x.opener.slice(7) : 'service',
-        passkey,
-        createdAt: x.createdAt,
-        expiresAt: x.expiresAt,
-        current: x.id === s.sessionId,
-      });
-    }
-    return out;
+  sessions(s: SessionRef): Promise<OwnSession[]> {
+    return this.#devices.sessions(s);
   }
 
   /** Revokes one of the player's own sessions (VERITY_E_SESSION_NOT_FOUND for anyone else's). */
-  async revokeSession(subjectRef: string, id: string): Promise<void> {
-    const row = await this.#sessions.row(id);
-    if (row === undefined || row.subjectRef !== subjectRef)
-      throw new VerityError(
-        'VERITY_E_SESSION_NOT_FOUND',
-        'you have no such session; list yours with GET /v1/passkeys/sessions',
-      );
-    // `player:self`: the entry names the revoked session only, not the one revoking it.
-    await this.#sessions.revoke(id, { actor: 'player:self', purpose: 'security' });
+  revokeSession(subjectRef: string, id: string): Promise<void> {
+    return this.#devices.revokeSession(subjectRef, id);
   }
 
   /** New recovery codes for the player (the old ones stop working); shown once. */
-  async newRecoveryCodes(subjectRef: string): Promise<string[]> {
-    const now = this.#clock.now();
-    const fresh = await makeRecoveryCodes(this.#keys, subjectRef, now);
-    await this.#log.submit(async (tx, batch) => {
-      const prev = await tx.getObject(RECOVERY_KIND, subjectRef);
-      await tx.putObject(
-        nextObject(prev, { kind: RECOVERY_KIND, id: subjectRef, owner: subjectRef, doc: fresh.body, updatedAt: now }),
-      );
-      return batch.add(
-        encodeAuditEntry({
-          actor: 'player:self',
-          action: 'passkey.recovery',
-          resource: 'passkey:recovery-codes',
-          purpose: 'security',
-          outcome: 'success',
-          time: now,
-          details: { renewed: true },
-        }),
-      );
-    });
-    return fresh.codes;
+  newRecoveryCodes(subjectRef: string): Promise<string[]> {
+    return this.#recovery.newRecoveryCodes(subjectRef);
   }
 
   /**
@@ -579,88 +388,12 @@ export class Passkeys {
    * player, a wrong code and a used one).
    */
   recover(subjectRef: string, code: string): Promise<{ ticket: string; expiresAt: number }> {
-    return this.#tallied('recovery', async () => {
-      const wrong = new VerityError(
-        'VERITY_E_PASSKEY_RECOVERY',
-        'the recovery code is not valid or was used; check it and try again',
-      );
-      const o = await this.#store.reader.getObject(RECOVERY_KIND, subjectRef);
-      if (o === undefined || o.owner !== subjectRef) throw wrong;
-      const body = JSON.parse(o.body) as RecoveryBody;
-      const i = await matchCode(this.#keys, subjectRef, body, code);
-      if (i < 0) throw wrong;
-      const now = this.#clock.now();
-      const t = newTicket();
-      const expiresAt = now + TICKET_TTL_MS;
-      await this.#log.submit(async (tx, batch) => {
-        const codes = body.codes.map((c, j) => (j === i ? { ...c, usedAt: now } : c));
-        // Compare-and-set: two concurrent uses of the same code cannot both succeed.
-        await tx.putObject({ ...o, body: JSON.stringify({ ...body, codes }), version: o.version + 1, updatedAt: now });
-        await tx.putObject(
-          newObject({
-            kind: TICKET_KIND,
-            id: t.handle,
-            owner: subjectRef,
-            doc: { secretHash: t.secretHash, expiresAt },
-            updatedAt: now,
-          }),
-        );
-        return batch.add(
-          encodeAuditEntry({
-            actor: `player:recovery-${t.handle}`,
-            action: 'passkey.recovery',
-            resource: 'passkey:recovery-codes',
-            purpose: 'security',
-            outcome: 'success',
-            time: now,
-            details: { remaining: codes.filter((c) => c.usedAt === null).length },
-          }),
-        );
-      });
-      return { ticket: t.token, expiresAt };
-    });
+    return this.#tallied('recovery', () => this.#recovery.recover(subjectRef, code));
   }
 
   /** The player a live recovery ticket (attacker-controlled) belongs to; VERITY_E_UNAUTHENTICATED otherwise. */
-  async ticketHolder(token: string): Promise<string> {
-    const { handle } = parseTicket(token);
-    const o = await this.#store.reader.getObject(TICKET_KIND, handle);
-    if (o === undefined)
-      throw new VerityError('VERITY_E_UNAUTHENTICATED', 'the recovery ticket is not valid; use a recovery code again');
-    await this.#liveTicket(token, o.owner);
-    return o.owner;
-  }
-
-  async #liveTicket(token: string, subjectRef: string, tx?: StoreWriter): Promise<ObjectRow> {
-    const { handle, secret } = parseTicket(token);
-    const o = await (tx ?? this.#store.reader).getObject(TICKET_KIND, handle);
-    const b = o === undefined ? undefined : (JSON.parse(o.body) as { secretHash?: string; expiresAt?: number });
-    if (
-      o === undefined ||
-      b === undefined ||
-      o.owner !== subjectRef ||
-      typeof b.secretHash !== 'string' ||
-      !sameDigest(b.secretHash, sha256(secret)) ||
-      typeof b.expiresAt !== 'number' ||
-      this.#clock.now() >= b.expiresAt
-    )
-      throw new VerityError(
-        'VERITY_E_UNAUTHENTICATED',
-        'the recovery ticket is not valid or has expired; use a recovery code again',
-      );
-    return o;
-  }
-
-  /** Spends a ticket in the registering transaction: a ticket registers one passkey. */
-  async #useTicket(tx: StoreWriter, token: string): Promise<void> {
-    const o = await tx.getObject(TICKET_KIND, parseTicket(token).handle);
-    if (o === undefined)
-      throw new VerityError(
-        'VERITY_E_UNAUTHENTICATED',
-        'the recovery ticket was used already; use a recovery code again',
-      );
-    await this.#liveTicket(token, o.owner, tx);
-    await tx.deleteObject(TICKET_KIND, o.id);
+  ticketHolder(token: string): Promise<string> {
+    return this.#recovery.ticketHolder(token);
   }
 }
 

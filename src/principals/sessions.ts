@@ -1,18 +1,22 @@
-import { importJWK, jwtVerify } from 'jose';
 import { type AuditEvent, encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { randomBytesSecure, toBase64Url, utf8 } from '../encoding/index.ts';
-import { InputError, quote, VerityError } from '../errors/index.ts';
+import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
+import { InputError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import { sha256 } from '../platform/index.ts';
-import type { ObjectRow, SessionRow, Store, StoreWriter } from '../store/index.ts';
+import type { SessionRow, Store, StoreWriter } from '../store/index.ts';
+import { checkSessionId, REF_RE, SessionTokens, unauthenticated } from './session-token.ts';
+import {
+  type SignIn,
+  type SignInContext,
+  SignInRisk,
+  type SignInScorer,
+  VIA_PREFIX,
+  viaOf,
+  vouches,
+} from './sign-in.ts';
 import { livePrincipal, type Principal } from './tokens.ts';
 
-/** Name of the KeyStore key that signs player sessions. */
-export const SESSION_KEY = 'session-signing';
-const ISSUER = 'verity';
-const AUDIENCE = 'verity-api';
 const MAX_TTL_S = 3600;
 /** Record types no session reaches: vault tokens are re-identification (detokenizing only). */
 const NEVER_IN_SESSIONS: ReadonlySet<string> = new Set(['verity.token']);
@@ -40,19 +44,6 @@ export interface PlayerSession {
   readonly risk: number;
 }
 
-/** Where a sign-in came from, for its risk score (never stored or logged as such). */
-export interface SignInContext {
-  /** The client's address as the server saw it. */
-  readonly ip?: string;
-  /** The client's User-Agent header (only a digest of it is scored, as the device). */
-  readonly userAgent?: string;
-}
-
-/** What scores a sign-in (src/risk's RiskScorer): `score` 0..1 from the events before it. */
-export interface SignInScorer {
-  score(event: unknown): { readonly score: number };
-}
-
 /** The object a passkey step-up writes for its session (kind, id = the session id; `stepUpAt` ms). */
 export const STEP_UP_KIND = 'session.step-up';
 /** How long a step-up counts for the decisions that demand one (ms). */
@@ -60,50 +51,6 @@ export const STEP_UP_WINDOW_MS = 5 * 60_000;
 
 /** `service`: a platform service vouched for the player; `passkey`, `oidc`: the player signed in. */
 export type SessionMethod = 'service' | 'passkey' | 'oidc';
-
-/**
- * A player's own sign-in (no service vouching): the state object that vouches for the session (the
- * passkey, or the identity provider whose ID token was presented). It is read on every request made
- * with the session: once its document has a `revokedAt` at or before now, or it is gone, the
- * session is refused. An object with an owner vouches only for that owner's sessions.
- */
-export interface SignIn {
-  readonly method: 'passkey' | 'oidc';
-  readonly via: { readonly kind: string; readonly id: string };
-  /**
-   * Run first inside the opening transaction, before the vouching object is checked and the session
-   * row is written: consumes what must be used once (a nonce, a challenge), may update the vouching
-   * object (a signature counter) and add entries; throwing aborts the opening.
-   */
-  readonly within?: (tx: StoreWriter, batch: { add(entry: Uint8Array): number }, sessionId: string) => Promise<void>;
-  /** Where the sign-in came from: scored when the sessions have a scorer. */
-  readonly context?: SignInContext;
-}
-
-/** The opener column of a signed-in session: `object:<kind>/<id>` of what vouches for it. */
-const VIA_PREFIX = 'object:';
-
-/** Reads `object:<kind>/<id>` back; undefined for a token id. */
-function viaOf(opener: string): { kind: string; id: string } | undefined {
-  if (!opener.startsWith(VIA_PREFIX)) return undefined;
-  const rest = opener.slice(VIA_PREFIX.length);
-  const slash = rest.indexOf('/');
-  return slash < 1 ? undefined : { kind: rest.slice(0, slash), id: rest.slice(slash + 1) };
-}
-
-/** Whether a vouching object still vouches for `subjectRef` at `now`. */
-function vouches(o: ObjectRow | undefined, subjectRef: string, now: number): boolean {
-  if (o === undefined || (o.owner !== '' && o.owner !== subjectRef)) return false;
-  let body: unknown;
-  try {
-    body = JSON.parse(o.body);
-  } catch {
-    return false;
-  }
-  if (typeof body !== 'object' || body === null) return false;
-  const revokedAt = (body as { revokedAt?: unknown }).revokedAt;
-  return revokedAt === undefined || revokedAt === null || (typeof revokedAt === 'number' && revokedAt > now);
-}
 
 /** Public facts about a session (never its token). */
 export interface SessionInfo {
@@ -131,20 +78,6 @@ export interface SessionAccess {
   readonly policy?: string;
 }
 
-const REF_RE = /^[A-Za-z0-9_-]{43}$/;
-const ID_RE = /^[A-Za-z0-9_-]{16}$/;
-
-function unauthenticated(message: string): VerityError {
-  return new VerityError('VERITY_E_UNAUTHENTICATED', message);
-}
-
-/** Checks a session id (attacker-controlled on every interface). */
-export function checkSessionId(id: unknown): string {
-  if (typeof id !== 'string' || !ID_RE.test(id))
-    throw new InputError('VERITY_E_INPUT_INVALID', `${quote(id)} is not a session id (16 base64url characters)`);
-  return id;
-}
-
 function info(r: SessionRow): SessionInfo {
   return {
     id: r.id,
@@ -168,13 +101,12 @@ function info(r: SessionRow): SessionInfo {
  * Every opening and revocation is audited, naming the session id and who opened or revoked it.
  */
 export class Sessions {
-  readonly #keys: KeyStore;
   readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
   readonly #signInRecordTypes: readonly string[];
-  readonly #scorer: SignInScorer | undefined;
-  #publicKey: Awaited<ReturnType<typeof importJWK>> | undefined;
+  readonly #tokens: SessionTokens;
+  readonly #risk: SignInRisk;
 
   /**
    * `signInRecordTypes`: the record types a session the player signed in themselves reaches (their
@@ -189,20 +121,12 @@ export class Sessions {
     /** Scores each sign-in (its features kept in memory: see docs/risk.md). */
     scorer?: SignInScorer;
   }) {
-    this.#scorer = o.scorer;
-    this.#keys = o.keys;
     this.#store = o.store;
     this.#log = o.log;
     this.#clock = o.clock ?? systemClock;
+    this.#tokens = new SessionTokens(o.keys, this.#clock);
+    this.#risk = new SignInRisk(o.scorer, this.#clock);
     this.#signInRecordTypes = (o.signInRecordTypes ?? []).filter((t) => !NEVER_IN_SESSIONS.has(t));
-  }
-
-  async #verifyKey() {
-    if (this.#publicKey === undefined) {
-      const raw = await this.#keys.ensureSigningKey(SESSION_KEY);
-      this.#publicKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: toBase64Url(raw) }, 'EdDSA');
-    }
-    return this.#publicKey;
   }
 
   #entry(access: SessionAccess, action: 'session.open' | 'session.revoke', id: string, details: AuditEvent['details']) {
@@ -248,7 +172,7 @@ export class Sessions {
     if (signIn.method !== 'passkey' && signIn.method !== 'oidc')
       throw new TypeError('a sign-in is by `passkey` or `oidc`');
     const opener = `${VIA_PREFIX}${signIn.via.kind}/${signIn.via.id}`;
-    const risk = this.#score(subjectRef, signIn, true);
+    const risk = this.#risk.signIn(subjectRef, signIn, true);
     return this.#open(subjectRef, ttlSeconds, `signin:${signIn.method}`, risk, async (tx, batch, row) => {
       await signIn.within?.(tx, batch, row.id);
       const o = await tx.getObject(signIn.via.kind, signIn.via.id);
@@ -261,39 +185,10 @@ export class Sessions {
         this.#entry({ ...access, actor: `player:session-${row.id}` }, 'session.open', row.id, {
           method: signIn.method,
           ttl: ttlSeconds,
-          ...(this.#scorer === undefined ? {} : { risk }),
+          ...(this.#risk.scoring ? { risk } : {}),
         }),
       );
     });
-  }
-
-  /**
-   * The risk of a sign-in (0 to 100), or 0 without a scorer. The event names the player by subject
-   * ref and the device by a digest of its User-Agent; the scorer keeps its features in memory.
-   */
-  #score(subjectRef: string, signIn: SignIn, success: boolean): number {
-    const via = `${signIn.method}:${toBase64Url(sha256(utf8(`${signIn.via.kind}/${signIn.via.id}`))).slice(0, 16)}`;
-    return this.#scoreEvent(subjectRef, 'signin', success, signIn.context ?? {}, via);
-  }
-
-  /**
-   * One event to the scorer (0 to 100; 0 without a scorer, 100 for a score that is not a number):
-   * the player by subject ref, the address bounded, the device by a digest of its User-Agent.
-   */
-  #scoreEvent(subjectRef: string, action: string, success: boolean, c: SignInContext, authenticator?: string): number {
-    if (this.#scorer === undefined) return 0;
-    const { score } = this.#scorer.score({
-      time: this.#clock.now(),
-      user: subjectRef,
-      action,
-      success,
-      ...(authenticator === undefined ? {} : { authenticator }),
-      ...(c.ip === undefined ? {} : { ip: c.ip.slice(0, 64) }),
-      ...(c.userAgent === undefined
-        ? {}
-        : { device: toBase64Url(sha256(utf8(c.userAgent.slice(0, 512)))).slice(0, 16) }),
-    });
-    return Number.isFinite(score) ? Math.min(100, Math.max(0, Math.floor(score * 100))) : 100;
   }
 
   /**
@@ -303,7 +198,7 @@ export class Sessions {
    * so a session that moves to a new device or address, or speeds up, is scored at the operation.
    */
   scoreOperation(subjectRef: string, action: string, context: SignInContext): number {
-    return this.#scoreEvent(subjectRef, action, true, context);
+    return this.#risk.event(subjectRef, action, true, context);
   }
 
   /**
@@ -311,9 +206,9 @@ export class Sessions {
    * towards the next sign-ins' scores). `subjectRef` when the failure names a player.
    */
   signInFailed(subjectRef: string | undefined, signIn: Omit<SignIn, 'within'>): void {
-    if (this.#scorer === undefined) return;
+    if (!this.#risk.scoring) return;
     try {
-      this.#score(subjectRef ?? 'unknown', signIn as SignIn, false);
+      this.#risk.signIn(subjectRef ?? 'unknown', signIn as SignIn, false);
     } catch {
       // A failure that cannot be scored (malformed context) changes nothing.
     }
@@ -357,27 +252,15 @@ export class Sessions {
       throw new InputError('VERITY_E_INPUT_INVALID', 'a session names its player by subject reference');
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_S)
       throw new InputError('VERITY_E_INPUT_INVALID', `a session lasts 1 to ${MAX_TTL_S} seconds`);
-    await this.#verifyKey();
+    await this.#tokens.key();
     const now = Math.floor(this.#clock.now() / 1000);
     const id = toBase64Url(randomBytesSecure(12));
-    const payload = {
-      iss: ISSUER,
-      aud: AUDIENCE,
-      sub: subjectRef,
-      iat: now,
-      exp: now + ttlSeconds,
-      jti: id,
-      azp,
-      // The sign-in's risk, signed with the session: the decisions read it from the token.
-      ...(risk > 0 ? { rsk: risk } : {}),
-    };
-    const input = `${toBase64Url(utf8(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' })))}.${toBase64Url(utf8(JSON.stringify(payload)))}`;
-    const sig = await this.#keys.sign(SESSION_KEY, utf8(input));
+    const token = await this.#tokens.sign({ sub: subjectRef, iat: now, exp: now + ttlSeconds, jti: id, azp, risk });
     const expiresAt = (now + ttlSeconds) * 1000;
     const { result: logIndex } = await this.#log.submit((tx, batch) =>
       write(tx, batch, { id, subjectRef, createdAt: now * 1000, expiresAt, revokedAt: null }),
     );
-    return { id, token: `${input}.${toBase64Url(sig)}`, expiresAt, logIndex };
+    return { id, token, expiresAt, logIndex };
   }
 
   /**
@@ -386,7 +269,7 @@ export class Sessions {
    * when any of them is not live.
    */
   async authenticate(token: string): Promise<PlayerSession> {
-    const { id, sub, risk } = await this.#verify(token);
+    const { id, sub, risk } = await this.#tokens.verify(token);
     const now = this.#clock.now();
     const row = await this.#store.reader.getSession(id);
     if (row === undefined || row.subjectRef !== sub)
@@ -420,27 +303,6 @@ export class Sessions {
       expiresAt: row.expiresAt,
       risk,
     };
-  }
-
-  async #verify(token: string): Promise<{ id: string; sub: string; risk: number }> {
-    if (typeof token !== 'string' || token.length > 4096)
-      throw unauthenticated('the session token is malformed; open a new session');
-    try {
-      const { payload } = await jwtVerify(token, await this.#verifyKey(), {
-        algorithms: ['EdDSA'],
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        currentDate: new Date(this.#clock.now()),
-      });
-      const { sub, jti, rsk } = payload;
-      if (typeof sub !== 'string' || !REF_RE.test(sub) || typeof jti !== 'string' || !ID_RE.test(jti))
-        throw new Error('claims');
-      if (rsk !== undefined && (!Number.isInteger(rsk) || (rsk as number) < 0 || (rsk as number) > 100))
-        throw new Error('claims');
-      return { id: jti, sub, risk: (rsk as number | undefined) ?? 0 };
-    } catch {
-      throw unauthenticated('the session token is not valid or has expired; open a new session');
-    }
   }
 
   /** A session's public facts (revoked and expired ones too). */

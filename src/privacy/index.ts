@@ -8,7 +8,8 @@ export type {
   Regime,
 } from './policy.ts';
 export { PrivacyPolicy } from './policy.ts';
-export type { ConsentAnswer, ConsentInput, InstalledPolicy, PrivacyAccess } from './privacy.ts';
+export type { ConsentAnswer, ConsentInput, PrivacyAccess } from './privacy.ts';
 export { Privacy } from './privacy.ts';
 export { proveConsents } from './prove.ts';
 export { POLICY_FORMAT, POLICY_SCHEMA } from './schema.ts';
+export type { InstalledPolicy } from './versions.ts';

@@ -16,23 +16,16 @@ import {
   HISTORY_KIND,
   historyObjectId,
   METHOD_RE,
-  POLICY_KIND,
   REGION_RE,
   SUBJECT_KIND,
 } from '../consent/index.ts';
 import { randomBytesSecure, toBase64Url } from '../encoding/index.ts';
-import { InputError, PrivacyError, quote, StoreError } from '../errors/index.ts';
+import { InputError, quote, StoreError } from '../errors/index.ts';
 import type { LogBatch, TransparencyLog } from '../log/index.ts';
-import {
-  newObject,
-  nextObject,
-  type ObjectRow,
-  type Store,
-  type StoreReader,
-  type StoreWriter,
-} from '../store/index.ts';
-import { PrivacyPolicy, type Regime } from './policy.ts';
+import { newObject, nextObject, type Store, type StoreReader, type StoreWriter } from '../store/index.ts';
+import type { PrivacyPolicy, Regime } from './policy.ts';
 import { proveConsents } from './prove.ts';
+import { body, type InstalledPolicy, PolicyVersions } from './versions.ts';
 
 /** Who acts (named in the log entry). */
 export interface PrivacyAccess {
@@ -59,26 +52,8 @@ export interface ConsentAnswer {
 }
 
 /** One installed policy version (the `privacy.policy` object `v/VERSION`). */
-export interface InstalledPolicy {
-  readonly version: string;
-  readonly hash: string;
-  readonly installedAt: number;
-  readonly logIndex: number;
-}
-
 const REF_RE = /^[A-Za-z0-9_-]{43}$/;
-const CURRENT = 'current';
 const MAX_CONSENTS = 512;
-
-function body(row: ObjectRow | undefined): Record<string, unknown> | undefined {
-  if (row === undefined) return undefined;
-  try {
-    const v = JSON.parse(row.body) as unknown;
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function checkRef(subjectRef: string): string {
   if (typeof subjectRef !== 'string' || !REF_RE.test(subjectRef))
@@ -89,68 +64,6 @@ function checkRef(subjectRef: string): string {
 /** A retry-safe write: another writer changed the object first. */
 function isConflict(e: unknown): boolean {
   return e instanceof StoreError && e.code === 'VERITY_E_STORE_CONFLICT';
-}
-
-/** The state object of an installed policy version (written once: versions are immutable). */
-function versionObject(policy: PrivacyPolicy, now: number, logIndex: number): ObjectRow {
-  return newObject({
-    kind: POLICY_KIND,
-    id: `v/${policy.version}`,
-    doc: { version: policy.version, hash: policy.hash, installedAt: now, logIndex, document: policy.canonical },
-    updatedAt: now,
-  });
-}
-
-/**
- * Puts `policy` in force in a log transaction: its `privacy.policy` entry, its version object when
- * the version is new, and the pointer to the version in force (naming the enacting proposal, if
- * any). Returns the entry's log index.
- */
-async function putInForce(
-  tx: StoreWriter,
-  batch: LogBatch,
-  o: {
-    actor: string;
-    policy: PrivacyPolicy;
-    now: number;
-    current: ObjectRow | undefined;
-    isNew: boolean;
-    proposal?: string;
-  },
-): Promise<number> {
-  const { policy, now } = o;
-  const logIndex = batch.add(
-    encodeAuditEntry({
-      actor: o.actor,
-      action: 'privacy.policy',
-      resource: `privacy-policy:${policy.version}`,
-      purpose: 'accountability',
-      outcome: 'success',
-      time: now,
-      contentHash: policy.hash,
-      details: {
-        version: policy.version,
-        installed: o.isNew,
-        ...(o.proposal === undefined ? {} : { proposal: o.proposal }),
-      },
-    }),
-  );
-  if (o.isNew) await tx.putObject(versionObject(policy, now, logIndex));
-  await tx.putObject(
-    nextObject(o.current, {
-      kind: POLICY_KIND,
-      id: CURRENT,
-      doc: {
-        version: policy.version,
-        hash: policy.hash,
-        since: now,
-        logIndex,
-        ...(o.proposal === undefined ? {} : { enactedBy: o.proposal }),
-      },
-      updatedAt: now,
-    }),
-  );
-  return logIndex;
 }
 
 /**
@@ -169,6 +82,7 @@ export class Privacy {
   readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
+  readonly #versions: PolicyVersions;
   /** Consent records parsed from the rows the store served (the same row object while unchanged). */
   readonly #parsed = new WeakMap<object, ConsentRecord>();
   // Replaced when a governance proposal is enacted (`enact`) or another node enacted one (`refresh`).
@@ -178,6 +92,7 @@ export class Privacy {
     this.#store = store;
     this.#log = log;
     this.#clock = clock;
+    this.#versions = new PolicyVersions({ store, log, clock });
     this.#policy = policy;
   }
 
@@ -200,32 +115,7 @@ export class Privacy {
   }
 
   async #install(actor: string): Promise<void> {
-    const policy = this.#policy;
-    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
-    if (cur?.['hash'] === policy.hash) return;
-    // A version the community enacted (D120) stays in force when Verity restarts on a file that
-    // holds an older, already installed version: only a new version in the file replaces it.
-    if (typeof cur?.['enactedBy'] === 'string') {
-      const known = body(await this.#store.reader.getObject(POLICY_KIND, `v/${policy.version}`));
-      if (known?.['hash'] === policy.hash) {
-        await this.refresh();
-        return;
-      }
-    }
-    await this.#log.submit(async (tx, batch) => {
-      const now = this.#clock.now();
-      const id = `v/${policy.version}`;
-      const known = await tx.getObject(POLICY_KIND, id);
-      const knownBody = body(known);
-      if (known !== undefined && knownBody?.['hash'] !== policy.hash)
-        throw new PrivacyError(
-          'VERITY_E_POLICY_VERSION_CONFLICT',
-          `privacy policy version ${quote(policy.version)} is installed already with other content; give the changed document a new version`,
-        );
-      const current = await tx.getObject(POLICY_KIND, CURRENT);
-      if (body(current)?.['hash'] === policy.hash) return;
-      await putInForce(tx, batch, { actor, policy, now, current, isNew: known === undefined });
-    });
+    if ((await this.#versions.install(this.#policy, actor)) === 'enacted') await this.refresh();
   }
 
   /**
@@ -234,18 +124,9 @@ export class Privacy {
    * one here. Returns the version in force.
    */
   async refresh(): Promise<string> {
-    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
-    if (cur === undefined || cur['hash'] === this.#policy.hash) return this.#policy.version;
-    const text = await this.installedDocument(String(cur['version']));
-    if (text === undefined) return this.#policy.version;
-    const next = PrivacyPolicy.parse(text);
-    if (next.hash !== cur['hash'])
-      throw new PrivacyError(
-        'VERITY_E_POLICY_VERSION_CONFLICT',
-        `the stored privacy policy version ${quote(next.version)} does not match the hash in force; run \`verity log verify\``,
-      );
-    this.#policy = next;
-    return next.version;
+    const next = await this.#versions.inForceIfNot(this.#policy.hash);
+    if (next !== undefined) this.#policy = next;
+    return this.#policy.version;
   }
 
   /**
@@ -258,62 +139,24 @@ export class Privacy {
     access: PrivacyAccess & { readonly proposal: string },
     inTx?: (tx: StoreWriter, batch: LogBatch, logIndex: number) => Promise<void>,
   ): Promise<InstalledPolicy> {
-    const { result } = await this.#log.submit(async (tx, batch) => {
-      const now = this.#clock.now();
-      const id = `v/${policy.version}`;
-      if ((await tx.getObject(POLICY_KIND, id)) !== undefined)
-        throw new PrivacyError(
-          'VERITY_E_POLICY_VERSION_CONFLICT',
-          `privacy policy version ${quote(policy.version)} is installed already; a proposal must bring a new version`,
-        );
-      const current = await tx.getObject(POLICY_KIND, CURRENT);
-      const logIndex = await putInForce(tx, batch, {
-        actor: access.actor,
-        policy,
-        now,
-        current,
-        isNew: true,
-        proposal: access.proposal,
-      });
-      if (inTx !== undefined) await inTx(tx, batch, logIndex);
-      return { version: policy.version, hash: policy.hash, installedAt: now, logIndex };
-    });
+    const installed = await this.#versions.enact(policy, access, inTx);
     this.#policy = policy;
-    return result;
+    return installed;
   }
 
   /** The pointer to the version in force: its version, hash, log index, and the proposal that enacted it. */
-  async inForce(): Promise<{ version: string; hash: string; logIndex: number; enactedBy?: string } | undefined> {
-    const cur = body(await this.#store.reader.getObject(POLICY_KIND, CURRENT));
-    if (cur === undefined) return undefined;
-    return {
-      version: String(cur['version']),
-      hash: String(cur['hash']),
-      logIndex: Number(cur['logIndex']),
-      ...(typeof cur['enactedBy'] === 'string' ? { enactedBy: cur['enactedBy'] } : {}),
-    };
+  inForce(): Promise<{ version: string; hash: string; logIndex: number; enactedBy?: string } | undefined> {
+    return this.#versions.inForce();
   }
 
   /** Every installed version, by version (installed versions are never removed). */
-  async installedVersions(): Promise<InstalledPolicy[]> {
-    const rows = await this.#store.reader.listObjects(POLICY_KIND, '', { limit: 1000 });
-    return rows
-      .filter((r) => r.id.startsWith('v/'))
-      .map((r) => {
-        const b = body(r) ?? {};
-        return {
-          version: String(b['version']),
-          hash: String(b['hash']),
-          installedAt: Number(b['installedAt']),
-          logIndex: Number(b['logIndex']),
-        };
-      });
+  installedVersions(): Promise<InstalledPolicy[]> {
+    return this.#versions.installedVersions();
   }
 
   /** The text of an installed version, or undefined. */
-  async installedDocument(version: string): Promise<string | undefined> {
-    const b = body(await this.#store.reader.getObject(POLICY_KIND, `v/${version}`));
-    return typeof b?.['document'] === 'string' ? b['document'] : undefined;
+  installedDocument(version: string): Promise<string | undefined> {
+    return this.#versions.installedDocument(version);
   }
 
   /** The player's declared region, if any. */

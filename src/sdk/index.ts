@@ -2,8 +2,10 @@ export type { AttestationAnswer, Evidence, VerifyAttestationOptions } from '../a
 export { newNonce, verifyAttestation } from '../attestation/index.ts';
 export type { AppraisalTarget, Appraiser, AttestOptions } from './attestation.ts';
 export { attest, pinnedAttestation } from './attestation.ts';
-export type { CheckpointStore, KeyValueStorage, VerifiedRecord, VerityClientOptions } from './client.ts';
-export { VerityClient, webStorageCheckpoints } from './client.ts';
+export type { CheckpointStore, KeyValueStorage } from './checkpoints.ts';
+export { webStorageCheckpoints } from './checkpoints.ts';
+export type { VerityClientOptions } from './client.ts';
+export { VerityClient } from './client.ts';
 export { ConsentClient } from './consent.ts';
 export { CredentialsClient, createPresentation, disclosable } from './credentials.ts';
 export type { InspectedEntries, InspectedEntry } from './entries.ts';
@@ -12,6 +14,7 @@ export type { Choice, ProvenEntry, TallyEvidence, TallyInspection, VerifiedTally
 export { CHOICES, inspectTally, verifyTally, votesHash } from './governance.ts';
 export type { SignedIn } from './identity.ts';
 export { IdentityClient } from './identity.ts';
+export type { VerifiedRecord } from './records.ts';
 export type {
   InspectedAccessReport,
   InspectedLine,

@@ -26,7 +26,7 @@ import {
   stateRootFromExtensions,
   verifyStateProof,
 } from '../smt/index.ts';
-import type { CheckpointStore } from './client.ts';
+import type { CheckpointStore } from './checkpoints.ts';
 import { type Endpoint, request, requestJson } from './http.ts';
 
 const KEYS_KIND = 'mls.keys';

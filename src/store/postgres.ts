@@ -9,8 +9,9 @@ import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, TxState, unavailable } from './rows.ts';
 import { builder, type Compiled } from './sql.ts';
 import { authenticate } from './state.ts';
+import { type ReadAhead, readKey } from './statements.ts';
 import type { RowStore, RowWriter, Store, WriteOptions } from './types.ts';
-import { type ReadAhead, readKey, Writer } from './writer.ts';
+import { Writer } from './writer.ts';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {

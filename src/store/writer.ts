@@ -2,7 +2,7 @@
 // (Exec). Private to src/store.
 import { randomBytes } from 'node:crypto';
 import { quote, StoreError } from '../errors/index.ts';
-import { type Backend, type Exec, Reader, type Result, type Statement, subjectTag } from './reader.ts';
+import { subjectTag } from './reader.ts';
 import {
   checkEntries,
   checkHead,
@@ -25,11 +25,11 @@ import {
   guardiansText,
   logIndexTaken,
   type SubjectKeyColumns,
-  type TxState,
   tileRefused,
   toSubjectKey,
 } from './rows.ts';
-import { type Args, bind, type Compiled } from './sql.ts';
+import { bind, type Compiled } from './sql.ts';
+import { type Maybe, StatementWriter } from './statements.ts';
 import type {
   LifecycleState,
   LogHead,
@@ -59,194 +59,20 @@ function existsAlready(what: string, id: string, next: string): (cause: unknown)
     new StoreError('VERITY_E_STORE_CONFLICT', `${what} ${quote(id)} exists already; ${next}`, { cause });
 }
 
-/** Turns a raw driver failure of one statement into a specific Verity error (else the generic mapping applies). */
-type MapError = (raw: unknown) => StoreError | undefined;
-
-/**
- * Read-ahead of a deferred PostgreSQL transaction: the reads the previous one made before its first
- * write (the log head, `subjects.epoch`), sent again right behind BEGIN and the write lock, so that
- * they cost no round trip of their own inside the lock. A result is used only by an identical read
- * made before this transaction sent any write: every Verity writer holds the same lock, so nothing
- * else can commit between the read-ahead and that read, and it sees what the read would see.
- */
-export interface ReadAhead {
-  /** Results of the reads sent behind BEGIN, by readKey(); each is taken at most once. */
-  readonly sent: Map<string, Promise<Result>>;
-  /** The reads this transaction made before its first write: the next one's read-ahead. */
-  readonly made: { q: Compiled; values: readonly unknown[] }[];
-}
-
-const MAX_READ_AHEAD = 4;
-
-/** The key of a read for the read-ahead; undefined when a value is not a plain string or number. */
-export function readKey(q: Compiled, values: readonly unknown[]): string | undefined {
-  for (const v of values) if (typeof v !== 'string' && typeof v !== 'number') return undefined;
-  return `${q.name}\u0000${JSON.stringify(values)}`;
-}
-
-/** Undefined when a write is done (or deferred), a promise when it must be waited for. */
-type Maybe = Promise<void> | undefined;
-
-export class Writer extends Reader implements RowWriter {
-  readonly #tx: TxState;
-  /**
-   * Deferred mode (see WriteOptions.deferred): writes that return nothing are sent without
-   * waiting for their outcome, and record versions are gathered into one multi-row insert sent
-   * before the next other statement. Failures doom the transaction; settle() waits for them all.
-   */
-  readonly #deferred: boolean;
-  #pending: Promise<unknown>[] = [];
-  #records: RecordRow[] = [];
-
-  readonly #readAhead: ReadAhead | undefined;
-  /** Whether a statement that may write was sent: read-ahead results are valid only before. */
-  #wrote = false;
-
-  constructor(b: Backend, x: Exec, tx: TxState, deferred: boolean, readAhead?: ReadAhead) {
-    super(b, x);
-    this.#tx = tx;
-    this.#deferred = deferred;
-    this.#readAhead = readAhead;
-  }
-
-  protected override failed(e: unknown): unknown {
-    this.#tx.fail(this.b.translate(e));
-    return this.#tx.failure;
-  }
-
-  protected override async exec(q: Compiled, args: Args, arrays?: boolean): Promise<Result> {
-    this.#tx.check();
-    if (this.#records.length > 0) await this.#flushRecords();
-    const ra = this.#readAhead;
-    if (!q.readOnly) this.#wrote = true;
-    else if (ra !== undefined && !this.#wrote && arrays !== true) {
-      const values = bind(q, args);
-      const key = readKey(q, values);
-      if (key !== undefined) {
-        if (ra.made.length < MAX_READ_AHEAD) ra.made.push({ q, values });
-        const sent = ra.sent.get(key);
-        if (sent !== undefined) {
-          ra.sent.delete(key);
-          try {
-            return await sent;
-          } catch (e) {
-            throw this.failed(e);
-          }
-        }
-      }
-    }
-    return super.exec(q, args, arrays);
-  }
-
-  /** Maps a unique-key violation to `conflict`; the driver's other failures take the generic mapping. */
-  #unique(conflict: (cause: unknown) => StoreError): MapError {
-    return (raw) => (this.b.isUniqueViolation(raw) ? conflict(raw) : undefined);
-  }
-
-  /**
-   * Sends a write whose result only matters for success. Deferred, it does not wait, unless
-   * `check` must look at the result: a failure found here, not by the server, could not stop a
-   * COMMIT already sent behind it.
-   */
-  #send(q: Compiled, values: readonly unknown[], map?: MapError, check?: (r: Result) => unknown): Maybe {
-    this.#tx.check();
-    this.#wrote = true;
-    if (this.#records.length > 0 && q !== this.b.q.insertRecord)
-      return this.#flushRecords().then(() => this.#send(q, values, map, check));
-    let sent: Result | Promise<Result>;
-    try {
-      sent = this.x.query(q, values);
-    } catch (e) {
-      throw this.#fail(e, map);
-    }
-    // SQLite: done already, synchronously; nothing to wait for.
-    if (!(sent instanceof Promise)) return this.#checked(sent, check);
-    if (this.#deferred && check === undefined) {
-      this.#pending.push(
-        sent.catch((e: unknown) => {
-          this.#fail(e, map);
-        }),
-      );
-      return undefined;
-    }
-    return sent.then(
-      (r) => this.#checked(r, check),
-      (e: unknown) => {
-        throw this.#fail(e, map);
-      },
-    );
-  }
-
-  #checked(r: Result, check: ((r: Result) => unknown) | undefined): undefined {
-    const e = check?.(r);
-    if (e !== undefined) throw this.#fail(e);
-    return undefined;
-  }
-
-  /** Runs statements in order; waits only for those that must be waited for. */
-  async #sendAll(list: readonly Statement[], map?: MapError): Promise<void> {
-    for (const st of list) {
-      const p = this.#send(st.q, st.values, map);
-      if (p !== undefined) await p;
-    }
-  }
-
-  #fail(e: unknown, map?: MapError): unknown {
-    return this.failed(map?.(e) ?? e);
-  }
-
-  /** Deferred mode: sends the gathered record versions (without waiting, like any deferred write). */
-  async flush(): Promise<void> {
-    if (this.#records.length > 0 && !this.#tx.hasFailed) await this.#flushRecords();
-  }
-
-  /** Deferred mode: waits for the outcome of every write sent; a failure is then in the TxState. */
-  async settle(): Promise<void> {
-    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
-  }
-
-  async #flushRecords(): Promise<void> {
-    const rows = this.#records;
-    this.#records = [];
-    await this.#writeRecords(rows);
-  }
-
-  /**
-   * Runs one mutation; any failure, even a bad argument, dooms the transaction (see TxState). A
-   * body that finished synchronously (SQLite) costs one settled promise, not a chain of them.
-   */
-  #mutate<T>(body: () => T | Promise<T>): Promise<T> {
-    const doom = (e: unknown): never => {
-      this.#tx.fail(e);
-      throw this.#tx.failure;
-    };
-    try {
-      const r = body();
-      return r instanceof Promise ? r.catch(doom) : Promise.resolve(r);
-    } catch (e) {
-      this.#tx.fail(e);
-      return Promise.reject(this.#tx.failure);
-    }
-  }
-
-  /** Runs a statement that reports how many rows it changed. */
-  async #changes(q: Compiled, args: Args): Promise<number> {
-    return (await this.exec(q, args)).changes;
-  }
-
+export class Writer extends StatementWriter implements RowWriter {
   setMeta(key: string, value: string): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkText(key, 'meta key');
       checkText(value, 'meta value');
-      return this.#send(this.b.q.setMeta, bind(this.b.q.setMeta, { key, value }));
+      return this.send(this.b.q.setMeta, bind(this.b.q.setMeta, { key, value }));
     });
   }
 
   putLogHead(head: LogHead): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkHead(head);
       const q = this.b.q.putHead;
-      return this.#send(
+      return this.send(
         q,
         bind(q, {
           size: head.size,
@@ -260,35 +86,22 @@ export class Writer extends Reader implements RowWriter {
   }
 
   insertLogEntries(start: number, entries: readonly Uint8Array[]): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkEntries(start, entries);
       if (entries.length === 0) return undefined;
-      const taken = this.#unique(logIndexTaken);
+      const taken = this.unique(logIndexTaken);
       if (this.b.bulk !== undefined && entries.length > 1)
-        return this.#sendAll(this.b.bulk.insertEntries(start, entries), taken);
+        return this.sendAll(this.b.bulk.insertEntries(start, entries), taken);
       const q = this.b.q.insertEntry;
-      return this.#each(entries, (data, i) =>
-        this.#send(q, bind(q, { idx: start + i, data: this.b.bytes(data) }), taken),
+      return this.each(entries, (data, i) =>
+        this.send(q, bind(q, { idx: start + i, data: this.b.bytes(data) }), taken),
       );
     });
   }
 
   /** Runs `send` for each item in order, waiting only where a send returned a promise. */
-  #each<T>(items: readonly T[], send: (item: T, i: number) => Maybe): Maybe {
-    for (let i = 0; i < items.length; i++) {
-      const p = send(items[i] as T, i);
-      if (p !== undefined) return this.#eachAfter(p, items, send, i + 1);
-    }
-    return undefined;
-  }
-
-  async #eachAfter<T>(first: Promise<void>, items: readonly T[], send: (item: T, i: number) => Maybe, from: number) {
-    await first;
-    for (let i = from; i < items.length; i++) await send(items[i] as T, i);
-  }
-
   putTiles(tiles: readonly StoredTile[]): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkRows(tiles, checkTile);
       if (tiles.length === 0) return undefined;
       const bulk = this.b.bulk;
@@ -297,14 +110,14 @@ export class Writer extends Reader implements RowWriter {
         // tile by tile, in order, so each step must grow the previous one.
         const unique = new Set(tiles.map((t) => `${t.level}/${t.index}`)).size === tiles.length;
         const groups = unique ? [tiles] : tiles.map((t) => [t]);
-        return this.#sendAll(
+        return this.sendAll(
           groups.flatMap((g) => bulk.putTiles(g)),
           bulk.tileRefused,
         );
       }
       const q = this.b.q.putTile;
-      return this.#each(tiles, (t) =>
-        this.#send(
+      return this.each(tiles, (t) =>
+        this.send(
           q,
           bind(q, { level: t.level, index: t.index, width: t.width, hashes: this.b.bytes(t.hashes) }),
           undefined,
@@ -315,28 +128,28 @@ export class Writer extends Reader implements RowWriter {
   }
 
   insertRecords(rows: readonly RecordRow[]): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkRows(rows, checkRecord);
-      if (this.#deferred) {
-        this.#tx.check();
-        for (const r of rows) this.#records.push(r);
+      if (this.deferred) {
+        this.tx.check();
+        for (const r of rows) this.records.push(r);
         return undefined;
       }
-      return this.#writeRecords(rows);
+      return this.writeRecords(rows);
     });
   }
 
-  #writeRecords(rows: readonly RecordRow[]): Maybe {
+  protected writeRecords(rows: readonly RecordRow[]): Maybe {
     if (rows.length === 0) return undefined;
     const bulk = this.b.bulk;
     if (bulk !== undefined && rows.length > 1)
-      return this.#sendAll(
+      return this.sendAll(
         bulk.insertRecords(rows),
-        this.#unique((raw) => bulk.recordConflict(raw)),
+        this.unique((raw) => bulk.recordConflict(raw)),
       );
     const q = this.b.q.insertRecord;
-    return this.#each(rows, (r) =>
-      this.#send(
+    return this.each(rows, (r) =>
+      this.send(
         q,
         bind(q, {
           id: r.id,
@@ -351,34 +164,34 @@ export class Writer extends Reader implements RowWriter {
           logIndex: r.logIndex,
           tag: subjectTag(r.subjectRef),
         }),
-        this.#unique((raw) => recordConflict(r, raw)),
+        this.unique((raw) => recordConflict(r, raw)),
       ),
     );
   }
 
   setRecordState(id: string, version: number, state: LifecycleState): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkText(id, 'record id');
       checkInt32(version, 'record version', 1);
       checkState(state);
-      return this.#send(this.b.q.setState, bind(this.b.q.setState, { state, id, version }));
+      return this.send(this.b.q.setState, bind(this.b.q.setState, { state, id, version }));
     });
   }
 
   eraseRecord(id: string): Promise<number> {
-    return this.#mutate(async () => {
+    return this.mutate(async () => {
       checkText(id, 'record id');
-      return this.#changes(this.b.q.eraseRecord, { id });
+      return this.changes(this.b.q.eraseRecord, { id });
     });
   }
 
   eraseSubjectRecords(subjectRef: string): Promise<number> {
-    return this.#mutate(async () => {
+    return this.mutate(async () => {
       checkText(subjectRef, 'subject ref');
       // A fresh reference of the same shape as a keyed one (256 random bits, base64url), which no
       // subject id maps to: the erased rows no longer lead to their subject, nor it to them.
       const unlinked = randomBytes(32).toString('base64url');
-      return this.#changes(this.b.q.eraseSubject, {
+      return this.changes(this.b.q.eraseSubject, {
         tag: subjectTag(subjectRef),
         subject: subjectRef,
         unlinked,
@@ -388,7 +201,7 @@ export class Writer extends Reader implements RowWriter {
   }
 
   insertSubjectKey(row: SubjectKeyRow): Promise<SubjectKeyRow> {
-    return this.#mutate(async () => {
+    return this.mutate(async () => {
       checkSubjectKey(row);
       const inserted = await this.one<SubjectKeyColumns>(this.b.q.insertKey, {
         subject: row.subjectRef,
@@ -403,13 +216,13 @@ export class Writer extends Reader implements RowWriter {
   }
 
   updateSubjectKeys(rows: readonly SubjectKeyRow[]): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkRows(rows, checkSubjectKey);
       if (rows.length === 0) return undefined;
-      if (this.b.bulk !== undefined && rows.length > 1) return this.#sendAll(this.b.bulk.updateKeys(rows));
+      if (this.b.bulk !== undefined && rows.length > 1) return this.sendAll(this.b.bulk.updateKeys(rows));
       const q = this.b.q.updateKey;
-      return this.#each(rows, (r) =>
-        this.#send(q, bind(q, { kek: r.kekVersion, wrapped: this.b.bytes(r.wrappedKey), subject: r.subjectRef })),
+      return this.each(rows, (r) =>
+        this.send(q, bind(q, { kek: r.kekVersion, wrapped: this.b.bytes(r.wrappedKey), subject: r.subjectRef })),
       );
     });
   }
@@ -420,17 +233,17 @@ export class Writer extends Reader implements RowWriter {
 
   /** Runs a delete of one subject's row (`q` takes `subject`): whether there was one. */
   #deleteOfSubject(q: Compiled, subjectRef: string): Promise<boolean> {
-    return this.#mutate(async () => {
+    return this.mutate(async () => {
       checkText(subjectRef, 'subject ref');
-      return (await this.#changes(q, { subject: subjectRef })) > 0;
+      return (await this.changes(q, { subject: subjectRef })) > 0;
     });
   }
 
   putSubjectFacts(row: SubjectFactsRow): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkSubjectFacts(row);
       const q = this.b.q.putFacts;
-      return this.#send(
+      return this.send(
         q,
         bind(q, {
           subject: row.subjectRef,
@@ -447,15 +260,15 @@ export class Writer extends Reader implements RowWriter {
   }
 
   putSchema(row: SchemaRow): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkSchemaRow(row);
       const q = this.b.q.putSchema;
-      return this.#send(q, bind(q, { type: row.type, schema: row.schema, createdAt: row.createdAt }));
+      return this.send(q, bind(q, { type: row.type, schema: row.schema, createdAt: row.createdAt }));
     });
   }
 
   insertToken(row: TokenRow): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkTokenRow(row);
       const q = this.b.q.insertToken;
       const values = bind(q, {
@@ -468,16 +281,16 @@ export class Writer extends Reader implements RowWriter {
         expiresAt: row.expiresAt,
         revokedAt: row.revokedAt,
       });
-      return this.#send(q, values, this.#unique(existsAlready('token', row.id, 'create another')));
+      return this.send(q, values, this.unique(existsAlready('token', row.id, 'create another')));
     });
   }
 
   putStateNodes(nodes: readonly StateNodeRow[]): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       if (nodes.length === 0) return undefined;
-      if (this.b.bulk !== undefined && nodes.length > 1) return this.#sendAll(this.b.bulk.putStateNodes(nodes));
+      if (this.b.bulk !== undefined && nodes.length > 1) return this.sendAll(this.b.bulk.putStateNodes(nodes));
       const q = this.b.q.putNode;
-      return this.#each(nodes, (n) => this.#send(q, bind(q, { pos: this.b.bytes(n.pos), node: this.b.bytes(n.node) })));
+      return this.each(nodes, (n) => this.send(q, bind(q, { pos: this.b.bytes(n.pos), node: this.b.bytes(n.node) })));
     });
   }
 
@@ -486,7 +299,7 @@ export class Writer extends Reader implements RowWriter {
   }
 
   insertSession(row: SessionRow): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkSessionRow(row);
       const q = this.b.q.insertSession;
       const values = bind(q, {
@@ -498,7 +311,7 @@ export class Writer extends Reader implements RowWriter {
         expiresAt: row.expiresAt,
         revokedAt: row.revokedAt,
       });
-      return this.#send(q, values, this.#unique(existsAlready('session', row.id, 'open another')));
+      return this.send(q, values, this.unique(existsAlready('session', row.id, 'open another')));
     });
   }
 
@@ -515,7 +328,7 @@ export class Writer extends Reader implements RowWriter {
   }
 
   putObject(row: ObjectRow): Promise<void> {
-    return this.#mutate(() => {
+    return this.mutate(() => {
       checkObjectRow(row);
       const conflict = () =>
         new StoreError(
@@ -535,28 +348,28 @@ export class Writer extends Reader implements RowWriter {
       };
       if (row.version === 1) {
         const q = this.b.q.insertObject;
-        return this.#send(q, bind(q, values), this.#unique(conflict));
+        return this.send(q, bind(q, values), this.unique(conflict));
       }
-      return this.#changes(this.b.q.replaceObject, { ...values, previous: row.version - 1 }).then((n) => {
+      return this.changes(this.b.q.replaceObject, { ...values, previous: row.version - 1 }).then((n) => {
         if (n !== 1) throw conflict();
       });
     });
   }
 
   deleteObject(kind: string, id: string): Promise<boolean> {
-    return this.#mutate(async () => {
+    return this.mutate(async () => {
       checkObjectKind(kind);
       checkObjectId(id);
-      return (await this.#changes(this.b.q.deleteObject, { kind, id })) > 0;
+      return (await this.changes(this.b.q.deleteObject, { kind, id })) > 0;
     });
   }
 
   /** Runs a revocation statement (`key` names its one text argument); returns the rows it changed. */
   #revoke(q: Compiled, what: string, key: string, value: string, at: number): Promise<number> {
-    return this.#mutate(async () => {
+    return this.mutate(async () => {
       checkText(value, what);
       checkInteger(at, 'at');
-      return this.#changes(q, { [key]: value, at });
+      return this.changes(q, { [key]: value, at });
     });
   }
 }

@@ -5,8 +5,9 @@
  */
 export type { Finding, Installed, OsvRecord } from './advisories.ts';
 export { installedFromLock, MAX_ADVISORY_BYTES, matchAdvisories, parseAdvisories } from './advisories.ts';
-export type { ApplyResult, Manifest, ManifestEntry, UpdatesConfig, UpdatesOptions } from './client.ts';
+export type { ApplyResult, UpdatesOptions } from './client.ts';
 export { Updates } from './client.ts';
 export { checkSet, checkTargetPath } from './content.ts';
 export type { Expiry, InitOptions, RepositoryOptions, Role } from './repository.ts';
 export { DEFAULT_EXPIRY, MAX_TARGET_BYTES, ROLES, TufRepository } from './repository.ts';
+export type { Manifest, ManifestEntry, UpdatesConfig } from './tuf.ts';
