@@ -83,8 +83,11 @@ async function commit(state: ClientState, proposals: Proposal[]): Promise<{ stat
   return r.welcome === undefined ? { state: r.newState } : { state: r.newState, welcome: r.welcome };
 }
 
-const join_ = (welcome: Welcome | undefined, x: Keys, cs = impl) =>
-  joinGroup(welcome as Welcome, x.publicPackage, x.privatePackage, emptyPskIndex, cs);
+/** `x` joins from `welcome` (the library's checks of the tree included). */
+function joinFrom(welcome: Welcome | undefined, x: Keys, cs = impl): Promise<ClientState> {
+  assert.ok(welcome !== undefined, 'the commit has a Welcome');
+  return joinGroup(welcome, x.publicPackage, x.privatePackage, emptyPskIndex, cs);
+}
 
 function parentAt(tree: RatchetTree, nodeIndex: number): number[] {
   const n = tree[nodeIndex];
@@ -106,7 +109,7 @@ describe('ts-mls 1.6.4 as patched', () => {
     const y = k(LATER + 1);
     const addX = await commit(a, adds([x]));
     a = addX.state;
-    let xs = await join_(addX.welcome, x);
+    let xs = await joinFrom(addX.welcome, x);
     const addY = await createCommit(
       { state: a, cipherSuite: impl },
       { extraProposals: adds([y]), ratchetTreeExtension: true },
@@ -117,7 +120,7 @@ describe('ts-mls 1.6.4 as patched', () => {
     if (addY.commit.wireformat !== 'mls_private_message') throw new Error('a commit is a PrivateMessage here');
     xs = (await processPrivateMessage(xs, addY.commit.privateMessage, emptyPskIndex, impl)).newState;
     // Refused before the patch: node 3's list [2] differs from node 7's [2, 6].
-    const ys = await join_(addY.welcome, y);
+    const ys = await joinFrom(addY.welcome, y);
     assert.equal(ys.groupContext.epoch, a.groupContext.epoch);
     for (const s of [xs, ys]) assert.deepEqual(s.keySchedule.epochAuthenticator, a.keySchedule.epochAuthenticator);
     const m = await createApplicationMessage(a, text.encode('welcome, Y'), impl);
@@ -155,7 +158,7 @@ describe('ts-mls 1.6.4 as patched', () => {
       for (const n of [64, 128, 256]) {
         const g = await group(n, shape);
         hashes = 0;
-        const s = await join_(g.welcome, g.newcomer, counting);
+        const s = await joinFrom(g.welcome, g.newcomer, counting);
         counts.push(hashes);
         assert.equal(s.ratchetTree.length, 2 * n - 1);
       }
@@ -169,7 +172,7 @@ describe('ts-mls 1.6.4 as patched', () => {
 
   it('still refuses a tree whose parent hashes do not chain', async () => {
     const g = await group(64, 'refilled');
-    const s = await join_(g.welcome, g.newcomer);
+    const s = await joinFrom(g.welcome, g.newcomer);
     assert.equal(await verifyParentHashes(s.ratchetTree, impl.hash), true);
     let parents = 0;
     for (const [i, n] of s.ratchetTree.entries()) {
