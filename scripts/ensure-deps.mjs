@@ -6,10 +6,13 @@
 //     Node.js 24 on PATH, or the x64 package under Rosetta 2.
 //  2. The locked dependencies are installed when missing or stale, by npm running on Node.js 24, so
 //     that packages which need Node.js 22+ resolve and install without engine warnings.
+//  3. Verity's patches to published dependencies (patches/, scripts/patches.mjs) are applied: after
+//     every install, and checked on every run, so a reinstalled package is patched again.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyPatches } from './patches.mjs';
 
 const NEEDED_MAJOR = 24;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,7 +73,16 @@ if (stale()) {
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
 }
 
-// 3. The Trust Center (src/web) is built into dist/web, which `verity serve` serves at /trust/
+// 3. Patches: a version mismatch or a file that matches neither side stops here, before anything runs.
+try {
+  for (const p of applyPatches(root))
+    if (p.state === 'unapplied') console.error(`verity: patched ${p.name} ${p.version} (patches/${p.file})`);
+} catch (e) {
+  console.error(`verity: ${e instanceof Error ? e.message : e}`);
+  process.exit(2);
+}
+
+// 4. The Trust Center (src/web) is built into dist/web, which `verity serve` serves at /trust/
 //    (D105): fast (esbuild, well under a second) and deterministic, so it is never stale.
 if (!process.env.VERITY_SKIP_WEB_BUILD) {
   const env = { ...process.env };
