@@ -692,17 +692,18 @@ export class MlsClient {
     const aad = m.privateMessage.authenticatedData;
     // A message without franking (no authenticated data, no stamp) is taken only in a room whose
     // authenticated state says franking is off; it cannot be reported.
-    if (aad.length === 0 && q.franking === undefined && (await this.#frankingOff(q.groupId)))
-      return {
-        type: 'message',
-        message: {
-          groupId: q.groupId,
-          seq: q.seq,
-          at: q.at,
-          sender: q.sender ?? '',
-          text: new TextDecoder().decode(content),
-        },
-      };
+    const received = (text: Uint8Array, franking?: ReceivedMessage['franking']): Received => ({
+      type: 'message',
+      message: {
+        groupId: q.groupId,
+        seq: q.seq,
+        at: q.at,
+        sender: q.sender ?? '',
+        text: new TextDecoder().decode(text),
+        ...(franking === undefined ? {} : { franking }),
+      },
+    });
+    if (aad.length === 0 && q.franking === undefined && (await this.#frankingOff(q.groupId))) return received(content);
     // The franking: the plaintext must open the commitment the service stamped, else the message
     // could not be reported, and is dropped.
     if (content.length < 1 + FRANKING_BYTES || content[0] !== FRANKING_VERSION || q.franking === undefined)
@@ -719,17 +720,7 @@ export class MlsClient {
     // The sender's view of the log, signed with the message: it must be one log with this client's.
     if (aad.length > 1 + FRANKING_BYTES)
       await this.#kt.compareView(aad.slice(1 + FRANKING_BYTES), { groupId: q.groupId, sender: q.sender ?? '' });
-    return {
-      type: 'message',
-      message: {
-        groupId: q.groupId,
-        seq: q.seq,
-        at: q.at,
-        sender: q.sender ?? '',
-        text: new TextDecoder().decode(body),
-        franking: { stamp: q.franking.stamp, frankingKey: b64u(key), body: b64u(body) },
-      },
-    };
+    return received(body, { stamp: q.franking.stamp, frankingKey: b64u(key), body: b64u(body) });
   }
 
   /** Whether the room's authenticated state says franking is off (asked once per room). */
