@@ -18,7 +18,7 @@ import {
   VerityContracts,
   verifyChainProofs,
 } from '../src/chain/index.ts';
-import { chainFrom } from '../src/cli/http.ts';
+import { chainFrom } from '../src/cli/chain.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';

@@ -3,7 +3,8 @@
 // "unknown command".
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commandHelp, commandPath, groupHelp, mainHelp, synopsis } from '../src/cli/command.ts';
@@ -79,6 +80,27 @@ describe('verity help', () => {
     for (const f of files) {
       const lines = readFileSync(join(dir, f), 'utf8').split('\n').length;
       assert.ok(lines <= 500, `src/cli/${f} has ${lines} lines`);
+    }
+  });
+
+  it('help, and commands that do not serve, load neither the HTTP server nor the MLS, chain or PII libraries', () => {
+    // Most of a command's start was loading what only `serve` uses (the CLI's start time).
+    const dir = mkdtempSync(join(tmpdir(), 'verity-loads-'));
+    try {
+      const loads = join(dir, 'loads');
+      const hook = join(import.meta.dirname, 'fixtures', 'load-hook', 'record-loads.mjs');
+      const r = spawnSync(BIN, ['help'], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: `--import ${hook}`, VERITY_TEST_LOADS: loads },
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const loaded = readFileSync(loads, 'utf8').split('\n');
+      assert.ok(loaded.includes('kysely'), `the hook saw the store load: ${loaded.join(' ')}`);
+      for (const heavy of ['fastify', 'ts-mls', 'viem', 'libphonenumber-js', '@simplewebauthn/server', 'tuf-js'])
+        assert.ok(!loaded.includes(heavy), `verity help loads ${heavy}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -276,7 +276,8 @@ for (const backend of BACKENDS)
       // Voter pseudonyms differ per person and say nothing about who.
       const text = await logText(core);
       for (const name of ['alice', 'bob', 'carol', 'dave']) {
-        assert.doesNotMatch(text, new RegExp(name));
+        // The name as a word, not inside base64 (a random root once held `bob`: a flaky run).
+        assert.doesNotMatch(text, new RegExp(`(?<![A-Za-z0-9+/_-])${name}(?![A-Za-z0-9+/_-])`));
         assert.doesNotMatch(text, new RegExp(await core.vault.subjectRef(name)));
       }
       assert.doesNotMatch(text, /ask less often/);

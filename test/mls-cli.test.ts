@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { listen } from '../src/cli/http.ts';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
+import { MODERATION_ACTIONS } from '../src/mls/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient, type ReceivedMessage } from '../src/sdk/mls.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
@@ -134,6 +135,11 @@ describe('verity mls (CLI)', () => {
     } finally {
       await v.close();
     }
+  });
+
+  it('names in its help exactly the actions the library takes', () => {
+    const help = verity(['mls', 'act', '--help']).stdout;
+    assert.match(help, new RegExp(`one of ${MODERATION_ACTIONS.join(', ')}`));
   });
 
   it('refuses a bad status, action or id with exit 2, and an unknown report with its code', () => {

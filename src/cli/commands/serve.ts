@@ -7,6 +7,7 @@ import { bootMeasurement } from '../../boot/index.ts';
 import type { StoreSecret } from '../../embedded/index.ts';
 import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
+import { chainFrom } from '../chain.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
 import { DATA, dataDir, int, list, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
 import type { listen } from '../http.ts';
@@ -30,9 +31,7 @@ async function open(
 }> {
   // Loaded here, not at the top: the server and its libraries are most of the CLI's start time,
   // and every other command (and every help text) goes without them.
-  const { chainFrom, corsFrom, hostPort, listen, logSettings, passkeysFrom, tlsFrom, witnessesFrom } = await import(
-    '../http.ts'
-  );
+  const { corsFrom, hostPort, listen, logSettings, passkeysFrom, tlsFrom, witnessesFrom } = await import('../http.ts');
   const chain = chainFrom(values);
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
