@@ -7,30 +7,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { Attester } from '../src/attestation/index.ts';
 import { manifestText, measure, type ReleaseManifest } from '../src/boot/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
+import { bundleForBrowser, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { serveCore } from './helpers/server.ts';
 
 /** The SDK as a browser script defining `globalThis.Verity`. */
-async function bundleSdk(): Promise<string> {
-  const out = await build({
-    entryPoints: [join(import.meta.dirname, '..', 'src', 'sdk', 'index.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'Verity',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return (out.outputFiles[0] as { text: string }).text;
+function bundleSdk(): Promise<string> {
+  return bundleForBrowser(join(import.meta.dirname, '..', 'src', 'sdk', 'index.ts'), 'Verity');
 }
 
 // Without Chromium the suite is skipped and this one test fails, saying what to install (a `before`

@@ -8,31 +8,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { MlsDelivery, MlsReports } from '../src/mls/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient } from '../src/sdk/mls.ts';
 import { buildServer } from '../src/server/index.ts';
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
+import { bundleForBrowser, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 type Mls = typeof import('../src/sdk/mls.ts');
 
 /** The MLS entry of the SDK as a browser script defining `globalThis.VerityMls`. */
-async function bundleMls(): Promise<string> {
-  const out = await build({
-    entryPoints: [join(import.meta.dirname, '..', 'src', 'sdk', 'mls.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'VerityMls',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return (out.outputFiles[0] as { text: string }).text;
+function bundleMls(): Promise<string> {
+  return bundleForBrowser(join(import.meta.dirname, '..', 'src', 'sdk', 'mls.ts'), 'VerityMls');
 }
 
 it('finds the browser the MLS browser test needs', () => {

@@ -13,7 +13,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import {
   defaultCapabilities,
@@ -30,25 +29,15 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient, playerIdentity, type Received } from '../src/sdk/mls.ts';
 import { buildServer } from '../src/server/index.ts';
 import type { Event, OpenMlsMember } from './fixtures/mls-interop/openmls-member.ts';
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
+import { bundleForBrowser, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 type Page_ = { OpenMls: { OpenMlsMember: typeof OpenMlsMember }; bob: OpenMlsMember };
 const WASM_PATH = '/__interop/core-crypto.wasm';
 
 /** The OpenMLS member's module as one browser script defining `globalThis.OpenMls`. */
-async function bundlePage(): Promise<string> {
-  const out = await build({
-    entryPoints: [join(import.meta.dirname, 'fixtures', 'mls-interop', 'openmls-member.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'OpenMls',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return (out.outputFiles[0] as { text: string }).text;
+function bundlePage(): Promise<string> {
+  return bundleForBrowser(join(import.meta.dirname, 'fixtures', 'mls-interop', 'openmls-member.ts'), 'OpenMls');
 }
 
 async function coreCryptoWasm(): Promise<Buffer> {

@@ -1,6 +1,7 @@
 // Debian's Chromium for the browser tests (never a downloaded browser), launched the one way they
 // all use it, with a CDP virtual authenticator for passkeys and axe-core for accessibility.
 import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
@@ -69,4 +70,22 @@ export async function seriousViolations(page: Page): Promise<{ id: string; impac
     }));
   })) as { id: string; impact: string; n: number }[];
   return r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * A TypeScript entry bundled for browsers (esbuild, the `browser` condition) as one script that
+ * defines `globalThis[globalName]`, for a page to add with `page.addScriptTag({ content })`.
+ */
+export async function bundleForBrowser(entry: string, globalName: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName,
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return (out.outputFiles[0] as { text: string }).text;
 }
