@@ -5,7 +5,15 @@
 
 import { InputError, ProvenanceError } from '../errors/index.ts';
 import type { Access, ReadResult, Vault } from '../vault/index.ts';
-import { type ProvenanceManifest, type ResolveOptions, verifyManifest, verifyProvenance } from './manifest.ts';
+import {
+  contentOf,
+  type ProvenanceManifest,
+  provenanceDigest,
+  type ResolveOptions,
+  type VerifiedProvenance,
+  verifyManifest,
+  verifyProvenance,
+} from './manifest.ts';
 
 /** The record type a sealed manifest is kept under. */
 export const PROVENANCE_RECORD_TYPE = 'asset.provenance';
@@ -42,9 +50,22 @@ export class CreationProvenance {
    * of `subject` (the creator's player): nothing is written for a manifest that does not verify.
    */
   async seal(
-    i: Access & { readonly jws: string; readonly content: Uint8Array; readonly subject: string },
+    i: Access & {
+      readonly jws: string;
+      readonly content: Uint8Array;
+      readonly subject: string;
+      /** What `verifyProvenance` answered for this `jws` and `content`, when the caller checked already. */
+      readonly verified?: VerifiedProvenance;
+    },
   ): Promise<SealedProvenance> {
-    const v = await verifyProvenance(i.jws, i.content, this.#resolve);
+    const v =
+      // Taken only for this very manifest and file; anything else is verified here.
+      i.verified !== undefined &&
+      i.verified.digest === provenanceDigest(i.jws) &&
+      contentOf(i.content, i.verified.manifest.content.mediaType).sha256 === i.verified.manifest.content.sha256 &&
+      i.content.byteLength === i.verified.manifest.content.bytes
+        ? i.verified
+        : await verifyProvenance(i.jws, i.content, this.#resolve);
     const data: SealedManifest = {
       manifest: i.jws,
       digest: v.digest,

@@ -103,9 +103,9 @@ export function registerProvenanceRoutes(app: App, o: RecordRoutesOptions, gate:
       const p = principalOf(req);
       const b = req.body;
       const content = fromBase64Url(b.content, 'content');
-      // Verified before the decision, so that a refused manifest costs no decision entry; sealed
-      // under the decision's policy hash.
-      await verifyProvenance(b.manifest, content, RESOLVE);
+      // Verified once, before the decision, so that a refused manifest costs no decision entry;
+      // sealed under the decision's policy hash.
+      const verified = await verifyProvenance(b.manifest, content, RESOLVE);
       const sealed = await decided(
         p,
         'write',
@@ -120,7 +120,15 @@ export function registerProvenanceRoutes(app: App, o: RecordRoutesOptions, gate:
         'record:new',
         b.purpose,
         (policy) =>
-          provenance.seal({ actor: p.actor, purpose: b.purpose, policy, jws: b.manifest, content, subject: b.subject }),
+          provenance.seal({
+            actor: p.actor,
+            purpose: b.purpose,
+            policy,
+            jws: b.manifest,
+            content,
+            subject: b.subject,
+            verified,
+          }),
       );
       return reply
         .code(201)
