@@ -53,3 +53,25 @@ export type Appraiser = (at: AppraisalTarget) => Promise<Evidence>;
 export function pinnedAttestation(o: Omit<AttestOptions, 'fetch' | 'logKey'>): Appraiser {
   return ({ url, fetch, logKey }) => attest(url, { ...o, logKey, fetch });
 }
+
+/**
+ * The client's appraisal of one server: appraised on first use and again once older than
+ * `reattestAfterMs` (default 5 minutes); a failed appraisal is not kept, so the next call asks
+ * again with a fresh nonce.
+ */
+export function cachedAppraisal(
+  o: { readonly appraise: Appraiser; readonly reattestAfterMs?: number },
+  target: AppraisalTarget,
+): () => Promise<unknown> {
+  let current: { readonly at: number; readonly evidence: Promise<unknown> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (current !== undefined && now - current.at < (o.reattestAfterMs ?? 5 * 60_000)) return current.evidence;
+    const appraisal = { at: now, evidence: o.appraise(target) };
+    current = appraisal;
+    appraisal.evidence.catch(() => {
+      if (current === appraisal) current = undefined;
+    });
+    return appraisal.evidence;
+  };
+}

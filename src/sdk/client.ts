@@ -2,7 +2,7 @@ import type { AccessReport } from '../audit/index.ts';
 import { checkIdentifier } from '../encoding/index.ts';
 import { InputError } from '../errors/index.ts';
 import { type Checkpoint, parseVerifierKey } from '../note/index.ts';
-import type { Appraiser } from './attestation.ts';
+import { type Appraiser, cachedAppraisal } from './attestation.ts';
 import { proveConsistency, proveEntry } from './auditor.ts';
 import {
   advance,
@@ -67,6 +67,8 @@ export class VerityClient {
   readonly #options: VerityClientOptions;
   /** The log as this client trusts it: key, origin, trusted checkpoint, witnesses. */
   readonly #log: LogTrust;
+  /** With attestation pinned: the server's appraised evidence, appraised again once stale. */
+  readonly #attested: (() => Promise<unknown>) | undefined;
 
   constructor(o: VerityClientOptions) {
     this.#options = o;
@@ -83,33 +85,17 @@ export class VerityClient {
       verified: new Map(),
       get: (path) => this.#request('GET', path, undefined, false),
     };
+    const a = o.attestation;
+    this.#attested =
+      a === undefined ? undefined : cachedAppraisal(a, { url: this.#url, fetch: this.#fetch, logKey: o.verifierKey });
   }
 
   async #request(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
     checkNames(body);
     // INVARIANT: with attestation pinned, nothing sensitive (a body, the token) leaves before the
     // server's evidence is appraised; public reads (checkpoints, proofs) need no appraisal.
-    if (body !== undefined || (auth && this.#token !== undefined)) await this.#attested();
+    if (body !== undefined || (auth && this.#token !== undefined)) await this.#attested?.();
     return request({ url: this.#url, token: this.#token, fetch: this.#fetch }, method, path, body, auth);
-  }
-
-  #appraisal: { readonly at: number; readonly evidence: Promise<unknown> } | undefined;
-
-  /** Appraises the server's evidence when attestation is pinned and the last appraisal is stale. */
-  #attested(): Promise<unknown> | undefined {
-    const o = this.#options.attestation;
-    if (o === undefined) return undefined;
-    const now = Date.now();
-    const current = this.#appraisal;
-    if (current !== undefined && now - current.at < (o.reattestAfterMs ?? 5 * 60_000)) return current.evidence;
-    const evidence = o.appraise({ url: this.#url, fetch: this.#fetch, logKey: this.#options.verifierKey });
-    const appraisal = { at: now, evidence };
-    this.#appraisal = appraisal;
-    // A failed appraisal is not kept: the next request asks again with a fresh nonce.
-    evidence.catch(() => {
-      if (this.#appraisal === appraisal) this.#appraisal = undefined;
-    });
-    return evidence;
   }
 
   async #json<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
