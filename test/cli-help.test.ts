@@ -9,12 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commandHelp, commandPath, groupHelp, mainHelp, synopsis } from '../src/cli/command.ts';
 import { GROUPS, HELP_FOOTER } from '../src/cli/table.ts';
+import { BIN, type CliRun, verityCli } from './helpers/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
-
-function verity(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, { input: '', encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function verity(args: string[]): CliRun {
+  return verityCli(args);
 }
 
 /** Help text with its line wrapping undone. */

@@ -7,16 +7,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type CliRun, ok, verityCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/env.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 const PASS = 'cli stumbles passphrase';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** The environment without any Verity secret or setting, plus `env`. */
 function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -31,13 +28,7 @@ function verity(
   env: Record<string, string> = { VERITY_PASSPHRASE: PASS },
   cwd?: string,
 ): Run {
-  const r = spawnSync(BIN, args, { input, encoding: 'utf8', env: cleanEnv(env), timeout: 60_000, cwd });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Run): Run {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r;
+  return verityCli(args, { input, env, clean: true, ...(cwd === undefined ? {} : { cwd }) });
 }
 
 /** Spawns a long-running command and waits for `pattern` on stdout. */

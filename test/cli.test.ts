@@ -1,10 +1,11 @@
 // The CLI contract outside tools rely on, run end to end through bin/verity (the pinned runtime).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type CliRun, ok, verityCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -12,26 +13,10 @@ const BIN = join(ROOT, 'bin', 'verity');
 const VECTORS = join(ROOT, 'test', 'vectors');
 const SUMDB_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function verity(args: string[], input?: string, env: Record<string, string> = {}): Run {
-  const r = spawnSync(BIN, args, {
-    input: input ?? '',
-    encoding: 'utf8',
-    env: { ...process.env, VERITY_PASSPHRASE: 'cli test passphrase', ...env },
-    timeout: 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Run): Run {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r;
+  return verityCli(args, { input: input ?? '', env: { VERITY_PASSPHRASE: 'cli test passphrase', ...env } });
 }
 
 /** Like verity() but without blocking the event loop (the server under test runs in this process's children). */

@@ -21,33 +21,17 @@ import pg from 'pg';
 import type { Clock } from '../src/clock/index.ts';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
+import { type CliRun, ok, verityCli } from './helpers/cli.ts';
 import { NODE, NODE_FLAGS, PG_URL, pgSchema, TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'verity');
 const PASS = 'data dir test passphrase';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function verity(args: string[], env: Record<string, string> = {}, input = ''): Run {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith('VERITY_') && k !== 'VERITY_TEST_PG') delete e[k];
-  const r = spawnSync(BIN, args, {
-    input,
-    encoding: 'utf8',
-    env: { ...e, VERITY_PASSPHRASE: PASS, ...env },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Run): Run {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r;
+  return verityCli(args, { input, env: { VERITY_PASSPHRASE: PASS, ...env }, clean: true });
 }
 
 /** Whether a PostgreSQL schema exists (asked directly, not through Verity). */

@@ -4,7 +4,6 @@
 // (a changed one refused); OSCAL evidence printed and valid against NIST's schema, `--strict`
 // failing while no witness cosigns; bad input refused.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,20 +14,14 @@ import { fixedClock } from '../src/clock/index.ts';
 import { openDataDir, openPrivacy } from '../src/embedded/index.ts';
 import { Governance } from '../src/governance/index.ts';
 import { DEFAULT_PRIVACY_POLICY } from '../src/privacy/index.ts';
+import { type CliRun, verityCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/env.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 let keyFile = '';
 
-function verity(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, {
-    encoding: 'utf8',
-    env: { ...process.env, VERITY_KEY_FILE: keyFile },
-    timeout: 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function verity(args: string[]): CliRun {
+  return verityCli(args, { env: { VERITY_KEY_FILE: keyFile } });
 }
 
 function ok(args: string[]): string {

@@ -3,7 +3,6 @@
 // listed PII-redacted by the operator's CLI, acted on, and both the read and the action logged
 // without the text; bad input refused with exit 2.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeAuditEntry } from '../src/audit/index.ts';
@@ -12,19 +11,13 @@ import { initDataDir, openDataDir } from '../src/embedded/index.ts';
 import { MODERATION_ACTIONS } from '../src/mls/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient, type ReceivedMessage } from '../src/sdk/mls.ts';
+import { type CliRun, verityCli } from './helpers/cli.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 const EMAIL = 'mallory.cli@example.com';
 
-function verity(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, {
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function verity(args: string[]): CliRun {
+  return verityCli(args, { env: { VERITY_PASSPHRASE: TEST_SECRET.passphrase } });
 }
 
 describe('verity mls (CLI)', () => {

@@ -3,26 +3,18 @@
 // `log verify-proof` check against the log key; a tampered line is refused; `report label` and the
 // incident commands work; bad input is refused with exit 2.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type CliRun, verityCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/env.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 let keyFile = '';
 
-function verity(args: string[], input = ''): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, {
-    input,
-    encoding: 'utf8',
-    // A raw key file: no passphrase KDF per command (each would cost seconds).
-    env: { ...process.env, VERITY_KEY_FILE: keyFile },
-    timeout: 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function verity(args: string[], input = ''): CliRun {
+  // A raw key file: no passphrase KDF per command (each would cost seconds).
+  return verityCli(args, { input, env: { VERITY_KEY_FILE: keyFile } });
 }
 
 function ok(args: string[], input = ''): string {

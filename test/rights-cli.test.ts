@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initDataDir, openDataDir } from '../src/embedded/index.ts';
+import { verityCli } from './helpers/cli.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
@@ -16,12 +17,11 @@ describe('verity rights and retention (command line)', () => {
   let cleanup: () => Promise<void>;
   let recordId = '';
   const verity = (args: string[], input?: string) => {
-    const r = spawnSync(BIN, args, {
-      env: { ...process.env, VERITY_PASSPHRASE: TEST_SECRET.passphrase },
+    const r = verityCli(args, {
+      env: { VERITY_PASSPHRASE: TEST_SECRET.passphrase },
       ...(input === undefined ? {} : { input }),
-      encoding: 'utf8',
     });
-    assert.equal(r.status, 0, `verity ${args.slice(0, 2).join(' ')}: exit ${r.status}: ${r.stderr}`);
+    assert.equal(r.code, 0, `verity ${args.slice(0, 2).join(' ')}: exit ${r.code}: ${r.stderr}`);
     return JSON.parse(r.stdout);
   };
 

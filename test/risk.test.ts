@@ -1,7 +1,6 @@
 // Risk scoring end to end: `verity risk score` over a stream, its handling of malformed lines, the
 // shipped model retrained from its script, and a score carried into the policies' decision.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,13 +8,12 @@ import { describe, it } from 'node:test';
 import { train } from '../scripts/train-risk.ts';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { eventLine, FEATURES, generateEvents, policyRisk, RiskScorer } from '../src/risk/index.ts';
+import { type CliRun, verityCli } from './helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'verity');
 
-function verity(args: string[], input: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function verity(args: string[], input: string): CliRun {
+  return verityCli(args, { input });
 }
 
 describe('verity risk score', () => {

@@ -4,7 +4,6 @@
 // its records any more, and the shred's own entries do not carry the subject's reference.
 // Over HTTP (service tokens and player sessions) and through the CLI.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
@@ -12,10 +11,9 @@ import { type AuditEntry, decodeAuditEntry } from '../src/audit/index.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
+import { verityCli } from './helpers/cli.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { tempDir } from './helpers/env.ts';
-
-const BIN = join(import.meta.dirname, '..', 'bin', 'verity');
 
 describe('subject queries and shredding over HTTP', () => {
   let core: TestCore;
@@ -215,15 +213,8 @@ describe('subject queries and shredding through the CLI', () => {
   });
   after(() => cleanup());
 
-  const verity = (args: string[], input = '') => {
-    const r = spawnSync(BIN, args, {
-      input,
-      encoding: 'utf8',
-      env: { ...process.env, VERITY_PASSPHRASE: 'subject privacy passphrase' },
-      timeout: 60_000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const verity = (args: string[], input = '') =>
+    verityCli(args, { input, env: { VERITY_PASSPHRASE: 'subject privacy passphrase' } });
   const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout);

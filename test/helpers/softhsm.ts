@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import { type CliRun, verityCli as runCli } from './cli.ts';
 import { tempDir } from './env.ts';
 
 const run = promisify(execFile);
@@ -94,28 +95,16 @@ export function labels(mod: InstanceType<P11['PKCS11']>, session: Buffer, p11: P
   return hs.map((h) => String(mod.C_GetAttributeValue(session, h, [{ type: p11.CKA_LABEL }])[0]?.value ?? '')).sort();
 }
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'verity');
+export type { CliRun } from './cli.ts';
+export { ok } from './cli.ts';
 
 /**
  * bin/verity with no VERITY_ variable but those in `env` (SOFTHSM2_CONF is kept); fails the test
  * if the PIN appears in anything it prints.
  */
 export function verityCli(args: string[], env: Record<string, string>, input = ''): CliRun {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith('VERITY_')) delete e[k];
-  const r = spawnSync(BIN, args, { input, encoding: 'utf8', env: { ...e, ...env }, timeout: 120_000 });
+  const r = runCli(args, { input, env, clean: true, timeout: 120_000 });
   assert.ok(!r.stdout.includes(TEST_PIN) && !r.stderr.includes(TEST_PIN), 'the PIN was printed');
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-export function ok(r: CliRun): CliRun {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
   return r;
 }
 
