@@ -5,10 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_POLICIES, PolicyEngine, type PrincipalRef, recordResource } from '../src/access/index.ts';
-import { SoftwareKeyStore } from '../src/keys/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
-import { openSqliteStore } from '../src/store/index.ts';
-import { openVerity } from '../src/verity/index.ts';
 import { benchVerity, type Figure } from './core.ts';
 
 const pct = (times: Float64Array, q: number) =>

@@ -1,21 +1,11 @@
-// Community governance and compliance evidence (issue 13): 10,000 votes recorded on one proposal
-// (each a verified voter, a per-proposal pseudonym from a KeyStore MAC, a state object and a log
-// entry in a group-committed transaction), beside plain log appends of one audit entry measured in
-// the same run; the tally published, its evidence built, and recounted by `verifyTally` (every
-// vote's inclusion proof against the signed checkpoint) beside raw SHA-256; and OSCAL assessment
-// results generated over the same store.
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAuditEntry } from '../src/audit/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
 import { Governance, governanceDocument, verifyTally } from '../src/governance/index.ts';
-import { SoftwareKeyStore } from '../src/keys/index.ts';
 import { assess } from '../src/oscal/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
-import { openSqliteStore } from '../src/store/index.ts';
-import { openVerity } from '../src/verity/index.ts';
 import { benchVerity, concurrent, type Figure, rawSha256PerSec } from './core.ts';
 
 export async function benchGovernance(quick: boolean): Promise<Figure[]> {

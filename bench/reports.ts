@@ -1,16 +1,8 @@
-// An access report of 10,000 lines (issue 12): built by Verity for one player with 10,000 logged
-// operations, then verified by the SDK as a client receives it (JSON lines: every line's entry
-// hashed, its inclusion proof checked against the signed checkpoint, its fields compared). Printed
-// beside raw SHA-256 (64-byte inputs, the size of a Merkle node) measured in the same run.
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SoftwareKeyStore } from '../src/keys/index.ts';
 import { AccessReports, accessReportToJsonLines } from '../src/reports/index.ts';
 import { verifyAccessReport } from '../src/sdk/index.ts';
-import { openSqliteStore } from '../src/store/index.ts';
-import { openVerity } from '../src/verity/index.ts';
 import { benchVerity, concurrent, type Figure, rawSha256PerSec } from './core.ts';
 
 export async function benchReports(quick: boolean): Promise<Figure[]> {

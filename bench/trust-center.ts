@@ -9,11 +9,8 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.ts';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
-import { SoftwareKeyStore } from '../src/keys/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
-import { openSqliteStore } from '../src/store/index.ts';
-import { openVerity } from '../src/verity/index.ts';
 import { benchVerity, concurrent, type Figure } from './core.ts';
 
 const CHROMIUM = process.env['VERITY_CHROMIUM'] ?? '/usr/bin/chromium';
