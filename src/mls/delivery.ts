@@ -1,8 +1,8 @@
 // The MLS delivery and authentication service (RFC 9420 3, FGMV-46 7.2.1): Verity stores and
-// forwards KeyPackages, commits, Welcomes and application messages it cannot read. Everything an
-// access decision depends on is authenticated state (objects bound to the signed log's state map):
-//   kind `mls.keypackage`  id KEYPACKAGEREF       owner PLAYER  a published, unclaimed KeyPackage
-//   kind `mls.claim`       id KEYPACKAGEREF       owner PLAYER  a claimed one, until a Welcome uses it
+// forwards KeyPackages (the key directory, directory.ts), commits, Welcomes and application
+// messages it cannot read. Everything an access decision depends on is authenticated state
+// (objects bound to the signed log's state map):
+//   kind `mls.keypackage`, `mls.claim`            KeyPackages published and claimed (directory.ts)
 //   kind `mls.room`        id GROUPID (base64url)               epoch, members, message sequence
 //   kind `mls.queue`       id PLAYER/GROUPID/SEQ  owner PLAYER  a message waiting for a member
 //   kind `mls.keys`        id PLAYER              owner PLAYER  key transparency: the player's
@@ -15,45 +15,27 @@
 // Every change is one transaction with one audit entry that names neither players nor groups (a
 // room is named by a hash of its group id) and carries no message.
 import { createHash } from 'node:crypto';
-import type { CiphersuiteName } from 'ts-mls';
-import { encodeAuditEntry } from '../audit/index.ts';
-import { type Clock, systemClock } from '../clock/index.ts';
-import { fromBase64Url, parseJson, toBase64Url } from '../encoding/index.ts';
+import { fromBase64Url, toBase64Url } from '../encoding/index.ts';
 import { InputError, MlsError, quote } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
-import type { LogBatch, TransparencyLog } from '../log/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import { newObject, nextObject, type ObjectRow, type StoreReader } from '../store/index.ts';
 import {
-  newObject,
-  nextObject,
-  type ObjectRow,
-  type Store,
-  type StoreReader,
-  type StoreWriter,
-} from '../store/index.ts';
+  CLAIM_KIND,
+  checkPlayer,
+  KEY_PACKAGE_KIND,
+  type KeyPackageDoc,
+  type MlsDirectoryOptions,
+  MlsKeyDirectory,
+  parse,
+  updateKeys,
+} from './directory.ts';
 import { FRANKING_KEY, readCommitment, stampInput } from './franking.ts';
-import { KEYS_KIND, type KeyProofs, proveKeys } from './transparency.ts';
-import {
-  checkKeyPackage,
-  DEFAULT_CIPHERSUITES,
-  decodeMessage,
-  invalid,
-  type MessageHeader,
-  messageHeader,
-  welcomeRecipients,
-} from './wire.ts';
+import { invalid, type MessageHeader, messageHeader, welcomeRecipients } from './wire.ts';
 
-export const KEY_PACKAGE_KIND = 'mls.keypackage';
-export const CLAIM_KIND = 'mls.claim';
 export const ROOM_KIND = 'mls.room';
 export const QUEUE_KIND = 'mls.queue';
-/** Signature keys kept per player (the oldest dropped past it). */
-export const MAX_SIGNATURE_KEYS = 64;
-/** The purpose every MLS entry is logged under. */
-export const MLS_PURPOSE = 'communication';
-const ACTOR = 'service:mls';
 const DAY = 86_400_000;
-/** A player id as the caller's authentication gives it: no `/`, so queue ids split unambiguously. */
-const PLAYER_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
 const MAX_GROUP_ID = 64;
 const MAX_MEMBERS = 1000;
 const MAX_FETCH = 500;
@@ -99,30 +81,15 @@ export interface QueuedMessage {
   readonly franking?: { readonly commitment: string; readonly stamp: string };
 }
 
-export interface MlsDeliveryOptions {
-  readonly store: Store;
-  readonly log: TransparencyLog;
-  readonly clock?: Clock;
-  /** Ciphersuites accepted (default: the mandatory X25519, AES-128-GCM, SHA-256, Ed25519). */
-  readonly ciphersuites?: readonly CiphersuiteName[];
+export interface MlsDeliveryOptions extends MlsDirectoryOptions {
   /** Days a queued message waits for its member before it is dropped (default 30, 1 to 366). */
   readonly retentionDays?: number;
-  /** Unclaimed KeyPackages kept per player, last resort aside (default 100). */
-  readonly maxKeyPackages?: number;
   /**
    * The key store whose MAC key (`mls-franking`) stamps franking commitments: when given, every
    * application message must carry a commitment (franking.ts) and is stamped for each recipient,
    * so that it can be reported (MlsReports).
    */
   readonly keys?: KeyStore;
-}
-
-interface KeyPackageDoc {
-  readonly keyPackage: string;
-  readonly ciphersuite: CiphersuiteName;
-  readonly lastResort: boolean;
-  readonly notAfter: number;
-  readonly publishedAt: number;
 }
 
 interface QueueDoc {
@@ -136,56 +103,6 @@ interface QueueDoc {
   readonly franking?: { readonly commitment: string; readonly stamp: string };
 }
 
-/** The body of a `mls.keys` object: what key transparency proves about a player. */
-export interface KeyEntry {
-  /** The identity (player id) the keys are bound to: the object's id. */
-  readonly identity: string;
-  /** Signature public keys (base64url), oldest first: each one signed a KeyPackage naming the identity. */
-  readonly signatureKeys: readonly string[];
-  /** References (base64url) of the player's KeyPackages published and not yet claimed. */
-  readonly keyPackages: readonly string[];
-}
-
-/**
- * The player's key entry changed by `change` in the transaction: a new signature key appended
- * (the oldest dropped past MAX_SIGNATURE_KEYS), KeyPackage references added or removed.
- */
-async function updateKeys(
-  tx: StoreWriter,
-  player: string,
-  change: { key?: string; addRef?: string; dropRefs?: readonly string[] },
-  now: number,
-): Promise<void> {
-  const row = await tx.getObject(KEYS_KIND, player);
-  const prev: KeyEntry =
-    row === undefined ? { identity: player, signatureKeys: [], keyPackages: [] } : parse<KeyEntry>(row);
-  let signatureKeys = [...prev.signatureKeys];
-  if (change.key !== undefined && !signatureKeys.includes(change.key))
-    signatureKeys = [...signatureKeys, change.key].slice(-MAX_SIGNATURE_KEYS);
-  const drop = new Set(change.dropRefs ?? []);
-  const keyPackages = prev.keyPackages.filter((r) => !drop.has(r));
-  if (change.addRef !== undefined && !keyPackages.includes(change.addRef)) keyPackages.push(change.addRef);
-  if (
-    row !== undefined &&
-    signatureKeys.length === prev.signatureKeys.length &&
-    signatureKeys.every((k, i) => k === prev.signatureKeys[i]) &&
-    keyPackages.length === prev.keyPackages.length &&
-    keyPackages.every((r, i) => r === prev.keyPackages[i])
-  )
-    return;
-  const doc: KeyEntry = { identity: player, signatureKeys, keyPackages };
-  await tx.putObject(nextObject(row, { kind: KEYS_KIND, id: player, owner: player, doc, updatedAt: now }));
-}
-
-function checkPlayer(player: unknown): string {
-  if (typeof player !== 'string' || !PLAYER_RE.test(player))
-    throw new InputError(
-      'VERITY_E_INPUT_INVALID',
-      `player id ${quote(player)} is not 1 to 128 letters, digits or ._:@-`,
-    );
-  return player;
-}
-
 function checkGroupId(groupId: unknown): string {
   if (!(groupId instanceof Uint8Array) || groupId.byteLength === 0 || groupId.byteLength > MAX_GROUP_ID)
     throw new InputError('VERITY_E_INPUT_INVALID', `a group id is 1 to ${MAX_GROUP_ID} bytes`);
@@ -195,10 +112,6 @@ function checkGroupId(groupId: unknown): string {
 /** The log's name of a room: a hash of its group id, so the public log does not carry the id. */
 function roomResource(groupId: string): string {
   return `mls.room:${createHash('sha256').update(groupId).digest('base64url').slice(0, 22)}`;
-}
-
-function parse<T>(row: ObjectRow): T {
-  return parseJson(row.body, { maxBytes: 1024 * 1024, maxDepth: 4 }, row.kind) as T;
 }
 
 function roomNotFound(): MlsError {
@@ -233,181 +146,17 @@ function queueId(player: string, groupId: string, seq: number): string {
  * The delivery service of end-to-end encrypted rooms. Callers pass the player id the caller is
  * authenticated as (a session's player); the service never sees a plaintext.
  */
-export class MlsDelivery {
-  readonly #store: Store;
-  readonly #log: TransparencyLog;
-  readonly #clock: Clock;
-  readonly #suites: readonly CiphersuiteName[];
+export class MlsDelivery extends MlsKeyDirectory {
   readonly #retentionMs: number;
-  readonly #maxKeyPackages: number;
   readonly #keys: KeyStore | undefined;
   #macReady: Promise<void> | undefined;
 
   constructor(o: MlsDeliveryOptions) {
-    this.#store = o.store;
-    this.#log = o.log;
-    this.#clock = o.clock ?? systemClock;
-    this.#suites = o.ciphersuites ?? DEFAULT_CIPHERSUITES;
+    super(o);
     const days = o.retentionDays ?? 30;
     if (!Number.isInteger(days) || days < 1 || days > 366) throw new RangeError('retention is 1 to 366 days');
     this.#retentionMs = days * DAY;
-    this.#maxKeyPackages = o.maxKeyPackages ?? 100;
     this.#keys = o.keys;
-    if (!Number.isInteger(this.#maxKeyPackages) || this.#maxKeyPackages < 1 || this.#maxKeyPackages > 10_000)
-      throw new RangeError('a player keeps 1 to 10000 KeyPackages');
-  }
-
-  #entry(
-    batch: LogBatch,
-    action: Parameters<typeof encodeAuditEntry>[0]['action'],
-    resource: string,
-    details: Record<string, number | boolean | string>,
-  ): number {
-    return batch.add(
-      encodeAuditEntry({
-        actor: ACTOR,
-        action,
-        resource,
-        purpose: MLS_PURPOSE,
-        outcome: 'success',
-        time: this.#clock.now(),
-        details,
-      }),
-    );
-  }
-
-  /**
-   * Publishes a KeyPackage (an encoded MLSMessage of wire format `mls_key_package`) of `player`.
-   * A last-resort package replaces the player's previous one and is handed out without being
-   * consumed when no other is left. Throws VERITY_E_MLS_CREDENTIAL when its credential is not
-   * `player`'s or its signatures do not verify.
-   */
-  async publishKeyPackage(
-    player: string,
-    bytes: Uint8Array,
-    o: { lastResort?: boolean } = {},
-  ): Promise<{ ref: string }> {
-    checkPlayer(player);
-    const lastResort = o.lastResort === true;
-    const { keyPackage } = decodeMessage(bytes, 'mls_key_package', 'KeyPackage');
-    const now = this.#clock.now();
-    const kp = await checkKeyPackage(keyPackage, player, this.#suites, now);
-    const doc: KeyPackageDoc = {
-      keyPackage: toBase64Url(bytes),
-      ciphersuite: kp.ciphersuite,
-      lastResort,
-      notAfter: kp.notAfter,
-      publishedAt: now,
-    };
-    await this.#log.submit(async (tx, batch) => {
-      // A KeyPackage is used once: one published again (the same ref) while it is stored or claimed
-      // is refused.
-      if (
-        (await tx.getObject(KEY_PACKAGE_KIND, kp.ref)) !== undefined ||
-        (await tx.getObject(CLAIM_KIND, kp.ref)) !== undefined
-      )
-        throw invalid('the KeyPackage was published already; generate a new one');
-      const mine = await tx.listObjects(KEY_PACKAGE_KIND, player, { limit: this.#maxKeyPackages + 2 });
-      let replaced = 0;
-      if (lastResort) {
-        for (const r of mine)
-          if (parse<KeyPackageDoc>(r).lastResort) {
-            await tx.deleteObject(KEY_PACKAGE_KIND, r.id);
-            replaced++;
-          }
-      } else if (mine.filter((r) => !parse<KeyPackageDoc>(r).lastResort).length >= this.#maxKeyPackages)
-        throw new MlsError(
-          'VERITY_E_MLS_KEY_PACKAGE_LIMIT',
-          `the player has ${this.#maxKeyPackages} unclaimed KeyPackages already; publish more once some are claimed`,
-        );
-      await tx.putObject(newObject({ kind: KEY_PACKAGE_KIND, id: kp.ref, owner: player, doc, updatedAt: now }));
-      const dropped = lastResort ? mine.filter((r) => parse<KeyPackageDoc>(r).lastResort).map((r) => r.id) : [];
-      await updateKeys(tx, player, { key: kp.signatureKey, addRef: kp.ref, dropRefs: dropped }, now);
-      return this.#entry(batch, 'mls.keypackage.publish', `mls.keypackage:${kp.ref}`, { lastResort, replaced });
-    });
-    return { ref: kp.ref };
-  }
-
-  /**
-   * Binds a signature key to `player` in their key entry without publishing a KeyPackage to claim:
-   * `bytes` is a KeyPackage (checked as `publishKeyPackage` checks one, so signed by the key) whose
-   * signature key the player uses elsewhere, for instance in a group they create. Idempotent.
-   */
-  async registerKey(player: string, bytes: Uint8Array): Promise<{ signatureKey: string }> {
-    checkPlayer(player);
-    const { keyPackage } = decodeMessage(bytes, 'mls_key_package', 'KeyPackage');
-    const now = this.#clock.now();
-    const kp = await checkKeyPackage(keyPackage, player, this.#suites, now);
-    await this.#log.submit(async (tx, batch) => {
-      await updateKeys(tx, player, { key: kp.signatureKey }, now);
-      return this.#entry(batch, 'mls.keys.register', 'mls.keys', {});
-    });
-    return { signatureKey: kp.signatureKey };
-  }
-
-  /**
-   * The key entries of `identities` (signature keys and unclaimed KeyPackage references), each
-   * with its state proof under the latest signed checkpoint: what a client checks the keys members
-   * show in a room against (key transparency, transparency.ts).
-   */
-  keyProofs(identities: readonly string[]): Promise<KeyProofs> {
-    for (const i of identities) checkPlayer(i);
-    return proveKeys(this.#store, this.#log, identities);
-  }
-
-  /** How many unclaimed KeyPackages `player` has, and whether a last-resort one. */
-  async keyPackageCount(player: string): Promise<{ available: number; lastResort: boolean }> {
-    checkPlayer(player);
-    const now = this.#clock.now();
-    const rows = await this.#store.reader.listObjects(KEY_PACKAGE_KIND, player, { limit: this.#maxKeyPackages + 2 });
-    const docs = rows.map((r) => parse<KeyPackageDoc>(r)).filter((d) => d.notAfter * 1000 >= now);
-    return { available: docs.filter((d) => !d.lastResort).length, lastResort: docs.some((d) => d.lastResort) };
-  }
-
-  /**
-   * Claims one KeyPackage of `player` for adding them to a room: an ordinary one is consumed in
-   * the same transaction (handed out once), the last-resort one only when none is left, and kept.
-   */
-  async claimKeyPackage(
-    claimer: string,
-    player: string,
-  ): Promise<{ ref: string; keyPackage: Uint8Array; lastResort: boolean }> {
-    checkPlayer(claimer);
-    checkPlayer(player);
-    const now = this.#clock.now();
-    const { result } = await this.#log.submit(async (tx, batch) => {
-      const rows = await tx.listObjects(KEY_PACKAGE_KIND, player, { limit: this.#maxKeyPackages + 2 });
-      let lastResort: { row: ObjectRow; doc: KeyPackageDoc } | undefined;
-      let pick: { row: ObjectRow; doc: KeyPackageDoc } | undefined;
-      for (const row of rows) {
-        const doc = parse<KeyPackageDoc>(row);
-        if (doc.notAfter * 1000 < now) continue;
-        if (doc.lastResort) lastResort = { row, doc };
-        else if (pick === undefined) pick = { row, doc };
-      }
-      const chosen = pick ?? lastResort;
-      if (chosen === undefined)
-        throw new MlsError(
-          'VERITY_E_MLS_NO_KEY_PACKAGE',
-          'the player has no KeyPackage left; ask them to publish more',
-        );
-      if (!chosen.doc.lastResort) {
-        await tx.deleteObject(KEY_PACKAGE_KIND, chosen.row.id);
-        await updateKeys(tx, player, { dropRefs: [chosen.row.id] }, now);
-        await tx.putObject(
-          newObject({ kind: CLAIM_KIND, id: chosen.row.id, owner: player, doc: { at: now, claimer }, updatedAt: now }),
-        );
-      }
-      this.#entry(batch, 'mls.keypackage.claim', `mls.keypackage:${chosen.row.id}`, {
-        lastResort: chosen.doc.lastResort,
-      });
-      return {
-        ref: chosen.row.id,
-        keyPackage: fromBase64Url(chosen.doc.keyPackage),
-        lastResort: chosen.doc.lastResort,
-      };
-    });
-    return result;
   }
 
   /**
@@ -418,7 +167,7 @@ export class MlsDelivery {
   async createRoom(creator: string, groupIdBytes: Uint8Array, o: { franking?: boolean } = {}): Promise<Room> {
     checkPlayer(creator);
     const groupId = checkGroupId(groupIdBytes);
-    const now = this.#clock.now();
+    const now = this.clock.now();
     const room: Room = {
       groupId,
       epoch: 0,
@@ -427,11 +176,11 @@ export class MlsDelivery {
       createdAt: now,
       ...(o.franking === false ? { franking: false as const } : {}),
     };
-    await this.#log.submit(async (tx, batch) => {
+    await this.log.submit(async (tx, batch) => {
       if ((await tx.getObject(ROOM_KIND, groupId)) !== undefined)
         throw new MlsError('VERITY_E_MLS_ROOM_EXISTS', 'a room with this group id exists already; choose another');
       await tx.putObject(newObject({ kind: ROOM_KIND, id: groupId, doc: room, updatedAt: now }));
-      return this.#entry(batch, 'mls.room.create', roomResource(groupId), {
+      return this.entry(batch, 'mls.room.create', roomResource(groupId), {
         epoch: 0,
         franking: room.franking !== false,
       });
@@ -441,7 +190,7 @@ export class MlsDelivery {
 
   /** The room's state as authenticated (refused with VERITY_E_STATE_TAMPERED when its row was altered). */
   async room(groupIdBytes: Uint8Array): Promise<Room | undefined> {
-    const row = await this.#store.reader.getObject(ROOM_KIND, checkGroupId(groupIdBytes));
+    const row = await this.store.reader.getObject(ROOM_KIND, checkGroupId(groupIdBytes));
     return row === undefined ? undefined : parse<Room>(row);
   }
 
@@ -486,10 +235,10 @@ export class MlsDelivery {
     const h = groupMessage(input.commit, 'commit', groupId, input.epoch);
     const removes = [...new Set((input.removes ?? []).map(checkPlayer))];
     const welcome = input.welcome === undefined ? undefined : welcomeRecipients(input.welcome);
-    if (welcome !== undefined && !this.#suites.includes(welcome.ciphersuite))
+    if (welcome !== undefined && !this.suites.includes(welcome.ciphersuite))
       throw new MlsError('VERITY_E_MLS_CIPHERSUITE', `ciphersuite ${quote(welcome.ciphersuite)} is not allowed here`);
-    const now = this.#clock.now();
-    const { result } = await this.#log.submit(async (tx, batch) => {
+    const now = this.clock.now();
+    const { result } = await this.log.submit(async (tx, batch) => {
       const { row, room } = await this.#current(tx, groupId, player, h);
       for (const r of removes)
         if (r === player || !room.members.includes(r)) throw notMember(`a removed player (${quote(r)})`);
@@ -541,7 +290,7 @@ export class MlsDelivery {
       }
       const next: Room = { ...room, epoch: h.epoch + 1, members, seq };
       await tx.putObject(nextObject(row, { kind: ROOM_KIND, id: groupId, doc: next, updatedAt: now }));
-      this.#entry(batch, 'mls.commit', roomResource(groupId), {
+      this.entry(batch, 'mls.commit', roomResource(groupId), {
         epoch: next.epoch,
         added: added.length,
         removed: removes.length,
@@ -596,8 +345,8 @@ export class MlsDelivery {
     const commitment =
       franked && h.authenticatedData.byteLength > 0 ? toBase64Url(readCommitment(h.authenticatedData)) : undefined;
     if (commitment !== undefined) await this.#macKey();
-    const now = this.#clock.now();
-    const { result } = await this.#log.submit(async (tx, batch) => {
+    const now = this.clock.now();
+    const { result } = await this.log.submit(async (tx, batch) => {
       const { row, room } = await this.#current(tx, groupId, player, h);
       if (franked && commitment === undefined && room.franking !== false) readCommitment(h.authenticatedData);
       const seq = room.seq + 1;
@@ -624,7 +373,7 @@ export class MlsDelivery {
           delivered++;
         }
       await tx.putObject(nextObject(row, { kind: ROOM_KIND, id: groupId, doc: { ...room, seq }, updatedAt: now }));
-      this.#entry(batch, type === 'application' ? 'mls.message' : 'mls.proposal', roomResource(groupId), {
+      this.entry(batch, type === 'application' ? 'mls.message' : 'mls.proposal', roomResource(groupId), {
         epoch: h.epoch,
         delivered,
         ...(franked ? { franked: commitment !== undefined } : {}),
@@ -667,8 +416,8 @@ export class MlsDelivery {
     const limit = o.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FETCH)
       throw new InputError('VERITY_E_INPUT_INVALID', `a fetch returns 1 to ${MAX_FETCH} messages`);
-    const oldest = this.#clock.now() - this.#retentionMs;
-    const rows = await this.#store.reader.listObjects(QUEUE_KIND, player, { limit });
+    const oldest = this.clock.now() - this.#retentionMs;
+    const rows = await this.store.reader.listObjects(QUEUE_KIND, player, { limit });
     return rows
       .map((r) => ({ id: r.id, doc: parse<QueueDoc>(r) }))
       .filter(({ doc }) => doc.at > oldest)
@@ -686,10 +435,10 @@ export class MlsDelivery {
     for (const id of ids)
       if (typeof id !== 'string' || !id.startsWith(`${player}/`) || id.length > 300)
         throw new InputError('VERITY_E_INPUT_INVALID', 'a message id acknowledged is one from your own queue');
-    const { result } = await this.#log.submit(async (tx, batch) => {
+    const { result } = await this.log.submit(async (tx, batch) => {
       let n = 0;
       for (const id of new Set(ids)) if (await tx.deleteObject(QUEUE_KIND, id)) n++;
-      this.#entry(batch, 'mls.ack', 'mls.queue', { acknowledged: n });
+      this.entry(batch, 'mls.ack', 'mls.queue', { acknowledged: n });
       return n;
     });
     return result;
@@ -701,9 +450,9 @@ export class MlsDelivery {
    * Returns how many were dropped.
    */
   async sweep(limit = 1000): Promise<number> {
-    const now = this.#clock.now();
+    const now = this.clock.now();
     const oldest = now - this.#retentionMs;
-    const { result } = await this.#log.submit(async (tx, batch) => {
+    const { result } = await this.log.submit(async (tx, batch) => {
       let n = 0;
       for (const kind of [QUEUE_KIND, CLAIM_KIND, KEY_PACKAGE_KIND])
         for (const r of await tx.listObjects(kind, undefined, { limit })) {
@@ -714,7 +463,7 @@ export class MlsDelivery {
             if (kind === KEY_PACKAGE_KIND) await updateKeys(tx, r.owner, { dropRefs: [r.id] }, now);
           }
         }
-      this.#entry(batch, 'retention.run', 'mls.queue', { dropped: n });
+      this.entry(batch, 'retention.run', 'mls.queue', { dropped: n });
       return n;
     });
     return result;
