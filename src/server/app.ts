@@ -28,6 +28,7 @@ import { AddressLimiter, DEFAULT_SIGNIN_LIMIT, type SignInLimit } from './limite
 import { registerLogRoutes } from './log-routes.ts';
 import { authFailureLogger, type LogOptions, loggerConfig, logsRequests, requestIds } from './logging.ts';
 import { type MlsRoutesOptions, registerMlsRoutes } from './mls.ts';
+import { registerMlsReportRoutes } from './mls-reports.ts';
 import { type OidcRoutesOptions, registerOidcRoutes } from './oidc.ts';
 import { registerPasskeyRoutes } from './passkeys.ts';
 import { registerProvenanceRoutes } from './provenance.ts';
@@ -392,7 +393,10 @@ export function buildServer(options: ServerOptions): App {
         gate,
       );
       if (options.governance !== undefined) registerGovernanceRoutes(routes, options.governance, gate, signInLimit);
-      if (options.mls !== undefined) registerMlsRoutes(routes, options.mls, options.records.vault, gate);
+      if (options.mls !== undefined) {
+        registerMlsRoutes(routes, options.mls, options.records.vault, gate);
+        registerMlsReportRoutes(routes, options.mls.reports, options.records.vault, gate);
+      }
       if (options.chain !== undefined) registerChainRoutes(routes, { ...options.chain, log }, gate);
       const c = options.compliance;
       if (c !== undefined)

@@ -1,15 +1,7 @@
 import { Type } from 'typebox';
 import { fromBase64Url, toBase64Url } from '../encoding/index.ts';
 import { InputError, MlsError, VerityError } from '../errors/index.ts';
-import {
-  MAX_KEY_LOOKUP,
-  MAX_MESSAGE_BYTES,
-  MAX_REPORT_BYTES,
-  type MlsDelivery,
-  type MlsReports,
-  MODERATION_ACTIONS,
-  REPORT_REASONS,
-} from '../mls/index.ts';
+import { MAX_KEY_LOOKUP, MAX_MESSAGE_BYTES, type MlsDelivery, type MlsReports } from '../mls/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Gate, Principal } from './gate.ts';
@@ -21,16 +13,16 @@ export interface MlsRoutesOptions {
   readonly reports: MlsReports;
 }
 
-const PURPOSE = 'communication';
+export const PURPOSE = 'communication';
 /** Base64url bytes of at most `max` bytes (as text: 4/3 of it). */
 const Bytes = (max: number, description: string) =>
   Type.String({ pattern: '^[A-Za-z0-9_-]+$', minLength: 1, maxLength: Math.ceil((max * 4) / 3), description });
 const Message = (what: string) => Bytes(MAX_MESSAGE_BYTES, `${what}: an encoded MLSMessage (RFC 9420 6), base64url`);
-const GroupId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,86}$', description: 'the MLS group id, base64url' });
+export const GroupId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,86}$', description: 'the MLS group id, base64url' });
 /** A member's identity: the identity in their MLS credential (a player's subject reference). */
-const Identity = Type.String({ pattern: '^[A-Za-z0-9._:@-]{1,128}$' });
+export const Identity = Type.String({ pattern: '^[A-Za-z0-9._:@-]{1,128}$' });
 const Epoch = Type.Integer({ minimum: 0, description: 'the epoch the message was made in (as in its header)' });
-const As = {
+export const As = {
   subject: Type.Optional(
     Type.Unsafe<string>({
       ...Subject,
@@ -56,20 +48,9 @@ const Fanned = Type.Object(
   { seq: nat, delivered: nat },
   { description: 'the sequence number in the room and how many members it was queued for' },
 );
-const Report = Type.Object({}, { additionalProperties: true, description: 'a report, its text PII-redacted' });
 
-/**
- * End-to-end encrypted rooms over HTTP (FGMV-46 7.2.1): Verity as MLS delivery and authentication
- * service. Players act with their session, as the identity their credentials name (their subject
- * reference, `POST /v1/mls/identity`); a service acts for a player it names only with a token
- * granted `mls.deliver`; moderators read abuse reports and act on them with `mls.moderate`. Every
- * message is opaque to the server: bodies carry MLS messages base64url-encoded.
- */
-export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, gate: Gate): void {
-  const { authenticate, principalOf } = gate;
-  const { delivery, reports } = m;
-  const secured = { security: [{ bearer: [] }] };
-
+/** Who an MLS request acts as, and who may moderate: the checks every MLS route makes. */
+export function mlsAccess(vault: Vault, gate: Gate) {
   /** A logged refusal for want of a capability, never implied by a role. */
   const refuse = async (p: Principal, cap: Capability, label: string): Promise<never> => {
     await gate.logOutcome(p, label, PURPOSE, 'denied', { action: cap, decision: 'deny' });
@@ -98,6 +79,21 @@ export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, g
     if (p.role === 'player' || !p.capabilities.includes('mls.moderate')) return refuse(p, 'mls.moderate', label);
     return p.actor;
   };
+  return { refuse, identityOf, moderator };
+}
+
+/**
+ * End-to-end encrypted rooms over HTTP (FGMV-46 7.2.1): Verity as MLS delivery and authentication
+ * service. Players act with their session, as the identity their credentials name (their subject
+ * reference, `POST /v1/mls/identity`); a service acts for a player it names only with a token
+ * granted `mls.deliver`; moderators read abuse reports and act on them with `mls.moderate`. Every
+ * message is opaque to the server: bodies carry MLS messages base64url-encoded.
+ */
+export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, gate: Gate): void {
+  const { authenticate, principalOf } = gate;
+  const { delivery } = m;
+  const { identityOf, refuse } = mlsAccess(vault, gate);
+  const secured = { security: [{ bearer: [] }] };
 
   const bytes = (text: string, what: string) => fromBase64Url(text, what);
 
@@ -443,107 +439,6 @@ export function registerMlsRoutes(app: App, m: MlsRoutesOptions, vault: Vault, g
     async (req) => {
       const who = await identityOf(principalOf(req), req.body.subject, 'mls:ack');
       return { acknowledged: await delivery.ack(who, req.body.ids) };
-    },
-  );
-
-  app.post(
-    '/v1/mls/reports',
-    {
-      schema: {
-        summary:
-          'Report an abusive message delivered to the caller: reveal its plaintext and franking key with what was delivered (room, sequence number, time, sender, stamp). The service checks the commitment and its stamp (a forged report is refused with VERITY_E_MLS_REPORT_FORGED) and queues the report, its text PII-redacted, for moderators; the log records the report, never its text',
-        ...secured,
-        body: body({
-          ...As,
-          groupId: GroupId,
-          seq: Type.Integer({ minimum: 1 }),
-          at: nat,
-          sender: Identity,
-          stamp: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
-          body: Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: Math.ceil((MAX_REPORT_BYTES * 4) / 3) }),
-          frankingKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
-          reason: Type.Enum([...REPORT_REASONS]),
-        }),
-        response: {
-          201: Type.Object(
-            { id: Type.String(), redacted: nat },
-            { description: 'The report id and how many pieces of personal data moderators will not see' },
-          ),
-          ...bodyErrors,
-        },
-      },
-      onRequest: authenticate,
-    },
-    async (req, reply) => {
-      const b = req.body;
-      const who = await identityOf(principalOf(req), b.subject, 'mls:report');
-      const out = await reports.report(who, {
-        groupId: bytes(b.groupId, 'groupId'),
-        seq: b.seq,
-        at: b.at,
-        sender: b.sender,
-        stamp: b.stamp,
-        body: b.body === '' ? new Uint8Array(0) : bytes(b.body, 'body'),
-        frankingKey: bytes(b.frankingKey, 'frankingKey'),
-        reason: b.reason,
-      });
-      return reply.code(201).send(out);
-    },
-  );
-
-  app.get(
-    '/v1/mls/reports',
-    {
-      schema: {
-        summary:
-          'The moderation queue (`mls.moderate`): verified abuse reports by status, their text PII-redacted; reading it is logged',
-        ...secured,
-        querystring: Type.Object(
-          {
-            status: Type.Optional(Type.Enum(['open', 'closed'])),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-            after: Type.Optional(Type.String({ pattern: '^rep_[A-Za-z0-9_-]{22}$' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ reports: Type.Array(Report) }, { description: 'The reports' }), ...authErrors },
-      },
-      onRequest: authenticate,
-    },
-    async (req) => {
-      const p = principalOf(req);
-      await moderator(p, 'mls:reports');
-      await gate.logOutcome(p, 'mls:reports', PURPOSE, 'success', { action: 'mls.moderate', decision: 'allow' });
-      const q = req.query;
-      return {
-        reports: await reports.list({
-          ...(q.status === undefined ? {} : { status: q.status }),
-          ...(q.limit === undefined ? {} : { limit: q.limit }),
-          ...(q.after === undefined ? {} : { after: q.after }),
-        }),
-      };
-    },
-  );
-
-  app.post(
-    '/v1/mls/reports/:id/actions',
-    {
-      schema: {
-        summary:
-          'A moderator acts on a report (`mls.moderate`): the action is recorded in it, closes it, and is logged',
-        ...secured,
-        params: Type.Object(
-          { id: Type.String({ pattern: '^rep_[A-Za-z0-9_-]{22}$' }) },
-          { additionalProperties: false },
-        ),
-        body: body({ action: Type.Enum([...MODERATION_ACTIONS]) }),
-        response: { 200: Report, ...bodyErrors },
-      },
-      onRequest: authenticate,
-    },
-    async (req) => {
-      const by = await moderator(principalOf(req), 'mls:moderate');
-      return reports.act(by, req.params.id, req.body.action);
     },
   );
 }
