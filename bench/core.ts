@@ -72,6 +72,18 @@ async function rate(ms: number, fn: () => Promise<number> | number): Promise<num
   return ops / ((performance.now() - start) / 1000);
 }
 
+/**
+ * Runs `f` and returns its result with the process's CPU time (user and system, every thread) in
+ * microseconds: on a machine shared with other work, throughput moves with their load, CPU time a
+ * write takes much less.
+ */
+export async function withCpu<T>(f: () => Promise<T>): Promise<{ result: T; cpuMicros: number }> {
+  const before = process.cpuUsage();
+  const result = await f();
+  const used = process.cpuUsage(before);
+  return { result, cpuMicros: used.user + used.system };
+}
+
 /** Runs `total` async operations with `concurrency` in flight; returns operations per second. */
 export async function concurrent(
   total: number,
@@ -171,16 +183,19 @@ export async function benchCore(quick: boolean): Promise<Figure[]> {
       )?.envelope?.byteLength ?? 300;
     const writes = Math.round(40_000 * scale);
     const ids: string[] = [];
-    const sealedWrites = await concurrent(writes, 512, async (i) => {
-      const r = await vault.put({
-        ...ACCESS,
-        subject: `player-${i % subjects}`,
-        type: 'avatar.state',
-        data: sampleData(i),
-      });
-      if (i % 4 === 0) ids.push(r.id);
-    });
+    const { result: sealedWrites, cpuMicros } = await withCpu(() =>
+      concurrent(writes, 512, async (i) => {
+        const r = await vault.put({
+          ...ACCESS,
+          subject: `player-${i % subjects}`,
+          type: 'avatar.state',
+          data: sampleData(i),
+        });
+        if (i % 4 === 0) ids.push(r.id);
+      }),
+    );
     figures.push({ name: 'sealedWritesPerSec', value: sealedWrites, unit: 'writes/s' });
+    figures.push({ name: 'sealedWriteCpuMicros', value: cpuMicros / writes, unit: 'µs' });
     const reads = Math.round(20_000 * scale);
     const sealedReads = await concurrent(reads, 512, (i) => vault.get(ids[(i * 7919) % ids.length] as string, ACCESS));
     figures.push({ name: 'sealedReadsPerSec', value: sealedReads, unit: 'reads/s' });

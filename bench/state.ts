@@ -12,7 +12,7 @@ import { EMPTY_STATE_ROOT, encodeStateProof, StateTree, stateKey } from '../src/
 import { openSqliteRowStore } from '../src/store/sqlite.ts';
 import { authenticate } from '../src/store/state.ts';
 import { openVerity, type Verity } from '../src/verity/index.ts';
-import { concurrent, type Figure } from './core.ts';
+import { concurrent, type Figure, withCpu } from './core.ts';
 
 const ACCESS = { actor: 'service:bench', purpose: 'service-provision' };
 
@@ -34,12 +34,15 @@ async function core(dir: string, name: string, baseline: boolean): Promise<Verit
   });
 }
 
-/** Sealed writes per second on a fresh store (1,000 subjects, their keys made first). */
-async function sealedWrites(v: Verity, writes: number): Promise<number> {
+/** Sealed writes per second on a fresh store (1,000 subjects, their keys made first), and CPU µs a write. */
+async function sealedWrites(v: Verity, writes: number): Promise<{ perSec: number; cpuMicros: number }> {
   await concurrent(1000, 256, (i) => v.vault.put({ ...ACCESS, subject: `p-${i}`, type: 'avatar.state', data: { i } }));
-  return concurrent(writes, 512, (i) =>
-    v.vault.put({ ...ACCESS, subject: `p-${i % 1000}`, type: 'avatar.state', data: { i, pos: [i, i, i] } }),
+  const { result, cpuMicros } = await withCpu(() =>
+    concurrent(writes, 512, (i) =>
+      v.vault.put({ ...ACCESS, subject: `p-${i % 1000}`, type: 'avatar.state', data: { i, pos: [i, i, i] } }),
+    ),
   );
+  return { perSec: result, cpuMicros: cpuMicros / writes };
 }
 
 /** The map alone over nodes in memory: cost per key and proof size as it grows. */
@@ -96,18 +99,24 @@ export async function benchState(quick: boolean): Promise<Figure[]> {
   try {
     // Without, then with, then each again: the machine's drift falls on both.
     const rates: { with: number[]; without: number[] } = { with: [], without: [] };
+    const cpu: { with: number[]; without: number[] } = { with: [], without: [] };
     for (const round of [0, 1]) {
       for (const baseline of [true, false]) {
         const v = await core(dir, `${baseline ? 'plain' : 'map'}-${round}`, baseline);
         try {
-          rates[baseline ? 'without' : 'with'].push(await sealedWrites(v, writes));
+          const r = await sealedWrites(v, writes);
+          rates[baseline ? 'without' : 'with'].push(r.perSec);
+          cpu[baseline ? 'without' : 'with'].push(r.cpuMicros);
         } finally {
           await v.close();
         }
       }
     }
     const best = (xs: number[]) => Math.max(...xs);
+    const least = (xs: number[]) => Math.min(...xs);
     figures.push(
+      { name: 'stateSealedWriteCpuMicros', value: least(cpu.with), unit: 'µs' },
+      { name: 'stateSealedWriteWithoutMapCpuMicros', value: least(cpu.without), unit: 'µs' },
       { name: 'stateSealedWritesPerSec', value: best(rates.with), unit: 'writes/s' },
       { name: 'stateSealedWritesWithoutMapPerSec', value: best(rates.without), unit: 'writes/s' },
       { name: 'stateWritesVsWithoutMap', value: best(rates.with) / best(rates.without), unit: 'ratio' },
