@@ -66,7 +66,7 @@ function wordCode(c: number): boolean {
 function emailLocalCode(c: number): boolean {
   return alnumCode(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
 }
-// As IPV4, the look-behind sits after the first digit (anchored.test.ts holds each such pattern to
+// As IPV4, the look-behind sits after the first digit (patterns.test.ts holds each such pattern to
 // the one with the look-behind first).
 export const CARD = /\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])/g;
 // Upper or lower case (typed in chat); the checks run on the upper-cased text.
@@ -84,7 +84,7 @@ const MONTHS =
 // Portuguese), for dates written out ("14. Mai 1968", "3 mars 1981", "5 de mayo de 1980").
 const MONTHS_INTL =
   'januar|februar|märz|maerz|mai|juni|juli|oktober|dezember|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro';
-export const DATE = new RegExp(
+const DATE = new RegExp(
   `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}|\\d{1,2}(?:st|nd|rd|th|\\.)? (?:of |de )?(?:${MONTHS}|${MONTHS_INTL})\\.?,? (?:de )?(?:19|20)\\d{2}|\\d{1,2}-(?:${MONTHS})-(?:19|20)?\\d{2}|(?:19|20)\\d{2}-\\d{2}-\\d{2}|\\d{1,2}([/.-])\\d{1,2}\\1(?:19|20)\\d{2}|\\d{1,2}([/.])\\d{1,2}\\2\\d{2})\\b`,
   'gi',
 );
@@ -564,67 +564,19 @@ function oneSlip(a: string, b: string): boolean {
   return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
-/** DATE tried at one position only (dateMatches says where a date can begin). */
-const DATE_AT = new RegExp(DATE.source, 'iy');
-
-/** `\w` before a `\b` of a pattern without the u flag: ASCII letters, digits and `_`. */
-function asciiWordAt(text: string, i: number): boolean {
-  return i >= 0 && wordCode(text.charCodeAt(i));
-}
-
-/** The first letters of MONTHS (English months open a date; the other languages' follow a day). */
-function monthInitial(c: number): boolean {
-  const l = c | 0x20;
-  return l === 106 || l === 102 || l === 109 || l === 97 || l === 115 || l === 111 || l === 110 || l === 100;
-}
-
-/**
- * DATE's matches in `text`, in order, as a scan of the whole text with it finds them, calling
- * `visit` with each start, end and match. DATE begins with a word boundary and then a digit or an
- * English month name whose day's first digit follows within 12 characters, so a date can begin
- * only at a digit that opens a run of digits after no word character, or at a word beginning
- * with a month's first letter up to 12 characters before such a run. DATE is tried there alone
- * (sticky), in text order: the same matches as the global search, which tries its alternation at
- * every position (it was a tenth of the scan). A property test holds the two together.
- */
-export function dateMatches(text: string, visit: (start: number, end: number) => void): void {
-  const n = text.length;
-  // Matches end here: nothing before it is tried again (the global search's lastIndex).
-  let from = 0;
-  // Every position before this one has been tried or ruled out.
-  let tried = 0;
-  const tryAt = (i: number): void => {
-    DATE_AT.lastIndex = i;
-    const m = DATE_AT.exec(text);
-    tried = i + 1;
-    if (m === null) return;
-    from = i + m[0].length;
-    visit(i, from);
-  };
-  for (let d = 0; d < n; d++) {
-    const c = text.charCodeAt(d);
-    if (c < 48 || c > 57) continue;
-    if (d > 0) {
-      const p = text.charCodeAt(d - 1);
-      if (p >= 48 && p <= 57) continue;
-    }
-    for (let i = Math.max(from, tried, d - 12); i < d; i++)
-      if (i >= from && monthInitial(text.charCodeAt(i)) && !asciiWordAt(text, i - 1)) tryAt(i);
-    if (d >= from && d >= tried && !asciiWordAt(text, d - 1)) tryAt(d);
-  }
-}
-
 function dates(text: string, emit: Emit): void {
-  dateMatches(text, (start, end) => {
+  DATE.lastIndex = 0;
+  for (let m = DATE.exec(text); m !== null; m = DATE.exec(text)) {
+    const end = m.index + m[0].length;
     const cue =
-      BIRTH_CUE.test(text.slice(Math.max(0, start - 40), start)) ||
+      BIRTH_CUE.test(text.slice(Math.max(0, m.index - 40), m.index)) ||
       BIRTH_AFTER.test(text.slice(end, end + 14)) ||
-      typedCue(text.slice(Math.max(0, start - 28), start), BIRTH_WORDS, 4) ||
+      typedCue(text.slice(Math.max(0, m.index - 28), m.index), BIRTH_WORDS, 4) ||
       typedCue(text.slice(end, end + 14), BIRTH_WORDS, 2);
     // A two-digit year (3/4/85) is a date of birth only with a cue; anything else without one is a
     // low-score candidate, dropped by the default threshold.
-    emit('DATE_OF_BIRTH', start, end, cue ? 0.9 : 0.3);
-  });
+    emit('DATE_OF_BIRTH', m.index, end, cue ? 0.9 : 0.3);
+  }
 }
 
 /** The structured recognizers, each a pass of one or a few regular expressions with a validator. */
