@@ -429,13 +429,14 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
   while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
   const single = ls === start;
   const lastWord = text.slice(ls, end);
-  const lastFlags = wordFlags(bare(lastWord));
+  const lastBare = bare(lastWord);
+  const lastFlags = wordFlags(lastBare);
   // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere.
-  if (single && SERVICES.has(bare(lastWord))) return undefined;
+  if (single && SERVICES.has(lastBare)) return undefined;
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
-  if (single && ADDRESSEES.has(bare(lastWord))) return undefined;
+  if (single && ADDRESSEES.has(lastBare)) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;
-  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(bare(lastWord))) {
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(lastBare)) {
     // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
     let fe = start;
     while (fe < end && letterAt(text, fe)) fe++;
@@ -474,11 +475,11 @@ function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: num
         return undefined;
     }
     // A holiday that is also a town (feliz Natal) is a place only after a word about places.
-    if (type === 'LOCATION' && HOLIDAYS.has(bare(w)) && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
+    if (type === 'LOCATION' && HOLIDAYS.has(lastBare) && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
       return undefined;
     if (
       (f & FLAGS.AMBIG) !== 0 ||
-      VIRTUES.has(bare(w)) ||
+      VIRTUES.has(lastBare) ||
       (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
     ) {
       // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
