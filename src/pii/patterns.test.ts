@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CARD, PHONE, SSN } from './recognizers.ts';
+import { PHONE } from './phones.ts';
+import { CARD, SSN } from './recognizers.ts';
 
 const groups = (t: string, pattern: RegExp) => [...t.matchAll(pattern)].map((m) => [m.index, ...m]);
 

@@ -1,6 +1,7 @@
 import { InputError } from '../errors/index.ts';
+import { type Finding, PII_TYPES, type PiiType } from './findings.ts';
 import { namesAndPlaces } from './names.ts';
-import { type Finding, PII_TYPES, type PiiType, STRUCTURED } from './recognizers.ts';
+import { STRUCTURED } from './recognizers.ts';
 
 /** Longest text one `scan` call takes (UTF-16 code units). */
 export const MAX_SCAN_CHARS = 1024 * 1024;
