@@ -64,3 +64,8 @@ scanners.forEach(([name], s) => {
     `${name}first ${all[0]?.toFixed(1)} MB/s, steady (median of last half) ${late[Math.floor(late.length / 2)]?.toFixed(1)} MB/s, best ${late.at(-1)?.toFixed(1)} MB/s`,
   );
 });
+// The machine's raw limit in the same run, as the benchmark prints it: one pass looking for `@`.
+const raw = cpu();
+let at = 0;
+for (let i = big.indexOf('@'); i >= 0; i = big.indexOf('@', i + 1)) at++;
+console.log(`raw indexOf pass ${(big.length / 1e6 / ((cpu() - raw) / 1000)).toFixed(0)} MB/s (${at} @)`);
