@@ -39,12 +39,17 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (gameZone(text, start, end, single, lastWord)) return undefined;
   if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(lastBare)) {
     // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
-    let fe = start;
-    while (fe < end && letterAt(text, fe)) fe++;
-    const firstFlags = wordFlags(text.slice(start, fe));
+    const firstFlags = firstWordFlags(text, start, end);
     const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
     if (!(given && type === 'PERSON' && ROMAN.test(lastWord) && lastWord === lastWord.toUpperCase()))
       if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+  }
+  // A weekday of the other four languages or a holiday closing a span of several words (jusqu'à
+  // Samedi, Até Sexta, Frohe Ostern) is a day, no one and nowhere, unless a given name opens it
+  // (Plácido Domingo, Marie Noël). Alone, a weekday is a name only after a strong cue (below).
+  if (!single && (WEEKDAYS.has(lastBare) || HOLIDAYS.has(lastBare))) {
+    const firstFlags = firstWordFlags(text, start, end);
+    if ((firstFlags & FLAGS.FIRST) === 0 || (firstFlags & FLAGS.COMMON) !== 0) return undefined;
   }
   // The word before the span, and its flags.
   let b = start - 1;
@@ -81,6 +86,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (
       (f & FLAGS.AMBIG) !== 0 ||
       VIRTUES.has(lastBare) ||
+      WEEKDAYS.has(lastBare) ||
       (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
     ) {
       // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
@@ -166,6 +172,23 @@ const ADDRESSEES = new Set(
 /** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
 const VIRTUES = new Set(
   'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité'.split(
+    ' ',
+  ),
+);
+
+/** The flags of a span's first word (its letters from `start`). */
+function firstWordFlags(text: string, start: number, end: number): number {
+  let fe = start;
+  while (fe < end && letterAt(text, fe)) fe++;
+  return wordFlags(text.slice(start, fe));
+}
+
+/**
+ * Weekdays of German, French, Spanish and Portuguese, capitalized at a sentence's start or in
+ * German (the English ones are month and day words of the tagger's AMBIG class).
+ */
+const WEEKDAYS = new Set(
+  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira'.split(
     ' ',
   ),
 );
