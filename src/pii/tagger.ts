@@ -5,7 +5,8 @@
 // library because it must be cheap on chat text (one pass over the text's code units, integer
 // feature hashes, 16-bit weights in a typed array, scored only on candidate tokens) and its
 // weights must be a small data file rebuilt deterministically (scripts/train-pii-tagger.ts); the
-// NLP packages on npm ship neither. The tokens are shared with the dictionary rules (names.ts).
+// NLP packages on npm ship neither. Its tokens (tokens.ts) are shared with the dictionary rules
+// (runs.ts, lastlook.ts, addresses.ts).
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
 import { upperAt, wordHash } from './chars.ts';
