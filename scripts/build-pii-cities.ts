@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 
 /** The data file. */
 export const CITIES_FILE = join(import.meta.dirname, '..', 'src', 'pii', 'data', 'cities.jsonl');
-/** The layout the loader (src/pii/tagger.ts) reads. */
+/** The layout the loader (src/pii/wordflags.ts) reads. */
 export const CITIES_FORMAT = 'verity-pii-cities/1';
 /** Cities of at least this many inhabitants (GeoNames' figure). */
 export const MIN_POPULATION = 50_000;

@@ -12,17 +12,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dictionaries } from '../src/pii/dictionaries.ts';
-import {
-  candidate,
-  cities,
-  FEATURE_BITS,
-  features,
-  MAX_FEATURES,
-  serializeModel,
-  TAGS,
-  type Tokens,
-  tokenize,
-} from '../src/pii/tagger.ts';
+import { candidate, FEATURE_BITS, features, MAX_FEATURES, serializeModel, TAGS } from '../src/pii/tagger.ts';
+import { type Tokens, tokenize } from '../src/pii/tokens.ts';
+import { cities } from '../src/pii/wordflags.ts';
 
 export const MODEL_PATH = join(import.meta.dirname, '..', 'src', 'pii', 'data', 'tagger.jsonl');
 const SEED = 20261127;

@@ -4,8 +4,10 @@
 // a city, a street name read as a family name); one span of the whole is what an address is.
 // Street types by language are written here as classes; the pattern is tried only near a word of
 // one of them.
-import { type Claimed, type Emit, free } from './recognizers.ts';
-import { type Tokens, wordHash } from './tagger.ts';
+
+import { wordHash } from './chars.ts';
+import { type Claimed, type Emit, free } from './findings.ts';
+import type { Tokens } from './tokens.ts';
 
 /** Street types written before the street's name (English, French, Portuguese, Spanish, Italian). */
 const TYPE_BEFORE =

@@ -145,4 +145,15 @@ describe('PII names and places by class', () => {
     assert.deepEqual(all('my number is 2025550143'), [['PHONE', '2025550143']]);
     assert.deepEqual(all('server at 10.2.3.4 is down'), [['IP_ADDRESS', '10.2.3.4']]);
   });
+
+  it('reads weekdays and holidays of the other four languages closing a span as days (D293)', () => {
+    assert.deepEqual(found('Jusqu’à Samedi alors'), []);
+    assert.deepEqual(found('Até Sexta então'), []);
+    assert.deepEqual(found('Frohe Ostern euch allen'), []);
+    assert.deepEqual(found('Bis Donnerstag, Leute'), []);
+    // A given name opening the span keeps it a person; a strong cue keeps a lone weekday one.
+    assert.deepEqual(found('Pablo Domingo sang last night'), [['PERSON', 'Pablo Domingo']]);
+    assert.deepEqual(found('my friend Marie Noël is here'), [['PERSON', 'Marie Noël']]);
+    assert.deepEqual(found('thanks Domingo for the carry'), [['PERSON', 'Domingo']]);
+  });
 });

@@ -1,4 +1,4 @@
-import { type Finding, PII_TYPES } from './recognizers.ts';
+import { type Finding, PII_TYPES } from './findings.ts';
 import { scan } from './scan.ts';
 
 export interface TypeScore {

@@ -1,11 +1,12 @@
 export { parseDictionaryFile } from './dictionaries.ts';
 export type { EvaluationReport, LabeledExample, TypeScore } from './evaluate.ts';
 export { evaluate } from './evaluate.ts';
+export type { Finding, PiiType } from './findings.ts';
+export { PII_TYPES } from './findings.ts';
 export type { Replacer } from './operators.ts';
 export { applyOperator, hashPii, mask, pseudonymizePii, redact } from './operators.ts';
 export { PiiPool } from './pool.ts';
-export type { Finding, PiiType } from './recognizers.ts';
-export { luhnValid, PII_TYPES } from './recognizers.ts';
+export { luhnValid } from './recognizers.ts';
 export type { ScanOptions } from './scan.ts';
 export { MAX_SCAN_CHARS, scan } from './scan.ts';
 export type { StreamOutput } from './stream.ts';

@@ -1,7 +1,7 @@
 import { toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError } from '../errors/index.ts';
 import { hmacSha256 } from '../platform/index.ts';
-import type { Finding, PiiType } from './recognizers.ts';
+import type { Finding, PiiType } from './findings.ts';
 
 /** What to put in place of one finding. */
 export type Replacer = (f: Finding, value: string) => string;

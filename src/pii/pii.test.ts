@@ -18,7 +18,9 @@ import {
   redact,
   scan,
 } from './index.ts';
-import { ibanChecksumValid, ibanFormatValid, phonePossible, typedCue } from './recognizers.ts';
+import { phonePossible } from './phones.ts';
+import { ibanChecksumValid, ibanFormatValid } from './recognizers.ts';
+import { typedCue } from './slips.ts';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
   .trim()

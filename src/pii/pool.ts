@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, InputError, VerityError } from '../errors/index.ts';
-import { type Finding, PII_TYPES, type PiiType } from './recognizers.ts';
+import { type Finding, PII_TYPES, type PiiType } from './findings.ts';
 import type { ScanOptions } from './scan.ts';
 
 function unpack(a: Int32Array): Finding[] {

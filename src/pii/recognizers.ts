@@ -1,48 +1,12 @@
 // The structured recognizers (e-mail, URL, wallets, IBAN, cards, SSN, IP, dates of birth, phones):
-// each a regular expression or two and a validator, from a library where one serves. Names and
-// places are in names.ts.
+// each a regular expression or two and a validator, from a library where one serves. Phones are
+// in phones.ts, wallets in wallets.ts; names and places in names.ts.
 import { isIPv4, isIPv6 } from 'node:net';
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bech32, bech32m, createBase58check } from '@scure/base';
 import { countrySpecs } from 'ibantools';
-import { isPossiblePhoneNumber, Metadata } from 'libphonenumber-js';
-import { sha256 } from '../platform/index.ts';
-
-/** The entity types Verity detects (the names of the labeled corpus). */
-export const PII_TYPES = [
-  'EMAIL',
-  'PHONE',
-  'CREDIT_CARD',
-  'IBAN',
-  'IP_ADDRESS',
-  'URL',
-  'CRYPTO_WALLET',
-  'US_SSN',
-  'DATE_OF_BIRTH',
-  'PERSON',
-  'LOCATION',
-] as const;
-export type PiiType = (typeof PII_TYPES)[number];
-
-/** One detected entity: UTF-16 offsets into the text, end exclusive; score from 0 to 1. */
-export interface Finding {
-  readonly type: PiiType;
-  readonly start: number;
-  readonly end: number;
-  readonly score: number;
-}
-
-/** How a recognizer reports a finding. */
-export type Emit = (type: PiiType, start: number, end: number, score: number) => void;
-
-/** Characters already covered by a structured finding (cards, IBANs, e-mails, ...): 1, else 0. */
-export type Claimed = Uint8Array;
-
-/** Whether no character of `[start, end)` is claimed yet. */
-export function free(claimed: Claimed, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (claimed[i] !== 0) return false;
-  return true;
-}
+import { type Claimed, type Emit, free, type PiiType } from './findings.ts';
+import { ORDER_CUE, phones } from './phones.ts';
+import { typedCue } from './slips.ts';
+import { wallets } from './wallets.ts';
 
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`]+/gi;
 // The look-behind after the first digit (the same condition: no digit or dot before the address)
@@ -66,16 +30,13 @@ function wordCode(c: number): boolean {
 function emailLocalCode(c: number): boolean {
   return alnumCode(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
 }
-const CARD = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])/g;
+// As IPV4, the look-behind sits after the first digit (patterns.test.ts holds each such pattern to
+// the one with the look-behind first).
+export const CARD = /\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])/g;
 // Upper or lower case (typed in chat); the checks run on the upper-cased text.
 const IBAN = /\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}\b/g;
-const ETH = /\b0x[0-9a-fA-F]{40}\b/g;
-const BTC_BASE58 = /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g;
-const BTC_BECH32 = /\bbc1[02-9ac-hj-np-z]{11,71}\b/gi;
 // Dashes, or spaces (the spaced form only near an SSN cue: it looks like a phone number otherwise).
-const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
-const PHONE =
-  /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(0\) ?)?\d{1,4}|(?:\(\d{2,4}\)[ .-]?)?\d{2,5})(?:[ .-]?\d{2,8}){1,4}(?![\w])/g;
+export const SSN = /(\d(?<![\d-]\d)\d{2})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
 const MONTHS =
   'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
 // Month names of the five languages the scanner reads (English, German, French, Spanish,
@@ -138,8 +99,6 @@ const CARD_CUE =
   /\b(?:card|cc|visa|master ?card|amex|discover|karte|kreditkarte|carte|tarjeta|cart[aã]o|paid|pay|charged|debit|credit)\b[^\n]{0,16}$/iu;
 const CARD_CUE_AFTER =
   /^[^\n\d]{0,12}\b(?:card|cc|visa|master ?card|amex|karte|kreditkarte|carte|tarjeta|cart[aã]o)\b/iu;
-const ORDER_CUE =
-  /\b(?:order|orders|invoice|ticket|ref|reference|tracking|bestellung|rechnung|auftrag|commande|facture|pedido|factura|fatura|nota)\b[^\n]{0,12}$/iu;
 
 function cards(text: string, emit: Emit, claimed: Claimed): void {
   CARD.lastIndex = 0;
@@ -306,59 +265,6 @@ function emails(text: string, emit: Emit): void {
   }
 }
 
-/**
- * EIP-55: a mixed-case address must carry the checksum of its Keccak-256 hash (@noble/hashes).
- * The check itself is a few lines; the Ethereum libraries that have it (viem, ethers) are far too
- * large a dependency for it.
- */
-function eip55Valid(addr: string): boolean {
-  const hex = addr.slice(2);
-  if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) return true;
-  const h = keccak_256(new TextEncoder().encode(hex.toLowerCase()));
-  for (let i = 0; i < 40; i++) {
-    const nibble = ((h[i >> 1] as number) >> (i % 2 === 0 ? 4 : 0)) & 0xf;
-    const c = hex[i] as string;
-    if (/[a-f]/i.test(c) && nibble >= 8 !== (c === c.toUpperCase())) return false;
-  }
-  return true;
-}
-
-const base58check = createBase58check(sha256);
-
-/**
- * Base58Check (Bitcoin P2PKH/P2SH): a version byte and a 20-byte hash under a 4-byte double-SHA-256
- * checksum, canonically encoded (one leading `1` per leading zero byte: a `1` too many or too few
- * is no address).
- */
-export function base58CheckValid(s: string): boolean {
-  try {
-    return base58check.decode(s).length === 21;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * BIP 173 / BIP 350: the bech32 or bech32m checksum of an address. Case is folded first: BIP 173
- * calls a mixed-case address invalid, but one typed that way in chat is still someone's wallet.
- */
-export function bech32Valid(s: string): boolean {
-  const lower = s.toLowerCase();
-  return bech32.decodeUnsafe(lower) !== undefined || bech32m.decodeUnsafe(lower) !== undefined;
-}
-
-function wallets(text: string, emit: Emit): void {
-  ETH.lastIndex = 0;
-  for (let m = ETH.exec(text); m !== null; m = ETH.exec(text))
-    if (eip55Valid(m[0])) emit('CRYPTO_WALLET', m.index, m.index + m[0].length, 0.95);
-  BTC_BASE58.lastIndex = 0;
-  for (let m = BTC_BASE58.exec(text); m !== null; m = BTC_BASE58.exec(text))
-    if (base58CheckValid(m[0])) emit('CRYPTO_WALLET', m.index, m.index + m[0].length, 0.9);
-  BTC_BECH32.lastIndex = 0;
-  for (let m = BTC_BECH32.exec(text); m !== null; m = BTC_BECH32.exec(text))
-    if (bech32Valid(m[0])) emit('CRYPTO_WALLET', m.index, m.index + m[0].length, 0.9);
-}
-
 function ssns(text: string, emit: Emit): void {
   SSN.lastIndex = 0;
   for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
@@ -371,118 +277,7 @@ function ssns(text: string, emit: Emit): void {
   }
 }
 
-// libphonenumber-js's metadata, asked directly for the common case (see phonePossible).
-const PHONE_META = new Metadata() as unknown as {
-  hasCallingCode(code: string): boolean;
-  getCountryCodesForCallingCode(code: string): string[] | undefined;
-  selectNumberingPlan(country: string): void;
-  numberingPlan: { possibleLengths(): number[] };
-};
-const possibleLengths = new Map<string, readonly number[] | null>();
-
-/** The possible national lengths of a calling code's only country (null: several countries share it). */
-function lengthsOf(callingCode: string): readonly number[] | null {
-  let l = possibleLengths.get(callingCode);
-  if (l === undefined) {
-    const countries = PHONE_META.getCountryCodesForCallingCode(callingCode) ?? [];
-    if (countries.length === 1 || callingCode === '1') {
-      PHONE_META.selectNumberingPlan(callingCode === '1' ? 'US' : (countries[0] as string));
-      l = PHONE_META.numberingPlan.possibleLengths();
-    } else if (countries.length > 1) {
-      // A calling code shared by several countries (+44: GB, GG, IM, JE): the lengths every one of
-      // them allows, whichever the library picks for the number (the property test agrees).
-      let common: number[] | undefined;
-      for (const c of countries) {
-        PHONE_META.selectNumberingPlan(c);
-        const own = PHONE_META.numberingPlan.possibleLengths();
-        common = common === undefined ? [...own] : common.filter((n) => own.includes(n));
-      }
-      l = common ?? null;
-    } else l = null;
-    possibleLengths.set(callingCode, l);
-  }
-  return l;
-}
-
-/**
- * Whether libphonenumber-js deems `raw` a possible number (international, or national in the US).
- * A number whose national part has a length the library's metadata lists for its calling code is
- * possible without further parsing; everything else (national prefixes, shared calling codes, odd
- * lengths) goes to `isPossiblePhoneNumber` itself. A property test holds the two to the same answer;
- * the shortcut saves most of the library's cost on chat text.
- */
-export function phonePossible(raw: string, digits: string, international: boolean): boolean {
-  if (international) {
-    for (let n = 1; n <= 3 && n < digits.length; n++) {
-      const cc = digits.slice(0, n);
-      if (!PHONE_META.hasCallingCode(cc)) continue;
-      const lengths = lengthsOf(cc);
-      if (lengths?.includes(digits.length - n) === true) return true;
-      break;
-    }
-  } else if (!digits.startsWith('011')) {
-    // (011 is the US international call prefix: the library reads what follows as a foreign number.)
-    const national = digits.length === 11 && digits[0] === '1' ? digits.slice(1) : digits;
-    if (lengthsOf('1')?.includes(national.length) === true && digits.length <= 11) return true;
-  }
-  return isPossiblePhoneNumber(raw, international ? undefined : 'US');
-}
-
-const PHONE_CUE =
-  /\b(?:call|text|phone|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|celular|telefone|me liga|liga|no)\b[^\n\d]{0,14}$/iu;
-/** Countries tried for a national number (no +country code) that is not a possible US number. */
-const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'BE', 'MX', 'AR', 'IN', 'AU'] as const;
-
-function nationalPossible(raw: string): boolean {
-  for (const c of NATIONAL) if (isPossiblePhoneNumber(raw, c)) return true;
-  return false;
-}
-
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function phones(text: string, emit: Emit, claimed: Claimed): void {
-  PHONE.lastIndex = 0;
-  for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
-    const raw = m[0];
-    if (!free(claimed, m.index, m.index + raw.length)) continue;
-    const international = raw.startsWith('+');
-    // Most numbers in chat are too short or too long to be a phone number: counted before copied.
-    let count = 0;
-    for (let i = 0; i < raw.length; i++) if (isDigitCode(raw.charCodeAt(i))) count++;
-    if (count < (international ? 8 : 9) || count > 15) continue;
-    const digits = raw.replace(/\D/g, '');
-    // The cue word before it is read only where it decides (international numbers score 0.9 anyway).
-    const hasCue = () => {
-      const lead = text.slice(Math.max(0, m.index - 32), m.index);
-      return PHONE_CUE.test(lead) || typedCue(lead, PHONE_WORDS, 3);
-    };
-    // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
-    // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
-    const shaped =
-      international ||
-      /^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(raw) ||
-      /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw) ||
-      /^0\d(?:[ .]\d\d){4}$/.test(raw) ||
-      /^0\d{3,4} \d{6,8}$/.test(raw) ||
-      /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw);
-    // A number named as an order's, an invoice's or a ticket's ("order number 79927398713") is no
-    // phone number unless it is written as one.
-    if (!shaped && ORDER_CUE.test(text.slice(Math.max(0, m.index - 32), m.index))) continue;
-    let cue = international ? false : shaped ? undefined : hasCue();
-    if (cue === false && !shaped) continue;
-    // libphonenumber-js checks the country code and the length its numbering plan allows. (Whether
-    // the range is assigned, `isValid`, costs three times as much and games invent numbers anyway.)
-    // A national number is tried as a US number, then as one of the countries whose chat the
-    // scanner reads.
-    if (!phonePossible(raw, digits, international) && (international || !nationalPossible(raw))) continue;
-    cue ??= hasCue();
-    emit('PHONE', m.index, m.index + raw.length, cue || international ? 0.9 : 0.8);
-  }
-}
-
-/** Birth and phone cue words, for cues typed with one slip (bron, bday as bady, númreo). */
+/** Birth cue words, for cues typed with one slip (bron, bday as bady). */
 const BIRTH_WORDS = [
   'born',
   'birthday',
@@ -502,65 +297,6 @@ const BIRTH_WORDS = [
   'nascimento',
   'aniversário',
 ];
-const PHONE_WORDS = [
-  'number',
-  'phone',
-  'mobile',
-  'handy',
-  'handynummer',
-  'nummer',
-  'telefon',
-  'numéro',
-  'portable',
-  'número',
-  'móvil',
-  'celular',
-  'telefone',
-  'whatsapp',
-];
-
-/**
- * Whether one of the last `words` words of `s` is one of `cues` typed with at most one slip (a
- * letter dropped, added, changed, or two swapped; Damerau-Levenshtein distance 1). Chat misspells
- * its cue words; a slip needs a word of three letters or more and a cue of four or more.
- */
-export function typedCue(s: string, cues: readonly string[], words: number): boolean {
-  // The last `words` words of three letters or more, read from the end without splitting.
-  let end = s.length;
-  for (let seen = 0; seen < words && end > 0; ) {
-    while (end > 0 && !letterCode(s.charCodeAt(end - 1))) end--;
-    let start = end;
-    while (start > 0 && letterCode(s.charCodeAt(start - 1))) start--;
-    if (end - start >= 3) {
-      seen++;
-      const w = s.slice(start, end).toLowerCase();
-      for (const c of cues) if (c.length >= 4 && Math.abs(c.length - w.length) <= 1 && oneSlip(w, c)) return true;
-    }
-    end = start;
-  }
-  return false;
-}
-const LETTER = /\p{L}/u;
-/** `\p{L}` on one code unit (as `charAt` gives it): ASCII answered directly, the rest by the pattern. */
-function letterCode(c: number): boolean {
-  if (c < 128) return (c | 0x20) >= 97 && (c | 0x20) <= 122;
-  return LETTER.test(String.fromCharCode(c));
-}
-
-/** Damerau-Levenshtein distance at most 1 (hand-written: a dozen lines, called on short words). */
-function oneSlip(a: string, b: string): boolean {
-  if (a === b) return true;
-  const la = a.length;
-  const lb = b.length;
-  if (Math.abs(la - lb) > 1) return false;
-  let i = 0;
-  while (i < la && i < lb && a[i] === b[i]) i++;
-  if (la === lb) {
-    if (a.slice(i + 1) === b.slice(i + 1)) return true;
-    return i + 1 < la && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
-  }
-  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
-}
 
 function dates(text: string, emit: Emit): void {
   DATE.lastIndex = 0;

@@ -1,6 +1,7 @@
 import { InputError } from '../errors/index.ts';
+import { type Finding, PII_TYPES, type PiiType } from './findings.ts';
 import { namesAndPlaces } from './names.ts';
-import { type Finding, PII_TYPES, type PiiType, STRUCTURED } from './recognizers.ts';
+import { STRUCTURED } from './recognizers.ts';
 
 /** Longest text one `scan` call takes (UTF-16 code units). */
 export const MAX_SCAN_CHARS = 1024 * 1024;
@@ -41,7 +42,9 @@ export function scan(text: string, options: ScanOptions = {}): Finding[] {
   const claimed = new Uint8Array(text.length);
   const emit = (type: PiiType, start: number, end: number, score: number) => {
     if (end <= start) return;
-    if (score >= 0.8 && type !== 'PHONE') claimed.fill(1, start, end);
+    // A loop, not `claimed.fill`: the builtin's call costs more than the dozen bytes it writes, and
+    // a scan claims a span for every second finding (4% of a scan of chat).
+    if (score >= 0.8 && type !== 'PHONE') for (let i = start; i < end; i++) claimed[i] = 1;
     if (score >= minScore && (wanted === undefined || wanted.has(type))) found.push({ type, start, end, score });
   };
   for (const r of STRUCTURED) {

@@ -1,5 +1,5 @@
 import { InputError } from '../errors/index.ts';
-import type { Finding } from './recognizers.ts';
+import type { Finding } from './findings.ts';
 import { MAX_SCAN_CHARS, type ScanOptions, scan } from './scan.ts';
 
 /** Text held back so an entity cut by a chunk boundary is seen whole (longer than any entity). */

@@ -6,8 +6,9 @@ import { buildCitiesFile, CITIES_FILE } from '../../scripts/build-pii-cities.ts'
 import { MODEL_PATH, train } from '../../scripts/train-pii-tagger.ts';
 import { isVerityError } from '../errors/index.ts';
 import { scan } from './index.ts';
-import { CAP_RUN, capitalRunMatches } from './names.ts';
-import { parseModel, serializeModel, taggedSpans, tokenize } from './tagger.ts';
+import { CAP_RUN, capitalRunMatches } from './runs.ts';
+import { parseModel, serializeModel, taggedSpans } from './tagger.ts';
+import { tokenize } from './tokens.ts';
 
 const found = (text: string) => scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
 

@@ -10,7 +10,7 @@ import { bech32, bech32m, createBase58check } from '@scure/base';
 import fc from 'fast-check';
 import { sha256 } from '../platform/index.ts';
 import { scan } from './index.ts';
-import { base58CheckValid, bech32Valid } from './recognizers.ts';
+import { base58CheckValid, bech32Valid } from './wallets.ts';
 
 const found = (address: string) =>
   scan(`send it to ${address} please`).map((f) => [f.type, `send it to ${address} please`.slice(f.start, f.end)]);

@@ -1,6 +1,6 @@
 // A PII scanning worker thread (see pool.ts): scans the texts it is sent and posts the findings back.
 import { parentPort } from 'node:worker_threads';
-import { PII_TYPES } from './recognizers.ts';
+import { PII_TYPES } from './findings.ts';
 import type { ScanOptions } from './scan.ts';
 import { scan } from './scan.ts';
 

@@ -1,0 +1,348 @@
+// The last look at a name or place from the rules or the tagger (D103): look-alikes dropped by
+// class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
+// people and places told apart by the words around them (D142, D143, D205-D208).
+
+import { letterAt } from './chars.ts';
+import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
+import { typedCue } from './slips.ts';
+import { cueWords, FLAGS, wordFlags } from './wordflags.ts';
+
+const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
+
+/**
+ * The last look at a name or place from the rules or the tagger (D103), by class of look-alike:
+ * returns the type to report, or undefined to drop it. A word before a colon is a form's label
+ * (Ville :, Born:); a lone all-caps word is an acronym (IBAN, SSN), no person; game vocabulary
+ * (a rank with or without its division, a zone or item noun closing the span) is no person nor
+ * place; a month, season or virtue word alone is a name only right after a strong cue (hey Grace);
+ * a lone lower-case family name needs a strong cue too (chat is full of words some family is
+ * named after); a name right after a street word is part of an address.
+ */
+export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number) {
+  if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
+  let at = end;
+  while (at < text.length && text.charCodeAt(at) === 32) at++;
+  // A label's colon is followed by a space or the end (not a smiley's ":)").
+  if (text.charCodeAt(at) === 58 && at - end <= 1 && (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))))
+    return undefined;
+  // The last word (bounded by a space or a comma) and whether there is more than one.
+  let ls = end - 1;
+  while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
+  const single = ls === start;
+  const lastWord = text.slice(ls, end);
+  const lastBare = bare(lastWord);
+  const lastFlags = wordFlags(lastBare);
+  // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere.
+  if (single && SERVICES.has(lastBare)) return undefined;
+  // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
+  if (single && ADDRESSEES.has(lastBare)) return undefined;
+  if (gameZone(text, start, end, single, lastWord)) return undefined;
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(lastBare)) {
+    // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
+    const firstFlags = firstWordFlags(text, start, end);
+    const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
+    if (!(given && type === 'PERSON' && ROMAN.test(lastWord) && lastWord === lastWord.toUpperCase()))
+      if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+  }
+  // A weekday of the other four languages or a holiday closing a span of several words (jusqu'à
+  // Samedi, Até Sexta, Frohe Ostern) is a day, no one and nowhere, unless a given name opens it
+  // (Plácido Domingo, Marie Noël). Alone, a weekday is a name only after a strong cue (below).
+  if (!single && (WEEKDAYS.has(lastBare) || HOLIDAYS.has(lastBare))) {
+    const firstFlags = firstWordFlags(text, start, end);
+    if ((firstFlags & FLAGS.FIRST) === 0 || (firstFlags & FLAGS.COMMON) !== 0) return undefined;
+  }
+  // The word before the span, and its flags.
+  let b = start - 1;
+  while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  // An abbreviation's dot (Mrs. Whitcombe).
+  if (b > 0 && text.charCodeAt(b) === 46 && letterAt(text, b - 1)) b--;
+  let a = b;
+  while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
+  const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
+  if (single) {
+    const w = lastWord;
+    const f = lastFlags;
+    const lower = w === w.toLowerCase();
+    if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
+    // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
+    // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
+    if (type === 'PERSON' && lower) {
+      const after = /^,? ?(\p{L}+)/u.exec(text.slice(end, end + 24));
+      const af = after === null ? 0 : wordFlags((after[1] as string).toLowerCase());
+      const people = FLAGS.P_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
+      if (
+        (before & people) === 0 &&
+        !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase()) &&
+        (af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
+        ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
+        !labelled(text, start) &&
+        !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)
+      )
+        return undefined;
+    }
+    // A holiday that is also a town (feliz Natal) is a place only after a word about places.
+    if (type === 'LOCATION' && HOLIDAYS.has(lastBare) && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
+      return undefined;
+    if (
+      (f & FLAGS.AMBIG) !== 0 ||
+      VIRTUES.has(lastBare) ||
+      WEEKDAYS.has(lastBare) ||
+      (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
+    ) {
+      // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
+      const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
+      const strong =
+        (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
+        (follow !== null &&
+          ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
+            ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
+      if (!strong) return undefined;
+    }
+  }
+  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
+  if (type === 'LOCATION') {
+    // A lower-case span whose last word no dictionary knows as a place needs a word about places before it
+    // (moved to cork): read as a place elsewhere it is a plain word (tel, works).
+    const span = text.slice(start, end);
+    if (span === span.toLowerCase() && (lastFlags & FLAGS.PLACE) === 0)
+      if ((before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 && !PLACE_AFTER.test(text.slice(end, end + 12)))
+        return undefined;
+    // Right after a word about people (contact, customer, cliente) and not ending in a known
+    // place: a person whose given name is also a town (Contact Tariq Grabowska at ...).
+    if (
+      !single &&
+      (before & FLAGS.P_BEFORE) !== 0 &&
+      (before & FLAGS.L_BEFORE) === 0 &&
+      (lastFlags & FLAGS.PLACE) === 0
+    )
+      return 'PERSON';
+    // A given name and a family name no place list knows (from Jordan Price): a person.
+    if (!single && (lastFlags & (FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === FLAGS.LAST) {
+      let fe = start;
+      while (fe < end && letterAt(text, fe)) fe++;
+      const first = text.slice(start, fe);
+      // A town's prefix opening it (North, Lake) keeps it a place.
+      if (
+        fe < end &&
+        text.charCodeAt(fe) === 32 &&
+        (wordFlags(bare(first)) & FLAGS.FIRST) !== 0 &&
+        (wordInfo(first) & CITY_PREFIX) === 0
+      )
+        return 'PERSON';
+    }
+  }
+  if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
+  if (type === 'LOCATION' && loot(text, start, end)) return undefined;
+  // "the Paris map", "Tokyo skin": a map or an item of a game named after a place.
+  if (type === 'LOCATION' && NAMED_PLACE_THING.test(text.slice(end, end + 12))) return undefined;
+  if (type === 'PERSON') {
+    // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
+    const lead = text.slice(Math.max(0, start - 40), start);
+    if (/the /i.test(lead) && /(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(lead)) return undefined;
+    // "the Santa Claus event", "Harry Potter skin": a game thing named after someone.
+    if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
+    if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
+      if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
+  }
+  return type;
+}
+
+/**
+ * Payment services, platforms and stores named in chat and support text: capitalized like names
+ * (Venmo, Revolut, Wise), never a person or a place on their own.
+ */
+const SERVICES = new Set(
+  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix'.split(
+    ' ',
+  ),
+);
+
+/** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
+const RANKS = new Set(
+  'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina'.split(' '),
+);
+
+/** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
+const ADDRESSEES = new Set(
+  'galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam'.split(
+    ' ',
+  ),
+);
+
+/** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
+const VIRTUES = new Set(
+  'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité'.split(
+    ' ',
+  ),
+);
+
+/** The flags of a span's first word (its letters from `start`). */
+function firstWordFlags(text: string, start: number, end: number): number {
+  let fe = start;
+  while (fe < end && letterAt(text, fe)) fe++;
+  return wordFlags(text.slice(start, fe));
+}
+
+/**
+ * Weekdays of German, French, Spanish and Portuguese, capitalized at a sentence's start or in
+ * German (the English ones are month and day words of the tagger's AMBIG class).
+ */
+const WEEKDAYS = new Set(
+  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira'.split(
+    ' ',
+  ),
+);
+
+/** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
+const HOLIDAYS = new Set(
+  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost'.split(' '),
+);
+
+/** Zone nouns that open a dungeon's name in French, Spanish, Portuguese (la Cripta Oscura). */
+const ZONE_FIRST = new Set(
+  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines'.split(
+    ' ',
+  ),
+);
+/** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
+const ZONE_COMPOUND = /(?:tempel|höhle|gruft|festung|verlies|katakomben|ruinen|minen)$/;
+
+/**
+ * Whether a span names a game's zone by its noun: a Romance zone noun opening a span of several
+ * words (la Cripta Oscura, o Templo Perdido), or one German compound ending in one (Schattentempel).
+ */
+function gameZone(text: string, start: number, end: number, single: boolean, lastWord: string): boolean {
+  if (single) {
+    const w = lastWord.toLowerCase();
+    const m = ZONE_COMPOUND.exec(w);
+    return m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0;
+  }
+  let fe = start;
+  while (fe < end && letterAt(text, fe)) fe++;
+  return ZONE_FIRST.has(text.slice(start, fe).toLowerCase());
+}
+
+/** Teams of a company in five languages: someone "in billing" is a person there, no place. */
+const DEPARTMENT =
+  /^ (?:in|from|at|of|im|in der|aus der|de|du|au|en|em|no|na|do|da|del) (?:the |der |la |le |el |o |a )?(?:billing|payments?|support|sales|accounts?|accounting|finance|shipping|logistics|legal|compliance|security|marketing|hr|engineering|returns|refunds|fraud|risk|operations|ops|onboarding|customer service|customer care|helpdesk|help desk|buchhaltung|vertrieb|kundendienst|kundenservice|versand|rechtsabteilung|zahlungen|facturation|comptabilité|paiements|service client|expédition|juridique|facturación|pagos|soporte|ventas|contabilidad|envíos|atención al cliente|cobrança|faturamento|pagamentos|suporte|vendas|financeiro|expedição|atendimento)(?![\p{L}])/iu;
+/** Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X". */
+const HANDED =
+  /(?:^|[^\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado) (?:from|to|by|von|an|à|par|por|a|para|de|pelo|pela) $/iu;
+
+/**
+ * Whether a place is a person by what is said around it (D142): the words after put it in a
+ * company's team (X in billing), or work is handed to or from it (forwarded from X) and the span
+ * is not a place every word of which the dictionaries know.
+ */
+function handedOver(text: string, start: number, end: number): boolean {
+  if (DEPARTMENT.test(text.slice(end, end + 32))) return true;
+  if (!HANDED.test(text.slice(Math.max(0, start - 40), start))) return false;
+  return text
+    .slice(start, end)
+    .split(/[ ,]+/)
+    .some((w) => w !== '' && (wordFlags(bare(w)) & FLAGS.PLACE) === 0);
+}
+
+/** What game items do and what players do to them (the X drops, looted the X). */
+const ITEM_AFTER = /^ (?:drops|dropped|dropping|spawns|procs|stacks|droppt|dropa|dropou|dropea|dropeó)(?![\p{L}])/iu;
+const ITEM_BEFORE =
+  /(?:^|[^\p{L}])(?:dropped|looted|farmed|crafted|equipped|rolled|upgraded|enchanted|traded|gedroppt|gelootet|looté|dropeé|dropei) the $/iu;
+
+/** ITEM_BEFORE's verbs, to read typed with a slip. */
+const ITEM_VERBS =
+  'dropped looted farmed crafted equipped upgraded enchanted traded gedroppt gelootet looté dropeé dropei'.split(' ');
+
+/**
+ * Whether a place after "the" is a game item named after one (D143): the Sierra Nevada drops from
+ * the boss, looted the Kilimanjaro. Places with "the" (the Netherlands) are not what drops.
+ */
+function loot(text: string, start: number, end: number): boolean {
+  const lead = text.slice(Math.max(0, start - 24), start);
+  if (!/(?:^|[^\p{L}])the $/iu.test(lead)) return false;
+  if (ITEM_AFTER.test(text.slice(end, end + 12)) || ITEM_BEFORE.test(lead)) return true;
+  // The verb typed with a slip (dopped the X, lootd the X).
+  return typedCue(lead.slice(0, -4), ITEM_VERBS, 1);
+}
+
+/** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
+const NAMED_THING =
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album)(?![\p{L}])/iu;
+
+/** Nouns that follow a place's name (cebu area, the leeds side). */
+const PLACE_AFTER =
+  /^,? (?:area|region|city|town|side|suburbs?|district|gegend|umgebung|raum|région|coin|zona|región|região|área|lado)(?![\p{L}])/iu;
+
+const NAMED_PLACE_THING = /^ (?:maps?|skins?|mount|pet|emote|outfit|costume)(?![\p{L}])/iu;
+
+/** Plain nouns of chat that follow a title (Dungeons and Dragons night, Salt and Pepper fan). */
+const TITLE_NOUNS = new Set(
+  'night nights game games time day week team server match round update stream chat lobby party fan fans mode map maps skin skins set sets collab crossover expansion dlc movie show series book run runs ost soundtrack abend nacht spiel soirée partie jeu noche partida juego noite jogo'.split(
+    ' ',
+  ),
+);
+
+/** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
+const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid'.split(' '));
+
+/** Whether a form's person label and its colon come right before `start` (name: anna). */
+function labelled(text: string, start: number): boolean {
+  const m = /(\p{L}+) ?: ?$/u.exec(text.slice(Math.max(0, start - 16), start));
+  return m !== null && (wordFlags((m[1] as string).toLowerCase()) & FLAGS.LABEL_P) !== 0;
+}
+
+let greetings: readonly string[] | undefined;
+/** Words before a name (P_BEFORE and STRONG cues of four letters or more), to read typed with a slip. */
+function greetingWords(): readonly string[] {
+  greetings ??= [...cueWords(FLAGS.P_BEFORE), ...cueWords(FLAGS.STRONG)].filter((w) => w.length >= 4);
+  return greetings;
+}
+
+/** What people do after their names (P_AFTER cue words of four letters or more), built on first use. */
+let doingWords: readonly string[] | undefined;
+
+/** Object pronouns of the five languages (us, me, them, uns, nous, nos, nós). */
+const OBJECTS = new Set('us me him her them uns mich dich ihn sie nous moi lui les nos me los las nós eles'.split(' '));
+
+/**
+ * Whether the span is one side of a title made of two capitalized words and a conjunction
+ * ("Salt and Pepper fan", "Dungeons and Dragons fan"): the pair is followed by a plain lower-case
+ * word that is no verb of what people do. `prevEnd` is where the word before the conjunction ends
+ * when the span follows a conjunction (else -1).
+ */
+function titlePair(text: string, start: number, end: number, prev: string, prevEnd: number): boolean {
+  const capitalAt = (i: number) => /\p{Lu}/u.test(text.charAt(i));
+  let pairEnd = -1;
+  if (prevEnd >= 0 && prev !== '') {
+    // Span is the second side: the word before the conjunction must be capitalized.
+    let w = prevEnd;
+    while (w >= 0 && text.charCodeAt(w) === 32) w--;
+    let ws = w;
+    while (ws > 0 && /\p{L}/u.test(text.charAt(ws - 1))) ws--;
+    if (w < 0 || !capitalAt(ws)) return false;
+    pairEnd = end;
+  } else {
+    const m = /^ (?:and|und|et|y|e|&) (\p{Lu}[\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
+    if (m === null) return false;
+    pairEnd = end + m[0].length;
+  }
+  // Given names on both sides make it a pair of people (Marigold and Eamon); one given name is not
+  // enough, titles are made of plain words some people are named after (Rock and Stone fan).
+  const pair = text.slice(prevEnd >= 0 ? Math.max(0, prevEnd - 30) : start, pairEnd);
+  const sides = pair.split(/ (?:and|und|et|y|e|&) /u);
+  const given = (side: string | undefined) =>
+    side !== undefined && side.split(/[^\p{L}'’-]+/u).some((w) => w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0);
+  if (sides.length === 2 && given(sides[0]) && given(sides[1])) return false;
+  const next = /^ (\p{Ll}[\p{L}'’-]*)(?: (\p{L}+))?/u.exec(text.slice(pairEnd, pairEnd + 40));
+  if (next === null) return false;
+  // A word done to someone after it is a verb, misspelt or not (carrid us, trug uns): people.
+  if (next[2] !== undefined && OBJECTS.has(next[2].toLowerCase())) return false;
+  const f = wordFlags(next[1] as string);
+  // What people do, typed with one slip (kommn, carred): a pair of people.
+  if ((f & FLAGS.COMMON) === 0) {
+    doingWords ??= cueWords(FLAGS.P_AFTER).filter((w) => w.length >= 4);
+    if (typedCue(next[1] as string, doingWords, 1)) return false;
+  }
+  // What a title names (a game, its patch or event, a night of it, a fan of it) before plain words.
+  if ((f & FLAGS.GAME) !== 0 || TITLE_NOUNS.has((next[1] as string).toLowerCase())) return true;
+  return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
+}

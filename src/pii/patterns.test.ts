@@ -1,0 +1,75 @@
+// The scanner's patterns whose look-behind was moved after their first character (so that the
+// regular expression engine skips to the characters a match can begin with) against the patterns
+// as written before, with the look-behind first: the same matches and groups on any text made of
+// the pieces numbers are made of.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PHONE } from './phones.ts';
+import { CARD, SSN } from './recognizers.ts';
+
+const groups = (t: string, pattern: RegExp) => [...t.matchAll(pattern)].map((m) => [m.index, ...m]);
+
+/** Pieces of card, phone and social security numbers. */
+const NUMBER_PIECES = [
+  '1',
+  '4',
+  '0',
+  '7',
+  '55',
+  '123',
+  '4111',
+  '0000',
+  ' ',
+  ' ',
+  '-',
+  '.',
+  '+',
+  '+4',
+  '(',
+  ')',
+  '(0)',
+  'a',
+  '_',
+  'é',
+  '\n',
+  '#',
+  // Whole numbers of every form the patterns have.
+  '+44 20 7946 0958',
+  '(555) 123-4567',
+  '(11) 94471-8206',
+  '+49 (0) 30 123456',
+  '4111 1111 1111 1111',
+  '4111-1111-1111-1111',
+  '078-05-1120',
+  '078 05 1120',
+  '06 12 34 56 78',
+  '555.123.4567',
+];
+const numbers = fc.oneof(
+  fc.array(fc.constantFrom(...NUMBER_PIECES), { maxLength: 60 }).map((a) => a.join('')),
+  fc.stringMatching(/^[0-9 ()+.\-a_]{0,60}$/),
+);
+
+/** The patterns as they were written with the look-behind first. */
+const LOOK_BEHIND_FIRST: [string, RegExp, RegExp][] = [
+  ['CARD', CARD, /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])/g],
+  ['SSN', SSN, /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g],
+  [
+    'PHONE',
+    PHONE,
+    /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(0\) ?)?\d{1,4}|(?:\(\d{2,4}\)[ .-]?)?\d{2,5})(?:[ .-]?\d{2,8}){1,4}(?![\w])/g,
+  ],
+];
+
+describe('patterns with the look-behind after the first character', () => {
+  for (const [name, pattern, first] of LOOK_BEHIND_FIRST)
+    it(`finds with ${name} what the pattern with its look-behind first finds, groups too`, () => {
+      fc.assert(
+        fc.property(numbers, (t) => {
+          assert.deepEqual(groups(t, pattern), groups(t, first));
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+});
