@@ -126,11 +126,11 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         from = super._update(to, tokenId, auth);
         if (to != address(0)) {
             Good memory g = _goods[tokenId];
-            Licence storage l = _licences[g.licenceId];
-            if (from != address(0) && !l.resale && from != g.creator && to != g.creator) {
+            Licence storage terms = _licences[g.licenceId];
+            if (from != address(0) && !terms.resale && from != g.creator && to != g.creator) {
                 revert LicenceForbidsResale(tokenId, from, to);
             }
-            if (!l.commercialUse && _commercial[to]) revert LicenceForbidsCommercialUse(tokenId, to);
+            if (!terms.commercialUse && _commercial[to]) revert LicenceForbidsCommercialUse(tokenId, to);
         }
         // A new owner takes the token without its previous rental (as ERC-4907's reference does).
         if (from != to && _rentals[tokenId].user != address(0)) {

@@ -67,9 +67,9 @@ contract VirtualGoodsTest is Test {
     function testMintCarriesLicenceAndRoyalty() public {
         uint256 id = mintTo(ALICE, PERSONAL);
         assertEqA(goods.ownerOf(id), ALICE, "owner");
-        (uint96 licenceId, VirtualGoods.Licence memory l, address creator) = goods.licenceOf(id);
+        (uint96 licenceId, VirtualGoods.Licence memory terms, address creator) = goods.licenceOf(id);
         assertEqU(licenceId, PERSONAL, "licence id");
-        assertTrue(l.resale && l.modification && !l.commercialUse, "flags");
+        assertTrue(terms.resale && terms.modification && !terms.commercialUse, "flags");
         assertEqA(creator, CREATOR, "creator");
         (address receiver, uint256 amount) = goods.royaltyInfo(id, 10_000);
         assertEqA(receiver, CREATOR, "royalty receiver");

@@ -2651,3 +2651,2021 @@ export const PlainGoods = {
   ],
   bytecode: '0x60806040526001600655348015610014575f5ffd5b506040518060400160405280600b81526020016a506c61696e20476f6f647360a81b81525060405180604001604052806005815260200164282620a4a760d91b815250815f90816100659190610112565b5060016100728282610112565b5050506101cc565b634e487b7160e01b5f52604160045260245ffd5b600181811c908216806100a257607f821691505b6020821081036100c057634e487b7160e01b5f52602260045260245ffd5b50919050565b601f82111561010d57805f5260205f20601f840160051c810160208510156100eb5750805b601f840160051c820191505b8181101561010a575f81556001016100f7565b50505b505050565b81516001600160401b0381111561012b5761012b61007a565b61013f81610139845461008e565b846100c6565b6020601f821160018114610171575f831561015a5750848201515b5f19600385901b1c1916600184901b17845561010a565b5f84815260208120601f198516915b828110156101a05787850151825560209485019460019092019101610180565b50848210156101bd57868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b610f49806101d95f395ff3fe608060405234801561000f575f5ffd5b50600436106100e5575f3560e01c80636a62784211610088578063a22cb46511610063578063a22cb465146101db578063b88d4fde146101ee578063c87b56dd14610201578063e985e9c514610214575f5ffd5b80636a6278421461019f57806370a08231146101c057806395d89b41146101d3575f5ffd5b8063095ea7b3116100c3578063095ea7b31461015157806323b872dd1461016657806342842e0e146101795780636352211e1461018c575f5ffd5b806301ffc9a7146100e957806306fdde0314610111578063081812fc14610126575b5f5ffd5b6100fc6100f7366004610c00565b610227565b60405190151581526020015b60405180910390f35b610119610278565b6040516101089190610c49565b610139610134366004610c5b565b610307565b6040516001600160a01b039091168152602001610108565b61016461015f366004610c88565b61032e565b005b610164610174366004610cb0565b61033d565b610164610187366004610cb0565b6103cb565b61013961019a366004610c5b565b6103ea565b6101b26101ad366004610cea565b6103f4565b604051908152602001610108565b6101b26101ce366004610cea565b610419565b61011961045e565b6101646101e9366004610d03565b61046d565b6101646101fc366004610d50565b610478565b61011961020f366004610c5b565b610490565b6100fc610222366004610e2d565b610501565b5f6001600160e01b031982166380ac58cd60e01b148061025757506001600160e01b03198216635b5e139f60e01b145b8061027257506301ffc9a760e01b6001600160e01b03198316145b92915050565b60605f805461028690610e5e565b80601f01602080910402602001604051908101604052809291908181526020018280546102b290610e5e565b80156102fd5780601f106102d4576101008083540402835291602001916102fd565b820191905f5260205f20905b8154815290600101906020018083116102e057829003601f168201915b5050505050905090565b5f6103118261052e565b505f828152600460205260409020546001600160a01b0316610272565b610339828233610566565b5050565b6001600160a01b03821661036b57604051633250574960e11b81525f60048201526024015b60405180910390fd5b5f610377838333610573565b9050836001600160a01b0316816001600160a01b0316146103c5576040516364283d7b60e01b81526001600160a01b0380861660048301526024820184905282166044820152606401610362565b50505050565b6103e583838360405180602001604052805f815250610478565b505050565b5f6102728261052e565b600680545f918261040483610e96565b9190505590506104148282610665565b919050565b5f6001600160a01b038216610443576040516322718ad960e21b81525f6004820152602401610362565b506001600160a01b03165f9081526003602052604090205490565b60606001805461028690610e5e565b6103393383836106c6565b61048384848461033d565b6103c5338585858561078d565b606061049b8261052e565b505f6104b160408051602081019091525f815290565b90505f8151116104cf5760405180602001604052805f8152506104fa565b806104d9846108b5565b6040516020016104ea929190610ed1565b6040516020818303038152906040525b9392505050565b6001600160a01b039182165f90815260056020908152604080832093909416825291909152205460ff1690565b5f818152600260205260408120546001600160a01b03168061027257604051637e27328960e01b815260048101849052602401610362565b6103e58383836001610945565b5f828152600260205260408120546001600160a01b039081169083161561059f5761059f818486610a49565b6001600160a01b038116156105d9576105ba5f855f5f610945565b6001600160a01b0381165f90815260036020526040902080545f190190555b6001600160a01b03851615610607576001600160a01b0385165f908152600360205260409020805460010190555b5f8481526002602052604080822080546001600160a01b0319166001600160a01b0389811691821790925591518793918516917fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef91a4949350505050565b6001600160a01b03821661068e57604051633250574960e11b81525f6004820152602401610362565b5f61069a83835f610573565b90506001600160a01b038116156103e5576040516339e3563760e11b81525f6004820152602401610362565b6001600160a01b0383166106ef5760405163a9fbf51f60e01b81525f6004820152602401610362565b6001600160a01b03821661072157604051630b61174360e31b81526001600160a01b0383166004820152602401610362565b6001600160a01b038381165f81815260056020908152604080832094871680845294825291829020805460ff191686151590811790915591519182527f17307eab39ab6107e8899845ad3d59bd9653f200f220920489ca2b5937696c31910160405180910390a3505050565b6001600160a01b0383163b156108ae57604051630a85bd0160e11b81526001600160a01b0384169063150b7a02906107cf908890889087908790600401610ee5565b6020604051808303815f875af1925050508015610809575060408051601f3d908101601f1916820190925261080691810190610f21565b60015b610870573d808015610836576040519150601f19603f3d011682016040523d82523d5f602084013e61083b565b606091505b5080515f0361086857604051633250574960e11b81526001600160a01b0385166004820152602401610362565b805160208201fd5b6001600160e01b03198116630a85bd0160e11b146108ac57604051633250574960e11b81526001600160a01b0385166004820152602401610362565b505b5050505050565b60605f6108c183610aad565b60010190505f8167ffffffffffffffff8111156108e0576108e0610d3c565b6040519080825280601f01601f19166020018201604052801561090a576020820181803683370190505b5090508181016020015b5f19016f181899199a1a9b1b9c1cb0b131b232b360811b600a86061a8153600a850494508461091457509392505050565b808061095957506001600160a01b03821615155b15610a1a575f6109688461052e565b90506001600160a01b038316158015906109945750826001600160a01b0316816001600160a01b031614155b80156109a757506109a58184610501565b155b156109d05760405163a9fbf51f60e01b81526001600160a01b0384166004820152602401610362565b8115610a185783856001600160a01b0316826001600160a01b03167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b92560405160405180910390a45b505b50505f90815260046020526040902080546001600160a01b0319166001600160a01b0392909216919091179055565b610a54838383610b84565b6103e5576001600160a01b038316610a8257604051637e27328960e01b815260048101829052602401610362565b60405163177e802f60e01b81526001600160a01b038316600482015260248101829052604401610362565b5f8072184f03e93ff9f4daa797ed6e38ed64bf6a1f0160401b8310610aeb5772184f03e93ff9f4daa797ed6e38ed64bf6a1f0160401b830492506040015b6d04ee2d6d415b85acef81000000008310610b17576d04ee2d6d415b85acef8100000000830492506020015b662386f26fc100008310610b3557662386f26fc10000830492506010015b6305f5e1008310610b4d576305f5e100830492506008015b6127108310610b6157612710830492506004015b60648310610b73576064830492506002015b600a83106102725760010192915050565b5f6001600160a01b03831615801590610be05750826001600160a01b0316846001600160a01b03161480610bbd5750610bbd8484610501565b80610be057505f828152600460205260409020546001600160a01b038481169116145b949350505050565b6001600160e01b031981168114610bfd575f5ffd5b50565b5f60208284031215610c10575f5ffd5b81356104fa81610be8565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602081525f6104fa6020830184610c1b565b5f60208284031215610c6b575f5ffd5b5035919050565b80356001600160a01b0381168114610414575f5ffd5b5f5f60408385031215610c99575f5ffd5b610ca283610c72565b946020939093013593505050565b5f5f5f60608486031215610cc2575f5ffd5b610ccb84610c72565b9250610cd960208501610c72565b929592945050506040919091013590565b5f60208284031215610cfa575f5ffd5b6104fa82610c72565b5f5f60408385031215610d14575f5ffd5b610d1d83610c72565b915060208301358015158114610d31575f5ffd5b809150509250929050565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f5f60808587031215610d63575f5ffd5b610d6c85610c72565b9350610d7a60208601610c72565b925060408501359150606085013567ffffffffffffffff811115610d9c575f5ffd5b8501601f81018713610dac575f5ffd5b803567ffffffffffffffff811115610dc657610dc6610d3c565b604051601f8201601f19908116603f0116810167ffffffffffffffff81118282101715610df557610df5610d3c565b604052818152828201602001891015610e0c575f5ffd5b816020840160208301375f6020838301015280935050505092959194509250565b5f5f60408385031215610e3e575f5ffd5b610e4783610c72565b9150610e5560208401610c72565b90509250929050565b600181811c90821680610e7257607f821691505b602082108103610e9057634e487b7160e01b5f52602260045260245ffd5b50919050565b5f60018201610eb357634e487b7160e01b5f52601160045260245ffd5b5060010190565b5f81518060208401855e5f93019283525090919050565b5f610be0610edf8386610eba565b84610eba565b6001600160a01b03858116825284166020820152604081018390526080606082018190525f90610f1790830184610c1b565b9695505050505050565b5f60208284031215610f31575f5ffd5b81516104fa81610be856fea164736f6c634300081c000a',
 } as const;
+
+/** VirtualEditions: ABI and creation bytecode. */
+export const VirtualEditions = {
+  contractName: 'VirtualEditions',
+  abi: [
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "admin",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "minter",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "licensor",
+          "type": "address"
+        },
+        {
+          "internalType": "string",
+          "name": "metadataUri",
+          "type": "string"
+        }
+      ],
+      "stateMutability": "nonpayable",
+      "type": "constructor"
+    },
+    {
+      "inputs": [],
+      "name": "AccessControlBadConfirmation",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "bytes32",
+          "name": "neededRole",
+          "type": "bytes32"
+        }
+      ],
+      "name": "AccessControlUnauthorizedAccount",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "sender",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "balance",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "needed",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "ERC1155InsufficientBalance",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "approver",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidApprover",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "idsLength",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "valuesLength",
+          "type": "uint256"
+        }
+      ],
+      "name": "ERC1155InvalidArrayLength",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidOperator",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "receiver",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidReceiver",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "sender",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidSender",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "owner",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155MissingApprovalForAll",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "numerator",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "denominator",
+          "type": "uint256"
+        }
+      ],
+      "name": "ERC2981InvalidDefaultRoyalty",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "receiver",
+          "type": "address"
+        }
+      ],
+      "name": "ERC2981InvalidDefaultRoyaltyReceiver",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "numerator",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "denominator",
+          "type": "uint256"
+        }
+      ],
+      "name": "ERC2981InvalidTokenRoyalty",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "address",
+          "name": "receiver",
+          "type": "address"
+        }
+      ],
+      "name": "ERC2981InvalidTokenRoyaltyReceiver",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "EditionUnknown",
+      "type": "error"
+    },
+    {
+      "inputs": [],
+      "name": "InvalidMaxSupply",
+      "type": "error"
+    },
+    {
+      "inputs": [],
+      "name": "InvalidRental",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        }
+      ],
+      "name": "LicenceExists",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        }
+      ],
+      "name": "LicenceForbidsCommercialUse",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        }
+      ],
+      "name": "LicenceForbidsResale",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        }
+      ],
+      "name": "LicenceUnknown",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "owner",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "caller",
+          "type": "address"
+        }
+      ],
+      "name": "NotOwnerNorApproved",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        }
+      ],
+      "name": "RecordUnknown",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint64",
+          "name": "expiry",
+          "type": "uint64"
+        }
+      ],
+      "name": "RentalNotOver",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint96",
+          "name": "royaltyBps",
+          "type": "uint96"
+        }
+      ],
+      "name": "RoyaltyTooHigh",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "maxSupply",
+          "type": "uint256"
+        }
+      ],
+      "name": "SupplyExceeded",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "address",
+          "name": "user",
+          "type": "address"
+        }
+      ],
+      "name": "TooManyRecords",
+      "type": "error"
+    },
+    {
+      "inputs": [],
+      "name": "ZeroAddress",
+      "type": "error"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "bool",
+          "name": "approved",
+          "type": "bool"
+        }
+      ],
+      "name": "ApprovalForAll",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "bool",
+          "name": "commercial",
+          "type": "bool"
+        }
+      ],
+      "name": "CommercialAccountSet",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint64",
+          "name": "amount",
+          "type": "uint64"
+        },
+        {
+          "indexed": false,
+          "internalType": "address",
+          "name": "owner",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "address",
+          "name": "user",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint64",
+          "name": "expiry",
+          "type": "uint64"
+        }
+      ],
+      "name": "CreateUserRecord",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        }
+      ],
+      "name": "DeleteUserRecord",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "creator",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint96",
+          "name": "royaltyBps",
+          "type": "uint96"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint128",
+          "name": "maxSupply",
+          "type": "uint128"
+        }
+      ],
+      "name": "EditionCreated",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        },
+        {
+          "indexed": false,
+          "internalType": "bool",
+          "name": "commercialUse",
+          "type": "bool"
+        },
+        {
+          "indexed": false,
+          "internalType": "bool",
+          "name": "modification",
+          "type": "bool"
+        },
+        {
+          "indexed": false,
+          "internalType": "bool",
+          "name": "resale",
+          "type": "bool"
+        },
+        {
+          "indexed": false,
+          "internalType": "string",
+          "name": "uri",
+          "type": "string"
+        }
+      ],
+      "name": "LicenceDefined",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "indexed": true,
+          "internalType": "bytes32",
+          "name": "previousAdminRole",
+          "type": "bytes32"
+        },
+        {
+          "indexed": true,
+          "internalType": "bytes32",
+          "name": "newAdminRole",
+          "type": "bytes32"
+        }
+      ],
+      "name": "RoleAdminChanged",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "sender",
+          "type": "address"
+        }
+      ],
+      "name": "RoleGranted",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "sender",
+          "type": "address"
+        }
+      ],
+      "name": "RoleRevoked",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256[]",
+          "name": "ids",
+          "type": "uint256[]"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256[]",
+          "name": "values",
+          "type": "uint256[]"
+        }
+      ],
+      "name": "TransferBatch",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "value",
+          "type": "uint256"
+        }
+      ],
+      "name": "TransferSingle",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": false,
+          "internalType": "string",
+          "name": "value",
+          "type": "string"
+        },
+        {
+          "indexed": true,
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        }
+      ],
+      "name": "URI",
+      "type": "event"
+    },
+    {
+      "inputs": [],
+      "name": "DEFAULT_ADMIN_ROLE",
+      "outputs": [
+        {
+          "internalType": "bytes32",
+          "name": "",
+          "type": "bytes32"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [],
+      "name": "LICENSOR_ROLE",
+      "outputs": [
+        {
+          "internalType": "bytes32",
+          "name": "",
+          "type": "bytes32"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [],
+      "name": "MAX_ROYALTY_BPS",
+      "outputs": [
+        {
+          "internalType": "uint96",
+          "name": "",
+          "type": "uint96"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [],
+      "name": "MAX_USER_RECORDS",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [],
+      "name": "MINTER_ROLE",
+      "outputs": [
+        {
+          "internalType": "bytes32",
+          "name": "",
+          "type": "bytes32"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        }
+      ],
+      "name": "balanceOf",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address[]",
+          "name": "accounts",
+          "type": "address[]"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "ids",
+          "type": "uint256[]"
+        }
+      ],
+      "name": "balanceOfBatch",
+      "outputs": [
+        {
+          "internalType": "uint256[]",
+          "name": "",
+          "type": "uint256[]"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "creator",
+          "type": "address"
+        },
+        {
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        },
+        {
+          "internalType": "uint96",
+          "name": "royaltyBps",
+          "type": "uint96"
+        },
+        {
+          "internalType": "uint128",
+          "name": "maxSupply",
+          "type": "uint128"
+        }
+      ],
+      "name": "createEdition",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "owner",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "user",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint64",
+          "name": "amount",
+          "type": "uint64"
+        },
+        {
+          "internalType": "uint64",
+          "name": "expiry",
+          "type": "uint64"
+        }
+      ],
+      "name": "createUserRecord",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        },
+        {
+          "internalType": "bool",
+          "name": "commercialUse",
+          "type": "bool"
+        },
+        {
+          "internalType": "bool",
+          "name": "modification",
+          "type": "bool"
+        },
+        {
+          "internalType": "bool",
+          "name": "resale",
+          "type": "bool"
+        },
+        {
+          "internalType": "string",
+          "name": "uri",
+          "type": "string"
+        }
+      ],
+      "name": "defineLicence",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        }
+      ],
+      "name": "deleteUserRecord",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "edition",
+      "outputs": [
+        {
+          "components": [
+            {
+              "internalType": "address",
+              "name": "creator",
+              "type": "address"
+            },
+            {
+              "internalType": "uint96",
+              "name": "licenceId",
+              "type": "uint96"
+            },
+            {
+              "internalType": "uint128",
+              "name": "maxSupply",
+              "type": "uint128"
+            },
+            {
+              "internalType": "uint128",
+              "name": "supply",
+              "type": "uint128"
+            }
+          ],
+          "internalType": "struct VirtualEditions.Edition",
+          "name": "",
+          "type": "tuple"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "frozenBalanceOf",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        }
+      ],
+      "name": "getRoleAdmin",
+      "outputs": [
+        {
+          "internalType": "bytes32",
+          "name": "",
+          "type": "bytes32"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        }
+      ],
+      "name": "grantRole",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        }
+      ],
+      "name": "hasRole",
+      "outputs": [
+        {
+          "internalType": "bool",
+          "name": "",
+          "type": "bool"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        }
+      ],
+      "name": "isApprovedForAll",
+      "outputs": [
+        {
+          "internalType": "bool",
+          "name": "",
+          "type": "bool"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        }
+      ],
+      "name": "isCommercial",
+      "outputs": [
+        {
+          "internalType": "bool",
+          "name": "",
+          "type": "bool"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        }
+      ],
+      "name": "licence",
+      "outputs": [
+        {
+          "components": [
+            {
+              "internalType": "bool",
+              "name": "commercialUse",
+              "type": "bool"
+            },
+            {
+              "internalType": "bool",
+              "name": "modification",
+              "type": "bool"
+            },
+            {
+              "internalType": "bool",
+              "name": "resale",
+              "type": "bool"
+            },
+            {
+              "internalType": "bool",
+              "name": "defined",
+              "type": "bool"
+            },
+            {
+              "internalType": "string",
+              "name": "uri",
+              "type": "string"
+            }
+          ],
+          "internalType": "struct VirtualEditions.Licence",
+          "name": "",
+          "type": "tuple"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "licenceOf",
+      "outputs": [
+        {
+          "internalType": "uint96",
+          "name": "licenceId",
+          "type": "uint96"
+        },
+        {
+          "components": [
+            {
+              "internalType": "bool",
+              "name": "commercialUse",
+              "type": "bool"
+            },
+            {
+              "internalType": "bool",
+              "name": "modification",
+              "type": "bool"
+            },
+            {
+              "internalType": "bool",
+              "name": "resale",
+              "type": "bool"
+            },
+            {
+              "internalType": "bool",
+              "name": "defined",
+              "type": "bool"
+            },
+            {
+              "internalType": "string",
+              "name": "uri",
+              "type": "string"
+            }
+          ],
+          "internalType": "struct VirtualEditions.Licence",
+          "name": "terms",
+          "type": "tuple"
+        },
+        {
+          "internalType": "address",
+          "name": "creator",
+          "type": "address"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "amount",
+          "type": "uint256"
+        },
+        {
+          "internalType": "bytes",
+          "name": "data",
+          "type": "bytes"
+        }
+      ],
+      "name": "mint",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "tokenIds",
+          "type": "uint256[]"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "amounts",
+          "type": "uint256[]"
+        },
+        {
+          "internalType": "bytes",
+          "name": "data",
+          "type": "bytes"
+        }
+      ],
+      "name": "mintBatch",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "internalType": "address",
+          "name": "callerConfirmation",
+          "type": "address"
+        }
+      ],
+      "name": "renounceRole",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes32",
+          "name": "role",
+          "type": "bytes32"
+        },
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        }
+      ],
+      "name": "revokeRole",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "salePrice",
+          "type": "uint256"
+        }
+      ],
+      "name": "royaltyInfo",
+      "outputs": [
+        {
+          "internalType": "address",
+          "name": "receiver",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "amount",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "ids",
+          "type": "uint256[]"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "values",
+          "type": "uint256[]"
+        },
+        {
+          "internalType": "bytes",
+          "name": "data",
+          "type": "bytes"
+        }
+      ],
+      "name": "safeBatchTransferFrom",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "value",
+          "type": "uint256"
+        },
+        {
+          "internalType": "bytes",
+          "name": "data",
+          "type": "bytes"
+        }
+      ],
+      "name": "safeTransferFrom",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "internalType": "bool",
+          "name": "approved",
+          "type": "bool"
+        }
+      ],
+      "name": "setApprovalForAll",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "bool",
+          "name": "commercial",
+          "type": "bool"
+        }
+      ],
+      "name": "setCommercial",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes4",
+          "name": "interfaceId",
+          "type": "bytes4"
+        }
+      ],
+      "name": "supportsInterface",
+      "outputs": [
+        {
+          "internalType": "bool",
+          "name": "",
+          "type": "bool"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "",
+          "type": "uint256"
+        }
+      ],
+      "name": "uri",
+      "outputs": [
+        {
+          "internalType": "string",
+          "name": "",
+          "type": "string"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "usableBalanceOf",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "amount",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "recordId",
+          "type": "uint256"
+        }
+      ],
+      "name": "userRecordOf",
+      "outputs": [
+        {
+          "components": [
+            {
+              "internalType": "uint256",
+              "name": "tokenId",
+              "type": "uint256"
+            },
+            {
+              "internalType": "address",
+              "name": "owner",
+              "type": "address"
+            },
+            {
+              "internalType": "uint64",
+              "name": "amount",
+              "type": "uint64"
+            },
+            {
+              "internalType": "address",
+              "name": "user",
+              "type": "address"
+            },
+            {
+              "internalType": "uint64",
+              "name": "expiry",
+              "type": "uint64"
+            }
+          ],
+          "internalType": "struct IERC5006.UserRecord",
+          "name": "",
+          "type": "tuple"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    }
+  ],
+  bytecode: '0x60806040526001600c556001600d55348015610019575f5ffd5b506040516137f53803806137f5833981016040819052610038916101e6565b80610042816100fa565b506001600160a01b038416158061006057506001600160a01b038316155b8061007257506001600160a01b038216155b156100905760405163d92e233d60e01b815260040160405180910390fd5b61009a5f8561010a565b506100c57f9f2df0fed2c77648de5860a4cc508cd0818c85b8b8a1ab4ceeef8d981c8956a68461010a565b506100f07f796c2663e84ce018b4ce2b48196e6c9498a80924ff3c2ce80607cc4ce84bf56a8361010a565b5050505050610406565b6002610106828261034c565b5050565b5f8281526005602090815260408083206001600160a01b038516845290915281205460ff166101ae575f8381526005602090815260408083206001600160a01b03861684529091529020805460ff191660011790556101663390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a45060016101b1565b505f5b92915050565b80516001600160a01b03811681146101cd575f5ffd5b919050565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f5f608085870312156101f9575f5ffd5b610202856101b7565b9350610210602086016101b7565b925061021e604086016101b7565b60608601519092506001600160401b03811115610239575f5ffd5b8501601f81018713610249575f5ffd5b80516001600160401b03811115610262576102626101d2565b604051601f8201601f19908116603f011681016001600160401b0381118282101715610290576102906101d2565b6040528181528282016020018910156102a7575f5ffd5b8160208401602083015e5f6020838301015280935050505092959194509250565b600181811c908216806102dc57607f821691505b6020821081036102fa57634e487b7160e01b5f52602260045260245ffd5b50919050565b601f82111561034757805f5260205f20601f840160051c810160208510156103255750805b601f840160051c820191505b81811015610344575f8155600101610331565b50505b505050565b81516001600160401b03811115610365576103656101d2565b6103798161037384546102c8565b84610300565b6020601f8211600181146103ab575f83156103945750848201515b5f19600385901b1c1916600184901b178455610344565b5f84815260208120601f198516915b828110156103da57878501518255602094850194600190920191016103ba565b50848210156103f757868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b6133e2806104135f395ff3fe608060405234801561000f575f5ffd5b50600436106101f1575f3560e01c80635d5dd2bb11610114578063a22cb465116100a9578063def2cc5611610079578063def2cc5614610594578063e985e9c5146105a7578063f0af245a146105ba578063f242432a146106bf578063f718fef0146106d2575f5ffd5b8063a22cb46514610547578063c6a41f371461055a578063d53913931461056d578063d547741f14610581575f5ffd5b806385ade092116100e457806385ade09214610512578063883d1d5f1461051a57806391d148541461052d578063a217fddf14610540575f5ffd5b80635d5dd2bb146103dd5780636265c31414610408578063731133e9146104ec578063761033e9146104ff575f5ffd5b80632eb2c2d61161018a5780633dca40e61161015a5780633dca40e6146103485780633e3c6a92146103695780634e1273f414610389578063535c0ce3146103a9575f5ffd5b80632eb2c2d6146102fc5780632f2ff15d1461030f57806336568abe1461032257806337516f7c14610335575f5ffd5b80631f7fdffa116101c55780631f7fdffa14610273578063216e603714610286578063248a9ca3146102a85780632a55205a146102ca575f5ffd5b8062fdd58e146101f557806301ffc9a71461021b5780630e89341c1461023e57806315979c931461025e575b5f5ffd5b610208610203366004612868565b6106f9565b6040519081526020015b60405180910390f35b61022e6102293660046128a5565b610720565b6040519015158152602001610212565b61025161024c3660046128c0565b610744565b6040516102129190612905565b61027161026c366004612926565b6107d6565b005b6102716102813660046129d4565b61085f565b6102996102943660046128c0565b61099b565b60405161021293929190612acc565b6102086102b63660046128c0565b5f9081526005602052604090206001015490565b6102dd6102d8366004612b05565b610aef565b604080516001600160a01b039093168352602083019190915201610212565b61027161030a366004612c60565b610b6a565b61027161031d366004612d0c565b610b89565b610271610330366004612d0c565b610bb3565b6102716103433660046128c0565b610beb565b6103516103e881565b6040516001600160601b039091168152602001610212565b61037c610377366004612d43565b610e41565b6040516102129190612d5c565b61039c610397366004612d6e565b610f64565b6040516102129190612e69565b6102086103b7366004612868565b5f908152600a602090815260408083206001600160a01b03949094168352929052205490565b61022e6103eb366004612e7b565b6001600160a01b03165f9081526008602052604090205460ff1690565b61049a6104163660046128c0565b60408051608080820183525f80835260208084018290528385018290526060938401829052948152600785528390208351918201845280546001600160a01b0381168352600160a01b90046001600160601b0316948201949094526001909301546001600160801b0380821693850193909352600160801b90049091169082015290565b6040805182516001600160a01b031681526020808401516001600160601b031690820152828201516001600160801b039081169282019290925260609283015190911691810191909152608001610212565b6102716104fa366004612e94565b61102e565b61020861050d366004612ef6565b611098565b610208600a81565b610208610528366004612f6a565b611280565b61022e61053b366004612d0c565b611636565b6102085f81565b610271610555366004612926565b611660565b610271610568366004612fc4565b61166b565b6102085f5160206133b65f395f51905f5281565b61027161058f366004612d0c565b611827565b6102086105a2366004612868565b61184b565b61022e6105b5366004613044565b6118fb565b61065c6105c83660046128c0565b6040805160a0810182525f80825260208201819052918101829052606081018290526080810191909152505f90815260096020908152604091829020825160a0810184528154815260018201546001600160a01b03808216948301949094526001600160401b03600160a01b9182900481169583019590955260029092015492831660608201529104909116608082015290565b60405161021291905f60a0820190508251825260018060a01b0360208401511660208301526001600160401b03604084015116604083015260018060a01b0360608401511660608301526001600160401b03608084015116608083015292915050565b6102716106cd36600461306c565b611928565b6102087f796c2663e84ce018b4ce2b48196e6c9498a80924ff3c2ce80607cc4ce84bf56a81565b5f818152602081815260408083206001600160a01b03861684529091529020545b92915050565b5f6001600160e01b0319821663309b65b360e21b148061071a575061071a8261193e565b606060028054610753906130bf565b80601f016020809104026020016040519081016040528092919081815260200182805461077f906130bf565b80156107ca5780601f106107a1576101008083540402835291602001916107ca565b820191905f5260205f20905b8154815290600101906020018083116107ad57829003601f168201915b50505050509050919050565b7f796c2663e84ce018b4ce2b48196e6c9498a80924ff3c2ce80607cc4ce84bf56a61080081611962565b6001600160a01b0383165f81815260086020908152604091829020805460ff191686151590811790915591519182527f6ca0185f791feca838c10889b4ae9dfa00d3d2195b2e502faee5f98f98501e3a910160405180910390a2505050565b5f5160206133b65f395f51905f5261087681611962565b8584146108a557604051635b05999160e01b815260048101879052602481018590526044015b60405180910390fd5b5f5b868110156108f1576108e98888838181106108c4576108c46130f7565b905060200201358787848181106108dd576108dd6130f7565b9050602002013561196f565b6001016108a7565b50610991888888808060200260200160405190810160405280939291908181526020018383602002808284375f9201919091525050604080516020808c0282810182019093528b82529093508b92508a9182918501908490808284375f9201919091525050604080516020601f8b0181900481028201810190925289815292508991508890819084018382808284375f92019190915250611a0b92505050565b5050505050505050565b6040805160a0810182525f80825260208201819052918101829052606080820183905260808201525f5f6109ce85611a43565b80546001600160601b03600160a01b8204165f81815260066020908152604091829020825160a081018452815460ff80821615158352610100820481161515948301949094526201000081048416151594820194909452630100000090930490911615156060830152600181018054959650929490936001600160a01b0316928491608084019190610a5f906130bf565b80601f0160208091040260200160405190810160405280929190818152602001828054610a8b906130bf565b8015610ad65780601f10610aad57610100808354040283529160200191610ad6565b820191905f5260205f20905b815481529060010190602001808311610ab957829003601f168201915b5050505050815250509150935093509350509193909250565b5f82815260046020526040812080548291906001600160a01b03811690600160a01b90046001600160601b031681610b425750506003546001600160a01b03811690600160a01b90046001600160601b03165b5f610b59876001600160601b038416612710611a80565b9295509193505050505b9250929050565b610b75335b86611b31565b610b828585858585611b8b565b5050505050565b5f82815260056020526040902060010154610ba381611962565b610bad8383611beb565b50505050565b6001600160a01b0381163314610bdc5760405163334bd91960e11b815260040160405180910390fd5b610be68282611c7c565b505050565b5f81815260096020908152604091829020825160a0810184528154815260018201546001600160a01b038082169483018590526001600160401b03600160a01b9283900481169684019690965260029093015492831660608301529091049092166080830152610c7157604051637b745f2160e11b81526004810183905260240161089c565b80606001516001600160a01b0316336001600160a01b031614610d315760208101516001600160a01b03163314801590610cb65750610cb48160200151336118fb565b155b15610ceb57602081015160405163b2d373dd60e01b81526001600160a01b03909116600482015233602482015260440161089c565b80608001516001600160401b0316421015610d315760808101516040516323a1f15b60e01b8152600481018490526001600160401b03909116602482015260440161089c565b5f8281526009602090815260408083208381556001810180546001600160e01b03199081169091556002909101805490911690558381015184518452600a8352818420858401516001600160a01b03168552909252822080546001600160401b03909216929091610da390849061311f565b909155505080515f908152600b6020908152604080832060608501516001600160a01b031684529091529020610dd99083611ce7565b506040518281527fe5e4cc148925690191c27bf527786e1ffbc70eb2e0e1efc9cafc6429b1ee777a9060200160405180910390a1610e3d308260200151610e22845f0151611cf2565b610e3885604001516001600160401b0316611cf2565b611d38565b5050565b6040805160a080820183525f8083526020808401829052838501829052606080850183905260808086018290526001600160601b0388168452600683529286902086519485018752805460ff8082161515875261010082048116151594870194909452620100008104841615159786019790975263010000009096049091161515908301526001840180549394929391840191610edd906130bf565b80601f0160208091040260200160405190810160405280929190818152602001828054610f09906130bf565b8015610f545780601f10610f2b57610100808354040283529160200191610f54565b820191905f5260205f20905b815481529060010190602001808311610f3757829003601f168201915b5050505050815250509050919050565b60608151835114610f955781518351604051635b05999160e01b81526004810192909252602482015260440161089c565b5f83516001600160401b03811115610faf57610faf612b25565b604051908082528060200260200182016040528015610fd8578160200160208202803683370190505b5090505f5b845181101561102657602080820286010151611001906020808402870101516106f9565b828281518110611013576110136130f7565b6020908102919091010152600101610fdd565b509392505050565b5f5160206133b65f395f51905f5261104581611962565b61104f858561196f565b61109086868686868080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250611f2c92505050565b505050505050565b5f5f5160206133b65f395f51905f526110b081611962565b6001600160a01b0386166110d75760405163d92e233d60e01b815260040160405180910390fd5b6001600160601b0385165f908152600660205260409020546301000000900460ff16611121576040516371cbfda360e11b81526001600160601b038616600482015260240161089c565b6103e86001600160601b038516111561115857604051633777017360e01b81526001600160601b038516600482015260240161089c565b826001600160801b03165f036111815760405163066f305360e21b815260040160405180910390fd5b600c8054905f61119083613132565b90915550604080516080810182526001600160a01b03808a1682526001600160601b03808a1660208085019182526001600160801b03808b168688019081525f606088018181528a825260079094529790972095519251909316600160a01b0291909316178355925190518316600160801b02921691909117600190910155915061121c828786611f88565b604080516001600160601b0386811682526001600160801b03861660208301528716916001600160a01b0389169185917fd9272684a908553e4291d61fcc9b2098c69e3436d87fe63c352dd1b110f5f8db910160405180910390a450949350505050565b5f6001600160a01b03861633148015906112a1575061129f86336118fb565b155b156112d05760405163b2d373dd60e01b81526001600160a01b038716600482015233602482015260440161089c565b6001600160a01b03851615806112f75750856001600160a01b0316856001600160a01b0316145b8061130957506001600160401b038316155b8061131d575042826001600160401b031611155b1561133b5760405163042a0c5560e41b815260040160405180910390fd5b5f61134585611a43565b6001600160a01b0387165f9081526008602052604090205490915060ff16801561138f57508054600160a01b90046001600160601b03165f9081526006602052604090205460ff16155b156113bf576040516302b74da760e21b8152600481018690526001600160a01b038716602482015260440161089c565b5f858152600b602090815260408083206001600160a01b038a1684529091529020600a6113eb82612048565b1061141b57604051633b07c95b60e01b8152600481018790526001600160a01b038816602482015260440161089c565b600d8054905f61142a83613132565b9190505592506040518060a00160405280878152602001896001600160a01b03168152602001866001600160401b03168152602001886001600160a01b03168152602001856001600160401b031681525060095f8581526020019081526020015f205f820151815f01556020820151816001015f6101000a8154816001600160a01b0302191690836001600160a01b0316021790555060408201518160010160146101000a8154816001600160401b0302191690836001600160401b031602179055506060820151816002015f6101000a8154816001600160a01b0302191690836001600160a01b0316021790555060808201518160020160146101000a8154816001600160401b0302191690836001600160401b03160217905550905050846001600160401b0316600a5f8881526020019081526020015f205f8a6001600160a01b03166001600160a01b031681526020019081526020015f205f828254611593919061314a565b909155506115a390508184612051565b5060408051848152602081018890526001600160401b03878116828401526001600160a01b038b811660608401528a166080830152861660a082015290517faa05e03d03c60cd1d2749f96e50df9c0f2910357e2213b7fbb8c838c9e207d079181900360c00190a161162b883061161989611cf2565b610e38896001600160401b0316611cf2565b505095945050505050565b5f9182526005602090815260408084206001600160a01b0393909316845291905290205460ff1690565b610e3d33838361205c565b7f796c2663e84ce018b4ce2b48196e6c9498a80924ff3c2ce80607cc4ce84bf56a61169581611962565b6001600160601b0387165f908152600660205260409020546301000000900460ff16156116e057604051637697961f60e01b81526001600160601b038816600482015260240161089c565b6040518060a0016040528087151581526020018615158152602001851515815260200160011515815260200184848080601f0160208091040260200160405190810160405280939291908181526020018383808284375f9201829052509390945250506001600160601b038a16815260066020908152604091829020845181549286015193860151606087015161ffff1990941691151561ff00191691909117610100941515949094029390931763ffff00001916620100009315159390930263ff000000191692909217630100000091151591909102178155608083015190915060018201906117d190826131a1565b50905050866001600160601b03167fef26197e2021f77e97d36c91580b56e1e4a0e0d88c393eb38b1430be9fe3c185878787878760405161181695949392919061325b565b60405180910390a250505050505050565b5f8281526005602052604090206001015461184181611962565b610bad8383611c7c565b5f818152600b602090815260408083206001600160a01b038616845290915281208161187682612048565b90505f5b818110156118f2575f6009816118908685612119565b81526020019081526020015f209050428160020160149054906101000a90046001600160401b03166001600160401b031611156118e95760018101546118e690600160a01b90046001600160401b03168661314a565b94505b5060010161187a565b50505092915050565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205460ff1690565b61193133610b6f565b610b828585858585612124565b5f6001600160e01b03198216637965db0b60e01b148061071a575061071a826121b1565b61196c81336121d5565b50565b5f61197983611a43565b60018101549091505f9061199e908490600160801b90046001600160801b031661314a565b60018301549091506001600160801b03168111156119e75760018201546040516339da97c960e21b8152600481018690526001600160801b03909116602482015260440161089c565b600190910180546001600160801b03928316600160801b0292169190911790555050565b6001600160a01b038416611a3457604051632bfa23e760e11b81525f600482015260240161089c565b610bad5f85858585600161220e565b5f81815260076020526040902080546001600160a01b0316611a7b576040516339f624df60e21b81526004810183905260240161089c565b919050565b5f5f5f611a8d8686612266565b91509150815f03611ab157838181611aa757611aa76132a4565b0492505050611b2a565b818411611ac857611ac86003851502601118612282565b5f848688095f868103871696879004966002600389028118808a02820302808a02820302808a02820302808a02820302808a02820302808a02909103029181900381900460010185841190960395909502919093039390930492909217029150505b9392505050565b816001600160a01b0316816001600160a01b031614158015611b5a5750611b5881836118fb565b155b15610e3d5760405163711bec9160e11b81526001600160a01b0380841660048301528216602482015260440161089c565b6001600160a01b038416611bb457604051632bfa23e760e11b81525f600482015260240161089c565b6001600160a01b038516611bdc57604051626a0d4560e21b81525f600482015260240161089c565b610b828585858585600161220e565b5f611bf68383611636565b611c75575f8381526005602090815260408083206001600160a01b03861684529091529020805460ff19166001179055611c2d3390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a450600161071a565b505f61071a565b5f611c878383611636565b15611c75575f8381526005602090815260408083206001600160a01b0386168085529252808320805460ff1916905551339286917ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b9190a450600161071a565b5f611b2a8383612293565b6040805160018082528183019092526060916020808301908036833701905050905081815f81518110611d2757611d276130f7565b602002602001018181525050919050565b611d4484848484612376565b6001600160a01b0383161580611d6257506001600160a01b03831630145b80611d7557506001600160a01b03841630145b610bad575f805b8351811015611090575f60075f868481518110611d9b57611d9b6130f7565b60209081029190910181015182528181019290925260409081015f90812080546001600160601b03600160a01b820416835260069094529190209092506001600160a01b0391821691891615801590611dfc5750805462010000900460ff16155b8015611e1a5750816001600160a01b0316896001600160a01b031614155b8015611e385750816001600160a01b0316886001600160a01b031614155b15611e8f57868481518110611e4f57611e4f6130f7565b60200260200101518989604051633429a05760e11b815260040161089c939291909283526001600160a01b03918216602084015216604082015260600190565b805460ff16611f1e57845f03611ece576001600160a01b0388165f9081526008602052604090205460ff16611ec5576001611ec8565b60025b60ff1694505b84600203611f1e57868481518110611ee857611ee86130f7565b6020026020010151886040516302b74da760e21b815260040161089c9291909182526001600160a01b0316602082015260400190565b505050806001019050611d7c565b6001600160a01b038416611f5557604051632bfa23e760e11b81525f600482015260240161089c565b604080516001808252602082018690528183019081526060820185905260808201909252906110905f878484878461220e565b6127106001600160601b038216811015611fce5760405163dfd1fc1b60e01b8152600481018590526001600160601b03831660248201526044810182905260640161089c565b6001600160a01b038316611ffe57604051634b4f842960e11b8152600481018590525f602482015260440161089c565b506040805180820182526001600160a01b0393841681526001600160601b0392831660208083019182525f968752600490529190942093519051909116600160a01b029116179055565b5f61071a825490565b5f611b2a8383612585565b6001600160a01b03831661208557604051631f18c42760e11b81525f600482015260240161089c565b6001600160a01b0382166120ad5760405162ced3e160e81b81525f600482015260240161089c565b6001600160a01b038381165f81815260016020908152604080832094871680845294825291829020805460ff191686151590811790915591519182527f17307eab39ab6107e8899845ad3d59bd9653f200f220920489ca2b5937696c31910160405180910390a3505050565b5f611b2a83836125ca565b6001600160a01b03841661214d57604051632bfa23e760e11b81525f600482015260240161089c565b6001600160a01b03851661217557604051626a0d4560e21b81525f600482015260240161089c565b604080516001808252602082018690528183019081526060820185905260808201909252906121a887878484875f61220e565b50505050505050565b5f6001600160e01b0319821663152a902d60e11b148061071a575061071a826125d5565b6121df8282611636565b610e3d5760405163e2517d3f60e01b81526001600160a01b03821660048201526024810183905260440161089c565b61221a86868686611d38565b6001600160a01b03851615611090573381156122435761223e818888888888612624565b6121a8565b6020858101519085015161225b838a8a85858a612745565b505050505050505050565b5f805f1983850993909202808410938190039390930393915050565b634e487b715f52806020526024601cfd5b5f818152600183016020526040812054801561236d575f6122b560018361311f565b85549091505f906122c89060019061311f565b9050808214612327575f865f0182815481106122e6576122e66130f7565b905f5260205f200154905080875f018481548110612306576123066130f7565b5f918252602080832090910192909255918252600188019052604090208390555b8554869080612338576123386132b8565b600190038181905f5260205f20015f90559055856001015f8681526020019081526020015f205f90556001935050505061071a565b5f91505061071a565b80518251146123a55781518151604051635b05999160e01b81526004810192909252602482015260440161089c565b335f5b83518110156124a7576020818102858101820151908501909101516001600160a01b03881615612459575f828152602081815260408083206001600160a01b038c16845290915290205481811015612433576040516303dee4c560e01b81526001600160a01b038a16600482015260248101829052604481018390526064810184905260840161089c565b5f838152602081815260408083206001600160a01b038d16845290915290209082900390555b6001600160a01b0387161561249d575f828152602081815260408083206001600160a01b038b1684529091528120805483929061249790849061314a565b90915550505b50506001016123a8565b5082516001036125275760208301515f906020840151909150856001600160a01b0316876001600160a01b0316846001600160a01b03167fc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f628585604051612518929190918252602082015260400190565b60405180910390a45050610b82565b836001600160a01b0316856001600160a01b0316826001600160a01b03167f4a39dc06d4c0dbc64b70af90fd698a233a518aa5d07e595d983b8c0526c8f7fb86866040516125769291906132cc565b60405180910390a45050505050565b5f818152600183016020526040812054611c7557508154600181810184555f84815260208082209093018490558454848252828601909352604090209190915561071a565b5f611b2a838361282c565b5f6001600160e01b03198216636cdb3d1360e11b148061260557506001600160e01b031982166303a24d0760e21b145b8061071a57506301ffc9a760e01b6001600160e01b031983161461071a565b6001600160a01b0384163b156110905760405163bc197c8160e01b81526001600160a01b0385169063bc197c819061266890899089908890889088906004016132f9565b6020604051808303815f875af19250505080156126a2575060408051601f3d908101601f1916820190925261269f91810190613356565b60015b612709573d8080156126cf576040519150601f19603f3d011682016040523d82523d5f602084013e6126d4565b606091505b5080515f0361270157604051632bfa23e760e11b81526001600160a01b038616600482015260240161089c565b805160208201fd5b6001600160e01b0319811663bc197c8160e01b146121a857604051632bfa23e760e11b81526001600160a01b038616600482015260240161089c565b6001600160a01b0384163b156110905760405163f23a6e6160e01b81526001600160a01b0385169063f23a6e61906127899089908990889088908890600401613371565b6020604051808303815f875af19250505080156127c3575060408051601f3d908101601f191682019092526127c091810190613356565b60015b6127f0573d8080156126cf576040519150601f19603f3d011682016040523d82523d5f602084013e6126d4565b6001600160e01b0319811663f23a6e6160e01b146121a857604051632bfa23e760e11b81526001600160a01b038616600482015260240161089c565b5f825f018281548110612841576128416130f7565b905f5260205f200154905092915050565b80356001600160a01b0381168114611a7b575f5ffd5b5f5f60408385031215612879575f5ffd5b61288283612852565b946020939093013593505050565b6001600160e01b03198116811461196c575f5ffd5b5f602082840312156128b5575f5ffd5b8135611b2a81612890565b5f602082840312156128d0575f5ffd5b5035919050565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602081525f611b2a60208301846128d7565b80358015158114611a7b575f5ffd5b5f5f60408385031215612937575f5ffd5b61294083612852565b915061294e60208401612917565b90509250929050565b5f5f83601f840112612967575f5ffd5b5081356001600160401b0381111561297d575f5ffd5b6020830191508360208260051b8501011115610b63575f5ffd5b5f5f83601f8401126129a7575f5ffd5b5081356001600160401b038111156129bd575f5ffd5b602083019150836020828501011115610b63575f5ffd5b5f5f5f5f5f5f5f6080888a0312156129ea575f5ffd5b6129f388612852565b965060208801356001600160401b03811115612a0d575f5ffd5b612a198a828b01612957565b90975095505060408801356001600160401b03811115612a37575f5ffd5b612a438a828b01612957565b90955093505060608801356001600160401b03811115612a61575f5ffd5b612a6d8a828b01612997565b989b979a50959850939692959293505050565b8051151582526020810151151560208301526040810151151560408301526060810151151560608301525f608082015160a06080850152612ac460a08501826128d7565b949350505050565b6001600160601b0384168152606060208201525f612aed6060830185612a80565b905060018060a01b0383166040830152949350505050565b5f5f60408385031215612b16575f5ffd5b50508035926020909101359150565b634e487b7160e01b5f52604160045260245ffd5b604051601f8201601f191681016001600160401b0381118282101715612b6157612b61612b25565b604052919050565b5f6001600160401b03821115612b8157612b81612b25565b5060051b60200190565b5f82601f830112612b9a575f5ffd5b8135612bad612ba882612b69565b612b39565b8082825260208201915060208360051b860101925085831115612bce575f5ffd5b602085015b83811015612beb578035835260209283019201612bd3565b5095945050505050565b5f82601f830112612c04575f5ffd5b81356001600160401b03811115612c1d57612c1d612b25565b612c30601f8201601f1916602001612b39565b818152846020838601011115612c44575f5ffd5b816020850160208301375f918101602001919091529392505050565b5f5f5f5f5f60a08688031215612c74575f5ffd5b612c7d86612852565b9450612c8b60208701612852565b935060408601356001600160401b03811115612ca5575f5ffd5b612cb188828901612b8b565b93505060608601356001600160401b03811115612ccc575f5ffd5b612cd888828901612b8b565b92505060808601356001600160401b03811115612cf3575f5ffd5b612cff88828901612bf5565b9150509295509295909350565b5f5f60408385031215612d1d575f5ffd5b8235915061294e60208401612852565b80356001600160601b0381168114611a7b575f5ffd5b5f60208284031215612d53575f5ffd5b611b2a82612d2d565b602081525f611b2a6020830184612a80565b5f5f60408385031215612d7f575f5ffd5b82356001600160401b03811115612d94575f5ffd5b8301601f81018513612da4575f5ffd5b8035612db2612ba882612b69565b8082825260208201915060208360051b850101925087831115612dd3575f5ffd5b6020840193505b82841015612dfc57612deb84612852565b825260209384019390910190612dda565b945050505060208301356001600160401b03811115612e19575f5ffd5b612e2585828601612b8b565b9150509250929050565b5f8151808452602084019350602083015f5b82811015612e5f578151865260209586019590910190600101612e41565b5093949350505050565b602081525f611b2a6020830184612e2f565b5f60208284031215612e8b575f5ffd5b611b2a82612852565b5f5f5f5f5f60808688031215612ea8575f5ffd5b612eb186612852565b9450602086013593506040860135925060608601356001600160401b03811115612ed9575f5ffd5b612ee588828901612997565b969995985093965092949392505050565b5f5f5f5f60808587031215612f09575f5ffd5b612f1285612852565b9350612f2060208601612d2d565b9250612f2e60408601612d2d565b915060608501356001600160801b0381168114612f49575f5ffd5b939692955090935050565b80356001600160401b0381168114611a7b575f5ffd5b5f5f5f5f5f60a08688031215612f7e575f5ffd5b612f8786612852565b9450612f9560208701612852565b935060408601359250612faa60608701612f54565b9150612fb860808701612f54565b90509295509295909350565b5f5f5f5f5f5f60a08789031215612fd9575f5ffd5b612fe287612d2d565b9550612ff060208801612917565b9450612ffe60408801612917565b935061300c60608801612917565b925060808701356001600160401b03811115613026575f5ffd5b61303289828a01612997565b979a9699509497509295939492505050565b5f5f60408385031215613055575f5ffd5b61305e83612852565b915061294e60208401612852565b5f5f5f5f5f60a08688031215613080575f5ffd5b61308986612852565b945061309760208701612852565b9350604086013592506060860135915060808601356001600160401b03811115612cf3575f5ffd5b600181811c908216806130d357607f821691505b6020821081036130f157634e487b7160e01b5f52602260045260245ffd5b50919050565b634e487b7160e01b5f52603260045260245ffd5b634e487b7160e01b5f52601160045260245ffd5b8181038181111561071a5761071a61310b565b5f600182016131435761314361310b565b5060010190565b8082018082111561071a5761071a61310b565b601f821115610be657805f5260205f20601f840160051c810160208510156131825750805b601f840160051c820191505b81811015610b82575f815560010161318e565b81516001600160401b038111156131ba576131ba612b25565b6131ce816131c884546130bf565b8461315d565b6020601f821160018114613200575f83156131e95750848201515b5f19600385901b1c1916600184901b178455610b82565b5f84815260208120601f198516915b8281101561322f578785015182556020948501946001909201910161320f565b508482101561324c57868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b85151581528415156020820152831515604082015260806060820152816080820152818360a08301375f81830160a090810191909152601f909201601f19160101949350505050565b634e487b7160e01b5f52601260045260245ffd5b634e487b7160e01b5f52603160045260245ffd5b604081525f6132de6040830185612e2f565b82810360208401526132f08185612e2f565b95945050505050565b6001600160a01b0386811682528516602082015260a0604082018190525f9061332490830186612e2f565b82810360608401526133368186612e2f565b9050828103608084015261334a81856128d7565b98975050505050505050565b5f60208284031215613366575f5ffd5b8151611b2a81612890565b6001600160a01b03868116825285166020820152604081018490526060810183905260a0608082018190525f906133aa908301846128d7565b97965050505050505056fe9f2df0fed2c77648de5860a4cc508cd0818c85b8b8a1ab4ceeef8d981c8956a6a164736f6c634300081c000a',
+} as const;
+
+/** PlainEditions: ABI and creation bytecode. */
+export const PlainEditions = {
+  contractName: 'PlainEditions',
+  abi: [
+    {
+      "inputs": [],
+      "stateMutability": "nonpayable",
+      "type": "constructor"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "sender",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "balance",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "needed",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "tokenId",
+          "type": "uint256"
+        }
+      ],
+      "name": "ERC1155InsufficientBalance",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "approver",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidApprover",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "idsLength",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "valuesLength",
+          "type": "uint256"
+        }
+      ],
+      "name": "ERC1155InvalidArrayLength",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidOperator",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "receiver",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidReceiver",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "sender",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155InvalidSender",
+      "type": "error"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "owner",
+          "type": "address"
+        }
+      ],
+      "name": "ERC1155MissingApprovalForAll",
+      "type": "error"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "bool",
+          "name": "approved",
+          "type": "bool"
+        }
+      ],
+      "name": "ApprovalForAll",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256[]",
+          "name": "ids",
+          "type": "uint256[]"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256[]",
+          "name": "values",
+          "type": "uint256[]"
+        }
+      ],
+      "name": "TransferBatch",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "indexed": true,
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        },
+        {
+          "indexed": false,
+          "internalType": "uint256",
+          "name": "value",
+          "type": "uint256"
+        }
+      ],
+      "name": "TransferSingle",
+      "type": "event"
+    },
+    {
+      "anonymous": false,
+      "inputs": [
+        {
+          "indexed": false,
+          "internalType": "string",
+          "name": "value",
+          "type": "string"
+        },
+        {
+          "indexed": true,
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        }
+      ],
+      "name": "URI",
+      "type": "event"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        }
+      ],
+      "name": "balanceOf",
+      "outputs": [
+        {
+          "internalType": "uint256",
+          "name": "",
+          "type": "uint256"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address[]",
+          "name": "accounts",
+          "type": "address[]"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "ids",
+          "type": "uint256[]"
+        }
+      ],
+      "name": "balanceOfBatch",
+      "outputs": [
+        {
+          "internalType": "uint256[]",
+          "name": "",
+          "type": "uint256[]"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "account",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        }
+      ],
+      "name": "isApprovedForAll",
+      "outputs": [
+        {
+          "internalType": "bool",
+          "name": "",
+          "type": "bool"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "amount",
+          "type": "uint256"
+        }
+      ],
+      "name": "mint",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "ids",
+          "type": "uint256[]"
+        },
+        {
+          "internalType": "uint256[]",
+          "name": "values",
+          "type": "uint256[]"
+        },
+        {
+          "internalType": "bytes",
+          "name": "data",
+          "type": "bytes"
+        }
+      ],
+      "name": "safeBatchTransferFrom",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "from",
+          "type": "address"
+        },
+        {
+          "internalType": "address",
+          "name": "to",
+          "type": "address"
+        },
+        {
+          "internalType": "uint256",
+          "name": "id",
+          "type": "uint256"
+        },
+        {
+          "internalType": "uint256",
+          "name": "value",
+          "type": "uint256"
+        },
+        {
+          "internalType": "bytes",
+          "name": "data",
+          "type": "bytes"
+        }
+      ],
+      "name": "safeTransferFrom",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "address",
+          "name": "operator",
+          "type": "address"
+        },
+        {
+          "internalType": "bool",
+          "name": "approved",
+          "type": "bool"
+        }
+      ],
+      "name": "setApprovalForAll",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "bytes4",
+          "name": "interfaceId",
+          "type": "bytes4"
+        }
+      ],
+      "name": "supportsInterface",
+      "outputs": [
+        {
+          "internalType": "bool",
+          "name": "",
+          "type": "bool"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "internalType": "uint256",
+          "name": "",
+          "type": "uint256"
+        }
+      ],
+      "name": "uri",
+      "outputs": [
+        {
+          "internalType": "string",
+          "name": "",
+          "type": "string"
+        }
+      ],
+      "stateMutability": "view",
+      "type": "function"
+    }
+  ],
+  bytecode: '0x608060405234801561000f575f5ffd5b5060408051602081019091525f81526100278161002d565b5061018f565b600261003982826100d5565b5050565b634e487b7160e01b5f52604160045260245ffd5b600181811c9082168061006557607f821691505b60208210810361008357634e487b7160e01b5f52602260045260245ffd5b50919050565b601f8211156100d057805f5260205f20601f840160051c810160208510156100ae5750805b601f840160051c820191505b818110156100cd575f81556001016100ba565b50505b505050565b81516001600160401b038111156100ee576100ee61003d565b610102816100fc8454610051565b84610089565b6020601f821160018114610134575f831561011d5750848201515b5f19600385901b1c1916600184901b1784556100cd565b5f84815260208120601f198516915b828110156101635787850151825560209485019460019092019101610143565b508482101561018057868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b6110f48061019c5f395ff3fe608060405234801561000f575f5ffd5b506004361061008f575f3560e01c80632eb2c2d6116100635780632eb2c2d6146101115780634e1273f414610124578063a22cb46514610144578063e985e9c514610157578063f242432a14610192575f5ffd5b8062fdd58e1461009357806301ffc9a7146100b95780630e89341c146100dc578063156e29f6146100fc575b5f5ffd5b6100a66100a1366004610af0565b6101a5565b6040519081526020015b60405180910390f35b6100cc6100c7366004610b30565b6101cc565b60405190151581526020016100b0565b6100ef6100ea366004610b52565b61021b565b6040516100b09190610b97565b61010f61010a366004610ba9565b6102ad565b005b61010f61011f366004610d17565b6102cc565b610137610132366004610dc6565b6102eb565b6040516100b09190610ec3565b61010f610152366004610ed5565b6103bb565b6100cc610165366004610f0e565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205460ff1690565b61010f6101a0366004610f3f565b6103ca565b5f818152602081815260408083206001600160a01b03861684529091529020545b92915050565b5f6001600160e01b03198216636cdb3d1360e11b14806101fc57506001600160e01b031982166303a24d0760e21b145b806101c657506301ffc9a760e01b6001600160e01b03198316146101c6565b60606002805461022a90610f93565b80601f016020809104026020016040519081016040528092919081815260200182805461025690610f93565b80156102a15780601f10610278576101008083540402835291602001916102a1565b820191905f5260205f20905b81548152906001019060200180831161028457829003601f168201915b50505050509050919050565b6102c783838360405180602001604052805f8152506103e0565b505050565b6102d7335b86610444565b6102e485858585856104bc565b5050505050565b606081518351146103215781518351604051635b05999160e01b8152600481019290925260248201526044015b60405180910390fd5b5f835167ffffffffffffffff81111561033c5761033c610bd9565b604051908082528060200260200182016040528015610365578160200160208202803683370190505b5090505f5b84518110156103b35760208082028601015161038e906020808402870101516101a5565b8282815181106103a0576103a0610fcb565b602090810291909101015260010161036a565b509392505050565b6103c633838361051c565b5050565b6103d3336102d1565b6102e485858585856105d9565b6001600160a01b03841661040957604051632bfa23e760e11b81525f6004820152602401610318565b6040805160018082526020820186905281830190815260608201859052608082019092529061043c5f8784848784610666565b505050505050565b816001600160a01b0316816001600160a01b03161415801561048b57506001600160a01b038082165f9081526001602090815260408083209386168352929052205460ff16155b156103c65760405163711bec9160e11b81526001600160a01b03808416600483015282166024820152604401610318565b6001600160a01b0384166104e557604051632bfa23e760e11b81525f6004820152602401610318565b6001600160a01b03851661050d57604051626a0d4560e21b81525f6004820152602401610318565b6102e485858585856001610666565b6001600160a01b03831661054557604051631f18c42760e11b81525f6004820152602401610318565b6001600160a01b03821661056d5760405162ced3e160e81b81525f6004820152602401610318565b6001600160a01b038381165f81815260016020908152604080832094871680845294825291829020805460ff191686151590811790915591519182527f17307eab39ab6107e8899845ad3d59bd9653f200f220920489ca2b5937696c31910160405180910390a3505050565b6001600160a01b03841661060257604051632bfa23e760e11b81525f6004820152602401610318565b6001600160a01b03851661062a57604051626a0d4560e21b81525f6004820152602401610318565b6040805160018082526020820186905281830190815260608201859052608082019092529061065d87878484875f610666565b50505050505050565b610672868686866106be565b6001600160a01b0385161561043c5733811561069b576106968188888888886108cd565b61065d565b602085810151908501516106b3838a8a85858a6109ee565b505050505050505050565b80518251146106ed5781518151604051635b05999160e01b815260048101929092526024820152604401610318565b335f5b83518110156107ef576020818102858101820151908501909101516001600160a01b038816156107a1575f828152602081815260408083206001600160a01b038c1684529091529020548181101561077b576040516303dee4c560e01b81526001600160a01b038a166004820152602481018290526044810183905260648101849052608401610318565b5f838152602081815260408083206001600160a01b038d16845290915290209082900390555b6001600160a01b038716156107e5575f828152602081815260408083206001600160a01b038b168452909152812080548392906107df908490610fdf565b90915550505b50506001016106f0565b50825160010361086f5760208301515f906020840151909150856001600160a01b0316876001600160a01b0316846001600160a01b03167fc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f628585604051610860929190918252602082015260400190565b60405180910390a450506102e4565b836001600160a01b0316856001600160a01b0316826001600160a01b03167f4a39dc06d4c0dbc64b70af90fd698a233a518aa5d07e595d983b8c0526c8f7fb86866040516108be929190610ffe565b60405180910390a45050505050565b6001600160a01b0384163b1561043c5760405163bc197c8160e01b81526001600160a01b0385169063bc197c8190610911908990899088908890889060040161102b565b6020604051808303815f875af192505050801561094b575060408051601f3d908101601f1916820190925261094891810190611088565b60015b6109b2573d808015610978576040519150601f19603f3d011682016040523d82523d5f602084013e61097d565b606091505b5080515f036109aa57604051632bfa23e760e11b81526001600160a01b0386166004820152602401610318565b805160208201fd5b6001600160e01b0319811663bc197c8160e01b1461065d57604051632bfa23e760e11b81526001600160a01b0386166004820152602401610318565b6001600160a01b0384163b1561043c5760405163f23a6e6160e01b81526001600160a01b0385169063f23a6e6190610a3290899089908890889088906004016110a3565b6020604051808303815f875af1925050508015610a6c575060408051601f3d908101601f19168201909252610a6991810190611088565b60015b610a99573d808015610978576040519150601f19603f3d011682016040523d82523d5f602084013e61097d565b6001600160e01b0319811663f23a6e6160e01b1461065d57604051632bfa23e760e11b81526001600160a01b0386166004820152602401610318565b80356001600160a01b0381168114610aeb575f5ffd5b919050565b5f5f60408385031215610b01575f5ffd5b610b0a83610ad5565b946020939093013593505050565b6001600160e01b031981168114610b2d575f5ffd5b50565b5f60208284031215610b40575f5ffd5b8135610b4b81610b18565b9392505050565b5f60208284031215610b62575f5ffd5b5035919050565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602081525f610b4b6020830184610b69565b5f5f5f60608486031215610bbb575f5ffd5b610bc484610ad5565b95602085013595506040909401359392505050565b634e487b7160e01b5f52604160045260245ffd5b604051601f8201601f1916810167ffffffffffffffff81118282101715610c1657610c16610bd9565b604052919050565b5f67ffffffffffffffff821115610c3757610c37610bd9565b5060051b60200190565b5f82601f830112610c50575f5ffd5b8135610c63610c5e82610c1e565b610bed565b8082825260208201915060208360051b860101925085831115610c84575f5ffd5b602085015b83811015610ca1578035835260209283019201610c89565b5095945050505050565b5f82601f830112610cba575f5ffd5b813567ffffffffffffffff811115610cd457610cd4610bd9565b610ce7601f8201601f1916602001610bed565b818152846020838601011115610cfb575f5ffd5b816020850160208301375f918101602001919091529392505050565b5f5f5f5f5f60a08688031215610d2b575f5ffd5b610d3486610ad5565b9450610d4260208701610ad5565b9350604086013567ffffffffffffffff811115610d5d575f5ffd5b610d6988828901610c41565b935050606086013567ffffffffffffffff811115610d85575f5ffd5b610d9188828901610c41565b925050608086013567ffffffffffffffff811115610dad575f5ffd5b610db988828901610cab565b9150509295509295909350565b5f5f60408385031215610dd7575f5ffd5b823567ffffffffffffffff811115610ded575f5ffd5b8301601f81018513610dfd575f5ffd5b8035610e0b610c5e82610c1e565b8082825260208201915060208360051b850101925087831115610e2c575f5ffd5b6020840193505b82841015610e5557610e4484610ad5565b825260209384019390910190610e33565b9450505050602083013567ffffffffffffffff811115610e73575f5ffd5b610e7f85828601610c41565b9150509250929050565b5f8151808452602084019350602083015f5b82811015610eb9578151865260209586019590910190600101610e9b565b5093949350505050565b602081525f610b4b6020830184610e89565b5f5f60408385031215610ee6575f5ffd5b610eef83610ad5565b915060208301358015158114610f03575f5ffd5b809150509250929050565b5f5f60408385031215610f1f575f5ffd5b610f2883610ad5565b9150610f3660208401610ad5565b90509250929050565b5f5f5f5f5f60a08688031215610f53575f5ffd5b610f5c86610ad5565b9450610f6a60208701610ad5565b93506040860135925060608601359150608086013567ffffffffffffffff811115610dad575f5ffd5b600181811c90821680610fa757607f821691505b602082108103610fc557634e487b7160e01b5f52602260045260245ffd5b50919050565b634e487b7160e01b5f52603260045260245ffd5b808201808211156101c657634e487b7160e01b5f52601160045260245ffd5b604081525f6110106040830185610e89565b82810360208401526110228185610e89565b95945050505050565b6001600160a01b0386811682528516602082015260a0604082018190525f9061105690830186610e89565b82810360608401526110688186610e89565b9050828103608084015261107c8185610b69565b98975050505050505050565b5f60208284031215611098575f5ffd5b8151610b4b81610b18565b6001600160a01b03868116825285166020820152604081018490526060810183905260a0608082018190525f906110dc90830184610b69565b97965050505050505056fea164736f6c634300081c000a',
+} as const;
