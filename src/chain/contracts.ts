@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, type Hex, keccak256, type LocalAccount, type TransactionReceipt, toBytes } from 'viem';
 import { ChainError, quote } from '../errors/index.ts';
 import type { Checkpoint } from '../note/index.ts';
-import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualGoods } from './artifacts.ts';
+import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualEditions, VirtualGoods } from './artifacts.ts';
 import type { ChainClient } from './client.ts';
 
 /** Where Verity's contracts live on one chain. */
@@ -11,6 +11,8 @@ export interface ContractAddresses {
   readonly anchor: Hex;
   readonly agreements: Hex;
   readonly goods: Hex;
+  /** The ERC-1155 goods (VirtualEditions); absent in deployments made before them. */
+  readonly editions?: Hex;
 }
 
 /** The accounts that hold each contract role. */
@@ -21,7 +23,7 @@ export interface ContractRoles {
   readonly licensor: LocalAccount;
 }
 
-/** Deploys the three contracts, the roles granted to the given accounts. */
+/** Deploys the four contracts, the roles granted to the given accounts. */
 export async function deployContracts(chain: ChainClient, roles: ContractRoles): Promise<ContractAddresses> {
   const d = roles.admin;
   const anchor = await chain.deploy(d, CheckpointAnchor.abi, CheckpointAnchor.bytecode, [
@@ -34,8 +36,17 @@ export async function deployContracts(chain: ChainClient, roles: ContractRoles):
     roles.minter.address,
     roles.licensor.address,
   ]);
-  return { anchor, agreements, goods };
+  const editions = await chain.deploy(d, VirtualEditions.abi, VirtualEditions.bytecode, [
+    d.address,
+    roles.minter.address,
+    roles.licensor.address,
+    EDITIONS_METADATA_URI,
+  ]);
+  return { anchor, agreements, goods, editions };
 }
+
+/** The ERC-1155 metadata URI template of the editions Verity deploys (`{id}`: the token id, 64 hex digits). */
+export const EDITIONS_METADATA_URI = 'verity:editions/{id}.json';
 
 /** Deploys OpenZeppelin's plain ERC-721 (the gas baseline of the benchmark). */
 export function deployPlainGoods(chain: ChainClient, sender: LocalAccount): Promise<Hex> {
@@ -123,6 +134,7 @@ export class VerityContracts {
     await chain.requireCode(addresses.anchor, 'CheckpointAnchor');
     await chain.requireCode(addresses.agreements, 'DataSharingAgreement');
     await chain.requireCode(addresses.goods, 'VirtualGoods');
+    if (addresses.editions !== undefined) await chain.requireCode(addresses.editions, 'VirtualEditions');
     return new VerityContracts(chain, addresses);
   }
 
