@@ -62,4 +62,10 @@ export {
   UNDO_KIND,
 } from './indexer.ts';
 export { type ChainProofs, MAX_PROVEN_ROWS, type ProvenChainRow, verifyChainProofs } from './proof.ts';
+export {
+  AnchorSchedule,
+  type AnchorScheduleOptions,
+  type AnchorTick,
+  MIN_ANCHOR_INTERVAL_MS,
+} from './schedule.ts';
 export { type AgreementDecision, ChainState, itemOf, type ProvenRead, proveChainRows } from './state.ts';

@@ -6,7 +6,7 @@ import type { LocalAccount } from 'viem';
 import { decodeAuditEntry } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { isVerityError } from '../errors/index.ts';
-import type { TransparencyLog } from '../log/index.ts';
+import { decodeStateEntry, type TransparencyLog } from '../log/index.ts';
 import { type AnchoredCheckpoint, anchorLatestCheckpoint } from './anchor.ts';
 import type { VerityContracts } from './contracts.ts';
 
@@ -88,16 +88,21 @@ export class AnchorSchedule {
       return { anchored: a };
     } catch (e) {
       // Another anchor of this size or a later one won the race: nothing is missing.
-      if (isVerityError(e) && e.code === 'VERITY_E_CHAIN_ANCHOR_STALE') return { skipped: 'anchored', treeSize: head.size };
+      if (isVerityError(e) && e.code === 'VERITY_E_CHAIN_ANCHOR_STALE')
+        return { skipped: 'anchored', treeSize: head.size };
       throw e;
     }
   }
 
-  /** Whether every entry from `from` to `to` is anchoring or indexing bookkeeping. */
+  /**
+   * Whether every entry from `from` to `to` is anchoring or indexing bookkeeping. A state entry
+   * (a transaction's changes to the state map) goes with its transaction's audit entry, which decides.
+   */
   async #onlyBookkeeping(from: number, to: number): Promise<boolean> {
     if (to - from > MAX_LOOKBACK) return false;
     for (const bytes of await this.#log.entries(from, to)) {
       try {
+        if (decodeStateEntry(bytes) !== undefined) continue;
         if (!BOOKKEEPING.has(decodeAuditEntry(bytes).action)) return false;
       } catch {
         return false; // not an audit entry: growth
