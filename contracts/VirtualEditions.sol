@@ -6,6 +6,7 @@ import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {IERC5006} from "./IERC5006.sol";
+import {Licensed} from "./Licensed.sol";
 
 /// @title Virtual goods in editions: ERC-1155 items with ERC-2981 royalties, ERC-5006 rental and licence terms
 /// @notice Each token id is an item (a potion, a skin in an edition of N) created once by the minter
@@ -20,23 +21,11 @@ import {IERC5006} from "./IERC5006.sol";
 /// this contract while rented (frozen), the user may use them until the expiry; the user may end a
 /// rental at any time, the owner (or its operator) only once it expired, when the units go back.
 /// The contract holds and sends no Ether. Immutable: no proxy (D182).
-contract VirtualEditions is ERC1155, ERC2981, AccessControl, IERC5006 {
+contract VirtualEditions is ERC1155, ERC2981, Licensed, IERC5006 {
     using EnumerableSet for EnumerableSet.UintSet;
 
-    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
-    bytes32 public constant LICENSOR_ROLE = keccak256("LICENSOR_ROLE");
-    /// @notice The highest royalty accepted: 10% (in basis points).
-    uint96 public constant MAX_ROYALTY_BPS = 1000;
     /// @notice Most live rentals of one item to one user (usableBalanceOf reads them all).
     uint256 public constant MAX_USER_RECORDS = 10;
-
-    struct Licence {
-        bool commercialUse;
-        bool modification;
-        bool resale;
-        bool defined;
-        string uri;
-    }
 
     /// @dev An item's creator and licence share one slot (one read per transfer); supply the next.
     struct Edition {
@@ -46,26 +35,17 @@ contract VirtualEditions is ERC1155, ERC2981, AccessControl, IERC5006 {
         uint128 supply;
     }
 
-    mapping(uint96 licenceId => Licence) private _licences;
     mapping(uint256 tokenId => Edition) private _editions;
-    mapping(address account => bool) private _commercial;
     mapping(uint256 recordId => UserRecord) private _records;
     mapping(uint256 tokenId => mapping(address owner => uint256)) private _frozen;
     mapping(uint256 tokenId => mapping(address user => EnumerableSet.UintSet)) private _userRecords;
     uint256 private _nextTokenId = 1;
     uint256 private _nextRecordId = 1;
 
-    event LicenceDefined(uint96 indexed licenceId, bool commercialUse, bool modification, bool resale, string uri);
-    event CommercialAccountSet(address indexed account, bool commercial);
     event EditionCreated(
         uint256 indexed tokenId, address indexed creator, uint96 indexed licenceId, uint96 royaltyBps, uint128 maxSupply
     );
 
-    error LicenceUnknown(uint96 licenceId);
-    error LicenceExists(uint96 licenceId);
-    error LicenceForbidsResale(uint256 tokenId, address from, address to);
-    error LicenceForbidsCommercialUse(uint256 tokenId, address account);
-    error RoyaltyTooHigh(uint96 royaltyBps);
     error EditionUnknown(uint256 tokenId);
     error SupplyExceeded(uint256 tokenId, uint256 maxSupply);
     error InvalidMaxSupply();
@@ -74,40 +54,11 @@ contract VirtualEditions is ERC1155, ERC2981, AccessControl, IERC5006 {
     error RecordUnknown(uint256 recordId);
     error RentalNotOver(uint256 recordId, uint64 expiry);
     error NotOwnerNorApproved(address owner, address caller);
-    error ZeroAddress();
 
-    constructor(address admin, address minter, address licensor, string memory metadataUri) ERC1155(metadataUri) {
-        if (admin == address(0) || minter == address(0) || licensor == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(MINTER_ROLE, minter);
-        _grantRole(LICENSOR_ROLE, licensor);
-    }
-
-    // ---- licences ----
-
-    /// @notice Defines a licence once; its terms never change afterwards (items refer to it by id).
-    function defineLicence(uint96 licenceId, bool commercialUse, bool modification, bool resale, string calldata uri)
-        external
-        onlyRole(LICENSOR_ROLE)
-    {
-        if (_licences[licenceId].defined) revert LicenceExists(licenceId);
-        _licences[licenceId] = Licence(commercialUse, modification, resale, true, uri);
-        emit LicenceDefined(licenceId, commercialUse, modification, resale, uri);
-    }
-
-    /// @notice Registers (or unregisters) an account as commercial: it receives only items licensed for commercial use.
-    function setCommercial(address account, bool commercial) external onlyRole(LICENSOR_ROLE) {
-        _commercial[account] = commercial;
-        emit CommercialAccountSet(account, commercial);
-    }
-
-    function licence(uint96 licenceId) external view returns (Licence memory) {
-        return _licences[licenceId];
-    }
-
-    function isCommercial(address account) external view returns (bool) {
-        return _commercial[account];
-    }
+    constructor(address admin, address minter, address licensor, string memory metadataUri)
+        ERC1155(metadataUri)
+        Licensed(admin, minter, licensor)
+    {}
 
     /// @notice An item's creator, licence, maximum supply and units minted so far.
     function edition(uint256 tokenId) external view returns (Edition memory) {

@@ -1,12 +1,32 @@
 // `verity serve --chain in-process --chain-anchor-every DURATION`: the options checked, and the
 // chain started as the server starts it anchoring the log's latest checkpoint on a 1 s schedule,
-// each anchor in the log, and not again while the log grows only by its own bookkeeping.
+// each anchor in the log, and not again while the log grows only by its own bookkeeping; and
+// `verity log verify-anchor` checking a signed checkpoint against a `hardhat node` on loopback.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { LocalAccount } from 'viem';
 import { decodeAuditEntry } from '../src/audit/index.ts';
+import { ChainClient, deployContracts, devAccounts, VerityContracts } from '../src/chain/index.ts';
 import { chainFrom, startChain } from '../src/cli/chain.ts';
 import { isVerityError } from '../src/errors/index.ts';
+import { startLoopbackNode } from './helpers/chain-node.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { tempDir } from './helpers/env.ts';
+import { runVerity } from './helpers/node.ts';
+
+/** `verity ARGS` with the checkpoint note in a file (the last argument). */
+async function verity(args: string[], note: string) {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const file = join(dir, 'checkpoint');
+    await writeFile(file, note);
+    return await runVerity([...args.slice(0, -1), file]);
+  } finally {
+    await cleanup();
+  }
+}
 
 describe('verity serve --chain-anchor-every', () => {
   let core: TestCore;
@@ -80,6 +100,55 @@ describe('verity serve --chain-anchor-every', () => {
       assert.ok(((await contracts.latestAnchor(core.log.origin))?.treeSize ?? 0) > first.treeSize);
     } finally {
       await started.close();
+    }
+  });
+
+  it("verity log verify-anchor proves an anchored checkpoint's age, and refuses an unanchored or forked one", async () => {
+    const node = await startLoopbackNode();
+    try {
+      const chain = await ChainClient.connect(node.url, devAccounts(4), { pollingMs: 2 });
+      const [admin, anchorer, minter, licensor] = chain.accounts as LocalAccount[];
+      const v = new VerityContracts(
+        chain,
+        await deployContracts(chain, {
+          admin: admin as LocalAccount,
+          anchorer: anchorer as LocalAccount,
+          minter: minter as LocalAccount,
+          licensor: licensor as LocalAccount,
+        }),
+      );
+      await core.log.append([new TextEncoder().encode('a record to anchor')]);
+      const note = await core.log.checkpoint();
+      const args = ['log', 'verify-anchor', '--key', core.log.verifierKey, '--chain', node.url];
+      const withContract = [...args, '--anchor-contract', v.addresses.anchor, '-'];
+      const before = await verity(withContract, note);
+      assert.equal(before.code, 1, before.stderr);
+      assert.equal(JSON.parse(before.stdout).code, 'VERITY_E_CHAIN_NOT_ANCHORED');
+      const { anchorLatestCheckpoint } = await import('../src/chain/index.ts');
+      const a = await anchorLatestCheckpoint(v, anchorer as LocalAccount, core.log, { actor: 'operator:test' });
+      const good = await verity(withContract, note);
+      assert.equal(good.code, 0, good.stderr);
+      const out = JSON.parse(good.stdout);
+      assert.equal(out.anchored, true);
+      assert.equal(out.size, a.treeSize);
+      assert.equal(out.block, a.block);
+      assert.ok(Date.parse(out.anchoredAt) > Date.now() - 600_000);
+      // Another root anchored for a later size of this log (a fork shown to the chain): when the log
+      // reaches that size, its own checkpoint is refused as a mismatch.
+      const forkSize = a.treeSize + 3;
+      await v.anchorCheckpoint(anchorer as LocalAccount, {
+        origin: core.log.origin,
+        size: forkSize,
+        rootHash: new Uint8Array(32).fill(7),
+        extensions: [],
+      });
+      while ((await core.log.head()).size < forkSize) await core.log.append([new TextEncoder().encode('more')]);
+      const forked = await verity(withContract, await core.log.checkpoint());
+      assert.equal(forked.code, 1, forked.stderr);
+      assert.equal(JSON.parse(forked.stdout).code, 'VERITY_E_CHAIN_ANCHOR_MISMATCH');
+      await chain.close();
+    } finally {
+      await node.stop();
     }
   });
 });

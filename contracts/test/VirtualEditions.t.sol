@@ -8,6 +8,7 @@ import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC5006} from "../IERC5006.sol";
 import {VirtualEditions} from "../VirtualEditions.sol";
+import {Licensed} from "../Licensed.sol";
 import {Test} from "./Vm.sol";
 
 /// A receiver that, while being handed units, tries to pass them to a commercial account, to mint
@@ -95,7 +96,7 @@ contract VirtualEditionsTest is EditionsFixture {
         uint256 id = item(PERSONAL, 100);
         mintTo(ALICE, id, 40);
         assertEqU(editions.balanceOf(ALICE, id), 40, "balance");
-        (uint96 licenceId, VirtualEditions.Licence memory terms, address creator) = editions.licenceOf(id);
+        (uint96 licenceId, Licensed.Licence memory terms, address creator) = editions.licenceOf(id);
         assertEqU(licenceId, PERSONAL, "licence id");
         assertTrue(terms.resale && terms.modification && !terms.commercialUse, "flags");
         assertEqA(creator, CREATOR, "creator");
@@ -139,12 +140,12 @@ contract VirtualEditionsTest is EditionsFixture {
 
     function testTermsFixedAndSupplyCapped() public {
         vm.prank(LICENSOR);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceExists.selector, PERSONAL));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceExists.selector, PERSONAL));
         editions.defineLicence(PERSONAL, true, true, true, "ar://other");
         vm.startPrank(MINTER);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceUnknown.selector, 77));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceUnknown.selector, 77));
         editions.createEdition(CREATOR, 77, 0, 1);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.RoyaltyTooHigh.selector, 1001));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.RoyaltyTooHigh.selector, 1001));
         editions.createEdition(CREATOR, PERSONAL, 1001, 1);
         vm.expectRevert(VirtualEditions.InvalidMaxSupply.selector);
         editions.createEdition(CREATOR, PERSONAL, 0, 0);
@@ -165,12 +166,12 @@ contract VirtualEditionsTest is EditionsFixture {
         vm.prank(CREATOR);
         editions.safeTransferFrom(CREATOR, ALICE, id, 4, "");
         vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsResale.selector, id, ALICE, BOB));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsResale.selector, id, ALICE, BOB));
         editions.safeTransferFrom(ALICE, BOB, id, 1, "");
         vm.prank(ALICE);
         editions.setApprovalForAll(BOB, true);
         vm.prank(BOB);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsResale.selector, id, ALICE, BOB));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsResale.selector, id, ALICE, BOB));
         editions.safeTransferFrom(ALICE, BOB, id, 1, "");
         uint256 other = item(PERSONAL, 10);
         mintTo(ALICE, other, 3);
@@ -178,7 +179,7 @@ contract VirtualEditionsTest is EditionsFixture {
         uint256[] memory amounts = new uint256[](2);
         (ids[0], ids[1], amounts[0], amounts[1]) = (other, id, 1, 1);
         vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsResale.selector, id, ALICE, BOB));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsResale.selector, id, ALICE, BOB));
         editions.safeBatchTransferFrom(ALICE, BOB, ids, amounts, "");
         vm.prank(ALICE);
         editions.safeTransferFrom(ALICE, CREATOR, id, 4, "");
@@ -201,18 +202,18 @@ contract VirtualEditionsTest is EditionsFixture {
     function testCommercialUseRefused() public {
         uint256 id = item(PERSONAL, 10);
         vm.prank(MINTER);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsCommercialUse.selector, id, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, id, SHOP));
         editions.mint(SHOP, id, 1, "");
         mintTo(ALICE, id, 5);
         vm.startPrank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsCommercialUse.selector, id, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, id, SHOP));
         editions.safeTransferFrom(ALICE, SHOP, id, 1, "");
         uint256[] memory ids = new uint256[](1);
         uint256[] memory amounts = new uint256[](1);
         (ids[0], amounts[0]) = (id, 1);
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsCommercialUse.selector, id, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, id, SHOP));
         editions.safeBatchTransferFrom(ALICE, SHOP, ids, amounts, "");
-        vm.expectRevert(abi.encodeWithSelector(VirtualEditions.LicenceForbidsCommercialUse.selector, id, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, id, SHOP));
         editions.createUserRecord(ALICE, SHOP, id, 1, uint64(block.timestamp + 1 days));
         vm.stopPrank();
         uint256 licensed = item(COMMERCIAL, 10);

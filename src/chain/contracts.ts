@@ -65,6 +65,34 @@ export function originHash(origin: string): Hex {
   return bytesToHex(sha256(new TextEncoder().encode(origin)));
 }
 
+/**
+ * Checks a checkpoint against the CheckpointAnchor contract at `anchor`: an anchor for its origin
+ * and size must exist with its root hash (VERITY_E_CHAIN_NOT_ANCHORED, VERITY_E_CHAIN_ANCHOR_MISMATCH).
+ * Returns the anchor, whose block time proves the checkpoint's age. Needs only the anchor's address,
+ * so anyone holding the chain can run it.
+ */
+export async function verifyAnchoredAt(chain: ChainClient, anchor: Hex, checkpoint: Checkpoint): Promise<AnchorRecord> {
+  const o = originHash(checkpoint.origin);
+  const [rootHash, anchoredAt, blockNumber] = await chain.read<readonly [Hex, bigint, bigint]>({
+    address: anchor,
+    abi: CheckpointAnchor.abi,
+    functionName: 'anchorAt',
+    args: [o, BigInt(checkpoint.size)],
+  });
+  if (/^0x0+$/.test(rootHash))
+    throw new ChainError(
+      'VERITY_E_CHAIN_NOT_ANCHORED',
+      `no anchor for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
+    );
+  if (rootHash.toLowerCase() !== bytesToHex(checkpoint.rootHash))
+    throw new ChainError(
+      'VERITY_E_CHAIN_ANCHOR_MISMATCH',
+      `the chain anchors another root hash for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
+      { details: { anchoredRootHash: rootHash } },
+    );
+  return { originHash: o, treeSize: checkpoint.size, rootHash, anchoredAt: Number(anchoredAt), blockNumber };
+}
+
 /** What the chain holds for an anchored checkpoint. */
 export interface AnchorRecord {
   readonly originHash: Hex;
@@ -170,26 +198,8 @@ export class VerityContracts {
    * Checks a checkpoint against the chain: an anchor for its origin and size must exist with its
    * root hash. Returns the anchor (its time proves the checkpoint's age).
    */
-  async verifyAnchored(checkpoint: Checkpoint): Promise<AnchorRecord> {
-    const o = originHash(checkpoint.origin);
-    const [rootHash, anchoredAt, blockNumber] = await this.chain.read<readonly [Hex, bigint, bigint]>({
-      address: this.addresses.anchor,
-      abi: CheckpointAnchor.abi,
-      functionName: 'anchorAt',
-      args: [o, BigInt(checkpoint.size)],
-    });
-    if (/^0x0+$/.test(rootHash))
-      throw new ChainError(
-        'VERITY_E_CHAIN_NOT_ANCHORED',
-        `no anchor for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
-      );
-    if (rootHash.toLowerCase() !== bytesToHex(checkpoint.rootHash))
-      throw new ChainError(
-        'VERITY_E_CHAIN_ANCHOR_MISMATCH',
-        `the chain anchors another root hash for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
-        { details: { anchoredRootHash: rootHash } },
-      );
-    return { originHash: o, treeSize: checkpoint.size, rootHash, anchoredAt: Number(anchoredAt), blockNumber };
+  verifyAnchored(checkpoint: Checkpoint): Promise<AnchorRecord> {
+    return verifyAnchoredAt(this.chain, this.addresses.anchor, checkpoint);
   }
 
   // ---- data-sharing agreements ----

@@ -31,6 +31,7 @@ export {
   type LicenceTerms,
   originHash,
   VerityContracts,
+  verifyAnchoredAt,
 } from './contracts.ts';
 export { deployPlainEditions, type EditionInfo, Editions, type UserRecord } from './editions.ts';
 export {
