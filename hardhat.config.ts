@@ -19,6 +19,9 @@ export default defineConfig({
     path: require.resolve('solc/soljson.js'),
     settings: SOLC_SETTINGS,
   },
+  // Invariant tests (contracts/test/*.t.sol, `invariant*`): fewer and shorter runs than the
+  // default 256 x 500 calls, so the suite stays quick; fuzz tests keep their 256 runs.
+  test: { solidity: { invariant: { runs: 64, depth: 64 } } },
   paths: {
     sources: 'contracts',
     tests: { solidity: 'contracts/test' },

@@ -1,5 +1,6 @@
 // Smart contracts: gas per mint, transfer (with the licence check, and OpenZeppelin's plain ERC-721
-// without it), rental, agreement and anchor, in the same run; transactions per second on the
+// without it), rental, agreement and anchor, and the same for ERC-1155 goods beside OpenZeppelin's
+// plain ERC-1155, in the same run; transactions per second on the
 // in-process chain (Hardhat's EDR) and on a `hardhat node` on loopback, one sender, one by one;
 // the indexer's lag from a mined revocation to a proven agreement check that refuses (in process,
 // confirmation depth 0, SQLite).
@@ -13,9 +14,12 @@ import {
   ChainIndexer,
   ChainState,
   deployContracts,
+  deployPlainEditions,
   deployPlainGoods,
   devAccounts,
+  Editions,
   itemId,
+  PlainEditions,
   PlainGoods,
   VerityContracts,
 } from '../src/chain/index.ts';
@@ -108,6 +112,47 @@ async function indexerLagMs(v: VerityContracts, rounds: number): Promise<number>
   }
 }
 
+/** Gas of ERC-1155 goods: item creation, mint, transfers under a restrictive and an open licence, rental; the plain ERC-1155 beside. */
+async function editionsGas(v: VerityContracts): Promise<Figure[]> {
+  const chain = v.chain;
+  const [, , minter, licensor, player, platform, creator, other] = chain.accounts as LocalAccount[];
+  const a = (x: LocalAccount | undefined) => x as LocalAccount;
+  const ed = Editions.of(v);
+  // Personal: no commercial use (the commercial-account check runs), resale allowed. Open: everything allowed.
+  await ed.defineLicence(a(licensor), 1n, { commercialUse: false, modification: true, resale: true, uri: 'ar://p' });
+  await ed.defineLicence(a(licensor), 2n, { commercialUse: true, modification: true, resale: true, uri: 'ar://c' });
+  const created = await ed.createEdition(a(minter), a(creator).address, 1n, 500, 1_000_000n);
+  const open = await ed.createEdition(a(minter), a(creator).address, 2n, 500, 1_000_000n);
+  const minted = await ed.mint(a(minter), a(player).address, created.tokenId, 10n);
+  await ed.mint(a(minter), a(player).address, open.tokenId, 10n);
+  const licensed = await ed.transfer(a(player), a(player).address, a(other).address, created.tokenId, 3n);
+  const openTransfer = await ed.transfer(a(player), a(player).address, a(other).address, open.tokenId, 3n);
+  const until = (await chain.public.getBlock()).timestamp + 3600n;
+  const rented = await ed.rent(a(player), a(player).address, a(platform).address, created.tokenId, 2n, until);
+  const plain = await deployPlainEditions(chain, a(minter));
+  const plainMint = await chain.write(a(minter), {
+    address: plain,
+    abi: PlainEditions.abi,
+    functionName: 'mint',
+    args: [a(player).address, 1n, 10n],
+  });
+  const plainTransfer = await chain.write(a(player), {
+    address: plain,
+    abi: PlainEditions.abi,
+    functionName: 'safeTransferFrom',
+    args: [a(player).address, a(other).address, 1n, 3n, '0x'],
+  });
+  return [
+    { name: 'chainGasCreateEdition', value: Number(created.receipt.gasUsed), unit: 'gas' },
+    { name: 'chainGasMintEdition', value: Number(minted.gasUsed), unit: 'gas' },
+    { name: 'chainGasMintPlainErc1155', value: Number(plainMint.gasUsed), unit: 'gas' },
+    { name: 'chainGasTransferEditionLicensed', value: Number(licensed.gasUsed), unit: 'gas' },
+    { name: 'chainGasTransferEditionOpen', value: Number(openTransfer.gasUsed), unit: 'gas' },
+    { name: 'chainGasTransferPlainErc1155', value: Number(plainTransfer.gasUsed), unit: 'gas' },
+    { name: 'chainGasRentEdition', value: Number(rented.receipt.gasUsed), unit: 'gas' },
+  ];
+}
+
 export async function benchChain(quick: boolean): Promise<Figure[]> {
   const figures: Figure[] = [];
   const chain = await ChainClient.inProcess();
@@ -142,6 +187,11 @@ export async function benchChain(quick: boolean): Promise<Figure[]> {
       { name: 'chainGasTransferPlainErc721', value: Number(plainTransfer.gasUsed), unit: 'gas' },
       { name: 'chainGasRental', value: Number(rent.gasUsed), unit: 'gas' },
     );
+
+    // ERC-1155: VirtualEditions (licence checked in _update) beside the plain ERC-1155. Each mint
+    // gives 10 units to a holder of none; each transfer moves 3 of them to an account holding none,
+    // so that both contracts pay the same storage costs.
+    figures.push(...(await editionsGas(v)));
 
     // An agreement (both EIP-712 signatures checked on chain, one purpose, two categories).
     const terms = {

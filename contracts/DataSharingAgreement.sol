@@ -18,6 +18,8 @@ contract DataSharingAgreement is EIP712 {
     /// @notice At most this many purposes, and this many categories, per agreement.
     uint256 public constant MAX_ITEMS = 16;
 
+    // The EIP-712 type both parties sign: its field order is the signed type's, not a storage layout.
+    // solhint-disable-next-line gas-struct-packing
     struct Terms {
         address subject;
         address recipient;

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {IERC4907} from "./IERC4907.sol";
+import {Licensed} from "./Licensed.sol";
 
 /// @title Virtual goods: ERC-721 tokens with ERC-2981 royalties, ERC-4907 rental and licence terms
 /// @notice Each token carries a licence (one of the licences the licensor defined, in the spirit of
@@ -16,20 +17,7 @@ import {IERC4907} from "./IERC4907.sol";
 /// Modification is stated, not enforced (nothing on chain sees a modified copy).
 /// Royalty information follows ERC-2981 (the creator, at the rate set at mint); paying it is up to
 /// the marketplace. The contract holds and sends no Ether. Immutable: no proxy (D182).
-contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
-    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
-    bytes32 public constant LICENSOR_ROLE = keccak256("LICENSOR_ROLE");
-    /// @notice The highest royalty accepted: 10% (in basis points).
-    uint96 public constant MAX_ROYALTY_BPS = 1000;
-
-    struct Licence {
-        bool commercialUse;
-        bool modification;
-        bool resale;
-        bool defined;
-        string uri;
-    }
-
+contract VirtualGoods is ERC721, ERC2981, Licensed, IERC4907 {
     struct Rental {
         address user;
         uint64 expires;
@@ -41,56 +29,18 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         uint96 licenceId;
     }
 
-    mapping(uint96 licenceId => Licence) private _licences;
     mapping(uint256 tokenId => Good) private _goods;
     mapping(uint256 tokenId => Rental) private _rentals;
-    mapping(address account => bool) private _commercial;
     uint256 private _nextTokenId = 1;
 
-    event LicenceDefined(uint96 indexed licenceId, bool commercialUse, bool modification, bool resale, string uri);
-    event CommercialAccountSet(address indexed account, bool commercial);
     event GoodMinted(uint256 indexed tokenId, address indexed creator, uint96 indexed licenceId, uint96 royaltyBps);
 
-    error LicenceUnknown(uint96 licenceId);
-    error LicenceExists(uint96 licenceId);
-    error LicenceForbidsResale(uint256 tokenId, address from, address to);
-    error LicenceForbidsCommercialUse(uint256 tokenId, address account);
-    error RoyaltyTooHigh(uint96 royaltyBps);
     error NotOwnerNorApproved(uint256 tokenId, address caller);
-    error ZeroAddress();
 
-    constructor(address admin, address minter, address licensor) ERC721("Verity Virtual Goods", "VGOOD") {
-        if (admin == address(0) || minter == address(0) || licensor == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(MINTER_ROLE, minter);
-        _grantRole(LICENSOR_ROLE, licensor);
-    }
-
-    // ---- licences ----
-
-    /// @notice Defines a licence once; its terms never change afterwards (tokens refer to it by id).
-    function defineLicence(uint96 licenceId, bool commercialUse, bool modification, bool resale, string calldata uri)
-        external
-        onlyRole(LICENSOR_ROLE)
-    {
-        if (_licences[licenceId].defined) revert LicenceExists(licenceId);
-        _licences[licenceId] = Licence(commercialUse, modification, resale, true, uri);
-        emit LicenceDefined(licenceId, commercialUse, modification, resale, uri);
-    }
-
-    /// @notice Registers (or unregisters) an account as commercial: it receives only goods licensed for commercial use.
-    function setCommercial(address account, bool commercial) external onlyRole(LICENSOR_ROLE) {
-        _commercial[account] = commercial;
-        emit CommercialAccountSet(account, commercial);
-    }
-
-    function licence(uint96 licenceId) external view returns (Licence memory) {
-        return _licences[licenceId];
-    }
-
-    function isCommercial(address account) external view returns (bool) {
-        return _commercial[account];
-    }
+    constructor(address admin, address minter, address licensor)
+        ERC721("Verity Virtual Goods", "VGOOD")
+        Licensed(admin, minter, licensor)
+    {}
 
     /// @notice A token's licence id, licence terms and creator.
     function licenceOf(uint256 tokenId) external view returns (uint96 licenceId, Licence memory terms, address creator) {
@@ -126,11 +76,11 @@ contract VirtualGoods is ERC721, ERC2981, AccessControl, IERC4907 {
         from = super._update(to, tokenId, auth);
         if (to != address(0)) {
             Good memory g = _goods[tokenId];
-            Licence storage l = _licences[g.licenceId];
-            if (from != address(0) && !l.resale && from != g.creator && to != g.creator) {
+            Licence storage terms = _licences[g.licenceId];
+            if (from != address(0) && !terms.resale && from != g.creator && to != g.creator) {
                 revert LicenceForbidsResale(tokenId, from, to);
             }
-            if (!l.commercialUse && _commercial[to]) revert LicenceForbidsCommercialUse(tokenId, to);
+            if (!terms.commercialUse && _commercial[to]) revert LicenceForbidsCommercialUse(tokenId, to);
         }
         // A new owner takes the token without its previous rental (as ERC-4907's reference does).
         if (from != to && _rentals[tokenId].user != address(0)) {

@@ -10,7 +10,14 @@ const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'src', 'chain', 'artifacts.ts');
 const ARTIFACTS = join(ROOT, 'node_modules', '.cache', 'hardhat-artifacts', 'contracts');
 /** The deployable contracts, in the order they appear in the generated file. */
-export const CONTRACTS = ['CheckpointAnchor', 'DataSharingAgreement', 'VirtualGoods', 'PlainGoods'] as const;
+export const CONTRACTS = [
+  'CheckpointAnchor',
+  'DataSharingAgreement',
+  'VirtualGoods',
+  'PlainGoods',
+  'VirtualEditions',
+  'PlainEditions',
+] as const;
 
 /** Compiles the contracts; Hardhat's cache skips sources that did not change. */
 export function compile(): void {

@@ -13,6 +13,7 @@ import {
   type ChainProofs,
   ChainState,
   deployContracts,
+  Editions,
   itemId,
   originHash,
   VerityContracts,
@@ -212,5 +213,26 @@ describe('chain over HTTP', () => {
     refused({ chain: 'in-process', 'chain-contracts': `${a},${a},${a}` });
     refused({ chain: 'in-process', 'chain-confirmations': '-1' });
     refused({ chain: 'in-process', 'chain-confirmations': '5000' });
+  });
+
+  it('reads an ERC-1155 item and a holding with their proofs; refuses without chain.read', async () => {
+    const ed = Editions.of(v);
+    await ed.defineLicence(acct(3), 1n, { commercialUse: false, modification: true, resale: true, uri: 'ar://cbe' });
+    const { tokenId, receipt } = await ed.createEdition(acct(2), acct(6).address, 1n, 300, 50n);
+    await ed.mint(acct(2), acct(4).address, tokenId, 12n);
+    await indexer.sync();
+    const holder = acct(4).address;
+    const r = await call('GET', `/v1/chain/editions/${tokenId}?holder=${holder}`, tokens.reader);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal((r.json.edition as { supply: string }).supply, '12');
+    assert.equal((r.json.edition as { createdTx: string }).createdTx, receipt.transactionHash);
+    assert.equal((r.json.licence as { uri: string }).uri, 'ar://cbe');
+    assert.deepEqual(r.json.balance, { account: holder.toLowerCase(), amount: '12' });
+    assert.equal(checked(r.json.evidence).size, 3);
+    assert.equal((await call('GET', `/v1/chain/editions/${tokenId}`, tokens.reader)).json.balance, null);
+    assert.equal((await call('GET', `/v1/chain/editions/${tokenId}`, tokens.none)).status, 403);
+    assert.equal((await call('GET', '/v1/chain/editions/999', tokens.reader)).status, 404);
+    assert.equal((await call('GET', `/v1/chain/editions/${tokenId}?holder=0x12`, tokens.reader)).status, 400);
+    assert.equal((await call('GET', '/v1/chain/editions/1x', tokens.reader)).status, 400);
   });
 });

@@ -17,9 +17,24 @@ describe('contracts', () => {
     const { stdout } = await run(NODE, [HARDHAT, 'test', 'solidity'], { cwd: ROOT, maxBuffer: 8 << 20 });
     const passing = /(\d+) passing/.exec(stdout);
     assert.ok(passing, stdout.slice(-2000));
-    assert.ok(Number(passing[1]) >= 20, `only ${passing[1]} Solidity tests ran`);
+    assert.ok(Number(passing[1]) >= 35, `only ${passing[1]} Solidity tests ran`);
     assert.doesNotMatch(stdout, /\d+ failing/);
     assert.match(stdout, /testFuzzOnlyMinterMints\(address\) \(runs: \d+\)/);
+    assert.match(stdout, /invariantUnitsConserved\(\) \(runs: \d+\)/);
+  });
+
+  it('pass solhint with no finding (recommended rules, .solhint.json; the tests under contracts/test/.solhint.json)', async () => {
+    const solhint = join(ROOT, 'node_modules', 'solhint', 'solhint.js');
+    // --disc: no look-up of a newer solhint on the registry (the suite runs offline).
+    for (const [config, files] of [
+      ['.solhint.json', 'contracts/*.sol'],
+      ['contracts/test/.solhint.json', 'contracts/test/*.sol'],
+    ] as const) {
+      const r = await run(NODE, [solhint, '--disc', '--max-warnings', '0', '-f', 'unix', '-c', config, files], {
+        cwd: ROOT,
+      }).catch((e: { stdout?: string; stderr?: string }) => assert.fail(`solhint ${files}:\n${e.stdout}${e.stderr}`));
+      assert.doesNotMatch(r.stdout, /\[(Warning|Error)\//, r.stdout);
+    }
   });
 
   it('match the committed src/chain/artifacts.ts', async () => {

@@ -7,6 +7,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4907} from "../IERC4907.sol";
 import {VirtualGoods} from "../VirtualGoods.sol";
+import {Licensed} from "../Licensed.sol";
 import {Test} from "./Vm.sol";
 
 /// A receiver that, while being handed a token, tries to pass it on to a commercial account, to mint,
@@ -67,9 +68,9 @@ contract VirtualGoodsTest is Test {
     function testMintCarriesLicenceAndRoyalty() public {
         uint256 id = mintTo(ALICE, PERSONAL);
         assertEqA(goods.ownerOf(id), ALICE, "owner");
-        (uint96 licenceId, VirtualGoods.Licence memory l, address creator) = goods.licenceOf(id);
+        (uint96 licenceId, Licensed.Licence memory terms, address creator) = goods.licenceOf(id);
         assertEqU(licenceId, PERSONAL, "licence id");
-        assertTrue(l.resale && l.modification && !l.commercialUse, "flags");
+        assertTrue(terms.resale && terms.modification && !terms.commercialUse, "flags");
         assertEqA(creator, CREATOR, "creator");
         (address receiver, uint256 amount) = goods.royaltyInfo(id, 10_000);
         assertEqA(receiver, CREATOR, "royalty receiver");
@@ -101,13 +102,13 @@ contract VirtualGoodsTest is Test {
 
     function testLicenceTermsAreFixed() public {
         vm.prank(LICENSOR);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceExists.selector, PERSONAL));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceExists.selector, PERSONAL));
         goods.defineLicence(PERSONAL, true, true, true, "ar://other");
         vm.prank(MINTER);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceUnknown.selector, 77));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceUnknown.selector, 77));
         goods.mint(ALICE, CREATOR, 77, 0);
         vm.prank(MINTER);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.RoyaltyTooHigh.selector, 1001));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.RoyaltyTooHigh.selector, 1001));
         goods.mint(ALICE, CREATOR, PERSONAL, 1001);
     }
 
@@ -117,13 +118,13 @@ contract VirtualGoodsTest is Test {
         vm.prank(CREATOR);
         goods.transferFrom(CREATOR, ALICE, id);
         vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceForbidsResale.selector, id, ALICE, BOB));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsResale.selector, id, ALICE, BOB));
         goods.transferFrom(ALICE, BOB, id);
         // Approval does not get around it either.
         vm.prank(ALICE);
         goods.approve(BOB, id);
         vm.prank(BOB);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceForbidsResale.selector, id, ALICE, BOB));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsResale.selector, id, ALICE, BOB));
         goods.transferFrom(ALICE, BOB, id);
         vm.prank(ALICE);
         goods.transferFrom(ALICE, CREATOR, id);
@@ -142,14 +143,14 @@ contract VirtualGoodsTest is Test {
     /// A commercial account never receives, by mint, transfer or rental, a good not licensed for it.
     function testCommercialUseRefused() public {
         vm.prank(MINTER);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceForbidsCommercialUse.selector, 1, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, 1, SHOP));
         goods.mint(SHOP, CREATOR, PERSONAL, 0);
         uint256 id = mintTo(ALICE, PERSONAL);
         vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceForbidsCommercialUse.selector, id, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, id, SHOP));
         goods.transferFrom(ALICE, SHOP, id);
         vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(VirtualGoods.LicenceForbidsCommercialUse.selector, id, SHOP));
+        vm.expectRevert(abi.encodeWithSelector(Licensed.LicenceForbidsCommercialUse.selector, id, SHOP));
         goods.setUser(id, SHOP, uint64(block.timestamp + 1 days));
         uint256 licensed = mintTo(ALICE, COMMERCIAL);
         vm.startPrank(ALICE);

@@ -59,6 +59,8 @@ const REVERT_CODES: Record<string, ErrorCode> = {
   NotOwnerNorApproved: 'VERITY_E_CHAIN_NOT_AUTHORIZED',
   ERC721InsufficientApproval: 'VERITY_E_CHAIN_NOT_AUTHORIZED',
   ERC721IncorrectOwner: 'VERITY_E_CHAIN_NOT_AUTHORIZED',
+  ERC1155MissingApprovalForAll: 'VERITY_E_CHAIN_NOT_AUTHORIZED',
+  RentalNotOver: 'VERITY_E_CHAIN_NOT_AUTHORIZED',
   LicenceForbidsResale: 'VERITY_E_CHAIN_LICENCE_REFUSED',
   LicenceForbidsCommercialUse: 'VERITY_E_CHAIN_LICENCE_REFUSED',
   TreeSizeNotIncreasing: 'VERITY_E_CHAIN_ANCHOR_STALE',

@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, type Hex, keccak256, type LocalAccount, type TransactionReceipt, toBytes } from 'viem';
 import { ChainError, quote } from '../errors/index.ts';
 import type { Checkpoint } from '../note/index.ts';
-import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualGoods } from './artifacts.ts';
+import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualEditions, VirtualGoods } from './artifacts.ts';
 import type { ChainClient } from './client.ts';
 
 /** Where Verity's contracts live on one chain. */
@@ -11,6 +11,8 @@ export interface ContractAddresses {
   readonly anchor: Hex;
   readonly agreements: Hex;
   readonly goods: Hex;
+  /** The ERC-1155 goods (VirtualEditions); absent in deployments made before them. */
+  readonly editions?: Hex;
 }
 
 /** The accounts that hold each contract role. */
@@ -21,7 +23,7 @@ export interface ContractRoles {
   readonly licensor: LocalAccount;
 }
 
-/** Deploys the three contracts, the roles granted to the given accounts. */
+/** Deploys the four contracts, the roles granted to the given accounts. */
 export async function deployContracts(chain: ChainClient, roles: ContractRoles): Promise<ContractAddresses> {
   const d = roles.admin;
   const anchor = await chain.deploy(d, CheckpointAnchor.abi, CheckpointAnchor.bytecode, [
@@ -34,8 +36,17 @@ export async function deployContracts(chain: ChainClient, roles: ContractRoles):
     roles.minter.address,
     roles.licensor.address,
   ]);
-  return { anchor, agreements, goods };
+  const editions = await chain.deploy(d, VirtualEditions.abi, VirtualEditions.bytecode, [
+    d.address,
+    roles.minter.address,
+    roles.licensor.address,
+    EDITIONS_METADATA_URI,
+  ]);
+  return { anchor, agreements, goods, editions };
 }
+
+/** The ERC-1155 metadata URI template of the editions Verity deploys (`{id}`: the token id, 64 hex digits). */
+export const EDITIONS_METADATA_URI = 'verity:editions/{id}.json';
 
 /** Deploys OpenZeppelin's plain ERC-721 (the gas baseline of the benchmark). */
 export function deployPlainGoods(chain: ChainClient, sender: LocalAccount): Promise<Hex> {
@@ -52,6 +63,34 @@ export function itemId(name: string): Hex {
 /** The hash that names a log on chain: SHA-256 of its checkpoint origin line. */
 export function originHash(origin: string): Hex {
   return bytesToHex(sha256(new TextEncoder().encode(origin)));
+}
+
+/**
+ * Checks a checkpoint against the CheckpointAnchor contract at `anchor`: an anchor for its origin
+ * and size must exist with its root hash (VERITY_E_CHAIN_NOT_ANCHORED, VERITY_E_CHAIN_ANCHOR_MISMATCH).
+ * Returns the anchor, whose block time proves the checkpoint's age. Needs only the anchor's address,
+ * so anyone holding the chain can run it.
+ */
+export async function verifyAnchoredAt(chain: ChainClient, anchor: Hex, checkpoint: Checkpoint): Promise<AnchorRecord> {
+  const o = originHash(checkpoint.origin);
+  const [rootHash, anchoredAt, blockNumber] = await chain.read<readonly [Hex, bigint, bigint]>({
+    address: anchor,
+    abi: CheckpointAnchor.abi,
+    functionName: 'anchorAt',
+    args: [o, BigInt(checkpoint.size)],
+  });
+  if (/^0x0+$/.test(rootHash))
+    throw new ChainError(
+      'VERITY_E_CHAIN_NOT_ANCHORED',
+      `no anchor for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
+    );
+  if (rootHash.toLowerCase() !== bytesToHex(checkpoint.rootHash))
+    throw new ChainError(
+      'VERITY_E_CHAIN_ANCHOR_MISMATCH',
+      `the chain anchors another root hash for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
+      { details: { anchoredRootHash: rootHash } },
+    );
+  return { originHash: o, treeSize: checkpoint.size, rootHash, anchoredAt: Number(anchoredAt), blockNumber };
 }
 
 /** What the chain holds for an anchored checkpoint. */
@@ -123,6 +162,7 @@ export class VerityContracts {
     await chain.requireCode(addresses.anchor, 'CheckpointAnchor');
     await chain.requireCode(addresses.agreements, 'DataSharingAgreement');
     await chain.requireCode(addresses.goods, 'VirtualGoods');
+    if (addresses.editions !== undefined) await chain.requireCode(addresses.editions, 'VirtualEditions');
     return new VerityContracts(chain, addresses);
   }
 
@@ -158,26 +198,8 @@ export class VerityContracts {
    * Checks a checkpoint against the chain: an anchor for its origin and size must exist with its
    * root hash. Returns the anchor (its time proves the checkpoint's age).
    */
-  async verifyAnchored(checkpoint: Checkpoint): Promise<AnchorRecord> {
-    const o = originHash(checkpoint.origin);
-    const [rootHash, anchoredAt, blockNumber] = await this.chain.read<readonly [Hex, bigint, bigint]>({
-      address: this.addresses.anchor,
-      abi: CheckpointAnchor.abi,
-      functionName: 'anchorAt',
-      args: [o, BigInt(checkpoint.size)],
-    });
-    if (/^0x0+$/.test(rootHash))
-      throw new ChainError(
-        'VERITY_E_CHAIN_NOT_ANCHORED',
-        `no anchor for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
-      );
-    if (rootHash.toLowerCase() !== bytesToHex(checkpoint.rootHash))
-      throw new ChainError(
-        'VERITY_E_CHAIN_ANCHOR_MISMATCH',
-        `the chain anchors another root hash for tree size ${checkpoint.size} of log ${quote(checkpoint.origin)}`,
-        { details: { anchoredRootHash: rootHash } },
-      );
-    return { originHash: o, treeSize: checkpoint.size, rootHash, anchoredAt: Number(anchoredAt), blockNumber };
+  verifyAnchored(checkpoint: Checkpoint): Promise<AnchorRecord> {
+    return verifyAnchoredAt(this.chain, this.addresses.anchor, checkpoint);
   }
 
   // ---- data-sharing agreements ----

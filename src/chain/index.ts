@@ -2,7 +2,14 @@
 // data-sharing agreements, virtual goods with licences, royalties and rental.
 
 export { type AnchoredCheckpoint, anchorLatestCheckpoint } from './anchor.ts';
-export { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualGoods } from './artifacts.ts';
+export {
+  CheckpointAnchor,
+  DataSharingAgreement,
+  PlainEditions,
+  PlainGoods,
+  VirtualEditions,
+  VirtualGoods,
+} from './artifacts.ts';
 export {
   ChainClient,
   type ChainClientOptions,
@@ -19,11 +26,24 @@ export {
   type ContractRoles,
   deployContracts,
   deployPlainGoods,
+  EDITIONS_METADATA_URI,
   itemId,
   type LicenceTerms,
   originHash,
   VerityContracts,
+  verifyAnchoredAt,
 } from './contracts.ts';
+export { deployPlainEditions, type EditionInfo, Editions, type UserRecord } from './editions.ts';
+export {
+  EDITION_BALANCE_KIND,
+  EDITION_KIND,
+  EDITION_LICENCE_KIND,
+  EDITION_RENTAL_KIND,
+  type IndexedEdition,
+  type IndexedEditionBalance,
+  type IndexedEditionRental,
+} from './editions-index.ts';
+export { type EditionRead, readEdition, readEditionRental } from './editions-state.ts';
 export {
   AGREEMENT_KIND,
   ANCHOR_KIND,
@@ -43,4 +63,10 @@ export {
   UNDO_KIND,
 } from './indexer.ts';
 export { type ChainProofs, MAX_PROVEN_ROWS, type ProvenChainRow, verifyChainProofs } from './proof.ts';
+export {
+  AnchorSchedule,
+  type AnchorScheduleOptions,
+  type AnchorTick,
+  MIN_ANCHOR_INTERVAL_MS,
+} from './schedule.ts';
 export { type AgreementDecision, ChainState, itemOf, type ProvenRead, proveChainRows } from './state.ts';

@@ -10,6 +10,7 @@
 //   chain.good       CHAIN/TOKENID                a virtual good: owner, creator, licence, royalty, renter
 //   chain.licence    CHAIN/LICENCEID              a licence's terms
 //   chain.anchor     CHAIN/ORIGINHASH/TREESIZE    an anchored checkpoint
+//   chain.edition*   (see editions-index.ts)      ERC-1155 items, holdings, their licences and rentals
 // Each applied block range is one log transaction: the rows, the undo record, the cursor and an
 // audit entry naming only the chain, the block numbers, the last block's hash and a count (no
 // address: accounts are pseudonymous personal data, D211).
@@ -19,9 +20,10 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { ChainError, InputError, isVerityError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { ObjectRow, Store, StoreReader, StoreWriter } from '../store/index.ts';
-import { CheckpointAnchor, DataSharingAgreement, VirtualGoods } from './artifacts.ts';
+import { CheckpointAnchor, DataSharingAgreement, VirtualEditions, VirtualGoods } from './artifacts.ts';
 import { toChainError } from './client.ts';
 import type { VerityContracts } from './contracts.ts';
+import { applyEditionEvent } from './editions-index.ts';
 
 export const CURSOR_KIND = 'chain.cursor';
 export const UNDO_KIND = 'chain.undo';
@@ -37,7 +39,7 @@ export const MAX_PAIR_AGREEMENTS = 64;
 /** The last applied block. */
 export interface ChainCursor {
   readonly chainId: number;
-  readonly contracts: { readonly anchor: Hex; readonly agreements: Hex; readonly goods: Hex };
+  readonly contracts: { readonly anchor: Hex; readonly agreements: Hex; readonly goods: Hex; readonly editions?: Hex };
   /** -1: nothing applied yet. */
   readonly blockNumber: number;
   /** null: nothing applied yet. */
@@ -154,9 +156,12 @@ export interface SyncResult {
   readonly blockHash: Hex | null;
 }
 
-const EVENTS_ABI = [...CheckpointAnchor.abi, ...DataSharingAgreement.abi, ...VirtualGoods.abi].filter(
-  (x) => (x as { type: string }).type === 'event',
-) as Abi;
+const EVENTS_ABI = [
+  ...CheckpointAnchor.abi,
+  ...DataSharingAgreement.abi,
+  ...VirtualGoods.abi,
+  ...VirtualEditions.abi,
+].filter((x) => (x as { type: string }).type === 'event') as Abi;
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 const MAX_URI = 512;
 /** Reorganizations seen while reading ranges before a pass gives up (the next pass starts again). */
@@ -413,14 +418,24 @@ export class ChainIndexer {
 
   #addresses(): ChainCursor['contracts'] {
     const a = this.#contracts.addresses;
-    return { anchor: lower(a.anchor), agreements: lower(a.agreements), goods: lower(a.goods) };
+    return {
+      anchor: lower(a.anchor),
+      agreements: lower(a.agreements),
+      goods: lower(a.goods),
+      ...(a.editions === undefined ? {} : { editions: lower(a.editions) }),
+    };
   }
 
   async #checkedCursor(): Promise<ChainCursor | undefined> {
     const c = await this.cursor();
     if (c === undefined) return undefined;
     const a = this.#addresses();
-    if (c.contracts.anchor !== a.anchor || c.contracts.agreements !== a.agreements || c.contracts.goods !== a.goods)
+    if (
+      c.contracts.anchor !== a.anchor ||
+      c.contracts.agreements !== a.agreements ||
+      c.contracts.goods !== a.goods ||
+      c.contracts.editions !== a.editions
+    )
       throw new ChainError(
         'VERITY_E_CHAIN_NOT_DEPLOYED',
         `the state indexes other contracts on chain ${this.chainId}; configure the addresses it was indexed from`,
@@ -461,7 +476,7 @@ export class ChainIndexer {
       toHash = await this.#hashAt(to);
       const a = this.#contracts.addresses;
       logs = (await pub.getLogs({
-        address: [a.anchor, a.agreements, a.goods],
+        address: [a.anchor, a.agreements, a.goods, ...(a.editions === undefined ? [] : [a.editions])],
         fromBlock: BigInt(from),
         toBlock: BigInt(to),
       })) as Log[];
@@ -598,6 +613,7 @@ export class ChainIndexer {
       await c.set(AGREEMENT_KIND, id, { ...prev, revoked: true, revokedTx: tx, tx, block });
       return true;
     }
+    if (addr === a.editions) return applyEditionEvent(c, (...parts) => chainObjectId(chainId, ...parts), ev, tx, block);
     if (addr !== a.goods) return false;
     if (ev.eventName === 'LicenceDefined') {
       const doc: IndexedLicence = {

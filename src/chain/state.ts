@@ -11,6 +11,7 @@ import { verifyCheckpoint } from '../note/index.ts';
 import { stateKey, stateProofToBase64, stateRootFromExtensions } from '../smt/index.ts';
 import { type ObjectRow, proveState, type Store } from '../store/index.ts';
 import { itemId } from './contracts.ts';
+import { type EditionRead, readEdition, readEditionRental } from './editions-state.ts';
 import {
   AGREEMENT_KIND,
   ANCHOR_KIND,
@@ -180,6 +181,16 @@ export class ChainState {
       throw new InputError('VERITY_E_INPUT_INVALID', 'tree size must be a positive integer');
     const id = chainObjectId(this.chainId, hex32(originHash, 'origin hash'), treeSize);
     return this.#read<IndexedAnchor>(ANCHOR_KIND, id, `anchor of tree size ${treeSize}`);
+  }
+
+  /** An indexed ERC-1155 item, its licence and, with `holder`, the units it holds, with their proofs (D251). */
+  edition(tokenId: string, holder?: string): Promise<EditionRead> {
+    return readEdition(this.#store, (k) => proveChainRows(this.#store, this.#log, k), this.chainId, tokenId, holder);
+  }
+
+  /** An indexed ERC-5006 rental of an item, with its proof (D251). */
+  editionRental(recordId: string): ReturnType<typeof readEditionRental> {
+    return readEditionRental(this.#store, (k) => proveChainRows(this.#store, this.#log, k), this.chainId, recordId);
   }
 
   async #read<T extends { tx: Hex; block: number }>(kind: string, id: string, what: string): Promise<ProvenRead<T>> {

@@ -3,6 +3,7 @@
  * indexer and routes they start (the chain libraries load only when `--chain` is given).
  */
 
+import { isVerityError } from '../errors/index.ts';
 import type { ServerOptions } from '../server/index.ts';
 import { usage, type Values } from './command.ts';
 import { type Opened, opt } from './common.ts';
@@ -10,8 +11,27 @@ import { type Opened, opt } from './common.ts';
 /** `--chain`, `--chain-contracts`, `--chain-confirmations`, checked. */
 export interface ChainSettings {
   readonly url: string;
-  readonly contracts?: { anchor: `0x${string}`; agreements: `0x${string}`; goods: `0x${string}` };
+  readonly contracts?: {
+    anchor: `0x${string}`;
+    agreements: `0x${string}`;
+    goods: `0x${string}`;
+    editions?: `0x${string}`;
+  };
   readonly confirmations?: number;
+  /** `--chain-anchor-every`: anchor the log's latest checkpoint at this interval (ms). */
+  readonly anchorEveryMs?: number;
+}
+
+/** Longest `--chain-anchor-every`: a week. */
+const MAX_ANCHOR_EVERY_MS = 7 * 24 * 3_600_000;
+
+/** `30s`, `10m`, `1h`: a whole number of seconds, minutes or hours, 1 s to a week (no library: three units). */
+function anchorEvery(v: string): number {
+  const m = /^([1-9][0-9]{0,5})(s|m|h)$/.exec(v);
+  const ms = m === null ? Number.NaN : Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  if (!(ms >= 1000 && ms <= MAX_ANCHOR_EVERY_MS))
+    usage('--chain-anchor-every takes a duration such as 30s, 10m or 1h (1 second to a week)');
+  return ms;
 }
 
 /** Reads the chain options; undefined without `--chain`. */
@@ -19,19 +39,27 @@ export function chainFrom(values: Values): ChainSettings | undefined {
   const url = opt(values, 'chain');
   const contracts = opt(values, 'chain-contracts');
   const depth = opt(values, 'chain-confirmations');
+  const every = opt(values, 'chain-anchor-every');
   if (url === undefined) {
-    if (contracts !== undefined || depth !== undefined)
-      usage('--chain-contracts and --chain-confirmations need --chain');
+    if (contracts !== undefined || depth !== undefined || every !== undefined)
+      usage('--chain-contracts, --chain-confirmations and --chain-anchor-every need --chain');
     return undefined;
   }
   if (url !== 'in-process' && !/^https?:\/\//.test(url)) usage('--chain takes `in-process` or an http(s) JSON-RPC URL');
   let addresses: ChainSettings['contracts'];
   if (contracts !== undefined) {
     const parts = contracts.split(',');
-    if (parts.length !== 3 || !parts.every((a) => /^0x[0-9a-fA-F]{40}$/.test(a)))
-      usage('--chain-contracts takes three 0x addresses separated by commas: anchor,agreements,goods');
-    const [anchor, agreements, goods] = parts as [`0x${string}`, `0x${string}`, `0x${string}`];
-    addresses = { anchor, agreements, goods };
+    if ((parts.length !== 3 && parts.length !== 4) || !parts.every((a) => /^0x[0-9a-fA-F]{40}$/.test(a)))
+      usage(
+        '--chain-contracts takes three or four 0x addresses separated by commas: anchor,agreements,goods[,editions]',
+      );
+    const [anchor, agreements, goods, editions] = parts as [
+      `0x${string}`,
+      `0x${string}`,
+      `0x${string}`,
+      `0x${string}`?,
+    ];
+    addresses = { anchor, agreements, goods, ...(editions === undefined ? {} : { editions }) };
   }
   if (url !== 'in-process' && addresses === undefined)
     usage('--chain URL needs --chain-contracts anchor,agreements,goods');
@@ -43,10 +71,14 @@ export function chainFrom(values: Values): ChainSettings | undefined {
     confirmations = Number(depth);
     if (confirmations > 1000) usage('--chain-confirmations takes a number of blocks, 0 to 1000');
   }
+  // Anchoring needs an anchoring account, which only the in-process chain has until keys can be configured.
+  if (every !== undefined && url !== 'in-process')
+    usage('--chain-anchor-every needs an anchoring account: only with --chain in-process for now');
   return {
     url,
     ...(addresses === undefined ? {} : { contracts: addresses }),
     ...(confirmations === undefined ? {} : { confirmations }),
+    ...(every === undefined ? {} : { anchorEveryMs: anchorEvery(every) }),
   };
 }
 
@@ -75,7 +107,7 @@ export async function startChain(
     anchorer = anchor;
     const a = contracts.addresses;
     process.stderr.write(
-      `verity: in-process chain ${client.chain.id} (development only), contracts ${a.anchor},${a.agreements},${a.goods}\n`,
+      `verity: in-process chain ${client.chain.id} (development only), contracts ${a.anchor},${a.agreements},${a.goods}${a.editions === undefined ? '' : `,${a.editions}`}\n`,
     );
   } else {
     client = await c.ChainClient.connect(s.url, []);
@@ -85,6 +117,19 @@ export async function startChain(
     confirmations: s.confirmations ?? (s.url === 'in-process' ? 0 : 2),
   });
   indexer.start(2000);
+  // Anchoring on a schedule (D253): failures are reported here and retried at the next interval.
+  const schedule =
+    s.anchorEveryMs === undefined || anchorer === undefined
+      ? undefined
+      : new c.AnchorSchedule(contracts, anchorer, v.log, {
+          onError: (e) =>
+            process.stderr.write(
+              `verity: anchoring failed, retrying in ${s.anchorEveryMs} ms: ${JSON.stringify(
+                isVerityError(e) ? e.toJSON() : { error: { code: 'VERITY_E_INTERNAL', message: String(e) } },
+              )}\n`,
+            ),
+        });
+  schedule?.start(s.anchorEveryMs as number);
   return {
     routes: {
       state: new c.ChainState(v.store, v.log, client.chain.id),
@@ -93,6 +138,7 @@ export async function startChain(
       ...(anchorer === undefined ? {} : { anchorer }),
     },
     async close() {
+      await schedule?.stop();
       await indexer.stop();
       await client.close();
     },

@@ -58,13 +58,18 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   },
   'chain-contracts': {
     type: 'string',
-    value: 'A,B,C',
-    help: 'the addresses of the CheckpointAnchor, DataSharingAgreement and VirtualGoods contracts on --chain URL',
+    value: 'A,B,C[,D]',
+    help: 'the addresses of the CheckpointAnchor, DataSharingAgreement and VirtualGoods contracts on --chain URL, and VirtualEditions as a fourth',
   },
   'chain-confirmations': {
     type: 'string',
     value: 'N',
     help: 'blocks a block must be deep before it is indexed (default 2; 0 for `in-process`)',
+  },
+  'chain-anchor-every': {
+    type: 'string',
+    value: 'DURATION',
+    help: "anchor the log's latest checkpoint on chain every DURATION (30s, 10m, 1h), skipped when the log did not grow; `--chain in-process` only for now",
   },
 };
 

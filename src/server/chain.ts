@@ -209,6 +209,46 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
   );
 
   app.get(
+    '/v1/chain/editions/:tokenId',
+    {
+      schema: {
+        summary:
+          'An ERC-1155 item as indexed (`chain.read`): creator, licence terms, royalty, maximum supply and units minted, and with `holder` the units that account holds (0 proven absent), with their state proofs and the transaction that set the item (D251)',
+        ...secured,
+        params: Type.Object({ tokenId: Type.String({ pattern: '^[0-9]{1,78}$' }) }, { additionalProperties: false }),
+        querystring: Type.Object({ holder: Type.Optional(Address) }, { additionalProperties: false }),
+        response: {
+          200: ok(
+            Type.Object({
+              edition: Doc,
+              licence: Type.Union([Doc, Type.Null()]),
+              balance: Type.Union([Type.Object({ account: Address, amount: Type.String() }), Type.Null()]),
+              tx: Tx,
+              block: nat,
+              evidence: Evidence,
+            }),
+            'The item',
+          ),
+          ...authErrors,
+        },
+      },
+      onRequest: authenticate,
+    },
+    async (req) => {
+      await need(principalOf(req), 'chain.read', chainLabel);
+      const r = await c.state.edition(req.params.tokenId, req.query.holder);
+      return {
+        edition: { ...r.value },
+        licence: r.licence === null ? null : { ...r.licence },
+        balance: r.balance,
+        tx: r.tx,
+        block: r.block,
+        evidence: r.evidence,
+      };
+    },
+  );
+
+  app.get(
     '/v1/chain/anchors/:originHash/:treeSize',
     {
       schema: {

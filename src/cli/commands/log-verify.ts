@@ -21,7 +21,7 @@ import { type Command, type OptionSpec, UsageError, usage, type Values } from '.
 import { int, list, opt } from '../common.ts';
 import { out, outJson, readInput } from '../io.ts';
 
-const KEY: Readonly<Record<string, OptionSpec>> = {
+export const KEY: Readonly<Record<string, OptionSpec>> = {
   key: { type: 'string', value: 'VKEY', help: 'the log verifier key, name+hash+base64key (or VERITY_LOG_KEY)' },
   'key-file': { type: 'string', value: 'FILE', help: 'read the verifier key from FILE' },
 };
@@ -75,7 +75,7 @@ function asMalformed(e: unknown): unknown {
 }
 
 /** The verifier key from `--key`, `--key-file` or VERITY_LOG_KEY; undefined when none is given. */
-async function verifierFrom(values: Values): Promise<NoteVerifier | undefined> {
+export async function verifierFrom(values: Values): Promise<NoteVerifier | undefined> {
   const file = opt(values, 'key-file');
   if (file !== undefined && opt(values, 'key') !== undefined) usage('give --key or --key-file, not both');
   const text =

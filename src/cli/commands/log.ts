@@ -6,6 +6,7 @@ import { openNote, parseCheckpoint } from '../../note/index.ts';
 import { type Command, type Group, usage } from '../command.ts';
 import { DATA, int, opt, printWithLog, withLog } from '../common.ts';
 import { out, outJson, readInput } from '../io.ts';
+import { verifyAnchor } from './log-anchor.ts';
 import { verifyCommands } from './log-verify.ts';
 
 function writeRaw(bytes: string | Uint8Array): Promise<void> {
@@ -126,5 +127,5 @@ const verify: Command = {
 export const log: Group = {
   name: 'log',
   summary: 'the signed Merkle transparency log (C2SP checkpoints and tiles, RFC 9162 proofs)',
-  commands: [key, checkpoint, proveInclusion, proveConsistency, entries, tile, verify, ...verifyCommands],
+  commands: [key, checkpoint, proveInclusion, proveConsistency, entries, tile, verify, ...verifyCommands, verifyAnchor],
 };
