@@ -1,0 +1,100 @@
+// Back-to-back comparison of two builds of ts-mls on one room (the measurements behind D260-D262):
+// `MLS_AB_BEFORE=/path/to/other/ts-mls/dist/src/index.js sh scripts/node.sh bench/mls-ab.ts [members] [rounds]`.
+// The room (every member updated once, as bench/mls.ts builds it) is made once with the installed
+// ts-mls; then each operation runs on the same state with each build in turn (A B A B ...), and
+// the medians of wall-clock and CPU time per operation are printed. Both builds must be the same
+// ts-mls version (the states are plain data, shared by both). MLS_AB_OPS picks operations.
+
+import type { CiphersuiteImpl, ClientState } from 'ts-mls';
+import * as installed from 'ts-mls';
+import { everyoneUpdated, type Member, member } from './mls.ts';
+
+type Lib = typeof installed;
+interface Variant {
+  readonly lib: Lib;
+  readonly impl: CiphersuiteImpl;
+}
+const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
+const variantOf = async (lib: Lib): Promise<Variant> => ({
+  lib,
+  impl: await lib.getCiphersuiteImpl(lib.getCiphersuiteFromName(SUITE), lib.nobleCryptoProvider),
+});
+
+const n = Number(process.argv[2] ?? 500);
+const rounds = Number(process.argv[3] ?? 5);
+const variants: Record<string, Variant> = {};
+const before = process.env.MLS_AB_BEFORE;
+if (before !== undefined) variants.before = await variantOf((await import(before)) as Lib);
+variants.installed = await variantOf(installed);
+const { impl } = variants.installed as Variant;
+
+const members: Member[] = [];
+for (let i = 0; i < n; i++) members.push(await member(`m${i}`, impl));
+let a = await installed.createGroup(
+  crypto.getRandomValues(new Uint8Array(32)),
+  (members[0] as Member).kp.publicPackage,
+  (members[0] as Member).kp.privatePackage,
+  [],
+  impl,
+);
+a = (
+  await installed.createCommit(
+    { state: a, cipherSuite: impl },
+    { extraProposals: members.slice(1).map((m) => ({ proposalType: 'add', add: { keyPackage: m.kp.publicPackage } })) },
+  )
+).newState;
+const t0 = performance.now();
+const s = await everyoneUpdated(impl, a, members);
+console.log(`room of ${n}, every member updated: ${(performance.now() - t0).toFixed(0)} ms`);
+const newcomer = await member('newcomer', impl);
+
+const pm = (r: Awaited<ReturnType<Lib['createCommit']>>) => {
+  if (r.commit.wireformat !== 'mls_private_message') throw new Error('not a PrivateMessage');
+  return r.commit.privateMessage;
+};
+const commit = (v: Variant, st: ClientState, extraProposals: installed.Proposal[]) =>
+  v.lib.createCommit({ state: st, cipherSuite: v.impl }, { extraProposals, ratchetTreeExtension: true });
+const addProposal: installed.Proposal = { proposalType: 'add', add: { keyPackage: newcomer.kp.publicPackage } };
+const removeProposal: installed.Proposal = { proposalType: 'remove', remove: { removed: 7 } };
+const v0 = variants.installed as Variant;
+const upd = await commit(v0, s.a, []);
+const add = await commit(v0, s.a, [addProposal]);
+const rm = await commit(v0, s.a, [removeProposal]);
+const app = await installed.createApplicationMessage(s.a, new Uint8Array(100), impl, new Uint8Array(33));
+const welcome = add.welcome;
+if (welcome === undefined) throw new Error('no Welcome');
+const ops: Record<string, (v: Variant) => Promise<unknown>> = {
+  updateCommit: (v) => commit(v, s.a, []),
+  updateProcess: (v) => v.lib.processPrivateMessage(s.b, pm(upd), installed.emptyPskIndex, v.impl),
+  addCommit: (v) => commit(v, s.a, [addProposal]),
+  addProcess: (v) => v.lib.processPrivateMessage(s.b, pm(add), installed.emptyPskIndex, v.impl),
+  removeCommit: (v) => commit(v, s.a, [removeProposal]),
+  removeProcess: (v) => v.lib.processPrivateMessage(s.b, pm(rm), installed.emptyPskIndex, v.impl),
+  join: (v) =>
+    v.lib.joinGroup(welcome, newcomer.kp.publicPackage, newcomer.kp.privatePackage, installed.emptyPskIndex, v.impl),
+  encrypt: (v) => v.lib.createApplicationMessage(s.a, new Uint8Array(100), v.impl, new Uint8Array(33)),
+  decrypt: (v) => v.lib.processPrivateMessage(s.b, app.privateMessage, installed.emptyPskIndex, v.impl),
+};
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1] as number;
+const only = process.env.MLS_AB_OPS?.split(',');
+for (const [name, op] of Object.entries(ops)) {
+  if (only !== undefined && !only.includes(name)) continue;
+  const reps = name === 'encrypt' || name === 'decrypt' ? 50 : 1;
+  const wall: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++)
+    for (const [key, v] of Object.entries(variants)) {
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      for (let k = 0; k < reps; k++) await op(v);
+      wall[key]?.push((performance.now() - w0) / reps);
+      const c = process.cpuUsage(c0);
+      cpu[key]?.push((c.user + c.system) / 1000 / reps);
+    }
+  console.log(
+    name.padEnd(14),
+    Object.keys(variants)
+      .map((k) => `${k} ${median(wall[k] as number[]).toFixed(2)} ms (cpu ${median(cpu[k] as number[]).toFixed(2)})`)
+      .join('  |  '),
+  );
+}
