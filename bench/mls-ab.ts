@@ -4,9 +4,10 @@
 // ts-mls; then each operation runs on the same state with each build in turn (A B A B ...), and
 // the medians of wall-clock and CPU time per operation are printed. Both builds must be the same
 // ts-mls version (the states are plain data, shared by both). MLS_AB_OPS picks operations.
-
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CiphersuiteImpl, ClientState } from 'ts-mls';
 import * as installed from 'ts-mls';
+import { defaultClientConfig } from 'ts-mls/clientConfig.js';
 import { everyoneUpdated, type Member, member } from './mls.ts';
 
 type Lib = typeof installed;
@@ -28,24 +29,58 @@ if (before !== undefined) variants.before = await variantOf((await import(before
 variants.installed = await variantOf(installed);
 const { impl } = variants.installed as Variant;
 
-const members: Member[] = [];
-for (let i = 0; i < n; i++) members.push(await member(`m${i}`, impl));
-let a = await installed.createGroup(
-  crypto.getRandomValues(new Uint8Array(32)),
-  (members[0] as Member).kp.publicPackage,
-  (members[0] as Member).kp.privatePackage,
-  [],
-  impl,
-);
-a = (
-  await installed.createCommit(
-    { state: a, cipherSuite: impl },
-    { extraProposals: members.slice(1).map((m) => ({ proposalType: 'add', add: { keyPackage: m.kp.publicPackage } })) },
-  )
-).newState;
-const t0 = performance.now();
-const s = await everyoneUpdated(impl, a, members);
-console.log(`room of ${n}, every member updated: ${(performance.now() - t0).toFixed(0)} ms`);
+// MLS_AB_ROOM=file keeps the room's two states between runs (the room takes a minute at 500).
+const roomFile = process.env.MLS_AB_ROOM;
+async function buildRoom(): Promise<{ a: ClientState; b: ClientState }> {
+  if (roomFile !== undefined && existsSync(roomFile)) {
+    const bytes = new Uint8Array(readFileSync(roomFile));
+    const [a, at] = decodeState(bytes, 0);
+    return { a, b: decodeState(bytes, at)[0] };
+  }
+  const built = await freshRoom();
+  if (roomFile !== undefined) {
+    const a = installed.encodeGroupState(built.a);
+    const b = installed.encodeGroupState(built.b);
+    const out = new Uint8Array(8 + a.length + b.length);
+    new DataView(out.buffer).setUint32(0, a.length);
+    out.set(a, 4);
+    new DataView(out.buffer).setUint32(4 + a.length, b.length);
+    out.set(b, 8 + a.length);
+    writeFileSync(roomFile, out);
+  }
+  return built;
+}
+function decodeState(bytes: Uint8Array, at: number): [ClientState, number] {
+  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(at);
+  const d = installed.decodeGroupState(bytes.subarray(at + 4, at + 4 + len), 0);
+  if (d === undefined) throw new Error(`${roomFile} does not hold a room`);
+  return [{ ...d[0], clientConfig: defaultClientConfig }, at + 4 + len];
+}
+
+async function freshRoom(): Promise<{ a: ClientState; b: ClientState }> {
+  const members: Member[] = [];
+  for (let i = 0; i < n; i++) members.push(await member(`m${i}`, impl));
+  let a = await installed.createGroup(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (members[0] as Member).kp.publicPackage,
+    (members[0] as Member).kp.privatePackage,
+    [],
+    impl,
+  );
+  a = (
+    await installed.createCommit(
+      { state: a, cipherSuite: impl },
+      {
+        extraProposals: members.slice(1).map((m) => ({ proposalType: 'add', add: { keyPackage: m.kp.publicPackage } })),
+      },
+    )
+  ).newState;
+  const t0 = performance.now();
+  const built = await everyoneUpdated(impl, a, members);
+  console.log(`room of ${n}, every member updated: ${(performance.now() - t0).toFixed(0)} ms`);
+  return built;
+}
+const s = await buildRoom();
 const newcomer = await member('newcomer', impl);
 
 const pm = (r: Awaited<ReturnType<Lib['createCommit']>>) => {
