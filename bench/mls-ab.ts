@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CiphersuiteImpl, ClientState } from 'ts-mls';
 import * as installed from 'ts-mls';
 import { defaultClientConfig } from 'ts-mls/clientConfig.js';
+import { addProposals, MLS_SUITE } from '../test/helpers/mls.ts';
 import { everyoneUpdated, type Member, member } from './mls.ts';
 
 type Lib = typeof installed;
@@ -15,10 +16,9 @@ interface Variant {
   readonly lib: Lib;
   readonly impl: CiphersuiteImpl;
 }
-const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
 const variantOf = async (lib: Lib): Promise<Variant> => ({
   lib,
-  impl: await lib.getCiphersuiteImpl(lib.getCiphersuiteFromName(SUITE), lib.nobleCryptoProvider),
+  impl: await lib.getCiphersuiteImpl(lib.getCiphersuiteFromName(MLS_SUITE), lib.nobleCryptoProvider),
 });
 
 const n = Number(process.argv[2] ?? 500);

@@ -24,17 +24,9 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup,
-  defaultCapabilities,
-  defaultLifetime,
   emptyPskIndex,
   encodeMlsMessage,
-  generateKeyPackage,
-  getCiphersuiteFromName,
-  getCiphersuiteImpl,
   joinGroup,
-  type KeyPackage,
-  nobleCryptoProvider,
-  type PrivateKeyPackage,
   type Proposal,
   processPrivateMessage,
 } from 'ts-mls';
@@ -48,25 +40,18 @@ import {
   stateRootFromExtensions,
   verifyStateProof,
 } from '../src/smt/index.ts';
+import { addProposals, basicKeyPackage, keyPackageMessage, type MlsKeys, mlsImpl } from '../test/helpers/mls.ts';
 import { benchVerity, type Figure } from './core.ts';
 
-const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
 const text = new TextEncoder();
 
 export interface Member {
   readonly id: string;
-  readonly kp: { publicPackage: KeyPackage; privatePackage: PrivateKeyPackage };
+  readonly kp: MlsKeys;
 }
 
 export async function member(id: string, impl: CiphersuiteImpl): Promise<Member> {
-  const kp = await generateKeyPackage(
-    { credentialType: 'basic', identity: text.encode(id) },
-    defaultCapabilities(),
-    defaultLifetime,
-    [],
-    impl,
-  );
-  return { id, kp };
+  return { id, kp: await basicKeyPackage(id, impl) };
 }
 
 const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
@@ -170,16 +155,9 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
   const groupId = crypto.getRandomValues(new Uint8Array(32));
   let a = await createGroup(groupId, creator.kp.publicPackage, creator.kp.privatePackage, [], impl);
   if (delivery !== undefined) {
-    for (const m of rest)
-      await delivery.publishKeyPackage(
-        m.id,
-        encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: m.kp.publicPackage }),
-      );
+    for (const m of rest) await delivery.publishKeyPackage(m.id, keyPackageMessage(m.kp.publicPackage));
     // The creator binds the key of its group's leaf, as the SDK does.
-    await delivery.registerKey(
-      creator.id,
-      encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: creator.kp.publicPackage }),
-    );
+    await delivery.registerKey(creator.id, keyPackageMessage(creator.kp.publicPackage));
     await delivery.createRoom(creator.id, groupId);
     for (const m of rest) await delivery.claimKeyPackage(creator.id, m.id);
   }
@@ -187,7 +165,7 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
     createCommit(
       { state: a, cipherSuite: impl },
       {
-        extraProposals: rest.map((m) => ({ proposalType: 'add', add: { keyPackage: m.kp.publicPackage } })),
+        extraProposals: addProposals(rest.map((m) => m.kp)),
         ratchetTreeExtension: true,
       },
     ),
@@ -226,12 +204,7 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
   }
   // Add a newcomer; they join from the Welcome.
   const newcomer = await member(`m${n}`, impl);
-  const add = await commitRound(
-    impl,
-    s.a,
-    [s.b],
-    [{ proposalType: 'add', add: { keyPackage: newcomer.kp.publicPackage } }],
-  );
+  const add = await commitRound(impl, s.a, [s.b], addProposals([newcomer.kp]));
   s = { ...s, a: add.by, b: add.others[0] as ClientState };
   const [joined, joinMs] = await time(() =>
     joinGroup(
@@ -337,7 +310,7 @@ function rawSqliteInsertsPerSec(dir: string): number {
 }
 
 export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]> {
-  const impl = await getCiphersuiteImpl(getCiphersuiteFromName(SUITE), nobleCryptoProvider);
+  const impl = await mlsImpl();
   const n = quick ? 100 : 500;
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-mls-'));
   const v = await benchVerity(dir, 'mls');
@@ -426,7 +399,7 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
     );
     if (full)
       for (const size of [100, 250, 500, 1000]) {
-        const g = await room(size, impl);
+        const g = size === n ? r : await room(size, impl);
         figures.push(
           { name: `mlsGrowth${size}AddCommitMs`, value: g.addMs, unit: 'ms' },
           { name: `mlsGrowth${size}UpdateCommitMs`, value: g.updateMs, unit: 'ms' },
