@@ -54,10 +54,16 @@ export async function member(id: string, impl: CiphersuiteImpl): Promise<Member>
   return { id, kp: await basicKeyPackage(id, impl) };
 }
 
-const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+/** Wall-clock and CPU time (this process's, user and system) of `f`, in ms: the machine may be shared. */
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+};
+const time = async <T>(f: () => Promise<T>): Promise<[T, number, number]> => {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await f();
-  return [r, performance.now() - t0];
+  return [r, performance.now() - t0, cpuMs(c0)];
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
@@ -68,20 +74,29 @@ async function commitRound(
   by: ClientState,
   others: ClientState[],
   proposals: Proposal[],
-): Promise<{ by: ClientState; others: ClientState[]; commitMs: number; processMs: number; welcome?: unknown }> {
-  const [res, commitMs] = await time(() =>
+): Promise<{
+  by: ClientState;
+  others: ClientState[];
+  commitMs: number;
+  processMs: number;
+  commitCpuMs: number;
+  processCpuMs: number;
+  welcome?: unknown;
+}> {
+  const [res, commitMs, commitCpuMs] = await time(() =>
     createCommit({ state: by, cipherSuite: impl }, { extraProposals: proposals, ratchetTreeExtension: true }),
   );
   if (res.commit.wireformat !== 'mls_private_message') throw new Error('a commit is a PrivateMessage here');
   const pm = res.commit.privateMessage;
   let processMs = 0;
+  let processCpuMs = 0;
   const next: ClientState[] = [];
   for (const [i, o] of others.entries()) {
-    const [r, ms] = await time(() => processPrivateMessage(o, pm, emptyPskIndex, impl));
-    if (i === 0) processMs = ms;
+    const [r, ms, cpu] = await time(() => processPrivateMessage(o, pm, emptyPskIndex, impl));
+    if (i === 0) [processMs, processCpuMs] = [ms, cpu];
     next.push(r.newState);
   }
-  return { by: res.newState, others: next, commitMs, processMs, welcome: res.welcome };
+  return { by: res.newState, others: next, commitMs, processMs, commitCpuMs, processCpuMs, welcome: res.welcome };
 }
 
 /** Leaf indices 0..n-1 in bit-reversed order: each commit then fills the upper tree for the next. */
@@ -196,17 +211,21 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
   // Update: three rounds by the creator, the median.
   const updates: number[] = [];
   const processes: number[] = [];
+  const updatesCpu: number[] = [];
+  const processesCpu: number[] = [];
   for (let k = 0; k < 3; k++) {
     const r = await commitRound(impl, s.a, [s.b], []);
     s = { ...s, a: r.by, b: r.others[0] as ClientState };
     updates.push(r.commitMs);
     processes.push(r.processMs);
+    updatesCpu.push(r.commitCpuMs);
+    processesCpu.push(r.processCpuMs);
   }
   // Add a newcomer; they join from the Welcome.
   const newcomer = await member(`m${n}`, impl);
   const add = await commitRound(impl, s.a, [s.b], addProposals([newcomer.kp]));
   s = { ...s, a: add.by, b: add.others[0] as ClientState };
-  const [joined, joinMs] = await time(() =>
+  const [joined, joinMs, joinCpuMs] = await time(() =>
     joinGroup(
       add.welcome as Parameters<typeof joinGroup>[0],
       newcomer.kp.publicPackage,
@@ -239,6 +258,15 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
     removeMs: remove.commitMs,
     removeProcessMs: remove.processMs,
     joinMs,
+    cpu: {
+      addCommit: add.commitCpuMs,
+      addProcess: add.processCpuMs,
+      updateCommit: median(updatesCpu),
+      updateProcess: median(processesCpu),
+      removeCommit: remove.commitCpuMs,
+      removeProcess: remove.processCpuMs,
+      join: joinCpuMs,
+    },
   };
 }
 
@@ -323,6 +351,7 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
     let a = r.s.a;
     let b = r.s.b;
     const pms = [];
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
       const m = await franked(a, impl, `message ${i}`);
@@ -330,9 +359,12 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
       pms.push(m.privateMessage);
     }
     const encryptMs = (performance.now() - t0) / count;
+    const encryptCpuMs = cpuMs(c0) / count;
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     for (const pm of pms) b = (await processPrivateMessage(b, pm, emptyPskIndex, impl)).newState;
     const decryptMs = (performance.now() - t1) / count;
+    const decryptCpuMs = cpuMs(c1) / count;
     // Fan-out: the service's room holds the n members of the first commit; one franked message of
     // its epoch, posted `rounds` times (the service's work: a stamp and a queued row per member).
     const msg = r.fanOut as Uint8Array;
@@ -381,6 +413,14 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
       { name: 'mlsEveryoneUpdatedMs', value: r.everyoneUpdatedMs, unit: 'ms' },
       { name: 'mlsEncryptMs', value: encryptMs, unit: 'ms' },
       { name: 'mlsDecryptMs', value: decryptMs, unit: 'ms' },
+      // The same operations in CPU time, comparable on a shared machine.
+      ...Object.entries(r.cpu).map(([k, value]) => ({
+        name: `mls${k[0]?.toUpperCase()}${k.slice(1)}CpuMs`,
+        value,
+        unit: 'ms',
+      })),
+      { name: 'mlsEncryptCpuMs', value: encryptCpuMs, unit: 'ms' },
+      { name: 'mlsDecryptCpuMs', value: decryptCpuMs, unit: 'ms' },
       { name: 'mlsKeyProofsServeMs', value: ktServeMs, unit: 'ms' },
       { name: 'mlsKeyProofsVerifyMs', value: ktVerifyMs, unit: 'ms' },
       { name: 'mlsFanOutMs', value: fanOutMs, unit: 'ms' },
@@ -405,6 +445,8 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
           { name: `mlsGrowth${size}UpdateCommitMs`, value: g.updateMs, unit: 'ms' },
           { name: `mlsGrowth${size}UpdateProcessMs`, value: g.updateProcessMs, unit: 'ms' },
           { name: `mlsGrowth${size}JoinMs`, value: g.joinMs, unit: 'ms' },
+          { name: `mlsGrowth${size}UpdateCommitCpuMs`, value: g.cpu.updateCommit, unit: 'ms' },
+          { name: `mlsGrowth${size}JoinCpuMs`, value: g.cpu.join, unit: 'ms' },
         );
       }
   } finally {
