@@ -24,17 +24,9 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup,
-  defaultCapabilities,
-  defaultLifetime,
   emptyPskIndex,
   encodeMlsMessage,
-  generateKeyPackage,
-  getCiphersuiteFromName,
-  getCiphersuiteImpl,
   joinGroup,
-  type KeyPackage,
-  nobleCryptoProvider,
-  type PrivateKeyPackage,
   type Proposal,
   processPrivateMessage,
 } from 'ts-mls';
@@ -48,31 +40,30 @@ import {
   stateRootFromExtensions,
   verifyStateProof,
 } from '../src/smt/index.ts';
+import { addProposals, basicKeyPackage, keyPackageMessage, type MlsKeys, mlsImpl } from '../test/helpers/mls.ts';
 import { benchVerity, type Figure } from './core.ts';
 
-const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
 const text = new TextEncoder();
 
-interface Member {
+export interface Member {
   readonly id: string;
-  readonly kp: { publicPackage: KeyPackage; privatePackage: PrivateKeyPackage };
+  readonly kp: MlsKeys;
 }
 
-async function member(id: string, impl: CiphersuiteImpl): Promise<Member> {
-  const kp = await generateKeyPackage(
-    { credentialType: 'basic', identity: text.encode(id) },
-    defaultCapabilities(),
-    defaultLifetime,
-    [],
-    impl,
-  );
-  return { id, kp };
+export async function member(id: string, impl: CiphersuiteImpl): Promise<Member> {
+  return { id, kp: await basicKeyPackage(id, impl) };
 }
 
-const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+/** Wall-clock and CPU time (this process's, user and system) of `f`, in ms: the machine may be shared. */
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+};
+const time = async <T>(f: () => Promise<T>): Promise<[T, number, number]> => {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await f();
-  return [r, performance.now() - t0];
+  return [r, performance.now() - t0, cpuMs(c0)];
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
@@ -83,20 +74,92 @@ async function commitRound(
   by: ClientState,
   others: ClientState[],
   proposals: Proposal[],
-): Promise<{ by: ClientState; others: ClientState[]; commitMs: number; processMs: number; welcome?: unknown }> {
-  const [res, commitMs] = await time(() =>
+): Promise<{
+  by: ClientState;
+  others: ClientState[];
+  commitMs: number;
+  processMs: number;
+  commitCpuMs: number;
+  processCpuMs: number;
+  welcome?: unknown;
+}> {
+  const [res, commitMs, commitCpuMs] = await time(() =>
     createCommit({ state: by, cipherSuite: impl }, { extraProposals: proposals, ratchetTreeExtension: true }),
   );
   if (res.commit.wireformat !== 'mls_private_message') throw new Error('a commit is a PrivateMessage here');
   const pm = res.commit.privateMessage;
   let processMs = 0;
+  let processCpuMs = 0;
   const next: ClientState[] = [];
   for (const [i, o] of others.entries()) {
-    const [r, ms] = await time(() => processPrivateMessage(o, pm, emptyPskIndex, impl));
-    if (i === 0) processMs = ms;
+    const [r, ms, cpu] = await time(() => processPrivateMessage(o, pm, emptyPskIndex, impl));
+    if (i === 0) [processMs, processCpuMs] = [ms, cpu];
     next.push(r.newState);
   }
-  return { by: res.newState, others: next, commitMs, processMs, welcome: res.welcome };
+  return { by: res.newState, others: next, commitMs, processMs, commitCpuMs, processCpuMs, welcome: res.welcome };
+}
+
+/** Leaf indices 0..n-1 in bit-reversed order: each commit then fills the upper tree for the next. */
+function fillOrder(n: number): number[] {
+  let bits = 0;
+  while (1 << bits < n) bits++;
+  const out: number[] = [];
+  for (let i = 0; i < 1 << bits; i++) {
+    let r = 0;
+    for (let k = 0; k < bits; k++) if (i & (1 << k)) r |= 1 << (bits - 1 - k);
+    if (r < n) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * The room after every member committed an update once, as the driven members see it: `a` (leaf 0,
+ * the creator) and `b` (leaf 1). Member i's commit is made by the state member i would hold, built
+ * from a's (the epoch's secrets, tree and secret tree are the same for every member) with i's leaf
+ * index, signature key and leaf private key: the commit is the one member i makes. Nobody processes
+ * it: a's next state is the committer's new state with a's own private keys, those of the nodes the
+ * commit replaced on a's direct path taken from the committer's (exactly what a decrypts when
+ * processing it). Leaf 1 commits last and its new state is b. So n commits, no processing, and the
+ * measured commits, processings and joins that follow check the whole tree built (a join verifies
+ * every parent and tree hash).
+ */
+export async function everyoneUpdated(
+  impl: CiphersuiteImpl,
+  creatorState: ClientState,
+  members: Member[],
+): Promise<{ a: ClientState; b: ClientState }> {
+  const update = (state: ClientState) =>
+    createCommit({ state, cipherSuite: impl }, { extraProposals: [], ratchetTreeExtension: false });
+  let a = (await update(creatorState)).newState;
+  // Nodes on leaf 0's direct path: 1, 3, 7, ...
+  const onCreatorsPath = (node: number) => node > 0 && ((node + 1) & node) === 0;
+  const order = fillOrder(members.length).filter((i) => i !== 0 && i !== 1);
+  if (members.length > 1) order.push(1);
+  let b: ClientState | undefined;
+  for (const i of order) {
+    const m = members[i] as Member;
+    const as: ClientState = {
+      ...a,
+      signaturePrivateKey: m.kp.privatePackage.signaturePrivateKey,
+      privatePath: { leafIndex: i, privateKeys: { [2 * i]: m.kp.privatePackage.hpkePrivateKey } },
+    };
+    const next = (await update(as)).newState;
+    const privateKeys = { ...a.privatePath.privateKeys };
+    for (const [node, key] of Object.entries(next.privatePath.privateKeys))
+      if (onCreatorsPath(Number(node))) privateKeys[Number(node)] = key;
+    a = {
+      ...next,
+      signaturePrivateKey: a.signaturePrivateKey,
+      privatePath: { leafIndex: 0, privateKeys },
+    };
+    if (i === 1) b = next;
+  }
+  if (b === undefined) throw new Error('a room of one member');
+  for (let node = 1; node < 2 * members.length - 1; node += 2) {
+    const p = a.ratchetTree[node];
+    if (p?.nodeType !== 'parent' || p.parent.unmergedLeaves.length > 0) throw new Error(`node ${node} is not updated`);
+  }
+  return { a, b };
 }
 
 /** A room of `n` members whose driven members (creator, b, c) each updated once; the figures of one of each commit. */
@@ -107,16 +170,9 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
   const groupId = crypto.getRandomValues(new Uint8Array(32));
   let a = await createGroup(groupId, creator.kp.publicPackage, creator.kp.privatePackage, [], impl);
   if (delivery !== undefined) {
-    for (const m of rest)
-      await delivery.publishKeyPackage(
-        m.id,
-        encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: m.kp.publicPackage }),
-      );
+    for (const m of rest) await delivery.publishKeyPackage(m.id, keyPackageMessage(m.kp.publicPackage));
     // The creator binds the key of its group's leaf, as the SDK does.
-    await delivery.registerKey(
-      creator.id,
-      encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: creator.kp.publicPackage }),
-    );
+    await delivery.registerKey(creator.id, keyPackageMessage(creator.kp.publicPackage));
     await delivery.createRoom(creator.id, groupId);
     for (const m of rest) await delivery.claimKeyPackage(creator.id, m.id);
   }
@@ -124,7 +180,7 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
     createCommit(
       { state: a, cipherSuite: impl },
       {
-        extraProposals: rest.map((m) => ({ proposalType: 'add', add: { keyPackage: m.kp.publicPackage } })),
+        extraProposals: addProposals(rest.map((m) => m.kp)),
         ratchetTreeExtension: true,
       },
     ),
@@ -148,37 +204,28 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
     });
   }
   const join = (m: Member) => joinGroup(welcome, m.kp.publicPackage, m.kp.privatePackage, emptyPskIndex, impl);
-  const [b0, firstJoinMs] = await time(() => join(rest[0] as Member));
-  const c0 = await join(rest[1] as Member);
-  // The driven members update once each, everyone driven processing.
-  let s = { a, b: b0, c: c0 };
-  {
-    let r = await commitRound(impl, s.a, [s.b, s.c], []);
-    s = { a: r.by, b: r.others[0] as ClientState, c: r.others[1] as ClientState };
-    r = await commitRound(impl, s.b, [s.a, s.c], []);
-    s = { b: r.by, a: r.others[0] as ClientState, c: r.others[1] as ClientState };
-    r = await commitRound(impl, s.c, [s.a, s.b], []);
-    s = { c: r.by, a: r.others[0] as ClientState, b: r.others[1] as ClientState };
-  }
+  const [, firstJoinMs] = await time(() => join(rest[0] as Member));
+  // Every member updates once (issue 16's room): see everyoneUpdated.
+  const [filled, everyoneUpdatedMs] = await time(() => everyoneUpdated(impl, a, [creator, ...rest]));
+  let s = filled;
   // Update: three rounds by the creator, the median.
   const updates: number[] = [];
   const processes: number[] = [];
+  const updatesCpu: number[] = [];
+  const processesCpu: number[] = [];
   for (let k = 0; k < 3; k++) {
     const r = await commitRound(impl, s.a, [s.b], []);
     s = { ...s, a: r.by, b: r.others[0] as ClientState };
     updates.push(r.commitMs);
     processes.push(r.processMs);
+    updatesCpu.push(r.commitCpuMs);
+    processesCpu.push(r.processCpuMs);
   }
   // Add a newcomer; they join from the Welcome.
   const newcomer = await member(`m${n}`, impl);
-  const add = await commitRound(
-    impl,
-    s.a,
-    [s.b],
-    [{ proposalType: 'add', add: { keyPackage: newcomer.kp.publicPackage } }],
-  );
+  const add = await commitRound(impl, s.a, [s.b], addProposals([newcomer.kp]));
   s = { ...s, a: add.by, b: add.others[0] as ClientState };
-  const [joined, joinMs] = await time(() =>
+  const [joined, joinMs, joinCpuMs] = await time(() =>
     joinGroup(
       add.welcome as Parameters<typeof joinGroup>[0],
       newcomer.kp.publicPackage,
@@ -203,6 +250,7 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
     creator: creator.id,
     fillMs,
     firstJoinMs,
+    everyoneUpdatedMs,
     addMs: add.commitMs,
     addProcessMs: add.processMs,
     updateMs: median(updates),
@@ -210,6 +258,15 @@ async function room(n: number, impl: CiphersuiteImpl, delivery?: MlsDelivery) {
     removeMs: remove.commitMs,
     removeProcessMs: remove.processMs,
     joinMs,
+    cpu: {
+      addCommit: add.commitCpuMs,
+      addProcess: add.processCpuMs,
+      updateCommit: median(updatesCpu),
+      updateProcess: median(processesCpu),
+      removeCommit: remove.commitCpuMs,
+      removeProcess: remove.processCpuMs,
+      join: joinCpuMs,
+    },
   };
 }
 
@@ -281,7 +338,7 @@ function rawSqliteInsertsPerSec(dir: string): number {
 }
 
 export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]> {
-  const impl = await getCiphersuiteImpl(getCiphersuiteFromName(SUITE), nobleCryptoProvider);
+  const impl = await mlsImpl();
   const n = quick ? 100 : 500;
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-mls-'));
   const v = await benchVerity(dir, 'mls');
@@ -294,6 +351,7 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
     let a = r.s.a;
     let b = r.s.b;
     const pms = [];
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
       const m = await franked(a, impl, `message ${i}`);
@@ -301,9 +359,12 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
       pms.push(m.privateMessage);
     }
     const encryptMs = (performance.now() - t0) / count;
+    const encryptCpuMs = cpuMs(c0) / count;
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     for (const pm of pms) b = (await processPrivateMessage(b, pm, emptyPskIndex, impl)).newState;
     const decryptMs = (performance.now() - t1) / count;
+    const decryptCpuMs = cpuMs(c1) / count;
     // Fan-out: the service's room holds the n members of the first commit; one franked message of
     // its epoch, posted `rounds` times (the service's work: a stamp and a queued row per member).
     const msg = r.fanOut as Uint8Array;
@@ -349,8 +410,17 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
       { name: 'mlsRemoveProcessMs', value: r.removeProcessMs, unit: 'ms' },
       { name: 'mlsJoinMs', value: r.joinMs, unit: 'ms' },
       { name: 'mlsAddAllInOneCommitMs', value: r.fillMs, unit: 'ms' },
+      { name: 'mlsEveryoneUpdatedMs', value: r.everyoneUpdatedMs, unit: 'ms' },
       { name: 'mlsEncryptMs', value: encryptMs, unit: 'ms' },
       { name: 'mlsDecryptMs', value: decryptMs, unit: 'ms' },
+      // The same operations in CPU time, comparable on a shared machine.
+      ...Object.entries(r.cpu).map(([k, value]) => ({
+        name: `mls${k[0]?.toUpperCase()}${k.slice(1)}CpuMs`,
+        value,
+        unit: 'ms',
+      })),
+      { name: 'mlsEncryptCpuMs', value: encryptCpuMs, unit: 'ms' },
+      { name: 'mlsDecryptCpuMs', value: decryptCpuMs, unit: 'ms' },
       { name: 'mlsKeyProofsServeMs', value: ktServeMs, unit: 'ms' },
       { name: 'mlsKeyProofsVerifyMs', value: ktVerifyMs, unit: 'ms' },
       { name: 'mlsFanOutMs', value: fanOutMs, unit: 'ms' },
@@ -369,12 +439,14 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
     );
     if (full)
       for (const size of [100, 250, 500, 1000]) {
-        const g = await room(size, impl);
+        const g = size === n ? r : await room(size, impl);
         figures.push(
           { name: `mlsGrowth${size}AddCommitMs`, value: g.addMs, unit: 'ms' },
           { name: `mlsGrowth${size}UpdateCommitMs`, value: g.updateMs, unit: 'ms' },
           { name: `mlsGrowth${size}UpdateProcessMs`, value: g.updateProcessMs, unit: 'ms' },
           { name: `mlsGrowth${size}JoinMs`, value: g.joinMs, unit: 'ms' },
+          { name: `mlsGrowth${size}UpdateCommitCpuMs`, value: g.cpu.updateCommit, unit: 'ms' },
+          { name: `mlsGrowth${size}JoinCpuMs`, value: g.cpu.join, unit: 'ms' },
         );
       }
   } finally {

@@ -2,7 +2,8 @@
 // `browser` condition of `#platform`: @noble and WebCrypto) and one for Node.js (node:crypto), both
 // with the package's dependencies left external for the client's own bundler, and TypeScript
 // declarations. End-to-end encrypted rooms (`@verity/sdk/mls`, on ts-mls) are a second entry point
-// built the same way, so the main entry does not grow by the MLS library. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
+// built the same way but with the patched ts-mls bundled in, so the main entry does not grow by the
+// MLS library. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
 // with its dependencies, minified and gzipped.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,14 +17,18 @@ export const SDK_PACKAGE = join(ROOT, 'packages', 'sdk');
 const ENTRY = join(ROOT, 'src', 'sdk', 'index.ts');
 const MLS_ENTRY = join(ROOT, 'src', 'sdk', 'mls.ts');
 const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls'];
+// The MLS entries carry ts-mls itself, as installed here with Verity's patch
+// (patches/ts-mls+1.6.4.patch): an application installing the SDK would otherwise get the published
+// 1.6.4, without the patch's fixes. Its own dependencies stay external.
+const MLS_EXTERNAL = ['@noble/curves', '@noble/hashes', '@noble/ciphers', '@hpke/', 'canonicalize'];
 
 /** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js and types/. */
 export async function buildSdk(): Promise<void> {
   const dist = join(SDK_PACKAGE, 'dist');
   await rm(dist, { recursive: true, force: true });
-  for (const [entry, prefix] of [
-    [ENTRY, ''],
-    [MLS_ENTRY, 'mls-'],
+  for (const [entry, prefix, external] of [
+    [ENTRY, '', EXTERNAL],
+    [MLS_ENTRY, 'mls-', MLS_EXTERNAL],
   ] as const) {
     const common: BuildOptions = {
       entryPoints: [entry],
@@ -36,13 +41,13 @@ export async function buildSdk(): Promise<void> {
       ...common,
       platform: 'browser',
       outfile: join(dist, `${prefix}browser.js`),
-      external: EXTERNAL.map((e) => `${e}*`),
+      external: external.map((e) => `${e}*`),
     });
     await build({
       ...common,
       platform: 'node',
       outfile: join(dist, `${prefix}node.js`),
-      external: [...EXTERNAL.map((e) => `${e}*`), 'node:*'],
+      external: [...external.map((e) => `${e}*`), 'node:*'],
     });
   }
   const program = ts.createProgram([ENTRY, MLS_ENTRY], {

@@ -54,16 +54,20 @@ describe('@verity/sdk package', () => {
     assert.deepEqual(interfaces, [], 'no server-side module in the package');
   });
 
-  it('keeps end-to-end encrypted rooms in their own entry point, which loads ts-mls and nothing server-side', async () => {
+  it('keeps end-to-end encrypted rooms in their own entry point, with the patched ts-mls in it and nothing server-side', async () => {
     assert.ok(files.includes('dist/mls-browser.js') && files.includes('dist/mls-node.js'));
     assert.ok(files.includes('dist/types/sdk/mls.d.ts'));
     for (const build of ['mls-browser.js', 'mls-node.js']) {
       const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');
-      const imports = [...code.matchAll(/from ["']([^"']+)["']/g)].map((m) => m[1]);
-      assert.ok(imports.includes('ts-mls'), `${build} does not load ts-mls`);
-      // canonicalize: the SDK's own dependency, for the log checks key transparency uses.
+      const imports = [...code.matchAll(/(?:from|import\() *["']([^"']+)["']/g)].map((m) => m[1]);
+      // ts-mls is carried, not loaded: the registry's 1.6.4 lacks Verity's patch.
+      assert.ok(!imports.some((i) => /^ts-mls(\/|$)/.test(i ?? '')), `${build} loads the published ts-mls`);
+      for (const patched of ['unmergedListers', 'treeHashWithoutLeaves', 'sequenceWriters', 'leafHashes'])
+        assert.ok(code.includes(`function ${patched}(`), `${build} lacks the patched ts-mls (${patched})`);
+      // canonicalize: the SDK's own dependency, for the log checks key transparency uses; @hpke and
+      // @noble: ts-mls's.
       for (const i of imports)
-        assert.match(i ?? '', /^(@noble\/|ts-mls(\/|$)|canonicalize$|node:(crypto|buffer)$)/, `${build} imports ${i}`);
+        assert.match(i ?? '', /^(@noble\/|@hpke\/|canonicalize$|node:(crypto|buffer)$)/, `${build} imports ${i}`);
     }
     for (const build of ['browser.js', 'node.js']) {
       const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');

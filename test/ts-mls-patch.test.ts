@@ -15,16 +15,8 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup,
-  defaultCapabilities,
-  defaultLifetime,
   emptyPskIndex,
-  generateKeyPackage,
-  getCiphersuiteFromName,
-  getCiphersuiteImpl,
   joinGroup,
-  type KeyPackage,
-  nobleCryptoProvider,
-  type PrivateKeyPackage,
   type Proposal,
   processPrivateMessage,
   type Welcome,
@@ -33,12 +25,12 @@ import { verifyParentHashes } from 'ts-mls/parentHash.js';
 import type { RatchetTree } from 'ts-mls/ratchetTree.js';
 import { applyPatch, applyPatches, parsePatch } from '../scripts/patches.mjs';
 import { tempDir } from './helpers/env.ts';
+import { addProposals, basicKeyPackage, type MlsKeys, mlsImpl } from './helpers/mls.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
 const text = new TextEncoder();
 
-type Keys = { publicPackage: KeyPackage; privatePackage: PrivateKeyPackage };
+type Keys = MlsKeys;
 
 let impl: CiphersuiteImpl;
 let hashes = 0;
@@ -49,7 +41,7 @@ const keys: Keys[] = [];
 const LATER = 256;
 
 before(async () => {
-  impl = await getCiphersuiteImpl(getCiphersuiteFromName(SUITE), nobleCryptoProvider);
+  impl = await mlsImpl();
   counting = {
     ...impl,
     hash: {
@@ -60,20 +52,11 @@ before(async () => {
       },
     },
   };
-  for (let i = 0; i < LATER + 128; i++)
-    keys.push(
-      await generateKeyPackage(
-        { credentialType: 'basic', identity: text.encode(`member ${i}`) },
-        defaultCapabilities(),
-        defaultLifetime,
-        [],
-        impl,
-      ),
-    );
+  for (let i = 0; i < LATER + 128; i++) keys.push(await basicKeyPackage(`member ${i}`, impl));
 });
 
 const k = (i: number): Keys => keys[i] as Keys;
-const adds = (ks: Keys[]): Proposal[] => ks.map((x) => ({ proposalType: 'add', add: { keyPackage: x.publicPackage } }));
+const adds = addProposals;
 const removes = (leaves: number[]): Proposal[] =>
   leaves.map((removed) => ({ proposalType: 'remove', remove: { removed } }));
 

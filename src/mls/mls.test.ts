@@ -12,17 +12,15 @@ import {
   createCommit,
   createGroup,
   decodeMlsMessage,
-  defaultCapabilities,
-  defaultLifetime,
   emptyPskIndex,
   encodeMlsMessage,
-  generateKeyPackage,
   joinGroup,
   type KeyPackage,
   type PrivateKeyPackage,
   processPrivateMessage,
 } from 'ts-mls';
 import { BACKENDS, makeCore, type TestCore } from '../../test/helpers/core.ts';
+import { basicKeyPackage, keyPackageMessage } from '../../test/helpers/mls.ts';
 import { decodeAuditEntry } from '../audit/index.ts';
 import { toBase64Url } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
@@ -48,13 +46,10 @@ interface Client {
 }
 
 async function newClient(impl: CiphersuiteImpl, id: string, identity = id): Promise<Client> {
-  const cred = { credentialType: 'basic' as const, identity: text.encode(identity) };
-  const kp = await generateKeyPackage(cred, defaultCapabilities(), defaultLifetime, [], impl);
-  return { id, ...kp };
+  return { id, ...(await basicKeyPackage(identity, impl)) };
 }
 
-const kpBytes = (kp: KeyPackage) =>
-  encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: kp });
+const kpBytes = keyPackageMessage;
 
 function decodeKeyPackage(bytes: Uint8Array): KeyPackage {
   const m = decodeMlsMessage(bytes, 0)?.[0];
