@@ -192,6 +192,7 @@ export class AddressBindings {
     if (pending === undefined) throw invalid('the nonce is unknown or was used already', 'nonce-unknown');
     if (pending.expiresAt <= now) throw invalid('the nonce has expired', 'nonce-expired');
     if (pending.subjectRef !== subjectRef) throw invalid('the nonce was issued to another player', 'nonce-player');
+    if (m.domain !== pending.domain) throw invalid(`the message must be for domain ${quote(pending.domain)}`, 'domain');
     // EIP-4361 validation: domain, address, nonce and the message's own validity times.
     if (
       !validateSiweMessage({
@@ -202,7 +203,7 @@ export class AddressBindings {
         time: new Date(now),
       })
     )
-      throw invalid(`the message must be for domain ${quote(pending.domain)} and valid now`, 'message');
+      throw invalid('the message is not valid now (its expirationTime or notBefore)', 'message');
     // The signature: an account's ECDSA signature over the EIP-191 message (viem, offline).
     if (!(await verifyMessage({ address: addr, message: evidence.message, signature: evidence.signature as Hex })))
       throw invalid('the signature is not by the address over this message', 'signature');

@@ -12,6 +12,7 @@ export interface ChainSettings {
   readonly url: string;
   readonly contracts?: { anchor: `0x${string}`; agreements: `0x${string}`; goods: `0x${string}` };
   readonly confirmations?: number;
+  readonly siweDomain?: string;
 }
 
 /** Reads the chain options; undefined without `--chain`. */
@@ -19,11 +20,14 @@ export function chainFrom(values: Values): ChainSettings | undefined {
   const url = opt(values, 'chain');
   const contracts = opt(values, 'chain-contracts');
   const depth = opt(values, 'chain-confirmations');
+  const siweDomain = opt(values, 'chain-siwe-domain');
   if (url === undefined) {
-    if (contracts !== undefined || depth !== undefined)
-      usage('--chain-contracts and --chain-confirmations need --chain');
+    if (contracts !== undefined || depth !== undefined || siweDomain !== undefined)
+      usage('--chain-contracts, --chain-confirmations and --chain-siwe-domain need --chain');
     return undefined;
   }
+  if (siweDomain !== undefined && !/^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$/.test(siweDomain))
+    usage("--chain-siwe-domain takes a host name, with a port or not (what the players' wallets show)");
   if (url !== 'in-process' && !/^https?:\/\//.test(url)) usage('--chain takes `in-process` or an http(s) JSON-RPC URL');
   let addresses: ChainSettings['contracts'];
   if (contracts !== undefined) {
@@ -47,6 +51,7 @@ export function chainFrom(values: Values): ChainSettings | undefined {
     url,
     ...(addresses === undefined ? {} : { contracts: addresses }),
     ...(confirmations === undefined ? {} : { confirmations }),
+    ...(siweDomain === undefined ? {} : { siweDomain }),
   };
 }
 
@@ -64,6 +69,7 @@ export async function startChain(
   let client: import('../chain/index.ts').ChainClient;
   let contracts: InstanceType<typeof c.VerityContracts>;
   let anchorer: import('viem').LocalAccount | undefined;
+  let sender: import('viem').LocalAccount | undefined;
   if (s.url === 'in-process') {
     client = await c.ChainClient.inProcess();
     const [admin, anchor, minter, licensor] = client.accounts as import('viem').LocalAccount[];
@@ -73,6 +79,8 @@ export async function startChain(
       await c.deployContracts(client, { admin, anchorer: anchor, minter, licensor }),
     );
     anchorer = anchor;
+    // The platform's account on the development chain: it sends agreements, revocations and trades.
+    sender = client.accounts[4];
     const a = contracts.addresses;
     process.stderr.write(
       `verity: in-process chain ${client.chain.id} (development only), contracts ${a.anchor},${a.agreements},${a.goods}\n`,
@@ -91,6 +99,9 @@ export async function startChain(
       contracts,
       indexer,
       ...(anchorer === undefined ? {} : { anchorer }),
+      ...(sender === undefined ? {} : { sender }),
+      bindings: new c.AddressBindings(v.store, v.log, client.chain.id),
+      ...(s.siweDomain === undefined ? {} : { siweDomain: s.siweDomain }),
     },
     async close() {
       await indexer.stop();

@@ -66,6 +66,11 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: 'N',
     help: 'blocks a block must be deep before it is indexed (default 2; 0 for `in-process`)',
   },
+  'chain-siwe-domain': {
+    type: 'string',
+    value: 'HOST',
+    help: "the domain a player's EIP-4361 message must name to bind an address (default: the Host the nonce was asked at)",
+  },
 };
 
 /** The witness options of `serve` and `start`. */
