@@ -15,15 +15,17 @@ const ROOT = join(import.meta.dirname, '..');
 export const SDK_PACKAGE = join(ROOT, 'packages', 'sdk');
 const ENTRY = join(ROOT, 'src', 'sdk', 'index.ts');
 const MLS_ENTRY = join(ROOT, 'src', 'sdk', 'mls.ts');
+const CHAIN_ENTRY = join(ROOT, 'src', 'sdk', 'chain.ts');
 const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls'];
 
-/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js and types/. */
+/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js, chain-browser.js, chain-node.js and types/. */
 export async function buildSdk(): Promise<void> {
   const dist = join(SDK_PACKAGE, 'dist');
   await rm(dist, { recursive: true, force: true });
   for (const [entry, prefix] of [
     [ENTRY, ''],
     [MLS_ENTRY, 'mls-'],
+    [CHAIN_ENTRY, 'chain-'],
   ] as const) {
     const common: BuildOptions = {
       entryPoints: [entry],
@@ -45,7 +47,7 @@ export async function buildSdk(): Promise<void> {
       external: [...EXTERNAL.map((e) => `${e}*`), 'node:*'],
     });
   }
-  const program = ts.createProgram([ENTRY, MLS_ENTRY], {
+  const program = ts.createProgram([ENTRY, MLS_ENTRY, CHAIN_ENTRY], {
     target: ts.ScriptTarget.ES2024,
     lib: ['lib.es2024.d.ts'],
     module: ts.ModuleKind.NodeNext,

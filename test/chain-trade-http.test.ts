@@ -27,6 +27,7 @@ import {
 } from '../src/chain/index.ts';
 import { verifyCheckpoint } from '../src/note/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
+import { ChainReader } from '../src/sdk/chain.ts';
 import { buildServer } from '../src/server/index.ts';
 import { type LoopbackNode, startLoopbackNode } from './helpers/chain-node.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
@@ -270,6 +271,32 @@ async function trade(r: Rig): Promise<void> {
   verifyChainProofs(good.json.evidence as ChainProofs, core.log.verifier, core.log.origin);
   assert.deepEqual(await v.royaltyInfo(tokenId, 1_000_000n), { receiver: creator.address, amount: 75_000n });
 
+  // The SDK's chain reader checks what it reads against the pinned log key, through the same API.
+  let lie = false;
+  const sdk = new ChainReader({
+    url: 'http://verity.test',
+    token: tokens.trader,
+    verifierKey: core.log.verifierKey,
+    fetch: async (input, init) => {
+      const res = await app.inject({
+        method: (init?.method ?? 'GET') as 'GET' | 'POST',
+        url: String(input).replace('http://verity.test', ''),
+        headers: init?.headers as Record<string, string>,
+        ...(init?.body === undefined ? {} : { payload: String(init.body) }),
+      });
+      // A server that lies about a good's royalty, with the honest proof.
+      const text = lie ? res.body.replace('"royaltyBps":750', '"royaltyBps":0') : res.body;
+      return new Response(text, { status: res.statusCode, headers: { 'content-type': 'application/json' } });
+    },
+  });
+  assert.equal((await sdk.good(tokenId)).value.royaltyBps, 750);
+  lie = true;
+  await assert.rejects(sdk.good(tokenId), (e) => (e as { code?: string }).code === 'VERITY_E_STATE_PROOF_INVALID');
+  lie = false;
+  assert.equal((await sdk.agreement(agreed.json.id as string)).value.revoked, false);
+  const q = { subject: player.address, recipient: platform.address, purpose: 'service-provision', category: 'profile' };
+  assert.equal((await sdk.check(q)).allowed, true);
+
   // 4. The platform (a party) revokes on chain; the next read through /v1/records is refused.
   const revoked = await call('POST', `/v1/chain/agreements/${agreed.json.id}/revoke`, tokens.trader);
   assert.equal(revoked.status, 200, revoked.body);
@@ -278,6 +305,7 @@ async function trade(r: Rig): Promise<void> {
   assert.equal(after.status, 403, after.body);
   assert.equal(code(after), 'VERITY_E_AGREEMENT_REQUIRED');
   assert.equal(reason(after), 'revoked');
+  assert.deepEqual((await sdk.check(q)).allowed, false);
 
   // 5. The log's checkpoint anchored, and checked from the chain and from the index.
   const anchored = await call('POST', '/v1/chain/anchor', tokens.ops);
