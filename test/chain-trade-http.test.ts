@@ -7,7 +7,10 @@
 // `/v1/records/...` is refused; the log's checkpoint is anchored and checked from the chain. Every
 // action is in the log, and no player address is.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { keccak256, type LocalAccount, toBytes } from 'viem';
 import { createSiweMessage } from 'viem/siwe';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
@@ -357,6 +360,42 @@ describe('a licensed trade under a data-sharing agreement through the HTTP API',
     node = started;
     rigs.push(await rig(chain));
     await trade(rigs[0] as Rig);
+  });
+
+  it('`verity chain` reads and checks through a server with a token, every answer verified', async () => {
+    const r = rigs[0] as Rig;
+    const address = await r.app.listen({ host: '127.0.0.1', port: 0 });
+    const player = (r.chain.accounts[4] as LocalAccount).address;
+    const platform = (r.chain.accounts[5] as LocalAccount).address;
+    const verity = (...args: string[]) =>
+      promisify(execFile)(join(import.meta.dirname, '..', 'bin', 'verity'), ['chain', ...args, '--url', address], {
+        env: { ...process.env, VERITY_TOKEN: r.tokens.trader, VERITY_LOG_KEY: r.core.log.verifierKey },
+      }).then(
+        (x) => ({ code: 0, out: x.stdout }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    const good = await verity('good', '--token-id', '1');
+    assert.equal(good.code, 0, good.out);
+    assert.equal((JSON.parse(good.out) as { verified: boolean; value: { royaltyBps: number } }).value.royaltyBps, 750);
+    // The agreement was revoked: the check says no, exit 1.
+    const check = await verity(
+      'check',
+      ...['--subject', player, '--recipient', platform, '--purpose', 'service-provision', '--category', 'profile'],
+    );
+    assert.equal(check.code, 1, check.out);
+    assert.equal((JSON.parse(check.out) as { reason: string }).reason, 'revoked');
+    const status = await verity(
+      'status',
+      '--key',
+      await makeCore('sqlite').then(async (c) => {
+        const k = c.log.verifierKey;
+        await c.dispose();
+        return k;
+      }),
+    );
+    // Another log's key: the answer does not verify.
+    assert.equal(status.code, 1, status.out);
+    assert.match(status.out, /VERITY_E_LOG_SIGNATURE_INVALID|VERITY_E_STATE_PROOF_INVALID|VERITY_E_LOG_/);
   });
 
   it('on a JSON-RPC node on loopback', async () => {

@@ -87,6 +87,42 @@ export class ChainReader {
     return { value: a[field] as T, tx: a.tx, block: a.block, checkpoint: a.evidence.checkpoint };
   }
 
+  /** How far the server's index of the chain goes: its cursor, proven (null before the first block). */
+  async status(): Promise<{
+    chainId: number;
+    cursor: Record<string, unknown> | null;
+    head: number | null;
+    checkpoint: string;
+  }> {
+    const a = await requestJson<{
+      chainId: number;
+      cursor: Record<string, unknown> | null;
+      head: number | null;
+      evidence: ChainProofs;
+    }>(this.#at, 'GET', '/v1/chain/status');
+    const rows = [...this.verify(a.evidence)].filter(([k]) => k.startsWith('chain.cursor '));
+    const row = rows[0]?.[1];
+    if (rows.length !== 1 || (row === null) !== (a.cursor === null)) throw bad('the answer proves no cursor row');
+    if (row != null && canonicalJson(JSON.parse(row.body)) !== canonicalJson(a.cursor))
+      throw bad('the cursor stated is not the one proven');
+    return { chainId: a.chainId, cursor: a.cursor, head: a.head, checkpoint: a.evidence.checkpoint };
+  }
+
+  /**
+   * Anchors the log's latest checkpoint on chain now (a token granted `chain.anchor`); read the
+   * anchor back with {@link ChainReader.anchor} once indexed.
+   */
+  anchorNow(): Promise<{
+    originHash: string;
+    treeSize: number;
+    rootHash: string;
+    tx: string;
+    block: number;
+    logIndex: number;
+  }> {
+    return requestJson(this.#at, 'POST', '/v1/chain/anchor', {});
+  }
+
   /** An indexed data-sharing agreement. */
   agreement(id: string): Promise<VerifiedChainRead<Record<string, unknown>>> {
     if (!HEX32.test(id)) throw new RangeError('an agreement id is 32 bytes of hex');
