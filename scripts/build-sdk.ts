@@ -16,19 +16,21 @@ const ROOT = join(import.meta.dirname, '..');
 export const SDK_PACKAGE = join(ROOT, 'packages', 'sdk');
 const ENTRY = join(ROOT, 'src', 'sdk', 'index.ts');
 const MLS_ENTRY = join(ROOT, 'src', 'sdk', 'mls.ts');
+const CHAIN_ENTRY = join(ROOT, 'src', 'sdk', 'chain.ts');
 const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls'];
 // The MLS entries carry ts-mls itself, as installed here with Verity's patch
 // (patches/ts-mls+1.6.4.patch): an application installing the SDK would otherwise get the published
 // 1.6.4, without the patch's fixes. Its own dependencies stay external.
 const MLS_EXTERNAL = ['@noble/curves', '@noble/hashes', '@noble/ciphers', '@hpke/', 'canonicalize'];
 
-/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js and types/. */
+/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js, chain-browser.js, chain-node.js and types/. */
 export async function buildSdk(): Promise<void> {
   const dist = join(SDK_PACKAGE, 'dist');
   await rm(dist, { recursive: true, force: true });
   for (const [entry, prefix, external] of [
     [ENTRY, '', EXTERNAL],
     [MLS_ENTRY, 'mls-', MLS_EXTERNAL],
+    [CHAIN_ENTRY, 'chain-', EXTERNAL],
   ] as const) {
     const common: BuildOptions = {
       entryPoints: [entry],
@@ -50,7 +52,7 @@ export async function buildSdk(): Promise<void> {
       external: [...external.map((e) => `${e}*`), 'node:*'],
     });
   }
-  const program = ts.createProgram([ENTRY, MLS_ENTRY], {
+  const program = ts.createProgram([ENTRY, MLS_ENTRY, CHAIN_ENTRY], {
     target: ts.ScriptTarget.ES2024,
     lib: ['lib.es2024.d.ts'],
     module: ts.ModuleKind.NodeNext,

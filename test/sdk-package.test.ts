@@ -81,6 +81,22 @@ describe('@verity/sdk package', () => {
     assert.equal(execFileSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' }).trim(), 'function 0 32');
   });
 
+  it('keeps the chain reader in its own entry point, which loads no chain client and nothing server-side', async () => {
+    assert.ok(files.includes('dist/chain-browser.js') && files.includes('dist/chain-node.js'));
+    assert.ok(files.includes('dist/types/sdk/chain.d.ts'));
+    for (const build of ['chain-browser.js', 'chain-node.js']) {
+      const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');
+      for (const i of [...code.matchAll(/from ["']([^"']+)["']/g)].map((m) => m[1]))
+        assert.match(i ?? '', /^(@noble\/|canonicalize$|node:(crypto|buffer)$)/, `${build} imports ${i}`);
+    }
+    const script = join(dir, 'chain.mjs');
+    await writeFile(
+      script,
+      `import { ChainReader, itemId } from '@verity/sdk/chain';\nconsole.log(typeof ChainReader, itemId('profile').length);\n`,
+    );
+    assert.equal(execFileSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' }).trim(), 'function 66');
+  });
+
   it('loads no server-side dependency', async () => {
     for (const build of ['browser.js', 'node.js']) {
       const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');

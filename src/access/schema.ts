@@ -166,6 +166,15 @@ when {
   ["service-provision", "personalisation"].contains(context.purpose)
 };
 
+// A service whose token was granted records.under-agreement reads players' records only under a
+// data-sharing agreement on chain between the player (an address they bound) and the token's
+// recipient address, covering the purpose and the record's category: Verity checks the agreement
+// at every such read and refuses without one (VERITY_E_AGREEMENT_REQUIRED); this policy lets the
+// capability read at all.
+@id("service-reads-under-agreement")
+permit (principal is Verity::Service, action == Verity::Action::"read", resource is Verity::Record)
+when { principal.capabilities.contains("records.under-agreement") };
+
 // Vault tokens (records of type verity.token) are re-identification: their values are reached only
 // by detokenizing (reidentify, below: fraud prevention or a legal obligation), never as records.
 @id("vault-tokens-only-by-detokenizing")

@@ -98,6 +98,12 @@ export const AUDIT_ACTIONS = [
   'chain.index',
   'chain.rewind',
   'chain.anchor',
+  'chain.bind',
+  'chain.unbind',
+  'chain.agreement',
+  'chain.revoke',
+  'chain.transfer',
+  'chain.rent',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

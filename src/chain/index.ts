@@ -1,6 +1,7 @@
 // Smart contracts and digital assets on an EVM chain (FGMV-46 7.2.2, 7.2.4): checkpoint anchors,
 // data-sharing agreements, virtual goods with licences, royalties and rental.
 
+export { type AgreementAnswer, AgreementReads, type AgreementReason, type AgreementView } from './access.ts';
 export { type AnchoredCheckpoint, anchorLatestCheckpoint } from './anchor.ts';
 export {
   CheckpointAnchor,
@@ -10,6 +11,15 @@ export {
   VirtualEditions,
   VirtualGoods,
 } from './artifacts.ts';
+export {
+  ADDRESS_KIND,
+  AddressBindings,
+  BINDING_KIND,
+  type BoundAddress,
+  MAX_BOUND_ADDRESSES,
+  SIWE_NONCE_KIND,
+  type SiweEvidence,
+} from './bindings.ts';
 export {
   ChainClient,
   type ChainClientOptions,

@@ -42,6 +42,21 @@ export interface AgreementDecision {
   readonly evidence?: ChainProofs;
 }
 
+/** How far each answer is from a permit: the best over a pair's agreements is the decision's reason. */
+export const REASON_RANK = { 'no-agreement': 0, revoked: 1, expired: 2, 'not-covered': 3, permitted: 4 } as const;
+
+/** What one indexed agreement says of a purpose and a category (identifiers) at `now` (seconds). */
+export function agreementReason(
+  a: IndexedAgreement,
+  now: bigint,
+  purpose: Hex,
+  category: Hex,
+): Exclude<AgreementDecision['reason'], 'no-agreement'> {
+  if (a.revoked) return 'revoked';
+  if (BigInt(a.expiry) <= now) return 'expired';
+  return a.purposes.includes(purpose) && a.categories.includes(category) ? 'permitted' : 'not-covered';
+}
+
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const HEX32_RE = /^0x[0-9a-fA-F]{64}$/;
 
@@ -201,6 +216,27 @@ export class ChainState {
   }
 
   /**
+   * The indexed agreements between `subject` and `recipient` (the newest 64), each read through the
+   * verified reader: what a decision that needs more than one check reads once.
+   */
+  async agreementsBetween(subject: string, recipient: string): Promise<IndexedAgreement[]> {
+    const s = address(subject, 'subject');
+    const r = address(recipient, 'recipient');
+    const pair = await this.#doc<{ agreements: Hex[] }>(PAIR_KIND, chainObjectId(this.chainId, s, r));
+    const out: IndexedAgreement[] = [];
+    for (const aid of (pair?.agreements ?? []).slice(-MAX_PAIR_AGREEMENTS)) {
+      const a = await this.#doc<IndexedAgreement>(AGREEMENT_KIND, chainObjectId(this.chainId, aid));
+      if (a !== undefined && a.subject === s && a.recipient === r) out.push(a);
+    }
+    return out;
+  }
+
+  /** Seconds since the epoch by this state's clock (what expiry is compared with). */
+  nowSeconds(): bigint {
+    return BigInt(Math.floor(this.#clock.now() / 1000));
+  }
+
+  /**
    * Whether an indexed agreement between `subject` (a player or a platform) and `recipient` covers
    * `purpose` and `category` now: not revoked, not expired (by this clock), the purpose and the
    * category among its items. Read from the authenticated state: a revocation on chain blocks the
@@ -225,21 +261,14 @@ export class ChainState {
       agreementId: null,
       tx: null,
     };
-    const rank = { 'no-agreement': 0, revoked: 1, expired: 2, 'not-covered': 3, permitted: 4 } as const;
     for (const aid of (pair?.agreements ?? []).slice(-MAX_PAIR_AGREEMENTS)) {
       const id = chainObjectId(this.chainId, aid);
       keys.push({ kind: AGREEMENT_KIND, id });
       const a = await this.#doc<IndexedAgreement>(AGREEMENT_KIND, id);
       // INVARIANT: the pair index and the agreement agree on the parties; anything else is not ours.
       if (a === undefined || a.subject !== subject || a.recipient !== recipient) continue;
-      const reason = a.revoked
-        ? 'revoked'
-        : BigInt(a.expiry) <= now
-          ? 'expired'
-          : a.purposes.includes(purpose) && a.categories.includes(category)
-            ? 'permitted'
-            : 'not-covered';
-      if (rank[reason] > rank[decision.reason])
+      const reason = agreementReason(a, now, purpose, category);
+      if (REASON_RANK[reason] > REASON_RANK[decision.reason])
         decision = { allowed: reason === 'permitted', reason, agreementId: a.id, tx: a.tx };
       if (decision.allowed && options.prove !== true) break;
     }

@@ -18,6 +18,7 @@ export interface ChainSettings {
     editions?: `0x${string}`;
   };
   readonly confirmations?: number;
+  readonly siweDomain?: string;
   /** `--chain-anchor-every`: anchor the log's latest checkpoint at this interval (ms). */
   readonly anchorEveryMs?: number;
 }
@@ -40,11 +41,14 @@ export function chainFrom(values: Values): ChainSettings | undefined {
   const contracts = opt(values, 'chain-contracts');
   const depth = opt(values, 'chain-confirmations');
   const every = opt(values, 'chain-anchor-every');
+  const siweDomain = opt(values, 'chain-siwe-domain');
   if (url === undefined) {
-    if (contracts !== undefined || depth !== undefined || every !== undefined)
-      usage('--chain-contracts, --chain-confirmations and --chain-anchor-every need --chain');
+    if (contracts !== undefined || depth !== undefined || every !== undefined || siweDomain !== undefined)
+      usage('--chain-contracts, --chain-confirmations, --chain-anchor-every and --chain-siwe-domain need --chain');
     return undefined;
   }
+  if (siweDomain !== undefined && !/^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$/.test(siweDomain))
+    usage("--chain-siwe-domain takes a host name, with a port or not (what the players' wallets show)");
   if (url !== 'in-process' && !/^https?:\/\//.test(url)) usage('--chain takes `in-process` or an http(s) JSON-RPC URL');
   let addresses: ChainSettings['contracts'];
   if (contracts !== undefined) {
@@ -79,6 +83,7 @@ export function chainFrom(values: Values): ChainSettings | undefined {
     ...(addresses === undefined ? {} : { contracts: addresses }),
     ...(confirmations === undefined ? {} : { confirmations }),
     ...(every === undefined ? {} : { anchorEveryMs: anchorEvery(every) }),
+    ...(siweDomain === undefined ? {} : { siweDomain }),
   };
 }
 
@@ -96,6 +101,7 @@ export async function startChain(
   let client: import('../chain/index.ts').ChainClient;
   let contracts: InstanceType<typeof c.VerityContracts>;
   let anchorer: import('viem').LocalAccount | undefined;
+  let sender: import('viem').LocalAccount | undefined;
   if (s.url === 'in-process') {
     client = await c.ChainClient.inProcess();
     const [admin, anchor, minter, licensor] = client.accounts as import('viem').LocalAccount[];
@@ -105,6 +111,8 @@ export async function startChain(
       await c.deployContracts(client, { admin, anchorer: anchor, minter, licensor }),
     );
     anchorer = anchor;
+    // The platform's account on the development chain: it sends agreements, revocations and trades.
+    sender = client.accounts[4];
     const a = contracts.addresses;
     process.stderr.write(
       `verity: in-process chain ${client.chain.id} (development only), contracts ${a.anchor},${a.agreements},${a.goods}${a.editions === undefined ? '' : `,${a.editions}`}\n`,
@@ -136,6 +144,9 @@ export async function startChain(
       contracts,
       indexer,
       ...(anchorer === undefined ? {} : { anchorer }),
+      ...(sender === undefined ? {} : { sender }),
+      bindings: new c.AddressBindings(v.store, v.log, client.chain.id),
+      ...(s.siweDomain === undefined ? {} : { siweDomain: s.siweDomain }),
     },
     async close() {
       await schedule?.stop();

@@ -97,7 +97,7 @@ export const REMOTE: Readonly<Record<string, OptionSpec>> = {
  * The bearer token for `--url`: from `--token-file FILE` (one line) or VERITY_TOKEN, never from
  * the command line, where every user of the machine sees it in the process list.
  */
-async function tokenFrom(values: Values): Promise<string | undefined> {
+export async function tokenFrom(values: Values): Promise<string | undefined> {
   const file = opt(values, 'token-file');
   if (file === undefined) return process.env['VERITY_TOKEN'] || undefined;
   const text = fromUtf8(await readInput(file, 4096), 'token file').trim();

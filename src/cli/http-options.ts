@@ -71,6 +71,11 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: 'DURATION',
     help: "anchor the log's latest checkpoint on chain every DURATION (30s, 10m, 1h), skipped when the log did not grow; `--chain in-process` only for now",
   },
+  'chain-siwe-domain': {
+    type: 'string',
+    value: 'HOST',
+    help: "the domain a player's EIP-4361 message must name to bind an address (default: the Host the nonce was asked at)",
+  },
 };
 
 /** The witness options of `serve` and `start`. */

@@ -2,6 +2,7 @@
 
 import type { Group } from './command.ts';
 import { anonymize } from './commands/anonymize.ts';
+import { chain } from './commands/chain.ts';
 import { consent } from './commands/consent.ts';
 import { deid } from './commands/deid.ts';
 import { did } from './commands/did.ts';
@@ -54,6 +55,7 @@ export const GROUPS: readonly Group[] = [
   report,
   incidents,
   mls,
+  chain,
   compliance,
   governance,
   deid,

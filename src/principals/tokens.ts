@@ -49,6 +49,15 @@ export const CAPABILITIES = {
   'chain.read': ['service', 'operator', 'auditor'],
   // Anchoring the log's latest checkpoint on chain on demand.
   'chain.anchor': ['operator'],
+  // Reading players' records only under data-sharing agreements on chain between the player and the
+  // token's recipient address (`agreementRecipient`), checked at every read (D231).
+  'records.under-agreement': ['service'],
+  // Submitting data-sharing agreements both parties signed, through the server's chain account.
+  'chain.agree': ['service'],
+  // Revoking an agreement the server's chain account is a party to.
+  'chain.revoke': ['service', 'operator'],
+  // Transferring and renting virtual goods through the server's chain account (owner or approved).
+  'chain.trade': ['service'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 
@@ -66,6 +75,8 @@ export interface Principal {
   readonly tokenId: string;
   /** How the principal appears in the audit trail, e.g. `service:world-eu`. */
   readonly actor: string;
+  /** With `records.under-agreement`: the chain address agreements must name as recipient (lower case). */
+  readonly agreementRecipient?: string;
 }
 
 /** Public facts about a token (never its secret or hash). */
@@ -75,6 +86,8 @@ export interface TokenInfo {
   readonly role: TokenRole;
   readonly recordTypes: readonly string[];
   readonly capabilities: readonly Capability[];
+  /** With `records.under-agreement`: the recipient address its reads need agreements with. */
+  readonly agreementRecipient?: string;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly revokedAt: string | null;
@@ -85,6 +98,7 @@ const TYPE_RE = /^[a-z][a-z0-9_.-]{0,63}$/;
 // Token text: the id (`tok_` + 12 base64url) + `.` + the secret (43 base64url, 256 bits).
 const TOKEN_RE = /^(tok_[A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 const MAX_TTL_MS = 366 * 24 * 3600 * 1000;
+const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
 
 /** Checks a token id (`tok_` and 12 base64url characters). */
 export function checkTokenId(id: unknown): string {
@@ -102,15 +116,18 @@ function hashSecret(secret: string): Uint8Array {
 }
 
 /** What a token's scopes say (JSON text in the row; anything unknown in it is ignored). */
-function scopesOf(r: TokenRow): { recordTypes: string[]; capabilities: Capability[] } {
+function scopesOf(r: TokenRow): { recordTypes: string[]; capabilities: Capability[]; agreementRecipient?: string } {
   const s = parseJson(r.scopes, { maxBytes: 64 * 1024, maxDepth: 3 }, 'token scopes') as {
     recordTypes?: unknown;
     capabilities?: unknown;
+    agreementRecipient?: unknown;
   };
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
+  const recipient = s.agreementRecipient;
   return {
     recordTypes: strings(s.recordTypes),
     capabilities: strings(s.capabilities).filter((c): c is Capability => Object.hasOwn(CAPABILITIES, c)),
+    ...(typeof recipient === 'string' && ADDRESS_RE.test(recipient) ? { agreementRecipient: recipient } : {}),
   };
 }
 
@@ -130,6 +147,7 @@ export function livePrincipal(row: TokenRow, now: number, what = 'the bearer tok
     capabilities: scopes.capabilities,
     tokenId: row.id,
     actor: `${role}:${row.principal}`,
+    ...(scopes.agreementRecipient === undefined ? {} : { agreementRecipient: scopes.agreementRecipient }),
   };
 }
 
@@ -177,6 +195,8 @@ export class Tokens {
     role: string;
     recordTypes?: readonly string[];
     capabilities?: readonly string[];
+    /** With `records.under-agreement` (and only then): the recipient address its reads need agreements with. */
+    agreementRecipient?: string;
     ttlMs?: number;
     actor: string;
   }): Promise<{ token: string; info: TokenInfo }> {
@@ -200,6 +220,26 @@ export class Tokens {
         `no token owns the type \`${VAULT_TOKEN_TYPE}\`: vault tokens are reached only by detokenizing (\`POST /v1/deid/tokens/detokenize\`)`,
       );
     const capabilities = checkCapabilities(input.role as TokenRole, [...(input.capabilities ?? [])]);
+    const underAgreement = capabilities.includes('records.under-agreement');
+    const recipient = input.agreementRecipient;
+    if (underAgreement !== (recipient !== undefined))
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        underAgreement
+          ? 'a token granted `records.under-agreement` needs the recipient address its reads need agreements with (`--agreement-recipient 0x...`)'
+          : 'an agreement recipient goes only with the capability `records.under-agreement`',
+      );
+    if (recipient !== undefined && (typeof recipient !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(recipient)))
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `agreement recipient ${quote(recipient)} must be a 20-byte 0x address`,
+      );
+    // The agreements' categories are such a token's scope: record types would let it read outside them.
+    if (underAgreement && recordTypes.length > 0)
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        'a token granted `records.under-agreement` carries no record types: the agreements on chain say what it reads',
+      );
     const ttl = input.ttlMs ?? 90 * 24 * 3600 * 1000;
     if (!Number.isSafeInteger(ttl) || ttl < 1000 || ttl > MAX_TTL_MS)
       throw new InputError('VERITY_E_INPUT_INVALID', 'a token lives from 1 second to 366 days');
@@ -211,7 +251,11 @@ export class Tokens {
       secretHash: hashSecret(secret),
       principal: input.principal,
       role: input.role,
-      scopes: JSON.stringify({ recordTypes, capabilities }),
+      scopes: JSON.stringify({
+        recordTypes,
+        capabilities,
+        ...(recipient === undefined ? {} : { agreementRecipient: recipient.toLowerCase() }),
+      }),
       createdAt: now,
       expiresAt: now + ttl,
       revokedAt: null,
@@ -241,6 +285,7 @@ export class Tokens {
       role: r.role as TokenRole,
       recordTypes: scopes.recordTypes,
       capabilities: scopes.capabilities,
+      ...(scopes.agreementRecipient === undefined ? {} : { agreementRecipient: scopes.agreementRecipient }),
       createdAt: new Date(r.createdAt).toISOString(),
       expiresAt: new Date(r.expiresAt).toISOString(),
       revokedAt: r.revokedAt === null ? null : new Date(r.revokedAt).toISOString(),

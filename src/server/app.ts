@@ -16,7 +16,7 @@ import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSour
 import type { Store } from '../store/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerAttestationRoutes } from './attestation.ts';
-import { type ChainRoutesOptions, registerChainRoutes } from './chain.ts';
+import { type ChainRoutesOptions, chainAgreements, registerChainRoutes } from './chain.ts';
 import { registerConsentRoutes } from './consent.ts';
 import { registerDeidRoutes } from './deid.ts';
 import { registerDocRoutes, registerOpenApi } from './docs.ts';
@@ -117,6 +117,9 @@ export interface ServerOptions {
   /**
    * With `records`: Verity's view of the chain (/v1/chain/): agreements, goods and anchors from the
    * authenticated state with their proofs (`chain.read`), anchoring on demand (`chain.anchor`).
+   * With `bindings`: players bind addresses (EIP-4361), and record reads under agreement are decided
+   * on the agreements indexed from the chain; with `sender`: agreements, revocations, transfers and
+   * rentals sent through that account.
    */
   readonly chain?: Omit<ChainRoutesOptions, 'log'>;
   /** Secure boot's measurement and its evidence at /v1/attestation (absent: that route answers 503). */
@@ -346,7 +349,7 @@ export function buildServer(options: ServerOptions): App {
     if (options.records !== undefined) {
       const onAuthFailure = authFailureLogger(app.log, options.logging?.authFailuresPerSecond ?? 10);
       const gate = makeGate(
-        { ...options.records, log },
+        { ...options.records, log, ...chainAgreements(options) },
         { onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched') },
       );
       registerRecordRoutes(routes, { ...options.records, log }, gate);

@@ -1,11 +1,20 @@
 import { Type } from 'typebox';
 import type { LocalAccount } from 'viem';
-import { anchorLatestCheckpoint, type ChainState, type VerityContracts } from '../chain/index.ts';
+import {
+  type AddressBindings,
+  AgreementReads,
+  anchorLatestCheckpoint,
+  type ChainState,
+  type VerityContracts,
+} from '../chain/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { ChainError, isVerityError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Capability } from '../principals/index.ts';
-import type { Gate, Principal } from './gate.ts';
+import { registerChainActionRoutes } from './chain-actions.ts';
+import { registerAddressRoutes } from './chain-addresses.ts';
+import { Address, Doc, Evidence, Hex32, Item, requireCapability, Tx } from './chain-shared.ts';
+import type { AgreementSource, Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
 
 /** What the chain routes need: the indexed state, and for anchoring the contracts and the anchoring account. */
@@ -19,36 +28,22 @@ export interface ChainRoutesOptions {
   readonly clock?: Clock;
   /** The background indexer, whose last error the status reports (a node away, a reorganization too deep). */
   readonly indexer?: { readonly lastError: unknown };
+  /**
+   * Players' chain addresses (EIP-4361 bindings, D230): with it, `/v1/chain/addresses` is served and
+   * record reads under agreement are decided on the agreements indexed from the chain (D231).
+   */
+  readonly bindings?: AddressBindings;
+  /** The domain a player's signed EIP-4361 message must name (default: the `Host` the nonce was asked at). */
+  readonly siweDomain?: string;
+  /** With `contracts`: the server's chain account, which sends agreements, revocations, transfers and rentals (D232). */
+  readonly sender?: LocalAccount;
 }
 
-const PURPOSE = 'chain-read';
-const Hex32 = Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' });
-const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$' });
-const Item = Type.String({
-  minLength: 1,
-  maxLength: 128,
-  description: 'A name (its keccak-256 is the on-chain identifier) or the 32-byte identifier in hex',
-});
-const Tx = Type.String({ pattern: '^0x[0-9a-f]{64}$', description: 'The transaction that set this state' });
-const Doc = Type.Object({}, { additionalProperties: true });
-const Evidence = Type.Object(
-  {
-    checkpoint: Type.String({ description: 'The signed checkpoint whose state map every proof leads to' }),
-    rows: Type.Array(
-      Type.Object({
-        kind: Type.String(),
-        id: Type.String(),
-        row: Type.Union([
-          Type.Object({ owner: Type.String(), body: Type.String(), version: nat, updatedAt: nat }),
-          Type.Null(),
-        ]),
-        proof: Type.String({ contentEncoding: 'base64', description: 'The state proof of `object.KIND` + id' }),
-      }),
-      { maxItems: 128 },
-    ),
-  },
-  { description: 'The rows read, each with its state proof (check with `verifyChainProofs`)' },
-);
+/** The agreements the records' gate reads, when the chain options bind players to addresses. */
+export function chainAgreements(o: { chain?: Omit<ChainRoutesOptions, 'log'> }): { agreements?: AgreementSource } {
+  const c = o.chain;
+  return c?.bindings === undefined ? {} : { agreements: new AgreementReads(c.bindings, c.state) };
+}
 
 /**
  * Verity's view of the chain over HTTP (FGMV-46 7.2.2, 7.2.4; D216): agreements, goods and anchors
@@ -61,20 +56,7 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
   const { authenticate, principalOf } = gate;
   const secured = { security: [{ bearer: [] }] };
 
-  const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
-    const allowed = p.role !== 'player' && p.capabilities.includes(cap);
-    await gate.logOutcome(p, label, PURPOSE, allowed ? 'success' : 'denied', {
-      action: cap,
-      decision: allowed ? 'allow' : 'deny',
-    });
-    if (!allowed)
-      throw new VerityError(
-        'VERITY_E_ACCESS_DENIED',
-        p.role === 'player'
-          ? 'a player session cannot do this'
-          : `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,
-      );
-  };
+  const need = (p: Principal, cap: Capability, label: string) => requireCapability(gate, p, cap, label);
   const chainLabel = `chain:${c.state.chainId}`;
 
   app.get(
@@ -315,4 +297,7 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
       return reply.code(201).send(out);
     },
   );
+
+  registerChainActionRoutes(app, c, gate);
+  if (c.bindings !== undefined) registerAddressRoutes(app, c, c.bindings, gate);
 }

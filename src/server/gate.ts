@@ -30,7 +30,22 @@ export interface RecordRoutesOptions {
    * `Sec-GPC: 1` counts as an opt-out of sale and sharing; the consent endpoints are served.
    */
   readonly privacy?: Privacy;
+  /**
+   * Reads under data-sharing agreements (D231): a token granted `records.under-agreement` reads a
+   * player's records only while an agreement indexed from the chain between an address the player
+   * bound and the token's recipient covers the purpose and the record's category. Without it (no
+   * chain configured) such tokens read nothing.
+   */
+  readonly agreements?: AgreementSource;
   readonly clock?: Clock;
+}
+
+/** The agreements a decision reads (src/chain's `AgreementReads`). */
+export interface AgreementSource {
+  view(
+    subjectRef: string,
+    recipient: string,
+  ): Promise<{ decide(purpose: string, category: string): { allowed: boolean; reason: string } }>;
 }
 
 /** What the gate reports besides its answers. */
@@ -116,6 +131,11 @@ function denial(p: Principal, action: Action, resource: ResourceRef, purposeText
   const what =
     resource.kind === 'session' ? 'this session' : resource.kind === 'subject' ? 'this subject' : 'this record';
   return `the policies do not permit ${p.actor} to ${action} ${what} for purpose \`${purposeText}\``;
+}
+
+/** Whether a caller reads records only under data-sharing agreements. */
+function underAgreement(p: Principal): p is ServicePrincipal & { role: 'service' } {
+  return p.role === 'service' && p.capabilities.includes('records.under-agreement');
 }
 
 /** The default policy that turns a denied consent into a denial. */
@@ -316,7 +336,64 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         );
       throw new VerityError('VERITY_E_ACCESS_DENIED', denial(p, action, resource, purposeText));
     }
+    await agreementGuard(p, action, resource, label, purposeText, d);
     return d;
+  };
+
+  /**
+   * The agreements of a player with the caller's recipient address, read once (undefined when the
+   * caller does not read under agreement). No chain, no recipient or no subject: no agreement.
+   */
+  const agreementsOf = async (
+    p: Principal,
+    subjectRef: string,
+  ): Promise<{ decide(purpose: string, category: string): { allowed: boolean; reason: string } } | undefined> => {
+    if (!underAgreement(p)) return undefined;
+    const recipient = p.agreementRecipient;
+    if (o.agreements === undefined || recipient === undefined || !SUBJECT_REF_RE.test(subjectRef))
+      return { decide: () => ({ allowed: false, reason: 'no-agreement' }) };
+    return o.agreements.view(subjectRef, recipient);
+  };
+
+  /**
+   * After the policies allowed: a caller that reads under agreement needs an agreement indexed from
+   * the chain covering this purpose and the record's category, read now from the authenticated
+   * state (a revocation indexed since the last request refuses this one). A refusal is logged and
+   * thrown as VERITY_E_AGREEMENT_REQUIRED; the reason, never an address or an agreement id, is logged.
+   */
+  const agreementGuard = async (
+    p: Principal,
+    action: Action,
+    resource: ResourceRef,
+    label: string,
+    purposeText: string,
+    d: Decision,
+  ): Promise<void> => {
+    if (!underAgreement(p)) return;
+    const owner = resource.kind === 'record' || resource.kind === 'subject' ? resource.owner.id : '';
+    const view = await agreementsOf(p, owner);
+    const a = view?.decide(purposeText, resource.kind === 'record' ? resource.category : 'unclassified') ?? {
+      allowed: false,
+      reason: 'no-agreement',
+    };
+    // Only reads of a player's records are done under agreement; anything else such a token is
+    // allowed by a policy someone added is refused here too (default deny).
+    if (a.allowed && action === 'read' && resource.kind === 'record') return;
+    await logOutcome(
+      p,
+      label,
+      purposeText,
+      'denied',
+      { action, decision: 'deny', reasons: 'chain-agreement', agreement: a.reason },
+      d.policyHash,
+    );
+    throw new VerityError(
+      'VERITY_E_AGREEMENT_REQUIRED',
+      o.agreements === undefined
+        ? `the token of ${p.actor} reads only under data-sharing agreements, and this server follows no chain (start it with \`--chain\`)`
+        : `the token of ${p.actor} reads only under data-sharing agreements, and none indexed from the chain between the record's subject and its recipient covers purpose \`${purposeText}\` and this record's category now (${a.reason})`,
+      { details: { reason: a.reason } },
+    );
   };
 
   /**
@@ -369,6 +446,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     logDecision,
     authorizeOrDeny,
     consentOf,
+    agreementsOf,
     decide,
     decided,
     cedarPrincipal,

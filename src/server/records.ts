@@ -33,8 +33,18 @@ export type { RecordRoutesOptions } from './gate.ts';
  * policy set that made it.
  */
 export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gate): void {
-  const { clock, ownerOf, authenticate, principalOf, authorizeOrDeny, consentOf, decide, decided, cedarPrincipal } =
-    gate;
+  const {
+    clock,
+    ownerOf,
+    authenticate,
+    principalOf,
+    authorizeOrDeny,
+    consentOf,
+    agreementsOf,
+    decide,
+    decided,
+    cedarPrincipal,
+  } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   /**
@@ -247,6 +257,8 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
           )
         ).consent;
       const baseConsent = await consentFor('unclassified');
+      // A caller that reads under agreement: the player's agreements with its recipient, read once.
+      const agreements = await agreementsOf(p, owner.id);
       const special = new Map<string, string>();
       for (const [c, def] of Object.entries(o.privacy?.policy.document.categories ?? {}))
         if (def.special === true) special.set(c, await consentFor(c));
@@ -265,7 +277,8 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
               purpose: b.purpose,
               consent: (special.get(m.classification.category) ?? baseConsent) as 'granted' | 'denied' | 'unknown',
               time: clock.now(),
-            }).allowed,
+            }).allowed &&
+            (agreements === undefined || agreements.decide(b.purpose, m.classification.category).allowed),
           none: async (start) => {
             await authorizeOrDeny(p, 'read', listingResource(owner, b.after, start), 'subject:records', b.purpose);
           },

@@ -31,9 +31,15 @@ const create: Command = {
         .map(([c, roles]) => `${c} (${roles.join(', ')})`)
         .join(', ')}`,
     },
+    'agreement-recipient': {
+      type: 'string',
+      value: '0xADDRESS',
+      help: "with --capability records.under-agreement: the chain address (the recipient of data-sharing agreements) whose agreements with a player let the token read that player's records",
+    },
     'ttl-days': { type: 'string', value: 'N', help: 'lifetime in days (default 90, at most 366)' },
   },
   async run({ values }) {
+    const recipient = opt(values, 'agreement-recipient');
     const days = int(values, 'ttl-days', false);
     const types = opt(values, 'record-types');
     const capabilities = list(values, 'capability').flatMap((c) => c.split(',').filter((x) => x !== ''));
@@ -43,12 +49,13 @@ const create: Command = {
         role: str(values, 'role'),
         ...(types === undefined ? {} : { recordTypes: types.split(',').filter((t) => t !== '') }),
         capabilities,
+        ...(recipient === undefined ? {} : { agreementRecipient: recipient }),
         ...(days === undefined ? {} : { ttlMs: days * 24 * 3600 * 1000 }),
         actor: ACTOR,
       }),
     );
     process.stderr.write(
-      `verity: token ${r.info.id} for ${r.info.role}:${r.info.principal}${r.info.capabilities.length > 0 ? ` with ${r.info.capabilities.join(', ')}` : ''}, expires ${r.info.expiresAt}${r.info.role === 'service' && r.info.recordTypes.length === 0 ? '; it owns no record types, so the default policies permit it nothing (add --record-types)' : ''}\n`,
+      `verity: token ${r.info.id} for ${r.info.role}:${r.info.principal}${r.info.capabilities.length > 0 ? ` with ${r.info.capabilities.join(', ')}` : ''}, expires ${r.info.expiresAt}${r.info.role === 'service' && r.info.recordTypes.length === 0 && r.info.agreementRecipient === undefined ? '; it owns no record types, so the default policies permit it nothing (add --record-types)' : ''}\n`,
     );
     await out(r.token);
     return 0;
