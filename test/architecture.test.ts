@@ -55,6 +55,7 @@ const LAYERS: Record<string, number> = {
   updates: 7,
   mls: 7,
   chain: 5,
+  wallets: 7,
   server: 8,
   sdk: 8,
   cli: 9,

@@ -98,6 +98,8 @@ export const AUDIT_ACTIONS = [
   'chain.index',
   'chain.rewind',
   'chain.anchor',
+  'wallet.create',
+  'wallet.sign',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

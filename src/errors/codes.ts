@@ -214,6 +214,9 @@ export const ERROR_CODES = {
   // Verity's index of the chain (D210-D213)
   VERITY_E_CHAIN_REORG_TOO_DEEP: { status: 409, area: 'chain' },
   VERITY_E_CHAIN_NOT_INDEXED: { status: 404, area: 'chain' },
+  // custodial wallets (D240-D246)
+  VERITY_E_WALLET_NOT_FOUND: { status: 404, area: 'wallets' },
+  VERITY_E_WALLET_STEP_UP: { status: 403, area: 'wallets' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */
