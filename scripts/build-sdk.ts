@@ -2,7 +2,8 @@
 // `browser` condition of `#platform`: @noble and WebCrypto) and one for Node.js (node:crypto), both
 // with the package's dependencies left external for the client's own bundler, and TypeScript
 // declarations. End-to-end encrypted rooms (`@verity/sdk/mls`, on ts-mls) are a second entry point
-// built the same way, so the main entry does not grow by the MLS library. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
+// built the same way, so the main entry does not grow by the MLS library; self-custody wallets
+// (`@verity/sdk/wallet`, on viem) are a third. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
 // with its dependencies, minified and gzipped.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,15 +16,17 @@ const ROOT = join(import.meta.dirname, '..');
 export const SDK_PACKAGE = join(ROOT, 'packages', 'sdk');
 const ENTRY = join(ROOT, 'src', 'sdk', 'index.ts');
 const MLS_ENTRY = join(ROOT, 'src', 'sdk', 'mls.ts');
-const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls'];
+const WALLET_ENTRY = join(ROOT, 'src', 'sdk', 'wallet.ts');
+const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls', 'viem'];
 
-/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js and types/. */
+/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js, wallet-browser.js, wallet-node.js and types/. */
 export async function buildSdk(): Promise<void> {
   const dist = join(SDK_PACKAGE, 'dist');
   await rm(dist, { recursive: true, force: true });
   for (const [entry, prefix] of [
     [ENTRY, ''],
     [MLS_ENTRY, 'mls-'],
+    [WALLET_ENTRY, 'wallet-'],
   ] as const) {
     const common: BuildOptions = {
       entryPoints: [entry],
@@ -45,7 +48,7 @@ export async function buildSdk(): Promise<void> {
       external: [...EXTERNAL.map((e) => `${e}*`), 'node:*'],
     });
   }
-  const program = ts.createProgram([ENTRY, MLS_ENTRY], {
+  const program = ts.createProgram([ENTRY, MLS_ENTRY, WALLET_ENTRY], {
     target: ts.ScriptTarget.ES2024,
     lib: ['lib.es2024.d.ts'],
     module: ts.ModuleKind.NodeNext,

@@ -13,6 +13,7 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { CustodialWallets, keyStoreAccount, WALLET_KIND } from '../src/wallets/index.ts';
 import { SoftAuthenticator } from './helpers/authenticator.ts';
+import { marketplaceTerms } from './helpers/chain-trade.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 const ORIGIN = 'https://play.example.com';
@@ -169,15 +170,7 @@ describe('custodial wallets', () => {
   it('signs agreement terms the player confirmed; the contract accepts the signature', async () => {
     const platform = acct(5);
     const now = (await chain.public.getBlock()).timestamp;
-    const terms: AgreementTerms = {
-      subject: aliceWallet,
-      recipient: platform.address,
-      purposes: [itemId('marketplace')],
-      categories: [itemId('inventory')],
-      expiry: now + 86_400n,
-      conditionsHash: keccak256(toBytes('marketplace conditions v1')),
-      salt: keccak256(toBytes('wallets-test')),
-    };
+    const terms = marketplaceTerms(aliceWallet, platform.address, now, 'wallets-test');
     const action = { kind: 'agreement' as const, terms };
     const s = await wallets.stepUp(alice, action);
     assert.equal(s.digest, await v.agreementId(terms));

@@ -217,6 +217,7 @@ export const ERROR_CODES = {
   // custodial wallets (D240-D246)
   VERITY_E_WALLET_NOT_FOUND: { status: 404, area: 'wallets' },
   VERITY_E_WALLET_STEP_UP: { status: 403, area: 'wallets' },
+  VERITY_E_WALLET_SIGNATURE: { status: 422, area: 'wallets' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */
