@@ -49,6 +49,10 @@ export const CAPABILITIES = {
   'chain.read': ['service', 'operator', 'auditor'],
   // Anchoring the log's latest checkpoint on chain on demand.
   'chain.anchor': ['operator'],
+  // Creating a player's custodial wallet (its key in the key store) for a player the service names.
+  'wallet.create': ['service'],
+  // Asking a player's custodial wallet to sign: it still signs only what the player's passkey confirms.
+  'wallet.sign': ['service'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 
