@@ -373,7 +373,7 @@ export class Passkeys {
 
   /**
    * Checks a fresh assertion by one of the player's live passkeys answering a challenge of
-   * `actionOptions` for exactly `action` (VERITY_E_PASSKEY_* otherwise, counted with the step-up
+   * `actionOptions` for exactly `action` (a passkey error code otherwise, counted with the step-up
    * failures). Nothing is written: `commit` consumes the challenge (a state object, so a second
    * use fails on every node) and must run in the transaction that records the action.
    */

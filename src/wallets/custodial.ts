@@ -5,7 +5,7 @@ import { encodeAuditEntry } from '../audit/index.ts';
 import type { VerityContracts } from '../chain/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { parseJson } from '../encoding/index.ts';
-import { isVerityError, VerityError } from '../errors/index.ts';
+import { ERROR_CODES, isVerityError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
@@ -151,7 +151,8 @@ export class CustodialWallets {
         batch.add(this.#entry(actor, 'wallet.sign', 'success', { ...details, hardware: confirmed.hardware }));
       });
     } catch (e) {
-      if (!isVerityError(e) || !e.code.startsWith('VERITY_E_PASSKEY_')) throw e;
+      // A refused assertion (any passkey code) is the player not confirming; anything else is an error.
+      if (!isVerityError(e) || ERROR_CODES[e.code].area !== 'passkey') throw e;
       const reason = e.code;
       await this.#o.log.submit((_tx, batch) =>
         batch.add(this.#entry(actor, 'wallet.sign', 'denied', { ...details, reason })),
