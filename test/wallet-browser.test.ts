@@ -10,9 +10,15 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { type Hex, keccak256, numberToHex, toBytes, verifyMessage, verifyTypedData } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { generateSiweNonce, parseSiweMessage, verifySiweMessage } from 'viem/siwe';
-import { type AgreementTerms, ChainClient, deployContracts, itemId, VerityContracts } from '../src/chain/index.ts';
+import {
+  type AgreementTerms,
+  type ChainClient,
+  deployContracts,
+  itemId,
+  type VerityContracts,
+} from '../src/chain/index.ts';
 import { bundleForBrowser, CHROMIUM_MISSING, HAVE_CHROMIUM, launchChromium } from './helpers/browser.ts';
-import { marketplaceTerms } from './helpers/chain-trade.ts';
+import { deployedChain, marketplaceTerms } from './helpers/chain-trade.ts';
 import { tempDir } from './helpers/env.ts';
 
 it('finds the browser the self-custody test needs', () => {
@@ -32,12 +38,7 @@ describe('self-custody wallet in a browser', { skip: HAVE_CHROMIUM ? false : CHR
   let signWith: ReturnType<typeof privateKeyToAccount> | undefined;
 
   before(async () => {
-    chain = await ChainClient.inProcess();
-    const a = (i: number) => chain.accounts[i] as (typeof chain.accounts)[number];
-    v = new VerityContracts(
-      chain,
-      await deployContracts(chain, { admin: a(0), anchorer: a(1), minter: a(2), licensor: a(3) }),
-    );
+    ({ chain, v } = await deployedChain());
     const t = await tempDir();
     cleanup = t.cleanup;
     ({ context, page } = await launchChromium(t.dir));

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getAddress, type LocalAccount } from 'viem';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
-import { ChainClient, deployContracts, VerityContracts } from '../src/chain/index.ts';
+import { type ChainClient, deployContracts, type VerityContracts } from '../src/chain/index.ts';
 import { Passkeys } from '../src/passkeys/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { CustodialWallets } from '../src/wallets/index.ts';
 import { SoftAuthenticator } from './helpers/authenticator.ts';
+import { deployedChain } from './helpers/chain-trade.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 const ORIGIN = 'https://play.example.com';
@@ -28,11 +29,9 @@ describe('custodial wallets over HTTP', () => {
   const acct = (i: number) => chain.accounts[i] as LocalAccount;
 
   before(async () => {
-    [chain, core] = await Promise.all([ChainClient.inProcess(), makeCore('sqlite')]);
-    v = new VerityContracts(
-      chain,
-      await deployContracts(chain, { admin: acct(0), anchorer: acct(1), minter: acct(2), licensor: acct(3) }),
-    );
+    let deployed: Awaited<ReturnType<typeof deployedChain>>;
+    [deployed, core] = await Promise.all([deployedChain(), makeCore('sqlite')]);
+    ({ chain, v } = deployed);
     const store = core.store as Store;
     const sessions = new Sessions({ keys: core.keys, store, log: core.log });
     const t = new Tokens(store, core.log);

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getAddress, type Hex, keccak256, type LocalAccount, toBytes, verifyTypedData } from 'viem';
-import { type AgreementTerms, ChainClient, deployContracts, itemId, VerityContracts } from '../src/chain/index.ts';
+import {
+  type AgreementTerms,
+  type ChainClient,
+  deployContracts,
+  itemId,
+  type VerityContracts,
+} from '../src/chain/index.ts';
 import type { Clock } from '../src/clock/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { Passkeys } from '../src/passkeys/index.ts';
@@ -13,7 +19,7 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { CustodialWallets, keyStoreAccount, WALLET_KIND } from '../src/wallets/index.ts';
 import { SoftAuthenticator } from './helpers/authenticator.ts';
-import { marketplaceTerms } from './helpers/chain-trade.ts';
+import { deployedChain, marketplaceTerms } from './helpers/chain-trade.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 const ORIGIN = 'https://play.example.com';
@@ -43,11 +49,9 @@ describe('custodial wallets', () => {
     device.get(options, { origin: ORIGIN, credentialId });
 
   before(async () => {
-    [chain, core] = await Promise.all([ChainClient.inProcess(), makeCore('sqlite')]);
-    v = new VerityContracts(
-      chain,
-      await deployContracts(chain, { admin: acct(0), anchorer: acct(1), minter: acct(2), licensor: acct(3) }),
-    );
+    let deployed: Awaited<ReturnType<typeof deployedChain>>;
+    [deployed, core] = await Promise.all([deployedChain(), makeCore('sqlite')]);
+    ({ chain, v } = deployed);
     const store = core.store as Store;
     const sessions = new Sessions({ keys: core.keys, store, log: core.log });
     passkeys = new Passkeys({

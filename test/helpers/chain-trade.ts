@@ -4,7 +4,7 @@
 // Verity's log checkpoint anchored and checked from the chain.
 import assert from 'node:assert/strict';
 import { type Hex, keccak256, type LocalAccount, toBytes } from 'viem';
-import { type AgreementTerms, itemId, type VerityContracts } from '../../src/chain/index.ts';
+import { type AgreementTerms, ChainClient, deployContracts, itemId, VerityContracts } from '../../src/chain/index.ts';
 import { isVerityError } from '../../src/errors/index.ts';
 import { type NoteVerifier, verifyCheckpoint } from '../../src/note/index.ts';
 
@@ -19,6 +19,18 @@ export function marketplaceTerms(subject: Hex, recipient: Hex, now: bigint, salt
     conditionsHash: keccak256(toBytes('marketplace conditions v1')),
     salt: keccak256(toBytes(salt)),
   };
+}
+
+/** A fresh in-process chain with Verity's contracts: admin, anchorer, minter and licensor are accounts 0 to 3. */
+export async function deployedChain(): Promise<{ chain: ChainClient; v: VerityContracts }> {
+  const chain = await ChainClient.inProcess();
+  const [admin, anchorer, minter, licensor] = chain.accounts as [
+    LocalAccount,
+    LocalAccount,
+    LocalAccount,
+    LocalAccount,
+  ];
+  return { chain, v: new VerityContracts(chain, await deployContracts(chain, { admin, anchorer, minter, licensor })) };
 }
 
 /** The part of Verity's transparency log the trade uses. */
