@@ -169,6 +169,12 @@ describe('custodial wallets', () => {
       aliceDevice.uv = true;
     }
     assert.equal(await v.ownerOf(tokenId), aliceWallet);
+    // A player without a wallet: refused, and logged like the other refusals.
+    const carol = await core.vault.subjectRef('carol');
+    await assert.rejects(
+      wallets.execute(carol, toBob, confirm(aliceDevice, aliceCred, s.options), 'service:game'),
+      code('VERITY_E_WALLET_NOT_FOUND'),
+    );
   });
 
   it('signs agreement terms the player confirmed; the contract accepts the signature', async () => {
@@ -223,10 +229,11 @@ describe('custodial wallets', () => {
     assert.equal(sign.filter((e) => e.includes('"outcome":"success"')).length, 2);
     assert.ok(sign.filter((e) => e.includes('"outcome":"denied"')).length >= 5);
     assert.ok(sign.some((e) => e.includes('VERITY_E_PASSKEY_CHALLENGE')));
+    assert.ok(sign.some((e) => e.includes('VERITY_E_WALLET_NOT_FOUND')));
     assert.equal(wallet.filter((e) => e.includes('"wallet.create"')).length, 2);
     const text = entries.join('\n').toLowerCase();
     assert.ok(txHash.length === 66);
-    for (const secret of [aliceWallet, alice, bob, 'alice', aliceCred, txHash])
+    for (const secret of [aliceWallet, alice, bob, 'alice', 'carol', aliceCred, txHash])
       assert.ok(!text.includes(secret.toLowerCase()), `the log names ${secret}`);
   });
 });

@@ -104,8 +104,7 @@ export class CustodialWallets {
 
   async #wallet(subjectRef: string): Promise<CustodialWallet> {
     const w = await this.find(subjectRef);
-    if (w === undefined)
-      throw new VerityError('VERITY_E_WALLET_NOT_FOUND', 'this player has no custodial wallet; create it first');
+    if (w === undefined) throw notFound();
     return w;
   }
 
@@ -139,7 +138,16 @@ export class CustodialWallets {
     response: AuthenticationResponseJSON,
     actor: string,
   ): Promise<ActionResult> {
-    const w = await this.#wallet(subjectRef);
+    const w = await this.find(subjectRef);
+    if (w === undefined) {
+      const reason = 'VERITY_E_WALLET_NOT_FOUND';
+      await this.#o.log.submit((_tx, batch) =>
+        batch.add(
+          this.#entry(actor, 'wallet.sign', 'denied', { chain: this.chainId, kind: String(action?.kind), reason }),
+        ),
+      );
+      throw notFound();
+    }
     const prepared = prepareAction(this.#o.contracts, w.address, action);
     const details = { chain: this.chainId, kind: prepared.kind };
     let confirmed: Awaited<ReturnType<Passkeys['confirmAction']>>;
@@ -205,6 +213,10 @@ export class CustodialWallets {
       details,
     });
   }
+}
+
+function notFound(): VerityError {
+  return new VerityError('VERITY_E_WALLET_NOT_FOUND', 'this player has no custodial wallet; create it first');
 }
 
 function walletOf(body: string): CustodialWallet {
