@@ -3,7 +3,8 @@
 // with the package's dependencies left external for the client's own bundler, and TypeScript
 // declarations. End-to-end encrypted rooms (`@verity/sdk/mls`, on ts-mls) are a second entry point
 // built the same way but with the patched ts-mls bundled in, so the main entry does not grow by the
-// MLS library. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
+// MLS library; Verity's view of the chain (`@verity/sdk/chain`) and self-custody wallets
+// (`@verity/sdk/wallet`, on viem) are entries of their own. `sdkBrowserSize()` measures what a browser client ships: the browser build bundled
 // with its dependencies, minified and gzipped.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,13 +18,14 @@ export const SDK_PACKAGE = join(ROOT, 'packages', 'sdk');
 const ENTRY = join(ROOT, 'src', 'sdk', 'index.ts');
 const MLS_ENTRY = join(ROOT, 'src', 'sdk', 'mls.ts');
 const CHAIN_ENTRY = join(ROOT, 'src', 'sdk', 'chain.ts');
-const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls'];
+const WALLET_ENTRY = join(ROOT, 'src', 'sdk', 'wallet.ts');
+const EXTERNAL = ['@noble/curves', '@noble/hashes', 'canonicalize', 'ts-mls', 'viem'];
 // The MLS entries carry ts-mls itself, as installed here with Verity's patch
 // (patches/ts-mls+1.6.4.patch): an application installing the SDK would otherwise get the published
 // 1.6.4, without the patch's fixes. Its own dependencies stay external.
 const MLS_EXTERNAL = ['@noble/curves', '@noble/hashes', '@noble/ciphers', '@hpke/', 'canonicalize'];
 
-/** Writes packages/sdk/dist: browser.js, node.js, mls-browser.js, mls-node.js, chain-browser.js, chain-node.js and types/. */
+/** Writes packages/sdk/dist: browser.js, node.js, mls-, chain- and wallet-browser.js and -node.js, and types/. */
 export async function buildSdk(): Promise<void> {
   const dist = join(SDK_PACKAGE, 'dist');
   await rm(dist, { recursive: true, force: true });
@@ -31,6 +33,7 @@ export async function buildSdk(): Promise<void> {
     [ENTRY, '', EXTERNAL],
     [MLS_ENTRY, 'mls-', MLS_EXTERNAL],
     [CHAIN_ENTRY, 'chain-', EXTERNAL],
+    [WALLET_ENTRY, 'wallet-', EXTERNAL],
   ] as const) {
     const common: BuildOptions = {
       entryPoints: [entry],
@@ -52,7 +55,7 @@ export async function buildSdk(): Promise<void> {
       external: [...external.map((e) => `${e}*`), 'node:*'],
     });
   }
-  const program = ts.createProgram([ENTRY, MLS_ENTRY, CHAIN_ENTRY], {
+  const program = ts.createProgram([ENTRY, MLS_ENTRY, CHAIN_ENTRY, WALLET_ENTRY], {
     target: ts.ScriptTarget.ES2024,
     lib: ['lib.es2024.d.ts'],
     module: ts.ModuleKind.NodeNext,

@@ -56,6 +56,7 @@ const LAYERS: Record<string, number> = {
   mls: 7,
   chain: 5,
   chainproof: 3,
+  wallets: 7,
   server: 8,
   sdk: 8,
   cli: 9,

@@ -40,6 +40,7 @@ describe('@verity/sdk package', () => {
     await symlink(join(ROOT, 'node_modules', 'canonicalize'), join(modules, 'canonicalize'));
     await symlink(join(ROOT, 'node_modules', 'ts-mls'), join(modules, 'ts-mls'));
     await symlink(join(ROOT, 'node_modules', '@hpke'), join(modules, '@hpke'));
+    await symlink(join(ROOT, 'node_modules', 'viem'), join(modules, 'viem'));
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'world-client', type: 'module', private: true }));
   });
   after(async () => {
@@ -95,6 +96,27 @@ describe('@verity/sdk package', () => {
       `import { ChainReader, itemId } from '@verity/sdk/chain';\nconsole.log(typeof ChainReader, itemId('profile').length);\n`,
     );
     assert.equal(execFileSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' }).trim(), 'function 66');
+  });
+
+  it('keeps self-custody wallets in their own entry point, which loads viem and nothing server-side', async () => {
+    assert.ok(files.includes('dist/wallet-browser.js') && files.includes('dist/wallet-node.js'));
+    assert.ok(files.includes('dist/types/sdk/wallet.d.ts'));
+    for (const build of ['wallet-browser.js', 'wallet-node.js']) {
+      const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');
+      const imports = [...code.matchAll(/from ["']([^"']+)["']/g)].map((m) => m[1]);
+      assert.ok(imports.includes('viem'), `${build} does not load viem`);
+      for (const i of imports) assert.match(i ?? '', /^(viem(\/|$)|node:(crypto|buffer)$)/, `${build} imports ${i}`);
+    }
+    for (const build of ['browser.js', 'node.js', 'mls-browser.js']) {
+      const code = await readFile(join(dir, 'node_modules', '@verity', 'sdk', 'dist', build), 'utf8');
+      assert.ok(!/from ["']viem/.test(code), `${build} loads viem`);
+    }
+    const script = join(dir, 'wallet.mjs');
+    await writeFile(
+      script,
+      `import { SelfCustodyWallet } from '@verity/sdk/wallet';\nconsole.log(typeof SelfCustodyWallet.connect);\n`,
+    );
+    assert.equal(execFileSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' }).trim(), 'function');
   });
 
   it('loads no server-side dependency', async () => {

@@ -104,6 +104,8 @@ export const AUDIT_ACTIONS = [
   'chain.revoke',
   'chain.transfer',
   'chain.rent',
+  'wallet.create',
+  'wallet.sign',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -217,6 +217,10 @@ export const ERROR_CODES = {
   // reads under data-sharing agreements and the binding of players to addresses (D230-D232)
   VERITY_E_CHAIN_BINDING_INVALID: { status: 422, area: 'chain' },
   VERITY_E_AGREEMENT_REQUIRED: { status: 403, area: 'chain' },
+  // custodial wallets (D240-D246)
+  VERITY_E_WALLET_NOT_FOUND: { status: 404, area: 'wallets' },
+  VERITY_E_WALLET_STEP_UP: { status: 403, area: 'wallets' },
+  VERITY_E_WALLET_SIGNATURE: { status: 422, area: 'wallets' },
 } as const satisfies Record<string, { status: number; area: string }>;
 
 /** Every stable Verity error code. */

@@ -79,6 +79,10 @@ function run(keys: KeyStore, c: Call): Promise<unknown> {
       return keys.ensureMacKey(nameArg(a[0]));
     case 'mac':
       return keys.mac(nameArg(a[0]), bytesArg(a[1]));
+    case 'ensureEvmKey':
+      return keys.ensureEvmKey(nameArg(a[0]));
+    case 'signEvmDigest':
+      return keys.signEvmDigest(nameArg(a[0]), bytesArg(a[1]));
   }
 }
 

@@ -208,6 +208,12 @@ export class KeyProcess implements KeyStore {
   mac(name: string, data: Uint8Array): Promise<Uint8Array> {
     return this.#call('mac', name, data);
   }
+  ensureEvmKey(name: string): Promise<Uint8Array> {
+    return this.#call('ensureEvmKey', name);
+  }
+  signEvmDigest(name: string, digest: Uint8Array): Promise<Uint8Array> {
+    return this.#call('signEvmDigest', name, digest);
+  }
 
   /** Closes the key store in the key process and waits for it to exit. */
   async close(): Promise<void> {

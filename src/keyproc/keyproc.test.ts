@@ -51,6 +51,14 @@ describe('key process', () => {
       assert.ok(verify(null, utf8('checkpoint'), ko, sig));
       assert.deepEqual(await kp.mac('pseudonyms', utf8('player-1')), await direct.mac('pseudonyms', utf8('player-1')));
       await assert.rejects(kp.mac('nope', utf8('x')), (e) => isVerityError(e, 'VERITY_E_KEY_NOT_FOUND'));
+      // EVM keys of custodial wallets: made and used in the key process, the same keys as the file's.
+      const evm = await kp.ensureEvmKey('wallet-a');
+      assert.deepEqual(await direct.ensureEvmKey('wallet-a'), evm);
+      const digest = new Uint8Array(32).fill(7);
+      assert.deepEqual(await kp.signEvmDigest('wallet-a', digest), await direct.signEvmDigest('wallet-a', digest));
+      await assert.rejects(kp.signEvmDigest('wallet-a', new Uint8Array(64 * 1024 + 1)), (e) =>
+        isVerityError(e, 'VERITY_E_INPUT_INVALID'),
+      );
     } finally {
       await direct.close();
     }

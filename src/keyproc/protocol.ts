@@ -20,6 +20,8 @@ export const KEY_OPS = [
   'sign',
   'ensureMacKey',
   'mac',
+  'ensureEvmKey',
+  'signEvmDigest',
 ] as const;
 export type KeyOp = (typeof KEY_OPS)[number];
 

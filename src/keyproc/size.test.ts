@@ -36,24 +36,26 @@ describe('key process size', () => {
       );
       writeFileSync(
         join(dir, 'b.ts'),
-        "export { c } from './c.ts';\nexport const b = createRequire(import.meta.url)('./d.cjs');\n",
+        "export { c } from './c.ts';\nexport const b = createRequire(import.meta.url)('./d.cjs');\n/**\n * import { e } from './e.ts';\n */\n",
       );
       writeFileSync(join(dir, 'c.ts'), 'export const c = 2;\n// a comment line counts\n');
       // A module loaded on demand through createRequire counts too (the PKCS#11 addon's wrapper is).
       writeFileSync(join(dir, 'd.cjs'), 'module.exports = 1;\n\nexports.x = 2;\n');
       writeFileSync(join(dir, 't.ts'), 'export type T = number;\n'.repeat(50));
+      // Named only in a comment's usage example: never loaded.
+      writeFileSync(join(dir, 'e.ts'), 'export const e = 1;\n');
     });
     after(() => cleanup());
 
-    it('counts the files an entry imports, re-exports included, type-only imports and built-ins left out', () => {
+    it('counts the files an entry imports, re-exports included, type-only imports, built-ins and imports in comments left out', () => {
       const s = measureImports(join(dir, 'a.ts'), dir);
       assert.deepEqual([...s.own].sort(), [
         ['a.ts', 4],
-        ['b.ts', 2],
+        ['b.ts', 5],
         ['c.ts', 2],
         ['d.cjs', 2],
       ]);
-      assert.equal(s.ownLines, 10);
+      assert.equal(s.ownLines, 13);
       assert.equal(s.dependencyLines, 0);
     });
   });

@@ -24,7 +24,8 @@ function lines(text: string): number {
 /**
  * Walks the static imports from `entry` (a .ts file) and counts non-blank lines, Node's built-ins
  * left out. A static walk counts every module an import names, used or not, so it over-counts
- * what runs: a safe bound for a size budget. Type-only imports are skipped (they are erased).
+ * what runs: a safe bound for a size budget. Type-only imports are skipped (they are erased), and
+ * so are imports named on comment lines (a library's usage examples).
  * Hand-written: bundlers answer "what gets bundled", not "how many lines of whose code".
  */
 export function measureImports(entry: string, root: string): CodeSize {
@@ -42,7 +43,8 @@ export function measureImports(entry: string, root: string): CodeSize {
     if (inModules) deps.set(rel.slice(rel.lastIndexOf('node_modules') + 'node_modules/'.length), lines(text));
     else own.set(rel, lines(text));
     const require = createRequire(file);
-    for (const m of text.matchAll(IMPORT_RE)) {
+    // Lines that open with `*` are inside block comments (JSDoc examples name imports they do not make).
+    for (const m of text.replace(/^\s*\*.*$/gm, '').matchAll(IMPORT_RE)) {
       const spec = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5];
       if (spec === undefined || spec.startsWith('node:')) continue;
       if (/^\s*(?:import|export)\s+type\s/.test(m[0].trimStart().replace(/^[;}]/, ''))) continue;

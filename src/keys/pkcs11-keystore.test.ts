@@ -33,6 +33,7 @@ describe('PKCS#11 key store in SoftHSM2', () => {
     const ks = await Pkcs11KeyStore.create(opts('export'));
     await ks.ensureSigningKey('log');
     await ks.ensureMacKey('pseudonyms');
+    await ks.ensureEvmKey('wallet-a');
     await ks.close();
     withToken(hsm.module, TOKEN, TEST_PIN, (mod, session, p11) => {
       mod.C_FindObjectsInit(session, [{ type: p11.CKA_TOKEN, value: true }]);
@@ -44,8 +45,20 @@ describe('PKCS#11 key store in SoftHSM2', () => {
         const l = String(label?.value ?? '');
         return l.startsWith('export/') && (c === p11.CKO_SECRET_KEY || c === p11.CKO_PRIVATE_KEY);
       });
-      // The KEK, the MAC key and the signing key's private half.
-      assert.equal(secrets.length, 3);
+      // The KEK, the MAC key, the signing key's private half and the EVM key's.
+      assert.equal(secrets.length, 4);
+      const evm = secrets.filter(
+        (h) =>
+          String(mod.C_GetAttributeValue(session, h, [{ type: p11.CKA_LABEL }])[0]?.value) === 'export/evm/wallet-a',
+      );
+      assert.equal(evm.length, 1);
+      const [type, params] = mod.C_GetAttributeValue(session, evm[0] as Buffer, [
+        { type: p11.CKA_KEY_TYPE },
+        { type: p11.CKA_EC_PARAMS },
+      ]);
+      // CKK_EC on secp256k1 (OID 1.3.132.0.10), generated in the token.
+      assert.equal((type as { value: Buffer }).value.readUInt32LE(0), p11.CKK_EC);
+      assert.equal((params as { value: Buffer }).value.toString('hex'), '06052b8104000a');
       for (const h of secrets) {
         const a = mod.C_GetAttributeValue(session, h, [
           { type: p11.CKA_SENSITIVE },

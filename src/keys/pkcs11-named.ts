@@ -10,25 +10,28 @@ const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
 const CKM_EDDSA = 0x1057;
 /** DER of the OID 1.3.101.112 (Ed25519), the CKA_EC_PARAMS of an Ed25519 key. */
 const ED25519_PARAMS = Buffer.from('06032b6570', 'hex');
+/** DER of the OID 1.3.132.0.10 (secp256k1), the CKA_EC_PARAMS of an EVM account's key. */
+const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
 
 function checkName(name: string): void {
   if (typeof name !== 'string' || !NAME_RE.test(name))
     throw new RangeError(`key name ${quote(name)} must match ${NAME_RE}`);
 }
 
-/** A PKCS#11 store's named keys, `NS/sign/NAME` (Ed25519) and `NS/mac/NAME` (HMAC-SHA-256), cached by handle. */
+/** A PKCS#11 store's named keys, `NS/sign/NAME` (Ed25519), `NS/mac/NAME` (HMAC-SHA-256) and `NS/evm/NAME` (secp256k1), cached by handle. */
 export class NamedKeyObjects {
   readonly #t: Pkcs11Token;
   readonly #signers = new Map<string, { key: Handle; publicKey: Uint8Array }>();
   readonly #macs = new Map<string, Handle>();
+  readonly #evm = new Map<string, { key: Handle; publicKey: Uint8Array }>();
 
   constructor(t: Pkcs11Token) {
     this.#t = t;
   }
 
-  #loadSigner(name: string): { key: Handle; publicKey: Uint8Array } | undefined {
+  /** The private key labelled `label` and its public half's CKA_EC_POINT, when the token holds them. */
+  #pair(label: string, what: string): { key: Handle; point: unknown } | undefined {
     const p11 = this.#t.p11;
-    const label = `${this.#t.ns}/sign/${name}`;
     const key = this.#t.named(p11.CKO_PRIVATE_KEY, label);
     if (key === undefined) return undefined;
     const id = this.#t.id(key);
@@ -38,14 +41,42 @@ export class NamedKeyObjects {
       { type: p11.CKA_ID, value: id },
     ])[0];
     if (pub === undefined)
-      throw new KeyError(
-        'VERITY_E_KEYSTORE_CORRUPT',
-        `the public half of signing key ${quote(name)} is missing from the token`,
-      );
+      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', `the public half of ${what} is missing from the token`);
     const point = this.#t.call(
       'C_GetAttributeValue',
       (mod) => mod.C_GetAttributeValue(this.#t.session, pub, [{ type: p11.CKA_EC_POINT }])[0]?.value,
     );
+    return { key, point };
+  }
+
+  /** Generates an EC key pair inside the token: the private half kept (sensitive, non-extractable), signing only. */
+  #generate(label: string, keyType: number, params: Buffer, mechanism: number): void {
+    const id = randomBytes(16);
+    const p11 = this.#t.p11;
+    const named = [
+      { type: p11.CKA_KEY_TYPE, value: keyType },
+      { type: p11.CKA_LABEL, value: label },
+      { type: p11.CKA_ID, value: id },
+    ];
+    this.#t.call('C_GenerateKeyPair', (mod) =>
+      mod.C_GenerateKeyPair(
+        this.#t.session,
+        { mechanism },
+        [
+          { type: p11.CKA_TOKEN, value: true },
+          { type: p11.CKA_EC_PARAMS, value: params },
+          { type: p11.CKA_VERIFY, value: true },
+          ...named,
+        ],
+        [...this.#t.kept(), { type: p11.CKA_SIGN, value: true }, ...named],
+      ),
+    );
+  }
+
+  #loadSigner(name: string): { key: Handle; publicKey: Uint8Array } | undefined {
+    const pair = this.#pair(`${this.#t.ns}/sign/${name}`, `signing key ${quote(name)}`);
+    if (pair === undefined) return undefined;
+    const point = pair.point;
     // CKA_EC_POINT of an Edwards key: the DER OCTET STRING (04 20) of the 32-byte key; some
     // tokens give the raw 32 bytes.
     let raw: Buffer | undefined;
@@ -54,9 +85,43 @@ export class NamedKeyObjects {
     else if (Buffer.isBuffer(point) && point.length === 32) raw = point;
     if (raw === undefined)
       throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', `signing key ${quote(name)} in the token is not an Ed25519 key`);
-    const s = { key, publicKey: new Uint8Array(raw) };
+    const s = { key: pair.key, publicKey: new Uint8Array(raw) };
     this.#signers.set(name, s);
     return s;
+  }
+
+  #loadEvm(name: string): { key: Handle; publicKey: Uint8Array } | undefined {
+    const pair = this.#pair(`${this.#t.ns}/evm/${name}`, `EVM key ${quote(name)}`);
+    if (pair === undefined) return undefined;
+    // CKA_EC_POINT: the DER OCTET STRING (04 41) of the 65-byte uncompressed point, or the raw point.
+    const p = pair.point as Buffer;
+    const raw = Buffer.isBuffer(p) && p.length === 67 && p[0] === 0x04 && p[1] === 0x41 ? p.subarray(2) : p;
+    if (!Buffer.isBuffer(raw) || raw.length !== 65 || raw[0] !== 0x04)
+      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', `EVM key ${quote(name)} in the token is not a secp256k1 key`);
+    const k = { key: pair.key, publicKey: new Uint8Array(raw) };
+    this.#evm.set(name, k);
+    return k;
+  }
+
+  async ensureEvmKey(name: string): Promise<Uint8Array> {
+    checkName(name);
+    this.#t.checkOpen();
+    const p11 = this.#t.p11;
+    if ((this.#evm.get(name) ?? this.#loadEvm(name)) === undefined)
+      this.#generate(`${this.#t.ns}/evm/${name}`, p11.CKK_EC, SECP256K1_PARAMS, p11.CKM_EC_KEY_PAIR_GEN);
+    return new Uint8Array((this.#loadEvm(name) as { publicKey: Uint8Array }).publicKey);
+  }
+
+  async signEvmDigest(name: string, digest: Uint8Array): Promise<Uint8Array> {
+    if (!(digest instanceof Uint8Array) || digest.byteLength !== 32) throw new RangeError('a digest has 32 bytes');
+    this.#t.checkOpen();
+    const k = this.#evm.get(name) ?? this.#loadEvm(name);
+    if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no EVM key ${quote(name)}`);
+    // CKM_ECDSA signs the digest as given (no hashing in the token): r || s.
+    return this.#t.call('C_Sign', (mod, p11) => {
+      mod.C_SignInit(this.#t.session, { mechanism: p11.CKM_ECDSA }, k.key);
+      return new Uint8Array(mod.C_Sign(this.#t.session, Buffer.from(digest), Buffer.alloc(64)));
+    });
   }
 
   async ensureSigningKey(name: string): Promise<Uint8Array> {
@@ -64,29 +129,7 @@ export class NamedKeyObjects {
     this.#t.checkOpen();
     const have = this.#signers.get(name) ?? this.#loadSigner(name);
     if (have !== undefined) return new Uint8Array(have.publicKey);
-    const label = `${this.#t.ns}/sign/${name}`;
-    const id = randomBytes(16);
-    this.#t.call('C_GenerateKeyPair', (mod, p11) =>
-      mod.C_GenerateKeyPair(
-        this.#t.session,
-        { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
-        [
-          { type: p11.CKA_TOKEN, value: true },
-          { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
-          { type: p11.CKA_EC_PARAMS, value: ED25519_PARAMS },
-          { type: p11.CKA_VERIFY, value: true },
-          { type: p11.CKA_LABEL, value: label },
-          { type: p11.CKA_ID, value: id },
-        ],
-        [
-          ...this.#t.kept(),
-          { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
-          { type: p11.CKA_SIGN, value: true },
-          { type: p11.CKA_LABEL, value: label },
-          { type: p11.CKA_ID, value: id },
-        ],
-      ),
-    );
+    this.#generate(`${this.#t.ns}/sign/${name}`, CKK_EC_EDWARDS, ED25519_PARAMS, CKM_EC_EDWARDS_KEY_PAIR_GEN);
     return new Uint8Array((this.#loadSigner(name) as { publicKey: Uint8Array }).publicKey);
   }
 

@@ -344,6 +344,14 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   /** The names of the signing keys (with their public keys) and MAC keys of this store in the token. */
+  ensureEvmKey(name: string): Promise<Uint8Array> {
+    return this.#named.ensureEvmKey(name);
+  }
+
+  signEvmDigest(name: string, digest: Uint8Array): Promise<Uint8Array> {
+    return this.#named.signEvmDigest(name, digest);
+  }
+
   namedKeys(): Promise<{ signing: { name: string; publicKey: Uint8Array }[]; mac: string[] }> {
     return this.#named.namedKeys();
   }

@@ -37,6 +37,19 @@ describe('software key store', () => {
     );
   });
 
+  it('keeps EVM keys sealed in the key file, and refuses to export them for a migration it cannot carry', async () => {
+    const path = join(dir, 'evm.json');
+    const ks = await SoftwareKeyStore.create(path, SECRET, { kdf: KDF });
+    await ks.ensureSigningKey('log');
+    const before = await ks.exportNamedKeys();
+    assert.equal(before.signing.length, 1);
+    const pub = await ks.ensureEvmKey('wallet-a');
+    const text = await readFile(path, 'utf8');
+    assert.ok(!text.includes(Buffer.from(pub).toString('hex')) && !text.includes(toBase64(pub)));
+    await assert.rejects(ks.exportNamedKeys(), (e) => isVerityError(e, 'VERITY_E_KEY_IN_USE'));
+    await ks.close();
+  });
+
   it('refuses a wrong passphrase and a tampered file', async () => {
     const path = join(dir, 'b.json');
     await (await SoftwareKeyStore.create(path, SECRET, { kdf: KDF })).close();

@@ -11,7 +11,8 @@ import {
 } from 'node:crypto';
 import { open as fsOpen, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fromBase64, parseJson, toBase64, utf8 } from '../encoding/index.ts';
+import { getPublicKey, utils as secp256k1, signAsync } from '@noble/secp256k1';
+import { fromBase64, fromHex, parseJson, toBase64, toHex, utf8 } from '../encoding/index.ts';
 import { bindAad, open, seal } from '../envelope/index.ts';
 import { ConfigError, isVerityError, KeyError, quote } from '../errors/index.ts';
 import type { KekInfo, KekState, KeyStore, NamedKeys, WrappedKey } from './types.ts';
@@ -51,6 +52,8 @@ interface Material {
   keks: KekRecord[];
   signing: Record<string, { privateKey: string; publicKey: string }>;
   mac: Record<string, string>;
+  /** secp256k1 private keys (hex) of EVM accounts, by name; absent in key files made before them. */
+  evm?: Record<string, string>;
 }
 
 interface FileHeader {
@@ -469,6 +472,41 @@ export class SoftwareKeyStore implements KeyStore {
     return new Uint8Array(createHmac('sha256', k).update(data).digest());
   }
 
+  async ensureEvmKey(name: string): Promise<Uint8Array> {
+    checkName(name);
+    this.#checkOpen();
+    if (this.#material.evm?.[name] === undefined)
+      await this.#mutate((m) => {
+        m.evm ??= {};
+        m.evm[name] ??= toHex(secp256k1.randomSecretKey());
+      });
+    const key = await this.#evmKey(name);
+    try {
+      return getPublicKey(key, false);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  async #evmKey(name: string): Promise<Uint8Array> {
+    this.#checkOpen();
+    if (this.#material.evm?.[name] === undefined) await this.#refresh();
+    const k = this.#material.evm?.[name];
+    if (k === undefined) throw new KeyError('VERITY_E_KEY_NOT_FOUND', `there is no EVM key ${quote(name)}`);
+    return fromHex(k);
+  }
+
+  async signEvmDigest(name: string, digest: Uint8Array): Promise<Uint8Array> {
+    if (!(digest instanceof Uint8Array) || digest.byteLength !== 32) throw new RangeError('a digest has 32 bytes');
+    const key = await this.#evmKey(name);
+    try {
+      // RFC 6979 deterministic ECDSA by @noble/secp256k1, on the digest as given (no second hash).
+      return await signAsync(digest, key, { prehash: false });
+    } finally {
+      key.fill(0);
+    }
+  }
+
   /**
    * The named signing and MAC keys in plaintext, for `verity keys migrate` into an HSM only; the
    * caller wipes them once imported.
@@ -476,6 +514,11 @@ export class SoftwareKeyStore implements KeyStore {
   async exportNamedKeys(): Promise<NamedKeys> {
     this.#checkOpen();
     await this.#refresh();
+    if (Object.keys(this.#material.evm ?? {}).length > 0)
+      throw new KeyError(
+        'VERITY_E_KEY_IN_USE',
+        'the key file holds custodial wallets’ EVM keys, which migration does not carry yet',
+      );
     const signing = Object.entries(this.#material.signing).map(([name, s]) => {
       const der = fromBase64(s.privateKey);
       // PKCS#8 of an Ed25519 key (RFC 8410): 16 bytes of header, then the 32-byte seed.

@@ -50,6 +50,13 @@ export interface KeyStore {
   ensureMacKey(name: string): Promise<void>;
   /** HMAC-SHA-256 of `data` under the named key (32 bytes). */
   mac(name: string, data: Uint8Array): Promise<Uint8Array>;
+  /** Creates the named secp256k1 key (an EVM account) if absent; returns its 65-byte uncompressed public key. */
+  ensureEvmKey(name: string): Promise<Uint8Array>;
+  /**
+   * ECDSA with the named secp256k1 key over a 32-byte digest, not hashed again: `r || s`, 64 bytes,
+   * `s` as the signer made it (src/wallets makes it low-s and adds the recovery id, D240).
+   */
+  signEvmDigest(name: string, digest: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 

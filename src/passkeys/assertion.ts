@@ -49,7 +49,7 @@ export class Assertions {
    */
   async check(
     response: AuthenticationResponseJSON,
-    purpose: 'signin' | 'step-up',
+    purpose: 'signin' | 'step-up' | 'action',
     binding: string,
     owner: string | undefined,
   ): Promise<{ row: ObjectRow; body: PasskeyBody; commit: (tx: StoreWriter) => Promise<void> }> {
@@ -72,7 +72,7 @@ export class Assertions {
       },
       origins: this.#config.origins,
       rpId: this.#config.rpId,
-      requireUserVerification: purpose === 'step-up' || this.#config.userVerification === 'required',
+      requireUserVerification: purpose !== 'signin' || this.#config.userVerification === 'required',
       credential: { id, publicKey: fromBase64Url(body.publicKey), transports: body.transports },
     });
     // A replayed assertion is refused for its spent challenge before its counter is looked at:
@@ -87,7 +87,7 @@ export class Assertions {
         'this passkey’s signature counter went backwards, so it may have been cloned: it is now revoked; sign in with another passkey or a recovery code',
       );
     }
-    this.#config.policy?.check(purpose, body);
+    this.#config.policy?.check(purpose === 'action' ? 'step-up' : purpose, body);
     return {
       row,
       body,

@@ -10,8 +10,8 @@ export const CHALLENGE_KEY = 'passkey-challenge';
 export const CHALLENGE_KIND = 'passkey.challenge';
 
 /** The ceremony a challenge was issued for. */
-export type ChallengePurpose = 'register' | 'signin' | 'step-up';
-const PURPOSE_BYTE: Record<ChallengePurpose, number> = { register: 1, signin: 2, 'step-up': 3 };
+export type ChallengePurpose = 'register' | 'signin' | 'step-up' | 'action';
+const PURPOSE_BYTE: Record<ChallengePurpose, number> = { register: 1, signin: 2, 'step-up': 3, action: 4 };
 const VERSION = 1;
 const HEAD = 2 + 8 + 16;
 const LENGTH = HEAD + 32;
@@ -51,10 +51,14 @@ export class Challenges {
     return this.#keys.mac(CHALLENGE_KEY, concatBytes(head, utf8(binding)));
   }
 
-  /** A fresh challenge (base64url) for `purpose`, bound to `binding`. */
-  async issue(purpose: ChallengePurpose, binding: string): Promise<{ challenge: string; expiresAt: number }> {
+  /** A fresh challenge (base64url) for `purpose`, bound to `binding`, lasting `ttlMs` (at most the configured time). */
+  async issue(
+    purpose: ChallengePurpose,
+    binding: string,
+    ttlMs = this.#ttlMs,
+  ): Promise<{ challenge: string; expiresAt: number }> {
     await this.#keys.ensureMacKey(CHALLENGE_KEY);
-    const expiresAt = this.#now() + this.#ttlMs;
+    const expiresAt = this.#now() + Math.min(ttlMs, this.#ttlMs);
     const head = new Uint8Array(HEAD);
     head[0] = VERSION;
     head[1] = PURPOSE_BYTE[purpose];

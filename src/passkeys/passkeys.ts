@@ -19,7 +19,7 @@ import { type OpenedSession, type Sessions, type SignInContext, STEP_UP_KIND } f
 // owner: the subject ref), which the decisions read.
 export { STEP_UP_KIND };
 
-import { newObject, nextObject, type Store } from '../store/index.ts';
+import { newObject, nextObject, type Store, type StoreWriter } from '../store/index.ts';
 import { AccountRecovery } from './account-recovery.ts';
 import { Assertions, CREDENTIAL_ID_RE, fail } from './assertion.ts';
 import { Challenges, type CheckedChallenge } from './challenges.ts';
@@ -295,15 +295,24 @@ export class Passkeys {
   /** Request options for a step-up in a session: the player's own live passkeys only. */
   async stepUpOptions(s: SessionRef): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const { challenge } = await this.#challenges.issue('step-up', `${s.subjectRef}\u0000${s.sessionId}`);
+    return this.#verifiedOptions(s.subjectRef, challenge, this.config.challengeTtlMs);
+  }
+
+  /** Request options with user verification required, for the player's own live passkeys only. */
+  async #verifiedOptions(
+    subjectRef: string,
+    challenge: string,
+    timeout: number,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const now = this.#clock.now();
-    const ids = (await this.#devices.rows(s.subjectRef)).filter((o) => {
+    const ids = (await this.#devices.rows(subjectRef)).filter((o) => {
       const b = passkeyBody(o);
       return b !== undefined && isLive(b, now);
     });
     return generateAuthenticationOptions({
       rpID: this.config.rpId,
       challenge: fromBase64Url(challenge) as Uint8Array<ArrayBuffer>,
-      timeout: this.config.challengeTtlMs,
+      timeout,
       userVerification: 'required',
       allowCredentials: ids.map((o) => ({ id: o.id })),
     });
@@ -343,6 +352,39 @@ export class Passkeys {
         );
       });
       return { stepUpAt: now, hardware: a.body.hardware };
+    });
+  }
+
+  /**
+   * Request options for confirming one action of the player (a custodial wallet's signature, D242):
+   * the challenge is bound to the player and to `action` (a digest of exactly what will be done),
+   * carries a server nonce, lasts at most `ttlMs`, and can be answered once; user verification is
+   * required. Issuing writes nothing.
+   */
+  async actionOptions(
+    subjectRef: string,
+    action: string,
+    ttlMs: number,
+  ): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; expiresAt: number }> {
+    const { challenge, expiresAt } = await this.#challenges.issue('action', actionBinding(subjectRef, action), ttlMs);
+    const options = await this.#verifiedOptions(subjectRef, challenge, Math.min(ttlMs, this.config.challengeTtlMs));
+    return { options, expiresAt };
+  }
+
+  /**
+   * Checks a fresh assertion by one of the player's live passkeys answering a challenge of
+   * `actionOptions` for exactly `action` (a passkey error code otherwise, counted with the step-up
+   * failures). Nothing is written: `commit` consumes the challenge (a state object, so a second
+   * use fails on every node) and must run in the transaction that records the action.
+   */
+  confirmAction(
+    subjectRef: string,
+    action: string,
+    response: AuthenticationResponseJSON,
+  ): Promise<{ hardware: boolean; commit: (tx: StoreWriter) => Promise<void> }> {
+    return this.#tallied('stepup', async () => {
+      const a = await this.#assertions.check(response, 'action', actionBinding(subjectRef, action), subjectRef);
+      return { hardware: a.body.hardware, commit: a.commit };
     });
   }
 
@@ -395,6 +437,11 @@ export class Passkeys {
   ticketHolder(token: string): Promise<string> {
     return this.#recovery.ticketHolder(token);
   }
+}
+
+/** What an action challenge's MAC binds: the player and the action's digest. */
+function actionBinding(subjectRef: string, action: string): string {
+  return `${subjectRef}\u0000action:${action}`;
 }
 
 /** A device name as shown in listings: printable, at most 64 characters. */

@@ -58,6 +58,10 @@ export const CAPABILITIES = {
   'chain.revoke': ['service', 'operator'],
   // Transferring and renting virtual goods through the server's chain account (owner or approved).
   'chain.trade': ['service'],
+  // Creating a player's custodial wallet (its key in the key store) for a player the service names.
+  'wallet.create': ['service'],
+  // Asking a player's custodial wallet to sign: it still signs only what the player's passkey confirms.
+  'wallet.sign': ['service'],
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -14,6 +14,7 @@ import type { AssessmentSources } from '../oscal/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
 import { AccessReports, defaultLegalBases, type LabelPolicy, type LegalBasisSource } from '../reports/index.ts';
 import type { Store } from '../store/index.ts';
+import type { CustodialWallets } from '../wallets/index.ts';
 import { Witnessing, type WitnessingOptions } from '../witness/index.ts';
 import { registerAttestationRoutes } from './attestation.ts';
 import { type ChainRoutesOptions, chainAgreements, registerChainRoutes } from './chain.ts';
@@ -38,6 +39,7 @@ import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
 import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 import { registerTrustRoutes } from './trust.ts';
+import { registerWalletRoutes } from './wallets.ts';
 import { registerWebRoutes, type WebOptions } from './web.ts';
 
 /** What the HTTP interface serves. */
@@ -124,6 +126,8 @@ export interface ServerOptions {
   readonly chain?: Omit<ChainRoutesOptions, 'log'>;
   /** Secure boot's measurement and its evidence at /v1/attestation (absent: that route answers 503). */
   readonly attestation?: Attester;
+  /** With `records`: custodial wallets (/v1/wallets/custodial), `wallet.create` and `wallet.sign`. */
+  readonly wallets?: CustodialWallets;
 }
 
 const MAX_CORS_ORIGINS = 64;
@@ -401,6 +405,7 @@ export function buildServer(options: ServerOptions): App {
         registerMlsReportRoutes(routes, options.mls.reports, options.records.vault, gate);
       }
       if (options.chain !== undefined) registerChainRoutes(routes, { ...options.chain, log }, gate);
+      if (options.wallets !== undefined) registerWalletRoutes(routes, options.wallets, options.records.vault, gate);
       const c = options.compliance;
       if (c !== undefined)
         registerComplianceRoutes(

@@ -3,10 +3,35 @@
 // information, a sale the licence forbids refused, a revocation that blocks the next data read, and
 // Verity's log checkpoint anchored and checked from the chain.
 import assert from 'node:assert/strict';
-import { keccak256, type LocalAccount, toBytes } from 'viem';
-import { type AgreementTerms, itemId, type VerityContracts } from '../../src/chain/index.ts';
+import { type Hex, keccak256, type LocalAccount, toBytes } from 'viem';
+import { type AgreementTerms, ChainClient, deployContracts, itemId, VerityContracts } from '../../src/chain/index.ts';
 import { isVerityError } from '../../src/errors/index.ts';
 import { type NoteVerifier, verifyCheckpoint } from '../../src/note/index.ts';
+
+/** Agreement terms for the marketplace's use of a player's inventory for a day from `now`, made distinct by `salt`. */
+export function marketplaceTerms(subject: Hex, recipient: Hex, now: bigint, salt: string): AgreementTerms {
+  return {
+    subject,
+    recipient,
+    purposes: [itemId('marketplace')],
+    categories: [itemId('inventory')],
+    expiry: now + 86_400n,
+    conditionsHash: keccak256(toBytes('marketplace conditions v1')),
+    salt: keccak256(toBytes(salt)),
+  };
+}
+
+/** A fresh in-process chain with Verity's contracts: admin, anchorer, minter and licensor are accounts 0 to 3. */
+export async function deployedChain(): Promise<{ chain: ChainClient; v: VerityContracts }> {
+  const chain = await ChainClient.inProcess();
+  const [admin, anchorer, minter, licensor] = chain.accounts as [
+    LocalAccount,
+    LocalAccount,
+    LocalAccount,
+    LocalAccount,
+  ];
+  return { chain, v: new VerityContracts(chain, await deployContracts(chain, { admin, anchorer, minter, licensor })) };
+}
 
 /** The part of Verity's transparency log the trade uses. */
 export interface TradeLog {
@@ -36,15 +61,7 @@ export async function runTrade(v: VerityContracts, log: TradeLog, licenceId: big
 
   // 1. The player and the platform sign a data-sharing agreement (EIP-712); the platform submits it.
   const now = (await v.chain.public.getBlock()).timestamp;
-  const terms: AgreementTerms = {
-    subject: player.address,
-    recipient: platform.address,
-    purposes: [itemId('marketplace')],
-    categories: [itemId('inventory')],
-    expiry: now + 86_400n,
-    conditionsHash: keccak256(toBytes('marketplace conditions v1')),
-    salt: keccak256(toBytes(`trade-${licenceId}`)),
-  };
+  const terms = marketplaceTerms(player.address, platform.address, now, `trade-${licenceId}`);
   const typed = v.agreementTypedData(terms);
   const { id } = await v.createAgreement(
     platform,

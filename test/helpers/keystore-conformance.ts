@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex, parseSignature, recoverAddress } from 'viem';
 import { toBase64Url, utf8 } from '../../src/encoding/index.ts';
 import { isVerityError } from '../../src/errors/index.ts';
 import type { KeyStore } from '../../src/keys/index.ts';
+import { ethereumSignature, evmAccountOf } from '../../src/wallets/index.ts';
 
 /** How a conformance run makes key stores: a fresh one, and another instance of the same keys. */
 export interface KeyStoreHarness {
@@ -51,6 +54,38 @@ export function keyStoreConformance(kind: string, h: KeyStoreHarness): void {
       await assert.rejects(again.wrapKey(new Uint8Array(31), ctx), RangeError);
       await again.close();
       await assert.rejects(again.mac('index', utf8('x')), (e) => isVerityError(e, 'VERITY_E_CLOSED'));
+    });
+
+    it('keeps secp256k1 keys of EVM accounts by name: ECDSA on the digest as given, low-s and recoverable once made Ethereum signatures', async () => {
+      const { ks, name } = await h.create();
+      const pub = await ks.ensureEvmKey('wallet-a');
+      assert.equal(pub.byteLength, 65);
+      assert.equal(pub[0], 0x04);
+      assert.deepEqual(await ks.ensureEvmKey('wallet-a'), pub);
+      const other = await ks.ensureEvmKey('wallet-b');
+      assert.notDeepEqual(other, pub);
+      const { address, publicKey } = evmAccountOf(pub);
+      await ks.close();
+      const again = await h.open(name);
+      assert.deepEqual(await again.ensureEvmKey('wallet-a'), pub);
+      const half = secp256k1.Point.CURVE().n / 2n;
+      for (let i = 0; i < 8; i++) {
+        const digest = new Uint8Array(randomBytes(32));
+        const raw = await again.signEvmDigest('wallet-a', digest);
+        assert.equal(raw.byteLength, 64);
+        // The digest itself is signed (no hash of it): the check uses prehash false.
+        assert.ok(secp256k1.verify(raw, digest, pub, { prehash: false, lowS: false }));
+        assert.ok(!secp256k1.verify(raw, digest, other, { prehash: false, lowS: false }));
+        const sig = ethereumSignature(raw, bytesToHex(digest), publicKey);
+        assert.ok(BigInt(parseSignature(sig).s) <= half, 'EIP-2: s in the lower half');
+        assert.equal(await recoverAddress({ hash: bytesToHex(digest), signature: sig }), address);
+      }
+      await assert.rejects(again.signEvmDigest('wallet-c', new Uint8Array(32)), (e) =>
+        isVerityError(e, 'VERITY_E_KEY_NOT_FOUND'),
+      );
+      await assert.rejects(again.signEvmDigest('wallet-a', new Uint8Array(31)), RangeError);
+      await assert.rejects(again.ensureEvmKey('Not A Name'), RangeError);
+      await again.close();
     });
 
     it('rotates, binds context, refuses tampering, and destroys irrecoverably', async () => {

@@ -1,0 +1,239 @@
+// Custodial wallets against a real store, log, key store, passkeys (a software authenticator) and
+// Verity's contracts on the in-process chain: a good handed on and agreement terms signed only after
+// the player's passkey confirms that exact action, once, within the window; every refusal logged,
+// and no player, address or transaction in the log.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { getAddress, type Hex, keccak256, type LocalAccount, toBytes, verifyTypedData } from 'viem';
+import {
+  type AgreementTerms,
+  type ChainClient,
+  deployContracts,
+  itemId,
+  type VerityContracts,
+} from '../src/chain/index.ts';
+import type { Clock } from '../src/clock/index.ts';
+import { isVerityError } from '../src/errors/index.ts';
+import { Passkeys } from '../src/passkeys/index.ts';
+import { Sessions, Tokens } from '../src/principals/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { CustodialWallets, keyStoreAccount, WALLET_KIND } from '../src/wallets/index.ts';
+import { SoftAuthenticator } from './helpers/authenticator.ts';
+import { deployedChain, marketplaceTerms } from './helpers/chain-trade.ts';
+import { makeCore, type TestCore } from './helpers/core.ts';
+
+const ORIGIN = 'https://play.example.com';
+const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
+
+describe('custodial wallets', () => {
+  let core: TestCore;
+  let chain: ChainClient;
+  let v: VerityContracts;
+  let passkeys: Passkeys;
+  let wallets: CustodialWallets;
+  let alice: string;
+  let bob: string;
+  let aliceWallet: Hex;
+  let tokenId: bigint;
+  let skew = 0;
+  const clock: Clock = { now: () => Date.now() + skew };
+  const aliceDevice = new SoftAuthenticator();
+  const bobDevice = new SoftAuthenticator();
+  let aliceCred: string;
+  let bobCred: string;
+  let from: number;
+  let txHash = '';
+  const acct = (i: number) => chain.accounts[i] as LocalAccount;
+
+  const confirm = (device: SoftAuthenticator, credentialId: string, options: Parameters<SoftAuthenticator['get']>[0]) =>
+    device.get(options, { origin: ORIGIN, credentialId });
+
+  before(async () => {
+    let deployed: Awaited<ReturnType<typeof deployedChain>>;
+    [deployed, core] = await Promise.all([deployedChain(), makeCore('sqlite')]);
+    ({ chain, v } = deployed);
+    const store = core.store as Store;
+    const sessions = new Sessions({ keys: core.keys, store, log: core.log });
+    passkeys = new Passkeys({
+      store,
+      log: core.log,
+      keys: core.keys,
+      sessions,
+      clock,
+      config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN] },
+    });
+    wallets = new CustodialWallets({ store, log: core.log, keys: core.keys, passkeys, contracts: v, clock });
+    const tokens = new Tokens(store, core.log);
+    const t = await tokens.create({
+      principal: 'game',
+      role: 'service',
+      recordTypes: ['profile'],
+      capabilities: ['session.open'],
+      actor: 'operator:test',
+    });
+    const svc = await tokens.authenticate(t.token);
+    alice = await core.vault.subjectRef('alice');
+    bob = await core.vault.subjectRef('bob');
+    for (const [who, device] of [
+      [alice, aliceDevice],
+      [bob, bobDevice],
+    ] as const) {
+      const s = await sessions.open(svc, who, { actor: svc.actor, purpose: 'authentication' });
+      const r = { via: 'session' as const, subjectRef: who, sessionId: s.id };
+      const reg = await passkeys.register(r, device.create(await passkeys.registrationOptions(r), { origin: ORIGIN }));
+      if (who === alice) aliceCred = reg.id;
+      else bobCred = reg.id;
+    }
+    from = (await core.log.head()).size;
+  });
+  after(async () => {
+    await passkeys?.close();
+    await chain?.close();
+    await core?.dispose();
+  });
+
+  it('creates a player’s wallet once: its key in the key store, its address in the authenticated state', async () => {
+    await assert.rejects(
+      wallets.stepUp(alice, { kind: 'transfer', tokenId: 1n, to: acct(7).address }),
+      code('VERITY_E_WALLET_NOT_FOUND'),
+    );
+    const w = await wallets.create(alice, 'service:game');
+    assert.equal(w.created, true);
+    assert.equal(w.address, getAddress(w.address));
+    assert.equal((await wallets.create(alice, 'service:game')).created, false);
+    assert.equal((await wallets.create(alice, 'service:game')).address, w.address);
+    assert.notEqual((await wallets.create(bob, 'service:game')).address, w.address);
+    const row = await (core.store as Store).reader.getObject(WALLET_KIND, alice);
+    assert.equal(JSON.parse(row?.body ?? '{}').address, w.address);
+    aliceWallet = w.address;
+    // The platform pays the wallet's gas; here the development chain funds it.
+    await chain.public.request({ method: 'hardhat_setBalance', params: [aliceWallet, '0xde0b6b3a7640000'] } as never);
+    await v.defineLicence(acct(3), 1n, { commercialUse: false, modification: true, resale: true, uri: 'ar://cbe' });
+    ({ tokenId } = await v.mint(acct(2), aliceWallet, acct(6).address, 1n, 500));
+  });
+
+  it('hands a good on after the player confirms that transfer with a passkey, once', async () => {
+    const action = { kind: 'transfer' as const, tokenId, to: acct(7).address };
+    const s = await wallets.stepUp(alice, action);
+    assert.equal(s.options.userVerification, 'required');
+    assert.deepEqual(
+      s.options.allowCredentials?.map((c) => c.id),
+      [aliceCred],
+    );
+    const assertion = confirm(aliceDevice, aliceCred, s.options);
+    const r = await wallets.execute(alice, action, assertion, 'service:game');
+    assert.equal(r.kind, 'transfer');
+    assert.equal(r.kind === 'transfer' && r.receipt.status, 'success');
+    assert.equal(r.kind === 'transfer' && getAddress(r.receipt.from), aliceWallet);
+    assert.equal(await v.ownerOf(tokenId), acct(7).address);
+    if (r.kind === 'transfer') txHash = r.receipt.transactionHash;
+    // The same assertion again: its challenge is spent (authenticated state), nothing is signed.
+    await assert.rejects(wallets.execute(alice, action, assertion, 'service:game'), code('VERITY_E_WALLET_STEP_UP'));
+  });
+
+  it('refuses an assertion for another action, another player’s passkey, and one past the window', async () => {
+    // Give the good back to the wallet for this test.
+    await v.transfer(acct(7), acct(7).address, aliceWallet, tokenId);
+    const toBob = { kind: 'transfer' as const, tokenId, to: acct(8).address };
+    const toOther = { kind: 'transfer' as const, tokenId, to: acct(9).address };
+    // Confirmed for a transfer to one account, used for a transfer to another.
+    const s = await wallets.stepUp(alice, toBob);
+    await assert.rejects(
+      wallets.execute(alice, toOther, confirm(aliceDevice, aliceCred, s.options), 'service:game'),
+      code('VERITY_E_WALLET_STEP_UP'),
+    );
+    // Bob's passkey cannot confirm Alice's action.
+    const s2 = await wallets.stepUp(alice, toBob);
+    await assert.rejects(
+      wallets.execute(alice, toBob, confirm(bobDevice, bobCred, s2.options), 'service:game'),
+      code('VERITY_E_WALLET_STEP_UP'),
+    );
+    // Past the window (120 s by default).
+    const s3 = await wallets.stepUp(alice, toBob);
+    const late = confirm(aliceDevice, aliceCred, s3.options);
+    skew += 121_000;
+    try {
+      await assert.rejects(wallets.execute(alice, toBob, late, 'service:game'), code('VERITY_E_WALLET_STEP_UP'));
+    } finally {
+      skew = 0;
+    }
+    // Without user verification.
+    aliceDevice.uv = false;
+    try {
+      const s4 = await wallets.stepUp(alice, toBob);
+      await assert.rejects(
+        wallets.execute(alice, toBob, confirm(aliceDevice, aliceCred, s4.options), 'service:game'),
+        code('VERITY_E_WALLET_STEP_UP'),
+      );
+    } finally {
+      aliceDevice.uv = true;
+    }
+    assert.equal(await v.ownerOf(tokenId), aliceWallet);
+    // A player without a wallet: refused, and logged like the other refusals.
+    const carol = await core.vault.subjectRef('carol');
+    await assert.rejects(
+      wallets.execute(carol, toBob, confirm(aliceDevice, aliceCred, s.options), 'service:game'),
+      code('VERITY_E_WALLET_NOT_FOUND'),
+    );
+  });
+
+  it('signs agreement terms the player confirmed; the contract accepts the signature', async () => {
+    const platform = acct(5);
+    const now = (await chain.public.getBlock()).timestamp;
+    const terms = marketplaceTerms(aliceWallet, platform.address, now, 'wallets-test');
+    const action = { kind: 'agreement' as const, terms };
+    const s = await wallets.stepUp(alice, action);
+    assert.equal(s.digest, await v.agreementId(terms));
+    const r = await wallets.execute(alice, action, confirm(aliceDevice, aliceCred, s.options), 'service:game');
+    assert.ok(r.kind === 'agreement');
+    const typed = v.agreementTypedData(terms);
+    assert.ok(await verifyTypedData({ address: aliceWallet, ...typed, signature: r.signature }));
+    const { id } = await v.createAgreement(platform, terms, r.signature, await platform.signTypedData(typed));
+    assert.equal(id, s.digest);
+    assert.equal(await v.permits(id, itemId('marketplace'), itemId('inventory')), true);
+    // Terms the wallet is no party to are refused before any challenge.
+    await assert.rejects(
+      wallets.stepUp(alice, { kind: 'agreement', terms: { ...terms, subject: acct(9).address } }),
+      code('VERITY_E_INPUT_INVALID'),
+    );
+  });
+
+  it('a key-store account signs only what its guard allows', async () => {
+    const w = await wallets.find(alice);
+    assert.ok(w !== undefined);
+    let seen = 0;
+    const account = keyStoreAccount(core.keys, w.key, w.publicKey, () => {
+      seen++;
+      throw new Error('not approved');
+    });
+    await assert.rejects(account.signMessage({ message: 'hello' }), /not approved/);
+    assert.equal(seen, 1);
+    const open = keyStoreAccount(core.keys, w.key, w.publicKey);
+    assert.equal(open.address, aliceWallet);
+    const { verifyMessage } = await import('viem');
+    assert.ok(
+      await verifyMessage({
+        address: aliceWallet,
+        message: 'hello',
+        signature: await open.signMessage({ message: 'hello' }),
+      }),
+    );
+  });
+
+  it('logs every signature and every refusal, naming no player, address or transaction', async () => {
+    const entries = (await core.log.entries(from, (await core.log.head()).size)).map((e) =>
+      new TextDecoder().decode(e),
+    );
+    const wallet = entries.filter((e) => e.includes('"wallet.'));
+    const sign = wallet.filter((e) => e.includes('"wallet.sign"'));
+    assert.equal(sign.filter((e) => e.includes('"outcome":"success"')).length, 2);
+    assert.ok(sign.filter((e) => e.includes('"outcome":"denied"')).length >= 5);
+    assert.ok(sign.some((e) => e.includes('VERITY_E_PASSKEY_CHALLENGE')));
+    assert.ok(sign.some((e) => e.includes('VERITY_E_WALLET_NOT_FOUND')));
+    assert.equal(wallet.filter((e) => e.includes('"wallet.create"')).length, 2);
+    const text = entries.join('\n').toLowerCase();
+    assert.ok(txHash.length === 66);
+    for (const secret of [aliceWallet, alice, bob, 'alice', 'carol', aliceCred, txHash])
+      assert.ok(!text.includes(secret.toLowerCase()), `the log names ${secret}`);
+  });
+});
