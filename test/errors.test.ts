@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ERROR_CODES, httpStatusOf, quote, VerityError } from '../src/errors/index.ts';
+import { ERROR_CODES, httpStatusOf } from '../src/codes/index.ts';
+import { quote, VerityError } from '../src/errors/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -21,7 +22,7 @@ describe('error codes', () => {
 
   it('every code used is in the table with an HTTP status', () => {
     for (const c of used) {
-      assert.ok(Object.hasOwn(ERROR_CODES, c), `${c} is used but not in src/errors/codes.ts`);
+      assert.ok(Object.hasOwn(ERROR_CODES, c), `${c} is used but not in src/codes/codes.ts`);
       const s = httpStatusOf(c as keyof typeof ERROR_CODES);
       assert.ok(s >= 400 && s < 600);
     }

@@ -2,7 +2,8 @@
 // assertion), a very high one (>= 90) is denied whatever the step-up.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { httpStatusOf, isVerityError } from '../errors/index.ts';
+import { httpStatusOf } from '../codes/index.ts';
+import { isVerityError } from '../errors/index.ts';
 import {
   DEFAULT_POLICIES,
   enforceDecision,

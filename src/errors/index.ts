@@ -1,5 +1,4 @@
-export type { ErrorCode } from './codes.ts';
-export { ERROR_CODES, httpStatusOf } from './codes.ts';
+export type { ErrorCode } from '../codes/index.ts';
 export {
   AttestationError,
   ChainError,

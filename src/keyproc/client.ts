@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CODES, type ErrorCode, KeyError, type VerityError } from '../errors/index.ts';
+import { ERROR_CODES, type ErrorCode } from '../codes/index.ts';
+import { KeyError, type VerityError } from '../errors/index.ts';
 import type { KekInfo, KeyStore, WrappedKey } from '../keys/index.ts';
 import type { Call, FromKeyProcess, KeyOp, KeyProcessStoreSpec, Result, ToKeyProcess } from './protocol.ts';
 

@@ -1,12 +1,13 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { httpStatusOf, InputError, isVerityError, VerityError } from '../errors/index.ts';
+import { httpStatusOf } from '../codes/index.ts';
+import { InputError, isVerityError, VerityError } from '../errors/index.ts';
 import { IDENTIFIER_FORMAT } from './schemas.ts';
 
 /**
  * Every error a client can receive, Fastify's and Node's own included, in Verity's one shape
- * `{"error":{"code","message"}}` with a code of `src/errors/codes.ts`.
+ * `{"error":{"code","message"}}` with a code of `src/codes/codes.ts`.
  */
 
 /** Longest path parameter the router matches (a record id is 26 characters). */

@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { tempDir } from '../../test/helpers/env.ts';
 import { MemoryLog } from '../../test/helpers/memlog.ts';
+import { ERROR_CODES, httpStatusOf } from '../codes/index.ts';
 import { fromBase64, toBase64, utf8 } from '../encoding/index.ts';
-import { ERROR_CODES, httpStatusOf, isVerityError, VerityError } from '../errors/index.ts';
+import { isVerityError, VerityError } from '../errors/index.ts';
 import {
   formatCheckpoint,
   parseCosignerKey,
