@@ -12,10 +12,12 @@ import {
   TILE_WIDTH,
 } from '../merkle/index.ts';
 import {
+  type Checkpoint,
   formatCheckpoint,
   formatVerifierKey,
   type NoteSigner,
   type NoteVerifier,
+  parseCheckpoint,
   parseVerifierKey,
   signNote,
   verifyCheckpoint,
@@ -38,6 +40,9 @@ import { TileCache } from './tile-cache.ts';
 import { checkStoredHead } from './verify.ts';
 
 const ORIGIN_RE = /^[\x21-\x7e]{1,256}$/;
+
+/** Most checkpoints the log remembers as authentic (one per group commit; reads prove at recent ones). */
+const AUTHENTIC_MAX = 64;
 const HEAD_REUSE_MS = 50;
 
 /**
@@ -146,7 +151,34 @@ export class TransparencyLog {
   async #sign(size: number, rootHash: Uint8Array, stateRoot: Uint8Array): Promise<string> {
     if (this.#signer === undefined) throw new LogError('VERITY_E_CLOSED', 'this log was opened read-only');
     const extensions = [formatStateExtension(stateRoot)];
-    return signNote(formatCheckpoint({ origin: this.#origin, size, rootHash, extensions }), [this.#signer]);
+    const body = formatCheckpoint({ origin: this.#origin, size, rootHash, extensions });
+    const note = await signNote(body, [this.#signer]);
+    this.#authenticCheckpoint(note, parseCheckpoint(body));
+    return note;
+  }
+
+  /**
+   * Checkpoints known to carry this log's signature, by their exact text: signed here, or verified
+   * with the log's key once (D280). A verification's outcome depends only on the text and the key,
+   * so the same text need not be verified again; bounded, emptied when full.
+   */
+  readonly #authentic = new Map<string, Checkpoint>();
+
+  #authenticCheckpoint(note: string, c: Checkpoint): void {
+    if (this.#authentic.size >= AUTHENTIC_MAX) this.#authentic.clear();
+    this.#authentic.set(note, c);
+  }
+
+  /**
+   * The checkpoint a signed note carries, once its signature verifies with this log's key and its
+   * origin is this log's; throws as `verifyCheckpoint` does otherwise.
+   */
+  verifiedCheckpoint(note: string): Checkpoint {
+    const known = this.#authentic.get(note);
+    if (known !== undefined) return known;
+    const c = verifyCheckpoint(note, this.#verifier, this.#origin).checkpoint;
+    this.#authenticCheckpoint(note, c);
+    return c;
   }
 
   /**
@@ -382,10 +414,17 @@ export class TransparencyLog {
 
   /** Entries [start, end). */
   async entries(start: number, end: number): Promise<Uint8Array[]> {
-    const head = await this.head();
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > head.size) {
-      throw new LogError('VERITY_E_LOG_RANGE', `entries [${start}, ${end}) are outside the log of size ${head.size}`);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new LogError('VERITY_E_LOG_RANGE', `entries [${start}, ${end}) are not a range of the log`);
     }
+    // Any head this process saw committed bounds the range as well as the newest (the log only
+    // grows): entries it covers are read without reading the head first (D281). The store
+    // refuses a range it does not hold whole.
+    const recent = this.#recentHead?.head;
+    if (recent !== undefined && end <= recent.size) return this.#store.reader.getLogEntries(start, end);
+    const head = await this.head();
+    if (end > head.size)
+      throw new LogError('VERITY_E_LOG_RANGE', `entries [${start}, ${end}) are outside the log of size ${head.size}`);
     return this.#store.reader.getLogEntries(start, end);
   }
 

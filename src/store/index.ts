@@ -4,7 +4,7 @@ export { dropPostgresSchema, openPostgresStore, postgresSchemaExists } from './p
 export type { SqliteStoreOptions } from './sqlite.ts';
 export { openSqliteStore } from './sqlite.ts';
 export { proveState } from './state.ts';
-export { recordStateFields } from './state-facts.ts';
+export { recordStateFields, recordValue } from './state-facts.ts';
 export type {
   CheckpointAnchor,
   LifecycleState,

@@ -23,9 +23,19 @@ import type {
 
 export type Fact = StoredFact;
 
+/**
+ * What was derived from each row object so far (D282): a read checks a row against the map, then
+ * proves the same row object and shows its committed columns, and each of these hashed the
+ * envelope again. Rows are read-only once read (every column `readonly`, envelopes never written
+ * into), so what a row object commits to cannot change; keyed weakly, it goes with the row.
+ */
+const derived = new WeakMap<RecordRow, { fields: RecordStateFields; value?: Uint8Array }>();
+
 /** The columns of a record version as the map commits to them (the envelope by its SHA-256). */
 export function recordStateFields(r: RecordRow): RecordStateFields {
-  return {
+  const known = derived.get(r);
+  if (known !== undefined) return known.fields;
+  const fields: RecordStateFields = Object.freeze({
     id: r.id,
     version: r.version,
     subjectRef: r.subjectRef,
@@ -36,11 +46,17 @@ export function recordStateFields(r: RecordRow): RecordStateFields {
     createdAt: r.createdAt,
     retainUntil: r.retainUntil,
     logIndex: r.logIndex,
-  };
+  });
+  derived.set(r, { fields });
+  return fields;
 }
 
+/** The digest the map holds for a record version's row. */
 export function recordValue(r: RecordRow): Uint8Array {
-  return recordStateValue(recordStateFields(r));
+  const fields = recordStateFields(r);
+  const d = derived.get(r) as { fields: RecordStateFields; value?: Uint8Array };
+  if (d.value === undefined) d.value = recordStateValue(fields);
+  return d.value;
 }
 
 export const keyOf = {

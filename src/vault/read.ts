@@ -15,17 +15,15 @@ import { open as openEnvelope } from '../envelope/index.ts';
 import { InputError, isVerityError, KeyError, LogError, quote, VaultError } from '../errors/index.ts';
 import { type InclusionProofCase, MAX_ENTRY_BYTES } from '../log/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
-import { verifyCheckpoint } from '../note/index.ts';
 import {
   type RecordStateJson,
   type RecordStateProof,
   recordStateKey,
-  recordStateValue,
   recordVersionStateKey,
   stateProofToBase64,
   stateRootFromExtensions,
 } from '../smt/index.ts';
-import { type LifecycleState, proveState, type RecordRow, recordStateFields } from '../store/index.ts';
+import { type LifecycleState, proveState, type RecordRow, recordStateFields, recordValue } from '../store/index.ts';
 import { type Access, audit, checkId, checkPurpose, recordNotFound, subjectOf, type VaultContext } from './context.ts';
 import type { Keyring, SubjectKeys } from './keyring.ts';
 import { type RecordMeta, recordAad, type StoredMeta } from './model.ts';
@@ -223,12 +221,14 @@ export class RecordReader {
     return { data: payload.data, meta, proof: { ...proof, contentSalt: payload.salt, state }, readLogIndex };
   }
 
-  /** The checkpoint's signature checked once, and its roots. */
+  /**
+   * The checkpoint's roots, once its signature is known good: checkpoints this process signed, or
+   * verified before, are known to the log (D280).
+   */
   #checkpoint(note: string): { size: number; rootHash: Uint8Array; stateRoot: Uint8Array | undefined } {
-    const { log } = this.#ctx;
     let cp = this.#verifiedCheckpoint;
     if (cp === undefined || cp.note !== note) {
-      const c = verifyCheckpoint(note, log.verifier, log.origin).checkpoint;
+      const c = this.#ctx.log.verifiedCheckpoint(note);
       cp = { note, size: c.size, rootHash: c.rootHash, stateRoot: stateRootFromExtensions(c.extensions) };
       this.#verifiedCheckpoint = cp;
     }
@@ -243,7 +243,7 @@ export class RecordReader {
   async #proveState(checkpoint: string, row: RecordRow, versionAsked: boolean): Promise<RecordStateProof | undefined> {
     const root = this.#checkpoint(checkpoint).stateRoot;
     if (root === undefined) return undefined;
-    const value = recordStateValue(recordStateFields(row));
+    const value = recordValue(row);
     const current = await proveState(this.#ctx.store, root, recordStateKey(row.id));
     if (current.value !== undefined && bytesEqual(current.value, value))
       return { checkpoint, scope: 'current', proof: stateProofToBase64(current.proof), record: stateJson(row) };
