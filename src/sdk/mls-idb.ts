@@ -7,7 +7,7 @@
 // Only for browsers (Node.js has no IndexedDB); the types below are the few IndexedDB members used,
 // so the SDK builds without the DOM library.
 import { VerityError } from '../errors/index.ts';
-import type { MlsStorage } from './mls.ts';
+import type { MlsStorage } from './mls-state.ts';
 
 interface IdbRequest<T> {
   result: T;

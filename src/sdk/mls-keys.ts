@@ -7,7 +7,7 @@
 // A key the proven state does not hold raises VERITY_E_MLS_KEY_UNPROVEN; a checkpoint off the
 // client's view of the log (a fork shown to it, or to another member it compares with) raises
 // VERITY_E_MLS_SPLIT_VIEW.
-import { bytesEqual } from '../encoding/index.ts';
+import { bytesEqual, toBase64Url } from '../encoding/index.ts';
 import { isVerityError, MlsError } from '../errors/index.ts';
 import { checkCheckpointAdvance, parseProofCase } from '../log/index.ts';
 import { verifyConsistency } from '../merkle/index.ts';
@@ -63,12 +63,6 @@ interface Answer {
     object?: { id: string; owner: string; body: string; version: number; updatedAt: number };
     proof: string;
   }[];
-}
-
-function b64u(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 class MemoryCheckpoints implements CheckpointStore {
@@ -207,15 +201,15 @@ export class KeyTransparency {
       return this.alarm('VERITY_E_MLS_SPLIT_VIEW', 'a member showed a malformed view of the log', context);
     const size = Number(new DataView(view.buffer, view.byteOffset, 8).getBigUint64(0));
     const root = view.slice(8);
-    const id = `${size}:${b64u(root)}`;
+    const id = `${size}:${toBase64Url(root)}`;
     const mine = await this.#store.load();
     if (mine === undefined || this.#seenViews.has(id)) return;
     const cp = this.#verify(mine);
     const split = (why: string): never =>
       this.alarm('VERITY_E_MLS_SPLIT_VIEW', `another member was shown a different log: ${why}`, {
         ...context,
-        theirs: { size, root: b64u(root) },
-        mine: { size: cp.size, root: b64u(cp.rootHash) },
+        theirs: { size, root: toBase64Url(root) },
+        mine: { size: cp.size, root: toBase64Url(cp.rootHash) },
       });
     if (!Number.isSafeInteger(size)) split('its size is out of range');
     if (size === cp.size) {
@@ -266,7 +260,7 @@ export class KeyTransparency {
    * VERITY_E_MLS_KEY_UNPROVEN (or VERITY_E_MLS_SPLIT_VIEW) at the first that fails.
    */
   async check(shown: readonly ShownKey[], context: { groupId?: string } = {}): Promise<void> {
-    const todo = shown.filter((s) => !this.#proven.get(s.identity)?.has(b64u(s.signatureKey)));
+    const todo = shown.filter((s) => !this.#proven.get(s.identity)?.has(toBase64Url(s.signatureKey)));
     if (todo.length === 0) return;
     const identities = [...new Set(todo.map((s) => s.identity))];
     const entries = new Map<string, Set<string>>();
@@ -276,7 +270,7 @@ export class KeyTransparency {
       for (const [id, keys] of await this.#verifyAnswer(answer, part)) entries.set(id, keys);
     }
     for (const s of todo) {
-      const key = b64u(s.signatureKey);
+      const key = toBase64Url(s.signatureKey);
       if (entries.get(s.identity)?.has(key) !== true)
         this.alarm(
           'VERITY_E_MLS_KEY_UNPROVEN',
