@@ -9,13 +9,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
-import { MlsDelivery, MlsReports } from '../src/mls/index.ts';
-import { Sessions, Tokens } from '../src/principals/index.ts';
+import { Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient } from '../src/sdk/mls.ts';
-import { buildServer } from '../src/server/index.ts';
 import { bundleForBrowser, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { mlsServer } from './helpers/mls-server.ts';
 
 type Mls = typeof import('../src/sdk/mls.ts');
 
@@ -30,7 +28,7 @@ it('finds the browser the MLS browser test needs', () => {
 
 describe('MLS client in a browser, its state in IndexedDB', { skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING }, () => {
   let core: TestCore;
-  let app: ReturnType<typeof buildServer>;
+  let app: ReturnType<typeof mlsServer>;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -45,20 +43,7 @@ describe('MLS client in a browser, its state in IndexedDB', { skip: HAVE_CHROMIU
 
   before(async () => {
     core = await makeCore('sqlite');
-    app = buildServer({
-      log: core.log,
-      records: {
-        vault: core.vault,
-        tokens: new Tokens(core.store, core.log),
-        sessions: new Sessions(core),
-        policies: () => PolicyEngine.load(DEFAULT_POLICIES),
-      },
-      mls: {
-        delivery: new MlsDelivery({ store: core.store, log: core.log, keys: core.keys }),
-        reports: new MlsReports({ store: core.store, log: core.log, keys: core.keys }),
-      },
-      logging: { level: 'silent' },
-    });
+    app = mlsServer(core);
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     const platform = (
       await new Tokens(core.store, core.log).create({

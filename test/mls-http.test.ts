@@ -10,16 +10,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultCapabilities, defaultLifetime, encodeMlsMessage, generateKeyPackage } from 'ts-mls';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
-import { MlsDelivery, MlsReports } from '../src/mls/index.ts';
-import { Sessions, Tokens } from '../src/principals/index.ts';
+import { Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient, type ReceivedMessage } from '../src/sdk/mls.ts';
-import { buildServer } from '../src/server/index.ts';
 import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
+import { mlsServer } from './helpers/mls-server.ts';
 
-type App = ReturnType<typeof buildServer>;
+type App = ReturnType<typeof mlsServer>;
 const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
 const errorCode = (r: { json(): unknown }) => (r.json() as { error?: { code?: string } }).error?.code;
 // Known plaintexts searched for at rest and in logs at the end (unique per run).
@@ -53,20 +51,7 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       core = await makeCore(backend);
-      app = buildServer({
-        log: core.log,
-        records: {
-          vault: core.vault,
-          tokens: new Tokens(core.store, core.log),
-          sessions: new Sessions(core),
-          policies: () => PolicyEngine.load(DEFAULT_POLICIES),
-        },
-        mls: {
-          delivery: new MlsDelivery({ store: core.store, log: core.log, keys: core.keys }),
-          reports: new MlsReports({ store: core.store, log: core.log, keys: core.keys }),
-        },
-        logging: { level: 'debug', destination: { write: (l: string) => logLines.push(l) } },
-      });
+      app = mlsServer(core, { logging: { level: 'debug', destination: { write: (l: string) => logLines.push(l) } } });
       url = await app.listen({ host: '127.0.0.1', port: 0 });
       const tokens = new Tokens(core.store, core.log);
       const make = async (name: string, role: 'service' | 'operator', capabilities: string[]) => {

@@ -23,14 +23,12 @@ import {
   getCiphersuiteImpl,
   nobleCryptoProvider,
 } from 'ts-mls';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
-import { MlsDelivery, MlsReports } from '../src/mls/index.ts';
-import { Sessions, Tokens } from '../src/principals/index.ts';
+import { Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient, playerIdentity, type Received } from '../src/sdk/mls.ts';
-import { buildServer } from '../src/server/index.ts';
 import type { Event, OpenMlsMember } from './fixtures/mls-interop/openmls-member.ts';
 import { bundleForBrowser, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, HAVE_CHROMIUM } from './helpers/browser.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { mlsServer } from './helpers/mls-server.ts';
 
 type Page_ = { OpenMls: { OpenMlsMember: typeof OpenMlsMember }; bob: OpenMlsMember };
 const WASM_PATH = '/__interop/core-crypto.wasm';
@@ -69,7 +67,7 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
   skip: HAVE_CHROMIUM ? false : CHROMIUM_MISSING,
 }, () => {
   let core: TestCore;
-  let app: ReturnType<typeof buildServer>;
+  let app: ReturnType<typeof mlsServer>;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -101,19 +99,7 @@ describe('MLS interoperability: ts-mls and OpenMLS in one Verity room', {
 
   before(async () => {
     core = await makeCore('sqlite');
-    app = buildServer({
-      log: core.log,
-      records: {
-        vault: core.vault,
-        tokens: new Tokens(core.store, core.log),
-        sessions: new Sessions(core),
-        policies: () => PolicyEngine.load(DEFAULT_POLICIES),
-      },
-      mls: {
-        delivery: new MlsDelivery({ store: core.store, log: core.log, keys: core.keys }),
-        reports: new MlsReports({ store: core.store, log: core.log, keys: core.keys }),
-      },
-    });
+    app = mlsServer(core);
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     const tokens = new Tokens(core.store, core.log);
     const platform = (

@@ -23,20 +23,20 @@ import {
   getCiphersuiteImpl,
   nobleCryptoProvider,
 } from 'ts-mls';
-import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { toBase64Url } from '../src/encoding/index.ts';
 import { isVerityError, type MlsError } from '../src/errors/index.ts';
 import { SoftwareKeyStore } from '../src/keys/index.ts';
-import { MlsDelivery, MlsReports } from '../src/mls/index.ts';
-import { Sessions, Tokens } from '../src/principals/index.ts';
+import { MlsDelivery } from '../src/mls/index.ts';
+import { Tokens } from '../src/principals/index.ts';
 import { MemoryMlsStorage, MlsClient } from '../src/sdk/mls.ts';
 import { KeyTransparency } from '../src/sdk/mls-keys.ts';
-import { buildServer, buildWitnessServer } from '../src/server/index.ts';
+import { type buildServer, buildWitnessServer } from '../src/server/index.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 import { openVerity, type Verity } from '../src/verity/index.ts';
 import { initWitnessDir, openWitnessDir } from '../src/witness/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { TEST_SECRET, tempDir } from './helpers/env.ts';
+import { mlsServer } from './helpers/mls-server.ts';
 
 const code = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
 const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
@@ -57,21 +57,7 @@ function lyingFetch(rewrite: { current: Rewrite | undefined }): typeof fetch {
 }
 
 function serverOf(core: Verity, witnesses?: Parameters<typeof buildServer>[0]['witnesses']) {
-  return buildServer({
-    ...(witnesses === undefined ? {} : { witnesses }),
-    log: core.log,
-    records: {
-      vault: core.vault,
-      tokens: new Tokens(core.store, core.log),
-      sessions: new Sessions(core),
-      policies: () => PolicyEngine.load(DEFAULT_POLICIES),
-    },
-    mls: {
-      delivery: new MlsDelivery({ store: core.store, log: core.log, keys: core.keys }),
-      reports: new MlsReports({ store: core.store, log: core.log, keys: core.keys }),
-    },
-    logging: { level: 'silent' },
-  });
+  return mlsServer(core, { ...(witnesses === undefined ? {} : { witnesses }) });
 }
 
 describe('mls key transparency (sqlite)', () => {
