@@ -25,6 +25,7 @@ import {
   createCommit,
   createGroup,
   emptyPskIndex,
+  encodeGroupState,
   encodeMlsMessage,
   joinGroup,
   type Proposal,
@@ -32,7 +33,8 @@ import {
 } from 'ts-mls';
 import { MlsDelivery } from '../src/mls/index.ts';
 import { verifyCheckpoint } from '../src/note/index.ts';
-import { frankingCommitment } from '../src/sdk/mls.ts';
+import { frankingCommitment, MemoryMlsStorage } from '../src/sdk/mls.ts';
+import { GroupStates } from '../src/sdk/mls-state.ts';
 import {
   stateDigest,
   stateKey,
@@ -365,6 +367,20 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
     for (const pm of pms) b = (await processPrivateMessage(b, pm, emptyPskIndex, impl)).newState;
     const decryptMs = (performance.now() - t1) / count;
     const decryptCpuMs = cpuMs(c1) / count;
+    // The SDK client keeps each new state before it sends or after it receives (D294): the save
+    // after one message, beside encoding the whole state as a save did before.
+    const kept = await GroupStates.load(new MemoryMlsStorage());
+    await kept.save('bench', b);
+    const saves: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      a = (await franked(a, impl, `saved ${i}`)).newState;
+      const t = performance.now();
+      await kept.save('bench', a);
+      saves.push(performance.now() - t);
+    }
+    const t3 = performance.now();
+    const wholeBytes = encodeGroupState(a).length;
+    const wholeEncodeMs = performance.now() - t3;
     // Fan-out: the service's room holds the n members of the first commit; one franked message of
     // its epoch, posted `rounds` times (the service's work: a stamp and a queued row per member).
     const msg = r.fanOut as Uint8Array;
@@ -413,6 +429,9 @@ export async function benchMls(quick: boolean, full: boolean): Promise<Figure[]>
       { name: 'mlsEveryoneUpdatedMs', value: r.everyoneUpdatedMs, unit: 'ms' },
       { name: 'mlsEncryptMs', value: encryptMs, unit: 'ms' },
       { name: 'mlsDecryptMs', value: decryptMs, unit: 'ms' },
+      { name: 'mlsClientSaveAfterMessageMs', value: median(saves), unit: 'ms' },
+      { name: 'mlsWholeStateEncodeMs', value: wholeEncodeMs, unit: 'ms' },
+      { name: 'mlsWholeStateBytes', value: wholeBytes, unit: 'bytes' },
       // The same operations in CPU time, comparable on a shared machine.
       ...Object.entries(r.cpu).map(([k, value]) => ({
         name: `mls${k[0]?.toUpperCase()}${k.slice(1)}CpuMs`,

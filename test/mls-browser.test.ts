@@ -111,7 +111,7 @@ describe('MLS client in a browser, its state in IndexedDB', { skip: HAVE_CHROMIU
         const signature = JSON.parse(new TextDecoder().decode(await storage.get('mls/signature'))) as {
           signKey: string;
         };
-        const group = (await storage.get(`mls/group/${room}`)) as Uint8Array;
+        const group = (await storage.get(`mls/state/${room}`)) as Uint8Array;
         const index = (await storage.get('mls/groups')) as Uint8Array;
         // The raw database.
         const idb = (globalThis as unknown as { indexedDB: { open(n: string): unknown } }).indexedDB;
