@@ -1,6 +1,8 @@
 // Which chain addresses a player controls (D230): an address is bound to a player's subject
 // reference only on evidence that the player controls it, an EIP-4361 (Sign-In with Ethereum)
-// message signed by the address over a nonce Verity issued to that player's session. Bindings are
+// message signed by the address over a nonce Verity issued to that player's session: an account's
+// ECDSA signature, or (D295) a contract wallet's ERC-1271 answer for the message's EIP-191 hash,
+// asked of the chain when the bindings are given a `contractWallets` check. Bindings are
 // state objects bound to the signed log's state map, read (and so checked) at every use:
 //   chain.siwe-nonce  SHA256(NONCE)   an issued, unused nonce: whose session asked, the domain, expiry
 //   chain.binding     SUBJECTREF      the player's addresses (at most 8), how and when each was bound
@@ -8,7 +10,7 @@
 // The log names neither the player nor the address (D211): a `chain.bind` entry carries a random
 // binding id, the method and the chain id.
 import { createHash } from 'node:crypto';
-import { type Hex, verifyMessage } from 'viem';
+import { type Hex, hashMessage, verifyMessage } from 'viem';
 import { parseSiweMessage, validateSiweMessage } from 'viem/siwe';
 import { encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
@@ -33,6 +35,8 @@ const MAX_MESSAGE = 4096;
 const SUBJECT_REF_RE = /^[A-Za-z0-9_-]{43}$/;
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
+/** A contract wallet's signature: any bytes (a multisig's are several signatures), at most 2 KB. */
+const CONTRACT_SIGNATURE_RE = /^0x(?:[0-9a-fA-F]{2}){1,2048}$/;
 // EIP-4361: the nonce is at least 8 alphanumeric characters. Here: the expiry in 13 decimal digits
 // (ids of unexpired nonces sort after expired ones) and 128 random bits in hex.
 const NONCE_RE = /^[0-9]{13}[0-9a-f]{32}$/;
@@ -40,8 +44,12 @@ const NONCE_RE = /^[0-9]{13}[0-9a-f]{32}$/;
 /** One address bound to a player. */
 export interface BoundAddress {
   readonly address: Hex;
-  /** `siwe`: the address signed an EIP-4361 message over a nonce Verity issued to the player. */
-  readonly method: 'siwe';
+  /**
+   * `siwe`: the address signed an EIP-4361 message over a nonce Verity issued to the player;
+   * `siwe-erc1271`: the address is a contract wallet that accepted that message's signature
+   * (ERC-1271 `isValidSignature` over its EIP-191 hash).
+   */
+  readonly method: 'siwe' | 'siwe-erc1271';
   /** The chain id the signed message named. */
   readonly chainId: number;
   readonly bindingId: string;
@@ -53,9 +61,18 @@ export interface BoundAddress {
 export interface SiweEvidence {
   readonly kind: 'siwe';
   readonly message: string;
-  /** 65-byte ECDSA signature (EIP-191 personal message) in hex. */
+  /**
+   * The signature in hex: an account's 65-byte ECDSA signature of the EIP-191 personal message, or
+   * what a contract wallet's `isValidSignature` takes (at most 2,048 bytes).
+   */
   readonly signature: string;
 }
+
+/**
+ * Asks the chain whether a contract wallet accepts `signature` for `hash` (ERC-1271). True only for
+ * the magic value; false for an address without code, a revert or any other answer.
+ */
+export type ContractSignatureCheck = (address: Hex, hash: Hex, signature: Hex) => Promise<boolean>;
 
 function invalid(why: string, reason: string): InputError {
   return new InputError(
@@ -94,14 +111,22 @@ export class AddressBindings {
   readonly #store: Store;
   readonly #log: TransparencyLog;
   readonly #clock: Clock;
+  readonly #contractWallets: ContractSignatureCheck | undefined;
   readonly chainId: number;
 
-  constructor(store: Store, log: TransparencyLog, chainId: number, options: { clock?: Clock } = {}) {
+  /** `contractWallets`: how contract wallets' signatures are checked; without it only accounts bind. */
+  constructor(
+    store: Store,
+    log: TransparencyLog,
+    chainId: number,
+    options: { clock?: Clock; contractWallets?: ContractSignatureCheck } = {},
+  ) {
     if (!Number.isSafeInteger(chainId) || chainId < 1) throw new RangeError('chainId must be a positive integer');
     this.#store = store;
     this.#log = log;
     this.chainId = chainId;
     this.#clock = options.clock ?? systemClock;
+    this.#contractWallets = options.contractWallets;
   }
 
   /**
@@ -172,8 +197,8 @@ export class AddressBindings {
     if (evidence?.kind !== 'siwe') throw invalid('the evidence is not an EIP-4361 message', 'kind');
     if (typeof evidence.message !== 'string' || evidence.message.length > MAX_MESSAGE)
       throw invalid(`the message must be text of at most ${MAX_MESSAGE} characters`, 'message');
-    if (typeof evidence.signature !== 'string' || !SIGNATURE_RE.test(evidence.signature))
-      throw invalid('the signature must be 65 bytes of hex', 'signature');
+    if (typeof evidence.signature !== 'string' || !CONTRACT_SIGNATURE_RE.test(evidence.signature))
+      throw invalid('the signature must be hex bytes (65 for an account, at most 2,048)', 'signature');
     const m = parseSiweMessage(evidence.message);
     if (m.nonce === undefined || !NONCE_RE.test(m.nonce))
       throw invalid('the message carries no nonce Verity issued', 'nonce');
@@ -204,11 +229,9 @@ export class AddressBindings {
       })
     )
       throw invalid('the message is not valid now (its expirationTime or notBefore)', 'message');
-    // The signature: an account's ECDSA signature over the EIP-191 message (viem, offline).
-    if (!(await verifyMessage({ address: addr, message: evidence.message, signature: evidence.signature as Hex })))
-      throw invalid('the signature is not by the address over this message', 'signature');
+    const method = await this.#signedBy(addr, evidence.message, evidence.signature as Hex);
     const bindingId = `bnd_${toBase64Url(randomBytesSecure(12))}`;
-    const bound: BoundAddress = { address: addr, method: 'siwe', chainId: this.chainId, bindingId, boundAt: now };
+    const bound: BoundAddress = { address: addr, method, chainId: this.chainId, bindingId, boundAt: now };
     const { result } = await this.#log.submit(async (tx, batch) => {
       // The nonce is consumed in the transaction that binds: a replayed message is refused on every node.
       if (!(await tx.deleteObject(SIWE_NONCE_KIND, nid))) throw invalid('the nonce was used already', 'nonce-unknown');
@@ -241,12 +264,30 @@ export class AddressBindings {
             action: 'chain.bind',
             resource: `binding:${bindingId}`,
             time: now,
-            details: { method: 'siwe', chainId: this.chainId },
+            details: { method, chainId: this.chainId },
           },
         ),
       );
     });
     return { ...bound, logIndex: result };
+  }
+
+  /**
+   * How the address signed the message: an account's ECDSA signature of the EIP-191 message
+   * (checked offline by viem), else, when contract wallets are checked, the wallet's ERC-1271
+   * answer for the message's EIP-191 hash at the chain's latest block.
+   */
+  async #signedBy(address: Hex, message: string, signature: Hex): Promise<BoundAddress['method']> {
+    if (SIGNATURE_RE.test(signature) && (await verifyMessage({ address, message, signature }).catch(() => false)))
+      return 'siwe';
+    if (this.#contractWallets !== undefined && (await this.#contractWallets(address, hashMessage(message), signature)))
+      return 'siwe-erc1271';
+    throw invalid(
+      this.#contractWallets === undefined
+        ? 'the signature is not by the address over this message (contract wallets are not accepted here)'
+        : 'the signature is not by the address over this message, and no contract wallet there accepts it',
+      'signature',
+    );
   }
 
   /** Unbinds one of the player's addresses (logged as `chain.unbind`); false when it was not bound to them. */

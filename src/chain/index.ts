@@ -16,6 +16,7 @@ export {
   AddressBindings,
   BINDING_KIND,
   type BoundAddress,
+  type ContractSignatureCheck,
   MAX_BOUND_ADDRESSES,
   SIWE_NONCE_KIND,
   type SiweEvidence,
@@ -54,6 +55,7 @@ export {
   type IndexedEditionRental,
 } from './editions-index.ts';
 export { type EditionRead, readEdition, readEditionRental } from './editions-state.ts';
+export { contractWalletCheck, ERC1271_MAGIC } from './erc1271.ts';
 export {
   AGREEMENT_KIND,
   ANCHOR_KIND,

@@ -11,7 +11,7 @@ import { type App, authErrors, body, nat, ok } from './schemas.ts';
 
 const Bound = Type.Object({
   address: Address,
-  method: Type.Literal('siwe'),
+  method: Type.Union([Type.Literal('siwe'), Type.Literal('siwe-erc1271')]),
   chainId: nat,
   bindingId: Type.String({ pattern: '^bnd_[A-Za-z0-9_-]{16}$' }),
   boundAt: nat,
@@ -67,7 +67,8 @@ export function registerAddressRoutes(app: App, c: ChainRoutesOptions, bindings:
         body: body({
           address: Address,
           message: Type.String({ minLength: 1, maxLength: 4096 }),
-          signature: Type.String({ pattern: '^0x[0-9a-fA-F]{130}$' }),
+          // An account's 65 bytes, or a contract wallet's (ERC-1271) at most 2,048.
+          signature: Type.String({ pattern: '^0x([0-9a-fA-F]{2}){1,2048}$', maxLength: 4098 }),
         }),
         response: {
           201: ok(Type.Object({ ...Bound.properties, logIndex: nat }), 'Bound'),
