@@ -145,7 +145,9 @@ export async function startChain(
       indexer,
       ...(anchorer === undefined ? {} : { anchorer }),
       ...(sender === undefined ? {} : { sender }),
-      bindings: new c.AddressBindings(v.store, v.log, client.chain.id),
+      bindings: new c.AddressBindings(v.store, v.log, client.chain.id, {
+        contractWallets: c.contractWalletCheck(client),
+      }),
       ...(s.siweDomain === undefined ? {} : { siweDomain: s.siweDomain }),
     },
     async close() {
