@@ -7,6 +7,7 @@
 //   chain.siwe-nonce  SHA256(NONCE)   an issued, unused nonce: whose session asked, the domain, expiry
 //   chain.binding     SUBJECTREF      the player's addresses (at most 8), how and when each was bound
 //   chain.address     ADDRESS         the subject reference an address is bound to (one player each)
+// Both are owned by the subject reference, and a shred of the subject deletes them (D296).
 // The log names neither the player nor the address (D211): a `chain.bind` entry carries a random
 // binding id, the method and the chain id.
 import { createHash } from 'node:crypto';
@@ -251,11 +252,23 @@ export class AddressBindings {
           `a player binds at most ${MAX_BOUND_ADDRESSES} addresses; unbind one first`,
         );
       await tx.putObject(
-        nextObject(prev, { kind: BINDING_KIND, id: subjectRef, doc: { addresses: [...list, bound] }, updatedAt: now }),
+        nextObject(prev, {
+          kind: BINDING_KIND,
+          id: subjectRef,
+          owner: subjectRef,
+          doc: { addresses: [...list, bound] },
+          updatedAt: now,
+        }),
       );
       if (holder === undefined)
         await tx.putObject(
-          newObject({ kind: ADDRESS_KIND, id: addr, doc: { subjectRef, boundAt: now }, updatedAt: now }),
+          newObject({
+            kind: ADDRESS_KIND,
+            id: addr,
+            owner: subjectRef,
+            doc: { subjectRef, boundAt: now },
+            updatedAt: now,
+          }),
         );
       return batch.add(
         encodeSuccessEntry(
@@ -304,7 +317,13 @@ export class AddressBindings {
       if (rest.length === 0) await tx.deleteObject(BINDING_KIND, subjectRef);
       else
         await tx.putObject(
-          nextObject(prev, { kind: BINDING_KIND, id: subjectRef, doc: { addresses: rest }, updatedAt: now }),
+          nextObject(prev, {
+            kind: BINDING_KIND,
+            id: subjectRef,
+            owner: subjectRef,
+            doc: { addresses: rest },
+            updatedAt: now,
+          }),
         );
       await tx.deleteObject(ADDRESS_KIND, addr);
       batch.add(

@@ -1,6 +1,7 @@
 // Erasure and crypto-shredding: a record's sealed payloads deleted, or a subject's data key
 // destroyed (and with it every version of every record of the subject, backups included).
 import { KeyError } from '../errors/index.ts';
+import type { StoreWriter } from '../store/index.ts';
 import {
   type Access,
   auditEntry,
@@ -11,6 +12,57 @@ import {
   type VaultContext,
 } from './context.ts';
 import type { Keyring } from './keyring.ts';
+
+/**
+ * Personal objects of capabilities above the vault that name a subject by its reference and must
+ * not outlive its shred (D296): a player's chain address bindings (src/chain/bindings.ts, D230),
+ * which link the player to addresses whose activity on a chain is public. Objects of these kinds
+ * keyed by the reference or owned by it are deleted in the shred's transaction; so are the
+ * `chain.address` rows a binding lists (rows bound before D296 carry no owner). A test in
+ * src/chain/bindings.test.ts holds these names to the chain's.
+ */
+export const SHREDDED_OBJECT_KINDS = ['chain.binding', 'chain.address'] as const;
+const MAX_OWNED = 64;
+
+/** The `subjectRef` a JSON object names, if any. */
+function namedRef(body: string): unknown {
+  try {
+    return (JSON.parse(body) as { subjectRef?: unknown }).subjectRef;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes the subject's objects of `SHREDDED_OBJECT_KINDS`; how many. */
+async function eraseOwnedObjects(tx: StoreWriter, ref: string): Promise<number> {
+  let n = 0;
+  const binding = await tx.getObject('chain.binding', ref);
+  if (binding !== undefined) {
+    let listed: unknown;
+    try {
+      listed = (JSON.parse(binding.body) as { addresses?: unknown }).addresses;
+    } catch {
+      listed = undefined;
+    }
+    for (const a of Array.isArray(listed) ? listed.slice(0, MAX_OWNED) : []) {
+      const address = (a as { address?: unknown })?.address;
+      if (typeof address !== 'string') continue;
+      const row = await tx.getObject('chain.address', address);
+      // Only the rows that name this subject: an address re-bound elsewhere is left alone.
+      if (row === undefined || namedRef(row.body) !== ref) continue;
+      if (await tx.deleteObject('chain.address', address)) n++;
+    }
+  }
+  for (const kind of SHREDDED_OBJECT_KINDS) {
+    if (await tx.deleteObject(kind, ref)) n++;
+    for (let round = 0; round < MAX_OWNED; round++) {
+      const rows = await tx.listObjects(kind, ref, { limit: 100 });
+      if (rows.length === 0) break;
+      for (const r of rows) if (await tx.deleteObject(kind, r.id)) n++;
+    }
+  }
+  return n;
+}
 
 /** Erases records and shreds subjects. */
 export class Erasure {
@@ -78,6 +130,7 @@ export class Erasure {
       await tx.setMeta('subjects.epoch', String(Number((await tx.getMeta('subjects.epoch')) ?? '0') + 1));
       const versions = await tx.eraseSubjectRecords(ref);
       await tx.deleteSubjectFacts(ref);
+      await eraseOwnedObjects(tx, ref);
       const logIndex = batch.add(
         auditEntry(this.#ctx.clock, access, 'subject.shred', 'subject:key', {
           subject: k.pseudonym,

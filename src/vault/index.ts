@@ -1,5 +1,6 @@
 export type { Access, ProcessingGuard, ProcessingUse, VaultLimits, VaultOptions } from './context.ts';
 export { auditEntry, DEFAULT_VAULT_LIMITS } from './context.ts';
+export { SHREDDED_OBJECT_KINDS } from './erasure.ts';
 export { SUBJECT_INDEX_KEY } from './keyring.ts';
 export type { Classification, Provenance, ProvenanceSignature, RecordMeta, Sensitivity } from './model.ts';
 export { TRANSITIONS } from './model.ts';
