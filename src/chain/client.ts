@@ -14,6 +14,7 @@ import {
   type Hex,
   HttpRequestError,
   http,
+  InsufficientFundsError,
   type LocalAccount,
   type PublicClient,
   type TransactionReceipt,
@@ -86,6 +87,16 @@ export function toChainError(e: unknown, what: string): ChainError {
         details: { error: name },
       });
     }
+    // viem's own class where the node's message is the usual one; Hardhat and others say it in their words.
+    if (
+      e.walk((x) => x instanceof InsufficientFundsError) instanceof InsufficientFundsError ||
+      /insufficient funds|(doesn't|does not) have enough funds/i.test(`${e.details} ${e.message}`)
+    )
+      return new ChainError(
+        'VERITY_E_CHAIN_NO_FUNDS',
+        `${what} failed: the sending account cannot pay for the gas; fund it on the chain, then retry`,
+        { cause: e },
+      );
     if (e.walk((x) => x instanceof HttpRequestError) instanceof HttpRequestError || /fetch failed/.test(e.message))
       return new ChainError('VERITY_E_CHAIN_UNAVAILABLE', `${what} failed: the chain node did not answer`, {
         cause: e,

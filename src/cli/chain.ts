@@ -75,9 +75,6 @@ export function chainFrom(values: Values): ChainSettings | undefined {
     confirmations = Number(depth);
     if (confirmations > 1000) usage('--chain-confirmations takes a number of blocks, 0 to 1000');
   }
-  // Anchoring needs an anchoring account, which only the in-process chain has until keys can be configured.
-  if (every !== undefined && url !== 'in-process')
-    usage('--chain-anchor-every needs an anchoring account: only with --chain in-process for now');
   return {
     url,
     ...(addresses === undefined ? {} : { contracts: addresses }),
@@ -87,11 +84,24 @@ export function chainFrom(values: Values): ChainSettings | undefined {
   };
 }
 
+/** The KeyStore name of the platform's own chain key. */
+export const PLATFORM_KEY = 'chain-platform';
+
+/** The platform's chain account: its key made in the KeyStore on first use, signing there. */
+export async function platformAccount(v: Pick<Opened, 'keys'>): Promise<import('viem').LocalAccount> {
+  const w = await import('../wallets/index.ts');
+  const { publicKey } = w.evmAccountOf(await v.keys.ensureEvmKey(PLATFORM_KEY));
+  return w.keyStoreAccount(v.keys, PLATFORM_KEY, publicKey);
+}
+
 /**
  * Connects to the chain, starts the indexer in the background (every 2 s, retrying an unavailable
  * node with backoff) and returns the routes' options. `in-process` deploys Verity's contracts on a
- * development chain with its public accounts, and anchors with one of them; a JSON-RPC chain is
- * read only here (anchoring on demand needs an anchoring key, not configurable yet: 503).
+ * development chain with its public accounts, and anchors with one of them. On a JSON-RPC chain the
+ * platform's account is a secp256k1 key of the data directory's KeyStore (`PLATFORM_KEY`: the key
+ * file, the HSM, the key process; never a key on the command line, D297): it sends agreements,
+ * revocations, trades and anchors, and its address is printed so that the operator funds it and
+ * grants it the anchoring role of the deployed `CheckpointAnchor`.
  */
 export async function startChain(
   v: Opened,
@@ -120,6 +130,15 @@ export async function startChain(
   } else {
     client = await c.ChainClient.connect(s.url, []);
     contracts = await c.VerityContracts.attach(client, s.contracts as NonNullable<ChainSettings['contracts']>);
+    const platform = await platformAccount(v);
+    sender = platform;
+    anchorer = platform;
+    const balance = await client.public.getBalance({ address: platform.address });
+    process.stderr.write(
+      `verity: chain ${client.chain.id}, the platform's account is ${platform.address}${
+        balance === 0n ? ' (no funds yet: fund it to send, and grant it the anchoring role to anchor)' : ''
+      }\n`,
+    );
   }
   const indexer = new c.ChainIndexer(v.store, v.log, contracts, {
     confirmations: s.confirmations ?? (s.url === 'in-process' ? 0 : 2),

@@ -69,7 +69,7 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'chain-anchor-every': {
     type: 'string',
     value: 'DURATION',
-    help: "anchor the log's latest checkpoint on chain every DURATION (30s, 10m, 1h), skipped when the log did not grow; `--chain in-process` only for now",
+    help: "anchor the log's latest checkpoint on chain every DURATION (30s, 10m, 1h), skipped when the log did not grow (on a JSON-RPC chain by the platform's account, which needs the anchoring role)",
   },
   'chain-siwe-domain': {
     type: 'string',

@@ -195,6 +195,7 @@ export const ERROR_CODES = {
   VERITY_E_MLS_REPORT_NOT_FOUND: { status: 404, area: 'mls' },
   // smart contracts and digital assets (an EVM chain, D180-D186, D210-D216)
   VERITY_E_CHAIN_UNAVAILABLE: { status: 503, area: 'chain' },
+  VERITY_E_CHAIN_NO_FUNDS: { status: 503, area: 'chain' },
   VERITY_E_CHAIN_NOT_DEPLOYED: { status: 404, area: 'chain' },
   VERITY_E_CHAIN_NOT_AUTHORIZED: { status: 403, area: 'chain' },
   VERITY_E_CHAIN_LICENCE_REFUSED: { status: 403, area: 'chain' },
