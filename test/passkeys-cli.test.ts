@@ -1,10 +1,13 @@
 // `verity serve` with passkeys: the relying party and its origins from the command line, checked
-// before the data directory is opened; without them the passkey routes are not served.
+// before the data directory is opened; without them the passkey routes are not served. With a chain
+// too, custodial wallets are served, each new one bound to its player (D298).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { initDataDir } from '../src/embedded/index.ts';
+import { AddressBindings } from '../src/chain/index.ts';
+import { initDataDir, openDataDir } from '../src/embedded/index.ts';
+import { Tokens } from '../src/principals/index.ts';
 import { TEST_KDF, TEST_SECRET, tempDir } from './helpers/env.ts';
 import { startNode, stopNode } from './helpers/node.ts';
 
@@ -97,6 +100,55 @@ describe('verity serve with passkeys', () => {
       assert.ok(options.challenge.length >= 32);
     } finally {
       await stopNode(node.child);
+    }
+  });
+
+  it('serves custodial wallets with a chain, each new wallet bound to its player', async () => {
+    const v = await openDataDir(data, { secret: TEST_SECRET });
+    let token: string;
+    try {
+      token = (
+        await new Tokens(v.store, v.log).create({
+          principal: 'game',
+          role: 'service',
+          recordTypes: [],
+          capabilities: ['wallet.create'],
+          actor: 'operator:test',
+        })
+      ).token;
+    } finally {
+      await v.close();
+    }
+    const node = await startNode(data, 0, [
+      '--passkey-rp-id',
+      'localhost',
+      '--passkey-origin',
+      'http://localhost:5173',
+      '--chain',
+      'in-process',
+    ]);
+    let address: string;
+    try {
+      const res = await fetch(`${node.url}/v1/wallets/custodial`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ player: 'player-7' }),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      ({ address } = (await res.json()) as { address: string });
+    } finally {
+      await stopNode(node.child);
+    }
+    const again = await openDataDir(data, { secret: TEST_SECRET });
+    try {
+      const bindings = new AddressBindings(again.store, again.log, 31337);
+      const bound = await bindings.addressesOf(await again.vault.subjectRef('player-7'));
+      assert.deepEqual(
+        bound.map((b) => b.address),
+        [address.toLowerCase()],
+      );
+    } finally {
+      await again.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getAddress, type Hex, keccak256, type LocalAccount, toBytes, verifyTypedData } from 'viem';
 import {
+  AddressBindings,
   type AgreementTerms,
   type ChainClient,
   deployContracts,
@@ -220,19 +221,62 @@ describe('custodial wallets', () => {
     );
   });
 
+  it("binds each wallet to its player, and pays a transfer's gas within the limits (D298)", async () => {
+    const store = core.store as Store;
+    const bindings = new AddressBindings(store, core.log, chain.chain.id);
+    const base = { store, log: core.log, keys: core.keys, passkeys, contracts: v, clock, bindings };
+    const funded = new CustodialWallets({ ...base, gas: { funder: acct(5) } });
+    // Bob's wallet was made without bindings: it is bound when it is next asked for.
+    const w = await funded.create(bob, 'service:game');
+    assert.equal(w.created, false);
+    assert.deepEqual(
+      (await bindings.addressesOf(bob)).map((b) => [b.address, b.method]),
+      [[w.address.toLowerCase(), 'siwe']],
+    );
+    await funded.create(bob, 'service:game');
+    assert.equal((await bindings.addressesOf(bob)).length, 1, 'bound once');
+    // A good for Bob's wallet, which holds no coin: the platform pays what the transfer's gas lacks.
+    const { tokenId: good } = await v.mint(acct(2), w.address, acct(6).address, 1n, 500);
+    assert.equal(await chain.public.getBalance({ address: w.address }), 0n);
+    const platformBefore = await chain.public.getBalance({ address: acct(5).address });
+    const action = { kind: 'transfer' as const, tokenId: good, to: acct(7).address };
+    const s = await funded.stepUp(bob, action);
+    const r = await funded.execute(bob, action, confirm(bobDevice, bobCred, s.options), 'service:game');
+    assert.equal(r.kind === 'transfer' && r.receipt.status, 'success');
+    assert.equal(await v.ownerOf(good), acct(7).address);
+    assert.ok((await chain.public.getBalance({ address: acct(5).address })) < platformBefore);
+    const paid = JSON.parse((await store.reader.getObject(WALLET_KIND, bob))?.body ?? '{}').gasPaid;
+    assert.equal(paid.day, new Date(clock.now()).toISOString().slice(0, 10));
+    assert.ok(BigInt(paid.wei) > 0n);
+    // Past the day's limit: refused before anything is sent; the good stays.
+    const limited = new CustodialWallets({ ...base, gas: { funder: acct(5), maxWeiPerDay: BigInt(paid.wei) } });
+    await v.transfer(acct(7), acct(7).address, w.address, good);
+    const again = { kind: 'transfer' as const, tokenId: good, to: acct(8).address };
+    const s2 = await limited.stepUp(bob, again);
+    await assert.rejects(
+      limited.execute(bob, again, confirm(bobDevice, bobCred, s2.options), 'service:game'),
+      code('VERITY_E_CHAIN_NO_FUNDS'),
+    );
+    assert.equal(await v.ownerOf(good), w.address);
+  });
+
   it('logs every signature and every refusal, naming no player, address or transaction', async () => {
     const entries = (await core.log.entries(from, (await core.log.head()).size)).map((e) =>
       new TextDecoder().decode(e),
     );
     const wallet = entries.filter((e) => e.includes('"wallet.'));
     const sign = wallet.filter((e) => e.includes('"wallet.sign"'));
-    assert.equal(sign.filter((e) => e.includes('"outcome":"success"')).length, 2);
+    // Two confirmed actions, and the two transfers of the gas test (the second confirmed, then failed
+    // for want of gas: an error entry with its code).
+    assert.equal(sign.filter((e) => e.includes('"outcome":"success"')).length, 4);
+    assert.ok(sign.some((e) => e.includes('"outcome":"error"') && e.includes('VERITY_E_CHAIN_NO_FUNDS')));
     assert.ok(sign.filter((e) => e.includes('"outcome":"denied"')).length >= 5);
     assert.ok(sign.some((e) => e.includes('VERITY_E_PASSKEY_CHALLENGE')));
     assert.ok(sign.some((e) => e.includes('VERITY_E_WALLET_NOT_FOUND')));
     assert.equal(wallet.filter((e) => e.includes('"wallet.create"')).length, 2);
     const text = entries.join('\n').toLowerCase();
     assert.ok(txHash.length === 66);
+    assert.ok(text.includes('wallet.fund'), 'the gas paid is logged');
     for (const secret of [aliceWallet, alice, bob, 'alice', 'carol', aliceCred, txHash])
       assert.ok(!text.includes(secret.toLowerCase()), `the log names ${secret}`);
   });

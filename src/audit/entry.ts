@@ -106,6 +106,7 @@ export const AUDIT_ACTIONS = [
   'chain.rent',
   'wallet.create',
   'wallet.sign',
+  'wallet.fund',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

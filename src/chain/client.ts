@@ -290,6 +290,49 @@ export class ChainClient {
     return this.#receipt(hash, what);
   }
 
+  /**
+   * Pays `account` what it lacks to send `call` itself (D298): the call's gas as estimated from
+   * `account`, with the client's margin, at the chain's current maximum fee, less its balance.
+   * Returns the wei sent (0 when the balance covers it), after the transfer is mined; more than
+   * `maxWei` is refused with VERITY_E_CHAIN_NO_FUNDS and nothing is sent.
+   */
+  async fundFor(funder: LocalAccount, account: Hex, call: ContractCall, maxWei: bigint): Promise<bigint> {
+    const what = `paying the gas of ${call.functionName}`;
+    let need: bigint;
+    try {
+      const gas = await this.public.estimateContractGas({
+        account,
+        address: call.address,
+        abi: call.abi,
+        functionName: call.functionName,
+        args: call.args ?? [],
+      } as never);
+      const fees = await this.public.estimateFeesPerGas();
+      const perGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
+      need = ((gas * BigInt(Math.round(this.#gasMultiplier * 100))) / 100n) * perGas;
+    } catch (e) {
+      throw toChainError(e, what);
+    }
+    const balance = await this.public.getBalance({ address: account });
+    if (balance >= need) return 0n;
+    const missing = need - balance;
+    if (missing > maxWei)
+      throw new ChainError(
+        'VERITY_E_CHAIN_NO_FUNDS',
+        `${what} would take ${missing} wei, over the ${maxWei} wei the platform pays at once; raise the limit or fund the account`,
+      );
+    let hash: Hex;
+    try {
+      hash = await this.#inOrder(funder, (nonce) =>
+        this.#wallet(funder).sendTransaction({ to: account, value: missing, nonce } as never),
+      );
+    } catch (e) {
+      throw toChainError(e, what);
+    }
+    await this.#receipt(hash, what);
+    return missing;
+  }
+
   /** Deploys a contract and returns its address. */
   async deploy(sender: LocalAccount, abi: Abi, bytecode: Hex, args: readonly unknown[] = []): Promise<Hex> {
     let hash: Hex;

@@ -4,7 +4,7 @@ import { bytesToHex, type Hex, keccak256, type LocalAccount, type TransactionRec
 import { ChainError, quote } from '../errors/index.ts';
 import type { Checkpoint } from '../note/index.ts';
 import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualEditions, VirtualGoods } from './artifacts.ts';
-import type { ChainClient } from './client.ts';
+import type { ChainClient, ContractCall } from './client.ts';
 
 /** Where Verity's contracts live on one chain. */
 export interface ContractAddresses {
@@ -349,12 +349,17 @@ export class VerityContracts {
 
   /** Transfers a good (the owner or an approved account signs). */
   transfer(sender: LocalAccount, from: Hex, to: Hex, tokenId: bigint): Promise<TransactionReceipt> {
-    return this.chain.write(sender, {
+    return this.chain.write(sender, this.transferCall(from, to, tokenId));
+  }
+
+  /** The call `transfer` sends (to estimate its gas, D298). */
+  transferCall(from: Hex, to: Hex, tokenId: bigint): ContractCall {
+    return {
       address: this.addresses.goods,
       abi: VirtualGoods.abi,
       functionName: 'transferFrom',
       args: [from, to, tokenId],
-    });
+    };
   }
 
   /** Rents a good to `user` until `expires` (seconds since the epoch), ERC-4907. */

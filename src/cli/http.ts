@@ -296,11 +296,28 @@ export async function listen(
     reports: new MlsReports({ store: v.store, log: v.log, keys: v.keys }),
   };
   const chain = o.chain === undefined ? undefined : await (await import('./chain.ts')).startChain(v, o.chain);
+  // Custodial wallets (D240, D298): with a chain and passkeys (a wallet signs only after its
+  // player's passkey confirms the action); each new wallet bound to its player, its gas paid by the
+  // platform's account within limits.
+  const wallets =
+    chain?.routes.contracts === undefined || passkeys === undefined
+      ? undefined
+      : new (await import('../wallets/index.ts')).CustodialWallets({
+          store: v.store,
+          log: v.log,
+          keys: v.keys,
+          passkeys,
+          contracts: chain.routes.contracts,
+          ...(chain.routes.bindings === undefined ? {} : { bindings: chain.routes.bindings }),
+          ...(o.chain?.siweDomain === undefined ? {} : { bindDomain: o.chain.siweDomain }),
+          ...(chain.routes.sender === undefined ? {} : { gas: { funder: chain.routes.sender } }),
+        });
   const app = buildServer({
     log: v.log,
     mls,
     ...(chain === undefined ? {} : { chain: chain.routes }),
     ...(passkeys === undefined ? {} : { passkeys }),
+    ...(wallets === undefined ? {} : { wallets }),
     governance,
     compliance: { store: v.store, keys: v.keys, privacy, rights: v.rights, retention: v.retention, governance },
     records: {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import type { Hex, TransactionReceipt } from 'viem';
+import type { Hex, LocalAccount, TransactionReceipt } from 'viem';
+import { createSiweMessage } from 'viem/siwe';
 import { encodeAuditEntry } from '../audit/index.ts';
-import type { VerityContracts } from '../chain/index.ts';
+import type { AddressBindings, VerityContracts } from '../chain/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { ERROR_CODES } from '../codes/index.ts';
 import { parseJson } from '../encoding/index.ts';
@@ -10,7 +11,7 @@ import { isVerityError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
-import { newObject, type Store } from '../store/index.ts';
+import { newObject, nextObject, type Store } from '../store/index.ts';
 import { evmAccountOf, keyStoreAccount } from './account.ts';
 import { type PreparedAction, prepareAction, type WalletAction } from './actions.ts';
 
@@ -26,6 +27,8 @@ export interface CustodialWallet {
   /** The KeyStore name of its secp256k1 key. */
   readonly key: string;
   readonly createdAt: number;
+  /** Gas the platform paid this wallet on one UTC day (D298): the day, and wei in decimal. */
+  readonly gasPaid?: { readonly day: string; readonly wei: string };
 }
 
 export interface CustodialWalletsOptions {
@@ -37,7 +40,23 @@ export interface CustodialWalletsOptions {
   readonly clock?: Clock;
   /** How long a step-up challenge lasts (ms; default 120 000, at most the passkeys' challenge time). */
   readonly stepUpWindowMs?: number;
+  /**
+   * Where each new wallet's address is bound to its player (D298), so that agreements it signs
+   * count in reads under agreement; `bindDomain` is the EIP-4361 domain of that message.
+   */
+  readonly bindings?: AddressBindings;
+  readonly bindDomain?: string;
+  /**
+   * Gas for the wallets' own transactions (D298): before a transfer, `funder` (the platform's
+   * account) pays the wallet what the transaction's gas lacks, at most `maxWeiPerTopUp` at once
+   * and `maxWeiPerDay` per wallet per UTC day. Without it the wallets pay their own gas.
+   */
+  readonly gas?: { readonly funder: LocalAccount; readonly maxWeiPerTopUp?: bigint; readonly maxWeiPerDay?: bigint };
 }
+
+/** Gas paid per wallet by default: 0.01 of the chain's coin at once, 0.05 a day. */
+export const DEFAULT_GAS_LIMITS = { maxWeiPerTopUp: 10n ** 16n, maxWeiPerDay: 5n * 10n ** 16n } as const;
+const DEFAULT_BIND_DOMAIN = 'wallet.verity.invalid';
 
 /** The outcome of a confirmed action: a mined transfer, or the player's signature of agreement terms. */
 export type ActionResult =
@@ -82,7 +101,10 @@ export class CustodialWallets {
   /** Creates the player's wallet (its key generated in the key store), or returns the one they have. */
   async create(subjectRef: string, actor: string): Promise<CustodialWallet & { created: boolean }> {
     const have = await this.find(subjectRef);
-    if (have !== undefined) return { ...have, created: false };
+    if (have !== undefined) {
+      await this.#bind(subjectRef, have, actor);
+      return { ...have, created: false };
+    }
     const key = CustodialWallets.keyName(subjectRef);
     const { address, publicKey } = evmAccountOf(await this.#o.keys.ensureEvmKey(key));
     const now = this.#clock.now();
@@ -94,7 +116,81 @@ export class CustodialWallets {
       batch.add(this.#entry(actor, 'wallet.create', 'success', { chain: this.chainId }));
       return { ...doc, created: true };
     });
+    await this.#bind(subjectRef, result, actor);
     return result;
+  }
+
+  /**
+   * Binds the wallet's address to its player, unless it is bound already: an EIP-4361 message over
+   * a nonce issued to the player, signed by the wallet's key for this message only (the platform
+   * holds the key; the binding proves the address is the player's, not who signed).
+   */
+  async #bind(subjectRef: string, w: CustodialWallet, actor: string): Promise<void> {
+    const b = this.#o.bindings;
+    if (b === undefined) return;
+    if ((await b.addressesOf(subjectRef)).some((x) => x.address === w.address.toLowerCase())) return;
+    const { nonce, domain } = await b.issueNonce(subjectRef, this.#o.bindDomain ?? DEFAULT_BIND_DOMAIN, actor);
+    const message = createSiweMessage({
+      address: w.address,
+      chainId: b.chainId,
+      domain,
+      nonce,
+      uri: `https://${domain}/`,
+      version: '1',
+      issuedAt: new Date(this.#clock.now()),
+      statement: "Verity binds this custodial wallet to its player's account.",
+    });
+    let used = false;
+    const account = keyStoreAccount(this.#o.keys, w.key, w.publicKey, (r) => {
+      if (used || r.kind !== 'message')
+        throw new VerityError('VERITY_E_WALLET_STEP_UP', 'the wallet signs only its own binding message here');
+      used = true;
+    });
+    await b.bindAddress(
+      subjectRef,
+      w.address,
+      { kind: 'siwe', message, signature: await account.signMessage({ message }) },
+      actor,
+    );
+  }
+
+  /**
+   * Pays the wallet the gas its transfer lacks, from the platform's account, within the limits per
+   * top-up and per day; the payment is logged (`wallet.fund`, the amount, never an address) and
+   * counted in the wallet's state.
+   */
+  async #fund(
+    subjectRef: string,
+    w: CustodialWallet,
+    call: ReturnType<VerityContracts['transferCall']>,
+    actor: string,
+  ): Promise<void> {
+    const g = this.#o.gas;
+    if (g === undefined) return;
+    const now = this.#clock.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    const spent = w.gasPaid?.day === day ? BigInt(w.gasPaid.wei) : 0n;
+    const perDay = g.maxWeiPerDay ?? DEFAULT_GAS_LIMITS.maxWeiPerDay;
+    const perTopUp = g.maxWeiPerTopUp ?? DEFAULT_GAS_LIMITS.maxWeiPerTopUp;
+    const left = perDay > spent ? perDay - spent : 0n;
+    const paid = await this.#o.contracts.chain.fundFor(g.funder, w.address, call, left < perTopUp ? left : perTopUp);
+    if (paid === 0n) return;
+    await this.#o.log.submit(async (tx, batch) => {
+      const row = await tx.getObject(WALLET_KIND, subjectRef);
+      if (row === undefined) throw notFound();
+      const doc = walletOf(row.body);
+      const before = doc.gasPaid?.day === day ? BigInt(doc.gasPaid.wei) : 0n;
+      await tx.putObject(
+        nextObject(row, {
+          kind: WALLET_KIND,
+          id: subjectRef,
+          owner: subjectRef,
+          doc: { ...doc, gasPaid: { day, wei: String(before + paid) } },
+          updatedAt: now,
+        }),
+      );
+      batch.add(this.#entry(actor, 'wallet.fund', 'success', { chain: this.chainId, wei: String(paid) }));
+    });
   }
 
   /** The player's wallet, if they have one (read as authenticated state, checked at use). */
@@ -180,6 +276,7 @@ export class CustodialWallets {
     });
     try {
       if (action.kind === 'transfer') {
+        await this.#fund(subjectRef, w, this.#o.contracts.transferCall(w.address, action.to, action.tokenId), actor);
         const receipt = await this.#o.contracts.transfer(account, w.address, action.to, action.tokenId);
         return { kind: 'transfer', digest: prepared.digest, receipt };
       }
@@ -200,7 +297,7 @@ export class CustodialWallets {
 
   #entry(
     actor: string,
-    action: 'wallet.create' | 'wallet.sign',
+    action: 'wallet.create' | 'wallet.sign' | 'wallet.fund',
     outcome: 'success' | 'denied' | 'error',
     details: Record<string, string | number | boolean>,
   ): Uint8Array {
