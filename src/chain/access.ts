@@ -4,7 +4,7 @@
 // (nothing cached), so a revocation on chain refuses the next read once indexed.
 import type { Hex } from 'viem';
 import type { AddressBindings } from './bindings.ts';
-import type { IndexedAgreement } from './indexer.ts';
+import type { IndexedAgreement } from './indexed.ts';
 import { agreementReason, type ChainState, itemOf, REASON_RANK } from './state.ts';
 
 /** Why a read under agreement is allowed or not. */

@@ -12,7 +12,7 @@ import {
   type IndexedEditionBalance,
   type IndexedEditionRental,
 } from './editions-index.ts';
-import { chainObjectId, type IndexedLicence } from './indexer.ts';
+import { chainObjectId, type IndexedLicence } from './indexed.ts';
 import type { ChainProofs } from './proof.ts';
 
 /** An item as read, with its licence, a holder's units when asked, and the proofs of every row read. */

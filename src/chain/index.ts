@@ -60,20 +60,20 @@ export {
   AGREEMENT_KIND,
   ANCHOR_KIND,
   type ChainCursor,
-  ChainIndexer,
+  COMMERCIAL_KIND,
   CURSOR_KIND,
   chainObjectId,
   GOOD_KIND,
   type IndexedAgreement,
   type IndexedAnchor,
+  type IndexedCommercial,
   type IndexedGood,
   type IndexedLicence,
-  type IndexerOptions,
   LICENCE_KIND,
   PAIR_KIND,
-  type SyncResult,
   UNDO_KIND,
-} from './indexer.ts';
+} from './indexed.ts';
+export { ChainIndexer, type IndexerOptions, type SyncResult } from './indexer.ts';
 export { type ChainProofs, MAX_PROVEN_ROWS, type ProvenChainRow, verifyChainProofs } from './proof.ts';
 export {
   AnchorSchedule,

@@ -196,6 +196,27 @@ for (const backend of BACKENDS) {
       assert.equal((await core.log.head()).size, head.size);
     });
 
+    it("indexes the licensors' registers of commercial accounts, with proofs of presence and absence (D299)", async () => {
+      const shop = acct(8).address;
+      await v.setCommercial(acct(3), shop, true);
+      await indexer().sync();
+      const goods = v.addresses.goods;
+      const on = await state.commercial(goods, shop);
+      assert.equal(on.value?.commercial, true);
+      assert.equal(on.value?.account, shop.toLowerCase());
+      assert.equal(verifyChainProofs(on.evidence, core.log.verifier, core.log.origin).size, 1);
+      // Never registered: not commercial, proven absent. Another contract keeps its own register.
+      const never = await state.commercial(goods, acct(9).address);
+      assert.equal(never.value, null);
+      verifyChainProofs(never.evidence, core.log.verifier, core.log.origin);
+      if (v.addresses.editions !== undefined)
+        assert.equal((await state.commercial(v.addresses.editions, shop)).value, null);
+      await v.setCommercial(acct(3), shop, false);
+      await indexer().sync();
+      assert.equal((await state.commercial(goods, shop)).value?.commercial, false);
+      await assert.rejects(state.commercial(goods, 'not an address'), code('VERITY_E_INPUT_INVALID'));
+    });
+
     it('answers agreement checks from the indexed state; a revocation blocks the next check once indexed', async () => {
       const ix = indexer();
       const { id } = await agree(['analytics', 'support'], ['gameplay']);

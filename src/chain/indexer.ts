@@ -10,7 +10,9 @@
 //   chain.good       CHAIN/TOKENID                a virtual good: owner, creator, licence, royalty, renter
 //   chain.licence    CHAIN/LICENCEID              a licence's terms
 //   chain.anchor     CHAIN/ORIGINHASH/TREESIZE    an anchored checkpoint
+//   chain.commercial CHAIN/CONTRACT/ACCOUNT       a licensor's registration of a commercial account (D299)
 //   chain.edition*   (see editions-index.ts)      ERC-1155 items, holdings, their licences and rentals
+// The kinds and bodies are in indexed.ts; goods-index.ts and editions-index.ts apply the events.
 // Each applied block range is one log transaction: the rows, the undo record, the cursor and an
 // audit entry naming only the chain, the block numbers, the last block's hash and a count (no
 // address: accounts are pseudonymous personal data, D211).
@@ -24,84 +26,8 @@ import { CheckpointAnchor, DataSharingAgreement, VirtualEditions, VirtualGoods }
 import { toChainError } from './client.ts';
 import type { VerityContracts } from './contracts.ts';
 import { applyEditionEvent } from './editions-index.ts';
-
-export const CURSOR_KIND = 'chain.cursor';
-export const UNDO_KIND = 'chain.undo';
-export const AGREEMENT_KIND = 'chain.agreement';
-export const PAIR_KIND = 'chain.pair';
-export const GOOD_KIND = 'chain.good';
-export const LICENCE_KIND = 'chain.licence';
-export const ANCHOR_KIND = 'chain.anchor';
-
-/** Most agreements kept for one pair of parties (a decision reads them all). */
-export const MAX_PAIR_AGREEMENTS = 64;
-
-/** The last applied block. */
-export interface ChainCursor {
-  readonly chainId: number;
-  readonly contracts: { readonly anchor: Hex; readonly agreements: Hex; readonly goods: Hex; readonly editions?: Hex };
-  /** -1: nothing applied yet. */
-  readonly blockNumber: number;
-  /** null: nothing applied yet. */
-  readonly blockHash: Hex | null;
-  readonly updatedAt: number;
-}
-
-/** An agreement as indexed (the `chain.agreement` body). */
-export interface IndexedAgreement {
-  readonly id: Hex;
-  readonly subject: Hex;
-  readonly recipient: Hex;
-  readonly purposes: readonly Hex[];
-  readonly categories: readonly Hex[];
-  /** Seconds since the epoch, decimal. */
-  readonly expiry: string;
-  readonly conditionsHash: Hex;
-  readonly revoked: boolean;
-  readonly createdTx: Hex;
-  readonly revokedTx: Hex | null;
-  /** The transaction and block that last set this state. */
-  readonly tx: Hex;
-  readonly block: number;
-}
-
-/** A virtual good as indexed (the `chain.good` body). */
-export interface IndexedGood {
-  /** Decimal. */
-  readonly tokenId: string;
-  readonly owner: Hex;
-  readonly creator: Hex | null;
-  readonly licenceId: string | null;
-  readonly royaltyBps: number | null;
-  /** The renter (ERC-4907), or null. */
-  readonly user: Hex | null;
-  /** Seconds since the epoch, decimal ("0" without a rental). */
-  readonly userExpires: string;
-  readonly mintedTx: Hex;
-  readonly tx: Hex;
-  readonly block: number;
-}
-
-/** A licence as indexed (the `chain.licence` body). */
-export interface IndexedLicence {
-  readonly licenceId: string;
-  readonly commercialUse: boolean;
-  readonly modification: boolean;
-  readonly resale: boolean;
-  readonly uri: string;
-  readonly tx: Hex;
-  readonly block: number;
-}
-
-/** An anchored checkpoint as indexed (the `chain.anchor` body). */
-export interface IndexedAnchor {
-  readonly originHash: Hex;
-  readonly treeSize: number;
-  readonly rootHash: Hex;
-  readonly anchoredAt: number;
-  readonly tx: Hex;
-  readonly block: number;
-}
+import { applyContractEvent } from './goods-index.ts';
+import { type ChainCursor, CURSOR_KIND, chainObjectId, UNDO_KIND } from './indexed.ts';
 
 interface UndoRecord {
   readonly from: number;
@@ -162,8 +88,6 @@ const EVENTS_ABI = [
   ...VirtualGoods.abi,
   ...VirtualEditions.abi,
 ].filter((x) => (x as { type: string }).type === 'event') as Abi;
-const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
-const MAX_URI = 512;
 /** Reorganizations seen while reading ranges before a pass gives up (the next pass starts again). */
 const MAX_MOVES = 8;
 
@@ -176,11 +100,6 @@ function intOption(v: number | undefined, dflt: number, min: number, max: number
   if (!Number.isSafeInteger(x) || x < min || x > max)
     throw new RangeError(`${what} must be an integer ${min} to ${max}`);
   return x;
-}
-
-/** The id of an indexed object: the chain id, then its parts. */
-export function chainObjectId(chainId: number, ...parts: (string | number | bigint)[]): string {
-  return [String(chainId), ...parts.map((p) => (typeof p === 'string' ? p.toLowerCase() : String(p)))].join('/');
 }
 
 function undoId(chainId: number, from: number): string {
@@ -570,112 +489,9 @@ export class ChainIndexer {
     const block = Number(l.blockNumber);
     const addr = lower(l.address);
     const a = this.#addresses();
-    const args = ev.args;
-    if (addr === a.anchor && ev.eventName === 'CheckpointAnchored') {
-      const doc: IndexedAnchor = {
-        originHash: lower(args.originHash as Hex),
-        treeSize: Number(args.treeSize),
-        rootHash: lower(args.rootHash as Hex),
-        anchoredAt: Number(args.anchoredAt),
-        tx,
-        block,
-      };
-      await c.set(ANCHOR_KIND, chainObjectId(chainId, doc.originHash, doc.treeSize), doc);
-      return true;
-    }
-    if (addr === a.agreements && ev.eventName === 'AgreementCreated') {
-      const doc: IndexedAgreement = {
-        id: lower(args.id as Hex),
-        subject: lower(args.subject as Hex),
-        recipient: lower(args.recipient as Hex),
-        purposes: (args.purposes as Hex[]).slice(0, 16).map(lower),
-        categories: (args.categories as Hex[]).slice(0, 16).map(lower),
-        expiry: String(args.expiry),
-        conditionsHash: lower(args.conditionsHash as Hex),
-        revoked: false,
-        createdTx: tx,
-        revokedTx: null,
-        tx,
-        block,
-      };
-      await c.set(AGREEMENT_KIND, chainObjectId(chainId, doc.id), doc);
-      const pairId = chainObjectId(chainId, doc.subject, doc.recipient);
-      const pair = (await c.get<{ agreements: Hex[] }>(PAIR_KIND, pairId)) ?? { agreements: [] };
-      // The newest agreements are kept when a pair has more than the cap (an older one then no
-      // longer grants anything through a decision: fail closed).
-      await c.set(PAIR_KIND, pairId, { agreements: [...pair.agreements, doc.id].slice(-MAX_PAIR_AGREEMENTS) });
-      return true;
-    }
-    if (addr === a.agreements && ev.eventName === 'AgreementRevoked') {
-      const id = chainObjectId(chainId, args.id as Hex);
-      const prev = await c.get<IndexedAgreement>(AGREEMENT_KIND, id);
-      if (prev === undefined) return false;
-      await c.set(AGREEMENT_KIND, id, { ...prev, revoked: true, revokedTx: tx, tx, block });
-      return true;
-    }
-    if (addr === a.editions) return applyEditionEvent(c, (...parts) => chainObjectId(chainId, ...parts), ev, tx, block);
-    if (addr !== a.goods) return false;
-    if (ev.eventName === 'LicenceDefined') {
-      const doc: IndexedLicence = {
-        licenceId: String(args.licenceId),
-        commercialUse: args.commercialUse === true,
-        modification: args.modification === true,
-        resale: args.resale === true,
-        uri: String(args.uri).slice(0, MAX_URI),
-        tx,
-        block,
-      };
-      await c.set(LICENCE_KIND, chainObjectId(chainId, doc.licenceId), doc);
-      return true;
-    }
-    if (ev.eventName === 'Transfer') {
-      const tokenId = String(args.tokenId);
-      const id = chainObjectId(chainId, tokenId);
-      const prev = await c.get<IndexedGood>(GOOD_KIND, id);
-      const base: IndexedGood = prev ?? {
-        tokenId,
-        owner: ZERO_ADDRESS,
-        creator: null,
-        licenceId: null,
-        royaltyBps: null,
-        user: null,
-        userExpires: '0',
-        mintedTx: tx,
-        tx,
-        block,
-      };
-      await c.set(GOOD_KIND, id, { ...base, owner: lower(args.to as Hex), tx, block });
-      return true;
-    }
-    if (ev.eventName === 'GoodMinted') {
-      const id = chainObjectId(chainId, String(args.tokenId));
-      const prev = await c.get<IndexedGood>(GOOD_KIND, id);
-      if (prev === undefined) return false;
-      await c.set(GOOD_KIND, id, {
-        ...prev,
-        creator: lower(args.creator as Hex),
-        licenceId: String(args.licenceId),
-        royaltyBps: Number(args.royaltyBps),
-        tx,
-        block,
-      });
-      return true;
-    }
-    if (ev.eventName === 'UpdateUser') {
-      const id = chainObjectId(chainId, String(args.tokenId));
-      const prev = await c.get<IndexedGood>(GOOD_KIND, id);
-      if (prev === undefined) return false;
-      const user = lower(args.user as Hex);
-      await c.set(GOOD_KIND, id, {
-        ...prev,
-        user: user === ZERO_ADDRESS ? null : user,
-        userExpires: String(args.expires),
-        tx,
-        block,
-      });
-      return true;
-    }
-    return false;
+    if (addr === a.editions && ev.eventName !== 'CommercialAccountSet')
+      return applyEditionEvent(c, (...parts) => chainObjectId(chainId, ...parts), ev, tx, block);
+    return applyContractEvent(c, chainId, a, addr, ev, tx, block);
   }
 
   /**

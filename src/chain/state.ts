@@ -16,17 +16,19 @@ import {
   AGREEMENT_KIND,
   ANCHOR_KIND,
   type ChainCursor,
+  COMMERCIAL_KIND,
   CURSOR_KIND,
   chainObjectId,
   GOOD_KIND,
   type IndexedAgreement,
   type IndexedAnchor,
+  type IndexedCommercial,
   type IndexedGood,
   type IndexedLicence,
   LICENCE_KIND,
   MAX_PAIR_AGREEMENTS,
   PAIR_KIND,
-} from './indexer.ts';
+} from './indexed.ts';
 import { type ChainProofs, chainRowValue, MAX_PROVEN_ROWS, type ProvenChainRow } from './proof.ts';
 
 /** The answer of an agreement check. */
@@ -188,6 +190,26 @@ export class ChainState {
     }
     const evidence = await proveChainRows(this.#store, this.#log, keys);
     return { value: good, tx: good.tx, block: good.block, licence, evidence };
+  }
+
+  /**
+   * Whether the licensor of `contract` (the goods or the editions) registered `account` as
+   * commercial (D299), with the state proof of the registration row, or of its absence (never
+   * registered: not commercial).
+   */
+  async commercial(
+    contract: string,
+    account: string,
+  ): Promise<{ value: IndexedCommercial | null; evidence: ChainProofs }> {
+    for (const [v, what] of [
+      [contract, 'contract'],
+      [account, 'account'],
+    ] as const)
+      if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v))
+        throw new InputError('VERITY_E_INPUT_INVALID', `${what} ${quote(v)} must be a 20-byte 0x address`);
+    const id = chainObjectId(this.chainId, contract, account);
+    const value = (await this.#doc<IndexedCommercial>(COMMERCIAL_KIND, id)) ?? null;
+    return { value, evidence: await proveChainRows(this.#store, this.#log, [{ kind: COMMERCIAL_KIND, id }]) };
   }
 
   /** An indexed anchor of a log (its origin hash) at a tree size, with its proof. */
