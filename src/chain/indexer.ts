@@ -27,17 +27,8 @@ import { toChainError } from './client.ts';
 import type { VerityContracts } from './contracts.ts';
 import { applyEditionEvent } from './editions-index.ts';
 import { applyContractEvent } from './goods-index.ts';
+import { Changes, parse, type UndoRecord, undoId } from './index-changes.ts';
 import { type ChainCursor, CURSOR_KIND, chainObjectId, UNDO_KIND } from './indexed.ts';
-
-interface UndoRecord {
-  readonly from: number;
-  readonly to: number;
-  readonly toHash: Hex;
-  /** The cursor before this range. */
-  readonly prev: { readonly blockNumber: number; readonly blockHash: Hex | null };
-  /** Each row this range changed, as it was before (body null: it did not exist). */
-  readonly rows: readonly { kind: string; id: string; owner: string; body: string | null }[];
-}
 
 export interface IndexerOptions {
   /** Blocks a block must be under the chain's head before it is applied (0: at once). Default 2. */
@@ -100,55 +91,6 @@ function intOption(v: number | undefined, dflt: number, min: number, max: number
   if (!Number.isSafeInteger(x) || x < min || x > max)
     throw new RangeError(`${what} must be an integer ${min} to ${max}`);
   return x;
-}
-
-function undoId(chainId: number, from: number): string {
-  return chainObjectId(chainId, String(from).padStart(12, '0'));
-}
-
-function parse<T>(row: ObjectRow | undefined): T | undefined {
-  return row === undefined ? undefined : (JSON.parse(row.body) as T);
-}
-
-/** The rows one range changes, read once in its transaction and written once. */
-class Changes {
-  readonly #tx: StoreWriter;
-  readonly #rows = new Map<string, { kind: string; id: string; before: ObjectRow | undefined; doc: unknown }>();
-  constructor(tx: StoreWriter) {
-    this.#tx = tx;
-  }
-  async get<T>(kind: string, id: string): Promise<T | undefined> {
-    const k = `${kind} ${id}`;
-    const c = this.#rows.get(k);
-    if (c !== undefined) return c.doc as T | undefined;
-    const before = await this.#tx.getObject(kind, id);
-    const doc = parse<T>(before);
-    this.#rows.set(k, { kind, id, before, doc });
-    return doc;
-  }
-  async set(kind: string, id: string, doc: unknown): Promise<void> {
-    await this.get(kind, id);
-    const c = this.#rows.get(`${kind} ${id}`) as { doc: unknown };
-    c.doc = doc;
-  }
-  /** Writes every changed row; returns the undo rows (what each was before). */
-  async write(now: number): Promise<UndoRecord['rows']> {
-    const undo: { kind: string; id: string; owner: string; body: string | null }[] = [];
-    for (const c of this.#rows.values()) {
-      const body = JSON.stringify(c.doc);
-      if (c.before?.body === body) continue;
-      undo.push({ kind: c.kind, id: c.id, owner: c.before?.owner ?? '', body: c.before?.body ?? null });
-      await this.#tx.putObject({
-        kind: c.kind,
-        id: c.id,
-        owner: c.before?.owner ?? '',
-        body,
-        version: (c.before?.version ?? 0) + 1,
-        updatedAt: now,
-      });
-    }
-    return undo;
-  }
 }
 
 /**
