@@ -24,9 +24,12 @@ abstract contract Licensed is AccessControl {
 
     mapping(uint96 licenceId => Licence) internal _licences;
     mapping(address account => bool) internal _commercial;
+    /// @dev A good's provenance: the SHA-256 of its creator's signed manifest (a compact JWS), set once at creation.
+    mapping(uint256 tokenId => bytes32) internal _provenance;
 
     event LicenceDefined(uint96 indexed licenceId, bool commercialUse, bool modification, bool resale, string uri);
     event CommercialAccountSet(address indexed account, bool commercial);
+    event ProvenanceSet(uint256 indexed tokenId, bytes32 manifestDigest);
 
     error LicenceUnknown(uint96 licenceId);
     error LicenceExists(uint96 licenceId);
@@ -34,6 +37,7 @@ abstract contract Licensed is AccessControl {
     error LicenceForbidsCommercialUse(uint256 tokenId, address account);
     error RoyaltyTooHigh(uint96 royaltyBps);
     error ZeroAddress();
+    error ZeroProvenance();
 
     constructor(address admin, address minter, address licensor) {
         if (admin == address(0) || minter == address(0) || licensor == address(0)) revert ZeroAddress();
@@ -64,5 +68,18 @@ abstract contract Licensed is AccessControl {
 
     function isCommercial(address account) external view returns (bool) {
         return _commercial[account];
+    }
+
+    /// @notice The SHA-256 of a good's signed provenance manifest (its compact JWS): what anyone
+    /// holding the manifest checks it against, with the file's hash and the creator's DID inside it.
+    /// Zero for a good created without one.
+    function provenanceOf(uint256 tokenId) external view returns (bytes32) {
+        return _provenance[tokenId];
+    }
+
+    /// @dev Records a new good's provenance (once, at its creation; never zero).
+    function _setProvenance(uint256 tokenId, bytes32 manifestDigest) internal {
+        if (manifestDigest == bytes32(0)) revert ZeroProvenance();
+        _provenance[tokenId] = manifestDigest;
     }
 }

@@ -81,6 +81,29 @@ contract VirtualEditions is ERC1155, ERC2981, Licensed, IERC5006 {
         onlyRole(MINTER_ROLE)
         returns (uint256 tokenId)
     {
+        return _createEdition(creator, licenceId, royaltyBps, maxSupply, bytes32(0));
+    }
+
+    /// @notice `createEdition`, the item referring to its creation's signed provenance manifest by
+    /// digest (the SHA-256 of the manifest's compact JWS, never zero; `provenanceOf`).
+    function createEditionWithProvenance(
+        address creator,
+        uint96 licenceId,
+        uint96 royaltyBps,
+        uint128 maxSupply,
+        bytes32 manifestDigest
+    ) external onlyRole(MINTER_ROLE) returns (uint256 tokenId) {
+        if (manifestDigest == bytes32(0)) revert ZeroProvenance();
+        return _createEdition(creator, licenceId, royaltyBps, maxSupply, manifestDigest);
+    }
+
+    function _createEdition(
+        address creator,
+        uint96 licenceId,
+        uint96 royaltyBps,
+        uint128 maxSupply,
+        bytes32 manifestDigest
+    ) private returns (uint256 tokenId) {
         if (creator == address(0)) revert ZeroAddress();
         if (!_licences[licenceId].defined) revert LicenceUnknown(licenceId);
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps);
@@ -89,6 +112,10 @@ contract VirtualEditions is ERC1155, ERC2981, Licensed, IERC5006 {
         _editions[tokenId] = Edition(creator, licenceId, maxSupply, 0);
         _setTokenRoyalty(tokenId, creator, royaltyBps);
         emit EditionCreated(tokenId, creator, licenceId, royaltyBps, maxSupply);
+        if (manifestDigest != bytes32(0)) {
+            _setProvenance(tokenId, manifestDigest);
+            emit ProvenanceSet(tokenId, manifestDigest);
+        }
     }
 
     /// @notice Mints `amount` units of an item to `to` (a contract receiver is asked, ERC-1155).

@@ -58,6 +58,24 @@ contract VirtualGoods is ERC721, ERC2981, Licensed, IERC4907 {
         onlyRole(MINTER_ROLE)
         returns (uint256 tokenId)
     {
+        return _mintGood(to, creator, licenceId, royaltyBps, bytes32(0));
+    }
+
+    /// @notice `mint`, the token referring to its creation's signed provenance manifest by digest
+    /// (the SHA-256 of the manifest's compact JWS, never zero; `provenanceOf`).
+    function mintWithProvenance(address to, address creator, uint96 licenceId, uint96 royaltyBps, bytes32 manifestDigest)
+        external
+        onlyRole(MINTER_ROLE)
+        returns (uint256 tokenId)
+    {
+        if (manifestDigest == bytes32(0)) revert ZeroProvenance();
+        return _mintGood(to, creator, licenceId, royaltyBps, manifestDigest);
+    }
+
+    function _mintGood(address to, address creator, uint96 licenceId, uint96 royaltyBps, bytes32 manifestDigest)
+        private
+        returns (uint256 tokenId)
+    {
         if (creator == address(0)) revert ZeroAddress();
         if (!_licences[licenceId].defined) revert LicenceUnknown(licenceId);
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps);
@@ -65,8 +83,10 @@ contract VirtualGoods is ERC721, ERC2981, Licensed, IERC4907 {
         // State first, then the mint (which checks the licence in _update); no receiver callback.
         _goods[tokenId] = Good(creator, licenceId);
         _setTokenRoyalty(tokenId, creator, royaltyBps);
+        if (manifestDigest != bytes32(0)) _setProvenance(tokenId, manifestDigest);
         _mint(to, tokenId);
         emit GoodMinted(tokenId, creator, licenceId, royaltyBps);
+        if (manifestDigest != bytes32(0)) emit ProvenanceSet(tokenId, manifestDigest);
     }
 
     // ---- the licence check on every change of owner ----

@@ -112,6 +112,21 @@ contract VirtualEditionsTest is EditionsFixture {
         assertTrue(editions.supportsInterface(0xc26d96cc), "erc5006");
     }
 
+    function testFuzzCreateWithProvenance(bytes32 digest, address caller) public {
+        vm.assume(digest != bytes32(0) && caller != MINTER);
+        vm.prank(MINTER);
+        uint256 id = editions.createEditionWithProvenance(CREATOR, PERSONAL, 500, 10, digest);
+        assertEqB(editions.provenanceOf(id), digest, "the item refers to its manifest");
+        assertEqB(editions.provenanceOf(item(PERSONAL, 10)), bytes32(0), "an item created without one has none");
+        vm.prank(MINTER);
+        vm.expectRevert(Licensed.ZeroProvenance.selector);
+        editions.createEditionWithProvenance(CREATOR, PERSONAL, 500, 10, bytes32(0));
+        bytes32 role = editions.MINTER_ROLE();
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, role));
+        editions.createEditionWithProvenance(CREATOR, PERSONAL, 500, 10, digest);
+    }
+
     function testFuzzOnlyMinterCreatesAndMints(address caller) public {
         vm.assume(caller != MINTER);
         uint256 id = item(PERSONAL, 10);

@@ -80,6 +80,22 @@ contract VirtualGoodsTest is Test {
         assertTrue(goods.supportsInterface(type(IERC4907).interfaceId), "erc4907");
     }
 
+    function testFuzzMintWithProvenance(bytes32 digest, address caller) public {
+        vm.assume(digest != bytes32(0) && caller != MINTER);
+        vm.prank(MINTER);
+        uint256 id = goods.mintWithProvenance(ALICE, CREATOR, PERSONAL, 500, digest);
+        assertEqB(goods.provenanceOf(id), digest, "the token refers to its manifest");
+        assertEqA(goods.ownerOf(id), ALICE, "owner");
+        assertEqB(goods.provenanceOf(mintTo(ALICE, PERSONAL)), bytes32(0), "a good minted without one has none");
+        vm.prank(MINTER);
+        vm.expectRevert(Licensed.ZeroProvenance.selector);
+        goods.mintWithProvenance(ALICE, CREATOR, PERSONAL, 500, bytes32(0));
+        bytes32 role = goods.MINTER_ROLE();
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, role));
+        goods.mintWithProvenance(ALICE, CREATOR, PERSONAL, 500, digest);
+    }
+
     function testFuzzOnlyMinterMints(address caller) public {
         vm.assume(caller != MINTER);
         bytes32 role = goods.MINTER_ROLE();

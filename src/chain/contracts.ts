@@ -1,7 +1,7 @@
 // Verity's contracts on one chain: deployment, checkpoint anchors, data-sharing agreements, virtual goods.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, type Hex, keccak256, type LocalAccount, type TransactionReceipt, toBytes } from 'viem';
-import { ChainError, quote } from '../errors/index.ts';
+import { ChainError, InputError, quote } from '../errors/index.ts';
 import type { Checkpoint } from '../note/index.ts';
 import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualEditions, VirtualGoods } from './artifacts.ts';
 import type { ChainClient, ContractCall } from './client.ts';
@@ -21,6 +21,22 @@ export interface ContractRoles {
   readonly anchorer: LocalAccount;
   readonly minter: LocalAccount;
   readonly licensor: LocalAccount;
+}
+
+/**
+ * A provenance manifest's digest (`sha256:` and the base64url SHA-256 of its compact JWS, as
+ * src/provenance gives it) as the bytes32 a token refers to it by (D300).
+ */
+export function provenanceBytes32(digest: string): Hex {
+  const m = typeof digest === 'string' ? /^sha256:([A-Za-z0-9_-]{43})$/.exec(digest) : null;
+  if (m === null)
+    throw new InputError('VERITY_E_INPUT_INVALID', `provenance ${quote(digest)} must be a manifest digest, sha256:...`);
+  return `0x${Buffer.from(m[1] as string, 'base64url').toString('hex')}` as Hex;
+}
+
+/** The manifest digest a token's bytes32 stands for (`provenanceBytes32` reversed). */
+export function provenanceDigestOf(b: Hex): string {
+  return `sha256:${Buffer.from(b.slice(2), 'hex').toString('base64url')}`;
 }
 
 /** Deploys the four contracts, the roles granted to the given accounts. */
@@ -330,14 +346,18 @@ export class VerityContracts {
     creator: Hex,
     licenceId: bigint,
     royaltyBps: number,
+    provenance?: string,
   ): Promise<{ tokenId: bigint; receipt: TransactionReceipt }> {
     if (!Number.isInteger(royaltyBps) || royaltyBps < 0 || royaltyBps > 10_000)
       throw new RangeError('royaltyBps must be an integer from 0 to 10000');
+    const args = [to, creator, licenceId, BigInt(royaltyBps)] as const;
     const receipt = await this.chain.write(minter, {
       address: this.addresses.goods,
       abi: VirtualGoods.abi,
-      functionName: 'mint',
-      args: [to, creator, licenceId, BigInt(royaltyBps)],
+      // With a provenance manifest's digest (D300): the token refers to it (`provenanceOf`).
+      ...(provenance === undefined
+        ? { functionName: 'mint', args }
+        : { functionName: 'mintWithProvenance', args: [...args, provenanceBytes32(provenance)] }),
     });
     // GoodMinted(uint256 indexed tokenId, ...): the token id is the first indexed topic.
     const minted = receipt.logs.find(

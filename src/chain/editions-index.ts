@@ -28,6 +28,8 @@ export interface IndexedEdition {
   /** Units minted so far, decimal. */
   readonly supply: string;
   readonly createdTx: Hex;
+  /** The SHA-256 of its creation's signed provenance manifest (D300), absent or null when none. */
+  readonly provenance?: Hex | null;
   readonly tx: Hex;
   readonly block: number;
 }
@@ -110,6 +112,12 @@ export async function applyEditionEvent(
         block,
       };
       await c.set(EDITION_KIND, id(doc.tokenId), doc);
+      return true;
+    }
+    case 'ProvenanceSet': {
+      const prev = await c.get<IndexedEdition>(EDITION_KIND, id(String(args.tokenId)));
+      if (prev === undefined) return false;
+      await c.set(EDITION_KIND, id(prev.tokenId), { ...prev, provenance: lower(args.manifestDigest), tx, block });
       return true;
     }
     case 'TransferSingle':

@@ -4,7 +4,7 @@ import { type Hex, keccak256, type LocalAccount, type TransactionReceipt, toByte
 import { ChainError } from '../errors/index.ts';
 import { PlainEditions, VirtualEditions } from './artifacts.ts';
 import type { ChainClient } from './client.ts';
-import type { LicenceTerms, VerityContracts } from './contracts.ts';
+import { type LicenceTerms, provenanceBytes32, type VerityContracts } from './contracts.ts';
 
 /** An item as the contract holds it. */
 export interface EditionInfo {
@@ -106,11 +106,17 @@ export class Editions {
     licenceId: bigint,
     royaltyBps: number,
     maxSupply: bigint,
+    provenance?: string,
   ): Promise<{ tokenId: bigint; receipt: TransactionReceipt }> {
     if (!Number.isInteger(royaltyBps) || royaltyBps < 0 || royaltyBps > 10_000)
       throw new RangeError('royaltyBps must be an integer from 0 to 10000');
     positive(maxSupply, U128, 'maxSupply');
-    const receipt = await this.#write(minter, 'createEdition', [creator, licenceId, BigInt(royaltyBps), maxSupply]);
+    const args = [creator, licenceId, BigInt(royaltyBps), maxSupply];
+    // With a provenance manifest's digest (D300): the item refers to it (`provenanceOf`).
+    const receipt =
+      provenance === undefined
+        ? await this.#write(minter, 'createEdition', args)
+        : await this.#write(minter, 'createEditionWithProvenance', [...args, provenanceBytes32(provenance)]);
     const id = this.#topic(receipt, EDITION_CREATED);
     if (id === undefined) throw new ChainError('VERITY_E_CHAIN_REVERTED', 'the call emitted no EditionCreated event');
     return { tokenId: BigInt(id), receipt };

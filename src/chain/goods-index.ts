@@ -141,6 +141,13 @@ export async function applyContractEvent(
     });
     return true;
   }
+  if (ev.eventName === 'ProvenanceSet') {
+    const id = chainObjectId(chainId, String(args.tokenId));
+    const prev = await c.get<IndexedGood>(GOOD_KIND, id);
+    if (prev === undefined) return false;
+    await c.set(GOOD_KIND, id, { ...prev, provenance: lower(args.manifestDigest as Hex), tx, block });
+    return true;
+  }
   if (ev.eventName === 'UpdateUser') {
     const id = chainObjectId(chainId, String(args.tokenId));
     const prev = await c.get<IndexedGood>(GOOD_KIND, id);

@@ -41,6 +41,8 @@ export {
   itemId,
   type LicenceTerms,
   originHash,
+  provenanceBytes32,
+  provenanceDigestOf,
   VerityContracts,
   verifyAnchoredAt,
 } from './contracts.ts';

@@ -57,6 +57,8 @@ export interface IndexedGood {
   /** Seconds since the epoch, decimal ("0" without a rental). */
   readonly userExpires: string;
   readonly mintedTx: Hex;
+  /** The SHA-256 of its creation's signed provenance manifest (D300), absent or null when none. */
+  readonly provenance?: Hex | null;
   readonly tx: Hex;
   readonly block: number;
 }
