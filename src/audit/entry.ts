@@ -104,6 +104,8 @@ export const AUDIT_ACTIONS = [
   'chain.revoke',
   'chain.transfer',
   'chain.rent',
+  'chain.mint',
+  'chain.license',
   'wallet.create',
   'wallet.sign',
   'wallet.fund',

@@ -112,6 +112,9 @@ export async function startChain(
   let contracts: InstanceType<typeof c.VerityContracts>;
   let anchorer: import('viem').LocalAccount | undefined;
   let sender: import('viem').LocalAccount | undefined;
+  // The in-process chain's minter and licensor roles are development accounts; on a JSON-RPC chain
+  // the platform's account acts in those roles once the contracts' admin grants them (D301).
+  let roles: { minter: import('viem').LocalAccount; licensor: import('viem').LocalAccount } | undefined;
   if (s.url === 'in-process') {
     client = await c.ChainClient.inProcess();
     const [admin, anchor, minter, licensor] = client.accounts as import('viem').LocalAccount[];
@@ -121,6 +124,7 @@ export async function startChain(
       await c.deployContracts(client, { admin, anchorer: anchor, minter, licensor }),
     );
     anchorer = anchor;
+    roles = { minter, licensor };
     // The platform's account on the development chain: it sends agreements, revocations and trades.
     sender = client.accounts[4];
     const a = contracts.addresses;
@@ -164,6 +168,7 @@ export async function startChain(
       indexer,
       ...(anchorer === undefined ? {} : { anchorer }),
       ...(sender === undefined ? {} : { sender }),
+      ...(roles ?? {}),
       bindings: new c.AddressBindings(v.store, v.log, client.chain.id, {
         contractWallets: c.contractWalletCheck(client),
       }),

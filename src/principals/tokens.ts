@@ -58,6 +58,10 @@ export const CAPABILITIES = {
   'chain.revoke': ['service', 'operator'],
   // Transferring and renting virtual goods through the server's chain account (owner or approved).
   'chain.trade': ['service'],
+  // Minting goods and items (with their provenance manifest's digest) through the server's minter account (D301).
+  'chain.mint': ['service', 'operator'],
+  // Defining licences and registering commercial accounts through the server's licensor account (D301).
+  'chain.license': ['service', 'operator'],
   // Creating a player's custodial wallet (its key in the key store) for a player the service names.
   'wallet.create': ['service'],
   // Asking a player's custodial wallet to sign: it still signs only what the player's passkey confirms.

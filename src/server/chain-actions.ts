@@ -26,10 +26,25 @@ const Done = Type.Object({
   logIndex: Type.Integer({ minimum: 0, description: 'The log index of the action’s audit entry' }),
 });
 
-/** The actions under `/v1/chain/` that send transactions (see the file comment). */
-export function registerChainActionRoutes(app: App, c: ChainRoutesOptions, gate: Gate): void {
-  const { authenticate, principalOf } = gate;
-  const secured = { security: [{ bearer: [] }] };
+/** An action sent through one of the server's chain accounts (see `chainActor`). */
+export type ChainAct = <T extends { receipt: TransactionReceipt }>(
+  p: Principal,
+  cap: Capability,
+  action: 'chain.agreement' | 'chain.revoke' | 'chain.transfer' | 'chain.rent' | 'chain.mint' | 'chain.license',
+  send: (
+    sender: NonNullable<ChainRoutesOptions['sender']>,
+    contracts: NonNullable<ChainRoutesOptions['contracts']>,
+  ) => Promise<T>,
+  account?: 'sender' | 'minter' | 'licensor',
+) => Promise<T & { tx: Hex; block: number; logIndex: number }>;
+
+/**
+ * Checks the capability, sends through one of the server's accounts (`sender` by default; the
+ * minter and licensor default to it), and logs the outcome: the block on success (never an
+ * address, an agreement id or a transaction, which the public chain links to the players'
+ * addresses, D211), the error code on failure.
+ */
+export function chainActor(c: ChainRoutesOptions, gate: Gate): ChainAct {
   const clock = c.clock ?? systemClock;
   const label = `chain:${c.state.chainId}`;
 
@@ -38,29 +53,26 @@ export function registerChainActionRoutes(app: App, c: ChainRoutesOptions, gate:
       batch.add(encodeAuditEntry({ actor: p.actor, purpose: PURPOSE, resource: label, time: clock.now(), ...e })),
     );
 
-  /**
-   * Checks the capability, sends through the server's account, and logs the outcome: the block on
-   * success (never an address, an agreement id or a transaction, which the public chain links to the
-   * players' addresses, D211), the error code on failure.
-   */
-  const act = async <T extends { receipt: TransactionReceipt }>(
+  async function act<T extends { receipt: TransactionReceipt }>(
     p: Principal,
     cap: Capability,
-    action: 'chain.agreement' | 'chain.revoke' | 'chain.transfer' | 'chain.rent',
+    action: Parameters<ChainAct>[2],
     send: (
       sender: NonNullable<ChainRoutesOptions['sender']>,
       contracts: NonNullable<ChainRoutesOptions['contracts']>,
     ) => Promise<T>,
-  ): Promise<T & { tx: Hex; block: number; logIndex: number }> => {
+    account: 'sender' | 'minter' | 'licensor' = 'sender',
+  ): Promise<T & { tx: Hex; block: number; logIndex: number }> {
     await requireCapability(gate, p, cap, label);
-    if (c.contracts === undefined || c.sender === undefined)
+    const from = (account === 'minter' ? c.minter : account === 'licensor' ? c.licensor : undefined) ?? c.sender;
+    if (c.contracts === undefined || from === undefined)
       throw new ChainError(
         'VERITY_E_CHAIN_UNAVAILABLE',
         'this server has no chain account to send transactions with; configure one to act on the chain',
       );
     let out: T;
     try {
-      out = await send(c.sender, c.contracts);
+      out = await send(from, c.contracts);
     } catch (e) {
       await logAction(p, {
         action,
@@ -72,7 +84,15 @@ export function registerChainActionRoutes(app: App, c: ChainRoutesOptions, gate:
     const block = Number(out.receipt.blockNumber);
     const { result: logIndex } = await logAction(p, { action, outcome: 'success', details: { block } });
     return { ...out, tx: out.receipt.transactionHash.toLowerCase() as Hex, block, logIndex };
-  };
+  }
+  return act;
+}
+
+/** The actions under `/v1/chain/` that send transactions (see the file comment). */
+export function registerChainActionRoutes(app: App, c: ChainRoutesOptions, gate: Gate): void {
+  const { authenticate, principalOf } = gate;
+  const secured = { security: [{ bearer: [] }] };
+  const act = chainActor(c, gate);
 
   app.post(
     '/v1/chain/agreements',

@@ -13,6 +13,7 @@ import type { TransparencyLog } from '../log/index.ts';
 import type { Capability } from '../principals/index.ts';
 import { registerChainActionRoutes } from './chain-actions.ts';
 import { registerAddressRoutes } from './chain-addresses.ts';
+import { registerChainAssetRoutes } from './chain-assets.ts';
 import { Address, Doc, Evidence, Hex32, Item, requireCapability, Tx } from './chain-shared.ts';
 import type { AgreementSource, Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
@@ -37,6 +38,13 @@ export interface ChainRoutesOptions {
   readonly siweDomain?: string;
   /** With `contracts`: the server's chain account, which sends agreements, revocations, transfers and rentals (D232). */
   readonly sender?: LocalAccount;
+  /**
+   * With `contracts`: the accounts holding the contracts' minter and licensor roles, which mint goods
+   * and items and define licences over HTTP (D301); the in-process chain's development accounts, or
+   * the platform's account once granted the roles. Default: `sender`.
+   */
+  readonly minter?: LocalAccount;
+  readonly licensor?: LocalAccount;
 }
 
 /** The agreements the records' gate reads, when the chain options bind players to addresses. */
@@ -299,5 +307,6 @@ export function registerChainRoutes(app: App, c: ChainRoutesOptions, gate: Gate)
   );
 
   registerChainActionRoutes(app, c, gate);
+  registerChainAssetRoutes(app, c, gate);
   if (c.bindings !== undefined) registerAddressRoutes(app, c, c.bindings, gate);
 }
