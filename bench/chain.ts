@@ -177,11 +177,21 @@ export async function benchChain(quick: boolean): Promise<Figure[]> {
     });
     const m1 = await v.mint(a(minter), a(player).address, a(creator).address, 1n, 500);
     const m2 = await v.mint(a(minter), a(player).address, a(creator).address, 1n, 500);
+    // With the creation's provenance manifest's digest (D300): one more storage slot and event.
+    const m3 = await v.mint(
+      a(minter),
+      a(player).address,
+      a(creator).address,
+      1n,
+      500,
+      `sha256:${Buffer.alloc(32, 9).toString('base64url')}`,
+    );
     const transfer = await v.transfer(a(player), a(player).address, a(other).address, m2.tokenId);
     const until = (await chain.public.getBlock()).timestamp + 3600n;
     const rent = await v.rent(a(player), m1.tokenId, a(platform).address, until);
     figures.push(
       { name: 'chainGasMintGood', value: Number(m2.receipt.gasUsed), unit: 'gas' },
+      { name: 'chainGasMintGoodWithProvenance', value: Number(m3.receipt.gasUsed), unit: 'gas' },
       { name: 'chainGasMintPlainErc721', value: Number(plainMinted.gasUsed), unit: 'gas' },
       { name: 'chainGasTransferLicensed', value: Number(transfer.gasUsed), unit: 'gas' },
       { name: 'chainGasTransferPlainErc721', value: Number(plainTransfer.gasUsed), unit: 'gas' },
