@@ -5,13 +5,13 @@
 // by its chain account). Each action is logged as the other chain actions are (chain-actions.ts):
 // the decision, then the outcome with the block or the error code, never an address.
 import { Type } from 'typebox';
-import type { Hex } from 'viem';
+import type { Hex, TransactionReceipt } from 'viem';
 import { Editions } from '../chain/index.ts';
 import { InputError } from '../errors/index.ts';
 import type { ChainRoutesOptions } from './chain.ts';
 import { chainActor } from './chain-actions.ts';
 import { Address, Tx } from './chain-shared.ts';
-import type { Gate } from './gate.ts';
+import type { Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
 
 const TokenId = Type.String({ pattern: '^[0-9]{1,78}$' });
@@ -49,6 +49,17 @@ export function registerChainAssetRoutes(app: App, c: ChainRoutesOptions, gate: 
     block: r.block,
     logIndex: r.logIndex,
   });
+  /** A good or an item made by the minter account (`chain.mint`), answered with its token id. */
+  const minted = async (
+    p: Principal,
+    make: (
+      minter: NonNullable<ChainRoutesOptions['sender']>,
+      contracts: NonNullable<ChainRoutesOptions['contracts']>,
+    ) => Promise<{ tokenId: bigint; receipt: TransactionReceipt }>,
+  ) => {
+    const r = await act(p, 'chain.mint', 'chain.mint', make, 'minter');
+    return { tokenId: r.tokenId.toString(), ...done(r) };
+  };
 
   app.post(
     '/v1/chain/licences',
@@ -140,22 +151,10 @@ export function registerChainAssetRoutes(app: App, c: ChainRoutesOptions, gate: 
     async (req, reply) => {
       const b = req.body;
       const id = below(b.licenceId, U96, 'licenceId');
-      const r = await act(
-        principalOf(req),
-        'chain.mint',
-        'chain.mint',
-        (minter, contracts) =>
-          contracts.mint(
-            minter,
-            b.to as Hex,
-            b.creator as Hex,
-            id,
-            b.royaltyBps,
-            ...(b.provenance === undefined ? [] : [b.provenance]),
-          ),
-        'minter',
+      const out = await minted(principalOf(req), (minter, contracts) =>
+        contracts.mint(minter, b.to as Hex, b.creator as Hex, id, b.royaltyBps, b.provenance),
       );
-      return reply.code(201).send({ tokenId: r.tokenId.toString(), ...done(r) });
+      return reply.code(201).send(out);
     },
   );
 
@@ -181,15 +180,10 @@ export function registerChainAssetRoutes(app: App, c: ChainRoutesOptions, gate: 
       const b = req.body;
       const id = below(b.licenceId, U96, 'licenceId');
       const max = below(b.maxSupply, U128, 'maxSupply');
-      const r = await act(
-        principalOf(req),
-        'chain.mint',
-        'chain.mint',
-        (minter, contracts) =>
-          Editions.of(contracts).createEdition(minter, b.creator as Hex, id, b.royaltyBps, max, b.provenance),
-        'minter',
+      const out = await minted(principalOf(req), (minter, contracts) =>
+        Editions.of(contracts).createEdition(minter, b.creator as Hex, id, b.royaltyBps, max, b.provenance),
       );
-      return reply.code(201).send({ tokenId: r.tokenId.toString(), ...done(r) });
+      return reply.code(201).send(out);
     },
   );
 
