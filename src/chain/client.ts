@@ -182,28 +182,13 @@ export class ChainClient {
    * funded, every transaction mined at once. The embedded default when no chain is configured.
    */
   static async inProcess(options: ChainClientOptions & { accounts?: number } = {}): Promise<ChainClient> {
-    // Loaded on first use only: Hardhat is large (a development dependency, D187), and a configured
-    // JSON-RPC chain never needs it.
-    let hardhat: typeof import('hardhat/hre');
-    try {
-      hardhat = await import('hardhat/hre');
-    } catch (e) {
-      throw new ChainError(
-        'VERITY_E_CHAIN_UNAVAILABLE',
-        'the in-process chain needs the `hardhat` package (a development dependency): install it, or configure a chain url',
-        { cause: e },
-      );
-    }
-    const { createHardhatRuntimeEnvironment } = hardhat;
-    // Hardhat wants a project root with a package.json; its own package is one (nothing is written there).
-    const root = new URL('.', import.meta.resolve('hardhat/package.json')).pathname;
-    const hre = await createHardhatRuntimeEnvironment({}, {}, root);
-    const connection = await hre.network.create();
-    const transport = custom(connection.provider as unknown as EIP1193Provider, { retryCount: 0 });
-    return ChainClient.#make(transport, devAccounts(options.accounts ?? 10), { pollingMs: 1, ...options }, () =>
-      connection.close(),
-    );
+    // Loaded on first use only: a configured JSON-RPC chain never needs EDR's native module (D302).
+    const { edrChain } = await import('./edr.ts');
+    const accounts = devAccounts(options.accounts ?? 10);
+    const transport = custom(await edrChain(accounts), { retryCount: 0 });
+    return ChainClient.#make(transport, accounts, { pollingMs: 1, ...options }, async () => {});
   }
+
 
   /** Any EVM JSON-RPC endpoint (`http://` or `https://`), with the accounts that will sign. */
   static async connect(

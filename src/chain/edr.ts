@@ -1,0 +1,117 @@
+// The in-process EVM on Hardhat's EDR alone (D302): an EIP-1193 provider over `@nomicfoundation/edr`
+// (a runtime dependency, its native package for the platform), so that `--chain in-process` needs
+// neither Hardhat nor its tooling. Written here because EDR's own entry point is a provider factory
+// with a configuration object and JSON-RPC strings in and out; Hardhat's wrapper of it is a
+// development tool (D187). The chain is a development chain: chain id 31337, the public development
+// accounts funded at genesis, every transaction mined at once, nothing kept after the process ends.
+import type { EIP1193Provider, Hex, LocalAccount } from 'viem';
+import { hexToBytes } from 'viem';
+import type { HDAccount } from 'viem/accounts';
+import { ChainError } from '../errors/index.ts';
+
+type Edr = typeof import('@nomicfoundation/edr');
+
+/** The development accounts' balance at genesis: 10,000 of the chain's coin, as Hardhat funds them. */
+const BALANCE = 10_000n * 10n ** 18n;
+const BLOCK_GAS_LIMIT = 60_000_000n;
+const CHAIN_ID = 31_337n;
+
+let context: Promise<{ edr: Edr; context: InstanceType<Edr['EdrContext']> }> | undefined;
+
+/** EDR's context, made once per process (EDR allows one) with the L1 provider factory registered. */
+function edrContext(): Promise<{ edr: Edr; context: InstanceType<Edr['EdrContext']> }> {
+  context ??= (async () => {
+    const edr = await import('@nomicfoundation/edr');
+    const ctx = new edr.EdrContext();
+    await ctx.registerProviderFactory(edr.L1_CHAIN_TYPE, edr.l1ProviderFactory());
+    return { edr, context: ctx };
+  })();
+  context.catch(() => {
+    context = undefined;
+  });
+  return context;
+}
+
+/** An error as a JSON-RPC node answers it (viem reads `code`, `message` and a revert's `data`). */
+class RpcError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+  constructor(e: { code: number; message: string; data?: unknown }) {
+    super(e.message);
+    this.code = e.code;
+    this.data = e.data;
+  }
+}
+
+/**
+ * A fresh development chain in this process: the accounts funded at genesis (their keys owned by
+ * the node, as `eth_accounts`), the latest L1 hardfork EDR knows.
+ */
+export async function edrChain(accounts: readonly LocalAccount[]): Promise<EIP1193Provider> {
+  let e: Awaited<ReturnType<typeof edrContext>>;
+  try {
+    e = await edrContext();
+  } catch (cause) {
+    throw new ChainError(
+      'VERITY_E_CHAIN_UNAVAILABLE',
+      'the in-process chain needs `@nomicfoundation/edr` and its native package for this platform: reinstall, or configure a chain url',
+      { cause },
+    );
+  }
+  const { edr, context: ctx } = e;
+  const hardfork = edr.l1HardforkToString(edr.l1HardforkLatest());
+  const genesisState = [
+    ...edr.l1GenesisState(edr.l1HardforkFromString(hardfork)),
+    ...accounts.map((a) => ({ address: hexToBytes(a.address), balance: BALANCE })),
+  ];
+  const secretKeys = accounts.map((a) => {
+    const key = (a as HDAccount).getHdKey?.().privateKey;
+    if (key == null) throw new RangeError('the in-process chain takes HD development accounts');
+    return `0x${Buffer.from(key).toString('hex')}`;
+  });
+  const provider = await ctx.createProvider(
+    edr.L1_CHAIN_TYPE,
+    {
+      allowBlocksWithSameTimestamp: false,
+      allowUnlimitedContractSize: false,
+      bailOnCallFailure: true,
+      bailOnTransactionFailure: true,
+      chainId: CHAIN_ID,
+      coinbase: hexToBytes('0xc014ba5ec014ba5ec014ba5ec014ba5ec014ba5e'),
+      defaultTransactionGasLimit: 16_777_216n,
+      genesisState,
+      hardfork,
+      minGasPrice: 0n,
+      mining: { autoMine: true, blockGasLimit: BLOCK_GAS_LIMIT, memPool: { order: edr.MineOrdering.Priority } },
+      network: { genesisBlockGasLimit: BLOCK_GAS_LIMIT },
+      networkId: CHAIN_ID,
+      observability: {},
+      ownedAccounts: secretKeys,
+      precompileOverrides: [],
+    },
+    { enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => {} },
+    { subscriptionCallback: () => {} },
+    new edr.ContractDecoder(),
+  );
+  let id = 0;
+  const request = async ({ method, params }: { method: string; params?: unknown }): Promise<unknown> => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] }, (_k, v) =>
+      typeof v === 'bigint' ? `0x${v.toString(16)}` : v,
+    );
+    const r = await provider.handleRequest(body);
+    const answer = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as {
+      result?: unknown;
+      error?: { code: number; message: string; data?: unknown };
+    };
+    if (answer.error !== undefined) {
+      // A revert carries its return data (`data.data`): answered as nodes answer a revert, code 3
+      // with the data, so that viem decodes the contract's custom error.
+      const d = answer.error.data as { data?: unknown } | undefined;
+      if (typeof d === 'object' && d !== null && typeof d.data === 'string')
+        throw new RpcError({ code: 3, message: 'execution reverted', data: d.data });
+      throw new RpcError(answer.error);
+    }
+    return answer.result;
+  };
+  return { request, on: () => {}, removeListener: () => {} } as unknown as EIP1193Provider;
+}
