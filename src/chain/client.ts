@@ -189,7 +189,6 @@ export class ChainClient {
     return ChainClient.#make(transport, accounts, { pollingMs: 1, ...options }, async () => {});
   }
 
-
   /** Any EVM JSON-RPC endpoint (`http://` or `https://`), with the accounts that will sign. */
   static async connect(
     url: string,
