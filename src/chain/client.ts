@@ -10,7 +10,6 @@ import {
   createWalletClient,
   custom,
   defineChain,
-  type EIP1193Provider,
   type Hex,
   HttpRequestError,
   http,

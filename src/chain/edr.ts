@@ -4,7 +4,7 @@
 // with a configuration object and JSON-RPC strings in and out; Hardhat's wrapper of it is a
 // development tool (D187). The chain is a development chain: chain id 31337, the public development
 // accounts funded at genesis, every transaction mined at once, nothing kept after the process ends.
-import type { EIP1193Provider, Hex, LocalAccount } from 'viem';
+import type { EIP1193Provider, LocalAccount } from 'viem';
 import { hexToBytes } from 'viem';
 import type { HDAccount } from 'viem/accounts';
 import { ChainError } from '../errors/index.ts';

@@ -21,7 +21,7 @@ import { encodeSuccessEntry, isPurpose } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { ChainError, InputError, isVerityError, quote } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type { ObjectRow, Store, StoreReader, StoreWriter } from '../store/index.ts';
+import type { Store, StoreReader } from '../store/index.ts';
 import { CheckpointAnchor, DataSharingAgreement, VirtualEditions, VirtualGoods } from './artifacts.ts';
 import { toChainError } from './client.ts';
 import type { VerityContracts } from './contracts.ts';

@@ -8,7 +8,7 @@ import {
   type VerityContracts,
 } from '../chain/index.ts';
 import type { Clock } from '../clock/index.ts';
-import { ChainError, isVerityError, VerityError } from '../errors/index.ts';
+import { ChainError, isVerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Capability } from '../principals/index.ts';
 import { registerChainActionRoutes } from './chain-actions.ts';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { CONSENT_STATUSES } from '../consent/index.ts';
-import { InputError, VerityError } from '../errors/index.ts';
+import { VerityError } from '../errors/index.ts';
 import type { Privacy } from '../privacy/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, ok, Purpose, Subject } from './schemas.ts';
