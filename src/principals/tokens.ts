@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { bytesEqual, checkIdentifier, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
@@ -120,11 +120,40 @@ function unauthenticated(message: string): VerityError {
 }
 
 function hashSecret(secret: string): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(secret).digest());
+  // One-shot: no hash object per request (D311).
+  const b = hash('sha256', secret, 'buffer');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
+
+interface Scopes {
+  readonly recordTypes: readonly string[];
+  readonly capabilities: readonly Capability[];
+  readonly agreementRecipient?: string;
+}
+
+/**
+ * Scopes parsed once per row object (D311). Sound: rows are read-only once read (every column
+ * `readonly`), and every read from the database is a new row object; the memo of verified rows
+ * (D99) hands back the same frozen row while it is unchanged, so a token in use is parsed once.
+ */
+const parsedScopes = new WeakMap<TokenRow, Scopes>();
 
 /** What a token's scopes say (JSON text in the row; anything unknown in it is ignored). */
 function scopesOf(r: TokenRow): { recordTypes: string[]; capabilities: Capability[]; agreementRecipient?: string } {
+  let s = parsedScopes.get(r);
+  if (s === undefined) {
+    s = Object.freeze(parseScopes(r));
+    parsedScopes.set(r, s);
+  }
+  // Fresh arrays for each caller: a principal's lists are its own.
+  return {
+    recordTypes: [...s.recordTypes],
+    capabilities: [...s.capabilities],
+    ...(s.agreementRecipient === undefined ? {} : { agreementRecipient: s.agreementRecipient }),
+  };
+}
+
+function parseScopes(r: TokenRow): Scopes {
   const s = parseJson(r.scopes, { maxBytes: 64 * 1024, maxDepth: 3 }, 'token scopes') as {
     recordTypes?: unknown;
     capabilities?: unknown;

@@ -90,8 +90,24 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
+/**
+ * A row's stored metadata parsed once per row object (D313): a read parses it for the decision
+ * (`describe`) and again for the answer (`get`) from the same row. Sound as D282: rows are
+ * read-only once read, and every read from the database is a new row object.
+ */
+const parsedMeta = new WeakMap<RecordRow, StoredMeta>();
+
+function storedMeta(row: RecordRow): StoredMeta {
+  let m = parsedMeta.get(row);
+  if (m === undefined) {
+    m = parseJson(row.meta, { maxBytes: 1024 * 1024, maxDepth: 8 }, 'stored metadata') as unknown as StoredMeta;
+    parsedMeta.set(row, m);
+  }
+  return m;
+}
+
 function recordMeta(row: RecordRow, subject?: string): RecordMeta {
-  const m = parseJson(row.meta, { maxBytes: 1024 * 1024, maxDepth: 8 }, 'stored metadata') as unknown as StoredMeta;
+  const m = storedMeta(row);
   return {
     id: row.id,
     version: row.version,
