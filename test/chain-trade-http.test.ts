@@ -33,6 +33,7 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import { ChainReader } from '../src/sdk/chain.ts';
 import { buildServer } from '../src/server/index.ts';
 import { type LoopbackNode, startLoopbackNode } from './helpers/chain-node.ts';
+import { tradeAccounts } from './helpers/chain-trade.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
 interface Rig {
@@ -106,16 +107,7 @@ async function rig(chain: ChainClient): Promise<Rig> {
 
 async function trade(r: Rig): Promise<void> {
   const { app, v, indexer, core, tokens } = r;
-  const acct = (i: number) => r.chain.accounts[i] as LocalAccount;
-  const [licensor, minter, player, platform, creator, other, shop] = [3, 2, 4, 5, 6, 7, 8].map(acct) as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ];
+  const { licensor, minter, player, platform, creator, other, shop } = tradeAccounts(r.chain);
   const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: unknown) => {
     const res = await app.inject({
       method,

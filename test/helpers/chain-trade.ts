@@ -41,22 +41,28 @@ export interface TradeLog {
   checkpoint(): Promise<string>;
 }
 
+/** The trade's roles by dev account index: 0 admin, 1 anchorer, 2 minter, 3 licensor, 4 player, 5 platform, 6 creator, 7 another player, 8 a commercial shop. */
+export function tradeAccounts(chain: { accounts: readonly unknown[] }) {
+  const acct = (i: number) => chain.accounts[i] as LocalAccount;
+  return {
+    admin: acct(0),
+    anchorer: acct(1),
+    minter: acct(2),
+    licensor: acct(3),
+    player: acct(4),
+    platform: acct(5),
+    creator: acct(6),
+    other: acct(7),
+    shop: acct(8),
+  };
+}
+
 /**
  * Runs the trade. Accounts by index on `v.chain`: 1 anchorer, 2 minter, 3 licensor, 4 player,
  * 5 platform, 6 creator, 7 another player, 8 a commercial shop. `licenceId` must be unused.
  */
 export async function runTrade(v: VerityContracts, log: TradeLog, licenceId: bigint): Promise<void> {
-  const acct = (i: number) => v.chain.accounts[i] as LocalAccount;
-  const [anchorer, minter, licensor, player, platform, creator, other, shop] = [1, 2, 3, 4, 5, 6, 7, 8].map(acct) as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ];
+  const { anchorer, minter, licensor, player, platform, creator, other, shop } = tradeAccounts(v.chain);
   const refused = (c: string) => (e: unknown) => isVerityError(e) && e.code === c;
 
   // 1. The player and the platform sign a data-sharing agreement (EIP-712); the platform submits it.
