@@ -20,15 +20,19 @@ let context: Promise<{ edr: Edr; context: InstanceType<Edr['EdrContext']> }> | u
 
 /** EDR's context, made once per process (EDR allows one) with the L1 provider factory registered. */
 function edrContext(): Promise<{ edr: Edr; context: InstanceType<Edr['EdrContext']> }> {
-  context ??= (async () => {
-    const edr = await import('@nomicfoundation/edr');
-    const ctx = new edr.EdrContext();
-    await ctx.registerProviderFactory(edr.L1_CHAIN_TYPE, edr.l1ProviderFactory());
-    return { edr, context: ctx };
-  })();
-  context.catch(() => {
-    context = undefined;
-  });
+  if (context === undefined) {
+    const made = (async () => {
+      const edr = await import('@nomicfoundation/edr');
+      const ctx = new edr.EdrContext();
+      await ctx.registerProviderFactory(edr.L1_CHAIN_TYPE, edr.l1ProviderFactory());
+      return { edr, context: ctx };
+    })();
+    // A failed load is tried again by the next caller.
+    made.catch(() => {
+      if (context === made) context = undefined;
+    });
+    context = made;
+  }
   return context;
 }
 

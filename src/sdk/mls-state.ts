@@ -113,8 +113,15 @@ async function readPart<T>(
   return decoded[0];
 }
 
-/** A group's state from its stored entry (or `undefined` when none is stored in either format). */
-async function loadState(storage: MlsStorage, groupId: string, names: PartNames): Promise<ClientState | undefined> {
+/**
+ * A group's state from its stored entry (or `undefined` when none is stored in either format);
+ * `whole` when it was stored whole by an earlier version.
+ */
+async function loadState(
+  storage: MlsStorage,
+  groupId: string,
+  names: PartNames,
+): Promise<{ state: ClientState; whole: boolean } | undefined> {
   const stored = await storage.get(stateKey(groupId));
   if (stored === undefined) {
     const whole = await storage.get(groupKey(groupId));
@@ -122,7 +129,7 @@ async function loadState(storage: MlsStorage, groupId: string, names: PartNames)
     const decoded = decodeGroupState(whole, 0);
     if (decoded === undefined) throw new MlsError('VERITY_E_MLS_MESSAGE_INVALID', 'a saved group state is corrupt');
     // decodeGroupState leaves the client configuration out: the defaults, as the state was made with.
-    return { ...decoded[0], clientConfig: defaultClientConfig };
+    return { state: { ...decoded[0], clientConfig: defaultClientConfig }, whole: true };
   }
   const corrupt = () => new MlsError('VERITY_E_MLS_MESSAGE_INVALID', 'a saved group state is corrupt');
   if (stored.length < 4) throw corrupt();
@@ -141,7 +148,10 @@ async function loadState(storage: MlsStorage, groupId: string, names: PartNames)
   const history = new Map<bigint, EpochReceiverData>();
   for (const [epoch, digest] of header.history)
     history.set(BigInt(epoch), await readPart(storage, groupId, digest, decodeEpochReceiverData, names));
-  return { ...decoded[0], historicalReceiverData: history, clientConfig: defaultClientConfig };
+  return {
+    state: { ...decoded[0], historicalReceiverData: history, clientConfig: defaultClientConfig },
+    whole: false,
+  };
 }
 
 /** The states of the groups the client is in, in memory and in the storage, with their index. */
@@ -151,6 +161,8 @@ export class GroupStates {
   readonly #names: PartNames = new WeakMap();
   /** The parts each group's stored state names. */
   readonly #parts = new Map<string, Set<string>>();
+  /** Groups whose state an earlier version stored whole, replaced at their next save. */
+  readonly #whole = new Set<string>();
 
   private constructor(storage: MlsStorage) {
     this.#storage = storage;
@@ -160,10 +172,11 @@ export class GroupStates {
   static async load(storage: MlsStorage): Promise<GroupStates> {
     const g = new GroupStates(storage);
     for (const id of await g.#index()) {
-      const state = await loadState(storage, id, g.#names);
-      if (state === undefined) continue;
-      g.#states.set(id, state);
-      g.#parts.set(id, g.#partsOf(state));
+      const loaded = await loadState(storage, id, g.#names);
+      if (loaded === undefined) continue;
+      g.#states.set(id, loaded.state);
+      g.#parts.set(id, g.#partsOf(loaded.state));
+      if (loaded.whole) g.#whole.add(id);
     }
     return g;
   }
@@ -201,15 +214,18 @@ export class GroupStates {
     return digest;
   }
 
-  /** Keeps a group's new state (or forgets the group, for `undefined`), in memory and in the storage. */
+  /**
+   * Keeps a group's new state (or forgets the group, for `undefined`), in memory and in the
+   * storage. The index of groups is written only when a group comes or goes: it is the set of
+   * groups held in memory.
+   */
   async save(groupId: string, state: ClientState | undefined): Promise<void> {
-    const index = new Set(await this.#index());
+    const known = this.#states.has(groupId);
     const before = this.#parts.get(groupId) ?? new Set<string>();
     let now = new Set<string>();
     if (state === undefined) {
       this.#states.delete(groupId);
       this.#parts.delete(groupId);
-      index.delete(groupId);
       await this.#storage.delete(stateKey(groupId));
     } else {
       const tree = await this.#part(groupId, state.ratchetTree, () => encodeRatchetTree(state.ratchetTree));
@@ -226,11 +242,10 @@ export class GroupStates {
       now = new Set([tree, ...history.map(([, d]) => d)]);
       this.#states.set(groupId, state);
       this.#parts.set(groupId, now);
-      index.add(groupId);
     }
     // A state saved whole by an earlier version, then the parts no state names any more.
-    await this.#storage.delete(groupKey(groupId));
+    if (this.#whole.delete(groupId)) await this.#storage.delete(groupKey(groupId));
     for (const d of before) if (!now.has(d)) await this.#storage.delete(partKey(groupId, d));
-    await saveJson(this.#storage, INDEX_KEY, [...index]);
+    if (known !== (state !== undefined)) await saveJson(this.#storage, INDEX_KEY, [...this.#states.keys()]);
   }
 }

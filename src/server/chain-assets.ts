@@ -49,6 +49,29 @@ export function registerChainAssetRoutes(app: App, c: ChainRoutesOptions, gate: 
     block: r.block,
     logIndex: r.logIndex,
   });
+  /**
+   * An action of the licensor account on the goods' or the editions' licences (`chain.license`):
+   * both contracts take the same licensor calls.
+   */
+  const license = async (
+    p: Principal,
+    contract: 'goods' | 'editions',
+    send: (
+      licensor: NonNullable<ChainRoutesOptions['licensor']>,
+      on: Pick<Editions, 'defineLicence' | 'setCommercial'>,
+    ) => Promise<TransactionReceipt>,
+  ) =>
+    done(
+      await act(
+        p,
+        'chain.license',
+        'chain.license',
+        async (licensor, contracts) => ({
+          receipt: await send(licensor, contract === 'goods' ? contracts : Editions.of(contracts)),
+        }),
+        'licensor',
+      ),
+    );
   /** A good or an item made by the minter account (`chain.mint`), answered with its token id. */
   const minted = async (
     p: Principal,
@@ -84,19 +107,8 @@ export function registerChainAssetRoutes(app: App, c: ChainRoutesOptions, gate: 
       const b = req.body;
       const id = below(b.licenceId, U96, 'licenceId');
       const terms = { commercialUse: b.commercialUse, modification: b.modification, resale: b.resale, uri: b.uri };
-      const r = await act(
-        principalOf(req),
-        'chain.license',
-        'chain.license',
-        async (licensor, contracts) => ({
-          receipt:
-            b.contract === 'goods'
-              ? await contracts.defineLicence(licensor, id, terms)
-              : await Editions.of(contracts).defineLicence(licensor, id, terms),
-        }),
-        'licensor',
-      );
-      return reply.code(201).send(done(r));
+      const out = await license(principalOf(req), b.contract, (licensor, on) => on.defineLicence(licensor, id, terms));
+      return reply.code(201).send(out);
     },
   );
 
@@ -114,19 +126,9 @@ export function registerChainAssetRoutes(app: App, c: ChainRoutesOptions, gate: 
     },
     async (req) => {
       const b = req.body;
-      const r = await act(
-        principalOf(req),
-        'chain.license',
-        'chain.license',
-        async (licensor, contracts) => ({
-          receipt:
-            b.contract === 'goods'
-              ? await contracts.setCommercial(licensor, b.account as Hex, b.commercial)
-              : await Editions.of(contracts).setCommercial(licensor, b.account as Hex, b.commercial),
-        }),
-        'licensor',
+      return license(principalOf(req), b.contract, (licensor, on) =>
+        on.setCommercial(licensor, b.account as Hex, b.commercial),
       );
-      return done(r);
     },
   );
 
