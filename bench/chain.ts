@@ -1,7 +1,8 @@
 // Smart contracts: gas per mint, transfer (with the licence check, and OpenZeppelin's plain ERC-721
 // without it), rental, agreement and anchor, and the same for ERC-1155 goods beside OpenZeppelin's
 // plain ERC-1155, in the same run; transactions per second on the
-// in-process chain (Hardhat's EDR) and on a `hardhat node` on loopback, one sender, one by one;
+// in-process chain (Hardhat's EDR), on the embedded chain (the same with its journal, D321, and its
+// replay at start) and on a `hardhat node` on loopback, one sender, one by one;
 // the indexer's lag from a mined revocation to a proven agreement check that refuses (in process,
 // confirmation depth 0, SQLite).
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import {
   devAccounts,
   Editions,
   itemId,
+  openEmbeddedChain,
   PlainEditions,
   PlainGoods,
   VerityContracts,
@@ -47,8 +49,12 @@ async function setUp(chain: ChainClient): Promise<VerityContracts> {
 }
 
 /** Anchors `n` checkpoints one after another (roots never all zero, which the contract refuses); returns transactions per second. */
-async function anchorRate(v: VerityContracts, n: number, origin: string): Promise<number> {
-  const anchorer = v.chain.accounts[1] as LocalAccount;
+async function anchorRate(
+  v: VerityContracts,
+  n: number,
+  origin: string,
+  anchorer = v.chain.accounts[1] as LocalAccount,
+): Promise<number> {
   const start = performance.now();
   for (let i = 1; i <= n; i++)
     await v.anchorCheckpoint(anchorer, {
@@ -153,6 +159,45 @@ async function editionsGas(v: VerityContracts): Promise<Figure[]> {
   ];
 }
 
+/**
+ * The embedded chain (D321): anchors per second with every block journaled and synced before its
+ * answer, and transactions per second replayed from the journal at the next start.
+ */
+async function embeddedRates(n: number): Promise<Figure[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'verity-bench-embedded-'));
+  try {
+    const file = join(dir, 'chain.journal');
+    const platform = devAccounts(1)[0] as LocalAccount;
+    const open = async () => {
+      const e = await openEmbeddedChain({ file, funded: [platform.address] });
+      return { e, client: await ChainClient.overProvider(e.provider, [platform]) };
+    };
+    const first = await open();
+    let rate: number;
+    try {
+      const roles = { admin: platform, anchorer: platform, minter: platform, licensor: platform };
+      const addresses = await deployContracts(first.client, roles);
+      first.e.recordContracts(addresses);
+      rate = await anchorRate(new VerityContracts(first.client, addresses), n, 'verity.bench/embedded', platform);
+    } finally {
+      first.e.close();
+      await first.client.close();
+    }
+    const start = performance.now();
+    const again = await open();
+    const replaySeconds = (performance.now() - start) / 1000;
+    const replayed = again.e.replayed;
+    again.e.close();
+    await again.client.close();
+    return [
+      { name: 'chainEmbeddedAnchorsPerSec', value: rate, unit: 'tx/s' },
+      { name: 'chainEmbeddedReplayTxPerSec', value: replayed / replaySeconds, unit: 'tx/s' },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchChain(quick: boolean): Promise<Figure[]> {
   const figures: Figure[] = [];
   const chain = await ChainClient.inProcess();
@@ -248,6 +293,15 @@ export async function benchChain(quick: boolean): Promise<Figure[]> {
   } finally {
     await chain.close();
   }
+
+  figures.push(...(await embeddedRates(quick ? 100 : 500)));
+  // The journal's cost as a ratio of the same chain without it, measured in the same run.
+  const rate = (name: string) => figures.find((f) => f.name === name)?.value ?? Number.NaN;
+  figures.push({
+    name: 'chainEmbeddedVsInProcess',
+    value: rate('chainEmbeddedAnchorsPerSec') / rate('chainInProcessAnchorsPerSec'),
+    unit: 'ratio',
+  });
 
   const node = await startLoopbackNode();
   try {

@@ -15,6 +15,7 @@ const LAYERS: Record<string, number> = {
   platform: 0,
   encoding: 1,
   clock: 1,
+  proc: 1,
   // Secure boot's check runs before anything else loads: Node.js built-ins only.
   boot: 1,
   merkle: 2,

@@ -6,6 +6,7 @@
 // funded and granted the role, and refused with VERITY_E_CHAIN_NO_FUNDS before.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LocalAccount } from 'viem';
@@ -56,7 +57,7 @@ describe('verity serve --chain-anchor-every', () => {
       },
     );
     for (const values of [
-      { 'chain-anchor-every': '1m' },
+      { chain: 'none', 'chain-anchor-every': '1m' },
       { chain: 'in-process', 'chain-anchor-every': '0s' },
       { chain: 'in-process', 'chain-anchor-every': '500ms' },
       { chain: 'in-process', 'chain-anchor-every': '169h' },
@@ -73,7 +74,7 @@ describe('verity serve --chain-anchor-every', () => {
     await core.log.append([new TextEncoder().encode('a record was written')]);
     const settings = chainFrom({ chain: 'in-process', 'chain-anchor-every': '1s' });
     assert.ok(settings);
-    const started = await startChain(core as never, settings);
+    const started = await startChain(core as never, settings, tmpdir());
     const anchors = async () => {
       const h = await core.log.head();
       return (await core.log.entries(0, h.size)).flatMap((e) => {
@@ -198,7 +199,7 @@ describe('verity serve --chain-anchor-every', () => {
         'chain-anchor-every': '1s',
       });
       assert.ok(settings);
-      const started = await startChain(core as never, settings);
+      const started = await startChain(core as never, settings, tmpdir());
       try {
         assert.equal(started.routes.anchorer?.address, platform.address);
         assert.equal(started.routes.sender?.address, platform.address);

@@ -189,8 +189,15 @@ describe('chain over HTTP', () => {
       assert.ok(doc.paths[p], p);
   });
 
-  it('reads `verity serve --chain` options: off by default, checked when given', () => {
-    assert.equal(chainFrom({}), undefined);
+  it('reads `verity serve --chain` options: the embedded chain by default, off with `none`, checked when given', () => {
+    assert.deepEqual(chainFrom({}), { url: 'embedded', byDefault: true });
+    assert.deepEqual(chainFrom({ chain: 'embedded' }), { url: 'embedded' });
+    assert.deepEqual(chainFrom({ 'chain-anchor-every': '1h' }), {
+      url: 'embedded',
+      byDefault: true,
+      anchorEveryMs: 3_600_000,
+    });
+    assert.equal(chainFrom({ chain: 'none' }), undefined);
     assert.deepEqual(chainFrom({ chain: 'in-process' }), { url: 'in-process' });
     const a = `0x${'1'.repeat(40)}`;
     assert.deepEqual(
@@ -207,6 +214,8 @@ describe('chain over HTTP', () => {
         (e) => isVerityError(e) && e.code === 'VERITY_E_INPUT_INVALID',
       );
     refused({ 'chain-contracts': `${a},${a},${a}` });
+    refused({ chain: 'none', 'chain-anchor-every': '1h' });
+    refused({ chain: 'embedded', 'chain-contracts': `${a},${a},${a}` });
     refused({ chain: 'ws://127.0.0.1:8545', 'chain-contracts': `${a},${a},${a}` });
     refused({ chain: 'http://127.0.0.1:8545' });
     refused({ chain: 'http://127.0.0.1:8545', 'chain-contracts': `${a},${a}` });

@@ -110,6 +110,10 @@ describe('verity serve with its key process', () => {
   it('opens the key store in its own process with --in-process-keys', async () => {
     const own = await spawnServe(['--data', data, '--port', '0', '--in-process-keys'], ENV);
     try {
+      // A second server on the data directory: the first runs its embedded chain (D321).
+      const said = /no chain: process [0-9]+ serves this data directory's embedded chain/;
+      for (let i = 0; i < 50 && !said.test(own.output()); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(own.output(), said);
       assert.deepEqual(keyProcessPids(own.child.pid as number), []);
       const r = await put(own.url, 'player-3');
       assert.equal(r.status, 201, await r.text());

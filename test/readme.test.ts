@@ -40,6 +40,9 @@ function serving(c: ChildProcess): Promise<string> {
       const m = /serving (http:\/\/\S+)/.exec(text);
       if (m) resolve(m[1] as string);
     });
+    c.stderr?.on('data', (b: Buffer) => {
+      text += b.toString();
+    });
     c.once('exit', (code) => reject(new Error(`verity serve exited with ${code}: ${text}`)));
   });
 }

@@ -10,6 +10,7 @@ import {
   createWalletClient,
   custom,
   defineChain,
+  type EIP1193Provider,
   type Hex,
   HttpRequestError,
   http,
@@ -178,13 +179,27 @@ export class ChainClient {
 
   /**
    * The in-process EVM (Hardhat's EDR): a fresh chain in this process, its development accounts
-   * funded, every transaction mined at once. The embedded default when no chain is configured.
+   * funded, every transaction mined at once, nothing kept after the process (the embedded default
+   * that `verity serve` starts is this chain with a journal: `openEmbeddedChain`).
    */
   static async inProcess(options: ChainClientOptions & { accounts?: number } = {}): Promise<ChainClient> {
     // Loaded on first use only: a configured JSON-RPC chain never needs EDR's native module (D302).
     const { edrChain } = await import('./edr.ts');
     const accounts = devAccounts(options.accounts ?? 10);
     const transport = custom(await edrChain(accounts), { retryCount: 0 });
+    return ChainClient.#make(transport, accounts, { pollingMs: 1, ...options }, async () => {});
+  }
+
+  /**
+   * A chain behind an EIP-1193 provider in this process (the embedded chain, `openEmbeddedChain`),
+   * with the accounts that will sign.
+   */
+  static async overProvider(
+    provider: EIP1193Provider,
+    accounts: readonly LocalAccount[],
+    options: ChainClientOptions = {},
+  ): Promise<ChainClient> {
+    const transport = custom(provider, { retryCount: 0 });
     return ChainClient.#make(transport, accounts, { pollingMs: 1, ...options }, async () => {});
   }
 

@@ -37,7 +37,7 @@ function edrContext(): Promise<{ edr: Edr; context: InstanceType<Edr['EdrContext
 }
 
 /** An error as a JSON-RPC node answers it (viem reads `code`, `message` and a revert's `data`). */
-class RpcError extends Error {
+export class RpcError extends Error {
   readonly code: number;
   readonly data: unknown;
   constructor(e: { code: number; message: string; data?: unknown }) {
@@ -47,14 +47,29 @@ class RpcError extends Error {
   }
 }
 
-/**
- * A fresh development chain in this process: the accounts funded at genesis (their keys owned by
- * the node, as `eth_accounts`), the latest L1 hardfork EDR knows.
- */
-export async function edrChain(accounts: readonly LocalAccount[]): Promise<EIP1193Provider> {
-  let e: Awaited<ReturnType<typeof edrContext>>;
+/** How a chain is made: everything its blocks depend on, so that the same settings and the same transactions make the same blocks (D321). */
+export interface EdrSettings {
+  /** Default 31337, as Hardhat's development network. */
+  readonly chainId?: bigint;
+  /** An L1 hardfork name EDR knows (default: the latest). */
+  readonly hardfork?: string;
+  /** The genesis block's time, seconds since the epoch (default: now). */
+  readonly genesisTime?: bigint;
+  /** Addresses funded at genesis whose keys the node does not hold (each with `BALANCE`). */
+  readonly funded?: readonly `0x${string}`[];
+  /** Blocks may share a timestamp (default false, as Hardhat's development network). */
+  readonly sameTimestamps?: boolean;
+}
+
+/** The latest L1 hardfork this EDR knows, by name. */
+export async function latestHardfork(): Promise<string> {
+  const { edr } = await loadEdr();
+  return edr.l1HardforkToString(edr.l1HardforkLatest());
+}
+
+async function loadEdr(): Promise<Awaited<ReturnType<typeof edrContext>>> {
   try {
-    e = await edrContext();
+    return await edrContext();
   } catch (cause) {
     throw new ChainError(
       'VERITY_E_CHAIN_UNAVAILABLE',
@@ -62,11 +77,24 @@ export async function edrChain(accounts: readonly LocalAccount[]): Promise<EIP11
       { cause },
     );
   }
-  const { edr, context: ctx } = e;
-  const hardfork = edr.l1HardforkToString(edr.l1HardforkLatest());
+}
+
+/**
+ * A fresh chain in this process: the accounts funded at genesis (their keys owned by the node, as
+ * `eth_accounts`), the addresses of `settings.funded` funded too, the latest L1 hardfork EDR knows
+ * unless the settings name one.
+ */
+export async function edrChain(
+  accounts: readonly LocalAccount[],
+  settings: EdrSettings = {},
+): Promise<EIP1193Provider> {
+  const { edr, context: ctx } = await loadEdr();
+  const hardfork = settings.hardfork ?? edr.l1HardforkToString(edr.l1HardforkLatest());
+  const chainId = settings.chainId ?? CHAIN_ID;
   const genesisState = [
     ...edr.l1GenesisState(edr.l1HardforkFromString(hardfork)),
     ...accounts.map((a) => ({ address: hexToBytes(a.address), balance: BALANCE })),
+    ...(settings.funded ?? []).map((a) => ({ address: hexToBytes(a), balance: BALANCE })),
   ];
   const secretKeys = accounts.map((a) => {
     const key = (a as HDAccount).getHdKey?.().privateKey;
@@ -76,19 +104,22 @@ export async function edrChain(accounts: readonly LocalAccount[]): Promise<EIP11
   const provider = await ctx.createProvider(
     edr.L1_CHAIN_TYPE,
     {
-      allowBlocksWithSameTimestamp: false,
+      allowBlocksWithSameTimestamp: settings.sameTimestamps === true,
       allowUnlimitedContractSize: false,
       bailOnCallFailure: true,
       bailOnTransactionFailure: true,
-      chainId: CHAIN_ID,
+      chainId,
       coinbase: hexToBytes('0xc014ba5ec014ba5ec014ba5ec014ba5ec014ba5e'),
       defaultTransactionGasLimit: 16_777_216n,
       genesisState,
       hardfork,
       minGasPrice: 0n,
       mining: { autoMine: true, blockGasLimit: BLOCK_GAS_LIMIT, memPool: { order: edr.MineOrdering.Priority } },
-      network: { genesisBlockGasLimit: BLOCK_GAS_LIMIT },
-      networkId: CHAIN_ID,
+      network: {
+        genesisBlockGasLimit: BLOCK_GAS_LIMIT,
+        ...(settings.genesisTime === undefined ? {} : { genesisBlockTime: settings.genesisTime }),
+      },
+      networkId: chainId,
       observability: {},
       ownedAccounts: secretKeys,
       precompileOverrides: [],

@@ -76,6 +76,7 @@ export {
   UNDO_KIND,
 } from './indexed.ts';
 export { ChainIndexer, type IndexerOptions, type SyncResult } from './indexer.ts';
+export { EMBEDDED_CHAIN_ID, type EmbeddedChain, type EmbeddedChainOptions, openEmbeddedChain } from './journal.ts';
 export { type ChainProofs, MAX_PROVEN_ROWS, type ProvenChainRow, verifyChainProofs } from './proof.ts';
 export {
   AnchorSchedule,

@@ -1,16 +1,21 @@
 /**
  * Verity's view of a chain from `verity serve`/`start`: the `--chain` options, checked, and the
- * indexer and routes they start (the chain libraries load only when `--chain` is given).
+ * indexer and routes they start: the embedded chain of the data directory unless `--chain` names
+ * another (D321), none with `--chain none`.
  */
 
-import { isVerityError } from '../errors/index.ts';
+import { join } from 'node:path';
+import { ChainError, isVerityError } from '../errors/index.ts';
 import type { ServerOptions } from '../server/index.ts';
 import { usage, type Values } from './command.ts';
 import { type Opened, opt } from './common.ts';
 
 /** `--chain`, `--chain-contracts`, `--chain-confirmations`, checked. */
 export interface ChainSettings {
+  /** `embedded` (the default: journaled in the data directory), `in-process` (a development chain) or a JSON-RPC URL. */
   readonly url: string;
+  /** No `--chain` was given: the embedded chain, left out when another server runs it. */
+  readonly byDefault?: true;
   readonly contracts?: {
     anchor: `0x${string}`;
     agreements: `0x${string}`;
@@ -35,21 +40,26 @@ function anchorEvery(v: string): number {
   return ms;
 }
 
-/** Reads the chain options; undefined without `--chain`. */
+/** Reads the chain options: the embedded chain without `--chain`, undefined with `--chain none`. */
 export function chainFrom(values: Values): ChainSettings | undefined {
-  const url = opt(values, 'chain');
+  const given = opt(values, 'chain');
+  const url = given ?? 'embedded';
   const contracts = opt(values, 'chain-contracts');
   const depth = opt(values, 'chain-confirmations');
   const every = opt(values, 'chain-anchor-every');
   const siweDomain = opt(values, 'chain-siwe-domain');
-  if (url === undefined) {
+  if (url === 'none') {
     if (contracts !== undefined || depth !== undefined || every !== undefined || siweDomain !== undefined)
-      usage('--chain-contracts, --chain-confirmations, --chain-anchor-every and --chain-siwe-domain need --chain');
+      usage(
+        '--chain-contracts, --chain-confirmations, --chain-anchor-every and --chain-siwe-domain need a chain: leave out --chain none',
+      );
     return undefined;
   }
   if (siweDomain !== undefined && !/^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$/.test(siweDomain))
     usage("--chain-siwe-domain takes a host name, with a port or not (what the players' wallets show)");
-  if (url !== 'in-process' && !/^https?:\/\//.test(url)) usage('--chain takes `in-process` or an http(s) JSON-RPC URL');
+  const local = url === 'embedded' || url === 'in-process';
+  if (!local && !/^https?:\/\//.test(url))
+    usage('--chain takes `embedded` (the default), `in-process`, `none` or an http(s) JSON-RPC URL');
   let addresses: ChainSettings['contracts'];
   if (contracts !== undefined) {
     const parts = contracts.split(',');
@@ -65,10 +75,9 @@ export function chainFrom(values: Values): ChainSettings | undefined {
     ];
     addresses = { anchor, agreements, goods, ...(editions === undefined ? {} : { editions }) };
   }
-  if (url !== 'in-process' && addresses === undefined)
-    usage('--chain URL needs --chain-contracts anchor,agreements,goods');
-  if (url === 'in-process' && addresses !== undefined)
-    usage('--chain in-process deploys its own contracts: leave --chain-contracts out');
+  if (!local && addresses === undefined) usage('--chain URL needs --chain-contracts anchor,agreements,goods');
+  if (local && addresses !== undefined)
+    usage(`--chain ${url} deploys its own contracts: leave --chain-contracts out (it takes them with --chain URL)`);
   let confirmations: number | undefined;
   if (depth !== undefined) {
     if (!/^[0-9]{1,4}$/.test(depth)) usage('--chain-confirmations takes a number of blocks, 0 to 1000');
@@ -77,12 +86,16 @@ export function chainFrom(values: Values): ChainSettings | undefined {
   }
   return {
     url,
+    ...(given === undefined ? { byDefault: true as const } : {}),
     ...(addresses === undefined ? {} : { contracts: addresses }),
     ...(confirmations === undefined ? {} : { confirmations }),
     ...(every === undefined ? {} : { anchorEveryMs: anchorEvery(every) }),
     ...(siweDomain === undefined ? {} : { siweDomain }),
   };
 }
+
+/** The embedded chain's journal, in the data directory (D321). */
+export const EMBEDDED_JOURNAL = 'chain.journal';
 
 /** The KeyStore name of the platform's own chain key. */
 export const PLATFORM_KEY = 'chain-platform';
@@ -96,16 +109,21 @@ export async function platformAccount(v: Pick<Opened, 'keys'>): Promise<import('
 
 /**
  * Connects to the chain, starts the indexer in the background (every 2 s, retrying an unavailable
- * node with backoff) and returns the routes' options. `in-process` deploys Verity's contracts on a
- * development chain with its public accounts, and anchors with one of them. On a JSON-RPC chain the
- * platform's account is a secp256k1 key of the data directory's KeyStore (`PLATFORM_KEY`: the key
- * file, the HSM, the key process; never a key on the command line, D297): it sends agreements,
- * revocations, trades and anchors, and its address is printed so that the operator funds it and
- * grants it the anchoring role of the deployed `CheckpointAnchor`.
+ * node with backoff) and returns the routes' options.
+ * - `embedded` (the default, D321): the data directory's own chain, an in-process EVM replayed from
+ *   `chain.journal` at every start; the platform's account (below) holds every role, funded at
+ *   genesis, and Verity's contracts are deployed on it at the first start. Refused when the blocks
+ *   Verity indexed are not on the replayed chain.
+ * - `in-process`: a development chain with its public accounts, lost when the process ends.
+ * - a JSON-RPC URL: the platform's account is a secp256k1 key of the data directory's KeyStore
+ *   (`PLATFORM_KEY`: the key file, the HSM, the key process; never a key on the command line,
+ *   D297): it sends agreements, revocations, trades and anchors, and its address is printed so that
+ *   the operator funds it and grants it the anchoring role of the deployed `CheckpointAnchor`.
  */
 export async function startChain(
   v: Opened,
   s: ChainSettings,
+  dir: string,
 ): Promise<{ routes: NonNullable<ServerOptions['chain']>; close(): Promise<void> }> {
   const c = await import('../chain/index.ts');
   let client: import('../chain/index.ts').ChainClient;
@@ -115,7 +133,34 @@ export async function startChain(
   // The in-process chain's minter and licensor roles are development accounts; on a JSON-RPC chain
   // the platform's account acts in those roles once the contracts' admin grants them (D301).
   let roles: { minter: import('viem').LocalAccount; licensor: import('viem').LocalAccount } | undefined;
-  if (s.url === 'in-process') {
+  let embedded: import('../chain/index.ts').EmbeddedChain | undefined;
+  if (s.url === 'embedded') {
+    const platform = await platformAccount(v);
+    embedded = await c.openEmbeddedChain({ file: join(dir, EMBEDDED_JOURNAL), funded: [platform.address] });
+    try {
+      client = await c.ChainClient.overProvider(embedded.provider, [platform]);
+      let addresses = embedded.contracts;
+      if (addresses === undefined) {
+        addresses = await c.deployContracts(client, {
+          admin: platform,
+          anchorer: platform,
+          minter: platform,
+          licensor: platform,
+        });
+        embedded.recordContracts(addresses);
+      }
+      contracts = new c.VerityContracts(client, addresses);
+    } catch (e) {
+      embedded.close();
+      throw e;
+    }
+    sender = platform;
+    anchorer = platform;
+    roles = { minter: platform, licensor: platform };
+    process.stderr.write(
+      `verity: embedded chain ${client.chain.id} (${embedded.replayed} transactions replayed from ${EMBEDDED_JOURNAL}), the platform's account is ${platform.address}\n`,
+    );
+  } else if (s.url === 'in-process') {
     client = await c.ChainClient.inProcess();
     const [admin, anchor, minter, licensor] = client.accounts as import('viem').LocalAccount[];
     if (!admin || !anchor || !minter || !licensor) throw new TypeError('the in-process chain has too few accounts');
@@ -129,7 +174,7 @@ export async function startChain(
     sender = client.accounts[4];
     const a = contracts.addresses;
     process.stderr.write(
-      `verity: in-process chain ${client.chain.id} (development only), contracts ${a.anchor},${a.agreements},${a.goods}${a.editions === undefined ? '' : `,${a.editions}`}\n`,
+      `verity: in-process chain ${client.chain.id} (development only, lost when the server stops), contracts ${a.anchor},${a.agreements},${a.goods}${a.editions === undefined ? '' : `,${a.editions}`}\n`,
     );
   } else {
     client = await c.ChainClient.connect(s.url, []);
@@ -145,8 +190,28 @@ export async function startChain(
     );
   }
   const indexer = new c.ChainIndexer(v.store, v.log, contracts, {
-    confirmations: s.confirmations ?? (s.url === 'in-process' ? 0 : 2),
+    confirmations: s.confirmations ?? (s.url === 'in-process' || s.url === 'embedded' ? 0 : 2),
   });
+  if (embedded !== undefined) {
+    // The embedded chain has no reorganizations: a cursor whose block is not on the replayed chain
+    // means a journal that lost or changed blocks, and rewinding to it would erase what was indexed.
+    const cursor = await indexer.cursor();
+    const on =
+      cursor?.blockHash == null
+        ? true
+        : await client.public
+            .getBlock({ blockNumber: BigInt(cursor.blockNumber) })
+            .then((b) => b.hash.toLowerCase() === cursor.blockHash)
+            .catch(() => false);
+    if (!on) {
+      embedded.close();
+      await client.close();
+      throw new ChainError(
+        'VERITY_E_CHAIN_JOURNAL',
+        `the embedded chain's journal ${EMBEDDED_JOURNAL} does not hold block ${cursor?.blockNumber} that Verity indexed: restore the data directory (database and journal together) from a backup, or configure a chain with --chain`,
+      );
+    }
+  }
   indexer.start(2000);
   // Anchoring on a schedule (D253): failures are reported here and retried at the next interval.
   const schedule =
@@ -178,6 +243,7 @@ export async function startChain(
       await schedule?.stop();
       await indexer.stop();
       await client.close();
+      embedded?.close();
     },
   };
 }

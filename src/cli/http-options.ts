@@ -50,11 +50,12 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
   'log-format': { type: 'string', value: 'FMT', help: 'log format (or VERITY_LOG_FORMAT): json or pretty' },
   ...DID_HOST,
-  // Verity's view of a chain (off unless given): contract events indexed into the authenticated state.
+  // Verity's view of a chain (the embedded chain unless given, D321): contract events indexed into
+  // the authenticated state.
   chain: {
     type: 'string',
     value: 'URL',
-    help: 'index an EVM chain: `in-process` (a development chain in this process, contracts deployed at start) or a JSON-RPC URL (with --chain-contracts)',
+    help: "the EVM chain to use: `embedded` (the default: this data directory's own chain, kept in chain.journal), `in-process` (a throwaway development chain), a JSON-RPC URL (with --chain-contracts), or `none`",
   },
   'chain-contracts': {
     type: 'string',
@@ -64,7 +65,7 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'chain-confirmations': {
     type: 'string',
     value: 'N',
-    help: 'blocks a block must be deep before it is indexed (default 2; 0 for `in-process`)',
+    help: 'blocks a block must be deep before it is indexed (default 2; 0 for `embedded` and `in-process`)',
   },
   'chain-anchor-every': {
     type: 'string',

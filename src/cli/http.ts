@@ -11,7 +11,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { DEFAULT_POLICIES, PolicyEngine } from '../access/index.ts';
 import { Deid } from '../deid/index.ts';
 import { defaultPrivacyPolicyText, openPrivacy, PRIVACY_POLICY_FILE, readPolicies } from '../embedded/index.ts';
-import { ConfigError, quote } from '../errors/index.ts';
+import { ConfigError, isVerityError, quote } from '../errors/index.ts';
 import { Governance } from '../governance/index.ts';
 import { MlsDelivery, MlsReports } from '../mls/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../oidc/index.ts';
@@ -202,6 +202,33 @@ export function listenError(e: unknown, host: string, port: number): unknown {
 }
 
 /**
+ * The chain `serve` indexes: the one configured, or the data directory's embedded chain (D321),
+ * which serves one process on the embedded store; with PostgreSQL (several servers on one store)
+ * a chain must be configured, so there is none without `--chain URL`.
+ */
+async function chainFor(v: Opened, dir: string, s: ChainSettings | undefined) {
+  if (s === undefined) return undefined;
+  if (s.url === 'embedded' && v.config.store.kind !== 'sqlite') {
+    process.stderr.write(
+      'verity: no chain: the embedded chain serves one process on the embedded store; with PostgreSQL configure one with --chain URL\n',
+    );
+    return undefined;
+  }
+  try {
+    return await (await import('./chain.ts')).startChain(v, s, dir);
+  } catch (e) {
+    // Another server on this data directory runs its embedded chain: this one serves without a
+    // chain (what needs one is refused, reads under agreements too) unless the chain was asked for.
+    if (s.byDefault !== true || !isVerityError(e, 'VERITY_E_CHAIN_UNAVAILABLE') || e.details?.['reason'] !== 'busy')
+      throw e;
+    process.stderr.write(
+      `verity: no chain: process ${e.details?.['pid']} serves this data directory's embedded chain (stop it and restart this server to have it here)\n`,
+    );
+    return undefined;
+  }
+}
+
+/**
  * Starts the HTTP interface on an open data directory. On failure (a busy port) everything it
  * opened is closed again, so the command exits with its error instead of hanging.
  */
@@ -295,7 +322,7 @@ export async function listen(
     delivery: new MlsDelivery({ store: v.store, log: v.log, keys: v.keys }),
     reports: new MlsReports({ store: v.store, log: v.log, keys: v.keys }),
   };
-  const chain = o.chain === undefined ? undefined : await (await import('./chain.ts')).startChain(v, o.chain);
+  const chain = await chainFor(v, dir, o.chain);
   // Custodial wallets (D240, D298): with a chain and passkeys (a wallet signs only after its
   // player's passkey confirms the action); each new wallet bound to its player, its gas paid by the
   // platform's account within limits.

@@ -215,6 +215,8 @@ export const ERROR_CODES = {
   // Verity's index of the chain (D210-D213)
   VERITY_E_CHAIN_REORG_TOO_DEEP: { status: 409, area: 'chain' },
   VERITY_E_CHAIN_NOT_INDEXED: { status: 404, area: 'chain' },
+  // the embedded chain's journal (D321)
+  VERITY_E_CHAIN_JOURNAL: { status: 503, area: 'chain' },
   // reads under data-sharing agreements and the binding of players to addresses (D230-D232)
   VERITY_E_CHAIN_BINDING_INVALID: { status: 422, area: 'chain' },
   VERITY_E_AGREEMENT_REQUIRED: { status: 403, area: 'chain' },

@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { dirname, join } from 'node:path';
 import { canonicalJson, type JsonValue } from '../encoding/index.ts';
 import { quote, UpdateError } from '../errors/index.ts';
+import { processAlive } from '../proc/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { type CheckedSet, checkSet, checkTargetPath, MAX_TARGETS } from './content.ts';
@@ -77,7 +78,7 @@ export class UpdateSets {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
         const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-        if (Number.isSafeInteger(pid) && pid > 0 && alive(pid))
+        if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid))
           throw new UpdateError(
             'VERITY_E_UPDATE_BUSY',
             `process ${pid} is applying or rolling back an update in this data directory; try again when it is done`,
@@ -175,15 +176,5 @@ export class UpdateSets {
       if (row !== undefined && canonicalJson(JSON.parse(row.schema) as JsonValue) === canonicalJson(schema)) continue;
       await this.#vault.registerSchema(type, schema, { actor: this.#actor, purpose: 'security' });
     }
-  }
-}
-
-/** Whether a process with this id runs (signal 0 checks without sending anything). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
