@@ -4,15 +4,8 @@
 // and no player, address or transaction in the log.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getAddress, type Hex, keccak256, type LocalAccount, toBytes, verifyTypedData } from 'viem';
-import {
-  AddressBindings,
-  type AgreementTerms,
-  type ChainClient,
-  deployContracts,
-  itemId,
-  type VerityContracts,
-} from '../src/chain/index.ts';
+import { getAddress, type Hex, type LocalAccount, verifyTypedData } from 'viem';
+import { AddressBindings, type ChainClient, itemId, type VerityContracts } from '../src/chain/index.ts';
 import type { Clock } from '../src/clock/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { Passkeys } from '../src/passkeys/index.ts';
@@ -40,8 +33,11 @@ describe('custodial wallets', () => {
   const clock: Clock = { now: () => Date.now() + skew };
   const aliceDevice = new SoftAuthenticator();
   const bobDevice = new SoftAuthenticator();
+  // Bob's second passkey, for two confirmations at once.
+  const bobPhone = new SoftAuthenticator();
   let aliceCred: string;
   let bobCred: string;
+  let bobPhoneCred: string;
   let from: number;
   let txHash = '';
   const acct = (i: number) => chain.accounts[i] as LocalAccount;
@@ -78,12 +74,14 @@ describe('custodial wallets', () => {
     for (const [who, device] of [
       [alice, aliceDevice],
       [bob, bobDevice],
+      [bob, bobPhone],
     ] as const) {
       const s = await sessions.open(svc, who, { actor: svc.actor, purpose: 'authentication' });
       const r = { via: 'session' as const, subjectRef: who, sessionId: s.id };
       const reg = await passkeys.register(r, device.create(await passkeys.registrationOptions(r), { origin: ORIGIN }));
-      if (who === alice) aliceCred = reg.id;
-      else bobCred = reg.id;
+      if (device === aliceDevice) aliceCred = reg.id;
+      else if (device === bobDevice) bobCred = reg.id;
+      else bobPhoneCred = reg.id;
     }
     from = (await core.log.head()).size;
   });
@@ -279,5 +277,48 @@ describe('custodial wallets', () => {
     assert.ok(text.includes('wallet.fund'), 'the gas paid is logged');
     for (const secret of [aliceWallet, alice, bob, 'alice', 'carol', aliceCred, txHash])
       assert.ok(!text.includes(secret.toLowerCase()), `the log names ${secret}`);
+  });
+
+  it("holds transfers at once to the day's gas limit together, not each to its own (D322)", async () => {
+    const store = core.store as Store;
+    const w = await wallets.find(bob);
+    assert.ok(w !== undefined);
+    // Two goods in Bob's wallet, which holds no coin: each transfer needs a top-up.
+    const goods = [
+      (await v.mint(acct(2), w.address, acct(6).address, 1n, 500)).tokenId,
+      (await v.mint(acct(2), w.address, acct(6).address, 1n, 500)).tokenId,
+    ];
+    await chain.public.request({ method: 'hardhat_setBalance', params: [w.address, '0x0'] } as never);
+    // What one top-up pays, as the client reckons it; the day's limit leaves room for one and a half.
+    const call = v.transferCall(w.address, acct(8).address, goods[0] as bigint);
+    const gas = await chain.public.estimateContractGas({ account: w.address, ...call } as never);
+    const fees = await chain.public.estimateFeesPerGas();
+    const one = ((gas * 120n) / 100n) * (fees.maxFeePerGas ?? 0n);
+    const spentBefore = BigInt(JSON.parse((await store.reader.getObject(WALLET_KIND, bob))?.body ?? '{}').gasPaid.wei);
+    const limit = spentBefore + (one * 3n) / 2n;
+    const store2 = { store, log: core.log, keys: core.keys, passkeys, contracts: v, clock };
+    const limited = new CustodialWallets({ ...store2, gas: { funder: acct(5), maxWeiPerDay: limit } });
+    const actions = goods.map((tokenId) => ({ kind: 'transfer' as const, tokenId, to: acct(8).address }));
+    const steps = await Promise.all(actions.map((a) => limited.stepUp(bob, a)));
+    // Each confirmed by its own passkey, so that neither waits for the other's.
+    const answers = steps.map((s, i) =>
+      i === 0 ? confirm(bobDevice, bobCred, s.options) : confirm(bobPhone, bobPhoneCred, s.options),
+    );
+    const results = await Promise.allSettled(
+      actions.map((a, i) => limited.execute(bob, a, answers[i] as never, 'service:game')),
+    );
+    const spent = BigInt(JSON.parse((await store.reader.getObject(WALLET_KIND, bob))?.body ?? '{}').gasPaid.wei);
+    assert.ok(spent <= limit, `paid ${spent - spentBefore} wei at once, over the ${limit - spentBefore} left`);
+    assert.equal(
+      results.filter((r) => r.status === 'fulfilled').length,
+      1,
+      `one transfer paid for: ${results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')).join('; ')}`,
+    );
+    // Bob's wallet sent a transfer before (the test above): this one is signed under its own
+    // confirmation, not refused by the earlier action's guard (D322).
+    const sent = goods.filter((_g, i) => results[i]?.status === 'fulfilled');
+    assert.equal(await v.ownerOf(sent[0] as bigint), acct(8).address);
+    const refused = results.find((r) => r.status === 'rejected');
+    assert.ok(refused?.status === 'rejected' && isVerityError(refused.reason, 'VERITY_E_CHAIN_NO_FUNDS'));
   });
 });

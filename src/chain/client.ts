@@ -223,7 +223,9 @@ export class ChainClient {
 
   #wallet(account: LocalAccount): WalletClient<Transport, Chain, LocalAccount> {
     let w = this.#wallets.get(account.address);
-    if (!w) {
+    // The account object itself, not only its address: a custodial wallet's account carries the
+    // guard of one confirmed action, and the next action's account has its own (D322).
+    if (w === undefined || w.account !== account) {
       w = createWalletClient({ account, chain: this.chain, transport: this.#transport });
       this.#wallets.set(account.address, w);
     }

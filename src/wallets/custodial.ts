@@ -11,7 +11,7 @@ import { isVerityError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Passkeys } from '../passkeys/index.ts';
-import { newObject, nextObject, type Store } from '../store/index.ts';
+import { newObject, nextObject, type Store, type StoreWriter } from '../store/index.ts';
 import { evmAccountOf, keyStoreAccount } from './account.ts';
 import { type PreparedAction, prepareAction, type WalletAction } from './actions.ts';
 
@@ -157,7 +157,11 @@ export class CustodialWallets {
   /**
    * Pays the wallet the gas its transfer lacks, from the platform's account, within the limits per
    * top-up and per day; the payment is logged (`wallet.fund`, the amount, never an address) and
-   * counted in the wallet's state.
+   * counted in the wallet's state. The most a top-up may pay is counted first, in its own
+   * transaction on the wallet's state object, and what it did not pay is given back after: so
+   * transfers at once, in this server or another on the same store, share the day's limit instead of
+   * each reading what was spent before any of them paid. A top-up that fails after it may have sent
+   * keeps its reservation (the limit may be reached early, never passed).
    */
   async #fund(
     subjectRef: string,
@@ -169,28 +173,58 @@ export class CustodialWallets {
     if (g === undefined) return;
     const now = this.#clock.now();
     const day = new Date(now).toISOString().slice(0, 10);
-    const spent = w.gasPaid?.day === day ? BigInt(w.gasPaid.wei) : 0n;
     const perDay = g.maxWeiPerDay ?? DEFAULT_GAS_LIMITS.maxWeiPerDay;
     const perTopUp = g.maxWeiPerTopUp ?? DEFAULT_GAS_LIMITS.maxWeiPerTopUp;
-    const left = perDay > spent ? perDay - spent : 0n;
-    const paid = await this.#o.contracts.chain.fundFor(g.funder, w.address, call, left < perTopUp ? left : perTopUp);
-    if (paid === 0n) return;
-    await this.#o.log.submit(async (tx, batch) => {
-      const row = await tx.getObject(WALLET_KIND, subjectRef);
-      if (row === undefined) throw notFound();
-      const doc = walletOf(row.body);
-      const before = doc.gasPaid?.day === day ? BigInt(doc.gasPaid.wei) : 0n;
-      await tx.putObject(
-        nextObject(row, {
-          kind: WALLET_KIND,
-          id: subjectRef,
-          owner: subjectRef,
-          doc: { ...doc, gasPaid: { day, wei: String(before + paid) } },
-          updatedAt: now,
-        }),
-      );
-      batch.add(this.#entry(actor, 'wallet.fund', 'success', { chain: this.chainId, wei: String(paid) }));
+    const { result: reserved } = await this.#o.log.submit(async (tx) => {
+      const spent = await this.#spentToday(tx, subjectRef, day);
+      const left = perDay > spent ? perDay - spent : 0n;
+      const cap = left < perTopUp ? left : perTopUp;
+      if (cap > 0n) await this.#countGas(tx, subjectRef, day, now, cap);
+      return cap;
     });
+    let paid: bigint;
+    try {
+      paid = await this.#o.contracts.chain.fundFor(g.funder, w.address, call, reserved);
+    } catch (e) {
+      // Refused before anything was sent (over the limit, or the platform's account cannot pay).
+      if (reserved > 0n && isVerityError(e, 'VERITY_E_CHAIN_NO_FUNDS'))
+        await this.#o.log.submit((tx) => this.#countGas(tx, subjectRef, day, now, -reserved));
+      throw e;
+    }
+    if (paid === 0n && reserved === 0n) return;
+    await this.#o.log.submit(async (tx, batch) => {
+      if (paid !== reserved) await this.#countGas(tx, subjectRef, day, now, paid - reserved);
+      if (paid > 0n)
+        batch.add(this.#entry(actor, 'wallet.fund', 'success', { chain: this.chainId, wei: String(paid) }));
+    });
+  }
+
+  /** The wei paid (or reserved) for the wallet's gas on `day`, read in the transaction. */
+  async #spentToday(tx: StoreWriter, subjectRef: string, day: string): Promise<bigint> {
+    const row = await tx.getObject(WALLET_KIND, subjectRef);
+    if (row === undefined) throw notFound();
+    const paid = walletOf(row.body).gasPaid;
+    return paid?.day === day ? BigInt(paid.wei) : 0n;
+  }
+
+  /** Adds `wei` (negative: gives back) to what the wallet's gas cost on `day`, never below zero. */
+  async #countGas(tx: StoreWriter, subjectRef: string, day: string, now: number, wei: bigint): Promise<void> {
+    const row = await tx.getObject(WALLET_KIND, subjectRef);
+    if (row === undefined) throw notFound();
+    const doc = walletOf(row.body);
+    const before = doc.gasPaid?.day === day ? BigInt(doc.gasPaid.wei) : 0n;
+    // A reservation given back after the day turned: the new day's count is not touched.
+    if (wei < 0n && doc.gasPaid?.day !== day) return;
+    const after = before + wei > 0n ? before + wei : 0n;
+    await tx.putObject(
+      nextObject(row, {
+        kind: WALLET_KIND,
+        id: subjectRef,
+        owner: subjectRef,
+        doc: { ...doc, gasPaid: { day, wei: String(after) } },
+        updatedAt: now,
+      }),
+    );
   }
 
   /** The player's wallet, if they have one (read as authenticated state, checked at use). */
