@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commandHelp, commandPath, groupHelp, mainHelp, synopsis } from '../src/cli/command.ts';
-import { GROUPS, HELP_FOOTER } from '../src/cli/table.ts';
+import { GROUPS as ENTRIES, HELP_FOOTER } from '../src/cli/table.ts';
 import { BIN, type CliRun, verityCli } from './helpers/cli.ts';
 
 function verity(args: string[]): CliRun {
@@ -19,6 +19,9 @@ function verity(args: string[]): CliRun {
 function flat(text: string): string {
   return text.replace(/\n\s+/g, ' ');
 }
+
+/** Every group of the table, loaded. */
+const GROUPS = await Promise.all(ENTRIES.map((g) => g.load()));
 
 describe('verity help', () => {
   it('`verity help` lists every command of the table with all its options', () => {

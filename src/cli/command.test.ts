@@ -31,3 +31,11 @@ describe('parseCommand', () => {
     assert.throws(() => parseCommand(group, cmd, ['--bogus', '-x']), UsageError);
   });
 });
+
+describe('the command table', () => {
+  it("names each group as the group's own module does, once", async () => {
+    const { GROUPS } = await import('./table.ts');
+    assert.equal(new Set(GROUPS.map((g) => g.name)).size, GROUPS.length);
+    for (const entry of GROUPS) assert.equal((await entry.load()).name, entry.name);
+  });
+});

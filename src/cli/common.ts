@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openDataDir, openDataDirReadOnly, readDataConfig, type StoreSecret } from '../embedded/index.ts';
 import { fromUtf8 } from '../encoding/index.ts';
 import { pinFromEnv, secretFromEnv } from '../keyproc/index.ts';
-import { VerityClient } from '../sdk/index.ts';
+import type { VerityClient } from '../sdk/index.ts';
 import { type OptionSpec, usage, type Values } from './command.ts';
 import { outJson, readInput } from './io.ts';
 
@@ -117,7 +117,9 @@ export async function sdkFor(values: Values): Promise<VerityClient | undefined> 
   const key = opt(values, 'key') ?? process.env['VERITY_LOG_KEY'];
   if (key === undefined || key === '')
     usage('--key VKEY (or VERITY_LOG_KEY) is required with --url: reads are verified against the log key');
-  return new VerityClient({ url, verifierKey: key, ...(token === undefined ? {} : { token }) });
+  // The SDK loads only for commands sent to a server.
+  const { VerityClient: Client } = await import('../sdk/index.ts');
+  return new Client({ url, verifierKey: key, ...(token === undefined ? {} : { token }) });
 }
 
 /** An open data directory. */

@@ -20,11 +20,16 @@ async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || HELP.has(name)) {
     // `verity help records` is `verity records --help`.
     const g = sub === undefined ? undefined : GROUPS.find((x) => x.name === sub);
-    await out(g === undefined ? mainHelp(GROUPS, HELP_FOOTER) : groupHelp(g));
+    await out(
+      g === undefined
+        ? mainHelp(await Promise.all(GROUPS.map((x) => x.load())), HELP_FOOTER)
+        : groupHelp(await g.load()),
+    );
     return name === undefined ? 2 : 0;
   }
-  const group = GROUPS.find((g) => g.name === name);
-  if (group === undefined) usage(`unknown command ${JSON.stringify(name).slice(0, 40)}`);
+  const entry = GROUPS.find((g) => g.name === name);
+  if (entry === undefined) usage(`unknown command ${JSON.stringify(name).slice(0, 40)}`);
+  const group = await entry.load();
   const only = group.commands.length === 1 && group.commands[0]?.name === '' ? group.commands[0] : undefined;
   if (only !== undefined) {
     const args = argv.slice(1);

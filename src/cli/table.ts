@@ -1,73 +1,52 @@
 /** The command table: every group of `verity`, in the order `verity help` lists them. */
 
 import type { Group } from './command.ts';
-import { anonymize } from './commands/anonymize.ts';
-import { chain } from './commands/chain.ts';
-import { consent } from './commands/consent.ts';
-import { deid } from './commands/deid.ts';
-import { did } from './commands/did.ts';
-import { doctorGroup } from './commands/doctor.ts';
-import { dp } from './commands/dp.ts';
-import { fpe } from './commands/fpe.ts';
-import { compliance, governance } from './commands/governance.ts';
-import { incidents } from './commands/incidents.ts';
-import { init } from './commands/init.ts';
-import { issuers } from './commands/issuers.ts';
-import { keys } from './commands/keys.ts';
-import { log } from './commands/log.ts';
-import { mls } from './commands/mls.ts';
-import { pii } from './commands/pii.ts';
-import { policy } from './commands/policy.ts';
-import { privacyPolicy } from './commands/privacy-policy.ts';
-import { records } from './commands/records.ts';
-import { release } from './commands/release.ts';
-import { report } from './commands/report.ts';
-import { retention, rights } from './commands/rights.ts';
-import { risk } from './commands/risk.ts';
-import { serveGroup, startGroup } from './commands/serve.ts';
-import { sessions } from './commands/sessions.ts';
-import { subjects } from './commands/subjects.ts';
-import { tokens } from './commands/tokens.ts';
-import { types } from './commands/types.ts';
-import { updates } from './commands/updates.ts';
-import { vc } from './commands/vc.ts';
-import { witness } from './commands/witness.ts';
 
-export const GROUPS: readonly Group[] = [
-  init,
-  startGroup,
-  serveGroup,
-  records,
-  subjects,
-  rights,
-  retention,
-  keys,
-  types,
-  tokens,
-  sessions,
-  issuers,
-  policy,
-  privacyPolicy,
-  consent,
-  log,
-  witness,
-  release,
-  report,
-  incidents,
-  mls,
-  chain,
-  compliance,
-  governance,
-  deid,
-  fpe,
-  pii,
-  anonymize,
-  dp,
-  risk,
-  did,
-  vc,
-  updates,
-  doctorGroup,
+/**
+ * A command group by name, and how to load it: a command loads only its own group's module and
+ * the libraries that one needs (`verity help` loads them all). The names are checked against the
+ * groups' own in `src/cli/command.test.ts`.
+ */
+export interface GroupEntry {
+  readonly name: string;
+  load(): Promise<Group>;
+}
+
+export const GROUPS: readonly GroupEntry[] = [
+  { name: 'init', load: async () => (await import('./commands/init.ts')).init },
+  { name: 'start', load: async () => (await import('./commands/serve.ts')).startGroup },
+  { name: 'serve', load: async () => (await import('./commands/serve.ts')).serveGroup },
+  { name: 'records', load: async () => (await import('./commands/records.ts')).records },
+  { name: 'subjects', load: async () => (await import('./commands/subjects.ts')).subjects },
+  { name: 'rights', load: async () => (await import('./commands/rights.ts')).rights },
+  { name: 'retention', load: async () => (await import('./commands/rights.ts')).retention },
+  { name: 'keys', load: async () => (await import('./commands/keys.ts')).keys },
+  { name: 'types', load: async () => (await import('./commands/types.ts')).types },
+  { name: 'tokens', load: async () => (await import('./commands/tokens.ts')).tokens },
+  { name: 'sessions', load: async () => (await import('./commands/sessions.ts')).sessions },
+  { name: 'issuers', load: async () => (await import('./commands/issuers.ts')).issuers },
+  { name: 'policy', load: async () => (await import('./commands/policy.ts')).policy },
+  { name: 'privacy-policy', load: async () => (await import('./commands/privacy-policy.ts')).privacyPolicy },
+  { name: 'consent', load: async () => (await import('./commands/consent.ts')).consent },
+  { name: 'log', load: async () => (await import('./commands/log.ts')).log },
+  { name: 'witness', load: async () => (await import('./commands/witness.ts')).witness },
+  { name: 'release', load: async () => (await import('./commands/release.ts')).release },
+  { name: 'report', load: async () => (await import('./commands/report.ts')).report },
+  { name: 'incidents', load: async () => (await import('./commands/incidents.ts')).incidents },
+  { name: 'mls', load: async () => (await import('./commands/mls.ts')).mls },
+  { name: 'chain', load: async () => (await import('./commands/chain.ts')).chain },
+  { name: 'compliance', load: async () => (await import('./commands/governance.ts')).compliance },
+  { name: 'governance', load: async () => (await import('./commands/governance.ts')).governance },
+  { name: 'deid', load: async () => (await import('./commands/deid.ts')).deid },
+  { name: 'fpe', load: async () => (await import('./commands/fpe.ts')).fpe },
+  { name: 'pii', load: async () => (await import('./commands/pii.ts')).pii },
+  { name: 'anonymize', load: async () => (await import('./commands/anonymize.ts')).anonymize },
+  { name: 'dp', load: async () => (await import('./commands/dp.ts')).dp },
+  { name: 'risk', load: async () => (await import('./commands/risk.ts')).risk },
+  { name: 'did', load: async () => (await import('./commands/did.ts')).did },
+  { name: 'vc', load: async () => (await import('./commands/vc.ts')).vc },
+  { name: 'updates', load: async () => (await import('./commands/updates.ts')).updates },
+  { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).doctorGroup },
 ];
 
 /** Printed under `verity help`. */
