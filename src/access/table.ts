@@ -1,5 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
 import { InputError } from '../errors/index.ts';
+import { newAjv, type ValidateFunction } from '../jsonschema/index.ts';
 import type { AccessContext, PolicyEngine } from './engine.ts';
 import type { PrincipalRef, ResourceRef } from './entities.ts';
 import { ACTIONS, type Action } from './schema.ts';
@@ -131,7 +131,7 @@ let compiled: ValidateFunction | undefined;
 
 /** The table's validator, compiled at first use (the schema is checked by a test, as in privacy). */
 function tableValidator(): ValidateFunction {
-  compiled ??= new Ajv({ strict: true, allErrors: false, validateSchema: false }).compile(TABLE_SCHEMA);
+  compiled ??= newAjv({ strict: true, allErrors: false, validateSchema: false }).compile(TABLE_SCHEMA);
   return compiled;
 }
 

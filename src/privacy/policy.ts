@@ -2,9 +2,10 @@
 // schema cannot check (regimes, categories, purposes, recipients and DPV prefixes named in one
 // place and declared in another). Immutable once parsed; the questions decisions ask of it are
 // answered from tables built once here.
-import { Ajv, type ValidateFunction } from 'ajv';
+
 import { canonicalJson, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
 import { isVerityError, PrivacyError, quote } from '../errors/index.ts';
+import { newAjv, type ValidateFunction } from '../jsonschema/index.ts';
 import { sha256 } from '../platform/index.ts';
 import { DEFAULT_PRIVACY_POLICY } from './default-policy.ts';
 import { POLICY_SCHEMA } from './schema.ts';
@@ -104,7 +105,7 @@ function isDefaultDocument(value: unknown): boolean {
  * compiling the meta-schema was the largest part of every CLI command's start.
  */
 function policyValidator(): ValidateFunction {
-  compiled ??= new Ajv({ strict: true, allErrors: false, validateSchema: false }).compile(POLICY_SCHEMA);
+  compiled ??= newAjv({ strict: true, allErrors: false, validateSchema: false }).compile(POLICY_SCHEMA);
   return compiled;
 }
 

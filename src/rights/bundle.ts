@@ -2,7 +2,6 @@
 // proofs, as a compact JWS (EdDSA) signed by a KeyStore key of the exporting Verity; another Verity
 // verifies the signature with the exporter's key, then every record's inclusion proof against the
 // exporter's signed checkpoint and its content commitment, before it imports anything.
-import { compactVerify, importJWK } from 'jose';
 import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
 import {
   bytesEqual,
@@ -126,6 +125,8 @@ export async function verifyBundle(
   exporterKey: { kty: 'OKP'; crv: 'Ed25519'; x: string },
 ): Promise<BundlePayload> {
   if (typeof jws !== 'string' || jws.length > MAX_BUNDLE_BYTES) throw invalid('is not a compact JWS of at most 32 MiB');
+  // jose loads here, at the first bundle checked, not with every process that opens a data directory (D323).
+  const { compactVerify, importJWK } = await import('jose');
   let payloadBytes: Uint8Array;
   try {
     const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: exporterKey.x }, 'EdDSA');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { canonicalJson, checkIdentifier, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
+import { newAjv, type ValidateFunction } from '../jsonschema/index.ts';
 import { type Access, auditEntry, checkPurpose, type VaultContext } from './context.ts';
 
 /** The schema applied to record types nobody registered, when the store allows them. */
@@ -29,7 +29,7 @@ export function schemaDigest(schema: JsonValue): string {
  * in a schema are errors rather than silently ignored keywords).
  */
 export class SchemaCompiler {
-  readonly #ajv = new Ajv({ strict: true, allErrors: false, validateFormats: false });
+  #ajv: ReturnType<typeof newAjv> | undefined;
 
   /** Compiles a schema or throws VERITY_E_RECORD_SCHEMA saying why it is not usable. */
   compile(schema: JsonValue, type: string): ValidateFunction {
@@ -37,6 +37,7 @@ export class SchemaCompiler {
       throw new VaultError('VERITY_E_RECORD_SCHEMA', `the schema of type ${quote(type)} must be a JSON object`);
     }
     try {
+      this.#ajv ??= newAjv({ strict: true, allErrors: false, validateFormats: false });
       return this.#ajv.compile(schema);
     } catch (cause) {
       const why = cause instanceof Error ? cause.message.slice(0, 160) : 'invalid schema';
@@ -69,7 +70,7 @@ let generic: ValidateFunction | undefined;
  * registered schema still is checked against the meta-schema.
  */
 function genericValidator(): ValidateFunction {
-  generic ??= new Ajv({ strict: true, allErrors: false, validateFormats: false, validateSchema: false }).compile(
+  generic ??= newAjv({ strict: true, allErrors: false, validateFormats: false, validateSchema: false }).compile(
     GENERIC_SCHEMA,
   );
   return generic;
