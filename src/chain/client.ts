@@ -186,8 +186,7 @@ export class ChainClient {
     // Loaded on first use only: a configured JSON-RPC chain never needs EDR's native module (D302).
     const { edrChain } = await import('./edr.ts');
     const accounts = devAccounts(options.accounts ?? 10);
-    const transport = custom(await edrChain(accounts), { retryCount: 0 });
-    return ChainClient.#make(transport, accounts, { pollingMs: 1, ...options }, async () => {});
+    return ChainClient.overProvider(await edrChain(accounts), accounts, options);
   }
 
   /**

@@ -7,6 +7,7 @@
 //   chain.edition.licence  CHAIN/LICENCEID          a licence's terms (the editions contract's own licences)
 //   chain.edition.rental   CHAIN/RECORDID           an ERC-5006 user record: owner, user, amount, expiry, ended
 import type { Hex } from 'viem';
+import { licenceOf } from './indexed.ts';
 
 export const EDITION_KIND = 'chain.edition';
 export const EDITION_BALANCE_KIND = 'chain.edition.balance';
@@ -66,7 +67,6 @@ export interface RowChanges {
 }
 
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
-const MAX_URI = 512;
 
 function lower(a: unknown): Hex {
   return String(a).toLowerCase() as Hex;
@@ -87,16 +87,8 @@ export async function applyEditionEvent(
   const args = ev.args;
   switch (ev.eventName) {
     case 'LicenceDefined': {
-      const licenceId = String(args.licenceId);
-      await c.set(EDITION_LICENCE_KIND, id(licenceId), {
-        licenceId,
-        commercialUse: args.commercialUse === true,
-        modification: args.modification === true,
-        resale: args.resale === true,
-        uri: String(args.uri).slice(0, MAX_URI),
-        tx,
-        block,
-      });
+      const licence = licenceOf(args, tx, block);
+      await c.set(EDITION_LICENCE_KIND, id(licence.licenceId), licence);
       return true;
     }
     case 'EditionCreated': {

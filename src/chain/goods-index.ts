@@ -13,14 +13,13 @@ import {
   type IndexedAnchor,
   type IndexedCommercial,
   type IndexedGood,
-  type IndexedLicence,
   LICENCE_KIND,
+  licenceOf,
   MAX_PAIR_AGREEMENTS,
   PAIR_KIND,
 } from './indexed.ts';
 
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
-const MAX_URI = 512;
 
 function lower(a: string): Hex {
   return a.toLowerCase() as Hex;
@@ -96,15 +95,7 @@ export async function applyContractEvent(
   }
   if (addr !== a.goods) return false;
   if (ev.eventName === 'LicenceDefined') {
-    const doc: IndexedLicence = {
-      licenceId: String(args.licenceId),
-      commercialUse: args.commercialUse === true,
-      modification: args.modification === true,
-      resale: args.resale === true,
-      uri: String(args.uri).slice(0, MAX_URI),
-      tx,
-      block,
-    };
+    const doc = licenceOf(args, tx, block);
     await c.set(LICENCE_KIND, chainObjectId(chainId, doc.licenceId), doc);
     return true;
   }

@@ -74,6 +74,22 @@ export interface IndexedLicence {
   readonly block: number;
 }
 
+/** The longest licence URI kept (longer ones are cut). */
+export const MAX_URI = 512;
+
+/** A `LicenceDefined` event's terms as indexed (the goods' and the editions' contracts emit the same event). */
+export function licenceOf(args: Record<string, unknown>, tx: Hex, block: number): IndexedLicence {
+  return {
+    licenceId: String(args['licenceId']),
+    commercialUse: args['commercialUse'] === true,
+    modification: args['modification'] === true,
+    resale: args['resale'] === true,
+    uri: String(args['uri']).slice(0, MAX_URI),
+    tx,
+    block,
+  };
+}
+
 /** An anchored checkpoint as indexed (the `chain.anchor` body). */
 export interface IndexedAnchor {
   readonly originHash: Hex;

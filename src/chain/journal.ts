@@ -287,7 +287,8 @@ async function open(
     writeSync(fd, `${JSON.stringify(l)}\n`);
     fsyncSync(fd);
   };
-  let lastTime = at.t;
+  // The head as this process last saw it: only `send` makes blocks, one at a time in the queue.
+  let last = at;
   let tail: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = tail.then(fn, fn);
@@ -295,8 +296,7 @@ async function open(
     return run;
   };
   const send = async (tx: unknown): Promise<unknown> => {
-    const before = await head();
-    const t = Math.max(now(), lastTime);
+    const t = Math.max(now(), last.t);
     await call('evm_setNextBlockTimestamp', [`0x${t.toString(16)}`]);
     let result: unknown;
     let failure: unknown;
@@ -307,9 +307,9 @@ async function open(
     }
     const after = await head();
     // A transaction that made a block (mined, even if it reverted) is journaled before anyone hears of it.
-    if (after.n !== before.n) {
+    if (after.n !== last.n) {
       append({ n: after.n, t, tx: String(tx).toLowerCase() as Hex, h: after.h });
-      lastTime = after.t;
+      last = after;
     }
     if (failure !== undefined) throw failure;
     return result;

@@ -175,46 +175,48 @@ export class CustodialWallets {
     const day = new Date(now).toISOString().slice(0, 10);
     const perDay = g.maxWeiPerDay ?? DEFAULT_GAS_LIMITS.maxWeiPerDay;
     const perTopUp = g.maxWeiPerTopUp ?? DEFAULT_GAS_LIMITS.maxWeiPerTopUp;
-    const { result: reserved } = await this.#o.log.submit(async (tx) => {
-      const spent = await this.#spentToday(tx, subjectRef, day);
-      const left = perDay > spent ? perDay - spent : 0n;
-      const cap = left < perTopUp ? left : perTopUp;
-      if (cap > 0n) await this.#countGas(tx, subjectRef, day, now, cap);
-      return cap;
-    });
+    const { result: reserved } = await this.#o.log.submit((tx) =>
+      this.#countGas(tx, subjectRef, day, now, (spent) => {
+        const left = perDay > spent ? perDay - spent : 0n;
+        return left < perTopUp ? left : perTopUp;
+      }),
+    );
     let paid: bigint;
     try {
       paid = await this.#o.contracts.chain.fundFor(g.funder, w.address, call, reserved);
     } catch (e) {
       // Refused before anything was sent (over the limit, or the platform's account cannot pay).
       if (reserved > 0n && isVerityError(e, 'VERITY_E_CHAIN_NO_FUNDS'))
-        await this.#o.log.submit((tx) => this.#countGas(tx, subjectRef, day, now, -reserved));
+        await this.#o.log.submit((tx) => this.#countGas(tx, subjectRef, day, now, () => -reserved));
       throw e;
     }
     if (paid === 0n && reserved === 0n) return;
     await this.#o.log.submit(async (tx, batch) => {
-      if (paid !== reserved) await this.#countGas(tx, subjectRef, day, now, paid - reserved);
+      if (paid !== reserved) await this.#countGas(tx, subjectRef, day, now, () => paid - reserved);
       if (paid > 0n)
         batch.add(this.#entry(actor, 'wallet.fund', 'success', { chain: this.chainId, wei: String(paid) }));
     });
   }
 
-  /** The wei paid (or reserved) for the wallet's gas on `day`, read in the transaction. */
-  async #spentToday(tx: StoreWriter, subjectRef: string, day: string): Promise<bigint> {
-    const row = await tx.getObject(WALLET_KIND, subjectRef);
-    if (row === undefined) throw notFound();
-    const paid = walletOf(row.body).gasPaid;
-    return paid?.day === day ? BigInt(paid.wei) : 0n;
-  }
-
-  /** Adds `wei` (negative: gives back) to what the wallet's gas cost on `day`, never below zero. */
-  async #countGas(tx: StoreWriter, subjectRef: string, day: string, now: number, wei: bigint): Promise<void> {
+  /**
+   * Adds to what the wallet's gas cost on `day` the amount `delta` gives for the count read in the
+   * transaction (negative: gives back; never below zero), and returns that amount. Nothing is
+   * written for 0, nor for a reservation given back after the day turned.
+   */
+  async #countGas(
+    tx: StoreWriter,
+    subjectRef: string,
+    day: string,
+    now: number,
+    delta: (spent: bigint) => bigint,
+  ): Promise<bigint> {
     const row = await tx.getObject(WALLET_KIND, subjectRef);
     if (row === undefined) throw notFound();
     const doc = walletOf(row.body);
-    const before = doc.gasPaid?.day === day ? BigInt(doc.gasPaid.wei) : 0n;
-    // A reservation given back after the day turned: the new day's count is not touched.
-    if (wei < 0n && doc.gasPaid?.day !== day) return;
+    const today = doc.gasPaid?.day === day;
+    const before = today ? BigInt(doc.gasPaid?.wei ?? '0') : 0n;
+    const wei = delta(before);
+    if (wei === 0n || (wei < 0n && !today)) return wei;
     const after = before + wei > 0n ? before + wei : 0n;
     await tx.putObject(
       nextObject(row, {
@@ -225,6 +227,7 @@ export class CustodialWallets {
         updatedAt: now,
       }),
     );
+    return wei;
   }
 
   /** The player's wallet, if they have one (read as authenticated state, checked at use). */
