@@ -3,109 +3,47 @@ import {
   createPrivateKey,
   createSecretKey,
   generateKeyPairSync,
-  hkdfSync,
   type KeyObject,
   randomBytes,
-  scryptSync,
   sign,
 } from 'node:crypto';
-import { open as fsOpen, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { getPublicKey, utils as secp256k1, signAsync } from '@noble/secp256k1';
-import { fromBase64, fromHex, parseJson, toBase64, toHex, utf8 } from '../encoding/index.ts';
-import { bindAad, open, seal } from '../envelope/index.ts';
+import { fromBase64, fromHex, toBase64, toHex } from '../encoding/index.ts';
+import { open, seal } from '../envelope/index.ts';
 import { ConfigError, isVerityError, KeyError, quote } from '../errors/index.ts';
-import type { KekInfo, KekState, KeyStore, NamedKeys, WrappedKey } from './types.ts';
+import {
+  DEFAULT_KDF,
+  deriveFileKey,
+  type KdfParams,
+  type KekRecord,
+  type KeyFileHeader,
+  type KeySecret,
+  keyFileTime,
+  type Material,
+  newHeader,
+  readKeyFile,
+  unsealMaterial,
+  withKeyFileLock,
+  writeKeyFile,
+} from './key-file.ts';
+import type { KekInfo, KeyStore, NamedKeys, WrappedKey } from './types.ts';
 import { freshDataKey, kekWrapAad } from './wrap.ts';
 
-/** Where the key store's secret comes from (the CLI reads it from the environment). */
-export type KeySecret = { readonly passphrase: string } | { readonly masterKey: Uint8Array };
-
-/** scrypt parameters; stored in the key file so that it opens with the cost it was made with. */
-export interface KdfParams {
-  readonly N: number;
-  readonly r: number;
-  readonly p: number;
-}
-
-/** Default scrypt cost: 2^15 * 8 * 128 bytes = 32 MiB of memory, about 0.1 s on a server core. */
-export const DEFAULT_KDF: KdfParams = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
+export type { KdfParams, KeySecret } from './key-file.ts';
+export { DEFAULT_KDF } from './key-file.ts';
 
 export interface SoftwareKeyStoreOptions {
   readonly kdf?: KdfParams;
   readonly now?: () => number;
 }
 
-const FORMAT = 'verity-keystore/1';
-const MAX_FILE = 1024 * 1024;
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const LOCK_STALE_MS = 30_000;
-
-interface KekRecord {
-  version: number;
-  state: KekState;
-  createdAt: number;
-  key: string | null;
-}
-
-interface Material {
-  keks: KekRecord[];
-  signing: Record<string, { privateKey: string; publicKey: string }>;
-  mac: Record<string, string>;
-  /** secp256k1 private keys (hex) of EVM accounts, by name; absent in key files made before them. */
-  evm?: Record<string, string>;
-}
-
-interface FileHeader {
-  format: typeof FORMAT;
-  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string } | { name: 'hkdf'; salt: string };
-  sealed: string;
-}
 
 function checkName(name: string): void {
   if (typeof name !== 'string' || !NAME_RE.test(name))
     throw new RangeError(`key name ${quote(name)} must match ${NAME_RE}`);
-}
-
-function headerAad(h: Omit<FileHeader, 'sealed'>): Uint8Array {
-  return bindAad('verity/keystore/v1', [h.format, JSON.stringify(h.kdf)]);
-}
-
-function deriveFileKey(secret: KeySecret, kdf: FileHeader['kdf']): Uint8Array {
-  const salt = fromBase64(kdf.salt, 'key file salt');
-  if ('passphrase' in secret) {
-    if (kdf.name !== 'scrypt')
-      throw new KeyError(
-        'VERITY_E_KEY_PASSPHRASE',
-        'this key store is opened with a key file, not a passphrase; set VERITY_KEY_FILE',
-      );
-    if (typeof secret.passphrase !== 'string' || secret.passphrase.length === 0)
-      throw new KeyError('VERITY_E_KEY_PASSPHRASE', 'the passphrase is empty');
-    const { N, r, p } = kdf;
-    if (
-      ![N, r, p].every(Number.isSafeInteger) ||
-      N < 2 ||
-      N > 2 ** 22 ||
-      (N & (N - 1)) !== 0 ||
-      r < 1 ||
-      r > 32 ||
-      p < 1 ||
-      p > 16
-    ) {
-      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file has unusable scrypt parameters');
-    }
-    return new Uint8Array(
-      scryptSync(secret.passphrase.normalize('NFC'), salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }),
-    );
-  }
-  if (kdf.name !== 'hkdf')
-    throw new KeyError(
-      'VERITY_E_KEY_PASSPHRASE',
-      'this key store is opened with a passphrase, not a key file; set VERITY_PASSPHRASE',
-    );
-  if (!(secret.masterKey instanceof Uint8Array) || secret.masterKey.byteLength !== 32)
-    throw new RangeError('a master key has 32 bytes');
-  return new Uint8Array(hkdfSync('sha256', secret.masterKey, salt, 'verity/keystore-file/v1', 32));
 }
 
 /**
@@ -120,7 +58,7 @@ export class SoftwareKeyStore implements KeyStore {
   readonly kind = 'software';
   readonly #path: string;
   readonly #fileKey: Uint8Array;
-  readonly #header: Omit<FileHeader, 'sealed'>;
+  readonly #header: KeyFileHeader;
   readonly #now: () => number;
   #material: Material;
   #mtime = 0;
@@ -129,13 +67,7 @@ export class SoftwareKeyStore implements KeyStore {
   #macs = new Map<string, KeyObject>();
   #closed = false;
 
-  private constructor(
-    path: string,
-    fileKey: Uint8Array,
-    header: Omit<FileHeader, 'sealed'>,
-    material: Material,
-    now: () => number,
-  ) {
+  private constructor(path: string, fileKey: Uint8Array, header: KeyFileHeader, material: Material, now: () => number) {
     this.#path = path;
     this.#fileKey = fileKey;
     this.#header = header;
@@ -151,12 +83,7 @@ export class SoftwareKeyStore implements KeyStore {
     options: SoftwareKeyStoreOptions = {},
   ): Promise<SoftwareKeyStore> {
     const now = options.now ?? Date.now;
-    const salt = toBase64(randomBytes(16));
-    const kdf = options.kdf ?? DEFAULT_KDF;
-    const header: Omit<FileHeader, 'sealed'> = {
-      format: FORMAT,
-      kdf: 'passphrase' in secret ? { name: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p, salt } : { name: 'hkdf', salt },
-    };
+    const header = newHeader(secret, options.kdf ?? DEFAULT_KDF);
     const fileKey = deriveFileKey(secret, header.kdf);
     const material: Material = {
       keks: [{ version: 1, state: 'active', createdAt: now(), key: toBase64(randomBytes(32)) }],
@@ -184,62 +111,12 @@ export class SoftwareKeyStore implements KeyStore {
     secret: KeySecret,
     options: Pick<SoftwareKeyStoreOptions, 'now'> = {},
   ): Promise<SoftwareKeyStore> {
-    const header = await SoftwareKeyStore.#readHeader(path);
-    const { sealed, ...h } = header;
-    const fileKey = deriveFileKey(secret, h.kdf);
-    const material = SoftwareKeyStore.#unseal(fileKey, header, true);
-    const ks = new SoftwareKeyStore(path, fileKey, h, material, options.now ?? Date.now);
-    ks.#mtime = (await stat(path)).mtimeMs;
+    const { sealed: _, ...header } = await readKeyFile(path);
+    const fileKey = deriveFileKey(secret, header.kdf);
+    const material = unsealMaterial(fileKey, { ...header, sealed: _ }, true);
+    const ks = new SoftwareKeyStore(path, fileKey, header, material, options.now ?? Date.now);
+    ks.#mtime = await keyFileTime(path);
     return ks;
-  }
-
-  static async #readHeader(path: string): Promise<FileHeader> {
-    let text: string;
-    try {
-      const st = await stat(path);
-      if (st.size > MAX_FILE) throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file is too large');
-      text = await readFile(path, 'utf8');
-    } catch (cause) {
-      if (isVerityError(cause)) throw cause;
-      throw new KeyError('VERITY_E_KEY_NOT_FOUND', `cannot read key file ${quote(path)}; run \`verity init\` first`, {
-        cause,
-      });
-    }
-    let h: FileHeader;
-    try {
-      h = parseJson(text, { maxBytes: MAX_FILE, maxDepth: 4 }, 'key file') as unknown as FileHeader;
-    } catch (cause) {
-      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file is not valid JSON; restore it from a safe copy', {
-        cause,
-      });
-    }
-    const kdfOk = h?.kdf?.name === 'scrypt' || h?.kdf?.name === 'hkdf';
-    if (h?.format !== FORMAT || !kdfOk || typeof h.kdf.salt !== 'string' || typeof h.sealed !== 'string') {
-      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', `the key file is not a ${FORMAT} file`);
-    }
-    return h;
-  }
-
-  static #unseal(fileKey: Uint8Array, header: FileHeader, firstOpen: boolean): Material {
-    const { sealed, ...h } = header;
-    let plain: Uint8Array;
-    try {
-      plain = open(fileKey, fromBase64(sealed, 'sealed keys'), headerAad(h));
-    } catch (cause) {
-      // With a wrong secret and an intact file the two cases look the same; say both.
-      throw new KeyError(
-        firstOpen ? 'VERITY_E_KEY_PASSPHRASE' : 'VERITY_E_KEYSTORE_CORRUPT',
-        firstOpen
-          ? 'the passphrase or key file does not open the key store (or the key file was altered); check the secret'
-          : 'the key file was altered; restore it from a safe copy',
-        { cause },
-      );
-    }
-    const m = JSON.parse(new TextDecoder().decode(plain)) as Material;
-    plain.fill(0);
-    if (!Array.isArray(m.keks) || typeof m.signing !== 'object' || typeof m.mac !== 'object')
-      throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', 'the key file content is not valid');
-    return m;
   }
 
   #index(): void {
@@ -259,64 +136,24 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   async #write(): Promise<void> {
-    const plain = utf8(JSON.stringify(this.#material));
-    const sealed = toBase64(seal(this.#fileKey, plain, headerAad(this.#header)));
-    plain.fill(0);
-    const text = `${JSON.stringify({ ...this.#header, sealed } satisfies FileHeader, null, 2)}\n`;
-    const tmp = `${this.#path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
-    const fh = await fsOpen(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.#path);
-    // Make the rename itself durable.
-    const dir = await fsOpen(dirname(this.#path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-    this.#mtime = (await stat(this.#path)).mtimeMs;
+    this.#mtime = await writeKeyFile(this.#path, this.#fileKey, this.#header, this.#material);
   }
 
   async #reload(): Promise<void> {
-    const header = await SoftwareKeyStore.#readHeader(this.#path);
-    this.#material = SoftwareKeyStore.#unseal(this.#fileKey, header, false);
+    this.#material = unsealMaterial(this.#fileKey, await readKeyFile(this.#path), false);
     this.#index();
-    this.#mtime = (await stat(this.#path)).mtimeMs;
+    this.#mtime = await keyFileTime(this.#path);
   }
 
   /** Reloads when another process changed the file since we last read or wrote it. */
   async #refresh(): Promise<void> {
-    const m = (await stat(this.#path)).mtimeMs;
-    if (m !== this.#mtime) await this.#reload();
+    if ((await keyFileTime(this.#path)) !== this.#mtime) await this.#reload();
   }
 
   /** Runs a change under an exclusive lock file, on the latest file content, and writes it. */
   async #mutate<T>(fn: (m: Material) => T): Promise<T> {
     this.#checkOpen();
-    const lock = join(dirname(this.#path), `.${this.#path.split('/').pop()}.lock`);
-    const deadline = Date.now() + LOCK_STALE_MS;
-    for (;;) {
-      try {
-        await writeFile(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const st = await stat(lock).catch(() => undefined);
-        if (st !== undefined && Date.now() - st.mtimeMs > LOCK_STALE_MS) await rm(lock, { force: true });
-        if (Date.now() > deadline)
-          throw new KeyError(
-            'VERITY_E_KEY_IN_USE',
-            `the key file is locked by another process (${quote(lock)}); retry`,
-          );
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-      }
-    }
-    try {
+    return withKeyFileLock(this.#path, async () => {
       await this.#reload();
       const before = JSON.stringify(this.#material);
       const result = fn(this.#material);
@@ -330,9 +167,7 @@ export class SoftwareKeyStore implements KeyStore {
         throw e;
       }
       return result;
-    } finally {
-      await rm(lock, { force: true });
-    }
+    });
   }
 
   #checkOpen(): void {
