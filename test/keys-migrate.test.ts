@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type CliRun, errorOf, hsmFixture, ok, verityCli } from './helpers/softhsm.ts';
+import { Pkcs11KeyStore, SoftwareKeyStore } from '../src/keys/index.ts';
+import { type CliRun, errorOf, hsmFixture, ok, TEST_PIN, verityCli } from './helpers/softhsm.ts';
 
 const TOKEN = 'verity-migrate';
 const PASS = 'migrate test passphrase';
@@ -37,13 +38,18 @@ const get = (data: string, id: string, secrets: ('pass' | 'pin')[]) =>
   verity(['records', 'get', '--data', data, '--purpose', 'service-provision', id], secrets);
 
 describe('verity keys migrate', () => {
-  it('moves a data directory from the key file to the HSM and back, logged, reading everything on each side', () => {
+  it('moves a data directory from the key file to the HSM and back, logged, reading everything on each side', async () => {
     const data = join(f.dir, 'round', 'data');
     const made = JSON.parse(ok(verity(['init', '--data', data], ['pass'])).stdout);
     const keyFile = made.keystore as string;
     const config = () => JSON.parse(readFileSync(join(data, 'verity.json'), 'utf8'));
     const verifierKey = config().verifierKey;
     const ids = ['p1', 'p2', 'p3'].map((s) => put(data, s, `{"who":"${s}"}`, ['pass']));
+    // The chain account every `verity serve` on the embedded chain makes (D321): it moves too, the
+    // same account, or the chain's roles and funds would be lost.
+    const file = await SoftwareKeyStore.open(keyFile, { passphrase: PASS });
+    const account = await file.ensureEvmKey('chain-platform');
+    await file.close();
 
     // Into the token: the passphrase opens the old store, the PIN the new one.
     const toHsm = verity(
@@ -56,6 +62,18 @@ describe('verity keys migrate', () => {
     assert.equal(r1.rewrapped, 3);
     assert.equal(config().keystore.kind, 'pkcs11');
     assert.equal(config().verifierKey, verifierKey);
+    const hsm = config().keystore as { module: string; token: string; namespace: string };
+    const token = await Pkcs11KeyStore.open({
+      module: hsm.module,
+      tokenLabel: hsm.token,
+      namespace: hsm.namespace,
+      pin: TEST_PIN,
+    });
+    try {
+      assert.deepEqual((await token.namedKeys()).evm, [{ name: 'chain-platform', publicKey: account }]);
+    } finally {
+      await token.close();
+    }
     // Now the PIN alone opens it; the passphrase alone does not.
     for (const [i, id] of ids.entries())
       assert.deepEqual(JSON.parse(ok(get(data, id, ['pin'])).stdout).data, { who: `p${i + 1}` });

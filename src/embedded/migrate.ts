@@ -1,15 +1,16 @@
 // `verity keys migrate`: moves a data directory's keys between the software key file and a PKCS#11
 // token (D133). Every subject data key is re-wrapped from one store to the other, in logged batches;
-// the named signing and MAC keys (the log's key, subject references, pseudonyms) must be the same
-// keys in both, since a new log key would break every checkpoint's signature and a new MAC key
-// every stored subject reference. Software to HSM imports them; HSM to software needs a key file
+// the named signing, MAC and EVM keys (the log's key, subject references, pseudonyms, chain
+// accounts) must be the same keys in both, since a new log key would break every checkpoint's
+// signature, a new MAC key every stored subject reference, and a new EVM key would lose the
+// account that holds the contracts' roles and the wallets' funds. Software to HSM imports them; HSM to software needs a key file
 // that holds them already (the one the data directory came from), since a token never lets them out.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { open as fsOpen, rename, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { ConfigError, KeyError, quote } from '../errors/index.ts';
-import { type KeySecret, type KeyStore, Pkcs11KeyStore, SoftwareKeyStore } from '../keys/index.ts';
+import { type KeySecret, type KeyStore, Pkcs11KeyStore, SoftwareKeyStore, wipeNamedKeys } from '../keys/index.ts';
 import { CONFIG, type DataConfig, type HsmConfig, openDataDir, readDataConfig, type StoreSecret } from './data-dir.ts';
 
 export interface MigrateOptions {
@@ -75,9 +76,16 @@ async function checkSameNamedKeys(token: Pkcs11KeyStore, file: SoftwareKeyStore)
           `the key file lacks the token's MAC key ${quote(name)}, which cannot leave the token; migrate to the key file this data directory came from`,
         );
     }
+    for (const e of want.evm) {
+      const f = have.evm.find((x) => x.name === e.name);
+      if (f === undefined || !timingSafeEqual(f.publicKey, e.publicKey))
+        throw new KeyError(
+          'VERITY_E_KEY_NOT_FOUND',
+          `the key file lacks the token's EVM key ${quote(e.name)} (a chain account), which cannot leave the token; migrate to the key file this data directory came from`,
+        );
+    }
   } finally {
-    for (const k of have.signing) k.seed.fill(0);
-    for (const k of have.mac) k.key.fill(0);
+    wipeNamedKeys(have);
   }
 }
 
@@ -120,8 +128,7 @@ export async function migrateKeyStore(dir: string, options: MigrateOptions): Pro
         target = t;
         await t.importNamedKeys(named);
       } finally {
-        for (const k of named.signing) k.seed.fill(0);
-        for (const k of named.mac) k.key.fill(0);
+        wipeNamedKeys(named);
       }
       keystore = hsm;
     } else {

@@ -1,4 +1,5 @@
 import { createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
+import { verify as verifySecp256k1 } from '@noble/secp256k1';
 import { toBase64Url } from '../encoding/index.ts';
 import { KeyError, quote } from '../errors/index.ts';
 import { type Handle, NAME_RE, type Pkcs11Token } from './pkcs11-token.ts';
@@ -178,8 +179,12 @@ export class NamedKeyObjects {
     });
   }
 
-  /** The names of the signing keys (with their public keys) and MAC keys of this store in the token. */
-  async namedKeys(): Promise<{ signing: { name: string; publicKey: Uint8Array }[]; mac: string[] }> {
+  /** The names of the signing and EVM keys (with their public keys) and MAC keys of this store in the token. */
+  async namedKeys(): Promise<{
+    signing: { name: string; publicKey: Uint8Array }[];
+    mac: string[];
+    evm: { name: string; publicKey: Uint8Array }[];
+  }> {
     const p11 = this.#t.p11;
     const names = (cls: number, kind: string) => {
       const prefix = `${this.#t.ns}/${kind}/`;
@@ -197,11 +202,15 @@ export class NamedKeyObjects {
       name,
       publicKey: (this.#loadSigner(name) as { publicKey: Uint8Array }).publicKey,
     }));
-    return { signing, mac: names(p11.CKO_SECRET_KEY, 'mac') };
+    const evm = names(p11.CKO_PRIVATE_KEY, 'evm').map((name) => ({
+      name,
+      publicKey: (this.#loadEvm(name) as { publicKey: Uint8Array }).publicKey,
+    }));
+    return { signing, mac: names(p11.CKO_SECRET_KEY, 'mac'), evm };
   }
 
   /**
-   * Imports named signing and MAC keys from a software key store (`verity keys migrate`), as
+   * Imports named signing, MAC and EVM keys from a software key store (`verity keys migrate`), as
    * sensitive, non-extractable token objects; keys of the same name already here must be the same
    * keys. Each is checked after import: a signature verifies under the given public key, a MAC
    * equals the one computed with the given key.
@@ -267,5 +276,48 @@ export class NamedKeyObjects {
       if (!timingSafeEqual(await this.mac(k.name, probe), want))
         throw new KeyError('VERITY_E_KEY_IN_USE', `the token holds another MAC key named ${quote(k.name)}`);
     }
+    for (const k of keys.evm) await this.#importEvm(k, probe);
+  }
+
+  /** Imports one EVM account's secp256k1 key pair (the same account: same public key, then a signature checked). */
+  async #importEvm(k: NamedKeys['evm'][number], probe: Buffer): Promise<void> {
+    checkName(k.name);
+    if (k.secretKey.byteLength !== 32 || k.publicKey.byteLength !== 65 || k.publicKey[0] !== 0x04)
+      throw new RangeError('an EVM key has a 32-byte secret and a 65-byte uncompressed public key');
+    const p11 = this.#t.p11;
+    const label = `${this.#t.ns}/evm/${k.name}`;
+    if ((this.#evm.get(k.name) ?? this.#loadEvm(k.name)) === undefined) {
+      const id = randomBytes(16);
+      this.#t.call('C_CreateObject', (mod) => {
+        mod.C_CreateObject(this.#t.session, [
+          { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
+          { type: p11.CKA_KEY_TYPE, value: p11.CKK_EC },
+          { type: p11.CKA_TOKEN, value: true },
+          { type: p11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
+          // CKA_EC_POINT: the DER OCTET STRING (04 41) of the uncompressed point.
+          { type: p11.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, 0x41]), k.publicKey]) },
+          { type: p11.CKA_VERIFY, value: true },
+          { type: p11.CKA_LABEL, value: label },
+          { type: p11.CKA_ID, value: id },
+        ]);
+        mod.C_CreateObject(this.#t.session, [
+          { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
+          { type: p11.CKA_KEY_TYPE, value: p11.CKK_EC },
+          ...this.#t.kept(),
+          { type: p11.CKA_SIGN, value: true },
+          { type: p11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
+          { type: p11.CKA_VALUE, value: Buffer.from(k.secretKey) },
+          { type: p11.CKA_LABEL, value: label },
+          { type: p11.CKA_ID, value: id },
+        ]);
+      });
+    }
+    const have = this.#loadEvm(k.name) as { publicKey: Uint8Array };
+    const digest = createHmac('sha256', probe).update(label).digest();
+    if (
+      !timingSafeEqual(have.publicKey, k.publicKey) ||
+      !verifySecp256k1(await this.signEvmDigest(k.name, digest), digest, k.publicKey, { prehash: false, lowS: false })
+    )
+      throw new KeyError('VERITY_E_KEY_IN_USE', `the token holds another EVM key named ${quote(k.name)}`);
   }
 }

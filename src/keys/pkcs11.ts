@@ -352,11 +352,11 @@ export class Pkcs11KeyStore implements KeyStore {
     return this.#named.signEvmDigest(name, digest);
   }
 
-  namedKeys(): Promise<{ signing: { name: string; publicKey: Uint8Array }[]; mac: string[] }> {
+  namedKeys(): ReturnType<NamedKeyObjects['namedKeys']> {
     return this.#named.namedKeys();
   }
 
-  /** Imports named signing and MAC keys from a software key store (`verity keys migrate`); see `NamedKeyObjects`. */
+  /** Imports named signing, MAC and EVM keys from a software key store (`verity keys migrate`); see `NamedKeyObjects`. */
   importNamedKeys(keys: NamedKeys): Promise<void> {
     return this.#named.importNamedKeys(keys);
   }

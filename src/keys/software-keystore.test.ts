@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { signAsync } from '@noble/secp256k1';
 import { tempDir } from '../../test/helpers/env.ts';
 import { keyStoreConformance } from '../../test/helpers/keystore-conformance.ts';
 import { toBase64, utf8 } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
-import { SoftwareKeyStore } from './index.ts';
+import { type NamedKeys, SoftwareKeyStore, wipeNamedKeys } from './index.ts';
 
 const KDF = { N: 1024, r: 8, p: 1 };
 const SECRET = { passphrase: 'a passphrase for tests' };
@@ -37,16 +38,27 @@ describe('software key store', () => {
     );
   });
 
-  it('keeps EVM keys sealed in the key file, and refuses to export them for a migration it cannot carry', async () => {
+  it('keeps EVM keys sealed in the key file, and exports them with the named keys for a migration', async () => {
     const path = join(dir, 'evm.json');
     const ks = await SoftwareKeyStore.create(path, SECRET, { kdf: KDF });
     await ks.ensureSigningKey('log');
     const before = await ks.exportNamedKeys();
     assert.equal(before.signing.length, 1);
+    assert.deepEqual(before.evm, []);
     const pub = await ks.ensureEvmKey('wallet-a');
     const text = await readFile(path, 'utf8');
     assert.ok(!text.includes(Buffer.from(pub).toString('hex')) && !text.includes(toBase64(pub)));
-    await assert.rejects(ks.exportNamedKeys(), (e) => isVerityError(e, 'VERITY_E_KEY_IN_USE'));
+    const named = await ks.exportNamedKeys();
+    assert.equal(named.evm.length, 1);
+    const k = named.evm[0] as NamedKeys['evm'][number];
+    assert.equal(k.name, 'wallet-a');
+    assert.deepEqual(k.publicKey, pub);
+    // The exported secret is the key that signs for the account.
+    const digest = new Uint8Array(32).fill(7);
+    const sig = await ks.signEvmDigest('wallet-a', digest);
+    assert.deepEqual(await signAsync(digest, k.secretKey, { prehash: false }), sig);
+    wipeNamedKeys(named);
+    assert.ok(k.secretKey.every((b) => b === 0));
     await ks.close();
   });
 

@@ -343,17 +343,12 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   /**
-   * The named signing and MAC keys in plaintext, for `verity keys migrate` into an HSM only; the
-   * caller wipes them once imported.
+   * The named signing, MAC and EVM keys in plaintext, for `verity keys migrate` into an HSM only;
+   * the caller wipes them once imported (`wipeNamedKeys`).
    */
   async exportNamedKeys(): Promise<NamedKeys> {
     this.#checkOpen();
     await this.#refresh();
-    if (Object.keys(this.#material.evm ?? {}).length > 0)
-      throw new KeyError(
-        'VERITY_E_KEY_IN_USE',
-        'the key file holds custodial wallets’ EVM keys, which migration does not carry yet',
-      );
     const signing = Object.entries(this.#material.signing).map(([name, s]) => {
       const der = fromBase64(s.privateKey);
       // PKCS#8 of an Ed25519 key (RFC 8410): 16 bytes of header, then the 32-byte seed.
@@ -362,7 +357,13 @@ export class SoftwareKeyStore implements KeyStore {
       return { name, seed: der.subarray(16), publicKey: fromBase64(s.publicKey) };
     });
     const mac = Object.entries(this.#material.mac).map(([name, k]) => ({ name, key: fromBase64(k) }));
-    return { signing, mac };
+    const evm = Object.entries(this.#material.evm ?? {}).map(([name, hex]) => {
+      const secretKey = fromHex(hex);
+      if (secretKey.byteLength !== 32 || !secp256k1.isValidSecretKey(secretKey))
+        throw new KeyError('VERITY_E_KEYSTORE_CORRUPT', `EVM key ${quote(name)} is not a secp256k1 key`);
+      return { name, secretKey, publicKey: getPublicKey(secretKey, false) };
+    });
+    return { signing, mac, evm };
   }
 
   async close(): Promise<void> {

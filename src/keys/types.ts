@@ -61,13 +61,25 @@ export interface KeyStore {
 }
 
 /**
- * Named signing and MAC keys in plaintext, as a software key store holds them: what `verity keys
- * migrate` imports into an HSM so that the log's key, pseudonyms and subject references stay the
- * same. Nothing else handles these values.
+ * Named signing, MAC and EVM keys in plaintext, as a software key store holds them: what `verity
+ * keys migrate` imports into an HSM so that the log's key, pseudonyms, subject references and chain
+ * accounts stay the same. Nothing else handles these values.
  */
 export interface NamedKeys {
   /** Ed25519: the 32-byte private seed and the 32-byte public key. */
   readonly signing: readonly { readonly name: string; readonly seed: Uint8Array; readonly publicKey: Uint8Array }[];
   /** HMAC-SHA-256 keys of 32 bytes. */
   readonly mac: readonly { readonly name: string; readonly key: Uint8Array }[];
+  /**
+   * secp256k1 keys of EVM accounts (the embedded chain's platform account, custodial wallets): the
+   * 32-byte private scalar and the 65-byte uncompressed public key.
+   */
+  readonly evm: readonly { readonly name: string; readonly secretKey: Uint8Array; readonly publicKey: Uint8Array }[];
+}
+
+/** Wipes the private halves of exported named keys once they are used. */
+export function wipeNamedKeys(keys: NamedKeys): void {
+  for (const k of keys.signing) k.seed.fill(0);
+  for (const k of keys.mac) k.key.fill(0);
+  for (const k of keys.evm) k.secretKey.fill(0);
 }
