@@ -156,4 +156,56 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('my friend Marie Noël is here'), [['PERSON', 'Marie Noël']]);
     assert.deepEqual(found('thanks Domingo for the carry'), [['PERSON', 'Domingo']]);
   });
+
+  it("reads virtues, elements and players' classes alone or in pairs as game words, and a name given as such as a name (D325)", () => {
+    assert.deepEqual(found('Valor main here, ask me anything'), []);
+    assert.deepEqual(found('Courage and Glory was the old guild'), []);
+    assert.deepEqual(found('Thunder and Flame drops next week'), []);
+    assert.deepEqual(found('Warlock or Priest for raids?'), []);
+    // A strong cue before, or a family name after, keeps the person.
+    assert.deepEqual(found('my sister Mercy just joined'), [['PERSON', 'Mercy']]);
+    assert.deepEqual(found('yo Hunter, you coming?'), [['PERSON', 'Hunter']]);
+    assert.deepEqual(found('Mercy Adeyemi won the cup'), [['PERSON', 'Mercy Adeyemi']]);
+    assert.deepEqual(found('Nadia Knight opened the ticket'), [['PERSON', 'Nadia Knight']]);
+    assert.deepEqual(found('my name is Hunter btw'), [['PERSON', 'Hunter']]);
+  });
+
+  it("reads a season's event and a zone's landmark as game places, not people or towns (D325)", () => {
+    assert.deepEqual(found('the Winter Festival store is open'), []);
+    assert.deepEqual(found('queue for the Spring Tournament closes at 8'), []);
+    assert.deepEqual(found('we camp at the Ashen Mill every night'), []);
+    assert.deepEqual(found('the boss at Stormforge Bridge one-shots me'), []);
+    assert.deepEqual(found('Laura Bridge wrote the theme'), [['PERSON', 'Laura Bridge']]);
+    assert.deepEqual(found('I moved from Leeds to Bristol'), [
+      ['LOCATION', 'Leeds'],
+      ['LOCATION', 'Bristol'],
+    ]);
+  });
+
+  it('reads German nouns (capitalized as German writes them) as no one (D325)', () => {
+    assert.deepEqual(found('Die Bezahlung ging nicht durch'), []);
+    assert.deepEqual(found('Wartungsarbeiten bis Mitternacht, sorry'), []);
+    assert.deepEqual(found('Deine Meinung zählt'), []);
+    // Family names end so too: after a title, or with a given name before them, they stay people.
+    assert.deepEqual(found('Danke, Herr Hartung'), [['PERSON', 'Herr Hartung']]);
+    assert.deepEqual(found('Mit Grüßen, Petra Hartung'), [['PERSON', 'Petra Hartung']]);
+    assert.deepEqual(found('Ich heiße Jürgen Hoffmann'), [['PERSON', 'Jürgen Hoffmann']]);
+  });
+
+  it('reads zones, items and creatures of French, Spanish and Portuguese games as no one (D325)', () => {
+    assert.deepEqual(found('El Castillo Helado tiene un jefe nuevo'), []);
+    assert.deepEqual(found('vendo la Espada Maldita barata'), []);
+    assert.deepEqual(found('On farme le Dragon Rouge ce soir ?'), []);
+    assert.deepEqual(found('Alguém viu o Cavaleiro Negro?'), []);
+  });
+
+  it("reads a month's short name before a day as a date and a phone label as no place (D325)", () => {
+    assert.deepEqual(found('maintenance on Sep 3rd from 2am'), []);
+    assert.deepEqual(found('the sale ends Nov 30'), []);
+    assert.deepEqual(found('hi Jan, the refund went out'), [['PERSON', 'Jan']]);
+    // Spanish and Portuguese calls to someone before a lower-case name (oye, ey, ei).
+    assert.deepEqual(found('oye sofia, vienes hoy?'), [['PERSON', 'sofia']]);
+    assert.deepEqual(found('ei camila, bora jogar?'), [['PERSON', 'camila']]);
+    assert.deepEqual(all('Rückruf bitte, Tel. 0711 2345678'), [['PHONE', '0711 2345678']]);
+  });
 });

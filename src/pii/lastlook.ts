@@ -37,6 +37,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
   if (single && ADDRESSEES.has(lastBare)) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;
+  if (!single && plainPair(text, start, end)) return undefined;
+  // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
+  if (ZONE_LAST.has(lastBare)) {
+    const firstFlags = firstWordFlags(text, start, end);
+    if (single || (firstFlags & FLAGS.FIRST) === 0 || (firstFlags & (FLAGS.GAME | FLAGS.AMBIG)) !== 0) return undefined;
+  }
+  if (single && MONTH_SHORT.has(lastBare) && DAY_AFTER.test(text.slice(end, end + 8))) return undefined;
+  // A phone number's label with its dot (Tel. 030 …, Tél. 06 …): no place.
+  if (single && PHONE_LABELS.has(lastBare) && /^\. ?[+(\d]/.test(text.slice(end, end + 3))) return undefined;
   if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(lastBare)) {
     // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
     const firstFlags = firstWordFlags(text, start, end);
@@ -59,6 +68,14 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   let a = b;
   while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
   const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
+  // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
+  // span (Petra Hartung): family names end so too.
+  if (
+    germanNoun(lastWord) &&
+    (before & (FLAGS.TITLE | FLAGS.STRONG | FLAGS.LABEL_P | FLAGS.P_BEFORE)) === 0 &&
+    (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)
+  )
+    return undefined;
   if (single) {
     const w = lastWord;
     const f = lastFlags;
@@ -86,6 +103,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (
       (f & FLAGS.AMBIG) !== 0 ||
       VIRTUES.has(lastBare) ||
+      PLAIN.has(lastBare) ||
       WEEKDAYS.has(lastBare) ||
       (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
     ) {
@@ -93,6 +111,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
       const strong =
         (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
+        NAME_IS.test(text.slice(Math.max(0, start - 24), start)) ||
         (follow !== null &&
           ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
             ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
@@ -169,6 +188,24 @@ const ADDRESSEES = new Set(
   ),
 );
 
+/**
+ * Words of game titles and characters that some people are named after, judged like the tagger's
+ * month and virtue words (alone, a name only after a strong cue; two joined by "and", a title):
+ * virtues and powers (Mercy, Valor, Honor and Glory), elements (Frost and Flame), the classes
+ * players pick (Hunter, Warlock). Here, not among the tagger's flags, so that its weights and what it
+ * finds stay as trained (D325).
+ */
+const PLAIN = new Set(
+  'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer'.split(
+    ' ',
+  ),
+);
+
+/** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
+const ZONE_LAST = new Set(
+  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago'.split(' '),
+);
+
 /** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
 const VIRTUES = new Set(
   'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité'.split(
@@ -198,12 +235,17 @@ const HOLIDAYS = new Set(
   'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost'.split(' '),
 );
 
-/** Zone nouns that open a dungeon's name in French, Spanish, Portuguese (la Cripta Oscura). */
+/**
+ * Nouns that open a game's zone, item or creature in French, Spanish, Portuguese (la Cripta Oscura,
+ * el Castillo Sombrío, la Espada Flamejante, le Chevalier Noir, del Dragón Rojo; D325).
+ */
 const ZONE_FIRST = new Set(
-  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines'.split(
+  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago'.split(
     ' ',
   ),
 );
+/** Articles that may open such a span (El Castillo Sombrío at a sentence's start). */
+const ARTICLES = new Set('el la los las le les o a os as'.split(' '));
 /** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
 const ZONE_COMPOUND = /(?:tempel|höhle|gruft|festung|verlies|katakomben|ruinen|minen)$/;
 
@@ -219,8 +261,55 @@ function gameZone(text: string, start: number, end: number, single: boolean, las
   }
   let fe = start;
   while (fe < end && letterAt(text, fe)) fe++;
-  return ZONE_FIRST.has(text.slice(start, fe).toLowerCase());
+  const first = text.slice(start, fe).toLowerCase();
+  if (ZONE_FIRST.has(first)) return true;
+  if (!ARTICLES.has(first) || text.charCodeAt(fe) !== 32) return false;
+  let se = fe + 1;
+  while (se < end && letterAt(text, se)) se++;
+  return se > fe + 1 && ZONE_FIRST.has(text.slice(fe + 1, se).toLowerCase());
 }
+
+/**
+ * A German common noun by its ending (Wartung, Bestellung, Gelegenheit, Mannschaft, Wartungsarbeiten):
+ * German writes every noun capitalized, and one no name list knows is no one (D325). Short words
+ * (Jung, Hung) are left alone: family names end so too.
+ */
+const GERMAN_NOUN = /^\p{L}{3,}(?:ungen|ung|heiten|heit|keiten|keit|schaften|schaft|täten|tät|nisse|ungs\p{L}{3,})$/u;
+function germanNoun(word: string): boolean {
+  if (word.length < 7 || !GERMAN_NOUN.test(word)) return false;
+  return (wordFlags(bare(word)) & (FLAGS.FIRST | FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === 0;
+}
+
+/**
+ * "Honor and Glory", "Frost and Flame": two words of the month, virtue, element or game classes
+ * joined by a conjunction, with no strong cue before, make a title, not two people (D325).
+ */
+const PAIR = /^(\p{L}+) (?:and|und|et|y|e|&) (\p{L}+)$/u;
+function plainPair(text: string, start: number, end: number): boolean {
+  const m = PAIR.exec(text.slice(start, end));
+  if (m === null) return false;
+  const plain = (w: string) => {
+    const x = bare(w);
+    return (wordFlags(x) & (FLAGS.AMBIG | FLAGS.GAME)) !== 0 || VIRTUES.has(x) || PLAIN.has(x) || ZONE_LAST.has(x);
+  };
+  if (!plain(m[1] as string) || !plain(m[2] as string)) return false;
+  let b = start - 1;
+  while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  let a = b;
+  while (a >= 0 && letterAt(text, a)) a--;
+  return (wordFlags(text.slice(a + 1, b + 1)) & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) === 0;
+}
+
+/** A name given as such ("my name is Hunter", "je m'appelle", "mi nombre es"): a strong cue (D325). */
+const NAME_IS =
+  /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|appelle|llamo|chamo) $/iu;
+
+/** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
+const PHONE_LABELS = new Set('tel tél fon mob handy telef tlf fax'.split(' '));
+
+/** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
+const MONTH_SHORT = new Set('jan feb mar apr jun jul aug sep sept oct nov dec'.split(' '));
+const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
 
 /** Teams of a company in five languages: someone "in billing" is a person there, no place. */
 const DEPARTMENT =
@@ -282,7 +371,7 @@ const TITLE_NOUNS = new Set(
 );
 
 /** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
-const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid'.split(' '));
+const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa'.split(' '));
 
 /** Whether a form's person label and its colon come right before `start` (name: anna). */
 function labelled(text: string, start: number): boolean {
