@@ -2,10 +2,10 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { letterAt } from './chars.ts';
+import { letterAt, wordHash } from './chars.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { typedCue } from './slips.ts';
-import { cueWords, FLAGS, wordFlags } from './wordflags.ts';
+import { cueWords, FLAGS, FlagTable, flagsTable, wordFlags } from './wordflags.ts';
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
 
@@ -31,22 +31,25 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   const single = ls === start;
   const lastWord = text.slice(ls, end);
   const lastBare = bare(lastWord);
-  const lastFlags = wordFlags(lastBare);
+  const lastHash = wordHash(lastBare);
+  const lastFlags = flagsTable().get(lastHash);
+  // The last look's own word classes, one lookup for all of them.
+  const lastClass = classesOf(lastHash);
   // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere.
-  if (single && SERVICES.has(lastBare)) return undefined;
+  if (single && (lastClass & SERVICE) !== 0) return undefined;
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
-  if (single && ADDRESSEES.has(lastBare)) return undefined;
+  if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;
-  if (!single && plainPair(text, start, end)) return undefined;
+  if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
   // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
-  if (ZONE_LAST.has(lastBare)) {
+  if ((lastClass & ZONE_END) !== 0) {
     const firstFlags = firstWordFlags(text, start, end);
     if (single || (firstFlags & FLAGS.FIRST) === 0 || (firstFlags & (FLAGS.GAME | FLAGS.AMBIG)) !== 0) return undefined;
   }
-  if (single && MONTH_SHORT.has(lastBare) && DAY_AFTER.test(text.slice(end, end + 8))) return undefined;
+  if (single && (lastClass & MONTH_ABBR) !== 0 && DAY_AFTER.test(text.slice(end, end + 8))) return undefined;
   // A phone number's label with its dot (Tel. 030 …, Tél. 06 …): no place.
-  if (single && PHONE_LABELS.has(lastBare) && /^\. ?[+(\d]/.test(text.slice(end, end + 3))) return undefined;
-  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || RANKS.has(lastBare)) {
+  if (single && (lastClass & PHONE_LABEL) !== 0 && /^\. ?[+(\d]/.test(text.slice(end, end + 3))) return undefined;
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || (lastClass & RANK) !== 0) {
     // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
     const firstFlags = firstWordFlags(text, start, end);
     const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
@@ -56,7 +59,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // A weekday of the other four languages or a holiday closing a span of several words (jusqu'à
   // Samedi, Até Sexta, Frohe Ostern) is a day, no one and nowhere, unless a given name opens it
   // (Plácido Domingo, Marie Noël). Alone, a weekday is a name only after a strong cue (below).
-  if (!single && (WEEKDAYS.has(lastBare) || HOLIDAYS.has(lastBare))) {
+  if (!single && ((lastClass & WEEKDAY) !== 0 || (lastClass & HOLIDAY) !== 0)) {
     const firstFlags = firstWordFlags(text, start, end);
     if ((firstFlags & FLAGS.FIRST) === 0 || (firstFlags & FLAGS.COMMON) !== 0) return undefined;
   }
@@ -98,13 +101,13 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         return undefined;
     }
     // A holiday that is also a town (feliz Natal) is a place only after a word about places.
-    if (type === 'LOCATION' && HOLIDAYS.has(lastBare) && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
+    if (type === 'LOCATION' && (lastClass & HOLIDAY) !== 0 && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
       return undefined;
     if (
       (f & FLAGS.AMBIG) !== 0 ||
-      VIRTUES.has(lastBare) ||
-      PLAIN.has(lastBare) ||
-      WEEKDAYS.has(lastBare) ||
+      (lastClass & VIRTUE) !== 0 ||
+      (lastClass & PLAIN_WORD) !== 0 ||
+      (lastClass & WEEKDAY) !== 0 ||
       (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
     ) {
       // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
@@ -170,23 +173,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
  * Payment services, platforms and stores named in chat and support text: capitalized like names
  * (Venmo, Revolut, Wise), never a person or a place on their own.
  */
-const SERVICES = new Set(
-  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix'.split(
-    ' ',
-  ),
-);
+const SERVICES_WORDS =
+  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix';
 
 /** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
-const RANKS = new Set(
-  'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina'.split(' '),
-);
+const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina';
 
 /** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
-const ADDRESSEES = new Set(
-  'galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam'.split(
-    ' ',
-  ),
-);
+const ADDRESSEES_WORDS =
+  'galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
 
 /**
  * Words of game titles and characters that some people are named after, judged like the tagger's
@@ -195,23 +190,15 @@ const ADDRESSEES = new Set(
  * players pick (Hunter, Warlock). Here, not among the tagger's flags, so that its weights and what it
  * finds stay as trained (D325).
  */
-const PLAIN = new Set(
-  'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer'.split(
-    ' ',
-  ),
-);
+const PLAIN_WORDS =
+  'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
 
 /** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
-const ZONE_LAST = new Set(
-  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago'.split(' '),
-);
+const ZONE_LAST_WORDS = 'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago';
 
 /** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
-const VIRTUES = new Set(
-  'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité'.split(
-    ' ',
-  ),
-);
+const VIRTUES_WORDS =
+  'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité';
 
 /** The flags of a span's first word (its letters from `start`). */
 function firstWordFlags(text: string, start: number, end: number): number {
@@ -224,16 +211,11 @@ function firstWordFlags(text: string, start: number, end: number): number {
  * Weekdays of German, French, Spanish and Portuguese, capitalized at a sentence's start or in
  * German (the English ones are month and day words of the tagger's AMBIG class).
  */
-const WEEKDAYS = new Set(
-  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira'.split(
-    ' ',
-  ),
-);
+const WEEKDAYS_WORDS =
+  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira';
 
 /** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
-const HOLIDAYS = new Set(
-  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost'.split(' '),
-);
+const HOLIDAYS_WORDS = 'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost';
 
 /**
  * Nouns that open a game's zone, item or creature in French, Spanish, Portuguese (la Cripta Oscura,
@@ -284,15 +266,16 @@ function germanNoun(word: string): boolean {
  * "Honor and Glory", "Frost and Flame": two words of the month, virtue, element or game classes
  * joined by a conjunction, with no strong cue before, make a title, not two people (D325).
  */
-const PAIR = /^(\p{L}+) (?:and|und|et|y|e|&) (\p{L}+)$/u;
+const PAIR = /^(\p{L}+) (?:and|und|et|y|e|&) \p{L}+$/u;
+/** Whether a word (by its flags and classes) is of the month, virtue, element or game classes. */
+function plainWord(flags: number, classes: number): boolean {
+  return (flags & (FLAGS.AMBIG | FLAGS.GAME)) !== 0 || (classes & (VIRTUE | PLAIN_WORD | ZONE_END)) !== 0;
+}
 function plainPair(text: string, start: number, end: number): boolean {
   const m = PAIR.exec(text.slice(start, end));
   if (m === null) return false;
-  const plain = (w: string) => {
-    const x = bare(w);
-    return (wordFlags(x) & (FLAGS.AMBIG | FLAGS.GAME)) !== 0 || VIRTUES.has(x) || PLAIN.has(x) || ZONE_LAST.has(x);
-  };
-  if (!plain(m[1] as string) || !plain(m[2] as string)) return false;
+  const first = wordHash(bare(m[1] as string));
+  if (!plainWord(flagsTable().get(first), classesOf(first))) return false;
   let b = start - 1;
   while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
   let a = b;
@@ -305,10 +288,10 @@ const NAME_IS =
   /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|appelle|llamo|chamo) $/iu;
 
 /** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
-const PHONE_LABELS = new Set('tel tél fon mob handy telef tlf fax'.split(' '));
+const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
 
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
-const MONTH_SHORT = new Set('jan feb mar apr jun jul aug sep sept oct nov dec'.split(' '));
+const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
 
 /** Teams of a company in five languages: someone "in billing" is a person there, no place. */
@@ -434,4 +417,42 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
   // What a title names (a game, its patch or event, a night of it, a fan of it) before plain words.
   if ((f & FLAGS.GAME) !== 0 || TITLE_NOUNS.has((next[1] as string).toLowerCase())) return true;
   return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
+}
+
+// The classes above by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
+// span's last word is looked up once, not once per class (D325).
+const SERVICE = 1;
+const RANK = 2;
+const ADDRESSEE = 4;
+const PLAIN_WORD = 8;
+const ZONE_END = 16;
+const VIRTUE = 32;
+const WEEKDAY = 64;
+const HOLIDAY = 128;
+const PHONE_LABEL = 256;
+const MONTH_ABBR = 512;
+let classTable: FlagTable | undefined;
+function classesOf(hash: number): number {
+  if (classTable === undefined) {
+    const m = new Map<number, number>();
+    const lists: readonly (readonly [string, number])[] = [
+      [SERVICES_WORDS, SERVICE],
+      [RANKS_WORDS, RANK],
+      [ADDRESSEES_WORDS, ADDRESSEE],
+      [PLAIN_WORDS, PLAIN_WORD],
+      [ZONE_LAST_WORDS, ZONE_END],
+      [VIRTUES_WORDS, VIRTUE],
+      [WEEKDAYS_WORDS, WEEKDAY],
+      [HOLIDAYS_WORDS, HOLIDAY],
+      [PHONE_LABELS_WORDS, PHONE_LABEL],
+      [MONTH_SHORT_WORDS, MONTH_ABBR],
+    ];
+    for (const [words, bit] of lists)
+      for (const w of words.split(' ')) {
+        const h = wordHash(w);
+        m.set(h, (m.get(h) ?? 0) | bit);
+      }
+    classTable = new FlagTable(m);
+  }
+  return classTable.get(hash);
 }
