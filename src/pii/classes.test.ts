@@ -208,4 +208,17 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('ei camila, bora jogar?'), [['PERSON', 'camila']]);
     assert.deepEqual(all('Rückruf bitte, Tel. 0711 2345678'), [['PHONE', '0711 2345678']]);
   });
+
+  it("reads whom a message comes from or goes to, and a mail header's sender, as a person (D326)", () => {
+    assert.deepEqual(found('got a complaint from Halvard Brekke about lag'), [['PERSON', 'Halvard Brekke']]);
+    assert.deepEqual(found('a dm from Ngozi Adichie yesterday'), [['PERSON', 'Ngozi Adichie']]);
+    assert.deepEqual(found('From: Bronwen Tegwyn'), [['PERSON', 'Bronwen Tegwyn']]);
+    // A place every word of which the lists know stays a place.
+    assert.deepEqual(found('a message from New York about the meetup'), [['LOCATION', 'New York']]);
+  });
+
+  it('reads a pronoun or a verb with its contraction as no one (D326)', () => {
+    assert.deepEqual(found("yusra said she's offline"), [['PERSON', 'yusra']]);
+    assert.deepEqual(found("ok they're in, i'm out"), []);
+  });
 });

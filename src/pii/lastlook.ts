@@ -84,6 +84,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     const f = lastFlags;
     const lower = w === w.toLowerCase();
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
+    // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326).
+    if (lower && CONTRACTION.test(w)) return undefined;
     // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
     // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
     if (type === 'PERSON' && lower) {
@@ -290,6 +292,10 @@ const NAME_IS =
 /** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
 const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
 
+/** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
+const CONTRACTION =
+  /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
+
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
@@ -299,20 +305,22 @@ const DEPARTMENT =
   /^ (?:in|from|at|of|im|in der|aus der|de|du|au|en|em|no|na|do|da|del) (?:the |der |la |le |el |o |a )?(?:billing|payments?|support|sales|accounts?|accounting|finance|shipping|logistics|legal|compliance|security|marketing|hr|engineering|returns|refunds|fraud|risk|operations|ops|onboarding|customer service|customer care|helpdesk|help desk|buchhaltung|vertrieb|kundendienst|kundenservice|versand|rechtsabteilung|zahlungen|facturation|comptabilité|paiements|service client|expédition|juridique|facturación|pagos|soporte|ventas|contabilidad|envíos|atención al cliente|cobrança|faturamento|pagamentos|suporte|vendas|financeiro|expedição|atendimento)(?![\p{L}])/iu;
 /** Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X". */
 const HANDED =
-  /(?:^|[^\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado) (?:from|to|by|von|an|à|par|por|a|para|de|pelo|pela) $/iu;
+  /(?:^|[^\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:from|to|by|von|an|à|par|por|a|para|de|pelo|pela) $|(?:^|\n)(?:from|to|cc|von|an|de|para|à) ?: ?$/iu;
 
 /**
  * Whether a place is a person by what is said around it (D142): the words after put it in a
- * company's team (X in billing), or work is handed to or from it (forwarded from X) and the span
- * is not a place every word of which the dictionaries know.
+ * company's team (X in billing), or work or a message is handed to or from it (forwarded from X, a
+ * complaint from X, a mail's From: X) and the span does not end in a place the dictionaries know.
  */
 function handedOver(text: string, start: number, end: number): boolean {
   if (DEPARTMENT.test(text.slice(end, end + 32))) return true;
   if (!HANDED.test(text.slice(Math.max(0, start - 40), start))) return false;
-  return text
+  // A place ends in its town's or country's name (New York, Rio de Janeiro): such a span stays one.
+  const words = text
     .slice(start, end)
     .split(/[ ,]+/)
-    .some((w) => w !== '' && (wordFlags(bare(w)) & FLAGS.PLACE) === 0);
+    .filter((w) => w !== '');
+  return (wordFlags(bare(words.at(-1) ?? '')) & FLAGS.PLACE) === 0;
 }
 
 /** What game items do and what players do to them (the X drops, looted the X). */
