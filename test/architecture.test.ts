@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   encoding: 1,
   clock: 1,
   proc: 1,
+  files: 1,
   jsonschema: 1,
   // Secure boot's check runs before anything else loads: Node.js built-ins only.
   boot: 1,

@@ -6,10 +6,10 @@
 // account that holds the contracts' roles and the wallets' funds. Software to HSM imports them; HSM to software needs a key file
 // that holds them already (the one the data directory came from), since a token never lets them out.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { open as fsOpen, rename, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { ConfigError, KeyError, quote } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
 import { type KeySecret, type KeyStore, Pkcs11KeyStore, SoftwareKeyStore, wipeNamedKeys } from '../keys/index.ts';
 import { CONFIG, type DataConfig, type HsmConfig, openDataDir, readDataConfig, type StoreSecret } from './data-dir.ts';
 
@@ -38,18 +38,9 @@ export interface MigrateResult {
   readonly keystore: DataConfig['keystore'];
 }
 
-/** Writes `verity.json` anew, atomically (temporary file, fsync, rename). */
+/** Writes `verity.json` anew, atomically and durably. */
 async function writeConfig(dir: string, config: DataConfig): Promise<void> {
-  const file = join(dir, CONFIG);
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  const fh = await fsOpen(tmp, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  await writeFileAtomic(join(dir, CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** Checks that the key file holds every named key of the token, the same keys. */

@@ -2,11 +2,12 @@
 // key, the sealed material, the atomic and durable rewrite, and the lock file that serializes
 // changes between processes. Private to src/keys.
 import { hkdfSync, randomBytes, scryptSync } from 'node:crypto';
-import { open as fsOpen, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fromBase64, parseJson, toBase64, utf8 } from '../encoding/index.ts';
 import { bindAad, open, seal } from '../envelope/index.ts';
 import { isVerityError, KeyError, quote } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
 import type { KekState } from './types.ts';
 
 /** Where the key store's secret comes from (the CLI reads it from the environment). */
@@ -168,22 +169,7 @@ export async function writeKeyFile(
   const sealed = toBase64(seal(fileKey, plain, headerAad(header)));
   plain.fill(0);
   const text = `${JSON.stringify({ ...header, sealed } satisfies FileHeader, null, 2)}\n`;
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
-  const fh = await fsOpen(tmp, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  // Make the rename itself durable.
-  const dir = await fsOpen(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileAtomic(path, text);
   return (await stat(path)).mtimeMs;
 }
 

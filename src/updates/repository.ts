@@ -11,8 +11,8 @@
 
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   Key,
   Metadata,
@@ -28,6 +28,7 @@ import {
 import { type Clock, systemClock } from '../clock/index.ts';
 import { canonicalJson, parseJson } from '../encoding/index.ts';
 import { quote, UpdateError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
 import { checkTargetPath } from './content.ts';
 
 /** The four top-level roles. */
@@ -95,12 +96,9 @@ function expiresAt(now: number, seconds: number): string {
   return new Date(Math.floor(now / 1000) * 1000 + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Writes a file through a temporary sibling and a rename, so a reader never sees half of it. */
-async function writeAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, file);
+/** Writes a published file whole and durably, readable by the web server that serves it. */
+function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  return writeFileAtomic(file, data, { mode: 0o644, mkdirMode: 0o755 });
 }
 
 /**

@@ -2,14 +2,15 @@
 // DIR/updates/config.json and DIR/updates/tuf/), tuf-js's refresh of the metadata, and the targets
 // it lists, with tuf-js's failures turned into Verity's codes.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Metadata, MetadataKind, type Root, type Snapshot, type Targets } from '@tufjs/models';
 import { Updater } from 'tuf-js';
 import { parseJson } from '../encoding/index.ts';
 import { quote, UpdateError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
 import { checkTargetPath, MAX_TARGETS } from './content.ts';
 
 const CONFIG_FORMAT = 'verity-updates/1';
@@ -49,11 +50,9 @@ export interface Manifest {
   readonly targets: readonly ManifestEntry[];
 }
 
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, file);
+/** Writes a file of the update client whole and durably (owner-only, its folder made owner-only). */
+export function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  return writeFileAtomic(file, data, { mkdirMode: 0o700 });
 }
 
 export async function readJsonFile(file: string, what: string, maxBytes = 1024 * 1024): Promise<unknown> {
