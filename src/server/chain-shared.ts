@@ -35,20 +35,36 @@ export const Evidence = Type.Object(
 );
 
 /**
- * Requires `cap` of a token (never of a player session, never implied by a role) and logs the
- * decision, allowed or denied, as a `policy.decision` entry.
+ * Logs a capability decision, allowed or denied, as a `policy.decision` entry, and refuses a denied
+ * one with VERITY_E_ACCESS_DENIED and `denied` as the message.
  */
-export async function requireCapability(gate: Gate, p: Principal, cap: Capability, label: string): Promise<void> {
-  const allowed = p.role !== 'player' && p.capabilities.includes(cap);
-  await gate.logOutcome(p, label, PURPOSE, allowed ? 'success' : 'denied', {
+export async function decideCapability(
+  gate: Gate,
+  p: Principal,
+  cap: Capability,
+  where: { readonly label: string; readonly purpose: string },
+  allowed: boolean,
+  denied: () => string,
+): Promise<void> {
+  await gate.logOutcome(p, where.label, where.purpose, allowed ? 'success' : 'denied', {
     action: cap,
     decision: allowed ? 'allow' : 'deny',
   });
-  if (!allowed)
-    throw new VerityError(
-      'VERITY_E_ACCESS_DENIED',
-      p.role === 'player'
-        ? 'a player session cannot do this'
-        : `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,
-    );
+  if (!allowed) throw new VerityError('VERITY_E_ACCESS_DENIED', denied());
+}
+
+/** What a token lacking `cap` is told. */
+export function notGranted(p: Principal, cap: Capability): string {
+  return `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``;
+}
+
+/**
+ * Requires `cap` of a token (never of a player session, never implied by a role) and logs the
+ * decision, allowed or denied, as a `policy.decision` entry.
+ */
+export function requireCapability(gate: Gate, p: Principal, cap: Capability, label: string): Promise<void> {
+  const allowed = p.role !== 'player' && p.capabilities.includes(cap);
+  return decideCapability(gate, p, cap, { label, purpose: PURPOSE }, allowed, () =>
+    p.role === 'player' ? 'a player session cannot do this' : notGranted(p, cap),
+  );
 }

@@ -2,10 +2,10 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import type { Hex } from 'viem';
-import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { CustodialWallets, WalletAction } from '../wallets/index.ts';
+import { decideCapability, notGranted } from './chain-shared.ts';
 import type { Gate } from './gate.ts';
 import { type App, body, bodyErrors, ok, Subject } from './schemas.ts';
 
@@ -103,19 +103,13 @@ export function registerWalletRoutes(app: App, wallets: CustodialWallets, vault:
     const p = principalOf(req);
     const self = p.role === 'player' && player === undefined;
     const allowed = self || (p.role === 'service' && p.capabilities.includes(cap) && player !== undefined);
-    await gate.logOutcome(p, 'wallet:custodial', PURPOSE, allowed ? 'success' : 'denied', {
-      action: cap,
-      decision: allowed ? 'allow' : 'deny',
-    });
-    if (!allowed)
-      throw new VerityError(
-        'VERITY_E_ACCESS_DENIED',
-        p.role === 'player'
-          ? 'a player session acts on its own wallet only (leave `player` out)'
-          : p.role === 'service' && p.capabilities.includes(cap)
-            ? 'name the `player` whose wallet this is'
-            : `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,
-      );
+    await decideCapability(gate, p, cap, { label: 'wallet:custodial', purpose: PURPOSE }, allowed, () =>
+      p.role === 'player'
+        ? 'a player session acts on its own wallet only (leave `player` out)'
+        : p.role === 'service' && p.capabilities.includes(cap)
+          ? 'name the `player` whose wallet this is'
+          : notGranted(p, cap),
+    );
     return { subjectRef: self ? p.name : await vault.subjectRef(player as string), actor: p.actor };
   };
 
