@@ -210,6 +210,44 @@ export class NamedKeyObjects {
   }
 
   /**
+   * Creates an imported EC key pair in the token under `label`: the public half (its point as a DER
+   * OCTET STRING after `pointHeader`) and the private half, sensitive, non-extractable, signing only.
+   */
+  #importPair(
+    label: string,
+    keyType: number,
+    params: Buffer,
+    pointHeader: Buffer,
+    publicKey: Uint8Array,
+    secret: Uint8Array,
+  ): void {
+    const p11 = this.#t.p11;
+    const id = randomBytes(16);
+    const named = [
+      { type: p11.CKA_KEY_TYPE, value: keyType },
+      { type: p11.CKA_EC_PARAMS, value: params },
+      { type: p11.CKA_LABEL, value: label },
+      { type: p11.CKA_ID, value: id },
+    ];
+    this.#t.call('C_CreateObject', (mod) => {
+      mod.C_CreateObject(this.#t.session, [
+        { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
+        { type: p11.CKA_TOKEN, value: true },
+        { type: p11.CKA_EC_POINT, value: Buffer.concat([pointHeader, publicKey]) },
+        { type: p11.CKA_VERIFY, value: true },
+        ...named,
+      ]);
+      mod.C_CreateObject(this.#t.session, [
+        { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
+        ...this.#t.kept(),
+        { type: p11.CKA_SIGN, value: true },
+        { type: p11.CKA_VALUE, value: Buffer.from(secret) },
+        ...named,
+      ]);
+    });
+  }
+
+  /**
    * Imports named signing, MAC and EVM keys from a software key store (`verity keys migrate`), as
    * sensitive, non-extractable token objects; keys of the same name already here must be the same
    * keys. Each is checked after import: a signature verifies under the given public key, a MAC
@@ -226,29 +264,8 @@ export class NamedKeyObjects {
         throw new RangeError('an Ed25519 key has 32 bytes');
       const label = `${this.#t.ns}/sign/${k.name}`;
       if ((this.#signers.get(k.name) ?? this.#loadSigner(k.name)) === undefined) {
-        const id = randomBytes(16);
-        this.#t.call('C_CreateObject', (mod) => {
-          mod.C_CreateObject(this.#t.session, [
-            { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
-            { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
-            { type: p11.CKA_TOKEN, value: true },
-            { type: p11.CKA_EC_PARAMS, value: ED25519_PARAMS },
-            { type: p11.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, 0x20]), k.publicKey]) },
-            { type: p11.CKA_VERIFY, value: true },
-            { type: p11.CKA_LABEL, value: label },
-            { type: p11.CKA_ID, value: id },
-          ]);
-          mod.C_CreateObject(this.#t.session, [
-            { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
-            { type: p11.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
-            ...this.#t.kept(),
-            { type: p11.CKA_SIGN, value: true },
-            { type: p11.CKA_EC_PARAMS, value: ED25519_PARAMS },
-            { type: p11.CKA_VALUE, value: Buffer.from(k.seed) },
-            { type: p11.CKA_LABEL, value: label },
-            { type: p11.CKA_ID, value: id },
-          ]);
-        });
+        // CKA_EC_POINT of an Edwards key: the DER OCTET STRING (04 20) of the 32-byte key.
+        this.#importPair(label, CKK_EC_EDWARDS, ED25519_PARAMS, Buffer.from([0x04, 0x20]), k.publicKey, k.seed);
       }
       const s = this.#loadSigner(k.name) as { publicKey: Uint8Array };
       const pub = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(k.publicKey) }, format: 'jwk' });
@@ -287,30 +304,8 @@ export class NamedKeyObjects {
     const p11 = this.#t.p11;
     const label = `${this.#t.ns}/evm/${k.name}`;
     if ((this.#evm.get(k.name) ?? this.#loadEvm(k.name)) === undefined) {
-      const id = randomBytes(16);
-      this.#t.call('C_CreateObject', (mod) => {
-        mod.C_CreateObject(this.#t.session, [
-          { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
-          { type: p11.CKA_KEY_TYPE, value: p11.CKK_EC },
-          { type: p11.CKA_TOKEN, value: true },
-          { type: p11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
-          // CKA_EC_POINT: the DER OCTET STRING (04 41) of the uncompressed point.
-          { type: p11.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, 0x41]), k.publicKey]) },
-          { type: p11.CKA_VERIFY, value: true },
-          { type: p11.CKA_LABEL, value: label },
-          { type: p11.CKA_ID, value: id },
-        ]);
-        mod.C_CreateObject(this.#t.session, [
-          { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
-          { type: p11.CKA_KEY_TYPE, value: p11.CKK_EC },
-          ...this.#t.kept(),
-          { type: p11.CKA_SIGN, value: true },
-          { type: p11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
-          { type: p11.CKA_VALUE, value: Buffer.from(k.secretKey) },
-          { type: p11.CKA_LABEL, value: label },
-          { type: p11.CKA_ID, value: id },
-        ]);
-      });
+      // CKA_EC_POINT: the DER OCTET STRING (04 41) of the uncompressed point.
+      this.#importPair(label, p11.CKK_EC, SECP256K1_PARAMS, Buffer.from([0x04, 0x41]), k.publicKey, k.secretKey);
     }
     const have = this.#loadEvm(k.name) as { publicKey: Uint8Array };
     const digest = createHmac('sha256', probe).update(label).digest();
