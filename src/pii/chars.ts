@@ -41,6 +41,13 @@ export function wordHash(s: string): number {
   return h >>> 0;
 }
 
+/** `wordHash` of `text.slice(from, to)`, without making the slice. */
+export function rangeHash(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ lower(text.charCodeAt(i)), 0x01000193);
+  return h >>> 0;
+}
+
 /** Whether the character at `i` of `text` is a letter (the tokenizer's table). */
 export function letterAt(text: string, i: number): boolean {
   return isLetter(text.charCodeAt(i));

@@ -221,4 +221,16 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found("yusra said she's offline"), [['PERSON', 'yusra']]);
     assert.deepEqual(found("ok they're in, i'm out"), []);
   });
+
+  it('reads companies, teams and departments as no one, and a new name before what people do as a person (D327)', () => {
+    assert.deepEqual(found('Riot Games said the patch is late'), []);
+    assert.deepEqual(found('Tech Support replied within an hour'), []);
+    assert.deepEqual(found('Team Liquid wants a rematch'), []);
+    assert.deepEqual(found('El Soporte dijo que no'), []);
+    assert.deepEqual(found('Lena from Support said hi'), [['PERSON', 'Lena']]);
+    assert.deepEqual(found('Support ticket from Marta Lindqvist'), [['PERSON', 'Marta Lindqvist']]);
+    // Two capitalized words no list knows, opening a sentence, before what only people do.
+    assert.deepEqual(found('Eluned Pryce joined the guild today'), [['PERSON', 'Eluned Pryce']]);
+    assert.deepEqual(found('Ok. Tegwyn Madoc wrote back'), [['PERSON', 'Tegwyn Madoc']]);
+  });
 });

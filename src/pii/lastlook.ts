@@ -2,7 +2,7 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { letterAt, wordHash } from './chars.ts';
+import { letterAt, rangeHash, upperAt, wordHash } from './chars.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { typedCue } from './slips.ts';
 import { cueWords, FLAGS, FlagTable, flagsTable, wordFlags } from './wordflags.ts';
@@ -37,6 +37,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   const lastClass = classesOf(lastHash);
   // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere.
   if (single && (lastClass & SERVICE) !== 0) return undefined;
+  // A company, a team or a department: by its last word (Riot Games, Tech Support), or a name
+  // right after or before one of its words (Team Liquid, Dev Team).
+  if ((lastClass & ORG) !== 0 || orgAround(text, start, end)) return undefined;
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
   if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;
@@ -296,7 +299,31 @@ const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
 const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
 
+/** Whether a capitalized word of a company or a team stands right before or after the span (D327). */
+function orgAround(text: string, start: number, end: number): boolean {
+  // Letters only, so no trailing dot or apostrophe to strip; no slice made for the common case.
+  const org = (from: number, to: number) =>
+    to - from > 1 && upperAt(text, from) && (classesOf(rangeHash(text, from, to)) & ORG) !== 0;
+  if (start > 1 && text.charCodeAt(start - 1) === 32) {
+    let a = start - 1;
+    while (a > 0 && letterAt(text, a - 1)) a--;
+    if (org(a, start - 1)) return true;
+  }
+  if (text.charCodeAt(end) === 32) {
+    let b = end + 1;
+    while (b < text.length && letterAt(text, b)) b++;
+    if (org(end + 1, b)) return true;
+  }
+  return false;
+}
+
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
+/**
+ * Words of companies, teams and a company's departments (Riot Games, Tech Support, Team Liquid, Mod
+ * Squad, el Soporte): a span they close, open or follow is no one (D327).
+ */
+const ORG_WORDS =
+  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp bank billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
 
@@ -439,6 +466,7 @@ const WEEKDAY = 64;
 const HOLIDAY = 128;
 const PHONE_LABEL = 256;
 const MONTH_ABBR = 512;
+const ORG = 1024;
 let classTable: FlagTable | undefined;
 function classesOf(hash: number): number {
   if (classTable === undefined) {
@@ -454,6 +482,7 @@ function classesOf(hash: number): number {
       [HOLIDAYS_WORDS, HOLIDAY],
       [PHONE_LABELS_WORDS, PHONE_LABEL],
       [MONTH_SHORT_WORDS, MONTH_ABBR],
+      [ORG_WORDS, ORG],
     ];
     for (const [words, bit] of lists)
       for (const w of words.split(' ')) {

@@ -28,6 +28,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   }
   typedGreeting(text, tokens, checked, claimed);
   meAnd(text, tokens, checked, claimed);
+  pairBeforeDeed(text, tokens, checked, claimed);
 }
 
 /** The speaker in the five languages, as one side of a pair (me and X, ich und X, moi et X). */
@@ -95,3 +96,43 @@ function typedGreeting(text: string, t: Tokens, emit: Emit, claimed: Claimed): v
 
 /** Tagger margins are mapped to scores from 0.5 (a margin of 0) to 0.85. */
 const TAGGER_SCALE = 40;
+
+/** What only people do, said right after their name (D327): said, joined, wrote, in five languages. */
+const DEEDS = new Set(
+  'said says told asked joined wrote writes replied texted called sent paid carried wants wanted thinks thought streams streamed sagt sagte meinte schrieb fragte dit écrit veut disait dice dijo escribió quiere preguntó diz disse escreveu quer perguntou'.split(
+    ' ',
+  ),
+);
+
+/**
+ * A given and a family name no list knows, opening a sentence, right before what only people do
+ * (Eluned Pryce joined the guild): a person (D327). Both words capitalized and neither a plain,
+ * game, month, place or cue word; the tagger is not sure of names it has never seen there.
+ */
+function pairBeforeDeed(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  const plain =
+    FLAGS.COMMON |
+    FLAGS.GAME |
+    FLAGS.AMBIG |
+    FLAGS.PLACE |
+    FLAGS.PLACE_PART |
+    FLAGS.TITLE |
+    FLAGS.STREET |
+    FLAGS.P_BEFORE |
+    FLAGS.P_AFTER |
+    FLAGS.L_BEFORE |
+    FLAGS.CONJ |
+    FLAGS.LABEL_P |
+    FLAGS.LABEL_L |
+    FLAGS.STRONG;
+  for (let k = 0; k + 2 < t.n; k++) {
+    if (t.gap[k] !== 2 || t.gap[k + 1] !== 0 || t.gap[k + 2] !== 0) continue;
+    if (t.shape[k] !== 1 || t.shape[k + 1] !== 1 || t.shape[k + 2] !== 0) continue;
+    if ((((t.flags[k] as number) | (t.flags[k + 1] as number)) & plain) !== 0) continue;
+    const s2 = t.start[k + 2] as number;
+    if (!DEEDS.has(text.slice(s2, t.end[k + 2] as number))) continue;
+    const s = t.start[k] as number;
+    const e = t.end[k + 1] as number;
+    if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
+}
