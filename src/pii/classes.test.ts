@@ -229,6 +229,8 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('El Soporte dijo que no'), []);
     assert.deepEqual(found('Lena from Support said hi'), [['PERSON', 'Lena']]);
     assert.deepEqual(found('Support ticket from Marta Lindqvist'), [['PERSON', 'Marta Lindqvist']]);
+    // A place named with such a word stays a place.
+    assert.deepEqual(found('they moved to the West Bank in 2010'), [['LOCATION', 'West Bank']]);
     // Two capitalized words no list knows, opening a sentence, before what only people do.
     assert.deepEqual(found('Eluned Pryce joined the guild today'), [['PERSON', 'Eluned Pryce']]);
     assert.deepEqual(found('Ok. Tegwyn Madoc wrote back'), [['PERSON', 'Tegwyn Madoc']]);

@@ -323,7 +323,7 @@ function orgAround(text: string, start: number, end: number): boolean {
  * Squad, el Soporte): a span they close, open or follow is no one (D327).
  */
 const ORG_WORDS =
-  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp bank billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
+  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
 
