@@ -84,10 +84,19 @@ async function loadEdr(): Promise<Awaited<ReturnType<typeof edrContext>>> {
  * `eth_accounts`), the addresses of `settings.funded` funded too, the latest L1 hardfork EDR knows
  * unless the settings name one.
  */
-export async function edrChain(
-  accounts: readonly LocalAccount[],
-  settings: EdrSettings = {},
-): Promise<EIP1193Provider> {
+/** The in-process chain's provider, with JSON-RPC batches besides single requests. */
+export interface EdrProvider extends EIP1193Provider {
+  /**
+   * Sends the calls as one JSON-RPC batch, answered in one trip to EDR's thread and run in order:
+   * their results, or undefined when the batch failed as a whole (EDR answers a batch in which a
+   * call fails with that call's error alone, and which of the calls ran is then unknown).
+   */
+  requestBatch(
+    calls: readonly { readonly method: string; readonly params: readonly unknown[] }[],
+  ): Promise<unknown[] | undefined>;
+}
+
+export async function edrChain(accounts: readonly LocalAccount[], settings: EdrSettings = {}): Promise<EdrProvider> {
   const { edr, context: ctx } = await loadEdr();
   const hardfork = settings.hardfork ?? edr.l1HardforkToString(edr.l1HardforkLatest());
   const chainId = settings.chainId ?? CHAIN_ID;
@@ -129,10 +138,19 @@ export async function edrChain(
     new edr.ContractDecoder(),
   );
   let id = 0;
-  const request = async ({ method, params }: { method: string; params?: unknown }): Promise<unknown> => {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] }, (_k, v) =>
-      typeof v === 'bigint' ? `0x${v.toString(16)}` : v,
+  const json = (body: unknown): string =>
+    JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
+  const requestBatch = async (
+    calls: readonly { readonly method: string; readonly params: readonly unknown[] }[],
+  ): Promise<unknown[] | undefined> => {
+    const r = await provider.handleRequest(
+      json(calls.map((c) => ({ jsonrpc: '2.0', id: ++id, method: c.method, params: c.params }))),
     );
+    const answer = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { result?: unknown };
+    return Array.isArray(answer.result) && answer.result.length === calls.length ? answer.result : undefined;
+  };
+  const request = async ({ method, params }: { method: string; params?: unknown }): Promise<unknown> => {
+    const body = json({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] });
     const r = await provider.handleRequest(body);
     const answer = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as {
       result?: unknown;
@@ -148,5 +166,5 @@ export async function edrChain(
     }
     return answer.result;
   };
-  return { request, on: () => {}, removeListener: () => {} } as unknown as EIP1193Provider;
+  return { request, requestBatch, on: () => {}, removeListener: () => {} } as unknown as EdrProvider;
 }

@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { LocalAccount } from 'viem';
+import { createWalletClient, custom, type Hex, type LocalAccount } from 'viem';
 import { isVerityError } from '../errors/index.ts';
 import {
   ChainClient,
@@ -94,6 +94,38 @@ describe('the embedded chain', () => {
     } finally {
       c.e.close();
       await c.client.close();
+    }
+  });
+
+  it('replays a transaction that reverted in its block, between ones that did not', async () => {
+    const file = tempJournal();
+    const a = await open(file);
+    await a.v.anchorCheckpoint(platform, checkpoint(2));
+    // A call the contract has no function for, with its gas given (no estimate to refuse it first):
+    // mined, reverted, journaled.
+    const wallet = createWalletClient({ account: platform, transport: custom(a.e.provider) });
+    await assert.rejects(
+      wallet.sendTransaction({ chain: null, to: a.v.addresses.anchor, data: '0x12345678', gas: 100_000n }),
+    );
+    // A client of its own after it, since the first one counts the sender's nonces itself.
+    const c = await ChainClient.overProvider(a.e.provider, [platform]);
+    await new VerityContracts(c, a.v.addresses).anchorCheckpoint(platform, checkpoint(4));
+    await c.close();
+    const head = await a.client.public.getBlock({ blockTag: 'latest' });
+    const reverted = await a.client.public.getBlock({ blockNumber: head.number - 1n, includeTransactions: true });
+    const receipt = await a.client.public.getTransactionReceipt({ hash: reverted.transactions[0]?.hash as Hex });
+    assert.equal(receipt.status, 'reverted');
+    a.e.close();
+    await a.client.close();
+
+    const b = await open(file);
+    try {
+      const again = await b.client.public.getBlock({ blockTag: 'latest' });
+      assert.equal(again.number, head.number);
+      assert.equal(again.hash, head.hash);
+    } finally {
+      b.e.close();
+      await b.client.close();
     }
   });
 
