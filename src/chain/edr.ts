@@ -79,11 +79,6 @@ async function loadEdr(): Promise<Awaited<ReturnType<typeof edrContext>>> {
   }
 }
 
-/**
- * A fresh chain in this process: the accounts funded at genesis (their keys owned by the node, as
- * `eth_accounts`), the addresses of `settings.funded` funded too, the latest L1 hardfork EDR knows
- * unless the settings name one.
- */
 /** The in-process chain's provider, with JSON-RPC batches besides single requests. */
 export interface EdrProvider extends EIP1193Provider {
   /**
@@ -96,6 +91,11 @@ export interface EdrProvider extends EIP1193Provider {
   ): Promise<unknown[] | undefined>;
 }
 
+/**
+ * A fresh chain in this process: the accounts funded at genesis (their keys owned by the node, as
+ * `eth_accounts`), the addresses of `settings.funded` funded too, the latest L1 hardfork EDR knows
+ * unless the settings name one.
+ */
 export async function edrChain(accounts: readonly LocalAccount[], settings: EdrSettings = {}): Promise<EdrProvider> {
   const { edr, context: ctx } = await loadEdr();
   const hardfork = settings.hardfork ?? edr.l1HardforkToString(edr.l1HardforkLatest());
@@ -138,24 +138,23 @@ export async function edrChain(accounts: readonly LocalAccount[], settings: EdrS
     new edr.ContractDecoder(),
   );
   let id = 0;
-  const json = (body: unknown): string =>
-    JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
+  /** Sends JSON-RPC (one call or a batch) and reads the answer, which EDR gives as text or parsed. */
+  const send = async (
+    body: unknown,
+  ): Promise<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }> => {
+    const r = await provider.handleRequest(
+      JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)),
+    );
+    return typeof r.data === 'string' ? JSON.parse(r.data) : r.data;
+  };
   const requestBatch = async (
     calls: readonly { readonly method: string; readonly params: readonly unknown[] }[],
   ): Promise<unknown[] | undefined> => {
-    const r = await provider.handleRequest(
-      json(calls.map((c) => ({ jsonrpc: '2.0', id: ++id, method: c.method, params: c.params }))),
-    );
-    const answer = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { result?: unknown };
+    const answer = await send(calls.map((c) => ({ jsonrpc: '2.0', id: ++id, method: c.method, params: c.params })));
     return Array.isArray(answer.result) && answer.result.length === calls.length ? answer.result : undefined;
   };
   const request = async ({ method, params }: { method: string; params?: unknown }): Promise<unknown> => {
-    const body = json({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] });
-    const r = await provider.handleRequest(body);
-    const answer = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as {
-      result?: unknown;
-      error?: { code: number; message: string; data?: unknown };
-    };
+    const answer = await send({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] });
     if (answer.error !== undefined) {
       // A revert carries its return data (`data.data`): answered as nodes answer a revert, code 3
       // with the data, so that viem decodes the contract's custom error.

@@ -51,7 +51,11 @@ async function open(file: string, now?: () => number) {
     });
     e.recordContracts(addresses);
   }
-  return { e, client, v: new VerityContracts(client, addresses) };
+  const close = async () => {
+    e.close();
+    await client.close();
+  };
+  return { e, client, v: new VerityContracts(client, addresses), close };
 }
 
 const refusedJournal = (e: unknown) => isVerityError(e) && e.code === 'VERITY_E_CHAIN_JOURNAL';
@@ -66,8 +70,7 @@ describe('the embedded chain', () => {
     await a.v.anchorCheckpoint(platform, checkpoint(7));
     const head = await a.client.public.getBlock({ blockTag: 'latest' });
     const addresses = a.v.addresses;
-    a.e.close();
-    await a.client.close();
+    await a.close();
 
     const b = await open(file);
     try {
@@ -85,15 +88,13 @@ describe('the embedded chain', () => {
       // It goes on from there, and the next start replays that too.
       await b.v.anchorCheckpoint(platform, checkpoint(9));
     } finally {
-      b.e.close();
-      await b.client.close();
+      await b.close();
     }
     const c = await open(file);
     try {
       assert.equal((await c.v.latestAnchor('verity.example/log'))?.treeSize, 9);
     } finally {
-      c.e.close();
-      await c.client.close();
+      await c.close();
     }
   });
 
@@ -115,8 +116,7 @@ describe('the embedded chain', () => {
     const reverted = await a.client.public.getBlock({ blockNumber: head.number - 1n, includeTransactions: true });
     const receipt = await a.client.public.getTransactionReceipt({ hash: reverted.transactions[0]?.hash as Hex });
     assert.equal(receipt.status, 'reverted');
-    a.e.close();
-    await a.client.close();
+    await a.close();
 
     const b = await open(file);
     try {
@@ -124,8 +124,7 @@ describe('the embedded chain', () => {
       assert.equal(again.number, head.number);
       assert.equal(again.hash, head.hash);
     } finally {
-      b.e.close();
-      await b.client.close();
+      await b.close();
     }
   });
 
@@ -134,8 +133,7 @@ describe('the embedded chain', () => {
     const a = await open(file);
     await a.v.anchorCheckpoint(platform, checkpoint(1));
     await a.v.anchorCheckpoint(platform, checkpoint(2));
-    a.e.close();
-    await a.client.close();
+    await a.close();
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
     const txs = lines.map((l, i) => [l, i] as const).filter(([l]) => l.includes('"tx"'));
     const [last, lastAt] = txs[txs.length - 1] as readonly [string, number];
@@ -160,8 +158,7 @@ describe('the embedded chain', () => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     const b = await open(file);
     assert.equal((await b.v.latestAnchor('verity.example/log'))?.treeSize, 2);
-    b.e.close();
-    await b.client.close();
+    await b.close();
   });
 
   it('drops a torn last line, and serves one process at a time', async () => {
@@ -172,22 +169,19 @@ describe('the embedded chain', () => {
       (e) => isVerityError(e) && e.code === 'VERITY_E_CHAIN_UNAVAILABLE' && e.message.includes(String(process.pid)),
     );
     const replayedBefore = (await a.client.public.getBlockNumber()) as bigint;
-    a.e.close();
-    await a.client.close();
+    await a.close();
     appendFileSync(file, '{"n":99,"t":17000');
     const b = await open(file);
     try {
       assert.equal(await b.client.public.getBlockNumber(), replayedBefore);
       assert.ok(readFileSync(file, 'utf8').endsWith('}\n'), 'the torn line is gone from the file');
     } finally {
-      b.e.close();
-      await b.client.close();
+      await b.close();
     }
     // A lock left by a process that is gone is taken over.
     writeFileSync(`${file}.lock`, '2147483646');
     const c = await open(file);
-    c.e.close();
-    await c.client.close();
+    await c.close();
   });
 
   it('takes signed transactions and reads only', async () => {
@@ -202,8 +196,7 @@ describe('the embedded chain', () => {
         );
       assert.equal(await a.client.public.getChainId(), EMBEDDED_CHAIN_ID);
     } finally {
-      a.e.close();
-      await a.client.close();
+      await a.close();
     }
   });
 
@@ -217,8 +210,7 @@ describe('the embedded chain', () => {
       assert.equal(b.timestamp, 1_900_000_000n);
       assert.ok(b.number > 2n);
     } finally {
-      a.e.close();
-      await a.client.close();
+      await a.close();
     }
   });
 });

@@ -14,22 +14,12 @@
 // goes through one queue, and a transaction's line is on disk (fsync) before its answer or any
 // later read: nothing outside this process ever sees a block the journal does not hold, so a crash
 // loses only blocks nobody saw. A torn last line (a crash while writing it) is dropped.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { EIP1193Provider, Hex } from 'viem';
 import { ChainError } from '../errors/index.ts';
-import { processAlive } from '../proc/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import { takePidLock } from '../proc/index.ts';
 import type { ContractAddresses } from './contracts.ts';
 import type { EdrProvider } from './edr.ts';
 
@@ -167,37 +157,15 @@ export async function openEmbeddedChain(o: EmbeddedChainOptions): Promise<Embedd
  * the owner's process id; a lock whose process is gone is taken over.
  */
 function lock(file: string): () => void {
-  const name = `${file}.lock`;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(name, String(process.pid), { flag: 'wx', mode: 0o600 });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-      let pid = 0;
-      try {
-        pid = Number(readFileSync(name, 'utf8').trim());
-      } catch {}
-      // This process's own id in a lock it does not hold: left by an earlier process with the same
-      // id (a container's first process), so it is stale.
-      const ours = pid === process.pid && !held.has(name);
-      if (Number.isSafeInteger(pid) && pid > 0 && !ours && processAlive(pid))
-        throw new ChainError(
-          'VERITY_E_CHAIN_UNAVAILABLE',
-          `process ${pid} serves this data directory's embedded chain; stop it first, or start this server with --chain none or another chain`,
-          { details: { reason: 'busy', pid } },
-        );
-      rmSync(name, { force: true });
-    }
-  }
-  held.add(name);
-  return () => {
-    if (held.delete(name)) rmSync(name, { force: true });
-  };
+  const l = takePidLock(`${file}.lock`, { ownIsStale: true });
+  if ('busy' in l)
+    throw new ChainError(
+      'VERITY_E_CHAIN_UNAVAILABLE',
+      `process ${l.busy} serves this data directory's embedded chain; stop it first, or start this server with --chain none or another chain`,
+      { details: { reason: 'busy', pid: l.busy } },
+    );
+  return l.release;
 }
-
-/** The journals this process holds the lock of. */
-const held = new Set<string>();
 
 async function open(
   o: EmbeddedChainOptions,
@@ -216,16 +184,8 @@ async function open(
       genesisTime: now(),
       funded: o.funded.map((a) => a.toLowerCase() as Hex),
     };
-    // Written whole or not at all: a temporary file, synced, then renamed over the name.
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(header)}\n`, { mode: 0o600 });
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, file);
-    const dir = openSync(dirname(file), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
+    // Written whole or not at all.
+    await writeFileAtomic(file, `${JSON.stringify(header)}\n`);
   } else {
     const text = readFileSync(file, 'utf8');
     const end = text.lastIndexOf('\n');

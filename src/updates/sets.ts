@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { dirname, join } from 'node:path';
 import { canonicalJson, type JsonValue } from '../encoding/index.ts';
 import { quote, UpdateError } from '../errors/index.ts';
-import { processAlive } from '../proc/index.ts';
+import { takePidLock } from '../proc/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { type CheckedSet, checkSet, checkTargetPath, MAX_TARGETS } from './content.ts';
@@ -69,27 +69,17 @@ export class UpdateSets {
    * command): DIR/updates/lock holds the owner's process id; a lock whose process is gone is taken over.
    */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = join(this.#root, 'lock');
     await mkdir(this.#root, { recursive: true, mode: 0o700 });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await writeFile(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-        const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-        if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid))
-          throw new UpdateError(
-            'VERITY_E_UPDATE_BUSY',
-            `process ${pid} is applying or rolling back an update in this data directory; try again when it is done`,
-          );
-        await unlink(lock).catch(() => undefined);
-      }
-    }
+    const lock = takePidLock(join(this.#root, 'lock'));
+    if ('busy' in lock)
+      throw new UpdateError(
+        'VERITY_E_UPDATE_BUSY',
+        `process ${lock.busy} is applying or rolling back an update in this data directory; try again when it is done`,
+      );
     try {
       return await fn();
     } finally {
-      await unlink(lock).catch(() => undefined);
+      lock.release();
     }
   }
 
