@@ -235,4 +235,35 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('Eluned Pryce joined the guild today'), [['PERSON', 'Eluned Pryce']]);
     assert.deepEqual(found('Ok. Tegwyn Madoc wrote back'), [['PERSON', 'Tegwyn Madoc']]);
   });
+
+  it('reads names after "the" and lower-case words, after a people word with a pair, and before a colon in running text as people (D330)', () => {
+    // "the" with lower-case words between it and the name is no title (the Jack Daniels is).
+    assert.deepEqual(found('The payout for Ottilie Brask was sent'), [['PERSON', 'Ottilie Brask']]);
+    assert.deepEqual(found('we drank the Jack Daniels last night'), []);
+    // A pair after with, com or con is two people, whatever word follows it.
+    assert.deepEqual(found('treinei com Jaciara e Tainá ontem'), [
+      ['PERSON', 'Jaciara'],
+      ['PERSON', 'Tainá'],
+    ]);
+    assert.deepEqual(found('salí con Itxaso y Begoña anoche'), [
+      ['PERSON', 'Itxaso'],
+      ['PERSON', 'Begoña'],
+    ]);
+    assert.deepEqual(found('we played Fire and Ice all night'), []);
+    // A colon after a name in running text is no label's.
+    assert.deepEqual(found('a quick word for Ludovica: the raid moved'), [['PERSON', 'Ludovica']]);
+    assert.deepEqual(found('escalated by Marit Osland: wrong charge'), [['PERSON', 'Marit Osland']]);
+  });
+
+  it('reads a name, a comma and "de" as a person and where they are from, and zones, titles and feasts as no one (D330)', () => {
+    assert.deepEqual(found("Moi c'est Albane, de Brest"), [
+      ['PERSON', 'Albane'],
+      ['LOCATION', 'Brest'],
+    ]);
+    assert.deepEqual(found('happy Easter guys'), []);
+    assert.deepEqual(found("need a tank for Dragon's Lair"), []);
+    assert.deepEqual(found('der Schwarze Turm ist offen'), []);
+    assert.deepEqual(found('Blade of Eternity got nerfed again'), []);
+    assert.deepEqual(found('Olá, aqui é a Benedita'), [['PERSON', 'Benedita']]);
+  });
 });

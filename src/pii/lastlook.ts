@@ -22,8 +22,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
   let at = end;
   while (at < text.length && text.charCodeAt(at) === 32) at++;
-  // A label's colon is followed by a space or the end (not a smiley's ":)").
-  if (text.charCodeAt(at) === 58 && at - end <= 1 && (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))))
+  // A label's colon is followed by a space or the end (not a smiley's ":)"). A label opens a line
+  // or follows a separator, not a lower-case word of running text (a question for Ludmila: ...,
+  // opened by Wilhelmina Vance: ...).
+  if (
+    text.charCodeAt(at) === 58 &&
+    at - end <= 1 &&
+    (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))) &&
+    !/\p{Ll}[\p{L}'’]* $/u.test(text.slice(Math.max(0, start - 24), start))
+  )
     return undefined;
   // The last word (bounded by a space or a comma) and whether there is more than one.
   let ls = end - 1;
@@ -113,6 +120,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       (lastClass & VIRTUE) !== 0 ||
       (lastClass & PLAIN_WORD) !== 0 ||
       (lastClass & WEEKDAY) !== 0 ||
+      (type === 'PERSON' && (lastClass & HOLIDAY) !== 0) ||
       (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
     ) {
       // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
@@ -165,9 +173,17 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (type === 'PERSON') {
     // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
     const lead = text.slice(Math.max(0, start - 40), start);
-    if (/the /i.test(lead) && /(?:^|[^\p{L}])the (?:\p{Lu}[\p{L}'’-]* )*$/iu.test(lead)) return undefined;
+    // "the" in any case, the words between it and the name capitalized: no `i` flag, under which
+    // \p{Lu} matches lower-case letters too (The refund for Oluwaseun Adebayo is a person).
+    if (/the /i.test(lead) && /(?:^|[^\p{L}])[Tt][Hh][Ee] (?:\p{Lu}[\p{L}'’-]* )*$/u.test(lead)) return undefined;
     // "the Santa Claus event", "Harry Potter skin": a game thing named after someone.
     if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
+    // A zone of someone or something (Dragon's Lair) and the second half of a game item's title
+    // (Blade of Eternity): no one.
+    const owner = /^['’]s (\p{L}+)/u.exec(text.slice(end, end + 24));
+    if (owner !== null && (classesOf(wordHash((owner[1] as string).toLowerCase())) & ZONE_END) !== 0) return undefined;
+    const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
+    if (titled !== null && (wordFlags(titled[1] as string) & FLAGS.GAME) !== 0) return undefined;
     if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
       if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
   }
@@ -186,7 +202,7 @@ const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diam
 
 /** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
 const ADDRESSEES_WORDS =
-  'galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
+  'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
 
 /**
  * Words of game titles and characters that some people are named after, judged like the tagger's
@@ -199,7 +215,8 @@ const PLAIN_WORDS =
   'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
 
 /** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
-const ZONE_LAST_WORDS = 'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago';
+const ZONE_LAST_WORDS =
+  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft';
 
 /** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
 const VIRTUES_WORDS =
@@ -439,6 +456,27 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
   const given = (side: string | undefined) =>
     side !== undefined && side.split(/[^\p{L}'’-]+/u).some((w) => w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0);
   if (sides.length === 2 && given(sides[0]) && given(sides[1])) return false;
+  // A given name on one side after a word about people (with, com, con, mit, avec): a pair of
+  // people (joguei com Thiago e Iara ontem), whatever follows.
+  // Or no side a word of chat or games at all (jugué con Itziar y Fermín anoche).
+  const unknown = (side: string | undefined) =>
+    side !== undefined &&
+    side
+      .split(/[^\p{L}'’-]+/u)
+      .every((w) => w === '' || (wordFlags(w) & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE)) === 0);
+  const lastSide = (side: string | undefined) => side?.split(' ').pop();
+  if (given(sides[0]) || given(sides[1]) || (unknown(lastSide(sides[0])) && unknown(sides[1]))) {
+    let w = prevEnd >= 0 ? prevEnd : start;
+    if (prevEnd >= 0) {
+      while (w >= 0 && text.charCodeAt(w) === 32) w--;
+      while (w > 0 && /\p{L}/u.test(text.charAt(w - 1))) w--;
+    }
+    let e = w - 1;
+    while (e >= 0 && text.charCodeAt(e) === 32) e--;
+    let s = e;
+    while (s > 0 && /\p{L}/u.test(text.charAt(s - 1))) s--;
+    if (e > s && (wordFlags(text.slice(s, e + 1).toLowerCase()) & (FLAGS.P_BEFORE | FLAGS.STRONG)) !== 0) return false;
+  }
   const next = /^ (\p{Ll}[\p{L}'’-]*)(?: (\p{L}+))?/u.exec(text.slice(pairEnd, pairEnd + 40));
   if (next === null) return false;
   // A word done to someone after it is a verb, misspelt or not (carrid us, trug uns): people.

@@ -321,6 +321,26 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
         words++;
         continue;
       }
+      // A given name before a capitalized word no dictionary knows, closing the run: the family
+      // name the tagger left out (Nadia Knight opened the ticket).
+      if (
+        y === 1 &&
+        words === 1 &&
+        next < t.n &&
+        tagBuf[next] === 0 &&
+        ((t.flags[end] as number) & FIRST) !== 0 &&
+        t.shape[end] === 1 &&
+        t.shape[next] === 1 &&
+        t.flags[next] === 0 &&
+        t.after[end] === 0 &&
+        joinable(text, t, end, next) &&
+        (next + 1 >= t.n || t.shape[next + 1] !== 1 || t.gap[next + 1] !== 0)
+      ) {
+        end = next;
+        words++;
+        total += margin;
+        continue;
+      }
       break;
     }
     // A name of several words is as sure as its words on average (a surname the tagger is sure of
