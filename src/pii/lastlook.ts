@@ -5,7 +5,21 @@
 import { letterAt, rangeHash, upperAt, wordHash } from './chars.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { typedCue } from './slips.ts';
-import { cueWords, FLAGS, FlagTable, flagsTable, wordFlags } from './wordflags.ts';
+import {
+  ADDRESSEE,
+  classesOf,
+  HOLIDAY,
+  MONTH_ABBR,
+  ORG,
+  PHONE_LABEL,
+  PLAIN_WORD,
+  RANK,
+  SERVICE,
+  VIRTUE,
+  WEEKDAY,
+  ZONE_END,
+} from './wordclasses.ts';
+import { cueWords, FLAGS, flagsTable, wordFlags } from './wordflags.ts';
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
 
@@ -190,54 +204,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   return type;
 }
 
-/**
- * Payment services, platforms and stores named in chat and support text: capitalized like names
- * (Venmo, Revolut, Wise), never a person or a place on their own.
- */
-const SERVICES_WORDS =
-  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix';
-
-/** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
-const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina';
-
-/** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
-const ADDRESSEES_WORDS =
-  'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
-
-/**
- * Words of game titles and characters that some people are named after, judged like the tagger's
- * month and virtue words (alone, a name only after a strong cue; two joined by "and", a title):
- * virtues and powers (Mercy, Valor, Honor and Glory), elements (Frost and Flame), the classes
- * players pick (Hunter, Warlock). Here, not among the tagger's flags, so that its weights and what it
- * finds stay as trained (D325).
- */
-const PLAIN_WORDS =
-  'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
-
-/** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
-const ZONE_LAST_WORDS =
-  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft';
-
-/** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
-const VIRTUES_WORDS =
-  'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité';
-
 /** The flags of a span's first word (its letters from `start`). */
 function firstWordFlags(text: string, start: number, end: number): number {
   let fe = start;
   while (fe < end && letterAt(text, fe)) fe++;
   return wordFlags(text.slice(start, fe));
 }
-
-/**
- * Weekdays of German, French, Spanish and Portuguese, capitalized at a sentence's start or in
- * German (the English ones are month and day words of the tagger's AMBIG class).
- */
-const WEEKDAYS_WORDS =
-  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira';
-
-/** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
-const HOLIDAYS_WORDS = 'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost';
 
 /**
  * Nouns that open a game's zone, item or creature in French, Spanish, Portuguese (la Cripta Oscura,
@@ -309,9 +281,6 @@ function plainPair(text: string, start: number, end: number): boolean {
 const NAME_IS =
   /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|appelle|llamo|chamo) $/iu;
 
-/** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
-const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
-
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
 const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
@@ -334,14 +303,6 @@ function orgAround(text: string, start: number, end: number): boolean {
   return false;
 }
 
-/** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
-/**
- * Words of companies, teams and a company's departments (Riot Games, Tech Support, Team Liquid, Mod
- * Squad, el Soporte): a span they close, open or follow is no one (D327).
- */
-const ORG_WORDS =
-  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
-const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
 
 /** Teams of a company in five languages: someone "in billing" is a person there, no place. */
@@ -460,9 +421,8 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
   // people (joguei com Thiago e Iara ontem), whatever follows.
   // Or no side a word of chat or games at all (jugué con Itziar y Fermín anoche).
   const unknown = (side: string | undefined) =>
-    side !== undefined &&
     side
-      .split(/[^\p{L}'’-]+/u)
+      ?.split(/[^\p{L}'’-]+/u)
       .every((w) => w === '' || (wordFlags(w) & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE)) === 0);
   const lastSide = (side: string | undefined) => side?.split(' ').pop();
   if (given(sides[0]) || given(sides[1]) || (unknown(lastSide(sides[0])) && unknown(sides[1]))) {
@@ -490,44 +450,4 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
   // What a title names (a game, its patch or event, a night of it, a fan of it) before plain words.
   if ((f & FLAGS.GAME) !== 0 || TITLE_NOUNS.has((next[1] as string).toLowerCase())) return true;
   return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
-}
-
-// The classes above by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
-// span's last word is looked up once, not once per class (D325).
-const SERVICE = 1;
-const RANK = 2;
-const ADDRESSEE = 4;
-const PLAIN_WORD = 8;
-const ZONE_END = 16;
-const VIRTUE = 32;
-const WEEKDAY = 64;
-const HOLIDAY = 128;
-const PHONE_LABEL = 256;
-const MONTH_ABBR = 512;
-const ORG = 1024;
-let classTable: FlagTable | undefined;
-function classesOf(hash: number): number {
-  if (classTable === undefined) {
-    const m = new Map<number, number>();
-    const lists: readonly (readonly [string, number])[] = [
-      [SERVICES_WORDS, SERVICE],
-      [RANKS_WORDS, RANK],
-      [ADDRESSEES_WORDS, ADDRESSEE],
-      [PLAIN_WORDS, PLAIN_WORD],
-      [ZONE_LAST_WORDS, ZONE_END],
-      [VIRTUES_WORDS, VIRTUE],
-      [WEEKDAYS_WORDS, WEEKDAY],
-      [HOLIDAYS_WORDS, HOLIDAY],
-      [PHONE_LABELS_WORDS, PHONE_LABEL],
-      [MONTH_SHORT_WORDS, MONTH_ABBR],
-      [ORG_WORDS, ORG],
-    ];
-    for (const [words, bit] of lists)
-      for (const w of words.split(' ')) {
-        const h = wordHash(w);
-        m.set(h, (m.get(h) ?? 0) | bit);
-      }
-    classTable = new FlagTable(m);
-  }
-  return classTable.get(hash);
 }

@@ -1,0 +1,98 @@
+// The last look's own classes of words (D325-D327, D330), by bit in one table by word hash: look-alikes
+// of names and places in chat and support text that the tagger's flags leave out, so that its
+// weights and what it finds stay as trained. Lists of words, read by lastlook.ts.
+import { wordHash } from './chars.ts';
+import { FlagTable } from './wordflags.ts';
+
+/**
+ * Payment services, platforms and stores named in chat and support text: capitalized like names
+ * (Venmo, Revolut, Wise), never a person or a place on their own.
+ */
+const SERVICES_WORDS =
+  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix';
+
+/** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
+const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina';
+
+/** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
+const ADDRESSEES_WORDS =
+  'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
+
+/**
+ * Words of game titles and characters that some people are named after, judged like the tagger's
+ * month and virtue words (alone, a name only after a strong cue; two joined by "and", a title):
+ * virtues and powers (Mercy, Valor, Honor and Glory), elements (Frost and Flame), the classes
+ * players pick (Hunter, Warlock). Here, not among the tagger's flags, so that its weights and what it
+ * finds stay as trained (D325).
+ */
+const PLAIN_WORDS =
+  'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
+
+/** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
+const ZONE_LAST_WORDS =
+  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft';
+
+/** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
+const VIRTUES_WORDS =
+  'esperanza esperança paciencia paciência gracia graça caridad caridade fe fé gloria glória alegría alegria fidelidad felicidad felicidade dicha hoffnung glaube ehre geduld gnade freude espérance grâce gloire charité patience joie fidélité';
+
+/**
+ * Weekdays of German, French, Spanish and Portuguese, capitalized at a sentence's start or in
+ * German (the English ones are month and day words of the tagger's AMBIG class).
+ */
+const WEEKDAYS_WORDS =
+  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira';
+
+/** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
+const HOLIDAYS_WORDS = 'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost';
+
+/** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
+const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
+
+/**
+ * Words of companies, teams and a company's departments (Riot Games, Tech Support, Team Liquid, Mod
+ * Squad, el Soporte): a span they close, open or follow is no one (D327).
+ */
+const ORG_WORDS =
+  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
+/** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
+const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
+// The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
+// span's last word is looked up once, not once per class (D325).
+export const SERVICE = 1;
+export const RANK = 2;
+export const ADDRESSEE = 4;
+export const PLAIN_WORD = 8;
+export const ZONE_END = 16;
+export const VIRTUE = 32;
+export const WEEKDAY = 64;
+export const HOLIDAY = 128;
+export const PHONE_LABEL = 256;
+export const MONTH_ABBR = 512;
+export const ORG = 1024;
+let classTable: FlagTable | undefined;
+export function classesOf(hash: number): number {
+  if (classTable === undefined) {
+    const m = new Map<number, number>();
+    const lists: readonly (readonly [string, number])[] = [
+      [SERVICES_WORDS, SERVICE],
+      [RANKS_WORDS, RANK],
+      [ADDRESSEES_WORDS, ADDRESSEE],
+      [PLAIN_WORDS, PLAIN_WORD],
+      [ZONE_LAST_WORDS, ZONE_END],
+      [VIRTUES_WORDS, VIRTUE],
+      [WEEKDAYS_WORDS, WEEKDAY],
+      [HOLIDAYS_WORDS, HOLIDAY],
+      [PHONE_LABELS_WORDS, PHONE_LABEL],
+      [MONTH_SHORT_WORDS, MONTH_ABBR],
+      [ORG_WORDS, ORG],
+    ];
+    for (const [words, bit] of lists)
+      for (const w of words.split(' ')) {
+        const h = wordHash(w);
+        m.set(h, (m.get(h) ?? 0) | bit);
+      }
+    classTable = new FlagTable(m);
+  }
+  return classTable.get(hash);
+}
