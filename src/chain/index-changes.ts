@@ -1,8 +1,9 @@
 // The rows one block range changes, and the undo record that rewinds them (D212): each row read
 // once in the range's transaction, written once, and remembered as it was before.
 import type { Hex } from 'viem';
+import { ChainError } from '../errors/index.ts';
 import type { ObjectRow, StoreWriter } from '../store/index.ts';
-import { chainObjectId } from './indexed.ts';
+import { chainObjectId, UNDO_KIND } from './indexed.ts';
 
 /** Per applied range: the cursor before it and every row it changed, as it was (body null: absent). */
 export interface UndoRecord {
@@ -62,4 +63,51 @@ export class Changes {
     }
     return undo;
   }
+}
+
+/**
+ * Stores a range's undo record and drops those older than `window` blocks before its end: those
+ * blocks are final for Verity.
+ */
+export async function keepUndo(
+  tx: StoreWriter,
+  chainId: number,
+  undo: UndoRecord,
+  window: number,
+  now: number,
+): Promise<void> {
+  await tx.putObject({
+    kind: UNDO_KIND,
+    id: undoId(chainId, undo.from),
+    owner: String(chainId),
+    body: JSON.stringify(undo),
+    version: 1,
+    updatedAt: now,
+  });
+  const old = await tx.listObjects(UNDO_KIND, String(chainId), { limit: 1000 });
+  for (const o of old)
+    if ((JSON.parse(o.body) as UndoRecord).to < undo.to - window) await tx.deleteObject(UNDO_KIND, o.id);
+}
+
+/** Puts back every row one undo record names as it was, newest change first, and drops the record. */
+export async function applyUndo(tx: StoreWriter, id: string, now: number): Promise<void> {
+  const row = await tx.getObject(UNDO_KIND, id);
+  if (row === undefined)
+    throw new ChainError('VERITY_E_CHAIN_CONFLICT', 'an undo record went away; run the pass again');
+  const u = JSON.parse(row.body) as UndoRecord;
+  for (const r of [...u.rows].reverse()) {
+    const cur = await tx.getObject(r.kind, r.id);
+    if (r.body === null) {
+      if (cur !== undefined) await tx.deleteObject(r.kind, r.id);
+    } else
+      await tx.putObject({
+        kind: r.kind,
+        id: r.id,
+        owner: r.owner,
+        body: r.body,
+        version: (cur?.version ?? 0) + 1,
+        updatedAt: now,
+      });
+  }
+  await tx.deleteObject(UNDO_KIND, id);
 }

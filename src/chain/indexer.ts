@@ -27,7 +27,7 @@ import { toChainError } from './client.ts';
 import type { VerityContracts } from './contracts.ts';
 import { applyEditionEvent } from './editions-index.ts';
 import { applyContractEvent } from './goods-index.ts';
-import { Changes, parse, type UndoRecord, undoId } from './index-changes.ts';
+import { applyUndo, Changes, keepUndo, parse, type UndoRecord } from './index-changes.ts';
 import { type ChainCursor, CURSOR_KIND, chainObjectId, UNDO_KIND } from './indexed.ts';
 
 export interface IndexerOptions {
@@ -383,25 +383,9 @@ export class ChainIndexer {
       const cursor: ChainCursor = { ...this.#initialCursor(), blockNumber: to, blockHash: toHash, updatedAt: now };
       await changes.set(CURSOR_KIND, String(chainId), cursor);
       const rows = await changes.write(now);
-      const undo: UndoRecord = {
-        from,
-        to,
-        toHash,
-        prev: { blockNumber: at.blockNumber, blockHash: at.blockHash },
-        rows: rows.filter((r) => r.kind !== CURSOR_KIND),
-      };
-      await tx.putObject({
-        kind: UNDO_KIND,
-        id: undoId(chainId, from),
-        owner: String(chainId),
-        body: JSON.stringify(undo),
-        version: 1,
-        updatedAt: now,
-      });
-      // Undo records older than the window are dropped: those blocks are final for Verity.
-      const old = await tx.listObjects(UNDO_KIND, String(chainId), { limit: 1000 });
-      for (const o of old)
-        if ((JSON.parse(o.body) as UndoRecord).to < to - this.#window) await tx.deleteObject(UNDO_KIND, o.id);
+      const prev = { blockNumber: at.blockNumber, blockHash: at.blockHash };
+      const undo: UndoRecord = { from, to, toHash, prev, rows: rows.filter((r) => r.kind !== CURSOR_KIND) };
+      await keepUndo(tx, chainId, undo, this.#window, now);
       batch.add(
         encodeSuccessEntry(
           { actor: this.#actor, purpose: this.#purpose },
@@ -469,27 +453,7 @@ export class ChainIndexer {
       const stored = parse<ChainCursor>(await tx.getObject(CURSOR_KIND, String(chainId)));
       if (stored?.blockNumber !== cursor.blockNumber || stored.blockHash !== cursor.blockHash)
         throw new ChainError('VERITY_E_CHAIN_CONFLICT', 'another indexer pass moved the cursor; run the pass again');
-      for (const id of take) {
-        const row = await tx.getObject(UNDO_KIND, id);
-        if (row === undefined)
-          throw new ChainError('VERITY_E_CHAIN_CONFLICT', 'an undo record went away; run the pass again');
-        const u = JSON.parse(row.body) as UndoRecord;
-        for (const r of [...u.rows].reverse()) {
-          const cur = await tx.getObject(r.kind, r.id);
-          if (r.body === null) {
-            if (cur !== undefined) await tx.deleteObject(r.kind, r.id);
-          } else
-            await tx.putObject({
-              kind: r.kind,
-              id: r.id,
-              owner: r.owner,
-              body: r.body,
-              version: (cur?.version ?? 0) + 1,
-              updatedAt: now,
-            });
-        }
-        await tx.deleteObject(UNDO_KIND, id);
-      }
+      for (const id of take) await applyUndo(tx, id, now);
       const prevCursor = await tx.getObject(CURSOR_KIND, String(chainId));
       await tx.putObject({
         kind: CURSOR_KIND,
