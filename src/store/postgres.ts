@@ -4,6 +4,7 @@ import pg from 'pg';
 import { quote, StoreError } from '../errors/index.ts';
 import { runMigrations } from './migrator.ts';
 import { postgresBulk } from './postgres-bulk.ts';
+import { PipelinedReads } from './postgres-reads.ts';
 import { queries } from './queries.ts';
 import { type Backend, type Exec, Reader, type Result } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, TxState, unavailable } from './rows.ts';
@@ -19,7 +20,7 @@ export interface PostgresStoreOptions {
   readonly connectionString: string;
   /** The PostgreSQL schema that holds Verity's tables (default `verity`): a plain lowercase identifier. */
   readonly schema?: string;
-  /** Connections for reads (default 8). Writes use one more connection of their own. */
+  /** Pipelined connections for reads (default 8; D331); writes and migrations use one each more. */
   readonly poolSize?: number;
   /** How long to wait for a new connection before VERITY_E_STORE_UNAVAILABLE (default 10,000 ms). */
   readonly connectTimeoutMs?: number;
@@ -213,13 +214,15 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
     application_name: 'verity',
     keepAlive: true,
   };
-  const readPool = new pg.Pool({ ...base, max: poolSize });
+  const readPool = new pg.Pool({ ...base, max: 1 }); // migrations and the first check
+  const pipePool = new pg.Pool({ ...base, max: poolSize, pipeline: true } as pg.PoolConfig);
+  const reads = new PipelinedReads(pipePool, poolSize);
   // One connection for writes: writes run one at a time anyway, and a writer waiting for the
   // advisory lock must not hold a connection that a reader (perhaps the lock holder) needs. It
   // pipelines: statements are sent without waiting for the answers of earlier ones, which a
   // deferred write (WriteOptions.deferred) uses to run a group commit in a few round trips.
   const writePool = new pg.Pool({ ...base, max: 1, pipeline: true } as pg.PoolConfig);
-  for (const p of [readPool, writePool])
+  for (const p of [readPool, writePool, pipePool])
     p.on('error', () => {
       // An idle connection died (server restart); the pool drops it and the next query reconnects.
     });
@@ -235,7 +238,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
   try {
     await readPool.query('SELECT 1');
   } catch (e) {
-    await Promise.allSettled([readPool.end(), writePool.end()]);
+    await Promise.allSettled([readPool.end(), writePool.end(), pipePool.end()]);
     throw fail(e);
   }
 
@@ -258,7 +261,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
   const readExec: Exec = {
     query: (c, values, arrays) => {
       if (closed) return Promise.reject(closedError());
-      return run(readPool, c, values, arrays);
+      return reads.run((client) => run(client, c, values, arrays));
     },
   };
 
@@ -427,7 +430,8 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
       if (closed) return;
       closed = true;
       await queue.idle();
-      await Promise.allSettled([readPool.end(), writePool.end()]);
+      reads.close();
+      await Promise.allSettled([readPool.end(), writePool.end(), pipePool.end()]);
     },
   };
 
