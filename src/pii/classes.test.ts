@@ -265,5 +265,10 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('der Schwarze Turm ist offen'), []);
     assert.deepEqual(found('Blade of Eternity got nerfed again'), []);
     assert.deepEqual(found('Olá, aqui é a Benedita'), [['PERSON', 'Benedita']]);
+    // A place, a comma and a region or country the lists know: two places.
+    assert.deepEqual(found('Springfield, Illinois is home'), [
+      ['LOCATION', 'Springfield'],
+      ['LOCATION', 'Illinois'],
+    ]);
   });
 });

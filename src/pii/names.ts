@@ -12,8 +12,10 @@ import { FLAGS } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
+  const placeEnds: number[] = [];
   const checked: Emit = (type, start, end, score) => {
     const t = lastLook(text, type, start, end);
+    if (t === 'LOCATION') placeEnds.push(end);
     if (t !== undefined) emit(t, start, end, score);
   };
   const tokens = tokenize(text);
@@ -29,6 +31,25 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   typedGreeting(text, tokens, checked, claimed);
   meAnd(text, tokens, checked, claimed);
   pairBeforeDeed(text, tokens, checked, claimed);
+  regionAfterPlace(tokens, placeEnds, checked, claimed);
+}
+
+/**
+ * A place, a comma and one capitalized word the lists know as a place (Springfield, Illinois;
+ * Wollongong, Ireland): the second is a place too, a region or a country (D330). The tagger,
+ * unsure of it after a comma, reports the first alone.
+ */
+function regionAfterPlace(t: Tokens, placeEnds: readonly number[], emit: Emit, claimed: Claimed): void {
+  if (placeEnds.length === 0) return;
+  for (let k = 0; k + 1 < t.n; k++) {
+    if (!placeEnds.includes(t.end[k] as number)) continue;
+    const j = k + 1;
+    if (t.gap[j] !== 1 || t.shape[j] !== 1 || ((t.flags[j] as number) & FLAGS.PLACE) === 0) continue;
+    if (j + 1 < t.n && t.shape[j + 1] === 1 && t.gap[j + 1] === 0) continue;
+    const s = t.start[j] as number;
+    const e = t.end[j] as number;
+    if (free(claimed, s, e)) emit('LOCATION', s, e, 0.8);
+  }
 }
 
 /** The speaker in the five languages, as one side of a pair (me and X, ich und X, moi et X). */
