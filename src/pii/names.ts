@@ -41,8 +41,10 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
  */
 function regionAfterPlace(t: Tokens, placeEnds: readonly number[], emit: Emit, claimed: Claimed): void {
   if (placeEnds.length === 0) return;
+  // A set: a long text holds thousands of places and a hundred thousand words.
+  const ends = new Set(placeEnds);
   for (let k = 0; k + 1 < t.n; k++) {
-    if (!placeEnds.includes(t.end[k] as number)) continue;
+    if (!ends.has(t.end[k] as number)) continue;
     const j = k + 1;
     if (t.gap[j] !== 1 || t.shape[j] !== 1 || ((t.flags[j] as number) & FLAGS.PLACE) === 0) continue;
     if (j + 1 < t.n && t.shape[j + 1] === 1 && t.gap[j + 1] === 0) continue;
