@@ -194,10 +194,16 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
     // A zone of someone or something (Dragon's Lair) and the second half of a game item's title
     // (Blade of Eternity): no one.
-    const owner = /^['’]s (\p{L}+)/u.exec(text.slice(end, end + 24));
-    if (owner !== null && (classesOf(wordHash((owner[1] as string).toLowerCase())) & ZONE_END) !== 0) return undefined;
-    const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
-    if (titled !== null && (wordFlags(titled[1] as string) & FLAGS.GAME) !== 0) return undefined;
+    const apostrophe = text.charCodeAt(end);
+    if (apostrophe === 39 || apostrophe === 0x2019) {
+      const owner = /^['’]s (\p{L}+)/u.exec(text.slice(end, end + 24));
+      if (owner !== null && (classesOf(wordHash((owner[1] as string).toLowerCase())) & ZONE_END) !== 0)
+        return undefined;
+    }
+    if (text.startsWith(' of ', start - 4)) {
+      const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
+      if (titled !== null && (wordFlags(titled[1] as string) & FLAGS.GAME) !== 0) return undefined;
+    }
     if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
       if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
   }
@@ -397,6 +403,8 @@ const OBJECTS = new Set('us me him her them uns mich dich ihn sie nous moi lui l
 function titlePair(text: string, start: number, end: number, prev: string, prevEnd: number): boolean {
   const capitalAt = (i: number) => /\p{Lu}/u.test(text.charAt(i));
   let pairEnd = -1;
+  // Where the pair's first side (its last word) begins.
+  let firstStart = start;
   if (prevEnd >= 0 && prev !== '') {
     // Span is the second side: the word before the conjunction must be capitalized.
     let w = prevEnd;
@@ -405,6 +413,7 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
     while (ws > 0 && /\p{L}/u.test(text.charAt(ws - 1))) ws--;
     if (w < 0 || !capitalAt(ws)) return false;
     pairEnd = end;
+    firstStart = ws;
   } else {
     const m = /^ (?:and|und|et|y|e|&) (\p{Lu}[\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
     if (m === null) return false;
@@ -426,12 +435,7 @@ function titlePair(text: string, start: number, end: number, prev: string, prevE
       .every((w) => w === '' || (wordFlags(w) & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE)) === 0);
   const lastSide = (side: string | undefined) => side?.split(' ').pop();
   if (given(sides[0]) || given(sides[1]) || (unknown(lastSide(sides[0])) && unknown(sides[1]))) {
-    let w = prevEnd >= 0 ? prevEnd : start;
-    if (prevEnd >= 0) {
-      while (w >= 0 && text.charCodeAt(w) === 32) w--;
-      while (w > 0 && /\p{L}/u.test(text.charAt(w - 1))) w--;
-    }
-    let e = w - 1;
+    let e = firstStart - 1;
     while (e >= 0 && text.charCodeAt(e) === 32) e--;
     let s = e;
     while (s > 0 && /\p{L}/u.test(text.charAt(s - 1))) s--;

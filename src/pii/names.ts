@@ -12,10 +12,10 @@ import { FLAGS } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
-  const placeEnds: number[] = [];
+  const placeEnds = new Set<number>();
   const checked: Emit = (type, start, end, score) => {
     const t = lastLook(text, type, start, end);
-    if (t === 'LOCATION') placeEnds.push(end);
+    if (t === 'LOCATION') placeEnds.add(end);
     if (t !== undefined) emit(t, start, end, score);
   };
   const tokens = tokenize(text);
@@ -39,12 +39,11 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
  * Wollongong, Ireland): the second is a place too, a region or a country (D330). The tagger,
  * unsure of it after a comma, reports the first alone.
  */
-function regionAfterPlace(t: Tokens, placeEnds: readonly number[], emit: Emit, claimed: Claimed): void {
-  if (placeEnds.length === 0) return;
-  // A set: a long text holds thousands of places and a hundred thousand words.
-  const ends = new Set(placeEnds);
+function regionAfterPlace(t: Tokens, placeEnds: ReadonlySet<number>, emit: Emit, claimed: Claimed): void {
+  if (placeEnds.size === 0) return;
+  // By set: a long text holds thousands of places and a hundred thousand words.
   for (let k = 0; k + 1 < t.n; k++) {
-    if (!ends.has(t.end[k] as number)) continue;
+    if (!placeEnds.has(t.end[k] as number)) continue;
     const j = k + 1;
     if (t.gap[j] !== 1 || t.shape[j] !== 1 || ((t.flags[j] as number) & FLAGS.PLACE) === 0) continue;
     if (j + 1 < t.n && t.shape[j + 1] === 1 && t.gap[j + 1] === 0) continue;

@@ -14,7 +14,10 @@ const SERVICES_WORDS =
 /** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
 const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina';
 
-/** Words said to a group after a greeting or thanks, never a name (galera, beaucoup, everyone). */
+/**
+ * Words said to a group after a greeting or thanks, or standing where a name would (Olá, aqui é a
+ * Benedita): never a name alone (galera, beaucoup, everyone, aqui).
+ */
 const ADDRESSEES_WORDS =
   'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
 

@@ -10,6 +10,7 @@
 // protocol's Sync after each statement keeps a failing one from touching the others.
 import type { Socket } from 'node:net';
 import type pg from 'pg';
+import { closedError } from './rows.ts';
 
 /** Statements waiting on a connection before the next connection is used. */
 const SHARE = 4;
@@ -69,7 +70,7 @@ export class PipelinedReads {
           slot.connecting = undefined;
           if (this.#closed) {
             client.release();
-            throw new Error('the store is closed');
+            throw closedError();
           }
           slot.client = client;
           // A lost connection fails what was sent on it (each caller sees the error); the next

@@ -214,7 +214,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
     application_name: 'verity',
     keepAlive: true,
   };
-  const readPool = new pg.Pool({ ...base, max: 1 }); // migrations and the first check
+  const adminPool = new pg.Pool({ ...base, max: 1 }); // migrations and the first check
   const pipePool = new pg.Pool({ ...base, max: poolSize, pipeline: true } as pg.PoolConfig);
   const reads = new PipelinedReads(pipePool, poolSize);
   // One connection for writes: writes run one at a time anyway, and a writer waiting for the
@@ -222,7 +222,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
   // pipelines: statements are sent without waiting for the answers of earlier ones, which a
   // deferred write (WriteOptions.deferred) uses to run a group commit in a few round trips.
   const writePool = new pg.Pool({ ...base, max: 1, pipeline: true } as pg.PoolConfig);
-  for (const p of [readPool, writePool, pipePool])
+  for (const p of [adminPool, writePool, pipePool])
     p.on('error', () => {
       // An idle connection died (server restart); the pool drops it and the next query reconnects.
     });
@@ -236,9 +236,9 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
     }
   };
   try {
-    await readPool.query('SELECT 1');
+    await adminPool.query('SELECT 1');
   } catch (e) {
-    await Promise.allSettled([readPool.end(), writePool.end(), pipePool.end()]);
+    await Promise.allSettled([adminPool.end(), writePool.end(), pipePool.end()]);
     throw fail(e);
   }
 
@@ -369,7 +369,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
 
     async migrate(): Promise<void> {
       if (closed) throw closedError();
-      const c = await connect(readPool);
+      const c = await connect(adminPool);
       let broken = false;
       try {
         // A session lock, not the write lock: DDL of concurrent migrations (CREATE ... races on
@@ -431,7 +431,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
       closed = true;
       await queue.idle();
       reads.close();
-      await Promise.allSettled([readPool.end(), writePool.end(), pipePool.end()]);
+      await Promise.allSettled([adminPool.end(), writePool.end(), pipePool.end()]);
     },
   };
 
