@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
-import { VerityClient, verifyAccessReport } from '../src/sdk/index.ts';
+import { IncidentClient, VerityClient, verifyAccessReport } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 
@@ -116,13 +116,13 @@ describe('access reports and incidents over HTTP', () => {
   });
 
   it('keeps the incident register for tokens granted incident.manage only', async () => {
-    const dpo = client(tokens['dpo']);
+    const dpo = new IncidentClient(client(tokens['dpo']));
     await assert.rejects(
-      client(tokens['ops']).openIncident({ description: 'x', categories: [] }),
+      new IncidentClient(client(tokens['ops'])).open({ description: 'x', categories: [] }),
       (e) => (e as { code?: string }).code === 'VERITY_E_ACCESS_DENIED',
     );
     const now = Date.now();
-    const i = await dpo.openIncident({
+    const i = await dpo.open({
       description: 'a world token leaked',
       categories: ['dpv-pd:Contact'],
       awareAt: now - 73 * 3_600_000,
@@ -131,21 +131,21 @@ describe('access reports and incidents over HTTP', () => {
     });
     assert.equal((i['affected'] as { count: number }).count, 1);
     assert.equal(i.overdue, true);
-    const overdue = (await dpo.listIncidents({ overdue: true })) as { id: string }[];
+    const overdue = (await dpo.list({ overdue: true })) as { id: string }[];
     assert.deepEqual(
       overdue.map((x) => x.id),
       [i.id],
     );
-    const n = await dpo.notifyIncident(i.id, {
+    const n = await dpo.notify(i.id, {
       to: 'authority',
       reference: 'case 1',
       evidenceHash: `sha256:${'A'.repeat(43)}`,
       delayReason: 'found late',
     });
     assert.equal(n['overdue'], false);
-    const c = await dpo.closeIncident(i.id, { resolution: 'token revoked' });
+    const c = await dpo.close(i.id, { resolution: 'token revoked' });
     assert.equal(c['status'], 'closed');
-    assert.equal((await dpo.getIncident(i.id))['status'], 'closed');
+    assert.equal((await dpo.get(i.id))['status'], 'closed');
     const post = (path: string, body: unknown) =>
       fetch(`${url}${path}`, {
         method: 'POST',

@@ -1,12 +1,12 @@
 // The scanner's patterns whose look-behind was moved after their first character (so that the
-// regular expression engine skips to the characters a match can begin with) against the patterns
-// as written before, with the look-behind first: the same matches and groups on any text made of
-// the pieces numbers are made of.
+// regular expression engine skips to the characters a match can begin with), or whose counted
+// groups were written out as copies (D332), against the patterns as written before: the same
+// matches and groups on any text made of the pieces numbers and IBANs are made of.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PHONE } from './phones.ts';
-import { CARD, SSN } from './recognizers.ts';
+import { CARD, IBAN, IPV4, SSN } from './recognizers.ts';
 
 const groups = (t: string, pattern: RegExp) => [...t.matchAll(pattern)].map((m) => [m.index, ...m]);
 
@@ -72,4 +72,50 @@ describe('patterns with the look-behind after the first character', () => {
         { numRuns: 5_000 },
       );
     });
+});
+
+/** IBANs' shapes (a country, check digits, groups of letters and digits) among other pieces. */
+const ibanLike = fc
+  .tuple(
+    fc.constantFrom('DE', 'gb', 'Fr', 'x', ''),
+    fc.constantFrom('89', '8', '82', '1a'),
+    fc.array(fc.tuple(fc.constantFrom('', ' ', ' ', '  ', '-'), fc.stringMatching(/^[A-Za-z0-9]{1,5}$/)), {
+      maxLength: 11,
+    }),
+  )
+  .map(([country, check, groups]) => country + check + groups.map(([sep, g]) => sep + g).join(''));
+const ibanText = fc.oneof(
+  fc
+    .array(fc.oneof(ibanLike, fc.constantFrom('DE', 'de', '89', '3704', 'a1B2', ' ', '-', '\n', 'é', '_')), {
+      maxLength: 6,
+    })
+    .map((a) => a.join('')),
+  fc.stringMatching(/^[A-Za-z0-9 _]{0,60}$/),
+);
+/** IPv4 addresses' shapes: parts of one to four digits, dots, and what may stand around them. */
+const ipText = fc
+  .array(fc.constantFrom('1', '12', '123', '255', '1234', '0', '.', '.', '..', ' ', 'a', '-', ':', '192.168.0.1'), {
+    maxLength: 40,
+  })
+  .map((a) => a.join(''));
+
+describe('patterns with their counted groups written out', () => {
+  it('finds with IPV4 what the pattern with `{2}` finds', () => {
+    const before = /\d(?<![\d.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\d.]*\d)/g;
+    fc.assert(
+      fc.property(ipText, (t) => {
+        assert.deepEqual(groups(t, IPV4), groups(t, before));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+  it('finds with IBAN what the pattern with `{3,8}` finds', () => {
+    const before = /\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}\b/g;
+    fc.assert(
+      fc.property(ibanText, (t) => {
+        assert.deepEqual(groups(t, IBAN), groups(t, before));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });

@@ -11,7 +11,11 @@ import { wallets } from './wallets.ts';
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`]+/gi;
 // The look-behind after the first digit (the same condition: no digit or dot before the address)
 // lets the engine skip to digits: a third of the time of a look-behind first.
-const IPV4 = /\d(?<![\d.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\d.]*\d)/g;
+// The least count of a counted group is written out as copies in IPV4, CARD and IBAN (`{2}`,
+// `{12,18}` and `{3,8}` before): the engine then checks a match's first characters before it
+// tries one, and their passes over chat take about a half, a third and six sevenths of the time
+// (D332; patterns.test.ts holds each to the pattern as it was).
+export const IPV4 = /\d(?<![\d.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.]*\d)/g;
 // Character classes on code units (a regular expression a character was a tenth of the e-mail
 // and IP passes).
 /** `[0-9A-Fa-f:]` */
@@ -32,9 +36,12 @@ function emailLocalCode(c: number): boolean {
 }
 // As IPV4, the look-behind sits after the first digit (patterns.test.ts holds each such pattern to
 // the one with the look-behind first).
-export const CARD = /\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])/g;
+export const CARD = new RegExp(`\\d(?<![\\w-]\\d)${'[ -]?\\d'.repeat(12)}(?:[ -]?\\d){0,6}(?![\\w-])`, 'g');
 // Upper or lower case (typed in chat); the checks run on the upper-cased text.
-const IBAN = /\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}\b/g;
+export const IBAN = new RegExp(
+  `\\b[A-Za-z]{2}\\d{2}${' ?[A-Za-z0-9]{1,4}'.repeat(3)}(?: ?[A-Za-z0-9]{1,4}){0,5}\\b`,
+  'g',
+);
 // Dashes, or spaces (the spaced form only near an SSN cue: it looks like a phone number otherwise).
 export const SSN = /(\d(?<![\d-]\d)\d{2})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
 const MONTHS =

@@ -351,50 +351,6 @@ export class VerityClient {
     return this.#json('GET', `/v1/reports/labels/${encodeURIComponent(type)}`);
   }
 
-  /** Records a personal data breach (a token granted `incident.manage`); times in ms since the epoch. */
-  openIncident(input: {
-    description: string;
-    categories: readonly string[];
-    detectedAt?: number;
-    awareAt?: number;
-    affected?: { from: number; to: number; recordTypes?: string[]; actors?: string[]; actions?: string[] };
-  }): Promise<Record<string, unknown> & { id: string; deadline: number; overdue: boolean }> {
-    return this.#json('POST', '/v1/incidents', input);
-  }
-
-  /** The incidents (`overdue` for those past their 72-hour deadline without notifying the authority). */
-  listIncidents(o: { status?: 'open' | 'notified' | 'closed'; overdue?: boolean } = {}): Promise<unknown[]> {
-    const p = new URLSearchParams();
-    if (o.status !== undefined) p.set('status', o.status);
-    if (o.overdue !== undefined) p.set('overdue', String(o.overdue));
-    return this.#json('GET', `/v1/incidents?${p}`);
-  }
-
-  /** One incident and its clock. */
-  getIncident(id: string): Promise<Record<string, unknown>> {
-    return this.#json('GET', `/v1/incidents/${encodeURIComponent(id)}`);
-  }
-
-  /** Records a notification sent (to the authority or the subjects) and its evidence. */
-  notifyIncident(
-    id: string,
-    n: {
-      to: 'authority' | 'subjects';
-      reference: string;
-      at?: number;
-      evidenceHash?: string;
-      subjects?: number;
-      delayReason?: string;
-    },
-  ): Promise<Record<string, unknown>> {
-    return this.#json('POST', `/v1/incidents/${encodeURIComponent(id)}/notifications`, n);
-  }
-
-  /** Closes an incident. */
-  closeIncident(id: string, c: { resolution: string; notRequired?: string }): Promise<Record<string, unknown>> {
-    return this.#json('POST', `/v1/incidents/${encodeURIComponent(id)}/close`, c);
-  }
-
   /**
    * Checks the proof that a record is erased (an erasure request's tombstone): under a signed
    * checkpoint consistent with what this client trusts, the state map holds the record erased.

@@ -14,6 +14,7 @@ export type { Choice, ProvenEntry, TallyEvidence, TallyInspection, VerifiedTally
 export { CHOICES, inspectTally, verifyTally, votesHash } from './governance.ts';
 export type { SignedIn } from './identity.ts';
 export { IdentityClient } from './identity.ts';
+export { IncidentClient, type IncidentInput, type IncidentNotification } from './incidents.ts';
 export type { VerifiedRecord } from './records.ts';
 export type {
   InspectedAccessReport,
