@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PHONE } from './phones.ts';
-import { CARD, IBAN, IPV4, SSN } from './recognizers.ts';
+import { CARD, IBAN, IPV4, SSN, wellGrouped } from './recognizers.ts';
 
 const groups = (t: string, pattern: RegExp) => [...t.matchAll(pattern)].map((m) => [m.index, ...m]);
 
@@ -117,5 +117,21 @@ describe('patterns with their counted groups written out', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('the card pass', () => {
+  it('judges the grouping of a number as the match, set and split it replaced did', () => {
+    const before = (raw: string) => {
+      const seps = raw.match(/[ -]/g);
+      return !(seps !== null && (new Set(seps).size > 1 || raw.split(/[ -]/).some((g) => g.length < 3)));
+    };
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9][0-9 -]{0,24}[0-9]$/), (raw) => {
+        assert.equal(wellGrouped(raw), before(raw), raw);
+      }),
+      { numRuns: 20_000 },
+    );
+    assert.ok(wellGrouped('4111 1111 1111 1111') && !wellGrouped('4111 1111-1111 1111') && !wellGrouped('41 11111'));
   });
 });

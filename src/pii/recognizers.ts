@@ -107,6 +107,27 @@ const CARD_CUE =
 const CARD_CUE_AFTER =
   /^[^\n\d]{0,12}\b(?:card|cc|visa|master ?card|amex|karte|kreditkarte|carte|tarjeta|cart[aã]o)\b/iu;
 
+/**
+ * Whether a card number's separators, when it has any, are of one kind (spaces or dashes) and
+ * group it sensibly (no group under three digits). One pass over the code units: the match, the
+ * set and the split it replaces were about a sixth of the card pass on chat (D332).
+ */
+export function wellGrouped(raw: string): boolean {
+  let sep = 0;
+  let group = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== 32 && c !== 45) {
+      group++;
+      continue;
+    }
+    if ((sep !== 0 && c !== sep) || group < 3) return false;
+    sep = c;
+    group = 0;
+  }
+  return sep === 0 || group >= 3;
+}
+
 function cards(text: string, emit: Emit, claimed: Claimed): void {
   CARD.lastIndex = 0;
   for (let m = CARD.exec(text); m !== null; m = CARD.exec(text)) {
@@ -115,10 +136,8 @@ function cards(text: string, emit: Emit, claimed: Claimed): void {
     if (!free(claimed, m.index, m.index + raw.length)) continue;
     // (The pattern holds 13 to 19 digits; most fail Luhn, checked before anything is copied.)
     if (!luhnValid(raw)) continue;
+    if (!wellGrouped(raw)) continue;
     const digits = raw.replace(/[ -]/g, '');
-    // Separators, when present, must be consistent (one kind) and group the number sensibly.
-    const seps = raw.match(/[ -]/g);
-    if (seps !== null && (new Set(seps).size > 1 || raw.split(/[ -]/).some((g) => g.length < 3))) continue;
     // One number in ten passes Luhn by chance: an order or invoice number (after `#` or an order
     // word) is not a card unless a card word says so; nor is one no card network issues without one.
     const before = text.slice(Math.max(0, m.index - 28), m.index);
