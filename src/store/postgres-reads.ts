@@ -78,7 +78,8 @@ export class PipelinedReads {
           let released = false;
           client.on('error', () => {
             if (slot.client === client) slot.client = undefined;
-            if (released) return;
+            // After close() the connection went back to the pool already: releasing it twice throws.
+            if (released || this.#closed) return;
             released = true;
             client.release(true);
           });

@@ -222,7 +222,8 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
   // pipelines: statements are sent without waiting for the answers of earlier ones, which a
   // deferred write (WriteOptions.deferred) uses to run a group commit in a few round trips.
   const writePool = new pg.Pool({ ...base, max: 1, pipeline: true } as pg.PoolConfig);
-  for (const p of [adminPool, writePool, pipePool])
+  const pools = [adminPool, writePool, pipePool];
+  for (const p of pools)
     p.on('error', () => {
       // An idle connection died (server restart); the pool drops it and the next query reconnects.
     });
@@ -238,7 +239,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
   try {
     await adminPool.query('SELECT 1');
   } catch (e) {
-    await Promise.allSettled([adminPool.end(), writePool.end(), pipePool.end()]);
+    await Promise.allSettled(pools.map((p) => p.end()));
     throw fail(e);
   }
 
@@ -431,7 +432,7 @@ export async function openPostgresRowStore(options: PostgresStoreOptions): Promi
       closed = true;
       await queue.idle();
       reads.close();
-      await Promise.allSettled([adminPool.end(), writePool.end(), pipePool.end()]);
+      await Promise.allSettled(pools.map((p) => p.end()));
     },
   };
 
