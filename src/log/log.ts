@@ -34,7 +34,7 @@ import {
   type Pending,
   splitFrontier,
 } from './batch.ts';
-import { ProofReader } from './proofs.ts';
+import { type InclusionWithHashes, ProofReader } from './proofs.ts';
 import { encodeStateEntries } from './state-entry.ts';
 import { TileCache } from './tile-cache.ts';
 import { checkStoredHead } from './verify.ts';
@@ -436,6 +436,11 @@ export class TransparencyLog {
   /** RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: the head). */
   inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
     return this.#proofs.inclusionProof(index, size);
+  }
+
+  /** `inclusionProof` with its hashes as bytes, for a caller that verifies the proof before serving it. */
+  inclusionProofWithHashes(index: number, size?: number): Promise<InclusionWithHashes> {
+    return this.#proofs.inclusionProofWithHashes(index, size);
   }
 
   /**

@@ -5,7 +5,6 @@ import { contentCommitment, decodeAuditEntry } from '../audit/index.ts';
 import {
   bytesEqual,
   canonicalJsonBytes,
-  fromBase64,
   fromBase64Url,
   type JsonValue,
   parseJson,
@@ -14,7 +13,7 @@ import {
 import { open as openEnvelope } from '../envelope/index.ts';
 import { InputError, isVerityError, KeyError, LogError, quote, VaultError } from '../errors/index.ts';
 import { type InclusionProofCase, MAX_ENTRY_BYTES } from '../log/index.ts';
-import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
+import { hashLeaf, InclusionBatchVerifier } from '../merkle/index.ts';
 import {
   type RecordStateJson,
   type RecordStateProof,
@@ -147,12 +146,19 @@ function openRecord(k: SubjectKeys, row: RecordRow): Uint8Array {
 }
 
 /** Reads sealed records and their metadata. */
+/** A checkpoint whose signature is known good, its roots, and the inclusion proofs verified under it. */
+interface VerifiedCheckpoint {
+  readonly note: string;
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+  readonly stateRoot: Uint8Array | undefined;
+  readonly inclusion: InclusionBatchVerifier<Uint8Array>;
+}
+
 export class RecordReader {
   readonly #ctx: VaultContext;
   readonly #keyring: Keyring;
-  #verifiedCheckpoint:
-    | { note: string; size: number; rootHash: Uint8Array; stateRoot: Uint8Array | undefined }
-    | undefined;
+  #verifiedCheckpoint: VerifiedCheckpoint | undefined;
 
   constructor(ctx: VaultContext, keyring: Keyring) {
     this.#ctx = ctx;
@@ -241,11 +247,17 @@ export class RecordReader {
    * The checkpoint's roots, once its signature is known good: checkpoints this process signed, or
    * verified before, are known to the log (D280).
    */
-  #checkpoint(note: string): { size: number; rootHash: Uint8Array; stateRoot: Uint8Array | undefined } {
+  #checkpoint(note: string): VerifiedCheckpoint {
     let cp = this.#verifiedCheckpoint;
     if (cp === undefined || cp.note !== note) {
       const c = this.#ctx.log.verifiedCheckpoint(note);
-      cp = { note, size: c.size, rootHash: c.rootHash, stateRoot: stateRootFromExtensions(c.extensions) };
+      cp = {
+        note,
+        size: c.size,
+        rootHash: c.rootHash,
+        stateRoot: stateRootFromExtensions(c.extensions),
+        inclusion: new InclusionBatchVerifier<Uint8Array>(c.size, c.rootHash, (h) => h),
+      };
       this.#verifiedCheckpoint = cp;
     }
     return cp;
@@ -316,7 +328,7 @@ export class RecordReader {
     size?: number,
   ): Promise<Omit<RecordProof, 'contentSalt' | 'state'>> {
     const { log } = this.#ctx;
-    const p = await log.inclusionProof(row.logIndex, size);
+    const { proof: p, hashes } = await log.inclusionProofWithHashes(row.logIndex, size);
     const [entry] = await log.entries(row.logIndex, row.logIndex + 1);
     const tampered = (why: string) =>
       new LogError(
@@ -325,7 +337,7 @@ export class RecordReader {
       );
     if (entry === undefined || entry.byteLength > MAX_ENTRY_BYTES) throw tampered('is missing');
     const leaf = hashLeaf(entry);
-    if (!bytesEqual(leaf, fromBase64(p.leafHash))) throw tampered('does not hash to the stored leaf');
+    if (!bytesEqual(leaf, hashes.leaf)) throw tampered('does not hash to the stored leaf');
     const e = decodeAuditEntry(entry);
     if (e.resource !== `record:${row.id}@${row.version}` || e.contentHash !== contentHash)
       throw tampered('names other content');
@@ -333,15 +345,11 @@ export class RecordReader {
     // Many reads share one checkpoint (one per group commit): verify its signature once.
     const cp = this.#checkpoint(checkpoint);
     try {
-      if (cp.size !== p.treeSize || !bytesEqual(cp.rootHash, fromBase64(p.rootHash)))
-        throw new Error('checkpoint mismatch');
-      verifyInclusion(
-        leaf,
-        p.leafIndex,
-        p.treeSize,
-        p.proof.map((h) => fromBase64(h)),
-        cp.rootHash,
-      );
+      // The proof's text is the base64 of these bytes (the log serves text for the bytes it gives).
+      if (cp.size !== p.treeSize || !bytesEqual(cp.rootHash, hashes.root)) throw new Error('checkpoint mismatch');
+      // The reads proven at one checkpoint share the upper part of their paths: each node on a
+      // path already proven there is compared, not hashed again (RFC 9162's answer either way).
+      cp.inclusion.verify(leaf, p.leafIndex, hashes.path);
     } catch (cause) {
       throw new LogError(
         'VERITY_E_LOG_TAMPERED',
