@@ -46,16 +46,17 @@ function plain(leaf: Uint8Array, i: number, n: number, proof: readonly string[],
 }
 
 describe('InclusionBatchVerifier', () => {
-  it('gives every proof the answer plain verification gives, in any order and mix', () => {
+  it('gives every proof the answer plain verification gives, in any order and mix, however many steps it may keep', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 300 }),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.nat()), { minLength: 1, maxLength: 60 }),
-        (n, ops) => {
+        fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+        (n, ops, maxSteps) => {
           const leaves = leavesOf(n);
           const root = rootFromLeaves(leaves);
           const get = oracle(leaves);
-          const batch = new InclusionBatchVerifier<string>(n, root, (p) => fromHex(p));
+          const batch = new InclusionBatchVerifier<string>(n, root, (p) => fromHex(p), maxSteps);
           for (const [a, kind, m] of ops) {
             let i = a % n;
             let leaf = leaves[i] as Uint8Array;
@@ -102,6 +103,21 @@ describe('InclusionBatchVerifier', () => {
     // A tree of n leaves has n - 1 interior nodes; each line alone would hash its whole path.
     assert.ok(batch.hashed <= 2 * n, `${batch.hashed} hashes`);
     assert.ok(perLine >= 7 * n);
+  });
+
+  it('keeps no more steps than it is given: with none, every path is hashed in full', () => {
+    const n = 64;
+    const leaves = leavesOf(n);
+    const root = rootFromLeaves(leaves);
+    const get = oracle(leaves);
+    const none = new InclusionBatchVerifier<Uint8Array>(n, root, (p) => p, 0);
+    let full = 0;
+    for (let i = 0; i < n; i++) {
+      const proof = inclusionProof(i, n, get);
+      full += proof.length;
+      none.verify(leaves[i] as Uint8Array, i, proof);
+    }
+    assert.equal(none.hashed, full);
   });
 
   it('refuses a proof of a changed leaf after the true one was proven', () => {

@@ -13,7 +13,7 @@ interface Step<T> {
   readonly p: T;
 }
 
-/** Most steps kept (a 50,000-line report keeps about 100,000). */
+/** Most steps kept by default (a 50,000-line report keeps about 100,000). */
 const MAX_MEMO = 1 << 21;
 
 const invalid = (reason: string) => new LogError('VERITY_E_LOG_PROOF_INVALID', `proof invalid: ${reason}`);
@@ -37,13 +37,19 @@ export class InclusionBatchVerifier<T> {
   readonly #memo = new Map<string, Step<T>>();
   /** Interior hashes computed (for measurement). */
   hashed = 0;
+  readonly #maxSteps: number;
 
-  constructor(size: number, root: Uint8Array, decode: (p: T, i: number) => Uint8Array) {
+  /**
+   * `maxSteps` bounds the steps remembered (about 200 bytes each); once it is reached, paths are
+   * still verified, and still meet those remembered, but are not remembered themselves.
+   */
+  constructor(size: number, root: Uint8Array, decode: (p: T, i: number) => Uint8Array, maxSteps = MAX_MEMO) {
     if (!Number.isSafeInteger(size) || size < 0) throw invalid('size is not a non-negative integer');
     if (!(root instanceof Uint8Array) || root.byteLength !== HASH_SIZE) throw invalid('a hash is not 32 bytes');
     this.#size = size;
     this.#root = root;
     this.#decode = decode;
+    this.#maxSteps = maxSteps;
   }
 
   /** Throws VERITY_E_LOG_PROOF_INVALID unless `proof` shows `leafHash` at `index` in the tree. */
@@ -115,7 +121,7 @@ export class InclusionBatchVerifier<T> {
   }
 
   #remember(walked: readonly [string, Step<T>][]): void {
-    for (const [key, step] of walked) if (this.#memo.size < MAX_MEMO) this.#memo.set(key, step);
+    for (const [key, step] of walked) if (this.#memo.size < this.#maxSteps) this.#memo.set(key, step);
   }
 }
 

@@ -256,7 +256,8 @@ export class RecordReader {
         size: c.size,
         rootHash: c.rootHash,
         stateRoot: stateRootFromExtensions(c.extensions),
-        inclusion: new InclusionBatchVerifier<Uint8Array>(c.size, c.rootHash, (h) => h),
+        // Bounded (about 13 MB): a checkpoint that serves many reads keeps the paths of the first.
+        inclusion: new InclusionBatchVerifier<Uint8Array>(c.size, c.rootHash, (h) => h, 1 << 16),
       };
       this.#verifiedCheckpoint = cp;
     }
