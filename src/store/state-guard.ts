@@ -100,6 +100,21 @@ export class Guard {
       const l = this.#latest;
       if (l !== undefined && performance.now() - l.at < HEAD_REUSE_MS) return this.#use(l.checkpoint);
     }
+    if (fresh) return this.#read(reader);
+    // Reads that find the reused head expired together (hundreds in flight after a long turn)
+    // share one read of the head instead of each reading it.
+    let pending = this.#reading.get(reader);
+    if (pending === undefined) {
+      pending = this.#read(reader).finally(() => this.#reading.delete(reader));
+      this.#reading.set(reader, pending);
+    }
+    return pending;
+  }
+
+  /** Reads of the head under way, by reader (a fresh check never joins one: it must start after its mismatch). */
+  readonly #reading = new Map<RowReader, Promise<Trusted | undefined>>();
+
+  async #read(reader: RowReader): Promise<Trusted | undefined> {
     const head = await reader.getLogHead();
     if (head === undefined) return undefined;
     this.note(head);
