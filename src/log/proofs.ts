@@ -22,7 +22,7 @@ import { type ExpandedTile, expandTile, nodeFromTile, type TileCache } from './t
 export interface InclusionHashes {
   leaf: Uint8Array;
   path: readonly Uint8Array[];
-  readonly root: Uint8Array;
+  root: Uint8Array;
 }
 
 /** An inclusion proof and its hashes as bytes. */
@@ -177,8 +177,8 @@ export class ProofReader {
   }
 
   /** RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: the head). */
-  async inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
-    return (await this.inclusionProofWithHashes(index, size)).proof;
+  inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
+    return this.#prove(index, size, undefined);
   }
 
   /**
@@ -187,14 +187,24 @@ export class ProofReader {
    * given (strict base64 decoding was a twentieth of a record read's CPU).
    */
   async inclusionProofWithHashes(index: number, size?: number): Promise<InclusionWithHashes> {
+    const hashes: InclusionHashes = { leaf: EMPTY_ROOT, path: [], root: EMPTY_ROOT };
+    const proof = await this.#prove(index, size, hashes);
+    return { proof, hashes };
+  }
+
+  async #prove(
+    index: number,
+    size: number | undefined,
+    hashes: InclusionHashes | undefined,
+  ): Promise<InclusionProofCase & { checkpoint?: string }> {
     const head = size === undefined ? await this.#heads.proofHead() : await this.#heads.head();
     const n = size ?? head.size;
     this.#checkSize(n, head, 'tree size');
     const root = n === head.size ? head.rootHash : await this.rootAt(n);
-    const rootHash = n === head.size ? this.#rootTextOf(head.rootHash) : toBase64(root);
-    const hashes: InclusionHashes = { leaf: EMPTY_ROOT, path: [], root };
+    if (hashes !== undefined) hashes.root = root;
+    const rootHash = n === head.size ? this.#rootTextOf(root) : toBase64(root);
     const proof = await this.#inclusion(index, n, rootHash, this.#edgeMemo(n), hashes);
-    return { proof: n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof, hashes };
+    return n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof;
   }
 
   /**
@@ -232,7 +242,11 @@ export class ProofReader {
     const proof = inclusionProofFromPlan(plan, get, memo);
     const text: string[] = new Array(proof.length);
     for (let i = 0; i < proof.length; i++)
-      text[i] = this.#nodeText(plan.ranges[i] as readonly [number, number], proof[i] as Uint8Array);
+      text[i] = this.#nodeText(
+        plan.ranges[i] as readonly [number, number],
+        proof[i] as Uint8Array,
+        hashes !== undefined,
+      );
     if (hashes !== undefined) {
       hashes.leaf = get(leaf);
       hashes.path = proof;
@@ -247,8 +261,13 @@ export class ProofReader {
     };
   }
 
-  /** The base64 of a proof element: the hash of the range [a, b), kept when a high perfect node. */
-  #nodeText([a, b]: readonly [number, number], hash: Uint8Array): string {
+  /**
+   * The base64 of a proof element: the hash of the range [a, b), kept when a high perfect node.
+   * `exact`: the text must be that of these very bytes (a caller verifies the bytes and serves the
+   * text), so a kept text is compared with them first; a proof served unverified (the log's own
+   * endpoints, checked by whoever fetches it) takes the kept text as it is.
+   */
+  #nodeText([a, b]: readonly [number, number], hash: Uint8Array, exact: boolean): string {
     const w = b - a;
     const height = Math.log2(w);
     // A range of a power-of-two width starting at a multiple of it is a perfect node.
@@ -257,8 +276,7 @@ export class ProofReader {
     // index * 64 + height is an exact, collision-free key.
     const key = (a / w) * 64 + height;
     const known = this.#proofText.get(key);
-    // The text is served for exactly these bytes: a caller verifies the bytes and serves the text.
-    if (known !== undefined && bytesEqual(known.hash, hash)) return known.text;
+    if (known !== undefined && (!exact || sameHash(known.hash, hash))) return known.text;
     if (this.#proofText.size >= PROOF_TEXT_MAX) this.#proofText.clear();
     const text = toBase64(hash);
     this.#proofText.set(key, { hash: hash.slice(), text });
@@ -315,4 +333,14 @@ export class ProofReader {
     const t = await this.#tile(p.level, p.index, p.width);
     return t.levels[0]?.slice(0, p.width * HASH_SIZE) ?? new Uint8Array(0);
   }
+}
+
+/**
+ * Whether two tree hashes are equal. Not in constant time: both are public (nodes of the log
+ * anyone may fetch as tiles), and the native constant-time compare cost a tenth of a proof.
+ */
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
