@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeCore, type TestCore } from '../../test/helpers/core.ts';
+import { counted } from '../../test/helpers/counted.ts';
 import { bytesEqual, fromBase64, toBase64, utf8 } from '../encoding/index.ts';
 import { hashLeaf, verifyInclusion } from '../merkle/index.ts';
 import type { Store } from '../store/index.ts';
@@ -15,20 +16,9 @@ describe('proofs in flight while the log grows', () => {
     core = await makeCore('sqlite');
     await core.log.append(Array.from({ length: 300 }, (_, i) => utf8(`entry-${i}`)));
     loads = [];
-    const inner = core.store.reader;
     // The store as the proof reader sees it, counting the tiles it loads.
-    const counted = new Proxy(inner, {
-      get(target, name) {
-        if (name === 'getTile')
-          return (level: number, index: number) => {
-            loads.push(`${level}/${index}`);
-            return target.getTile(level, index);
-          };
-        const v = Reflect.get(target, name, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
-    reader = new ProofReader({ reader: counted } as unknown as Store, new TileCache(64), {
+    const counting = counted(core.store.reader, 'getTile', ([level, index]) => loads.push(`${level}/${index}`));
+    reader = new ProofReader({ reader: counting } as unknown as Store, new TileCache(64), {
       head: () => core.log.head(),
       proofHead: () => core.log.head(),
     });

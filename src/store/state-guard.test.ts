@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeCore, type TestCore } from '../../test/helpers/core.ts';
+import { counted } from '../../test/helpers/counted.ts';
 import { utf8 } from '../encoding/index.ts';
 import { Guard } from './state-guard.ts';
 import type { RowReader } from './types.ts';
@@ -13,19 +14,8 @@ describe('the trusted root of reads', () => {
     core = await makeCore('sqlite');
     await core.log.append([utf8('an entry')]);
     heads = 0;
-    const inner = core.store.reader;
     // The store's reader, counting the heads read through it.
-    reader = new Proxy(inner, {
-      get(target, name) {
-        if (name === 'getLogHead')
-          return () => {
-            heads++;
-            return target.getLogHead();
-          };
-        const v = Reflect.get(target, name, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    reader = counted(core.store.reader, 'getLogHead', () => heads++);
   });
   after(() => core.dispose());
 
