@@ -324,7 +324,11 @@ for (const backend of BACKENDS)
       // Default deny: a token without rights.manage lifts nothing.
       const denied = await call(app, 'POST', '/v1/rights/limits/lift', world, ask);
       assert.equal(denied.statusCode, 403, denied.body);
-      assert.match(denied.json().error.message, /rights\.manage/);
+      // The refusal names what the token lacks and the command that makes one with it.
+      assert.match(
+        denied.json().error.message,
+        /was not granted `rights\.manage`; create one with `verity tokens create \.\.\. --capability rights\.manage`/,
+      );
       assert.equal((await read()).statusCode, 403);
       // Art. 18(3): the controller says when the subject was informed.
       const { informedAt: _i, ...uninformed } = ask;

@@ -131,7 +131,11 @@ describe('player sessions and guardianship over HTTP', () => {
       assert.equal(r.json().error.code, 'VERITY_E_ACCESS_DENIED');
     }
     const denied = await open(t['profiles']?.token as string, 'player-1');
-    assert.match(denied.json().error.message, /`session\.open`/, 'the refusal names the capability');
+    assert.match(
+      denied.json().error.message,
+      /was not granted `session\.open`, so the policies do not permit it to openSession; create one with `verity tokens create \.\.\. --role service --capability session\.open`/,
+      'the refusal names the capability and the command that grants it',
+    );
     const s = await session('player-1');
     assert.match(s.id, /^[A-Za-z0-9_-]{16}$/);
     assert.equal(s.token.split('.').length, 3);

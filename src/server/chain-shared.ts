@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
-import type { Gate, Principal } from './gate.ts';
+import { type Gate, notGranted, type Principal } from './gate.ts';
 import { nat } from './schemas.ts';
 
 export const PURPOSE = 'chain-read';
@@ -51,11 +51,6 @@ export async function decideCapability(
     decision: allowed ? 'allow' : 'deny',
   });
   if (!allowed) throw new VerityError('VERITY_E_ACCESS_DENIED', denied());
-}
-
-/** What a token lacking `cap` is told. */
-export function notGranted(p: Principal, cap: Capability): string {
-  return `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { CONSENT_STATUSES } from '../consent/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { Privacy } from '../privacy/index.ts';
-import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
+import { type Gate, notGranted, type Principal, type RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, ok, Purpose, Subject } from './schemas.ts';
 
 /** The capability a service token needs to record or read a player's consent. */
@@ -73,9 +73,7 @@ export function registerConsentRoutes(app: App, o: RecordRoutesOptions, privacy:
       throw new VerityError('VERITY_E_ACCESS_DENIED', message);
     };
     if (p.role !== 'service' || !p.capabilities.includes(CAPABILITY))
-      return deny(
-        `the token of ${p.actor} was not granted \`${CAPABILITY}\`; a service needs a token made with \`verity tokens create ... --role service --capability ${CAPABILITY}\``,
-      );
+      return deny(notGranted(p, CAPABILITY, { role: 'service' }));
     if (subject === undefined) return deny('a service names the player in `subject`');
     return o.vault.subjectRef(subject);
   };

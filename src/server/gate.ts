@@ -121,11 +121,28 @@ export function signInContext(req: FastifyRequest): SignInContext {
   return { ip: req.ip, ...(typeof ua === 'string' ? { userAgent: ua } : {}) };
 }
 
+/**
+ * What a token lacking `cap` is told: the capability, and the command that makes a token with it.
+ * `role`: the role that token needs (`caller`: the caller's own), when only some roles may hold
+ * `cap`; `because`: what the missing capability keeps the token from.
+ */
+export function notGranted(
+  p: Principal,
+  cap: Capability,
+  options: { readonly because?: string; readonly role?: 'service' | 'caller' } = {},
+): string {
+  const { because, role } = options;
+  const as =
+    role === undefined ? '' : `--role ${role === 'service' || p.role !== 'operator' ? 'service' : 'operator'} `;
+  const why = because === undefined ? '' : `, so ${because}`;
+  return `the token of ${p.actor} was not granted \`${cap}\`${why}; create one with \`verity tokens create ... ${as}--capability ${cap}\``;
+}
+
 /** What a denial says: what to do next, when it is something the caller's token lacks. */
 function denial(p: Principal, action: Action, resource: ResourceRef, purposeText: string): string {
   const cap = NEEDS[action];
   if (cap !== undefined && p.role !== 'player' && !p.capabilities.includes(cap))
-    return `the token of ${p.actor} was not granted \`${cap}\`, so the policies do not permit it to ${action}; a service needs a token made with \`verity tokens create ... --role service --capability ${cap}\``;
+    return notGranted(p, cap, { because: `the policies do not permit it to ${action}`, role: 'service' });
   if (resource.kind === 'record' && p.role === 'service' && p.recordTypes.length === 0)
     return `the token of ${p.actor} has no record types, so the policies permit it nothing; create one with \`verity tokens create ... --role service --record-types TYPE[,TYPE...]\``;
   const what =

@@ -5,7 +5,7 @@ import { CHOICES, type Governance, type GovernanceAccess, type Role } from '../g
 import type { Assessment, AssessmentSources } from '../oscal/index.ts';
 import { assess, oscalCatalog } from '../oscal/index.ts';
 import type { Capability } from '../principals/index.ts';
-import type { Gate, Principal } from './gate.ts';
+import { type Gate, notGranted, type Principal } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors } from './schemas.ts';
 
 const ProposalId = Type.String({ pattern: '^gp_[A-Za-z0-9_-]{22}$' });
@@ -20,7 +20,7 @@ async function refuse(gate: Gate, p: Principal, cap: Capability, label: string, 
     'VERITY_E_GOVERNANCE_ROLE',
     p.role === 'player'
       ? `a player session cannot ${cap === 'compliance.read' ? 'read compliance evidence' : 'act for the operator'}`
-      : `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,
+      : notGranted(p, cap),
   );
 }
 

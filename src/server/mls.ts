@@ -4,7 +4,7 @@ import { InputError, MlsError, VerityError } from '../errors/index.ts';
 import { MAX_KEY_LOOKUP, MAX_MESSAGE_BYTES, type MlsDelivery, type MlsReports } from '../mls/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
-import type { Gate, Principal } from './gate.ts';
+import { type Gate, notGranted, type Principal } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, ok, Subject } from './schemas.ts';
 
 /** What the end-to-end encrypted rooms endpoints need. */
@@ -56,9 +56,7 @@ export function mlsAccess(vault: Vault, gate: Gate) {
     await gate.logOutcome(p, label, PURPOSE, 'denied', { action: cap, decision: 'deny' });
     throw new VerityError(
       'VERITY_E_ACCESS_DENIED',
-      p.role === 'player'
-        ? 'a player session cannot do this'
-        : `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --role ${p.role === 'operator' ? 'operator' : 'service'} --capability ${cap}\``,
+      p.role === 'player' ? 'a player session cannot do this' : notGranted(p, cap, { role: 'caller' }),
     );
   };
 

@@ -3,7 +3,7 @@ import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Retention } from '../retention/index.ts';
 import { REASON_KINDS, RIGHT_TYPES, type Rights, type RightsRequest } from '../rights/index.ts';
-import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
+import { type Gate, notGranted, type Principal, type RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, JsonObject, Purpose, RecordId, Subject } from './schemas.ts';
 
 /** What the rights endpoints need besides the record endpoints' options. */
@@ -37,10 +37,7 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
   const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
     if (p.role !== 'player' && p.capabilities.includes(cap)) return;
     await logOutcome(p, label, 'data-subject-rights', 'denied', { action: cap, decision: 'deny' });
-    throw new VerityError(
-      'VERITY_E_ACCESS_DENIED',
-      `the token of ${p.actor} was not granted \`${cap}\`; create one with \`verity tokens create ... --capability ${cap}\``,
-    );
+    throw new VerityError('VERITY_E_ACCESS_DENIED', notGranted(p, cap));
   };
 
   /** A request the caller may see: a player only their own (others' are "not found"). */

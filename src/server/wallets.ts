@@ -5,8 +5,8 @@ import type { Hex } from 'viem';
 import type { Capability } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { CustodialWallets, WalletAction } from '../wallets/index.ts';
-import { decideCapability, notGranted } from './chain-shared.ts';
-import type { Gate } from './gate.ts';
+import { decideCapability } from './chain-shared.ts';
+import { type Gate, notGranted } from './gate.ts';
 import { type App, body, bodyErrors, ok, Subject } from './schemas.ts';
 
 const PURPOSE = 'wallet';
