@@ -247,15 +247,16 @@ export class ProofReader {
         proof[i] as Uint8Array,
         hashes !== undefined,
       );
+    const leafHash = get(leaf);
     if (hashes !== undefined) {
-      hashes.leaf = get(leaf);
+      hashes.leaf = leafHash;
       hashes.path = proof;
     }
     return {
       type: 'inclusion',
       treeSize: n,
       leafIndex: index,
-      leafHash: toBase64(get(leaf)),
+      leafHash: toBase64(leafHash),
       rootHash,
       proof: text,
     };

@@ -145,7 +145,6 @@ function openRecord(k: SubjectKeys, row: RecordRow): Uint8Array {
   }
 }
 
-/** Reads sealed records and their metadata. */
 /** A checkpoint whose signature is known good, its roots, and the inclusion proofs verified under it. */
 interface VerifiedCheckpoint {
   readonly note: string;
@@ -155,6 +154,7 @@ interface VerifiedCheckpoint {
   readonly inclusion: InclusionBatchVerifier<Uint8Array>;
 }
 
+/** Reads sealed records and their metadata. */
 export class RecordReader {
   readonly #ctx: VaultContext;
   readonly #keyring: Keyring;
