@@ -167,6 +167,32 @@ describe('Cedar policy engine', () => {
     const write = (id: string, owner: string) =>
       e.authorize(svc, 'write', { ...r, id, owner: { id: owner } }, { purpose: 'service-provision', time: 1 });
     assert.equal(write('r1', 'a'), write('r2', 'b'), 'one decision answers for every record of the type');
+    // Every player reading their own record is the same request to policies that name no player.
+    const own = (player: string) =>
+      e.authorize(
+        { kind: 'player', id: player, recordTypes: ['t'] },
+        'read',
+        { ...r, owner: { id: player } },
+        {
+          purpose: 'service-provision',
+          time: 1,
+        },
+      );
+    assert.equal(own('b'), own('c'), 'one decision answers for every player reading their own record');
+    const other = e.authorize(
+      { kind: 'player', id: 'c', recordTypes: ['t'] },
+      'read',
+      { ...r, owner: { id: 'b' } },
+      {
+        purpose: 'service-provision',
+        time: 1,
+      },
+    );
+    assert.equal(other.allowed, false, "another player's record is another request");
+    // The operator's local path names its principal (`local:cli`): its decisions keep their ids.
+    const op = (id: string) =>
+      e.authorize({ kind: 'operator', id }, 'read', r, { purpose: 'service-provision', time: 1 });
+    assert.notEqual(op('local:cli').allowed, op('ops').allowed);
     e.reload(`${DEFAULT_POLICIES}\n@id("lockdown")\nforbid (principal, action, resource);`);
     assert.equal(ask().allowed, false);
   });
@@ -192,6 +218,8 @@ describe('Cedar policy engine', () => {
       'permit (principal is Verity::Service, action == Verity::Action::"reidentify", resource is Verity::DeidDomain) when { resource.kind == "token" && context.purpose == "audit" };',
       'permit (principal is Verity::Player, action, resource is Verity::Record) when { principal.recordTypes.contains(resource.type) };',
       'permit (principal is Verity::Service, action == Verity::Action::"revokeSession", resource is Verity::Session) when { resource.openedBy == principal };',
+      // An attribute of an entity reached through another's attribute: the owner may be the principal.
+      'permit (principal is Verity::Player, action == Verity::Action::"write", resource is Verity::Record) when { resource.owner.recordTypes.contains(resource.type) };',
       'permit (principal is Verity::Operator, action, resource) when { principal.capabilities.contains("c1") };',
       'forbid (principal is Verity::Service, action == Verity::Action::"openSession", resource) when { !principal.capabilities.contains("c2") };',
       'permit (principal, action == Verity::Action::"openSession", resource is Verity::Subject) when { resource.owner == Verity::Player::"p1" };',
@@ -264,6 +292,68 @@ describe('Cedar policy engine', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('caches one decision for requests whose entities are the same ones in the same places, unless a policy names an entity (property)', () => {
+    // Comparisons of whole entities, an entity reached through an attribute, and entities named by id.
+    const POOL = [
+      'permit (principal is Verity::Player, action, resource is Verity::Record) when { resource.owner == principal };',
+      'permit (principal is Verity::Player, action == Verity::Action::"read", resource is Verity::Record) when { resource.guardians.contains(principal) };',
+      'permit (principal is Verity::Player, action == Verity::Action::"write", resource is Verity::Record) when { resource.owner.recordTypes.contains(resource.type) };',
+      'forbid (principal, action, resource is Verity::Record) when { resource.owner == Verity::Player::"p1" };',
+      'permit (principal == Verity::Player::"p2", action, resource);',
+      'permit (principal is Verity::Service, action, resource is Verity::Session) when { resource.openedBy == principal };',
+      'forbid (principal is Verity::Player, action == Verity::Action::"write", resource is Verity::Session) when { resource.owner == principal };',
+      'permit (principal is Verity::Player, action, resource is Verity::Session) when { resource.owner == principal };',
+    ];
+    const id = fc.constantFrom('p1', 'p2', 'p3', 'p4');
+    const request = fc.tuple(
+      fc.oneof(
+        fc.record({ kind: fc.constant('player' as const), id, recordTypes: fc.subarray(['t1', 't2']) }),
+        fc.record({
+          kind: fc.constant('service' as const),
+          id: fc.constantFrom('s1', 's2'),
+          recordTypes: fc.constant([]),
+          capabilities: fc.constant([]),
+        }),
+      ) as fc.Arbitrary<PrincipalRef>,
+      fc.constantFrom('read' as const, 'write' as const),
+      fc.oneof(
+        fc.record({
+          kind: fc.constant('record' as const),
+          id: fc.constantFrom('r1', 'r2'),
+          owner: fc.record({ id, minor: fc.constant(true), guardians: fc.subarray(['p1', 'p2', 'p3', 'p4']) }),
+          type: fc.constantFrom('t1', 't2'),
+          category: fc.constant('c1'),
+          sensitivity: fc.constant('internal'),
+        }),
+        fc.record({
+          kind: fc.constant('session' as const),
+          id: fc.constantFrom('x1', 'x2'),
+          owner: fc.record({ id }),
+          openedBy: fc.constantFrom('s1', 's2'),
+        }),
+      ) as fc.Arbitrary<ResourceRef>,
+    );
+    const context = { purpose: 'audit', consent: 'unknown' as const, time: 0 };
+    fc.assert(
+      fc.property(
+        fc.subarray(POOL, { minLength: 1 }),
+        fc.array(request, { minLength: 20, maxLength: 120 }),
+        (set, reqs) => {
+          const text = set.map((p, i) => `@id("q${i}")\n${p}`).join('\n');
+          const cached = PolicyEngine.load(text);
+          const plain = PolicyEngine.load(text, { reference: true });
+          for (const [p, a, r] of reqs) {
+            const want = plain.authorize(p, a, r, context);
+            const got = cached.authorize(p, a, r, context);
+            assert.equal(got.allowed, want.allowed, `${p.kind} ${p.id} ${a} ${JSON.stringify(r)}`);
+            assert.deepEqual([...got.reasons].sort(), [...want.reasons].sort());
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -79,6 +79,31 @@ interface PolicyReads {
    */
   readonly slots: ReadonlySet<string>;
   readonly effect: 'permit' | 'forbid';
+  /** Whether the policy names an entity other than an action (see `namesEntities`). */
+  readonly namesEntities: boolean;
+}
+
+/**
+ * Whether a policy names a principal, resource or attribute entity by its id (`principal ==
+ * Verity::Operator::"local:cli"`, `resource.owner == Verity::Player::"x"`, `in` one). A policy that
+ * names none cannot tell two requests apart whose entity ids differ but are equal to one another in
+ * the same places: Cedar reads an entity's id only by comparing it (`==`, `in`, `contains`), never
+ * as text. Such requests get one decision, cached once (`decisionKey`). Conservative: any
+ * `entity`, `entities` or `__entity` that is not an action counts, wherever it stands.
+ */
+function namesEntities(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(namesEntities);
+  if (node === null || typeof node !== 'object') return false;
+  for (const [k, v] of Object.entries(node)) {
+    if ((k === 'entity' || k === '__entity') && !isAction(v)) return true;
+    if (k === 'entities' && !(Array.isArray(v) && v.every(isAction))) return true;
+    if (namesEntities(v)) return true;
+  }
+  return false;
+}
+
+function isAction(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Verity::Action';
 }
 
 /** Whether a policy reads the step-up (`context.stepUp`, or the whole context). */
@@ -106,15 +131,21 @@ function readsOf(node: unknown, out: Set<string>): void {
   const o = node as Record<string, unknown>;
   for (const op of ['.', 'has']) {
     const access = o[op] as { left?: { Var?: unknown }; attr?: unknown } | undefined;
+    if (access === undefined || Object.keys(o).length !== 1) continue;
     if (
-      access !== undefined &&
-      Object.keys(o).length === 1 &&
       typeof access.left?.Var === 'string' &&
       Object.keys(access.left).length === 1 &&
       typeof access.attr === 'string'
     ) {
       out.add(`${access.left.Var}.${access.attr}`);
       return;
+    }
+    // An attribute of an entity reached through an expression (`resource.owner.recordTypes`): that
+    // entity may be the principal or the resource, whichever the expression's value names, so the
+    // answer depends on both, their ids and every attribute.
+    for (const v of ['principal', 'resource']) {
+      out.add(`${v}#uid`);
+      out.add(`${v}.*`);
     }
   }
   if (typeof o['Var'] === 'string') {
@@ -169,7 +200,14 @@ function analyse(policy: string): PolicyReads {
     if (!VARS.has(v))
       throw new VerityError('VERITY_E_POLICY_INVALID', `a policy reads an unknown variable ${quote(v)}`);
   }
-  return { principal: json.principal, action: json.action, resource: json.resource, slots, effect: json.effect };
+  return {
+    principal: json.principal,
+    action: json.action,
+    resource: json.resource,
+    slots,
+    effect: json.effect,
+    namesEntities: namesEntities([json.principal, json.resource, json.conditions]),
+  };
 }
 
 /** Whether a head constraint can match an entity of `type` (or, for actions, the action `id`). */
@@ -205,6 +243,8 @@ interface Plan {
   readonly context: readonly string[] | '*';
   /** The decision key's inputs in order, or null when the policies read the time (not cached). */
   readonly slots: readonly string[] | null;
+  /** Whether the key holds entity ids by their pattern of equality only (no policy names an entity). */
+  readonly generic: boolean;
   /**
    * Whether a step-up could turn a deny into an allow: some permit reads the step-up, or these
    * forbids (by id) read it and one of them made the deny. `all`: assume it could (reference mode).
@@ -312,6 +352,7 @@ export class PolicyEngine {
       resource: '*',
       context: '*',
       slots: null,
+      generic: false,
       stepUp: 'all',
     };
     // INVARIANT: one assignment swaps the policies, their plans and their cache together.
@@ -372,7 +413,8 @@ export class PolicyEngine {
   }
 
   #decide(loaded: Loaded, plan: Plan, req: CedarRequest, action: Action): Decision {
-    const key = this.#cacheSize > 0 && plan.slots !== null ? decisionKey(plan.slots, req, action) : undefined;
+    const key =
+      this.#cacheSize > 0 && plan.slots !== null ? decisionKey(plan.slots, req, action, plan.generic) : undefined;
     if (key !== undefined) {
       const hit = loaded.cache.get(key);
       if (hit !== undefined) return hit;
@@ -392,6 +434,7 @@ export class PolicyEngine {
     const subset: Record<string, string> = {};
     const slots = new Set<string>();
     let stepUpPermits = false;
+    let generic = true;
     const stepUpForbids = new Set<string>();
     for (const [name, { text, reads }] of loaded.policies) {
       if (
@@ -401,6 +444,7 @@ export class PolicyEngine {
       ) {
         subset[name] = text;
         for (const x of reads.slots) slots.add(x);
+        if (reads.namesEntities) generic = false;
         if (readsStepUp(reads)) {
           if (reads.effect === 'permit') stepUpPermits = true;
           else stepUpForbids.add(name);
@@ -413,6 +457,7 @@ export class PolicyEngine {
       resource: attrsRead(slots, 'resource'),
       context: attrsRead(slots, 'context'),
       slots: slots.has('context.time') || slots.has('context.*') ? null : [...slots].sort(),
+      generic,
       stepUp: { permits: stepUpPermits, forbids: stepUpForbids },
     };
     loaded.plans.set(head, plan);
@@ -420,22 +465,51 @@ export class PolicyEngine {
   }
 }
 
-/** The decision key: the head, then the value of every input the plan's policies read. */
-function decisionKey(slots: readonly string[], req: CedarRequest, action: Action): string {
+/**
+ * The decision key: the head, then the value of every input the plan's policies read. `generic`
+ * (no policy of the plan names an entity): entity ids are replaced by the order in which each
+ * first appears, so the key keeps which entities are the same one and nothing else; a player
+ * reading their own record is then one key for every player, not one per player.
+ */
+function decisionKey(slots: readonly string[], req: CedarRequest, action: Action, generic: boolean): string {
   const parts: unknown[] = [req.p.type, action, req.r.type];
+  const seen = generic ? new Map<string, number>() : undefined;
+  const alias = (type: string, id: string): string | number => {
+    if (seen === undefined) return id;
+    const k = `${type}\u0000${id}`;
+    let n = seen.get(k);
+    if (n === undefined) {
+      n = seen.size;
+      seen.set(k, n);
+    }
+    return n;
+  };
   for (const slot of slots) {
     if (slot.startsWith('action')) continue; // the action is in the head
     if (slot.endsWith('#uid')) {
-      parts.push(slot.startsWith('principal') ? req.p.id : req.r.id);
+      parts.push(slot.startsWith('principal') ? alias(req.p.type, req.p.id) : alias(req.r.type, req.r.id));
       continue;
     }
     const dot = slot.indexOf('.');
     const v = slot.slice(0, dot);
     const attr = slot.slice(dot + 1);
     const attrs = v === 'principal' ? req.pAttrs : v === 'resource' ? req.rAttrs : req.context;
-    parts.push(attr === '*' ? attrs : Object.hasOwn(attrs, attr) ? attrs[attr] : ABSENT);
+    const value = attr === '*' ? attrs : Object.hasOwn(attrs, attr) ? attrs[attr] : ABSENT;
+    parts.push(seen === undefined ? value : aliased(value, alias));
   }
   return JSON.stringify(parts);
+}
+
+/** `value` with every entity reference's id replaced by its alias (records and sets walked in order). */
+function aliased(value: unknown, alias: (type: string, id: string) => string | number): unknown {
+  if (Array.isArray(value)) return value.map((v) => aliased(v, alias));
+  if (value === null || typeof value !== 'object') return value;
+  const ref = (value as { __entity?: { type?: unknown; id?: unknown } }).__entity;
+  if (ref !== undefined && typeof ref.type === 'string' && typeof ref.id === 'string')
+    return { __entity: { type: ref.type, id: alias(ref.type, ref.id) } };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = aliased(v, alias);
+  return out;
 }
 
 function decide(hash: string, plan: Plan, req: CedarRequest, action: Action): Decision {

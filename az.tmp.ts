@@ -1,0 +1,12 @@
+import { PolicyEngine } from './src/access/index.ts';
+const text = '@id("d")\npermit (principal is Verity::Player, action == Verity::Action::"write", resource is Verity::Record) when { resource.owner.recordTypes.contains(resource.type) };';
+const cached = PolicyEngine.load(text);
+const plain = PolicyEngine.load(text, { reference: true });
+const p = { kind: 'player' as const, id: 'p1', recordTypes: ['t1'] };
+const r = { kind: 'record' as const, id: 'r1', owner: { id: 'p1', minor: false, guardians: [] }, type: 't1', category: 'c1', sensitivity: 'internal' };
+const c = { purpose: 'audit', consent: 'unknown' as const, time: 0, risk: 0 };
+console.log('plain', JSON.stringify(plain.authorize(p, 'write', r, c)));
+console.log('cached', JSON.stringify(cached.authorize(p, 'write', r, c)));
+const p2 = { ...p, id: 'p2' };
+console.log('plain p2', JSON.stringify(plain.authorize(p2, 'write', r, c)));
+console.log('cached p2', JSON.stringify(cached.authorize(p2, 'write', r, c)));
