@@ -473,21 +473,14 @@ export class PolicyEngine {
  */
 function decisionKey(slots: readonly string[], req: CedarRequest, action: Action, generic: boolean): string {
   const parts: unknown[] = [req.p.type, action, req.r.type];
-  const seen = generic ? new Map<string, number>() : undefined;
-  const alias = (type: string, id: string): string | number => {
-    if (seen === undefined) return id;
-    const k = `${type}\u0000${id}`;
-    let n = seen.get(k);
-    if (n === undefined) {
-      n = seen.size;
-      seen.set(k, n);
-    }
-    return n;
-  };
+  // The entities seen so far, by type and id; an entity's alias is its place here. A list, not a
+  // map: a request names a handful of entities, and this runs for every decision.
+  const seen: string[] | undefined = generic ? [] : undefined;
   for (const slot of slots) {
     if (slot.startsWith('action')) continue; // the action is in the head
     if (slot.endsWith('#uid')) {
-      parts.push(slot.startsWith('principal') ? alias(req.p.type, req.p.id) : alias(req.r.type, req.r.id));
+      const [type, id] = slot.startsWith('principal') ? [req.p.type, req.p.id] : [req.r.type, req.r.id];
+      parts.push(seen === undefined ? id : aliasOf(seen, type, id));
       continue;
     }
     const dot = slot.indexOf('.');
@@ -495,21 +488,55 @@ function decisionKey(slots: readonly string[], req: CedarRequest, action: Action
     const attr = slot.slice(dot + 1);
     const attrs = v === 'principal' ? req.pAttrs : v === 'resource' ? req.rAttrs : req.context;
     const value = attr === '*' ? attrs : Object.hasOwn(attrs, attr) ? attrs[attr] : ABSENT;
-    parts.push(seen === undefined ? value : aliased(value, alias));
+    parts.push(seen === undefined ? value : aliased(value, seen));
   }
   return JSON.stringify(parts);
 }
 
-/** `value` with every entity reference's id replaced by its alias (records and sets walked in order). */
-function aliased(value: unknown, alias: (type: string, id: string) => string | number): unknown {
-  if (Array.isArray(value)) return value.map((v) => aliased(v, alias));
+/** The alias of an entity: the order in which it first appeared in this key. */
+function aliasOf(seen: string[], type: string, id: string): number {
+  const k = `${type}\u0000${id}`;
+  const n = seen.indexOf(k);
+  if (n >= 0) return n;
+  seen.push(k);
+  return seen.length - 1;
+}
+
+/**
+ * `value` with every entity reference's id replaced by its alias (records and sets walked in order).
+ * Copied only where something changes: most inputs (strings, sets of strings) hold no entity, and
+ * this runs for every decision, cached or not.
+ */
+function aliased(value: unknown, seen: string[]): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const a = aliased(v, seen);
+      if (out === undefined && a !== v) out = value.slice(0, i);
+      out?.push(a);
+    }
+    return out ?? value;
+  }
   const ref = (value as { __entity?: { type?: unknown; id?: unknown } }).__entity;
   if (ref !== undefined && typeof ref.type === 'string' && typeof ref.id === 'string')
-    return { __entity: { type: ref.type, id: alias(ref.type, ref.id) } };
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = aliased(v, alias);
-  return out;
+    return { __entity: { type: ref.type, id: aliasOf(seen, ref.type, ref.id) } };
+  const record = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in record) {
+    const v = record[k];
+    const a = aliased(v, seen);
+    if (out === undefined && a !== v) {
+      out = {};
+      for (const k2 in record) {
+        if (k2 === k) break;
+        out[k2] = record[k2];
+      }
+    }
+    if (out !== undefined) out[k] = a;
+  }
+  return out ?? value;
 }
 
 function decide(hash: string, plan: Plan, req: CedarRequest, action: Action): Decision {
