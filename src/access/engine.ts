@@ -479,8 +479,8 @@ function decisionKey(slots: readonly string[], req: CedarRequest, action: Action
   for (const slot of slots) {
     if (slot.startsWith('action')) continue; // the action is in the head
     if (slot.endsWith('#uid')) {
-      const [type, id] = slot.startsWith('principal') ? [req.p.type, req.p.id] : [req.r.type, req.r.id];
-      parts.push(seen === undefined ? id : aliasOf(seen, type, id));
+      const e = slot.startsWith('principal') ? req.p : req.r;
+      parts.push(seen === undefined ? e.id : aliasOf(seen, e.type, e.id));
       continue;
     }
     const dot = slot.indexOf('.');

@@ -20,9 +20,9 @@ import { type ExpandedTile, expandTile, nodeFromTile, type TileCache } from './t
 
 /** The hashes of an inclusion proof as bytes: the leaf's, the path's (in the proof's order) and the root's. */
 export interface InclusionHashes {
-  leaf: Uint8Array;
-  path: readonly Uint8Array[];
-  root: Uint8Array;
+  readonly leaf: Uint8Array;
+  readonly path: readonly Uint8Array[];
+  readonly root: Uint8Array;
 }
 
 /** An inclusion proof and its hashes as bytes. */
@@ -177,8 +177,8 @@ export class ProofReader {
   }
 
   /** RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: the head). */
-  inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
-    return this.#prove(index, size, undefined);
+  async inclusionProof(index: number, size?: number): Promise<InclusionProofCase & { checkpoint?: string }> {
+    return (await this.#prove(index, size, false)).proof;
   }
 
   /**
@@ -186,25 +186,22 @@ export class ProofReader {
    * a caller that verifies the proof it is about to serve need not decode the text it was just
    * given (strict base64 decoding was a twentieth of a record read's CPU).
    */
-  async inclusionProofWithHashes(index: number, size?: number): Promise<InclusionWithHashes> {
-    const hashes: InclusionHashes = { leaf: EMPTY_ROOT, path: [], root: EMPTY_ROOT };
-    const proof = await this.#prove(index, size, hashes);
-    return { proof, hashes };
+  inclusionProofWithHashes(index: number, size?: number): Promise<InclusionWithHashes> {
+    return this.#prove(index, size, true);
   }
 
-  async #prove(
-    index: number,
-    size: number | undefined,
-    hashes: InclusionHashes | undefined,
-  ): Promise<InclusionProofCase & { checkpoint?: string }> {
+  /** `exact`: the text must be that of the bytes returned beside it (see `#nodeText`). */
+  async #prove(index: number, size: number | undefined, exact: boolean): Promise<InclusionWithHashes> {
     const head = size === undefined ? await this.#heads.proofHead() : await this.#heads.head();
     const n = size ?? head.size;
     this.#checkSize(n, head, 'tree size');
     const root = n === head.size ? head.rootHash : await this.rootAt(n);
-    if (hashes !== undefined) hashes.root = root;
     const rootHash = n === head.size ? this.#rootTextOf(root) : toBase64(root);
-    const proof = await this.#inclusion(index, n, rootHash, this.#edgeMemo(n), hashes);
-    return n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof;
+    const { proof, leaf, path } = await this.#inclusion(index, n, rootHash, this.#edgeMemo(n), exact);
+    return {
+      proof: n === head.size ? { ...proof, checkpoint: head.checkpoint } : proof,
+      hashes: { leaf, path, root },
+    };
   }
 
   /**
@@ -218,18 +215,21 @@ export class ProofReader {
     const rootHash = toBase64(n === head.size ? head.rootHash : await this.rootAt(n));
     const memo = this.#edgeMemo(n);
     const out: InclusionProofCase[] = [];
-    for (const index of indices) out.push(await this.#inclusion(index, n, rootHash, memo));
+    for (const index of indices) out.push((await this.#inclusion(index, n, rootHash, memo, false)).proof);
     return out;
   }
 
-  /** The inclusion proof of entry `index` in the tree of `n` entries (`n` checked) with root `rootHash`. */
+  /**
+   * The inclusion proof of entry `index` in the tree of `n` entries (`n` checked) with root
+   * `rootHash`, and its leaf and path as bytes.
+   */
   async #inclusion(
     index: number,
     n: number,
     rootHash: string,
     memo: Map<string, Uint8Array>,
-    hashes?: InclusionHashes,
-  ): Promise<InclusionProofCase> {
+    exact: boolean,
+  ): Promise<{ proof: InclusionProofCase; leaf: Uint8Array; path: readonly Uint8Array[] }> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
       throw new LogError('VERITY_E_LOG_RANGE', `leaf index ${quote(index)} is outside the tree of size ${n}`);
     }
@@ -242,17 +242,9 @@ export class ProofReader {
     const proof = inclusionProofFromPlan(plan, get, memo);
     const text: string[] = new Array(proof.length);
     for (let i = 0; i < proof.length; i++)
-      text[i] = this.#nodeText(
-        plan.ranges[i] as readonly [number, number],
-        proof[i] as Uint8Array,
-        hashes !== undefined,
-      );
+      text[i] = this.#nodeText(plan.ranges[i] as readonly [number, number], proof[i] as Uint8Array, exact);
     const leafHash = get(leaf);
-    if (hashes !== undefined) {
-      hashes.leaf = leafHash;
-      hashes.path = proof;
-    }
-    return {
+    const c: InclusionProofCase = {
       type: 'inclusion',
       treeSize: n,
       leafIndex: index,
@@ -260,6 +252,7 @@ export class ProofReader {
       rootHash,
       proof: text,
     };
+    return { proof: c, leaf: leafHash, path: proof };
   }
 
   /**
