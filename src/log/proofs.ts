@@ -264,8 +264,10 @@ export class ProofReader {
   #nodeText([a, b]: readonly [number, number], hash: Uint8Array, exact: boolean): string {
     const w = b - a;
     const height = Math.log2(w);
-    // A range of a power-of-two width starting at a multiple of it is a perfect node.
-    if (height < PROOF_TEXT_MIN_HEIGHT || !Number.isInteger(height) || a % w !== 0) return toBase64(hash);
+    // A range of a power-of-two width starting at a multiple of it is a perfect node (log2 rounds
+    // above 2^49, so the power is checked back exactly).
+    if (height < PROOF_TEXT_MIN_HEIGHT || !Number.isInteger(height) || 2 ** height !== w || a % w !== 0)
+      return toBase64(hash);
     // INVARIANT: heights stay below 64 and indices below 2^46 (sizes are safe integers), so
     // index * 64 + height is an exact, collision-free key.
     const key = (a / w) * 64 + height;

@@ -102,9 +102,9 @@ function rangeNodes(start: number, end: number): NodeId[] {
  */
 function perfectNode(start: number, end: number): NodeId | undefined {
   const w = end - start;
-  // Exact for powers of two (every width here is a safe integer).
+  // log2 rounds (2^50 + 1 would give 50): the power is checked back exactly.
   const h = Math.log2(w);
-  return Number.isInteger(h) && start % w === 0 ? { height: h, index: start / w } : undefined;
+  return Number.isInteger(h) && 2 ** h === w && start % w === 0 ? { height: h, index: start / w } : undefined;
 }
 
 function rangeHash(
