@@ -8,6 +8,9 @@
 //     that packages which need Node.js 22+ resolve and install without engine warnings.
 //  3. Verity's patches to published dependencies (patches/, scripts/patches.mjs) are applied: after
 //     every install, and checked on every run, so a reinstalled package is patched again.
+//  4. The Trust Center is built (dist/web).
+//  5. Packages of hundreds of modules (Kysely, TypeBox, viem) are joined into one module each
+//     (dist/deps) where the installed version has none yet.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -92,4 +95,31 @@ if (!process.env.VERITY_SKIP_WEB_BUILD) {
     stdio: 'inherit',
     env,
   });
+}
+
+// 5. Packages of hundreds of modules joined into one module each (scripts/build-deps.ts, read by
+//    src/deps): a process then links one file instead of hundreds per package (D338). Built where
+//    one is missing for the installed version (esbuild's output is deterministic); without them
+//    the packages load as published.
+{
+  const joined = ['kysely', 'typebox', 'viem'];
+  const missing = joined.some((name) => {
+    const version = readJson(join(root, 'node_modules', name, 'package.json')).version;
+    return !existsSync(join(root, 'dist', 'deps', `${name}-${version}.mjs`));
+  });
+  // esbuild is a development dependency: an install without them (`npm ci --omit=dev`) runs on
+  // the packages as published.
+  if (missing && existsSync(join(root, 'node_modules', 'esbuild', 'package.json'))) {
+    const env = { ...process.env };
+    if (bin) env.PATH = `${bin}${delimiter}${process.env.PATH ?? ''}`;
+    try {
+      execFileSync('sh', [join(root, 'scripts', 'node.sh'), join(root, 'scripts', 'build-deps.ts')], {
+        cwd: root,
+        stdio: 'inherit',
+        env,
+      });
+    } catch {
+      console.error('verity: joining packages failed (see above); they load as published, which is slower to start');
+    }
+  }
 }

@@ -13,6 +13,8 @@ const LAYERS: Record<string, number> = {
   codes: -1,
   errors: 0,
   platform: 0,
+  // Loads dependencies from their joined modules: Node.js built-ins only.
+  deps: 0,
   encoding: 1,
   clock: 1,
   proc: 1,

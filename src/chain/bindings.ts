@@ -11,8 +11,7 @@
 // The log names neither the player nor the address (D211): a `chain.bind` entry carries a random
 // binding id, the method and the chain id.
 import { createHash } from 'node:crypto';
-import { type Hex, hashMessage, verifyMessage } from 'viem';
-import { parseSiweMessage, validateSiweMessage } from 'viem/siwe';
+import type { Hex } from 'viem';
 import { encodeSuccessEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
@@ -21,6 +20,7 @@ import type { TransparencyLog } from '../log/index.ts';
 import { newObject, nextObject, type ObjectRow, type Store, type StoreReader } from '../store/index.ts';
 import type { ChainProofs } from './proof.ts';
 import { proveChainRows } from './state.ts';
+import { hashMessage, parseSiweMessage, validateSiweMessage, verifyMessage } from './viem.ts';
 
 export const SIWE_NONCE_KIND = 'chain.siwe-nonce';
 export const BINDING_KIND = 'chain.binding';

@@ -1,28 +1,30 @@
 // A chain client on viem: the in-process EVM (Hardhat's EDR, the embedded default) or any EVM
 // JSON-RPC endpoint. Transactions are signed locally by the accounts given, their nonces assigned in
 // order per sender, their gas estimated with a margin; reverts become typed ChainErrors.
+import type {
+  Abi,
+  Chain,
+  EIP1193Provider,
+  Hex,
+  LocalAccount,
+  PublicClient,
+  TransactionReceipt,
+  Transport,
+  WalletClient,
+} from 'viem';
+import { ChainError, type ErrorCode, quote } from '../errors/index.ts';
 import {
-  type Abi,
   BaseError,
-  type Chain,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   custom,
   defineChain,
-  type EIP1193Provider,
-  type Hex,
   HttpRequestError,
   http,
   InsufficientFundsError,
-  type LocalAccount,
-  type PublicClient,
-  type TransactionReceipt,
-  type Transport,
-  type WalletClient,
-} from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
-import { ChainError, type ErrorCode, quote } from '../errors/index.ts';
+  mnemonicToAccount,
+} from './viem.ts';
 
 /**
  * The public mnemonic of development chains (Hardhat, anvil): its accounts are funded there. For the

@@ -1,10 +1,11 @@
 // Verity's contracts on one chain: deployment, checkpoint anchors, data-sharing agreements, virtual goods.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, type Hex, keccak256, type LocalAccount, type TransactionReceipt, toBytes } from 'viem';
+import type { Hex, LocalAccount, TransactionReceipt } from 'viem';
 import { ChainError, InputError, quote } from '../errors/index.ts';
 import type { Checkpoint } from '../note/index.ts';
 import { CheckpointAnchor, DataSharingAgreement, PlainGoods, VirtualEditions, VirtualGoods } from './artifacts.ts';
 import type { ChainClient, ContractCall } from './client.ts';
+import { bytesToHex, keccak256, toBytes } from './viem.ts';
 
 /** Where Verity's contracts live on one chain. */
 export interface ContractAddresses {

@@ -1,10 +1,11 @@
 // Virtual goods in editions on chain (FGMV-46 7.2.4; D250-D252): the VirtualEditions contract
 // (ERC-1155 items with ERC-2981 royalties, ERC-5006 rental and licence terms) through one client.
-import { type Hex, keccak256, type LocalAccount, type TransactionReceipt, toBytes } from 'viem';
+import type { Hex, LocalAccount, TransactionReceipt } from 'viem';
 import { ChainError } from '../errors/index.ts';
 import { PlainEditions, VirtualEditions } from './artifacts.ts';
 import type { ChainClient } from './client.ts';
 import { type LicenceTerms, provenanceBytes32, type VerityContracts } from './contracts.ts';
+import { keccak256, toBytes } from './viem.ts';
 
 /** An item as the contract holds it. */
 export interface EditionInfo {

@@ -5,9 +5,9 @@
 // development tool (D187). The chain is a development chain: chain id 31337, the public development
 // accounts funded at genesis, every transaction mined at once, nothing kept after the process ends.
 import type { EIP1193Provider, LocalAccount } from 'viem';
-import { hexToBytes } from 'viem';
 import type { HDAccount } from 'viem/accounts';
 import { ChainError } from '../errors/index.ts';
+import { hexToBytes } from './viem.ts';
 
 type Edr = typeof import('@nomicfoundation/edr');
 

@@ -3,9 +3,10 @@
 // account's. The question is a read (eth_call, so no state can change inside it) at the chain's
 // latest block, with a gas cap so a wallet cannot make the check expensive; a wallet deployed
 // later (ERC-6492 counterfactual signatures) is not accepted.
-import { decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import type { ContractSignatureCheck } from './bindings.ts';
 import type { ChainClient } from './client.ts';
+import { decodeFunctionResult, encodeFunctionData } from './viem.ts';
 
 /** ERC-1271's magic value: `bytes4(keccak256("isValidSignature(bytes32,bytes)"))`. */
 export const ERC1271_MAGIC = '0x1626ba7e';

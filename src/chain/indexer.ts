@@ -16,7 +16,7 @@
 // Each applied block range is one log transaction: the rows, the undo record, the cursor and an
 // audit entry naming only the chain, the block numbers, the last block's hash and a count (no
 // address: accounts are pseudonymous personal data, D211).
-import { type Abi, decodeEventLog, type Hex, type Log } from 'viem';
+import type { Abi, Hex, Log } from 'viem';
 import { encodeSuccessEntry, isPurpose } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { ChainError, InputError, isVerityError, quote } from '../errors/index.ts';
@@ -29,6 +29,7 @@ import { applyEditionEvent } from './editions-index.ts';
 import { applyContractEvent } from './goods-index.ts';
 import { applyUndo, Changes, keepUndo, parse, type UndoRecord } from './index-changes.ts';
 import { type ChainCursor, CURSOR_KIND, chainObjectId, UNDO_KIND } from './indexed.ts';
+import { decodeEventLog } from './viem.ts';
 
 export interface IndexerOptions {
   /** Blocks a block must be under the chain's head before it is applied (0: at once). Default 2. */

@@ -1,7 +1,7 @@
-import { Type } from 'typebox';
 import type { Attester } from '../attestation/index.ts';
 import { AttestationError } from '../errors/index.ts';
 import type { App } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const Event = Type.Object({ type: Type.String(), digest: Type.String() });
 

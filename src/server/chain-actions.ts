@@ -1,7 +1,7 @@
 // Actions on the chain over HTTP (D232): submitting a data-sharing agreement both parties signed,
 // revoking one, transferring and renting a virtual good, each sent by the server's chain account,
 // each behind its own capability, each in the log (the decision, then the action's outcome).
-import { Type } from 'typebox';
+
 import type { Hex, TransactionReceipt } from 'viem';
 import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type AgreementTerms, itemOf } from '../chain/index.ts';
@@ -12,6 +12,7 @@ import type { ChainRoutesOptions } from './chain.ts';
 import { Address, Hex32, Item, requireCapability, Tx } from './chain-shared.ts';
 import type { Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const PURPOSE = 'chain-action';
 const Signature = Type.String({

@@ -1,13 +1,14 @@
 // A player's chain addresses over HTTP (D230): in their own session, a player asks for a nonce,
 // signs an EIP-4361 (Sign-In with Ethereum) message with the address, and submits it; the binding
 // is what record reads under agreement look the player's addresses up in (D231).
-import { Type } from 'typebox';
+
 import type { AddressBindings } from '../chain/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { ChainRoutesOptions } from './chain.ts';
 import { Address, Evidence } from './chain-shared.ts';
 import type { Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const Bound = Type.Object({
   address: Address,

@@ -4,7 +4,7 @@
 // referred to by digest, D300), and ERC-1155 units transferred and rented (ERC-5006, `chain.trade`,
 // by its chain account). Each action is logged as the other chain actions are (chain-actions.ts):
 // the decision, then the outcome with the block or the error code, never an address.
-import { Type } from 'typebox';
+
 import type { Hex, TransactionReceipt } from 'viem';
 import { Editions } from '../chain/index.ts';
 import { InputError } from '../errors/index.ts';
@@ -13,6 +13,7 @@ import { chainActor } from './chain-actions.ts';
 import { Address, Tx } from './chain-shared.ts';
 import type { Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const TokenId = Type.String({ pattern: '^[0-9]{1,78}$' });
 const Amount = Type.String({ pattern: '^[1-9][0-9]{0,19}$', description: 'Units, decimal' });

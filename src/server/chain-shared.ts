@@ -1,9 +1,10 @@
 // What the chain routes share: their schemas and the capability check (D216, D232).
-import { Type } from 'typebox';
+
 import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import { type Gate, notGranted, type Principal } from './gate.ts';
 import { nat } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 export const PURPOSE = 'chain-read';
 export const Hex32 = Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' });

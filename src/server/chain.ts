@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import type { LocalAccount } from 'viem';
 import {
   type AddressBindings,
@@ -17,6 +16,7 @@ import { registerChainAssetRoutes } from './chain-assets.ts';
 import { Address, Doc, Evidence, Hex32, Item, requireCapability, Tx } from './chain-shared.ts';
 import type { AgreementSource, Gate, Principal } from './gate.ts';
 import { type App, authErrors, body, nat, ok } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What the chain routes need: the indexed state, and for anchoring the contracts and the anchoring account. */
 export interface ChainRoutesOptions {

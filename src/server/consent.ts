@@ -1,9 +1,9 @@
-import { Type } from 'typebox';
 import { CONSENT_STATUSES } from '../consent/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { Privacy } from '../privacy/index.ts';
 import { type Gate, notGranted, type Principal, type RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, ok, Purpose, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** The capability a service token needs to record or read a player's consent. */
 const CAPABILITY = 'consent.record';

@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import type { Static, TSchema } from 'typebox';
 import type { ResourceRef } from '../access/index.ts';
 import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
 import type { Deid, Pseudonymizer } from '../deid/index.ts';
@@ -7,6 +7,7 @@ import { VaultError } from '../errors/index.ts';
 import { mask, PII_TYPES, pseudonymizePii, redact, scan } from '../pii/index.ts';
 import type { Gate, Principal } from './gate.ts';
 import { type App, body, bodyErrors, Domain, nat, Purpose, RecordId, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const str = Type.String();
 const num = Type.Number();

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { type App, COMPONENTS, media } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const DESCRIPTION =
   'A trusted data layer for virtual worlds (ITU-T FGMV-46). The transparency log is public by design: its entries carry pseudonyms and commitments, never personal data, so anyone can verify it.';

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { GovernanceError } from '../errors/index.ts';
 import { CHOICES, type Governance, type GovernanceAccess, type Role } from '../governance/index.ts';
 import type { Assessment, AssessmentSources } from '../oscal/index.ts';
@@ -7,6 +6,7 @@ import { assess, oscalCatalog } from '../oscal/index.ts';
 import type { Capability } from '../principals/index.ts';
 import { type Gate, notGranted, type Principal } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const ProposalId = Type.String({ pattern: '^gp_[A-Za-z0-9_-]{22}$' });
 const FeedbackId = Type.String({ pattern: '^fb_[A-Za-z0-9_-]{22}$' });

@@ -1,10 +1,10 @@
-import { Type } from 'typebox';
 import type { DidWebIdentities } from '../did/index.ts';
 import { CredentialError, InputError, quote, VerityError } from '../errors/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Credentials, PresentationVerifier } from '../vc/index.ts';
 import type { Gate } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, JsonObject, media, ok, Purpose, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What the identity endpoints serve: Verity's did:web identities, its credentials and a verifier. */
 export interface IdentityRoutesOptions {

@@ -1,10 +1,11 @@
-import { type TProperties, Type } from 'typebox';
+import type { TProperties } from 'typebox';
 import { InputError } from '../errors/index.ts';
 import { describeEntry, type TransparencyLog } from '../log/index.ts';
 import { TILE_WIDTH } from '../merkle/index.ts';
 import { parseCheckpoint, splitNote } from '../note/index.ts';
 import type { Witnessing } from '../witness/index.ts';
 import { type App, ConsistencyProof, InclusionProof, logErrors, media, ok, ref } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const MAX_ENTRIES_PER_PAGE = 1000;
 

@@ -1,10 +1,10 @@
-import { Type } from 'typebox';
 import { fromBase64Url } from '../encoding/index.ts';
 import { MAX_REPORT_BYTES, type MlsReports, MODERATION_ACTIONS, REPORT_REASONS } from '../mls/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Gate } from './gate.ts';
 import { As, GroupId, Identity, mlsAccess, PURPOSE } from './mls.ts';
 import { type App, authErrors, body, bodyErrors, nat } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const Report = Type.Object({}, { additionalProperties: true, description: 'a report, its text PII-redacted' });
 

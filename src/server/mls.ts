@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import { fromBase64Url, toBase64Url } from '../encoding/index.ts';
 import { InputError, MlsError, VerityError } from '../errors/index.ts';
 import { MAX_KEY_LOOKUP, MAX_MESSAGE_BYTES, type MlsDelivery, type MlsReports } from '../mls/index.ts';
@@ -6,6 +5,7 @@ import type { Capability } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { type Gate, notGranted, type Principal } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, ok, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What the end-to-end encrypted rooms endpoints need. */
 export interface MlsRoutesOptions {

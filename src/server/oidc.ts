@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { type IssuerInput, type Issuers, MAX_ID_TOKEN_LENGTH, type OidcSignIn } from '../oidc/index.ts';
 import { type Gate, signInContext } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors, JsonObject, nat, ok, rateLimited } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
 

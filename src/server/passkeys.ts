@@ -1,11 +1,12 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type TString, Type } from 'typebox';
+import type { TString } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import { isTicket, type Passkeys, type Registrant } from '../passkeys/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { type Gate, signInContext } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, inputErrors, ok, Purpose, rateLimited, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const s = (maxLength: number) => Type.String({ maxLength });
 const b64u = (maxLength: number) => Type.String({ maxLength, pattern: '^[A-Za-z0-9_-]*={0,2}$' });

@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import { didKeyDocument } from '../did/index.ts';
 import { fromBase64Url } from '../encoding/index.ts';
 import { ProvenanceError } from '../errors/index.ts';
@@ -11,6 +10,7 @@ import {
 } from '../provenance/index.ts';
 import type { Gate, RecordRoutesOptions } from './gate.ts';
 import { type App, body, bodyErrors, nat, ok, Purpose, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** Largest file a manifest is checked against over HTTP (the body carries it base64url). */
 export const MAX_CREATION_BYTES = 4 * 1024 * 1024;

@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import { ABSENT_OWNER, type Action, listingResource, type ResourceRef, recordResource } from '../access/index.ts';
 import { VaultError } from '../errors/index.ts';
 import { GUARDIANSHIP_EVIDENCE, type RecordFacts } from '../vault/index.ts';
@@ -24,6 +23,7 @@ import {
   Sensitivity,
   Subject,
 } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 export type { RecordRoutesOptions } from './gate.ts';
 

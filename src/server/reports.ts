@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import type { IncidentRegister } from '../incidents/index.ts';
 import {
@@ -13,6 +12,7 @@ import {
 import type { Store } from '../store/index.ts';
 import type { Gate, RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, Purpose, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What the report and incident endpoints need. */
 export interface AccountabilityRoutes {

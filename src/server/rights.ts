@@ -1,10 +1,10 @@
-import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Retention } from '../retention/index.ts';
 import { REASON_KINDS, RIGHT_TYPES, type Rights, type RightsRequest } from '../rights/index.ts';
 import { type Gate, notGranted, type Principal, type RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, JsonObject, Purpose, RecordId, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What the rights endpoints need besides the record endpoints' options. */
 export interface RightsRoutesOptions {

@@ -11,8 +11,9 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import { type Static, type TProperties, type TSchema, type TUnsafe, Type } from 'typebox';
+import type { Static, TProperties, TSchema, TUnsafe } from 'typebox';
 import type { JsonValue } from '../encoding/index.ts';
+import { Type } from './typebox.ts';
 
 const TOKEN = '[a-z][a-z0-9._:-]{0,63}';
 

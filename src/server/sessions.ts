@@ -1,10 +1,10 @@
-import { Type } from 'typebox';
 import { ABSENT_OWNER, type ResourceRef } from '../access/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { Sessions } from '../principals/index.ts';
 import type { SessionRow } from '../store/index.ts';
 import type { Gate, RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, nat, ok, Purpose, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What a revocation is done for, in the audit trail and the policies' context. */
 const PURPOSE = 'security';

@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import { ABSENT_OWNER, recordResource } from '../access/index.ts';
 import { toBase64 } from '../encoding/index.ts';
 import { LogError, VaultError, VerityError } from '../errors/index.ts';
@@ -10,6 +9,7 @@ import type { Store } from '../store/index.ts';
 import type { Witnessing } from '../witness/index.ts';
 import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, nat, ok, Purpose, RecordId } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** What the Trust Center's read routes need besides the record routes' options. */
 export interface TrustRoutesOptions {

@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { Static } from 'typebox';
 import type { Hex } from 'viem';
 import type { Capability } from '../principals/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -8,6 +8,7 @@ import type { CustodialWallets, WalletAction } from '../wallets/index.ts';
 import { decideCapability } from './chain-shared.ts';
 import { type Gate, notGranted } from './gate.ts';
 import { type App, body, bodyErrors, ok, Subject } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 const PURPOSE = 'wallet';
 const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$' });

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyReply } from 'fastify';
-import { Type } from 'typebox';
 import { VerityError } from '../errors/index.ts';
 import type { App } from './schemas.ts';
+import { Type } from './typebox.ts';
 
 /** Where the built Trust Center is (`scripts/build-web.ts` writes it: index.html and hashed assets). */
 export interface WebOptions {

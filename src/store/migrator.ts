@@ -3,8 +3,9 @@
 // is a no-op (it assumes one connection), and it cannot run on our synchronous node:sqlite
 // connection or inside the backend's exclusive transaction; this is the same idea in one page.
 // Private to src/store.
-import { type Compilable, type RawBuilder, sql } from 'kysely';
+import type { Compilable, RawBuilder } from 'kysely';
 import { quote, StoreError } from '../errors/index.ts';
+import { sql } from './kysely.ts';
 import { columnTypes, MIGRATIONS, type Migration, type MigrationContext } from './migrations/index.ts';
 import { corrupt, SCHEMA_VERSION_KEY } from './rows.ts';
 import { builder, type DialectName } from './sql.ts';

@@ -3,8 +3,9 @@
 // (unnest, substring of one packed bytea), built with Kysely's `sql` and compiled once per store.
 // Private to src/store.
 import { Buffer } from 'node:buffer';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { quote, StoreError } from '../errors/index.ts';
+import { sql } from './kysely.ts';
 import type { BulkWrites, Statement } from './reader.ts';
 import { tileRefused } from './rows.ts';
 import type { Database } from './schema.ts';

@@ -1,7 +1,8 @@
 // Every query of the store, written once with Kysely for both dialects and compiled once per store
 // (queries()). The few differences between the dialects are flags here (the SQLite subject tag) or
 // bulk statements of the PostgreSQL adapter (postgres-bulk.ts). Private to src/store.
-import { type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder, type StringReference, sql } from 'kysely';
+import type { ExpressionBuilder, RawBuilder, SelectQueryBuilder, StringReference } from 'kysely';
+import { sql } from './kysely.ts';
 import type { Database } from './schema.ts';
 import { arg, builder, type Compiled, compileAll, type DialectName } from './sql.ts';
 

@@ -3,18 +3,17 @@
 // and run through the backend's own driver: node:sqlite synchronously on the event loop (Kysely has
 // no node:sqlite dialect, and its drivers are asynchronous: a promise per statement cost the
 // synchronous write path time), pg asynchronously. Private to src/store.
+import type { Compilable, RawBuilder } from 'kysely';
 import {
-  type Compilable,
   DummyDriver,
   Kysely,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
-  type RawBuilder,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
-} from 'kysely';
+} from './kysely.ts';
 import type { Database } from './schema.ts';
 
 /** The SQL dialects of the backends. */

@@ -1,18 +1,17 @@
+import type { Hex, LocalAccount, TransactionSerializable } from 'viem';
+import type { KeyStore } from '../keys/index.ts';
+import { ethereumSignature } from './signature.ts';
 import {
-  type Hex,
   hashMessage,
   hashTypedData,
   hexToBytes,
   keccak256,
-  type LocalAccount,
   parseSignature,
+  publicKeyToAddress,
   serializeTransaction,
-  type TransactionSerializable,
+  toAccount,
   toHex,
-} from 'viem';
-import { publicKeyToAddress, toAccount } from 'viem/accounts';
-import type { KeyStore } from '../keys/index.ts';
-import { ethereumSignature } from './signature.ts';
+} from './viem.ts';
 
 /** What a key-store account is asked to sign, shown to its guard before the key is used. */
 export type SigningRequest =

@@ -1,7 +1,8 @@
-import { encodeFunctionData, type Hex, hashTypedData, isAddress, type TypedDataDefinition } from 'viem';
+import type { Hex, TypedDataDefinition } from 'viem';
 import { type AgreementTerms, type VerityContracts, VirtualGoods } from '../chain/index.ts';
 import { InputError } from '../errors/index.ts';
 import type { SigningRequest } from './account.ts';
+import { encodeFunctionData, hashTypedData, isAddress } from './viem.ts';
 
 /** What a player confirms their custodial wallet signs: a good handed on, or agreement terms. */
 export type WalletAction =

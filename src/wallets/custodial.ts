@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Hex, LocalAccount, TransactionReceipt } from 'viem';
-import { createSiweMessage } from 'viem/siwe';
 import { encodeAuditEntry } from '../audit/index.ts';
 import type { AddressBindings, VerityContracts } from '../chain/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
@@ -14,6 +13,7 @@ import type { Passkeys } from '../passkeys/index.ts';
 import { newObject, nextObject, type Store, type StoreWriter } from '../store/index.ts';
 import { evmAccountOf, keyStoreAccount } from './account.ts';
 import { type PreparedAction, prepareAction, type WalletAction } from './actions.ts';
+import { createSiweMessage } from './viem.ts';
 
 /** Object kind of a player's custodial wallet (id and owner: the player's subject reference). */
 export const WALLET_KIND = 'wallet.custodial';

@@ -1,6 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToHex, type Hex, hexToBytes } from 'viem';
+import type { Hex } from 'viem';
 import { KeyError } from '../errors/index.ts';
+import { bytesToHex, hexToBytes } from './viem.ts';
 
 /**
  * An Ethereum signature (`r || s || v`, 65 bytes, v = 27 + recovery id) from a key store's raw

@@ -1,6 +1,6 @@
 // The initial layout (layout version 1 of Verity 0.1). CHECKs restate the invariants of types.ts
 // so that a row written around the store cannot break them either.
-import { sql } from 'kysely';
+import { sql } from '../kysely.ts';
 import type { Migration } from './context.ts';
 
 export const init: Migration = {

@@ -1,5 +1,5 @@
 // Layout version 2: facts about a subject that authorization reads.
-import { sql } from 'kysely';
+import { sql } from '../kysely.ts';
 import type { Migration } from './context.ts';
 
 export const subjectFacts: Migration = {

@@ -1,6 +1,6 @@
 // Layout version 3: player sessions, so that every request made with one can be checked against
 // its row (revoked, expired, opener's token revoked) and sessions can be revoked before they expire.
-import { sql } from 'kysely';
+import { sql } from '../kysely.ts';
 import type { Migration } from './context.ts';
 
 export const sessions: Migration = {

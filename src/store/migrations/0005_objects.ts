@@ -1,6 +1,6 @@
 // Layout version 5: the state documents of capabilities that need no table of their own (passkeys,
 // identity issuers, credentials and status lists, DID keys, ...), each bound to the state map.
-import { sql } from 'kysely';
+import { sql } from '../kysely.ts';
 import type { Migration } from './context.ts';
 
 export const objects: Migration = {

@@ -1,13 +1,7 @@
 // What a migration gets: a query builder of the store's dialect (compile only) and a way to run
 // what it builds inside the migrating transaction. Private to src/store.
-import {
-  type ColumnDefinitionBuilder,
-  type Compilable,
-  type CreateTableBuilder,
-  type Kysely,
-  type RawBuilder,
-  sql,
-} from 'kysely';
+import type { ColumnDefinitionBuilder, Compilable, CreateTableBuilder, Kysely, RawBuilder } from 'kysely';
+import { sql } from '../kysely.ts';
 import type { DialectName } from '../sql.ts';
 
 /** One step of the layout, applied once, in order, inside one transaction with its record. */

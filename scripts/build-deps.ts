@@ -1,0 +1,43 @@
+// Joins each package of src/deps's JOINED (hundreds of published ES modules each) into one module,
+// dist/deps/NAME-VERSION.mjs, which Verity loads in place of the package: Node.js then resolves and
+// links one module instead of hundreds at every start of a process (D338). The same code, bundled
+// by esbuild without minifying (a package's own dependencies go in with it); esbuild's output is
+// deterministic, so the same installed version gives the same file. `npm start` and `npm test` run
+// this first where a joined module is missing (scripts/ensure-deps.mjs); a release signed
+// afterwards covers the files with the rest of dist/.
+//
+//   sh scripts/node.sh scripts/build-deps.ts
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
+import { installedVersion, JOINED } from '../src/deps/index.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/** Builds the joined module of each package into `outdir` (those of other versions removed); returns their paths. */
+export async function buildDeps(outdir = join(ROOT, 'dist', 'deps')): Promise<string[]> {
+  await mkdir(outdir, { recursive: true });
+  const built: string[] = [];
+  for (const [name, entries] of Object.entries(JOINED)) {
+    const version = installedVersion(ROOT, name);
+    if (version === undefined) throw new Error(`build-deps: ${name} is not installed; run npm ci`);
+    const file = `${name}-${version}.mjs`;
+    for (const f of await readdir(outdir))
+      if (f !== file && f.startsWith(`${name}-`) && /^\d/.test(f.slice(name.length + 1))) await rm(join(outdir, f));
+    await build({
+      // One module re-exporting every entry point the package's users import (viem, viem/accounts, viem/siwe).
+      stdin: { contents: entries.map((e) => `export * from ${JSON.stringify(e)};`).join('\n'), resolveDir: ROOT },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      outfile: join(outdir, file),
+      logLevel: 'silent',
+    });
+    built.push(join(outdir, file));
+  }
+  return built;
+}
+
+if (import.meta.main)
+  console.error(`verity: joined ${(await buildDeps()).map((f) => `dist/deps/${basename(f)}`).join(', ')}`);
