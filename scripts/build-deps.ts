@@ -10,7 +10,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
-import { installedVersion, JOINED } from '../src/deps/index.ts';
+import { installedVersion, JOINED, joinedStem } from '../src/deps/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -21,9 +21,10 @@ export async function buildDeps(outdir = join(ROOT, 'dist', 'deps')): Promise<st
   for (const [name, entries] of Object.entries(JOINED)) {
     const version = installedVersion(ROOT, name);
     if (version === undefined) throw new Error(`build-deps: ${name} is not installed; run npm ci`);
-    const file = `${name}-${version}.mjs`;
+    const stem = joinedStem(name);
+    const file = `${stem}-${version}.mjs`;
     for (const f of await readdir(outdir))
-      if (f !== file && f.startsWith(`${name}-`) && /^\d/.test(f.slice(name.length + 1))) await rm(join(outdir, f));
+      if (f !== file && f.startsWith(`${stem}-`) && /^\d/.test(f.slice(stem.length + 1))) await rm(join(outdir, f));
     await build({
       // One module re-exporting every entry point the package's users import (viem, viem/accounts, viem/siwe).
       stdin: { contents: entries.map((e) => `export * from ${JSON.stringify(e)};`).join('\n'), resolveDir: ROOT },

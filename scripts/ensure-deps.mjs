@@ -9,7 +9,7 @@
 //  3. Verity's patches to published dependencies (patches/, scripts/patches.mjs) are applied: after
 //     every install, and checked on every run, so a reinstalled package is patched again.
 //  4. The Trust Center is built (dist/web).
-//  5. Packages of hundreds of modules (Kysely, TypeBox, viem) are joined into one module each
+//  5. Packages of hundreds of modules (Kysely, TypeBox, viem, ...) are joined into one module each
 //     (dist/deps) where the installed version has none yet.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -102,10 +102,11 @@ if (!process.env.VERITY_SKIP_WEB_BUILD) {
 //    one is missing for the installed version (esbuild's output is deterministic); without them
 //    the packages load as published.
 {
-  const joined = ['kysely', 'typebox', 'viem'];
+  const joined = ['kysely', 'typebox', 'viem', '@simplewebauthn/server', 'libphonenumber-js'];
   const missing = joined.some((name) => {
     const version = readJson(join(root, 'node_modules', name, 'package.json')).version;
-    return !existsSync(join(root, 'dist', 'deps', `${name}-${version}.mjs`));
+    const stem = name.replace(/^@/, '').replace('/', '+');
+    return !existsSync(join(root, 'dist', 'deps', `${stem}-${version}.mjs`));
   });
   // esbuild is a development dependency: an install without them (`npm ci --omit=dev`) runs on
   // the packages as published.

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type * as K from 'kysely';
 import { buildDeps } from '../scripts/build-deps.ts';
 import { BaseError, hexToBytes } from '../src/chain/viem.ts';
-import { installedVersion, JOINED, joinedModule, loadJoined } from '../src/deps/index.ts';
+import { installedVersion, JOINED, joinedModule, joinedStem, loadJoined } from '../src/deps/index.ts';
 import { KYSELY_FROM } from '../src/store/kysely.ts';
 import { tempDir } from './helpers/env.ts';
 
@@ -52,7 +52,7 @@ describe('packages joined into one module', () => {
       const files = await buildDeps(join(dir, 'deps'));
       assert.equal(files.length, Object.keys(JOINED).length);
       for (const [name, entries] of Object.entries(JOINED)) {
-        const file = join(dir, 'deps', `${name}-${installedVersion(ROOT, name)}.mjs`);
+        const file = join(dir, 'deps', `${joinedStem(name)}-${installedVersion(ROOT, name)}.mjs`);
         assert.ok(files.includes(file), `${name} built as ${file}`);
         const joined = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
         const published = await Promise.all(entries.map((e) => import(e) as Promise<Record<string, unknown>>));

@@ -6,9 +6,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
-import { type RegistrationResponseJSON, SettingsService } from '@simplewebauthn/server';
+import type * as W from '@simplewebauthn/server';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { loadJoined } from '../src/deps/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { verifyRegistration } from '../src/passkeys/verify.ts';
+
+// The settings of the very copy of SimpleWebAuthn that Verity verifies with: its joined module
+// where one was built (D338), else the package.
+const { SettingsService } = (await loadJoined<typeof W>('@simplewebauthn/server')).module;
 
 interface Vector {
   fmt: string;

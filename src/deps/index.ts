@@ -1,5 +1,6 @@
 // Dependencies loaded from one joined module each. Some published packages are hundreds of small
-// ES modules (Kysely some 280, TypeBox some 370, viem with ox and abitype some 500), and Node.js
+// ES modules (Kysely some 280, TypeBox some 370, viem with ox and abitype some 500,
+// @simplewebauthn/server with its ASN.1 packages some 250, libphonenumber-js some 110), and Node.js
 // spends most of a process's start resolving, reading and linking them: 150-450 ms a package here,
 // in every `verity` command, every server start and every test file. scripts/build-deps.ts joins
 // each into dist/deps/NAME-VERSION.mjs (esbuild, the same code, deterministic; `npm start` and
@@ -7,8 +8,9 @@
 // a joined module is missing (a checkout whose dist/ was never built) or was built from another
 // version than the installed one, the package is loaded as published. Each user of such a package
 // takes its values from a small module of its own folder (`store/kysely.ts`, `server/typebox.ts`,
-// `chain/viem.ts`, `wallets/viem.ts`) and its types from the package with `import type`, which
-// loads nothing.
+// `chain/viem.ts`, `wallets/viem.ts`, `passkeys/webauthn.ts`, `pii/libphonenumber.ts`) and its
+// types from the package with `import type`, which loads nothing. Packages published as CommonJS
+// (Ajv, prom-client) are not joined: a bundle of one has no named exports to load.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +23,14 @@ export const JOINED: Readonly<Record<string, readonly string[]>> = {
   kysely: ['kysely'],
   typebox: ['typebox'],
   viem: ['viem', 'viem/accounts', 'viem/siwe'],
+  '@simplewebauthn/server': ['@simplewebauthn/server', '@simplewebauthn/server/helpers'],
+  'libphonenumber-js': ['libphonenumber-js'],
 };
+
+/** The file name stem of a package's joined module: `@scope/name` as `scope+name`. */
+export function joinedStem(name: string): string {
+  return name.replace(/^@/, '').replace('/', '+');
+}
 
 /** The installed version of package `name` under `root`, when it is one a file may be named by. */
 export function installedVersion(root: string, name: string): string | undefined {
@@ -40,7 +49,7 @@ export function installedVersion(root: string, name: string): string | undefined
 export function joinedModule(root: string, name: string): string | undefined {
   const version = installedVersion(root, name);
   if (version === undefined) return undefined;
-  const file = join(root, 'dist', 'deps', `${name}-${version}.mjs`);
+  const file = join(root, 'dist', 'deps', `${joinedStem(name)}-${version}.mjs`);
   return existsSync(file) ? file : undefined;
 }
 

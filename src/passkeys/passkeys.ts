@@ -1,12 +1,9 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { fromBase64Url, toBase64Url, utf8 } from '../encoding/index.ts';
@@ -14,6 +11,7 @@ import { isVerityError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { type OpenedSession, type Sessions, type SignInContext, STEP_UP_KIND } from '../principals/index.ts';
+import { decodeAttestationObject, generateAuthenticationOptions, generateRegistrationOptions } from './webauthn.ts';
 
 // A session's last step-up is the object kind STEP_UP_KIND of src/principals (id: the session id,
 // owner: the subject ref), which the decisions read.

@@ -1,14 +1,13 @@
 // Thin wrappers over @simplewebauthn/server: its errors carry attacker-controlled text (origins,
 // ids) in their messages, so they are mapped to fixed, typed ones here.
-import {
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-  type VerifiedAuthenticationResponse,
-  type VerifiedRegistrationResponse,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import { VerityError } from '../errors/index.ts';
+import { verifyAuthenticationResponse, verifyRegistrationResponse } from './webauthn.ts';
 
 /** COSE algorithms accepted for passkeys: ES256, EdDSA, RS256 (an allowlist, never the message's choice). */
 export const ALGORITHMS = [-7, -8, -257];

@@ -1,7 +1,8 @@
 // Phone numbers: a pattern of digit groups, the shapes numbers are written in, cue words, and
 // libphonenumber-js's numbering plans.
-import { isPossiblePhoneNumber, Metadata } from 'libphonenumber-js';
+
 import { type Claimed, type Emit, free } from './findings.ts';
+import { isPossiblePhoneNumber, Metadata } from './libphonenumber.ts';
 import { typedCue } from './slips.ts';
 
 export const PHONE =
