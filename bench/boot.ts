@@ -1,7 +1,8 @@
 // Secure boot's start-up cost (FGMV-46 7.3.3): the check of this checkout's signed release manifest
 // (its code and every production dependency in node_modules: the signature, one SHA-256 per file,
 // the walk of every covered directory), beside the machine's raw SHA-256 throughput over the same
-// bytes; and `verity serve` until it listens, with and without a pinned release root key.
+// bytes; a command that opens the store, beside the runtime starting with nothing to do; and
+// `verity serve` until it listens, with and without a pinned release root key.
 // `sh scripts/node.sh bench/boot.ts` runs it alone.
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
@@ -48,6 +49,23 @@ function serveMs(args: readonly string[], cache: boolean): Promise<number> {
   });
 }
 
+/** Milliseconds of a process that runs `args` to its end (the compile cache on, as scripts/node.sh sets it). */
+function runMs(command: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, VERITY_PASSPHRASE: 'bench' };
+    delete env['NODE_COMPILE_CACHE'];
+    const start = performance.now();
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve(performance.now() - start) : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)),
+    );
+  });
+}
+
 export async function benchBoot(quick: boolean): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'verity-bench-boot-'));
   try {
@@ -87,6 +105,14 @@ export async function benchBoot(quick: boolean): Promise<Figure[]> {
     const rootFile = join(dir, 'root.pub');
     await writeFile(noteFile, note);
     await writeFile(rootFile, `${vkey}\n`);
+    // A command that opens the store and ends (`verity log verify` on the fresh store), beside the
+    // runtime starting and ending with nothing to do: what a command's own start costs (D338).
+    const command: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      command.push(await runMs(BIN, ['log', 'verify', '--data', data]));
+      bare.push(await runMs('sh', [join(ROOT, 'scripts', 'node.sh'), '-e', '0']));
+    }
     const plain: number[] = [];
     const uncached: number[] = [];
     const secure: number[] = [];
@@ -100,6 +126,9 @@ export async function benchBoot(quick: boolean): Promise<Figure[]> {
       { name: 'bootMBytes', value: bytes / 1e6, unit: 'MB' },
       { name: 'bootCheckMs', value: median(checks), unit: 'ms' },
       { name: 'bootRawReadSha256Ms', value: rawMs, unit: 'ms' },
+      { name: 'cliCommandMs', value: median(command), unit: 'ms' },
+      { name: 'cliRuntimeBareMs', value: median(bare), unit: 'ms' },
+      { name: 'cliCommandVsBare', value: median(command) / median(bare), unit: 'ratio' },
       { name: 'serveStartMs', value: median(plain), unit: 'ms' },
       { name: 'serveUncachedStartMs', value: median(uncached), unit: 'ms' },
       { name: 'serveSecureBootStartMs', value: median(secure), unit: 'ms' },
