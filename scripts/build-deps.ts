@@ -7,7 +7,7 @@
 // afterwards covers the files with the rest of dist/.
 //
 //   sh scripts/node.sh scripts/build-deps.ts
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 import { installedVersion, JOINED, joinedStem } from '../src/deps/index.ts';
@@ -25,7 +25,7 @@ export async function buildDeps(outdir = join(ROOT, 'dist', 'deps')): Promise<st
     const file = `${stem}-${version}.mjs`;
     for (const f of await readdir(outdir))
       if (f !== file && f.startsWith(`${stem}-`) && /^\d/.test(f.slice(stem.length + 1))) await rm(join(outdir, f));
-    await build({
+    const r = await build({
       // One module re-exporting every entry point the package's users import (viem, viem/accounts, viem/siwe).
       stdin: { contents: entries.map((e) => `export * from ${JSON.stringify(e)};`).join('\n'), resolveDir: ROOT },
       bundle: true,
@@ -33,8 +33,17 @@ export async function buildDeps(outdir = join(ROOT, 'dist', 'deps')): Promise<st
       format: 'esm',
       target: 'node24',
       outfile: join(outdir, file),
+      write: false,
       logLevel: 'silent',
     });
+    const out = r.outputFiles[0];
+    if (r.outputFiles.length !== 1 || out === undefined)
+      throw new Error(`build-deps: ${name} gave ${r.outputFiles.length} files`);
+    // Written beside it and renamed into place: a process starting meanwhile (another `npm start`)
+    // sees the whole file or none.
+    const tmp = join(outdir, `.${file}.${process.pid}.tmp`);
+    await writeFile(tmp, out.contents);
+    await rename(tmp, join(outdir, file));
     built.push(join(outdir, file));
   }
   return built;
