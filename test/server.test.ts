@@ -1,9 +1,12 @@
 // The HTTP interface: public transparency endpoints, typed errors, OpenAPI coverage, metrics.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { type ERROR_CODES, httpStatusOf } from '../src/codes/index.ts';
 import { Deid } from '../src/deid/index.ts';
@@ -440,5 +443,33 @@ describe('server log', () => {
     const line = pretty.lines.find((l) => l.includes('request')) ?? '';
     assert.throws(() => JSON.parse(line));
     assert.match(line, /INFO: request .*"route":"\/healthz"/);
+  });
+
+  it('loads the human-readable formatter only for a server that logs for people', () => {
+    const hook = join(import.meta.dirname, 'fixtures', 'load-hook', 'record-loads.mjs');
+    const logging = pathToFileURL(join(import.meta.dirname, '..', 'src', 'server', 'logging.ts')).href;
+    const dir = mkdtempSync(join(tmpdir(), 'verity-loads-'));
+    try {
+      const loads = (format: string) => {
+        const file = join(dir, format);
+        const r = spawnSync(
+          process.execPath,
+          [
+            '--import',
+            hook,
+            '--input-type=module',
+            '-e',
+            `const { loggerConfig } = await import(${JSON.stringify(logging)}); loggerConfig({ format: ${JSON.stringify(format)}, destination: { write() {} } });`,
+          ],
+          { encoding: 'utf8', env: { ...process.env, VERITY_TEST_LOADS: file }, timeout: 60_000 },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        return readFileSync(file, 'utf8').split('\n');
+      };
+      assert.ok(!loads('json').includes('pino-pretty'), 'a JSON log loads pino-pretty');
+      assert.ok(loads('pretty').includes('pino-pretty'), 'the hook sees pino-pretty where it is used');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

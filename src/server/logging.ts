@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
+
+/**
+ * pino-pretty, loaded the first time a server logs for people: its some 30 modules cost every
+ * server start about 40 ms, and the default log is JSON (D338). A CommonJS package, so `require`
+ * loads it there and then, without making the logger's setup asynchronous.
+ */
+function prettyFactory(options: PinoPretty.PrettyOptions): (line: string) => string {
+  const load = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return load.prettyFactory(options) as (line: string) => string;
+}
 
 /** How much the server logs. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
