@@ -23,14 +23,19 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
+/** A child's environment: the bench store's passphrase, and Node's compile cache as scripts/node.sh sets it, or none. */
+function childEnv(cache: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, VERITY_PASSPHRASE: 'bench' };
+  delete env['NODE_COMPILE_CACHE'];
+  if (!cache) env['NODE_DISABLE_COMPILE_CACHE'] = '1';
+  return env;
+}
+
 /** Milliseconds from spawning `verity serve ARGS` to its "serving" line (`cache`: Node's compile cache, as scripts/node.sh sets it). */
 function serveMs(args: readonly string[], cache: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, VERITY_PASSPHRASE: 'bench' };
-    delete env['NODE_COMPILE_CACHE'];
-    if (!cache) env['NODE_DISABLE_COMPILE_CACHE'] = '1';
     const start = performance.now();
-    const child = spawn(BIN, ['serve', '--port', '0', ...args], { env });
+    const child = spawn(BIN, ['serve', '--port', '0', ...args], { env: childEnv(cache) });
     let text = '';
     child.stdout.on('data', (c: Buffer) => {
       text += c.toString();
@@ -52,10 +57,8 @@ function serveMs(args: readonly string[], cache: boolean): Promise<number> {
 /** Milliseconds of a process that runs `args` to its end (the compile cache on, as scripts/node.sh sets it). */
 function runMs(command: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, VERITY_PASSPHRASE: 'bench' };
-    delete env['NODE_COMPILE_CACHE'];
     const start = performance.now();
-    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { env: childEnv(true), stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => {
       err += c.toString();

@@ -10,6 +10,7 @@ import {
   inclusionProofFromPlan,
   type NodeId,
   parseTilePath,
+  perfectHeight,
   planInclusionProof,
   TILE_WIDTH,
   tileCoordsForNode,
@@ -262,12 +263,9 @@ export class ProofReader {
    * endpoints, checked by whoever fetches it) takes the kept text as it is.
    */
   #nodeText([a, b]: readonly [number, number], hash: Uint8Array, exact: boolean): string {
+    const height = perfectHeight(a, b);
+    if (height < PROOF_TEXT_MIN_HEIGHT) return toBase64(hash);
     const w = b - a;
-    const height = Math.log2(w);
-    // A range of a power-of-two width starting at a multiple of it is a perfect node (log2 rounds
-    // above 2^49, so the power is checked back exactly).
-    if (height < PROOF_TEXT_MIN_HEIGHT || !Number.isInteger(height) || 2 ** height !== w || a % w !== 0)
-      return toBase64(hash);
     // INVARIANT: heights stay below 64 and indices below 2^46 (sizes are safe integers), so
     // index * 64 + height is an exact, collision-free key.
     const key = (a / w) * 64 + height;

@@ -25,6 +25,7 @@ export {
   inclusionProofFromPlan,
   inclusionProofNodes,
   MAX_PROOF_HASHES,
+  perfectHeight,
   planInclusionProof,
   rootFromInclusionProof,
   rootFromLeaves,

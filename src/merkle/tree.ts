@@ -97,14 +97,23 @@ function rangeNodes(start: number, end: number): NodeId[] {
 }
 
 /**
+ * The height of the perfect subtree [start, end) is (a power-of-two width starting at a multiple of
+ * it), or -1 when the range is not one perfect subtree.
+ */
+export function perfectHeight(start: number, end: number): number {
+  const w = end - start;
+  // log2 rounds (2^50 + 1 would give 50): the power is checked back exactly.
+  const h = Math.log2(w);
+  return Number.isInteger(h) && 2 ** h === w && start % w === 0 ? h : -1;
+}
+
+/**
  * The one perfect subtree [start, end) is, or undefined when it is not one: a proof's every range
  * but those on the right edge. Spares those ranges rangeNodes' array (proofs are a hot path).
  */
 function perfectNode(start: number, end: number): NodeId | undefined {
-  const w = end - start;
-  // log2 rounds (2^50 + 1 would give 50): the power is checked back exactly.
-  const h = Math.log2(w);
-  return Number.isInteger(h) && 2 ** h === w && start % w === 0 ? { height: h, index: start / w } : undefined;
+  const h = perfectHeight(start, end);
+  return h < 0 ? undefined : { height: h, index: start / 2 ** h };
 }
 
 function rangeHash(
