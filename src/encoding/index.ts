@@ -14,5 +14,12 @@ export {
 export type { IdentifierRule } from './identifier.ts';
 export { checkIdentifier, identifierProblem, isIdentifier } from './identifier.ts';
 export type { JsonLimits, JsonValue } from './json.ts';
-export { canonicalJson, canonicalJsonBytes, DEFAULT_JSON_LIMITS, jsonDepthExceeds, parseJson } from './json.ts';
+export {
+  canonicalJson,
+  canonicalJsonBytes,
+  DEFAULT_JSON_LIMITS,
+  jsonDepthExceeds,
+  parseJson,
+  whyNotJson,
+} from './json.ts';
 export { randomBytesSecure } from './random.ts';

@@ -32,6 +32,13 @@ describe('vault identifiers', () => {
     );
   });
 
+  it('refuses record data with an unpaired surrogate, and says so', async () => {
+    await assert.rejects(
+      core.vault.put({ ...A, subject: 'p-surrogate', type: 'profile', data: { bio: 'hi \ud800' } }),
+      (e: unknown) => invalid(e) && /unpaired surrogate/.test(String(e)),
+    );
+  });
+
   it('refuses unnormalized and zero-width subject ids, and names in other fields', async () => {
     await assert.rejects(
       core.vault.put({ ...A, subject: 'jose\u0301', type: 'profile', data: {} }),

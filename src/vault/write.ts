@@ -11,6 +11,7 @@ import {
   randomBytesSecure,
   toBase64Url,
   utf8,
+  whyNotJson,
 } from '../encoding/index.ts';
 import { seal } from '../envelope/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
@@ -152,8 +153,10 @@ export class RecordWriter {
     } catch (cause) {
       throw new InputError(
         'VERITY_E_INPUT_INVALID',
-        'record data must be plain JSON (no undefined, functions or non-finite numbers)',
-        { cause },
+        `record data must be plain JSON: it holds ${whyNotJson(input.data)}`,
+        {
+          cause,
+        },
       );
     }
     const { limits } = this.#ctx;
