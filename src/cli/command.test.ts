@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Command, type Group, parseCommand, UsageError } from './command.ts';
+import { type Command, type Group, parseCommand, runCommand, UsageError } from './command.ts';
+import { int } from './common.ts';
 
 const cmd: Command = {
   name: 'revoke',
@@ -29,6 +30,28 @@ describe('parseCommand', () => {
     assert.throws(() => parseCommand(group, cmd, ['--id', '--all']), UsageError);
     assert.throws(() => parseCommand(group, cmd, ['--all', '-x']), UsageError);
     assert.throws(() => parseCommand(group, cmd, ['--bogus', '-x']), UsageError);
+  });
+});
+
+describe('runCommand', () => {
+  it("points a shared check's usage error at the help of the command that ran it", async () => {
+    const counted: Command = {
+      name: 'tail',
+      summary: 'test',
+      options: { index: { type: 'string', value: 'N', help: 'an index' } },
+      run: async (i) => int(i.values, 'index', true),
+    };
+    const g: Group = { name: 'log', summary: 'test', commands: [counted] };
+    assert.equal(await runCommand(g, counted, ['--index', '7']), 7);
+    await assert.rejects(
+      runCommand(g, counted, ['--index', '-1']),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === '--index must be a non-negative integer; run `verity log tail --help` for usage',
+    );
+    // Another error of the command passes through as it was.
+    const failing: Command = { ...counted, run: async () => Promise.reject(new RangeError('boom')) };
+    await assert.rejects(runCommand(g, failing, []), RangeError);
   });
 });
 

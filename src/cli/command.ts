@@ -12,10 +12,34 @@ import { InputError, quote } from '../errors/index.ts';
 /** A usage error (exit code 2). */
 export class UsageError extends InputError {}
 
+/**
+ * A usage error raised where no command is known (a check that commands share, such as `--index`
+ * being an integer): it points at `verity help`, and `runCommand` makes it point at the help of the
+ * command that was running.
+ */
+class UnplacedUsageError extends UsageError {
+  readonly bare: string;
+  constructor(bare: string) {
+    super('VERITY_E_INPUT_INVALID', `${bare}; run \`verity help\` for usage`);
+    this.bare = bare;
+  }
+}
+
 /** Throws a usage error that points at the help of `where` (`records get`, or nothing for `verity help`). */
 export function usage(message: string, where?: string): never {
-  const help = where === undefined ? 'verity help' : `verity ${where} --help`;
-  throw new UsageError('VERITY_E_INPUT_INVALID', `${message}; run \`${help}\` for usage`);
+  if (where === undefined) throw new UnplacedUsageError(message);
+  throw new UsageError('VERITY_E_INPUT_INVALID', `${message}; run \`verity ${where} --help\` for usage`);
+}
+
+/** Parses a command's arguments and runs it; a usage error its checks raise names its help. */
+export async function runCommand(g: Group, c: Command, args: readonly string[]): Promise<number> {
+  const invocation = parseCommand(g, c, args);
+  try {
+    return await c.run(invocation);
+  } catch (e) {
+    if (e instanceof UnplacedUsageError) usage(e.bare, commandPath(g, c));
+    throw e;
+  }
 }
 
 /** One option of a command. */

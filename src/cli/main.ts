@@ -9,7 +9,7 @@
  */
 
 import { isVerityError } from '../errors/index.ts';
-import { commandHelp, groupHelp, mainHelp, parseCommand, UsageError, usage, wantsHelp } from './command.ts';
+import { commandHelp, groupHelp, mainHelp, runCommand, UsageError, usage, wantsHelp } from './command.ts';
 import { out } from './io.ts';
 import { GROUPS, HELP_FOOTER } from './table.ts';
 
@@ -37,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
       await out(commandHelp(group, only));
       return 0;
     }
-    return only.run(parseCommand(group, only, args));
+    return runCommand(group, only, args);
   }
   if (sub === undefined || HELP.has(sub)) {
     // `verity tokens` alone shows what `tokens` can do (exit 2: nothing was done).
@@ -54,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await out(commandHelp(group, command));
     return 0;
   }
-  return command.run(parseCommand(group, command, rest));
+  return runCommand(group, command, rest);
 }
 
 function report(e: unknown): number {
