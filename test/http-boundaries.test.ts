@@ -46,6 +46,16 @@ describe('HTTP input at the edge', () => {
     assert.equal((await post('/v1/records', record('jos\u00e9'))).statusCode, 201);
   });
 
+  it('names a property it does not accept (a typo of a field), and no more than a line of it', async () => {
+    refused(
+      await post('/v1/records/query', JSON.stringify({ subjet: 'player-1', purpose: 'service-provision' })),
+      'VERITY_E_INPUT_INVALID',
+      /required property .subject. \(it has `subjet`, which is not a property of this request; the accepted ones are in \/openapi\.json\)/,
+    );
+    const long = await post('/v1/records/query', JSON.stringify({ [`x\n${'y'.repeat(500)}`]: 1, purpose: 'p' }));
+    refused(long, 'VERITY_E_INPUT_INVALID', /it has `x\?y{62}`/);
+  });
+
   it('takes the bearer scheme in any case (RFC 7235), and nothing else', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
       const r = await post('/v1/records', record('player-1'), `${scheme} ${token}`);

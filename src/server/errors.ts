@@ -19,14 +19,43 @@ export function sendError(reply: FastifyReply, e: VerityError): FastifyReply {
   return reply.code(httpStatusOf(e.code)).type('application/json').send(e.toJSON());
 }
 
+type ValidationIssue = {
+  keyword?: string;
+  instancePath?: string;
+  params?: { format?: string; additionalProperty?: unknown };
+};
+
+/**
+ * A property of the request body its route does not accept, when the validation failed at the
+ * body's top level: a misspelt field (`subjet`) shows up first as a missing one (`subject`), and
+ * the answer names both. Only the first such key, and only the caller's own input.
+ */
+function unknownProperty(e: FastifyError & { validation?: unknown; validationContext?: unknown }, req: FastifyRequest) {
+  const first = (e.validation as ValidationIssue[] | undefined)?.[0];
+  if (first === undefined) return undefined;
+  if (first.keyword === 'additionalProperties' && typeof first.params?.additionalProperty === 'string')
+    return first.params.additionalProperty;
+  if (e.validationContext !== 'body' || first.instancePath !== '') return undefined;
+  const schema = req.routeOptions.schema?.body as {
+    properties?: Record<string, unknown>;
+    additionalProperties?: unknown;
+  };
+  const body = req.body;
+  if (schema?.additionalProperties !== false || schema.properties === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  return Object.keys(body).find((k) => !Object.hasOwn(schema.properties as object, k));
+}
+
 /** A failure of Fastify's request handling (parsing, validation, routing) as a Verity error. */
-function fromFastify(e: FastifyError & { validation?: unknown }): VerityError | undefined {
+function fromFastify(e: FastifyError & { validation?: unknown }, extra?: string): VerityError | undefined {
   if (e.validation !== undefined) {
-    const first = (e.validation as { keyword?: string; params?: { format?: string } }[])[0];
+    const first = (e.validation as ValidationIssue[])[0];
     const why =
       first?.keyword === 'format' && first.params?.format === IDENTIFIER_FORMAT
         ? ': an identifier must be well-formed Unicode in NFC (normalize to NFC), without control, zero-width or default-ignorable characters or white space at either end'
-        : '';
+        : extra !== undefined
+          ? ` (it has \`${printable(extra, 64)}\`, which is not a property of this request; the accepted ones are in /openapi.json)`
+          : '';
     return new InputError('VERITY_E_INPUT_INVALID', `request ${printable(e.message ?? 'is invalid', 200)}${why}`);
   }
   switch (e.code) {
@@ -58,7 +87,7 @@ export function handleError(err: unknown, req: FastifyRequest, reply: FastifyRep
       req.log.error({ err, route: req.routeOptions.url ?? 'unmatched' }, 'request failed');
     return sendError(reply, err);
   }
-  const known = fromFastify(err as FastifyError);
+  const known = fromFastify(err as FastifyError, unknownProperty(err as FastifyError, req));
   if (known !== undefined) return sendError(reply, known);
   req.log.error({ err, route: req.routeOptions.url ?? 'unmatched' }, 'request failed');
   return sendError(
