@@ -186,6 +186,14 @@ describe('de-identification over HTTP', () => {
       epsilon: 0.1,
     });
     assert.equal(bad.statusCode, 400, bad.body);
+    // A query of no kind is told the kinds there are.
+    const kindless = await post(service, '/v1/deid/datasets/query', {
+      name: 'playtime',
+      purpose: 'analytics',
+      epsilon: 0.1,
+    });
+    assert.equal(kindless.statusCode, 400, kindless.body);
+    assert.match(kindless.json().error.message, /`query` is one of count, sum, mean, histogram, quantile/);
     const left = await post(service, '/v1/deid/datasets/query', {
       name: 'playtime',
       purpose: 'analytics',

@@ -19,10 +19,11 @@ export function sendError(reply: FastifyReply, e: VerityError): FastifyReply {
   return reply.code(httpStatusOf(e.code)).type('application/json').send(e.toJSON());
 }
 
+type Failure = FastifyError & { validation?: unknown; validationContext?: unknown };
 type ValidationIssue = {
   keyword?: string;
   instancePath?: string;
-  params?: { format?: string; additionalProperty?: unknown };
+  params?: { format?: string; additionalProperty?: unknown; tag?: unknown };
 };
 
 /**
@@ -30,9 +31,7 @@ type ValidationIssue = {
  * body's top level: a misspelt field (`subjet`) shows up first as a missing one (`subject`), and
  * the answer names both. Only the first such key, and only the caller's own input.
  */
-function unknownProperty(e: FastifyError & { validation?: unknown; validationContext?: unknown }, req: FastifyRequest) {
-  const first = (e.validation as ValidationIssue[] | undefined)?.[0];
-  if (first === undefined) return undefined;
+function unknownProperty(e: Failure, first: ValidationIssue, req: FastifyRequest): string | undefined {
   if (first.keyword === 'additionalProperties' && typeof first.params?.additionalProperty === 'string')
     return first.params.additionalProperty;
   if (e.validationContext !== 'body' || first.instancePath !== '') return undefined;
@@ -46,18 +45,44 @@ function unknownProperty(e: FastifyError & { validation?: unknown; validationCon
   return Object.keys(body).find((k) => !Object.hasOwn(schema.properties as object, k));
 }
 
-/** A failure of Fastify's request handling (parsing, validation, routing) as a Verity error. */
-function fromFastify(e: FastifyError & { validation?: unknown }, extra?: string): VerityError | undefined {
-  if (e.validation !== undefined) {
-    const first = (e.validation as ValidationIssue[])[0];
-    const why =
-      first?.keyword === 'format' && first.params?.format === IDENTIFIER_FORMAT
-        ? ': an identifier must be well-formed Unicode in NFC (normalize to NFC), without control, zero-width or default-ignorable characters or white space at either end'
-        : extra !== undefined
-          ? ` (it has \`${printable(extra, 64)}\`, which is not a property of this request; the accepted ones are in /openapi.json)`
-          : '';
-    return new InputError('VERITY_E_INPUT_INVALID', `request ${printable(e.message ?? 'is invalid', 200)}${why}`);
+/**
+ * The values a body's discriminating property takes (`query`: count, sum, ...), from the route's
+ * `oneOf` schema: for a request that left it out, Ajv says only "tag must be string".
+ */
+function tagValues(req: FastifyRequest, tag: string): string[] {
+  const schema = req.routeOptions.schema?.body as { oneOf?: { properties?: Record<string, unknown> }[] } | undefined;
+  const values: string[] = [];
+  for (const branch of schema?.oneOf ?? []) {
+    const p = branch.properties?.[tag] as { const?: unknown; enum?: unknown[] } | undefined;
+    for (const v of p?.enum ?? (p?.const === undefined ? [] : [p.const])) if (typeof v === 'string') values.push(v);
   }
+  return values;
+}
+
+/** What a failed validation adds to Ajv's message so that the caller knows what to change. */
+function validationHint(e: Failure, req: FastifyRequest): string {
+  const first = (e.validation as ValidationIssue[])[0];
+  if (first === undefined) return '';
+  if (first.keyword === 'format' && first.params?.format === IDENTIFIER_FORMAT)
+    return ': an identifier must be well-formed Unicode in NFC (normalize to NFC), without control, zero-width or default-ignorable characters or white space at either end';
+  const tag = first.params?.tag;
+  if (first.keyword === 'discriminator' && typeof tag === 'string') {
+    const values = tagValues(req, tag);
+    if (values.length > 0) return ` (\`${tag}\` is one of ${values.join(', ')})`;
+  }
+  const extra = unknownProperty(e, first, req);
+  return extra === undefined
+    ? ''
+    : ` (it has \`${printable(extra, 64)}\`, which is not a property of this request; the accepted ones are in /openapi.json)`;
+}
+
+/** A failure of Fastify's request handling (parsing, validation, routing) as a Verity error. */
+function fromFastify(e: Failure, req: FastifyRequest): VerityError | undefined {
+  if (e.validation !== undefined)
+    return new InputError(
+      'VERITY_E_INPUT_INVALID',
+      `request ${printable(e.message ?? 'is invalid', 200)}${validationHint(e, req)}`,
+    );
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new InputError('VERITY_E_INPUT_MEDIA_TYPE', 'send the body as application/json');
@@ -87,7 +112,7 @@ export function handleError(err: unknown, req: FastifyRequest, reply: FastifyRep
       req.log.error({ err, route: req.routeOptions.url ?? 'unmatched' }, 'request failed');
     return sendError(reply, err);
   }
-  const known = fromFastify(err as FastifyError, unknownProperty(err as FastifyError, req));
+  const known = fromFastify(err as Failure, req);
   if (known !== undefined) return sendError(reply, known);
   req.log.error({ err, route: req.routeOptions.url ?? 'unmatched' }, 'request failed');
   return sendError(
