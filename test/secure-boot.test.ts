@@ -124,6 +124,18 @@ describe('secure boot and remote attestation', () => {
     }
   }
 
+  it('says why a key cannot be written or read: a missing folder, a key already there, not a key', async () => {
+    const missing = await run(bin, ['release', 'keygen', '--out', join(tmp.dir, 'no-such-folder', 'k.key')]);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.deepEqual(refusal(missing).code, 'VERITY_E_INPUT_INVALID');
+    assert.match(refusal(missing).message, /its folder does not exist/);
+    const again = await run(bin, ['release', 'keygen', '--out', join(tmp.dir, 'root.key')]);
+    assert.match(refusal(again).message, /exists already and is never overwritten/);
+    const notKey = await run(bin, ['release', 'sign', '--key', rootPub]);
+    assert.equal(refusal(notKey).code, 'VERITY_E_BOOT_ROOT_INVALID');
+    assert.match(refusal(notKey).message, /is not a PEM private key/);
+  });
+
   it('refuses to start on a changed file, naming it', async () => {
     await refusesChanged(join(release, 'src', 'cli', 'main.ts'), 'src/cli/main.ts');
   });

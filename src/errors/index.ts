@@ -5,6 +5,7 @@ export {
   ConfigError,
   CredentialError,
   DidError,
+  fileProblem,
   GovernanceError,
   IncidentError,
   InputError,

@@ -16,7 +16,7 @@ import {
   measure,
   parseRootKey,
 } from '../../boot/index.ts';
-import { ConfigError, InputError, quote } from '../../errors/index.ts';
+import { ConfigError, fileProblem, InputError, quote } from '../../errors/index.ts';
 import { formatVerifierKey, isValidKeyName, type NoteSigner, signNote } from '../../note/index.ts';
 import type { Command, Group, OptionSpec } from '../command.ts';
 import { opt, str } from '../common.ts';
@@ -50,6 +50,17 @@ function keyName(values: Parameters<Command['run']>[0]['values']): string {
   return name;
 }
 
+/** Writes a file that must not exist yet (a key is never overwritten). */
+async function writeNew(file: string, text: string, mode: number): Promise<void> {
+  try {
+    await writeFile(file, text, { mode, flag: 'wx' });
+  } catch (cause) {
+    throw new InputError('VERITY_E_INPUT_INVALID', `cannot write ${quote(file)}: ${fileProblem(cause, true)}`, {
+      cause,
+    });
+  }
+}
+
 const keygen: Command = {
   name: 'keygen',
   summary: 'make a release root key: the private key in FILE (mode 0600), its verifier key in FILE.pub',
@@ -70,8 +81,8 @@ const keygen: Command = {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
     const vkey = formatVerifierKey(name, raw);
-    await writeFile(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
-    await writeFile(`${file}.pub`, `${vkey}\n`, { mode: 0o644, flag: 'wx' });
+    await writeNew(file, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600);
+    await writeNew(`${file}.pub`, `${vkey}\n`, 0o644);
     await outJson({ key: file, rootKey: vkey, pub: `${file}.pub` });
     return 0;
   },
@@ -104,9 +115,17 @@ const sign: Command = {
     try {
       privateKey = createPrivateKey(readFileSync(str(values, 'key')));
     } catch (cause) {
-      throw new ConfigError('VERITY_E_BOOT_ROOT_INVALID', `cannot read the private key ${quote(str(values, 'key'))}`, {
-        cause,
-      });
+      const why =
+        typeof (cause as { errno?: unknown }).errno === 'number'
+          ? fileProblem(cause)
+          : 'it is not a PEM private key (`verity release keygen` makes one)';
+      throw new ConfigError(
+        'VERITY_E_BOOT_ROOT_INVALID',
+        `cannot read the private key ${quote(str(values, 'key'))}: ${why}`,
+        {
+          cause,
+        },
+      );
     }
     if (privateKey.asymmetricKeyType !== 'ed25519')
       throw new ConfigError('VERITY_E_BOOT_ROOT_INVALID', 'the release root key must be an Ed25519 key');
@@ -130,7 +149,16 @@ const sign: Command = {
       throw e;
     }
     const file = opt(values, 'out') ?? join(ROOT, DEFAULT_MANIFEST);
-    await writeFile(file, await signNote(text, [signer]), { mode: 0o644 });
+    const signed = await signNote(text, [signer]);
+    await writeFile(file, signed, { mode: 0o644 }).catch((cause: unknown) => {
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        `cannot write the manifest ${quote(file)}: ${fileProblem(cause, true)}`,
+        {
+          cause,
+        },
+      );
+    });
     const m = measure(text, manifest);
     await outJson({
       manifest: file,
