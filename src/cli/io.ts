@@ -1,4 +1,5 @@
 import { fromUtf8 } from '../encoding/index.ts';
+import { InputError, isVerityError, quote } from '../errors/index.ts';
 import { readFileBounded, readStdinBounded } from '../keyproc/index.ts';
 
 /** Largest input the CLI reads from stdin or a file. */
@@ -9,9 +10,46 @@ export function readStdin(limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
   return readStdinBounded(limit);
 }
 
-/** Reads a file, or stdin for `-` (bounded). */
-export function readInput(path: string, limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  return readFileBounded(path, limit);
+/** Reads a file, or stdin for `-` (bounded); a file that cannot be read says why. */
+export async function readInput(path: string, limit = MAX_INPUT_BYTES): Promise<Uint8Array> {
+  try {
+    return await readFileBounded(path, limit);
+  } catch (e) {
+    const cause = (e as { cause?: unknown }).cause;
+    if (isVerityError(e, 'VERITY_E_INPUT_INVALID') && typeof (cause as { errno?: unknown })?.errno === 'number')
+      throw new InputError('VERITY_E_INPUT_INVALID', `cannot read file ${quote(path)}: ${fileProblem(cause)}`, {
+        cause,
+      });
+    throw e;
+  }
+}
+
+/**
+ * Why a file could not be read or written, in words a user acts on (the operating system's code
+ * for anything less common). In the CLI, not in a module the key process loads: its code is held
+ * to a budget (src/keyproc/size-budget.json).
+ */
+export function fileProblem(cause: unknown, writing = false): string {
+  const code = (cause as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return writing ? 'its folder does not exist; create it first' : 'it does not exist';
+    case 'EEXIST':
+      return 'it exists already and is never overwritten; choose another name or move it away';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    case 'ENOTDIR':
+      return 'a part of its path is a file, not a folder';
+    case 'ENOSPC':
+      return 'the disk is full';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return typeof code === 'string' ? `the operating system said ${code}` : 'the operating system refused';
+  }
 }
 
 /** Writes a line to stdout, waiting for it to drain (so piped output is never cut at exit). */

@@ -20,6 +20,5 @@ export {
   DEFAULT_JSON_LIMITS,
   jsonDepthExceeds,
   parseJson,
-  whyNotJson,
 } from './json.ts';
 export { randomBytesSecure } from './random.ts';

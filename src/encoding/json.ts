@@ -158,62 +158,22 @@ export function canonicalJson(value: unknown): string {
   try {
     out = canonicalize(value);
   } catch (cause) {
-    throw notJson(value, cause);
+    throw notJson(cause);
   }
-  if (out === undefined) throw notJson(value);
+  if (out === undefined) throw notJson();
   return out;
 }
 
 // The value is often the caller's data (a record, a request body): a coded error that says what to
-// remove, not a bare one.
-function notJson(value: unknown, cause?: unknown): InputError {
+// remove, not a bare one. (Which of them it holds: the vault's `jsonProblem`, kept out of this
+// module, which the key process loads.)
+function notJson(cause?: unknown): InputError {
   return new InputError(
     'VERITY_E_INPUT_INVALID',
-    `the value cannot be written as canonical JSON: it holds ${whyNotJson(value)}; remove it`,
+    'the value cannot be written as canonical JSON: remove undefined, functions, symbols, BigInt, non-finite numbers, strings or keys with an unpaired surrogate (U+D800 to U+DFFF alone) and objects that contain themselves',
     cause === undefined ? undefined : { cause },
   );
 }
-
-/**
- * What in `value` JSON cannot carry (the first found, depth first), for the error's message. Runs
- * only once canonicalization has failed; bounded by the value's size.
- */
-export function whyNotJson(value: unknown): string {
-  const seen = new Set<object>();
-  const visit = (v: unknown): string | undefined => {
-    switch (typeof v) {
-      case 'undefined':
-        return 'undefined';
-      case 'function':
-        return 'a function';
-      case 'symbol':
-        return 'a symbol';
-      case 'bigint':
-        return 'a BigInt';
-      case 'number':
-        return Number.isFinite(v) ? undefined : 'a non-finite number (NaN or Infinity)';
-      case 'string':
-        return v.isWellFormed() ? undefined : UNPAIRED;
-      case 'boolean':
-        return undefined;
-    }
-    if (v === null) return undefined;
-    const o = v as object;
-    if (seen.has(o)) return 'an object that contains itself';
-    seen.add(o);
-    if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return undefined;
-    for (const [k, x] of Object.entries(o)) {
-      if (!k.isWellFormed()) return UNPAIRED.replace('a string', 'a key');
-      const why = visit(x);
-      if (why !== undefined) return why;
-    }
-    seen.delete(o);
-    return undefined;
-  };
-  return visit(value) ?? 'a value JSON cannot represent';
-}
-const UNPAIRED =
-  'a string with an unpaired surrogate (a code unit from U+D800 to U+DFFF alone, not well-formed Unicode)';
 
 /** RFC 8785 canonical bytes (UTF-8). */
 export function canonicalJsonBytes(value: unknown): Uint8Array {

@@ -3,33 +3,6 @@ import type { ErrorCode } from '../codes/index.ts';
 const MAX_QUOTE = 64;
 
 /**
- * Why a file could not be read or written, in words a user acts on (the operating system's code for
- * anything less common): for messages such as "cannot write `x`: its folder does not exist".
- */
-export function fileProblem(cause: unknown, writing = false): string {
-  const code = (cause as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return writing ? 'its folder does not exist; create it first' : 'it does not exist';
-    case 'EEXIST':
-      return 'it exists already and is never overwritten; choose another name or move it away';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a folder, not a file';
-    case 'ENOTDIR':
-      return 'a part of its path is a file, not a folder';
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'EROFS':
-      return 'the file system is read-only';
-    default:
-      return typeof code === 'string' ? `the operating system said ${code}` : 'the operating system refused';
-  }
-}
-
-/**
  * Quotes attacker- or user-supplied text for an error message: backticks, one line, truncated.
  * Never pass secrets, keys or whole tokens here.
  */

@@ -5,7 +5,6 @@ export {
   ConfigError,
   CredentialError,
   DidError,
-  fileProblem,
   GovernanceError,
   IncidentError,
   InputError,

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fromBase64, fromHex, fromUtf8 } from '../encoding/index.ts';
-import { fileProblem, InputError, KeyError, quote } from '../errors/index.ts';
+import { InputError, KeyError, quote } from '../errors/index.ts';
 import type { KeySecret } from '../keys/index.ts';
 
 /** All of standard input, at most `limit` bytes. */
@@ -31,7 +31,7 @@ export async function readFileBounded(path: string, limit: number): Promise<Uint
   try {
     b = await readFile(path);
   } catch (cause) {
-    throw new InputError('VERITY_E_INPUT_INVALID', `cannot read file ${quote(path)}: ${fileProblem(cause)}`, { cause });
+    throw new InputError('VERITY_E_INPUT_INVALID', `cannot read file ${quote(path)}`, { cause });
   }
   if (b.byteLength > limit)
     throw new InputError('VERITY_E_INPUT_TOO_LARGE', `file ${quote(path)} is larger than ${limit} bytes`);

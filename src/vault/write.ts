@@ -11,13 +11,13 @@ import {
   randomBytesSecure,
   toBase64Url,
   utf8,
-  whyNotJson,
 } from '../encoding/index.ts';
 import { seal } from '../envelope/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
 import type { LogBatch } from '../log/index.ts';
 import type { StoreWriter } from '../store/index.ts';
 import { type Access, auditEntry, checkId, checkPurpose, checkSubject, type VaultContext } from './context.ts';
+import { jsonProblem } from './json-problem.ts';
 import type { Keyring, SubjectKeys } from './keyring.ts';
 import {
   type Classification,
@@ -153,7 +153,7 @@ export class RecordWriter {
     } catch (cause) {
       throw new InputError(
         'VERITY_E_INPUT_INVALID',
-        `record data must be plain JSON: it holds ${whyNotJson(input.data)}`,
+        `record data must be plain JSON: it holds ${jsonProblem(input.data)}`,
         {
           cause,
         },

@@ -16,11 +16,11 @@ import {
   measure,
   parseRootKey,
 } from '../../boot/index.ts';
-import { ConfigError, fileProblem, InputError, quote } from '../../errors/index.ts';
+import { ConfigError, InputError, quote } from '../../errors/index.ts';
 import { formatVerifierKey, isValidKeyName, type NoteSigner, signNote } from '../../note/index.ts';
 import type { Command, Group, OptionSpec } from '../command.ts';
 import { opt, str } from '../common.ts';
-import { outJson } from '../io.ts';
+import { fileProblem, outJson } from '../io.ts';
 
 /** The release this code belongs to (bin/, src/, node_modules/ ...). */
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
