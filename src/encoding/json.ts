@@ -149,7 +149,7 @@ export function parseJson(
 
 /**
  * RFC 8785 JSON Canonicalization Scheme: the exact bytes Verity hashes and signs.
- * Throws VERITY_E_INPUT_INVALID, naming what is wrong, on values JSON cannot represent or RFC 8785
+ * Throws VERITY_E_INPUT_INVALID, listing what it refuses, on values JSON cannot represent or RFC 8785
  * cannot canonicalize (undefined, functions, symbols, BigInt, non-finite numbers, a string or key
  * with an unpaired surrogate, an object that contains itself).
  */

@@ -50,10 +50,13 @@ function keyName(values: Parameters<Command['run']>[0]['values']): string {
   return name;
 }
 
-/** Writes a file that must not exist yet (a key is never overwritten). */
-async function writeNew(file: string, text: string, mode: number): Promise<void> {
+/**
+ * Writes `file`, answering a failure with a coded error that says why. `wx`: the file must not exist
+ * yet (a key is never overwritten).
+ */
+async function writeSaying(file: string, text: string, mode: number, flag: 'w' | 'wx'): Promise<void> {
   try {
-    await writeFile(file, text, { mode, flag: 'wx' });
+    await writeFile(file, text, { mode, flag });
   } catch (cause) {
     throw new InputError('VERITY_E_INPUT_INVALID', `cannot write ${quote(file)}: ${fileProblem(cause, true)}`, {
       cause,
@@ -81,8 +84,8 @@ const keygen: Command = {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
     const vkey = formatVerifierKey(name, raw);
-    await writeNew(file, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600);
-    await writeNew(`${file}.pub`, `${vkey}\n`, 0o644);
+    await writeSaying(file, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600, 'wx');
+    await writeSaying(`${file}.pub`, `${vkey}\n`, 0o644, 'wx');
     await outJson({ key: file, rootKey: vkey, pub: `${file}.pub` });
     return 0;
   },
@@ -111,21 +114,20 @@ const sign: Command = {
     'Covers bin/, scripts/, src/, dist/ (when built), package.json, package-lock.json and every production\ndependency in node_modules; with --data, DIR/policies/ and DIR/verity.json. Run it after the last\nchange (npm ci --omit=dev, a build, a policy edit): a server started with --release-root refuses any\nother file.',
   async run({ values }) {
     const name = keyName(values);
+    const keyFile = str(values, 'key');
+    const refused = (why: string, cause: unknown) =>
+      new ConfigError('VERITY_E_BOOT_ROOT_INVALID', `cannot read the private key ${quote(keyFile)}: ${why}`, { cause });
+    let pem: Buffer;
+    try {
+      pem = readFileSync(keyFile);
+    } catch (cause) {
+      throw refused(fileProblem(cause), cause);
+    }
     let privateKey: ReturnType<typeof createPrivateKey>;
     try {
-      privateKey = createPrivateKey(readFileSync(str(values, 'key')));
+      privateKey = createPrivateKey(pem);
     } catch (cause) {
-      const why =
-        typeof (cause as { errno?: unknown }).errno === 'number'
-          ? fileProblem(cause)
-          : 'it is not a PEM private key (`verity release keygen` makes one)';
-      throw new ConfigError(
-        'VERITY_E_BOOT_ROOT_INVALID',
-        `cannot read the private key ${quote(str(values, 'key'))}: ${why}`,
-        {
-          cause,
-        },
-      );
+      throw refused('it is not a PEM private key (`verity release keygen` makes one)', cause);
     }
     if (privateKey.asymmetricKeyType !== 'ed25519')
       throw new ConfigError('VERITY_E_BOOT_ROOT_INVALID', 'the release root key must be an Ed25519 key');
@@ -149,16 +151,7 @@ const sign: Command = {
       throw e;
     }
     const file = opt(values, 'out') ?? join(ROOT, DEFAULT_MANIFEST);
-    const signed = await signNote(text, [signer]);
-    await writeFile(file, signed, { mode: 0o644 }).catch((cause: unknown) => {
-      throw new InputError(
-        'VERITY_E_INPUT_INVALID',
-        `cannot write the manifest ${quote(file)}: ${fileProblem(cause, true)}`,
-        {
-          cause,
-        },
-      );
-    });
+    await writeSaying(file, await signNote(text, [signer]), 0o644, 'w');
     const m = measure(text, manifest);
     await outJson({
       manifest: file,
