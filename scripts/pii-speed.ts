@@ -17,7 +17,7 @@ const against = args.indexOf('--against');
 const scanA: Scan | undefined =
   against < 0 ? undefined : ((await import(resolve(args[against + 1] as string, 'index.ts'))) as { scan: Scan }).scan;
 const bench = args[0] === '--bench';
-const numbers = args.filter((a, i) => /^\d+$/.test(a) && i !== against + 1).map(Number);
+const numbers = args.filter((a, i) => /^\d+$/.test(a) && (against < 0 || i !== against + 1)).map(Number);
 
 const dev = readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'pii-chat', 'dev.jsonl'), 'utf8')
   .trim()

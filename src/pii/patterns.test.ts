@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { PHONE } from './phones.ts';
+import { HANDED, handedLead } from './lastlook.ts';
+import { cueStart, ORDER_CUE, orderCue, PHONE, PHONE_CUE } from './phones.ts';
 import { CARD, IBAN, IPV4, SSN, wellGrouped } from './recognizers.ts';
 
 const groups = (t: string, pattern: RegExp) => [...t.matchAll(pattern)].map((m) => [m.index, ...m]);
@@ -133,5 +134,94 @@ describe('the card pass', () => {
       { numRuns: 20_000 },
     );
     assert.ok(wellGrouped('4111 1111 1111 1111') && !wellGrouped('4111 1111-1111 1111') && !wellGrouped('41 11111'));
+  });
+});
+
+describe('the phone and order cues', () => {
+  const pieces = [
+    'call',
+    'Call me',
+    'no',
+    'Handynummer',
+    'número',
+    'reach me',
+    'an unter',
+    'order',
+    'Bestellung',
+    'ref',
+    'x',
+    'ok',
+    ' ',
+    ' ',
+    ': ',
+    '#',
+    '5',
+    '12',
+    '\n',
+    'é',
+    '-',
+    'ſms',
+    '😀',
+  ];
+  const lead = fc.array(fc.constantFrom(...pieces), { maxLength: 14 }).map((a) => a.join('').slice(-32));
+  it("answer from the lead's last line break (or digit) as on the whole lead", () => {
+    fc.assert(
+      fc.property(lead, (l) => {
+        assert.equal(PHONE_CUE.test(l.slice(cueStart(l, 0, l.length, true))), PHONE_CUE.test(l), l);
+        assert.equal(orderCue(`ab${l}`, 2, l.length + 2), ORDER_CUE.test(l), l);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('the hand-over cue', () => {
+  it('is read by HANDED only where the text before the span ends as HANDED needs', () => {
+    const pieces = [
+      'forwarded',
+      'passed this on',
+      'Escalated',
+      'ticket',
+      'complaint',
+      'mail',
+      'von',
+      'FROM',
+      'to',
+      'À',
+      'a',
+      'pelo',
+      'de',
+      'cc',
+      'x',
+      ' ',
+      ' ',
+      ':',
+      ': ',
+      '\n',
+      'é',
+      '5',
+    ];
+    const preps = ['from', 'to', 'by', 'von', 'an', 'à', 'par', 'por', 'a', 'para', 'de', 'pelo', 'pela', 'cc'];
+    const cased = (w: string) => fc.constantFrom(w, w.toUpperCase(), w[0]?.toUpperCase() + w.slice(1));
+    const phrase = fc
+      .tuple(
+        fc.constantFrom('forwarded', 'mail', 'Nachricht', 'x', '\n'),
+        fc.constantFrom(...preps).chain(cased),
+        fc.constantFrom(' ', ' :', ': ', ':'),
+      )
+      .map(([v, p, e]) => `${v} ${p}${e}`);
+    const before = fc.oneof(
+      phrase,
+      fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((a) => a.join('')),
+    );
+    fc.assert(
+      fc.property(before, (b) => {
+        const text = `${b}Anna`;
+        const start = b.length;
+        if (HANDED.test(text.slice(Math.max(0, start - 40), start))) assert.ok(handedLead(text, start), b);
+      }),
+      { numRuns: 20_000 },
+    );
+    assert.ok(handedLead('forwarded from Anna', 15) && handedLead('From: Anna', 6) && !handedLead('met Anna', 4));
   });
 });

@@ -68,7 +68,7 @@ export function phonePossible(raw: string, digits: string, international: boolea
   return isPossiblePhoneNumber(raw, international ? undefined : 'US');
 }
 
-const PHONE_CUE =
+export const PHONE_CUE =
   /\b(?:call|text|phone|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|celular|telefone|me liga|liga|no)\b[^\n\d]{0,14}$/iu;
 /** Countries tried for a national number (no +country code) that is not a possible US number. */
 const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'BE', 'MX', 'AR', 'IN', 'AU'] as const;
@@ -76,6 +76,25 @@ const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'B
 function nationalPossible(raw: string): boolean {
   for (const c of NATIONAL) if (isPossiblePhoneNumber(raw, c)) return true;
   return false;
+}
+
+/**
+ * Where a cue pattern anchored at the end of a lead (a cue word, then characters that are no line
+ * break, nor a digit where `digits`) needs to start reading the lead `text[from, to)`: at its last
+ * line break (or digit), kept so that the word boundary after it reads as before. No cue word holds
+ * one, nor may the characters after it: the pattern then tries a few positions instead of 32.
+ */
+export function cueStart(text: string, from: number, to: number, digits: boolean): number {
+  for (let i = to - 1; i >= from; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (digits && c >= 48 && c <= 57)) return i;
+  }
+  return from;
+}
+
+/** Whether an order's, an invoice's or a ticket's word (ORDER_CUE) ends the lead `text[from, to)`. */
+export function orderCue(text: string, from: number, to: number): boolean {
+  return ORDER_CUE.test(text.slice(cueStart(text, from, to, false), to));
 }
 
 function isDigitCode(c: number): boolean {
@@ -95,8 +114,11 @@ export function phones(text: string, emit: Emit, claimed: Claimed): void {
     const digits = raw.replace(/\D/g, '');
     // The cue word before it is read only where it decides (international numbers score 0.9 anyway).
     const hasCue = () => {
-      const lead = text.slice(Math.max(0, m.index - 32), m.index);
-      return PHONE_CUE.test(lead) || typedCue(lead, PHONE_WORDS, 3);
+      const from = Math.max(0, m.index - 32);
+      return (
+        PHONE_CUE.test(text.slice(cueStart(text, from, m.index, true), m.index)) ||
+        typedCue(text.slice(from, m.index), PHONE_WORDS, 3)
+      );
     };
     // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
     // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
@@ -109,7 +131,7 @@ export function phones(text: string, emit: Emit, claimed: Claimed): void {
       /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw);
     // A number named as an order's, an invoice's or a ticket's ("order number 79927398713") is no
     // phone number unless it is written as one.
-    if (!shaped && ORDER_CUE.test(text.slice(Math.max(0, m.index - 32), m.index))) continue;
+    if (!shaped && orderCue(text, Math.max(0, m.index - 32), m.index)) continue;
     let cue = international ? false : shaped ? undefined : hasCue();
     if (cue === false && !shaped) continue;
     // libphonenumber-js checks the country code and the length its numbering plan allows. (Whether

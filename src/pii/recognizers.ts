@@ -4,7 +4,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { countrySpecs } from 'ibantools';
 import { type Claimed, type Emit, free, type PiiType } from './findings.ts';
-import { ORDER_CUE, phones } from './phones.ts';
+import { orderCue, phones } from './phones.ts';
 import { typedCue } from './slips.ts';
 import { wallets } from './wallets.ts';
 
@@ -145,7 +145,7 @@ function cards(text: string, emit: Emit, claimed: Claimed): void {
     // A card word before the number, or right after it ("4000 ... (visa)", "... on my card"): read
     // only where it decides.
     const cardCue = () => CARD_CUE.test(before) || CARD_CUE_AFTER.test(text.slice(end, end + 20));
-    if ((before.endsWith('#') || ORDER_CUE.test(before)) && !cardCue()) continue;
+    if ((before.endsWith('#') || orderCue(text, Math.max(0, m.index - 28), m.index)) && !cardCue()) continue;
     const issuer = knownIssuer(digits);
     // Sixteen digits in four groups of four are written the way cards are, whoever issued them.
     const cardShaped = digits.length === 16 && /^\d{4}([ -])\d{4}\1\d{4}\1\d{4}$/.test(raw);
