@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/env.ts';
 import { isVerityError } from '../errors/index.ts';
-import { inspectSqliteStore, openSqliteRowStore as openSqliteStore } from './sqlite.ts';
+import { inspectSqlitePlanner, inspectSqliteStore, openSqliteRowStore as openSqliteStore } from './sqlite.ts';
 import { storeConformanceSuite } from './store-suite.ts';
 
 storeConformanceSuite('sqlite', async () => {
@@ -30,6 +30,33 @@ describe('sqlite store', () => {
   });
   afterEach(async () => {
     await cleanup();
+  });
+
+  it('leaves no planner statistics, and forgets those an earlier version left (D342)', async () => {
+    const path = join(dir, 'v.db');
+    const store = await openSqliteStore(path);
+    await store.migrate();
+    await store.write((tx) => tx.setMeta('k', 'v'));
+    await store.close();
+    // What closing with `PRAGMA optimize` did to a store just made: its tables analyzed while tiny.
+    const raw = new DatabaseSync(path);
+    try {
+      assert.equal(raw.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'sqlite_stat1'").get()?.n, 0);
+      raw.exec("INSERT INTO state_nodes (pos, node) VALUES (x'00', x'00'); ANALYZE;");
+      assert.ok(Number(raw.prepare('SELECT count(*) AS n FROM sqlite_stat1').get()?.n) > 0);
+    } finally {
+      raw.close();
+    }
+    const again = await openSqliteStore(path);
+    try {
+      const inspected = inspectSqlitePlanner(again);
+      assert.equal(inspected.statistics, 0);
+      // The node lookup by primary key, not a scan of the whole table.
+      assert.match(inspected.nodeLookupPlan, /USING INDEX/);
+      assert.doesNotMatch(inspected.nodeLookupPlan, /SCAN/);
+    } finally {
+      await again.close();
+    }
   });
 
   it('writes durably: WAL, synchronous=FULL, foreign keys on, in owner-only files', async () => {

@@ -167,6 +167,29 @@ async function beginImmediate(db: DatabaseSync, timeoutMs: number): Promise<void
   }
 }
 
+/**
+ * Empties SQLite's planner statistics (`sqlite_stat1`, as `ANALYZE` or `PRAGMA optimize` leave them)
+ * and reloads them, so the planner goes by the schema alone (D342). Verity closed its stores with
+ * `PRAGMA optimize`, which analyzed the tables of a store just made by `verity init`: the state
+ * map's node table then held one row, and a server started on it read every node of the map by a
+ * scan of the whole table instead of its primary key, for as long as it ran (0.6-1.8 ms a lookup at
+ * 7,000 nodes, longer as the map grows). Every query of the store is a key lookup or a key range,
+ * which the planner serves from the right index without statistics. Left in place when the
+ * database is busy: statistics are an optimization only, and the next open tries again.
+ */
+function forgetPlannerStatistics(db: DatabaseSync): void {
+  try {
+    const stats = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'").get();
+    if (stats === undefined) return;
+    if (db.prepare('SELECT 1 FROM sqlite_stat1 LIMIT 1').get() === undefined) return;
+    db.exec('DELETE FROM sqlite_stat1');
+    // Reloads the (now empty) statistics into this connection; others read them at their next start.
+    db.exec('ANALYZE sqlite_schema');
+  } catch {
+    // Busy (another process writes) or read-only: the plans stay as the statistics make them.
+  }
+}
+
 const writerOf = new WeakMap<object, DatabaseSync>();
 
 /**
@@ -187,6 +210,25 @@ export function inspectSqliteStore(store: object): {
     synchronous: Number(pragma('synchronous')),
     foreignKeys: Number(pragma('foreign_keys')),
     busyTimeout: Number(pragma('busy_timeout')),
+  };
+}
+
+/**
+ * The planner's statistics (rows of `sqlite_stat1`, 0 when there are none) and its plan for the
+ * lookup of eight state-map nodes by position, for the test of D342.
+ * @internal Not exported from the package index.
+ */
+export function inspectSqlitePlanner(store: object): { statistics: number; nodeLookupPlan: string } {
+  const db = writerOf.get(store);
+  if (db === undefined) throw new TypeError('not a sqlite store');
+  const stats = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get() !== undefined;
+  return {
+    statistics: stats ? Number(Object.values(db.prepare('SELECT count(*) FROM sqlite_stat1').get() ?? {})[0]) : 0,
+    nodeLookupPlan: db
+      .prepare(`EXPLAIN QUERY PLAN ${backend.q.getNodes8.sql}`)
+      .all(...Array.from({ length: 8 }, () => new Uint8Array(1)))
+      .map((r) => String((r as { detail?: unknown }).detail))
+      .join('; '),
   };
 }
 
@@ -250,6 +292,7 @@ export async function openSqliteRowStore(path: string, options: SqliteStoreOptio
     const mode = writerDb.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: unknown } | undefined;
     if (mode?.journal_mode !== 'wal')
       throw unavailable(`cannot switch the sqlite database ${quote(path)} to wal mode; put it on a local file system`);
+    forgetPlannerStatistics(writerDb);
     writerDb.exec(`
       PRAGMA synchronous = FULL;
       PRAGMA foreign_keys = ON;
@@ -353,12 +396,8 @@ export async function openSqliteRowStore(path: string, options: SqliteStoreOptio
       if (closed) return;
       closed = true;
       await queue.idle();
-      try {
-        // Refreshes planner statistics where SQLite thinks it worthwhile (cheap; recommended at close).
-        db.exec('PRAGMA optimize');
-      } catch {
-        // Statistics are an optimization only.
-      }
+      // No `PRAGMA optimize` here: statistics gathered while a table is small outlive its growth
+      // (forgetPlannerStatistics, D342).
       // The last connection to close checkpoints the WAL into the database file: make it the writer.
       readerConn.close();
       writerConn.close();
