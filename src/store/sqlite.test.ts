@@ -5,6 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/env.ts';
 import { isVerityError } from '../errors/index.ts';
+import { queries } from './queries.ts';
 import { inspectSqlitePlanner, inspectSqliteStore, openSqliteRowStore as openSqliteStore } from './sqlite.ts';
 import { storeConformanceSuite } from './store-suite.ts';
 
@@ -56,6 +57,36 @@ describe('sqlite store', () => {
       assert.doesNotMatch(inspected.nodeLookupPlan, /SCAN/);
     } finally {
       await again.close();
+    }
+  });
+
+  it('plans every query of the store on an index, even after statistics of tiny tables (D342)', async () => {
+    const path = join(dir, 'v.db');
+    const first = await openSqliteStore(path);
+    await first.migrate();
+    await first.close();
+    // Statistics of a store whose tables hold a row each, as `PRAGMA optimize` at close left them.
+    const raw = new DatabaseSync(path);
+    raw.exec("INSERT INTO state_nodes (pos, node) VALUES (x'00', x'00'); ANALYZE;");
+    raw.close();
+    const store = await openSqliteStore(path);
+    await store.close();
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      // A full listing by design: the few tokens an operator lists, newest first.
+      const listings = new Set(['listTokens']);
+      const scans: string[] = [];
+      for (const [name, c] of Object.entries(queries('sqlite') as Record<string, { sql?: unknown }>)) {
+        if (typeof c?.sql !== 'string' || listings.has(name)) continue;
+        const params = (c.sql.match(/\?/g) ?? []).map(() => 1);
+        for (const r of db.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...params)) {
+          const detail = String((r as { detail?: unknown }).detail);
+          if (/^SCAN /.test(detail) && !/USING (COVERING )?INDEX/.test(detail)) scans.push(`${name}: ${detail}`);
+        }
+      }
+      assert.deepEqual(scans, []);
+    } finally {
+      db.close();
     }
   });
 
