@@ -314,12 +314,14 @@ const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
 /** Teams of a company in five languages: someone "in billing" is a person there, no place. */
 const DEPARTMENT =
   /^ (?:in|from|at|of|im|in der|aus der|de|du|au|en|em|no|na|do|da|del) (?:the |der |la |le |el |o |a )?(?:billing|payments?|support|sales|accounts?|accounting|finance|shipping|logistics|legal|compliance|security|marketing|hr|engineering|returns|refunds|fraud|risk|operations|ops|onboarding|customer service|customer care|helpdesk|help desk|buchhaltung|vertrieb|kundendienst|kundenservice|versand|rechtsabteilung|zahlungen|facturation|comptabilité|paiements|service client|expédition|juridique|facturación|pagos|soporte|ventas|contabilidad|envíos|atención al cliente|cobrança|faturamento|pagamentos|suporte|vendas|financeiro|expedição|atendimento)(?![\p{L}])/iu;
-/** Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X". */
-export const HANDED =
-  /(?:^|[^\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:from|to|by|von|an|à|par|por|a|para|de|pelo|pela) $|(?:^|\n)(?:from|to|cc|von|an|de|para|à) ?: ?$/iu;
-
 /** The words HANDED's first form ends in (before the span's space): from, to, by and their kin. */
-const HANDED_LAST = new Set('from to by von an à par por a para de pelo pela'.split(' '));
+const HANDED_LAST_WORDS = ['from', 'to', 'by', 'von', 'an', 'à', 'par', 'por', 'a', 'para', 'de', 'pelo', 'pela'];
+const HANDED_LAST = new Set(HANDED_LAST_WORDS);
+/** Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X". */
+export const HANDED = new RegExp(
+  `(?:^|[^\\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:${HANDED_LAST_WORDS.join('|')}) $|(?:^|\\n)(?:from|to|cc|von|an|de|para|à) ?: ?$`,
+  'iu',
+);
 
 /**
  * What the text before `start` must end in for HANDED to match there: a colon (and a space), or one

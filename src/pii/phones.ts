@@ -87,7 +87,7 @@ function nationalPossible(raw: string): boolean {
 export function cueStart(text: string, from: number, to: number, digits: boolean): number {
   for (let i = to - 1; i >= from; i--) {
     const c = text.charCodeAt(i);
-    if (c === 10 || (digits && c >= 48 && c <= 57)) return i;
+    if (c === 10 || (digits && isDigitCode(c))) return i;
   }
   return from;
 }

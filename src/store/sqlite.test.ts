@@ -23,6 +23,20 @@ storeConformanceSuite('sqlite', async () => {
   return { store: await openSqliteStore(path), child: { kind: 'sqlite', path }, cleanup, exec };
 });
 
+/**
+ * What closing with `PRAGMA optimize` did to a store just made (D342): its tables analyzed while they
+ * held a row each. Returns the rows of statistics written.
+ */
+function analyzeWhileTiny(path: string): number {
+  const raw = new DatabaseSync(path);
+  try {
+    raw.exec("INSERT INTO state_nodes (pos, node) VALUES (x'00', x'00'); ANALYZE;");
+    return Number(raw.prepare('SELECT count(*) AS n FROM sqlite_stat1').get()?.n);
+  } finally {
+    raw.close();
+  }
+}
+
 describe('sqlite store', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -39,15 +53,13 @@ describe('sqlite store', () => {
     await store.migrate();
     await store.write((tx) => tx.setMeta('k', 'v'));
     await store.close();
-    // What closing with `PRAGMA optimize` did to a store just made: its tables analyzed while tiny.
     const raw = new DatabaseSync(path);
     try {
       assert.equal(raw.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'sqlite_stat1'").get()?.n, 0);
-      raw.exec("INSERT INTO state_nodes (pos, node) VALUES (x'00', x'00'); ANALYZE;");
-      assert.ok(Number(raw.prepare('SELECT count(*) AS n FROM sqlite_stat1').get()?.n) > 0);
     } finally {
       raw.close();
     }
+    assert.ok(analyzeWhileTiny(path) > 0);
     const again = await openSqliteStore(path);
     try {
       const inspected = inspectSqlitePlanner(again);
@@ -65,10 +77,7 @@ describe('sqlite store', () => {
     const first = await openSqliteStore(path);
     await first.migrate();
     await first.close();
-    // Statistics of a store whose tables hold a row each, as `PRAGMA optimize` at close left them.
-    const raw = new DatabaseSync(path);
-    raw.exec("INSERT INTO state_nodes (pos, node) VALUES (x'00', x'00'); ANALYZE;");
-    raw.close();
+    analyzeWhileTiny(path);
     const store = await openSqliteStore(path);
     await store.close();
     const db = new DatabaseSync(path, { readOnly: true });
