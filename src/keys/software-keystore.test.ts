@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signAsync } from '@noble/secp256k1';
@@ -95,6 +96,27 @@ describe('software key store', () => {
       isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'),
     );
     await assert.rejects(SoftwareKeyStore.open(path, SECRET), (e) => isVerityError(e, 'VERITY_E_KEY_PASSPHRASE'));
+  });
+
+  it('wraps under a KEK another process rotated to before the call, also when a check of the file was running then (D343)', async () => {
+    const path = join(dir, 'r.json');
+    const a = await SoftwareKeyStore.create(path, SECRET, { kdf: KDF });
+    // The file as another process leaves it after a rotation, made aside and copied in below.
+    await copyFile(path, `${path}.next`);
+    const other = await SoftwareKeyStore.open(`${path}.next`, SECRET);
+    await other.rotateKek();
+    await other.close();
+    const rotated = readFileSync(`${path}.next`);
+    const early = Array.from({ length: 32 }, () => a.wrapKey(new Uint8Array(32).fill(1), ctx));
+    // The rotation lands while the early wraps' check of the file may be running: wraps asked for
+    // after it must not share that check.
+    writeFileSync(path, rotated);
+    utimesSync(path, new Date(), new Date(Date.now() + 60_000));
+    const late = await Promise.all(Array.from({ length: 32 }, () => a.wrapKey(new Uint8Array(32).fill(2), ctx)));
+    assert.deepEqual(new Set(late.map((w) => w.kekVersion)), new Set([2]));
+    for (const w of await Promise.all(early)) assert.ok(w.kekVersion === 1 || w.kekVersion === 2);
+    for (const w of late) assert.deepEqual(await a.unwrapKey(w, ctx), new Uint8Array(32).fill(2));
+    await a.close();
   });
 
   it('removes a destroyed KEK from the key file', async () => {

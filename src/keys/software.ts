@@ -54,6 +54,8 @@ function checkName(name: string): void {
  * Destroying a KEK removes it from the file, but copies of the file made earlier (backups) still
  * hold it: do not back the key file up together with the data, or crypto-shredding is undone.
  */
+const NOTHING = (): void => {};
+
 export class SoftwareKeyStore implements KeyStore {
   readonly kind = 'software';
   readonly #path: string;
@@ -62,6 +64,9 @@ export class SoftwareKeyStore implements KeyStore {
   readonly #now: () => number;
   #material: Material;
   #mtime = 0;
+  /** The check of the key file in flight, and the one that starts when it ends (`#refresh`). */
+  #checking: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
   #keks = new Map<number, Uint8Array>();
   #signers = new Map<string, { key: KeyObject; publicKey: Uint8Array }>();
   #macs = new Map<string, KeyObject>();
@@ -145,9 +150,30 @@ export class SoftwareKeyStore implements KeyStore {
     this.#mtime = await keyFileTime(this.#path);
   }
 
-  /** Reloads when another process changed the file since we last read or wrote it. */
-  async #refresh(): Promise<void> {
-    if ((await keyFileTime(this.#path)) !== this.#mtime) await this.#reload();
+  /**
+   * Reloads when another process changed the file since we last read or wrote it. Calls made while
+   * a check runs share the next one, which starts when it ends: a check started before a call may
+   * have read the file before a change the call must see; one started after the call cannot miss
+   * it. Under a burst of new subjects each wrap made its own check, a stat a call (D343).
+   */
+  #refresh(): Promise<void> {
+    const running = this.#checking;
+    if (running === undefined) return this.#check();
+    this.#queued ??= running.then(NOTHING, NOTHING).then(() => {
+      this.#queued = undefined;
+      return this.#check();
+    });
+    return this.#queued;
+  }
+
+  #check(): Promise<void> {
+    const p = keyFileTime(this.#path).then((t) => (t === this.#mtime ? undefined : this.#reload()));
+    this.#checking = p;
+    const done = () => {
+      if (this.#checking === p) this.#checking = undefined;
+    };
+    p.then(done, done);
+    return p;
   }
 
   /** Runs a change under an exclusive lock file, on the latest file content, and writes it. */

@@ -10,7 +10,7 @@
 // body, another sender, another room or a report by someone the message was not delivered to is
 // refused. Only the body and nf stay client-side until a report; the service never sees them
 // otherwise.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { MlsError } from '../errors/index.ts';
 
 /** The version byte that starts the franked content and the commitment in authenticated_data. */
@@ -26,7 +26,7 @@ const DOMAIN = new TextEncoder().encode('verity/mls/franking/v1\n');
  * The SDK computes the same (src/sdk/mls.ts), with noble's HMAC so it runs in browsers too.
  */
 export function commitment(nf: Uint8Array, body: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', nf).update(DOMAIN).update(body).digest());
+  return new Uint8Array(createHmac('sha256', createSecretKey(nf)).update(DOMAIN).update(body).digest());
 }
 
 /** Bytes of the sender's view of the log that may follow the commitment: tree size (8) and root (32). */

@@ -4,6 +4,7 @@ import { Buffer } from 'node:buffer';
 import {
   createHmac,
   createPublicKey,
+  createSecretKey,
   hash,
   hkdfSync,
   randomFillSync,
@@ -19,14 +20,21 @@ export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+// Keys reach node:crypto as KeyObjects, never as bytes (D343). Given bytes, createHmac, hkdfSync and
+// createCipheriv first ask whether the key is a KeyObject by a check that throws and catches an
+// error for anything else, and that costs more than the cryptography: measured on Node.js 24,
+// HMAC-SHA-256 of a short message 12.8-13.7 µs with a byte key against 3.5 µs with the same key
+// wrapped by createSecretKey first (0.6-0.8 µs), HKDF 10.7-13.4 µs against 6.4-6.8 µs. Each new
+// subject derives two subkeys and a pseudonym this way.
+
 /** HMAC-SHA-256 of `data` under `key`. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return bytesOf(createHmac('sha256', key).update(data).digest());
+  return bytesOf(createHmac('sha256', createSecretKey(key)).update(data).digest());
 }
 
 /** HKDF-SHA-256 (RFC 5869) with an empty salt. */
 export function hkdfSha256(ikm: Uint8Array, info: string, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, new Uint8Array(0), info, length));
+  return new Uint8Array(hkdfSync('sha256', createSecretKey(ikm), new Uint8Array(0), info, length));
 }
 
 /**
