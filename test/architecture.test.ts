@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   // Loads dependencies from their joined modules: Node.js built-ins only.
   deps: 0,
   encoding: 1,
+  identifiers: 1,
   clock: 1,
   proc: 1,
   files: 1,

@@ -6,8 +6,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import { identifierProblem } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
+import { identifierProblem } from '../identifiers/index.ts';
 
 /** A usage error (exit code 2). */
 export class UsageError extends InputError {}

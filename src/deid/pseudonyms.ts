@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { checkIdentifier, utf8 } from '../encoding/index.ts';
+import { utf8 } from '../encoding/index.ts';
 import { InputError } from '../errors/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';

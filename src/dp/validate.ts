@@ -1,7 +1,8 @@
 // Parameter validation for the differential-privacy layer. Every check runs before any budget is
 // spent or any data is read, and fails with VERITY_E_INPUT_INVALID and a message that says what to do.
-import { checkIdentifier } from '../encoding/index.ts';
+
 import { InputError, quote } from '../errors/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 
 /** Most values a column may hold. */
 export const MAX_VALUES = 10_000_000;

@@ -11,8 +11,6 @@ export {
   toHex,
   utf8,
 } from './bytes.ts';
-export type { IdentifierRule } from './identifier.ts';
-export { checkIdentifier, identifierProblem, isIdentifier } from './identifier.ts';
 export type { JsonLimits, JsonValue } from './json.ts';
 export {
   canonicalJson,

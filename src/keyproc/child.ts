@@ -86,18 +86,36 @@ function run(keys: KeyStore, c: Call): Promise<unknown> {
   }
 }
 
+// Changes to the key store run alone, in their place; the calls between two changes run side by
+// side and share the key store's check of its file (a stat each, one at a time before: D344).
+const CHANGES: ReadonlySet<string> = new Set([
+  'rotateKek',
+  'destroyKek',
+  'ensureSigningKey',
+  'ensureMacKey',
+  'ensureEvmKey',
+]);
+
 async function answer(keys: KeyStore, calls: readonly Call[]): Promise<Result[]> {
-  // In order, one at a time: the key store's own methods are not written for interleaving writes
-  // (a rotation beside a wrap), and each call is microseconds.
-  const out: Result[] = [];
-  for (const c of calls) {
+  const out: Result[] = new Array(calls.length);
+  const one = async (c: Call, i: number): Promise<void> => {
     try {
       if (!KEY_OPS.includes(c.op) || !Array.isArray(c.args)) throw bad('unknown operation');
-      out.push({ id: c.id, ok: true, value: await run(keys, c) });
+      out[i] = { id: c.id, ok: true, value: await run(keys, c) };
     } catch (e) {
-      out.push({ id: c.id, ok: false, error: failure(e) });
+      out[i] = { id: c.id, ok: false, error: failure(e) };
+    }
+  };
+  let between: Promise<void>[] = [];
+  for (const [i, c] of calls.entries()) {
+    if (!CHANGES.has(c.op)) between.push(one(c, i));
+    else {
+      await Promise.all(between);
+      between = [];
+      await one(c, i);
     }
   }
+  await Promise.all(between);
   return out;
 }
 

@@ -85,6 +85,21 @@ describe('key process', () => {
     for (const [i, b] of back.entries()) assert.deepEqual(b, keys[i]?.key);
   });
 
+  it('runs the calls between two changes side by side, and each change alone in its place (D344)', async () => {
+    const before = await kp.currentKekVersion();
+    const k = new Uint8Array(32).fill(9);
+    // One turn, one message: wraps, a rotation, wraps.
+    const [early, v, late] = await Promise.all([
+      Promise.all(Array.from({ length: 50 }, () => kp.wrapKey(k, ctx))),
+      kp.rotateKek(),
+      Promise.all(Array.from({ length: 50 }, () => kp.wrapKey(k, ctx))),
+    ]);
+    assert.equal(v, before + 1);
+    assert.deepEqual(new Set(early.map((w) => w.kekVersion)), new Set([before]));
+    assert.deepEqual(new Set(late.map((w) => w.kekVersion)), new Set([v]));
+    for (const w of [...early, ...late]) assert.deepEqual(await kp.unwrapKey(w, ctx), k);
+  });
+
   it('refuses arguments beyond its limits (the HTTP process is not trusted with more)', async () => {
     await assert.rejects(kp.sign('log', new Uint8Array(64 * 1024 + 1)), (e) =>
       isVerityError(e, 'VERITY_E_INPUT_INVALID'),

@@ -64,7 +64,6 @@ export class SoftwareKeyStore implements KeyStore {
   readonly #now: () => number;
   #material: Material;
   #mtime = 0;
-  /** The check of the key file in flight, and the one that starts when it ends (`#refresh`). */
   #checking: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #keks = new Map<number, Uint8Array>();
@@ -151,10 +150,8 @@ export class SoftwareKeyStore implements KeyStore {
   }
 
   /**
-   * Reloads when another process changed the file since we last read or wrote it. Calls made while
-   * a check runs share the next one, which starts when it ends: a check started before a call may
-   * have read the file before a change the call must see; one started after the call cannot miss
-   * it. Under a burst of new subjects each wrap made its own check, a stat a call (D343).
+   * Reloads when another process changed the file since we last read or wrote it. Calls made while a
+   * check runs share the next one: only a check started after a call surely sees a change before it (D343).
    */
   #refresh(): Promise<void> {
     const running = this.#checking;
@@ -168,11 +165,11 @@ export class SoftwareKeyStore implements KeyStore {
 
   #check(): Promise<void> {
     const p = keyFileTime(this.#path).then((t) => (t === this.#mtime ? undefined : this.#reload()));
-    this.#checking = p;
     const done = () => {
       if (this.#checking === p) this.#checking = undefined;
     };
     p.then(done, done);
+    this.#checking = p;
     return p;
   }
 

@@ -1,7 +1,8 @@
 // What a trusted OpenID Connect issuer is, as Verity keeps it: its configuration (checked here once,
 // at the boundary) and the JWK Sets it signs with (public keys only, bounded).
-import { identifierProblem, parseJson } from '../encoding/index.ts';
+import { parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
+import { identifierProblem } from '../identifiers/index.ts';
 
 /** The state-object kind of a trusted issuer (id: its short name, owner ''). */
 export const ISSUER_KIND = 'oidc.issuer';

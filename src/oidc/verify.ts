@@ -3,8 +3,9 @@
 // canonical base64url, duplicate members, the header) is checked before, and every claim after,
 // here, so that each refusal names the one rule that failed.
 import { compactVerify, errors as joseErrors } from 'jose';
-import { fromBase64Url, identifierProblem, parseJson } from '../encoding/index.ts';
+import { fromBase64Url, parseJson } from '../encoding/index.ts';
 import { VerityError } from '../errors/index.ts';
+import { identifierProblem } from '../identifiers/index.ts';
 import type { IssuerConfig } from './config.ts';
 
 /** Longest ID token accepted (characters of its compact serialization). */

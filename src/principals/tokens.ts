@@ -1,8 +1,9 @@
 import { hash } from 'node:crypto';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { bytesEqual, checkIdentifier, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
+import { bytesEqual, parseJson, randomBytesSecure, toBase64Url } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store, TokenRow } from '../store/index.ts';
 

@@ -1,6 +1,6 @@
 import type { AccessReport } from '../audit/index.ts';
-import { checkIdentifier } from '../encoding/index.ts';
 import { InputError } from '../errors/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 import { type Checkpoint, parseVerifierKey } from '../note/index.ts';
 import { type Appraiser, cachedAppraisal } from './attestation.ts';
 import { proveConsistency, proveEntry } from './auditor.ts';

@@ -1,4 +1,4 @@
-import { checkIdentifier } from '../encoding/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 
 /** Fields of request bodies that name something (a subject, a purpose, a domain, ...). */
 const NAMED = ['subject', 'player', 'type', 'purpose', 'domain', 'name', 'key'] as const;

@@ -5,9 +5,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Attester } from '../attestation/index.ts';
 import type { Deid } from '../deid/index.ts';
-import { isIdentifier, parseJson } from '../encoding/index.ts';
+import { parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 import type { Governance } from '../governance/index.ts';
+import { isIdentifier } from '../identifiers/index.ts';
 import { IncidentRegister } from '../incidents/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { AssessmentSources } from '../oscal/index.ts';

@@ -2,8 +2,8 @@
 // the checks of ids and purposes at the boundary, and the one way an audit entry is built.
 import { type AuditAction, type AuditEvent, encodeSuccessEntry, PURPOSE_RE } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
-import { checkIdentifier } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';

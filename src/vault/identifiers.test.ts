@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { makeCore, type TestCore } from '../../test/helpers/core.ts';
-import { isIdentifier } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
+import { isIdentifier } from '../identifiers/index.ts';
 
 const A = { actor: 'operator:test', purpose: 'service-provision' };
 const invalid = (e: unknown) => isVerityError(e, 'VERITY_E_INPUT_INVALID');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, checkIdentifier, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
+import { canonicalJson, type JsonValue, parseJson, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VaultError } from '../errors/index.ts';
+import { checkIdentifier } from '../identifiers/index.ts';
 import { newAjv, type ValidateFunction } from '../jsonschema/index.ts';
 import { type Access, auditEntry, checkPurpose, type VaultContext } from './context.ts';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fromUtf8, utf8 } from '../encoding/index.ts';
 import { isVerityError } from '../errors/index.ts';
-import { checkIdentifier, fromUtf8, identifierProblem, isIdentifier, utf8 } from './index.ts';
+import { checkIdentifier, identifierProblem, isIdentifier } from './index.ts';
 
 const invalid = (what: RegExp) => (e: unknown) => isVerityError(e, 'VERITY_E_INPUT_INVALID') && what.test(String(e));
 

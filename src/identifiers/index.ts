@@ -1,0 +1,2 @@
+export type { IdentifierRule } from './identifier.ts';
+export { checkIdentifier, identifierProblem, isIdentifier } from './identifier.ts';
