@@ -29,13 +29,14 @@ async function measure(name: string, ks: KeyStore, ms: number): Promise<Figure[]
 export async function benchKeys(quick: boolean): Promise<Figure[]> {
   const ms = quick ? 300 : 1500;
   const writes = quick ? 4000 : 20_000;
+  const subjects = quick ? 2000 : 10_000;
   const { dir, cleanup } = await tempDir('verity-bench-keys-');
   const figures: Figure[] = [];
   try {
     const sw = await SoftwareKeyStore.create(join(dir, 'keys.json'), { masterKey: new Uint8Array(32).fill(1) });
     figures.push(...(await measure('softwareKeyStore', sw, ms)));
     // Sealed writes with the keys in the key file, then (below) the same writes with them in the token.
-    const swWrites = await sealedWritesWith(sw, dir, 'software', writes);
+    const swWrites = await sealedWritesWith(sw, dir, 'software', writes, subjects);
     if (!existsSync(SOFTHSM_MODULE)) {
       process.stderr.write('bench: SoftHSM2 is not installed (apt-get install softhsm2): PKCS#11 figures skipped\n');
       return figures;
@@ -45,7 +46,7 @@ export async function benchKeys(quick: boolean): Promise<Figure[]> {
       await hsm.initToken('bench');
       const ks = await Pkcs11KeyStore.create({ module: hsm.module, tokenLabel: 'bench', pin: TEST_PIN });
       figures.push(...(await measure('softHsm2KeyStore', ks, ms)));
-      const hsmWrites = await sealedWritesWith(ks, dir, 'softhsm2', writes);
+      const hsmWrites = await sealedWritesWith(ks, dir, 'softhsm2', writes, subjects);
       figures.push(
         { name: 'softHsm2SealedWritesPerSec', value: hsmWrites.existing, unit: 'writes/s' },
         { name: 'softwareKeysSealedWritesPerSec', value: swWrites.existing, unit: 'writes/s' },
