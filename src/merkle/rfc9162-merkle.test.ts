@@ -2,6 +2,7 @@
 // reference vectors (the 8-leaf tree of the Certificate Transparency test suite, copied into
 // test/vectors/rfc9162/) and against properties over random trees.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -54,6 +55,37 @@ const flip = (b: Uint8Array, i = 0) => {
   c[i % c.length] = (c[i % c.length] as number) ^ 1;
   return c;
 };
+
+describe('RFC 9162 hashes written into reused buffers (D345)', () => {
+  const sha = (...parts: Uint8Array[]) => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
+  it('equal SHA-256 of the prefixed input, around the size of the leaf buffer, and stay apart from later hashes', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 4090, max: 4100 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (small, bigLength, left, right) => {
+          const big = new Uint8Array(bigLength).fill(bigLength & 0xff);
+          const a = hashLeaf(small);
+          const b = hashLeaf(big);
+          const c = hashChildren(left, right);
+          const d = hashChildren(right, left);
+          assert.deepEqual(a, sha(Uint8Array.of(0), small));
+          assert.deepEqual(b, sha(Uint8Array.of(0), big));
+          assert.deepEqual(c, sha(Uint8Array.of(1), left, right));
+          assert.deepEqual(d, sha(Uint8Array.of(1), right, left));
+          // A node's children may be the results of earlier calls.
+          assert.deepEqual(hashChildren(c, d), sha(Uint8Array.of(1), c, d));
+        },
+      ),
+    );
+  });
+});
 
 describe('RFC 9162 reference vectors', () => {
   const leaves = vectors.leafInputs.map((h) => hashLeaf(fromHex(h)));
