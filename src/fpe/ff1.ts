@@ -28,7 +28,7 @@ export class FF1 {
   readonly radix: number;
   readonly alphabet: string;
   readonly minLength: number;
-  /** The AES key, imported once: given bytes, every createCipheriv checked them at a cost near FF1's own (D343). */
+  /** The AES key, imported once: given bytes, every createCipheriv paid Node's costly check of them (D343). */
   readonly #key: KeyObject;
   readonly #algorithm: string;
   readonly #index: Map<string, number>;

@@ -46,6 +46,9 @@ function checkName(name: string): void {
     throw new RangeError(`key name ${quote(name)} must match ${NAME_RE}`);
 }
 
+/** For a promise whose outcome does not matter, only that it settled. */
+const NOTHING = (): void => {};
+
 /**
  * A key store in one file, sealed with AES-256-GCM under a key derived from a passphrase (scrypt)
  * or a master key file (HKDF). Suits one machine or a few processes sharing a file; the PKCS#11
@@ -54,8 +57,6 @@ function checkName(name: string): void {
  * Destroying a KEK removes it from the file, but copies of the file made earlier (backups) still
  * hold it: do not back the key file up together with the data, or crypto-shredding is undone.
  */
-const NOTHING = (): void => {};
-
 export class SoftwareKeyStore implements KeyStore {
   readonly kind = 'software';
   readonly #path: string;
