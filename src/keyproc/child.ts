@@ -15,6 +15,7 @@ import {
   type FromKeyProcess,
   KEY_OPS,
   KEY_PROCESS_LIMITS,
+  type KeyOp,
   type KeyProcessStoreSpec,
   type Result,
   type ToKeyProcess,
@@ -88,7 +89,7 @@ function run(keys: KeyStore, c: Call): Promise<unknown> {
 
 // Changes to the key store run alone, in their place; the calls between two changes run side by
 // side and share the key store's check of its file (a stat each, one at a time before: D344).
-const CHANGES: ReadonlySet<string> = new Set([
+const CHANGES: ReadonlySet<KeyOp> = new Set<KeyOp>([
   'rotateKek',
   'destroyKek',
   'ensureSigningKey',

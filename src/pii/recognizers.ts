@@ -140,12 +140,13 @@ function cards(text: string, emit: Emit, claimed: Claimed): void {
     const digits = raw.replace(/[ -]/g, '');
     // One number in ten passes Luhn by chance: an order or invoice number (after `#` or an order
     // word) is not a card unless a card word says so; nor is one no card network issues without one.
-    const before = text.slice(Math.max(0, m.index - 28), m.index);
+    const from = Math.max(0, m.index - 28);
+    const before = text.slice(from, m.index);
     const end = m.index + raw.length;
     // A card word before the number, or right after it ("4000 ... (visa)", "... on my card"): read
     // only where it decides.
     const cardCue = () => CARD_CUE.test(before) || CARD_CUE_AFTER.test(text.slice(end, end + 20));
-    if ((before.endsWith('#') || orderCue(text, Math.max(0, m.index - 28), m.index)) && !cardCue()) continue;
+    if ((before.endsWith('#') || orderCue(text, from, m.index)) && !cardCue()) continue;
     const issuer = knownIssuer(digits);
     // Sixteen digits in four groups of four are written the way cards are, whoever issued them.
     const cardShaped = digits.length === 16 && /^\d{4}([ -])\d{4}\1\d{4}\1\d{4}$/.test(raw);

@@ -179,15 +179,18 @@ async function beginImmediate(db: DatabaseSync, timeoutMs: number): Promise<void
  */
 function forgetPlannerStatistics(db: DatabaseSync): void {
   try {
-    const stats = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'").get();
-    if (stats === undefined) return;
-    if (db.prepare('SELECT 1 FROM sqlite_stat1 LIMIT 1').get() === undefined) return;
+    if (!hasStatistics(db) || db.prepare('SELECT 1 FROM sqlite_stat1 LIMIT 1').get() === undefined) return;
     db.exec('DELETE FROM sqlite_stat1');
     // Reloads the (now empty) statistics into this connection; others read them at their next start.
     db.exec('ANALYZE sqlite_schema');
   } catch {
     // Busy (another process writes) or read-only: the plans stay as the statistics make them.
   }
+}
+
+/** Whether the database has a table of planner statistics (ANALYZE makes it; it is never dropped). */
+function hasStatistics(db: DatabaseSync): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'").get() !== undefined;
 }
 
 const writerOf = new WeakMap<object, DatabaseSync>();
@@ -221,9 +224,10 @@ export function inspectSqliteStore(store: object): {
 export function inspectSqlitePlanner(store: object): { statistics: number; nodeLookupPlan: string } {
   const db = writerOf.get(store);
   if (db === undefined) throw new TypeError('not a sqlite store');
-  const stats = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get() !== undefined;
   return {
-    statistics: stats ? Number(Object.values(db.prepare('SELECT count(*) FROM sqlite_stat1').get() ?? {})[0]) : 0,
+    statistics: hasStatistics(db)
+      ? Number(Object.values(db.prepare('SELECT count(*) FROM sqlite_stat1').get() ?? {})[0])
+      : 0,
     nodeLookupPlan: db
       .prepare(`EXPLAIN QUERY PLAN ${backend.q.getNodes8.sql}`)
       .all(...Array.from({ length: 8 }, () => new Uint8Array(1)))
