@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isVerityError } from '../errors/index.ts';
@@ -244,6 +245,34 @@ describe('state map (compact sparse Merkle tree)', () => {
       Array.from({ length: 100 }, (_, i) => ({ key: key(i * 31), value: val(i, 3) })),
     );
     assert.ok(src.reads <= 6, `${src.reads} reads`);
+  });
+
+  it('applies a batch whose levels hold more nodes than a call takes arguments (a large first commit)', async () => {
+    // The first commit of a store upgraded to the map binds every row it holds in one update. A
+    // level's nodes were once appended with a spread call, which throws past about 125,000
+    // arguments on the default stack: at a million rows the fifth level holds about 260,000. A
+    // child with a small stack (a spread limit near 7,000) shows it with 60,000 keys.
+    const n = 60_000;
+    const code = `
+      import { sha256 } from ${JSON.stringify(new URL('../platform/index.ts', import.meta.url).href)};
+      import { EMPTY_STATE_ROOT, StateTree, stateKey } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};
+      const enc = new TextEncoder();
+      const changes = Array.from({ length: ${n} }, (_, i) => ({
+        key: stateKey('test', String(i)),
+        value: sha256(enc.encode(i + '/0')),
+      }));
+      const u = await new StateTree({ cacheSize: 0 }).update({ getStateNodes: async () => [] }, EMPTY_STATE_ROOT, changes);
+      process.stdout.write(Buffer.from(u.root).toString('hex'));`;
+    const child = spawnSync(
+      process.execPath,
+      ['--stack-size=60', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', code],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const all = Array.from({ length: n }, (_, i) => ({ key: key(i), value: val(i) }));
+    const batches = Array.from({ length: n / 5000 }, (_, b) => all.slice(b * 5000, (b + 1) * 5000));
+    const { root } = await build(batches);
+    assert.equal(child.stdout, Buffer.from(root).toString('hex'));
   });
 });
 

@@ -227,7 +227,9 @@ export class StateTree {
           next.push({ ...l.item, node: node.clone() });
         }
       }
-      items.push(...next);
+      // One by one: a spread passes each item as an argument, and a level of a large first commit
+      // (every row of a store upgraded to the map) holds more than a call can take.
+      for (const it of next) items.push(it);
       level = next;
     }
     // Deepest first: each node's hash is known before its parent's slot is set.
