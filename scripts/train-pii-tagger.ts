@@ -11,10 +11,10 @@
 // words written here. No labeled corpus is read.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dictionaries } from '../src/pii/dictionaries.ts';
+import { dictionaries, foldedSpellings } from '../src/pii/dictionaries.ts';
 import { candidate, FEATURE_BITS, features, MAX_FEATURES, serializeModel, TAGS } from '../src/pii/tagger.ts';
 import { type Tokens, tokenize } from '../src/pii/tokens.ts';
-import { cities } from '../src/pii/wordflags.ts';
+import { cities, flagsTable } from '../src/pii/wordflags.ts';
 
 export const MODEL_PATH = join(import.meta.dirname, '..', 'src', 'pii', 'data', 'tagger.jsonl');
 const SEED = 20261127;
@@ -414,10 +414,22 @@ interface Sentence {
 function generate(): Sentence[] {
   const r = rng(SEED);
   const d = dictionaries();
+  // Names and places as written, not their spellings without diacritics (data/foldings.jsonl):
+  // those make the flags of what chat types, not more sentences to learn the words around names from.
+  // (A spelling is in the file only where its own dictionary does not hold it as written.)
+  const f = foldedSpellings();
+  const written = (words: Iterable<string>, spellings: readonly string[]) => {
+    const folded = new Set(spellings);
+    return [...words].filter((w) => !folded.has(w));
+  };
   // Sorted so that the order (and so the model) depends only on the dictionaries' contents.
-  const firsts = [...d.firstNames].filter((w) => /^[\p{L}'-]{2,}$/u.test(w)).sort();
-  const lasts = [...d.lastNames].filter((w) => /^[\p{L}' -]{2,}$/u.test(w)).sort();
-  const places = [...new Set([...d.places, ...cities()])]
+  const firsts = written(d.firstNames, f.firstNames)
+    .filter((w) => /^[\p{L}'-]{2,}$/u.test(w))
+    .sort();
+  const lasts = written(d.lastNames, f.lastNames)
+    .filter((w) => /^[\p{L}' -]{2,}$/u.test(w))
+    .sort();
+  const places = [...new Set([...written(d.places, f.places), ...cities()])]
     .filter((w) => /^[\p{L}' .-]{3,}$/u.test(w) && w.split(' ').length <= 3)
     .sort();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -480,7 +492,7 @@ export function train(): Float32Array {
     }
     for (const idx of order) {
       const s = data[idx] as Sentence;
-      const t: Tokens = tokenize(s.text);
+      const t: Tokens = tokenize(s.text, undefined, flagsTable(true));
       // Dictionary dropout: a third of the names and places lose their dictionary flags, as names
       // the dictionaries lack would, so the model learns the words around a name too.
       for (let k = 0; k < t.n; k++) {

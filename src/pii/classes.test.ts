@@ -271,4 +271,30 @@ describe('PII names and places by class', () => {
       ['LOCATION', 'Illinois'],
     ]);
   });
+
+  it('reads places typed without their diacritics as the places they spell (D347)', () => {
+    // Lower-case places are found by the dictionaries (a lower-case name is found by the words
+    // around it, and its spelling without diacritics was found before as well).
+    assert.deepEqual(found('moving from gdansk to krakow next month'), [
+      ['LOCATION', 'gdansk'],
+      ['LOCATION', 'krakow'],
+    ]);
+    assert.deepEqual(found('ich wohne jetzt in muenchen, davor in koeln'), [
+      ['LOCATION', 'muenchen'],
+      ['LOCATION', 'koeln'],
+    ]);
+    assert.deepEqual(found('greetings from malmo, the rest of us are in goteborg'), [
+      ['LOCATION', 'malmo'],
+      ['LOCATION', 'goteborg'],
+    ]);
+    assert.deepEqual(found('im from bogota but my cousin lives in medellin'), [
+      ['LOCATION', 'bogota'],
+      ['LOCATION', 'medellin'],
+    ]);
+    // A spelling that would be a plain word of one of the five languages is no name or place: salé
+    // typed as sale, štore as store, åre as are, tô as to.
+    assert.deepEqual(found('the bundle is on sale until friday'), []);
+    assert.deepEqual(found('the event store is open, are you in?'), []);
+    assert.deepEqual(found('I have to go, save me a spot in the queue'), []);
+  });
 });

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildDictionaryFile, DATA_FILE, fakerLicense, LICENSE_FILE } from '../../scripts/build-pii-dictionaries.ts';
+import { buildFoldingsFile, FOLDINGS_FILE, foldings, plainWords } from '../../scripts/build-pii-foldings.ts';
 import { isVerityError } from '../errors/index.ts';
-import { parseDictionaryFile } from './dictionaries.ts';
+import { parseDictionaryFile, parseFoldingsFile } from './dictionaries.ts';
 import { scan } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -43,6 +44,52 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
       createHash('sha256').update(JSON.stringify(found)).digest('hex'),
       'd54bd3864aee176e60069506a0a56e2eca28ba2e78731384f62abd025728bed6',
     );
+  });
+
+  it('the spellings without diacritics are what the build script makes, none of them a plain word (D347)', () => {
+    const file = readFileSync(FOLDINGS_FILE, 'utf8');
+    assert.ok(
+      file === buildFoldingsFile(),
+      'src/pii/data/foldings.jsonl is stale: run `sh scripts/node.sh scripts/build-pii-foldings.ts`',
+    );
+    const words = plainWords();
+    const f = parseFoldingsFile(file);
+    for (const field of ['firstNames', 'lastNames', 'places', 'cities'] as const)
+      for (const s of f[field]) assert.ok(/^[\x00-\x7f]+$/.test(s), `${field}: ${s}`);
+    assert.ok(f.places.includes('munchen') && f.places.includes('muenchen') && f.cities.includes('gdansk'));
+    const none = () => false;
+    assert.deepEqual(foldings('münchen', none), ['munchen', 'muenchen']);
+    assert.deepEqual(foldings('łódź', none), ['lodz']);
+    assert.deepEqual(foldings('são paulo', none), []); // sao: three letters, a word of Portuguese
+    assert.deepEqual(foldings('paris', none), []);
+    // Folded words that are plain words, or shorter than four letters, make no spelling.
+    for (const [entry, plain] of [
+      ['štore', 'store'],
+      ['salé', 'sale'],
+      ['peña', 'pena'],
+    ] as const) {
+      assert.ok(words.has(plain), plain);
+      assert.deepEqual(
+        foldings(entry, (w) => words.has(w)),
+        [],
+      );
+    }
+    assert.deepEqual(foldings('tô', none), []);
+    assert.deepEqual(foldings('åre', none), []);
+  });
+
+  it('refuses a damaged spellings file with VERITY_E_INTERNAL', () => {
+    const good = readFileSync(FOLDINGS_FILE, 'utf8');
+    for (const text of [
+      '',
+      good.replace('verity-pii-foldings/1', 'verity-pii-foldings/2'),
+      good.replace('"gdansk"', '7'),
+    ])
+      assert.throws(
+        () => parseFoldingsFile(text),
+        (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /foldings\.jsonl is damaged/.test((e as Error).message),
+        text.slice(0, 60),
+      );
   });
 
   it('refuses a damaged data file with VERITY_E_INTERNAL instead of scanning with words missing', () => {

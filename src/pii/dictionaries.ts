@@ -22,6 +22,13 @@ export interface Dictionaries {
 /** The data file and the layout this loader reads (scripts/build-pii-dictionaries.ts writes both). */
 const DATA_FILE = new URL('./data/names-places.jsonl', import.meta.url);
 const FORMAT = 'verity-pii-dictionaries/1';
+/**
+ * The names and places as chat types them without diacritics (gdansk, muenchen, francois), and the
+ * layout of their file: scripts/build-pii-foldings.ts writes it from the two dictionary files.
+ */
+const FOLDINGS_FILE = new URL('./data/foldings.jsonl', import.meta.url);
+export const FOLDINGS_FORMAT = 'verity-pii-foldings/1';
+const FOLDING_FIELDS = ['firstNames', 'lastNames', 'places', 'cities'] as const;
 const FIELDS = [
   'firstNames',
   'lastNames',
@@ -49,39 +56,74 @@ function damaged(why: string, cause?: unknown): VerityError {
   );
 }
 
+function damagedFoldings(why: string, cause?: unknown): VerityError {
+  return new VerityError(
+    'VERITY_E_INTERNAL',
+    `the PII spellings file src/pii/data/foldings.jsonl is damaged (${why}); restore it from the repository or rebuild it with scripts/build-pii-foldings.ts`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /**
  * Parses the data file: a header line, then for each dictionary a line `{"field","count"}` and
  * `count` lines of one JSON string each. Counts and the format are checked, so a truncated or
  * hand-edited file fails loudly instead of scanning with words missing.
  */
 export function parseDictionaryFile(text: string): Record<(typeof FIELDS)[number], string[]> {
+  return parseFields(text, FORMAT, FIELDS, damaged);
+}
+
+/** Parses the spellings file (the same layout as the dictionaries file, with its own fields). */
+export function parseFoldingsFile(text: string): Record<(typeof FOLDING_FIELDS)[number], string[]> {
+  return parseFields(text, FOLDINGS_FORMAT, FOLDING_FIELDS, damagedFoldings);
+}
+
+function parseFields<F extends string>(
+  text: string,
+  format: string,
+  fields: readonly F[],
+  fail: (why: string, cause?: unknown) => VerityError,
+): Record<F, string[]> {
   try {
-    return parseLines(text.split('\n'));
+    return parseLines(text.split('\n'), format, fields, fail);
   } catch (e) {
-    throw e instanceof SyntaxError ? damaged('a line is not JSON', e) : e;
+    throw e instanceof SyntaxError ? fail('a line is not JSON', e) : e;
   }
 }
 
-function parseLines(lines: string[]): Record<(typeof FIELDS)[number], string[]> {
+function parseLines<F extends string>(
+  lines: string[],
+  format: string,
+  fields: readonly F[],
+  fail: (why: string, cause?: unknown) => VerityError,
+): Record<F, string[]> {
   if (lines.at(-1) === '') lines.pop();
   const header = JSON.parse(lines[0] ?? '{}') as { format?: unknown };
-  if (header.format !== FORMAT) throw damaged(`format ${JSON.stringify(header.format)}, expected ${FORMAT}`);
+  if (header.format !== format) throw fail(`format ${JSON.stringify(header.format)}, expected ${format}`);
   const out: Partial<Record<string, string[]>> = {};
   let i = 1;
   while (i < lines.length) {
     const head = JSON.parse(lines[i] as string) as { field?: unknown; count?: unknown };
     const { field, count } = head;
     if (typeof field !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
-      throw damaged(`line ${i + 1} is not a field header`);
+      throw fail(`line ${i + 1} is not a field header`);
     // One JSON.parse for the whole field: its lines, joined, are one JSON array.
     const values = JSON.parse(`[${lines.slice(i + 1, i + 1 + count).join(',')}]`) as unknown[];
     if (values.length !== count || !values.every((v) => typeof v === 'string'))
-      throw damaged(`field ${field} does not hold ${count} strings`);
+      throw fail(`field ${field} does not hold ${count} strings`);
     out[field] = values as string[];
     i += 1 + count;
   }
-  for (const f of FIELDS) if (out[f] === undefined) throw damaged(`field ${f} is missing`);
-  return out as Record<(typeof FIELDS)[number], string[]>;
+  for (const f of fields) if (out[f] === undefined) throw fail(`field ${f} is missing`);
+  return out as Record<F, string[]>;
+}
+
+let folded: Record<(typeof FOLDING_FIELDS)[number], string[]> | undefined;
+
+/** The spellings without diacritics of each dictionary's entries and of the world's larger cities. */
+export function foldedSpellings(): Record<(typeof FOLDING_FIELDS)[number], readonly string[]> {
+  folded ??= parseFoldingsFile(readFileSync(FOLDINGS_FILE, 'utf8'));
+  return folded;
 }
 
 let built: Dictionaries | undefined;
@@ -90,17 +132,19 @@ let built: Dictionaries | undefined;
 export function dictionaries(): Dictionaries {
   if (built !== undefined) return built;
   const data = parseDictionaryFile(readFileSync(DATA_FILE, 'utf8'));
-  const words = (list: readonly string[]) => {
+  const fold = foldedSpellings();
+  const words = (list: readonly string[], spellings: readonly string[]) => {
     const set = new Set(list);
+    for (const w of spellings) set.add(w);
     for (const s of STOP) set.delete(s);
     return set;
   };
   built = {
-    firstNames: words(data.firstNames),
-    lastNames: words(data.lastNames),
+    firstNames: words(data.firstNames, fold.firstNames),
+    lastNames: words(data.lastNames, fold.lastNames),
     prefixes: new Set(data.prefixes),
     suffixes: new Set(data.suffixes),
-    places: words(data.places),
+    places: words(data.places, fold.places),
     cityPrefixes: new Set(data.cityPrefixes),
     citySuffixes: [...data.citySuffixes].sort((a, b) => b.length - a.length),
     streetSuffixes: new Set(data.streetSuffixes),

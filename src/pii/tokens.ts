@@ -55,27 +55,17 @@ const shared: Tokens = {
   gap: new Uint8Array(1024),
 };
 
-/** Splits `text` into words (letters with inner apostrophes, hyphens and dots) in one pass. */
-export function tokenize(text: string, t: Tokens = shared): Tokens {
+/**
+ * Splits `text` into words (letters with inner apostrophes, hyphens and dots) in one pass, with the
+ * flags `table` gives them (the scanner's; the tagger's training passes the dictionaries as written).
+ */
+export function tokenize(text: string, t: Tokens = shared, table: FlagTable = flagsTable()): Tokens {
   // At most one word per two characters (a letter and a separator), plus one.
   grow(t, (text.length >> 1) + 2);
   // The loop is a function of its own that touches no object property: a property write after a
   // long loop made V8 throw the optimized code away on every call.
   const units = codeUnits(text);
-  t.n = words(
-    units,
-    text.length,
-    flagsTable(),
-    t.start,
-    t.end,
-    t.hash,
-    t.suffix,
-    t.shape,
-    t.flags,
-    t.after,
-    t.apos,
-    t.gap,
-  );
+  t.n = words(units, text.length, table, t.start, t.end, t.hash, t.suffix, t.shape, t.flags, t.after, t.apos, t.gap);
   return t;
 }
 

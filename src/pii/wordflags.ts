@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
 import { wordHash } from './chars.ts';
-import { dictionaries } from './dictionaries.ts';
+import { dictionaries, foldedSpellings } from './dictionaries.ts';
 
 // Dictionary flags of a word.
 const FIRST = 1;
@@ -87,6 +87,7 @@ const CUE_CLASSES: readonly (readonly [number, string])[] = [
 ];
 
 let dictFlags: FlagTable | undefined;
+let writtenFlags: FlagTable | undefined;
 
 /**
  * Dictionary flags by word hash: one open-addressing table in an Int32Array, each slot the hash's
@@ -171,24 +172,47 @@ function damagedCities(why: string, cause?: unknown): VerityError {
   );
 }
 
-/** The dictionary flags of each known word, by its hash (built on first use). */
-export function flagsTable(): FlagTable {
-  if (dictFlags !== undefined) return dictFlags;
+/**
+ * The dictionary flags of each known word, by its hash (built on first use). `written`: the
+ * dictionaries as written, without their spellings without diacritics (data/foldings.jsonl), which
+ * is what the tagger is trained on (scripts/train-pii-tagger.ts): those spellings carry the flags of
+ * the names and places they spell, so the tagger reads munchen as it learnt to read münchen.
+ */
+export function flagsTable(written = false): FlagTable {
+  if (written) {
+    writtenFlags ??= buildFlags(true);
+    return writtenFlags;
+  }
+  dictFlags ??= buildFlags(false);
+  return dictFlags;
+}
+
+function buildFlags(written: boolean): FlagTable {
   const d = dictionaries();
+  const fold = foldedSpellings();
+  // A spelling is in the file only where its own dictionary does not hold it as written.
+  const asWritten = (words: Iterable<string>, spellings: readonly string[]): Iterable<string> => {
+    if (!written) return words;
+    const skip = new Set(spellings);
+    return [...words].filter((w) => !skip.has(w));
+  };
   const m = new Map<number, number>();
   const add = (w: string, f: number) => {
     const h = wordHash(w);
     m.set(h, (m.get(h) ?? 0) | f);
   };
-  for (const w of d.firstNames) for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, FIRST);
-  for (const w of d.lastNames) for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, LAST);
-  for (const w of d.places) {
+  for (const w of asWritten(d.firstNames, fold.firstNames))
+    for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, FIRST);
+  for (const w of asWritten(d.lastNames, fold.lastNames))
+    for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, LAST);
+  for (const w of asWritten(d.places, fold.places)) {
     const parts = w.split(/[ -]/);
     if (parts.length === 1) add(w, PLACE);
     else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);
   }
-  // The world's larger cities (data/cities.jsonl, GeoNames): places the locale data lacks.
-  for (const w of cities()) {
+  // The world's larger cities (data/cities.jsonl, GeoNames): places the locale data lacks; and, but
+  // for the tagger's training, as chat types them without diacritics.
+  for (const w of written ? cities() : [...cities(), ...fold.cities]) {
     const parts = w.split(/[ -]/);
     if (parts.length === 1) add(w, PLACE);
     else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);
@@ -197,8 +221,7 @@ export function flagsTable(): FlagTable {
   for (const w of d.streetSuffixes) add(w, STREET);
   for (const w of COMMON_WORDS.split(' ')) if (w !== '') add(w, COMMON);
   for (const [f, words] of CUE_CLASSES) for (const w of words.split(' ')) add(w, f);
-  dictFlags = new FlagTable(m);
-  return dictFlags;
+  return new FlagTable(m);
 }
 
 /** The cue words of one class (a FLAGS bit), as written in CUE_CLASSES. */
