@@ -297,4 +297,18 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('the event store is open, are you in?'), []);
     assert.deepEqual(found('I have to go, save me a spot in the queue'), []);
   });
+
+  it("reads the name of a form's field as no one and nowhere, in the five languages (D348)", () => {
+    assert.deepEqual(found('Merci de renseigner Nom, Prénom et Adresse dans le formulaire'), []);
+    assert.deepEqual(found('Geburtsdatum und Wohnort bitte im Profil eintragen'), []);
+    assert.deepEqual(found('Por favor, indique Nombre, Apellidos y Dirección en el perfil'), []);
+    assert.deepEqual(found('Preencha Nome, Sobrenome e Endereço no perfil'), []);
+    assert.deepEqual(found('Please update your Surname and Hometown in the profile'), []);
+    // What the field holds is still found, and a given name opening a span keeps it.
+    assert.deepEqual(found('Nombre: Lucía Herrera, Dirección: Calle Luna 5, Sevilla'), [
+      ['PERSON', 'Lucía Herrera'],
+      ['LOCATION', 'Calle Luna 5, Sevilla'],
+    ]);
+    assert.deepEqual(found('Wohnort: Köln, Geburtsdatum 07.11.1990'), [['LOCATION', 'Köln']]);
+  });
 });

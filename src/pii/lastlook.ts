@@ -8,6 +8,7 @@ import { typedCue } from './slips.ts';
 import {
   ADDRESSEE,
   classesOf,
+  FIELD,
   HOLIDAY,
   MONTH_ABBR,
   ORG,
@@ -61,6 +62,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // A company, a team or a department: by its last word (Riot Games, Tech Support), or a name
   // right after or before one of its words (Team Liquid, Dev Team).
   if ((lastClass & ORG) !== 0 || orgAround(text, start, end)) return undefined;
+  // The name of a form's field (Geburtsdatum, Prénom, Sobrenome), alone or closing a span that no
+  // given name opens (Preencha Nome): the field, not what it would hold (D348).
+  if ((lastClass & FIELD) !== 0 && (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)) return undefined;
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
   if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;

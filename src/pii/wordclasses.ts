@@ -58,6 +58,13 @@ const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
  */
 const ORG_WORDS =
   'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
+/**
+ * Words that name a kind of personal data, as a form or a support text asks for it in the five
+ * languages (Nom, Prénom et Adresse; Geburtsdatum und Wohnort; Nome, Sobrenome e Endereço): the
+ * field, never the person or the place it would hold (D348).
+ */
+const FIELD_WORDS =
+  'name names fullname firstname lastname surname forename username nickname address addresses email e-mail phone telephone mobile birthday birthdate dob birthplace hometown postcode zipcode passport password vorname nachname familienname benutzername spitzname adresse anschrift wohnort geburtsort geburtsdatum geburtstag telefon telefonnummer handynummer mobilnummer rufnummer kundennummer postleitzahl staatsangehörigkeit passwort kontonummer nom prénom prenom surnom pseudo courriel téléphone naissance anniversaire identifiant nombre apellido apellidos dirección direccion correo teléfono telefono nacimiento cumpleaños usuario contraseña nome sobrenome apelido endereço endereco telefone telemóvel telemovel nascimento aniversário aniversario usuário senha';
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 // The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
@@ -73,6 +80,7 @@ export const HOLIDAY = 128;
 export const PHONE_LABEL = 256;
 export const MONTH_ABBR = 512;
 export const ORG = 1024;
+export const FIELD = 2048;
 let classTable: FlagTable | undefined;
 export function classesOf(hash: number): number {
   if (classTable === undefined) {
@@ -89,6 +97,7 @@ export function classesOf(hash: number): number {
       [PHONE_LABELS_WORDS, PHONE_LABEL],
       [MONTH_SHORT_WORDS, MONTH_ABBR],
       [ORG_WORDS, ORG],
+      [FIELD_WORDS, FIELD],
     ];
     for (const [words, bit] of lists)
       for (const w of words.split(' ')) {
