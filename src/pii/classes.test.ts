@@ -311,4 +311,11 @@ describe('PII names and places by class', () => {
     ]);
     assert.deepEqual(found('Wohnort: Köln, Geburtsdatum 07.11.1990'), [['LOCATION', 'Köln']]);
   });
+
+  it("reads the adjective of a Romance zone's name as no one and nowhere, and a known place after its noun as a place (D349)", () => {
+    assert.deepEqual(found('La Torre del Norte tiene un jefe nuevo esta semana'), []);
+    assert.deepEqual(found('A Floresta Sombria abre amanhã às 20h'), []);
+    assert.deepEqual(found('El Reino Olvidado es la mejor expansión'), []);
+    assert.deepEqual(found('on se retrouve Porte de Versailles'), [['LOCATION', 'Versailles']]);
+  });
 });

@@ -226,10 +226,12 @@ function firstWordFlags(text: string, start: number, end: number): number {
  * el Castillo Sombrío, la Espada Flamejante, le Chevalier Noir, del Dragón Rojo; D325).
  */
 const ZONE_FIRST = new Set(
-  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago'.split(
+  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago reino royaume'.split(
     ' ',
   ),
 );
+/** A capitalized word, and a Romance "of" after it, right before a span: its first group is the word. */
+const ZONE_LEAD = /(?:^|[^\p{L}])(\p{Lu}\p{Ll}+) (?:(?:de|del|do|da|dos|das|du|des) )?$/u;
 /** Articles that may open such a span (El Castillo Sombrío at a sentence's start). */
 const ARTICLES = new Set('el la los las le les o a os as'.split(' '));
 /** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
@@ -243,7 +245,13 @@ function gameZone(text: string, start: number, end: number, single: boolean, las
   if (single) {
     const w = lastWord.toLowerCase();
     const m = ZONE_COMPOUND.exec(w);
-    return m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0;
+    if (m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0) return true;
+    // The adjective or complement of a zone's capitalized noun (la Torre del Norte, a Floresta
+    // Sombria, el Reino Olvidado), the span being only its last word, unless that is a known place
+    // (la Torre de Madrid, la Porte de Versailles) (D349).
+    if ((wordFlags(bare(w)) & FLAGS.PLACE) !== 0) return false;
+    const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
+    return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
   }
   let fe = start;
   while (fe < end && letterAt(text, fe)) fe++;
