@@ -318,4 +318,17 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('El Reino Olvidado es la mejor expansión'), []);
     assert.deepEqual(found('on se retrouve Porte de Versailles'), [['LOCATION', 'Versailles']]);
   });
+
+  it('reads a given name after "its" or "i\'m" that ends the message or a clause as the speaker, but no common word (D350)', () => {
+    assert.deepEqual(found('hi its maria'), [['PERSON', 'maria']]);
+    assert.deepEqual(found('yo its kevin'), [['PERSON', 'kevin']]);
+    assert.deepEqual(found('its maria here, can you invite me'), [['PERSON', 'maria']]);
+    assert.deepEqual(found("i'm sofia btw"), [['PERSON', 'sofia']]);
+    assert.deepEqual(found('it’s jonas here'), [['PERSON', 'jonas']]);
+    // A given name that is a common English word, one inside a phrase, and German's "im" are not.
+    assert.deepEqual(found("its fine, i'm fine"), []);
+    assert.deepEqual(found("i'm will"), []);
+    assert.deepEqual(found('its max level now'), []);
+    assert.deepEqual(found('ne im ernst, das war knapp'), []);
+  });
 });

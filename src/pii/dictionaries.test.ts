@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildDictionaryFile, DATA_FILE, fakerLicense, LICENSE_FILE } from '../../scripts/build-pii-dictionaries.ts';
 import { buildFoldingsFile, FOLDINGS_FILE, foldings, plainWords } from '../../scripts/build-pii-foldings.ts';
+import {
+  buildPlainNamesFile,
+  PLAIN_NAMES_FILE,
+  SCOWL_NOTICE_FILE,
+  scowlNotice,
+} from '../../scripts/build-pii-plain-names.ts';
 import { isVerityError } from '../errors/index.ts';
-import { parseDictionaryFile, parseFoldingsFile } from './dictionaries.ts';
+import { parseDictionaryFile, parseFoldingsFile, parsePlainNamesFile } from './dictionaries.ts';
 import { scan } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -89,6 +95,23 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
         () => parseFoldingsFile(text),
         (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /foldings\.jsonl is damaged/.test((e as Error).message),
         text.slice(0, 60),
+      );
+  });
+
+  it("the given names that are common English words are what the build script makes, with SCOWL's notice (D350)", () => {
+    const file = readFileSync(PLAIN_NAMES_FILE, 'utf8');
+    assert.ok(
+      file === buildPlainNamesFile(),
+      'src/pii/data/plain-names.jsonl is stale: run `sh scripts/node.sh scripts/build-pii-plain-names.ts`',
+    );
+    assert.equal(readFileSync(SCOWL_NOTICE_FILE, 'utf8'), scowlNotice());
+    const names = parsePlainNamesFile(file).givenNames;
+    for (const w of ['fine', 'chance', 'will', 'mark', 'grace']) assert.ok(names.includes(w), w);
+    for (const w of ['maria', 'kevin', 'sofia', 'jonas']) assert.ok(!names.includes(w), w);
+    for (const text of ['', file.replace('verity-pii-plain-names/1', 'x'), file.replace('"fine"', '7')])
+      assert.throws(
+        () => parsePlainNamesFile(text),
+        (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /plain-names\.jsonl is damaged/.test((e as Error).message),
       );
   });
 

@@ -29,6 +29,9 @@ const FORMAT = 'verity-pii-dictionaries/1';
 const FOLDINGS_FILE = new URL('./data/foldings.jsonl', import.meta.url);
 export const FOLDINGS_FORMAT = 'verity-pii-foldings/1';
 const FOLDING_FIELDS = ['firstNames', 'lastNames', 'places', 'cities'] as const;
+/** Given names that are common English words (fine, chance, will): scripts/build-pii-plain-names.ts. */
+const PLAIN_NAMES_FILE = new URL('./data/plain-names.jsonl', import.meta.url);
+export const PLAIN_NAMES_FORMAT = 'verity-pii-plain-names/1';
 const FIELDS = [
   'firstNames',
   'lastNames',
@@ -56,12 +59,16 @@ function damaged(why: string, cause?: unknown): VerityError {
   );
 }
 
-function damagedFoldings(why: string, cause?: unknown): VerityError {
+function damagedFile(file: string, script: string, why: string, cause?: unknown): VerityError {
   return new VerityError(
     'VERITY_E_INTERNAL',
-    `the PII spellings file src/pii/data/foldings.jsonl is damaged (${why}); restore it from the repository or rebuild it with scripts/build-pii-foldings.ts`,
+    `the PII data file src/pii/data/${file} is damaged (${why}); restore it from the repository or rebuild it with scripts/${script}`,
     cause === undefined ? undefined : { cause },
   );
+}
+
+function damagedFoldings(why: string, cause?: unknown): VerityError {
+  return damagedFile('foldings.jsonl', 'build-pii-foldings.ts', why, cause);
 }
 
 /**
@@ -116,6 +123,21 @@ function parseLines<F extends string>(
   }
   for (const f of fields) if (out[f] === undefined) throw fail(`field ${f} is missing`);
   return out as Record<F, string[]>;
+}
+
+/** Parses the file of given names that are common English words. */
+export function parsePlainNamesFile(text: string): { givenNames: string[] } {
+  return parseFields(text, PLAIN_NAMES_FORMAT, ['givenNames'] as const, (why, cause) =>
+    damagedFile('plain-names.jsonl', 'build-pii-plain-names.ts', why, cause),
+  );
+}
+
+let plainNames: ReadonlySet<string> | undefined;
+
+/** The given names of the dictionaries that are common English words (fine, chance, will, mark). */
+export function plainGivenNames(): ReadonlySet<string> {
+  plainNames ??= new Set(parsePlainNamesFile(readFileSync(PLAIN_NAMES_FILE, 'utf8')).givenNames);
+  return plainNames;
 }
 
 let folded: Record<(typeof FOLDING_FIELDS)[number], string[]> | undefined;

@@ -13,6 +13,7 @@ import {
   MONTH_ABBR,
   ORG,
   PHONE_LABEL,
+  PLAIN_NAME,
   PLAIN_WORD,
   RANK,
   SERVICE,
@@ -126,7 +127,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         (af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
         ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
         !labelled(text, start) &&
-        !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)
+        !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
+        !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end)
       )
         return undefined;
     }
@@ -405,6 +407,28 @@ const TITLE_NOUNS = new Set(
 
 /** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
 const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa'.split(' '));
+
+/** How chat introduces oneself without a verb of naming (its maria, i'm kevin btw) (D350). */
+// Not "im": German's "in dem" (im Ernst, im Moment) before a noun some people are named after.
+export const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
+/** What may follow a name after "its" or "i'm": the end of the message or a clause, or a word of chat about oneself. */
+const SELF_AFTER = /^(?:\s*$|\s*[,.!?;:)]|\s+(?:here|again|btw|lol|haha|hehe|from|speaking|bye)\b)/u;
+
+/**
+ * Whether a lone lower-case given name follows "its" or "i'm" as a self-introduction: a given name
+ * of the dictionaries that is no plain, month, game or virtue word nor a common English word (its
+ * fine, i'm ok), ending the message or a clause (its maria, i'm kevin btw), not a word of a phrase
+ * (its max level).
+ */
+function selfIntroduced(text: string, before: string, flags: number, classes: number, end: number): boolean {
+  return (
+    SELF_BEFORE.has(before.toLowerCase()) &&
+    (flags & FLAGS.FIRST) !== 0 &&
+    (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === 0 &&
+    (classes & (PLAIN_NAME | PLAIN_WORD | VIRTUE)) === 0 &&
+    SELF_AFTER.test(text.slice(end, end + 12))
+  );
+}
 
 /** Whether a form's person label and its colon come right before `start` (name: anna). */
 function labelled(text: string, start: number): boolean {

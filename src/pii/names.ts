@@ -4,7 +4,7 @@
 // typed with a slip).
 import { addresses } from './addresses.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
-import { lastLook } from './lastlook.ts';
+import { lastLook, SELF_BEFORE } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
@@ -31,7 +31,28 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   typedGreeting(text, tokens, checked, claimed);
   meAnd(text, tokens, checked, claimed);
   pairBeforeDeed(text, tokens, checked, claimed);
+  selfIntroduction(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
+}
+
+/**
+ * "its maria", "i'm kevin btw": a given name the dictionaries know, after "its" or "i'm" and
+ * ending the message or a clause, is the speaker (D350). The tagger, which learnt names after verbs
+ * of naming (soy, bin, am), leaves it; "its" and "im" are too common to be cues themselves, so the
+ * name must be a given name and no plain, month, game or place word, and end there (not "its max
+ * level"). The last look checks the same (lastlook.ts).
+ */
+function selfIntroduction(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  const plain = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE;
+  for (let k = 1; k < t.n; k++) {
+    const f = t.flags[k] as number;
+    if ((f & FLAGS.FIRST) === 0 || (f & plain) !== 0 || t.gap[k] !== 0 || (t.shape[k] as number) > 1) continue;
+    if (!SELF_BEFORE.has(text.slice(t.start[k - 1] as number, t.end[k - 1] as number).toLowerCase())) continue;
+    // The last look reads the rest: a common English word (its fine), what follows (its max level).
+    const s = t.start[k] as number;
+    const e = t.end[k] as number;
+    if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
 }
 
 /**

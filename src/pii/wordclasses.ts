@@ -2,6 +2,7 @@
 // of names and places in chat and support text that the tagger's flags leave out, so that its
 // weights and what it finds stay as trained. Lists of words, read by lastlook.ts.
 import { wordHash } from './chars.ts';
+import { plainGivenNames } from './dictionaries.ts';
 import { FlagTable } from './wordflags.ts';
 
 /**
@@ -81,6 +82,8 @@ export const PHONE_LABEL = 256;
 export const MONTH_ABBR = 512;
 export const ORG = 1024;
 export const FIELD = 2048;
+/** A given name that is a common English word (fine, chance, will): data/plain-names.jsonl (D350). */
+export const PLAIN_NAME = 4096;
 let classTable: FlagTable | undefined;
 export function classesOf(hash: number): number {
   if (classTable === undefined) {
@@ -104,6 +107,10 @@ export function classesOf(hash: number): number {
         const h = wordHash(w);
         m.set(h, (m.get(h) ?? 0) | bit);
       }
+    for (const w of plainGivenNames()) {
+      const h = wordHash(w);
+      m.set(h, (m.get(h) ?? 0) | PLAIN_NAME);
+    }
     classTable = new FlagTable(m);
   }
   return classTable.get(hash);
