@@ -122,6 +122,18 @@ describe('PII detection', () => {
     assert.deepEqual(types('ref 7000123456789010'), []);
   });
 
+  it('reads a date of birth written year first with dots or slashes, a Spanish "nac." cue, and chat words for a phone (D351)', () => {
+    assert.deepEqual(types('my dob: 1987.04.23'), [['DATE_OF_BIRTH', '1987.04.23']]);
+    assert.deepEqual(types('born 2001/2/3 in the morning'), [['DATE_OF_BIRTH', '2001/2/3']]);
+    assert.deepEqual(types('fecha de nac. 1/2/2001'), [['DATE_OF_BIRTH', '1/2/2001']]);
+    // Without a cue, such a date is nobody's birth (a release, a patch).
+    assert.deepEqual(types('patch 2024.03.15 is live'), []);
+    assert.deepEqual(types('mi cel 55 1234 5678'), [['PHONE', '55 1234 5678']]);
+    assert.deepEqual(types('meu fone 21 99876-5432'), [['PHONE', '21 99876-5432']]);
+    assert.deepEqual(types('o meu telemóvel é 912 345 678'), [['PHONE', '912 345 678']]);
+    assert.deepEqual(types('el cel está roto, compré otro'), []);
+  });
+
   it('redacts, masks, hashes and pseudonymizes only the findings', () => {
     const text = 'card 4111 1111 1111 1111, mail ada@example.com.';
     const f = scan(text);
