@@ -331,4 +331,14 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('its max level now'), []);
     assert.deepEqual(found('ne im ernst, das war knapp'), []);
   });
+
+  it('reads a given name before a possessive or a comma and a pronoun as someone, but no common word (D352)', () => {
+    assert.deepEqual(found("did anyone see what happened to svetlana's account"), [['PERSON', 'svetlana']]);
+    assert.deepEqual(found("gg to everyone except kwame, he afk'd the whole match"), [['PERSON', 'kwame']]);
+    assert.deepEqual(found('ask tomas, he knows'), [['PERSON', 'tomas']]);
+    // Possessives of plain words and of given names that are common words; a pronoun after a plain word.
+    assert.deepEqual(found("today's patch is huge, mark's build is broken"), []);
+    assert.deepEqual(found("that's grace's sword, jack's back"), []);
+    assert.deepEqual(found('yeah, he left'), []);
+  });
 });

@@ -128,7 +128,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
         !labelled(text, start) &&
         !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
-        !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end)
+        !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
+        !namedByClause(f, lastClass, text.slice(end, end + 8))
       )
         return undefined;
     }
@@ -411,6 +412,23 @@ const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid oye ey ei eae o
 /** How chat introduces oneself without a verb of naming (its maria, i'm kevin btw) (D350). */
 // Not "im": German's "in dem" (im Ernst, im Moment) before a noun some people are named after.
 export const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
+/** A possessive, or a comma and a pronoun of a person, right after a name (svetlana's account; kwame, he left) (D352). */
+export const CLAUSE_AFTER = /^(?:['’]s\b|, (?:he|she|hes|shes|he's|she's|er|sie|il|elle|él|ella|ele|ela)\b)/u;
+
+/**
+ * Whether a lone lower-case given name is someone by what follows it: a possessive or a comma and a
+ * pronoun of a person. The name must be a given name of the dictionaries that is no plain, month,
+ * game, place or virtue word nor a common English word (mark's, will's) (D352).
+ */
+export function namedByClause(flags: number, classes: number, after: string): boolean {
+  return (
+    (flags & FLAGS.FIRST) !== 0 &&
+    (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME | FLAGS.PLACE)) === 0 &&
+    (classes & (PLAIN_NAME | PLAIN_WORD | VIRTUE)) === 0 &&
+    CLAUSE_AFTER.test(after)
+  );
+}
+
 /** What may follow a name after "its" or "i'm": the end of the message or a clause, or a word of chat about oneself. */
 const SELF_AFTER = /^(?:\s*$|\s*[,.!?;:)]|\s+(?:here|again|btw|lol|haha|hehe|from|speaking|bye)\b)/u;
 

@@ -4,11 +4,11 @@
 // typed with a slip).
 import { addresses } from './addresses.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
-import { lastLook, SELF_BEFORE } from './lastlook.ts';
+import { CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
-import { FLAGS } from './wordflags.ts';
+import { FLAGS, wordFlags } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
@@ -32,6 +32,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   meAnd(text, tokens, checked, claimed);
   pairBeforeDeed(text, tokens, checked, claimed);
   selfIntroduction(text, tokens, checked, claimed);
+  nameBeforeClause(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
@@ -51,6 +52,33 @@ function selfIntroduction(text: string, t: Tokens, emit: Emit, claimed: Claimed)
     // The last look reads the rest: a common English word (its fine), what follows (its max level).
     const s = t.start[k] as number;
     const e = t.end[k] as number;
+    if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
+}
+
+/**
+ * "svetlana's account", "kwame, he left": a given name the dictionaries know, before a possessive or
+ * a comma and a pronoun of a person, is someone (D352). The tagger proposes lone lower-case names
+ * only next to the words it learnt (greetings, verbs of naming); the last look holds these to the
+ * same test (namedByClause, lastlook.ts): no plain, month, game, place or virtue word, nor a common
+ * English word.
+ */
+function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  const plain = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE;
+  for (let k = 0; k < t.n; k++) {
+    if ((t.shape[k] as number) > 1) continue;
+    const s = t.start[k] as number;
+    let e = t.end[k] as number;
+    let f = t.flags[k] as number;
+    if (t.apos[k] === 1) {
+      // The possessive is inside the word (svetlana's): the name is the word without it.
+      const c = text.charCodeAt(e - 2);
+      if ((c !== 39 && c !== 0x2019) || (text.charCodeAt(e - 1) | 32) !== 115) continue;
+      e -= 2;
+      f = wordFlags(text.slice(s, e).toLowerCase());
+    } else if (t.after[k] !== 1) continue;
+    if ((f & FLAGS.FIRST) === 0 || (f & plain) !== 0) continue;
+    if (!CLAUSE_AFTER.test(text.slice(e, e + 8))) continue;
     if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
   }
 }
