@@ -341,4 +341,9 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found("that's grace's sword, jack's back"), []);
     assert.deepEqual(found('yeah, he left'), []);
   });
+
+  it('reads a word for a person in lower case as no one, the name after it as a person (D353)', () => {
+    assert.deepEqual(found('got carried by a guy named Thaddeus'), [['PERSON', 'Thaddeus']]);
+    assert.deepEqual(found('Guy said the raid is at 8'), [['PERSON', 'Guy']]);
+  });
 });

@@ -12,6 +12,7 @@ import {
   HOLIDAY,
   MONTH_ABBR,
   ORG,
+  PEOPLE_NOUN,
   PHONE_LABEL,
   PLAIN_NAME,
   PLAIN_WORD,
@@ -115,6 +116,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
     // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326).
     if (lower && CONTRACTION.test(w)) return undefined;
+    // A word for a person in lower case (a guy named Thaddeus) is the noun, not a name (D353).
+    if (lower && (lastClass & PEOPLE_NOUN) !== 0) return undefined;
     // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
     // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
     if (type === 'PERSON' && lower) {

@@ -66,6 +66,8 @@ const ORG_WORDS =
  */
 const FIELD_WORDS =
   'name names fullname firstname lastname surname forename username nickname address addresses email e-mail phone telephone mobile birthday birthdate dob birthplace hometown postcode zipcode passport password vorname nachname familienname benutzername spitzname adresse anschrift wohnort geburtsort geburtsdatum geburtstag telefon telefonnummer handynummer mobilnummer rufnummer kundennummer postleitzahl staatsangehörigkeit passwort kontonummer nom prénom prenom surnom pseudo courriel téléphone naissance anniversaire identifiant nombre apellido apellidos dirección direccion correo teléfono telefono nacimiento cumpleaños usuario contraseña nome sobrenome apelido endereço endereco telefone telemóvel telemovel nascimento aniversário aniversario usuário senha';
+/** Words for a person in lower case (a guy named Thaddeus): the noun, not the name that follows (D353). */
+const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody';
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 // The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
@@ -84,6 +86,7 @@ export const ORG = 1024;
 export const FIELD = 2048;
 /** A given name that is a common English word (fine, chance, will): data/plain-names.jsonl (D350). */
 export const PLAIN_NAME = 4096;
+export const PEOPLE_NOUN = 8192;
 let classTable: FlagTable | undefined;
 export function classesOf(hash: number): number {
   if (classTable === undefined) {
@@ -101,6 +104,7 @@ export function classesOf(hash: number): number {
       [MONTH_SHORT_WORDS, MONTH_ABBR],
       [ORG_WORDS, ORG],
       [FIELD_WORDS, FIELD],
+      [PEOPLE_NOUN_WORDS, PEOPLE_NOUN],
     ];
     for (const [words, bit] of lists)
       for (const w of words.split(' ')) {
