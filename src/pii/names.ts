@@ -1,7 +1,7 @@
 // Person names and places: street addresses (addresses.ts), the tagger's spans (tagger.ts) and
 // runs of capitalized words judged by the name and place dictionaries (runs.ts), each given a last
-// look (lastlook.ts); and two patterns of chat the three miss (a pair with the speaker, a greeting
-// typed with a slip).
+// look (lastlook.ts); and patterns of chat the three miss (a greeting typed with a slip, a pair with
+// the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
