@@ -346,4 +346,14 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('got carried by a guy named Thaddeus'), [['PERSON', 'Thaddeus']]);
     assert.deepEqual(found('Guy said the raid is at 8'), [['PERSON', 'Guy']]);
   });
+
+  it('reads a Korean family name with a given name of two syllables as a person, in either order (D354)', () => {
+    assert.deepEqual(found('Ji-hoon Park joined the guild'), [['PERSON', 'Ji-hoon Park']]);
+    assert.deepEqual(found('Park Seo-yeon is our new tank'), [['PERSON', 'Park Seo-yeon']]);
+    assert.deepEqual(found('my co-op partner lee min-ji'), [['PERSON', 'lee min-ji']]);
+    // A park is still a place; doubled syllables are laughter, other hyphenated words are words.
+    assert.deepEqual(found('meet me at Central Park'), [['LOCATION', 'Central Park']]);
+    assert.deepEqual(found('oh ha-ha nice'), []);
+    assert.deepEqual(found('that was a so-so game'), []);
+  });
 });

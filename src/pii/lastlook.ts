@@ -3,6 +3,7 @@
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
 import { letterAt, rangeHash, upperAt, wordHash } from './chars.ts';
+import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { typedCue } from './slips.ts';
 import {
@@ -37,6 +38,8 @@ const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
  */
 export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number) {
   if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
+  // A Korean family name and given name (Ji-hoon Park) is a person, whatever else Park is (D354).
+  if (koreanFullName(text.slice(start, end))) return 'PERSON';
   let at = end;
   while (at < text.length && text.charCodeAt(at) === 32) at++;
   // A label's colon is followed by a space or the end (not a smiley's ":)"). A label opens a line

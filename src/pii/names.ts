@@ -4,6 +4,7 @@
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
+import { koreanFullName } from './korean.ts';
 import { CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
@@ -33,6 +34,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   pairBeforeDeed(text, tokens, checked, claimed);
   selfIntroduction(text, tokens, checked, claimed);
   nameBeforeClause(text, tokens, checked, claimed);
+  koreanNames(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
@@ -80,6 +82,29 @@ function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed)
     if ((f & FLAGS.FIRST) === 0 || (f & plain) !== 0) continue;
     if (!CLAUSE_AFTER.test(text.slice(e, e + 8))) continue;
     if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
+}
+
+/**
+ * A Korean family name and a given name of two syllables joined by a hyphen, in either order (Park
+ * Seo-yeon, Ji-hoon Park): a person (D354). The tagger does not know the given names' shape, and
+ * reads Park as a place.
+ */
+function koreanNames(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  // From each hyphen (few in chat) to the word holding it, then that word and either neighbour.
+  let k = 0;
+  for (let h = text.indexOf('-'); h >= 0 && k < t.n; h = text.indexOf('-', h + 1)) {
+    while (k < t.n && (t.end[k] as number) <= h) k++;
+    if (k >= t.n || (t.start[k] as number) > h) continue;
+    for (const [a, b] of [
+      [k - 1, k],
+      [k, k + 1],
+    ] as const) {
+      if (a < 0 || b >= t.n || t.gap[b] !== 0) continue;
+      const s = t.start[a] as number;
+      const e = t.end[b] as number;
+      if (e - s <= 40 && koreanFullName(text.slice(s, e)) && free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+    }
   }
 }
 
