@@ -2,7 +2,7 @@
 // key, the sealed material, the atomic and durable rewrite, and the lock file that serializes
 // changes between processes. Private to src/keys.
 import { hkdfSync, randomBytes, scryptSync } from 'node:crypto';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fromBase64, parseJson, toBase64, utf8 } from '../encoding/index.ts';
 import { bindAad, open, seal } from '../envelope/index.ts';
@@ -164,12 +164,22 @@ export async function writeKeyFile(
   fileKey: Uint8Array,
   header: KeyFileHeader,
   material: Material,
+  previous?: number,
 ): Promise<number> {
   const plain = utf8(JSON.stringify(material));
   const sealed = toBase64(seal(fileKey, plain, headerAad(header)));
   plain.fill(0);
   const text = `${JSON.stringify({ ...header, sealed } satisfies FileHeader, null, 2)}\n`;
   await writeFileAtomic(path, text);
+  const now = await stat(path);
+  // Other processes see a change by the file's modification time, and the kernel sets it from a
+  // clock that moves in ticks of milliseconds: two writes within one tick (or a clock set back)
+  // gave the same time, and a process that had read the first never read the second (a MAC key made
+  // on one node reported missing on another, D355). Each write, under the lock, therefore ends
+  // after the time of the file it replaces.
+  if (previous === undefined || now.mtimeMs > previous) return now.mtimeMs;
+  const after = Math.floor(previous) + 1;
+  await utimes(path, now.atime, after / 1000);
   return (await stat(path)).mtimeMs;
 }
 

@@ -119,6 +119,25 @@ describe('software key store', () => {
     await a.close();
   });
 
+  it('ends each write after the time of the file it replaces, so another process sees it, even within one clock tick (D355)', async () => {
+    const path = join(dir, 't.json');
+    const a = await SoftwareKeyStore.create(path, SECRET, { kdf: KDF });
+    // The file's time ahead of the clock: a write in the same tick, or after the clock was set back,
+    // would get a time no later than it.
+    const ahead = Date.now() + 60_000;
+    utimesSync(path, new Date(), new Date(ahead));
+    const c = await SoftwareKeyStore.open(path, SECRET);
+    await a.ensureMacKey('made-later');
+    assert.ok((await stat(path)).mtimeMs > ahead, 'the write ends after the file it replaced');
+    // The other instance, which read the file at its old time, finds the new key.
+    assert.deepEqual(await c.mac('made-later', utf8('x')), await a.mac('made-later', utf8('x')));
+    await a.ensureMacKey('and-another');
+    assert.ok((await stat(path)).mtimeMs > ahead + 1);
+    await c.mac('and-another', utf8('x'));
+    await a.close();
+    await c.close();
+  });
+
   it('removes a destroyed KEK from the key file', async () => {
     const path = join(dir, 'd.json');
     const ks = await SoftwareKeyStore.create(path, SECRET, { kdf: KDF });

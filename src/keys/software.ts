@@ -116,11 +116,14 @@ export class SoftwareKeyStore implements KeyStore {
     secret: KeySecret,
     options: Pick<SoftwareKeyStoreOptions, 'now'> = {},
   ): Promise<SoftwareKeyStore> {
+    // The time before the content, as in #reload (D355); a missing file is reported by readKeyFile
+    // (0 reads as changed at the first check).
+    const time = await keyFileTime(path).catch(() => 0);
     const { sealed: _, ...header } = await readKeyFile(path);
     const fileKey = deriveFileKey(secret, header.kdf);
     const material = unsealMaterial(fileKey, { ...header, sealed: _ }, true);
     const ks = new SoftwareKeyStore(path, fileKey, header, material, options.now ?? Date.now);
-    ks.#mtime = await keyFileTime(path);
+    ks.#mtime = time;
     return ks;
   }
 
@@ -140,14 +143,24 @@ export class SoftwareKeyStore implements KeyStore {
       if (!this.#macs.has(name)) this.#macs.set(name, createSecretKey(fromBase64(k)));
   }
 
+  /** Writes the file, after a #reload under the lock (whose time it must end after, D355). */
   async #write(): Promise<void> {
-    this.#mtime = await writeKeyFile(this.#path, this.#fileKey, this.#header, this.#material);
+    this.#mtime = await writeKeyFile(
+      this.#path,
+      this.#fileKey,
+      this.#header,
+      this.#material,
+      this.#mtime === 0 ? undefined : this.#mtime,
+    );
   }
 
   async #reload(): Promise<void> {
+    // The time before the content: a change landing between the two is read again at the next
+    // check, never missed (D355).
+    const time = await keyFileTime(this.#path);
     this.#material = unsealMaterial(this.#fileKey, await readKeyFile(this.#path), false);
     this.#index();
-    this.#mtime = await keyFileTime(this.#path);
+    this.#mtime = time;
   }
 
   /**
