@@ -12,7 +12,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { FOLDINGS_FORMAT } from '../src/pii/dictionaries.ts';
+import { FOLDINGS_FORMAT, parseDictionaryFile } from '../src/pii/dictionaries.ts';
+import { cities } from '../src/pii/wordflags.ts';
 
 const require = createRequire(import.meta.url);
 const DATA = join(import.meta.dirname, '..', 'src', 'pii', 'data');
@@ -91,37 +92,16 @@ export function plainWords(): { has(w: string): boolean; sources: string[] } {
   return { has: (w) => words.has(w), sources };
 }
 
-/** The entries of one data file: its fields (header lines `{"field","count"}`) and their strings. */
-function fieldsOf(file: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let field: string[] | undefined;
-  for (const line of readFileSync(join(DATA, file), 'utf8').split('\n').slice(1)) {
-    if (line === '') continue;
-    const v = JSON.parse(line) as unknown;
-    if (typeof v === 'string') {
-      if (field === undefined) {
-        field = [];
-        out.set('', field);
-      }
-      field.push(v);
-    } else {
-      field = [];
-      out.set((v as { field: string }).field, field);
-    }
-  }
-  return out;
-}
-
 /** The file's text: a header, then for each dictionary a field line and its spellings, sorted. */
 export function buildFoldingsFile(): string {
   const words = plainWords();
-  const dicts = fieldsOf('names-places.jsonl');
-  const lists: [string, string[]][] = [
-    ['firstNames', dicts.get('firstNames') ?? []],
-    ['lastNames', dicts.get('lastNames') ?? []],
-    ['places', dicts.get('places') ?? []],
-    // cities.jsonl has no field lines: its strings follow the header.
-    ['cities', fieldsOf('cities.jsonl').get('') ?? []],
+  // The data files as the scanner's own loaders read and check them.
+  const dicts = parseDictionaryFile(readFileSync(join(DATA, 'names-places.jsonl'), 'utf8'));
+  const lists: [string, readonly string[]][] = [
+    ['firstNames', dicts.firstNames],
+    ['lastNames', dicts.lastNames],
+    ['places', dicts.places],
+    ['cities', cities()],
   ];
   const header = {
     format: FOLDINGS_FORMAT,

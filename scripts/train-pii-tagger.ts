@@ -11,7 +11,7 @@
 // words written here. No labeled corpus is read.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dictionaries, foldedSpellings } from '../src/pii/dictionaries.ts';
+import { writtenDictionaries } from '../src/pii/dictionaries.ts';
 import { candidate, FEATURE_BITS, features, MAX_FEATURES, serializeModel, TAGS } from '../src/pii/tagger.ts';
 import { type Tokens, tokenize } from '../src/pii/tokens.ts';
 import { cities, flagsTable } from '../src/pii/wordflags.ts';
@@ -413,23 +413,13 @@ interface Sentence {
 
 function generate(): Sentence[] {
   const r = rng(SEED);
-  const d = dictionaries();
   // Names and places as written, not their spellings without diacritics (data/foldings.jsonl):
   // those make the flags of what chat types, not more sentences to learn the words around names from.
-  // (A spelling is in the file only where its own dictionary does not hold it as written.)
-  const f = foldedSpellings();
-  const written = (words: Iterable<string>, spellings: readonly string[]) => {
-    const folded = new Set(spellings);
-    return [...words].filter((w) => !folded.has(w));
-  };
+  const d = writtenDictionaries();
   // Sorted so that the order (and so the model) depends only on the dictionaries' contents.
-  const firsts = written(d.firstNames, f.firstNames)
-    .filter((w) => /^[\p{L}'-]{2,}$/u.test(w))
-    .sort();
-  const lasts = written(d.lastNames, f.lastNames)
-    .filter((w) => /^[\p{L}' -]{2,}$/u.test(w))
-    .sort();
-  const places = [...new Set([...written(d.places, f.places), ...cities()])]
+  const firsts = [...d.firstNames].filter((w) => /^[\p{L}'-]{2,}$/u.test(w)).sort();
+  const lasts = [...d.lastNames].filter((w) => /^[\p{L}' -]{2,}$/u.test(w)).sort();
+  const places = [...new Set([...d.places, ...cities()])]
     .filter((w) => /^[\p{L}' .-]{3,}$/u.test(w) && w.split(' ').length <= 3)
     .sort();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;

@@ -38,8 +38,10 @@ const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
  */
 export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number) {
   if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
-  // A Korean family name and given name (Ji-hoon Park) is a person, whatever else Park is (D354).
-  if (koreanFullName(text.slice(start, end))) return 'PERSON';
+  // A Korean family name and given name (Ji-hoon Park) is a person, whatever else Park is (D354):
+  // looked at only where the span holds a hyphen, not for every name and place.
+  const dash = text.indexOf('-', start);
+  if (dash >= 0 && dash < end && koreanFullName(text.slice(start, end))) return 'PERSON';
   let at = end;
   while (at < text.length && text.charCodeAt(at) === 32) at++;
   // A label's colon is followed by a space or the end (not a smiley's ":)"). A label opens a line
@@ -422,17 +424,23 @@ export const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s'
 export const CLAUSE_AFTER = /^(?:['’]s\b|, (?:he|she|hes|shes|he's|she's|er|sie|il|elle|él|ella|ele|ela)\b)/u;
 
 /**
- * Whether a lone lower-case given name is someone by what follows it: a possessive or a comma and a
- * pronoun of a person. The name must be a given name of the dictionaries that is no plain, month,
- * game, place or virtue word nor a common English word (mark's, will's) (D352).
+ * A given name of the dictionaries that is no plain, month, game or virtue word nor a common English
+ * word (fine, will, mark): what D350's and D352's patterns may read as someone.
  */
-export function namedByClause(flags: number, classes: number, after: string): boolean {
+function plainlyGiven(flags: number, classes: number): boolean {
   return (
     (flags & FLAGS.FIRST) !== 0 &&
-    (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME | FLAGS.PLACE)) === 0 &&
-    (classes & (PLAIN_NAME | PLAIN_WORD | VIRTUE)) === 0 &&
-    CLAUSE_AFTER.test(after)
+    (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === 0 &&
+    (classes & (PLAIN_NAME | PLAIN_WORD | VIRTUE)) === 0
   );
+}
+
+/**
+ * Whether a lone lower-case given name is someone by what follows it: a possessive or a comma and a
+ * pronoun of a person (D352). It must be plainly a given name, and no place (sofia, she is).
+ */
+function namedByClause(flags: number, classes: number, after: string): boolean {
+  return plainlyGiven(flags, classes) && (flags & FLAGS.PLACE) === 0 && CLAUSE_AFTER.test(after);
 }
 
 /** What may follow a name after "its" or "i'm": the end of the message or a clause, or a word of chat about oneself. */
@@ -446,11 +454,7 @@ const SELF_AFTER = /^(?:\s*$|\s*[,.!?;:)]|\s+(?:here|again|btw|lol|haha|hehe|fro
  */
 function selfIntroduced(text: string, before: string, flags: number, classes: number, end: number): boolean {
   return (
-    SELF_BEFORE.has(before.toLowerCase()) &&
-    (flags & FLAGS.FIRST) !== 0 &&
-    (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === 0 &&
-    (classes & (PLAIN_NAME | PLAIN_WORD | VIRTUE)) === 0 &&
-    SELF_AFTER.test(text.slice(end, end + 12))
+    SELF_BEFORE.has(before.toLowerCase()) && plainlyGiven(flags, classes) && SELF_AFTER.test(text.slice(end, end + 12))
   );
 }
 

@@ -38,6 +38,9 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
+/** Flags of a word that D350's and D352's patterns never propose as a lone given name. */
+const NOT_A_LONE_NAME = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE;
+
 /**
  * "its maria", "i'm kevin btw": a given name the dictionaries know, after "its" or "i'm" and
  * ending the message or a clause, is the speaker (D350). The tagger, which learnt names after verbs
@@ -46,10 +49,10 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
  * level"). The last look checks the same (lastlook.ts).
  */
 function selfIntroduction(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
-  const plain = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE;
   for (let k = 1; k < t.n; k++) {
     const f = t.flags[k] as number;
-    if ((f & FLAGS.FIRST) === 0 || (f & plain) !== 0 || t.gap[k] !== 0 || (t.shape[k] as number) > 1) continue;
+    if ((f & FLAGS.FIRST) === 0 || (f & NOT_A_LONE_NAME) !== 0 || t.gap[k] !== 0 || (t.shape[k] as number) > 1)
+      continue;
     if (!SELF_BEFORE.has(text.slice(t.start[k - 1] as number, t.end[k - 1] as number).toLowerCase())) continue;
     // The last look reads the rest: a common English word (its fine), what follows (its max level).
     const s = t.start[k] as number;
@@ -66,7 +69,6 @@ function selfIntroduction(text: string, t: Tokens, emit: Emit, claimed: Claimed)
  * English word.
  */
 function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
-  const plain = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE;
   for (let k = 0; k < t.n; k++) {
     if ((t.shape[k] as number) > 1) continue;
     const s = t.start[k] as number;
@@ -79,7 +81,7 @@ function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed)
       e -= 2;
       f = wordFlags(text.slice(s, e).toLowerCase());
     } else if (t.after[k] !== 1) continue;
-    if ((f & FLAGS.FIRST) === 0 || (f & plain) !== 0) continue;
+    if ((f & FLAGS.FIRST) === 0 || (f & NOT_A_LONE_NAME) !== 0) continue;
     if (!CLAUSE_AFTER.test(text.slice(e, e + 8))) continue;
     if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
   }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
 import { wordHash } from './chars.ts';
-import { dictionaries, foldedSpellings } from './dictionaries.ts';
+import { dictionaries, foldedSpellings, writtenDictionaries } from './dictionaries.ts';
 
 // Dictionary flags of a word.
 const FIRST = 1;
@@ -189,30 +189,22 @@ export function flagsTable(written = false): FlagTable {
 
 function buildFlags(written: boolean): FlagTable {
   const d = dictionaries();
-  const fold = foldedSpellings();
-  // A spelling is in the file only where its own dictionary does not hold it as written.
-  const asWritten = (words: Iterable<string>, spellings: readonly string[]): Iterable<string> => {
-    if (!written) return words;
-    const skip = new Set(spellings);
-    return [...words].filter((w) => !skip.has(w));
-  };
+  const names = written ? writtenDictionaries() : d;
   const m = new Map<number, number>();
   const add = (w: string, f: number) => {
     const h = wordHash(w);
     m.set(h, (m.get(h) ?? 0) | f);
   };
-  for (const w of asWritten(d.firstNames, fold.firstNames))
-    for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, FIRST);
-  for (const w of asWritten(d.lastNames, fold.lastNames))
-    for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, LAST);
-  for (const w of asWritten(d.places, fold.places)) {
+  for (const w of names.firstNames) for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, FIRST);
+  for (const w of names.lastNames) for (const p of w.split(/[ -]/)) if (p.length > 1) add(p, LAST);
+  for (const w of names.places) {
     const parts = w.split(/[ -]/);
     if (parts.length === 1) add(w, PLACE);
     else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);
   }
   // The world's larger cities (data/cities.jsonl, GeoNames): places the locale data lacks; and, but
   // for the tagger's training, as chat types them without diacritics.
-  for (const w of written ? cities() : [...cities(), ...fold.cities]) {
+  for (const w of written ? cities() : [...cities(), ...foldedSpellings().cities]) {
     const parts = w.split(/[ -]/);
     if (parts.length === 1) add(w, PLACE);
     else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);
