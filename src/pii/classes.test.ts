@@ -356,4 +356,53 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('oh ha-ha nice'), []);
     assert.deepEqual(found('that was a so-so game'), []);
   });
+
+  it('reads an indefinite pronoun as no one, in any case and the five languages (D356)', () => {
+    assert.deepEqual(found('yo anyone from lagos on rn?'), [['LOCATION', 'lagos']]);
+    assert.deepEqual(found("Quelqu'un veut faire le donjon ce soir ?"), []);
+    assert.deepEqual(found('Everybody in Porto should join'), [['LOCATION', 'Porto']]);
+    assert.deepEqual(found('alguém de curitiba online?'), [['LOCATION', 'curitiba']]);
+  });
+
+  it('ends a name before the pronoun I after a comma (D357)', () => {
+    assert.deepEqual(found("Hi it's Rohan Mehta, I was charged twice"), [['PERSON', 'Rohan Mehta']]);
+    assert.deepEqual(found('Hello, this is Marguerite Okafor, I need help with my account'), [
+      ['PERSON', 'Marguerite Okafor'],
+    ]);
+    // A place and its region after a comma still join, and a capital that is not the pronoun.
+    assert.deepEqual(found('I moved to Springfield, Illinois'), [['LOCATION', 'Springfield, Illinois']]);
+  });
+
+  it('keeps the tagger split of a person and where they are from, joined by a particle (D358)', () => {
+    assert.deepEqual(found('Oi, sou o Thiago de Recife, bora jogar?'), [
+      ['PERSON', 'Thiago'],
+      ['LOCATION', 'Recife'],
+    ]);
+    assert.deepEqual(found('Je suis Hugo de Nantes'), [
+      ['PERSON', 'Hugo'],
+      ['LOCATION', 'Nantes'],
+    ]);
+    assert.deepEqual(found('My friend Pedro de Souza is banned'), [['PERSON', 'Pedro de Souza']]);
+  });
+
+  it('ends a lower-case name before what its person does (D359)', () => {
+    assert.deepEqual(found('mi amiga lucia vive en cordoba'), [['PERSON', 'lucia']]);
+    assert.deepEqual(found('mi hermano diego vive en valparaíso'), [
+      ['PERSON', 'diego'],
+      ['LOCATION', 'valparaíso'],
+    ]);
+  });
+
+  it('reads the characters a player mains as no one (D360)', () => {
+    assert.deepEqual(found('I main Jett and Reyna'), []);
+    assert.deepEqual(found('maining Mercy since season 1'), []);
+    assert.deepEqual(found('Maria mains healers'), [['PERSON', 'Maria']]);
+  });
+
+  it('finds a place of several words typed in lower case after a word of place (D361)', () => {
+    assert.deepEqual(found('heading to new orleans for mardi gras'), [['LOCATION', 'new orleans']]);
+    assert.deepEqual(found('moved to new delhi last year'), [['LOCATION', 'new delhi']]);
+    assert.deepEqual(found('vivo en las palmas de gran canaria'), [['LOCATION', 'las palmas de gran canaria']]);
+    assert.deepEqual(found('the new orleans skin is out'), []);
+  });
 });

@@ -17,6 +17,7 @@ import {
   PHONE_LABEL,
   PLAIN_NAME,
   PLAIN_WORD,
+  PRONOUN,
   RANK,
   SERVICE,
   VIRTUE,
@@ -64,8 +65,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   const lastFlags = flagsTable().get(lastHash);
   // The last look's own word classes, one lookup for all of them.
   const lastClass = classesOf(lastHash);
-  // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere.
-  if (single && (lastClass & SERVICE) !== 0) return undefined;
+  // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere,
+  // and an indefinite pronoun (anyone, Quelqu'un, alguém) is someone unnamed (D356).
+  if (single && (lastClass & (SERVICE | PRONOUN)) !== 0) return undefined;
   // A company, a team or a department: by its last word (Riot Games, Tech Support), or a name
   // right after or before one of its words (Team Liquid, Dev Team).
   if ((lastClass & ORG) !== 0 || orgAround(text, start, end)) return undefined;
@@ -207,6 +209,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (/the /i.test(lead) && /(?:^|[^\p{L}])[Tt][Hh][Ee] (?:\p{Lu}[\p{L}'’-]* )*$/u.test(lead)) return undefined;
     // "the Santa Claus event", "Harry Potter skin": a game thing named after someone.
     if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
+    // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
+    const listed = (before & FLAGS.CONJ) !== 0 || text.charCodeAt(start - 2) === 44;
+    if ((listed || PLAYED_VERBS.has(rangeHash(text, a + 1, b + 1))) && PLAYED.test(lead)) return undefined;
     // A zone of someone or something (Dragon's Lair) and the second half of a game item's title
     // (Blade of Eternity): no one.
     const apostrophe = text.charCodeAt(end);
@@ -400,6 +405,13 @@ function loot(text: string, start: number, end: number): boolean {
 /** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
 const NAMED_THING =
   /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album)(?![\p{L}])/iu;
+
+/** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
+const PLAYED =
+  /(?:^|[^\p{L}])(?:(?:[Ii]|[Uu]|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he|[Ww]ho|to|and) [Mm]ains?|[Mm]aining|[Mm]ained|[Oo][Tt][Pp]|[Oo][Tt][Pp]ing|[Oo]ne-trick(?:s|ing)?)(?: as)? (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/u;
+
+/** PLAYED's verbs by hash (one-trick's last word): the word before the first name of its list. */
+const PLAYED_VERBS = new Set('main mains maining mained otp otping trick tricks tricking'.split(' ').map(wordHash));
 
 /** Nouns that follow a place's name (cebu area, the leeds side). */
 const PLACE_AFTER =

@@ -3,13 +3,15 @@
 // look (lastlook.ts); and patterns of chat the three miss (a greeting typed with a slip, a pair with
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
+import { wordHash } from './chars.ts';
+import { dictionaries, foldedSpellings } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
 import { CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
-import { FLAGS, wordFlags } from './wordflags.ts';
+import { cities, FLAGS, wordFlags } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
@@ -35,6 +37,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   selfIntroduction(text, tokens, checked, claimed);
   nameBeforeClause(text, tokens, checked, claimed);
   koreanNames(text, tokens, checked, claimed);
+  lowerCityPhrases(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
@@ -84,6 +87,57 @@ function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed)
     if ((f & FLAGS.FIRST) === 0 || (f & NOT_A_LONE_NAME) !== 0) continue;
     if (!CLAUSE_AFTER.test(text.slice(e, e + 8))) continue;
     if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
+}
+
+/** Multi-word places of the dictionaries, by the hash of their first word: their longest, in words. */
+let phraseFirsts: Map<number, number> | undefined;
+let phrases: Set<string> | undefined;
+
+function placePhrases(): { firsts: Map<number, number>; all: Set<string> } {
+  if (phraseFirsts === undefined || phrases === undefined) {
+    phraseFirsts = new Map();
+    phrases = new Set();
+    for (const list of [cities(), foldedSpellings().cities, dictionaries().places])
+      for (const p of list) {
+        const words = p.split(' ');
+        if (words.length < 2 || words.length > 5 || !/^[\p{Ll}' ]+$/u.test(p)) continue;
+        phrases.add(p);
+        const h = wordHash(words[0] as string) | 0;
+        phraseFirsts.set(h, Math.max(phraseFirsts.get(h) ?? 0, words.length));
+      }
+  }
+  return { firsts: phraseFirsts, all: phrases };
+}
+
+/**
+ * A place of several words typed in lower case after a word of place (heading to new orleans, i
+ * live in los angeles, vivo en las palmas de gran canaria): the dictionaries' whole name (D361). The
+ * tagger takes the first word (new, los, las) for a plain word and finds the rest alone, or nothing.
+ */
+function lowerCityPhrases(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  const { firsts, all } = placePhrases();
+  for (let k = 1; k < t.n; k++) {
+    if (((t.flags[k - 1] as number) & FLAGS.L_BEFORE) === 0 || t.shape[k] !== 0 || t.gap[k] !== 0) continue;
+    // The first word of a place's name of several words is a part of a place (new, los, kuala), or
+    // too short for the dictionaries to mark it so (ho of ho chi minh city).
+    if (((t.flags[k] as number) & FLAGS.PLACE_PART) === 0 && (t.end[k] as number) - (t.start[k] as number) > 2)
+      continue;
+    const most = firsts.get(t.hash[k] as number);
+    if (most === undefined) continue;
+    for (let len = Math.min(most, t.n - k); len >= 2; len--) {
+      const last = k + len - 1;
+      let plain = true;
+      for (let j = k + 1; j <= last; j++) if (t.shape[j] !== 0 || t.gap[j] !== 0) plain = false;
+      if (!plain) continue;
+      const s = t.start[k] as number;
+      const e = t.end[last] as number;
+      if (!all.has(text.slice(s, e))) continue;
+      // The rest may be a place already (delhi of new delhi): the longer finding wins it.
+      if (free(claimed, s, t.end[k] as number)) emit('LOCATION', s, e, 0.85);
+      k = last;
+      break;
+    }
   }
 }
 

@@ -9,9 +9,10 @@ import type { TaggedSpan } from './tagger.ts';
 import type { Tokens } from './tokens.ts';
 
 // Words join over a space and up to two particles, or over a comma alone (Springfield, Illinois):
-// a comma and a particle is a name and where it is from (Consuelo, de Rosario), two runs.
+// a comma and a particle is a name and where it is from (Consuelo, de Rosario), two runs. The
+// pronoun I after a comma (Rohan Mehta, I was charged) goes on no run (D357).
 const CAP_RUN =
-  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:(?:, | (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2})(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
+  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:(?:, (?!I(?:['’]|\s+\p{Ll}))| (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){0,2})(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
 /** Saying who one is, in the five languages (my name is, ich bin, je suis, soy, eu sou). */
 const SELF_INTRO =
   /(?:name is|i'm|i am|name's|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|moi c'est|soy|me llamo|mi nombre es|eu sou|sou o|sou a|me chamo|meu nome é)\s*$/i;
@@ -126,6 +127,8 @@ function townTail(text: string, at: number): number {
   return best;
 }
 
+/** The particle between a person and where they are from, in one run (Hugo de Nantes). */
+const PERSON_FROM_PLACE = /^ (?:de|da|do|du|von) $/;
 /** A tagger span this sure, over exactly a run's words, spares the rules judging the run. */
 const SURE_MARGIN = 12;
 
@@ -242,6 +245,21 @@ function judgeRun(
       sure.end === start + run.length &&
       sure.score >= SURE_MARGIN &&
       townTail(text, start + run.length) === 0
+    )
+      return next;
+    // The tagger split the run, sure of each part, into a person and where they are from, joined by
+    // a particle (Thiago de Recife, Hugo de Nantes): its findings stand (D358), as one person
+    // (Pedro de Souza) would.
+    const after = tagged[next + 1];
+    if (
+      sure !== undefined &&
+      after !== undefined &&
+      sure.start === start &&
+      after.end === start + run.length &&
+      sure.type === 'PERSON' &&
+      after.type === 'LOCATION' &&
+      Math.min(sure.score, after.score) >= SURE_MARGIN &&
+      PERSON_FROM_PLACE.test(text.slice(sure.end, after.start))
     )
       return next;
     // Towns named by a name and a suffix of a word or more (Enzo do Descoberto, Belotti a mare).

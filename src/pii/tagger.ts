@@ -350,6 +350,20 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
       }
       break;
     }
+    // A lower-case name does not end in what its person does (lucia vive en cordoba, diego said):
+    // a word of living somewhere, of speech or of deeds, unless it is a family name too (D359).
+    while (
+      y === 1 &&
+      end > k &&
+      t.shape[end] === 0 &&
+      ((t.flags[end] as number) & DOING) !== 0 &&
+      ((t.flags[end] as number) & FLAGS.LAST) === 0
+    ) {
+      total -= marginBuf[end] as number;
+      end--;
+      words--;
+      if (words === 1) margin = marginBuf[k] as number;
+    }
     // A name of several words is as sure as its words on average (a surname the tagger is sure of
     // carries a given name it is not: Tariq Grabowska).
     if (words > 1) margin = total / words;
@@ -420,6 +434,9 @@ function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void
     }
   }
 }
+
+/** What a person does: live somewhere (vive, wohnt), speak (said, dijo) or act (joined). */
+const DOING = FLAGS.L_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG;
 
 /** An initial: one capital letter and a dot (the N. of Jasper N. Mayhew). */
 function initial(text: string, t: Tokens, j: number): boolean {

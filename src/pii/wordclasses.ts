@@ -68,6 +68,12 @@ const FIELD_WORDS =
   'name names fullname firstname lastname surname forename username nickname address addresses email e-mail phone telephone mobile birthday birthdate dob birthplace hometown postcode zipcode passport password vorname nachname familienname benutzername spitzname adresse anschrift wohnort geburtsort geburtsdatum geburtstag telefon telefonnummer handynummer mobilnummer rufnummer kundennummer postleitzahl staatsangehörigkeit passwort kontonummer nom prénom prenom surnom pseudo courriel téléphone naissance anniversaire identifiant nombre apellido apellidos dirección direccion correo teléfono telefono nacimiento cumpleaños usuario contraseña nome sobrenome apelido endereço endereco telefone telemóvel telemovel nascimento aniversário aniversario usuário senha';
 /** Words for a person in lower case (a guy named Thaddeus): the noun, not the name that follows (D353). */
 const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody';
+/**
+ * The indefinite pronouns of the five languages (anyone from lagos, Quelqu'un de Lille, alguém de
+ * curitiba): someone unnamed, never a name or a place, in any case (D356).
+ */
+const PRONOUN_WORDS =
+  "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém";
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 // The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
@@ -87,6 +93,7 @@ export const FIELD = 2048;
 /** A given name that is a common English word (fine, chance, will): data/plain-names.jsonl (D350). */
 export const PLAIN_NAME = 4096;
 export const PEOPLE_NOUN = 8192;
+export const PRONOUN = 16384;
 let classTable: FlagTable | undefined;
 export function classesOf(hash: number): number {
   if (classTable === undefined) {
@@ -105,6 +112,7 @@ export function classesOf(hash: number): number {
       [ORG_WORDS, ORG],
       [FIELD_WORDS, FIELD],
       [PEOPLE_NOUN_WORDS, PEOPLE_NOUN],
+      [PRONOUN_WORDS, PRONOUN],
     ];
     for (const [words, bit] of lists)
       for (const w of words.split(' ')) {
