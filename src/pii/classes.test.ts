@@ -405,4 +405,52 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('vivo en las palmas de gran canaria'), [['LOCATION', 'las palmas de gran canaria']]);
     assert.deepEqual(found('the new orleans skin is out'), []);
   });
+
+  it('keeps the tagger split of a list of people, and splits a full name from the town after it (D362)', () => {
+    assert.deepEqual(found('Jorge, Ana y Lucas se fueron a Bogotá'), [
+      ['PERSON', 'Jorge'],
+      ['PERSON', 'Ana'],
+      ['PERSON', 'Lucas'],
+      ['LOCATION', 'Bogotá'],
+    ]);
+    assert.deepEqual(found('La cliente Mercedes Villanueva de Sevilla pide un reembolso'), [
+      ['PERSON', 'Mercedes Villanueva'],
+      ['LOCATION', 'Sevilla'],
+    ]);
+    assert.deepEqual(found('Le joueur Théo Marchand de Rennes a triché'), [
+      ['PERSON', 'Théo Marchand'],
+      ['LOCATION', 'Rennes'],
+    ]);
+    // A town that is a given name stays inside the name; a family name is no town.
+    assert.deepEqual(found('My friend Pedro de Souza is banned'), [['PERSON', 'Pedro de Souza']]);
+  });
+
+  it('reads a title and names no dictionary knows as a person (D363)', () => {
+    assert.deepEqual(found('Please forward to Ms. Adaeze Nwosu in Abuja'), [
+      ['PERSON', 'Ms. Adaeze Nwosu'],
+      ['LOCATION', 'Abuja'],
+    ]);
+    assert.deepEqual(found('Ms. Marvel skin is out'), []);
+  });
+
+  it("reads a name's particle alone in lower case as no one (D364)", () => {
+    assert.deepEqual(found('Jorge, Ana y Lucas se van a Bogotá'), [
+      ['PERSON', 'Jorge'],
+      ['PERSON', 'Ana'],
+      ['PERSON', 'Lucas'],
+      ['LOCATION', 'Bogotá'],
+    ]);
+  });
+
+  it('finds a lone lower-case given name that chat speaks to or of (D365)', () => {
+    assert.deepEqual(found('i owe tobias 500 gold'), [['PERSON', 'tobias']]);
+    assert.deepEqual(found('dmitri fell off the bridge again'), [['PERSON', 'dmitri']]);
+    assert.deepEqual(found('sorry sven, wrong channel'), [['PERSON', 'sven']]);
+    assert.deepEqual(found('where is maria now?'), [['PERSON', 'maria']]);
+    assert.deepEqual(found('gg, thanks for the carry, ingrid!'), [['PERSON', 'ingrid']]);
+    // Common words and months that are given names, and a name inside a sentence before a deed.
+    assert.deepEqual(found('sorry guys, august fell off'), []);
+    assert.deepEqual(found('sorry will, i mean it'), []);
+    assert.deepEqual(found('the boss fell off the map'), []);
+  });
 });

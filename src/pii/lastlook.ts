@@ -12,6 +12,7 @@ import {
   FIELD,
   HOLIDAY,
   MONTH_ABBR,
+  NAME_PARTICLE,
   ORG,
   PEOPLE_NOUN,
   PHONE_LABEL,
@@ -123,8 +124,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
     // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326).
     if (lower && CONTRACTION.test(w)) return undefined;
-    // A word for a person in lower case (a guy named Thaddeus) is the noun, not a name (D353).
-    if (lower && (lastClass & PEOPLE_NOUN) !== 0) return undefined;
+    // A word for a person in lower case (a guy named Thaddeus) is the noun, not a name (D353), and
+    // a name's particle alone is a word of the sentence (se van a Bogotá) (D364).
+    if (lower && (lastClass & (PEOPLE_NOUN | NAME_PARTICLE)) !== 0) return undefined;
     // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
     // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
     if (type === 'PERSON' && lower) {
@@ -139,7 +141,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         !labelled(text, start) &&
         !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
         !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
-        !namedByClause(f, lastClass, text.slice(end, end + 8))
+        !namedByClause(f, lastClass, text.slice(end, end + 8)) &&
+        !addressedOrActing(text, start, end, rangeHash(text, a + 1, b + 1), f, lastClass)
       )
         return undefined;
     }
@@ -453,6 +456,49 @@ function plainlyGiven(flags: number, classes: number): boolean {
  */
 function namedByClause(flags: number, classes: number, after: string): boolean {
   return plainlyGiven(flags, classes) && (flags & FLAGS.PLACE) === 0 && CLAUSE_AFTER.test(after);
+}
+
+/** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
+const ADDRESS_BEFORE = new Set('sorry soz sry owe owes luck cya bye byee gz grats seen'.split(' ').map(wordHash));
+/** Deeds of chat right after a name that opens a message (dmitri fell off, rahul carried us). */
+const DEED_AFTER = new Set(
+  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes'
+    .split(' ')
+    .map(wordHash),
+);
+/** Asking where someone is (where is wei, wheres kasia). */
+const WHERE_BEFORE =
+  /(?:^|[^\p{L}])(?:where is|where's|where’s|wheres|wo ist|où est|dónde está|donde esta|cadê|cade) $/u;
+
+/**
+ * Whether a lone lower-case given name is someone by how chat speaks to or of them (D365): called at
+ * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
+ * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei), or opening a message
+ * before a deed (dmitri fell off the bridge). It must be plainly a given name, and no place.
+ * `beforeHash` is the hash of the word before (commas skipped).
+ */
+export function addressedOrActing(
+  text: string,
+  start: number,
+  end: number,
+  beforeHash: number,
+  flags: number,
+  classes: number,
+): boolean {
+  if (!plainlyGiven(flags, classes) || (flags & FLAGS.PLACE) !== 0) return false;
+  if (
+    text.charCodeAt(start - 2) === 44 &&
+    text.charCodeAt(start - 1) === 32 &&
+    /^ ?(?:[!?.]|$)/.test(text.slice(end, end + 2))
+  )
+    return true;
+  if (ADDRESS_BEFORE.has(beforeHash)) return true;
+  if (WHERE_BEFORE.test(text.slice(Math.max(0, start - 14), start))) return true;
+  if (start === 0 || /[.!?] $/.test(text.slice(Math.max(0, start - 2), start))) {
+    const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
+    if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;
+  }
+  return false;
 }
 
 /** What may follow a name after "its" or "i'm": the end of the message or a clause, or a word of chat about oneself. */

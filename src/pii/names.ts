@@ -3,14 +3,15 @@
 // look (lastlook.ts); and patterns of chat the three miss (a greeting typed with a slip, a pair with
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
-import { wordHash } from './chars.ts';
+import { rangeHash, wordHash } from './chars.ts';
 import { dictionaries, foldedSpellings } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
-import { CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
+import { addressedOrActing, CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
+import { classesOf } from './wordclasses.ts';
 import { cities, FLAGS, wordFlags } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
@@ -36,6 +37,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   pairBeforeDeed(text, tokens, checked, claimed);
   selfIntroduction(text, tokens, checked, claimed);
   nameBeforeClause(text, tokens, checked, claimed);
+  addressedNames(text, tokens, checked, claimed);
   koreanNames(text, tokens, checked, claimed);
   lowerCityPhrases(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
@@ -138,6 +140,24 @@ function lowerCityPhrases(text: string, t: Tokens, emit: Emit, claimed: Claimed)
       k = last;
       break;
     }
+  }
+}
+
+/**
+ * "sorry sven", "good luck tomorrow, amara!", "where is wei", "dmitri fell off the bridge": a lone
+ * lower-case given name that chat speaks to or of (D365). The tagger proposes lone lower-case names
+ * only next to the words it learnt; the last look holds these to the same test (addressedOrActing).
+ */
+function addressedNames(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  for (let k = 0; k < t.n; k++) {
+    const f = t.flags[k] as number;
+    if (t.shape[k] !== 0 || (f & FLAGS.FIRST) === 0 || (f & (NOT_A_LONE_NAME | FLAGS.PLACE)) !== 0) continue;
+    const s = t.start[k] as number;
+    const e = t.end[k] as number;
+    const before = k > 0 ? rangeHash(text, t.start[k - 1] as number, t.end[k - 1] as number) : 0;
+    if (!addressedOrActing(text, s, e, before, f, classesOf((t.hash[k] as number) >>> 0)) || !free(claimed, s, e))
+      continue;
+    emit('PERSON', s, e, 0.8);
   }
 }
 

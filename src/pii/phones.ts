@@ -101,6 +101,19 @@ function isDigitCode(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/**
+ * Where a North American number begins: the trunk prefix 1 and its separator before a 3-3-4 number
+ * (1-800-555-0199, 1 415 555 0132) belong to it (D367), where nothing of a word or a number comes
+ * before the 1.
+ */
+function withTrunkOne(text: string, start: number, raw: string): number {
+  if (start < 2 || text.charCodeAt(start - 2) !== 49) return start;
+  const sep = text.charCodeAt(start - 1);
+  if (sep !== 45 && sep !== 32 && sep !== 46) return start;
+  if (start >= 3 && /[\p{L}\d+_.-]/u.test(text.charAt(start - 3))) return start;
+  return /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw) ? start - 2 : start;
+}
+
 export function phones(text: string, emit: Emit, claimed: Claimed): void {
   PHONE.lastIndex = 0;
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
@@ -140,7 +153,7 @@ export function phones(text: string, emit: Emit, claimed: Claimed): void {
     // scanner reads.
     if (!phonePossible(raw, digits, international) && (international || !nationalPossible(raw))) continue;
     cue ??= hasCue();
-    emit('PHONE', m.index, m.index + raw.length, cue || international ? 0.9 : 0.8);
+    emit('PHONE', withTrunkOne(text, m.index, raw), m.index + raw.length, cue || international ? 0.9 : 0.8);
   }
 }
 

@@ -32,6 +32,13 @@ const CORPUS = readFileSync(join(import.meta.dirname, '..', '..', 'test', 'fixtu
 const types = (text: string) => scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
 
 describe('PII detection', () => {
+  it("keeps an apostrophe inside an e-mail's local part and the trunk 1 before a 3-3-4 number (D366, D367)", () => {
+    assert.deepEqual(types("email me at j.o'neill@example.ie"), [['EMAIL', "j.o'neill@example.ie"]]);
+    assert.deepEqual(types("it's bob@example.org"), [['EMAIL', 'bob@example.org']]);
+    assert.deepEqual(types('call 1-800-555-0199 for support'), [['PHONE', '1-800-555-0199']]);
+    assert.deepEqual(types('my number is 555-867-5309'), [['PHONE', '555-867-5309']]);
+  });
+
   it('finds each kind of entity, validated, and skips near-misses', () => {
     assert.deepEqual(types('mail me at jo.doe+x@mail.example.org.'), [['EMAIL', 'jo.doe+x@mail.example.org']]);
     assert.deepEqual(types('card 4111 1111 1111 1111 ok'), [['CREDIT_CARD', '4111 1111 1111 1111']]);

@@ -279,7 +279,18 @@ const EMAIL_DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}/;
 function emails(text: string, emit: Emit): void {
   for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
     let start = at;
-    while (start > 0 && at - start < 64 && emailLocalCode(text.charCodeAt(start - 1))) start--;
+    // An apostrophe between two letters belongs to the local part too (j.o'neill@, D366).
+    while (
+      start > 0 &&
+      at - start < 64 &&
+      (emailLocalCode(text.charCodeAt(start - 1)) ||
+        (text.charCodeAt(start - 1) === 39 &&
+          start < at &&
+          start > 1 &&
+          alnumCode(text.charCodeAt(start - 2)) &&
+          alnumCode(text.charCodeAt(start))))
+    )
+      start--;
     while (start < at && !alnumCode(text.charCodeAt(start))) start++;
     if (start === at) continue;
     const domain = EMAIL_DOMAIN.exec(text.slice(at + 1, at + 256));

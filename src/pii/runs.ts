@@ -4,9 +4,10 @@
 import { letterAt, upperAt } from './chars.ts';
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
-import { isSuffix, personScore, placeScore, TITLE } from './lexicon.ts';
+import { bare, isSuffix, personScore, placeScore, TITLE } from './lexicon.ts';
 import type { TaggedSpan } from './tagger.ts';
 import type { Tokens } from './tokens.ts';
+import { FLAGS, wordFlags } from './wordflags.ts';
 
 // Words join over a space and up to two particles, or over a comma alone (Springfield, Illinois):
 // a comma and a particle is a name and where it is from (Consuelo, de Rosario), two runs. The
@@ -127,8 +128,51 @@ function townTail(text: string, at: number): number {
   return best;
 }
 
-/** The particle between a person and where they are from, in one run (Hugo de Nantes). */
+/** What lies between two names of a list (Jorge, Ana y Lucas), or a person and a place (Hugo de Nantes). */
+const LIST_GAP = /^(?:, | (?:and|y|e|und|et|&) |, (?:and|y|e|und|et|&) )$/;
 const PERSON_FROM_PLACE = /^ (?:de|da|do|du|von) $/;
+
+/**
+ * Whether the tagger's spans from `next` cover the run [start, end) exactly, two or more, each sure,
+ * joined as a list of people or as a person and then a place.
+ */
+function taggerSplit(text: string, tagged: readonly TaggedSpan[], next: number, start: number, end: number): boolean {
+  const first = tagged[next];
+  if (first === undefined || first.start !== start || first.end >= end || first.score < SURE_MARGIN) return false;
+  let prev = first;
+  for (let i = next + 1; i < tagged.length; i++) {
+    const s = tagged[i] as TaggedSpan;
+    if (s.score < SURE_MARGIN || s.start > end) return false;
+    const gap = text.slice(prev.end, s.start);
+    const joined =
+      (prev.type === 'PERSON' && s.type === 'PERSON' && LIST_GAP.test(gap)) ||
+      (prev.type === 'PERSON' && s.type === 'LOCATION' && PERSON_FROM_PLACE.test(gap));
+    if (!joined) return false;
+    if (s.end === end) return true;
+    if (s.end > end) return false;
+    prev = s;
+  }
+  return false;
+}
+
+/** Titles that open a person's name in a run (the dictionaries' prefixes hold more: Dame, Lord). */
+const RUN_TITLE =
+  /^(?:mr|mrs|ms|miss|mx|dr|prof|frau|herr|mme|mlle|madame|monsieur|sr|sra|srta|señor|señora|senhor|senhora)\.?$/i;
+
+/** Whether a run is a title and one to three capitalized words that are no plain or game words. */
+function titledPerson(run: string): boolean {
+  const words = splitWords(run);
+  if (words.length < 2 || words.length > 4 || !RUN_TITLE.test(words[0] as string)) return false;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i] as string;
+    if (/\d/.test(w) || RUN_TITLE.test(w)) return false;
+    if ((wordFlags(bare(w)) & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG)) !== 0) return false;
+  }
+  return true;
+}
+
+/** A name of two or three words, a particle and one capitalized word (Mercedes Villanueva de Sevilla). */
+const PERSON_THEN_TOWN = /^(\p{Lu}[\p{L}'’-]+(?: \p{Lu}[\p{L}'’-]+){1,2}) (de|da|do|von|aus) (\p{Lu}[\p{L}-]+)$/u;
 /** A tagger span this sure, over exactly a run's words, spares the rules judging the run. */
 const SURE_MARGIN = 12;
 
@@ -247,21 +291,24 @@ function judgeRun(
       townTail(text, start + run.length) === 0
     )
       return next;
-    // The tagger split the run, sure of each part, into a person and where they are from, joined by
-    // a particle (Thiago de Recife, Hugo de Nantes): its findings stand (D358), as one person
-    // (Pedro de Souza) would.
-    const after = tagged[next + 1];
-    if (
-      sure !== undefined &&
-      after !== undefined &&
-      sure.start === start &&
-      after.end === start + run.length &&
-      sure.type === 'PERSON' &&
-      after.type === 'LOCATION' &&
-      Math.min(sure.score, after.score) >= SURE_MARGIN &&
-      PERSON_FROM_PLACE.test(text.slice(sure.end, after.start))
-    )
-      return next;
+    // The tagger split the run into names it is sure of, a list of people (Jorge, Ana y Lucas) or a
+    // person and where they are from (Thiago de Recife): its findings stand (D358, D362), as one
+    // person (Pedro de Souza) would.
+    if (taggerSplit(text, tagged, next, start, start + run.length)) return next;
+    // A full name, a particle and a town that is no given name (Mercedes Villanueva de Sevilla, but
+    // not Maria de Lourdes): a person and where they are from, not one person (D362).
+    const from = PERSON_THEN_TOWN.exec(run);
+    if (from !== null) {
+      const left = from[1] as string;
+      const town = from[3] as string;
+      const flags = wordFlags(town.toLowerCase());
+      const jl = judge(left, text, start, start + left.length);
+      if ((flags & FLAGS.PLACE) !== 0 && (flags & FLAGS.FIRST) === 0 && jl?.type === 'PERSON') {
+        emit('PERSON', start, start + left.length, jl.score);
+        emit('LOCATION', start + run.length - town.length, start + run.length, 0.85);
+        return next;
+      }
+    }
     // Towns named by a name and a suffix of a word or more (Enzo do Descoberto, Belotti a mare).
     const inner = run.indexOf(' ') < 0 ? -1 : run.search(/ (?:do|de|da|a|nell'|sul|sur|an|am|aan) /);
     if (inner > 0 && townTail(run, inner) === run.length - inner) {
@@ -276,6 +323,12 @@ function judgeRun(
       return next;
     }
     const j = judge(run, text, start, start + run.length);
+    // A title and the capitalized words after it are a person where the dictionaries know none of
+    // the names (Ms. Adaeze Nwosu), even after a word of place (forward to Ms. ...) (D363).
+    if (j === undefined ? titledPerson(run) : j.type === 'LOCATION' && titledPerson(run)) {
+      emit('PERSON', start, start + run.length, 0.85);
+      return next;
+    }
     if (j !== undefined) {
       emit(j.type, start, start + run.length, j.score);
       return next;

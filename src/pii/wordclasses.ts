@@ -74,6 +74,11 @@ const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman
  */
 const PRONOUN_WORDS =
   "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém";
+/**
+ * The particles of names (van, von, de, del, da): in lower case and alone a word of the sentence (se
+ * van a Bogotá: they go to), never a name by itself (D364).
+ */
+const NAME_PARTICLE_WORDS = 'van von de da do dos das del della di der den du le la ten ter zu bin al';
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 // The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
@@ -94,6 +99,7 @@ export const FIELD = 2048;
 export const PLAIN_NAME = 4096;
 export const PEOPLE_NOUN = 8192;
 export const PRONOUN = 16384;
+export const NAME_PARTICLE = 32768;
 let classTable: FlagTable | undefined;
 export function classesOf(hash: number): number {
   if (classTable === undefined) {
@@ -113,6 +119,7 @@ export function classesOf(hash: number): number {
       [FIELD_WORDS, FIELD],
       [PEOPLE_NOUN_WORDS, PEOPLE_NOUN],
       [PRONOUN_WORDS, PRONOUN],
+      [NAME_PARTICLE_WORDS, NAME_PARTICLE],
     ];
     for (const [words, bit] of lists)
       for (const w of words.split(' ')) {
