@@ -453,4 +453,20 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('sorry will, i mean it'), []);
     assert.deepEqual(found('the boss fell off the map'), []);
   });
+
+  it('reads the capitalized nouns, forms of address, question words and guilds of the other languages as no one (D368)', () => {
+    assert.deepEqual(
+      found('Sehr geehrte Damen und Herren, mein Name ist Friederike Wolff und ich kann mich nicht einloggen.'),
+      [['PERSON', 'Friederike Wolff']],
+    );
+    assert.deepEqual(found('Mein Sohn Maximilian hat ohne Erlaubnis 50 € ausgegeben.'), [['PERSON', 'Maximilian']]);
+    assert.deepEqual(found('Wann kommt das nächste Event?'), []);
+    assert.deepEqual(found('Die Gilde Schwarze Rose sucht Mitglieder.'), []);
+    assert.deepEqual(found('O clã Os Guerreiros está recrutando.'), []);
+    // Names no dictionary knows in German sentences stay people (the tuning half holds many).
+    assert.deepEqual(found('Gudrun und Tendai kommen später in den raid'), [
+      ['PERSON', 'Gudrun'],
+      ['PERSON', 'Tendai'],
+    ]);
+  });
 });

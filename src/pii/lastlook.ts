@@ -117,6 +117,18 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)
   )
     return undefined;
+  // In a German sentence, one capitalized word that no name list knows after an article or a
+  // determiner (die Gilde, ohne Erlaubnis, keine Ahnung) is one of German's capitalized nouns, not
+  // someone (D368).
+  if (
+    single &&
+    type === 'PERSON' &&
+    (lastFlags & (FLAGS.FIRST | FLAGS.LAST)) === 0 &&
+    GERMAN_DETERMINERS.has(rangeHash(text, a + 1, b + 1)) &&
+    b === start - 2 &&
+    germanText(text)
+  )
+    return undefined;
   if (single) {
     const w = lastWord;
     const f = lastFlags;
@@ -293,6 +305,31 @@ function germanNoun(word: string): boolean {
   return (wordFlags(bare(word)) & (FLAGS.FIRST | FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === 0;
 }
 
+/** German's commonest short words, which other languages' chat rarely writes as words. */
+const GERMAN_WORDS = new Set(
+  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer'
+    .split(' ')
+    .map(wordHash),
+);
+/** German's articles and determiners, and "ohne": a capitalized word right after one is a noun. */
+const GERMAN_DETERMINERS = new Set(
+  'der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner mein meine meinen meinem deine deinen unsere unseren eure ohne jede jeden jeder'
+    .split(' ')
+    .map(wordHash),
+);
+let germanSeen: string | undefined;
+let germanWas = false;
+
+/** Whether `text` reads as German: two or more of its words are German's commonest (cached per text). */
+function germanText(text: string): boolean {
+  if (text === germanSeen) return germanWas;
+  let hits = 0;
+  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
+  germanSeen = text;
+  germanWas = hits >= 2;
+  return germanWas;
+}
+
 /**
  * "Honor and Glory", "Frost and Flame": two words of the month, virtue, element or game classes
  * joined by a conjunction, with no strong cue before, make a title, not two people (D325).
@@ -322,7 +359,10 @@ const NAME_IS =
 const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
 
-/** Whether a capitalized word of a company or a team stands right before or after the span (D327). */
+/** Articles that open a team's or a guild's name. */
+const NAME_ARTICLES = new Set('the os as los las les la le el die der das'.split(' ').map(wordHash));
+
+/** Whether a capitalized word of a company or a team stands right before or after the span (D327), or opens it. */
 function orgAround(text: string, start: number, end: number): boolean {
   // Letters only, so no trailing dot or apostrophe to strip; no slice made for the common case.
   const org = (from: number, to: number) =>
@@ -331,13 +371,22 @@ function orgAround(text: string, start: number, end: number): boolean {
     let a = start - 1;
     while (a > 0 && letterAt(text, a - 1)) a--;
     if (org(a, start - 1)) return true;
+    // Over the name's article (clã Os Guerreiros, the clan The Wolves, Gilde Die Raben).
+    if (a > 1 && text.charCodeAt(a - 1) === 32 && NAME_ARTICLES.has(rangeHash(text, a, start - 1))) {
+      let o = a - 1;
+      while (o > 0 && letterAt(text, o - 1)) o--;
+      if (o < a - 1 && (classesOf(rangeHash(text, o, a - 1)) & ORG) !== 0) return true;
+    }
   }
   if (text.charCodeAt(end) === 32) {
     let b = end + 1;
     while (b < text.length && letterAt(text, b)) b++;
     if (org(end + 1, b)) return true;
   }
-  return false;
+  // Or the span's own first word, before more words (Gilde Schwarze Rose, Clan Wolfsblut) (D368).
+  let f = start;
+  while (f < end && letterAt(text, f)) f++;
+  return f < end && text.charCodeAt(f) === 32 && org(start, f);
 }
 
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;

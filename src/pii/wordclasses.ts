@@ -20,7 +20,7 @@ const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diam
  * Benedita): never a name alone (galera, beaucoup, everyone, aqui).
  */
 const ADDRESSEES_WORDS =
-  'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam';
+  'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam damen herren messieurs mesdames señores señoras senhores senhoras';
 
 /**
  * Words of game titles and characters that some people are named after, judged like the tagger's
@@ -31,6 +31,13 @@ const ADDRESSEES_WORDS =
  */
 const PLAIN_WORDS =
   'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
+
+/**
+ * Question and function words of German, French, Spanish and Portuguese that open a sentence with a
+ * capital (Wann kommt das Event?, Quand est-ce que ...): plain words, judged as PLAIN_WORDS (D368).
+ */
+const FUNCTION_WORDS =
+  'wann warum wieso weshalb wer wie wo woher wohin was welche welcher welches dann denn doch noch schon auch aber oder quand pourquoi comment où qui quoi cuándo cuando porqué dónde donde quién quien cómo quando porque onde quem cadê';
 
 /** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
 const ZONE_LAST_WORDS =
@@ -58,7 +65,7 @@ const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
  * Squad, el Soporte): a span they close, open or follow is no one (D327).
  */
 const ORG_WORDS =
-  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
+  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild gilde guilde clã clãs gremio hermandad irmandade staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
 /**
  * Words that name a kind of personal data, as a form or a support text asks for it in the five
  * languages (Nom, Prénom et Adresse; Geburtsdatum und Wohnort; Nome, Sobrenome e Endereço): the
@@ -109,6 +116,7 @@ export function classesOf(hash: number): number {
       [RANKS_WORDS, RANK],
       [ADDRESSEES_WORDS, ADDRESSEE],
       [PLAIN_WORDS, PLAIN_WORD],
+      [FUNCTION_WORDS, PLAIN_WORD],
       [ZONE_LAST_WORDS, ZONE_END],
       [VIRTUES_WORDS, VIRTUE],
       [WEEKDAYS_WORDS, WEEKDAY],
