@@ -469,4 +469,31 @@ describe('PII names and places by class', () => {
       ['PERSON', 'Tendai'],
     ]);
   });
+
+  it('reads a given name and a family name that is a town too as one person (D370)', () => {
+    assert.deepEqual(found('Account holder: Rebecca Thornton'), [['PERSON', 'Rebecca Thornton']]);
+    assert.deepEqual(found('Rebecca Thornton joined the guild'), [['PERSON', 'Rebecca Thornton']]);
+    assert.deepEqual(found('moved from Paris to Berlin'), [
+      ['LOCATION', 'Paris'],
+      ['LOCATION', 'Berlin'],
+    ]);
+  });
+
+  it('reads how chat introduces and speaks to someone, and no contraction typed without its apostrophe (D371)', () => {
+    assert.deepEqual(found('yo whats up this is jamal'), [['PERSON', 'jamal']]);
+    assert.deepEqual(found('sup im tyler, 16, from ohio'), [
+      ['PERSON', 'tyler'],
+      ['LOCATION', 'ohio'],
+    ]);
+    assert.deepEqual(found('omg olivia ur so good at this'), [['PERSON', 'olivia']]);
+    assert.deepEqual(found('harper u there?'), [['PERSON', 'harper']]);
+    assert.deepEqual(found('who is carter?'), [['PERSON', 'carter']]);
+    assert.deepEqual(found("Hi Support, I'm Daniel Kowalczyk and my payment failed twice."), [
+      ['PERSON', 'Daniel Kowalczyk'],
+    ]);
+    // German's "im" (in dem) before a word some people are named, and common words before "u".
+    assert.deepEqual(found('ne im ernst, das war knapp'), []);
+    assert.deepEqual(found('who is online?'), []);
+    assert.deepEqual(found('grace ur turn'), []);
+  });
 });

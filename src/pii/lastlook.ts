@@ -307,7 +307,7 @@ function germanNoun(word: string): boolean {
 
 /** German's commonest short words, which other languages' chat rarely writes as words. */
 const GERMAN_WORDS = new Set(
-  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer'
+  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider'
     .split(' ')
     .map(wordHash),
 );
@@ -482,8 +482,16 @@ const TITLE_NOUNS = new Set(
 const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa'.split(' '));
 
 /** How chat introduces oneself without a verb of naming (its maria, i'm kevin btw) (D350). */
-// Not "im": German's "in dem" (im Ernst, im Moment) before a noun some people are named after.
-export const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
+const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
+
+/**
+ * Whether `word` (lower case) introduces the speaker before a name: SELF_BEFORE's words, and "im"
+ * (i'm without its apostrophe) outside German text, where it is "in dem" (im Ernst, im Moment)
+ * before a noun some people are named after (D371).
+ */
+export function selfWord(word: string, text: string): boolean {
+  return SELF_BEFORE.has(word) || (word === 'im' && !germanText(text));
+}
 /** A possessive, or a comma and a pronoun of a person, right after a name (svetlana's account; kwame, he left) (D352). */
 export const CLAUSE_AFTER = /^(?:['’]s\b|, (?:he|she|hes|shes|he's|she's|er|sie|il|elle|él|ella|ele|ela)\b)/u;
 
@@ -515,6 +523,10 @@ const DEED_AFTER = new Set(
     .split(' ')
     .map(wordHash),
 );
+/** Asking who someone is, the name then a question mark (who is carter?). */
+const WHO_BEFORE = /(?:^|[^\p{L}])(?:who is|who's|who’s|whos|wer ist|qui est|quién es|quien es|quem é|quem e) $/u;
+/** Words of "you" in chat after the name of whom they speak to. */
+const YOU_AFTER: ReadonlySet<string> = new Set(['u', 'ur', 'you', 'youre', 'r']);
 /** Asking where someone is (where is wei, wheres kasia). */
 const WHERE_BEFORE =
   /(?:^|[^\p{L}])(?:where is|where's|where’s|wheres|wo ist|où est|dónde está|donde esta|cadê|cade) $/u;
@@ -522,8 +534,8 @@ const WHERE_BEFORE =
 /**
  * Whether a lone lower-case given name is someone by how chat speaks to or of them (D365): called at
  * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
- * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei), or opening a message
- * before a deed (dmitri fell off the bridge). It must be plainly a given name, and no place.
+ * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei, who is carter?), spoken to
+ * (olivia ur so good, D371), or opening a message before a deed (dmitri fell off the bridge). It must be plainly a given name, and no place.
  * `beforeHash` is the hash of the word before (commas skipped).
  */
 export function addressedOrActing(
@@ -542,7 +554,12 @@ export function addressedOrActing(
   )
     return true;
   if (ADDRESS_BEFORE.has(beforeHash)) return true;
-  if (WHERE_BEFORE.test(text.slice(Math.max(0, start - 14), start))) return true;
+  const lead = text.slice(Math.max(0, start - 14), start);
+  if (WHERE_BEFORE.test(lead)) return true;
+  if (WHO_BEFORE.test(lead) && /^ ?\?/.test(text.slice(end, end + 2))) return true;
+  // Spoken to: the name before "u", "ur" or "you" (olivia ur so good, harper u there?).
+  const then = /^,? (\p{Ll}+)/u.exec(text.slice(end, end + 8));
+  if (then !== null && YOU_AFTER.has(then[1] as string)) return true;
   if (start === 0 || /[.!?] $/.test(text.slice(Math.max(0, start - 2), start))) {
     const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
     if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;
@@ -561,7 +578,7 @@ const SELF_AFTER = /^(?:\s*$|\s*[,.!?;:)]|\s+(?:here|again|btw|lol|haha|hehe|fro
  */
 function selfIntroduced(text: string, before: string, flags: number, classes: number, end: number): boolean {
   return (
-    SELF_BEFORE.has(before.toLowerCase()) && plainlyGiven(flags, classes) && SELF_AFTER.test(text.slice(end, end + 12))
+    selfWord(before.toLowerCase(), text) && plainlyGiven(flags, classes) && SELF_AFTER.test(text.slice(end, end + 12))
   );
 }
 

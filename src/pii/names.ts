@@ -7,7 +7,7 @@ import { rangeHash, wordHash } from './chars.ts';
 import { dictionaries, foldedSpellings } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
-import { addressedOrActing, CLAUSE_AFTER, lastLook, SELF_BEFORE } from './lastlook.ts';
+import { addressedOrActing, CLAUSE_AFTER, lastLook, selfWord } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
@@ -58,7 +58,7 @@ function selfIntroduction(text: string, t: Tokens, emit: Emit, claimed: Claimed)
     const f = t.flags[k] as number;
     if ((f & FLAGS.FIRST) === 0 || (f & NOT_A_LONE_NAME) !== 0 || t.gap[k] !== 0 || (t.shape[k] as number) > 1)
       continue;
-    if (!SELF_BEFORE.has(text.slice(t.start[k - 1] as number, t.end[k - 1] as number).toLowerCase())) continue;
+    if (!selfWord(text.slice(t.start[k - 1] as number, t.end[k - 1] as number).toLowerCase(), text)) continue;
     // The last look reads the rest: a common English word (its fine), what follows (its max level).
     const s = t.start[k] as number;
     const e = t.end[k] as number;

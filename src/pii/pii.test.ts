@@ -39,6 +39,20 @@ describe('PII detection', () => {
     assert.deepEqual(types('my number is 555-867-5309'), [['PHONE', '555-867-5309']]);
   });
 
+  it('keeps the state and postcode after a street address, and reads a date of birth with dashes and a two-digit year (D372, D373)', () => {
+    assert.deepEqual(types('My new address is 742 Evergreen Terrace, Springfield, OR 97403'), [
+      ['LOCATION', '742 Evergreen Terrace, Springfield, OR 97403'],
+    ]);
+    assert.deepEqual(types('send it to 88 Queen St W, Toronto, ON M5H 2N2'), [
+      ['LOCATION', '88 Queen St W, Toronto, ON M5H 2N2'],
+    ]);
+    assert.deepEqual(types('address is 12 Baker Street, London NW1 6XE'), [
+      ['LOCATION', '12 Baker Street, London NW1 6XE'],
+    ]);
+    assert.deepEqual(types('dob 7-14-88'), [['DATE_OF_BIRTH', '7-14-88']]);
+    assert.deepEqual(types('final score 7-14-88 lol'), []);
+  });
+
   it('finds each kind of entity, validated, and skips near-misses', () => {
     assert.deepEqual(types('mail me at jo.doe+x@mail.example.org.'), [['EMAIL', 'jo.doe+x@mail.example.org']]);
     assert.deepEqual(types('card 4111 1111 1111 1111 ok'), [['CREDIT_CARD', '4111 1111 1111 1111']]);

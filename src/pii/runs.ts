@@ -128,6 +128,9 @@ function townTail(text: string, at: number): number {
   return best;
 }
 
+/** A contraction that opens a run before the speaker's name. */
+const SELF_LEAD = /^(?:I['’]m|It['’]s|Its|Im) /;
+
 /** What lies between two names of a list (Jorge, Ana y Lucas), or a person and a place (Hugo de Nantes). */
 const LIST_GAP = /^(?:, | (?:and|y|e|und|et|&) |, (?:and|y|e|und|et|&) )$/;
 const PERSON_FROM_PLACE = /^ (?:de|da|do|du|von) $/;
@@ -169,6 +172,21 @@ function titledPerson(run: string): boolean {
     if ((wordFlags(bare(w)) & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG)) !== 0) return false;
   }
   return true;
+}
+
+/** Whether a run is a given name that is no place and then a town that is no given name. */
+function givenAndTownName(run: string): boolean {
+  const space = run.indexOf(' ');
+  if (space < 0 || run.indexOf(' ', space + 1) >= 0 || run.includes(',')) return false;
+  const first = wordFlags(run.slice(0, space).toLowerCase());
+  const last = wordFlags(bare(run.slice(space + 1)));
+  const plain = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG;
+  return (
+    (first & FLAGS.FIRST) !== 0 &&
+    (first & (FLAGS.PLACE | FLAGS.PLACE_PART | plain)) === 0 &&
+    (last & FLAGS.PLACE) !== 0 &&
+    (last & (FLAGS.FIRST | plain)) === 0
+  );
 }
 
 /** A name of two or three words, a particle and one capitalized word (Mercedes Villanueva de Sevilla). */
@@ -262,7 +280,7 @@ function isDigit(c: number): boolean {
 function judgeRun(
   text: string,
   found: string,
-  start: number,
+  at: number,
   emit: Emit,
   claimed: Claimed,
   tagged: readonly TaggedSpan[],
@@ -271,6 +289,14 @@ function judgeRun(
 ): number {
   let next = from;
   let run = found;
+  let start = at;
+  // "I'm Daniel Kowalczyk", "It's Rohan": the contraction opening the run says who speaks, and is
+  // no part of the name (D371).
+  const self = run.charCodeAt(0) === 73 ? SELF_LEAD.exec(run) : null;
+  if (self !== null && self[0].length < run.length) {
+    start += self[0].length;
+    run = run.slice(self[0].length);
+  }
   {
     if (!free(claimed, start, start + run.length)) return next;
     // Keep the final dot of an abbreviation (Jr., Sr.), drop a full stop.
@@ -295,6 +321,12 @@ function judgeRun(
     // person and where they are from (Thiago de Recife): its findings stand (D358, D362), as one
     // person (Pedro de Souza) would.
     if (taggerSplit(text, tagged, next, start, start + run.length)) return next;
+    // A given name and a family name that is a town too (Rebecca Thornton, Tom Preston), where no
+    // word of place comes before: a person, not a name and a place (D370).
+    if (givenAndTownName(run) && !PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start))) {
+      emit('PERSON', start, start + run.length, 0.8);
+      return next;
+    }
     // A full name, a particle and a town that is no given name (Mercedes Villanueva de Sevilla, but
     // not Maria de Lourdes): a person and where they are from, not one person (D362).
     const from = PERSON_THEN_TOWN.exec(run);

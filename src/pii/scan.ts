@@ -56,6 +56,10 @@ export function scan(text: string, options: ScanOptions = {}): Finding[] {
   return joinAddresses(resolve(found, text.length), text);
 }
 
+/** A US state and ZIP code, a Canadian province and postal code, or a British postcode. */
+const POSTAL_TAIL =
+  /^(?:,? [A-Z]{2},? \d{5}(?:-\d{4})?|,? [A-Z]{2},? [A-Z]\d[A-Z] ?\d[A-Z]\d|,? [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})(?![\p{L}\d])/u;
+
 /** What may lie between a street address and its town: commas, a flat, a postcode, "in" (D205). */
 const ADDRESS_GAP =
   /^[ ,]*(?:(?:\d{1,6}(?:-\d{3,4})?|\d{1,3}[º°ª]?(?: ?[A-Za-z])?|[A-Z]{1,2}\d{1,2}[A-Z]? ?\d[A-Z]{2}|in|im|en|em|à)[ ,]+)*$/;
@@ -66,6 +70,19 @@ const ADDRESS_GAP =
  * written in lower case, and the town is then found alone, a second finding for one address.
  */
 function joinAddresses(found: Finding[], text: string): Finding[] {
+  // A street address's state or province and postcode after its town (Springfield, OR 97403;
+  // Toronto, ON M5H 2N2; London NW1 6XE) belong to it (D372).
+  for (let i = 0; i < found.length; i++) {
+    const f = found[i] as Finding;
+    // Only where a comma or a space and a capital follow (most findings end otherwise).
+    const c = text.charCodeAt(f.end);
+    if (f.type !== 'LOCATION' || (c !== 44 && c !== 32)) continue;
+    const tail = POSTAL_TAIL.exec(text.slice(f.end, f.end + 24));
+    if (tail === null || !/\d/.test(text.slice(f.start, f.end))) continue;
+    const next = found[i + 1];
+    if (next !== undefined && next.start < f.end + tail[0].length) continue;
+    found[i] = { ...f, end: f.end + tail[0].length };
+  }
   for (let i = found.length - 2; i >= 0; i--) {
     const a = found[i] as Finding;
     const b = found[i + 1] as Finding;

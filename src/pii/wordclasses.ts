@@ -77,10 +77,11 @@ const FIELD_WORDS =
 const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody';
 /**
  * The indefinite pronouns of the five languages (anyone from lagos, Quelqu'un de Lille, alguém de
- * curitiba): someone unnamed, never a name or a place, in any case (D356).
+ * curitiba): someone unnamed, never a name or a place, in any case (D356); and English contractions
+ * typed without their apostrophe (yo whats up, thats jamal), which are no one either (D371).
  */
 const PRONOUN_WORDS =
-  "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém";
+  "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém whats thats hows wheres theres dont doesnt didnt cant wont isnt wasnt arent werent youre theyre shes hes";
 /**
  * The particles of names (van, von, de, del, da): in lower case and alone a word of the sentence (se
  * van a Bogotá: they go to), never a name by itself (D364).
