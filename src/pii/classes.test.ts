@@ -496,4 +496,22 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('who is online?'), []);
     assert.deepEqual(found('grace ur turn'), []);
   });
+
+  it("reads a lower-case word given as one's name, the speaker and where from, and a place without the word after it (D375)", () => {
+    assert.deepEqual(found('my real name is kateryna, im from kyiv'), [
+      ['PERSON', 'kateryna'],
+      ['LOCATION', 'kyiv'],
+    ]);
+    assert.deepEqual(found('my name is taken, pick another'), []);
+    assert.deepEqual(found("Name's Dominik, I stream from Prague"), [
+      ['PERSON', 'Dominik'],
+      ['LOCATION', 'Prague'],
+    ]);
+    assert.deepEqual(found('Hola! Soy Florencia de Buenos Aires'), [
+      ['PERSON', 'Florencia'],
+      ['LOCATION', 'Buenos Aires'],
+    ]);
+    assert.deepEqual(found('im in lisbon till friday'), [['LOCATION', 'lisbon']]);
+    assert.deepEqual(found('i live in rio de janeiro now'), [['LOCATION', 'rio de janeiro']]);
+  });
 });

@@ -154,7 +154,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
         !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
         !namedByClause(f, lastClass, text.slice(end, end + 8)) &&
-        !addressedOrActing(text, start, end, rangeHash(text, a + 1, b + 1), f, lastClass)
+        !addressedOrActing(text, start, end, rangeHash(text, a + 1, b + 1), f, lastClass) &&
+        !givenAsName(text, start, end, f)
       )
         return undefined;
     }
@@ -354,6 +355,25 @@ function plainPair(text: string, start: number, end: number): boolean {
 /** A name given as such ("my name is Hunter", "je m'appelle", "mi nombre es"): a strong cue (D325). */
 const NAME_IS =
   /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|appelle|llamo|chamo) $/iu;
+
+/**
+ * Whether a lone lower-case word is a name by being given as one: after "my name is", "je m'appelle",
+ * "me llamo" (NAME_IS) and ending the message or a clause (my real name is kateryna, im from kyiv),
+ * a word that is no common, game or ambiguous word, even one no dictionary holds (D375).
+ */
+export function givenAsName(text: string, start: number, end: number, flags: number): boolean {
+  if (end - start < 3 || (flags & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG)) !== 0) return false;
+  // A word no dictionary holds as a given name: four letters or more, not shaped like an English
+  // participle, adverb or abstract noun (my name is taken, ... is hidden).
+  if ((flags & FLAGS.FIRST) === 0 && (end - start < 4 || PLAIN_ENDING.test(text.slice(start, end)))) return false;
+  return MY_NAME_IS.test(text.slice(Math.max(0, start - 24), start)) && SELF_AFTER.test(text.slice(end, end + 12));
+}
+
+/** Giving one's own name, in the five languages. */
+const MY_NAME_IS =
+  /(?:^|[^\p{L}])(?:my (?:real |full |first )?name is|my name's|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|me chamo|meu nome é|meu nome e) $/iu;
+/** Endings of English words that are rarely names. */
+const PLAIN_ENDING = /(?:ed|en|ing|ly|ness|able|ible|ful|less|ous|tion|ment|ive|ish)$/;
 
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
 const CONTRACTION =

@@ -4,15 +4,14 @@
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
 import { rangeHash, wordHash } from './chars.ts';
-import { dictionaries, foldedSpellings } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
-import { addressedOrActing, CLAUSE_AFTER, lastLook, selfWord } from './lastlook.ts';
+import { addressedOrActing, CLAUSE_AFTER, givenAsName, lastLook, selfWord } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
 import { classesOf } from './wordclasses.ts';
-import { cities, FLAGS, wordFlags } from './wordflags.ts';
+import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
@@ -38,6 +37,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   selfIntroduction(text, tokens, checked, claimed);
   nameBeforeClause(text, tokens, checked, claimed);
   addressedNames(text, tokens, checked, claimed);
+  namesGiven(text, tokens, checked, claimed);
   koreanNames(text, tokens, checked, claimed);
   lowerCityPhrases(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
@@ -92,26 +92,6 @@ function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed)
   }
 }
 
-/** Multi-word places of the dictionaries, by the hash of their first word: their longest, in words. */
-let phraseFirsts: Map<number, number> | undefined;
-let phrases: Set<string> | undefined;
-
-function placePhrases(): { firsts: Map<number, number>; all: Set<string> } {
-  if (phraseFirsts === undefined || phrases === undefined) {
-    phraseFirsts = new Map();
-    phrases = new Set();
-    for (const list of [cities(), foldedSpellings().cities, dictionaries().places])
-      for (const p of list) {
-        const words = p.split(' ');
-        if (words.length < 2 || words.length > 5 || !/^[\p{Ll}' ]+$/u.test(p)) continue;
-        phrases.add(p);
-        const h = wordHash(words[0] as string) | 0;
-        phraseFirsts.set(h, Math.max(phraseFirsts.get(h) ?? 0, words.length));
-      }
-  }
-  return { firsts: phraseFirsts, all: phrases };
-}
-
 /**
  * A place of several words typed in lower case after a word of place (heading to new orleans, i
  * live in los angeles, vivo en las palmas de gran canaria): the dictionaries' whole name (D361). The
@@ -158,6 +138,17 @@ function addressedNames(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
     if (!addressedOrActing(text, s, e, before, f, classesOf((t.hash[k] as number) >>> 0)) || !free(claimed, s, e))
       continue;
     emit('PERSON', s, e, 0.8);
+  }
+}
+
+/** "my real name is kateryna, im from kyiv": a lower-case word given as one's name (D375, givenAsName). */
+function namesGiven(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+  for (let k = 2; k < t.n; k++) {
+    // The word before is the naming verb's last (is, 's, ist, llamo, appelle, ...): a letter before a space.
+    if (t.shape[k] !== 0 || t.gap[k] !== 0 || t.after[k] === 5) continue;
+    const s = t.start[k] as number;
+    const e = t.end[k] as number;
+    if (givenAsName(text, s, e, t.flags[k] as number) && free(claimed, s, e)) emit('PERSON', s, e, 0.8);
   }
 }
 

@@ -7,7 +7,7 @@ import { type Claimed, type Emit, free } from './findings.ts';
 import { bare, isSuffix, personScore, placeScore, TITLE } from './lexicon.ts';
 import type { TaggedSpan } from './tagger.ts';
 import type { Tokens } from './tokens.ts';
-import { FLAGS, wordFlags } from './wordflags.ts';
+import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 
 // Words join over a space and up to two particles, or over a comma alone (Springfield, Illinois):
 // a comma and a particle is a name and where it is from (Consuelo, de Rosario), two runs. The
@@ -129,7 +129,7 @@ function townTail(text: string, at: number): number {
 }
 
 /** A contraction that opens a run before the speaker's name. */
-const SELF_LEAD = /^(?:I['’]m|It['’]s|Its|Im) /;
+const SELF_LEAD = /^(?:I['’]m|It['’]s|Its|Im|Name['’]s|Names|Soy|Sou) /;
 
 /** What lies between two names of a list (Jorge, Ana y Lucas), or a person and a place (Hugo de Nantes). */
 const LIST_GAP = /^(?:, | (?:and|y|e|und|et|&) |, (?:and|y|e|und|et|&) )$/;
@@ -188,6 +188,10 @@ function givenAndTownName(run: string): boolean {
     (last & (FLAGS.FIRST | plain)) === 0
   );
 }
+
+/** A name of one or two words, "de" and a place of one to three (Florencia de Buenos Aires). */
+const SPEAKER_FROM =
+  /^(\p{Lu}[\p{L}'’-]+(?: \p{Lu}[\p{L}'’-]+)?) (?:de|da|do|du|von|aus|from) (\p{Lu}[\p{L}-]+(?: \p{Lu}[\p{L}-]+){0,2})$/u;
 
 /** A name of two or three words, a particle and one capitalized word (Mercedes Villanueva de Sevilla). */
 const PERSON_THEN_TOWN = /^(\p{Lu}[\p{L}'’-]+(?: \p{Lu}[\p{L}'’-]+){1,2}) (de|da|do|von|aus) (\p{Lu}[\p{L}-]+)$/u;
@@ -290,9 +294,10 @@ function judgeRun(
   let next = from;
   let run = found;
   let start = at;
-  // "I'm Daniel Kowalczyk", "It's Rohan": the contraction opening the run says who speaks, and is
-  // no part of the name (D371).
-  const self = run.charCodeAt(0) === 73 ? SELF_LEAD.exec(run) : null;
+  // "I'm Daniel Kowalczyk", "It's Rohan", "Name's Dominik", "Soy Florencia": the words opening the
+  // run say who speaks, and are no part of the name (D371, D375).
+  const c0 = run.charCodeAt(0);
+  const self = c0 === 73 || c0 === 78 || c0 === 83 ? SELF_LEAD.exec(run) : null;
   if (self !== null && self[0].length < run.length) {
     start += self[0].length;
     run = run.slice(self[0].length);
@@ -329,6 +334,19 @@ function judgeRun(
     }
     // A full name, a particle and a town that is no given name (Mercedes Villanueva de Sevilla, but
     // not Maria de Lourdes): a person and where they are from, not one person (D362).
+    // Saying who one is and where from (Soy Florencia de Buenos Aires, Je suis Hugo de Nantes): the
+    // speaker's name, then a place the dictionaries know (D375).
+    const intro = self !== null || SELF_INTRO.test(text.slice(Math.max(0, start - 24), start));
+    const named = intro ? SPEAKER_FROM.exec(run) : null;
+    if (named !== null) {
+      const name = named[1] as string;
+      const place = named[2] as string;
+      if (placeScore(splitWords(place), true) > 0 || placePhrases().all.has(place.toLowerCase())) {
+        emit('PERSON', start, start + name.length, 0.85);
+        emit('LOCATION', start + run.length - place.length, start + run.length, 0.85);
+        return next;
+      }
+    }
     const from = PERSON_THEN_TOWN.exec(run);
     if (from !== null) {
       const left = from[1] as string;

@@ -364,6 +364,20 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
       words--;
       if (words === 1) margin = marginBuf[k] as number;
     }
+    // A lower-case place does not end in a name or a common word that no place holds (lisbon till
+    // friday): the tagger read on from the town (D375).
+    while (
+      y === 2 &&
+      end > k &&
+      t.shape[end] === 0 &&
+      ((t.flags[end] as number) & (FLAGS.FIRST | FLAGS.COMMON)) !== 0 &&
+      ((t.flags[end] as number) & (FLAGS.PLACE | FLAGS.PLACE_PART)) === 0
+    ) {
+      total -= marginBuf[end] as number;
+      end--;
+      words--;
+      if (words === 1) margin = marginBuf[k] as number;
+    }
     // A name of several words is as sure as its words on average (a surname the tagger is sure of
     // carries a given name it is not: Tariq Grabowska).
     if (words > 1) margin = total / words;

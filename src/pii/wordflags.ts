@@ -247,3 +247,23 @@ export const FLAGS = {
   GAME,
   AMBIG,
 } as const;
+
+/** Multi-word places of the dictionaries, by the hash of their first word: their longest, in words. */
+let phraseFirsts: Map<number, number> | undefined;
+let phrases: Set<string> | undefined;
+
+export function placePhrases(): { firsts: Map<number, number>; all: Set<string> } {
+  if (phraseFirsts === undefined || phrases === undefined) {
+    phraseFirsts = new Map();
+    phrases = new Set();
+    for (const list of [cities(), foldedSpellings().cities, dictionaries().places])
+      for (const p of list) {
+        const words = p.split(' ');
+        if (words.length < 2 || words.length > 5 || !/^[\p{Ll}' ]+$/u.test(p)) continue;
+        phrases.add(p);
+        const h = wordHash(words[0] as string) | 0;
+        phraseFirsts.set(h, Math.max(phraseFirsts.get(h) ?? 0, words.length));
+      }
+  }
+  return { firsts: phraseFirsts, all: phrases };
+}
