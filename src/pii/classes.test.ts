@@ -514,4 +514,13 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('im in lisbon till friday'), [['LOCATION', 'lisbon']]);
     assert.deepEqual(found('i live in rio de janeiro now'), [['LOCATION', 'rio de janeiro']]);
   });
+
+  it('joins a name over each of its particles, those whose hash has the top bit set included (D376)', () => {
+    assert.deepEqual(found('lol jan van der berg'), [['PERSON', 'jan van der berg']]);
+    // The conjunctions stay between two people.
+    assert.deepEqual(found('jugando con pablo y sergio'), [
+      ['PERSON', 'pablo'],
+      ['PERSON', 'sergio'],
+    ]);
+  });
 });

@@ -124,7 +124,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     single &&
     type === 'PERSON' &&
     (lastFlags & (FLAGS.FIRST | FLAGS.LAST)) === 0 &&
-    GERMAN_DETERMINERS.has(rangeHash(text, a + 1, b + 1)) &&
+    GERMAN_DETERMINERS.has(rangeHash(text, a + 1, b + 1) | 0) &&
     b === start - 2 &&
     germanText(text)
   )
@@ -154,7 +154,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
         !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
         !namedByClause(f, lastClass, text.slice(end, end + 8)) &&
-        !addressedOrActing(text, start, end, rangeHash(text, a + 1, b + 1), f, lastClass) &&
+        !addressedOrActing(text, start, end, rangeHash(text, a + 1, b + 1) | 0, f, lastClass) &&
         !givenAsName(text, start, end, f)
       )
         return undefined;
@@ -227,7 +227,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
     // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
     const listed = (before & FLAGS.CONJ) !== 0 || text.charCodeAt(start - 2) === 44;
-    if ((listed || PLAYED_VERBS.has(rangeHash(text, a + 1, b + 1))) && PLAYED.test(lead)) return undefined;
+    if ((listed || PLAYED_VERBS.has(rangeHash(text, a + 1, b + 1) | 0)) && PLAYED.test(lead)) return undefined;
     // A zone of someone or something (Dragon's Lair) and the second half of a game item's title
     // (Blade of Eternity): no one.
     const apostrophe = text.charCodeAt(end);
@@ -310,13 +310,13 @@ function germanNoun(word: string): boolean {
 const GERMAN_WORDS = new Set(
   'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider'
     .split(' ')
-    .map(wordHash),
+    .map((w) => wordHash(w) | 0),
 );
 /** German's articles and determiners, and "ohne": a capitalized word right after one is a noun. */
 const GERMAN_DETERMINERS = new Set(
   'der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner mein meine meinen meinem deine deinen unsere unseren eure ohne jede jeden jeder'
     .split(' ')
-    .map(wordHash),
+    .map((w) => wordHash(w) | 0),
 );
 let germanSeen: string | undefined;
 let germanWas = false;
@@ -325,7 +325,7 @@ let germanWas = false;
 function germanText(text: string): boolean {
   if (text === germanSeen) return germanWas;
   let hits = 0;
-  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
+  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0]) | 0) && ++hits >= 2) break;
   germanSeen = text;
   germanWas = hits >= 2;
   return germanWas;
@@ -369,6 +369,13 @@ export function givenAsName(text: string, start: number, end: number, flags: num
   return MY_NAME_IS.test(text.slice(Math.max(0, start - 24), start)) && SELF_AFTER.test(text.slice(end, end + 12));
 }
 
+/** The last words of MY_NAME_IS, by hash: a lower-case word after none of them is not tried. */
+export const NAMING_LAST: ReadonlySet<number> = new Set(
+  ['is', "name's", 'ist', 'heiße', 'heisse', "m'appelle", 'm’appelle', 'est', 'llamo', 'es', 'chamo', 'é', 'e'].map(
+    (w) => wordHash(w) | 0,
+  ),
+);
+
 /** Giving one's own name, in the five languages. */
 const MY_NAME_IS =
   /(?:^|[^\p{L}])(?:my (?:real |full |first )?name is|my name's|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|me chamo|meu nome é|meu nome e) $/iu;
@@ -380,7 +387,7 @@ const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
 
 /** Articles that open a team's or a guild's name. */
-const NAME_ARTICLES = new Set('the os as los las les la le el die der das'.split(' ').map(wordHash));
+const NAME_ARTICLES = new Set('the os as los las les la le el die der das'.split(' ').map((w) => wordHash(w) | 0));
 
 /** Whether a capitalized word of a company or a team stands right before or after the span (D327), or opens it. */
 function orgAround(text: string, start: number, end: number): boolean {
@@ -392,7 +399,7 @@ function orgAround(text: string, start: number, end: number): boolean {
     while (a > 0 && letterAt(text, a - 1)) a--;
     if (org(a, start - 1)) return true;
     // Over the name's article (clã Os Guerreiros, the clan The Wolves, Gilde Die Raben).
-    if (a > 1 && text.charCodeAt(a - 1) === 32 && NAME_ARTICLES.has(rangeHash(text, a, start - 1))) {
+    if (a > 1 && text.charCodeAt(a - 1) === 32 && NAME_ARTICLES.has(rangeHash(text, a, start - 1) | 0)) {
       let o = a - 1;
       while (o > 0 && letterAt(text, o - 1)) o--;
       if (o < a - 1 && (classesOf(rangeHash(text, o, a - 1)) & ORG) !== 0) return true;
@@ -404,9 +411,8 @@ function orgAround(text: string, start: number, end: number): boolean {
     if (org(end + 1, b)) return true;
   }
   // Or the span's own first word, before more words (Gilde Schwarze Rose, Clan Wolfsblut) (D368).
-  let f = start;
-  while (f < end && letterAt(text, f)) f++;
-  return f < end && text.charCodeAt(f) === 32 && org(start, f);
+  const space = text.indexOf(' ', start);
+  return space > start && space < end && org(start, space);
 }
 
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
@@ -483,7 +489,9 @@ const PLAYED =
   /(?:^|[^\p{L}])(?:(?:[Ii]|[Uu]|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he|[Ww]ho|to|and) [Mm]ains?|[Mm]aining|[Mm]ained|[Oo][Tt][Pp]|[Oo][Tt][Pp]ing|[Oo]ne-trick(?:s|ing)?)(?: as)? (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/u;
 
 /** PLAYED's verbs by hash (one-trick's last word): the word before the first name of its list. */
-const PLAYED_VERBS = new Set('main mains maining mained otp otping trick tricks tricking'.split(' ').map(wordHash));
+const PLAYED_VERBS = new Set(
+  'main mains maining mained otp otping trick tricks tricking'.split(' ').map((w) => wordHash(w) | 0),
+);
 
 /** Nouns that follow a place's name (cebu area, the leeds side). */
 const PLACE_AFTER =
@@ -519,7 +527,7 @@ export const CLAUSE_AFTER = /^(?:['’]s\b|, (?:he|she|hes|shes|he's|she's|er|si
  * A given name of the dictionaries that is no plain, month, game or virtue word nor a common English
  * word (fine, will, mark): what D350's and D352's patterns may read as someone.
  */
-function plainlyGiven(flags: number, classes: number): boolean {
+export function plainlyGiven(flags: number, classes: number): boolean {
   return (
     (flags & FLAGS.FIRST) !== 0 &&
     (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === 0 &&
@@ -536,16 +544,39 @@ function namedByClause(flags: number, classes: number, after: string): boolean {
 }
 
 /** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
-const ADDRESS_BEFORE = new Set('sorry soz sry owe owes luck cya bye byee gz grats seen'.split(' ').map(wordHash));
+const ADDRESS_BEFORE = new Set(
+  'sorry soz sry owe owes luck cya bye byee gz grats seen'.split(' ').map((w) => wordHash(w) | 0),
+);
 /** Deeds of chat right after a name that opens a message (dmitri fell off, rahul carried us). */
 const DEED_AFTER = new Set(
   'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes'
     .split(' ')
-    .map(wordHash),
+    .map((w) => wordHash(w) | 0),
+);
+/** The last words of WHERE_BEFORE and WHO_BEFORE, by hash. */
+const ASKED_LAST = new Set(
+  [
+    'is',
+    "where's",
+    'where’s',
+    'wheres',
+    "who's",
+    'who’s',
+    'whos',
+    'ist',
+    'est',
+    'está',
+    'esta',
+    'es',
+    'é',
+    'e',
+    'cadê',
+    'cade',
+  ].map((w) => wordHash(w) | 0),
 );
 /** Asking who someone is, the name then a question mark (who is carter?). */
 const WHO_BEFORE = /(?:^|[^\p{L}])(?:who is|who's|who’s|whos|wer ist|qui est|quién es|quien es|quem é|quem e) $/u;
-/** Words of "you" in chat after the name of whom they speak to. */
+/** Words of "you" in chat after the name of whom they speak to (lower case, as chat types them). */
 const YOU_AFTER: ReadonlySet<string> = new Set(['u', 'ur', 'you', 'youre', 'r']);
 /** Asking where someone is (where is wei, wheres kasia). */
 const WHERE_BEFORE =
@@ -556,7 +587,7 @@ const WHERE_BEFORE =
  * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
  * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei, who is carter?), spoken to
  * (olivia ur so good, D371), or opening a message before a deed (dmitri fell off the bridge). It must be plainly a given name, and no place.
- * `beforeHash` is the hash of the word before (commas skipped).
+ * `beforeHash` is the hash of the word before (commas skipped), signed (`| 0`) as the sets hold it.
  */
 export function addressedOrActing(
   text: string,
@@ -566,7 +597,11 @@ export function addressedOrActing(
   flags: number,
   classes: number,
 ): boolean {
-  if (!plainlyGiven(flags, classes) || (flags & FLAGS.PLACE) !== 0) return false;
+  return (flags & FLAGS.PLACE) === 0 && spokenToOrOf(text, start, end, beforeHash) && plainlyGiven(flags, classes);
+}
+
+/** The words around a name in addressedOrActing: each test reads text only where its cheapest sign is. */
+export function spokenToOrOf(text: string, start: number, end: number, beforeHash: number): boolean {
   if (
     text.charCodeAt(start - 2) === 44 &&
     text.charCodeAt(start - 1) === 32 &&
@@ -574,15 +609,27 @@ export function addressedOrActing(
   )
     return true;
   if (ADDRESS_BEFORE.has(beforeHash)) return true;
-  const lead = text.slice(Math.max(0, start - 14), start);
-  if (WHERE_BEFORE.test(lead)) return true;
-  if (WHO_BEFORE.test(lead) && /^ ?\?/.test(text.slice(end, end + 2))) return true;
-  // Spoken to: the name before "u", "ur" or "you" (olivia ur so good, harper u there?).
-  const then = /^,? (\p{Ll}+)/u.exec(text.slice(end, end + 8));
-  if (then !== null && YOU_AFTER.has(then[1] as string)) return true;
-  if (start === 0 || /[.!?] $/.test(text.slice(Math.max(0, start - 2), start))) {
-    const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
-    if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;
+  if (ASKED_LAST.has(beforeHash)) {
+    const lead = text.slice(Math.max(0, start - 14), start);
+    if (WHERE_BEFORE.test(lead)) return true;
+    if (WHO_BEFORE.test(lead) && /^ ?\?/.test(text.slice(end, end + 2))) return true;
+  }
+  const c = text.charCodeAt(end);
+  if (c === 32 || c === 44) {
+    // Spoken to: the name before "u", "ur" or "you" (olivia ur so good, harper u there?).
+    const i = c === 44 ? end + 2 : end + 1;
+    if (c === 32 || text.charCodeAt(end + 1) === 32) {
+      const w = i;
+      let j = i;
+      while (j < text.length && j - w < 6 && letterAt(text, j)) j++;
+      if (j > w && j - w <= 5 && !letterAt(text, j) && YOU_AFTER.has(text.slice(w, j))) return true;
+    }
+    const p = text.charCodeAt(start - 2);
+    const opening = start === 0 || (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63));
+    if (c === 32 && opening) {
+      const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
+      if (next !== null && DEED_AFTER.has(wordHash(next[1] as string) | 0)) return true;
+    }
   }
   return false;
 }

@@ -3,10 +3,9 @@
 // look (lastlook.ts); and patterns of chat the three miss (a greeting typed with a slip, a pair with
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
-import { rangeHash, wordHash } from './chars.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
-import { addressedOrActing, CLAUSE_AFTER, givenAsName, lastLook, selfWord } from './lastlook.ts';
+import { CLAUSE_AFTER, givenAsName, lastLook, NAMING_LAST, plainlyGiven, selfWord, spokenToOrOf } from './lastlook.ts';
 import { capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
@@ -36,10 +35,8 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   pairBeforeDeed(text, tokens, checked, claimed);
   selfIntroduction(text, tokens, checked, claimed);
   nameBeforeClause(text, tokens, checked, claimed);
-  addressedNames(text, tokens, checked, claimed);
-  namesGiven(text, tokens, checked, claimed);
   koreanNames(text, tokens, checked, claimed);
-  lowerCityPhrases(text, tokens, checked, claimed);
+  lowerCaseWords(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
@@ -93,18 +90,46 @@ function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed)
 }
 
 /**
- * A place of several words typed in lower case after a word of place (heading to new orleans, i
- * live in los angeles, vivo en las palmas de gran canaria): the dictionaries' whole name (D361). The
- * tagger takes the first word (new, los, las) for a plain word and finds the rest alone, or nothing.
+ * The passes over lower-case words, in one loop over the tokens (a loop of its own over every token
+ * cost about a percent of a scan each):
+ * - "sorry sven", "good luck tomorrow, amara!", "where is wei", "dmitri fell off the bridge": a lone
+ *   lower-case given name that chat speaks to or of (D365). The tagger proposes lone lower-case
+ *   names only next to the words it learnt; the last look holds these to the same test
+ *   (addressedOrActing).
+ * - "my real name is kateryna, im from kyiv": a lower-case word given as one's name (D375,
+ *   givenAsName).
+ * - "heading to new orleans", "i live in los angeles", "vivo en las palmas de gran canaria": a place
+ *   of several words typed in lower case after a word of place, the dictionaries' whole name (D361).
+ *   The tagger takes the first word (new, los, las) for a plain word and finds the rest alone, or
+ *   nothing.
+ * The word before each is read by the hash the tokenizer made of it.
  */
-function lowerCityPhrases(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
+function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
   const { firsts, all } = placePhrases();
-  for (let k = 1; k < t.n; k++) {
-    if (((t.flags[k - 1] as number) & FLAGS.L_BEFORE) === 0 || t.shape[k] !== 0 || t.gap[k] !== 0) continue;
+  for (let k = 0; k < t.n; k++) {
+    if (t.shape[k] !== 0) continue;
+    const f = t.flags[k] as number;
+    const s = t.start[k] as number;
+    const e = t.end[k] as number;
+    // Signed, as the sets of words it is looked up in are: a small integer, no boxed number.
+    const before = k > 0 ? (t.hash[k - 1] as number) : 0;
+    // addressedOrActing, its words around first (cheap, and most often false), its word classes last.
+    if (
+      (f & FLAGS.FIRST) !== 0 &&
+      (f & (NOT_A_LONE_NAME | FLAGS.PLACE)) === 0 &&
+      spokenToOrOf(text, s, e, before) &&
+      plainlyGiven(f, classesOf(t.hash[k] as number)) &&
+      free(claimed, s, e)
+    )
+      emit('PERSON', s, e, 0.8);
+    if (k === 0 || t.gap[k] !== 0) continue;
+    // The word before is a naming verb's last (is, name's, ist, llamo, m'appelle, ...).
+    if (k >= 2 && t.after[k] !== 5 && NAMING_LAST.has(before) && givenAsName(text, s, e, f) && free(claimed, s, e))
+      emit('PERSON', s, e, 0.8);
     // The first word of a place's name of several words is a part of a place (new, los, kuala), or
     // too short for the dictionaries to mark it so (ho of ho chi minh city).
-    if (((t.flags[k] as number) & FLAGS.PLACE_PART) === 0 && (t.end[k] as number) - (t.start[k] as number) > 2)
-      continue;
+    if (((t.flags[k - 1] as number) & FLAGS.L_BEFORE) === 0) continue;
+    if ((f & FLAGS.PLACE_PART) === 0 && e - s > 2) continue;
     const most = firsts.get(t.hash[k] as number);
     if (most === undefined) continue;
     for (let len = Math.min(most, t.n - k); len >= 2; len--) {
@@ -112,43 +137,13 @@ function lowerCityPhrases(text: string, t: Tokens, emit: Emit, claimed: Claimed)
       let plain = true;
       for (let j = k + 1; j <= last; j++) if (t.shape[j] !== 0 || t.gap[j] !== 0) plain = false;
       if (!plain) continue;
-      const s = t.start[k] as number;
-      const e = t.end[last] as number;
-      if (!all.has(text.slice(s, e))) continue;
+      const pe = t.end[last] as number;
+      if (!all.has(text.slice(s, pe))) continue;
       // The rest may be a place already (delhi of new delhi): the longer finding wins it.
-      if (free(claimed, s, t.end[k] as number)) emit('LOCATION', s, e, 0.85);
+      if (free(claimed, s, e)) emit('LOCATION', s, pe, 0.85);
       k = last;
       break;
     }
-  }
-}
-
-/**
- * "sorry sven", "good luck tomorrow, amara!", "where is wei", "dmitri fell off the bridge": a lone
- * lower-case given name that chat speaks to or of (D365). The tagger proposes lone lower-case names
- * only next to the words it learnt; the last look holds these to the same test (addressedOrActing).
- */
-function addressedNames(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
-  for (let k = 0; k < t.n; k++) {
-    const f = t.flags[k] as number;
-    if (t.shape[k] !== 0 || (f & FLAGS.FIRST) === 0 || (f & (NOT_A_LONE_NAME | FLAGS.PLACE)) !== 0) continue;
-    const s = t.start[k] as number;
-    const e = t.end[k] as number;
-    const before = k > 0 ? rangeHash(text, t.start[k - 1] as number, t.end[k - 1] as number) : 0;
-    if (!addressedOrActing(text, s, e, before, f, classesOf((t.hash[k] as number) >>> 0)) || !free(claimed, s, e))
-      continue;
-    emit('PERSON', s, e, 0.8);
-  }
-}
-
-/** "my real name is kateryna, im from kyiv": a lower-case word given as one's name (D375, givenAsName). */
-function namesGiven(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
-  for (let k = 2; k < t.n; k++) {
-    // The word before is the naming verb's last (is, 's, ist, llamo, appelle, ...): a letter before a space.
-    if (t.shape[k] !== 0 || t.gap[k] !== 0 || t.after[k] === 5) continue;
-    const s = t.start[k] as number;
-    const e = t.end[k] as number;
-    if (givenAsName(text, s, e, t.flags[k] as number) && free(claimed, s, e)) emit('PERSON', s, e, 0.8);
   }
 }
 

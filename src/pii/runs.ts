@@ -164,6 +164,8 @@ const RUN_TITLE =
 
 /** Whether a run is a title and one to three capitalized words that are no plain or game words. */
 function titledPerson(run: string): boolean {
+  const space = run.indexOf(' ');
+  if (space < 2 || space > 9 || !RUN_TITLE.test(run.slice(0, space))) return false;
   const words = splitWords(run);
   if (words.length < 2 || words.length > 4 || !RUN_TITLE.test(words[0] as string)) return false;
   for (let i = 1; i < words.length; i++) {
@@ -336,8 +338,11 @@ function judgeRun(
     // not Maria de Lourdes): a person and where they are from, not one person (D362).
     // Saying who one is and where from (Soy Florencia de Buenos Aires, Je suis Hugo de Nantes): the
     // speaker's name, then a place the dictionaries know (D375).
-    const intro = self !== null || SELF_INTRO.test(text.slice(Math.max(0, start - 24), start));
-    const named = intro ? SPEAKER_FROM.exec(run) : null;
+    const speaker = SPEAKER_FROM.exec(run);
+    const named =
+      speaker !== null && (self !== null || SELF_INTRO.test(text.slice(Math.max(0, start - 24), start)))
+        ? speaker
+        : null;
     if (named !== null) {
       const name = named[1] as string;
       const place = named[2] as string;

@@ -74,9 +74,12 @@ function joinAddresses(found: Finding[], text: string): Finding[] {
   // Toronto, ON M5H 2N2; London NW1 6XE) belong to it (D372).
   for (let i = 0; i < found.length; i++) {
     const f = found[i] as Finding;
-    // Only where a comma or a space and a capital follow (most findings end otherwise).
+    if (f.type !== 'LOCATION') continue;
+    // Only where a comma or a space and a capital follow (most places end otherwise).
     const c = text.charCodeAt(f.end);
-    if (f.type !== 'LOCATION' || (c !== 44 && c !== 32)) continue;
+    if (c !== 44 && c !== 32) continue;
+    const u = text.charCodeAt(c === 44 ? f.end + 2 : f.end + 1);
+    if (u < 65 || u > 90) continue;
     const tail = POSTAL_TAIL.exec(text.slice(f.end, f.end + 24));
     if (tail === null || !/\d/.test(text.slice(f.start, f.end))) continue;
     const next = found[i + 1];
