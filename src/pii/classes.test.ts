@@ -523,4 +523,10 @@ describe('PII names and places by class', () => {
       ['PERSON', 'sergio'],
     ]);
   });
+
+  it("reads a game server's region named after a place or a name as no one and nowhere (D378)", () => {
+    assert.deepEqual(found('Queue times on Asia servers are terrible'), []);
+    assert.deepEqual(found('Sydney servers down?'), []);
+    assert.deepEqual(found('i live in Sydney'), [['LOCATION', 'Sydney']]);
+  });
 });

@@ -482,7 +482,7 @@ function loot(text: string, start: number, end: number): boolean {
 
 /** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
 const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album)(?![\p{L}])/iu;
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?)(?![\p{L}])/iu;
 
 /** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
 const PLAYED =
@@ -497,7 +497,8 @@ const PLAYED_VERBS = new Set(
 const PLACE_AFTER =
   /^,? (?:area|region|city|town|side|suburbs?|district|gegend|umgebung|raum|région|coin|zona|región|região|área|lado)(?![\p{L}])/iu;
 
-const NAMED_PLACE_THING = /^ (?:maps?|skins?|mount|pet|emote|outfit|costume)(?![\p{L}])/iu;
+// A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378).
+const NAMED_PLACE_THING = /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?)(?![\p{L}])/iu;
 
 /** Plain nouns of chat that follow a title (Dungeons and Dragons night, Salt and Pepper fan). */
 const TITLE_NOUNS = new Set(
