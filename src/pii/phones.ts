@@ -69,7 +69,7 @@ export function phonePossible(raw: string, digits: string, international: boolea
 }
 
 export const PHONE_CUE =
-  /\b(?:call|text|phone|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|movil|celular|cel|telefone|telemóvel|telemovel|fone|whats|wpp|me liga|liga|no)\b[^\n\d]{0,14}$/iu;
+  /\b(?:call|text|phone|ph|mob|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|ruf|ruf an|ruf mich an|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|movil|celular|cel|telefone|telemóvel|telemovel|fone|whats|wpp|me liga|liga|no)\b[^\n\d]{0,14}$/iu;
 /** Countries tried for a national number (no +country code) that is not a possible US number. */
 const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'BE', 'MX', 'AR', 'IN', 'AU'] as const;
 

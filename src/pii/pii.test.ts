@@ -53,6 +53,12 @@ describe('PII detection', () => {
     assert.deepEqual(types('final score 7-14-88 lol'), []);
   });
 
+  it('reads "ph", "mob" and "ruf an" as a phone number\'s cue (D379)', () => {
+    assert.deepEqual(types('ruf an: 0151 1234 5678'), [['PHONE', '0151 1234 5678']]);
+    assert.deepEqual(types('ph 0412 345 678'), [['PHONE', '0412 345 678']]);
+    assert.deepEqual(types('build 0151 1234 5678'), []);
+  });
+
   it('finds each kind of entity, validated, and skips near-misses', () => {
     assert.deepEqual(types('mail me at jo.doe+x@mail.example.org.'), [['EMAIL', 'jo.doe+x@mail.example.org']]);
     assert.deepEqual(types('card 4111 1111 1111 1111 ok'), [['CREDIT_CARD', '4111 1111 1111 1111']]);
