@@ -59,6 +59,12 @@ describe('PII detection', () => {
     assert.deepEqual(types('build 0151 1234 5678'), []);
   });
 
+  it('reads a written-out date of birth with a two-digit year (D380)', () => {
+    assert.deepEqual(types('born 12 may 90'), [['DATE_OF_BIRTH', '12 may 90']]);
+    assert.deepEqual(types("born May 12 '90"), [['DATE_OF_BIRTH', "May 12 '90"]]);
+    assert.deepEqual(types('patch on 12 may 23 was bad'), []);
+  });
+
   it('finds each kind of entity, validated, and skips near-misses', () => {
     assert.deepEqual(types('mail me at jo.doe+x@mail.example.org.'), [['EMAIL', 'jo.doe+x@mail.example.org']]);
     assert.deepEqual(types('card 4111 1111 1111 1111 ok'), [['CREDIT_CARD', '4111 1111 1111 1111']]);

@@ -51,7 +51,7 @@ const MONTHS =
 const MONTHS_INTL =
   'januar|februar|märz|maerz|mai|juni|juli|oktober|dezember|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro';
 const DATE = new RegExp(
-  `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}|\\d{1,2}(?:st|nd|rd|th|\\.)? (?:of |de )?(?:${MONTHS}|${MONTHS_INTL})\\.?,? (?:de )?(?:19|20)\\d{2}|\\d{1,2}-(?:${MONTHS})-(?:19|20)?\\d{2}|(?:19|20)\\d{2}([-./])\\d{1,2}\\1\\d{1,2}|\\d{1,2}([/.-])\\d{1,2}\\2(?:19|20)\\d{2}|\\d{1,2}([/.-])\\d{1,2}\\3\\d{2})\\b`,
+  `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:(?:19|20)\\d{2}|['’]\\d{2})|\\d{1,2}(?:st|nd|rd|th|\\.)? (?:of |de )?(?:${MONTHS}|${MONTHS_INTL})\\.?,? (?:de )?(?:(?:19|20)\\d{2}|['’]?\\d{2})|\\d{1,2}-(?:${MONTHS})-(?:19|20)?\\d{2}|(?:19|20)\\d{2}([-./])\\d{1,2}\\1\\d{1,2}|\\d{1,2}([/.-])\\d{1,2}\\2(?:19|20)\\d{2}|\\d{1,2}([/.-])\\d{1,2}\\3\\d{2})\\b`,
   'gi',
 );
 const BIRTH_CUE =
