@@ -65,6 +65,13 @@ describe('PII detection', () => {
     assert.deepEqual(types('patch on 12 may 23 was bad'), []);
   });
 
+  it('reads nine digits, or digits grouped by dots, after an SSN cue as an SSN (D381)', () => {
+    assert.deepEqual(types('social security number 123456789'), [['US_SSN', '123456789']]);
+    assert.deepEqual(types('my SSN is 123.45.6789'), [['US_SSN', '123.45.6789']]);
+    assert.deepEqual(types('order 123456789'), []);
+    assert.deepEqual(types('ssn 900123456'), [], 'SSA invalid area');
+  });
+
   it('finds each kind of entity, validated, and skips near-misses', () => {
     assert.deepEqual(types('mail me at jo.doe+x@mail.example.org.'), [['EMAIL', 'jo.doe+x@mail.example.org']]);
     assert.deepEqual(types('card 4111 1111 1111 1111 ok'), [['CREDIT_CARD', '4111 1111 1111 1111']]);

@@ -313,7 +313,22 @@ function ssns(text: string, emit: Emit): void {
     if (m[2] === ' ' && !cue) continue;
     emit('US_SSN', m.index, m.index + m[0].length, cue ? 0.95 : 0.75);
   }
+  // Written without separators or with dots (social 123456789, SSN 123.45.6789): an SSN only after
+  // its cue, as nine digits are a phone or an order number as often (D381).
+  if (!SSN_CUE_ANYWHERE.test(text)) return;
+  SSN_CUED.lastIndex = 0;
+  for (let m = SSN_CUED.exec(text); m !== null; m = SSN_CUED.exec(text)) {
+    const area = Number(m[1]);
+    if (area === 0 || area === 666 || area >= 900 || m[3] === '00' || m[4] === '0000') continue;
+    if (!SSN_CUE_BEFORE.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
+    emit('US_SSN', m.index, m.index + m[0].length, 0.95);
+  }
 }
+
+/** The SSN's forms that need its cue: nine digits in a row, or grouped 3-2-4 by dots. */
+const SSN_CUED = /(\d(?<![\d.-]\d)\d{2})(\.?)(\d{2})\2(\d{4})(?![\d.-]?\d)/g;
+const SSN_CUE_ANYWHERE = /\b(?:ssn|social|ss#)/i;
+const SSN_CUE_BEFORE = /\b(?:ssn|social security(?: number| no\.?| #)?|social|ss#)\b[^\n\d]{0,12}$/i;
 
 /** Birth cue words, for cues typed with one slip (bron, bday as bady). */
 const BIRTH_WORDS = [
@@ -362,7 +377,7 @@ export const STRUCTURED: readonly {
   { types: ['CRYPTO_WALLET'], run: wallets, needs: /0x|\b[13bB]/ },
   { types: ['IBAN'], run: ibans, needs: /[A-Za-z]{2}\d{2}/ },
   { types: ['CREDIT_CARD'], run: cards, needs: /\d{4}/ },
-  { types: ['US_SSN'], run: ssns, needs: /\d{3}[- ]\d{2}[- ]/ },
+  { types: ['US_SSN'], run: ssns, needs: /\d{3}[- .]?\d{2}[- .]?\d{4}/ },
   { types: ['IP_ADDRESS'], run: ipAddresses, needs: /\d\.\d|:/ },
   { types: ['DATE_OF_BIRTH'], run: dates, needs: /\d[/.-]?\d/ },
   { types: ['PHONE'], run: phones, needs: /\d\d/ },
