@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HANDED, handedLead } from './lastlook.ts';
 import { cueStart, ORDER_CUE, orderCue, PHONE, PHONE_CUE } from './phones.ts';
-import { CARD, IBAN, IPV4, SSN, wellGrouped } from './recognizers.ts';
+import { CARD, cuedSsns, IBAN, IPV4, SSN, SSN_CUE_BEFORE, SSN_CUED, ssnValid, wellGrouped } from './recognizers.ts';
 
 const groups = (t: string, pattern: RegExp) => [...t.matchAll(pattern)].map((m) => [m.index, ...m]);
 
@@ -223,5 +223,39 @@ describe('the hand-over cue', () => {
       { numRuns: 20_000 },
     );
     assert.ok(handedLead('forwarded from Anna', 15) && handedLead('From: Anna', 6) && !handedLead('met Anna', 4));
+  });
+
+  it('finds in windows after each cue the SSNs a search of the whole text finds (D381)', () => {
+    const pieces = [
+      'ssn',
+      'SSN ',
+      'social',
+      'social security number ',
+      ' ',
+      ': ',
+      '\n',
+      'x',
+      '.',
+      '-',
+      '1',
+      '12',
+      '123',
+      '45',
+      '6789',
+      '123456789',
+      '078.05.1120',
+      '900123456',
+      '1234567890',
+      'a'.repeat(40),
+    ];
+    const text = fc.array(fc.constantFrom(...pieces), { maxLength: 24 }).map((a) => a.join(''));
+    const whole = (t: string) =>
+      [...t.matchAll(SSN_CUED)]
+        .filter((m) => ssnValid(m) && SSN_CUE_BEFORE.test(t.slice(Math.max(0, m.index - 30), m.index)))
+        .map((m) => [m.index, m.index + m[0].length]);
+    fc.assert(
+      fc.property(text, (t) => assert.deepEqual(cuedSsns(t), whole(t), t)),
+      { numRuns: 30_000 },
+    );
   });
 });

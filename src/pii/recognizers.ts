@@ -306,29 +306,61 @@ function emails(text: string, emit: Emit): void {
 function ssns(text: string, emit: Emit): void {
   SSN.lastIndex = 0;
   for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
-    const area = Number(m[1]);
-    // SSA rules: no area 000, 666 or 900-999, no group 00, no serial 0000.
-    if (area === 0 || area === 666 || area >= 900 || m[3] === '00' || m[4] === '0000') continue;
+    if (!ssnValid(m)) continue;
     const cue = /\b(?:ssn|social security|ss#|tin)\b/i.test(text.slice(Math.max(0, m.index - 30), m.index));
     if (m[2] === ' ' && !cue) continue;
     emit('US_SSN', m.index, m.index + m[0].length, cue ? 0.95 : 0.75);
   }
   // Written without separators or with dots (social 123456789, SSN 123.45.6789): an SSN only after
   // its cue, as nine digits are a phone or an order number as often (D381).
-  if (!SSN_CUE_ANYWHERE.test(text)) return;
-  SSN_CUED.lastIndex = 0;
-  for (let m = SSN_CUED.exec(text); m !== null; m = SSN_CUED.exec(text)) {
-    const area = Number(m[1]);
-    if (area === 0 || area === 666 || area >= 900 || m[3] === '00' || m[4] === '0000') continue;
-    if (!SSN_CUE_BEFORE.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
-    emit('US_SSN', m.index, m.index + m[0].length, 0.95);
+  for (const [at, end] of cuedSsns(text)) emit('US_SSN', at, end, 0.95);
+}
+
+/**
+ * The SSNs that need their cue (SSN_CUED after SSN_CUE_BEFORE, valid by the SSA's rules), as
+ * [start, end). Searched only in a window after each cue, not over the whole text: a match must
+ * begin within SSN_CUE_BEFORE's reach of its cue, so 64 characters hold any that can count. A match
+ * that ends within two characters of the window's end (its look-ahead blind there) is left to a
+ * later cue's window.
+ * patterns.test.ts holds it to the same search over the whole text.
+ */
+export function cuedSsns(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let done = 0;
+  SSN_CUE_ANYWHERE.lastIndex = 0;
+  for (let c = SSN_CUE_ANYWHERE.exec(text); c !== null; c = SSN_CUE_ANYWHERE.exec(text)) {
+    const from = Math.max(c.index, done);
+    const to = Math.min(text.length, c.index + 64);
+    if (from >= to) continue;
+    const window = text.slice(from, to);
+    SSN_CUED.lastIndex = 0;
+    for (let m = SSN_CUED.exec(window); m !== null; m = SSN_CUED.exec(window)) {
+      const at = from + m.index;
+      const end = at + m[0].length;
+      // The look-behind cannot see before the window: a digit, dot or dash there joins the number.
+      if (m.index === 0 && from > 0 && /[\d.-]/.test(text.charAt(from - 1))) continue;
+      // Its look-ahead reads two characters (a dot and a digit): blind within two of the window's end.
+      if (end + 2 > to && to < text.length) continue;
+      done = end;
+      if (ssnValid(m) && SSN_CUE_BEFORE.test(text.slice(Math.max(0, at - 30), at))) out.push([at, end]);
+    }
   }
+  return out;
+}
+
+/** The SSA's rules: no area 000, 666 or 900-999, no group 00, no serial 0000. */
+export function ssnValid(m: RegExpExecArray): boolean {
+  const area = Number(m[1]);
+  return !(area === 0 || area === 666 || area >= 900 || m[3] === '00' || m[4] === '0000');
 }
 
 /** The SSN's forms that need its cue: nine digits in a row, or grouped 3-2-4 by dots. */
-const SSN_CUED = /(\d(?<![\d.-]\d)\d{2})(\.?)(\d{2})\2(\d{4})(?![\d.-]?\d)/g;
-const SSN_CUE_ANYWHERE = /\b(?:ssn|social|ss#)/i;
-const SSN_CUE_BEFORE = /\b(?:ssn|social security(?: number| no\.?| #)?|social|ss#)\b[^\n\d]{0,12}$/i;
+export const SSN_CUED = /(\d(?<![\d.-]\d)\d{2})(\.?)(\d{2})\2(\d{4})(?![\d.-]?\d)/g;
+// Without SSN_CUE_BEFORE's word boundary: that test reads a slice of the text, whose start is a
+// boundary the whole text may not have there (patterns.test.ts found one), so every place its cue's
+// letters stand opens a window.
+const SSN_CUE_ANYWHERE = /(?:ssn|social|ss#)/gi;
+export const SSN_CUE_BEFORE = /\b(?:ssn|social security(?: number| no\.?| #)?|social|ss#)\b[^\n\d]{0,12}$/i;
 
 /** Birth cue words, for cues typed with one slip (bron, bday as bady). */
 const BIRTH_WORDS = [
