@@ -5,7 +5,7 @@
 // Street types by language are written here as classes; the pattern is tried only near a word of
 // one of them.
 
-import { wordHash } from './chars.ts';
+import { KeySet, wordKeys } from './chars.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import type { Tokens } from './tokens.ts';
 
@@ -55,35 +55,8 @@ const ADDRESS = new RegExp(
   'uy',
 );
 
-/**
- * A small set of 32-bit keys, open addressing in an `Int32Array` (asked once a word of the text: a
- * `Set` cost as much as the rest of the address pass).
- */
-class KeySet {
-  private readonly keys: Int32Array;
-  private readonly used: Uint8Array;
-  constructor(values: readonly number[]) {
-    this.keys = new Int32Array(1024);
-    this.used = new Uint8Array(1024);
-    for (const v of values) {
-      let i = (v ^ (v >>> 10)) & 1023;
-      while (this.used[i] === 1 && this.keys[i] !== (v | 0)) i = (i + 1) & 1023;
-      this.keys[i] = v;
-      this.used[i] = 1;
-    }
-  }
-  has(v: number): boolean {
-    let i = (v ^ (v >>> 10)) & 1023;
-    while (this.used[i] === 1) {
-      if (this.keys[i] === (v | 0)) return true;
-      i = (i + 1) & 1023;
-    }
-    return false;
-  }
-}
-
 /** Words that make the pattern worth trying: the street types, as the tokenizer hashes them. */
-const TYPE_HASHES = new KeySet(`${TYPE_BEFORE} ${TYPE_AFTER}`.split(' ').map((w) => wordHash(w) | 0));
+const TYPE_HASHES = wordKeys(`${TYPE_BEFORE} ${TYPE_AFTER}`);
 const SUFFIXES = TYPE_SUFFIX.split(' ');
 /** The German types' last three letters as the tokenizer packs them (`Tokens.suffix`). */
 const SUFFIX_CODES = new KeySet(

@@ -41,6 +41,41 @@ export function wordHash(s: string): number {
   return h >>> 0;
 }
 
+/**
+ * A small set of 32-bit keys, open addressing in an `Int32Array` (asked once a word of the text: a
+ * `Set` cost as much as the rest of the address pass). A key is the same signed or unsigned (a
+ * token's hash is signed, `wordHash` unsigned), so either may be asked.
+ */
+export class KeySet {
+  private readonly keys: Int32Array;
+  private readonly used: Uint8Array;
+  constructor(values: readonly number[]) {
+    // Half full at most, so that a miss ends soon (and a full table would never end one).
+    if (values.length > 512) throw new RangeError('a KeySet holds at most 512 keys');
+    this.keys = new Int32Array(1024);
+    this.used = new Uint8Array(1024);
+    for (const v of values) {
+      let i = (v ^ (v >>> 10)) & 1023;
+      while (this.used[i] === 1 && this.keys[i] !== (v | 0)) i = (i + 1) & 1023;
+      this.keys[i] = v;
+      this.used[i] = 1;
+    }
+  }
+  has(v: number): boolean {
+    let i = (v ^ (v >>> 10)) & 1023;
+    while (this.used[i] === 1) {
+      if (this.keys[i] === (v | 0)) return true;
+      i = (i + 1) & 1023;
+    }
+    return false;
+  }
+}
+
+/** The `wordHash`es of words given separated by spaces (or as a list), as a KeySet. */
+export function wordKeys(words: string | readonly string[]): KeySet {
+  return new KeySet((typeof words === 'string' ? words.split(' ') : words).map(wordHash));
+}
+
 /** `wordHash` of `text.slice(from, to)`, without making the slice. */
 export function rangeHash(text: string, from: number, to: number): number {
   let h = 0x811c9dc5;

@@ -2,7 +2,7 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { letterAt, rangeHash, upperAt, wordHash } from './chars.ts';
+import { type KeySet, letterAt, rangeHash, upperAt, wordHash, wordKeys } from './chars.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { typedCue } from './slips.ts';
@@ -109,6 +109,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   let a = b;
   while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
   const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
+  // The word before by hash, for the last look's sets of words (the empty word's where there is none).
+  const beforeHash = rangeHash(text, a + 1, b + 1);
   // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
   // span (Petra Hartung): family names end so too.
   if (
@@ -124,7 +126,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     single &&
     type === 'PERSON' &&
     (lastFlags & (FLAGS.FIRST | FLAGS.LAST)) === 0 &&
-    GERMAN_DETERMINERS.has(rangeHash(text, a + 1, b + 1) | 0) &&
+    GERMAN_DETERMINERS.has(beforeHash) &&
     b === start - 2 &&
     germanText(text)
   )
@@ -154,7 +156,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
         !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
         !namedByClause(f, lastClass, text.slice(end, end + 8)) &&
-        !addressedOrActing(text, start, end, rangeHash(text, a + 1, b + 1) | 0, f, lastClass) &&
+        !addressedOrActing(text, start, end, beforeHash, f, lastClass) &&
         !givenAsName(text, start, end, f)
       )
         return undefined;
@@ -227,7 +229,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
     // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
     const listed = (before & FLAGS.CONJ) !== 0 || text.charCodeAt(start - 2) === 44;
-    if ((listed || PLAYED_VERBS.has(rangeHash(text, a + 1, b + 1) | 0)) && PLAYED.test(lead)) return undefined;
+    if ((listed || PLAYED_VERBS.has(beforeHash)) && PLAYED.test(lead)) return undefined;
     // A zone of someone or something (Dragon's Lair) and the second half of a game item's title
     // (Blade of Eternity): no one.
     const apostrophe = text.charCodeAt(end);
@@ -307,16 +309,12 @@ function germanNoun(word: string): boolean {
 }
 
 /** German's commonest short words, which other languages' chat rarely writes as words. */
-const GERMAN_WORDS = new Set(
-  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider'
-    .split(' ')
-    .map((w) => wordHash(w) | 0),
+const GERMAN_WORDS = wordKeys(
+  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider',
 );
 /** German's articles and determiners, and "ohne": a capitalized word right after one is a noun. */
-const GERMAN_DETERMINERS = new Set(
-  'der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner mein meine meinen meinem deine deinen unsere unseren eure ohne jede jeden jeder'
-    .split(' ')
-    .map((w) => wordHash(w) | 0),
+const GERMAN_DETERMINERS = wordKeys(
+  'der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner mein meine meinen meinem deine deinen unsere unseren eure ohne jede jeden jeder',
 );
 let germanSeen: string | undefined;
 let germanWas = false;
@@ -325,7 +323,7 @@ let germanWas = false;
 function germanText(text: string): boolean {
   if (text === germanSeen) return germanWas;
   let hits = 0;
-  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0]) | 0) && ++hits >= 2) break;
+  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
   germanSeen = text;
   germanWas = hits >= 2;
   return germanWas;
@@ -369,16 +367,28 @@ export function givenAsName(text: string, start: number, end: number, flags: num
   return MY_NAME_IS.test(text.slice(Math.max(0, start - 24), start)) && SELF_AFTER.test(text.slice(end, end + 12));
 }
 
-/** The last words of MY_NAME_IS, by hash: a lower-case word after none of them is not tried. */
-export const NAMING_LAST: ReadonlySet<number> = new Set(
-  ['is', "name's", 'ist', 'heiße', 'heisse', "m'appelle", 'm’appelle', 'est', 'llamo', 'es', 'chamo', 'é', 'e'].map(
-    (w) => wordHash(w) | 0,
-  ),
-);
-
 /** Giving one's own name, in the five languages. */
-const MY_NAME_IS =
-  /(?:^|[^\p{L}])(?:my (?:real |full |first )?name is|my name's|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|me chamo|meu nome é|meu nome e) $/iu;
+const MY_NAME_IS_PHRASES = [
+  'my name is',
+  'my real name is',
+  'my full name is',
+  'my first name is',
+  "my name's",
+  'mein name ist',
+  'ich heiße',
+  'ich heisse',
+  "je m'appelle",
+  'je m’appelle',
+  'mon nom est',
+  'me llamo',
+  'mi nombre es',
+  'me chamo',
+  'meu nome é',
+  'meu nome e',
+];
+const MY_NAME_IS = phrasesBefore(MY_NAME_IS_PHRASES, 'iu');
+/** The last words of MY_NAME_IS's phrases, by hash: a lower-case word after none of them is not tried. */
+export const NAMING_LAST: KeySet = wordKeys(MY_NAME_IS_PHRASES.map(lastWord));
 /** Endings of English words that are rarely names. */
 const PLAIN_ENDING = /(?:ed|en|ing|ly|ness|able|ible|ful|less|ous|tion|ment|ive|ish)$/;
 
@@ -386,8 +396,18 @@ const PLAIN_ENDING = /(?:ed|en|ing|ly|ness|able|ible|ful|less|ous|tion|ment|ive|
 const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
 
+/** The last word of a phrase. */
+function lastWord(phrase: string): string {
+  return phrase.slice(phrase.lastIndexOf(' ') + 1);
+}
+
+/** A pattern of any of `phrases` ending the text before a word (a letter or the start before it). */
+function phrasesBefore(phrases: readonly string[], flags: string): RegExp {
+  return new RegExp(`(?:^|[^\\p{L}])(?:${phrases.join('|')}) $`, flags);
+}
+
 /** Articles that open a team's or a guild's name. */
-const NAME_ARTICLES = new Set('the os as los las les la le el die der das'.split(' ').map((w) => wordHash(w) | 0));
+const NAME_ARTICLES = wordKeys('the os as los las les la le el die der das');
 
 /** Whether a capitalized word of a company or a team stands right before or after the span (D327), or opens it. */
 function orgAround(text: string, start: number, end: number): boolean {
@@ -399,7 +419,7 @@ function orgAround(text: string, start: number, end: number): boolean {
     while (a > 0 && letterAt(text, a - 1)) a--;
     if (org(a, start - 1)) return true;
     // Over the name's article (clã Os Guerreiros, the clan The Wolves, Gilde Die Raben).
-    if (a > 1 && text.charCodeAt(a - 1) === 32 && NAME_ARTICLES.has(rangeHash(text, a, start - 1) | 0)) {
+    if (a > 1 && text.charCodeAt(a - 1) === 32 && NAME_ARTICLES.has(rangeHash(text, a, start - 1))) {
       let o = a - 1;
       while (o > 0 && letterAt(text, o - 1)) o--;
       if (o < a - 1 && (classesOf(rangeHash(text, o, a - 1)) & ORG) !== 0) return true;
@@ -489,9 +509,7 @@ const PLAYED =
   /(?:^|[^\p{L}])(?:(?:[Ii]|[Uu]|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he|[Ww]ho|to|and) [Mm]ains?|[Mm]aining|[Mm]ained|[Oo][Tt][Pp]|[Oo][Tt][Pp]ing|[Oo]ne-trick(?:s|ing)?)(?: as)? (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/u;
 
 /** PLAYED's verbs by hash (one-trick's last word): the word before the first name of its list. */
-const PLAYED_VERBS = new Set(
-  'main mains maining mained otp otping trick tricks tricking'.split(' ').map((w) => wordHash(w) | 0),
-);
+const PLAYED_VERBS = wordKeys('main mains maining mained otp otping trick tricks tricking');
 
 /** Nouns that follow a place's name (cebu area, the leeds side). */
 const PLACE_AFTER =
@@ -545,50 +563,50 @@ function namedByClause(flags: number, classes: number, after: string): boolean {
 }
 
 /** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
-const ADDRESS_BEFORE = new Set(
-  'sorry soz sry owe owes luck cya bye byee gz grats seen'.split(' ').map((w) => wordHash(w) | 0),
-);
+const ADDRESS_BEFORE = wordKeys('sorry soz sry owe owes luck cya bye byee gz grats seen');
 /** Deeds of chat right after a name that opens a message (dmitri fell off, rahul carried us). */
-const DEED_AFTER = new Set(
-  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes'
-    .split(' ')
-    .map((w) => wordHash(w) | 0),
+const DEED_AFTER = wordKeys(
+  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes',
 );
-/** The last words of WHERE_BEFORE and WHO_BEFORE, by hash. */
-const ASKED_LAST = new Set(
-  [
-    'is',
-    "where's",
-    'where’s',
-    'wheres',
-    "who's",
-    'who’s',
-    'whos',
-    'ist',
-    'est',
-    'está',
-    'esta',
-    'es',
-    'é',
-    'e',
-    'cadê',
-    'cade',
-  ].map((w) => wordHash(w) | 0),
-);
+/** Asking where someone is (where is wei, wheres kasia). */
+const WHERE_PHRASES = [
+  'where is',
+  "where's",
+  'where’s',
+  'wheres',
+  'wo ist',
+  'où est',
+  'dónde está',
+  'donde esta',
+  'cadê',
+  'cade',
+];
+const WHERE_BEFORE = phrasesBefore(WHERE_PHRASES, 'u');
 /** Asking who someone is, the name then a question mark (who is carter?). */
-const WHO_BEFORE = /(?:^|[^\p{L}])(?:who is|who's|who’s|whos|wer ist|qui est|quién es|quien es|quem é|quem e) $/u;
+const WHO_PHRASES = [
+  'who is',
+  "who's",
+  'who’s',
+  'whos',
+  'wer ist',
+  'qui est',
+  'quién es',
+  'quien es',
+  'quem é',
+  'quem e',
+];
+const WHO_BEFORE = phrasesBefore(WHO_PHRASES, 'u');
+/** The last words of WHERE_PHRASES and WHO_PHRASES, by hash: no question is read after other words. */
+const ASKED_LAST = wordKeys([...WHERE_PHRASES, ...WHO_PHRASES].map(lastWord));
 /** Words of "you" in chat after the name of whom they speak to (lower case, as chat types them). */
 const YOU_AFTER: ReadonlySet<string> = new Set(['u', 'ur', 'you', 'youre', 'r']);
-/** Asking where someone is (where is wei, wheres kasia). */
-const WHERE_BEFORE =
-  /(?:^|[^\p{L}])(?:where is|where's|where’s|wheres|wo ist|où est|dónde está|donde esta|cadê|cade) $/u;
 
 /**
  * Whether a lone lower-case given name is someone by how chat speaks to or of them (D365): called at
  * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
  * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei, who is carter?), spoken to
  * (olivia ur so good, D371), or opening a message before a deed (dmitri fell off the bridge). It must be plainly a given name, and no place.
- * `beforeHash` is the hash of the word before (commas skipped), signed (`| 0`) as the sets hold it.
+ * `beforeHash` is the hash of the word before (commas skipped), signed or not.
  */
 export function addressedOrActing(
   text: string,
@@ -620,16 +638,15 @@ export function spokenToOrOf(text: string, start: number, end: number, beforeHas
     // Spoken to: the name before "u", "ur" or "you" (olivia ur so good, harper u there?).
     const i = c === 44 ? end + 2 : end + 1;
     if (c === 32 || text.charCodeAt(end + 1) === 32) {
-      const w = i;
       let j = i;
-      while (j < text.length && j - w < 6 && letterAt(text, j)) j++;
-      if (j > w && j - w <= 5 && !letterAt(text, j) && YOU_AFTER.has(text.slice(w, j))) return true;
+      while (j < text.length && j - i < 6 && letterAt(text, j)) j++;
+      if (j > i && j - i <= 5 && !letterAt(text, j) && YOU_AFTER.has(text.slice(i, j))) return true;
     }
     const p = text.charCodeAt(start - 2);
     const opening = start === 0 || (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63));
     if (c === 32 && opening) {
       const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
-      if (next !== null && DEED_AFTER.has(wordHash(next[1] as string) | 0)) return true;
+      if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;
     }
   }
   return false;

@@ -121,33 +121,18 @@ export function wordInfo(word: string): number {
   return f;
 }
 
-/** Lowercase name particles (van der, de los, da): part of a name, not names themselves. */
-const PARTICLES = new Set([
-  'van',
-  'von',
-  'der',
-  'den',
-  'de',
-  'del',
-  'della',
-  'di',
-  'da',
-  'do',
-  'dos',
-  'das',
-  'du',
-  'le',
-  'la',
-  'los',
-  'las',
-  'ten',
-  'ter',
-  'y',
-  'e',
-  'zu',
-  'bin',
-  'al',
-]);
+/**
+ * Lower-case particles inside names (van der, de, da, bin): part of a name, not a name by itself.
+ * The tagger joins a name over one (tagger.ts), and the last look reads one alone as a word of the
+ * sentence (se van a Bogotá, D364).
+ */
+export const NAME_PARTICLE_WORDS = 'van von der den de del della di da do dos das du le la ten ter zu bin al';
+
+/**
+ * NAME_PARTICLE_WORDS and the words that join names in a run of several (de los, y, e), which a
+ * name's score leaves out.
+ */
+const PARTICLES = new Set([...NAME_PARTICLE_WORDS.split(' '), 'los', 'las', 'y', 'e']);
 
 /** How much `words` look like a person's name (0: not at all). */
 export function personScore(all: readonly string[], cue: boolean): number {

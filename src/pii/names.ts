@@ -111,12 +111,12 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
     const f = t.flags[k] as number;
     const s = t.start[k] as number;
     const e = t.end[k] as number;
-    // Signed, as the sets of words it is looked up in are: a small integer, no boxed number.
+    // The token's hash, signed as the tokens keep it: a small integer, no boxed number.
     const before = k > 0 ? (t.hash[k - 1] as number) : 0;
     // addressedOrActing, its words around first (cheap, and most often false), its word classes last.
     if (
       (f & FLAGS.FIRST) !== 0 &&
-      (f & (NOT_A_LONE_NAME | FLAGS.PLACE)) === 0 &&
+      (f & NOT_A_LONE_NAME) === 0 &&
       spokenToOrOf(text, s, e, before) &&
       plainlyGiven(f, classesOf(t.hash[k] as number)) &&
       free(claimed, s, e)

@@ -167,7 +167,7 @@ function titledPerson(run: string): boolean {
   const space = run.indexOf(' ');
   if (space < 2 || space > 9 || !RUN_TITLE.test(run.slice(0, space))) return false;
   const words = splitWords(run);
-  if (words.length < 2 || words.length > 4 || !RUN_TITLE.test(words[0] as string)) return false;
+  if (words.length < 2 || words.length > 4) return false;
   for (let i = 1; i < words.length; i++) {
     const w = words[i] as string;
     if (/\d/.test(w) || RUN_TITLE.test(w)) return false;
@@ -334,8 +334,6 @@ function judgeRun(
       emit('PERSON', start, start + run.length, 0.8);
       return next;
     }
-    // A full name, a particle and a town that is no given name (Mercedes Villanueva de Sevilla, but
-    // not Maria de Lourdes): a person and where they are from, not one person (D362).
     // Saying who one is and where from (Soy Florencia de Buenos Aires, Je suis Hugo de Nantes): the
     // speaker's name, then a place the dictionaries know (D375).
     const speaker = SPEAKER_FROM.exec(run);
@@ -352,6 +350,8 @@ function judgeRun(
         return next;
       }
     }
+    // A full name, a particle and a town that is no given name (Mercedes Villanueva de Sevilla, but
+    // not Maria de Lourdes): a person and where they are from, not one person (D362).
     const from = PERSON_THEN_TOWN.exec(run);
     if (from !== null) {
       const left = from[1] as string;

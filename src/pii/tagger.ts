@@ -9,7 +9,8 @@
 // (runs.ts, lastlook.ts, addresses.ts).
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
-import { upperAt, wordHash } from './chars.ts';
+import { upperAt, wordKeys } from './chars.ts';
+import { NAME_PARTICLE_WORDS } from './lexicon.ts';
 import { type Tokens, tokenize } from './tokens.ts';
 import { FLAGS } from './wordflags.ts';
 
@@ -254,14 +255,14 @@ export interface TaggedSpan {
   readonly score: number;
 }
 
-/** Name particles joined into a name between two tagged words (Luis de Souza, van der Berg). */
-const PARTICLE_HASHES = new Set(
-  // Signed, as the tokens' hashes are (Int32Array): unsigned, the particles whose hash has the top bit
-  // set (dos, das, del, van, von, der, den, ten, ter, and y and e) never matched a token (D376). The
-  // conjunctions y and e are left out: they join two people (Ana y Lucas) far more often than they
-  // stand inside one name (Ortega y Gasset), and they never joined before.
-  'de da do dos das del della di van von der den du le la bin al ten ter zu'.split(' ').map((w) => wordHash(w) | 0),
-);
+/**
+ * Name particles joined into a name between two tagged words (Luis de Souza, van der Berg). A
+ * KeySet, which answers a token's signed hash: a Set of `wordHash`es, unsigned, never matched the
+ * particles whose hash has the top bit set (dos, das, del, van, von, der, den, ten, ter) (D376). The
+ * conjunctions y and e are not particles here: they join two people (Ana y Lucas) far more often
+ * than they stand inside one name (Ortega y Gasset).
+ */
+const PARTICLE_HASHES = wordKeys(NAME_PARTICLE_WORDS);
 
 /** Least margins for a span (measured on the tuning half of the evaluation corpus, D100). */
 export const MIN_MARGIN = 12;
@@ -354,28 +355,16 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
       }
       break;
     }
-    // A lower-case name does not end in what its person does (lucia vive en cordoba, diego said):
-    // a word of living somewhere, of speech or of deeds, unless it is a family name too (D359).
+    // A lower-case span does not end in a word the tagger read on to: a name in what its person
+    // does (lucia vive en cordoba, diego said), unless that is a family name too (D359); a place in a
+    // name or a common word that no place holds (lisbon till friday) (D375).
+    const endsWith = y === 1 ? DOING : FLAGS.FIRST | FLAGS.COMMON;
+    const unless = y === 1 ? FLAGS.LAST : FLAGS.PLACE | FLAGS.PLACE_PART;
     while (
-      y === 1 &&
       end > k &&
       t.shape[end] === 0 &&
-      ((t.flags[end] as number) & DOING) !== 0 &&
-      ((t.flags[end] as number) & FLAGS.LAST) === 0
-    ) {
-      total -= marginBuf[end] as number;
-      end--;
-      words--;
-      if (words === 1) margin = marginBuf[k] as number;
-    }
-    // A lower-case place does not end in a name or a common word that no place holds (lisbon till
-    // friday): the tagger read on from the town (D375).
-    while (
-      y === 2 &&
-      end > k &&
-      t.shape[end] === 0 &&
-      ((t.flags[end] as number) & (FLAGS.FIRST | FLAGS.COMMON)) !== 0 &&
-      ((t.flags[end] as number) & (FLAGS.PLACE | FLAGS.PLACE_PART)) === 0
+      ((t.flags[end] as number) & endsWith) !== 0 &&
+      ((t.flags[end] as number) & unless) === 0
     ) {
       total -= marginBuf[end] as number;
       end--;

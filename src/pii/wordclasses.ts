@@ -3,6 +3,7 @@
 // weights and what it finds stay as trained. Lists of words, read by lastlook.ts.
 import { wordHash } from './chars.ts';
 import { plainGivenNames } from './dictionaries.ts';
+import { NAME_PARTICLE_WORDS } from './lexicon.ts';
 import { FlagTable } from './wordflags.ts';
 
 /**
@@ -82,11 +83,6 @@ const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman
  */
 const PRONOUN_WORDS =
   "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém whats thats hows wheres theres dont doesnt didnt cant wont isnt wasnt arent werent youre theyre shes hes";
-/**
- * The particles of names (van, von, de, del, da): in lower case and alone a word of the sentence (se
- * van a Bogotá: they go to), never a name by itself (D364).
- */
-const NAME_PARTICLE_WORDS = 'van von de da do dos das del della di der den du le la ten ter zu bin al';
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 // The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a
