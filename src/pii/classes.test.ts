@@ -529,4 +529,108 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('Sydney servers down?'), []);
     assert.deepEqual(found('i live in Sydney'), [['LOCATION', 'Sydney']]);
   });
+  it('reads a lone lower-case word after a verb that follows names as someone only when plainly a given name (D382)', () => {
+    assert.deepEqual(found('they are fine'), []);
+    assert.deepEqual(found('i live in Ohio so servers are fine for me'), [['LOCATION', 'Ohio']]);
+    assert.deepEqual(found('mom says dinner'), []);
+    assert.deepEqual(found('this is maria'), [['PERSON', 'maria']]);
+    assert.deepEqual(found('it was kevin who did it'), [['PERSON', 'kevin']]);
+  });
+
+  it("reads a team game's lanes as no place (D383)", () => {
+    assert.deepEqual(found('gg wp, that last push in mid was insane'), []);
+    assert.deepEqual(found('meet me in Mid Wales'), [['LOCATION', 'Mid Wales']]);
+  });
+
+  it('reads what a player sells or buys as an item, no one (D384)', () => {
+    assert.deepEqual(found('anyone selling Crimson Lotus? paying well'), []);
+    assert.deepEqual(found('buying Sunfire Cape'), []);
+  });
+
+  it('reads whom a thing is given, sold or said to as a person, not a town of the same name (D385)', () => {
+    assert.deepEqual(found('send it to Maria'), [['PERSON', 'Maria']]);
+    assert.deepEqual(found('say hi to Maria'), [['PERSON', 'Maria']]);
+    assert.deepEqual(found('went to Paris'), [['LOCATION', 'Paris']]);
+  });
+
+  it("reads a name after a comma as no street's, and a name opening a clause before what it does (D386, D387)", () => {
+    assert.deepEqual(found('no way, ingrid is from oslo too??'), [
+      ['PERSON', 'ingrid'],
+      ['LOCATION', 'oslo'],
+    ]);
+    assert.deepEqual(found('moro na Rua Augusta'), [['LOCATION', 'Rua Augusta']]);
+    assert.deepEqual(found('tbh, faith is key'), []);
+  });
+
+  it('reads the pronoun I after a particle as no part of a name (D389)', () => {
+    assert.deepEqual(found('Hello, my name is Fatima Zahra Benali and I cannot log in since yesterday.'), [
+      ['PERSON', 'Fatima Zahra Benali'],
+    ]);
+    assert.deepEqual(found('my name is Fatima Benali and I'), [['PERSON', 'Fatima Benali']]);
+    assert.deepEqual(found('my real name is Romaine Hoeger I and i live in North Damonville'), [
+      ['PERSON', 'Romaine Hoeger I'],
+      ['LOCATION', 'North Damonville'],
+    ]);
+  });
+
+  it('keeps a lone lower-case given name the tagger is very sure of, and a friend named in chat (D390, D394)', () => {
+    assert.deepEqual(found('frag mal jonas ob er mitmacht'), [['PERSON', 'jonas']]);
+    assert.deepEqual(found('mein kumpel ahmet spielt auch'), [['PERSON', 'ahmet']]);
+    assert.deepEqual(found('mon pote julien habite à lille'), [
+      ['PERSON', 'julien'],
+      ['LOCATION', 'lille'],
+    ]);
+  });
+
+  it('reads places in lower case: a whole place name, a name before where the person lives, going to a town (D391, D392, D395)', () => {
+    assert.deepEqual(found('alguém de porto alegre aqui?'), [['LOCATION', 'porto alegre']]);
+    assert.deepEqual(found('minha irmã camila mora em curitiba'), [
+      ['PERSON', 'camila'],
+      ['LOCATION', 'curitiba'],
+    ]);
+    assert.deepEqual(found('vamos a madrid el finde'), [['LOCATION', 'madrid']]);
+    assert.deepEqual(found('ich komme aus der nähe von stuttgart'), [['LOCATION', 'stuttgart']]);
+    assert.deepEqual(found('va a ser dificil'), []);
+  });
+
+  it("reads the other languages' nouns of places in lower case as the noun (D393)", () => {
+    assert.deepEqual(found('estoy en casa de mi abuela en sevilla'), [['LOCATION', 'sevilla']]);
+    assert.deepEqual(found('vou pra praia amanhã'), []);
+    assert.deepEqual(found('estoy en el centro'), []);
+  });
+  it('reads a country code before a bracketed area code as part of the phone number (D388)', () => {
+    const phones = (text: string) => scan(text, { types: ['PHONE'] }).map((f) => text.slice(f.start, f.end));
+    assert.deepEqual(phones('Call me at +1 (415) 555-2671 please.'), ['+1 (415) 555-2671']);
+    assert.deepEqual(phones('+44 (20) 7946 0958'), ['+44 (20) 7946 0958']);
+  });
+  it('reads a common English word found only inside places, alone and in lower case, as no place (D396)', () => {
+    assert.deepEqual(found('skins now in store'), []);
+    assert.deepEqual(found('grab it in store'), []);
+    assert.deepEqual(found('driving up to cebu'), [['LOCATION', 'cebu']]);
+  });
+
+  it("reads a list after a label of a game's things as characters and maps, no one and nowhere (D397)", () => {
+    assert.deepEqual(found('main: Jett, Reyna. rank: Immortal 2'), []);
+    assert.deepEqual(found('favorite maps: Ascent, Haven, Bind'), []);
+    assert.deepEqual(found('players: Anna, Kevin and Marco'), [
+      ['PERSON', 'Anna'],
+      ['PERSON', 'Kevin'],
+      ['PERSON', 'Marco'],
+    ]);
+    assert.deepEqual(found('ban appeal from Hassan Mahmoud, email'), [['PERSON', 'Hassan Mahmoud']]);
+  });
+
+  it("reads a player's handle after its label, chat's spoken contractions, holidays and zones as no one (D399)", () => {
+    assert.deepEqual(found('my ign is Thornfist, add me'), []);
+    assert.deepEqual(found('Gonna stream tonight'), []);
+    assert.deepEqual(found('Ramadan mubarak to everyone celebrating'), []);
+    assert.deepEqual(found('the new zone, Ashen Wastes, looks sick'), []);
+    assert.deepEqual(found('my name is Kevin Smith'), [['PERSON', 'Kevin Smith']]);
+  });
+  it('reads "b." right before a date as "born" (D398)', () => {
+    const births = (text: string) => scan(text, { types: ['DATE_OF_BIRTH'] }).map((f) => text.slice(f.start, f.end));
+    assert.deepEqual(births('b. 1992-07-30 in Gdańsk'), ['1992-07-30']);
+    assert.deepEqual(births('Ana (b. 12/05/1990)'), ['12/05/1990']);
+    assert.deepEqual(births('plan b. 12/05/2026'), []);
+  });
 });

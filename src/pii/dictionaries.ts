@@ -29,9 +29,12 @@ const FORMAT = 'verity-pii-dictionaries/1';
 const FOLDINGS_FILE = new URL('./data/foldings.jsonl', import.meta.url);
 export const FOLDINGS_FORMAT = 'verity-pii-foldings/1';
 const FOLDING_FIELDS = ['firstNames', 'lastNames', 'places', 'cities'] as const;
-/** Given names that are common English words (fine, chance, will): scripts/build-pii-plain-names.ts. */
+/**
+ * Given names that are common English words (fine, chance, will), and common English words found
+ * only inside places' names (store, beach): scripts/build-pii-plain-names.ts.
+ */
 const PLAIN_NAMES_FILE = new URL('./data/plain-names.jsonl', import.meta.url);
-export const PLAIN_NAMES_FORMAT = 'verity-pii-plain-names/1';
+export const PLAIN_NAMES_FORMAT = 'verity-pii-plain-names/2';
 const FIELDS = [
   'firstNames',
   'lastNames',
@@ -123,19 +126,31 @@ function parseLines<F extends string>(
   return out as Record<F, string[]>;
 }
 
-/** Parses the file of given names that are common English words. */
-export function parsePlainNamesFile(text: string): { givenNames: string[] } {
-  return parseFields(text, PLAIN_NAMES_FORMAT, ['givenNames'] as const, (why, cause) =>
+/** Parses the file of given names and place parts that are common English words. */
+export function parsePlainNamesFile(text: string): { givenNames: string[]; placeParts: string[] } {
+  return parseFields(text, PLAIN_NAMES_FORMAT, ['givenNames', 'placeParts'] as const, (why, cause) =>
     damagedFile('plain-names.jsonl', 'build-pii-plain-names.ts', why, cause),
   );
 }
 
-let plainNames: ReadonlySet<string> | undefined;
+let plainWords: { givenNames: ReadonlySet<string>; placeParts: ReadonlySet<string> } | undefined;
+
+function plainNamesFile(): { givenNames: ReadonlySet<string>; placeParts: ReadonlySet<string> } {
+  if (plainWords === undefined) {
+    const f = parsePlainNamesFile(readFileSync(PLAIN_NAMES_FILE, 'utf8'));
+    plainWords = { givenNames: new Set(f.givenNames), placeParts: new Set(f.placeParts) };
+  }
+  return plainWords;
+}
 
 /** The given names of the dictionaries that are common English words (fine, chance, will, mark). */
 export function plainGivenNames(): ReadonlySet<string> {
-  plainNames ??= new Set(parsePlainNamesFile(readFileSync(PLAIN_NAMES_FILE, 'utf8')).givenNames);
-  return plainNames;
+  return plainNamesFile().givenNames;
+}
+
+/** Common English words that the dictionaries hold only inside places' names (store, beach, north). */
+export function plainPlaceParts(): ReadonlySet<string> {
+  return plainNamesFile().placeParts;
 }
 
 let folded: Record<(typeof FOLDING_FIELDS)[number], string[]> | undefined;

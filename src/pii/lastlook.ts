@@ -3,6 +3,7 @@
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
 import { type KeySet, letterAt, rangeHash, upperAt, wordHash, wordKeys } from './chars.ts';
+import { plainPlaceParts } from './dictionaries.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { typedCue } from './slips.ts';
@@ -25,7 +26,7 @@ import {
   WEEKDAY,
   ZONE_END,
 } from './wordclasses.ts';
-import { cueWords, FLAGS, flagsTable, wordFlags } from './wordflags.ts';
+import { cueWords, FLAGS, flagsTable, placePhrases, wordFlags } from './wordflags.ts';
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
 
@@ -36,9 +37,10 @@ const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
  * (a rank with or without its division, a zone or item noun closing the span) is no person nor
  * place; a month, season or virtue word alone is a name only right after a strong cue (hey Grace);
  * a lone lower-case family name needs a strong cue too (chat is full of words some family is
- * named after); a name right after a street word is part of an address.
+ * named after); a name right after a street word is part of an address. `margin` is the tagger's
+ * for its spans (0 for the rules').
  */
-export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number) {
+export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number, margin = 0) {
   if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
   // A Korean family name and given name (Ji-hoon Park) is a person, whatever else Park is (D354):
   // looked at only where the span holds a hyphen, not for every name and place.
@@ -111,6 +113,19 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
   // The word before by hash, for the last look's sets of words (the empty word's where there is none).
   const beforeHash = rangeHash(text, a + 1, b + 1);
+  // A list after a label of a game's things (main: Jett, Reyna; favorite maps: Ascent, Haven, Bind)
+  // names characters and maps, no one and nowhere (D397).
+  if (
+    b >= 0 &&
+    (text.charCodeAt(b) === 58 || listedAfterColon(text, start)) &&
+    GAME_LIST.test(text.slice(Math.max(0, start - 48), start))
+  )
+    return undefined;
+  // A player's handle after its label (my ign is Thornfist, gamertag: NightOwl) is no person (D399).
+  if (HANDLE_BEFORE.test(text.slice(Math.max(0, start - 24), start))) return undefined;
+  // What a player sells or buys (wts Crimson Lotus, anyone selling Obsidian Greatsword?) is an
+  // item, no one and nowhere (D384).
+  if (TRADED_VERBS.has(beforeHash) && b === start - 2) return undefined;
   // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
   // span (Petra Hartung): family names end so too.
   if (
@@ -147,13 +162,19 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       const after = /^,? ?(\p{L}+)/u.exec(text.slice(end, end + 24));
       const af = after === null ? 0 : wordFlags((after[1] as string).toLowerCase());
       const people = FLAGS.P_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
+      // A verb that follows a name (is, are, was, says, wants) is a cue for the word after it only
+      // when that word is plainly a given name (this is maria, it was kevin): "they are fine", "mom
+      // says dinner" name no one (D382).
+      const verbBefore =
+        (before & FLAGS.P_AFTER) !== 0 && (before & (FLAGS.P_BEFORE | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ)) === 0;
       if (
-        (before & people) === 0 &&
+        ((before & people) === 0 || (verbBefore && !plainlyGiven(f, lastClass))) &&
         !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase()) &&
         (af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
         ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
         !labelled(text, start) &&
-        !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1) &&
+        (verbBefore || !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)) &&
+        !(margin >= SURE_ALONE && (f & FLAGS.PLACE) === 0 && plainlyGiven(f, lastClass)) &&
         !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
         !namedByClause(f, lastClass, text.slice(end, end + 8)) &&
         !addressedOrActing(text, start, end, beforeHash, f, lastClass) &&
@@ -183,13 +204,26 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       if (!strong) return undefined;
     }
   }
-  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0) return 'LOCATION';
+  // A name right after a street's word is the street's (Rua Augusta); not after a comma (no way, ingrid: D386).
+  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0 && b === start - 2) return 'LOCATION';
   if (type === 'LOCATION') {
     // A lower-case span whose last word no dictionary knows as a place needs a word about places before it
     // (moved to cork): read as a place elsewhere it is a plain word (tel, works).
     const span = text.slice(start, end);
+    // A common English word that the dictionaries hold only inside places' names, alone and in lower
+    // case, is the word (now in store, at the beach) (D396).
+    if (single && span === span.toLowerCase() && plainPlaceParts().has(lastBare.toLowerCase())) return undefined;
+    // The other languages' nouns of places, in lower case, are the noun (estoy en casa, vou pra praia,
+    // en el centro), not the towns some are the names of (D393).
+    if (PLACE_NOUNS.has(lastHash) && span === span.toLowerCase()) return undefined;
+    // A place of several words whose whole name the dictionaries hold (alguém de porto alegre) is one
+    // anywhere (D391).
     if (span === span.toLowerCase() && (lastFlags & FLAGS.PLACE) === 0)
-      if ((before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 && !PLACE_AFTER.test(text.slice(end, end + 12)))
+      if (
+        (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 &&
+        !PLACE_AFTER.test(text.slice(end, end + 12)) &&
+        (single || !placePhrases().all.has(span))
+      )
         return undefined;
     // Right after a word about people (contact, customer, cliente) and not ending in a known
     // place: a person whose given name is also a town (Contact Tariq Grabowska at ...).
@@ -242,7 +276,10 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
       if (titled !== null && (wordFlags(titled[1] as string) & FLAGS.GAME) !== 0) return undefined;
     }
-    if ((before & FLAGS.CONJ) !== 0 || /^ (?:and|und|et|y|e|&) \p{Lu}/u.test(text.slice(end, end + 6)))
+    if (
+      (before & FLAGS.CONJ) !== 0 ||
+      /^ (?:and|und|et|y|e|&) (?!I(?:['’]|\s|$))\p{Lu}/u.test(text.slice(end, end + 6))
+    )
       if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
   }
   return type;
@@ -443,9 +480,12 @@ const DEPARTMENT =
 /** The words HANDED's first form ends in (before the span's space): from, to, by and their kin. */
 const HANDED_LAST_WORDS = ['from', 'to', 'by', 'von', 'an', 'à', 'par', 'por', 'a', 'para', 'de', 'pelo', 'pela'];
 const HANDED_LAST = new Set(HANDED_LAST_WORDS);
-/** Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X". */
+/**
+ * Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X"; and
+ * things given, sold or said to someone (sent it to X, selling to X, say hi to X: D385).
+ */
 export const HANDED = new RegExp(
-  `(?:^|[^\\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:${HANDED_LAST_WORDS.join('|')}) $|(?:^|\\n)(?:from|to|cc|von|an|de|para|à) ?: ?$`,
+  `(?:^|[^\\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|sen[dt](?: (?:it|this|that|them|one))?|g[ai]ve (?:it|this|that|them)|pass (?:it|this)|(?:say|said|says) hi|talk(?:ed|ing)?|sell(?:ing)?|sold(?: it| this| them)?|len[dt](?: it| this)?|show(?:ed)? (?:it|this|them)|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|appeal|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:${HANDED_LAST_WORDS.join('|')}) $|(?:^|\\n)(?:from|to|cc|von|an|de|para|à) ?: ?$`,
   'iu',
 );
 
@@ -508,8 +548,41 @@ const NAMED_THING =
 const PLAYED =
   /(?:^|[^\p{L}])(?:(?:[Ii]|[Uu]|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he|[Ww]ho|to|and) [Mm]ains?|[Mm]aining|[Mm]ained|[Oo][Tt][Pp]|[Oo][Tt][Pp]ing|[Oo]ne-trick(?:s|ing)?)(?: as)? (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/u;
 
+/** The label of a player's handle in a game or on a platform, before the handle (D399). */
+const HANDLE_BEFORE =
+  /(?:^|[^\p{L}])(?:ign|gamertag|user ?name|handle|nickname|battle ?tag|psn|xbl|riot id)(?::| is|:? ?=) ?$/iu;
+
+/** A label of a game's things and the list after it (mains: Jett, Reyna; fav maps: Ascent, Haven). */
+const GAME_LIST =
+  /(?:^|[^\p{L}])(?:mains?|maps?|agents?|heroes|hero|champs?|champions?|characters?|chars?|skins?|items?|servers?|realms?|class(?:es)?|roles?|decks?|pets?|mounts?): (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/iu;
+
+/** Whether the span is in a list after a colon: commas (and a conjunction) back to it, capitals between. */
+function listedAfterColon(text: string, start: number): boolean {
+  for (let i = start - 1; i >= 0 && start - i < 48; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 58) return true;
+    if (c === 46 || c === 33 || c === 63 || c === 10 || c === 59) return false;
+  }
+  return false;
+}
+
 /** PLAYED's verbs by hash (one-trick's last word): the word before the first name of its list. */
 const PLAYED_VERBS = wordKeys('main mains maining mained otp otping trick tricks tricking');
+
+/**
+ * A tagger's margin at which a lone lower-case given name stands without a word about people next
+ * to it (frag mal jonas ob er mitmacht: 71.7), where it is plainly a given name and no place (D390).
+ * At 30 the tuning half's German "dane an alle" (danke) became someone.
+ */
+const SURE_ALONE = 40;
+
+/** Nouns of places in German, French, Spanish and Portuguese that towns are named after (D393). */
+const PLACE_NOUNS = wordKeys(
+  'casa centro praia playa campo plaza praça praca ciudad cidade pueblo barrio bairro ville village mer montagne mar monte lago costa sierra valle vale heim',
+);
+
+/** Verbs of trading chat before the item traded (D384). */
+const TRADED_VERBS = wordKeys('wts wtb wtt selling sell buying buy trading trade');
 
 /** Nouns that follow a place's name (cebu area, the leeds side). */
 const PLACE_AFTER =
@@ -526,7 +599,10 @@ const TITLE_NOUNS = new Set(
 );
 
 /** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
-const CHAT_BEFORE = new Set('gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa'.split(' '));
+const CHAT_BEFORE = new Set(
+  // Chat's words for a friend (mein kumpel ahmet, mon pote julien: D394).
+  'gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa kumpel pote mec colega parça parca mano compa'.split(' '),
+);
 
 /** How chat introduces oneself without a verb of naming (its maria, i'm kevin btw) (D350). */
 const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
@@ -564,9 +640,12 @@ function namedByClause(flags: number, classes: number, after: string): boolean {
 
 /** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
 const ADDRESS_BEFORE = wordKeys('sorry soz sry owe owes luck cya bye byee gz grats seen');
-/** Deeds of chat right after a name that opens a message (dmitri fell off, rahul carried us). */
+/**
+ * Deeds of chat right after a name that opens a message or a clause after a comma (dmitri fell off,
+ * rahul carried us; no way, ingrid is from oslo: D387).
+ */
 const DEED_AFTER = wordKeys(
-  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes',
+  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes is was has says said wants lives',
 );
 /** Asking where someone is (where is wei, wheres kasia). */
 const WHERE_PHRASES = [
@@ -605,7 +684,8 @@ const YOU_AFTER: ReadonlySet<string> = new Set(['u', 'ur', 'you', 'youre', 'r'])
  * Whether a lone lower-case given name is someone by how chat speaks to or of them (D365): called at
  * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
  * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei, who is carter?), spoken to
- * (olivia ur so good, D371), or opening a message before a deed (dmitri fell off the bridge). It must be plainly a given name, and no place.
+ * (olivia ur so good, D371), or opening a message or a clause before a deed (dmitri fell off the
+ * bridge; no way, ingrid is from oslo: D387). It must be plainly a given name, and no place.
  * `beforeHash` is the hash of the word before (commas skipped), signed or not.
  */
 export function addressedOrActing(
@@ -643,7 +723,8 @@ export function spokenToOrOf(text: string, start: number, end: number, beforeHas
       if (j > i && j - i <= 5 && !letterAt(text, j) && YOU_AFTER.has(text.slice(i, j))) return true;
     }
     const p = text.charCodeAt(start - 2);
-    const opening = start === 0 || (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63));
+    const opening =
+      start === 0 || (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63 || p === 44));
     if (c === 32 && opening) {
       const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
       if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;

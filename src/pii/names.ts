@@ -3,6 +3,7 @@
 // look (lastlook.ts); and patterns of chat the three miss (a greeting typed with a slip, a pair with
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
+import { wordKeys } from './chars.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
 import { CLAUSE_AFTER, givenAsName, lastLook, NAMING_LAST, plainlyGiven, selfWord, spokenToOrOf } from './lastlook.ts';
@@ -15,8 +16,9 @@ import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
   const placeEnds: number[] = [];
+  let margin = 0;
   const checked: Emit = (type, start, end, score) => {
-    const t = lastLook(text, type, start, end);
+    const t = lastLook(text, type, start, end, margin);
     if (t === 'LOCATION') placeEnds.push(end);
     if (t !== undefined) emit(t, start, end, score);
   };
@@ -28,8 +30,10 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
   for (const s of spans) {
     if (!free(claimed, s.start, s.end)) continue;
+    margin = s.score;
     checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
+  margin = 0;
   typedGreeting(text, tokens, checked, claimed);
   meAnd(text, tokens, checked, claimed);
   pairBeforeDeed(text, tokens, checked, claimed);
@@ -126,6 +130,17 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
     // The word before is a naming verb's last (is, name's, ist, llamo, m'appelle, ...).
     if (k >= 2 && t.after[k] !== 5 && NAMING_LAST.has(before) && givenAsName(text, s, e, f) && free(claimed, s, e))
       emit('PERSON', s, e, 0.8);
+    // "vamos a madrid", "in der nähe von stuttgart": a town in lower case after "a" or "von" with a
+    // verb of going or "nähe" before them (D395); "a" and "von" alone are no word of place.
+    if (
+      k >= 2 &&
+      (f & (FLAGS.PLACE | FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === FLAGS.PLACE &&
+      TOWARD.has(before) &&
+      t.gap[k - 1] === 0 &&
+      GOING.has(t.hash[k - 2] as number) &&
+      free(claimed, s, e)
+    )
+      emit('LOCATION', s, e, 0.8);
     // The first word of a place's name of several words is a part of a place (new, los, kuala), or
     // too short for the dictionaries to mark it so (ho of ho chi minh city).
     if (((t.flags[k - 1] as number) & FLAGS.L_BEFORE) === 0) continue;
@@ -146,6 +161,13 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
     }
   }
 }
+
+/** The words before a town that "a" (Spanish, Portuguese) or "von" (German) leads to (D395). */
+const TOWARD = wordKeys('a von');
+/** Verbs of going, coming back, moving and travelling before "a", and the German "Nähe" before "von". */
+const GOING = wordKeys(
+  'vamos voy vas va van fui fue fuimos fueron viajo viajé viaje viajamos llegué llegue llego llegamos vuelvo volví volvi volvemos mudé mude mudamos vou vai vão vao fomos foi cheguei chego volto voltei viajei mudei nähe naehe',
+);
 
 /**
  * A Korean family name and a given name of two syllables joined by a hyphen, in either order (Park

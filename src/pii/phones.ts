@@ -5,8 +5,9 @@ import { type Claimed, type Emit, free } from './findings.ts';
 import { isPossiblePhoneNumber, Metadata } from './libphonenumber.ts';
 import { typedCue } from './slips.ts';
 
+// A country code may come before a bracketed area code (+1 (415) 555-2671: D388).
 export const PHONE =
-  /(?:\+(?<![\w+]\+)\d{1,3}[ .-]?(?:\(0\) ?)?\d{1,4}|\((?<![\w+]\()\d{2,4}\)[ .-]?\d{2,5}|\d(?<![\w+]\d)\d{1,4})(?:[ .-]?\d{2,8}){1,4}(?![\w])/g;
+  /(?:\+(?<![\w+]\+)\d{1,3}[ .-]?(?:(?:\(0\) ?)?\d{1,4}|\(\d{1,4}\)[ .-]?\d{2,5})|\((?<![\w+]\()\d{2,4}\)[ .-]?\d{2,5}|\d(?<![\w+]\d)\d{1,4})(?:[ .-]?\d{2,8}){1,4}(?![\w])/g;
 /** Words that name an order's, an invoice's or a ticket's number before it (cards use it too). */
 export const ORDER_CUE =
   /\b(?:order|orders|invoice|ticket|ref|reference|tracking|bestellung|rechnung|auftrag|commande|facture|pedido|factura|fatura|nota)\b[^\n]{0,12}$/iu;

@@ -54,8 +54,9 @@ const DATE = new RegExp(
   `\\b(?:(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:(?:19|20)\\d{2}|['’]\\d{2})|\\d{1,2}(?:st|nd|rd|th|\\.)? (?:of |de )?(?:${MONTHS}|${MONTHS_INTL})\\.?,? (?:de )?(?:(?:19|20)\\d{2}|['’]?\\d{2})|\\d{1,2}-(?:${MONTHS})-(?:19|20)?\\d{2}|(?:19|20)\\d{2}([-./])\\d{1,2}\\1\\d{1,2}|\\d{1,2}([/.-])\\d{1,2}\\2(?:19|20)\\d{2}|\\d{1,2}([/.-])\\d{1,2}\\3\\d{2})\\b`,
   'gi',
 );
+// "b." right before the date, opening the text or after a separator, is "born" (b. 1992-07-30, D398).
 const BIRTH_CUE =
-  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|nac(?=\.)|nacimiento|cumpleaños|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?)(?![\p{L}\d])[^\n]{0,24}$/iu;
+  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|nac(?=\.)|nacimiento|cumpleaños|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?|(?<=^|[(,;|] ?)b(?=\. ?$))(?![\p{L}\d])[^\n]{0,24}$/iu;
 // A cue after the date ("am 3. Mai 1970 geboren"): the German and Dutch word order.
 const BIRTH_AFTER = /^[^\n.!?]{0,3}\b(?:geboren|born|geb\.)/i;
 const TRAILING = /[.,;:!?)\]}'"]+$/;

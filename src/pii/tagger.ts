@@ -356,15 +356,17 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
       break;
     }
     // A lower-case span does not end in a word the tagger read on to: a name in what its person
-    // does (lucia vive en cordoba, diego said), unless that is a family name too (D359); a place in a
-    // name or a common word that no place holds (lisbon till friday) (D375).
+    // does (lucia vive en cordoba, diego said), unless that is a family name too (D359) and no word
+    // of place follows it (camila mora em curitiba: D392); a place in a name or a common word that
+    // no place holds (lisbon till friday) (D375).
     const endsWith = y === 1 ? DOING : FLAGS.FIRST | FLAGS.COMMON;
     const unless = y === 1 ? FLAGS.LAST : FLAGS.PLACE | FLAGS.PLACE_PART;
     while (
       end > k &&
       t.shape[end] === 0 &&
       ((t.flags[end] as number) & endsWith) !== 0 &&
-      ((t.flags[end] as number) & unless) === 0
+      (((t.flags[end] as number) & unless) === 0 ||
+        (y === 1 && end + 1 < t.n && t.gap[end + 1] === 0 && ((t.flags[end + 1] as number) & L_BEFORE) !== 0))
     ) {
       total -= marginBuf[end] as number;
       end--;

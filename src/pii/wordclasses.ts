@@ -33,6 +33,12 @@ const ADDRESSEES_WORDS =
 const PLAIN_WORDS =
   'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
 
+/** A team game's lanes and map positions (push in mid, gank top): plain words, no place (D383). */
+const LANE_WORDS = 'mid top bot jungle midlane toplane botlane';
+
+/** Chat's spoken contractions (Gonna stream tonight): plain words, no one (D399). */
+const SPOKEN_WORDS = 'gonna wanna gotta lemme gimme kinda sorta dunno';
+
 /**
  * Question and function words of German, French, Spanish and Portuguese that open a sentence with a
  * capital (Wann kommt das Event?, Quand est-ce que ...): plain words, judged as PLAIN_WORDS (D368).
@@ -42,7 +48,7 @@ const FUNCTION_WORDS =
 
 /** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
 const ZONE_LAST_WORDS =
-  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft';
+  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft wastes wastelands barrens wilds expanse abyss rift outpost bastion stronghold';
 
 /** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
 const VIRTUES_WORDS =
@@ -56,7 +62,8 @@ const WEEKDAYS_WORDS =
   'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira';
 
 /** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
-const HOLIDAYS_WORDS = 'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost';
+const HOLIDAYS_WORDS =
+  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost ramadan eid diwali hanukkah hanukah kwanzaa halloween thanksgiving xmas nowruz';
 
 /** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
 const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
@@ -114,6 +121,8 @@ export function classesOf(hash: number): number {
       [ADDRESSEES_WORDS, ADDRESSEE],
       [PLAIN_WORDS, PLAIN_WORD],
       [FUNCTION_WORDS, PLAIN_WORD],
+      [LANE_WORDS, PLAIN_WORD],
+      [SPOKEN_WORDS, PLAIN_WORD],
       [ZONE_LAST_WORDS, ZONE_END],
       [VIRTUES_WORDS, VIRTUE],
       [WEEKDAYS_WORDS, WEEKDAY],
