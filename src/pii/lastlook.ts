@@ -2,10 +2,24 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { type KeySet, letterAt, rangeHash, upperAt, wordHash, wordKeys } from './chars.ts';
+import { letterAt, rangeHash, upperAt, wordHash, wordKeys } from './chars.ts';
 import { plainPlaceParts } from './dictionaries.ts';
+import {
+  GAME_LIST,
+  gameZone,
+  HANDLE_BEFORE,
+  listedAfterColon,
+  loot,
+  NAMED_PLACE_THING,
+  NAMED_THING,
+  PLAYED,
+  PLAYED_VERBS,
+  TRADED_VERBS,
+} from './gamewords.ts';
+import { GERMAN_DETERMINERS, germanNoun, germanText } from './german.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
+import { NAME_IS, namedAlone } from './lonenames.ts';
 import { typedCue } from './slips.ts';
 import {
   ADDRESSEE,
@@ -17,7 +31,6 @@ import {
   ORG,
   PEOPLE_NOUN,
   PHONE_LABEL,
-  PLAIN_NAME,
   PLAIN_WORD,
   PRONOUN,
   RANK,
@@ -158,30 +171,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (lower && (lastClass & (PEOPLE_NOUN | NAME_PARTICLE)) !== 0) return undefined;
     // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
     // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
-    if (type === 'PERSON' && lower) {
-      const after = /^,? ?(\p{L}+)/u.exec(text.slice(end, end + 24));
-      const af = after === null ? 0 : wordFlags((after[1] as string).toLowerCase());
-      const people = FLAGS.P_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
-      // A verb that follows a name (is, are, was, says, wants) is a cue for the word after it only
-      // when that word is plainly a given name (this is maria, it was kevin): "they are fine", "mom
-      // says dinner" name no one (D382).
-      const verbBefore =
-        (before & FLAGS.P_AFTER) !== 0 && (before & (FLAGS.P_BEFORE | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ)) === 0;
-      if (
-        ((before & people) === 0 || (verbBefore && !plainlyGiven(f, lastClass))) &&
-        !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase()) &&
-        (af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
-        ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
-        !labelled(text, start) &&
-        (verbBefore || !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)) &&
-        !(margin >= SURE_ALONE && (f & FLAGS.PLACE) === 0 && plainlyGiven(f, lastClass)) &&
-        !selfIntroduced(text, text.slice(a + 1, b + 1), f, lastClass, end) &&
-        !namedByClause(f, lastClass, text.slice(end, end + 8)) &&
-        !addressedOrActing(text, start, end, beforeHash, f, lastClass) &&
-        !givenAsName(text, start, end, f)
-      )
-        return undefined;
-    }
+    if (type === 'PERSON' && lower && !namedAlone(text, start, end, a, b, before, beforeHash, f, lastClass, margin))
+      return undefined;
     // A holiday that is also a town (feliz Natal) is a place only after a word about places.
     if (type === 'LOCATION' && (lastClass & HOLIDAY) !== 0 && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
       return undefined;
@@ -293,80 +284,6 @@ function firstWordFlags(text: string, start: number, end: number): number {
 }
 
 /**
- * Nouns that open a game's zone, item or creature in French, Spanish, Portuguese (la Cripta Oscura,
- * el Castillo Sombrío, la Espada Flamejante, le Chevalier Noir, del Dragón Rojo; D325).
- */
-const ZONE_FIRST = new Set(
-  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago reino royaume'.split(
-    ' ',
-  ),
-);
-/** A capitalized word, and a Romance "of" after it, right before a span: its first group is the word. */
-const ZONE_LEAD = /(?:^|[^\p{L}])(\p{Lu}\p{Ll}+) (?:(?:de|del|do|da|dos|das|du|des) )?$/u;
-/** Articles that may open such a span (El Castillo Sombrío at a sentence's start). */
-const ARTICLES = new Set('el la los las le les o a os as'.split(' '));
-/** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
-const ZONE_COMPOUND = /(?:tempel|höhle|gruft|festung|verlies|katakomben|ruinen|minen)$/;
-
-/**
- * Whether a span names a game's zone by its noun: a Romance zone noun opening a span of several
- * words (la Cripta Oscura, o Templo Perdido), or one German compound ending in one (Schattentempel).
- */
-function gameZone(text: string, start: number, end: number, single: boolean, lastWord: string): boolean {
-  if (single) {
-    const w = lastWord.toLowerCase();
-    const m = ZONE_COMPOUND.exec(w);
-    if (m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0) return true;
-    // The adjective or complement of a zone's capitalized noun (la Torre del Norte, a Floresta
-    // Sombria, el Reino Olvidado), the span being only its last word, unless that is a known place
-    // (la Torre de Madrid, la Porte de Versailles) (D349).
-    if ((wordFlags(bare(w)) & FLAGS.PLACE) !== 0) return false;
-    const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
-    return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
-  }
-  let fe = start;
-  while (fe < end && letterAt(text, fe)) fe++;
-  const first = text.slice(start, fe).toLowerCase();
-  if (ZONE_FIRST.has(first)) return true;
-  if (!ARTICLES.has(first) || text.charCodeAt(fe) !== 32) return false;
-  let se = fe + 1;
-  while (se < end && letterAt(text, se)) se++;
-  return se > fe + 1 && ZONE_FIRST.has(text.slice(fe + 1, se).toLowerCase());
-}
-
-/**
- * A German common noun by its ending (Wartung, Bestellung, Gelegenheit, Mannschaft, Wartungsarbeiten):
- * German writes every noun capitalized, and one no name list knows is no one (D325). Short words
- * (Jung, Hung) are left alone: family names end so too.
- */
-const GERMAN_NOUN = /^\p{L}{3,}(?:ungen|ung|heiten|heit|keiten|keit|schaften|schaft|täten|tät|nisse|ungs\p{L}{3,})$/u;
-function germanNoun(word: string): boolean {
-  if (word.length < 7 || !GERMAN_NOUN.test(word)) return false;
-  return (wordFlags(bare(word)) & (FLAGS.FIRST | FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === 0;
-}
-
-/** German's commonest short words, which other languages' chat rarely writes as words. */
-const GERMAN_WORDS = wordKeys(
-  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider',
-);
-/** German's articles and determiners, and "ohne": a capitalized word right after one is a noun. */
-const GERMAN_DETERMINERS = wordKeys(
-  'der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner mein meine meinen meinem deine deinen unsere unseren eure ohne jede jeden jeder',
-);
-let germanSeen: string | undefined;
-let germanWas = false;
-
-/** Whether `text` reads as German: two or more of its words are German's commonest (cached per text). */
-function germanText(text: string): boolean {
-  if (text === germanSeen) return germanWas;
-  let hits = 0;
-  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
-  germanSeen = text;
-  germanWas = hits >= 2;
-  return germanWas;
-}
-
-/**
  * "Honor and Glory", "Frost and Flame": two words of the month, virtue, element or game classes
  * joined by a conjunction, with no strong cue before, make a title, not two people (D325).
  */
@@ -387,61 +304,9 @@ function plainPair(text: string, start: number, end: number): boolean {
   return (wordFlags(text.slice(a + 1, b + 1)) & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) === 0;
 }
 
-/** A name given as such ("my name is Hunter", "je m'appelle", "mi nombre es"): a strong cue (D325). */
-const NAME_IS =
-  /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|appelle|llamo|chamo) $/iu;
-
-/**
- * Whether a lone lower-case word is a name by being given as one: after "my name is", "je m'appelle",
- * "me llamo" (NAME_IS) and ending the message or a clause (my real name is kateryna, im from kyiv),
- * a word that is no common, game or ambiguous word, even one no dictionary holds (D375).
- */
-export function givenAsName(text: string, start: number, end: number, flags: number): boolean {
-  if (end - start < 3 || (flags & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG)) !== 0) return false;
-  // A word no dictionary holds as a given name: four letters or more, not shaped like an English
-  // participle, adverb or abstract noun (my name is taken, ... is hidden).
-  if ((flags & FLAGS.FIRST) === 0 && (end - start < 4 || PLAIN_ENDING.test(text.slice(start, end)))) return false;
-  return MY_NAME_IS.test(text.slice(Math.max(0, start - 24), start)) && SELF_AFTER.test(text.slice(end, end + 12));
-}
-
-/** Giving one's own name, in the five languages. */
-const MY_NAME_IS_PHRASES = [
-  'my name is',
-  'my real name is',
-  'my full name is',
-  'my first name is',
-  "my name's",
-  'mein name ist',
-  'ich heiße',
-  'ich heisse',
-  "je m'appelle",
-  'je m’appelle',
-  'mon nom est',
-  'me llamo',
-  'mi nombre es',
-  'me chamo',
-  'meu nome é',
-  'meu nome e',
-];
-const MY_NAME_IS = phrasesBefore(MY_NAME_IS_PHRASES, 'iu');
-/** The last words of MY_NAME_IS's phrases, by hash: a lower-case word after none of them is not tried. */
-export const NAMING_LAST: KeySet = wordKeys(MY_NAME_IS_PHRASES.map(lastWord));
-/** Endings of English words that are rarely names. */
-const PLAIN_ENDING = /(?:ed|en|ing|ly|ness|able|ible|ful|less|ous|tion|ment|ive|ish)$/;
-
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
 const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
-
-/** The last word of a phrase. */
-function lastWord(phrase: string): string {
-  return phrase.slice(phrase.lastIndexOf(' ') + 1);
-}
-
-/** A pattern of any of `phrases` ending the text before a word (a letter or the start before it). */
-function phrasesBefore(phrases: readonly string[], flags: string): RegExp {
-  return new RegExp(`(?:^|[^\\p{L}])(?:${phrases.join('|')}) $`, flags);
-}
 
 /** Articles that open a team's or a guild's name. */
 const NAME_ARTICLES = wordKeys('the os as los las les la le el die der das');
@@ -519,77 +384,14 @@ function handedOver(text: string, start: number, end: number): boolean {
   return (wordFlags(bare(words.at(-1) ?? '')) & FLAGS.PLACE) === 0;
 }
 
-/** What game items do and what players do to them (the X drops, looted the X). */
-const ITEM_AFTER = /^ (?:drops|dropped|dropping|spawns|procs|stacks|droppt|dropa|dropou|dropea|dropeó)(?![\p{L}])/iu;
-const ITEM_BEFORE =
-  /(?:^|[^\p{L}])(?:dropped|looted|farmed|crafted|equipped|rolled|upgraded|enchanted|traded|gedroppt|gelootet|looté|dropeé|dropei) the $/iu;
-
-/** ITEM_BEFORE's verbs, to read typed with a slip. */
-const ITEM_VERBS =
-  'dropped looted farmed crafted equipped upgraded enchanted traded gedroppt gelootet looté dropeé dropei'.split(' ');
-
-/**
- * Whether a place after "the" is a game item named after one (D143): the Sierra Nevada drops from
- * the boss, looted the Kilimanjaro. Places with "the" (the Netherlands) are not what drops.
- */
-function loot(text: string, start: number, end: number): boolean {
-  const lead = text.slice(Math.max(0, start - 24), start);
-  if (!/(?:^|[^\p{L}])the $/iu.test(lead)) return false;
-  if (ITEM_AFTER.test(text.slice(end, end + 12)) || ITEM_BEFORE.test(lead)) return true;
-  // The verb typed with a slip (dopped the X, lootd the X).
-  return typedCue(lead.slice(0, -4), ITEM_VERBS, 1);
-}
-
-/** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
-const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?)(?![\p{L}])/iu;
-
-/** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
-const PLAYED =
-  /(?:^|[^\p{L}])(?:(?:[Ii]|[Uu]|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he|[Ww]ho|to|and) [Mm]ains?|[Mm]aining|[Mm]ained|[Oo][Tt][Pp]|[Oo][Tt][Pp]ing|[Oo]ne-trick(?:s|ing)?)(?: as)? (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/u;
-
-/** The label of a player's handle in a game or on a platform, before the handle (D399). */
-const HANDLE_BEFORE =
-  /(?:^|[^\p{L}])(?:ign|gamertag|user ?name|handle|nickname|battle ?tag|psn|xbl|riot id)(?::| is|:? ?=) ?$/iu;
-
-/** A label of a game's things and the list after it (mains: Jett, Reyna; fav maps: Ascent, Haven). */
-const GAME_LIST =
-  /(?:^|[^\p{L}])(?:mains?|maps?|agents?|heroes|hero|champs?|champions?|characters?|chars?|skins?|items?|servers?|realms?|class(?:es)?|roles?|decks?|pets?|mounts?): (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/iu;
-
-/** Whether the span is in a list after a colon: commas (and a conjunction) back to it, capitals between. */
-function listedAfterColon(text: string, start: number): boolean {
-  for (let i = start - 1; i >= 0 && start - i < 48; i--) {
-    const c = text.charCodeAt(i);
-    if (c === 58) return true;
-    if (c === 46 || c === 33 || c === 63 || c === 10 || c === 59) return false;
-  }
-  return false;
-}
-
-/** PLAYED's verbs by hash (one-trick's last word): the word before the first name of its list. */
-const PLAYED_VERBS = wordKeys('main mains maining mained otp otping trick tricks tricking');
-
-/**
- * A tagger's margin at which a lone lower-case given name stands without a word about people next
- * to it (frag mal jonas ob er mitmacht: 71.7), where it is plainly a given name and no place (D390).
- * At 30 the tuning half's German "dane an alle" (danke) became someone.
- */
-const SURE_ALONE = 40;
-
 /** Nouns of places in German, French, Spanish and Portuguese that towns are named after (D393). */
 const PLACE_NOUNS = wordKeys(
   'casa centro praia playa campo plaza praça praca ciudad cidade pueblo barrio bairro ville village mer montagne mar monte lago costa sierra valle vale heim',
 );
 
-/** Verbs of trading chat before the item traded (D384). */
-const TRADED_VERBS = wordKeys('wts wtb wtt selling sell buying buy trading trade');
-
 /** Nouns that follow a place's name (cebu area, the leeds side). */
 const PLACE_AFTER =
   /^,? (?:area|region|city|town|side|suburbs?|district|gegend|umgebung|raum|région|coin|zona|región|região|área|lado)(?![\p{L}])/iu;
-
-// A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378).
-const NAMED_PLACE_THING = /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?)(?![\p{L}])/iu;
 
 /** Plain nouns of chat that follow a title (Dungeons and Dragons night, Salt and Pepper fan). */
 const TITLE_NOUNS = new Set(
@@ -597,169 +399,6 @@ const TITLE_NOUNS = new Set(
     ' ',
   ),
 );
-
-/** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
-const CHAT_BEFORE = new Set(
-  // Chat's words for a friend (mein kumpel ahmet, mon pote julien: D394).
-  'gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa kumpel pote mec colega parça parca mano compa'.split(' '),
-);
-
-/** How chat introduces oneself without a verb of naming (its maria, i'm kevin btw) (D350). */
-const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
-
-/**
- * Whether `word` (lower case) introduces the speaker before a name: SELF_BEFORE's words, and "im"
- * (i'm without its apostrophe) outside German text, where it is "in dem" (im Ernst, im Moment)
- * before a noun some people are named after (D371).
- */
-export function selfWord(word: string, text: string): boolean {
-  return SELF_BEFORE.has(word) || (word === 'im' && !germanText(text));
-}
-/** A possessive, or a comma and a pronoun of a person, right after a name (svetlana's account; kwame, he left) (D352). */
-export const CLAUSE_AFTER = /^(?:['’]s\b|, (?:he|she|hes|shes|he's|she's|er|sie|il|elle|él|ella|ele|ela)\b)/u;
-
-/**
- * A given name of the dictionaries that is no plain, month, game or virtue word nor a common English
- * word (fine, will, mark): what D350's and D352's patterns may read as someone.
- */
-export function plainlyGiven(flags: number, classes: number): boolean {
-  return (
-    (flags & FLAGS.FIRST) !== 0 &&
-    (flags & (FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === 0 &&
-    (classes & (PLAIN_NAME | PLAIN_WORD | VIRTUE)) === 0
-  );
-}
-
-/**
- * Whether a lone lower-case given name is someone by what follows it: a possessive or a comma and a
- * pronoun of a person (D352). It must be plainly a given name, and no place (sofia, she is).
- */
-function namedByClause(flags: number, classes: number, after: string): boolean {
-  return plainlyGiven(flags, classes) && (flags & FLAGS.PLACE) === 0 && CLAUSE_AFTER.test(after);
-}
-
-/** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
-const ADDRESS_BEFORE = wordKeys('sorry soz sry owe owes luck cya bye byee gz grats seen');
-/**
- * Deeds of chat right after a name that opens a message or a clause after a comma (dmitri fell off,
- * rahul carried us; no way, ingrid is from oslo: D387).
- */
-const DEED_AFTER = wordKeys(
-  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes is was has says said wants lives',
-);
-/** Asking where someone is (where is wei, wheres kasia). */
-const WHERE_PHRASES = [
-  'where is',
-  "where's",
-  'where’s',
-  'wheres',
-  'wo ist',
-  'où est',
-  'dónde está',
-  'donde esta',
-  'cadê',
-  'cade',
-];
-const WHERE_BEFORE = phrasesBefore(WHERE_PHRASES, 'u');
-/** Asking who someone is, the name then a question mark (who is carter?). */
-const WHO_PHRASES = [
-  'who is',
-  "who's",
-  'who’s',
-  'whos',
-  'wer ist',
-  'qui est',
-  'quién es',
-  'quien es',
-  'quem é',
-  'quem e',
-];
-const WHO_BEFORE = phrasesBefore(WHO_PHRASES, 'u');
-/** The last words of WHERE_PHRASES and WHO_PHRASES, by hash: no question is read after other words. */
-const ASKED_LAST = wordKeys([...WHERE_PHRASES, ...WHO_PHRASES].map(lastWord));
-/** Words of "you" in chat after the name of whom they speak to (lower case, as chat types them). */
-const YOU_AFTER: ReadonlySet<string> = new Set(['u', 'ur', 'you', 'youre', 'r']);
-
-/**
- * Whether a lone lower-case given name is someone by how chat speaks to or of them (D365): called at
- * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
- * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei, who is carter?), spoken to
- * (olivia ur so good, D371), or opening a message or a clause before a deed (dmitri fell off the
- * bridge; no way, ingrid is from oslo: D387). It must be plainly a given name, and no place.
- * `beforeHash` is the hash of the word before (commas skipped), signed or not.
- */
-export function addressedOrActing(
-  text: string,
-  start: number,
-  end: number,
-  beforeHash: number,
-  flags: number,
-  classes: number,
-): boolean {
-  return (flags & FLAGS.PLACE) === 0 && spokenToOrOf(text, start, end, beforeHash) && plainlyGiven(flags, classes);
-}
-
-/** The words around a name in addressedOrActing: each test reads text only where its cheapest sign is. */
-export function spokenToOrOf(text: string, start: number, end: number, beforeHash: number): boolean {
-  if (
-    text.charCodeAt(start - 2) === 44 &&
-    text.charCodeAt(start - 1) === 32 &&
-    /^ ?(?:[!?.]|$)/.test(text.slice(end, end + 2))
-  )
-    return true;
-  if (ADDRESS_BEFORE.has(beforeHash)) return true;
-  if (ASKED_LAST.has(beforeHash)) {
-    const lead = text.slice(Math.max(0, start - 14), start);
-    if (WHERE_BEFORE.test(lead)) return true;
-    if (WHO_BEFORE.test(lead) && /^ ?\?/.test(text.slice(end, end + 2))) return true;
-  }
-  const c = text.charCodeAt(end);
-  if (c === 32 || c === 44) {
-    // Spoken to: the name before "u", "ur" or "you" (olivia ur so good, harper u there?).
-    const i = c === 44 ? end + 2 : end + 1;
-    if (c === 32 || text.charCodeAt(end + 1) === 32) {
-      let j = i;
-      while (j < text.length && j - i < 6 && letterAt(text, j)) j++;
-      if (j > i && j - i <= 5 && !letterAt(text, j) && YOU_AFTER.has(text.slice(i, j))) return true;
-    }
-    const p = text.charCodeAt(start - 2);
-    const opening =
-      start === 0 || (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63 || p === 44));
-    if (c === 32 && opening) {
-      const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
-      if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;
-    }
-  }
-  return false;
-}
-
-/** What may follow a name after "its" or "i'm": the end of the message or a clause, or a word of chat about oneself. */
-const SELF_AFTER = /^(?:\s*$|\s*[,.!?;:)]|\s+(?:here|again|btw|lol|haha|hehe|from|speaking|bye)\b)/u;
-
-/**
- * Whether a lone lower-case given name follows "its" or "i'm" as a self-introduction: a given name
- * of the dictionaries that is no plain, month, game or virtue word nor a common English word (its
- * fine, i'm ok), ending the message or a clause (its maria, i'm kevin btw), not a word of a phrase
- * (its max level).
- */
-function selfIntroduced(text: string, before: string, flags: number, classes: number, end: number): boolean {
-  return (
-    selfWord(before.toLowerCase(), text) && plainlyGiven(flags, classes) && SELF_AFTER.test(text.slice(end, end + 12))
-  );
-}
-
-/** Whether a form's person label and its colon come right before `start` (name: anna). */
-function labelled(text: string, start: number): boolean {
-  const m = /(\p{L}+) ?: ?$/u.exec(text.slice(Math.max(0, start - 16), start));
-  return m !== null && (wordFlags((m[1] as string).toLowerCase()) & FLAGS.LABEL_P) !== 0;
-}
-
-let greetings: readonly string[] | undefined;
-/** Words before a name (P_BEFORE and STRONG cues of four letters or more), to read typed with a slip. */
-function greetingWords(): readonly string[] {
-  greetings ??= [...cueWords(FLAGS.P_BEFORE), ...cueWords(FLAGS.STRONG)].filter((w) => w.length >= 4);
-  return greetings;
-}
 
 /** What people do after their names (P_AFTER cue words of four letters or more), built on first use. */
 let doingWords: readonly string[] | undefined;
