@@ -633,4 +633,34 @@ describe('PII names and places by class', () => {
     assert.deepEqual(births('Ana (b. 12/05/1990)'), ['12/05/1990']);
     assert.deepEqual(births('plan b. 12/05/2026'), []);
   });
+  it('reads "call (someone) at" as a cue before a phone number (D400)', () => {
+    const phones = (text: string) => scan(text, { types: ['PHONE'] }).map((f) => text.slice(f.start, f.end));
+    assert.deepEqual(phones('call Frau Schneider at 030 12345678'), ['030 12345678']);
+    assert.deepEqual(phones('meet at 030 12345678'), []);
+  });
+
+  it('reads a game world\'s realm or order before "of" as no one (D401)', () => {
+    assert.deepEqual(found('Kingdom of Eldoria update out now'), []);
+    assert.deepEqual(found('Order of the Flame quest'), []);
+  });
+
+  it("reads a lone lower-case name after chat's greetings and openers, and contractions without apostrophes as no one (D402)", () => {
+    assert.deepEqual(found('tbh ana is the best support we got'), [['PERSON', 'ana']]);
+    assert.deepEqual(found('ayy noor long time no see'), [['PERSON', 'noor']]);
+    assert.deepEqual(found('nah felipe cant make it'), [['PERSON', 'felipe']]);
+    assert.deepEqual(found('yo whos up for dungeons'), []);
+    assert.deepEqual(found('lol faith is gone'), []);
+  });
+
+  it("reads a server of a place, a wish before an occasion and German's area before a town (D403)", () => {
+    assert.deepEqual(found('Le serveur de Paris est en panne.'), []);
+    assert.deepEqual(found('O servidor do Brasil caiu de novo.'), []);
+    assert.deepEqual(found('Feliz Ano Novo galera'), []);
+    assert.deepEqual(found('Ich wohne in der Nähe von Hannover.'), [['LOCATION', 'Hannover']]);
+    assert.deepEqual(found('ich wohne im Raum Stuttgart'), [['LOCATION', 'Stuttgart']]);
+  });
+
+  it('reads a name after "the city of" as the town (D404)', () => {
+    assert.deepEqual(found('I live in the city of Paris'), [['LOCATION', 'Paris']]);
+  });
 });

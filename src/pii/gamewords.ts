@@ -103,6 +103,10 @@ export const PLAYED_VERBS = wordKeys('main mains maining mained otp otping trick
 /** Verbs of trading chat before the item traded (D384). */
 export const TRADED_VERBS = wordKeys('wts wtb wtt selling sell buying buy trading trade');
 
+/** A game server's word and "of" before a region, as the other languages write it (le serveur de Paris: D403). */
+export const SERVER_OF =
+  /(?:^|[^\p{L}])(?:serveurs?|servidor(?:es)?|servers?|realms?|shards?) (?:de|du|des|do|da|von|of|in) $/iu;
+
 // A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378).
 export const NAMED_PLACE_THING =
   /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?)(?![\p{L}])/iu;

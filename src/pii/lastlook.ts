@@ -14,6 +14,7 @@ import {
   NAMED_THING,
   PLAYED,
   PLAYED_VERBS,
+  SERVER_OF,
   TRADED_VERBS,
 } from './gamewords.ts';
 import { GERMAN_DETERMINERS, germanNoun, germanText } from './german.ts';
@@ -94,6 +95,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;
   if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
+  // A wish opening the span (Feliz Ano Novo, Frohes Neues, Joyeux Anniversaire) is a greeting (D403).
+  if (!single && WISHES.has(rangeHash(text, start, firstEnd(text, start, end)))) return undefined;
   // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
   if ((lastClass & ZONE_END) !== 0) {
     const firstFlags = firstWordFlags(text, start, end);
@@ -240,10 +243,21 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         return 'PERSON';
     }
   }
+  // "the city of Paris", "la ciudad de Valencia": a town, whatever else its name is (D404).
+  if (
+    type === 'PERSON' &&
+    text.charCodeAt(start - 1) === 32 &&
+    TOWN_OF.test(text.slice(Math.max(0, start - 24), start))
+  )
+    return 'LOCATION';
   if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
   if (type === 'LOCATION' && loot(text, start, end)) return undefined;
   // "the Paris map", "Tokyo skin": a map or an item of a game named after a place.
   if (type === 'LOCATION' && NAMED_PLACE_THING.test(text.slice(end, end + 12))) return undefined;
+  // The other languages' word order: a server "of" a place or a name (le serveur de Paris, o servidor
+  // do Brasil) (D403).
+  if (b >= 0 && text.charCodeAt(b) !== 44 && SERVER_OF.test(text.slice(Math.max(0, start - 20), start)))
+    return undefined;
   if (type === 'PERSON') {
     // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
     const lead = text.slice(Math.max(0, start - 40), start);
@@ -265,7 +279,13 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     }
     if (text.startsWith(' of ', start - 4)) {
       const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
-      if (titled !== null && (wordFlags(titled[1] as string) & FLAGS.GAME) !== 0) return undefined;
+      // The realm or order of a game's world (Kingdom of Eldoria, Order of the Flame) too (D401).
+      if (
+        titled !== null &&
+        ((wordFlags(titled[1] as string) & FLAGS.GAME) !== 0 ||
+          REALMS.has(wordHash((titled[1] as string).toLowerCase())))
+      )
+        return undefined;
     }
     if (
       (before & FLAGS.CONJ) !== 0 ||
@@ -276,11 +296,26 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   return type;
 }
 
-/** The flags of a span's first word (its letters from `start`). */
-function firstWordFlags(text: string, start: number, end: number): number {
+/** A town's or a region's word and "of" before its name, in the five languages (D404). */
+const TOWN_OF =
+  /(?:^|[^\p{L}])(?:city|town|village|county|province|state|ciudad|cidade|ville|provincia|província|estado|région|region) (?:of|de|do|da|del|di) $/iu;
+
+/** Wishes of the five languages that open a holiday's or an occasion's greeting (D403). */
+const WISHES = wordKeys('feliz felices frohe frohes joyeux joyeuse bonne bon buon happy merry');
+
+/** Where a span's first word ends (its letters from `start`, at most `end`). */
+function firstEnd(text: string, start: number, end: number): number {
   let fe = start;
   while (fe < end && letterAt(text, fe)) fe++;
-  return wordFlags(text.slice(start, fe));
+  return fe;
+}
+
+/** Words that open the name of a game world's realm or order before "of" (D401). */
+const REALMS = wordKeys('kingdom kingdoms empire realm realms land lands isle isles order house clan lord lords');
+
+/** The flags of a span's first word (its letters from `start`). */
+function firstWordFlags(text: string, start: number, end: number): number {
+  return wordFlags(text.slice(start, firstEnd(text, start, end)));
 }
 
 /**

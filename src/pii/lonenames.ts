@@ -109,13 +109,18 @@ function namedByClause(flags: number, classes: number, after: string): boolean {
 }
 
 /** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
-const ADDRESS_BEFORE = wordKeys('sorry soz sry owe owes luck cya bye byee gz grats seen');
+const ADDRESS_BEFORE = wordKeys(
+  // And chat's greetings the cue words lack (ayy noor, heyy sam, sup ali: D402).
+  'sorry soz sry owe owes luck cya bye byee gz grats seen ayy ayo aye heyy heyyy hii hiii sup wassup wsp',
+);
+/** Chat's words that open a message before what it says of someone (tbh, lol, ngl: D402). */
+const OPENERS = wordKeys('tbh lol lmao lmfao omg ok okay btw ngl imo honestly yeah yea nah bruh wait ugh welp');
 /**
  * Deeds of chat right after a name that opens a message or a clause after a comma (dmitri fell off,
  * rahul carried us; no way, ingrid is from oslo: D387).
  */
 const DEED_AFTER = wordKeys(
-  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes is was has says said wants lives',
+  'fell left died won lost quit got went carried sold bought stole killed pulled wiped tanked healed soloed afked dced ragequit crashed lagged disconnected owes is was has says said wants lives cant wont didnt doesnt isnt wasnt hasnt can will needs',
 );
 /** Asking where someone is (where is wei, wheres kasia). */
 const WHERE_PHRASES = [
@@ -193,8 +198,11 @@ export function spokenToOrOf(text: string, start: number, end: number, beforeHas
       if (j > i && j - i <= 5 && !letterAt(text, j) && YOU_AFTER.has(text.slice(i, j))) return true;
     }
     const p = text.charCodeAt(start - 2);
+    // Or after chat's word opening the message (tbh ana is, lol kevin left: D402).
     const opening =
-      start === 0 || (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63 || p === 44));
+      start === 0 ||
+      (text.charCodeAt(start - 1) === 32 && (p === 46 || p === 33 || p === 63 || p === 44)) ||
+      (OPENERS.has(beforeHash) && text.lastIndexOf(' ', start - 2) < 0);
     if (c === 32 && opening) {
       const next = /^ (\p{Ll}+)/u.exec(text.slice(end, end + 16));
       if (next !== null && DEED_AFTER.has(wordHash(next[1] as string))) return true;

@@ -131,6 +131,8 @@ function townTail(text: string, at: number): number {
 
 /** A contraction that opens a run before the speaker's name. */
 const SELF_LEAD = /^(?:I['’]m|It['’]s|Its|Im|Name['’]s|Names|Soy|Sou) /;
+/** German's nouns of an area and their "von" opening a run before a town (Nähe von, Raum, Umgebung von). */
+const AREA_LEAD = /^(?:Nähe|Naehe|Raum|Umgebung|Gegend|Großraum|Grossraum)(?: von)? /;
 
 /** What lies between two names of a list (Jorge, Ana y Lucas), or a person and a place (Hugo de Nantes). */
 const LIST_GAP = /^(?:, | (?:and|y|e|und|et|&) |, (?:and|y|e|und|et|&) )$/;
@@ -304,6 +306,13 @@ function judgeRun(
   if (self !== null && self[0].length < run.length) {
     start += self[0].length;
     run = run.slice(self[0].length);
+  }
+  // German's nouns of an area before a town (in der Nähe von Hannover, im Raum Stuttgart) are no
+  // part of its name (D403).
+  const area = c0 === 78 || c0 === 82 || c0 === 85 || c0 === 71 ? AREA_LEAD.exec(run) : null;
+  if (area !== null && area[0].length < run.length) {
+    start += area[0].length;
+    run = run.slice(area[0].length);
   }
   {
     if (!free(claimed, start, start + run.length)) return next;

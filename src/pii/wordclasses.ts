@@ -89,7 +89,7 @@ const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman
  * typed without their apostrophe (yo whats up, thats jamal), which are no one either (D371).
  */
 const PRONOUN_WORDS =
-  "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém whats thats hows wheres theres dont doesnt didnt cant wont isnt wasnt arent werent youre theyre shes hes";
+  "anyone anybody everyone everybody someone somebody nobody noone no-one whoever jemand niemand irgendwer quelqu'un quelqu’un alguien nadie alguém ninguém whats thats hows wheres theres dont doesnt didnt cant wont isnt wasnt arent werent youre theyre shes hes whos heres lets ive";
 /** A month's short name before a day (Jan 1st, Sep 30): a date, not Jan the person (D325). */
 const MONTH_SHORT_WORDS = 'jan feb mar apr jun jul aug sep sept oct nov dec';
 // The classes by bit, in one table by word hash (as the dictionary flags are, wordflags.ts): a

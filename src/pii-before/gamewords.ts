@@ -1,0 +1,108 @@
+// A game's words around a name or place, for the last look (lastlook.ts): zones named by their
+// nouns (D325, D349), items looted or traded (D143, D384), the characters a player mains (D360), a
+// player's handle (D399) and lists after a label of a game's things (D397); and what a game names
+// after people and places (the Santa Claus event, the Paris map, Sydney servers: D143, D378).
+
+import { letterAt, wordKeys } from './chars.ts';
+import { bare } from './lexicon.ts';
+import { typedCue } from './slips.ts';
+import { FLAGS, wordFlags } from './wordflags.ts';
+
+/**
+ * Nouns that open a game's zone, item or creature in French, Spanish, Portuguese (la Cripta Oscura,
+ * el Castillo Sombrío, la Espada Flamejante, le Chevalier Noir, del Dragón Rojo; D325).
+ */
+const ZONE_FIRST = new Set(
+  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago reino royaume'.split(
+    ' ',
+  ),
+);
+/** A capitalized word, and a Romance "of" after it, right before a span: its first group is the word. */
+const ZONE_LEAD = /(?:^|[^\p{L}])(\p{Lu}\p{Ll}+) (?:(?:de|del|do|da|dos|das|du|des) )?$/u;
+/** Articles that may open such a span (El Castillo Sombrío at a sentence's start). */
+const ARTICLES = new Set('el la los las le les o a os as'.split(' '));
+/** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
+const ZONE_COMPOUND = /(?:tempel|höhle|gruft|festung|verlies|katakomben|ruinen|minen)$/;
+
+/**
+ * Whether a span names a game's zone by its noun: a Romance zone noun opening a span of several
+ * words (la Cripta Oscura, o Templo Perdido), or one German compound ending in one (Schattentempel).
+ */
+export function gameZone(text: string, start: number, end: number, single: boolean, lastWord: string): boolean {
+  if (single) {
+    const w = lastWord.toLowerCase();
+    const m = ZONE_COMPOUND.exec(w);
+    if (m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0) return true;
+    // The adjective or complement of a zone's capitalized noun (la Torre del Norte, a Floresta
+    // Sombria, el Reino Olvidado), the span being only its last word, unless that is a known place
+    // (la Torre de Madrid, la Porte de Versailles) (D349).
+    if ((wordFlags(bare(w)) & FLAGS.PLACE) !== 0) return false;
+    const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
+    return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
+  }
+  let fe = start;
+  while (fe < end && letterAt(text, fe)) fe++;
+  const first = text.slice(start, fe).toLowerCase();
+  if (ZONE_FIRST.has(first)) return true;
+  if (!ARTICLES.has(first) || text.charCodeAt(fe) !== 32) return false;
+  let se = fe + 1;
+  while (se < end && letterAt(text, se)) se++;
+  return se > fe + 1 && ZONE_FIRST.has(text.slice(fe + 1, se).toLowerCase());
+}
+
+/** What game items do and what players do to them (the X drops, looted the X). */
+const ITEM_AFTER = /^ (?:drops|dropped|dropping|spawns|procs|stacks|droppt|dropa|dropou|dropea|dropeó)(?![\p{L}])/iu;
+const ITEM_BEFORE =
+  /(?:^|[^\p{L}])(?:dropped|looted|farmed|crafted|equipped|rolled|upgraded|enchanted|traded|gedroppt|gelootet|looté|dropeé|dropei) the $/iu;
+
+/** ITEM_BEFORE's verbs, to read typed with a slip. */
+const ITEM_VERBS =
+  'dropped looted farmed crafted equipped upgraded enchanted traded gedroppt gelootet looté dropeé dropei'.split(' ');
+
+/**
+ * Whether a place after "the" is a game item named after one (D143): the Sierra Nevada drops from
+ * the boss, looted the Kilimanjaro. Places with "the" (the Netherlands) are not what drops.
+ */
+export function loot(text: string, start: number, end: number): boolean {
+  const lead = text.slice(Math.max(0, start - 24), start);
+  if (!/(?:^|[^\p{L}])the $/iu.test(lead)) return false;
+  if (ITEM_AFTER.test(text.slice(end, end + 12)) || ITEM_BEFORE.test(lead)) return true;
+  // The verb typed with a slip (dopped the X, lootd the X).
+  return typedCue(lead.slice(0, -4), ITEM_VERBS, 1);
+}
+
+/** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
+export const NAMED_THING =
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?)(?![\p{L}])/iu;
+
+/** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
+export const PLAYED =
+  /(?:^|[^\p{L}])(?:(?:[Ii]|[Uu]|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he|[Ww]ho|to|and) [Mm]ains?|[Mm]aining|[Mm]ained|[Oo][Tt][Pp]|[Oo][Tt][Pp]ing|[Oo]ne-trick(?:s|ing)?)(?: as)? (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/u;
+
+/** The label of a player's handle in a game or on a platform, before the handle (D399). */
+export const HANDLE_BEFORE =
+  /(?:^|[^\p{L}])(?:ign|gamertag|user ?name|handle|nickname|battle ?tag|psn|xbl|riot id)(?::| is|:? ?=) ?$/iu;
+
+/** A label of a game's things and the list after it (mains: Jett, Reyna; fav maps: Ascent, Haven). */
+export const GAME_LIST =
+  /(?:^|[^\p{L}])(?:mains?|maps?|agents?|heroes|hero|champs?|champions?|characters?|chars?|skins?|items?|servers?|realms?|class(?:es)?|roles?|decks?|pets?|mounts?): (?:\p{Lu}[\p{L}'’-]*(?:,| and| &| or)? )*$/iu;
+
+/** Whether the span is in a list after a colon: commas (and a conjunction) back to it, capitals between. */
+export function listedAfterColon(text: string, start: number): boolean {
+  for (let i = start - 1; i >= 0 && start - i < 48; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 58) return true;
+    if (c === 46 || c === 33 || c === 63 || c === 10 || c === 59) return false;
+  }
+  return false;
+}
+
+/** PLAYED's verbs by hash (one-trick's last word): the word before the first name of its list. */
+export const PLAYED_VERBS = wordKeys('main mains maining mained otp otping trick tricks tricking');
+
+/** Verbs of trading chat before the item traded (D384). */
+export const TRADED_VERBS = wordKeys('wts wtb wtt selling sell buying buy trading trade');
+
+// A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378).
+export const NAMED_PLACE_THING =
+  /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?)(?![\p{L}])/iu;

@@ -1,0 +1,39 @@
+// German text and German's capitalized common nouns, for the last look (lastlook.ts): a noun by its
+// ending (D325), a capitalized word after an article or a determiner (D368), and whether a text
+// reads as German at all (D368, D371).
+
+import { wordHash, wordKeys } from './chars.ts';
+import { bare } from './lexicon.ts';
+import { FLAGS, wordFlags } from './wordflags.ts';
+
+/**
+ * A German common noun by its ending (Wartung, Bestellung, Gelegenheit, Mannschaft, Wartungsarbeiten):
+ * German writes every noun capitalized, and one no name list knows is no one (D325). Short words
+ * (Jung, Hung) are left alone: family names end so too.
+ */
+const GERMAN_NOUN = /^\p{L}{3,}(?:ungen|ung|heiten|heit|keiten|keit|schaften|schaft|täten|tät|nisse|ungs\p{L}{3,})$/u;
+export function germanNoun(word: string): boolean {
+  if (word.length < 7 || !GERMAN_NOUN.test(word)) return false;
+  return (wordFlags(bare(word)) & (FLAGS.FIRST | FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === 0;
+}
+
+/** German's commonest short words, which other languages' chat rarely writes as words. */
+const GERMAN_WORDS = wordKeys(
+  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider',
+);
+/** German's articles and determiners, and "ohne": a capitalized word right after one is a noun. */
+export const GERMAN_DETERMINERS = wordKeys(
+  'der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner mein meine meinen meinem deine deinen unsere unseren eure ohne jede jeden jeder',
+);
+let germanSeen: string | undefined;
+let germanWas = false;
+
+/** Whether `text` reads as German: two or more of its words are German's commonest (cached per text). */
+export function germanText(text: string): boolean {
+  if (text === germanSeen) return germanWas;
+  let hits = 0;
+  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
+  germanSeen = text;
+  germanWas = hits >= 2;
+  return germanWas;
+}

@@ -1,0 +1,13 @@
+export { parseDictionaryFile } from './dictionaries.ts';
+export type { EvaluationReport, LabeledExample, TypeScore } from './evaluate.ts';
+export { evaluate } from './evaluate.ts';
+export type { Finding, PiiType } from './findings.ts';
+export { PII_TYPES } from './findings.ts';
+export type { Replacer } from './operators.ts';
+export { applyOperator, hashPii, mask, pseudonymizePii, redact } from './operators.ts';
+export { PiiPool } from './pool.ts';
+export { luhnValid } from './recognizers.ts';
+export type { ScanOptions } from './scan.ts';
+export { MAX_SCAN_CHARS, scan } from './scan.ts';
+export type { StreamOutput } from './stream.ts';
+export { PiiStream } from './stream.ts';

@@ -1,0 +1,469 @@
+// The last look at a name or place from the rules or the tagger (D103): look-alikes dropped by
+// class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
+// people and places told apart by the words around them (D142, D143, D205-D208).
+
+import { letterAt, rangeHash, upperAt, wordHash, wordKeys } from './chars.ts';
+import { plainPlaceParts } from './dictionaries.ts';
+import {
+  GAME_LIST,
+  gameZone,
+  HANDLE_BEFORE,
+  listedAfterColon,
+  loot,
+  NAMED_PLACE_THING,
+  NAMED_THING,
+  PLAYED,
+  PLAYED_VERBS,
+  TRADED_VERBS,
+} from './gamewords.ts';
+import { GERMAN_DETERMINERS, germanNoun, germanText } from './german.ts';
+import { koreanFullName } from './korean.ts';
+import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
+import { NAME_IS, namedAlone } from './lonenames.ts';
+import { typedCue } from './slips.ts';
+import {
+  ADDRESSEE,
+  classesOf,
+  FIELD,
+  HOLIDAY,
+  MONTH_ABBR,
+  NAME_PARTICLE,
+  ORG,
+  PEOPLE_NOUN,
+  PHONE_LABEL,
+  PLAIN_WORD,
+  PRONOUN,
+  RANK,
+  SERVICE,
+  VIRTUE,
+  WEEKDAY,
+  ZONE_END,
+} from './wordclasses.ts';
+import { cueWords, FLAGS, flagsTable, placePhrases, wordFlags } from './wordflags.ts';
+
+const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
+
+/**
+ * The last look at a name or place from the rules or the tagger (D103), by class of look-alike:
+ * returns the type to report, or undefined to drop it. A word before a colon is a form's label
+ * (Ville :, Born:); a lone all-caps word is an acronym (IBAN, SSN), no person; game vocabulary
+ * (a rank with or without its division, a zone or item noun closing the span) is no person nor
+ * place; a month, season or virtue word alone is a name only right after a strong cue (hey Grace);
+ * a lone lower-case family name needs a strong cue too (chat is full of words some family is
+ * named after); a name right after a street word is part of an address. `margin` is the tagger's
+ * for its spans (0 for the rules').
+ */
+export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, start: number, end: number, margin = 0) {
+  if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
+  // A Korean family name and given name (Ji-hoon Park) is a person, whatever else Park is (D354):
+  // looked at only where the span holds a hyphen, not for every name and place.
+  const dash = text.indexOf('-', start);
+  if (dash >= 0 && dash < end && koreanFullName(text.slice(start, end))) return 'PERSON';
+  let at = end;
+  while (at < text.length && text.charCodeAt(at) === 32) at++;
+  // A label's colon is followed by a space or the end (not a smiley's ":)"). A label opens a line
+  // or follows a separator, not a lower-case word of running text (a question for Ludmila: ...,
+  // opened by Wilhelmina Vance: ...).
+  if (
+    text.charCodeAt(at) === 58 &&
+    at - end <= 1 &&
+    (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))) &&
+    !/\p{Ll}[\p{L}'’]* $/u.test(text.slice(Math.max(0, start - 24), start))
+  )
+    return undefined;
+  // The last word (bounded by a space or a comma) and whether there is more than one.
+  let ls = end - 1;
+  while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
+  const single = ls === start;
+  const lastWord = text.slice(ls, end);
+  const lastBare = bare(lastWord);
+  const lastHash = wordHash(lastBare);
+  const lastFlags = flagsTable().get(lastHash);
+  // The last look's own word classes, one lookup for all of them.
+  const lastClass = classesOf(lastHash);
+  // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere,
+  // and an indefinite pronoun (anyone, Quelqu'un, alguém) is someone unnamed (D356).
+  if (single && (lastClass & (SERVICE | PRONOUN)) !== 0) return undefined;
+  // A company, a team or a department: by its last word (Riot Games, Tech Support), or a name
+  // right after or before one of its words (Team Liquid, Dev Team).
+  if ((lastClass & ORG) !== 0 || orgAround(text, start, end)) return undefined;
+  // The name of a form's field (Geburtsdatum, Prénom, Sobrenome), alone or closing a span that no
+  // given name opens (Preencha Nome): the field, not what it would hold (D348).
+  if ((lastClass & FIELD) !== 0 && (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)) return undefined;
+  // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
+  if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
+  if (gameZone(text, start, end, single, lastWord)) return undefined;
+  if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
+  // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
+  if ((lastClass & ZONE_END) !== 0) {
+    const firstFlags = firstWordFlags(text, start, end);
+    if (single || (firstFlags & FLAGS.FIRST) === 0 || (firstFlags & (FLAGS.GAME | FLAGS.AMBIG)) !== 0) return undefined;
+  }
+  if (single && (lastClass & MONTH_ABBR) !== 0 && DAY_AFTER.test(text.slice(end, end + 8))) return undefined;
+  // A phone number's label with its dot (Tel. 030 …, Tél. 06 …): no place.
+  if (single && (lastClass & PHONE_LABEL) !== 0 && /^\. ?[+(\d]/.test(text.slice(end, end + 3))) return undefined;
+  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || (lastClass & RANK) !== 0) {
+    // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
+    const firstFlags = firstWordFlags(text, start, end);
+    const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
+    if (!(given && type === 'PERSON' && ROMAN.test(lastWord) && lastWord === lastWord.toUpperCase()))
+      if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
+  }
+  // A weekday of the other four languages or a holiday closing a span of several words (jusqu'à
+  // Samedi, Até Sexta, Frohe Ostern) is a day, no one and nowhere, unless a given name opens it
+  // (Plácido Domingo, Marie Noël). Alone, a weekday is a name only after a strong cue (below).
+  if (!single && ((lastClass & WEEKDAY) !== 0 || (lastClass & HOLIDAY) !== 0)) {
+    const firstFlags = firstWordFlags(text, start, end);
+    if ((firstFlags & FLAGS.FIRST) === 0 || (firstFlags & FLAGS.COMMON) !== 0) return undefined;
+  }
+  // The word before the span, and its flags.
+  let b = start - 1;
+  while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  // An abbreviation's dot (Mrs. Whitcombe).
+  if (b > 0 && text.charCodeAt(b) === 46 && letterAt(text, b - 1)) b--;
+  let a = b;
+  while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
+  const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
+  // The word before by hash, for the last look's sets of words (the empty word's where there is none).
+  const beforeHash = rangeHash(text, a + 1, b + 1);
+  // A list after a label of a game's things (main: Jett, Reyna; favorite maps: Ascent, Haven, Bind)
+  // names characters and maps, no one and nowhere (D397).
+  if (
+    b >= 0 &&
+    (text.charCodeAt(b) === 58 || listedAfterColon(text, start)) &&
+    GAME_LIST.test(text.slice(Math.max(0, start - 48), start))
+  )
+    return undefined;
+  // A player's handle after its label (my ign is Thornfist, gamertag: NightOwl) is no person (D399).
+  if (HANDLE_BEFORE.test(text.slice(Math.max(0, start - 24), start))) return undefined;
+  // What a player sells or buys (wts Crimson Lotus, anyone selling Obsidian Greatsword?) is an
+  // item, no one and nowhere (D384).
+  if (TRADED_VERBS.has(beforeHash) && b === start - 2) return undefined;
+  // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
+  // span (Petra Hartung): family names end so too.
+  if (
+    germanNoun(lastWord) &&
+    (before & (FLAGS.TITLE | FLAGS.STRONG | FLAGS.LABEL_P | FLAGS.P_BEFORE)) === 0 &&
+    (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)
+  )
+    return undefined;
+  // In a German sentence, one capitalized word that no name list knows after an article or a
+  // determiner (die Gilde, ohne Erlaubnis, keine Ahnung) is one of German's capitalized nouns, not
+  // someone (D368).
+  if (
+    single &&
+    type === 'PERSON' &&
+    (lastFlags & (FLAGS.FIRST | FLAGS.LAST)) === 0 &&
+    GERMAN_DETERMINERS.has(beforeHash) &&
+    b === start - 2 &&
+    germanText(text)
+  )
+    return undefined;
+  if (single) {
+    const w = lastWord;
+    const f = lastFlags;
+    const lower = w === w.toLowerCase();
+    if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
+    // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326).
+    if (lower && CONTRACTION.test(w)) return undefined;
+    // A word for a person in lower case (a guy named Thaddeus) is the noun, not a name (D353), and
+    // a name's particle alone is a word of the sentence (se van a Bogotá) (D364).
+    if (lower && (lastClass & (PEOPLE_NOUN | NAME_PARTICLE)) !== 0) return undefined;
+    // A lone lower-case name needs a word about people next to it (hey maria, orla said, ich bin
+    // detlef, anna und jonas): chat is full of plain words and their typos that are someone's name.
+    if (type === 'PERSON' && lower && !namedAlone(text, start, end, a, b, before, beforeHash, f, lastClass, margin))
+      return undefined;
+    // A holiday that is also a town (feliz Natal) is a place only after a word about places.
+    if (type === 'LOCATION' && (lastClass & HOLIDAY) !== 0 && (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0)
+      return undefined;
+    if (
+      (f & FLAGS.AMBIG) !== 0 ||
+      (lastClass & VIRTUE) !== 0 ||
+      (lastClass & PLAIN_WORD) !== 0 ||
+      (lastClass & WEEKDAY) !== 0 ||
+      (type === 'PERSON' && (lastClass & HOLIDAY) !== 0) ||
+      (type === 'PERSON' && lower && (f & FLAGS.FIRST) === 0 && (f & FLAGS.LAST) !== 0)
+    ) {
+      // A strong cue before (hey, Mrs, Name:), or after (said, says; from and a capitalized place).
+      const follow = /^,? (\p{L}+)(?: (\p{Lu}))?/u.exec(text.slice(end, end + 40));
+      const strong =
+        (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) !== 0 ||
+        NAME_IS.test(text.slice(Math.max(0, start - 24), start)) ||
+        (follow !== null &&
+          ((wordFlags(follow[1] as string) & FLAGS.STRONG) !== 0 ||
+            ((follow[1] as string).toLowerCase() === 'from' && follow[2] !== undefined)));
+      if (!strong) return undefined;
+    }
+  }
+  // A name right after a street's word is the street's (Rua Augusta); not after a comma (no way, ingrid: D386).
+  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0 && b === start - 2) return 'LOCATION';
+  if (type === 'LOCATION') {
+    // A lower-case span whose last word no dictionary knows as a place needs a word about places before it
+    // (moved to cork): read as a place elsewhere it is a plain word (tel, works).
+    const span = text.slice(start, end);
+    // A common English word that the dictionaries hold only inside places' names, alone and in lower
+    // case, is the word (now in store, at the beach) (D396).
+    if (single && span === span.toLowerCase() && plainPlaceParts().has(lastBare.toLowerCase())) return undefined;
+    // The other languages' nouns of places, in lower case, are the noun (estoy en casa, vou pra praia,
+    // en el centro), not the towns some are the names of (D393).
+    if (PLACE_NOUNS.has(lastHash) && span === span.toLowerCase()) return undefined;
+    // A place of several words whose whole name the dictionaries hold (alguém de porto alegre) is one
+    // anywhere (D391).
+    if (span === span.toLowerCase() && (lastFlags & FLAGS.PLACE) === 0)
+      if (
+        (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 &&
+        !PLACE_AFTER.test(text.slice(end, end + 12)) &&
+        (single || !placePhrases().all.has(span))
+      )
+        return undefined;
+    // Right after a word about people (contact, customer, cliente) and not ending in a known
+    // place: a person whose given name is also a town (Contact Tariq Grabowska at ...).
+    if (
+      !single &&
+      (before & FLAGS.P_BEFORE) !== 0 &&
+      (before & FLAGS.L_BEFORE) === 0 &&
+      (lastFlags & FLAGS.PLACE) === 0
+    )
+      return 'PERSON';
+    // A given name and a family name no place list knows (from Jordan Price): a person.
+    if (!single && (lastFlags & (FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === FLAGS.LAST) {
+      let fe = start;
+      while (fe < end && letterAt(text, fe)) fe++;
+      const first = text.slice(start, fe);
+      // A town's prefix opening it (North, Lake) keeps it a place.
+      if (
+        fe < end &&
+        text.charCodeAt(fe) === 32 &&
+        (wordFlags(bare(first)) & FLAGS.FIRST) !== 0 &&
+        (wordInfo(first) & CITY_PREFIX) === 0
+      )
+        return 'PERSON';
+    }
+  }
+  if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
+  if (type === 'LOCATION' && loot(text, start, end)) return undefined;
+  // "the Paris map", "Tokyo skin": a map or an item of a game named after a place.
+  if (type === 'LOCATION' && NAMED_PLACE_THING.test(text.slice(end, end + 12))) return undefined;
+  if (type === 'PERSON') {
+    // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
+    const lead = text.slice(Math.max(0, start - 40), start);
+    // "the" in any case, the words between it and the name capitalized: no `i` flag, under which
+    // \p{Lu} matches lower-case letters too (The refund for Oluwaseun Adebayo is a person).
+    if (/the /i.test(lead) && /(?:^|[^\p{L}])[Tt][Hh][Ee] (?:\p{Lu}[\p{L}'’-]* )*$/u.test(lead)) return undefined;
+    // "the Santa Claus event", "Harry Potter skin": a game thing named after someone.
+    if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
+    // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
+    const listed = (before & FLAGS.CONJ) !== 0 || text.charCodeAt(start - 2) === 44;
+    if ((listed || PLAYED_VERBS.has(beforeHash)) && PLAYED.test(lead)) return undefined;
+    // A zone of someone or something (Dragon's Lair) and the second half of a game item's title
+    // (Blade of Eternity): no one.
+    const apostrophe = text.charCodeAt(end);
+    if (apostrophe === 39 || apostrophe === 0x2019) {
+      const owner = /^['’]s (\p{L}+)/u.exec(text.slice(end, end + 24));
+      if (owner !== null && (classesOf(wordHash((owner[1] as string).toLowerCase())) & ZONE_END) !== 0)
+        return undefined;
+    }
+    if (text.startsWith(' of ', start - 4)) {
+      const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
+      if (titled !== null && (wordFlags(titled[1] as string) & FLAGS.GAME) !== 0) return undefined;
+    }
+    if (
+      (before & FLAGS.CONJ) !== 0 ||
+      /^ (?:and|und|et|y|e|&) (?!I(?:['’]|\s|$))\p{Lu}/u.test(text.slice(end, end + 6))
+    )
+      if (titlePair(text, start, end, text.slice(a + 1, b + 1), (before & FLAGS.CONJ) !== 0 ? a : -1)) return undefined;
+  }
+  return type;
+}
+
+/** The flags of a span's first word (its letters from `start`). */
+function firstWordFlags(text: string, start: number, end: number): number {
+  let fe = start;
+  while (fe < end && letterAt(text, fe)) fe++;
+  return wordFlags(text.slice(start, fe));
+}
+
+/**
+ * "Honor and Glory", "Frost and Flame": two words of the month, virtue, element or game classes
+ * joined by a conjunction, with no strong cue before, make a title, not two people (D325).
+ */
+const PAIR = /^(\p{L}+) (?:and|und|et|y|e|&) \p{L}+$/u;
+/** Whether a word (by its flags and classes) is of the month, virtue, element or game classes. */
+function plainWord(flags: number, classes: number): boolean {
+  return (flags & (FLAGS.AMBIG | FLAGS.GAME)) !== 0 || (classes & (VIRTUE | PLAIN_WORD | ZONE_END)) !== 0;
+}
+function plainPair(text: string, start: number, end: number): boolean {
+  const m = PAIR.exec(text.slice(start, end));
+  if (m === null) return false;
+  const first = wordHash(bare(m[1] as string));
+  if (!plainWord(flagsTable().get(first), classesOf(first))) return false;
+  let b = start - 1;
+  while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
+  let a = b;
+  while (a >= 0 && letterAt(text, a)) a--;
+  return (wordFlags(text.slice(a + 1, b + 1)) & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) === 0;
+}
+
+/** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
+const CONTRACTION =
+  /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
+
+/** Articles that open a team's or a guild's name. */
+const NAME_ARTICLES = wordKeys('the os as los las les la le el die der das');
+
+/** Whether a capitalized word of a company or a team stands right before or after the span (D327), or opens it. */
+function orgAround(text: string, start: number, end: number): boolean {
+  // Letters only, so no trailing dot or apostrophe to strip; no slice made for the common case.
+  const org = (from: number, to: number) =>
+    to - from > 1 && upperAt(text, from) && (classesOf(rangeHash(text, from, to)) & ORG) !== 0;
+  if (start > 1 && text.charCodeAt(start - 1) === 32) {
+    let a = start - 1;
+    while (a > 0 && letterAt(text, a - 1)) a--;
+    if (org(a, start - 1)) return true;
+    // Over the name's article (clã Os Guerreiros, the clan The Wolves, Gilde Die Raben).
+    if (a > 1 && text.charCodeAt(a - 1) === 32 && NAME_ARTICLES.has(rangeHash(text, a, start - 1))) {
+      let o = a - 1;
+      while (o > 0 && letterAt(text, o - 1)) o--;
+      if (o < a - 1 && (classesOf(rangeHash(text, o, a - 1)) & ORG) !== 0) return true;
+    }
+  }
+  if (text.charCodeAt(end) === 32) {
+    let b = end + 1;
+    while (b < text.length && letterAt(text, b)) b++;
+    if (org(end + 1, b)) return true;
+  }
+  // Or the span's own first word, before more words (Gilde Schwarze Rose, Clan Wolfsblut) (D368).
+  const space = text.indexOf(' ', start);
+  return space > start && space < end && org(start, space);
+}
+
+const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
+
+/** Teams of a company in five languages: someone "in billing" is a person there, no place. */
+const DEPARTMENT =
+  /^ (?:in|from|at|of|im|in der|aus der|de|du|au|en|em|no|na|do|da|del) (?:the |der |la |le |el |o |a )?(?:billing|payments?|support|sales|accounts?|accounting|finance|shipping|logistics|legal|compliance|security|marketing|hr|engineering|returns|refunds|fraud|risk|operations|ops|onboarding|customer service|customer care|helpdesk|help desk|buchhaltung|vertrieb|kundendienst|kundenservice|versand|rechtsabteilung|zahlungen|facturation|comptabilité|paiements|service client|expédition|juridique|facturación|pagos|soporte|ventas|contabilidad|envíos|atención al cliente|cobrança|faturamento|pagamentos|suporte|vendas|financeiro|expedição|atendimento)(?![\p{L}])/iu;
+/** The words HANDED's first form ends in (before the span's space): from, to, by and their kin. */
+const HANDED_LAST_WORDS = ['from', 'to', 'by', 'von', 'an', 'à', 'par', 'por', 'a', 'para', 'de', 'pelo', 'pela'];
+const HANDED_LAST = new Set(HANDED_LAST_WORDS);
+/**
+ * Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X"; and
+ * things given, sold or said to someone (sent it to X, selling to X, say hi to X: D385).
+ */
+export const HANDED = new RegExp(
+  `(?:^|[^\\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|sen[dt](?: (?:it|this|that|them|one))?|g[ai]ve (?:it|this|that|them)|pass (?:it|this)|(?:say|said|says) hi|talk(?:ed|ing)?|sell(?:ing)?|sold(?: it| this| them)?|len[dt](?: it| this)?|show(?:ed)? (?:it|this|them)|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|appeal|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:${HANDED_LAST_WORDS.join('|')}) $|(?:^|\\n)(?:from|to|cc|von|an|de|para|à) ?: ?$`,
+  'iu',
+);
+
+/**
+ * What the text before `start` must end in for HANDED to match there: a colon (and a space), or one
+ * of HANDED_LAST's words and a space. Read first, without a slice or a pattern: most spans are
+ * preceded by neither, and HANDED tries each of 40 positions before it fails.
+ */
+export function handedLead(text: string, start: number): boolean {
+  const last = start > 0 ? text.charCodeAt(start - 1) : -1;
+  if (last === 58 || (last === 32 && start > 1 && text.charCodeAt(start - 2) === 58)) return true;
+  if (last !== 32) return false;
+  let s = start - 1;
+  while (s > 0 && start - s <= 5 && text.charCodeAt(s - 1) !== 32) s--;
+  return HANDED_LAST.has(text.slice(s, start - 1).toLowerCase());
+}
+
+/**
+ * Whether a place is a person by what is said around it (D142): the words after put it in a
+ * company's team (X in billing), or work or a message is handed to or from it (forwarded from X, a
+ * complaint from X, a mail's From: X) and the span does not end in a place the dictionaries know.
+ */
+function handedOver(text: string, start: number, end: number): boolean {
+  if (DEPARTMENT.test(text.slice(end, end + 32))) return true;
+  if (!handedLead(text, start) || !HANDED.test(text.slice(Math.max(0, start - 40), start))) return false;
+  // A place ends in its town's or country's name (New York, Rio de Janeiro): such a span stays one.
+  const words = text
+    .slice(start, end)
+    .split(/[ ,]+/)
+    .filter((w) => w !== '');
+  return (wordFlags(bare(words.at(-1) ?? '')) & FLAGS.PLACE) === 0;
+}
+
+/** Nouns of places in German, French, Spanish and Portuguese that towns are named after (D393). */
+const PLACE_NOUNS = wordKeys(
+  'casa centro praia playa campo plaza praça praca ciudad cidade pueblo barrio bairro ville village mer montagne mar monte lago costa sierra valle vale heim',
+);
+
+/** Nouns that follow a place's name (cebu area, the leeds side). */
+const PLACE_AFTER =
+  /^,? (?:area|region|city|town|side|suburbs?|district|gegend|umgebung|raum|région|coin|zona|región|região|área|lado)(?![\p{L}])/iu;
+
+/** Plain nouns of chat that follow a title (Dungeons and Dragons night, Salt and Pepper fan). */
+const TITLE_NOUNS = new Set(
+  'night nights game games time day week team server match round update stream chat lobby party fan fans mode map maps skin skins set sets collab crossover expansion dlc movie show series book run runs ost soundtrack abend nacht spiel soirée partie jeu noche partida juego noite jogo'.split(
+    ' ',
+  ),
+);
+
+/** What people do after their names (P_AFTER cue words of four letters or more), built on first use. */
+let doingWords: readonly string[] | undefined;
+
+/** Object pronouns of the five languages (us, me, them, uns, nous, nos, nós). */
+const OBJECTS = new Set('us me him her them uns mich dich ihn sie nous moi lui les nos me los las nós eles'.split(' '));
+
+/**
+ * Whether the span is one side of a title made of two capitalized words and a conjunction
+ * ("Salt and Pepper fan", "Dungeons and Dragons fan"): the pair is followed by a plain lower-case
+ * word that is no verb of what people do. `prevEnd` is where the word before the conjunction ends
+ * when the span follows a conjunction (else -1).
+ */
+function titlePair(text: string, start: number, end: number, prev: string, prevEnd: number): boolean {
+  const capitalAt = (i: number) => /\p{Lu}/u.test(text.charAt(i));
+  let pairEnd = -1;
+  // Where the pair's first side (its last word) begins.
+  let firstStart = start;
+  if (prevEnd >= 0 && prev !== '') {
+    // Span is the second side: the word before the conjunction must be capitalized.
+    let w = prevEnd;
+    while (w >= 0 && text.charCodeAt(w) === 32) w--;
+    let ws = w;
+    while (ws > 0 && /\p{L}/u.test(text.charAt(ws - 1))) ws--;
+    if (w < 0 || !capitalAt(ws)) return false;
+    pairEnd = end;
+    firstStart = ws;
+  } else {
+    const m = /^ (?:and|und|et|y|e|&) (\p{Lu}[\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
+    if (m === null) return false;
+    pairEnd = end + m[0].length;
+  }
+  // Given names on both sides make it a pair of people (Marigold and Eamon); one given name is not
+  // enough, titles are made of plain words some people are named after (Rock and Stone fan).
+  const pair = text.slice(prevEnd >= 0 ? Math.max(0, prevEnd - 30) : start, pairEnd);
+  const sides = pair.split(/ (?:and|und|et|y|e|&) /u);
+  const given = (side: string | undefined) =>
+    side !== undefined && side.split(/[^\p{L}'’-]+/u).some((w) => w !== '' && (wordFlags(w) & FLAGS.FIRST) !== 0);
+  if (sides.length === 2 && given(sides[0]) && given(sides[1])) return false;
+  // A given name on one side after a word about people (with, com, con, mit, avec): a pair of
+  // people (joguei com Thiago e Iara ontem), whatever follows.
+  // Or no side a word of chat or games at all (jugué con Itziar y Fermín anoche).
+  const unknown = (side: string | undefined) =>
+    side
+      ?.split(/[^\p{L}'’-]+/u)
+      .every((w) => w === '' || (wordFlags(w) & (FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE)) === 0);
+  const lastSide = (side: string | undefined) => side?.split(' ').pop();
+  if (given(sides[0]) || given(sides[1]) || (unknown(lastSide(sides[0])) && unknown(sides[1]))) {
+    let e = firstStart - 1;
+    while (e >= 0 && text.charCodeAt(e) === 32) e--;
+    let s = e;
+    while (s > 0 && /\p{L}/u.test(text.charAt(s - 1))) s--;
+    if (e > s && (wordFlags(text.slice(s, e + 1).toLowerCase()) & (FLAGS.P_BEFORE | FLAGS.STRONG)) !== 0) return false;
+  }
+  const next = /^ (\p{Ll}[\p{L}'’-]*)(?: (\p{L}+))?/u.exec(text.slice(pairEnd, pairEnd + 40));
+  if (next === null) return false;
+  // A word done to someone after it is a verb, misspelt or not (carrid us, trug uns): people.
+  if (next[2] !== undefined && OBJECTS.has(next[2].toLowerCase())) return false;
+  const f = wordFlags(next[1] as string);
+  // What people do, typed with one slip (kommn, carred): a pair of people.
+  if ((f & FLAGS.COMMON) === 0) {
+    doingWords ??= cueWords(FLAGS.P_AFTER).filter((w) => w.length >= 4);
+    if (typedCue(next[1] as string, doingWords, 1)) return false;
+  }
+  // What a title names (a game, its patch or event, a night of it, a fan of it) before plain words.
+  if ((f & FLAGS.GAME) !== 0 || TITLE_NOUNS.has((next[1] as string).toLowerCase())) return true;
+  return (f & (FLAGS.COMMON | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.L_BEFORE | FLAGS.CONJ)) === 0;
+}
