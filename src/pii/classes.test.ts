@@ -663,4 +663,18 @@ describe('PII names and places by class', () => {
   it('reads a name after "the city of" as the town (D404)', () => {
     assert.deepEqual(found('I live in the city of Paris'), [['LOCATION', 'Paris']]);
   });
+  it("reads chat's interjection or congratulations opening a name as no part of it (D405)", () => {
+    assert.deepEqual(found('Congratulations Piotr on 1000 wins'), [['PERSON', 'Piotr']]);
+    assert.deepEqual(found('Ahh Rafael left again'), [['PERSON', 'Rafael']]);
+    assert.deepEqual(found('Ahmed Khan joined'), [['PERSON', 'Ahmed Khan']]);
+  });
+
+  it('reads raids, bundles and levels named after someone or somewhere as no one and nowhere (D406)', () => {
+    assert.deepEqual(found('the Phoenix raid drops legendary wings'), []);
+    assert.deepEqual(found('buy the Aurora bundle before it leaves'), []);
+    assert.deepEqual(found('Max level reached!'), []);
+    assert.deepEqual(found('the quest line is long'), []);
+    assert.deepEqual(found('i moved to Phoenix'), [['LOCATION', 'Phoenix']]);
+    assert.deepEqual(found('hey Max'), [['PERSON', 'Max']]);
+  });
 });

@@ -3,7 +3,7 @@
 // player's handle (D399) and lists after a label of a game's things (D397); and what a game names
 // after people and places (the Santa Claus event, the Paris map, Sydney servers: D143, D378).
 
-import { letterAt, wordKeys } from './chars.ts';
+import { letterAt, wordHash, wordKeys } from './chars.ts';
 import { bare } from './lexicon.ts';
 import { typedCue } from './slips.ts';
 import { FLAGS, wordFlags } from './wordflags.ts';
@@ -71,9 +71,12 @@ export function loot(text: string, start: number, end: number): boolean {
   return typedCue(lead.slice(0, -4), ITEM_VERBS, 1);
 }
 
-/** Things of a game named after someone, right after the name (a skin, a boss, a map, an event). */
+/**
+ * Things of a game named after someone, right after the name (a skin, a boss, a map, an event; a
+ * raid, a dungeon, an expansion, a nerf: D406).
+ */
 export const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?)(?![\p{L}])/iu;
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff)(?![\p{L}])/iu;
 
 /** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
 export const PLAYED =
@@ -107,6 +110,11 @@ export const TRADED_VERBS = wordKeys('wts wtb wtt selling sell buying buy tradin
 export const SERVER_OF =
   /(?:^|[^\p{L}])(?:serveurs?|servidor(?:es)?|servers?|realms?|shards?) (?:de|du|des|do|da|von|of|in) $/iu;
 
-// A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378).
+// A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378), and a
+// raid, a dungeon, an expansion, a bundle or an arena named after one (the Phoenix raid: D406).
 export const NAMED_PLACE_THING =
-  /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?)(?![\p{L}])/iu;
+  /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?|raid|dungeon|expansion|dlc|bundle|pack|arena)(?![\p{L}])/iu;
+
+/** What "max" comes before in a game (Max level reached, max damage): no one named Max (D406). */
+export const MAXED = /^ (?:level|lvl|lv|damage|dmg|hp|mana|stats?|rank|speed|out)(?![\p{L}])/iu;
+export const MAX_HASH = wordHash('max');

@@ -10,6 +10,8 @@ import {
   HANDLE_BEFORE,
   listedAfterColon,
   loot,
+  MAX_HASH,
+  MAXED,
   NAMED_PLACE_THING,
   NAMED_THING,
   PLAYED,
@@ -94,6 +96,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
   if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
   if (gameZone(text, start, end, single, lastWord)) return undefined;
+  if (single && lastHash === MAX_HASH && MAXED.test(text.slice(end, end + 8))) return undefined;
   if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
   // A wish opening the span (Feliz Ano Novo, Frohes Neues, Joyeux Anniversaire) is a greeting (D403).
   if (!single && WISHES.has(rangeHash(text, start, firstEnd(text, start, end)))) return undefined;

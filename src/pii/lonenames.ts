@@ -269,7 +269,10 @@ export function namedAlone(
   return !(
     ((before & people) === 0 || (verbBefore && !plainlyGiven(flags, classes))) &&
     !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase()) &&
-    (af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
+    // A verb after it (is, was) alone is no cue for a given name that is a common English word (the
+    // quest line is long: D406); said, says and "and" are.
+    ((af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 ||
+      ((classes & PLAIN_NAME) !== 0 && (af & (FLAGS.STRONG | FLAGS.CONJ)) === 0)) &&
     ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
     !labelled(text, start) &&
     (verbBefore || !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)) &&

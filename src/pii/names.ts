@@ -8,7 +8,7 @@ import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
 import { lastLook } from './lastlook.ts';
 import { CLAUSE_AFTER, givenAsName, NAMING_LAST, plainlyGiven, selfWord, spokenToOrOf } from './lonenames.ts';
-import { capitalRuns } from './runs.ts';
+import { afterLead, capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
 import { classesOf } from './wordclasses.ts';
@@ -32,7 +32,8 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   for (const s of spans) {
     if (!free(claimed, s.start, s.end)) continue;
     margin = s.score;
-    checked(s.type, s.start, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
+    // Chat's interjection opening the span (Ahh Rafael) is no part of the name (D405).
+    checked(s.type, afterLead(text, s.start, s.end), s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
   }
   margin = 0;
   typedGreeting(text, tokens, checked, claimed);

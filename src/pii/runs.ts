@@ -19,7 +19,7 @@ const CAP_RUN =
 const SELF_INTRO =
   /(?:name is|i'm|i am|name's|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|moi c'est|soy|me llamo|mi nombre es|eu sou|sou o|sou a|me chamo|meu nome é)\s*$/i;
 const PERSON_BEFORE =
-  /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
+  /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|congratulations|congratz|gratz|grats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
 export const PLACE_BEFORE =
   /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
 const PERSON_AFTER = /^\s*(?:from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
@@ -131,8 +131,22 @@ function townTail(text: string, at: number): number {
 
 /** A contraction that opens a run before the speaker's name. */
 const SELF_LEAD = /^(?:I['’]m|It['’]s|Its|Im|Name['’]s|Names|Soy|Sou) /;
-/** German's nouns of an area and their "von" opening a run before a town (Nähe von, Raum, Umgebung von). */
-const AREA_LEAD = /^(?:Nähe|Naehe|Raum|Umgebung|Gegend|Großraum|Grossraum)(?: von)? /;
+/**
+ * Words that open a run of capitals but are no part of the name after them: German's nouns of an
+ * area and their "von" before a town (Nähe von Hannover, Raum Stuttgart: D403), and chat's
+ * interjections and congratulations before a name (Ahh Rafael, Congratulations Piotr: D405).
+ */
+const LEAD =
+  /^(?:(?:Nähe|Naehe|Raum|Umgebung|Gegend|Großraum|Grossraum)(?: von)?|Congratulations|Congratz|Gratz|Grats|Ah+|Oh+|Wow|Yay|Ugh|Omg|OMG|Lol|LOL|Lmao|LMAO|Felicidades|Felicitaciones|Parabéns|Glückwunsch|Félicitations) /;
+/** The first letters LEAD's words begin with: a run opening with none is not matched against it. */
+const LEAD_FIRSTS = 'NRUGCAOWYLFP';
+
+/** Where a span's name begins: after a LEAD word opening it, if one does and more follows. */
+export function afterLead(text: string, start: number, end: number): number {
+  if (!LEAD_FIRSTS.includes(text.charAt(start))) return start;
+  const m = LEAD.exec(text.slice(start, Math.min(end, start + 32)));
+  return m !== null && start + m[0].length < end ? start + m[0].length : start;
+}
 
 /** What lies between two names of a list (Jorge, Ana y Lucas), or a person and a place (Hugo de Nantes). */
 const LIST_GAP = /^(?:, | (?:and|y|e|und|et|&) |, (?:and|y|e|und|et|&) )$/;
@@ -307,12 +321,11 @@ function judgeRun(
     start += self[0].length;
     run = run.slice(self[0].length);
   }
-  // German's nouns of an area before a town (in der Nähe von Hannover, im Raum Stuttgart) are no
-  // part of its name (D403).
-  const area = c0 === 78 || c0 === 82 || c0 === 85 || c0 === 71 ? AREA_LEAD.exec(run) : null;
-  if (area !== null && area[0].length < run.length) {
-    start += area[0].length;
-    run = run.slice(area[0].length);
+  // An area's noun before a town, or chat's interjection before a name (D403, D405).
+  const lead = afterLead(text, start, start + run.length);
+  if (lead > start) {
+    run = run.slice(lead - start);
+    start = lead;
   }
   {
     if (!free(claimed, start, start + run.length)) return next;
