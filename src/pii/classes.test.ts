@@ -677,4 +677,15 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('i moved to Phoenix'), [['LOCATION', 'Phoenix']]);
     assert.deepEqual(found('hey Max'), [['PERSON', 'Max']]);
   });
+  it('reads a lone lower-case given name ending a message of thanks or wishes as someone (D407)', () => {
+    assert.deepEqual(found('thank u soo much ingrid'), [['PERSON', 'ingrid']]);
+    assert.deepEqual(found('love u guys, esp nadia'), [['PERSON', 'nadia']]);
+    assert.deepEqual(found('happy bday kai!!'), [['PERSON', 'kai']]);
+    assert.deepEqual(found('happy hunting'), []);
+  });
+
+  it('reads a country written with its article in lower case after a word of place (D408)', () => {
+    assert.deepEqual(found('anyone from the netherlands?'), [['LOCATION', 'netherlands']]);
+    assert.deepEqual(found('im from the philippines'), [['LOCATION', 'philippines']]);
+  });
 });

@@ -113,6 +113,20 @@ const ADDRESS_BEFORE = wordKeys(
   // And chat's greetings the cue words lack (ayy noor, heyy sam, sup ali: D402).
   'sorry soz sry owe owes luck cya bye byee gz grats seen ayy ayo aye heyy heyyy hii hiii sup wassup wsp',
 );
+/** Thanks, love and wishes of chat, anywhere before a name that ends the message (D407). */
+const WISHED =
+  /(?:^|[^\p{L}])(?:thank|thanks|thx|ty|tysm|love|happy|bday|birthday|congrats|congratulations|good luck|welcome|miss|esp|especially|shoutout|shout out)(?![\p{L}])[^\n]*$/iu;
+
+/** Whether nothing but marks, spaces and emoji follow `end` up to the message's end (a line break or the text's). */
+function endsMessage(text: string, end: number): boolean {
+  for (let i = end; i < text.length && i < end + 16; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) return true;
+    if ((c >= 48 && c <= 57) || letterAt(text, i)) return false;
+  }
+  return end + 16 >= text.length;
+}
+
 /** Chat's words that open a message before what it says of someone (tbh, lol, ngl: D402). */
 const OPENERS = wordKeys('tbh lol lmao lmfao omg ok okay btw ngl imo honestly yeah yea nah bruh wait ugh welp');
 /**
@@ -183,6 +197,9 @@ export function spokenToOrOf(text: string, start: number, end: number, beforeHas
   )
     return true;
   if (ADDRESS_BEFORE.has(beforeHash)) return true;
+  // Ending the message, with thanks or a wish before it in the message (thank u soo much ingrid,
+  // love u guys, esp nadia; happy bday kai!!: D407).
+  if (endsMessage(text, end) && WISHED.test(text.slice(Math.max(0, start - 32), start))) return true;
   if (ASKED_LAST.has(beforeHash)) {
     const lead = text.slice(Math.max(0, start - 14), start);
     if (WHERE_BEFORE.test(lead)) return true;

@@ -3,7 +3,7 @@
 // look (lastlook.ts); and patterns of chat the three miss (a greeting typed with a slip, a pair with
 // the speaker, a new name before a deed, "its maria", "svetlana's", a region after a place).
 import { addresses } from './addresses.ts';
-import { wordKeys } from './chars.ts';
+import { wordHash, wordKeys } from './chars.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
 import { lastLook } from './lastlook.ts';
@@ -143,6 +143,17 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
       free(claimed, s, e)
     )
       emit('LOCATION', s, e, 0.8);
+    // "anyone from the netherlands?": a country written with its article, in lower case after a word
+    // of place (D408).
+    if (
+      k >= 2 &&
+      THE_PLACES.has(t.hash[k] as number) &&
+      t.hash[k - 1] === THE &&
+      t.gap[k - 1] === 0 &&
+      ((t.flags[k - 2] as number) & FLAGS.L_BEFORE) !== 0 &&
+      free(claimed, s, e)
+    )
+      emit('LOCATION', s, e, 0.85);
     // The first word of a place's name of several words is a part of a place (new, los, kuala), or
     // too short for the dictionaries to mark it so (ho of ho chi minh city).
     if (((t.flags[k - 1] as number) & FLAGS.L_BEFORE) === 0) continue;
@@ -164,6 +175,12 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
   }
 }
 
+/** Countries and places written with "the" (the Netherlands, the Bahamas, the Hague: D408). */
+const THE_PLACES = wordKeys(
+  'netherlands philippines bahamas gambia hague congo maldives seychelles bronx emirates balkans caribbean ukraine',
+);
+/** "the", as the tokens hash it (signed). */
+const THE = wordHash('the') | 0;
 /** The words before a town that "a" (Spanish, Portuguese) or "von" (German) leads to (D395). */
 const TOWARD = wordKeys('a von');
 /** Verbs of going, coming back, moving and travelling before "a", and the German "Nähe" before "von". */
