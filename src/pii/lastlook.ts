@@ -60,8 +60,10 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (type !== 'PERSON' && type !== 'LOCATION') return type as 'PERSON';
   // A Korean family name and given name (Ji-hoon Park) is a person, whatever else Park is (D354):
   // looked at only where the span holds a hyphen, not for every name and place.
-  const dash = text.indexOf('-', start);
-  if (dash >= 0 && dash < end && koreanFullName(text.slice(start, end))) return 'PERSON';
+  // (Within the span: a search of the rest of the text read up to all of it for every span.)
+  let dash = false;
+  for (let i = start; i < end && !dash; i++) dash = text.charCodeAt(i) === 45;
+  if (dash && koreanFullName(text.slice(start, end))) return 'PERSON';
   let at = end;
   while (at < text.length && text.charCodeAt(at) === 32) at++;
   // A label's colon is followed by a space or the end (not a smiley's ":)"). A label opens a line
@@ -99,7 +101,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (single && lastHash === MAX_HASH && MAXED.test(text.slice(end, end + 8))) return undefined;
   if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
   // A wish opening the span (Feliz Ano Novo, Frohes Neues, Joyeux Anniversaire) is a greeting (D403).
-  if (!single && WISHES.has(rangeHash(text, start, firstEnd(text, start, end)))) return undefined;
+  if (
+    !single &&
+    WISH_FIRSTS.includes(text.charAt(start)) &&
+    WISHES.has(rangeHash(text, start, firstEnd(text, start, end)))
+  )
+    return undefined;
   // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
   if ((lastClass & ZONE_END) !== 0) {
     const firstFlags = firstWordFlags(text, start, end);
@@ -141,7 +148,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   )
     return undefined;
   // A player's handle after its label (my ign is Thornfist, gamertag: NightOwl) is no person (D399).
-  if (HANDLE_BEFORE.test(text.slice(Math.max(0, start - 24), start))) return undefined;
+  // Read only after a colon, an equals sign or a label's last word.
+  if (
+    (HANDLE_LAST.has(beforeHash) || (b >= 0 && (text.charCodeAt(b) === 58 || text.charCodeAt(b) === 61))) &&
+    HANDLE_BEFORE.test(text.slice(Math.max(0, start - 24), start))
+  )
+    return undefined;
   // What a player sells or buys (wts Crimson Lotus, anyone selling Obsidian Greatsword?) is an
   // item, no one and nowhere (D384).
   if (TRADED_VERBS.has(beforeHash) && b === start - 2) return undefined;
@@ -250,6 +262,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (
     type === 'PERSON' &&
     text.charCodeAt(start - 1) === 32 &&
+    OF_WORDS.has(beforeHash) &&
     TOWN_OF.test(text.slice(Math.max(0, start - 24), start))
   )
     return 'LOCATION';
@@ -259,7 +272,11 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (type === 'LOCATION' && NAMED_PLACE_THING.test(text.slice(end, end + 12))) return undefined;
   // The other languages' word order: a server "of" a place or a name (le serveur de Paris, o servidor
   // do Brasil) (D403).
-  if (b >= 0 && text.charCodeAt(b) !== 44 && SERVER_OF.test(text.slice(Math.max(0, start - 20), start)))
+  if (
+    OF_WORDS.has(beforeHash) &&
+    text.charCodeAt(b) !== 44 &&
+    SERVER_OF.test(text.slice(Math.max(0, start - 20), start))
+  )
     return undefined;
   if (type === 'PERSON') {
     // "the Jack Daniels", "the Paris Hilton": a thing named after someone, not the person.
@@ -299,12 +316,19 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   return type;
 }
 
+/** The words of "of" that TOWN_OF's and SERVER_OF's phrases end in, by hash: no phrase is read after others. */
+const OF_WORDS = wordKeys('of de du des do da del di von in');
+/** HANDLE_BEFORE's words that end its label before the handle. */
+const HANDLE_LAST = wordKeys('is ign gamertag username name handle nickname battletag tag psn xbl id');
+
 /** A town's or a region's word and "of" before its name, in the five languages (D404). */
 const TOWN_OF =
   /(?:^|[^\p{L}])(?:city|town|village|county|province|state|ciudad|cidade|ville|provincia|província|estado|région|region) (?:of|de|do|da|del|di) $/iu;
 
 /** Wishes of the five languages that open a holiday's or an occasion's greeting (D403). */
 const WISHES = wordKeys('feliz felices frohe frohes joyeux joyeuse bonne bon buon happy merry');
+/** The letters WISHES's words begin with: a span opening with none is not hashed. */
+const WISH_FIRSTS = 'FJBHMfjbhm';
 
 /** Where a span's first word ends (its letters from `start`, at most `end`). */
 function firstEnd(text: string, start: number, end: number): number {

@@ -46,6 +46,9 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
+/** selfWord's words by hash (its, it's, i'm, im): the words before a name that selfIntroduction reads. */
+const SELF_KEYS = wordKeys(['its', "it's", 'it’s', "i'm", 'i’m', 'im']);
+
 /** Flags of a word that D350's and D352's patterns never propose as a lone given name. */
 const NOT_A_LONE_NAME = FLAGS.COMMON | FLAGS.GAME | FLAGS.AMBIG | FLAGS.PLACE;
 
@@ -61,6 +64,8 @@ function selfIntroduction(text: string, t: Tokens, emit: Emit, claimed: Claimed)
     const f = t.flags[k] as number;
     if ((f & FLAGS.FIRST) === 0 || (f & NOT_A_LONE_NAME) !== 0 || t.gap[k] !== 0 || (t.shape[k] as number) > 1)
       continue;
+    // The word before by its hash first: a slice and a copy in lower case only where it may be one.
+    if (!SELF_KEYS.has(t.hash[k - 1] as number)) continue;
     if (!selfWord(text.slice(t.start[k - 1] as number, t.end[k - 1] as number).toLowerCase(), text)) continue;
     // The last look reads the rest: a common English word (its fine), what follows (its max level).
     const s = t.start[k] as number;

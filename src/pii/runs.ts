@@ -1,7 +1,7 @@
 // Runs of capitalized words (a name, a place, a street address's pieces), found where the tagger's
 // tokens say one can begin and judged by the dictionaries and the words around them.
 
-import { letterAt, upperAt } from './chars.ts';
+import { letterAt, rangeHash, upperAt, wordKeys } from './chars.ts';
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { bare, isSuffix, personScore, placeScore, TITLE } from './lexicon.ts';
@@ -136,16 +136,20 @@ const SELF_LEAD = /^(?:I['’]m|It['’]s|Its|Im|Name['’]s|Names|Soy|Sou) /;
  * area and their "von" before a town (Nähe von Hannover, Raum Stuttgart: D403), and chat's
  * interjections and congratulations before a name (Ahh Rafael, Congratulations Piotr: D405).
  */
-const LEAD =
-  /^(?:(?:Nähe|Naehe|Raum|Umgebung|Gegend|Großraum|Grossraum)(?: von)?|Congratulations|Congratz|Gratz|Grats|Ah+|Oh+|Wow|Yay|Ugh|Omg|OMG|Lol|LOL|Lmao|LMAO|Felicidades|Felicitaciones|Parabéns|Glückwunsch|Félicitations) /;
-/** The first letters LEAD's words begin with: a run opening with none is not matched against it. */
-const LEAD_FIRSTS = 'NRUGCAOWYLFP';
+const LEAD_WORDS = wordKeys(
+  'congratulations congratz gratz grats ah ahh ahhh oh ohh ohhh wow yay ugh omg lol lmao felicidades felicitaciones parabéns glückwunsch félicitations',
+);
+const AREA_WORDS = wordKeys('nähe naehe raum umgebung gegend großraum grossraum');
 
-/** Where a span's name begins: after a LEAD word opening it, if one does and more follows. */
+/** Where a span's name begins: after a lead word opening it (and an area's "von"), if more follows. */
 export function afterLead(text: string, start: number, end: number): number {
-  if (!LEAD_FIRSTS.includes(text.charAt(start))) return start;
-  const m = LEAD.exec(text.slice(start, Math.min(end, start + 32)));
-  return m !== null && start + m[0].length < end ? start + m[0].length : start;
+  let e = start;
+  while (e < end && letterAt(text, e)) e++;
+  if (e >= end - 1 || text.charCodeAt(e) !== 32) return start;
+  const h = rangeHash(text, start, e);
+  if (LEAD_WORDS.has(h)) return e + 1;
+  if (!AREA_WORDS.has(h)) return start;
+  return text.startsWith('von ', e + 1) && e + 5 < end ? e + 5 : e + 1;
 }
 
 /** What lies between two names of a list (Jorge, Ana y Lucas), or a person and a place (Hugo de Nantes). */
