@@ -85,6 +85,8 @@ export const PLAYED =
 /** The label of a player's handle in a game or on a platform, before the handle (D399). */
 export const HANDLE_BEFORE =
   /(?:^|[^\p{L}])(?:ign|gamertag|user ?name|handle|nickname|battle ?tag|psn|xbl|riot id)(?::| is|:? ?=) ?$/iu;
+/** HANDLE_BEFORE's words that end its label before the handle: the pattern is read only after one. */
+export const HANDLE_LAST = wordKeys('is ign gamertag username name handle nickname battletag tag psn xbl id');
 
 /** A label of a game's things and the list after it (mains: Jett, Reyna; fav maps: Ascent, Haven). */
 export const GAME_LIST =
@@ -118,3 +120,8 @@ export const NAMED_PLACE_THING =
 /** What "max" comes before in a game (Max level reached, max damage): no one named Max (D406). */
 export const MAXED = /^ (?:level|lvl|lv|damage|dmg|hp|mana|stats?|rank|speed|out)(?![\p{L}])/iu;
 export const MAX_HASH = wordHash('max');
+
+/** Words that open the name of a game world's realm or order before "of" (Kingdom of Eldoria: D401). */
+export const REALMS = wordKeys(
+  'kingdom kingdoms empire realm realms land lands isle isles order house clan lord lords',
+);

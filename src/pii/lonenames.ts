@@ -173,8 +173,10 @@ const YOU_AFTER: ReadonlySet<string> = new Set(['u', 'ur', 'you', 'youre', 'r'])
  * Whether a lone lower-case given name is someone by how chat speaks to or of them (D365): called at
  * the end of a message after a comma (good luck tomorrow, amara!), after a word said to someone (sorry
  * sven, i owe tobias, has anyone seen ingrid), asked after (where is wei, who is carter?), spoken to
- * (olivia ur so good, D371), or opening a message or a clause before a deed (dmitri fell off the
- * bridge; no way, ingrid is from oslo: D387). It must be plainly a given name, and no place.
+ * (olivia ur so good, D371), opening a message, a clause or a message after chat's opener before a
+ * deed (dmitri fell off the bridge; no way, ingrid is from oslo; tbh ana is: D387, D402), or ending a
+ * message of thanks or wishes (thank u soo much ingrid: D407). It must be plainly a given name, and
+ * no place.
  * `beforeHash` is the hash of the word before (commas skipped), signed or not.
  */
 export function addressedOrActing(

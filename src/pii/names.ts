@@ -113,6 +113,9 @@ function nameBeforeClause(text: string, t: Tokens, emit: Emit, claimed: Claimed)
  *   of several words typed in lower case after a word of place, the dictionaries' whole name (D361).
  *   The tagger takes the first word (new, los, las) for a plain word and finds the rest alone, or
  *   nothing.
+ * - "vamos a madrid", "in der nähe von stuttgart": a town in lower case after "a" or "von" and a
+ *   verb of going or "nähe" (D395); "anyone from the netherlands?": a place written with its
+ *   article after a word of place (D408). The tagger reads neither in lower case.
  * The word before each is read by the hash the tokenizer made of it.
  */
 function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): void {
