@@ -88,6 +88,13 @@ export function letterAt(text: string, i: number): boolean {
   return isLetter(text.charCodeAt(i));
 }
 
+/** Where the word of letters starting at `from` ends (at most `end`). */
+export function wordEnd(text: string, from: number, end: number): number {
+  let i = from;
+  while (i < end && isLetter(text.charCodeAt(i))) i++;
+  return i;
+}
+
 /** Whether the character at `i` of `text` is an upper-case letter. */
 export function upperAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);

@@ -3,7 +3,7 @@
 // player's handle (D399) and lists after a label of a game's things (D397); and what a game names
 // after people and places (the Santa Claus event, the Paris map, Sydney servers: D143, D378).
 
-import { letterAt, wordHash, wordKeys } from './chars.ts';
+import { wordEnd, wordHash, wordKeys } from './chars.ts';
 import { bare } from './lexicon.ts';
 import { typedCue } from './slips.ts';
 import { FLAGS, wordFlags } from './wordflags.ts';
@@ -40,13 +40,11 @@ export function gameZone(text: string, start: number, end: number, single: boole
     const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
     return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
   }
-  let fe = start;
-  while (fe < end && letterAt(text, fe)) fe++;
+  const fe = wordEnd(text, start, end);
   const first = text.slice(start, fe).toLowerCase();
   if (ZONE_FIRST.has(first)) return true;
   if (!ARTICLES.has(first) || text.charCodeAt(fe) !== 32) return false;
-  let se = fe + 1;
-  while (se < end && letterAt(text, se)) se++;
+  const se = wordEnd(text, fe + 1, end);
   return se > fe + 1 && ZONE_FIRST.has(text.slice(fe + 1, se).toLowerCase());
 }
 

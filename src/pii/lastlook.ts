@@ -2,7 +2,7 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { letterAt, rangeHash, upperAt, wordHash, wordKeys } from './chars.ts';
+import { letterAt, rangeHash, upperAt, wordEnd, wordHash, wordKeys } from './chars.ts';
 import { plainPlaceParts } from './dictionaries.ts';
 import {
   GAME_LIST,
@@ -106,7 +106,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (
     !single &&
     WISH_FIRSTS.includes(text.charAt(start)) &&
-    WISHES.has(rangeHash(text, start, firstEnd(text, start, end)))
+    WISHES.has(rangeHash(text, start, wordEnd(text, start, end)))
   )
     return undefined;
   // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
@@ -247,8 +247,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       return 'PERSON';
     // A given name and a family name no place list knows (from Jordan Price): a person.
     if (!single && (lastFlags & (FLAGS.LAST | FLAGS.PLACE | FLAGS.PLACE_PART)) === FLAGS.LAST) {
-      let fe = start;
-      while (fe < end && letterAt(text, fe)) fe++;
+      const fe = wordEnd(text, start, end);
       const first = text.slice(start, fe);
       // A town's prefix opening it (North, Lake) keeps it a place.
       if (
@@ -330,16 +329,9 @@ const WISHES = wordKeys('feliz felices frohe frohes joyeux joyeuse bonne bon buo
 /** The letters WISHES's words begin with: a span opening with none is not hashed. */
 const WISH_FIRSTS = 'FJBHMfjbhm';
 
-/** Where a span's first word ends (its letters from `start`, at most `end`). */
-function firstEnd(text: string, start: number, end: number): number {
-  let fe = start;
-  while (fe < end && letterAt(text, fe)) fe++;
-  return fe;
-}
-
 /** The flags of a span's first word (its letters from `start`). */
 function firstWordFlags(text: string, start: number, end: number): number {
-  return wordFlags(text.slice(start, firstEnd(text, start, end)));
+  return wordFlags(text.slice(start, wordEnd(text, start, end)));
 }
 
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */

@@ -17,12 +17,13 @@ import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
 export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void {
   const placeEnds: number[] = [];
-  let margin = 0;
-  const checked: Emit = (type, start, end, score) => {
+  // The last look at each finding; the tagger's own carry its margin (D390), the rules' none.
+  const look = (type: string, start: number, end: number, score: number, margin: number) => {
     const t = lastLook(text, type, start, end, margin);
     if (t === 'LOCATION') placeEnds.push(end);
     if (t !== undefined) emit(t, start, end, score);
   };
+  const checked: Emit = (type, start, end, score) => look(type, start, end, score, 0);
   const tokens = tokenize(text);
   // Street addresses first, as one place each: the rules and the tagger see their pieces.
   addresses(text, tokens, emit, claimed);
@@ -31,11 +32,9 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
   for (const s of spans) {
     if (!free(claimed, s.start, s.end)) continue;
-    margin = s.score;
     // Chat's interjection opening the span (Ahh Rafael) is no part of the name (D405).
-    checked(s.type, afterLead(text, s.start, s.end), s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE));
+    look(s.type, afterLead(text, s.start, s.end), s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE), s.score);
   }
-  margin = 0;
   typedGreeting(text, tokens, checked, claimed);
   meAnd(text, tokens, checked, claimed);
   pairBeforeDeed(text, tokens, checked, claimed);

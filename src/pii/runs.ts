@@ -1,7 +1,7 @@
 // Runs of capitalized words (a name, a place, a street address's pieces), found where the tagger's
 // tokens say one can begin and judged by the dictionaries and the words around them.
 
-import { letterAt, rangeHash, upperAt, wordKeys } from './chars.ts';
+import { letterAt, rangeHash, upperAt, wordEnd, wordKeys } from './chars.ts';
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { bare, isSuffix, personScore, placeScore, TITLE } from './lexicon.ts';
@@ -143,8 +143,7 @@ const AREA_WORDS = wordKeys('nähe naehe raum umgebung gegend großraum grossrau
 
 /** Where a span's name begins: after a lead word opening it (and an area's "von"), if more follows. */
 export function afterLead(text: string, start: number, end: number): number {
-  let e = start;
-  while (e < end && letterAt(text, e)) e++;
+  const e = wordEnd(text, start, end);
   if (e >= end - 1 || text.charCodeAt(e) !== 32) return start;
   const h = rangeHash(text, start, e);
   if (LEAD_WORDS.has(h)) return e + 1;
