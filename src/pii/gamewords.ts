@@ -4,9 +4,8 @@
 // after people and places (the Santa Claus event, the Paris map, Sydney servers: D143, D378).
 
 import { wordEnd, wordHash, wordKeys } from './chars.ts';
-import { bare } from './lexicon.ts';
 import { typedCue } from './slips.ts';
-import { FLAGS, wordFlags } from './wordflags.ts';
+import { FLAGS } from './wordflags.ts';
 
 /**
  * Nouns that open a game's zone, item or creature in French, Spanish, Portuguese (la Cripta Oscura,
@@ -27,16 +26,24 @@ const ZONE_COMPOUND = /(?:tempel|höhle|gruft|festung|verlies|katakomben|ruinen|
 /**
  * Whether a span names a game's zone by its noun: a Romance zone noun opening a span of several
  * words (la Cripta Oscura, o Templo Perdido), or one German compound ending in one (Schattentempel).
+ * `lastFlags` are the flags of the span's last word, as the last look has them.
  */
-export function gameZone(text: string, start: number, end: number, single: boolean, lastWord: string): boolean {
+export function gameZone(
+  text: string,
+  start: number,
+  end: number,
+  single: boolean,
+  lastWord: string,
+  lastFlags: number,
+): boolean {
   if (single) {
-    const w = lastWord.toLowerCase();
-    const m = ZONE_COMPOUND.exec(w);
-    if (m !== null && m.index >= 3 && (wordFlags(bare(w)) & FLAGS.PLACE) === 0) return true;
+    if ((lastFlags & FLAGS.PLACE) !== 0) return false;
+    const m = ZONE_COMPOUND.exec(lastWord.toLowerCase());
+    if (m !== null && m.index >= 3) return true;
     // The adjective or complement of a zone's capitalized noun (la Torre del Norte, a Floresta
     // Sombria, el Reino Olvidado), the span being only its last word, unless that is a known place
-    // (la Torre de Madrid, la Porte de Versailles) (D349).
-    if ((wordFlags(bare(w)) & FLAGS.PLACE) !== 0) return false;
+    // (la Torre de Madrid, la Porte de Versailles) (D349). The noun and its "de" end in a space.
+    if (text.charCodeAt(start - 1) !== 32) return false;
     const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
     return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
   }

@@ -99,7 +99,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if ((lastClass & FIELD) !== 0 && (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)) return undefined;
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
   if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
-  if (gameZone(text, start, end, single, lastWord)) return undefined;
+  if (gameZone(text, start, end, single, lastWord, lastFlags)) return undefined;
   if (single && lastHash === MAX_HASH && MAXED.test(text.slice(end, end + 8))) return undefined;
   if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
   // A wish opening the span (Feliz Ano Novo, Frohes Neues, Joyeux Anniversaire) is a greeting (D403).

@@ -206,10 +206,9 @@ function koreanNames(text: string, t: Tokens, emit: Emit, claimed: Claimed): voi
   for (let h = text.indexOf('-'); h >= 0 && k < t.n; h = text.indexOf('-', h + 1)) {
     while (k < t.n && (t.end[k] as number) <= h) k++;
     if (k >= t.n || (t.start[k] as number) > h) continue;
-    for (const [a, b] of [
-      [k - 1, k],
-      [k, k + 1],
-    ] as const) {
+    // The word with its neighbour before, then with the one after (no pair of arrays a hyphen).
+    for (let a = k - 1; a <= k; a++) {
+      const b = a + 1;
       if (a < 0 || b >= t.n || t.gap[b] !== 0) continue;
       const s = t.start[a] as number;
       const e = t.end[b] as number;
