@@ -688,4 +688,68 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('anyone from the netherlands?'), [['LOCATION', 'netherlands']]);
     assert.deepEqual(found('im from the philippines'), [['LOCATION', 'philippines']]);
   });
+
+  it('reads family words before a lower-case name as a cue, and as no part of the name (D410)', () => {
+    assert.deepEqual(found('visiting my grandpa otto this weekend'), [['PERSON', 'otto']]);
+    assert.deepEqual(found('meine oma gerda hat geburtstag'), [['PERSON', 'gerda']]);
+    assert.deepEqual(found('ma mamie josette fait des crêpes'), [['PERSON', 'josette']]);
+    assert.deepEqual(found('Oma Botsford joined'), [['PERSON', 'Oma Botsford']]);
+  });
+
+  it('reads French elisions and spoken Portuguese forms as no one, whatever cue precedes (D410)', () => {
+    assert.deepEqual(found("il m'a dit non"), []);
+    assert.deepEqual(found('ping tá alto hoje'), []);
+  });
+
+  it('reads a lone lower-case name thanked or praised through "to" as someone (D410)', () => {
+    assert.deepEqual(found('shoutout to ingrid for the carry'), [['PERSON', 'ingrid']]);
+    assert.deepEqual(found('congrats to pablo!!'), [['PERSON', 'pablo']]);
+    assert.deepEqual(found('we went to paris'), [['LOCATION', 'paris']]);
+  });
+
+  it("reads a game server's region, a map's or an arena's name and the character played as no one and nowhere (D410)", () => {
+    assert.deepEqual(found('ping is bad on NA East tonight'), []);
+    assert.deepEqual(found('the arena Madrid Nights is my favorite'), []);
+    assert.deepEqual(found('she was playing Hector all game'), []);
+    assert.deepEqual(found('the Orion Gate quest is bugged'), []);
+    assert.deepEqual(found('we moved to South Africa'), [['LOCATION', 'South Africa']]);
+    assert.deepEqual(found('i played with Hector'), [['PERSON', 'Hector']]);
+  });
+
+  it("reads a town and its US state's code as one place (D410)", () => {
+    assert.deepEqual(found('moved to Boulder CO last year'), [['LOCATION', 'Boulder CO']]);
+    assert.deepEqual(found('I live in San Diego, CA now'), [['LOCATION', 'San Diego, CA']]);
+    assert.deepEqual(found('Jordan OK?'), []);
+  });
+
+  it('reads a speech verb after an adverb as a cue for a person (D410)', () => {
+    assert.deepEqual(found('lol Jordan literally said no'), [['PERSON', 'Jordan']]);
+  });
+
+  it('reads a local number of seven digits as a phone only after a word about phones (D410)', () => {
+    assert.deepEqual(all('text me at 867-5309 tonight'), [['PHONE', '867-5309']]);
+    assert.deepEqual(all('my number is 555 0123'), [['PHONE', '555 0123']]);
+    assert.deepEqual(all('ticket 555-0199 was closed'), []);
+    assert.deepEqual(all('I scored 123-4567 points'), []);
+  });
+
+  it("reads a platform's roles, things named after their kind and tier words as no one (D410)", () => {
+    assert.deepEqual(found('Admin here: the event is delayed'), []);
+    assert.deepEqual(found('we tamed a dragon named Aurelia'), []);
+    assert.deepEqual(found('unlocked the Lisbon achievement'), []);
+    assert.deepEqual(found('Atlas Prime drops are rare'), []);
+    assert.deepEqual(found('that build is so meta'), []);
+    assert.deepEqual(found('a town called Springfield'), [['LOCATION', 'Springfield']]);
+  });
+
+  it('reads a country chat abbreviates after "the" and a word of place as a place (D410)', () => {
+    assert.deepEqual(found('anyone from the uk?'), [['LOCATION', 'uk']]);
+    assert.deepEqual(found('tell the us team'), []);
+  });
+
+  it('reads a lone lower-case name after a relative\'s "de" or a verb on a player as someone (D410)', () => {
+    assert.deepEqual(found('la novia de lucía juega'), [['PERSON', 'lucía']]);
+    assert.deepEqual(found('pls kick anya from the party'), [['PERSON', 'anya']]);
+    assert.deepEqual(found('la ciudad de valencia'), [['LOCATION', 'valencia']]);
+  });
 });

@@ -81,7 +81,7 @@ export function loot(text: string, start: number, end: number): boolean {
  * raid, a dungeon, an expansion, a nerf: D406).
  */
 export const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff)(?![\p{L}])/iu;
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy)(?![\p{L}])/iu;
 
 /** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
 export const PLAYED =
@@ -120,7 +120,23 @@ export const SERVER_OF =
 // A game server's region named after a place (Sydney servers, the Frankfurt realm) (D378), and a
 // raid, a dungeon, an expansion, a bundle or an arena named after one (the Phoenix raid: D406).
 export const NAMED_PLACE_THING =
-  /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?|raid|dungeon|expansion|dlc|bundle|pack|arena)(?![\p{L}])/iu;
+  /^ (?:maps?|skins?|mount|pet|emote|outfit|costume|servers?|realms?|shards?|raid|dungeon|expansion|dlc|bundle|pack|arena|quests?|questline|mode|stage|campaign|achievements?|title|badge|trophy)(?![\p{L}])/iu;
+
+/**
+ * Nouns of a game's places and of playing before a name: the map or arena it names (the new map
+ * Kyoto Gardens), the character played (who is playing Atlas) (D410).
+ */
+export const GAME_NOUN_BEFORE = wordKeys('map maps arena');
+
+/** Words that name what comes after them (a hero called Valkyrie): read only after one of these. */
+export const NAMING_WORDS = wordKeys('called named');
+/**
+ * A game's thing, or a guild or a team, named before its name (a new hero called Valkyrie, a
+ * guild named Ashfall): what is named is no one (D410). Not a town (a town called Springfield).
+ */
+export const GAME_THING_NAMED =
+  /(?:^|[^\p{L}])(?:heroe?s?|characters?|champ(?:ion)?s?|agents?|legends?|boss|bosses|npcs?|pets?|mounts?|skins?|maps?|items?|weapons?|swords?|class(?:es)?|modes?|guilds?|clans?|teams?|servers?|raids?|dungeons?|quests?|zones?|bots?|ships?|horses?|dogs?|cats?|dragons?) (?:called|named) $/iu;
+export const PLAYING_BEFORE = wordKeys('play plays playing played');
 
 /** What "max" comes before in a game (Max level reached, max damage): no one named Max (D406). */
 export const MAXED = /^ (?:level|lvl|lv|damage|dmg|hp|mana|stats?|rank|speed|out)(?![\p{L}])/iu;

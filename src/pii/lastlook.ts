@@ -6,6 +6,8 @@ import { letterAt, rangeHash, upperAt, wordEnd, wordHash, wordKeys } from './cha
 import { plainPlaceParts } from './dictionaries.ts';
 import {
   GAME_LIST,
+  GAME_NOUN_BEFORE,
+  GAME_THING_NAMED,
   gameZone,
   HANDLE_BEFORE,
   HANDLE_LAST,
@@ -15,8 +17,10 @@ import {
   MAXED,
   NAMED_PLACE_THING,
   NAMED_THING,
+  NAMING_WORDS,
   PLAYED,
   PLAYED_VERBS,
+  PLAYING_BEFORE,
   REALMS,
   SERVER_OF,
   TRADED_VERBS,
@@ -24,7 +28,7 @@ import {
 import { GERMAN_DETERMINERS, germanNoun, germanText } from './german.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
-import { NAME_IS, namedAlone } from './lonenames.ts';
+import { kinOf, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
 import { plainPair, plainWord, titlePair } from './titles.ts';
 import {
   ADDRESSEE,
@@ -157,8 +161,27 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   )
     return undefined;
   // What a player sells or buys (wts Crimson Lotus, anyone selling Obsidian Greatsword?) is an
-  // item, no one and nowhere (D384).
-  if (TRADED_VERBS.has(beforeHash) && b === start - 2) return undefined;
+  // item, no one and nowhere (D384); what a map or an arena is called (the new map Kyoto Gardens)
+  // names the map, and whom one is playing (who is playing Atlas tonight) a character (D410).
+  if (b === start - 2 && (TRADED_VERBS.has(beforeHash) || GAME_NOUN_BEFORE.has(beforeHash))) return undefined;
+  if (b === start - 2 && type === 'PERSON' && single && PLAYING_BEFORE.has(beforeHash)) return undefined;
+  if (
+    b === start - 2 &&
+    NAMING_WORDS.has(beforeHash) &&
+    GAME_THING_NAMED.test(text.slice(Math.max(0, start - 24), start))
+  )
+    return undefined;
+  // A role of a platform or its support alone (Moderator note:, Admin here): no one named (D410).
+  if (single && ROLE_NOUNS.has(lastHash)) return undefined;
+  // A game server's region, its code and a point of the compass (EU West, NA East, OCE Central): no
+  // place (D410).
+  if (
+    COMPASS.has(lastHash) &&
+    (single
+      ? REGION_CODES.has(beforeHash) && b === start - 2
+      : REGION_CODES.has(rangeHash(text, start, wordEnd(text, start, end))) && wordEnd(text, start, end) === ls - 1)
+  )
+    return undefined;
   // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
   // span (Petra Hartung): family names end so too.
   if (
@@ -179,13 +202,30 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     germanText(text)
   )
     return undefined;
+  // A lower-case span opening with a French elision or a spoken form of Portuguese chat (tá alto)
+  // is a phrase of the sentence (D410).
+  if (!single && !upperAt(text, start)) {
+    const fe = wordEnd(text, start, end);
+    if (SPOKEN_FORMS.has(rangeHash(text, start, fe)) || ELISION.test(text.slice(start, fe))) return undefined;
+  }
   if (single) {
     const w = lastWord;
     const f = lastFlags;
     const lower = w === w.toLowerCase();
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
-    // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326).
-    if (lower && CONTRACTION.test(w)) return undefined;
+    // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326), nor
+    // is a French elision (m'a, c'est, d'attendre) or a spoken form of Portuguese chat (tá, tô, né),
+    // whatever cue stands before it (le ping tá ótimo: D410).
+    if (lower && (CONTRACTION.test(w) || ELISION.test(w) || SPOKEN_FORMS.has(lastHash))) return undefined;
+    // A given name that is no place, thanked or praised through "to" (congrats to pablo), is
+    // someone, though "to" is a word of places too (D410).
+    if (
+      type === 'LOCATION' &&
+      lower &&
+      (f & (FLAGS.FIRST | FLAGS.PLACE)) === FLAGS.FIRST &&
+      (thankedTo(text, a, beforeHash) || kinOf(text, a, beforeHash))
+    )
+      return 'PERSON';
     // A word for a person in lower case (a guy named Thaddeus) is the noun, not a name (D353), and
     // a name's particle alone is a word of the sentence (se van a Bogotá) (D364).
     if (lower && (lastClass & (PEOPLE_NOUN | NAME_PARTICLE)) !== 0) return undefined;
@@ -233,7 +273,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       if (
         (before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 &&
         !PLACE_AFTER.test(text.slice(end, end + 12)) &&
-        (single || !placePhrases().all.has(span))
+        (single || !placePhrases().all.has(span)) &&
+        !(beforeHash === THE_HASH && (wordFlagsBefore(text, a) & FLAGS.L_BEFORE) !== 0)
       )
         return undefined;
     // Right after a word about people (contact, customer, cliente) and not ending in a known
@@ -333,6 +374,33 @@ const WISH_FIRSTS = 'FJBHMfjbhm';
 function firstWordFlags(text: string, start: number, end: number): number {
   return wordFlags(text.slice(start, wordEnd(text, start, end)));
 }
+
+const THE_HASH = wordHash('the');
+/** Roles of a platform, its staff and its support. */
+const ROLE_NOUNS = wordKeys(
+  'moderator moderators mod mods admin admins administrator staff gm gms developer developers',
+);
+
+/**
+ * The flags of the word that ends before `a` (spaces skipped): the word before "the" in "from the
+ * uk", whose place word lets a lower-case country no dictionary holds stand (D410).
+ */
+function wordFlagsBefore(text: string, a: number): number {
+  let e = a;
+  while (e >= 0 && text.charCodeAt(e) === 32) e--;
+  let s = e;
+  while (s >= 0 && letterAt(text, s)) s--;
+  return e > s ? wordFlags(text.slice(s + 1, e + 1)) : 0;
+}
+
+/** Points of the compass that name a game server's region after its code (EU West; D410). */
+const COMPASS = wordKeys('west east north south central northeast northwest southeast southwest');
+/** The codes of game servers' regions before a point of the compass. */
+const REGION_CODES = wordKeys('eu na us sa oce latam lan las br kr jp asia sea me');
+/** A French article, pronoun or conjunction elided before a word (l'autre, m'a, qu'il; D410). */
+const ELISION = /^(?:[cdjlmnst]|qu)['’]\p{L}+$/u;
+/** Spoken forms of Portuguese chat (está, estou, não é, para, você, também, beleza; D410). */
+const SPOKEN_FORMS = wordKeys('tá tô tava tavam tamo né pra pro cê vc vcs tb tbm pq mto blz vlw flw');
 
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
 const CONTRACTION =

@@ -3,7 +3,7 @@
 // its person (D350, D352, D365, D371, D375, D382, D387, D390, D394). The last look (lastlook.ts)
 // and the passes over lower-case words (names.ts) share these.
 
-import { type KeySet, letterAt, wordHash, wordKeys } from './chars.ts';
+import { type KeySet, letterAt, rangeHash, wordHash, wordKeys } from './chars.ts';
 import { germanText } from './german.ts';
 import { typedCue } from './slips.ts';
 import { PLAIN_NAME, PLAIN_WORD, VIRTUE } from './wordclasses.ts';
@@ -68,11 +68,28 @@ export function phrasesBefore(phrases: readonly string[], flags: string): RegExp
  */
 const SURE_ALONE = 40;
 
-/** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
-const CHAT_BEFORE = new Set(
-  // Chat's words for a friend (mein kumpel ahmet, mon pote julien: D394).
-  'gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa kumpel pote mec colega parça parca mano compa'.split(' '),
+/** The family the cue words of wordflags.ts leave out (my grandma rosa, meine oma gerda, mi abuela carmen: D410). */
+const FAMILY = new Set(
+  [
+    'grandma grandpa granny grandmother grandfather auntie nephew niece stepmom stepdad stepson stepdaughter',
+    'fiance fiancé fiancee fiancée bf gf oma tante onkel sohn tochter mutter vater neffe nichte mamie papi',
+    'mémé pépé oncle nièce neveu copine copain abuela abuelo abuelita abuelito tía tío sobrino sobrina novia',
+    'novio esposa esposo avó avô vovó vovô tia tio sobrinho sobrinha namorada namorado marido',
+  ]
+    .join(' ')
+    .split(' '),
 );
+
+/** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
+const CHAT_BEFORE = new Set([
+  // Chat's words for a friend (mein kumpel ahmet, mon pote julien: D394).
+  ...'gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa kumpel pote mec colega parça parca mano compa'.split(' '),
+  ...FAMILY,
+  // Verbs of chat whose object is a player (kick anya, trust omar, carry lena: D410).
+  ...'kick kicked ban banned report reported mute muted block blocked trust trusted carry carrying revive revived res rez heal healing unfriend friended'.split(
+    ' ',
+  ),
+]);
 
 /** How chat introduces oneself without a verb of naming (its maria, i'm kevin btw) (D350). */
 const SELF_BEFORE: ReadonlySet<string> = new Set(['its', "it's", 'it’s', "i'm", 'i’m']);
@@ -299,6 +316,49 @@ export function namedAlone(
     !selfIntroduced(text, text.slice(a + 1, b + 1), flags, classes, end) &&
     !namedByClause(flags, classes, text.slice(end, end + 8)) &&
     !addressedOrActing(text, start, end, beforeHash, flags, classes) &&
-    !givenAsName(text, start, end, flags)
+    !givenAsName(text, start, end, flags) &&
+    !thankedTo(text, a, beforeHash)
   );
+}
+
+/** Words that thank or praise someone through "to" (congrats to dario, shoutout to kemi, props to ana). */
+const THANKED = wordKeys('congrats congratulations grats gratz gz thanks thank thx ty shoutout shoutouts props kudos');
+const TO_HASH = wordHash('to');
+
+/**
+ * Whether the word before a lone lower-case name is "to" after a word of thanks or praise
+ * (congrats to dario, big thanks to ingrid, shoutout to kemi: D410). `a` is where the text before
+ * "to" ends.
+ */
+export function thankedTo(text: string, a: number, beforeHash: number): boolean {
+  if (beforeHash !== TO_HASH) return false;
+  const [s, e] = wordBefore(text, a);
+  return e > s && THANKED.has(rangeHash(text, s, e));
+}
+
+/** The word before a name's "of" that makes it someone's (el primo de lucía, la amiga de inès). */
+const OF_KIN = wordKeys('de da do di du von');
+
+/**
+ * Whether the word before a lone lower-case name is "de" (da, do, von) after a word for a friend or
+ * a relative: the name of whose cousin or friend is meant (el primo de lucía, o irmão da ana: D410).
+ */
+export function kinOf(text: string, a: number, beforeHash: number): boolean {
+  if (!OF_KIN.has(beforeHash)) return false;
+  const [s, e] = wordBefore(text, a);
+  if (e <= s) return false;
+  const w = text.slice(s, e).toLowerCase();
+  return (
+    FAMILY.has(w) ||
+    ((wordFlags(w) & FLAGS.P_BEFORE) !== 0 && !/^(?:with|by|per|con|com|avec|mit|para|pour|für|an)$/.test(w))
+  );
+}
+
+/** Where the word that ends before `a` (spaces skipped) starts and ends. */
+function wordBefore(text: string, a: number): [number, number] {
+  let e = a;
+  while (e >= 0 && text.charCodeAt(e) === 32) e--;
+  let s = e;
+  while (s >= 0 && letterAt(text, s)) s--;
+  return [s + 1, e + 1];
 }

@@ -27,6 +27,7 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   const tokens = tokenize(text);
   // Street addresses first, as one place each: the rules and the tagger see their pieces.
   addresses(text, tokens, emit, claimed);
+  townAndState(tokens, emit, claimed);
   const spans = taggedSpans(text, tokens);
   capitalRuns(text, checked, claimed, spans, tokens);
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
@@ -43,6 +44,36 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   koreanNames(text, tokens, checked, claimed);
   lowerCaseWords(text, tokens, checked, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
+}
+
+/**
+ * The US states' and territories' postal codes (USPS), as tokens hash them; not OK, HI and OH,
+ * which chat shouts after a name far more often than it writes Tulsa OK.
+ */
+const US_STATES = wordKeys(
+  'al ak az ar ca co ct de dc fl ga id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd or pa ri sc sd tn tx ut vt va wa wv wi wy pr gu vi',
+);
+
+/**
+ * A town and its US state's postal code after it, with or without a comma (Austin TX, Denver, CO,
+ * San Antonio TX): one place (D410). The rules read "Denver CO" as a given name and a family name,
+ * and the tagger is unsure of the code; a ZIP code after it makes it an address (scan.ts, D372).
+ * Run before the rules and the tagger, which then leave the claimed span alone.
+ */
+function townAndState(t: Tokens, emit: Emit, claimed: Claimed): void {
+  for (let k = 1; k < t.n; k++) {
+    if (t.shape[k] !== 2 || (t.end[k] as number) - (t.start[k] as number) !== 2) continue;
+    if (!US_STATES.has(t.hash[k] as number) || (t.gap[k] !== 0 && t.gap[k] !== 1)) continue;
+    const town = FLAGS.PLACE | FLAGS.PLACE_PART;
+    let j = k - 1;
+    if (t.shape[j] !== 1 || ((t.flags[j] as number) & town) === 0) continue;
+    // Over the town's other words (San Antonio, Salt Lake City): capitalized, in place names too.
+    while (j > 0 && k - j < 3 && t.gap[j] === 0 && t.shape[j - 1] === 1 && ((t.flags[j - 1] as number) & town) !== 0)
+      j--;
+    const start = t.start[j] as number;
+    const end = t.end[k] as number;
+    if (free(claimed, start, end)) emit('LOCATION', start, end, 0.9);
+  }
 }
 
 /** selfWord's words by hash (its, it's, i'm, im): the words before a name that selfIntroduction reads. */
@@ -184,7 +215,8 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
 
 /** Countries and places written with "the" (the Netherlands, the Bahamas, the Hague: D408). */
 const THE_PLACES = wordKeys(
-  'netherlands philippines bahamas gambia hague congo maldives seychelles bronx emirates balkans caribbean ukraine',
+  // With the countries chat abbreviates after "the" (im in the uk: D410).
+  'netherlands philippines bahamas gambia hague congo maldives seychelles bronx emirates balkans caribbean ukraine uk usa us uae',
 );
 /** "the", as the tokens hash it (signed). */
 const THE = wordHash('the') | 0;

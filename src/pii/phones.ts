@@ -117,6 +117,17 @@ function withTrunkOne(text: string, start: number, raw: string): number {
   return /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw) ? start - 2 : start;
 }
 
+/** A local number without its area code: three digits, a dash, a dot or a space, four digits. */
+const LOCAL_NUMBER = /^\d{3}[-. ]\d{4}$/;
+
+/** Whether a word about phones (or one typed with a slip) comes right before `at`. */
+function phoneCue(text: string, at: number): boolean {
+  const from = Math.max(0, at - 32);
+  return (
+    PHONE_CUE.test(text.slice(cueStart(text, from, at, true), at)) || typedCue(text.slice(from, at), PHONE_WORDS, 3)
+  );
+}
+
 export function phones(text: string, emit: Emit, claimed: Claimed): void {
   PHONE.lastIndex = 0;
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
@@ -126,16 +137,16 @@ export function phones(text: string, emit: Emit, claimed: Claimed): void {
     // Most numbers in chat are too short or too long to be a phone number: counted before copied.
     let count = 0;
     for (let i = 0; i < raw.length; i++) if (isDigitCode(raw.charCodeAt(i))) count++;
-    if (count < (international ? 8 : 9) || count > 15) continue;
+    if (count < (international ? 8 : 9) || count > 15) {
+      // A local number of seven digits (555-0199) is one only after a word about phones (call me
+      // at, text me on, my number is: D410); a count or a code of seven digits is not.
+      if (count === 7 && LOCAL_NUMBER.test(raw) && phoneCue(text, m.index))
+        emit('PHONE', m.index, m.index + raw.length, 0.8);
+      continue;
+    }
     const digits = raw.replace(/\D/g, '');
     // The cue word before it is read only where it decides (international numbers score 0.9 anyway).
-    const hasCue = () => {
-      const from = Math.max(0, m.index - 32);
-      return (
-        PHONE_CUE.test(text.slice(cueStart(text, from, m.index, true), m.index)) ||
-        typedCue(text.slice(from, m.index), PHONE_WORDS, 3)
-      );
-    };
+    const hasCue = () => phoneCue(text, m.index);
     // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
     // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
     const shaped =

@@ -22,7 +22,9 @@ const PERSON_BEFORE =
   /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|congratulations|congratz|gratz|grats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
 export const PLACE_BEFORE =
   /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
-const PERSON_AFTER = /^\s*(?:from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
+// A verb of saying or doing after an adverb counts as the verb alone (Jordan really said: D410).
+const PERSON_AFTER =
+  /^\s*(?:(?:really|literally|also|never|always|actually|finally|apparently|totally|seriously|basically) (?:says|said|told|wants|joined|sent|texted|wrote)\b|from|here|says|said|joined|just|is|was|and i|has|will|wants|sent|,? add me|\(|!)/i;
 
 interface Judged {
   readonly type: 'PERSON' | 'LOCATION';
@@ -140,13 +142,21 @@ const LEAD_WORDS = wordKeys(
   'congratulations congratz gratz grats ah ahh ahhh oh ohh ohhh wow yay ugh omg lol lmao felicidades felicitaciones parabéns glückwunsch félicitations',
 );
 const AREA_WORDS = wordKeys('nähe naehe raum umgebung gegend großraum grossraum');
+/**
+ * Family words that dictionaries hold as given names too, opening a lower-case span before the
+ * name they name as a title does (meine oma gerda, ma mamie josette), and chat's verbs on a player
+ * (kick anya) (D410). Capitalized, they may be the name (Oma Botsford, Kick Jensen).
+ */
+const FAMILY_LEAD = wordKeys(
+  'oma opa mama mom mum dad papa nana granny grandma grandpa tante onkel mamie papi mémé pépé tia tio tía tío vovó vovô kick ban report mute block trust carry',
+);
 
 /** Where a span's name begins: after a lead word opening it (and an area's "von"), if more follows. */
 export function afterLead(text: string, start: number, end: number): number {
   const e = wordEnd(text, start, end);
   if (e >= end - 1 || text.charCodeAt(e) !== 32) return start;
   const h = rangeHash(text, start, e);
-  if (LEAD_WORDS.has(h)) return e + 1;
+  if (LEAD_WORDS.has(h) || (FAMILY_LEAD.has(h) && !upperAt(text, start))) return e + 1;
   if (!AREA_WORDS.has(h)) return start;
   return text.startsWith('von ', e + 1) && e + 5 < end ? e + 5 : e + 1;
 }

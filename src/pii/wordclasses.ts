@@ -13,8 +13,11 @@ import { FlagTable } from './wordflags.ts';
 const SERVICES_WORDS =
   'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix';
 
-/** Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English). */
-const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina';
+/**
+ * Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English), and
+ * the tier word some games close a character's or an item's name with (Nova Prime: D410).
+ */
+const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diamante ferro prata ouro platina prime';
 
 /**
  * Words said to a group after a greeting or thanks, or standing where a name would (Olá, aqui é a
@@ -31,7 +34,7 @@ const ADDRESSEES_WORDS =
  * finds stay as trained (D325).
  */
 const PLAIN_WORDS =
-  'mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
+  'meta mercy valor valour courage bravery loyalty sacrifice vengeance redemption wisdom power victory fortune wrath fury chaos honor honour glory frost flame fire ice shadow light thunder void hunter warlock priest shaman monk knight assassin sorcerer warrior mage rogue paladin druid ranger necromancer bard healer';
 
 /** A team game's lanes and map positions (push in mid, gank top): plain words, no place (D383). */
 const LANE_WORDS = 'mid top bot jungle midlane toplane botlane';
