@@ -752,4 +752,13 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('pls kick anya from the party'), [['PERSON', 'anya']]);
     assert.deepEqual(found('la ciudad de valencia'), [['LOCATION', 'valencia']]);
   });
+
+  it("reads a capitalized contraction, a sentence's unknown first word and a town before a sentence's end right (D410)", () => {
+    assert.deepEqual(found("Hello, I'm locked out of my account"), []);
+    assert.deepEqual(found('Bio: Jonas, 31, Bremen. Casual player.'), [
+      ['PERSON', 'Jonas'],
+      ['LOCATION', 'Bremen'],
+    ]);
+    assert.deepEqual(found('Mrs. Whitcombe called'), [['PERSON', 'Mrs. Whitcombe']]);
+  });
 });

@@ -217,6 +217,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // is a French elision (m'a, c'est, d'attendre) or a spoken form of Portuguese chat (tá, tô, né),
     // whatever cue stands before it (le ping tá ótimo: D410).
     if (lower && (CONTRACTION.test(w) || ELISION.test(w) || SPOKEN_FORMS.has(lastHash))) return undefined;
+    // Capitalized too, a contraction of a pronoun or a verb is no one (Hi, I'm writing from: D410).
+    if (!lower && CONTRACTION.test(w.toLowerCase())) return undefined;
+    // One capitalized word no dictionary holds, opening a sentence (Milano. Competitive player), is
+    // a word of the sentence, not a place the tagger is unsure of: the place lists hold the world's
+    // towns (D410).
+    if (type === 'LOCATION' && !lower && f === 0 && margin < SURE_PLACE && sentenceStart(text, start)) return undefined;
     // A given name that is no place, thanked or praised through "to" (congrats to pablo), is
     // someone, though "to" is a word of places too (D410).
     if (
@@ -376,6 +382,17 @@ function firstWordFlags(text: string, start: number, end: number): number {
 }
 
 const THE_HASH = wordHash('the');
+/** A tagger's margin at which a place no list holds may open a sentence (D410). */
+const SURE_PLACE = 40;
+
+/** Whether `start` opens the text or a sentence (after ". ", "! ", "? " or a line break). */
+function sentenceStart(text: string, start: number): boolean {
+  let i = start - 1;
+  while (i >= 0 && text.charCodeAt(i) === 32) i--;
+  if (i < 0) return true;
+  const c = text.charCodeAt(i);
+  return c === 46 || c === 33 || c === 63 || c === 10;
+}
 /** Roles of a platform, its staff and its support. */
 const ROLE_NOUNS = wordKeys(
   'moderator moderators mod mods admin admins administrator staff gm gms developer developers',

@@ -14,7 +14,7 @@ import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 // pronoun I after a comma or a particle (Rohan Mehta, I was charged; Fatima Benali and I cannot)
 // goes on no run (D357, D389); after a space it is a name's suffix (Romaine Hoeger I).
 const CAP_RUN =
-  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?(?:(?:(?:, | (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){1,2})(?!I(?:['’]|\s+\p{Ll}|$))| )(?:\d{1,6} )?[\p{Lu}][\p{L}\p{M}'’-]*\.?)*(?![\p{L}\p{M}\d_@])/gu;
+  /(?<![\p{L}\p{M}\d_@./-])(?:\d{1,6} )?[\p{Lu}](?:[\p{L}\p{M}'’-]{0,3}\.|[\p{L}\p{M}'’-]*)(?:(?:(?:, | (?:(?:of|de|la|del|van|von|der|den|ten|ter|los|las|and|the|da|do|dos|das|du|di|le|upon|y|e) ){1,2})(?!I(?:['’]|\s+\p{Ll}|$))| )(?:\d{1,6} )?[\p{Lu}](?:[\p{L}\p{M}'’-]{0,3}\.|[\p{L}\p{M}'’-]*))*(?![\p{L}\p{M}\d_@])/gu;
 /** Saying who one is, in the five languages (my name is, ich bin, je suis, soy, eu sou). */
 const SELF_INTRO =
   /(?:name is|i'm|i am|name's|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|moi c'est|soy|me llamo|mi nombre es|eu sou|sou o|sou a|me chamo|meu nome é)\s*$/i;
