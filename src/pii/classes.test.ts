@@ -761,4 +761,16 @@ describe('PII names and places by class', () => {
     ]);
     assert.deepEqual(found('Mrs. Whitcombe called'), [['PERSON', 'Mrs. Whitcombe']]);
   });
+
+  it("reads a signature after a dash, a team's name, adverbs, a parent alone and a game's owned items right (D410)", () => {
+    assert.deepEqual(found('Thanks for looking into it. — Ines Duarte'), [['PERSON', 'Ines Duarte']]);
+    assert.deepEqual(found('That is all. - The End'), []);
+    assert.deepEqual(found('Hi Verity team, quick question'), []);
+    assert.deepEqual(found('we could ask, maybe ping lena'), [['PERSON', 'lena']]);
+    assert.deepEqual(found('ugh yara missed again'), [['PERSON', 'yara']]);
+    assert.deepEqual(found('mi papá dice que no'), []);
+    assert.deepEqual(found("Freya's Hammer got buffed"), []);
+    assert.deepEqual(found("the Hunter's Mark quest is long"), []);
+    assert.deepEqual(found("Freya's brother joined"), [['PERSON', 'Freya']]);
+  });
 });

@@ -214,9 +214,13 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     const lower = w === w.toLowerCase();
     if (type === 'PERSON' && w.length > 1 && !lower && w === w.toUpperCase()) return undefined;
     // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326), nor
-    // is a French elision (m'a, c'est, d'attendre) or a spoken form of Portuguese chat (tá, tô, né),
-    // whatever cue stands before it (le ping tá ótimo: D410).
-    if (lower && (CONTRACTION.test(w) || ELISION.test(w) || SPOKEN_FORMS.has(lastHash))) return undefined;
+    // is a French elision (m'a, c'est, d'attendre), a spoken form of Portuguese chat (tá, tô, né) or
+    // an adverb of chat (maybe), whatever cue stands around it (le ping tá ótimo: D410).
+    if (lower && (CONTRACTION.test(w) || ELISION.test(w) || SPOKEN_FORMS.has(lastHash) || ADVERBS.has(lastHash)))
+      return undefined;
+    // A lone lower-case letter is no one: the s of a possessive the tokenizer cut off a name
+    // (Freya's brother joined gave "s" too, next to the cue "brother": D410).
+    if (lower && w.length === 1) return undefined;
     // Capitalized too, a contraction of a pronoun or a verb is no one (Hi, I'm writing from: D410).
     if (!lower && CONTRACTION.test(w.toLowerCase())) return undefined;
     // One capitalized word no dictionary holds, opening a sentence (Milano. Competitive player), is
@@ -315,6 +319,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   )
     return 'LOCATION';
   if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
+  // A span of an owner's name, its 's and a game's item or power (Orion's Belt quest: D410).
+  if (!single && upperAt(text, ls) && POSSESSED.has(lastHash) && /['’]s $/.test(text.slice(ls - 3, ls)))
+    return undefined;
   if (type === 'LOCATION' && loot(text, start, end)) return undefined;
   // "the Paris map", "Tokyo skin": a map or an item of a game named after a place.
   if (type === 'LOCATION' && NAMED_PLACE_THING.test(text.slice(end, end + 12))) return undefined;
@@ -332,8 +339,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // "the" in any case, the words between it and the name capitalized: no `i` flag, under which
     // \p{Lu} matches lower-case letters too (The refund for Oluwaseun Adebayo is a person).
     if (/the /i.test(lead) && /(?:^|[^\p{L}])[Tt][Hh][Ee] (?:\p{Lu}[\p{L}'’-]* )*$/u.test(lead)) return undefined;
-    // "the Santa Claus event", "Harry Potter skin": a game thing named after someone.
-    if (NAMED_THING.test(text.slice(end, end + 16))) return undefined;
+    // "the Santa Claus event", "Harry Potter skin": a game thing named after someone; "Hello
+    // Verity team": a team's or a crew's name (D410).
+    if (NAMED_THING.test(text.slice(end, end + 16)) || TEAM_AFTER.test(text.slice(end, end + 12))) return undefined;
     // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
     const listed = (before & FLAGS.CONJ) !== 0 || text.charCodeAt(start - 2) === 44;
     if ((listed || PLAYED_VERBS.has(beforeHash)) && PLAYED.test(lead)) return undefined;
@@ -343,6 +351,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     if (apostrophe === 39 || apostrophe === 0x2019) {
       const owner = /^['’]s (\p{L}+)/u.exec(text.slice(end, end + 24));
       if (owner !== null && (classesOf(wordHash((owner[1] as string).toLowerCase())) & ZONE_END) !== 0)
+        return undefined;
+      // A game's item or power named after its owner, capitalized (Diana's Bow, Hunter's Mark: D410).
+      if (owner !== null && upperAt(owner[1] as string, 0) && POSSESSED.has(wordHash(owner[1] as string)))
         return undefined;
     }
     if (text.startsWith(' of ', start - 4)) {
@@ -382,6 +393,12 @@ function firstWordFlags(text: string, start: number, end: number): number {
 }
 
 const THE_HASH = wordHash('the');
+/** A game's items and powers, named after an owner before them (Diana's Bow, Hunter's Mark: D410). */
+const POSSESSED = wordKeys(
+  'bow sword blade staff shield helm helmet ring amulet tome relic crown cloak gauntlets axe dagger hammer spear wand mark belt call wrath fury legacy curse blessing armor armour boots gloves heart tear eye fang claw edge',
+);
+/** A team's, a crew's or a staff's word after a name, in lower case (Hello Verity team: D410). */
+const TEAM_AFTER = /^ (?:team|support|staff|crew|squad|devs|developers)(?![\p{L}])/u;
 /** A tagger's margin at which a place no list holds may open a sentence (D410). */
 const SURE_PLACE = 40;
 
@@ -416,6 +433,8 @@ const COMPASS = wordKeys('west east north south central northeast northwest sout
 const REGION_CODES = wordKeys('eu na us sa oce latam lan las br kr jp asia sea me');
 /** A French article, pronoun or conjunction elided before a word (l'autre, m'a, qu'il; D410). */
 const ELISION = /^(?:[cdjlmnst]|qu)['’]\p{L}+$/u;
+/** English adverbs of chat some dictionaries hold as names, in lower case (maybe ping oskar: D410). */
+const ADVERBS = wordKeys('maybe perhaps probably definitely actually literally basically honestly seriously');
 /** Spoken forms of Portuguese chat (está, estou, não é, para, você, também, beleza; D410). */
 const SPOKEN_FORMS = wordKeys('tá tô tava tavam tamo né pra pro cê vc vcs tb tbm pq mto blz vlw flw');
 

@@ -84,6 +84,8 @@ const FAMILY = new Set(
 const CHAT_BEFORE = new Set([
   // Chat's words for a friend (mein kumpel ahmet, mon pote julien: D394).
   ...'gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa kumpel pote mec colega parça parca mano compa'.split(' '),
+  // Chat's exclamations before whom they are about (omg amira that was clutch: D410).
+  ...'omg lol lmao wow yay ugh'.split(' '),
   ...FAMILY,
   // Verbs of chat whose object is a player (kick anya, trust omar, carry lena: D410).
   ...'kick kicked ban banned report reported mute muted block blocked trust trusted carry carrying revive revived res rez heal healing unfriend friended'.split(

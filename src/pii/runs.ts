@@ -20,6 +20,8 @@ const SELF_INTRO =
   /(?:name is|i'm|i am|name's|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|moi c'est|soy|me llamo|mi nombre es|eu sou|sou o|sou a|me chamo|meu nome é)\s*$/i;
 const PERSON_BEFORE =
   /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|congratulations|congratz|gratz|grats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
+/** The dash a signature follows, after the message's last sentence or line (D410). */
+const SIGNED = /(?:^|[.!?\n] ?)(?:—|–|--|-) ?$/;
 export const PLACE_BEFORE =
   /\b(?:from|in|at|to|near|live in|living in|lives in|moved to|based in|visit(?:ing)?|see you in|born in|located in|going to|trip to|welcome to)\s*$/i;
 // A verb of saying or doing after an adverb counts as the verb alone (Jordan really said: D410).
@@ -71,6 +73,15 @@ function judge(run: string, text: string, start: number, end: number): Judged | 
   }
   // Saying who one is names a person, even one named like a town (Ich bin Salem, 31).
   if (!placeCue && words.length <= 3 && !/^\d/.test(run) && SELF_INTRO.test(before))
+    return { type: 'PERSON', score: Math.max(person, 0.8) };
+  // A signature: a dash, then one to three capitalized words ending the message (— Wei Tan) (D410).
+  if (
+    words.length <= 3 &&
+    !/^\d/.test(run) &&
+    SIGNED.test(before) &&
+    /^[\s.!]*$/.test(text.slice(end)) &&
+    words.every((w) => (wordFlags(w.toLowerCase()) & FLAGS.COMMON) === 0)
+  )
     return { type: 'PERSON', score: Math.max(person, 0.8) };
   // The words around decide between a person and a place with the same name (Savannah, Henderson).
   if (place > 0 && placeCue) return { type: 'LOCATION', score: place };

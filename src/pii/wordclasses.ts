@@ -85,7 +85,9 @@ const ORG_WORDS =
 const FIELD_WORDS =
   'name names fullname firstname lastname surname forename username nickname address addresses email e-mail phone telephone mobile birthday birthdate dob birthplace hometown postcode zipcode passport password vorname nachname familienname benutzername spitzname adresse anschrift wohnort geburtsort geburtsdatum geburtstag telefon telefonnummer handynummer mobilnummer rufnummer kundennummer postleitzahl staatsangehörigkeit passwort kontonummer nom prénom prenom surnom pseudo courriel téléphone naissance anniversaire identifiant nombre apellido apellidos dirección direccion correo teléfono telefono nacimiento cumpleaños usuario contraseña nome sobrenome apelido endereço endereco telefone telemóvel telemovel nascimento aniversário aniversario usuário senha';
 /** Words for a person in lower case (a guy named Thaddeus): the noun, not the name that follows (D353). */
-const PEOPLE_NOUN_WORDS = 'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody';
+// With the words for a parent or a grandparent that chat uses alone (mi mamá dice: D410).
+const PEOPLE_NOUN_WORDS =
+  'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody mom mum dad mama mamá papa papá maman mère père mãe pai mutti vati grandma grandpa oma opa abuela abuelo avó avô vovó vovô';
 /**
  * The indefinite pronouns of the five languages (anyone from lagos, Quelqu'un de Lille, alguém de
  * curitiba): someone unnamed, never a name or a place, in any case (D356); and English contractions
