@@ -773,4 +773,11 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found("the Hunter's Mark quest is long"), []);
     assert.deepEqual(found("Freya's brother joined"), [['PERSON', 'Freya']]);
   });
+
+  it("reads towns' names in the five languages where they differ from the lists' (D411)", () => {
+    assert.deepEqual(found('vou pra londres semana que vem'), [['LOCATION', 'londres']]);
+    assert.deepEqual(found('Ich wohne jetzt in Mailand'), [['LOCATION', 'Mailand']]);
+    assert.deepEqual(found('je rentre à bruxelles demain'), [['LOCATION', 'bruxelles']]);
+    assert.deepEqual(found('je suis seul ce soir'), []);
+  });
 });

@@ -1,10 +1,12 @@
 // What the dictionaries and the cue-word classes say of a word, as bit flags by the word's hash:
 // names, places, titles, street words, plain words of chat, and the context classes (greetings,
 // speech verbs, place words, labels, conjunctions, game and month words in five languages; D103).
+
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
 import { wordHash } from './chars.ts';
 import { dictionaries, foldedSpellings, writtenDictionaries } from './dictionaries.ts';
+import { exonyms } from './exonyms.ts';
 
 // Dictionary flags of a word.
 const FIRST = 1;
@@ -204,7 +206,9 @@ function buildFlags(written: boolean): FlagTable {
   }
   // The world's larger cities (data/cities.jsonl, GeoNames): places the locale data lacks; and, but
   // for the tagger's training, as chat types them without diacritics.
-  for (const w of written ? cities() : [...cities(), ...foldedSpellings().cities]) {
+  // With the towns' names of the five languages where they differ (Londres, Munique: D411), also
+  // but for the tagger's training.
+  for (const w of written ? cities() : [...cities(), ...foldedSpellings().cities, ...exonyms()]) {
     const parts = w.split(/[ -]/);
     if (parts.length === 1) add(w, PLACE);
     else for (const p of parts) if (p.length > 2) add(p, PLACE_PART);

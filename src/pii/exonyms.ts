@@ -1,0 +1,87 @@
+// Towns' names as the five languages the scanner reads write them, where they differ from the name
+// the place lists hold (data/cities.jsonl has each town under one name): Londres, Munique,
+// Bruxelles, Varsovie, Nueva York. Written for Verity from the towns' names in English, German,
+// French, Spanish and Portuguese (and Italian, which chat of the five borrows from): a table for
+// the largest towns and those chat names most, not a gazetteer. Read by the scanner's word flags as
+// places; not by the tagger's training, which learns the words around a place from the place lists
+// as written (D411).
+
+/** One town a line, its names comma-separated. */
+const TOWNS: readonly string[] = [
+  'London, Londres, Londra',
+  'Munich, München, Munique, Múnich',
+  'Cologne, Köln, Colonia, Colônia',
+  'Vienna, Wien, Vienne, Viena',
+  'Warsaw, Warschau, Varsovie, Varsovia, Varsóvia',
+  'Prague, Prag, Praga',
+  'Lisbon, Lissabon, Lisbonne, Lisboa',
+  'Brussels, Brüssel, Bruxelles, Bruselas, Bruxelas',
+  'Moscow, Moskau, Moscou, Moscú, Moscovo',
+  'Beijing, Peking, Pékin, Pekín, Pequim',
+  'Athens, Athen, Athènes, Atenas',
+  'Geneva, Genf, Genève, Ginebra, Genebra, Ginevra',
+  'Venice, Venedig, Venise, Venecia, Veneza, Venezia',
+  'Florence, Florenz, Florencia, Florença, Firenze',
+  'Naples, Neapel, Nápoles, Napoli',
+  'Milan, Mailand, Milán, Milão, Milano',
+  'Turin, Turín, Torino',
+  'Rome, Rom, Roma',
+  'Copenhagen, Kopenhagen, Copenhague',
+  'Gothenburg, Göteborg',
+  'Stockholm, Estocolmo',
+  'Seville, Sevilla, Séville, Sevilha',
+  'Saragossa, Zaragoza, Saragosse',
+  'Antwerp, Antwerpen, Anvers, Amberes, Antuérpia',
+  'The Hague, Den Haag, La Haye, La Haya, Haia',
+  'Nuremberg, Nürnberg, Núremberg',
+  'Krakow, Kraków, Krakau, Cracovie, Cracovia, Cracóvia',
+  'Edinburgh, Édimbourg, Edimburgo',
+  'Dublin, Dublín',
+  'Amsterdam, Ámsterdam, Amesterdão',
+  'Barcelona, Barcelone',
+  'Marseille, Marseilles, Marsella, Marselha',
+  'Lyon, Lyón',
+  'Strasbourg, Straßburg, Strassburg, Estrasburgo',
+  'Zurich, Zürich, Zúrich, Zurique',
+  'Basel, Bâle, Basilea, Basileia',
+  'Bern, Berne, Berna',
+  'Hamburg, Hambourg, Hamburgo',
+  'Berlin, Berlín, Berlim',
+  'Frankfurt, Francfort, Fráncfort',
+  'Dresden, Dresde',
+  'Budapest, Budapeste',
+  'Bucharest, Bukarest, Bucarest, Bucareste',
+  'Belgrade, Belgrad, Belgrado',
+  'Istanbul, Estambul, Istambul',
+  'Saint Petersburg, Sankt Petersburg, Saint-Pétersbourg, San Petersburgo, São Petersburgo',
+  'Kyiv, Kiev, Kiew',
+  'Helsinki, Helsingfors',
+  'Reykjavik, Reikiavik',
+  'New York, Nueva York, Nova Iorque',
+  'New Orleans, La Nouvelle-Orléans, Nueva Orleans',
+  'Philadelphia, Philadelphie, Filadelfia, Filadélfia',
+  'Mexico City, Mexiko-Stadt, Ciudad de México, Cidade do México',
+  'Havana, Havanna, La Havane, La Habana',
+  'Cairo, Kairo, Le Caire, El Cairo',
+  'Algiers, Algier, Alger, Argel',
+  'Tunis, Túnez',
+  'Cape Town, Kapstadt, Ciudad del Cabo, Cidade do Cabo',
+  'Jerusalem, Jérusalem, Jerusalén, Jerusalém',
+  'Tokyo, Tokio, Tóquio',
+  'Seoul, Séoul, Seúl',
+  'Singapore, Singapur, Singapour, Singapura',
+  'Bangkok, Banguecoque',
+  'Shanghai, Schanghai, Xangai',
+  'New Delhi, Neu-Delhi, Nueva Delhi, Nova Deli',
+  'Mumbai, Bombay, Bombaim',
+  'Tehran, Teheran, Téhéran, Teerã, Teerão',
+  'São Paulo, Sao Paulo',
+  'Bogotá, Bogota',
+];
+
+let names: readonly string[] | undefined;
+/** Every name of TOWNS, as written. */
+export function exonyms(): readonly string[] {
+  names ??= TOWNS.flatMap((line) => line.split(', '));
+  return names;
+}
