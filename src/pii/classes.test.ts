@@ -780,4 +780,15 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('je rentre à bruxelles demain'), [['LOCATION', 'bruxelles']]);
     assert.deepEqual(found('je suis seul ce soir'), []);
   });
+
+  it("reads pets' names and feasts named after someone as no one (D410)", () => {
+    assert.deepEqual(found('Bella and Milo are our dogs'), []);
+    assert.deepEqual(found('my dog Rex hates the vacuum'), []);
+    assert.deepEqual(found("Mother's day event starts soon"), []);
+    assert.deepEqual(found("Anna's day off is friday"), [['PERSON', 'Anna']]);
+    assert.deepEqual(found('Bella and Milo are in voice'), [
+      ['PERSON', 'Bella'],
+      ['PERSON', 'Milo'],
+    ]);
+  });
 });

@@ -340,8 +340,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // \p{Lu} matches lower-case letters too (The refund for Oluwaseun Adebayo is a person).
     if (/the /i.test(lead) && /(?:^|[^\p{L}])[Tt][Hh][Ee] (?:\p{Lu}[\p{L}'’-]* )*$/u.test(lead)) return undefined;
     // "the Santa Claus event", "Harry Potter skin": a game thing named after someone; "Hello
-    // Verity team": a team's or a crew's name (D410).
-    if (NAMED_THING.test(text.slice(end, end + 16)) || TEAM_AFTER.test(text.slice(end, end + 12))) return undefined;
+    // Verity team": a team's or a crew's name; "Luna and Stella are my cats", "my dog Rex": a pet's
+    // name (D410).
+    if (
+      NAMED_THING.test(text.slice(end, end + 16)) ||
+      TEAM_AFTER.test(text.slice(end, end + 12)) ||
+      PET_AFTER.test(text.slice(end, end + 32)) ||
+      (b === start - 2 && PETS.has(beforeHash))
+    )
+      return undefined;
     // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
     const listed = (before & FLAGS.CONJ) !== 0 || text.charCodeAt(start - 2) === 44;
     if ((listed || PLAYED_VERBS.has(beforeHash)) && PLAYED.test(lead)) return undefined;
@@ -355,6 +362,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       // A game's item or power named after its owner, capitalized (Diana's Bow, Hunter's Mark: D410).
       if (owner !== null && upperAt(owner[1] as string, 0) && POSSESSED.has(wordHash(owner[1] as string)))
         return undefined;
+      // A feast named after its saint or its people (Valentine's day, St Patrick's Day: D410).
+      if (owner !== null && (owner[1] as string).toLowerCase() === 'day' && DAY_OWNERS.has(lastHash)) return undefined;
     }
     if (text.startsWith(' of ', start - 4)) {
       const titled = /(?:^|[^\p{L}])(\p{Lu}\p{L}+) of $/u.exec(text.slice(Math.max(0, start - 24), start));
@@ -397,6 +406,15 @@ const THE_HASH = wordHash('the');
 const POSSESSED = wordKeys(
   'bow sword blade staff shield helm helmet ring amulet tome relic crown cloak gauntlets axe dagger hammer spear wand mark belt call wrath fury legacy curse blessing armor armour boots gloves heart tear eye fang claw edge',
 );
+/** The words for a pet before its name (my cat Luna, our dog Rex: D410). */
+const PETS = wordKeys(
+  'cat cats dog dogs pet pets puppy kitten horse pony hamster rabbit bunny parrot bird gato gata perro perra cachorro chien chienne hund katze',
+);
+/** A pet's name by what follows it, after the rest of a list: "is my cat", "and Stella are our dogs" (D410). */
+const PET_AFTER =
+  /^(?:(?:,|,? and|,? &) \p{Lu}[\p{L}'’-]*)*,? (?:is|are|was|were) (?:my|our|his|her|their) (?:cats?|dogs?|pets?|pupp(?:y|ies)|kittens?|horses?|ponies|pony|hamsters?|rabbits?|bunn(?:y|ies)|parrots?|birds?)(?![\p{L}])/u;
+/** Whose day a feast is (Valentine's day, St Patrick's Day, Mother's Day: D410). */
+const DAY_OWNERS = wordKeys('valentine valentin patrick mother father mothers fathers');
 /** A team's, a crew's or a staff's word after a name, in lower case (Hello Verity team: D410). */
 const TEAM_AFTER = /^ (?:team|support|staff|crew|squad|devs|developers)(?![\p{L}])/u;
 /** A tagger's margin at which a place no list holds may open a sentence (D410). */
