@@ -791,4 +791,19 @@ describe('PII names and places by class', () => {
       ['PERSON', 'Milo'],
     ]);
   });
+
+  it("reads a game's cast, abilities, picks and lists of skins, teams next to \"vs\" and stocks as no one and nowhere (D410)", () => {
+    assert.deepEqual(found('Baron Grimtusk is the hardest raid boss'), []);
+    assert.deepEqual(found('Hector ult is broken'), []);
+    assert.deepEqual(found('Leia and Han skins are out'), []);
+    assert.deepEqual(found('someone picked Hector again'), []);
+    assert.deepEqual(found('Chile vs Peru tonight'), []);
+    assert.deepEqual(found('Apple stock fell'), []);
+    assert.deepEqual(found('I picked Hector up at noon'), [['PERSON', 'Hector']]);
+    assert.deepEqual(found('Leia and Han are here'), [
+      ['PERSON', 'Leia'],
+      ['PERSON', 'Han'],
+    ]);
+    assert.deepEqual(found('we moved to Chile'), [['LOCATION', 'Chile']]);
+  });
 });

@@ -81,7 +81,21 @@ export function loot(text: string, start: number, end: number): boolean {
  * raid, a dungeon, an expansion, a nerf: D406).
  */
 export const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy)(?![\p{L}])/iu;
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|questline|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy|ult|ultimate|abilit(?:y|ies)|kit|passive|rework|lore|arrows|main|stocks?|shares)(?![\p{L}])/iu;
+
+/**
+ * What a game's character or boss is called in a sentence about it (Captain Ironbeard is the worst
+ * boss, Zarok was the final villain: D410): the role after "is the" and an adjective or two.
+ */
+export const CAST_AFTER =
+  /^ (?:is|was|are|were) (?:the|a|an) (?:[\p{Ll}-]+ ){0,2}(?:boss|bosses|villains?|npcs?|characters?|heroe?s?|champions?|agents?|raid boss|final boss)(?![\p{L}])/u;
+
+/** Where a list that goes on from a name ends: over ", Y", " and Y", " & Y" (Rey and Finn skins). */
+export function afterList(text: string, end: number): number {
+  const m = LIST_AFTER.exec(text.slice(end, end + 48));
+  return m === null ? end : end + (m[0] as string).length;
+}
+const LIST_AFTER = /^(?:(?:,|,? and|,? &) \p{Lu}[\p{L}'’-]*)+/u;
 
 /** A player's usual characters before a name, and the list it goes on with (i main Jett and Reyna). */
 export const PLAYED =
@@ -136,7 +150,7 @@ export const NAMING_WORDS = wordKeys('called named');
  */
 export const GAME_THING_NAMED =
   /(?:^|[^\p{L}])(?:heroe?s?|characters?|champ(?:ion)?s?|agents?|legends?|boss|bosses|npcs?|pets?|mounts?|skins?|maps?|items?|weapons?|swords?|class(?:es)?|modes?|guilds?|clans?|teams?|servers?|raids?|dungeons?|quests?|zones?|bots?|ships?|horses?|dogs?|cats?|dragons?) (?:called|named) $/iu;
-export const PLAYING_BEFORE = wordKeys('play plays playing played');
+export const PLAYING_BEFORE = wordKeys('play plays playing played picked pick picking instalocked instalock');
 
 /** What "max" comes before in a game (Max level reached, max damage): no one named Max (D406). */
 export const MAXED = /^ (?:level|lvl|lv|damage|dmg|hp|mana|stats?|rank|speed|out)(?![\p{L}])/iu;

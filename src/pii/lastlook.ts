@@ -5,6 +5,8 @@
 import { letterAt, rangeHash, upperAt, wordEnd, wordHash, wordKeys } from './chars.ts';
 import { plainPlaceParts } from './dictionaries.ts';
 import {
+  afterList,
+  CAST_AFTER,
   GAME_LIST,
   GAME_NOUN_BEFORE,
   GAME_THING_NAMED,
@@ -164,7 +166,14 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // item, no one and nowhere (D384); what a map or an arena is called (the new map Kyoto Gardens)
   // names the map, and whom one is playing (who is playing Atlas tonight) a character (D410).
   if (b === start - 2 && (TRADED_VERBS.has(beforeHash) || GAME_NOUN_BEFORE.has(beforeHash))) return undefined;
-  if (b === start - 2 && type === 'PERSON' && single && PLAYING_BEFORE.has(beforeHash)) return undefined;
+  if (b === start - 2 && type === 'PERSON' && single && PLAYING_BEFORE.has(beforeHash) && !text.startsWith(' up', end))
+    return undefined;
+  // A place next to "vs" is a team (Real Madrid vs Barcelona, Brazil vs Argentina: D410).
+  if (
+    type === 'LOCATION' &&
+    (VERSUS_AFTER.test(text.slice(end, end + 9)) || VERSUS_BEFORE.test(text.slice(Math.max(0, start - 9), start)))
+  )
+    return undefined;
   if (
     b === start - 2 &&
     NAMING_WORDS.has(beforeHash) &&
@@ -342,8 +351,10 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // "the Santa Claus event", "Harry Potter skin": a game thing named after someone; "Hello
     // Verity team": a team's or a crew's name; "Luna and Stella are my cats", "my dog Rex": a pet's
     // name (D410).
+    const listEnd = afterList(text, end);
     if (
-      NAMED_THING.test(text.slice(end, end + 16)) ||
+      NAMED_THING.test(text.slice(listEnd, listEnd + 16)) ||
+      CAST_AFTER.test(text.slice(listEnd, listEnd + 40)) ||
       TEAM_AFTER.test(text.slice(end, end + 12)) ||
       PET_AFTER.test(text.slice(end, end + 32)) ||
       (b === start - 2 && PETS.has(beforeHash))
@@ -406,6 +417,9 @@ const THE_HASH = wordHash('the');
 const POSSESSED = wordKeys(
   'bow sword blade staff shield helm helmet ring amulet tome relic crown cloak gauntlets axe dagger hammer spear wand mark belt call wrath fury legacy curse blessing armor armour boots gloves heart tear eye fang claw edge',
 );
+/** "vs" and its kin after or before a team's name. */
+const VERSUS_AFTER = /^ (?:vs\.?|versus|v\.|gegen|contra) /i;
+const VERSUS_BEFORE = /(?:^|[^\p{L}])(?:vs\.?|versus|v\.|gegen|contra) $/iu;
 /** The words for a pet before its name (my cat Luna, our dog Rex: D410). */
 const PETS = wordKeys(
   'cat cats dog dogs pet pets puppy kitten horse pony hamster rabbit bunny parrot bird gato gata perro perra cachorro chien chienne hund katze',
