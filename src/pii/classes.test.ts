@@ -792,7 +792,7 @@ describe('PII names and places by class', () => {
     ]);
   });
 
-  it("reads a game's cast, abilities, picks and lists of skins, teams next to \"vs\" and stocks as no one and nowhere (D410)", () => {
+  it('reads a game\'s cast, abilities, picks and lists of skins, teams next to "vs" and stocks as no one and nowhere (D410)', () => {
     assert.deepEqual(found('Baron Grimtusk is the hardest raid boss'), []);
     assert.deepEqual(found('Hector ult is broken'), []);
     assert.deepEqual(found('Leia and Han skins are out'), []);
