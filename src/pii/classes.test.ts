@@ -806,4 +806,21 @@ describe('PII names and places by class', () => {
     ]);
     assert.deepEqual(found('we moved to Chile'), [['LOCATION', 'Chile']]);
   });
+
+  it('reads lower-case words no list holds, where chat puts a subject before what people do, as names (D412)', () => {
+    assert.deepEqual(found('lol ifeoma carried the raid'), [['PERSON', 'ifeoma']]);
+    assert.deepEqual(found('tamsin penhallow just got banned lmao'), [['PERSON', 'tamsin penhallow']]);
+    assert.deepEqual(found('omg radek and zuzanna joined'), [
+      ['PERSON', 'radek'],
+      ['PERSON', 'zuzanna'],
+    ]);
+    // Typos of English words, chat's slang, words without a vowel or with a letter three times: no one.
+    assert.deepEqual(found('omg evryone left'), []);
+    assert.deepEqual(found('lol noobs carried'), []);
+    assert.deepEqual(found('ok thnx replied'), []);
+    assert.deepEqual(found('omg nooooo left'), []);
+    // Not where a subject stands, or before no deed: left to the other rules.
+    assert.deepEqual(found('the ifeoma thing carried over'), []);
+    assert.deepEqual(found('lol ifeoma'), []);
+  });
 });

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildDictionaryFile, DATA_FILE, fakerLicense, LICENSE_FILE } from '../../scripts/build-pii-dictionaries.ts';
+import { buildEnglishWordsFile, ENGLISH_WORDS_FILE } from '../../scripts/build-pii-english-words.ts';
 import { buildFoldingsFile, FOLDINGS_FILE, foldings, plainWords } from '../../scripts/build-pii-foldings.ts';
 import {
   buildPlainNamesFile,
@@ -12,7 +13,7 @@ import {
   scowlNotice,
 } from '../../scripts/build-pii-plain-names.ts';
 import { isVerityError } from '../errors/index.ts';
-import { parseDictionaryFile, parseFoldingsFile, parsePlainNamesFile } from './dictionaries.ts';
+import { parseDictionaryFile, parseEnglishWordsFile, parseFoldingsFile, parsePlainNamesFile } from './dictionaries.ts';
 import { scan } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -114,6 +115,23 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
       assert.throws(
         () => parsePlainNamesFile(text),
         (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /plain-names\.jsonl is damaged/.test((e as Error).message),
+      );
+  });
+
+  it('the common English words are what the build script makes (D412)', () => {
+    const file = readFileSync(ENGLISH_WORDS_FILE, 'utf8');
+    assert.ok(
+      file === buildEnglishWordsFile(),
+      'src/pii/data/english-words.jsonl is stale: run `sh scripts/node.sh scripts/build-pii-english-words.ts`',
+    );
+    const words = new Set(parseEnglishWordsFile(file));
+    for (const w of ['carried', 'everyone', 'healer', 'banned']) assert.ok(words.has(w), w);
+    // Proper nouns are left out: the rule that reads this list reads names in lower case.
+    for (const w of ['jonas', 'kevin', 'priyanka', 'london']) assert.ok(!words.has(w), w);
+    for (const text of ['', file.replace('verity-pii-english-words/1', 'x'), file.replace('"carried"', '7')])
+      assert.throws(
+        () => parseEnglishWordsFile(text),
+        (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /english-words\.jsonl is damaged/.test((e as Error).message),
       );
   });
 

@@ -4,6 +4,7 @@
 // scripts/build-pii-dictionaries.ts; faker itself is never loaded at run time.
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
+import { wordHash } from './chars.ts';
 
 /** Name and place dictionaries, lowercase. */
 export interface Dictionaries {
@@ -35,6 +36,9 @@ const FOLDING_FIELDS = ['firstNames', 'lastNames', 'places', 'cities'] as const;
  */
 const PLAIN_NAMES_FILE = new URL('./data/plain-names.jsonl', import.meta.url);
 export const PLAIN_NAMES_FORMAT = 'verity-pii-plain-names/2';
+/** Common English words in lower case (SCOWL's levels 10 to 50): scripts/build-pii-english-words.ts. */
+const ENGLISH_WORDS_FILE = new URL('./data/english-words.jsonl', import.meta.url);
+export const ENGLISH_WORDS_FORMAT = 'verity-pii-english-words/1';
 const FIELDS = [
   'firstNames',
   'lastNames',
@@ -141,6 +145,20 @@ function plainNamesFile(): { givenNames: ReadonlySet<string>; placeParts: Readon
     plainWords = { givenNames: new Set(f.givenNames), placeParts: new Set(f.placeParts) };
   }
   return plainWords;
+}
+
+/** Parses the file of common English words. */
+export function parseEnglishWordsFile(text: string): string[] {
+  return parseFields(text, ENGLISH_WORDS_FORMAT, ['words'] as const, (why, cause) =>
+    damagedFile('english-words.jsonl', 'build-pii-english-words.ts', why, cause),
+  ).words;
+}
+
+let englishHashes: ReadonlySet<number> | undefined;
+/** The `wordHash`es of the common English words (read on first use: about 60,000 words, 15 ms). */
+export function englishWordHashes(): ReadonlySet<number> {
+  englishHashes ??= new Set(parseEnglishWordsFile(readFileSync(ENGLISH_WORDS_FILE, 'utf8')).map(wordHash));
+  return englishHashes;
 }
 
 /** The given names of the dictionaries that are common English words (fine, chance, will, mark). */

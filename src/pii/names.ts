@@ -11,6 +11,7 @@ import { CLAUSE_AFTER, givenAsName, NAMING_LAST, plainlyGiven, selfWord, spokenT
 import { afterLead, capitalRuns } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
+import { unknownBeforeDeed } from './unknown.ts';
 import { classesOf } from './wordclasses.ts';
 import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 
@@ -43,6 +44,8 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   nameBeforeClause(text, tokens, checked, claimed);
   koreanNames(text, tokens, checked, claimed);
   lowerCaseWords(text, tokens, checked, claimed);
+  // Its own test of a word no list holds stands in for the last look's (D412).
+  unknownBeforeDeed(text, tokens, emit, claimed);
   regionAfterPlace(tokens, placeEnds, checked, claimed);
 }
 
