@@ -822,5 +822,12 @@ describe('PII names and places by class', () => {
     // Not where a subject stands, or before no deed: left to the other rules.
     assert.deepEqual(found('the ifeoma thing carried over'), []);
     assert.deepEqual(found('lol ifeoma'), []);
+    // Questions, and a subject after "if" or a verb of thinking; a name of the lists that is no
+    // English word stands there too.
+    assert.deepEqual(found('what did ifeoma post earlier'), [['PERSON', 'ifeoma']]);
+    assert.deepEqual(found('is radek still in the guild?'), [['PERSON', 'radek']]);
+    assert.deepEqual(found('if zuzanna is online ping me'), [['PERSON', 'zuzanna']]);
+    assert.deepEqual(found('i think dario carried'), [['PERSON', 'dario']]);
+    assert.deepEqual(found('is anyone online'), []);
   });
 });

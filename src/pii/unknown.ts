@@ -24,7 +24,15 @@ const GOT_WHAT = wordKeys('banned kicked muted promoted demoted carried reported
 const IS = wordKeys('is was');
 const IS_WHAT = wordKeys('online offline afk here back live streaming banned');
 /** What opens a sentence before its subject in chat. */
-const OPENERS = wordKeys('lol lmao omg ugh so and but wait ok okay yeah yea tbh idk ngl btw guess bet');
+const OPENERS = wordKeys(
+  'lol lmao omg ugh so and but wait ok okay yeah yea tbh idk ngl btw guess bet if when unless cause because think thought believe heard hope',
+);
+/** A question's "did" before its subject, and the bare verbs of what people do after it (what did chioma post). */
+const DID = wordHash('did') | 0;
+const DID_DEEDS = wordKeys('post say leave join quit win carry get send text reply stream');
+/** A question's "is" before its subject, and what it asks of a player after it (is bongani still in the clan). */
+const IS_Q = wordKeys('is was');
+const IS_Q_WHAT = wordKeys('still online offline afk here around there on playing streaming banned');
 const AND = wordHash('and') | 0;
 
 /**
@@ -50,6 +58,14 @@ const SLANG = wordKeys(
   'kekw ggwp gege griefer griefers tryhard tryhards noob noobs newb newbs smurf smurfs bruh bruhh yeet poggers lmfao rofl omfg stfu afker afkers inting feeder feeders sweats jungler junglers streamer streamers homie homies yall opps randoms teamate teamates teammate teammates lobbys enemys frens thanx pplz peeps hackers cheaters campers bots mods admins devs',
 );
 const VOWEL = /[aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿœ]/i;
+
+/**
+ * Whether token `k` is a name of the lists only and no English word (ngozi, dario; not hunter or
+ * rose): the tagger reads it, but alone and in lower case the last look asks a word about people.
+ */
+function plainName(t: Tokens, k: number): boolean {
+  return nameWord(t, k) && !englishWordHashes().has((t.hash[k] as number) >>> 0);
+}
 
 /** Whether token `k` is a lower-case word the name lists hold as a name only (okonkwo, niamh). */
 function nameWord(t: Tokens, k: number): boolean {
@@ -127,7 +143,19 @@ export function unknownBeforeDeed(text: string, t: Tokens, emit: Emit, claimed: 
       k += 2;
       continue;
     }
-    if (!deedAt(t, k + 1) || !unknownWord(text, t, k, true)) continue;
+    if (!deedAt(t, k + 1) || !(unknownWord(text, t, k, true) || plainName(t, k))) continue;
+    const e = t.end[k] as number;
+    if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
+  }
+  // Questions: "what did chioma post", "is bongani still in our clan?": the subject after "did" or
+  // "is", before a bare verb of what people do or what is asked of a player.
+  for (let k = 1; k + 1 < t.n; k++) {
+    if (t.gap[k] !== 0 || t.gap[k + 1] !== 0 || t.shape[k] !== 0) continue;
+    const before = t.hash[k - 1] as number;
+    const after = t.hash[k + 1] as number;
+    const asked = (before === DID && DID_DEEDS.has(after)) || (IS_Q.has(before) && IS_Q_WHAT.has(after));
+    if (!asked || !(unknownWord(text, t, k, true) || plainName(t, k))) continue;
+    const s = t.start[k] as number;
     const e = t.end[k] as number;
     if (free(claimed, s, e)) emit('PERSON', s, e, 0.8);
   }
