@@ -298,6 +298,10 @@ export function namedAlone(
 ): boolean {
   const after = /^,? ?(\p{L}+)/u.exec(text.slice(end, end + 24));
   const af = after === null ? 0 : wordFlags((after[1] as string).toLowerCase());
+  // A strong cue after the word counts only as one that follows a name (said, says), not one that
+  // goes before the next (ping, ask, tell: "if zuzanna is online ping me" names no "online": D412).
+  const afterCue =
+    (af & FLAGS.STRONG) !== 0 && (af & FLAGS.P_BEFORE) !== 0 && (af & FLAGS.P_AFTER) === 0 ? af & ~FLAGS.STRONG : af;
   const people = FLAGS.P_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
   // A verb that follows a name (is, are, was, says, wants) is a cue for the word after it only
   // when that word is plainly a given name (this is maria, it was kevin): "they are fine", "mom
@@ -309,8 +313,8 @@ export function namedAlone(
     !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase()) &&
     // A verb after it (is, was) alone is no cue for a given name that is a common English word (the
     // quest line is long: D406); said, says and "and" are.
-    ((af & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 ||
-      ((classes & PLAIN_NAME) !== 0 && (af & (FLAGS.STRONG | FLAGS.CONJ)) === 0)) &&
+    ((afterCue & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 ||
+      ((classes & PLAIN_NAME) !== 0 && (afterCue & (FLAGS.STRONG | FLAGS.CONJ)) === 0)) &&
     ((af & (FLAGS.FIRST | FLAGS.LAST)) === 0 || (af & FLAGS.COMMON) !== 0) &&
     !labelled(text, start) &&
     (verbBefore || !typedCue(text.slice(a + 1, b + 1), greetingWords(), 1)) &&
