@@ -779,6 +779,7 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('Ich wohne jetzt in Mailand'), [['LOCATION', 'Mailand']]);
     assert.deepEqual(found('je rentre à bruxelles demain'), [['LOCATION', 'bruxelles']]);
     assert.deepEqual(found('je suis seul ce soir'), []);
+    assert.deepEqual(found('born and raised in marrakech'), [['LOCATION', 'marrakech']]);
   });
 
   it("reads pets' names and feasts named after someone as no one (D410)", () => {

@@ -65,6 +65,7 @@ const TOWNS: readonly string[] = [
   'Cairo, Kairo, Le Caire, El Cairo',
   'Algiers, Algier, Alger, Argel',
   'Tunis, Túnez',
+  'Marrakesh, Marrakech, Marrakesch, Marraquexe',
   'Cape Town, Kapstadt, Ciudad del Cabo, Cidade do Cabo',
   'Jerusalem, Jérusalem, Jerusalén, Jerusalém',
   'Tokyo, Tokio, Tóquio',

@@ -88,7 +88,7 @@ const CHAT_BEFORE = new Set([
   ...'omg lol lmao wow yay ugh'.split(' '),
   ...FAMILY,
   // Verbs of chat whose object is a player (kick anya, trust omar, carry lena: D410).
-  ...'kick kicked ban banned report reported mute muted block blocked trust trusted carry carrying revive revived res rez heal healing unfriend friended'.split(
+  ...'kick kicked ban banned report reported mute muted block blocked trust trusted carry carrying revive revived res rez heal healing unfriend friended owe owes owed'.split(
     ' ',
   ),
 ]);
