@@ -3,6 +3,22 @@
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
 import { letterAt, rangeHash, upperAt, wordEnd, wordHash, wordKeys } from './chars.ts';
+import {
+  ADVERBS,
+  COMPASS,
+  CONTRACTION,
+  DAY_OWNERS,
+  ELISION,
+  PET_AFTER,
+  PETS,
+  POSSESSED,
+  REGION_CODES,
+  ROLE_NOUNS,
+  SPOKEN_FORMS,
+  TEAM_AFTER,
+  VERSUS_AFTER,
+  VERSUS_BEFORE,
+} from './chatwords.ts';
 import { plainPlaceParts } from './dictionaries.ts';
 import {
   afterList,
@@ -28,6 +44,7 @@ import {
   TRADED_VERBS,
 } from './gamewords.ts';
 import { GERMAN_DETERMINERS, germanNoun, germanText } from './german.ts';
+import { handedOver } from './handed.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
 import { kinOf, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
@@ -413,24 +430,6 @@ function firstWordFlags(text: string, start: number, end: number): number {
 }
 
 const THE_HASH = wordHash('the');
-/** A game's items and powers, named after an owner before them (Diana's Bow, Hunter's Mark: D410). */
-const POSSESSED = wordKeys(
-  'bow sword blade staff shield helm helmet ring amulet tome relic crown cloak gauntlets axe dagger hammer spear wand mark belt call wrath fury legacy curse blessing armor armour boots gloves heart tear eye fang claw edge',
-);
-/** "vs" and its kin after or before a team's name. */
-const VERSUS_AFTER = /^ (?:vs\.?|versus|v\.|gegen|contra) /i;
-const VERSUS_BEFORE = /(?:^|[^\p{L}])(?:vs\.?|versus|v\.|gegen|contra) $/iu;
-/** The words for a pet before its name (my cat Luna, our dog Rex: D410). */
-const PETS = wordKeys(
-  'cat cats dog dogs pet pets puppy kitten horse pony hamster rabbit bunny parrot bird gato gata perro perra cachorro chien chienne hund katze',
-);
-/** A pet's name by what follows it, after the rest of a list: "is my cat", "and Stella are our dogs" (D410). */
-const PET_AFTER =
-  /^(?:(?:,|,? and|,? &) \p{Lu}[\p{L}'’-]*)*,? (?:is|are|was|were) (?:my|our|his|her|their) (?:cats?|dogs?|pets?|pupp(?:y|ies)|kittens?|horses?|ponies|pony|hamsters?|rabbits?|bunn(?:y|ies)|parrots?|birds?)(?![\p{L}])/u;
-/** Whose day a feast is (Valentine's day, St Patrick's Day, Mother's Day: D410). */
-const DAY_OWNERS = wordKeys('valentine valentin patrick mother father mothers fathers');
-/** A team's, a crew's or a staff's word after a name, in lower case (Hello Verity team: D410). */
-const TEAM_AFTER = /^ (?:team|support|staff|crew|squad|devs|developers)(?![\p{L}])/u;
 /** A tagger's margin at which a place no list holds may open a sentence (D410). */
 const SURE_PLACE = 40;
 
@@ -442,10 +441,6 @@ function sentenceStart(text: string, start: number): boolean {
   const c = text.charCodeAt(i);
   return c === 46 || c === 33 || c === 63 || c === 10;
 }
-/** Roles of a platform, its staff and its support. */
-const ROLE_NOUNS = wordKeys(
-  'moderator moderators mod mods admin admins administrator staff gm gms developer developers',
-);
 
 /**
  * The flags of the word that ends before `a` (spaces skipped): the word before "the" in "from the
@@ -458,21 +453,6 @@ function wordFlagsBefore(text: string, a: number): number {
   while (s >= 0 && letterAt(text, s)) s--;
   return e > s ? wordFlags(text.slice(s + 1, e + 1)) : 0;
 }
-
-/** Points of the compass that name a game server's region after its code (EU West; D410). */
-const COMPASS = wordKeys('west east north south central northeast northwest southeast southwest');
-/** The codes of game servers' regions before a point of the compass. */
-const REGION_CODES = wordKeys('eu na us sa oce latam lan las br kr jp asia sea me');
-/** A French article, pronoun or conjunction elided before a word (l'autre, m'a, qu'il; D410). */
-const ELISION = /^(?:[cdjlmnst]|qu)['’]\p{L}+$/u;
-/** English adverbs of chat some dictionaries hold as names, in lower case (maybe ping oskar: D410). */
-const ADVERBS = wordKeys('maybe perhaps probably definitely actually literally basically honestly seriously');
-/** Spoken forms of Portuguese chat (está, estou, não é, para, você, também, beleza; D410). */
-const SPOKEN_FORMS = wordKeys('tá tô tava tavam tamo né pra pro cê vc vcs tb tbm pq mto blz vlw flw');
-
-/** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
-const CONTRACTION =
-  /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
 
 /** Articles that open a team's or a guild's name. */
 const NAME_ARTICLES = wordKeys('the os as los las les la le el die der das');
@@ -504,51 +484,6 @@ function orgAround(text: string, start: number, end: number): boolean {
 }
 
 const DAY_AFTER = /^\.? \d{1,2}(?:st|nd|rd|th)?(?![\d:./-])/;
-
-/** Teams of a company in five languages: someone "in billing" is a person there, no place. */
-const DEPARTMENT =
-  /^ (?:in|from|at|of|im|in der|aus der|de|du|au|en|em|no|na|do|da|del) (?:the |der |la |le |el |o |a )?(?:billing|payments?|support|sales|accounts?|accounting|finance|shipping|logistics|legal|compliance|security|marketing|hr|engineering|returns|refunds|fraud|risk|operations|ops|onboarding|customer service|customer care|helpdesk|help desk|buchhaltung|vertrieb|kundendienst|kundenservice|versand|rechtsabteilung|zahlungen|facturation|comptabilité|paiements|service client|expédition|juridique|facturación|pagos|soporte|ventas|contabilidad|envíos|atención al cliente|cobrança|faturamento|pagamentos|suporte|vendas|financeiro|expedição|atendimento)(?![\p{L}])/iu;
-/** The words HANDED's first form ends in (before the span's space): from, to, by and their kin. */
-const HANDED_LAST_WORDS = ['from', 'to', 'by', 'von', 'an', 'à', 'par', 'por', 'a', 'para', 'de', 'pelo', 'pela'];
-const HANDED_LAST = new Set(HANDED_LAST_WORDS);
-/**
- * Work handed from or to someone: "forwarded from X", "passed this to X", "escalated to X"; and
- * things given, sold or said to someone (sent it to X, selling to X, say hi to X: D385).
- */
-export const HANDED = new RegExp(
-  `(?:^|[^\\p{L}])(?:forwarded|passed (?:this|it)(?: on)?|sen[dt](?: (?:it|this|that|them|one))?|g[ai]ve (?:it|this|that|them)|pass (?:it|this)|(?:say|said|says) hi|talk(?:ed|ing)?|sell(?:ing)?|sold(?: it| this| them)?|len[dt](?: it| this)?|show(?:ed)? (?:it|this|them)|escalated(?: this| it)?|handed (?:this|it)(?: over)?|transferred (?:this|it|you)|reassigned(?: this| it)?|weitergeleitet|übergeben|transféré|transmis|renvoyé|reenviado|remitido|transferido|encaminhado|repassado|ticket|message|e-?mail|mail|note|request|complaint|appeal|reply|dm|invite|report|nachricht|anfrage|beschwerde|demande|réclamation|mensaje|solicitud|mensagem|pedido) (?:${HANDED_LAST_WORDS.join('|')}) $|(?:^|\\n)(?:from|to|cc|von|an|de|para|à) ?: ?$`,
-  'iu',
-);
-
-/**
- * What the text before `start` must end in for HANDED to match there: a colon (and a space), or one
- * of HANDED_LAST's words and a space. Read first, without a slice or a pattern: most spans are
- * preceded by neither, and HANDED tries each of 40 positions before it fails.
- */
-export function handedLead(text: string, start: number): boolean {
-  const last = start > 0 ? text.charCodeAt(start - 1) : -1;
-  if (last === 58 || (last === 32 && start > 1 && text.charCodeAt(start - 2) === 58)) return true;
-  if (last !== 32) return false;
-  let s = start - 1;
-  while (s > 0 && start - s <= 5 && text.charCodeAt(s - 1) !== 32) s--;
-  return HANDED_LAST.has(text.slice(s, start - 1).toLowerCase());
-}
-
-/**
- * Whether a place is a person by what is said around it (D142): the words after put it in a
- * company's team (X in billing), or work or a message is handed to or from it (forwarded from X, a
- * complaint from X, a mail's From: X) and the span does not end in a place the dictionaries know.
- */
-function handedOver(text: string, start: number, end: number): boolean {
-  if (DEPARTMENT.test(text.slice(end, end + 32))) return true;
-  if (!handedLead(text, start) || !HANDED.test(text.slice(Math.max(0, start - 40), start))) return false;
-  // A place ends in its town's or country's name (New York, Rio de Janeiro): such a span stays one.
-  const words = text
-    .slice(start, end)
-    .split(/[ ,]+/)
-    .filter((w) => w !== '');
-  return (wordFlags(bare(words.at(-1) ?? '')) & FLAGS.PLACE) === 0;
-}
 
 /** Nouns of places in German, French, Spanish and Portuguese that towns are named after (D393). */
 const PLACE_NOUNS = wordKeys(

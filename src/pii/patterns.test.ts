@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HANDED, handedLead } from './lastlook.ts';
+import { HANDED, handedLead } from './handed.ts';
 import { cueStart, ORDER_CUE, orderCue, PHONE, PHONE_CUE } from './phones.ts';
 import { CARD, cuedSsns, IBAN, IPV4, SSN, SSN_CUE_BEFORE, SSN_CUED, ssnValid, wellGrouped } from './recognizers.ts';
 
