@@ -373,6 +373,21 @@ export function taggedSpans(text: string, t: Tokens = tokenize(text)): TaggedSpa
       words--;
       if (words === 1) margin = marginBuf[k] as number;
     }
+    // A question's bare verb after its subject (what did ifeoma post): not the name's last word,
+    // though the lists hold some such verbs as family names (Post) (D412).
+    if (
+      y === 1 &&
+      end > k &&
+      t.shape[end] === 0 &&
+      k > 0 &&
+      DID.has(t.hash[k - 1] as number) &&
+      BARE_DEEDS.has(t.hash[end] as number)
+    ) {
+      total -= marginBuf[end] as number;
+      end--;
+      words--;
+      if (words === 1) margin = marginBuf[k] as number;
+    }
     // A name of several words is as sure as its words on average (a surname the tagger is sure of
     // carries a given name it is not: Tariq Grabowska).
     if (words > 1) margin = total / words;
@@ -443,6 +458,10 @@ function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void
     }
   }
 }
+
+/** A question's "did" before its subject, and the bare verbs of what people do after the subject. */
+const DID = wordKeys('did does do didnt doesnt');
+const BARE_DEEDS = wordKeys('post say leave join quit win carry get send text reply stream play mean');
 
 /** What a person does: live somewhere (vive, wohnt), speak (said, dijo) or act (joined). */
 const DOING = FLAGS.L_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG;
