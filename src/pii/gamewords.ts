@@ -92,6 +92,9 @@ export const CAST_AFTER =
 
 /** Where a list that goes on from a name ends: over ", Y", " and Y", " & Y" (Rey and Finn skins). */
 export function afterList(text: string, end: number): number {
+  // The pattern opens with a comma, " and " or " & ": most names are followed by neither.
+  const c = text.charCodeAt(end);
+  if (c !== 44 && !(c === 32 && (text.startsWith(' and ', end) || text.startsWith(' & ', end)))) return end;
   const m = LIST_AFTER.exec(text.slice(end, end + 48));
   return m === null ? end : end + (m[0] as string).length;
 }

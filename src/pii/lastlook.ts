@@ -161,9 +161,10 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (b > 0 && text.charCodeAt(b) === 46 && letterAt(text, b - 1)) b--;
   let a = b;
   while (a >= 0 && (letterAt(text, a) || text.charCodeAt(a) === 39 || text.charCodeAt(a) === 0x2019)) a--;
-  const before = b > a ? wordFlags(text.slice(a + 1, b + 1)) : 0;
-  // The word before by hash, for the last look's sets of words (the empty word's where there is none).
+  // The word before by hash, for the last look's sets of words (the empty word's where there is none),
+  // and its flags by the same hash (`wordFlags` of its slice, without the slice).
   const beforeHash = rangeHash(text, a + 1, b + 1);
+  const before = b > a ? flagsTable().get(beforeHash) : 0;
   // A list after a label of a game's things (main: Jett, Reyna; favorite maps: Ascent, Haven, Bind)
   // names characters and maps, no one and nowhere (D397).
   if (
@@ -188,7 +189,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // A place next to "vs" is a team (Real Madrid vs Barcelona, Brazil vs Argentina: D410).
   if (
     type === 'LOCATION' &&
-    (VERSUS_AFTER.test(text.slice(end, end + 9)) || VERSUS_BEFORE.test(text.slice(Math.max(0, start - 9), start)))
+    ((text.charCodeAt(end) === 32 && VERSUS_AFTER.test(text.slice(end, end + 9))) ||
+      (VERSUS_WORDS.has(beforeHash) && VERSUS_BEFORE.test(text.slice(Math.max(0, start - 9), start))))
   )
     return undefined;
   if (
@@ -232,7 +234,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // is a phrase of the sentence (D410).
   if (!single && !upperAt(text, start)) {
     const fe = wordEnd(text, start, end);
-    if (SPOKEN_FORMS.has(rangeHash(text, start, fe)) || ELISION.test(text.slice(start, fe))) return undefined;
+    if (SPOKEN_FORMS.has(rangeHash(text, start, fe)) || (elidedAt(text, start) && ELISION.test(text.slice(start, fe))))
+      return undefined;
   }
   if (single) {
     const w = lastWord;
@@ -248,7 +251,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // (Freya's brother joined gave "s" too, next to the cue "brother": D410).
     if (lower && w.length === 1) return undefined;
     // Capitalized too, a contraction of a pronoun or a verb is no one (Hi, I'm writing from: D410).
-    if (!lower && CONTRACTION.test(w.toLowerCase())) return undefined;
+    if (!lower && (w.includes("'") || w.includes('’')) && CONTRACTION.test(w.toLowerCase())) return undefined;
     // One capitalized word no dictionary holds, opening a sentence (Milano. Competitive player), is
     // a word of the sentence, not a place the tagger is unsure of: the place lists hold the world's
     // towns (D410).
@@ -368,12 +371,17 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // "the Santa Claus event", "Harry Potter skin": a game thing named after someone; "Hello
     // Verity team": a team's or a crew's name; "Luna and Stella are my cats", "my dog Rex": a pet's
     // name (D410).
+    // Each pattern opens with a space (PET_AFTER's and CAST_AFTER's with a verb of being after the
+    // list), read first: most names are followed by none of them.
     const listEnd = afterList(text, end);
+    const being = beingAt(text, listEnd);
     if (
-      NAMED_THING.test(text.slice(listEnd, listEnd + 16)) ||
-      CAST_AFTER.test(text.slice(listEnd, listEnd + 40)) ||
-      TEAM_AFTER.test(text.slice(end, end + 12)) ||
-      PET_AFTER.test(text.slice(end, end + 32)) ||
+      (text.charCodeAt(listEnd) === 32 && NAMED_THING.test(text.slice(listEnd, listEnd + 16))) ||
+      (being && CAST_AFTER.test(text.slice(listEnd, listEnd + 40))) ||
+      (text.charCodeAt(end) === 32 &&
+        TEAM_FIRSTS.includes(text.charAt(end + 1)) &&
+        TEAM_AFTER.test(text.slice(end, end + 12))) ||
+      (being && PET_AFTER.test(text.slice(end, end + 32))) ||
       (b === start - 2 && PETS.has(beforeHash))
     )
       return undefined;
@@ -426,10 +434,32 @@ const WISH_FIRSTS = 'FJBHMfjbhm';
 
 /** The flags of a span's first word (its letters from `start`). */
 function firstWordFlags(text: string, start: number, end: number): number {
-  return wordFlags(text.slice(start, wordEnd(text, start, end)));
+  return flagsTable().get(rangeHash(text, start, wordEnd(text, start, end)));
 }
 
 const THE_HASH = wordHash('the');
+/** VERSUS_BEFORE's words, by the hash of the word before a span: the pattern is read after one only. */
+const VERSUS_WORDS = wordKeys('vs versus v gegen contra');
+/** The letters TEAM_AFTER's words begin with. */
+const TEAM_FIRSTS = 'tscd';
+
+/** Whether an apostrophe stands second or third from `at` (ELISION's l', qu'): read before the pattern. */
+function elidedAt(text: string, at: number): boolean {
+  const c1 = text.charCodeAt(at + 1);
+  const c2 = text.charCodeAt(at + 2);
+  return c1 === 39 || c1 === 0x2019 || c2 === 39 || c2 === 0x2019;
+}
+
+/** Whether a verb of being follows `at`, after a comma or not (is, are, was, were). */
+function beingAt(text: string, at: number): boolean {
+  const i = text.charCodeAt(at) === 44 ? at + 1 : at;
+  return (
+    text.startsWith(' is ', i) ||
+    text.startsWith(' are ', i) ||
+    text.startsWith(' was ', i) ||
+    text.startsWith(' were ', i)
+  );
+}
 /** A tagger's margin at which a place no list holds may open a sentence (D410). */
 const SURE_PLACE = 40;
 
