@@ -806,6 +806,12 @@ describe('PII names and places by class', () => {
       ['PERSON', 'Han'],
     ]);
     assert.deepEqual(found('we moved to Chile'), [['LOCATION', 'Chile']]);
+    // The game's balance: what is nerfed, buffed or overtuned, and what drops are (D410).
+    assert.deepEqual(found('Storm Empress is overtuned'), []);
+    assert.deepEqual(found('pls nerf Hector'), []);
+    assert.deepEqual(found('Ice Wyrm drops are awful'), []);
+    assert.deepEqual(found('Maria drops by later'), [['PERSON', 'Maria']]);
+    assert.deepEqual(found('Anna is still online'), [['PERSON', 'Anna']]);
   });
 
   it('reads lower-case words no list holds, where chat puts a subject before what people do, as names (D412)', () => {

@@ -81,14 +81,15 @@ export function loot(text: string, start: number, end: number): boolean {
  * raid, a dungeon, an expansion, a nerf: D406).
  */
 export const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|questline|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy|ult|ultimate|abilit(?:y|ies)|kit|passive|rework|lore|arrows|main|stocks?|shares)(?![\p{L}])/iu;
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|questline|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy|drops (?:are|were|suck)|drop rates?|loot table|ult|ultimate|abilit(?:y|ies)|kit|passive|rework|lore|arrows|main|stocks?|shares)(?![\p{L}])/iu;
 
 /**
  * What a game's character or boss is called in a sentence about it (Captain Ironbeard is the worst
- * boss, Zarok was the final villain: D410): the role after "is the" and an adjective or two.
+ * boss, Zarok was the final villain: D410): the role after "is the" and an adjective or two; or how
+ * the game's balance treats it (Ember Queen is overtuned, Valkyrie is so op).
  */
 export const CAST_AFTER =
-  /^ (?:is|was|are|were) (?:the|a|an) (?:[\p{Ll}-]+ ){0,2}(?:boss|bosses|villains?|npcs?|characters?|heroe?s?|champions?|agents?|raid boss|final boss)(?![\p{L}])/u;
+  /^ (?:is|was|are|were) (?:(?:the|a|an) (?:[\p{Ll}-]+ ){0,2}(?:boss|bosses|villains?|npcs?|characters?|heroe?s?|champions?|agents?|raid boss|final boss)|(?:so |too |way |kinda |really |still )?(?:overtuned|overpowered|underpowered|op|broken|busted|nerfed|buffed|bugged))(?![\p{L}])/u;
 
 /** Where a list that goes on from a name ends: over ", Y", " and Y", " & Y" (Rey and Finn skins). */
 export function afterList(text: string, end: number): number {
@@ -153,7 +154,9 @@ export const NAMING_WORDS = wordKeys('called named');
  */
 export const GAME_THING_NAMED =
   /(?:^|[^\p{L}])(?:heroe?s?|characters?|champ(?:ion)?s?|agents?|legends?|boss|bosses|npcs?|pets?|mounts?|skins?|maps?|items?|weapons?|swords?|class(?:es)?|modes?|guilds?|clans?|teams?|servers?|raids?|dungeons?|quests?|zones?|bots?|ships?|horses?|dogs?|cats?|dragons?) (?:called|named) $/iu;
-export const PLAYING_BEFORE = wordKeys('play plays playing played picked pick picking instalocked instalock');
+export const PLAYING_BEFORE = wordKeys(
+  'play plays playing played picked pick picking instalocked instalock nerf nerfed buff buffed counter counters',
+);
 
 /** What "max" comes before in a game (Max level reached, max damage): no one named Max (D406). */
 export const MAXED = /^ (?:level|lvl|lv|damage|dmg|hp|mana|stats?|rank|speed|out)(?![\p{L}])/iu;
