@@ -102,3 +102,15 @@ export function upperAt(text: string, i: number): boolean {
   return UPPER.test(String.fromCodePoint(text.codePointAt(i) as number));
 }
 const UPPER = /^\p{Lu}/u;
+
+/**
+ * Where the word of letters that ends at or before `at` starts and ends (spaces before `at`
+ * skipped): [start, end), empty (start === end) where there is none.
+ */
+export function wordBefore(text: string, at: number): [number, number] {
+  let e = at;
+  while (e >= 0 && text.charCodeAt(e) === 32) e--;
+  let s = e;
+  while (s >= 0 && letterAt(text, s)) s--;
+  return [s + 1, e + 1];
+}

@@ -18,9 +18,9 @@ export const PETS = wordKeys(
   'cat cats dog dogs pet pets puppy kitten horse pony hamster rabbit bunny parrot bird gato gata perro perra cachorro chien chienne hund katze',
 );
 
-/** A pet's name by what follows it, after the rest of a list: "is my cat", "and Stella are our dogs" (D410). */
+/** A pet's name by what follows it, after the rest of a list (gamewords.ts `afterList`): "is my cat", "and Stella are our dogs" (D410). */
 export const PET_AFTER =
-  /^(?:(?:,|,? and|,? &) \p{Lu}[\p{L}'’-]*)*,? (?:is|are|was|were) (?:my|our|his|her|their) (?:cats?|dogs?|pets?|pupp(?:y|ies)|kittens?|horses?|ponies|pony|hamsters?|rabbits?|bunn(?:y|ies)|parrots?|birds?)(?![\p{L}])/u;
+  /^,? (?:is|are|was|were) (?:my|our|his|her|their) (?:cats?|dogs?|pets?|pupp(?:y|ies)|kittens?|horses?|ponies|pony|hamsters?|rabbits?|bunn(?:y|ies)|parrots?|birds?)(?![\p{L}])/u;
 
 /** Whose day a feast is (Valentine's day, St Patrick's Day, Mother's Day: D410). */
 export const DAY_OWNERS = wordKeys('valentine valentin patrick mother father mothers fathers');
@@ -51,3 +51,6 @@ export const SPOKEN_FORMS = wordKeys('tá tô tava tavam tamo né pra pro cê vc
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
 export const CONTRACTION =
   /^(?:i|you|he|she|it|we|they|that|there|here|what|who|where|how|let|don|doesn|didn|can|couldn|won|wouldn|shouldn|isn|aren|wasn|weren|hasn|haven|ain|y)['’]\p{L}+$/u;
+
+/** The bare verbs of what people do, after a question's subject (what did chioma post: D412). */
+export const BARE_DEEDS_WORDS = 'post say leave join quit win carry get send text reply stream';

@@ -2,7 +2,7 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { letterAt, rangeHash, upperAt, wordEnd, wordHash, wordKeys } from './chars.ts';
+import { letterAt, rangeHash, upperAt, wordBefore, wordEnd, wordHash, wordKeys } from './chars.ts';
 import {
   ADVERBS,
   COMPASS,
@@ -381,7 +381,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
       (text.charCodeAt(end) === 32 &&
         TEAM_FIRSTS.includes(text.charAt(end + 1)) &&
         TEAM_AFTER.test(text.slice(end, end + 12))) ||
-      (being && PET_AFTER.test(text.slice(end, end + 32))) ||
+      (being && PET_AFTER.test(text.slice(listEnd, listEnd + 24))) ||
       (b === start - 2 && PETS.has(beforeHash))
     )
       return undefined;
@@ -477,11 +477,8 @@ function sentenceStart(text: string, start: number): boolean {
  * uk", whose place word lets a lower-case country no dictionary holds stand (D410).
  */
 function wordFlagsBefore(text: string, a: number): number {
-  let e = a;
-  while (e >= 0 && text.charCodeAt(e) === 32) e--;
-  let s = e;
-  while (s >= 0 && letterAt(text, s)) s--;
-  return e > s ? wordFlags(text.slice(s + 1, e + 1)) : 0;
+  const [s, e] = wordBefore(text, a);
+  return e > s ? flagsTable().get(rangeHash(text, s, e)) : 0;
 }
 
 /** Articles that open a team's or a guild's name. */

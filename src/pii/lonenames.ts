@@ -3,7 +3,7 @@
 // its person (D350, D352, D365, D371, D375, D382, D387, D390, D394). The last look (lastlook.ts)
 // and the passes over lower-case words (names.ts) share these.
 
-import { type KeySet, letterAt, rangeHash, wordHash, wordKeys } from './chars.ts';
+import { type KeySet, letterAt, rangeHash, wordBefore, wordHash, wordKeys } from './chars.ts';
 import { germanText } from './german.ts';
 import { typedCue } from './slips.ts';
 import { PLAIN_NAME, PLAIN_WORD, VIRTUE } from './wordclasses.ts';
@@ -358,13 +358,4 @@ export function kinOf(text: string, a: number, beforeHash: number): boolean {
     FAMILY.has(w) ||
     ((wordFlags(w) & FLAGS.P_BEFORE) !== 0 && !/^(?:with|by|per|con|com|avec|mit|para|pour|für|an)$/.test(w))
   );
-}
-
-/** Where the word that ends before `a` (spaces skipped) starts and ends. */
-function wordBefore(text: string, a: number): [number, number] {
-  let e = a;
-  while (e >= 0 && text.charCodeAt(e) === 32) e--;
-  let s = e;
-  while (s >= 0 && letterAt(text, s)) s--;
-  return [s + 1, e + 1];
 }

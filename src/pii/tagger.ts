@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { VerityError } from '../errors/index.ts';
 import { upperAt, wordKeys } from './chars.ts';
+import { BARE_DEEDS_WORDS } from './chatwords.ts';
 import { NAME_PARTICLE_WORDS } from './lexicon.ts';
 import { type Tokens, tokenize } from './tokens.ts';
 import { FLAGS } from './wordflags.ts';
@@ -461,7 +462,7 @@ function continueLists(t: Tokens, tags: Uint8Array, margins: Float64Array): void
 
 /** A question's "did" before its subject, and the bare verbs of what people do after the subject. */
 const DID = wordKeys('did does do didnt doesnt');
-const BARE_DEEDS = wordKeys('post say leave join quit win carry get send text reply stream play mean');
+const BARE_DEEDS = wordKeys(`${BARE_DEEDS_WORDS} play mean`);
 
 /** What a person does: live somewhere (vive, wohnt), speak (said, dijo) or act (joined). */
 const DOING = FLAGS.L_BEFORE | FLAGS.P_AFTER | FLAGS.STRONG;

@@ -7,6 +7,7 @@
 // (lol, omg, so), right before an English verb of what people do (carried, joined, got banned, is
 // online). English only: the verbs are English, and the word list is.
 import { wordHash, wordKeys } from './chars.ts';
+import { BARE_DEEDS_WORDS } from './chatwords.ts';
 import { englishWordHashes } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import type { Tokens } from './tokens.ts';
@@ -29,9 +30,8 @@ const OPENERS = wordKeys(
 );
 /** A question's "did" before its subject, and the bare verbs of what people do after it (what did chioma post). */
 const DID = wordHash('did') | 0;
-const DID_DEEDS = wordKeys('post say leave join quit win carry get send text reply stream');
-/** A question's "is" before its subject, and what it asks of a player after it (is bongani still in the clan). */
-const IS_Q = wordKeys('is was');
+const DID_DEEDS = wordKeys(BARE_DEEDS_WORDS);
+/** What a question's "is" asks of a player after its subject (is bongani still in the clan). */
 const IS_Q_WHAT = wordKeys('still online offline afk here around there on playing streaming banned');
 const AND = wordHash('and') | 0;
 
@@ -153,7 +153,7 @@ export function unknownBeforeDeed(text: string, t: Tokens, emit: Emit, claimed: 
     if (t.gap[k] !== 0 || t.gap[k + 1] !== 0 || t.shape[k] !== 0) continue;
     const before = t.hash[k - 1] as number;
     const after = t.hash[k + 1] as number;
-    const asked = (before === DID && DID_DEEDS.has(after)) || (IS_Q.has(before) && IS_Q_WHAT.has(after));
+    const asked = (before === DID && DID_DEEDS.has(after)) || (IS.has(before) && IS_Q_WHAT.has(after));
     if (!asked || !(unknownWord(text, t, k, true) || plainName(t, k))) continue;
     const s = t.start[k] as number;
     const e = t.end[k] as number;
