@@ -15,7 +15,7 @@ export const VERSUS_BEFORE = /(?:^|[^\p{L}])(?:vs\.?|versus|v\.|gegen|contra) $/
 
 /** The words for a pet before its name (my cat Luna, our dog Rex: D410). */
 export const PETS = wordKeys(
-  'cat cats dog dogs pet pets puppy kitten horse pony hamster rabbit bunny parrot bird gato gata perro perra cachorro chien chienne hund katze',
+  'cat cats dog dogs pet pets puppy kitten horse pony hamster rabbit bunny parrot bird dragon gato gata gatinho gatinha perro perra perrito perrita cachorro cachorra cadela chien chienne chat chatte chaton hund katze kater',
 );
 
 /** A pet's name by what follows it, after the rest of a list (gamewords.ts `afterList`): "is my cat", "and Stella are our dogs" (D410). */
@@ -43,10 +43,20 @@ export const REGION_CODES = wordKeys('eu na us sa oce latam lan las br kr jp asi
 export const ELISION = /^(?:[cdjlmnst]|qu)['’]\p{L}+$/u;
 
 /** English adverbs of chat some dictionaries hold as names, in lower case (maybe ping oskar: D410). */
-export const ADVERBS = wordKeys('maybe perhaps probably definitely actually literally basically honestly seriously');
+export const ADVERBS = wordKeys(
+  'maybe perhaps probably definitely actually literally basically honestly seriously pretty finally finalmente enfin endlich',
+);
 
 /** Spoken forms of Portuguese chat (está, estou, não é, para, você, também, beleza; D410). */
 export const SPOKEN_FORMS = wordKeys('tá tô tava tavam tamo né pra pro cê vc vcs tb tbm pq mto blz vlw flw');
+
+/**
+ * Verbs in the first person of the other four languages, which follow a name and "e", "y", "et"
+ * or "und" as a list's next name would (Enzo Gabriel Oliveira e peço: D414).
+ */
+export const FIRST_PERSON_VERBS = wordKeys(
+  'peço quero tenho sou estou vou posso preciso gostaria solicito pido quiero tengo soy estoy voy puedo necesito solicito quisiera demando veux voudrais suis vais peux dois ai souhaite habe bin will möchte kann muss brauche bitte',
+);
 
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */
 export const CONTRACTION =

@@ -839,4 +839,79 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('i think dario carried'), [['PERSON', 'dario']]);
     assert.deepEqual(found('is anyone online'), []);
   });
+
+  it("reads a game's cast and the games' own names as no one and nowhere (D414)", () => {
+    assert.deepEqual(found('heal the Reinhardt, he is tanking alone'), []);
+    assert.deepEqual(found('Widowmaker and Zenyatta again, every single match'), []);
+    assert.deepEqual(found('Illidan did nothing wrong'), []);
+    // A name people bear too, only beside a name that is the cast's alone.
+    assert.deepEqual(found('Diana and Yasuo bot lane is unplayable'), []);
+    assert.deepEqual(found('Diana and Tomasz are late'), [
+      ['PERSON', 'Diana'],
+      ['PERSON', 'Tomasz'],
+    ]);
+    assert.deepEqual(found('who wants to play Overwatch tonight'), []);
+    assert.deepEqual(found('wir zocken heute Minecraft'), []);
+    // A title before the name makes it someone's; a cast name that is a city stays a place.
+    assert.deepEqual(found('Herr Reinhardt hat angerufen'), [['PERSON', 'Herr Reinhardt']]);
+    assert.deepEqual(found('we moved to Phoenix last year'), [['LOCATION', 'Phoenix']]);
+    // Famous characters named whole, a character's voice lines, comps and its place in an expansion.
+    assert.deepEqual(found('is Sherlock Holmes in the new season'), []);
+    assert.deepEqual(found('Ashe mains are the worst'), []);
+    assert.deepEqual(found('Who is Aria in the next expansion?'), []);
+  });
+
+  it("reads publishers, card brands, guilds, bosses' titles, feasts, cups and a game's nouns as no one (D414)", () => {
+    assert.deepEqual(found('servers down again, thanks Blizzard'), []);
+    assert.deepEqual(found('paid with Amex but it failed'), []);
+    assert.deepEqual(found('Join the Knights of Eldermere today'), []);
+    assert.deepEqual(found('la Reine des Glaces a un bug'), []);
+    assert.deepEqual(found('matamos al Rey Olvidado ayer'), []);
+    assert.deepEqual(found('Graf Dornbusch ist zu stark'), []);
+    assert.deepEqual(found('King Charles visited the town'), [['PERSON', 'King Charles']]);
+    assert.deepEqual(found('el Carnaval de Brumahonda empieza hoy'), []);
+    assert.deepEqual(found('ganamos la Copa Escarcha'), []);
+    assert.deepEqual(found('Treffen um 20:30 Uhr am Portal'), []);
+    assert.deepEqual(found('my Frostbite Greatsword broke'), []);
+    assert.deepEqual(found('Le boss Vorgath le Cruel est bugué'), []);
+    assert.deepEqual(found('on farme les Grottes de Givre ce soir'), []);
+    assert.deepEqual(found("le Donjon de l'Ombre est fermé"), []);
+    assert.deepEqual(found('precisamos de uma Mercy'), []);
+    assert.deepEqual(found('I used 30 Potions on that boss'), []);
+    assert.deepEqual(found('minha gata Pipoca dorme o dia todo'), []);
+    assert.deepEqual(found('Pretty sure the patch broke it'), []);
+  });
+
+  it('reads account holders, titles of address, a name after a particle and the first person of a verb right (D414)', () => {
+    assert.deepEqual(found('Bitte auf mein Konto, Kontoinhaber Lukas Brenner.'), [['PERSON', 'Lukas Brenner']]);
+    assert.deepEqual(found("à l'attention de Mme Hélène Marchand"), [['PERSON', 'Mme Hélène Marchand']]);
+    assert.deepEqual(found('o pagamento em nome de Larissa Kobayashi'), [['PERSON', 'Larissa Kobayashi']]);
+    assert.deepEqual(found('sou pai da Beatriz Lopes Ramos e peço ajuda'), [['PERSON', 'Beatriz Lopes Ramos']]);
+    assert.deepEqual(found('Nome completo: Rafaela Souza Lima'), [['PERSON', 'Rafaela Souza Lima']]);
+    assert.deepEqual(found('Bonjour, voici ma facture'), []);
+  });
+
+  it('reads a common English word after another as a word of the sentence, laughs and naming verbs as cues, and moves from town to town (D414)', () => {
+    assert.deepEqual(found('my phone statement says otherwise'), []);
+    assert.deepEqual(found('so wren said she would come'), [['PERSON', 'wren']]);
+    assert.deepEqual(found('mdr tristan il a encore rage quit'), [['PERSON', 'tristan']]);
+    assert.deepEqual(found('la nueva se llama rocío'), [['PERSON', 'rocío']]);
+    assert.deepEqual(found('me mudé de bilbao a granada'), [
+      ['LOCATION', 'bilbao'],
+      ['LOCATION', 'granada'],
+    ]);
+  });
+
+  it('finds web addresses written without a scheme, a birth after "nació", and no phone in a code after its letters (D414)', () => {
+    assert.deepEqual(all('my art is on behance.net/lucas.ferri and linktr.ee/lucasferri'), [
+      ['URL', 'behance.net/lucas.ferri'],
+      ['URL', 'linktr.ee/lucasferri'],
+    ]);
+    // Not a date, a fraction, a file or an e-mail address.
+    assert.deepEqual(all('rated 4/5, see notes.txt/v2 or w/ me on 03/14'), []);
+    assert.deepEqual(all('mail ana.b@correo.com/ please'), [['EMAIL', 'ana.b@correo.com']]);
+    assert.deepEqual(all('mi hijo nació el 2 de marzo de 2013'), [['DATE_OF_BIRTH', '2 de marzo de 2013']]);
+    assert.deepEqual(all('ticket QX-415-555-0142 is still open'), []);
+    assert.deepEqual(all('call 415-555-0142 today'), [['PHONE', '415-555-0142']]);
+  });
 });

@@ -12,12 +12,12 @@ import { FLAGS } from './wordflags.ts';
  * el Castillo Sombrío, la Espada Flamejante, le Chevalier Noir, del Dragón Rojo; D325).
  */
 const ZONE_FIRST = new Set(
-  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago reino royaume'.split(
+  'templo cripta caverna cueva mazmorra masmorra ruinas ruínas fortaleza torre bosque floresta minas forteresse donjon caverne crypte grotte temple tour ruines forêt mines castillo castelo château chateau porte puerta espada épée epee dragón dragon dragão dragao chevalier caballero cavaleiro mago reino royaume templos criptas cavernas cuevas mazmorras masmorras fortalezas torres bosques florestas cavernes cryptes grottes grutas gruta temples tours forêts posada taverna taverne auberge'.split(
     ' ',
   ),
 );
 /** A capitalized word, and a Romance "of" after it, right before a span: its first group is the word. */
-const ZONE_LEAD = /(?:^|[^\p{L}])(\p{Lu}\p{Ll}+) (?:(?:de|del|do|da|dos|das|du|des) )?$/u;
+const ZONE_LEAD = /(?:^|[^\p{L}])(\p{Lu}\p{Ll}+) (?:(?:de|del|do|da|dos|das|du|des) )?(?:l['’])?$/u;
 /** Articles that may open such a span (El Castillo Sombrío at a sentence's start). */
 const ARTICLES = new Set('el la los las le les o a os as'.split(' '));
 /** German zone nouns that close a compound (Schattentempel, Nebelhöhle). */
@@ -43,7 +43,8 @@ export function gameZone(
     // The adjective or complement of a zone's capitalized noun (la Torre del Norte, a Floresta
     // Sombria, el Reino Olvidado), the span being only its last word, unless that is a known place
     // (la Torre de Madrid, la Porte de Versailles) (D349). The noun and its "de" end in a space.
-    if (text.charCodeAt(start - 1) !== 32) return false;
+    const gap = text.charCodeAt(start - 1);
+    if (gap !== 32 && gap !== 39 && gap !== 0x2019) return false;
     const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
     return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
   }
@@ -81,7 +82,7 @@ export function loot(text: string, start: number, end: number): boolean {
  * raid, a dungeon, an expansion, a nerf: D406).
  */
 export const NAMED_THING =
-  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|questline|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy|drops (?:are|were|suck)|drop rates?|loot table|ult|ultimate|abilit(?:y|ies)|kit|passive|rework|lore|arrows|main|stocks?|shares)(?![\p{L}])/iu;
+  /^ (?:skins?|boss|bosses|map|mode|event|build|set|mount|pet|quest|questline|collab|emote|outfit|costume|cosplay|bundle|deck|movie|film|song|album|servers?|realms?|shards?|raid|dungeon|expansion|dlc|nerf|buff|achievements?|title|badge|trophy|drops (?:are|were|suck)|drop rates?|loot table|ult|ultimate|abilit(?:y|ies)|kit|passive|rework|lore|arrows|main|mains(?= (?:only|are|be|get|always|never)(?![\p{L}])|[,.!?]|$)|stocks?|shares|voice ?lines?|res|rez|ults?|comp|combo|in the (?:new |next |latest |last )?(?:expansion|patch|update|season|trailer|dlc|campaign|cinematic|story)|the (?:[\p{Ll}]+ )?(?:bot|npc|vendor|merchant|innkeeper|butler|quest ?giver))(?![\p{L}])/iu;
 
 /**
  * What a game's character or boss is called in a sentence about it (Captain Ironbeard is the worst
@@ -89,7 +90,7 @@ export const NAMED_THING =
  * the game's balance treats it (Ember Queen is overtuned, Valkyrie is so op).
  */
 export const CAST_AFTER =
-  /^ (?:is|was|are|were) (?:(?:the|a|an) (?:[\p{Ll}-]+ ){0,2}(?:boss|bosses|villains?|npcs?|characters?|heroe?s?|champions?|agents?|raid boss|final boss)|(?:so |too |way |kinda |really |still )?(?:overtuned|overpowered|underpowered|op|broken|busted|nerfed|buffed|bugged))(?![\p{L}])/u;
+  /^ (?:is|was|are|were) (?:(?:the|a|an) (?:[\p{Ll}-]+ ){0,2}(?:boss|bosses|villains?|npcs?|characters?|heroe?s?|champions?|agents?|raid boss|final boss)|(?:so |too |way |kinda |really |still )?(?:overtuned|overpowered|underpowered|overrated|underrated|op|broken|busted|nerfed|buffed|bugged))(?![\p{L}])/u;
 
 /** Where a list that goes on from a name ends: over ", Y", " and Y", " & Y" (Rey and Finn skins). */
 export function afterList(text: string, end: number): number {
@@ -107,9 +108,9 @@ export const PLAYED =
 
 /** The label of a player's handle in a game or on a platform, before the handle (D399). */
 export const HANDLE_BEFORE =
-  /(?:^|[^\p{L}])(?:ign|gamertag|user ?name|handle|nickname|battle ?tag|psn|xbl|riot id)(?::| is|:? ?=) ?$/iu;
+  /(?:^|[^\p{L}])(?:ign|gamertag|user ?name|handle|nickname|battle ?tag|psn|xbl|riot id|char(?:acter)? name|toon(?: name)?)(?::| is|:? ?=) ?$/iu;
 /** HANDLE_BEFORE's words that end its label before the handle: the pattern is read only after one. */
-export const HANDLE_LAST = wordKeys('is ign gamertag username name handle nickname battletag tag psn xbl id');
+export const HANDLE_LAST = wordKeys('is ign gamertag username name handle nickname battletag tag psn xbl id toon');
 
 /** A label of a game's things and the list after it (mains: Jett, Reyna; fav maps: Ascent, Haven). */
 export const GAME_LIST =
@@ -164,5 +165,5 @@ export const MAX_HASH = wordHash('max');
 
 /** Words that open the name of a game world's realm or order before "of" (Kingdom of Eldoria: D401). */
 export const REALMS = wordKeys(
-  'kingdom kingdoms empire realm realms land lands isle isles order house clan lord lords',
+  'kingdom kingdoms empire realm realms land lands isle isles order house clan lord lords knights brotherhood legion guardians',
 );

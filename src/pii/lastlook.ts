@@ -2,13 +2,14 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { letterAt, rangeHash, upperAt, wordBefore, wordEnd, wordHash, wordKeys } from './chars.ts';
+import { INFO, letterAt, rangeHash, TABLE_SIZE, upperAt, wordBefore, wordEnd, wordHash, wordKeys } from './chars.ts';
 import {
   ADVERBS,
   COMPASS,
   CONTRACTION,
   DAY_OWNERS,
   ELISION,
+  FIRST_PERSON_VERBS,
   PET_AFTER,
   PETS,
   POSSESSED,
@@ -19,7 +20,8 @@ import {
   VERSUS_AFTER,
   VERSUS_BEFORE,
 } from './chatwords.ts';
-import { plainPlaceParts } from './dictionaries.ts';
+import { englishWordHashes, plainPlaceParts } from './dictionaries.ts';
+import { gameCast, gameFirstHashes } from './gamecast.ts';
 import {
   afterList,
   CAST_AFTER,
@@ -43,11 +45,11 @@ import {
   SERVER_OF,
   TRADED_VERBS,
 } from './gamewords.ts';
-import { GERMAN_DETERMINERS, germanNoun, germanText } from './german.ts';
+import { GERMAN_DETERMINERS, germanLine, germanNoun, germanText } from './german.ts';
 import { handedOver } from './handed.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
-import { kinOf, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
+import { CHAT_BEFORE, kinOf, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
 import { plainPair, plainWord, titlePair } from './titles.ts';
 import {
   ADDRESSEE,
@@ -67,9 +69,43 @@ import {
   WEEKDAY,
   ZONE_END,
 } from './wordclasses.ts';
-import { FLAGS, flagsTable, placePhrases, wordFlags } from './wordflags.ts';
+import { FLAGS, FlagSlots, flagsTable, placePhrases, wordFlags } from './wordflags.ts';
 
 const ROMAN = /^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$/i;
+
+/** Whether `word` is a Roman numeral up to ten; the pattern read only after its first letter. */
+function roman(word: string): boolean {
+  const c = word.charCodeAt(0) | 0x20;
+  return (c === 105 || c === 118 || c === 120) && ROMAN.test(word);
+}
+
+/** Whether the last `bareHash` read a dotted capital I (and hashed the string, not the range). */
+let bareDotted = false;
+
+/**
+ * `wordHash(bare(text.slice(from, to)))` without the two strings: the word's hash with its trailing
+ * dots and apostrophes left out, in one pass. (A dotted capital I, whose lower case is two code
+ * units, is hashed as the string would be.)
+ */
+function bareHash(text: string, from: number, to: number): number {
+  let e = to;
+  while (e > from) {
+    const c = text.charCodeAt(e - 1);
+    if (c !== 46 && c !== 39 && c !== 0x2019) break;
+    e--;
+  }
+  let h = 0x811c9dc5;
+  for (let i = from; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x130) {
+      bareDotted = true;
+      return wordHash(bare(text.slice(from, to)));
+    }
+    h = Math.imul(h ^ (c < TABLE_SIZE ? (INFO[c] as number) >> 3 : c), 0x01000193);
+  }
+  bareDotted = false;
+  return h >>> 0;
+}
 
 /**
  * The last look at a name or place from the rules or the tagger (D103), by class of look-alike:
@@ -98,7 +134,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     text.charCodeAt(at) === 58 &&
     at - end <= 1 &&
     (at + 1 >= text.length || /\s/.test(text.charAt(at + 1))) &&
-    !/\p{Ll}[\p{L}'’]* $/u.test(text.slice(Math.max(0, start - 24), start))
+    !/(?:^|[^\p{L}'’])\p{Ll}[\p{L}'’]* $/u.test(text.slice(Math.max(0, start - 24), start))
   )
     return undefined;
   // The last word (bounded by a space or a comma) and whether there is more than one.
@@ -106,11 +142,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
   const single = ls === start;
   const lastWord = text.slice(ls, end);
-  const lastBare = bare(lastWord);
-  const lastHash = wordHash(lastBare);
+  const lastHash = bareHash(text, ls, end);
   const lastFlags = flagsTable().get(lastHash);
   // The last look's own word classes, one lookup for all of them.
   const lastClass = classesOf(lastHash);
+  // The first word (letters), its hash and flags: read by several looks below.
+  const firstEnd = wordEnd(text, start, end);
+  const firstHash = single && firstEnd === end && !bareDotted ? lastHash : rangeHash(text, start, firstEnd);
+  // What the first word opens (a feast, a cup, a royal title, a game's name, a wish): one lookup.
+  const firstWord = FIRST_WORDS.get(firstHash);
   // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere,
   // and an indefinite pronoun (anyone, Quelqu'un, alguém) is someone unnamed (D356).
   if (single && (lastClass & (SERVICE | PRONOUN)) !== 0) return undefined;
@@ -119,41 +159,43 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if ((lastClass & ORG) !== 0 || orgAround(text, start, end)) return undefined;
   // The name of a form's field (Geburtsdatum, Prénom, Sobrenome), alone or closing a span that no
   // given name opens (Preencha Nome): the field, not what it would hold (D348).
-  if ((lastClass & FIELD) !== 0 && (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)) return undefined;
+  if ((lastClass & FIELD) !== 0 && (single || (flagsTable().get(firstHash) & FLAGS.FIRST) === 0)) return undefined;
   // Whom a greeting or thanks goes to when it is no one (valeu galera, merci beaucoup).
   if (single && (lastClass & ADDRESSEE) !== 0) return undefined;
   if (gameZone(text, start, end, single, lastWord, lastFlags)) return undefined;
   if (single && lastHash === MAX_HASH && MAXED.test(text.slice(end, end + 8))) return undefined;
   if (!single && plainWord(lastFlags, lastClass) && plainPair(text, start, end)) return undefined;
   // A wish opening the span (Feliz Ano Novo, Frohes Neues, Joyeux Anniversaire) is a greeting (D403).
-  if (
-    !single &&
-    WISH_FIRSTS.includes(text.charAt(start)) &&
-    WISHES.has(rangeHash(text, start, wordEnd(text, start, end)))
-  )
-    return undefined;
+  if (!single && (firstWord & W_WISH) !== 0) return undefined;
   // An event's or a landmark's noun closing the span, unless a given name opens it (Laura Bridge).
   if ((lastClass & ZONE_END) !== 0) {
-    const firstFlags = firstWordFlags(text, start, end);
+    const firstFlags = flagsTable().get(firstHash);
     if (single || (firstFlags & FLAGS.FIRST) === 0 || (firstFlags & (FLAGS.GAME | FLAGS.AMBIG)) !== 0) return undefined;
   }
   if (single && (lastClass & MONTH_ABBR) !== 0 && DAY_AFTER.test(text.slice(end, end + 8))) return undefined;
   // A phone number's label with its dot (Tel. 030 …, Tél. 06 …): no place.
   if (single && (lastClass & PHONE_LABEL) !== 0 && /^\. ?[+(\d]/.test(text.slice(end, end + 3))) return undefined;
-  if ((lastFlags & FLAGS.GAME) !== 0 || ROMAN.test(lastWord) || (lastClass & RANK) !== 0) {
+  if ((lastFlags & FLAGS.GAME) !== 0 || roman(lastWord) || (lastClass & RANK) !== 0) {
     // A name's generation (Darryl Toy II) is no rank: a given name (not a rank's) opens the span.
-    const firstFlags = firstWordFlags(text, start, end);
+    const firstFlags = flagsTable().get(firstHash);
     const given = !single && (firstFlags & FLAGS.FIRST) !== 0 && (firstFlags & FLAGS.GAME) === 0;
-    if (!(given && type === 'PERSON' && ROMAN.test(lastWord) && lastWord === lastWord.toUpperCase()))
+    if (!(given && type === 'PERSON' && roman(lastWord) && lastWord === lastWord.toUpperCase()))
       if (!single || type === 'PERSON' || (lastFlags & FLAGS.PLACE) === 0) return undefined;
   }
   // A weekday of the other four languages or a holiday closing a span of several words (jusqu'à
   // Samedi, Até Sexta, Frohe Ostern) is a day, no one and nowhere, unless a given name opens it
   // (Plácido Domingo, Marie Noël). Alone, a weekday is a name only after a strong cue (below).
   if (!single && ((lastClass & WEEKDAY) !== 0 || (lastClass & HOLIDAY) !== 0)) {
-    const firstFlags = firstWordFlags(text, start, end);
+    const firstFlags = flagsTable().get(firstHash);
     if ((firstFlags & FLAGS.FIRST) === 0 || (firstFlags & FLAGS.COMMON) !== 0) return undefined;
   }
+  // A feast or a cup opening a span (Carnaval de Valombre, Copa Ceniza) names the event (D414).
+  if (!single) {
+    if ((firstWord & W_EVENT) !== 0 || (classesOf(firstHash) & HOLIDAY) !== 0) return undefined;
+  }
+  // A king's or a queen's title before no given name (la Reine des Cendres, el Rey Exánime, Rei
+  // Caveira, Lord Varian) is a game's boss or ruler; before one, a person (King Charles) (D414).
+  if ((firstWord & W_ROYAL) !== 0 && royalThing(text, firstEnd, end, single)) return undefined;
   // The word before the span, and its flags.
   let b = start - 1;
   while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
@@ -165,6 +207,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // and its flags by the same hash (`wordFlags` of its slice, without the slice).
   const beforeHash = rangeHash(text, a + 1, b + 1);
   const before = b > a ? flagsTable().get(beforeHash) : 0;
+  // A game or its cast (Valorant, Tracer and Sombra, Kaer Morhen): no one and nowhere (D414).
+  if ((firstWord & W_GAME) !== 0 && gameCast(text, start, end, firstHash, (before & FLAGS.TITLE) !== 0))
+    return undefined;
+  // A pet's name right after its kind (my dog Rex, minha gata Paçoca: D410, D414), and a count's
+  // thing (47 Repels, 3 Pentakills: D414).
+  if (b === start - 2 && (PETS.has(beforeHash) || (single && type === 'PERSON' && digitAt(text, b)))) return undefined;
   // A list after a label of a game's things (main: Jett, Reyna; favorite maps: Ascent, Haven, Bind)
   // names characters and maps, no one and nowhere (D397).
   if (
@@ -205,9 +253,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // place (D410).
   if (
     COMPASS.has(lastHash) &&
-    (single
-      ? REGION_CODES.has(beforeHash) && b === start - 2
-      : REGION_CODES.has(rangeHash(text, start, wordEnd(text, start, end))) && wordEnd(text, start, end) === ls - 1)
+    (single ? REGION_CODES.has(beforeHash) && b === start - 2 : REGION_CODES.has(firstHash) && firstEnd === ls - 1)
   )
     return undefined;
   // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
@@ -215,7 +261,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (
     germanNoun(lastWord) &&
     (before & (FLAGS.TITLE | FLAGS.STRONG | FLAGS.LABEL_P | FLAGS.P_BEFORE)) === 0 &&
-    (single || (firstWordFlags(text, start, end) & FLAGS.FIRST) === 0)
+    (single || (flagsTable().get(firstHash) & FLAGS.FIRST) === 0)
   )
     return undefined;
   // In a German sentence, one capitalized word that no name list knows after an article or a
@@ -228,6 +274,38 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     GERMAN_DETERMINERS.has(beforeHash) &&
     b === start - 2 &&
     germanText(text)
+  )
+    return undefined;
+  // And in a German line, one capitalized word that no list holds as a given name, with no word about
+  // people around it (Treffpunkt, Rückruf, Hauptmann, Keller), is a noun: German capitalizes them
+  // all (D414). A family name alone is no one there either; with a title or a cue it is (Herr Keller).
+  if (
+    single &&
+    type === 'PERSON' &&
+    upperAt(text, start) &&
+    (lastFlags & FLAGS.FIRST) === 0 &&
+    (before & PERSON_CUES) === 0 &&
+    (afterFlags(text, end) & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
+    germanLine(text, start)
+  )
+    return undefined;
+  // A common English word in lower case right after another, no word about people or places
+  // between them (my bank statement says, replay shows normal play), is a word of the sentence,
+  // though the tagger reads a name there (D414). After a cue (orla said wren, moving to reading) it
+  // may be one.
+  if (
+    single &&
+    margin > 0 &&
+    !upperAt(text, start) &&
+    b === start - 2 &&
+    a >= 0 &&
+    (lastFlags & FLAGS.FIRST) === 0 &&
+    (before & CUE_FLAGS) === 0 &&
+    !upperAt(text, a + 1) &&
+    englishWordHashes().has(lastHash) &&
+    englishWordHashes().has(beforeHash) &&
+    !OPENERS.has(beforeHash) &&
+    !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase())
   )
     return undefined;
   // A lower-case span opening with a French elision or a spoken form of Portuguese chat (tá alto)
@@ -245,8 +323,39 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // A pronoun or a verb with its contraction (she's, i'm, they're, don't) is no one (D326), nor
     // is a French elision (m'a, c'est, d'attendre), a spoken form of Portuguese chat (tá, tô, né) or
     // an adverb of chat (maybe), whatever cue stands around it (le ping tá ótimo: D410).
-    if (lower && (CONTRACTION.test(w) || ELISION.test(w) || SPOKEN_FORMS.has(lastHash) || ADVERBS.has(lastHash)))
+    if (
+      lower &&
+      (CONTRACTION.test(w) ||
+        ELISION.test(w) ||
+        SPOKEN_FORMS.has(lastHash) ||
+        ADVERBS.has(lastHash) ||
+        FIRST_PERSON_VERBS.has(lastHash))
+    )
       return undefined;
+    // An English verb's past in lower case (my brother used my PC, owner verified via selfie) is
+    // no one; names that end so are given names of the lists (fred, ahmed) (D414).
+    if (
+      lower &&
+      w.length >= 5 &&
+      (f & FLAGS.FIRST) === 0 &&
+      w.charCodeAt(w.length - 1) === 100 &&
+      w.charCodeAt(w.length - 2) === 101 &&
+      englishWordHashes().has(lastHash)
+    )
+      return undefined;
+    // A player's handle with a capital inside after the fourth letter (DaddyLongLegs, SunnyDayz),
+    // no name of the lists (McDonald, DeShawn and MacKenzie have theirs earlier): no one (D414).
+    if (!lower && innerCapital(w) && (f & (FLAGS.FIRST | FLAGS.LAST)) === 0) return undefined;
+    // Capitalized, chat's adverb opening a sentence is no one either (Pretty sure, Finalmente: D414).
+    if (!lower && ADVERBS.has(lastHash) && sentenceStart(text, start)) return undefined;
+    // A character asked for with an indefinite article (precisamos de uma Jett e uma Sage, need an
+    // Ana) is a pick, no one (D414).
+    if (type === 'PERSON' && !lower && b === start - 2 && INDEFINITE.has(beforeHash)) return undefined;
+    // A boss's epithet after the name (Morgath le Dévoreur, Ramiro el Maldito): a game's character (D414).
+    if (type === 'PERSON' && !lower) {
+      const epithet = EPITHET.exec(text.slice(end, end + 24));
+      if (epithet !== null && (wordFlags((epithet[1] as string).toLowerCase()) & FLAGS.FIRST) === 0) return undefined;
+    }
     // A lone lower-case letter is no one: the s of a possessive the tokenizer cut off a name
     // (Freya's brother joined gave "s" too, next to the cue "brother": D410).
     if (lower && w.length === 1) return undefined;
@@ -302,7 +411,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     const span = text.slice(start, end);
     // A common English word that the dictionaries hold only inside places' names, alone and in lower
     // case, is the word (now in store, at the beach) (D396).
-    if (single && span === span.toLowerCase() && plainPlaceParts().has(lastBare.toLowerCase())) return undefined;
+    if (single && span === span.toLowerCase() && plainPlaceParts().has(bare(lastWord))) return undefined;
     // The other languages' nouns of places, in lower case, are the noun (estoy en casa, vou pra praia,
     // en el centro), not the towns some are the names of (D393).
     if (PLACE_NOUNS.has(lastHash) && span === span.toLowerCase()) return undefined;
@@ -376,13 +485,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     const listEnd = afterList(text, end);
     const being = beingAt(text, listEnd);
     if (
-      (text.charCodeAt(listEnd) === 32 && NAMED_THING.test(text.slice(listEnd, listEnd + 16))) ||
+      (text.charCodeAt(listEnd) === 32 && NAMED_THING.test(text.slice(listEnd, listEnd + 32))) ||
       (being && CAST_AFTER.test(text.slice(listEnd, listEnd + 40))) ||
       (text.charCodeAt(end) === 32 &&
         TEAM_FIRSTS.includes(text.charAt(end + 1)) &&
         TEAM_AFTER.test(text.slice(end, end + 12))) ||
-      (being && PET_AFTER.test(text.slice(listEnd, listEnd + 24))) ||
-      (b === start - 2 && PETS.has(beforeHash))
+      (being && PET_AFTER.test(text.slice(listEnd, listEnd + 24)))
     )
       return undefined;
     // "I main Jett and Reyna", "maining Mercy": the characters a player plays most (D360).
@@ -420,22 +528,99 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   return type;
 }
 
+/** Flags of the words about people and places before a name (hey, said, Mrs, name, and, in). */
+const CUE_FLAGS =
+  FLAGS.STRONG |
+  FLAGS.P_BEFORE |
+  FLAGS.P_AFTER |
+  FLAGS.TITLE |
+  FLAGS.LABEL_P |
+  FLAGS.LABEL_L |
+  FLAGS.CONJ |
+  FLAGS.L_BEFORE;
+
+/** Words that open a clause before its subject (ok so marigold said: D414). */
+const OPENERS = wordKeys(
+  'so then and but or if when while because cause cuz also well ok okay yeah yes no oh ah now maybe guess think know like',
+);
+
+function digitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+/** Whether `word` has an upper-case letter after its fourth letter that follows a lower-case one. */
+function innerCapital(word: string): boolean {
+  for (let i = 4; i < word.length; i++)
+    if (upperAt(word, i) && !upperAt(word, i - 1) && letterAt(word, i - 1)) return true;
+  return false;
+}
+
+/** Flags of the words about people before a name (hey, Mrs, name, with, and). */
+const PERSON_CUES = FLAGS.STRONG | FLAGS.P_BEFORE | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
+
+/** The flags of the word right after `end` (over a comma), or 0. */
+function afterFlags(text: string, end: number): number {
+  let s = end;
+  if (text.charCodeAt(s) === 44) s++;
+  if (text.charCodeAt(s) !== 32) return 0;
+  s++;
+  const e = wordEnd(text, s, Math.min(text.length, s + 24));
+  return e > s ? flagsTable().get(rangeHash(text, s, e)) : 0;
+}
+
+/** Indefinite articles of the five languages (not "a", the article of Portuguese names: a Maria). */
+const INDEFINITE = wordKeys('an uma um une un una ein eine einen');
+
+/** An epithet after a name: an article, then a capitalized word no name list holds as a given name. */
+const EPITHET = /^ (?:le|la|el|the|der|die) (\p{Lu}\p{Ll}+)(?![\p{L}])/u;
+
+/** Words that open a tournament's or a cup's name (Copa Ceniza, Coupe des Ombres: D414). */
+const EVENT_FIRSTS = 'copa cup pokal coupe taça taca torneo tournoi turnier torneio liga';
+/**
+ * Titles of kings, queens, lords and a game's bosses and captains in the five languages (D414):
+ * before no given name, a character (Graf Morgrim, Seigneur Malthus, Endboss Malgorath).
+ */
+const ROYALS =
+  'king queen prince princess lord roi reine princesse rey reina príncipe princesa rei rainha könig königin prinz prinzessin graf gräfin herzog seigneur capitaine capitán capitan capitão capitao captain commander kommandant boss endboss raidboss';
+/** Wishes of the five languages that open a holiday's or an occasion's greeting (D403). */
+const WISHES = 'feliz felices frohe frohes joyeux joyeuse bonne bon buon happy merry';
+const W_EVENT = 1;
+const W_ROYAL = 2;
+const W_WISH = 4;
+const W_GAME = 8;
+/** The first words' classes above, by word hash, in one table (a span's first word looked up once). */
+const FIRST_WORDS = (() => {
+  const m = new Map<number, number>();
+  const add = (h: number, bit: number) => m.set(h, (m.get(h) ?? 0) | bit);
+  for (const [words, bit] of [
+    [EVENT_FIRSTS, W_EVENT],
+    [ROYALS, W_ROYAL],
+    [WISHES, W_WISH],
+  ] as const)
+    for (const w of words.split(' ')) add(wordHash(w), bit);
+  for (const h of gameFirstHashes()) add(h, W_GAME);
+  return new FlagSlots(m);
+})();
+
+/**
+ * Whether a span opening with a royal title (its first word ends at `fe`) has no given name after
+ * it: alone before "of" or a Romance "de" (la Reine des Cendres), or before words no given name
+ * opens (el Rey Exánime).
+ */
+function royalThing(text: string, fe: number, end: number, single: boolean): boolean {
+  if (single) return /^ (?:of|de|des|del|do|da|der|von) /.test(text.slice(end, end + 6));
+  let s = fe;
+  while (s < end && !letterAt(text, s)) s++;
+  return s < end && (flagsTable().get(rangeHash(text, s, wordEnd(text, s, end))) & FLAGS.FIRST) === 0;
+}
+
 /** The words of "of" that TOWN_OF's and SERVER_OF's phrases end in, by hash: no phrase is read after others. */
 const OF_WORDS = wordKeys('of de du des do da del di von in');
 
 /** A town's or a region's word and "of" before its name, in the five languages (D404). */
 const TOWN_OF =
   /(?:^|[^\p{L}])(?:city|town|village|county|province|state|ciudad|cidade|ville|provincia|província|estado|région|region) (?:of|de|do|da|del|di) $/iu;
-
-/** Wishes of the five languages that open a holiday's or an occasion's greeting (D403). */
-const WISHES = wordKeys('feliz felices frohe frohes joyeux joyeuse bonne bon buon happy merry');
-/** The letters WISHES's words begin with: a span opening with none is not hashed. */
-const WISH_FIRSTS = 'FJBHMfjbhm';
-
-/** The flags of a span's first word (its letters from `start`). */
-function firstWordFlags(text: string, start: number, end: number): number {
-  return flagsTable().get(rangeHash(text, start, wordEnd(text, start, end)));
-}
 
 const THE_HASH = wordHash('the');
 /** VERSUS_BEFORE's words, by the hash of the word before a span: the pattern is read after one only. */

@@ -11,7 +11,7 @@ import { cueWords, FLAGS, wordFlags } from './wordflags.ts';
 
 /** A name given as such ("my name is Hunter", "je m'appelle", "mi nombre es"): a strong cue (D325). */
 export const NAME_IS =
-  /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|appelle|llamo|chamo) $/iu;
+  /(?:^|[^\p{L}])(?:(?:name|vorname|nom|prénom|prenom|nombre|nome)(?:'s| is| ist| est| es| é)|called|named|heiße|heisse|heißt|heisst|appelle|llamo|llama|chamo|chama-se|chama) $/iu;
 
 /**
  * Whether a lone lower-case word is a name by being given as one: after "my name is", "je m'appelle",
@@ -81,11 +81,13 @@ const FAMILY = new Set(
 );
 
 /** Chat words said to someone, or whom something is done to, before a name (gg maria, pay me anna). */
-const CHAT_BEFORE = new Set([
+export const CHAT_BEFORE = new Set([
   // Chat's words for a friend (mein kumpel ahmet, mon pote julien: D394).
   ...'gg ggs wp gl glhf hf me us pay paid oye ey ei eae opa kumpel pote mec colega parça parca mano compa'.split(' '),
   // Chat's exclamations before whom they are about (omg amira that was clutch: D410).
   ...'omg lol lmao wow yay ugh'.split(' '),
+  // The other languages' laughs (mdr kevin il a rage quit, jaja pablo: D414).
+  ...'mdr ptdr jaja jajaja kkk kkkk kkkkk haha hahaha xd'.split(' '),
   ...FAMILY,
   // Verbs of chat whose object is a player (kick anya, trust omar, carry lena: D410).
   ...'kick kicked ban banned report reported mute muted block blocked trust trusted carry carrying revive revived res rez heal healing unfriend friended owe owes owed'.split(

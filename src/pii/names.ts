@@ -8,7 +8,7 @@ import { type Claimed, type Emit, free } from './findings.ts';
 import { koreanFullName } from './korean.ts';
 import { lastLook } from './lastlook.ts';
 import { CLAUSE_AFTER, givenAsName, NAMING_LAST, plainlyGiven, selfWord, spokenToOrOf } from './lonenames.ts';
-import { afterLead, capitalRuns } from './runs.ts';
+import { afterLead, capitalRuns, titledSpan } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
 import { unknownBeforeDeed } from './unknown.ts';
@@ -34,8 +34,11 @@ export function namesAndPlaces(text: string, emit: Emit, claimed: Claimed): void
   // The tagger's findings beside the rules': where both find one, the better-scored wins.
   for (const s of spans) {
     if (!free(claimed, s.start, s.end)) continue;
-    // Chat's interjection opening the span (Ahh Rafael) is no part of the name (D405).
-    look(s.type, afterLead(text, s.start, s.end), s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE), s.score);
+    // Chat's interjection opening the span (Ahh Rafael) is no part of the name (D405); a title of
+    // address (Mme Claire Fontaine) makes the rest a person's name (D414).
+    const titled = titledSpan(text, s.start, s.end);
+    const from = titled ? s.start : afterLead(text, s.start, s.end);
+    look(titled ? 'PERSON' : s.type, from, s.end, Math.min(0.85, 0.5 + s.score / TAGGER_SCALE), s.score);
   }
   typedGreeting(text, tokens, checked, claimed);
   meAnd(text, tokens, checked, claimed);
@@ -180,7 +183,9 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
       (f & (FLAGS.PLACE | FLAGS.COMMON | FLAGS.AMBIG | FLAGS.GAME)) === FLAGS.PLACE &&
       TOWARD.has(before) &&
       t.gap[k - 1] === 0 &&
-      GOING.has(t.hash[k - 2] as number) &&
+      (GOING.has(t.hash[k - 2] as number) ||
+        // From one town to the other (me mudé de valencia a sevilla: D414).
+        (k >= 4 && t.hash[k - 3] === DE && t.gap[k - 2] === 0 && GOING.has(t.hash[k - 4] as number))) &&
       free(claimed, s, e)
     )
       emit('LOCATION', s, e, 0.8);
@@ -188,8 +193,8 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
     // of place (D408).
     if (
       k >= 2 &&
-      THE_PLACES.has(t.hash[k] as number) &&
       t.hash[k - 1] === THE &&
+      THE_PLACES.has(t.hash[k] as number) &&
       t.gap[k - 1] === 0 &&
       ((t.flags[k - 2] as number) & FLAGS.L_BEFORE) !== 0 &&
       free(claimed, s, e)
@@ -223,8 +228,13 @@ const THE_PLACES = wordKeys(
 );
 /** "the", as the tokens hash it (signed). */
 const THE = wordHash('the') | 0;
-/** The words before a town that "a" (Spanish, Portuguese) or "von" (German) leads to (D395). */
-const TOWARD = wordKeys('a von');
+/**
+ * The words before a town that "a" (Spanish, Portuguese) or "von" (German) leads to (D395), and
+ * the "de" a move starts from (me mudé de valencia: D414).
+ */
+const TOWARD = wordKeys('a von de');
+/** "de", as the tokens hash it (signed). */
+const DE = wordHash('de') | 0;
 /** Verbs of going, coming back, moving and travelling before "a", and the German "Nähe" before "von". */
 const GOING = wordKeys(
   'vamos voy vas va van fui fue fuimos fueron viajo viajé viaje viajamos llegué llegue llego llegamos vuelvo volví volvi volvemos mudé mude mudamos vou vai vão vao fomos foi cheguei chego volto voltei viajei mudei nähe naehe',

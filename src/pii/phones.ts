@@ -72,7 +72,7 @@ export function phonePossible(raw: string, digits: string, international: boolea
 // "call (someone) at" before the number, the someone up to 24 characters long (call Frau Schneider
 // at 030 12345678: D400).
 export const PHONE_CUE =
-  /\b(?:call|text|phone|ph|mob|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|ruf|ruf an|ruf mich an|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|movil|celular|cel|telefone|telemóvel|telemovel|fone|whats|wpp|me liga|liga|no|(?:call|text|ring|reach|contact|dial)\b[^\n\d]{0,24} at)\b[^\n\d]{0,14}$/iu;
+  /\b(?:call|text|phone|ph|mob|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|ruf|ruf an|ruf mich an|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|movil|celular|cel|telefone|telemóvel|telemovel|fone|whats|wpp|me liga|liga|no|(?:call|text|ring|reach|contact|dial)\b[^\n\d]{0,24} (?:at|on))\b[^\n\d]{0,14}$/iu;
 /** Countries tried for a national number (no +country code) that is not a possible US number. */
 const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'BE', 'MX', 'AR', 'IN', 'AU'] as const;
 
@@ -133,6 +133,8 @@ export function phones(text: string, emit: Emit, claimed: Claimed): void {
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
     const raw = m[0];
     if (!free(claimed, m.index, m.index + raw.length)) continue;
+    // A number after a code's letters and a dash (case RG-771-340-2219, ORD-555-0199) is the code's (D414).
+    if (m.index >= 2 && text.charCodeAt(m.index - 1) === 45 && /[A-Z]/.test(text.charAt(m.index - 2))) continue;
     const international = raw.startsWith('+');
     // Most numbers in chat are too short or too long to be a phone number: counted before copied.
     let count = 0;
@@ -148,14 +150,17 @@ export function phones(text: string, emit: Emit, claimed: Claimed): void {
     // The cue word before it is read only where it decides (international numbers score 0.9 anyway).
     const hasCue = () => phoneCue(text, m.index);
     // A number written the way phone numbers are written: +country code, (area code) or 3-3-4
-    // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206.
+    // groups; a national number with a trunk 0 (07812 275916, 06 12 34 56 78); Brazil's (61) 94471-8206
+    // and Australia's (02) 5550 1234.
     const shaped =
       international ||
       /^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(raw) ||
       /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(raw) ||
       /^0\d(?:[ .]\d\d){4}$/.test(raw) ||
       /^0\d{3,4} \d{6,8}$/.test(raw) ||
-      /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw);
+      /^\(\d{2}\) 9?\d{4}-\d{4}$/.test(raw) ||
+      // Australia's area code in brackets ((02) 5550 1234: D414).
+      /^\(0\d\) \d{4} \d{4}$/.test(raw);
     // A number named as an order's, an invoice's or a ticket's ("order number 79927398713") is no
     // phone number unless it is written as one.
     if (!shaped && orderCue(text, Math.max(0, m.index - 32), m.index)) continue;

@@ -56,7 +56,7 @@ const DATE = new RegExp(
 );
 // "b." right before the date, opening the text or after a separator, is "born" (b. 1992-07-30, D398).
 const BIRTH_CUE =
-  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|nac(?=\.)|nacimiento|cumpleaños|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?|(?<=^|[(,;|] ?)b(?=\. ?$))(?![\p{L}\d])[^\n]{0,24}$/iu;
+  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|naci[oó]|nasceu|nac(?=\.)|nacimiento|cumpleaños|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?|(?<=^|[(,;|] ?)b(?=\. ?$))(?![\p{L}\d])[^\n]{0,24}$/iu;
 // A cue after the date ("am 3. Mai 1970 geboren"): the German and Dutch word order.
 const BIRTH_AFTER = /^[^\n.!?]{0,3}\b(?:geboren|born|geb\.)/i;
 const TRAILING = /[.,;:!?)\]}'"]+$/;
@@ -268,9 +268,57 @@ function ipAddresses(text: string, emit: Emit): void {
 
 function urls(text: string, emit: Emit): void {
   URL.lastIndex = 0;
+  // Between the addresses with a scheme, those without one (their slashes are read only there).
+  let from = 0;
   for (let m = URL.exec(text); m !== null; m = URL.exec(text)) {
+    bareUrls(text, from, m.index, emit);
+    from = m.index + m[0].length;
     const raw = m[0].replace(TRAILING, '');
     if (raw.length > 8) emit('URL', m.index, m.index + raw.length, 0.9);
+  }
+  bareUrls(text, from, text.length, emit);
+}
+
+/**
+ * A host under a common top-level domain, written without a scheme or "www." (instagram.com,
+ * linktr.ee, tiktok.com): with a path after it, a web address (D414). Not a file name (notes.txt).
+ */
+const BARE_HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.)+(?:com|net|org|io|gg|tv|ee|me|co|app|dev|ly|be|fm|link|page|site|xyz|info|us|uk|ca|au|de|fr|es|pt|br|it|nl|pl|mx|ar|cl|eu)$/i;
+
+/** `[A-Za-z0-9.-]`, a host's characters */
+function hostCode(c: number): boolean {
+  return alnumCode(c) || c === 46 || c === 45;
+}
+
+/** `\s<>"'\``, what ends a web address in text */
+function urlEnd(c: number): boolean {
+  return c <= 32 || c === 60 || c === 62 || c === 34 || c === 39 || c === 96;
+}
+
+/** Web addresses without a scheme from `from` to `to`: a host of BARE_HOST, a slash and a path (instagram.com/leyla.demir). */
+function bareUrls(text: string, from: number, to: number, emit: Emit): void {
+  for (let slash = text.indexOf('/', from); slash >= 0 && slash < to; slash = text.indexOf('/', slash + 1)) {
+    // A top-level domain's letter before the slash (not a date's digit: 03/14), a path after it.
+    const l = text.charCodeAt(slash - 1) | 0x20;
+    if (l < 97 || l > 122 || urlEnd(text.charCodeAt(slash + 1))) continue;
+    let s = slash;
+    let dot = false;
+    while (s > 0 && slash - s < 253 && hostCode(text.charCodeAt(s - 1))) {
+      s--;
+      dot ||= text.charCodeAt(s) === 46;
+    }
+    if (!dot) continue;
+    // Inside a web address with a scheme (its host follows "//"), an e-mail address or a path.
+    const prev = s > 0 ? text.charCodeAt(s - 1) : 32;
+    if (prev === 47 || prev === 64 || prev === 58 || prev === 95) continue;
+    const host = text.slice(s, slash);
+    if (/^www\./i.test(host) || !BARE_HOST.test(host)) continue;
+    let e = slash + 1;
+    while (e < text.length && !urlEnd(text.charCodeAt(e))) e++;
+    const raw = text.slice(s, e).replace(TRAILING, '');
+    if (raw.length > host.length + 1) emit('URL', s, s + raw.length, 0.85);
+    slash = e;
   }
 }
 
@@ -406,7 +454,7 @@ export const STRUCTURED: readonly {
   readonly needs?: RegExp;
 }[] = [
   { types: ['EMAIL'], run: emails, needs: /@/ },
-  { types: ['URL'], run: urls, needs: /https?:\/\/|www\./i },
+  { types: ['URL'], run: urls, needs: /https?:\/\/|www\.|[A-Za-z]\/[^\s]/ },
   { types: ['CRYPTO_WALLET'], run: wallets, needs: /0x|\b[13bB]/ },
   { types: ['IBAN'], run: ibans, needs: /[A-Za-z]{2}\d{2}/ },
   { types: ['CREDIT_CARD'], run: cards, needs: /\d{4}/ },

@@ -19,7 +19,7 @@ const CAP_RUN =
 const SELF_INTRO =
   /(?:name is|i'm|i am|name's|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|moi c'est|soy|me llamo|mi nombre es|eu sou|sou o|sou a|me chamo|meu nome é)\s*$/i;
 const PERSON_BEFORE =
-  /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|congratulations|congratz|gratz|grats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms)[,!:]?\s*$/i;
+  /\b(?:name is|name's|names|i am|i'm|im|ich bin|ich heiße|ich heisse|je suis|je m'appelle|moi c'est|soy|me llamo|eu sou|me chamo|this is|it's|its|thanks|thank you|thx|ty|hey|hi|hello|yo|gg|dear|meet|with|by|ask|tell|cc|congrats|congratulations|congratz|gratz|grats|welcome|love|miss|call|dm|ping|add|invite|mr|mrs|ms|mme|mlle|madame|monsieur|herr|frau|(?:card|account )?holder|cardholder|kontoinhaber(?:in)?|inhaber(?:in)?|titulaire|titular|au nom de|em nome de|en nombre de|a nombre de|nombre completo|nome completo|full name)[,!:]?\s*$/i;
 /** The dash a signature follows, after the message's last sentence or line (D410). */
 const SIGNED = /(?:^|[.!?\n] ?)(?:—|–|--|-) ?$/;
 export const PLACE_BEFORE =
@@ -162,12 +162,41 @@ const FAMILY_LEAD = wordKeys(
   'oma opa mama mom mum dad papa nana granny grandma grandpa tante onkel mamie papi mémé pépé tia tio tía tío vovó vovô kick ban report mute block trust carry',
 );
 
+/** Titles of address that open a span before a capitalized name (Mme Claire Fontaine: D414). */
+const TITLE_LEAD = wordKeys(
+  'mme mlle madame monsieur herr frau sr sra srta señor señora senhor senhora dona mr mrs ms dr',
+);
+/** A name's particle after a lower-case word that opens a span (em nome de Camila Tanaka: D414). */
+const LEAD_PARTICLES = wordKeys('de da do dos das du del von van');
+
+/** Whether a title of address opens the span before a capitalized name (Mme Claire Fontaine is a person). */
+export function titledSpan(text: string, start: number, end: number): boolean {
+  // Only a word opening with a title's letter (m, h, f, s, d) is looked up.
+  const c = text.charCodeAt(start) | 0x20;
+  if (c !== 109 && c !== 104 && c !== 102 && c !== 115 && c !== 100) return false;
+  const w = wordEnd(text, start, end);
+  const e = text.charCodeAt(w) === 46 ? w + 1 : w;
+  return e < end - 1 && text.charCodeAt(e) === 32 && upperAt(text, e + 1) && TITLE_LEAD.has(rangeHash(text, start, w));
+}
+
 /** Where a span's name begins: after a lead word opening it (and an area's "von"), if more follows. */
 export function afterLead(text: string, start: number, end: number): number {
   const e = wordEnd(text, start, end);
   if (e >= end - 1 || text.charCodeAt(e) !== 32) return start;
   const h = rangeHash(text, start, e);
   if (LEAD_WORDS.has(h) || (FAMILY_LEAD.has(h) && !upperAt(text, start))) return e + 1;
+  // A lower-case word and a particle before a capitalized name are no part of it (nome de Camila).
+  const d = text.charCodeAt(e + 1);
+  if ((d === 100 || d === 118) && !upperAt(text, start)) {
+    const p = wordEnd(text, e + 1, end);
+    if (
+      p + 1 < end &&
+      text.charCodeAt(p) === 32 &&
+      upperAt(text, p + 1) &&
+      LEAD_PARTICLES.has(rangeHash(text, e + 1, p))
+    )
+      return p + 1;
+  }
   if (!AREA_WORDS.has(h)) return start;
   return text.startsWith('von ', e + 1) && e + 5 < end ? e + 5 : e + 1;
 }

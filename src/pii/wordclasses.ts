@@ -4,14 +4,16 @@
 import { wordHash } from './chars.ts';
 import { plainGivenNames } from './dictionaries.ts';
 import { NAME_PARTICLE_WORDS } from './lexicon.ts';
-import { FlagTable } from './wordflags.ts';
+import { FlagSlots } from './wordflags.ts';
 
 /**
  * Payment services, platforms and stores named in chat and support text: capitalized like names
  * (Venmo, Revolut, Wise), never a person or a place on their own.
  */
 const SERVICES_WORDS =
-  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix';
+  'venmo paypal zelle revolut wise skrill payoneer neteller paysafecard klarna sofort bizum mbway pix cashapp stripe steam discord twitch youtube tiktok instagram facebook twitter reddit telegram whatsapp snapchat xbox playstation nintendo battlenet epic origin uplay gog itunes spotify netflix ' +
+  // Card brands and game publishers (Amex, Blizzard pls: D414).
+  'amex visa mastercard maestro blizzard riot valve ubisoft bethesda mojang capcom bungie activision rockstar sega konami hoyoverse mihoyo supercell nike adidas puma reebok gucci prada balenciaga';
 
 /**
  * Game ranks in German, French, Spanish and Portuguese (the tagger's game words are English), and
@@ -24,7 +26,7 @@ const RANKS_WORDS = 'platin diamant argent platine hierro plata oro platino diam
  * Benedita): never a name alone (galera, beaucoup, everyone, aqui).
  */
 const ADDRESSEES_WORDS =
-  'aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam damen herren messieurs mesdames señores señoras senhores senhoras';
+  'voici voilà aqui aquí ici galera pessoal gente mesmo demais beaucoup vraiment infiniment mucho muchas muito vielmals everyone everybody everybody y’all yall alle leute jungs tous gars mecs todos todas amigos chicos chicas squad fam damen herren messieurs mesdames señores señoras senhores senhoras';
 
 /**
  * Words of game titles and characters that some people are named after, judged like the tagger's
@@ -42,6 +44,9 @@ const LANE_WORDS = 'mid top bot jungle midlane toplane botlane';
 /** Chat's spoken contractions (Gonna stream tonight): plain words, no one (D399). */
 const SPOKEN_WORDS = 'gonna wanna gotta lemme gimme kinda sorta dunno';
 
+/** Nouns of the other four languages that chat capitalizes and no one is named (14:12 Uhr, Team für Turnier, Nota do moderador), and English's price (Price check:) (D414). */
+const NOUNS_WORDS = 'uhr turnier nota price';
+
 /**
  * Question and function words of German, French, Spanish and Portuguese that open a sentence with a
  * capital (Wann kommt das Event?, Quand est-ce que ...): plain words, judged as PLAIN_WORDS (D368).
@@ -51,7 +56,9 @@ const FUNCTION_WORDS =
 
 /** Nouns closing the name of a game's event or landmark (Summer Festival, Ironforge Bridge, the Old Mill; D325). */
 const ZONE_LAST_WORDS =
-  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft wastes wastelands barrens wilds expanse abyss rift outpost bastion stronghold';
+  'festival fest carnival tournament mill bridge tavern forge lighthouse windmill docks mago lair turm festung höhle gruft wastes wastelands barrens wilds expanse abyss rift outpost bastion stronghold ' +
+  // A weapon's noun closing an item's name (Dragonbone Greatsword: D414).
+  'greatsword longsword broadsword greataxe warhammer longbow crossbow castle chronicles saga remastered';
 
 /** Virtues, hopes and graces of the other four languages that are given names too (D103's class). */
 const VIRTUES_WORDS =
@@ -62,11 +69,13 @@ const VIRTUES_WORDS =
  * German (the English ones are month and day words of the tagger's AMBIG class).
  */
 const WEEKDAYS_WORDS =
-  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira';
+  'montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes sábado sabado domingo segunda terça terca quarta quinta sexta segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira ' +
+  // German abbreviations (Raidzeiten Mi + So: D414); not Mo (a name) nor Do (a particle).
+  'di mi fr sa so';
 
 /** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
 const HOLIDAYS_WORDS =
-  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost ramadan eid diwali hanukkah hanukah kwanzaa halloween thanksgiving xmas nowruz';
+  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost ramadan eid diwali hanukkah hanukah kwanzaa halloween thanksgiving xmas nowruz carnaval carnival karneval fasching';
 
 /** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
 const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
@@ -76,7 +85,7 @@ const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
  * Squad, el Soporte): a span they close, open or follow is no one (D327).
  */
 const ORG_WORDS =
-  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild gilde guilde clã clãs gremio hermandad irmandade staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio';
+  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild gilde guilde clã clãs gremio hermandad irmandade staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio safety';
 /**
  * Words that name a kind of personal data, as a form or a support text asks for it in the five
  * languages (Nom, Prénom et Adresse; Geburtsdatum und Wohnort; Nome, Sobrenome e Endereço): the
@@ -87,7 +96,9 @@ const FIELD_WORDS =
 /** Words for a person in lower case (a guy named Thaddeus): the noun, not the name that follows (D353). */
 // With the words for a parent or a grandparent that chat uses alone (mi mamá dice: D410).
 const PEOPLE_NOUN_WORDS =
-  'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody mom mum dad mama mamá papa papá maman mère père mãe pai mutti vati grandma grandpa oma opa abuela abuelo avó avô vovó vovô';
+  'guy guys girl girls dude dudes bro bros sis man woman kid boy player someone somebody mom mum dad mama mamá papa papá maman mère père mãe pai mutti vati grandma grandpa oma opa abuela abuelo avó avô vovó vovô ' +
+  // Nationalities, written in lower case for the people (a filipino club: D414).
+  'filipino filipina filipinos brazilian brazilians mexican mexicans german germans french spanish italian italians polish russian russians ukrainian chinese japanese korean koreans indian indians pakistani nigerian nigerians kenyan turkish greek dutch swedish norwegian danish finnish irish scottish welsh british american americans canadian canadians australian aussie argentinian argentine colombian chilean peruvian venezuelan cuban portuguese egyptian moroccan vietnamese thai indonesian malaysian iranian arab saudi';
 /**
  * The indefinite pronouns of the five languages (anyone from lagos, Quelqu'un de Lille, alguém de
  * curitiba): someone unnamed, never a name or a place, in any case (D356); and English contractions
@@ -116,7 +127,9 @@ export const PLAIN_NAME = 4096;
 export const PEOPLE_NOUN = 8192;
 export const PRONOUN = 16384;
 export const NAME_PARTICLE = 32768;
-let classTable: FlagTable | undefined;
+// A FlagSlots, not a FlagTable: the table is small, and a FlagTable's own cache of recent words
+// (32 KB) cost more than it saved beside the other tables (D414).
+let classTable: FlagSlots | undefined;
 export function classesOf(hash: number): number {
   if (classTable === undefined) {
     const m = new Map<number, number>();
@@ -128,6 +141,7 @@ export function classesOf(hash: number): number {
       [FUNCTION_WORDS, PLAIN_WORD],
       [LANE_WORDS, PLAIN_WORD],
       [SPOKEN_WORDS, PLAIN_WORD],
+      [NOUNS_WORDS, PLAIN_WORD],
       [ZONE_LAST_WORDS, ZONE_END],
       [VIRTUES_WORDS, VIRTUE],
       [WEEKDAYS_WORDS, WEEKDAY],
@@ -149,7 +163,7 @@ export function classesOf(hash: number): number {
       const h = wordHash(w);
       m.set(h, (m.get(h) ?? 0) | PLAIN_NAME);
     }
-    classTable = new FlagTable(m);
+    classTable = new FlagSlots(m);
   }
   return classTable.get(hash);
 }

@@ -72,7 +72,7 @@ const CUE_CLASSES: readonly (readonly [number, string])[] = [
   ],
   [
     LABEL_P,
-    'name names fullname vorname nachname nom prénom prenom nombre apellido apellidos nome sobrenome titular holder owner recipient beneficiary empfänger destinataire destinatario',
+    'name names fullname vorname nachname nom prénom prenom nombre apellido apellidos nome sobrenome titular holder owner recipient beneficiary empfänger destinataire destinatario kontoinhaber kontoinhaberin inhaber inhaberin titulaire',
   ],
   [
     LABEL_L,
@@ -99,10 +99,15 @@ let writtenFlags: FlagTable | undefined;
 /** Entries of the flag table's cache of recent words (a power of two). */
 const RECENT = 4096;
 
-export class FlagTable {
+/**
+ * The table without a cache of its own, for small tables read once a span (the last look's word
+ * classes): a FlagTable's cache of recent words is 32 KB, the size of the fastest cache, and beside
+ * the other tables it cost more than it saved there (D414).
+ */
+export class FlagSlots {
   private readonly slots: Int32Array;
   private readonly mask: number;
-  constructor(entries: Map<number, number>) {
+  constructor(entries: ReadonlyMap<number, number>) {
     let size = 1024;
     while (size < entries.size * 2) size <<= 1;
     this.slots = new Int32Array(size);
@@ -114,30 +119,36 @@ export class FlagTable {
       this.slots[i] = tag | ((this.slots[i] as number) & 0xffff) | f;
     }
   }
-  /**
-   * The flags of recent words by hash, direct-mapped (a few kilobytes in the fastest cache): the
-   * table itself is over a megabyte, and the words of chat repeat (the, you, lol): most lookups
-   * end here instead of in a cache miss. -1 marks an empty entry.
-   */
-  private readonly recentHash = new Int32Array(RECENT);
-  private readonly recentFlags = new Int32Array(RECENT).fill(-1);
+  /** The flags of hash `h` (0 when it has none). */
   get(h: number): number {
-    const r = (h ^ (h >>> 16)) & (RECENT - 1);
-    const seen = this.recentFlags[r] as number;
-    if (seen >= 0 && this.recentHash[r] === (h | 0)) return seen;
+    return this.probe(h);
+  }
+  protected probe(h: number): number {
     const tag = (h & 0xffff0000) | 0 || 0x10000;
     const slots = this.slots;
     let i = (h ^ (h >>> 13)) & this.mask;
-    let f = 0;
     for (;;) {
       const v = slots[i] as number;
-      if (v === 0) break;
-      if ((v & ~0xffff) === tag) {
-        f = v & 0xffff;
-        break;
-      }
+      if (v === 0) return 0;
+      if ((v & ~0xffff) === tag) return v & 0xffff;
       i = (i + 1) & this.mask;
     }
+  }
+}
+
+export class FlagTable extends FlagSlots {
+  /**
+   * The flags of recent words by hash, direct-mapped (32 KB in the fastest cache): the table itself
+   * is over a megabyte, and the words of chat repeat (the, you, lol): most lookups end here instead
+   * of in a cache miss. -1 marks an empty entry.
+   */
+  private readonly recentHash = new Int32Array(RECENT);
+  private readonly recentFlags = new Int32Array(RECENT).fill(-1);
+  override get(h: number): number {
+    const r = (h ^ (h >>> 16)) & (RECENT - 1);
+    const seen = this.recentFlags[r] as number;
+    if (seen >= 0 && this.recentHash[r] === (h | 0)) return seen;
+    const f = this.probe(h);
     this.recentHash[r] = h;
     this.recentFlags[r] = f;
     return f;
