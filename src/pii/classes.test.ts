@@ -914,4 +914,17 @@ describe('PII names and places by class', () => {
     assert.deepEqual(all('ticket QX-415-555-0142 is still open'), []);
     assert.deepEqual(all('call 415-555-0142 today'), [['PHONE', '415-555-0142']]);
   });
+
+  it("reads German chat's capitalized nouns, verbs' pasts, handles and characters in a choice as no one (D414)", () => {
+    assert.deepEqual(found('Morgen ist Gildentreffen, Anmeldung bitte bis heute'), []);
+    assert.deepEqual(found('Wir brauchen noch einen Schildträger für den Raid'), []);
+    assert.deepEqual(found('Ich habe gestern mit Ngozi gespielt'), [['PERSON', 'Ngozi']]);
+    assert.deepEqual(found('Herr Keller hat den Vertrag gekündigt'), [['PERSON', 'Herr Keller']]);
+    assert.deepEqual(found('my sister borrowed my laptop'), []);
+    assert.deepEqual(found('so fred joined late'), [['PERSON', 'fred']]);
+    assert.deepEqual(found('reported MoonlightRider for spam'), []);
+    assert.deepEqual(found('is that Kirby or Link on the banner'), []);
+    assert.deepEqual(found('honestly Kiriko is overrated'), []);
+    assert.deepEqual(all('ring my office on (03) 9555 0101'), [['PHONE', '(03) 9555 0101']]);
+  });
 });
