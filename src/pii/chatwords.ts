@@ -44,7 +44,7 @@ export const ELISION = /^(?:[cdjlmnst]|qu)['’]\p{L}+$/u;
 
 /** English adverbs of chat some dictionaries hold as names, in lower case (maybe ping oskar: D410). */
 export const ADVERBS = wordKeys(
-  'maybe perhaps probably definitely actually literally basically honestly seriously pretty finally finalmente enfin endlich',
+  'maybe perhaps probably definitely actually literally basically honestly seriously pretty finally finalmente enfin endlich atentamente cordialement cordialmente',
 );
 
 /** Spoken forms of Portuguese chat (está, estou, não é, para, você, também, beleza; D410). */

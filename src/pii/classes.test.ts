@@ -927,4 +927,13 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('honestly Kiriko is overrated'), []);
     assert.deepEqual(all('ring my office on (03) 9555 0101'), [['PHONE', '(03) 9555 0101']]);
   });
+
+  it('reads ranks, clans opening with a plural article and epithets after a titled name as no one, and someone from a town as a place (D414)', () => {
+    assert.deepEqual(found('Oberst und Leutnant sind bei uns nur Ränge'), []);
+    assert.deepEqual(found('subi a Sargento ontem'), []);
+    assert.deepEqual(found('el clan Las Panteras Rojas recluta'), []);
+    assert.deepEqual(found('Sir Percival the Bold is bugged'), []);
+    assert.deepEqual(found('Über mich: Anna-Lena, 19, spiele gern Strategie'), [['PERSON', 'Anna-Lena']]);
+    assert.deepEqual(found('alguien de zaragoza para jugar?'), [['LOCATION', 'zaragoza']]);
+  });
 });

@@ -19,7 +19,9 @@ export function germanNoun(word: string): boolean {
 
 /** German's commonest short words, which other languages' chat rarely writes as words. */
 const GERMAN_WORDS = wordKeys(
-  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider',
+  'und ich nicht ist das die der den dem mit mein meine meinem meinen sie wir ihr hat habe haben auf für ohne sehr bitte kann wird wurde noch auch aber oder wenn dass ein eine einen einem kommt gestern heute morgen nächste immer im war bin hab hast gerade echt nochmal leider ' +
+    // More of the commonest, none a word of English, French, Spanish or Portuguese chat (D414).
+    'sind bei uns nur keine kein zum zur vom nach aus über mal schon jetzt dann doch wie wer hier sich euch dich mich mir dir ihm ihn wieder gern gerne',
 );
 /** German's articles and determiners, and "ohne": a capitalized word right after one is a noun. */
 export const GERMAN_DETERMINERS = wordKeys(

@@ -48,7 +48,7 @@ import {
 import { GERMAN_DETERMINERS, germanLine, germanNoun, germanText } from './german.ts';
 import { handedOver } from './handed.ts';
 import { koreanFullName } from './korean.ts';
-import { bare, CITY_PREFIX, wordInfo } from './lexicon.ts';
+import { bare, CITY_PREFIX, FIRST as GIVEN, wordInfo } from './lexicon.ts';
 import { CHAT_BEFORE, kinOf, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
 import { plainPair, plainWord, titlePair } from './titles.ts';
 import {
@@ -210,6 +210,13 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // A game or its cast (Valorant, Tracer and Sombra, Kaer Morhen): no one and nowhere (D414).
   if ((firstWord & W_GAME) !== 0 && gameCast(text, start, end, firstHash, (before & FLAGS.TITLE) !== 0))
     return undefined;
+  // A boss's epithet after the name (Morgath le Dévoreur, Sir Galahad the Pure): a game's character (D414).
+  if (type === 'PERSON' && text.charCodeAt(end) === 32 && upperAt(text, start)) {
+    const epithet = EPITHET.exec(text.slice(end, end + 24));
+    if (epithet !== null && (wordFlags((epithet[1] as string).toLowerCase()) & FLAGS.FIRST) === 0) return undefined;
+  }
+  // A plural article opens a clan's or a team's name, never a person's (Los Halcones Negros: D414).
+  if (type === 'PERSON' && PLURAL_ARTICLES.has(firstHash) && !single) return undefined;
   // A pet's name right after its kind (my dog Rex, minha gata Paçoca: D410, D414), and a count's
   // thing (47 Repels, 3 Pentakills: D414).
   if (b === start - 2 && (PETS.has(beforeHash) || (single && type === 'PERSON' && digitAt(text, b)))) return undefined;
@@ -286,7 +293,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     (lastFlags & FLAGS.FIRST) === 0 &&
     (before & PERSON_CUES) === 0 &&
     (afterFlags(text, end) & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
-    germanLine(text, start)
+    germanLine(text, start) &&
+    // Nor a given name of two (Sophie-Marie).
+    (wordInfo(lastWord) & GIVEN) === 0
   )
     return undefined;
   // A common English word in lower case right after another, no word about people or places
@@ -352,10 +361,6 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     // Ana) is a pick, no one (D414).
     if (type === 'PERSON' && !lower && b === start - 2 && INDEFINITE.has(beforeHash)) return undefined;
     // A boss's epithet after the name (Morgath le Dévoreur, Ramiro el Maldito): a game's character (D414).
-    if (type === 'PERSON' && !lower) {
-      const epithet = EPITHET.exec(text.slice(end, end + 24));
-      if (epithet !== null && (wordFlags((epithet[1] as string).toLowerCase()) & FLAGS.FIRST) === 0) return undefined;
-    }
     // A lone lower-case letter is no one: the s of a possessive the tokenizer cut off a name
     // (Freya's brother joined gave "s" too, next to the cue "brother": D410).
     if (lower && w.length === 1) return undefined;
@@ -569,6 +574,9 @@ function afterFlags(text: string, end: number): number {
   return e > s ? flagsTable().get(rangeHash(text, s, e)) : 0;
 }
 
+/** Plural articles of Spanish, French and Portuguese, as a span's first word. */
+const PLURAL_ARTICLES = wordKeys('los las les os as');
+
 /** Indefinite articles of the five languages (not "a", the article of Portuguese names: a Maria). */
 const INDEFINITE = wordKeys('an uma um une un una ein eine einen');
 
@@ -582,7 +590,7 @@ const EVENT_FIRSTS = 'copa cup pokal coupe taça taca torneo tournoi turnier tor
  * before no given name, a character (Graf Morgrim, Seigneur Malthus, Endboss Malgorath).
  */
 const ROYALS =
-  'king queen prince princess lord roi reine princesse rey reina príncipe princesa rei rainha könig königin prinz prinzessin graf gräfin herzog seigneur capitaine capitán capitan capitão capitao captain commander kommandant boss endboss raidboss';
+  'king queen prince princess lord roi reine princesse rey reina príncipe princesa rei rainha könig königin prinz prinzessin kaiser kaiserin emperor empress baron baronin baronne duke duchess duc duchesse duque duquesa herzog herzogin graf gräfin seigneur capitaine capitán capitan capitão capitao captain commander comandante kommandant sargento sergeant boss endboss raidboss';
 /** Wishes of the five languages that open a holiday's or an occasion's greeting (D403). */
 const WISHES = 'feliz felices frohe frohes joyeux joyeuse bonne bon buon happy merry';
 const W_EVENT = 1;

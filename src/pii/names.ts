@@ -12,7 +12,7 @@ import { afterLead, capitalRuns, titledSpan } from './runs.ts';
 import { taggedSpans } from './tagger.ts';
 import { type Tokens, tokenize } from './tokens.ts';
 import { unknownBeforeDeed } from './unknown.ts';
-import { classesOf } from './wordclasses.ts';
+import { classesOf, PRONOUN } from './wordclasses.ts';
 import { FLAGS, placePhrases, wordFlags } from './wordflags.ts';
 
 /** Person names and places: runs of capitalized words judged by dictionaries and nearby words. */
@@ -185,7 +185,9 @@ function lowerCaseWords(text: string, t: Tokens, emit: Emit, claimed: Claimed): 
       t.gap[k - 1] === 0 &&
       (GOING.has(t.hash[k - 2] as number) ||
         // From one town to the other (me mudé de valencia a sevilla: D414).
-        (k >= 4 && t.hash[k - 3] === DE && t.gap[k - 2] === 0 && GOING.has(t.hash[k - 4] as number))) &&
+        (k >= 4 && t.hash[k - 3] === DE && t.gap[k - 2] === 0 && GOING.has(t.hash[k - 4] as number)) ||
+        // Someone from a town (alguien de sevilla, quelqu'un de lille: D414).
+        (t.hash[k - 1] === DE && (classesOf(t.hash[k - 2] as number) & PRONOUN) !== 0)) &&
       free(claimed, s, e)
     )
       emit('LOCATION', s, e, 0.8);

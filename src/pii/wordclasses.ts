@@ -45,7 +45,8 @@ const LANE_WORDS = 'mid top bot jungle midlane toplane botlane';
 const SPOKEN_WORDS = 'gonna wanna gotta lemme gimme kinda sorta dunno';
 
 /** Nouns of the other four languages that chat capitalizes and no one is named (14:12 Uhr, Team für Turnier, Nota do moderador), and English's price (Price check:) (D414). */
-const NOUNS_WORDS = 'uhr turnier nota price';
+const NOUNS_WORDS =
+  'uhr turnier nota price hauptmann leutnant feldwebel oberst sargento comandante tenente capitão capitao sargent teniente coronel';
 
 /**
  * Question and function words of German, French, Spanish and Portuguese that open a sentence with a
