@@ -55,7 +55,9 @@ export const SPOKEN_FORMS = wordKeys('tá tô tava tavam tamo né pra pro cê vc
  * or "und" as a list's next name would (Enzo Gabriel Oliveira e peço: D414).
  */
 export const FIRST_PERSON_VERBS = wordKeys(
-  'peço quero tenho sou estou vou posso preciso gostaria solicito pido quiero tengo soy estoy voy puedo necesito solicito quisiera demando veux voudrais suis vais peux dois ai souhaite habe bin will möchte kann muss brauche bitte',
+  'peço quero tenho sou estou vou posso preciso gostaria solicito pido quiero tengo soy estoy voy puedo necesito solicito quisiera demando veux voudrais suis vais peux dois ai souhaite habe bin will möchte kann muss brauche bitte aguardo espero agradeço agradezco ' +
+    // and the imperatives that open chat's requests (manda o print, pasame tu whats).
+    'manda passa pasame mira olha espera',
 );
 
 /** Pronouns and verbs of English chat before an apostrophe (she's, i'm, they're, can't; D326). */

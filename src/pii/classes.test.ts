@@ -936,4 +936,22 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('Über mich: Anna-Lena, 19, spiele gern Strategie'), [['PERSON', 'Anna-Lena']]);
     assert.deepEqual(found('alguien de zaragoza para jugar?'), [['LOCATION', 'zaragoza']]);
   });
+
+  it("reads ordinals, an owner's place, titles after an article, requests and labels right, and accented given names as the lists' (D414)", () => {
+    assert.deepEqual(found('Results: 1st Kwame Boateng, 2nd Lena Fischer'), [
+      ['PERSON', 'Kwame Boateng'],
+      ['PERSON', 'Lena Fischer'],
+    ]);
+    assert.deepEqual(found("we met at Orla's place in Galway"), [
+      ['PERSON', 'Orla'],
+      ['LOCATION', 'Galway'],
+    ]);
+    assert.deepEqual(found('la Reine Isabelle a encore one-shot le tank'), []);
+    assert.deepEqual(found('Noel Gallagher is playing tonight'), [['PERSON', 'Noel Gallagher']]);
+    assert.deepEqual(found('Necesito ayuda con mi cuenta'), []);
+    assert.deepEqual(found('manda o print no meu email'), []);
+    assert.deepEqual(found('Destinatário: Álvaro Navarro'), [['PERSON', 'Álvaro Navarro']]);
+    assert.deepEqual(all('Contacto: 912 345 678 depois das 18h'), [['PHONE', '912 345 678']]);
+    assert.deepEqual(all('cumple: 14 de agosto de 2002'), [['DATE_OF_BIRTH', '14 de agosto de 2002']]);
+  });
 });

@@ -165,5 +165,5 @@ export const MAX_HASH = wordHash('max');
 
 /** Words that open the name of a game world's realm or order before "of" (Kingdom of Eldoria: D401). */
 export const REALMS = wordKeys(
-  'kingdom kingdoms empire realm realms land lands isle isles order house clan lord lords knights brotherhood legion guardians',
+  'kingdom kingdoms empire realm realms land lands isle isles order house clan lord lords knights brotherhood legion guardians tavern inn shrine shrines sanctuary',
 );

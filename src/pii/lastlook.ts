@@ -49,7 +49,7 @@ import { GERMAN_DETERMINERS, germanLine, germanNoun, germanText } from './german
 import { handedOver } from './handed.ts';
 import { koreanFullName } from './korean.ts';
 import { bare, CITY_PREFIX, FIRST as GIVEN, wordInfo } from './lexicon.ts';
-import { CHAT_BEFORE, kinOf, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
+import { CHAT_BEFORE, kinOf, labelled, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
 import { plainPair, plainWord, titlePair } from './titles.ts';
 import {
   ADDRESSEE,
@@ -189,13 +189,19 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     const firstFlags = flagsTable().get(firstHash);
     if ((firstFlags & FLAGS.FIRST) === 0 || (firstFlags & FLAGS.COMMON) !== 0) return undefined;
   }
-  // A feast or a cup opening a span (Carnaval de Valombre, Copa Ceniza) names the event (D414).
-  if (!single) {
-    if ((firstWord & W_EVENT) !== 0 || (classesOf(firstHash) & HOLIDAY) !== 0) return undefined;
-  }
+  // A feast or a cup opening a span (Carnaval de Valombre, Copa Ceniza) names the event (D414);
+  // not a feast that is a given name too (Noel Gallagher).
+  if (
+    !single &&
+    ((firstWord & W_EVENT) !== 0 ||
+      ((classesOf(firstHash) & HOLIDAY) !== 0 && (flagsTable().get(firstHash) & FLAGS.FIRST) === 0))
+  )
+    return undefined;
   // A king's or a queen's title before no given name (la Reine des Cendres, el Rey Exánime, Rei
-  // Caveira, Lord Varian) is a game's boss or ruler; before one, a person (King Charles) (D414).
-  if ((firstWord & W_ROYAL) !== 0 && royalThing(text, firstEnd, end, single)) return undefined;
+  // Caveira, Lord Varian) is a game's boss or ruler; before one, a person (King Charles); after an
+  // article, whatever follows (la Reine Morgane, la Reina Esmeralda) (D414).
+  if ((firstWord & W_ROYAL) !== 0 && (royalThing(text, firstEnd, end, single) || articleBefore(text, start)))
+    return undefined;
   // The word before the span, and its flags.
   let b = start - 1;
   while (b >= 0 && (text.charCodeAt(b) === 32 || text.charCodeAt(b) === 44)) b--;
@@ -338,8 +344,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
         ELISION.test(w) ||
         SPOKEN_FORMS.has(lastHash) ||
         ADVERBS.has(lastHash) ||
-        FIRST_PERSON_VERBS.has(lastHash))
+        (FIRST_PERSON_VERBS.has(lastHash) && (f & FLAGS.FIRST) === 0))
     )
+      return undefined;
+    // Capitalized, such a verb opens a sentence (Necesito verificar, Aguardo retorno: D414); not a
+    // given name (Will, Mira).
+    if (!lower && FIRST_PERSON_VERBS.has(lastHash) && (f & FLAGS.FIRST) === 0 && sentenceStart(text, start))
       return undefined;
     // An English verb's past in lower case (my brother used my PC, owner verified via selfie) is
     // no one; names that end so are given names of the lists (fred, ahmed) (D414).
@@ -409,7 +419,10 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     }
   }
   // A name right after a street's word is the street's (Rua Augusta); not after a comma (no way, ingrid: D386).
-  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0 && b === start - 2) return 'LOCATION';
+  // Not an ordinal's letters (1st, 3rd: st and rd are street words too), nor a rank's place (third
+  // place Diego Herrera) (D414).
+  if (type === 'PERSON' && (before & FLAGS.STREET) !== 0 && b === start - 2 && !ordinalBefore(text, a))
+    return 'LOCATION';
   if (type === 'LOCATION') {
     // A lower-case span whose last word no dictionary knows as a place needs a word about places before it
     // (moved to cork): read as a place elsewhere it is a plain word (tel, works).
@@ -462,6 +475,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   )
     return 'LOCATION';
   if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
+  // A person's label before a given name and a name that is a town too (Destinatario: Álvaro
+  // Navarro, chef de clan, Charles-Édouard de La Rochefoucauld) (D414).
+  if (
+    type === 'LOCATION' &&
+    !single &&
+    ((before & FLAGS.LABEL_P) !== 0 || labelled(text, start)) &&
+    (wordInfo(text.slice(start, firstEnd)) & GIVEN) !== 0
+  )
+    return 'PERSON';
   // A span of an owner's name, its 's and a game's item or power (Orion's Belt quest: D410).
   if (!single && upperAt(text, ls) && POSSESSED.has(lastHash) && /['’]s $/.test(text.slice(ls - 3, ls)))
     return undefined;
@@ -561,6 +583,31 @@ function innerCapital(word: string): boolean {
   return false;
 }
 
+/** Articles of the five languages before a title (la Reine, el Rey, a Rainha, die Königin, the Queen). */
+const TITLE_ARTICLES = wordKeys('la le el a o die der the');
+
+/** Whether an article stands right before `start` (a space between). */
+function articleBefore(text: string, start: number): boolean {
+  if (start < 2 || text.charCodeAt(start - 1) !== 32) return false;
+  const [s, e] = wordBefore(text, start - 1);
+  return e > s && TITLE_ARTICLES.has(rangeHash(text, s, e));
+}
+
+/** Ordinals written out, before a rank's "place". */
+const ORDINALS = wordKeys('first second third fourth fifth sixth last 1st 2nd 3rd 4th 5th');
+
+/**
+ * Whether the word that ends at `a + 1`'s left (its first letter at `a + 1`) is an ordinal's ending
+ * glued to its digits (1st, 3rd), or follows an ordinal (third place).
+ */
+function ordinalBefore(text: string, a: number): boolean {
+  if (a >= 0 && digitAt(text, a)) return true;
+  if (a < 1 || text.charCodeAt(a) !== 32) return false;
+  let s = a;
+  while (s > 0 && !(text.charCodeAt(s - 1) === 32)) s--;
+  return ORDINALS.has(rangeHash(text, s, a));
+}
+
 /** Flags of the words about people before a name (hey, Mrs, name, with, and). */
 const PERSON_CUES = FLAGS.STRONG | FLAGS.P_BEFORE | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
 
@@ -590,7 +637,7 @@ const EVENT_FIRSTS = 'copa cup pokal coupe taça taca torneo tournoi turnier tor
  * before no given name, a character (Graf Morgrim, Seigneur Malthus, Endboss Malgorath).
  */
 const ROYALS =
-  'king queen prince princess lord roi reine princesse rey reina príncipe princesa rei rainha könig königin prinz prinzessin kaiser kaiserin emperor empress baron baronin baronne duke duchess duc duchesse duque duquesa herzog herzogin graf gräfin seigneur capitaine capitán capitan capitão capitao captain commander comandante kommandant sargento sergeant boss endboss raidboss';
+  'king queen prince princess lord roi reine princesse rey reina príncipe princesa rei rainha könig königin prinz prinzessin kaiser kaiserin emperor empress baron baronin baronne duke duchess duc duchesse duque duquesa herzog herzogin graf gräfin barão barao baronesa seigneur capitaine capitán capitan capitão capitao captain commander comandante kommandant sargento sergeant boss endboss raidboss';
 /** Wishes of the five languages that open a holiday's or an occasion's greeting (D403). */
 const WISHES = 'feliz felices frohe frohes joyeux joyeuse bonne bon buon happy merry';
 const W_EVENT = 1;

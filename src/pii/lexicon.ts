@@ -18,9 +18,16 @@ function isName(word: string, set: ReadonlySet<string>): boolean {
   const w = bare(word);
   if (w.length < 2) return false;
   if (set.has(w)) return true;
+  // Written with its accents where the lists hold it without (Álvaro, Thaís, Inês: D414).
+  if (!ASCII.test(w)) {
+    const folded = w.normalize('NFD').replace(/\p{M}/gu, '');
+    if (folded !== w && set.has(folded)) return true;
+  }
   // Hyphenated: every part a name (Kihn-Huel).
   return w.includes('-') && w.split('-').every((p) => p.length >= 2 && set.has(p));
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 export function isSuffix(word: string): boolean {
   const d = dictionaries();

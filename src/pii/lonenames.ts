@@ -267,7 +267,8 @@ function selfIntroduced(text: string, before: string, flags: number, classes: nu
 }
 
 /** Whether a form's person label and its colon come right before `start` (name: anna). */
-function labelled(text: string, start: number): boolean {
+/** Whether a person's label and a colon stand right before `start` (Name: X, Destinatario: X). */
+export function labelled(text: string, start: number): boolean {
   const m = /(\p{L}+) ?: ?$/u.exec(text.slice(Math.max(0, start - 16), start));
   return m !== null && (wordFlags((m[1] as string).toLowerCase()) & FLAGS.LABEL_P) !== 0;
 }

@@ -72,7 +72,7 @@ export function phonePossible(raw: string, digits: string, international: boolea
 // "call (someone) at" before the number, the someone up to 24 characters long (call Frau Schneider
 // at 030 12345678: D400).
 export const PHONE_CUE =
-  /\b(?:call|text|phone|ph|mob|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|ruf|ruf an|ruf mich an|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|movil|celular|cel|telefone|telemóvel|telemovel|fone|whats|wpp|me liga|liga|no|(?:call|text|ring|reach|contact|dial)\b[^\n\d]{0,24} (?:at|on))\b[^\n\d]{0,14}$/iu;
+  /\b(?:call|text|phone|ph|mob|tel|mobile|cell|whatsapp|zap|sms|ring|number|reach me|contact|contacto|contato|ruf|ruf an|ruf mich an|anrufen|an unter|unter|handy|handynummer|nummer|telefon|rückruf|appelle|appelez|au|numéro|portable|llámame|llamar|al|número|móvil|movil|celular|cel|telefone|telemóvel|telemovel|fone|whats|wpp|me liga|liga|no|(?:call|text|ring|reach|contact|dial)\b[^\n\d]{0,24} (?:at|on))\b[^\n\d]{0,14}$/iu;
 /** Countries tried for a national number (no +country code) that is not a possible US number. */
 const NATIONAL = ['GB', 'DE', 'FR', 'ES', 'BR', 'PT', 'IT', 'NL', 'AT', 'CH', 'BE', 'MX', 'AR', 'IN', 'AU'] as const;
 

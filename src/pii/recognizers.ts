@@ -56,7 +56,7 @@ const DATE = new RegExp(
 );
 // "b." right before the date, opening the text or after a separator, is "born" (b. 1992-07-30, D398).
 const BIRTH_CUE =
-  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|naci[oó]|nasceu|nac(?=\.)|nacimiento|cumpleaños|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?|(?<=^|[(,;|] ?)b(?=\. ?$))(?![\p{L}\d])[^\n]{0,24}$/iu;
+  /(?<![\p{L}\d])(?:born|birth(?:day|date)?|b-?day|dob|d\.o\.b|date of birth|birthdate|geboren|geburtsdatum|geburtstag|geb|naissance|nacid[oa]|nac[ií]|naci[oó]|nasceu|nac(?=\.)|nacimiento|cumpleaños|cumple|nasc(?:ido|ida|i)|nascimento|anivers[aá]rio|n[ée]e?|(?<=^|[(,;|] ?)b(?=\. ?$))(?![\p{L}\d])[^\n]{0,24}$/iu;
 // A cue after the date ("am 3. Mai 1970 geboren"): the German and Dutch word order.
 const BIRTH_AFTER = /^[^\n.!?]{0,3}\b(?:geboren|born|geb\.)/i;
 const TRAILING = /[.,;:!?)\]}'"]+$/;

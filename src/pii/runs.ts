@@ -447,7 +447,8 @@ function judgeRun(
       emit('LOCATION', start, start + run.length, placeCue ? 0.9 : 0.7);
       return next;
     }
-    const tail = townTail(text, start + run.length);
+    // Not after an owner's possessive (Saoirse's place is her home, not a town: D414).
+    const tail = /['’]s$/.test(run) ? 0 : townTail(text, start + run.length);
     if (tail > 0 && /^[\p{Lu}]/u.test(run) && !/\d/.test(run)) {
       const placeCue = PLACE_BEFORE.test(text.slice(Math.max(0, start - 24), start));
       emit('LOCATION', start, start + run.length + tail, placeCue ? 0.9 : 0.7);

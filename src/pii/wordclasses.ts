@@ -76,7 +76,7 @@ const WEEKDAYS_WORDS =
 
 /** Holidays named like towns (Natal, Navidad): a place only after a place cue. */
 const HOLIDAYS_WORDS =
-  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost ramadan eid diwali hanukkah hanukah kwanzaa halloween thanksgiving xmas nowruz carnaval carnival karneval fasching';
+  'natal navidad noël noel pascua páscoa ostern easter christmas weihnachten pentecost ramadan eid diwali hanukkah hanukah kwanzaa halloween thanksgiving xmas nowruz carnaval carnival karneval fasching heiligabend silvester toussaint';
 
 /** Labels of a phone number, abbreviated with a dot in the five languages (D325). */
 const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
@@ -86,7 +86,9 @@ const PHONE_LABELS_WORDS = 'tel tél fon mob handy telef tlf fax';
  * Squad, el Soporte): a span they close, open or follow is no one (D327).
  */
 const ORG_WORDS =
-  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild gilde guilde clã clãs gremio hermandad irmandade staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio safety';
+  'support service services team teams games studio studios entertainment interactive software labs squad crew clan clans guild gilde guilde clã clãs gremio hermandad irmandade staff mods moderators admins admin devs developers dev company inc ltd llc gmbh corp billing helpdesk kundendienst kundenservice kundensupport soporte atención equipo equipe équipe suporte atendimento serviço servicio safety ' +
+  // Esports' and clans' names by their last word (Vortex Gaming, Crimson Owls, Northern Wolves: D414).
+  'gaming esports wolves owls tigers lions eagles hawks falcons dragons titans warriors ravens bears sharks panthers foxes vipers';
 /**
  * Words that name a kind of personal data, as a form or a support text asks for it in the five
  * languages (Nom, Prénom et Adresse; Geburtsdatum und Wohnort; Nome, Sobrenome e Endereço): the
