@@ -3,7 +3,7 @@
 // player's handle (D399) and lists after a label of a game's things (D397); and what a game names
 // after people and places (the Santa Claus event, the Paris map, Sydney servers: D143, D378).
 
-import { wordEnd, wordHash, wordKeys } from './chars.ts';
+import { upperAt, wordBefore, wordEnd, wordHash, wordKeys } from './chars.ts';
 import { typedCue } from './slips.ts';
 import { FLAGS } from './wordflags.ts';
 
@@ -38,13 +38,22 @@ export function gameZone(
 ): boolean {
   if (single) {
     if ((lastFlags & FLAGS.PLACE) !== 0) return false;
-    const m = ZONE_COMPOUND.exec(lastWord.toLowerCase());
-    if (m !== null && m.index >= 3) return true;
+    // A compound's noun has five letters or more after three (Nebelhöhle).
+    if (lastWord.length >= 8) {
+      const m = ZONE_COMPOUND.exec(lastWord.toLowerCase());
+      if (m !== null && m.index >= 3) return true;
+    }
     // The adjective or complement of a zone's capitalized noun (la Torre del Norte, a Floresta
-    // Sombria, el Reino Olvidado), the span being only its last word, unless that is a known place
-    // (la Torre de Madrid, la Porte de Versailles) (D349). The noun and its "de" end in a space.
-    const gap = text.charCodeAt(start - 1);
-    if (gap !== 32 && gap !== 39 && gap !== 0x2019) return false;
+    // Sombria, el Reino Olvidado, le Donjon de l'Aube), the span being only its last word, unless
+    // that is a known place (la Torre de Madrid, la Porte de Versailles) (D349). The noun and its
+    // "de" end in a space; the pattern is read only where a capital opens the word before or the
+    // one before that.
+    let p = start - 1;
+    const gap = text.charCodeAt(p);
+    if (gap === 39 || gap === 0x2019) p -= 2;
+    else if (gap !== 32) return false;
+    const [s1, e1] = wordBefore(text, p);
+    if (e1 <= s1 || (!upperAt(text, s1) && !upperAt(text, wordBefore(text, s1 - 1)[0]))) return false;
     const lead = ZONE_LEAD.exec(text.slice(Math.max(0, start - 24), start));
     return lead !== null && ZONE_FIRST.has((lead[1] as string).toLowerCase());
   }

@@ -217,7 +217,12 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if ((firstWord & W_GAME) !== 0 && gameCast(text, start, end, firstHash, (before & FLAGS.TITLE) !== 0))
     return undefined;
   // A boss's epithet after the name (Morgath le Dévoreur, Sir Galahad the Pure): a game's character (D414).
-  if (type === 'PERSON' && text.charCodeAt(end) === 32 && upperAt(text, start)) {
+  if (
+    type === 'PERSON' &&
+    text.charCodeAt(end) === 32 &&
+    EPITHET_FIRSTS.includes(text.charAt(end + 1)) &&
+    upperAt(text, start)
+  ) {
     const epithet = EPITHET.exec(text.slice(end, end + 24));
     if (epithet !== null && (wordFlags((epithet[1] as string).toLowerCase()) & FLAGS.FIRST) === 0) return undefined;
   }
@@ -272,9 +277,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   // A German noun, unless a title or a cue names someone (Frau Hartung) or a given name opens the
   // span (Petra Hartung): family names end so too.
   if (
-    germanNoun(lastWord) &&
     (before & (FLAGS.TITLE | FLAGS.STRONG | FLAGS.LABEL_P | FLAGS.P_BEFORE)) === 0 &&
-    (single || (flagsTable().get(firstHash) & FLAGS.FIRST) === 0)
+    (single || (flagsTable().get(firstHash) & FLAGS.FIRST) === 0) &&
+    germanNoun(lastWord)
   )
     return undefined;
   // In a German sentence, one capitalized word that no name list knows after an article or a
@@ -480,7 +485,7 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (
     type === 'LOCATION' &&
     !single &&
-    ((before & FLAGS.LABEL_P) !== 0 || labelled(text, start)) &&
+    ((before & FLAGS.LABEL_P) !== 0 || (b >= 0 && text.charCodeAt(b) === 58 && labelled(text, start))) &&
     (wordInfo(text.slice(start, firstEnd)) & GIVEN) !== 0
   )
     return 'PERSON';
@@ -627,6 +632,8 @@ const PLURAL_ARTICLES = wordKeys('los las les os as');
 /** Indefinite articles of the five languages (not "a", the article of Portuguese names: a Maria). */
 const INDEFINITE = wordKeys('an uma um une un una ein eine einen');
 
+/** The letters EPITHET's articles begin with: a name followed by none is not read further. */
+const EPITHET_FIRSTS = 'letd';
 /** An epithet after a name: an article, then a capitalized word no name list holds as a given name. */
 const EPITHET = /^ (?:le|la|el|the|der|die) (\p{Lu}\p{Ll}+)(?![\p{L}])/u;
 
