@@ -954,4 +954,13 @@ describe('PII names and places by class', () => {
     assert.deepEqual(all('Contacto: 912 345 678 depois das 18h'), [['PHONE', '912 345 678']]);
     assert.deepEqual(all('cumple: 14 de agosto de 2002'), [['DATE_OF_BIRTH', '14 de agosto de 2002']]);
   });
+
+  it("reads a given name and a family name that are towns too as a person after a holder's label, or with no word about places before them (D414)", () => {
+    assert.deepEqual(found('Angemeldet: Lena Vogt und Carlos Mendoza'), [
+      ['PERSON', 'Lena Vogt'],
+      ['PERSON', 'Carlos Mendoza'],
+    ]);
+    assert.deepEqual(found('refund to my card please, cardholder Carlos Mendoza'), [['PERSON', 'Carlos Mendoza']]);
+    assert.deepEqual(found('we drove to Mendoza last week'), [['LOCATION', 'Mendoza']]);
+  });
 });

@@ -40,18 +40,29 @@ export function germanText(text: string): boolean {
   return germanWas;
 }
 
+/** The lines of the last text `germanLine` read, by where they start: whether each reads as German. */
+let lineText: string | undefined;
+const lineGerman = new Map<number, boolean>();
+
 /**
  * Whether the line around `at` (back to a line break, at most 160 characters either way) reads as
  * German: two of its words are German's commonest. A line, not the text: a piece of a stream holds
- * many messages in many languages (D414).
+ * many messages in many languages (D414). Each line is read once a text.
  */
 export function germanLine(text: string, at: number): boolean {
   let from = at;
   while (from > 0 && at - from < 160 && text.charCodeAt(from - 1) !== 10) from--;
+  if (text !== lineText) {
+    lineText = text;
+    lineGerman.clear();
+  }
+  const known = lineGerman.get(from);
+  if (known !== undefined) return known;
   let to = at;
   while (to < text.length && to - at < 160 && text.charCodeAt(to) !== 10) to++;
   let hits = 0;
   for (const m of text.slice(from, to).matchAll(/\p{Ll}+/gu))
-    if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) return true;
-  return false;
+    if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
+  lineGerman.set(from, hits >= 2);
+  return hits >= 2;
 }

@@ -48,7 +48,7 @@ import {
 import { GERMAN_DETERMINERS, germanLine, germanNoun, germanText } from './german.ts';
 import { handedOver } from './handed.ts';
 import { koreanFullName } from './korean.ts';
-import { bare, CITY_PREFIX, FIRST as GIVEN, wordInfo } from './lexicon.ts';
+import { bare, CITY_PREFIX, LAST as FAMILY, FIRST as GIVEN, wordInfo } from './lexicon.ts';
 import { CHAT_BEFORE, kinOf, labelled, NAME_IS, namedAlone, thankedTo } from './lonenames.ts';
 import { plainPair, plainWord, titlePair } from './titles.ts';
 import {
@@ -482,11 +482,16 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
   // A person's label before a given name and a name that is a town too (Destinatario: Álvaro
   // Navarro, chef de clan, Charles-Édouard de La Rochefoucauld) (D414).
+  // And so is a given name that is no place and a family name after it, with no word about places
+  // before them (und Dimitrios Papadopoulos, e Kenji Yamamoto Nakamura).
   if (
     type === 'LOCATION' &&
     !single &&
-    ((before & FLAGS.LABEL_P) !== 0 || (b >= 0 && text.charCodeAt(b) === 58 && labelled(text, start))) &&
-    (wordInfo(text.slice(start, firstEnd)) & GIVEN) !== 0
+    ((((before & FLAGS.LABEL_P) !== 0 || (b >= 0 && text.charCodeAt(b) === 58 && labelled(text, start))) &&
+      (wordInfo(text.slice(start, firstEnd)) & GIVEN) !== 0) ||
+      ((before & (FLAGS.L_BEFORE | FLAGS.LABEL_L)) === 0 &&
+        (flagsTable().get(firstHash) & (FLAGS.FIRST | FLAGS.PLACE)) === FLAGS.FIRST &&
+        (wordInfo(lastWord) & FAMILY) !== 0))
   )
     return 'PERSON';
   // A span of an owner's name, its 's and a game's item or power (Orion's Belt quest: D410).

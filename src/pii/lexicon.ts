@@ -101,7 +101,7 @@ function townWord(word: string): boolean {
 // What the dictionaries say of one word, as bit flags; cached per distinct word (words recur, the
 // lookups and suffix checks need not).
 export const FIRST = 1;
-const LAST = 2;
+export const LAST = 2;
 export const TOWN = 4;
 export const CITY_PREFIX = 8;
 const STREET_SUFFIX = 16;

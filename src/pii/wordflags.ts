@@ -72,7 +72,7 @@ const CUE_CLASSES: readonly (readonly [number, string])[] = [
   ],
   [
     LABEL_P,
-    'name names fullname vorname nachname nom prénom prenom nombre apellido apellidos nome sobrenome titular holder owner recipient beneficiary empfänger destinataire destinatario destinatário kontoinhaber kontoinhaberin inhaber inhaberin titulaire',
+    'name names fullname vorname nachname nom prénom prenom nombre apellido apellidos nome sobrenome titular holder owner recipient beneficiary cardholder empfänger destinataire destinatario destinatário kontoinhaber kontoinhaberin inhaber inhaberin titulaire',
   ],
   [
     LABEL_L,
