@@ -919,6 +919,7 @@ describe('PII names and places by class', () => {
     assert.deepEqual(found('Morgen ist Gildentreffen, Anmeldung bitte bis heute'), []);
     assert.deepEqual(found('Wir brauchen noch einen Schildträger für den Raid'), []);
     assert.deepEqual(found('Ich habe gestern mit Ngozi gespielt'), [['PERSON', 'Ngozi']]);
+    assert.deepEqual(found('heute kommt Ngozi vorbei'), [['PERSON', 'Ngozi']]);
     assert.deepEqual(found('Herr Keller hat den Vertrag gekündigt'), [['PERSON', 'Herr Keller']]);
     assert.deepEqual(found('my sister borrowed my laptop'), []);
     assert.deepEqual(found('so fred joined late'), [['PERSON', 'fred']]);

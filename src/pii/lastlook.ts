@@ -303,6 +303,9 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     upperAt(text, start) &&
     (lastFlags & FLAGS.FIRST) === 0 &&
     (before & PERSON_CUES) === 0 &&
+    // German puts the verb before its subject (heute kommt Ngozi): a verb of what people do is a
+    // cue there; "ist" and "war" are not (heute ist Wartung).
+    ((before & FLAGS.P_AFTER) === 0 || COPULAS.has(beforeHash)) &&
     (afterFlags(text, end) & (FLAGS.P_AFTER | FLAGS.STRONG | FLAGS.CONJ)) === 0 &&
     germanLine(text, start) &&
     // Nor a given name of two (Sophie-Marie).
@@ -617,6 +620,9 @@ function ordinalBefore(text: string, a: number): boolean {
   while (s > 0 && !(text.charCodeAt(s - 1) === 32)) s--;
   return ORDINALS.has(rangeHash(text, s, a));
 }
+
+/** German's verbs of being, before a noun as often as before a name. */
+const COPULAS = wordKeys('ist war sind waren wird wurde bleibt');
 
 /** Flags of the words about people before a name (hey, Mrs, name, with, and). */
 const PERSON_CUES = FLAGS.STRONG | FLAGS.P_BEFORE | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
