@@ -514,6 +514,10 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : CHROMI
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     type Doc = { document: { activeElement: { id: string; textContent: string | null } | null } };
     const focused = () => page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.id ?? '');
+    // The page moves the focus to the new page's heading on the next frame after the route changes
+    // (app.tsx): a keyboard user lands there first. Waited for, so that the move cannot come after
+    // the Tab presses below and take the focus back from the token field.
+    await page.waitForFunction(() => (globalThis as unknown as Doc).document.activeElement?.id === 'page-title');
     let n = 0;
     while ((await focused()) !== 'token' && n++ < 20) await page.keyboard.press('Tab');
     assert.equal(await focused(), 'token', 'Tab reaches the token field');

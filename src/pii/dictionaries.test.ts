@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { buildCommonWordsFile, COMMON_WORDS_FILE } from '../../scripts/build-pii-common-words.ts';
 import { buildDictionaryFile, DATA_FILE, fakerLicense, LICENSE_FILE } from '../../scripts/build-pii-dictionaries.ts';
 import { buildEnglishWordsFile, ENGLISH_WORDS_FILE } from '../../scripts/build-pii-english-words.ts';
 import { buildFoldingsFile, FOLDINGS_FILE, foldings, plainWords } from '../../scripts/build-pii-foldings.ts';
@@ -13,7 +14,13 @@ import {
   scowlNotice,
 } from '../../scripts/build-pii-plain-names.ts';
 import { isVerityError } from '../errors/index.ts';
-import { parseDictionaryFile, parseEnglishWordsFile, parseFoldingsFile, parsePlainNamesFile } from './dictionaries.ts';
+import {
+  parseCommonWordsFile,
+  parseDictionaryFile,
+  parseEnglishWordsFile,
+  parseFoldingsFile,
+  parsePlainNamesFile,
+} from './dictionaries.ts';
 import { scan } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -132,6 +139,21 @@ describe('PII dictionaries (data file built from faker locale data)', () => {
       assert.throws(
         () => parseEnglishWordsFile(text),
         (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /english-words\.jsonl is damaged/.test((e as Error).message),
+      );
+  });
+
+  it("German's and Portuguese's commonest words are what the build script makes (D414)", () => {
+    const file = readFileSync(COMMON_WORDS_FILE, 'utf8');
+    assert.ok(
+      file === buildCommonWordsFile(),
+      'src/pii/data/common-words.jsonl is stale: run `sh scripts/node.sh scripts/build-pii-common-words.ts`',
+    );
+    const words = new Set(parseCommonWordsFile(file));
+    for (const w of ['nada', 'sistema', 'nicht', 'gestern']) assert.ok(words.has(w), w);
+    for (const text of ['', file.replace('verity-pii-common-words/1', 'x'), file.replace('"nada"', '7')])
+      assert.throws(
+        () => parseCommonWordsFile(text),
+        (e) => isVerityError(e, 'VERITY_E_INTERNAL') && /common-words\.jsonl is damaged/.test((e as Error).message),
       );
   });
 

@@ -39,6 +39,8 @@ export const PLAIN_NAMES_FORMAT = 'verity-pii-plain-names/2';
 /** Common English words in lower case (SCOWL's levels 10 to 50): scripts/build-pii-english-words.ts. */
 const ENGLISH_WORDS_FILE = new URL('./data/english-words.jsonl', import.meta.url);
 export const ENGLISH_WORDS_FORMAT = 'verity-pii-english-words/1';
+const COMMON_WORDS_FILE = new URL('./data/common-words.jsonl', import.meta.url);
+export const COMMON_WORDS_FORMAT = 'verity-pii-common-words/1';
 const FIELDS = [
   'firstNames',
   'lastNames',
@@ -147,11 +149,19 @@ function plainNamesFile(): { givenNames: ReadonlySet<string>; placeParts: Readon
   return plainWords;
 }
 
+/** Parses a file of words (a header, then the field `words`): `name` built by `script`. */
+function parseWordsFile(text: string, format: string, name: string, script: string): string[] {
+  return parseFields(text, format, ['words'] as const, (why, cause) => damagedFile(name, script, why, cause)).words;
+}
+
 /** Parses the file of common English words. */
 export function parseEnglishWordsFile(text: string): string[] {
-  return parseFields(text, ENGLISH_WORDS_FORMAT, ['words'] as const, (why, cause) =>
-    damagedFile('english-words.jsonl', 'build-pii-english-words.ts', why, cause),
-  ).words;
+  return parseWordsFile(text, ENGLISH_WORDS_FORMAT, 'english-words.jsonl', 'build-pii-english-words.ts');
+}
+
+/** Parses the file of German's and Portuguese's commonest words. */
+export function parseCommonWordsFile(text: string): string[] {
+  return parseWordsFile(text, COMMON_WORDS_FORMAT, 'common-words.jsonl', 'build-pii-common-words.ts');
 }
 
 let englishHashes: ReadonlySet<number> | undefined;
@@ -159,6 +169,13 @@ let englishHashes: ReadonlySet<number> | undefined;
 export function englishWordHashes(): ReadonlySet<number> {
   englishHashes ??= new Set(parseEnglishWordsFile(readFileSync(ENGLISH_WORDS_FILE, 'utf8')).map(wordHash));
   return englishHashes;
+}
+
+let commonHashes: ReadonlySet<number> | undefined;
+/** The `wordHash`es of German's and Portuguese's commonest words (read on first use: 10,000 words). */
+export function commonWordHashes(): ReadonlySet<number> {
+  commonHashes ??= new Set(parseCommonWordsFile(readFileSync(COMMON_WORDS_FILE, 'utf8')).map(wordHash));
+  return commonHashes;
 }
 
 /** The given names of the dictionaries that are common English words (fine, chance, will, mark). */

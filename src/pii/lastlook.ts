@@ -20,7 +20,7 @@ import {
   VERSUS_AFTER,
   VERSUS_BEFORE,
 } from './chatwords.ts';
-import { englishWordHashes, plainPlaceParts } from './dictionaries.ts';
+import { commonWordHashes, englishWordHashes, plainPlaceParts } from './dictionaries.ts';
 import { gameCast, gameFirstHashes } from './gamecast.ts';
 import {
   afterList,
@@ -329,6 +329,19 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     englishWordHashes().has(beforeHash) &&
     !OPENERS.has(beforeHash) &&
     !CHAT_BEFORE.has(text.slice(a + 1, b + 1).toLowerCase())
+  )
+    return undefined;
+  // A lone lower-case word among German's and Portuguese's commonest, no given name of the lists,
+  // that the tagger took for a person with no strong cue before it, is a word of the sentence (y nada
+  // de nada, pra matar a Rainha, o sistema diz: D414).
+  if (
+    single &&
+    margin > 0 &&
+    type === 'PERSON' &&
+    !upperAt(text, start) &&
+    (lastFlags & FLAGS.FIRST) === 0 &&
+    (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) === 0 &&
+    commonWordHashes().has(lastHash)
   )
     return undefined;
   // A lower-case span opening with a French elision or a spoken form of Portuguese chat (tá alto)
