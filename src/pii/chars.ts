@@ -83,6 +83,11 @@ export function rangeHash(text: string, from: number, to: number): number {
   return h >>> 0;
 }
 
+/** Whether `c` is the code unit of an ASCII digit. */
+export function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** Whether the character at `i` of `text` is a letter (the tokenizer's table). */
 export function letterAt(text: string, i: number): boolean {
   return isLetter(text.charCodeAt(i));

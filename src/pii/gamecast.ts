@@ -6,7 +6,7 @@
 // library. A name that people or places bear too (Viktor, Sage, Mercy, Phoenix) is no one only
 // beside a name that is the cast's alone (Viktor and Sylas, Lucio and Kiriko).
 
-import { isLetter, rangeHash, wordHash, wordKeys } from './chars.ts';
+import { isLetter, rangeHash, wordHash } from './chars.ts';
 import { FIRST, TOWN, wordInfo } from './lexicon.ts';
 import { FLAGS, FlagSlots, flagsTable } from './wordflags.ts';
 
@@ -118,8 +118,6 @@ const TITLES = new Set([
   'black temple',
   'kaer morhen',
 ]);
-/** The first words of TITLES, by hash: a span opening with none is not read further. */
-const TITLE_FIRSTS = wordKeys([...TITLES].map((t) => t.split(/[ '’-]/)[0] as string));
 
 const CAST_WORDS = Object.values(CAST_BY_GAME).flatMap((names) => names.split(' '));
 /** The cast by hash (a FlagSlots of one bit: more names than a KeySet holds). */
@@ -189,7 +187,7 @@ function castBeside(text: string, start: number, end: number): boolean {
  */
 export function gameCast(text: string, start: number, end: number, firstHash: number, titled: boolean): boolean {
   // Most spans open with no word of a game's name nor of its cast: one lookup each.
-  if (TITLE_FIRSTS.has(firstHash) && TITLES.has(text.slice(start, end).toLowerCase())) return true;
+  if (TITLES.has(text.slice(start, end).toLowerCase())) return true;
   if (titled) return false;
   let shared = false;
   let words = 0;

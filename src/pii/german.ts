@@ -33,11 +33,16 @@ let germanWas = false;
 /** Whether `text` reads as German: two or more of its words are German's commonest (cached per text). */
 export function germanText(text: string): boolean {
   if (text === germanSeen) return germanWas;
-  let hits = 0;
-  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
   germanSeen = text;
-  germanWas = hits >= 2;
+  germanWas = readsGerman(text);
   return germanWas;
+}
+
+/** Whether two of the lower-case words of `text` are German's commonest. */
+function readsGerman(text: string): boolean {
+  let hits = 0;
+  for (const m of text.matchAll(/\p{Ll}+/gu)) if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) return true;
+  return false;
 }
 
 /** The lines of the last text `germanLine` read, by where they start: whether each reads as German. */
@@ -60,9 +65,7 @@ export function germanLine(text: string, at: number): boolean {
   if (known !== undefined) return known;
   let to = at;
   while (to < text.length && to - at < 160 && text.charCodeAt(to) !== 10) to++;
-  let hits = 0;
-  for (const m of text.slice(from, to).matchAll(/\p{Ll}+/gu))
-    if (GERMAN_WORDS.has(wordHash(m[0])) && ++hits >= 2) break;
-  lineGerman.set(from, hits >= 2);
-  return hits >= 2;
+  const german = readsGerman(text.slice(from, to));
+  lineGerman.set(from, german);
+  return german;
 }

@@ -2,7 +2,7 @@
 // class (labels, acronyms, game vocabulary, services, months and virtues, titles of two words) and
 // people and places told apart by the words around them (D142, D143, D205-D208).
 
-import { INFO, letterAt, rangeHash, TABLE_SIZE, upperAt, wordBefore, wordEnd, wordHash, wordKeys } from './chars.ts';
+import { isDigitCode, letterAt, rangeHash, upperAt, wordBefore, wordEnd, wordHash, wordKeys } from './chars.ts';
 import {
   ADVERBS,
   COMPASS,
@@ -79,32 +79,24 @@ function roman(word: string): boolean {
   return (c === 105 || c === 118 || c === 120) && ROMAN.test(word);
 }
 
-/** Whether the last `bareHash` read a dotted capital I (and hashed the string, not the range). */
-let bareDotted = false;
-
-/**
- * `wordHash(bare(text.slice(from, to)))` without the two strings: the word's hash with its trailing
- * dots and apostrophes left out, in one pass. (A dotted capital I, whose lower case is two code
- * units, is hashed as the string would be.)
- */
-function bareHash(text: string, from: number, to: number): number {
+/** Where a word in `text[from, to)` ends without its trailing dots and apostrophes (bare's end). */
+function bareEnd(text: string, from: number, to: number): number {
   let e = to;
   while (e > from) {
     const c = text.charCodeAt(e - 1);
     if (c !== 46 && c !== 39 && c !== 0x2019) break;
     e--;
   }
-  let h = 0x811c9dc5;
-  for (let i = from; i < e; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x130) {
-      bareDotted = true;
-      return wordHash(bare(text.slice(from, to)));
-    }
-    h = Math.imul(h ^ (c < TABLE_SIZE ? (INFO[c] as number) >> 3 : c), 0x01000193);
-  }
-  bareDotted = false;
-  return h >>> 0;
+  return e;
+}
+
+/**
+ * Whether `text[from, to)` holds a dotted capital I, whose lower case is two code units: there a
+ * word is hashed as its lower-cased string (`wordHash(bare(...))`), not by its code units.
+ */
+function dottedI(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 0x130) return true;
+  return false;
 }
 
 /**
@@ -142,13 +134,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   while (ls > start && text.charCodeAt(ls - 1) !== 32 && text.charCodeAt(ls - 1) !== 44) ls--;
   const single = ls === start;
   const lastWord = text.slice(ls, end);
-  const lastHash = bareHash(text, ls, end);
+  // `wordHash(bare(lastWord))`, without the two strings where no dotted capital I is in it.
+  const dotted = dottedI(text, ls, end);
+  const lastHash = dotted ? wordHash(bare(lastWord)) : rangeHash(text, ls, bareEnd(text, ls, end));
   const lastFlags = flagsTable().get(lastHash);
   // The last look's own word classes, one lookup for all of them.
   const lastClass = classesOf(lastHash);
   // The first word (letters), its hash and flags: read by several looks below.
   const firstEnd = wordEnd(text, start, end);
-  const firstHash = single && firstEnd === end && !bareDotted ? lastHash : rangeHash(text, start, firstEnd);
+  const firstHash = single && firstEnd === end && !dotted ? lastHash : rangeHash(text, start, firstEnd);
   // What the first word opens (a feast, a cup, a royal title, a game's name, a wish): one lookup.
   const firstWord = FIRST_WORDS.get(firstHash);
   // A payment service, a platform or a store (Venmo, PayPal, Discord, Steam) is no one and nowhere,
@@ -230,7 +224,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   if (type === 'PERSON' && PLURAL_ARTICLES.has(firstHash) && !single) return undefined;
   // A pet's name right after its kind (my dog Rex, minha gata Paçoca: D410, D414), and a count's
   // thing (47 Repels, 3 Pentakills: D414).
-  if (b === start - 2 && (PETS.has(beforeHash) || (single && type === 'PERSON' && digitAt(text, b)))) return undefined;
+  if (b === start - 2 && (PETS.has(beforeHash) || (single && type === 'PERSON' && isDigitCode(text.charCodeAt(b)))))
+    return undefined;
   // A list after a label of a game's things (main: Jett, Reyna; favorite maps: Ascent, Haven, Bind)
   // names characters and maps, no one and nowhere (D397).
   if (
@@ -581,26 +576,10 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   return type;
 }
 
-/** Flags of the words about people and places before a name (hey, said, Mrs, name, and, in). */
-const CUE_FLAGS =
-  FLAGS.STRONG |
-  FLAGS.P_BEFORE |
-  FLAGS.P_AFTER |
-  FLAGS.TITLE |
-  FLAGS.LABEL_P |
-  FLAGS.LABEL_L |
-  FLAGS.CONJ |
-  FLAGS.L_BEFORE;
-
 /** Words that open a clause before its subject (ok so marigold said: D414). */
 const OPENERS = wordKeys(
   'so then and but or if when while because cause cuz also well ok okay yeah yes no oh ah now maybe guess think know like',
 );
-
-function digitAt(text: string, i: number): boolean {
-  const c = text.charCodeAt(i);
-  return c >= 48 && c <= 57;
-}
 
 /** Whether `word` has an upper-case letter after its fourth letter that follows a lower-case one. */
 function innerCapital(word: string): boolean {
@@ -627,10 +606,11 @@ const ORDINALS = wordKeys('first second third fourth fifth sixth last 1st 2nd 3r
  * glued to its digits (1st, 3rd), or follows an ordinal (third place).
  */
 function ordinalBefore(text: string, a: number): boolean {
-  if (a >= 0 && digitAt(text, a)) return true;
+  if (a >= 0 && isDigitCode(text.charCodeAt(a))) return true;
   if (a < 1 || text.charCodeAt(a) !== 32) return false;
+  // Back to the space before it, digits too (wordBefore reads letters only: 1st would be st).
   let s = a;
-  while (s > 0 && !(text.charCodeAt(s - 1) === 32)) s--;
+  while (s > 0 && text.charCodeAt(s - 1) !== 32) s--;
   return ORDINALS.has(rangeHash(text, s, a));
 }
 
@@ -639,6 +619,8 @@ const COPULAS = wordKeys('ist war sind waren wird wurde bleibt');
 
 /** Flags of the words about people before a name (hey, Mrs, name, with, and). */
 const PERSON_CUES = FLAGS.STRONG | FLAGS.P_BEFORE | FLAGS.TITLE | FLAGS.LABEL_P | FLAGS.CONJ;
+/** Those and the words about places and a verb that follows a name (said, in, city): any cue at all. */
+const CUE_FLAGS = PERSON_CUES | FLAGS.P_AFTER | FLAGS.LABEL_L | FLAGS.L_BEFORE;
 
 /** The flags of the word right after `end` (over a comma), or 0. */
 function afterFlags(text: string, end: number): number {

@@ -1,6 +1,7 @@
 // Phone numbers: a pattern of digit groups, the shapes numbers are written in, cue words, and
 // libphonenumber-js's numbering plans.
 
+import { isDigitCode } from './chars.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { isPossiblePhoneNumber, Metadata } from './libphonenumber.ts';
 import { typedCue } from './slips.ts';
@@ -100,10 +101,6 @@ export function orderCue(text: string, from: number, to: number): boolean {
   return ORDER_CUE.test(text.slice(cueStart(text, from, to, false), to));
 }
 
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
 /**
  * Where a North American number begins: the trunk prefix 1 and its separator before a 3-3-4 number
  * (1-800-555-0199, 1 415 555 0132) belong to it (D367), where nothing of a word or a number comes
@@ -128,13 +125,18 @@ function phoneCue(text: string, at: number): boolean {
   );
 }
 
+/** `[A-Z]` */
+function upperAscii(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
 export function phones(text: string, emit: Emit, claimed: Claimed): void {
   PHONE.lastIndex = 0;
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
     const raw = m[0];
     if (!free(claimed, m.index, m.index + raw.length)) continue;
     // A number after a code's letters and a dash (case RG-771-340-2219, ORD-555-0199) is the code's (D414).
-    if (m.index >= 2 && text.charCodeAt(m.index - 1) === 45 && /[A-Z]/.test(text.charAt(m.index - 2))) continue;
+    if (m.index >= 2 && text.charCodeAt(m.index - 1) === 45 && upperAscii(text.charCodeAt(m.index - 2))) continue;
     const international = raw.startsWith('+');
     // Most numbers in chat are too short or too long to be a phone number: counted before copied.
     let count = 0;

@@ -1,7 +1,7 @@
 // Runs of capitalized words (a name, a place, a street address's pieces), found where the tagger's
 // tokens say one can begin and judged by the dictionaries and the words around them.
 
-import { letterAt, rangeHash, upperAt, wordEnd, wordKeys } from './chars.ts';
+import { isDigitCode, letterAt, rangeHash, upperAt, wordEnd, wordKeys } from './chars.ts';
 import { dictionaries } from './dictionaries.ts';
 import { type Claimed, type Emit, free } from './findings.ts';
 import { bare, isSuffix, personScore, placeScore, TITLE } from './lexicon.ts';
@@ -305,7 +305,7 @@ function forEachCapitalRun(text: string, t: Tokens, visit: (start: number, end: 
     // A house number of up to six digits and a space before the word may open the run.
     if (first && at >= 2 && text.charCodeAt(at - 1) === 32) {
       let b = at - 2;
-      while (b >= 0 && b >= at - 8 && isDigit(text.charCodeAt(b))) b--;
+      while (b >= 0 && b >= at - 8 && isDigitCode(text.charCodeAt(b))) b--;
       if (b < at - 2 && b >= done - 1) {
         CAP_RUN_AT.lastIndex = b + 1;
         if (CAP_RUN_AT.test(text)) from = b + 1;
@@ -346,10 +346,6 @@ export function capitalRuns(
   forEachCapitalRun(text, t, (start, end) => {
     next = judgeRun(text, text.slice(start, end), start, emit, claimed, tagged, next, d);
   });
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 /** Judges one run; returns the index of the first tagged span not before it. */
