@@ -902,6 +902,17 @@ describe('PII names and places by class', () => {
     ]);
   });
 
+  it("reads a third person's name after a verb of naming, and French's and Spanish's commonest words after a word about people as words (D415)", () => {
+    assert.deepEqual(found('mi jefe se llama tomas'), [['PERSON', 'tomas']]);
+    assert.deepEqual(found('y su novia se llama ana'), [['PERSON', 'ana']]);
+    assert.deepEqual(found('el nuevo se llama Juan Pablo'), [['PERSON', 'Juan Pablo']]);
+    assert.deepEqual(found('la ciudad se llama valencia'), []);
+    assert.deepEqual(found('mon cousin sait pas jouer'), []);
+    assert.deepEqual(found('la hermana sigue offline'), []);
+    // A common word that the lists know as a family name stays a person after a word about people.
+    assert.deepEqual(found('mi prima paz vive aqui'), [['PERSON', 'paz']]);
+  });
+
   it('finds web addresses written without a scheme, a birth after "nació", and no phone in a code after its letters (D414)', () => {
     assert.deepEqual(all('my art is on behance.net/lucas.ferri and linktr.ee/lucasferri'), [
       ['URL', 'behance.net/lucas.ferri'],

@@ -335,7 +335,8 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
     type === 'PERSON' &&
     !upperAt(text, start) &&
     (lastFlags & FLAGS.FIRST) === 0 &&
-    (before & (FLAGS.STRONG | FLAGS.TITLE | FLAGS.LABEL_P)) === 0 &&
+    (before & (FLAGS.TITLE | FLAGS.LABEL_P)) === 0 &&
+    ((before & FLAGS.STRONG) === 0 || (lastFlags & FLAGS.LAST) === 0) &&
     commonWordHashes().has(lastHash)
   )
     return undefined;
@@ -491,6 +492,15 @@ export function lastLook(text: string, type: 'PERSON' | 'LOCATION' | string, sta
   )
     return 'LOCATION';
   if (type === 'LOCATION' && handedOver(text, start, end)) return 'PERSON';
+  // Names given after a verb of naming, the first a given name (se llama Juan Carlos, er heißt Hans
+  // Berlin): a person, though the names are a town's too (D415).
+  if (
+    type === 'LOCATION' &&
+    !single &&
+    (wordInfo(text.slice(start, firstEnd)) & (GIVEN | CITY_PREFIX)) === GIVEN &&
+    NAME_IS.test(text.slice(Math.max(0, start - 24), start))
+  )
+    return 'PERSON';
   // A person's label before a given name and a name that is a town too (Destinatario: Álvaro
   // Navarro, chef de clan, Charles-Édouard de La Rochefoucauld) (D414).
   // And so is a given name that is no place and a family name after it, with no word about places

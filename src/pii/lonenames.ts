@@ -132,7 +132,10 @@ function namedByClause(flags: number, classes: number, after: string): boolean {
 /** Words said to someone right before their name in chat (sorry sven, i owe tobias, good luck amara). */
 const ADDRESS_BEFORE = wordKeys(
   // And chat's greetings the cue words lack (ayy noor, heyy sam, sup ali: D402).
-  'sorry soz sry owe owes luck cya bye byee gz grats seen ayy ayo aye heyy heyyy hii hiii sup wassup wsp',
+  'sorry soz sry owe owes luck cya bye byee gz grats seen ayy ayo aye heyy heyyy hii hiii sup wassup wsp ' +
+    // And the verbs that give a third person's name (mi primo se llama juan, il s'appelle karim, er
+    // heißt jonas, ele se chama joão, a guy called tom: D415).
+    "llama llaman s'appelle s’appelle appelle chama chama-se chamam heißt heisst called named",
 );
 /** Thanks, love and wishes of chat, anywhere before a name that ends the message (D407). */
 const WISHED =
