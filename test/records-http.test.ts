@@ -48,7 +48,9 @@ describe('record endpoints over HTTP', () => {
     chat = (
       await tokens.create({ principal: 'chat', role: 'service', recordTypes: ['chat.message'], actor: 'operator:test' })
     ).token;
-    ops = (await tokens.create({ principal: 'ops', role: 'operator', actor: 'operator:test' })).token;
+    ops = (
+      await tokens.create({ principal: 'ops', role: 'operator', capabilities: ['key.rotate'], actor: 'operator:test' })
+    ).token;
   });
   after(async () => {
     await app.close();
@@ -451,6 +453,32 @@ describe('record endpoints over HTTP', () => {
       ).statusCode,
       403,
     );
+    // Nor an auditor (whose reading of the log the policies call administer) or an operator not
+    // granted key.rotate: no key changes, none destroyed (D415).
+    const tokens = new Tokens(core.store, core.log);
+    const auditor = (await tokens.create({ principal: 'aud', role: 'auditor', actor: 'operator:test' })).token;
+    const plain = (await tokens.create({ principal: 'ops2', role: 'operator', actor: 'operator:test' })).token;
+    const kek = rot.json().kekVersion as number;
+    for (const [who, purpose] of [
+      [auditor, 'audit'],
+      [plain, 'security'],
+    ] as const) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/keys/rotate',
+        headers: auth(who),
+        payload: { purpose, destroyRetired: true },
+      });
+      assert.equal(r.statusCode, 403, r.body);
+      assert.match(r.json().error.message, /key\.rotate/);
+    }
+    const again = await app.inject({
+      method: 'POST',
+      url: '/v1/keys/rotate',
+      headers: auth(ops),
+      payload: { purpose: 'security' },
+    });
+    assert.equal(again.json().kekVersion, kek + 1, 'the refused calls rotated nothing');
   });
 
   it("lets a guardian recorded by a platform service read a minor's records, until the guardianship ends", async () => {

@@ -185,6 +185,87 @@ for (const backend of BACKENDS)
       assert.equal(decodeAuditEntry(last as Uint8Array).action, 'rights.complete');
     });
 
+    it("a session's export and rectification reach no more than its opener; Verity's own records are never rectified", async () => {
+      // Another service's record and a vault token of the same player (written past the API, as the
+      // de-identification capability writes its own), beside the opener's own record.
+      const chat = (
+        await new Tokens(core.store, core.log, clock).create({
+          principal: 'chat-world',
+          role: 'service',
+          recordTypes: ['chat'],
+          actor: 'operator:test',
+        })
+      ).token;
+      const own = await call(app, 'POST', '/v1/records', world, {
+        subject: 'player-c',
+        type: 'profile',
+        purpose: 'service-provision',
+        data: { name: 'Cleo' },
+      });
+      const theirs = await call(app, 'POST', '/v1/records', chat, {
+        subject: 'player-c',
+        type: 'chat',
+        purpose: 'service-provision',
+        data: { text: 'hello from chat' },
+      });
+      assert.equal(theirs.statusCode, 201, theirs.body);
+      const token = await core.vault.put({
+        actor: 'service:deid',
+        purpose: 'service-provision',
+        subject: 'player-c',
+        type: 'verity.token',
+        data: { value: 'cleo@example.com' },
+      });
+      const s = await call(app, 'POST', '/v1/sessions', world, { player: 'player-c', purpose: 'authentication' });
+      const session = s.json().token as string;
+      const filed: string[] = [];
+      const fileOwn = async (type: string) => {
+        const id = (await call(app, 'POST', '/v1/rights/requests', session, { type })).json().id as string;
+        filed.push(id);
+        return id;
+      };
+      for (const type of ['access', 'portability']) {
+        const done = await execute(await fileOwn(type), {}, session);
+        const records = (done.export?.records ??
+          JSON.parse(Buffer.from((done.bundle as string).split('.')[1] as string, 'base64url').toString()).records) as {
+          id: string;
+          type: string;
+        }[];
+        assert.deepEqual(
+          records.map((r) => r.id),
+          [own.json().id],
+          `${type}: only the opener's record type`,
+        );
+      }
+      // Rectifying the other service's record or the vault token with the session: refused, unchanged.
+      for (const id of [theirs.json().id as string, token.id]) {
+        const r = await call(app, 'POST', `/v1/rights/requests/${await fileOwn('rectification')}/execute`, session, {
+          corrections: [{ id, data: { text: 'rewritten' } }],
+        });
+        assert.ok(r.statusCode === 403 || r.statusCode === 400, r.body);
+        assert.equal((await core.vault.describe(id))?.version, 1);
+      }
+      // rights.manage exports every record of the subject, but rectifies no vault token either.
+      const all = await execute((await file('player-c', 'access')).id);
+      assert.equal(all.export.records.length, 3);
+      const managed = (await file('player-c', 'rectification')).id as string;
+      filed.push(managed);
+      const fix = await call(app, 'POST', `/v1/rights/requests/${managed}/execute`, manager, {
+        corrections: [{ id: token.id, data: { value: 'attacker@example.com' } }],
+      });
+      assert.equal(fix.statusCode, 400, fix.body);
+      assert.match(fix.json().error.message, /Verity's own/);
+      const v = await core.vault.get(token.id, { actor: 'operator:test', purpose: 'fraud-prevention' });
+      assert.equal((v.data as { value: string }).value, 'cleo@example.com');
+      // The requests that could not be carried out are refused, so none stays open.
+      for (const id of filed.slice(2)) {
+        const r = await call(app, 'POST', `/v1/rights/requests/${id}/refuse`, manager, {
+          reason: 'manifestly-unfounded',
+        });
+        assert.equal(r.statusCode, 200, r.body);
+      }
+    });
+
     it('refuses a token without rights.manage, and logs the refusal', async () => {
       const r = await call(app, 'POST', '/v1/rights/requests', world, {
         type: 'access',

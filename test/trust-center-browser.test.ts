@@ -163,7 +163,12 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : CHROMI
     };
     await make('world', 'service', ['avatar.profile'], []);
     await make('platform', 'service', ['avatar.profile'], ['session.open']);
-    await make('operator', 'operator', [], ['trust.read', 'rights.manage', 'incident.manage', 'retention.run']);
+    await make(
+      'operator',
+      'operator',
+      [],
+      ['trust.read', 'rights.manage', 'incident.manage', 'retention.run', 'key.rotate'],
+    );
     await make('auditor', 'auditor', [], ['trust.read']);
 
     // Ada's data: a profile signed where it was captured, read by the world for its service.

@@ -53,7 +53,7 @@ for (const backend of BACKENDS)
           })
         ).token;
       };
-      await make('ops', 'operator', ['trust.read', 'retention.run']);
+      await make('ops', 'operator', ['trust.read', 'retention.run', 'key.rotate']);
       await make('runner', 'operator', ['retention.run']);
       await make('world', 'service', []);
     });

@@ -33,6 +33,9 @@ export const CAPABILITIES = {
   'processor.manage': ['service', 'operator'],
   // Running retention on demand.
   'retention.run': ['operator'],
+  // Rotating the key-encryption key over HTTP, and destroying retired ones (an auditor's reading of
+  // the log is no right to change keys: D415).
+  'key.rotate': ['operator'],
   // Reading the Trust Center's operations overview (policy versions, keys, witnesses' progress).
   'trust.read': ['operator', 'auditor'],
   // Reading compliance evidence (OSCAL assessment results over the checks run against the store).

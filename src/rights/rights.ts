@@ -2,7 +2,7 @@
 // right carried out through the vault, its evidence (log indices) kept on the request.
 import type { Clock } from '../clock/index.ts';
 import { type JsonValue, parseJson } from '../encoding/index.ts';
-import { InputError, isVerityError, quote } from '../errors/index.ts';
+import { InputError, isVerityError, quote, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { RecordStateProof } from '../smt/index.ts';
@@ -48,6 +48,31 @@ export interface ExecuteInput {
   readonly purposes?: readonly string[];
   /** restriction: the records restricted (default: the request's scope, else all the subject's). */
   readonly records?: readonly string[];
+}
+
+/** Who carries a request out, and so which of the subject's records it may reveal or change. */
+export interface ExecuteCaller {
+  /** How the caller appears in the audit trail. */
+  readonly actor: string;
+  /**
+   * The record types the caller reaches: a player's session reaches its opener's (never Verity's own
+   * records). An access or portability export gives only records of these types, and a rectification
+   * changes only them. Absent: every type (a token granted `rights.manage`). Erasure, restriction and
+   * objection reveal nothing and cover every record of the subject.
+   */
+  readonly recordTypes?: readonly string[];
+}
+
+/**
+ * Verity's own records (vault tokens, differential-privacy datasets, anonymized releases): only their
+ * own capability writes them, so no rectification changes them, and a session's export leaves them out.
+ */
+function verityOwn(type: string): boolean {
+  return type.startsWith('verity.');
+}
+
+function reachable(reach: ReadonlySet<string>, type: string): boolean {
+  return reach.has(type) && !verityOwn(type);
 }
 
 /** What carrying a request out gives back. */
@@ -111,8 +136,11 @@ export class Rights {
     return this.requests.file(input);
   }
 
-  /** The ids of the subject's records that are not erased (latest versions), at most `MAX_RECORDS`. */
-  async #recordIds(subjectRef: string): Promise<string[]> {
+  /**
+   * The ids of the subject's records that are not erased (latest versions), at most `MAX_RECORDS`;
+   * with `reach`, only those of its record types, none of Verity's own.
+   */
+  async #recordIds(subjectRef: string, reach?: ReadonlySet<string>): Promise<string[]> {
     const ids: string[] = [];
     let after: string | undefined;
     while (ids.length < MAX_RECORDS) {
@@ -120,18 +148,24 @@ export class Rights {
         limit: 1000,
         ...(after === undefined ? {} : { after }),
       });
-      for (const r of rows) if (r.state !== 'erased' && ids.length < MAX_RECORDS) ids.push(r.id);
+      for (const r of rows)
+        if (r.state !== 'erased' && ids.length < MAX_RECORDS && (reach === undefined || reachable(reach, r.type)))
+          ids.push(r.id);
       if (rows.length < 1000) break;
       after = rows[rows.length - 1]?.id;
     }
     return ids;
   }
 
-  /** Every readable record of the subject, decrypted, with its proofs (each read audited). */
-  async #export(subjectRef: string, actor: string): Promise<{ records: ExportedRecord[]; reads: number[] }> {
+  /** Every readable record of the subject the caller reaches, decrypted, with its proofs (each read audited). */
+  async #export(
+    subjectRef: string,
+    actor: string,
+    reach: ReadonlySet<string> | undefined,
+  ): Promise<{ records: ExportedRecord[]; reads: number[] }> {
     const records: ExportedRecord[] = [];
     const reads: number[] = [];
-    for (const id of await this.#recordIds(subjectRef)) {
+    for (const id of await this.#recordIds(subjectRef, reach)) {
       try {
         const r = await this.#ctx.vault.get(id, { actor, purpose: RIGHTS_PURPOSE });
         records.push({ id, type: r.meta.type, data: r.data, meta: r.meta, proof: r.proof });
@@ -174,8 +208,10 @@ export class Rights {
    * transaction with the processors' notifications it owes. A request left in progress by a failure
    * can be carried out again.
    */
-  async execute(id: string, input: ExecuteInput, actor: string): Promise<ExecuteResult> {
+  async execute(id: string, input: ExecuteInput, caller: ExecuteCaller): Promise<ExecuteResult> {
     checkRequestId(id);
+    const actor = caller.actor;
+    const reach = caller.recordTypes === undefined ? undefined : new Set(caller.recordTypes);
     const book = this.requests;
     const started = await book.update(
       id,
@@ -196,7 +232,7 @@ export class Rights {
     const details: Record<string, string | number | boolean> = { type: started.type };
     switch (started.type) {
       case 'access': {
-        const { records, reads } = await this.#export(ref, actor);
+        const { records, reads } = await this.#export(ref, actor, reach);
         evidence.push(...reads);
         const link = await this.#reports?.reportFor(ref);
         out.export = {
@@ -211,7 +247,7 @@ export class Rights {
         break;
       }
       case 'portability': {
-        const { records, reads } = await this.#export(ref, actor);
+        const { records, reads } = await this.#export(ref, actor, reach);
         evidence.push(...reads);
         const schemas: Record<string, JsonValue> = {};
         for (const t of new Set(records.map((r) => r.type))) {
@@ -240,6 +276,16 @@ export class Rights {
           const facts = await vault.describe(f.id);
           if (facts === undefined || facts.subjectRef !== ref)
             throw new InputError('VERITY_E_INPUT_INVALID', `record ${quote(f.id)} is not one of the subject's records`);
+          if (verityOwn(facts.type))
+            throw new InputError(
+              'VERITY_E_INPUT_INVALID',
+              `record ${quote(f.id)} is Verity's own (${quote(facts.type)}): only its own capability changes it, not a rectification`,
+            );
+          if (reach !== undefined && !reachable(reach, facts.type))
+            throw new VerityError(
+              'VERITY_E_ACCESS_DENIED',
+              `record ${quote(f.id)} has type ${quote(facts.type)}, which this session does not reach: ask the service that owns that type, or an operator with \`rights.manage\``,
+            );
           // The sealed payload holds the subject's id, which a new version must name.
           const cur = await vault.get(f.id, { actor, purpose: RIGHTS_PURPOSE });
           const w = await vault.put({

@@ -209,7 +209,12 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
     async (req) => {
       const p = principalOf(req);
       await visible(p, req.params.id);
-      return rights.execute(req.params.id, req.body, p.actor);
+      // A session reveals and changes no more of the player's records than its opener reaches.
+      return rights.execute(
+        req.params.id,
+        req.body,
+        p.role === 'player' ? { actor: p.actor, recordTypes: p.recordTypes } : { actor: p.actor },
+      );
     },
   );
 

@@ -147,7 +147,7 @@ const complete: Command = {
           ...(corrections === undefined ? {} : { corrections }),
           ...(records.length === 0 ? {} : { records }),
         },
-        ACTOR,
+        { actor: ACTOR },
       ),
     );
   },
