@@ -212,6 +212,11 @@ describe('player sessions and guardianship over HTTP', () => {
       tokens.create({ principal: 'x', role: 'service', recordTypes: ['verity.token'], actor: 'operator:test' }),
       (e) => isVerityError(e, 'VERITY_E_INPUT_INVALID'),
     );
+    // Nor a private dataset's values, reached only through its noisy queries (D415).
+    await assert.rejects(
+      tokens.create({ principal: 'x', role: 'service', recordTypes: ['verity.dataset'], actor: 'operator:test' }),
+      (e) => isVerityError(e, 'VERITY_E_INPUT_INVALID') && /noisy queries/.test((e as Error).message),
+    );
   });
 
   it('logs each opening with the session id and its opener, never the player', async () => {

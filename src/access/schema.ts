@@ -185,6 +185,16 @@ forbid (
 )
 when { resource.type == "verity.token" };
 
+// A differential-privacy dataset's values are reached only through its noisy queries, within its
+// budget (src/deid/datasets.ts), never as a record (D415).
+@id("datasets-only-by-queries")
+forbid (
+  principal,
+  action in [Verity::Action::"read", Verity::Action::"write", Verity::Action::"share"],
+  resource is Verity::Record
+)
+when { resource.type == "verity.dataset" };
+
 // A player session never touches vault tokens at all.
 @id("sessions-never-touch-vault-tokens")
 forbid (principal is Verity::Player, action, resource is Verity::Record)

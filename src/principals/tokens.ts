@@ -73,8 +73,15 @@ export const CAPABILITIES = {
 } as const satisfies Record<string, readonly TokenRole[]>;
 export type Capability = keyof typeof CAPABILITIES;
 
-/** Vault tokens: no API token owns the type; their values are reached only by detokenizing. */
-const VAULT_TOKEN_TYPE = 'verity.token';
+/**
+ * Types no API token owns, and how their values are reached instead: vault tokens only by
+ * detokenizing, a differential-privacy dataset's values only through its noisy queries (D415).
+ */
+const UNOWNED_TYPES: Readonly<Record<string, string>> = {
+  'verity.token': 'vault tokens are reached only by detokenizing (`POST /v1/deid/tokens/detokenize`)',
+  'verity.dataset':
+    "a dataset's values are reached only through its noisy queries, within its privacy budget (`POST /v1/deid/datasets/query`)",
+};
 
 /** An authenticated caller. */
 export interface Principal {
@@ -255,11 +262,9 @@ export class Tokens {
       throw new InputError('VERITY_E_INPUT_INVALID', 'record types must be at most 100 valid type names');
     if (input.role !== 'service' && recordTypes.length > 0)
       throw new InputError('VERITY_E_INPUT_INVALID', 'only service tokens carry record types');
-    if (recordTypes.includes(VAULT_TOKEN_TYPE))
-      throw new InputError(
-        'VERITY_E_INPUT_INVALID',
-        `no token owns the type \`${VAULT_TOKEN_TYPE}\`: vault tokens are reached only by detokenizing (\`POST /v1/deid/tokens/detokenize\`)`,
-      );
+    for (const t of recordTypes)
+      if (Object.hasOwn(UNOWNED_TYPES, t))
+        throw new InputError('VERITY_E_INPUT_INVALID', `no token owns the type \`${t}\`: ${UNOWNED_TYPES[t]}`);
     const capabilities = checkCapabilities(input.role as TokenRole, [...(input.capabilities ?? [])]);
     const underAgreement = capabilities.includes('records.under-agreement');
     const recipient = input.agreementRecipient;
