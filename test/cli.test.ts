@@ -126,6 +126,16 @@ describe('verity CLI', () => {
       ok(verity(['deid', 'detokenize', '--data', data, '--purpose', 'legal-obligation', t.token])).stdout,
     );
     assert.deepEqual([d.value, d.domain], ['ada@example.com', 'email']);
+    // Re-identification is decided by the policies, as over HTTP: not for marketing (D415).
+    for (const args of [
+      ['deid', 'detokenize', '--data', data, '--purpose', 'marketing', t.token],
+      ['deid', 'fpe-decrypt', '--data', data, '--purpose', 'marketing', '--key', 'cards', '--radix', '10', '1234'],
+    ]) {
+      const refused = verity(args);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /VERITY_E_ACCESS_DENIED/);
+      assert.doesNotMatch(refused.stdout, /ada@example\.com/);
+    }
     const c = ok(
       verity(['deid', 'fpe-encrypt', '--data', data, '--key', 'cards', '--radix', '10', '4111111111111111']),
     ).stdout.trim();
@@ -469,7 +479,7 @@ describe('verity CLI', () => {
   it('policy test runs a table of expected decisions against the data directory policies', () => {
     const table = join(ROOT, 'test', 'fixtures', 'policies', 'default-table.json');
     const r = ok(verity(['policy', 'test', '--data', data, table]));
-    assert.match(r.stdout, /63 passed, 0 failed/);
+    assert.match(r.stdout, /65 passed, 0 failed/);
     const wrong = JSON.parse(readFileSync(table, 'utf8')) as { expect: string }[];
     (wrong[0] as { expect: string }).expect = 'deny';
     const f = join(dir, 'wrong.json');

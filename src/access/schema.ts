@@ -216,6 +216,12 @@ permit (
 )
 when { ["service-provision", "user-request", "support", "legal-obligation"].contains(context.purpose) };
 
+// The local operator re-identifies (\`verity deid detokenize\`, \`fpe-decrypt\`) for what a service
+// may: fraud prevention or a legal obligation (D415).
+@id("local-operator-reidentifies")
+permit (principal == Verity::Operator::"local:cli", action == Verity::Action::"reidentify", resource is Verity::DeidDomain)
+when { ["fraud-prevention", "legal-obligation"].contains(context.purpose) };
+
 // A platform service whose token was granted session.open opens sessions for the players it
 // authenticated.
 @id("service-opens-sessions")

@@ -5,9 +5,11 @@
 
 import { Deid } from '../../deid/index.ts';
 import { fromHex } from '../../encoding/index.ts';
+import { VaultError } from '../../errors/index.ts';
+import { gated } from '../authorize.ts';
 import type { Command, Group, OptionSpec, Values } from '../command.ts';
 import { ACTOR, DATA, int, opt, printWithVerity, str, withVerity } from '../common.ts';
-import { out, stdinLines } from '../io.ts';
+import { out, outJson, stdinLines } from '../io.ts';
 
 function purposeOpt(fallback: string): Record<string, OptionSpec> {
   return { purpose: { type: 'string', value: 'P', identifier: true, help: `the purpose (default ${fallback})` } };
@@ -75,15 +77,35 @@ const tokenize: Command = {
   },
 };
 
+/**
+ * Re-identification on the data directory is decided by its policies as the local operator, as over
+ * HTTP (`reidentify`; by default for fraud prevention or a legal obligation only: D415).
+ */
 const detokenize: Command = {
   name: 'detokenize',
-  summary: 'the value behind a token (an audited re-identification)',
+  summary: 'the value behind a token (an audited re-identification, decided by the policies)',
   options: { ...DATA, ...purposeOpt('legal-obligation') },
   args: ['TOKEN'],
   async run({ values, positionals }) {
-    return printWithVerity(values, (v) =>
-      new Deid(v).detokenize(positionals[0] as string, access(values, 'legal-obligation')),
-    );
+    const token = positionals[0] as string;
+    const { purpose } = access(values, 'legal-obligation');
+    const r = await gated(values, async (v, gate) => {
+      const deid = new Deid(v);
+      // An unknown token is decided like any other, as over HTTP.
+      const d = await deid.tokenDomain(token);
+      return gate.decided(
+        'reidentify',
+        { kind: 'deid', id: d ?? 'absent', domainKind: 'token' },
+        `token:${d ?? 'absent'}`,
+        purpose,
+        (policy) => {
+          if (d === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such token');
+          return deid.detokenize(token, { actor: ACTOR, purpose, policy });
+        },
+      );
+    });
+    await outJson(r);
+    return 0;
   },
 };
 
@@ -119,11 +141,16 @@ function fpeCommand(decrypt: boolean): Command {
         ...(tweak === undefined ? {} : { tweak: fromHex(tweak, '--tweak') }),
       };
       const value = positionals[0] as string;
-      const r = await withVerity(values, (v) =>
-        decrypt
-          ? new Deid(v).fpeDecrypt(str(values, 'key'), [value], o, access(values, fallback))
-          : new Deid(v).fpeEncrypt(str(values, 'key'), [value], o, access(values, fallback)),
-      );
+      const key = str(values, 'key');
+      const { purpose } = access(values, fallback);
+      // Decryption is re-identification: decided by the policies as over HTTP (D415).
+      const r = decrypt
+        ? await gated(values, (v, gate) =>
+            gate.decided('reidentify', { kind: 'deid', id: key, domainKind: 'fpe' }, `fpe:${key}`, purpose, (policy) =>
+              new Deid(v).fpeDecrypt(key, [value], o, { actor: ACTOR, purpose, policy }),
+            ),
+          )
+        : await withVerity(values, (v) => new Deid(v).fpeEncrypt(key, [value], o, access(values, fallback)));
       await out(r.values[0] as string);
       return 0;
     },
