@@ -3,6 +3,7 @@
 // (`verity log verify`: verifyLogStorage), or be one that docs/architecture.md lists as carrying
 // nothing to protect. Both databases.
 import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { isVerityError } from '../src/errors/index.ts';
 import { verifyLogStorage } from '../src/log/index.ts';
@@ -13,13 +14,7 @@ const ORIGIN = 'verity.test/log';
 const A = { actor: 'service:world', purpose: 'service-provision' };
 
 /** Columns that carry nothing a read or a decision uses (docs/architecture.md, "What the state map does not hold"). */
-const UNPROTECTED = new Set([
-  'log_head.updated_at',
-  'verity_migrations.applied_at',
-  // The SQLite index key of a subject's records: a changed tag hides a record from its subject's
-  // listing (listing completeness is not proven yet), it cannot change what is read.
-  'records.subject_tag',
-]);
+const UNPROTECTED = new Set(['log_head.updated_at', 'verity_migrations.applied_at']);
 
 /** `WHERE a = ? AND b = ?` and its values, for a primary key. */
 function where(key: Record<string, unknown>): [string, unknown[]] {
@@ -243,5 +238,49 @@ for (const backend of BACKENDS) {
       }
       assert.deepEqual(missed, []);
     });
+
+    // The indexes a listing, an erasure, a revocation or a retention sweep goes through are in the
+    // file too; the map holds rows, not them. SQLite's own check names one rebuilt without a row
+    // (D415). (PostgreSQL's indexes are not in a copy of its files an attacker edits this way.)
+    if (backend === 'sqlite')
+      it('names an index rebuilt without one of its rows', async () => {
+        const file = String((await core.sql('PRAGMA database_list'))[0]?.['file']);
+        const hideFrom = (index: string, where: string) => {
+          let db = new DatabaseSync(file, { defensive: false });
+          const sql = String(
+            (db.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').get(index) as { sql: string }).sql,
+          );
+          db.exec('PRAGMA writable_schema = ON');
+          db.prepare('UPDATE sqlite_schema SET sql = ? WHERE name = ?').run(
+            `${sql}${/ where /i.test(sql) ? ' AND ' : ' WHERE '}${where}`,
+            index,
+          );
+          db.close();
+          db = new DatabaseSync(file, { defensive: false });
+          db.exec(`REINDEX ${index}`);
+          db.exec('PRAGMA writable_schema = ON');
+          db.prepare('UPDATE sqlite_schema SET sql = ? WHERE name = ?').run(sql, index);
+          db.close();
+        };
+        const reindex = (index: string) => {
+          const db = new DatabaseSync(file, { defensive: false });
+          db.exec(`REINDEX ${index}`);
+          db.close();
+        };
+        for (const [index, where] of [
+          ['sessions_subject', `id <> '${session}'`],
+          ['records_subject', `id <> '${rec}'`],
+        ] as const) {
+          hideFrom(index, where);
+          await assert.rejects(
+            verifyLogStorage(core.store, core.log.verifier, ORIGIN),
+            (e) =>
+              isVerityError(e, 'VERITY_E_STATE_TAMPERED') &&
+              new RegExp(`${index}.*inconsistent`).test((e as Error).message),
+          );
+          reindex(index);
+          await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
+        }
+      });
   });
 }

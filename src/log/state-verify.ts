@@ -19,7 +19,8 @@ export interface StateDifference {
   readonly table: string;
   /** The row's id where the store or the log names it, else its map key (hex). */
   readonly row: string;
-  readonly found: 'changed' | 'deleted' | 'added';
+  /** `inconsistent`: an index or a derived column disagrees with the rows (Store.indexProblems). */
+  readonly found: 'changed' | 'deleted' | 'added' | 'inconsistent';
 }
 
 /** Rebuilds the map entry by entry; each transaction's changes must lead to the root it recorded. */
@@ -115,6 +116,9 @@ export class StateReplay {
       out.push({ table: name === undefined ? 'unknown' : 'records', row: name ?? k, found: 'deleted' });
       if (out.length >= limit) return out;
     }
+    // The indexes listings go through: the map holds rows, not them (D415).
+    for (const p of (await store.indexProblems?.(limit - out.length)) ?? [])
+      out.push({ table: p.table, row: p.row, found: 'inconsistent' });
     return out;
   }
 }

@@ -3,11 +3,11 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { quote, StoreError } from '../errors/index.ts';
 import { runMigrations } from './migrator.ts';
 import { queries } from './queries.ts';
-import { type Backend, type Exec, Reader, type Result } from './reader.ts';
+import { type Backend, type Exec, Reader, type Result, subjectTag } from './reader.ts';
 import { checkInt32, closedError, corrupt, isOwnError, SerialQueue, sleep, TxState, unavailable } from './rows.ts';
 import type { Compiled } from './sql.ts';
 import { authenticate } from './state.ts';
-import type { RowStore, RowWriter, Store, WriteOptions } from './types.ts';
+import type { IndexProblem, RowStore, RowWriter, Store, WriteOptions } from './types.ts';
 import { Writer } from './writer.ts';
 
 /** Options of {@link openSqliteStore}. */
@@ -321,6 +321,7 @@ export async function openSqliteRowStore(path: string, options: SqliteStoreOptio
   let closed = false;
 
   const dataVersion = readerDb.prepare('PRAGMA data_version');
+  const reader = readerDb;
   // Asked before every memoized read (D99): an array, not an object with a named property, per call.
   dataVersion.setReturnArrays(true);
   const store: RowStore = {
@@ -329,6 +330,29 @@ export async function openSqliteRowStore(path: string, options: SqliteStoreOptio
     dataVersion: () => {
       if (readerConn.closed) throw closedError();
       return Number((dataVersion.get() as unknown as [number | bigint])[0]);
+    },
+
+    // The indexes are in the file a copy of the store holds: one rebuilt without a row (a session, a
+    // record past its deadline) is found only by SQLite's own check, which reads every index against
+    // its table; a changed subject tag (a column derived from the subject, which the map does not
+    // hold) by recomputing it. Read on the reader's connection: it sees one committed state.
+    async indexProblems(limit = 1000): Promise<readonly IndexProblem[]> {
+      if (readerConn.closed) throw closedError();
+      const out: IndexProblem[] = [];
+      const checked = reader.prepare(`PRAGMA integrity_check(${Math.max(1, Math.min(limit, 10_000))})`);
+      checked.setReturnArrays(true);
+      for (const [message] of checked.all() as unknown as [string][]) {
+        if (message === 'ok') break;
+        const table = /\bindex (\w+)/.exec(message)?.[1] ?? 'sqlite';
+        out.push({ table, row: message });
+      }
+      const tags = reader.prepare('SELECT id, version, subject_ref, subject_tag FROM records');
+      tags.setReturnArrays(true);
+      for (const [id, version, ref, tag] of tags.iterate() as IterableIterator<[string, number, string, number]>) {
+        if (out.length >= limit) break;
+        if (subjectTag(ref) !== Number(tag)) out.push({ table: 'records', row: `${id}@${version}` });
+      }
+      return out;
     },
 
     migrate(): Promise<void> {

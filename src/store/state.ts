@@ -27,6 +27,9 @@ export function authenticate(inner: RowStore, options: { baseline?: boolean } = 
     migrate: () => inner.migrate(),
     anchor: (read) => guard.setAnchor(read),
     storedState: () => storedFacts(inner.reader),
+    ...(inner.indexProblems === undefined
+      ? {}
+      : { indexProblems: (limit?: number) => inner.indexProblems?.(limit) ?? Promise.resolve([]) }),
     async write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: WriteOptions): Promise<T> {
       let w: StateWriter | undefined;
       let result: T;

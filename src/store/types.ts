@@ -341,7 +341,22 @@ export interface Store {
    * differing from the map, `verity log verify`, must see a tampered row rather than stop at it).
    */
   storedState(): AsyncIterable<StoredFact>;
+  /**
+   * Where the store's own indexes and derived columns disagree with its rows (at most `limit`): the
+   * map holds rows, not the indexes a listing, an erasure, a revocation or a retention sweep goes
+   * through, so an index rebuilt without a row would leave that row out unseen. SQLite: `PRAGMA
+   * integrity_check` and each record's subject tag against its subject. Absent where the backend's
+   * indexes are not in the files a copy of the store holds (PostgreSQL: see docs/architecture.md).
+   */
+  indexProblems?(limit?: number): Promise<readonly IndexProblem[]>;
   close(): Promise<void>;
+}
+
+/** An index or a derived column of the store that disagrees with the rows (Store.indexProblems). */
+export interface IndexProblem {
+  readonly table: string;
+  /** The row (a record's id and version) or what the database reported. */
+  readonly row: string;
 }
 
 /** One protected row: its table, its id (for messages), its state-map key and digest. */
