@@ -135,5 +135,29 @@ for (const backend of BACKENDS) {
         'VERITY_E_INPUT_INVALID',
       );
     });
+
+    it('refuses to find affected subjects through a log entry changed in the store (D415)', async () => {
+      // The leaked token's read of p1, its actor renamed in the stored row: the scan would leave p1 out.
+      const size = (await core.log.head()).size;
+      const all = await core.log.entries(0, size);
+      const at = all.findIndex((b) => {
+        const text = new TextDecoder().decode(b);
+        return text.includes('service:leaky') && text.includes(pseudonyms['p1'] as string);
+      });
+      assert.ok(at >= 0);
+      const original = all[at] as Uint8Array;
+      const text = new TextDecoder().decode(original);
+      assert.ok(text.includes('service:leaky'));
+      await core.corruptEntry(at, new TextEncoder().encode(text.replace('service:leaky', 'service:xeaky')));
+      try {
+        const i = await register.open({ description: 'leak', categories: [] }, DPO);
+        await assert.rejects(
+          register.assess(i.id, { from: T0, to: T0 + 30 * HOUR, actors: ['service:leaky'] }, DPO),
+          (e) => isVerityError(e, 'VERITY_E_LOG_TAMPERED') && new RegExp(`log entry ${at}`).test((e as Error).message),
+        );
+      } finally {
+        await core.corruptEntry(at, original);
+      }
+    });
   });
 }

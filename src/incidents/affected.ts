@@ -62,10 +62,10 @@ function matches(e: AuditEntry, q: AffectedQuery): boolean {
 }
 
 /** The time of the first audit entry at or after `i` (within PROBE entries), or undefined. */
-async function timeNear(reader: StoreReader, i: number, size: number): Promise<number | undefined> {
+async function timeNear(log: TransparencyLog, i: number, size: number): Promise<number | undefined> {
   const end = Math.min(size, i + PROBE);
   if (i >= end) return undefined;
-  for (const b of await reader.getLogEntries(i, end)) {
+  for (const b of await log.provenEntries(i, end)) {
     const e = auditEntryOf(b);
     if (e !== undefined) return e.time;
   }
@@ -73,12 +73,12 @@ async function timeNear(reader: StoreReader, i: number, size: number): Promise<n
 }
 
 /** The first index whose entries are (nearly) not before `t`: a binary search over entry times. */
-async function firstAtOrAfter(reader: StoreReader, t: number, size: number): Promise<number> {
+async function firstAtOrAfter(log: TransparencyLog, t: number, size: number): Promise<number> {
   let lo = 0;
   let hi = size;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    const time = await timeNear(reader, mid, size);
+    const time = await timeNear(log, mid, size);
     if (time !== undefined && time < t) lo = mid + 1;
     else hi = mid;
   }
@@ -93,7 +93,9 @@ export async function findAffected(
   q: AffectedQuery,
 ): Promise<AffectedSubjects> {
   const size = (await log.head()).size;
-  const fromIndex = await firstAtOrAfter(reader, q.from - SKEW_MS, size);
+  // Entries are proven against the signed checkpoint as they are read: what they say decides who is
+  // told of a breach, and a row changed in the store would leave someone out (D415).
+  const fromIndex = await firstAtOrAfter(log, q.from - SKEW_MS, size);
   const subjects = new Set<string>();
   let entries = 0;
   let i = fromIndex;
@@ -104,7 +106,7 @@ export async function findAffected(
         'VERITY_E_INCIDENT_SCAN_LIMIT',
         `the window covers more than ${MAX_SCAN} log entries; give a narrower window`,
       );
-    const batch = await reader.getLogEntries(i, Math.min(size, i + PAGE));
+    const batch = await log.provenEntries(i, Math.min(size, i + PAGE));
     for (const b of batch) {
       i++;
       const e = auditEntryOf(b);
