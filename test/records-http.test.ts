@@ -113,6 +113,37 @@ describe('record endpoints over HTTP', () => {
     }
   });
 
+  it("answers a new version of another's record alike, whether it exists, whose it is and its type (D415)", async () => {
+    const theirs = (
+      await put(chat, { subject: 'player-77', type: 'chat.message', purpose: 'service-provision', data: { t: 'hi' } })
+    ).json().id as string;
+    const mine = (
+      await put(world, { subject: 'player-77', type: 'profile', purpose: 'service-provision', data: { n: 1 } })
+    ).json().id as string;
+    const answers = [];
+    for (const [id, subject] of [
+      [theirs, 'player-77'],
+      [theirs, 'player-78'],
+      ['rec_AAAAAAAAAAAAAAAAAAAAAA', 'player-77'],
+    ] as const) {
+      const r = await put(world, { id, subject, type: 'profile', purpose: 'service-provision', data: { n: 2 } });
+      assert.equal(r.statusCode, 403, r.body);
+      assert.doesNotMatch(r.body, /chat\.message|another subject|does not exist/);
+      answers.push(r.json().error.code);
+    }
+    assert.deepEqual(new Set(answers), new Set(['VERITY_E_ACCESS_DENIED']));
+    // Its own record, named with another subject: the store's answer, since it may write that record.
+    const own = await put(world, {
+      id: mine,
+      subject: 'player-78',
+      type: 'profile',
+      purpose: 'service-provision',
+      data: {},
+    });
+    assert.equal(own.statusCode, 400, own.body);
+    assert.equal((await core.vault.describe(theirs))?.version, 1);
+  });
+
   it('authenticates before it validates: an unauthenticated bad request gets 401, not 400', async () => {
     const cases: [string | undefined, unknown, Record<string, string>][] = [
       [undefined, { bogus: true }, {}],
@@ -183,8 +214,12 @@ describe('record endpoints over HTTP', () => {
   });
 
   it('logs an allowed decision on its own when the operation then fails', async () => {
+    const own = (
+      await put(world, { subject: 'player-79', type: 'position', purpose: 'service-provision', data: { x: 0 } })
+    ).json().id as string;
     const before = (await core.log.head()).size;
-    // Allowed (the type is the service's own) but refused by the vault: no record has that id.
+    // Allowed (the record and the type are the service's own) but refused by the vault: a new version
+    // of it cannot name another subject. (An id of no record is decided as a read of it is: D415.)
     const bad = await app.inject({
       method: 'POST',
       url: '/v1/records',
@@ -194,10 +229,10 @@ describe('record endpoints over HTTP', () => {
         type: 'position',
         purpose: 'service-provision',
         data: { x: 1 },
-        id: 'rec_AAAAAAAAAAAAAAAAAAAAAA',
+        id: own,
       },
     });
-    assert.equal(bad.statusCode, 404, bad.body);
+    assert.equal(bad.statusCode, 400, bad.body);
     const entries = (await core.log.entries(before, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
     assert.deepEqual(
       entries.map((x) => [x.action, x.outcome, x.details?.['decision'], x.policy]),

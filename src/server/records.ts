@@ -111,10 +111,25 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const b = req.body;
       // Record categories come from the privacy policy, like purposes.
       if (b.classification?.category !== undefined) o.privacy?.policy.checkCategory(b.classification.category);
+      const subjectRef = await o.vault.subjectRef(b.subject);
+      if (b.id !== undefined) {
+        // A new version of a record that is not the body's subject's and type (or of none) is decided
+        // on the record as stored, as a read of it is, before the store says what differs: a caller
+        // that may not write it learns nothing of whether it exists, whose it is or its type (D415).
+        const desc = await o.vault.describe(b.id);
+        if (desc === undefined || desc.subjectRef !== subjectRef || desc.type !== b.type)
+          await authorizeOrDeny(
+            p,
+            'write',
+            recordResource(b.id, desc === undefined ? ABSENT_OWNER : await ownerOf(desc.subjectRef), desc),
+            `record:${b.id}`,
+            b.purpose,
+          );
+      }
       const resource: ResourceRef = {
         kind: 'record',
         id: b.id ?? 'new',
-        owner: await ownerOf(await o.vault.subjectRef(b.subject)),
+        owner: await ownerOf(subjectRef),
         type: b.type,
         category: b.classification?.category ?? 'unclassified',
         sensitivity: b.classification?.sensitivity ?? 'confidential',
