@@ -42,6 +42,7 @@ interface Rig {
   v: VerityContracts;
   indexer: ChainIndexer;
   app: ReturnType<typeof buildServer>;
+  unnamed: ReturnType<typeof buildServer>;
   tokens: Record<'world' | 'partner' | 'trader' | 'ops', string>;
   close(): Promise<void>;
 }
@@ -57,25 +58,25 @@ async function rig(chain: ChainClient): Promise<Rig> {
   const indexer = new ChainIndexer(core.store, core.log, v, { confirmations: 0, idleCommitMs: 0 });
   const t = new Tokens(core.store, core.log);
   const state = new ChainState(core.store, core.log, chain.chain.id);
-  const app = buildServer({
-    log: core.log,
-    records: {
-      vault: core.vault,
-      tokens: t,
-      sessions: new Sessions({ keys: core.keys, store: core.store, log: core.log }),
-      policies: () => PolicyEngine.load(DEFAULT_POLICIES),
-    },
-    chain: {
-      state,
-      contracts: v,
-      anchorer: acct(1),
-      sender: acct(5),
-      indexer,
-      bindings: new AddressBindings(core.store, core.log, chain.chain.id),
-      siweDomain: 'play.example.com',
-    },
-  });
+  const records = {
+    vault: core.vault,
+    tokens: t,
+    sessions: new Sessions({ keys: core.keys, store: core.store, log: core.log }),
+    policies: () => PolicyEngine.load(DEFAULT_POLICIES),
+  };
+  const chainRoutes = {
+    state,
+    contracts: v,
+    anchorer: acct(1),
+    sender: acct(5),
+    indexer,
+    bindings: new AddressBindings(core.store, core.log, chain.chain.id),
+  };
+  const app = buildServer({ log: core.log, records, chain: { ...chainRoutes, siweDomain: 'play.example.com' } });
+  // The same server naming no domain for EIP-4361 messages (D415).
+  const unnamed = buildServer({ log: core.log, records, chain: chainRoutes });
   await app.ready();
+  await unnamed.ready();
   const make = async (name: string, input: Omit<Parameters<Tokens['create']>[0], 'principal' | 'actor'>) =>
     (await t.create({ principal: name, actor: 'operator:test', ...input })).token;
   const tokens: Record<'world' | 'partner' | 'trader' | 'ops', string> = {
@@ -97,8 +98,10 @@ async function rig(chain: ChainClient): Promise<Rig> {
     v,
     indexer,
     app,
+    unnamed,
     tokens,
     async close() {
+      await unnamed.close();
       await app.close();
       await core.dispose();
     },
@@ -144,6 +147,22 @@ async function trade(r: Rig): Promise<void> {
   const nonce = await call('POST', '/v1/chain/addresses/nonce', playerToken);
   assert.equal(nonce.status, 201, nonce.body);
   assert.equal(nonce.json.domain, 'play.example.com');
+  // The domain is the server's, whatever Host the caller sends (D415).
+  const spoofed = await app.inject({
+    method: 'POST',
+    url: '/v1/chain/addresses/nonce',
+    headers: { authorization: `Bearer ${playerToken}`, host: 'evil.example' },
+  });
+  assert.equal(spoofed.statusCode, 201, spoofed.body);
+  assert.equal(spoofed.json().domain, 'play.example.com');
+  // Without one, no nonce: the caller's Host header is no domain to bind under.
+  const none = await r.unnamed.inject({
+    method: 'POST',
+    url: '/v1/chain/addresses/nonce',
+    headers: { authorization: `Bearer ${playerToken}`, host: 'evil.example' },
+  });
+  assert.equal(none.statusCode, 503, none.body);
+  assert.equal(none.json().error.code, 'VERITY_E_CHAIN_SIWE_DOMAIN_UNSET');
   const message = createSiweMessage({
     address: player.address,
     chainId: r.chain.chain.id,

@@ -75,7 +75,7 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'chain-siwe-domain': {
     type: 'string',
     value: 'HOST',
-    help: "the domain a player's EIP-4361 message must name to bind an address (default: the Host the nonce was asked at)",
+    help: "the domain a player's EIP-4361 message must name to bind an address (default: the server's own, --did-host or its address and port; never a request's Host header)",
   },
 };
 

@@ -307,7 +307,9 @@ export async function listen(
     o.passkeys === undefined
       ? undefined
       : new Passkeys({ store: v.store, log: v.log, keys: v.keys, sessions, config: o.passkeys });
-  const identity = identityServices(v, o.didHost ?? `${o.host}:${o.port}`);
+  // The server's own name: its did:web, and the domain players' EIP-4361 messages name (D415).
+  const serverHost = o.didHost ?? `${o.host}:${o.port}`;
+  const identity = identityServices(v, serverHost);
   // Community governance over the privacy policy in force; votes by passkey sign-ins, or by
   // membership credentials whose key binding names Verity's own did:web as the audience.
   const governance = new Governance({
@@ -322,7 +324,9 @@ export async function listen(
     delivery: new MlsDelivery({ store: v.store, log: v.log, keys: v.keys }),
     reports: new MlsReports({ store: v.store, log: v.log, keys: v.keys }),
   };
-  const chain = await chainFor(v, dir, o.chain);
+  const chainSettings =
+    o.chain === undefined ? undefined : { ...o.chain, siweDomain: o.chain.siweDomain ?? serverHost };
+  const chain = await chainFor(v, dir, chainSettings);
   // Custodial wallets (D240, D298): with a chain and passkeys (a wallet signs only after its
   // player's passkey confirms the action); each new wallet bound to its player, its gas paid by the
   // platform's account within limits.
@@ -336,7 +340,7 @@ export async function listen(
           passkeys,
           contracts: chain.routes.contracts,
           ...(chain.routes.bindings === undefined ? {} : { bindings: chain.routes.bindings }),
-          ...(o.chain?.siweDomain === undefined ? {} : { bindDomain: o.chain.siweDomain }),
+          ...(chainSettings?.siweDomain === undefined ? {} : { bindDomain: chainSettings.siweDomain }),
           ...(chain.routes.sender === undefined ? {} : { gas: { funder: chain.routes.sender } }),
         });
   const app = buildServer({

@@ -219,6 +219,8 @@ export const ERROR_CODES = {
   VERITY_E_CHAIN_JOURNAL: { status: 503, area: 'chain' },
   // reads under data-sharing agreements and the binding of players to addresses (D230-D232)
   VERITY_E_CHAIN_BINDING_INVALID: { status: 422, area: 'chain' },
+  // no domain for EIP-4361 messages: the server names none (D415)
+  VERITY_E_CHAIN_SIWE_DOMAIN_UNSET: { status: 503, area: 'chain' },
   VERITY_E_AGREEMENT_REQUIRED: { status: 403, area: 'chain' },
   // custodial wallets (D240-D246)
   VERITY_E_WALLET_NOT_FOUND: { status: 404, area: 'wallets' },

@@ -7,7 +7,7 @@ import { VerityError } from '../errors/index.ts';
 import type { ChainRoutesOptions } from './chain.ts';
 import { Address, Evidence } from './chain-shared.ts';
 import type { Gate, Principal } from './gate.ts';
-import { type App, authErrors, body, nat, ok } from './schemas.ts';
+import { type App, authErrors, body, errorRef, nat, ok } from './schemas.ts';
 import { Type } from './typebox.ts';
 
 const Bound = Type.Object({
@@ -47,13 +47,21 @@ export function registerAddressRoutes(app: App, c: ChainRoutesOptions, bindings:
             'The nonce',
           ),
           ...authErrors,
+          503: errorRef('The server names no domain for EIP-4361 messages (`--chain-siwe-domain`)'),
         },
       },
       onRequest: authenticate,
     },
     async (req, reply) => {
       const p = await player(principalOf(req));
-      const domain = c.siweDomain ?? String(req.headers.host ?? '');
+      // The server's own name, not the request's Host header: the caller writes that one, and a
+      // message the victim's wallet signed for the caller's site would then bind here (D415).
+      const domain = c.siweDomain;
+      if (domain === undefined)
+        throw new VerityError(
+          'VERITY_E_CHAIN_SIWE_DOMAIN_UNSET',
+          'this server names no domain for EIP-4361 messages: start it with `--chain-siwe-domain HOST` (the name players reach it at)',
+        );
       return reply.code(201).send(await bindings.issueNonce(p.name, domain, p.actor));
     },
   );

@@ -34,7 +34,11 @@ export interface ChainRoutesOptions {
    * record reads under agreement are decided on the agreements indexed from the chain (D231).
    */
   readonly bindings?: AddressBindings;
-  /** The domain a player's signed EIP-4361 message must name (default: the `Host` the nonce was asked at). */
+  /**
+   * The domain a player's signed EIP-4361 message must name: the server's own name, never a request's
+   * `Host` header, which the caller writes (a message a wallet signed for another site would bind).
+   * Without it, addresses are not bound by EIP-4361 messages (D415).
+   */
   readonly siweDomain?: string;
   /** With `contracts`: the server's chain account, which sends agreements, revocations, transfers and rentals (D232). */
   readonly sender?: LocalAccount;

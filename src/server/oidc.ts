@@ -2,10 +2,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VerityError } from '../errors/index.ts';
 import { type IssuerInput, type Issuers, MAX_ID_TOKEN_LENGTH, type OidcSignIn } from '../oidc/index.ts';
 import { type Gate, signInContext } from './gate.ts';
-import { type App, authErrors, body, bodyErrors, inputErrors, JsonObject, nat, ok, rateLimited } from './schemas.ts';
+import {
+  type App,
+  authErrors,
+  body,
+  bodyErrors,
+  errorRef,
+  inputErrors,
+  JsonObject,
+  nat,
+  ok,
+  rateLimited,
+} from './schemas.ts';
 import { Type } from './typebox.ts';
-
-const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
 
 /** What the OpenID Connect routes need. */
 export interface OidcRoutesOptions {

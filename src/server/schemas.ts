@@ -162,7 +162,8 @@ export function ref<T extends TSchema & { $id: string }>(schema: T): TUnsafe<Sta
   return Type.Unsafe<Static<T>>(Type.Ref(schema.$id));
 }
 
-const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
+/** An error answer of a route, in the `{"error":{"code","message"}}` shape. */
+export const errorRef = (description: string) => ({ description, ...Type.Ref('Error') });
 
 /** Answers of invalid input (every route that takes some). */
 export const inputErrors = {
