@@ -192,6 +192,17 @@ describe('CLI stumbles', () => {
     }
   });
 
+  it('refuses two secrets at once, naming both, rather than trying one of them (D415)', () => {
+    const r = verity(['records', 'list', '--data', data, '--purpose', 'support', '--subject', 'x'], '', {
+      VERITY_PASSPHRASE: 'an exported passphrase',
+      VERITY_PASSPHRASE_FILE: '/nonexistent/dev-passphrase',
+    });
+    assert.equal(r.code, 1);
+    const e = JSON.parse(r.stderr).error;
+    assert.equal(e.code, 'VERITY_E_KEY_PASSPHRASE');
+    assert.match(e.message, /VERITY_PASSPHRASE and VERITY_PASSPHRASE_FILE are both set/);
+  });
+
   it("start's try: hint runs as printed from where it was started", async () => {
     const { dir: home, cleanup: done } = await tempDir();
     const dev = join(home, '.verity');

@@ -61,6 +61,16 @@ export function devPassphraseFor(dir: string | undefined): string | undefined {
  */
 export async function secretFromEnv(dir?: string): Promise<KeySecret> {
   const env = process.env;
+  // More than one: which opens this store would be a guess, and a wrong one fails as a wrong secret
+  // (an exported VERITY_PASSPHRASE silently won over the VERITY_PASSPHRASE_FILE a command gave: D415).
+  const given = ['VERITY_PASSPHRASE', 'VERITY_PASSPHRASE_FILE', 'VERITY_KEY_FILE'].filter(
+    (name) => env[name] !== undefined && env[name] !== '',
+  );
+  if (given.length > 1)
+    throw new KeyError(
+      'VERITY_E_KEY_PASSPHRASE',
+      `${given.join(' and ')} are ${given.length === 2 ? 'both' : 'all'} set: set only the one that opens this store (e.g. \`unset ${given[0]}\`)`,
+    );
   if (env['VERITY_PASSPHRASE'] !== undefined && env['VERITY_PASSPHRASE'] !== '')
     return { passphrase: env['VERITY_PASSPHRASE'] };
   if (env['VERITY_PASSPHRASE_FILE']) {
