@@ -56,6 +56,13 @@ describe('verity help', () => {
     }
   });
 
+  it("says which did:web each command acts as: the server its address's, the local commands 127.0.0.1:8080's (D415)", () => {
+    const help = (group: string) => flat(groupHelp(GROUPS.find((g) => g.name === group) as (typeof GROUPS)[number]));
+    assert.match(help('serve'), /--did-host HOST.*default: the address and port it listens on/);
+    for (const group of ['did', 'vc'])
+      assert.match(help(group), /--did-host HOST.*the one the server serves.*default 127\.0\.0\.1:8080/);
+  });
+
   it('`verity tokens`, `verity records --help` and `verity policy test --help` answer with help', () => {
     const tokens = verity(['tokens']);
     assert.equal(tokens.code, 2);

@@ -5,7 +5,7 @@
  */
 
 import type { OptionSpec } from './command.ts';
-import { DID_HOST } from './identity.ts';
+import { SERVE_DID_HOST } from './identity.ts';
 
 /** The options `serve` and `start` share. */
 export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -49,7 +49,7 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   // Server logs (JSON lines on standard output by default): resolved once by `logSettings`.
   'log-level': { type: 'string', value: 'LEVEL', help: 'log level (or VERITY_LOG_LEVEL): fatal ... trace, silent' },
   'log-format': { type: 'string', value: 'FMT', help: 'log format (or VERITY_LOG_FORMAT): json or pretty' },
-  ...DID_HOST,
+  ...SERVE_DID_HOST,
   // Verity's view of a chain (the embedded chain unless given, D321): contract events indexed into
   // the authenticated state.
   chain: {

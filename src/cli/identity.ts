@@ -8,12 +8,25 @@ import { Credentials, PresentationVerifier, TrustList } from '../vc/index.ts';
 import type { OptionSpec, Values } from './command.ts';
 import { opt } from './common.ts';
 
-/** `--did-host`: the host (and port) Verity's did:web names. */
+/**
+ * `--did-host` of the local commands (`did`, `vc`): the host (and port) of the did:web they act as,
+ * which must be the one the server serves (its `--did-host`, else the address and port it listens
+ * on): 127.0.0.1:8080, the server's default, unless given (D415).
+ */
 export const DID_HOST: Readonly<Record<string, OptionSpec>> = {
   'did-host': {
     type: 'string',
     value: 'HOST',
-    help: "the host[:port] of Verity's did:web, where it serves /.well-known/did.json (default 127.0.0.1:8080)",
+    help: "the host[:port] of Verity's did:web, the one the server serves at /.well-known/did.json: its --did-host, else the address and port it listens on (default 127.0.0.1:8080, the server's default)",
+  },
+};
+
+/** `--did-host` of `verity serve`: the did:web it serves (default: the address and port it listens on). */
+export const SERVE_DID_HOST: Readonly<Record<string, OptionSpec>> = {
+  'did-host': {
+    type: 'string',
+    value: 'HOST',
+    help: "the host[:port] of Verity's did:web, where it serves /.well-known/did.json (default: the address and port it listens on; the local `did` and `vc` commands need the same --did-host when that is not 127.0.0.1:8080)",
   },
 };
 
