@@ -192,6 +192,18 @@ describe('CLI stumbles', () => {
     }
   });
 
+  it('ends quietly when the reader of its output goes away (| head), with no stack trace (D415)', async () => {
+    const child = spawn('sh', [BIN, 'help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
+
   it('refuses two secrets at once, naming both, rather than trying one of them (D415)', () => {
     const r = verity(['records', 'list', '--data', data, '--purpose', 'support', '--subject', 'x'], '', {
       VERITY_PASSPHRASE: 'an exported passphrase',

@@ -55,7 +55,21 @@ export function fileProblem(cause: unknown, writing = false): string {
 /** Writes a line to stdout, waiting for it to drain (so piped output is never cut at exit). */
 export function out(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`, (e) => (e ? reject(e) : resolve()));
+    // A reader that went away (`| head`) wants no more: not a failure of the command (D415).
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`, (e) =>
+      e && (e as NodeJS.ErrnoException).code !== 'EPIPE' ? reject(e) : resolve(),
+    );
+  });
+}
+
+/**
+ * Ends the process quietly when stdout's reader goes away (`verity log entries ... | head -1`):
+ * without a listener, the stream's EPIPE was an unhandled 'error' event with a stack trace.
+ */
+export function quietOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
   });
 }
 

@@ -10,7 +10,7 @@
 
 import { isVerityError } from '../errors/index.ts';
 import { commandHelp, groupHelp, mainHelp, runCommand, UsageError, usage, wantsHelp } from './command.ts';
-import { out } from './io.ts';
+import { out, quietOnClosedStdout } from './io.ts';
 import { GROUPS, HELP_FOOTER } from './table.ts';
 
 const HELP = new Set(['help', '--help', '-h']);
@@ -68,6 +68,7 @@ function report(e: unknown): number {
   return 1;
 }
 
+quietOnClosedStdout();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
