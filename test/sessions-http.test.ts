@@ -219,6 +219,25 @@ describe('player sessions and guardianship over HTTP', () => {
     );
   });
 
+  it('refuses a session token whose base64url is not canonical: one session, one token string (D415)', async () => {
+    const s = await session('player-2');
+    const mine = (
+      await put(t['profiles']?.token as string, {
+        subject: 'player-2',
+        type: 'profile',
+        purpose: 'service-provision',
+        data: { name: 'Ada' },
+      })
+    ).json().id as string;
+    assert.equal(await read(s.token, mine), 200);
+    // The Ed25519 signature's 64 bytes end in a character with two unused bits: flipping one of them
+    // decodes to the same signature.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = s.token.at(-1) as string;
+    const other = alphabet[alphabet.indexOf(last) ^ 1] as string;
+    assert.equal(await read(`${s.token.slice(0, -1)}${other}`, mine), 401);
+  });
+
   it('logs each opening with the session id and its opener, never the player', async () => {
     const before = (await core.log.head()).size;
     const s = await session('player-3');

@@ -2,7 +2,7 @@
 // half never leaves the key store.
 import { importJWK, jwtVerify } from 'jose';
 import type { Clock } from '../clock/index.ts';
-import { toBase64Url, utf8 } from '../encoding/index.ts';
+import { fromBase64Url, toBase64Url, utf8 } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 
@@ -68,6 +68,12 @@ export class SessionTokens {
     if (typeof token !== 'string' || token.length > 4096)
       throw unauthenticated('the session token is malformed; open a new session');
     try {
+      // Canonical base64url only: jose accepts a last character whose unused bits differ, so one
+      // session would have many token strings, and a deny list or a cache keyed on the string
+      // would miss the others (D415).
+      const parts = token.split('.');
+      if (parts.length !== 3) throw new Error('compact JWS');
+      for (const p of parts) fromBase64Url(p, 'session token part');
       const { payload } = await jwtVerify(token, await this.key(), {
         algorithms: ['EdDSA'],
         issuer: ISSUER,
