@@ -7,7 +7,7 @@
 // (`--port 0`), and its address replaces http://127.0.0.1:PORT in the lines after it.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from './helpers/env.ts';
@@ -151,5 +151,20 @@ describe('README examples', () => {
       }
     }
     assert.ok(ran >= (hasCurl ? 25 : 20), `only ${ran} examples ran`);
+    // What the examples made, in the repository root where the README runs them (keys, PINs and
+    // passphrases among them), is ignored by git: a `git add -A` commits none of it (D415).
+    const made = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => !['docs', 'test', '.softhsm'].includes(e.name))
+      .map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+    assert.ok(made.length >= 5, made.join(' '));
+    const git = spawnSync('git', ['-C', ROOT, 'check-ignore', '--no-index', '--verbose', '--non-matching', ...made], {
+      encoding: 'utf8',
+    });
+    const unignored = git.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::'))
+      .map((l) => l.replace(/^::\s*/, ''))
+      .filter((l) => l !== '');
+    assert.deepEqual(unignored, [], 'files the README examples make that .gitignore does not cover');
   });
 });
