@@ -17,6 +17,7 @@ describe('de-identification over HTTP', () => {
   let app: ReturnType<typeof buildServer>;
   let service: string;
   let operator: string;
+  let fraud: string;
   before(async () => {
     core = await makeCore('sqlite');
     const tokens = new Tokens(core.store, core.log);
@@ -26,6 +27,14 @@ describe('de-identification over HTTP', () => {
       deid: new Deid(core),
     });
     service = (await tokens.create({ principal: 'stats', role: 'service', actor: 'operator:test' })).token;
+    fraud = (
+      await tokens.create({
+        principal: 'trust-safety',
+        role: 'service',
+        capabilities: ['deid.reidentify'],
+        actor: 'operator:test',
+      })
+    ).token;
     operator = (await tokens.create({ principal: 'ops', role: 'operator', actor: 'operator:test' })).token;
   });
   after(async () => {
@@ -81,13 +90,16 @@ describe('de-identification over HTTP', () => {
     });
     assert.equal(t.statusCode, 201, t.body);
     const token = t.json().token as string;
-    const denied = await post(service, '/v1/deid/tokens/detokenize', { token, purpose: 'analytics' });
+    const denied = await post(fraud, '/v1/deid/tokens/detokenize', { token, purpose: 'analytics' });
     assert.equal(denied.statusCode, 403);
-    const ok = await post(service, '/v1/deid/tokens/detokenize', { token, purpose: 'fraud-prevention' });
+    // A service not granted deid.reidentify, even to prevent fraud (D415).
+    const ungranted = await post(service, '/v1/deid/tokens/detokenize', { token, purpose: 'fraud-prevention' });
+    assert.equal(ungranted.statusCode, 403, ungranted.body);
+    const ok = await post(fraud, '/v1/deid/tokens/detokenize', { token, purpose: 'fraud-prevention' });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual([ok.json().value, ok.json().domain], ['ada@example.com', 'email']);
     const e = decodeAuditEntry((await core.log.entries(ok.json().logIndex, ok.json().logIndex + 1))[0] as Uint8Array);
-    assert.deepEqual([e.action, e.purpose, e.actor], ['record.read', 'fraud-prevention', 'service:stats']);
+    assert.deepEqual([e.action, e.purpose, e.actor], ['record.read', 'fraud-prevention', 'service:trust-safety']);
     assert.ok(e.policy?.startsWith('sha256:'));
     assert.equal(
       (await post(operator, '/v1/deid/tokens/detokenize', { token, purpose: 'legal-obligation' })).statusCode,
@@ -110,7 +122,7 @@ describe('de-identification over HTTP', () => {
         .statusCode,
       403,
     );
-    const dec = await post(service, '/v1/deid/fpe/decrypt', {
+    const dec = await post(fraud, '/v1/deid/fpe/decrypt', {
       key: 'phones',
       purpose: 'legal-obligation',
       radix: 10,

@@ -20,7 +20,7 @@ describe('SDK', () => {
     ({ app, url, token } = await serveCore(core, {
       principal: 'world-eu',
       recordTypes: ['profile'],
-      capabilities: ['session.open', 'guardianship.set'],
+      capabilities: ['session.open', 'guardianship.set', 'deid.reidentify'],
     }));
   });
   after(async () => {

@@ -294,10 +294,14 @@ forbid (principal is Verity::Operator, action == Verity::Action::"issueCredentia
 permit (principal is Verity::Service, action == Verity::Action::"deidentify", resource is Verity::DeidDomain)
 when { ["service-provision", "analytics", "research"].contains(context.purpose) };
 
-// Re-identification (detokenizing, FF1 decryption) only to prevent fraud or meet a legal obligation.
+// Re-identification (detokenizing, FF1 decryption) only to prevent fraud or meet a legal obligation,
+// and only by a service whose token was granted deid.reidentify (D415).
 @id("reidentify-for-fraud-or-law")
 permit (principal is Verity::Service, action == Verity::Action::"reidentify", resource is Verity::DeidDomain)
-when { ["fraud-prevention", "legal-obligation"].contains(context.purpose) };
+when {
+  ["fraud-prevention", "legal-obligation"].contains(context.purpose) &&
+  principal.capabilities.contains("deid.reidentify")
+};
 
 // A player reads their own access report (GDPR Art. 15): who touched their data, when and why.
 @id("player-own-access-report")

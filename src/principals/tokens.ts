@@ -33,6 +33,9 @@ export const CAPABILITIES = {
   'processor.manage': ['service', 'operator'],
   // Running retention on demand.
   'retention.run': ['operator'],
+  // Re-identifying (detokenizing, FF1 decryption) for fraud prevention or a legal obligation: a
+  // service's role alone re-identified any token of any service (D415).
+  'deid.reidentify': ['service'],
   // Rotating the key-encryption key over HTTP, and destroying retired ones (an auditor's reading of
   // the log is no right to change keys: D415).
   'key.rotate': ['operator'],
