@@ -238,6 +238,23 @@ describe('player sessions and guardianship over HTTP', () => {
     assert.equal(await read(`${s.token.slice(0, -1)}${other}`, mine), 401);
   });
 
+  it('answers a revocation it refuses alike whether the player has sessions or not: no one learns who is online (D415)', async () => {
+    await session('player-online');
+    const other = t['chat']?.token as string;
+    const answers: string[] = [];
+    for (const subject of ['player-online', 'player-never-seen']) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/sessions/revoke',
+        headers: auth(other),
+        payload: { subject },
+      });
+      assert.equal(r.statusCode, 403, r.body);
+      answers.push(r.json().error.message);
+    }
+    assert.equal(answers[0], answers[1]);
+  });
+
   it('logs each opening with the session id and its opener, never the player', async () => {
     const before = (await core.log.head()).size;
     const s = await session('player-3');

@@ -1,5 +1,5 @@
 import { ABSENT_OWNER, type ResourceRef } from '../access/index.ts';
-import { InputError, quote, VerityError } from '../errors/index.ts';
+import { InputError, isVerityError, quote, VerityError } from '../errors/index.ts';
 import type { Sessions } from '../principals/index.ts';
 import type { SessionRow } from '../store/index.ts';
 import type { Gate, RecordRoutesOptions } from './gate.ts';
@@ -123,6 +123,13 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
       const engine = o.policies();
       const who = cedarPrincipal(p);
       const context = { purpose: PURPOSE, time: clock.now() };
+      // One refusal whether or not there were sessions to refuse: its words told a caller that may
+      // revoke none whether the player had any (was online), or the token had opened any (D415).
+      const refusedAll = () =>
+        new VerityError(
+          'VERITY_E_ACCESS_DENIED',
+          `the policies do not permit ${p.actor} to revokeSession these sessions; their opener, or a token granted \`session.revoke\`, may`,
+        );
       const r = await sessions.revokeAll(
         filter,
         { actor: p.actor, purpose: PURPOSE, policy: engine.policyHash },
@@ -136,7 +143,11 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
           subjectRef: 'subjectRef' in filter ? filter.subjectRef : ABSENT_OWNER.id,
           opener: t === undefined ? NO_OPENER : `${t.role}:${t.principal}`,
         });
-        await (await decide(p, 'revokeSession', standIn, label, PURPOSE)).logged;
+        try {
+          await (await decide(p, 'revokeSession', standIn, label, PURPOSE)).logged;
+        } catch (e) {
+          throw isVerityError(e, 'VERITY_E_ACCESS_DENIED') ? refusedAll() : e;
+        }
         return { revoked: 0 };
       }
       if (r.refused > 0) {
@@ -148,11 +159,7 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
           { action: 'revokeSession', decision: 'deny', permitted: r.revoked.length, refused: r.refused },
           engine.policyHash,
         );
-        if (r.revoked.length === 0)
-          throw new VerityError(
-            'VERITY_E_ACCESS_DENIED',
-            `the policies do not permit ${p.actor} to revokeSession these sessions; their opener, or a token granted \`session.revoke\`, may`,
-          );
+        if (r.revoked.length === 0) throw refusedAll();
       }
       return { revoked: r.revoked.length };
     },
