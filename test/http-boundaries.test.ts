@@ -2,6 +2,7 @@
 // in any case (RFC 7235), numbers in query strings as strict decimals, and JSON bodies without
 // duplicate keys. Each refusal is a coded 400; nothing is written.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
@@ -11,9 +12,10 @@ describe('HTTP input at the edge', () => {
   let core: TestCore;
   let app: ReturnType<typeof buildServer>;
   let token: string;
+  let url: string;
   before(async () => {
     core = await makeCore('sqlite');
-    ({ app, token } = await serveCore(core, { principal: 'world-eu', recordTypes: ['profile'] }));
+    ({ app, token, url } = await serveCore(core, { principal: 'world-eu', recordTypes: ['profile'] }));
   });
   after(async () => {
     await app.close();
@@ -29,6 +31,59 @@ describe('HTTP input at the edge', () => {
     assert.equal(JSON.parse(r.body).error.code, code, r.body);
     if (message !== undefined) assert.match(JSON.parse(r.body).error.message, message);
   };
+
+  /** A request written byte for byte (headers a client library would not send), and the raw answer. */
+  const rawRequest = (text: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(text));
+      let answer = '';
+      socket.on('data', (b: Buffer) => {
+        answer += b.toString();
+      });
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  const statusAndError = (answer: string) => {
+    const [head, body] = answer.split('\r\n\r\n') as [string, string];
+    return { status: Number(head.split(' ')[1]), code: (JSON.parse(body) as { error: { code: string } }).error.code };
+  };
+
+  it('refuses, in its own error shape, a request without Host, with two Hosts or two Authorization headers (D415)', async () => {
+    const get = (headers: string) =>
+      rawRequest(
+        `GET /v1/records/rec_AAAAAAAAAAAAAAAAAAAAAA?purpose=support HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`,
+      );
+    for (const headers of [
+      '',
+      'Host: a.example\r\nHost: b.example\r\n',
+      `Host: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer tok_other\r\n`,
+    ])
+      assert.deepEqual(statusAndError(await get(headers)), { status: 400, code: 'VERITY_E_INPUT_MALFORMED' }, headers);
+    // One of each is answered as ever.
+    assert.equal(
+      statusAndError(await get(`Host: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n`)).code,
+      'VERITY_E_ACCESS_DENIED',
+    );
+  });
+
+  it('reads JSON bodies as UTF-8 only: another declared charset is a 415 (D415)', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=latin1' },
+      payload: record('player-1'),
+    });
+    assert.equal(r.statusCode, 415, r.body);
+    assert.equal(r.json().error.code, 'VERITY_E_INPUT_MEDIA_TYPE');
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=UTF-8' },
+      payload: record('player-1'),
+    });
+    assert.equal(ok.statusCode, 201, ok.body);
+  });
 
   it('refuses subject ids with lone surrogates, unnormalized or invisible characters', async () => {
     const before = (await core.log.head()).size;

@@ -217,10 +217,13 @@ export function newFastify(o: {
   // HTTPS serves the same routes: its server is an http.Server to Fastify's types.
   const fastify: FastifyInstance =
     tls === undefined
-      ? Fastify(common)
+      ? // Node.js answers a request without Host with an empty 400 of its own; the onRequest hook
+        // (`headerProblem`) refuses it in Verity's shape instead.
+        Fastify({ ...common, http: { requireHostHeader: false } })
       : Fastify({
           ...common,
           https: {
+            requireHostHeader: false,
             cert: tls.cert,
             key: tls.key,
             minVersion: 'TLSv1.2' as const,
@@ -333,12 +336,25 @@ export function buildServer(options: ServerOptions): App {
       );
   });
   app.addHook('onClose', async () => app.log.info('server stopped'));
+  // Headers a proxy in front could read otherwise than Verity does: refused before anything else.
+  app.addHook('onRequest', async (req) => {
+    const problem = headerProblem(req.raw.rawHeaders, req.raw.httpVersion);
+    if (problem !== undefined) throw new InputError('VERITY_E_INPUT_MALFORMED', problem);
+  });
 
   // Bodies are JSON only (any other media type is a 415), through Verity's own bounded parser:
   // size and depth limits before parsing, `__proto__` keys refused.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     try {
+      // JSON is UTF-8 (RFC 8259 8.1): a body declared in another charset would be read otherwise
+      // than its sender meant (D415).
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1];
+      if (charset !== undefined && !/^utf-?8$/i.test(charset))
+        throw new InputError(
+          'VERITY_E_INPUT_MEDIA_TYPE',
+          `the body is JSON, which is UTF-8: send \`content-type: application/json\` (charset ${quote(charset.slice(0, 32))} is not read)`,
+        );
       // The route's own limit when it sets one (bulk de-identification takes larger bodies).
       const maxBytes = req.routeOptions.bodyLimit ?? bodyLimit;
       done(null, parseJson(new Uint8Array(body as Buffer), { maxBytes, maxDepth: 40 }, 'request body'));
@@ -469,4 +485,23 @@ function startWitnessing(app: App, log: TransparencyLog, o: WitnessingOptions): 
   });
   app.addHook('onClose', async () => w.close());
   return w;
+}
+
+/**
+ * What is wrong with a request's headers that a proxy in front could read otherwise than Verity
+ * (D415): no Host on HTTP/1.1 (RFC 9112 3.2), two Hosts, or two Authorization headers (which of
+ * them a proxy checked and which Verity used would be a guess). Undefined when nothing is.
+ */
+export function headerProblem(raw: readonly string[], httpVersion: string): string | undefined {
+  let hosts = 0;
+  let authorizations = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name === 'host') hosts++;
+    else if (name === 'authorization') authorizations++;
+  }
+  if (hosts > 1) return 'the request has more than one Host header: send one';
+  if (hosts === 0 && httpVersion !== '1.0') return 'the request has no Host header: HTTP/1.1 requires one';
+  if (authorizations > 1) return 'the request has more than one Authorization header: send one';
+  return undefined;
 }
