@@ -267,6 +267,7 @@ for (const backend of BACKENDS)
     });
 
     it('refuses a token without rights.manage, and logs the refusal', async () => {
+      const from = (await core.log.head()).size;
       const r = await call(app, 'POST', '/v1/rights/requests', world, {
         type: 'access',
         subject: 'player-a',
@@ -274,6 +275,13 @@ for (const backend of BACKENDS)
       });
       assert.equal(r.statusCode, 403);
       assert.match(r.json().error.message, /rights\.manage/);
+      // The refusal names the policy set in force, as every decision does (D415).
+      const logged = (await core.log.entries(from, (await core.log.head()).size))
+        .map((b) => new TextDecoder().decode(b))
+        .filter((t) => t.includes('policy.decision'))
+        .map((t) => decodeAuditEntry(new TextEncoder().encode(t)));
+      assert.equal(logged.length, 1);
+      assert.match(logged[0]?.policy ?? '', /^sha256:/);
       const p = await call(app, 'POST', '/v1/rights/processors', world, { name: 'crm', url: hookUrl });
       assert.equal(p.statusCode, 403);
     });

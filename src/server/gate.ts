@@ -146,7 +146,15 @@ function denial(p: Principal, action: Action, resource: ResourceRef, purposeText
   if (resource.kind === 'record' && p.role === 'service' && p.recordTypes.length === 0)
     return `the token of ${p.actor} has no record types, so the policies permit it nothing; create one with \`verity tokens create ... --role service --record-types TYPE[,TYPE...]\``;
   const what =
-    resource.kind === 'session' ? 'this session' : resource.kind === 'subject' ? 'this subject' : 'this record';
+    resource.kind === 'session'
+      ? 'this session'
+      : resource.kind === 'subject'
+        ? 'this subject'
+        : resource.kind === 'log'
+          ? 'the log'
+          : resource.kind === 'deid'
+            ? 'this de-identification domain'
+            : 'this record';
   return `the policies do not permit ${p.actor} to ${action} ${what} for purpose \`${purposeText}\``;
 }
 
@@ -258,7 +266,9 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
           purpose: purposeText,
           outcome,
           time: clock.now(),
-          ...(policy === undefined ? {} : { policy }),
+          // Every decision names the policy set in force, a refusal for a missing capability too
+          // (it is decided under that set: D415).
+          policy: policy ?? o.policies().policyHash,
           details,
         }),
       ),
