@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { formatVerifierKey } from '../src/note/index.ts';
 import { type CliRun, ok, verityCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/env.ts';
 
@@ -530,5 +531,16 @@ describe('verity CLI', () => {
     );
     const r = JSON.parse(ok(verity(['log', 'verify', '--data', data, '--trusted', trusted])).stdout);
     assert.equal(r.valid, true);
+  });
+
+  it('log verify checks the data directory names the log key you kept (D415)', () => {
+    const key = ok(verity(['log', 'key', '--data', data])).stdout.trim();
+    assert.equal(JSON.parse(ok(verity(['log', 'verify', '--data', data, '--key', key])).stdout).valid, true);
+    // Another log's key, as a copy of the store with its configuration replaced would name.
+    const other = formatVerifierKey(key.split('+')[0] as string, new Uint8Array(32).fill(7));
+    const bad = verity(['log', 'verify', '--data', data, '--key', other]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /VERITY_E_LOG_SIGNATURE_INVALID/);
+    assert.match(bad.stderr, /not the key you kept/);
   });
 });

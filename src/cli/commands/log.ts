@@ -1,13 +1,14 @@
 /** `verity log ...`: the signed transparency log of a data directory (read-only: no secret needed). */
 
-import { fromBase64, fromUtf8, toBase64 } from '../../encoding/index.ts';
+import { bytesEqual, fromBase64, fromUtf8, toBase64 } from '../../encoding/index.ts';
+import { LogError } from '../../errors/index.ts';
 import { checkCheckpointAdvance, describeEntry, verifyLogStorage } from '../../log/index.ts';
 import { openNote, parseCheckpoint } from '../../note/index.ts';
 import { type Command, type Group, usage } from '../command.ts';
 import { DATA, int, opt, printWithLog, withLog } from '../common.ts';
 import { out, outJson, readInput } from '../io.ts';
 import { verifyAnchor } from './log-anchor.ts';
-import { verifyCommands } from './log-verify.ts';
+import { KEY, verifierFrom, verifyCommands } from './log-verify.ts';
 
 function writeRaw(bytes: string | Uint8Array): Promise<void> {
   return new Promise<void>((r, j) => process.stdout.write(bytes, (e) => (e ? j(e) : r())));
@@ -105,9 +106,21 @@ const verify: Command = {
   options: {
     ...DATA,
     trusted: { type: 'string', value: 'FILE', help: 'also prove consistency with this checkpoint you kept' },
+    ...KEY,
   },
   async run({ values }) {
+    // The key the data directory names is the one a copy of it could change along with the store: a
+    // key kept apart (--key, --key-file, VERITY_LOG_KEY) is checked against it first (D415).
+    const kept = await verifierFrom(values);
     return withLog(values, async ({ log, store, config }) => {
+      if (
+        kept !== undefined &&
+        (kept.name !== log.verifier.name || !bytesEqual(kept.publicKey, log.verifier.publicKey))
+      )
+        throw new LogError(
+          'VERITY_E_LOG_SIGNATURE_INVALID',
+          `the data directory's log key (${log.verifierKey}) is not the key you kept: the store and its configuration were replaced or changed; restore them from a backup`,
+        );
       const report = await verifyLogStorage(store, log.verifier, config.origin);
       const result: Record<string, unknown> = { valid: true, ...report };
       const trusted = opt(values, 'trusted');
