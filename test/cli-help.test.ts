@@ -56,6 +56,15 @@ describe('verity help', () => {
     }
   });
 
+  it('prints its version with --version (D415)', () => {
+    const r = verity(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(r.stdout.trim(), `verity ${pkg.version}`);
+  });
+
   it("says which did:web each command acts as: the server its address's, the local commands 127.0.0.1:8080's (D415)", () => {
     const help = (group: string) => flat(groupHelp(GROUPS.find((g) => g.name === group) as (typeof GROUPS)[number]));
     assert.match(help('serve'), /--did-host HOST.*default: the address and port it listens on/);

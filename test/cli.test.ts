@@ -179,7 +179,8 @@ describe('verity CLI', () => {
     );
     assert.equal(red.text, 'mail [EMAIL] now');
     const bad = verity(['pii', 'scan'], '{"text": 1}\nnot json\n');
-    assert.equal(bad.code, 1);
+    // Malformed input exits 2, as for every command (README; it exited 1 before D415).
+    assert.equal(bad.code, 2);
     const lines = bad.stdout
       .trim()
       .split('\n')

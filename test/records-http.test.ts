@@ -507,6 +507,14 @@ describe('record endpoints over HTTP', () => {
       assert.equal(r.statusCode, 403, r.body);
       assert.match(r.json().error.message, /key\.rotate/);
     }
+    // A service is told the role that may hold the capability, not its own (D415).
+    const asService = await app.inject({
+      method: 'POST',
+      url: '/v1/keys/rotate',
+      headers: auth(world),
+      payload: { purpose: 'security' },
+    });
+    assert.match(asService.json().error.message, /--role operator --capability key\.rotate/);
     const again = await app.inject({
       method: 'POST',
       url: '/v1/keys/rotate',

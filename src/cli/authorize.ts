@@ -43,7 +43,7 @@ export async function localPolicies(dir: string): Promise<PolicyEngine> {
 /** What a refusal of the local operator adds, for actions the default policies never allow it. */
 const NEVER_LOCAL: Partial<Record<Action, string>> = {
   setGuardianship:
-    'guardianship is recorded by a platform service whose token was granted `guardianship.set` (`PUT /v1/subjects/guardianship`); the default policies never let an operator record it (see the README, "Guardianship")',
+    'guardianship is recorded by a platform service whose token was granted `guardianship.set` (`PUT /v1/subjects/guardianship`); the default policies never let an operator record it (see the README, "Sessions, capabilities and guardianship")',
 };
 
 /** Runs `fn` on the data directory with the local policy gate. */

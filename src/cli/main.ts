@@ -8,6 +8,8 @@
  * malformed input.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isVerityError } from '../errors/index.ts';
 import { commandHelp, groupHelp, mainHelp, runCommand, UsageError, usage, wantsHelp } from './command.ts';
 import { out, quietOnClosedStdout } from './io.ts';
@@ -17,6 +19,14 @@ const HELP = new Set(['help', '--help', '-h']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, sub, ...rest] = argv;
+  if (name === '--version' && sub === undefined) {
+    // The version of this checkout, from its package.json.
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    await out(`verity ${pkg.version}`);
+    return 0;
+  }
   if (name === undefined || HELP.has(name)) {
     // `verity help records` is `verity records --help`.
     const g = sub === undefined ? undefined : GROUPS.find((x) => x.name === sub);

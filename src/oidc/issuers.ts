@@ -263,7 +263,10 @@ export class Issuers {
       await this.#refresh(name, c, access);
     } else {
       if (jwks === undefined)
-        throw new InputError('VERITY_E_INPUT_INVALID', 'give the issuer’s new JWK Set (its keys are not fetched)');
+        throw new InputError(
+          'VERITY_E_INPUT_INVALID',
+          'give the issuer’s new JWK Set (`jwks`; `--jwks FILE` on the command line): its keys are not fetched',
+        );
       const set = checkJwks(jwks, true);
       await this.#log.submit(async (tx, batch) => {
         const cur = await tx.getObject(ISSUER_KIND, name);

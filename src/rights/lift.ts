@@ -105,7 +105,7 @@ function checkLift(input: LiftInput, now: number) {
   if (input.by === 'controller' && records.length > 0 && informedAt === undefined)
     throw new InputError(
       'VERITY_E_INPUT_INVALID',
-      'GDPR Art. 18(3): inform the subject before lifting their restriction, and give `informedAt` (when they were told)',
+      'GDPR Art. 18(3): inform the subject before lifting their restriction, and give `informedAt` (when they were told; `--informed-at TIME` on the command line)',
     );
   return { records, purposes, reason: r, informedAt };
 }

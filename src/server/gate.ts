@@ -4,13 +4,14 @@ import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { PrivacyError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
-import type {
-  Capability,
-  Principal as ServicePrincipal,
-  SessionMethod,
-  Sessions,
-  SignInContext,
-  Tokens,
+import {
+  CAPABILITIES,
+  type Capability,
+  type Principal as ServicePrincipal,
+  type SessionMethod,
+  type Sessions,
+  type SignInContext,
+  type Tokens,
 } from '../principals/index.ts';
 import type { ConsentAnswer, Privacy } from '../privacy/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -122,9 +123,10 @@ export function signInContext(req: FastifyRequest): SignInContext {
 }
 
 /**
- * What a token lacking `cap` is told: the capability, and the command that makes a token with it.
- * `role`: the role that token needs (`caller`: the caller's own), when only some roles may hold
- * `cap`; `because`: what the missing capability keeps the token from.
+ * What a token lacking `cap` is told: the capability, and the command that makes a token with it,
+ * with a role that may hold it (the caller's when it may: `chain.anchor` is for operators only, so a
+ * service is told `--role operator`). `role: 'service'` names the service role where the policies
+ * want one; `because`: what the missing capability keeps the token from.
  */
 export function notGranted(
   p: Principal,
@@ -132,8 +134,11 @@ export function notGranted(
   options: { readonly because?: string; readonly role?: 'service' | 'caller' } = {},
 ): string {
   const { because, role } = options;
+  const holders: readonly string[] = CAPABILITIES[cap];
   const as =
-    role === undefined ? '' : `--role ${role === 'service' || p.role !== 'operator' ? 'service' : 'operator'} `;
+    role === undefined && holders.includes(p.role)
+      ? ''
+      : `--role ${role === 'service' ? 'service' : holders.includes(p.role) ? p.role : holders[0]} `;
   const why = because === undefined ? '' : `, so ${because}`;
   return `the token of ${p.actor} was not granted \`${cap}\`${why}; create one with \`verity tokens create ... ${as}--capability ${cap}\``;
 }

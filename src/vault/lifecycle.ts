@@ -38,7 +38,9 @@ export class Lifecycle {
     if (!Object.hasOwn(TRANSITIONS, to) || to === 'erased') {
       throw new InputError(
         'VERITY_E_INPUT_INVALID',
-        `state ${quote(to)} is not a lifecycle state you can move to (erase has its own command)`,
+        `state ${quote(to)} is not a lifecycle state you can move to: give one of ${Object.keys(TRANSITIONS)
+          .filter((s) => s !== 'erased')
+          .join(', ')} (erase has its own command)`,
       );
     }
     const current = await this.#ctx.store.reader.getRecord(id);

@@ -110,7 +110,8 @@ const open: Command = {
 const assess: Command = {
   name: 'assess',
   summary: 'search the log again for the subjects an incident affected',
-  options: { ...DATA, ...ID, ...WINDOW },
+  // The search needs its start: --from is required here, unlike on `open` (the help says so: D415).
+  options: { ...DATA, ...ID, ...WINDOW, from: { ...(WINDOW['from'] as OptionSpec), required: true } },
   async run({ values }) {
     const q = windowFrom(values, 'incidents assess', true) as AffectedQuery;
     return printWithVerity(values, (v) => registerOf(v).assess(str(values, 'id'), q, access));

@@ -22,6 +22,9 @@ async function scanLines(values: Values, redact: boolean): Promise<number> {
   // The scanner and its dictionaries load with this command only, not with every other command.
   const { MAX_SCAN_CHARS, mask: maskPii, redact: redactPii, scan: scanPii } = await import('../../pii/index.ts');
   let failed = false;
+  // A line that is no JSON object with a string `text` is malformed input: exit 2, as the README
+  // says of every command (D415); a line that failed otherwise, 1.
+  let malformed = false;
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {
     let result: unknown;
@@ -41,12 +44,13 @@ async function scanLines(values: Values, redact: boolean): Promise<number> {
         : { entities };
     } catch (e) {
       failed = true;
+      if (isVerityError(e, 'VERITY_E_INPUT_MALFORMED') || isVerityError(e, 'VERITY_E_INPUT_INVALID')) malformed = true;
       const err = isVerityError(e) ? e.toJSON().error : { code: 'VERITY_E_INTERNAL', message: String(e) };
       result = { entities: [], error: err };
     }
     if (!process.stdout.write(`${JSON.stringify(result)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
   }
-  return failed ? 1 : 0;
+  return malformed ? 2 : failed ? 1 : 0;
 }
 
 const scan: Command = {
@@ -60,7 +64,11 @@ const redact: Command = {
   name: 'redact',
   summary: 'the same, with the redacted "text"',
   options: {
-    operator: { type: 'string', value: 'OP', help: 'redact ([EMAIL]) or mask (a***@…)' },
+    operator: {
+      type: 'string',
+      value: 'OP',
+      help: 'redact ([EMAIL]) or mask (each character a *, separators kept; cards, IBANs, phones and SSNs keep their last four)',
+    },
     ...MIN_SCORE,
   },
   run: ({ values }) => scanLines(values, true),
