@@ -58,6 +58,7 @@ describe('HTTP input at the edge', () => {
       '',
       'Host: a.example\r\nHost: b.example\r\n',
       `Host: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer tok_other\r\n`,
+      'Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\n',
     ])
       assert.deepEqual(statusAndError(await get(headers)), { status: 400, code: 'VERITY_E_INPUT_MALFORMED' }, headers);
     // One of each is answered as ever.

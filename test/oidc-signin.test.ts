@@ -202,6 +202,11 @@ describe('OpenID Connect sign-in', () => {
     );
     // A removed issuer's name and namespace are free again.
     await issuers.add({ ...input, name: 'acme' }, ACCESS);
+    // Nor a namespace of Verity's own subjects (a private dataset's are `verity-dataset:NAME`: D415).
+    for (const namespace of ['verity-dataset', 'verity-x'])
+      await assert.rejects(issuers.add({ ...input, name: 'delta', namespace }, ACCESS), (e) =>
+        /Verity's own/.test((e as Error).message),
+      );
   });
 
   it('logs every refusal with the issuer and the rule, never the token or the player', async () => {

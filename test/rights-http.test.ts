@@ -245,6 +245,15 @@ for (const backend of BACKENDS)
         assert.ok(r.statusCode === 403 || r.statusCode === 400, r.body);
         assert.equal((await core.vault.describe(id))?.version, 1);
       }
+      // A rectification with a refused correction applies none of them, not those before it.
+      const mixed = await call(app, 'POST', `/v1/rights/requests/${await fileOwn('rectification')}/execute`, session, {
+        corrections: [
+          { id: own.json().id, data: { name: 'Cleo II' } },
+          { id: theirs.json().id, data: { text: 'rewritten' } },
+        ],
+      });
+      assert.equal(mixed.statusCode, 403, mixed.body);
+      assert.equal((await core.vault.describe(own.json().id))?.version, 1);
       // rights.manage exports every record of the subject, but rectifies no vault token either.
       const all = await execute((await file('player-c', 'access')).id);
       assert.equal(all.export.records.length, 3);
@@ -264,6 +273,26 @@ for (const backend of BACKENDS)
         });
         assert.equal(r.statusCode, 200, r.body);
       }
+    });
+
+    it("lets no API caller name a subject of Verity's own, such as a private dataset's (D415)", async () => {
+      const before = (await core.log.head()).size;
+      const subject = 'verity-dataset:minutes';
+      const asked = [
+        await call(app, 'POST', '/v1/rights/requests', manager, { type: 'access', subject, identity }),
+        await call(app, 'POST', '/v1/sessions', world, { player: subject, purpose: 'authentication' }),
+        await call(app, 'POST', '/v1/records', world, {
+          subject,
+          type: 'profile',
+          purpose: 'service-provision',
+          data: {},
+        }),
+      ];
+      for (const r of asked) {
+        assert.equal(r.statusCode, 400, r.body);
+        assert.match(r.json().error.message, /must not begin with `verity-`/);
+      }
+      assert.equal((await core.log.head()).size, before, 'nothing written');
     });
 
     it('refuses a token without rights.manage, and logs the refusal', async () => {

@@ -242,7 +242,9 @@ describe('player sessions and guardianship over HTTP', () => {
     await session('player-online');
     const other = t['chat']?.token as string;
     const answers: string[] = [];
+    const logged: string[] = [];
     for (const subject of ['player-online', 'player-never-seen']) {
+      const from = (await core.log.head()).size;
       const r = await app.inject({
         method: 'POST',
         url: '/v1/sessions/revoke',
@@ -251,8 +253,12 @@ describe('player sessions and guardianship over HTTP', () => {
       });
       assert.equal(r.statusCode, 403, r.body);
       answers.push(r.json().error.message);
+      // Nor from the public log: the refusal's entry is the same but for its time.
+      const { entries } = await entriesSince(from);
+      logged.push(JSON.stringify(entries.map(({ time: _t, ...e }) => e)));
     }
     assert.equal(answers[0], answers[1]);
+    assert.equal(logged[0], logged[1]);
   });
 
   it('logs each opening with the session id and its opener, never the player', async () => {

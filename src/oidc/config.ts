@@ -230,6 +230,10 @@ export function issuerConfig(input: IssuerInput, now: number): { name: string; c
   const namespace = input.namespace ?? name;
   if (typeof namespace !== 'string' || !NAMESPACE_RE.test(namespace))
     throw invalid(`namespace ${quote(namespace)} must be 1 to 16 lowercase letters, digits and \`-\``);
+  // Player ids `<namespace>:<subject>` beginning with `verity-` would be Verity's own subjects (a
+  // private dataset's are `verity-dataset:NAME`): no issuer's players get one (D415).
+  if (namespace.startsWith('verity-'))
+    throw invalid(`namespace ${quote(namespace)} begins with \`verity-\`, which is Verity's own: choose another`);
   const subjectClaim = input.subjectClaim ?? 'sub';
   if (typeof subjectClaim !== 'string' || !CLAIM_RE.test(subjectClaim))
     throw invalid(`subject claim ${quote(subjectClaim)} must be a claim name`);

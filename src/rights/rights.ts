@@ -272,6 +272,8 @@ export class Rights {
         if (fixes.length === 0 || fixes.length > 100)
           throw new InputError('VERITY_E_INPUT_INVALID', 'a rectification gives 1 to 100 `corrections`: {id, data}');
         const done: { id: string; version: number; logIndex: number }[] = [];
+        // Every correction is checked before any is written: a refused one must not leave those
+        // before it applied (D415).
         for (const f of fixes) {
           const facts = await vault.describe(f.id);
           if (facts === undefined || facts.subjectRef !== ref)
@@ -286,6 +288,10 @@ export class Rights {
               'VERITY_E_ACCESS_DENIED',
               `record ${quote(f.id)} has type ${quote(facts.type)}, which this session does not reach: ask the service that owns that type, or an operator with \`rights.manage\``,
             );
+        }
+        if (new Set(fixes.map((f) => f.id)).size !== fixes.length)
+          throw new InputError('VERITY_E_INPUT_INVALID', 'a rectification names each record once');
+        for (const f of fixes) {
           // The sealed payload holds the subject's id, which a new version must name.
           const cur = await vault.get(f.id, { actor, purpose: RIGHTS_PURPOSE });
           const w = await vault.put({

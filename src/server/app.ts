@@ -37,7 +37,7 @@ import { registerProvenanceRoutes } from './provenance.ts';
 import { type RecordRoutesOptions, registerRecordRoutes } from './records.ts';
 import { registerReportRoutes } from './reports.ts';
 import { type RightsRoutesOptions, registerRightsRoutes } from './rights.ts';
-import { type App, IDENTIFIER_FORMAT } from './schemas.ts';
+import { type App, IDENTIFIER_FORMAT, RESERVED_SUBJECT_PREFIX } from './schemas.ts';
 import { registerSessionRoutes } from './sessions.ts';
 import { registerTrustRoutes } from './trust.ts';
 import { registerWalletRoutes } from './wallets.ts';
@@ -264,7 +264,13 @@ export function buildServer(options: ServerOptions): App {
     strict: false,
     discriminator: true,
   });
-  strict.addFormat(IDENTIFIER_FORMAT, { type: 'string', validate: isIdentifier });
+  // Subject ids beginning with `verity-` are Verity's own (a private dataset's records are those of
+  // `verity-dataset:NAME`): no API caller names one, so no session, rights request or record write
+  // reaches them (D415).
+  strict.addFormat(IDENTIFIER_FORMAT, {
+    type: 'string',
+    validate: (v: string) => isIdentifier(v) && !v.startsWith(RESERVED_SUBJECT_PREFIX),
+  });
   app.setValidatorCompiler(({ schema, httpPart }) =>
     httpPart === 'body' ? strict.compile(schema as object) : textValidator(strict, schema as object),
   );
@@ -489,17 +495,21 @@ function startWitnessing(app: App, log: TransparencyLog, o: WitnessingOptions): 
 
 /**
  * What is wrong with a request's headers that a proxy in front could read otherwise than Verity
- * (D415): no Host on HTTP/1.1 (RFC 9112 3.2), two Hosts, or two Authorization headers (which of
- * them a proxy checked and which Verity used would be a guess). Undefined when nothing is.
+ * (D415): no Host on HTTP/1.1 (RFC 9112 3.2), two Hosts, or two Authorization or Content-Type
+ * headers (which of them a proxy checked and which Verity used would be a guess). Undefined when
+ * nothing is.
  */
 export function headerProblem(raw: readonly string[], httpVersion: string): string | undefined {
   let hosts = 0;
   let authorizations = 0;
+  let types = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     if (name === 'host') hosts++;
     else if (name === 'authorization') authorizations++;
+    else if (name === 'content-type') types++;
   }
+  if (types > 1) return 'the request has more than one Content-Type header: send one';
   if (hosts > 1) return 'the request has more than one Host header: send one';
   if (hosts === 0 && httpVersion !== '1.0') return 'the request has no Host header: HTTP/1.1 requires one';
   if (authorizations > 1) return 'the request has more than one Authorization header: send one';

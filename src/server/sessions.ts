@@ -135,9 +135,11 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
         { actor: p.actor, purpose: PURPOSE, policy: engine.policyHash },
         (s) => engine.authorize(who, 'revokeSession', sessionResource(s.id, s), context).allowed,
       );
-      if (r.revoked.length === 0 && r.refused === 0) {
-        // Nothing to revoke: decided as a session of this player, or of this token's service, that
-        // does not exist, so that a caller who may not revoke them learns nothing about them.
+      if (r.revoked.length === 0) {
+        // Nothing revoked: decided, and logged, as a session of this player, or of this token's
+        // service, that does not exist, whether there were sessions it may not revoke or none, so
+        // that a caller who may not revoke them learns nothing about them, from the answer or from
+        // the public log's entry (D415).
         const t = b.opener === undefined ? undefined : await o.tokens.get(b.opener);
         const standIn = sessionResource(':none', {
           subjectRef: 'subjectRef' in filter ? filter.subjectRef : ABSENT_OWNER.id,
@@ -148,7 +150,7 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
         } catch (e) {
           throw isVerityError(e, 'VERITY_E_ACCESS_DENIED') ? refusedAll() : e;
         }
-        return { revoked: 0 };
+        if (r.refused === 0) return { revoked: 0 };
       }
       if (r.refused > 0) {
         await logOutcome(
