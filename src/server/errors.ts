@@ -64,7 +64,7 @@ function validationHint(e: Failure, req: FastifyRequest): string {
   const first = (e.validation as ValidationIssue[])[0];
   if (first === undefined) return '';
   if (first.keyword === 'format' && first.params?.format === IDENTIFIER_FORMAT)
-    return ': an identifier must be well-formed Unicode in NFC (normalize to NFC), without control, zero-width or default-ignorable characters or white space at either end, and a subject id must not begin with `verity-` (Verity\'s own)';
+    return ": an identifier must be well-formed Unicode in NFC (normalize to NFC), without control, zero-width or default-ignorable characters or white space at either end, and a subject id must not begin with `verity-` (Verity's own)";
   const tag = first.params?.tag;
   if (first.keyword === 'discriminator' && typeof tag === 'string') {
     const values = tagValues(req, tag);
