@@ -49,7 +49,12 @@ describe('record endpoints over HTTP', () => {
       await tokens.create({ principal: 'chat', role: 'service', recordTypes: ['chat.message'], actor: 'operator:test' })
     ).token;
     ops = (
-      await tokens.create({ principal: 'ops', role: 'operator', capabilities: ['key.rotate'], actor: 'operator:test' })
+      await tokens.create({
+        principal: 'ops',
+        role: 'operator',
+        capabilities: ['key.rotate', 'records.erase'],
+        actor: 'operator:test',
+      })
     ).token;
   });
   after(async () => {
@@ -240,7 +245,12 @@ describe('record endpoints over HTTP', () => {
     );
     // An operator may erase any record; erasing an absent one is allowed, then fails: logged alone.
     const operator = (
-      await new Tokens(core.store, core.log).create({ principal: 'ops', role: 'operator', actor: 'operator:test' })
+      await new Tokens(core.store, core.log).create({
+        principal: 'ops',
+        role: 'operator',
+        capabilities: ['records.erase'],
+        actor: 'operator:test',
+      })
     ).token;
     const before2 = (await core.log.head()).size;
     const absent = await app.inject({
@@ -507,6 +517,16 @@ describe('record endpoints over HTTP', () => {
       assert.equal(r.statusCode, 403, r.body);
       assert.match(r.json().error.message, /key\.rotate/);
     }
+    // Nor does an operator not granted records.erase shred a player (a shred rotates the KEK and
+    // destroys retired versions) or erase a record (D415).
+    const unshredded = await app.inject({
+      method: 'POST',
+      url: '/v1/subjects/shred',
+      headers: auth(plain),
+      payload: { subject: 'player-1', purpose: 'erasure-request' },
+    });
+    assert.equal(unshredded.statusCode, 403, unshredded.body);
+    assert.equal((await core.vault.pseudonymOf(await core.vault.subjectRef('player-1'))) !== undefined, true);
     // A service is told the role that may hold the capability, not its own (D415).
     const asService = await app.inject({
       method: 'POST',

@@ -266,6 +266,21 @@ for (const backend of BACKENDS)
       assert.match(fix.json().error.message, /Verity's own/);
       const v = await core.vault.get(token.id, { actor: 'operator:test', purpose: 'fraud-prevention' });
       assert.equal((v.data as { value: string }).value, 'cleo@example.com');
+      // A correction the restriction refuses is found before any is written: the first stays as it was.
+      const restrict = (await file('player-c', 'restriction', { scope: { records: [theirs.json().id] } })).id as string;
+      await execute(restrict);
+      const version = (await core.vault.describe(own.json().id))?.version;
+      const blocked = (await file('player-c', 'rectification')).id as string;
+      filed.push(blocked);
+      const refused = await call(app, 'POST', `/v1/rights/requests/${blocked}/execute`, manager, {
+        corrections: [
+          { id: own.json().id, data: { name: 'Cleo III' } },
+          { id: theirs.json().id, data: { text: 'rewritten' } },
+        ],
+      });
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal(refused.json().error.code, 'VERITY_E_RIGHTS_RESTRICTED');
+      assert.equal((await core.vault.describe(own.json().id))?.version, version);
       // The requests that could not be carried out are refused, so none stays open.
       for (const id of filed.slice(2)) {
         const r = await call(app, 'POST', `/v1/rights/requests/${id}/refuse`, manager, {

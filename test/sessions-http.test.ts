@@ -259,6 +259,35 @@ describe('player sessions and guardianship over HTTP', () => {
     }
     assert.equal(answers[0], answers[1]);
     assert.equal(logged[0], logged[1]);
+    // A service revoking its own session of a player signed in elsewhere too learns nothing of the
+    // others, from the answer or the public log: the same as for a player with no other session.
+    await token('platform-2', {
+      principal: 'platform-2',
+      role: 'service',
+      recordTypes: ['profile'],
+      capabilities: ['session.open'],
+      actor: 'operator:test',
+    });
+    const second = t['platform-2']?.token as string;
+    const seen: string[] = [];
+    for (const [player, elsewhere] of [
+      ['player-busy', 2],
+      ['player-lonely', 0],
+    ] as const) {
+      for (let i = 0; i < elsewhere; i++) await session(player);
+      assert.equal((await open(second, player)).statusCode, 201);
+      const from = (await core.log.head()).size;
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/sessions/revoke',
+        headers: auth(second),
+        payload: { subject: player },
+      });
+      assert.deepEqual(r.json(), { revoked: 1 });
+      const { entries } = await entriesSince(from);
+      seen.push(JSON.stringify(entries.map((e) => [e.action, e.outcome, e.details?.['decision'] ?? null])));
+    }
+    assert.equal(seen[0], seen[1]);
   });
 
   it('logs each opening with the session id and its opener, never the player', async () => {

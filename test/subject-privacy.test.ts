@@ -41,7 +41,7 @@ describe('subject queries and shredding over HTTP', () => {
       (await tokens.create({ principal, role, recordTypes, capabilities, actor: 'operator:test' })).token;
     world = await make('world-eu', 'service', ['profile'], ['session.open']);
     chat = await make('chat', 'service', ['chat.message']);
-    ops = await make('ops', 'operator');
+    ops = await make('ops', 'operator', [], ['records.erase']);
   });
   after(async () => {
     await app.close();

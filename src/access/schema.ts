@@ -186,11 +186,11 @@ forbid (
 when { resource.type == "verity.token" };
 
 // A differential-privacy dataset's values are reached only through its noisy queries, within its
-// budget (src/deid/datasets.ts), never as a record (D415).
+// budget (src/deid/datasets.ts), never as a record, nor erased as one (D415).
 @id("datasets-only-by-queries")
 forbid (
   principal,
-  action in [Verity::Action::"read", Verity::Action::"write", Verity::Action::"share"],
+  action in [Verity::Action::"read", Verity::Action::"write", Verity::Action::"share", Verity::Action::"erase"],
   resource is Verity::Record
 )
 when { resource.type == "verity.dataset" };
@@ -200,9 +200,16 @@ when { resource.type == "verity.dataset" };
 forbid (principal is Verity::Player, action, resource is Verity::Record)
 when { resource.type == "verity.token" };
 
-// Operators administer the log and record types, and carry out erasure; they never read content.
+// Operators administer the log and record types; they never read content.
 @id("operator-administers")
-permit (principal is Verity::Operator, action in [Verity::Action::"administer", Verity::Action::"erase"], resource);
+permit (principal is Verity::Operator, action == Verity::Action::"administer", resource);
+
+// Operators carry out erasure (a record, or a subject's shred, which rotates the key-encryption key)
+// when their token was granted records.erase; the local operator (the \`verity\` command, holding
+// the key store's secret) may without one (D415).
+@id("operator-erases")
+permit (principal is Verity::Operator, action == Verity::Action::"erase", resource)
+when { principal == Verity::Operator::"local:cli" || principal.capabilities.contains("records.erase") };
 
 // The local operator: the \`verity\` command on the data directory, run by whoever holds the key
 // store's secret (no API token can name this principal). It reads and writes records for the

@@ -36,6 +36,9 @@ export const CAPABILITIES = {
   // Re-identifying (detokenizing, FF1 decryption) for fraud prevention or a legal obligation: a
   // service's role alone re-identified any token of any service (D415).
   'deid.reidentify': ['service'],
+  // Erasing records and shredding subjects as an operator over HTTP (a shred rotates the
+  // key-encryption key and destroys retired versions, which old backups need: D415).
+  'records.erase': ['operator'],
   // Rotating the key-encryption key over HTTP, and destroying retired ones (an auditor's reading of
   // the log is no right to change keys: D415).
   'key.rotate': ['operator'],

@@ -2,7 +2,7 @@
 // right carried out through the vault, its evidence (log indices) kept on the request.
 import type { Clock } from '../clock/index.ts';
 import { type JsonValue, parseJson } from '../encoding/index.ts';
-import { InputError, isVerityError, quote, VerityError } from '../errors/index.ts';
+import { InputError, isVerityError, quote, RightsError, VerityError } from '../errors/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { RecordStateProof } from '../smt/index.ts';
@@ -18,7 +18,14 @@ import {
 } from './bundle.ts';
 import { defaultRegimePolicy, type RegimePolicy } from './deadlines.ts';
 import { type Lift, type LiftInput, type LiftResult, liftLimits, liftsOf } from './lift.ts';
-import { MAX_RESTRICTED, OBJECTION_EXEMPT, type ProcessingLimits, readLimits, writeLimits } from './limits.ts';
+import {
+  MAX_RESTRICTED,
+  OBJECTION_EXEMPT,
+  type ProcessingLimits,
+  RESTRICTION_EXEMPT,
+  readLimits,
+  writeLimits,
+} from './limits.ts';
 import { checkRequestId, type RightsRequest } from './model.ts';
 import { Processors } from './processors.ts';
 import { type FileInput, RequestBook, RIGHTS_PURPOSE, type RightsContext, rightsEntry } from './requests.ts';
@@ -291,9 +298,28 @@ export class Rights {
         }
         if (new Set(fixes.map((f) => f.id)).size !== fixes.length)
           throw new InputError('VERITY_E_INPUT_INVALID', 'a rectification names each record once');
+        // What the writes would refuse, checked before the first: the new data against the type's
+        // schema, and the subject's restriction and objections against each record's purpose.
+        const limits = await readLimits(this.#ctx.store, ref);
+        const current = [];
         for (const f of fixes) {
           // The sealed payload holds the subject's id, which a new version must name.
           const cur = await vault.get(f.id, { actor, purpose: RIGHTS_PURPOSE });
+          await vault.checkData(cur.meta.type, f.data);
+          if (limits.restricted.includes(f.id) && !RESTRICTION_EXEMPT.includes(cur.meta.purpose))
+            throw new RightsError(
+              'VERITY_E_RIGHTS_RESTRICTED',
+              `record ${quote(f.id)} is restricted: lift the restriction before rectifying it (no correction was written)`,
+            );
+          if (limits.objections.includes(cur.meta.purpose))
+            throw new RightsError(
+              'VERITY_E_RIGHTS_OBJECTED',
+              `the subject objected to purpose ${quote(cur.meta.purpose)}, which record ${quote(f.id)} is kept for (no correction was written)`,
+            );
+          current.push(cur);
+        }
+        for (const [i, f] of fixes.entries()) {
+          const cur = current[i] as (typeof current)[number];
           const w = await vault.put({
             actor,
             purpose: cur.meta.purpose,

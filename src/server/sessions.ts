@@ -152,17 +152,14 @@ export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions
         }
         if (r.refused === 0) return { revoked: 0 };
       }
-      if (r.refused > 0) {
-        await logOutcome(
-          p,
-          label,
-          PURPOSE,
-          'denied',
-          { action: 'revokeSession', decision: 'deny', permitted: r.revoked.length, refused: r.refused },
-          engine.policyHash,
-        );
-        if (r.revoked.length === 0) throw refusedAll();
+      if (r.revoked.length === 0) {
+        // Sessions it may not revoke, though the stand-in was allowed: refused as any other.
+        await logOutcome(p, label, PURPOSE, 'denied', { action: 'revokeSession', decision: 'deny' }, engine.policyHash);
+        throw refusedAll();
       }
+      // Some revoked: those it may revoke are what the request was about. The others it may not
+      // revoke are left out unmentioned, in the answer and in the public log, which would otherwise
+      // tell whether, and how often, the player is signed in elsewhere (D415).
       return { revoked: r.revoked.length };
     },
   );

@@ -10,7 +10,7 @@ import { Keyring, SUBJECT_INDEX_KEY } from './keyring.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { RecordMeta } from './model.ts';
 import { type ListDecision, type ReadResult, type RecordFacts, RecordReader } from './read.ts';
-import { SchemaRegistry } from './schemas.ts';
+import { SchemaRegistry, validateAgainst } from './schemas.ts';
 import { type GuardianshipEvidence, SubjectFacts } from './subjects.ts';
 import { type PutInput, type PutResult, RecordWriter } from './write.ts';
 
@@ -134,6 +134,14 @@ export class Vault {
    * With `version`, that version: versions may differ in classification, so a read of an older
    * version is decided on that version's metadata, and then reads that very version.
    */
+  /**
+   * Checks `data` against the schema of `type` as a write would (VERITY_E_RECORD_SCHEMA), writing
+   * nothing: for a caller that writes several records and must refuse before the first (D415).
+   */
+  async checkData(type: string, data: JsonValue): Promise<void> {
+    validateAgainst((await this.#schemas.validator(type)).validate, data, type);
+  }
+
   describe(id: string, version?: number): Promise<RecordFacts | undefined> {
     return this.#reader.describe(id, version);
   }
