@@ -18,6 +18,7 @@ describe('de-identification over HTTP', () => {
   let service: string;
   let operator: string;
   let fraud: string;
+  let rotator: string;
   before(async () => {
     core = await makeCore('sqlite');
     const tokens = new Tokens(core.store, core.log);
@@ -36,6 +37,9 @@ describe('de-identification over HTTP', () => {
       })
     ).token;
     operator = (await tokens.create({ principal: 'ops', role: 'operator', actor: 'operator:test' })).token;
+    rotator = (
+      await tokens.create({ principal: 'keys', role: 'operator', capabilities: ['key.rotate'], actor: 'operator:test' })
+    ).token;
   });
   after(async () => {
     await app.close();
@@ -64,7 +68,13 @@ describe('de-identification over HTTP', () => {
         .statusCode,
       403,
     );
-    const rot = await post(operator, '/v1/deid/pseudonyms/rotate', { domain: 'analytics', purpose: 'key-management' });
+    // An operator rotates a domain's key only with a token granted key.rotate (D415).
+    assert.equal(
+      (await post(operator, '/v1/deid/pseudonyms/rotate', { domain: 'analytics', purpose: 'key-management' }))
+        .statusCode,
+      403,
+    );
+    const rot = await post(rotator, '/v1/deid/pseudonyms/rotate', { domain: 'analytics', purpose: 'key-management' });
     assert.equal(rot.statusCode, 200, rot.body);
     assert.equal(rot.json().version, 2);
     const after = await post(service, '/v1/deid/pseudonyms', {

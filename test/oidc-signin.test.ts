@@ -200,8 +200,12 @@ describe('OpenID Connect sign-in', () => {
       issuers.add({ ...input, name: 'gamma', namespace: 'beta' }, ACCESS),
       code('VERITY_E_OIDC_ISSUER_EXISTS'),
     );
-    // A removed issuer's name and namespace are free again.
-    await issuers.add({ ...input, name: 'acme' }, ACCESS);
+    // A removed issuer's name and namespace are free again for that issuer, not for another: its
+    // players' ids begin with the namespace, and another issuer would sign in as them (D415).
+    await assert.rejects(issuers.add({ ...input, name: 'acme' }, ACCESS), (e) =>
+      /named the players of another issuer/.test((e as Error).message),
+    );
+    await issuers.add({ ...input, name: 'acme', issuer: ISS }, ACCESS);
     // Nor a namespace of Verity's own subjects (a private dataset's are `verity-dataset:NAME`: D415).
     for (const namespace of ['verity-dataset', 'verity-x'])
       await assert.rejects(issuers.add({ ...input, name: 'delta', namespace }, ACCESS), (e) =>

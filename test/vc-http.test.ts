@@ -132,6 +132,10 @@ describe('identity over HTTP (sqlite)', () => {
     const status = await app.inject({ url: `/v1/status-lists/${credential.list}` });
     assert.equal(status.headers['content-type'], 'application/statuslist+jwt');
     assert.equal((await post(`/v1/credentials/${credential.id}/revoke`, plainToken, {})).statusCode, 403);
+    // The same answer for an id never issued: no one learns which ids were (D415).
+    const unknown = `${credential.id.slice(0, -4)}${credential.id.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    const forUnknown = await post(`/v1/credentials/${unknown}/revoke`, plainToken, {});
+    assert.equal(forUnknown.statusCode, 403, forUnknown.body);
     assert.equal((await post(`/v1/credentials/${credential.id}/revoke`, issuerToken, {})).json().status, 'revoked');
     const after = await post('/v1/presentations/verify', plainToken, { presentation: p, ...KB });
     assert.equal(after.json().error.code, 'VERITY_E_VC_REVOKED');

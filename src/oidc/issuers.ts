@@ -185,6 +185,17 @@ export class Issuers {
           'VERITY_E_OIDC_ISSUER_EXISTS',
           `issuer ${quote(clash[0])} already names its players ${config.namespace}:...; give another --namespace`,
         );
+      // A namespace names players for good: once an issuer's players had it, only that issuer (the
+      // same `iss`) may take it again after a removal; another would sign in as every one of them
+      // (D415).
+      const former = (await issuerRows(tx))
+        .map(([n, r]) => [n, configOf(r)] as const)
+        .find(([, c]) => c.namespace === config.namespace && c.issuer !== config.issuer);
+      if (former !== undefined)
+        throw new VerityError(
+          'VERITY_E_OIDC_ISSUER_EXISTS',
+          `the namespace ${config.namespace} named the players of another issuer (${quote(former[1].issuer)}); give this one another --namespace`,
+        );
       await tx.putObject(nextObject(prev, { kind: ISSUER_KIND, id: name, doc: config, updatedAt: now }));
       const keys = await tx.getObject(JWKS_KIND, name);
       if (fetched !== undefined) {

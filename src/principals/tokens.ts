@@ -322,7 +322,7 @@ export class Tokens {
           purpose: 'administration',
           outcome: 'success',
           time: now,
-          details: { role: input.role, ...(capabilities.length > 0 ? { capabilities: capabilities.join(',') } : {}) },
+          details: { role: input.role, ...capabilityDetails(capabilities) },
         }),
       );
     });
@@ -390,4 +390,25 @@ export class Tokens {
   async list(): Promise<TokenInfo[]> {
     return (await this.#store.reader.listTokens()).map((r) => this.#info(r));
   }
+}
+
+/**
+ * A token's capabilities as audit details: the list in `capabilities`, continued in `capabilities2`,
+ * `capabilities3`, ... where it is longer than one detail value may be (128 characters: a token of
+ * seven capabilities or more failed to be created, D415).
+ */
+export function capabilityDetails(capabilities: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  let part = '';
+  let n = 1;
+  for (const c of capabilities) {
+    if (part !== '' && part.length + 1 + c.length > 128) {
+      out[n === 1 ? 'capabilities' : `capabilities${n}`] = part;
+      n++;
+      part = '';
+    }
+    part = part === '' ? c : `${part},${c}`;
+  }
+  if (part !== '') out[n === 1 ? 'capabilities' : `capabilities${n}`] = part;
+  return out;
 }

@@ -1,3 +1,4 @@
+import { ABSENT_OWNER } from '../access/index.ts';
 import type { DidWebIdentities } from '../did/index.ts';
 import { CredentialError, InputError, quote, VerityError } from '../errors/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -173,16 +174,23 @@ export function registerIdentityRoutes(app: App, o: IdentityRoutesOptions, vault
       async (req) => {
         const p = principalOf(req);
         const rec = await o.credentials.get(req.params.id);
-        if (rec === undefined)
-          throw new CredentialError('VERITY_E_VC_NOT_FOUND', `no credential ${quote(req.params.id)} was issued here`);
-        const owner = await ownerOf(rec.subjectRef);
+        // An unknown id is decided like a known one (a subject no one owns): a caller that may
+        // change no credential learns nothing of which ids were issued (D415).
+        const owner = rec === undefined ? ABSENT_OWNER : await ownerOf(rec.subjectRef);
         const next = await decided(
           p,
           'revokeCredential',
           { kind: 'subject', owner },
-          `credential:${rec.id}`,
+          `credential:${req.params.id}`,
           'security',
-          (policy) => o.credentials.setStatus(rec.id, status, { actor: p.actor, policy }),
+          (policy) => {
+            if (rec === undefined)
+              throw new CredentialError(
+                'VERITY_E_VC_NOT_FOUND',
+                `no credential ${quote(req.params.id)} was issued here`,
+              );
+            return o.credentials.setStatus(rec.id, status, { actor: p.actor, policy });
+          },
         );
         const { subjectRef: _omit, ...record } = next;
         return record;
