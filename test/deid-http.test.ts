@@ -182,6 +182,14 @@ describe('de-identification over HTTP', () => {
       delta: 0,
     });
     assert.equal(created.statusCode, 201, created.body);
+    // Another service spends none of it: only the dataset's maker queries it (D415).
+    const foreign = await post(fraud, '/v1/deid/datasets/query', {
+      name: 'playtime',
+      purpose: 'analytics',
+      query: 'count',
+      epsilon: 0.9,
+    });
+    assert.equal(foreign.statusCode, 403, foreign.body);
     const ok = await post(service, '/v1/deid/datasets/query', {
       name: 'playtime',
       purpose: 'analytics',

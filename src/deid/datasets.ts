@@ -30,6 +30,8 @@ const DATASET_SCHEMA: JsonValue = {
 /** A dataset's budget and where its values are, kept in the store's meta table. */
 interface Account {
   readonly record: string;
+  /** Who made the dataset (an actor): over HTTP only it queries, and so spends, the budget (D415). */
+  readonly owner?: string;
   /** Exact amounts, as multiples of 2^-1074 (decimal strings of BigInts). */
   readonly totalEpsilon: string;
   readonly totalDelta: string;
@@ -107,6 +109,7 @@ export class PrivateDatasets implements BudgetLedger {
     });
     const account: Account = {
       record: r.id,
+      owner: access.actor,
       totalEpsilon: toDyadic(total.epsilon).toString(),
       totalDelta: toDyadic(total.delta).toString(),
       spentEpsilon: '0',
@@ -160,6 +163,12 @@ export class PrivateDatasets implements BudgetLedger {
 
   async spend(dataset: string, epsilon: number, delta: number): Promise<BudgetRemaining> {
     return this.#spend(dataset, epsilon, delta, 'spend', { actor: 'system:dp', purpose: 'analytics' });
+  }
+
+  /** Who made the dataset (undefined for one made before owners were kept). */
+  async owner(dataset: string): Promise<string | undefined> {
+    checkDomain(dataset, 'dataset name');
+    return (await this.#account(this.#store.reader, dataset)).owner;
   }
 
   async remaining(dataset: string): Promise<BudgetRemaining> {

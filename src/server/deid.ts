@@ -3,7 +3,7 @@ import type { ResourceRef } from '../access/index.ts';
 import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
 import type { Deid, Pseudonymizer } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
-import { VaultError, VerityError } from '../errors/index.ts';
+import { quote, VaultError, VerityError } from '../errors/index.ts';
 import { mask, PII_TYPES, pseudonymizePii, redact, scan } from '../pii/index.ts';
 import { type Gate, notGranted, type Principal } from './gate.ts';
 import { type App, body, bodyErrors, Domain, nat, Purpose, RecordId, Subject } from './schemas.ts';
@@ -386,6 +386,16 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
     async (req) => {
       const p = principalOf(req);
       const { name, purpose: why, ...q } = req.body;
+      // A dataset's budget is its maker's: another caller would spend it, and with it the maker's
+      // answers (D415). Made before owners were kept: anyone the policies allow, as before.
+      const owner = await deid.datasets.owner(name).catch(() => undefined);
+      if (owner !== undefined && owner !== p.actor) {
+        await logOutcome(p, `dataset:${name}`, why, 'denied', { action: 'deidentify', decision: 'deny' });
+        throw new VerityError(
+          'VERITY_E_ACCESS_DENIED',
+          `dataset ${quote(name)} was made by another principal: only its maker queries it, and spends its budget`,
+        );
+      }
       return decided(p, 'deidentify', deidResource('dataset', name), `dataset:${name}`, why, (policy) =>
         deid.datasets.query(name, q, who(p, why, policy)),
       );
