@@ -99,10 +99,16 @@ export function toChainError(e: unknown, what: string): ChainError {
         `${what} failed: the sending account cannot pay for the gas; fund it on the chain, then retry`,
         { cause: e },
       );
-    if (e.walk((x) => x instanceof HttpRequestError) instanceof HttpRequestError || /fetch failed/.test(e.message))
-      return new ChainError('VERITY_E_CHAIN_UNAVAILABLE', `${what} failed: the chain node did not answer`, {
-        cause: e,
-      });
+    const http = e.walk((x) => x instanceof HttpRequestError);
+    if (http instanceof HttpRequestError || /fetch failed/.test(e.message)) {
+      // The node's address, so that the one to check is named (D415).
+      const at = http instanceof HttpRequestError && typeof http.url === 'string' ? ` at ${quote(http.url)}` : '';
+      return new ChainError(
+        'VERITY_E_CHAIN_UNAVAILABLE',
+        `${what} failed: the chain node${at} did not answer; check that it runs and its URL`,
+        { cause: e },
+      );
+    }
   }
   return new ChainError('VERITY_E_CHAIN_REVERTED', `${what} failed: ${quote(String((e as Error)?.message ?? e))}`, {
     cause: e,

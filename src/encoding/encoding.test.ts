@@ -88,6 +88,17 @@ describe('bounded stream reads', () => {
 });
 
 describe('JSON at the boundary', () => {
+  it('says an empty input is empty, not that its JSON ended early (D415)', () => {
+    for (const text of ['', '  \n'])
+      assert.throws(
+        () => parseJson(text, { maxBytes: 100, maxDepth: 5 }, 'the evidence'),
+        (e) =>
+          e instanceof VerityError &&
+          e.code === 'VERITY_E_INPUT_MALFORMED' &&
+          e.message === 'the evidence is empty: there is no JSON in it',
+      );
+  });
+
   it('enforces size and depth limits before parsing', () => {
     assert.throws(
       () => parseJson('[1,2,3]', { maxBytes: 3, maxDepth: 5 }),

@@ -124,6 +124,9 @@ export function parseJson(
             return v;
           }) as JsonValue);
   } catch (cause) {
+    // Nothing at all (a file a failed command left empty: `cmd > out.json`) is said as such.
+    if (text.trim() === '')
+      throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is empty: there is no JSON in it`, { cause });
     const detail = cause instanceof Error ? cause.message.slice(0, 120) : 'syntax error';
     throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is not valid JSON (${detail.toLowerCase()})`, { cause });
   }
