@@ -1,8 +1,8 @@
 // How a chain node's failures reach the caller: with the node's address (D415).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HttpRequestError } from './viem.ts';
 import { toChainError } from './client.ts';
+import { HttpRequestError } from './viem.ts';
 
 describe('chain errors', () => {
   it("names the node's URL when the node did not answer", () => {
