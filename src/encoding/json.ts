@@ -124,11 +124,9 @@ export function parseJson(
             return v;
           }) as JsonValue);
   } catch (cause) {
-    // Nothing at all (a file a failed command left empty: `cmd > out.json`) is said as such.
-    if (text.trim() === '')
-      throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is empty: there is no JSON in it`, { cause });
     const detail = cause instanceof Error ? cause.message.slice(0, 120) : 'syntax error';
-    throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} is not valid JSON (${detail.toLowerCase()})`, { cause });
+    const why = text.trim() === '' ? 'is empty: there is no JSON in it' : `is not valid JSON (${detail.toLowerCase()})`;
+    throw new InputError('VERITY_E_INPUT_MALFORMED', `${what} ${why}`, { cause });
   }
   // Counting first (cheap): fewer members parsed than written means some key came twice. Text with
   // \u escapes is scanned key by key instead: Node 24's JSON.parse was seen to decode an escaped
