@@ -13,6 +13,7 @@ import {
 } from '../dp/index.ts';
 import type { JsonValue } from '../encoding/index.ts';
 import { InputError, quote, VerityError } from '../errors/index.ts';
+import { RESERVED_SUBJECT_PREFIX } from '../identifiers/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import type { Store, StoreWriter } from '../store/index.ts';
 import { type Access, auditEntry, type Vault } from '../vault/index.ts';
@@ -102,7 +103,7 @@ export class PrivateDatasets implements BudgetLedger {
       await this.#vault.registerSchema(DATASET_TYPE, DATASET_SCHEMA, access);
     const r = await this.#vault.put({
       ...access,
-      subject: `verity-dataset:${name}`,
+      subject: `${RESERVED_SUBJECT_PREFIX}dataset:${name}`,
       type: DATASET_TYPE,
       data: { values: [...values] },
       classification: { category: `dataset.${name}`, sensitivity: 'restricted' },

@@ -15,6 +15,12 @@ import { InputError, quote } from '../errors/index.ts';
  * end. Distinct accepted identifiers therefore have distinct UTF-8 bytes.
  */
 
+/**
+ * The beginning of the subject ids of Verity's own records (a private dataset's are
+ * `verity-dataset:NAME`): no API caller names such a subject, and no sign-in makes a player of one.
+ */
+export const RESERVED_SUBJECT_PREFIX = 'verity-';
+
 /** Characters no identifier may hold (see above). */
 const FORBIDDEN = /[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/u;
 

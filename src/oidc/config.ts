@@ -2,7 +2,7 @@
 // at the boundary) and the JWK Sets it signs with (public keys only, bounded).
 import { parseJson } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
-import { identifierProblem } from '../identifiers/index.ts';
+import { identifierProblem, RESERVED_SUBJECT_PREFIX } from '../identifiers/index.ts';
 
 /** The state-object kind of a trusted issuer (id: its short name, owner ''). */
 export const ISSUER_KIND = 'oidc.issuer';
@@ -232,8 +232,10 @@ export function issuerConfig(input: IssuerInput, now: number): { name: string; c
     throw invalid(`namespace ${quote(namespace)} must be 1 to 16 lowercase letters, digits and \`-\``);
   // Player ids `<namespace>:<subject>` beginning with `verity-` would be Verity's own subjects (a
   // private dataset's are `verity-dataset:NAME`): no issuer's players get one (D415).
-  if (namespace.startsWith('verity-'))
-    throw invalid(`namespace ${quote(namespace)} begins with \`verity-\`, which is Verity's own: choose another`);
+  if (namespace.startsWith(RESERVED_SUBJECT_PREFIX))
+    throw invalid(
+      `namespace ${quote(namespace)} begins with \`${RESERVED_SUBJECT_PREFIX}\`, which is Verity's own: choose another`,
+    );
   const subjectClaim = input.subjectClaim ?? 'sub';
   if (typeof subjectClaim !== 'string' || !CLAIM_RE.test(subjectClaim))
     throw invalid(`subject claim ${quote(subjectClaim)} must be a claim name`);

@@ -397,7 +397,7 @@ export class Tokens {
  * `capabilities3`, ... where it is longer than one detail value may be (128 characters: a token of
  * seven capabilities or more failed to be created, D415).
  */
-export function capabilityDetails(capabilities: readonly string[]): Record<string, string> {
+function capabilityDetails(capabilities: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   let part = '';
   let n = 1;

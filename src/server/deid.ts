@@ -5,7 +5,7 @@ import type { Deid, Pseudonymizer } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
 import { quote, VaultError, VerityError } from '../errors/index.ts';
 import { mask, PII_TYPES, pseudonymizePii, redact, scan } from '../pii/index.ts';
-import { type Gate, notGranted, type Principal } from './gate.ts';
+import type { Gate, Principal } from './gate.ts';
 import { type App, body, bodyErrors, Domain, nat, Purpose, RecordId, Subject } from './schemas.ts';
 import { Type } from './typebox.ts';
 
@@ -71,7 +71,7 @@ function deidResource(domainKind: string, id: string): ResourceRef {
  * `deidentify` or `reidentify` on a de-identification domain for the stated purpose, and audited.
  */
 export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
-  const { authenticate, principalOf, decided, logOutcome } = gate;
+  const { authenticate, principalOf, decided, logOutcome, refuseWithout } = gate;
   const who = (p: Principal, why: string, policy: string) => ({ actor: p.actor, purpose: why, policy });
   /** A POST of the de-identification API: bearer token, Cedar-authorized, JSON in and out. */
   const op = <B extends TSchema, R extends { 200: TSchema } | { 201: TSchema }>(
@@ -124,10 +124,8 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
       const b = req.body;
       // A new key version unlinks every service's pseudonyms of the domain: an operator rotates it
       // only with a token granted key.rotate, as the key-encryption key (D415).
-      if (p.role === 'operator' && !p.capabilities.includes('key.rotate')) {
-        await logOutcome(p, `pseudonym:${b.domain}`, b.purpose, 'denied', { action: 'key.rotate', decision: 'deny' });
-        throw new VerityError('VERITY_E_ACCESS_DENIED', notGranted(p, 'key.rotate'));
-      }
+      if (p.role === 'operator' && !p.capabilities.includes('key.rotate'))
+        await refuseWithout(p, 'key.rotate', `pseudonym:${b.domain}`, b.purpose);
       return decided(
         p,
         'administer',

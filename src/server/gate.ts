@@ -279,6 +279,21 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
       ),
     );
 
+  /**
+   * Refuses a caller for want of `cap` (granted explicitly, never implied by a role): a logged
+   * `policy.decision` and a 403 naming the capability and the command that makes a token with it.
+   */
+  const refuseWithout = async (
+    p: Principal,
+    cap: Capability,
+    label: string,
+    purposeText: string,
+    options?: Parameters<typeof notGranted>[2],
+  ): Promise<never> => {
+    await logOutcome(p, label, purposeText, 'denied', { action: cap, decision: 'deny' });
+    throw new VerityError('VERITY_E_ACCESS_DENIED', notGranted(p, cap, options));
+  };
+
   /** Appends the decision as its own audit entry. */
   const logDecision = (
     p: Principal,
@@ -476,6 +491,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     principalOf,
     logOutcome,
     logDecision,
+    refuseWithout,
     authorizeOrDeny,
     consentOf,
     agreementsOf,

@@ -1,7 +1,7 @@
 import { ABSENT_OWNER, type Action, listingResource, type ResourceRef, recordResource } from '../access/index.ts';
-import { VaultError, VerityError } from '../errors/index.ts';
+import { VaultError } from '../errors/index.ts';
 import { GUARDIANSHIP_EVIDENCE, type RecordFacts } from '../vault/index.ts';
-import { type Gate, notGranted, type Principal, type RecordRoutesOptions } from './gate.ts';
+import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import {
   type App,
   authErrors,
@@ -44,7 +44,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     decide,
     decided,
     cedarPrincipal,
-    logOutcome,
+    refuseWithout,
   } = gate;
   const secured = { security: [{ bearer: [] }] };
 
@@ -402,10 +402,8 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const b = req.body;
       // Changing keys (and destroying retired ones, which old backups need) is granted explicitly:
       // the policies' `administer` on the log is also an auditor's reading of it.
-      if (p.role !== 'operator' || !p.capabilities.includes('key.rotate')) {
-        await logOutcome(p, 'kek:rotate', b.purpose, 'denied', { action: 'key.rotate', decision: 'deny' });
-        throw new VerityError('VERITY_E_ACCESS_DENIED', notGranted(p, 'key.rotate', { role: 'caller' }));
-      }
+      if (p.role !== 'operator' || !p.capabilities.includes('key.rotate'))
+        await refuseWithout(p, 'key.rotate', 'kek:rotate', b.purpose, { role: 'caller' });
       await (await decide(p, 'administer', { kind: 'log' }, 'kek:rotate', b.purpose)).logged;
       return o.vault.rotateKeys({ actor: p.actor, purpose: b.purpose, destroyRetired: b.destroyRetired === true });
     },

@@ -2,7 +2,7 @@ import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Retention } from '../retention/index.ts';
 import { REASON_KINDS, RIGHT_TYPES, type Rights, type RightsRequest } from '../rights/index.ts';
-import { type Gate, notGranted, type Principal, type RecordRoutesOptions } from './gate.ts';
+import type { Gate, Principal, RecordRoutesOptions } from './gate.ts';
 import { type App, authErrors, body, bodyErrors, JsonObject, Purpose, RecordId, Subject } from './schemas.ts';
 import { Type } from './typebox.ts';
 
@@ -29,15 +29,14 @@ const Reason = body({
  * is logged. Processors acknowledge notifications with requests signed by their webhook secret.
  */
 export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: RightsRoutesOptions, gate: Gate): void {
-  const { authenticate, principalOf, logOutcome } = gate;
+  const { authenticate, principalOf, refuseWithout } = gate;
   const { rights, retention } = r;
   const secured = { security: [{ bearer: [] }] };
 
   /** Refuses (and logs) a caller whose token lacks `cap`. */
   const need = async (p: Principal, cap: Capability, label: string): Promise<void> => {
     if (p.role !== 'player' && p.capabilities.includes(cap)) return;
-    await logOutcome(p, label, 'data-subject-rights', 'denied', { action: cap, decision: 'deny' });
-    throw new VerityError('VERITY_E_ACCESS_DENIED', notGranted(p, cap));
+    await refuseWithout(p, cap, label, 'data-subject-rights');
   };
 
   /** A request the caller may see: a player only their own (others' are "not found"). */

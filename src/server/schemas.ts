@@ -26,8 +26,6 @@ export const RecordId = Type.String({ pattern: '^rec_[A-Za-z0-9_-]{22}$' });
  * without control, zero-width or default-ignorable characters.
  */
 export const IDENTIFIER_FORMAT = 'verity-identifier';
-/** The beginning of the subject ids of Verity's own records (private datasets: `verity-dataset:NAME`). */
-export const RESERVED_SUBJECT_PREFIX = 'verity-';
 /** A subject (player) as the caller names it; it travels in bodies, never in URLs. */
 export const Subject = Type.String({ minLength: 1, maxLength: 256, format: IDENTIFIER_FORMAT });
 /** A de-identification domain or key name. */
