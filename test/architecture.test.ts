@@ -48,6 +48,7 @@ const LAYERS: Record<string, number> = {
   consent: 5,
   attestation: 5,
   privacy: 6,
+  policies: 6,
   rights: 5.5,
   retention: 5.5,
   verity: 6,

@@ -164,6 +164,25 @@ describe('secure boot and remote attestation', () => {
     await refusesChanged(join(data, 'policies', 'verity.cedar'), '@data/policies/verity.cedar');
   });
 
+  it('refuses to start on policy files signed into a release but not installed (D416)', async () => {
+    const file = join(data, 'policies', 'verity.cedar');
+    const text = readFileSync(file);
+    const sign = async () => {
+      const r = await run(bin, ['release', 'sign', '--key', join(tmp.dir, 'root.key'), '--data', data]);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { measurement: string }).measurement;
+    };
+    appendFileSync(file, '\n// edited, signed, never installed\n');
+    try {
+      await sign();
+      // The boot measures the files; the state decides: they must agree.
+      await refuses('VERITY_E_POLICY_NOT_INSTALLED', `verity policy install --data ${data}`);
+    } finally {
+      writeFileSync(file, text);
+      measurement = await sign();
+    }
+  });
+
   it('refuses to start on a changed manifest', async () => {
     const note = readFileSync(join(release, 'verity-release.note'), 'utf8');
     // One file's hash replaced by that of other content: the signature no longer covers the text.

@@ -56,11 +56,26 @@ describe('sessions and guardianship from the command line', () => {
   const entriesFrom = async (from: number) =>
     (
       JSON.parse((await ok(verity(['log', 'entries', '--data', data, '--from', String(from)]))).stdout) as {
-        entry?: { action: string; actor: string; resource: string; details?: Record<string, unknown> };
+        entry?: {
+          action: string;
+          actor: string;
+          resource: string;
+          contentHash?: string;
+          details?: Record<string, unknown>;
+        };
       }[]
     ).filter(
-      (e): e is { entry: { action: string; actor: string; resource: string; details?: Record<string, unknown> } } =>
-        e.entry !== undefined,
+      (
+        e,
+      ): e is {
+        entry: {
+          action: string;
+          actor: string;
+          resource: string;
+          contentHash?: string;
+          details?: Record<string, unknown>;
+        };
+      } => e.entry !== undefined,
     );
 
   it('tokens create grants capabilities explicitly, and refuses those a role may not hold', async () => {
@@ -196,6 +211,17 @@ describe('sessions and guardianship from the command line', () => {
 permit (principal == Verity::Operator::"local:cli", action == Verity::Action::"setGuardianship", resource)
 when { context.purpose == "guardianship" };
 `,
+    );
+    // An edit of the files decides nothing until it is installed (D416): still refused, and said so.
+    const edited = await verity(args);
+    assert.equal(edited.code, 1, edited.stderr);
+    assert.match(edited.stderr, /not the set in force.*verity policy install --data/);
+    const installed = JSON.parse((await ok(verity(['policy', 'install', '--data', data]))).stdout);
+    assert.equal(installed.cedar.installed, true);
+    const pin = (await entriesFrom(installed.cedar.logIndex))[0]?.entry;
+    assert.deepEqual(
+      [pin?.action, pin?.actor, pin?.contentHash],
+      ['policy.install', 'operator:cli', installed.cedar.hash],
     );
     const from = await logSize();
     const set = JSON.parse((await ok(verity(args))).stdout) as { logIndex: number };

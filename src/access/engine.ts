@@ -291,6 +291,11 @@ interface Loaded {
   readonly whole: Plan;
 }
 
+/** The hash of a policy set's text as decisions cite it: `sha256:` and the base64url SHA-256. */
+export function policySetHash(text: string): string {
+  return `sha256:${toBase64Url(createHash('sha256').update(text).digest())}`;
+}
+
 /**
  * Cedar authorization (`@cedar-policy/cedar-wasm`) over Verity's entity model. Default deny:
  * a request is allowed only when a `permit` applies and no `forbid` does. Policies are validated
@@ -358,7 +363,7 @@ export class PolicyEngine {
     // INVARIANT: one assignment swaps the policies, their plans and their cache together.
     this.#loaded = {
       text,
-      hash: `sha256:${toBase64Url(createHash('sha256').update(text).digest())}`,
+      hash: policySetHash(text),
       policies,
       plans: new Map(),
       cache: new Map(),

@@ -54,6 +54,7 @@ export const AUDIT_ACTIONS = [
   'issuer.trust',
   'issuer.distrust',
   'privacy.policy',
+  'policy.install',
   'privacy.region',
   'consent.record',
   'report.access',

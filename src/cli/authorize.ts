@@ -2,26 +2,24 @@
  * Purpose limitation for local record commands. `verity records get --data DIR` holds the key
  * store's secret, so the policies cannot stop a determined operator; they stop a mistaken one, and
  * they make the local path answer as the server does: the same Cedar decision (principal
- * `Verity::Operator::"local:cli"`, the policies in DIR/policies), logged the same way (an allowed
+ * `Verity::Operator::"local:cli"`, the policies in force, installed from DIR/policies), logged the same way (an allowed
  * operation's audit entry carries the policy hash; a denial gets a `policy.decision` entry).
  */
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ABSENT_OWNER,
   type Action,
-  DEFAULT_POLICIES,
   type Decision,
   type PlayerRef,
-  PolicyEngine,
+  type PolicyEngine,
   type PrincipalRef,
   type ResourceRef,
   recordResource,
 } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { systemClock } from '../clock/index.ts';
-import { openPrivacy, readPolicies } from '../embedded/index.ts';
+import { openPolicies } from '../embedded/index.ts';
 import { PrivacyError, quote, VerityError } from '../errors/index.ts';
 import type { ConsentAnswer, Privacy } from '../privacy/index.ts';
 import type { RecordMeta } from '../vault/index.ts';
@@ -34,12 +32,6 @@ import { ACTOR, dataDir, type Opened, withVerity } from './common.ts';
  */
 export const LOCAL_OPERATOR: PrincipalRef = { kind: 'operator', id: 'local:cli' };
 
-/** The policies in DIR/policies (the defaults for a directory made before policies were files). */
-export async function localPolicies(dir: string): Promise<PolicyEngine> {
-  const p = join(dir, 'policies');
-  return PolicyEngine.load(existsSync(p) ? await readPolicies(p) : DEFAULT_POLICIES);
-}
-
 /** What a refusal of the local operator adds, for actions the default policies never allow it. */
 const NEVER_LOCAL: Partial<Record<Action, string>> = {
   setGuardianship:
@@ -49,9 +41,12 @@ const NEVER_LOCAL: Partial<Record<Action, string>> = {
 /** Runs `fn` on the data directory with the local policy gate. */
 export function gated<T>(values: Values, fn: (v: Opened, gate: LocalGate) => Promise<T>): Promise<T> {
   const dir = dataDir(values);
-  return withVerity(values, async (v) =>
-    fn(v, new LocalGate(v, await localPolicies(dir), dir, await openPrivacy(v, dir, { actor: ACTOR }))),
-  );
+  return withVerity(values, async (v) => {
+    // The policies in force (D416): what `verity policy install` put in the state, not the files.
+    const { engine, privacy, notes } = await openPolicies(v, dir, { actor: ACTOR });
+    for (const line of notes) process.stderr.write(`verity: ${line}\n`);
+    return fn(v, new LocalGate(v, engine, dir, privacy));
+  });
 }
 
 /** Decisions for one local command on an open data directory. */
@@ -187,7 +182,7 @@ export class LocalGate {
         );
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
-        `the policies in ${quote(join(this.#dir, 'policies'))} do not permit the local operator (Verity::Operator::"local:cli") to ${action} this ${resource.kind} for purpose ${quote(purpose)}; ${NEVER_LOCAL[action] ?? 'local commands are decided like HTTP requests (see the README, "Local reads")'}`,
+        `the policies in force (installed from ${quote(join(this.#dir, 'policies'))}) do not permit the local operator (Verity::Operator::"local:cli") to ${action} this ${resource.kind} for purpose ${quote(purpose)}; ${NEVER_LOCAL[action] ?? 'local commands are decided like HTTP requests (see the README, "Local reads")'}`,
       );
     }
     try {

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import type { Attester } from '../attestation/index.ts';
 /**
- * Serving HTTP from the CLI: the policies of the data directory (reloaded when their files
- * change), TLS material, CORS origins, and the listening socket.
+ * Serving HTTP from the CLI: the policies in force on the data directory (taken up when
+ * `verity policy install` changes them), TLS material, CORS origins, and the listening socket.
  */
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { DEFAULT_POLICIES, PolicyEngine } from '../access/index.ts';
+import { DEFAULT_POLICIES } from '../access/index.ts';
 import { Deid } from '../deid/index.ts';
-import { defaultPrivacyPolicyText, openPrivacy, PRIVACY_POLICY_FILE, readPolicies } from '../embedded/index.ts';
+import { defaultPrivacyPolicyText, openPolicies, PRIVACY_POLICY_FILE } from '../embedded/index.ts';
 import { ConfigError, isVerityError, quote } from '../errors/index.ts';
 import { Governance } from '../governance/index.ts';
 import { MlsDelivery, MlsReports } from '../mls/index.ts';
@@ -264,32 +264,59 @@ export async function listen(
     await writeFile(privacyFile, defaultPrivacyPolicyText(), { mode: 0o600, flag: 'wx' });
     process.stderr.write(`verity: wrote the default privacy policy to ${privacyFile}\n`);
   }
-  // An invalid privacy policy stops the start (the error names the file and the JSON pointer); a
-  // new version is stored and logged.
-  const privacy = await openPrivacy(v, dir, { actor: 'operator:cli' });
-  const engine = PolicyEngine.load(await readPolicies(policyDir));
+  // What decides is what the state holds in force (D416); the files are where an operator edits,
+  // put in force by `verity policy install`. An invalid privacy policy file stops the start (the
+  // error names the file and the JSON pointer).
+  const { engine, sets, privacy, notes, filesInForce } = await openPolicies(v, dir, { actor: 'operator:cli' });
+  if (o.attestation !== undefined && !filesInForce)
+    // Secure boot measured the files: they must be what decides, or the measurement says nothing.
+    throw new ConfigError(
+      'VERITY_E_POLICY_NOT_INSTALLED',
+      `the policy files in ${policyDir} are not the policies in force, and secure boot measures the files: run \`verity policy install --data ${dir}\`, sign a new release and start again`,
+    );
+  for (const line of notes) process.stderr.write(`verity: ${line}\n`);
   const undeclared = privacy.policy.undeclaredPurposesIn(engine.policyText);
   if (undeclared.length > 0)
     process.stderr.write(
       `verity: the Cedar policies name purposes the privacy policy does not declare (requests for them are refused): ${undeclared.join(', ')}\n`,
     );
-  // Policies are files: a change is picked up at once; an invalid set is refused and the last good one stays.
+  // A set installed by `verity policy install` (from another process or node) is taken up within
+  // seconds; under secure boot only the measured set decides, until a restart.
+  let refreshing = false;
+  const refresh = async () => {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const set = await sets.inForce();
+      if (set !== undefined && set.hash !== engine.policyHash) {
+        if (o.attestation !== undefined)
+          process.stderr.write(
+            `verity: kept the policies secure boot measured; the set installed at log entry ${set.logIndex} decides after a restart on a release signed with it\n`,
+          );
+        else {
+          engine.reload(set.text);
+          process.stderr.write(
+            `verity: policies reloaded (${engine.policyHash}, installed at log entry ${set.logIndex})\n`,
+          );
+        }
+      }
+      await privacy.refresh();
+    } catch (e) {
+      process.stderr.write(`verity: kept the policies in force: ${(e as Error).message}\n`);
+    } finally {
+      refreshing = false;
+    }
+  };
+  const refresher = setInterval(() => void refresh(), 5_000);
+  refresher.unref();
+  // An edit of the files changes nothing by itself: say how to put it in force.
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(policyDir, () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (o.attestation !== undefined) {
-        process.stderr.write(
-          'verity: kept the policies secure boot measured; sign a new release and restart to change them\n',
-        );
-        return;
-      }
-      readPolicies(policyDir)
-        .then((text) => {
-          engine.reload(text);
-          process.stderr.write(`verity: policies reloaded (${engine.policyHash})\n`);
-        })
-        .catch((e: unknown) => process.stderr.write(`verity: kept the last good policies: ${(e as Error).message}\n`));
+      process.stderr.write(
+        `verity: the files in ${policyDir} changed; they decide nothing until \`verity policy install --data ${dir}\` installs them\n`,
+      );
     }, 100);
   });
   const sessions = new Sessions({
@@ -405,6 +432,7 @@ export async function listen(
   const close = async () => {
     clearInterval(notifier);
     clearInterval(sweeper);
+    clearInterval(refresher);
     watcher.close();
     clearTimeout(timer);
     await app.close();

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   VERITY_E_SUBJECT_SHREDDED: { status: 410, area: 'vault' },
   // access control
   VERITY_E_POLICY_INVALID: { status: 422, area: 'access' },
+  VERITY_E_POLICY_NOT_INSTALLED: { status: 409, area: 'access' },
   VERITY_E_ACCESS_DENIED: { status: 403, area: 'access' },
   VERITY_E_UNAUTHENTICATED: { status: 401, area: 'access' },
   VERITY_E_SESSION_NOT_FOUND: { status: 404, area: 'access' },

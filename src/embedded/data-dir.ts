@@ -322,8 +322,9 @@ export async function dataDirPrivacyPolicy(dir: string): Promise<PrivacyPolicy> 
 }
 
 /**
- * The privacy capability of an open data directory: its policy checked, and installed (stored and
- * logged) when it is a new version.
+ * The privacy capability of an open data directory: its file checked (an invalid one is refused),
+ * the version in force kept (D416: `verity policy install` puts a new version of the file in
+ * force); the file's version is installed only where none is in force yet.
  */
 export async function openPrivacy(
   v: Pick<Verity, 'store' | 'log'>,
@@ -334,6 +335,7 @@ export async function openPrivacy(
     store: v.store,
     log: v.log,
     policy: await dataDirPrivacyPolicy(dir),
+    keepInForce: true,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.actor === undefined ? {} : { actor: options.actor }),
   });

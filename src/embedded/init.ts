@@ -11,6 +11,7 @@ import type { Clock } from '../clock/index.ts';
 import { toBase64Url } from '../encoding/index.ts';
 import { ConfigError, quote } from '../errors/index.ts';
 import { type KeyStore, SoftwareKeyStore } from '../keys/index.ts';
+import { PolicySets } from '../policies/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { dropPostgresSchema, postgresSchemaExists } from '../store/index.ts';
 import { openVerity } from '../verity/index.ts';
@@ -165,6 +166,13 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
       policy: PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
+    // The default Cedar policies, pinned in the state: the files written below decide nothing the
+    // state does not hold (D416).
+    await new PolicySets({
+      store: opened,
+      log: v.log,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    }).install(DEFAULT_POLICIES, { actor: 'system:verity' });
     const config: DataConfig = { ...draft, verifierKey: v.log.verifierKey };
     close = undefined;
     await v.close();

@@ -96,16 +96,22 @@ export class Privacy {
     this.#policy = policy;
   }
 
-  /** Installs `policy` (when it is new) and returns the capability over it. */
+  /**
+   * Installs `policy` (when it is new) and returns the capability over it. With `keepInForce`, the
+   * version the state holds in force stays in force and `policy` is installed only when there is
+   * none (D416: a data directory's file decides nothing until `verity policy install`).
+   */
   static async open(o: {
     store: Store;
     log: TransparencyLog;
     policy: PrivacyPolicy;
     clock?: Clock;
     actor?: string;
+    keepInForce?: boolean;
   }): Promise<Privacy> {
     const p = new Privacy(o.store, o.log, o.clock ?? systemClock, o.policy);
-    await p.#install(o.actor ?? 'system:verity');
+    if (o.keepInForce === true && (await p.#versions.inForce()) !== undefined) await p.refresh();
+    else await p.#install(o.actor ?? 'system:verity');
     return p;
   }
 

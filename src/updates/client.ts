@@ -80,7 +80,7 @@ export class Updates {
     this.#log = o.log;
     this.#clock = o.clock ?? systemClock;
     this.#actor = o.actor ?? 'operator:cli';
-    this.#sets = new UpdateSets({ dir: o.dir, vault: o.vault, store: o.store, actor: this.#actor });
+    this.#sets = new UpdateSets({ dir: o.dir, vault: o.vault, store: o.store, log: o.log, actor: this.#actor });
   }
 
   /**

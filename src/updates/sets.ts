@@ -9,6 +9,9 @@ import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { dirname, join } from 'node:path';
 import { canonicalJson, type JsonValue } from '../encoding/index.ts';
 import { quote, UpdateError } from '../errors/index.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import { PolicySets } from '../policies/index.ts';
+import { Privacy } from '../privacy/index.ts';
 import { takePidLock } from '../proc/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -34,13 +37,15 @@ export class UpdateSets {
   readonly #root: string;
   readonly #vault: Vault;
   readonly #store: Store;
+  readonly #log: TransparencyLog;
   readonly #actor: string;
 
-  constructor(o: { dir: string; vault: Vault; store: Store; actor: string }) {
+  constructor(o: { dir: string; vault: Vault; store: Store; log: TransparencyLog; actor: string }) {
     this.#dir = o.dir;
     this.#root = join(o.dir, 'updates');
     this.#vault = o.vault;
     this.#store = o.store;
+    this.#log = o.log;
     this.#actor = o.actor;
   }
 
@@ -145,7 +150,9 @@ export class UpdateSets {
   /**
    * Installs a set into what Verity reads: DIR/policies (each file through a rename; `.cedar` files
    * the set does not carry leave when it carries policies) and the vault's schemas (registered,
-   * and so logged, only when they differ). A running server reloads DIR/policies on change.
+   * and so logged, only when they differ). The policies it carries are put in force (D416): the
+   * Cedar set pinned in the state with its `policy.install` entry, a new privacy policy version
+   * installed; a running server takes them up within seconds.
    */
   async install(set: { files: ReadonlyMap<string, Uint8Array>; checked: CheckedSet }): Promise<void> {
     const policies = join(this.#dir, 'policies');
@@ -158,9 +165,18 @@ export class UpdateSets {
       const old = existsSync(file) ? new Uint8Array(await readFile(file)) : undefined;
       if (old === undefined || Buffer.compare(old, bytes) !== 0) await writeAtomic(file, bytes);
     }
-    if (checked.cedar.size > 0)
+    if (checked.cedar.size > 0) {
       for (const f of await readdir(policies))
         if (f.endsWith('.cedar') && !checked.cedar.has(f)) await unlink(join(policies, f));
+      // The files of DIR/policies now are the set's: the same text as `readPolicies` joins.
+      const text = [...checked.cedar.keys()]
+        .sort()
+        .map((f) => checked.cedar.get(f))
+        .join('\n');
+      await new PolicySets({ store: this.#store, log: this.#log }).install(text, { actor: this.#actor });
+    }
+    if (checked.privacy !== undefined)
+      await Privacy.open({ store: this.#store, log: this.#log, policy: checked.privacy, actor: this.#actor });
     for (const [type, schema] of checked.schemas) {
       const row = await this.#store.reader.getSchema(type);
       if (row !== undefined && canonicalJson(JSON.parse(row.schema) as JsonValue) === canonicalJson(schema)) continue;

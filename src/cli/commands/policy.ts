@@ -1,20 +1,28 @@
-/** `verity policy test`: a table of expected decisions against a policy set. */
+/**
+ * `verity policy install`: puts the files of DIR/policies in force (D416); `verity policy test`: a
+ * table of expected decisions against a policy set.
+ */
 
 import { join } from 'node:path';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../../access/index.ts';
-import { readPolicies } from '../../embedded/index.ts';
+import { installPolicies, readPolicies } from '../../embedded/index.ts';
 import { parseJson } from '../../encoding/index.ts';
 import type { Command, Group } from '../command.ts';
-import { opt } from '../common.ts';
+import { ACTOR, DATA, dataDir, opt, printWithVerity } from '../common.ts';
 import { out, readInput } from '../io.ts';
 
 const test: Command = {
   name: 'test',
-  summary: 'run a table of expected decisions (JSON) against the policies; exit 1 when one differs',
+  summary:
+    'run a table of expected decisions (JSON) against policy files (without --data or --policies: the defaults); exit 1 when one differs',
   details:
     'An example table: docs/examples/policy-table.json (each case: name, principal, action, resource, context, expect).',
   options: {
-    data: { type: 'string', value: 'DIR', help: 'the policies of this data directory (DIR/policies)' },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      help: 'the policy files of this data directory (DIR/policies, as edited: install them to put them in force)',
+    },
     policies: { type: 'string', value: 'PATH', help: 'a .cedar file or a directory of them' },
   },
   args: ['TABLE'],
@@ -40,8 +48,22 @@ const test: Command = {
   },
 };
 
+const install: Command = {
+  name: 'install',
+  summary: 'put the files of DIR/policies in force: the Cedar policies and a new privacy policy version, each logged',
+  details:
+    'Requests are decided by the policies the authenticated state holds in force, never by the files as they stand: ' +
+    'edit DIR/policies, check the edit with `verity policy test --data DIR TABLE`, then install it. ' +
+    'A running server takes the installed set up within seconds. Under secure boot, sign a new release and restart.',
+  options: { ...DATA },
+  async run({ values }) {
+    const dir = dataDir(values);
+    return printWithVerity(values, (v) => installPolicies(v, dir, { actor: ACTOR }));
+  },
+};
+
 export const policy: Group = {
   name: 'policy',
-  summary: 'Cedar policies (without --data or --policies: the defaults)',
-  commands: [test],
+  summary: 'Cedar policies: install the files of a data directory, test a table against them',
+  commands: [install, test],
 };

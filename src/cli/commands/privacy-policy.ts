@@ -47,38 +47,55 @@ const show: Command = {
     data: {
       type: 'string',
       value: 'DIR',
-      help: "the data directory's policy (DIR/policies/privacy-policy.json) and its installed versions",
+      help: "the data directory's policy in force, its installed versions, and whether DIR/policies/privacy-policy.json is the one in force",
     },
     document: { type: 'boolean', help: 'print the whole document (JSON), to start a policy of your own from' },
   },
   async run({ values }) {
     const dir = opt(values, 'data');
-    const policy = dir === undefined ? PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY) : await dataDirPrivacyPolicy(dir);
+    if (dir === undefined) {
+      const policy = PrivacyPolicy.parse(DEFAULT_PRIVACY_POLICY);
+      await outJson(values['document'] === true ? policy.document : summary(policy));
+      return 0;
+    }
+    const file = await dataDirPrivacyPolicy(dir);
+    // What is in force and the installed versions are public state (no secret needed): read them
+    // from the store, each row checked against the state map.
+    const ro = await openDataDirReadOnly(dir);
+    let policy: PrivacyPolicy;
+    let installed: unknown;
+    try {
+      const rows = await ro.store.reader.listObjects(POLICY_KIND, '', { limit: 1000 });
+      const current = await ro.store.reader.getObject(POLICY_KIND, 'current');
+      const inForce = current === undefined ? undefined : (JSON.parse(current.body) as { version: string }).version;
+      const doc = rows.find((r) => r.id === `v/${inForce}`);
+      // A directory whose first start has not happened yet: its file is what the start installs.
+      policy =
+        doc === undefined ? file : PrivacyPolicy.parse(String((JSON.parse(doc.body) as { document: string }).document));
+      installed = rows
+        .filter((r) => r.id.startsWith('v/'))
+        .map((r) => {
+          const b = JSON.parse(r.body) as Record<string, unknown>;
+          return {
+            version: b['version'],
+            hash: b['hash'],
+            installedAt: new Date(Number(b['installedAt'])).toISOString(),
+            logIndex: b['logIndex'],
+          };
+        });
+    } finally {
+      await ro.close();
+    }
     if (values['document'] === true) {
       await outJson(policy.document);
       return 0;
     }
-    let installed: unknown;
-    if (dir !== undefined) {
-      // Installed versions are public state (no secret needed): read them from the store.
-      const ro = await openDataDirReadOnly(dir);
-      try {
-        installed = (await ro.store.reader.listObjects(POLICY_KIND, '', { limit: 1000 }))
-          .filter((r) => r.id.startsWith('v/'))
-          .map((r) => {
-            const b = JSON.parse(r.body) as Record<string, unknown>;
-            return {
-              version: b['version'],
-              hash: b['hash'],
-              installedAt: new Date(Number(b['installedAt'])).toISOString(),
-              logIndex: b['logIndex'],
-            };
-          });
-      } finally {
-        await ro.close();
-      }
-    }
-    await outJson({ ...summary(policy), ...(installed === undefined ? {} : { installed }) });
+    await outJson({
+      ...summary(policy),
+      installed,
+      // D416: the file decides nothing until `verity policy install` installs it.
+      file: { version: file.version, hash: file.hash, inForce: file.hash === policy.hash },
+    });
     return 0;
   },
 };

@@ -1,0 +1,3 @@
+// The Cedar policy set in force, pinned in the authenticated state (D416).
+export type { InstalledPolicySet } from './installed.ts';
+export { POLICY_SET_KIND, PolicySets } from './installed.ts';
