@@ -523,53 +523,108 @@ for (const backend of BACKENDS)
       await call(app, 'DELETE', `/v1/rights/processors/${processor.id}`, manager);
     });
 
-    it('lift: the subject withdraws their own objection with their session; the read is allowed again', async () => {
+    it('lift: an objection the controller carried out is lifted by rights.manage, not by a session a service opened (D417)', async () => {
       const rec = await put('player-w', { name: 'Wren' });
       const s = await call(app, 'POST', '/v1/sessions', world, { player: 'player-w', purpose: 'authentication' });
       assert.equal(s.statusCode, 201, s.body);
       const session = s.json().token as string;
-      const f = await call(app, 'POST', '/v1/rights/requests', session, {
+      // The platform's session neither objects for the player nor withdraws their objection.
+      const own = await call(app, 'POST', '/v1/rights/requests', session, {
         type: 'objection',
         scope: { purposes: ['service-provision'] },
       });
-      assert.equal(f.statusCode, 201, f.body);
-      await execute(f.json().id, {}, session);
+      assert.equal(own.statusCode, 201, own.body);
+      const refused = await call(app, 'POST', `/v1/rights/requests/${own.json().id}/execute`, session, {});
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.match(refused.json().error.message, /signs in themselves/);
+      const closed = await call(app, 'POST', `/v1/rights/requests/${own.json().id}/refuse`, manager, {
+        reason: 'identity-not-verified',
+      });
+      assert.equal(closed.statusCode, 200, closed.body);
+      const f = await file('player-w', 'objection', { scope: { purposes: ['service-provision'] } });
+      await execute(f.id);
       const read = () => call(app, 'GET', `/v1/records/${rec}?purpose=service-provision`, world);
       assert.equal((await read()).json().error.code, 'VERITY_E_RIGHTS_OBJECTED');
       const limits = (await call(app, 'GET', '/v1/rights/limits', session)).json();
       assert.deepEqual(limits.objections, ['service-provision']);
-      // A player lifts nobody else's limits.
+      // A player lifts nobody else's limits; a session a service opened lifts no objection.
       const other = await call(app, 'POST', '/v1/rights/limits/lift', session, {
         subject: 'player-l',
         purposes: ['service-provision'],
         reason: 'not mine',
       });
       assert.equal(other.statusCode, 403, other.body);
-      const res = await call(app, 'POST', '/v1/rights/limits/lift', session, {
+      const vouched = await call(app, 'POST', '/v1/rights/limits/lift', session, {
         purposes: ['service-provision'],
-        reason: 'I changed my mind',
+        reason: 'the platform changed its mind',
+      });
+      assert.equal(vouched.statusCode, 403, vouched.body);
+      const res = await call(app, 'POST', '/v1/rights/limits/lift', manager, {
+        subject: 'player-w',
+        purposes: ['service-provision'],
+        reason: 'the subject withdrew it by letter',
       });
       assert.equal(res.statusCode, 200, res.body);
-      assert.equal(res.json().lift.by, 'subject');
+      assert.equal(res.json().lift.by, 'controller');
       assert.deepEqual(res.json().limits.objections, []);
       const ok = await read();
       assert.equal(ok.statusCode, 200, ok.body);
       const after = (await call(app, 'GET', '/v1/rights/limits', session)).json();
       assert.deepEqual(after.objections, []);
-      assert.deepEqual(after.requests, []);
       assert.deepEqual(
         after.lifts.map((l: { id: string }) => l.id),
         [res.json().lift.id],
       );
-      const mine = (await call(app, 'GET', '/v1/rights/requests', session)).json() as {
-        id: string;
-        lifts?: string[];
-      }[];
-      assert.deepEqual(mine.find((r) => r.id === f.json().id)?.lifts, [res.json().lift.id]);
       // The manager reads any subject's limits; a token without rights.manage does not.
       const seen = await call(app, 'GET', '/v1/rights/limits?subject=player-w', manager);
       assert.equal(seen.json().lifts.length, 1);
       assert.equal((await call(app, 'GET', '/v1/rights/limits?subject=player-w', world)).statusCode, 403);
+    });
+
+    it("a session a service opened erases and restricts only its opener's types, and shreds nothing (D417)", async () => {
+      const chat = (
+        await new Tokens(core.store, core.log, clock).create({
+          principal: 'chat-v',
+          role: 'service',
+          recordTypes: ['chat'],
+          actor: 'operator:test',
+        })
+      ).token;
+      const mine = await put('player-v', { name: 'Vic' });
+      const theirs = await call(app, 'POST', '/v1/records', chat, {
+        subject: 'player-v',
+        type: 'chat',
+        purpose: 'service-provision',
+        data: { text: 'gg' },
+      });
+      assert.equal(theirs.statusCode, 201, theirs.body);
+      const session = (
+        await call(app, 'POST', '/v1/sessions', world, { player: 'player-v', purpose: 'authentication' })
+      ).json().token as string;
+      const fileOwn = async (type: string, extra: object = {}) =>
+        (await call(app, 'POST', '/v1/rights/requests', session, { type, ...extra })).json().id as string;
+      const restriction = await fileOwn('restriction');
+      const restrict = await call(app, 'POST', `/v1/rights/requests/${restriction}/execute`, session, {
+        records: [theirs.json().id],
+      });
+      assert.equal(restrict.statusCode, 403, restrict.body);
+      // Refused, the request is still open, untouched: the controller closes it.
+      assert.equal((await call(app, 'GET', `/v1/rights/requests/${restriction}`, manager)).json().status, 'received');
+      await call(app, 'POST', `/v1/rights/requests/${restriction}/refuse`, manager, {
+        reason: 'identity-not-verified',
+      });
+      const erasure = await fileOwn('erasure');
+      const shred = await call(app, 'POST', `/v1/rights/requests/${erasure}/execute`, session, { mode: 'shred' });
+      assert.equal(shred.statusCode, 403, shred.body);
+      const done = await execute(erasure, {}, session);
+      assert.deepEqual(
+        done.tombstones.map((t: { id: string }) => t.id),
+        [mine],
+      );
+      // The other service's record and the player's key are untouched.
+      const still = await call(app, 'GET', `/v1/records/${theirs.json().id}?purpose=service-provision`, chat);
+      assert.equal(still.statusCode, 200, still.body);
+      assert.ok(await core.vault.pseudonymOf(await core.vault.subjectRef('player-v')));
     });
 
     it('erasure: no version can be read, the SDK checks each tombstone, and the log still verifies', async () => {

@@ -171,6 +171,66 @@ describe('sign-in risk in access decisions', () => {
     assert.equal(ok.status, 200, await ok.text());
   });
 
+  it('a player signed in themselves objects, and withdraws the objection, with their own session (D417)', async () => {
+    const s = await signIn(0.02);
+    scorer.next = 0.02;
+    const auth = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    const filed = await post('/v1/rights/requests', { type: 'objection', scope: { purposes: ['personalisation'] } });
+    assert.equal(filed.status, 201, await filed.clone().text());
+    const done = await post(`/v1/rights/requests/${((await filed.json()) as { id: string }).id}/execute`, {});
+    assert.equal(done.status, 200, await done.clone().text());
+    const lifted = await post('/v1/rights/limits/lift', { purposes: ['personalisation'], reason: 'changed my mind' });
+    assert.equal(lifted.status, 200, await lifted.clone().text());
+    const body = (await lifted.json()) as { lift: { by: string }; limits: { objections: string[] } };
+    assert.equal(body.lift.by, 'subject');
+    assert.deepEqual(body.limits.objections, []);
+  });
+
+  it("a player's own erasure request is decided by the policies: from a risky request it steps up first (D417)", async () => {
+    const s = await signIn(0.03);
+    const auth = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+    const filed = await fetch(`${url}/v1/rights/requests`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ type: 'erasure' }),
+    });
+    assert.equal(filed.status, 201, await filed.clone().text());
+    const { id } = (await filed.json()) as { id: string };
+    // The stolen token replayed from another device: the erasure is scored on this request.
+    scorer.next = 0.8;
+    const stolen = await fetch(`${url}/v1/rights/requests/${id}/execute`, {
+      method: 'POST',
+      headers: { ...auth, 'user-agent': 'attacker/9.9' },
+      body: JSON.stringify({ mode: 'shred' }),
+    });
+    assert.equal(stolen.status, 401);
+    assert.equal(((await stolen.json()) as { error: { code: string } }).error.code, 'VERITY_E_STEP_UP_REQUIRED');
+    assert.equal((scorer.seen.at(-1) as Record<string, unknown>)['action'], 'data_delete');
+    assert.ok(await core.vault.pseudonymOf(await core.vault.subjectRef('alice')), 'nothing was shredded');
+    // The denial is logged with the policy set and the operation's score.
+    const head = await core.log.head();
+    const last = new TextDecoder().decode((await core.store.reader.getLogEntries(head.size - 1, head.size))[0]);
+    assert.match(last, /"risk":80/);
+    assert.match(last, /"action":"erase"/);
+    // Another player's request is no one else's to carry out; a player never shreds on the shred route.
+    const shred = await fetch(`${url}/v1/subjects/shred`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ subject: 'alice', purpose: 'user-request' }),
+    });
+    assert.equal(shred.status, 403);
+    // Scored low, the player's own erasure goes through.
+    scorer.next = 0.02;
+    const done = await fetch(`${url}/v1/rights/requests/${id}/execute`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ mode: 'shred' }),
+    });
+    assert.equal(done.status, 200, await done.clone().text());
+  });
+
   it('the shipped model scores a sign-in without error (its score lands in the token)', async () => {
     const real = new RiskScorer();
     const r = real.score({

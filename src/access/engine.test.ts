@@ -70,7 +70,7 @@ describe('Cedar policy engine', () => {
     const results = runPolicyTable(e, TABLE);
     for (const r of results)
       assert.ok(r.pass, `${r.name}: expected ${r.expected}, got ${r.actual} ${r.errors.join('; ')}`);
-    assert.equal(results.length, 67);
+    assert.equal(results.length, 72);
   });
 
   it('names the deciding policies and the policy set hash', () => {

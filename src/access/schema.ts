@@ -310,6 +310,19 @@ when {
   principal.capabilities.contains("deid.reidentify")
 };
 
+// A player carries out their own data-subject requests (GDPR Art. 15 to 21) at their own request:
+// exports as share, corrections as write, erasure, restriction and objection as erase, on their own
+// subject. The risk policies below apply: an export or an erasure from a new device or address
+// steps up first. What a session reaches is Verity's to limit (its opener's record types; a session
+// a service opened erases and restricts only those, and objects to nothing).
+@id("player-own-rights")
+permit (
+  principal is Verity::Player,
+  action in [Verity::Action::"share", Verity::Action::"write", Verity::Action::"erase"],
+  resource is Verity::Subject
+)
+when { resource.owner == principal && context.purpose == "user-request" };
+
 // A player reads their own access report (GDPR Art. 15): who touched their data, when and why.
 @id("player-own-access-report")
 permit (principal is Verity::Player, action == Verity::Action::"reportAccess", resource is Verity::Subject)

@@ -65,10 +65,22 @@ export interface ExecuteCaller {
    * The record types the caller reaches: a player's session reaches its opener's (never Verity's own
    * records). An access or portability export gives only records of these types, and a rectification
    * changes only them. Absent: every type (a token granted `rights.manage`). Erasure, restriction and
-   * objection reveal nothing and cover every record of the subject.
+   * objection reveal nothing and cover every record of the subject, unless `vouched`.
    */
   readonly recordTypes?: readonly string[];
+  /**
+   * A session a service opened for the player (it vouched; the player proved nothing to Verity):
+   * erasure and restriction reach only `recordTypes`, no shred of the player's key (every service's
+   * records), and no objection (it stops every service's processing for a purpose), D417. The
+   * player signed in themselves (passkey, OpenID Connect), or a token granted `rights.manage`,
+   * carries those out.
+   */
+  readonly vouched?: boolean;
 }
+
+/** What a vouched session is told it cannot do, and who can. */
+const SIGN_IN_YOURSELF =
+  "the player signs in themselves (passkey or their platform's OpenID Connect sign-in), or a token granted `rights.manage` carries it out";
 
 /**
  * Verity's own records (vault tokens, differential-privacy datasets, anonymized releases): only their
@@ -210,6 +222,34 @@ export class Rights {
   }
 
   /**
+   * What a session a service opened may not carry out, refused before the request moves (D417):
+   * an objection (it stops every service's processing for a purpose), a shred (every service's
+   * records depend on the player's key), a restriction of records of types its opener does not own.
+   */
+  async #vouchedMay(r: RightsRequest, input: ExecuteInput, reach: ReadonlySet<string>): Promise<void> {
+    if (r.type === 'objection')
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `an objection stops every service's processing for a purpose, which a session a service opened does not decide: ${SIGN_IN_YOURSELF}`,
+      );
+    if (r.type === 'erasure' && input.mode === 'shred')
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `a session a service opened erases the records of that service's types (\`mode\`: \`records\`), not the player's key, which every service's records depend on: ${SIGN_IN_YOURSELF}`,
+      );
+    const asked = input.records ?? r.scope?.records;
+    if (r.type === 'restriction' && asked !== undefined)
+      for (const rid of asked) {
+        const facts = await this.#ctx.vault.describe(rid);
+        if (facts !== undefined && facts.subjectRef === r.subjectRef && !reachable(reach, facts.type))
+          throw new VerityError(
+            'VERITY_E_ACCESS_DENIED',
+            `a session a service opened restricts records of that service's types only: ${SIGN_IN_YOURSELF}`,
+          );
+      }
+  }
+
+  /**
    * Carries a request out and completes it: marks it in progress (logged), acts through the vault
    * (each action audited by the vault), then completes it with the evidence (log indices) in one
    * transaction with the processors' notifications it owes. A request left in progress by a failure
@@ -220,6 +260,7 @@ export class Rights {
     const actor = caller.actor;
     const reach = caller.recordTypes === undefined ? undefined : new Set(caller.recordTypes);
     const book = this.requests;
+    if (caller.vouched === true) await this.#vouchedMay(await book.get(id), input, reach ?? new Set());
     const started = await book.update(
       id,
       ['received', 'in-progress'],
@@ -340,10 +381,13 @@ export class Rights {
         break;
       }
       case 'erasure': {
-        const ids = await this.#recordIds(ref);
+        // A vouched session erases its opener's record types, never the player's key (D417).
+        const mode = input.mode ?? (caller.vouched === true ? 'records' : 'shred');
+        const ids = await this.#recordIds(ref, caller.vouched === true ? reach : undefined);
         for (const rid of ids)
           evidence.push((await vault.erase(rid, { actor, purpose: RIGHTS_PURPOSE, reason: 'request' })).logIndex);
-        if ((input.mode ?? 'shred') === 'shred' && (await vault.pseudonymOf(ref)) !== undefined)
+        details['mode'] = mode;
+        if (mode === 'shred' && (await vault.pseudonymOf(ref)) !== undefined)
           evidence.push((await vault.shredSubjectRef(ref, { actor, purpose: RIGHTS_PURPOSE })).logIndex);
         const tombstones: { id: string; state: RecordStateProof }[] = [];
         for (const rid of ids.slice(0, 1000)) tombstones.push({ id: rid, state: await vault.stateOf(rid) });
@@ -358,6 +402,11 @@ export class Rights {
         const records = asked === undefined ? all : asked.filter((r) => all.includes(r));
         if (asked !== undefined && records.length !== asked.length)
           throw new InputError('VERITY_E_INPUT_INVALID', 'a restriction names only records of the subject');
+        if (caller.vouched === true && asked === undefined) {
+          // Restricted records are held from every service: a vouched session restricts its opener's.
+          const own = new Set(await this.#recordIds(ref, reach));
+          records.splice(0, records.length, ...records.filter((r) => own.has(r)));
+        }
         limitsChange = { records };
         notify = { event: 'rights.restriction', data: { subject: ref, records: records.slice(0, 1000) } };
         details['records'] = records.length;

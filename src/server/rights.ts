@@ -1,3 +1,4 @@
+import type { Action } from '../access/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { Capability } from '../principals/index.ts';
 import type { Retention } from '../retention/index.ts';
@@ -20,6 +21,16 @@ const Reason = body({
   note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
 });
 
+/** The action a player's own request is decided as (D417). */
+const RIGHT_ACTIONS: Record<RightsRequest['type'], Action> = {
+  access: 'share',
+  portability: 'share',
+  rectification: 'write',
+  erasure: 'erase',
+  restriction: 'erase',
+  objection: 'erase',
+};
+
 /**
  * Data-subject rights and retention over HTTP. A player files and carries out their own requests
  * with their session (the session is the identity check); a service or operator does so for any
@@ -29,7 +40,7 @@ const Reason = body({
  * is logged. Processors acknowledge notifications with requests signed by their webhook secret.
  */
 export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: RightsRoutesOptions, gate: Gate): void {
-  const { authenticate, principalOf, refuseWithout } = gate;
+  const { authenticate, principalOf, refuseWithout, decide, ownerOf } = gate;
   const { rights, retention } = r;
   const secured = { security: [{ bearer: [] }] };
 
@@ -207,13 +218,27 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
     },
     async (req) => {
       const p = principalOf(req);
-      await visible(p, req.params.id);
-      // A session reveals and changes no more of the player's records than its opener reaches.
-      return rights.execute(
-        req.params.id,
-        req.body,
-        p.role === 'player' ? { actor: p.actor, recordTypes: p.recordTypes } : { actor: p.actor },
+      const request = await visible(p, req.params.id);
+      if (p.role !== 'player') return rights.execute(req.params.id, req.body, { actor: p.actor });
+      // A player's own request is decided by the policies (D417): exports as `share`, corrections as
+      // `write`, erasure, restriction and objection as `erase`, each on the player's own subject for
+      // `user-request`. The risk policies apply: exports and erasures are scored on this request
+      // (a stolen session from another device steps up first). A session reveals and changes no
+      // more of the player's records than its opener reaches; one a service vouched for erases and
+      // restricts only those, and objects to nothing.
+      const { logged } = await decide(
+        p,
+        RIGHT_ACTIONS[request.type],
+        { kind: 'subject', owner: await ownerOf(p.name) },
+        `rights:${req.params.id}`,
+        'user-request',
       );
+      await logged;
+      return rights.execute(req.params.id, req.body, {
+        actor: p.actor,
+        recordTypes: p.recordTypes,
+        ...(p.method === 'service' ? { vouched: true } : {}),
+      });
     },
   );
 
@@ -269,6 +294,20 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
       const p = principalOf(req);
       const b = req.body;
       const subjectRef = await limitsSubject(p, b.subject, 'rights:lift');
+      // A session a service opened lifts what it may set (D417): restrictions of its opener's
+      // record types, never an objection, which would restart every service's processing.
+      if (p.role === 'player' && p.method === 'service') {
+        const others =
+          (b.purposes?.length ?? 0) > 0 ||
+          (await Promise.all((b.records ?? []).map(async (id) => (await o.vault.describe(id))?.type ?? ''))).some(
+            (t) => !p.recordTypes.includes(t),
+          );
+        if (others)
+          throw new VerityError(
+            'VERITY_E_ACCESS_DENIED',
+            "a session a service opened lifts restrictions of that service's record types only, and no objection: the player signs in themselves (passkey or their platform's OpenID Connect sign-in), or a token granted `rights.manage` lifts it",
+          );
+      }
       return rights.lift(
         {
           subjectRef,

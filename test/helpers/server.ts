@@ -93,6 +93,7 @@ export async function servePasskeys(
     log: core.log,
     records: { vault: core.vault, tokens, sessions, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
     passkeys,
+    rights: { rights: core.rights, retention: core.retention },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const service = await tokens.authenticate(

@@ -144,7 +144,9 @@ export function RequestsPage() {
         export?: unknown;
         bundle?: string;
         tombstones?: { id: string; state: unknown }[];
-      }>('POST', `/v1/rights/requests/${r.id}/execute`, r.type === 'erasure' ? { mode: 'shred' } : {});
+        // No `mode`: Verity erases what this session may (D417): everything, the key shredded, when
+        // the player signed in themselves; their platform's records when the platform handed over.
+      }>('POST', `/v1/rights/requests/${r.id}/execute`, {});
       if (out.export !== undefined) download(`verity-export-${r.id}.json`, JSON.stringify(out.export, null, 2));
       if (out.bundle !== undefined) download(`verity-portability-${r.id}.jws`, out.bundle, 'application/jose');
       if (out.tombstones !== undefined) {
