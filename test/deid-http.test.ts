@@ -8,6 +8,7 @@ import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { parseTable } from '../src/anonymize/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
 import { Deid } from '../src/deid/index.ts';
+import { decodeStateEntry } from '../src/log/index.ts';
 import { Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
@@ -19,9 +20,11 @@ describe('de-identification over HTTP', () => {
   let operator: string;
   let fraud: string;
   let rotator: string;
+  let world: string;
+  let tokens: Tokens;
   before(async () => {
     core = await makeCore('sqlite');
-    const tokens = new Tokens(core.store, core.log);
+    tokens = new Tokens(core.store, core.log);
     app = buildServer({
       log: core.log,
       records: { vault: core.vault, tokens, policies: () => PolicyEngine.load(DEFAULT_POLICIES) },
@@ -37,6 +40,14 @@ describe('de-identification over HTTP', () => {
       })
     ).token;
     operator = (await tokens.create({ principal: 'ops', role: 'operator', actor: 'operator:test' })).token;
+    world = (
+      await tokens.create({
+        principal: 'world',
+        role: 'service',
+        recordTypes: ['avatar.profile'],
+        actor: 'operator:test',
+      })
+    ).token;
     rotator = (
       await tokens.create({ principal: 'keys', role: 'operator', capabilities: ['key.rotate'], actor: 'operator:test' })
     ).token;
@@ -92,7 +103,16 @@ describe('de-identification over HTTP', () => {
   });
 
   it('detokenizes only for fraud prevention or a legal obligation, and logs it', async () => {
-    const t = await post(service, '/v1/deid/tokens', {
+    // A service that keeps no player's records makes no vault token under a player (D418).
+    const none = await post(service, '/v1/deid/tokens', {
+      subject: 'player-1',
+      domain: 'email',
+      purpose: 'service-provision',
+      value: 'ada@example.com',
+    });
+    assert.equal(none.statusCode, 403, none.body);
+    assert.match(none.json().error.message, /owns no record types/);
+    const t = await post(world, '/v1/deid/tokens', {
       subject: 'player-1',
       domain: 'email',
       purpose: 'service-provision',
@@ -115,6 +135,46 @@ describe('de-identification over HTTP', () => {
       (await post(operator, '/v1/deid/tokens/detokenize', { token, purpose: 'legal-obligation' })).statusCode,
       403,
     );
+  });
+
+  it("a pseudonym domain, a token domain and an FF1 key are their maker's: another service is refused (D418)", async () => {
+    const mine = await post(service, '/v1/deid/pseudonyms', {
+      domain: 'stats-only',
+      purpose: 'analytics',
+      values: ['a'],
+    });
+    assert.equal(mine.statusCode, 200, mine.body);
+    const upTo = mine.json().logIndex as number;
+    const claim = (await core.log.entries(upTo - 4, upTo))
+      .filter((e) => decodeStateEntry(e) === undefined)
+      .map((e) => decodeAuditEntry(e))
+      .find((e) => e.action === 'deid.domain');
+    assert.deepEqual(
+      [claim?.action, claim?.actor, claim?.resource],
+      ['deid.domain', 'service:stats', 'pseudonym:stats-only'],
+    );
+    for (const [url, body] of [
+      ['/v1/deid/pseudonyms', { domain: 'stats-only', purpose: 'analytics', values: ['a'] }],
+      [
+        '/v1/deid/pii/scan',
+        { purpose: 'analytics', texts: ['mail ada@example.com'], operator: 'hash', domain: 'stats-only' },
+      ],
+      ['/v1/deid/pseudonyms/rotate', { domain: 'stats-only', purpose: 'analytics' }],
+    ] as const) {
+      const r = await post(world, url, body);
+      assert.equal(r.statusCode, 403, `${url}: ${r.body}`);
+    }
+    const enc = { key: 'stats-phones', purpose: 'analytics', radix: 10, values: ['5551234567'] };
+    assert.equal((await post(service, '/v1/deid/fpe/encrypt', enc)).statusCode, 200);
+    const theirs = await post(world, '/v1/deid/fpe/encrypt', enc);
+    assert.equal(theirs.statusCode, 403, theirs.body);
+    assert.match(theirs.json().error.message, /belongs to another principal/);
+    const token = { subject: 'player-2', domain: 'world-email', purpose: 'service-provision', value: 'b@example.com' };
+    assert.equal((await post(world, '/v1/deid/tokens', token)).statusCode, 201);
+    const other = (
+      await tokens.create({ principal: 'other', role: 'service', recordTypes: ['chat'], actor: 'operator:test' })
+    ).token;
+    assert.equal((await post(other, '/v1/deid/tokens', token)).statusCode, 403);
   });
 
   it('FF1-encrypts keeping the format; decryption needs a re-identification purpose', async () => {

@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'deid.fpe.decrypt',
   'deid.pii',
   'deid.anonymize',
+  'deid.domain',
   'dp.dataset',
   'dp.query',
   'passkey.register',

@@ -7,6 +7,7 @@ import type { TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { type Access, auditEntry, type Vault } from '../vault/index.ts';
 import { PrivateDatasets } from './datasets.ts';
+import { DomainMakers } from './domains.ts';
 import { checkDomain, Pseudonyms } from './pseudonyms.ts';
 
 /** The record type that holds tokenized values in the vault. */
@@ -38,6 +39,8 @@ export class Deid {
   readonly pseudonyms: Pseudonyms;
   /** Differentially private aggregates over datasets sealed in the vault, with persistent budgets. */
   readonly datasets: PrivateDatasets;
+  /** Who made each pseudonym domain, token domain and FF1 key (D418). */
+  readonly domains: DomainMakers;
   readonly #keys: KeyStore;
   readonly #store: Store;
   readonly #log: TransparencyLog;
@@ -53,6 +56,7 @@ export class Deid {
     this.#clock = o.clock ?? systemClock;
     this.pseudonyms = new Pseudonyms(o);
     this.datasets = new PrivateDatasets(o);
+    this.domains = new DomainMakers(o);
   }
 
   /**

@@ -106,7 +106,11 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
         deidResource('pseudonym', b.domain),
         `pseudonym:${b.domain}`,
         b.purpose,
-        (policy) => deid.pseudonyms.pseudonymize(b.domain, b.values, who(p, b.purpose, policy)),
+        async (policy) => {
+          // A domain is its maker's: another service's pseudonyms under it would match (D418).
+          if (p.role === 'service') await deid.domains.use('pseudonym', b.domain, who(p, b.purpose, policy));
+          return deid.pseudonyms.pseudonymize(b.domain, b.values, who(p, b.purpose, policy));
+        },
       );
       return { version: r.version, pseudonyms: r.pseudonyms, logIndex: r.logIndex };
     },
@@ -132,7 +136,10 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
         deidResource('pseudonym', b.domain),
         `pseudonym:${b.domain}`,
         b.purpose,
-        (policy) => deid.pseudonyms.rotate(b.domain, who(p, b.purpose, policy)),
+        async (policy) => {
+          if (p.role === 'service') await deid.domains.use('pseudonym', b.domain, who(p, b.purpose, policy));
+          return deid.pseudonyms.rotate(b.domain, who(p, b.purpose, policy));
+        },
       );
     },
   );
@@ -158,7 +165,19 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
         deidResource('token', b.domain),
         `token:${b.domain}`,
         b.purpose,
-        (policy) => deid.tokenize(b.subject, b.value, b.domain, who(p, b.purpose, policy)),
+        async (policy) => {
+          if (p.role === 'service') {
+            // A vault token is a record of the player's: only a service that keeps players'
+            // records makes them (D418).
+            if (p.recordTypes.length === 0)
+              throw new VerityError(
+                'VERITY_E_ACCESS_DENIED',
+                `the token of ${p.actor} owns no record types, and a vault token is a record of the player's: create the token with \`--record-types\``,
+              );
+            await deid.domains.use('token', b.domain, who(p, b.purpose, policy));
+          }
+          return deid.tokenize(b.subject, b.value, b.domain, who(p, b.purpose, policy));
+        },
       );
       return reply.code(201).send(r);
     },
@@ -182,7 +201,7 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
         deidResource('token', d ?? 'absent'),
         `token:${d ?? 'absent'}`,
         b.purpose,
-        (policy) => {
+        async (policy) => {
           if (d === undefined) throw new VaultError('VERITY_E_RECORD_NOT_FOUND', 'no such token');
           return deid.detokenize(b.token, who(p, b.purpose, policy));
         },
@@ -220,8 +239,12 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
         // hash: a keyed digest under the domain's KeyStore key (default "pii"), equal values stay
         // equal; pseudonymize: the domain's pseudonym of each value, linkable with the same domain
         // elsewhere (say, analytics).
-        const keyed =
-          op === 'hash' || op === 'pseudonymize' ? await deid.pseudonyms.pseudonymizer(b.domain ?? 'pii') : undefined;
+        // A domain named is its maker's (D418); the default `pii` is every caller's, so digests
+        // under it can be reproduced by any service: name a domain of your own for those.
+        const keyed = op === 'hash' || op === 'pseudonymize' ? (b.domain ?? 'pii') : undefined;
+        if (keyed !== undefined && b.domain !== undefined && p.role === 'service')
+          await deid.domains.use('pseudonym', b.domain, who(p, b.purpose, policy));
+        const pseudonymizer = keyed === undefined ? undefined : await deid.pseudonyms.pseudonymizer(keyed);
         const results = b.texts.map((text) => {
           const found = scan(text, {
             ...(b.types === undefined ? {} : { types: b.types }),
@@ -236,8 +259,8 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
                 ? redact(text, found)
                 : pseudonymizePii(text, found, (type, value) =>
                     op === 'hash'
-                      ? `<${type}:${(keyed as Pseudonymizer).mac(`${type}\n${value}`).toString('base64url', 0, 12)}>`
-                      : `<${type}:${(keyed as Pseudonymizer).pseudonym(value)}>`,
+                      ? `<${type}:${(pseudonymizer as Pseudonymizer).mac(`${type}\n${value}`).toString('base64url', 0, 12)}>`
+                      : `<${type}:${(pseudonymizer as Pseudonymizer).pseudonym(value)}>`,
                   );
           return { entities, text: out.text };
         });
@@ -419,11 +442,16 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
           ...(b.tweak === undefined ? {} : { tweak: fromHex(b.tweak, 'tweak') }),
         };
         const action = direction === 'encrypt' ? 'deidentify' : 'reidentify';
-        return decided(p, action, deidResource('fpe', b.key), `fpe:${b.key}`, b.purpose, (policy) =>
-          direction === 'encrypt'
+        return decided(p, action, deidResource('fpe', b.key), `fpe:${b.key}`, b.purpose, async (policy) => {
+          // An FF1 key is its maker's to encrypt under (D418): another service's ciphertexts of
+          // guessed values would match the maker's. Decrypting is re-identification, decided by
+          // `deid.reidentify` and its purposes, whoever made the key.
+          if (p.role === 'service' && direction === 'encrypt')
+            await deid.domains.use('fpe', b.key, who(p, b.purpose, policy));
+          return direction === 'encrypt'
             ? deid.fpeEncrypt(b.key, b.values, o, who(p, b.purpose, policy))
-            : deid.fpeDecrypt(b.key, b.values, o, who(p, b.purpose, policy)),
-        );
+            : deid.fpeDecrypt(b.key, b.values, o, who(p, b.purpose, policy));
+        });
       },
     );
   }
