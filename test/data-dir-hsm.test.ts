@@ -3,7 +3,7 @@
 // crypto-shredding that holds even against a full copy of the data directory made before it,
 // since no key of any kind is in the data directory or beside it.
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnServe } from './helpers/server.ts';
@@ -46,6 +46,28 @@ describe('data directory with an HSM key store', () => {
       JSON.stringify({ ...config, keystore: { ...config.keystore, token: 'gone' } }),
     );
     assert.equal(errorOf(verity([...GET, '--data', data, id])).code, 'VERITY_E_HSM_TOKEN_NOT_FOUND');
+    writeFileSync(join(data, 'verity.json'), JSON.stringify(config));
+    // A module where someone other than root could have written it (a copy in a temporary folder,
+    // as someone able to write verity.json would plant one) is not loaded (D419) unless the operator
+    // names it in VERITY_HSM_MODULE.
+    const planted = join(f.dir, 'init', 'planted.so');
+    copyFileSync(f.hsm.module, planted);
+    writeFileSync(
+      join(data, 'verity.json'),
+      JSON.stringify({ ...config, keystore: { ...config.keystore, module: planted } }),
+    );
+    const refused = verity([...GET, '--data', data, id]);
+    assert.equal(errorOf(refused).code, 'VERITY_E_HSM_MODULE');
+    assert.match(errorOf(refused).message, /could have been written by someone other than root.*VERITY_HSM_MODULE/);
+    ok(verity([...GET, '--data', data, id], { VERITY_HSM_MODULE: planted }));
+    // A link to root's module is loaded by the link's target: changing the link later changes nothing.
+    const link = join(f.dir, 'init', 'link.so');
+    symlinkSync(f.hsm.module, link);
+    writeFileSync(
+      join(data, 'verity.json'),
+      JSON.stringify({ ...config, keystore: { ...config.keystore, module: link } }),
+    );
+    ok(verity([...GET, '--data', data, id]));
     writeFileSync(join(data, 'verity.json'), JSON.stringify(config));
     // Half an HSM configuration is a usage error.
     const half = verity(['init', '--data', join(f.dir, 'init', 'other'), '--hsm-token', TOKEN]);

@@ -122,13 +122,22 @@ export async function sdkFor(values: Values): Promise<VerityClient | undefined> 
   return new Client({ url, verifierKey: key, ...(token === undefined ? {} : { token }) });
 }
 
+/**
+ * The PKCS#11 module the operator names in VERITY_HSM_MODULE: loaded even where someone other than
+ * root could have written it (D419); a module only `verity.json` names must be root's.
+ */
+export function namedHsmModule(): { hsmModule?: string } {
+  const m = process.env['VERITY_HSM_MODULE'];
+  return m === undefined || m === '' ? {} : { hsmModule: m };
+}
+
 /** An open data directory. */
 export type Opened = Awaited<ReturnType<typeof openDataDir>>;
 
 /** Opens the data directory (with the secret) for the length of `fn`. */
 export async function withVerity<T>(v: Values, fn: (x: Opened) => Promise<T>): Promise<T> {
   const dir = dataDir(v);
-  const verity = await openDataDir(dir, { secret: await storeSecretFor(dir) });
+  const verity = await openDataDir(dir, { secret: await storeSecretFor(dir), ...namedHsmModule() });
   try {
     return await fn(verity);
   } finally {

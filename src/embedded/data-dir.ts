@@ -10,6 +10,7 @@ import { TransparencyLog } from '../log/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
 import { openVerity, type Verity } from '../verity/index.ts';
+import { trustedHsmModule } from './hsm-module.ts';
 
 /** Format tag of `verity.json`. */
 export const DATA_FORMAT = 'verity-data/1';
@@ -73,6 +74,11 @@ export interface OpenOptions {
   readonly keyProcess?: KeyProcessOptions;
   readonly clock?: Clock;
   readonly maxBatch?: number;
+  /**
+   * The PKCS#11 module the operator names (VERITY_HSM_MODULE): loaded even where someone other than
+   * root could have written it; any other module `verity.json` names must be root's (D419).
+   */
+  readonly hsmModule?: string;
 }
 
 export const CONFIG = 'verity.json';
@@ -120,10 +126,14 @@ export async function openKeyStore(
   config: DataConfig,
   secret: StoreSecret,
   clock?: Clock,
+  hsmModule?: string,
 ): Promise<KeyStore> {
   const now = clock === undefined ? {} : { now: () => clock.now() };
   const k = config.keystore;
-  if (k.kind === 'pkcs11') return Pkcs11KeyStore.open({ ...hsmOptions(k, secret), ...now });
+  if (k.kind === 'pkcs11') {
+    const options = hsmOptions(k, secret);
+    return Pkcs11KeyStore.open({ ...options, module: await trustedHsmModule(k.module, hsmModule), ...now });
+  }
   const keysFile = existingKeyFile(dir, k.file);
   if ('pin' in secret)
     throw new KeyError(
@@ -197,9 +207,15 @@ function existingKeyFile(dir: string, file: string): string {
 }
 
 /** What the key process opens for a data directory: its key file, or its token (the PIN it reads itself). */
-function keyProcessSpec(dir: string, config: DataConfig): KeyProcessStoreSpec {
+async function keyProcessSpec(dir: string, config: DataConfig, hsmModule?: string): Promise<KeyProcessStoreSpec> {
   const k = config.keystore;
-  if (k.kind === 'pkcs11') return { kind: 'pkcs11', module: k.module, token: k.token, namespace: k.namespace };
+  if (k.kind === 'pkcs11')
+    return {
+      kind: 'pkcs11',
+      module: await trustedHsmModule(k.module, hsmModule),
+      token: k.token,
+      namespace: k.namespace,
+    };
   return { kind: 'software', file: existingKeyFile(dir, k.file), dataDir: dir };
 }
 
@@ -215,8 +231,10 @@ export async function openDataDir(dir: string, options: OpenOptions): Promise<Ve
   // The key store (a key process starting, a token opening) and the database open side by side.
   const [k, s] = await Promise.allSettled([
     options.keyProcess !== undefined
-      ? KeyProcess.start(keyProcessSpec(abs, config), options.keyProcess)
-      : openKeyStore(abs, config, secretOf(options), options.clock),
+      ? keyProcessSpec(abs, config, options.hsmModule).then((spec) =>
+          KeyProcess.start(spec, options.keyProcess as KeyProcessOptions),
+        )
+      : openKeyStore(abs, config, secretOf(options), options.clock, options.hsmModule),
     openStore(abs, config),
   ]);
   if (k.status === 'rejected' || s.status === 'rejected') {

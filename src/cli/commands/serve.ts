@@ -9,7 +9,7 @@ import { initDataDir, openDataDir } from '../../embedded/index.ts';
 import { verifyLogHead } from '../../log/index.ts';
 import { chainFrom } from '../chain.ts';
 import { type Command, type Group, type OptionSpec, usage, type Values } from '../command.ts';
-import { DATA, dataDir, int, list, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
+import { DATA, dataDir, int, list, namedHsmModule, type Opened, opt, shellPath, storeSecretFor } from '../common.ts';
 import type { listen } from '../http.ts';
 import { HTTP_OPTIONS, WITNESS_OPTIONS } from '../http-options.ts';
 import { out, waitForSignal } from '../io.ts';
@@ -56,6 +56,7 @@ async function open(
     dir,
     keyProcess
       ? {
+          ...namedHsmModule(),
           keyProcess: {
             onEvent: (e) =>
               process.stderr.write(
@@ -65,7 +66,7 @@ async function open(
               ),
           },
         }
-      : { secret: secret as StoreSecret },
+      : { secret: secret as StoreSecret, ...namedHsmModule() },
   );
   try {
     // Constant time: the head, its right edge, the newest entry and the state root. Each row is
