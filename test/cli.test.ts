@@ -146,6 +146,19 @@ describe('verity CLI', () => {
       ok(verity(['deid', 'fpe-decrypt', '--data', data, '--key', 'cards', '--radix', '10', c])).stdout.trim(),
       '4111111111111111',
     );
+    // The domains and keys the operator used are claimed, so no service takes them over (D418).
+    const claims = (
+      JSON.parse(ok(verity(['log', 'entries', '--data', data, '--from', '0'])).stdout) as {
+        entry?: { action: string; actor: string; resource: string };
+      }[]
+    )
+      .filter((e) => e.entry?.action === 'deid.domain')
+      .map((e) => [e.entry?.actor, e.entry?.resource]);
+    assert.deepEqual(claims, [
+      ['operator:cli', 'pseudonym:analytics'],
+      ['operator:cli', 'token:email'],
+      ['operator:cli', 'fpe:cards'],
+    ]);
   });
 
   it('pii scan writes one line of entities per input line; pii redact the redacted text', () => {

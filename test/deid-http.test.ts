@@ -169,6 +169,16 @@ describe('de-identification over HTTP', () => {
     const theirs = await post(world, '/v1/deid/fpe/encrypt', enc);
     assert.equal(theirs.statusCode, 403, theirs.body);
     assert.match(theirs.json().error.message, /belongs to another principal/);
+    // Logged as the denial it is, though the policies allowed the call.
+    const head = await core.log.head();
+    const last = (await core.log.entries(head.size - 4, head.size))
+      .filter((e) => decodeStateEntry(e) === undefined)
+      .map((e) => decodeAuditEntry(e))
+      .at(-1);
+    assert.deepEqual(
+      [last?.action, last?.actor, last?.outcome, last?.details?.['decision']],
+      ['policy.decision', 'service:world', 'denied', 'deny'],
+    );
     const token = { subject: 'player-2', domain: 'world-email', purpose: 'service-provision', value: 'b@example.com' };
     assert.equal((await post(world, '/v1/deid/tokens', token)).statusCode, 201);
     const other = (

@@ -3,7 +3,7 @@
 // next start keep deciding by the installed set, and say the files differ; `verity policy install`
 // (with the secret) puts them in force, logged, and a running server takes them up.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_SECRET, tempDir } from './helpers/env.ts';
@@ -102,8 +102,20 @@ describe('policies pinned in the state (D416)', () => {
     assert.doesNotMatch(server.output(), /policies reloaded/);
 
     // The operator puts it in force, from another process, while the server runs.
+    // A policy file `ls` does not show is refused, not installed unseen (D420).
+    const hidden = join(data, 'policies', '.h.cedar');
+    writeFileSync(hidden, '@id("hidden")\npermit (principal, action, resource);\n');
+    const refused = await runVerity(['policy', 'install', '--data', data]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /the policy file `\.h\.cedar`.*rename or remove it/);
+    rmSync(hidden);
     const installed = JSON.parse((await ok(runVerity(['policy', 'install', '--data', data]))).stdout);
     assert.equal(installed.cedar.installed, true);
+    // What changed is said: the files and the policy ids added and removed.
+    assert.deepEqual(
+      [installed.cedar.files, installed.cedar.added, installed.cedar.removed],
+      [['verity.cedar'], ['backdoor'], []],
+    );
     await printed(
       server,
       new RegExp(`policies reloaded \\(${installed.cedar.hash}, installed at log entry ${installed.cedar.logIndex}\\)`),

@@ -537,6 +537,12 @@ for (const backend of BACKENDS)
       const refused = await call(app, 'POST', `/v1/rights/requests/${own.json().id}/execute`, session, {});
       assert.equal(refused.statusCode, 403, refused.body);
       assert.match(refused.json().error.message, /signs in themselves/);
+      const head = await core.log.head();
+      const denial = decodeAuditEntry((await core.log.entries(head.size - 1, head.size))[0] as Uint8Array);
+      assert.deepEqual(
+        [denial.action, denial.outcome, denial.details?.['decision']],
+        ['policy.decision', 'denied', 'deny'],
+      );
       const closed = await call(app, 'POST', `/v1/rights/requests/${own.json().id}/refuse`, manager, {
         reason: 'identity-not-verified',
       });
@@ -571,10 +577,8 @@ for (const backend of BACKENDS)
       assert.equal(ok.statusCode, 200, ok.body);
       const after = (await call(app, 'GET', '/v1/rights/limits', session)).json();
       assert.deepEqual(after.objections, []);
-      assert.deepEqual(
-        after.lifts.map((l: { id: string }) => l.id),
-        [res.json().lift.id],
-      );
+      // A lift of an objection (its reason the controller's) is not this session's to read (D417).
+      assert.deepEqual(after.lifts, []);
       // The manager reads any subject's limits; a token without rights.manage does not.
       const seen = await call(app, 'GET', '/v1/rights/limits?subject=player-w', manager);
       assert.equal(seen.json().lifts.length, 1);
@@ -625,6 +629,13 @@ for (const backend of BACKENDS)
       const still = await call(app, 'GET', `/v1/records/${theirs.json().id}?purpose=service-provision`, chat);
       assert.equal(still.statusCode, 200, still.body);
       assert.ok(await core.vault.pseudonymOf(await core.vault.subjectRef('player-v')));
+      // The controller restricts the other service's record: the session does not see it.
+      const r = await file('player-v', 'restriction', { scope: { records: [theirs.json().id] } });
+      await execute(r.id);
+      assert.deepEqual((await call(app, 'GET', '/v1/rights/limits?subject=player-v', manager)).json().restricted, [
+        theirs.json().id,
+      ]);
+      assert.deepEqual((await call(app, 'GET', '/v1/rights/limits', session)).json().restricted, []);
     });
 
     it('erasure: no version can be read, the SDK checks each tombstone, and the log still verifies', async () => {

@@ -381,6 +381,11 @@ export class PolicyEngine {
     return this.#current.hash;
   }
 
+  /** The ids of the policies in force (their `@id`, else `policyN`), in the set's order. */
+  get policyIds(): string[] {
+    return [...this.#current.policies.keys()];
+  }
+
   /** The policy text in force. */
   get policyText(): string {
     return this.#current.text;

@@ -35,10 +35,11 @@ export class DomainMakers {
 
   /**
    * Uses the domain as `access.actor`: a free one becomes theirs (its `deid.domain` entry and state
-   * object in one transaction); another's is refused (VERITY_E_ACCESS_DENIED). Domains used before
-   * makers were kept are free until their next use.
+   * object in one transaction); another's is refused (VERITY_E_ACCESS_DENIED), unless `anyMaker`
+   * (the local operator, who holds the keys anyway, uses any domain and claims the free ones).
+   * Domains used before makers were kept are free until their next use.
    */
-  async use(kind: DomainKind, name: string, access: Access): Promise<void> {
+  async use(kind: DomainKind, name: string, access: Access, o: { anyMaker?: boolean } = {}): Promise<void> {
     const id = `${kind}:${checkDomain(name)}`;
     let maker = await this.makerOf(kind, name);
     if (maker === undefined)
@@ -58,7 +59,7 @@ export class DomainMakers {
         );
         return access.actor;
       }));
-    if (maker !== access.actor) throw notYours(kind, name);
+    if (maker !== access.actor && o.anyMaker !== true) throw notYours(kind, name);
   }
 
   /** Refuses a domain another principal made; a domain no one made yet is not claimed by this. */

@@ -283,12 +283,7 @@ export async function readPolicies(path: string): Promise<string> {
   const st = await stat(path).catch((cause: unknown) => {
     throw new ConfigError('VERITY_E_CONFIG_INVALID', `cannot read policies at ${quote(path)}`, { cause });
   });
-  const files = st.isDirectory()
-    ? (await readdir(path))
-        .filter((f) => f.endsWith('.cedar'))
-        .sort()
-        .map((f) => join(path, f))
-    : [path];
+  const files = st.isDirectory() ? (await policyFiles(path)).map((f) => join(path, f)) : [path];
   let total = 0;
   const parts: string[] = [];
   for (const f of files) {
@@ -298,6 +293,24 @@ export async function readPolicies(path: string): Promise<string> {
     parts.push(text);
   }
   return parts.join('\n');
+}
+
+/** What a policy file may be named: what `ls` shows, as the signed updates name them. */
+const POLICY_FILE_RE = /^[a-z0-9][a-z0-9._-]{0,63}\.cedar$/;
+
+/**
+ * The `.cedar` files of a policy folder, in name order. A `.cedar` file named otherwise (hidden,
+ * say: `ls` does not show it) is refused, not skipped nor read: it would be installed unseen (D420).
+ */
+export async function policyFiles(folder: string): Promise<string[]> {
+  const names = (await readdir(folder)).filter((f) => f.endsWith('.cedar')).sort();
+  const odd = names.find((f) => !POLICY_FILE_RE.test(f));
+  if (odd !== undefined)
+    throw new ConfigError(
+      'VERITY_E_CONFIG_INVALID',
+      `the policy file ${quote(odd)} in ${quote(folder)} is not named as policy files are (lowercase letters, digits and \`._-\`, not starting with a dot, ending in .cedar): rename or remove it`,
+    );
+  return names;
 }
 
 /** The privacy policy file of a data directory, beside the Cedar policies. */

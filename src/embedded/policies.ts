@@ -11,7 +11,7 @@ import { ConfigError, quote, StoreError } from '../errors/index.ts';
 import { PolicySets } from '../policies/index.ts';
 import { Privacy } from '../privacy/index.ts';
 import type { Verity } from '../verity/index.ts';
-import { dataDirPrivacyPolicy, readPolicies } from './data-dir.ts';
+import { dataDirPrivacyPolicy, policyFiles, readPolicies } from './data-dir.ts';
 
 /** What decides requests on an open data directory, and what the caller should tell its operator. */
 export interface OpenedPolicies {
@@ -55,7 +55,13 @@ export async function openPolicies(
     );
   const sets = new PolicySets({ store: v.store, log: v.log, ...(o.clock === undefined ? {} : { clock: o.clock }) });
   const folder = join(dir, 'policies');
-  const files = existsSync(folder) ? await readPolicies(folder) : undefined;
+  // The files are only compared with what is in force: files that cannot be read decide nothing either.
+  let files: string | undefined;
+  try {
+    files = existsSync(folder) ? await readPolicies(folder) : undefined;
+  } catch (e) {
+    notes.push(`the policy files in ${folder} cannot be read (${(e as Error).message})`);
+  }
   let set = await sets.inForce();
   if (set === undefined) {
     // A store from before D416: what its files hold is what decided until now; it is pinned once.
@@ -84,7 +90,15 @@ export async function openPolicies(
 
 /** What `installPolicies` did. */
 export interface InstalledPolicies {
-  readonly cedar: { readonly hash: string; readonly logIndex: number; readonly installed: boolean };
+  readonly cedar: {
+    readonly hash: string;
+    readonly logIndex: number;
+    readonly installed: boolean;
+    /** The files installed, and the policy ids added to and removed from the set in force. */
+    readonly files: readonly string[];
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+  };
   readonly privacyPolicy: { readonly version: string; readonly hash: string; readonly inForce: boolean };
 }
 
@@ -109,7 +123,14 @@ export async function installPolicies(
   const cedar = await new PolicySets({ store: v.store, log: v.log, ...clock }).install(text, { actor: o.actor });
   const privacy = await Privacy.open({ store: v.store, log: v.log, policy: file, actor: o.actor, ...clock });
   return {
-    cedar: { hash: cedar.hash, logIndex: cedar.logIndex, installed: cedar.installed },
+    cedar: {
+      hash: cedar.hash,
+      logIndex: cedar.logIndex,
+      installed: cedar.installed,
+      files: await policyFiles(folder),
+      added: cedar.added,
+      removed: cedar.removed,
+    },
     privacyPolicy: { version: file.version, hash: file.hash, inForce: privacy.policy.hash === file.hash },
   };
 }

@@ -76,12 +76,25 @@ export class PolicySets {
   async install(
     text: string,
     o: { actor: string; reason?: string },
-  ): Promise<{ hash: string; logIndex: number; installed: boolean; previous?: string }> {
-    const hash = PolicyEngine.load(text, { cacheSize: 0 }).policyHash;
+  ): Promise<{
+    hash: string;
+    logIndex: number;
+    installed: boolean;
+    previous?: string;
+    /** The policy ids this set adds to the one it replaces, and those it drops. */
+    added: string[];
+    removed: string[];
+  }> {
+    const engine = PolicyEngine.load(text, { cacheSize: 0 });
+    const hash = engine.policyHash;
+    const ids = engine.policyIds;
     const { result } = await this.#log.submit(async (tx, batch) => {
       const row = await tx.getObject(POLICY_SET_KIND, CURRENT);
       const current = parse(row);
-      if (current?.hash === hash) return { hash, logIndex: current.logIndex, installed: false };
+      if (current?.hash === hash) return { hash, logIndex: current.logIndex, installed: false, added: [], removed: [] };
+      const before = current === undefined ? [] : PolicyEngine.load(current.text, { cacheSize: 0 }).policyIds;
+      const added = ids.filter((id) => !before.includes(id));
+      const removed = before.filter((id) => !ids.includes(id));
       const now = this.#clock.now();
       const logIndex = batch.add(
         encodeAuditEntry({
@@ -95,12 +108,21 @@ export class PolicySets {
           details: {
             ...(current === undefined ? {} : { previous: current.hash }),
             ...(o.reason === undefined ? {} : { reason: o.reason }),
+            added: added.length,
+            removed: removed.length,
           },
         }),
       );
       const doc: InstalledPolicySet = { hash, text, installedAt: now, logIndex, actor: o.actor };
       await tx.putObject(nextObject(row, { kind: POLICY_SET_KIND, id: CURRENT, doc, updatedAt: now }));
-      return { hash, logIndex, installed: true, ...(current === undefined ? {} : { previous: current.hash }) };
+      return {
+        hash,
+        logIndex,
+        installed: true,
+        ...(current === undefined ? {} : { previous: current.hash }),
+        added,
+        removed,
+      };
     });
     return result;
   }

@@ -25,7 +25,7 @@ describe('PolicySets', () => {
     assert.equal(first.installed, true);
     assert.equal(first.hash, policySetHash(DEFAULT_POLICIES));
     const again = await sets.install(DEFAULT_POLICIES, { actor: 'operator:test' });
-    assert.deepEqual(again, { hash: first.hash, logIndex: first.logIndex, installed: false });
+    assert.deepEqual(again, { hash: first.hash, logIndex: first.logIndex, installed: false, added: [], removed: [] });
     const second = await sets.install(EXTRA, { actor: 'operator:test' });
     assert.equal(second.previous, first.hash);
     const entry = decodeAuditEntry((await core.log.entries(second.logIndex, second.logIndex + 1))[0] as Uint8Array);

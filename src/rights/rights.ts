@@ -222,11 +222,15 @@ export class Rights {
   }
 
   /**
-   * What a session a service opened may not carry out, refused before the request moves (D417):
+   * What a session a service opened (`caller.vouched`) may not carry out, refused before the
+   * request moves (D417):
    * an objection (it stops every service's processing for a purpose), a shred (every service's
    * records depend on the player's key), a restriction of records of types its opener does not own.
    */
-  async #vouchedMay(r: RightsRequest, input: ExecuteInput, reach: ReadonlySet<string>): Promise<void> {
+  async refuseOutOfReach(id: string, input: ExecuteInput, caller: ExecuteCaller): Promise<void> {
+    if (caller.vouched !== true) return;
+    const r = await this.requests.get(id);
+    const reach = new Set(caller.recordTypes ?? []);
     if (r.type === 'objection')
       throw new VerityError(
         'VERITY_E_ACCESS_DENIED',
@@ -260,7 +264,7 @@ export class Rights {
     const actor = caller.actor;
     const reach = caller.recordTypes === undefined ? undefined : new Set(caller.recordTypes);
     const book = this.requests;
-    if (caller.vouched === true) await this.#vouchedMay(await book.get(id), input, reach ?? new Set());
+    if (caller.vouched === true) await this.refuseOutOfReach(id, input, caller);
     const started = await book.update(
       id,
       ['received', 'in-progress'],

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, PlayerRef, PolicyEngine, PrincipalRef, ResourceRef } from '../access/index.ts';
 import { type AuditEvent, encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { PrivacyError, VerityError } from '../errors/index.ts';
+import { isVerityError, PrivacyError, VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import {
   CAPABILITIES,
@@ -479,7 +479,16 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     try {
       return await op(d.policyHash);
     } catch (e) {
-      await logDecision(p, action, label, purposeText, d);
+      // Refused by a rule of Verity's own after the policies allowed (a domain another service
+      // made, a session's reach): the entry says denied, as auditors look for denials.
+      const refused = isVerityError(e, 'VERITY_E_ACCESS_DENIED');
+      await logDecision(
+        p,
+        action,
+        label,
+        purposeText,
+        refused ? { ...d, allowed: false, reasons: ['verity-rule'] } : d,
+      );
       throw e;
     }
   };

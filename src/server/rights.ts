@@ -40,7 +40,7 @@ const RIGHT_ACTIONS: Record<RightsRequest['type'], Action> = {
  * is logged. Processors acknowledge notifications with requests signed by their webhook secret.
  */
 export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: RightsRoutesOptions, gate: Gate): void {
-  const { authenticate, principalOf, refuseWithout, decide, ownerOf } = gate;
+  const { authenticate, principalOf, refuseWithout, decide, ownerOf, logOutcome } = gate;
   const { rights, retention } = r;
   const secured = { security: [{ bearer: [] }] };
 
@@ -226,19 +226,29 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
       // (a stolen session from another device steps up first). A session reveals and changes no
       // more of the player's records than its opener reaches; one a service vouched for erases and
       // restricts only those, and objects to nothing.
-      const { logged } = await decide(
-        p,
-        RIGHT_ACTIONS[request.type],
-        { kind: 'subject', owner: await ownerOf(p.name) },
-        `rights:${req.params.id}`,
-        'user-request',
-      );
-      await logged;
-      return rights.execute(req.params.id, req.body, {
+      const caller = {
         actor: p.actor,
         recordTypes: p.recordTypes,
         ...(p.method === 'service' ? { vouched: true } : {}),
-      });
+      };
+      const label = `rights:${req.params.id}`;
+      const action = RIGHT_ACTIONS[request.type];
+      try {
+        await rights.refuseOutOfReach(req.params.id, req.body, caller);
+      } catch (e) {
+        // A vouched session's reach is Verity's rule: refused before any decision, logged as a denial.
+        await logOutcome(p, label, 'user-request', 'denied', { action, decision: 'deny', reasons: 'verity-rule' });
+        throw e;
+      }
+      const { logged } = await decide(
+        p,
+        action,
+        { kind: 'subject', owner: await ownerOf(p.name) },
+        label,
+        'user-request',
+      );
+      await logged;
+      return rights.execute(req.params.id, req.body, caller);
     },
   );
 
@@ -269,7 +279,22 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
       },
       onRequest: authenticate,
     },
-    async (req) => rights.limitsOf(await limitsSubject(principalOf(req), req.query.subject, 'rights:limits')),
+    async (req) => {
+      const p = principalOf(req);
+      const limits = await rights.limitsOf(await limitsSubject(p, req.query.subject, 'rights:limits'));
+      if (p.role !== 'player' || p.method !== 'service') return limits;
+      // A session a service opened sees the restrictions of its opener's record types and the lifts
+      // of those only; objections bind every service, so it sees them (D417).
+      const types = new Map<string, string>();
+      for (const id of new Set([...limits.restricted, ...limits.lifts.flatMap((l) => l.records)]))
+        types.set(id, (await o.vault.describe(id))?.type ?? '');
+      const reached = (id: string) => p.recordTypes.includes(types.get(id) ?? '');
+      return {
+        ...limits,
+        restricted: limits.restricted.filter(reached),
+        lifts: limits.lifts.filter((l) => l.purposes.length === 0 && l.records.every(reached)),
+      };
+    },
   );
 
   app.post(
@@ -302,11 +327,17 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
           (await Promise.all((b.records ?? []).map(async (id) => (await o.vault.describe(id))?.type ?? ''))).some(
             (t) => !p.recordTypes.includes(t),
           );
-        if (others)
+        if (others) {
+          await logOutcome(p, 'rights:lift', 'user-request', 'denied', {
+            action: 'erase',
+            decision: 'deny',
+            reasons: 'verity-rule',
+          });
           throw new VerityError(
             'VERITY_E_ACCESS_DENIED',
             "a session a service opened lifts restrictions of that service's record types only, and no objection: the player signs in themselves (passkey or their platform's OpenID Connect sign-in), or a token granted `rights.manage` lifts it",
           );
+        }
       }
       return rights.lift(
         {

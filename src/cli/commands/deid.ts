@@ -3,7 +3,7 @@
  * every call audited in its log).
  */
 
-import { Deid } from '../../deid/index.ts';
+import { Deid, type DomainKind } from '../../deid/index.ts';
 import { fromHex } from '../../encoding/index.ts';
 import { VaultError } from '../../errors/index.ts';
 import { gated } from '../authorize.ts';
@@ -29,6 +29,14 @@ const DOMAIN: Record<string, OptionSpec> = {
   },
 };
 
+/**
+ * A domain the local operator uses is claimed when free, so no service takes it over and computes
+ * the operator's pseudonyms or ciphertexts (D418); the operator, who holds the keys, uses any.
+ */
+function claim(deid: Deid, kind: DomainKind, name: string, a: { actor: string; purpose: string }): Promise<void> {
+  return deid.domains.use(kind, name, a, { anyMaker: true });
+}
+
 const pseudonymize: Command = {
   name: 'pseudonymize',
   summary: 'one keyed pseudonym per input line, in order (the same value links within a domain only)',
@@ -36,9 +44,11 @@ const pseudonymize: Command = {
   async run({ values }) {
     // One value per line in, one pseudonym per line out, in order.
     const lines = await stdinLines();
-    const r = await withVerity(values, (v) =>
-      new Deid(v).pseudonyms.pseudonymize(str(values, 'domain'), lines, access(values, 'analytics')),
-    );
+    const r = await withVerity(values, async (v) => {
+      const deid = new Deid(v);
+      await claim(deid, 'pseudonym', str(values, 'domain'), access(values, 'analytics'));
+      return deid.pseudonyms.pseudonymize(str(values, 'domain'), lines, access(values, 'analytics'));
+    });
     await out(r.pseudonyms.join('\n'));
     return 0;
   },
@@ -49,9 +59,11 @@ const rotate: Command = {
   summary: 'start a new pseudonym key version for the domain',
   options: { ...DATA, ...DOMAIN, ...purposeOpt('key-management') },
   async run({ values }) {
-    return printWithVerity(values, (v) =>
-      new Deid(v).pseudonyms.rotate(str(values, 'domain'), access(values, 'key-management')),
-    );
+    return printWithVerity(values, async (v) => {
+      const deid = new Deid(v);
+      await claim(deid, 'pseudonym', str(values, 'domain'), access(values, 'key-management'));
+      return deid.pseudonyms.rotate(str(values, 'domain'), access(values, 'key-management'));
+    });
   },
 };
 
@@ -66,14 +78,16 @@ const tokenize: Command = {
   },
   args: ['VALUE'],
   async run({ values, positionals }) {
-    return printWithVerity(values, (v) =>
-      new Deid(v).tokenize(
+    return printWithVerity(values, async (v) => {
+      const deid = new Deid(v);
+      await claim(deid, 'token', str(values, 'domain'), access(values, 'service-provision'));
+      return deid.tokenize(
         str(values, 'subject'),
         positionals[0] as string,
         str(values, 'domain'),
         access(values, 'service-provision'),
-      ),
-    );
+      );
+    });
   },
 };
 
@@ -150,7 +164,11 @@ function fpeCommand(decrypt: boolean): Command {
               new Deid(v).fpeDecrypt(key, [value], o, { actor: ACTOR, purpose, policy }),
             ),
           )
-        : await withVerity(values, (v) => new Deid(v).fpeEncrypt(key, [value], o, access(values, fallback)));
+        : await withVerity(values, async (v) => {
+            const deid = new Deid(v);
+            await claim(deid, 'fpe', key, access(values, fallback));
+            return deid.fpeEncrypt(key, [value], o, access(values, fallback));
+          });
       await out(r.values[0] as string);
       return 0;
     },
