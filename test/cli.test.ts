@@ -494,7 +494,7 @@ describe('verity CLI', () => {
   it('policy test runs a table of expected decisions against the data directory policies', () => {
     const table = join(ROOT, 'test', 'fixtures', 'policies', 'default-table.json');
     const r = ok(verity(['policy', 'test', '--data', data, table]));
-    assert.match(r.stdout, /67 passed, 0 failed/);
+    assert.match(r.stdout, /72 passed, 0 failed/);
     const wrong = JSON.parse(readFileSync(table, 'utf8')) as { expect: string }[];
     (wrong[0] as { expect: string }).expect = 'deny';
     const f = join(dir, 'wrong.json');

@@ -307,7 +307,7 @@ export async function listen(
       refreshing = false;
     }
   };
-  const refresher = setInterval(() => void refresh(), 5_000);
+  const refresher = setInterval(() => void refresh(), 2_000);
   refresher.unref();
   // An edit of the files changes nothing by itself: say how to put it in force.
   let timer: NodeJS.Timeout | undefined;
