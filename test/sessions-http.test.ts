@@ -9,11 +9,13 @@ import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { type AuditEntry, decodeAuditEntry } from '../src/audit/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
 import { Deid } from '../src/deid/index.ts';
+import { canonicalJsonBytes, fromBase64Url } from '../src/encoding/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { SoftwareKeyStore } from '../src/keys/index.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
 import { CAPABILITIES, Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
+import { evidenceCommitment } from '../src/vault/index.ts';
 import { openVerity, type Verity } from '../src/verity/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { TEST_SECRET } from './helpers/env.ts';
@@ -440,7 +442,7 @@ describe('player sessions and guardianship over HTTP', () => {
       })
     ).json().id as string;
     const parent = (await session('parent-1')).token;
-    const evidence = { kind: 'parental-consent', reference: 'consent-form-2291' };
+    const evidence = { kind: 'parental-consent' as const, reference: 'consent-form-2291' };
     const declare = (by: string, body: Record<string, unknown> = {}) =>
       app.inject({
         method: 'PUT',
@@ -497,6 +499,15 @@ describe('player sessions and guardianship over HTTP', () => {
     assert.equal(entry.actor, 'service:registry');
     assert.equal(entry.details?.['evidenceKind'], 'parental-consent');
     assert.match(String(entry.details?.['evidence']), /^sha256:[A-Za-z0-9_-]{43}$/);
+    // Salted (D421): the service that cited the evidence shows which one with the salt it got back;
+    // a guessed reference alone confirms nothing.
+    const salt = fromBase64Url(set.json().evidenceSalt as string);
+    assert.equal(entry.details?.['evidence'], evidenceCommitment(salt, evidence));
+    assert.notEqual(entry.details?.['evidence'], evidenceCommitment(new Uint8Array(16), evidence));
+    assert.notEqual(
+      entry.details?.['evidence'],
+      `sha256:${createHash('sha256').update(canonicalJsonBytes(evidence)).digest('base64url')}`,
+    );
     const { text } = await entriesSince(before);
     for (const secret of ['consent-form-2291', 'kid-1', 'parent-1']) assert.ok(!text.includes(secret), secret);
     assert.equal(await read(parent, kidRecord), 200);

@@ -350,7 +350,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     {
       schema: {
         summary:
-          'Record whether a subject is a minor and who their guardians are (the owner facts the policies read), citing the evidence; replaces what was recorded; audited with the evidence kind and hash. The default policies allow it only to a service token granted `guardianship.set`, for the purpose `guardianship`, never to an operator',
+          'Record whether a subject is a minor and who their guardians are (the owner facts the policies read), citing the evidence; replaces what was recorded; audited with the evidence kind and a salted commitment to it (the salt is answered; keep it with the evidence). The default policies allow it only to a service token granted `guardianship.set`, for the purpose `guardianship`, never to an operator',
         ...secured,
         body: body({
           subject: Subject,
@@ -371,7 +371,19 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
             }),
           }),
         }),
-        response: { 200: ok(ref(Logged), 'The log index of the audit entry'), ...bodyErrors },
+        response: {
+          200: Type.Object(
+            {
+              logIndex: nat,
+              evidenceSalt: Type.String({
+                description:
+                  "The salt of the log's commitment to the evidence (base64url, 16 bytes): keep it with the evidence to show an auditor which evidence the entry cites (SHA-256 of the salt and the RFC 8785 JSON of {kind, reference}); Verity keeps no copy",
+              }),
+            },
+            { description: 'The log index of the audit entry, and the salt of its evidence commitment' },
+          ),
+          ...bodyErrors,
+        },
       },
       onRequest: authenticate,
     },

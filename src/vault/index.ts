@@ -7,6 +7,6 @@ export { TRANSITIONS } from './model.ts';
 export type { ListDecision, ReadResult, RecordFacts, RecordProof } from './read.ts';
 export { GENERIC_SCHEMA_ID, SchemaCompiler } from './schemas.ts';
 export type { GuardianshipEvidence } from './subjects.ts';
-export { GUARDIANSHIP_EVIDENCE } from './subjects.ts';
+export { evidenceCommitment, GUARDIANSHIP_EVIDENCE } from './subjects.ts';
 export { Vault } from './vault.ts';
 export type { PutInput, PutResult } from './write.ts';

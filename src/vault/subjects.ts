@@ -1,5 +1,5 @@
 // Facts about subjects that access policies read about a record's owner: minority and guardians.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { canonicalJsonBytes, toBase64Url } from '../encoding/index.ts';
 import { InputError, quote } from '../errors/index.ts';
 import { type Access, auditEntry, checkPurpose, type VaultContext } from './context.ts';
@@ -27,8 +27,20 @@ export interface GuardianshipEvidence {
 
 const MAX_REFERENCE = 256;
 
-/** Checks evidence (untrusted input) and returns the hash the log keeps of it. */
-export function evidenceHash(e: unknown): string {
+/**
+ * What the log keeps of guardianship evidence (D421): `sha256:` and the base64url SHA-256 of a
+ * 16-byte salt followed by the RFC 8785 JSON of `{kind, reference}`. The salt goes back to the
+ * service that cited the evidence, never into the log or the store: with the reference it shows an
+ * auditor which evidence an entry cites, while nobody can confirm a guessed reference from the log.
+ */
+export function evidenceCommitment(salt: Uint8Array, e: GuardianshipEvidence): string {
+  if (!(salt instanceof Uint8Array) || salt.byteLength !== 16) throw new RangeError('the salt has 16 bytes');
+  const bytes = canonicalJsonBytes({ kind: e.kind, reference: e.reference });
+  return `sha256:${toBase64Url(createHash('sha256').update(salt).update(bytes).digest())}`;
+}
+
+/** Checks evidence (untrusted input) and returns its salted commitment with the salt. */
+export function evidenceHash(e: unknown): { commitment: string; salt: string } {
   const ev = e as Partial<GuardianshipEvidence> | null | undefined;
   if (
     typeof ev !== 'object' ||
@@ -44,8 +56,11 @@ export function evidenceHash(e: unknown): string {
       'VERITY_E_INPUT_INVALID',
       `guardianship needs \`evidence\`: {kind, reference} with kind one of ${GUARDIANSHIP_EVIDENCE.join(', ')} and a reference of 1 to ${MAX_REFERENCE} characters (kind given: ${quote(ev?.kind)})`,
     );
-  const bytes = canonicalJsonBytes({ kind: ev.kind, reference: ev.reference });
-  return `sha256:${toBase64Url(createHash('sha256').update(bytes).digest())}`;
+  const salt = new Uint8Array(randomBytes(16));
+  return {
+    commitment: evidenceCommitment(salt, { kind: ev.kind, reference: ev.reference } as GuardianshipEvidence),
+    salt: toBase64Url(salt),
+  };
 }
 
 /** Records and reads guardianship. */
@@ -62,17 +77,17 @@ export class SubjectFacts {
    * Records whether a subject is a minor and who their guardians are (other subjects), citing the
    * evidence for it. Replaces what was recorded before; a subject who is not a minor and has no
    * guardians has no facts kept. Audited: the entry names the subject by pseudonym, counts the
-   * guardians (stored only as subject references), and keeps the evidence's kind and a SHA-256 of
-   * the evidence (canonical JSON of kind and reference), never the reference itself.
+   * guardians (stored only as subject references), and keeps the evidence's kind and a salted
+   * commitment to it (`evidenceCommitment`), never the reference itself; the salt is answered.
    */
   async setGuardianship(
     subject: string,
     facts: { readonly minor: boolean; readonly guardians: readonly string[] },
     evidence: GuardianshipEvidence,
     access: Access,
-  ): Promise<{ logIndex: number }> {
+  ): Promise<{ logIndex: number; evidenceSalt: string }> {
     checkPurpose(access.purpose);
-    const evidenceDigest = evidenceHash(evidence);
+    const { commitment: evidenceDigest, salt } = evidenceHash(evidence);
     if (typeof facts?.minor !== 'boolean' || !Array.isArray(facts.guardians))
       throw new InputError(
         'VERITY_E_INPUT_INVALID',
@@ -102,7 +117,7 @@ export class SubjectFacts {
         }),
       );
     });
-    return { logIndex };
+    return { logIndex, evidenceSalt: salt };
   }
 
   /** What is recorded about a subject (by reference) for authorization: minority and guardians. */

@@ -221,14 +221,14 @@ export class Vault {
   /**
    * Records whether a subject is a minor and who their guardians are (other subjects), the facts
    * the access policies read about a record's owner, citing the evidence for them (audited with the
-   * evidence's kind and hash). Callers authorize it first (`setGuardianship` in the policies).
+   * evidence's kind and a salted commitment, the salt answered). Callers authorize it first (`setGuardianship` in the policies).
    */
   setGuardianship(
     subject: string,
     facts: { readonly minor: boolean; readonly guardians: readonly string[] },
     evidence: GuardianshipEvidence,
     access: Access,
-  ): Promise<{ logIndex: number }> {
+  ): Promise<{ logIndex: number; evidenceSalt: string }> {
     return this.#subjects.setGuardianship(subject, facts, evidence, access);
   }
 
