@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { decodeAuditEntry } from '../src/audit/index.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../src/oidc/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
@@ -69,6 +70,12 @@ describe('OpenID Connect sign-in over HTTP', () => {
     await make('admin', { principal: 'identity', role: 'operator', capabilities: ['issuer.manage'] });
     await make('ops', { principal: 'ops', role: 'operator' });
     await make('profiles', { principal: 'profiles', role: 'service', recordTypes: ['profile'] });
+    await make('platform', {
+      principal: 'platform',
+      role: 'service',
+      recordTypes: ['profile'],
+      capabilities: ['session.open'],
+    });
   });
   after(async () => {
     await app.close();
@@ -158,6 +165,26 @@ describe('OpenID Connect sign-in over HTTP', () => {
     // A session cannot manage issuers.
     const manage = await app.inject({ url: '/v1/issuers', headers: auth(s.token) });
     assert.equal(manage.statusCode, 403);
+  });
+
+  it("no service opens a session for an identity provider's player: they sign in through it (D422)", async () => {
+    const open = (player: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        headers: auth(tok['platform'] as string),
+        payload: { player, purpose: 'authentication' },
+      });
+    const refused = await open('acme:bob');
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.match(refused.json().error.message, /`acme:` names the players of a trusted identity provider/);
+    const head = await core.log.head();
+    const entry = decodeAuditEntry((await core.log.entries(head.size - 1, head.size))[0] as Uint8Array);
+    assert.deepEqual([entry.action, entry.outcome], ['policy.decision', 'denied']);
+    assert.ok(!JSON.stringify(entry).includes('bob'), 'the player is not in the log');
+    // The platform's own players, a colon in their ids or not, are its to vouch for.
+    assert.equal((await open('eu:player-9')).statusCode, 201);
+    assert.equal((await open('player-9')).statusCode, 201);
   });
 
   it('refuses tokens for another audience, and logs sign-ins and refusals without the player id', async () => {

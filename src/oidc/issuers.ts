@@ -218,6 +218,14 @@ export class Issuers {
     return row === undefined ? undefined : info(name, row, await this.#store.reader.getObject(JWKS_KIND, name));
   }
 
+  /**
+   * Whether `namespace` names, or named, a trusted issuer's players (removed issuers' too: their
+   * players keep the name, D415). A service opens no session for such a player (D422).
+   */
+  async namespaceTaken(namespace: string): Promise<boolean> {
+    return (await issuerRows(this.#store.reader)).some(([, row]) => configOf(row).namespace === namespace);
+  }
+
   /** Every issuer (`all`: removed ones too), by name. */
   async list(all = false): Promise<IssuerInfo[]> {
     const now = this.#clock.now();

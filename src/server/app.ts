@@ -383,7 +383,15 @@ export function buildServer(options: ServerOptions): App {
       registerProvenanceRoutes(routes, { ...options.records, log }, gate);
       const signInLimit = new AddressLimiter(options.signInLimit ?? DEFAULT_SIGNIN_LIMIT).hook();
       if (options.records.sessions !== undefined)
-        registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
+        registerSessionRoutes(
+          routes,
+          { ...options.records, log },
+          options.records.sessions,
+          gate,
+          options.oidc === undefined
+            ? undefined
+            : (ns) => (options.oidc as OidcRoutesOptions).issuers.namespaceTaken(ns),
+        );
       if (options.passkeys !== undefined && options.records.sessions !== undefined)
         registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate, signInLimit);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);
