@@ -45,7 +45,7 @@ const PURPOSE = 'breach-notification';
  * `report.access`), privacy labels, and the incident register (tokens granted `incident.manage`).
  */
 export function registerReportRoutes(app: App, o: RecordRoutesOptions, a: AccountabilityRoutes, gate: Gate): void {
-  const { ownerOf, authenticate, principalOf, decide, decided, logOutcome } = gate;
+  const { ownerOf, authenticate, principalOf, decide, decided } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   app.get(
@@ -84,19 +84,6 @@ export function registerReportRoutes(app: App, o: RecordRoutesOptions, a: Accoun
             'VERITY_E_ACCESS_DENIED',
             'a player session reads its own access report: leave out `subject`',
           );
-        // The report shows every service's use of the player's data: a session a service opened
-        // (it vouched; the player proved nothing to Verity) reaches its opener's data only (D417).
-        if (p.method === 'service') {
-          await logOutcome(p, 'subject:access-report', q.purpose, 'denied', {
-            action: 'reportAccess',
-            decision: 'deny',
-            reasons: 'verity-rule',
-          });
-          throw new VerityError(
-            'VERITY_E_ACCESS_DENIED',
-            "an access report shows every service's use of the player's data, which a session a service opened does not reach: the player signs in themselves (passkey or their platform's OpenID Connect sign-in), or a token granted `report.access` reads it for their request",
-          );
-        }
         subjectRef = p.name;
       } else {
         if (q.subject === undefined)
