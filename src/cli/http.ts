@@ -416,12 +416,9 @@ export async function listen(
     v.rights.processors
       .deliver()
       .catch((e: unknown) => process.stderr.write(`verity: processor notifications: ${(e as Error).message}\n`));
-    // Votes whose period is over are tallied and adopted changes enacted after their timelock; a
-    // version another node enacted is taken up here.
-    governance
-      .tick()
-      .then(() => privacy.refresh())
-      .catch((e: unknown) => process.stderr.write(`verity: governance: ${(e as Error).message}\n`));
+    // Votes whose period is over are tallied and adopted changes enacted after their timelock (a
+    // version another node enacted is taken up by the policies' refresh above).
+    governance.tick().catch((e: unknown) => process.stderr.write(`verity: governance: ${(e as Error).message}\n`));
   }, 30_000);
   notifier.unref();
   // Queued MLS messages past their retention, unused claims and expired KeyPackages, hourly.

@@ -294,6 +294,24 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     throw new VerityError('VERITY_E_ACCESS_DENIED', notGranted(p, cap, options));
   };
 
+  /**
+   * A refusal by a rule of Verity's own, not of the policies (a vouched session's reach, an identity
+   * provider's namespace): a `policy.decision` denial with `reasons: verity-rule`. `refuseByRule`
+   * logs it and throws VERITY_E_ACCESS_DENIED with `message`.
+   */
+  const logRuleDenial = (p: Principal, action: Action, label: string, purposeText: string) =>
+    logOutcome(p, label, purposeText, 'denied', { action, decision: 'deny', reasons: 'verity-rule' });
+  const refuseByRule = async (
+    p: Principal,
+    action: Action,
+    label: string,
+    purposeText: string,
+    message: string,
+  ): Promise<never> => {
+    await logRuleDenial(p, action, label, purposeText);
+    throw new VerityError('VERITY_E_ACCESS_DENIED', message);
+  };
+
   /** Appends the decision as its own audit entry. */
   const logDecision = (
     p: Principal,
@@ -501,6 +519,8 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     logOutcome,
     logDecision,
     refuseWithout,
+    logRuleDenial,
+    refuseByRule,
     authorizeOrDeny,
     consentOf,
     agreementsOf,

@@ -45,7 +45,7 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
     decided,
     cedarPrincipal,
     refuseWithout,
-    logOutcome,
+    refuseByRule,
   } = gate;
   const secured = { security: [{ bearer: [] }] };
 
@@ -326,13 +326,14 @@ export function registerRecordRoutes(app: App, o: RecordRoutesOptions, gate: Gat
       const p = principalOf(req);
       const b = req.body;
       // A player erases their data through a rights request, decided and limited there (D417).
-      if (p.role === 'player') {
-        await logOutcome(p, 'subject:key', b.purpose, 'denied', { action: 'erase', decision: 'deny' });
-        throw new VaultError(
-          'VERITY_E_ACCESS_DENIED',
+      if (p.role === 'player')
+        await refuseByRule(
+          p,
+          'erase',
+          'subject:key',
+          b.purpose,
           'a player erases their data with an erasure request: POST /v1/rights/requests {"type":"erasure"}, then carry it out',
         );
-      }
       const { logged } = await decide(
         p,
         'erase',

@@ -40,7 +40,7 @@ const RIGHT_ACTIONS: Record<RightsRequest['type'], Action> = {
  * is logged. Processors acknowledge notifications with requests signed by their webhook secret.
  */
 export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: RightsRoutesOptions, gate: Gate): void {
-  const { authenticate, principalOf, refuseWithout, decide, ownerOf, logOutcome } = gate;
+  const { authenticate, principalOf, refuseWithout, decide, ownerOf, logRuleDenial, refuseByRule } = gate;
   const { rights, retention } = r;
   const secured = { security: [{ bearer: [] }] };
 
@@ -237,7 +237,7 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
         await rights.refuseOutOfReach(req.params.id, req.body, caller);
       } catch (e) {
         // A vouched session's reach is Verity's rule: refused before any decision, logged as a denial.
-        await logOutcome(p, label, 'user-request', 'denied', { action, decision: 'deny', reasons: 'verity-rule' });
+        await logRuleDenial(p, action, label, 'user-request');
         throw e;
       }
       const { logged } = await decide(
@@ -328,13 +328,11 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
             (t) => !p.recordTypes.includes(t),
           );
         if (others) {
-          await logOutcome(p, 'rights:lift', 'user-request', 'denied', {
-            action: 'erase',
-            decision: 'deny',
-            reasons: 'verity-rule',
-          });
-          throw new VerityError(
-            'VERITY_E_ACCESS_DENIED',
+          await refuseByRule(
+            p,
+            'erase',
+            'rights:lift',
+            'user-request',
             "a session a service opened lifts restrictions of that service's record types only, and no objection: the player signs in themselves (passkey or their platform's OpenID Connect sign-in), or a token granted `rights.manage` lifts it",
           );
         }

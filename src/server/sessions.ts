@@ -36,7 +36,7 @@ export function registerSessionRoutes(
   /** Whether a namespace names a trusted identity provider's players (with OpenID Connect sign-in). */
   issuerNamespace?: (namespace: string) => Promise<boolean>,
 ): void {
-  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal, logOutcome } = gate;
+  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal, logOutcome, refuseByRule } = gate;
   const secured = { security: [{ bearer: [] }] };
 
   app.post(
@@ -72,13 +72,11 @@ export function registerSessionRoutes(
       // service's word does not make a session for them (D422).
       const colon = b.player.indexOf(':');
       if (colon > 0 && (await issuerNamespace?.(b.player.slice(0, colon)))) {
-        await logOutcome(p, 'subject:session', b.purpose, 'denied', {
-          action: 'openSession',
-          decision: 'deny',
-          reasons: 'verity-rule',
-        });
-        throw new VerityError(
-          'VERITY_E_ACCESS_DENIED',
+        await refuseByRule(
+          p,
+          'openSession',
+          'subject:session',
+          b.purpose,
           `\`${b.player.slice(0, colon)}:\` names the players of a trusted identity provider: they sign in through it (POST /v1/signin/oidc), and no service opens a session for them`,
         );
       }
