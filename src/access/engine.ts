@@ -297,6 +297,28 @@ export function policySetHash(text: string): string {
 }
 
 /**
+ * The policies of a set's text by id: each policy's `@id` annotation, so that decisions cite
+ * policies by the names people gave them (`policyN`, by its place, where there is none). Parsed,
+ * not validated; throws VERITY_E_POLICY_INVALID for text that does not parse, for templates and
+ * for two policies of one id.
+ */
+export function namedPolicies(text: string): Record<string, string> {
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type === 'failure')
+    throw new VerityError('VERITY_E_POLICY_INVALID', `the policies do not parse: ${details(parts.errors)}`);
+  if (parts.policy_templates.length > 0)
+    throw new VerityError('VERITY_E_POLICY_INVALID', 'policy templates are not supported; write static policies');
+  const named: Record<string, string> = {};
+  parts.policies.forEach((p, i) => {
+    const name = /@id\(\s*"([^"\\]{1,100})"\s*\)/.exec(p)?.[1] ?? `policy${i}`;
+    if (Object.hasOwn(named, name))
+      throw new VerityError('VERITY_E_POLICY_INVALID', `two policies share the id ${quote(name)}`);
+    named[name] = p;
+  });
+  return named;
+}
+
+/**
  * Cedar authorization (`@cedar-policy/cedar-wasm`) over Verity's entity model. Default deny:
  * a request is allowed only when a `permit` applies and no `forbid` does. Policies are validated
  * against the schema in strict mode before use; `reload` swaps the policy set atomically and keeps
@@ -332,19 +354,7 @@ export class PolicyEngine {
   reload(text: string): void {
     if (typeof text !== 'string' || text.length > 1024 * 1024)
       throw new VerityError('VERITY_E_POLICY_INVALID', 'a policy set must be text of at most 1 MiB');
-    const parts = cedar.policySetTextToParts(text);
-    if (parts.type === 'failure')
-      throw new VerityError('VERITY_E_POLICY_INVALID', `the policies do not parse: ${details(parts.errors)}`);
-    if (parts.policy_templates.length > 0)
-      throw new VerityError('VERITY_E_POLICY_INVALID', 'policy templates are not supported; write static policies');
-    // Name each policy by its @id annotation, so decisions cite policies by the names people gave them.
-    const named: Record<string, string> = {};
-    parts.policies.forEach((p, i) => {
-      const name = /@id\(\s*"([^"\\]{1,100})"\s*\)/.exec(p)?.[1] ?? `policy${i}`;
-      if (Object.hasOwn(named, name))
-        throw new VerityError('VERITY_E_POLICY_INVALID', `two policies share the id ${quote(name)}`);
-      named[name] = p;
-    });
+    const named = namedPolicies(text);
     // The shipped default set is validated by a test (engine.test.ts) instead of at every start:
     // Cedar's validator was the largest part of each CLI command's start. Any other text (an
     // operator's policies, the default with one character changed) is validated here.

@@ -1,5 +1,5 @@
 export type { AccessContext, Decision } from './engine.ts';
-export { enforceDecision, PolicyEngine, policySetHash } from './engine.ts';
+export { enforceDecision, namedPolicies, PolicyEngine, policySetHash } from './engine.ts';
 export type { PlayerRef, PrincipalRef, ResourceRef } from './entities.ts';
 export type { RecordFacts } from './resources.ts';
 export { ABSENT_OWNER, listingResource, recordResource } from './resources.ts';

@@ -15,5 +15,5 @@ export {
 export { initDataDir } from './init.ts';
 export type { MigrateOptions, MigrateResult } from './migrate.ts';
 export { migrateKeyStore } from './migrate.ts';
-export type { InstalledPolicies, OpenedPolicies } from './policies.ts';
-export { installPolicies, openPolicies } from './policies.ts';
+export type { DefaultPolicyStanding, InstalledPolicies, OpenedPolicies } from './policies.ts';
+export { installPolicies, openPolicies, writeMissingDefaults } from './policies.ts';

@@ -4,8 +4,9 @@
 // in force with the key store's secret; a start or a local command only reads what is in force and
 // says when the files differ.
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_POLICIES, PolicyEngine, policySetHash } from '../access/index.ts';
+import { DEFAULT_POLICIES, namedPolicies, PolicyEngine, policySetHash } from '../access/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { ConfigError, quote, StoreError } from '../errors/index.ts';
 import { PolicySets } from '../policies/index.ts';
@@ -22,6 +23,59 @@ export interface OpenedPolicies {
   readonly notes: readonly string[];
   /** Whether DIR/policies holds exactly what is in force (both files). */
   readonly filesInForce: boolean;
+  /**
+   * The ids of this release's default policies that the set in force lacks (a data directory made
+   * by an earlier release, or an operator who removed them): `verity policy defaults` shows them.
+   */
+  readonly missingDefaults: readonly string[];
+}
+
+/** How a default policy of this release stands in a data directory. */
+export interface DefaultPolicyStanding {
+  readonly id: string;
+  /** In force: the same text, another text under its id, or none of its id. */
+  readonly inForce: 'same' | 'differs' | 'missing';
+  /** In DIR/policies as edited, likewise. */
+  readonly inFiles: 'same' | 'differs' | 'missing';
+  /** The default policy's text, as this release ships it. */
+  readonly text: string;
+}
+
+/** This release's default policies by id, parsed once. */
+let defaults: Record<string, string> | undefined;
+
+/**
+ * This release's default policies against a set's text, by id: the ones it lacks and the ones it
+ * holds with another text. A data directory made by an earlier release keeps the defaults it was
+ * made with (what is in force changes only by an install), so a policy added to the defaults since
+ * (`player-own-rights`, D417) is missing there until its operator installs it.
+ */
+export function standingOfDefaults(inForce: string, files: string | undefined): DefaultPolicyStanding[] {
+  defaults ??= namedPolicies(DEFAULT_POLICIES);
+  const force = namedPolicies(inForce);
+  // Files that do not parse hold none of the defaults as far as an install would go.
+  let edited: Record<string, string> = {};
+  try {
+    edited = files === undefined ? {} : namedPolicies(files);
+  } catch {
+    edited = {};
+  }
+  const standing = (held: Record<string, string>, id: string, text: string) =>
+    !Object.hasOwn(held, id) ? 'missing' : (held[id] as string).trim() === text.trim() ? 'same' : 'differs';
+  return Object.entries(defaults).map(([id, text]) => ({
+    id,
+    inForce: standing(force, id, text),
+    inFiles: standing(edited, id, text),
+    text,
+  }));
+}
+
+/** The ids of the default policies that `text` lacks (none where it is the default set itself). */
+function missingDefaultIds(text: string): string[] {
+  if (text === DEFAULT_POLICIES) return [];
+  return standingOfDefaults(text, undefined)
+    .filter((s) => s.inForce === 'missing')
+    .map((s) => s.id);
 }
 
 function install(dir: string): string {
@@ -85,7 +139,14 @@ export async function openPolicies(
     notes.push(
       `the Cedar policies in ${folder} (${files === undefined ? 'missing' : policySetHash(files)}) are not the set in force (${set.hash}, log entry ${set.logIndex}); they decide nothing until ${install(dir)} installs them`,
     );
-  return { engine, sets, privacy, notes, filesInForce: privacyInForce && cedarInForce };
+  return {
+    engine,
+    sets,
+    privacy,
+    notes,
+    filesInForce: privacyInForce && cedarInForce,
+    missingDefaults: missingDefaultIds(set.text),
+  };
 }
 
 /** What `installPolicies` did. */
@@ -132,5 +193,60 @@ export async function installPolicies(
       removed: cedar.removed,
     },
     privacyPolicy: { version: file.version, hash: file.hash, inForce: privacy.policy.hash === file.hash },
+  };
+}
+
+/** The file `verity policy defaults --write` adds this release's missing default policies to. */
+export const DEFAULTS_FILE = 'verity-defaults.cedar';
+
+/** What `verity policy defaults` found, and what it wrote. */
+export interface DefaultsReport {
+  readonly policies: readonly Omit<DefaultPolicyStanding, 'text'>[];
+  /** The file written (with `write`) and the ids written to it. */
+  readonly wrote?: { readonly file: string; readonly ids: readonly string[] };
+  readonly next?: string;
+}
+
+/**
+ * `verity policy defaults`: how each of this release's default policies stands in the set in force
+ * and in DIR/policies. With `write`, the default policies the files lack are added, as this release
+ * ships them, to DIR/policies/verity-defaults.cedar (made, or appended to): nothing is in force
+ * before its operator reads them and runs `verity policy install`. A policy the files hold under
+ * the same id with another text is left as the operator wrote it.
+ */
+export async function writeMissingDefaults(
+  v: Pick<Verity, 'store' | 'log'>,
+  dir: string,
+  o: { write: boolean; clock?: Clock },
+): Promise<DefaultsReport> {
+  const folder = join(dir, 'policies');
+  const set = await new PolicySets({
+    store: v.store,
+    log: v.log,
+    ...(o.clock === undefined ? {} : { clock: o.clock }),
+  }).inForce();
+  const files = existsSync(folder) ? await readPolicies(folder) : undefined;
+  const standing = standingOfDefaults(set?.text ?? '', files);
+  const policies = standing.map(({ text: _text, ...s }) => s);
+  const toWrite = standing.filter((s) => s.inFiles === 'missing');
+  if (!o.write || toWrite.length === 0) {
+    const pending = standing.filter((s) => s.inForce === 'missing' && s.inFiles !== 'missing');
+    return pending.length === 0
+      ? { policies }
+      : {
+          policies,
+          next: `the files hold ${pending.map((s) => s.id).join(', ')}: \`verity policy install --data ${dir}\` puts them in force`,
+        };
+  }
+  const file = join(folder, DEFAULTS_FILE);
+  const header = existsSync(file)
+    ? ''
+    : "// Default policies of a later Verity release that this data directory's policies lacked, added by\n// `verity policy defaults --write`. Read them; `verity policy install` puts them in force.\n";
+  const body = toWrite.map((s) => `\n${s.text.trim()}\n`).join('');
+  await writeFile(file, `${header}${body}`, { flag: 'a', mode: 0o600 });
+  return {
+    policies,
+    wrote: { file, ids: toWrite.map((s) => s.id) },
+    next: `read ${file}, then \`verity policy install --data ${dir}\` puts it in force`,
   };
 }

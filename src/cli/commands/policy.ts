@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { DEFAULT_POLICIES, PolicyEngine, runPolicyTable } from '../../access/index.ts';
-import { installPolicies, readPolicies } from '../../embedded/index.ts';
+import { installPolicies, readPolicies, writeMissingDefaults } from '../../embedded/index.ts';
 import { parseJson } from '../../encoding/index.ts';
 import type { Command, Group } from '../command.ts';
 import { ACTOR, DATA, dataDir, opt, printWithVerity } from '../common.ts';
@@ -62,8 +62,27 @@ const install: Command = {
   },
 };
 
+const defaults: Command = {
+  name: 'defaults',
+  summary:
+    "how this release's default policies stand in the set in force and in DIR/policies; --write adds the missing ones to the files",
+  details:
+    'A data directory keeps the policies it was made with: a policy added to the defaults by a later release (player-own-rights, ' +
+    'which lets players carry out their own rights requests) is not in force there until its operator installs it. --write adds the ' +
+    'default policies the files lack to DIR/policies/verity-defaults.cedar; nothing changes what is in force before `verity policy install`.',
+  options: {
+    ...DATA,
+    write: { type: 'boolean', help: 'add the default policies the files lack to DIR/policies/verity-defaults.cedar' },
+  },
+  async run({ values }) {
+    const dir = dataDir(values);
+    return printWithVerity(values, (v) => writeMissingDefaults(v, dir, { write: values['write'] === true }));
+  },
+};
+
 export const policy: Group = {
   name: 'policy',
-  summary: 'Cedar policies: install the files of a data directory, test a table against them',
-  commands: [install, test],
+  summary:
+    "Cedar policies: install the files of a data directory, compare them with this release's defaults, test a table against them",
+  commands: [install, defaults, test],
 };
