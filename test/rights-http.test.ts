@@ -620,6 +620,11 @@ for (const backend of BACKENDS)
       const erasure = await fileOwn('erasure');
       const shred = await call(app, 'POST', `/v1/rights/requests/${erasure}/execute`, session, { mode: 'shred' });
       assert.equal(shred.statusCode, 403, shred.body);
+      // Nor does it erase the other service's record by naming it (D424).
+      const named = await call(app, 'POST', `/v1/rights/requests/${erasure}/execute`, session, {
+        records: [theirs.json().id],
+      });
+      assert.equal(named.statusCode, 403, named.body);
       const done = await execute(erasure, {}, session);
       assert.deepEqual(
         done.tombstones.map((t: { id: string }) => t.id),
@@ -663,6 +668,46 @@ for (const backend of BACKENDS)
             e.code === 'VERITY_E_RECORD_ERASED' && /proven/.test(e.message ?? ''),
         );
       await verifyLogStorage(core.store, core.log.verifier, core.log.origin);
+    });
+
+    it("erasure of the records a request names: only those, the key kept; another's record or a shred refused (D424)", async () => {
+      const keep = await put('player-s', { name: 'Sol' });
+      const drop = await put('player-s', { name: 'Sol', level: 9 });
+      const other = await put('player-t', { name: 'Tam' });
+      // Another subject's record named: refused, nothing erased.
+      const wrong = await file('player-s', 'erasure', { scope: { records: [drop, other] } });
+      const refused = await call(app, 'POST', `/v1/rights/requests/${wrong.id}/execute`, manager, {});
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.match(refused.json().error.message, /only records of the subject/);
+      assert.equal((await core.vault.describe(drop))?.state, 'stored');
+      assert.equal((await core.vault.describe(other))?.state, 'stored');
+      // A scoped erasure asked to shred: refused, nothing erased.
+      const scoped = await file('player-s', 'erasure', { scope: { records: [drop] } });
+      const shred = await call(app, 'POST', `/v1/rights/requests/${scoped.id}/execute`, manager, { mode: 'shred' });
+      assert.equal(shred.statusCode, 400, shred.body);
+      assert.equal((await core.vault.describe(drop))?.state, 'stored');
+      const done = await execute(scoped.id);
+      assert.deepEqual(
+        done.tombstones.map((t: { id: string }) => t.id),
+        [drop],
+      );
+      assert.equal((await core.vault.describe(drop))?.state, 'erased');
+      const kept = await call(app, 'GET', `/v1/records/${keep}?purpose=service-provision`, world);
+      assert.equal(kept.statusCode, 200, kept.body);
+      assert.ok(await core.vault.pseudonymOf(await core.vault.subjectRef('player-s')), 'the key is kept');
+      // `records` at execution names them too.
+      const named = await file('player-s', 'erasure');
+      const again = await execute(named.id, { records: [keep] });
+      assert.deepEqual(
+        again.tombstones.map((t: { id: string }) => t.id),
+        [keep],
+      );
+      assert.ok(await core.vault.pseudonymOf(await core.vault.subjectRef('player-s')), 'still no shred');
+      // The refused request is the controller's to close.
+      const closed = await call(app, 'POST', `/v1/rights/requests/${wrong.id}/refuse`, manager, {
+        reason: 'manifestly-unfounded',
+      });
+      assert.equal(closed.statusCode, 200, closed.body);
     });
 
     it('deadlines: extended once for a logged reason; overdue requests are listed', async () => {

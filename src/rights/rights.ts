@@ -53,7 +53,10 @@ export interface ExecuteInput {
   readonly mode?: 'shred' | 'records';
   /** objection: the purposes objected to (default: the request's scope). */
   readonly purposes?: readonly string[];
-  /** restriction: the records restricted (default: the request's scope, else all the subject's). */
+  /**
+   * restriction: the records restricted; erasure: the records erased, and no key shredded (default:
+   * the request's scope, else all the subject's).
+   */
   readonly records?: readonly string[];
 }
 
@@ -242,13 +245,13 @@ export class Rights {
         `a session a service opened erases the records of that service's types (\`mode\`: \`records\`), not the player's key, which every service's records depend on: ${SIGN_IN_YOURSELF}`,
       );
     const asked = input.records ?? r.scope?.records;
-    if (r.type === 'restriction' && asked !== undefined)
+    if ((r.type === 'restriction' || r.type === 'erasure') && asked !== undefined)
       for (const rid of asked) {
         const facts = await this.#ctx.vault.describe(rid);
         if (facts !== undefined && facts.subjectRef === r.subjectRef && !reachable(reach, facts.type))
           throw new VerityError(
             'VERITY_E_ACCESS_DENIED',
-            `a session a service opened restricts records of that service's types only: ${SIGN_IN_YOURSELF}`,
+            `a session a service opened ${r.type === 'erasure' ? 'erases' : 'restricts'} records of that service's types only: ${SIGN_IN_YOURSELF}`,
           );
       }
   }
@@ -385,9 +388,31 @@ export class Rights {
         break;
       }
       case 'erasure': {
-        // A vouched session erases its opener's record types, never the player's key (D417).
-        const mode = input.mode ?? (caller.vouched === true ? 'records' : 'shred');
-        const ids = await this.#recordIds(ref, caller.vouched === true ? reach : undefined);
+        // A vouched session erases its opener's record types, never the player's key (D417). An
+        // erasure of some records (`records`, else the request's `scope.records`) erases those and
+        // shreds nothing: the key decrypts the rest (D424).
+        const asked = input.records ?? started.scope?.records;
+        if (asked !== undefined && input.mode === 'shred')
+          throw new InputError(
+            'VERITY_E_INPUT_INVALID',
+            "this erasure names records (`records`, or the request's `scope.records`), which a shred would not spare: leave out `mode` to erase only them, or file a request without a scope to erase everything and shred the key",
+          );
+        const mode = asked !== undefined ? 'records' : (input.mode ?? (caller.vouched === true ? 'records' : 'shred'));
+        const live = await this.#recordIds(ref, caller.vouched === true ? reach : undefined);
+        let ids = live;
+        if (asked !== undefined) {
+          // Each named record must be the subject's; one erased already (a retry) is skipped.
+          for (const rid of asked) {
+            const facts = await vault.describe(rid);
+            if (facts === undefined || facts.subjectRef !== ref)
+              throw new InputError(
+                'VERITY_E_INPUT_INVALID',
+                `an erasure names only records of the subject: ${quote(rid)} is not one (nothing was erased)`,
+              );
+          }
+          const named = new Set(asked);
+          ids = live.filter((rid) => named.has(rid));
+        }
         for (const rid of ids)
           evidence.push((await vault.erase(rid, { actor, purpose: RIGHTS_PURPOSE, reason: 'request' })).logIndex);
         details['mode'] = mode;

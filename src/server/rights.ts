@@ -200,7 +200,7 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
     {
       schema: {
         summary:
-          "Carry a request out and complete it: access (export and summary), portability (a signed bundle), rectification (`corrections`), erasure (`mode`: shred or records; answered with each tombstone's state proof), restriction (`records`), objection (`purposes`). The subject (session) or `rights.manage`",
+          "Carry a request out and complete it: access (export and summary), portability (a signed bundle), rectification (`corrections`), erasure (`mode`: shred or records; `records`, else the request's `scope.records`, erases only those and shreds nothing; answered with each tombstone's state proof), restriction (`records`), objection (`purposes`). The subject (session) or `rights.manage`",
         ...secured,
         params: idParams,
         body: body({

@@ -123,7 +123,12 @@ const complete: Command = {
       value: 'FILE',
       help: 'rectification: a JSON file [{"id": "rec_...", "data": {...}}] (- for stdin)',
     },
-    record: { type: 'string', value: 'ID', multiple: true, help: 'restriction: a record restricted (default: all)' },
+    record: {
+      type: 'string',
+      value: 'ID',
+      multiple: true,
+      help: "restriction: a record restricted; erasure: a record erased, the key kept (default: the request's scope, else all)",
+    },
   },
   async run({ values }) {
     const mode = opt(values, 'mode');
