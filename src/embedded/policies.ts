@@ -155,10 +155,12 @@ export interface InstalledPolicies {
     readonly hash: string;
     readonly logIndex: number;
     readonly installed: boolean;
-    /** The files installed, and the policy ids added to and removed from the set in force. */
+    /** The files installed, and the policy ids added to, removed from and changed in the set in force. */
     readonly files: readonly string[];
     readonly added: readonly string[];
     readonly removed: readonly string[];
+    /** The ids kept with another text: a condition edited in place. */
+    readonly changed: readonly string[];
   };
   readonly privacyPolicy: { readonly version: string; readonly hash: string; readonly inForce: boolean };
 }
@@ -191,6 +193,7 @@ export async function installPolicies(
       files: await policyFiles(folder),
       added: cedar.added,
       removed: cedar.removed,
+      changed: cedar.changed,
     },
     privacyPolicy: { version: file.version, hash: file.hash, inForce: privacy.policy.hash === file.hash },
   };

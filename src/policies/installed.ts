@@ -2,7 +2,7 @@
 // in the state object `access.policies/current`, put there only with a `policy.install` log entry.
 // The files of DIR/policies are where an operator edits; they decide nothing until installed, so
 // whoever can write the data directory but holds no key store secret cannot change what is allowed.
-import { PolicyEngine } from '../access/index.ts';
+import { namedPolicies, PolicyEngine } from '../access/index.ts';
 import { encodeAuditEntry } from '../audit/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { VerityError } from '../errors/index.ts';
@@ -81,20 +81,31 @@ export class PolicySets {
     logIndex: number;
     installed: boolean;
     previous?: string;
-    /** The policy ids this set adds to the one it replaces, and those it drops. */
+    /**
+     * The policy ids this set adds to the one it replaces, those it drops, and those it keeps with
+     * another text (a condition edited in place under its id, D425).
+     */
     added: string[];
     removed: string[];
+    changed: string[];
   }> {
     const engine = PolicyEngine.load(text, { cacheSize: 0 });
     const hash = engine.policyHash;
+    const named = namedPolicies(text);
     const ids = engine.policyIds;
     const { result } = await this.#log.submit(async (tx, batch) => {
       const row = await tx.getObject(POLICY_SET_KIND, CURRENT);
       const current = parse(row);
-      if (current?.hash === hash) return { hash, logIndex: current.logIndex, installed: false, added: [], removed: [] };
-      const before = current === undefined ? [] : PolicyEngine.load(current.text, { cacheSize: 0 }).policyIds;
+      if (current?.hash === hash)
+        return { hash, logIndex: current.logIndex, installed: false, added: [], removed: [], changed: [] };
+      // The set it replaces was validated when installed: parsed here, not loaded again.
+      const previous = current === undefined ? {} : namedPolicies(current.text);
+      const before = Object.keys(previous);
       const added = ids.filter((id) => !before.includes(id));
       const removed = before.filter((id) => !ids.includes(id));
+      const changed = ids.filter(
+        (id) => Object.hasOwn(previous, id) && (previous[id] as string).trim() !== (named[id] as string).trim(),
+      );
       const now = this.#clock.now();
       const logIndex = batch.add(
         encodeAuditEntry({
@@ -110,6 +121,7 @@ export class PolicySets {
             ...(o.reason === undefined ? {} : { reason: o.reason }),
             added: added.length,
             removed: removed.length,
+            changed: changed.length,
           },
         }),
       );
@@ -122,6 +134,7 @@ export class PolicySets {
         ...(current === undefined ? {} : { previous: current.hash }),
         added,
         removed,
+        changed,
       };
     });
     return result;

@@ -25,7 +25,14 @@ describe('PolicySets', () => {
     assert.equal(first.installed, true);
     assert.equal(first.hash, policySetHash(DEFAULT_POLICIES));
     const again = await sets.install(DEFAULT_POLICIES, { actor: 'operator:test' });
-    assert.deepEqual(again, { hash: first.hash, logIndex: first.logIndex, installed: false, added: [], removed: [] });
+    assert.deepEqual(again, {
+      hash: first.hash,
+      logIndex: first.logIndex,
+      installed: false,
+      added: [],
+      removed: [],
+      changed: [],
+    });
     const second = await sets.install(EXTRA, { actor: 'operator:test' });
     assert.equal(second.previous, first.hash);
     const entry = decodeAuditEntry((await core.log.entries(second.logIndex, second.logIndex + 1))[0] as Uint8Array);
@@ -36,6 +43,23 @@ describe('PolicySets', () => {
     const inForce = await sets.inForce();
     assert.equal(inForce?.text, EXTRA);
     assert.equal(inForce?.logIndex, second.logIndex);
+    assert.deepEqual([second.added, second.removed, second.changed], [[], [], []], 'a comment changes no policy');
+  });
+
+  it('names the policies whose text changed under their id, beside those added and removed (D425)', async () => {
+    const at = EXTRA.indexOf('@id("player-own-rights")');
+    const edited =
+      EXTRA.slice(0, at) +
+      EXTRA.slice(at).replace(
+        'context.purpose == "user-request"',
+        '["user-request", "fraud-prevention"].contains(context.purpose)',
+      );
+    assert.notEqual(edited, EXTRA);
+    const r = await sets.install(edited, { actor: 'operator:test' });
+    assert.deepEqual([r.added, r.removed, r.changed], [[], [], ['player-own-rights']]);
+    const entry = decodeAuditEntry((await core.log.entries(r.logIndex, r.logIndex + 1))[0] as Uint8Array);
+    assert.equal(entry.details?.['changed'], 1);
+    await sets.install(EXTRA, { actor: 'operator:test' });
   });
 
   it('refuses a set that does not load, and writes nothing', async () => {
