@@ -641,6 +641,16 @@ for (const backend of BACKENDS)
         theirs.json().id,
       ]);
       assert.deepEqual((await call(app, 'GET', '/v1/rights/limits', session)).json().restricted, []);
+      // Nor does it see the controller's request, which names the other service's record (D426):
+      // its own requests only.
+      const listed = (await call(app, 'GET', '/v1/rights/requests', session)).json().map((x: { id: string }) => x.id);
+      assert.deepEqual(listed.sort(), [erasure, restriction].sort());
+      const shown = await call(app, 'GET', `/v1/rights/requests/${r.id}`, session);
+      assert.equal(shown.statusCode, 404, shown.body);
+      assert.equal((await call(app, 'GET', `/v1/rights/requests/${erasure}`, session)).statusCode, 200);
+      assert.ok(
+        (await call(app, 'GET', '/v1/rights/requests', manager)).json().some((x: { id: string }) => x.id === r.id),
+      );
     });
 
     it('erasure: no version can be read, the SDK checks each tombstone, and the log still verifies', async () => {

@@ -75,6 +75,11 @@ export interface RightsRequest {
   readonly scope?: { readonly purposes?: readonly string[]; readonly records?: readonly string[] };
   /** Who filed it. */
   readonly filedBy: string;
+  /**
+   * The service whose session filed it, for a session a service opened: such a session sees and
+   * carries out only the requests sessions of its opener filed (D426).
+   */
+  readonly vouchedBy?: string;
   /** Log index of the entry that recorded its receipt. */
   readonly logIndex: number;
   /** restriction and objection: the lifts (`lf_...`, `rights.lift` objects) that ended what it set. */

@@ -45,6 +45,8 @@ export interface FileInput {
   readonly scope?: RightsRequest['scope'];
   /** Who files it (the session's actor, or the operator's). */
   readonly actor: string;
+  /** The service that opened the filing session, when it vouched for the player (D426). */
+  readonly vouchedBy?: string;
 }
 
 /** What the parts of the rights module share. */
@@ -150,6 +152,7 @@ export class RequestBook {
         evidence: [],
         ...(input.scope === undefined ? {} : { scope: input.scope }),
         filedBy: input.actor,
+        ...(input.vouchedBy === undefined ? {} : { vouchedBy: input.vouchedBy }),
         logIndex,
       };
       await tx.putObject(newObject({ kind: REQUEST_KIND, id, owner: input.subjectRef, doc: r, updatedAt: now }));

@@ -68,6 +68,8 @@ interface PlayerCaller {
   readonly risk: number;
   /** How the session was opened: a service vouched for it, or the player signed in (passkey, OpenID Connect). */
   readonly method: SessionMethod;
+  /** The service that opened the session, when it vouched for the player (`method` `service`). */
+  readonly openedBy?: string;
   /** Where this request came from (address, User-Agent): a sensitive operation is scored with it. */
   readonly context: SignInContext;
 }
@@ -222,6 +224,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         sessionId: s.id,
         risk: s.risk,
         method: s.method,
+        ...(s.method === 'service' && s.opener !== undefined ? { openedBy: s.opener.name } : {}),
         context: signInContext(req),
         ...(gpc ? { gpc } : {}),
       };

@@ -51,10 +51,19 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
   };
 
   /** A request the caller may see: a player only their own (others' are "not found"). */
+  /**
+   * Whether a player's session sees a request of theirs: a player who signed in themselves sees
+   * every one; a session a service opened only those its opener's sessions filed, not the
+   * controller's nor another service's, whose scopes, identity checks and evidence name records
+   * and work beyond its opener's (D426).
+   */
+  const filedWithin = (p: Principal & { role: 'player' }, r: RightsRequest): boolean =>
+    p.method !== 'service' || (p.openedBy !== undefined && r.vouchedBy === p.openedBy);
+
   const visible = async (p: Principal, id: string): Promise<RightsRequest> => {
     const req = await rights.requests.get(id);
     if (p.role === 'player') {
-      if (req.subjectRef !== p.name)
+      if (req.subjectRef !== p.name || !filedWithin(p, req))
         throw new VerityError('VERITY_E_RIGHTS_REQUEST_NOT_FOUND', 'there is no such rights request of yours');
       return req;
     }
@@ -122,6 +131,7 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
         subjectRef,
         identity,
         actor: p.actor,
+        ...(p.role === 'player' && p.openedBy !== undefined ? { vouchedBy: p.openedBy } : {}),
         ...(b.regime === undefined ? {} : { regime: b.regime }),
         ...(b.scope === undefined ? {} : { scope: b.scope }),
       });
@@ -146,7 +156,8 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
     },
     async (req) => {
       const p = principalOf(req);
-      if (p.role === 'player') return rights.requests.list({ subjectRef: p.name, limit: 1000 });
+      if (p.role === 'player')
+        return (await rights.requests.list({ subjectRef: p.name, limit: 1000 })).filter((r) => filedWithin(p, r));
       await need(p, 'rights.manage', 'rights:list');
       return req.query.overdue === 'true' ? rights.requests.overdue() : rights.requests.list({ limit: 1000 });
     },
