@@ -137,6 +137,59 @@ describe('data directory setup', () => {
     assert.equal(existsSync(`${old}.keys`), false);
   });
 
+  it('the rule for types with no schema is pinned: verity.json edited to accept them is refused (D427)', () => {
+    const data = join(dir, 'strict', 'data');
+    ok(verity(['init', '--data', data, '--strict-types']));
+    const put = [
+      'records',
+      'put',
+      '--data',
+      data,
+      '--subject',
+      'p',
+      '--type',
+      'unregistered.type',
+      '--purpose',
+      'support',
+    ];
+    const strict = verity(put, {}, '{"a":1}');
+    assert.equal(strict.code, 1, strict.stderr);
+    assert.equal(errorOf(strict).code, 'VERITY_E_RECORD_TYPE_UNKNOWN');
+    const file = join(data, 'verity.json');
+    const config = readFileSync(file, 'utf8');
+    writeFileSync(file, config.replace('"unknownTypes": "reject"', '"unknownTypes": "generic"'));
+    const edited = verity(put, {}, '{"a":1}');
+    assert.equal(edited.code, 1, edited.stderr);
+    assert.equal(errorOf(edited).code, 'VERITY_E_CONFIG_INVALID');
+    assert.match(errorOf(edited).message, /"unknownTypes": "generic", but this data directory accepts "reject"/);
+    writeFileSync(file, config);
+    const pins = (
+      JSON.parse(ok(verity(['log', 'entries', '--data', data, '--from', '0'])).stdout) as {
+        entry?: { action: string; details?: Record<string, unknown> };
+      }[]
+    ).filter((e) => e.entry?.action === 'config.pin');
+    assert.deepEqual(
+      pins.map((e) => e.entry?.details),
+      [{ unknownTypes: 'reject' }],
+      'init pins it, once',
+    );
+  });
+
+  it('a data directory made before the rule was pinned gets it pinned at its first open, logged (D427)', () => {
+    const old = join(dir, 'old-pin', 'data');
+    cpSync(join(ROOT, 'test', 'fixtures', 'store-layout-2', 'sqlite'), old, { recursive: true });
+    const env = { VERITY_PASSPHRASE: 'layout 2 fixture passphrase' };
+    const accepts = JSON.parse(readFileSync(join(old, 'verity.json'), 'utf8')).unknownTypes as string;
+    ok(verity(['keys', 'list', '--data', old], env));
+    const file = join(old, 'verity.json');
+    const config = readFileSync(file, 'utf8');
+    const other = accepts === 'generic' ? 'reject' : 'generic';
+    writeFileSync(file, config.replace(`"unknownTypes": "${accepts}"`, `"unknownTypes": "${other}"`));
+    const r = verity(['keys', 'list', '--data', old], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(errorOf(r).code, 'VERITY_E_CONFIG_INVALID');
+  });
+
   it('a failed init (PostgreSQL unreachable, a bad passphrase file) leaves nothing, and a retry works', () => {
     const data = join(dir, 'retry', 'data');
     const down = verity(['init', '--data', data, '--postgres', 'postgres://postgres@127.0.0.1:1/test']);

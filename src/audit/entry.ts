@@ -56,6 +56,7 @@ export const AUDIT_ACTIONS = [
   'issuer.distrust',
   'privacy.policy',
   'policy.install',
+  'config.pin',
   'privacy.region',
   'consent.record',
   'report.access',

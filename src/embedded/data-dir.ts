@@ -11,6 +11,7 @@ import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
 import { openVerity, type Verity } from '../verity/index.ts';
 import { trustedHsmModule } from './hsm-module.ts';
+import { checkPinnedConfig } from './pinned-config.ts';
 
 /** Format tag of `verity.json`. */
 export const DATA_FORMAT = 'verity-data/1';
@@ -260,6 +261,16 @@ export async function openDataDir(dir: string, options: OpenOptions): Promise<Ve
       'VERITY_E_CONFIG_INVALID',
       `the log key in the key store differs from the one in ${CONFIG}; the data directory was tampered with`,
     );
+  }
+  try {
+    await checkPinnedConfig(v, config, {
+      actor: 'system:verity',
+      file: join(abs, CONFIG),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+  } catch (e) {
+    await v.close();
+    throw e;
   }
   return { ...v, config };
 }

@@ -27,6 +27,7 @@ import {
   openStore,
   PRIVACY_POLICY_FILE,
 } from './data-dir.ts';
+import { checkPinnedConfig } from './pinned-config.ts';
 
 const KEYS_FILE = 'keys.json';
 
@@ -173,6 +174,12 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Da
       log: v.log,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     }).install(DEFAULT_POLICIES, { actor: 'system:verity' });
+    // The rule for types with no schema, pinned likewise (D427).
+    await checkPinnedConfig(v, draft, {
+      actor: 'system:verity',
+      file: CONFIG,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
     const config: DataConfig = { ...draft, verifierKey: v.log.verifierKey };
     close = undefined;
     await v.close();
