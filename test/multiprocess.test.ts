@@ -56,9 +56,9 @@ for (const backend of BACKENDS) {
         try {
           const report = await verifyLogStorage(v.store, v.log.verifier, v.config.origin);
           const entries = (await v.log.entries(0, report.size)).filter((e) => decodeStateEntry(e) === undefined);
-          // log.init + the privacy policy's installation + the Cedar policies' (D416) + one entry per write + one key.create per
+          // log.init + the privacy policy's installation + the Cedar policies' (D416) + the pinned type rule (D427) + one entry per write + one key.create per
           // subject (50 per process), beside the state entries of the transactions.
-          assert.equal(entries.length, 1 + 1 + 1 + 3 * PER_PROCESS + 3 * 50);
+          assert.equal(entries.length, 1 + 1 + 1 + 1 + 3 * PER_PROCESS + 3 * 50);
           const indices = new Set<number>();
           for (const r of results) for (const i of r.acks.values()) indices.add(i);
           assert.equal(indices.size, 3 * PER_PROCESS, 'two writes share a log index');

@@ -70,11 +70,11 @@ describe('three nodes on one PostgreSQL database', () => {
           checkCheckpointAdvance(a.note, b.note, proof, check.log.verifier, origin);
         }
         const report = await verifyLogStorage(check.store, check.log.verifier, origin);
-        // init + the privacy policy's installation + the Cedar policies' (D416) + token + one entry per write (its record.create
+        // init + the privacy policy's installation + the Cedar policies' (D416) + the pinned type rule (D427) + token + one entry per write (its record.create
         // carries the decision) + one key.create per subject + one record.read per read, beside the
         // transactions' state entries.
         const audit = (await check.log.entries(0, report.size)).filter((e) => decodeStateEntry(e) === undefined);
-        assert.equal(audit.length, 1 + 1 + 1 + 1 + 150 + 10 + 15);
+        assert.equal(audit.length, 1 + 1 + 1 + 1 + 1 + 150 + 10 + 15);
       } finally {
         await check.close();
       }

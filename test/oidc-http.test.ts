@@ -199,7 +199,9 @@ describe('OpenID Connect sign-in over HTTP', () => {
       .map((b) => new TextDecoder().decode(b));
     assert.ok(text.some((e) => e.includes('"oidc.signin"') && e.includes('"denied"') && e.includes('"reason":"aud"')));
     assert.ok(text.some((e) => e.includes('"oidc.signin"') && e.includes('"success"')));
-    for (const e of text) assert.doesNotMatch(e, /alice|bob|carol/);
+    // Hashes, pseudonyms and record ids are random base64url that may spell a name by chance: the
+    // names are looked for in what is left.
+    for (const e of text) assert.doesNotMatch(e.replace(/[A-Za-z0-9_-]{20,}/g, ''), /alice|bob|carol/);
   });
 
   it('removing the issuer ends the session on the next request', async () => {
