@@ -190,6 +190,32 @@ describe('data directory setup', () => {
     assert.equal(errorOf(r).code, 'VERITY_E_CONFIG_INVALID');
   });
 
+  it('a process that cached the reference of a subject another process shredded makes no key under it (D428)', async () => {
+    const data = join(dir, 'two-openers', 'data');
+    await initDataDir(data, { secret: TEST_SECRET, kdf: TEST_KDF });
+    const a = await openDataDir(data, { secret: TEST_SECRET });
+    const b = await openDataDir(data, { secret: TEST_SECRET });
+    try {
+      const put = (v: typeof a) =>
+        v.vault.put({ actor: 'operator:test', purpose: 'support', subject: 'player-p', type: 't', data: { n: 1 } });
+      await put(b);
+      const ended = await b.vault.subjectRef('player-p');
+      await a.vault.shredSubject('player-p', { actor: 'operator:test', purpose: 'erasure-request', rotate: false });
+      // b still holds the ended reference: its next write is refused, not made under it.
+      await assert.rejects(put(b), (e: unknown) => isVerityError(e, 'VERITY_E_STORE_CONFLICT'));
+      assert.equal(await b.store.reader.getSubjectKey(ended), undefined);
+      // Sent again, it goes to the id's next reference, the one the shredding process derives too.
+      await put(b);
+      const next = await b.vault.subjectRef('player-p');
+      assert.notEqual(next, ended);
+      assert.equal(await a.vault.subjectRef('player-p'), next);
+      assert.ok(await b.store.reader.getSubjectKey(next));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('a failed init (PostgreSQL unreachable, a bad passphrase file) leaves nothing, and a retry works', () => {
     const data = join(dir, 'retry', 'data');
     const down = verity(['init', '--data', data, '--postgres', 'postgres://postgres@127.0.0.1:1/test']);

@@ -203,6 +203,77 @@ describe('subject queries and shredding over HTTP', () => {
     for (const id of ids) assert.doesNotMatch(mine.body, new RegExp(id));
     assert.equal((await query(world, 'player-s', 'service-provision')).statusCode, 403);
   });
+
+  it("after a shred, the id's next writes share no state key with its erased ones: the public log links no generation to another (D428)", async () => {
+    /** The state keys the entries appended while `f` ran change, as hex. */
+    const stateKeys = async (f: () => Promise<unknown>): Promise<Set<string>> => {
+      const from = (await core.log.head()).size;
+      await f();
+      const all = await core.log.entries(from, (await core.log.head()).size);
+      const keys = new Set<string>();
+      for (const e of all)
+        for (const c of decodeStateEntry(e)?.changes ?? []) keys.add(Buffer.from(c.key).toString('hex'));
+      return keys;
+    };
+    // The subject's facts (guardianship) are keyed by its reference, as consent and limits are.
+    const consent = () =>
+      core.vault.setGuardianship(
+        'player-g',
+        { minor: true, guardians: ['player-a'] },
+        { kind: 'parental-consent', reference: 'form-10' },
+        { actor: 'service:platform', purpose: 'guardianship' },
+      );
+    const before = await stateKeys(async () => {
+      await put(world, 'player-g', 'profile');
+      await consent();
+    });
+    // What any write changes whoever it is for (the log's and the store's own state).
+    const common = await stateKeys(() => put(world, 'player-other', 'profile'));
+    const first = await core.vault.subjectRef('player-g');
+    const shred = await app.inject({
+      method: 'POST',
+      url: '/v1/subjects/shred',
+      headers: auth(ops),
+      payload: { subject: 'player-g', purpose: 'erasure-request' },
+    });
+    assert.equal(shred.statusCode, 200, shred.body);
+    const second = await core.vault.subjectRef('player-g');
+    assert.notEqual(second, first, 'a shred ends the reference');
+    const afterKeys = await stateKeys(async () => {
+      await put(world, 'player-g', 'profile');
+      await consent();
+    });
+    const shared = [...afterKeys].filter((k) => before.has(k) && !common.has(k));
+    assert.deepEqual(shared, [], 'a state key of the erased generation changed again');
+    // A session opened before the shred names the ended reference: it makes no key under it.
+    assert.equal(await core.vault.subjectRef('player-g'), second, 'stable until the next shred');
+    assert.ok(await core.vault.pseudonymOf(second));
+    assert.equal(await core.vault.pseudonymOf(first), undefined);
+  });
+
+  it('a session opened before a shred writes nothing after it; the next write for the id goes to its new reference (D428)', async () => {
+    const s = await session('player-h');
+    assert.equal((await put(world, 'player-h', 'profile')).logIndex > 0, true);
+    const shred = await app.inject({
+      method: 'POST',
+      url: '/v1/subjects/shred',
+      headers: auth(ops),
+      payload: { subject: 'player-h', purpose: 'erasure-request' },
+    });
+    assert.equal(shred.statusCode, 200, shred.body);
+    const ended = await app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: auth(s),
+      payload: { type: 'profile', purpose: 'service-provision', data: { n: 2 } },
+    });
+    assert.notEqual(ended.statusCode, 201, ended.body);
+    const ref = await core.vault.subjectRef('player-h');
+    assert.ok((await core.vault.pseudonymOf(ref)) === undefined, 'no key under the new reference yet');
+    // The service's own write for the id goes to the new reference.
+    await put(world, 'player-h', 'profile');
+    assert.ok(await core.vault.pseudonymOf(ref));
+  });
 });
 
 describe('subject queries and shredding through the CLI', () => {

@@ -1,7 +1,7 @@
 // Erasure and crypto-shredding: a record's sealed payloads deleted, or a subject's data key
 // destroyed (and with it every version of every record of the subject, backups included).
 import { KeyError } from '../errors/index.ts';
-import type { StoreWriter } from '../store/index.ts';
+import { nextObject, type StoreWriter } from '../store/index.ts';
 import {
   type Access,
   auditEntry,
@@ -11,7 +11,7 @@ import {
   subjectOf,
   type VaultContext,
 } from './context.ts';
-import type { Keyring } from './keyring.ts';
+import { type Keyring, SHRED_MARK_KIND } from './keyring.ts';
 
 /**
  * Personal objects of capabilities above the vault that name a subject by its reference and must
@@ -123,6 +123,8 @@ export class Erasure {
         'VERITY_E_KEY_NOT_FOUND',
         'this subject has no data key: nothing is stored for it, or it was shredded already',
       );
+    // The reference ends with its key: the id's next one is another (D428).
+    const mark = await this.#keyring.shredMark(ref);
     const { result } = await this.#ctx.log.submit(async (tx, batch) => {
       const existed = await tx.deleteSubjectKey(ref);
       if (!existed) throw new KeyError('VERITY_E_KEY_NOT_FOUND', 'the subject was shredded already');
@@ -131,6 +133,15 @@ export class Erasure {
       const versions = await tx.eraseSubjectRecords(ref);
       await tx.deleteSubjectFacts(ref);
       await eraseOwnedObjects(tx, ref);
+      const now = this.#ctx.clock.now();
+      await tx.putObject(
+        nextObject(await tx.getObject(SHRED_MARK_KIND, mark), {
+          kind: SHRED_MARK_KIND,
+          id: mark,
+          doc: { shreddedAt: now },
+          updatedAt: now,
+        }),
+      );
       const logIndex = batch.add(
         auditEntry(this.#ctx.clock, access, 'subject.shred', 'subject:key', {
           subject: k.pseudonym,
@@ -140,6 +151,7 @@ export class Erasure {
       return { versions, logIndex };
     });
     this.#keyring.forget(k);
+    this.#keyring.forgetRef(ref);
     const destroyedKeks =
       access.rotate === false ? [] : (await this.#keyring.rotateKeys({ ...access, destroyRetired: true })).destroyed;
     return { ...result, destroyedKeks };

@@ -14,14 +14,32 @@ export const SUBJECT_INDEX_KEY = 'subject-index';
 
 const SUBJECT_CACHE = 10_000;
 
+/**
+ * The state object a shred leaves for the subject reference it ended (D428), under a keyed mark of
+ * the reference (`Keyring.shredMark`): the subject's next reference is another, so nothing written
+ * for the subject after a shred (its new key row, consent, limits, any object keyed by reference)
+ * has a state key in common with what was written before, and the public log's state changes link
+ * no generation of a subject to another. Kept forever; it names no one.
+ */
+export const SHRED_MARK_KIND = 'subject.shred';
+/** Most shreds of one subject id that references are derived past. */
+const MAX_GENERATIONS = 64;
+/**
+ * How long a subject id's reference is used from the cache (ms, monotonic). Another process's
+ * shred changes the reference: a process that writes sees it at its next write batch (the
+ * `subjects.epoch` it reads then), one that does not within this time; a key is never made under
+ * an ended reference (`#ensureRow` reads the mark in the transaction).
+ */
+const REF_TTL_MS = 5000;
+
 /** A subject's unwrapped keys, derived from its data key (which is wiped once derived). */
 export interface SubjectKeys {
   readonly ref: string;
   readonly createdAt: number;
   /** The `subjects.epoch` at which this key was last seen stored (see `#ensureRow`). */
   epoch?: number;
-  /** Row to insert when the key is new and not yet stored. */
-  readonly pending?: SubjectKeyRow;
+  /** Row to insert when the key is new and not yet stored, with its reference's shred mark. */
+  readonly pending?: SubjectKeyRow & { readonly mark: string };
   readonly sealKey: Uint8Array;
   readonly pseudonym: string;
 }
@@ -38,7 +56,9 @@ function keyConflict(message: string): StoreError {
 /** Subject references, subject data keys and their key-encryption keys. */
 export class Keyring {
   readonly #ctx: VaultContext;
-  readonly #refs = new Map<string, string>();
+  readonly #refs = new Map<string, { readonly ref: string; readonly at: number }>();
+  /** The `subjects.epoch` last read in a write transaction: a change empties `#refs`. */
+  #epochSeen: number | undefined;
   readonly #subjects = new Map<string, SubjectKeys>();
   readonly #batchEpoch = new WeakMap<LogBatch, number>();
 
@@ -46,18 +66,54 @@ export class Keyring {
     this.#ctx = ctx;
   }
 
-  /** The storage reference of a subject id: a keyed pseudonym (HMAC-SHA-256), never the id itself. */
+  /**
+   * The storage reference of a subject id: a keyed pseudonym (HMAC-SHA-256), never the id itself.
+   * Each shred ends the reference it was done under (D428): the id's next reference is keyed with
+   * the number of shreds before it (`verity/subject-generation/v1`), found by the marks the shreds
+   * left, read through the state map (a deleted mark is VERITY_E_STATE_TAMPERED).
+   */
   async subjectRef(subject: string): Promise<string> {
     checkSubject(subject);
+    const now = performance.now();
     const cached = this.#refs.get(subject);
-    if (cached !== undefined) return cached;
-    const ref = toBase64Url(await this.#ctx.keys.mac(SUBJECT_INDEX_KEY, utf8(subject)));
+    if (cached !== undefined && now - cached.at < REF_TTL_MS) return cached.ref;
+    const mac = async (text: string) => toBase64Url(await this.#ctx.keys.mac(SUBJECT_INDEX_KEY, utf8(text)));
+    // Identifiers hold no line breaks, so no id's reference is another's generation's.
+    let ref = await mac(subject);
+    for (let g = 1; await this.#ended(ref); g++) {
+      if (g > MAX_GENERATIONS)
+        throw new KeyError(
+          'VERITY_E_KEY_NOT_FOUND',
+          `this subject id was erased ${MAX_GENERATIONS} times: use another id for the player`,
+        );
+      ref = await mac(`verity/subject-generation/v1\n${g}\n${subject}`);
+    }
     if (this.#refs.size >= SUBJECT_CACHE) this.#refs.clear();
-    this.#refs.set(subject, ref);
+    this.#refs.set(subject, { ref, at: now });
     return ref;
   }
 
-  #keysFrom(ref: string, dataKey: Uint8Array, createdAt: number, pending?: SubjectKeyRow): SubjectKeys {
+  /** The keyed mark under which a shred records that it ended `ref` (base64url HMAC). */
+  async shredMark(ref: string): Promise<string> {
+    return toBase64Url(await this.#ctx.keys.mac(SUBJECT_INDEX_KEY, utf8(`verity/subject-shred/v1\n${ref}`)));
+  }
+
+  /** Whether a shred ended `ref`. */
+  async #ended(ref: string): Promise<boolean> {
+    return (await this.#ctx.store.reader.getObject(SHRED_MARK_KIND, await this.shredMark(ref))) !== undefined;
+  }
+
+  /** Forgets the ids whose reference is `ref` (after its shred). */
+  forgetRef(ref: string): void {
+    for (const [id, c] of this.#refs) if (c.ref === ref) this.#refs.delete(id);
+  }
+
+  #keysFrom(
+    ref: string,
+    dataKey: Uint8Array,
+    createdAt: number,
+    pending?: SubjectKeyRow & { readonly mark: string },
+  ): SubjectKeys {
     const k: SubjectKeys = {
       ref,
       createdAt,
@@ -93,6 +149,7 @@ export class Keyring {
       kekVersion: wrapped.kekVersion,
       wrappedKey: wrapped.bytes,
       createdAt,
+      mark: await this.shredMark(ref),
     });
   }
 
@@ -153,6 +210,9 @@ export class Keyring {
     if (epoch === undefined) {
       epoch = Number((await tx.getMeta('subjects.epoch')) ?? '0');
       this.#batchEpoch.set(batch, epoch);
+      // A shred anywhere: the references of shredded ids changed (D428).
+      if (this.#epochSeen !== undefined && epoch !== this.#epochSeen) this.#refs.clear();
+      this.#epochSeen = epoch;
     }
     if (k.pending === undefined && k.epoch === epoch) return;
     const row = await tx.getSubjectKey(k.ref);
@@ -170,7 +230,17 @@ export class Keyring {
     }
     const minKek = Number((await tx.getMeta('kek.min')) ?? '0');
     if (k.pending.kekVersion < minKek) throw keyConflict('the key-encryption key was rotated while writing; retry');
-    await tx.insertSubjectKey(k.pending);
+    // No key under a reference a shred ended (D428): a reference cached before another process's
+    // shred, or a session's, would link what is written now to what was erased.
+    if ((await tx.getObject(SHRED_MARK_KIND, k.pending.mark)) !== undefined) {
+      this.forgetRef(k.ref);
+      throw new StoreError(
+        'VERITY_E_STORE_CONFLICT',
+        "the subject was erased (its key shredded) while this request was on its way: send it again (a player's session opened before the erasure ends with it)",
+      );
+    }
+    const { mark: _mark, ...fresh } = k.pending;
+    await tx.insertSubjectKey(fresh);
     k.epoch = epoch;
     batch.add(
       auditEntry(this.#ctx.clock, access, 'key.create', `kek:${k.pending.kekVersion}`, { subject: k.pseudonym }),
