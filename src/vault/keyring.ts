@@ -171,10 +171,12 @@ export class Keyring {
    * fresh keys, up to three times.
    */
   async write<R>(
-    ref: string,
+    subjectRef: string,
     access: Access,
     op: (tx: StoreWriter, batch: LogBatch, k: SubjectKeys) => Promise<R>,
+    resolve?: () => Promise<string>,
   ): Promise<R> {
+    let ref = subjectRef;
     for (let attempt = 0; ; attempt++) {
       const k = (await this.stored(ref)) ?? (await this.#generate(ref));
       try {
@@ -192,6 +194,16 @@ export class Keyring {
         return result;
       } catch (e) {
         if (attempt < 3 && isVerityError(e, 'VERITY_E_STORE_CONFLICT') && e.details?.['retry'] === true) continue;
+        // A reference another process's shred ended: the id's next one, where the id is known (D428).
+        if (
+          attempt < 3 &&
+          resolve !== undefined &&
+          isVerityError(e, 'VERITY_E_STORE_CONFLICT') &&
+          e.details?.['ended']
+        ) {
+          ref = await resolve();
+          continue;
+        }
         throw e;
       }
     }
@@ -237,6 +249,7 @@ export class Keyring {
       throw new StoreError(
         'VERITY_E_STORE_CONFLICT',
         "the subject was erased (its key shredded) while this request was on its way: send it again (a player's session opened before the erasure ends with it)",
+        { details: { ended: true } },
       );
     }
     const { mark: _mark, ...fresh } = k.pending;

@@ -101,22 +101,27 @@ export class SubjectFacts {
     if (guardians.includes(ref))
       throw new InputError('VERITY_E_INPUT_INVALID', 'a subject cannot be their own guardian');
     const { clock } = this.#ctx;
-    const logIndex = await keyring.write(ref, access, async (tx, batch, k) => {
-      if (facts.minor || guardians.length > 0)
-        await tx.putSubjectFacts({ subjectRef: ref, minor: facts.minor, guardians, updatedAt: clock.now() });
-      else await tx.deleteSubjectFacts(ref);
-      return batch.add(
-        auditEntry(clock, access, 'subject.guardianship', 'subject:guardianship', {
-          subject: k.pseudonym,
-          details: {
-            minor: facts.minor,
-            guardians: guardians.length,
-            evidenceKind: evidence.kind,
-            evidence: evidenceDigest,
-          },
-        }),
-      );
-    });
+    const logIndex = await keyring.write(
+      ref,
+      access,
+      async (tx, batch, k) => {
+        if (facts.minor || guardians.length > 0)
+          await tx.putSubjectFacts({ subjectRef: k.ref, minor: facts.minor, guardians, updatedAt: clock.now() });
+        else await tx.deleteSubjectFacts(k.ref);
+        return batch.add(
+          auditEntry(clock, access, 'subject.guardianship', 'subject:guardianship', {
+            subject: k.pseudonym,
+            details: {
+              minor: facts.minor,
+              guardians: guardians.length,
+              evidenceKind: evidence.kind,
+              evidence: evidenceDigest,
+            },
+          }),
+        );
+      },
+      () => keyring.subjectRef(subject),
+    );
     return { logIndex, evidenceSalt: salt };
   }
 

@@ -135,8 +135,11 @@ export class RecordWriter {
         actor: input.actor,
         purpose: n.purpose,
       });
-    return this.#keyring.write(ref, input, (tx, batch, k) =>
-      this.#putOp(tx, batch, k, id, input.id !== undefined, n, validator.id, input),
+    return this.#keyring.write(
+      ref,
+      input,
+      (tx, batch, k) => this.#putOp(tx, batch, k, id, input.id !== undefined, n, validator.id, input),
+      () => this.#keyring.subjectRef(n.subject),
     );
   }
 
