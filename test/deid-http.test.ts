@@ -187,6 +187,39 @@ describe('de-identification over HTTP', () => {
     assert.equal((await post(other, '/v1/deid/tokens', token)).statusCode, 403);
   });
 
+  it("a service's PII-scan digests are its own: another's default differs, and nobody names the scan's domains (D429)", async () => {
+    const digest = async (token: string, extra: object = {}) => {
+      const r = await post(token, '/v1/deid/pii/scan', {
+        purpose: 'analytics',
+        texts: ['mail ada@example.com'],
+        operator: 'hash',
+        ...extra,
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      return r.json().results[0].text as string;
+    };
+    const stats = await digest(service);
+    assert.equal(await digest(service), stats, 'stable for one service');
+    assert.notEqual(await digest(fraud), stats, "another service's default is its own");
+    // The scan's domains are nobody's to claim or name: `pii` itself and those under `pii.`.
+    for (const domain of ['pii', 'pii.x', `pii.${'0'.repeat(32)}`]) {
+      const named = await post(fraud, '/v1/deid/pseudonyms', {
+        domain,
+        purpose: 'analytics',
+        values: ['ada@example.com'],
+      });
+      assert.equal(named.statusCode, 403, `${domain}: ${named.body}`);
+      assert.match(named.json().error.message, /is the PII scan's/);
+      const scanned = await post(fraud, '/v1/deid/pii/scan', {
+        purpose: 'analytics',
+        texts: ['mail ada@example.com'],
+        operator: 'hash',
+        domain,
+      });
+      assert.equal(scanned.statusCode, 403, `${domain}: ${scanned.body}`);
+    }
+  });
+
   it('FF1-encrypts keeping the format; decryption needs a re-identification purpose', async () => {
     const enc = await post(service, '/v1/deid/fpe/encrypt', {
       key: 'phones',

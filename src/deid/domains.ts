@@ -3,6 +3,7 @@
 // (`deid.domain/KIND:NAME`) with a `deid.domain` entry. Another service using the name would share
 // the key: its pseudonyms would match the maker's (re-identifying them by guessed ids), its FF1
 // ciphertexts too, and it could detokenize the maker's tokens.
+import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
@@ -41,6 +42,12 @@ export class DomainMakers {
    */
   async use(kind: DomainKind, name: string, access: Access, o: { anyMaker?: boolean } = {}): Promise<void> {
     const id = `${kind}:${checkDomain(name)}`;
+    // The PII scan's own domains (D429): nobody claims them, so nobody reproduces another's digests.
+    if (kind === 'pseudonym' && o.anyMaker !== true && isPiiScanDomain(name))
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `the pseudonym domain \`${name}\` is the PII scan's (\`pii\`, and \`pii.\` and a service's own digest for each service's default): name a domain of your own`,
+      );
     let maker = await this.makerOf(kind, name);
     if (maker === undefined)
       ({ result: maker } = await this.#log.submit(async (tx, batch) => {
@@ -67,6 +74,20 @@ export class DomainMakers {
     const maker = await this.makerOf(kind, name);
     if (maker !== undefined && maker !== actor) throw notYours(kind, name);
   }
+}
+
+/** Whether `name` is a domain of the PII scan's defaults: `pii`, or `pii.` and more (D429). */
+export function isPiiScanDomain(name: string): boolean {
+  return name === 'pii' || name.startsWith('pii.');
+}
+
+/**
+ * The PII scan's default domain for `hash` and `pseudonymize` for a service: its own (`pii.` and 32
+ * hex digits of the SHA-256 of its principal name), so that no other service reproduces its
+ * digests by scanning guesses (D429). The local operator's and other roles' default stays `pii`.
+ */
+export function piiScanDomain(principal: string): string {
+  return `pii.${createHash('sha256').update(`verity/pii-scan-domain/v1\n${principal}`).digest('hex').slice(0, 32)}`;
 }
 
 function notYours(kind: DomainKind, name: string): VerityError {

@@ -1,7 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { ResourceRef } from '../access/index.ts';
 import { anonymize, type Hierarchy, parseHierarchy } from '../anonymize/index.ts';
-import type { Deid, Pseudonymizer } from '../deid/index.ts';
+import { type Deid, type Pseudonymizer, piiScanDomain } from '../deid/index.ts';
 import { fromHex } from '../encoding/index.ts';
 import { quote, VaultError, VerityError } from '../errors/index.ts';
 import { mask, PII_TYPES, pseudonymizePii, redact, scan } from '../pii/index.ts';
@@ -239,9 +239,12 @@ export function registerDeidRoutes(app: App, deid: Deid, gate: Gate): void {
         // hash: a keyed digest under the domain's KeyStore key (default "pii"), equal values stay
         // equal; pseudonymize: the domain's pseudonym of each value, linkable with the same domain
         // elsewhere (say, analytics).
-        // A domain named is its maker's (D418); the default `pii` is every caller's, so digests
-        // under it can be reproduced by any service: name a domain of your own for those.
-        const keyed = op === 'hash' || op === 'pseudonymize' ? (b.domain ?? 'pii') : undefined;
+        // A domain named is its maker's (D418); a service's default is its own (D429), which no
+        // other service can name, so none reproduces another's digests by scanning guesses.
+        const keyed =
+          op === 'hash' || op === 'pseudonymize'
+            ? (b.domain ?? (p.role === 'service' ? piiScanDomain(p.name) : 'pii'))
+            : undefined;
         if (keyed !== undefined && b.domain !== undefined && p.role === 'service')
           await deid.domains.use('pseudonym', b.domain, who(p, b.purpose, policy));
         const pseudonymizer = keyed === undefined ? undefined : await deid.pseudonyms.pseudonymizer(keyed);
