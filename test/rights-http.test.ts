@@ -689,6 +689,8 @@ for (const backend of BACKENDS)
       const refused = await call(app, 'POST', `/v1/rights/requests/${wrong.id}/execute`, manager, {});
       assert.equal(refused.statusCode, 400, refused.body);
       assert.match(refused.json().error.message, /only records of the subject/);
+      // Refused before it moved: not left in progress with nothing done (D430).
+      assert.equal((await call(app, 'GET', `/v1/rights/requests/${wrong.id}`, manager)).json().status, 'received');
       assert.equal((await core.vault.describe(drop))?.state, 'stored');
       assert.equal((await core.vault.describe(other))?.state, 'stored');
       // A scoped erasure asked to shred: refused, nothing erased.

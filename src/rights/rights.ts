@@ -257,6 +257,32 @@ export class Rights {
   }
 
   /**
+   * Refuses, before the request moves (D430), what no execution of it could carry out: an erasure
+   * naming records and asked to shred too, and an erasure or a restriction naming a record that is
+   * not the subject's. (Refused after the request was marked in progress, it was left there with
+   * nothing done.)
+   */
+  async #refuseMalformed(id: string, input: ExecuteInput): Promise<void> {
+    const r = await this.requests.get(id);
+    if (r.type !== 'erasure' && r.type !== 'restriction') return;
+    const asked = input.records ?? r.scope?.records;
+    if (asked === undefined) return;
+    if (r.type === 'erasure' && input.mode === 'shred')
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        "this erasure names records (`records`, or the request's `scope.records`), which a shred would not spare: leave out `mode` to erase only them, or file a request without a scope to erase everything and shred the key",
+      );
+    for (const rid of asked) {
+      const facts = await this.#ctx.vault.describe(rid);
+      if (facts === undefined || facts.subjectRef !== r.subjectRef)
+        throw new InputError(
+          'VERITY_E_INPUT_INVALID',
+          `${r.type === 'erasure' ? 'an erasure' : 'a restriction'} names only records of the subject: ${quote(rid)} is not one (nothing was done; the request is still ${r.status})`,
+        );
+    }
+  }
+
+  /**
    * Carries a request out and completes it: marks it in progress (logged), acts through the vault
    * (each action audited by the vault), then completes it with the evidence (log indices) in one
    * transaction with the processors' notifications it owes. A request left in progress by a failure
@@ -268,6 +294,7 @@ export class Rights {
     const reach = caller.recordTypes === undefined ? undefined : new Set(caller.recordTypes);
     const book = this.requests;
     if (caller.vouched === true) await this.refuseOutOfReach(id, input, caller);
+    await this.#refuseMalformed(id, input);
     const started = await book.update(
       id,
       ['received', 'in-progress'],
@@ -392,24 +419,11 @@ export class Rights {
         // erasure of some records (`records`, else the request's `scope.records`) erases those and
         // shreds nothing: the key decrypts the rest (D424).
         const asked = input.records ?? started.scope?.records;
-        if (asked !== undefined && input.mode === 'shred')
-          throw new InputError(
-            'VERITY_E_INPUT_INVALID',
-            "this erasure names records (`records`, or the request's `scope.records`), which a shred would not spare: leave out `mode` to erase only them, or file a request without a scope to erase everything and shred the key",
-          );
         const mode = asked !== undefined ? 'records' : (input.mode ?? (caller.vouched === true ? 'records' : 'shred'));
         const live = await this.#recordIds(ref, caller.vouched === true ? reach : undefined);
         let ids = live;
         if (asked !== undefined) {
-          // Each named record must be the subject's; one erased already (a retry) is skipped.
-          for (const rid of asked) {
-            const facts = await vault.describe(rid);
-            if (facts === undefined || facts.subjectRef !== ref)
-              throw new InputError(
-                'VERITY_E_INPUT_INVALID',
-                `an erasure names only records of the subject: ${quote(rid)} is not one (nothing was erased)`,
-              );
-          }
+          // Each named record is the subject's (`#refuseMalformed`); one erased already (a retry) is skipped.
           const named = new Set(asked);
           ids = live.filter((rid) => named.has(rid));
         }
