@@ -7,6 +7,7 @@ import { ConfigError, isVerityError, KeyError, PrivacyError, quote } from '../er
 import { KeyProcess, type KeyProcessOptions, type KeyProcessStoreSpec } from '../keyproc/index.ts';
 import { type KeySecret, type KeyStore, Pkcs11KeyStore, SoftwareKeyStore } from '../keys/index.ts';
 import { TransparencyLog } from '../log/index.ts';
+import { isPolicyFileName } from '../policies/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../privacy/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../store/index.ts';
 import { openVerity, type Verity } from '../verity/index.ts';
@@ -306,16 +307,13 @@ export async function readPolicies(path: string): Promise<string> {
   return parts.join('\n');
 }
 
-/** What a policy file may be named: what `ls` shows, as the signed updates name them. */
-const POLICY_FILE_RE = /^[a-z0-9][a-z0-9._-]{0,63}\.cedar$/;
-
 /**
  * The `.cedar` files of a policy folder, in name order. A `.cedar` file named otherwise (hidden,
  * say: `ls` does not show it) is refused, not skipped nor read: it would be installed unseen (D420).
  */
 export async function policyFiles(folder: string): Promise<string[]> {
   const names = (await readdir(folder)).filter((f) => f.endsWith('.cedar')).sort();
-  const odd = names.find((f) => !POLICY_FILE_RE.test(f));
+  const odd = names.find((f) => !isPolicyFileName(f));
   if (odd !== undefined)
     throw new ConfigError(
       'VERITY_E_CONFIG_INVALID',

@@ -9,6 +9,14 @@ import { VerityError } from '../errors/index.ts';
 import type { TransparencyLog } from '../log/index.ts';
 import { nextObject, type ObjectRow, type Store } from '../store/index.ts';
 
+/**
+ * What a Cedar policy file may be named, in a data directory's `policies/` and in a signed update:
+ * what `ls` shows (no hidden file installed unseen, D416), lowercase letters, digits and `._-`.
+ */
+export function isPolicyFileName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9._-]{0,63}\.cedar$/.test(name);
+}
+
 /** The state object kind of the installed Cedar policy set. */
 export const POLICY_SET_KIND = 'access.policies';
 const CURRENT = 'current';

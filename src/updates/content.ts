@@ -10,20 +10,21 @@ import { PolicyEngine } from '../access/index.ts';
 import { fromUtf8, type JsonValue, parseJson } from '../encoding/index.ts';
 import { isVerityError, quote, UpdateError } from '../errors/index.ts';
 import { parseDictionaryFile } from '../pii/index.ts';
+import { isPolicyFileName } from '../policies/index.ts';
 import { PrivacyPolicy } from '../privacy/index.ts';
 import { SchemaCompiler } from '../vault/index.ts';
 
 /** At most this many targets in one update. */
 export const MAX_TARGETS = 256;
 
-const CEDAR_RE = /^policies\/[a-z0-9][a-z0-9._-]{0,63}\.cedar$/;
 const SCHEMA_RE = /^schemas\/([a-z][a-z0-9_.-]{0,63})\.json$/;
 const FIXED = new Set(['policies/privacy-policy.json', 'pii/names-places.jsonl']);
 
 /** The kind of a target path, or a VERITY_E_UPDATE_REPOSITORY error for a path Verity does not apply. */
 export function checkTargetPath(path: string): 'cedar' | 'privacy' | 'schema' | 'pii' {
   if (typeof path === 'string' && path.length <= 128) {
-    if (CEDAR_RE.test(path) && !path.includes('..')) return 'cedar';
+    if (path.startsWith('policies/') && isPolicyFileName(path.slice('policies/'.length)) && !path.includes('..'))
+      return 'cedar';
     if (path === 'policies/privacy-policy.json') return 'privacy';
     if (path === 'pii/names-places.jsonl') return 'pii';
     if (SCHEMA_RE.test(path)) return 'schema';
