@@ -5,9 +5,13 @@
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_POLICIES } from '../src/access/index.ts';
+import { encodeAuditEntry } from '../src/audit/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { verifyLogStorage } from '../src/log/index.ts';
+import { POLICY_SET_KIND, PolicySets } from '../src/policies/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
+import { newObject } from '../src/store/index.ts';
 import { BACKENDS, makeCore, type TestCore } from './helpers/core.ts';
 
 const ORIGIN = 'verity.test/log';
@@ -237,6 +241,57 @@ for (const backend of BACKENDS) {
         await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
       }
       assert.deepEqual(missed, []);
+    });
+
+    it('names a deleted row: a singleton by its name, another by the entry that last wrote it', async () => {
+      await new PolicySets({ store: core.store, log: core.log }).install(DEFAULT_POLICIES, { actor: 'operator:test' });
+      const { result: written } = await core.log.submit(async (tx, batch) => {
+        const index = batch.add(
+          encodeAuditEntry({
+            actor: 'service:world',
+            action: 'deid.domain',
+            resource: 'pseudonym:named-by-entry',
+            purpose: 'analytics',
+            outcome: 'success',
+            time: Date.now(),
+          }),
+        );
+        await tx.putObject(
+          newObject({ kind: 'deid.domain', id: 'pseudonym:named-by-entry', doc: { maker: 'x' }, updatedAt: 1 }),
+        );
+        return index;
+      });
+      const removed = await core.sql('SELECT * FROM t.objects WHERE kind IN (?, ?)', [POLICY_SET_KIND, 'deid.domain']);
+      await core.sql('DELETE FROM t.objects WHERE kind IN (?, ?)', [POLICY_SET_KIND, 'deid.domain']);
+      try {
+        await assert.rejects(verifyLogStorage(core.store, core.log.verifier, ORIGIN), (e: unknown) => {
+          const d = (isVerityError(e, 'VERITY_E_STATE_TAMPERED') ? e.details?.['differences'] : []) as {
+            table: string;
+            row: string;
+            lastWritten?: { index: number; action: string };
+          }[];
+          assert.deepEqual(
+            d.find((x) => x.table === 'objects'),
+            { table: 'objects', row: 'access.policies/current', found: 'deleted' },
+          );
+          assert.deepEqual(d.find((x) => x.table === 'unknown')?.lastWritten, {
+            index: written,
+            action: 'deid.domain',
+          });
+          assert.match((e as Error).message, /objects `access.policies\/current` deleted/);
+          assert.match((e as Error).message, new RegExp(`last written with log entry ${written}, deid.domain`));
+          return true;
+        });
+      } finally {
+        for (const r of removed)
+          await core.sql(
+            `INSERT INTO t.objects (${Object.keys(r).join(', ')}) VALUES (${Object.keys(r)
+              .map(() => '?')
+              .join(', ')})`,
+            Object.values(r),
+          );
+      }
+      await verifyLogStorage(core.store, core.log.verifier, ORIGIN);
     });
 
     // The indexes a listing, an erasure, a revocation or a retention sweep goes through are in the

@@ -10,6 +10,7 @@ import {
   STATE_TOMBSTONE,
   type StateChange,
   StateTree,
+  stateKey,
 } from '../smt/index.ts';
 import type { Store } from '../store/index.ts';
 import { decodeStateEntry } from './state-entry.ts';
@@ -21,7 +22,20 @@ export interface StateDifference {
   readonly row: string;
   /** `inconsistent`: an index or a derived column disagrees with the rows (Store.indexProblems). */
   readonly found: 'changed' | 'deleted' | 'added' | 'inconsistent';
+  /** A deleted row no name is known for: the log entry whose transaction last wrote it, and its action. */
+  readonly lastWritten?: { readonly index: number; readonly action: string };
 }
+
+/**
+ * Rows whose map key names them though no audit entry mentions them: the singletons of the state
+ * (the policies in force, the pinned settings, the privacy policy version, the store's counters).
+ */
+const WELL_KNOWN: readonly (readonly [table: string, row: string, key: Uint8Array])[] = [
+  ...['access.policies', 'data-dir.config', 'privacy.policy'].map(
+    (kind) => ['objects', `${kind}/current`, stateKey(`object.${kind}`, 'current')] as const,
+  ),
+  ...['subjects.epoch', 'kek.min', 'store.schema'].map((key) => ['meta', key, stateKey('meta', key)] as const),
+];
 
 /** Rebuilds the map entry by entry; each transaction's changes must lead to the root it recorded. */
 export class StateReplay {
@@ -34,6 +48,9 @@ export class StateReplay {
   /** Names of keys, from the record ids the audit entries mention. */
   readonly names = new Map<string, string>();
   #pending: StateChange[] = [];
+  /** For each key, the audit entry its last change came with (the transaction's last before its state entry). */
+  readonly #written = new Map<string, { index: number; action: string }>();
+  #lastAudit: { index: number; action: string } | undefined;
   #root = EMPTY_STATE_ROOT;
   #started = false;
 
@@ -50,11 +67,12 @@ export class StateReplay {
   async add(entry: Uint8Array, index: number): Promise<void> {
     const s = decodeStateEntry(entry);
     if (s === undefined) {
-      this.#name(entry);
+      this.#name(entry, index);
       return;
     }
     this.#started = true;
     this.#pending.push(...s.changes);
+    if (this.#lastAudit !== undefined) for (const c of s.changes) this.#written.set(toHex(c.key), this.#lastAudit);
     if (s.part < s.parts) return;
     const u = await this.#tree.update(this.#source, this.#root, this.#pending);
     for (const w of u.writes) this.#nodes.set(toHex(w.pos), w.node);
@@ -68,10 +86,12 @@ export class StateReplay {
       );
   }
 
-  #name(entry: Uint8Array): void {
+  #name(entry: Uint8Array, index: number): void {
     let resource: string;
     try {
-      resource = decodeAuditEntry(entry).resource;
+      const e = decodeAuditEntry(entry);
+      resource = e.resource;
+      this.#lastAudit = { index, action: e.action };
     } catch {
       return;
     }
@@ -110,10 +130,24 @@ export class StateReplay {
       });
       if (out.length >= limit) return out;
     }
+    const known = new Map(WELL_KNOWN.map(([table, row, key]) => [toHex(key), { table, row }]));
     for (const [k, c] of this.values) {
       if (seen.has(k) || bytesEqual(c.value, STATE_TOMBSTONE)) continue;
       const name = this.names.get(k);
-      out.push({ table: name === undefined ? 'unknown' : 'records', row: name ?? k, found: 'deleted' });
+      const singleton = known.get(k);
+      const written = this.#written.get(k);
+      out.push(
+        name !== undefined
+          ? { table: 'records', row: name, found: 'deleted' }
+          : singleton !== undefined
+            ? { ...singleton, found: 'deleted' }
+            : {
+                table: 'unknown',
+                row: k,
+                found: 'deleted',
+                ...(written === undefined ? {} : { lastWritten: written }),
+              },
+      );
       if (out.length >= limit) return out;
     }
     // The indexes listings go through: the map holds rows, not them (D415).

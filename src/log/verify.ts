@@ -376,7 +376,10 @@ export async function verifyLogStorage(store: Store, verifier: NoteVerifier, ori
   if (differences.length > 0) {
     const shown = differences
       .slice(0, 5)
-      .map((d) => `${d.table} ${quote(d.row)} ${d.found}`)
+      .map(
+        (d) =>
+          `${d.table} ${quote(d.row)} ${d.found}${d.lastWritten === undefined ? '' : ` (last written with log entry ${d.lastWritten.index}, ${d.lastWritten.action})`}`,
+      )
       .join(', ');
     throw new StoreError(
       'VERITY_E_STATE_TAMPERED',
