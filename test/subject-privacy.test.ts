@@ -75,6 +75,25 @@ describe('subject queries and shredding over HTTP', () => {
       headers: auth(token),
       payload: { subject, purpose, ...more },
     });
+  /** Records `subject` as a minor whose guardian is player-a, citing the form `reference`. */
+  const guard = (subject: string, reference: string) =>
+    core.vault.setGuardianship(
+      subject,
+      { minor: true, guardians: ['player-a'] },
+      { kind: 'parental-consent', reference },
+      { actor: 'service:platform', purpose: 'guardianship' },
+    );
+  /** Shreds `subject` over HTTP, as the operator. */
+  const shred = async (subject: string) => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/subjects/shred',
+      headers: auth(ops),
+      payload: { subject, purpose: 'erasure-request' },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    return r;
+  };
   /** The entries appended while `f` ran, decoded. */
   const appended = async (f: () => Promise<unknown>): Promise<{ raw: string; entry: AuditEntry }[]> => {
     const from = (await core.log.head()).size;
@@ -162,24 +181,12 @@ describe('subject queries and shredding over HTTP', () => {
   it('after a shred, nothing links the subject to its records: store, API and the shred entries', async () => {
     const ids = [(await put(world, 'player-s', 'profile')).id, (await put(world, 'player-s', 'profile')).id];
     await put(chat, 'player-s', 'chat.message');
-    await core.vault.setGuardianship(
-      'player-s',
-      { minor: true, guardians: ['player-a'] },
-      { kind: 'parental-consent', reference: 'form-9' },
-      { actor: 'service:platform', purpose: 'guardianship' },
-    );
+    await guard('player-s', 'form-9');
     const s = await session('player-s');
     const ref = await core.vault.subjectRef('player-s');
     assert.equal((await core.store.reader.listRecordsBySubject(ref, { limit: 10 })).length, 3);
     const entries = await appended(async () => {
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/subjects/shred',
-        headers: auth(ops),
-        payload: { subject: 'player-s', purpose: 'erasure-request' },
-      });
-      assert.equal(r.statusCode, 200, r.body);
-      assert.equal(r.json().versions, 3);
+      assert.equal((await shred('player-s')).json().versions, 3);
     });
     assert.ok(entries.some((e) => e.entry.action === 'subject.shred'));
     for (const e of entries) {
@@ -216,13 +223,7 @@ describe('subject queries and shredding over HTTP', () => {
       return keys;
     };
     // The subject's facts (guardianship) are keyed by its reference, as consent and limits are.
-    const consent = () =>
-      core.vault.setGuardianship(
-        'player-g',
-        { minor: true, guardians: ['player-a'] },
-        { kind: 'parental-consent', reference: 'form-10' },
-        { actor: 'service:platform', purpose: 'guardianship' },
-      );
+    const consent = () => guard('player-g', 'form-10');
     const before = await stateKeys(async () => {
       await put(world, 'player-g', 'profile');
       await consent();
@@ -230,13 +231,7 @@ describe('subject queries and shredding over HTTP', () => {
     // What any write changes whoever it is for (the log's and the store's own state).
     const common = await stateKeys(() => put(world, 'player-other', 'profile'));
     const first = await core.vault.subjectRef('player-g');
-    const shred = await app.inject({
-      method: 'POST',
-      url: '/v1/subjects/shred',
-      headers: auth(ops),
-      payload: { subject: 'player-g', purpose: 'erasure-request' },
-    });
-    assert.equal(shred.statusCode, 200, shred.body);
+    await shred('player-g');
     const second = await core.vault.subjectRef('player-g');
     assert.notEqual(second, first, 'a shred ends the reference');
     const afterKeys = await stateKeys(async () => {
@@ -245,7 +240,6 @@ describe('subject queries and shredding over HTTP', () => {
     });
     const shared = [...afterKeys].filter((k) => before.has(k) && !common.has(k));
     assert.deepEqual(shared, [], 'a state key of the erased generation changed again');
-    // A session opened before the shred names the ended reference: it makes no key under it.
     assert.equal(await core.vault.subjectRef('player-g'), second, 'stable until the next shred');
     assert.ok(await core.vault.pseudonymOf(second));
     assert.equal(await core.vault.pseudonymOf(first), undefined);
@@ -254,13 +248,7 @@ describe('subject queries and shredding over HTTP', () => {
   it('a session opened before a shred writes nothing after it; the next write for the id goes to its new reference (D428)', async () => {
     const s = await session('player-h');
     assert.equal((await put(world, 'player-h', 'profile')).logIndex > 0, true);
-    const shred = await app.inject({
-      method: 'POST',
-      url: '/v1/subjects/shred',
-      headers: auth(ops),
-      payload: { subject: 'player-h', purpose: 'erasure-request' },
-    });
-    assert.equal(shred.statusCode, 200, shred.body);
+    await shred('player-h');
     const ended = await app.inject({
       method: 'POST',
       url: '/v1/records',
