@@ -119,7 +119,8 @@ for (const backend of BACKENDS)
         log: core.log,
         keys: core.keys,
         sessions,
-        config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN] },
+        // Its players enrol passkeys in sessions their platform opened, trusted to (D432: `full`).
+        config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN], vouchedEnrollment: 'full' },
         clock,
       });
       privacy = await Privacy.open({

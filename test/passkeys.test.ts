@@ -38,7 +38,8 @@ describe('passkeys', () => {
       log: core.log,
       keys: core.keys,
       sessions,
-      config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN] },
+      // Its players enrol passkeys in sessions their platform opened, trusted to (D432: `full`).
+      config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [ORIGIN], vouchedEnrollment: 'full' },
       failureWindowMs: 60_000,
     });
     alice = await core.vault.subjectRef('alice');

@@ -129,7 +129,8 @@ describe('the Trust Center in a browser', { skip: HAVE_CHROMIUM ? false : CHROMI
       log: core.log,
       keys: core.keys,
       sessions,
-      config: { rpId: 'localhost', rpName: 'Verity', origins: [base] },
+      // Its players enrol passkeys in sessions their platform opened, trusted to (D432: `full`).
+      config: { rpId: 'localhost', rpName: 'Verity', origins: [base], vouchedEnrollment: 'full' },
     });
     const engine = PolicyEngine.load(DEFAULT_POLICIES);
     // Two witnesses, both required: the page checks their cosignatures against the keys it pinned.

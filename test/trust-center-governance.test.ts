@@ -142,7 +142,8 @@ describe('governance and compliance in the Trust Center', {
       log: core.log,
       keys: core.keys,
       sessions,
-      config: { rpId: 'localhost', rpName: 'Verity', origins: [base] },
+      // Its players enrol passkeys in sessions their platform opened, trusted to (D432: `full`).
+      config: { rpId: 'localhost', rpName: 'Verity', origins: [base], vouchedEnrollment: 'full' },
     });
     const governance = new Governance({
       store: core.store,

@@ -35,6 +35,11 @@ export const HTTP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     help: 'a web origin whose pages run passkey ceremonies (repeatable; https, or http://localhost)',
   },
   'passkey-rp-name': { type: 'string', value: 'NAME', help: 'the name authenticators show (default Verity)' },
+  'passkey-vouched-enrollment': {
+    type: 'string',
+    value: 'limited|full',
+    help: "what a passkey enrolled in a session a service opened is worth: `limited` (default), that service's session when signed in with; `full`, the player's own (the platform is trusted to enroll passkeys)",
+  },
   'passkey-mds-blob': {
     type: 'string',
     value: 'F',

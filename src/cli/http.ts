@@ -462,8 +462,15 @@ export async function passkeysFrom(values: Values): Promise<PasskeyConfig | unde
   const blobFile = opt(values, 'passkey-mds-blob');
   const rootFile = opt(values, 'passkey-mds-root');
   const hardware = opt(values, 'passkey-hardware-for');
+  const enrollment = opt(values, 'passkey-vouched-enrollment');
   if (rpId === undefined) {
-    if (origins.length > 0 || blobFile !== undefined || rootFile !== undefined || hardware !== undefined)
+    if (
+      origins.length > 0 ||
+      blobFile !== undefined ||
+      rootFile !== undefined ||
+      hardware !== undefined ||
+      enrollment !== undefined
+    )
       usage('the passkey options need --passkey-rp-id DOMAIN');
     return undefined;
   }
@@ -484,11 +491,14 @@ export async function passkeysFrom(values: Values): Promise<PasskeyConfig | unde
           hardwareFor: hardwareFor as PasskeyOperation[],
           now: Date.now(),
         });
+  if (enrollment !== undefined && enrollment !== 'limited' && enrollment !== 'full')
+    usage('--passkey-vouched-enrollment is `limited` or `full`');
   const config = {
     rpId,
     rpName: opt(values, 'passkey-rp-name') ?? 'Verity',
     origins,
     ...(policy === undefined ? {} : { policy }),
+    ...(enrollment === undefined ? {} : { vouchedEnrollment: enrollment as 'limited' | 'full' }),
   };
   // Refused here, before the data directory is opened, with what to fix.
   resolvePasskeyConfig(config);

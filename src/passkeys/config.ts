@@ -23,6 +23,14 @@ export interface PasskeyConfig {
   readonly maxPasskeys?: number;
   /** The authenticator policy from a verified FIDO MDS3 blob; absent: any passkey for everything. */
   readonly policy?: AuthenticatorPolicy;
+  /**
+   * What a passkey enrolled in a session a service opened is worth (D432). `limited` (default): a
+   * sign-in with it is a session of that service's token, with its reach and limits, and no
+   * recovery codes come with it, since the service holding the session could have enrolled it
+   * itself. `full`: the platform is trusted to enroll passkeys, and each counts as the player's own
+   * (their whole reach, a verified person in votes, recovery codes).
+   */
+  readonly vouchedEnrollment?: 'limited' | 'full';
 }
 
 /** The configuration with its defaults filled in. */
@@ -64,6 +72,9 @@ export function resolvePasskeyConfig(c: PasskeyConfig): ResolvedPasskeyConfig {
   if (!Number.isInteger(sttl) || sttl < 60 || sttl > 3600) throw bad('a passkey session lasts 60 to 3600 seconds');
   const max = c.maxPasskeys ?? 16;
   if (!Number.isInteger(max) || max < 1 || max > 64) throw bad('a player holds 1 to 64 passkeys');
+  const enrollment = c.vouchedEnrollment ?? 'limited';
+  if (enrollment !== 'limited' && enrollment !== 'full')
+    throw bad('a passkey enrolled in a session a service opened is `limited` or `full`');
   return {
     rpId: c.rpId,
     rpName: c.rpName,
@@ -72,6 +83,7 @@ export function resolvePasskeyConfig(c: PasskeyConfig): ResolvedPasskeyConfig {
     challengeTtlMs: ttl,
     sessionTtlSeconds: sttl,
     maxPasskeys: max,
+    vouchedEnrollment: enrollment,
     policy: c.policy,
   };
 }

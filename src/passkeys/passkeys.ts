@@ -66,6 +66,7 @@ const REASONS: Record<string, FailureReason> = {
 export class Passkeys {
   readonly config: ResolvedPasskeyConfig;
   readonly #log: TransparencyLog;
+  readonly #store: Store;
   readonly #keys: KeyStore;
   readonly #sessions: Sessions;
   readonly #clock: Clock;
@@ -87,6 +88,7 @@ export class Passkeys {
   }) {
     this.config = resolvePasskeyConfig(o.config);
     this.#log = o.log;
+    this.#store = o.store;
     this.#keys = o.keys;
     this.#sessions = o.sessions;
     this.#clock = o.clock ?? systemClock;
@@ -171,7 +173,14 @@ export class Passkeys {
         throw fail('VERITY_E_PASSKEY_INVALID', 'the credential id is not 16 to 512 base64url characters');
       const x5c = attestationChain(info.attestationObject);
       const verdict = this.config.policy?.judge(info.aaguid, x5c, now) ?? { hardware: false };
+      // Enrolled in a session a service vouched for: the passkey signs in as that service's session,
+      // and no recovery codes come with it (the service could hold them): D432.
+      const vouchedBy =
+        r.via === 'session' && this.config.vouchedEnrollment === 'limited'
+          ? await this.#sessions.vouchingToken(r.sessionId)
+          : undefined;
       const body: PasskeyBody = {
+        ...(vouchedBy === undefined ? {} : { vouchedBy: { tokenId: vouchedBy } }),
         publicKey: toBase64Url(cred.publicKey),
         counter: cred.counter,
         transports: (cred.transports ?? []).slice(0, 8),
@@ -206,7 +215,7 @@ export class Passkeys {
         await tx.putObject(
           newObject({ kind: PASSKEY_KIND, id: cred.id, owner: r.subjectRef, doc: body, updatedAt: now }),
         );
-        const first = (await tx.getObject(RECOVERY_KIND, r.subjectRef)) === undefined;
+        const first = vouchedBy === undefined && (await tx.getObject(RECOVERY_KIND, r.subjectRef)) === undefined;
         if (first)
           await tx.putObject(
             newObject({
@@ -225,7 +234,13 @@ export class Passkeys {
             purpose: PURPOSE,
             outcome: 'success',
             time: now,
-            details: { fmt: info.fmt, hardware: verdict.hardware, via: r.via, recoveryCodes: first },
+            details: {
+              fmt: info.fmt,
+              hardware: verdict.hardware,
+              via: r.via,
+              recoveryCodes: first,
+              ...(vouchedBy === undefined ? {} : { vouched: true }),
+            },
           }),
         );
         return first;
@@ -415,6 +430,17 @@ export class Passkeys {
   /** Revokes one of the player's own sessions (VERITY_E_SESSION_NOT_FOUND for anyone else's). */
   revokeSession(subjectRef: string, id: string): Promise<void> {
     return this.#devices.revokeSession(subjectRef, id);
+  }
+
+  /** The token of the service whose session enrolled passkey `id` (D432), if one did. */
+  async enrolledUnder(id: string): Promise<string | undefined> {
+    const o = await this.#store.reader.getObject(PASSKEY_KIND, id);
+    return o === undefined ? undefined : passkeyBody(o)?.vouchedBy?.tokenId;
+  }
+
+  /** The token of the service that vouched for the player in session `id` (D432), if one did. */
+  sessionVouchedBy(id: string): Promise<string | undefined> {
+    return this.#sessions.vouchingToken(id);
   }
 
   /** New recovery codes for the player (the old ones stop working); shown once. */

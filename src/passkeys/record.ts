@@ -28,6 +28,11 @@ export interface PasskeyBody {
   readonly revokedAt: number | null;
   /** Why it was taken out of use by the server (`counter-regression`: a likely clone). */
   readonly flagged: string | null;
+  /**
+   * The token of the service whose session enrolled it, when a service vouched for the player there
+   * (D432): its sign-ins are sessions of that token, with that service's reach, not the player's own.
+   */
+  readonly vouchedBy?: { readonly tokenId: string };
 }
 
 /** The body of a stored passkey row; undefined when it does not parse as one (refused at use). */

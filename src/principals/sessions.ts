@@ -13,6 +13,7 @@ import {
   type SignInScorer,
   VIA_PREFIX,
   viaOf,
+  vouchedTokenOf,
   vouches,
 } from './sign-in.ts';
 import { livePrincipal, type Principal } from './tokens.ts';
@@ -279,8 +280,21 @@ export class Sessions {
     const via = viaOf(row.openerTokenId);
     if (via !== undefined) {
       const method = row.opener === 'signin:passkey' ? 'passkey' : row.opener === 'signin:oidc' ? 'oidc' : undefined;
-      if (method === undefined || !vouches(await this.#store.reader.getObject(via.kind, via.id), row.subjectRef, now))
+      const o = await this.#store.reader.getObject(via.kind, via.id);
+      if (method === undefined || !vouches(o, row.subjectRef, now))
         throw unauthenticated('what signed this session in was revoked; sign in again');
+      // Enrolled in a session a service opened: a session of that service's token, with its reach
+      // and its limits, ending with the token (D432). The service could have enrolled it itself.
+      const enrolledUnder = vouchedTokenOf(o);
+      if (enrolledUnder !== undefined)
+        return this.#vouched(
+          id,
+          row,
+          enrolledUnder,
+          now,
+          risk,
+          'the token of the service whose session enrolled this passkey',
+        );
       return {
         id,
         subjectRef: row.subjectRef,
@@ -291,9 +305,21 @@ export class Sessions {
         risk,
       };
     }
-    const t = await this.#store.reader.getToken(row.openerTokenId);
-    if (t === undefined) throw unauthenticated('the token that opened the session is gone; open a new session');
-    const opener = livePrincipal(t, now, 'the token that opened the session');
+    return this.#vouched(id, row, row.openerTokenId, now, risk, 'the token that opened the session');
+  }
+
+  /** A session a service vouched for: its opener's token must be live, and gives the reach. */
+  async #vouched(
+    id: string,
+    row: SessionRow,
+    tokenId: string,
+    now: number,
+    risk: number,
+    what: string,
+  ): Promise<PlayerSession> {
+    const t = await this.#store.reader.getToken(tokenId);
+    if (t === undefined) throw unauthenticated(`${what} is gone; open a new session`);
+    const opener = livePrincipal(t, now, what);
     return {
       id,
       subjectRef: row.subjectRef,
@@ -303,6 +329,19 @@ export class Sessions {
       expiresAt: row.expiresAt,
       risk,
     };
+  }
+
+  /**
+   * The token of the service that vouched for the player in session `id`, directly (a session it
+   * opened) or through a passkey enrolled in such a session (D432); undefined for a player who
+   * proved themselves (a passkey enrolled otherwise, an OpenID Connect sign-in).
+   */
+  async vouchingToken(id: string): Promise<string | undefined> {
+    const row = await this.#store.reader.getSession(checkSessionId(id));
+    if (row === undefined) return undefined;
+    const via = viaOf(row.openerTokenId);
+    if (via === undefined) return row.openerTokenId;
+    return vouchedTokenOf(await this.#store.reader.getObject(via.kind, via.id));
   }
 
   /** A session's public facts (revoked and expired ones too). */

@@ -48,6 +48,20 @@ export function viaOf(opener: string): { kind: string; id: string } | undefined 
   return slash < 1 ? undefined : { kind: rest.slice(0, slash), id: rest.slice(slash + 1) };
 }
 
+/**
+ * The token a vouching object was enrolled under, when a service vouched for the player there
+ * (`vouchedBy.tokenId` in its body, D432): a sign-in with it is a session of that token.
+ */
+export function vouchedTokenOf(o: ObjectRow | undefined): string | undefined {
+  if (o === undefined) return undefined;
+  try {
+    const t = (JSON.parse(o.body) as { vouchedBy?: { tokenId?: unknown } }).vouchedBy?.tokenId;
+    return typeof t === 'string' && t.length > 0 && t.length <= 128 ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a vouching object still vouches for `subjectRef` at `now`. */
 export function vouches(o: ObjectRow | undefined, subjectRef: string, now: number): boolean {
   if (o === undefined || (o.owner !== '' && o.owner !== subjectRef)) return false;

@@ -70,6 +70,8 @@ interface PlayerCaller {
   readonly method: SessionMethod;
   /** The service that opened the session, when it vouched for the player (`method` `service`). */
   readonly openedBy?: string;
+  /** Its token (a session it opened, or one of a passkey enrolled in such a session: D432). */
+  readonly openerTokenId?: string;
   /** Where this request came from (address, User-Agent): a sensitive operation is scored with it. */
   readonly context: SignInContext;
 }
@@ -224,7 +226,9 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
         sessionId: s.id,
         risk: s.risk,
         method: s.method,
-        ...(s.method === 'service' && s.opener !== undefined ? { openedBy: s.opener.name } : {}),
+        ...(s.method === 'service' && s.opener !== undefined
+          ? { openedBy: s.opener.name, openerTokenId: s.opener.tokenId }
+          : {}),
         context: signInContext(req),
         ...(gpc ? { gpc } : {}),
       };

@@ -66,7 +66,25 @@ export function registerPasskeyRoutes(
     const p = principalOf(req);
     if (p.role !== 'player')
       throw new VerityError('VERITY_E_ACCESS_DENIED', 'passkeys are managed by the player, with a player session');
-    return { subjectRef: p.name, sessionId: p.sessionId };
+    return {
+      subjectRef: p.name,
+      sessionId: p.sessionId,
+      ...(p.method === 'service' && p.openerTokenId !== undefined ? { vouchedBy: p.openerTokenId } : {}),
+    };
+  };
+  /**
+   * A session a service vouched for (or one of a passkey enrolled in such a session) manages only
+   * what that service's sessions enrolled and opened: not the player's own passkeys, sessions or
+   * recovery codes, which the service could otherwise revoke or replace (D432).
+   */
+  const within = (who: { vouchedBy?: string }, enrolledUnder: string | undefined, what: string) => {
+    // Where the platform is trusted to enroll passkeys, its sessions manage them too.
+    if (passkeys.config.vouchedEnrollment === 'full') return;
+    if (who.vouchedBy !== undefined && enrolledUnder !== who.vouchedBy)
+      throw new VerityError(
+        'VERITY_E_ACCESS_DENIED',
+        `a session your platform opened for you manages only the ${what} its own sessions enrolled or opened: sign in with a passkey of your own (or your platform's OpenID Connect sign-in) to manage the others`,
+      );
   };
 
   /** A player session or a recovery ticket, before the body is read. */
@@ -207,12 +225,16 @@ export function registerPasskeyRoutes(
     async (req) => ({ passkeys: await passkeys.list(player(req).subjectRef) }),
   );
 
-  /** `DELETE path` (`path` ends with `:id`): the calling player revokes one of its own; `{ revoked: true }`. */
+  /**
+   * `DELETE path` (`path` ends with `:id`): the calling player revokes one of its own; `{ revoked: true }`.
+   * `enrolledUnder`: the token of the service whose session enrolled or opened it, if any.
+   */
   const revokeRoute = (
     path: string,
     summary: string,
     id: TString,
     revoke: (subjectRef: string, id: string) => Promise<unknown>,
+    enrolledUnder: (id: string) => Promise<string | undefined>,
   ) =>
     app.delete(
       path,
@@ -226,7 +248,9 @@ export function registerPasskeyRoutes(
         onRequest: authenticate,
       },
       async (req) => {
-        await revoke(player(req).subjectRef, req.params.id);
+        const who = player(req);
+        if (who.vouchedBy !== undefined) within(who, await enrolledUnder(req.params.id), 'passkeys and sessions');
+        await revoke(who.subjectRef, req.params.id);
         return { revoked: true };
       },
     );
@@ -236,6 +260,7 @@ export function registerPasskeyRoutes(
     'Revoke one of your passkeys: every session it opened ends at its next request, on every node',
     CredentialId,
     (subjectRef, id) => passkeys.revoke(subjectRef, id),
+    (id) => passkeys.enrolledUnder(id),
   );
 
   app.get(
@@ -251,8 +276,12 @@ export function registerPasskeyRoutes(
     async (req) => ({ sessions: await passkeys.sessions(player(req)) }),
   );
 
-  revokeRoute('/v1/passkeys/sessions/:id', 'Revoke one of your sessions', SessionId, (subjectRef, id) =>
-    passkeys.revokeSession(subjectRef, id),
+  revokeRoute(
+    '/v1/passkeys/sessions/:id',
+    'Revoke one of your sessions',
+    SessionId,
+    (subjectRef, id) => passkeys.revokeSession(subjectRef, id),
+    (id) => passkeys.sessionVouchedBy(id),
   );
 
   app.post(
@@ -266,8 +295,11 @@ export function registerPasskeyRoutes(
       },
       onRequest: authenticate,
     },
-    async (req, reply) =>
-      reply.code(201).send({ recoveryCodes: await passkeys.newRecoveryCodes(player(req).subjectRef) }),
+    async (req, reply) => {
+      const who = player(req);
+      within(who, undefined, 'recovery codes');
+      return reply.code(201).send({ recoveryCodes: await passkeys.newRecoveryCodes(who.subjectRef) });
+    },
   );
 
   app.post(

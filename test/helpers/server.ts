@@ -72,7 +72,11 @@ export const PASSKEY_ORIGIN = 'https://play.example.com';
  */
 export async function servePasskeys(
   core: TestCore,
-  o: { scorer?: ConstructorParameters<typeof Sessions>[0]['scorer'] } = {},
+  o: {
+    scorer?: ConstructorParameters<typeof Sessions>[0]['scorer'];
+    /** What a passkey enrolled in the service's session is worth (default here `full`: D432). */
+    vouchedEnrollment?: 'limited' | 'full';
+  } = {},
 ) {
   const sessions = new Sessions({
     keys: core.keys,
@@ -86,7 +90,13 @@ export async function servePasskeys(
     log: core.log,
     keys: core.keys,
     sessions,
-    config: { rpId: 'play.example.com', rpName: 'Verity test', origins: [PASSKEY_ORIGIN] },
+    // Its players enrol passkeys in sessions their platform opened, trusted to unless told (D432).
+    config: {
+      rpId: 'play.example.com',
+      rpName: 'Verity test',
+      origins: [PASSKEY_ORIGIN],
+      vouchedEnrollment: o.vouchedEnrollment ?? 'full',
+    },
   });
   const tokens = new Tokens(core.store, core.log);
   const app = buildServer({
