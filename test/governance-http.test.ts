@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { decodeAuditEntry } from '../src/audit/index.ts';
 import { fixedClock } from '../src/clock/index.ts';
 import { DidWebIdentities } from '../src/did/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { Governance, governanceDocument, type TallyEvidence, verifyTally, voteNonce } from '../src/governance/index.ts';
+import { decodeStateEntry } from '../src/log/index.ts';
 import { Passkeys } from '../src/passkeys/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { DEFAULT_PRIVACY_POLICY, Privacy, PrivacyPolicy } from '../src/privacy/index.ts';
@@ -274,6 +276,24 @@ for (const backend of BACKENDS)
       );
       assert.equal((await vote(tok['bob'], { choice: 'yes' })).statusCode, 201);
       assert.equal((await vote(tok['carol'], { choice: 'no' })).statusCode, 201);
+      // Every refusal above is in the log as a denial, with its code and no voter (D433).
+      const denied = (await core.log.entries(0, (await core.log.head()).size))
+        .filter((e) => decodeStateEntry(e) === undefined)
+        .map((e) => decodeAuditEntry(e))
+        .filter((e) => e.action === 'governance.vote' && e.outcome === 'denied');
+      assert.deepEqual(
+        denied.map((e) => e.details?.['reason']),
+        [
+          'VERITY_E_GOVERNANCE_ALREADY_VOTED',
+          'VERITY_E_GOVERNANCE_ALREADY_VOTED',
+          'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
+          'VERITY_E_GOVERNANCE_ROLE',
+          'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
+          'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
+          'VERITY_E_GOVERNANCE_ALREADY_VOTED',
+        ],
+      );
+      for (const e of denied) assert.equal(e.details?.['voter'], undefined);
       // Voter pseudonyms differ per person and say nothing about who.
       const text = await logText(core);
       for (const name of ['alice', 'bob', 'carol', 'dave']) {
@@ -370,8 +390,11 @@ for (const backend of BACKENDS)
         clock,
       });
       assert.equal(again.policy.version, '1.1.0');
-      // Every step is in the log, in order.
-      const text = await logText(core);
+      // Every step is in the log, in order (the refused votes beside them are denials: D433).
+      const text = (await logText(core))
+        .split('\n')
+        .filter((l) => !l.includes('"outcome":"denied"'))
+        .join('\n');
       const steps = [...text.matchAll(/"action":"(governance\.[a-z]+|privacy\.policy)"/g)].map((m) => m[1]);
       assert.deepEqual(steps.slice(-8), [
         'governance.propose',

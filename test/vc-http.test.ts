@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
+import { decodeAuditEntry } from '../src/audit/index.ts';
 import { type DidFetch, DidWebIdentities, resolveDid, verificationKey } from '../src/did/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
+import { decodeStateEntry } from '../src/log/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { CredentialsClient, createPresentation, disclosable } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
@@ -115,6 +117,17 @@ describe('identity over HTTP (sqlite)', () => {
     );
     const noEvidence = await post('/v1/credentials', issuerToken, req);
     assert.equal(noEvidence.json().error.code, 'VERITY_E_VC_EVIDENCE_REQUIRED');
+    // Allowed by the policies, then refused for what was asked: logged as an error with its code,
+    // not as a success (D433).
+    const head = await core.log.head();
+    const last = (await core.log.entries(0, head.size))
+      .filter((e) => decodeStateEntry(e) === undefined)
+      .map((e) => decodeAuditEntry(e))
+      .at(-1);
+    assert.deepEqual(
+      [last?.action, last?.outcome, last?.details?.['decision'], last?.details?.['error']],
+      ['policy.decision', 'error', 'allow', 'VERITY_E_VC_EVIDENCE_REQUIRED'],
+    );
     const r = await post('/v1/credentials', issuerToken, { ...req, evidence: { ageOver18: true } });
     assert.equal(r.statusCode, 201, r.body);
     const { sdJwt, credential } = r.json();

@@ -196,6 +196,41 @@ export class Governance {
     if (!(CHOICES as readonly string[]).includes(choice))
       throw new InputError('VERITY_E_INPUT_INVALID', `a vote is one of ${CHOICES.join(', ')}`);
     const p = (await this.#book.load(id)).proposal;
+    try {
+      return await this.#cast(id, p, choice, proof, actor);
+    } catch (e) {
+      if (isVerityError(e)) await this.refusedVote(id, actor, e.code);
+      throw e;
+    }
+  }
+
+  /**
+   * Logs a refused vote on proposal `id` as the denial it is (D433): who asked (the session, a token,
+   * or `holder:membership`) and the refusal's code, never a voter's pseudonym or a choice.
+   */
+  async refusedVote(id: string, actor: string, code: string): Promise<void> {
+    await this.#log.submit((_tx, batch) =>
+      batch.add(
+        encodeAuditEntry({
+          actor,
+          action: 'governance.vote',
+          resource: `governance-proposal:${checkProposalId(id)}`,
+          purpose: PURPOSE,
+          outcome: 'denied',
+          time: this.#clock.now(),
+          details: { reason: code },
+        }),
+      ),
+    );
+  }
+
+  async #cast(
+    id: string,
+    p: Proposal,
+    choice: Choice,
+    proof: VoterProof,
+    actor: string,
+  ): Promise<{ proposal: string; voter: string; choice: Choice; logIndex: number }> {
     checkVotingOpen(p, this.#clock.now());
     const person = await this.#voters.person(id, choice, proof);
     requireRight(this.#doc, person.role, 'vote');

@@ -265,7 +265,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     p: Principal,
     label: string,
     purposeText: string,
-    outcome: 'success' | 'denied',
+    outcome: 'success' | 'denied' | 'error',
     details: NonNullable<AuditEvent['details']>,
     policy?: string,
   ) =>
@@ -506,14 +506,13 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     } catch (e) {
       // Refused by a rule of Verity's own after the policies allowed (a domain another service
       // made, a session's reach): the entry says denied, as auditors look for denials.
-      const refused = isVerityError(e, 'VERITY_E_ACCESS_DENIED');
-      await logDecision(
-        p,
-        action,
-        label,
-        purposeText,
-        refused ? { ...d, allowed: false, reasons: ['verity-rule'] } : d,
-      );
+      if (isVerityError(e, 'VERITY_E_ACCESS_DENIED'))
+        await logDecision(p, action, label, purposeText, { ...d, allowed: false, reasons: ['verity-rule'] });
+      // Allowed, then refused for what was asked (a credential revoked already, evidence missing):
+      // the entry says so, with the code, not `success` (D433).
+      else if (isVerityError(e))
+        await logOutcome(p, label, purposeText, 'error', { action, decision: 'allow', error: e.code }, d.policyHash);
+      else await logDecision(p, action, label, purposeText, d);
       throw e;
     }
   };

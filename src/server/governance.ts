@@ -220,11 +220,13 @@ export function registerGovernanceRoutes(
       const p = req.principal;
       let r: Awaited<ReturnType<Governance['vote']>>;
       if (p === undefined) {
-        if (presentation === undefined)
+        if (presentation === undefined) {
+          await governance.refusedVote(req.params.id, 'holder:membership', 'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED');
           throw new GovernanceError(
             'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
             'send a player session signed in with a passkey, or a membership credential in `presentation`',
           );
+        }
         r = await governance.vote(req.params.id, choice, { kind: 'credential', presentation }, 'holder:membership');
       } else if (p.role === 'player') {
         r =
@@ -236,11 +238,13 @@ export function registerGovernanceRoutes(
                 p.actor,
               )
             : await governance.vote(req.params.id, choice, { kind: 'credential', presentation }, p.actor);
-      } else
+      } else {
+        await governance.refusedVote(req.params.id, p.actor, 'VERITY_E_GOVERNANCE_ROLE');
         throw new GovernanceError(
           'VERITY_E_GOVERNANCE_ROLE',
           'votes are cast by people (players and creators); partner platforms and the operator do not vote',
         );
+      }
       return reply.code(201).send(r);
     },
   );
