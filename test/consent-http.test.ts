@@ -151,7 +151,38 @@ when { principal.recordTypes.contains(resource.type) && context.purpose == "data
       });
       assert.equal(ok.statusCode, 201, ok.body);
       assert.equal((ok.json() as { record: { regime: string } }).record.regime, 'lgpd');
+      // D434: the service does not move the player's regime afterwards, names no code of no
+      // country, and claims neither of Verity's own collection methods.
+      const moved = await post(t['consents'] as string, '/v1/consent', {
+        subject: 'bo',
+        purpose: 'marketing',
+        status: 'given',
+        method: 'web-form',
+        region: 'US-CA',
+      });
+      assert.equal(moved.statusCode, 403, moved.body);
+      assert.match(moved.body, /declared region is recorded already/);
+      const nowhere = await post(t['consents'] as string, '/v1/consent', {
+        subject: 'cy',
+        purpose: 'marketing',
+        status: 'given',
+        region: 'XX',
+      });
+      assert.equal(nowhere.statusCode, 400, nowhere.body);
+      for (const method of ['operator-recorded', 'gpc-signal']) {
+        const claimed = await post(t['consents'] as string, '/v1/consent', {
+          subject: 'bo',
+          purpose: 'marketing',
+          status: 'given',
+          method,
+        });
+        assert.equal(claimed.statusCode, 403, claimed.body);
+      }
       const bo = await session('bo');
+      // The player changes their own declared region.
+      const own = await post(bo, '/v1/consent', { purpose: 'marketing', status: 'given', region: 'US-CA' });
+      assert.equal(own.statusCode, 201, own.body);
+      assert.equal((own.json() as { record: { regime: string } }).record.regime, 'ccpa');
       const other = await post(bo, '/v1/consent', { subject: 'ada', purpose: 'marketing', status: 'given' });
       assert.equal(other.statusCode, 400);
       const q = await post(t['consents'] as string, '/v1/consent/query', { subject: 'bo' });

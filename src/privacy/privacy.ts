@@ -66,6 +66,20 @@ function isConflict(e: unknown): boolean {
   return e instanceof StoreError && e.code === 'VERITY_E_STORE_CONFLICT';
 }
 
+/** Country names by ISO 3166-1 alpha-2 code (ICU's CLDR data, shipped with Node.js). */
+const COUNTRY_NAMES = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+/** Codes CLDR names that are no country: unknown, the EU, the eurozone, the UN, outlying Oceania. */
+const NOT_COUNTRIES = new Set(['ZZ', 'EU', 'EZ', 'UN', 'QO']);
+
+/**
+ * Whether `code` is a country's ISO 3166-1 alpha-2 code: CLDR names it (a user-assigned code such as
+ * XX, AA or QZ has no name), and it is no grouping. Subdivision codes are not checked past their
+ * country (no list of them ships with the runtime).
+ */
+function isCountry(code: string): boolean {
+  return !NOT_COUNTRIES.has(code) && COUNTRY_NAMES.of(code) !== code;
+}
+
 /**
  * Privacy policy versions, declared regions and consent (FGMV-46 7.4.1). Construct with `open`,
  * which installs the policy given (a new version is stored and logged; an installed version with
@@ -187,10 +201,10 @@ export class Privacy {
     access: PrivacyAccess,
   ): Promise<{ regime: string; logIndex: number }> {
     checkRef(subjectRef);
-    if (typeof region !== 'string' || !REGION_RE.test(region))
+    if (typeof region !== 'string' || !REGION_RE.test(region) || !isCountry(region.slice(0, 2)))
       throw new InputError(
         'VERITY_E_INPUT_INVALID',
-        `region ${quote(region)} is not an ISO 3166 code (two capital letters, or a subdivision like US-CA)`,
+        `region ${quote(region)} is not an ISO 3166 code of a country (two capital letters, e.g. DE, or a subdivision like US-CA)`,
       );
     const regime = this.#policy.regimeFor(region);
     const { result } = await this.#log.submit(async (tx, batch) => {

@@ -49,7 +49,9 @@ const Proven = Type.Object(
  * (`verifyConsentProofs`). A refusal is logged as a decision like any other.
  */
 export function registerConsentRoutes(app: App, o: RecordRoutesOptions, privacy: Privacy, gate: Gate): void {
-  const { authenticate, principalOf, logDecision } = gate;
+  const { authenticate, principalOf, logDecision, refuseByRule } = gate;
+  /** Collection methods only Verity's own paths record: the local operator's, and Global Privacy Control's. */
+  const RESERVED_METHODS = new Set(['operator-recorded', 'gpc-signal']);
   const secured = { security: [{ bearer: [] }] };
 
   /** The player a request is about: the session's own, or `subject` for a service granted the capability. */
@@ -110,6 +112,28 @@ export function registerConsentRoutes(app: App, o: RecordRoutesOptions, privacy:
       const p = principalOf(req);
       const b = req.body;
       const ref = await subjectOf(p, b.subject, 'consent:record');
+      // D434: a method names how consent was collected; these two name Verity's own paths.
+      if (b.method !== undefined && RESERVED_METHODS.has(b.method))
+        await refuseByRule(
+          p,
+          'administer',
+          'consent:record',
+          'legal-obligation',
+          `the method ${JSON.stringify(b.method)} is recorded by Verity itself (the local operator's command, a Global Privacy Control signal): name how you collected it, e.g. \`web-form\``,
+        );
+      // A player declares their region (it chooses their legal regime); a service records the one
+      // the player declared to it once, and does not change it afterwards.
+      if (p.role !== 'player' && b.region !== undefined) {
+        const declared = await privacy.regionOf(ref);
+        if (declared !== undefined && declared !== b.region)
+          await refuseByRule(
+            p,
+            'administer',
+            'consent:record',
+            'legal-obligation',
+            "the player's declared region is recorded already, and chooses their legal regime: the player changes it with their own session",
+          );
+      }
       const r = await privacy.recordConsent(
         ref,
         {
