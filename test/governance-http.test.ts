@@ -274,6 +274,12 @@ for (const backend of BACKENDS)
         codeOf(await vote(undefined, { choice: 'no', presentation: await present(dave2, 'no') })),
         'VERITY_E_GOVERNANCE_ALREADY_VOTED',
       );
+      // An issuer's credentials for other ids bound to the same key are the same voter (D435).
+      const ghost = await membership('ghost-1');
+      assert.equal(
+        codeOf(await vote(undefined, { choice: 'yes', presentation: await present(ghost, 'yes') })),
+        'VERITY_E_GOVERNANCE_ALREADY_VOTED',
+      );
       assert.equal((await vote(tok['bob'], { choice: 'yes' })).statusCode, 201);
       assert.equal((await vote(tok['carol'], { choice: 'no' })).statusCode, 201);
       // Every refusal above is in the log as a denial, with its code and no voter (D433).
@@ -290,6 +296,7 @@ for (const backend of BACKENDS)
           'VERITY_E_GOVERNANCE_ROLE',
           'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
           'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
+          'VERITY_E_GOVERNANCE_ALREADY_VOTED',
           'VERITY_E_GOVERNANCE_ALREADY_VOTED',
         ],
       );

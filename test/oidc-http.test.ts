@@ -8,10 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
+import { DidWebIdentities } from '../src/did/index.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../src/oidc/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
+import { Credentials, PresentationVerifier, TrustList } from '../src/vc/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
 import { claimsAt, jwksOf, makeKey, signWithNode } from './helpers/idp.ts';
 
@@ -42,6 +44,17 @@ describe('OpenID Connect sign-in over HTTP', () => {
       signInRecordTypes: ['profile'],
     });
     const issuers = new Issuers({ store: core.store, log: core.log, sessions, fetch: (u, i) => fetch(u, i) });
+    // Verifiable credentials too, never asked for the issuer's did.json before a first issuance.
+    const ids = new DidWebIdentities({ keys: core.keys, store: core.store, log: core.log, host: 'verity.test' });
+    const issuer = ids.didFor();
+    const credentials = new Credentials({
+      store: core.store,
+      log: core.log,
+      identities: ids,
+      issuer,
+      statusBase: 'https://verity.test/v1/status-lists',
+    });
+    const trust = new TrustList({ store: core.store, log: core.log });
     app = buildServer({
       log: core.log,
       records: {
@@ -61,6 +74,12 @@ describe('OpenID Connect sign-in over HTTP', () => {
           subjectRef: (p) => core.vault.subjectRef(p),
         }),
       },
+      identity: {
+        identities: ids,
+        credentials,
+        verifier: new PresentationVerifier({ identities: ids, issuer, trust, credentials }),
+        issuer,
+      },
     });
     await app.ready();
     const tokens = new Tokens(core.store, core.log);
@@ -74,7 +93,7 @@ describe('OpenID Connect sign-in over HTTP', () => {
       principal: 'platform',
       role: 'service',
       recordTypes: ['profile'],
-      capabilities: ['session.open'],
+      capabilities: ['session.open', 'credential.issue'],
     });
   });
   after(async () => {
@@ -185,6 +204,23 @@ describe('OpenID Connect sign-in over HTTP', () => {
     // The platform's own players, a colon in their ids or not, are its to vouch for.
     assert.equal((await open('eu:player-9')).statusCode, 201);
     assert.equal((await open('player-9')).statusCode, 201);
+  });
+
+  it("nor issues a credential for one (D435); the issuer's did:web is made by a first issuance", async () => {
+    const holder = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
+    const issue = (player: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/credentials',
+        headers: auth(tok['platform'] as string),
+        payload: { type: 'membership', player, holderJwk: holder, purpose: 'identity' },
+      });
+    const refused = await issue('acme:bob');
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.match(refused.json().error.message, /`acme:` names the players of a trusted identity provider/);
+    // No GET of /.well-known/did.json came first.
+    const issued = await issue('player-9');
+    assert.equal(issued.statusCode, 201, issued.body);
   });
 
   it('refuses tokens for another audience, and logs sign-ins and refusals without the player id', async () => {

@@ -24,6 +24,7 @@ import {
   checkVotingOpen,
   type Feedback,
   type GovernanceAccess,
+  HOLDER_KIND,
   isConflict,
   PAGE,
   PROPOSAL_KIND,
@@ -235,6 +236,8 @@ export class Governance {
     const person = await this.#voters.person(id, choice, proof);
     requireRight(this.#doc, person.role, 'vote');
     const voter = await this.#voters.pseudonym(id, person.key);
+    const holder =
+      person.holder === undefined ? undefined : await this.#voters.pseudonym(id, `holder:${person.holder}`);
     const { result } = await this.#log.submit(async (tx, batch) => {
       const now = this.#clock.now();
       const row = await tx.getObject(PROPOSAL_KIND, id);
@@ -245,6 +248,16 @@ export class Governance {
           'VERITY_E_GOVERNANCE_ALREADY_VOTED',
           'this person has voted on this proposal already; a vote is not changed',
         );
+      if (holder !== undefined) {
+        if ((await tx.getObject(HOLDER_KIND, `${id}/${holder}`)) !== undefined)
+          throw new GovernanceError(
+            'VERITY_E_GOVERNANCE_ALREADY_VOTED',
+            'a credential bound to this key has voted on this proposal already: one vote per holder key',
+          );
+        await tx.putObject(
+          newObject({ kind: HOLDER_KIND, id: `${id}/${holder}`, owner: id, doc: { at: now }, updatedAt: now }),
+        );
+      }
       const logIndex = batch.add(
         encodeAuditEntry({
           actor,

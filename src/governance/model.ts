@@ -8,6 +8,8 @@ import type { Role } from './document.ts';
 
 export const PROPOSAL_KIND = 'governance.proposal';
 export const VOTE_KIND = 'governance.vote';
+/** One per proposal and holder key that voted with a credential (D435): `PROPOSAL/PSEUDONYM`. */
+export const HOLDER_KIND = 'governance.holder';
 export const FEEDBACK_KIND = 'governance.feedback';
 /** The document a proposal would enact, kept apart so that votes read a small proposal. */
 export const CHANGE_KIND = 'governance.change';

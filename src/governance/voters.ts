@@ -1,3 +1,4 @@
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Clock } from '../clock/index.ts';
 import { toBase64Url, utf8 } from '../encoding/index.ts';
 import { GovernanceError, InputError, isVerityError } from '../errors/index.ts';
@@ -61,7 +62,11 @@ export class Voters {
    * the same person (the player's subject reference); a credential of another issuer to its `sub`
    * claim, or else its status list entry (D118 says what that cannot catch).
    */
-  async person(proposal: string, choice: Choice, proof: VoterProof): Promise<{ key: string; role: Role; via: string }> {
+  async person(
+    proposal: string,
+    choice: Choice,
+    proof: VoterProof,
+  ): Promise<{ key: string; role: Role; via: string; holder?: string }> {
     if (proof.kind === 'session') {
       if (proof.method !== 'passkey')
         throw new GovernanceError(
@@ -98,16 +103,20 @@ export class Voters {
         );
       throw e;
     }
+    // The key the presentation was bound with: one vote per holder key too (D435), so that
+    // credentials an issuer made for many ids, all bound to one key, are one voter.
+    const holder = await holderThumbprint(claims['cnf']);
+    const h = holder === undefined ? {} : { holder };
     const ref = statusReference(claims as never);
     if (ref !== undefined && this.#credentials !== undefined && issuer === this.#credentials.issuer) {
       const c = await this.#credentials.byStatus(ref.uri, ref.idx);
-      if (c !== undefined) return { key: `subject:${c.subjectRef}`, role: 'player', via: 'credential' };
+      if (c !== undefined) return { key: `subject:${c.subjectRef}`, role: 'player', via: 'credential', ...h };
     }
     const sub = claims['sub'];
     if (typeof sub === 'string' && sub.length > 0 && sub.length <= 256)
-      return { key: `vc:${issuer}#sub:${sub}`, role: 'player', via: 'credential' };
+      return { key: `vc:${issuer}#sub:${sub}`, role: 'player', via: 'credential', ...h };
     if (ref !== undefined)
-      return { key: `vc:${issuer}#status:${ref.uri}#${ref.idx}`, role: 'player', via: 'credential' };
+      return { key: `vc:${issuer}#status:${ref.uri}#${ref.idx}`, role: 'player', via: 'credential', ...h };
     throw new GovernanceError(
       'VERITY_E_GOVERNANCE_VOTER_UNVERIFIED',
       'the membership credential names no person (no `sub`, no status entry): one vote per person cannot be kept with it',
@@ -123,5 +132,16 @@ export class Voters {
     });
     await this.#macReady;
     return toBase64Url(await this.#keys.mac(VOTER_KEY, utf8(`verity/governance/voter/v1\n${proposal}\n${personKey}`)));
+  }
+}
+
+/** The RFC 7638 thumbprint of a credential's confirmation key (`cnf.jwk`), if it has one. */
+async function holderThumbprint(cnf: unknown): Promise<string | undefined> {
+  const jwk = (cnf as { jwk?: unknown } | undefined)?.jwk;
+  if (typeof jwk !== 'object' || jwk === null) return undefined;
+  try {
+    return await calculateJwkThumbprint(jwk as JWK, 'sha256');
+  } catch {
+    return undefined;
   }
 }

@@ -377,21 +377,18 @@ export function buildServer(options: ServerOptions): App {
       const onAuthFailure = authFailureLogger(app.log, options.logging?.authFailuresPerSecond ?? 10);
       const gate = makeGate(
         { ...options.records, log, ...chainAgreements(options) },
-        { onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched') },
+        {
+          onAuthFailure: (reason, req) => onAuthFailure(reason, req.routeOptions.url ?? 'unmatched'),
+          ...(options.oidc === undefined
+            ? {}
+            : { issuerNamespace: (ns: string) => (options.oidc as OidcRoutesOptions).issuers.namespaceTaken(ns) }),
+        },
       );
       registerRecordRoutes(routes, { ...options.records, log }, gate);
       registerProvenanceRoutes(routes, { ...options.records, log }, gate);
       const signInLimit = new AddressLimiter(options.signInLimit ?? DEFAULT_SIGNIN_LIMIT).hook();
       if (options.records.sessions !== undefined)
-        registerSessionRoutes(
-          routes,
-          { ...options.records, log },
-          options.records.sessions,
-          gate,
-          options.oidc === undefined
-            ? undefined
-            : (ns) => (options.oidc as OidcRoutesOptions).issuers.namespaceTaken(ns),
-        );
+        registerSessionRoutes(routes, { ...options.records, log }, options.records.sessions, gate);
       if (options.passkeys !== undefined && options.records.sessions !== undefined)
         registerPasskeyRoutes(routes, options.passkeys, options.records.vault, gate, signInLimit);
       if (options.deid !== undefined) registerDeidRoutes(routes, options.deid, gate);

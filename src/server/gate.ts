@@ -53,6 +53,8 @@ export interface AgreementSource {
 export interface GateHooks {
   /** An authentication failed: the reason is the error's message (fixed text, never the token). */
   readonly onAuthFailure?: (reason: string, req: FastifyRequest) => void;
+  /** Whether a namespace names a trusted identity provider's players (OpenID Connect sign-in, D422). */
+  readonly issuerNamespace?: (namespace: string) => Promise<boolean>;
 }
 
 /** A signed-in player (session token): named by subject reference, never by id. */
@@ -319,6 +321,28 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     throw new VerityError('VERITY_E_ACCESS_DENIED', message);
   };
 
+  /**
+   * Refuses a service acting for a player id in a trusted identity provider's namespace (`acme:bob`):
+   * those players are the provider's to vouch for, and sign in through it (D422). Logged as a denial.
+   */
+  const refuseNamespaced = async (
+    p: Principal,
+    action: Action,
+    label: string,
+    purposeText: string,
+    player: string,
+  ): Promise<void> => {
+    const colon = player.indexOf(':');
+    if (colon > 0 && (await hooks.issuerNamespace?.(player.slice(0, colon))))
+      await refuseByRule(
+        p,
+        action,
+        label,
+        purposeText,
+        `\`${player.slice(0, colon)}:\` names the players of a trusted identity provider: they sign in through it (POST /v1/signin/oidc), and no service acts for them on its own word`,
+      );
+  };
+
   /** Appends the decision as its own audit entry. */
   const logDecision = (
     p: Principal,
@@ -527,6 +551,7 @@ export function makeGate(o: RecordRoutesOptions, hooks: GateHooks = {}) {
     refuseWithout,
     logRuleDenial,
     refuseByRule,
+    refuseNamespaced,
     authorizeOrDeny,
     consentOf,
     agreementsOf,

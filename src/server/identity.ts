@@ -41,7 +41,7 @@ const CredentialRecord = Type.Object(
  * `credential.revoke`), and verifying presentations.
  */
 export function registerIdentityRoutes(app: App, o: IdentityRoutesOptions, vault: Vault, gate: Gate): void {
-  const { ownerOf, authenticate, principalOf, decided } = gate;
+  const { ownerOf, authenticate, principalOf, decided, refuseNamespaced } = gate;
   const secured = { security: [{ bearer: [] }] };
   let ensured: Promise<unknown> | undefined;
   const issuerDocument = async () => {
@@ -127,8 +127,14 @@ export function registerIdentityRoutes(app: App, o: IdentityRoutesOptions, vault
       } else {
         if (b.player === undefined)
           throw new InputError('VERITY_E_INPUT_INVALID', 'name the `player` the credential is about');
+        // A trusted identity provider's players are theirs to vouch for: no service's word makes a
+        // credential (a vote, a verified fact) for them, as none opens a session for them (D422, D435).
+        await refuseNamespaced(p, 'issueCredential', 'subject:credential', b.purpose, b.player);
         subjectRef = await vault.subjectRef(b.player);
       }
+      // Verity's did:web is made on first use: by the first credential too, not only by a fetch of
+      // its document (issuance failed with VERITY_E_DID_NOT_FOUND before one).
+      await issuerDocument();
       const owner = await ownerOf(subjectRef);
       const claims = p.role === 'player' ? { platform: o.issuer } : (b.claims ?? {});
       const r = await decided(

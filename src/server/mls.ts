@@ -70,6 +70,8 @@ export function mlsAccess(vault: Vault, gate: Gate) {
     if (p.role !== 'service' || !p.capabilities.includes('mls.deliver')) return refuse(p, 'mls.deliver', label);
     if (as === undefined)
       throw new InputError('VERITY_E_INPUT_INVALID', 'a service names the player it acts for in `subject`');
+    // Not a trusted identity provider's player, whom it does not vouch for (D422, D435).
+    await gate.refuseNamespaced(p, 'write', label, PURPOSE, as);
     return vault.subjectRef(as);
   };
 

@@ -28,15 +28,9 @@ function sessionResource(id: string, r: Pick<SessionRow, 'subjectRef' | 'opener'
  * by a principal granted `session.revoke` (as the policies decide, session by session). Every
  * opening and revocation is audited; every decision, allow or deny, is logged.
  */
-export function registerSessionRoutes(
-  app: App,
-  o: RecordRoutesOptions,
-  sessions: Sessions,
-  gate: Gate,
-  /** Whether a namespace names a trusted identity provider's players (with OpenID Connect sign-in). */
-  issuerNamespace?: (namespace: string) => Promise<boolean>,
-): void {
-  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal, logOutcome, refuseByRule } = gate;
+export function registerSessionRoutes(app: App, o: RecordRoutesOptions, sessions: Sessions, gate: Gate): void {
+  const { clock, ownerOf, authenticate, principalOf, decide, decided, cedarPrincipal, logOutcome, refuseNamespaced } =
+    gate;
   const secured = { security: [{ bearer: [] }] };
 
   app.post(
@@ -70,16 +64,7 @@ export function registerSessionRoutes(
       const b = req.body;
       // `acme:bob` is the player an identity provider vouches for: they sign in through it, and a
       // service's word does not make a session for them (D422).
-      const colon = b.player.indexOf(':');
-      if (colon > 0 && (await issuerNamespace?.(b.player.slice(0, colon)))) {
-        await refuseByRule(
-          p,
-          'openSession',
-          'subject:session',
-          b.purpose,
-          `\`${b.player.slice(0, colon)}:\` names the players of a trusted identity provider: they sign in through it (POST /v1/signin/oidc), and no service opens a session for them`,
-        );
-      }
+      await refuseNamespaced(p, 'openSession', 'subject:session', b.purpose, b.player);
       const subjectRef = await o.vault.subjectRef(b.player);
       const owner = await ownerOf(subjectRef);
       const s = await decided(p, 'openSession', { kind: 'subject', owner }, 'subject:session', b.purpose, (policy) => {
