@@ -134,6 +134,37 @@ for (const backend of BACKENDS) {
         register.notify(i.id, { to: 'authority', reference: 'r', evidenceHash: 'md5:abc' }, DPO),
         'VERITY_E_INPUT_INVALID',
       );
+      // D436: no incident aware in the future (never overdue) nor at time 0; no notification before
+      // awareness or in the future.
+      const now = clock.now();
+      await refused(
+        register.open({ description: 'x', categories: [], awareAt: 99_999_999_999_999 }, DPO),
+        'VERITY_E_INPUT_INVALID',
+      );
+      await refused(
+        register.open({ description: 'x', categories: [], detectedAt: 0, awareAt: 0 }, DPO),
+        'VERITY_E_INPUT_INVALID',
+      );
+      const old = await register.open(
+        { description: 'x', categories: [], detectedAt: now - 10 * 24 * HOUR, awareAt: now - 10 * 24 * HOUR },
+        DPO,
+      );
+      await refused(
+        register.notify(old.id, { to: 'authority', reference: 'r', at: now - 20 * 24 * HOUR }, DPO),
+        'VERITY_E_INPUT_INVALID',
+      );
+      await refused(
+        register.notify(old.id, { to: 'authority', reference: 'r', at: now + 24 * HOUR }, DPO),
+        'VERITY_E_INPUT_INVALID',
+      );
+      // Said to be sent in time, recorded now, after the deadline: the register says so.
+      const backdated = await register.notify(
+        old.id,
+        { to: 'authority', reference: 'r', at: now - 9 * 24 * HOUR },
+        DPO,
+      );
+      const n = backdated.notifications.at(-1);
+      assert.deepEqual([n?.late, n?.recordedAfterDeadline], [false, true]);
     });
 
     it('refuses to find affected subjects through a log entry changed in the store (D415)', async () => {

@@ -37,6 +37,8 @@ export interface Notification {
   readonly subjects: number | null;
   /** Sent after the 72-hour deadline (authority). */
   readonly late: boolean;
+  /** Sent within the deadline by its `at`, but recorded here after it (the time is the caller's word). */
+  readonly recordedAfterDeadline?: boolean;
   /** Log index of its audit entry. */
   readonly logIndex: number;
 }
@@ -89,9 +91,29 @@ function text(v: unknown, what: string, max = MAX_TEXT): string {
   return v;
 }
 
-function time(v: unknown, what: string): number {
+/** A time in milliseconds since the epoch (a search window's bound). */
+function epochMs(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
     throw new InputError('VERITY_E_INPUT_INVALID', `${what} must be a time in milliseconds since the epoch`);
+  return v;
+}
+
+/** The earliest time the register takes (2000-01-01), and how far ahead of its clock (5 minutes). */
+const EARLIEST = Date.UTC(2000, 0, 1);
+const SKEW_MS = 5 * 60_000;
+
+/**
+ * A time the caller states (D436): in milliseconds since the epoch, from 2000 on, and not in the
+ * future of the register's clock (an incident dated ahead would never be overdue).
+ */
+function time(v: unknown, what: string, now: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < EARLIEST)
+    throw new InputError(
+      'VERITY_E_INPUT_INVALID',
+      `${what} must be a time in milliseconds since the epoch, from 2000 on`,
+    );
+  if (v > now + SKEW_MS)
+    throw new InputError('VERITY_E_INPUT_INVALID', `${what} is in the future: give the time it happened`);
   return v;
 }
 
@@ -109,8 +131,8 @@ function checkId(id: unknown): string {
 
 /** Checks a query for affected subjects (times, at most 32 names per filter). */
 function checkQuery(q: AffectedQuery): AffectedQuery {
-  const from = time(q.from, '`from`');
-  const to = time(q.to, '`to`');
+  const from = epochMs(q.from, '`from`');
+  const to = epochMs(q.to, '`to`');
   if (to < from) throw new InputError('VERITY_E_INPUT_INVALID', '`to` must not be before `from`');
   const NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
   return {
@@ -159,8 +181,8 @@ export class IncidentRegister {
     const now = this.#clock.now();
     const description = text(input.description, 'the description');
     const categories = names(input.categories, 'categories', CATEGORY_RE);
-    const detectedAt = input.detectedAt === undefined ? now : time(input.detectedAt, '`detectedAt`');
-    const awareAt = input.awareAt === undefined ? now : time(input.awareAt, '`awareAt`');
+    const detectedAt = input.detectedAt === undefined ? now : time(input.detectedAt, '`detectedAt`', now);
+    const awareAt = input.awareAt === undefined ? now : time(input.awareAt, '`awareAt`', now);
     if (awareAt < detectedAt)
       throw new InputError('VERITY_E_INPUT_INVALID', 'one becomes aware of a breach at or after its detection');
     const affected = input.affected === undefined ? null : await this.#find(checkQuery(input.affected));
@@ -221,10 +243,18 @@ export class IncidentRegister {
     if (n.subjects !== undefined && (!Number.isSafeInteger(n.subjects) || n.subjects < 0))
       throw new InputError('VERITY_E_INPUT_INVALID', '`subjects` must be a count');
     const now = this.#clock.now();
-    const at = n.at === undefined ? now : time(n.at, '`at`');
+    const at = n.at === undefined ? now : time(n.at, '`at`', now);
     const { row, incident } = await this.#load(id);
     this.#notClosed(incident);
+    if (at < incident.awareAt)
+      throw new InputError(
+        'VERITY_E_INPUT_INVALID',
+        '`at` is before the controller became aware of the breach: a notification comes after awareness',
+      );
     const late = n.to === 'authority' && at > incident.deadline;
+    // Sent in time, recorded after the deadline: the register says so (D436), since `at` is the
+    // caller's word and the recording time is Verity's.
+    const recordedAfterDeadline = n.to === 'authority' && !late && now > incident.deadline;
     const delayReason = n.delayReason === undefined ? incident.delayReason : text(n.delayReason, 'the delay reason');
     const notification = (logIndex: number): Notification => ({
       to: n.to,
@@ -233,6 +263,7 @@ export class IncidentRegister {
       evidenceHash: n.evidenceHash ?? null,
       subjects: n.subjects ?? null,
       late,
+      ...(recordedAfterDeadline ? { recordedAfterDeadline } : {}),
       logIndex,
     });
     return this.#write(
@@ -240,7 +271,7 @@ export class IncidentRegister {
       { ...incident, status: 'notified', delayReason, updatedAt: now },
       access,
       'incident.notify',
-      { to: n.to, late },
+      { to: n.to, late, ...(recordedAfterDeadline ? { recordedAfterDeadline } : {}) },
       { contentHash: n.evidenceHash, notification },
     );
   }
