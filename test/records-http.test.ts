@@ -239,9 +239,10 @@ describe('record endpoints over HTTP', () => {
     });
     assert.equal(bad.statusCode, 400, bad.body);
     const entries = (await core.log.entries(before, (await core.log.head()).size)).map((b) => decodeAuditEntry(b));
+    // The decision stands (allow); the outcome is the failure and its code, not a success (D433).
     assert.deepEqual(
-      entries.map((x) => [x.action, x.outcome, x.details?.['decision'], x.policy]),
-      [['policy.decision', 'success', 'allow', engine.policyHash]],
+      entries.map((x) => [x.action, x.outcome, x.details?.['decision'], x.details?.['error'], x.policy]),
+      [['policy.decision', 'error', 'allow', bad.json().error.code, engine.policyHash]],
     );
     // An operator may erase any record; erasing an absent one is allowed, then fails: logged alone.
     const operator = (

@@ -31,7 +31,8 @@ async function open(
 }> {
   // Loaded here, not at the top: the server and its libraries are most of the CLI's start time,
   // and every other command (and every help text) goes without them.
-  const { corsFrom, hostPort, listen, logSettings, passkeysFrom, tlsFrom, witnessesFrom } = await import('../http.ts');
+  const { corsFrom, hostPort, listen, logSettings, tlsFrom, witnessesFrom } = await import('../http.ts');
+  const { passkeysFrom } = await import('../passkey-options.ts');
   const chain = chainFrom(values);
   const { host, port } = hostPort(values);
   const corsOrigins = corsFrom(values);
