@@ -1,6 +1,7 @@
 // Subject keys: the storage reference of a subject id, the subject's data key (cached unwrapped,
 // checked against the store inside each write transaction) and online KEK rotation, which
 // re-wraps those keys. What changes here changes together: the key cache and what invalidates it.
+import { createHmac } from 'node:crypto';
 import { auditPseudonym, deriveSubkey } from '../audit/index.ts';
 import { toBase64Url, utf8 } from '../encoding/index.ts';
 import { isVerityError, KeyError, StoreError } from '../errors/index.ts';
@@ -57,6 +58,8 @@ function keyConflict(message: string): StoreError {
 export class Keyring {
   readonly #ctx: VaultContext;
   readonly #refs = new Map<string, { readonly ref: string; readonly at: number }>();
+  /** The key shred marks are made under (see `shredMark`). */
+  #markKey: Promise<Uint8Array> | undefined;
   /** The `subjects.epoch` last read in a write transaction: a change empties `#refs`. */
   #epochSeen: number | undefined;
   readonly #subjects = new Map<string, SubjectKeys>();
@@ -93,9 +96,21 @@ export class Keyring {
     return ref;
   }
 
-  /** The keyed mark under which a shred records that it ended `ref` (base64url HMAC). */
+  /**
+   * The keyed mark under which a shred records that it ended `ref`: HMAC-SHA-256 of the reference
+   * under a key derived once from `subject-index` (one key store call a process, not one a new
+   * subject: with the key process each is a round trip, and a first write paid two more).
+   */
   async shredMark(ref: string): Promise<string> {
-    return toBase64Url(await this.#ctx.keys.mac(SUBJECT_INDEX_KEY, utf8(`verity/subject-shred/v1\n${ref}`)));
+    this.#markKey ??= this.#ctx.keys.mac(SUBJECT_INDEX_KEY, utf8('verity/subject-shred-key/v1')).catch((e: unknown) => {
+      this.#markKey = undefined;
+      throw e;
+    });
+    return toBase64Url(
+      createHmac('sha256', await this.#markKey)
+        .update(ref)
+        .digest(),
+    );
   }
 
   /** Whether a shred ended `ref`. */
