@@ -8,13 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
-import { DidWebIdentities } from '../src/did/index.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../src/oidc/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
-import { Credentials, PresentationVerifier, TrustList } from '../src/vc/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { identityOptions } from './helpers/identity.ts';
 import { claimsAt, jwksOf, makeKey, signWithNode } from './helpers/idp.ts';
 
 type App = ReturnType<typeof buildServer>;
@@ -44,17 +43,6 @@ describe('OpenID Connect sign-in over HTTP', () => {
       signInRecordTypes: ['profile'],
     });
     const issuers = new Issuers({ store: core.store, log: core.log, sessions, fetch: (u, i) => fetch(u, i) });
-    // Verifiable credentials too, never asked for the issuer's did.json before a first issuance.
-    const ids = new DidWebIdentities({ keys: core.keys, store: core.store, log: core.log, host: 'verity.test' });
-    const issuer = ids.didFor();
-    const credentials = new Credentials({
-      store: core.store,
-      log: core.log,
-      identities: ids,
-      issuer,
-      statusBase: 'https://verity.test/v1/status-lists',
-    });
-    const trust = new TrustList({ store: core.store, log: core.log });
     app = buildServer({
       log: core.log,
       records: {
@@ -74,12 +62,8 @@ describe('OpenID Connect sign-in over HTTP', () => {
           subjectRef: (p) => core.vault.subjectRef(p),
         }),
       },
-      identity: {
-        identities: ids,
-        credentials,
-        verifier: new PresentationVerifier({ identities: ids, issuer, trust, credentials }),
-        issuer,
-      },
+      // Verifiable credentials too, never asked for the issuer's did.json before a first issuance.
+      identity: identityOptions(core, 'verity.test'),
     });
     await app.ready();
     const tokens = new Tokens(core.store, core.log);

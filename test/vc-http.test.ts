@@ -13,7 +13,6 @@ import { Sessions, Tokens } from '../src/principals/index.ts';
 import { CredentialsClient, createPresentation, disclosable } from '../src/sdk/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import {
-  Credentials,
   cryptoKeySigner,
   PresentationVerifier,
   type PrivateCryptoKey,
@@ -21,6 +20,7 @@ import {
   TrustList,
 } from '../src/vc/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
+import { identityOptions } from './helpers/identity.ts';
 
 const HOST = 'verity.test';
 const KB = { audience: 'https://shop.example', nonce: 'n-7' };
@@ -39,16 +39,7 @@ describe('identity over HTTP (sqlite)', () => {
     core = await makeCore('sqlite');
     other = await makeCore('sqlite');
     const engine = PolicyEngine.load(DEFAULT_POLICIES);
-    const ids = new DidWebIdentities({ keys: core.keys, store: core.store, log: core.log, host: HOST });
-    const issuer = ids.didFor();
-    const credentials = new Credentials({
-      store: core.store,
-      log: core.log,
-      identities: ids,
-      issuer,
-      statusBase: `https://${HOST}/v1/status-lists`,
-    });
-    const trust = new TrustList({ store: core.store, log: core.log });
+    const identity = identityOptions(core, HOST);
     app = buildServer({
       log: core.log,
       records: {
@@ -57,12 +48,7 @@ describe('identity over HTTP (sqlite)', () => {
         sessions: new Sessions(core),
         policies: () => engine,
       },
-      identity: {
-        identities: ids,
-        credentials,
-        verifier: new PresentationVerifier({ identities: ids, issuer, trust, credentials }),
-        issuer,
-      },
+      identity,
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     // did:web names https://verity.test/...: the test's fetch takes it to the local server instead.
