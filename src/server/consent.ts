@@ -122,8 +122,9 @@ export function registerConsentRoutes(app: App, o: RecordRoutesOptions, privacy:
           `the method ${JSON.stringify(b.method)} is recorded by Verity itself (the local operator's command, a Global Privacy Control signal): name how you collected it, e.g. \`web-form\``,
         );
       // A player declares their region (it chooses their legal regime); a service records the one
-      // the player declared to it once, and does not change it afterwards.
-      if (p.role !== 'player' && b.region !== undefined) {
+      // the player declared to it once, and does not change it afterwards, through a session it
+      // opened either (that session is its word, not the player's: D432).
+      if ((p.role !== 'player' || p.method === 'service') && b.region !== undefined) {
         const declared = await privacy.regionOf(ref);
         if (declared !== undefined && declared !== b.region)
           await refuseByRule(
