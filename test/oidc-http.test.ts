@@ -8,12 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
+import { identityServices } from '../src/cli/identity.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
 import { Issuers, Nonces, OidcSignIn } from '../src/oidc/index.ts';
 import { Sessions, Tokens } from '../src/principals/index.ts';
 import { buildServer } from '../src/server/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
-import { identityOptions } from './helpers/identity.ts';
 import { claimsAt, jwksOf, makeKey, signWithNode } from './helpers/idp.ts';
 
 type App = ReturnType<typeof buildServer>;
@@ -63,7 +63,7 @@ describe('OpenID Connect sign-in over HTTP', () => {
         }),
       },
       // Verifiable credentials too, never asked for the issuer's did.json before a first issuance.
-      identity: identityOptions(core, 'verity.test'),
+      identity: identityServices(core, 'verity.test'),
     });
     await app.ready();
     const tokens = new Tokens(core.store, core.log);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DEFAULT_POLICIES, PolicyEngine } from '../src/access/index.ts';
 import { decodeAuditEntry } from '../src/audit/index.ts';
+import { identityServices } from '../src/cli/identity.ts';
 import { type DidFetch, DidWebIdentities, resolveDid, verificationKey } from '../src/did/index.ts';
 import { isVerityError } from '../src/errors/index.ts';
 import { decodeStateEntry } from '../src/log/index.ts';
@@ -20,7 +21,6 @@ import {
   TrustList,
 } from '../src/vc/index.ts';
 import { makeCore, type TestCore } from './helpers/core.ts';
-import { identityOptions } from './helpers/identity.ts';
 
 const HOST = 'verity.test';
 const KB = { audience: 'https://shop.example', nonce: 'n-7' };
@@ -39,7 +39,7 @@ describe('identity over HTTP (sqlite)', () => {
     core = await makeCore('sqlite');
     other = await makeCore('sqlite');
     const engine = PolicyEngine.load(DEFAULT_POLICIES);
-    const identity = identityOptions(core, HOST);
+    const identity = identityServices(core, HOST);
     app = buildServer({
       log: core.log,
       records: {

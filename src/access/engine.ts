@@ -396,6 +396,11 @@ export class PolicyEngine {
     return [...this.#current.policies.keys()];
   }
 
+  /** The text of each policy in force, by id (as `namedPolicies` read it). */
+  get policyTexts(): Record<string, string> {
+    return Object.fromEntries([...this.#current.policies].map(([id, p]) => [id, p.text]));
+  }
+
   /** The policy text in force. */
   get policyText(): string {
     return this.#current.text;

@@ -10,7 +10,12 @@ import { existsSync, watch } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { DEFAULT_POLICIES } from '../access/index.ts';
 import { Deid } from '../deid/index.ts';
-import { defaultPrivacyPolicyText, openPolicies, PRIVACY_POLICY_FILE } from '../embedded/index.ts';
+import {
+  defaultPrivacyPolicyText,
+  missingDefaultPolicies,
+  openPolicies,
+  PRIVACY_POLICY_FILE,
+} from '../embedded/index.ts';
 import { ConfigError, isVerityError, quote } from '../errors/index.ts';
 import { Governance } from '../governance/index.ts';
 import { MlsDelivery, MlsReports } from '../mls/index.ts';
@@ -260,7 +265,7 @@ export async function listen(
   // What decides is what the state holds in force (D416); the files are where an operator edits,
   // put in force by `verity policy install`. An invalid privacy policy file stops the start (the
   // error names the file and the JSON pointer).
-  const { engine, sets, privacy, notes, filesInForce, missingDefaults } = await openPolicies(v, dir, {
+  const { engine, sets, privacy, notes, filesInForce } = await openPolicies(v, dir, {
     actor: 'operator:cli',
   });
   if (o.attestation !== undefined && !filesInForce)
@@ -270,6 +275,7 @@ export async function listen(
       `the policy files in ${policyDir} are not the policies in force, and secure boot measures the files: run \`verity policy install --data ${dir}\`, sign a new release and start again`,
     );
   for (const line of notes) process.stderr.write(`verity: ${line}\n`);
+  const missingDefaults = missingDefaultPolicies(engine);
   if (missingDefaults.length > 0)
     process.stderr.write(
       `verity: the policies in force lack ${missingDefaults.length === 1 ? 'a default policy' : 'default policies'} of this release (${missingDefaults.join(', ')}): requests only ${missingDefaults.length === 1 ? 'it permits are' : 'they permit are'} refused; \`verity policy defaults --data ${dir}\` shows ${missingDefaults.length === 1 ? 'it' : 'them'} and writes ${missingDefaults.length === 1 ? 'it' : 'them'} beside your files for \`verity policy install\` (removed on purpose: nothing to do)\n`,

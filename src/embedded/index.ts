@@ -16,4 +16,4 @@ export { initDataDir } from './init.ts';
 export type { MigrateOptions, MigrateResult } from './migrate.ts';
 export { migrateKeyStore } from './migrate.ts';
 export type { DefaultPolicyStanding, InstalledPolicies, OpenedPolicies } from './policies.ts';
-export { installPolicies, openPolicies, writeMissingDefaults } from './policies.ts';
+export { installPolicies, missingDefaultPolicies, openPolicies, writeMissingDefaults } from './policies.ts';

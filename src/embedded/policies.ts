@@ -23,11 +23,6 @@ export interface OpenedPolicies {
   readonly notes: readonly string[];
   /** Whether DIR/policies holds exactly what is in force (both files). */
   readonly filesInForce: boolean;
-  /**
-   * The ids of this release's default policies that the set in force lacks (a data directory made
-   * by an earlier release, or an operator who removed them): `verity policy defaults` shows them.
-   */
-  readonly missingDefaults: readonly string[];
 }
 
 /** How a default policy of this release stands in a data directory. */
@@ -70,12 +65,16 @@ export function standingOfDefaults(inForce: string, files: string | undefined): 
   }));
 }
 
-/** The ids of the default policies that `text` lacks (none where it is the default set itself). */
-function missingDefaultIds(text: string): string[] {
-  if (text === DEFAULT_POLICIES) return [];
-  return standingOfDefaults(text, undefined)
-    .filter((s) => s.inForce === 'missing')
-    .map((s) => s.id);
+/**
+ * The ids of this release's default policies that the set `engine` holds in force lacks (a data
+ * directory made by an earlier release, or an operator who removed them): `verity policy defaults`
+ * shows them. Read from the loaded set's ids, for a start to name (D423).
+ */
+export function missingDefaultPolicies(engine: PolicyEngine): string[] {
+  if (engine.policyText === DEFAULT_POLICIES) return [];
+  defaults ??= namedPolicies(DEFAULT_POLICIES);
+  const held = new Set(engine.policyIds);
+  return Object.keys(defaults).filter((id) => !held.has(id));
 }
 
 function install(dir: string): string {
@@ -139,14 +138,7 @@ export async function openPolicies(
     notes.push(
       `the Cedar policies in ${folder} (${files === undefined ? 'missing' : policySetHash(files)}) are not the set in force (${set.hash}, log entry ${set.logIndex}); they decide nothing until ${install(dir)} installs them`,
     );
-  return {
-    engine,
-    sets,
-    privacy,
-    notes,
-    filesInForce: privacyInForce && cedarInForce,
-    missingDefaults: missingDefaultIds(set.text),
-  };
+  return { engine, sets, privacy, notes, filesInForce: privacyInForce && cedarInForce };
 }
 
 /** What `installPolicies` did. */

@@ -99,7 +99,7 @@ export class PolicySets {
   }> {
     const engine = PolicyEngine.load(text, { cacheSize: 0 });
     const hash = engine.policyHash;
-    const named = namedPolicies(text);
+    const named = engine.policyTexts;
     const ids = engine.policyIds;
     const { result } = await this.#log.submit(async (tx, batch) => {
       const row = await tx.getObject(POLICY_SET_KIND, CURRENT);

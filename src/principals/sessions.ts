@@ -15,6 +15,7 @@ import {
   viaOf,
   vouchedTokenOf,
   vouches,
+  vouching,
 } from './sign-in.ts';
 import { livePrincipal, type Principal } from './tokens.ts';
 
@@ -280,12 +281,12 @@ export class Sessions {
     const via = viaOf(row.openerTokenId);
     if (via !== undefined) {
       const method = row.opener === 'signin:passkey' ? 'passkey' : row.opener === 'signin:oidc' ? 'oidc' : undefined;
-      const o = await this.#store.reader.getObject(via.kind, via.id);
-      if (method === undefined || !vouches(o, row.subjectRef, now))
+      const v = vouching(await this.#store.reader.getObject(via.kind, via.id), row.subjectRef, now);
+      if (method === undefined || v === undefined)
         throw unauthenticated('what signed this session in was revoked; sign in again');
       // Enrolled in a session a service opened: a session of that service's token, with its reach
       // and its limits, ending with the token (D432). The service could have enrolled it itself.
-      const enrolledUnder = vouchedTokenOf(o);
+      const enrolledUnder = v.enrolledUnder;
       if (enrolledUnder !== undefined)
         return this.#vouched(
           id,

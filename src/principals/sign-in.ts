@@ -48,32 +48,51 @@ export function viaOf(opener: string): { kind: string; id: string } | undefined 
   return slash < 1 ? undefined : { kind: rest.slice(0, slash), id: rest.slice(slash + 1) };
 }
 
-/**
- * The token a vouching object was enrolled under, when a service vouched for the player there
- * (`vouchedBy.tokenId` in its body, D432): a sign-in with it is a session of that token.
- */
-export function vouchedTokenOf(o: ObjectRow | undefined): string | undefined {
-  if (o === undefined) return undefined;
+/** A vouching object's body, parsed (undefined when it does not parse as an object). */
+function bodyOf(o: ObjectRow): Record<string, unknown> | undefined {
   try {
-    const t = (JSON.parse(o.body) as { vouchedBy?: { tokenId?: unknown } }).vouchedBy?.tokenId;
-    return typeof t === 'string' && t.length > 0 && t.length <= 128 ? t : undefined;
+    const body: unknown = JSON.parse(o.body);
+    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** `vouchedBy.tokenId` of a vouching object's body (D432), when it names one. */
+function tokenOf(body: Record<string, unknown>): string | undefined {
+  const t = (body['vouchedBy'] as { tokenId?: unknown } | undefined)?.tokenId;
+  return typeof t === 'string' && t.length > 0 && t.length <= 128 ? t : undefined;
+}
+
+/**
+ * The token a vouching object was enrolled under, when a service vouched for the player there
+ * (`vouchedBy.tokenId` in its body, D432): a sign-in with it is a session of that token.
+ */
+export function vouchedTokenOf(o: ObjectRow | undefined): string | undefined {
+  const body = o === undefined ? undefined : bodyOf(o);
+  return body === undefined ? undefined : tokenOf(body);
+}
+
+/**
+ * Whether a vouching object still vouches for `subjectRef` at `now` (undefined when it does not),
+ * and the token it was enrolled under, if any: the body read once.
+ */
+export function vouching(
+  o: ObjectRow | undefined,
+  subjectRef: string,
+  now: number,
+): { readonly enrolledUnder: string | undefined } | undefined {
+  if (o === undefined || (o.owner !== '' && o.owner !== subjectRef)) return undefined;
+  const body = bodyOf(o);
+  if (body === undefined) return undefined;
+  const revokedAt = body['revokedAt'];
+  const live = revokedAt === undefined || revokedAt === null || (typeof revokedAt === 'number' && revokedAt > now);
+  return live ? { enrolledUnder: tokenOf(body) } : undefined;
+}
+
 /** Whether a vouching object still vouches for `subjectRef` at `now`. */
 export function vouches(o: ObjectRow | undefined, subjectRef: string, now: number): boolean {
-  if (o === undefined || (o.owner !== '' && o.owner !== subjectRef)) return false;
-  let body: unknown;
-  try {
-    body = JSON.parse(o.body);
-  } catch {
-    return false;
-  }
-  if (typeof body !== 'object' || body === null) return false;
-  const revokedAt = (body as { revokedAt?: unknown }).revokedAt;
-  return revokedAt === undefined || revokedAt === null || (typeof revokedAt === 'number' && revokedAt > now);
+  return vouching(o, subjectRef, now) !== undefined;
 }
 
 /** Scores sign-ins and sensitive operations with a `SignInScorer`, if one is given. */

@@ -50,7 +50,6 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
     await refuseWithout(p, cap, label, 'data-subject-rights');
   };
 
-  /** A request the caller may see: a player only their own (others' are "not found"). */
   /**
    * Whether a player's session sees a request of theirs: a player who signed in themselves sees
    * every one; a session a service opened only those its opener's sessions filed, not the
@@ -60,6 +59,7 @@ export function registerRightsRoutes(app: App, o: RecordRoutesOptions, r: Rights
   const filedWithin = (p: Principal & { role: 'player' }, r: RightsRequest): boolean =>
     p.method !== 'service' || (p.openedBy !== undefined && r.vouchedBy === p.openedBy);
 
+  /** A request the caller may see: a player only their own (others' are "not found"). */
   const visible = async (p: Principal, id: string): Promise<RightsRequest> => {
     const req = await rights.requests.get(id);
     if (p.role === 'player') {
